@@ -1,0 +1,133 @@
+// The helpers a handler can call: pid(), comm(), str(p), ... and how each becomes BPF.
+import { Code } from "./diagnostics.ts";
+import type { Base } from "./ir.ts";
+import type { Node } from "./parse.ts";
+import { type Lowering, type Value } from "./lower.ts";
+import { type StrType, type Type, typeName, u32, u64 } from "./types.ts";
+
+/** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
+export const Helper = {
+  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8,
+  get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35,
+  probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
+  ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,
+} as const;
+
+type Scalar = Extract<Value, { kind: "scalar" }>;
+
+export interface Builtin {
+  /** For helpers returning a number. */
+  scalar?: (l: Lowering, e: Node) => Scalar;
+  /** For helpers producing a string: written straight into its destination. */
+  aggregate?: {
+    defaultType: (l: Lowering, e: Node) => Type;
+    into: (l: Lowering, e: Node, t: Type, base: Base, off: number) => void;
+  };
+  doc: string;
+}
+
+function noArgs(l: Lowering, e: Node, name: string): void {
+  if (e.arguments.length) l.fail(e.arguments[0], Code.BadCall, `${name}() takes no arguments`);
+}
+
+const pidTgid = (l: Lowering) => l.b.call(Helper.get_current_pid_tgid, []);
+const uidGid = (l: Lowering) => l.b.call(Helper.get_current_uid_gid, []);
+
+function expectStr(l: Lowering, e: Node, t: Type, what: string): StrType {
+  if (t.kind !== "str") l.fail(e, Code.TypeMismatch, `${what} gives a string, but ${typeName(t)} is expected here`, "declare the field as Str<N>");
+  return t;
+}
+
+export const BUILTINS: Record<string, Builtin> = {
+  pid: {
+    doc: "process id (the kernel's tgid) of the current task, u32",
+    scalar: (l, e) => (noArgs(l, e, "pid"), { kind: "scalar", type: u32, op: l.b.alu("rsh", pidTgid(l), 32n) }),
+  },
+  tid: {
+    doc: "thread id (the kernel's pid) of the current task, u32",
+    scalar: (l, e) => (noArgs(l, e, "tid"), { kind: "scalar", type: u32, op: l.zext32(pidTgid(l)) }),
+  },
+  uid: {
+    doc: "real user id of the current task, u32",
+    scalar: (l, e) => (noArgs(l, e, "uid"), { kind: "scalar", type: u32, op: l.zext32(uidGid(l)) }),
+  },
+  gid: {
+    doc: "real group id of the current task, u32",
+    scalar: (l, e) => (noArgs(l, e, "gid"), { kind: "scalar", type: u32, op: l.b.alu("rsh", uidGid(l), 32n) }),
+  },
+  ktime: {
+    doc: "nanoseconds since boot (CLOCK_MONOTONIC), u64",
+    scalar: (l, e) => (noArgs(l, e, "ktime"), { kind: "scalar", type: u64, op: l.b.call(Helper.ktime_get_ns, []) }),
+  },
+  cpu: {
+    doc: "the CPU the handler runs on, u32",
+    scalar: (l, e) => (noArgs(l, e, "cpu"), { kind: "scalar", type: u32, op: l.b.call(Helper.get_smp_processor_id, []) }),
+  },
+  ppid: {
+    doc: "process id of the current task's parent (task->real_parent->tgid), u32",
+    scalar: (l, e) => {
+      noArgs(l, e, "ppid");
+      const btf = l.input.target.btf();
+      const task = btf.findByName("task_struct", "struct")[0];
+      const parent = btf.member(task, "real_parent");
+      const tgid = btf.member(task, "tgid");
+      if (!parent || !tgid) l.fail(e, Code.Unsupported, `this kernel's task_struct has no real_parent/tgid`);
+      const cur = l.b.call(Helper.get_current_task, []);
+      const p = readKernel(l, l.b.alu("add", cur, BigInt(parent.bitOffset / 8)), 8);
+      return { kind: "scalar", type: u32, op: readKernel(l, l.b.alu("add", p, BigInt(tgid.bitOffset / 8)), 4) };
+    },
+  },
+  comm: {
+    doc: "the current task's command name, Str<16>",
+    aggregate: {
+      defaultType: () => ({ kind: "str", len: 16 }),
+      into: (l, e, t, base, off) => {
+        noArgs(l, e, "comm");
+        const s = expectStr(l, e, t, "comm()");
+        l.b.emit({ op: "call", helper: Helper.get_current_comm, args: [l.address(base, off), BigInt(s.len)] });
+      },
+    },
+  },
+  str: {
+    doc: "str(p, n?) reads a NUL-terminated string from a user or kernel pointer (or a tracepoint's string field)",
+    aggregate: {
+      defaultType: (l, e) => ({ kind: "str", len: strLength(l, e) ?? 256 }),
+      into: (l, e, t, base, off) => {
+        const s = expectStr(l, e, t, "str()");
+        if (e.arguments.length < 1 || e.arguments.length > 2) l.fail(e, Code.BadCall, `str() takes a pointer and an optional length: str(args.filename)`);
+        const len = Math.min(strLength(l, e) ?? s.len, s.len);
+        const src = l.expr(e.arguments[0]);
+        const dst = l.address(base, off);
+        if (src.kind === "ctxfield") {
+          // A string inside the tracepoint record: inline (char[N]) or dynamic (__data_loc: u32 offset | len << 16).
+          const f = src.field;
+          let at = l.b.alu("add", l.ctx, BigInt(f.offset));
+          if (f.kind === "data_loc") at = l.b.alu("add", l.ctx, l.b.alu("and", l.b.load(l.ctx, f.offset, 4), 0xffffn));
+          l.b.emit({ op: "call", helper: Helper.probe_read_kernel_str, args: [dst, BigInt(len), at] });
+          return;
+        }
+        if (src.kind !== "scalar" || src.type.kind !== "ptr") {
+          l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
+        }
+        const helper = src.type.space === "user" ? Helper.probe_read_user_str : Helper.probe_read_kernel_str;
+        l.b.emit({ op: "call", helper, args: [dst, BigInt(len), src.op] });
+      },
+    },
+  },
+};
+
+function strLength(l: Lowering, e: Node): number | undefined {
+  const n = e.arguments[1];
+  if (!n) return undefined;
+  if (n.type !== "NumericLiteral" || !Number.isInteger(n.value) || n.value < 1 || n.value > 4096) {
+    l.fail(n, Code.NotConstant, `str()'s length must be a number literal from 1 to 4096`);
+  }
+  return n.value;
+}
+
+/** Reads `size` bytes of kernel memory at `addr` through a stack slot. */
+function readKernel(l: Lowering, addr: number, size: 4 | 8): number {
+  const off = l.b.allocStack(8, 8);
+  l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(size), addr] });
+  return l.b.load("fp", off, size);
+}

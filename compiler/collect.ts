@@ -1,0 +1,178 @@
+// Pass 2: find the tracer classes, their maps and handlers, and the user's interfaces.
+import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { type Node, posOf } from "./parse.ts";
+import type { ProbeRef } from "./target.ts";
+import { bool, INT_TYPES, layoutStruct, type StructType, type Type, u64, i64 } from "./types.ts";
+import type { MapKind } from "./spec.ts";
+
+export interface MapField {
+  name: string;
+  kind: MapKind;
+  value?: Type;
+  pos: SourcePos;
+}
+
+export interface Handler {
+  name: string;
+  probe: ProbeRef;
+  node: Node;
+  pos: SourcePos;
+  decoratorPos: SourcePos;
+}
+
+export interface TracerClass {
+  name: string;
+  maps: Map<string, MapField>;
+  handlers: Handler[];
+}
+
+export interface Module {
+  tracers: TracerClass[];
+  types: TypeTable;
+}
+
+/** Decorator name → probe kind. */
+export const PROBE_DECORATORS: Record<string, string> = { tracepoint: "tracepoint" };
+
+const MAP_CLASSES: Record<string, MapKind> = { RingBuf: "ringbuf" };
+
+export function collect(ast: Node, diags: DiagnosticBag): Module {
+  const types = new TypeTable(diags);
+  const classes: Node[] = [];
+  for (let stmt of ast.program.body) {
+    if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") stmt = stmt.declaration ?? stmt;
+    if (stmt.type === "TSInterfaceDeclaration" || stmt.type === "TSTypeAliasDeclaration") types.declare(stmt);
+    if (stmt.type === "ClassDeclaration") classes.push(stmt);
+  }
+  const tracers: TracerClass[] = [];
+  for (const cls of classes) {
+    const t = collectClass(cls, types, diags);
+    if (t) tracers.push(t);
+  }
+  return { tracers, types };
+}
+
+function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {
+  const maps = new Map<string, MapField>();
+  const handlers: Handler[] = [];
+  for (const member of cls.body.body) {
+    if (member.type === "ClassProperty" && member.value?.type === "NewExpression" && member.value.callee.type === "Identifier") {
+      const kind = MAP_CLASSES[member.value.callee.name];
+      if (!kind) continue;
+      const name = member.key.name;
+      const typeArg = member.value.typeParameters?.params?.[0] ?? member.value.typeArguments?.params?.[0];
+      let value: Type | undefined;
+      if (kind === "ringbuf") {
+        if (!typeArg) {
+          diags.error(Code.BadMap, posOf(member.value), `RingBuf needs its event type: new RingBuf<MyEvent>(size)`,
+            "declare an interface for the event and pass it as the type argument");
+          continue;
+        }
+        value = types.resolve(typeArg);
+        if (value && value.kind !== "struct") {
+          diags.error(Code.BadMap, posOf(typeArg), `a RingBuf's event type must be an interface, not ${value.kind}`);
+        }
+      }
+      maps.set(name, { name, kind, value, pos: posOf(member) });
+      continue;
+    }
+    if (member.type !== "ClassMethod" || !member.decorators?.length) continue;
+    for (const dec of member.decorators) {
+      const probe = probeOfDecorator(dec, diags);
+      if (probe) {
+        handlers.push({ name: member.key.name, probe, node: member, pos: posOf(member.key), decoratorPos: posOf(dec) });
+      }
+    }
+  }
+  if (!handlers.length && !maps.size) return undefined;
+  return { name: cls.id?.name ?? "Tracer", maps, handlers };
+}
+
+function probeOfDecorator(dec: Node, diags: DiagnosticBag): ProbeRef | undefined {
+  const e = dec.expression;
+  const callee = e.type === "CallExpression" ? e.callee : e;
+  if (callee.type !== "Identifier") return undefined;
+  const kind = PROBE_DECORATORS[callee.name];
+  if (!kind) return undefined;
+  const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
+  if (!arg || arg.type !== "StringLiteral" || e.arguments.length !== 1) {
+    diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes one string literal naming the probe`,
+      `write @${callee.name}("syscalls:sys_enter_openat")`);
+    return undefined;
+  }
+  return { kind, target: arg.value };
+}
+
+/** The user's interfaces and type aliases, resolved to layouts on demand. */
+export class TypeTable {
+  readonly #decls = new Map<string, Node>();
+  readonly #resolved = new Map<string, Type>();
+  constructor(readonly diags: DiagnosticBag) {}
+
+  declare(decl: Node): void {
+    this.#decls.set(decl.id.name, decl);
+  }
+
+  /** Resolves a type annotation node, reporting unknown or unsupported types. */
+  resolve(node: Node): Type | undefined {
+    if (node.type === "TSTypeAnnotation") node = node.typeAnnotation;
+    switch (node.type) {
+      case "TSNumberKeyword": return i64;
+      case "TSBigIntKeyword": return u64;
+      case "TSBooleanKeyword": return bool;
+      case "TSTypeReference": return this.#reference(node);
+      case "TSTypeLiteral": return this.#struct("(anonymous)", node.members);
+    }
+    this.diags.error(Code.UnknownType, posOf(node), `this type cannot be used in a handler`,
+      "use u8..u64, i8..i64, bool, Str<N> or an interface of those");
+    return undefined;
+  }
+
+  #reference(node: Node): Type | undefined {
+    const name = node.typeName.type === "Identifier" ? node.typeName.name : undefined;
+    if (!name) {
+      this.diags.error(Code.UnknownType, posOf(node), `qualified type names are not supported here`);
+      return undefined;
+    }
+    if (INT_TYPES[name]) return INT_TYPES[name];
+    if (name === "bool") return bool;
+    const args = node.typeParameters?.params ?? node.typeArguments?.params ?? [];
+    if (name === "Str") {
+      const n = args[0]?.type === "TSLiteralType" ? args[0].literal.value : undefined;
+      if (typeof n !== "number" || n < 1 || n > 4096 || !Number.isInteger(n)) {
+        this.diags.error(Code.UnknownType, posOf(node), `Str needs a length between 1 and 4096: Str<16>`);
+        return undefined;
+      }
+      return { kind: "str", len: n };
+    }
+    const cached = this.#resolved.get(name);
+    if (cached) return cached;
+    const decl = this.#decls.get(name);
+    if (!decl) {
+      this.diags.error(Code.UnknownType, posOf(node), `unknown type "${name}"`,
+        ...didYouMean(name, [...this.#decls.keys(), ...Object.keys(INT_TYPES), "Str", "bool"]));
+      return undefined;
+    }
+    const members = decl.type === "TSInterfaceDeclaration" ? decl.body.body : decl.typeAnnotation.members;
+    if (!members) {
+      this.diags.error(Code.UnknownType, posOf(decl), `type "${name}" must be an object type to be used in a handler`);
+      return undefined;
+    }
+    const t = this.#struct(name, members);
+    if (t) this.#resolved.set(name, t);
+    return t;
+  }
+
+  #struct(name: string, members: Node[]): StructType | undefined {
+    const fields: { name: string; type: Type }[] = [];
+    for (const m of members) {
+      if (m.type !== "TSPropertySignature" || m.key.type !== "Identifier" || !m.typeAnnotation) {
+        this.diags.error(Code.UnknownType, posOf(m), `only typed fields (name: type) are allowed in an event type`);
+        continue;
+      }
+      const t = this.resolve(m.typeAnnotation);
+      if (t) fields.push({ name: m.key.name, type: t });
+    }
+    return layoutStruct(name, fields);
+  }
+}

@@ -1,0 +1,135 @@
+// The intermediate representation: a linear list of three-address instructions over an
+// unlimited supply of virtual registers. Lowering produces it; regalloc and emit consume it.
+import type { AluOpName, CondName } from "./isa.ts";
+import type { SourcePos } from "./diagnostics.ts";
+
+export type VReg = number;
+/** A virtual register (number) or an immediate (bigint). */
+export type Operand = VReg | bigint;
+export type Label = number;
+/** A memory base: a virtual register holding a pointer, or the frame pointer (r10). */
+export type Base = VReg | "fp";
+export type MemSize = 1 | 2 | 4 | 8;
+
+export type Instr = (
+  | { op: "entry"; dst: VReg }
+  | { op: "mov"; dst: VReg; src: Operand }
+  | { op: "alu"; alu: AluOpName; dst: VReg; a: Operand; b: Operand }
+  | { op: "load"; dst: VReg; base: Base; off: number; size: MemSize }
+  | { op: "store"; base: Base; off: number; size: MemSize; value: Operand }
+  | { op: "frame"; dst: VReg; off: number }
+  | { op: "map"; dst: VReg; map: string }
+  | { op: "call"; helper: number; args: Operand[]; dst?: VReg }
+  | { op: "br"; cond: CondName; a: Operand; b: Operand; target: Label }
+  | { op: "jmp"; target: Label }
+  | { op: "label"; label: Label }
+  | { op: "ret"; value: Operand }
+) & { loc?: SourcePos };
+
+export const isReg = (o: Operand): o is VReg => typeof o === "number";
+
+/** Registers an instruction reads. */
+export function uses(i: Instr): VReg[] {
+  const regs: Operand[] = [];
+  switch (i.op) {
+    case "mov": regs.push(i.src); break;
+    case "alu": regs.push(i.a, i.b); break;
+    case "load": if (i.base !== "fp") regs.push(i.base); break;
+    case "store": if (i.base !== "fp") regs.push(i.base); regs.push(i.value); break;
+    case "call": regs.push(...i.args); break;
+    case "br": regs.push(i.a, i.b); break;
+    case "ret": regs.push(i.value); break;
+  }
+  return regs.filter(isReg);
+}
+
+/** The register an instruction writes, if any. */
+export function def(i: Instr): VReg | undefined {
+  switch (i.op) {
+    case "entry": case "mov": case "alu": case "load": case "frame": case "map": return i.dst;
+    case "call": return i.dst;
+    default: return undefined;
+  }
+}
+
+export const MAX_STACK = 512;
+
+/** Builds one function's IR. */
+export class IrBuilder {
+  readonly code: Instr[] = [];
+  #nextReg = 0;
+  #nextLabel = 0;
+  /** Bytes of stack used so far, growing down from r10. */
+  stackSize = 0;
+  loc: SourcePos | undefined;
+
+  reg(): VReg {
+    return this.#nextReg++;
+  }
+  get regCount(): number {
+    return this.#nextReg;
+  }
+  label(): Label {
+    return this.#nextLabel++;
+  }
+  emit(i: Instr): void {
+    this.code.push(this.loc ? { ...i, loc: this.loc } : i);
+  }
+  place(label: Label): void {
+    this.emit({ op: "label", label });
+  }
+  /** Reserves stack bytes; returns the (negative) offset from r10. */
+  allocStack(size: number, align: number): number {
+    this.stackSize = Math.ceil((this.stackSize + size) / align) * align;
+    return -this.stackSize;
+  }
+
+  // Small helpers that return the destination register.
+  mov(src: Operand): VReg {
+    const dst = this.reg();
+    this.emit({ op: "mov", dst, src });
+    return dst;
+  }
+  alu(alu: AluOpName, a: Operand, b: Operand): VReg {
+    const dst = this.reg();
+    this.emit({ op: "alu", alu, dst, a, b });
+    return dst;
+  }
+  load(base: Base, off: number, size: MemSize): VReg {
+    const dst = this.reg();
+    this.emit({ op: "load", dst, base, off, size });
+    return dst;
+  }
+  frame(off: number): VReg {
+    const dst = this.reg();
+    this.emit({ op: "frame", dst, off });
+    return dst;
+  }
+  call(helper: number, args: Operand[]): VReg {
+    const dst = this.reg();
+    this.emit({ op: "call", helper, args, dst });
+    return dst;
+  }
+}
+
+/** A readable listing, for `tsbpf dump --ir` and for debugging the compiler. */
+export function formatIr(code: Instr[]): string {
+  const o = (x: Operand) => (isReg(x) ? `v${x}` : String(x));
+  const b = (x: Base) => (x === "fp" ? "fp" : `v${x}`);
+  return code.map((i) => {
+    switch (i.op) {
+      case "entry": return `  v${i.dst} = ctx`;
+      case "mov": return `  v${i.dst} = ${o(i.src)}`;
+      case "alu": return `  v${i.dst} = ${i.alu} ${o(i.a)}, ${o(i.b)}`;
+      case "load": return `  v${i.dst} = load${i.size * 8} [${b(i.base)}${i.off >= 0 ? "+" : ""}${i.off}]`;
+      case "store": return `  store${i.size * 8} [${b(i.base)}${i.off >= 0 ? "+" : ""}${i.off}] = ${o(i.value)}`;
+      case "frame": return `  v${i.dst} = fp${i.off}`;
+      case "map": return `  v${i.dst} = map ${i.map}`;
+      case "call": return `  ${i.dst !== undefined ? `v${i.dst} = ` : ""}call ${i.helper}(${i.args.map(o).join(", ")})`;
+      case "br": return `  if ${i.cond} ${o(i.a)}, ${o(i.b)} goto L${i.target}`;
+      case "jmp": return `  goto L${i.target}`;
+      case "label": return `L${i.label}:`;
+      case "ret": return `  return ${o(i.value)}`;
+    }
+  }).join("\n");
+}

@@ -1,0 +1,729 @@
+// Pass 3: lower one handler's body to IR, checking types as it goes.
+import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { type Base, IrBuilder, isReg, type Operand, type VReg } from "./ir.ts";
+import { type Node, posOf } from "./parse.ts";
+import type { MapField, TracerClass, TypeTable } from "./collect.ts";
+import type { CompileTarget, ContextField, ProbeContext } from "./target.ts";
+import { bool, intType, type IntType, isScalar, i64, type PtrType, sizeOf, type StructType, type Type, typeName, u64 } from "./types.ts";
+import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "./semantics.ts";
+import type { CondName } from "./isa.ts";
+import { BUILTINS, Helper } from "./builtins.ts";
+import { LOST_MAP } from "./spec.ts";
+
+export type ScalarType = IntType | typeof bool | PtrType;
+
+/** What an expression produced. */
+export type Value =
+  | { kind: "scalar"; type: ScalarType; op: Operand; literal?: boolean }
+  | { kind: "mem"; type: Type; base: Base; off: number }
+  | { kind: "ctx" }
+  | { kind: "map"; map: MapField }
+  | { kind: "string"; value: string }
+  | { kind: "ctxfield"; field: ContextField }
+  | { kind: "void" };
+
+type Binding =
+  | { kind: "scalar"; type: ScalarType; op: Operand; mutable: boolean; name: string }
+  | { kind: "mem"; type: Type; off: number; mutable: boolean; name: string }
+  | { kind: "ctx" };
+
+export class Unsupported extends Error {}
+
+export interface HandlerInput {
+  node: Node;
+  tracer: TracerClass;
+  types: TypeTable;
+  probe: ProbeContext;
+  programIndex: number;
+  target: CompileTarget;
+  diags: DiagnosticBag;
+}
+
+export class Lowering {
+  readonly b = new IrBuilder();
+  readonly scopes: Map<string, Binding>[] = [new Map()];
+  readonly stackUse: { name: string; bytes: number }[] = [];
+  ctx!: VReg;
+  #failed = false;
+
+  constructor(readonly input: HandlerInput) {}
+
+  get diags(): DiagnosticBag {
+    return this.input.diags;
+  }
+
+  /** Reports an error at `node` and abandons the current statement. */
+  fail(node: Node, code: string, message: string, ...hints: string[]): never {
+    this.diags.error(code, posOf(node), message, ...hints);
+    this.#failed = true;
+    throw new Unsupported(message);
+  }
+
+  lowerHandler(): IrBuilder {
+    const fn = this.input.node;
+    this.ctx = this.b.reg();
+    this.b.emit({ op: "entry", dst: this.ctx });
+    const params: Node[] = fn.params;
+    if (params.length > 1) this.fail(params[1], Code.Unsupported, `a ${this.input.probe.describe} handler takes one parameter (its arguments)`);
+    if (params[0]) {
+      if (params[0].type !== "Identifier") this.fail(params[0], Code.Unsupported, `destructuring handler parameters is not supported`, "name the parameter, e.g. (args) => args.filename");
+      this.scopes[0].set(params[0].name, { kind: "ctx" });
+    }
+    this.block(fn.body.body);
+    this.b.loc = undefined;
+    this.b.emit({ op: "ret", value: 0n });
+    return this.b;
+  }
+
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  block(stmts: Node[]): void {
+    this.scopes.push(new Map());
+    for (const s of stmts) {
+      try {
+        this.statement(s);
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+      }
+    }
+    this.scopes.pop();
+  }
+
+  statement(s: Node): void {
+    this.b.loc = posOf(s);
+    switch (s.type) {
+      case "BlockStatement": return this.block(s.body);
+      case "EmptyStatement": return;
+      case "ExpressionStatement": this.expr(s.expression); return;
+      case "VariableDeclaration": return this.declaration(s);
+      case "IfStatement": return this.ifStatement(s);
+      case "ReturnStatement": {
+        const v = s.argument ? this.scalar(s.argument) : undefined;
+        this.b.emit({ op: "ret", value: v ? this.convert(v, i64, s.argument).op : 0n });
+        return;
+      }
+    }
+    this.unsupportedStatement(s);
+  }
+
+  unsupportedStatement(s: Node): never {
+    const hints: Record<string, string> = {
+      TryStatement: "handlers run in the kernel and cannot throw; remove the try",
+      ThrowStatement: "handlers cannot throw; return early instead",
+      ForStatement: "loops are not supported yet in handlers",
+      WhileStatement: "loops are not supported yet in handlers",
+      DoWhileStatement: "loops are not supported yet in handlers",
+      ForOfStatement: "loops are not supported yet in handlers",
+      ForInStatement: "for...in has no meaning in the kernel",
+      ClassDeclaration: "declare classes outside the handler; handlers run in the kernel",
+      FunctionDeclaration: "declare functions outside the tracer class",
+      SwitchStatement: "use if/else for now",
+    };
+    const what = s.type.replace(/Statement|Declaration/, "").toLowerCase();
+    this.fail(s, Code.Unsupported, `"${what}" statements are not supported in a handler`, ...(hints[s.type] ? [hints[s.type]] : []));
+  }
+
+  declaration(s: Node): void {
+    const mutable = s.kind === "let";
+    if (s.kind === "var") this.fail(s, Code.Unsupported, `"var" is not supported in a handler`, "use const or let");
+    for (const d of s.declarations) {
+      if (d.id.type !== "Identifier") this.fail(d.id, Code.Unsupported, `destructuring is not supported in a handler`);
+      const name: string = d.id.name;
+      const declared = d.id.typeAnnotation ? this.input.types.resolve(d.id.typeAnnotation) : undefined;
+      if (d.id.typeAnnotation && !declared) throw new Unsupported(name);
+      if (!d.init && !declared) this.fail(d, Code.TypeMismatch, `"${name}" needs a type or an initial value`, `write let ${name}: u64 = 0`);
+      if (declared && !isScalar(declared)) {
+        const off = this.stackSlot(name, declared);
+        if (d.init) this.into(d.init, declared, "fp", off);
+        else this.zero("fp", off, sizeOf(declared));
+        this.bind(name, { kind: "mem", type: declared, off, mutable, name });
+        continue;
+      }
+      let v: Value = d.init ? this.expr(d.init) : { kind: "scalar", type: declared as ScalarType, op: 0n };
+      if (v.kind === "mem" || (v.kind !== "scalar" && !declared)) {
+        if (v.kind === "mem") {
+          const off = this.stackSlot(name, v.type);
+          this.copy(v, "fp", off);
+          this.bind(name, { kind: "mem", type: v.type, off, mutable, name });
+          continue;
+        }
+        if (d.init && this.isAggregateCall(d.init)) {
+          const t = this.aggregateType(d.init);
+          const off = this.stackSlot(name, t);
+          this.into(d.init, t, "fp", off);
+          this.bind(name, { kind: "mem", type: t, off, mutable, name });
+          continue;
+        }
+        this.fail(d.init, Code.TypeMismatch, `this value cannot be stored in a variable`);
+      }
+      let sv = this.asScalar(v, d.init);
+      if (declared) sv = this.convert(sv, declared as ScalarType, d);
+      else if (sv.literal) sv = { ...sv, literal: false };
+      // A const that is a constant stays a constant (folded into every use); a let gets its own register.
+      const op = mutable || isReg(sv.op) ? this.b.mov(sv.op) : sv.op;
+      this.bind(name, { kind: "scalar", type: sv.type, op, mutable, name });
+    }
+  }
+
+  bind(name: string, b: Binding): void {
+    this.scopes[this.scopes.length - 1].set(name, b);
+  }
+
+  lookup(name: string): Binding | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const b = this.scopes[i].get(name);
+      if (b) return b;
+    }
+    return undefined;
+  }
+
+  stackSlot(name: string, t: Type): number {
+    const size = sizeOf(t);
+    this.stackUse.push({ name, bytes: size });
+    return this.b.allocStack(size, 8);
+  }
+
+  ifStatement(s: Node): void {
+    const elseLabel = this.b.label();
+    this.branch(s.test, false, elseLabel);
+    this.statement(s.consequent);
+    if (s.alternate) {
+      const end = this.b.label();
+      this.b.emit({ op: "jmp", target: end });
+      this.b.place(elseLabel);
+      this.statement(s.alternate);
+      this.b.place(end);
+    } else {
+      this.b.place(elseLabel);
+    }
+  }
+
+  // ---------------------------------------------------------------- conditions
+
+  /** Jumps to `label` when `e` is truthy (`when` = true) or falsy (`when` = false); otherwise falls through. */
+  branch(e: Node, when: boolean, label: number): void {
+    if (e.type === "ParenthesizedExpression") return this.branch(e.expression, when, label);
+    if (e.type === "UnaryExpression" && e.operator === "!") return this.branch(e.argument, !when, label);
+    if (e.type === "LogicalExpression" && (e.operator === "&&" || e.operator === "||")) {
+      const and = e.operator === "&&";
+      if (and !== when) {
+        // && jumping when false, || jumping when true: either operand decides alone.
+        this.branch(e.left, when, label);
+        this.branch(e.right, when, label);
+      } else {
+        const skip = this.b.label();
+        this.branch(e.left, !when, skip);
+        this.branch(e.right, when, label);
+        this.b.place(skip);
+      }
+      return;
+    }
+    if (e.type === "BinaryExpression" && COMPARE_OPS.has(e.operator)) {
+      return this.compareBranch(e, when, label);
+    }
+    const v = this.scalar(e);
+    if (!isReg(v.op)) {
+      if ((v.op !== 0n) === when) this.b.emit({ op: "jmp", target: label });
+      return;
+    }
+    this.b.emit({ op: "br", cond: when ? "jne" : "jeq", a: v.op, b: 0n, target: label });
+  }
+
+  compareBranch(e: Node, when: boolean, label: number): void {
+    const op = (e.operator === "===" ? "==" : e.operator === "!==" ? "!=" : e.operator) as CompareOp;
+    let a = this.scalar(e.left), b = this.scalar(e.right);
+    if (a.type.kind === "bool" || b.type.kind === "bool" || a.type.kind === "ptr" || b.type.kind === "ptr") {
+      if (op !== "==" && op !== "!=") this.fail(e, Code.TypeMismatch, `"${op}" compares numbers, not ${typeName(a.type.kind !== "int" ? a.type : b.type)}`);
+    }
+    [a, b] = this.unifyLiterals(a, b);
+    if (!isReg(a.op) && !isReg(b.op)) {
+      if (evalCompare(op, a.op, b.op) === when) this.b.emit({ op: "jmp", target: label });
+      return;
+    }
+    const at = a.type.kind === "int" ? a.type : u64, bt = b.type.kind === "int" ? b.type : u64;
+    const finalOp = when ? op : NEGATE[op];
+    if (at.signed === bt.signed || (at.signed ? bt.bits < 64 : at.bits < 64)) {
+      // Both values are exact in a 64-bit register of the same signedness, or both fit in i64.
+      const signed = at.signed || bt.signed;
+      this.b.emit({ op: "br", cond: condFor(finalOp, signed), a: a.op, b: b.op, target: label });
+      return;
+    }
+    // A signed value against a u64: a negative signed value is below every u64.
+    const signedIsLeft = at.signed;
+    const s = signedIsLeft ? a.op : b.op;
+    const negResult = evalCompare(finalOp, signedIsLeft ? -1n : 0n, signedIsLeft ? 0n : -1n);
+    const skip = this.b.label();
+    this.b.emit({ op: "br", cond: "jslt", a: s, b: 0n, target: negResult ? label : skip });
+    this.b.emit({ op: "br", cond: condFor(finalOp, false), a: a.op, b: b.op, target: label });
+    this.b.place(skip);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  expr(e: Node): Value {
+    switch (e.type) {
+      case "ParenthesizedExpression": return this.expr(e.expression);
+      case "TSNonNullExpression": return this.expr(e.expression);
+      case "NumericLiteral": {
+        if (!Number.isInteger(e.value)) this.fail(e, Code.TypeMismatch, `handlers compute with integers; ${e.value} is not one`);
+        return { kind: "scalar", type: i64, op: BigInt(e.value), literal: true };
+      }
+      case "BigIntLiteral": return { kind: "scalar", type: u64, op: BigInt.asUintN(64, BigInt(e.value)), literal: true };
+      case "BooleanLiteral": return { kind: "scalar", type: bool, op: e.value ? 1n : 0n };
+      case "StringLiteral": return { kind: "string", value: e.value };
+      case "Identifier": return this.identifier(e);
+      case "ThisExpression": this.fail(e, Code.Unsupported, `"this" alone has no value in a handler`, "use this.<map> to reach a map");
+      // falls through (fail never returns)
+      case "MemberExpression": return this.member(e);
+      case "CallExpression": return this.call(e);
+      case "BinaryExpression": return this.binary(e);
+      case "LogicalExpression":
+      case "UnaryExpression":
+        if (e.operator === "-" ) return this.negate(e);
+        if (e.operator === "~") {
+          const v = this.intScalar(e.argument);
+          return { kind: "scalar", type: v.type, op: this.arith("^", v, { ...v, op: -1n }, e) .op };
+        }
+        if (e.operator === "+") return this.expr(e.argument);
+        if (e.operator === "!" || e.operator === "&&" || e.operator === "||") return this.materialize(e);
+        break;
+      case "ConditionalExpression": return this.conditional(e);
+      case "AssignmentExpression": return this.assign(e);
+      case "UpdateExpression": return this.update(e);
+      case "TSAsExpression":
+      case "TSTypeAssertion": {
+        const t = this.input.types.resolve(e.typeAnnotation);
+        if (!t) throw new Unsupported("type");
+        const v = this.expr(e.expression);
+        if (!isScalar(t)) this.fail(e, Code.TypeMismatch, `only casts to integer types are supported`);
+        return this.convert(this.asScalar(v, e.expression), t as ScalarType, e, true);
+      }
+    }
+    const hints: Record<string, string> = {
+      ClassExpression: "declare classes outside the handler; handlers run in the kernel",
+      ArrowFunctionExpression: "functions cannot be created in the kernel; declare a function outside the class",
+      FunctionExpression: "functions cannot be created in the kernel; declare a function outside the class",
+      AwaitExpression: "handlers run to completion in the kernel; they cannot await",
+      TemplateLiteral: "format strings in user space, where the event arrives",
+      ArrayExpression: "arrays are not supported in handlers yet",
+      ObjectExpression: "an object literal can only be submitted to a map or assigned to a typed variable",
+      NewExpression: "objects cannot be allocated in the kernel",
+    };
+    this.fail(e, Code.Unsupported, `${describeNode(e)} is not supported in a handler`, ...(hints[e.type] ? [hints[e.type]] : []));
+  }
+
+  identifier(e: Node): Value {
+    const b = this.lookup(e.name);
+    if (!b) {
+      if (e.name === "undefined" || e.name === "null") this.fail(e, Code.Unsupported, `${e.name} has no value in a handler`, "use 0");
+      const names = this.scopes.flatMap((s) => [...s.keys()]);
+      this.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
+    }
+    if (b.kind === "ctx") return { kind: "ctx" };
+    if (b.kind === "mem") return { kind: "mem", type: b.type, base: "fp", off: b.off };
+    return { kind: "scalar", type: b.type, op: b.op };
+  }
+
+  member(e: Node): Value {
+    if (e.computed) this.fail(e.property, Code.Unsupported, `computed member access is not supported yet`);
+    const name: string = e.property.name;
+    if (e.object.type === "ThisExpression") {
+      const map = this.input.tracer.maps.get(name);
+      if (!map) this.fail(e.property, Code.UnknownField, `"${name}" is not a map of ${this.input.tracer.name}`,
+        ...didYouMean(name, this.input.tracer.maps.keys()), "only maps declared as fields (events = new RingBuf<T>(size)) can be used in handlers");
+      return { kind: "map", map };
+    }
+    const obj = this.expr(e.object);
+    if (obj.kind === "ctx") {
+      const field = this.input.probe.fields.find((f) => f.name === name);
+      if (!field) this.fail(e.property, Code.UnknownField, `${this.input.probe.describe} has no field "${name}"`,
+        ...didYouMean(name, this.input.probe.fields.map((f) => f.name)),
+        `its fields are: ${this.input.probe.fields.filter((f) => !f.name.startsWith("common_")).map((f) => f.name).join(", ")}`);
+      return this.contextField(field);
+    }
+    if (obj.kind === "mem" && obj.type.kind === "struct") {
+      const f = obj.type.fields.find((x) => x.name === name);
+      if (!f) this.fail(e.property, Code.UnknownField, `${obj.type.name} has no field "${name}"`, ...didYouMean(name, obj.type.fields.map((x) => x.name)));
+      return this.memValue(f.type, obj.base, obj.off + f.offset);
+    }
+    this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`);
+  }
+
+  contextField(f: ContextField): Value {
+    if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
+    const size = f.size as 1 | 2 | 4 | 8;
+    const raw = this.b.load(this.ctx, f.offset, size);
+    if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType }, op: raw };
+    const t = intType(size * 8, f.signed);
+    return { kind: "scalar", type: t, op: size < 8 && f.signed ? this.signExtend(raw, size * 8) : raw };
+  }
+
+  memValue(t: Type, base: Base, off: number): Value {
+    if (!isScalar(t)) return { kind: "mem", type: t, base, off };
+    const raw = this.b.load(base, off, sizeOf(t) as 1 | 2 | 4 | 8);
+    if (t.kind === "int" && t.signed && t.bits < 64) return { kind: "scalar", type: t, op: this.signExtend(raw, t.bits) };
+    return { kind: "scalar", type: t, op: raw };
+  }
+
+  call(e: Node): Value {
+    const callee = e.callee;
+    if (callee.type === "MemberExpression" && !callee.computed) {
+      const obj = this.expr(callee.object);
+      if (obj.kind === "map") return this.mapMethod(obj.map, callee.property.name, e);
+      this.fail(callee.property, Code.BadCall, `"${callee.property.name}" cannot be called on ${describeValue(obj)}`);
+    }
+    if (callee.type !== "Identifier") this.fail(callee, Code.BadCall, `only built-in helpers and map methods can be called in a handler`);
+    const helper = BUILTINS[callee.name];
+    if (!helper) this.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"`, ...didYouMean(callee.name, Object.keys(BUILTINS)));
+    if (helper.aggregate) this.fail(e, Code.TypeMismatch, `${callee.name}() gives a string: store it in a Str<N> field or variable`);
+    return helper.scalar!(this, e);
+  }
+
+  isAggregateCall(e: Node): boolean {
+    return e.type === "CallExpression" && e.callee.type === "Identifier" && !!BUILTINS[e.callee.name]?.aggregate;
+  }
+
+  aggregateType(e: Node): Type {
+    return BUILTINS[e.callee.name].aggregate!.defaultType(this, e);
+  }
+
+  mapMethod(map: MapField, method: string, e: Node): Value {
+    if (map.kind === "ringbuf") {
+      if (method !== "submit") this.fail(e.callee.property, Code.BadCall, `RingBuf "${map.name}" has no method "${method}" in a handler`, ...didYouMean(method, ["submit"]));
+      if (e.arguments.length !== 1) this.fail(e, Code.BadCall, `submit takes one event`);
+      this.submit(map, e.arguments[0]);
+      return { kind: "void" };
+    }
+    this.fail(e, Code.BadCall, `maps of kind ${map.kind} cannot be used in handlers yet`);
+  }
+
+  /** Reserves the event in the ring buffer, writes it in place, submits it; counts a loss when full. */
+  submit(map: MapField, arg: Node): void {
+    const t = map.value as StructType;
+    const mapReg = this.b.reg();
+    this.b.emit({ op: "map", dst: mapReg, map: map.name });
+    const rec = this.b.call(Helper.ringbuf_reserve, [mapReg, BigInt(t.size), 0n]);
+    const lost = this.b.label(), done = this.b.label();
+    this.b.emit({ op: "br", cond: "jeq", a: rec, b: 0n, target: lost });
+    this.into(arg, t, rec, 0);
+    this.b.emit({ op: "call", helper: Helper.ringbuf_submit, args: [rec, 0n] });
+    this.b.emit({ op: "jmp", target: done });
+    this.b.place(lost);
+    this.countLost();
+    this.b.place(done);
+  }
+
+  countLost(): void {
+    const keyOff = this.b.allocStack(4, 4);
+    this.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(this.input.programIndex) });
+    const lostMap = this.b.reg();
+    this.b.emit({ op: "map", dst: lostMap, map: LOST_MAP });
+    const slot = this.b.call(Helper.map_lookup_elem, [lostMap, this.b.frame(keyOff)]);
+    const skip = this.b.label();
+    this.b.emit({ op: "br", cond: "jeq", a: slot, b: 0n, target: skip });
+    const n = this.b.load(slot, 0, 8);
+    this.b.emit({ op: "store", base: slot, off: 0, size: 8, value: this.b.alu("add", n, 1n) });
+    this.b.place(skip);
+  }
+
+  /** Writes the value of `e` into memory of type `t` at base+off. */
+  into(e: Node, t: Type, base: Base, off: number): void {
+    if (isScalar(t)) {
+      const v = this.convert(this.scalar(e), t as ScalarType, e);
+      this.b.emit({ op: "store", base, off, size: sizeOf(t) as 1 | 2 | 4 | 8, value: v.op });
+      return;
+    }
+    if (e.type === "ParenthesizedExpression") return this.into(e.expression, t, base, off);
+    if (t.kind === "struct" && e.type === "ObjectExpression") return this.objectInto(e, t, base, off);
+    if (this.isAggregateCall(e)) return BUILTINS[e.callee.name].aggregate!.into(this, e, t, base, off);
+    const v = this.expr(e);
+    if (v.kind === "string" && t.kind === "str") return this.stringInto(v.value, t.len, base, off, e);
+    if (v.kind === "mem" && typeName(v.type) === typeName(t)) return this.copy(v, base, off);
+    this.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`);
+  }
+
+  objectInto(e: Node, t: StructType, base: Base, off: number): void {
+    const seen = new Set<string>();
+    for (const p of e.properties) {
+      if (p.type !== "ObjectProperty" || p.computed) this.fail(p, Code.Unsupported, `only plain "name: value" properties are supported`);
+      const name = p.key.type === "Identifier" ? p.key.name : p.key.value;
+      const f = t.fields.find((x) => x.name === name);
+      if (!f) {
+        this.diags.error(Code.UnknownField, posOf(p.key), `${t.name} has no field "${name}"`, ...didYouMean(name, t.fields.map((x) => x.name)));
+        continue;
+      }
+      seen.add(name);
+      this.b.loc = posOf(p);
+      try {
+        this.into(p.value, f.type, base, off + f.offset);
+      } catch (err) {
+        if (!(err instanceof Unsupported)) throw err;
+      }
+    }
+    const missing = t.fields.filter((f) => !seen.has(f.name)).map((f) => f.name);
+    if (missing.length) this.fail(e, Code.TypeMismatch, `${t.name} needs ${missing.map((m) => `"${m}"`).join(", ")}`, "every field of an event must be given a value");
+  }
+
+  stringInto(s: string, len: number, base: Base, off: number, e: Node): void {
+    const bytes = new TextEncoder().encode(s);
+    if (bytes.length >= len) this.fail(e, Code.TypeMismatch, `"${s}" needs ${bytes.length + 1} bytes with its NUL; the field has ${len}`);
+    const padded = new Uint8Array(len);
+    padded.set(bytes);
+    this.storeBytes(padded, base, off);
+  }
+
+  storeBytes(bytes: Uint8Array, base: Base, off: number): void {
+    const v = new DataView(bytes.buffer);
+    let i = 0;
+    for (; i + 4 <= bytes.length; i += 4) this.b.emit({ op: "store", base, off: off + i, size: 4, value: BigInt(v.getInt32(i, true)) });
+    for (; i < bytes.length; i++) this.b.emit({ op: "store", base, off: off + i, size: 1, value: BigInt(bytes[i]) });
+  }
+
+  zero(base: Base, off: number, size: number): void {
+    this.storeBytes(new Uint8Array(size), base, off);
+  }
+
+  copy(v: Extract<Value, { kind: "mem" }>, base: Base, off: number): void {
+    const size = sizeOf(v.type);
+    let i = 0;
+    for (const step of [8, 4, 2, 1] as const) {
+      for (; i + step <= size; i += step) {
+        this.b.emit({ op: "store", base, off: off + i, size: step, value: this.b.load(v.base, v.off + i, step) });
+      }
+    }
+  }
+
+  /** The address base+off in a register. */
+  address(base: Base, off: number): VReg {
+    if (base === "fp") return this.b.frame(off);
+    return off === 0 ? base : this.b.alu("add", base, BigInt(off));
+  }
+
+  // ---------------------------------------------------------------- arithmetic
+
+  scalar(e: Node): Extract<Value, { kind: "scalar" }> {
+    return this.asScalar(this.expr(e), e);
+  }
+
+  asScalar(v: Value, e: Node): Extract<Value, { kind: "scalar" }> {
+    if (v.kind === "scalar") return v;
+    this.fail(e, Code.TypeMismatch, `expected a number here, got ${describeValue(v)}`);
+  }
+
+  intScalar(e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {
+    const v = this.scalar(e);
+    if (v.type.kind === "bool") return { ...v, type: intType(8, false) } as never;
+    if (v.type.kind !== "int") this.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "read the pointer with str() or a kernel read first");
+    return v as never;
+  }
+
+  binary(e: Node): Value {
+    if (COMPARE_OPS.has(e.operator)) return this.materialize(e);
+    const op = e.operator as BinaryOp;
+    if (!ARITH_OPS.has(op)) this.fail(e, Code.Unsupported, `operator "${e.operator}" is not supported in a handler`);
+    return this.arith(op, this.intScalar(e.left), this.intScalar(e.right), e);
+  }
+
+  /** Literals take the type of the other operand, so `x + 1` keeps x's type. */
+  unifyLiterals<A extends { type: ScalarType; op: Operand; literal?: boolean }>(a: A, b: A): [A, A] {
+    if (a.literal && !b.literal && b.type.kind === "int") return [{ ...a, type: b.type, literal: false, op: wrap(a.op as bigint, b.type) }, b];
+    if (b.literal && !a.literal && a.type.kind === "int") return [a, { ...b, type: a.type, literal: false, op: wrap(b.op as bigint, a.type) }];
+    return [a, b];
+  }
+
+  arith(op: BinaryOp, a0: { type: ScalarType; op: Operand; literal?: boolean }, b0: { type: ScalarType; op: Operand; literal?: boolean }, e: Node): Extract<Value, { kind: "scalar" }> {
+    const [a, b] = this.unifyLiterals(a0, b0);
+    const shift = op === "<<" || op === ">>" || op === ">>>";
+    const t = shift ? (a.type as IntType) : commonType(a.type as IntType, b.type as IntType);
+    const literal = !!(a0.literal && b0.literal);
+    const x = this.convert(a, t, e), y = shift ? b : this.convert(b, t, e);
+    if (!isReg(x.op) && !isReg(y.op)) {
+      return { kind: "scalar", type: t, op: evalBinary(op, t, x.op, shift ? BigInt.asUintN(64, y.op as bigint) : y.op as bigint), literal };
+    }
+    let amount = y.op;
+    if (shift) amount = isReg(amount) ? this.b.alu("and", amount, BigInt(t.bits - 1)) : BigInt.asUintN(64, amount) & BigInt(t.bits - 1);
+    let r: Operand;
+    switch (op) {
+      case "+": r = this.b.alu("add", x.op, y.op); break;
+      case "-": r = this.b.alu("sub", x.op, y.op); break;
+      case "*": r = this.b.alu("mul", x.op, y.op); break;
+      case "&": return { kind: "scalar", type: t, op: this.b.alu("and", x.op, y.op) };
+      case "|": return { kind: "scalar", type: t, op: this.b.alu("or", x.op, y.op) };
+      case "^": return { kind: "scalar", type: t, op: this.b.alu("xor", x.op, y.op) };
+      case "<<": r = this.b.alu("lsh", x.op, amount); break;
+      case ">>": return { kind: "scalar", type: t, op: this.b.alu(t.signed ? "arsh" : "rsh", x.op, amount) };
+      case ">>>": {
+        const u = t.signed && t.bits < 64 ? this.b.alu("and", x.op, (1n << BigInt(t.bits)) - 1n) : x.op;
+        r = this.b.alu("rsh", u, amount);
+        break;
+      }
+      case "/": case "%":
+        r = t.signed ? this.signedDivide(op, x.op, y.op) : this.b.alu(op === "/" ? "div" : "mod", x.op, y.op);
+        if (!t.signed) return { kind: "scalar", type: t, op: r };
+        break;
+    }
+    return { kind: "scalar", type: t, op: this.normalize(r, t) };
+  }
+
+  /** Signed division from unsigned: divide the magnitudes, then restore the sign (BPF before v4 has no sdiv). */
+  signedDivide(op: "/" | "%", a: Operand, b: Operand): VReg {
+    const sa = this.b.alu("arsh", a, 63n), sb = this.b.alu("arsh", b, 63n);
+    const absA = this.b.alu("sub", this.b.alu("xor", a, sa), sa);
+    const absB = this.b.alu("sub", this.b.alu("xor", b, sb), sb);
+    const q = this.b.alu(op === "/" ? "div" : "mod", absA, absB);
+    const sign = op === "/" ? this.b.alu("xor", sa, sb) : sa;
+    return this.b.alu("sub", this.b.alu("xor", q, sign), sign);
+  }
+
+  negate(e: Node): Value {
+    const v = this.expr(e.argument);
+    const s = this.asScalar(v, e.argument);
+    if (s.literal && !isReg(s.op)) return { ...s, op: -(s.op as bigint) };
+    const t = this.intScalar(e.argument).type;
+    return this.arith("-", { type: t, op: 0n }, s, e);
+  }
+
+  /** Converts a scalar to type `t`: wraps to t's width, sign- or zero-extending (like a C cast). */
+  convert(v: { type: ScalarType; op: Operand; literal?: boolean }, t: ScalarType, e: Node, explicit = false): Extract<Value, { kind: "scalar" }> {
+    if (t.kind === "ptr" || v.type.kind === "ptr") {
+      if (t.kind === v.type.kind || explicit || (t.kind === "int" && t.bits === 64)) return { kind: "scalar", type: t, op: v.op };
+      this.fail(e, Code.TypeMismatch, `a pointer (${typeName(v.type)}) cannot be used as ${typeName(t)}`, "cast it explicitly: p as u64");
+    }
+    if (t.kind === "bool") {
+      if (v.type.kind === "bool") return { kind: "scalar", type: t, op: v.op };
+      if (!isReg(v.op)) return { kind: "scalar", type: t, op: v.op !== 0n ? 1n : 0n };
+      return this.materializeCond((label) => this.b.emit({ op: "br", cond: "jne", a: v.op, b: 0n, target: label }));
+    }
+    if (!isReg(v.op)) return { kind: "scalar", type: t, op: wrap(v.op, t) };
+    const from = v.type.kind === "bool" ? intType(8, false) : v.type;
+    const same = from.bits === t.bits && from.signed === t.signed;
+    // Widening keeps the exact value already in the register, unless a signed value becomes unsigned.
+    const widening = from.bits < t.bits && !(from.signed && !t.signed);
+    if (same || widening || t.bits === 64) return { kind: "scalar", type: t, op: v.op };
+    return { kind: "scalar", type: t, op: this.normalize(v.op, t) };
+  }
+
+  /** Re-establishes the register invariant for `t`: zero-extended if unsigned, sign-extended if signed. */
+  normalize(op: Operand, t: IntType): Operand {
+    if (!isReg(op)) return wrap(op, t);
+    if (t.bits === 64) return op;
+    if (t.signed) return this.signExtend(op, t.bits);
+    if (t.bits === 32) return this.zext32(op);
+    return this.b.alu("and", op, (1n << BigInt(t.bits)) - 1n);
+  }
+
+  zext32(op: VReg): VReg {
+    return this.b.alu("rsh", this.b.alu("lsh", op, 32n), 32n);
+  }
+
+  signExtend(op: VReg, bits: number): VReg {
+    const s = BigInt(64 - bits);
+    return this.b.alu("arsh", this.b.alu("lsh", op, s), s);
+  }
+
+  /** A condition's value as 0 or 1. */
+  materialize(e: Node): Extract<Value, { kind: "scalar" }> {
+    return this.materializeCond((label) => this.branch(e, true, label));
+  }
+
+  materializeCond(branchTrue: (label: number) => void): Extract<Value, { kind: "scalar" }> {
+    const r = this.b.mov(1n);
+    const done = this.b.label();
+    branchTrue(done);
+    this.b.emit({ op: "mov", dst: r, src: 0n });
+    this.b.place(done);
+    return { kind: "scalar", type: bool, op: r };
+  }
+
+  conditional(e: Node): Value {
+    const elseLabel = this.b.label(), done = this.b.label();
+    this.branch(e.test, false, elseLabel);
+    const a = this.scalar(e.consequent);
+    const r = this.b.reg();
+    const pos = this.b.code.length;
+    this.b.emit({ op: "mov", dst: r, src: a.op });
+    this.b.emit({ op: "jmp", target: done });
+    this.b.place(elseLabel);
+    const bv = this.scalar(e.alternate);
+    const [ua, ub] = this.unifyLiterals(a, bv);
+    const t = ua.type.kind === "int" && ub.type.kind === "int" ? commonType(ua.type, ub.type) : ua.type;
+    if (t.kind === "int") {
+      const ca = this.convert(ua, t, e.consequent);
+      (this.b.code[pos] as { src: Operand }).src = isReg(ca.op) && ca.op !== a.op ? a.op : ca.op;
+    }
+    this.b.emit({ op: "mov", dst: r, src: t.kind === "int" ? this.convert(ub, t, e.alternate).op : ub.op });
+    this.b.place(done);
+    return { kind: "scalar", type: t, op: r };
+  }
+
+  assign(e: Node): Value {
+    if (e.left.type !== "Identifier") this.fail(e.left, Code.Unsupported, `only local variables can be assigned in a handler`);
+    const b = this.lookup(e.left.name);
+    if (!b) this.fail(e.left, Code.UnknownIdentifier, `unknown name "${e.left.name}"`);
+    if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) this.fail(e.left, Code.TypeMismatch, `"${e.left.name}" cannot be assigned`, b.kind === "scalar" && !b.mutable ? "declare it with let" : "");
+    let v: Extract<Value, { kind: "scalar" }>;
+    if (e.operator === "=") v = this.scalar(e.right);
+    else {
+      const op = e.operator.slice(0, -1) as BinaryOp;
+      if (!ARITH_OPS.has(op)) this.fail(e, Code.Unsupported, `operator "${e.operator}" is not supported`);
+      v = this.arith(op, { type: b.type, op: b.op }, this.intScalar(e.right), e);
+    }
+    const c = this.convert(v, b.type, e);
+    this.b.emit({ op: "mov", dst: b.op as VReg, src: c.op });
+    return { kind: "scalar", type: b.type, op: b.op };
+  }
+
+  update(e: Node): Value {
+    if (e.argument.type !== "Identifier") this.fail(e.argument, Code.Unsupported, `only local variables can be incremented in a handler`);
+    const b = this.lookup(e.argument.name);
+    if (!b || b.kind !== "scalar" || !b.mutable || !isReg(b.op)) this.fail(e.argument, Code.TypeMismatch, `"${e.argument.name}" cannot be assigned`);
+    const old = e.prefix ? undefined : this.b.mov(b.op);
+    const v = this.arith(e.operator === "++" ? "+" : "-", { type: b.type, op: b.op }, { type: b.type, op: 1n }, e);
+    this.b.emit({ op: "mov", dst: b.op as VReg, src: v.op });
+    return { kind: "scalar", type: b.type, op: old ?? b.op };
+  }
+}
+
+const COMPARE_OPS = new Set(["==", "!=", "===", "!==", "<", "<=", ">", ">="]);
+const ARITH_OPS = new Set<string>(["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ">>>"]);
+const NEGATE: Record<CompareOp, CompareOp> = { "==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">" };
+
+function condFor(op: CompareOp, signed: boolean): CondName {
+  switch (op) {
+    case "==": return "jeq";
+    case "!=": return "jne";
+    case "<": return signed ? "jslt" : "jlt";
+    case "<=": return signed ? "jsle" : "jle";
+    case ">": return signed ? "jsgt" : "jgt";
+    case ">=": return signed ? "jsge" : "jge";
+  }
+}
+
+function describeNode(e: Node): string {
+  const names: Record<string, string> = {
+    ClassExpression: "a class expression", ArrowFunctionExpression: "an arrow function", FunctionExpression: "a function expression",
+    AwaitExpression: "await", TemplateLiteral: "a template string", ArrayExpression: "an array literal", ObjectExpression: "an object literal here",
+    NewExpression: "new", NullLiteral: "null", RegExpLiteral: "a regular expression", SpreadElement: "spread", YieldExpression: "yield",
+    SequenceExpression: "the comma operator", TaggedTemplateExpression: "a tagged template", OptionalMemberExpression: "optional chaining",
+    OptionalCallExpression: "optional chaining",
+  };
+  return names[e.type] ?? `"${e.type}"`;
+}
+
+export function describeValue(v: Value): string {
+  switch (v.kind) {
+    case "scalar": return typeName(v.type);
+    case "mem": return typeName(v.type);
+    case "ctx": return "the probe's arguments";
+    case "map": return `map "${v.map.name}"`;
+    case "string": return "a string literal";
+    case "ctxfield": return `field "${v.field.name}" (${v.field.cType})`;
+    case "void": return "nothing (void)";
+  }
+}
+
+export type { SourcePos };

@@ -1,0 +1,83 @@
+// The compiler: TypeScript source in, serialisable tracer specs out. The passes, in order:
+//   parse    → a TypeScript AST (Babel's parser)                          parse.ts
+//   collect  → tracer classes, their maps and handlers; user interfaces   collect.ts
+//   lower    → per handler: type-checked IR over virtual registers       lower.ts, builtins.ts
+//   allocate → physical registers and spill slots                         regalloc.ts
+//   emit     → BPF instructions, map relocations, source lines            emit.ts
+import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
+import { parseSource } from "./parse.ts";
+import { collect, type TracerClass, type Module } from "./collect.ts";
+import { Lowering } from "./lower.ts";
+import { allocate } from "./regalloc.ts";
+import { emit } from "./emit.ts";
+import { MAX_STACK } from "./ir.ts";
+import { type CompileTarget, ProbeLookupError } from "./target.ts";
+import { LOST_MAP, type MapSpec, type ProgramSpec, toBase64, type TracerSpec } from "./spec.ts";
+import { u32, u64 } from "./types.ts";
+
+export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
+export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "./spec.ts";
+export type { CompileTarget, ProbeContext, ContextField, ProbeRef } from "./target.ts";
+export { ProbeLookupError } from "./target.ts";
+
+export interface CompileOptions {
+  /** Compile only this class (by name); by default every tracer class in the file. */
+  className?: string;
+}
+
+export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
+  const diags = new DiagnosticBag(file, source);
+  const ast = parseSource(source, diags);
+  diags.throwIfAny();
+  const mod = collect(ast, diags);
+  let tracers = mod.tracers;
+  if (options.className) tracers = tracers.filter((t) => t.name === options.className);
+  if (!tracers.length) {
+    diags.error(Code.NoTracer, { line: 1, column: 1, length: 1 },
+      options.className ? `no tracer class "${options.className}" with decorated handlers in this file` : `no tracer class with decorated handlers in this file`,
+      `declare class MyTracer extends Tracer { @tracepoint("syscalls:sys_enter_openat") onOpen(args) { ... } }`);
+  }
+  const specs = tracers.map((t) => compileTracer(t, mod, file, target, diags));
+  diags.throwIfAny();
+  return specs;
+}
+
+function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag): TracerSpec {
+  const maps: MapSpec[] = [...tracer.maps.values()].map((m) => ({ name: m.name, kind: m.kind, value: m.value }));
+  maps.push({ name: LOST_MAP, kind: "lost", key: u32, value: u64 });
+  const programs: ProgramSpec[] = [];
+  tracer.handlers.forEach((h, programIndex) => {
+    let probe;
+    try {
+      probe = target.probeContext(h.probe);
+    } catch (e) {
+      if (!(e instanceof ProbeLookupError)) throw e;
+      diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
+      return;
+    }
+    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, probe, programIndex, target, diags });
+    const ir = lowering.lowerHandler();
+    if (lowering.failed || diags.hasErrors) return;
+    const alloc = allocate(ir.code, ir.stackSize);
+    if (alloc.stackSize > MAX_STACK) {
+      const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
+      diags.error(Code.StackOverflow, h.pos, `handler "${h.name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
+        `stack use: ${uses || "temporaries"}`, "shrink Str<N> variables, or write large values straight into a ring buffer event");
+      return;
+    }
+    const out = emit(ir.code, alloc);
+    programs.push({
+      name: h.name,
+      probe: h.probe,
+      progType: probe.progType,
+      expectedAttachType: probe.expectedAttachType,
+      insns: toBase64(out.insns),
+      relocs: out.relocs,
+      lines: out.lines,
+      stackSize: alloc.stackSize,
+      line: h.pos.line,
+      column: h.pos.column,
+    });
+  });
+  return { className: tracer.name, file, maps, programs };
+}

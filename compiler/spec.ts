@@ -1,0 +1,52 @@
+// The compiler's output: a serialisable description of a tracer (no file descriptors, no
+// kernel objects). The runtime turns it into maps, programs and links.
+import type { ProbeRef } from "./target.ts";
+import type { Type } from "./types.ts";
+import type { LineEntry, MapReloc } from "./emit.ts";
+
+export type MapKind = "ringbuf" | "lost";
+
+export interface MapSpec {
+  /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
+  name: string;
+  kind: MapKind;
+  key?: Type;
+  value?: Type;
+}
+
+export interface ProgramSpec {
+  /** The handler method's name. */
+  name: string;
+  probe: ProbeRef;
+  progType: number;
+  expectedAttachType?: number;
+  /** Encoded instructions, base64 (the spec is cached as JSON). */
+  insns: string;
+  relocs: MapReloc[];
+  lines: LineEntry[];
+  stackSize: number;
+  line: number;
+  column: number;
+}
+
+export interface TracerSpec {
+  className: string;
+  file: string;
+  maps: MapSpec[];
+  programs: ProgramSpec[];
+}
+
+export const LOST_MAP = "__lost";
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+export function fromBase64(b64: string): Uint8Array {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

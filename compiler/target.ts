@@ -1,0 +1,50 @@
+// What the compiler needs to know about the machine it compiles for, supplied by probes/
+// and runtime/ (the compiler itself makes no syscalls).
+import type { Btf } from "../btf/reader.ts";
+
+/** One field of a probe's context (a tracepoint's format file, for example). */
+export interface ContextField {
+  name: string;
+  offset: number;
+  size: number;
+  signed: boolean;
+  /** "int": a scalar; "ptr": a pointer (to `pointee`, e.g. "char"); "array": inline array; "data_loc": dynamic array. */
+  kind: "int" | "ptr" | "array" | "data_loc";
+  /** The C type as the kernel wrote it, for messages. */
+  cType: string;
+  /** Where a "ptr" points: user memory (syscall arguments) or kernel memory. */
+  space: "user" | "kernel";
+  elemSize?: number;
+}
+
+/** A probe as written in a decorator, before it is resolved against the kernel. */
+export interface ProbeRef {
+  kind: string;
+  target: string;
+}
+
+/** What a probe gives its handler: the program type and the context layout. */
+export interface ProbeContext {
+  progType: number;
+  expectedAttachType?: number;
+  fields: ContextField[];
+  /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
+  describe: string;
+}
+
+/** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */
+export class ProbeLookupError extends Error {
+  constructor(message: string, readonly hints: string[] = []) {
+    super(message);
+    this.name = "ProbeLookupError";
+  }
+}
+
+export interface CompileTarget {
+  /** Resolves a decorator's probe, or throws ProbeLookupError. */
+  probeContext(ref: ProbeRef): ProbeContext;
+  /** The kernel's BTF, for kernel struct access and helpers that read task_struct. */
+  btf(): Btf;
+  /** A key identifying the kernel, for caching compiled programs. */
+  readonly kernelId: string;
+}

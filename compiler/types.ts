@@ -1,0 +1,124 @@
+// The handler language's types and their memory layout (natural alignment, as C lays out structs).
+
+export type IntBits = 8 | 16 | 32 | 64;
+export interface IntType {
+  kind: "int";
+  bits: IntBits;
+  signed: boolean;
+}
+export interface BoolType {
+  kind: "bool";
+}
+/** Str<N>: N bytes holding a NUL-terminated string. */
+export interface StrType {
+  kind: "str";
+  len: number;
+}
+export interface ArrayType {
+  kind: "array";
+  elem: Type;
+  len: number;
+}
+export interface StructField {
+  name: string;
+  type: Type;
+  offset: number;
+}
+export interface StructType {
+  kind: "struct";
+  name: string;
+  fields: StructField[];
+  size: number;
+  align: number;
+}
+/** A pointer held as a 64-bit value; reading through it needs a probe read from `space`. */
+export interface PtrType {
+  kind: "ptr";
+  space: "user" | "kernel";
+  cType: string;
+  /** BTF type id of the pointee, when known. */
+  btfId?: number;
+}
+export interface VoidType {
+  kind: "void";
+}
+export type Type = IntType | BoolType | StrType | ArrayType | StructType | PtrType | VoidType;
+
+export const u8: IntType = { kind: "int", bits: 8, signed: false };
+export const u16: IntType = { kind: "int", bits: 16, signed: false };
+export const u32: IntType = { kind: "int", bits: 32, signed: false };
+export const u64: IntType = { kind: "int", bits: 64, signed: false };
+export const i8: IntType = { kind: "int", bits: 8, signed: true };
+export const i16: IntType = { kind: "int", bits: 16, signed: true };
+export const i32: IntType = { kind: "int", bits: 32, signed: true };
+export const i64: IntType = { kind: "int", bits: 64, signed: true };
+export const bool: BoolType = { kind: "bool" };
+export const voidType: VoidType = { kind: "void" };
+
+export const INT_TYPES: Record<string, IntType> = { u8, u16, u32, u64, i8, i16, i32, i64 };
+
+export function intType(bits: number, signed: boolean): IntType {
+  return { kind: "int", bits: bits as IntBits, signed };
+}
+
+/** Scalars live in registers; everything else lives in memory. */
+export function isScalar(t: Type): t is IntType | BoolType | PtrType {
+  return t.kind === "int" || t.kind === "bool" || t.kind === "ptr";
+}
+
+export function sizeOf(t: Type): number {
+  switch (t.kind) {
+    case "int": return t.bits / 8;
+    case "bool": return 1;
+    case "ptr": return 8;
+    case "str": return t.len;
+    case "array": return sizeOf(t.elem) * t.len;
+    case "struct": return t.size;
+    case "void": return 0;
+  }
+}
+
+export function alignOf(t: Type): number {
+  switch (t.kind) {
+    case "int": return t.bits / 8;
+    case "bool": case "str": case "void": return 1;
+    case "ptr": return 8;
+    case "array": return alignOf(t.elem);
+    case "struct": return t.align;
+  }
+}
+
+export function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+/** Lays out fields in declaration order with natural alignment. */
+export function layoutStruct(name: string, fields: { name: string; type: Type }[]): StructType {
+  let offset = 0;
+  let align = 1;
+  const laid: StructField[] = [];
+  for (const f of fields) {
+    const a = alignOf(f.type);
+    offset = alignUp(offset, a);
+    laid.push({ name: f.name, type: f.type, offset });
+    offset += sizeOf(f.type);
+    align = Math.max(align, a);
+  }
+  return { kind: "struct", name, fields: laid, size: alignUp(Math.max(offset, 1), align), align };
+}
+
+export function typeName(t: Type): string {
+  switch (t.kind) {
+    case "int": return `${t.signed ? "i" : "u"}${t.bits}`;
+    case "bool": return "bool";
+    case "str": return `Str<${t.len}>`;
+    case "array": return `${typeName(t.elem)}[${t.len}]`;
+    case "struct": return t.name;
+    case "ptr": return t.cType;
+    case "void": return "void";
+  }
+}
+
+export function sameType(a: Type, b: Type): boolean {
+  return typeName(a) === typeName(b) && sizeOf(a) === sizeOf(b);
+}

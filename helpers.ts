@@ -1,0 +1,42 @@
+// Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
+// JavaScript they throw, since there is no current task to ask.
+import { kernelOnly } from "./runtime/kernel_only.ts";
+import type { Str, u32, u64 } from "./types.ts";
+
+/** Process id (the kernel's tgid) of the task that hit the probe. */
+export function pid(): u32 {
+  return kernelOnly("pid");
+}
+/** Thread id (the kernel's pid) of the task that hit the probe. */
+export function tid(): u32 {
+  return kernelOnly("tid");
+}
+/** Process id of the parent of the task that hit the probe. */
+export function ppid(): u32 {
+  return kernelOnly("ppid");
+}
+/** Real user id of the task that hit the probe. */
+export function uid(): u32 {
+  return kernelOnly("uid");
+}
+/** Real group id of the task that hit the probe. */
+export function gid(): u32 {
+  return kernelOnly("gid");
+}
+/** Command name of the task that hit the probe (16 bytes, as in /proc/PID/comm). */
+export function comm(): Str<16> {
+  return kernelOnly("comm");
+}
+/** Nanoseconds since boot (CLOCK_MONOTONIC). */
+export function ktime(): u64 {
+  return kernelOnly("ktime");
+}
+/** The CPU the handler runs on. */
+export function cpu(): u32 {
+  return kernelOnly("cpu");
+}
+/** Reads a NUL-terminated string through a pointer (user or kernel), or a tracepoint string field. */
+// deno-lint-ignore no-explicit-any
+export function str(_pointer: any, _maxLength?: number): string {
+  return kernelOnly("str");
+}

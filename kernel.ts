@@ -1,0 +1,2 @@
+// Kernel struct types generated from BTF by `tsbpf types` (not generated yet).
+export {};

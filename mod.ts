@@ -1,0 +1,29 @@
+/**
+ * tsbpf: tracing scripts for Linux eBPF, written in TypeScript, run by Bun or Deno.
+ *
+ * ```ts
+ * import { Tracer, tracepoint, RingBuf, pid, comm, str, type u32, type Str, type TracepointArgs } from "tsbpf";
+ *
+ * interface Open { pid: u32; comm: Str<16>; file: Str<256> }
+ *
+ * class OpenSnoop extends Tracer {
+ *   events = new RingBuf<Open>();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen(args: TracepointArgs) {
+ *     this.events.submit({ pid: pid(), comm: comm(), file: str(args.filename) });
+ *   }
+ * }
+ *
+ * const t = await new OpenSnoop().start();
+ * for await (const e of t.events) console.log(e.pid, e.comm, e.file);
+ * ```
+ * @module
+ */
+export { Tracer, type StartOptions } from "./runtime/tracer.ts";
+export { RingBuf } from "./runtime/ringbuf.ts";
+export { tracepoint } from "./probes/decorators.ts";
+export { comm, cpu, gid, ktime, pid, ppid, str, tid, uid } from "./helpers.ts";
+export type { bool, i16, i32, i64, i8, Str, TracepointArgs, u16, u32, u64, u8 } from "./types.ts";
+export { CompileError } from "./compiler/diagnostics.ts";
+export { VerifierError } from "./runtime/verifier_error.ts";
+export { PermissionError, SyscallError } from "./runtime/errors.ts";

@@ -1,0 +1,20 @@
+// The probe kinds, one table: what each decorator needs from the kernel to compile and attach.
+import { ProbeLookupError, type ProbeContext, type ProbeRef } from "../compiler/target.ts";
+import type { OwnedFd } from "../runtime/fd.ts";
+import { tracepointProbe } from "./tracepoint.ts";
+
+export interface ProbeKind {
+  kind: string;
+  context(target: string): ProbeContext;
+  attach(progFd: number, target: string): OwnedFd[];
+}
+
+export const PROBE_KINDS: Record<string, ProbeKind> = {
+  tracepoint: tracepointProbe,
+};
+
+export function probeKind(ref: ProbeRef): ProbeKind {
+  const k = PROBE_KINDS[ref.kind];
+  if (!k) throw new ProbeLookupError(`probe kind "${ref.kind}" is not supported yet`);
+  return k;
+}

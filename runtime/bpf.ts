@@ -1,0 +1,237 @@
+// bpf(2): one function per command, each building its bpf_attr at the offsets of the
+// kernel's current uapi (include/uapi/linux/bpf.h). Only this file encodes bpf_attr.
+import { libcSync, SYS } from "./ffi/mod.ts";
+import { syscallError } from "./errors.ts";
+import { OwnedFd } from "./fd.ts";
+
+const enum Cmd {
+  MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
+  PROG_LOAD = 5, PROG_TEST_RUN = 10, OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, LINK_CREATE = 28,
+}
+
+const CMD_NAMES: Record<number, string> = {
+  0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 2: "BPF_MAP_UPDATE_ELEM", 3: "BPF_MAP_DELETE_ELEM",
+  4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 15: "BPF_OBJ_GET_INFO_BY_FD",
+  18: "BPF_BTF_LOAD", 28: "BPF_LINK_CREATE",
+};
+
+/** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
+class Attr {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly keep: Uint8Array[] = [];
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+  u32(off: number, v: number): this {
+    this.view.setUint32(off, v >>> 0, true);
+    return this;
+  }
+  u64(off: number, v: bigint): this {
+    this.view.setBigUint64(off, v, true);
+    return this;
+  }
+  ptr(off: number, buf: Uint8Array | undefined): this {
+    if (!buf) return this;
+    this.keep.push(buf);
+    return this.u64(off, libcSync().addressOf(buf));
+  }
+  name(off: number, name: string): this {
+    // Object names are 16 bytes with a NUL; the kernel accepts [A-Za-z0-9_.].
+    const clean = name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
+    this.bytes.set(new TextEncoder().encode(clean), off);
+    return this;
+  }
+}
+
+function bpf(cmd: Cmd, attr: Attr): number {
+  const c = libcSync();
+  for (;;) {
+    const r = c.syscall(SYS.bpf, BigInt(cmd), c.addressOf(attr.bytes), BigInt(attr.bytes.length));
+    if (r !== -4) return r; // EINTR: a signal arrived; the call did nothing, so repeat it.
+  }
+}
+
+function bpfOrThrow(cmd: Cmd, attr: Attr, detail?: string): number {
+  const r = bpf(cmd, attr);
+  if (r < 0) throw syscallError(`bpf(${CMD_NAMES[cmd]})`, r, detail);
+  return r;
+}
+
+export const MapType = {
+  HASH: 1, ARRAY: 2, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6, STACK_TRACE: 7,
+  LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11, QUEUE: 22, STACK: 23, RINGBUF: 27,
+} as const;
+
+export interface MapCreateOptions {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  name: string;
+}
+
+export function mapCreate(o: MapCreateOptions): OwnedFd {
+  const attr = new Attr(72)
+    .u32(0, o.type).u32(4, o.keySize).u32(8, o.valueSize).u32(12, o.maxEntries).u32(16, o.flags ?? 0)
+    .name(28, o.name);
+  return new OwnedFd(bpfOrThrow(Cmd.MAP_CREATE, attr, `map "${o.name}"`), `map ${o.name}`);
+}
+
+function elemAttr(mapFd: number, key: Uint8Array | undefined, value: Uint8Array | undefined, flags = 0n): Attr {
+  return new Attr(32).u32(0, mapFd).ptr(8, key).ptr(16, value).u64(24, flags);
+}
+
+/** Returns false when the key is absent. */
+export function mapLookup(mapFd: number, key: Uint8Array, value: Uint8Array): boolean {
+  const r = bpf(Cmd.MAP_LOOKUP_ELEM, elemAttr(mapFd, key, value));
+  if (r === -2) return false;
+  if (r < 0) throw syscallError("bpf(BPF_MAP_LOOKUP_ELEM)", r);
+  return true;
+}
+
+export function mapUpdate(mapFd: number, key: Uint8Array, value: Uint8Array, flags = 0n): void {
+  bpfOrThrow(Cmd.MAP_UPDATE_ELEM, elemAttr(mapFd, key, value, flags));
+}
+
+/** Returns false when the key is absent. */
+export function mapDelete(mapFd: number, key: Uint8Array): boolean {
+  const r = bpf(Cmd.MAP_DELETE_ELEM, elemAttr(mapFd, key, undefined));
+  if (r === -2) return false;
+  if (r < 0) throw syscallError("bpf(BPF_MAP_DELETE_ELEM)", r);
+  return true;
+}
+
+/** Writes the key after `key` (the first key when `key` is undefined) into `next`; false at the end. */
+export function mapNextKey(mapFd: number, key: Uint8Array | undefined, next: Uint8Array): boolean {
+  const r = bpf(Cmd.MAP_GET_NEXT_KEY, elemAttr(mapFd, key, next));
+  if (r === -2) return false;
+  if (r < 0) throw syscallError("bpf(BPF_MAP_GET_NEXT_KEY)", r);
+  return true;
+}
+
+export const ProgType = {
+  KPROBE: 2, TRACEPOINT: 5, PERF_EVENT: 7, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
+} as const;
+
+export interface ProgLoadOptions {
+  type: number;
+  insns: Uint8Array;
+  name: string;
+  license?: string;
+  expectedAttachType?: number;
+  btfFd?: number;
+  funcInfo?: Uint8Array;
+  funcInfoCount?: number;
+  lineInfo?: Uint8Array;
+  lineInfoCount?: number;
+  logLevel?: number;
+}
+
+export type ProgLoadResult =
+  | { ok: true; fd: OwnedFd; log: string }
+  | { ok: false; errno: number; log: string };
+
+/**
+ * Loads a program, growing the verifier log until it fits. The log is returned either
+ * way: on failure it is what the verifier said, for the loader to map back to source.
+ */
+export function progLoad(o: ProgLoadOptions): ProgLoadResult {
+  const license = new TextEncoder().encode((o.license ?? "GPL") + "\0");
+  let logSize = o.logLevel ? 1 << 20 : 0;
+  for (let attempt = 0; ; attempt++) {
+    const log = logSize ? new Uint8Array(logSize) : undefined;
+    const attr = new Attr(144)
+      .u32(0, o.type).u32(4, o.insns.length / 8).ptr(8, o.insns).ptr(16, license)
+      .u32(24, log ? o.logLevel ?? 1 : 0).u32(28, logSize).ptr(32, log)
+      .name(48, o.name).u32(68, o.expectedAttachType ?? 0);
+    if (o.btfFd !== undefined) {
+      attr.u32(72, o.btfFd);
+      if (o.funcInfo) attr.u32(76, 8).ptr(80, o.funcInfo).u32(88, o.funcInfoCount ?? 0);
+      if (o.lineInfo) attr.u32(92, 16).ptr(96, o.lineInfo).u32(104, o.lineInfoCount ?? 0);
+    }
+    const r = bpf(Cmd.PROG_LOAD, attr);
+    const text = log ? decodeLog(log) : "";
+    if (r >= 0) return { ok: true, fd: new OwnedFd(r, `program ${o.name}`), log: text };
+    if (r === -28 && log && attempt < 4) {
+      // ENOSPC: the log did not fit. The kernel reports the size it needed (log_true_size).
+      logSize = Math.max(attr.view.getUint32(140, true) + 1, logSize * 4);
+      continue;
+    }
+    if (!log && r !== -1 && r !== -13) {
+      // Retry once with a log, so a rejection always comes with the verifier's reasons.
+      logSize = 1 << 20;
+      o = { ...o, logLevel: 1 };
+      continue;
+    }
+    return { ok: false, errno: -r, log: text };
+  }
+}
+
+function decodeLog(log: Uint8Array): string {
+  const end = log.indexOf(0);
+  return new TextDecoder().decode(end < 0 ? log : log.subarray(0, end));
+}
+
+/** Loads BTF for func_info/line_info; returns the fd, or throws with the kernel's BTF log. */
+export function btfLoad(btf: Uint8Array): OwnedFd {
+  const log = new Uint8Array(64 * 1024);
+  const attr = new Attr(32).ptr(0, btf).ptr(8, log).u32(16, btf.length).u32(20, log.length).u32(24, 1);
+  const r = bpf(Cmd.BTF_LOAD, attr);
+  if (r < 0) throw syscallError("bpf(BPF_BTF_LOAD)", r, decodeLog(log).trim().split("\n").pop());
+  return new OwnedFd(r, "btf");
+}
+
+export const AttachType = { PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+
+export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string): OwnedFd {
+  const attr = new Attr(64).u32(0, progFd).u32(4, targetFd).u32(8, attachType);
+  return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
+}
+
+export interface TestRunResult {
+  retval: number;
+  durationNs: number;
+}
+
+/** BPF_PROG_TEST_RUN with a context (raw tracepoint, syscall and similar program types). */
+export function progTestRun(progFd: number, ctx?: Uint8Array, repeat = 1): TestRunResult {
+  const attr = new Attr(80).u32(0, progFd).u32(32, repeat);
+  if (ctx) attr.u32(40, ctx.length).ptr(48, ctx);
+  bpfOrThrow(Cmd.PROG_TEST_RUN, attr);
+  return { retval: attr.view.getUint32(4, true), durationNs: attr.view.getUint32(36, true) };
+}
+
+export interface ProgInfo {
+  id: number;
+  tag: string;
+  xlatedLen: number;
+  jitedLen: number;
+  name: string;
+}
+
+export function progInfo(progFd: number): ProgInfo {
+  const info = new Uint8Array(232);
+  const attr = new Attr(16).u32(0, progFd).u32(4, info.length).ptr(8, info);
+  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
+  const v = new DataView(info.buffer);
+  const tag = [...info.subarray(8, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const nameBytes = info.subarray(64, 80);
+  const end = nameBytes.indexOf(0);
+  return {
+    id: v.getUint32(4, true),
+    tag,
+    jitedLen: v.getUint32(16, true),
+    xlatedLen: v.getUint32(20, true),
+    name: new TextDecoder().decode(end < 0 ? nameBytes : nameBytes.subarray(0, end)),
+  };
+}
+
+export function mapInfoId(mapFd: number): number {
+  const info = new Uint8Array(96);
+  const attr = new Attr(16).u32(0, mapFd).u32(4, info.length).ptr(8, info);
+  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
+  return new DataView(info.buffer).getUint32(4, true);
+}

@@ -1,0 +1,28 @@
+// The running kernel, as the compiler sees it: probe contexts from probes/, types from BTF.
+import type { CompileTarget, ProbeRef } from "../compiler/target.ts";
+import { Btf } from "../btf/reader.ts";
+import { probeKind } from "../probes/mod.ts";
+import { readFileBytes, readTextFile } from "./files.ts";
+
+let btf: Btf | undefined;
+
+export function kernelBtf(): Btf {
+  if (btf) return btf;
+  const bytes = readFileBytes("/sys/kernel/btf/vmlinux");
+  if (!bytes) throw new Error("This kernel has no BTF (/sys/kernel/btf/vmlinux is missing); tsbpf needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.4 or newer)");
+  return (btf = Btf.parse(bytes));
+}
+
+export function kernelId(): string {
+  const release = readTextFile("/proc/sys/kernel/osrelease")?.trim() ?? "?";
+  const version = readTextFile("/proc/sys/kernel/version")?.trim() ?? "?";
+  return `${release} ${version}`;
+}
+
+export function hostTarget(): CompileTarget {
+  return {
+    probeContext: (ref: ProbeRef) => probeKind(ref).context(ref.target),
+    btf: kernelBtf,
+    kernelId: kernelId(),
+  };
+}

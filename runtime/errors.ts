@@ -1,0 +1,33 @@
+// Typed errors of the kernel interface. Raw errno never escapes: it is named and explained.
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
+  12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
+  24: "EMFILE", 28: "ENOSPC", 38: "ENOSYS", 95: "EOPNOTSUPP", 524: "ENOTSUPP",
+};
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+/** A system call failed; `call` names it (e.g. "bpf(BPF_MAP_CREATE)"). */
+export class SyscallError extends Error {
+  constructor(readonly call: string, readonly errno: number, detail?: string) {
+    super(`${call} failed: ${errnoName(errno)}${detail ? `: ${detail}` : ""}`);
+    this.name = "SyscallError";
+  }
+}
+
+/** The process lacks a privilege tsbpf needs. */
+export class PermissionError extends SyscallError {
+  constructor(call: string, errno: number) {
+    super(call, errno, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
+    this.name = "PermissionError";
+  }
+}
+
+export function syscallError(call: string, result: number, detail?: string): SyscallError {
+  const errno = -result;
+  if (errno === 1 || errno === 13) return new PermissionError(call, errno);
+  return new SyscallError(call, errno, detail);
+}

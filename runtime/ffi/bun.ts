@@ -1,0 +1,56 @@
+// The Bun implementation of the libc contract (bun:ffi).
+import { dlopen, ptr, toArrayBuffer, FFIType } from "bun:ffi";
+import { cString, type Libc } from "./ffi.ts";
+
+const { i32, i64, u64, ptr: p } = FFIType;
+
+export function openLibc(): Libc {
+  const { symbols: c } = dlopen("libc.so.6", {
+    syscall: { args: [i64, u64, u64, u64, u64, u64, u64], returns: i64 },
+    ioctl: { args: [i32, u64, u64], returns: i32 },
+    mmap: { args: [u64, u64, i32, i32, i32, i64], returns: u64 },
+    munmap: { args: [u64, u64], returns: i32 },
+    open: { args: [p, i32, i32], returns: i32 },
+    read: { args: [i32, p, u64], returns: i64 },
+    write: { args: [i32, p, u64], returns: i64 },
+    close: { args: [i32], returns: i32 },
+    mount: { args: [p, p, p, u64, p], returns: i32 },
+    getpid: { args: [], returns: i32 },
+    getenv: { args: [p], returns: FFIType.cstring },
+    mkdir: { args: [p, i32], returns: i32 },
+    rename: { args: [p, p], returns: i32 },
+    epoll_wait: { args: [i32, p, i32, i32], returns: i32 },
+    __errno_location: { args: [], returns: p },
+  });
+  const errnoView = new Int32Array(toArrayBuffer(c.__errno_location() as number, 0, 4));
+  // Read errno immediately after a failed call, before anything else runs on this thread.
+  const check = (r: number | bigint): number => (Number(r) === -1 ? -errnoView[0] : Number(r));
+
+  return {
+    runtime: "bun",
+    addressOf: (buf) => BigInt(ptr(buf)),
+    view: (address, length) => toArrayBuffer(Number(address), 0, length),
+    syscall: (nr, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) =>
+      check(c.syscall(nr, a1, a2, a3, a4, a5, a6)),
+    ioctl: (fd, request, arg) => check(c.ioctl(fd, request, arg)),
+    mmap: (length, prot, flags, fd, offset) => {
+      const r = BigInt.asIntN(64, BigInt(c.mmap(0, length, prot, flags, fd, offset)));
+      return r === -1n ? BigInt(-errnoView[0]) : r;
+    },
+    munmap: (address, length) => check(c.munmap(address, length)),
+    open: (path, flags, mode = 0) => check(c.open(cString(path), flags, mode)),
+    read: (fd, buf, length = buf.length) => check(c.read(fd, buf, length)),
+    write: (fd, buf, length = buf.length) => check(c.write(fd, buf, length)),
+    close: (fd) => check(c.close(fd)),
+    mount: (source, target, fsType, flags) =>
+      check(c.mount(cString(source), cString(target), cString(fsType), flags, null)),
+    getpid: () => c.getpid() as number,
+    getenv: (name) => {
+      const v = c.getenv(cString(name));
+      return v === null ? undefined : String(v);
+    },
+    mkdir: (path, mode) => check(c.mkdir(cString(path), mode)),
+    rename: (from, to) => check(c.rename(cString(from), cString(to))),
+    epollWait: (epfd, events, maxEvents, timeoutMs) => check(c.epoll_wait(epfd, events, maxEvents, timeoutMs)),
+  };
+}

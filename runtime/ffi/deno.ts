@@ -1,0 +1,56 @@
+// The Deno implementation of the libc contract (Deno.dlopen). Needs only --allow-ffi.
+import { cString, type Libc } from "./ffi.ts";
+
+export function openLibc(): Libc {
+  const { symbols: c } = Deno.dlopen("libc.so.6", {
+    syscall: { parameters: ["i64", "u64", "u64", "u64", "u64", "u64", "u64"], result: "i64" },
+    ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
+    mmap: { parameters: ["u64", "u64", "i32", "i32", "i32", "i64"], result: "u64" },
+    munmap: { parameters: ["u64", "u64"], result: "i32" },
+    open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+    read: { parameters: ["i32", "buffer", "u64"], result: "i64" },
+    write: { parameters: ["i32", "buffer", "u64"], result: "i64" },
+    close: { parameters: ["i32"], result: "i32" },
+    mount: { parameters: ["buffer", "buffer", "buffer", "u64", "pointer"], result: "i32" },
+    getpid: { parameters: [], result: "i32" },
+    getenv: { parameters: ["buffer"], result: "pointer" },
+    mkdir: { parameters: ["buffer", "i32"], result: "i32" },
+    rename: { parameters: ["buffer", "buffer"], result: "i32" },
+    epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+    __errno_location: { parameters: [], result: "pointer" },
+  } as const);
+  const errnoView = new Int32Array(new Deno.UnsafePointerView(c.__errno_location()!).getArrayBuffer(4));
+  // Read errno immediately after a failed call, before anything else runs on this thread.
+  const check = (r: number | bigint): number => (Number(r) === -1 ? -errnoView[0] : Number(r));
+  // Deno passes 64-bit parameters fastest as bigint.
+  const big = (n: number | bigint) => BigInt(n);
+
+  return {
+    runtime: "deno",
+    addressOf: (buf) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>))),
+    view: (address, length) => new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length),
+    syscall: (nr, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) =>
+      check(c.syscall(big(nr), a1, a2, a3, a4, a5, a6)),
+    ioctl: (fd, request, arg) => check(c.ioctl(fd, big(request), arg)),
+    mmap: (length, prot, flags, fd, offset) => {
+      const r = BigInt.asIntN(64, BigInt(c.mmap(0n, big(length), prot, flags, fd, big(offset))));
+      return r === -1n ? BigInt(-errnoView[0]) : r;
+    },
+    munmap: (address, length) => check(c.munmap(address, big(length))),
+    open: (path, flags, mode = 0) => check(c.open(cString(path), flags, mode)),
+    read: (fd, buf, length = buf.length) => check(c.read(fd, buf as Uint8Array<ArrayBuffer>, big(length))),
+    write: (fd, buf, length = buf.length) => check(c.write(fd, buf as Uint8Array<ArrayBuffer>, big(length))),
+    close: (fd) => check(c.close(fd)),
+    mount: (source, target, fsType, flags) =>
+      check(c.mount(cString(source), cString(target), cString(fsType), big(flags), null)),
+    getpid: () => c.getpid(),
+    getenv: (name) => {
+      const v = c.getenv(cString(name));
+      return v === null ? undefined : new Deno.UnsafePointerView(v).getCString();
+    },
+    mkdir: (path, mode) => check(c.mkdir(cString(path), mode)),
+    rename: (from, to) => check(c.rename(cString(from), cString(to))),
+    epollWait: (epfd, events, maxEvents, timeoutMs) =>
+      check(c.epoll_wait(epfd, events as Uint8Array<ArrayBuffer>, maxEvents, timeoutMs)),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The one contract between tsbpf and the JavaScript runtime it runs on.
+ *
+ * Everything that calls into libc goes through a `Libc`; `runtime/ffi/bun.ts` and
+ * `runtime/ffi/deno.ts` implement it, and nothing outside this folder may know which
+ * runtime it is on. Calls that can fail return `-errno` (a negative number), read right
+ * after the call on the same thread, so no other runtime work can clobber errno.
+ */
+export interface Libc {
+  readonly runtime: "bun" | "deno";
+
+  /** Address of a typed array's memory. The caller keeps the array alive while the address is in use. */
+  addressOf(buf: Uint8Array): bigint;
+  /** A zero-copy view of `length` bytes of native memory at `address` (an mmapped region). */
+  view(address: bigint, length: number): ArrayBuffer;
+
+  /** syscall(2) with up to six integer arguments; returns the result or -errno. */
+  syscall(nr: number, a1?: bigint, a2?: bigint, a3?: bigint, a4?: bigint, a5?: bigint, a6?: bigint): number;
+  ioctl(fd: number, request: number, arg: bigint): number;
+  /** Returns the mapped address, or -errno as a negative bigint. */
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number): bigint;
+  munmap(address: bigint, length: number): number;
+  open(path: string, flags: number, mode?: number): number;
+  read(fd: number, buf: Uint8Array, length?: number): number;
+  write(fd: number, buf: Uint8Array, length?: number): number;
+  close(fd: number): number;
+  mount(source: string, target: string, fsType: string, flags: number): number;
+  getpid(): number;
+  getenv(name: string): string | undefined;
+  mkdir(path: string, mode: number): number;
+  rename(from: string, to: string): number;
+  /** epoll_wait that may block the calling thread for up to `timeoutMs`. */
+  epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
+}
+
+/** Linux x86-64 syscall numbers used by tsbpf. */
+export const SYS = {
+  bpf: 321,
+  perf_event_open: 298,
+  epoll_create1: 291,
+  epoll_ctl: 233,
+  getppid: 110,
+} as const;
+
+/** C string (NUL-terminated UTF-8) for passing a path to libc. */
+export function cString(s: string): Uint8Array {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}

@@ -1,0 +1,22 @@
+// Picks the libc binding for the runtime we are on; the only place that asks.
+import type { Libc } from "./ffi.ts";
+export type { Libc } from "./ffi.ts";
+export { cString, SYS } from "./ffi.ts";
+
+declare const Bun: unknown;
+
+let cached: Libc | undefined;
+
+/** The process-wide libc binding, opened on first use. */
+export async function libc(): Promise<Libc> {
+  if (cached) return cached;
+  const mod = typeof Bun !== "undefined" ? await import("./bun.ts") : await import("./deno.ts");
+  cached = mod.openLibc();
+  return cached;
+}
+
+/** The libc binding once `libc()` has been awaited somewhere. */
+export function libcSync(): Libc {
+  if (!cached) throw new Error("libc() must be awaited before libcSync()");
+  return cached;
+}

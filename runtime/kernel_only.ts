@@ -1,0 +1,13 @@
+// Functions that exist only inside handlers (compiled to BPF). Called from ordinary
+// JavaScript they explain themselves instead of returning nonsense.
+
+export class KernelOnlyError extends Error {
+  constructor(name: string) {
+    super(`${name}() runs only inside a probe handler (a decorated method), where tsbpf compiles it to BPF; it cannot be called from JavaScript`);
+    this.name = "KernelOnlyError";
+  }
+}
+
+export function kernelOnly(name: string): never {
+  throw new KernelOnlyError(name);
+}

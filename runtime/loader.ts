@@ -1,0 +1,68 @@
+// Turns a compiled tracer spec into kernel objects: maps, then programs (with map fds
+// patched in), then attachments. Everything opened is owned by the returned `Loaded`.
+import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
+import { fromBase64 } from "../compiler/spec.ts";
+import { mapCreate, MapType, progLoad } from "./bpf.ts";
+import type { OwnedFd } from "./fd.ts";
+import { verifierError } from "./verifier_error.ts";
+import { probeKind } from "../probes/mod.ts";
+import { SyscallError } from "./errors.ts";
+
+export interface MapOptions {
+  /** Ring buffer size in bytes. */
+  size?: number;
+}
+
+export class Loaded {
+  readonly maps = new Map<string, OwnedFd>();
+  readonly programs = new Map<string, OwnedFd>();
+  readonly links: OwnedFd[] = [];
+
+  /** Closes attachments first (so nothing new arrives), then programs, then maps. */
+  close(): void {
+    for (const fd of this.links.splice(0)) fd.close();
+    for (const fd of this.programs.values()) fd.close();
+    for (const fd of this.maps.values()) fd.close();
+    this.programs.clear();
+    this.maps.clear();
+  }
+}
+
+export function createMap(spec: MapSpec, options: MapOptions, programCount: number): OwnedFd {
+  switch (spec.kind) {
+    case "ringbuf":
+      return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
+    case "lost":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+  }
+}
+
+export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: string, source: string | undefined): OwnedFd {
+  const insns = fromBase64(p.insns);
+  const view = new DataView(insns.buffer);
+  for (const r of p.relocs) {
+    const fd = maps.get(r.map);
+    if (!fd) throw new Error(`internal: program ${p.name} refers to unknown map ${r.map}`);
+    view.setInt32(r.insn * 8 + 4, fd.fd, true);
+  }
+  const result = progLoad({ type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType });
+  if (result.ok) return result.fd;
+  if (result.errno === 1 && !result.log) throw new SyscallError("bpf(BPF_PROG_LOAD)", 1, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
+  throw verifierError(p, file, source, result.errno, result.log);
+}
+
+/** Creates every map, loads every program and attaches every probe; on any failure, closes what it opened. */
+export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string): Loaded {
+  const loaded = new Loaded();
+  try {
+    for (const m of spec.maps) loaded.maps.set(m.name, createMap(m, mapOptions.get(m.name) ?? {}, spec.programs.length));
+    for (const p of spec.programs) loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source));
+    for (const p of spec.programs) {
+      loaded.links.push(...probeKind(p.probe).attach(loaded.programs.get(p.name)!.fd, p.probe.target));
+    }
+    return loaded;
+  } catch (e) {
+    loaded.close();
+    throw e;
+  }
+}

@@ -1,0 +1,44 @@
+// perf_event_open(2): the attachment point for tracepoints, uprobes, kprobes and sampling.
+import { libcSync, SYS } from "./ffi/mod.ts";
+import { syscallError } from "./errors.ts";
+import { OwnedFd } from "./fd.ts";
+
+export const PerfType = { HARDWARE: 0, SOFTWARE: 1, TRACEPOINT: 2 } as const;
+
+const PERF_FLAG_FD_CLOEXEC = 8;
+const ATTR_SIZE = 136; // PERF_ATTR_SIZE_VER8
+
+export interface PerfEventOptions {
+  type: number;
+  config: bigint;
+  /** sample_period, or sample_freq when `freq` is set. */
+  period?: bigint;
+  freq?: boolean;
+  config1?: bigint;
+  config2?: bigint;
+  pid?: number;
+  cpu?: number;
+  label: string;
+}
+
+export function perfEventOpen(o: PerfEventOptions): OwnedFd {
+  const attr = new Uint8Array(ATTR_SIZE);
+  const v = new DataView(attr.buffer);
+  v.setUint32(0, o.type, true);
+  v.setUint32(4, ATTR_SIZE, true);
+  v.setBigUint64(8, o.config, true);
+  v.setBigUint64(16, o.period ?? 0n, true);
+  // flags: bit 10 = freq. The event starts enabled: a BPF link attached to it is what we control.
+  v.setBigUint64(40, o.freq ? 1n << 10n : 0n, true);
+  v.setBigUint64(56, o.config1 ?? 0n, true);
+  v.setBigUint64(64, o.config2 ?? 0n, true);
+  const c = libcSync();
+  const pid = BigInt.asUintN(64, BigInt(o.pid ?? -1));
+  const cpu = BigInt.asUintN(64, BigInt(o.cpu ?? 0));
+  let r: number;
+  do {
+    r = c.syscall(SYS.perf_event_open, c.addressOf(attr), pid, cpu, BigInt.asUintN(64, -1n), BigInt(PERF_FLAG_FD_CLOEXEC));
+  } while (r === -4);
+  if (r < 0) throw syscallError("perf_event_open", r, o.label);
+  return new OwnedFd(r, `perf event ${o.label}`);
+}

@@ -1,0 +1,92 @@
+// Consumes a BPF ring buffer through its mmapped pages, without syscalls.
+//
+// Layout (kernel/bpf/ringbuf.c): page 0 holds consumer_pos (we write it), page 1 holds
+// producer_pos, then the data area is mapped twice in a row, so a record that wraps is
+// still contiguous. Each record has an 8-byte header: u32 length (bit 31 busy, bit 30
+// discarded), u32 page offset; records are 8-byte aligned.
+import { libcSync } from "./ffi/mod.ts";
+import { syscallError } from "./errors.ts";
+
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const BUSY = 0x80000000, DISCARD = 0x40000000, HEADER = 8;
+export const PAGE_SIZE = 4096;
+
+export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => void;
+
+export class RingBufReader {
+  readonly #size: number;
+  readonly #mask: number;
+  #consumerAddr: bigint;
+  #producerAddr: bigint;
+  readonly #consumer: BigUint64Array;
+  readonly #producer: Uint32Array;
+  readonly #data: Uint8Array;
+  readonly #view: DataView;
+  #pos: number;
+
+  constructor(mapFd: number, size: number) {
+    const c = libcSync();
+    this.#size = size;
+    this.#mask = size - 1;
+    this.#consumerAddr = c.mmap(PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
+    if (this.#consumerAddr < 0n) throw syscallError("mmap(ring buffer consumer page)", Number(this.#consumerAddr));
+    this.#producerAddr = c.mmap(PAGE_SIZE + 2 * size, PROT_READ, MAP_SHARED, mapFd, PAGE_SIZE);
+    if (this.#producerAddr < 0n) {
+      c.munmap(this.#consumerAddr, PAGE_SIZE);
+      throw syscallError("mmap(ring buffer data)", Number(this.#producerAddr));
+    }
+    this.#consumer = new BigUint64Array(c.view(this.#consumerAddr, PAGE_SIZE), 0, 1);
+    const producerPages = c.view(this.#producerAddr, PAGE_SIZE + 2 * size);
+    // Plain loads only: in Bun an Atomics op on this read-only mapping crashes once JIT-compiled.
+    this.#producer = new Uint32Array(producerPages, 0, 2);
+    this.#data = new Uint8Array(producerPages, PAGE_SIZE, 2 * size);
+    this.#view = new DataView(producerPages, PAGE_SIZE, 2 * size);
+    this.#pos = Number(this.#consumer[0]);
+  }
+
+  #producerPos(): number {
+    // Two 32-bit halves; re-read if the high half moved in between (x86-64 loads are ordered).
+    for (;;) {
+      const hi = this.#producer[1], lo = this.#producer[0];
+      if (this.#producer[1] === hi) return hi * 0x100000000 + lo;
+    }
+  }
+
+  /** Hands every committed record to `sink`; returns how many it consumed. */
+  drain(sink: RecordSink, max = Infinity): number {
+    if (this.#consumerAddr === 0n) return 0;
+    const producer = this.#producerPos();
+    let pos = this.#pos;
+    let n = 0;
+    while (pos < producer && n < max) {
+      const at = pos & this.#mask;
+      const header = this.#view.getUint32(at, true);
+      if (header & BUSY) break;
+      const length = header & ~(BUSY | DISCARD);
+      if (!(header & DISCARD)) {
+        sink(this.#view, this.#data, at + HEADER, length);
+        n++;
+      }
+      pos += (length + HEADER + 7) & ~7;
+    }
+    if (pos !== this.#pos) {
+      this.#pos = pos;
+      Atomics.store(this.#consumer, 0, BigInt(pos));
+    }
+    return n;
+  }
+
+  /** Bytes written by the kernel and not consumed yet. */
+  get pending(): number {
+    return this.#producerPos() - this.#pos;
+  }
+
+  close(): void {
+    if (this.#consumerAddr === 0n) return;
+    const c = libcSync();
+    c.munmap(this.#consumerAddr, PAGE_SIZE);
+    c.munmap(this.#producerAddr, PAGE_SIZE + 2 * this.#size);
+    this.#consumerAddr = 0n;
+    this.#producerAddr = 0n;
+  }
+}

@@ -1,0 +1,177 @@
+// Tracer: the base class of every tsbpf script. `start()` compiles the class's handlers from
+// the script's own source, loads and attaches them, and connects its maps to JS; `stop()`
+// (or Ctrl-C, SIGTERM, or the end of the process) releases every kernel object.
+import process from "node:process";
+import { libc } from "./ffi/mod.ts";
+import { handlersOf } from "../probes/decorators.ts";
+import { readTextFile } from "./files.ts";
+import { hostTarget } from "./compile_target.ts";
+import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
+import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
+import { RingBuf } from "./ringbuf.ts";
+import { mapLookup } from "./bpf.ts";
+import { possibleCpus } from "./cpus.ts";
+import { LOST_MAP, type TracerSpec } from "../compiler/spec.ts";
+import type { StructType } from "../compiler/types.ts";
+
+const BUSY_POLL_MS = 1;
+const IDLE_POLL_MS = 5;
+const LOSS_CHECK_MS = 1000;
+
+export interface StartOptions {
+  /** Print lost-event counts to stderr as they grow and at the end (default true). */
+  reportLoss?: boolean;
+}
+
+export class Tracer {
+  #loaded?: Loaded;
+  #spec?: TracerSpec;
+  #buffers: RingBuf<unknown>[] = [];
+  #timer?: ReturnType<typeof setTimeout>;
+  #lastLossCheck = 0;
+  #reportedLoss = new Map<string, bigint>();
+  #reportLoss = true;
+  #stopped?: Promise<void>;
+  #resolveStopped?: () => void;
+
+  /** Compiles, loads and attaches every handler; resolves once all probes are live. */
+  async start(options: StartOptions = {}): Promise<this> {
+    if (this.#loaded) return this;
+    this.#reportLoss = options.reportLoss ?? true;
+    await libc();
+    const spec = await compileTracer(this);
+    const mapOptions = new Map<string, MapOptions>();
+    for (const m of spec.maps) {
+      const field = (this as Record<string, unknown>)[m.name];
+      if (m.kind === "ringbuf") {
+        if (!(field instanceof RingBuf)) throw new Error(`${spec.className}.${m.name} must be a RingBuf created in the class body`);
+        mapOptions.set(m.name, { size: field.size });
+      }
+    }
+    const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file));
+    this.#loaded = loaded;
+    this.#spec = spec;
+    for (const m of spec.maps) {
+      if (m.kind !== "ringbuf") continue;
+      const rb = (this as Record<string, unknown>)[m.name] as RingBuf<unknown>;
+      rb.attach(loaded.maps.get(m.name)!.fd, m.value as StructType);
+      this.#buffers.push(rb);
+    }
+    this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    active.add(this);
+    installProcessHooks();
+    this.#poll();
+    return this;
+  }
+
+  /** Resolves when the tracer stops (Ctrl-C, SIGTERM or `stop()`). */
+  get stopped(): Promise<void> {
+    return this.#stopped ?? Promise.resolve();
+  }
+
+  #poll = (): void => {
+    let n = 0;
+    for (const rb of this.#buffers) n += rb.drain();
+    const now = Date.now();
+    if (this.#reportLoss && now - this.#lastLossCheck >= LOSS_CHECK_MS) {
+      this.#lastLossCheck = now;
+      this.#printLoss();
+    }
+    this.#timer = setTimeout(this.#poll, n ? BUSY_POLL_MS : IDLE_POLL_MS);
+  };
+
+  /** Events each handler could not submit because its ring buffer was full. */
+  lost(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    const spec = this.#spec, fd = this.#loaded?.maps.get(LOST_MAP);
+    if (!spec || !fd) return out;
+    const cpus = possibleCpus();
+    const key = new Uint8Array(4), value = new Uint8Array(8 * cpus);
+    const keyView = new DataView(key.buffer), valueView = new DataView(value.buffer);
+    spec.programs.forEach((p, i) => {
+      keyView.setUint32(0, i, true);
+      let sum = 0n;
+      if (mapLookup(fd.fd, key, value)) for (let c = 0; c < cpus; c++) sum += valueView.getBigUint64(c * 8, true);
+      out.set(p.name, sum);
+    });
+    return out;
+  }
+
+  #printLoss(): void {
+    for (const [name, n] of this.lost()) {
+      if (n > (this.#reportedLoss.get(name) ?? 0n)) {
+        this.#reportedLoss.set(name, n);
+        console.error(`tsbpf: lost ${n} events in ${name}: ring buffer full; raise its size or filter in the kernel`);
+      }
+    }
+  }
+
+  /** Delivers what is left, ends the event streams and releases every kernel object. */
+  stop(): Promise<void> {
+    if (!this.#loaded) return Promise.resolve();
+    clearTimeout(this.#timer);
+    for (const rb of this.#buffers) rb.end();
+    if (this.#reportLoss) this.#printLoss();
+    this.#loaded.close();
+    this.#loaded = undefined;
+    this.#buffers = [];
+    active.delete(this);
+    this.#resolveStopped?.();
+    return Promise.resolve();
+  }
+
+  /** Releases kernel objects synchronously, for process exit. */
+  closeNow(): void {
+    clearTimeout(this.#timer);
+    this.#loaded?.close();
+    this.#loaded = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
+  const handlers = handlersOf(tracer);
+  const className = tracer.constructor.name;
+  if (!handlers.length) throw new Error(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
+  const file = handlers[0].file;
+  const source = readTextFile(file);
+  if (source === undefined) throw new Error(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
+  const target = hostTarget();
+  const key = await cacheKey(source, file, target.kernelId);
+  let specs = readCache(key);
+  if (!specs) {
+    // The compiler (and its TypeScript parser) is loaded only when the cache misses.
+    const { compile } = await import("../compiler/mod.ts");
+    specs = compile(source, file, target);
+    writeCache(key, specs);
+  }
+  const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
+  if (!spec) throw new Error(`No tracer class named ${className} in ${file}`);
+  return spec;
+}
+
+// ---------------------------------------------------------------- process lifecycle
+
+const active = new Set<Tracer>();
+let hooksInstalled = false;
+
+/** First Ctrl-C or SIGTERM: stop every tracer and let the script finish; the second one exits at once. */
+function installProcessHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  let signalled = false;
+  const onSignal = (code: number) => () => {
+    if (signalled || active.size === 0) process.exit(code);
+    signalled = true;
+    process.exitCode = code;
+    for (const t of [...active]) t.stop();
+  };
+  process.on("SIGINT", onSignal(130));
+  process.on("SIGTERM", onSignal(143));
+  process.on("exit", () => {
+    for (const t of active) t.closeNow();
+  });
+}

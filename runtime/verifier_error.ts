@@ -1,0 +1,63 @@
+// The kernel's verifier said no: find the instruction it stopped at, map it back to the
+// TypeScript line it came from, and say what the log means.
+import type { ProgramSpec } from "../compiler/spec.ts";
+import { Code, renderDiagnostic, type Diagnostic } from "../compiler/diagnostics.ts";
+import { errnoName } from "./errors.ts";
+
+const HINTS: [RegExp, string][] = [
+  [/invalid mem access 'map_value_or_null'|invalid mem access '.*_or_null'/, "a map lookup can return nothing: check the result before using it"],
+  [/invalid access to map value|invalid access to memory|outside of the allowed memory range|out of bound/i, "an index or offset may be out of bounds: check it against the size first"],
+  [/back-edge|infinite loop|loop is not bounded/i, "give the loop a bound the verifier can see (a constant number of iterations)"],
+  [/invalid (indirect )?read from stack|invalid stack/i, "a stack variable is read before it is written: initialise it"],
+  [/too large|program is too large|BPF program is too large|processed \d+ insn.*limit/i, "the handler is too long for the verifier: split it or simplify its branches"],
+  [/unknown func|invalid func/i, "this helper is not available to this program type on this kernel"],
+  [/R\d+ !read_ok/, "a value is used before it is set on some path"],
+];
+
+export class VerifierError extends Error {
+  constructor(
+    readonly program: string,
+    readonly errno: number,
+    readonly log: string,
+    readonly diagnostic: Diagnostic | undefined,
+    readonly reason: string,
+    source?: string,
+  ) {
+    super(diagnostic && source !== undefined ? renderDiagnostic(diagnostic, source) : `The kernel's verifier rejected handler "${program}" (${errnoName(errno)}): ${reason}`);
+    this.name = "VerifierError";
+  }
+}
+
+/** The instruction the verifier failed at: the last "N: (op) ..." line of the log. */
+export function failingInstruction(log: string): number | undefined {
+  let last: number | undefined;
+  for (const m of log.matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)) last = Number(m[1]);
+  return last;
+}
+
+/** The line or two of the log that say why, without the statistics at the end. */
+export function verifierReason(log: string): string {
+  const lines = log.split("\n").map((l) => l.trim()).filter((l) => l && !/^processed \d+ insns|^verification time|^stack depth|^\d+: |^; |^mark_precise|^from \d+ to \d+|^R\d+_w?=|^last_idx|^regs=|^parent didn't/.test(l));
+  return lines.slice(-2).join(": ") || "no reason given";
+}
+
+export function verifierError(p: ProgramSpec, file: string, source: string | undefined, errno: number, log: string): VerifierError {
+  const reason = verifierReason(log);
+  const insn = failingInstruction(log);
+  let line = p.line, column = p.column;
+  if (insn !== undefined) {
+    const entry = [...p.lines].reverse().find((l) => l.insn <= insn);
+    if (entry) ({ line, column } = entry);
+  }
+  const hint = HINTS.find(([re]) => re.test(log))?.[1];
+  const diagnostic: Diagnostic = {
+    code: Code.Verifier,
+    file,
+    line,
+    column,
+    length: 1,
+    message: `the kernel's verifier rejected handler "${p.name}"${insn !== undefined ? ` at instruction ${insn}` : ""}: ${reason}`,
+    hints: [...(hint ? [hint] : []), "the full verifier log is in error.log (or run with --verbose)"],
+  };
+  return new VerifierError(p.name, errno, log, diagnostic, reason, source);
+}

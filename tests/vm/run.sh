@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# tests/vm/run.sh — run one command inside Debian's stock 6.1 kernel, booted under QEMU (TCG).
+#
+#   tests/vm/run.sh [--timeout SECONDS] -- COMMAND [ARGS...]
+#
+# The development machines' own kernel has no kprobes and refuses fentry/fexit, so those probe
+# kinds are tested in this guest. The guest sees the host's whole file system read-only (9p),
+# runs COMMAND as root in the same working directory, and this script prints exactly what
+# COMMAND wrote to stdout and stderr and exits with COMMAND's exit status.
+#
+# Exit status: COMMAND's, or 124 if the guest did not finish within --timeout seconds (it is
+# killed), or 125 if the VM itself could not be set up or did not report a status.
+#
+# Environment:
+#   TSBPF_VM_CACHE    where the kernel, the initramfs and per-run files live
+#                     (default: <repo>/.cache/vm)
+#   TSBPF_VM_CONSOLE  set to 1 to copy the guest's serial console (kernel log, init messages)
+#                     to stderr after the run; it is otherwise shown only when the VM fails
+# See tests/vm/README.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${TSBPF_VM_CACHE:-$repo/.cache/vm}
+timeout=600
+
+# The guest's modules, in load order: the virtio PCI transport, the virtio-serial ports that
+# carry stdout/stderr/status, and 9p for the host root. netfs and fscache only because Debian
+# builds 9p with fscache support.
+modules=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+	virtio_console netfs fscache 9pnet 9pnet_virtio 9p)
+
+say() { echo "tsbpf vm: $*" >&2; }
+die() { say "$*"; exit 125; }
+
+usage() {
+	echo "usage: $0 [--timeout SECONDS] -- COMMAND [ARGS...]" >&2
+	exit 125
+}
+
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--timeout) [[ $# -ge 2 && $2 =~ ^[0-9]+$ && $2 -gt 0 ]] || usage; timeout=$2; shift 2 ;;
+	--timeout=*) timeout=${1#*=}; [[ $timeout =~ ^[0-9]+$ && $timeout -gt 0 ]] || usage; shift ;;
+	--) shift; break ;;
+	-h | --help) usage ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+done
+[[ $# -gt 0 ]] || usage
+
+# --- host packages -----------------------------------------------------------------------
+
+installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
+
+# apt's output is kept in a log and shown only if apt fails. "apt-get update" only when the
+# package lists are needed and do not have what we ask for (fresh container).
+apt_quiet() {
+	local log
+	log=$(mktemp)
+	if ! DEBIAN_FRONTEND=noninteractive "$@" >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		return 1
+	fi
+	rm -f "$log"
+}
+
+ensure_packages() {
+	local need=() p
+	# --no-install-recommends: qemu-system-x86 recommends a GUI, OVMF and more; we need none.
+	for p in qemu-system-x86 busybox-static cpio; do
+		installed "$p" || need+=("$p")
+	done
+	[[ ${#need[@]} -eq 0 ]] && return 0
+	[[ $(id -u) -eq 0 ]] || die "needs the Debian packages ${need[*]}: install them as root"
+	if ! apt_quiet apt-get install -y -q --no-install-recommends "${need[@]}" 2>/dev/null; then
+		apt_quiet apt-get update -q || die "apt-get update failed"
+		apt_quiet apt-get install -y -q --no-install-recommends "${need[@]}" ||
+			die "could not install ${need[*]}"
+	fi
+}
+
+# --- kernel ------------------------------------------------------------------------------
+
+# Debian's linux-image-amd64 is a metapackage; the kernel is in the versioned package it
+# depends on (e.g. linux-image-6.1.0-56-amd64). We download that .deb and unpack it into the
+# cache with dpkg -x: nothing goes into the host's /boot or /lib/modules, and the package
+# manager does not learn of it. The first kernel fetched stays (one reproducible kernel for
+# every later run); delete "$cache/kernel" to fetch the newest one.
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+ensure_kernel() {
+	[[ -f $cache/kernel/.complete ]] && return 0
+	local pkg dl
+	pkg=$(kernel_package)
+	if [[ -z $pkg ]]; then
+		apt_quiet apt-get update -q || die "apt-get update failed"
+		pkg=$(kernel_package)
+		[[ -n $pkg ]] || die "cannot resolve the package behind linux-image-amd64"
+	fi
+	dl=$cache/download
+	rm -rf "$dl" "$cache/kernel"
+	mkdir -p "$dl"
+	# apt warns that its _apt user cannot write here and downloads as root instead: harmless.
+	(cd "$dl" && apt_quiet apt-get download -q "$pkg") || die "apt-get download $pkg failed"
+	dpkg -x "$dl"/"$pkg"_*.deb "$dl/root" || die "cannot unpack $pkg"
+	mv "$dl/root" "$cache/kernel"
+	rm -rf "$dl"
+	touch "$cache/kernel/.complete"
+}
+
+# --- initramfs ---------------------------------------------------------------------------
+
+# busybox-static, the init script and the modules. Rebuilt only when one of them changes.
+ensure_initramfs() {
+	local kver key stage m f
+	kver=$(cd "$cache/kernel/lib/modules" && ls)
+	key=$( { echo "$kver ${modules[*]}"; sha256sum "$here/init" /bin/busybox; } | sha256sum)
+	[[ -f $cache/initramfs.cpio && $(cat "$cache/initramfs.key" 2>/dev/null) == "$key" ]] && return 0
+
+	stage=$cache/initramfs.stage
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,dev,proc,sys,lib/modules}
+	cp /bin/busybox "$stage/bin/busybox"
+	cp "$here/init" "$stage/init"
+	chmod 755 "$stage/init"
+	: >"$stage/modules"
+	for m in "${modules[@]}"; do
+		# Built into the kernel: nothing to load.
+		grep -q "/$m\.ko\$" "$cache/kernel/lib/modules/$kver/modules.builtin" && continue
+		f=$(find "$cache/kernel/lib/modules/$kver/kernel" -name "$m.ko*" | head -n 1)
+		[[ -n $f ]] || die "module $m is neither built in nor shipped with kernel $kver"
+		# busybox insmod reads plain .ko files only, so unpack compressed ones here.
+		case $f in
+		*.ko) cp "$f" "$stage/lib/modules/$m.ko" ;;
+		*.ko.xz) xz -dc "$f" >"$stage/lib/modules/$m.ko" ;;
+		*.ko.zst) zstd -qdc "$f" >"$stage/lib/modules/$m.ko" ;;
+		*.ko.gz) gzip -dc "$f" >"$stage/lib/modules/$m.ko" ;;
+		*) die "unknown module format: $f" ;;
+		esac
+		echo "$m" >>"$stage/modules"
+	done
+	# Uncompressed: it is a few MB, and the kernel unpacks it faster than it would inflate it.
+	(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$cache/initramfs.cpio.tmp"
+	mv "$cache/initramfs.cpio.tmp" "$cache/initramfs.cpio"
+	echo "$key" >"$cache/initramfs.key"
+	rm -rf "$stage"
+}
+
+# --- the job -----------------------------------------------------------------------------
+
+# Single-quote a word for any POSIX shell: ' becomes '\''. Survives every byte but NUL,
+# which cannot be in an argument anyway.
+quote() {
+	local s=${1//\'/\'\\\'\'}
+	printf "'%s'" "$s"
+}
+
+# The script the guest runs in the chroot (with the host's /bin/sh): a clean environment with
+# a few of the host's variables, a writable HOME and DENO_DIR on the guest's /tmp (tmpfs),
+# the host's working directory, then COMMAND.
+write_job() {
+	local name arg
+	{
+		echo "# written by tests/vm/run.sh"
+		for name in PATH LANG LC_ALL TZ $(compgen -e | grep '^TSBPF_' || true); do
+			[[ -v $name ]] && echo "export $name=$(quote "${!name}")"
+		done
+		echo "export HOME=/tmp/home DENO_DIR=/tmp/home/.cache/deno TSBPF_IN_VM=1"
+		echo 'mkdir -p "$DENO_DIR"'
+		echo "cd $(quote "$PWD") || exit 125"
+		printf 'exec'
+		for arg in "$@"; do printf ' %s' "$(quote "$arg")"; done
+		echo
+	}
+}
+
+# --- run ---------------------------------------------------------------------------------
+
+mkdir -p "$cache"
+ensure_packages
+ensure_kernel
+ensure_initramfs
+kver=$(cd "$cache/kernel/lib/modules" && ls)
+
+run=$(mktemp -d "$cache/run.XXXXXX")
+qpid=
+cleanup() {
+	[[ -n $qpid ]] && kill "$qpid" 2>/dev/null
+	rm -rf "$run"
+}
+trap cleanup EXIT
+
+# The per-run part of the initramfs: /job.sh in a second cpio archive appended to the cached
+# one (the kernel unpacks concatenated archives in order). No quoting goes through the kernel
+# command line or a shared directory.
+mkdir "$run/job"
+write_job "$@" >"$run/job/job.sh"
+(cd "$run/job" && echo job.sh | cpio -o -H newc -R 0:0 --quiet) >"$run/job.cpio"
+cat "$cache/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
+
+# COMMAND's stdout and stderr arrive on virtio-serial ports that QEMU writes into FIFOs; a cat
+# on each copies them to our stdout and stderr as they come. We hold each FIFO's write end
+# ourselves until QEMU has started, so the readers never wait forever if QEMU fails before
+# opening them, and they see end-of-file when QEMU exits.
+mkfifo "$run/stdout" "$run/stderr"
+cat "$run/stdout" &
+cat_out=$!
+cat "$run/stderr" >&2 &
+cat_err=$!
+exec 3>"$run/stdout" 4>"$run/stderr"
+
+qemu=(
+	qemu-system-x86_64
+	-accel tcg -cpu max -m 2G -smp 2
+	-nographic -no-reboot -monitor none -nic none
+	-kernel "$cache/kernel/boot/vmlinuz-$kver"
+	-initrd "$run/initrd"
+	# quiet + loglevel=0: the kernel's log stays off the console; panic=-1: a crashed init
+	# turns into a reboot, which -no-reboot turns into QEMU exiting.
+	-append "console=ttyS0 quiet loglevel=0 panic=-1"
+	-serial "file:$run/console"
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+	-device virtio-serial-pci
+	-chardev "file,id=out,path=$run/stdout" -device virtserialport,chardev=out,name=tsbpf.stdout
+	-chardev "file,id=err,path=$run/stderr" -device virtserialport,chardev=err,name=tsbpf.stderr
+	-chardev "file,id=st,path=$run/status" -device virtserialport,chardev=st,name=tsbpf.status
+)
+
+# timeout(1) sends QEMU SIGTERM when time is up (QEMU quits at once on it) and SIGKILL 10 s
+# later if it has not. It runs in the background so that our INT/TERM trap can act while we
+# wait; timeout passes those signals on to QEMU.
+timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 3>&- 4>&- &
+qpid=$!
+exec 3>&- 4>&-
+trap 'kill -TERM "$qpid" 2>/dev/null' INT TERM
+
+rc=0
+while :; do
+	wait "$qpid" && rc=0 || rc=$?
+	# wait returns >128 when a trapped signal interrupted it; QEMU may still be running.
+	kill -0 "$qpid" 2>/dev/null || break
+done
+qpid=
+wait "$cat_out" "$cat_err" || true
+
+show_console() {
+	if [[ -s $run/qemu.log ]]; then
+		say "QEMU said:"
+		sed 's/^/  /' "$run/qemu.log" >&2
+	fi
+	if [[ -s $run/console ]]; then
+		say "last lines of the guest console:"
+		tail -n 30 "$run/console" | tr -d '\r' | sed 's/^/  /' >&2
+	fi
+}
+
+[[ ${TSBPF_VM_CONSOLE:-} == 1 ]] && tr -d '\r' <"$run/console" >&2
+
+status=$(cat "$run/status" 2>/dev/null || true)
+if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+	say "timed out: the guest did not finish within $timeout s and was killed"
+	show_console
+	exit 124
+elif [[ $status =~ ^[0-9]+$ ]]; then
+	exit "$status"
+else
+	say "the guest stopped without reporting an exit status (QEMU exit status $rc)"
+	show_console
+	exit 125
+fi

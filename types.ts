@@ -1,0 +1,28 @@
+// The integer and string types of handlers. In JavaScript they are ordinary numbers,
+// bigints and strings; the compiler reads the names to lay out memory.
+
+/** Unsigned 8-bit integer. */
+export type u8 = number;
+/** Unsigned 16-bit integer. */
+export type u16 = number;
+/** Unsigned 32-bit integer. */
+export type u32 = number;
+/** Unsigned 64-bit integer: a bigint in JavaScript, so no precision is lost. */
+export type u64 = bigint;
+/** Signed 8-bit integer. */
+export type i8 = number;
+/** Signed 16-bit integer. */
+export type i16 = number;
+/** Signed 32-bit integer. */
+export type i32 = number;
+/** Signed 64-bit integer: a bigint in JavaScript. */
+export type i64 = bigint;
+/** A boolean stored in one byte. */
+export type bool = boolean;
+/** A NUL-terminated string in an N-byte buffer (at most N-1 characters). */
+// deno-lint-ignore no-unused-vars
+export type Str<N extends number> = string;
+
+/** A tracepoint's arguments: the fields of its format file (see `tsbpf list -v`). */
+// deno-lint-ignore no-explicit-any
+export type TracepointArgs = { readonly [field: string]: any };
