@@ -71,7 +71,7 @@ export const BUILTINS: Record<string, Builtin> = {
       const task = btf.findByName("task_struct", "struct")[0];
       const parent = btf.member(task, "real_parent");
       const tgid = btf.member(task, "tgid");
-      if (!parent || !tgid) l.fail(e, Code.Unsupported, `this kernel's task_struct has no real_parent/tgid`);
+      if (!parent || !tgid) return l.fail(e, Code.Unsupported, `this kernel's task_struct has no real_parent/tgid`);
       const cur = l.b.call(Helper.get_current_task, []);
       const p = readKernel(l, l.b.alu("add", cur, BigInt(parent.bitOffset / 8)), 8);
       return { kind: "scalar", type: u32, op: readKernel(l, l.b.alu("add", p, BigInt(tgid.bitOffset / 8)), 4) };
@@ -107,7 +107,7 @@ export const BUILTINS: Record<string, Builtin> = {
           return;
         }
         if (src.kind !== "scalar" || src.type.kind !== "ptr") {
-          l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
+          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
         }
         const helper = src.type.space === "user" ? Helper.probe_read_user_str : Helper.probe_read_kernel_str;
         l.b.emit({ op: "call", helper, args: [dst, BigInt(len), src.op] });

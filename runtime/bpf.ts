@@ -6,12 +6,13 @@ import { OwnedFd } from "./fd.ts";
 
 const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
-  PROG_LOAD = 5, PROG_TEST_RUN = 10, OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, LINK_CREATE = 28,
+  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, LINK_CREATE = 28,
 }
 
 const CMD_NAMES: Record<number, string> = {
   0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 2: "BPF_MAP_UPDATE_ELEM", 3: "BPF_MAP_DELETE_ELEM",
-  4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 15: "BPF_OBJ_GET_INFO_BY_FD",
+  4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 11: "BPF_PROG_GET_NEXT_ID",
+  12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
   18: "BPF_BTF_LOAD", 28: "BPF_LINK_CREATE",
 };
 
@@ -234,4 +235,35 @@ export function mapInfoId(mapFd: number): number {
   const attr = new Attr(16).u32(0, mapFd).u32(4, info.length).ptr(8, info);
   bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
   return new DataView(info.buffer).getUint32(4, true);
+}
+
+/** Ids of every BPF program loaded on the machine (as `bpftool prog list` walks them). */
+export function progIds(): number[] {
+  return nextIds(Cmd.PROG_GET_NEXT_ID);
+}
+
+export function mapIds(): number[] {
+  return nextIds(Cmd.MAP_GET_NEXT_ID);
+}
+
+function nextIds(cmd: Cmd): number[] {
+  const ids: number[] = [];
+  for (let id = 0; ;) {
+    const attr = new Attr(12).u32(0, id);
+    if (bpf(cmd, attr) < 0) return ids;
+    id = attr.view.getUint32(4, true);
+    ids.push(id);
+  }
+}
+
+/** Info of a loaded program by id, or undefined if it is gone. */
+export function progInfoById(id: number): ProgInfo | undefined {
+  const fd = bpf(Cmd.PROG_GET_FD_BY_ID, new Attr(12).u32(0, id));
+  if (fd < 0) return undefined;
+  const owned = new OwnedFd(fd, `program ${id}`);
+  try {
+    return progInfo(fd);
+  } finally {
+    owned.close();
+  }
 }

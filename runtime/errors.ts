@@ -31,3 +31,18 @@ export function syscallError(call: string, result: number, detail?: string): Sys
   if (errno === 1 || errno === 13) return new PermissionError(call, errno);
   return new SyscallError(call, errno, detail);
 }
+
+/** Errors whose message is the whole story for the user: printed without a stack trace. */
+const USER_ERRORS = new Set(["CompileError", "VerifierError", "PermissionError", "SyscallError", "TracefsError", "TracerError"]);
+
+export function isUserError(e: unknown): boolean {
+  return e instanceof Error && USER_ERRORS.has(e.name);
+}
+
+/** A tracer is used wrongly (no handlers, a map field of the wrong kind, no source file). */
+export class TracerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TracerError";
+  }
+}

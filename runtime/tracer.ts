@@ -12,6 +12,7 @@ import { RingBuf } from "./ringbuf.ts";
 import { mapLookup } from "./bpf.ts";
 import { possibleCpus } from "./cpus.ts";
 import { LOST_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { isUserError, TracerError } from "./errors.ts";
 import type { StructType } from "../compiler/types.ts";
 
 const BUSY_POLL_MS = 1;
@@ -21,6 +22,11 @@ const LOSS_CHECK_MS = 1000;
 export interface StartOptions {
   /** Print lost-event counts to stderr as they grow and at the end (default true). */
   reportLoss?: boolean;
+  /**
+   * On a compile error, verifier rejection or missing privilege, print the explanation and
+   * exit with status 1 (default true, what a command-line tool wants). False: throw it.
+   */
+  exitOnError?: boolean;
 }
 
 export class Tracer {
@@ -39,12 +45,24 @@ export class Tracer {
     if (this.#loaded) return this;
     this.#reportLoss = options.reportLoss ?? true;
     await libc();
+    try {
+      return await this.#start();
+    } catch (e) {
+      if ((options.exitOnError ?? true) && isUserError(e)) {
+        console.error((e as Error).message);
+        process.exit(1);
+      }
+      throw e;
+    }
+  }
+
+  async #start(): Promise<this> {
     const spec = await compileTracer(this);
     const mapOptions = new Map<string, MapOptions>();
     for (const m of spec.maps) {
       const field = (this as Record<string, unknown>)[m.name];
       if (m.kind === "ringbuf") {
-        if (!(field instanceof RingBuf)) throw new Error(`${spec.className}.${m.name} must be a RingBuf created in the class body`);
+        if (!(field instanceof RingBuf)) throw new TracerError(`${spec.className}.${m.name} must be a RingBuf created in the class body`);
         mapOptions.set(m.name, { size: field.size });
       }
     }
@@ -135,10 +153,10 @@ export class Tracer {
 async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
-  if (!handlers.length) throw new Error(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
+  if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
   const source = readTextFile(file);
-  if (source === undefined) throw new Error(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
+  if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
   const target = hostTarget();
   const key = await cacheKey(source, file, target.kernelId);
   let specs = readCache(key);
@@ -149,7 +167,7 @@ async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
     writeCache(key, specs);
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
-  if (!spec) throw new Error(`No tracer class named ${className} in ${file}`);
+  if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   return spec;
 }
 

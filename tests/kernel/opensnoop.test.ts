@@ -1,0 +1,23 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { openSync, closeSync, constants } from "node:fs";
+import { OpenSnoop, formatFlags } from "../../examples/opensnoop.ts";
+import { waitFor } from "./util.ts";
+
+test("opensnoop sees a file this test opens, with its flags", async () => {
+  const tracer = await new OpenSnoop().start({ exitOnError: false });
+  try {
+    const events: { pid: number; comm: string; flags: number; filename: string }[] = [];
+    tracer.events.on((e) => events.push(e));
+    const path = `/tmp/tsbpf-opensnoop-${process.pid}-${Date.now()}`;
+    closeSync(openSync(path, constants.O_CREAT | constants.O_WRONLY | constants.O_TRUNC));
+    assert.ok(await waitFor(() => events.some((e) => e.filename === path)), `no event for ${path}`);
+    const e = events.find((x) => x.filename === path)!;
+    assert.equal(e.pid, process.pid);
+    assert.ok(e.flags & constants.O_CREAT, `flags ${formatFlags(e.flags)} lack O_CREAT`);
+    assert.equal(e.flags & 3, constants.O_WRONLY);
+  } finally {
+    await tracer.stop();
+  }
+});

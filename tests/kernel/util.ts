@@ -1,0 +1,69 @@
+// Shared by the kernel tests: bounded waiting, and what the kernel has loaded right now.
+import process from "node:process";
+import { spawn } from "node:child_process";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { progIds, progInfoById } from "../../runtime/bpf.ts";
+
+await libc();
+
+/** Polls `cond` until it holds or `ms` pass; returns whether it held. */
+export async function waitFor(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return cond();
+}
+
+/** Ids of loaded BPF programs with this name (the kernel keeps the first 15 characters). */
+export function programsNamed(name: string): number[] {
+  return progIds().filter((id) => progInfoById(id)?.name === name.slice(0, 15));
+}
+
+declare const Bun: unknown;
+declare const Deno: any;
+/** The command that runs a script on the runtime running this test. */
+export function runtimeCommand(script: string): string[] {
+  return typeof Bun !== "undefined" ? [process.execPath, "run", script] : [process.execPath, "run", "--allow-ffi", script];
+}
+
+export interface Running {
+  pid: number;
+  /** Everything printed so far, stdout then stderr. */
+  output(): string;
+  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
+  /** The exit code, or the name of the signal that killed it. */
+  exited: Promise<number | string>;
+}
+
+/**
+ * Runs a script on this test's runtime. Deno's node:child_process reports the signal it
+ * sent even when the child caught it and exited with a code, so Deno uses Deno.Command.
+ */
+export function runScript(script: string, env: Record<string, string> = {}): Running {
+  const [cmd, ...args] = runtimeCommand(script);
+  let out = "", err = "";
+  if (typeof Deno !== "undefined") {
+    const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env }).spawn();
+    const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) add(chunk);
+    };
+    const pumped = Promise.all([pump(child.stdout, (s) => (out += s)), pump(child.stderr, (s) => (err += s))]);
+    return {
+      pid: child.pid,
+      output: () => out + err,
+      kill: (signal) => child.kill(signal),
+      exited: child.status.then(async (s: { code: number; signal: string | null }) => (await pumped, s.signal ?? s.code)),
+    };
+  }
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  return {
+    pid: child.pid!,
+    output: () => out + err,
+    kill: (signal) => child.kill(signal),
+    exited: new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal!))),
+  };
+}
