@@ -40,3 +40,8 @@ export function cpu(): u32 {
 export function str(_pointer: any, _maxLength?: number): string {
   return kernelOnly("str");
 }
+/** The current task, `struct task_struct *`: read its fields like `curtask().real_parent.tgid`. */
+// deno-lint-ignore no-explicit-any
+export function curtask(): any {
+  return kernelOnly("curtask");
+}

@@ -21,8 +21,8 @@
  */
 export { Tracer, type StartOptions } from "./runtime/tracer.ts";
 export { RingBuf } from "./runtime/ringbuf.ts";
-export { tracepoint } from "./probes/decorators.ts";
-export { comm, cpu, gid, ktime, pid, ppid, str, tid, uid } from "./helpers.ts";
+export { rawTracepoint, tracepoint } from "./probes/decorators.ts";
+export { comm, cpu, curtask, gid, ktime, pid, ppid, str, tid, uid } from "./helpers.ts";
 export type { bool, i16, i32, i64, i8, Str, TracepointArgs, u16, u32, u64, u8 } from "./types.ts";
 export { CompileError } from "./compiler/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";

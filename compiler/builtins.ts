@@ -4,6 +4,7 @@ import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
 import { type StrType, type Type, typeName, u32, u64 } from "./types.ts";
+import { kernelAddress } from "./kernel_access.ts";
 
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
@@ -77,6 +78,15 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "scalar", type: u32, op: readKernel(l, l.b.alu("add", p, BigInt(tgid.bitOffset / 8)), 4) };
     },
   },
+  curtask: {
+    doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid",
+    scalar: (l, e) => {
+      noArgs(l, e, "curtask");
+      const btf = l.input.target.btf();
+      const [task] = btf.findByName("task_struct", "struct");
+      return { kind: "scalar", type: { kind: "ptr", space: "kernel", cType: "struct task_struct *", btfId: task }, op: l.b.call(Helper.get_current_task, []) };
+    },
+  },
   comm: {
     doc: "the current task's command name, Str<16>",
     aggregate: {
@@ -98,6 +108,10 @@ export const BUILTINS: Record<string, Builtin> = {
         const len = Math.min(strLength(l, e) ?? s.len, s.len);
         const src = l.expr(e.arguments[0]);
         const dst = l.address(base, off);
+        if (src.kind === "kmem") {
+          l.b.emit({ op: "call", helper: Helper.probe_read_kernel_str, args: [dst, BigInt(len), kernelAddress(l, src)] });
+          return;
+        }
         if (src.kind === "ctxfield") {
           // A string inside the tracepoint record: inline (char[N]) or dynamic (__data_loc: u32 offset | len << 16).
           const f = src.field;

@@ -32,7 +32,7 @@ export interface Module {
 }
 
 /** Decorator name → probe kind. */
-export const PROBE_DECORATORS: Record<string, string> = { tracepoint: "tracepoint" };
+export const PROBE_DECORATORS: Record<string, string> = { tracepoint: "tracepoint", rawTracepoint: "rawTracepoint" };
 
 const MAP_CLASSES: Record<string, MapKind> = { RingBuf: "ringbuf" };
 

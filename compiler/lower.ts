@@ -9,6 +9,7 @@ import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wra
 import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
 import { LOST_MAP } from "./spec.ts";
+import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 
 export type ScalarType = IntType | typeof bool | PtrType;
 
@@ -20,12 +21,15 @@ export type Value =
   | { kind: "map"; map: MapField }
   | { kind: "string"; value: string }
   | { kind: "ctxfield"; field: ContextField }
+  | { kind: "kmem"; addr: Operand; off: number; btfId: number }
   | { kind: "void" };
 
 type Binding =
   | { kind: "scalar"; type: ScalarType; op: Operand; mutable: boolean; name: string }
   | { kind: "mem"; type: Type; off: number; mutable: boolean; name: string }
-  | { kind: "ctx" };
+  | { kind: "ctx" }
+  /** A const naming something that is not a number: kernel memory, a context string field. */
+  | { kind: "alias"; value: Value };
 
 export class Unsupported extends Error {}
 
@@ -44,6 +48,8 @@ export class Lowering {
   readonly scopes: Map<string, Binding>[] = [new Map()];
   readonly stackUse: { name: string; bytes: number }[] = [];
   ctx!: VReg;
+  /** A stack slot that kernel reads land in before they are loaded into a register. */
+  kernelScratch?: number;
   #failed = false;
 
   constructor(readonly input: HandlerInput) {}
@@ -149,6 +155,10 @@ export class Lowering {
           const off = this.stackSlot(name, v.type);
           this.copy(v, "fp", off);
           this.bind(name, { kind: "mem", type: v.type, off, mutable, name });
+          continue;
+        }
+        if (!mutable && (v.kind === "kmem" || v.kind === "ctxfield")) {
+          this.bind(name, { kind: "alias", value: v });
           continue;
         }
         if (d.init && this.isAggregateCall(d.init)) {
@@ -324,12 +334,13 @@ export class Lowering {
       this.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
     }
     if (b.kind === "ctx") return { kind: "ctx" };
+    if (b.kind === "alias") return b.value;
     if (b.kind === "mem") return { kind: "mem", type: b.type, base: "fp", off: b.off };
     return { kind: "scalar", type: b.type, op: b.op };
   }
 
   member(e: Node): Value {
-    if (e.computed) this.fail(e.property, Code.Unsupported, `computed member access is not supported yet`);
+    if (e.computed) return this.index(e);
     const name: string = e.property.name;
     if (e.object.type === "ThisExpression") {
       const map = this.input.tracer.maps.get(name);
@@ -345,6 +356,8 @@ export class Lowering {
         `its fields are: ${this.input.probe.fields.filter((f) => !f.name.startsWith("common_")).map((f) => f.name).join(", ")}`);
       return this.contextField(field);
     }
+    if (obj.kind === "scalar" && obj.type.kind === "ptr") return kernelMember(this, deref(this, obj, e.object), name, e.property);
+    if (obj.kind === "kmem") return kernelMember(this, obj, name, e.property);
     if (obj.kind === "mem" && obj.type.kind === "struct") {
       const f = obj.type.fields.find((x) => x.name === name);
       if (!f) this.fail(e.property, Code.UnknownField, `${obj.type.name} has no field "${name}"`, ...didYouMean(name, obj.type.fields.map((x) => x.name)));
@@ -353,7 +366,29 @@ export class Lowering {
     this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`);
   }
 
+  /** `x[i]` with a constant index: a raw tracepoint's arguments, or a kernel array. */
+  index(e: Node): Value {
+    const i = this.scalar(e.property);
+    if (isReg(i.op)) this.fail(e.property, Code.NotConstant, `the index must be a constant here`);
+    const index = Number(i.op);
+    const obj = this.expr(e.object);
+    if (obj.kind === "ctx" && this.input.probe.argArray) {
+      if (index < 0 || index >= this.input.probe.argArray) this.fail(e.property, Code.TypeMismatch, `${this.input.probe.describe} has arguments 0 to ${this.input.probe.argArray - 1}`);
+      return { kind: "scalar", type: u64, op: this.b.load(this.ctx, index * 8, 8) };
+    }
+    if (obj.kind === "scalar" && obj.type.kind === "ptr") return kernelIndex(this, deref(this, obj, e.object), index, e);
+    if (obj.kind === "kmem") return kernelIndex(this, obj, index, e);
+    this.fail(e, Code.Unsupported, `${describeValue(obj)} cannot be indexed`);
+  }
+
   contextField(f: ContextField): Value {
+    if (f.btfId !== undefined) {
+      // A raw argument slot: a u64 holding the argument converted by the kernel.
+      const raw = this.b.load(this.ctx, f.offset, 8);
+      const t = kernelScalarType(this.input.target.btf(), f.btfId);
+      if (!t) this.fail(this.input.node, Code.Unsupported, `argument "${f.name}" (${f.cType}) is passed by value and cannot be read`);
+      return t.kind === "int" ? this.convert({ type: u64, op: raw }, t, this.input.node) : { kind: "scalar", type: t, op: raw };
+    }
     if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
     const size = f.size as 1 | 2 | 4 | 8;
     const raw = this.b.load(this.ctx, f.offset, size);
@@ -722,6 +757,7 @@ export function describeValue(v: Value): string {
     case "map": return `map "${v.map.name}"`;
     case "string": return "a string literal";
     case "ctxfield": return `field "${v.field.name}" (${v.field.cType})`;
+    case "kmem": return "kernel memory";
     case "void": return "nothing (void)";
   }
 }

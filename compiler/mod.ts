@@ -2,6 +2,7 @@
 //   parse    → a TypeScript AST (Babel's parser)                          parse.ts
 //   collect  → tracer classes, their maps and handlers; user interfaces   collect.ts
 //   lower    → per handler: type-checked IR over virtual registers       lower.ts, builtins.ts
+//   cleanup  → unreachable code and jumps to the next instruction removed   cleanup.ts
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
 import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
@@ -9,6 +10,7 @@ import { parseSource } from "./parse.ts";
 import { collect, type TracerClass, type Module } from "./collect.ts";
 import { Lowering } from "./lower.ts";
 import { allocate } from "./regalloc.ts";
+import { cleanup } from "./cleanup.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
@@ -58,14 +60,15 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     const lowering = new Lowering({ node: h.node, tracer, types: mod.types, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
     if (lowering.failed || diags.hasErrors) return;
-    const alloc = allocate(ir.code, ir.stackSize);
+    const code = cleanup(ir.code);
+    const alloc = allocate(code, ir.stackSize);
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
       diags.error(Code.StackOverflow, h.pos, `handler "${h.name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
         `stack use: ${uses || "temporaries"}`, "shrink Str<N> variables, or write large values straight into a ring buffer event");
       return;
     }
-    const out = emit(ir.code, alloc);
+    const out = emit(code, alloc);
     programs.push({
       name: h.name,
       probe: h.probe,

@@ -15,6 +15,8 @@ export interface ContextField {
   /** Where a "ptr" points: user memory (syscall arguments) or kernel memory. */
   space: "user" | "kernel";
   elemSize?: number;
+  /** The field's kernel type (BTF id), when the probe knows it: gives pointers a pointee. */
+  btfId?: number;
 }
 
 /** A probe as written in a decorator, before it is resolved against the kernel. */
@@ -28,6 +30,8 @@ export interface ProbeContext {
   progType: number;
   expectedAttachType?: number;
   fields: ContextField[];
+  /** The context is an array of u64 arguments (raw tracepoints): `args[i]` reads the i-th. */
+  argArray?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
   describe: string;
 }

@@ -27,6 +27,11 @@ export function tracepoint(name: string) {
   return probeDecorator("tracepoint", name);
 }
 
+/** Attaches the method to a tracepoint's raw arguments, e.g. `@rawTracepoint("sched_switch")`. */
+export function rawTracepoint(name: string) {
+  return probeDecorator("rawTracepoint", name);
+}
+
 /** The handlers of a tracer instance, from its class and every base class. */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];

@@ -2,6 +2,7 @@
 import { ProbeLookupError, type ProbeContext, type ProbeRef } from "../compiler/target.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { tracepointProbe } from "./tracepoint.ts";
+import { rawTracepointProbe } from "./raw_tracepoint.ts";
 
 export interface ProbeKind {
   kind: string;
@@ -11,6 +12,7 @@ export interface ProbeKind {
 
 export const PROBE_KINDS: Record<string, ProbeKind> = {
   tracepoint: tracepointProbe,
+  rawTracepoint: rawTracepointProbe,
 };
 
 export function probeKind(ref: ProbeRef): ProbeKind {

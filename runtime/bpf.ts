@@ -6,14 +6,14 @@ import { OwnedFd } from "./fd.ts";
 
 const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
-  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, LINK_CREATE = 28,
+  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18, LINK_CREATE = 28,
 }
 
 const CMD_NAMES: Record<number, string> = {
   0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 2: "BPF_MAP_UPDATE_ELEM", 3: "BPF_MAP_DELETE_ELEM",
   4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 11: "BPF_PROG_GET_NEXT_ID",
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
-  18: "BPF_BTF_LOAD", 28: "BPF_LINK_CREATE",
+  17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 28: "BPF_LINK_CREATE",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -192,13 +192,20 @@ export function linkCreate(progFd: number, targetFd: number, attachType: number,
   return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
 }
 
+/** Attaches a raw tracepoint program; the returned fd owns the attachment. */
+export function rawTracepointOpen(progFd: number, name: string): OwnedFd {
+  const attr = new Attr(16).ptr(0, new TextEncoder().encode(name + "\0")).u32(8, progFd);
+  return new OwnedFd(bpfOrThrow(Cmd.RAW_TRACEPOINT_OPEN, attr, `raw tracepoint ${name}`), `raw tracepoint ${name}`);
+}
+
 export interface TestRunResult {
   retval: number;
   durationNs: number;
 }
 
 /** BPF_PROG_TEST_RUN with a context (raw tracepoint, syscall and similar program types). */
-export function progTestRun(progFd: number, ctx?: Uint8Array, repeat = 1): TestRunResult {
+export function progTestRun(progFd: number, ctx?: Uint8Array, repeat = 0): TestRunResult {
+  // Raw tracepoint programs insist on repeat = 0 (they run once); others treat 0 as 1.
   const attr = new Attr(80).u32(0, progFd).u32(32, repeat);
   if (ctx) attr.u32(40, ctx.length).ptr(48, ctx);
   bpfOrThrow(Cmd.PROG_TEST_RUN, attr);

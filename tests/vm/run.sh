@@ -206,8 +206,8 @@ cat "$cache/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
 
 # COMMAND's stdout and stderr arrive on virtio-serial ports that QEMU writes into FIFOs; a cat
 # on each copies them to our stdout and stderr as they come. We hold each FIFO's write end
-# ourselves until QEMU has started, so the readers never wait forever if QEMU fails before
-# opening them, and they see end-of-file when QEMU exits.
+# ourselves (fds 3 and 4) until QEMU has exited: the readers then never see end-of-file
+# before QEMU has opened the FIFO, nor wait forever if QEMU fails before opening it.
 mkfifo "$run/stdout" "$run/stderr"
 cat "$run/stdout" &
 cat_out=$!
@@ -237,7 +237,6 @@ qemu=(
 # wait; timeout passes those signals on to QEMU.
 timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 3>&- 4>&- &
 qpid=$!
-exec 3>&- 4>&-
 trap 'kill -TERM "$qpid" 2>/dev/null' INT TERM
 
 rc=0
@@ -247,6 +246,7 @@ while :; do
 	kill -0 "$qpid" 2>/dev/null || break
 done
 qpid=
+exec 3>&- 4>&-
 wait "$cat_out" "$cat_err" || true
 
 show_console() {

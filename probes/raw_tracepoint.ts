@@ -1,0 +1,58 @@
+// @rawTracepoint("sched_switch"): a tracepoint's raw arguments, without the format-file record.
+// Cheaper than @tracepoint; the arguments are named and typed from the kernel's BTF
+// (`btf_trace_<name>`), read as u64 slots of the context.
+import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
+import { closest } from "../compiler/diagnostics.ts";
+import { ProgType, rawTracepointOpen } from "../runtime/bpf.ts";
+import type { OwnedFd } from "../runtime/fd.ts";
+import { kernelBtf } from "../runtime/compile_target.ts";
+
+const MAX_ARGS = 12;
+
+function argumentFields(name: string): ContextField[] | undefined {
+  const btf = kernelBtf();
+  const [typedef] = btf.findByName(`btf_trace_${name}`, "typedef");
+  if (typedef === undefined) return undefined;
+  const ptr = btf.type(btf.resolve(typedef));
+  const proto = ptr.kind === "ptr" ? btf.type(btf.resolve(ptr.type)) : undefined;
+  if (!proto || proto.kind !== "func_proto") return undefined;
+  // The first parameter is the tracepoint's private data, not an argument.
+  return proto.params.slice(1).map((p, i) => {
+    const t = btf.type(btf.resolve(p.type));
+    const isPtr = t.kind === "ptr";
+    return {
+      name: p.name || `arg${i}`, offset: i * 8, size: 8, signed: t.kind === "int" && t.signed,
+      kind: isPtr ? "ptr" : "int", cType: btf.typeName(p.type), space: "kernel", btfId: p.type,
+    } satisfies ContextField;
+  });
+}
+
+function rawTracepointNames(): string[] {
+  const btf = kernelBtf();
+  const names: string[] = [];
+  for (let id = 1; id < btf.firstId + btf.typeCount; id++) {
+    if (btf.kindOf(id) === "typedef") {
+      const n = btf.nameOf(id);
+      if (n.startsWith("btf_trace_")) names.push(n.slice(10));
+    }
+  }
+  return names;
+}
+
+export const rawTracepointProbe = {
+  kind: "rawTracepoint",
+  context(target: string): ProbeContext {
+    if (!/^[A-Za-z0-9_]+$/.test(target)) {
+      throw new ProbeLookupError(`"${target}" is not a raw tracepoint name`, ['name the tracepoint without its category, e.g. "sched_switch"']);
+    }
+    const fields = argumentFields(target);
+    if (!fields) {
+      const near = closest(target, rawTracepointNames());
+      throw new ProbeLookupError(`unknown raw tracepoint "${target}"`, near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : []);
+    }
+    return { progType: ProgType.RAW_TRACEPOINT, fields, argArray: MAX_ARGS, describe: `raw tracepoint ${target}` };
+  },
+  attach(progFd: number, target: string): OwnedFd[] {
+    return [rawTracepointOpen(progFd, target)];
+  },
+};

@@ -1,0 +1,59 @@
+// Compiles a handler on the real kernel's probes, loads it through the verifier and runs it
+// with BPF_PROG_TEST_RUN: the language tests' way of asking the kernel what code computes.
+import { compile, type TracerSpec } from "../../compiler/mod.ts";
+import { hostTarget } from "../../runtime/compile_target.ts";
+import { createMap, loadProgram } from "../../runtime/loader.ts";
+import { progTestRun } from "../../runtime/bpf.ts";
+import type { OwnedFd } from "../../runtime/fd.ts";
+import { libc } from "../../runtime/ffi/mod.ts";
+
+await libc();
+const target = hostTarget();
+
+export const PRELUDE = `import { rawTracepoint, Tracer, RingBuf, pid, tid, uid, gid, ppid, comm, ktime, cpu, curtask, str } from "tsbpf";
+import type { u8, u16, u32, u64, i8, i16, i32, i64, bool, Str } from "tsbpf";
+`;
+
+/** A tracer class with one raw-tracepoint handler per body, named h0, h1, ... */
+export function handlersSource(bodies: string[], extra = "", probe = "sys_enter"): string {
+  const methods = bodies.map((b, i) => `  @rawTracepoint("${probe}")\n  h${i}(args: any) {\n${b}\n  }`).join("\n");
+  return `${PRELUDE}${extra}\nclass T extends Tracer {\n${methods}\n}\n`;
+}
+
+export function compileSource(source: string): TracerSpec {
+  return compile(source, "/test/handler.ts", target)[0];
+}
+
+/** Loads every program of the spec; `run(name, args)` test-runs one and returns its 32-bit result. */
+export function load(spec: TracerSpec) {
+  const maps = new Map<string, OwnedFd>();
+  const progs = new Map<string, OwnedFd>();
+  try {
+    for (const m of spec.maps) maps.set(m.name, createMap(m, {}, spec.programs.length));
+    for (const p of spec.programs) progs.set(p.name, loadProgram(p, maps, spec.file, undefined));
+  } catch (e) {
+    for (const fd of [...progs.values(), ...maps.values()]) fd.close();
+    throw e;
+  }
+  return {
+    run(name: string, args: bigint[] = []): number {
+      const ctx = new Uint8Array(12 * 8); // every argument slot a raw tracepoint may read
+      const v = new DataView(ctx.buffer);
+      args.forEach((a, i) => v.setBigUint64(i * 8, BigInt.asUintN(64, a), true));
+      return progTestRun(progs.get(name)!.fd, ctx).retval;
+    },
+    close() {
+      for (const fd of [...progs.values(), ...maps.values()]) fd.close();
+    },
+  };
+}
+
+/** Runs each body as a handler and returns what each returned (low 32 bits, as the kernel reports). */
+export function runBodies(bodies: string[], args: bigint[] = [], extra = ""): number[] {
+  const loaded = load(compileSource(handlersSource(bodies, extra)));
+  try {
+    return bodies.map((_, i) => loaded.run(`h${i}`, args));
+  } finally {
+    loaded.close();
+  }
+}
