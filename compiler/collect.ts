@@ -4,6 +4,7 @@ import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "./target.ts";
 import { bool, INT_TYPES, layoutStruct, type StructType, type Type, u64, i64 } from "./types.ts";
 import type { MapKind } from "./spec.ts";
+import type { ScriptFunction } from "./inline.ts";
 
 export interface MapField {
   name: string;
@@ -29,6 +30,7 @@ export interface TracerClass {
 export interface Module {
   tracers: TracerClass[];
   types: TypeTable;
+  functions: Map<string, ScriptFunction>;
 }
 
 /** Decorator name → probe kind. */
@@ -39,17 +41,29 @@ const MAP_CLASSES: Record<string, MapKind> = { RingBuf: "ringbuf" };
 export function collect(ast: Node, diags: DiagnosticBag): Module {
   const types = new TypeTable(diags);
   const classes: Node[] = [];
+  const functions = new Map<string, ScriptFunction>();
   for (let stmt of ast.program.body) {
     if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") stmt = stmt.declaration ?? stmt;
     if (stmt.type === "TSInterfaceDeclaration" || stmt.type === "TSTypeAliasDeclaration") types.declare(stmt);
     if (stmt.type === "ClassDeclaration") classes.push(stmt);
+    if (stmt.type === "FunctionDeclaration" && stmt.id && !stmt.async && !stmt.generator) {
+      functions.set(stmt.id.name, { name: stmt.id.name, params: stmt.params, body: stmt.body, returnType: stmt.returnType, node: stmt });
+    }
+    if (stmt.type === "VariableDeclaration" && stmt.kind === "const") {
+      for (const d of stmt.declarations) {
+        const f = d.init;
+        if (d.id.type === "Identifier" && (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression") && !f.async) {
+          functions.set(d.id.name, { name: d.id.name, params: f.params, body: f.body, returnType: f.returnType, node: f });
+        }
+      }
+    }
   }
   const tracers: TracerClass[] = [];
   for (const cls of classes) {
     const t = collectClass(cls, types, diags);
     if (t) tracers.push(t);
   }
-  return { tracers, types };
+  return { tracers, types, functions };
 }
 
 function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {

@@ -10,6 +10,8 @@ import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
 import { LOST_MAP } from "./spec.ts";
 import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
+import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
+import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
 
 export type ScalarType = IntType | typeof bool | PtrType;
 
@@ -39,6 +41,7 @@ export interface HandlerInput {
   types: TypeTable;
   probe: ProbeContext;
   programIndex: number;
+  functions: Map<string, ScriptFunction>;
   target: CompileTarget;
   diags: DiagnosticBag;
 }
@@ -50,6 +53,10 @@ export class Lowering {
   ctx!: VReg;
   /** A stack slot that kernel reads land in before they are loaded into a register. */
   kernelScratch?: number;
+  /** Innermost last: where break and continue go. */
+  readonly loops: LoopLabels[] = [];
+  /** Functions being inlined, innermost last: where their return goes. */
+  readonly inlined: InlineFrame[] = [];
   #failed = false;
 
   constructor(readonly input: HandlerInput) {}
@@ -87,8 +94,8 @@ export class Lowering {
 
   // ---------------------------------------------------------------- statements
 
-  block(stmts: Node[]): void {
-    this.scopes.push(new Map());
+  block(stmts: Node[], scoped = true): void {
+    if (scoped) this.scopes.push(new Map());
     for (const s of stmts) {
       try {
         this.statement(s);
@@ -96,7 +103,7 @@ export class Lowering {
         if (!(e instanceof Unsupported)) throw e;
       }
     }
-    this.scopes.pop();
+    if (scoped) this.scopes.pop();
   }
 
   statement(s: Node): void {
@@ -107,11 +114,11 @@ export class Lowering {
       case "ExpressionStatement": this.expr(s.expression); return;
       case "VariableDeclaration": return this.declaration(s);
       case "IfStatement": return this.ifStatement(s);
-      case "ReturnStatement": {
-        const v = s.argument ? this.scalar(s.argument) : undefined;
-        this.b.emit({ op: "ret", value: v ? this.convert(v, i64, s.argument).op : 0n });
-        return;
-      }
+      case "ReturnStatement": return this.returnStatement(s);
+      case "ForStatement": return forStatement(this, s);
+      case "SwitchStatement": return switchStatement(this, s);
+      case "BreakStatement": return breakStatement(this, s);
+      case "ContinueStatement": return continueStatement(this, s);
     }
     this.unsupportedStatement(s);
   }
@@ -120,17 +127,38 @@ export class Lowering {
     const hints: Record<string, string> = {
       TryStatement: "handlers run in the kernel and cannot throw; remove the try",
       ThrowStatement: "handlers cannot throw; return early instead",
-      ForStatement: "loops are not supported yet in handlers",
-      WhileStatement: "loops are not supported yet in handlers",
-      DoWhileStatement: "loops are not supported yet in handlers",
-      ForOfStatement: "loops are not supported yet in handlers",
+      WhileStatement: "write a counting loop the compiler can bound: for (let i = 0; i < N; i++)",
+      DoWhileStatement: "write a counting loop the compiler can bound: for (let i = 0; i < N; i++)",
+      ForOfStatement: "write a counting loop: for (let i = 0; i < N; i++)",
       ForInStatement: "for...in has no meaning in the kernel",
       ClassDeclaration: "declare classes outside the handler; handlers run in the kernel",
       FunctionDeclaration: "declare functions outside the tracer class",
-      SwitchStatement: "use if/else for now",
     };
     const what = s.type.replace(/Statement|Declaration/, "").toLowerCase();
     this.fail(s, Code.Unsupported, `"${what}" statements are not supported in a handler`, ...(hints[s.type] ? [hints[s.type]] : []));
+  }
+
+  returnStatement(s: Node): void {
+    const frame = this.inlined[this.inlined.length - 1];
+    if (frame) return returnFromInlined(this, frame, s);
+    const v = s.argument ? this.scalar(s.argument) : undefined;
+    this.b.emit({ op: "ret", value: v ? this.convert(v, i64, s.argument).op : 0n });
+  }
+
+  /** The value of a constant expression (literals, constant consts, arithmetic on them), if it is one. */
+  constant(e: Node): bigint | undefined {
+    const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
+    try {
+      const v = this.expr(e);
+      if (v.kind === "scalar" && !isReg(v.op)) return v.op;
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+    } finally {
+      this.b.code.length = mark;
+      this.diags.items.length = errors;
+      this.#failed = failed;
+    }
+    return undefined;
   }
 
   declaration(s: Node): void {
@@ -296,7 +324,7 @@ export class Lowering {
         if (e.operator === "-" ) return this.negate(e);
         if (e.operator === "~") {
           const v = this.intScalar(e.argument);
-          return { kind: "scalar", type: v.type, op: this.arith("^", v, { ...v, op: -1n }, e) .op };
+          return this.arith("^", v, { ...v, op: wrap(-1n, v.type) }, e);
         }
         if (e.operator === "+") return this.expr(e.argument);
         if (e.operator === "!" || e.operator === "&&" || e.operator === "||") return this.materialize(e);
@@ -412,6 +440,8 @@ export class Lowering {
       this.fail(callee.property, Code.BadCall, `"${callee.property.name}" cannot be called on ${describeValue(obj)}`);
     }
     if (callee.type !== "Identifier") this.fail(callee, Code.BadCall, `only built-in helpers and map methods can be called in a handler`);
+    const fn = this.input.functions.get(callee.name);
+    if (fn) return callFunction(this, fn, e);
     const helper = BUILTINS[callee.name];
     if (!helper) this.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"`, ...didYouMean(callee.name, Object.keys(BUILTINS)));
     if (helper.aggregate) this.fail(e, Code.TypeMismatch, `${callee.name}() gives a string: store it in a Str<N> field or variable`);
@@ -550,7 +580,10 @@ export class Lowering {
   }
 
   intScalar(e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {
-    const v = this.scalar(e);
+    return this.asInt(this.scalar(e), e);
+  }
+
+  asInt(v: Extract<Value, { kind: "scalar" }>, e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {
     if (v.type.kind === "bool") return { ...v, type: intType(8, false) } as never;
     if (v.type.kind !== "int") this.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "read the pointer with str() or a kernel read first");
     return v as never;
@@ -578,6 +611,10 @@ export class Lowering {
     const x = this.convert(a, t, e), y = shift ? b : this.convert(b, t, e);
     if (!isReg(x.op) && !isReg(y.op)) {
       return { kind: "scalar", type: t, op: evalBinary(op, t, x.op, shift ? BigInt.asUintN(64, y.op as bigint) : y.op as bigint), literal };
+    }
+    if ((op === "/" || op === "%") && y.op === 0n) {
+      // The verifier refuses a division by the constant zero; the language defines its result.
+      return { kind: "scalar", type: t, op: op === "/" ? 0n : x.op };
     }
     let amount = y.op;
     if (shift) amount = isReg(amount) ? this.b.alu("and", amount, BigInt(t.bits - 1)) : BigInt.asUintN(64, amount) & BigInt(t.bits - 1);
@@ -615,11 +652,10 @@ export class Lowering {
   }
 
   negate(e: Node): Value {
-    const v = this.expr(e.argument);
-    const s = this.asScalar(v, e.argument);
+    const s = this.asScalar(this.expr(e.argument), e.argument);
     if (s.literal && !isReg(s.op)) return { ...s, op: -(s.op as bigint) };
-    const t = this.intScalar(e.argument).type;
-    return this.arith("-", { type: t, op: 0n }, s, e);
+    const v = this.asInt(s, e.argument);
+    return this.arith("-", { type: v.type, op: 0n }, v, e);
   }
 
   /** Converts a scalar to type `t`: wraps to t's width, sign- or zero-extending (like a C cast). */

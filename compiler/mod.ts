@@ -57,7 +57,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
       return;
     }
-    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, probe, programIndex, target, diags });
+    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
     if (lowering.failed || diags.hasErrors) return;
     const code = cleanup(ir.code);

@@ -223,7 +223,7 @@ qemu=(
 	-initrd "$run/initrd"
 	# quiet + loglevel=0: the kernel's log stays off the console; panic=-1: a crashed init
 	# turns into a reboot, which -no-reboot turns into QEMU exiting.
-	-append "console=ttyS0 quiet loglevel=0 panic=-1"
+	-append "console=ttyS0 quiet loglevel=0 panic=-1 ${TSBPF_VM_APPEND:-}"
 	-serial "file:$run/console"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-device virtio-serial-pci

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# bench/run.sh — the whole benchmark suite in one command (as root, from anywhere):
+#
+#   bash bench/run.sh            install the references, build, run everything, write bench/RESULTS.md
+#   bash bench/run.sh --smoke    tsbpf jobs only, once each with tiny counts (< 1 min, for CI);
+#                                needs only cc; exits non-zero if a job produced no events
+#
+# Further options go to bench/run.ts: --runs N, --seconds S, --repeats N, --only libbpf,tsbpf,...
+# Everything built lands in bench/out/ (git-ignored).
+set -euo pipefail
+
+bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bench/.." && pwd)
+out=$bench/out
+mkdir -p "$out"
+
+smoke=0
+for arg in "$@"; do [[ $arg == --smoke ]] && smoke=1; done
+
+if [[ $(id -u) != 0 ]]; then
+  echo "bench/run.sh: run as root (tracing needs it)" >&2
+  exit 1
+fi
+[[ -x $repo/node_modules/.bin/bun ]] || (cd "$repo" && npm install --no-audit --no-fund)
+
+# The reference tools, from Debian. Idempotent: apt-get only runs when something is missing.
+if [[ $smoke == 0 ]]; then
+  packages=(bpftrace bpfcc-tools python3-bpfcc libbpf-dev clang bpftool linux-headers-amd64)
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  fi
+  # bcc compiles against kernel headers, which this kernel does not ship. Debian's 6.1 headers
+  # come in two trees (common + amd64); merged into one, they are enough for tracepoint scripts.
+  if [[ ! -d $out/kernel-headers/include ]]; then
+    common=$(ls -d /usr/src/linux-headers-*-common 2>/dev/null | sort -V | tail -1 || true)
+    arch=${common%-common}-amd64
+    if [[ -d $common && -d $arch ]]; then
+      rm -rf "$out/kernel-headers.tmp"
+      mkdir -p "$out/kernel-headers.tmp"
+      cp -a "$common/." "$arch/." "$out/kernel-headers.tmp/"
+      mv "$out/kernel-headers.tmp" "$out/kernel-headers"
+    else
+      echo "no Debian linux-headers trees found: bcc will be skipped" >&2
+    fi
+  fi
+fi
+
+# Build what changed: the generator and the launch stopwatch always, the libbpf floor for a full run.
+build() { # build OUTPUT SOURCE... -- COMMAND...
+  local target=$1 src
+  shift
+  local sources=()
+  while [[ $1 != -- ]]; do sources+=("$1"); shift; done
+  shift
+  for src in "${sources[@]}"; do
+    if [[ ! -e $target || $src -nt $target ]]; then "$@"; return; fi
+  done
+}
+build "$out/gen" "$bench/gen.c" -- cc -O2 -Wall -o "$out/gen" "$bench/gen.c"
+build "$out/launch" "$bench/launch.c" -- cc -O2 -Wall -o "$out/launch" "$bench/launch.c"
+if [[ $smoke == 0 ]]; then
+  for prog in launch1 launch5 stream; do
+    build "$out/$prog.bpf.o" "$bench/ref/$prog.bpf.c" "$bench/ref/common.h" -- \
+      clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$bench/ref/$prog.bpf.c" -o "$out/$prog.bpf.o"
+  done
+  build "$out/loader" "$bench/ref/loader.c" -- cc -O2 -Wall -o "$out/loader" "$bench/ref/loader.c" -lbpf
+fi
+
+cd "$repo"
+exec "$repo/node_modules/.bin/bun" "$bench/run.ts" "$@"

@@ -1,0 +1,417 @@
+// The benchmark suite: tsbpf (Bun and Deno) side by side with hand-written libbpf C, bpftrace
+// and bcc, on the same machine, in the same run, with the same workload (bench/gen.c).
+// Start it through bench/run.sh, which installs the references and builds the C parts first:
+//
+//   bash bench/run.sh            full suite, writes bench/RESULTS.md
+//   bash bench/run.sh --smoke    each tsbpf job once, tiny counts; exits 1 if one yields no events
+//
+// Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
+// duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const OUT = `${ROOT}/bench/out`;
+const BUN = `${ROOT}/node_modules/.bin/bun`;
+const DENO = `${ROOT}/node_modules/.bin/deno`;
+const PLACEHOLDER = "4294967295"; // the pid literal in bench/tsbpf/*.ts
+// The generator runs on CPU 1, so its traced and untraced rates are measured on the same core.
+const GEN_CPU = "1";
+
+const { values: opts } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    runs: { type: "string", default: "20" },
+    seconds: { type: "string", default: "5" },
+    repeats: { type: "string", default: "3" },
+    only: { type: "string" },
+  },
+});
+const SMOKE = opts.smoke!;
+const RUNS = SMOKE ? 1 : Number(opts.runs);
+const SECONDS = SMOKE ? 0.3 : Number(opts.seconds);
+const REPEATS = SMOKE ? 1 : Number(opts.repeats);
+
+// ------------------------------------------------------------------------------------ tools
+
+interface Tool {
+  name: string;
+  /** Targets from issue 7 apply to tsbpf rows only. */
+  tsbpf?: "bun" | "deno";
+  /** Command for a job ("launch1", "launch5" or "stream") against the generator `pid`. */
+  command(job: string, pid: number): string[];
+  env?: Record<string, string>;
+  /** How the streaming run is told to finish: tsbpf scripts wait for stdin to close. */
+  stopBy: "stdin" | "sigint";
+}
+
+const tsbpfScript = (job: string) => `${OUT}/${job}.ts`;
+const TOOLS: Tool[] = [
+  { name: "libbpf C", command: (job, pid) => [`${OUT}/loader`, `${OUT}/${job}.bpf.o`, String(pid)], stopBy: "sigint" },
+  { name: "bpftrace", command: (job, pid) => ["bpftrace", `${ROOT}/bench/ref/${job}.bt`, String(pid)], stopBy: "sigint" },
+  {
+    name: "bcc (Python)",
+    command: (job, pid) => ["/usr/bin/python3", `${ROOT}/bench/ref/bcc_tool.py`, job, String(pid)],
+    env: { BCC_KERNEL_SOURCE: `${OUT}/kernel-headers` },
+    stopBy: "sigint",
+  },
+  { name: "tsbpf Bun", tsbpf: "bun", command: (job) => [BUN, "run", tsbpfScript(job)], stopBy: "stdin" },
+  { name: "tsbpf Deno", tsbpf: "deno", command: (job) => [DENO, "run", "--allow-ffi", tsbpfScript(job)], stopBy: "stdin" },
+];
+
+function selectedTools(): Tool[] {
+  let tools = SMOKE ? TOOLS.filter((t) => t.tsbpf) : TOOLS;
+  if (opts.only) {
+    const names = opts.only.split(",").map((s) => s.trim().toLowerCase());
+    tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
+  }
+  // A reference the install step could not provide is left out, and the results say so.
+  return tools.filter((t) => {
+    const ok = t.name !== "bcc (Python)" || existsSync(`${OUT}/kernel-headers/include`);
+    if (!ok) skipped.push(`${t.name}: no kernel headers for bcc in bench/out/kernel-headers`);
+    return ok;
+  });
+}
+const skipped: string[] = [];
+
+// ------------------------------------------------------------------------------------ helpers
+
+function sh(cmd: string[], env?: Record<string, string>): string {
+  const r = Bun.spawnSync(cmd, { env: { ...process.env, ...env }, stderr: "pipe" });
+  return r.stdout.toString().trim();
+}
+
+function keyValues(line: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of line.matchAll(/(\w+)=(-?[\d.]+)/g)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const at = (s.length - 1) * q, lo = Math.floor(at), hi = Math.ceil(at);
+  return s[lo] + (s[hi] - s[lo]) * (at - lo);
+}
+const median = (xs: number[]) => quantile(xs, 0.5);
+
+/** Copies a bench/tsbpf template to bench/out with the generator's pid in place of the placeholder. */
+function writeScript(job: string, pid: number): void {
+  const source = readFileSync(`${ROOT}/bench/tsbpf/${job}.ts`, "utf8");
+  writeFileSync(tsbpfScript(job), source.replaceAll(PLACEHOLDER, String(pid)));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await sleep(10)) if (check()) return true;
+  return check();
+}
+
+function log(msg: string): void {
+  process.stderr.write(msg + "\n");
+}
+
+// ------------------------------------------------------------------------------------ job 1: launch
+
+interface LaunchSample {
+  first: number;
+  exit: number;
+  rssKb: number;
+  sigints: number;
+}
+interface Variant {
+  label: string;
+  tool: Tool;
+  env?: Record<string, string>;
+}
+
+/** Variants of the launch job: tsbpf warm (compile cache hit) and cold (TSBPF_NO_CACHE=1). */
+function launchVariants(tools: Tool[]): Variant[] {
+  const out: Variant[] = [];
+  for (const tool of tools) {
+    if (!tool.tsbpf) out.push({ label: tool.name, tool });
+    else {
+      out.push({ label: `${tool.name}, warm`, tool });
+      out.push({ label: `${tool.name}, cold`, tool, env: { TSBPF_NO_CACHE: "1" } });
+    }
+  }
+  return out;
+}
+
+function launchOnce(v: Variant, job: string, pid: number): LaunchSample | string {
+  const cmd = [`${OUT}/launch`, "-m", "E ", "-t", "20000", "--", ...v.tool.command(job, pid)];
+  const r = Bun.spawnSync(cmd, { env: { ...process.env, ...v.tool.env, ...v.env }, stderr: "pipe" });
+  const kv = keyValues(r.stdout.toString());
+  if (r.exitCode !== 0 || !(kv.first_ms >= 0)) return `${v.label} ${job}: no event (${r.stderr.toString().trim().split("\n").slice(-3).join(" | ")})`;
+  return { first: kv.first_ms, exit: kv.exit_ms, rssKb: kv.maxrss_kb, sigints: kv.sigints };
+}
+
+async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, LaunchSample[]>>> {
+  // One slow generator for the whole job: an event every ~150 µs, so a started tool never
+  // waits long for one; and one pid, so the tsbpf scripts' source (the compile cache key)
+  // stays the same across runs and "warm" really hits the cache.
+  const gen = Bun.spawn([`${OUT}/gen`, "-i", "100"], { stdout: "ignore" });
+  const results = new Map<string, Map<string, LaunchSample[]>>();
+  try {
+    for (const job of ["launch1", "launch5"]) writeScript(job, gen.pid);
+    const variants = launchVariants(tools);
+    for (const job of ["launch1", "launch5"]) {
+      const byVariant = new Map<string, LaunchSample[]>(variants.map((v) => [v.label, []]));
+      results.set(job, byVariant);
+      // One unmeasured run each: fills the tsbpf compile cache, Deno's module cache and the page cache.
+      if (!SMOKE) for (const v of variants) launchOnce(v, job, gen.pid);
+      // Interleaved, so a noisy second of the machine hits every tool alike.
+      for (let i = 0; i < RUNS; i++) {
+        for (const v of variants) {
+          const s = launchOnce(v, job, gen.pid);
+          if (typeof s === "string") failures.push(s);
+          else byVariant.get(v.label)!.push(s);
+        }
+        log(`launch ${job}: run ${i + 1}/${RUNS}`);
+      }
+    }
+  } finally {
+    gen.kill("SIGTERM");
+    await gen.exited;
+  }
+  return results;
+}
+
+// ------------------------------------------------------------------------------------ job 2: streaming
+
+interface StreamSample {
+  untraced: number;
+  traced: number;
+  calls: number;
+  received: number;
+  reportedLost: number;
+  seconds: number;
+}
+
+/** The generator alone, at full speed, for SECONDS: calls per second. */
+function untracedRate(): number {
+  return keyValues(sh([`${OUT}/gen`, "-d", String(SECONDS), "-c", GEN_CPU])).rate;
+}
+
+async function streamOnce(tool: Tool): Promise<StreamSample | string> {
+  const untraced = untracedRate();
+  // The generator starts first and waits for "go", so the tool is attached to a live pid.
+  const gen = Bun.spawn([`${OUT}/gen`, "-w", "-d", String(SECONDS), "-c", GEN_CPU], { stdin: "pipe", stdout: "pipe" });
+  const genOut = gen.stdout.getReader();
+  const firstLine = new TextDecoder().decode((await genOut.read()).value);
+  const pid = Number(firstLine.match(/ready (\d+)/)?.[1]);
+  if (tool.tsbpf) writeScript("stream", pid);
+  const outFile = `${OUT}/stream-out.txt`, errFile = `${OUT}/stream-err.txt`;
+  writeFileSync(outFile, "");
+  const proc = Bun.spawn(tool.command("stream", pid), {
+    env: { ...process.env, ...tool.env },
+    stdin: "pipe",
+    stdout: Bun.file(outFile),
+    stderr: Bun.file(errFile),
+  });
+  try {
+    if (!(await waitFor(() => readFileSync(outFile, "utf8").includes("READY"), 60000))) {
+      return `${tool.name} stream: never printed READY (${readFileSync(errFile, "utf8").trim().split("\n").slice(-3).join(" | ")})`;
+    }
+    gen.stdin.write("go\n");
+    gen.stdin.end();
+    let genText = "";
+    for (let r = await genOut.read(); !r.done; r = await genOut.read()) genText += new TextDecoder().decode(r.value);
+    await gen.exited;
+    const { calls, rate, seconds } = keyValues(genText);
+    // Stop the tool; resend SIGINT every 2 s (bpftrace 0.17 may ignore one while printing).
+    if (tool.stopBy === "stdin") proc.stdin.end();
+    else proc.kill("SIGINT");
+    for (let waited = 0; proc.exitCode === null && waited < 60000; waited += 100) {
+      await sleep(100);
+      if (tool.stopBy === "sigint" && waited % 2000 === 1900) proc.kill("SIGINT");
+    }
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+    await proc.exited;
+    const text = readFileSync(outFile, "utf8");
+    let received: number, reportedLost: number;
+    const summary = text.match(/received=\d+ lost=\d+/);
+    if (summary) ({ received, lost: reportedLost } = keyValues(summary[0]));
+    else {
+      // bpftrace prints one line per event and reports perf-buffer losses as "Lost N events".
+      received = text.match(/^E /gm)?.length ?? 0;
+      const both = text + readFileSync(errFile, "utf8");
+      reportedLost = [...both.matchAll(/Lost (\d+) events/g)].reduce((a, m) => a + Number(m[1]), 0);
+    }
+    if (!received) return `${tool.name} stream: no events received (${readFileSync(errFile, "utf8").trim().split("\n").slice(-3).join(" | ")})`;
+    return { untraced, traced: rate, calls, received, reportedLost, seconds };
+  } finally {
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+    if (gen.exitCode === null) gen.kill("SIGKILL");
+  }
+}
+
+async function streamJob(tools: Tool[]): Promise<Map<string, StreamSample[]>> {
+  const results = new Map<string, StreamSample[]>(tools.map((t) => [t.name, []]));
+  for (let i = 0; i < REPEATS; i++) {
+    for (const tool of tools) {
+      const s = await streamOnce(tool);
+      if (typeof s === "string") failures.push(s);
+      else results.get(tool.name)!.push(s);
+      log(`stream ${tool.name}: run ${i + 1}/${REPEATS}${typeof s === "string" ? " FAILED" : `: ${(s.received / s.seconds / 1e6).toFixed(2)} M/s`}`);
+    }
+  }
+  return results;
+}
+
+// ------------------------------------------------------------------------------------ report
+
+const failures: string[] = [];
+
+interface Targets {
+  launch1: Record<string, number>;
+  launch5: Record<string, number>;
+}
+// Issue 7's tsbpf targets (launch in ms).
+const TARGETS: Targets = { launch1: { bun: 10, deno: 25 }, launch5: { bun: 15 } };
+const TARGET_RSS_MB = 60, TARGET_RATE = 1.5e6, TARGET_ADDED_NS = 500;
+
+const ms = (x: number) => (isNaN(x) ? "—" : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const ratio = (x: number, base: number) => (isNaN(x) || isNaN(base) || !base ? "—" : `${(x / base).toFixed(2)}×`);
+const verdict = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " ✅" : " ❌");
+
+function environment(): string[] {
+  const first = (s: string) => s.split("\n")[0];
+  const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+  return [
+    `- date: ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}`,
+    `- kernel: ${sh(["uname", "-r"])}; CPU: ${cpu} × ${navigator.hardwareConcurrency}`,
+    `- Bun ${sh([BUN, "--version"])}; Deno ${first(sh([DENO, "--version"])).replace(/^deno /, "")}`,
+    `- bpftrace ${sh(["bpftrace", "--version"]).replace(/^bpftrace v?/, "")}; bcc ${sh(["/usr/bin/python3", "-c", "import bcc; print(bcc.__version__)"])}; ` +
+      `libbpf ${sh(["dpkg-query", "-W", "-f", "${Version}", "libbpf-dev"])}; ${first(sh(["clang", "--version"]))}; ${first(sh(["cc", "--version"]))}`,
+    `- tsbpf commit: ${sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])}`,
+  ];
+}
+
+function launchTable(results: Map<string, Map<string, LaunchSample[]>>): string[] {
+  const rows: string[] = [
+    "| tool | 1 probe: median ms (p25–p75) | vs libbpf C | tsbpf target | 5 probes + 2 maps: median ms (p25–p75) | vs libbpf C | tsbpf target |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  const base = (job: string) => median((results.get(job)?.get("libbpf C") ?? []).map((s) => s.first));
+  const labels = [...(results.get("launch1")?.keys() ?? [])];
+  for (const label of labels) {
+    const cells = [label];
+    for (const job of ["launch1", "launch5"]) {
+      const xs = (results.get(job)?.get(label) ?? []).map((s) => s.first);
+      const m = median(xs);
+      const runtime = label.startsWith("tsbpf Bun") ? "bun" : label.startsWith("tsbpf Deno") ? "deno" : undefined;
+      const target = runtime ? TARGETS[job as keyof Targets][runtime] : undefined;
+      cells.push(`${ms(m)} (${ms(quantile(xs, 0.25))}–${ms(quantile(xs, 0.75))})`, ratio(m, base(job)),
+        target === undefined ? "" : `≤ ${target} ms: ${ratio(m, target)}${verdict(m <= target)}`);
+    }
+    rows.push(`| ${cells.join(" | ")} |`);
+  }
+  return rows;
+}
+
+function exitTable(results: Map<string, Map<string, LaunchSample[]>>): string[] {
+  const rows = [
+    "| tool | peak RSS, 1 probe (MB) | SIGINT → exit, 1 probe (ms) | SIGINT → exit, 5 probes (ms) | SIGINTs needed (max) |",
+    "|---|---|---|---|---|",
+  ];
+  const get = (job: string, label: string) => results.get(job)?.get(label) ?? [];
+  const baseExit = (job: string) => median(get(job, "libbpf C").map((s) => s.exit));
+  for (const label of results.get("launch1")?.keys() ?? []) {
+    const one = get("launch1", label), five = get("launch5", label);
+    const rss = median(one.map((s) => s.rssKb)) / 1024;
+    const tsbpf = label.startsWith("tsbpf");
+    const e1 = median(one.map((s) => s.exit)), e5 = median(five.map((s) => s.exit));
+    rows.push(`| ${label} | ${rss.toFixed(1)}${tsbpf ? ` (target ≤ ${TARGET_RSS_MB})${verdict(rss <= TARGET_RSS_MB)}` : ""} | ` +
+      `${ms(e1)} (${ratio(e1, baseExit("launch1"))} libbpf C)${tsbpf ? verdict(e1 <= baseExit("launch1")) : ""} | ` +
+      `${ms(e5)} (${ratio(e5, baseExit("launch5"))} libbpf C)${tsbpf ? verdict(e5 <= baseExit("launch5")) : ""} | ` +
+      `${Math.max(...one.map((s) => s.sigints), ...five.map((s) => s.sigints))} |`);
+  }
+  return rows;
+}
+
+function streamTable(results: Map<string, StreamSample[]>): string[] {
+  const rows = [
+    "| tool | events/s into user code | lost: calls − received (reported by tool) | generator calls/s untraced → traced | added ns per event | vs libbpf C | tsbpf target |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  const added = (s: StreamSample) => 1e9 / s.traced - 1e9 / s.untraced;
+  const stats = (xs: StreamSample[]) => ({
+    rate: median(xs.map((s) => s.received / s.seconds)),
+    lost: median(xs.map((s) => s.calls - s.received)),
+    lostPct: median(xs.map((s) => (100 * (s.calls - s.received)) / s.calls)),
+    reported: median(xs.map((s) => s.reportedLost)),
+    untraced: median(xs.map((s) => s.untraced)),
+    traced: median(xs.map((s) => s.traced)),
+    added: median(xs.map(added)),
+  });
+  const base = stats(results.get("libbpf C") ?? []);
+  for (const [name, xs] of results) {
+    const s = stats(xs);
+    const tsbpf = name.startsWith("tsbpf");
+    const target = tsbpf
+      ? `≥ 1.5 M/s: ${(s.rate / TARGET_RATE).toFixed(2)}×${verdict(s.rate >= TARGET_RATE)}; 0 lost${verdict(s.lost === 0)}; ≤ 500 ns: ${ratio(s.added, TARGET_ADDED_NS)}${verdict(s.added <= TARGET_ADDED_NS)}`
+      : "";
+    rows.push(`| ${name} | ${(s.rate / 1e6).toFixed(2)} M | ${Math.round(s.lost)} (${s.lostPct.toFixed(2)} %) (${Math.round(s.reported)}) | ` +
+      `${(s.untraced / 1e6).toFixed(2)} M → ${(s.traced / 1e6).toFixed(2)} M | ${Math.round(s.added)} | ` +
+      `rate ${ratio(s.rate, base.rate)}, cost ${ratio(s.added, base.added)} | ${target} |`);
+  }
+  return rows;
+}
+
+// ------------------------------------------------------------------------------------ main
+
+const tools = selectedTools();
+log(`tools: ${tools.map((t) => t.name).join(", ")}`);
+const launch = await launchJob(tools);
+const stream = await streamJob(tools);
+
+if (SMOKE) {
+  for (const [job, byVariant] of launch) {
+    for (const [label, xs] of byVariant) log(`smoke ${job} ${label}: ${xs.length ? `${ms(xs[0].first)} ms to first event` : "NO EVENT"}`);
+  }
+  for (const [name, xs] of stream) log(`smoke stream ${name}: ${xs.length ? `${xs[0].received} events` : "NO EVENTS"}`);
+  for (const f of failures) log(`FAILED: ${f}`);
+  log(failures.length ? `smoke: ${failures.length} job(s) failed` : "smoke: every tsbpf job produced events");
+  process.exit(failures.length ? 1 : 0);
+}
+
+const command = `bash bench/run.sh${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}`;
+const notes = existsSync(`${ROOT}/bench/NOTES.md`) ? readFileSync(`${ROOT}/bench/NOTES.md`, "utf8").trim() : "";
+const md = [
+  "# Benchmark results",
+  "",
+  `Reproduce: \`${command}\` (as root, from the repository root; installs the references from Debian, builds, runs, rewrites this file).`,
+  "Generated by bench/run.ts; methods in bench/README.md. 2-core VM: quote medians and ratios, not single runs.",
+  "",
+  ...environment(),
+  "",
+  `## 1. Launch → first event (median of ${RUNS} runs)`,
+  "",
+  "From spawning the tool to its first event line on stdout, measured by bench/launch.c; the generator is already running",
+  "and calls getppid() every ~150 µs. \"warm\": the compiled tracer is in tsbpf's cache (~/.cache/tsbpf); \"cold\": `TSBPF_NO_CACHE=1`,",
+  "so every run parses and compiles the script.",
+  "",
+  ...launchTable(launch),
+  "",
+  "### Peak memory and exit (measured in the same runs)",
+  "",
+  "Peak RSS from wait4(); SIGINT → exit: from the first SIGINT until the process is gone, including the kernel's teardown of its probes.",
+  "",
+  ...exitTable(launch),
+  "",
+  `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
+  "",
+  "The generator calls getppid() as fast as it can, pinned to CPU 1; every call is an event {pid u32, counter u64, comm[16]}",
+  "in a 256 KiB ring buffer (bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
+  "bcc: a Python callback decoding the event; libbpf: a C callback; bpftrace: one printed line each, counted afterwards).",
+  "The untraced rate is measured right before each traced run. Added ns per event = 1e9/traced − 1e9/untraced.",
+  "",
+  ...streamTable(stream),
+  "",
+  ...(skipped.length || failures.length ? ["## Left out or failed", "", ...skipped.map((s) => `- ${s}`), ...failures.map((f) => `- ${f}`), ""] : []),
+  ...(notes ? [notes, ""] : []),
+].join("\n");
+writeFileSync(`${ROOT}/bench/RESULTS.md`, md);
+log(`wrote bench/RESULTS.md${failures.length ? ` (${failures.length} failures)` : ""}`);

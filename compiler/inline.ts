@@ -1,0 +1,84 @@
+// Calls to the script's own functions, inlined at the call site: BPF-to-BPF calls would
+// need every argument in a register and cost a frame; handlers' helpers are small.
+import { Code } from "./diagnostics.ts";
+import type { Node } from "./parse.ts";
+import type { Lowering, ScalarType, Value } from "./lower.ts";
+import { isScalar } from "./types.ts";
+import type { VReg } from "./ir.ts";
+
+const MAX_DEPTH = 8;
+
+export interface InlineFrame {
+  name: string;
+  end: number;
+  result: VReg;
+  type?: ScalarType;
+  returnsValue: boolean;
+}
+
+/** A function the handlers may call: `function f(a: u32) {...}` or `const f = (a: u32) => ...`. */
+export interface ScriptFunction {
+  name: string;
+  params: Node[];
+  body: Node;
+  returnType?: Node;
+  node: Node;
+}
+
+export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
+  if (l.inlined.some((f) => f.name === fn.name)) {
+    l.fail(e, Code.Unsupported, `"${fn.name}" calls itself; recursion cannot run in the kernel`, "rewrite it as a bounded loop");
+  }
+  if (l.inlined.length >= MAX_DEPTH) l.fail(e, Code.Unsupported, `calls nest more than ${MAX_DEPTH} deep`);
+  if (e.arguments.length !== fn.params.length) {
+    l.fail(e, Code.BadCall, `"${fn.name}" takes ${fn.params.length} argument${fn.params.length === 1 ? "" : "s"}, got ${e.arguments.length}`);
+  }
+  // Arguments are evaluated in the caller's scope; the body sees only its parameters.
+  const params = new Map();
+  fn.params.forEach((p: Node, i: number) => {
+    if (p.type !== "Identifier") l.fail(p, Code.Unsupported, `only plain parameters are supported in functions called from handlers`);
+    const declared = p.typeAnnotation ? l.input.types.resolve(p.typeAnnotation) : undefined;
+    const v = l.expr(e.arguments[i]);
+    if (v.kind === "scalar") {
+      const sv = declared && isScalar(declared) ? l.convert(v, declared as ScalarType, e.arguments[i]) : v;
+      params.set(p.name, { kind: "scalar", type: sv.type, op: l.b.mov(sv.op), mutable: true, name: p.name });
+    } else {
+      params.set(p.name, { kind: "alias", value: v });
+    }
+  });
+  const returnType = fn.returnType ? l.input.types.resolve(fn.returnType) : undefined;
+  const frame: InlineFrame = {
+    name: fn.name,
+    end: l.b.label(),
+    result: l.b.mov(0n),
+    type: returnType && isScalar(returnType) ? (returnType as ScalarType) : undefined,
+    returnsValue: false,
+  };
+  const savedScopes = l.scopes.splice(0, l.scopes.length, params);
+  const savedLoops = l.loops.splice(0);
+  l.inlined.push(frame);
+  const savedLoc = l.b.loc;
+  try {
+    if (fn.body.type === "BlockStatement") l.block(fn.body.body);
+    else returnFromInlined(l, frame, { type: "ReturnStatement", argument: fn.body, loc: fn.body.loc });
+  } finally {
+    l.inlined.pop();
+    l.scopes.splice(0, l.scopes.length, ...savedScopes);
+    l.loops.push(...savedLoops);
+    l.b.loc = savedLoc;
+  }
+  l.b.place(frame.end);
+  if (!frame.returnsValue) return { kind: "void" };
+  return { kind: "scalar", type: frame.type!, op: frame.result };
+}
+
+export function returnFromInlined(l: Lowering, frame: InlineFrame, s: Node): void {
+  if (s.argument) {
+    let v = l.scalar(s.argument);
+    if (frame.type) v = l.convert(v, frame.type, s.argument);
+    else frame.type = v.literal ? { ...v.type, kind: "int", bits: 64, signed: true } as ScalarType : v.type;
+    frame.returnsValue = true;
+    l.b.emit({ op: "mov", dst: frame.result, src: v.op });
+  }
+  l.b.emit({ op: "jmp", target: frame.end });
+}
