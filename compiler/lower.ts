@@ -4,7 +4,7 @@ import { type Base, IrBuilder, isReg, type Operand, type VReg } from "./ir.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { MapField, TracerClass, TypeTable } from "./collect.ts";
 import type { CompileTarget, ContextField, ProbeContext } from "./target.ts";
-import { bool, intType, type IntType, isScalar, i64, type PtrType, sizeOf, type StructType, type Type, typeName, u64 } from "./types.ts";
+import { bool, intType, type IntType, isScalar, i64, type PtrType, sizeOf, type StructType, type Type, typeName, u64, u8 } from "./types.ts";
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "./semantics.ts";
 import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
@@ -31,7 +31,9 @@ type Binding =
   | { kind: "mem"; type: Type; off: number; mutable: boolean; name: string }
   | { kind: "ctx" }
   /** A const naming something that is not a number: kernel memory, a context string field. */
-  | { kind: "alias"; value: Value };
+  | { kind: "alias"; value: Value }
+  /** A variable whose declaration failed: uses are silent, so one mistake gives one error. */
+  | { kind: "poisoned" };
 
 export class Unsupported extends Error {}
 
@@ -101,6 +103,9 @@ export class Lowering {
         this.statement(s);
       } catch (e) {
         if (!(e instanceof Unsupported)) throw e;
+        if (s.type === "VariableDeclaration") {
+          for (const d of s.declarations) if (d.id.type === "Identifier" && !this.lookup(d.id.name)) this.bind(d.id.name, { kind: "poisoned" });
+        }
       }
     }
     if (scoped) this.scopes.pop();
@@ -274,9 +279,12 @@ export class Lowering {
   compareBranch(e: Node, when: boolean, label: number): void {
     const op = (e.operator === "===" ? "==" : e.operator === "!==" ? "!=" : e.operator) as CompareOp;
     let a = this.scalar(e.left), b = this.scalar(e.right);
-    if (a.type.kind === "bool" || b.type.kind === "bool" || a.type.kind === "ptr" || b.type.kind === "ptr") {
+    if (a.type.kind === "ptr" || b.type.kind === "ptr") {
       if (op !== "==" && op !== "!=") this.fail(e, Code.TypeMismatch, `"${op}" compares numbers, not ${typeName(a.type.kind !== "int" ? a.type : b.type)}`);
     }
+    // A bool compares as the number 0 or 1.
+    if (a.type.kind === "bool") a = { ...a, type: u8 };
+    if (b.type.kind === "bool") b = { ...b, type: u8 };
     [a, b] = this.unifyLiterals(a, b);
     if (!isReg(a.op) && !isReg(b.op)) {
       if (evalCompare(op, a.op, b.op) === when) this.b.emit({ op: "jmp", target: label });
@@ -363,6 +371,7 @@ export class Lowering {
     }
     if (b.kind === "ctx") return { kind: "ctx" };
     if (b.kind === "alias") return b.value;
+    if (b.kind === "poisoned") throw new Unsupported(e.name);
     if (b.kind === "mem") return { kind: "mem", type: b.type, base: "fp", off: b.off };
     return { kind: "scalar", type: b.type, op: b.op };
   }

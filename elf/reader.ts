@@ -181,8 +181,9 @@ export class Elf {
       const descsz = dv.getUint32(p + 4, true);
       const type = dv.getUint32(p + 8, true);
       const nameAt = p + NOTE_HEADER_SIZE;
-      const descAt = nameAt + roundUp(namesz, pad);
-      const next = descAt + roundUp(descsz, pad);
+      // Padding aligns the descriptor and the next note relative to the (aligned) start.
+      const descAt = start + roundUp(nameAt + namesz - start, pad);
+      const next = start + roundUp(descAt + descsz - start, pad);
       if (descAt + descsz > end) {
         throw new ElfError(`Note (name size ${namesz}, descriptor size ${descsz}) runs past the end of ${where}`, p);
       }
