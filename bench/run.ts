@@ -6,7 +6,8 @@
 //   bash bench/run.sh --smoke    each tsbpf job once, tiny counts; exits 1 if one yields no events
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
-// duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools).
+// duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
+// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,stream.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
@@ -25,6 +26,7 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "5" },
     repeats: { type: "string", default: "3" },
     only: { type: "string" },
+    jobs: { type: "string", default: "launch,stream" },
   },
 });
 const SMOKE = opts.smoke!;
@@ -364,8 +366,9 @@ function streamTable(results: Map<string, StreamSample[]>): string[] {
 
 const tools = selectedTools();
 log(`tools: ${tools.map((t) => t.name).join(", ")}`);
-const launch = await launchJob(tools);
-const stream = await streamJob(tools);
+const jobs = opts.jobs!.split(",");
+const launch = jobs.includes("launch") ? await launchJob(tools) : new Map();
+const stream = jobs.includes("stream") ? await streamJob(tools) : new Map();
 
 if (SMOKE) {
   for (const [job, byVariant] of launch) {

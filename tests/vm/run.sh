@@ -125,7 +125,9 @@ unpack_vmlinux() {
 	grep -q '^CONFIG_PVH=y' "$dir"/boot/config-* || return 0
 	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -n 1 | cut -d: -f1)
 	[[ -n $off ]] || return 0
-	tail -c +"$((off + 1))" "$bz" | xz -dc --single-stream >"$dir/vmlinux.tmp" 2>/dev/null &&
+	# (Process substitution, not a pipe: xz stops reading at the end of the payload, and
+	# tail's resulting SIGPIPE is no error.)
+	xz -dc --single-stream < <(tail -c +"$((off + 1))" "$bz") >"$dir/vmlinux.tmp" 2>/dev/null &&
 		[[ $(head -c 4 "$dir/vmlinux.tmp") == $'\x7fELF' ]] &&
 		mv "$dir/vmlinux.tmp" "$dir/vmlinux"
 	rm -f "$dir/vmlinux.tmp"
