@@ -126,6 +126,12 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
         else put(Class.ST | sizeCode(ins.size) | Mode.MEM, base, 0, ins.off, v.imm);
         break;
       }
+      case "atomic_add": {
+        const base = inReg(ins.base, R5);
+        const value = inReg(ins.value, R0);
+        put(Class.STX | Size_DW | Mode.ATOMIC, base, value, ins.off, 0); // imm 0 = BPF_ADD
+        break;
+      }
       case "frame": {
         const [d, done] = target(ins.dst);
         put(Class.ALU64 | AluOp.mov | Src.X, d, FP, 0, 0);

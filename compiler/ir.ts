@@ -17,6 +17,8 @@ export type Instr = (
   | { op: "alu"; alu: AluOpName; dst: VReg; a: Operand; b: Operand }
   | { op: "load"; dst: VReg; base: Base; off: number; size: MemSize }
   | { op: "store"; base: Base; off: number; size: MemSize; value: Operand }
+  /** *(u64 *)(base + off) += value, atomically (shared map values). */
+  | { op: "atomic_add"; base: VReg; off: number; value: VReg }
   | { op: "frame"; dst: VReg; off: number }
   | { op: "map"; dst: VReg; map: string }
   | { op: "call"; helper: number; args: Operand[]; dst?: VReg }
@@ -36,6 +38,7 @@ export function uses(i: Instr): VReg[] {
     case "alu": regs.push(i.a, i.b); break;
     case "load": if (i.base !== "fp") regs.push(i.base); break;
     case "store": if (i.base !== "fp") regs.push(i.base); regs.push(i.value); break;
+    case "atomic_add": regs.push(i.base, i.value); break;
     case "call": regs.push(...i.args); break;
     case "br": regs.push(i.a, i.b); break;
     case "ret": regs.push(i.value); break;
@@ -123,6 +126,7 @@ export function formatIr(code: Instr[]): string {
       case "alu": return `  v${i.dst} = ${i.alu} ${o(i.a)}, ${o(i.b)}`;
       case "load": return `  v${i.dst} = load${i.size * 8} [${b(i.base)}${i.off >= 0 ? "+" : ""}${i.off}]`;
       case "store": return `  store${i.size * 8} [${b(i.base)}${i.off >= 0 ? "+" : ""}${i.off}] = ${o(i.value)}`;
+      case "atomic_add": return `  lock [v${i.base}+${i.off}] += v${i.value}`;
       case "frame": return `  v${i.dst} = fp${i.off}`;
       case "map": return `  v${i.dst} = map ${i.map}`;
       case "call": return `  ${i.dst !== undefined ? `v${i.dst} = ` : ""}call ${i.helper}(${i.args.map(o).join(", ")})`;
