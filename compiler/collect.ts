@@ -2,16 +2,10 @@
 import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "./target.ts";
-import { bool, INT_TYPES, layoutStruct, type StructType, type Type, u64, i64 } from "./types.ts";
-import type { MapKind } from "./spec.ts";
+import { bool, INT_TYPES, layoutStruct, type StructType, type Type, typeName, u64, i64 } from "./types.ts";
+import { type MapField, mapFieldOf } from "./map_fields.ts";
+export type { MapField } from "./map_fields.ts";
 import type { ScriptFunction } from "./inline.ts";
-
-export interface MapField {
-  name: string;
-  kind: MapKind;
-  value?: Type;
-  pos: SourcePos;
-}
 
 export interface Handler {
   name: string;
@@ -36,7 +30,6 @@ export interface Module {
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = { tracepoint: "tracepoint", rawTracepoint: "rawTracepoint" };
 
-const MAP_CLASSES: Record<string, MapKind> = { RingBuf: "ringbuf" };
 
 export function collect(ast: Node, diags: DiagnosticBag): Module {
   const types = new TypeTable(diags);
@@ -70,24 +63,9 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
   const maps = new Map<string, MapField>();
   const handlers: Handler[] = [];
   for (const member of cls.body.body) {
-    if (member.type === "ClassProperty" && member.value?.type === "NewExpression" && member.value.callee.type === "Identifier") {
-      const kind = MAP_CLASSES[member.value.callee.name];
-      if (!kind) continue;
-      const name = member.key.name;
-      const typeArg = member.value.typeParameters?.params?.[0] ?? member.value.typeArguments?.params?.[0];
-      let value: Type | undefined;
-      if (kind === "ringbuf") {
-        if (!typeArg) {
-          diags.error(Code.BadMap, posOf(member.value), `RingBuf needs its event type: new RingBuf<MyEvent>(size)`,
-            "declare an interface for the event and pass it as the type argument");
-          continue;
-        }
-        value = types.resolve(typeArg);
-        if (value && value.kind !== "struct") {
-          diags.error(Code.BadMap, posOf(typeArg), `a RingBuf's event type must be an interface, not ${value.kind}`);
-        }
-      }
-      maps.set(name, { name, kind, value, pos: posOf(member) });
+    const map = mapFieldOf(member, types, diags);
+    if (map) {
+      maps.set(map.name, map);
       continue;
     }
     if (member.type !== "ClassMethod" || !member.decorators?.length) continue;
@@ -136,6 +114,12 @@ export class TypeTable {
       case "TSBooleanKeyword": return bool;
       case "TSTypeReference": return this.#reference(node);
       case "TSTypeLiteral": return this.#struct("(anonymous)", node.members);
+      case "TSTupleType": {
+        const elems = (node.elementTypes ?? node.elements ?? []).map((t: Node) => this.resolve(t));
+        if (elems.some((t: Type | undefined) => !t)) return undefined;
+        const t = layoutStruct(`[${elems.map((t: Type) => typeName(t)).join(", ")}]`, elems.map((t: Type, i: number) => ({ name: String(i), type: t })));
+        return { ...t, tuple: true };
+      }
     }
     this.diags.error(Code.UnknownType, posOf(node), `this type cannot be used in a handler`,
       "use u8..u64, i8..i64, bool, Str<N> or an interface of those");

@@ -8,7 +8,7 @@ import { bool, intType, type IntType, isScalar, i64, type PtrType, sizeOf, type 
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "./semantics.ts";
 import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
-import { LOST_MAP } from "./spec.ts";
+import { mapMethod } from "./map_ops.ts";
 import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
@@ -382,7 +382,7 @@ export class Lowering {
     if (e.object.type === "ThisExpression") {
       const map = this.input.tracer.maps.get(name);
       if (!map) this.fail(e.property, Code.UnknownField, `"${name}" is not a map of ${this.input.tracer.name}`,
-        ...didYouMean(name, this.input.tracer.maps.keys()), "only maps declared as fields (events = new RingBuf<T>(size)) can be used in handlers");
+        ...didYouMean(name, this.input.tracer.maps.keys()), "only maps declared as fields (counts = new HashMap<u32, u64>()) can be used in handlers");
       return { kind: "map", map };
     }
     const obj = this.expr(e.object);
@@ -445,7 +445,7 @@ export class Lowering {
     const callee = e.callee;
     if (callee.type === "MemberExpression" && !callee.computed) {
       const obj = this.expr(callee.object);
-      if (obj.kind === "map") return this.mapMethod(obj.map, callee.property.name, e);
+      if (obj.kind === "map") return mapMethod(this, obj.map, callee.property.name, e);
       this.fail(callee.property, Code.BadCall, `"${callee.property.name}" cannot be called on ${describeValue(obj)}`);
     }
     if (callee.type !== "Identifier") this.fail(callee, Code.BadCall, `only built-in helpers and map methods can be called in a handler`);
@@ -465,45 +465,6 @@ export class Lowering {
     return BUILTINS[e.callee.name].aggregate!.defaultType(this, e);
   }
 
-  mapMethod(map: MapField, method: string, e: Node): Value {
-    if (map.kind === "ringbuf") {
-      if (method !== "submit") this.fail(e.callee.property, Code.BadCall, `RingBuf "${map.name}" has no method "${method}" in a handler`, ...didYouMean(method, ["submit"]));
-      if (e.arguments.length !== 1) this.fail(e, Code.BadCall, `submit takes one event`);
-      this.submit(map, e.arguments[0]);
-      return { kind: "void" };
-    }
-    this.fail(e, Code.BadCall, `maps of kind ${map.kind} cannot be used in handlers yet`);
-  }
-
-  /** Reserves the event in the ring buffer, writes it in place, submits it; counts a loss when full. */
-  submit(map: MapField, arg: Node): void {
-    const t = map.value as StructType;
-    const mapReg = this.b.reg();
-    this.b.emit({ op: "map", dst: mapReg, map: map.name });
-    const rec = this.b.call(Helper.ringbuf_reserve, [mapReg, BigInt(t.size), 0n]);
-    const lost = this.b.label(), done = this.b.label();
-    this.b.emit({ op: "br", cond: "jeq", a: rec, b: 0n, target: lost });
-    this.into(arg, t, rec, 0);
-    this.b.emit({ op: "call", helper: Helper.ringbuf_submit, args: [rec, 0n] });
-    this.b.emit({ op: "jmp", target: done });
-    this.b.place(lost);
-    this.countLost();
-    this.b.place(done);
-  }
-
-  countLost(): void {
-    const keyOff = this.b.allocStack(4, 4);
-    this.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(this.input.programIndex) });
-    const lostMap = this.b.reg();
-    this.b.emit({ op: "map", dst: lostMap, map: LOST_MAP });
-    const slot = this.b.call(Helper.map_lookup_elem, [lostMap, this.b.frame(keyOff)]);
-    const skip = this.b.label();
-    this.b.emit({ op: "br", cond: "jeq", a: slot, b: 0n, target: skip });
-    const n = this.b.load(slot, 0, 8);
-    this.b.emit({ op: "store", base: slot, off: 0, size: 8, value: this.b.alu("add", n, 1n) });
-    this.b.place(skip);
-  }
-
   /** Writes the value of `e` into memory of type `t` at base+off. */
   into(e: Node, t: Type, base: Base, off: number): void {
     if (isScalar(t)) {
@@ -513,6 +474,11 @@ export class Lowering {
     }
     if (e.type === "ParenthesizedExpression") return this.into(e.expression, t, base, off);
     if (t.kind === "struct" && e.type === "ObjectExpression") return this.objectInto(e, t, base, off);
+    if (t.kind === "struct" && t.tuple && e.type === "ArrayExpression") {
+      if (e.elements.length !== t.fields.length) this.fail(e, Code.TypeMismatch, `${t.name} has ${t.fields.length} elements, got ${e.elements.length}`);
+      e.elements.forEach((el: Node, i: number) => this.into(el, t.fields[i].type, base, off + t.fields[i].offset));
+      return;
+    }
     if (this.isAggregateCall(e)) return BUILTINS[e.callee.name].aggregate!.into(this, e, t, base, off);
     const v = this.expr(e);
     if (v.kind === "string" && t.kind === "str") return this.stringInto(v.value, t.len, base, off, e);

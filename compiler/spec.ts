@@ -4,7 +4,10 @@ import type { ProbeRef } from "./target.ts";
 import type { Type } from "./types.ts";
 import type { LineEntry, MapReloc } from "./emit.ts";
 
-export type MapKind = "ringbuf" | "lost";
+export type MapKind =
+  | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
+  | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
+  | "lost";
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -12,6 +15,9 @@ export interface MapSpec {
   kind: MapKind;
   key?: Type;
   value?: Type;
+  /** An aggregation's key as declared (undefined: not keyed). */
+  userKey?: Type;
+  linear?: { min: number; max: number; step: number };
 }
 
 export interface ProgramSpec {

@@ -30,6 +30,8 @@ export interface StructType {
   fields: StructField[];
   size: number;
   align: number;
+  /** A tuple type ([u32, Str<16>]): fields are named "0", "1", ... and JS sees an array. */
+  tuple?: boolean;
 }
 /** A pointer held as a 64-bit value; reading through it needs a probe read from `space`. */
 export interface PtrType {

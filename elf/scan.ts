@@ -35,9 +35,15 @@ const MAGIC = [0x7f, 0x45, 0x4c, 0x46]; // "\x7fELF"
 const TYPE_NAMES = ["NONE", "REL", "EXEC", "DYN", "CORE"] as const;
 const MACHINE_NAMES: Record<number, string> = { 3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64", 40: "ARM", 243: "RISC-V", 247: "BPF" };
 
-/** Reads an unsigned 64-bit little-endian field as a number (exact below 2^53). */
+/**
+ * Reads an unsigned 64-bit little-endian field as a number (exact below 2^53). The common
+ * small case returns the low word itself: JavaScriptCore then keeps the value an integer, and
+ * offsets computed from it index typed arrays several times faster than doubles do.
+ */
 export function u64(dv: DataView, at: number): number {
-  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 4294967296;
+  const hi = dv.getUint32(at + 4, true);
+  const lo = dv.getUint32(at, true);
+  return hi === 0 ? lo : lo + hi * 4294967296;
 }
 
 export function scanElf(bytes: Uint8Array): ScannedElf {

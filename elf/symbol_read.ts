@@ -1,9 +1,9 @@
 /**
  * The validating pass over .dynsym and .symtab: one loop per table that checks each entry's
- * name (offset in range, NUL inside its string table), hashes the name bytes, and stores the
- * fields the queries need in typed columns. No strings and no objects are made here: names
- * are decoded when a query returns a symbol (symbols.ts), so reading libc's 3000 symbols
- * costs a loop over 70 KB, not 3000 allocations.
+ * name (offset in range, NUL inside its string table) and stores the fields the queries need
+ * in typed columns. No strings and no objects are made here: names are decoded when a query
+ * returns a symbol, and hashed by the first lookup (symbols.ts), so reading libc's 3000
+ * symbols is a loop over 70 KB, not 3000 allocations.
  */
 import { ElfError } from "./error.ts";
 import type { Elf } from "./reader.ts";
@@ -11,13 +11,12 @@ import { u64 } from "./scan.ts";
 import { type ElfSection, SHN, SHT, SYMBOL_SIZE } from "./types.ts";
 import { readVersions, type VersionTable } from "./versions.ts";
 
-/** One row per kept symbol. `heads`/`next` chain rows by name hash for lookups. */
+/** One row per kept symbol. */
 export interface SymbolColumns {
   readonly count: number;
   /** File offset of the name's first byte, and its length in bytes. */
   readonly nameAt: Float64Array;
   readonly nameLen: Uint32Array;
-  readonly hash: Uint32Array;
   readonly value: Float64Array;
   readonly size: Float64Array;
   /** `st_info` (type in the low nibble, binding in the high one) and `st_other`. */
@@ -29,7 +28,11 @@ export interface SymbolColumns {
   /** 1 for rows from .dynsym. */
   readonly dynamic: Uint8Array;
   readonly versions: VersionTable | undefined;
-  /** Hash buckets (row or -1; length a power of two) and each row's successor in its bucket. */
+}
+
+/** Rows chained by name hash: buckets (row or -1; a power of two long), each row's successor. */
+export interface NameIndex {
+  readonly hash: Uint32Array;
   readonly heads: Int32Array;
   readonly next: Int32Array;
 }
@@ -51,13 +54,10 @@ export function readSymbols(elf: Elf): SymbolColumns {
   const symtab = elf.sections.find((s) => s.type === SHT.SYMTAB);
   for (const t of [dynsym, symtab]) if (t) checkTable(t);
   const capacity = (dynsym ? dynsym.size / SYMBOL_SIZE : 0) + (symtab ? symtab.size / SYMBOL_SIZE : 0);
-  let buckets = 16;
-  while (buckets < capacity) buckets *= 2;
   const c = {
     count: 0,
     nameAt: new Float64Array(capacity),
     nameLen: new Uint32Array(capacity),
-    hash: new Uint32Array(capacity),
     value: new Float64Array(capacity),
     size: new Float64Array(capacity),
     info: new Uint8Array(capacity),
@@ -66,17 +66,15 @@ export function readSymbols(elf: Elf): SymbolColumns {
     versym: new Uint16Array(capacity),
     dynamic: new Uint8Array(capacity),
     versions: dynsym ? readVersions(elf, dynsym) : undefined,
-    heads: new Int32Array(buckets).fill(-1),
-    next: new Int32Array(capacity),
   };
-  if (dynsym) readTable(elf, dynsym, true, c);
-  if (symtab) readTable(elf, symtab, false, c);
+  if (dynsym) readTable(elf, dynsym, true, c, undefined);
+  // Only unstripped files pay for hashing here, to drop .symtab's copies of .dynsym rows.
+  if (symtab) readTable(elf, symtab, false, c, c.count > 0 ? indexNames(c, elf.bytes) : undefined);
   const n = c.count;
   return {
     ...c,
     nameAt: c.nameAt.subarray(0, n),
     nameLen: c.nameLen.subarray(0, n),
-    hash: c.hash.subarray(0, n),
     value: c.value.subarray(0, n),
     size: c.size.subarray(0, n),
     info: c.info.subarray(0, n),
@@ -84,7 +82,6 @@ export function readSymbols(elf: Elf): SymbolColumns {
     shndx: c.shndx.subarray(0, n),
     versym: c.versym.subarray(0, n),
     dynamic: c.dynamic.subarray(0, n),
-    next: c.next.subarray(0, n),
   };
 }
 
@@ -103,67 +100,78 @@ function checkTable(sec: ElfSection): void {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function readTable(elf: Elf, sec: ElfSection, dynamic: boolean, c: Mutable<SymbolColumns>): void {
+function readTable(elf: Elf, sec: ElfSection, dynamic: boolean, c: Mutable<SymbolColumns>, twins: NameIndex | undefined): void {
   const strtab = elf.stringTable(sec.link, `the symbols of ${where(sec)}`, sec.headerOffset + 40);
   const strStart = strtab.offset;
-  const strEnd = strtab.offset + strtab.size;
+  const strSize = strtab.size;
   const bytes = elf.bytes;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const mask = c.heads.length - 1;
   const total = sec.size / SYMBOL_SIZE;
+  const { nameAt, nameLen, value, size, info, other, shndx, versym } = c;
+  const versions = dynamic ? c.versions : undefined;
+  let r = c.count;
   // Entry 0 is the reserved null symbol.
   for (let i = 1; i < total; i++) {
     const at = sec.offset + i * SYMBOL_SIZE;
-    const shndx = bytes[at + 6] | (bytes[at + 7] << 8);
-    const info = bytes[at + 4];
-    if (shndx === SHN.UNDEF || KEEP_TYPE[info & 0xf] === 0 || KEEP_BINDING[info >> 4] === 0) continue;
+    const sh = bytes[at + 6] | (bytes[at + 7] << 8);
+    const inf = bytes[at + 4];
+    if (sh === SHN.UNDEF || KEEP_TYPE[inf & 0xf] === 0 || KEEP_BINDING[inf >> 4] === 0) continue;
     const nameOff = dv.getUint32(at, true);
     if (nameOff === 0) continue;
-    if (nameOff >= strtab.size) {
-      throw new ElfError(`Name offset ${nameOff} of symbol ${i} in ${where(sec)} is past the end of its ${strtab.size}-byte string table`, at);
-    }
-    // FNV-1a over the name, which also finds its NUL.
-    let h = 0x811c9dc5;
-    let p = strStart + nameOff;
-    while (p < strEnd && bytes[p] !== 0) h = Math.imul(h ^ bytes[p++], 0x01000193);
-    if (p === strEnd) throw new ElfError(`Name of symbol ${i} in ${where(sec)} runs past the end of its string table (no NUL)`, at);
-    h >>>= 0;
-    const nameAt = strStart + nameOff;
-    const nameLen = p - nameAt;
-    const value = u64(dv, at + 8);
-    if (!dynamic && hasDynamicTwin(c, bytes, h, nameAt, nameLen, value, mask)) continue;
-    const r = c.count++;
-    c.nameAt[r] = nameAt;
-    c.nameLen[r] = nameLen;
-    c.hash[r] = h;
-    c.value[r] = value;
-    c.size[r] = u64(dv, at + 16);
-    c.info[r] = info;
-    c.other[r] = bytes[at + 5];
-    c.shndx[r] = shndx;
-    c.versym[r] = dynamic && c.versions ? c.versions.versym(i) : 0;
+    if (nameOff >= strSize) badName(sec, i, at, `offset ${nameOff} is past the end of its ${strSize}-byte string table`);
+    const start = strStart + nameOff;
+    const nul = bytes.indexOf(0, start);
+    if (nul < 0 || nul >= strStart + strSize) badName(sec, i, at, `runs past the end of its string table (no NUL)`);
+    const v = dv.getUint32(at + 8, true) + dv.getUint32(at + 12, true) * 4294967296;
+    if (twins && hasTwin(twins, c, bytes, start, nul - start, v)) continue;
+    nameAt[r] = start;
+    nameLen[r] = nul - start;
+    value[r] = v;
+    size[r] = dv.getUint32(at + 16, true) + dv.getUint32(at + 20, true) * 4294967296;
+    info[r] = inf;
+    other[r] = bytes[at + 5];
+    shndx[r] = sh;
+    versym[r] = versions ? versions.versym(i) : 0;
     c.dynamic[r] = dynamic ? 1 : 0;
-    c.next[r] = c.heads[h & mask];
-    c.heads[h & mask] = r;
+    r++;
   }
+  c.count = r;
 }
 
-/** Whether a .dynsym row already has this name and value. */
-function hasDynamicTwin(
-  c: SymbolColumns,
-  bytes: Uint8Array,
-  h: number,
-  nameAt: number,
-  nameLen: number,
-  value: number,
-  mask: number,
-): boolean {
-  for (let r = c.heads[h & mask]; r >= 0; r = c.next[r]) {
-    if (c.dynamic[r] === 1 && c.hash[r] === h && c.value[r] === value && bytesEqual(bytes, c.nameAt[r], c.nameLen[r], bytes, nameAt, nameLen)) {
+/** Out of line, so the hot loop above stays small enough for the JIT to optimize. */
+function badName(sec: ElfSection, i: number, at: number, why: string): never {
+  throw new ElfError(`Name of symbol ${i} in ${where(sec)}: ${why}`, at);
+}
+
+/** Whether a row in `index` already has this name and value. */
+function hasTwin(index: NameIndex, c: SymbolColumns, bytes: Uint8Array, nameAt: number, nameLen: number, value: number): boolean {
+  const h = hashRange(bytes, nameAt, nameAt + nameLen);
+  for (let r = index.heads[h & (index.heads.length - 1)]; r >= 0; r = index.next[r]) {
+    if (index.hash[r] === h && c.value[r] === value && bytesEqual(bytes, c.nameAt[r], c.nameLen[r], bytes, nameAt, nameLen)) {
       return true;
     }
   }
   return false;
+}
+
+/**
+ * Chains the first `c.count` rows by name hash. Rows are pushed at the head of their bucket,
+ * so a bucket lists its rows newest first.
+ */
+export function indexNames(c: SymbolColumns, bytes: Uint8Array): NameIndex {
+  const n = c.count;
+  let buckets = 16;
+  while (buckets < n) buckets *= 2;
+  const heads = new Int32Array(buckets).fill(-1);
+  const next = new Int32Array(n);
+  const hash = new Uint32Array(n);
+  for (let r = 0; r < n; r++) {
+    const h = hashRange(bytes, c.nameAt[r], c.nameAt[r] + c.nameLen[r]);
+    hash[r] = h;
+    next[r] = heads[h & (buckets - 1)];
+    heads[h & (buckets - 1)] = r;
+  }
+  return { hash, heads, next };
 }
 
 export function bytesEqual(a: Uint8Array, aAt: number, aLen: number, b: Uint8Array, bAt: number, bLen: number): boolean {
@@ -172,9 +180,10 @@ export function bytesEqual(a: Uint8Array, aAt: number, aLen: number, b: Uint8Arr
   return true;
 }
 
-/** The same FNV-1a as the reading pass, over a whole byte array (a query's name). */
-export function hashBytes(b: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+/** FNV-1a over bytes [from, end). */
+export function hashRange(b: Uint8Array, from: number, end: number): number {
+  // Start from the offset basis as an int32 so the loop never mixes doubles and ints.
+  let h = 0x811c9dc5 | 0;
+  for (let i = from; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
   return h >>> 0;
 }

@@ -15,19 +15,16 @@
  * syms.match("pthread_mutex_*").map((s) => s.name);
  * ```
  */
-import { ElfError } from "./error.ts";
 import { globMatcher } from "./glob.ts";
 import type { Elf } from "./reader.ts";
-import { u64 } from "./scan.ts";
-import { tableString } from "./strings.ts";
-import { type ElfSection, SHN, SHT, SYMBOL_SIZE } from "./types.ts";
-import { readVersions, type SymbolVersion } from "./versions.ts";
+import { decodeString } from "./strings.ts";
+import { bytesEqual, hashRange, indexNames, type NameIndex, readSymbols, type SymbolColumns } from "./symbol_read.ts";
 
 export type SymbolType = "notype" | "object" | "func" | "tls" | "ifunc";
 export type SymbolBinding = "local" | "global" | "weak" | "unique";
 export type SymbolVisibility = "default" | "internal" | "hidden" | "protected";
 
-/** A defined symbol. Results are shared: do not mutate them. */
+/** A defined symbol. Results are cached and shared: do not mutate them. */
 export interface ElfSymbol {
   readonly name: string;
   /** `st_value`: a link-time virtual address (in REL files, an offset into its section). */
@@ -36,7 +33,7 @@ export interface ElfSymbol {
   readonly type: SymbolType;
   readonly binding: SymbolBinding;
   readonly visibility: SymbolVisibility;
-  /** `st_shndx`: the section it is defined in, or {@link SHN}.ABS. */
+  /** `st_shndx`: the section it is defined in, or SHN.ABS (0xfff1). */
   readonly section: number;
   /** GNU version name, e.g. "GLIBC_2.2.5" (dynamic symbols of versioned libraries only). */
   readonly version: string | undefined;
@@ -52,51 +49,63 @@ export interface Symbolized {
   readonly offset: number;
 }
 
-// Index = the numeric STT_/STB_/STV_ value; undefined entries (section, file, common symbols,
-// OS-specific bindings) are skipped because they never name code or data worth probing.
-const TYPES: (SymbolType | undefined)[] = ["notype", "object", "func", undefined, undefined, undefined, "tls", undefined, undefined, undefined, "ifunc"];
-const BINDINGS: (SymbolBinding | undefined)[] = ["local", "global", "weak", undefined, undefined, undefined, undefined, undefined, undefined, undefined, "unique"];
+// Index = the numeric STT_/STB_/STV_ value (symbol_read.ts keeps only these).
+const TYPES = ["notype", "object", "func", "", "", "", "tls", "", "", "", "ifunc"] as SymbolType[];
+const BINDINGS = ["local", "global", "weak", "", "", "", "", "", "", "", "unique"] as SymbolBinding[];
 const VISIBILITIES: SymbolVisibility[] = ["default", "internal", "hidden", "protected"];
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+/** Bit 15 of a .gnu.version entry: a non-default ("@", not "@@") version. */
+const VERSYM_HIDDEN = 0x8000;
+const encoder = new TextEncoder();
 
-/** Sorted function starts, their ends, and the one name to show for each. */
+/** Function rows sorted by start, their ends, and the one row that names each address. */
 interface AddressIndex {
   starts: Float64Array;
   ends: Float64Array;
-  symbols: ElfSymbol[];
+  rows: Int32Array;
 }
 
 /** How far `symbolize` looks back for an enclosing function when the nearest one ends early. */
 const MAX_LOOKBACK = 8;
 
 export class SymbolTable {
-  /** Every defined symbol: .dynsym's first, then those of .symtab that .dynsym lacks. */
-  readonly symbols: readonly ElfSymbol[];
   private readonly elf: Elf;
-  private byName: Map<string, ElfSymbol[]> | undefined;
+  private readonly c: SymbolColumns;
+  private readonly cache: (ElfSymbol | undefined)[] = [];
+  private readonly names: (string | undefined)[] = [];
+  private all: ElfSymbol[] | undefined;
+  private nameIndex: NameIndex | undefined;
   private index: AddressIndex | undefined;
 
-  private constructor(elf: Elf, symbols: ElfSymbol[]) {
+  private constructor(elf: Elf, columns: SymbolColumns) {
     this.elf = elf;
-    this.symbols = symbols;
+    this.c = columns;
   }
 
   /**
-   * Reads the symbols of `elf` (use {@link Elf.symbols}, which caches this).
+   * Reads the symbols of `elf` (use {@link Elf.symbols}, which caches this). Only the names'
+   * bounds are checked and hashed here; symbols are decoded when a query returns them.
    *
    * @throws {ElfError} on a symbol table whose entry size is not 24, whose size is not a
    * multiple of it, whose string table is not one, or with a name offset out of range.
    */
   static of(elf: Elf): SymbolTable {
-    const out: ElfSymbol[] = [];
-    const dynsym = elf.sections.find((s) => s.type === SHT.DYNSYM);
-    const symtab = elf.sections.find((s) => s.type === SHT.SYMTAB);
-    if (dynsym) readTable(elf, dynsym, true, out, undefined);
-    if (symtab) {
-      // Unstripped files list every dynamic symbol in both tables: keep one copy.
-      const seen = new Set(out.map((s) => `${s.name}\0${s.value}`));
-      readTable(elf, symtab, false, out, seen);
+    return new SymbolTable(elf, readSymbols(elf));
+  }
+
+  /** How many defined symbols the file has. */
+  get count(): number {
+    return this.c.count;
+  }
+
+  /** Every defined symbol: .dynsym's first, then those of .symtab that .dynsym lacks. */
+  get symbols(): readonly ElfSymbol[] {
+    if (!this.all) {
+      this.all = new Array(this.c.count);
+      for (let r = 0; r < this.c.count; r++) this.all[r] = this.at(r);
     }
-    return new SymbolTable(elf, out);
+    return this.all;
   }
 
   /**
@@ -111,13 +120,12 @@ export class SymbolTable {
 
   /** Every symbol called `name` (or matching a versioned name), best first, as {@link lookup}. */
   lookupAll(name: string): ElfSymbol[] {
-    const byName = (this.byName ??= this.buildNameIndex());
-    const exact = byName.get(name);
-    if (exact) return exact;
+    const exact = this.named(name);
+    if (exact.length > 0) return exact;
     const at = name.indexOf("@");
     if (at <= 0) return [];
     const version = name.slice(name.startsWith("@@", at) ? at + 2 : at + 1);
-    const all = byName.get(name.slice(0, at)) ?? [];
+    const all = this.named(name.slice(0, at));
     const versioned = all.filter((s) => s.version === version);
     // A static symbol table carries no version data: then the version cannot be checked.
     return versioned.length > 0 || all.some((s) => s.version !== undefined) ? versioned : all;
@@ -126,17 +134,19 @@ export class SymbolTable {
   /** Symbols whose name matches `glob` (`*` and `?` wildcards), in table order. */
   match(glob: string): ElfSymbol[] {
     const test = globMatcher(glob);
-    return this.symbols.filter((s) => test(s.name));
+    const out: ElfSymbol[] = [];
+    for (let r = 0; r < this.c.count; r++) if (test(this.name(r))) out.push(this.at(r));
+    return out;
   }
 
   /**
    * The function (FUNC or IFUNC symbol) containing link-time address `addr`, and the offset
-   * into it. Aliases at one address (`malloc`, `__libc_malloc`) resolve to one name: global
-   * before weak before local, then the fewest leading underscores, then the shortest.
+   * into it. Aliases at one address (`malloc`, `__libc_malloc`) resolve to one name: a sized
+   * one, global before weak before local, the fewest leading underscores, the shortest.
    * A size-0 symbol (hand-written assembly) extends to the next function or its section's end.
    */
   symbolize(addr: number): Symbolized | undefined {
-    const { starts, ends, symbols } = (this.index ??= this.buildAddressIndex());
+    const { starts, ends, rows } = (this.index ??= this.buildAddressIndex());
     let lo = 0;
     let hi = starts.length;
     while (lo < hi) {
@@ -146,38 +156,69 @@ export class SymbolTable {
     }
     // The nearest start may end before `addr` while an earlier, larger function encloses it.
     for (let i = lo - 1; i >= 0 && i >= lo - MAX_LOOKBACK; i--) {
-      if (addr < ends[i]) return { symbol: symbols[i], offset: addr - starts[i] };
+      if (addr < ends[i]) return { symbol: this.at(rows[i]), offset: addr - starts[i] };
     }
     return undefined;
   }
 
-  private buildNameIndex(): Map<string, ElfSymbol[]> {
-    const byName = new Map<string, ElfSymbol[]>();
-    for (const s of this.symbols) {
-      const list = byName.get(s.name);
-      if (list) list.push(s);
-      else byName.set(s.name, [s]);
+  /** Symbols named exactly `name`, best first: a walk of one hash bucket comparing bytes. */
+  private named(name: string): ElfSymbol[] {
+    const want = encoder.encode(name);
+    const h = hashRange(want, 0, want.length);
+    const { heads, next, hash } = (this.nameIndex ??= indexNames(this.c, this.elf.bytes));
+    const { nameAt, nameLen } = this.c;
+    const found: ElfSymbol[] = [];
+    for (let r = heads[h & (heads.length - 1)]; r >= 0; r = next[r]) {
+      if (hash[r] === h && bytesEqual(this.elf.bytes, nameAt[r], nameLen[r], want, 0, want.length)) found.push(this.at(r));
     }
-    for (const list of byName.values()) if (list.length > 1) list.sort(lookupOrder);
-    return byName;
+    // Chains are pushed at the head: restore table order before ranking, for stable results.
+    return found.reverse().sort(lookupOrder);
+  }
+
+  private name(r: number): string {
+    return (this.names[r] ??= decodeString(this.elf.bytes, this.c.nameAt[r], this.c.nameAt[r] + this.c.nameLen[r]));
+  }
+
+  private at(r: number): ElfSymbol {
+    const cached = this.cache[r];
+    if (cached) return cached;
+    const c = this.c;
+    const info = c.info[r];
+    const v = c.versions?.version(c.versym[r]);
+    return (this.cache[r] = {
+      name: this.name(r),
+      value: c.value[r],
+      size: c.size[r],
+      type: TYPES[info & 0xf],
+      binding: BINDINGS[info >> 4],
+      visibility: VISIBILITIES[c.other[r] & 3],
+      section: c.shndx[r],
+      version: v?.name,
+      versionHidden: v?.hidden ?? false,
+      dynamic: c.dynamic[r] === 1,
+    });
   }
 
   private buildAddressIndex(): AddressIndex {
-    const funcs = this.symbols.filter((s) => s.type === "func" || s.type === "ifunc");
-    funcs.sort((a, b) => a.value - b.value || aliasOrder(a, b));
+    const { value, size, shndx } = this.c;
+    const sorted = functionRowsByAddress(this.c);
     const starts: number[] = [];
     const sizes: number[] = [];
-    const best: ElfSymbol[] = [];
-    for (const s of funcs) {
-      const last = starts.length - 1;
-      if (last >= 0 && starts[last] === s.value) {
-        // An alias: the first (best) one names the address; the largest size wins.
-        if (s.size > sizes[last]) sizes[last] = s.size;
-        continue;
+    const rows: number[] = [];
+    for (let k = 0; k < sorted.length;) {
+      // A run of aliases at one address: the best name shows it, the largest size bounds it.
+      let best = sorted[k];
+      let sz = size[best];
+      let j = k + 1;
+      for (; j < sorted.length && value[sorted[j]] === value[best]; j++) {
+        const r = sorted[j];
+        if (size[r] > sz) sz = size[r];
+        if (aliasOrder(this.c, this.elf.bytes, r, best) < 0) best = r;
       }
-      starts.push(s.value);
-      sizes.push(s.size);
-      best.push(s);
+      starts.push(value[best]);
+      sizes.push(sz);
+      rows.push(best);
+      k = j;
     }
     const ends = new Float64Array(starts.length);
     for (let i = 0; i < starts.length; i++) {
@@ -186,59 +227,43 @@ export class SymbolTable {
         continue;
       }
       const next = i + 1 < starts.length ? starts[i + 1] : Infinity;
-      const sec = this.elf.sections[best[i].section];
+      const sec = this.elf.sections[shndx[rows[i]]];
       const secEnd = sec && sec.addr <= starts[i] ? sec.addr + sec.size : starts[i] + 1;
       ends[i] = Math.max(starts[i] + 1, Math.min(next, secEnd));
     }
-    return { starts: Float64Array.from(starts), ends, symbols: best };
+    return { starts: Float64Array.from(starts), ends, rows: Int32Array.from(rows) };
   }
+}
+
+/**
+ * Rows of FUNC and IFUNC symbols by ascending value. Each value is packed with its row into one
+ * double (value * 2^k + row, exact below 2^53) so a native numeric sort does the work without
+ * a comparator call per comparison; values too large to pack fall back to a comparator.
+ */
+function functionRowsByAddress(c: SymbolColumns): ArrayLike<number> {
+  const { info, value } = c;
+  const rows: number[] = [];
+  let max = 0;
+  for (let r = 0; r < c.count; r++) {
+    const t = info[r] & 0xf;
+    if (t !== STT_FUNC && t !== STT_GNU_IFUNC) continue;
+    rows.push(r);
+    if (value[r] > max) max = value[r];
+  }
+  let mult = 1;
+  while (mult <= c.count) mult *= 2;
+  if (max * mult + mult > Number.MAX_SAFE_INTEGER) return rows.sort((a, b) => value[a] - value[b] || a - b);
+  const keys = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) keys[i] = value[rows[i]] * mult + rows[i];
+  keys.sort();
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < keys.length; i++) out[i] = keys[i] % mult;
+  return out;
 }
 
 /** The name `readelf -Ws` shows: `malloc@@GLIBC_2.2.5`, `memcpy@GLIBC_2.2.5`, or the bare name. */
 export function versionedName(s: ElfSymbol): string {
   return s.version === undefined ? s.name : `${s.name}${s.versionHidden ? "@" : "@@"}${s.version}`;
-}
-
-function readTable(elf: Elf, sec: ElfSection, dynamic: boolean, out: ElfSymbol[], seen: Set<string> | undefined): void {
-  const where = `section ${sec.index} (${sec.name || "unnamed"})`;
-  if (sec.entsize !== SYMBOL_SIZE) {
-    throw new ElfError(`Symbol table ${where} has entry size ${sec.entsize}, expected ${SYMBOL_SIZE}`, sec.headerOffset + 56);
-  }
-  if (sec.size % SYMBOL_SIZE !== 0) {
-    throw new ElfError(`Symbol table ${where} is ${sec.size} bytes, not a multiple of ${SYMBOL_SIZE}`, sec.headerOffset + 32);
-  }
-  const strtab = elf.stringTable(sec.link, `the symbols of ${where}`, sec.headerOffset + 40);
-  const versionOf = dynamic ? readVersions(elf, sec) : undefined;
-  const bytes = elf.bytes;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const count = sec.size / SYMBOL_SIZE;
-  // Entry 0 is the reserved null symbol.
-  for (let i = 1; i < count; i++) {
-    const at = sec.offset + i * SYMBOL_SIZE;
-    const shndx = dv.getUint16(at + 6, true);
-    if (shndx === SHN.UNDEF) continue;
-    const info = bytes[at + 4];
-    const type = TYPES[info & 0xf];
-    const binding = BINDINGS[info >> 4];
-    const nameOff = dv.getUint32(at, true);
-    if (type === undefined || binding === undefined || nameOff === 0) continue;
-    const name = tableString(bytes, strtab.offset, strtab.size, nameOff, `the name of symbol ${i} in ${where}`, at);
-    const value = u64(dv, at + 8);
-    if (seen?.has(`${name}\0${value}`)) continue;
-    const v: SymbolVersion | undefined = versionOf?.(i);
-    out.push({
-      name,
-      value,
-      size: u64(dv, at + 16),
-      type,
-      binding,
-      visibility: VISIBILITIES[bytes[at + 5] & 3],
-      section: shndx,
-      version: v?.name,
-      versionHidden: v?.hidden ?? false,
-      dynamic,
-    });
-  }
 }
 
 const BINDING_RANK: Record<SymbolBinding, number> = { global: 0, unique: 0, weak: 1, local: 2 };
@@ -253,20 +278,28 @@ function lookupOrder(a: ElfSymbol, b: ElfSymbol): number {
   );
 }
 
-/** Same address: a sized symbol, the stronger binding, fewer leading "_", shorter, then A-Z. */
-function aliasOrder(a: ElfSymbol, b: ElfSymbol): number {
+/**
+ * Same address: a sized symbol, the stronger binding, the default version, fewer leading "_",
+ * the shorter name, then byte order. Compared on the columns, so no name is decoded.
+ */
+function aliasOrder(c: SymbolColumns, bytes: Uint8Array, a: number, b: number): number {
   return (
-    Number(b.size > 0) - Number(a.size > 0) ||
-    BINDING_RANK[a.binding] - BINDING_RANK[b.binding] ||
-    Number(a.versionHidden) - Number(b.versionHidden) ||
-    underscores(a.name) - underscores(b.name) ||
-    a.name.length - b.name.length ||
-    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    Number(c.size[b] > 0) - Number(c.size[a] > 0) ||
+    BINDING_RANK[BINDINGS[c.info[a] >> 4]] - BINDING_RANK[BINDINGS[c.info[b] >> 4]] ||
+    (c.versym[a] & VERSYM_HIDDEN) - (c.versym[b] & VERSYM_HIDDEN) ||
+    underscores(bytes, c.nameAt[a], c.nameLen[a]) - underscores(bytes, c.nameAt[b], c.nameLen[b]) ||
+    c.nameLen[a] - c.nameLen[b] ||
+    compareBytes(bytes, c.nameAt[a], c.nameAt[b], c.nameLen[a])
   );
 }
 
-function underscores(name: string): number {
+function underscores(bytes: Uint8Array, at: number, len: number): number {
   let i = 0;
-  while (name.charCodeAt(i) === 0x5f) i++;
+  while (i < len && bytes[at + i] === 0x5f) i++;
   return i;
+}
+
+function compareBytes(bytes: Uint8Array, a: number, b: number, len: number): number {
+  for (let i = 0; i < len; i++) if (bytes[a + i] !== bytes[b + i]) return bytes[a + i] - bytes[b + i];
+  return 0;
 }

@@ -21,13 +21,20 @@ export interface SymbolVersion {
   readonly hidden: boolean;
 }
 
+/** The version data of a .dynsym: raw entries by symbol index, and what an entry means. */
+export interface VersionTable {
+  /** The raw .gnu.version entry of .dynsym entry `i` (0 when out of range). */
+  versym(i: number): number;
+  /** What a raw entry names; undefined for unversioned (local or base-version) symbols. */
+  version(versym: number): SymbolVersion | undefined;
+}
+
 /**
- * The version of each entry of `dynsym`, or undefined when the file has no version data.
- * The returned function gives undefined for unversioned (local or base-version) entries.
+ * The version data of `dynsym`, or undefined when the file has none.
  *
  * @throws {ElfError} on version sections that do not fit, or bad version name offsets.
  */
-export function readVersions(elf: Elf, dynsym: ElfSection): ((i: number) => SymbolVersion | undefined) | undefined {
+export function readVersions(elf: Elf, dynsym: ElfSection): VersionTable | undefined {
   const versym = elf.sections.find((s) => s.type === SHT.GNU_VERSYM && s.link === dynsym.index);
   const verdef = elf.sections.find((s) => s.type === SHT.GNU_VERDEF);
   if (!versym || !verdef) return undefined;
@@ -35,18 +42,17 @@ export function readVersions(elf: Elf, dynsym: ElfSection): ((i: number) => Symb
   const data = elf.sectionData(versym);
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
   const count = Math.floor(data.length / 2);
-  // Decoded once per index, not per symbol: libc has ~40 versions and ~3000 symbols.
+  // Decoded once per version, not per symbol: libc has ~40 versions and ~3000 symbols.
   const cache = new Map<number, SymbolVersion | undefined>();
-  return (i: number) => {
-    if (i >= count) return undefined;
-    const v = dv.getUint16(2 * i, true);
-    let r = cache.get(v);
-    if (r === undefined && !cache.has(v)) {
+  return {
+    versym: (i) => (i < count ? dv.getUint16(2 * i, true) : 0),
+    version(v) {
+      if (cache.has(v)) return cache.get(v);
       const name = names.get(v & ~VERSYM_HIDDEN);
-      r = name === undefined ? undefined : { name, hidden: (v & VERSYM_HIDDEN) !== 0 };
+      const r = name === undefined ? undefined : { name, hidden: (v & VERSYM_HIDDEN) !== 0 };
       cache.set(v, r);
-    }
-    return r;
+      return r;
+    },
   };
 }
 

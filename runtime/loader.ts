@@ -7,20 +7,34 @@ import type { OwnedFd } from "./fd.ts";
 import { verifierError } from "./verifier_error.ts";
 import { probeKind } from "../probes/mod.ts";
 import { SyscallError } from "./errors.ts";
+import { sizeOf } from "../compiler/types.ts";
 
 export interface MapOptions {
   /** Ring buffer size in bytes. */
   size?: number;
+  /** Entries of a hash or array map. */
+  maxEntries?: number;
 }
+
+const MAP_TYPES: Record<string, number> = {
+  hash: MapType.HASH, lru_hash: MapType.LRU_HASH, percpu_hash: MapType.PERCPU_HASH, array: MapType.ARRAY,
+  percpu_array: MapType.PERCPU_ARRAY, count: MapType.PERCPU_HASH, sum: MapType.PERCPU_HASH, min: MapType.PERCPU_HASH,
+  max: MapType.PERCPU_HASH, avg: MapType.PERCPU_HASH, stats: MapType.PERCPU_HASH, hist: MapType.PERCPU_HASH, lhist: MapType.PERCPU_HASH,
+};
 
 export class Loaded {
   readonly maps = new Map<string, OwnedFd>();
   readonly programs = new Map<string, OwnedFd>();
   readonly links: OwnedFd[] = [];
 
+  /** Closes the attachments: no handler runs after this, so the maps stop changing. */
+  detach(): void {
+    for (const fd of this.links.splice(0)) fd.close();
+  }
+
   /** Closes attachments first (so nothing new arrives), then programs, then maps. */
   close(): void {
-    for (const fd of this.links.splice(0)) fd.close();
+    this.detach();
     for (const fd of this.programs.values()) fd.close();
     for (const fd of this.maps.values()) fd.close();
     this.programs.clear();
@@ -34,6 +48,11 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
     case "lost":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+    default:
+      return mapCreate({
+        type: MAP_TYPES[spec.kind], keySize: sizeOf(spec.key!), valueSize: sizeOf(spec.value!),
+        maxEntries: options.maxEntries ?? 10240, name: spec.name,
+      });
   }
 }
 

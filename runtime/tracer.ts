@@ -8,7 +8,9 @@ import { readTextFile } from "./files.ts";
 import { hostTarget } from "./compile_target.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
-import { RingBuf } from "./ringbuf.ts";
+import { RingBuf } from "./maps/ringbuf.ts";
+import { KernelMap } from "./maps/kernel_map.ts";
+import { Aggregation } from "./maps/aggregations.ts";
 import { mapLookup } from "./bpf.ts";
 import { possibleCpus } from "./cpus.ts";
 import { LOST_MAP, type TracerSpec } from "../compiler/spec.ts";
@@ -33,6 +35,7 @@ export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
   #buffers: RingBuf<unknown>[] = [];
+  #maps: KernelMap<unknown, unknown>[] = [];
   #timer?: ReturnType<typeof setTimeout>;
   #lastLossCheck = 0;
   #reportedLoss = new Map<string, bigint>();
@@ -58,22 +61,25 @@ export class Tracer {
 
   async #start(): Promise<this> {
     const spec = await compileTracer(this);
+    const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
-    for (const m of spec.maps) {
-      const field = (this as Record<string, unknown>)[m.name];
-      if (m.kind === "ringbuf") {
-        if (!(field instanceof RingBuf)) throw new TracerError(`${spec.className}.${m.name} must be a RingBuf created in the class body`);
-        mapOptions.set(m.name, { size: field.size });
-      }
+    for (const [name, field] of fields) {
+      mapOptions.set(name, field instanceof RingBuf ? { size: field.size } : { maxEntries: (field as { maxEntries: number }).maxEntries });
     }
     const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file));
     this.#loaded = loaded;
     this.#spec = spec;
     for (const m of spec.maps) {
-      if (m.kind !== "ringbuf") continue;
-      const rb = (this as Record<string, unknown>)[m.name] as RingBuf<unknown>;
-      rb.attach(loaded.maps.get(m.name)!.fd, m.value as StructType);
-      this.#buffers.push(rb);
+      const field = fields.get(m.name);
+      const fd = loaded.maps.get(m.name)!.fd;
+      if (field instanceof RingBuf) {
+        field.attach(fd, m.value as StructType);
+        this.#buffers.push(field);
+      } else if (field) {
+        if (field instanceof Aggregation) field.keyed = m.userKey !== undefined;
+        field.bind({ fd, spec: m });
+        this.#maps.push(field);
+      }
     }
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     active.add(this);
@@ -124,15 +130,31 @@ export class Tracer {
     }
   }
 
-  /** Delivers what is left, ends the event streams and releases every kernel object. */
+  /**
+   * Runs when the tracer stops, before its maps are released: the place to print results.
+   * By default it prints every aggregation (Count, Histogram, ...) as bpftrace would.
+   */
+  end(): void {
+    for (const m of this.#maps) if (m instanceof Aggregation) m.print();
+  }
+
+  /** Delivers what is left, runs `end()`, ends the event streams and releases every kernel object. */
   stop(): Promise<void> {
     if (!this.#loaded) return Promise.resolve();
     clearTimeout(this.#timer);
+    // Detach first, so what end() reads and prints no longer changes under it.
+    this.#loaded.detach();
     for (const rb of this.#buffers) rb.end();
-    if (this.#reportLoss) this.#printLoss();
-    this.#loaded.close();
-    this.#loaded = undefined;
-    this.#buffers = [];
+    try {
+      this.end();
+    } finally {
+      if (this.#reportLoss) this.#printLoss();
+      for (const m of this.#maps) m.unbind();
+      this.#loaded.close();
+      this.#loaded = undefined;
+      this.#buffers = [];
+      this.#maps = [];
+    }
     active.delete(this);
     this.#resolveStopped?.();
     return Promise.resolve();
@@ -148,6 +170,19 @@ export class Tracer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** The tracer's map fields by name, checked against what the compiler found. */
+function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknown> | KernelMap<unknown, unknown>> {
+  const out = new Map<string, RingBuf<unknown> | KernelMap<unknown, unknown>>();
+  for (const m of spec.maps) {
+    if (m.kind === "lost") continue;
+    const field = (tracer as unknown as Record<string, unknown>)[m.name];
+    const ok = m.kind === "ringbuf" ? field instanceof RingBuf : field instanceof KernelMap;
+    if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);
+    out.set(m.name, field as RingBuf<unknown>);
+  }
+  return out;
 }
 
 async function compileTracer(tracer: Tracer): Promise<TracerSpec> {

@@ -1,7 +1,12 @@
 // loader: the hand-written libbpf C floor. Loads one of the *.bpf.o reference programs,
 // filtered to one pid, attaches every program in it, and reads every ring buffer in it.
 //
-//   loader PROG.bpf.o PID
+//   loader PROG.bpf.o PID [BATCH_MS]
+//
+// Without BATCH_MS it is the textbook consumer: ring_buffer__poll() sleeps in epoll and the
+// kernel wakes it when it has caught up, so a fast consumer is woken for nearly every event.
+// With BATCH_MS it never sleeps in epoll: it drains with ring_buffer__consume() every BATCH_MS
+// milliseconds, which is the strategy tsbpf uses (DESIGN.md: waking per event slows the producer).
 //
 // Prints "READY" once attached, "E <pid>" for the first event (flushed at once: that line is
 // what the launch benchmark times), and on SIGINT/SIGTERM "received=N lost=M" where lost is
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -54,8 +60,8 @@ static int set_target_pid(struct bpf_object *obj, unsigned pid) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s PROG.bpf.o PID\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s PROG.bpf.o PID [BATCH_MS]\n", argv[0]);
     return 2;
   }
   struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
@@ -84,8 +90,15 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   printf("READY\n");
   fflush(stdout);
+  double batch_ms = argc == 4 ? atof(argv[3]) : 0;
+  struct timespec pause = {.tv_sec = 0, .tv_nsec = (long)(batch_ms * 1e6)};
   while (!exiting) {
-    err = ring_buffer__poll(rb, 100);
+    if (batch_ms > 0) {
+      err = ring_buffer__consume(rb);
+      nanosleep(&pause, NULL);
+    } else {
+      err = ring_buffer__poll(rb, 100);
+    }
     if (err < 0 && err != -EINTR) break;
   }
   ring_buffer__consume(rb);

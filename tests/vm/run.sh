@@ -54,12 +54,13 @@ done
 
 installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
 
-# apt's output is kept in a log and shown only if apt fails. "apt-get update" only when the
-# package lists are needed and do not have what we ask for (fresh container).
+# apt's output is kept in a log and shown only if apt fails. If another apt or dpkg is
+# running, wait for it instead of failing. "apt-get update" only when the package lists are
+# needed and do not have what we ask for (fresh container).
 apt_quiet() {
 	local log
 	log=$(mktemp)
-	if ! DEBIAN_FRONTEND=noninteractive "$@" >"$log" 2>&1; then
+	if ! DEBIAN_FRONTEND=noninteractive "$@" -o DPkg::Lock::Timeout=300 >"$log" 2>&1; then
 		cat "$log" >&2
 		rm -f "$log"
 		return 1
@@ -202,9 +203,13 @@ write_job() {
 # --- run ---------------------------------------------------------------------------------
 
 mkdir -p "$cache"
+# One run at a time prepares the cache; runs started together wait here, then find it ready.
+exec 9>"$cache/.lock"
+flock 9
 ensure_packages
 ensure_kernel
 ensure_initramfs
+exec 9>&-
 kver=$(cd "$cache/kernel/lib/modules" && ls)
 
 run=$(mktemp -d "$cache/run.XXXXXX")
@@ -215,12 +220,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The per-run part of the initramfs: /job.sh in a second cpio archive appended to the cached
-# one (the kernel unpacks concatenated archives in order). No quoting goes through the kernel
-# command line or a shared directory.
+# The per-run part of the initramfs: /job.sh and /job.env in a second cpio archive appended
+# to the cached one (the kernel unpacks concatenated archives in order). So no quoting has to
+# survive the kernel command line, and no shared directory is needed.
 mkdir "$run/job"
 write_job "$@" >"$run/job/job.sh"
-(cd "$run/job" && echo job.sh | cpio -o -H newc -R 0:0 --quiet) >"$run/job.cpio"
+echo "cwd=$(quote "$PWD")" >"$run/job/job.env" # for init, which makes sure the guest has it
+(cd "$run/job" && printf '%s\n' job.sh job.env | cpio -o -H newc -R 0:0 --quiet) >"$run/job.cpio"
 cat "$cache/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
 
 # COMMAND's stdout and stderr arrive on virtio-serial ports that QEMU writes into FIFOs; a cat
@@ -237,15 +243,21 @@ exec 3>"$run/stdout" 4>"$run/stderr"
 kernel=$cache/kernel/boot/vmlinuz-$kver
 [[ -f $cache/kernel/vmlinux ]] && kernel=$cache/kernel/vmlinux
 
+# quiet + loglevel=0: keep the console short (it is shown only on failure). panic=-1: a
+# crashed init becomes a reboot, which -no-reboot turns into QEMU exiting. mitigations=off:
+# under TCG the Spectre v2 retpolines the kernel picks for the emulated CPU make every boot
+# ~2 s slower and syscalls slower too; they change nothing we test (root's BPF programs skip
+# the verifier's speculation hardening either way). TSBPF_VM_APPEND adds to (and, for options
+# given twice, overrides) this line.
+cmdline="console=ttyS0 quiet loglevel=0 panic=-1 mitigations=off ${TSBPF_VM_APPEND:-}"
+
 qemu=(
 	qemu-system-x86_64
 	-accel tcg -cpu max -m 2G -smp 2
 	-nographic -no-reboot -monitor none -nic none
 	-kernel "$kernel"
 	-initrd "$run/initrd"
-	# quiet + loglevel=0: the kernel's log stays off the console; panic=-1: a crashed init
-	# turns into a reboot, which -no-reboot turns into QEMU exiting.
-	-append "console=ttyS0 quiet loglevel=0 panic=-1 ${TSBPF_VM_APPEND:-}"
+	-append "$cmdline"
 	-serial "file:$run/console"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-device virtio-serial-pci
@@ -257,9 +269,11 @@ qemu=(
 # timeout(1) sends QEMU SIGTERM when time is up (QEMU quits at once on it) and SIGKILL 10 s
 # later if it has not. It runs in the background so that our INT/TERM trap can act while we
 # wait; timeout passes those signals on to QEMU.
+interrupted=
+trap 'interrupted=1; [[ -n $qpid ]] && kill -TERM "$qpid" 2>/dev/null' INT TERM HUP
+started=$SECONDS
 timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 3>&- 4>&- &
 qpid=$!
-trap 'kill -TERM "$qpid" 2>/dev/null' INT TERM
 
 rc=0
 while :; do
@@ -271,6 +285,12 @@ qpid=
 exec 3>&- 4>&-
 wait "$cat_out" "$cat_err" || true
 
+# The console as plain text: without the firmware's terminal escapes and carriage returns.
+console() {
+	LC_ALL=C sed -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' "$run/console"
+}
+
+# What to look at when the VM failed: QEMU's own messages and the end of the guest console.
 show_console() {
 	if [[ -s $run/qemu.log ]]; then
 		say "QEMU said:"
@@ -278,14 +298,16 @@ show_console() {
 	fi
 	if [[ -s $run/console ]]; then
 		say "last lines of the guest console:"
-		tail -n 30 "$run/console" | tr -d '\r' | sed 's/^/  /' >&2
+		console | tail -n 30 | sed 's/^/  /' >&2
 	fi
 }
 
-[[ ${TSBPF_VM_CONSOLE:-} == 1 ]] && tr -d '\r' <"$run/console" >&2
+[[ ${TSBPF_VM_CONSOLE:-} == 1 && -f $run/console ]] && console >&2
+[[ -n $interrupted ]] && { say "interrupted"; exit 130; }
 
 status=$(cat "$run/status" 2>/dev/null || true)
-if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+# 124: timeout's SIGTERM ended QEMU; 137 after the full time: its SIGKILL had to.
+if [[ $rc -eq 124 || ($rc -eq 137 && $((SECONDS - started)) -ge $timeout) ]]; then
 	say "timed out: the guest did not finish within $timeout s and was killed"
 	show_console
 	exit 124

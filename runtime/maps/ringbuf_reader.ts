@@ -4,8 +4,8 @@
 // producer_pos, then the data area is mapped twice in a row, so a record that wraps is
 // still contiguous. Each record has an 8-byte header: u32 length (bit 31 busy, bit 30
 // discarded), u32 page offset; records are 8-byte aligned.
-import { libcSync } from "./ffi/mod.ts";
-import { syscallError } from "./errors.ts";
+import { libcSync } from "../ffi/mod.ts";
+import { syscallError } from "../errors.ts";
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const BUSY = 0x80000000, DISCARD = 0x40000000, HEADER = 8;

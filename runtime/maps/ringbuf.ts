@@ -1,9 +1,9 @@
 // RingBuf<T>: events from handlers to JS. Declared as a field of a tracer; handlers call
 // `submit`, user code receives typed objects through `for await` or `on(callback)`.
-import type { StructType } from "../compiler/types.ts";
-import { type Decoder, makeDecoder } from "./decoder.ts";
+import type { StructType } from "../../compiler/types.ts";
+import { type Decoder, makeDecoder } from "./codec.ts";
 import { PAGE_SIZE, RingBufReader } from "./ringbuf_reader.ts";
-import { kernelOnly } from "./kernel_only.ts";
+import { kernelOnly } from "../kernel_only.ts";
 
 /** Events decoded but not yet taken by a `for await` loop; beyond this they wait in the kernel. */
 const QUEUE_LIMIT = 65536;

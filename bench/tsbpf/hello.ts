@@ -1,0 +1,2 @@
+// Launch baseline: the runtime alone, printing an "event" at once. What any script pays.
+console.log("E 0");

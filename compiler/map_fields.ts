@@ -1,0 +1,105 @@
+// The map and aggregation classes a tracer may declare as fields, and what each becomes in
+// the kernel: map type, key and value layout.
+import { Code, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { type Node, posOf } from "./parse.ts";
+import type { TypeTable } from "./collect.ts";
+import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "./types.ts";
+import type { MapKind } from "./spec.ts";
+
+export interface MapField {
+  name: string;
+  kind: MapKind;
+  /** The kernel map's key and value (for aggregations: tsbpf's own layout around the user's key). */
+  key?: Type;
+  value?: Type;
+  /** An aggregation's key as the user declared it (undefined: not keyed). */
+  userKey?: Type;
+  /** LinearHistogram(min, max, step). */
+  linear?: { min: number; max: number; step: number };
+  pos: SourcePos;
+}
+
+type Role = "key" | "value" | "key?";
+const CLASSES: Record<string, { kind: MapKind; args: Role[] }> = {
+  RingBuf: { kind: "ringbuf", args: ["value"] },
+  HashMap: { kind: "hash", args: ["key", "value"] },
+  LruHashMap: { kind: "lru_hash", args: ["key", "value"] },
+  PerCpuHashMap: { kind: "percpu_hash", args: ["key", "value"] },
+  ArrayMap: { kind: "array", args: ["value"] },
+  PerCpuArrayMap: { kind: "percpu_array", args: ["value"] },
+  Count: { kind: "count", args: ["key?"] },
+  Sum: { kind: "sum", args: ["key?"] },
+  Min: { kind: "min", args: ["key?"] },
+  Max: { kind: "max", args: ["key?"] },
+  Avg: { kind: "avg", args: ["key?"] },
+  Stats: { kind: "stats", args: ["key?"] },
+  Histogram: { kind: "hist", args: ["key?"] },
+  LinearHistogram: { kind: "lhist", args: ["key?"] },
+};
+
+export const AGGREGATIONS = new Set<MapKind>(["count", "sum", "min", "max", "avg", "stats", "hist", "lhist"]);
+
+/** The value an aggregation keeps per key and CPU. */
+export function aggregationValue(kind: MapKind): Type {
+  switch (kind) {
+    case "count": return u64;
+    case "sum": return i64;
+    case "min": case "max": return layoutStruct("extreme", [{ name: "value", type: i64 }, { name: "present", type: u64 }]);
+    case "avg": case "stats": return layoutStruct("stats", [{ name: "count", type: u64 }, { name: "total", type: i64 }]);
+    default: return u64; // a histogram bucket's count
+  }
+}
+
+/** An aggregation's kernel key: the user's key (or 0 when not keyed), and the bucket for histograms. */
+export function aggregationKey(kind: MapKind, userKey: Type | undefined): Type {
+  const fields = [{ name: "key", type: userKey ?? u32 }];
+  if (kind === "hist" || kind === "lhist") fields.push({ name: "bucket", type: u64 });
+  return layoutStruct("aggregation_key", fields);
+}
+
+/** The map a class field declares, or undefined when the field is not a map. */
+export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag): MapField | undefined {
+  const init = member.value;
+  if (member.type !== "ClassProperty" || init?.type !== "NewExpression" || init.callee.type !== "Identifier") return undefined;
+  const cls = CLASSES[init.callee.name];
+  if (!cls) return undefined;
+  const name: string = member.key.name;
+  const typeArgs: Node[] = init.typeParameters?.params ?? init.typeArguments?.params ?? [];
+  const className = init.callee.name;
+  const field: MapField = { name, kind: cls.kind, pos: posOf(member) };
+  const required = cls.args.filter((r) => r !== "key?").length;
+  if (typeArgs.length < required || typeArgs.length > cls.args.length) {
+    const form = cls.args.map((r) => (r === "key?" ? "Key?" : r === "key" ? "Key" : "Value")).join(", ");
+    diags.error(Code.BadMap, posOf(init), `${className} takes ${required === cls.args.length ? "" : "up to "}${cls.args.length} type argument${cls.args.length > 1 ? "s" : ""}: new ${className}<${form}>()`);
+    return undefined;
+  }
+  cls.args.forEach((role, i) => {
+    if (!typeArgs[i]) return;
+    const t = types.resolve(typeArgs[i]);
+    if (!t) return;
+    if (role === "value") field.value = t;
+    else if (role === "key") field.key = t;
+    else field.userKey = t;
+  });
+  if (cls.kind === "ringbuf" && field.value && field.value.kind !== "struct") {
+    diags.error(Code.BadMap, posOf(typeArgs[0]), `a RingBuf's event type must be an interface, not ${field.value.kind}`);
+  }
+  if (cls.kind === "array" || cls.kind === "percpu_array") field.key = u32;
+  if ((cls.kind === "percpu_hash" || cls.kind === "percpu_array") && field.value && !isScalar(field.value)) {
+    diags.error(Code.BadMap, posOf(typeArgs[typeArgs.length - 1]), `per-CPU maps hold numbers here; use a HashMap for ${field.value.kind} values`);
+  }
+  if (AGGREGATIONS.has(cls.kind)) {
+    field.key = aggregationKey(cls.kind, field.userKey);
+    field.value = aggregationValue(cls.kind);
+  }
+  if (cls.kind === "lhist") {
+    const nums = init.arguments.map((a: Node) => (a.type === "NumericLiteral" ? a.value : a.type === "UnaryExpression" && a.operator === "-" && a.argument.type === "NumericLiteral" ? -a.argument.value : undefined));
+    const [min, max, step] = nums;
+    if (nums.length < 3 || nums.slice(0, 3).some((n: unknown) => typeof n !== "number" || !Number.isInteger(n)) || step <= 0 || max <= min) {
+      diags.error(Code.BadMap, posOf(init), `LinearHistogram needs number literals: new LinearHistogram(min, max, step) with min < max and step > 0`);
+      return undefined;
+    }
+    field.linear = { min, max, step };
+  }
+  return field;
+}

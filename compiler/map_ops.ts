@@ -1,0 +1,249 @@
+// Map methods inside handlers: this.m.get/set/has/delete/add, this.events.submit, and the
+// aggregations' add. Keys and values are built on the stack (zeroed first, so padding never
+// makes two equal keys differ); lookups are NULL-checked here so the verifier is satisfied.
+import { Code, didYouMean } from "./diagnostics.ts";
+import type { Base, Operand, VReg } from "./ir.ts";
+import type { Node } from "./parse.ts";
+import type { Lowering, Value } from "./lower.ts";
+import type { MapField } from "./map_fields.ts";
+import { AGGREGATIONS } from "./map_fields.ts";
+import { Helper } from "./builtins.ts";
+import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
+import { LOST_MAP } from "./spec.ts";
+
+const BPF_ANY = 0n, BPF_NOEXIST = 1n;
+
+const METHODS: Record<string, string[]> = {
+  ringbuf: ["submit"],
+  hash: ["get", "set", "has", "delete", "add"],
+  lru_hash: ["get", "set", "has", "delete", "add"],
+  percpu_hash: ["get", "set", "has", "delete", "add"],
+  array: ["get", "set", "add"],
+  percpu_array: ["get", "set", "add"],
+};
+
+export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): Value {
+  if (AGGREGATIONS.has(map.kind)) {
+    if (method !== "add") l.fail(e.callee.property, Code.BadCall, `${map.name} is an aggregation: its only method in a handler is add()`, ...didYouMean(method, ["add"]));
+    aggregate(l, map, e);
+    return { kind: "void" };
+  }
+  const methods = METHODS[map.kind] ?? [];
+  if (!methods.includes(method)) {
+    l.fail(e.callee.property, Code.BadCall, `map "${map.name}" has no method "${method}" in a handler`, ...didYouMean(method, methods), `its methods are: ${methods.join(", ")}`);
+  }
+  const args: Node[] = e.arguments;
+  const arity: Record<string, [number, number]> = { submit: [1, 1], get: [1, 1], has: [1, 1], delete: [1, 1], set: [2, 2], add: [1, 2] };
+  const [lo, hi] = arity[method];
+  if (args.length < lo || args.length > hi) l.fail(e, Code.BadCall, `${method}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? "s" : ""}`);
+  if (map.kind === "ringbuf") {
+    submit(l, map, args[0]);
+    return { kind: "void" };
+  }
+  const mapReg = () => mapAddress(l, map.name);
+  const key = buildOnStack(l, map.key!, args[0]);
+  switch (method) {
+    case "has": {
+      const p = l.b.call(Helper.map_lookup_elem, [mapReg(), l.b.frame(key)]);
+      return l.materializeCond((label) => l.b.emit({ op: "br", cond: "jne", a: p, b: 0n, target: label }));
+    }
+    case "delete":
+      l.b.emit({ op: "call", helper: Helper.map_delete_elem, args: [mapReg(), l.b.frame(key)] });
+      return { kind: "void" };
+    case "set": {
+      const value = buildOnStack(l, map.value!, args[1]);
+      l.b.emit({ op: "call", helper: Helper.map_update_elem, args: [mapReg(), l.b.frame(key), l.b.frame(value), BPF_ANY] });
+      return { kind: "void" };
+    }
+    case "get": return get(l, map, key);
+    case "add": {
+      const t = map.value!;
+      if (t.kind !== "int") l.fail(e, Code.TypeMismatch, `add() needs a map of integers; "${map.name}" holds ${typeName(t)}`);
+      const n = args[1] ? l.convert(l.intScalar(args[1]), t, args[1]).op : 1n;
+      const shared = map.kind === "hash" || map.kind === "lru_hash" || map.kind === "array";
+      lookupOrInit(l, map.name, key, t, (base, off) => l.b.emit({ op: "store", base, off, size: sizeOf(t) as 8, value: n }), (p) => {
+        if (shared && sizeOf(t) === 8) l.b.emit({ op: "atomic_add", base: p, off: 0, value: l.b.mov(n) });
+        else l.b.emit({ op: "store", base: p, off: 0, size: sizeOf(t) as 8, value: l.convert({ type: t, op: l.b.alu("add", l.b.load(p, 0, sizeOf(t) as 8), n) }, t, e).op });
+      });
+      return { kind: "void" };
+    }
+  }
+  return l.fail(e, Code.BadCall, `unknown method ${method}`);
+}
+
+function mapAddress(l: Lowering, name: string): VReg {
+  const r = l.b.reg();
+  l.b.emit({ op: "map", dst: r, map: name });
+  return r;
+}
+
+/** Writes `e` as a value of type `t` into fresh stack memory; returns its offset. */
+function buildOnStack(l: Lowering, t: Type, e: Node | undefined): number {
+  const off = l.b.allocStack(sizeOf(t), 8);
+  if (!isScalar(t)) l.zero("fp", off, sizeOf(t));
+  if (e) l.into(e, t, "fp", off);
+  else l.b.emit({ op: "store", base: "fp", off, size: sizeOf(t) as 8, value: 0n });
+  return off;
+}
+
+/** The value for a key, or zero when the key is absent. */
+function get(l: Lowering, map: MapField, key: number): Value {
+  const t = map.value!;
+  const p = l.b.call(Helper.map_lookup_elem, [mapAddress(l, map.name), l.b.frame(key)]);
+  const absent = l.b.label(), done = l.b.label();
+  if (isScalar(t)) {
+    const r = l.b.mov(0n);
+    l.b.emit({ op: "br", cond: "jeq", a: p, b: 0n, target: done });
+    const v = l.memValue(t, p, 0);
+    l.b.emit({ op: "mov", dst: r, src: (v as { op: Operand }).op });
+    l.b.place(done);
+    return { kind: "scalar", type: t as never, op: r };
+  }
+  const copy = l.b.allocStack(sizeOf(t), 8);
+  l.b.emit({ op: "br", cond: "jeq", a: p, b: 0n, target: absent });
+  l.copy({ kind: "mem", type: t, base: p, off: 0 }, "fp", copy);
+  l.b.emit({ op: "jmp", target: done });
+  l.b.place(absent);
+  l.zero("fp", copy, sizeOf(t));
+  l.b.place(done);
+  return { kind: "mem", type: t, base: "fp", off: copy };
+}
+
+/**
+ * Finds the value for the key at `key`, creating it with `init` when absent; then `update`
+ * changes an existing value in place. A race with another CPU creating the same key falls
+ * back to updating the value that CPU created.
+ */
+function lookupOrInit(l: Lowering, mapName: string, key: number, valueType: Type, init: (base: Base, off: number) => void, update: (p: VReg) => void): void {
+  const done = l.b.label(), found = l.b.label();
+  const p = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(key)]);
+  l.b.emit({ op: "br", cond: "jne", a: p, b: 0n, target: found });
+  const fresh = l.b.allocStack(sizeOf(valueType), 8);
+  if (!isScalar(valueType)) l.zero("fp", fresh, sizeOf(valueType));
+  init("fp", fresh);
+  const r = l.b.call(Helper.map_update_elem, [mapAddress(l, mapName), l.b.frame(key), l.b.frame(fresh), BPF_NOEXIST]);
+  l.b.emit({ op: "br", cond: "jeq", a: r, b: 0n, target: done });
+  const again = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(key)]);
+  l.b.emit({ op: "br", cond: "jeq", a: again, b: 0n, target: done });
+  l.b.emit({ op: "mov", dst: p, src: again });
+  l.b.place(found);
+  update(p);
+  l.b.place(done);
+}
+
+/** count.add(key?), sum.add(key?, v), hist.add(key?, v), ... */
+function aggregate(l: Lowering, map: MapField, e: Node): void {
+  const args: Node[] = e.arguments;
+  const takesValue = map.kind !== "count";
+  const want = (map.userKey ? 1 : 0) + (takesValue ? 1 : 0);
+  if (args.length !== want) {
+    const form = [map.userKey ? "key" : "", takesValue ? "value" : ""].filter(Boolean).join(", ");
+    l.fail(e, Code.BadCall, `${map.name}.add takes ${want} argument${want === 1 ? "" : "s"}: add(${form})`,
+      map.userKey ? `it is keyed by ${typeName(map.userKey)}` : "declare a key type to key it, e.g. new Count<Str<16>>()");
+  }
+  const keyType = map.key as StructType;
+  const key = l.b.allocStack(keyType.size, 8);
+  l.zero("fp", key, keyType.size);
+  if (map.userKey) l.into(args[0], map.userKey, "fp", key);
+  const value = takesValue ? l.convert(l.intScalar(args[args.length - 1]), i64, args[args.length - 1]).op : 1n;
+  const bucketField = keyType.fields.find((f) => f.name === "bucket");
+  if (bucketField) {
+    const bucket = map.kind === "hist" ? log2Bucket(l, value) : linearBucket(l, value, map.linear!);
+    l.b.emit({ op: "store", base: "fp", off: key + bucketField.offset, size: 8, value: bucket });
+  }
+  const vt = map.value!;
+  switch (map.kind) {
+    case "count": case "sum": case "hist": case "lhist": {
+      const n = map.kind === "sum" ? value : 1n;
+      lookupOrInit(l, map.name, key, vt, (b, o) => l.b.emit({ op: "store", base: b, off: o, size: 8, value: n }),
+        (p) => l.b.emit({ op: "store", base: p, off: 0, size: 8, value: l.b.alu("add", l.b.load(p, 0, 8), n) }));
+      return;
+    }
+    case "min": case "max": {
+      lookupOrInit(l, map.name, key, vt, (b, o) => {
+        l.b.emit({ op: "store", base: b, off: o, size: 8, value });
+        l.b.emit({ op: "store", base: b, off: o + 8, size: 8, value: 1n });
+      }, (p) => {
+        const skip = l.b.label(), write = l.b.label();
+        l.b.emit({ op: "br", cond: "jeq", a: l.b.load(p, 8, 8), b: 0n, target: write });
+        l.b.emit({ op: "br", cond: map.kind === "min" ? "jsge" : "jsle", a: value, b: l.b.load(p, 0, 8), target: skip });
+        l.b.place(write);
+        l.b.emit({ op: "store", base: p, off: 0, size: 8, value });
+        l.b.emit({ op: "store", base: p, off: 8, size: 8, value: 1n });
+        l.b.place(skip);
+      });
+      return;
+    }
+    case "avg": case "stats": {
+      lookupOrInit(l, map.name, key, vt, (b, o) => {
+        l.b.emit({ op: "store", base: b, off: o, size: 8, value: 1n });
+        l.b.emit({ op: "store", base: b, off: o + 8, size: 8, value });
+      }, (p) => {
+        l.b.emit({ op: "store", base: p, off: 0, size: 8, value: l.b.alu("add", l.b.load(p, 0, 8), 1n) });
+        l.b.emit({ op: "store", base: p, off: 8, size: 8, value: l.b.alu("add", l.b.load(p, 8, 8), value) });
+      });
+      return;
+    }
+  }
+}
+
+/** bpftrace's power-of-two bucket: 0 for negatives, 1 for zero, 2 + floor(log2(v)) otherwise. */
+function log2Bucket(l: Lowering, value: Operand): Operand {
+  if (typeof value === "bigint") return value < 0n ? 0n : value === 0n ? 1n : BigInt(2 + value.toString(2).length - 1);
+  const bucket = l.b.mov(0n);
+  const done = l.b.label();
+  l.b.emit({ op: "br", cond: "jslt", a: value, b: 0n, target: done });
+  l.b.emit({ op: "mov", dst: bucket, src: 1n });
+  l.b.emit({ op: "br", cond: "jeq", a: value, b: 0n, target: done });
+  const v = l.b.mov(value);
+  l.b.emit({ op: "mov", dst: bucket, src: 2n });
+  for (const step of [32n, 16n, 8n, 4n, 2n, 1n]) {
+    const skip = l.b.label();
+    l.b.emit({ op: "br", cond: "jlt", a: v, b: 1n << step, target: skip });
+    l.b.emit({ op: "alu", alu: "rsh", dst: v, a: v, b: step });
+    l.b.emit({ op: "alu", alu: "add", dst: bucket, a: bucket, b: step });
+    l.b.place(skip);
+  }
+  l.b.place(done);
+  return bucket;
+}
+
+/** 0 below min, 1 + (v - min) / step inside, the last bucket at or above max. */
+function linearBucket(l: Lowering, value: Operand, { min, max, step }: { min: number; max: number; step: number }): Operand {
+  const last = BigInt(Math.ceil((max - min) / step) + 1);
+  if (typeof value === "bigint") {
+    return value < BigInt(min) ? 0n : value >= BigInt(max) ? last : 1n + (value - BigInt(min)) / BigInt(step);
+  }
+  const bucket = l.b.mov(0n);
+  const done = l.b.label();
+  l.b.emit({ op: "br", cond: "jslt", a: value, b: BigInt(min), target: done });
+  l.b.emit({ op: "mov", dst: bucket, src: last });
+  l.b.emit({ op: "br", cond: "jsge", a: value, b: BigInt(max), target: done });
+  l.b.emit({ op: "alu", alu: "add", dst: bucket, a: l.b.alu("div", l.b.alu("sub", value, BigInt(min)), BigInt(step)), b: 1n });
+  l.b.place(done);
+  return bucket;
+}
+
+/** Reserves the event in the ring buffer, writes it in place, submits it; counts a loss when full. */
+function submit(l: Lowering, map: MapField, arg: Node): void {
+  const t = map.value as StructType;
+  const rec = l.b.call(Helper.ringbuf_reserve, [mapAddress(l, map.name), BigInt(t.size), 0n]);
+  const lost = l.b.label(), done = l.b.label();
+  l.b.emit({ op: "br", cond: "jeq", a: rec, b: 0n, target: lost });
+  l.into(arg, t, rec, 0);
+  l.b.emit({ op: "call", helper: Helper.ringbuf_submit, args: [rec, 0n] });
+  l.b.emit({ op: "jmp", target: done });
+  l.b.place(lost);
+  countLost(l);
+  l.b.place(done);
+}
+
+function countLost(l: Lowering): void {
+  const keyOff = l.b.allocStack(4, 4);
+  l.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(l.input.programIndex) });
+  const slot = l.b.call(Helper.map_lookup_elem, [mapAddress(l, LOST_MAP), l.b.frame(keyOff)]);
+  const skip = l.b.label();
+  l.b.emit({ op: "br", cond: "jeq", a: slot, b: 0n, target: skip });
+  l.b.emit({ op: "store", base: slot, off: 0, size: 8, value: l.b.alu("add", l.b.load(slot, 0, 8), 1n) });
+  l.b.place(skip);
+}

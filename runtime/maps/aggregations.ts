@@ -1,0 +1,253 @@
+// Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
+// (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
+import { KernelMap } from "./kernel_map.ts";
+import { histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
+
+type RawKey<K> = { key: K; bucket?: bigint };
+
+/** A key's identity as a string (bigints included), for grouping histogram buckets by key. */
+const keyId = (k: unknown) => JSON.stringify(k, (_, v) => (typeof v === "bigint" ? `${v}n` : v));
+
+export interface PrintOptions {
+  /** Only the N largest entries (by value, or by total count for histograms). */
+  top?: number;
+  out?: (line: string) => void;
+}
+
+abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
+  readonly maxEntries: number;
+  constructor(maxEntries = 10240) {
+    super();
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`an aggregation needs at least one entry, got ${maxEntries}`);
+    this.maxEntries = maxEntries;
+  }
+  protected override get perCpu(): boolean {
+    return true;
+  }
+  /** @internal Whether the tracer declared a key type (set when the tracer starts). */
+  keyed = false;
+
+  protected abstract merge(perCpu: Raw[]): R | undefined;
+
+  /** Every key with its value merged over the CPUs. Unkeyed aggregations have one entry, key undefined. */
+  entries(): [K, R][] {
+    const out: [K, R][] = [];
+    for (const [k, values] of this.access.entries()) {
+      const r = this.merge(values);
+      if (r !== undefined) out.push([(this.keyed ? k.key : undefined) as K, r]);
+    }
+    return out;
+  }
+
+  /** The merged value for a key (no argument for an unkeyed aggregation). */
+  get(key?: K): R | undefined {
+    const values = this.access.lookupAll({ key: (this.keyed ? key : 0) as K });
+    return values && this.merge(values);
+  }
+
+  clear(): void {
+    this.access.clear();
+  }
+
+  protected abstract sortValue(r: R): bigint;
+  protected abstract formatValue(r: R): string;
+
+  /** The lines bpftrace would print for this map (sorted ascending, as bpftrace does). */
+  format(options: PrintOptions = {}): string[] {
+    let rows = this.entries().sort((a, b) => (this.sortValue(a[1]) < this.sortValue(b[1]) ? -1 : this.sortValue(a[1]) > this.sortValue(b[1]) ? 1 : 0));
+    if (options.top) rows = rows.slice(-options.top);
+    return rows.map(([k, r]) => `${mapLabel(this.name, k, this.keyed)}: ${this.formatValue(r)}`);
+  }
+
+  print(options: PrintOptions = {}): void {
+    const out = options.out ?? ((line: string) => console.log(line));
+    const lines = this.format(options);
+    if (!lines.length) return;
+    for (const line of lines) out(line);
+    out("");
+  }
+}
+
+abstract class Scalar<K> extends Aggregation<K, bigint, bigint> {
+  protected sortValue(r: bigint): bigint {
+    return r;
+  }
+  protected formatValue(r: bigint): string {
+    return String(r);
+  }
+}
+
+/** How many times add() ran, per key: bpftrace's count(). */
+export class Count<K = void> extends Scalar<K> {
+  protected merge(v: bigint[]): bigint {
+    return v.reduce((a, b) => a + b, 0n);
+  }
+}
+
+/** The total of the values added, per key: bpftrace's sum(). */
+export class Sum<K = void> extends Scalar<K> {
+  protected merge(v: bigint[]): bigint {
+    return v.reduce((a, b) => a + b, 0n);
+  }
+}
+
+type Extreme = { value: bigint; present: bigint };
+
+/** The smallest value added, per key: bpftrace's min(). */
+export class Min<K = void> extends Aggregation<K, Extreme, bigint> {
+  protected merge(v: Extreme[]): bigint | undefined {
+    const present = v.filter((x) => x.present);
+    return present.length ? present.reduce((a, x) => (x.value < a ? x.value : a), present[0].value) : undefined;
+  }
+  protected sortValue(r: bigint): bigint {
+    return r;
+  }
+  protected formatValue(r: bigint): string {
+    return String(r);
+  }
+}
+
+/** The largest value added, per key: bpftrace's max(). */
+export class Max<K = void> extends Aggregation<K, Extreme, bigint> {
+  protected merge(v: Extreme[]): bigint | undefined {
+    const present = v.filter((x) => x.present);
+    return present.length ? present.reduce((a, x) => (x.value > a ? x.value : a), present[0].value) : undefined;
+  }
+  protected sortValue(r: bigint): bigint {
+    return r;
+  }
+  protected formatValue(r: bigint): string {
+    return String(r);
+  }
+}
+
+export interface StatsValue {
+  count: bigint;
+  average: bigint;
+  total: bigint;
+}
+
+function mergeStats(v: { count: bigint; total: bigint }[]): StatsValue | undefined {
+  const count = v.reduce((a, x) => a + x.count, 0n);
+  const total = v.reduce((a, x) => a + x.total, 0n);
+  return count ? { count, total, average: total / count } : undefined;
+}
+
+/** The integer average of the values added, per key: bpftrace's avg(). */
+export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint }, bigint> {
+  protected merge(v: { count: bigint; total: bigint }[]): bigint | undefined {
+    return mergeStats(v)?.average;
+  }
+  protected sortValue(r: bigint): bigint {
+    return r;
+  }
+  protected formatValue(r: bigint): string {
+    return String(r);
+  }
+}
+
+/** Count, average and total of the values added, per key: bpftrace's stats(). */
+export class Stats<K = void> extends Aggregation<K, { count: bigint; total: bigint }, StatsValue> {
+  protected merge(v: { count: bigint; total: bigint }[]): StatsValue | undefined {
+    return mergeStats(v);
+  }
+  protected sortValue(r: StatsValue): bigint {
+    return r.total;
+  }
+  protected formatValue(r: StatsValue): string {
+    return `count ${r.count}, average ${r.average}, total ${r.total}`;
+  }
+}
+
+export interface Bucket {
+  /** Inclusive lower bound (undefined: unbounded). */
+  low?: bigint;
+  /** Exclusive upper bound (undefined: unbounded). */
+  high?: bigint;
+  count: bigint;
+}
+
+abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
+  protected merge(): undefined {
+    return undefined; // histogram entries are per (key, bucket): see counts()
+  }
+  protected sortValue(r: Bucket[]): bigint {
+    return r.reduce((a, b) => a + b.count, 0n);
+  }
+  protected formatValue(): string {
+    return "";
+  }
+  protected abstract label(i: number): string;
+  protected abstract bounds(i: number): [bigint | undefined, bigint | undefined];
+
+  /** Bucket index → count, per key. */
+  counts(): [K, Map<number, bigint>][] {
+    const byKey = new Map<string, [K, Map<number, bigint>]>();
+    for (const [k, values] of this.access.entries()) {
+      const id = keyId(k.key);
+      const entry = byKey.get(id) ?? [(this.keyed ? k.key : undefined) as K, new Map<number, bigint>()];
+      byKey.set(id, entry);
+      const i = Number(k.bucket);
+      entry[1].set(i, (entry[1].get(i) ?? 0n) + values.reduce((a, b) => a + b, 0n));
+    }
+    return [...byKey.values()];
+  }
+
+  /** Every key's non-empty buckets with their bounds, lowest first. */
+  override entries(): [K, Bucket[]][] {
+    return this.counts().map(([k, m]) => [k, [...m.entries()].sort((a, b) => a[0] - b[0]).map(([i, count]) => {
+      const [low, high] = this.bounds(i);
+      return { low, high, count };
+    })]);
+  }
+
+  override get(key?: K): Bucket[] | undefined {
+    const id = keyId(key);
+    return this.entries().find(([k]) => keyId(k) === id)?.[1];
+  }
+
+  override format(options: PrintOptions = {}): string[] {
+    let rows = this.entries().sort((a, b) => (this.sortValue(a[1]) < this.sortValue(b[1]) ? -1 : 1));
+    if (options.top) rows = rows.slice(-options.top);
+    const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
+    const lines: string[] = [];
+    rows.forEach(([k], n) => {
+      if (n) lines.push("");
+      lines.push(`${mapLabel(this.name, k, this.keyed)}:`);
+      lines.push(...histogramRows(byKey.get(keyId(k))!, (i) => this.label(i)));
+    });
+    return lines;
+  }
+}
+
+
+/** Power-of-two histogram of the values added, per key: bpftrace's hist(). */
+export class Histogram<K = void> extends HistogramBase<K> {
+  protected label(i: number): string {
+    return log2BucketLabel(i);
+  }
+  protected bounds(i: number): [bigint | undefined, bigint | undefined] {
+    if (i === 0) return [undefined, 0n];
+    if (i === 1) return [0n, 1n];
+    return [1n << BigInt(i - 2), 1n << BigInt(i - 1)];
+  }
+}
+
+/** Linear histogram from min to max in steps, per key: bpftrace's lhist(). */
+export class LinearHistogram<K = void> extends HistogramBase<K> {
+  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240) {
+    super(maxEntries);
+    if (!(step > 0) || !(max > min)) throw new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`);
+  }
+  protected label(i: number): string {
+    return linearBucketLabel(i, this.min, this.max, this.step);
+  }
+  protected bounds(i: number): [bigint | undefined, bigint | undefined] {
+    const last = Math.ceil((this.max - this.min) / this.step) + 1;
+    if (i === 0) return [undefined, BigInt(this.min)];
+    if (i === last) return [BigInt(this.max), undefined];
+    return [BigInt((i - 1) * this.step + this.min), BigInt(i * this.step + this.min)];
+  }
+}
+
+export { Aggregation };

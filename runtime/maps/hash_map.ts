@@ -1,0 +1,126 @@
+// Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
+import { KernelMap } from "./kernel_map.ts";
+
+function checkEntries(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`);
+  return n;
+}
+
+/** BPF_MAP_TYPE_HASH: keys and values of the declared types. */
+export class HashMap<K, V> extends KernelMap<K, V> {
+  readonly maxEntries: number;
+  constructor(maxEntries = 10240) {
+    super();
+    this.maxEntries = checkEntries(maxEntries, "HashMap");
+  }
+  get(key: K): V | undefined {
+    return this.access.lookupAll(key)?.[0];
+  }
+  has(key: K): boolean {
+    return this.access.lookupAll(key) !== undefined;
+  }
+  set(key: K, value: V): void {
+    this.access.update(key, value);
+  }
+  delete(key: K): boolean {
+    return this.access.delete(key);
+  }
+  /** Adds `n` to a number value (creating it). In a handler this is atomic; here it is not. */
+  add(key: K, n: number | bigint = 1): void {
+    const cur = this.get(key) as unknown;
+    const next = typeof cur === "bigint" ? cur + BigInt(n) : Number(cur ?? 0) + Number(n);
+    this.set(key, next as V);
+  }
+  entries(): [K, V][] {
+    return [...this.access.entries()].map(([k, v]) => [k, v[0]]);
+  }
+  keys(): K[] {
+    return this.entries().map(([k]) => k);
+  }
+  values(): V[] {
+    return this.entries().map(([, v]) => v);
+  }
+  get size(): number {
+    return this.entries().length;
+  }
+  clear(): void {
+    this.access.clear();
+  }
+  [Symbol.iterator](): Iterator<[K, V]> {
+    return this.entries()[Symbol.iterator]();
+  }
+}
+
+/** BPF_MAP_TYPE_LRU_HASH: a HashMap that evicts the least recently used key when full. */
+export class LruHashMap<K, V> extends HashMap<K, V> {}
+
+/** BPF_MAP_TYPE_PERCPU_HASH: one value per CPU per key, updated without atomics. */
+export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
+  readonly maxEntries: number;
+  constructor(maxEntries = 10240) {
+    super();
+    this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap");
+  }
+  protected override get perCpu(): boolean {
+    return true;
+  }
+  /** The value on each CPU. */
+  get(key: K): V[] | undefined {
+    return this.access.lookupAll(key);
+  }
+  /** The values of all CPUs added up. */
+  sum(key: K): bigint {
+    return (this.get(key) ?? []).reduce((a: bigint, v) => a + BigInt(v as number | bigint), 0n);
+  }
+  delete(key: K): boolean {
+    return this.access.delete(key);
+  }
+  entries(): [K, V[]][] {
+    return [...this.access.entries()];
+  }
+  clear(): void {
+    this.access.clear();
+  }
+}
+
+/** BPF_MAP_TYPE_ARRAY: `entries` values indexed 0..entries-1, all present from the start. */
+export class ArrayMap<V> extends KernelMap<number, V> {
+  readonly maxEntries: number;
+  constructor(entries: number) {
+    super();
+    this.maxEntries = checkEntries(entries, "ArrayMap");
+  }
+  get(index: number): V | undefined {
+    return this.access.lookupAll(index)?.[0];
+  }
+  set(index: number, value: V): void {
+    this.access.update(index, value);
+  }
+  entries(): [number, V][] {
+    return [...this.access.entries()].map(([k, v]) => [k, v[0]]);
+  }
+  values(): V[] {
+    return this.entries().map(([, v]) => v);
+  }
+}
+
+/** BPF_MAP_TYPE_PERCPU_ARRAY: per-CPU values indexed 0..entries-1. */
+export class PerCpuArrayMap<V> extends KernelMap<number, V> {
+  readonly maxEntries: number;
+  constructor(entries: number) {
+    super();
+    this.maxEntries = checkEntries(entries, "PerCpuArrayMap");
+  }
+  protected override get perCpu(): boolean {
+    return true;
+  }
+  get(index: number): V[] | undefined {
+    return this.access.lookupAll(index);
+  }
+  sum(index: number): bigint {
+    return (this.get(index) ?? []).reduce((a: bigint, v) => a + BigInt(v as number | bigint), 0n);
+  }
+  entries(): [number, V[]][] {
+    return [...this.access.entries()];
+  }
+}

@@ -1,0 +1,57 @@
+// Printing maps the way bpftrace 0.17 prints them, so its users read tsbpf's output at a glance.
+
+/** `[1K, 2K)`-style labels of power-of-two buckets. */
+function powerLabel(power: number): string {
+  const suffixes: [number, string][] = [[40, "T"], [30, "G"], [20, "M"], [10, "K"]];
+  for (const [p, s] of suffixes) if (power >= p) return `${2 ** (power - p)}${s}`;
+  return String(2 ** power);
+}
+
+/** bpftrace's label for a power-of-two histogram bucket index. */
+export function log2BucketLabel(i: number): string {
+  if (i === 0) return "(..., 0)";
+  if (i === 1) return "[0]";
+  if (i === 2) return "[1]";
+  return `[${powerLabel(i - 2)}, ${powerLabel(i - 1)})`;
+}
+
+function linearLabel(n: number): string {
+  if (n === 0) return "0";
+  if (n % 1048576 === 0) return `${n / 1048576}M`;
+  if (n % 1024 === 0) return `${n / 1024}K`;
+  return String(n);
+}
+
+export function linearBucketLabel(i: number, min: number, max: number, step: number): string {
+  const buckets = Math.ceil((max - min) / step);
+  if (i === 0) return `(..., ${linearLabel(min)})`;
+  if (i === buckets + 1) return `[${linearLabel(max)}, ...)`;
+  return `[${linearLabel((i - 1) * step + min)}, ${linearLabel(i * step + min)})`;
+}
+
+const BAR = 52;
+
+/** Histogram rows from the first to the last non-empty bucket: `[4, 8)  12 |@@@@   |`. */
+export function histogramRows(counts: Map<number, bigint>, label: (i: number) => string): string[] {
+  const indexes = [...counts.keys()].filter((i) => counts.get(i)! > 0n).sort((a, b) => a - b);
+  if (!indexes.length) return [];
+  const max = indexes.reduce((m, i) => (counts.get(i)! > m ? counts.get(i)! : m), 0n);
+  const rows: string[] = [];
+  for (let i = indexes[0]; i <= indexes[indexes.length - 1]; i++) {
+    const n = counts.get(i) ?? 0n;
+    const width = Math.floor((Number(n) / Number(max)) * BAR);
+    rows.push(`${label(i).padEnd(16)}${String(n).padStart(8)} |${"@".repeat(width).padEnd(BAR)}|`);
+  }
+  return rows;
+}
+
+/** A key as bpftrace shows it: strings bare, tuples joined with ", ". */
+export function formatKey(key: unknown): string {
+  if (Array.isArray(key)) return key.map(formatKey).join(", ");
+  if (key && typeof key === "object") return Object.values(key).map(formatKey).join(", ");
+  return String(key);
+}
+
+export function mapLabel(name: string, key: unknown, keyed: boolean): string {
+  return keyed ? `@${name}[${formatKey(key)}]` : `@${name}`;
+}
