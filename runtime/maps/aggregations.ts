@@ -56,15 +56,18 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   format(options: PrintOptions = {}): string[] {
     let rows = this.entries().sort((a, b) => (this.sortValue(a[1]) < this.sortValue(b[1]) ? -1 : this.sortValue(a[1]) > this.sortValue(b[1]) ? 1 : 0));
     if (options.top) rows = rows.slice(-options.top);
-    return rows.map(([k, r]) => `${mapLabel(this.name, k, this.keyed)}: ${this.formatValue(r)}`);
+    const lines = rows.map(([k, r]) => `${mapLabel(this.name, k, this.keyed)}: ${this.formatValue(r)}`);
+    return lines.length && this.blankAfter ? [...lines, ""] : lines;
+  }
+
+  /** bpftrace follows avg, stats and histogram maps with an empty line, counts and sums not. */
+  protected get blankAfter(): boolean {
+    return false;
   }
 
   print(options: PrintOptions = {}): void {
     const out = options.out ?? ((line: string) => console.log(line));
-    const lines = this.format(options);
-    if (!lines.length) return;
-    for (const line of lines) out(line);
-    out("");
+    for (const line of this.format(options)) out(line);
   }
 }
 
@@ -134,7 +137,10 @@ function mergeStats(v: { count: bigint; total: bigint }[]): StatsValue | undefin
 }
 
 /** The integer average of the values added, per key: bpftrace's avg(). */
-export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint }, bigint> {
+export class Avg<K = void> extends Aggregation<K, {
+  protected override get blankAfter(): boolean {
+    return true;
+  } count: bigint; total: bigint }, bigint> {
   protected merge(v: { count: bigint; total: bigint }[]): bigint | undefined {
     return mergeStats(v)?.average;
   }
@@ -147,7 +153,10 @@ export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint
 }
 
 /** Count, average and total of the values added, per key: bpftrace's stats(). */
-export class Stats<K = void> extends Aggregation<K, { count: bigint; total: bigint }, StatsValue> {
+export class Stats<K = void> extends Aggregation<K, {
+  protected override get blankAfter(): boolean {
+    return true;
+  } count: bigint; total: bigint }, StatsValue> {
   protected merge(v: { count: bigint; total: bigint }[]): StatsValue | undefined {
     return mergeStats(v);
   }
@@ -211,11 +220,9 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
     if (options.top) rows = rows.slice(-options.top);
     const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
     const lines: string[] = [];
-    rows.forEach(([k], n) => {
-      if (n) lines.push("");
-      lines.push(`${mapLabel(this.name, k, this.keyed)}:`);
-      lines.push(...histogramRows(byKey.get(keyId(k))!, (i) => this.label(i)));
-    });
+    for (const [k] of rows) {
+      lines.push(`${mapLabel(this.name, k, this.keyed)}: `, ...histogramRows(byKey.get(keyId(k))!, (i) => this.label(i)), "");
+    }
     return lines;
   }
 }

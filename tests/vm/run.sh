@@ -71,7 +71,8 @@ apt_quiet() {
 ensure_packages() {
 	local need=() p
 	# --no-install-recommends: qemu-system-x86 recommends a GUI, OVMF and more; we need none.
-	for p in qemu-system-x86 busybox-static cpio; do
+	# xz-utils unpacks the kernel (usually present already, but not in minimal containers).
+	for p in qemu-system-x86 busybox-static cpio xz-utils; do
 		installed "$p" || need+=("$p")
 	done
 	[[ ${#need[@]} -eq 0 ]] && return 0
