@@ -518,9 +518,12 @@ export class Lowering {
 
   storeBytes(bytes: Uint8Array, base: Base, off: number): void {
     const v = new DataView(bytes.buffer);
-    let i = 0;
-    for (; i + 4 <= bytes.length; i += 4) this.b.emit({ op: "store", base, off: off + i, size: 4, value: BigInt(v.getInt32(i, true)) });
-    for (; i < bytes.length; i++) this.b.emit({ op: "store", base, off: off + i, size: 1, value: BigInt(bytes[i]) });
+    for (let i = 0; i < bytes.length;) {
+      const step = alignedStep(off + i, bytes.length - i, 4);
+      const value = step === 4 ? v.getInt32(i, true) : step === 2 ? v.getInt16(i, true) : bytes[i];
+      this.b.emit({ op: "store", base, off: off + i, size: step, value: BigInt(value) });
+      i += step;
+    }
   }
 
   zero(base: Base, off: number, size: number): void {
@@ -529,11 +532,10 @@ export class Lowering {
 
   copy(v: Extract<Value, { kind: "mem" }>, base: Base, off: number): void {
     const size = sizeOf(v.type);
-    let i = 0;
-    for (const step of [8, 4, 2, 1] as const) {
-      for (; i + step <= size; i += step) {
-        this.b.emit({ op: "store", base, off: off + i, size: step, value: this.b.load(v.base, v.off + i, step) });
-      }
+    for (let i = 0; i < size;) {
+      const step = alignedStep((off + i) | (v.off + i), size - i, 8); // aligned for both sides
+      this.b.emit({ op: "store", base, off: off + i, size: step, value: this.b.load(v.base, v.off + i, step) });
+      i += step;
     }
   }
 
@@ -732,6 +734,14 @@ export class Lowering {
     this.b.emit({ op: "mov", dst: b.op as VReg, src: v.op });
     return { kind: "scalar", type: b.type, op: old ?? b.op };
   }
+}
+
+/** The widest access (at most `max` bytes) that is aligned at `offset` and fits in `left` bytes: the verifier refuses misaligned stack access. */
+function alignedStep(offset: number, left: number, max: 8 | 4): 1 | 2 | 4 | 8 {
+  for (const step of [8, 4, 2] as const) {
+    if (step <= max && step <= left && offset % step === 0) return step;
+  }
+  return 1;
 }
 
 const COMPARE_OPS = new Set(["==", "!=", "===", "!==", "<", "<=", ">", ">="]);

@@ -161,7 +161,7 @@ export function progLoad(o: ProgLoadOptions): ProgLoadResult {
       logSize = Math.max(attr.view.getUint32(140, true) + 1, logSize * 4);
       continue;
     }
-    if (!log && r !== -1 && r !== -13) {
+    if (!log && r !== -1) {
       // Retry once with a log, so a rejection always comes with the verifier's reasons.
       logSize = 1 << 20;
       o = { ...o, logLevel: 1 };

@@ -35,7 +35,8 @@ export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
   #buffers: RingBuf<unknown>[] = [];
-  #maps: KernelMap<unknown, unknown>[] = [];
+  // deno-lint-ignore no-explicit-any
+  #maps: KernelMap<any, any>[] = [];
   #timer?: ReturnType<typeof setTimeout>;
   #lastLossCheck = 0;
   #reportedLoss = new Map<string, bigint>();
@@ -64,7 +65,7 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof RingBuf ? { size: field.size } : { maxEntries: (field as { maxEntries: number }).maxEntries });
+      mapOptions.set(name, field instanceof RingBuf ? { size: field.size } : { maxEntries: field.maxEntries });
     }
     const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file));
     this.#loaded = loaded;
@@ -173,8 +174,10 @@ export class Tracer {
 }
 
 /** The tracer's map fields by name, checked against what the compiler found. */
-function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknown> | KernelMap<unknown, unknown>> {
-  const out = new Map<string, RingBuf<unknown> | KernelMap<unknown, unknown>>();
+// deno-lint-ignore no-explicit-any
+function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknown> | KernelMap<any, any>> {
+  // deno-lint-ignore no-explicit-any
+  const out = new Map<string, RingBuf<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
     if (m.kind === "lost") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];

@@ -137,10 +137,10 @@ function mergeStats(v: { count: bigint; total: bigint }[]): StatsValue | undefin
 }
 
 /** The integer average of the values added, per key: bpftrace's avg(). */
-export class Avg<K = void> extends Aggregation<K, {
+export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint }, bigint> {
   protected override get blankAfter(): boolean {
     return true;
-  } count: bigint; total: bigint }, bigint> {
+  }
   protected merge(v: { count: bigint; total: bigint }[]): bigint | undefined {
     return mergeStats(v)?.average;
   }
@@ -153,10 +153,10 @@ export class Avg<K = void> extends Aggregation<K, {
 }
 
 /** Count, average and total of the values added, per key: bpftrace's stats(). */
-export class Stats<K = void> extends Aggregation<K, {
+export class Stats<K = void> extends Aggregation<K, { count: bigint; total: bigint }, StatsValue> {
   protected override get blankAfter(): boolean {
     return true;
-  } count: bigint; total: bigint }, StatsValue> {
+  }
   protected merge(v: { count: bigint; total: bigint }[]): StatsValue | undefined {
     return mergeStats(v);
   }

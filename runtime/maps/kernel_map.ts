@@ -96,6 +96,8 @@ export class MapAccess<K, V> {
 
 /** Base of the map classes users declare as tracer fields. */
 export abstract class KernelMap<K, V> {
+  /** Entries the kernel map is created with. */
+  abstract readonly maxEntries: number;
   #access?: MapAccess<K, V>;
   #name = "map";
 

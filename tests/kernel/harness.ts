@@ -1,6 +1,6 @@
 // Compiles a handler on the real kernel's probes, loads it through the verifier and runs it
 // with BPF_PROG_TEST_RUN: the language tests' way of asking the kernel what code computes.
-import { compile, type TracerSpec } from "../../compiler/mod.ts";
+import { compile, type MapSpec, type TracerSpec } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { createMap, loadProgram } from "../../runtime/loader.ts";
 import { progTestRun } from "../../runtime/bpf.ts";
@@ -36,6 +36,12 @@ export function load(spec: TracerSpec) {
     throw e;
   }
   return {
+    /** A tracer field bound to its kernel map, for reading from JavaScript. */
+    bind<M extends { bind(b: { fd: number; spec: MapSpec }): void }>(name: string, field: M): M {
+      field.bind({ fd: maps.get(name)!.fd, spec: spec.maps.find((m) => m.name === name)! });
+      if ("keyed" in field) (field as { keyed: boolean }).keyed = spec.maps.find((m) => m.name === name)!.userKey !== undefined;
+      return field;
+    },
     run(name: string, args: bigint[] = []): number {
       const ctx = new Uint8Array(12 * 8); // every argument slot a raw tracepoint may read
       const v = new DataView(ctx.buffer);
