@@ -1,5 +1,5 @@
 // Turns allocated IR into BPF instructions, with a source position for each one.
-import { AluOp, Class, encode, fitsImm32, type Insn, JmpOp, Mode, PSEUDO_MAP_FD, sizeCode, Src, swapCond } from "./isa.ts";
+import { AluOp, Class, encode, fitsImm32, type Insn, JmpOp, Mode, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, sizeCode, Src, swapCond } from "./isa.ts";
 import type { Instr, Operand, VReg } from "./ir.ts";
 import { isReg } from "./ir.ts";
 import type { Allocation } from "./regalloc.ts";
@@ -142,7 +142,9 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
       case "map": {
         const [d, done] = target(ins.dst);
         relocs.push({ insn: out.length, map: ins.map });
-        ldImm64(d, 0n, PSEUDO_MAP_FD);
+        // The loader writes the map's fd into the first half; the second half holds the value offset.
+        if (ins.valueOffset === undefined) ldImm64(d, 0n, PSEUDO_MAP_FD);
+        else ldImm64(d, BigInt(ins.valueOffset) << 32n, PSEUDO_MAP_VALUE);
         done();
         break;
       }

@@ -20,7 +20,8 @@ export type Instr = (
   /** *(u64 *)(base + off) += value, atomically (shared map values). */
   | { op: "atomic_add"; base: VReg; off: number; value: VReg }
   | { op: "frame"; dst: VReg; off: number }
-  | { op: "map"; dst: VReg; map: string }
+  /** The map's address, or with `valueOffset` the address of its first value plus that offset (array maps). */
+  | { op: "map"; dst: VReg; map: string; valueOffset?: number }
   | { op: "call"; helper: number; args: Operand[]; dst?: VReg }
   | { op: "br"; cond: CondName; a: Operand; b: Operand; target: Label }
   | { op: "jmp"; target: Label }

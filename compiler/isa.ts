@@ -29,6 +29,7 @@ export const swapCond: Record<CondName, CondName> = {
 };
 
 export const PSEUDO_MAP_FD = 1;
+export const PSEUDO_MAP_VALUE = 2;
 export const PSEUDO_CALL = 1;
 
 export interface Insn {
