@@ -16,6 +16,9 @@
 #                     (default: <repo>/.cache/vm)
 #   TSBPF_VM_CONSOLE  set to 1 to copy the guest's serial console (kernel log, init messages)
 #                     to stderr after the run; it is otherwise shown only when the VM fails
+#   TSBPF_VM_APPEND   more kernel command line options (e.g. "loglevel=7")
+# Inside the guest, COMMAND sees PATH, LANG, LC_ALL, TZ and TSBPF_* from the host, HOME and
+# DENO_DIR on a tmpfs, TSBPF_IN_VM=1, and /dev/null as stdin.
 # See tests/vm/README.md.
 set -euo pipefail
 
@@ -193,6 +196,7 @@ write_job() {
 			[[ -v $name ]] && echo "export $name=$(quote "${!name}")"
 		done
 		echo "export HOME=/tmp/home DENO_DIR=/tmp/home/.cache/deno TSBPF_IN_VM=1"
+		# shellcheck disable=SC2016 # expanded by the guest's shell
 		echo 'mkdir -p "$DENO_DIR"'
 		echo "cd $(quote "$PWD") || exit 125"
 		printf 'exec'
@@ -215,6 +219,7 @@ kver=$(cd "$cache/kernel/lib/modules" && ls)
 
 run=$(mktemp -d "$cache/run.XXXXXX")
 qpid=
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	[[ -n $qpid ]] && kill "$qpid" 2>/dev/null
 	rm -rf "$run"
@@ -248,10 +253,11 @@ kernel=$cache/kernel/boot/vmlinuz-$kver
 # crashed init becomes a reboot, which -no-reboot turns into QEMU exiting. mitigations=off:
 # under TCG the Spectre v2 retpolines the kernel picks for the emulated CPU make every boot
 # ~2 s slower and syscalls slower too; they change nothing we test (root's BPF programs skip
-# the verifier's speculation hardening either way). TSBPF_VM_APPEND adds to (and, for options
-# given twice, overrides) this line.
+# the verifier's speculation hardening either way; only the JIT's code for indirect jumps
+# differs). TSBPF_VM_APPEND adds to (and, for options given twice, overrides) this line.
 cmdline="console=ttyS0 quiet loglevel=0 panic=-1 mitigations=off ${TSBPF_VM_APPEND:-}"
 
+# shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
 qemu=(
 	qemu-system-x86_64
 	-accel tcg -cpu max -m 2G -smp 2
