@@ -18,6 +18,8 @@ export interface Handler {
 export interface TracerClass {
   name: string;
   maps: Map<string, MapField>;
+  /** Integer fields (`pid: u32 = 0`): read-only parameters of the handlers, fixed at start(). */
+  params: Map<string, Type>;
   handlers: Handler[];
 }
 
@@ -26,6 +28,9 @@ export interface Module {
   types: TypeTable;
   functions: Map<string, ScriptFunction>;
 }
+
+/** The type of a field initialised with a literal and not annotated: `verbose = false`. */
+const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = { tracepoint: "tracepoint", rawTracepoint: "rawTracepoint" };
@@ -61,11 +66,17 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
 
 function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {
   const maps = new Map<string, MapField>();
+  const params = new Map<string, Type>();
   const handlers: Handler[] = [];
   for (const member of cls.body.body) {
     const map = mapFieldOf(member, types, diags);
     if (map) {
       maps.set(map.name, map);
+      continue;
+    }
+    if (member.type === "ClassProperty" && !member.static && member.key.type === "Identifier") {
+      const t = member.typeAnnotation ? types.resolveQuietly(member.typeAnnotation) : LITERAL_TYPES[member.value?.type];
+      if (t && (t.kind === "int" || t.kind === "bool")) params.set(member.key.name, t);
       continue;
     }
     if (member.type !== "ClassMethod" || !member.decorators?.length) continue;
@@ -77,7 +88,7 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     }
   }
   if (!handlers.length && !maps.size) return undefined;
-  return { name: cls.id?.name ?? "Tracer", maps, handlers };
+  return { name: cls.id?.name ?? "Tracer", maps, params, handlers };
 }
 
 function probeOfDecorator(dec: Node, diags: DiagnosticBag): ProbeRef | undefined {
@@ -103,6 +114,14 @@ export class TypeTable {
 
   declare(decl: Node): void {
     this.#decls.set(decl.id.name, decl);
+  }
+
+  /** Resolves a type annotation without reporting anything (for fields that may not be for the kernel). */
+  resolveQuietly(node: Node): Type | undefined {
+    const mark = this.diags.items.length;
+    const t = this.resolve(node);
+    this.diags.items.length = mark;
+    return t;
   }
 
   /** Resolves a type annotation node, reporting unknown or unsupported types. */

@@ -13,8 +13,10 @@ export type MemSize = 1 | 2 | 4 | 8;
 
 export type Instr = (
   | { op: "entry"; dst: VReg }
-  | { op: "mov"; dst: VReg; src: Operand }
-  | { op: "alu"; alu: AluOpName; dst: VReg; a: Operand; b: Operand }
+  /** `w32`: a 32-bit move (BPF_ALU class): the low 32 bits of src, zero-extended. */
+  | { op: "mov"; dst: VReg; src: Operand; w32?: boolean }
+  /** `w32`: computed on the low 32 bits (BPF_ALU class), the result zero-extended to 64. */
+  | { op: "alu"; alu: AluOpName; dst: VReg; a: Operand; b: Operand; w32?: boolean }
   | { op: "load"; dst: VReg; base: Base; off: number; size: MemSize }
   | { op: "store"; base: Base; off: number; size: MemSize; value: Operand }
   /** *(u64 *)(base + off) += value, atomically (shared map values). */
@@ -23,7 +25,8 @@ export type Instr = (
   /** The map's address, or with `valueOffset` the address of its first value plus that offset (array maps). */
   | { op: "map"; dst: VReg; map: string; valueOffset?: number }
   | { op: "call"; helper: number; args: Operand[]; dst?: VReg }
-  | { op: "br"; cond: CondName; a: Operand; b: Operand; target: Label }
+  /** `w32`: compares the low 32 bits of a and b only (BPF_JMP32 class). */
+  | { op: "br"; cond: CondName; a: Operand; b: Operand; target: Label; w32?: boolean }
   | { op: "jmp"; target: Label }
   | { op: "label"; label: Label }
   | { op: "ret"; value: Operand }
@@ -123,15 +126,15 @@ export function formatIr(code: Instr[]): string {
   return code.map((i) => {
     switch (i.op) {
       case "entry": return `  v${i.dst} = ctx`;
-      case "mov": return `  v${i.dst} = ${o(i.src)}`;
-      case "alu": return `  v${i.dst} = ${i.alu} ${o(i.a)}, ${o(i.b)}`;
+      case "mov": return `  v${i.dst} = ${i.w32 ? "(u32) " : ""}${o(i.src)}`;
+      case "alu": return `  v${i.dst} = ${i.alu}${i.w32 ? "32" : ""} ${o(i.a)}, ${o(i.b)}`;
       case "load": return `  v${i.dst} = load${i.size * 8} [${b(i.base)}${i.off >= 0 ? "+" : ""}${i.off}]`;
       case "store": return `  store${i.size * 8} [${b(i.base)}${i.off >= 0 ? "+" : ""}${i.off}] = ${o(i.value)}`;
       case "atomic_add": return `  lock [v${i.base}+${i.off}] += v${i.value}`;
       case "frame": return `  v${i.dst} = fp${i.off}`;
       case "map": return `  v${i.dst} = map ${i.map}`;
       case "call": return `  ${i.dst !== undefined ? `v${i.dst} = ` : ""}call ${i.helper}(${i.args.map(o).join(", ")})`;
-      case "br": return `  if ${i.cond} ${o(i.a)}, ${o(i.b)} goto L${i.target}`;
+      case "br": return `  if ${i.cond}${i.w32 ? "32" : ""} ${o(i.a)}, ${o(i.b)} goto L${i.target}`;
       case "jmp": return `  goto L${i.target}`;
       case "label": return `L${i.label}:`;
       case "ret": return `  return ${o(i.value)}`;

@@ -4,11 +4,12 @@ import { type Base, IrBuilder, isReg, type Operand, type VReg } from "./ir.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { MapField, TracerClass, TypeTable } from "./collect.ts";
 import type { CompileTarget, ContextField, ProbeContext } from "./target.ts";
-import { bool, intType, type IntType, isScalar, i64, type PtrType, sizeOf, type StructType, type Type, typeName, u64, u8 } from "./types.ts";
+import { bool, intType, type IntType, isScalar, i64, layoutStruct, type PtrType, sizeOf, type StructType, type Type, typeName, u64, u8 } from "./types.ts";
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "./semantics.ts";
 import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
+import { PARAMS_MAP } from "./spec.ts";
 import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
@@ -380,6 +381,7 @@ export class Lowering {
     if (e.computed) return this.index(e);
     const name: string = e.property.name;
     if (e.object.type === "ThisExpression") {
+      if (this.input.tracer.params.has(name)) return this.param(name);
       const map = this.input.tracer.maps.get(name);
       if (!map) this.fail(e.property, Code.UnknownField, `"${name}" is not a map of ${this.input.tracer.name}`,
         ...didYouMean(name, this.input.tracer.maps.keys()), "only maps declared as fields (counts = new HashMap<u32, u64>()) can be used in handlers");
@@ -401,6 +403,15 @@ export class Lowering {
       return this.memValue(f.type, obj.base, obj.off + f.offset);
     }
     this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`);
+  }
+
+  /** A tracer's integer field: a load from the frozen parameter map, which the verifier knows as a constant. */
+  param(name: string): Value {
+    const layout = layoutStruct("params", [...this.input.tracer.params].map(([n, type]) => ({ name: n, type })));
+    const f = layout.fields.find((x) => x.name === name)!;
+    const addr = this.b.reg();
+    this.b.emit({ op: "map", dst: addr, map: PARAMS_MAP, valueOffset: f.offset });
+    return this.memValue(f.type, addr, 0);
   }
 
   /** `x[i]` with a constant index: a raw tracepoint's arguments, or a kernel array. */

@@ -14,8 +14,8 @@ import { cleanup } from "./cleanup.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { LOST_MAP, type MapSpec, type ProgramSpec, toBase64, type TracerSpec } from "./spec.ts";
-import { u32, u64 } from "./types.ts";
+import { LOST_MAP, type MapSpec, PARAMS_MAP, type ProgramSpec, toBase64, type TracerSpec } from "./spec.ts";
+import { layoutStruct, u32, u64 } from "./types.ts";
 
 export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
 export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "./spec.ts";
@@ -47,6 +47,10 @@ export function compile(source: string, file: string, target: CompileTarget, opt
 function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag): TracerSpec {
   const maps: MapSpec[] = [...tracer.maps.values()].map((m) => ({ name: m.name, kind: m.kind, key: m.key, value: m.value, userKey: m.userKey, linear: m.linear }));
   maps.push({ name: LOST_MAP, kind: "lost", key: u32, value: u64 });
+  if (tracer.params.size) {
+    const value = layoutStruct("params", [...tracer.params].map(([name, type]) => ({ name, type })));
+    maps.push({ name: PARAMS_MAP, kind: "params", key: u32, value });
+  }
   const programs: ProgramSpec[] = [];
   tracer.handlers.forEach((h, programIndex) => {
     let probe;

@@ -7,7 +7,7 @@ import type { LineEntry, MapReloc } from "./emit.ts";
 export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
-  | "lost";
+  | "lost" | "params";
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -43,6 +43,8 @@ export interface TracerSpec {
 }
 
 export const LOST_MAP = "__lost";
+/** The read-only array map holding the tracer's integer fields, frozen before programs load. */
+export const PARAMS_MAP = "__params";
 
 export function toBase64(bytes: Uint8Array): string {
   let s = "";

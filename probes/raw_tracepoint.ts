@@ -16,12 +16,15 @@ function argumentFields(name: string): ContextField[] | undefined {
   const ptr = btf.type(btf.resolve(typedef));
   const proto = ptr.kind === "ptr" ? btf.type(btf.resolve(ptr.type)) : undefined;
   if (!proto || proto.kind !== "func_proto") return undefined;
+  // The typedef's parameters have no names; the tracepoint's BPF stub usually does.
+  const named = btf.funcProto(`__bpf_trace_${name}`);
+  const names = named && named.params.length === proto.params.length ? named.params.map((p) => p.name) : [];
   // The first parameter is the tracepoint's private data, not an argument.
   return proto.params.slice(1).map((p, i) => {
     const t = btf.type(btf.resolve(p.type));
     const isPtr = t.kind === "ptr";
     return {
-      name: p.name || `arg${i}`, offset: i * 8, size: 8, signed: t.kind === "int" && t.signed,
+      name: names[i + 1] || p.name || `arg${i}`, offset: i * 8, size: 8, signed: t.kind === "int" && t.signed,
       kind: isPtr ? "ptr" : "int", cType: btf.typeName(p.type), space: "kernel", btfId: p.type,
     } satisfies ContextField;
   });

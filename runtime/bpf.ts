@@ -6,14 +6,14 @@ import { OwnedFd } from "./fd.ts";
 
 const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
-  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18, LINK_CREATE = 28,
+  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18, MAP_FREEZE = 22, LINK_CREATE = 28,
 }
 
 const CMD_NAMES: Record<number, string> = {
   0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 2: "BPF_MAP_UPDATE_ELEM", 3: "BPF_MAP_DELETE_ELEM",
   4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 11: "BPF_PROG_GET_NEXT_ID",
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
-  17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 28: "BPF_LINK_CREATE",
+  17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 22: "BPF_MAP_FREEZE", 28: "BPF_LINK_CREATE",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -72,6 +72,14 @@ export interface MapCreateOptions {
   maxEntries: number;
   flags?: number;
   name: string;
+}
+
+/** Map flag: programs may only read the map (with a frozen map, its values are constants to the verifier). */
+export const BPF_F_RDONLY_PROG = 1 << 7;
+
+/** Makes a map read-only from user space too, for good. */
+export function mapFreeze(mapFd: number): void {
+  bpfOrThrow(Cmd.MAP_FREEZE, new Attr(8).u32(0, mapFd));
 }
 
 export function mapCreate(o: MapCreateOptions): OwnedFd {

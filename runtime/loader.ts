@@ -2,7 +2,7 @@
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
 import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
 import { fromBase64 } from "../compiler/spec.ts";
-import { mapCreate, MapType, progLoad } from "./bpf.ts";
+import { BPF_F_RDONLY_PROG, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
 import type { OwnedFd } from "./fd.ts";
 import { verifierError } from "./verifier_error.ts";
 import { probeKind } from "../probes/mod.ts";
@@ -10,6 +10,8 @@ import { SyscallError } from "./errors.ts";
 import { sizeOf } from "../compiler/types.ts";
 
 export interface MapOptions {
+  /** The initial value of a parameter map (frozen once written). */
+  value?: Uint8Array;
   /** Ring buffer size in bytes. */
   size?: number;
   /** Entries of a hash or array map. */
@@ -48,6 +50,17 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
     case "lost":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+    case "params": {
+      const fd = mapCreate({ type: MapType.ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "tsbpf_params" });
+      try {
+        mapUpdate(fd.fd, new Uint8Array(4), options.value ?? new Uint8Array(sizeOf(spec.value!)));
+        mapFreeze(fd.fd);
+      } catch (e) {
+        fd.close();
+        throw e;
+      }
+      return fd;
+    }
     default:
       return mapCreate({
         type: MAP_TYPES[spec.kind], keySize: sizeOf(spec.key!), valueSize: sizeOf(spec.value!),

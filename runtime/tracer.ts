@@ -13,7 +13,8 @@ import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
 import { mapLookup } from "./bpf.ts";
 import { possibleCpus } from "./cpus.ts";
-import { LOST_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { LOST_MAP, PARAMS_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
 import type { StructType } from "../compiler/types.ts";
 
@@ -67,6 +68,8 @@ export class Tracer {
     for (const [name, field] of fields) {
       mapOptions.set(name, field instanceof RingBuf ? { size: field.size } : { maxEntries: field.maxEntries });
     }
+    const params = spec.maps.find((m) => m.name === PARAMS_MAP);
+    if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file));
     this.#loaded = loaded;
     this.#spec = spec;
@@ -173,13 +176,28 @@ export class Tracer {
   }
 }
 
+/** The tracer's integer fields as the handlers will see them, fixed for this run. */
+function encodeParams(tracer: Tracer, layout: StructType): Uint8Array {
+  const bytes = new Uint8Array(layout.size);
+  const values: Record<string, unknown> = {};
+  for (const f of layout.fields) {
+    const v = (tracer as unknown as Record<string, unknown>)[f.name];
+    if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "boolean") {
+      throw new TracerError(`${tracer.constructor.name}.${f.name} must be a number, bigint or boolean for its handlers, got ${typeof v}`);
+    }
+    values[f.name] = v;
+  }
+  makeEncoder(layout)(values, new DataView(bytes.buffer), bytes, 0);
+  return bytes;
+}
+
 /** The tracer's map fields by name, checked against what the compiler found. */
 // deno-lint-ignore no-explicit-any
 function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknown> | KernelMap<any, any>> {
   // deno-lint-ignore no-explicit-any
   const out = new Map<string, RingBuf<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost") continue;
+    if (m.kind === "lost" || m.kind === "params") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
     const ok = m.kind === "ringbuf" ? field instanceof RingBuf : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);

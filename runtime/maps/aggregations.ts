@@ -1,6 +1,7 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
 import { KernelMap } from "./kernel_map.ts";
+import { kernelOnly } from "../kernel_only.ts";
 import { histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 
 type RawKey<K> = { key: K; bucket?: bigint };
@@ -13,6 +14,10 @@ export interface PrintOptions {
   top?: number;
   out?: (line: string) => void;
 }
+
+/** add()'s arguments in a handler: the key first when the aggregation is keyed. */
+type Keyed<K, Rest extends unknown[]> = [K] extends [void] ? Rest : [key: K, ...Rest];
+type Value = number | bigint;
 
 abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   readonly maxEntries: number;
@@ -82,6 +87,10 @@ abstract class Scalar<K> extends Aggregation<K, bigint, bigint> {
 
 /** How many times add() ran, per key: bpftrace's count(). */
 export class Count<K = void> extends Scalar<K> {
+  /** In a handler: counts one more (for `key`). */
+  add(..._key: Keyed<K, []>): void {
+    kernelOnly("Count.add");
+  }
   protected merge(v: bigint[]): bigint {
     return v.reduce((a, b) => a + b, 0n);
   }
@@ -89,6 +98,10 @@ export class Count<K = void> extends Scalar<K> {
 
 /** The total of the values added, per key: bpftrace's sum(). */
 export class Sum<K = void> extends Scalar<K> {
+  /** In a handler: adds `value` (for `key`). */
+  add(..._args: Keyed<K, [value: Value]>): void {
+    kernelOnly("Sum.add");
+  }
   protected merge(v: bigint[]): bigint {
     return v.reduce((a, b) => a + b, 0n);
   }
@@ -98,6 +111,10 @@ type Extreme = { value: bigint; present: bigint };
 
 /** The smallest value added, per key: bpftrace's min(). */
 export class Min<K = void> extends Aggregation<K, Extreme, bigint> {
+  /** In a handler: keeps `value` if it is the smallest (for `key`). */
+  add(..._args: Keyed<K, [value: Value]>): void {
+    kernelOnly("Min.add");
+  }
   protected merge(v: Extreme[]): bigint | undefined {
     const present = v.filter((x) => x.present);
     return present.length ? present.reduce((a, x) => (x.value < a ? x.value : a), present[0].value) : undefined;
@@ -112,6 +129,10 @@ export class Min<K = void> extends Aggregation<K, Extreme, bigint> {
 
 /** The largest value added, per key: bpftrace's max(). */
 export class Max<K = void> extends Aggregation<K, Extreme, bigint> {
+  /** In a handler: keeps `value` if it is the largest (for `key`). */
+  add(..._args: Keyed<K, [value: Value]>): void {
+    kernelOnly("Max.add");
+  }
   protected merge(v: Extreme[]): bigint | undefined {
     const present = v.filter((x) => x.present);
     return present.length ? present.reduce((a, x) => (x.value > a ? x.value : a), present[0].value) : undefined;
@@ -138,6 +159,10 @@ function mergeStats(v: { count: bigint; total: bigint }[]): StatsValue | undefin
 
 /** The integer average of the values added, per key: bpftrace's avg(). */
 export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint }, bigint> {
+  /** In a handler: adds `value` to the average (for `key`). */
+  add(..._args: Keyed<K, [value: Value]>): void {
+    kernelOnly("Avg.add");
+  }
   protected override get blankAfter(): boolean {
     return true;
   }
@@ -154,6 +179,10 @@ export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint
 
 /** Count, average and total of the values added, per key: bpftrace's stats(). */
 export class Stats<K = void> extends Aggregation<K, { count: bigint; total: bigint }, StatsValue> {
+  /** In a handler: adds `value` to the statistics (for `key`). */
+  add(..._args: Keyed<K, [value: Value]>): void {
+    kernelOnly("Stats.add");
+  }
   protected override get blankAfter(): boolean {
     return true;
   }
@@ -177,6 +206,10 @@ export interface Bucket {
 }
 
 abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
+  /** In a handler: counts `value` in its bucket (for `key`). */
+  add(..._args: Keyed<K, [value: Value]>): void {
+    kernelOnly("Histogram.add");
+  }
   protected merge(): undefined {
     return undefined; // histogram entries are per (key, bucket): see counts()
   }
