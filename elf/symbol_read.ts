@@ -122,12 +122,12 @@ function readTable(elf: Elf, sec: ElfSection, dynamic: boolean, c: Mutable<Symbo
     const start = strStart + nameOff;
     const nul = bytes.indexOf(0, start);
     if (nul < 0 || nul >= strStart + strSize) badName(sec, i, at, `runs past the end of its string table (no NUL)`);
-    const v = dv.getUint32(at + 8, true) + dv.getUint32(at + 12, true) * 4294967296;
+    const v = u64(dv, at + 8);
     if (twins && hasTwin(twins, c, bytes, start, nul - start, v)) continue;
     nameAt[r] = start;
     nameLen[r] = nul - start;
     value[r] = v;
-    size[r] = dv.getUint32(at + 16, true) + dv.getUint32(at + 20, true) * 4294967296;
+    size[r] = u64(dv, at + 16);
     info[r] = inf;
     other[r] = bytes[at + 5];
     shndx[r] = sh;

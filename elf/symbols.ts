@@ -37,7 +37,11 @@ export interface ElfSymbol {
   readonly section: number;
   /** GNU version name, e.g. "GLIBC_2.2.5" (dynamic symbols of versioned libraries only). */
   readonly version: string | undefined;
-  /** True for a non-default version: `readelf` prints `name@VER` rather than `name@@VER`. */
+  /**
+   * True when `version` is not this symbol's default: an older version kept for old binaries,
+   * or one required from another object (a variable an executable copies out of libc, like
+   * bash's `stdout@GLIBC_2.2.5`). `readelf` prints `name@VER` for these, `name@@VER` otherwise.
+   */
   readonly versionHidden: boolean;
   /** Whether it came from .dynsym (else .symtab). */
   readonly dynamic: boolean;
@@ -85,7 +89,8 @@ export class SymbolTable {
 
   /**
    * Reads the symbols of `elf` (use {@link Elf.symbols}, which caches this). Only the names'
-   * bounds are checked and hashed here; symbols are decoded when a query returns them.
+   * bounds are checked here: names are hashed by the first lookup, symbols decoded when a
+   * query returns them.
    *
    * @throws {ElfError} on a symbol table whose entry size is not 24, whose size is not a
    * multiple of it, whose string table is not one, or with a name offset out of range.
@@ -261,9 +266,14 @@ function functionRowsByAddress(c: SymbolColumns): ArrayLike<number> {
   return out;
 }
 
-/** The name `readelf -Ws` shows: `malloc@@GLIBC_2.2.5`, `memcpy@GLIBC_2.2.5`, or the bare name. */
+/**
+ * The name `readelf -Ws` shows: `malloc@@GLIBC_2.2.5`, `memcpy@GLIBC_2.2.5`, or the bare name
+ * (also for the symbols that name a version itself, like `GLIBC_2.2.5`). {@link
+ * SymbolTable.lookup} accepts all of these.
+ */
 export function versionedName(s: ElfSymbol): string {
-  return s.version === undefined ? s.name : `${s.name}${s.versionHidden ? "@" : "@@"}${s.version}`;
+  if (s.version === undefined || s.version === s.name) return s.name;
+  return `${s.name}${s.versionHidden ? "@" : "@@"}${s.version}`;
 }
 
 const BINDING_RANK: Record<SymbolBinding, number> = { global: 0, unique: 0, weak: 1, local: 2 };

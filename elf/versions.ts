@@ -1,9 +1,9 @@
 /**
- * GNU symbol versioning for the symbols a shared object defines: .gnu.version (one 16-bit
- * version index per .dynsym entry) and .gnu.version_d (the version definitions those indices
- * name). This is what `readelf -Ws` prints as `malloc@@GLIBC_2.2.5` (the default version) or
- * `memcpy@GLIBC_2.2.5` (an older, hidden one kept for old binaries). Undefined symbols use
- * .gnu.version_r instead; the symbol table skips those, so it is not read here.
+ * GNU symbol versioning: .gnu.version holds one 16-bit version index per .dynsym entry; the
+ * index names either a version this file defines (.gnu.version_d) or one it requires from a
+ * library (.gnu.version_r). This is what `readelf -Ws` prints as `malloc@@GLIBC_2.2.5` (the
+ * default version), `memcpy@GLIBC_2.2.5` (an older one kept for old binaries), or, for a
+ * variable an executable copies out of libc, `stdout@GLIBC_2.2.5 (2)`.
  */
 import { ElfError } from "./error.ts";
 import type { Elf } from "./reader.ts";
@@ -11,11 +11,13 @@ import { type ElfSection, SHT } from "./types.ts";
 
 const VERDEF_SIZE = 20;
 const VERDAUX_SIZE = 8;
+const VERNEED_SIZE = 16;
+const VERNAUX_SIZE = 16;
 const VER_FLG_BASE = 0x1;
 /** Bit 15 of a versym entry: the symbol is not the default version ("@", not "@@"). */
 const VERSYM_HIDDEN = 0x8000;
 
-/** A symbol's version: its name and whether it is the default one. */
+/** A symbol's version, and whether it is other than the symbol's default ("@", not "@@"). */
 export interface SymbolVersion {
   readonly name: string;
   readonly hidden: boolean;
@@ -32,59 +34,90 @@ export interface VersionTable {
 /**
  * The version data of `dynsym`, or undefined when the file has none.
  *
- * @throws {ElfError} on version sections that do not fit, or bad version name offsets.
+ * @throws {ElfError} on version records that do not fit their section, an unknown record
+ * revision, or a bad version name offset.
  */
 export function readVersions(elf: Elf, dynsym: ElfSection): VersionTable | undefined {
   const versym = elf.sections.find((s) => s.type === SHT.GNU_VERSYM && s.link === dynsym.index);
+  if (!versym) return undefined;
+  // Definitions and requirements share one index space (indices 0 and 1 are reserved).
+  const names = new Map<number, SymbolVersion>();
   const verdef = elf.sections.find((s) => s.type === SHT.GNU_VERDEF);
-  if (!versym || !verdef) return undefined;
-  const names = readVerdefs(elf, verdef);
+  if (verdef) readChain(elf, verdef, VERDEF_SIZE, "definition", (dv, p) => readVerdef(elf, verdef, dv, p, names));
+  const verneed = elf.sections.find((s) => s.type === SHT.GNU_VERNEED);
+  if (verneed) readChain(elf, verneed, VERNEED_SIZE, "requirement", (dv, p) => readVerneed(elf, verneed, dv, p, names));
   const data = elf.sectionData(versym);
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
   const count = Math.floor(data.length / 2);
-  // Decoded once per version, not per symbol: libc has ~40 versions and ~3000 symbols.
-  const cache = new Map<number, SymbolVersion | undefined>();
+  const hidden = new Map<number, SymbolVersion>();
   return {
     versym: (i) => (i < count ? dv.getUint16(2 * i, true) : 0),
     version(v) {
-      if (cache.has(v)) return cache.get(v);
-      const name = names.get(v & ~VERSYM_HIDDEN);
-      const r = name === undefined ? undefined : { name, hidden: (v & VERSYM_HIDDEN) !== 0 };
-      cache.set(v, r);
-      return r;
+      const named = names.get(v & ~VERSYM_HIDDEN);
+      if (!named || (v & VERSYM_HIDDEN) === 0 || named.hidden) return named;
+      // One shared object per version, not per symbol: libc has ~40 versions, 3000 symbols.
+      let h = hidden.get(v);
+      if (!h) hidden.set(v, (h = { name: named.name, hidden: true }));
+      return h;
     },
   };
 }
 
-/** Version index → version name, from the chain of Elf64_Verdef records. */
-function readVerdefs(elf: Elf, verdef: ElfSection): Map<number, string> {
-  const names = new Map<number, string>();
-  const data = elf.sectionData(verdef);
+/**
+ * Walks a chain of version records linked by byte offsets (`next` is the record's last word).
+ * Bounding the count by what fits in the section keeps a corrupt cycle from hanging.
+ */
+function readChain(
+  elf: Elf,
+  sec: ElfSection,
+  size: number,
+  what: string,
+  read: (dv: DataView, p: number) => void,
+): void {
+  const data = elf.sectionData(sec);
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
-  const base = verdef.offset;
   let p = 0;
-  // Records may be chained in any order; bounding the count keeps a corrupt cycle from hanging.
-  const max = Math.floor(data.length / VERDEF_SIZE);
-  for (let k = 0; k < max; k++) {
-    if (p + VERDEF_SIZE > data.length) {
-      throw new ElfError(`Version definition runs past the end of section ${verdef.index} (${verdef.name})`, base + p);
+  for (let k = 0, max = Math.floor(data.length / size); k < max; k++) {
+    if (p + size > data.length) {
+      throw new ElfError(`Version ${what} runs past the end of section ${sec.index} (${sec.name || "unnamed"})`, sec.offset + p);
     }
-    const version = dv.getUint16(p, true);
-    if (version !== 1) throw new ElfError(`Unsupported version definition revision ${version}, expected 1`, base + p);
-    const flags = dv.getUint16(p + 2, true);
-    const ndx = dv.getUint16(p + 4, true);
-    const aux = p + dv.getUint32(p + 12, true);
-    const next = dv.getUint32(p + 16, true);
-    if (aux + VERDAUX_SIZE > data.length) {
-      throw new ElfError(`Version definition ${ndx} has its name record outside its section`, base + p + 12);
-    }
-    // The base definition names the file itself (its soname); index 1 means "unversioned".
-    if ((flags & VER_FLG_BASE) === 0) {
-      const what = `the name of symbol version ${ndx}`;
-      names.set(ndx, elf.string(verdef.link, dv.getUint32(aux, true), what, base + aux));
-    }
+    const revision = dv.getUint16(p, true);
+    if (revision !== 1) throw new ElfError(`Unsupported version ${what} revision ${revision}, expected 1`, sec.offset + p);
+    read(dv, p);
+    const next = dv.getUint32(p + size - 4, true);
     if (next === 0) break;
     p += next;
   }
-  return names;
+}
+
+/** Elf64_Verdef: revision, flags, index, aux count, hash, aux offset, next; then Verdaux. */
+function readVerdef(elf: Elf, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
+  const flags = dv.getUint16(p + 2, true);
+  const ndx = dv.getUint16(p + 4, true);
+  const aux = p + dv.getUint32(p + 12, true);
+  if (aux + VERDAUX_SIZE > dv.byteLength) {
+    throw new ElfError(`Version definition ${ndx} has its name record outside its section`, sec.offset + p + 12);
+  }
+  // The base definition names the file itself (its soname); index 1 means "unversioned".
+  if (flags & VER_FLG_BASE) return;
+  const name = elf.string(sec.link, dv.getUint32(aux, true), `the name of symbol version ${ndx}`, sec.offset + aux);
+  names.set(ndx, { name, hidden: false });
+}
+
+/** Elf64_Verneed: revision, aux count, file, aux offset, next; then a chain of Vernaux. */
+function readVerneed(elf: Elf, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
+  const count = dv.getUint16(p + 2, true);
+  let aux = p + dv.getUint32(p + 8, true);
+  for (let k = 0; k < count; k++) {
+    if (aux + VERNAUX_SIZE > dv.byteLength) {
+      throw new ElfError(`Version requirement has a record outside its section`, sec.offset + p + 8);
+    }
+    const ndx = dv.getUint16(aux + 6, true) & ~VERSYM_HIDDEN;
+    const name = elf.string(sec.link, dv.getUint32(aux + 8, true), `the name of required version ${ndx}`, sec.offset + aux + 8);
+    // A version required from another object is never the symbol's own default.
+    names.set(ndx, { name, hidden: true });
+    const next = dv.getUint32(aux + 12, true);
+    if (next === 0) break;
+    aux += next;
+  }
 }
