@@ -8,7 +8,7 @@ import { SysCount } from "../../examples/syscount.ts";
 function failedOpens(n: number) {
   for (let i = 0; i < n; i++) {
     try {
-      openSync(`/nonexistent-tsbpf/${i}`);
+      openSync(`/nonexistent-tsbpf/${i}`, "r");
     } catch { /* the failure is the point */ }
   }
 }
