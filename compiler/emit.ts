@@ -21,9 +21,14 @@ export interface Emitted {
   lines: LineEntry[];
 }
 
-const R0 = 0, R5 = 5, FP = 10;
+const R0 = 0, FP = 10;
 const COMMUTATIVE = new Set(["add", "mul", "or", "and", "xor"]);
 
+/**
+ * Emits allocated code. The allocator has put every value in a register, the arguments of a call
+ * in r1..r5 and a returned value in r0, and made every immediate fit its instruction, so nothing
+ * here needs a scratch register; a violation is a compiler bug and throws.
+ */
 export function emit(code: Instr[], alloc: Allocation): Emitted {
   const out: Insn[] = [];
   const relocs: MapReloc[] = [];
@@ -38,42 +43,24 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
     put(Class.LD | Size_DW | Mode.IMM, dst, src, 0, Number(BigInt.asIntN(32, u & 0xffffffffn)));
     put(0, 0, 0, 0, Number(BigInt.asIntN(32, u >> 32n)));
   };
-  const movImm = (dst: number, v: bigint) => {
-    const s = BigInt.asIntN(64, v);
-    if (fitsImm32(s)) put(Class.ALU64 | AluOp.mov | Src.K, dst, 0, 0, Number(s));
-    else ldImm64(dst, s);
-  };
-  const locOf = (v: VReg) => {
+  const reg = (v: VReg): number => {
     const l = alloc.loc.get(v);
-    if (!l) throw new Error(`internal: v${v} has no location`);
-    return l;
+    if (!l || !("reg" in l)) throw new Error(`internal: v${v} is not in a register`);
+    return l.reg;
   };
-  /** The register holding `v`, reloading a spilled value into `scratch`. */
-  const inReg = (v: VReg, scratch: number): number => {
-    const l = locOf(v);
-    if ("reg" in l) return l.reg;
-    put(Class.LDX | Size_DW | Mode.MEM, scratch, FP, l.slot, 0);
-    return scratch;
+  /** A 32-bit immediate field; `w32`: only the low 32 bits matter. */
+  const imm = (v: bigint, w32 = false): number => {
+    const s = w32 ? BigInt.asIntN(32, v) : BigInt.asIntN(64, v);
+    if (!fitsImm32(s)) throw new Error(`internal: immediate ${v} does not fit an instruction`);
+    return Number(s);
   };
-  /** An operand as a register or a 32-bit immediate; large immediates go through `scratch`. */
-  const operand = (o: Operand, scratch: number): { reg: number } | { imm: number } => {
-    if (isReg(o)) return { reg: inReg(o, scratch) };
-    const s = BigInt.asIntN(64, o);
-    if (fitsImm32(s)) return { imm: Number(s) };
-    ldImm64(scratch, s);
-    return { reg: scratch };
-  };
-  /** Where to compute `v`, and how to store it afterwards if it lives on the stack. */
-  const target = (v: VReg): [number, () => void] => {
-    const l = locOf(v);
-    if ("reg" in l) return [l.reg, () => {}];
-    return [R0, () => put(Class.STX | Size_DW | Mode.MEM, FP, R0, l.slot, 0)];
-  };
-  const moveInto = (dst: number, o: Operand) => {
-    if (!isReg(o)) return movImm(dst, o);
-    const l = locOf(o);
-    if ("slot" in l) put(Class.LDX | Size_DW | Mode.MEM, dst, FP, l.slot, 0);
-    else if (l.reg !== dst) put(Class.ALU64 | AluOp.mov | Src.X, dst, l.reg, 0, 0);
+  const moveInto = (dst: number, o: Operand, w32 = false) => {
+    const cls = w32 ? Class.ALU : Class.ALU64;
+    if (isReg(o)) {
+      if (reg(o) !== dst || w32) put(cls | AluOp.mov | Src.X, dst, reg(o), 0, 0);
+    } else if (w32) put(cls | AluOp.mov | Src.K, dst, 0, 0, imm(o, true));
+    else if (fitsImm32(BigInt.asIntN(64, o))) put(cls | AluOp.mov | Src.K, dst, 0, 0, imm(o));
+    else ldImm64(dst, o);
   };
 
   for (const ins of code) {
@@ -82,90 +69,66 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
       lastLoc = ins.loc;
     }
     switch (ins.op) {
-      case "entry": {
-        const [d, done] = target(ins.dst);
-        if (d !== 1) put(Class.ALU64 | AluOp.mov | Src.X, d, 1, 0, 0);
-        done();
+      case "entry":
+        if (reg(ins.dst) !== 1) put(Class.ALU64 | AluOp.mov | Src.X, reg(ins.dst), 1, 0, 0);
         break;
-      }
-      case "mov": {
-        const [d, done] = target(ins.dst);
-        moveInto(d, ins.src);
-        done();
+      case "mov":
+        moveInto(reg(ins.dst), ins.src, ins.w32);
         break;
-      }
       case "alu": {
-        const [d, done] = target(ins.dst);
+        const d = reg(ins.dst), cls = ins.w32 ? Class.ALU : Class.ALU64;
         let a = ins.a, b = ins.b;
-        // Two-address form: d = a; d op= b. Keep b from being overwritten by the first move.
-        if (isReg(b) && "reg" in locOf(b) && (locOf(b) as { reg: number }).reg === d && a !== b) {
-          if (COMMUTATIVE.has(ins.alu)) [a, b] = [b, a];
+        // Two-address form: d = a; d op= b. b must not be in d unless the operation commutes.
+        if (isReg(b) && reg(b) === d && a !== b) {
+          if (!COMMUTATIVE.has(ins.alu)) throw new Error(`internal: ${ins.alu} result and right operand share r${d}`);
+          [a, b] = [b, a];
         }
-        let src = operand(b, R5);
-        if ("reg" in src && src.reg === d && a !== b) {
-          put(Class.ALU64 | AluOp.mov | Src.X, R5, d, 0, 0);
-          src = { reg: R5 };
-        }
-        moveInto(d, a);
-        if ("reg" in src) put(Class.ALU64 | AluOp[ins.alu] | Src.X, d, src.reg, 0, 0);
-        else put(Class.ALU64 | AluOp[ins.alu] | Src.K, d, 0, 0, src.imm);
-        done();
+        if (!(isReg(a) && reg(a) === d)) moveInto(d, a, ins.w32);
+        if (isReg(b)) put(cls | AluOp[ins.alu] | Src.X, d, reg(b), 0, 0);
+        else put(cls | AluOp[ins.alu] | Src.K, d, 0, 0, imm(b, ins.w32));
         break;
       }
-      case "load": {
-        const [d, done] = target(ins.dst);
-        const base = ins.base === "fp" ? FP : inReg(ins.base, R5);
-        put(Class.LDX | sizeCode(ins.size) | Mode.MEM, d, base, ins.off, 0);
-        done();
+      case "load":
+        put(Class.LDX | sizeCode(ins.size) | Mode.MEM, reg(ins.dst), ins.base === "fp" ? FP : reg(ins.base), ins.off, 0);
         break;
-      }
       case "store": {
-        const base = ins.base === "fp" ? FP : inReg(ins.base, R5);
-        const v = operand(ins.value, R0);
-        if ("reg" in v) put(Class.STX | sizeCode(ins.size) | Mode.MEM, base, v.reg, ins.off, 0);
-        else put(Class.ST | sizeCode(ins.size) | Mode.MEM, base, 0, ins.off, v.imm);
+        const base = ins.base === "fp" ? FP : reg(ins.base);
+        if (isReg(ins.value)) put(Class.STX | sizeCode(ins.size) | Mode.MEM, base, reg(ins.value), ins.off, 0);
+        else put(Class.ST | sizeCode(ins.size) | Mode.MEM, base, 0, ins.off, imm(ins.value, ins.size < 8));
         break;
       }
-      case "atomic_add": {
-        const base = inReg(ins.base, R5);
-        const value = inReg(ins.value, R0);
-        put(Class.STX | Size_DW | Mode.ATOMIC, base, value, ins.off, 0); // imm 0 = BPF_ADD
+      case "atomic_add":
+        put(Class.STX | Size_DW | Mode.ATOMIC, reg(ins.base), reg(ins.value), ins.off, 0); // imm 0 = BPF_ADD
         break;
-      }
       case "frame": {
-        const [d, done] = target(ins.dst);
+        const d = reg(ins.dst);
         put(Class.ALU64 | AluOp.mov | Src.X, d, FP, 0, 0);
-        put(Class.ALU64 | AluOp.add | Src.K, d, 0, 0, ins.off);
-        done();
+        if (ins.off) put(Class.ALU64 | AluOp.add | Src.K, d, 0, 0, ins.off);
         break;
       }
       case "map": {
-        const [d, done] = target(ins.dst);
+        const d = reg(ins.dst);
         relocs.push({ insn: out.length, map: ins.map });
         // The loader writes the map's fd into the first half; the second half holds the value offset.
         if (ins.valueOffset === undefined) ldImm64(d, 0n, PSEUDO_MAP_FD);
         else ldImm64(d, BigInt(ins.valueOffset) << 32n, PSEUDO_MAP_VALUE);
-        done();
         break;
       }
-      case "call": {
-        argumentMoves(ins.args);
+      case "call":
+        ins.args.forEach((a, i) => {
+          if (!isReg(a) || reg(a) !== i + 1) throw new Error(`internal: argument ${i + 1} of helper ${ins.helper} is not in r${i + 1}`);
+        });
         put(Class.JMP | JmpOp.call, 0, 0, 0, ins.helper);
-        if (ins.dst !== undefined) {
-          const l = locOf(ins.dst);
-          if ("reg" in l) put(Class.ALU64 | AluOp.mov | Src.X, l.reg, R0, 0, 0);
-          else put(Class.STX | Size_DW | Mode.MEM, FP, R0, l.slot, 0);
-        }
+        if (ins.dst !== undefined && reg(ins.dst) !== R0) put(Class.ALU64 | AluOp.mov | Src.X, reg(ins.dst), R0, 0, 0);
         break;
-      }
       case "br": {
         let { cond, a, b } = ins;
         if (!isReg(a) && isReg(b)) [a, b, cond] = [b, a, swapCond[cond]];
-        const left = isReg(a) ? inReg(a, R0) : (movImm(R0, a), R0);
-        const right = operand(b, R5);
+        if (!isReg(a)) throw new Error(`internal: branch on two constants`);
+        const cls = ins.w32 ? Class.JMP32 : Class.JMP;
         fixups.push({ at: out.length, label: ins.target });
-        if ("reg" in right) put(Class.JMP | JmpOp[cond] | Src.X, left, right.reg, 0, 0);
-        else put(Class.JMP | JmpOp[cond] | Src.K, left, 0, 0, right.imm);
+        if (isReg(b)) put(cls | JmpOp[cond] | Src.X, reg(a), reg(b), 0, 0);
+        else put(cls | JmpOp[cond] | Src.K, reg(a), 0, 0, imm(b, ins.w32));
         break;
       }
       case "jmp":
@@ -179,36 +142,12 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
         moveInto(R0, ins.value);
         put(Class.JMP | JmpOp.exit, 0, 0, 0, 0);
         break;
+      default:
+        throw new Error(`internal: emit does not know IR op "${(ins as { op: string }).op}"`);
     }
   }
   for (const f of fixups) out[f.at].off = labelAt.get(f.label)! - f.at - 1;
   return { insns: encode(out), count: out.length, relocs, lines };
-
-  /** Moves call arguments into r1..r5 as one parallel move. */
-  function argumentMoves(args: Operand[]) {
-    const pending: { dst: number; src: number }[] = [];
-    const late: { dst: number; src: Operand }[] = [];
-    args.forEach((a, i) => {
-      const dst = i + 1;
-      if (isReg(a) && "reg" in locOf(a)) {
-        const src = (locOf(a) as { reg: number }).reg;
-        if (src !== dst) pending.push({ dst, src });
-      } else late.push({ dst, src: a });
-    });
-    while (pending.length) {
-      const k = pending.findIndex((m) => !pending.some((o) => o.src === m.dst));
-      if (k >= 0) {
-        const [m] = pending.splice(k, 1);
-        put(Class.ALU64 | AluOp.mov | Src.X, m.dst, m.src, 0, 0);
-      } else {
-        // A cycle: park one source in r0 and continue.
-        const m = pending[0];
-        put(Class.ALU64 | AluOp.mov | Src.X, R0, m.src, 0, 0);
-        for (const o of pending) if (o.src === m.src) o.src = R0;
-      }
-    }
-    for (const m of late) moveInto(m.dst, m.src);
-  }
 }
 
 const Size_DW = 0x18;

@@ -72,7 +72,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
         `stack use: ${uses || "temporaries"}`, "shrink Str<N> variables, or write large values straight into a ring buffer event");
       return;
     }
-    const out = emit(code, alloc);
+    const out = emit(cleanup(alloc.code), alloc);
     programs.push({
       name: h.name,
       probe: h.probe,

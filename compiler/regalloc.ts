@@ -1,8 +1,18 @@
-// Linear-scan register allocation of virtual registers to r1-r4 and r6-r9.
+// Register allocation by graph colouring (Chaitin–Briggs) over r0-r9, with move coalescing.
 //
-// r0 and r5 are kept free as scratch for the emitter (spill reloads, argument shuffles);
-// r1-r5 die at every helper call, so a value live across a call gets r6-r9 or a stack slot.
-import { def, type Instr, uses, type VReg } from "./ir.ts";
+// The calling convention is made explicit first: arguments are moved into registers fixed to
+// r1..r5 right before each call, a call's result comes out of a register fixed to r0, the context
+// arrives in r1 and a return leaves its value in r0. Values live across a call interfere with
+// r0-r5 (the call clobbers them). Moves whose ends do not interfere are coalesced (conservatively,
+// so colouring stays easy), and colouring prefers a move partner's register, so most moves vanish.
+// When colouring fails, the value is spilled to an 8-byte stack slot (loaded before each use,
+// stored after each def, through short-lived registers) and allocation starts over.
+//
+// Every operand the emitter sees is then a register or an immediate that fits its instruction, so
+// the emitter needs no scratch register.
+import { fitsImm32 } from "./isa.ts";
+import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
+import { BitSet, buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
 
 export type Location = { reg: number } | { slot: number };
 
@@ -10,99 +20,333 @@ export interface Allocation {
   loc: Map<VReg, Location>;
   /** Stack bytes used after spill slots were added. */
   stackSize: number;
+  /** The code to emit: the input with the calling convention's moves, spill code, and the moves the allocation made redundant removed. */
+  code: Instr[];
 }
 
-const CALLER_SAVED = [1, 2, 3, 4];
-const CALLEE_SAVED = [6, 7, 8, 9];
+/** Registers a value can live in (r10 is the frame pointer). */
+const COLORS = 10;
+/** Preference order when no move partner suggests a register: those calls clobber first. */
+const ORDER = [1, 2, 3, 4, 5, 0, 6, 7, 8, 9];
+const CLOBBERED = [0, 1, 2, 3, 4, 5];
+const COMMUTATIVE = new Set(["add", "mul", "or", "and", "xor"]);
+const MAX_ROUNDS = 32;
 
-interface Interval {
-  reg: VReg;
-  start: number;
-  end: number;
-  crossesCall: boolean;
+export function allocate(input: Instr[], stackSize: number): Allocation {
+  const fixed = new Map<VReg, number>();
+  let next = regCount(input);
+  const fresh = () => next++;
+  let code = prepare(input, fixed, fresh);
+  /** Spill temporaries: never spilled again. */
+  const unspillable = new Set<VReg>(fixed.keys());
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const result = color(code, fixed, next, unspillable);
+    if ("colors" in result) {
+      const loc = new Map<VReg, Location>();
+      for (let v = 0; v < next; v++) {
+        const c = result.colors(v);
+        if (c !== undefined) loc.set(v, { reg: c });
+      }
+      const same = (a: Operand, b: VReg) => isReg(a) && loc.has(a) && (loc.get(a) as { reg: number }).reg === (loc.get(b) as { reg: number } | undefined)?.reg;
+      code = code.filter((ins) => !(ins.op === "mov" && !ins.w32 && same(ins.src, ins.dst)));
+      return { loc, stackSize, code };
+    }
+    // Spill each uncolourable value (and everything coalesced with it) to its own slot.
+    const slots = new Map<VReg, number>();
+    for (const group of result.spill) {
+      stackSize += 8;
+      for (const v of group) slots.set(v, -stackSize);
+    }
+    code = spillCode(code, slots, fresh, unspillable);
+  }
+  throw new Error("internal: register allocation did not converge");
 }
 
-export function allocate(code: Instr[], stackSize: number): Allocation {
-  const intervals = liveIntervals(code);
-  const loc = new Map<VReg, Location>();
-  const active: { iv: Interval; phys: number }[] = [];
-  const free = new Set([...CALLER_SAVED, ...CALLEE_SAVED]);
+// ------------------------------------------------------------------------------ preparation
 
-  const spill = (iv: Interval) => {
-    stackSize += 8;
-    loc.set(iv.reg, { slot: -stackSize });
+/** Makes the calling convention explicit and every immediate fit where the emitter puts it. */
+function prepare(code: Instr[], fixed: Map<VReg, number>, fresh: () => VReg): Instr[] {
+  const out: Instr[] = [];
+  const pinned = (reg: number) => {
+    const v = fresh();
+    fixed.set(v, reg);
+    return v;
   };
-
-  for (const iv of intervals) {
-    // Expire intervals that end where this one starts: the emitter reads before it writes.
-    for (let k = active.length - 1; k >= 0; k--) {
-      if (active[k].iv.end <= iv.start) {
-        free.add(active[k].phys);
-        active.splice(k, 1);
+  const materialize = (value: bigint, loc: Instr["loc"]): VReg => {
+    const t = fresh();
+    out.push({ op: "mov", dst: t, src: value, loc });
+    return t;
+  };
+  for (const ins of code) {
+    const loc = ins.loc;
+    switch (ins.op) {
+      case "entry": {
+        const ctx = pinned(1);
+        out.push({ ...ins, dst: ctx }, { op: "mov", dst: ins.dst, src: ctx, loc });
+        continue;
+      }
+      case "call": {
+        const args = ins.args.map((a, i) => {
+          const p = pinned(i + 1);
+          out.push({ op: "mov", dst: p, src: a, loc });
+          return p;
+        });
+        if (ins.dst === undefined) {
+          out.push({ ...ins, args });
+        } else {
+          const r0 = pinned(0);
+          out.push({ ...ins, args, dst: r0 }, { op: "mov", dst: ins.dst, src: r0, loc });
+        }
+        continue;
+      }
+      case "ret": {
+        const r0 = pinned(0);
+        out.push({ op: "mov", dst: r0, src: ins.value, loc }, { ...ins, value: r0 });
+        continue;
+      }
+      case "alu": {
+        let { a, b } = ins;
+        if (!isReg(a) && isReg(b) && COMMUTATIVE.has(ins.alu)) [a, b] = [b, a];
+        if (!isReg(b)) {
+          if (ins.w32) b = BigInt.asIntN(32, b);
+          else if (!fitsImm32(BigInt.asIntN(64, b))) b = materialize(b, loc);
+        }
+        out.push({ ...ins, a, b });
+        continue;
+      }
+      case "br": {
+        let { a, b, cond } = ins;
+        if (!isReg(a)) {
+          if (isReg(b)) [a, b, cond] = [b, a, SWAP[cond]];
+          else a = materialize(a, loc);
+        }
+        if (!isReg(b)) {
+          if (ins.w32) b = BigInt.asIntN(32, b);
+          else if (!fitsImm32(BigInt.asIntN(64, b))) b = materialize(b, loc);
+        }
+        out.push({ ...ins, a, b, cond });
+        continue;
+      }
+      case "store": {
+        let value = ins.value;
+        if (!isReg(value)) {
+          if (ins.size < 8) value = BigInt.asIntN(32, value);
+          else if (!fitsImm32(BigInt.asIntN(64, value))) value = materialize(value, loc);
+        }
+        out.push({ ...ins, value });
+        continue;
       }
     }
-    const pool = iv.crossesCall ? CALLEE_SAVED : [...CALLER_SAVED, ...CALLEE_SAVED];
-    const phys = pool.find((r) => free.has(r));
-    if (phys !== undefined) {
-      free.delete(phys);
-      active.push({ iv, phys });
-      loc.set(iv.reg, { reg: phys });
-      continue;
-    }
-    // No register: spill whichever usable interval ends last.
-    const victim = active
-      .filter((a) => pool.includes(a.phys))
-      .sort((a, b) => b.iv.end - a.iv.end)[0];
-    if (victim && victim.iv.end > iv.end) {
-      spill(victim.iv);
-      active.splice(active.indexOf(victim), 1);
-      active.push({ iv, phys: victim.phys });
-      loc.set(iv.reg, { reg: victim.phys });
-    } else {
-      spill(iv);
-    }
+    out.push(ins);
   }
-  return { loc, stackSize };
+  return out;
 }
 
-function liveIntervals(code: Instr[]): Interval[] {
-  const start = new Map<VReg, number>();
-  const end = new Map<VReg, number>();
-  const touch = (r: VReg, at: number) => {
-    if (!start.has(r)) start.set(r, at);
-    end.set(r, Math.max(end.get(r) ?? at, at));
-  };
-  const labelAt = new Map<number, number>();
-  const calls: number[] = [];
-  code.forEach((ins, at) => {
-    for (const r of uses(ins)) touch(r, at);
-    const d = def(ins);
-    if (d !== undefined) touch(d, at);
-    if (ins.op === "label") labelAt.set(ins.label, at);
-    if (ins.op === "call") calls.push(at);
-  });
+const SWAP: Record<string, never> = {
+  jeq: "jeq", jne: "jne", jgt: "jlt", jlt: "jgt", jge: "jle", jle: "jge",
+  jsgt: "jslt", jslt: "jsgt", jsge: "jsle", jsle: "jsge", jset: "jset",
+} as never;
 
-  // A value live at the head of a loop must survive the whole loop: extend it to the back edge.
-  let changed = true;
-  while (changed) {
+// ------------------------------------------------------------------------------ colouring
+
+type ColorResult = { colors: (v: VReg) => number | undefined } | { spill: VReg[][] };
+
+/** Nodes 0..9 are the physical registers; virtual register v is node COLORS + v. */
+function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillable: Set<VReg>): ColorResult {
+  const N = COLORS + regs;
+  const node = (v: VReg) => COLORS + v;
+  const parent = new Int32Array(N).map((_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const [v, r] of fixed) parent[node(v)] = r;
+
+  // Interference.
+  const adj: Set<number>[] = Array.from({ length: N }, () => new Set());
+  const addEdge = (x: number, y: number) => {
+    x = find(x);
+    y = find(y);
+    if (x === y) return;
+    if (x < COLORS && y < COLORS) return;
+    adj[x].add(y);
+    adj[y].add(x);
+  };
+  const live = liveness(code, buildCfg(code), regs);
+  const moves: [number, number][] = [];
+  walkLive(code, live, (i, after) => {
+    const ins = code[i];
+    const d = def(ins);
+    if (d !== undefined) {
+      const copyOf = ins.op === "mov" && !ins.w32 && isReg(ins.src) ? ins.src : -1;
+      after.forEach((l) => l !== d && l !== copyOf && addEdge(node(d), node(l)));
+      if (copyOf >= 0) moves.push([node(d), node(copyOf)]);
+      // d = a op b computes as d = a; d op= b: b must not sit in d's register.
+      if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !COMMUTATIVE.has(ins.alu)) addEdge(node(d), node(ins.b));
+      if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !isReg(ins.a)) addEdge(node(d), node(ins.b));
+    }
+    if (ins.op === "call") after.forEach((l) => l !== d && CLOBBERED.forEach((r) => addEdge(node(l), r)));
+  });
+  const present = new Uint8Array(N);
+  for (const ins of code) {
+    const d = def(ins);
+    if (d !== undefined) present[node(d)] = 1;
+    for (const u of uses(ins)) present[node(u)] = 1;
+  }
+
+  // Conservative coalescing.
+  const degree = (x: number) => (x < COLORS ? Infinity : adj[x].size);
+  const merge = (keep: number, gone: number) => {
+    parent[gone] = keep;
+    for (const t of adj[gone]) {
+      adj[t].delete(gone);
+      if (t !== keep && !(t < COLORS && keep < COLORS)) {
+        adj[t].add(keep);
+        adj[keep].add(t);
+      }
+    }
+    adj[gone].clear();
+  };
+  for (let changed = true; changed;) {
     changed = false;
-    code.forEach((ins, at) => {
-      if (ins.op !== "jmp" && ins.op !== "br") return;
-      const head = labelAt.get(ins.target)!;
-      if (head > at) return;
-      for (const [r, s] of start) {
-        if (s < head && end.get(r)! >= head && end.get(r)! < at) {
-          end.set(r, at);
-          changed = true;
+    for (const [x0, y0] of moves) {
+      let x = find(x0), y = find(y0);
+      if (x === y || adj[x].has(y) || (x < COLORS && y < COLORS)) continue;
+      if (y < COLORS) [x, y] = [y, x];
+      if (x < COLORS) {
+        // George: every neighbour of y already conflicts with x or is easy to colour.
+        let ok = true;
+        for (const t of adj[y]) if (!(t < COLORS || adj[t].has(x) || degree(t) < COLORS)) { ok = false; break; }
+        if (!ok) continue;
+      } else {
+        // Briggs: the merged node has fewer than COLORS neighbours of significant degree.
+        let significant = 0;
+        for (const t of new Set([...adj[x], ...adj[y]])) if (degree(t) >= COLORS) significant++;
+        if (significant >= COLORS) continue;
+      }
+      merge(x, y);
+      changed = true;
+    }
+  }
+
+  // Move partners, for biased colouring.
+  const partners = new Map<number, number[]>();
+  for (const [a, b] of moves) {
+    const x = find(a), y = find(b);
+    if (x === y) continue;
+    (partners.get(x) ?? partners.set(x, []).get(x)!).push(y);
+    (partners.get(y) ?? partners.set(y, []).get(y)!).push(x);
+  }
+
+  // Spill costs: uses and defs, weighted by loop depth.
+  const cost = new Float64Array(N);
+  const depth = loopDepth(code);
+  code.forEach((ins, i) => {
+    const w = 10 ** Math.min(depth[i], 6);
+    const d = def(ins);
+    if (d !== undefined) cost[find(node(d))] += w;
+    for (const u of uses(ins)) cost[find(node(u))] += w;
+  });
+  const noSpill = new Uint8Array(N);
+  for (const v of unspillable) noSpill[find(node(v))] = 1;
+
+  // Simplify: remove nodes of low degree; when none is left, the cheapest to spill, optimistically.
+  const nodes: number[] = [];
+  for (let x = COLORS; x < N; x++) if (present[x] && find(x) === x) nodes.push(x);
+  const deg = new Int32Array(N);
+  for (const x of nodes) deg[x] = adj[x].size;
+  const removed = new Uint8Array(N);
+  const stack: number[] = [];
+  let remaining = nodes.length;
+  while (remaining) {
+    let pick = -1;
+    for (const x of nodes) if (!removed[x] && deg[x] < COLORS) { pick = x; break; }
+    if (pick < 0) {
+      let best = Infinity;
+      for (const x of nodes) {
+        if (removed[x]) continue;
+        const c = noSpill[x] ? Infinity : cost[x] / (deg[x] + 1);
+        if (pick < 0 || c < best) {
+          best = c;
+          pick = x;
         }
       }
-    });
+    }
+    removed[pick] = 1;
+    remaining--;
+    stack.push(pick);
+    for (const t of adj[pick]) if (t >= COLORS) deg[t]--;
   }
 
-  const out: Interval[] = [];
-  for (const [reg, s] of start) {
-    const e = end.get(reg)!;
-    out.push({ reg, start: s, end: e, crossesCall: calls.some((c) => c > s && c < e) });
+  // Select.
+  const colors = new Int32Array(N).fill(-1);
+  for (let r = 0; r < COLORS; r++) colors[r] = r;
+  const spilled: number[] = [];
+  while (stack.length) {
+    const x = stack.pop()!;
+    const taken = new Set<number>();
+    for (const t of adj[x]) if (colors[t] >= 0) taken.add(colors[t]);
+    let c = -1;
+    for (const p of partners.get(x) ?? []) {
+      const pc = colors[find(p)];
+      if (pc >= 0 && !taken.has(pc)) { c = pc; break; }
+    }
+    if (c < 0) {
+      // A partner not coloured yet: pick a register it could take too.
+      const open = (partners.get(x) ?? []).filter((p) => colors[find(p)] < 0);
+      const fits = (r: number) => !taken.has(r) && open.every((p) => ![...adj[find(p)]].some((t) => colors[t] === r));
+      c = ORDER.find(fits) ?? ORDER.find((r) => !taken.has(r)) ?? -1;
+    }
+    if (c < 0) spilled.push(x);
+    else colors[x] = c;
   }
-  return out.sort((a, b) => a.start - b.start || a.reg - b.reg);
+  if (spilled.length) {
+    const groups = new Map<number, VReg[]>();
+    for (let v = 0; v < regs; v++) {
+      const r = find(node(v));
+      if (spilled.includes(r) && present[node(v)]) (groups.get(r) ?? groups.set(r, []).get(r)!).push(v);
+    }
+    return { spill: [...groups.values()] };
+  }
+  return { colors: (v) => (present[node(v)] ? colors[find(node(v))] : undefined) };
+}
+
+/** How many loops enclose each instruction (a loop: a label and a later jump back to it). */
+function loopDepth(code: Instr[]): Int32Array {
+  const depth = new Int32Array(code.length);
+  const at = labelPositions(code);
+  code.forEach((ins, i) => {
+    if (ins.op !== "jmp" && ins.op !== "br") return;
+    const head = at.get(ins.target)!;
+    if (head <= i) for (let k = head; k <= i; k++) depth[k]++;
+  });
+  return depth;
+}
+
+// ------------------------------------------------------------------------------ spilling
+
+function spillCode(code: Instr[], slots: Map<VReg, number>, fresh: () => VReg, unspillable: Set<VReg>): Instr[] {
+  const out: Instr[] = [];
+  for (const ins of code) {
+    const loc = ins.loc;
+    let rewritten = mapUses(ins, (r) => {
+      const slot = slots.get(r);
+      if (slot === undefined) return r;
+      const t = fresh();
+      unspillable.add(t);
+      out.push({ op: "load", dst: t, base: "fp", off: slot, size: 8, loc });
+      return t;
+    });
+    const d = def(ins);
+    const slot = d === undefined ? undefined : slots.get(d);
+    if (slot === undefined) {
+      out.push(rewritten);
+      continue;
+    }
+    const t = fresh();
+    unspillable.add(t);
+    rewritten = withDef(rewritten, t);
+    out.push(rewritten, { op: "store", base: "fp", off: slot, size: 8, value: t, loc });
+  }
+  return out;
 }

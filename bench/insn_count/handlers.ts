@@ -97,7 +97,7 @@ export class InsnCount extends Tracer {
   /** A switch over the syscall number: a category per syscall. */
   @rawTracepoint("sys_enter")
   syscall_class(args: any) {
-    switch (args.arg1) {
+    switch (args.id) {
       case 0: case 17: case 19: return 1;
       case 1: case 18: case 20: return 2;
       case 2: case 257: return 3;
@@ -110,7 +110,7 @@ export class InsnCount extends Tracer {
   /** Set bits of the low 16 bits of the syscall number, in a bounded loop. */
   @rawTracepoint("sys_enter")
   bit_count(args: any) {
-    const x = args.arg1 as u32;
+    const x = args.id as u32;
     let n: u32 = 0;
     for (let i = 0; i < 16; i++) n += (x >> i) & 1;
     return n;
@@ -119,29 +119,29 @@ export class InsnCount extends Tracer {
   /** Inlined functions over signed 32-bit values. */
   @rawTracepoint("sys_enter")
   clamp_args(args: any) {
-    const a = clamp(args.arg1 as i32, 0, 400);
-    const b = clamp((args.arg1 as i32) - 1000, -50, 50);
+    const a = clamp(args.id as i32, 0, 400);
+    const b = clamp((args.id as i32) - 1000, -50, 50);
     return a * 2 + b;
   }
 
   /** u32 hash mixing: multiplies and shifts that wrap at 32 bits. */
   @rawTracepoint("sys_enter")
   hash_u32(args: any) {
-    return mix(args.arg1 as u32);
+    return mix(args.id as u32);
   }
 
   /** Nested ternaries and comparisons on a 64-bit value. */
   @rawTracepoint("sys_enter")
   ternary(args: any) {
-    const id = args.arg1;
+    const id = args.id;
     return id < 100 ? id * 2 : id > 400 ? id - 400 : id & 7;
   }
 
   /** sched_switch: kernel struct fields of both tasks. */
   @rawTracepoint("sched_switch")
   sched_switch(args: any) {
-    const prev = args.arg1;
-    const next = args.arg2;
+    const prev = args.prev;
+    const next = args.next;
     if (prev.tgid === next.tgid) return 0;
     return next.pid - prev.pid;
   }
