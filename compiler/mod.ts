@@ -2,7 +2,9 @@
 //   parse    → a TypeScript AST (Babel's parser)                          parse.ts
 //   collect  → tracer classes, their maps and handlers; user interfaces   collect.ts
 //   lower    → per handler: type-checked IR over virtual registers       lower.ts, builtins.ts
-//   cleanup  → unreachable code and jumps to the next instruction removed   cleanup.ts
+//   cleanup  → unreachable code, jumps to jumps or to the next instruction  cleanup.ts
+//   fold     → constant and copy propagation, constant folding               fold.ts
+//   dce      → instructions whose results nothing reads removed              dce.ts
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
 import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
@@ -11,6 +13,8 @@ import { collect, type TracerClass, type Module } from "./collect.ts";
 import { Lowering } from "./lower.ts";
 import { allocate } from "./regalloc.ts";
 import { cleanup } from "./cleanup.ts";
+import { fold } from "./fold.ts";
+import { dce } from "./dce.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
@@ -64,7 +68,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
     if (lowering.failed || diags.hasErrors) return;
-    const code = cleanup(ir.code);
+    const code = cleanup(dce(fold(cleanup(ir.code))));
     const alloc = allocate(code, ir.stackSize);
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
