@@ -23,7 +23,7 @@ export { Tracer, type StartOptions } from "./runtime/tracer.ts";
 export { RingBuf } from "./runtime/maps/ringbuf.ts";
 export { ArrayMap, HashMap, LruHashMap, PerCpuArrayMap, PerCpuHashMap } from "./runtime/maps/hash_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
-export { rawTracepoint, tracepoint } from "./probes/decorators.ts";
+export { fentry, fexit, kprobe, kretprobe, rawTracepoint, tracepoint } from "./probes/decorators.ts";
 export { comm, cpu, curtask, gid, ktime, pid, ppid, str, tid, uid } from "./helpers.ts";
 export type { bool, i16, i32, i64, i8, Str, TracepointArgs, u16, u32, u64, u8 } from "./types.ts";
 export { CompileError } from "./compiler/diagnostics.ts";

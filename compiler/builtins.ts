@@ -9,7 +9,7 @@ import { kernelAddress } from "./kernel_access.ts";
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8,
-  get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35,
+  get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
   probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
   ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,
 } as const;
@@ -123,7 +123,8 @@ export const BUILTINS: Record<string, Builtin> = {
         if (src.kind !== "scalar" || src.type.kind !== "ptr") {
           return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
         }
-        const helper = src.type.space === "user" ? Helper.probe_read_user_str : Helper.probe_read_kernel_str;
+        // "either": the legacy helper, which reads user or kernel memory by address on x86-64.
+        const helper = { user: Helper.probe_read_user_str, kernel: Helper.probe_read_kernel_str, either: Helper.probe_read_str }[src.type.space];
         l.b.emit({ op: "call", helper, args: [dst, BigInt(len), src.op] });
       },
     },

@@ -27,19 +27,24 @@ export interface Module {
   tracers: TracerClass[];
   types: TypeTable;
   functions: Map<string, ScriptFunction>;
+  /** Top-level `const NAME = <expression>`: usable in handlers when the value is a constant. */
+  constants: Map<string, Node>;
 }
 
 /** The type of a field initialised with a literal and not annotated: `verbose = false`. */
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Decorator name → probe kind. */
-export const PROBE_DECORATORS: Record<string, string> = { tracepoint: "tracepoint", rawTracepoint: "rawTracepoint" };
+export const PROBE_DECORATORS: Record<string, string> = {
+  tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
+};
 
 
 export function collect(ast: Node, diags: DiagnosticBag): Module {
   const types = new TypeTable(diags);
   const classes: Node[] = [];
   const functions = new Map<string, ScriptFunction>();
+  const constants = new Map<string, Node>();
   for (let stmt of ast.program.body) {
     if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") stmt = stmt.declaration ?? stmt;
     if (stmt.type === "TSInterfaceDeclaration" || stmt.type === "TSTypeAliasDeclaration") types.declare(stmt);
@@ -52,6 +57,8 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
         const f = d.init;
         if (d.id.type === "Identifier" && (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression") && !f.async) {
           functions.set(d.id.name, { name: d.id.name, params: f.params, body: f.body, returnType: f.returnType, node: f });
+        } else if (d.id.type === "Identifier" && f) {
+          constants.set(d.id.name, f);
         }
       }
     }
@@ -61,7 +68,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     const t = collectClass(cls, types, diags);
     if (t) tracers.push(t);
   }
-  return { tracers, types, functions };
+  return { tracers, types, functions, constants };
 }
 
 function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {

@@ -33,6 +33,8 @@ type Binding =
   | { kind: "ctx" }
   /** A const naming something that is not a number: kernel memory, a context string field. */
   | { kind: "alias"; value: Value }
+  /** A handler parameter the probe passes by position (a kprobe's function argument). */
+  | { kind: "arg"; field: ContextField }
   /** A variable whose declaration failed: uses are silent, so one mistake gives one error. */
   | { kind: "poisoned" };
 
@@ -45,6 +47,7 @@ export interface HandlerInput {
   probe: ProbeContext;
   programIndex: number;
   functions: Map<string, ScriptFunction>;
+  constants: Map<string, Node>;
   target: CompileTarget;
   diags: DiagnosticBag;
 }
@@ -80,8 +83,18 @@ export class Lowering {
     this.ctx = this.b.reg();
     this.b.emit({ op: "entry", dst: this.ctx });
     const params: Node[] = fn.params;
-    if (params.length > 1) this.fail(params[1], Code.Unsupported, `a ${this.input.probe.describe} handler takes one parameter (its arguments)`);
-    if (params[0]) {
+    const positional = this.input.probe.params;
+    if (positional) {
+      if (params.length > positional.length) {
+        this.fail(params[positional.length], Code.Unsupported, `${this.input.probe.describe} passes ${positional.length} argument${positional.length === 1 ? "" : "s"}: (${positional.map((p) => `${p.name}: ${p.cType}`).join(", ")})`);
+      }
+      params.forEach((p, i) => {
+        if (p.type !== "Identifier") this.fail(p, Code.Unsupported, `destructuring handler parameters is not supported`);
+        this.scopes[0].set(p.name, { kind: "arg", field: positional[i] });
+      });
+    } else if (params.length > 1) {
+      this.fail(params[1], Code.Unsupported, `a ${this.input.probe.describe} handler takes one parameter (its arguments)`);
+    } else if (params[0]) {
       if (params[0].type !== "Identifier") this.fail(params[0], Code.Unsupported, `destructuring handler parameters is not supported`, "name the parameter, e.g. (args) => args.filename");
       this.scopes[0].set(params[0].name, { kind: "ctx" });
     }
@@ -364,14 +377,18 @@ export class Lowering {
   }
 
   identifier(e: Node): Value {
-    const b = this.lookup(e.name);
+    const b = this.lookup(e.name) ?? this.moduleConstant(e.name);
     if (!b) {
       if (e.name === "undefined" || e.name === "null") this.fail(e, Code.Unsupported, `${e.name} has no value in a handler`, "use 0");
+      if (this.input.constants.has(e.name)) {
+        this.fail(e, Code.NotConstant, `"${e.name}" is not a constant number, so handlers cannot use it`, "handlers run in the kernel: they see only top-level consts whose value is known when compiling, and the tracer's own integer fields (this.x)");
+      }
       const names = this.scopes.flatMap((s) => [...s.keys()]);
       this.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
     }
     if (b.kind === "ctx") return { kind: "ctx" };
     if (b.kind === "alias") return b.value;
+    if (b.kind === "arg") return this.contextField(b.field);
     if (b.kind === "poisoned") throw new Unsupported(e.name);
     if (b.kind === "mem") return { kind: "mem", type: b.type, base: "fp", off: b.off };
     return { kind: "scalar", type: b.type, op: b.op };
@@ -405,6 +422,27 @@ export class Lowering {
     this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`);
   }
 
+  /** A top-level `const` of the script whose value is a constant number. */
+  moduleConstant(name: string): Binding | undefined {
+    const init = this.input.constants.get(name);
+    if (!init || this.#resolvingConstants.has(name)) return undefined;
+    this.#resolvingConstants.add(name);
+    const saved = this.scopes.splice(0, this.scopes.length, new Map());
+    try {
+      // Like a local const: the value's type (i64 for a plain number), folded into every use.
+      if (this.constant(init) === undefined) return undefined;
+      const mark = this.b.code.length;
+      const v = this.expr(init);
+      this.b.code.length = mark;
+      if (v.kind !== "scalar" || isReg(v.op)) return undefined;
+      return { kind: "scalar", type: v.type, op: v.op, mutable: false, name };
+    } finally {
+      this.scopes.splice(0, this.scopes.length, ...saved);
+      this.#resolvingConstants.delete(name);
+    }
+  }
+  #resolvingConstants = new Set<string>();
+
   /** A tracer's integer field: a load from the frozen parameter map, which the verifier knows as a constant. */
   param(name: string): Value {
     const layout = layoutStruct("params", [...this.input.tracer.params].map(([n, type]) => ({ name: n, type })));
@@ -435,7 +473,9 @@ export class Lowering {
       const raw = this.b.load(this.ctx, f.offset, 8);
       const t = kernelScalarType(this.input.target.btf(), f.btfId);
       if (!t) this.fail(this.input.node, Code.Unsupported, `argument "${f.name}" (${f.cType}) is passed by value and cannot be read`);
-      return t.kind === "int" ? this.convert({ type: u64, op: raw }, t, this.input.node) : { kind: "scalar", type: t, op: raw };
+      if (t.kind === "int") return this.convert({ type: u64, op: raw }, t, this.input.node);
+      // A char pointer argument may be a user-space string (a path, say): read it with the helper that takes either.
+      return { kind: "scalar", type: t.kind === "ptr" && /\bchar \*$/.test(t.cType) ? { ...t, space: f.space } : t, op: raw };
     }
     if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
     const size = f.size as 1 | 2 | 4 | 8;

@@ -65,7 +65,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
       return;
     }
-    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, probe, programIndex, target, diags });
+    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
     if (lowering.failed || diags.hasErrors) return;
     const code = cleanup(dce(fold(cleanup(ir.code))));
@@ -82,6 +82,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       probe: h.probe,
       progType: probe.progType,
       expectedAttachType: probe.expectedAttachType,
+      attachBtfId: probe.attachBtfId,
       insns: toBase64(out.insns),
       relocs: out.relocs,
       lines: out.lines,

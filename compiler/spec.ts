@@ -26,6 +26,7 @@ export interface ProgramSpec {
   probe: ProbeRef;
   progType: number;
   expectedAttachType?: number;
+  attachBtfId?: number;
   /** Encoded instructions, base64 (the spec is cached as JSON). */
   insns: string;
   relocs: MapReloc[];

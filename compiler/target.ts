@@ -13,7 +13,7 @@ export interface ContextField {
   /** The C type as the kernel wrote it, for messages. */
   cType: string;
   /** Where a "ptr" points: user memory (syscall arguments) or kernel memory. */
-  space: "user" | "kernel";
+  space: "user" | "kernel" | "either";
   elemSize?: number;
   /** The field's kernel type (BTF id), when the probe knows it: gives pointers a pointee. */
   btfId?: number;
@@ -32,6 +32,13 @@ export interface ProbeContext {
   fields: ContextField[];
   /** The context is an array of u64 arguments (raw tracepoints): `args[i]` reads the i-th. */
   argArray?: number;
+  /**
+   * The handler's parameters, in order, when the probe passes them one by one (a kprobe's
+   * function arguments): parameter i reads params[i] from the context.
+   */
+  params?: ContextField[];
+  /** For fentry/fexit: the BTF id of the traced function in the kernel's BTF. */
+  attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
   describe: string;
 }

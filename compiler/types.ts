@@ -33,10 +33,13 @@ export interface StructType {
   /** A tuple type ([u32, Str<16>]): fields are named "0", "1", ... and JS sees an array. */
   tuple?: boolean;
 }
-/** A pointer held as a 64-bit value; reading through it needs a probe read from `space`. */
+/**
+ * A pointer held as a 64-bit value; reading through it needs a probe read from `space`
+ * ("either": a function argument that may point to user or kernel memory, e.g. a path).
+ */
 export interface PtrType {
   kind: "ptr";
-  space: "user" | "kernel";
+  space: "user" | "kernel" | "either";
   cType: string;
   /** BTF type id of the pointee, when known. */
   btfId?: number;

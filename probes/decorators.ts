@@ -32,6 +32,26 @@ export function rawTracepoint(name: string) {
   return probeDecorator("rawTracepoint", name);
 }
 
+/** Attaches the method to a kernel function's entry; its parameters are the function's arguments (fentry where the kernel allows). */
+export function kprobe(fn: string) {
+  return probeDecorator("kprobe", fn);
+}
+
+/** Attaches the method to a kernel function's return; its parameter is the return value. */
+export function kretprobe(fn: string) {
+  return probeDecorator("kretprobe", fn);
+}
+
+/** Like @kprobe, but only as an fentry program (fails where the kernel cannot load one). */
+export function fentry(fn: string) {
+  return probeDecorator("fentry", fn);
+}
+
+/** Like @kretprobe, but only as an fexit program. */
+export function fexit(fn: string) {
+  return probeDecorator("fexit", fn);
+}
+
 /** The handlers of a tracer instance, from its class and every base class. */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];

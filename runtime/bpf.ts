@@ -131,6 +131,7 @@ export interface ProgLoadOptions {
   name: string;
   license?: string;
   expectedAttachType?: number;
+  attachBtfId?: number;
   btfFd?: number;
   funcInfo?: Uint8Array;
   funcInfoCount?: number;
@@ -155,7 +156,7 @@ export function progLoad(o: ProgLoadOptions): ProgLoadResult {
     const attr = new Attr(144)
       .u32(0, o.type).u32(4, o.insns.length / 8).ptr(8, o.insns).ptr(16, license)
       .u32(24, log ? o.logLevel ?? 1 : 0).u32(28, logSize).ptr(32, log)
-      .name(48, o.name).u32(68, o.expectedAttachType ?? 0);
+      .name(48, o.name).u32(68, o.expectedAttachType ?? 0).u32(108, o.attachBtfId ?? 0);
     if (o.btfFd !== undefined) {
       attr.u32(72, o.btfFd);
       if (o.funcInfo) attr.u32(76, 8).ptr(80, o.funcInfo).u32(88, o.funcInfoCount ?? 0);
@@ -193,7 +194,7 @@ export function btfLoad(btf: Uint8Array): OwnedFd {
   return new OwnedFd(r, "btf");
 }
 
-export const AttachType = { PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+export const AttachType = { TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
 
 export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string): OwnedFd {
   const attr = new Attr(64).u32(0, progFd).u32(4, targetFd).u32(8, attachType);

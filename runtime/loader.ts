@@ -77,7 +77,7 @@ export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: st
     if (!fd) throw new Error(`internal: program ${p.name} refers to unknown map ${r.map}`);
     view.setInt32(r.insn * 8 + 4, fd.fd, true);
   }
-  const result = progLoad({ type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType });
+  const result = progLoad({ type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType, attachBtfId: p.attachBtfId });
   if (result.ok) return result.fd;
   if (result.errno === 1 && !result.log) throw new SyscallError("bpf(BPF_PROG_LOAD)", 1, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
   throw verifierError(p, file, source, result.errno, result.log);
@@ -90,7 +90,7 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
     for (const m of spec.maps) loaded.maps.set(m.name, createMap(m, mapOptions.get(m.name) ?? {}, spec.programs.length));
     for (const p of spec.programs) loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source));
     for (const p of spec.programs) {
-      loaded.links.push(...probeKind(p.probe).attach(loaded.programs.get(p.name)!.fd, p.probe.target));
+      loaded.links.push(...probeKind(p.probe).attach(loaded.programs.get(p.name)!.fd, p.probe.target, p.progType));
     }
     return loaded;
   } catch (e) {

@@ -17,6 +17,7 @@
 #   TSBPF_VM_CONSOLE  set to 1 to copy the guest's serial console (kernel log, init messages)
 #                     to stderr after the run; it is otherwise shown only when the VM fails
 #   TSBPF_VM_APPEND   more kernel command line options (e.g. "loglevel=7")
+#   TSBPF_VM_MEMORY   guest memory (default 6G: a whole Deno test run type-checks in it)
 # Inside the guest, COMMAND sees PATH, LANG, LC_ALL, TZ and TSBPF_* from the host, HOME and
 # DENO_DIR on a tmpfs, TSBPF_IN_VM=1, and /dev/null as stdin.
 # See tests/vm/README.md.
@@ -260,7 +261,7 @@ cmdline="console=ttyS0 quiet loglevel=0 panic=-1 mitigations=off ${TSBPF_VM_APPE
 # shellcheck disable=SC2054 # the commas belong to QEMU's option syntax
 qemu=(
 	qemu-system-x86_64
-	-accel tcg -cpu max -m 2G -smp 2
+	-accel tcg -cpu max -m "${TSBPF_VM_MEMORY:-6G}" -smp 2
 	-nographic -no-reboot -monitor none -nic none
 	-kernel "$kernel"
 	-initrd "$run/initrd"

@@ -1,0 +1,44 @@
+// Kernel features that are found out by trying, once per process.
+import process from "node:process";
+import { AttachType, ProgType, progLoad } from "./bpf.ts";
+import { kernelBtf } from "./compile_target.ts";
+import { fileExists, readTextFile } from "./files.ts";
+
+const cache = new Map<string, boolean>();
+
+function once(name: string, probe: () => boolean): boolean {
+  if (!cache.has(name)) cache.set(name, probe());
+  return cache.get(name)!;
+}
+
+/** fentry/fexit programs (BPF_PROG_TYPE_TRACING) load on this kernel: 5.5+, and not refused by policy. */
+export function hasFentry(): boolean {
+  return once("fentry", () => {
+    if (process.env.TSBPF_NO_FENTRY) return false;
+    const btf = kernelBtf();
+    const fn = ["vfs_read", "do_sys_openat2", "tcp_connect"].map((n) => btf.findByName(n, "func")[0]).find((id) => id !== undefined);
+    if (fn === undefined) return false;
+    // r0 = 0; exit
+    const insns = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+    const r = progLoad({ type: ProgType.TRACING, insns, name: "tsbpf_probe", expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: fn });
+    if (r.ok) r.fd.close();
+    return r.ok;
+  });
+}
+
+/** The perf PMU type of kprobes or uprobes, when the kernel has them (4.17+, CONFIG_KPROBES / CONFIG_UPROBES). */
+export function pmuType(pmu: "kprobe" | "uprobe"): number | undefined {
+  const text = readTextFile(`/sys/bus/event_source/devices/${pmu}/type`);
+  return text === undefined ? undefined : Number(text.trim());
+}
+
+/** The config bit that turns a kprobe/uprobe perf event into a return probe ("config:0"). */
+export function retprobeBit(pmu: "kprobe" | "uprobe"): number {
+  const text = readTextFile(`/sys/bus/event_source/devices/${pmu}/format/retprobe`);
+  const m = text && /config:(\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+export function hasKprobes(): boolean {
+  return pmuType("kprobe") !== undefined || fileExists("/sys/kernel/tracing/kprobe_events");
+}
