@@ -1,7 +1,7 @@
 // Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
 // JavaScript they throw, since there is no current task to ask.
 import { kernelOnly } from "./runtime/kernel_only.ts";
-import type { Str, u32, u64 } from "./types.ts";
+import type { KStack, Str, u32, u64, UStack } from "./types.ts";
 
 /** Process id (the kernel's tgid) of the task that hit the probe. */
 export function pid(): u32 {
@@ -44,4 +44,12 @@ export function str(_pointer: any, _maxLength?: number): string {
 // deno-lint-ignore no-explicit-any
 export function curtask(): any {
   return kernelOnly("curtask");
+}
+/** The kernel stack of the current task (printed as frames in maps and events). */
+export function kstack(): KStack {
+  return kernelOnly("kstack");
+}
+/** The user stack of the current task (printed as frames, symbolized for its process). */
+export function ustack(): UStack {
+  return kernelOnly("ustack");
 }

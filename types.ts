@@ -26,3 +26,8 @@ export type Str<N extends number> = string;
 /** A tracepoint's arguments: the fields of its format file (see `tsbpf list -v`). */
 // deno-lint-ignore no-explicit-any
 export type TracepointArgs = { readonly [field: string]: any };
+
+/** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
+export type KStack = import("./runtime/maps/stacks.ts").Stack;
+/** A user stack captured by ustack(); in JavaScript, a Stack with its frames. */
+export type UStack = import("./runtime/maps/stacks.ts").Stack;

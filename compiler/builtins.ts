@@ -3,13 +3,14 @@ import { Code } from "./diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
-import { type StrType, type Type, typeName, u32, u64 } from "./types.ts";
+import { kstackType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
+import { STACKS_MAP } from "./spec.ts";
 import { kernelAddress } from "./kernel_access.ts";
 
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8,
-  get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
+  get_stackid: 27, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
   probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
   ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,
 } as const;
@@ -78,6 +79,26 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "scalar", type: u32, op: readKernel(l, l.b.alu("add", p, BigInt(tgid.bitOffset / 8)), 4) };
     },
   },
+  kstack: {
+    doc: "the kernel stack of the current task, as a KStack (an id into the tracer's stack map; printed as frames)",
+    scalar: (l, e) => {
+      noArgs(l, e, "kstack");
+      l.usesStacks = true;
+      const id = l.b.call(Helper.get_stackid, [l.ctx, stacksMap(l), 0n]);
+      return { kind: "scalar", type: kstackType, op: l.zext32(id) };
+    },
+  },
+  ustack: {
+    doc: "the user stack of the current task, as a UStack (the stack id and the pid, for symbolizing)",
+    scalar: (l, e) => {
+      noArgs(l, e, "ustack");
+      l.usesStacks = true;
+      const id = l.b.call(Helper.get_stackid, [l.ctx, stacksMap(l), BPF_F_USER_STACK]);
+      const pid = l.b.alu("rsh", l.b.call(Helper.get_current_pid_tgid, []), 32n);
+      // pid in the high half, the 32-bit stack id (negative on failure) in the low half.
+      return { kind: "scalar", type: ustackType, op: l.b.alu("or", l.b.alu("lsh", pid, 32n), l.zext32(id)) };
+    },
+  },
   curtask: {
     doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid",
     scalar: (l, e) => {
@@ -130,6 +151,14 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
 };
+
+const BPF_F_USER_STACK = 1n << 8n;
+
+function stacksMap(l: Lowering): number {
+  const r = l.b.reg();
+  l.b.emit({ op: "map", dst: r, map: STACKS_MAP });
+  return r;
+}
 
 function strLength(l: Lowering, e: Node): number | undefined {
   const n = e.arguments[1];

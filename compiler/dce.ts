@@ -1,29 +1,46 @@
 // Dead code elimination: an instruction whose only effect is its result goes when no path reads
 // that result (constant and copy propagation leave many such moves behind), and a helper call
 // whose result is unused stops asking for it.
-import { def, type Instr } from "./ir.ts";
-import { buildCfg, isPure, liveness, walkLive } from "./flow.ts";
+import { def, type Instr, uses } from "./ir.ts";
+import { BitSet, buildCfg, isPure, liveness } from "./flow.ts";
 
 export function dce(code: Instr[]): Instr[] {
   for (;;) {
     const live = liveness(code, buildCfg(code));
-    const dead = new Set<number>();
-    const unused = new Set<number>();
-    walkLive(code, live, (i, after) => {
-      const ins = code[i];
-      const d = def(ins);
-      if (d === undefined || after.has(d)) return;
-      if (isPure(ins)) dead.add(i);
-      else if (ins.op === "call") unused.add(i);
-    });
-    if (!dead.size && !unused.size) return code;
+    const dead = new Uint8Array(code.length);
+    let removed = 0, dropped = 0;
+    const cur = new BitSet(live.size);
+    for (const b of live.cfg.rpo) {
+      const block = live.cfg.blocks[b];
+      cur.copyFrom(live.liveOut[b]);
+      for (let i = block.end - 1; i >= block.start; i--) {
+        const ins = code[i];
+        const d = def(ins);
+        if (d !== undefined && !cur.has(d)) {
+          // Dead here: its operands are not read on its account (so whole chains go in one walk).
+          if (isPure(ins)) {
+            dead[i] = 1;
+            removed++;
+            continue;
+          }
+          if (ins.op === "call") {
+            dead[i] = 2;
+            dropped++;
+          }
+        }
+        if (d !== undefined) cur.delete(d);
+        for (const u of uses(ins)) cur.add(u);
+      }
+    }
+    if (!removed && !dropped) return code;
     code = code.flatMap((ins, i) => {
-      if (dead.has(i)) return [];
-      if (unused.has(i)) {
+      if (dead[i] === 1) return [];
+      if (dead[i] === 2) {
         const { dst: _, ...call } = ins as Extract<Instr, { op: "call" }>;
         return [call as Instr];
       }
       return [ins];
     });
+    if (!removed) return code;
   }
 }

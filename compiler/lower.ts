@@ -59,6 +59,8 @@ export class Lowering {
   ctx!: VReg;
   /** A stack slot that kernel reads land in before they are loaded into a register. */
   kernelScratch?: number;
+  /** Whether kstack()/ustack() were used: the tracer then needs a stack-trace map. */
+  usesStacks = false;
   /** Innermost last: where break and continue go. */
   readonly loops: LoopLabels[] = [];
   /** Functions being inlined, innermost last: where their return goes. */

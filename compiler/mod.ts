@@ -4,6 +4,7 @@
 //   lower    → per handler: type-checked IR over virtual registers       lower.ts, builtins.ts
 //   cleanup  → unreachable code, jumps to jumps or to the next instruction  cleanup.ts
 //   fold     → constant and copy propagation, constant folding               fold.ts
+//   narrow   → extensions nobody reads dropped, 32-bit ALU and JMP32 forms    narrow.ts
 //   dce      → instructions whose results nothing reads removed              dce.ts
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
@@ -15,10 +16,11 @@ import { allocate } from "./regalloc.ts";
 import { cleanup } from "./cleanup.ts";
 import { fold } from "./fold.ts";
 import { dce } from "./dce.ts";
+import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { LOST_MAP, type MapSpec, PARAMS_MAP, type ProgramSpec, toBase64, type TracerSpec } from "./spec.ts";
+import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
 import { layoutStruct, u32, u64 } from "./types.ts";
 
 export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
@@ -67,8 +69,11 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     }
     const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
+    if (lowering.usesStacks && !maps.some((m) => m.name === STACKS_MAP)) {
+      maps.push({ name: STACKS_MAP, kind: "stacks", key: u32, value: { kind: "array", elem: u64, len: MAX_STACK_DEPTH } });
+    }
     if (lowering.failed || diags.hasErrors) return;
-    const code = cleanup(dce(fold(cleanup(ir.code))));
+    const code = cleanup(dce(fold(narrow(dce(fold(cleanup(ir.code)))))));
     const alloc = allocate(code, ir.stackSize);
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");

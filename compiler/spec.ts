@@ -7,7 +7,7 @@ import type { LineEntry, MapReloc } from "./emit.ts";
 export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
-  | "lost" | "params";
+  | "lost" | "params" | "stacks";
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -44,6 +44,10 @@ export interface TracerSpec {
 }
 
 export const LOST_MAP = "__lost";
+/** The stack-trace map that kstack() and ustack() store captured stacks in. */
+export const STACKS_MAP = "__stacks";
+/** Frames kept per stack (the kernel's PERF_MAX_STACK_DEPTH). */
+export const MAX_STACK_DEPTH = 127;
 /** The read-only array map holding the tracer's integer fields, frozen before programs load. */
 export const PARAMS_MAP = "__params";
 

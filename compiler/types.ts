@@ -5,6 +5,8 @@ export interface IntType {
   kind: "int";
   bits: IntBits;
   signed: boolean;
+  /** A captured stack (kstack()/ustack()): a u64 id into the tracer's stack-trace map, shown as frames. */
+  stack?: "kernel" | "user";
 }
 export interface BoolType {
   kind: "bool";
@@ -61,6 +63,8 @@ export const bool: BoolType = { kind: "bool" };
 export const voidType: VoidType = { kind: "void" };
 
 export const INT_TYPES: Record<string, IntType> = { u8, u16, u32, u64, i8, i16, i32, i64 };
+export const kstackType: IntType = { kind: "int", bits: 64, signed: false, stack: "kernel" };
+export const ustackType: IntType = { kind: "int", bits: 64, signed: false, stack: "user" };
 
 export function intType(bits: number, signed: boolean): IntType {
   return { kind: "int", bits: bits as IntBits, signed };
@@ -114,7 +118,7 @@ export function layoutStruct(name: string, fields: { name: string; type: Type }[
 
 export function typeName(t: Type): string {
   switch (t.kind) {
-    case "int": return `${t.signed ? "i" : "u"}${t.bits}`;
+    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : `${t.signed ? "i" : "u"}${t.bits}`;
     case "bool": return "bool";
     case "str": return `Str<${t.len}>`;
     case "array": return `${typeName(t.elem)}[${t.len}]`;

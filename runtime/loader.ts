@@ -50,6 +50,8 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
     case "lost":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+    case "stacks":
+      return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 16384, name: "tsbpf_stacks" });
     case "params": {
       const fd = mapCreate({ type: MapType.ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "tsbpf_params" });
       try {

@@ -13,7 +13,8 @@ import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
 import { mapLookup } from "./bpf.ts";
 import { possibleCpus } from "./cpus.ts";
-import { LOST_MAP, PARAMS_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { LOST_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { setStackTable, StackTable } from "./maps/stacks.ts";
 import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
 import type { StructType } from "../compiler/types.ts";
@@ -85,6 +86,8 @@ export class Tracer {
         this.#maps.push(field);
       }
     }
+    const stacks = loaded.maps.get(STACKS_MAP);
+    if (stacks) setStackTable(new StackTable(stacks.fd));
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     active.add(this);
     installProcessHooks();
@@ -154,6 +157,7 @@ export class Tracer {
     } finally {
       if (this.#reportLoss) this.#printLoss();
       for (const m of this.#maps) m.unbind();
+      setStackTable(undefined);
       this.#loaded.close();
       this.#loaded = undefined;
       this.#buffers = [];
@@ -197,7 +201,7 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknow
   // deno-lint-ignore no-explicit-any
   const out = new Map<string, RingBuf<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost" || m.kind === "params") continue;
+    if (m.kind === "lost" || m.kind === "params" || m.kind === "stacks") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
     const ok = m.kind === "ringbuf" ? field instanceof RingBuf : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);

@@ -2,6 +2,7 @@
 // generated once (as code) so the per-record cost is a few property reads and DataView calls.
 import type { StructType, Type } from "../../compiler/types.ts";
 import { sizeOf } from "../../compiler/types.ts";
+import { makeStack } from "./stacks.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
 export type Encoder<T> = (value: T, view: DataView, bytes: Uint8Array, offset: number) => void;
@@ -33,8 +34,8 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
 
 /** Builds `(view, bytes, offset) => value` for a type. */
 export function makeDecoder<T>(t: Type): Decoder<T> {
-  const make = new Function("decodeStr", `return (v, b, o) => (${valueExpr(t, "o")});`);
-  return make(decodeStr);
+  const make = new Function("decodeStr", "makeStack", `return (v, b, o) => (${valueExpr(t, "o")});`);
+  return make(decodeStr, makeStack);
 }
 
 /** Builds `(value, view, bytes, offset) => void` for a type. */
@@ -53,6 +54,7 @@ function fieldsExpr(t: StructType, base: string): string {
 function valueExpr(t: Type, at: string): string {
   switch (t.kind) {
     case "int": {
+      if (t.stack) return `makeStack("${t.stack}", v.getBigUint64(${at}, true))`;
       const method = t.bits === 64 ? (t.signed ? "getBigInt64" : "getBigUint64") : `get${t.signed ? "Int" : "Uint"}${t.bits}`;
       return t.bits === 8 ? `v.${method}(${at})` : `v.${method}(${at}, true)`;
     }

@@ -1,5 +1,7 @@
 // Printing maps the way bpftrace 0.17 prints them, so its users read tsbpf's output at a glance.
 
+import { Stack } from "./stacks.ts";
+
 /** `[1K, 2K)`-style labels of power-of-two buckets. */
 function powerLabel(power: number): string {
   const suffixes: [number, string][] = [[40, "T"], [30, "G"], [20, "M"], [10, "K"]];
@@ -48,6 +50,7 @@ export function histogramRows(counts: Map<number, bigint>, label: (i: number) =>
 /** A key as bpftrace shows it: strings bare, tuples joined with ", ". */
 export function formatKey(key: unknown): string {
   if (Array.isArray(key)) return key.map(formatKey).join(", ");
+  if (key instanceof Stack) return key.toString();
   if (key && typeof key === "object") return Object.values(key).map(formatKey).join(", ");
   return String(key);
 }

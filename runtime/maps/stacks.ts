@@ -1,0 +1,69 @@
+// Stacks captured by kstack()/ustack(): a handler stores the frames in the tracer's stack-trace
+// map and keeps only an id; JavaScript sees a Stack that reads its frames from that map.
+import { mapLookup } from "../bpf.ts";
+import { MAX_STACK_DEPTH } from "../../compiler/spec.ts";
+
+/** The stack-trace map of the running tracer. */
+export class StackTable {
+  readonly #value = new Uint8Array(MAX_STACK_DEPTH * 8);
+  readonly #key = new Uint8Array(4);
+  constructor(readonly fd: number) {}
+
+  /** The return addresses of stack `id`, innermost first. */
+  addresses(id: number): bigint[] {
+    new DataView(this.#key.buffer).setUint32(0, id, true);
+    if (!mapLookup(this.fd, this.#key, this.#value)) return [];
+    const v = new DataView(this.#value.buffer);
+    const out: bigint[] = [];
+    for (let i = 0; i < MAX_STACK_DEPTH; i++) {
+      const a = v.getBigUint64(i * 8, true);
+      if (a === 0n) break;
+      out.push(a);
+    }
+    return out;
+  }
+}
+
+let active: StackTable | undefined;
+
+/** @internal Set by the tracer while it runs. */
+export function setStackTable(table: StackTable | undefined): void {
+  active = table;
+}
+
+/** A formatter from addresses to frame names; the symbolizer installs one. */
+export type Symbolizer = (kind: "kernel" | "user", pid: number, addresses: bigint[]) => string[];
+let symbolizer: Symbolizer = (_kind, _pid, addresses) => addresses.map((a) => `0x${a.toString(16)}`);
+
+export function setSymbolizer(s: Symbolizer): void {
+  symbolizer = s;
+}
+
+export class Stack {
+  readonly #addresses: bigint[];
+  constructor(readonly kind: "kernel" | "user", readonly id: number, readonly pid: number, addresses: bigint[]) {
+    this.#addresses = addresses;
+  }
+  /** The kernel could not capture the stack (its id was an error). */
+  get failed(): boolean {
+    return this.id < 0;
+  }
+  get addresses(): bigint[] {
+    return this.#addresses;
+  }
+  /** Frame names, innermost first. */
+  frames(): string[] {
+    return symbolizer(this.kind, this.pid, this.#addresses);
+  }
+  /** One frame per line, indented, as bpftrace prints a stack in a map key. */
+  toString(): string {
+    return "\n" + this.frames().map((f) => `\t${f}\n`).join("");
+  }
+}
+
+/** Decodes a stored kstack()/ustack() value. Frames are read now, while the map still exists. */
+export function makeStack(kind: "kernel" | "user", raw: bigint): Stack {
+  const id = Number(BigInt.asIntN(32, raw & 0xffffffffn));
+  const pid = kind === "user" ? Number(raw >> 32n) : 0;
+  return new Stack(kind, id, pid, id >= 0 && active ? active.addresses(id) : []);
+}
