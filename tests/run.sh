@@ -8,9 +8,9 @@ BIN=node_modules/.bin
 [ -x "$BIN/bun" ] && [ -x "$BIN/deno" ] || npm install --no-audit --no-fund >/dev/null
 which=${1:-all}
 case "$which" in
-  unit) dirs=(tests/unit) ;;
-  kernel) dirs=(tests/kernel) ;;
-  all) dirs=(tests/unit tests/kernel) ;;
+  unit) dirs=(./tests/unit) ;;
+  kernel) dirs=(./tests/kernel) ;;
+  all) dirs=(./tests/unit ./tests/kernel) ;;
   *) echo "usage: tests/run.sh [unit|kernel|all]" >&2; exit 2 ;;
 esac
 if [ "$which" != unit ] && [ "$(id -u)" != 0 ]; then
