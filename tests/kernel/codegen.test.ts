@@ -1,0 +1,223 @@
+// The code generator's optimisations (constant and copy propagation, narrowing to 32-bit
+// operations, register allocation with spills) checked in the kernel: register pressure across
+// helper calls, values rotating through variables, and seeded random programs with mutable
+// variables of every width, compound assignments, branches, loops, ternaries and struct fields,
+// each compared with the language's reference semantics (compiler/semantics.ts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { compileSource, handlersSource, load, runBodies } from "./harness.ts";
+import { prng } from "./expressions.ts";
+import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "../../compiler/semantics.ts";
+import { INT_TYPES, type IntType, i64 } from "../../compiler/types.ts";
+
+const u64 = (v: bigint) => BigInt.asUintN(64, v);
+
+test("more values live across helper calls than r6-r9 hold: spilled and reloaded", () => {
+  const body = `
+    const a = args[0] as u64; const b = args[1] as u64; const c = args[2] as u64;
+    const d = a * 3n; const e = b + 7n; const f = c ^ 5n; const g = a + b; const h = b * c; const i = c - a; const j = a | c;
+    const t1 = ktime();
+    const k = d + e + f + g + h + i + j;
+    const t2 = ktime();
+    let s = k + a + b + c + d + e + f + g + h + i + j;
+    s += t2 >= t1 ? 1n : 0n;
+    return s;`;
+  const [a, b, c] = [5n, 11n, 1000n];
+  const d = u64(a * 3n), e = b + 7n, f = c ^ 5n, g = a + b, h = b * c, i = u64(c - a), j = a | c;
+  const k = u64(d + e + f + g + h + i + j);
+  const [got] = runBodies([body], [a, b, c]);
+  assert.equal(got, Number(BigInt.asUintN(32, k + a + b + c + d + e + f + g + h + i + j + 1n)));
+});
+
+test("loop-carried values across helper calls", () => {
+  const body = `
+    let x: u64 = args[0] as u64; let y: u64 = 1; let z: u64 = 2; let w: u64 = 3; let v: u64 = 4; let u: u64 = 5;
+    for (let i = 0; i < 5; i++) { const t = ktime(); x = x + y; y = y + z; z = z + w; w = w + v; v = v + u; u = u + (t > 0n ? 1n : 0n); }
+    return x + y + z + w + v + u;`;
+  let x = 7n, y = 1n, z = 2n, w = 3n, v = 4n, u = 5n;
+  for (let i = 0; i < 5; i++) [x, y, z, w, v, u] = [x + y, y + z, z + w, w + v, v + u, u + 1n];
+  const [got] = runBodies([body], [7n]);
+  assert.equal(got, Number(BigInt.asUintN(32, x + y + z + w + v + u)));
+});
+
+test("variables rotated in a loop, and a function's arguments passed crosswise", () => {
+  const rotate = `
+    let a: u32 = args[0] as u32; let b: u32 = args[1] as u32; let c: u32 = args[2] as u32;
+    for (let i = 0; i < 7; i++) { const t = a; a = b; b = c; c = t + 1; }
+    return a * 1000000 + b * 1000 + c;`;
+  const crosswise = `
+    const a = args[0] as u32; const b = args[1] as u32;
+    let s: u32 = 0;
+    for (let i = 0; i < 3; i++) { s += clampx(b, a, s) + clampx(a, b, s); }
+    return s;`;
+  const extra = `function clampx(x: u32, lo: u32, hi: u32): u32 { if (x < lo) return lo; if (x > hi) return hi; return x; }`;
+  let a = 1, b = 2, c = 3;
+  for (let i = 0; i < 7; i++) [a, b, c] = [b, c, a + 1];
+  const clampx = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
+  const cross = (a: number, b: number) => {
+    let s = 0;
+    for (let i = 0; i < 3; i++) s = (s + clampx(b, a, s) + clampx(a, b, s)) >>> 0;
+    return s;
+  };
+  assert.deepEqual(runBodies([rotate, crosswise], [1n, 2n, 3n], extra), [(a * 1000000 + b * 1000 + c) >>> 0, cross(1, 2)]);
+  assert.deepEqual(runBodies([crosswise], [10n, 20n], extra), [cross(10, 20)]);
+});
+
+// ------------------------------------------------------------------------------ random programs
+
+const SEED = Number(process.env.TSBPF_CODEGEN_SEED ?? 7);
+const COUNT = Number(process.env.TSBPF_CODEGEN_COUNT ?? 300);
+const TYPES = Object.entries(INT_TYPES);
+const ARITH: BinaryOp[] = ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ">>>"];
+const COMPARE: CompareOp[] = ["==", "!=", "<", "<=", ">", ">="];
+const VARS = 4, FIELDS = 4;
+
+interface Val {
+  type: IntType;
+  value: bigint;
+  literal: boolean;
+}
+
+interface Program {
+  body: string;
+  extra: string;
+  args: bigint[];
+  expected: bigint;
+}
+
+/** A random program and the value the language's semantics give it. */
+function program(rand: () => number, index: number): Program {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const interesting = [0n, 1n, 7n, 31n, 32n, 127n, 128n, 255n, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, (1n << 63n) - 1n, 1n << 63n];
+  const arg = () => u64(rand() < 0.5 ? pick(interesting) * (rand() < 0.3 ? -1n : 1n) : BigInt(Math.floor(rand() * 2000)) - 1000n);
+  const args = Array.from({ length: VARS }, arg);
+  const types = Array.from({ length: VARS }, () => pick(TYPES));
+  const vars: bigint[] = types.map(([, t], i) => wrap(args[i], t));
+  const typeOf = (i: number) => types[i][1];
+  const unify = (a: Val, b: Val): [Val, Val] => {
+    if (a.literal && !b.literal) return [{ type: b.type, value: wrap(a.value, b.type), literal: false }, b];
+    if (b.literal && !a.literal) return [a, { type: a.type, value: wrap(b.value, a.type), literal: false }];
+    return [a, b];
+  };
+  const arith = (op: BinaryOp, a0: Val, b0: Val): Val => {
+    const [a, b] = unify(a0, b0);
+    const shift = op === "<<" || op === ">>" || op === ">>>";
+    const t = shift ? a.type : commonType(a.type, b.type);
+    const x = wrap(a.value, t), y = shift ? u64(b.value) : wrap(b.value, t);
+    return { type: t, value: evalBinary(op, t, x, y), literal: a0.literal && b0.literal };
+  };
+
+  // Expressions are generated as code plus an evaluator, since statements run them many times.
+  type Expr = [string, () => Val];
+  const expr = (depth: number, loopVar?: string): Expr => {
+    const r = rand();
+    if (depth === 0 || r < 0.25) {
+      if (rand() < 0.3) {
+        const v = rand() < 0.6 ? BigInt(Math.floor(rand() * 40)) : pick(interesting.slice(0, 12));
+        return [String(v), () => ({ type: i64, value: v, literal: true })];
+      }
+      if (loopVar && rand() < 0.2) return [loopVar, () => ({ type: i64, value: loop.value, literal: false })];
+      const i = Math.floor(rand() * VARS);
+      return [`x${i}`, () => ({ type: typeOf(i), value: vars[i], literal: false })];
+    }
+    if (r < 0.35) {
+      const [s, f] = expr(depth - 1, loopVar);
+      const [name, t] = pick(TYPES);
+      return [`(${s} as ${name})`, () => ({ type: t, value: wrap(f().value, t), literal: false })];
+    }
+    if (r < 0.45) {
+      // Both branches of one type: lower.ts's conditional() does not convert the first branch's
+      // value when the two types differ (a known bug, reported separately).
+      const [c, fc] = cond(depth - 1, loopVar), [sa, fa] = expr(depth - 1, loopVar), [sb, fb] = expr(depth - 1, loopVar);
+      const [name, t] = pick(TYPES);
+      return [`(${c} ? (${sa} as ${name}) : (${sb} as ${name}))`, () => {
+        const taken = fc();
+        return { type: t, value: wrap((taken ? fa() : fb()).value, t), literal: false };
+      }];
+    }
+    const op = pick(ARITH);
+    const [sa, fa] = expr(depth - 1, loopVar), [sb, fb] = expr(depth - 1, loopVar);
+    return [`(${sa} ${op} ${sb})`, () => arith(op, fa(), fb())];
+  };
+  const cond = (depth: number, loopVar?: string): [string, () => boolean] => {
+    const op = pick(COMPARE);
+    const [sa, fa] = expr(depth, loopVar), [sb, fb] = expr(depth, loopVar);
+    const js = op === "==" ? "===" : op === "!=" ? "!==" : op;
+    return [`${sa} ${js} ${sb}`, () => {
+      const [a, b] = unify(fa(), fb());
+      return evalCompare(op, a.value, b.value);
+    }];
+  };
+  const loop = { value: 0n };
+
+  type Stmt = [string, () => void];
+  const statement = (depth: number, indent: string, loopVar?: string): Stmt => {
+    const r = rand();
+    if (depth > 0 && r < 0.2) {
+      const [c, fc] = cond(1, loopVar);
+      const [a, fa] = block(depth - 1, indent, loopVar), [b, fb] = block(depth - 1, indent, loopVar);
+      return [`${indent}if (${c}) {\n${a}${indent}} else {\n${b}${indent}}\n`, () => (fc() ? fa() : fb())];
+    }
+    if (depth > 0 && !loopVar && r < 0.3) {
+      const n = 1 + Math.floor(rand() * 4);
+      const [b, fb] = block(depth - 1, indent, "i");
+      return [`${indent}for (let i = 0; i < ${n}; i++) {\n${b}${indent}}\n`, () => {
+        for (loop.value = 0n; loop.value < BigInt(n); loop.value++) fb();
+      }];
+    }
+    const i = Math.floor(rand() * VARS);
+    const [s, f] = expr(2, loopVar);
+    if (rand() < 0.3) return [`${indent}x${i} = ${s};\n`, () => void (vars[i] = wrap(f().value, typeOf(i)))];
+    const op = pick(ARITH);
+    return [`${indent}x${i} ${op}= ${s};\n`, () => {
+      vars[i] = wrap(arith(op, { type: typeOf(i), value: vars[i], literal: false }, f()).value, typeOf(i));
+    }];
+  };
+  const block = (depth: number, indent: string, loopVar?: string): Stmt => {
+    const stmts = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => statement(depth, indent + "  ", loopVar));
+    return [stmts.map(([s]) => s).join(""), () => stmts.forEach(([, f]) => f())];
+  };
+
+  const [body, run] = block(2, "  ");
+  const fieldTypes = Array.from({ length: FIELDS }, () => pick(TYPES));
+  const fieldVars = fieldTypes.map(() => Math.floor(rand() * VARS));
+  run();
+  let expected = 0n;
+  vars.forEach((v, i) => (expected = u64(expected + u64(v) * BigInt(2 * i + 3))));
+  fieldTypes.forEach(([, t], k) => (expected = u64(expected + u64(wrap(vars[fieldVars[k]], t)) * BigInt(2 * k + 11))));
+  const S = `S${index}`;
+  const source = [
+    ...types.map(([name], i) => `    let x${i}: ${name} = args[${i}] as ${name};`),
+    body.replace(/^/gm, "  ").trimEnd(),
+    `    const st: ${S} = { ${fieldTypes.map((_, k) => `f${k}: x${fieldVars[k]}`).join(", ")} };`,
+    `    const r = ${types.map((_, i) => `(x${i} as u64) * ${2 * i + 3}`).join(" + ")} + ${fieldTypes.map((_, k) => `(st.f${k} as u64) * ${2 * k + 11}`).join(" + ")};`,
+    `    if (args[10] === 0) return r;`,
+    `    return r >> 32;`,
+  ].join("\n");
+  const extra = `interface ${S} { ${fieldTypes.map(([name], k) => `f${k}: ${name};`).join(" ")} }\n`;
+  return { body: source, extra, args, expected };
+}
+
+test(`${COUNT} random programs with variables, branches, loops and struct fields agree with the reference (seed ${SEED})`, () => {
+  const rand = prng(SEED);
+  const mismatches: string[] = [];
+  const BATCH = 20;
+  for (let done = 0; done < COUNT; done += BATCH) {
+    const progs = Array.from({ length: Math.min(BATCH, COUNT - done) }, (_, k) => program(rand, done + k));
+    const loaded = load(compileSource(handlersSource(progs.map((p) => p.body), progs.map((p) => p.extra).join(""))));
+    try {
+      progs.forEach((p, i) => {
+        const args = [...p.args, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
+        const lo = BigInt(loaded.run(`h${i}`, args));
+        args[10] = 1n;
+        const hi = BigInt(loaded.run(`h${i}`, args));
+        const got = (hi << 32n) | lo;
+        if (got !== p.expected) mismatches.push(`${p.extra}${p.body}\n  args ${p.args.join(", ")}\n  kernel ${got}, reference ${p.expected}`);
+      });
+    } finally {
+      loaded.close();
+    }
+  }
+  assert.equal(mismatches.length, 0, `${mismatches.length} mismatches, first ones:\n${mismatches.slice(0, 3).join("\n\n")}`);
+});
