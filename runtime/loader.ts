@@ -2,7 +2,8 @@
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
 import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
 import { fromBase64 } from "../compiler/spec.ts";
-import { BPF_F_RDONLY_PROG, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
+import { BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
+import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "./program_btf.ts";
 import type { OwnedFd } from "./fd.ts";
 import { verifierError } from "./verifier_error.ts";
 import { probeKind } from "../probes/mod.ts";
@@ -25,6 +26,7 @@ const MAP_TYPES: Record<string, number> = {
 };
 
 export class Loaded {
+  btf?: OwnedFd;
   readonly maps = new Map<string, OwnedFd>();
   readonly programs = new Map<string, OwnedFd>();
   readonly links: OwnedFd[] = [];
@@ -39,6 +41,7 @@ export class Loaded {
     this.detach();
     for (const fd of this.programs.values()) fd.close();
     for (const fd of this.maps.values()) fd.close();
+    this.btf?.close();
     this.programs.clear();
     this.maps.clear();
   }
@@ -71,7 +74,12 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
   }
 }
 
-export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: string, source: string | undefined): OwnedFd {
+export interface ProgramBtf {
+  fd: number;
+  info: ProgramDebugInfo;
+}
+
+export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: string, source: string | undefined, btf?: ProgramBtf): OwnedFd {
   const insns = fromBase64(p.insns);
   const view = new DataView(insns.buffer);
   for (const r of p.relocs) {
@@ -79,10 +87,23 @@ export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: st
     if (!fd) throw new Error(`internal: program ${p.name} refers to unknown map ${r.map}`);
     view.setInt32(r.insn * 8 + 4, fd.fd, true);
   }
-  const result = progLoad({ type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType, attachBtfId: p.attachBtfId });
+  const result = progLoad({
+    type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType, attachBtfId: p.attachBtfId,
+    btfFd: btf?.fd, funcInfo: btf?.info.funcInfo, funcInfoCount: 1, lineInfo: btf?.info.lineInfo, lineInfoCount: btf?.info.lineCount,
+  });
   if (result.ok) return result.fd;
   if (result.errno === 1 && !result.log) throw new SyscallError("bpf(BPF_PROG_LOAD)", 1, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
   throw verifierError(p, file, source, result.errno, result.log);
+}
+
+/** The tracer's BTF loaded into the kernel, or undefined where the kernel refuses it (programs then load without names and lines). */
+function programDebugInfo(spec: TracerSpec, source: string): { fd: OwnedFd; btf: TracerBtf } | undefined {
+  try {
+    const btf = buildTracerBtf(spec, source);
+    return { fd: btfLoad(btf.bytes), btf };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Creates every map, loads every program and attaches every probe; on any failure, closes what it opened. */
@@ -90,7 +111,12 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
   const loaded = new Loaded();
   try {
     for (const m of spec.maps) loaded.maps.set(m.name, createMap(m, mapOptions.get(m.name) ?? {}, spec.programs.length));
-    for (const p of spec.programs) loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source));
+    const debug = source === undefined ? undefined : programDebugInfo(spec, source);
+    if (debug) loaded.btf = debug.fd;
+    for (const p of spec.programs) {
+      const info = debug?.btf.programs.get(p.name);
+      loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source, info && { fd: debug!.fd.fd, info }));
+    }
     for (const p of spec.programs) {
       loaded.links.push(...probeKind(p.probe).attach(loaded.programs.get(p.name)!.fd, p.probe.target, p.progType));
     }
