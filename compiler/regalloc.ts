@@ -173,14 +173,20 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
     adj[y].add(x);
   };
   const live = liveness(code, buildCfg(code), regs);
-  const moves: [number, number][] = [];
+  const depth = loopDepth(code);
+  // Pairs that want one register: a move's ends (the move disappears), and an operation's result
+  // and the operand it is computed over (d = a; d op= b loses its move when d and a coincide).
+  const moves: { x: number; y: number; weight: number }[] = [];
   walkLive(code, live, (i, after) => {
     const ins = code[i];
     const d = def(ins);
     if (d !== undefined) {
       const copyOf = ins.op === "mov" && !ins.w32 && isReg(ins.src) ? ins.src : -1;
       after.forEach((l) => l !== d && l !== copyOf && addEdge(node(d), node(l)));
-      if (copyOf >= 0) moves.push([node(d), node(copyOf)]);
+      const weight = 10 ** Math.min(depth[i], 6);
+      if (copyOf >= 0) moves.push({ x: node(d), y: node(copyOf), weight: 2 * weight });
+      if (ins.op === "alu" && isReg(ins.a)) moves.push({ x: node(d), y: node(ins.a), weight });
+      if (ins.op === "alu" && isReg(ins.b) && COMMUTATIVE.has(ins.alu)) moves.push({ x: node(d), y: node(ins.b), weight });
       // d = a op b computes as d = a; d op= b: b must not sit in d's register.
       if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !COMMUTATIVE.has(ins.alu)) addEdge(node(d), node(ins.b));
       if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !isReg(ins.a)) addEdge(node(d), node(ins.b));
@@ -207,9 +213,10 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
     }
     adj[gone].clear();
   };
+  moves.sort((a, b) => b.weight - a.weight);
   for (let changed = true; changed;) {
     changed = false;
-    for (const [x0, y0] of moves) {
+    for (const { x: x0, y: y0 } of moves) {
       let x = find(x0), y = find(y0);
       if (x === y || adj[x].has(y) || (x < COLORS && y < COLORS)) continue;
       if (y < COLORS) [x, y] = [y, x];
@@ -231,7 +238,7 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
 
   // Move partners, for biased colouring.
   const partners = new Map<number, number[]>();
-  for (const [a, b] of moves) {
+  for (const { x: a, y: b } of moves) {
     const x = find(a), y = find(b);
     if (x === y) continue;
     (partners.get(x) ?? partners.set(x, []).get(x)!).push(y);
@@ -240,7 +247,6 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
 
   // Spill costs: uses and defs, weighted by loop depth.
   const cost = new Float64Array(N);
-  const depth = loopDepth(code);
   code.forEach((ins, i) => {
     const w = 10 ** Math.min(depth[i], 6);
     const d = def(ins);
