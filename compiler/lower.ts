@@ -13,6 +13,7 @@ import { PARAMS_MAP } from "./spec.ts";
 import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
+import { operandValue } from "./operand.ts";
 
 export type ScalarType = IntType | typeof bool | PtrType;
 
@@ -470,6 +471,7 @@ export class Lowering {
   }
 
   contextField(f: ContextField): Value {
+    if (f.kind === "operand") return operandValue(this, f);
     if (f.btfId !== undefined) {
       // A raw argument slot: a u64 holding the argument converted by the kernel.
       const raw = this.b.load(this.ctx, f.offset, 8);
@@ -529,7 +531,10 @@ export class Lowering {
     if (t.kind === "struct" && e.type === "ObjectExpression") return this.objectInto(e, t, base, off);
     if (t.kind === "struct" && t.tuple && e.type === "ArrayExpression") {
       if (e.elements.length !== t.fields.length) this.fail(e, Code.TypeMismatch, `${t.name} has ${t.fields.length} elements, got ${e.elements.length}`);
-      e.elements.forEach((el: Node, i: number) => this.into(el, t.fields[i].type, base, off + t.fields[i].offset));
+      e.elements.forEach((el: Node | null, i: number) => {
+        if (!el || el.type === "SpreadElement") this.fail(el ?? e, Code.Unsupported, `each element of ${t.name} needs a value`);
+        this.into(el, t.fields[i].type, base, off + t.fields[i].offset);
+      });
       return;
     }
     if (this.isAggregateCall(e)) return BUILTINS[e.callee.name].aggregate!.into(this, e, t, base, off);
