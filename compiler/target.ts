@@ -8,8 +8,11 @@ export interface ContextField {
   offset: number;
   size: number;
   signed: boolean;
-  /** "int": a scalar; "ptr": a pointer (to `pointee`, e.g. "char"); "array": inline array; "data_loc": dynamic array. */
-  kind: "int" | "ptr" | "array" | "data_loc";
+  /**
+   * "int": a scalar; "ptr": a pointer (to `pointee`, e.g. "char"); "array": inline array; "data_loc": dynamic array;
+   * "operand": a value computed from the context, see `operand`.
+   */
+  kind: "int" | "ptr" | "array" | "data_loc" | "operand";
   /** The C type as the kernel wrote it, for messages. */
   cType: string;
   /** Where a "ptr" points: user memory (syscall arguments) or kernel memory. */
@@ -17,12 +20,25 @@ export interface ContextField {
   elemSize?: number;
   /** The field's kernel type (BTF id), when the probe knows it: gives pointers a pointee. */
   btfId?: number;
+  /**
+   * For "operand" (a USDT argument that is not just a register): `disp` plus each 8-byte
+   * context slot `regs[i].offset` (a pt_regs register) times its `scale`. Without `deref` that
+   * sum is the value (a constant when `regs` is empty); with `deref`, it is the user-memory
+   * address of the value, `size` bytes, read with bpf_probe_read_user.
+   * The value is typed by `size` and `signed`, or as `kind` "ptr" when `pointer` is set.
+   */
+  operand?: { regs: { offset: number; scale: number }[]; disp: bigint; deref: boolean; pointer?: boolean };
 }
+
+/** A probe's run-time options, from the decorator call itself (a uprobe's pid, a profile's rate). */
+export type ProbeOptions = Record<string, string | number | boolean | undefined>;
 
 /** A probe as written in a decorator, before it is resolved against the kernel. */
 export interface ProbeRef {
   kind: string;
   target: string;
+  /** Known at run time only (given to `probeContext` by the runtime, never from the source). */
+  options?: ProbeOptions;
 }
 
 /** What a probe gives its handler: the program type and the context layout. */
