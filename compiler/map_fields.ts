@@ -16,6 +16,8 @@ export interface MapField {
   userKey?: Type;
   /** LinearHistogram(min, max, step). */
   linear?: { min: number; max: number; step: number };
+  /** The constructor's size argument when the source gives a constant (entries, or a ring buffer's bytes). */
+  size?: number;
   pos: SourcePos;
 }
 
@@ -66,7 +68,8 @@ export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag)
   const name: string = member.key.name;
   const typeArgs: Node[] = init.typeParameters?.params ?? init.typeArguments?.params ?? [];
   const className = init.callee.name;
-  const field: MapField = { name, kind: cls.kind, pos: posOf(member) };
+  const sizeArg = cls.kind === "lhist" ? init.arguments[3] : init.arguments[0];
+  const field: MapField = { name, kind: cls.kind, pos: posOf(member), size: sizeArg ? constantNumber(sizeArg) : undefined };
   const required = cls.args.filter((r) => r !== "key?").length;
   if (typeArgs.length < required || typeArgs.length > cls.args.length) {
     const form = cls.args.map((r) => (r === "key?" ? "Key?" : r === "key" ? "Key" : "Value")).join(", ");
@@ -102,4 +105,28 @@ export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag)
     field.linear = { min, max, step };
   }
   return field;
+}
+
+/** The value of a constant arithmetic expression of number literals (`256 * 1024`), if it is one. */
+export function constantNumber(e: Node): number | undefined {
+  switch (e.type) {
+    case "NumericLiteral": return e.value;
+    case "ParenthesizedExpression": return constantNumber(e.expression);
+    case "UnaryExpression": {
+      const v = e.operator === "-" ? constantNumber(e.argument) : undefined;
+      return v === undefined ? undefined : -v;
+    }
+    case "BinaryExpression": {
+      const a = constantNumber(e.left), b = constantNumber(e.right);
+      if (a === undefined || b === undefined) return undefined;
+      switch (e.operator) {
+        case "*": return a * b;
+        case "+": return a + b;
+        case "-": return a - b;
+        case "<<": return a << b;
+        case "/": return a / b;
+      }
+    }
+  }
+  return undefined;
 }

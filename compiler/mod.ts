@@ -20,7 +20,7 @@ import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { LOST_MAP, type MapSpec, PARAMS_MAP, type ProgramSpec, toBase64, type TracerSpec } from "./spec.ts";
+import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
 import { layoutStruct, u32, u64 } from "./types.ts";
 
 export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
@@ -51,7 +51,7 @@ export function compile(source: string, file: string, target: CompileTarget, opt
 }
 
 function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag): TracerSpec {
-  const maps: MapSpec[] = [...tracer.maps.values()].map((m) => ({ name: m.name, kind: m.kind, key: m.key, value: m.value, userKey: m.userKey, linear: m.linear }));
+  const maps: MapSpec[] = [...tracer.maps.values()].map((m) => ({ name: m.name, kind: m.kind, key: m.key, value: m.value, userKey: m.userKey, linear: m.linear, size: m.size }));
   maps.push({ name: LOST_MAP, kind: "lost", key: u32, value: u64 });
   if (tracer.params.size) {
     const value = layoutStruct("params", [...tracer.params].map(([name, type]) => ({ name, type })));
@@ -69,6 +69,9 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     }
     const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
+    if (lowering.usesStacks && !maps.some((m) => m.name === STACKS_MAP)) {
+      maps.push({ name: STACKS_MAP, kind: "stacks", key: u32, value: { kind: "array", elem: u64, len: MAX_STACK_DEPTH } });
+    }
     if (lowering.failed || diags.hasErrors) return;
     const code = cleanup(dce(fold(narrow(dce(fold(cleanup(ir.code)))))));
     const alloc = allocate(code, ir.stackSize);

@@ -18,6 +18,8 @@ export interface MapSpec {
   /** An aggregation's key as declared (undefined: not keyed). */
   userKey?: Type;
   linear?: { min: number; max: number; step: number };
+  /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`). */
+  size?: number;
 }
 
 export interface ProgramSpec {
