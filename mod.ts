@@ -23,7 +23,7 @@ export { Tracer, type StartOptions } from "./runtime/tracer.ts";
 export { RingBuf } from "./runtime/maps/ringbuf.ts";
 export { ArrayMap, HashMap, LruHashMap, PerCpuArrayMap, PerCpuHashMap } from "./runtime/maps/hash_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
-export { fentry, fexit, kprobe, kretprobe, rawTracepoint, tracepoint } from "./probes/decorators.ts";
+export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
 export { comm, cpu, curtask, gid, kstack, ktime, pid, ppid, str, tid, uid, ustack } from "./helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
 export type { bool, i16, i32, i64, i8, KStack, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./types.ts";

@@ -37,6 +37,15 @@ const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiter
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = {
   tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
+  uprobe: "uprobe", uretprobe: "uretprobe", usdt: "usdt", profile: "profile", perfEvent: "perfEvent", interval: "interval",
+};
+/**
+ * Decorators with more than one string literal. "options": the string, then options such as a
+ * pid that only exist at run time. "value": a number or object the handler's code does not
+ * depend on (`@profile(hz)`); the runtime takes both from the decorator call itself.
+ */
+const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
+  uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
 };
 
 
@@ -105,7 +114,9 @@ function probeOfDecorator(dec: Node, diags: DiagnosticBag): ProbeRef | undefined
   const kind = PROBE_DECORATORS[callee.name];
   if (!kind) return undefined;
   const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
-  if (!arg || arg.type !== "StringLiteral" || e.arguments.length !== 1) {
+  const extra = RUNTIME_ARGUMENTS[kind];
+  if (arg && extra === "value") return { kind, target: arg.type === "NumericLiteral" ? String(arg.value) : "" };
+  if (!arg || arg.type !== "StringLiteral" || e.arguments.length > (extra === "options" ? 2 : 1)) {
     diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes one string literal naming the probe`,
       `write @${callee.name}("syscalls:sys_enter_openat")`);
     return undefined;

@@ -1,5 +1,8 @@
 // The probe decorators. At run time they only record which method handles which probe, and
-// in which file the class is written: the compiler reads that file's source itself.
+// in which file the class is written: the compiler reads that file's source itself. Values
+// only known at run time (a uprobe's pid, a profile's rate) are recorded here as `options` and
+// reach the probe from this record, not from the source.
+import type { ProbeOptions } from "../compiler/target.ts";
 
 export interface HandlerMeta {
   method: string;
@@ -7,18 +10,19 @@ export interface HandlerMeta {
   target: string;
   /** Absolute path of the script that declares the handler. */
   file: string;
+  options?: ProbeOptions;
 }
 
 const handlers = new WeakMap<object, HandlerMeta>();
 
 /** A TC39 method decorator, tolerant of TypeScript's legacy (experimentalDecorators) form too. */
-function probeDecorator(kind: string, target: string) {
+function probeDecorator(kind: string, target: string, options?: ProbeOptions) {
   const file = callerFile();
   return (value: unknown, context: unknown, descriptor?: PropertyDescriptor): void => {
     const legacy = typeof context === "string" || typeof context === "symbol";
     const fn = legacy ? descriptor?.value : value;
     const method = legacy ? String(context) : String((context as { name: string | symbol }).name);
-    if (typeof fn === "function") handlers.set(fn, { method, kind, target, file });
+    if (typeof fn === "function") handlers.set(fn, { method, kind, target, file, ...(options && { options }) });
   };
 }
 
@@ -50,6 +54,65 @@ export function fentry(fn: string) {
 /** Like @kretprobe, but only as an fexit program. */
 export function fexit(fn: string) {
   return probeDecorator("fexit", fn);
+}
+
+/** Options of the user-space probes. */
+export interface UprobeOptions {
+  /**
+   * Only this process: the binary is found through /proc/PID/root (so a path inside its
+   * container works), a library name through the libraries it has mapped.
+   */
+  pid?: number;
+}
+
+/**
+ * Attaches the method to a function of a program or library, e.g. `@uprobe("/bin/bash:readline")`:
+ * "path:symbol", "path:symbol+offset", "path:0xADDRESS" (a link-time address), or a library by
+ * name, "libc:malloc". Its parameters are the first six integer arguments (rdi, rsi, rdx, rcx,
+ * r8, r9) as user addresses: `str(p)` reads a string, `p as u64` makes a number.
+ */
+export function uprobe(target: string, options: UprobeOptions = {}) {
+  return probeDecorator("uprobe", target, { pid: options.pid });
+}
+
+/** Attaches the method to the return of a user-space function; its parameter is the return value (rax). */
+export function uretprobe(target: string, options: UprobeOptions = {}) {
+  return probeDecorator("uretprobe", target, { pid: options.pid });
+}
+
+/**
+ * Attaches the method to a USDT probe (a <sys/sdt.h> DTRACE_PROBE site), "path:provider:name";
+ * its parameters are the probe's arguments, typed by their size and signedness.
+ */
+export function usdt(target: string, options: UprobeOptions = {}) {
+  return probeDecorator("usdt", target, { pid: options.pid });
+}
+
+/** Samples every CPU `hz` times a second (perf cpu-clock): `kstack()`/`ustack()` show what runs. */
+export function profile(hz: number) {
+  return probeDecorator("profile", String(hz), { hz });
+}
+
+/** Runs the method every `ms` milliseconds, on one CPU. */
+export function interval(ms: number) {
+  return probeDecorator("interval", String(ms), { ms });
+}
+
+export type SoftwareEvent =
+  | "cpu-clock" | "task-clock" | "page-faults" | "context-switches" | "cpu-migrations" | "minor-faults"
+  | "major-faults" | "alignment-faults" | "emulation-faults" | "dummy";
+export type HardwareEvent =
+  | "cpu-cycles" | "instructions" | "cache-references" | "cache-misses" | "branch-instructions"
+  | "branch-misses" | "bus-cycles" | "stalled-cycles-frontend" | "stalled-cycles-backend" | "ref-cycles";
+
+/** A perf event to sample, on every CPU: every `period` events, or `freq` times a second. */
+export type PerfEventSpec =
+  | { type: "software"; config: SoftwareEvent; period?: number; freq?: number }
+  | { type: "hardware"; config: HardwareEvent; period?: number; freq?: number };
+
+/** Runs the method on a sampled perf event, e.g. `@perfEvent({ type: "software", config: "page-faults", period: 1 })`. */
+export function perfEvent(spec: PerfEventSpec) {
+  return probeDecorator("perfEvent", `${spec.type}:${spec.config}`, { period: spec.period, freq: spec.freq });
 }
 
 /** The handlers of a tracer instance, from its class and every base class. */

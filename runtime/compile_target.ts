@@ -19,9 +19,14 @@ export function kernelId(): string {
   return `${release} ${version}`;
 }
 
-export function hostTarget(): CompileTarget {
+/**
+ * `probes`: the decorators as recorded at run time, whose options (a uprobe's pid) the source
+ * cannot show; they are matched to the source's decorators by kind and target.
+ */
+export function hostTarget(probes: ProbeRef[] = []): CompileTarget {
+  const optionsOf = (ref: ProbeRef) => ref.options ?? probes.find((p) => p.kind === ref.kind && p.target === ref.target)?.options;
   return {
-    probeContext: (ref: ProbeRef) => probeKind(ref).context(ref.target),
+    probeContext: (ref: ProbeRef) => probeKind(ref).context(ref.target, optionsOf(ref)),
     btf: kernelBtf,
     kernelId: kernelId(),
   };

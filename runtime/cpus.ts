@@ -13,3 +13,14 @@ export function possibleCpus(): number {
   }
   return (cached = max + 1);
 }
+
+/** The CPUs that are online now (/sys/devices/system/cpu/online): where per-CPU events are opened. */
+export function onlineCpus(): number[] {
+  const text = readTextFile("/sys/devices/system/cpu/online")?.trim() || "0";
+  const out: number[] = [];
+  for (const part of text.split(",")) {
+    const [lo, hi] = part.split("-").map(Number);
+    for (let c = lo; c <= (hi ?? lo); c++) out.push(c);
+  }
+  return out;
+}

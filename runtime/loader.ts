@@ -7,6 +7,8 @@ import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "./program
 import type { OwnedFd } from "./fd.ts";
 import { verifierError } from "./verifier_error.ts";
 import { probeKind } from "../probes/mod.ts";
+import { PerfEvent } from "./perf.ts";
+import type { ProbeRef } from "../compiler/target.ts";
 import { SyscallError } from "./errors.ts";
 import { sizeOf } from "../compiler/types.ts";
 
@@ -106,8 +108,12 @@ function programDebugInfo(spec: TracerSpec, source: string): { fd: OwnedFd; btf:
   }
 }
 
-/** Creates every map, loads every program and attaches every probe; on any failure, closes what it opened. */
-export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string): Loaded {
+/**
+ * Creates every map, loads every program and attaches every probe; on any failure, closes what
+ * it opened. `probes` (by handler name): the decorators as recorded at run time, with what only
+ * exists then (a uprobe's pid, a profile's rate); the spec's own probe otherwise.
+ */
+export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string, probes = new Map<string, ProbeRef>()): Loaded {
   const loaded = new Loaded();
   try {
     for (const m of spec.maps) loaded.maps.set(m.name, createMap(m, mapOptions.get(m.name) ?? {}, spec.programs.length));
@@ -118,8 +124,12 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
       loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source, info && { fd: debug!.fd.fd, info }));
     }
     for (const p of spec.programs) {
-      loaded.links.push(...probeKind(p.probe).attach(loaded.programs.get(p.name)!.fd, p.probe.target, p.progType));
+      const probe = probes.get(p.name) ?? p.probe;
+      loaded.links.push(...probeKind(probe).attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options));
     }
+    // Sampling events (profile, interval, perf events) were opened stopped: they all start
+    // together once everything is attached. Tracepoints and uprobes run from their attachment.
+    for (const fd of loaded.links) if (fd instanceof PerfEvent) fd.enable();
     return loaded;
   } catch (e) {
     loaded.close();

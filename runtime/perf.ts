@@ -17,19 +17,45 @@ export interface PerfEventOptions {
   config1?: bigint;
   config2?: bigint;
   pid?: number;
+  /** -1: every CPU (only with a pid). Default 0. */
   cpu?: number;
+  /**
+   * Open the event stopped; `PerfEvent.enable()` starts it. Only sampling events honour this:
+   * a tracepoint's or uprobe's program runs once linked, whatever the event's state.
+   */
+  disabled?: boolean;
   label: string;
 }
 
-export function perfEventOpen(o: PerfEventOptions): OwnedFd {
+const PERF_EVENT_IOC_ENABLE = 0x2400; // _IO('$', 0)
+
+/** A perf event fd; one opened `disabled` starts counting on `enable()`. */
+export class PerfEvent extends OwnedFd {
+  #pending: boolean;
+  constructor(fd: number, label: string, disabled: boolean) {
+    super(fd, label);
+    this.#pending = disabled;
+  }
+
+  /** Starts an event opened disabled; a no-op for the others. */
+  enable(): void {
+    if (!this.#pending || this.closed) return;
+    const r = libcSync().ioctl(this.fd, PERF_EVENT_IOC_ENABLE, 0n);
+    if (r < 0) throw syscallError("ioctl(PERF_EVENT_IOC_ENABLE)", r, this.label);
+    this.#pending = false;
+  }
+}
+
+export function perfEventOpen(o: PerfEventOptions): PerfEvent {
   const attr = new Uint8Array(ATTR_SIZE);
   const v = new DataView(attr.buffer);
   v.setUint32(0, o.type, true);
   v.setUint32(4, ATTR_SIZE, true);
   v.setBigUint64(8, o.config, true);
   v.setBigUint64(16, o.period ?? 0n, true);
-  // flags: bit 10 = freq. The event starts enabled: a BPF link attached to it is what we control.
-  v.setBigUint64(40, o.freq ? 1n << 10n : 0n, true);
+  // flags: bit 0 = disabled, bit 10 = freq. Unless asked, the event starts enabled: a BPF link
+  // attached to it is what we control.
+  v.setBigUint64(40, (o.freq ? 1n << 10n : 0n) | (o.disabled ? 1n : 0n), true);
   v.setBigUint64(56, o.config1 ?? 0n, true);
   v.setBigUint64(64, o.config2 ?? 0n, true);
   const c = libcSync();
@@ -40,5 +66,5 @@ export function perfEventOpen(o: PerfEventOptions): OwnedFd {
     r = c.syscall(SYS.perf_event_open, c.addressOf(attr), pid, cpu, BigInt.asUintN(64, -1n), BigInt(PERF_FLAG_FD_CLOEXEC));
   } while (r === -4);
   if (r < 0) throw syscallError("perf_event_open", r, o.label);
-  return new OwnedFd(r, `perf event ${o.label}`);
+  return new PerfEvent(r, `perf event ${o.label}`, !!o.disabled);
 }

@@ -3,7 +3,9 @@
 // (or Ctrl-C, SIGTERM, or the end of the process) releases every kernel object.
 import process from "node:process";
 import { libc } from "./ffi/mod.ts";
-import { handlersOf } from "../probes/decorators.ts";
+import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
+import { probesCacheKey } from "../probes/mod.ts";
+import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
 import { hostTarget } from "./compile_target.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
@@ -71,7 +73,8 @@ export class Tracer {
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
-    const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file));
+    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h)]));
+    const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file), probes);
     this.#loaded = loaded;
     this.#spec = spec;
     for (const m of spec.maps) {
@@ -210,6 +213,11 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknow
   return out;
 }
 
+/** A decorator as recorded at run time, with the options the source cannot show. */
+function runtimeProbe(h: HandlerMeta): ProbeRef {
+  return { kind: h.kind, target: h.target, options: h.options };
+}
+
 async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
@@ -217,8 +225,9 @@ async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const target = hostTarget();
-  const key = await cacheKey(source, file, target.kernelId);
+  const probes = handlers.map(runtimeProbe);
+  const target = hostTarget(probes);
+  const key = await cacheKey(source, file, target.kernelId + probesCacheKey(probes));
   let specs = readCache(key);
   if (!specs) {
     // The compiler (and its TypeScript parser) is loaded only when the cache misses.

@@ -1,0 +1,102 @@
+// @uprobe("/bin/bash:readline") / @uretprobe(...): a function of a program or library.
+//
+// Attached through the uprobe PMU (perf_event_open with the binary's path and the file offset of
+// the instruction) and a BPF link, so the attachment is an fd that dies with the process and
+// nothing is left in tracefs. The program is a kprobe-type program on the traced task's saved
+// registers. User-space functions have no BTF, so the parameters are the six integer argument
+// registers (a uretprobe's, rax), each 64 bits and given as a user address: `str(p)` reads a
+// string there and `p as u64` is the number.
+import { type ContextField, type ProbeContext, ProbeLookupError, type ProbeOptions } from "../compiler/target.ts";
+import { AttachType, linkCreate, ProgType } from "../runtime/bpf.ts";
+import { perfEventOpen } from "../runtime/perf.ts";
+import { pmuType, retprobeBit } from "../runtime/features.ts";
+import { cString, libcSync } from "../runtime/ffi/mod.ts";
+import type { OwnedFd } from "../runtime/fd.ts";
+import { ARG_REGS, regOffset } from "./pt_regs.ts";
+import { pidOption, userBinary } from "./user_binary.ts";
+import { symbolFileOffset } from "./user_symbol.ts";
+import { attachError } from "./errors.ts";
+
+type Flavour = "uprobe" | "uretprobe";
+
+/** The handler-language type of a register that may hold a number or a user pointer. */
+export const USER_WORD = "u64 (user address)";
+
+export function userWordField(name: string, offset: number): ContextField {
+  return { name, offset, size: 8, signed: false, kind: "ptr", cType: USER_WORD, space: "user" };
+}
+
+/** "path:symbol", "path:symbol+offset" or "path:0xADDRESS" (a path may itself hold ":"). */
+export function splitUprobeTarget(target: string): [string, string] {
+  const at = target.lastIndexOf(":");
+  if (at <= 0 || at === target.length - 1) {
+    throw new ProbeLookupError(`"${target}" does not name a function`, ['write "path:function", e.g. "/bin/bash:readline" or "libc:malloc"']);
+  }
+  return [target.slice(0, at), target.slice(at + 1)];
+}
+
+/** The binary and file offset a uprobe target names. */
+export function resolveUprobe(target: string, options?: ProbeOptions) {
+  const [file, spec] = splitUprobeTarget(target);
+  const pid = pidOption(options?.pid);
+  const bin = userBinary(file, pid);
+  return { bin, pid, offset: symbolFileOffset(bin, spec) };
+}
+
+export function requireUprobes(): number {
+  const type = pmuType("uprobe");
+  if (type === undefined) {
+    throw new ProbeLookupError("this kernel has no uprobe PMU (/sys/bus/event_source/devices/uprobe: Linux 4.17+ with CONFIG_UPROBES)");
+  }
+  return type;
+}
+
+/** Opens a uprobe perf event on `path` at file `offset` and links the program to it. */
+export function attachUprobe(progFd: number, o: { path: string; offset: number; ret: boolean; pid?: number; refCtrOffset?: bigint; label: string }): OwnedFd[] {
+  const type = requireUprobes();
+  const path = cString(o.path);
+  const event = perfEventOpen({
+    type, config: (o.ret ? 1n << BigInt(retprobeBit("uprobe")) : 0n) | (o.refCtrOffset ?? 0n),
+    config1: libcSync().addressOf(path), config2: BigInt(o.offset),
+    // One event for every CPU: a process filter when a pid is given, else system-wide (cpu 0 is
+    // only where perf files the event; the probe fires on every CPU).
+    pid: o.pid ?? -1, cpu: o.pid === undefined ? 0 : -1, label: o.label,
+  });
+  void path; // kept alive until perf_event_open has copied it
+  try {
+    return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, o.label), event];
+  } catch (e) {
+    event.close();
+    throw e;
+  }
+}
+
+function context(flavour: Flavour, target: string, options?: ProbeOptions): ProbeContext {
+  requireUprobes();
+  resolveUprobe(target, options); // a missing file or symbol is reported at the decorator
+  const params = flavour === "uretprobe"
+    ? [userWordField("ret", regOffset("ax"))]
+    : ARG_REGS.map((r, i) => userWordField(`arg${i}`, regOffset(r)));
+  return { progType: ProgType.KPROBE, fields: [], params, describe: `${flavour} ${target}` };
+}
+
+function attach(flavour: Flavour, progFd: number, target: string, options?: ProbeOptions): OwnedFd[] {
+  const label = `${flavour} ${target}`;
+  try {
+    const { bin, pid, offset } = resolveUprobe(target, options);
+    return attachUprobe(progFd, { path: bin.path, offset, ret: flavour === "uretprobe", pid, label });
+  } catch (e) {
+    throw attachError(label, e);
+  }
+}
+
+function kind(flavour: Flavour) {
+  return {
+    kind: flavour,
+    context: (target: string, options?: ProbeOptions) => context(flavour, target, options),
+    attach: (progFd: number, target: string, _progType: number, options?: ProbeOptions) => attach(flavour, progFd, target, options),
+  };
+}
+
+export const uprobeProbe = kind("uprobe");
+export const uretprobeProbe = kind("uretprobe");

@@ -1,0 +1,99 @@
+// Finding the file a user-space probe names: a path ("/bin/bash"), a library ("libc", "c",
+// "libc.so.6") or a program on PATH ("bash"); with a pid, as that process sees it (through
+// /proc/PID/root, so a path inside a container works, and through the libraries it has mapped).
+import { ProbeLookupError } from "../compiler/target.ts";
+import { Elf, ElfError } from "../elf/mod.ts";
+import { fileExists, readFileBytes, readTextFile } from "../runtime/files.ts";
+import { libcSync } from "../runtime/ffi/mod.ts";
+import { parseLdCache } from "./ld_cache.ts";
+
+export interface UserBinary {
+  /** The path the kernel opens (through /proc/PID/root when a pid is given). */
+  path: string;
+  /** The path as the user would recognise it, for messages. */
+  display: string;
+  elf: Elf;
+}
+
+const LIBRARY_DIRS = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib"];
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Parses `pid` from a decorator's options: a positive integer, or undefined. */
+export function pidOption(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new ProbeLookupError(`pid must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  if (!fileExists(`/proc/${value}/maps`)) throw new ProbeLookupError(`there is no process ${value}`);
+  return value;
+}
+
+/** Resolves and reads the binary called `name`, optionally as process `pid` sees it. */
+export function userBinary(name: string, pid?: number): UserBinary {
+  const found = resolve(name, pid);
+  if (!found) {
+    const where = pid === undefined ? "" : ` (as process ${pid} sees it)`;
+    const hints = name.includes("/")
+      ? []
+      : [`"${name}" is neither a library in /etc/ld.so.cache nor a program on PATH; give its full path`];
+    throw new ProbeLookupError(`cannot find "${name}"${where}`, hints);
+  }
+  const bytes = readFileBytes(found.path);
+  if (!bytes) throw new ProbeLookupError(`cannot find "${found.display}"`);
+  try {
+    const elf = Elf.parse(bytes);
+    if (elf.machine !== "x86_64") throw new ProbeLookupError(`"${found.display}" is a ${elf.machine} binary; tsbpf's user-space probes know x86-64 registers only`);
+    return { ...found, elf };
+  } catch (e) {
+    if (e instanceof ElfError) throw new ProbeLookupError(`"${found.display}" is not an executable or library tsbpf can read: ${e.message}`);
+    throw e;
+  }
+}
+
+function resolve(name: string, pid: number | undefined): { path: string; display: string } | undefined {
+  const root = pid === undefined ? "" : `/proc/${pid}/root`;
+  if (name.includes("/")) {
+    const path = name.startsWith("/") ? root + name : name;
+    return fileExists(path) ? { path, display: name } : undefined;
+  }
+  // A bare name: what the process has mapped, then what the loader would find, then PATH.
+  if (pid !== undefined) {
+    const mapped = mappedFiles(pid).find((f) => libraryMatches(name, basename(f)));
+    if (mapped) return { path: root + mapped, display: mapped };
+  }
+  const cache = parseLdCache(readFileBytes(`${root}/etc/ld.so.cache`) ?? new Uint8Array());
+  const cached = cache.find((e) => e.name === name) ?? cache.find((e) => libraryMatches(name, e.name));
+  if (cached && fileExists(root + cached.path)) return { path: root + cached.path, display: cached.path };
+  for (const dir of LIBRARY_DIRS) {
+    for (const file of [name, `${name}.so`, `lib${name}.so`]) {
+      if (fileExists(`${root}${dir}/${file}`)) return { path: `${root}${dir}/${file}`, display: `${dir}/${file}` };
+    }
+  }
+  for (const dir of (libcSync().getenv("PATH") || DEFAULT_PATH).split(":").filter((d) => d.startsWith("/"))) {
+    if (fileExists(`${root}${dir}/${name}`)) return { path: `${root}${dir}/${name}`, display: `${dir}/${name}` };
+  }
+  return undefined;
+}
+
+/** "libc", "c" and "libc.so.6" all name libc.so.6 (and libc-2.31.so); "bash" names bash. */
+function libraryMatches(name: string, file: string): boolean {
+  for (const stem of [name, `lib${name}`]) {
+    if (file === stem || file.startsWith(`${stem}.so`) || (file.startsWith(`${stem}-`) && file.includes(".so"))) return true;
+  }
+  return false;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** The files process `pid` has mapped (its program and libraries), as paths inside its root. */
+function mappedFiles(pid: number): string[] {
+  const text = readTextFile(`/proc/${pid}/maps`) ?? "";
+  const files = new Set<string>();
+  for (const line of text.split("\n")) {
+    const path = line.split(/\s+/, 6)[5];
+    if (path?.startsWith("/")) files.add(path);
+  }
+  return [...files];
+}

@@ -1,0 +1,48 @@
+// The instruction a uprobe names inside a binary, "symbol", "symbol+offset" or "0xADDRESS",
+// as the file offset the uprobe PMU wants (not an address: PIEs and libraries load anywhere).
+import { ProbeLookupError } from "../compiler/target.ts";
+import { closest } from "../compiler/diagnostics.ts";
+import type { UserBinary } from "./user_binary.ts";
+
+export function symbolFileOffset(bin: UserBinary, spec: string): number {
+  const { elf, display } = bin;
+  if (/^0x[0-9a-f]+$/i.test(spec)) {
+    const offset = elf.fileOffset(Number(spec));
+    if (offset === undefined) throw new ProbeLookupError(`address ${spec} is not in the code of "${display}"`, ["give a link-time address, as `nm` or `objdump -d` print them"]);
+    return offset;
+  }
+  const m = /^(.+?)\+(0x[0-9a-f]+|\d+)$/i.exec(spec);
+  const name = m ? m[1] : spec;
+  const extra = m ? Number(m[2]) : 0;
+  const symbols = elf.symbols();
+  const sym = symbols.lookup(name);
+  if (!sym) throw noSymbol(bin, name);
+  if (sym.type === "object" || sym.type === "tls") {
+    throw new ProbeLookupError(`"${name}" in "${display}" is a variable, not a function`);
+  }
+  if (sym.type === "ifunc") {
+    const impls = closest(name, symbols.match(`*${name}*`).filter((s) => s.type === "func").map((s) => s.name), 3);
+    throw new ProbeLookupError(`"${name}" in "${display}" is an IFUNC: its code picks an implementation when the program loads, so a uprobe there would trace only that choice`,
+      impls.length ? [`attach to the implementation the CPU uses, e.g. ${impls.map((s) => `"${s}"`).join(" or ")}`] : []);
+  }
+  if (sym.size && extra >= sym.size) {
+    throw new ProbeLookupError(`offset ${extra} is past the end of "${name}" (${sym.size} bytes)`);
+  }
+  const offset = elf.fileOffset(sym.value + extra);
+  if (offset === undefined) throw new ProbeLookupError(`"${name}" in "${display}" has no code in the file (address 0x${sym.value.toString(16)})`);
+  return offset;
+}
+
+function noSymbol(bin: UserBinary, name: string): ProbeLookupError {
+  const { elf, display } = bin;
+  const symbols = elf.symbols();
+  const functions = symbols.symbols.filter((s) => s.type === "func" && s.name.length > 2).map((s) => s.name);
+  const near = closest(name, functions);
+  const hints = near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : [];
+  const stripped = elf.section(".symtab") === undefined;
+  if (stripped) {
+    hints.push(`"${display}" is stripped: only its ${symbols.count} exported symbols have names; attach by address (0x...) or install its debug symbols`);
+  }
+  if (functions.length === 0) return new ProbeLookupError(`"${display}" has no function symbols at all (fully stripped)`, ["attach by address: \"path:0x1234\""]);
+  return new ProbeLookupError(`"${display}" has no function "${name}"`, hints);
+}
