@@ -1,0 +1,58 @@
+// The command line that runs a script in a new process on the runtime we are on, with the
+// session preloaded and "tsbpf", "tsbpf/kernel" and "tsbpf/cli" resolving to this copy of
+// tsbpf wherever the script lives (so the preload's hooks and the script share one Tracer).
+// The command line has to know its runtime here: their flags differ.
+import process from "node:process";
+import { CliError } from "./errors.ts";
+
+declare const Bun: unknown;
+declare const Deno: {
+  permissions: { querySync(d: { name: string }): { state: string } };
+};
+
+const here = (p: string) => decodeURIComponent(new URL(p, import.meta.url).pathname);
+
+export const isBun = typeof Bun !== "undefined";
+
+/**
+ * `bun --preload P --tsconfig-override T script args` or `deno run PERMS --preload P --import-map M script args`.
+ * Bun maps the package through tsconfig "paths" (its runtime plugins cannot resolve bare
+ * specifiers yet); Deno through an import map, which also names @babel/parser's file, since a
+ * script outside this package finds no deno.json that would.
+ */
+export function scriptCommand(script: string, args: string[], needsRun: boolean): string[] {
+  const preload = here("./preload.ts");
+  if (isBun) return [process.execPath, "--preload", preload, "--tsconfig-override", here("./resolve.tsconfig.json"), script, ...args];
+  return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--import-map=${importMap()}`, script, ...args];
+}
+
+function importMap(): string {
+  const imports = {
+    "tsbpf": import.meta.resolve("../mod.ts"),
+    "tsbpf/kernel": import.meta.resolve("../kernel.ts"),
+    "tsbpf/cli": import.meta.resolve("./mod.ts"),
+    "@babel/parser": import.meta.resolve("@babel/parser"),
+  };
+  return `data:application/json,${encodeURIComponent(JSON.stringify({ imports }))}`;
+}
+
+/** Under Deno, starting a child with an extra environment variable needs run and env permissions. */
+export function checkCanSpawn(what: string): void {
+  if (isBun) return;
+  const missing = ["run", "env"].filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+  if (missing.length) {
+    throw new CliError(`${what} starts a new process: run Deno with ${missing.map((m) => `--allow-${m}`).join(" ")} (or -A, as the tsbpf command does)`);
+  }
+}
+
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"];
+
+/** The permissions this process has, passed on; FFI always (tsbpf needs it), run for -c. */
+function denoPermissions(needsRun: boolean): string[] {
+  const granted = PERMISSIONS.filter((name) => Deno.permissions.querySync({ name }).state === "granted");
+  if (granted.length === PERMISSIONS.length) return ["-A"];
+  const flags = new Set(granted.map((p) => `--allow-${p}`));
+  flags.add("--allow-ffi");
+  if (needsRun) flags.add("--allow-run");
+  return [...flags];
+}

@@ -1,0 +1,67 @@
+// How the command line reports failures: a user's mistake, a missing privilege or a missing
+// kernel feature is one clear message and a non-zero status; a stack trace only with --verbose
+// (or for what is really a bug in tsbpf, where the stack is the useful part).
+import process from "node:process";
+import { isUserError } from "../runtime/errors.ts";
+
+/** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
+export class UsageError extends Error {
+  constructor(message: string, readonly command?: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Something the user must change (a file that does not exist, a probe pattern that matches nothing). Status 1. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/**
+ * Error classes from the rest of tsbpf whose message already says what is wrong and what to
+ * do. Matched by name, not instanceof, so a second copy of tsbpf's modules (a script that
+ * imports its own) is recognised too.
+ */
+const EXPLAINED = new Set(["ProbeLookupError", "BtfError", "ElfError", "FormatError", "CliError", "UsageError"]);
+
+export function isExplained(e: unknown): boolean {
+  return isUserError(e) || (e instanceof Error && EXPLAINED.has(e.name)) || isDenoPermissionError(e);
+}
+
+/** Deno refuses an operation the process was not given permission for. */
+function isDenoPermissionError(e: unknown): boolean {
+  return e instanceof Error && (e.name === "NotCapable" || e.name === "PermissionDenied");
+}
+
+/** The lines to print for an error: its message, and a hint where the message alone is not enough. */
+export function describeError(e: unknown, verbose: boolean): string {
+  if (!(e instanceof Error)) return `tsbpf: ${String(e)}`;
+  if (verbose && e.stack) return e.stack.includes(e.message) ? e.stack : `${e.message}\n${e.stack}`;
+  if (e instanceof UsageError) return `tsbpf${e.command ? ` ${e.command}` : ""}: ${e.message} (see: tsbpf ${e.command ? `${e.command} ` : ""}--help)`;
+  if (isDenoPermissionError(e)) {
+    return `tsbpf: ${firstLine(e.message)}; Deno needs that permission for this command (the tsbpf command runs Deno with -A)`;
+  }
+  if (isExplained(e)) {
+    // Compile and verifier errors are several lines by design (the source line, a caret, hints).
+    const multiLine = e.name === "CompileError" || e.name === "VerifierError";
+    return multiLine ? e.message : `tsbpf: ${e.message}`;
+  }
+  return `tsbpf: internal error: ${firstLine(e.message)} (run with --verbose for the stack trace, and please report it)`;
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0];
+}
+
+export function exitStatus(e: unknown): number {
+  return e instanceof UsageError ? 2 : 1;
+}
+
+/** Prints `e` as described above and exits. */
+export function fail(e: unknown, verbose: boolean): never {
+  console.error(describeError(e, verbose));
+  process.exit(exitStatus(e));
+}

@@ -1,0 +1,144 @@
+// The help text of every command, with examples. Kept together so they read alike.
+
+export const MAIN_HELP = `tsbpf: tracing scripts for Linux eBPF in TypeScript
+
+usage:
+  tsbpf [options] -e 'ONE-LINER'         run a one-liner
+  tsbpf [options] run SCRIPT [ARGS...]   run a tracer script, passing ARGS to it
+  tsbpf list [PATTERN] [-v]              list probes (tracepoints, kernel functions, uprobes, USDT)
+  tsbpf dump SCRIPT                      show each handler's BPF instructions with its TypeScript lines
+  tsbpf types [-o FILE]                  write the running kernel's types as TypeScript declarations
+  tsbpf help [COMMAND]                   this text, or a command's
+
+options (for -e and run):
+  -e, --eval CODE       the one-liner to run (see: tsbpf help -e)
+  -p, --pid PID         trace only process PID
+  -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits
+  -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m
+      --emit            with -e: print the tracer script the one-liner becomes, do not run it
+      --verbose         show stack traces with errors
+  -h, --help            help
+      --version         tsbpf's version
+
+examples:
+  sudo tsbpf -e 'tracepoint("syscalls:sys_enter_openat", a => print(comm(), str(a.filename)))'
+  sudo tsbpf -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))' -d 5
+  sudo tsbpf -c 'ls /' -e 'tracepoint("syscalls:sys_exit_read", a => hist(a.ret))'
+  sudo tsbpf run examples/syscount.ts -P
+  sudo tsbpf list 'syscalls:sys_enter_open*' -v
+  tsbpf types -o kernel.d.ts
+
+Ctrl-C stops tracing and prints the results. Tracing needs root (or CAP_BPF and CAP_PERFMON).
+See docs/cli.md.`;
+
+export const RUN_HELP = `usage: tsbpf [options] run SCRIPT [ARGS...]
+
+Runs a tracer script (a .ts file with a class extending Tracer) as its own program: ARGS go to
+the script untouched, and its own parseArgs sees them as usual. The options before SCRIPT are
+tsbpf's; the script reads them from cliOptions (import { cliOptions } from "tsbpf/cli").
+
+options:
+  -p, --pid PID         cliOptions.pid = PID (the script decides how to filter on it)
+  -c, --command CMD     start CMD held, set cliOptions.pid to its pid, let it run once the script's
+                        first tracer has started, and stop the tracers when it exits
+  -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m)
+      --verbose         stack traces with errors
+
+examples:
+  sudo tsbpf run examples/execsnoop.ts
+  sudo tsbpf run examples/syscount.ts -P -T 5
+  sudo tsbpf run -d 10 examples/syscount.ts
+  sudo tsbpf run -c 'dd if=/dev/zero of=/dev/null count=1000' examples/syscount.ts`;
+
+export const LIST_HELP = `usage: tsbpf list [PATTERN] [-v]
+
+Lists probes, like bpftrace -l. PATTERN is KIND:TARGET with * and ? as wildcards; without a
+kind it matches tracepoints and raw tracepoints.
+
+kinds:
+  tracepoint:CATEGORY:NAME     static tracepoints (tracefs available_events)
+  rawtracepoint:NAME           raw tracepoints (btf_trace_* in the kernel's BTF)
+  kprobe:FUNCTION              kernel functions with BTF (also for kretprobe, fentry, fexit)
+  uprobe:BINARY:SYMBOL         function symbols of an ELF file (a path, or a program in PATH)
+  usdt:BINARY[:PROVIDER:NAME]  USDT probes of an ELF file
+
+options:
+  -v, --verbose   the arguments with their types: tracepoint format fields, BTF prototypes
+  -h, --help      this text
+
+examples:
+  tsbpf list 'tracepoint:syscalls:sys_enter_*'
+  tsbpf list 'syscalls:sys_enter_open*' -v
+  tsbpf list 'rawtracepoint:sched_*' -v
+  tsbpf list 'kprobe:tcp_*'
+  tsbpf list 'uprobe:/bin/bash:*readline*'
+  tsbpf list 'usdt:/usr/lib/x86_64-linux-gnu/libc.so.6'`;
+
+export const DUMP_HELP = `usage: tsbpf dump SCRIPT | tsbpf dump -e 'ONE-LINER'
+
+Compiles the script's tracers for this kernel (nothing is loaded) and prints each handler's BPF
+instructions, each run of them under the TypeScript line it came from.
+
+options:
+  -e, --eval CODE   dump a one-liner's handlers
+  -h, --help        this text
+
+examples:
+  sudo tsbpf dump examples/opensnoop.ts
+  sudo tsbpf dump -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'`;
+
+export const TYPES_HELP = `usage: tsbpf types [-o FILE]
+
+Writes TypeScript declarations of the running kernel's types, from its BTF
+(/sys/kernel/btf/vmlinux): every struct and union as an interface, enums, typedefs, and the
+kernel functions' prototypes (as the parameter types of @kprobe handlers). Deterministic: the
+same kernel gives the same file.
+
+By default it writes kernel.d.ts beside tsbpf's kernel.ts, which "tsbpf/kernel" re-exports, so
+  import type { sock, task_struct } from "tsbpf/kernel";
+type-checks and autocompletes in any editor that uses TypeScript.
+
+options:
+  -o, --output FILE   write here instead ("-" for stdout)
+      --btf FILE      read this BTF instead of the running kernel's
+  -h, --help          this text
+
+examples:
+  tsbpf types
+  tsbpf types -o kernel-6.1.d.ts --btf /sys/kernel/btf/vmlinux`;
+
+export const ONELINER_HELP = `usage: tsbpf [options] -e 'ONE-LINER'
+
+A one-liner is TypeScript: probe calls, each with an arrow function that runs in the kernel.
+
+  tracepoint("CATEGORY:NAME", args => ...)    args: the tracepoint's fields (tsbpf list -v)
+  rawTracepoint("NAME", args => ...)
+  kprobe("FUNCTION", (arg1, arg2) => ...)     the kernel function's arguments
+  kretprobe("FUNCTION", ret => ...)           its return value
+  begin(() => ...)  end(() => ...)            run in user space, at the start and at the end
+  interval(SECONDS, () => ...)                runs in user space every SECONDS; exit() stops
+
+Separate probes with ";". Probe names take * and ? wildcards ("syscalls:sys_enter_*"); probe()
+is then the name of the probe that fired.
+
+In the kernel:
+  print(a, b, ...)            one line, the values separated by spaces
+  printf("%s %d\\n", a, b)     formatted (%d %u %x %s %c %%, with widths: %-16s %8d)
+  count(key?)                 @[key] = count()
+  sum(key?, n) min max avg stats(key?, n)
+  hist(key?, n)  lhist(key?, n, min, max, step)
+  $.name[key] = agg(...)      the same into a named map: $.bytes = hist(a.ret) prints @bytes
+  $.start[tid()] = ktime()    a map of values; read $.start[tid()] (0 when absent); delete $.start[tid()]
+  cond && action              runs action only when cond holds (like bpftrace's /filter/)
+  pid() tid() uid() comm() ktime() cpu() str(p) curtask() kstack() ...
+
+examples:
+  sudo tsbpf -e 'tracepoint("syscalls:sys_enter_openat", a => printf("%s %s\\n", comm(), str(a.filename)))'
+  sudo tsbpf -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'
+  sudo tsbpf -e 'tracepoint("syscalls:sys_exit_read", a => pid() == 1234 && hist(a.ret))'
+  sudo tsbpf -e 'tracepoint("sched:sched*", () => count(probe())); interval(5, () => exit())'
+See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
+
+export const HELP: Record<string, string> = {
+  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
+};

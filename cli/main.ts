@@ -1,0 +1,94 @@
+// The `tsbpf` command: one-liners (-e), run, list, dump, types. Parses the command line,
+// hands over to the command's module (imported only when needed, so `tsbpf list` never loads
+// the compiler), and turns every failure into one clear message and a non-zero status.
+//
+//   bun cli/main.ts ...     deno run -A cli/main.ts ...     tsbpf ... (bin/tsbpf)
+import process from "node:process";
+import { GLOBAL_OPTIONS, parseDuration, parsePid, parseUntilPositional, splitCommand, type Values } from "./args.ts";
+import { fail, UsageError } from "./errors.ts";
+import { HELP, MAIN_HELP } from "./help.ts";
+import type { SessionOptions } from "./session.ts";
+import { libc } from "../runtime/ffi/mod.ts";
+import pkg from "../package.json" with { type: "json" };
+
+const COMMANDS = ["run", "list", "dump", "types", "help"];
+
+async function main(argv: string[]): Promise<number> {
+  const global = parseUntilPositional(argv, GLOBAL_OPTIONS);
+  const { values } = global;
+  if (values.version) return print(`tsbpf ${pkg.version}`);
+  if (values.eval !== undefined) {
+    if (values.help) return print(HELP["-e"]);
+    if (global.first !== undefined) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
+    await libc();
+    const { runOneLiner } = await import("./run_oneliner.ts");
+    return await runOneLiner(String(values.eval), session(values), { emit: !!values.emit });
+  }
+  const command = global.first;
+  if (command === undefined) {
+    if (values.help) return print(MAIN_HELP);
+    console.error(MAIN_HELP);
+    return 2;
+  }
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command "${command}"${command.endsWith(".ts") ? ` (to run a script: tsbpf run ${command})` : ""}`);
+  }
+  if (values.help) return print(HELP[command] ?? MAIN_HELP);
+  const rest = global.rest;
+  // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
+  await libc();
+  switch (command) {
+    case "help":
+      return print(rest[0] ? HELP[rest[0]] ?? MAIN_HELP : MAIN_HELP);
+    case "run": {
+      // Options may also follow "run": tsbpf run -p 42 script.ts
+      const { eval: _e, ...runOptions } = GLOBAL_OPTIONS;
+      const own = parseUntilPositional(rest, runOptions, "run");
+      const merged = { ...values, ...own.values };
+      if (merged.help) return print(HELP.run);
+      if (own.first === undefined) throw new UsageError("needs the script to run: tsbpf run script.ts [args...]", "run");
+      const { runScript } = await import("./run.ts");
+      return await runScript(own.first, own.rest, session(merged));
+    }
+    case "list": {
+      const { listCommand } = await import("./list.ts");
+      return listCommand(rest);
+    }
+    case "dump": {
+      const { dumpCommand } = await import("./dump.ts");
+      return await dumpCommand(rest);
+    }
+    case "types": {
+      const { typesCommand } = await import("./types.ts");
+      return await typesCommand(rest);
+    }
+  }
+  return 0;
+}
+
+function session(values: Values): SessionOptions {
+  if (values.pid !== undefined && values.command !== undefined) throw new UsageError("-p and -c both name the process to trace: give one");
+  return {
+    pid: values.pid === undefined ? undefined : parsePid(String(values.pid)),
+    command: values.command === undefined ? undefined : splitCommand(String(values.command)),
+    durationMs: values.duration === undefined ? undefined : parseDuration(String(values.duration)),
+    verbose: !!values.verbose,
+  };
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  const verbose = argv.includes("--verbose");
+  process.on("unhandledRejection", (e) => fail(e, verbose));
+  try {
+    const status = await main(argv);
+    if (status !== 0) process.exitCode = status;
+  } catch (e) {
+    fail(e, verbose);
+  }
+}

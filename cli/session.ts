@@ -1,0 +1,79 @@
+// The command line's side of a running script: publishes -p/-c/-d to the script (cli/mod.ts),
+// notices when the script's tracers have attached, then releases the -c command, and stops
+// every started tracer when that command exits or the -d time is up.
+//
+// Noticing a start needs a hook in Tracer; until the runtime offers one (see docs/cli.md,
+// "Requests"), `Tracer.prototype.start` is wrapped here, once per process.
+import { setInterval, clearInterval, setTimeout } from "node:timers";
+import { Tracer } from "../runtime/tracer.ts";
+import { libc } from "../runtime/ffi/mod.ts";
+import { CLI_STATE } from "./mod.ts";
+import { hasEnded, release } from "./held_command.ts";
+
+/** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
+export const SESSION_ENV = "TSBPF_CLI";
+
+export interface SessionOptions {
+  pid?: number;
+  command?: string[];
+  /** The pid of the -c command, held stopped by the tsbpf process until the first tracer starts. */
+  heldPid?: number;
+  durationMs?: number;
+  verbose?: boolean;
+}
+
+const EXIT_POLL_MS = 20;
+const started = new Set<Tracer>();
+let options: SessionOptions = {};
+let stopping = false;
+
+/** Call before the script is imported: publishes the options and installs the start hook. */
+export async function startSession(session: SessionOptions): Promise<void> {
+  await libc();
+  options = session;
+  const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
+  (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
+  hookStart();
+}
+
+function hookStart(): void {
+  const proto = Tracer.prototype as Tracer & { [hooked]?: boolean };
+  if (proto[hooked]) return;
+  proto[hooked] = true;
+  const original = proto.start;
+  proto.start = async function (this: Tracer, ...args: Parameters<Tracer["start"]>) {
+    const t = await original.apply(this, args);
+    onStarted(t);
+    return t;
+  };
+}
+const hooked = Symbol("tsbpf.cli.hooked");
+
+function onStarted(t: Tracer): void {
+  const first = started.size === 0;
+  started.add(t);
+  t.stopped.then(() => started.delete(t));
+  if (!first) return;
+  // Timers are unref'd: a script that stops on its own must not wait for them to exit.
+  const held = options.heldPid;
+  if (held !== undefined) {
+    release(held);
+    const watch = setInterval(() => {
+      if (hasEnded(held)) (clearInterval(watch), stopAll());
+    }, EXIT_POLL_MS);
+    watch.unref();
+  }
+  if (options.durationMs !== undefined) setTimeout(stopAll, options.durationMs).unref();
+}
+
+/** Stops every tracer the script started (each prints its results in end(), as on Ctrl-C). */
+export async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const t of [...started]) await t.stop();
+}
+
+/** The tracers started and not yet stopped. */
+export function runningTracers(): Tracer[] {
+  return [...started];
+}
