@@ -8,6 +8,7 @@ const HINTS: [RegExp, string][] = [
   [/invalid mem access 'map_value_or_null'|invalid mem access '.*_or_null'/, "a map lookup can return nothing: check the result before using it"],
   [/invalid access to map value|invalid access to memory|outside of the allowed memory range|out of bound/i, "an index or offset may be out of bounds: check it against the size first"],
   [/back-edge|infinite loop|loop is not bounded/i, "give the loop a bound the verifier can see (a constant number of iterations)"],
+  [/sequence of \d+ jumps is too complex|too many states/i, "the verifier walks every iteration of a loop: lower the loop's bound or take branches out of its body"],
   [/invalid (indirect )?read from stack|invalid stack/i, "a stack variable is read before it is written: initialise it"],
   [/too large|program is too large|BPF program is too large|processed \d+ insn.*limit/i, "the handler is too long for the verifier: split it or simplify its branches"],
   [/unknown func|invalid func/i, "this helper is not available to this program type on this kernel"],

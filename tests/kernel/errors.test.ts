@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { compile, CompileError } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
+import { VerifierError } from "../../runtime/verifier_error.ts";
+import { compileSource, handlersSource, load } from "./harness.ts";
 
 await libc();
 
@@ -56,5 +58,70 @@ test("the rendered error shows file:line:col, the source line and a caret", () =
     assert.match(text, /^\/x\/t\.ts:6:65: error\[TSB1004\]: E has no field "extra"/);
     assert.match(text, /\n6 \|   h\(args: any\)/);
     assert.match(text, /\n  \| {65}\^{5}/);
+  }
+});
+
+// One test per diagnostic code: [code, handler body (or a whole class member), line, column].
+const KINDS: [string, string, number, number][] = [
+  ["TSB1003", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { return pidd(); }", 6, 25],
+  ["TSB1005", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { const x = comm() + 1; }", 6, 28],
+  ["TSB1006", "  @tracepoint(42)\n  h(args: any) {}", 5, 3],
+  ["TSB1008", "  m = new HashMap<u32>();\n  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) {}", 5, 7],
+  ["TSB1009", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { let x: Foo = 1; }", 6, 25],
+  ["TSB1010", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { const a: Str<300> = str(args.filename); const b: Str<300> = str(args.filename); }", 6, 3],
+  ["TSB1011", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { this.events.push(1); }", 6, 30],
+  ["TSB1012", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { switch (pid()) { case pid(): return 1; } }", 6, 40],
+  ["TSB1002", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { for (let i = 0; i < pid(); i++) {} }", 6, 18],
+];
+
+for (const [code, body, line, column] of KINDS) {
+  test(`${code} is reported at ${line}:${column}`, () => {
+    const src = HEADER.replace('import { RingBuf,', 'import { HashMap, RingBuf,') + body + "\n}\n";
+    let ds;
+    try {
+      compile(src, "/x/t.ts", hostTarget());
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+      ds = e.diagnostics;
+    }
+    assert.ok(ds, "expected a compile error");
+    assert.deepEqual([ds[0].code, ds[0].line, ds[0].column], [code, line, column], ds.map((d) => `${d.code} ${d.line}:${d.column} ${d.message}`).join("\n"));
+    assert.ok(ds[0].hints.length > 0 || ds[0].message.length > 20, "a diagnostic should explain itself");
+  });
+}
+
+test("no tracer class in the file", () => {
+  try {
+    compile("const x = 1;\n", "/x/none.ts", hostTarget());
+    assert.fail("expected a compile error");
+  } catch (e) {
+    assert.ok(e instanceof CompileError);
+    assert.equal(e.diagnostics[0].code, "TSB1013");
+  }
+});
+
+test("a program the verifier rejects is reported at the TypeScript line it failed on", () => {
+  const body = [
+    "    let s: u64 = args[0];",
+    "    for (let i = 0; i < 60000; i++) {",
+    "      if ((s & 1n) === 1n) s = s * 3n + 1n;",
+    "      else s = s / 2n;",
+    "      if (s > args[1]) s -= args[1];",
+    "    }",
+    "    return s;",
+  ];
+  const source = handlersSource([body.join("\n")]);
+  const spec = compileSource(source);
+  try {
+    load(spec).close();
+    assert.fail("the verifier accepted a loop it cannot walk");
+  } catch (e) {
+    assert.ok(e instanceof VerifierError, String(e));
+    const lines = source.split("\n");
+    const loopStart = lines.findIndex((l) => l.includes("for (let i = 0; i < 60000")) + 1;
+    assert.ok(e.diagnostic!.line >= loopStart && e.diagnostic!.line <= loopStart + 4, `reported at line ${e.diagnostic!.line}, the loop is at ${loopStart}-${loopStart + 4}`);
+    assert.equal(e.diagnostic!.code, "TSB2001");
+    assert.match(e.diagnostic!.hints.join(" "), /loop/);
+    assert.ok(e.log.length > 100, "the full verifier log is kept");
   }
 });
