@@ -37,7 +37,15 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
   const fixups: { at: number; label: number }[] = [];
   let lastLoc: SourcePos | undefined;
 
-  const put = (code: number, dst: number, src: number, off: number, imm: number) => out.push({ code, dst, src, off, imm });
+  /** The source position of the IR instruction being emitted: recorded with its first BPF instruction. */
+  let loc: SourcePos | undefined;
+  const put = (code: number, dst: number, src: number, off: number, imm: number) => {
+    if (loc && (loc.line !== lastLoc?.line || loc.column !== lastLoc?.column)) {
+      lines.push({ insn: out.length, line: loc.line, column: loc.column });
+      lastLoc = loc;
+    }
+    out.push({ code, dst, src, off, imm });
+  };
   const ldImm64 = (dst: number, v: bigint, src = 0) => {
     const u = BigInt.asUintN(64, v);
     put(Class.LD | Size_DW | Mode.IMM, dst, src, 0, Number(BigInt.asIntN(32, u & 0xffffffffn)));
@@ -64,10 +72,7 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
   };
 
   for (const ins of code) {
-    if (ins.loc && (ins.loc.line !== lastLoc?.line || ins.loc.column !== lastLoc?.column)) {
-      lines.push({ insn: out.length, line: ins.loc.line, column: ins.loc.column });
-      lastLoc = ins.loc;
-    }
+    loc = ins.loc;
     switch (ins.op) {
       case "entry":
         if (reg(ins.dst) !== 1) put(Class.ALU64 | AluOp.mov | Src.X, reg(ins.dst), 1, 0, 0);
