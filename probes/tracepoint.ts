@@ -7,7 +7,7 @@ import { perfEventOpen, PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { tracefs } from "./tracefs.ts";
-import { parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
+import { FormatError, parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
 
 const formats = new Map<string, TracepointFormat>();
 
@@ -27,7 +27,13 @@ export function tracepointFormat(target: string): TracepointFormat {
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
   }
-  const format = parseFormat(text, category === "syscalls");
+  let format: TracepointFormat;
+  try {
+    format = parseFormat(text, category === "syscalls");
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    throw new ProbeLookupError(`the format file of tracepoint "${target}" cannot be read: ${e.message}`, [`check ${tracefs()}/events/${category}/${name}/format`]);
+  }
   formats.set(target, format);
   return format;
 }

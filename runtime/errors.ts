@@ -18,12 +18,20 @@ export class SyscallError extends Error {
   }
 }
 
-/** The process lacks a privilege tsbpf needs. */
+/** The process lacks a privilege tsbpf needs; the message says which. */
 export class PermissionError extends SyscallError {
   constructor(call: string, errno: number) {
-    super(call, errno, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
+    super(call, errno);
     this.name = "PermissionError";
+    this.message = `Permission denied: ${call} needs ${privilegeFor(call)}; run tsbpf as root (sudo)`;
   }
+}
+
+function privilegeFor(call: string): string {
+  if (call.startsWith("bpf(")) return "CAP_BPF (and CAP_PERFMON for tracing programs)";
+  if (call.startsWith("perf_event_open")) return "CAP_PERFMON";
+  if (call.includes("/sys/kernel/tracing") || call.includes("/sys/kernel/debug")) return "root to read tracefs";
+  return "root";
 }
 
 export function syscallError(call: string, result: number, detail?: string): SyscallError {

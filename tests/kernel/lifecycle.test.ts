@@ -1,7 +1,8 @@
 // Every way a tracer's process can end must leave no program of it in the kernel.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { programsNamed, runScript, waitFor } from "./util.ts";
+import { programsNamed, runScript, runtimeCommand, waitFor } from "./util.ts";
+import process from "node:process";
 
 const SCRIPT = new URL("../../examples/execsnoop.ts", import.meta.url).pathname;
 
@@ -36,4 +37,16 @@ test("a script that stops its tracer and ends exits with status 0, nothing left 
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.output(), /stopped/);
   assert.equal(programsNamed("onExec").length, before, "program still loaded after stop()");
+});
+
+test("without privileges, one line says which and the status is 1", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const [cmd, ...args] = runtimeCommand(SCRIPT);
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--", cmd, ...args], {
+    env: { ...process.env, HOME: "/tmp", DENO_DIR: "/tmp/tsbpf-deno-nobody", TSBPF_NO_CACHE: "1" }, encoding: "utf8", timeout: 60000,
+  });
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0], /^Permission denied: .* needs (root|CAP_BPF|CAP_PERFMON)/);
 });

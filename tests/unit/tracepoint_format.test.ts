@@ -1,0 +1,48 @@
+// Parsing tracefs format files, including broken ones.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FormatError, parseFormat } from "../../probes/tracepoint_format.ts";
+
+const OPENAT = `name: sys_enter_openat
+ID: 643
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;
+\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;
+\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;
+
+\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;
+\tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;
+\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;
+\tfield:int flags;\toffset:32;\tsize:8;\tsigned:0;
+\tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;
+\tfield:__data_loc char[] name;\toffset:48;\tsize:4;\tsigned:0;
+\tfield:char comm[16];\toffset:52;\tsize:16;\tsigned:0;
+
+print fmt: "dfd: 0x%08lx"
+`;
+
+test("fields: scalars, pointers (user memory for syscalls), __data_loc strings and inline arrays", () => {
+  const f = parseFormat(OPENAT, true);
+  assert.equal(f.id, 643);
+  const by = Object.fromEntries(f.fields.map((x) => [x.name, x]));
+  assert.deepEqual([by.common_pid.offset, by.common_pid.size, by.common_pid.signed, by.common_pid.kind], [4, 4, true, "int"]);
+  assert.deepEqual([by.filename.kind, by.filename.space, by.filename.cType], ["ptr", "user", "const char *"]);
+  assert.equal(by.name.kind, "data_loc");
+  assert.deepEqual([by.comm.kind, by.comm.size, by.comm.cType], ["array", 16, "char[16]"]);
+  assert.equal(parseFormat(OPENAT, false).fields.find((x) => x.name === "filename")!.space, "kernel");
+});
+
+test("a format file without an ID, or with a field it cannot read, is a FormatError", () => {
+  assert.throws(() => parseFormat(OPENAT.replace(/^ID: \d+\n/m, ""), true), FormatError);
+  assert.throws(() => parseFormat(OPENAT.replace("field:int dfd;", "field:int 3;"), true), FormatError);
+  // Truncated anywhere: a FormatError or a shorter, still well-formed list, never another exception.
+  for (let cut = 0; cut < OPENAT.length; cut += 7) {
+    try {
+      const f = parseFormat(OPENAT.slice(0, cut), true);
+      assert.ok(f.fields.every((x) => Number.isInteger(x.offset) && Number.isInteger(x.size)));
+    } catch (e) {
+      assert.ok(e instanceof FormatError, String(e));
+    }
+  }
+});
