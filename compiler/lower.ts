@@ -9,6 +9,7 @@ import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wra
 import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
+import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { PARAMS_MAP } from "./spec.ts";
 import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
@@ -199,6 +200,14 @@ export class Lowering {
         this.bind(name, { kind: "mem", type: declared, off, mutable, name });
         continue;
       }
+      if (d.init && !declared && this.isAggregateCall(d.init)) {
+        // const name = comm(): a string on the stack, of the helper's natural size.
+        const t = this.aggregateType(d.init);
+        const off = this.stackSlot(name, t);
+        this.into(d.init, t, "fp", off);
+        this.bind(name, { kind: "mem", type: t, off, mutable, name });
+        continue;
+      }
       let v: Value = d.init ? this.expr(d.init) : { kind: "scalar", type: declared as ScalarType, op: 0n };
       if (v.kind === "mem" || (v.kind !== "scalar" && !declared)) {
         if (v.kind === "mem") {
@@ -267,6 +276,10 @@ export class Lowering {
   /** Jumps to `label` when `e` is truthy (`when` = true) or falsy (`when` = false); otherwise falls through. */
   branch(e: Node, when: boolean, label: number): void {
     if (e.type === "ParenthesizedExpression") return this.branch(e.expression, when, label);
+    if (isStartsWith(e)) {
+      if (!isStringValued(this, e.callee.object)) this.fail(e.callee.object, Code.TypeMismatch, `startsWith() needs a string (comm(), str(p), a Str field)`);
+      return stringCompareBranch(this, e.callee.object, e.arguments[0], true, when, label);
+    }
     if (e.type === "UnaryExpression" && e.operator === "!") return this.branch(e.argument, !when, label);
     if (e.type === "LogicalExpression" && (e.operator === "&&" || e.operator === "||")) {
       const and = e.operator === "&&";
@@ -295,6 +308,13 @@ export class Lowering {
 
   compareBranch(e: Node, when: boolean, label: number): void {
     const op = (e.operator === "===" ? "==" : e.operator === "!==" ? "!=" : e.operator) as CompareOp;
+    const literalLeft = isStringLiteral(e.left), literalRight = isStringLiteral(e.right);
+    if (literalLeft || literalRight) {
+      if (op !== "==" && op !== "!=") this.fail(e, Code.TypeMismatch, `strings can only be compared with === and !==`);
+      const other = literalLeft ? e.right : e.left;
+      if (!isStringValued(this, other)) this.fail(other, Code.TypeMismatch, `a string literal can only be compared with a string (comm(), str(p), a Str field)`);
+      return stringCompareBranch(this, other, literalLeft ? e.left : e.right, false, op === "==" ? when : !when, label);
+    }
     let a = this.scalar(e.left), b = this.scalar(e.right);
     if (a.type.kind === "ptr" || b.type.kind === "ptr") {
       if (op !== "==" && op !== "!=") this.fail(e, Code.TypeMismatch, `"${op}" compares numbers, not ${typeName(a.type.kind !== "int" ? a.type : b.type)}`);
@@ -498,6 +518,7 @@ export class Lowering {
 
   call(e: Node): Value {
     const callee = e.callee;
+    if (isStartsWith(e)) return this.materialize(e);
     if (callee.type === "MemberExpression" && !callee.computed) {
       const obj = this.expr(callee.object);
       if (obj.kind === "map") return mapMethod(this, obj.map, callee.property.name, e);
@@ -800,6 +821,12 @@ function alignedStep(offset: number, left: number, max: 8 | 4): 1 | 2 | 4 | 8 {
     if (step <= max && step <= left && offset % step === 0) return step;
   }
   return 1;
+}
+
+/** `s.startsWith("literal")`. */
+function isStartsWith(e: Node): boolean {
+  return e.type === "CallExpression" && e.callee.type === "MemberExpression" && !e.callee.computed &&
+    e.callee.property.name === "startsWith" && e.arguments.length === 1 && isStringLiteral(e.arguments[0]);
 }
 
 const COMPARE_OPS = new Set(["==", "!=", "===", "!==", "<", "<=", ">", ">="]);

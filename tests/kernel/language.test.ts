@@ -71,3 +71,20 @@ test("each construct computes the documented value in the kernel", () => {
   const wrong = CASES.map(([what, , want], i) => [what, want >>> 0, results[i]] as const).filter(([, want, got]) => want !== got);
   assert.deepEqual(wrong, [], wrong.map(([w, want, got]) => `${w}: want ${want}, got ${got}`).join("\n"));
 });
+
+test("strings compare with literals, exactly or by prefix", async () => {
+  const { readFileSync } = await import("node:fs");
+  const me = readFileSync("/proc/thread-self/comm", "utf8").trim();
+  const cases: [string, number][] = [
+    [`return comm() === "${me}" ? 1 : 0;`, 1],
+    [`return comm() !== "${me}" ? 1 : 0;`, 0],
+    [`return comm() === "${me}x" ? 1 : 0;`, 0],
+    [`return comm().startsWith("${me.slice(0, 2)}") ? 1 : 0;`, 1],
+    [`return comm().startsWith("~~") ? 1 : 0;`, 0],
+    [`const c = comm(); return c === "${me}" && c.startsWith("${me[0]}") ? 1 : 0;`, 1],
+    [`return curtask().comm === "${me}" ? 1 : 0;`, 1],
+    [`return comm() === "a-name-longer-than-sixteen-bytes" ? 1 : 0;`, 0],
+  ];
+  const got = runBodies(cases.map(([b]) => "    " + b));
+  assert.deepEqual(got, cases.map(([, want]) => want), cases.map(([b], i) => `${b} → ${got[i]}`).join("\n"));
+});

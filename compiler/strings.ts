@@ -1,0 +1,101 @@
+// Comparing strings with literals: `comm() === "bash"`, `str(args.filename).startsWith("/etc/")`.
+// The string is put in memory (the stack, or left where it is), then compared chunk by chunk
+// with the literal's bytes, jumping out at the first difference.
+import { Code } from "./diagnostics.ts";
+import type { Base } from "./ir.ts";
+import type { Node } from "./parse.ts";
+import type { Lowering } from "./lower.ts";
+import { kernelAddress } from "./kernel_access.ts";
+import { Helper } from "./builtins.ts";
+
+interface StringMemory {
+  base: Base;
+  off: number;
+  /** Bytes available (the buffer's size). */
+  len: number;
+}
+
+export function isStringLiteral(e: Node): boolean {
+  return e.type === "StringLiteral" || (e.type === "TemplateLiteral" && e.expressions.length === 0);
+}
+
+function literalText(e: Node): string {
+  return e.type === "StringLiteral" ? e.value : e.quasis[0].value.cooked;
+}
+
+/** Whether `e` gives a string a handler can compare: comm(), str(...), a Str variable or field. */
+export function isStringValued(l: Lowering, e: Node): boolean {
+  if (l.isAggregateCall(e)) return true;
+  if (e.type === "Identifier" || e.type === "MemberExpression") {
+    const mark = l.b.code.length, errors = l.diags.items.length;
+    try {
+      const v = l.expr(e);
+      return (v.kind === "mem" && v.type.kind === "str") || (v.kind === "ctxfield" && v.field.kind !== "ptr") || v.kind === "kmem";
+    } catch {
+      return false;
+    } finally {
+      l.b.code.length = mark;
+      l.diags.items.length = errors;
+    }
+  }
+  return false;
+}
+
+/** Puts the string `e` in memory, reading at most `need` bytes of it. */
+function stringMemory(l: Lowering, e: Node, need: number): StringMemory {
+  if (l.isAggregateCall(e)) {
+    const t = l.aggregateType(e);
+    const len = t.kind === "str" ? Math.max(Math.min(t.len, need), 1) : need;
+    const off = l.b.allocStack(len, 8);
+    l.into(e, { kind: "str", len }, "fp", off);
+    return { base: "fp", off, len };
+  }
+  const v = l.expr(e);
+  if (v.kind === "mem" && v.type.kind === "str") return { base: v.base, off: v.off, len: v.type.len };
+  if (v.kind === "ctxfield" && v.field.kind === "array") return { base: l.ctx, off: v.field.offset, len: v.field.size };
+  if (v.kind === "ctxfield" || v.kind === "kmem") {
+    const len = Math.min(need, 256);
+    const off = l.b.allocStack(len, 8);
+    l.zero("fp", off, len);
+    const src = v.kind === "kmem" ? kernelAddress(l, v) : l.b.alu("add", l.ctx, l.b.alu("and", l.b.load(l.ctx, v.field.offset, 4), 0xffffn));
+    l.b.emit({ op: "call", helper: Helper.probe_read_kernel_str, args: [l.b.frame(off), BigInt(len), src] });
+    return { base: "fp", off, len };
+  }
+  return l.fail(e, Code.TypeMismatch, `only strings can be compared with "${"..."}" here`);
+}
+
+/**
+ * Jumps to `label` when the string equals the literal (or starts with it, for a prefix) and
+ * `when` is true, or when it does not and `when` is false.
+ */
+export function stringCompareBranch(l: Lowering, strExpr: Node, literal: Node, prefix: boolean, when: boolean, label: number): void {
+  const text = new TextEncoder().encode(literalText(literal));
+  const bytes = prefix ? text : new Uint8Array([...text, 0]);
+  // Room for the text and its NUL either way: helpers that copy strings always end them with one.
+  const mem = stringMemory(l, strExpr, text.length + 1);
+  if (bytes.length > mem.len) {
+    // The literal cannot fit: never equal.
+    if (!when) l.b.emit({ op: "jmp", target: label });
+    return;
+  }
+  const differ = when ? l.b.label() : label;
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < bytes.length;) {
+    const step = chunk(mem.off + i, bytes.length - i);
+    const expected = step === 8 ? view.getBigUint64(i, true) : BigInt(step === 4 ? view.getUint32(i, true) : step === 2 ? view.getUint16(i, true) : bytes[i]);
+    const actual = l.b.load(mem.base, mem.off + i, step);
+    l.b.emit({ op: "br", cond: "jne", a: actual, b: expected, target: differ });
+    i += step;
+  }
+  if (when) {
+    l.b.emit({ op: "jmp", target: label });
+    l.b.place(differ);
+  }
+}
+
+function chunk(offset: number, left: number): 1 | 2 | 4 | 8 {
+  for (const step of [8, 4, 2] as const) if (step <= left && offset % step === 0) return step;
+  return 1;
+}
+
+export { literalText };
