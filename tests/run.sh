@@ -23,7 +23,7 @@ passed=0 failed=0
 log=$(mktemp -d)
 
 echo "== bun test ${dirs[*]}"
-NO_COLOR=1 "$BIN/bun" test --timeout 60000 "${dirs[@]}" 2>&1 | tee "$log/bun.txt"
+NO_COLOR=1 "$BIN/bun" test --timeout 300000 "${dirs[@]}" 2>&1 | tee "$log/bun.txt"
 p=$(grep -Eo '^ *[0-9]+ pass' "$log/bun.txt" | tail -1 | grep -Eo '[0-9]+'); f=$(grep -Eo '^ *[0-9]+ fail' "$log/bun.txt" | tail -1 | grep -Eo '[0-9]+')
 [ -z "${p:-}" ] && [ -z "${f:-}" ] && f=1  # no summary: the runner itself failed
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
