@@ -1,0 +1,67 @@
+/**
+ * Separate debug files: distributions strip .symtab from their libraries and ship it apart
+ * (Debian's libc6-dbg, *-dbgsym packages, Fedora's debuginfo). Without it, libc's local
+ * functions (`__libc_start_call_main`) have no name, and a stack through them shows bare
+ * addresses where bpftrace, which looks for these files too, shows names.
+ *
+ * Looked for as gdb does: by build ID under /usr/lib/debug/.build-id/, then by the name in
+ * .gnu_debuglink next to the file, in its .debug/ directory, and under /usr/lib/debug. Each
+ * path first inside the process's root (a container's own debug packages), then on the host;
+ * a candidate is taken only if its build ID matches, so a stale or foreign file never names
+ * anything.
+ */
+import { Elf } from "../../elf/mod.ts";
+import { mapFile } from "./mapped_file.ts";
+
+const DEBUG_ROOT = "/usr/lib/debug";
+
+/**
+ * The debug file of `elf`, which the process sees at `path` under `root` ("/proc/PID/root"),
+ * or undefined when `elf` has its own .symtab or no debug file is found.
+ */
+export function findDebugFile(elf: Elf, path: string, root: string): Elf | undefined {
+  if (elf.section(".symtab")) return undefined;
+  const buildId = elf.buildId();
+  for (const candidate of candidates(elf, path, buildId)) {
+    for (const at of root ? [root + candidate, candidate] : [candidate]) {
+      const debug = open(at);
+      // Without build IDs to compare, only the build-ID path itself could vouch: none here.
+      if (debug && buildId !== undefined && debug.buildId() === buildId) return debug;
+    }
+  }
+  return undefined;
+}
+
+function candidates(elf: Elf, path: string, buildId: string | undefined): string[] {
+  const out: string[] = [];
+  if (buildId && buildId.length > 2) out.push(`${DEBUG_ROOT}/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`);
+  const link = debugLink(elf);
+  if (link) {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    if (`${dir}/${link}` !== path) out.push(`${dir}/${link}`);
+    out.push(`${dir}/.debug/${link}`, `${DEBUG_ROOT}${dir}/${link}`);
+  }
+  return out;
+}
+
+/** The file name in .gnu_debuglink (NUL-terminated, then padding and a CRC we do not check). */
+function debugLink(elf: Elf): string | undefined {
+  const section = elf.section(".gnu_debuglink");
+  if (!section) return undefined;
+  const data = elf.sectionData(section);
+  const nul = data.indexOf(0);
+  const name = new TextDecoder().decode(data.subarray(0, nul < 0 ? data.length : nul));
+  return name && !name.includes("/") ? name : undefined;
+}
+
+function open(path: string): Elf | undefined {
+  const bytes = mapFile(path);
+  if (!bytes) return undefined;
+  try {
+    const elf = Elf.parse(bytes);
+    elf.symbols();
+    return elf;
+  } catch {
+    return undefined;
+  }
+}

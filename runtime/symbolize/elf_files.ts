@@ -1,0 +1,77 @@
+/**
+ * The ELF images behind a process's mappings, parsed once per file however many processes
+ * map it. A file is known by its identity in /proc/PID/maps, device and inode, not its path:
+ * a path can name another file by now (an upgraded library) or nothing (a deleted binary), and
+ * a process in a container sees its own file tree.
+ *
+ * So the bytes come from /proc/PID/map_files/START-END first, the very file the process has
+ * mapped, deleted or not, in whatever mount namespace (root only); then from
+ * /proc/PID/root/PATH, the path as the process sees it. A file stripped of .symtab brings its
+ * separate debug file along when one is installed (debug_file.ts).
+ */
+import { Elf } from "../../elf/mod.ts";
+import { findDebugFile } from "./debug_file.ts";
+import { copyOwnMemory, mapFile } from "./mapped_file.ts";
+import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
+
+/** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
+export interface SymbolFile {
+  readonly elf: Elf;
+  readonly debug: Elf | undefined;
+}
+
+export class ElfFiles {
+  /** null: tried, and not a readable ELF file (so it is not tried again). */
+  readonly #byIdentity = new Map<string, SymbolFile | null>();
+  #vdso: SymbolFile | null | undefined;
+
+  /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
+  forMapping(pid: number, m: Mapping): SymbolFile | undefined {
+    const key = `${m.dev}:${m.inode}`;
+    let file = this.#byIdentity.get(key);
+    if (file === undefined) {
+      const root = `/proc/${pid}/root`;
+      const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
+      const bytes = mapFile(`/proc/${pid}/map_files/${range}`) ?? mapFile(root + filePath(m));
+      // A process that exited between reading its maps and now: try again next time.
+      if (!bytes && !procExists(pid)) return undefined;
+      const elf = bytes ? parseOrNull(bytes) : null;
+      file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
+      this.#byIdentity.set(key, file);
+    }
+    return file ?? undefined;
+  }
+
+  /**
+   * The vDSO, the kernel's small shared object in every process (clock_gettime, gettimeofday).
+   * It is the same image in every 64-bit process, so it is read from this process's memory.
+   */
+  vdso(): SymbolFile | undefined {
+    if (this.#vdso === undefined) {
+      const own = parseProcMaps(readProcText("/proc/self/maps") ?? "").find((m) => m.path === "[vdso]");
+      const elf = own ? parseOrNull(copyOwnMemory(own.start, own.end - own.start)) : null;
+      this.#vdso = elf ? { elf, debug: undefined } : null;
+    }
+    return this.#vdso ?? undefined;
+  }
+
+  /** Drops every parsed file (their symbol tables with them). */
+  clear(): void {
+    this.#byIdentity.clear();
+  }
+}
+
+/** An ELF file whose symbols can be read, or null (not ELF, 32-bit, damaged). */
+function parseOrNull(bytes: Uint8Array): Elf | null {
+  try {
+    const elf = Elf.parse(bytes);
+    elf.symbols();
+    return elf;
+  } catch {
+    return null;
+  }
+}
+
+function procExists(pid: number): boolean {
+  return readProcText(`/proc/${pid}/stat`) !== undefined;
+}

@@ -1,0 +1,51 @@
+/**
+ * A whole file as bytes without reading it: mmap(MAP_PRIVATE, PROT_READ). Symbolizing touches
+ * only an ELF file's headers and symbol tables, a few hundred KB of a 100 MB binary, and the
+ * page cache serves those; reading the file would copy all of it first.
+ *
+ * The mapping is never unmapped: the bytes back an `Elf` whose symbol table may be queried
+ * for the rest of the process's life. It costs address space, not memory.
+ *
+ * One risk stays: if the file is truncated while mapped, touching the lost pages raises
+ * SIGBUS. Executables cannot be written while running (ETXTBSY); a library overwritten in place
+ * would crash the programs using it just the same.
+ */
+import { libcSync } from "../ffi/mod.ts";
+import { readFileBytes } from "../files.ts";
+
+const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const SYS_LSEEK = 8, SEEK_END = 2n;
+const PROT_READ = 1, MAP_PRIVATE = 2;
+
+/** The file's bytes, or undefined if it cannot be opened or is empty. Never throws. */
+export function mapFile(path: string): Uint8Array | undefined {
+  const c = libcSync();
+  const fd = c.open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return undefined;
+  let size: number;
+  let address: bigint;
+  try {
+    size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
+    if (size <= 0) return undefined;
+    address = c.mmap(size, PROT_READ, MAP_PRIVATE, fd, 0);
+  } finally {
+    c.close(fd);
+  }
+  if (address < 0n) {
+    // Some file systems cannot mmap (or the address space is full): read it instead.
+    try {
+      return readFileBytes(path);
+    } catch {
+      return undefined;
+    }
+  }
+  return new Uint8Array(c.view(address, size));
+}
+
+/**
+ * A copy of `length` bytes of this process's own memory at `address`, e.g. its vDSO, which
+ * the kernel maps into every process identically.
+ */
+export function copyOwnMemory(address: number, length: number): Uint8Array {
+  return new Uint8Array(libcSync().view(BigInt(address), length)).slice();
+}

@@ -1,0 +1,88 @@
+/**
+ * /proc/PID/maps: which file (and which part of it) backs each range of a process's memory.
+ * A user stack address is meaningful only through the mapping that holds it.
+ *
+ * @example
+ * ```ts
+ * const maps = parseProcMaps(readTextFile(`/proc/${pid}/maps`)!);
+ * const m = findMapping(maps, 0x7f32854fa4f7)!;  // { path: "/usr/lib/x86_64-linux-gnu/libc.so.6", … }
+ * const fileOffset = 0x7f32854fa4f7 - m.start + m.offset;
+ * ```
+ */
+import { readTextFile } from "../files.ts";
+
+/** One line of /proc/PID/maps. */
+export interface Mapping {
+  readonly start: number;
+  readonly end: number;
+  /** "r-xp" and the like. */
+  readonly perms: string;
+  /** File offset of `start`. */
+  readonly offset: number;
+  /** The device as "major:minor" in hex, e.g. "fd:01", and the inode: the file's identity. */
+  readonly dev: string;
+  readonly inode: number;
+  /** The path as the kernel prints it: may end in " (deleted)", or be "[vdso]", "[heap]", "". */
+  readonly path: string;
+}
+
+const DELETED = " (deleted)";
+
+/**
+ * Parses the text of /proc/PID/maps. Lines are in ascending address order, as the kernel
+ * writes them; malformed lines are skipped.
+ */
+export function parseProcMaps(text: string): Mapping[] {
+  const out: Mapping[] = [];
+  for (const line of text.split("\n")) {
+    // "start-end perms offset dev inode   path": five single-space fields, then padding.
+    const f = line.split(" ", 5);
+    if (f.length < 5) continue;
+    const dash = f[0].indexOf("-");
+    if (dash < 0) continue;
+    const start = parseInt(f[0].slice(0, dash), 16);
+    const end = parseInt(f[0].slice(dash + 1), 16);
+    const offset = parseInt(f[2], 16);
+    const inode = Number(f[4]);
+    if (!(start < end) || !Number.isFinite(offset) || !Number.isFinite(inode)) continue;
+    const fieldsEnd = f[0].length + f[1].length + f[2].length + f[3].length + f[4].length + 5;
+    const path = line.slice(fieldsEnd).trimStart();
+    out.push({ start, end, perms: f[1], offset, dev: f[3], inode, path });
+  }
+  return out;
+}
+
+/** The mapping holding `address`, by binary search over the ascending list. */
+export function findMapping(maps: readonly Mapping[], address: number): Mapping | undefined {
+  let lo = 0;
+  let hi = maps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (maps[mid].start <= address) lo = mid + 1;
+    else hi = mid;
+  }
+  const m = maps[lo - 1];
+  return m && address < m.end ? m : undefined;
+}
+
+/** Whether the mapping is backed by a file (not anonymous memory, the stack, the heap or the vDSO). */
+export function isFileBacked(m: Mapping): boolean {
+  return m.inode !== 0 && m.path.startsWith("/");
+}
+
+/** The path without the " (deleted)" the kernel appends once the file is unlinked. */
+export function filePath(m: Mapping): string {
+  return m.path.endsWith(DELETED) ? m.path.slice(0, -DELETED.length) : m.path;
+}
+
+/**
+ * A /proc file's text, or undefined when it cannot be read, which for a process's files
+ * usually means the process has exited (ENOENT, or ESRCH mid-exit). Never throws.
+ */
+export function readProcText(path: string): string | undefined {
+  try {
+    return readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}
