@@ -1,0 +1,52 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmdirSync, statSync } from "node:fs";
+import { describeCall, joinCalls, MountSnoop } from "../../examples/mountsnoop.ts";
+import { waitFor } from "./util.ts";
+
+test("mountsnoop shows mount(8) and umount(8) as calls with their results and mount namespace", async () => {
+  const tracer = await new MountSnoop().start({ exitOnError: false });
+  const dir = mkdtempSync("/tmp/tsbpf-mountsnoop-");
+  try {
+    const lines: { comm: string; pcomm: string; ppid: number; mntns: number; call: string }[] = [];
+    tracer.events.on(joinCalls((c, ret) => lines.push({ comm: c.comm, pcomm: c.pcomm, ppid: c.ppid, mntns: c.mntns, call: describeCall(c, ret) })));
+    const run = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: "ignore" });
+    assert.equal(run("mount", "-t", "tmpfs", "-o", "size=1m,mode=700", "tsbpf-test", dir).status, 0, "mount failed");
+    run("umount", dir);
+    run("umount", dir); // not mounted any more: EINVAL
+    const want = [
+      `mount("tsbpf-test", "${dir}", "tmpfs", , "size=1m,mode=700") = 0`,
+      `umount("${dir}", ) = 0`,
+      `umount("${dir}", ) = -EINVAL`,
+    ];
+    assert.ok(await waitFor(() => want.every((w) => lines.some((l) => l.call === w))), `calls: ${lines.map((l) => l.call).join("\n")}`);
+    const mine = lines.filter((l) => want.includes(l.call));
+    const ns = statSync("/proc/self/ns/mnt").ino;
+    for (const l of mine) {
+      assert.equal(l.mntns, ns);
+      assert.equal(l.ppid, process.pid);
+      assert.match(l.comm, /^u?mount$/);
+    }
+  } finally {
+    spawnSync("umount", [dir], { stdio: "ignore" });
+    rmdirSync(dir);
+    await tracer.stop();
+  }
+});
+
+test("mountsnoop -p ignores other processes", async () => {
+  const tracer = new MountSnoop();
+  tracer.targetPid = process.pid;
+  await tracer.start({ exitOnError: false });
+  try {
+    let n = 0;
+    tracer.events.on(() => n++);
+    spawnSync("umount", ["/tmp/tsbpf-not-a-mount-point"], { stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(n, 0);
+  } finally {
+    await tracer.stop();
+  }
+});
