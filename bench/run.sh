@@ -4,6 +4,8 @@
 #   bash bench/run.sh            install the references, build, run everything, write bench/RESULTS.md
 #   bash bench/run.sh --smoke    tsbpf jobs only, once each with tiny counts (< 1 min, for CI);
 #                                needs only cc; exits non-zero if a job produced no events
+#   bash bench/run.sh --commit REV   measure tsbpf as committed at REV (e.g. HEAD): a clean copy
+#                                (git archive) in bench/out/snapshot, immune to edits in the work tree
 #
 # Further options go to bench/run.ts: --runs N, --seconds S, --repeats N, --only libbpf,tsbpf,...
 # Everything built lands in bench/out/ (git-ignored).
@@ -14,8 +16,16 @@ repo=$(cd "$bench/.." && pwd)
 out=$bench/out
 mkdir -p "$out"
 
-smoke=0
-for arg in "$@"; do [[ $arg == --smoke ]] && smoke=1; done
+export BENCH_COMMAND="bash bench/run.sh${*:+ $*}" # recorded in RESULTS.md
+smoke=0 commit="" args=()
+while (($#)); do
+  case $1 in
+    --smoke) smoke=1; args+=("$1") ;;
+    --commit) commit=$2; shift ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
 
 if [[ $(id -u) != 0 ]]; then
   echo "bench/run.sh: run as root (tracing needs it)" >&2
@@ -72,5 +82,16 @@ if [[ $smoke == 0 ]]; then
   build "$out/loader" "$bench/ref/loader.c" -- cc -O2 -Wall -o "$out/loader" "$bench/ref/loader.c" -lbpf
 fi
 
+if [[ -n $commit ]]; then
+  rev=$(git -C "$repo" rev-parse --short "$commit")
+  snap=$out/snapshot
+  rm -rf "$snap"
+  mkdir -p "$snap"
+  git -C "$repo" archive "$rev" | tar -x -C "$snap"
+  ln -s "$repo/node_modules" "$snap/node_modules"
+  echo "commit $rev ($(git -C "$repo" log -1 --format=%s "$rev"))" > "$snap/.bench-commit"
+  args+=(--tree "$snap")
+fi
+
 cd "$repo"
-exec "$repo/node_modules/.bin/bun" "$bench/run.ts" "$@"
+exec "$repo/node_modules/.bin/bun" "$bench/run.ts" "${args[@]}"

@@ -8,7 +8,7 @@
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
 // name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,stream.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -26,10 +26,14 @@ const { values: opts } = parseArgs({
     seconds: { type: "string", default: "5" },
     repeats: { type: "string", default: "3" },
     only: { type: "string" },
+    // The tsbpf checkout to measure (run.sh --commit REV extracts one): the scripts are copied
+    // into its bench/out/ and run from there, so edits in the work tree cannot change a run midway.
+    tree: { type: "string" },
     jobs: { type: "string", default: "launch,profile,stream" },
   },
 });
 const SMOKE = opts.smoke!;
+const TREE = opts.tree ?? ROOT;
 const RUNS = SMOKE ? 1 : Number(opts.runs);
 const SECONDS = SMOKE ? 0.3 : Number(opts.seconds);
 const REPEATS = SMOKE ? 1 : Number(opts.repeats);
@@ -42,14 +46,17 @@ interface Tool {
   tsbpf?: "bun" | "deno";
   /** Left out of the launch job (a variant that only differs in how it streams). */
   streamOnly?: boolean;
+  /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 256 KiB). */
+  ringBuf?: string;
   /** Command for a job ("launch1", "launch5" or "stream") against the generator `pid`. */
   command(job: string, pid: number): string[];
   env?: Record<string, string>;
+  cwd?: string;
   /** How the streaming run is told to finish: tsbpf scripts wait for stdin to close. */
   stopBy: "stdin" | "sigint";
 }
 
-const tsbpfScript = (job: string) => `${OUT}/${job}.ts`;
+const tsbpfScript = (job: string) => `${TREE}/bench/out/${job}.ts`;
 const TOOLS: Tool[] = [
   { name: "libbpf C", command: (job, pid) => [`${OUT}/loader`, `${OUT}/${job}.bpf.o`, String(pid)], stopBy: "sigint" },
   // Streaming only: the same program drained every 1 ms instead of woken per event by epoll.
@@ -66,12 +73,23 @@ const TOOLS: Tool[] = [
     env: { BCC_KERNEL_SOURCE: `${OUT}/kernel-headers` },
     stopBy: "sigint",
   },
-  { name: "tsbpf Bun", tsbpf: "bun", command: (job) => [BUN, "run", tsbpfScript(job)], stopBy: "stdin" },
-  { name: "tsbpf Deno", tsbpf: "deno", command: (job) => [DENO, "run", "--allow-ffi", tsbpfScript(job)], stopBy: "stdin" },
+  // Run from the tree's root: Deno finds its deno.json (the "tsbpf" import) from the working directory.
+  { name: "tsbpf Bun", tsbpf: "bun", command: (job) => [BUN, "run", tsbpfScript(job)], cwd: TREE, stopBy: "stdin" },
+  { name: "tsbpf Deno", tsbpf: "deno", command: (job) => [DENO, "run", "--allow-ffi", tsbpfScript(job)], cwd: TREE, stopBy: "stdin" },
+  // Streaming only: the same script with a 4 MiB ring buffer, to tell drain pauses from throughput.
+  ...(["bun", "deno"] as const).map((rt): Tool => ({
+    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, 4 MiB ring buffer`,
+    tsbpf: rt,
+    streamOnly: true,
+    ringBuf: "4 * 1024 * 1024",
+    command: (job) => rt === "bun" ? [BUN, "run", tsbpfScript(job)] : [DENO, "run", "--allow-ffi", tsbpfScript(job)],
+    cwd: TREE,
+    stopBy: "stdin",
+  })),
 ];
 
 function selectedTools(): Tool[] {
-  let tools = SMOKE ? TOOLS.filter((t) => t.tsbpf) : TOOLS;
+  let tools = SMOKE ? TOOLS.filter((t) => t.tsbpf && !t.ringBuf) : TOOLS;
   if (opts.only) {
     const names = opts.only.split(",").map((s) => s.trim().toLowerCase());
     tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
@@ -87,9 +105,15 @@ const skipped: string[] = [];
 
 // ------------------------------------------------------------------------------------ helpers
 
-function sh(cmd: string[], env?: Record<string, string>): string {
-  const r = Bun.spawnSync(cmd, { env: { ...process.env, ...env }, stderr: "pipe" });
+function sh(cmd: string[], env?: Record<string, string>, cwd?: string): string {
+  const r = Bun.spawnSync(cmd, { env: { ...process.env, ...env }, stderr: "pipe", cwd });
   return r.stdout.toString().trim();
+}
+
+/** The line of a tool's stderr that says what went wrong: the first mentioning an error, else the last. */
+function errorLine(stderr: string): string {
+  const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(Boolean);
+  return (lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? "no output").slice(0, 200);
 }
 
 function keyValues(line: string): Record<string, number> {
@@ -107,9 +131,11 @@ function quantile(xs: number[], q: number): number {
 const median = (xs: number[]) => quantile(xs, 0.5);
 
 /** Copies a bench/tsbpf template to bench/out with the generator's pid in place of the placeholder. */
-function writeScript(job: string, pid: number): void {
-  const source = readFileSync(`${ROOT}/bench/tsbpf/${job}.ts`, "utf8");
-  writeFileSync(tsbpfScript(job), source.replaceAll(PLACEHOLDER, String(pid)));
+function writeScript(job: string, pid: number, ringBuf?: string): void {
+  mkdirSync(`${TREE}/bench/out`, { recursive: true });
+  let source = readFileSync(`${ROOT}/bench/tsbpf/${job}.ts`, "utf8").replaceAll(PLACEHOLDER, String(pid));
+  if (ringBuf) source = source.replace(/new RingBuf<(\w+)>\(\)/, `new RingBuf<$1>(${ringBuf})`);
+  writeFileSync(tsbpfScript(job), source);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -183,9 +209,9 @@ function launchVariants(tools: Tool[]): Variant[] {
 
 function launchOnce(v: Variant, job: string, pid: number): LaunchSample | string {
   const cmd = [`${OUT}/launch`, "-m", "E ", "-t", "20000", "--", ...v.tool.command(v.script ?? job, pid)];
-  const r = Bun.spawnSync(cmd, { env: { ...process.env, ...v.tool.env, ...v.env }, stderr: "pipe" });
+  const r = Bun.spawnSync(cmd, { env: { ...process.env, ...v.tool.env, ...v.env }, stderr: "pipe", cwd: v.tool.cwd });
   const kv = keyValues(r.stdout.toString());
-  if (r.exitCode !== 0 || !(kv.first_ms >= 0)) return `${v.label} ${job}: no event (${r.stderr.toString().trim().split("\n").slice(-3).join(" | ")})`;
+  if (r.exitCode !== 0 || !(kv.first_ms >= 0)) return `${v.label} ${job}: no event (${errorLine(r.stderr.toString())})`;
   return { first: kv.first_ms, exit: kv.exit_ms, rssKb: kv.maxrss_kb, sigints: kv.sigints };
 }
 
@@ -236,14 +262,14 @@ async function profileJob(tools: Tool[]): Promise<Map<string, Record<string, num
   const results = new Map<string, Record<string, number[]>>();
   try {
     writeScript("profile", gen.pid);
-    for (const tool of tools.filter((t) => t.tsbpf)) {
+    for (const tool of tools.filter((t) => t.tsbpf && !t.streamOnly)) {
       for (const [label, env] of [["warm", {}], ["cold", { TSBPF_NO_CACHE: "1" }]] as const) {
         const phases: Record<string, number[]> = {};
         results.set(`${tool.name}, ${label}`, phases);
         const runs = SMOKE ? 1 : Math.max(5, Math.ceil(RUNS / 2));
         for (let i = 0; i <= runs; i++) {
           await waitQuiet(5000);
-          const line = sh(tool.command("profile", gen.pid), env);
+          const line = sh(tool.command("profile", gen.pid), env, tool.cwd);
           if (i === 0 && !SMOKE) continue; // warm-up: fills the caches
           if (!line.startsWith("E ")) {
             failures.push(`${tool.name} profile: ${line || "no output"}`);
@@ -293,18 +319,19 @@ async function streamOnce(tool: Tool): Promise<StreamSample | string> {
   const genOut = gen.stdout.getReader();
   const firstLine = new TextDecoder().decode((await genOut.read()).value);
   const pid = Number(firstLine.match(/ready (\d+)/)?.[1]);
-  if (tool.tsbpf) writeScript("stream", pid);
+  if (tool.tsbpf) writeScript("stream", pid, tool.ringBuf);
   const outFile = `${OUT}/stream-out.txt`, errFile = `${OUT}/stream-err.txt`;
   writeFileSync(outFile, "");
   const proc = Bun.spawn(tool.command("stream", pid), {
     env: { ...process.env, ...tool.env },
+    cwd: tool.cwd,
     stdin: "pipe",
     stdout: Bun.file(outFile),
     stderr: Bun.file(errFile),
   });
   try {
     if (!(await waitFor(() => readFileSync(outFile, "utf8").includes("READY"), 60000))) {
-      return `${tool.name} stream: never printed READY (${readFileSync(errFile, "utf8").trim().split("\n").slice(-3).join(" | ")})`;
+      return `${tool.name} stream: never printed READY (${errorLine(readFileSync(errFile, "utf8"))})`;
     }
     gen.stdin.write("go\n");
     gen.stdin.end();
@@ -331,7 +358,7 @@ async function streamOnce(tool: Tool): Promise<StreamSample | string> {
       const both = text + readFileSync(errFile, "utf8");
       reportedLost = [...both.matchAll(/Lost (\d+) events/g)].reduce((a, m) => a + Number(m[1]), 0);
     }
-    if (!received) return `${tool.name} stream: no events received (${readFileSync(errFile, "utf8").trim().split("\n").slice(-3).join(" | ")})`;
+    if (!received) return `${tool.name} stream: no events received (${errorLine(readFileSync(errFile, "utf8"))})`;
     return { untraced, traced: rate, calls, received, reportedLost, seconds };
   } finally {
     if (proc.exitCode === null) proc.kill("SIGKILL");
@@ -378,7 +405,10 @@ function environment(): string[] {
     `- Bun ${sh([BUN, "--version"])}; Deno ${first(sh([DENO, "--version"])).replace(/^deno /, "")}`,
     `- bpftrace ${sh(["bpftrace", "--version"]).replace(/^bpftrace v?/, "")}; bcc ${sh(["/usr/bin/python3", "-c", "import bcc; print(bcc.__version__)"])}; ` +
       `libbpf ${sh(["dpkg-query", "-W", "-f", "${Version}", "libbpf-dev"])}; ${first(sh(["clang", "--version"]))}; ${first(sh(["cc", "--version"]))}`,
-    `- tsbpf commit: ${sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])}`,
+    TREE === ROOT
+      ? `- tsbpf: the work tree at commit ${sh(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])}` +
+        (sh(["git", "-C", ROOT, "status", "--porcelain", "--", ".", ":!bench"]) ? " **with uncommitted changes**" : "")
+      : `- tsbpf: ${readFileSync(`${TREE}/.bench-commit`, "utf8").trim()} (a clean snapshot in ${TREE.replace(ROOT + "/", "")})`,
   ];
 }
 
@@ -446,13 +476,20 @@ function streamTable(results: Map<string, StreamSample[]>): string[] {
     const s = stats(xs);
     const tsbpf = name.startsWith("tsbpf");
     const target = tsbpf
-      ? `≥ 1.5 M/s: ${(s.rate / TARGET_RATE).toFixed(2)}×${verdict(s.rate >= TARGET_RATE)}; 0 lost${verdict(s.lost === 0)}; ≤ 500 ns: ${ratio(s.added, TARGET_ADDED_NS)}${verdict(s.added <= TARGET_ADDED_NS)}`
+      ? `≥ 1.5 M/s: ${(s.rate / TARGET_RATE).toFixed(3)}×${verdict(s.rate >= TARGET_RATE)}; 0 lost${verdict(s.lost === 0)}; ≤ 500 ns: ${ratio(s.added, TARGET_ADDED_NS)}${verdict(s.added <= TARGET_ADDED_NS)}`
       : "";
-    rows.push(`| ${name} | ${(s.rate / 1e6).toFixed(2)} M | ${Math.round(s.lost)} (${s.lostPct.toFixed(2)} %) (${Math.round(s.reported)}) | ` +
+    rows.push(`| ${name} | ${(s.rate / 1e6).toFixed(3)} M | ${Math.round(s.lost)} (${s.lostPct.toFixed(2)} %) (${Math.round(s.reported)}) | ` +
       `${(s.untraced / 1e6).toFixed(2)} M → ${(s.traced / 1e6).toFixed(2)} M | ${Math.round(s.added)} | ` +
       `rate ${ratio(s.rate, base.rate)}, cost ${ratio(s.added, base.added)} | ${target} |`);
   }
   return rows;
+}
+
+/** Failures, each distinct message once with how often it happened. */
+function countedFailures(): string[] {
+  const counts = new Map<string, number>();
+  for (const f of failures) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return [...counts].map(([f, n]) => `- ${n > 1 ? `${n}× ` : ""}${f}`);
 }
 
 // ------------------------------------------------------------------------------------ main
@@ -474,7 +511,8 @@ if (SMOKE) {
   process.exit(failures.length ? 1 : 0);
 }
 
-const command = `bash bench/run.sh${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}`;
+// run.sh passes its own command line (it turns --commit into --tree).
+const command = process.env.BENCH_COMMAND ?? `bun bench/run.ts ${process.argv.slice(2).join(" ")}`.trim();
 const notes = existsSync(`${ROOT}/bench/NOTES.md`) ? readFileSync(`${ROOT}/bench/NOTES.md`, "utf8").trim() : "";
 const md = [
   "# Benchmark results",
@@ -514,7 +552,7 @@ const md = [
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
   "",
   "The generator calls getppid() as fast as it can, pinned to CPU 1; every call is an event {pid u32, counter u64, comm[16]}",
-  "in a 256 KiB ring buffer (bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
+  "in a 256 KiB ring buffer (but the \"4 MiB\" rows; bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
   "bcc: a Python callback decoding the event; libbpf: a C callback; bpftrace: one printed line each, counted afterwards).",
   "The untraced rate is measured right before each traced run. Added ns per event = 1e9/traced − 1e9/untraced.",
   "\"libbpf C\" sleeps in epoll (ring_buffer__poll) and is woken by the kernel; \"libbpf C, 1 ms batches\" drains with",
@@ -522,7 +560,7 @@ const md = [
   "",
   ...streamTable(stream),
   "",
-  ...(skipped.length || failures.length ? ["## Left out or failed", "", ...skipped.map((s) => `- ${s}`), ...failures.map((f) => `- ${f}`), ""] : []),
+  ...(skipped.length || failures.length ? ["## Left out or failed", "", ...skipped.map((s) => `- ${s}`), ...countedFailures(), ""] : []),
   ...(notes ? [notes, ""] : []),
 ].join("\n");
 writeFileSync(`${ROOT}/bench/RESULTS.md`, md);
