@@ -6,6 +6,10 @@ import { libc } from "../runtime/ffi/mod.ts";
 import { fileExists, readTextFile } from "../runtime/files.ts";
 import type { Tracer } from "tsbpf";
 
+// Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
+await libc();
+export { readTextFile };
+
 /** Options every tool has; spread them into parseArgs's options. */
 export const COMMON = {
   help: { type: "boolean", short: "h" },
@@ -45,6 +49,12 @@ export function intOption(name: string, text: string | undefined, fallback = 0):
 /** Wall-clock time as bcc's tools print it: `HH:MM:SS` (strftime("%H:%M:%S")). */
 export function hms(d = new Date()): string {
   return d.toTimeString().slice(0, 8);
+}
+
+/** Local date and time, `YYYY-MM-DD HH:MM:SS` (strftime("%Y-%m-%d %H:%M:%S")). */
+export function localTime(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${hms(d)}`;
 }
 
 /** One JSON object per line; bigints become numbers when exact, strings otherwise. */
@@ -103,7 +113,7 @@ export function log2Json(slots: bigint[], unit: string, section?: [string, unkno
   for (let i = 1; i <= last; i++) {
     data.push({ "interval-start": i === 1 ? 0 : 2 ** (i - 1), "interval-end": 2 ** i - 1, count: Number(slots[i] ?? 0n) });
   }
-  return jsonLine({ ts: new Date().toISOString(), val_type: unit, data, ...(section && { [section[0]]: section[1] }) });
+  return jsonLine({ ts: localTime(), val_type: unit, data, ...(section && { [section[0]]: section[1] }) });
 }
 
 /**
@@ -124,7 +134,10 @@ export function printLog2<K>(
       out(log2Json(bccSlots(buckets), unit, options.section ? [options.section, label] : undefined));
       continue;
     }
-    if (options.section) out(`\n${options.section} = ${label}`);
+    if (options.section) {
+      out("");
+      out(`${options.section} = ${label}`);
+    }
     for (const l of log2Lines(bccSlots(buckets), unit)) out(l);
   }
 }
@@ -152,8 +165,7 @@ export async function runTool(tracer: Tracer, o: { interval?: number; count?: nu
  * Exits with a reason when the kernel lacks a tracepoint the tool needs ("category:name", also
  * for the raw tracepoints of that name). `why` says what provides it.
  */
-export async function requireTracepoints(tool: string, names: string[], why: string): Promise<void> {
-  await libc();
+export function requireTracepoints(tool: string, names: string[], why: string): void {
   const root = fileExists("/sys/kernel/tracing/events") ? "/sys/kernel/tracing/events" : "/sys/kernel/debug/tracing/events";
   const missing = names.filter((n) => !fileExists(`${root}/${n.replace(":", "/")}/format`));
   if (missing.length) {

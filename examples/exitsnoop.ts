@@ -85,7 +85,7 @@ if (import.meta.main) {
       failed: { type: "boolean", short: "x" }, "per-thread": { type: "boolean" },
     },
   }));
-  await requireTracepoints("exitsnoop", ["sched:sched_process_exit"], "CONFIG_TRACEPOINTS");
+  requireTracepoints("exitsnoop", ["sched:sched_process_exit"], "CONFIG_TRACEPOINTS");
   const tracer = new ExitSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.failedOnly = !!values.failed;

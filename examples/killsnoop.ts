@@ -7,8 +7,7 @@
 // Stop it with Ctrl-C.
 import { parseArgs } from "node:util";
 import { comm, HashMap, pid, RingBuf, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
-import { readTextFile } from "../runtime/files.ts";
+import { COMMON, commandLine, hms, intOption, jsonLine, readTextFile, requireTracepoints } from "./_tool.ts";
 
 interface Pending {
   tpid: i32;
@@ -80,7 +79,7 @@ if (import.meta.main) {
       signal: { type: "string", short: "s" },
     },
   }));
-  await requireTracepoints("killsnoop", ["syscalls:sys_enter_kill", "syscalls:sys_exit_kill"], "CONFIG_FTRACE_SYSCALLS");
+  requireTracepoints("killsnoop", ["syscalls:sys_enter_kill", "syscalls:sys_exit_kill"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new KillSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.targetTpid = intOption("-T", values.tpid);

@@ -157,7 +157,7 @@ if (import.meta.main) {
   const { values } = commandLine(USAGE, () => parseArgs({
     options: { ...COMMON, parent_process: { type: "boolean", short: "P" }, pid: { type: "string", short: "p" } },
   }));
-  await requireTracepoints("mountsnoop", ["syscalls:sys_enter_mount", "syscalls:sys_exit_mount", "syscalls:sys_enter_umount", "syscalls:sys_exit_umount"], "CONFIG_FTRACE_SYSCALLS");
+  requireTracepoints("mountsnoop", ["syscalls:sys_enter_mount", "syscalls:sys_exit_mount", "syscalls:sys_enter_umount", "syscalls:sys_exit_umount"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new MountSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   await tracer.start();

@@ -10,8 +10,7 @@
 // Stop it with Ctrl-C.
 import { parseArgs } from "node:util";
 import { comm, pid, RingBuf, str, Tracer, tracepoint, type i16, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, hms, jsonLine, requireTracepoints } from "./_tool.ts";
-import { readTextFile } from "../runtime/files.ts";
+import { COMMON, commandLine, hms, jsonLine, readTextFile, requireTracepoints } from "./_tool.ts";
 
 export interface OomKill {
   /** The process whose allocation ran out of memory. */
@@ -59,7 +58,7 @@ options:
 
 if (import.meta.main) {
   const { values } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON } }));
-  await requireTracepoints("oomkill", ["oom:mark_victim"], "Linux 4.9 or later with CONFIG_TRACEPOINTS");
+  requireTracepoints("oomkill", ["oom:mark_victim"], "Linux 4.9 or later with CONFIG_TRACEPOINTS");
   const tracer = await new OomKillTracer().start();
   if (!values.json) console.log("Tracing OOM kills... Ctrl-C to stop.");
   for await (const e of tracer.events) {

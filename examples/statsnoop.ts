@@ -128,7 +128,7 @@ if (import.meta.main) {
   const { values } = commandLine(USAGE, () => parseArgs({
     options: { ...COMMON, timestamp: { type: "boolean", short: "t" }, failed: { type: "boolean", short: "x" }, pid: { type: "string", short: "p" } },
   }));
-  await requireTracepoints("statsnoop", CALLS.flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]), "CONFIG_FTRACE_SYSCALLS, on x86-64");
+  requireTracepoints("statsnoop", CALLS.flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]), "CONFIG_FTRACE_SYSCALLS, on x86-64");
   const tracer = new StatSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.failedOnly = !!values.failed;

@@ -71,7 +71,7 @@ examples:
 
 if (import.meta.main) {
   const { values } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON, pid: { type: "string", short: "p" } } }));
-  await requireTracepoints("syncsnoop", CALLS.map((c) => `syscalls:sys_enter_${c}`), "CONFIG_FTRACE_SYSCALLS");
+  requireTracepoints("syncsnoop", CALLS.map((c) => `syscalls:sys_enter_${c}`), "CONFIG_FTRACE_SYSCALLS");
   const tracer = new SyncSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   await tracer.start();
