@@ -10,8 +10,8 @@ test("biolatency -D -d loopN: a histogram of the loop device's direct I/O, in bc
   tracer.perDisk = true;
   tracer.disk = diskNumber(loop.name)!;
   tracer.end = () => {};
-  await tracer.start({ exitOnError: false });
   try {
+    await tracer.start({ exitOnError: false });
     loop.dd("if=/dev/zero", `of=${loop.path}`, "bs=4k", "count=100", "oflag=direct");
     loop.dd(`if=${loop.path}`, "of=/dev/null", "bs=64k", "count=50", "iflag=direct");
     const rows = tracer.byDisk.entries();
@@ -40,8 +40,8 @@ test("biolatency -F -m: per set of request flags, in milliseconds", async (t) =>
   tracer.milliseconds = true;
   tracer.disk = diskNumber(loop.name)!;
   tracer.end = () => {};
-  await tracer.start({ exitOnError: false });
   try {
+    await tracer.start({ exitOnError: false });
     loop.dd("if=/dev/zero", `of=${loop.path}`, "bs=4k", "count=20", "oflag=direct");
     loop.dd(`if=${loop.path}`, "of=/dev/null", "bs=4k", "count=20", "iflag=direct");
     const names = tracer.byFlags.entries().map(([flags]) => flagsName(flags));
