@@ -2,14 +2,17 @@
 // as the file offset the uprobe PMU wants (not an address: PIEs and libraries load anywhere).
 import { ProbeLookupError } from "../compiler/target.ts";
 import { closest } from "../compiler/diagnostics.ts";
+import { PF } from "../elf/mod.ts";
 import type { UserBinary } from "./user_binary.ts";
 
 export function symbolFileOffset(bin: UserBinary, spec: string): number {
   const { elf, display } = bin;
   if (/^0x[0-9a-f]+$/i.test(spec)) {
-    const offset = elf.fileOffset(Number(spec));
-    if (offset === undefined) throw new ProbeLookupError(`address ${spec} is not in the code of "${display}"`, ["give a link-time address, as `nm` or `objdump -d` print them"]);
-    return offset;
+    const addr = Number(spec);
+    // A breakpoint outside executable code would never be hit.
+    const code = elf.loadSegments().some((p) => p.flags & PF.X && addr >= p.vaddr && addr - p.vaddr < p.filesz);
+    if (!code) throw new ProbeLookupError(`address ${spec} is not in the code of "${display}"`, ["give a link-time address of an instruction, as `objdump -d` prints them"]);
+    return elf.fileOffset(addr)!;
   }
   const m = /^(.+?)\+(0x[0-9a-f]+|\d+)$/i.exec(spec);
   const name = m ? m[1] : spec;
@@ -23,7 +26,7 @@ export function symbolFileOffset(bin: UserBinary, spec: string): number {
   if (sym.type === "ifunc") {
     const impls = closest(name, symbols.match(`*${name}*`).filter((s) => s.type === "func").map((s) => s.name), 3);
     throw new ProbeLookupError(`"${name}" in "${display}" is an IFUNC: its code picks an implementation when the program loads, so a uprobe there would trace only that choice`,
-      impls.length ? [`attach to the implementation the CPU uses, e.g. ${impls.map((s) => `"${s}"`).join(" or ")}`] : []);
+      [impls.length ? `attach to the implementation the CPU uses, e.g. ${impls.map((s) => `"${s}"`).join(" or ")}` : "its implementations are named only in its debug symbols: trace a caller instead, or attach by address"]);
   }
   if (sym.size && extra >= sym.size) {
     throw new ProbeLookupError(`offset ${extra} is past the end of "${name}" (${sym.size} bytes)`);
