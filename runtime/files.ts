@@ -11,22 +11,23 @@ export function readFileBytes(path: string): Uint8Array | undefined {
   if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
   if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
-    const chunks: Uint8Array[] = [];
+    // One buffer, doubled when full: /proc files come back a page per read(), so allocating
+    // per read would copy a large file (kallsyms) over and over.
+    let buf = new Uint8Array(65536);
     let total = 0;
     for (;;) {
-      const chunk = new Uint8Array(total < 65536 ? 65536 : total);
-      const n = c.read(fd, chunk);
+      if (total === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = c.read(fd, buf.subarray(total), buf.length - total);
       if (n === -4) continue;
       if (n < 0) throw syscallError(`read("${path}")`, n);
       if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
       total += n;
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const ch of chunks) (out.set(ch, off), (off += ch.length));
-    return out;
+    return buf.subarray(0, total);
   } finally {
     c.close(fd);
   }

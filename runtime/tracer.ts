@@ -8,6 +8,7 @@ import { probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
 import { hostTarget } from "./compile_target.ts";
+import { assumptionsHold } from "./assumptions.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
 import { RingBuf } from "./maps/ringbuf.ts";
@@ -16,7 +17,7 @@ import { Aggregation } from "./maps/aggregations.ts";
 import { mapLookup } from "./bpf.ts";
 import { possibleCpus } from "./cpus.ts";
 import { LOST_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
-import { setStackTable, StackTable } from "./maps/stacks.ts";
+import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
 import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
 import type { StructType } from "../compiler/types.ts";
@@ -90,7 +91,11 @@ export class Tracer {
       }
     }
     const stacks = loaded.maps.get(STACKS_MAP);
-    if (stacks) setStackTable(new StackTable(stacks.fd));
+    if (stacks) {
+      setStackTable(new StackTable(stacks.fd));
+      // Symbol tables are loaded only by tracers that capture stacks.
+      setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
+    }
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     active.add(this);
     installProcessHooks();
@@ -218,9 +223,19 @@ function runtimeProbe(h: HandlerMeta): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.options };
 }
 
+/** A bundle made by `tsbpf build` carries each tracer's spec and source. */
+type Bundled = Record<string, { spec: TracerSpec; source: string }>;
+
 async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
+  const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
+  if (bundled) {
+    if (assumptionsHold(bundled.spec)) return bundled.spec;
+    // Another kernel: compile the handlers again from the source the bundle carries.
+    const { compile } = await import("../compiler/mod.ts");
+    return compile(bundled.source, bundled.spec.file, hostTarget(), { className })[0];
+  }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
   const source = readTextFile(file);

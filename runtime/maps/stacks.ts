@@ -55,9 +55,9 @@ export class Stack {
   frames(): string[] {
     return symbolizer(this.kind, this.pid, this.#addresses);
   }
-  /** One frame per line, indented, as bpftrace prints a stack in a map key. */
+  /** One frame per line, indented by four spaces, as bpftrace prints a stack in a map key. */
   toString(): string {
-    return "\n" + this.frames().map((f) => `\t${f}\n`).join("");
+    return "\n" + this.frames().map((f) => `    ${f}\n`).join("");
   }
 }
 
