@@ -1,0 +1,229 @@
+// offcputime: where threads wait. Off-CPU time (us) summed by kernel and user stack, thread
+// and command: the stacks are taken when a thread leaves the CPU, the time is counted when it
+// comes back. Like bcc's offcputime, on the sched_switch raw tracepoint (whose current task is
+// the one leaving, so kstack() and ustack() are its stacks as it blocks). -f prints folded
+// stacks for flame graphs (flamegraph.pl --color=io).
+//
+//   sudo bun run examples/offcputime.ts [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [-m MIN] [-M MAX] [--state N] [duration]
+//   sudo deno run --allow-ffi examples/offcputime.ts -f 5 > out.folded
+//
+// Stop it with Ctrl-C, or after `duration` seconds.
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { HashMap, kstack, type KStack, ktime, rawTracepoint, type Stack, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack } from "tsbpf";
+import { COMMON, commandLine, intOption, jsonLine, requireTracepoints, runTool } from "./_tool.ts";
+
+const PF_KTHREAD = 0x00200000;
+
+interface Task {
+  pid: u32;
+  tgid: u32;
+  flags: u32;
+  __state: u32;
+  comm: string;
+}
+
+interface Blocked {
+  ts: u64;
+  kernel: KStack;
+  user: UStack;
+}
+
+export interface OffCpuKey {
+  tgid: u32;
+  pid: u32;
+  comm: Str<16>;
+  kernel: KStack;
+  user: UStack;
+}
+
+export class OffCpuTime extends Tracer {
+  /** Thread → when it left the CPU, and its stacks then. */
+  blocked = new HashMap<u32, Blocked>();
+  /** Microseconds off CPU per thread and stacks. */
+  offcpu = new Sum<OffCpuKey>();
+  /** Only this process / this thread (0: any). */
+  targetPid: u32 = 0;
+  targetTid: u32 = 0;
+  userThreadsOnly = false;
+  kernelThreadsOnly = false;
+  /** Only waits of at least / at most this many microseconds. */
+  minBlockUs: u64 = 1n;
+  maxBlockUs: u64 = 0xffffffffffffffffn;
+  /** Only threads that block in this state (task->__state), when `filterState`. */
+  filterState = false;
+  state: u32 = 0;
+
+  @rawTracepoint("sched_switch")
+  onSwitch(args: { prev: Task; next: Task }) {
+    const prev = args.prev, next = args.next;
+    const kthread = (prev.flags & PF_KTHREAD) !== 0;
+    if ((this.targetPid === 0 || prev.tgid === this.targetPid) && (this.targetTid === 0 || prev.pid === this.targetTid) &&
+      (!this.userThreadsOnly || !kthread) && (!this.kernelThreadsOnly || kthread) && (!this.filterState || prev.__state === this.state)) {
+      this.blocked.set(prev.pid, { ts: ktime(), kernel: kstack(), user: ustack() });
+    }
+    if (!this.blocked.has(next.pid)) return;
+    const b = this.blocked.get(next.pid)!;
+    this.blocked.delete(next.pid);
+    const now = ktime();
+    if (now < b.ts) return;
+    const us = (now - b.ts) / 1000n;
+    if (us < this.minBlockUs || us > this.maxBlockUs) return;
+    this.offcpu.add({ tgid: next.tgid, pid: next.pid, comm: str(next.comm), kernel: b.kernel, user: b.user }, us);
+  }
+}
+
+/** The frames of the tracing itself (this handler, the tracepoint's plumbing) above __schedule: not the thread's. */
+const TRACING = /^(bpf_prog_|bpf_trace_run|__traceiter_|__bpf_trace_)/;
+const threadFrames = (frames: string[]) => frames.slice(Math.max(0, frames.findIndex((f) => !TRACING.test(f))));
+
+/** bcc's stack_id_err: a stack that should have been there (-EFAULT means there is none, e.g. a kernel thread's user stack). */
+const missed = (s: Stack) => s.failed && s.id !== -14;
+
+export interface Row {
+  comm: string;
+  pid: number;
+  tgid: number;
+  /** Frames, innermost first; undefined when the stack is hidden (-U, -K) or missed. */
+  kernel?: string[];
+  user?: string[];
+  kernelMissed: boolean;
+  userMissed: boolean;
+  us: bigint;
+}
+
+/** The sums by stack, smallest first (bcc's order), merged where only the shown stacks count. */
+export function rows(t: OffCpuTime, o: { userOnly?: boolean; kernelOnly?: boolean } = {}): Row[] {
+  const merged = new Map<string, Row>();
+  for (const [k, us] of t.offcpu.entries()) {
+    const kernelStack = k.kernel, userStack = k.user;
+    const row: Row = {
+      comm: k.comm, pid: k.pid, tgid: k.tgid, us,
+      kernel: o.userOnly || missed(kernelStack) ? undefined : threadFrames(kernelStack.frames()),
+      user: o.kernelOnly || missed(userStack) ? undefined : userStack.frames(),
+      kernelMissed: !o.userOnly && missed(kernelStack), userMissed: !o.kernelOnly && missed(userStack),
+    };
+    const id = JSON.stringify([row.comm, row.pid, row.kernel, row.user, row.kernelMissed, row.userMissed]);
+    const prev = merged.get(id);
+    if (prev) prev.us += us;
+    else merged.set(id, row);
+  }
+  return [...merged.values()].sort((a, b) => (a.us < b.us ? -1 : a.us > b.us ? 1 : 0));
+}
+
+/** One row as bcc prints it: multi-line (frames, then "-  comm (pid)" and the time) or folded. */
+export function formatRow(r: Row, o: { folded?: boolean; delimited?: boolean; userOnly?: boolean; kernelOnly?: boolean } = {}): string {
+  const hasKernel = !r.kernelMissed && !o.userOnly, hasUser = !r.userMissed && !o.kernelOnly;
+  if (o.folded) {
+    const line = [r.comm];
+    if (!o.kernelOnly) line.push(...(r.userMissed ? ["[Missed User Stack]"] : [...(r.user ?? [])].reverse()));
+    if (!o.userOnly) {
+      if (o.delimited && hasKernel && hasUser) line.push("-");
+      line.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : [...(r.kernel ?? [])].reverse()));
+    }
+    return `${line.join(";")} ${r.us}`;
+  }
+  const lines: string[] = [];
+  if (!o.userOnly) lines.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : r.kernel ?? []).map((f) => `    ${f}`));
+  if (!o.kernelOnly) {
+    if (o.delimited && hasKernel && hasUser) lines.push("    --");
+    lines.push(...(r.userMissed ? ["[Missed User Stack]"] : r.user ?? []).map((f) => `    ${f}`));
+  }
+  lines.push(`    ${"-".padEnd(16)} ${r.comm} (${r.pid})`, `        ${r.us}\n`);
+  return lines.join("\n");
+}
+
+const USAGE = `usage: offcputime.ts [-h] [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [--stack-storage-size N]
+                     [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE] [--json] [duration]
+
+Summarize off-CPU time by stack trace
+
+positional arguments:
+  duration              duration of trace, in seconds
+
+options:
+  -h, --help            show this help message and exit
+  -p, --pid PID         trace this PID only
+  -t, --tid TID         trace this TID only
+  -u, --user-threads-only
+                        user threads only (no kernel threads)
+  -k, --kernel-threads-only
+                        kernel threads only (no user threads)
+  -U, --user-stacks-only
+                        show stacks from user space only (no kernel space stacks)
+  -K, --kernel-stacks-only
+                        show stacks from kernel space only (no user space stacks)
+  -d, --delimited       insert delimiter between kernel/user stacks
+  -f, --folded          output folded format
+  --stack-storage-size N
+                        accepted for bcc compatibility (tsbpf sizes its stack map itself)
+  -m, --min-block-time MIN_BLOCK_TIME
+                        the amount of time in microseconds over which we store traces (default 1)
+  -M, --max-block-time MAX_BLOCK_TIME
+                        the amount of time in microseconds under which we store traces (default U64_MAX)
+  --state STATE         filter on this thread state bitmask (eg, 2 == TASK_UNINTERRUPTIBLE) see include/linux/sched.h
+  --json                one JSON object per stack
+
+examples:
+    offcputime.ts             # trace off-CPU stack time until Ctrl-C
+    offcputime.ts 5           # trace for 5 seconds only
+    offcputime.ts -f 5        # 5 seconds, and output in folded format
+    offcputime.ts -m 1000     # trace only events that last more than 1000 usec
+    offcputime.ts -M 10000    # trace only events that last less than 10000 usec
+    offcputime.ts -p 185      # only trace threads for PID 185
+    offcputime.ts -t 188      # only trace thread 188
+    offcputime.ts -u          # only trace user threads (no kernel)
+    offcputime.ts -k          # only trace kernel threads (no user)
+    offcputime.ts -U          # only show user space stacks (no kernel)
+    offcputime.ts -K          # only show kernel space stacks (no user)`;
+
+if (import.meta.main) {
+  const { values, positionals } = commandLine(USAGE, () => parseArgs({
+    options: {
+      ...COMMON, pid: { type: "string", short: "p" }, tid: { type: "string", short: "t" }, "user-threads-only": { type: "boolean", short: "u" },
+      "kernel-threads-only": { type: "boolean", short: "k" }, "user-stacks-only": { type: "boolean", short: "U" },
+      "kernel-stacks-only": { type: "boolean", short: "K" }, delimited: { type: "boolean", short: "d" }, folded: { type: "boolean", short: "f" },
+      "stack-storage-size": { type: "string" }, "min-block-time": { type: "string", short: "m" }, "max-block-time": { type: "string", short: "M" },
+      state: { type: "string" },
+    },
+    allowPositionals: true,
+  }));
+  const threads = [values.pid, values.tid, values["user-threads-only"], values["kernel-threads-only"]].filter(Boolean).length;
+  if (threads > 1 || (values["user-stacks-only"] && values["kernel-stacks-only"])) {
+    console.error(`${USAGE}\noffcputime.ts: error: -p, -t, -u and -k exclude each other, and so do -U and -K`);
+    process.exit(2);
+  }
+  requireTracepoints("offcputime", ["sched:sched_switch"], "CONFIG_TRACEPOINTS");
+  const tracer = new OffCpuTime();
+  tracer.targetPid = intOption("-p", values.pid);
+  tracer.targetTid = intOption("-t", values.tid);
+  tracer.userThreadsOnly = !!values["user-threads-only"];
+  tracer.kernelThreadsOnly = !!values["kernel-threads-only"];
+  tracer.minBlockUs = BigInt(intOption("-m", values["min-block-time"], 1));
+  if (values["max-block-time"]) tracer.maxBlockUs = BigInt(intOption("-M", values["max-block-time"]));
+  if (values.state !== undefined) {
+    tracer.filterState = true;
+    tracer.state = intOption("--state", values.state);
+  }
+  const duration = intOption("duration", positionals[0]);
+  const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"] };
+  await tracer.start();
+  if (!values.folded && !values.json) {
+    const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : tracer.userThreadsOnly ? "user threads" : tracer.kernelThreadsOnly ? "kernel threads" : "all threads";
+    const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
+    console.log(`Tracing off-CPU time (us) of ${who} by ${stacks} stack${duration ? ` for ${duration} secs.` : "... Hit Ctrl-C to end."}`);
+  }
+  await runTool(tracer, {
+    duration,
+    report: () => {
+      if (!values.folded && !values.json) console.log();
+      let missing = 0;
+      for (const r of rows(tracer, o)) {
+        missing += Number(r.kernelMissed) + Number(r.userMissed);
+        if (values.json) console.log(jsonLine({ comm: r.comm, pid: r.pid, tgid: r.tgid, kernel: r.kernel, user: r.user, us: r.us }));
+        else console.log(formatRow(r, o));
+      }
+      if (missing) console.error(`WARNING: ${missing} stack traces lost and could not be displayed.`);
+    },
+  });
+}
