@@ -1,0 +1,55 @@
+// examples/bashreadline.ts end to end: a command typed into an interactive bash appears with the
+// shell's pid; killing the tracer with SIGKILL leaves no uprobe and no program behind.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { pmuType } from "../../runtime/features.ts";
+import { progIds } from "../../runtime/bpf.ts";
+import { BashReadline } from "../../examples/bashreadline.ts";
+import { programsNamed, runScript, waitFor } from "./util.ts";
+
+await libc();
+const skip = pmuType("uprobe") === undefined ? "this kernel has no uprobe PMU (CONFIG_UPROBES)" : false;
+
+/** Runs `bash --norc -i` reading `lines` from a pipe (readline works without a terminal); resolves its pid once it exits. */
+function typeIntoBash(lines: string[]): Promise<number> {
+  const shell = spawn("bash", ["--norc", "-i"], { stdio: ["pipe", "ignore", "ignore"] });
+  shell.stdin!.end(lines.map((l) => `${l}\n`).join(""));
+  return new Promise((resolve) => shell.on("exit", () => resolve(shell.pid!)));
+}
+
+test("bashreadline shows each line typed into bash, with the shell's pid", { skip }, async () => {
+  const tracer = new BashReadline();
+  await tracer.start({ exitOnError: false });
+  try {
+    const lines: { pid: number; line: string }[] = [];
+    tracer.events.on((e) => lines.push(e));
+    const marker = `echo tsbpf-readline-${process.pid}`;
+    const shell = await typeIntoBash([marker, "exit"]);
+    assert.ok(await waitFor(() => lines.some((l) => l.pid === shell && l.line === "exit")), `no lines from bash ${shell}: ${JSON.stringify(lines)}`);
+    assert.deepEqual(lines.filter((l) => l.pid === shell).map((l) => l.line), [marker, "exit"]);
+  } finally {
+    await tracer.stop();
+  }
+});
+
+test("bashreadline killed with SIGKILL leaves no uprobe and no program behind", { skip }, async () => {
+  const run = runScript(new URL("../../examples/bashreadline.ts", import.meta.url).pathname, { TSBPF_NO_CACHE: "1" });
+  let ours: number[] = [];
+  try {
+    assert.ok(await waitFor(() => run.output().includes("COMMAND"), 30000), `bashreadline did not start: ${run.output()}`);
+    const shell = await typeIntoBash(["echo from-the-script-test", "exit"]);
+    assert.ok(await waitFor(() => run.output().includes(`${shell}  echo from-the-script-test`), 10000), `no line from bash ${shell}:\n${run.output()}`);
+    ours = programsNamed("onReadline");
+    assert.ok(ours.length >= 1, "the handler's program is loaded while the tracer runs");
+  } finally {
+    run.kill("SIGKILL");
+    await run.exited;
+  }
+  // The uprobe is a perf event fd of the killed process: nothing was written to tracefs.
+  assert.equal(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8").trim(), "", "a uprobe was left in uprobe_events");
+  assert.ok(await waitFor(() => !progIds().some((id) => ours.includes(id)), 5000), "the killed tracer's program is still loaded");
+});

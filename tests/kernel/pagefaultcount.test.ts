@@ -1,0 +1,65 @@
+// examples/pagefaultcount.ts: minor and major faults of this process, counted exactly (a sample
+// per fault) from software perf events; and the script's table.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { rmSync, writeFileSync } from "node:fs";
+import { libc, libcSync } from "../../runtime/ffi/mod.ts";
+import { PageFaultCount } from "../../examples/pagefaultcount.ts";
+import { runtimeCommand } from "./util.ts";
+import { spawnSync } from "node:child_process";
+
+await libc();
+
+const PAGE = 4096;
+const SYS_FSYNC = 74, SYS_MADVISE = 28, SYS_FADVISE64 = 221;
+const POSIX_FADV_DONTNEED = 4n, MADV_RANDOM = 1n, PROT_READ = 1, MAP_PRIVATE = 2;
+
+/** Reads `pages` pages of a file through a mapping, after dropping them from the page cache: one major fault each. */
+function majorFaults(pages: number): void {
+  const path = `/var/tmp/tsbpf-pagefault-${process.pid}`; // on disk: a tmpfs file cannot be dropped from memory
+  writeFileSync(path, new Uint8Array(pages * PAGE).fill(1));
+  const c = libcSync();
+  const fd = c.open(path, 0);
+  try {
+    c.syscall(SYS_FSYNC, BigInt(fd)); // only clean pages can be dropped
+    assert.equal(c.syscall(SYS_FADVISE64, BigInt(fd), 0n, 0n, POSIX_FADV_DONTNEED), 0);
+    const addr = c.mmap(pages * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+    assert.ok(addr > 0n, "mmap failed");
+    c.syscall(SYS_MADVISE, addr, BigInt(pages * PAGE), MADV_RANDOM); // no readahead: every page is read on its own fault
+    const view = new Uint8Array(c.view(addr, pages * PAGE));
+    let sum = 0;
+    for (let i = 0; i < view.length; i += PAGE) sum += view[i];
+    assert.equal(sum, pages);
+    c.munmap(addr, pages * PAGE);
+  } finally {
+    c.close(fd);
+    rmSync(path);
+  }
+}
+
+test("pagefaultcount counts this process's minor and major faults, per pid and command", async () => {
+  const tracer = new PageFaultCount();
+  tracer.end = () => {};
+  await tracer.start({ exitOnError: false });
+  try {
+    const pages = 8192;
+    const memory = new Uint8Array(pages * PAGE);
+    for (let i = 0; i < memory.length; i += PAGE) memory[i] = 1; // a minor fault per page
+    majorFaults(256);
+    const mine = (rows: [[number, string], bigint][]) => rows.filter(([[p]]) => p === process.pid).reduce((sum, [, n]) => sum + n, 0n);
+    const minor = mine(tracer.minorFaults.entries()), major = mine(tracer.majorFaults.entries());
+    assert.ok(minor >= BigInt(pages) && minor < BigInt(pages) * 2n, `counted ${minor} minor faults for ${pages} pages touched`);
+    assert.ok(major >= 256n && major < 300n, `counted ${major} major faults for 256 pages read`);
+    assert.match(tracer.table(50), new RegExp(`^${process.pid} +\\S+ +\\d+ +\\d+$`, "m"));
+  } finally {
+    await tracer.stop();
+  }
+});
+
+test("pagefaultcount -d 1 prints the table and exits", () => {
+  const [cmd, ...args] = runtimeCommand(new URL("../../examples/pagefaultcount.ts", import.meta.url).pathname);
+  const run = spawnSync(cmd, [...args, "-d", "1"], { encoding: "utf8", env: { ...process.env, TSBPF_NO_CACHE: "1" }, timeout: 60000 });
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.match(run.stdout, /^PID +NAME +MIN_FLT +MAJ_FLT\n\d+ +\S.* +\d+ +\d+$/m);
+});

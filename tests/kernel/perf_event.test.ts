@@ -1,0 +1,124 @@
+// @profile, @interval and @perfEvent on this host's kernel: sampling rates as asked, stacks in a
+// sampling handler, software events, and hardware events where the machine has counters (a
+// clear error where it has none).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { onlineCpus } from "../../runtime/cpus.ts";
+import { fileExists } from "../../runtime/files.ts";
+import { Count, cpu, interval, perfEvent, pid, profile, Tracer, type u32, ustack, type UStack } from "../../mod.ts";
+
+await libc();
+
+function busy(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* on the CPU, in user space */ }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class Sampler extends Tracer {
+  byCpu = new Count<u32>();
+  mine = new Count();
+  stacks = new Count<UStack>();
+  ticks = new Count();
+  self: u32 = 0;
+
+  @profile(99)
+  onSample() {
+    this.byCpu.add(cpu());
+    if (pid() === this.self) {
+      this.mine.add();
+      this.stacks.add(ustack());
+    }
+  }
+
+  @interval(100)
+  onTick() {
+    this.ticks.add();
+  }
+}
+
+test("@profile samples every CPU about hz times a second, with stacks; @interval ticks every ms", async () => {
+  const tracer = new Sampler();
+  tracer.self = process.pid;
+  tracer.end = () => {};
+  await tracer.start({ exitOnError: false });
+  const started = Date.now();
+  try {
+    busy(1000);
+    const seconds = (Date.now() - started) / 1000;
+    // This process was on a CPU for the whole second (unless the machine is overloaded).
+    const mine = tracer.mine.get() ?? 0n;
+    assert.ok(mine >= 30n && mine <= BigInt(Math.ceil(99 * seconds * 1.2)), `${mine} samples of this process in ${seconds} s at 99 Hz`);
+    // Idle CPUs are sampled too (the idle task): every online CPU, about 99 times a second.
+    for (const c of onlineCpus()) {
+      const n = tracer.byCpu.get(c) ?? 0n;
+      assert.ok(n >= BigInt(Math.floor(99 * seconds * 0.5)) && n <= BigInt(Math.ceil(99 * seconds * 1.2)), `CPU ${c}: ${n} samples in ${seconds} s`);
+    }
+    const stacks = tracer.stacks.entries();
+    assert.ok(stacks.some(([s]) => !s.failed && s.addresses.length > 0), "no user stack was captured in a sample");
+    const ticks = tracer.ticks.get() ?? 0n;
+    const expected = seconds * 10;
+    assert.ok(Number(ticks) >= expected - 2 && Number(ticks) <= expected + 2, `${ticks} ticks of 100 ms in ${seconds} s`);
+  } finally {
+    await tracer.stop();
+  }
+});
+
+class Switches extends Tracer {
+  switches = new Count();
+  self: u32 = 0;
+
+  @perfEvent({ type: "software", config: "context-switches", period: 1 })
+  onSwitch() {
+    if (pid() === this.self) this.switches.add();
+  }
+}
+
+test("@perfEvent on a software event: a sample per context switch of this process", async () => {
+  const tracer = new Switches();
+  tracer.self = process.pid;
+  tracer.end = () => {};
+  await tracer.start({ exitOnError: false });
+  try {
+    for (let i = 0; i < 20; i++) await sleep(5); // each sleep leaves the CPU
+    const n = tracer.switches.get() ?? 0n;
+    assert.ok(n >= 20n, `counted ${n} context switches for 20 sleeps`);
+  } finally {
+    await tracer.stop();
+  }
+});
+
+class Cycles extends Tracer {
+  cycles = new Count();
+
+  @perfEvent({ type: "hardware", config: "cpu-cycles", period: 1000000 })
+  onCycles() {
+    this.cycles.add();
+  }
+}
+
+const hasCounters = ["cpu", "cpu_core", "cpu_atom"].some((p) => fileExists(`/sys/bus/event_source/devices/${p}`));
+
+test("@perfEvent on a hardware event: sampled where the CPU has counters, a clear error where not", async () => {
+  const tracer = new Cycles();
+  tracer.end = () => {};
+  if (!hasCounters) {
+    await assert.rejects(tracer.start({ exitOnError: false }), (e: Error) => {
+      assert.equal(e.name, "TracerError");
+      assert.match(e.message, /Cannot attach perf event hardware:cpu-cycles: this machine has no hardware performance counters/);
+      assert.match(e.message, /hint: use a software event/);
+      return true;
+    });
+    return;
+  }
+  await tracer.start({ exitOnError: false });
+  try {
+    busy(200);
+    assert.ok((tracer.cycles.get() ?? 0n) > 0n, "no cycle samples");
+  } finally {
+    await tracer.stop();
+  }
+});
