@@ -1,7 +1,7 @@
 // uprobes and uretprobes on this host's kernel: arguments and return values read from the traced
 // program's registers, every way of naming the code (symbol, symbol+offset, address, library
 // name), the pid option, and the errors a wrong target gets.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -10,10 +10,11 @@ import { pmuType } from "../../runtime/features.ts";
 import { compile, CompileError } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { Elf } from "../../elf/mod.ts";
-import { buildC, cannotBuild, importScript } from "./user_programs.ts";
+import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { waitFor } from "./util.ts";
 
 await libc();
+after(removeMade);
 const noUprobes = pmuType("uprobe") === undefined && "this kernel has no uprobe PMU (CONFIG_UPROBES)";
 const skip = noUprobes || cannotBuild(["stdio.h", "unistd.h"]) || false;
 

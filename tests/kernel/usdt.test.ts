@@ -1,17 +1,18 @@
 // USDT probes of a small C program built here with <sys/sdt.h>: arguments in registers (-O2),
 // in stack memory (-O0), constants, globals addressed relative to rip (PIE and not), and a
 // probe behind a semaphore, which fires only because the kernel counts the semaphore up.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { pmuType } from "../../runtime/features.ts";
 import { compile, CompileError } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
-import { buildC, cannotBuild, importScript } from "./user_programs.ts";
+import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { waitFor } from "./util.ts";
 
 await libc();
+after(removeMade);
 const noUprobes = pmuType("uprobe") === undefined && "this kernel has no uprobe PMU (CONFIG_UPROBES)";
 const skip = noUprobes || cannotBuild(["sys/sdt.h"]) || false;
 

@@ -2,8 +2,21 @@
 // and its symbols are known), and tracer scripts written at run time (a probe's target must be a
 // string literal in the script, and the program's path is only known once it is built).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+
+const made: string[] = [];
+
+/** Removes every program and script made here (for `after()`). */
+export function removeMade(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(`${tmpdir()}/tsbpf-${prefix}-`);
+  made.push(dir);
+  return dir;
+}
 
 /** The repository's mod.ts, as generated scripts import it (the same module the tests use). */
 const MOD = new URL("../../mod.ts", import.meta.url).pathname;
@@ -21,7 +34,7 @@ export function cannotBuild(headers: string[] = []): string | undefined {
 
 /** Builds `source` with gcc and `flags` in a fresh directory; returns the program's path. */
 export function buildC(name: string, source: string, flags: string[] = []): string {
-  const dir = mkdtempSync(`${tmpdir()}/tsbpf-${name}-`);
+  const dir = tempDir(name);
   writeFileSync(`${dir}/${name}.c`, source);
   execFileSync("gcc", [...flags, "-o", `${dir}/${name}`, `${dir}/${name}.c`], { stdio: ["ignore", "ignore", "inherit"] });
   return `${dir}/${name}`;
@@ -33,7 +46,7 @@ export function buildC(name: string, source: string, flags: string[] = []): stri
  */
 // deno-lint-ignore no-explicit-any
 export async function importScript(name: string, imports: string[], body: string): Promise<Record<string, any>> {
-  const dir = mkdtempSync(`${tmpdir()}/tsbpf-script-`);
+  const dir = tempDir("script");
   const file = `${dir}/${name}.ts`;
   writeFileSync(file, `import { ${imports.join(", ")} } from "${MOD}";\n${body}`);
   return await import(file);
