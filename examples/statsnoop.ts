@@ -2,6 +2,11 @@
 // asked about which path, and the result. Like bcc's statsnoop, on the syscalls tracepoints
 // (entry: the path; exit: the result).
 //
+// One difference: bcc keeps the path's pointer and reads the string at exit, once the kernel
+// has touched it; a handler cannot keep a user pointer from entry to exit yet, so statsnoop
+// reads the string at entry, and a path in a page the process has not touched yet (a constant
+// string in a library's data never read before) comes out empty.
+//
 //   sudo bun run examples/statsnoop.ts [-t] [-x] [-p PID] [--json]
 //   sudo deno run --allow-ffi examples/statsnoop.ts -x
 //
