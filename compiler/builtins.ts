@@ -6,6 +6,7 @@ import { type Lowering, type Value } from "./lower.ts";
 import { kstackType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
 import { STACKS_MAP } from "./spec.ts";
 import { kernelAddress } from "./kernel_access.ts";
+import { memberFact } from "./assumptions.ts";
 
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
@@ -74,6 +75,8 @@ export const BUILTINS: Record<string, Builtin> = {
       const parent = btf.member(task, "real_parent");
       const tgid = btf.member(task, "tgid");
       if (!parent || !tgid) return l.fail(e, Code.Unsupported, `this kernel's task_struct has no real_parent/tgid`);
+      l.assume(memberFact(btf, task, "real_parent")!);
+      l.assume(memberFact(btf, task, "tgid")!);
       const cur = l.b.call(Helper.get_current_task, []);
       const p = readKernel(l, l.b.alu("add", cur, BigInt(parent.bitOffset / 8)), 8);
       return { kind: "scalar", type: u32, op: readKernel(l, l.b.alu("add", p, BigInt(tgid.bitOffset / 8)), 4) };

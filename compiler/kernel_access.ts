@@ -6,6 +6,7 @@ import type { Node } from "./parse.ts";
 import type { Lowering, ScalarType, Value } from "./lower.ts";
 import { Helper } from "./builtins.ts";
 import { bool, intType } from "./types.ts";
+import { memberFact } from "./assumptions.ts";
 
 export type KernelMem = Extract<Value, { kind: "kmem" }>;
 
@@ -39,6 +40,7 @@ export function kernelMember(l: Lowering, base: KernelMem, name: string, e: Node
     return l.fail(e, Code.UnknownField, `${btf.typeName(base.btfId)} has no fields`);
   }
   const m = btf.member(base.btfId, name);
+  if (m) l.assume(memberFact(btf, base.btfId, name)!);
   if (!m) {
     return l.fail(e, Code.UnknownField, `${btf.typeName(base.btfId)} has no field "${name}"`, ...didYouMean(name, btf.memberNames(base.btfId)));
   }

@@ -50,6 +50,8 @@ export interface HandlerInput {
   programIndex: number;
   functions: Map<string, ScriptFunction>;
   constants: Map<string, Node>;
+  /** Kernel facts the code relies on (compiler/assumptions.ts), collected for the whole tracer. */
+  assumptions: Set<string>;
   target: CompileTarget;
   diags: DiagnosticBag;
 }
@@ -61,6 +63,11 @@ export class Lowering {
   ctx!: VReg;
   /** A stack slot that kernel reads land in before they are loaded into a register. */
   kernelScratch?: number;
+  /** Records a fact about the kernel that the generated code relies on. */
+  assume(fact: string): void {
+    this.input.assumptions.add(fact);
+  }
+
   /** Whether kstack()/ustack() were used: the tracer then needs a stack-trace map. */
   usesStacks = false;
   /** Innermost last: where break and continue go. */

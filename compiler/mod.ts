@@ -22,6 +22,7 @@ import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
 import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
 import { layoutStruct, u32, u64 } from "./types.ts";
+import { probeFact } from "./assumptions.ts";
 
 export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
 export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "./spec.ts";
@@ -58,16 +59,18 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     maps.push({ name: PARAMS_MAP, kind: "params", key: u32, value });
   }
   const programs: ProgramSpec[] = [];
+  const assumptions = new Set<string>();
   tracer.handlers.forEach((h, programIndex) => {
     let probe;
     try {
       probe = target.probeContext(h.probe);
+      assumptions.add(probeFact(h.probe, probe));
     } catch (e) {
       if (!(e instanceof ProbeLookupError)) throw e;
       diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
       return;
     }
-    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, probe, programIndex, target, diags });
+    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags });
     const ir = lowering.lowerHandler();
     if (lowering.usesStacks && !maps.some((m) => m.name === STACKS_MAP)) {
       maps.push({ name: STACKS_MAP, kind: "stacks", key: u32, value: { kind: "array", elem: u64, len: MAX_STACK_DEPTH } });
@@ -96,5 +99,5 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       column: h.pos.column,
     });
   });
-  return { className: tracer.name, file, maps, programs };
+  return { className: tracer.name, file, maps, programs, assumptions: [...assumptions].sort() };
 }

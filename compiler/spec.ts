@@ -43,6 +43,8 @@ export interface TracerSpec {
   file: string;
   maps: MapSpec[];
   programs: ProgramSpec[];
+  /** What the code assumes about the kernel (compiler/assumptions.ts): checked before it runs elsewhere. */
+  assumptions?: string[];
 }
 
 export const LOST_MAP = "__lost";

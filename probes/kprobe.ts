@@ -14,6 +14,7 @@ import { hasFentry, pmuType, retprobeBit } from "../runtime/features.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { readTextFile } from "../runtime/files.ts";
+import { verbose } from "../runtime/verbose.ts";
 
 type Flavour = "kprobe" | "kretprobe" | "fentry" | "fexit";
 
@@ -78,6 +79,7 @@ function context(flavour: Flavour, target: string): ProbeContext {
     throw new ProbeLookupError(`this kernel has neither fentry nor kprobes (no kprobe PMU in /sys/bus/event_source/devices: CONFIG_KPROBES is off)`, ["trace a @tracepoint or @rawTracepoint instead: tsbpf list 'syscalls:*'"]);
   }
   const describe = `${ret ? "kretprobe" : "kprobe"} ${target}`;
+  verbose(`${describe}: compiled as ${useFentry ? (ret ? "fexit" : "fentry") : describe.split(" ")[0]} (${useFentry ? "the kernel loads BPF_PROG_TYPE_TRACING" : "no fentry on this kernel: a kprobe through the kprobe PMU"})`);
   if (useFentry) {
     // fentry/fexit: the context is the arguments as u64 slots, then (fexit) the return value.
     const args = fn.params.map((p, i) => field(p.name || `arg${i}`, i * 8, p.type));

@@ -8,7 +8,8 @@ import { probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
 import { hostTarget } from "./compile_target.ts";
-import { assumptionsHold } from "./assumptions.ts";
+import { brokenAssumption } from "./assumptions.ts";
+import { verbose } from "./verbose.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
 import { RingBuf } from "./maps/ringbuf.ts";
@@ -231,8 +232,13 @@ async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
   const className = tracer.constructor.name;
   const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
   if (bundled) {
-    if (assumptionsHold(bundled.spec)) return bundled.spec;
+    const broken = brokenAssumption(bundled.spec);
+    if (!broken) {
+      verbose(`${className}: the bundle's precompiled programs fit this kernel`);
+      return bundled.spec;
+    }
     // Another kernel: compile the handlers again from the source the bundle carries.
+    verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
     const { compile } = await import("../compiler/mod.ts");
     return compile(bundled.source, bundled.spec.file, hostTarget(), { className })[0];
   }

@@ -1,10 +1,12 @@
 // The Bun implementation of the libc contract (bun:ffi).
-import { dlopen, ptr, toArrayBuffer, FFIType } from "bun:ffi";
+//
+// bun:ffi arrives as an argument rather than an import, so a bundle of a tsbpf script (esbuild
+// keeps `await import("bun:ffi")` dynamic) still loads under Deno, which has no such module.
+import type * as BunFfi from "bun:ffi";
 import { cString, type Libc } from "./ffi.ts";
 
-const { i32, i64, u64, ptr: p } = FFIType;
-
-export function openLibc(): Libc {
+export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi): Libc {
+  const { i32, i64, u64, ptr: p } = FFIType;
   const { symbols: c } = dlopen("libc.so.6", {
     syscall: { args: [i64, u64, u64, u64, u64, u64, u64], returns: i64 },
     ioctl: { args: [i32, u64, u64], returns: i32 },

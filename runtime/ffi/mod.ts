@@ -10,8 +10,12 @@ let cached: Libc | undefined;
 /** The process-wide libc binding, opened on first use. */
 export async function libc(): Promise<Libc> {
   if (cached) return cached;
-  const mod = typeof Bun !== "undefined" ? await import("./bun.ts") : await import("./deno.ts");
-  cached = mod.openLibc();
+  if (typeof Bun !== "undefined") {
+    const [{ openLibc }, ffi] = await Promise.all([import("./bun.ts"), import("bun:ffi")]);
+    cached = openLibc(ffi);
+  } else {
+    cached = (await import("./deno.ts")).openLibc();
+  }
   return cached;
 }
 

@@ -1,0 +1,96 @@
+// `tsbpf build`: one JavaScript file that runs a tracer script with `bun file.js` or
+// `deno run --allow-ffi file.js` and nothing else installed. esbuild bundles the user-space
+// code (tsbpf included); the handlers go in precompiled, with the script's source beside them,
+// and with what they assume about the kernel. Where the assumptions hold (the same struct
+// offsets, the same tracepoint layouts), the precompiled programs load as they are; elsewhere
+// the bundle compiles the handlers again for the kernel it runs on.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { build, type Plugin } from "esbuild";
+import { Code, compile, CompileError } from "../compiler/mod.ts";
+import type { TracerSpec } from "../compiler/spec.ts";
+import { hostTarget } from "../runtime/compile_target.ts";
+import { libc } from "../runtime/ffi/mod.ts";
+
+/** What a bundle carries for each tracer class (read by runtime/tracer.ts). */
+export interface EmbeddedTracer {
+  spec: TracerSpec;
+  source: string;
+}
+
+export interface BundleResult {
+  outfile: string;
+  bytes: number;
+  tracers: string[];
+}
+
+const root = new URL("..", import.meta.url).pathname;
+/** tsbpf's own modules: never tracer scripts. */
+const OWN = /^(runtime|compiler|probes|btf|elf|build|cli)\/|^(mod|helpers|types|kernel)\.ts$/;
+
+/**
+ * In one bundled file every module would see `import.meta.main` true, so each module's
+ * `if (import.meta.main)` block would run. Only the entry module keeps it true.
+ */
+function mainModuleOnly(entry: string): Plugin {
+  return {
+    name: "import-meta-main",
+    setup(b) {
+      b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+        const text = readFileSync(args.path, "utf8");
+        if (!text.includes("import.meta.main")) return undefined;
+        const contents = text.replaceAll("import.meta.main", args.path === entry ? "true" : "false");
+        return { contents, loader: args.path.endsWith(".ts") ? "ts" : "js" };
+      });
+    },
+  };
+}
+
+function options(file: string, outfile: string, banner = "") {
+  return {
+    plugins: [mainModuleOnly(file)],
+    entryPoints: [file],
+    outfile: resolve(outfile),
+    bundle: true,
+    format: "esm" as const,
+    platform: "node" as const, // keeps node: modules external; Bun and Deno both provide them
+    target: "es2022", // lowers decorators, which Deno's V8 does not parse in plain JavaScript
+    external: ["bun:ffi"],
+    alias: { tsbpf: `${root}mod.ts` },
+    banner: { js: banner },
+    logLevel: "silent" as const,
+    metafile: true,
+  };
+}
+
+export async function bundle(script: string, outfile: string): Promise<BundleResult> {
+  await libc();
+  const file = resolve(script);
+  // First pass: which of the script's own modules are in the bundle; each may declare tracers.
+  const first = await build({ ...options(file, outfile), write: false });
+  const embedded: Record<string, EmbeddedTracer> = {};
+  for (const input of Object.keys(first.metafile!.inputs)) {
+    const path = resolve(input);
+    if (!path.endsWith(".ts") || path.includes("/node_modules/") || (path.startsWith(root) && OWN.test(path.slice(root.length)))) continue;
+    const source = readFileSync(path, "utf8");
+    if (!/@\w+\(/.test(source)) continue; // no decorators: no handlers
+    for (const spec of compileTracers(source, path)) {
+      if (embedded[spec.className]) throw new Error(`Two tracer classes are named ${spec.className} (${embedded[spec.className].spec.file} and ${path}); rename one`);
+      embedded[spec.className] = { spec, source };
+    }
+  }
+  if (!Object.keys(embedded).length) throw new Error(`${script} and the modules it imports declare no tracer class with probe handlers`);
+  const result = await build(options(file, outfile, `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(embedded)};`));
+  const out = Object.values(result.metafile!.outputs)[0];
+  return { outfile: resolve(outfile), bytes: out.bytes, tracers: Object.keys(embedded) };
+}
+
+/** The tracers of one module; a module with decorators but no tracer contributes none. */
+function compileTracers(source: string, path: string): TracerSpec[] {
+  try {
+    return compile(source, path, hostTarget());
+  } catch (e) {
+    if (e instanceof CompileError && e.diagnostics.every((d) => d.code === Code.NoTracer)) return [];
+    throw e;
+  }
+}

@@ -1,0 +1,28 @@
+// What compiled code assumes about the kernel it was compiled for: every struct member offset
+// it reads and every probe context it was given. A spec whose assumptions all hold on another
+// kernel runs there unchanged; otherwise its handlers are compiled again (CO-RE by checking).
+import type { Btf } from "../btf/reader.ts";
+import type { ProbeContext, ProbeRef } from "./target.ts";
+
+/** `member struct task_struct.real_parent @2144:0 struct task_struct * (8)` */
+export function memberFact(btf: Btf, structId: number, name: string): string | undefined {
+  const m = btf.member(structId, name);
+  if (!m) return undefined;
+  return `member ${btf.typeName(structId)}.${name} @${m.bitOffset}:${m.bitSize} ${btf.typeName(m.type)} (${btf.sizeOf(btf.resolve(m.type))})`;
+}
+
+/** The probe's context as the compiled code relies on it: layout and types, not BTF ids (they differ per kernel). */
+export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
+  const field = (f: ProbeContext["fields"][number]) => [f.name, f.offset, f.size, f.signed, f.kind, f.cType, f.space].join(":");
+  const layout = {
+    progType: ctx.progType, attach: ctx.expectedAttachType ?? 0, argArray: ctx.argArray ?? 0,
+    fields: ctx.fields.map(field), params: ctx.params?.map(field) ?? [],
+  };
+  return `probe ${ref.kind} ${ref.target} ${JSON.stringify(layout)}`;
+}
+
+/** The struct or union a fact names, found again in another kernel's BTF. */
+export function structByName(btf: Btf, typeName: string): number | undefined {
+  const m = /^(struct|union) (\w+)$/.exec(typeName);
+  return m ? btf.findByName(m[2], m[1] as "struct" | "union")[0] : undefined;
+}

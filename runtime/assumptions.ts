@@ -1,0 +1,34 @@
+// Checks a compiled spec's assumptions against the running kernel (compiler/assumptions.ts):
+// true means its programs can load here as they are.
+import type { TracerSpec } from "../compiler/spec.ts";
+import { memberFact, probeFact, structByName } from "../compiler/assumptions.ts";
+import { probeKind } from "../probes/mod.ts";
+import { kernelBtf } from "./compile_target.ts";
+
+/** The first assumption that does not hold on the running kernel, or undefined when all hold. */
+export function brokenAssumption(spec: TracerSpec): string | undefined {
+  if (!spec.assumptions) return "the spec records no assumptions";
+  return spec.assumptions.find((fact) => !holds(fact));
+}
+
+export function assumptionsHold(spec: TracerSpec): boolean {
+  return brokenAssumption(spec) === undefined;
+}
+
+function holds(fact: string): boolean {
+  try {
+    if (fact.startsWith("probe ")) {
+      const [, kind, target] = fact.split(" ", 3);
+      return probeFact({ kind, target }, probeKind({ kind, target }).context(target)) === fact;
+    }
+    const m = /^member (.+)\.(\w+) @/.exec(fact);
+    if (m) {
+      const btf = kernelBtf();
+      const id = structByName(btf, m[1]);
+      return id !== undefined && memberFact(btf, id, m[2]) === fact;
+    }
+  } catch {
+    // A probe that does not exist here, a kernel without BTF: the assumption does not hold.
+  }
+  return false;
+}

@@ -1,0 +1,43 @@
+// `tsbpf build`: a bundle runs with nothing but Bun or Deno, here, and on another kernel (the
+// VM lane's 6.1, where task_struct's layout differs: the bundle compiles its handlers again).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { bundle } from "../../build/bundle.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const inVm = !!process.env.TSBPF_IN_VM;
+const out = inVm ? "/tmp/tsbpf-build/first_exec.bundle.js" : `${root}.cache/build/first_exec.bundle.js`;
+
+/** Runs the bundle with `runtime`, running /bin/true beside it until the bundle exits. */
+function runWithExecs(runtime: string[], bundlePath: string, viaVm: boolean, cwd: string) {
+  const script = `${runtime.join(" ")} ${bundlePath} & while kill -0 $! 2>/dev/null; do /bin/true; sleep 0.2; done; wait $!`;
+  const cmd = viaVm ? [`${root}tests/vm/run.sh`, "--timeout", "600", "--", "sh", "-c", script] : ["sh", "-c", script];
+  const r = spawnSync(cmd[0], cmd.slice(1), { cwd, encoding: "utf8", timeout: 700000, env: { ...process.env, TSBPF_NO_CACHE: "1", TSBPF_VERBOSE: "1" } });
+  return { status: r.status, output: (r.stdout ?? "") + (r.stderr ?? "") };
+}
+
+test("a bundle runs under Bun and Deno outside the repository", { timeout: 300000 }, async () => {
+  mkdirSync(out.slice(0, out.lastIndexOf("/")), { recursive: true });
+  const b = await bundle(`${root}tests/fixtures/first_exec.ts`, out);
+  assert.deepEqual(b.tracers, ["ExecSnoop"]);
+  for (const runtime of [[`${root}node_modules/.bin/bun`], [`${root}node_modules/.bin/deno`, "run", "--allow-ffi"]]) {
+    const r = runWithExecs(runtime, out, false, "/tmp");
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /precompiled programs fit this kernel/, "on the kernel it was built on, the bundle should not compile again");
+    assert.match(r.output, /^exec \d+ \d+ \/bin\/true$/m, r.output);
+  }
+});
+
+test("a bundle built on this kernel runs on Debian's 6.1 kernel", { timeout: 1200000, skip: inVm ? "already inside the VM" : !existsSync("/usr/bin/qemu-system-x86_64") && "QEMU is not installed (tests/vm/run.sh installs it)" }, async () => {
+  if (!existsSync(out)) await bundle(`${root}tests/fixtures/first_exec.ts`, out);
+  const relative = out.slice(root.length);
+  for (const runtime of [["node_modules/.bin/bun"], ["node_modules/.bin/deno", "run", "--allow-ffi"]]) {
+    const r = runWithExecs(runtime, relative, true, root);
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /compiling the handlers again for this kernel \(member struct task_struct/, "task_struct differs on 6.1: the bundle must compile again");
+    assert.match(r.output, /^exec \d+ \d+ \/bin\/true$/m, r.output);
+  }
+});
