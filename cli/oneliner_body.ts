@@ -1,0 +1,447 @@
+// A one-liner probe's function as a handler method: statements and expressions copied as
+// written, except the one-liner's own vocabulary, rewritten to tsbpf's:
+//   count(k) / hist(k, n) / ...     → this.$.add(k[, n])        (the anonymous map @)
+//   $.name[k] = hist(n)             → this.$name.add(k, n)
+//   $.name[k] = v, += v, ++, delete → this.$name.set(k, v) / add / delete (a map of values)
+//   $.name[k] (read)                → this.$name.get(k)          (0 when absent)
+//   print(a, b) / printf(f, a, b)   → this._pN.submit({ v0: a, v1: b })  (formatted in user space)
+//   exit()                          → this._exit.submit(...)     (user space stops the tracer)
+//   probe()                         → "tracepoint:sched:sched_switch"
+//   cond && action                  → if (cond) action           (bpftrace's /filter/)
+import type { Node } from "../compiler/parse.ts";
+import type { SourceWriter } from "./source_map.ts";
+import { AGGREGATIONS, type MapRegistry, type MapUse } from "./oneliner_maps.ts";
+import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, PRINT_STR_LEN, tracepointField } from "./oneliner_types.ts";
+
+/** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
+export interface PrintSite {
+  field: string;
+  type: string;
+  fields: { name: string; type: string }[];
+  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
+}
+
+/** What a handler body needs from the whole transform. */
+export interface TransformState {
+  readonly text: string;
+  readonly maps: MapRegistry;
+  readonly prints: PrintSite[];
+  readonly options: { pidFilter: boolean; exports: ReadonlySet<string> };
+  usesExit: boolean;
+  error(node: Node, message: string, ...hints: string[]): void;
+  checkFormat(node: Node, format: string, values: number): void;
+}
+
+const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "exit"]);
+const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
+
+interface MapRef {
+  name: string;
+  key?: Node;
+}
+
+export class HandlerBody {
+  #w!: SourceWriter;
+  readonly #rewrites = new WeakMap<Node, boolean>();
+
+  constructor(readonly t: TransformState, readonly ctx: HandlerContext, readonly used: Set<string>) {}
+
+  emitHandler(w: SourceWriter, call: Node, fn: Node, index: number): void {
+    this.#w = w;
+    this.#collectUsed(fn.body);
+    const { kind, target } = this.ctx;
+    if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
+    w.region(call.start, call.end - call.start, () => {
+      w.write("\n  ");
+      // The decorator stands for the probe's name: an unknown probe is reported there.
+      const name = call.arguments[0];
+      w.region(name.start, name.end - name.start, () => w.write(`@${kind}(${JSON.stringify(target)})`));
+      w.write(`\n  h${index}(`);
+      fn.params.forEach((p: Node, i: number) => {
+        if (i) w.write(", ");
+        w.copy(p.start, p.end);
+        if (!p.typeAnnotation) w.write(`: ${kind === "tracepoint" ? "TracepointArgs" : "any"}`);
+      });
+      w.write(") {\n");
+      if (this.t.options.pidFilter) {
+        this.used.add("pid");
+        w.write("    if (pid() !== this._pid) return;\n");
+      }
+      const stmts: Node[] = fn.body.type === "BlockStatement" ? fn.body.body : [];
+      if (fn.body.type !== "BlockStatement") {
+        w.write("    ");
+        this.#exprStatement(fn.body);
+        w.write("\n");
+      }
+      for (const s of stmts) {
+        w.write("    ");
+        this.#statement(s);
+        w.write("\n");
+      }
+      w.write("  }\n");
+    });
+  }
+
+  /** Helpers and types the body names: the generated script imports those mod.ts exports. */
+  #collectUsed(node: Node): void {
+    if (!node || typeof node !== "object") return;
+    if (node.type === "Identifier" && this.t.options.exports.has(node.name)) this.used.add(node.name);
+    for (const c of children(node)) this.#collectUsed(c);
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  #statement(s: Node): void {
+    const w = this.#w;
+    switch (s.type) {
+      case "ExpressionStatement":
+        return this.#exprStatement(s.expression);
+      case "IfStatement":
+        w.write("if (");
+        this.#expr(s.test);
+        w.write(") ");
+        this.#statement(s.consequent);
+        if (s.alternate) {
+          w.write(" else ");
+          this.#statement(s.alternate);
+        }
+        return;
+      case "BlockStatement":
+        w.write("{ ");
+        for (const b of s.body) (this.#statement(b), w.write(" "));
+        w.write("}");
+        return;
+      default:
+        this.#expr(s);
+        if (!/[;}]\s*$/.test(this.t.text.slice(s.start, s.end))) w.write(";");
+    }
+  }
+
+  #exprStatement(e: Node): void {
+    const w = this.#w;
+    if (e.type === "SequenceExpression") {
+      e.expressions.forEach((x: Node, i: number) => (i && w.write(" "), this.#exprStatement(x)));
+      return;
+    }
+    if (e.type === "LogicalExpression" && (e.operator === "&&" || e.operator === "||") && isAction(e.right)) {
+      w.write(e.operator === "&&" ? "if (" : "if (!(");
+      this.#expr(e.left);
+      w.write(e.operator === "&&" ? ") { " : ")) { ");
+      this.#exprStatement(e.right);
+      w.write(" }");
+      return;
+    }
+    if (e.type === "ConditionalExpression" && (isAction(e.consequent) || isAction(e.alternate))) {
+      w.write("if (");
+      this.#expr(e.test);
+      w.write(") { ");
+      this.#exprStatement(e.consequent);
+      w.write(" } else { ");
+      this.#exprStatement(e.alternate);
+      w.write(" }");
+      return;
+    }
+    w.region(e.start, e.end - e.start, () => {
+      if (e.type === "CallExpression" && e.callee.type === "Identifier" && ACTIONS.has(e.callee.name)) return this.#action(e);
+      if (e.type === "AssignmentExpression" && mapRef(e.left)) return this.#assign(e, mapRef(e.left)!);
+      if (e.type === "UpdateExpression" && mapRef(e.argument)) return this.#addTo(mapRef(e.argument)!, e, undefined, e.operator === "--");
+      if (e.type === "UnaryExpression" && e.operator === "delete" && mapRef(e.argument)) return this.#delete(mapRef(e.argument)!, e);
+      this.#expr(e);
+      w.write(";");
+    });
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  #action(e: Node): void {
+    const name: string = e.callee.name;
+    const args: Node[] = e.arguments;
+    if (name === "print") return this.#print(e, args);
+    if (name === "printf") return this.#printf(e, args);
+    if (name === "exit") {
+      if (args.length) this.t.error(args[0], "exit() takes no arguments");
+      this.t.usesExit = true;
+      this.#w.write("this._exit.submit({ _: 0 });");
+      return;
+    }
+    // count(k...), sum(k..., n), lhist(k..., n, min, max, step): the key parts come first.
+    const fixed = name === "count" ? 0 : name === "lhist" ? 4 : 1;
+    if (args.length < fixed) {
+      return this.t.error(e, `${name}() needs ${name === "lhist" ? "a value, min, max and step: lhist(n, 0, 1000, 100)" : `a value: ${name}(n), or ${name}(key, n) per key`}`);
+    }
+    const keyParts = args.slice(0, args.length - fixed);
+    this.#aggregate({ name: "", key: keyParts.length > 1 ? { type: "SequenceExpression", expressions: keyParts } : keyParts[0] }, name, args.slice(args.length - fixed), e);
+  }
+
+  /** Adds to an aggregation: `values` is [] for count, [n] or [n, min, max, step] for lhist. */
+  #aggregate(ref: MapRef, kind: string, values: Node[], at: Node): void {
+    let linear: string | undefined;
+    if (kind === "lhist") {
+      const bounds = values.slice(1);
+      if (!bounds.every(isIntegerLiteral)) return this.t.error(bounds.find((b) => !isIntegerLiteral(b)) ?? at, "lhist()'s min, max and step must be number literals");
+      linear = bounds.map((b) => this.t.text.slice(b.start, b.end)).join(", ");
+    }
+    const keyType = ref.key ? this.#keyType(ref.key) : undefined;
+    if (!this.#use({ name: ref.name, kind, keyType, linear, node: at }, at)) return;
+    const w = this.#w;
+    w.write(`this.$${ref.name}.add(`);
+    if (ref.key) this.#key(ref.key);
+    if (values[0]) {
+      if (ref.key) w.write(", ");
+      this.#expr(values[0]);
+    }
+    w.write(");");
+  }
+
+  #assign(e: Node, ref: MapRef): void {
+    const rhs = e.right;
+    const agg = rhs.type === "CallExpression" && rhs.callee.type === "Identifier" && AGGREGATIONS[rhs.callee.name] ? rhs.callee.name : undefined;
+    if (agg) {
+      if (e.operator !== "=") return this.t.error(e, `assign an aggregation with "=": $.name[key] = ${agg}(...)`);
+      const want = agg === "count" ? 0 : agg === "lhist" ? 4 : 1;
+      if (rhs.arguments.length !== want) return this.t.error(rhs, `in $.name[key] = ${agg}(...), ${agg}() takes ${want === 0 ? "no arguments" : want === 1 ? "the value" : "the value, min, max and step"}`);
+      return this.#aggregate(ref, agg, rhs.arguments, e);
+    }
+    if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
+    if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), node: e }, e)) return;
+    const w = this.#w;
+    w.write(`this.$${ref.name}.set(`);
+    this.#keyOrZero(ref);
+    w.write(", ");
+    this.#valueOf(rhs);
+    w.write(");");
+  }
+
+  #addTo(ref: MapRef, at: Node, amount: Node | undefined, negate: boolean): void {
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: "i64", node: at }, at)) return;
+    const w = this.#w;
+    w.write(`this.$${ref.name}.add(`);
+    this.#keyOrZero(ref);
+    w.write(", ");
+    if (!amount) w.write(negate ? "-1" : "1");
+    else {
+      if (negate) w.write("-(");
+      this.#expr(amount);
+      if (negate) w.write(")");
+    }
+    w.write(");");
+  }
+
+  #delete(ref: MapRef, at: Node): void {
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, node: at }, at)) return;
+    this.#w.write(`this.$${ref.name}.delete(`);
+    this.#keyOrZero(ref);
+    this.#w.write(");");
+  }
+
+  #print(e: Node, args: Node[]): void {
+    const site = this.#site();
+    const parts: ({ text: string } | { field: string })[] = [];
+    const values = args.filter((a) => {
+      if (a.type === "StringLiteral") parts.push({ text: a.value });
+      else parts.push({ field: `v${parts.length}` });
+      return a.type !== "StringLiteral";
+    });
+    site.spec = { kind: "print", parts };
+    this.#submit(site, values, parts.filter((p): p is { field: string } => "field" in p).map((p) => p.field));
+    void e;
+  }
+
+  #printf(e: Node, args: Node[]): void {
+    if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
+    const values = args.slice(1);
+    this.t.checkFormat(args[0], args[0].value, values.length);
+    const site = this.#site();
+    const names = values.map((_, i) => `v${i}`);
+    site.spec = { kind: "printf", format: args[0].value, fields: names };
+    this.#submit(site, values, names);
+  }
+
+  #site(): PrintSite {
+    const n = this.t.prints.length;
+    const site: PrintSite = { field: `_p${n}`, type: `Print${n}`, fields: [], spec: { kind: "print", parts: [] } };
+    this.t.prints.push(site);
+    return site;
+  }
+
+  #submit(site: PrintSite, values: Node[], names: string[]): void {
+    const w = this.#w;
+    w.write(`this.${site.field}.submit({ `);
+    values.forEach((v, i) => {
+      site.fields.push({ name: names[i], type: this.#type(v, PRINT_STR_LEN) });
+      if (i) w.write(", ");
+      w.write(`${names[i]}: `);
+      this.#valueOf(v);
+    });
+    if (!values.length) w.write("_: 0");
+    w.write(" });");
+  }
+
+  // ---------------------------------------------------------------- keys, values, types
+
+  #use(u: MapUse, at: Node): boolean {
+    const problem = this.t.maps.use(u);
+    if (problem) this.t.error(at, problem);
+    return !problem;
+  }
+
+  #keyType(key: Node): string {
+    if (key.type === "SequenceExpression" || key.type === "ArrayExpression") {
+      const items: Node[] = key.type === "ArrayExpression" ? key.elements : key.expressions;
+      return `[${items.map((k) => this.#type(k, KEY_STR_LEN)).join(", ")}]`;
+    }
+    return this.#type(key, KEY_STR_LEN);
+  }
+
+  #type(node: Node, strLen: number): string {
+    if (node.type === "TSAsExpression") return this.t.text.slice(node.typeAnnotation.start, node.typeAnnotation.end);
+    if (node.type === "MemberExpression" && mapRef(node)) return this.t.maps.get(mapRef(node)!.name)?.valueType ?? "i64";
+    return inferType(node, this.ctx, strLen);
+  }
+
+  /** A key: a tuple written `k1, k2` or `[k1, k2]` becomes `[k1, k2]`. */
+  #key(key: Node): void {
+    const w = this.#w;
+    if (key.type === "SequenceExpression" || key.type === "ArrayExpression") {
+      const items: Node[] = key.type === "ArrayExpression" ? key.elements : key.expressions;
+      w.write("[");
+      items.forEach((k, i) => (i && w.write(", "), this.#valueOf(k)));
+      w.write("]");
+      return;
+    }
+    this.#valueOf(key);
+  }
+
+  #keyOrZero(ref: MapRef): void {
+    if (ref.key) this.#key(ref.key);
+    else this.#w.write("0");
+  }
+
+  /** An expression as a value: a tracepoint's text field (char[N], __data_loc) is read as a string. */
+  #valueOf(node: Node): void {
+    if (isTextField(tracepointField(node, this.ctx))) {
+      this.used.add("str");
+      this.#w.write("str(");
+      this.#expr(node);
+      this.#w.write(")");
+      return;
+    }
+    this.#expr(node);
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  /** Copies an expression, rewriting what the one-liner vocabulary adds (map reads, probe()). */
+  #expr(node: Node): void {
+    const w = this.#w;
+    if (this.#rewrite(node)) return;
+    let pos = node.start;
+    for (const c of children(node)) {
+      if (!this.#needsRewrite(c)) continue;
+      w.copy(pos, c.start);
+      this.#expr(c);
+      pos = c.end;
+    }
+    w.copy(pos, node.end);
+  }
+
+  #needsRewrite(node: Node): boolean {
+    const known = this.#rewrites.get(node);
+    if (known !== undefined) return known;
+    const r = rewritten(node) || children(node).some((c) => this.#needsRewrite(c));
+    this.#rewrites.set(node, r);
+    return r;
+  }
+
+  /** Writes the replacement of `node` and returns true, or returns false when it is copied as is. */
+  #rewrite(node: Node): boolean {
+    const w = this.#w;
+    if (node.type === "CallExpression" && node.callee.type === "Identifier") {
+      const name = node.callee.name;
+      if (name === "probe") {
+        w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(`${probeKindName(this.ctx.kind)}:${this.ctx.target}`)));
+        return true;
+      }
+      if (ACTIONS.has(name)) {
+        this.t.error(node, `${name}() is an action: use it as a statement (cond && ${name}(...) to make it conditional)`);
+        w.write("0");
+        return true;
+      }
+    }
+    const ref = node.type === "MemberExpression" ? mapRef(node) : undefined;
+    if (ref) {
+      const known = this.t.maps.get(ref.name);
+      if (known && known.kind !== "value") {
+        this.t.error(node, `@${ref.name} is a ${known.kind}() map: its values are read in user space (print($.${ref.name}) in end()), not in a probe`);
+      } else {
+        this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, node }, node);
+      }
+      w.region(node.start, node.end - node.start, () => {
+        w.write(`this.$${ref.name}.get(`);
+        this.#keyOrZero(ref);
+        w.write(")");
+      });
+      return true;
+    }
+    if (node.type === "Identifier" && node.name === "$") {
+      this.t.error(node, "$ holds the maps: write $.name or $[key]");
+      w.write("0");
+      return true;
+    }
+    return false;
+  }
+}
+
+/** `$.name`, `$.name[key]` or `$[key]`. */
+function mapRef(node: Node): MapRef | undefined {
+  if (node?.type !== "MemberExpression") return undefined;
+  const o = node.object;
+  if (o.type === "Identifier" && o.name === "$") {
+    return node.computed ? { name: "", key: node.property } : { name: node.property.name };
+  }
+  if (node.computed && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.object.name === "$") {
+    return { name: o.property.name, key: node.property };
+  }
+  return undefined;
+}
+
+function rewritten(node: Node): boolean {
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
+  if (node.type === "MemberExpression" && mapRef(node)) return true;
+  return node.type === "Identifier" && node.name === "$";
+}
+
+/** Whether an expression statement is (or combines) actions: then && and ?: become if. */
+function isAction(e: Node): boolean {
+  if (e.type === "CallExpression" && e.callee.type === "Identifier" && ACTIONS.has(e.callee.name)) return true;
+  if ((e.type === "AssignmentExpression" || e.type === "UpdateExpression") && mapRef(e.left ?? e.argument)) return true;
+  if (e.type === "UnaryExpression" && e.operator === "delete") return true;
+  if (e.type === "SequenceExpression") return e.expressions.some(isAction);
+  if (e.type === "LogicalExpression") return isAction(e.right);
+  if (e.type === "ConditionalExpression") return isAction(e.consequent) || isAction(e.alternate);
+  return false;
+}
+
+function isIntegerLiteral(n: Node): boolean {
+  if (n.type === "UnaryExpression" && n.operator === "-") return isIntegerLiteral(n.argument);
+  return n.type === "NumericLiteral" && Number.isInteger(n.value);
+}
+
+/** bpftrace's spelling of a probe kind, for probe(): rawtracepoint, not rawTracepoint. */
+function probeKindName(kind: string): string {
+  return kind === "rawTracepoint" ? "rawtracepoint" : kind;
+}
+
+/** The AST children of a node, in source order. */
+function children(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const key of Object.keys(node)) {
+    if (NOT_CHILDREN.has(key)) continue;
+    const v = node[key];
+    if (Array.isArray(v)) {
+      for (const x of v) if (x && typeof x.type === "string" && typeof x.start === "number") out.push(x);
+    } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
+  }
+  return out.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,116 @@
+// `tsbpf -e '...'` and `tsbpf dump -e '...'`: the one-liner becomes a script (cli/oneliner.ts),
+// written to the cache under a name from its content (so the compile cache finds it again),
+// and runs in this process with the session (-p, -c, -d) around it.
+import process from "node:process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { libcSync } from "../runtime/ffi/mod.ts";
+import { kernelBtf, hostTarget } from "../runtime/compile_target.ts";
+import { makeDirs, readTextFile, writeFileAtomic } from "../runtime/files.ts";
+import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "./list_kernel.ts";
+import { tracepointFormat } from "../probes/tracepoint.ts";
+import { matcher } from "./probe_pattern.ts";
+import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
+import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
+import { type SessionOptions, startSession } from "./session.ts";
+import { HeldCommand } from "./held_command.ts";
+import { CliError } from "./errors.ts";
+import { isBun } from "./child_runtime.ts";
+import { formatDump } from "./dump.ts";
+
+declare const Deno: { permissions: { querySync(d: { name: string; path?: string }): { state: string } } };
+
+const MOD_URL = new URL("../mod.ts", import.meta.url).href;
+const RUNTIME_URL = new URL("./oneliner_runtime.ts", import.meta.url).href;
+
+export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean }): Promise<number> {
+  const script = await generate(text, session.pid !== undefined || session.command !== undefined);
+  if (options.emit) {
+    console.log(script.source);
+    return 0;
+  }
+  const file = await writeScript(script.source);
+  if (!isBun && Deno.permissions.querySync({ name: "read", path: file }).state !== "granted") {
+    throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
+  }
+  const held = session.command ? await HeldCommand.start(session.command) : undefined;
+  try {
+    await startSession({ ...session, heldPid: held?.pid });
+    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
+    await import(pathToFileURL(file).href);
+  } finally {
+    held?.abandon();
+  }
+  return typeof process.exitCode === "number" ? process.exitCode : 0;
+}
+
+export async function dumpOneLiner(text: string): Promise<number> {
+  const script = await generate(text, false);
+  const { compile } = await import("../compiler/mod.ts");
+  (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
+  let specs;
+  try {
+    specs = compile(script.source, "/tsbpf/one-liner.ts", hostTarget());
+  } catch (e) {
+    throw remap(e);
+  }
+  console.log(formatDump(specs, script.source, "one-liner").join("\n"));
+  return 0;
+}
+
+async function generate(text: string, pidFilter: boolean): Promise<GeneratedScript> {
+  return transformOneLiner(text, {
+    modUrl: MOD_URL,
+    runtimeUrl: RUNTIME_URL,
+    exports: await modExports(),
+    pidFilter,
+    kernel: {
+      expand: (kind, pattern) => {
+        const test = matcher(pattern);
+        const names = kind === "tracepoint" ? tracepointNames()
+          : kind === "rawTracepoint" ? rawTracepointNames()
+          : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? (kernelBtf(), kernelFunctionNames())
+          : [];
+        return names.filter(test);
+      },
+      tracepointFields: (target) => {
+        try {
+          return tracepointFormat(target).fields;
+        } catch {
+          return undefined; // the compiler reports an unknown tracepoint, at the right place
+        }
+      },
+    },
+  });
+}
+
+/** What mod.ts exports: its runtime values, and the types its source re-exports. */
+async function modExports(): Promise<Set<string>> {
+  const mod = await import("../mod.ts");
+  const names = new Set(Object.keys(mod));
+  const source = readTextFile(fileURLToPath(MOD_URL)) ?? "";
+  for (const m of source.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
+    for (const part of m[1].split(",")) {
+      const name = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop()!.trim();
+      if (name) names.add(name);
+    }
+  }
+  return names;
+}
+
+/** Writes the script into the cache (or /tmp), named by its content. */
+async function writeScript(source: string): Promise<string> {
+  const c = libcSync();
+  const home = c.getenv("HOME");
+  const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : `/tmp/tsbpf-${c.getenv("USER") ?? "user"}`);
+  const dir = `${base}/tsbpf/oneliners`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(source)));
+  const name = [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const file = `${dir}/${name}.ts`;
+  try {
+    makeDirs(dir);
+    if (readTextFile(file) !== source) writeFileAtomic(file, new TextEncoder().encode(source));
+  } catch (e) {
+    throw new CliError(`Cannot write the one-liner's script to ${dir}: ${(e as Error).message}; set XDG_CACHE_HOME to a writable directory`);
+  }
+  return file;
+}
