@@ -8,6 +8,7 @@ usage:
   tsbpf list [PATTERN] [-v]              list probes (tracepoints, kernel functions, uprobes, USDT)
   tsbpf dump SCRIPT                      show each handler's BPF instructions with its TypeScript lines
   tsbpf types [-o FILE]                  write the running kernel's types as TypeScript declarations
+  tsbpf build SCRIPT [-o FILE.js]        bundle a script into one file that runs without tsbpf
   tsbpf help [COMMAND]                   this text, or a command's
 
 options (for -e and run):
@@ -139,6 +140,20 @@ examples:
   sudo tsbpf -e 'tracepoint("sched:sched*", () => count(probe())); interval(5, () => exit())'
 See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
 
+export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
+
+Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
+runs with \`bun FILE.js\` or \`deno run --allow-ffi FILE.js\` where tsbpf is not installed, and on
+other kernels: where the kernel's types differ from this one's, the handlers compile again there.
+
+options:
+  -o, --output FILE   where to write (default: SCRIPT with .bundle.js)
+  -h, --help          this text
+
+examples:
+  sudo tsbpf build examples/opensnoop.ts -o opensnoop.js
+  sudo bun opensnoop.js`;
+
 export const HELP: Record<string, string> = {
-  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
+  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, build: BUILD_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
 };

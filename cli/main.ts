@@ -11,7 +11,7 @@ import type { SessionOptions } from "./session.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import pkg from "../package.json" with { type: "json" };
 
-const COMMANDS = ["run", "list", "dump", "types", "help"];
+const COMMANDS = ["run", "list", "dump", "types", "build", "help"];
 
 async function main(argv: string[]): Promise<number> {
   const global = parseUntilPositional(argv, GLOBAL_OPTIONS);
@@ -61,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
     case "types": {
       const { typesCommand } = await import("./types.ts");
       return await typesCommand(rest);
+    }
+    case "build": {
+      const { buildCommand } = await import("./build.ts");
+      return await buildCommand(rest);
     }
   }
   return 0;

@@ -43,7 +43,12 @@ export interface GeneratedScript {
 /** The file name a one-liner's diagnostics carry. */
 export const ONELINER_FILE = "-e";
 
+/** Run in user space (interval too: bpftrace's print, clear and exit act there; @interval is the kernel's). */
 const USER_SPACE = new Set(["begin", "end", "interval"]);
+/** Probes whose first argument is a value rather than a name. */
+const VALUE_KINDS = new Set(["profile", "perfEvent"]);
+/** Probes that take options after the name (a pid). */
+const OPTION_KINDS = new Set(["uprobe", "uretprobe", "usdt"]);
 
 export function transformOneLiner(text: string, options: OneLinerOptions): GeneratedScript {
   const diags = new DiagnosticBag(ONELINER_FILE, text);
@@ -64,11 +69,16 @@ interface UserBlock {
   period?: Node;
 }
 
-interface ProbeCall {
+export interface ProbeCall {
   kind: string;
+  /** The probe's name (a wildcard's match), or the text of profile()'s or perfEvent()'s first argument. */
   target: string;
   call: Node;
   fn: Node;
+  /** The call's arguments but the function: the decorator's. */
+  args: Node[];
+  /** The name came from expanding a wildcard. */
+  expanded?: boolean;
 }
 
 class Transform {
@@ -114,13 +124,31 @@ class Transform {
       this.blocks.push({ kind: name, fn, period: args[0] });
       return;
     }
-    if (args.length !== 2 || args[0].type !== "StringLiteral" || !isFn) {
-      return this.error(call, `${name}() takes the probe's name and a function: ${name}("target", args => ...)`);
+    if (VALUE_KINDS.has(name)) {
+      // profile(99, ...), perfEvent({ ... }, ...): the first argument goes to the decorator as written.
+      if (args.length !== 2 || !isFn) return this.error(call, `${name}() takes its ${name === "profile" ? "frequency" : "event"} and a function: ${name === "profile" ? "profile(99, () => count(kstack()))" : `${name}(spec, () => ...)`}`);
+      this.probes.push({ kind: name, target: this.text.slice(args[0].start, args[0].end), call, fn, args: [args[0]] });
+      return;
+    }
+    const withOptions = OPTION_KINDS.has(name);
+    if (args.length < 2 || args.length > (withOptions ? 3 : 2) || args[0].type !== "StringLiteral" || !isFn) {
+      return this.error(call, `${name}() takes the probe's name${withOptions ? ", options" : ""} and a function: ${name}("target", args => ...)`);
     }
     const pattern: string = args[0].value;
     const targets = /[*?]/.test(pattern) ? this.options.kernel.expand(name, pattern) : [pattern];
     if (!targets.length) return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), `no ${name} matches "${pattern}"`, `list them with: tsbpf list '${name}:${pattern}'`);
-    for (const target of targets) this.probes.push({ kind: name, target, call, fn });
+    const expanded = targets.length !== 1 || targets[0] !== pattern;
+    for (const target of targets) this.probes.push({ kind: name, target, call, fn, args: args.slice(0, -1), expanded });
+  }
+
+  /** The decorator's arguments: as written, but an expanded wildcard's match as the name, and -p's pid for uprobes. */
+  decoratorArgs(w: SourceWriter, p: ProbeCall): void {
+    p.args.forEach((a, i) => {
+      if (i) w.write(", ");
+      if (i === 0 && p.expanded) w.write(JSON.stringify(p.target));
+      else w.copy(a.start, a.end);
+    });
+    if (OPTION_KINDS.has(p.kind) && p.args.length === 1 && this.options.pidFilter) w.write(", { pid: cliOptions.pid }");
   }
 
   finish(): GeneratedScript {
@@ -133,7 +161,7 @@ class Transform {
       used.add(p.kind);
       const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
       const body = new HandlerBody(this, { kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined }, used);
-      body.emitHandler(handlers, p.call, p.fn, i);
+      body.emitHandler(handlers, p, (out) => this.decoratorArgs(out, p), i);
     });
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
     const mapDecls = this.maps.all();
@@ -141,7 +169,7 @@ class Transform {
     const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack"].filter((n) => this.options.exports.has(n));
     const values = [...used].filter((n) => this.options.exports.has(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
-    w.write(`import { OneLinerRuntime, print, printf, exit, clear } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
+    w.write(`import { OneLinerRuntime, print, printf, exit, clear, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
     for (const p of this.prints) w.write(`interface ${p.type} { ${p.fields.length ? p.fields.map((f) => `${f.name}: ${f.type}`).join("; ") : "_: u8"} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
     const hasTracer = this.probes.length > 0;

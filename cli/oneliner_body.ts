@@ -46,16 +46,21 @@ export class HandlerBody {
 
   constructor(readonly t: TransformState, readonly ctx: HandlerContext, readonly used: Set<string>) {}
 
-  emitHandler(w: SourceWriter, call: Node, fn: Node, index: number): void {
+  emitHandler(w: SourceWriter, probe: { kind: string; call: Node; fn: Node; args: Node[] }, decoratorArgs: (w: SourceWriter) => void, index: number): void {
     this.#w = w;
+    const { call, fn } = probe;
     this.#collectUsed(fn.body);
-    const { kind, target } = this.ctx;
+    const { kind } = this.ctx;
     if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
     w.region(call.start, call.end - call.start, () => {
       w.write("\n  ");
       // The decorator stands for the probe's name: an unknown probe is reported there.
-      const name = call.arguments[0];
-      w.region(name.start, name.end - name.start, () => w.write(`@${kind}(${JSON.stringify(target)})`));
+      const name = probe.args[0];
+      w.region(name.start, name.end - name.start, () => {
+        w.write(`@${kind}(`);
+        decoratorArgs(w);
+        w.write(")");
+      });
       w.write(`\n  h${index}(`);
       fn.params.forEach((p: Node, i: number) => {
         if (i) w.write(", ");
@@ -360,7 +365,7 @@ export class HandlerBody {
     if (node.type === "CallExpression" && node.callee.type === "Identifier") {
       const name = node.callee.name;
       if (name === "probe") {
-        w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(`${probeKindName(this.ctx.kind)}:${this.ctx.target}`)));
+        w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
       }
       if (ACTIONS.has(name)) {
@@ -428,9 +433,10 @@ function isIntegerLiteral(n: Node): boolean {
   return n.type === "NumericLiteral" && Number.isInteger(n.value);
 }
 
-/** bpftrace's spelling of a probe kind, for probe(): rawtracepoint, not rawTracepoint. */
-function probeKindName(kind: string): string {
-  return kind === "rawTracepoint" ? "rawtracepoint" : kind;
+/** probe()'s value, spelt as bpftrace does: "tracepoint:sched:sched_switch", "rawtracepoint:sys_enter", "profile:hz:99". */
+function probeName(kind: string, target: string): string {
+  if (kind === "profile") return `profile:hz:${target}`;
+  return `${kind === "rawTracepoint" ? "rawtracepoint" : kind}:${target}`;
 }
 
 /** The AST children of a node, in source order. */

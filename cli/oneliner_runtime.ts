@@ -10,6 +10,7 @@ import { formatKey } from "../runtime/maps/print.ts";
 import { CompileError, type Diagnostic } from "../compiler/diagnostics.ts";
 import { VerifierError } from "../runtime/verifier_error.ts";
 import { cliOptions } from "./mod.ts";
+export { cliOptions } from "./mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { parseDuration } from "./args.ts";
 import type { SourcePosition } from "./source_map.ts";

@@ -4,9 +4,10 @@
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { libcSync } from "../runtime/ffi/mod.ts";
-import { kernelBtf, hostTarget } from "../runtime/compile_target.ts";
+import { hostTarget } from "../runtime/compile_target.ts";
 import { makeDirs, readTextFile, writeFileAtomic } from "../runtime/files.ts";
 import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "./list_kernel.ts";
+import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
 import { matcher } from "./probe_pattern.ts";
 import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
@@ -65,10 +66,11 @@ async function generate(text: string, pidFilter: boolean): Promise<GeneratedScri
     pidFilter,
     kernel: {
       expand: (kind, pattern) => {
+        if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
         const test = matcher(pattern);
         const names = kind === "tracepoint" ? tracepointNames()
           : kind === "rawTracepoint" ? rawTracepointNames()
-          : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? (kernelBtf(), kernelFunctionNames())
+          : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
           : [];
         return names.filter(test);
       },
@@ -81,6 +83,16 @@ async function generate(text: string, pidFilter: boolean): Promise<GeneratedScri
       },
     },
   });
+}
+
+/** "/bin/bash:*readline*" → "/bin/bash:readline", ...; "binary:provider:name" patterns for USDT. */
+function expandUser(kind: string, pattern: string): string[] {
+  const sep = pattern.indexOf(":");
+  if (sep <= 0) return [];
+  const binary = pattern.slice(0, sep), rest = pattern.slice(sep + 1);
+  const path = resolveBinary(binary);
+  const names = kind === "usdt" ? usdtListing(path, rest).map((u) => u.name) : uprobeNames(path, rest);
+  return names.map((n) => `${binary}:${n}`);
 }
 
 /** What mod.ts exports: its runtime values, and the types its source re-exports. */
