@@ -19,6 +19,8 @@ export interface PrintSite {
   type: string;
   fields: { name: string; type: string }[];
   spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
+  /** Where the print()/printf() call is in the one-liner. */
+  call: number;
 }
 
 /** What a handler body needs from the whole transform. */
@@ -241,40 +243,40 @@ export class HandlerBody {
   }
 
   #print(e: Node, args: Node[]): void {
-    const site = this.#site();
     const parts: ({ text: string } | { field: string })[] = [];
     const values = args.filter((a) => {
       if (a.type === "StringLiteral") parts.push({ text: a.value });
       else parts.push({ field: `v${parts.length}` });
       return a.type !== "StringLiteral";
     });
-    site.spec = { kind: "print", parts };
-    this.#submit(site, values, parts.filter((p): p is { field: string } => "field" in p).map((p) => p.field));
-    void e;
+    const names = parts.filter((p): p is { field: string } => "field" in p).map((p) => p.field);
+    this.#submit(e, values, names, { kind: "print", parts });
   }
 
   #printf(e: Node, args: Node[]): void {
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
     this.t.checkFormat(args[0], args[0].value, values.length);
-    const site = this.#site();
     const names = values.map((_, i) => `v${i}`);
-    site.spec = { kind: "printf", format: args[0].value, fields: names };
-    this.#submit(site, values, names);
+    this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
   }
 
-  #site(): PrintSite {
-    const n = this.t.prints.length;
-    const site: PrintSite = { field: `_p${n}`, type: `Print${n}`, fields: [], spec: { kind: "print", parts: [] } };
-    this.t.prints.push(site);
-    return site;
-  }
-
-  #submit(site: PrintSite, values: Node[], names: string[]): void {
+  /**
+   * Sends the values to the call's ring buffer. The copies of one call in a wildcard's handlers
+   * share a buffer when their values have the same types (a tracepoint field may differ).
+   */
+  #submit(call: Node, values: Node[], names: string[], spec: PrintSite["spec"]): void {
+    const fields = values.map((v, i) => ({ name: names[i], type: this.#type(v, PRINT_STR_LEN) }));
+    const same = (s: PrintSite) => s.call === call.start && JSON.stringify(s.fields) === JSON.stringify(fields);
+    let site = this.t.prints.find(same);
+    if (!site) {
+      const n = this.t.prints.length;
+      site = { field: `_p${n}`, type: `Print${n}`, fields, spec, call: call.start };
+      this.t.prints.push(site);
+    }
     const w = this.#w;
     w.write(`this.${site.field}.submit({ `);
     values.forEach((v, i) => {
-      site.fields.push({ name: names[i], type: this.#type(v, PRINT_STR_LEN) });
       if (i) w.write(", ");
       w.write(`${names[i]}: `);
       this.#valueOf(v);
