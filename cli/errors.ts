@@ -52,6 +52,18 @@ export function describeError(e: unknown, verbose: boolean): string {
   return `tsbpf: internal error: ${firstLine(e.message)} (run with --verbose for the stack trace, and please report it)`;
 }
 
+/**
+ * For an error thrown by a script `tsbpf run` runs: explained errors as above; the script's own
+ * bugs as one line with where they happened (the first frame outside tsbpf), not as tsbpf's.
+ */
+export function describeScriptError(e: unknown, verbose: boolean): string {
+  if (!(e instanceof Error) || verbose || isExplained(e)) return describeError(e, verbose);
+  const own = new URL("..", import.meta.url).pathname;
+  const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
+  const where = frames.map((l) => /(?:\(|at )(?:file:\/\/)?(\/[^()\s]+:\d+:\d+)\)?$/.exec(l)?.[1]).find((p) => p && !p.startsWith(own));
+  return `${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`;
+}
+
 function firstLine(s: string): string {
   return s.split("\n")[0];
 }

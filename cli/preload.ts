@@ -3,7 +3,7 @@
 // in the TSBPF_CLI environment variable (read through libc: Deno then needs no --allow-env).
 import { libc } from "../runtime/ffi/mod.ts";
 import { SESSION_ENV, startSession, type SessionOptions } from "./session.ts";
-import { describeError } from "./errors.ts";
+import { describeError, describeScriptError } from "./errors.ts";
 import process from "node:process";
 
 const text = (await libc()).getenv(SESSION_ENV);
@@ -14,3 +14,11 @@ try {
   console.error(describeError(e, options.verbose ?? false));
   process.exit(1);
 }
+
+// What the script does not catch: one line (--verbose: the stack), not the runtime's report.
+const report = (e: unknown) => {
+  console.error(describeScriptError(e, options.verbose ?? false));
+  process.exit(1);
+};
+process.on("uncaughtException", report);
+process.on("unhandledRejection", report);

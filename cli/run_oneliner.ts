@@ -14,7 +14,7 @@ import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "./session.ts";
 import { HeldCommand } from "./held_command.ts";
-import { CliError } from "./errors.ts";
+import { CliError, describeScriptError, isExplained } from "./errors.ts";
 import { isBun } from "./child_runtime.ts";
 import { formatDump } from "./dump.ts";
 
@@ -37,7 +37,19 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   try {
     await startSession({ ...session, heldPid: held?.pid });
     (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
-    await import(pathToFileURL(file).href);
+    try {
+      await import(pathToFileURL(file).href);
+    } catch (e) {
+      // An error in the one-liner's own user-space code (begin, end, interval) is the user's.
+      if (!session.verbose && e instanceof Error && !isExplained(e) && (e.stack ?? "").includes(file)) {
+        const where = (_: string, line: string, column: string) => {
+          const p = script.map(Number(line), Number(column), 1);
+          return `-e:${p.line}:${p.column}`;
+        };
+        throw new CliError(describeScriptError(e, false).replace(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)`), where));
+      }
+      throw e;
+    }
   } finally {
     held?.abandon();
   }
