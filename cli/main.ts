@@ -5,7 +5,8 @@
 //   bun cli/main.ts ...     deno run -A cli/main.ts ...     tsbpf ... (bin/tsbpf)
 import process from "node:process";
 import { GLOBAL_OPTIONS, parseDuration, parsePid, parseUntilPositional, splitCommand, type Values } from "./args.ts";
-import { fail, UsageError } from "./errors.ts";
+import { CliError, fail, UsageError } from "./errors.ts";
+import { fileExists } from "../runtime/files.ts";
 import { HELP, MAIN_HELP } from "./help.ts";
 import type { SessionOptions } from "./session.ts";
 import { libc } from "../runtime/ffi/mod.ts";
@@ -14,13 +15,14 @@ import pkg from "../package.json" with { type: "json" };
 const COMMANDS = ["run", "list", "dump", "types", "build", "help"];
 
 async function main(argv: string[]): Promise<number> {
+  // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
+  await libc();
   const global = parseUntilPositional(argv, GLOBAL_OPTIONS);
   const { values } = global;
   if (values.version) return print(`tsbpf ${pkg.version}`);
   if (values.eval !== undefined) {
     if (values.help) return print(HELP["-e"]);
     if (global.first !== undefined) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
-    await libc();
     const { runOneLiner } = await import("./run_oneliner.ts");
     return await runOneLiner(String(values.eval), session(values), { emit: !!values.emit });
   }
@@ -35,8 +37,6 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.help) return print(HELP[command] ?? MAIN_HELP);
   const rest = global.rest;
-  // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
-  await libc();
   switch (command) {
     case "help":
       return print(rest[0] ? HELP[rest[0]] ?? MAIN_HELP : MAIN_HELP);
@@ -72,8 +72,10 @@ async function main(argv: string[]): Promise<number> {
 
 function session(values: Values): SessionOptions {
   if (values.pid !== undefined && values.command !== undefined) throw new UsageError("-p and -c both name the process to trace: give one");
+  const pid = values.pid === undefined ? undefined : parsePid(String(values.pid));
+  if (pid !== undefined && !fileExists(`/proc/${pid}`)) throw new CliError(`-p ${pid}: there is no process ${pid}`);
   return {
-    pid: values.pid === undefined ? undefined : parsePid(String(values.pid)),
+    pid,
     command: values.command === undefined ? undefined : splitCommand(String(values.command)),
     durationMs: values.duration === undefined ? undefined : parseDuration(String(values.duration)),
     verbose: !!values.verbose,
