@@ -83,6 +83,11 @@ export class RingBuf<T> {
     return n;
   }
 
+  /** @internal The share of the buffer the last drain found filled (0..1): above a quarter, drain again at once. */
+  get pressure(): number {
+    return (this.#reader?.lastDrainBytes ?? 0) / this.size;
+  }
+
   /** @internal Final drain, then ends every `for await` loop. */
   end(): void {
     this.drain();

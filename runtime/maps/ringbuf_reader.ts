@@ -23,6 +23,8 @@ export class RingBufReader {
   readonly #data: Uint8Array;
   readonly #view: DataView;
   #pos: number;
+  /** Bytes the last drain consumed: how hard the producer is pushing. */
+  lastDrainBytes = 0;
 
   constructor(mapFd: number, size: number) {
     const c = libcSync();
@@ -69,6 +71,7 @@ export class RingBufReader {
       }
       pos += (length + HEADER + 7) & ~7;
     }
+    this.lastDrainBytes = pos - this.#pos;
     if (pos !== this.#pos) {
       this.#pos = pos;
       Atomics.store(this.#consumer, 0, BigInt(pos));
