@@ -116,6 +116,8 @@ A one-liner is TypeScript: probe calls, each with an arrow function that runs in
   rawTracepoint("NAME", args => ...)
   kprobe("FUNCTION", (arg1, arg2) => ...)     the kernel function's arguments
   kretprobe("FUNCTION", ret => ...)           its return value
+  uprobe("/bin/bash:readline", ...), usdt("BINARY:PROVIDER:NAME", ...)
+  profile(99, () => ...)                      sampling at 99 Hz on every CPU
   begin(() => ...)  end(() => ...)            run in user space, at the start and at the end
   interval(SECONDS, () => ...)                runs in user space every SECONDS; exit() stops
 
@@ -138,6 +140,8 @@ examples:
   sudo tsbpf -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'
   sudo tsbpf -e 'tracepoint("syscalls:sys_exit_read", a => pid() == 1234 && hist(a.ret))'
   sudo tsbpf -e 'tracepoint("sched:sched*", () => count(probe())); interval(5, () => exit())'
+  sudo tsbpf -e 'profile(99, () => count(kstack()))'
+  sudo tsbpf --emit -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'   # the script it becomes
 See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
 
 export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
