@@ -54,7 +54,7 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
     // Spill each uncolourable value (and everything coalesced with it) to its own slot.
     const slots = new Map<VReg, number>();
     for (const group of result.spill) {
-      stackSize += 8;
+      stackSize = Math.ceil(stackSize / 8) * 8 + 8; // spill slots are 8 bytes, 8-aligned (the verifier refuses misaligned stack access)
       for (const v of group) slots.set(v, -stackSize);
     }
     code = spillCode(code, slots, fresh, unspillable);
