@@ -10,7 +10,7 @@
 //     values before extension.
 // Copies it leaves behind are propagated by fold.ts and dead shifts removed by dce.ts.
 import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
-import { buildCfg, type Cfg, regCount } from "./flow.ts";
+import { buildCfg, type Cfg, counts, regCount } from "./flow.ts";
 
 const M64 = 0xffffffffffffffffn, M32 = 0xffffffffn;
 const low = (bits: number | bigint) => (1n << BigInt(bits)) - 1n;
@@ -67,6 +67,10 @@ function scan(code: Instr[], cfg: Cfg, f: (i: number, ext: Map<VReg, Ext>, shl: 
 
 /** Branches comparing 32-bit values extended alike become 32-bit branches on the unextended values. */
 function compares(code: Instr[], cfg: Cfg): Instr[] {
+  // Only extensions read by nothing but the branch: were the extended value used later (as an
+  // index, say), the verifier should learn its bounds from the branch, not those of the
+  // unextended register.
+  const useCount = counts(code).uses;
   return scan(code, cfg, (i, ext) => {
     const ins = code[i];
     if (ins.op !== "br" || ins.w32 || ins.cond === "jset") return;
@@ -77,9 +81,9 @@ function compares(code: Instr[], cfg: Cfg): Instr[] {
       }
       const e = ext.get(o);
       if (!e || e.bits > 32) return { z: false, s: false, op: o, replaced: false };
-      const narrower = e.bits < 32;
+      const narrower = e.bits < 32 || useCount.get(o) !== (ins.a === ins.b ? 2 : 1);
       // A value zero-extended from fewer than 32 bits is also sign-extended from 32.
-      return { z: e.kind === "z", s: e.kind === "s" || narrower, op: narrower ? o : e.src, replaced: !narrower };
+      return { z: e.kind === "z", s: e.kind === "s" || e.bits < 32, op: narrower ? o : e.src, replaced: !narrower };
     };
     const a = view(ins.a), b = view(ins.b);
     if (!a.replaced && !b.replaced) return;
