@@ -20,6 +20,8 @@ export interface TracerClass {
   maps: Map<string, MapField>;
   /** Integer fields (`pid: u32 = 0`): read-only parameters of the handlers, fixed at start(). */
   params: Map<string, Type>;
+  /** Plain methods, callable from handlers as `this.method(...)` (inlined). */
+  methods: Map<string, ScriptFunction>;
   handlers: Handler[];
 }
 
@@ -33,6 +35,9 @@ export interface Module {
 
 /** The type of a field initialised with a literal and not annotated: `verbose = false`. */
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
+
+/** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
+const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "closeNow", "end"]);
 
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = {
@@ -83,8 +88,13 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
 function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {
   const maps = new Map<string, MapField>();
   const params = new Map<string, Type>();
+  const methods = new Map<string, ScriptFunction>();
   const handlers: Handler[] = [];
   for (const member of cls.body.body) {
+    if ((member.type === "ClassProperty" || member.type === "ClassMethod") && member.key?.type === "Identifier" && TRACER_MEMBERS.has(member.key.name) && !(member.type === "ClassMethod" && member.key.name === "end")) {
+      diags.error(Code.BadMap, posOf(member.key), `"${member.key.name}" would hide Tracer.${member.key.name}(); give it another name`);
+      continue;
+    }
     const map = mapFieldOf(member, types, diags);
     if (map) {
       maps.set(map.name, map);
@@ -93,6 +103,10 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     if (member.type === "ClassProperty" && !member.static && member.key.type === "Identifier") {
       const t = member.typeAnnotation ? types.resolveQuietly(member.typeAnnotation) : LITERAL_TYPES[member.value?.type];
       if (t && (t.kind === "int" || t.kind === "bool")) params.set(member.key.name, t);
+      continue;
+    }
+    if (member.type === "ClassMethod" && !member.decorators?.length && member.kind === "method" && !member.static && member.key.type === "Identifier" && !member.async) {
+      methods.set(member.key.name, { name: member.key.name, params: member.params, body: member.body, returnType: member.returnType, node: member });
       continue;
     }
     if (member.type !== "ClassMethod" || !member.decorators?.length) continue;
@@ -104,7 +118,7 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     }
   }
   if (!handlers.length && !maps.size) return undefined;
-  return { name: cls.id?.name ?? "Tracer", maps, params, handlers };
+  return { name: cls.id?.name ?? "Tracer", maps, params, methods, handlers };
 }
 
 function probeOfDecorator(dec: Node, diags: DiagnosticBag): ProbeRef | undefined {

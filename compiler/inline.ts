@@ -37,7 +37,9 @@ export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
   const params = new Map();
   fn.params.forEach((p: Node, i: number) => {
     if (p.type !== "Identifier") l.fail(p, Code.Unsupported, `only plain parameters are supported in functions called from handlers`);
-    const declared = p.typeAnnotation ? l.input.types.resolve(p.typeAnnotation) : undefined;
+    // A parameter's annotation converts a number; any other annotation (a kernel struct, a map
+    // type) is for the editor: the argument keeps what it is.
+    const declared = p.typeAnnotation ? l.input.types.resolveQuietly(p.typeAnnotation) : undefined;
     const v = l.expr(e.arguments[i]);
     if (v.kind === "scalar") {
       const sv = declared && isScalar(declared) ? l.convert(v, declared as ScalarType, e.arguments[i]) : v;

@@ -217,6 +217,11 @@ export class Lowering {
       }
       let v: Value = d.init ? this.expr(d.init) : { kind: "scalar", type: declared as ScalarType, op: 0n };
       if (v.kind === "mem" || (v.kind !== "scalar" && !declared)) {
+        if (v.kind === "mem" && !mutable && v.base === "fp") {
+          // A const names the stack memory the value is already in (a map value read by get()).
+          this.bind(name, { kind: "mem", type: v.type, off: v.off, mutable, name });
+          continue;
+        }
         if (v.kind === "mem") {
           const off = this.stackSlot(name, v.type);
           this.copy(v, "fp", off);
@@ -386,6 +391,10 @@ export class Lowering {
       case "UpdateExpression": return this.update(e);
       case "TSAsExpression":
       case "TSTypeAssertion": {
+        // `as any` / `as unknown`: TypeScript's business only.
+        if (e.typeAnnotation.type === "TSAnyKeyword" || e.typeAnnotation.type === "TSUnknownKeyword") return this.expr(e.expression);
+        const kernelCast = this.kernelPointerCast(e);
+        if (kernelCast) return kernelCast;
         const t = this.input.types.resolve(e.typeAnnotation);
         if (!t) throw new Unsupported("type");
         const v = this.expr(e.expression);
@@ -482,6 +491,19 @@ export class Lowering {
     return this.memValue(f.type, addr, 0);
   }
 
+  /** `p as tcp_sock`: a pointer (or address) seen as pointing to another kernel struct, found in BTF by name. */
+  kernelPointerCast(e: Node): Value | undefined {
+    const ann = e.typeAnnotation;
+    if (ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier" || this.input.types.resolveQuietly(ann)) return undefined;
+    const name: string = ann.typeName.name;
+    const btf = this.input.target.btf();
+    const id = btf.findByName(name, "struct")[0] ?? btf.findByName(name, "union")[0];
+    if (id === undefined) return undefined;
+    const v = this.scalar(e.expression);
+    if (v.type.kind === "bool") this.fail(e, Code.TypeMismatch, `a bool cannot point to ${name}`);
+    return { kind: "scalar", type: { kind: "ptr", space: "kernel", cType: `${btf.typeName(id)} *`, btfId: id }, op: v.op };
+  }
+
   /** `x[i]` with a constant index: a raw tracepoint's arguments, or a kernel array. */
   index(e: Node): Value {
     const i = this.scalar(e.property);
@@ -491,6 +513,15 @@ export class Lowering {
     if (obj.kind === "ctx" && this.input.probe.argArray) {
       if (index < 0 || index >= this.input.probe.argArray) this.fail(e.property, Code.TypeMismatch, `${this.input.probe.describe} has arguments 0 to ${this.input.probe.argArray - 1}`);
       return { kind: "scalar", type: u64, op: this.b.load(this.ctx, index * 8, 8) };
+    }
+    if (obj.kind === "ctxfield" && obj.field.kind === "array") {
+      // An inline array of the tracepoint record, e.g. `__u8 saddr[4]`.
+      const count = Number(/\[(\d+)\]/.exec(obj.field.cType)?.[1] ?? obj.field.size);
+      const elem = obj.field.size / count;
+      if (index < 0 || index >= count || ![1, 2, 4, 8].includes(elem)) this.fail(e.property, Code.TypeMismatch, `${obj.field.name} has elements 0 to ${count - 1}`);
+      const raw = this.b.load(this.ctx, obj.field.offset + index * elem, elem as 1 | 2 | 4 | 8);
+      const t = intType(elem * 8, obj.field.signed);
+      return { kind: "scalar", type: t, op: t.signed && elem < 8 ? this.signExtend(raw, elem * 8) : raw };
     }
     if (obj.kind === "scalar" && obj.type.kind === "ptr") return kernelIndex(this, deref(this, obj, e.object), index, e);
     if (obj.kind === "kmem") return kernelIndex(this, obj, index, e);
@@ -527,6 +558,9 @@ export class Lowering {
     const callee = e.callee;
     if (isStartsWith(e)) return this.materialize(e);
     if (callee.type === "MemberExpression" && !callee.computed) {
+      // this.helper(...): a plain method of the tracer class, inlined like a function.
+      const method = callee.object.type === "ThisExpression" ? this.input.tracer.methods.get(callee.property.name) : undefined;
+      if (method) return callFunction(this, method, e);
       const obj = this.expr(callee.object);
       if (obj.kind === "map") return mapMethod(this, obj.map, callee.property.name, e);
       this.fail(callee.property, Code.BadCall, `"${callee.property.name}" cannot be called on ${describeValue(obj)}`);

@@ -88,3 +88,22 @@ test("strings compare with literals, exactly or by prefix", async () => {
   const got = runBodies(cases.map(([b]) => "    " + b));
   assert.deepEqual(got, cases.map(([, want]) => want), cases.map(([b], i) => `${b} → ${got[i]}`).join("\n"));
 });
+
+test("kernel pointer casts, functions taking kernel pointers, and the tracer's own methods", async () => {
+  const { compileSource, handlersSource, load } = await import("./harness.ts");
+  const source = handlersSource([
+    "    const t = curtask() as unknown as task_struct; return t.tgid === pid() ? 1 : 0;",
+    "    return parentOf(curtask()) === ppid() ? 1 : 0;",
+    "    return this.twice(args[0] as u32) + this.counted();",
+  ], "function parentOf(t: task_struct): u32 { return t.real_parent.tgid; }\n").replace("class T extends Tracer {\n", `class T extends Tracer {
+  hits = new HashMap<u32, u64>();
+  twice(x: u32): u32 { return x * 2; }
+  counted(): u32 { this.hits.add(1, 1); return this.hits.get(1) as u32; }
+`).replace("import { rawTracepoint,", "import { HashMap, rawTracepoint,");
+  const loaded = load(compileSource(source));
+  try {
+    assert.deepEqual([loaded.run("h0"), loaded.run("h1"), loaded.run("h2", [21n]), loaded.run("h2", [21n])], [1, 1, 43, 44]);
+  } finally {
+    loaded.close();
+  }
+});
