@@ -37,7 +37,7 @@ function lookupFunction(name: string): Fn | undefined {
 function unknownFunction(name: string): ProbeLookupError {
   const btf = kernelBtf();
   const funcs: string[] = [];
-  for (let id = 1; id < btf.firstId + btf.typeCount; id++) if (btf.kindOf(id) === "func") funcs.push(btf.nameOf(id));
+  for (let id = 1; id < btf.typeCount; id++) if (btf.kindOf(id) === "func") funcs.push(btf.nameOf(id));
   const variants = funcs.filter((f) => f.startsWith(`${name}.`));
   if (variants.length) {
     return new ProbeLookupError(`"${name}" exists only as ${variants.map((v) => `"${v}"`).join(", ")} (a compiler-specialised copy)`, [`attach to ${variants[0]} instead`]);

@@ -16,9 +16,12 @@ function argumentFields(name: string): ContextField[] | undefined {
   const ptr = btf.type(btf.resolve(typedef));
   const proto = ptr.kind === "ptr" ? btf.type(btf.resolve(ptr.type)) : undefined;
   if (!proto || proto.kind !== "func_proto") return undefined;
-  // The typedef's parameters have no names; the tracepoint's BPF stub usually does.
+  // The typedef's parameters have no names; the tracepoint's BPF stub has them. Events defined
+  // from a class (DEFINE_EVENT) share the class's stub: find it by the parameters' types.
   const named = btf.funcProto(`__bpf_trace_${name}`);
-  const names = named && named.params.length === proto.params.length ? named.params.map((p) => p.name) : [];
+  const names = named && named.params.length === proto.params.length
+    ? named.params.map((p) => p.name)
+    : namesBySignature(proto.params.map((p) => btf.typeName(p.type)).join(", ")) ?? [];
   // The first parameter is the tracepoint's private data, not an argument.
   return proto.params.slice(1).map((p, i) => {
     const t = btf.type(btf.resolve(p.type));
@@ -30,10 +33,30 @@ function argumentFields(name: string): ContextField[] | undefined {
   });
 }
 
+let stubs: Map<string, Set<string>> | undefined;
+
+/** Parameter names of the __bpf_trace_* stubs with these parameter types, if they all agree. */
+function namesBySignature(signature: string): string[] | undefined {
+  if (!stubs) {
+    stubs = new Map();
+    const btf = kernelBtf();
+    for (let id = 1; id < btf.typeCount; id++) {
+      if (btf.kindOf(id) !== "func" || !btf.nameOf(id).startsWith("__bpf_trace_")) continue;
+      const p = btf.funcProto(btf.nameOf(id));
+      if (!p) continue;
+      const key = p.params.map((x) => btf.typeName(x.type)).join(", ");
+      if (!stubs.has(key)) stubs.set(key, new Set());
+      stubs.get(key)!.add(p.params.map((x) => x.name).join(","));
+    }
+  }
+  const candidates = stubs.get(signature);
+  return candidates?.size === 1 ? [...candidates][0].split(",") : undefined;
+}
+
 function rawTracepointNames(): string[] {
   const btf = kernelBtf();
   const names: string[] = [];
-  for (let id = 1; id < btf.firstId + btf.typeCount; id++) {
+  for (let id = 1; id < btf.typeCount; id++) {
     if (btf.kindOf(id) === "typedef") {
       const n = btf.nameOf(id);
       if (n.startsWith("btf_trace_")) names.push(n.slice(10));
