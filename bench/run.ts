@@ -330,7 +330,9 @@ async function streamOnce(tool: Tool): Promise<StreamSample | string> {
     stderr: Bun.file(errFile),
   });
   try {
-    if (!(await waitFor(() => readFileSync(outFile, "utf8").includes("READY"), 60000))) {
+    const ready = () => readFileSync(outFile, "utf8").includes("READY");
+    await waitFor(() => ready() || proc.exitCode !== null, 60000); // a tool that died is not waited for
+    if (!ready()) {
       return `${tool.name} stream: never printed READY (${errorLine(readFileSync(errFile, "utf8"))})`;
     }
     gen.stdin.write("go\n");
