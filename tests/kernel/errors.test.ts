@@ -9,7 +9,7 @@ import { compileSource, handlersSource, load } from "./harness.ts";
 
 await libc();
 
-const HEADER = `import { RingBuf, Tracer, tracepoint, pid, comm, str, type u32, type Str } from "tsbpf";
+const HEADER = `import { RingBuf, Tracer, tracepoint, kprobe, pid, comm, str, type u32, type Str } from "tsbpf";
 interface E { pid: u32; name: Str<16> }
 class T extends Tracer {
   events = new RingBuf<E>();
@@ -124,4 +124,11 @@ test("a program the verifier rejects is reported at the TypeScript line it faile
     assert.match(e.diagnostic!.hints.join(" "), /loop/);
     assert.ok(e.log.length > 100, "the full verifier log is kept");
   }
+});
+
+test("an unknown kernel function for a kprobe suggests the right one", () => {
+  const [d] = diagnostics(`  @kprobe("tcp_conect")\n  h(sk: any) {}`.replace("@kprobe", "@kprobe"));
+  assert.equal(d.code, "TSB1007");
+  assert.match(d.message, /unknown kernel function "tcp_conect"/);
+  assert.match(d.hints.join(" "), /"tcp_connect"/);
 });
