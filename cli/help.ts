@@ -9,6 +9,7 @@ usage:
   tsbpf dump SCRIPT                      show each handler's BPF instructions with its TypeScript lines
   tsbpf types [-o FILE]                  write the running kernel's types as TypeScript declarations
   tsbpf build SCRIPT [-o FILE.js]        bundle a script into one file that runs without tsbpf
+  tsbpf plan SCRIPT                      what a script would do as root, without loading anything
   tsbpf help [COMMAND]                   this text, or a command's
 
 options (for -e and run):
@@ -144,6 +145,17 @@ examples:
   sudo tsbpf --emit -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'   # the script it becomes
 See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
 
+export const PLAN_HELP = `usage: tsbpf plan SCRIPT
+
+Compiles a tracer script without loading anything into the kernel and prints what it would do
+as root: every probe it attaches, every map and the kernel memory it may take, every helper its
+handlers call, and a warning for each helper that changes the system rather than observes it
+(bpf_send_signal, bpf_override_return, bpf_probe_write_user, ...). Read it before running a
+script someone sent you.
+
+example:
+  tsbpf plan examples/opensnoop.ts`;
+
 export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
 
 Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
@@ -159,5 +171,5 @@ examples:
   sudo bun opensnoop.js`;
 
 export const HELP: Record<string, string> = {
-  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, build: BUILD_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
+  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, build: BUILD_HELP, plan: PLAN_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
 };

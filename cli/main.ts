@@ -12,7 +12,7 @@ import type { SessionOptions } from "./session.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import pkg from "../package.json" with { type: "json" };
 
-const COMMANDS = ["run", "list", "dump", "types", "build", "help"];
+const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "help"];
 
 async function main(argv: string[]): Promise<number> {
   // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
@@ -65,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
     case "build": {
       const { buildCommand } = await import("./build.ts");
       return await buildCommand(rest);
+    }
+    case "plan": {
+      const { planCommand } = await import("./plan.ts");
+      return await planCommand(rest);
     }
   }
   return 0;

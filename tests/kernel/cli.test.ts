@@ -495,3 +495,13 @@ test("11. a kernel struct through a pointer", { skip: noKprobes }, async () => {
 test("kprobes or fentry are available where the VM lane runs these", { skip: !inVm && "only checked inside the VM lane" }, () => {
   assert.ok(kprobesHere);
 });
+
+test("tsbpf plan prints what a script would do without loading it", async () => {
+  const r = await tsbpf(["plan", new URL("../../examples/execsnoop.ts", import.meta.url).pathname]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ExecSnoop \(/m);
+  assert.match(r.stdout, /tracepoint syscalls:sys_enter_execve {2}→ {2}onExec\(\)/);
+  assert.match(r.stdout, /events +ring buffer: 256\.0 KiB/);
+  assert.match(r.stdout, /probe_read_user_str +in onExec/);
+  assert.match(r.stdout, /warnings: none/);
+});
