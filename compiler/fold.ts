@@ -12,10 +12,13 @@ import { buildCfg } from "./flow.ts";
 
 type Fact = { c: bigint } | { copy: VReg } | { frame: number };
 type State = Map<VReg, Fact>;
+/** Registers some fact says another register copies (only their definitions need to look for those facts). */
+const sources = new Set<VReg>();
 
 const COMMUTATIVE = new Set<string>(["add", "mul", "or", "and", "xor"]);
 
 export function fold(code: Instr[]): Instr[] {
+  sources.clear();
   const cfg = buildCfg(code);
   const inState: (State | undefined)[] = cfg.blocks.map(() => undefined);
   const outState: (State | undefined)[] = cfg.blocks.map(() => undefined);
@@ -97,7 +100,7 @@ function transfer(ins: Instr, state: State): Instr | null {
   };
   const kill = (d: VReg) => {
     state.delete(d);
-    for (const [k, f] of state) if ("copy" in f && f.copy === d) state.delete(k);
+    if (sources.has(d)) for (const [k, f] of state) if ("copy" in f && f.copy === d) state.delete(k);
   };
   const setConst = (d: VReg, c: bigint) => {
     kill(d);
@@ -120,6 +123,7 @@ function transfer(ins: Instr, state: State): Instr | null {
       if (src === ins.dst) return null;
       kill(ins.dst);
       state.set(ins.dst, { copy: src });
+      sources.add(src);
       return { ...ins, src };
     }
     case "alu": {

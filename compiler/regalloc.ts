@@ -214,26 +214,36 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
     adj[gone].clear();
   };
   moves.sort((a, b) => b.weight - a.weight);
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const { x: x0, y: y0 } of moves) {
-      let x = find(x0), y = find(y0);
+  // A pair that interferes never will not; one that fails the test may pass after other merges.
+  let pending = moves;
+  for (let round = 0; round < 8 && pending.length; round++) {
+    const retry: typeof moves = [];
+    for (const m of pending) {
+      let x = find(m.x), y = find(m.y);
       if (x === y || adj[x].has(y) || (x < COLORS && y < COLORS)) continue;
       if (y < COLORS) [x, y] = [y, x];
-      if (x < COLORS) {
-        // George: every neighbour of y already conflicts with x or is easy to colour.
-        let ok = true;
-        for (const t of adj[y]) if (!(t < COLORS || adj[t].has(x) || degree(t) < COLORS)) { ok = false; break; }
-        if (!ok) continue;
-      } else {
+      if (x >= COLORS && adj[y].size > adj[x].size) [x, y] = [y, x];
+      // George: every neighbour of y already conflicts with x or is easy to colour (a physical
+      // register x conflicts with its fellow registers by construction).
+      let ok = true;
+      for (const t of adj[y]) {
+        if (!(adj[t].has(x) || degree(t) < COLORS || (x < COLORS && t < COLORS))) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok && x >= COLORS && adj[x].size + adj[y].size <= 4 * COLORS) {
         // Briggs: the merged node has fewer than COLORS neighbours of significant degree.
         let significant = 0;
-        for (const t of new Set([...adj[x], ...adj[y]])) if (degree(t) >= COLORS) significant++;
-        if (significant >= COLORS) continue;
+        for (const t of adj[x]) if (degree(t) >= COLORS) significant++;
+        for (const t of adj[y]) if (!adj[x].has(t) && degree(t) >= COLORS) significant++;
+        ok = significant < COLORS;
       }
-      merge(x, y);
-      changed = true;
+      if (ok) merge(x, y);
+      else retry.push(m);
     }
+    if (retry.length === pending.length) break;
+    pending = retry;
   }
 
   // Move partners, for biased colouring.
