@@ -4,20 +4,10 @@ import { Code, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { TypeTable } from "./collect.ts";
 import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "./types.ts";
-import type { MapKind } from "./spec.ts";
+import type { MapKind, MapSpec } from "./spec.ts";
 
-export interface MapField {
-  name: string;
-  kind: MapKind;
-  /** The kernel map's key and value (for aggregations: tsbpf's own layout around the user's key). */
-  key?: Type;
-  value?: Type;
-  /** An aggregation's key as the user declared it (undefined: not keyed). */
-  userKey?: Type;
-  /** LinearHistogram(min, max, step). */
-  linear?: { min: number; max: number; step: number };
-  /** The constructor's size argument when the source gives a constant (entries, or a ring buffer's bytes). */
-  size?: number;
+/** A map declared as a tracer field: its spec (the kernel map's layout), and where it is declared. */
+export interface MapField extends MapSpec {
   pos: SourcePos;
 }
 

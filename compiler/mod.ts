@@ -52,7 +52,7 @@ export function compile(source: string, file: string, target: CompileTarget, opt
 }
 
 function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag): TracerSpec {
-  const maps: MapSpec[] = [...tracer.maps.values()].map((m) => ({ name: m.name, kind: m.kind, key: m.key, value: m.value, userKey: m.userKey, linear: m.linear, size: m.size }));
+  const maps: MapSpec[] = [...tracer.maps.values()].map(({ pos: _, ...spec }) => spec);
   maps.push({ name: LOST_MAP, kind: "lost", key: u32, value: u64 });
   if (tracer.params.size) {
     const value = layoutStruct("params", [...tracer.params].map(([name, type]) => ({ name, type })));

@@ -23,7 +23,7 @@ function argumentFields(name: string): ContextField[] | undefined {
     ? named.params.map((p) => p.name)
     : namesBySignature(proto.params.map((p) => btf.typeName(p.type)).join(", ")) ?? [];
   // The first parameter is the tracepoint's private data, not an argument.
-  return proto.params.slice(1).map((p, i) => {
+  const fields = proto.params.slice(1).map((p, i) => {
     const t = btf.type(btf.resolve(p.type));
     const isPtr = t.kind === "ptr";
     return {
@@ -31,6 +31,8 @@ function argumentFields(name: string): ContextField[] | undefined {
       kind: isPtr ? "ptr" : "int", cType: btf.typeName(p.type), space: "kernel", btfId: p.type,
     } satisfies ContextField;
   });
+  // bpftrace's names (arg0, arg1, ...) work too, beside the BTF names.
+  return [...fields, ...fields.filter((f, i) => f.name !== `arg${i}`).map((f) => ({ ...f, name: `arg${fields.indexOf(f)}` }))];
 }
 
 let stubs: Map<string, Set<string>> | undefined;
