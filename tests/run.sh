@@ -2,6 +2,7 @@
 # Runs the whole test suite under Bun and under Deno and prints one total line:
 #   N passed, N failed
 # Usage: tests/run.sh [unit|kernel|all]   (default all; kernel tests need root)
+#        tests/run.sh files FILE...         (just these test files)
 set -u
 cd "$(dirname "$0")/.."
 BIN=node_modules/.bin
@@ -11,7 +12,8 @@ case "$which" in
   unit) dirs=(./tests/unit) ;;
   kernel) dirs=(./tests/kernel) ;;
   all) dirs=(./tests/unit ./tests/kernel) ;;
-  *) echo "usage: tests/run.sh [unit|kernel|all]" >&2; exit 2 ;;
+  files) shift; dirs=(); for f in "$@"; do dirs+=("./$f"); done ;;
+  *) echo "usage: tests/run.sh [unit|kernel|all] | files FILE..." >&2; exit 2 ;;
 esac
 if [ "$which" != unit ] && [ "$(id -u)" != 0 ]; then
   echo "tests/run.sh: kernel tests load BPF programs and need root; run: sudo $0 $which" >&2
