@@ -37,7 +37,12 @@ type Ext = { kind: "z" | "s"; bits: number; src: VReg };
  * Walks each block forward, telling `f` which registers hold an extension of another register
  * (and which hold `x << c`), forgetting a fact when either register is written again.
  */
-function scan(code: Instr[], cfg: Cfg, f: (i: number, ext: Map<VReg, Ext>, shl: Map<VReg, { x: VReg; c: bigint }>) => Instr | void): Instr[] {
+function scan(
+  code: Instr[],
+  cfg: Cfg,
+  f: (i: number, ext: Map<VReg, Ext>, shl: Map<VReg, { x: VReg; c: bigint }>) => Instr | void,
+  after?: (i: number, ext: Map<VReg, Ext>) => void,
+): Instr[] {
   const out = code.slice();
   for (const b of cfg.blocks) {
     const ext = new Map<VReg, Ext>();
@@ -60,6 +65,7 @@ function scan(code: Instr[], cfg: Cfg, f: (i: number, ext: Map<VReg, Ext>, shl: 
         if (ins.alu === "and" && (c === 0xffn || c === 0xffffn || c === M32)) ext.set(d, { kind: "z", bits: c === M32 ? 32 : c === 0xffn ? 8 : 16, src: ins.a });
       }
       if (ins.op === "mov" && ins.w32 && isReg(ins.src) && ins.src !== d) ext.set(d, { kind: "z", bits: 32, src: ins.src });
+      after?.(i, ext);
     }
   }
   return out;
@@ -67,33 +73,77 @@ function scan(code: Instr[], cfg: Cfg, f: (i: number, ext: Map<VReg, Ext>, shl: 
 
 /** Branches comparing 32-bit values extended alike become 32-bit branches on the unextended values. */
 function compares(code: Instr[], cfg: Cfg): Instr[] {
-  // Only extensions read by nothing but the branch: were the extended value used later (as an
-  // index, say), the verifier should learn its bounds from the branch, not those of the
-  // unextended register.
-  const useCount = counts(code).uses;
-  return scan(code, cfg, (i, ext) => {
+  // An extension is skipped only if every branch reading it can skip it, and its other readers
+  // need no more than its low 32 bits (then the extension goes): were the extended value used
+  // whole later (as an index, say), the verifier should learn its bounds from the branch.
+  const other = demanded(code, true);
+  const global = globalExtensions(code, cfg);
+  type View = { z: boolean; s: boolean; skip?: VReg; src?: VReg };
+  const plans = new Map<number, { a: View; b: View; ok: boolean }>();
+  scan(code, cfg, (i, ext) => {
     const ins = code[i];
     if (ins.op !== "br" || ins.w32 || ins.cond === "jset") return;
-    const view = (o: Operand) => {
+    const view = (o: Operand): View => {
       if (!isReg(o)) {
         const u = BigInt.asUintN(64, o), s = BigInt.asIntN(64, o);
-        return { z: u <= M32, s: s >= -0x80000000n && s <= 0x7fffffffn, op: o, replaced: false };
+        return { z: u <= M32, s: s >= -0x80000000n && s <= 0x7fffffffn };
       }
-      const e = ext.get(o);
-      if (!e || e.bits > 32) return { z: false, s: false, op: o, replaced: false };
-      const narrower = e.bits < 32 || useCount.get(o) !== (ins.a === ins.b ? 2 : 1);
+      const e = ext.get(o) ?? global.get(o);
+      if (!e || e.bits > 32) return { z: false, s: false };
       // A value zero-extended from fewer than 32 bits is also sign-extended from 32.
-      return { z: e.kind === "z", s: e.kind === "s" || e.bits < 32, op: narrower ? o : e.src, replaced: !narrower };
+      if (e.bits < 32) return { z: e.kind === "z", s: true };
+      const skip = (other[o] & ~M32) === 0n ? o : undefined;
+      return { z: e.kind === "z", s: e.kind === "s", skip, src: e.src };
     };
     const a = view(ins.a), b = view(ins.b);
-    if (!a.replaced && !b.replaced) return;
     const z = a.z && b.z, s = a.s && b.s;
-    const ok = SIGNED.has(ins.cond) ? s : UNSIGNED.has(ins.cond) ? z : z || s;
-    if (!ok) return;
-    // Both sides are zero-extended from 32 bits, or both sign-extended (a replaced operand is
-    // exactly one of the two, so it agrees with whichever holds): the low halves decide.
-    return { ...ins, a: a.op, b: b.op, w32: true };
+    // Both sides zero-extended from 32 bits, or both sign-extended: the low halves decide.
+    plans.set(i, { a, b, ok: SIGNED.has(ins.cond) ? s : UNSIGNED.has(ins.cond) ? z : z || s });
   });
+  const bad = new Set<VReg>();
+  for (const ins of code) {
+    if (ins.op !== "br") continue;
+    for (const o of [ins.a, ins.b]) if (isReg(o)) bad.add(o);
+  }
+  const good = new Map<VReg, number>();
+  for (const [i, p] of plans) {
+    if (!p.ok) continue;
+    for (const v of [p.a, p.b]) if (v.skip !== undefined) good.set(v.skip, (good.get(v.skip) ?? 0) + 1);
+  }
+  const branchUses = new Map<VReg, number>();
+  for (const ins of code) {
+    if (ins.op !== "br") continue;
+    for (const o of [ins.a, ins.b]) if (isReg(o)) branchUses.set(o, (branchUses.get(o) ?? 0) + 1);
+  }
+  for (const [v, n] of good) if (branchUses.get(v) === n) bad.delete(v);
+  return code.map((ins, i) => {
+    const p = plans.get(i);
+    if (ins.op !== "br" || !p?.ok) return ins;
+    const pick = (v: View, o: Operand) => (v.skip !== undefined && !bad.has(v.skip) ? v.src! : o);
+    const a = pick(p.a, ins.a), b = pick(p.b, ins.b);
+    if (a === ins.a && b === ins.b) return ins;
+    return { ...ins, a, b, w32: true };
+  });
+}
+
+/**
+ * Extensions that hold wherever the extended register is read: it, and the register extended,
+ * are each written once, in the same block (so every time one is written, so is the other).
+ */
+function globalExtensions(code: Instr[], cfg: Cfg): Map<VReg, Ext> {
+  const { defs } = counts(code);
+  const defBlock = new Map<VReg, number>();
+  code.forEach((ins, i) => {
+    const d = def(ins);
+    if (d !== undefined) defBlock.set(d, cfg.blockOf[i]);
+  });
+  const out = new Map<VReg, Ext>();
+  scan(code, cfg, () => {}, (i, ext) => {
+    const d = def(code[i]);
+    const e = d === undefined ? undefined : ext.get(d);
+    if (e && defs.get(d!) === 1 && defs.get(e.src) === 1 && defBlock.get(e.src) === cfg.blockOf[i]) out.set(d!, e);
+  });
+  return out;
 }
 
 /** Extensions and masks whose extra bits no instruction reads become plain moves. */
@@ -139,8 +189,11 @@ function to32(code: Instr[], need: BigUint64Array): Instr[] {
 
 // ------------------------------------------------------------------------------ analyses
 
-/** For each register, the bits of it that some instruction reads (flow-insensitive, to a fixed point). */
-function demanded(code: Instr[]): BigUint64Array {
+/**
+ * For each register, the bits of it that some instruction reads (flow-insensitive, to a fixed
+ * point); with `skipBranches`, what everything but conditional branches reads.
+ */
+function demanded(code: Instr[], skipBranches = false): BigUint64Array {
   const need = new BigUint64Array(regCount(code));
   for (let changed = true; changed;) {
     changed = false;
@@ -204,6 +257,7 @@ function demanded(code: Instr[]): BigUint64Array {
           add(ins.value, low(ins.size * 8));
           continue;
         case "br":
+          if (skipBranches) continue;
           add(ins.a, ins.w32 ? M32 : M64);
           add(ins.b, ins.w32 ? M32 : M64);
           continue;

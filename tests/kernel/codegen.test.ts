@@ -1,8 +1,9 @@
 // The code generator's optimisations (constant and copy propagation, narrowing to 32-bit
 // operations, register allocation with spills) checked in the kernel: register pressure across
 // helper calls, values rotating through variables, and seeded random programs with mutable
-// variables of every width, compound assignments, branches, loops, ternaries and struct fields,
-// each compared with the language's reference semantics (compiler/semantics.ts).
+// variables of every width, compound assignments, branches, loops, ternaries, inlined function
+// calls and struct fields, each compared with the language's reference semantics
+// (compiler/semantics.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -72,6 +73,11 @@ const TYPES = Object.entries(INT_TYPES);
 const ARITH: BinaryOp[] = ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", ">>>"];
 const COMPARE: CompareOp[] = ["==", "!=", "<", "<=", ">", ">="];
 const VARS = 4, FIELDS = 4;
+// Inlined into the programs: parameters are converted to their types, results to the return type.
+const FUNCTIONS = `
+function clampi(x: i32, lo: i32, hi: i32): i32 { if (x < lo) return lo; if (x > hi) return hi; return x; }
+function distu(a: u32, b: u32): u32 { if (a >= b) return a - b; return b - a; }
+`;
 
 interface Val {
   type: IntType;
@@ -134,6 +140,19 @@ function program(rand: () => number, index: number): Program {
       return [`(${c} ? (${sa} as ${name}) : (${sb} as ${name}))`, () => {
         const taken = fc();
         return { type: t, value: wrap((taken ? fa() : fb()).value, t), literal: false };
+      }];
+    }
+    if (r < 0.5) {
+      const [sa, fa] = expr(depth - 1, loopVar), [sb, fb] = expr(depth - 1, loopVar), [sc, fc] = expr(depth - 1, loopVar);
+      if (rand() < 0.5) {
+        return [`clampi(${sa}, ${sb}, ${sc})`, () => {
+          const i32 = INT_TYPES.i32, [x, lo, hi] = [fa(), fb(), fc()].map((v) => wrap(v.value, i32));
+          return { type: i32, value: x < lo ? lo : x > hi ? hi : x, literal: false };
+        }];
+      }
+      return [`distu(${sa}, ${sb})`, () => {
+        const u32 = INT_TYPES.u32, [a, b] = [fa(), fb()].map((v) => wrap(v.value, u32));
+        return { type: u32, value: a >= b ? a - b : b - a, literal: false };
       }];
     }
     const op = pick(ARITH);
@@ -205,7 +224,7 @@ test(`${COUNT} random programs with variables, branches, loops and struct fields
   const BATCH = 20;
   for (let done = 0; done < COUNT; done += BATCH) {
     const progs = Array.from({ length: Math.min(BATCH, COUNT - done) }, (_, k) => program(rand, done + k));
-    const loaded = load(compileSource(handlersSource(progs.map((p) => p.body), progs.map((p) => p.extra).join(""))));
+    const loaded = load(compileSource(handlersSource(progs.map((p) => p.body), FUNCTIONS + progs.map((p) => p.extra).join(""))));
     try {
       progs.forEach((p, i) => {
         const args = [...p.args, 0n, 0n, 0n, 0n, 0n, 0n, 0n];
