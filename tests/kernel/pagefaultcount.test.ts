@@ -71,7 +71,9 @@ test("pagefaultcount counts this process's minor faults as the kernel does, per 
     const minor = mine(tracer.minorFaults.entries());
     const end = faults();
     assert.ok(end.minor - started.minor >= 16n, `touching 8192 pages made only ${end.minor - started.minor} minor faults`);
-    assert.ok(minor >= end.minor - started.minor && minor <= end.minor - before.minor, `counted ${minor} minor faults; the kernel counted ${end.minor - started.minor} to ${end.minor - before.minor}`);
+    // The kernel also counts faults it takes on the process's behalf (get_user_pages, e.g. for
+    // io_uring): those have no user registers and raise no perf event. A few, at most.
+    assert.ok(minor >= end.minor - started.minor - 4n && minor <= end.minor - before.minor, `counted ${minor} minor faults; the kernel counted ${end.minor - started.minor} to ${end.minor - before.minor}`);
     assert.match(tracer.table(50), new RegExp(`^${process.pid} +\\S+ +\\d+ +\\d+$`, "m"));
   } finally {
     await tracer.stop();
@@ -89,7 +91,7 @@ test("pagefaultcount counts this process's major faults as the kernel does", { s
     const major = mine(tracer.majorFaults.entries());
     const end = faults();
     assert.ok(end.major - started.major >= 1n, "reading dropped pages made no major fault");
-    assert.ok(major >= end.major - started.major && major <= end.major - before.major, `counted ${major} major faults; the kernel counted ${end.major - started.major} to ${end.major - before.major}`);
+    assert.ok(major >= end.major - started.major - 4n && major <= end.major - before.major, `counted ${major} major faults; the kernel counted ${end.major - started.major} to ${end.major - before.major}`);
   } finally {
     await tracer.stop();
   }

@@ -59,10 +59,11 @@ test("@profile samples every CPU about hz times a second, with stacks; @interval
     const seconds = (from: { user: number; system: number }) => (cpuEnd.user + cpuEnd.system - from.user - from.system) / 1e6;
     const [cpuLeast, cpuMost] = [seconds(cpuStarted), seconds(cpuBefore)];
     assert.ok(Number(mine) >= 99 * cpuLeast * 0.6 - 3 && Number(mine) <= 99 * cpuMost * 1.3 + 3, `${mine} samples of this process for ${cpuLeast.toFixed(3)}-${cpuMost.toFixed(3)} s of CPU time at 99 Hz`);
-    // Idle CPUs are sampled too (the idle task): every online CPU, about 99 times a second.
+    // Idle CPUs are sampled too (the idle task): every online CPU, at most 99 times a second
+    // (fewer when a virtual machine's CPU is not running: samples are taken on the CPU itself).
     for (const c of onlineCpus()) {
       const n = tracer.byCpu.get(c) ?? 0n;
-      assert.ok(within(n, 99, 0.5, 1.2), `CPU ${c}: ${n} samples in ${least}-${most} s`);
+      assert.ok(n >= 1n && within(n, 99, 0, 1.2), `CPU ${c}: ${n} samples in ${least}-${most} s`);
     }
     const stacks = tracer.stacks.entries();
     assert.ok(stacks.some(([s]) => !s.failed && s.addresses.length > 0), "no user stack was captured in a sample");
