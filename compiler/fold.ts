@@ -171,8 +171,11 @@ function transfer(ins: Instr, state: State): Instr | null {
       kill(ins.dst);
       return { ...ins, base };
     }
-    case "store":
-      return { ...ins, base: ins.base === "fp" ? "fp" : reg(ins.base), value: operand(ins.value) };
+    case "store": {
+      // A store of 4 bytes or fewer takes any constant as an immediate (only its low bytes are written).
+      const c = ins.size < 8 ? known(ins.value) : undefined;
+      return { ...ins, base: ins.base === "fp" ? "fp" : reg(ins.base), value: c ?? operand(ins.value) };
+    }
     case "atomic_add":
       return { ...ins, base: reg(ins.base), value: reg(ins.value) };
     case "call": {

@@ -10,7 +10,7 @@
 //
 // Every operand the emitter sees is then a register or an immediate that fits its instruction, so
 // the emitter needs no scratch register.
-import { fitsImm32 } from "./isa.ts";
+import { fitsImm32, swapCond } from "./isa.ts";
 import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
 import { BitSet, buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
 
@@ -117,7 +117,7 @@ function prepare(code: Instr[], fixed: Map<VReg, number>, fresh: () => VReg): In
       case "br": {
         let { a, b, cond } = ins;
         if (!isReg(a)) {
-          if (isReg(b)) [a, b, cond] = [b, a, SWAP[cond]];
+          if (isReg(b)) [a, b, cond] = [b, a, swapCond[cond]];
           else a = materialize(a, loc);
         }
         if (!isReg(b)) {
@@ -141,11 +141,6 @@ function prepare(code: Instr[], fixed: Map<VReg, number>, fresh: () => VReg): In
   }
   return out;
 }
-
-const SWAP: Record<string, never> = {
-  jeq: "jeq", jne: "jne", jgt: "jlt", jlt: "jgt", jge: "jle", jle: "jge",
-  jsgt: "jslt", jslt: "jsgt", jsge: "jsle", jsle: "jsge", jset: "jset",
-} as never;
 
 // ------------------------------------------------------------------------------ colouring
 
