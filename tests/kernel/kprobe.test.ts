@@ -93,7 +93,8 @@ test("tcpconnect shows a loopback connection made by this test, with address and
 test("without fentry, the same kprobe attaches through the kprobe PMU and dies with its process", { skip: skip || (!hasKprobes() && "this kernel has no kprobe PMU") }, async () => {
   const run = runScript(new URL("../../examples/tcpconnect.ts", import.meta.url).pathname, { TSBPF_NO_FENTRY: "1", TSBPF_NO_CACHE: "1" });
   try {
-    assert.ok(await waitFor(() => run.output().includes("DPORT"), 120000), `tcpconnect did not start: ${run.output()}`);
+    // Under TCG, Deno's first start (no module cache in the guest, a cold compile) takes minutes.
+    assert.ok(await waitFor(() => run.output().includes("DPORT"), inVm ? 400000 : 120000), `tcpconnect did not start: ${run.output()}`);
     const p = await connectOnce();
     assert.ok(await waitFor(() => run.output().includes(` ${p}\n`), 10000), `no line for port ${p}:\n${run.output()}`);
     assert.match(run.output(), new RegExp(`127\\.0\\.0\\.1 +${p}\\n`));

@@ -53,7 +53,11 @@ export function runScript(script: string, env: Record<string, string> = {}): Run
     return {
       pid: child.pid,
       output: () => out + err,
-      kill: (signal) => child.kill(signal),
+      kill: (signal) => {
+        try {
+          child.kill(signal);
+        } catch { /* already exited: the caller looks at `exited` */ }
+      },
       exited: child.status.then(async (s: { code: number; signal: string | null }) => (await pumped, s.signal ?? s.code)),
     };
   }
