@@ -178,6 +178,7 @@ export class Lowering {
   /** The value of a constant expression (literals, constant consts, arithmetic on them), if it is one. */
   constant(e: Node): bigint | undefined {
     const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
+    const stack = this.b.stackSize, scratch = this.kernelScratch;
     try {
       const v = this.expr(e);
       if (v.kind === "scalar" && !isReg(v.op)) return v.op;
@@ -187,6 +188,8 @@ export class Lowering {
       this.b.code.length = mark;
       this.diags.items.length = errors;
       this.#failed = failed;
+      this.b.stackSize = stack;
+      this.kernelScratch = scratch;
     }
     return undefined;
   }
@@ -807,25 +810,47 @@ export class Lowering {
     return { kind: "scalar", type: bool, op: r };
   }
 
+  /** `c ? a : b`: both arms converted to their common type, each in its own arm. */
   conditional(e: Node): Value {
+    // The common type needs both arms' types before either arm's code is placed.
+    const probeA = this.trialScalar(e.consequent), probeB = this.trialScalar(e.alternate);
+    const [ta, tb] = probeA && probeB ? this.unifyLiterals(probeA, probeB) : [probeA, probeB];
+    const t: ScalarType | undefined = ta && tb ? (ta.type.kind === "int" && tb.type.kind === "int" ? commonType(ta.type, tb.type) : ta.type) : undefined;
     const elseLabel = this.b.label(), done = this.b.label();
-    this.branch(e.test, false, elseLabel);
-    const a = this.scalar(e.consequent);
     const r = this.b.reg();
-    const pos = this.b.code.length;
-    this.b.emit({ op: "mov", dst: r, src: a.op });
+    const arm = (node: Node) => {
+      const v = this.scalar(node);
+      const typed = t && v.literal && t.kind === "int" ? { ...v, type: t, op: wrap(v.op as bigint, t), literal: false } : v;
+      this.b.emit({ op: "mov", dst: r, src: t && t.kind === "int" ? this.convert(typed, t, node).op : typed.op });
+      return typed;
+    };
+    this.branch(e.test, false, elseLabel);
+    const a = arm(e.consequent);
     this.b.emit({ op: "jmp", target: done });
     this.b.place(elseLabel);
-    const bv = this.scalar(e.alternate);
-    const [ua, ub] = this.unifyLiterals(a, bv);
-    const t = ua.type.kind === "int" && ub.type.kind === "int" ? commonType(ua.type, ub.type) : ua.type;
-    if (t.kind === "int") {
-      const ca = this.convert(ua, t, e.consequent);
-      (this.b.code[pos] as { src: Operand }).src = isReg(ca.op) && ca.op !== a.op ? a.op : ca.op;
-    }
-    this.b.emit({ op: "mov", dst: r, src: t.kind === "int" ? this.convert(ub, t, e.alternate).op : ub.op });
+    arm(e.alternate);
     this.b.place(done);
-    return { kind: "scalar", type: t, op: r };
+    return { kind: "scalar", type: t ?? a.type, op: r };
+  }
+
+  /** An expression's scalar type and constness, found by lowering it and throwing the code away. */
+  trialScalar(e: Node): { type: ScalarType; op: Operand; literal?: boolean } | undefined {
+    const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
+    const stack = this.b.stackSize, scratch = this.kernelScratch, uses = this.stackUse.length;
+    try {
+      const v = this.expr(e);
+      return v.kind === "scalar" ? { type: v.type, op: isReg(v.op) ? 0 : v.op, literal: v.literal } : undefined;
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+      return undefined;
+    } finally {
+      this.b.code.length = mark;
+      this.diags.items.length = errors;
+      this.#failed = failed;
+      this.b.stackSize = stack;
+      this.kernelScratch = scratch;
+      this.stackUse.length = uses;
+    }
   }
 
   assign(e: Node): Value {

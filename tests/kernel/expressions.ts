@@ -78,6 +78,13 @@ export function generate(rand: () => number): Case {
       const [s, v] = expr(depth - 1);
       return [`(~${s})`, { type: v.type, value: evalBinary("^", v.type, v.value, wrap(-1n, v.type)), literal: v.literal }];
     }
+    if (r < 0.47) {
+      // c ? a : b, both arms in their common type
+      const [sc, c] = expr(depth - 1), [sa, a0] = expr(depth - 1), [sb, b0] = expr(depth - 1);
+      const [a, b] = unify(a0, b0);
+      const t = commonType(a.type, b.type);
+      return [`(${sc} ? ${sa} : ${sb})`, { type: t, value: c.value !== 0n ? wrap(a.value, t) : wrap(b.value, t), literal: false }];
+    }
     if (r < 0.52) {
       const op = pick(COMPARE);
       const [sa, a0] = expr(depth - 1), [sb, b0] = expr(depth - 1);

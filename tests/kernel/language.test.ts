@@ -107,3 +107,10 @@ test("kernel pointer casts, functions taking kernel pointers, and the tracer's o
     loaded.close();
   }
 });
+
+test("a ternary converts each arm to the arms' common type", async () => {
+  const { runBodies: run } = await import("./harness.ts");
+  // s: i32 and u: u32 have the common type u32, so s (-33) becomes 0xffffffdf in the first arm too.
+  const got = run(["    const s = args[0] as i32; const u = args[1] as u32; const t = s < 2 ? s : u; return t >> 28;"], [BigInt.asUintN(64, -33n), 0n]);
+  assert.deepEqual(got, [15]);
+});
