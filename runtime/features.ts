@@ -1,6 +1,6 @@
 // Kernel features that are found out by trying, once per process.
-import process from "node:process";
 import { AttachType, ProgType, progLoad } from "./bpf.ts";
+import { libcSync } from "./ffi/mod.ts";
 import { kernelBtf } from "./compile_target.ts";
 import { fileExists, readTextFile } from "./files.ts";
 
@@ -14,7 +14,8 @@ function once(name: string, probe: () => boolean): boolean {
 /** fentry/fexit programs (BPF_PROG_TYPE_TRACING) load on this kernel: 5.5+, and not refused by policy. */
 export function hasFentry(): boolean {
   return once("fentry", () => {
-    if (process.env.TSBPF_NO_FENTRY) return false;
+    // Through libc, not process.env: Deno would need --allow-env for that.
+    if (libcSync().getenv("TSBPF_NO_FENTRY")) return false;
     const btf = kernelBtf();
     const fn = ["vfs_read", "do_sys_openat2", "tcp_connect"].map((n) => btf.findByName(n, "func")[0]).find((id) => id !== undefined);
     if (fn === undefined) return false;
