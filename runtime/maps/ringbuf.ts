@@ -35,11 +35,14 @@ export class RingBuf<T> {
   /** Calls `listener` for every event; returns a function that unsubscribes it. */
   on(listener: (event: T) => void): () => void {
     this.#listeners.add(listener);
+    // Events that arrived before anyone listened are delivered now, not at the next poll tick.
+    queueMicrotask(() => this.drain());
     return () => this.#listeners.delete(listener);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     this.#iterating++;
+    this.drain();
     try {
       for (;;) {
         while (this.#queueHead < this.#queue.length) {
