@@ -9,21 +9,11 @@
  */
 import { readFileSync } from "node:fs";
 import { Btf } from "../btf/reader.ts";
+import { median, time } from "./timing.ts";
 
 const RUNS = 20;
 const path = "/sys/kernel/btf/vmlinux";
 const bytes = new Uint8Array(readFileSync(path));
-
-function time(fn: () => void): number {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 const parse: number[] = [];
 const firstLookup: number[] = [];

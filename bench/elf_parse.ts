@@ -12,23 +12,13 @@
  */
 import { readFileSync } from "node:fs";
 import { Elf } from "../elf/reader.ts";
+import { median, time } from "./timing.ts";
 
 const RUNS = 20;
 const FILES: [path: string, symbol: string][] = [
   ["/lib/x86_64-linux-gnu/libc.so.6", "malloc"],
   ["/bin/bash", "readline"],
 ];
-
-function time(fn: () => void): number {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 const runtime = "Bun" in globalThis ? `bun ${(globalThis as { Bun?: { version: string } }).Bun!.version}` : "Deno" in globalThis
   ? `deno ${(globalThis as { Deno?: { version: { deno: string } } }).Deno!.version.deno}`

@@ -16,22 +16,12 @@ import { readFileBytes } from "../runtime/files.ts";
 import { indexKallsyms, KernelSymbols } from "../runtime/symbolize/kernel.ts";
 import { parseProcMaps, readProcText } from "../runtime/symbolize/proc_maps.ts";
 import { UserSymbols } from "../runtime/symbolize/user.ts";
+import { median, time } from "./timing.ts";
 
 await libc();
 const RUNS = 5;
 const BATCH = 1000;
 const BATCHES = 20;
-
-function time(fn: () => void): number {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Median per-call time of `fn(i)` over BATCHES batches of BATCH calls, i counting up across batches. */
 function perCall(fn: (i: number) => void): number {
