@@ -180,3 +180,19 @@ export function diskName(dev: number): string {
   const uevent = readTextFile(`/sys/dev/block/${major}:${minor}/uevent`);
   return uevent?.match(/^DEVNAME=(.*)$/m)?.[1] ?? `${major},${minor}`;
 }
+
+/** A disk's dev_t as the kernel packs it (major << 20 | minor), from its name. */
+export function diskNumber(name: string): number | undefined {
+  const dev = readTextFile(`/sys/class/block/${name.replace(/^\/dev\//, "")}/dev`)?.trim().split(":").map(Number);
+  return dev ? (dev[0] << 20) | dev[1] : undefined;
+}
+
+/** The -d DISK option: the disk's dev_t, or the tool ends with bcc's message. */
+export function diskOption(name: string): number {
+  const dev = diskNumber(name);
+  if (dev === undefined) {
+    console.log(`no such disk '${name}'`);
+    process.exit(1);
+  }
+  return dev;
+}

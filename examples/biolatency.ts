@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { HashMap, Histogram, ktime, rawTracepoint, type Str, Stats, str, Tracer, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, printLog2, readTextFile, requireTracepoints, runTool } from "./_tool.ts";
+import { COMMON, commandLine, diskOption, hms, intOption, jsonLine, printLog2, requireTracepoints, runTool } from "./_tool.ts";
 
 export class BioLatency extends Tracer {
   issued = new HashMap<u64, u64>();
@@ -68,12 +68,6 @@ export function flagsName(flags: number): string {
   let desc = OPS[flags & 0xff] ?? "Unknown";
   for (const [bit, name] of FLAGS) if (flags & (1 << bit)) desc = `${name}-${desc}`;
   return desc;
-}
-
-/** A disk's dev_t as the kernel packs it (major << 20 | minor), from its name. */
-export function diskNumber(name: string): number | undefined {
-  const dev = readTextFile(`/sys/class/block/${name.replace(/^\/dev\//, "")}/dev`)?.trim().split(":").map(Number);
-  return dev ? (dev[0] << 20) | dev[1] : undefined;
 }
 
 /** The histograms as bcc prints them (or as JSON lines), then cleared for the next interval. */
@@ -140,14 +134,7 @@ if (import.meta.main) {
   tracer.queued = !!values.queued;
   tracer.perDisk = !!values.disks;
   tracer.perFlags = !!values.flags;
-  if (values.disk) {
-    const dev = diskNumber(values.disk);
-    if (dev === undefined) {
-      console.log(`no such disk '${values.disk}'`);
-      process.exit(1);
-    }
-    tracer.disk = dev;
-  }
+  if (values.disk) tracer.disk = diskOption(values.disk);
   const json = values.json || values.j;
   await tracer.start();
   console.log("Tracing block device I/O... Hit Ctrl-C to end.");

@@ -10,8 +10,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { comm, HashMap, ktime, pid, rawTracepoint, RingBuf, type Str, str, Tracer, type TracepointArgs, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, jsonLine, requireTracepoints } from "./_tool.ts";
-import { diskNumber } from "./biolatency.ts";
+import { COMMON, commandLine, diskOption, jsonLine, requireTracepoints } from "./_tool.ts";
 
 interface Issued {
   ts: u64;
@@ -124,14 +123,7 @@ if (import.meta.main) {
   requireTracepoints("biosnoop", ["block:block_io_start", "block:block_rq_issue", "block:block_rq_complete"], "CONFIG_BLOCK; block_io_start is in Linux 6.5 and later");
   const tracer = new BioSnoop();
   tracer.pattern = !!values.pattern;
-  if (values.disk) {
-    const dev = diskNumber(values.disk);
-    if (dev === undefined) {
-      console.log(`no such disk '${values.disk}'`);
-      process.exit(1);
-    }
-    tracer.disk = dev;
-  }
+  if (values.disk) tracer.disk = diskOption(values.disk);
   await tracer.start();
   if (!values.json) {
     console.log(`${"TIME(s)".padEnd(11)} ${"COMM".padEnd(14)} ${"PID".padEnd(7)} ${"DISK".padEnd(9)} T ${"SECTOR".padEnd(10)} ${"BYTES".padEnd(7)} ` +
