@@ -74,7 +74,7 @@ export class Tracer {
   }
 
   async #start(): Promise<this> {
-    const spec = await compileTracer(this);
+    const { spec, source } = await compileTracer(this);
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
@@ -83,7 +83,7 @@ export class Tracer {
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h)]));
-    const loaded = loadTracer(spec, mapOptions, readTextFile(spec.file), probes);
+    const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
     for (const m of spec.maps) {
@@ -240,26 +240,27 @@ function runtimeProbe(h: HandlerMeta): ProbeRef {
 /** A bundle made by `tsbpf build` carries each tracer's spec and source. */
 type Bundled = Record<string, { spec: TracerSpec; source: string }>;
 
-async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
+/** The tracer's compiled spec, and the source it came from (for the programs' line info). */
+async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source: string }> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
+  const probes = handlers.map(runtimeProbe);
   const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
   if (bundled) {
     const broken = brokenAssumption(bundled.spec);
     if (!broken) {
       verbose(`${className}: the bundle's precompiled programs fit this kernel`);
-      return bundled.spec;
+      return bundled;
     }
     // Another kernel: compile the handlers again from the source the bundle carries.
     verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
     const { compile } = await import("../compiler/mod.ts");
-    return compile(bundled.source, bundled.spec.file, hostTarget(), { className })[0];
+    return { spec: compile(bundled.source, bundled.spec.file, hostTarget(probes), { className })[0], source: bundled.source };
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const probes = handlers.map(runtimeProbe);
   const target = hostTarget(probes);
   const key = await cacheKey(source, file, target.kernelId + probesCacheKey(probes));
   let specs = readCache(key);
@@ -271,7 +272,7 @@ async function compileTracer(tracer: Tracer): Promise<TracerSpec> {
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
-  return spec;
+  return { spec, source };
 }
 
 // ---------------------------------------------------------------- process lifecycle
