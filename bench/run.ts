@@ -7,7 +7,7 @@
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
-// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,stream.
+// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
@@ -29,7 +29,7 @@ const { values: opts } = parseArgs({
     // The tsbpf checkout to measure (run.sh --commit REV extracts one): the scripts are copied
     // into its bench/out/ and run from there, so edits in the work tree cannot change a run midway.
     tree: { type: "string" },
-    jobs: { type: "string", default: "launch,profile,stream" },
+    jobs: { type: "string", default: "launch,profile,stream,count" },
   },
 });
 const SMOKE = opts.smoke!;
@@ -48,7 +48,7 @@ interface Tool {
   streamOnly?: boolean;
   /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 256 KiB). */
   ringBuf?: string;
-  /** Command for a job ("launch1", "launch5" or "stream") against the generator `pid`. */
+  /** Command for a job ("launch1", "launch5", "stream" or "count") against the generator `pid`. */
   command(job: string, pid: number): string[];
   env?: Record<string, string>;
   cwd?: string;
@@ -312,17 +312,19 @@ function untracedRate(): number {
   return keyValues(sh([`${OUT}/gen`, "-d", String(SECONDS), "-c", GEN_CPU])).rate;
 }
 
-async function streamOnce(tool: Tool): Promise<StreamSample | string> {
+/** One run of a job driven by the generator at full speed: "stream" (events to user code) or "count" (a count in the kernel). */
+async function streamOnce(tool: Tool, job: "stream" | "count" = "stream"): Promise<StreamSample | string> {
   const untraced = untracedRate();
   // The generator starts first and waits for "go", so the tool is attached to a live pid.
   const gen = Bun.spawn([`${OUT}/gen`, "-w", "-d", String(SECONDS), "-c", GEN_CPU], { stdin: "pipe", stdout: "pipe" });
   const genOut = gen.stdout.getReader();
   const firstLine = new TextDecoder().decode((await genOut.read()).value);
   const pid = Number(firstLine.match(/ready (\d+)/)?.[1]);
-  if (tool.tsbpf) writeScript("stream", pid, tool.ringBuf);
+  if (tool.tsbpf) writeScript(job, pid, tool.ringBuf);
   const outFile = `${OUT}/stream-out.txt`, errFile = `${OUT}/stream-err.txt`;
   writeFileSync(outFile, "");
-  const proc = Bun.spawn(tool.command("stream", pid), {
+  writeFileSync(errFile, ""); // Bun.file() as stderr appends: each run reports its own errors
+  const proc = Bun.spawn(tool.command(job, pid), {
     env: { ...process.env, ...tool.env },
     cwd: tool.cwd,
     stdin: "pipe",
@@ -333,7 +335,7 @@ async function streamOnce(tool: Tool): Promise<StreamSample | string> {
     const ready = () => readFileSync(outFile, "utf8").includes("READY");
     await waitFor(() => ready() || proc.exitCode !== null, 60000); // a tool that died is not waited for
     if (!ready()) {
-      return `${tool.name} stream: never printed READY (${errorLine(readFileSync(errFile, "utf8"))})`;
+      return `${tool.name} ${job}: never printed READY (${errorLine(readFileSync(errFile, "utf8"))})`;
     }
     gen.stdin.write("go\n");
     gen.stdin.end();
@@ -353,14 +355,18 @@ async function streamOnce(tool: Tool): Promise<StreamSample | string> {
     const text = readFileSync(outFile, "utf8");
     let received: number, reportedLost: number;
     const summary = text.match(/received=\d+ lost=\d+/);
-    if (summary) ({ received, lost: reportedLost } = keyValues(summary[0]));
+    if (job === "count") {
+      // tsbpf, libbpf C and bcc print "count=N"; bpftrace prints its map at exit: "@[PID]: N".
+      received = Number(text.match(/count=(\d+)/)?.[1] ?? text.match(/^@\[\d+\]: (\d+)/m)?.[1] ?? 0);
+      reportedLost = 0;
+    } else if (summary) ({ received, lost: reportedLost } = keyValues(summary[0]));
     else {
       // bpftrace prints one line per event and reports perf-buffer losses as "Lost N events".
       received = text.match(/^E /gm)?.length ?? 0;
       const both = text + readFileSync(errFile, "utf8");
       reportedLost = [...both.matchAll(/Lost (\d+) events/g)].reduce((a, m) => a + Number(m[1]), 0);
     }
-    if (!received) return `${tool.name} stream: no events received (${errorLine(readFileSync(errFile, "utf8"))})`;
+    if (!received) return `${tool.name} ${job}: no events ${job === "count" ? "counted" : "received"} (${errorLine(readFileSync(errFile, "utf8"))})`;
     return { untraced, traced: rate, calls, received, reportedLost, seconds };
   } finally {
     if (proc.exitCode === null) proc.kill("SIGKILL");
@@ -400,6 +406,23 @@ async function streamJob(tools: Tool[]): Promise<Map<string, StreamSample[]>> {
   return results;
 }
 
+// ------------------------------------------------------------------------------------ job 3: in-kernel count
+
+async function countJob(tools: Tool[]): Promise<Map<string, StreamSample[]>> {
+  const counting = tools.filter((t) => !t.streamOnly);
+  const results = new Map<string, StreamSample[]>(counting.map((t) => [t.name, []]));
+  for (let i = 0; i < REPEATS; i++) {
+    for (const tool of counting) {
+      await waitQuiet(20000);
+      const s = await streamOnce(tool, "count");
+      if (typeof s === "string") failures.push(s);
+      else results.get(tool.name)!.push(s);
+      log(`count ${tool.name}: run ${i + 1}/${REPEATS}${typeof s === "string" ? " FAILED" : `: ${s.received} of ${s.calls} counted`}`);
+    }
+  }
+  return results;
+}
+
 // ------------------------------------------------------------------------------------ report
 
 const failures: string[] = [];
@@ -410,7 +433,7 @@ interface Targets {
 }
 // Issue 7's tsbpf targets (launch in ms).
 const TARGETS: Targets = { launch1: { bun: 10, deno: 25 }, launch5: { bun: 15 } };
-const TARGET_RSS_MB = 60, TARGET_RATE = 1.5e6, TARGET_ADDED_NS = 500;
+const TARGET_RSS_MB = 60, TARGET_RATE = 1.5e6, TARGET_ADDED_NS = 500, TARGET_COUNT_NS = 260;
 
 const ms = (x: number) => (isNaN(x) ? "—" : x < 10 ? x.toFixed(2) : x.toFixed(1));
 const ratio = (x: number, base: number) => (isNaN(x) || isNaN(base) || !base ? "—" : `${(x / base).toFixed(2)}×`);
@@ -505,6 +528,23 @@ function streamTable(results: Map<string, StreamSample[]>): string[] {
   return rows;
 }
 
+function countTable(results: Map<string, StreamSample[]>): string[] {
+  const rows = [
+    "| tool | counted / calls | generator calls/s untraced → traced | added ns per event | vs libbpf C | tsbpf target |",
+    "|---|---|---|---|---|---|",
+  ];
+  const added = (xs: StreamSample[]) => median(xs.map((s) => 1e9 / s.traced - 1e9 / s.untraced));
+  const base = added(results.get("libbpf C") ?? []);
+  for (const [name, xs] of results) {
+    const a = added(xs);
+    const exact = xs.every((s) => s.received === s.calls);
+    const counted = xs.length ? `${xs.filter((s) => s.received === s.calls).length} of ${xs.length} runs exact${exact ? "" : ` (last: ${xs.at(-1)!.received} / ${xs.at(-1)!.calls})`}` : "—";
+    rows.push(`| ${name} | ${counted} | ${(median(xs.map((s) => s.untraced)) / 1e6).toFixed(2)} M → ${(median(xs.map((s) => s.traced)) / 1e6).toFixed(2)} M | ` +
+      `${Math.round(a)} | ${ratio(a, base)} | ${name.startsWith("tsbpf") ? `≤ ${TARGET_COUNT_NS} ns: ${ratio(a, TARGET_COUNT_NS)}${verdict(a <= TARGET_COUNT_NS)}` : ""} |`);
+  }
+  return rows;
+}
+
 /** Failures, each distinct message once with how often it happened. */
 function countedFailures(): string[] {
   const counts = new Map<string, number>();
@@ -520,12 +560,14 @@ const jobs = opts.jobs!.split(",");
 const launch = jobs.includes("launch") ? await launchJob(tools) : new Map();
 const profile = jobs.includes("profile") ? await profileJob(tools) : new Map();
 const stream = jobs.includes("stream") ? await streamJob(tools) : new Map();
+const count = jobs.includes("count") ? await countJob(tools) : new Map();
 
 if (SMOKE) {
   for (const [job, byVariant] of launch) {
     for (const [label, xs] of byVariant) log(`smoke ${job} ${label}: ${xs.length ? `${ms(xs[0].first)} ms to first event` : "NO EVENT"}`);
   }
   for (const [name, xs] of stream) log(`smoke stream ${name}: ${xs.length ? `${xs[0].received} events` : "NO EVENTS"}`);
+  for (const [name, xs] of count) log(`smoke count ${name}: ${xs.length ? `${xs[0].received} of ${xs[0].calls} calls counted` : "NOTHING COUNTED"}`);
   for (const f of failures) log(`FAILED: ${f}`);
   log(failures.length ? `smoke: ${failures.length} job(s) failed` : "smoke: every tsbpf job produced events");
   process.exit(failures.length ? 1 : 0);
@@ -577,6 +619,14 @@ const suite = [
   "ring_buffer__consume every 1 ms, like tsbpf: it is the floor the ratios use.",
   "",
   ...streamTable(stream),
+  "",
+  `## 3. In-kernel aggregation (median of ${REPEATS} runs of ${SECONDS} s)`,
+  "",
+  "The same generator; every call counts one more for its pid in a per-CPU hash map (tsbpf: `Count<u32>`; bpftrace:",
+  "`@[pid] = count()`; bcc: `BPF_HASH` + `increment`, an atomic add, since bcc 0.26's `increment` on a per-CPU hash counted nothing here; libbpf C: lookup, add, or insert). Nothing reaches user space",
+  "until the end, when the tool prints the count: \"counted / calls\" checks it against the generator's own number.",
+  "",
+  ...countTable(count),
   "",
   ...(foreign.size
     ? [`Other processes had BPF programs attached while streaming was measured (each syscalls:* one slows every syscall, so the`,
