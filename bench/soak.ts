@@ -6,6 +6,7 @@
 // The load is bench/out/gen (built by bench/run.sh) calling getppid() as fast as it can; every
 // call is an event delivered to JS and counted in a per-CPU aggregation too. Every 30 s it prints
 // a row: RSS, JS heap, events, lost, and the number of BPF programs and maps on the machine.
+// The recorded run is the "soak" section of bench/RESULTS.md (between its <!-- soak --> markers).
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { comm, Count, ktime, pid, RingBuf, Tracer, tracepoint, type Str, type u32, type u64 } from "../mod.ts";
