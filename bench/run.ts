@@ -250,7 +250,7 @@ async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, LaunchS
 // ------------------------------------------------------------------------------------ job 1, explained
 
 const PHASES: [string, string][] = [
-  ["boot", "runtime start until the script's body runs¹"], ["libc", "dlopen libc (FFI)"], ["target", "kernel id"],
+  ["boot", "runtime start until the script's body runs¹"], ["libc", "dlopen libc (FFI)"], ["target", "load the probe kind"],
   ["hash", "cache key (SHA-256)"], ["cache_read", "read cached spec"], ["import_compiler", "load the compiler (cold)"],
   ["compile", "compile (cold)"], ["maps", "create maps"], ["prog_load", "load + verify program"], ["attach", "perf_event_open + link"],
   ["first_event_wait", "start() resolved → first event in JS²"], ["close", "close link, perf event, program, maps³"],

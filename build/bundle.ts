@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { Code, compile, CompileError } from "../compiler/mod.ts";
 import type { TracerSpec } from "../compiler/spec.ts";
+import type { CompileTarget } from "../compiler/target.ts";
 import { hostTarget } from "../runtime/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 
@@ -69,12 +70,13 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
   // First pass: which of the script's own modules are in the bundle; each may declare tracers.
   const first = await build({ ...options(file, outfile), write: false });
   const embedded: Record<string, EmbeddedTracer> = {};
+  const target = await hostTarget();
   for (const input of Object.keys(first.metafile!.inputs)) {
     const path = resolve(input);
     if (!path.endsWith(".ts") || path.includes("/node_modules/") || (path.startsWith(root) && OWN.test(path.slice(root.length)))) continue;
     const source = readFileSync(path, "utf8");
     if (!/@\w+\(/.test(source)) continue; // no decorators: no handlers
-    for (const spec of compileTracers(source, path)) {
+    for (const spec of compileTracers(source, path, target)) {
       if (embedded[spec.className]) throw new Error(`Two tracer classes are named ${spec.className} (${embedded[spec.className].spec.file} and ${path}); rename one`);
       embedded[spec.className] = { spec, source };
     }
@@ -86,9 +88,9 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
 }
 
 /** The tracers of one module; a module with decorators but no tracer contributes none. */
-function compileTracers(source: string, path: string): TracerSpec[] {
+function compileTracers(source: string, path: string, target: CompileTarget): TracerSpec[] {
   try {
-    return compile(source, path, hostTarget());
+    return compile(source, path, target);
   } catch (e) {
     if (e instanceof CompileError && e.diagnostics.every((d) => d.code === Code.NoTracer)) return [];
     throw e;

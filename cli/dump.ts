@@ -3,7 +3,8 @@
 import { resolve } from "node:path";
 import type { ProgramSpec, TracerSpec } from "../compiler/spec.ts";
 import { fromBase64 } from "../compiler/spec.ts";
-import { hostTarget, kernelBtf } from "../runtime/compile_target.ts";
+import { hostTarget } from "../runtime/compile_target.ts";
+import { kernelBtf } from "../runtime/kernel_btf.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { parseCommand } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
@@ -25,7 +26,7 @@ export async function dumpCommand(argv: string[]): Promise<number> {
   const source = readTextFile(file);
   if (source === undefined) throw new CliError(`No such script: ${positionals[0]}`);
   const { compile } = await import("../compiler/mod.ts");
-  console.log(formatDump(compile(source, file, hostTarget()), source, positionals[0]).join("\n"));
+  console.log(formatDump(compile(source, file, await hostTarget()), source, positionals[0]).join("\n"));
   return 0;
 }
 

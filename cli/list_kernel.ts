@@ -1,8 +1,6 @@
 // The kernel's own probes for `tsbpf list`: tracepoints (tracefs), raw tracepoints and kernel
 // functions (both from BTF), and the arguments each passes to a handler.
-// compile_target.ts first: probes/ and it import each other, and entering the cycle from the
-// probes' side leaves the probe table uninitialised.
-import { kernelBtf } from "../runtime/compile_target.ts";
+import { kernelBtf } from "../runtime/kernel_btf.ts";
 import { listTracepoints, tracepointFormat } from "../probes/tracepoint.ts";
 import { rawTracepointProbe } from "../probes/raw_tracepoint.ts";
 import type { Btf } from "../btf/reader.ts";

@@ -19,6 +19,6 @@ export async function planCommand(argv: string[]): Promise<number> {
   const [{ compile }, { describePlan }, { hostTarget }] = await Promise.all([
     import("../compiler/mod.ts"), import("../compiler/plan.ts"), import("../runtime/compile_target.ts"),
   ]);
-  console.log(describePlan(compile(readFileSync(script, "utf8"), script, hostTarget()), { cpus: possibleCpus() }));
+  console.log(describePlan(compile(readFileSync(script, "utf8"), script, await hostTarget()), { cpus: possibleCpus() }));
   return 0;
 }

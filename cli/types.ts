@@ -1,7 +1,7 @@
 // `tsbpf types [-o FILE] [--btf FILE]`: the running kernel's types as TypeScript declarations.
 // By default written beside tsbpf's kernel.ts as kernel.d.ts, for "tsbpf/kernel" to re-export.
 import { Btf } from "../btf/reader.ts";
-import { kernelId } from "../runtime/compile_target.ts";
+import { kernelId } from "../runtime/compile_cache.ts";
 import { readFileBytes, writeFileAtomic } from "../runtime/files.ts";
 import { parseCommand } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";

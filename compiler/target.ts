@@ -72,6 +72,4 @@ export interface CompileTarget {
   probeContext(ref: ProbeRef): ProbeContext;
   /** The kernel's BTF, for kernel struct access and helpers that read task_struct. */
   btf(): Btf;
-  /** A key identifying the kernel, for caching compiled programs. */
-  readonly kernelId: string;
 }

@@ -9,7 +9,7 @@ import { type ContextField, ProbeLookupError, type ProbeContext } from "../compi
 import { closest } from "../compiler/diagnostics.ts";
 import { AttachType, linkCreate, ProgType } from "../runtime/bpf.ts";
 import { perfEventOpen } from "../runtime/perf.ts";
-import { kernelBtf } from "../runtime/compile_target.ts";
+import { kernelBtf } from "../runtime/kernel_btf.ts";
 import { hasFentry, pmuType, retprobeBit } from "../runtime/features.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
@@ -121,6 +121,7 @@ function kind(flavour: Flavour) {
     kind: flavour,
     context: (target: string) => context(flavour, target),
     attach: (progFd: number, target: string, progType: number) => attach(flavour, progFd, target, progType),
+    attachBtfId: (target: string) => kernelBtf().findByName(target, "func")[0],
   };
 }
 

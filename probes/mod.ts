@@ -1,14 +1,8 @@
 // The probe kinds, one table: what each decorator needs from the kernel to compile and attach.
+// Each kind is loaded when a tracer first uses it, so a tracepoint tracer does not load the ELF
+// readers of uprobes and USDT, or the BTF reader of kprobes, at start-up.
 import { ProbeLookupError, type ProbeContext, type ProbeOptions, type ProbeRef } from "../compiler/target.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
-import { tracepointProbe } from "./tracepoint.ts";
-import { rawTracepointProbe } from "./raw_tracepoint.ts";
-import { fentryProbe, fexitProbe, kprobeProbe, kretprobeProbe } from "./kprobe.ts";
-import { uprobeProbe, uretprobeProbe } from "./uprobe.ts";
-import { usdtProbe } from "./usdt.ts";
-import { profileProbe } from "./profile.ts";
-import { perfEventProbe } from "./perf_event.ts";
-import { intervalProbe } from "./interval.ts";
 
 export interface ProbeKind {
   kind: string;
@@ -24,30 +18,45 @@ export interface ProbeKind {
    * argument locations in its binary): part of the compile cache's key.
    */
   cacheKey?(target: string, options?: ProbeOptions): string;
+  /** The BTF id, in the running kernel, of what a BTF-attached program (fentry) attaches to. */
+  attachBtfId?(target: string): number | undefined;
 }
 
-export const PROBE_KINDS: Record<string, ProbeKind> = {
-  tracepoint: tracepointProbe,
-  rawTracepoint: rawTracepointProbe,
-  kprobe: kprobeProbe,
-  kretprobe: kretprobeProbe,
-  fentry: fentryProbe,
-  fexit: fexitProbe,
-  uprobe: uprobeProbe,
-  uretprobe: uretprobeProbe,
-  usdt: usdtProbe,
-  profile: profileProbe,
-  perfEvent: perfEventProbe,
-  interval: intervalProbe,
+const LOADERS: Record<string, () => Promise<ProbeKind>> = {
+  tracepoint: async () => (await import("./tracepoint.ts")).tracepointProbe,
+  rawTracepoint: async () => (await import("./raw_tracepoint.ts")).rawTracepointProbe,
+  kprobe: async () => (await import("./kprobe.ts")).kprobeProbe,
+  kretprobe: async () => (await import("./kprobe.ts")).kretprobeProbe,
+  fentry: async () => (await import("./kprobe.ts")).fentryProbe,
+  fexit: async () => (await import("./kprobe.ts")).fexitProbe,
+  uprobe: async () => (await import("./uprobe.ts")).uprobeProbe,
+  uretprobe: async () => (await import("./uprobe.ts")).uretprobeProbe,
+  usdt: async () => (await import("./usdt.ts")).usdtProbe,
+  profile: async () => (await import("./profile.ts")).profileProbe,
+  perfEvent: async () => (await import("./perf_event.ts")).perfEventProbe,
+  interval: async () => (await import("./interval.ts")).intervalProbe,
 };
 
+export const PROBE_KIND_NAMES: readonly string[] = Object.keys(LOADERS);
+
+const loaded = new Map<string, ProbeKind>();
+
+/** Loads these probe kinds (names; unknown ones are left for probeKind to report). */
+export async function loadProbeKinds(kinds: Iterable<string>): Promise<void> {
+  const missing = [...new Set(kinds)].filter((k) => LOADERS[k] && !loaded.has(k));
+  const modules = await Promise.all(missing.map((k) => LOADERS[k]()));
+  missing.forEach((k, i) => loaded.set(k, modules[i]));
+}
+
+/** A probe kind loaded earlier by loadProbeKinds. */
 export function probeKind(ref: ProbeRef): ProbeKind {
-  const k = PROBE_KINDS[ref.kind];
-  if (!k) throw new ProbeLookupError(`probe kind "${ref.kind}" is not supported yet`);
+  if (!LOADERS[ref.kind]) throw new ProbeLookupError(`probe kind "${ref.kind}" is not supported yet`);
+  const k = loaded.get(ref.kind);
+  if (!k) throw new Error(`internal: probe kind "${ref.kind}" used before loadProbeKinds()`);
   return k;
 }
 
 /** What the programs of these probes depend on outside the script and the kernel, for the compile cache's key. */
 export function probesCacheKey(probes: ProbeRef[]): string {
-  return probes.map((p) => PROBE_KINDS[p.kind]?.cacheKey?.(p.target, p.options) ?? "").join("\0");
+  return probes.map((p) => loaded.get(p.kind)?.cacheKey?.(p.target, p.options) ?? "").join("\0");
 }

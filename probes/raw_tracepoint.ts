@@ -5,7 +5,7 @@ import { type ContextField, ProbeLookupError, type ProbeContext } from "../compi
 import { closest } from "../compiler/diagnostics.ts";
 import { ProgType, rawTracepointOpen } from "../runtime/bpf.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
-import { kernelBtf } from "../runtime/compile_target.ts";
+import { kernelBtf } from "../runtime/kernel_btf.ts";
 
 const MAX_ARGS = 12;
 

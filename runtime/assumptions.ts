@@ -3,7 +3,7 @@
 import type { TracerSpec } from "../compiler/spec.ts";
 import { memberFact, probeFact, structByName } from "../compiler/assumptions.ts";
 import { probeKind } from "../probes/mod.ts";
-import { kernelBtf } from "./compile_target.ts";
+import { kernelBtf } from "./kernel_btf.ts";
 
 /** The first assumption that does not hold on the running kernel, or undefined when all hold. */
 export function brokenAssumption(spec: TracerSpec): string | undefined {

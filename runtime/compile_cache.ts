@@ -14,8 +14,16 @@ function cacheDir(): string | undefined {
   return base ? `${base}/tsbpf` : undefined;
 }
 
-export async function cacheKey(source: string, file: string, kernelId: string): Promise<string> {
-  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId}\0${file}\0${source}`);
+/** The running kernel's release and build: compiled programs are cached per kernel. */
+export function kernelId(): string {
+  const release = readTextFile("/proc/sys/kernel/osrelease")?.trim() ?? "?";
+  const version = readTextFile("/proc/sys/kernel/version")?.trim() ?? "?";
+  return `${release} ${version}`;
+}
+
+/** `extra`: what else the programs depend on (probesCacheKey). */
+export async function cacheKey(source: string, file: string, extra = ""): Promise<string> {
+  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()}\0${extra}\0${file}\0${source}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,7 +1,7 @@
 // Kernel features that are found out by trying, once per process.
 import { AttachType, ProgType, progLoad } from "./bpf.ts";
 import { libcSync } from "./ffi/mod.ts";
-import { kernelBtf } from "./compile_target.ts";
+import { kernelBtf } from "./kernel_btf.ts";
 import { fileExists, readTextFile } from "./files.ts";
 
 const cache = new Map<string, boolean>();

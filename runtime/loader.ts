@@ -11,7 +11,6 @@ import { PerfEvent } from "./perf.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { SyscallError } from "./errors.ts";
 import { sizeOf } from "../compiler/types.ts";
-import { kernelBtf } from "./compile_target.ts";
 
 export interface MapOptions {
   /** The initial value of a parameter map (frozen once written). */
@@ -91,7 +90,7 @@ export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: st
     view.setInt32(r.insn * 8 + 4, fd.fd, true);
   }
   // BTF ids differ between kernels: an fentry/fexit program finds its function by name where it loads.
-  const attachBtfId = p.attachBtfId === undefined ? undefined : kernelBtf().findByName(p.probe.target, "func")[0] ?? p.attachBtfId;
+  const attachBtfId = p.attachBtfId === undefined ? undefined : probeKind(p.probe).attachBtfId?.(p.probe.target) ?? p.attachBtfId;
   const result = progLoad({
     type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType, attachBtfId,
     btfFd: btf?.fd, funcInfo: btf?.info.funcInfo, funcInfoCount: 1, lineInfo: btf?.info.lineInfo, lineInfoCount: btf?.info.lineCount,

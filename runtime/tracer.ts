@@ -5,11 +5,9 @@ import process from "node:process";
 import { clearImmediate, setImmediate } from "node:timers";
 import { libc } from "./ffi/mod.ts";
 import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
-import { probesCacheKey } from "../probes/mod.ts";
+import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
-import { hostTarget } from "./compile_target.ts";
-import { brokenAssumption } from "./assumptions.ts";
 import { verbose } from "./verbose.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
@@ -240,13 +238,22 @@ function runtimeProbe(h: HandlerMeta): ProbeRef {
 /** A bundle made by `tsbpf build` carries each tracer's spec and source. */
 type Bundled = Record<string, { spec: TracerSpec; source: string }>;
 
+/** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
+async function loadCompiler(probes: ProbeRef[]) {
+  const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
+  return { compile, target: await hostTarget(probes) };
+}
+
 /** The tracer's compiled spec, and the source it came from (for the programs' line info). */
 async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source: string }> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
   const probes = handlers.map(runtimeProbe);
+  // Only the kinds this tracer uses: what the cache key, the assumptions and attaching need.
+  await loadProbeKinds(probes.map((p) => p.kind));
   const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
   if (bundled) {
+    const { brokenAssumption } = await import("./assumptions.ts");
     const broken = brokenAssumption(bundled.spec);
     if (!broken) {
       verbose(`${className}: the bundle's precompiled programs fit this kernel`);
@@ -254,19 +261,17 @@ async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source
     }
     // Another kernel: compile the handlers again from the source the bundle carries.
     verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
-    const { compile } = await import("../compiler/mod.ts");
-    return { spec: compile(bundled.source, bundled.spec.file, hostTarget(probes), { className })[0], source: bundled.source };
+    const { compile, target } = await loadCompiler(probes);
+    return { spec: compile(bundled.source, bundled.spec.file, target, { className })[0], source: bundled.source };
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const target = hostTarget(probes);
-  const key = await cacheKey(source, file, target.kernelId + probesCacheKey(probes));
+  const key = await cacheKey(source, file, probesCacheKey(probes));
   let specs = readCache(key);
   if (!specs) {
-    // The compiler (and its TypeScript parser) is loaded only when the cache misses.
-    const { compile } = await import("../compiler/mod.ts");
+    const { compile, target } = await loadCompiler(probes);
     specs = compile(source, file, target);
     writeCache(key, specs);
   }

@@ -118,9 +118,9 @@ interface TsCount extends Count {
   emitted: number;
 }
 
-function tsbpfCounts(): Map<string, TsCount> {
+async function tsbpfCounts(): Promise<Map<string, TsCount>> {
   const file = `${HERE}/handlers.ts`;
-  const [spec] = compile(readFileSync(file, "utf8"), file, hostTarget());
+  const [spec] = compile(readFileSync(file, "utf8"), file, await hostTarget());
   const maps = new Map<string, OwnedFd>();
   const counts = new Map<string, TsCount>();
   try {
@@ -145,7 +145,7 @@ const probeName = (p: ProgramSpec) => `${p.probe.kind === "rawTracepoint" ? "raw
 
 // ------------------------------------------------------------------------------------ report
 
-const ts = tsbpfCounts();
+const ts = await tsbpfCounts();
 const cl = clangCounts();
 
 if (opts.dump) {

@@ -11,7 +11,7 @@ import { readTextFile } from "../../runtime/files.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { cacheKey, readCache } from "../../runtime/compile_cache.ts";
 import { createMap, loadProgram } from "../../runtime/loader.ts";
-import { probeKind } from "../../probes/mod.ts";
+import { loadProbeKinds, probeKind } from "../../probes/mod.ts";
 import type { OwnedFd } from "../../runtime/fd.ts";
 
 interface Call {
@@ -39,16 +39,16 @@ await libc();
 lap("libc");
 const file = new URL(import.meta.url).pathname;
 const source = readTextFile(file)!;
-const target = hostTarget();
+await loadProbeKinds(["tracepoint"]);
 lap("target");
-const key = await cacheKey(source, file, target.kernelId);
+const key = await cacheKey(source, file);
 lap("hash");
 let specs = readCache(key);
 lap("cache_read");
 if (!specs) {
   const { compile } = await import("../../compiler/mod.ts");
   lap("import_compiler");
-  specs = compile(source, file, target);
+  specs = compile(source, file, await hostTarget());
   lap("compile");
 }
 const spec = specs[0];
@@ -58,7 +58,7 @@ for (const m of spec.maps) maps.set(m.name, createMap(m, {}, spec.programs.lengt
 lap("maps");
 const progs = spec.programs.map((p) => loadProgram(p, maps, file, source));
 lap("prog_load");
-spec.programs.forEach((p, i) => fds.push(...probeKind(p.probe).attach(progs[i].fd, p.probe.target)));
+spec.programs.forEach((p, i) => fds.push(...probeKind(p.probe).attach(progs[i].fd, p.probe.target, p.progType)));
 lap("attach");
 for (const fd of [...fds, ...progs, ...maps.values()]) fd.close();
 lap("close");

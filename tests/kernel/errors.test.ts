@@ -6,6 +6,7 @@ import { hostTarget } from "../../runtime/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { compileSource, handlersSource, load } from "./harness.ts";
+const kernel = await hostTarget();
 
 await libc();
 
@@ -17,7 +18,7 @@ class T extends Tracer {
 
 function diagnostics(body: string) {
   try {
-    compile(HEADER + body + "\n}\n", "/x/t.ts", hostTarget());
+    compile(HEADER + body + "\n}\n", "/x/t.ts", kernel);
   } catch (e) {
     if (e instanceof CompileError) return e.diagnostics;
     throw e;
@@ -50,7 +51,7 @@ test("a try statement and a class expression are both reported, each at its own 
 
 test("the rendered error shows file:line:col, the source line and a caret", () => {
   try {
-    compile(HEADER + `  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.events.submit({ pid: pid(), name: comm(), extra: 1 }); }\n}\n`, "/x/t.ts", hostTarget());
+    compile(HEADER + `  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.events.submit({ pid: pid(), name: comm(), extra: 1 }); }\n}\n`, "/x/t.ts", kernel);
     assert.fail("expected a compile error");
   } catch (e) {
     assert.ok(e instanceof CompileError);
@@ -79,7 +80,7 @@ for (const [code, body, line, column] of KINDS) {
     const src = HEADER.replace('import { RingBuf,', 'import { HashMap, RingBuf,') + body + "\n}\n";
     let ds;
     try {
-      compile(src, "/x/t.ts", hostTarget());
+      compile(src, "/x/t.ts", kernel);
     } catch (e) {
       if (!(e instanceof CompileError)) throw e;
       ds = e.diagnostics;
@@ -92,7 +93,7 @@ for (const [code, body, line, column] of KINDS) {
 
 test("no tracer class in the file", () => {
   try {
-    compile("const x = 1;\n", "/x/none.ts", hostTarget());
+    compile("const x = 1;\n", "/x/none.ts", kernel);
     assert.fail("expected a compile error");
   } catch (e) {
     assert.ok(e instanceof CompileError);

@@ -8,7 +8,7 @@ import type { OwnedFd } from "../../runtime/fd.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 
 await libc();
-const target = hostTarget();
+const target = await hostTarget();
 
 export const PRELUDE = `import { rawTracepoint, Tracer, RingBuf, pid, tid, uid, gid, ppid, comm, ktime, cpu, curtask, str } from "tsbpf";
 import type { u8, u16, u32, u64, i8, i16, i32, i64, bool, Str } from "tsbpf";

@@ -7,6 +7,7 @@ import { describePlan } from "../../compiler/plan.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { CompileError } from "../../compiler/diagnostics.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
+const kernel = await hostTarget();
 
 await libc();
 const dir = new URL("../../examples/", import.meta.url).pathname;
@@ -17,7 +18,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.starts
     const source = readFileSync(dir + file, "utf8");
     let specs;
     try {
-      specs = compile(source, dir + file, hostTarget());
+      specs = compile(source, dir + file, kernel);
     } catch (e) {
       // Probe kinds this kernel lacks (kprobes here) cannot be planned here: the VM lane plans them.
       if (e instanceof CompileError && e.diagnostics.every((d) => d.code === "TSB1007")) return t.skip(`needs a probe kind this kernel lacks: ${e.diagnostics[0].message}`);

@@ -12,6 +12,7 @@ import { hostTarget } from "../../runtime/compile_target.ts";
 import { Elf } from "../../elf/mod.ts";
 import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { waitFor } from "./util.ts";
+const kernel = await hostTarget();
 
 await libc();
 after(removeMade);
@@ -116,7 +117,7 @@ export class T extends Tracer {
 function compileError(target: string): string {
   const source = `import { uprobe, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @uprobe(${JSON.stringify(target)})\n  on() {}\n}\n`;
   try {
-    compile(source, "/test/uprobe.ts", hostTarget());
+    compile(source, "/test/uprobe.ts", kernel);
   } catch (e) {
     if (e instanceof CompileError) return e.message;
     throw e;

@@ -10,6 +10,7 @@ import { compile, CompileError } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { waitFor } from "./util.ts";
+const kernel = await hostTarget();
 
 await libc();
 after(removeMade);
@@ -107,7 +108,7 @@ export class T extends Tracer {
 function compileError(target: string): string {
   const source = `import { usdt, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @usdt(${JSON.stringify(target)})\n  on() {}\n}\n`;
   try {
-    compile(source, "/test/usdt.ts", hostTarget());
+    compile(source, "/test/usdt.ts", kernel);
   } catch (e) {
     if (e instanceof CompileError) return e.message;
     throw e;
