@@ -41,8 +41,8 @@ export interface Running {
  * Runs a script on this test's runtime. Deno's node:child_process reports the signal it
  * sent even when the child caught it and exited with a code, so Deno uses Deno.Command.
  */
-export function runScript(script: string, env: Record<string, string> = {}): Running {
-  const [cmd, ...args] = runtimeCommand(script);
+export function runScript(script: string, env: Record<string, string> = {}, scriptArgs: string[] = []): Running {
+  const [cmd, ...args] = [...runtimeCommand(script), ...scriptArgs];
   let out = "", err = "";
   if (typeof Deno !== "undefined") {
     const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env }).spawn();
