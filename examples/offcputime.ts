@@ -1,6 +1,6 @@
-// offcputime: where threads wait. Off-CPU time (us) summed by kernel and user stack, thread
-// and command: the stacks are taken when a thread leaves the CPU, the time is counted when it
-// comes back. Like bcc's offcputime, on the sched_switch raw tracepoint (whose current task is
+// offcputime: where threads wait: off-CPU time by stack, for flame graphs. Off-CPU time (us)
+// summed by kernel and user stack, thread and command: the stacks are taken when a thread
+// leaves the CPU, the time is counted when it comes back. Like bcc's offcputime, on the sched_switch raw tracepoint (whose current task is
 // the one leaving, so kstack() and ustack() are its stacks as it blocks). -f prints folded
 // stacks for flame graphs (flamegraph.pl --color=io).
 //

@@ -1,4 +1,4 @@
-// profile: CPU profiler. Samples what every CPU runs, 49 times a second by default, and counts
+// profile: CPU profiler: samples of what the CPUs run, by stack, for flame graphs. Samples what every CPU runs, 49 times a second by default, and counts
 // the samples by kernel and user stack and process. Like bcc's profile, on a perf cpu-clock
 // event (@profile). -f prints folded stacks for flame graphs (flamegraph.pl).
 //

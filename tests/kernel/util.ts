@@ -71,3 +71,14 @@ export function runScript(script: string, env: Record<string, string> = {}, scri
     exited: new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal!))),
   };
 }
+
+/**
+ * Waits until a tool run by runScript prints `text` (its header, once its probes are attached),
+ * or exits first. Generous: under the VM lane's TCG a cold Deno start takes minutes.
+ */
+export async function started(run: Running, text: string, ms = 400000): Promise<boolean> {
+  let exited = false;
+  run.exited.then(() => (exited = true));
+  await waitFor(() => exited || run.output().includes(text), ms);
+  return run.output().includes(text);
+}
