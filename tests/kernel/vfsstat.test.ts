@@ -9,7 +9,11 @@ import { runScript, started, waitFor } from "./util.ts";
 
 const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kprobes (CONFIG_KPROBES) nor fentry; the VM lane runs this test";
 
-/** Creates a file, writes, fsyncs and reads it back `n` times: at least n of each VFS call. */
+/**
+ * Creates a file, writes, fsyncs and reads it back `n` times: at least n reads, writes, fsyncs
+ * and opens. (Not creates: open(O_CREAT) calls the file system's create directly; vfs_create()
+ * is mknod's, as in bcc's vfsstat.)
+ */
 function fileWork(n: number): void {
   const path = `/tmp/tsbpf-vfsstat-${process.pid}`;
   for (let i = 0; i < n; i++) {
@@ -23,20 +27,19 @@ function fileWork(n: number): void {
   rmSync(path, { force: true });
 }
 
-test("vfsstat -p: this process's reads, writes, fsyncs, opens and creates, per second", { skip }, async () => {
+test("vfsstat -p: this process's reads, writes, fsyncs and opens, per second", { skip }, async () => {
   const tracer = new VfsStat();
   tracer.targetPid = process.pid;
   tracer.end = () => {};
   await tracer.start({ exitOnError: false });
   try {
     fileWork(20);
-    const counted = () => tracer.stats.get(5) ?? 0n; // CREATE
-    assert.ok(await waitFor(() => counted() >= 20n), `${counted()} creates counted for 20`);
+    const counted = () => tracer.stats.get(3) ?? 0n; // FSYNC
+    assert.ok(await waitFor(() => counted() >= 20n), `${counted()} fsyncs counted for 20`);
     const r = rates(tracer, 2);
-    for (const name of ["READ", "WRITE", "FSYNC", "OPEN", "CREATE"]) assert.ok(r.get(name)! >= 10, `${name}: ${r.get(name)}/s over 2 s for 20 calls`);
-    assert.ok(r.get("CREATE")! <= 10 + 1, `CREATE: ${r.get("CREATE")}/s: -p let other processes through`);
-    assert.match(formatRates(r, "12:34:56"), /^12:34:56:  +\d+ +\d+ +\d+ +\d+ +10$/);
-    assert.equal(tracer.stats.get(5), undefined, "rates() clears the counts");
+    for (const name of ["READ", "WRITE", "FSYNC", "OPEN"]) assert.ok(r.get(name)! >= 10, `${name}: ${r.get(name)}/s over 2 s for 20 calls`);
+    assert.ok(r.get("FSYNC")! <= 10 + 1, `FSYNC: ${r.get("FSYNC")}/s: -p let other processes through`);
+    assert.match(formatRates(r, "12:34:56"), /^12:34:56:  +\d+ +\d+ +1[01] +\d+ +\d+$/);
   } finally {
     await tracer.stop();
   }
