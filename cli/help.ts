@@ -10,6 +10,7 @@ usage:
   tsbpf types [-o FILE]                  write the running kernel's types as TypeScript declarations
   tsbpf build SCRIPT [-o FILE.js]        bundle a script into one file that runs without tsbpf
   tsbpf plan SCRIPT                      what a script would do as root, without loading anything
+  tsbpf tools                            the ready-made tools (examples/), one line each
   tsbpf help [COMMAND]                   this text, or a command's
 
 options (for -e and run):
@@ -170,6 +171,16 @@ examples:
   sudo tsbpf build examples/opensnoop.ts -o opensnoop.js
   sudo bun opensnoop.js`;
 
+export const TOOLS_HELP = `usage: tsbpf tools
+
+Lists the tools that come with tsbpf (examples/: execsnoop, opensnoop, profile, ...), each with
+what it shows. Each is a script: run it with tsbpf run, and see its options with -h.
+
+examples:
+  tsbpf tools
+  sudo tsbpf run examples/execsnoop.ts
+  tsbpf run examples/runqlat.ts -h`;
+
 export const HELP: Record<string, string> = {
-  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, build: BUILD_HELP, plan: PLAN_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
+  run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, build: BUILD_HELP, plan: PLAN_HELP, tools: TOOLS_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
 };

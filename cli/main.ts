@@ -12,7 +12,7 @@ import type { SessionOptions } from "./session.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import pkg from "../package.json" with { type: "json" };
 
-const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "help"];
+const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "tools", "help"];
 
 async function main(argv: string[]): Promise<number> {
   // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
@@ -65,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
     case "build": {
       const { buildCommand } = await import("./build.ts");
       return await buildCommand(rest);
+    }
+    case "tools": {
+      const { toolsCommand } = await import("./tools.ts");
+      return toolsCommand(rest);
     }
     case "plan": {
       const { planCommand } = await import("./plan.ts");

@@ -11,6 +11,11 @@ export function memberFact(btf: Btf, structId: number, name: string): string | u
   return `member ${btf.typeName(structId)}.${name} @${m.bitOffset}:${m.bitSize} ${btf.typeName(m.type)} (${btf.sizeOf(btf.resolve(m.type))})`;
 }
 
+/** `no member struct cfs_rq.nr_running`: code chose another field because this one is absent (`a.b ?? c`). */
+export function absentMemberFact(btf: Btf, structId: number, name: string): string {
+  return `no member ${btf.typeName(structId)}.${name}`;
+}
+
 /** The probe's context as the compiled code relies on it: layout and types, not BTF ids (they differ per kernel). */
 export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
   const field = (f: ProbeContext["fields"][number]) => [f.name, f.offset, f.size, f.signed, f.kind, f.cType, f.space].join(":");

@@ -6,7 +6,7 @@ import type { Node } from "./parse.ts";
 import type { Lowering, ScalarType, Value } from "./lower.ts";
 import { Helper } from "./builtins.ts";
 import { bool, intType } from "./types.ts";
-import { memberFact } from "./assumptions.ts";
+import { absentMemberFact, memberFact } from "./assumptions.ts";
 
 export type KernelMem = Extract<Value, { kind: "kmem" }>;
 
@@ -47,6 +47,27 @@ export function kernelMember(l: Lowering, base: KernelMem, name: string, e: Node
   const loc: KernelMem = { kind: "kmem", addr: base.addr, off: base.off + Math.floor(m.bitOffset / 8), btfId: btf.resolve(m.type) };
   if (m.bitSize) return readBitfield(l, loc, m.bitOffset % 8, m.bitSize, m.type);
   return kernelScalarType(btf, m.type) ? readKernel(l, loc, m.type) : loc;
+}
+
+/**
+ * `base.name ?? other`: the field where this kernel's BTF has it, `other` where it does not (a
+ * field renamed between kernels: `rq.nr_queued ?? rq.nr_running`). Decided when compiling, and
+ * the absence recorded like an offset, so a bundle compiled here is compiled again where it differs.
+ */
+export function kernelFieldOr(l: Lowering, e: Node): Value {
+  const left = e.left;
+  const hint = "?? picks a kernel struct's field where the running kernel has it, and the right side where not: write a.field ?? b.other";
+  if (left.type !== "MemberExpression" || left.computed) return l.fail(e, Code.Unsupported, `?? needs a kernel struct's field on its left`, hint);
+  const obj = l.expr(left.object);
+  const base = obj.kind === "kmem" ? obj : obj.kind === "scalar" && obj.type.kind === "ptr" ? deref(l, obj, left.object) : undefined;
+  if (!base) return l.fail(left, Code.Unsupported, `?? needs a kernel struct's field on its left, not a field of ${obj.kind === "ctx" ? "the probe's arguments" : "a value of the handler"}`, hint);
+  const btf = l.input.target.btf();
+  const kind = btf.kindOf(base.btfId);
+  if ((kind === "struct" || kind === "union") && !btf.member(base.btfId, left.property.name)) {
+    l.assume(absentMemberFact(btf, base.btfId, left.property.name));
+    return l.expr(e.right);
+  }
+  return kernelMember(l, base, left.property.name, left.property);
 }
 
 /** `base[i]` on a kernel array, with a constant index. */

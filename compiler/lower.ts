@@ -11,7 +11,7 @@ import { BUILTINS, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { PARAMS_MAP } from "./spec.ts";
-import { deref, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
+import { deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
 import { operandValue } from "./operand.ts";
@@ -380,6 +380,8 @@ export class Lowering {
       case "CallExpression": return this.call(e);
       case "BinaryExpression": return this.binary(e);
       case "LogicalExpression":
+        if (e.operator === "??") return kernelFieldOr(this, e);
+      // falls through: && and || are materialized below
       case "UnaryExpression":
         if (e.operator === "-" ) return this.negate(e);
         if (e.operator === "~") {

@@ -4,6 +4,7 @@
 import process from "node:process";
 import { libc } from "../runtime/ffi/mod.ts";
 import { fileExists, readTextFile } from "../runtime/files.ts";
+import { hasFentry, hasKprobes } from "../runtime/features.ts";
 import type { Tracer } from "tsbpf";
 
 // Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
@@ -172,6 +173,16 @@ export function requireTracepoints(tool: string, names: string[], why: string): 
     console.error(`${tool}: this kernel has no tracepoint ${missing.join(", ")} (${why}); ${tool} cannot run here`);
     process.exit(1);
   }
+}
+
+/**
+ * Exits with a reason when the kernel can trace none of its functions (no kprobes and no
+ * fentry): `what` says which functions the tool traces.
+ */
+export function requireKernelFunctions(tool: string, what: string): void {
+  if (hasKprobes() || hasFentry()) return;
+  console.error(`${tool}: this kernel has neither kprobes (CONFIG_KPROBES) nor fentry (BPF trampolines), and ${tool} traces ${what} with them; ${tool} cannot run here`);
+  process.exit(1);
 }
 
 /** A block device's name (`sda`, `loop0`) from its dev_t as tracepoints carry it (major << 20 | minor). */

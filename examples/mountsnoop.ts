@@ -1,4 +1,4 @@
-// mountsnoop: one line per mount() and umount() system call, as a C call with its result:
+// mountsnoop: one line per mount() and umount() system call, as a C call with its result.
 // `mount("/dev/loop0", "/mnt", "ext4", MS_RDONLY, "") = 0`. Like bcc's mountsnoop, on the
 // syscalls tracepoints: the arguments at entry, the result at exit, joined per thread.
 //

@@ -1,6 +1,6 @@
-// offcputime: where threads wait. Off-CPU time (us) summed by kernel and user stack, thread
-// and command: the stacks are taken when a thread leaves the CPU, the time is counted when it
-// comes back. Like bcc's offcputime, on the sched_switch raw tracepoint (whose current task is
+// offcputime: where threads wait: off-CPU time by stack, for flame graphs. Off-CPU time (us)
+// summed by kernel and user stack, thread and command: the stacks are taken when a thread
+// leaves the CPU, the time is counted when it comes back. Like bcc's offcputime, on the sched_switch raw tracepoint (whose current task is
 // the one leaving, so kstack() and ustack() are its stacks as it blocks). -f prints folded
 // stacks for flame graphs (flamegraph.pl --color=io).
 //
@@ -10,8 +10,9 @@
 // Stop it with Ctrl-C, or after `duration` seconds.
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { HashMap, kstack, type KStack, ktime, rawTracepoint, type Stack, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack } from "tsbpf";
+import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack } from "tsbpf";
 import { COMMON, commandLine, intOption, jsonLine, requireTracepoints, runTool } from "./_tool.ts";
+import { formatStack, functionNames, missed, type StackFormat, type StackRow, threadFrames } from "./_stacks.ts";
 
 const PF_KTHREAD = 0x00200000;
 
@@ -73,22 +74,8 @@ export class OffCpuTime extends Tracer {
   }
 }
 
-/** The frames of the tracing itself (this handler, the tracepoint's plumbing) above __schedule: not the thread's. */
-const TRACING = /^(bpf_prog_|bpf_trace_run|__traceiter_|__bpf_trace_)/;
-const threadFrames = (frames: string[]) => frames.slice(Math.max(0, frames.findIndex((f) => !TRACING.test(f))));
-
-/** bcc's stack_id_err: a stack that should have been there (-EFAULT means there is none, e.g. a kernel thread's user stack). */
-const missed = (s: Stack) => s.failed && s.id !== -14;
-
-export interface Row {
-  comm: string;
-  pid: number;
+export interface Row extends StackRow {
   tgid: number;
-  /** Frames, innermost first; undefined when the stack is hidden (-U, -K) or missed. */
-  kernel?: string[];
-  user?: string[];
-  kernelMissed: boolean;
-  userMissed: boolean;
   us: bigint;
 }
 
@@ -99,8 +86,8 @@ export function rows(t: OffCpuTime, o: { userOnly?: boolean; kernelOnly?: boolea
     const kernelStack = k.kernel, userStack = k.user;
     const row: Row = {
       comm: k.comm, pid: k.pid, tgid: k.tgid, us,
-      kernel: o.userOnly || missed(kernelStack) ? undefined : threadFrames(kernelStack.frames()),
-      user: o.kernelOnly || missed(userStack) ? undefined : userStack.frames(),
+      kernel: o.userOnly || missed(kernelStack) ? undefined : functionNames(threadFrames(kernelStack.frames())),
+      user: o.kernelOnly || missed(userStack) ? undefined : functionNames(userStack.frames()),
       kernelMissed: !o.userOnly && missed(kernelStack), userMissed: !o.kernelOnly && missed(userStack),
     };
     const id = JSON.stringify([row.comm, row.pid, row.kernel, row.user, row.kernelMissed, row.userMissed]);
@@ -112,25 +99,8 @@ export function rows(t: OffCpuTime, o: { userOnly?: boolean; kernelOnly?: boolea
 }
 
 /** One row as bcc prints it: multi-line (frames, then "-  comm (pid)" and the time) or folded. */
-export function formatRow(r: Row, o: { folded?: boolean; delimited?: boolean; userOnly?: boolean; kernelOnly?: boolean } = {}): string {
-  const hasKernel = !r.kernelMissed && !o.userOnly, hasUser = !r.userMissed && !o.kernelOnly;
-  if (o.folded) {
-    const line = [r.comm];
-    if (!o.kernelOnly) line.push(...(r.userMissed ? ["[Missed User Stack]"] : [...(r.user ?? [])].reverse()));
-    if (!o.userOnly) {
-      if (o.delimited && hasKernel && hasUser) line.push("-");
-      line.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : [...(r.kernel ?? [])].reverse()));
-    }
-    return `${line.join(";")} ${r.us}`;
-  }
-  const lines: string[] = [];
-  if (!o.userOnly) lines.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : r.kernel ?? []).map((f) => `    ${f}`));
-  if (!o.kernelOnly) {
-    if (o.delimited && hasKernel && hasUser) lines.push("    --");
-    lines.push(...(r.userMissed ? ["[Missed User Stack]"] : r.user ?? []).map((f) => `    ${f}`));
-  }
-  lines.push(`    ${"-".padEnd(16)} ${r.comm} (${r.pid})`, `        ${r.us}\n`);
-  return lines.join("\n");
+export function formatRow(r: Row, o: StackFormat = {}): string {
+  return formatStack(r, r.us, o);
 }
 
 const USAGE = `usage: offcputime.ts [-h] [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [--stack-storage-size N]

@@ -1,6 +1,6 @@
-// pagefaultcount: minor and major page faults per process, counted in the kernel from the
-// software perf events "minor-faults" and "major-faults" on every CPU, printed as a table on
-// Ctrl-C or after -d seconds (the seeds' pagefaultcount, which bcc wrote with
+// pagefaultcount: minor and major page faults per process, as a table on Ctrl-C or after -d
+// seconds. Counted in the kernel from the software perf events "minor-faults" and
+// "major-faults" on every CPU (the seeds' pagefaultcount, which bcc wrote with
 // attach_perf_event). Shows @perfEvent and Count keyed by a tuple.
 //
 //   sudo bun run examples/pagefaultcount.ts [-d SECONDS] [-T TOP]

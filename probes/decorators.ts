@@ -11,18 +11,20 @@ export interface HandlerMeta {
   /** Absolute path of the script that declares the handler. */
   file: string;
   options?: ProbeOptions;
+  /** Options read from the tracer instance at start() (`@profile((t: P) => t.hz)`). */
+  optionsOf?: (tracer: never) => ProbeOptions;
 }
 
 const handlers = new WeakMap<object, HandlerMeta>();
 
 /** A TC39 method decorator, tolerant of TypeScript's legacy (experimentalDecorators) form too. */
-function probeDecorator(kind: string, target: string, options?: ProbeOptions) {
+function probeDecorator(kind: string, target: string, options?: ProbeOptions, optionsOf?: (tracer: never) => ProbeOptions) {
   const file = callerFile();
   return (value: unknown, context: unknown, descriptor?: PropertyDescriptor): void => {
     const legacy = typeof context === "string" || typeof context === "symbol";
     const fn = legacy ? descriptor?.value : value;
     const method = legacy ? String(context) : String((context as { name: string | symbol }).name);
-    if (typeof fn === "function") handlers.set(fn, { method, kind, target, file, ...(options && { options }) });
+    if (typeof fn === "function") handlers.set(fn, { method, kind, target, file, ...(options && { options }), ...(optionsOf && { optionsOf }) });
   };
 }
 
@@ -88,8 +90,12 @@ export function usdt(target: string, options: UprobeOptions = {}) {
   return probeDecorator("usdt", target, { pid: options.pid });
 }
 
-/** Samples every CPU `hz` times a second (perf cpu-clock): `kstack()`/`ustack()` show what runs. */
-export function profile(hz: number) {
+/**
+ * Samples every CPU `hz` times a second (perf cpu-clock): `kstack()`/`ustack()` show what runs.
+ * The rate may come from the tracer when it starts: `@profile((t: Profile) => t.frequency)`.
+ */
+export function profile<T>(hz: number | ((tracer: T) => number)) {
+  if (typeof hz === "function") return probeDecorator("profile", "", undefined, (t: never) => ({ hz: hz(t) }));
   return probeDecorator("profile", String(hz), { hz });
 }
 

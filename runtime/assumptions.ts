@@ -1,7 +1,7 @@
 // Checks a compiled spec's assumptions against the running kernel (compiler/assumptions.ts):
 // true means its programs can load here as they are.
 import type { TracerSpec } from "../compiler/spec.ts";
-import { memberFact, probeFact, structByName } from "../compiler/assumptions.ts";
+import { absentMemberFact, memberFact, probeFact, structByName } from "../compiler/assumptions.ts";
 import { probeKind } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 
@@ -20,6 +20,12 @@ function holds(fact: string): boolean {
     if (fact.startsWith("probe ")) {
       const [, kind, target] = fact.split(" ", 3);
       return probeFact({ kind, target }, probeKind({ kind, target }).context(target)) === fact;
+    }
+    const absent = /^no member (.+)\.(\w+)$/.exec(fact);
+    if (absent) {
+      const btf = kernelBtf();
+      const id = structByName(btf, absent[1]);
+      return id !== undefined && !btf.member(id, absent[2]) && absentMemberFact(btf, id, absent[2]) === fact;
     }
     const m = /^member (.+)\.(\w+) @/.exec(fact);
     if (m) {

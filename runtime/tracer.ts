@@ -80,7 +80,7 @@ export class Tracer {
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
-    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h)]));
+    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
@@ -231,8 +231,8 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknow
 }
 
 /** A decorator as recorded at run time, with the options the source cannot show. */
-function runtimeProbe(h: HandlerMeta): ProbeRef {
-  return { kind: h.kind, target: h.target, options: h.options };
+function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
+  return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options };
 }
 
 /** A bundle made by `tsbpf build` carries each tracer's spec and source. */
@@ -248,7 +248,7 @@ async function loadCompiler(probes: ProbeRef[]) {
 async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source: string }> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
-  const probes = handlers.map(runtimeProbe);
+  const probes = handlers.map((h) => runtimeProbe(h, tracer));
   // Only the kinds this tracer uses: what the cache key, the assumptions and attaching need.
   await loadProbeKinds(probes.map((p) => p.kind));
   const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];

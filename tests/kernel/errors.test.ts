@@ -133,3 +133,10 @@ test("an unknown kernel function for a kprobe suggests the right one", () => {
   assert.match(d.message, /unknown kernel function "tcp_conect"/);
   assert.match(d.hints.join(" "), /"tcp_connect"/);
 });
+
+test("?? on anything but a kernel struct's field says what it is for", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const f = args.flags ?? 3; }`);
+  assert.equal(d.line, 6);
+  assert.match(d.message, /\?\? needs a kernel struct's field on its left, not a field of the probe's arguments/);
+  assert.match(d.hints.join(" "), /a\.field \?\? b\.other/);
+});

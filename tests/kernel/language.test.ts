@@ -2,6 +2,7 @@
 // the kernel with BPF_PROG_TEST_RUN; each asserts the value the handler computed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { runBodies } from "./harness.ts";
 
 const FUNCTIONS = `
@@ -64,6 +65,9 @@ const CASES: [string, string, number][] = [
   ["kernel struct through BTF: curtask().tgid is pid()", "return curtask().tgid === pid() ? 1 : 0;", 1],
   ["pointer chasing: real_parent.tgid is ppid()", "return curtask().real_parent.tgid === ppid() ? 1 : 0;", 1],
   ["kernel const alias", "const t = curtask(); const p = t.real_parent; return p.tgid === ppid() && t.pid === tid() ? 1 : 0;", 1],
+  ["?? reads a kernel field that exists", "return curtask().tgid ?? 7;", process.pid],
+  ["?? takes its right side for a field this kernel lacks", "const t = curtask(); return (t.no_such_field ?? t.tgid) === pid() ? 1 : 0;", 1],
+  ["?? with a constant fallback", "return curtask().real_parent.no_such_field ?? 9;", 9],
 ];
 
 test("each construct computes the documented value in the kernel", () => {
@@ -113,4 +117,14 @@ test("a ternary converts each arm to the arms' common type", async () => {
   // s: i32 and u: u32 have the common type u32, so s (-33) becomes 0xffffffdf in the first arm too.
   const got = run(["    const s = args[0] as i32; const u = args[1] as u32; const t = s < 2 ? s : u; return t >> 28;"], [BigInt.asUintN(64, -33n), 0n]);
   assert.deepEqual(got, [15]);
+});
+
+test("?? records which field it found absent, and that holds only where the field is absent", async () => {
+  const { compileSource, handlersSource } = await import("./harness.ts");
+  const { brokenAssumption } = await import("../../runtime/assumptions.ts");
+  const spec = compileSource(handlersSource(["    const t = curtask(); return t.no_such_field ?? t.tgid;"]));
+  assert.ok(spec.assumptions?.includes("no member struct task_struct.no_such_field"), String(spec.assumptions));
+  assert.equal(brokenAssumption(spec), undefined);
+  const elsewhere = { ...spec, assumptions: [...spec.assumptions!, "no member struct task_struct.tgid"] };
+  assert.equal(brokenAssumption(elsewhere), "no member struct task_struct.tgid");
 });

@@ -129,3 +129,36 @@ test("@perfEvent on a hardware event: sampled where the CPU has counters, a clea
     await tracer.stop();
   }
 });
+
+class RatedSampler extends Tracer {
+  mine = new Count();
+  self: u32 = 0;
+  frequency = 99;
+
+  @profile((t: RatedSampler) => t.frequency)
+  onSample() {
+    if (pid() === this.self) this.mine.add();
+  }
+}
+
+test("@profile's rate read from the tracer at start(): samples at that rate, and a rate too high is refused", async () => {
+  const fast = new RatedSampler();
+  fast.self = process.pid;
+  fast.frequency = 700;
+  fast.end = () => {};
+  await fast.start({ exitOnError: false });
+  const before = process.cpuUsage();
+  try {
+    busy(500);
+    const used = process.cpuUsage(before);
+    const seconds = (used.user + used.system) / 1e6;
+    const n = Number(fast.mine.get() ?? 0n);
+    // 99 Hz would give about 50 samples for half a second of CPU: 700 Hz gives about 350.
+    assert.ok(n >= 700 * seconds * 0.5 && n <= 700 * seconds * 1.3 + 10, `${n} samples for ${seconds.toFixed(3)} s of CPU at 700 Hz`);
+  } finally {
+    await fast.stop();
+  }
+  const tooFast = new RatedSampler();
+  tooFast.frequency = 100_000_000;
+  await assert.rejects(tooFast.start({ exitOnError: false }), /@profile\(100000000\) asks for more samples per second than this kernel allows/);
+});

@@ -1,11 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { release } from "node:os";
 import { createConnection, createServer, type AddressInfo } from "node:net";
 import { formatLife, type Life, localAddress, remoteAddress, setPorts, TcpLife } from "../../examples/tcplife.ts";
 import { waitFor } from "./util.ts";
 
 type Event = Omit<Life, "comm"> & { comm: string };
+
+// tcplife counts bytes on the sock:sock_send_length and sock:sock_recv_length tracepoints, new in 6.3.
+const [major, minor] = release().split(".").map(Number);
+const skip = major < 6 || (major === 6 && minor < 3) ? `this kernel (${release()}) is older than 6.3: it lacks the sock:sock_send_length and sock:sock_recv_length tracepoints tcplife needs` : false;
 
 /** A loopback connection from this process to itself: the client sends 100000 bytes, the server answers 5000 and closes. */
 async function exchange(host: string): Promise<{ serverPort: number; clientPort: number }> {
@@ -30,7 +35,7 @@ async function exchange(host: string): Promise<{ serverPort: number; clientPort:
   return { serverPort, clientPort };
 }
 
-test("tcplife reports both ends of a loopback connection with its ports, bytes and lifetime", async () => {
+test("tcplife reports both ends of a loopback connection with its ports, bytes and lifetime", { skip }, async () => {
   const tracer = new TcpLife();
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
@@ -52,7 +57,7 @@ test("tcplife reports both ends of a loopback connection with its ports, bytes a
   }
 });
 
-test("tcplife -L -6: only the IPv6 server side of a connection", async () => {
+test("tcplife -L -6: only the IPv6 server side of a connection", { skip }, async () => {
   const tracer = new TcpLife();
   tracer.filterLocalPorts = true;
   tracer.family = 10;

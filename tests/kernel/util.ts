@@ -41,8 +41,8 @@ export interface Running {
  * Runs a script on this test's runtime. Deno's node:child_process reports the signal it
  * sent even when the child caught it and exited with a code, so Deno uses Deno.Command.
  */
-export function runScript(script: string, env: Record<string, string> = {}): Running {
-  const [cmd, ...args] = runtimeCommand(script);
+export function runScript(script: string, env: Record<string, string> = {}, scriptArgs: string[] = []): Running {
+  const [cmd, ...args] = [...runtimeCommand(script), ...scriptArgs];
   let out = "", err = "";
   if (typeof Deno !== "undefined") {
     const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env }).spawn();
@@ -70,4 +70,15 @@ export function runScript(script: string, env: Record<string, string> = {}): Run
     kill: (signal) => child.kill(signal),
     exited: new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal!))),
   };
+}
+
+/**
+ * Waits until a tool run by runScript prints `text` (its header, once its probes are attached),
+ * or exits first. Generous: under the VM lane's TCG a cold Deno start takes minutes.
+ */
+export async function started(run: Running, text: string, ms = 400000): Promise<boolean> {
+  let exited = false;
+  run.exited.then(() => (exited = true));
+  await waitFor(() => exited || run.output().includes(text), ms);
+  return run.output().includes(text);
 }

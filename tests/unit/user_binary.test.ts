@@ -6,8 +6,6 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-// The probe table first, as the runtime loads it (probes/ modules import each other through it).
-import "../../runtime/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { parseLdCache } from "../../probes/ld_cache.ts";
 import { userBinary } from "../../probes/user_binary.ts";

@@ -1,0 +1,52 @@
+// How the stack tools (offcputime, profile) print what they summed per stack: bcc's multi-line
+// form (frames, then "-  comm (pid)" and the value) or folded for flame graphs.
+import type { Stack } from "tsbpf";
+
+/** The frames of the tracing itself (the BPF program, the tracepoint's plumbing): not the thread's. */
+const TRACING = /^(bpf_prog_|bpf_trace_run|__traceiter_|__bpf_trace_)/;
+export const threadFrames = (frames: string[]): string[] => frames.slice(Math.max(0, frames.findIndex((f) => !TRACING.test(f))));
+
+/** A frame as bcc prints it: the function, without the offset into it ("do_sys_poll", not "do_sys_poll+123"). */
+export const functionNames = (frames: string[]): string[] => frames.map((f) => f.replace(/\+(0x[0-9a-f]+|\d+)$/, ""));
+
+/** bcc's stack_id_err: a stack that should have been there (-EFAULT means there is none, e.g. a kernel thread's user stack). */
+export const missed = (s: Stack): boolean => s.failed && s.id !== -14;
+
+export interface StackRow {
+  comm: string;
+  pid: number;
+  /** Frames, innermost first; undefined when the stack is hidden (-U, -K) or missed. */
+  kernel?: string[];
+  user?: string[];
+  kernelMissed: boolean;
+  userMissed: boolean;
+}
+
+export interface StackFormat {
+  folded?: boolean;
+  delimited?: boolean;
+  userOnly?: boolean;
+  kernelOnly?: boolean;
+}
+
+/** One row as bcc prints it: multi-line (frames, then "-  comm (pid)" and the value) or folded. */
+export function formatStack(r: StackRow, value: bigint, o: StackFormat = {}): string {
+  const hasKernel = !r.kernelMissed && !o.userOnly, hasUser = !r.userMissed && !o.kernelOnly;
+  if (o.folded) {
+    const line = [r.comm];
+    if (!o.kernelOnly) line.push(...(r.userMissed ? ["[Missed User Stack]"] : [...(r.user ?? [])].reverse()));
+    if (!o.userOnly) {
+      if (o.delimited && hasKernel && hasUser) line.push("-");
+      line.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : [...(r.kernel ?? [])].reverse()));
+    }
+    return `${line.join(";")} ${value}`;
+  }
+  const lines: string[] = [];
+  if (!o.userOnly) lines.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : r.kernel ?? []).map((f) => `    ${f}`));
+  if (!o.kernelOnly) {
+    if (o.delimited && hasKernel && hasUser) lines.push("    --");
+    lines.push(...(r.userMissed ? ["[Missed User Stack]"] : r.user ?? []).map((f) => `    ${f}`));
+  }
+  lines.push(`    ${"-".padEnd(16)} ${r.comm} (${r.pid})`, `        ${value}\n`);
+  return lines.join("\n");
+}
