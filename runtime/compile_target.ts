@@ -3,6 +3,7 @@ import type { CompileTarget, ProbeRef } from "../compiler/target.ts";
 import { Btf } from "../btf/reader.ts";
 import { probeKind } from "../probes/mod.ts";
 import { readFileBytes, readTextFile } from "./files.ts";
+import { hasRingBuffers, ringBuffersDisabled } from "./features.ts";
 
 let btf: Btf | undefined;
 
@@ -28,6 +29,7 @@ export function hostTarget(probes: ProbeRef[] = []): CompileTarget {
   return {
     probeContext: (ref: ProbeRef) => probeKind(ref).context(ref.target, optionsOf(ref)),
     btf: kernelBtf,
-    kernelId: kernelId(),
+    ringBuffers: hasRingBuffers,
+    kernelId: kernelId() + (ringBuffersDisabled() ? " TSBPF_NO_RINGBUF" : ""),
   };
 }
