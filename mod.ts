@@ -21,6 +21,7 @@
  */
 export { Tracer, type StartOptions } from "./runtime/tracer.ts";
 export { RingBuf } from "./runtime/maps/ringbuf.ts";
+export { PerfBuffer } from "./runtime/maps/perf_buffer.ts";
 export { ArrayMap, HashMap, LruHashMap, PerCpuArrayMap, PerCpuHashMap } from "./runtime/maps/hash_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
 export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";

@@ -75,7 +75,7 @@ build() { # build OUTPUT SOURCE... -- COMMAND...
 build "$out/gen" "$bench/gen.c" -- cc -O2 -Wall -o "$out/gen" "$bench/gen.c"
 build "$out/launch" "$bench/launch.c" -- cc -O2 -Wall -o "$out/launch" "$bench/launch.c"
 if [[ $smoke == 0 ]]; then
-  for prog in launch1 launch5 stream count; do
+  for prog in launch1 launch5 stream stream_perf count; do
     build "$out/$prog.bpf.o" "$bench/ref/$prog.bpf.c" "$bench/ref/common.h" -- \
       clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$bench/ref/$prog.bpf.c" -o "$out/$prog.bpf.o"
   done

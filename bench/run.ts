@@ -7,7 +7,8 @@
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
-// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count.
+// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count, --section NAME
+// (write a partial streaming run to its own section of RESULTS.md instead of the suite's).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
@@ -30,6 +31,9 @@ const { values: opts } = parseArgs({
     // into its bench/out/ and run from there, so edits in the work tree cannot change a run midway.
     tree: { type: "string" },
     jobs: { type: "string", default: "launch,profile,stream,count" },
+    // A partial run (e.g. --jobs stream --only perf) written to its own marked section of
+    // RESULTS.md, leaving the full suite's section as it was.
+    section: { type: "string", default: "suite" },
   },
 });
 const SMOKE = opts.smoke!;
@@ -48,6 +52,8 @@ interface Tool {
   streamOnly?: boolean;
   /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 256 KiB). */
   ringBuf?: string;
+  /** tsbpf: the stream script with a PerfBuffer (256 KiB per CPU) in place of its RingBuf. */
+  perfBuffer?: boolean;
   /** Command for a job ("launch1", "launch5", "stream" or "count") against the generator `pid`. */
   command(job: string, pid: number): string[];
   env?: Record<string, string>;
@@ -86,10 +92,40 @@ const TOOLS: Tool[] = [
     cwd: TREE,
     stopBy: "stdin",
   })),
+  // Streaming only, perf buffers (BPF_MAP_TYPE_PERF_EVENT_ARRAY, 256 KiB per CPU) instead of the ring buffer.
+  {
+    name: "libbpf C, perf buffer",
+    streamOnly: true,
+    command: (_job, pid) => [`${OUT}/loader`, `${OUT}/stream_perf.bpf.o`, String(pid)],
+    stopBy: "sigint",
+  },
+  {
+    name: "libbpf C, perf buffer, 1 ms batches",
+    streamOnly: true,
+    command: (_job, pid) => [`${OUT}/loader`, `${OUT}/stream_perf.bpf.o`, String(pid), "1"],
+    stopBy: "sigint",
+  },
+  // As tsbpf opens its perf buffers: no wakeup per event (the kernel's watermark at the buffer's size).
+  {
+    name: "libbpf C, perf buffer, 1 ms batches, no wakeups",
+    streamOnly: true,
+    command: (_job, pid) => [`${OUT}/loader`, `${OUT}/stream_perf.bpf.o`, String(pid), "1"],
+    env: { PERF_WATERMARK: "1" },
+    stopBy: "sigint",
+  },
+  ...(["bun", "deno"] as const).map((rt): Tool => ({
+    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, PerfBuffer`,
+    tsbpf: rt,
+    streamOnly: true,
+    perfBuffer: true,
+    command: (job) => rt === "bun" ? [BUN, "run", tsbpfScript(job)] : [DENO, "run", "--allow-ffi", tsbpfScript(job)],
+    cwd: TREE,
+    stopBy: "stdin",
+  })),
 ];
 
 function selectedTools(): Tool[] {
-  let tools = SMOKE ? TOOLS.filter((t) => t.tsbpf && !t.ringBuf) : TOOLS;
+  let tools = SMOKE ? TOOLS.filter((t) => t.tsbpf && !t.ringBuf && !t.perfBuffer) : TOOLS;
   if (opts.only) {
     const names = opts.only.split(",").map((s) => s.trim().toLowerCase());
     tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
@@ -131,10 +167,11 @@ function quantile(xs: number[], q: number): number {
 const median = (xs: number[]) => quantile(xs, 0.5);
 
 /** Copies a bench/tsbpf template to bench/out with the generator's pid in place of the placeholder. */
-function writeScript(job: string, pid: number, ringBuf?: string): void {
+function writeScript(job: string, pid: number, ringBuf?: string, perfBuffer?: boolean): void {
   mkdirSync(`${TREE}/bench/out`, { recursive: true });
   let source = readFileSync(`${ROOT}/bench/tsbpf/${job}.ts`, "utf8").replaceAll(PLACEHOLDER, String(pid));
   if (ringBuf) source = source.replace(/new RingBuf<(\w+)>\(\)/, `new RingBuf<$1>(${ringBuf})`);
+  if (perfBuffer) source = source.replaceAll("RingBuf", "PerfBuffer");
   writeFileSync(tsbpfScript(job), source);
 }
 
@@ -320,7 +357,7 @@ async function streamOnce(tool: Tool, job: "stream" | "count" = "stream"): Promi
   const genOut = gen.stdout.getReader();
   const firstLine = new TextDecoder().decode((await genOut.read()).value);
   const pid = Number(firstLine.match(/ready (\d+)/)?.[1]);
-  if (tool.tsbpf) writeScript(job, pid, tool.ringBuf);
+  if (tool.tsbpf) writeScript(job, pid, tool.ringBuf, tool.perfBuffer);
   const outFile = `${OUT}/stream-out.txt`, errFile = `${OUT}/stream-err.txt`;
   writeFileSync(outFile, "");
   writeFileSync(errFile, ""); // Bun.file() as stderr appends: each run reports its own errors
@@ -635,11 +672,34 @@ const suite = [
   ...(skipped.length || failures.length ? ["## Left out or failed", "", ...skipped.map((s) => `- ${s}`), ...countedFailures(), ""] : []),
   ...(notes ? [notes, ""] : []),
 ].join("\n").trim();
+/** A streaming-only run in its own section: the table and how it was made, no notes. */
+const streamSection = [
+  `Reproduce: \`${command}\` (as root, from the repository root; rewrites this section only).`,
+  `Shared machine: other sessions ran tests and QEMU guests on the same 2 cores; before each run the harness waited for ≥ 85 % idle`,
+  `CPUs, and ${quiet.busy} of ${quiet.checks} waits timed out. Quote medians and ratios. Method: bench/README.md; analysis: bench/NOTES.md.`,
+  "",
+  ...environment(),
+  "",
+  `## Streaming, ${opts.section} (median of ${REPEATS} runs of ${SECONDS} s)`,
+  "",
+  ...streamTable(stream),
+  "",
+  ...(foreign.size
+    ? [`${foreign.size} BPF programs of other processes were attached meanwhile (each on a syscalls:* tracepoint slows every syscall), e.g.: ` +
+      `${[...foreign].slice(0, 5).join("; ")}.`, ""]
+    : []),
+  ...(skipped.length || failures.length ? ["Left out or failed:", "", ...skipped.map((s) => `- ${s}`), ...countedFailures(), ""] : []),
+].join("\n").trim();
 // RESULTS.md is shared: other benchmarks (bench/insn_count) keep their own sections between
 // <!-- name --> and <!-- /name --> markers. Rewrite only ours and keep theirs, in their order.
 const RESULTS = `${ROOT}/bench/RESULTS.md`;
 const current = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : "";
-const others = [...current.matchAll(/<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->/g)].filter((m) => m[1] !== "suite").map((m) => m[0]);
-const md = ["# Benchmark results", "", "<!-- suite -->", suite, "<!-- /suite -->", ...others.flatMap((o) => ["", o]), ""].join("\n");
+const SECTION = opts.section!;
+const sections = [...current.matchAll(/<!-- ([\w-]+) -->[\s\S]*?<!-- \/\1 -->/g)].map((m) => ({ name: m[1], text: m[0] }));
+const ours = { name: SECTION, text: [`<!-- ${SECTION} -->`, SECTION === "suite" ? suite : streamSection, `<!-- /${SECTION} -->`].join("\n") };
+const at = sections.findIndex((s) => s.name === SECTION);
+if (at >= 0) sections[at] = ours;
+else sections.splice(SECTION === "suite" ? 0 : sections.length, 0, ours);
+const md = ["# Benchmark results", "", sections.map((s) => s.text).join("\n\n"), ""].join("\n");
 writeFileSync(RESULTS, md);
 log(`wrote bench/RESULTS.md${failures.length ? ` (${failures.length} failures)` : ""}`);

@@ -26,6 +26,11 @@ export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
   return `probe ${ref.kind} ${ref.target} ${JSON.stringify(layout)}`;
 }
 
+/** Whether the kernel has BPF ring buffers: RingBuf fields were compiled as ring buffers or as perf buffers. */
+export function ringBufferFact(ringBuffers: boolean): string {
+  return `feature ringbuf ${ringBuffers ? "yes" : "no"}`;
+}
+
 /** The struct or union a fact names, found again in another kernel's BTF. */
 export function structByName(btf: Btf, typeName: string): number | undefined {
   const m = /^(struct|union) (\w+)$/.exec(typeName);

@@ -10,7 +10,7 @@ import { memberFact } from "./assumptions.ts";
 
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8,
+  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8, perf_event_output: 25,
   get_stackid: 27, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
   probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
   ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,

@@ -54,6 +54,8 @@ export interface HandlerInput {
   assumptions: Set<string>;
   target: CompileTarget;
   diags: DiagnosticBag;
+  /** Build every perf buffer event in the scratch map (the stack overflowed when they were built there). */
+  perfEventsInScratch?: boolean;
 }
 
 export class Lowering {
@@ -68,6 +70,10 @@ export class Lowering {
     this.input.assumptions.add(fact);
   }
 
+  /** A perf buffer event was built on the stack (if the stack overflows, build them in the scratch map). */
+  perfEventOnStack = false;
+  /** Bytes of the largest perf buffer event built in the scratch map (0: none). */
+  perfScratchBytes = 0;
   /** Whether kstack()/ustack() were used: the tracer then needs a stack-trace map. */
   usesStacks = false;
   /** Innermost last: where break and continue go. */

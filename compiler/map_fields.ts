@@ -14,6 +14,7 @@ export interface MapField extends MapSpec {
 type Role = "key" | "value" | "key?";
 const CLASSES: Record<string, { kind: MapKind; args: Role[] }> = {
   RingBuf: { kind: "ringbuf", args: ["value"] },
+  PerfBuffer: { kind: "perfbuf", args: ["value"] },
   HashMap: { kind: "hash", args: ["key", "value"] },
   LruHashMap: { kind: "lru_hash", args: ["key", "value"] },
   PerCpuHashMap: { kind: "percpu_hash", args: ["key", "value"] },
@@ -74,8 +75,8 @@ export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag)
     else if (role === "key") field.key = t;
     else field.userKey = t;
   });
-  if (cls.kind === "ringbuf" && field.value && field.value.kind !== "struct") {
-    diags.error(Code.BadMap, posOf(typeArgs[0]), `a RingBuf's event type must be an interface, not ${field.value.kind}`);
+  if ((cls.kind === "ringbuf" || cls.kind === "perfbuf") && field.value && field.value.kind !== "struct") {
+    diags.error(Code.BadMap, posOf(typeArgs[0]), `a ${className}'s event type must be an interface, not ${field.value.kind}`);
   }
   if (cls.kind === "array" || cls.kind === "percpu_array") field.key = u32;
   if ((cls.kind === "percpu_hash" || cls.kind === "percpu_array") && field.value && !isScalar(field.value)) {

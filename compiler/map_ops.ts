@@ -9,12 +9,19 @@ import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
 import { Helper } from "./builtins.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
-import { LOST_MAP } from "./spec.ts";
+import { LOST_MAP, SCRATCH_MAP } from "./spec.ts";
 
 const BPF_ANY = 0n, BPF_NOEXIST = 1n;
+/** bpf_perf_event_output's flags: the perf event array's slot of the CPU the handler runs on. */
+const BPF_F_CURRENT_CPU = 0xffffffffn;
+/** Events up to this size are built on the stack for bpf_perf_event_output; bigger ones in the scratch map. */
+export const PERF_EVENT_ON_STACK = 256;
+/** A perf record (header, size, event) must fit its u16 size; a per-CPU map value is at most 32 KiB. */
+export const PERF_EVENT_MAX = 32 * 1024 - 16;
 
 const METHODS: Record<string, string[]> = {
   ringbuf: ["submit"],
+  perfbuf: ["submit"],
   hash: ["get", "set", "has", "delete", "add"],
   lru_hash: ["get", "set", "has", "delete", "add"],
   percpu_hash: ["get", "set", "has", "delete", "add"],
@@ -36,8 +43,9 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
   const arity: Record<string, [number, number]> = { submit: [1, 1], get: [1, 1], has: [1, 1], delete: [1, 1], set: [2, 2], add: [1, 2] };
   const [lo, hi] = arity[method];
   if (args.length < lo || args.length > hi) l.fail(e, Code.BadCall, `${method}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? "s" : ""}`);
-  if (map.kind === "ringbuf") {
-    submit(l, map, args[0]);
+  if (map.kind === "ringbuf" || map.kind === "perfbuf") {
+    if (map.kind === "ringbuf") submit(l, map, args[0]);
+    else perfOutput(l, map, args[0]);
     return { kind: "void" };
   }
   const mapReg = () => mapAddress(l, map.name);
@@ -232,6 +240,41 @@ function submit(l: Lowering, map: MapField, arg: Node): void {
   l.b.emit({ op: "br", cond: "jeq", a: rec, b: 0n, target: lost });
   l.into(arg, t, rec, 0);
   l.b.emit({ op: "call", helper: Helper.ringbuf_submit, args: [rec, 0n] });
+  l.b.emit({ op: "jmp", target: done });
+  l.b.place(lost);
+  countLost(l);
+  l.b.place(done);
+}
+
+/**
+ * Builds the event, then copies it into the current CPU's perf buffer; counts a loss when the
+ * kernel refuses it (the buffer is full). Small events are built on the stack (zeroed first:
+ * kernels before 5.11 refuse helpers reading uninitialised stack, and padding must not leak);
+ * big ones in this handler's slot of the per-CPU scratch map.
+ */
+function perfOutput(l: Lowering, map: MapField, arg: Node): void {
+  const t = map.value as StructType;
+  if (t.size > PERF_EVENT_MAX) l.fail(arg, Code.Unsupported, `${typeName(t)} takes ${t.size} bytes; a perf buffer event can take at most ${PERF_EVENT_MAX}`);
+  const lost = l.b.label(), done = l.b.label();
+  let data: Operand;
+  if (t.size <= PERF_EVENT_ON_STACK && !l.input.perfEventsInScratch) {
+    const off = l.b.allocStack(t.size, 8);
+    l.stackUse.push({ name: `${map.name} event`, bytes: t.size });
+    l.perfEventOnStack = true;
+    l.zero("fp", off, t.size);
+    l.into(arg, t, "fp", off);
+    data = l.b.frame(off);
+  } else {
+    l.perfScratchBytes = Math.max(l.perfScratchBytes, t.size);
+    const keyOff = l.b.allocStack(4, 4);
+    l.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(l.input.programIndex) });
+    const slot = l.b.call(Helper.map_lookup_elem, [mapAddress(l, SCRATCH_MAP), l.b.frame(keyOff)]);
+    l.b.emit({ op: "br", cond: "jeq", a: slot, b: 0n, target: lost });
+    l.into(arg, t, slot, 0);
+    data = slot;
+  }
+  const r = l.b.call(Helper.perf_event_output, [l.ctx, mapAddress(l, map.name), BPF_F_CURRENT_CPU, data, BigInt(t.size)]);
+  l.b.emit({ op: "br", cond: "jne", a: r, b: 0n, target: lost });
   l.b.emit({ op: "jmp", target: done });
   l.b.place(lost);
   countLost(l);

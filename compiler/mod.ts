@@ -20,9 +20,9 @@ import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
-import { layoutStruct, u32, u64 } from "./types.ts";
-import { probeFact } from "./assumptions.ts";
+import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
+import { layoutStruct, u32, u64, u8 } from "./types.ts";
+import { probeFact, ringBufferFact } from "./assumptions.ts";
 
 export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
 export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "./spec.ts";
@@ -52,6 +52,8 @@ export function compile(source: string, file: string, target: CompileTarget, opt
 }
 
 function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag): TracerSpec {
+  const assumptions = new Set<string>();
+  tracer = withEventBuffers(tracer, target, assumptions);
   const maps: MapSpec[] = [...tracer.maps.values()].map(({ pos: _, ...spec }) => spec);
   maps.push({ name: LOST_MAP, kind: "lost", key: u32, value: u64 });
   if (tracer.params.size) {
@@ -59,7 +61,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     maps.push({ name: PARAMS_MAP, kind: "params", key: u32, value });
   }
   const programs: ProgramSpec[] = [];
-  const assumptions = new Set<string>();
+  let scratchBytes = 0;
   tracer.handlers.forEach((h, programIndex) => {
     let probe;
     try {
@@ -70,14 +72,21 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
       return;
     }
-    const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags });
-    const ir = lowering.lowerHandler();
+    const lower = (perfEventsInScratch: boolean) => {
+      const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch });
+      const ir = lowering.lowerHandler();
+      if (lowering.failed || diags.hasErrors) return { lowering };
+      const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(cleanup(ir.code))))))), ir.stackSize);
+      return { lowering, alloc };
+    };
+    let { lowering, alloc } = lower(false);
+    // Perf buffer events too big for what the handler leaves of the stack: build them in the scratch map.
+    if (alloc && alloc.stackSize > MAX_STACK && lowering.perfEventOnStack) ({ lowering, alloc } = lower(true));
     if (lowering.usesStacks && !maps.some((m) => m.name === STACKS_MAP)) {
       maps.push({ name: STACKS_MAP, kind: "stacks", key: u32, value: { kind: "array", elem: u64, len: MAX_STACK_DEPTH } });
     }
-    if (lowering.failed || diags.hasErrors) return;
-    const code = cleanup(dce(fold(narrow(dce(fold(cleanup(ir.code)))))));
-    const alloc = allocate(code, ir.stackSize);
+    if (!alloc) return;
+    scratchBytes = Math.max(scratchBytes, lowering.perfScratchBytes);
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
       diags.error(Code.StackOverflow, h.pos, `handler "${h.name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
@@ -99,5 +108,20 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       column: h.pos.column,
     });
   });
+  if (scratchBytes) maps.push({ name: SCRATCH_MAP, kind: "scratch", key: u32, value: { kind: "array", elem: u8, len: scratchBytes } });
   return { className: tracer.name, file, maps, programs, assumptions: [...assumptions].sort() };
+}
+
+/**
+ * The tracer as this kernel will run it: where the kernel has no BPF ring buffers, its RingBuf
+ * fields become perf buffers. The choice is recorded as an assumption, so that a bundle built
+ * on one kind of kernel is compiled again on the other.
+ */
+function withEventBuffers(tracer: TracerClass, target: CompileTarget, assumptions: Set<string>): TracerClass {
+  if (![...tracer.maps.values()].some((m) => m.kind === "ringbuf")) return tracer;
+  const ringBuffers = target.ringBuffers?.() ?? true;
+  assumptions.add(ringBufferFact(ringBuffers));
+  if (ringBuffers) return tracer;
+  const maps = new Map([...tracer.maps].map(([name, m]) => [name, m.kind === "ringbuf" ? { ...m, kind: "perfbuf" as const } : m]));
+  return { ...tracer, maps };
 }

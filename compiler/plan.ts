@@ -24,7 +24,7 @@ const POWERFUL: Record<number, string> = {
 };
 
 const MAP_KINDS: Record<string, string> = {
-  ringbuf: "ring buffer", hash: "hash map", lru_hash: "LRU hash map", percpu_hash: "per-CPU hash map", array: "array",
+  ringbuf: "ring buffer", perfbuf: "perf buffer (per CPU)", scratch: "per-CPU array (room for big perf buffer events)", hash: "hash map", lru_hash: "LRU hash map", percpu_hash: "per-CPU hash map", array: "array",
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
   hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
@@ -37,8 +37,9 @@ export interface PlanOptions {
 /** Kernel memory a map takes, roughly: its entries times key and value, per CPU where it is per-CPU. */
 export function mapMemory(m: MapSpec, entries: number, cpus: number): number {
   if (m.kind === "ringbuf") return entries;
+  if (m.kind === "perfbuf") return entries * cpus;
   const key = m.key ? sizeOf(m.key) : 4, value = m.value ? Math.ceil(sizeOf(m.value) / 8) * 8 : 8;
-  const perCpu = m.kind.startsWith("percpu") || ["count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "lost"].includes(m.kind);
+  const perCpu = m.kind.startsWith("percpu") || ["scratch", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "lost"].includes(m.kind);
   return entries * (key + (perCpu ? value * cpus : value) + 16);
 }
 
@@ -66,13 +67,13 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     out.push("  maps:");
     let total = 0;
     for (const m of spec.maps) {
-      const entries = m.size ?? (m.kind === "ringbuf" ? 256 * 1024 : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
+      const entries = m.size ?? (m.kind === "ringbuf" || m.kind === "perfbuf" ? 256 * 1024 : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
       const memory = mapMemory(m, entries, options.cpus);
       total += memory;
       const aggregation = m.key && m.key.kind === "struct" && m.key.name === "aggregation_key";
       const key = aggregation ? (m.userKey ? typeName(m.userKey) : "none") : m.key && typeName(m.key);
       const value = m.kind === "params" && m.value?.kind === "struct" ? `{ ${m.value.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(", ")} }` : m.value && typeName(m.value);
-      const shape = m.kind === "ringbuf" ? `${bytes(entries)}, events of ${value ?? "?"}` :
+      const shape = m.kind === "ringbuf" || m.kind === "perfbuf" ? `${bytes(entries)}, events of ${value ?? "?"}` :
         `${entries} entr${entries === 1 ? "y" : "ies"}${key ? `, key ${key}` : ""}${value && !aggregation ? `, value ${value}` : ""}`;
       out.push(`    ${m.name.padEnd(14)} ${MAP_KINDS[m.kind] ?? m.kind}: ${shape}; up to ${bytes(memory)}`);
     }

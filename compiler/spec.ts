@@ -7,7 +7,7 @@ import type { LineEntry, MapReloc } from "./emit.ts";
 export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
-  | "lost" | "params" | "stacks";
+  | "perfbuf" | "lost" | "params" | "stacks" | "scratch";
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -48,6 +48,8 @@ export interface TracerSpec {
 }
 
 export const LOST_MAP = "__lost";
+/** Per-CPU room, one slot per handler, where events too big for the stack are built before bpf_perf_event_output. */
+export const SCRATCH_MAP = "__scratch";
 /** The stack-trace map that kstack() and ustack() store captured stacks in. */
 export const STACKS_MAP = "__stacks";
 /** Frames kept per stack (the kernel's PERF_MAX_STACK_DEPTH). */

@@ -72,4 +72,9 @@ export interface CompileTarget {
   probeContext(ref: ProbeRef): ProbeContext;
   /** The kernel's BTF, for kernel struct access and helpers that read task_struct. */
   btf(): Btf;
+  /**
+   * Whether the kernel has BPF ring buffers (5.8+); when it answers false, RingBuf fields are
+   * compiled as perf buffers. Asked only when a tracer declares a RingBuf (default: true).
+   */
+  ringBuffers?(): boolean;
 }

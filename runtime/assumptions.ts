@@ -1,7 +1,8 @@
 // Checks a compiled spec's assumptions against the running kernel (compiler/assumptions.ts):
 // true means its programs can load here as they are.
 import type { TracerSpec } from "../compiler/spec.ts";
-import { absentMemberFact, memberFact, probeFact, structByName } from "../compiler/assumptions.ts";
+import { absentMemberFact, memberFact, probeFact, ringBufferFact, structByName } from "../compiler/assumptions.ts";
+import { hasRingBuffers } from "./features.ts";
 import { probeKind } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 
@@ -21,6 +22,7 @@ function holds(fact: string): boolean {
       const [, kind, target] = fact.split(" ", 3);
       return probeFact({ kind, target }, probeKind({ kind, target }).context(target)) === fact;
     }
+    if (fact.startsWith("feature ringbuf ")) return ringBufferFact(hasRingBuffers()) === fact;
     const absent = /^no member (.+)\.(\w+)$/.exec(fact);
     if (absent) {
       const btf = kernelBtf();

@@ -21,9 +21,14 @@ export function kernelId(): string {
   return `${release} ${version}`;
 }
 
+/** Settings that change what the compiler emits on the same kernel (TSBPF_NO_RINGBUF: perf buffers). */
+const COMPILE_SETTINGS = ["TSBPF_NO_RINGBUF"];
+
 /** `extra`: what else the programs depend on (probesCacheKey). */
 export async function cacheKey(source: string, file: string, extra = ""): Promise<string> {
-  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()}\0${extra}\0${file}\0${source}`);
+  const c = libcSync();
+  const settings = COMPILE_SETTINGS.map((name) => `${name}=${c.getenv(name) ?? ""}`).join(" ");
+  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()} ${settings}\0${extra}\0${file}\0${source}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -2,6 +2,7 @@
 import type { CompileTarget, ProbeRef } from "../compiler/target.ts";
 import { loadProbeKinds, probeKind, PROBE_KIND_NAMES } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
+import { hasRingBuffers } from "./features.ts";
 
 /**
  * `probes`: the decorators as recorded at run time, whose options (a uprobe's pid) the source
@@ -14,5 +15,6 @@ export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget
   return {
     probeContext: (ref: ProbeRef) => probeKind(ref).context(ref.target, optionsOf(ref)),
     btf: kernelBtf,
+    ringBuffers: hasRingBuffers,
   };
 }

@@ -13,6 +13,12 @@ export class OwnedFd {
   get closed(): boolean {
     return this.#fd < 0;
   }
+  /** Gives up ownership without closing: another object now owns the fd. */
+  release(): number {
+    const fd = this.fd;
+    this.#fd = -1;
+    return fd;
+  }
   close(): void {
     if (this.#fd < 0) return;
     libcSync().close(this.#fd);

@@ -27,6 +27,27 @@ export function hasFentry(): boolean {
   });
 }
 
+/**
+ * BPF ring buffers (BPF_MAP_TYPE_RINGBUF, 5.8+), read from the kernel's BTF so that no
+ * privilege is needed. TSBPF_NO_RINGBUF=1 answers no, to run RingBufs as perf buffers on
+ * any kernel (for testing that path).
+ */
+export function hasRingBuffers(): boolean {
+  return once("ringbuf", () => {
+    if (ringBuffersDisabled()) return false;
+    const btf = kernelBtf();
+    return btf.findByName("bpf_map_type", "enum").some((id) => {
+      const t = btf.type(id);
+      return t.kind === "enum" && t.values.some((v) => v.name === "BPF_MAP_TYPE_RINGBUF");
+    });
+  });
+}
+
+/** TSBPF_NO_RINGBUF is set (compiled specs differ, so it is part of the compile cache's key: compile_cache.ts). */
+function ringBuffersDisabled(): boolean {
+  return !!libcSync().getenv("TSBPF_NO_RINGBUF");
+}
+
 /** The perf PMU type of kprobes or uprobes, when the kernel has them (4.17+, CONFIG_KPROBES / CONFIG_UPROBES). */
 export function pmuType(pmu: "kprobe" | "uprobe"): number | undefined {
   const text = readTextFile(`/sys/bus/event_source/devices/${pmu}/type`);

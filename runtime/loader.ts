@@ -8,6 +8,7 @@ import type { OwnedFd } from "./fd.ts";
 import { verifierError } from "./verifier_error.ts";
 import { probeKind } from "../probes/mod.ts";
 import { PerfEvent } from "./perf.ts";
+import { createPerfEventArray } from "./perf_event_array.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { SyscallError } from "./errors.ts";
 import { sizeOf } from "../compiler/types.ts";
@@ -15,7 +16,7 @@ import { sizeOf } from "../compiler/types.ts";
 export interface MapOptions {
   /** The initial value of a parameter map (frozen once written). */
   value?: Uint8Array;
-  /** Ring buffer size in bytes. */
+  /** Ring buffer size in bytes (a perf buffer's: per CPU). */
   size?: number;
   /** Entries of a hash or array map. */
   maxEntries?: number;
@@ -53,6 +54,10 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
   switch (spec.kind) {
     case "ringbuf":
       return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
+    case "perfbuf":
+      return createPerfEventArray(spec.name, options.size ?? 256 * 1024);
+    case "scratch":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: Math.max(1, programCount), name: "tsbpf_scratch" });
     case "lost":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
     case "stacks":

@@ -24,6 +24,10 @@ export interface PerfEventOptions {
    * a tracepoint's or uprobe's program runs once linked, whatever the event's state.
    */
   disabled?: boolean;
+  /** PERF_SAMPLE_* bits of what each sample record carries (a BPF output event: PERF_SAMPLE_RAW). */
+  sampleType?: bigint;
+  /** Bytes of data in the mmapped buffer before the kernel wakes a reader (sets the watermark flag). */
+  wakeupWatermark?: number;
   label: string;
 }
 
@@ -53,9 +57,12 @@ export function perfEventOpen(o: PerfEventOptions): PerfEvent {
   v.setUint32(4, ATTR_SIZE, true);
   v.setBigUint64(8, o.config, true);
   v.setBigUint64(16, o.period ?? 0n, true);
-  // flags: bit 0 = disabled, bit 10 = freq. Unless asked, the event starts enabled: a BPF link
-  // attached to it is what we control.
-  v.setBigUint64(40, (o.freq ? 1n << 10n : 0n) | (o.disabled ? 1n : 0n), true);
+  v.setBigUint64(24, o.sampleType ?? 0n, true);
+  // flags: bit 0 = disabled, bit 10 = freq, bit 14 = watermark. Unless asked, the event starts
+  // enabled: a BPF link attached to it is what we control.
+  const watermark = o.wakeupWatermark === undefined ? 0n : 1n << 14n;
+  v.setBigUint64(40, (o.freq ? 1n << 10n : 0n) | (o.disabled ? 1n : 0n) | watermark, true);
+  v.setUint32(48, o.wakeupWatermark ?? 0, true);
   v.setBigUint64(56, o.config1 ?? 0n, true);
   v.setBigUint64(64, o.config2 ?? 0n, true);
   const c = libcSync();

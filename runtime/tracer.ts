@@ -11,6 +11,7 @@ import { readTextFile } from "./files.ts";
 import { verbose } from "./verbose.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
+import { EventStream } from "./maps/event_stream.ts";
 import { RingBuf } from "./maps/ringbuf.ts";
 import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
@@ -44,7 +45,7 @@ export interface StartOptions {
 export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
-  #buffers: RingBuf<unknown>[] = [];
+  #buffers: EventStream<unknown>[] = [];
   // deno-lint-ignore no-explicit-any
   #maps: KernelMap<any, any>[] = [];
   #timer?: ReturnType<typeof setTimeout>;
@@ -76,7 +77,7 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof RingBuf ? { size: field.size } : { maxEntries: field.maxEntries });
+      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
@@ -86,9 +87,10 @@ export class Tracer {
     this.#spec = spec;
     for (const m of spec.maps) {
       const field = fields.get(m.name);
-      const fd = loaded.maps.get(m.name)!.fd;
-      if (field instanceof RingBuf) {
-        field.attach(fd, m.value as StructType);
+      const map = loaded.maps.get(m.name)!, fd = map.fd;
+      if (field instanceof EventStream) {
+        if (field instanceof RingBuf && m.kind === "perfbuf") verbose(`${spec.className}.${m.name}: this kernel has no BPF ring buffers (or TSBPF_NO_RINGBUF is set): the RingBuf runs as per-CPU perf buffers of ${field.size} bytes`);
+        field.attach(map, m.value as StructType);
         this.#buffers.push(field);
       } else if (field) {
         if (field instanceof Aggregation) field.keyed = m.userKey !== undefined;
@@ -129,7 +131,7 @@ export class Tracer {
     else this.#timer = setTimeout(this.#poll, n ? BUSY_POLL_MS : IDLE_POLL_MS);
   };
 
-  /** Events each handler could not submit because its ring buffer was full. */
+  /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
     const out = new Map<string, bigint>();
     const spec = this.#spec, fd = this.#loaded?.maps.get(LOST_MAP);
@@ -150,7 +152,7 @@ export class Tracer {
     for (const [name, n] of this.lost()) {
       if (n > (this.#reportedLoss.get(name) ?? 0n)) {
         this.#reportedLoss.set(name, n);
-        console.error(`tsbpf: lost ${n} events in ${name}: ring buffer full; raise its size or filter in the kernel`);
+        console.error(`tsbpf: lost ${n} events in ${name}: event buffer full; raise its size or filter in the kernel`);
       }
     }
   }
@@ -217,15 +219,15 @@ function encodeParams(tracer: Tracer, layout: StructType): Uint8Array {
 
 /** The tracer's map fields by name, checked against what the compiler found. */
 // deno-lint-ignore no-explicit-any
-function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, RingBuf<unknown> | KernelMap<any, any>> {
+function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<unknown> | KernelMap<any, any>> {
   // deno-lint-ignore no-explicit-any
-  const out = new Map<string, RingBuf<unknown> | KernelMap<any, any>>();
+  const out = new Map<string, EventStream<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost" || m.kind === "params" || m.kind === "stacks") continue;
+    if (m.kind === "lost" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
-    const ok = m.kind === "ringbuf" ? field instanceof RingBuf : field instanceof KernelMap;
+    const ok = m.kind === "ringbuf" || m.kind === "perfbuf" ? field instanceof EventStream : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);
-    out.set(m.name, field as RingBuf<unknown>);
+    out.set(m.name, field as EventStream<unknown>);
   }
   return out;
 }

@@ -1,12 +1,18 @@
 // loader: the hand-written libbpf C floor. Loads one of the *.bpf.o reference programs,
-// filtered to one pid, attaches every program in it, and reads every ring buffer in it.
+// filtered to one pid, attaches every program in it, and reads every ring buffer in it, or its
+// perf buffer (a BPF_MAP_TYPE_PERF_EVENT_ARRAY, 64 pages per CPU like tsbpf's default PerfBuffer).
 //
 //   loader PROG.bpf.o PID [BATCH_MS]
 //
-// Without BATCH_MS it is the textbook consumer: ring_buffer__poll() sleeps in epoll and the
-// kernel wakes it when it has caught up, so a fast consumer is woken for nearly every event.
-// With BATCH_MS it never sleeps in epoll: it drains with ring_buffer__consume() every BATCH_MS
+// Without BATCH_MS it is the textbook consumer: ring_buffer__poll() (perf_buffer__poll()) sleeps
+// in epoll and the kernel wakes it when it has caught up (a perf buffer: libbpf asks for a wakeup
+// per event), so a fast consumer is woken for nearly every event. With BATCH_MS it never sleeps in
+// epoll: it drains with ring_buffer__consume() (perf_buffer__consume()) every BATCH_MS
 // milliseconds, which is the strategy tsbpf uses (DESIGN.md: waking per event slows the producer).
+//
+// PERF_WATERMARK=1 in the environment opens the perf buffer as tsbpf does instead (through
+// perf_buffer__new_raw): the kernel wakes readers only when a CPU's buffer is full, not per
+// event; with BATCH_MS that is tsbpf's own strategy, in C.
 //
 // Prints "READY" once attached, "E <pid>" for the first event (flushed at once: that line is
 // what the launch benchmark times), and on SIGINT/SIGTERM "received=N lost=M" where lost is
@@ -21,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 
 static volatile sig_atomic_t exiting;
 static unsigned long long received;
@@ -42,6 +49,25 @@ static int on_event(void *ctx, void *data, size_t size) {
     fflush(stdout);
   }
   return 0;
+}
+
+static void on_perf_event(void *ctx, int cpu, void *data, __u32 size) {
+  (void)cpu;
+  on_event(ctx, data, size);
+}
+
+// perf_buffer__new_raw hands over whole records: PERF_RECORD_SAMPLE carries a u32 size, then the event.
+static enum bpf_perf_event_ret on_perf_record(void *ctx, int cpu, struct perf_event_header *header) {
+  (void)cpu;
+  if (header->type == PERF_RECORD_SAMPLE) {
+    struct { struct perf_event_header header; __u32 size; char data[]; } *s = (void *)header;
+    on_event(ctx, s->data, s->size);
+  }
+  return LIBBPF_PERF_EVENT_CONT;
+}
+
+static void on_perf_lost(void *ctx, int cpu, __u64 count) {
+  (void)ctx, (void)cpu, (void)count; // the program counts the same losses in its `lost` map
 }
 
 // Writes the pid into `const volatile __u32 target_pid` in .rodata before the object is loaded.
@@ -84,14 +110,28 @@ int main(int argc, char **argv) {
       return fprintf(stderr, "attach %s: %s\n", bpf_program__name(prog), strerror(errno)), 1;
   }
   struct ring_buffer *rb = NULL;
+  struct perf_buffer *pb = NULL;
   struct bpf_map *map;
   bpf_object__for_each_map(map, obj) {
+    if (bpf_map__type(map) == BPF_MAP_TYPE_PERF_EVENT_ARRAY && !pb) {
+      const size_t pages = 64;
+      if (getenv("PERF_WATERMARK")) {
+        struct perf_event_attr attr = {
+          .type = PERF_TYPE_SOFTWARE, .size = sizeof attr, .config = PERF_COUNT_SW_BPF_OUTPUT,
+          .sample_period = 1, .sample_type = PERF_SAMPLE_RAW, .watermark = 1, .wakeup_watermark = pages * 4096,
+        };
+        pb = perf_buffer__new_raw(bpf_map__fd(map), pages, &attr, on_perf_record, NULL, NULL);
+      } else {
+        pb = perf_buffer__new(bpf_map__fd(map), pages, on_perf_event, on_perf_lost, NULL, NULL);
+      }
+      if (!pb) return fprintf(stderr, "perf_buffer__new: %s\n", strerror(errno)), 1;
+    }
     if (bpf_map__type(map) != BPF_MAP_TYPE_RINGBUF) continue;
     if (!rb) rb = ring_buffer__new(bpf_map__fd(map), on_event, NULL, NULL);
     else ring_buffer__add(rb, bpf_map__fd(map), on_event, NULL);
   }
   int counts = bpf_object__find_map_fd_by_name(obj, "counts");
-  if (!rb && counts < 0) return fprintf(stderr, "no ring buffer and no counts map\n"), 1;
+  if (!rb && !pb && counts < 0) return fprintf(stderr, "no ring buffer, perf buffer or counts map\n"), 1;
 
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -100,19 +140,19 @@ int main(int argc, char **argv) {
   double batch_ms = argc == 4 ? atof(argv[3]) : 0;
   struct timespec pause = {.tv_sec = 0, .tv_nsec = (long)(batch_ms * 1e6)};
   while (!exiting) {
-    if (!rb) {
+    if (!rb && !pb) {
       pause_until_signal();
     } else if (batch_ms > 0) {
-      err = ring_buffer__consume(rb);
+      err = pb ? perf_buffer__consume(pb) : ring_buffer__consume(rb);
       nanosleep(&pause, NULL);
     } else {
-      err = ring_buffer__poll(rb, 100);
+      err = pb ? perf_buffer__poll(pb, 100) : ring_buffer__poll(rb, 100);
     }
     if (err < 0 && err != -EINTR) break;
   }
   int ncpu = libbpf_num_possible_cpus();
   unsigned long long per_cpu[ncpu];
-  if (!rb) {
+  if (!rb && !pb) {
     unsigned long long count = 0;
     unsigned pid = (unsigned)atoi(argv[2]);
     if (!bpf_map_lookup_elem(counts, &pid, per_cpu))
@@ -123,7 +163,8 @@ int main(int argc, char **argv) {
     bpf_object__close(obj);
     return 0;
   }
-  ring_buffer__consume(rb);
+  if (pb) perf_buffer__consume(pb);
+  else ring_buffer__consume(rb);
 
   unsigned long long lost = 0;
   unsigned zero = 0;
@@ -133,6 +174,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
   // The usual libbpf teardown (destroys every link, then the object), after printing.
   ring_buffer__free(rb);
+  perf_buffer__free(pb);
   for (int i = 0; i < nlinks; i++) bpf_link__destroy(links[i]);
   bpf_object__close(obj);
   return 0;

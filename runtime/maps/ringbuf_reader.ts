@@ -79,6 +79,11 @@ export class RingBufReader {
     return n;
   }
 
+  /** The share of the buffer the last drain consumed (0..1). */
+  get pressure(): number {
+    return this.lastDrainBytes / this.#size;
+  }
+
   /** Bytes written by the kernel and not consumed yet. */
   get pending(): number {
     return this.#producerPos() - this.#pos;

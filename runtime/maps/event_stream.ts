@@ -1,0 +1,120 @@
+// What RingBuf and PerfBuffer share on the JS side: typed events delivered to `on(callback)`
+// listeners and `for await` loops, drained by the tracer's poll from whichever kernel buffer
+// the handlers write (a BPF ring buffer, or per-CPU perf buffers).
+import type { StructType } from "../../compiler/types.ts";
+import type { OwnedFd } from "../fd.ts";
+import { PerfEventArray } from "../perf_event_array.ts";
+import { type Decoder, makeDecoder } from "./codec.ts";
+import { type RecordSink, RingBufReader } from "./ringbuf_reader.ts";
+import { PerfReader } from "./perf_reader.ts";
+
+/** Events decoded but not yet taken by a `for await` loop; beyond this they wait in the kernel. */
+const QUEUE_LIMIT = 65536;
+
+interface EventReader {
+  drain(sink: RecordSink, max?: number): number;
+  readonly pressure: number;
+  close(): void;
+}
+
+export abstract class EventStream<T> {
+  /** Bytes of kernel memory for events in flight (for a perf buffer: per CPU). */
+  readonly size: number;
+  #reader?: EventReader;
+  #decode?: Decoder<T>;
+  /** Kept after the end, for its count of lost events. */
+  #perfReader?: PerfReader;
+  readonly #listeners = new Set<(event: T) => void>();
+  readonly #queue: T[] = [];
+  #queueHead = 0;
+  #iterating = 0;
+  #wake?: () => void;
+  #ended = false;
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  /** Calls `listener` for every event; returns a function that unsubscribes it. */
+  on(listener: (event: T) => void): () => void {
+    this.#listeners.add(listener);
+    // Events that arrived before anyone listened are delivered now, not at the next poll tick.
+    queueMicrotask(() => this.drain());
+    return () => this.#listeners.delete(listener);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    this.#iterating++;
+    this.drain();
+    try {
+      for (;;) {
+        while (this.#queueHead < this.#queue.length) {
+          const e = this.#queue[this.#queueHead];
+          this.#queue[this.#queueHead++] = undefined as T;
+          yield e;
+        }
+        this.#queue.length = this.#queueHead = 0;
+        if (this.#ended) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+    } finally {
+      this.#iterating--;
+    }
+  }
+
+  /**
+   * Events the kernel reported dropping from a full perf buffer (PERF_RECORD_LOST records
+   * read so far); always 0 for a BPF ring buffer. `Tracer.lost()` counts both kinds per handler.
+   */
+  get perfLost(): number {
+    return this.#perfReader?.lost ?? 0;
+  }
+
+  /** Whether the handlers write into per-CPU perf buffers (a PerfBuffer, or a RingBuf on a kernel without ring buffers). */
+  get isPerfBuffer(): boolean {
+    return this.#perfReader !== undefined;
+  }
+
+  /** @internal Connects the stream to its kernel map: a ring buffer, or a perf event array. */
+  attach(map: OwnedFd, type: StructType): void {
+    this.#perfReader = map instanceof PerfEventArray ? new PerfReader(map) : undefined;
+    this.#reader = this.#perfReader ?? new RingBufReader(map.fd, this.size);
+    this.#decode = makeDecoder<T>(type);
+    this.#ended = false;
+  }
+
+  /** @internal Delivers what the kernel has written; returns the number of events. */
+  drain(): number {
+    const reader = this.#reader;
+    if (!reader || (!this.#listeners.size && !this.#iterating)) return 0;
+    const decode = this.#decode!;
+    const room = this.#iterating ? QUEUE_LIMIT - (this.#queue.length - this.#queueHead) : Infinity;
+    if (room <= 0) return 0;
+    const listeners = [...this.#listeners];
+    const n = reader.drain((view, bytes, offset) => {
+      const event = decode(view, bytes, offset);
+      for (const l of listeners) l(event);
+      if (this.#iterating) this.#queue.push(event);
+    }, room);
+    if (n && this.#wake) {
+      this.#wake();
+      this.#wake = undefined;
+    }
+    return n;
+  }
+
+  /** @internal The share of the buffer the last drain found filled (0..1): above a quarter, drain again at once. */
+  get pressure(): number {
+    return this.#reader?.pressure ?? 0;
+  }
+
+  /** @internal Final drain, then ends every `for await` loop. */
+  end(): void {
+    this.drain();
+    this.#ended = true;
+    this.#reader?.close();
+    this.#reader = undefined;
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+}
