@@ -253,7 +253,7 @@ class T extends Tracer {
 async function compileWith(source: string, ringBuffers: boolean) {
   const { compile } = await import("../../compiler/mod.ts");
   const { hostTarget } = await import("../../runtime/compile_target.ts");
-  return compile(source, "/tmp/perfbuf_choice.ts", { ...hostTarget(), ringBuffers: () => ringBuffers })[0];
+  return compile(source, "/tmp/perfbuf_choice.ts", { ...(await hostTarget()), ringBuffers: () => ringBuffers })[0];
 }
 
 test("a RingBuf compiles to a perf buffer where the target has no ring buffers, and says so in its assumptions", async () => {
