@@ -8,7 +8,7 @@ import { createServer, connect } from "node:net";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { Count, kprobe, kretprobe, pid, RingBuf, str, Tracer, type i32, type Str, type u32 } from "../../mod.ts";
-import { ipv4, port, TcpConnect } from "../../examples/tcpconnect.ts";
+import { destAddress, TcpConnect } from "../../examples/tcpconnect.ts";
 import { runScript, waitFor } from "./util.ts";
 
 await libc();
@@ -78,13 +78,15 @@ test("tcpconnect shows a loopback connection made by this test, with address and
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
   try {
-    const events: { daddr: number; dport: number; pid: number }[] = [];
+    const events: Parameters<typeof destAddress>[0][] = [];
     tracer.events.on((e) => events.push(e));
     const p = await connectOnce();
-    assert.ok(await waitFor(() => events.some((e) => port(e.dport) === p)), `no connection to port ${p} seen`);
-    const e = events.find((x) => port(x.dport) === p)!;
-    assert.equal(ipv4(e.daddr), "127.0.0.1");
+    assert.ok(await waitFor(() => events.some((e) => e.dport === p)), `no connection to port ${p} seen`);
+    const e = events.find((x) => x.dport === p)!;
+    assert.equal(destAddress(e), "127.0.0.1");
+    assert.equal(e.family, 2);
     assert.equal(e.pid, process.pid);
+    assert.equal(e.uid, process.getuid!());
   } finally {
     await tracer.stop();
   }
@@ -97,7 +99,8 @@ test("without fentry, the same kprobe attaches through the kprobe PMU and dies w
     assert.ok(await waitFor(() => run.output().includes("DPORT"), inVm ? 400000 : 120000), `tcpconnect did not start: ${run.output()}`);
     const p = await connectOnce();
     assert.ok(await waitFor(() => run.output().includes(` ${p}\n`), 10000), `no line for port ${p}:\n${run.output()}`);
-    assert.match(run.output(), new RegExp(`127\\.0\\.0\\.1 +${p}\\n`));
+    // bcc's columns: PID COMM IP SADDR DADDR DPORT
+    assert.match(run.output(), new RegExp(`\\d+ +\\S+ +4 +127\\.0\\.0\\.1 +127\\.0\\.0\\.1 +${p}\\n`));
   } finally {
     run.kill("SIGKILL");
     await run.exited;
