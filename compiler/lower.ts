@@ -821,7 +821,10 @@ export class Lowering {
   /** `c ? a : b`: both arms converted to their common type, each in its own arm. */
   conditional(e: Node): Value {
     // The common type needs both arms' types before either arm's code is placed.
-    const probeA = this.trialScalar(e.consequent), probeB = this.trialScalar(e.alternate);
+    let probeA = this.trialScalar(e.consequent), probeB = this.trialScalar(e.alternate);
+    // A bool beside an integer is the u8 0 or 1, as in arithmetic (`c ? 300 : x < y` is a u8).
+    if (probeA?.type.kind === "bool" && probeB?.type.kind === "int") probeA = { ...probeA, type: u8 };
+    if (probeB?.type.kind === "bool" && probeA?.type.kind === "int") probeB = { ...probeB, type: u8 };
     const [ta, tb] = probeA && probeB ? this.unifyLiterals(probeA, probeB) : [probeA, probeB];
     const t: ScalarType | undefined = ta && tb ? (ta.type.kind === "int" && tb.type.kind === "int" ? commonType(ta.type, tb.type) : ta.type) : undefined;
     const elseLabel = this.b.label(), done = this.b.label();

@@ -151,7 +151,9 @@ function aggregate(l: Lowering, map: MapField, e: Node): void {
   }
   const keyType = map.key as StructType;
   const key = l.b.allocStack(keyType.size, 8);
-  l.zero("fp", key, keyType.size);
+  // A key that is one integer is written whole; any other may have padding, which must be zero.
+  const wholeKey = map.userKey !== undefined && isScalar(map.userKey) && sizeOf(map.userKey) === keyType.size;
+  if (!wholeKey) l.zero("fp", key, keyType.size);
   if (map.userKey) l.into(args[0], map.userKey, "fp", key);
   const value = takesValue ? l.convert(l.intScalar(args[args.length - 1]), i64, args[args.length - 1]).op : 1n;
   const bucketField = keyType.fields.find((f) => f.name === "bucket");

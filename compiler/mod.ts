@@ -3,6 +3,7 @@
 //   collect  → tracer classes, their maps and handlers; user interfaces   collect.ts
 //   lower    → per handler: type-checked IR over virtual registers       lower.ts, builtins.ts
 //   cleanup  → unreachable code, jumps to jumps or to the next instruction  cleanup.ts
+//   reuse    → what the entry block computes (pid, task...) not done again   entry_values.ts
 //   fold     → constant and copy propagation, constant folding               fold.ts
 //   narrow   → extensions nobody reads dropped, 32-bit ALU and JMP32 forms    narrow.ts
 //   dce      → instructions whose results nothing reads removed              dce.ts
@@ -14,6 +15,7 @@ import { collect, type TracerClass, type Module } from "./collect.ts";
 import { Lowering } from "./lower.ts";
 import { allocate } from "./regalloc.ts";
 import { cleanup } from "./cleanup.ts";
+import { reuseEntryValues } from "./entry_values.ts";
 import { fold } from "./fold.ts";
 import { dce } from "./dce.ts";
 import { narrow } from "./narrow.ts";
@@ -76,7 +78,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch });
       const ir = lowering.lowerHandler();
       if (lowering.failed || diags.hasErrors) return { lowering };
-      const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(cleanup(ir.code))))))), ir.stackSize);
+      const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.stackSize);
       return { lowering, alloc };
     };
     let { lowering, alloc } = lower(false);
