@@ -1,7 +1,7 @@
 // Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
 // JavaScript they throw, since there is no current task to ask.
 import { kernelOnly } from "./runtime/kernel_only.ts";
-import type { KStack, Str, u32, u64, UStack } from "./types.ts";
+import type { KStack, ProbeName, Str, u32, u64, UStack } from "./types.ts";
 
 /** Process id (the kernel's tgid) of the task that hit the probe. */
 export function pid(): u32 {
@@ -44,6 +44,10 @@ export function str(_pointer: any, _maxLength?: number): string {
 // deno-lint-ignore no-explicit-any
 export function curtask(): any {
   return kernelOnly("curtask");
+}
+/** The probe that fired, named as bpftrace does ("kprobe:tcp_connect"): in a wildcard handler, which match. */
+export function probe(): ProbeName {
+  return kernelOnly("probe");
 }
 /** The kernel stack of the current task (printed as frames in maps and events). */
 export function kstack(): KStack {

@@ -27,6 +27,9 @@ export type Str<N extends number> = string;
 // deno-lint-ignore no-explicit-any
 export type TracepointArgs = { readonly [field: string]: any };
 
+/** The probe that fired, from probe(): a number in the kernel, the probe's name ("kprobe:tcp_connect") in JavaScript. */
+export type ProbeName = string;
+
 /** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
 export type KStack = import("./runtime/maps/stacks.ts").Stack;
 /** A user stack captured by ustack(); in JavaScript, a Stack with its frames. */

@@ -12,6 +12,7 @@ import type { Node } from "../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRegistry, type MapUse } from "./oneliner_maps.ts";
 import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, PRINT_STR_LEN, tracepointField } from "./oneliner_types.ts";
+import { probeName } from "../probes/probe_name.ts";
 
 /** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
 export interface PrintSite {
@@ -435,11 +436,6 @@ function isIntegerLiteral(n: Node): boolean {
   return n.type === "NumericLiteral" && Number.isInteger(n.value);
 }
 
-/** probe()'s value, spelt as bpftrace does: "tracepoint:sched:sched_switch", "rawtracepoint:sys_enter", "profile:hz:99". */
-function probeName(kind: string, target: string): string {
-  if (kind === "profile") return `profile:hz:${target}`;
-  return `${kind === "rawTracepoint" ? "rawtracepoint" : kind}:${target}`;
-}
 
 /** The AST children of a node, in source order. */
 function children(node: Node): Node[] {

@@ -3,8 +3,8 @@ import { Code } from "./diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
-import { kstackType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
-import { STACKS_MAP } from "./spec.ts";
+import { kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
+import { probeId, STACKS_MAP } from "./spec.ts";
 import { kernelAddress } from "./kernel_access.ts";
 import { memberFact } from "./assumptions.ts";
 
@@ -13,7 +13,7 @@ export const Helper = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8, perf_event_output: 25,
   get_stackid: 27, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
   probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
-  ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133,
+  ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, get_attach_cookie: 174,
 } as const;
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
@@ -100,6 +100,16 @@ export const BUILTINS: Record<string, Builtin> = {
       const pid = l.b.alu("rsh", l.b.call(Helper.get_current_pid_tgid, []), 32n);
       // pid in the high half, the 32-bit stack id (negative on failure) in the low half.
       return { kind: "scalar", type: ustackType, op: l.b.alu("or", l.b.alu("lsh", pid, 32n), l.zext32(id)) };
+    },
+  },
+  probe: {
+    doc: "the probe that fired, as a ProbeName (a number in the kernel, its name in JavaScript: \"kprobe:tcp_connect\")",
+    scalar: (l, e) => {
+      noArgs(l, e, "probe");
+      // A wildcard's program reads which target fired from its attach cookie (5.15+, 5.18+ for
+      // kprobe_multi); a program with one target knows it already.
+      const op = l.input.probe.multi ? l.b.call(Helper.get_attach_cookie, [l.ctx]) : probeId(l.input.programIndex, 0);
+      return { kind: "scalar", type: probeNameType, op };
     },
   },
   curtask: {

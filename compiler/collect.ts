@@ -2,7 +2,7 @@
 import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "./target.ts";
-import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, ustackType } from "./types.ts";
+import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType } from "./types.ts";
 import { type MapField, mapFieldOf } from "./map_fields.ts";
 export type { MapField } from "./map_fields.ts";
 import type { ScriptFunction } from "./inline.ts";
@@ -186,6 +186,7 @@ export class TypeTable {
     if (INT_TYPES[name]) return INT_TYPES[name];
     if (name === "KStack") return kstackType;
     if (name === "UStack") return ustackType;
+    if (name === "ProbeName") return probeNameType;
     if (name === "bool") return bool;
     const args = node.typeParameters?.params ?? node.typeArguments?.params ?? [];
     if (name === "Str") {

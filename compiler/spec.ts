@@ -57,6 +57,15 @@ export const MAX_STACK_DEPTH = 127;
 /** The read-only array map holding the tracer's integer fields, frozen before programs load. */
 export const PARAMS_MAP = "__params";
 
+/**
+ * The value probe() gives in program `programIndex` (its handler's position in the tracer)
+ * for the `targetIndex`-th target it is attached to (a wildcard's matches, in order): the
+ * attach cookie of that target, or a constant for a program with one target.
+ */
+export function probeId(programIndex: number, targetIndex: number): bigint {
+  return (BigInt(programIndex) << 32n) | BigInt(targetIndex);
+}
+
 export function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);

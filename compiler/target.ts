@@ -53,6 +53,11 @@ export interface ProbeContext {
    * function arguments): parameter i reads params[i] from the context.
    */
   params?: ContextField[];
+  /**
+   * The program is attached to several targets (a wildcard), each with an attach cookie, which
+   * probe() reads; otherwise probe() is a constant.
+   */
+  multi?: boolean;
   /** For fentry/fexit: the BTF id of the traced function in the kernel's BTF. */
   attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */

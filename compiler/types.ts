@@ -7,6 +7,8 @@ export interface IntType {
   signed: boolean;
   /** A captured stack (kstack()/ustack()): a u64 id into the tracer's stack-trace map, shown as frames. */
   stack?: "kernel" | "user";
+  /** probe()'s value: a u64 id of the attached probe (spec.ts probeId), shown as its name. */
+  probeName?: boolean;
 }
 export interface BoolType {
   kind: "bool";
@@ -65,6 +67,7 @@ export const voidType: VoidType = { kind: "void" };
 export const INT_TYPES: Record<string, IntType> = { u8, u16, u32, u64, i8, i16, i32, i64 };
 export const kstackType: IntType = { kind: "int", bits: 64, signed: false, stack: "kernel" };
 export const ustackType: IntType = { kind: "int", bits: 64, signed: false, stack: "user" };
+export const probeNameType: IntType = { kind: "int", bits: 64, signed: false, probeName: true };
 
 export function intType(bits: number, signed: boolean): IntType {
   return { kind: "int", bits: bits as IntBits, signed };
@@ -118,7 +121,7 @@ export function layoutStruct(name: string, fields: { name: string; type: Type }[
 
 export function typeName(t: Type): string {
   switch (t.kind) {
-    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : `${t.signed ? "i" : "u"}${t.bits}`;
+    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : t.probeName ? "ProbeName" : `${t.signed ? "i" : "u"}${t.bits}`;
     case "bool": return "bool";
     case "str": return `Str<${t.len}>`;
     case "array": return `${typeName(t.elem)}[${t.len}]`;

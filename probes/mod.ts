@@ -11,8 +11,14 @@ export interface ProbeKind {
   /**
    * Attaches a loaded program; `progType` says which way the program was compiled (fentry or
    * kprobe). Perf events it returns opened disabled are enabled once every probe is attached.
+   * `cookie`: the probe() id of its first target (see `targets`).
    */
-  attach(progFd: number, target: string, progType: number, options?: ProbeOptions): OwnedFd[];
+  attach(progFd: number, target: string, progType: number, options?: ProbeOptions, cookie?: bigint): OwnedFd[];
+  /**
+   * The targets a wildcard stands for, in the order they get probe() ids: target i is attached
+   * with the attach cookie `cookie + i`. Without it, the target is its only one.
+   */
+  targets?(target: string, options?: ProbeOptions): string[];
   /**
    * What the compiled program depends on besides the script and the kernel (a USDT probe's
    * argument locations in its binary): part of the compile cache's key.

@@ -1,12 +1,22 @@
 // @tracepoint("category:name"): static kernel tracepoints, attached through perf_event_open
 // and a BPF link, so the attachment dies with the process.
-import { ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
+//
+// A wildcard ("syscalls:sys_enter_*") attaches one program to every match, each link with its
+// own attach cookie for probe(). The records of different tracepoints differ, so its handler
+// reads only the fields every match has alike (same name, offset, size and type): the common_*
+// header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret).
+import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
 import { closest } from "../compiler/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
 import { perfEventOpen, PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { tracefs } from "./tracefs.ts";
+import { attachEach, expandWildcard, isWildcard } from "./wildcard.ts";
+import { verbose } from "../runtime/verbose.ts";
+
+/** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
+const MAX_TRACEPOINTS = 1000;
 import { FormatError, parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
 
 const formats = new Map<string, TracepointFormat>();
@@ -50,20 +60,49 @@ function suggestions(target: string): string[] {
   return [...hints, "list them with: tsbpf list 'syscalls:*'"];
 }
 
+/** The tracepoints a target names: itself, or a wildcard's matches. */
+export function tracepointTargets(target: string): string[] {
+  if (!isWildcard(target)) return [target];
+  split(target);
+  return expandWildcard(target, listTracepoints(), "tracepoint", MAX_TRACEPOINTS, "list them with: tsbpf list 'tracepoint:syscalls:sys_enter_*'");
+}
+
+/** The fields every one of these tracepoints has at the same place with the same type. */
+function sharedFields(targets: string[]): ContextField[] {
+  const key = (f: ContextField) => `${f.name}/${f.offset}/${f.size}/${f.kind}/${f.cType}/${f.space}/${f.signed}`;
+  let shared = tracepointFormat(targets[0]).fields;
+  for (const t of targets.slice(1)) {
+    const keys = new Set(tracepointFormat(t).fields.map(key));
+    shared = shared.filter((f) => keys.has(key(f)));
+  }
+  return shared;
+}
+
 export const tracepointProbe = {
   kind: "tracepoint",
   context(target: string): ProbeContext {
-    return { progType: ProgType.TRACEPOINT, fields: tracepointFormat(target).fields, describe: `tracepoint ${target}` };
+    if (!isWildcard(target)) return { progType: ProgType.TRACEPOINT, fields: tracepointFormat(target).fields, describe: `tracepoint ${target}` };
+    const targets = tracepointTargets(target);
+    const fields = sharedFields(targets);
+    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
+    return { progType: ProgType.TRACEPOINT, fields, multi: true, describe: `tracepoint ${target} (${targets.length} tracepoints)` };
   },
-  /** Opens the tracepoint's perf event and links the program to it; the link owns the attachment. */
-  attach(progFd: number, target: string): OwnedFd[] {
-    const { id } = tracepointFormat(target);
-    const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: BigInt(id), label: target });
-    try {
-      return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, target), event];
-    } catch (e) {
-      event.close();
-      throw e;
-    }
+  targets: tracepointTargets,
+  /**
+   * Opens each tracepoint's perf event and links the program to it; the link owns the attachment.
+   * A wildcard's i-th match gets the attach cookie `cookie + i`.
+   */
+  attach(progFd: number, target: string, _progType?: number, _options?: unknown, cookie = 0n): OwnedFd[] {
+    const multi = isWildcard(target);
+    return attachEach(tracepointTargets(target), (name, i) => {
+      const { id } = tracepointFormat(name);
+      const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: BigInt(id), label: name });
+      try {
+        return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, name, multi ? cookie + BigInt(i) : undefined), event];
+      } catch (e) {
+        event.close();
+        throw e;
+      }
+    });
   },
 };

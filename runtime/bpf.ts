@@ -194,16 +194,43 @@ export function btfLoad(btf: Uint8Array): OwnedFd {
   return new OwnedFd(r, "btf");
 }
 
-export const AttachType = { TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+export const AttachType = { TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
 
-export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string): OwnedFd {
+/** `cookie`: for a perf event link, the value bpf_get_attach_cookie() returns in the program (5.15+). */
+export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string, cookie?: bigint): OwnedFd {
   const attr = new Attr(64).u32(0, progFd).u32(4, targetFd).u32(8, attachType);
+  if (cookie !== undefined) attr.u64(16, cookie); // link_create.perf_event.bpf_cookie
+  return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
+}
+
+/** BPF_F_KPROBE_MULTI_RETURN: the link's probes fire on return. */
+const KPROBE_MULTI_RETURN = 1;
+
+/**
+ * One link attaching a kprobe program (loaded with expected_attach_type KPROBE_MULTI) to many
+ * kernel functions at once (5.18+); cookies[i] is what bpf_get_attach_cookie() returns at symbols[i].
+ */
+export function kprobeMultiLinkCreate(progFd: number, symbols: string[], cookies: bigint[], ret: boolean, label: string): OwnedFd {
+  const encoder = new TextEncoder();
+  const strings = symbols.map((s) => encoder.encode(s + "\0"));
+  const c = libcSync();
+  const syms = new Uint8Array(8 * symbols.length), cookieBytes = new Uint8Array(8 * symbols.length);
+  const symsView = new DataView(syms.buffer), cookieView = new DataView(cookieBytes.buffer);
+  strings.forEach((s, i) => {
+    symsView.setBigUint64(i * 8, c.addressOf(s), true);
+    cookieView.setBigUint64(i * 8, cookies[i], true);
+  });
+  // link_create.kprobe_multi: flags, cnt, syms, addrs, cookies
+  const attr = new Attr(64).u32(0, progFd).u32(8, AttachType.TRACE_KPROBE_MULTI)
+    .u32(16, ret ? KPROBE_MULTI_RETURN : 0).u32(20, symbols.length).ptr(24, syms).ptr(40, cookieBytes);
+  attr.keep.push(...strings);
   return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
 }
 
 /** Attaches a raw tracepoint program; the returned fd owns the attachment. */
 export function rawTracepointOpen(progFd: number, name: string): OwnedFd {
-  const attr = new Attr(16).ptr(0, new TextEncoder().encode(name + "\0")).u32(8, progFd);
+  // A tp_btf program names its tracepoint at load (attach_btf_id): it is opened without a name.
+  const attr = new Attr(16).ptr(0, name ? new TextEncoder().encode(name + "\0") : undefined).u32(8, progFd);
   return new OwnedFd(bpfOrThrow(Cmd.RAW_TRACEPOINT_OPEN, attr, `raw tracepoint ${name}`), `raw tracepoint ${name}`);
 }
 

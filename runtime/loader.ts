@@ -1,7 +1,9 @@
 // Turns a compiled tracer spec into kernel objects: maps, then programs (with map fds
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
 import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
-import { fromBase64 } from "../compiler/spec.ts";
+import { fromBase64, probeId } from "../compiler/spec.ts";
+import { setProbeName } from "./maps/probe_names.ts";
+import { probeName } from "../probes/probe_name.ts";
 import { BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
 import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "./program_btf.ts";
 import type { OwnedFd } from "./fd.ts";
@@ -130,10 +132,13 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
       const info = debug?.btf.programs.get(p.name);
       loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source, info && { fd: debug!.fd.fd, info }));
     }
-    for (const p of spec.programs) {
+    spec.programs.forEach((p, i) => {
       const probe = probes.get(p.name) ?? p.probe;
-      loaded.links.push(...probeKind(probe).attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options));
-    }
+      const kind = probeKind(probe);
+      const targets = kind.targets?.(probe.target, probe.options) ?? [probe.target];
+      targets.forEach((t, j) => setProbeName(probeId(i, j), probeName(probe.kind, t)));
+      loaded.links.push(...kind.attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options, probeId(i, 0)));
+    });
     // Sampling events (profile, interval, perf events) were opened stopped: they all start
     // together once everything is attached. Tracepoints and uprobes run from their attachment.
     for (const fd of loaded.links) if (fd instanceof PerfEvent) fd.enable();

@@ -3,6 +3,7 @@
 import type { StructType, Type } from "../../compiler/types.ts";
 import { sizeOf } from "../../compiler/types.ts";
 import { makeStack } from "./stacks.ts";
+import { decodeProbeName, encodeProbeName } from "./probe_names.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
 export type Encoder<T> = (value: T, view: DataView, bytes: Uint8Array, offset: number) => void;
@@ -34,14 +35,14 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
 
 /** Builds `(view, bytes, offset) => value` for a type. */
 export function makeDecoder<T>(t: Type): Decoder<T> {
-  const make = new Function("decodeStr", "makeStack", `return (v, b, o) => (${valueExpr(t, "o")});`);
-  return make(decodeStr, makeStack);
+  const make = new Function("decodeStr", "makeStack", "decodeProbeName", `return (v, b, o) => (${valueExpr(t, "o")});`);
+  return make(decodeStr, makeStack, decodeProbeName);
 }
 
 /** Builds `(value, view, bytes, offset) => void` for a type. */
 export function makeEncoder<T>(t: Type): Encoder<T> {
-  const make = new Function("encodeStr", `return (x, v, b, o) => { ${encodeStmts(t, "x", "o")} };`);
-  return make(encodeStr);
+  const make = new Function("encodeStr", "encodeProbeName", `return (x, v, b, o) => { ${encodeStmts(t, "x", "o")} };`);
+  return make(encodeStr, encodeProbeName);
 }
 
 export { sizeOf };
@@ -55,6 +56,7 @@ function valueExpr(t: Type, at: string): string {
   switch (t.kind) {
     case "int": {
       if (t.stack) return `makeStack("${t.stack}", v.getBigUint64(${at}, true))`;
+      if (t.probeName) return `decodeProbeName(v.getBigUint64(${at}, true))`;
       const method = t.bits === 64 ? (t.signed ? "getBigInt64" : "getBigUint64") : `get${t.signed ? "Int" : "Uint"}${t.bits}`;
       return t.bits === 8 ? `v.${method}(${at})` : `v.${method}(${at}, true)`;
     }
@@ -73,6 +75,7 @@ function valueExpr(t: Type, at: string): string {
 function encodeStmts(t: Type, x: string, at: string): string {
   switch (t.kind) {
     case "int": {
+      if (t.probeName) return `v.setBigUint64(${at}, encodeProbeName(${x}), true);`;
       if (t.bits === 64) return `v.${t.signed ? "setBigInt64" : "setBigUint64"}(${at}, BigInt(${x}), true);`;
       const method = `set${t.signed ? "Int" : "Uint"}${t.bits}`;
       return t.bits === 8 ? `v.${method}(${at}, Number(${x}));` : `v.${method}(${at}, Number(${x}), true);`;
