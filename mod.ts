@@ -24,7 +24,7 @@ export { RingBuf } from "./runtime/maps/ringbuf.ts";
 export { PerfBuffer } from "./runtime/maps/perf_buffer.ts";
 export { ArrayMap, HashMap, LruHashMap, PerCpuArrayMap, PerCpuHashMap } from "./runtime/maps/hash_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
-export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
+export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
 export { comm, cpu, curtask, gid, kstack, ktime, pid, ppid, probe, str, tid, uid, ustack } from "./helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
 export type { bool, i16, i32, i64, i8, KStack, ProbeName, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./types.ts";

@@ -8,7 +8,7 @@ export type ListKind = "tracepoint" | "rawtracepoint" | "kprobe" | "uprobe" | "u
 /** Every spelling of a kind (bpftrace's short ones too) → the kind it lists. */
 const KINDS: Record<string, ListKind> = {
   tracepoint: "tracepoint", t: "tracepoint",
-  rawtracepoint: "rawtracepoint", rawTracepoint: "rawtracepoint", rt: "rawtracepoint",
+  rawtracepoint: "rawtracepoint", rawTracepoint: "rawtracepoint", rt: "rawtracepoint", tpBtf: "rawtracepoint", tp_btf: "rawtracepoint",
   kprobe: "kprobe", k: "kprobe", kretprobe: "kprobe", kr: "kprobe", kfunc: "kprobe", kretfunc: "kprobe",
   fentry: "kprobe", fexit: "kprobe", f: "kprobe", fr: "kprobe",
   uprobe: "uprobe", u: "uprobe", uretprobe: "uprobe", ur: "uprobe",

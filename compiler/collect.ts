@@ -41,7 +41,7 @@ const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "closeNow", 
 
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = {
-  tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
+  tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", tpBtf: "tpBtf", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
   uprobe: "uprobe", uretprobe: "uretprobe", usdt: "usdt", profile: "profile", perfEvent: "perfEvent", interval: "interval",
 };
 /**

@@ -38,6 +38,14 @@ export function rawTracepoint(name: string) {
   return probeDecorator("rawTracepoint", name);
 }
 
+/**
+ * Like @rawTracepoint, as a BTF-typed tracing program (tp_btf, Linux 5.5+): the verifier knows
+ * each argument's kernel type. Fails where the kernel refuses BPF_PROG_TYPE_TRACING.
+ */
+export function tpBtf(name: string) {
+  return probeDecorator("tpBtf", name);
+}
+
 /** Attaches the method to a kernel function's entry; its parameters are the function's arguments (fentry where the kernel allows). */
 export function kprobe(fn: string) {
   return probeDecorator("kprobe", fn);

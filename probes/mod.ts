@@ -31,6 +31,7 @@ export interface ProbeKind {
 const LOADERS: Record<string, () => Promise<ProbeKind>> = {
   tracepoint: async () => (await import("./tracepoint.ts")).tracepointProbe,
   rawTracepoint: async () => (await import("./raw_tracepoint.ts")).rawTracepointProbe,
+  tpBtf: async () => (await import("./raw_tracepoint.ts")).tpBtfProbe,
   kprobe: async () => (await import("./kprobe.ts")).kprobeProbe,
   kretprobe: async () => (await import("./kprobe.ts")).kretprobeProbe,
   fentry: async () => (await import("./kprobe.ts")).fentryProbe,

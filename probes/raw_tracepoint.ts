@@ -1,9 +1,16 @@
 // @rawTracepoint("sched_switch"): a tracepoint's raw arguments, without the format-file record.
 // Cheaper than @tracepoint; the arguments are named and typed from the kernel's BTF
 // (`btf_trace_<name>`), read as u64 slots of the context.
+//
+// @tpBtf("sched_switch"): the same arguments, as a BTF-typed tracing program (tp_btf, 5.5+):
+// the verifier knows each argument's kernel type. It is a decorator of its own rather than
+// what @rawTracepoint silently becomes where the kernel allows: a raw_tp program also loads
+// where BPF_PROG_TYPE_TRACING is refused, and BPF_PROG_TEST_RUN runs it (not a tp_btf one).
 import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
 import { closest } from "../compiler/diagnostics.ts";
-import { ProgType, rawTracepointOpen } from "../runtime/bpf.ts";
+import { AttachType, ProgType, rawTracepointOpen } from "../runtime/bpf.ts";
+import { hasTpBtf } from "../runtime/features.ts";
+import { verbose } from "../runtime/verbose.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { kernelBtf } from "../runtime/kernel_btf.ts";
 
@@ -67,20 +74,49 @@ function rawTracepointNames(): string[] {
   return names;
 }
 
+function lookup(target: string): ContextField[] {
+  if (!/^[A-Za-z0-9_]+$/.test(target)) {
+    throw new ProbeLookupError(`"${target}" is not a raw tracepoint name`, ['name the tracepoint without its category, e.g. "sched_switch"']);
+  }
+  const fields = argumentFields(target);
+  if (!fields) {
+    const near = closest(target, rawTracepointNames());
+    throw new ProbeLookupError(`unknown raw tracepoint "${target}"`, near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : []);
+  }
+  return fields;
+}
+
 export const rawTracepointProbe = {
   kind: "rawTracepoint",
   context(target: string): ProbeContext {
-    if (!/^[A-Za-z0-9_]+$/.test(target)) {
-      throw new ProbeLookupError(`"${target}" is not a raw tracepoint name`, ['name the tracepoint without its category, e.g. "sched_switch"']);
-    }
-    const fields = argumentFields(target);
-    if (!fields) {
-      const near = closest(target, rawTracepointNames());
-      throw new ProbeLookupError(`unknown raw tracepoint "${target}"`, near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : []);
-    }
+    const fields = lookup(target);
+    verbose(`raw tracepoint ${target}: compiled as raw_tp (arguments typed from BTF, read with probe reads; @tpBtf("${target}") for a tp_btf program, which this kernel ${hasTpBtf() ? "loads" : "refuses"})`);
     return { progType: ProgType.RAW_TRACEPOINT, fields, argArray: MAX_ARGS, describe: `raw tracepoint ${target}` };
   },
   attach(progFd: number, target: string): OwnedFd[] {
     return [rawTracepointOpen(progFd, target)];
+  },
+};
+
+export const tpBtfProbe = {
+  kind: "tpBtf",
+  context(target: string): ProbeContext {
+    const fields = lookup(target);
+    if (!hasTpBtf()) {
+      throw new ProbeLookupError(`this kernel cannot load tp_btf programs (BPF_PROG_TYPE_TRACING: Linux 5.5+ with BTF, and not refused by policy)`,
+        [`use @rawTracepoint("${target}"): the same arguments, read with probe reads`]);
+    }
+    const [typedef] = kernelBtf().findByName(`btf_trace_${target}`, "typedef");
+    verbose(`tp_btf ${target}: compiled as tp_btf (BPF_PROG_TYPE_TRACING attached to btf_trace_${target}: the verifier knows the arguments' types)`);
+    return {
+      progType: ProgType.TRACING, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: typedef, fields,
+      argArray: Math.max(1, ...fields.map((f) => f.offset / 8 + 1)), describe: `tp_btf ${target}`,
+    };
+  },
+  /** BTF ids differ between kernels: found again by name where the program loads. */
+  attachBtfId: (target: string) => kernelBtf().findByName(`btf_trace_${target}`, "typedef")[0],
+  /** The program names its tracepoint at load (attach_btf_id): opened without a name. */
+  attach(progFd: number, target: string): OwnedFd[] {
+    return [rawTracepointOpen(progFd, "", `tp_btf ${target}`)];
   },
 };

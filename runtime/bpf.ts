@@ -228,10 +228,10 @@ export function kprobeMultiLinkCreate(progFd: number, symbols: string[], cookies
 }
 
 /** Attaches a raw tracepoint program; the returned fd owns the attachment. */
-export function rawTracepointOpen(progFd: number, name: string): OwnedFd {
+export function rawTracepointOpen(progFd: number, name: string, label = `raw tracepoint ${name}`): OwnedFd {
   // A tp_btf program names its tracepoint at load (attach_btf_id): it is opened without a name.
   const attr = new Attr(16).ptr(0, name ? new TextEncoder().encode(name + "\0") : undefined).u32(8, progFd);
-  return new OwnedFd(bpfOrThrow(Cmd.RAW_TRACEPOINT_OPEN, attr, `raw tracepoint ${name}`), `raw tracepoint ${name}`);
+  return new OwnedFd(bpfOrThrow(Cmd.RAW_TRACEPOINT_OPEN, attr, label), label);
 }
 
 export interface TestRunResult {

@@ -6,6 +6,9 @@ import { fileExists, readTextFile } from "./files.ts";
 
 const cache = new Map<string, boolean>();
 
+/** r0 = 0; exit */
+const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
 function once(name: string, probe: () => boolean): boolean {
   if (!cache.has(name)) cache.set(name, probe());
   return cache.get(name)!;
@@ -19,9 +22,19 @@ export function hasFentry(): boolean {
     const btf = kernelBtf();
     const fn = ["vfs_read", "do_sys_openat2", "tcp_connect"].map((n) => btf.findByName(n, "func")[0]).find((id) => id !== undefined);
     if (fn === undefined) return false;
-    // r0 = 0; exit
-    const insns = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
-    const r = progLoad({ type: ProgType.TRACING, insns, name: "tsbpf_probe", expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: fn });
+    const r = progLoad({ type: ProgType.TRACING, insns: RETURN_ZERO, name: "tsbpf_probe", expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: fn });
+    if (r.ok) r.fd.close();
+    return r.ok;
+  });
+}
+
+/** tp_btf programs (BPF_PROG_TYPE_TRACING on a raw tracepoint) load: 5.5+; some kernels refuse fentry but allow these. */
+export function hasTpBtf(): boolean {
+  return once("tp_btf", () => {
+    if (libcSync().getenv("TSBPF_NO_TP_BTF")) return false;
+    const [typedef] = kernelBtf().findByName("btf_trace_sched_switch", "typedef");
+    if (typedef === undefined) return false;
+    const r = progLoad({ type: ProgType.TRACING, insns: RETURN_ZERO, name: "tsbpf_probe", expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: typedef });
     if (r.ok) r.fd.close();
     return r.ok;
   });
