@@ -46,13 +46,15 @@ test("a tp_btf handler reads sched_switch's task_structs: this process's threads
     const events: Switch[] = [];
     tracer.events.on((e) => events.push(e));
     for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5)); // sleeping switches us out, and back in
-    const main = () => events.some((e) => e.prevPid === process.pid || e.nextPid === process.pid);
-    for (let i = 0; i < 50 && !main(); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(await waitFor(main), "the main thread never switched");
-    const threads = new Map(readdirSync("/proc/self/task").map((t) => [Number(t), readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim()]));
-    const mine = events.flatMap((e) => [[e.prevPid, e.prevComm], [e.nextPid, e.nextComm]] as const).filter(([p]) => threads.has(p));
-    assert.ok(mine.length >= 2, `no switch names a thread of this process (${[...threads.keys()].join(", ")})`);
-    for (const [p, comm] of mine) assert.equal(comm, threads.get(p)!.slice(0, 15), `thread ${p}'s name`);
+    // The threads of this process, by tid and name, as /proc shows them.
+    const threads = () => new Map(readdirSync("/proc/self/task").map((t) => [Number(t), readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim()]));
+    const ours = () => {
+      const names = threads();
+      return events.flatMap((e) => [[e.prevPid, e.prevComm], [e.nextPid, e.nextComm]] as const).filter(([p]) => names.has(p)).map(([p, c]) => [p, c, names.get(p)!] as const);
+    };
+    assert.ok(await waitFor(() => ours().length >= 2), "no switch names a thread of this process");
+    const mine = ours();
+    for (const [p, comm, name] of mine) assert.equal(comm, name.slice(0, 15), `thread ${p}'s name`);
   } finally {
     await tracer.stop();
   }
