@@ -63,6 +63,9 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") stmt = stmt.declaration ?? stmt;
     if (stmt.type === "TSInterfaceDeclaration" || stmt.type === "TSTypeAliasDeclaration") types.declare(stmt);
     if (stmt.type === "ClassDeclaration") classes.push(stmt);
+    // A tracer class may be declared in a top-level function, so its decorators can take the
+    // function's parameters (a tool's pattern): `function counter(p: string) { class C ... }`.
+    if (stmt.type === "FunctionDeclaration") for (const s of stmt.body.body) if (s.type === "ClassDeclaration") classes.push(s);
     if (stmt.type === "FunctionDeclaration" && stmt.id && !stmt.async && !stmt.generator) {
       functions.set(stmt.id.name, { name: stmt.id.name, params: stmt.params, body: stmt.body, returnType: stmt.returnType, node: stmt });
     }
@@ -111,7 +114,7 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     }
     if (member.type !== "ClassMethod" || !member.decorators?.length) continue;
     for (const dec of member.decorators) {
-      const probe = probeOfDecorator(dec, diags);
+      const probe = probeOfDecorator(dec, member.key.name, diags);
       if (probe) {
         handlers.push({ name: member.key.name, probe, node: member, pos: posOf(member.key), decoratorPos: posOf(dec) });
       }
@@ -121,7 +124,7 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
   return { name: cls.id?.name ?? "Tracer", maps, params, methods, handlers };
 }
 
-function probeOfDecorator(dec: Node, diags: DiagnosticBag): ProbeRef | undefined {
+function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): ProbeRef | undefined {
   const e = dec.expression;
   const callee = e.type === "CallExpression" ? e.callee : e;
   if (callee.type !== "Identifier") return undefined;
@@ -130,6 +133,10 @@ function probeOfDecorator(dec: Node, diags: DiagnosticBag): ProbeRef | undefined
   const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
   const extra = RUNTIME_ARGUMENTS[kind];
   if (arg && extra === "value") return { kind, target: arg.type === "NumericLiteral" ? String(arg.value) : "" };
+  // Not a literal: the target is computed at run time (a tool's command line); the runtime
+  // supplies the value the decorator was called with.
+  const computed = arg && !/Literal$/.test(arg.type) && extra !== "value";
+  if (computed && e.arguments.length <= (extra === "options" ? 2 : 1)) return { kind, target: "", method };
   if (!arg || arg.type !== "StringLiteral" || e.arguments.length > (extra === "options" ? 2 : 1)) {
     diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes one string literal naming the probe`,
       `write @${callee.name}("syscalls:sys_enter_openat")`);

@@ -34,6 +34,8 @@ export { ProbeLookupError } from "./target.ts";
 export interface CompileOptions {
   /** Compile only this class (by name); by default every tracer class in the file. */
   className?: string;
+  /** With className: when no class has that name (a bundler renamed it), compile every class. */
+  orEveryClass?: boolean;
 }
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
@@ -42,7 +44,10 @@ export function compile(source: string, file: string, target: CompileTarget, opt
   diags.throwIfAny();
   const mod = collect(ast, diags);
   let tracers = mod.tracers;
-  if (options.className) tracers = tracers.filter((t) => t.name === options.className);
+  if (options.className) {
+    const named = tracers.filter((t) => t.name === options.className);
+    if (named.length || !options.orEveryClass) tracers = named;
+  }
   if (!tracers.length) {
     diags.error(Code.NoTracer, { line: 1, column: 1, length: 1 },
       options.className ? `no tracer class "${options.className}" with decorated handlers in this file` : `no tracer class with decorated handlers in this file`,

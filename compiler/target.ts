@@ -39,6 +39,11 @@ export interface ProbeRef {
   target: string;
   /** Known at run time only (given to `probeContext` by the runtime, never from the source). */
   options?: ProbeOptions;
+  /**
+   * The handler's method, when the decorator's target is not a literal (`@kprobe(pattern)`):
+   * the target is then the one the decorator was called with at run time.
+   */
+  method?: string;
 }
 
 /** What a probe gives its handler: the program type and the context layout. */

@@ -65,5 +65,6 @@ export function probeKind(ref: ProbeRef): ProbeKind {
 
 /** What the programs of these probes depend on outside the script and the kernel, for the compile cache's key. */
 export function probesCacheKey(probes: ProbeRef[]): string {
-  return probes.map((p) => loaded.get(p.kind)?.cacheKey?.(p.target, p.options) ?? "").join("\0");
+  // The targets too: a decorator's target may be computed at run time (`@kprobe(pattern)`).
+  return probes.map((p) => `${p.kind}:${p.target}:${loaded.get(p.kind)?.cacheKey?.(p.target, p.options) ?? ""}`).join("\0");
 }

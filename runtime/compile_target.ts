@@ -1,5 +1,5 @@
 // The running kernel, as the compiler sees it: probe contexts from probes/, types from BTF.
-import type { CompileTarget, ProbeRef } from "../compiler/target.ts";
+import { type CompileTarget, ProbeLookupError, type ProbeRef } from "../compiler/target.ts";
 import { loadProbeKinds, probeKind, PROBE_KIND_NAMES } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { hasRingBuffers } from "./features.ts";
@@ -12,8 +12,18 @@ import { hasRingBuffers } from "./features.ts";
 export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget> {
   await loadProbeKinds(PROBE_KIND_NAMES);
   const optionsOf = (ref: ProbeRef) => ref.options ?? probes.find((p) => p.kind === ref.kind && p.target === ref.target)?.options;
+  /** A decorator whose target the source does not show: the one it was called with. */
+  const resolve = (ref: ProbeRef): ProbeRef => {
+    if (ref.method === undefined || ref.target) return ref;
+    const given = probes.find((p) => p.kind === ref.kind && p.method === ref.method);
+    if (!given) throw new ProbeLookupError(`the target of this @${ref.kind} is computed at run time, so it is known only when the tracer starts`, ["give it as a string literal to compile it ahead of time"]);
+    return given;
+  };
   return {
-    probeContext: (ref: ProbeRef) => probeKind(ref).context(ref.target, optionsOf(ref)),
+    probeContext: (ref: ProbeRef) => {
+      const r = resolve(ref);
+      return probeKind(r).context(r.target, optionsOf(r));
+    },
     btf: kernelBtf,
     ringBuffers: hasRingBuffers,
   };

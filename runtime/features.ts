@@ -1,5 +1,5 @@
 // Kernel features that are found out by trying, once per process.
-import { AttachType, ProgType, progLoad } from "./bpf.ts";
+import { AttachType, kprobeMultiLinkCreate, ProgType, progLoad } from "./bpf.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { fileExists, readTextFile } from "./files.ts";
@@ -59,6 +59,29 @@ export function hasRingBuffers(): boolean {
 /** TSBPF_NO_RINGBUF is set (compiled specs differ, so it is part of the compile cache's key: compile_cache.ts). */
 function ringBuffersDisabled(): boolean {
   return !!libcSync().getenv("TSBPF_NO_RINGBUF");
+}
+
+/**
+ * kprobe_multi links (one link, many functions: 5.18+ with CONFIG_FPROBE), tried for real: a
+ * do-nothing program attached to one function and detached at once.
+ */
+export function hasKprobeMulti(): boolean {
+  return once("kprobe_multi", () => {
+    if (libcSync().getenv("TSBPF_NO_KPROBE_MULTI") || pmuType("kprobe") === undefined) return false;
+    const r = progLoad({ type: ProgType.KPROBE, insns: RETURN_ZERO, name: "tsbpf_probe", expectedAttachType: AttachType.TRACE_KPROBE_MULTI });
+    if (!r.ok) return false;
+    try {
+      for (const fn of ["vfs_getattr", "vfs_read", "do_sys_openat2"]) {
+        try {
+          kprobeMultiLinkCreate(r.fd.fd, [fn], [0n], false, "kprobe_multi probe").close();
+          return true;
+        } catch { /* not this function, or no kprobe_multi: try the next */ }
+      }
+      return false;
+    } finally {
+      r.fd.close();
+    }
+  });
 }
 
 /** The perf PMU type of kprobes or uprobes, when the kernel has them (4.17+, CONFIG_KPROBES / CONFIG_UPROBES). */

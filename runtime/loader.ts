@@ -2,7 +2,7 @@
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
 import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
 import { fromBase64, probeId } from "../compiler/spec.ts";
-import { setProbeName } from "./maps/probe_names.ts";
+import { ProbeNames } from "./maps/probe_names.ts";
 import { probeName } from "../probes/probe_name.ts";
 import { BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
 import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "./program_btf.ts";
@@ -35,6 +35,8 @@ export class Loaded {
   readonly maps = new Map<string, OwnedFd>();
   readonly programs = new Map<string, OwnedFd>();
   readonly links: OwnedFd[] = [];
+  /** What probe() values stand for: filled as the probes are attached. */
+  readonly probeNames = new ProbeNames();
 
   /** Closes the attachments: no handler runs after this, so the maps stop changing. */
   detach(): void {
@@ -136,7 +138,7 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
       const probe = probes.get(p.name) ?? p.probe;
       const kind = probeKind(probe);
       const targets = kind.targets?.(probe.target, probe.options) ?? [probe.target];
-      targets.forEach((t, j) => setProbeName(probeId(i, j), probeName(probe.kind, t)));
+      targets.forEach((t, j) => loaded.probeNames.set(probeId(i, j), probeName(probe.kind, t)));
       loaded.links.push(...kind.attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options, probeId(i, 0)));
     });
     // Sampling events (profile, interval, perf events) were opened stopped: they all start

@@ -90,11 +90,11 @@ export class Tracer {
       const map = loaded.maps.get(m.name)!, fd = map.fd;
       if (field instanceof EventStream) {
         if (field instanceof RingBuf && m.kind === "perfbuf") verbose(`${spec.className}.${m.name}: this kernel has no BPF ring buffers (or TSBPF_NO_RINGBUF is set): the RingBuf runs as per-CPU perf buffers of ${field.size} bytes`);
-        field.attach(map, m.value as StructType);
+        field.attach(map, m.value as StructType, loaded.probeNames);
         this.#buffers.push(field);
       } else if (field) {
         if (field instanceof Aggregation) field.keyed = m.userKey !== undefined;
-        field.bind({ fd, spec: m });
+        field.bind({ fd, spec: m, probeNames: loaded.probeNames });
         this.#maps.push(field);
       }
     }
@@ -234,7 +234,7 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
 
 /** A decorator as recorded at run time, with the options the source cannot show. */
 function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
-  return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options };
+  return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
 }
 
 /** A bundle made by `tsbpf build` carries each tracer's spec and source. */
@@ -270,11 +270,12 @@ async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const key = await cacheKey(source, file, probesCacheKey(probes));
+  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}`);
   let specs = readCache(key);
   if (!specs) {
+    // Only this class: another may have targets computed at run time that only its own start() knows.
     const { compile, target } = await loadCompiler(probes);
-    specs = compile(source, file, target);
+    specs = compile(source, file, target, { className, orEveryClass: true });
     writeCache(key, specs);
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);

@@ -3,7 +3,7 @@
 import type { StructType, Type } from "../../compiler/types.ts";
 import { sizeOf } from "../../compiler/types.ts";
 import { makeStack } from "./stacks.ts";
-import { decodeProbeName, encodeProbeName } from "./probe_names.ts";
+import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
 export type Encoder<T> = (value: T, view: DataView, bytes: Uint8Array, offset: number) => void;
@@ -33,16 +33,16 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
   bytes.fill(0, start + n, start + len);
 }
 
-/** Builds `(view, bytes, offset) => value` for a type. */
-export function makeDecoder<T>(t: Type): Decoder<T> {
+/** Builds `(view, bytes, offset) => value` for a type; `names` decodes probe() values. */
+export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Decoder<T> {
   const make = new Function("decodeStr", "makeStack", "decodeProbeName", `return (v, b, o) => (${valueExpr(t, "o")});`);
-  return make(decodeStr, makeStack, decodeProbeName);
+  return make(decodeStr, makeStack, names.decode);
 }
 
-/** Builds `(value, view, bytes, offset) => void` for a type. */
-export function makeEncoder<T>(t: Type): Encoder<T> {
+/** Builds `(value, view, bytes, offset) => void` for a type; `names` encodes probe() values. */
+export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Encoder<T> {
   const make = new Function("encodeStr", "encodeProbeName", `return (x, v, b, o) => { ${encodeStmts(t, "x", "o")} };`);
-  return make(encodeStr, encodeProbeName);
+  return make(encodeStr, names.encode);
 }
 
 export { sizeOf };

@@ -5,6 +5,7 @@ import type { StructType } from "../../compiler/types.ts";
 import type { OwnedFd } from "../fd.ts";
 import { PerfEventArray } from "../perf_event_array.ts";
 import { type Decoder, makeDecoder } from "./codec.ts";
+import type { ProbeNames } from "./probe_names.ts";
 import { type RecordSink, RingBufReader } from "./ringbuf_reader.ts";
 import { PerfReader } from "./perf_reader.ts";
 
@@ -76,10 +77,10 @@ export abstract class EventStream<T> {
   }
 
   /** @internal Connects the stream to its kernel map: a ring buffer, or a perf event array. */
-  attach(map: OwnedFd, type: StructType): void {
+  attach(map: OwnedFd, type: StructType, probeNames?: ProbeNames): void {
     this.#perfReader = map instanceof PerfEventArray ? new PerfReader(map) : undefined;
     this.#reader = this.#perfReader ?? new RingBufReader(map.fd, this.size);
-    this.#decode = makeDecoder<T>(type);
+    this.#decode = makeDecoder<T>(type, probeNames);
     this.#ended = false;
   }
 

@@ -6,10 +6,13 @@ import { mapDelete, mapLookup, mapNextKey, mapUpdate } from "../bpf.ts";
 import { possibleCpus } from "../cpus.ts";
 import { type Decoder, type Encoder, makeDecoder, makeEncoder } from "./codec.ts";
 import { TracerError } from "../errors.ts";
+import type { ProbeNames } from "./probe_names.ts";
 
 export interface Binding {
   fd: number;
   spec: MapSpec;
+  /** The tracer's probe() names, for keys and values of type ProbeName. */
+  probeNames?: ProbeNames;
 }
 
 /** A typed view of one kernel map: raw bytes in, JS values out. */
@@ -27,14 +30,14 @@ export class MapAccess<K, V> {
   readonly #value: Uint8Array;
   readonly #valueView: DataView;
 
-  constructor(readonly fd: number, key: Type, value: Type, perCpu: boolean) {
+  constructor(readonly fd: number, key: Type, value: Type, perCpu: boolean, probeNames?: ProbeNames) {
     this.keySize = sizeOf(key);
     this.valueSize = sizeOf(value);
     this.cpus = perCpu ? possibleCpus() : 1;
-    this.#encodeKey = makeEncoder(key);
-    this.#decodeKey = makeDecoder(key);
-    this.#encodeValue = makeEncoder(value);
-    this.#decodeValue = makeDecoder(value);
+    this.#encodeKey = makeEncoder(key, probeNames);
+    this.#decodeKey = makeDecoder(key, probeNames);
+    this.#encodeValue = makeEncoder(value, probeNames);
+    this.#decodeValue = makeDecoder(value, probeNames);
     this.#key = new Uint8Array(this.keySize);
     this.#keyView = new DataView(this.#key.buffer);
     this.#value = new Uint8Array(perCpu ? Math.ceil(this.valueSize / 8) * 8 * this.cpus : this.valueSize);
@@ -104,7 +107,7 @@ export abstract class KernelMap<K, V> {
   /** @internal Connects the field to its kernel map while the tracer runs. */
   bind(b: Binding): void {
     this.#name = b.spec.name;
-    this.#access = new MapAccess<K, V>(b.fd, b.spec.key!, b.spec.value!, this.perCpu);
+    this.#access = new MapAccess<K, V>(b.fd, b.spec.key!, b.spec.value!, this.perCpu, b.probeNames);
   }
 
   /** @internal */
