@@ -8,7 +8,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 FILES=(
-  tests/kernel/kprobe.test.ts tests/kernel/build.test.ts tests/kernel/language.test.ts
+  tests/kernel/kprobe.test.ts tests/kernel/kprobe_wildcard.test.ts tests/kernel/wildcard.test.ts tests/kernel/tp_btf.test.ts
+  tests/kernel/build.test.ts tests/kernel/language.test.ts
   tests/kernel/differential.test.ts tests/kernel/maps.test.ts tests/kernel/lifecycle.test.ts
   tests/kernel/errors.test.ts tests/kernel/execsnoop.test.ts tests/kernel/opensnoop.test.ts
   tests/kernel/syscount.test.ts tests/kernel/loss.test.ts tests/kernel/fuzz.test.ts tests/kernel/plan.test.ts

@@ -1,0 +1,151 @@
+// Kprobe wildcards: one handler on every matching kernel function (kprobe_multi where the kernel
+// has it, one perf kprobe per function otherwise), probe() naming the function; and the errors
+// for functions no probe can reach. This host has no kprobes: the attach tests run in the VM
+// lane (Debian's 6.1 has kprobe_multi); the error messages are checked everywhere.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { hasKprobeMulti, hasKprobes } from "../../runtime/features.ts";
+import { compile } from "../../compiler/mod.ts";
+import { hostTarget } from "../../runtime/compile_target.ts";
+import { kernelBtf } from "../../runtime/compile_target.ts";
+import { kernelTextSymbols } from "../../probes/kernel_functions.ts";
+import { Count, kprobe, kretprobe, pid, probe, type ProbeName, RingBuf, Tracer, type u32, type u64 } from "../../mod.ts";
+import { programsNamed, runScript, runtimeCommand, waitFor } from "./util.ts";
+
+await libc();
+const inVm = !!process.env.TSBPF_IN_VM;
+const skip = hasKprobes() ? false : "this kernel has no kprobes (CONFIG_KPROBES); the VM lane runs these tests";
+const file = `/tmp/tsbpf-kwild-${process.pid}`;
+
+test("kprobe_multi is found where the VM lane runs (Debian 6.1)", { skip: !inVm && "only checked inside the VM lane" }, () => {
+  assert.ok(hasKprobeMulti(), "kprobe_multi links must work on the VM lane's 6.1 kernel");
+});
+
+interface Ret {
+  probe: ProbeName;
+  ret: u64;
+}
+
+class VfsCalls extends Tracer {
+  calls = new Count<[ProbeName]>();
+  returns = new RingBuf<Ret>();
+  self: u32 = 0;
+
+  @kprobe("vfs_*")
+  onCall() {
+    if (pid() === this.self) this.calls.add([probe()]);
+  }
+
+  @kretprobe("vfs_rea?")
+  onReturn(ret: u64) {
+    if (pid() === this.self) this.returns.submit({ probe: probe(), ret });
+  }
+}
+
+test("@kprobe(\"vfs_*\") counts per function with probe(); @kretprobe(\"vfs_rea?\") gets vfs_read's return value", { skip }, async () => {
+  const tracer = new VfsCalls();
+  tracer.self = process.pid;
+  tracer.end = () => {};
+  await tracer.start({ exitOnError: false });
+  try {
+    const returns: Ret[] = [];
+    tracer.returns.on((e) => returns.push(e));
+    writeFileSync(file, "12345");
+    for (let i = 0; i < 10; i++) {
+      readFileSync(file);
+      statSync(file);
+    }
+    const names = () => tracer.calls.entries().map(([[n]]) => n);
+    assert.ok(await waitFor(() => (tracer.calls.get(["kprobe:vfs_read"]) ?? 0n) >= 10n), `vfs_read not counted 10 times: ${names().join(", ")}`);
+    assert.ok(names().includes("kprobe:vfs_getattr") || names().includes("kprobe:vfs_statx"), `no stat function among ${names().join(", ")}`);
+    assert.ok(names().every((n) => /^kprobe:vfs_\w+$/.test(n)), `a name outside the pattern: ${names().join(", ")}`);
+    // readFileSync reads the 5 bytes, then 0 at the end of the file.
+    assert.ok(await waitFor(() => returns.some((r) => r.probe === "kretprobe:vfs_read" && r.ret === 5n)), `no vfs_read returned 5: ${JSON.stringify(returns.slice(0, 5), (_, v) => typeof v === "bigint" ? String(v) : v)}`);
+    assert.ok(returns.every((r) => r.probe === "kretprobe:vfs_read"), "vfs_rea? matches vfs_read alone");
+  } finally {
+    await tracer.stop();
+  }
+});
+
+/** Runs funccount as a command, to its end. */
+function funccount(env: Record<string, string>, ...argv: string[]) {
+  const [cmd, ...args] = runtimeCommand(new URL("../../examples/funccount.ts", import.meta.url).pathname);
+  return spawnSync(cmd, [...args, ...argv], { encoding: "utf8", env: { ...process.env, TSBPF_NO_CACHE: "1", ...env }, timeout: 600000 });
+}
+
+test("funccount 'vfs_*': one kprobe_multi link, the counts per function", { skip }, () => {
+  const r = funccount({ TSBPF_VERBOSE: "1" }, "-d", "2", "vfs_*");
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, hasKprobeMulti() ? /kprobe vfs_\*: \d+ functions, one kprobe program attached through one kprobe_multi link/ : /one perf kprobe each/);
+  assert.match(r.stdout, /^vfs_\w+ +\d+$/m);
+});
+
+test("funccount 'k:vfs_rea*' without kprobe_multi: one perf kprobe per function", { skip }, () => {
+  const r = funccount({ TSBPF_VERBOSE: "1", TSBPF_NO_KPROBE_MULTI: "1" }, "-d", "2", "k:vfs_rea*");
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /kprobe vfs_rea\*: \d+ functions, one kprobe program attached through one perf kprobe each/);
+  assert.match(r.stdout, /^vfs_read +\d+$/m);
+});
+
+test("SIGKILL of a tracer with a kprobe_multi link leaves no program and no ftrace hook behind", { skip: skip || (!hasKprobeMulti() && "no kprobe_multi on this kernel") }, async () => {
+  const script = `/tmp/tsbpf-kwild-kill-${process.pid}.ts`;
+  writeFileSync(script, `import { kprobeCounter } from ${JSON.stringify(new URL("../../examples/funccount.ts", import.meta.url).pathname)};\n` +
+    `const c = kprobeCounter("vfs_*");\nawait c.start();\nconsole.log("attached");\nawait new Promise(() => {});\n`);
+  const child = runScript(script, { TSBPF_NO_CACHE: "1" });
+  assert.ok(await waitFor(() => child.output().includes("attached"), 300000), `the tracer did not start: ${child.output()}`);
+  const hooked = () => (readFileSync("/sys/kernel/tracing/enabled_functions", "utf8").match(/^vfs_\w+/gm) ?? []).length;
+  assert.ok(programsNamed("onCall").length >= 1, "the tracer's program is not loaded");
+  assert.ok(hooked() > 0, "kprobe_multi shows no vfs_ function in enabled_functions");
+  child.kill("SIGKILL");
+  await child.exited;
+  assert.ok(await waitFor(() => programsNamed("onCall").length === 0 && hooked() === 0, 30000),
+    `left behind: ${programsNamed("onCall").length} programs, ${hooked()} hooked functions`);
+  const bpftool = spawnSync("bpftool", ["link", "show"], { encoding: "utf8" });
+  if (bpftool.status === 0) assert.doesNotMatch(bpftool.stdout, /kprobe_multi/, "bpftool still lists a kprobe_multi link");
+});
+
+// ------------------------------------------------------------ errors, on every kernel
+
+function compileKprobe(fn: string): string {
+  const source = `import { kprobe, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @kprobe(${JSON.stringify(fn)})\n  h() {}\n}\n`;
+  try {
+    compile(source, "/test/k.ts", hostTarget());
+    return "";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+test("a function only present as an .isra/.constprop copy: the message names the copy to attach to", { skip: !kernelTextSymbols().size && "kallsyms unreadable" }, () => {
+  const symbols = kernelTextSymbols();
+  const copy = [...symbols].find((s) => /^[a-z]\w+\.(isra|constprop)\.0$/.test(s) && !symbols.has(s.split(".")[0]));
+  assert.ok(copy, "this kernel has no function that exists only as a specialised copy");
+  const name = copy.split(".")[0];
+  const message = compileKprobe(name);
+  assert.match(message, new RegExp(`"${name}" exists only as .*"${copy.replace(/\./g, "\\.")}"`));
+  assert.match(message, new RegExp(`attach to the copy: @kprobe\\("${name}\\.`));
+});
+
+test("an inlined function (in BTF, no symbol): the message says so", { skip: !kernelTextSymbols().size && "kallsyms unreadable" }, () => {
+  const btf = kernelBtf();
+  const symbols = kernelTextSymbols();
+  const copied = new Set([...symbols].map((s) => s.split(".")[0]));
+  let inlined: string | undefined;
+  for (let id = 1; id < btf.typeCount && !inlined; id++) {
+    if (btf.kindOf(id) !== "func") continue;
+    const n = btf.nameOf(id);
+    if (!symbols.has(n) && !copied.has(n)) inlined = n;
+  }
+  assert.ok(inlined, "every BTF function has a symbol on this kernel");
+  assert.match(compileKprobe(inlined), new RegExp(`"${inlined}" is inlined into its callers: the kernel has no symbol for it`));
+});
+
+test("a wildcard that matches nothing, and @fentry with a wildcard, are explained", { skip }, () => {
+  assert.match(compileKprobe("tsbpf_no_such_fn_*"), /no traceable kernel function matches "tsbpf_no_such_fn_\*"/);
+  const source = `import { fentry, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @fentry("vfs_*")\n  h() {}\n}\n`;
+  assert.throws(() => compile(source, "/test/f.ts", hostTarget()), /@fentry takes one function, not a wildcard/);
+});
