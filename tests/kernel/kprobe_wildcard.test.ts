@@ -92,7 +92,7 @@ function funccount(env: Record<string, string>, ...argv: string[]) {
   return spawnSync(cmd, [...args, ...argv], { encoding: "utf8", env: { ...process.env, TSBPF_NO_CACHE: "1", ...env }, timeout: 600000 });
 }
 
-test("funccount 'vfs_*': one kprobe_multi link, the counts per function", { skip }, () => {
+test("funccount 'vfs_*': the counts per function (kprobe_multi, or one perf kprobe each)", { skip }, () => {
   const r = funccount({ TSBPF_VERBOSE: "1" }, "-d", "2", "vfs_*");
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stderr, hasKprobeMulti() ? /kprobe vfs_\*: \d+ functions, one kprobe program attached through one kprobe_multi link/ : /one perf kprobe each/);
@@ -145,7 +145,7 @@ test("a function only present as an .isra/.constprop copy: the message names the
   assert.match(message, new RegExp(`attach to the copy: @kprobe\\("${name}\\.`));
 });
 
-test("an inlined function (in BTF, no symbol): the message says so", { skip: !kernelTextSymbols().size && "kallsyms unreadable" }, () => {
+test("an inlined function (in BTF, no symbol): the message says so", { skip: !kernelTextSymbols().size && "kallsyms unreadable" }, (t) => {
   const btf = kernelBtf();
   const symbols = kernelTextSymbols();
   const copied = new Set([...symbols].map((s) => s.split(".")[0]));
@@ -155,7 +155,8 @@ test("an inlined function (in BTF, no symbol): the message says so", { skip: !ke
     const n = btf.nameOf(id);
     if (!symbols.has(n) && !copied.has(n)) inlined = n;
   }
-  assert.ok(inlined, "every BTF function has a symbol on this kernel");
+  // Debian 6.1's BTF lists only functions with a symbol (its pahole); 6.18's does not.
+  if (!inlined) return t.skip("every BTF function has a symbol on this kernel");
   assert.match(compileKprobe(inlined), new RegExp(`"${inlined}" is inlined into its callers: the kernel has no symbol for it`));
 });
 
