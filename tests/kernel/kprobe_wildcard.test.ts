@@ -11,12 +11,13 @@ import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobeMulti, hasKprobes } from "../../runtime/features.ts";
 import { compile } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
-import { kernelBtf } from "../../runtime/compile_target.ts";
+import { kernelBtf } from "../../runtime/kernel_btf.ts";
 import { kernelTextSymbols } from "../../probes/kernel_functions.ts";
 import { Count, kprobe, kretprobe, pid, probe, type ProbeName, RingBuf, Tracer, type u32, type u64 } from "../../mod.ts";
 import { programsNamed, runtimeCommand, waitFor } from "./util.ts";
 
 await libc();
+const target = await hostTarget();
 const inVm = !!process.env.TSBPF_IN_VM;
 const skip = hasKprobes() ? false : "this kernel has no kprobes (CONFIG_KPROBES); the VM lane runs these tests";
 const file = `/tmp/tsbpf-kwild-${process.pid}`;
@@ -131,7 +132,7 @@ test("SIGKILL of a tracer on a kprobe wildcard (kprobe_multi or perf kprobes) le
 function compileKprobe(fn: string): string {
   const source = `import { kprobe, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @kprobe(${JSON.stringify(fn)})\n  h() {}\n}\n`;
   try {
-    compile(source, "/test/k.ts", hostTarget());
+    compile(source, "/test/k.ts", target);
     return "";
   } catch (e) {
     return (e as Error).message;
@@ -166,5 +167,5 @@ test("an inlined function (in BTF, no symbol): the message says so", { skip: !ke
 test("a wildcard that matches nothing, and @fentry with a wildcard, are explained", { skip }, () => {
   assert.match(compileKprobe("tsbpf_no_such_fn_*"), /no traceable kernel function matches "tsbpf_no_such_fn_\*"/);
   const source = `import { fentry, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @fentry("vfs_*")\n  h() {}\n}\n`;
-  assert.throws(() => compile(source, "/test/f.ts", hostTarget()), /@fentry takes one function, not a wildcard/);
+  assert.throws(() => compile(source, "/test/f.ts", target), /@fentry takes one function, not a wildcard/);
 });

@@ -12,6 +12,7 @@ import { RingBuf, str, tpBtf, Tracer, type Str, type u32 } from "../../mod.ts";
 import { waitFor } from "./util.ts";
 
 await libc();
+const target = await hostTarget();
 const skip = hasTpBtf() ? false : "this kernel refuses tp_btf programs (BPF_PROG_TYPE_TRACING)";
 
 interface Task {
@@ -62,12 +63,12 @@ test("a tp_btf handler reads sched_switch's task_structs: this process's threads
 
 test("@tpBtf compiles to a tracing program attached to btf_trace_<name>", { skip }, () => {
   const source = `import { tpBtf, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @tpBtf("sched_switch")\n  h(args: any) {}\n}\n`;
-  const [spec] = compile(source, "/test/t.ts", hostTarget());
+  const [spec] = compile(source, "/test/t.ts", target);
   assert.equal(spec.programs[0].progType, 26); // BPF_PROG_TYPE_TRACING
   assert.equal(spec.programs[0].expectedAttachType, 23); // BPF_TRACE_RAW_TP
 });
 
 test("@tpBtf on an unknown tracepoint names the close ones", () => {
   const source = `import { tpBtf, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @tpBtf("sched_swich")\n  h(args: any) {}\n}\n`;
-  assert.throws(() => compile(source, "/test/t.ts", hostTarget()), /unknown raw tracepoint "sched_swich"[\s\S]*sched_switch/);
+  assert.throws(() => compile(source, "/test/t.ts", target), /unknown raw tracepoint "sched_swich"[\s\S]*sched_switch/);
 });
