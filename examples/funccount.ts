@@ -1,6 +1,6 @@
-// funccount: counts the calls of every kernel function or tracepoint matching a pattern, per
-// function, in the kernel; prints the counts sorted (the most called last) on Ctrl-C, after -d
-// seconds, or every -i seconds. Like bcc's funccount.
+// funccount: calls of every kernel function or tracepoint matching a pattern, counted per
+// function in the kernel. Printed sorted (the most called last) on Ctrl-C, after -d seconds, or
+// every -i seconds. Like bcc's funccount.
 //
 //   sudo bun run examples/funccount.ts 'tcp_*'                      kernel functions (kprobes)
 //   sudo bun run examples/funccount.ts 't:syscalls:sys_enter_*'     tracepoints
