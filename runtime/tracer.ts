@@ -170,8 +170,9 @@ export class Tracer {
     if (!this.#loaded) return Promise.resolve();
     clearTimeout(this.#timer);
     clearImmediate(this.#immediate);
-    // Detach first, so what end() reads and prints no longer changes under it.
-    this.#loaded.detach();
+    // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
+    // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
+    // end() reads a snapshot of maps that may still be counting.
     for (const rb of this.#buffers) rb.end();
     try {
       this.end();
