@@ -34,3 +34,12 @@ export type ProbeName = string;
 export type KStack = import("./runtime/maps/stacks.ts").Stack;
 /** A user stack captured by ustack(); in JavaScript, a Stack with its frames. */
 export type UStack = import("./runtime/maps/stacks.ts").Stack;
+
+/**
+ * An IPv4 prefix, the key of an `LpmTrieMap`: `prefixlen` bits of `addr` are matched. `addr`
+ * holds the address as the kernel stores it (`sk.__sk_common.skc_daddr`, network byte order in
+ * memory); from JavaScript, use the map's CIDR methods (`set("10.0.0.0/8", v)`).
+ */
+export interface Ipv4Key { prefixlen: u32; addr: u32 }
+/** An IPv6 prefix: the address as four 32-bit words, as `in6_addr.in6_u.u6_addr32` holds them. */
+export interface Ipv6Key { prefixlen: u32; addr: [u32, u32, u32, u32] }

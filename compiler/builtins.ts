@@ -11,7 +11,7 @@ import { memberFact } from "./assumptions.ts";
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8, perf_event_output: 25,
-  get_stackid: 27, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
+  get_stackid: 27, map_push_elem: 87, map_pop_elem: 88, map_peek_elem: 89, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
   probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
   ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, get_attach_cookie: 174,
 } as const;
@@ -84,23 +84,11 @@ export const BUILTINS: Record<string, Builtin> = {
   },
   kstack: {
     doc: "the kernel stack of the current task, as a KStack (an id into the tracer's stack map; printed as frames)",
-    scalar: (l, e) => {
-      noArgs(l, e, "kstack");
-      l.usesStacks = true;
-      const id = l.b.call(Helper.get_stackid, [l.ctx, stacksMap(l), 0n]);
-      return { kind: "scalar", type: kstackType, op: l.zext32(id) };
-    },
+    scalar: (l, e) => (noArgs(l, e, "kstack"), captureStack(l, "kernel", STACKS_MAP, 0)),
   },
   ustack: {
     doc: "the user stack of the current task, as a UStack (the stack id and the pid, for symbolizing)",
-    scalar: (l, e) => {
-      noArgs(l, e, "ustack");
-      l.usesStacks = true;
-      const id = l.b.call(Helper.get_stackid, [l.ctx, stacksMap(l), BPF_F_USER_STACK]);
-      const pid = l.b.alu("rsh", l.b.call(Helper.get_current_pid_tgid, []), 32n);
-      // pid in the high half, the 32-bit stack id (negative on failure) in the low half.
-      return { kind: "scalar", type: ustackType, op: l.b.alu("or", l.b.alu("lsh", pid, 32n), l.zext32(id)) };
-    },
+    scalar: (l, e) => (noArgs(l, e, "ustack"), captureStack(l, "user", STACKS_MAP, 0)),
   },
   probe: {
     doc: "the probe that fired, as a ProbeName (a number in the kernel, its name in JavaScript: \"kprobe:tcp_connect\")",
@@ -167,10 +155,20 @@ export const BUILTINS: Record<string, Builtin> = {
 
 const BPF_F_USER_STACK = 1n << 8n;
 
-function stacksMap(l: Lowering): number {
-  const r = l.b.reg();
-  l.b.emit({ op: "map", dst: r, map: STACKS_MAP });
-  return r;
+/**
+ * Stores the current kernel or user stack in the stack-trace map `mapName` and gives its value:
+ * the 32-bit id (negative on failure) in the low half; for a user stack the pid above it (for
+ * symbolizing); and the map's number (`stackIndex`) in the top byte, so the value decodes to
+ * frames wherever it is stored.
+ */
+export function captureStack(l: Lowering, kind: "kernel" | "user", mapName: string, stackIndex: number): Scalar {
+  if (mapName === STACKS_MAP) l.usesStacks = true;
+  const map = l.b.reg();
+  l.b.emit({ op: "map", dst: map, map: mapName });
+  let value = l.zext32(l.b.call(Helper.get_stackid, [l.ctx, map, kind === "user" ? BPF_F_USER_STACK : 0n]));
+  if (kind === "user") value = l.b.alu("or", l.b.alu("lsh", l.b.alu("rsh", l.b.call(Helper.get_current_pid_tgid, []), 32n), 32n), value);
+  if (stackIndex) value = l.b.alu("or", value, l.b.mov(BigInt(stackIndex) << 56n));
+  return { kind: "scalar", type: kind === "user" ? ustackType : kstackType, op: value };
 }
 
 function strLength(l: Lowering, e: Node): number | undefined {

@@ -3,7 +3,7 @@ import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnost
 import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "./target.ts";
 import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType } from "./types.ts";
-import { type MapField, mapFieldOf } from "./map_fields.ts";
+import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 export type { MapField } from "./map_fields.ts";
 import type { ScriptFunction } from "./inline.ts";
 
@@ -100,6 +100,7 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     }
     const map = mapFieldOf(member, types, diags);
     if (map) {
+      if (map.kind === "stack_trace") map.stackIndex = [...maps.values()].filter((m) => m.kind === "stack_trace").length + 1;
       maps.set(map.name, map);
       continue;
     }
@@ -194,6 +195,8 @@ export class TypeTable {
     if (name === "KStack") return kstackType;
     if (name === "UStack") return ustackType;
     if (name === "ProbeName") return probeNameType;
+    if (name === "Ipv4Key") return ipv4Key;
+    if (name === "Ipv6Key") return ipv6Key;
     if (name === "bool") return bool;
     const args = node.typeParameters?.params ?? node.typeArguments?.params ?? [];
     if (name === "Str") {

@@ -4,7 +4,7 @@ import { Code, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { TypeTable } from "./collect.ts";
 import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "./types.ts";
-import type { MapKind, MapSpec } from "./spec.ts";
+import { MAX_STACK_DEPTH, type MapKind, type MapSpec } from "./spec.ts";
 
 /** A map declared as a tracer field: its spec (the kernel map's layout), and where it is declared. */
 export interface MapField extends MapSpec {
@@ -20,6 +20,10 @@ const CLASSES: Record<string, { kind: MapKind; args: Role[] }> = {
   PerCpuHashMap: { kind: "percpu_hash", args: ["key", "value"] },
   ArrayMap: { kind: "array", args: ["value"] },
   PerCpuArrayMap: { kind: "percpu_array", args: ["value"] },
+  LpmTrieMap: { kind: "lpm_trie", args: ["key", "value"] },
+  QueueMap: { kind: "queue", args: ["value"] },
+  StackMap: { kind: "stack", args: ["value"] },
+  StackTraceMap: { kind: "stack_trace", args: [] },
   Count: { kind: "count", args: ["key?"] },
   Sum: { kind: "sum", args: ["key?"] },
   Min: { kind: "min", args: ["key?"] },
@@ -79,6 +83,15 @@ export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag)
     diags.error(Code.BadMap, posOf(typeArgs[0]), `a ${className}'s event type must be an interface, not ${field.value.kind}`);
   }
   if (cls.kind === "array" || cls.kind === "percpu_array") field.key = u32;
+  if (cls.kind === "queue" || cls.kind === "stack") field.key = { kind: "void" };
+  if (cls.kind === "stack_trace") {
+    field.key = u32;
+    field.value = { kind: "array", elem: u64, len: MAX_STACK_DEPTH };
+  }
+  if (cls.kind === "lpm_trie" && field.key && !lpmKeyOk(field.key)) {
+    diags.error(Code.BadMap, posOf(typeArgs[0]), `an LpmTrieMap's key must be an interface starting with "prefixlen: u32", then the address fields (no padding after prefixlen)`,
+      "use Ipv4Key or Ipv6Key, or e.g. interface Subnet { prefixlen: u32; addr: u32 }");
+  }
   if ((cls.kind === "percpu_hash" || cls.kind === "percpu_array") && field.value && !isScalar(field.value)) {
     diags.error(Code.BadMap, posOf(typeArgs[typeArgs.length - 1]), `per-CPU maps hold numbers here; use a HashMap for ${field.value.kind} values`);
   }
@@ -96,6 +109,21 @@ export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag)
     field.linear = { min, max, step };
   }
   return field;
+}
+
+/** An IPv4 prefix: `addr` holds the address as the kernel stores it (network byte order in memory). */
+export const ipv4Key = layoutStruct("Ipv4Key", [{ name: "prefixlen", type: u32 }, { name: "addr", type: u32 }]);
+/** An IPv6 prefix: the address as four 32-bit words, as `in6_addr.in6_u.u6_addr32` holds it. */
+export const ipv6Key = layoutStruct("Ipv6Key", [
+  { name: "prefixlen", type: u32 },
+  { name: "addr", type: { ...layoutStruct("[u32, u32, u32, u32]", [0, 1, 2, 3].map((i) => ({ name: String(i), type: u32 }))), tuple: true } },
+]);
+
+/** The kernel's LPM key: a u32 prefix length in bits, then the data it applies to, from offset 4. */
+function lpmKeyOk(t: Type): boolean {
+  if (t.kind !== "struct" || t.fields.length < 2) return false;
+  const [len, first] = t.fields;
+  return len.name === "prefixlen" && len.type.kind === "int" && len.type.bits === 32 && !len.type.signed && first.offset === 4 && t.size - 4 <= 256;
 }
 
 /** The value of a constant arithmetic expression of number literals (`256 * 1024`), if it is one. */

@@ -7,11 +7,11 @@ import type { Node } from "./parse.ts";
 import type { Lowering, Value } from "./lower.ts";
 import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
-import { Helper } from "./builtins.ts";
+import { captureStack, Helper } from "./builtins.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
 import { LOST_MAP, SCRATCH_MAP } from "./spec.ts";
 
-const BPF_ANY = 0n, BPF_NOEXIST = 1n;
+const BPF_ANY = 0n, BPF_NOEXIST = 1n, BPF_EXIST = 2n;
 /** bpf_perf_event_output's flags: the perf event array's slot of the CPU the handler runs on. */
 const BPF_F_CURRENT_CPU = 0xffffffffn;
 /** Events up to this size are built on the stack for bpf_perf_event_output; bigger ones in the scratch map. */
@@ -27,6 +27,10 @@ const METHODS: Record<string, string[]> = {
   percpu_hash: ["get", "set", "has", "delete", "add"],
   array: ["get", "set", "add"],
   percpu_array: ["get", "set", "add"],
+  lpm_trie: ["get", "set", "has", "delete", "add"],
+  queue: ["push", "pop", "peek"],
+  stack: ["push", "pop", "peek"],
+  stack_trace: ["kstack", "ustack"],
 };
 
 export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): Value {
@@ -40,7 +44,9 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
     l.fail(e.callee.property, Code.BadCall, `map "${map.name}" has no method "${method}" in a handler`, ...didYouMean(method, methods), `its methods are: ${methods.join(", ")}`);
   }
   const args: Node[] = e.arguments;
-  const arity: Record<string, [number, number]> = { submit: [1, 1], get: [1, 1], has: [1, 1], delete: [1, 1], set: [2, 2], add: [1, 2] };
+  const arity: Record<string, [number, number]> = {
+    submit: [1, 1], get: [1, 1], has: [1, 1], delete: [1, 1], set: [2, 2], add: [1, 2], push: [1, 2], pop: [0, 0], peek: [0, 0], kstack: [0, 0], ustack: [0, 0],
+  };
   const [lo, hi] = arity[method];
   if (args.length < lo || args.length > hi) l.fail(e, Code.BadCall, `${method}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? "s" : ""}`);
   if (map.kind === "ringbuf" || map.kind === "perfbuf") {
@@ -48,6 +54,8 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
     else perfOutput(l, map, args[0]);
     return { kind: "void" };
   }
+  if (map.kind === "queue" || map.kind === "stack") return queueOp(l, map, method, args);
+  if (map.kind === "stack_trace") return captureStack(l, method === "kstack" ? "kernel" : "user", map.name, map.stackIndex!);
   const mapReg = () => mapAddress(l, map.name);
   const key = buildOnStack(l, map.key!, args[0]);
   switch (method) {
@@ -68,7 +76,8 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
       const t = map.value!;
       if (t.kind !== "int") l.fail(e, Code.TypeMismatch, `add() needs a map of integers; "${map.name}" holds ${typeName(t)}`);
       const n = args[1] ? l.convert(l.intScalar(args[1]), t, args[1]).op : 1n;
-      const shared = map.kind === "hash" || map.kind === "lru_hash" || map.kind === "array";
+      // On an LPM trie the lookup finds the longest matching prefix: the count goes to that entry.
+      const shared = map.kind === "hash" || map.kind === "lru_hash" || map.kind === "array" || map.kind === "lpm_trie";
       lookupOrInit(l, map.name, key, t, (base, off) => l.b.emit({ op: "store", base, off, size: sizeOf(t) as 8, value: n }), (p) => {
         if (shared && sizeOf(t) === 8) l.b.emit({ op: "atomic_add", base: p, off: 0, value: l.b.mov(n) });
         else l.b.emit({ op: "store", base: p, off: 0, size: sizeOf(t) as 8, value: l.convert({ type: t, op: l.b.alu("add", l.b.load(p, 0, sizeOf(t) as 8), n) }, t, e).op });
@@ -77,6 +86,22 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
     }
   }
   return l.fail(e, Code.BadCall, `unknown method ${method}`);
+}
+
+/** push(v, overwrite?) gives true when pushed; pop() and peek() give the value, zero when empty. */
+function queueOp(l: Lowering, map: MapField, method: string, args: Node[]): Value {
+  const t = map.value!;
+  if (method === "push") {
+    const overwrite = args[1];
+    if (overwrite && overwrite.type !== "BooleanLiteral") l.fail(overwrite, Code.NotConstant, `push()'s second argument must be true or false: true pushes out the oldest value when ${map.name} is full`);
+    const value = buildOnStack(l, t, args[0]);
+    const r = l.b.call(Helper.map_push_elem, [mapAddress(l, map.name), l.b.frame(value), overwrite?.value ? BPF_EXIST : BPF_ANY]);
+    return l.materializeCond((label) => l.b.emit({ op: "br", cond: "jeq", a: r, b: 0n, target: label }));
+  }
+  const copy = l.b.allocStack(sizeOf(t), 8);
+  l.zero("fp", copy, sizeOf(t));
+  l.b.emit({ op: "call", helper: method === "pop" ? Helper.map_pop_elem : Helper.map_peek_elem, args: [mapAddress(l, map.name), l.b.frame(copy)] });
+  return l.memValue(t, "fp", copy);
 }
 
 function mapAddress(l: Lowering, name: string): VReg {

@@ -28,6 +28,7 @@ const MAP_KINDS: Record<string, string> = {
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
   hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
+  lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };
 
 export interface PlanOptions {

@@ -6,6 +6,7 @@ import type { LineEntry, MapReloc } from "./emit.ts";
 
 export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
+  | "lpm_trie" | "queue" | "stack" | "stack_trace"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
   | "perfbuf" | "lost" | "params" | "stacks" | "scratch";
 
@@ -18,6 +19,8 @@ export interface MapSpec {
   /** An aggregation's key as declared (undefined: not keyed). */
   userKey?: Type;
   linear?: { min: number; max: number; step: number };
+  /** A stack-trace map's number, kept in the captured stacks' values (0: the hidden map of kstack()/ustack()). */
+  stackIndex?: number;
   /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`). */
   size?: number;
 }

@@ -6,14 +6,16 @@ import { OwnedFd } from "./fd.ts";
 
 const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
-  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18, MAP_FREEZE = 22, LINK_CREATE = 28,
+  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18,
+  MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22, MAP_LOOKUP_BATCH = 24, MAP_LOOKUP_AND_DELETE_BATCH = 25, MAP_UPDATE_BATCH = 26, MAP_DELETE_BATCH = 27, LINK_CREATE = 28,
 }
 
 const CMD_NAMES: Record<number, string> = {
   0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 2: "BPF_MAP_UPDATE_ELEM", 3: "BPF_MAP_DELETE_ELEM",
   4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 11: "BPF_PROG_GET_NEXT_ID",
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
-  17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 22: "BPF_MAP_FREEZE", 28: "BPF_LINK_CREATE",
+  17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 21: "BPF_MAP_LOOKUP_AND_DELETE_ELEM", 22: "BPF_MAP_FREEZE",
+  24: "BPF_MAP_LOOKUP_BATCH", 25: "BPF_MAP_LOOKUP_AND_DELETE_BATCH", 26: "BPF_MAP_UPDATE_BATCH", 27: "BPF_MAP_DELETE_BATCH", 28: "BPF_LINK_CREATE",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -74,6 +76,11 @@ export interface MapCreateOptions {
   name: string;
 }
 
+/** Map flag: allocate elements when inserted (LPM tries require it). */
+export const BPF_F_NO_PREALLOC = 1;
+/** Update flag: replace an existing element only; on a queue or stack, push out the oldest when full. */
+export const BPF_EXIST = 2n;
+
 /** Map flag: programs may only read the map (with a frozen map, its values are constants to the verifier). */
 export const BPF_F_RDONLY_PROG = 1 << 7;
 
@@ -93,16 +100,65 @@ function elemAttr(mapFd: number, key: Uint8Array | undefined, value: Uint8Array 
   return new Attr(32).u32(0, mapFd).ptr(8, key).ptr(16, value).u64(24, flags);
 }
 
-/** Returns false when the key is absent. */
-export function mapLookup(mapFd: number, key: Uint8Array, value: Uint8Array): boolean {
+/** Returns false when the key is absent. `key` undefined: the head of a queue or stack (peek). */
+export function mapLookup(mapFd: number, key: Uint8Array | undefined, value: Uint8Array): boolean {
   const r = bpf(Cmd.MAP_LOOKUP_ELEM, elemAttr(mapFd, key, value));
   if (r === -2) return false;
   if (r < 0) throw syscallError("bpf(BPF_MAP_LOOKUP_ELEM)", r);
   return true;
 }
 
-export function mapUpdate(mapFd: number, key: Uint8Array, value: Uint8Array, flags = 0n): void {
+export function mapUpdate(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0n): void {
   bpfOrThrow(Cmd.MAP_UPDATE_ELEM, elemAttr(mapFd, key, value, flags));
+}
+
+/** Pushes onto a queue or stack map; false when it is full (E2BIG). */
+export function mapPush(mapFd: number, value: Uint8Array, flags = 0n): boolean {
+  const r = bpf(Cmd.MAP_UPDATE_ELEM, elemAttr(mapFd, undefined, value, flags));
+  if (r === -7) return false;
+  if (r < 0) throw syscallError("bpf(BPF_MAP_UPDATE_ELEM)", r);
+  return true;
+}
+
+/** Reads and removes: the head of a queue or stack (key undefined) or a key's element; false when absent or empty. */
+export function mapLookupAndDelete(mapFd: number, key: Uint8Array | undefined, value: Uint8Array): boolean {
+  const r = bpf(Cmd.MAP_LOOKUP_AND_DELETE_ELEM, elemAttr(mapFd, key, value));
+  if (r === -2) return false;
+  if (r < 0) throw syscallError("bpf(BPF_MAP_LOOKUP_AND_DELETE_ELEM)", r);
+  return true;
+}
+
+export type BatchResult = { count: number; done: boolean } | { unsupported: true } | { tooSmall: true };
+
+/**
+ * One step of BPF_MAP_LOOKUP_BATCH (or LOOKUP_AND_DELETE_BATCH with `del`): up to `count`
+ * keys and values after the position `inBatch` (undefined: from the start), the next position
+ * written to `outBatch`. `done` once the walk reached the end (ENOENT). `unsupported` on
+ * kernels before 5.6 or map types without batches (EINVAL/ENOTSUPP); `tooSmall` when one
+ * hash bucket holds more than `count` elements (ENOSPC): retry with more room.
+ */
+export function mapLookupBatch(mapFd: number, inBatch: Uint8Array | undefined, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number, del = false): BatchResult {
+  const attr = new Attr(56).ptr(0, inBatch).ptr(8, outBatch).ptr(16, keys).ptr(24, values).u32(32, count).u32(36, mapFd);
+  const cmd = del ? Cmd.MAP_LOOKUP_AND_DELETE_BATCH : Cmd.MAP_LOOKUP_BATCH;
+  const r = bpf(cmd, attr);
+  const got = attr.view.getUint32(32, true);
+  if (r === 0) return { count: got, done: false };
+  if (r === -2) return { count: got, done: true };
+  if (r === -28) return { tooSmall: true };
+  if (r === -22 || r === -524 || r === -95) return { unsupported: true };
+  throw syscallError(`bpf(${CMD_NAMES[cmd]})`, r);
+}
+
+/** BPF_MAP_UPDATE_BATCH / DELETE_BATCH (values undefined): returns how many were done, or undefined where unsupported. */
+export function mapWriteBatch(mapFd: number, keys: Uint8Array, values: Uint8Array | undefined, count: number, flags = 0n): number | undefined {
+  const attr = new Attr(56).ptr(16, keys).ptr(24, values).u32(32, count).u32(36, mapFd).u64(40, flags);
+  const cmd = values ? Cmd.MAP_UPDATE_BATCH : Cmd.MAP_DELETE_BATCH;
+  const r = bpf(cmd, attr);
+  const done = attr.view.getUint32(32, true);
+  if ((r === -22 || r === -524 || r === -95) && done === 0) return undefined;
+  if (r === -2 && !values) return done; // a key already gone: the ones before it are deleted
+  if (r < 0) throw syscallError(`bpf(${CMD_NAMES[cmd]})`, r);
+  return done;
 }
 
 /** Returns false when the key is absent. */

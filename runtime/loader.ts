@@ -4,7 +4,7 @@ import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
 import { fromBase64, probeId } from "../compiler/spec.ts";
 import { ProbeNames } from "./maps/probe_names.ts";
 import { probeName } from "../probes/probe_name.ts";
-import { BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
+import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "./bpf.ts";
 import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "./program_btf.ts";
 import type { OwnedFd } from "./fd.ts";
 import { verifierError } from "./verifier_error.ts";
@@ -66,6 +66,12 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
     case "stacks":
       return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 16384, name: "tsbpf_stacks" });
+    case "stack_trace":
+      return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 16384, name: spec.name });
+    case "queue": case "stack":
+      return mapCreate({ type: spec.kind === "queue" ? MapType.QUEUE : MapType.STACK, keySize: 0, valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 10240, name: spec.name });
+    case "lpm_trie":
+      return mapCreate({ type: MapType.LPM_TRIE, keySize: sizeOf(spec.key!), valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 10240, flags: BPF_F_NO_PREALLOC, name: spec.name });
     case "params": {
       const fd = mapCreate({ type: MapType.ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "tsbpf_params" });
       try {

@@ -99,8 +99,8 @@ export class Tracer {
       }
     }
     const stacks = loaded.maps.get(STACKS_MAP);
-    if (stacks) {
-      setStackTable(new StackTable(stacks.fd));
+    if (stacks) setStackTable(new StackTable(stacks.fd));
+    if (spec.maps.some((m) => m.kind === "stacks" || m.kind === "stack_trace")) {
       // Symbol tables are loaded only by tracers that capture stacks.
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }

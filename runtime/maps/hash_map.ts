@@ -1,7 +1,7 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
 import { KernelMap } from "./kernel_map.ts";
 
-function checkEntries(n: number, what: string): number {
+export function checkEntries(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`);
   return n;
 }
@@ -45,6 +45,14 @@ export class HashMap<K, V> extends KernelMap<K, V> {
   }
   clear(): void {
     this.access.clear();
+  }
+  /** Writes many entries in one call where the kernel has BPF_MAP_UPDATE_BATCH (5.6+), else one by one. */
+  setBatch(entries: [K, V][]): void {
+    this.access.updateMany(entries);
+  }
+  /** Deletes many keys in one call where the kernel allows (5.6+); returns how many were present. */
+  deleteBatch(keys: K[]): number {
+    return this.access.deleteMany(keys);
   }
   [Symbol.iterator](): Iterator<[K, V]> {
     return this.entries()[Symbol.iterator]();

@@ -24,11 +24,13 @@ export class StackTable {
   }
 }
 
-let active: StackTable | undefined;
+/** The running tracer's stack-trace maps by number: 0 for kstack()/ustack()'s, 1.. for StackTraceMap fields. */
+const tables = new Map<number, StackTable>();
 
-/** @internal Set by the tracer while it runs. */
-export function setStackTable(table: StackTable | undefined): void {
-  active = table;
+/** @internal Set by the tracer while it runs (undefined: the map is gone). */
+export function setStackTable(table: StackTable | undefined, index = 0): void {
+  if (table) tables.set(index, table);
+  else tables.delete(index);
 }
 
 /** A formatter from addresses to frame names; the symbolizer installs one. */
@@ -61,9 +63,19 @@ export class Stack {
   }
 }
 
-/** Decodes a stored kstack()/ustack() value. Frames are read now, while the map still exists. */
+/**
+ * Decodes a stored kstack()/ustack() value (compiler/builtins.ts, captureStack: the id in the
+ * low 32 bits, a user stack's pid above it, the map's number in the top byte). Frames are read
+ * now, while the map still exists.
+ */
 export function makeStack(kind: "kernel" | "user", raw: bigint): Stack {
   const id = Number(BigInt.asIntN(32, raw & 0xffffffffn));
-  const pid = kind === "user" ? Number(raw >> 32n) : 0;
-  return new Stack(kind, id, pid, id >= 0 && active ? active.addresses(id) : []);
+  const pid = kind === "user" ? Number((raw >> 32n) & 0xffffffn) : 0;
+  const table = tables.get(Number(raw >> 56n));
+  return new Stack(kind, id, pid, id >= 0 && table ? table.addresses(id) : []);
+}
+
+/** Frame names of a stack's addresses, by the installed symbolizer. */
+export function symbolize(kind: "kernel" | "user", pid: number, addresses: bigint[]): string[] {
+  return symbolizer(kind, pid, addresses);
 }

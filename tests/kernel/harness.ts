@@ -29,7 +29,8 @@ export function load(spec: TracerSpec) {
   const maps = new Map<string, OwnedFd>();
   const progs = new Map<string, OwnedFd>();
   try {
-    for (const m of spec.maps) maps.set(m.name, createMap(m, {}, spec.programs.length));
+    // Sized as the constructor says, as a started tracer would size them.
+    for (const m of spec.maps) maps.set(m.name, createMap(m, { maxEntries: m.size }, spec.programs.length));
     for (const p of spec.programs) progs.set(p.name, loadProgram(p, maps, spec.file, undefined));
   } catch (e) {
     for (const fd of [...progs.values(), ...maps.values()]) fd.close();
