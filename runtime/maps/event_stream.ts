@@ -31,6 +31,8 @@ export abstract class EventStream<T> {
   #iterating = 0;
   #wake?: () => void;
   #ended = false;
+  /** A drain is delivering events: a listener that stops the tracer must not unmap the buffer under it. */
+  #draining = false;
 
   constructor(size: number) {
     this.size = size;
@@ -87,7 +89,17 @@ export abstract class EventStream<T> {
   /** @internal Delivers what the kernel has written; returns the number of events. */
   drain(): number {
     const reader = this.#reader;
-    if (!reader || (!this.#listeners.size && !this.#iterating)) return 0;
+    if (!reader || this.#draining || (!this.#listeners.size && !this.#iterating)) return 0;
+    this.#draining = true;
+    try {
+      return this.#deliver(reader);
+    } finally {
+      this.#draining = false;
+      if (this.#ended) this.#close(); // end() ran inside a listener: unmap now that the drain is over
+    }
+  }
+
+  #deliver(reader: EventReader): number {
     const decode = this.#decode!;
     const room = this.#iterating ? QUEUE_LIMIT - (this.#queue.length - this.#queueHead) : Infinity;
     if (room <= 0) return 0;
@@ -113,9 +125,13 @@ export abstract class EventStream<T> {
   end(): void {
     this.drain();
     this.#ended = true;
-    this.#reader?.close();
-    this.#reader = undefined;
+    if (!this.#draining) this.#close();
     this.#wake?.();
     this.#wake = undefined;
+  }
+
+  #close(): void {
+    this.#reader?.close();
+    this.#reader = undefined;
   }
 }
