@@ -21,6 +21,7 @@ import { LOST_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/s
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
 import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
+import { setJsonOutput } from "./output.ts";
 import type { StructType } from "../compiler/types.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
@@ -40,6 +41,8 @@ export interface StartOptions {
    * exit with status 1 (default true, what a command-line tool wants). False: throw it.
    */
   exitOnError?: boolean;
+  /** Print maps (and events given to printEvent) as JSON lines in bpftrace's `-f json` shape (default: as set by setJsonOutput or --json). */
+  json?: boolean;
 }
 
 export class Tracer {
@@ -54,12 +57,14 @@ export class Tracer {
   #reportedLoss = new Map<string, bigint>();
   #reportLoss = true;
   #stopped?: Promise<void>;
+  #stopping = false;
   #resolveStopped?: () => void;
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. */
   async start(options: StartOptions = {}): Promise<this> {
     if (this.#loaded) return this;
     this.#reportLoss = options.reportLoss ?? true;
+    if (options.json !== undefined) setJsonOutput(options.json);
     await libc();
     try {
       return await this.#start();
@@ -127,6 +132,7 @@ export class Tracer {
       this.#lastLossCheck = now;
       this.#printLoss();
     }
+    if (!this.#loaded || this.#stopping) return; // a listener stopped the tracer
     if (pressure >= PRESSURE_DRAIN_AGAIN) this.#immediate = setImmediate(this.#poll);
     else this.#timer = setTimeout(this.#poll, n ? BUSY_POLL_MS : IDLE_POLL_MS);
   };
@@ -167,7 +173,10 @@ export class Tracer {
 
   /** Delivers what is left, runs `end()`, ends the event streams and releases every kernel object. */
   stop(): Promise<void> {
-    if (!this.#loaded) return Promise.resolve();
+    // A listener may call stop() while stop() delivers the last events (a one-liner's exit()
+    // arriving from every CPU): once is enough.
+    if (!this.#loaded || this.#stopping) return Promise.resolve();
+    this.#stopping = true;
     clearTimeout(this.#timer);
     clearImmediate(this.#immediate);
     // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
@@ -184,6 +193,7 @@ export class Tracer {
       this.#loaded = undefined;
       this.#buffers = [];
       this.#maps = [];
+      this.#stopping = false;
     }
     active.delete(this);
     this.#resolveStopped?.();
