@@ -30,6 +30,7 @@ export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type Pri
 export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
 export { comm, cpu, curtask, gid, kstack, ktime, pid, ppid, probe, str, tid, uid, ustack } from "./helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
+export { isJsonOutput, printEvent, setJsonOutput } from "./runtime/output.ts";
 export type { bool, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeName, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./types.ts";
 export { CompileError } from "./compiler/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";

@@ -14,6 +14,7 @@ export const GLOBAL_OPTIONS = {
   duration: { type: "string", short: "d" },
   emit: { type: "boolean" },
   verbose: { type: "boolean" },
+  json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const satisfies OptionSpec;

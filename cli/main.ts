@@ -87,6 +87,7 @@ function session(values: Values): SessionOptions {
     command: values.command === undefined ? undefined : splitCommand(String(values.command)),
     durationMs: values.duration === undefined ? undefined : parseDuration(String(values.duration)),
     verbose: !!values.verbose,
+    json: !!values.json,
   };
 }
 

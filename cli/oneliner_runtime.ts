@@ -7,6 +7,7 @@ import { setInterval, clearInterval, setTimeout } from "node:timers";
 import type { Tracer } from "../runtime/tracer.ts";
 import type { RingBuf } from "../runtime/maps/ringbuf.ts";
 import { formatKey } from "../runtime/maps/print.ts";
+import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
 import { CompileError, type Diagnostic } from "../compiler/diagnostics.ts";
 import { VerifierError } from "../runtime/verifier_error.ts";
 import { cliOptions } from "./mod.ts";
@@ -46,6 +47,11 @@ let current: OneLinerRuntime | undefined;
 let pending = "";
 
 function out(text: string): void {
+  if (isJsonOutput()) {
+    // bpftrace -f json: each print/printf call is one record, its text as it is.
+    console.log(jsonRecord("printf", text));
+    return;
+  }
   pending += text;
   const nl = pending.lastIndexOf("\n");
   if (nl < 0) return;
@@ -142,7 +148,7 @@ export class OneLinerRuntime {
     const names = Object.keys(this.spec.maps).filter((n) => this.#lines(n).length);
     if (!names.length) return;
     // bpftrace leaves an empty line after the ^C before the maps.
-    if (atExit) console.log("");
+    if (atExit && !isJsonOutput()) console.log("");
     for (const n of names) for (const line of this.#lines(n)) console.log(line);
   }
 
@@ -152,14 +158,28 @@ export class OneLinerRuntime {
   }
 
   #lines(name: string): string[] {
-    const m = this.#maps[name] as { format?: () => string[]; entries?: () => [unknown, unknown][]; name?: string } | undefined;
+    const m = this.#maps[name] as { format?: () => string[]; json?: () => string | undefined; entries?: () => [unknown, unknown][]; name?: string } | undefined;
     if (!m?.entries) return [];
     const field = this.spec.maps[name];
+    if (isJsonOutput()) return this.#json(name, m);
     if (m.format) return m.format().map((l) => (l.startsWith(`@${field}`) ? `@${name}${l.slice(field.length + 1)}` : l));
     // A map of plain values: one line per key, smallest value first, as bpftrace sorts.
     const rows = m.entries().sort((a, b) => compare(a[1], b[1]));
     const unkeyed = this.spec.unkeyed.includes(name);
     return rows.map(([k, v]) => (unkeyed ? `@${name}: ${v}` : `@${name}[${formatKey(k)}]: ${v}`));
+  }
+
+  /** The map as one bpftrace -f json line (none when empty). */
+  #json(name: string, m: { json?: () => string | undefined; entries?: () => [unknown, unknown][] }): string[] {
+    const field = this.spec.maps[name];
+    if (m.json) {
+      const line = m.json();
+      return line === undefined ? [] : [line.replace(JSON.stringify(`@${field}`), JSON.stringify(`@${name}`))];
+    }
+    const rows = m.entries!().sort((a, b) => compare(a[1], b[1]));
+    if (!rows.length) return [];
+    const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map(formatKey).join(",") : formatKey(k), v]));
+    return [jsonRecord("map", { [`@${name}`]: value })];
   }
 
   #print(site: number, e: Record<string, PrintfValue>): void {

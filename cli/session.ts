@@ -7,6 +7,7 @@
 import { setInterval, clearInterval, setTimeout } from "node:timers";
 import { Tracer } from "../runtime/tracer.ts";
 import { libc } from "../runtime/ffi/mod.ts";
+import { setJsonOutput } from "../runtime/output.ts";
 import { CLI_STATE } from "./mod.ts";
 import { hasEnded, release } from "./held_command.ts";
 
@@ -20,6 +21,8 @@ export interface SessionOptions {
   heldPid?: number;
   durationMs?: number;
   verbose?: boolean;
+  /** --json: maps and events as JSON lines (runtime/output.ts). */
+  json?: boolean;
 }
 
 const EXIT_POLL_MS = 20;
@@ -31,6 +34,7 @@ let stopping = false;
 export async function startSession(session: SessionOptions): Promise<void> {
   await libc();
   options = session;
+  if (session.json) setJsonOutput(true);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

@@ -5,7 +5,7 @@ import process from "node:process";
 import { libc } from "../runtime/ffi/mod.ts";
 import { fileExists, readTextFile } from "../runtime/files.ts";
 import { hasFentry, hasKprobes } from "../runtime/features.ts";
-import type { Tracer } from "tsbpf";
+import { isJsonOutput, setJsonOutput, type Tracer } from "tsbpf";
 
 // Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
 await libc();
@@ -33,6 +33,10 @@ export function commandLine<R extends { values: { help?: boolean } }>(usage: str
     console.log(usage);
     process.exit(0);
   }
+  // One switch: the tool's --json and `tsbpf --json run` both mean JSON lines everywhere.
+  const values = r.values as { json?: boolean };
+  if (values.json) setJsonOutput(true);
+  else if (isJsonOutput()) values.json = true;
   return r;
 }
 

@@ -2,7 +2,8 @@
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
 import { KernelMap } from "./kernel_map.ts";
 import { kernelOnly } from "../kernel_only.ts";
-import { histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
+import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
+import { isJsonOutput, jsonRecord } from "../output.ts";
 
 type RawKey<K> = { key: K; bucket?: bigint };
 
@@ -13,6 +14,13 @@ export interface PrintOptions {
   /** Only the N largest entries (by value, or by total count for histograms). */
   top?: number;
   out?: (line: string) => void;
+  /** One JSON line in bpftrace's `-f json` shape instead of text (default: the output mode, see setJsonOutput). */
+  json?: boolean;
+}
+
+/** A key as bpftrace's JSON output names it: tuple elements joined by ",". */
+function jsonKey(key: unknown): string {
+  return Array.isArray(key) ? key.map(formatKey).join(",") : formatKey(key);
 }
 
 /** add()'s arguments in a handler: the key first when the aggregation is keyed. */
@@ -57,10 +65,31 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   protected abstract sortValue(r: R): bigint;
   protected abstract formatValue(r: R): string;
 
+  /** Entries sorted ascending by value, as bpftrace prints them; the largest `top` only. */
+  protected sortedRows(options: PrintOptions): [K, R][] {
+    const rows = this.entries().sort((a, b) => (this.sortValue(a[1]) < this.sortValue(b[1]) ? -1 : this.sortValue(a[1]) > this.sortValue(b[1]) ? 1 : 0));
+    return options.top ? rows.slice(-options.top) : rows;
+  }
+
+  /** bpftrace's JSON record type for this kind of map. */
+  protected get jsonType(): string {
+    return "map";
+  }
+  protected jsonValue(r: R): unknown {
+    return r;
+  }
+
+  /** The JSON line bpftrace -f json prints for this map, or undefined when it is empty. */
+  json(options: PrintOptions = {}): string | undefined {
+    const rows = this.sortedRows(options);
+    if (!rows.length) return undefined;
+    const value = this.keyed ? Object.fromEntries(rows.map(([k, r]) => [jsonKey(k), this.jsonValue(r)])) : this.jsonValue(rows[0][1]);
+    return jsonRecord(this.jsonType, { [`@${this.name}`]: value });
+  }
+
   /** The lines bpftrace would print for this map (sorted ascending, as bpftrace does). */
   format(options: PrintOptions = {}): string[] {
-    let rows = this.entries().sort((a, b) => (this.sortValue(a[1]) < this.sortValue(b[1]) ? -1 : this.sortValue(a[1]) > this.sortValue(b[1]) ? 1 : 0));
-    if (options.top) rows = rows.slice(-options.top);
+    const rows = this.sortedRows(options);
     const lines = rows.map(([k, r]) => `${mapLabel(this.name, k, this.keyed)}: ${this.formatValue(r)}`);
     return lines.length && this.blankAfter ? [...lines, ""] : lines;
   }
@@ -70,8 +99,14 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
     return false;
   }
 
+  /** Prints the map as text, or as one JSON line in JSON mode. */
   print(options: PrintOptions = {}): void {
     const out = options.out ?? ((line: string) => console.log(line));
+    if (options.json ?? isJsonOutput()) {
+      const line = this.json(options);
+      if (line !== undefined) out(line);
+      return;
+    }
     for (const line of this.format(options)) out(line);
   }
 }
@@ -154,7 +189,7 @@ export interface StatsValue {
 function mergeStats(v: { count: bigint; total: bigint }[]): StatsValue | undefined {
   const count = v.reduce((a, x) => a + x.count, 0n);
   const total = v.reduce((a, x) => a + x.total, 0n);
-  return count ? { count, total, average: total / count } : undefined;
+  return count ? { count, average: total / count, total } : undefined;
 }
 
 /** The integer average of the values added, per key: bpftrace's avg(). */
@@ -162,6 +197,9 @@ export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint
   /** In a handler: adds `value` to the average (for `key`). */
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Avg.add");
+  }
+  protected override get jsonType(): string {
+    return "stats";
   }
   protected override get blankAfter(): boolean {
     return true;
@@ -182,6 +220,9 @@ export class Stats<K = void> extends Aggregation<K, { count: bigint; total: bigi
   /** In a handler: adds `value` to the statistics (for `key`). */
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Stats.add");
+  }
+  protected override get jsonType(): string {
+    return "stats";
   }
   protected override get blankAfter(): boolean {
     return true;
@@ -248,9 +289,27 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
     return this.entries().find(([k]) => keyId(k) === id)?.[1];
   }
 
+  /** bpftrace's JSON: every bucket from the first non-empty one to the last, with inclusive bounds. */
+  override json(options: PrintOptions = {}): string | undefined {
+    const rows = this.sortedRows(options);
+    if (!rows.length) return undefined;
+    const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
+    const buckets = (k: K) => {
+      const counts = byKey.get(keyId(k))!;
+      const indexes = [...counts.keys()].sort((x, y) => x - y);
+      const out: { min?: bigint; max?: bigint; count: bigint }[] = [];
+      for (let i = indexes[0]; i <= indexes[indexes.length - 1]; i++) {
+        const [low, high] = this.bounds(i);
+        out.push({ min: low, max: high === undefined ? undefined : high - 1n, count: counts.get(i) ?? 0n });
+      }
+      return out;
+    };
+    const value = this.keyed ? Object.fromEntries(rows.map(([k]) => [jsonKey(k), buckets(k)])) : buckets(rows[0][0]);
+    return jsonRecord("hist", { [`@${this.name}`]: value });
+  }
+
   override format(options: PrintOptions = {}): string[] {
-    let rows = this.entries().sort((a, b) => (this.sortValue(a[1]) < this.sortValue(b[1]) ? -1 : 1));
-    if (options.top) rows = rows.slice(-options.top);
+    const rows = this.sortedRows(options);
     const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
     const lines: string[] = [];
     for (const [k] of rows) {

@@ -57,6 +57,10 @@ export class Stack {
   frames(): string[] {
     return symbolizer(this.kind, this.pid, this.#addresses);
   }
+  /** In JSON output: the frame names. */
+  toJSON(): string[] {
+    return this.frames();
+  }
   /** One frame per line, indented by four spaces, as bpftrace prints a stack in a map key. */
   toString(): string {
     return "\n" + this.frames().map((f) => `    ${f}\n`).join("");

@@ -1,0 +1,45 @@
+// Output mode of a script: text (bpftrace's and bcc's layouts) or JSON lines in bpftrace's
+// `-f json` shape, one object per line: `{"type": "map", "data": {"@name": ...}}` for maps,
+// `{"type": "hist", ...}` for histograms, `{"type": "event", "data": {...}}` for events.
+// One switch for every script: `Tracer.start({ json: true })`, `tsbpf --json run`, a tool's --json.
+
+// Kept on globalThis, not in this module: a script bundled with its own copy of tsbpf (or the
+// command's copy beside the script's) still sees the one switch.
+const JSON_MODE = Symbol.for("tsbpf.output.json");
+const state = globalThis as Record<symbol, boolean | undefined>;
+
+/** Turns JSON-lines output on (or off) for everything printed from now on. */
+export function setJsonOutput(on: boolean): void {
+  state[JSON_MODE] = on;
+}
+
+/** Whether output is JSON lines. */
+export function isJsonOutput(): boolean {
+  return state[JSON_MODE] === true;
+}
+
+/** JSON text of a value; bigints as plain integers (exact, as bpftrace prints them). */
+export function toJson(v: unknown): string {
+  if (typeof v === "bigint") return String(v);
+  if (Array.isArray(v)) return `[${v.map((x) => toJson(x ?? null)).join(", ")}]`;
+  if (v && typeof v === "object" && !(v instanceof Date)) {
+    if (typeof (v as { toJSON?: unknown }).toJSON === "function") return toJson((v as { toJSON(): unknown }).toJSON());
+    const fields = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== "function");
+    return `{${fields.map(([k, x]) => `${JSON.stringify(k)}: ${toJson(x)}`).join(", ")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/** One line of output: `{"type": type, "data": data}`. */
+export function jsonRecord(type: string, data: unknown): string {
+  return `{"type": ${JSON.stringify(type)}, "data": ${toJson(data)}}`;
+}
+
+/**
+ * Prints one event: in JSON mode as `{"type": "event", "data": {...}}`, otherwise as `text`
+ * makes it (by default, its fields separated by spaces).
+ */
+export function printEvent<T extends object>(event: T, text?: (e: T) => string, out: (line: string) => void = console.log): void {
+  if (isJsonOutput()) out(jsonRecord("event", event));
+  else out(text ? text(event) : Object.values(event).map((v) => String(v)).join(" "));
+}
