@@ -179,3 +179,15 @@ test("StackTraceMap: stacks captured into a map of the script's own, read by id 
     t.close();
   }
 });
+
+test("queue and stack-trace maps: wrong calls in a handler are compile errors that say what exists", () => {
+  const cases: [string, string, RegExp][] = [
+    ["  q = new QueueMap<u32>();", "    this.q.get(1);", /map "q" has no method "get" in a handler[\s\S]*its methods are: push, pop, peek/],
+    ["  q = new QueueMap<u32>();", "    this.q.push(1, args[0] > 1);", /push\(\)'s second argument must be true or false/],
+    ["  q = new QueueMap<u32>();", "    this.q.pop(1);", /pop\(\) takes 0 argument/],
+    ["  s = new StackTraceMap();", "    this.s.capture();", /its methods are: kstack, ustack/],
+  ];
+  for (const [field, body, message] of cases) {
+    assert.throws(() => compileSource(source(field, [body])), (e: unknown) => e instanceof CompileError && message.test(e.message), body);
+  }
+});
