@@ -9,7 +9,7 @@ const HELPER_NAMES: Record<number, string> = {
   1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read", 5: "ktime_get_ns", 6: "trace_printk",
   8: "get_smp_processor_id", 14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
   25: "perf_event_output", 27: "get_stackid", 35: "get_current_task", 36: "probe_write_user", 45: "probe_read_str",
-  58: "override_return", 109: "send_signal", 112: "probe_read_user", 113: "probe_read_kernel", 114: "probe_read_user_str",
+  58: "override_return", 87: "map_push_elem", 88: "map_pop_elem", 89: "map_peek_elem", 109: "send_signal", 112: "probe_read_user", 113: "probe_read_kernel", 114: "probe_read_user_str",
   115: "probe_read_kernel_str", 117: "send_signal_thread", 130: "ringbuf_output", 131: "ringbuf_reserve", 132: "ringbuf_submit",
   133: "ringbuf_discard", 166: "sys_bpf",
 };
