@@ -3,11 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileSource, handlersSource, load } from "./harness.ts";
-import { Count, LpmTrieMap, QueueMap, StackMap, StackTraceMap, type Ipv4Key, type Ipv6Key, type KStack } from "../../mod.ts";
+import { Count, LpmTrieMap, QueueMap, StackMap, StackTraceMap, type Ipv4Key, type Ipv6Key, type KStack, type UStack } from "../../mod.ts";
+import process from "node:process";
 import { setSymbolizer } from "../../runtime/maps/stacks.ts";
 import { CompileError } from "../../compiler/diagnostics.ts";
 
-const IMPORTS = "LpmTrieMap, QueueMap, StackMap, StackTraceMap, Count, kstack, type Ipv4Key, type Ipv6Key, type KStack, ";
+const IMPORTS = "LpmTrieMap, QueueMap, StackMap, StackTraceMap, Count, kstack, type Ipv4Key, type Ipv6Key, type KStack, type UStack, ";
 
 function source(fields: string, bodies: string[], extra = ""): string {
   const s = handlersSource(bodies, extra).replace("class T extends Tracer {\n", `class T extends Tracer {\n${fields}\n`);
@@ -150,9 +151,10 @@ test("QueueMap and StackMap: FIFO and LIFO, pushed and popped on both sides", ()
 
 test("StackTraceMap: stacks captured into a map of the script's own, read by id and as KStack values", async () => {
   setSymbolizer((await import("../../runtime/symbolize/mod.ts")).bpftraceFrameNames);
-  const t = tracer("  traces = new StackTraceMap(128);\n  byStack = new Count<KStack>();\n  hidden = new Count<KStack>();", [
+  const t = tracer("  traces = new StackTraceMap(128);\n  byStack = new Count<KStack>();\n  hidden = new Count<KStack>();\n  users = new Count<UStack>();", [
     "    const s = this.traces.kstack(); this.byStack.add(s); return s as u32;",
     "    this.hidden.add(kstack());",
+    "    this.users.add(this.traces.ustack());",
   ]);
   try {
     const traces = t.bind("traces", new StackTraceMap(128));
@@ -173,6 +175,11 @@ test("StackTraceMap: stacks captured into a map of the script's own, read by id 
     t.run("h1");
     const [[other]] = hidden.entries();
     assert.ok(other.addresses.length === 0, "kstack()'s hidden map is another map (not bound in this harness)");
+    t.run("h2");
+    const [[user]] = t.bind("users", new Count<UStack>()).entries();
+    assert.equal(user.kind, "user");
+    assert.equal(user.pid, process.pid, "a user stack keeps the pid beside the map's number");
+    assert.ok(user.failed || user.addresses.length > 0, "and reads its frames from this map");
     assert.equal(traces.delete(id), true);
     assert.deepEqual(traces.addresses(id), []);
   } finally {
