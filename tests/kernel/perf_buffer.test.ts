@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { comm, ktime, PerfBuffer, pid, Tracer, tracepoint, type Str, type TracepointArgs, type u32, type u64 } from "../../mod.ts";
 import { runScript } from "./util.ts";
@@ -210,8 +211,8 @@ test("with TSBPF_NO_RINGBUF=1 a RingBuf runs as perf buffers, same API, and --ve
 });
 
 test("a bundle moves between kernels with and without ring buffers: compiled again each way", { timeout: 120000 }, async () => {
-  const dir = `${root}.cache/build`;
-  mkdirSync(dir, { recursive: true });
+  // A temporary directory: the repository is read-only in the VM lane.
+  const dir = mkdtempSync(`${tmpdir()}/tsbpf-perfbuf-`);
   const run = (bundlePath: string, env: Record<string, string>) => {
     const rt = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? [process.execPath, "run", "--allow-ffi"] : [process.execPath];
     const r = spawnSync(rt[0], [...rt.slice(1), bundlePath], { cwd: "/tmp", encoding: "utf8", timeout: 60000, env: { ...process.env, TSBPF_VERBOSE: "1", ...env } });
@@ -235,6 +236,7 @@ test("a bundle moves between kernels with and without ring buffers: compiled aga
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /compiling the handlers again for this kernel \(feature ringbuf no/);
   assert.match(r.output, /perf=false/);
+  rmSync(dir, { recursive: true });
 });
 
 // ---------------------------------------------------------------- what the compiler chooses
