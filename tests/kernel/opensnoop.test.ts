@@ -22,7 +22,7 @@ test("opensnoop sees a file this test opens, with its flags", async () => {
     const missing = `${path}-missing/x`;
     assert.throws(() => openSync(missing, constants.O_RDONLY));
     assert.ok(await waitFor(() => events.some((x) => x.filename === missing)), `no event for ${missing}`);
-    assert.equal(events.find((x) => x.filename === missing)!.ret, -constants.errno.ENOENT);
+    assert.equal(events.find((x) => x.filename === missing)!.ret, -2); // ENOENT
   } finally {
     await tracer.stop();
   }
