@@ -2,7 +2,7 @@
 // (`bpfcc-tools`: /usr/sbin/NAME-bpfcc, `bpftrace`: /usr/sbin/NAME.bt), run beside ours on the
 // same workload by side_by_side.test.ts: where to find them, how to run and stop them, and
 // the line parsing both outputs share.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { runCommand, runScript, started, waitFor, type Running } from "./util.ts";
 
@@ -109,6 +109,13 @@ export async function sideBySide<T>(
     return await body({ ours: mine, original: theirs });
   } finally {
     await Promise.all([interrupt(theirs), interrupt(mine)]);
+    // For docs/tools.md: TSBPF_SIDE_BY_SIDE_OUT=DIR keeps both outputs of each comparison.
+    const keep = process.env.TSBPF_SIDE_BY_SIDE_OUT;
+    if (keep) {
+      const base = `${keep}/${ours.tool}${ours.args?.length ? ours.args.join("") : ""}`;
+      writeFileSync(`${base}.ours.txt`, mine.output());
+      writeFileSync(`${base}.${original.name}.txt`, theirs.output());
+    }
   }
 }
 
