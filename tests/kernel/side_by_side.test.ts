@@ -137,6 +137,13 @@ for (const original of [bpftrace("bashreadline"), bcc("bashreadline")]) {
       const [ours, theirs] = await bothShow(pair, new RegExp(`\\s${shell.pid}\\s+echo ${TAG}$`, "m"));
       assert.deepEqual(ours.slice(1), [String(shell.pid), "echo", TAG]);
       assert.deepEqual(theirs.slice(1), ours.slice(1));
+      if (name.endsWith("-bpfcc")) {
+        // bcc's widths too: the header, and the line after its time.
+        const raw = (out: string, re: RegExp) => out.split("\n").find((l) => re.test(l));
+        assert.equal(raw(pair.ours.output(), /^TIME/), raw(pair.original.output(), /^TIME/));
+        const line = new RegExp(`\\s${shell.pid}\\s+echo`);
+        assert.equal(raw(pair.ours.output(), line)?.slice(9), raw(pair.original.output(), line)?.slice(9));
+      }
       await shell.exited;
     });
   });
@@ -190,6 +197,9 @@ test("syscount -p beside bcc's syscount -p: the same columns and the same counts
       assert.ok((ours.get("read") ?? 0) >= 3000 && (ours.get("write") ?? 0) >= 3000, `ours: ${JSON.stringify([...ours])}`);
       assert.equal(ours.get("read"), theirs.get("read"), "reads");
       assert.equal(ours.get("write"), theirs.get("write"), "writes");
+      // bcc's widths too: the header and the rows as printed.
+      const raw = (out: string, re: RegExp) => out.split("\n").find((l) => re.test(l));
+      for (const re of [/^SYSCALL/, /^read\s/, /^write\s/]) assert.equal(raw(pair.ours.output(), re), raw(pair.original.output(), re));
     });
   } finally {
     p.child.kill("SIGKILL");
