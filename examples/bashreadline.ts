@@ -37,8 +37,9 @@ if (import.meta.main) {
   const tracer = new BashReadline();
   tracer.targetPid = Number(values.pid ?? 0);
   await tracer.start();
-  console.log(`${"TIME".padEnd(9)} ${"PID".padStart(7)}  COMMAND`);
+  // bcc's columns and widths ("%-9s %-7d %s").
+  console.log(`${"TIME".padEnd(9)} ${"PID".padEnd(7)} COMMAND`);
   for await (const e of tracer.events) {
-    console.log(`${clock()} ${String(e.pid).padStart(7)}  ${e.line}`);
+    console.log(`${clock().padEnd(9)} ${String(e.pid).padEnd(7)} ${e.line}`);
   }
 }

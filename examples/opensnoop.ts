@@ -1,25 +1,51 @@
-// opensnoop: one line per openat() on the machine: who opened which file, with which flags.
-// Like bcc's opensnoop (entry side: the file name as the process passed it).
+// opensnoop: one line per openat() on the machine: who opened which file, and the result (the
+// file descriptor, or the error). Like bcc's opensnoop and bpftrace's opensnoop.bt: the path is
+// kept at entry, the line is printed at exit with the result.
 //
-//   sudo bun run examples/opensnoop.ts
+// As in statsnoop, the path is read at entry (bcc reads it at exit, through the pointer it
+// kept): a path in a page the process has not touched yet can come out empty.
+//
+//   sudo bun run examples/opensnoop.ts [-x] [-e] [-p PID]
 //   sudo deno run --allow-ffi examples/opensnoop.ts
 //
 // Stop it with Ctrl-C.
-import { comm, pid, RingBuf, str, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32 } from "tsbpf";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { comm, HashMap, pid, RingBuf, str, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32 } from "tsbpf";
 
 interface Open {
   pid: u32;
   comm: Str<16>;
   flags: i32;
+  /** The file descriptor, or minus the error number. */
+  ret: i32;
   filename: Str<256>;
 }
 
 export class OpenSnoop extends Tracer {
+  paths = new HashMap<u32, Str<256>>();
+  flags = new HashMap<u32, i32>();
   events = new RingBuf<Open>(256 * 1024);
+  /** Only this process (0: every process). */
+  targetPid: u32 = 0;
+  failedOnly = false;
 
   @tracepoint("syscalls:sys_enter_openat")
   onOpen(args: TracepointArgs) {
-    this.events.submit({ pid: pid(), comm: comm(), flags: args.flags, filename: str(args.filename) });
+    if (this.targetPid !== 0 && pid() !== this.targetPid) return;
+    this.paths.set(tid(), str(args.filename));
+    this.flags.set(tid(), args.flags);
+  }
+
+  @tracepoint("syscalls:sys_exit_openat")
+  onOpenExit(args: TracepointArgs) {
+    if (!this.paths.has(tid())) return;
+    if (!this.failedOnly || args.ret < 0) {
+      // The path goes from the map straight into the event: a local copy would not fit the stack.
+      this.events.submit({ pid: pid(), comm: comm(), flags: this.flags.get(tid())!, ret: args.ret, filename: this.paths.get(tid())! });
+    }
+    this.paths.delete(tid());
+    this.flags.delete(tid());
   }
 }
 
@@ -33,10 +59,32 @@ export function formatFlags(flags: number): string {
   return [access, ...names.filter(([bit]) => flags & bit).map(([, n]) => n)].join("|");
 }
 
+const USAGE = `usage: opensnoop.ts [-h] [-x] [-e] [-p PID]
+
+Trace open() syscalls
+
+options:
+  -h, --help             show this help message and exit
+  -x, --failed           only show failed opens
+  -e, --extended_fields  show the open flags (as C names; bcc prints them in octal)
+  -p, --pid PID          trace this PID only`;
+
 if (import.meta.main) {
-  const tracer = await new OpenSnoop().start();
-  console.log(`${"PID".padStart(7)} ${"COMM".padEnd(16)} ${"FLAGS".padEnd(28)} PATH`);
+  const { values } = parseArgs({
+    options: { help: { type: "boolean", short: "h" }, failed: { type: "boolean", short: "x" }, extended_fields: { type: "boolean", short: "e" }, pid: { type: "string", short: "p" } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const tracer = new OpenSnoop();
+  tracer.targetPid = Number(values.pid ?? 0);
+  tracer.failedOnly = !!values.failed;
+  await tracer.start();
+  console.log(`${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(3)} ${"ERR".padStart(3)} ${values.extended_fields ? `${"FLAGS".padEnd(28)} ` : ""}PATH`);
   for await (const e of tracer.events) {
-    console.log(`${String(e.pid).padStart(7)} ${e.comm.padEnd(16)} ${formatFlags(e.flags).padEnd(28)} ${e.filename}`);
+    const [fd, err] = e.ret >= 0 ? [e.ret, 0] : [-1, -e.ret];
+    const flags = values.extended_fields ? `${formatFlags(e.flags).padEnd(28)} ` : "";
+    console.log(`${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${flags}${e.filename}`);
   }
 }

@@ -36,12 +36,13 @@ export class SysCount extends Tracer {
   /** The top entries as text, and the counts reset for the next interval. */
   table(top: number): string {
     const rows = this.perProcess
-      ? this.byProcess.entries().map(([[p, c], n]) => [`${String(p).padEnd(7)} ${c}`, n] as const)
+      ? this.byProcess.entries().map(([[p, c], n]) => [`${String(p).padEnd(6)} ${c.padEnd(15)}`, n] as const)
       : this.bySyscall.entries().map(([nr, n]) => [syscallName(nr), n] as const);
     rows.sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
-    const header = this.perProcess ? `${"PID".padEnd(7)} ${"COMM".padEnd(20)} ${"COUNT".padStart(10)}` : `${"SYSCALL".padEnd(28)} ${"COUNT".padStart(10)}`;
+    // bcc's columns and widths ("%-22s %8d").
+    const header = `${(this.perProcess ? "PID    COMM" : "SYSCALL").padEnd(22)} ${"COUNT".padStart(8)}`;
     (this.perProcess ? this.byProcess : this.bySyscall).clear();
-    return [header, ...rows.slice(0, top).map(([what, n]) => `${what.padEnd(28)} ${String(n).padStart(10)}`)].join("\n");
+    return [header, ...rows.slice(0, top).map(([what, n]) => `${what.padEnd(22)} ${String(n).padStart(8)}`)].join("\n");
   }
 }
 

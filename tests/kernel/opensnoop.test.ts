@@ -8,7 +8,7 @@ import { waitFor } from "./util.ts";
 test("opensnoop sees a file this test opens, with its flags", async () => {
   const tracer = await new OpenSnoop().start({ exitOnError: false });
   try {
-    const events: { pid: number; comm: string; flags: number; filename: string }[] = [];
+    const events: { pid: number; comm: string; flags: number; ret: number; filename: string }[] = [];
     tracer.events.on((e) => events.push(e));
     const path = `/tmp/tsbpf-opensnoop-${process.pid}-${Date.now()}`;
     closeSync(openSync(path, constants.O_CREAT | constants.O_WRONLY | constants.O_TRUNC));
@@ -17,6 +17,12 @@ test("opensnoop sees a file this test opens, with its flags", async () => {
     assert.equal(e.pid, process.pid);
     assert.ok(e.flags & constants.O_CREAT, `flags ${formatFlags(e.flags)} lack O_CREAT`);
     assert.equal(e.flags & 3, constants.O_WRONLY);
+    assert.ok(e.ret >= 0, `the open returned ${e.ret}, not a file descriptor`);
+    // A failed open carries minus its errno, as opensnoop's ERR column shows it.
+    const missing = `${path}-missing/x`;
+    assert.throws(() => openSync(missing, constants.O_RDONLY));
+    assert.ok(await waitFor(() => events.some((x) => x.filename === missing)), `no event for ${missing}`);
+    assert.equal(events.find((x) => x.filename === missing)!.ret, -2); // ENOENT
   } finally {
     await tracer.stop();
   }

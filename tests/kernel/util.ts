@@ -37,12 +37,17 @@ export interface Running {
   exited: Promise<number | string>;
 }
 
-/**
- * Runs a script on this test's runtime. Deno's node:child_process reports the signal it
- * sent even when the child caught it and exited with a code, so Deno uses Deno.Command.
- */
+/** Runs a script on this test's runtime (see runCommand). */
 export function runScript(script: string, env: Record<string, string> = {}, scriptArgs: string[] = []): Running {
   const [cmd, ...args] = [...runtimeCommand(script), ...scriptArgs];
+  return runCommand(cmd, args, env);
+}
+
+/**
+ * Runs a command, collecting its output. Deno's node:child_process reports the signal it
+ * sent even when the child caught it and exited with a code, so Deno uses Deno.Command.
+ */
+export function runCommand(cmd: string, args: string[], env: Record<string, string> = {}): Running {
   let out = "", err = "";
   if (typeof Deno !== "undefined") {
     const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env }).spawn();

@@ -3,7 +3,8 @@
 # kprobes and fentry, unlike the development hosts): the probe kinds only it has, and the core
 # suites again on a second kernel (its struct layouts and verifier differ), and the tools whose
 # tests hold under TCG: the kprobe/fentry tools (only here), and a few others on 6.1's
-# tracepoints and perf events (tcplife's skip there: it needs 6.3). Ends with
+# tracepoints and perf events (tcplife's skip there: it needs 6.3), and the side-by-side
+# comparisons with bpftrace's kprobe tools and bcc's struct-reading ones. Ends with
 #   N passed, N failed
 set -u
 cd "$(dirname "$0")/../.."
@@ -16,5 +17,6 @@ FILES=(
   tests/kernel/tcpaccept.test.ts tests/kernel/vfsstat.test.ts tests/kernel/capable.test.ts tests/kernel/tcplife.test.ts
   tests/kernel/who-calls-execve.test.ts tests/kernel/profile.test.ts tests/kernel/runqlen.test.ts
   tests/kernel/perf_buffer.test.ts
+  tests/kernel/side_by_side_vm.test.ts
 )
 tests/vm/run.sh --timeout 2400 -- bash tests/run.sh files "${FILES[@]}"
