@@ -19,4 +19,4 @@ FILES=(
   tests/kernel/perf_buffer.test.ts
   tests/kernel/side_by_side_vm.test.ts
 )
-tests/vm/run.sh --timeout 2400 -- bash tests/run.sh files "${FILES[@]}"
+tests/vm/run.sh --timeout 4800 -- bash tests/run.sh files "${FILES[@]}"
