@@ -202,7 +202,8 @@ export class TypeTable {
     if (name === "Str") {
       const n = args[0]?.type === "TSLiteralType" ? args[0].literal.value : undefined;
       if (typeof n !== "number" || n < 1 || n > 4096 || !Number.isInteger(n)) {
-        this.diags.error(Code.UnknownType, posOf(node), `Str needs a length between 1 and 4096: Str<16>`);
+        const given = n === undefined ? "no length" : `Str<${n}>`;
+        this.diags.error(Code.UnknownType, posOf(node), `a Str needs a whole length from 1 to 4096, not ${given}`, "e.g. Str<16> for a command name, Str<256> for a path");
         return undefined;
       }
       return { kind: "str", len: n };

@@ -34,6 +34,13 @@ test("unknown tracepoint: points at the decorator and suggests the right name", 
   assert.match(d.hints.join(" "), /sys_enter_openat/);
 });
 
+test("a Str without a usable length: says which length it got and what would do", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
+  assert.equal(d.line, 6);
+  assert.match(d.message, /from 1 to 4096, not Str<0>/);
+  assert.match(d.hints.join(" "), /Str<16>/);
+});
+
 test("unknown tracepoint field: names the field and offers the real ones", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const f = args.filenam; }`);
   assert.equal(d.code, "TSB1004");
