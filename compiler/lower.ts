@@ -517,10 +517,11 @@ export class Lowering {
 
   /** `x[i]` with a constant index: a raw tracepoint's arguments, or a kernel array. */
   index(e: Node): Value {
+    const obj = this.expr(e.object);
     const i = this.scalar(e.property);
+    if (obj.kind === "scalar" && isUserPointerArray(obj.type)) return this.userPointerAt(obj, i);
     if (isReg(i.op)) this.fail(e.property, Code.NotConstant, `the index must be a constant here`);
     const index = Number(i.op);
-    const obj = this.expr(e.object);
     if (obj.kind === "ctx" && this.input.probe.argArray) {
       if (index < 0 || index >= this.input.probe.argArray) this.fail(e.property, Code.TypeMismatch, `${this.input.probe.describe} has arguments 0 to ${this.input.probe.argArray - 1}`);
       return { kind: "scalar", type: u64, op: this.b.load(this.ctx, index * 8, 8) };
@@ -537,6 +538,21 @@ export class Lowering {
     if (obj.kind === "scalar" && obj.type.kind === "ptr") return kernelIndex(this, deref(this, obj, e.object), index, e);
     if (obj.kind === "kmem") return kernelIndex(this, obj, index, e);
     this.fail(e, Code.Unsupported, `${describeValue(obj)} cannot be indexed`);
+  }
+
+  /**
+   * `argv[i]` on a user-space array of pointers (`const char *const *argv`): the i-th pointer,
+   * read with bpf_probe_read_user, 0 where it cannot be read. Any index: the helper checks the address.
+   */
+  userPointerAt(array: Extract<Value, { kind: "scalar" }>, i: Extract<Value, { kind: "scalar" }>): Value {
+    const t = array.type as PtrType;
+    const index = this.convert(i, u64, this.input.node).op;
+    const addr = typeof index === "bigint" ? this.b.alu("add", array.op, index * 8n) : this.b.alu("add", array.op, this.b.alu("lsh", index, 3n));
+    const slot = this.b.allocStack(8, 8);
+    this.b.emit({ op: "store", base: "fp", off: slot, size: 8, value: 0n });
+    this.b.emit({ op: "call", helper: Helper.probe_read_user, args: [this.b.frame(slot), 8n, addr] });
+    const elem = t.cType.replace(/\s*\*\s*$/, "").replace(/\s*const$/, "");
+    return { kind: "scalar", type: { kind: "ptr", space: "user", cType: elem }, op: this.b.load("fp", slot, 8) };
   }
 
   contextField(f: ContextField): Value {
@@ -946,3 +962,8 @@ export function describeValue(v: Value): string {
 }
 
 export type { SourcePos };
+
+/** A pointer to pointers in user memory (`char **`, `const char *const *`): indexable, as `argv[i]`. */
+function isUserPointerArray(t: ScalarType): t is PtrType {
+  return t.kind === "ptr" && t.space !== "kernel" && t.btfId === undefined && /\*[^*]*\*\s*$/.test(t.cType);
+}

@@ -1,36 +1,157 @@
-// execsnoop: one line per execve() on the machine, with the time, the process, its parent
-// and the program it runs. Like bcc's execsnoop.
+// execsnoop: one line per execve() on the machine: the command, its pid and parent, the result
+// and the arguments. Like bcc's execsnoop (PCOMM PID PPID RET ARGS), on the execve tracepoints.
 //
-//   sudo bun run examples/execsnoop.ts
-//   sudo deno run --allow-ffi examples/execsnoop.ts
+//   sudo bun run examples/execsnoop.ts [-T] [-t] [-x] [-q] [-n NAME] [-l LINE] [-U] [-u UID] [-P PPID] [--max-args N] [--json]
+//   sudo deno run --allow-ffi examples/execsnoop.ts -x
 //
 // Stop it with Ctrl-C.
-import { comm, ktime, pid, ppid, RingBuf, str, Tracer, tracepoint, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
+import { parseArgs } from "node:util";
+import { comm, ktime, pid, ppid, RingBuf, str, Tracer, tracepoint, type i32, type Str, type TracepointArgs, uid, type u32, type u64, type u8 } from "tsbpf";
+import { COMMON, commandLine, hms, intOption, jsonLine } from "./_tool.ts";
 
-interface Exec {
+/** What the handlers send: the program and each argument at the call, then the result at its return. */
+export interface ExecPart {
   ts: u64;
   pid: u32;
   ppid: u32;
+  uid: u32;
+  retval: i32;
+  /** ARG or RET. */
+  kind: u8;
   comm: Str<16>;
-  filename: Str<256>;
+  text: Str<128>;
 }
 
+export const ARG = 0, RET = 1;
+/** As many arguments as the handler's loop reads at most (bcc's MAXARG). */
+const MAX_ARGS = 20;
+
 export class ExecSnoop extends Tracer {
-  events = new RingBuf<Exec>(256 * 1024);
+  events = new RingBuf<ExecPart>(1024 * 1024);
+  /** Arguments read per call, the program included (bcc's --max-args). */
+  maxArgs: u32 = MAX_ARGS;
+  /** Only this user, when filterUid. */
+  targetUid: u32 = 0;
+  filterUid = false;
+  /** Only children of this process (0: any). */
+  targetPpid: u32 = 0;
 
   @tracepoint("syscalls:sys_enter_execve")
   onExec(args: TracepointArgs) {
-    this.events.submit({ ts: ktime(), pid: pid(), ppid: ppid(), comm: comm(), filename: str(args.filename) });
+    if (this.filterUid && uid() !== this.targetUid) return;
+    if (this.targetPpid !== 0 && ppid() !== this.targetPpid) return;
+    // The program as the kernel got it, then argv[1...], as bcc's execsnoop sends them.
+    this.events.submit({ ts: ktime(), pid: pid(), ppid: ppid(), uid: uid(), retval: 0, kind: ARG, comm: comm(), text: str(args.filename) });
+    for (let i = 1; i < MAX_ARGS; i++) {
+      if (i >= this.maxArgs) break;
+      const arg = args.argv[i];
+      if (arg === 0n) break;
+      this.events.submit({ ts: ktime(), pid: pid(), ppid: ppid(), uid: uid(), retval: 0, kind: ARG, comm: comm(), text: str(arg) });
+    }
+  }
+
+  @tracepoint("syscalls:sys_exit_execve")
+  onReturn(args: TracepointArgs) {
+    if (this.filterUid && uid() !== this.targetUid) return;
+    if (this.targetPpid !== 0 && ppid() !== this.targetPpid) return;
+    this.events.submit({ ts: ktime(), pid: pid(), ppid: ppid(), uid: uid(), retval: args.ret as i32, kind: RET, comm: comm(), text: "" });
   }
 }
 
+/** One finished exec: the parts of a call joined at its return. */
+export interface Exec {
+  ts: bigint;
+  pid: number;
+  ppid: number;
+  uid: number;
+  comm: string;
+  retval: number;
+  args: string[];
+}
+
+/** Joins each call's arguments with its result; `onExec` gets every exec that returned. */
+export function assemble(onExec: (e: Exec) => void): (part: Omit<ExecPart, "comm" | "text"> & { comm: string; text: string }) => void {
+  const pending = new Map<number, string[]>();
+  return (part) => {
+    if (part.kind === ARG) {
+      const args = pending.get(part.pid) ?? [];
+      args.push(part.text);
+      pending.set(part.pid, args);
+      return;
+    }
+    const args = pending.get(part.pid) ?? [];
+    pending.delete(part.pid);
+    onExec({ ts: part.ts, pid: part.pid, ppid: part.ppid, uid: part.uid, comm: part.comm, retval: part.retval, args });
+  };
+}
+
+const USAGE = `usage: execsnoop.ts [-h] [-T] [-t] [-x] [-q] [-n NAME] [-l LINE] [-U] [-u UID] [-P PPID] [--max-args MAX_ARGS] [--json]
+
+Trace exec() syscalls
+
+options:
+  -h, --help            show this help message and exit
+  -T, --time            include time column on output (HH:MM:SS)
+  -t, --timestamp       include timestamp on output
+  -x, --fails           include failed exec()s
+  -q, --quote           add "quotemarks" around arguments
+  -n, --name NAME       only print commands matching this name (regex), any arg
+  -l, --line LINE       only print commands where arg contains this line (regex)
+  -U, --print-uid       print UID column
+  -u, --uid UID         trace this UID only
+  -P, --ppid PPID       trace only children of this parent PID
+  --max-args MAX_ARGS   maximum number of arguments parsed and displayed, defaults to 20
+  --json                one JSON object per exec
+
+examples:
+    execsnoop.ts           # trace all exec() syscalls
+    execsnoop.ts -x        # include failed exec()s
+    execsnoop.ts -T        # include time (HH:MM:SS)
+    execsnoop.ts -U        # include UID
+    execsnoop.ts -u 1000   # only trace UID 1000
+    execsnoop.ts -t        # include timestamps
+    execsnoop.ts -q        # add "quotemarks" around arguments
+    execsnoop.ts -n main   # only print command lines containing "main"
+    execsnoop.ts -l tpkg   # only print command where arguments contains "tpkg"`;
+
 if (import.meta.main) {
-  const tracer = await new ExecSnoop().start();
-  console.log(`${"TIME(s)".padEnd(12)} ${"PID".padStart(7)} ${"PPID".padStart(7)} ${"COMM".padEnd(16)} FILENAME`);
-  let first: bigint | undefined;
-  for await (const e of tracer.events) {
-    first ??= e.ts;
-    const t = (Number(e.ts - first) / 1e9).toFixed(3);
-    console.log(`${t.padEnd(12)} ${String(e.pid).padStart(7)} ${String(e.ppid).padStart(7)} ${e.comm.padEnd(16)} ${e.filename}`);
+  const { values } = commandLine(USAGE, () => parseArgs({
+    options: {
+      ...COMMON, time: { type: "boolean", short: "T" }, timestamp: { type: "boolean", short: "t" }, fails: { type: "boolean", short: "x" },
+      quote: { type: "boolean", short: "q" }, name: { type: "string", short: "n" }, line: { type: "string", short: "l" },
+      "print-uid": { type: "boolean", short: "U" }, uid: { type: "string", short: "u" }, ppid: { type: "string", short: "P" },
+      "max-args": { type: "string" },
+    },
+  }));
+  const maxArgs = intOption("--max-args", values["max-args"], MAX_ARGS);
+  const tracer = new ExecSnoop();
+  tracer.maxArgs = Math.min(maxArgs, MAX_ARGS);
+  tracer.filterUid = values.uid !== undefined;
+  tracer.targetUid = intOption("-u", values.uid);
+  tracer.targetPpid = intOption("-P", values.ppid);
+  await tracer.start();
+  const name = values.name ? new RegExp(values.name) : undefined, line = values.line ? new RegExp(values.line) : undefined;
+  const withUid = !!values["print-uid"];
+  if (!values.json) {
+    console.log(`${values.time ? "TIME".padEnd(9) : ""}${values.timestamp ? "TIME(s)".padEnd(8) : ""}${withUid ? "UID".padEnd(6) : ""}` +
+      `${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} ${"RET".padStart(3)} ARGS`);
   }
+  let first: bigint | undefined;
+  const print = assemble((e) => {
+    if (e.retval !== 0 && !values.fails) return;
+    if (name && !name.test(e.comm)) return;
+    const args = e.args.map((a) => (values.quote ? `"${a.replaceAll('"', '\\"')}"` : a));
+    const text = args.join(" ") + (e.args.length >= maxArgs ? " ..." : "");
+    if (line && !line.test(text)) return;
+    if (values.json) {
+      console.log(jsonLine({ pcomm: e.comm, pid: e.pid, ppid: e.ppid, uid: e.uid, ret: e.retval, args: e.args }));
+      return;
+    }
+    first ??= e.ts;
+    const time = values.time ? hms().padEnd(9) : "";
+    const stamp = values.timestamp ? (Number(e.ts - first) / 1e9).toFixed(3).padEnd(8) : "";
+    const user = withUid ? String(e.uid).padEnd(6) : "";
+    console.log(`${time}${stamp}${user}${e.comm.padEnd(16)} ${String(e.pid).padEnd(7)} ${String(e.ppid).padEnd(7)} ${String(e.retval).padStart(3)} ${text}`);
+  });
+  for await (const part of tracer.events) print(part);
 }

@@ -2,23 +2,30 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { ExecSnoop } from "../../examples/execsnoop.ts";
-import { waitFor } from "./util.ts";
+import { assemble, type Exec, ExecSnoop } from "../../examples/execsnoop.ts";
+import { runScript, waitFor } from "./util.ts";
 
-test("execsnoop reports a spawned /bin/true with its pid, parent, comm and filename", async () => {
+const tool = new URL("../../examples/execsnoop.ts", import.meta.url).pathname;
+
+test("execsnoop joins an exec's program, arguments and result: a spawned /bin/true with its pid, parent and comm", async () => {
   const tracer = await new ExecSnoop().start({ exitOnError: false });
   try {
-    const events: { pid: number; ppid: number; comm: string; filename: string; ts: bigint }[] = [];
-    tracer.events.on((e) => events.push(e));
-    const child = spawn("/bin/true", [`tsbpf-test-${process.pid}`]);
+    const execs: Exec[] = [];
+    tracer.events.on(assemble((e) => execs.push(e)));
+    const tag = `tsbpf-test-${process.pid}`;
+    const child = spawn("/bin/true", [tag, "two words"]);
     await new Promise((r) => child.on("exit", r));
-    assert.ok(await waitFor(() => events.some((e) => e.pid === child.pid)), "no event for the child's execve");
-    const e = events.find((x) => x.pid === child.pid)!;
-    assert.equal(e.filename, "/bin/true");
+    const failed = spawn("/nonexistent/tsbpf-no-such-program", []);
+    await new Promise((r) => failed.on("error", r));
+    assert.ok(await waitFor(() => execs.some((e) => e.pid === child.pid)), "no exec of the child");
+    const e = execs.find((x) => x.pid === child.pid)!;
+    assert.deepEqual(e.args, ["/bin/true", tag, "two words"]);
+    assert.equal(e.retval, 0);
     assert.equal(e.ppid, process.pid);
-    assert.ok(e.comm.length > 0 && e.comm.length < 16, `comm "${e.comm}"`);
-    assert.equal(typeof e.ts, "bigint");
-    assert.ok(e.ts > 0n);
+    assert.equal(e.uid, process.getuid!());
+    assert.equal(e.comm, "true", "comm at the return: the new program's");
+    assert.ok(await waitFor(() => execs.some((x) => x.args[0] === "/nonexistent/tsbpf-no-such-program")), "no failed exec");
+    assert.equal(execs.find((x) => x.args[0] === "/nonexistent/tsbpf-no-such-program")!.retval, -2, "ENOENT");
   } finally {
     await tracer.stop();
   }
@@ -38,4 +45,22 @@ test("execsnoop delivers through for await and ends the loop on stop()", async (
   await Promise.race([loop, new Promise((r) => setTimeout(r, 3000))]);
   await tracer.stop();
   assert.ok(seen.includes(child.pid!), "the for-await loop did not see the child");
+});
+
+test("execsnoop as a command: bcc's columns, -x shows a failed exec, --max-args cuts the arguments", async () => {
+  const run = runScript(tool, {}, ["-x", "--max-args", "3"]);
+  try {
+    assert.ok(await waitFor(() => run.output().includes("ARGS"), 60000), `no header: ${run.output()}`);
+    assert.match(run.output(), /^PCOMM +PID +PPID +RET ARGS$/m);
+    const ok = spawn("/bin/echo", ["one", "two", "three", "four"], { stdio: "ignore" });
+    await new Promise((r) => ok.on("exit", r));
+    const bad = spawn("/nonexistent/tsbpf-fails", [], { stdio: "ignore" });
+    await new Promise((r) => bad.on("error", r));
+    assert.ok(await waitFor(() => run.output().includes("tsbpf-fails"), 10000), run.output());
+    assert.match(run.output(), new RegExp(`^echo +${ok.pid} +${process.pid} +0 /bin/echo one two \\.\\.\\.$`, "m"));
+    assert.match(run.output(), /^\S+ +\d+ +\d+ +-2 \/nonexistent\/tsbpf-fails$/m);
+  } finally {
+    run.kill("SIGINT");
+    await run.exited;
+  }
 });
