@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/vm/run.sh — run one command inside Debian's stock 6.1 kernel, booted under QEMU (TCG).
+# tests/vm/run.sh — run one command inside a stock Debian kernel (6.1 unless TSBPF_VM_KERNEL says
+# otherwise), booted under QEMU (TCG).
 #
 #   tests/vm/run.sh [--timeout SECONDS] -- COMMAND [ARGS...]
 #
@@ -14,6 +15,10 @@
 # Environment:
 #   TSBPF_VM_CACHE    where the kernel, the initramfs and per-run files live
 #                     (default: <repo>/.cache/vm)
+#   TSBPF_VM_KERNEL   the Debian kernel package to boot (default linux-image-amd64, bookworm's
+#                     6.1; linux-image-6.12-amd64 is 6.12, which has kprobe_multi). A
+#                     metapackage is resolved to the versioned package it depends on. Each
+#                     package other than the default has its own cache, $TSBPF_VM_CACHE/PACKAGE
 #   TSBPF_VM_CONSOLE  set to 1 to copy the guest's serial console (kernel log, init messages)
 #                     to stderr after the run; it is otherwise shown only when the VM fails
 #   TSBPF_VM_APPEND   more kernel command line options (e.g. "loglevel=7")
@@ -26,13 +31,19 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${TSBPF_VM_CACHE:-$repo/.cache/vm}
+kernel_pkg=${TSBPF_VM_KERNEL:-linux-image-amd64}
+# The default kernel's files stay where they always were (an existing cache stays valid); any
+# other package gets a directory of its own, so switching back and forth fetches nothing again.
+kcache=$cache
+[[ $kernel_pkg == linux-image-amd64 ]] || kcache=$cache/$kernel_pkg
 timeout=600
 
 # The guest's modules, in load order: the virtio PCI transport, the virtio-serial ports that
 # carry stdout/stderr/status, and 9p for the host root. netfs and fscache only because Debian
-# builds 9p with fscache support.
+# builds 9p with fscache support. A trailing "?": a module only some kernels have (6.12 builds
+# fscache into netfs), skipped where it is neither built in nor shipped.
 modules=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-	virtio_console netfs fscache 9pnet 9pnet_virtio 9p)
+	virtio_console netfs fscache? 9pnet 9pnet_virtio 9p)
 
 say() { echo "tsbpf vm: $*" >&2; }
 die() { say "$*"; exit 125; }
@@ -75,8 +86,8 @@ apt_quiet() {
 ensure_packages() {
 	local need=() p
 	# --no-install-recommends: qemu-system-x86 recommends a GUI, OVMF and more; we need none.
-	# xz-utils unpacks the kernel (usually present already, but not in minimal containers).
-	for p in qemu-system-x86 busybox-static cpio xz-utils; do
+	# xz-utils and zstd unpack the kernel (usually present already, not in minimal containers).
+	for p in qemu-system-x86 busybox-static cpio xz-utils zstd; do
 		installed "$p" || need+=("$p")
 	done
 	[[ ${#need[@]} -eq 0 ]] && return 0
@@ -90,51 +101,73 @@ ensure_packages() {
 
 # --- kernel ------------------------------------------------------------------------------
 
-# Debian's linux-image-amd64 is a metapackage; the kernel is in the versioned package it
-# depends on (e.g. linux-image-6.1.0-56-amd64). We download that .deb and unpack it into the
-# cache with dpkg -x: nothing goes into the host's /boot or /lib/modules, and the package
-# manager does not learn of it. The first kernel fetched stays (one reproducible kernel for
-# every later run); delete "$cache/kernel" to fetch the newest one.
+# Debian's linux-image-amd64 (and linux-image-6.12-amd64) is a metapackage; the kernel is in
+# the versioned package it depends on (e.g. linux-image-6.1.0-56-amd64). A versioned package
+# named directly is taken as it is. We download that .deb and unpack it into the cache with
+# dpkg -x: nothing goes into the host's /boot or /lib/modules, and the package manager does
+# not learn of it. The first kernel fetched stays (one reproducible kernel for every later
+# run); delete "$kcache/kernel" to fetch the newest one.
 kernel_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+	local dep
+	dep=$(apt-cache depends "$kernel_pkg" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	if [[ -n $dep ]]; then
+		echo "$dep"
+	elif apt-cache show --no-all-versions "$kernel_pkg" >/dev/null 2>&1; then
+		echo "$kernel_pkg"
+	fi
 }
 
 ensure_kernel() {
-	[[ -f $cache/kernel/.complete ]] && return 0
+	[[ -f $kcache/kernel/.complete ]] && return 0
 	local pkg dl
 	pkg=$(kernel_package)
 	if [[ -z $pkg ]]; then
 		apt_quiet apt-get update -q || die "apt-get update failed"
 		pkg=$(kernel_package)
-		[[ -n $pkg ]] || die "cannot resolve the package behind linux-image-amd64"
+		[[ -n $pkg ]] || die "cannot resolve the Debian package $kernel_pkg (TSBPF_VM_KERNEL) to a kernel"
 	fi
-	dl=$cache/download
-	rm -rf "$dl" "$cache/kernel"
+	mkdir -p "$kcache"
+	dl=$kcache/download
+	rm -rf "$dl" "$kcache/kernel"
 	mkdir -p "$dl"
 	# apt warns that its _apt user cannot write here and downloads as root instead: harmless.
 	(cd "$dl" && apt_quiet apt-get download -q "$pkg") || die "apt-get download $pkg failed"
 	dpkg -x "$dl"/"$pkg"_*.deb "$dl/root" || die "cannot unpack $pkg"
-	mv "$dl/root" "$cache/kernel"
+	ls "$dl"/root/boot/vmlinuz-* >/dev/null 2>&1 || die "$pkg has no /boot/vmlinuz-*: not a kernel image package"
+	mv "$dl/root" "$kcache/kernel"
 	rm -rf "$dl"
-	unpack_vmlinux "$cache/kernel"
-	touch "$cache/kernel/.complete"
+	unpack_vmlinux "$kcache/kernel"
+	touch "$kcache/kernel/.complete"
 }
 
 # Under TCG the bzImage's own decompressor takes ~3 s of every boot. Debian builds the kernel
 # with CONFIG_PVH, so QEMU can start the uncompressed ELF vmlinux directly instead (its PVH
-# entry point): we take the xz payload out of the bzImage once, here. If that fails for any
+# entry point): we take the compressed payload out of the bzImage once, here. The boot
+# protocol's setup header says where it is (payload_offset and payload_length, counted from
+# the protected-mode code after the setup sectors); its last 4 bytes are the uncompressed size,
+# which the result must have. 6.1 compresses with xz, 6.12 with zstd. If that fails for any
 # reason, boots use the bzImage as before, only slower.
 unpack_vmlinux() {
-	local dir=$1 bz off
+	local dir=$1 bz setup_sects off len size magic unpack
 	bz=$(ls "$dir"/boot/vmlinuz-*)
 	grep -q '^CONFIG_PVH=y' "$dir"/boot/config-* || return 0
-	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$bz" | head -n 1 | cut -d: -f1)
-	[[ -n $off ]] || return 0
-	# (Process substitution, not a pipe: xz stops reading at the end of the payload, and
+	le32() { od -An -tu4 -j "$1" -N 4 "$bz" | tr -d ' '; }
+	setup_sects=$(od -An -tu1 -j $((0x1f1)) -N 1 "$bz" | tr -d ' ')
+	off=$(( (setup_sects + 1) * 512 + $(le32 $((0x248))) ))
+	len=$(le32 $((0x24c)))
+	[[ $len -gt 4 ]] || return 0
+	size=$(le32 $((off + len - 4)))
+	magic=$(od -An -tx1 -j "$off" -N 4 "$bz" | tr -d ' ')
+	case $magic in
+	fd377a58) unpack=(xz -dc) ;;
+	28b52ffd) unpack=(zstd -qdc) ;;
+	*) return 0 ;;
+	esac
+	# (Process substitution, not a pipe: head stops reading at the end of the payload, and
 	# tail's resulting SIGPIPE is no error.)
-	xz -dc --single-stream < <(tail -c +"$((off + 1))" "$bz") >"$dir/vmlinux.tmp" 2>/dev/null &&
-		[[ $(head -c 4 "$dir/vmlinux.tmp") == $'\x7fELF' ]] &&
+	"${unpack[@]}" < <(tail -c +"$((off + 1))" "$bz" | head -c "$((len - 4))") >"$dir/vmlinux.tmp" 2>/dev/null &&
+		[[ $(head -c 4 "$dir/vmlinux.tmp") == $'\x7fELF' && $(stat -c %s "$dir/vmlinux.tmp") == "$size" ]] &&
 		mv "$dir/vmlinux.tmp" "$dir/vmlinux"
 	rm -f "$dir/vmlinux.tmp"
 }
@@ -143,12 +176,12 @@ unpack_vmlinux() {
 
 # busybox-static, the init script and the modules. Rebuilt only when one of them changes.
 ensure_initramfs() {
-	local kver key stage m f
-	kver=$(cd "$cache/kernel/lib/modules" && ls)
+	local kver key stage m f optional
+	kver=$(cd "$kcache/kernel/lib/modules" && ls)
 	key=$( { echo "$kver ${modules[*]}"; sha256sum "$here/init" /bin/busybox; } | sha256sum)
-	[[ -f $cache/initramfs.cpio && $(cat "$cache/initramfs.key" 2>/dev/null) == "$key" ]] && return 0
+	[[ -f $kcache/initramfs.cpio && $(cat "$kcache/initramfs.key" 2>/dev/null) == "$key" ]] && return 0
 
-	stage=$cache/initramfs.stage
+	stage=$kcache/initramfs.stage
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,dev,proc,sys,lib/modules}
 	cp /bin/busybox "$stage/bin/busybox"
@@ -156,9 +189,12 @@ ensure_initramfs() {
 	chmod 755 "$stage/init"
 	: >"$stage/modules"
 	for m in "${modules[@]}"; do
+		optional=
+		[[ $m == *\? ]] && { optional=1; m=${m%\?}; }
 		# Built into the kernel: nothing to load.
-		grep -q "/$m\.ko\$" "$cache/kernel/lib/modules/$kver/modules.builtin" && continue
-		f=$(find "$cache/kernel/lib/modules/$kver/kernel" -name "$m.ko*" | head -n 1)
+		grep -q "/$m\.ko\$" "$kcache/kernel/lib/modules/$kver/modules.builtin" && continue
+		f=$(find "$kcache/kernel/lib/modules/$kver/kernel" -name "$m.ko*" | head -n 1)
+		[[ -z $f && -n $optional ]] && continue
 		[[ -n $f ]] || die "module $m is neither built in nor shipped with kernel $kver"
 		# busybox insmod reads plain .ko files only, so unpack compressed ones here.
 		case $f in
@@ -171,9 +207,9 @@ ensure_initramfs() {
 		echo "$m" >>"$stage/modules"
 	done
 	# Uncompressed: it is a few MB, and the kernel unpacks it faster than it would inflate it.
-	(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$cache/initramfs.cpio.tmp"
-	mv "$cache/initramfs.cpio.tmp" "$cache/initramfs.cpio"
-	echo "$key" >"$cache/initramfs.key"
+	(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet) >"$kcache/initramfs.cpio.tmp"
+	mv "$kcache/initramfs.cpio.tmp" "$kcache/initramfs.cpio"
+	echo "$key" >"$kcache/initramfs.key"
 	rm -rf "$stage"
 }
 
@@ -216,7 +252,7 @@ ensure_packages
 ensure_kernel
 ensure_initramfs
 exec 9>&-
-kver=$(cd "$cache/kernel/lib/modules" && ls)
+kver=$(cd "$kcache/kernel/lib/modules" && ls)
 
 run=$(mktemp -d "$cache/run.XXXXXX")
 qpid=
@@ -234,7 +270,7 @@ mkdir "$run/job"
 write_job "$@" >"$run/job/job.sh"
 echo "cwd=$(quote "$PWD")" >"$run/job/job.env" # for init, which makes sure the guest has it
 (cd "$run/job" && printf '%s\n' job.sh job.env | cpio -o -H newc -R 0:0 --quiet) >"$run/job.cpio"
-cat "$cache/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
+cat "$kcache/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
 
 # COMMAND's stdout and stderr arrive on virtio-serial ports that QEMU writes into FIFOs; a cat
 # on each copies them to our stdout and stderr as they come. We hold each FIFO's write end
@@ -247,8 +283,8 @@ cat "$run/stderr" >&2 &
 cat_err=$!
 exec 3>"$run/stdout" 4>"$run/stderr"
 
-kernel=$cache/kernel/boot/vmlinuz-$kver
-[[ -f $cache/kernel/vmlinux ]] && kernel=$cache/kernel/vmlinux
+kernel=$kcache/kernel/boot/vmlinuz-$kver
+[[ -f $kcache/kernel/vmlinux ]] && kernel=$kcache/kernel/vmlinux
 
 # quiet + loglevel=0: keep the console short (it is shown only on failure). panic=-1: a
 # crashed init becomes a reboot, which -no-reboot turns into QEMU exiting. mitigations=off:
