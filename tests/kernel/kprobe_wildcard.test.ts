@@ -1,12 +1,14 @@
 // Kprobe wildcards: one handler on every matching kernel function (kprobe_multi where the kernel
 // has it, one perf kprobe per function otherwise), probe() naming the function; and the errors
 // for functions no probe can reach. This host has no kprobes: the attach tests run in the VM
-// lane (Debian's 6.1 has kprobe_multi); the error messages are checked everywhere.
+// lane (Debian's 6.1 has no kprobe_multi: the perf kprobe path; its 6.12 has it: the kprobe_multi
+// path, which TSBPF_VM_EXPECT_KPROBE_MULTI=1 makes the lane insist on); the error messages are
+// checked everywhere.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobeMulti, hasKprobes } from "../../runtime/features.ts";
 import { compile } from "../../compiler/mod.ts";
@@ -23,7 +25,13 @@ const skip = hasKprobes() ? false : "this kernel has no kprobes (CONFIG_KPROBES)
 const file = `/tmp/tsbpf-kwild-${process.pid}`;
 
 // Debian 6.1 (the VM lane) is built without CONFIG_FPROBE: its kprobe_multi links fail with
-// EOPNOTSUPP, so there the wildcards take the perf kprobe path, which the tests below check.
+// EOPNOTSUPP, so there the wildcards take the perf kprobe path. Debian 6.12 has CONFIG_FPROBE:
+// the lane's second pass runs this file there with TSBPF_VM_EXPECT_KPROBE_MULTI=1, so that a
+// detection gone wrong cannot quietly test the fallback twice.
+test("the VM lane's kprobe_multi kernel has kprobe_multi", { skip: !process.env.TSBPF_VM_EXPECT_KPROBE_MULTI && "only where the VM lane expects kprobe_multi" }, () => {
+  assert.ok(hasKprobeMulti(), "kprobe_multi was not detected on a kernel that should have it (Debian 6.12, CONFIG_FPROBE=y)");
+});
+
 test("kprobe_multi is detected by trying it: the answer matches a real attach", { skip }, async () => {
   const { kprobeMultiLinkCreate, progLoad, ProgType, AttachType } = await import("../../runtime/bpf.ts");
   const insns = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
@@ -40,6 +48,20 @@ test("kprobe_multi is detected by trying it: the answer matches a real attach", 
   }
   assert.equal(hasKprobeMulti(), works && !process.env.TSBPF_NO_KPROBE_MULTI);
 });
+
+/** The link_type of every BPF link this process holds (from /proc/self/fdinfo). */
+function linkTypes(): string[] {
+  const types: string[] = [];
+  for (const fd of readdirSync("/proc/self/fdinfo")) {
+    let info = "";
+    try {
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
+    } catch { /* closed meanwhile (the directory's own fd) */ }
+    const m = info.match(/^link_type:\s*(\S+)/m);
+    if (m) types.push(m[1]);
+  }
+  return types;
+}
 
 interface Ret {
   probe: ProbeName;
@@ -68,6 +90,11 @@ test("@kprobe(\"vfs_*\") counts per function with probe(); @kretprobe(\"vfs_rea?
   tracer.end = () => {};
   await tracer.start({ exitOnError: false });
   try {
+    // Which path ran: one kprobe_multi link per handler, or one perf link per function.
+    const links = linkTypes();
+    const multiLinks = links.filter((t) => t === "kprobe_multi").length, perfLinks = links.filter((t) => t === "perf").length;
+    if (hasKprobeMulti()) assert.equal(multiLinks, 2, `expected the two handlers' kprobe_multi links, found links: ${links.join(", ")}`);
+    else assert.ok(multiLinks === 0 && perfLinks > 2, `expected one perf link per function, found links: ${links.join(", ")}`);
     const returns: Ret[] = [];
     tracer.returns.on((e) => returns.push(e));
     writeFileSync(file, "12345");
