@@ -58,12 +58,16 @@ function mutate(body: string, rand: () => number): string {
   return tokens.join(" ");
 }
 
-test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${SECONDS}s)`, { timeout: (SECONDS + 60) * 1000 }, () => {
+const MIN_CASES = 100;
+
+test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${SECONDS}s)`, { timeout: (SECONDS + 600) * 1000 }, () => {
   const rand = prng(SEED);
   const outcome = { diagnostics: 0, loaded: 0, verifier: 0 };
   const internal: string[] = [];
   const end = Date.now() + SECONDS * 1000;
-  while (Date.now() < end && internal.length < 5) {
+  // For SECONDS, and at least MIN_CASES cases however slow the machine (the VM lane's TCG).
+  const ran = () => outcome.diagnostics + outcome.loaded + outcome.verifier + internal.length;
+  while ((Date.now() < end || ran() < MIN_CASES) && internal.length < 5) {
     const body = mutate(CORPUS[Math.floor(rand() * CORPUS.length)], rand);
     const source = `${PRELUDE}import { HashMap, Count, Histogram } from "tsbpf";\n${EXTRA}class T extends Tracer {\n${FIELDS}  @rawTracepoint("sys_enter")\n  h(args: any) {\n    ${body}\n  }\n}\n`;
     try {
@@ -86,5 +90,4 @@ test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${
   const total = outcome.diagnostics + outcome.loaded + outcome.verifier;
   console.log(`fuzz: ${total} cases: ${outcome.diagnostics} diagnostics, ${outcome.loaded} loaded, ${outcome.verifier} verifier rejections`);
   assert.equal(internal.length, 0, `internal errors:\n${internal.join("\n\n")}`);
-  assert.ok(total > 100, `only ${total} cases ran`);
 });
