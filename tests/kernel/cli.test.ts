@@ -501,7 +501,7 @@ test("tsbpf plan prints what a script would do without loading it", async () => 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^ExecSnoop \(/m);
   assert.match(r.stdout, /tracepoint syscalls:sys_enter_execve {2}→ {2}onExec\(\)/);
-  assert.match(r.stdout, /events +ring buffer: 256\.0 KiB/);
+  assert.match(r.stdout, /events +ring buffer: 1\.0 MiB/);
   assert.match(r.stdout, /probe_read_user_str +in onExec/);
   assert.match(r.stdout, /warnings: none/);
 });
