@@ -1,9 +1,7 @@
 // Tracer: the base class of every tsbpf script. `start()` compiles the class's handlers from
 // the script's own source, loads and attaches them, and connects its maps to JS; `stop()`
 // (or Ctrl-C, SIGTERM, or the end of the process) releases every kernel object.
-import process from "node:process";
-import { clearImmediate, setImmediate } from "node:timers";
-import { libc } from "./ffi/mod.ts";
+import { libc, libcSync } from "./ffi/mod.ts";
 import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
@@ -52,7 +50,7 @@ export class Tracer {
   // deno-lint-ignore no-explicit-any
   #maps: KernelMap<any, any>[] = [];
   #timer?: ReturnType<typeof setTimeout>;
-  #immediate?: ReturnType<typeof setImmediate>;
+  #cancelSoon?: () => void;
   #lastLossCheck = 0;
   #reportedLoss = new Map<string, bigint>();
   #reportLoss = true;
@@ -71,7 +69,7 @@ export class Tracer {
     } catch (e) {
       if ((options.exitOnError ?? true) && isUserError(e)) {
         console.error((e as Error).message);
-        process.exit(1);
+        libcSync().process.exit(1);
       }
       throw e;
     }
@@ -133,7 +131,7 @@ export class Tracer {
       this.#printLoss();
     }
     if (!this.#loaded || this.#stopping) return; // a listener stopped the tracer
-    if (pressure >= PRESSURE_DRAIN_AGAIN) this.#immediate = setImmediate(this.#poll);
+    if (pressure >= PRESSURE_DRAIN_AGAIN) this.#cancelSoon = libcSync().process.soon(this.#poll);
     else this.#timer = setTimeout(this.#poll, n ? BUSY_POLL_MS : IDLE_POLL_MS);
   };
 
@@ -178,7 +176,7 @@ export class Tracer {
     if (!this.#loaded || this.#stopping) return Promise.resolve();
     this.#stopping = true;
     clearTimeout(this.#timer);
-    clearImmediate(this.#immediate);
+    this.#cancelSoon?.();
     // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
     // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
     // end() reads a snapshot of maps that may still be counting.
@@ -203,7 +201,7 @@ export class Tracer {
   /** Releases kernel objects synchronously, for process exit. */
   closeNow(): void {
     clearTimeout(this.#timer);
-    clearImmediate(this.#immediate);
+    this.#cancelSoon?.();
     this.#loaded?.close();
     this.#loaded = undefined;
   }
@@ -304,15 +302,16 @@ function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   let signalled = false;
+  const host = libcSync().process;
   const onSignal = (code: number) => () => {
-    if (signalled || active.size === 0) process.exit(code);
+    if (signalled || active.size === 0) host.exit(code);
     signalled = true;
-    process.exitCode = code;
+    host.setExitCode(code);
     for (const t of [...active]) t.stop();
   };
-  process.on("SIGINT", onSignal(130));
-  process.on("SIGTERM", onSignal(143));
-  process.on("exit", () => {
+  host.onSignal("SIGINT", onSignal(130));
+  host.onSignal("SIGTERM", onSignal(143));
+  host.onExit(() => {
     for (const t of active) t.closeNow();
   });
 }

@@ -3,7 +3,19 @@
 // bun:ffi arrives as an argument rather than an import, so a bundle of a tsbpf script (esbuild
 // keeps `await import("bun:ffi")` dynamic) still loads under Deno, which has no such module.
 import type * as BunFfi from "bun:ffi";
-import { cString, type Libc } from "./ffi.ts";
+import process from "node:process";
+import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
+
+const processHooks: ProcessHooks = {
+  onSignal: (signal, f) => void process.on(signal, f),
+  onExit: (f) => void process.on("exit", f),
+  exit: (code) => process.exit(code),
+  setExitCode: (code) => void (process.exitCode = code),
+  soon: (f) => {
+    const id = setImmediate(f);
+    return () => clearImmediate(id);
+  },
+};
 
 export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi): Libc {
   const { i32, i64, u64, ptr: p } = FFIType;
@@ -30,6 +42,7 @@ export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi)
 
   return {
     runtime: "bun",
+    process: processHooks,
     addressOf: (buf) => BigInt(ptr(buf)),
     view: (address, length) => toArrayBuffer(Number(address), 0, length),
     syscall: (nr, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) =>

@@ -1,5 +1,5 @@
 // The Deno implementation of the libc contract (Deno.dlopen). Needs only --allow-ffi.
-import { cString, type Libc } from "./ffi.ts";
+import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
 
 const SIGNATURES = {
   syscall: { parameters: ["i64", "u64", "u64", "u64", "u64", "u64", "u64"], result: "i64" },
@@ -33,6 +33,18 @@ function lazySymbols(): Symbols {
   }) as unknown as Symbols;
 }
 
+const processHooks: ProcessHooks = {
+  onSignal: (signal, f) => Deno.addSignalListener(signal, f),
+  // Deno dispatches "unload" when the program ends, by Deno.exit() too.
+  onExit: (f) => globalThis.addEventListener("unload", f),
+  exit: (code) => Deno.exit(code),
+  setExitCode: (code) => void (Deno.exitCode = code),
+  soon: (f) => {
+    const id = setTimeout(f, 0);
+    return () => clearTimeout(id);
+  },
+};
+
 export function openLibc(): Libc {
   const c = lazySymbols();
   const errnoView = new Int32Array(new Deno.UnsafePointerView(c.__errno_location()!).getArrayBuffer(4));
@@ -43,6 +55,7 @@ export function openLibc(): Libc {
 
   return {
     runtime: "deno",
+    process: processHooks,
     addressOf: (buf) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>))),
     view: (address, length) => new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length),
     syscall: (nr, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) =>

@@ -8,6 +8,8 @@
  */
 export interface Libc {
   readonly runtime: "bun" | "deno";
+  /** The process's lifecycle, without node:process (which takes Deno ~15 ms to load). */
+  readonly process: ProcessHooks;
 
   /** Address of a typed array's memory. The caller keeps the array alive while the address is in use. */
   addressOf(buf: Uint8Array): bigint;
@@ -31,6 +33,18 @@ export interface Libc {
   rename(from: string, to: string): number;
   /** epoll_wait that may block the calling thread for up to `timeoutMs`. */
   epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
+}
+
+export interface ProcessHooks {
+  /** Runs `f` on the signal instead of ending the process. */
+  onSignal(signal: "SIGINT" | "SIGTERM", f: () => void): void;
+  /** Runs `f` when the process exits. */
+  onExit(f: () => void): void;
+  exit(code: number): never;
+  /** The status the process ends with when it ends by itself. */
+  setExitCode(code: number): void;
+  /** Runs `f` as soon as pending I/O has been handled (setImmediate); returns what cancels it. */
+  soon(f: () => void): () => void;
 }
 
 /** Linux x86-64 syscall numbers used by tsbpf. */
