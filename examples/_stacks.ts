@@ -50,3 +50,15 @@ export function formatStack(r: StackRow, value: bigint, o: StackFormat = {}): st
   lines.push(`    ${"-".padEnd(16)} ${r.comm} (${r.pid})`, `        ${value}\n`);
   return lines.join("\n");
 }
+
+/** Rows that show the same stacks merged, their `value` fields summed; smallest first (bcc's order). */
+export function mergeByStack<K extends string, R extends StackRow & Record<K, bigint>>(rows: Iterable<R>, value: K): R[] {
+  const merged = new Map<string, R>();
+  for (const row of rows) {
+    const id = JSON.stringify([row.comm, row.pid, row.kernel, row.user, row.kernelMissed, row.userMissed]);
+    const prev = merged.get(id);
+    if (prev) (prev as Record<K, bigint>)[value] += row[value];
+    else merged.set(id, row);
+  }
+  return [...merged.values()].sort((a, b) => (a[value] < b[value] ? -1 : a[value] > b[value] ? 1 : 0));
+}

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack } from "tsbpf";
 import { COMMON, commandLine, intOption, jsonLine, requireTracepoints, runTool } from "./_tool.ts";
-import { formatStack, functionNames, missed, type StackFormat, type StackRow, threadFrames } from "./_stacks.ts";
+import { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow, threadFrames } from "./_stacks.ts";
 
 const PF_KTHREAD = 0x00200000;
 
@@ -81,21 +81,12 @@ export interface Row extends StackRow {
 
 /** The sums by stack, smallest first (bcc's order), merged where only the shown stacks count. */
 export function rows(t: OffCpuTime, o: { userOnly?: boolean; kernelOnly?: boolean } = {}): Row[] {
-  const merged = new Map<string, Row>();
-  for (const [k, us] of t.offcpu.entries()) {
-    const kernelStack = k.kernel, userStack = k.user;
-    const row: Row = {
-      comm: k.comm, pid: k.pid, tgid: k.tgid, us,
-      kernel: o.userOnly || missed(kernelStack) ? undefined : functionNames(threadFrames(kernelStack.frames())),
-      user: o.kernelOnly || missed(userStack) ? undefined : functionNames(userStack.frames()),
-      kernelMissed: !o.userOnly && missed(kernelStack), userMissed: !o.kernelOnly && missed(userStack),
-    };
-    const id = JSON.stringify([row.comm, row.pid, row.kernel, row.user, row.kernelMissed, row.userMissed]);
-    const prev = merged.get(id);
-    if (prev) prev.us += us;
-    else merged.set(id, row);
-  }
-  return [...merged.values()].sort((a, b) => (a.us < b.us ? -1 : a.us > b.us ? 1 : 0));
+  return mergeByStack(t.offcpu.entries().map(([k, us]): Row => ({
+    comm: k.comm, pid: k.pid, tgid: k.tgid, us,
+    kernel: o.userOnly || missed(k.kernel) ? undefined : functionNames(threadFrames(k.kernel.frames())),
+    user: o.kernelOnly || missed(k.user) ? undefined : functionNames(k.user.frames()),
+    kernelMissed: !o.userOnly && missed(k.kernel), userMissed: !o.kernelOnly && missed(k.user),
+  })), "us");
 }
 
 /** One row as bcc prints it: multi-line (frames, then "-  comm (pid)" and the time) or folded. */

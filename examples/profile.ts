@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack } from "tsbpf";
 import { COMMON, commandLine, intOption, jsonLine, runTool } from "./_tool.ts";
-import { formatStack, functionNames, missed, type StackFormat, type StackRow } from "./_stacks.ts";
+import { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow } from "./_stacks.ts";
 
 export interface SampleKey {
   pid: u32;
@@ -46,20 +46,12 @@ export interface Row extends StackRow {
 
 /** The counts by stack, smallest first (bcc's order), merged where only the shown stacks count; -a marks kernel frames. */
 export function rows(t: Profile, o: { userOnly?: boolean; kernelOnly?: boolean; annotate?: boolean } = {}): Row[] {
-  const merged = new Map<string, Row>();
-  for (const [k, count] of t.counts.entries()) {
-    const row: Row = {
-      comm: k.comm, pid: k.pid, count,
-      kernel: o.userOnly || missed(k.kernel) ? undefined : functionNames(k.kernel.frames()).map((f) => (o.annotate ? `${f}_[k]` : f)),
-      user: o.kernelOnly || missed(k.user) ? undefined : functionNames(k.user.frames()),
-      kernelMissed: !o.userOnly && missed(k.kernel), userMissed: !o.kernelOnly && missed(k.user),
-    };
-    const id = JSON.stringify([row.comm, row.pid, row.kernel, row.user, row.kernelMissed, row.userMissed]);
-    const prev = merged.get(id);
-    if (prev) prev.count += count;
-    else merged.set(id, row);
-  }
-  return [...merged.values()].sort((a, b) => (a.count < b.count ? -1 : a.count > b.count ? 1 : 0));
+  return mergeByStack(t.counts.entries().map(([k, count]): Row => ({
+    comm: k.comm, pid: k.pid, count,
+    kernel: o.userOnly || missed(k.kernel) ? undefined : functionNames(k.kernel.frames()).map((f) => (o.annotate ? `${f}_[k]` : f)),
+    user: o.kernelOnly || missed(k.user) ? undefined : functionNames(k.user.frames()),
+    kernelMissed: !o.userOnly && missed(k.kernel), userMissed: !o.kernelOnly && missed(k.user),
+  })), "count");
 }
 
 /** One row as bcc prints it: multi-line or folded. */
