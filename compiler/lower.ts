@@ -183,22 +183,12 @@ export class Lowering {
 
   /** The value of a constant expression (literals, constant consts, arithmetic on them), if it is one. */
   constant(e: Node): bigint | undefined {
-    const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
-    const stack = this.b.stackSize, scratch = this.kernelScratch;
-    try {
+    return this.trial(() => {
       const v = this.expr(e);
-      if (v.kind === "scalar" && !isReg(v.op)) return v.op;
-    } catch (err) {
-      if (!(err instanceof Unsupported)) throw err;
-    } finally {
-      this.b.code.length = mark;
-      this.diags.items.length = errors;
-      this.#failed = failed;
-      this.b.stackSize = stack;
-      this.kernelScratch = scratch;
-    }
-    return undefined;
+      return v.kind === "scalar" && !isReg(v.op) ? v.op : undefined;
+    });
   }
+
 
   declaration(s: Node): void {
     const mutable = s.kind === "let";
@@ -862,11 +852,18 @@ export class Lowering {
 
   /** An expression's scalar type and constness, found by lowering it and throwing the code away. */
   trialScalar(e: Node): { type: ScalarType; op: Operand; literal?: boolean } | undefined {
+    return this.trial(() => {
+      const v = this.expr(e);
+      return v.kind === "scalar" ? { type: v.type, op: isReg(v.op) ? 0 : v.op, literal: v.literal } : undefined;
+    });
+  }
+
+  /** Runs `f` (lowering something), then throws away the code, diagnostics and stack it took. */
+  trial<T>(f: () => T | undefined): T | undefined {
     const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
     const stack = this.b.stackSize, scratch = this.kernelScratch, uses = this.stackUse.length;
     try {
-      const v = this.expr(e);
-      return v.kind === "scalar" ? { type: v.type, op: isReg(v.op) ? 0 : v.op, literal: v.literal } : undefined;
+      return f();
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
       return undefined;
@@ -879,6 +876,7 @@ export class Lowering {
       this.stackUse.length = uses;
     }
   }
+
 
   assign(e: Node): Value {
     if (e.left.type !== "Identifier") this.fail(e.left, Code.Unsupported, `only local variables can be assigned in a handler`);
