@@ -46,7 +46,7 @@ export function tsbpf(args: string[], options: RunOptions): Promise<Result> {
 
 /** A script on this test's runtime, as root. */
 export function script(file: string, options: RunOptions): Promise<Result> {
-  return run(isBun ? [process.execPath, "run", file] : [process.execPath, "run", "-A", "--quiet", file], options);
+  return run(isBun ? [process.execPath, "run", file] : [process.execPath, "run", "-A", "--quiet", "--config", join(ROOT, "deno.json"), file], options);
 }
 
 /** What a root environment without HOME (env -i, cron) looks like, plus `extra`. */
