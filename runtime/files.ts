@@ -3,7 +3,7 @@ import { libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { fstat, kindName, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 
-const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
 /** The whole file, or undefined if it does not exist. Throws on other errors. */
 export function readFileBytes(path: string): Uint8Array | undefined {
@@ -41,7 +41,8 @@ export function readTextFile(path: string): string | undefined {
 
 export function fileExists(path: string): boolean {
   const c = libcSync();
-  const fd = c.open(path, O_RDONLY | O_CLOEXEC);
+  // O_PATH: neither reads nor blocks (opening a FIFO to read would wait for a writer).
+  const fd = c.open(path, O_PATH | O_CLOEXEC);
   if (fd >= 0) c.close(fd);
   return fd >= 0 || fd === -13 || fd === -21; // EACCES, EISDIR: it exists
 }
@@ -92,6 +93,9 @@ export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): v
     }
   }
 }
+
+/** The largest executable or library read whole (uprobes, `tsbpf list`): larger ones are refused. */
+export const MAX_BINARY_BYTES = 1 << 30;
 
 /** A file that is not what a checked read expects (a FIFO, a device, too big, someone else's). */
 export class UnsafeFileError extends Error {
