@@ -14,11 +14,13 @@ export class SpecSchemaError extends Error {
 
 /** A map kind's shape (compiler/spec.ts MapKind); the map code refuses a kind it does not know. */
 const MAP_KIND = /^[a-z][a-z0-9_]{0,31}$/;
-const IDENTIFIER = /^[\p{ID_Start}_$][\p{ID_Continue}$\u200c\u200d]*$/u;
+const ASCII_IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** Built only for a non-ASCII name: compiling Unicode property classes costs milliseconds. */
+let unicodeIdentifier: RegExp | undefined;
 /** Names that would reach an object's prototype if used as a key. */
 const RESERVED = new Set(["__proto__", "constructor", "prototype"]);
-/** Display-only text (C type names, tuple names, probe targets, file names): printable, bounded. */
-const PRINTABLE = /^[^\p{Cc}]*$/u;
+/** Display-only text (C type names, tuple names, probe targets, file names): no control characters (Cc), bounded. */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 const MAX_TEXT = 4096;
 /** Larger than any map value, stack or program the kernel accepts. */
 const MAX_SIZE = 1 << 30;
@@ -157,7 +159,10 @@ function sizeOfChecked(t: Type): number {
 }
 
 function isIdentifier(v: unknown): boolean {
-  return typeof v === "string" && v.length <= 256 && IDENTIFIER.test(v) && !RESERVED.has(v);
+  if (typeof v !== "string" || v.length > 256 || RESERVED.has(v)) return false;
+  if (ASCII_IDENTIFIER.test(v)) return true;
+  unicodeIdentifier ??= new RegExp("^[\\p{ID_Start}_$][\\p{ID_Continue}$\\u200c\\u200d]*$", "u");
+  return /[^\x00-\x7f]/.test(v) && unicodeIdentifier.test(v);
 }
 
 function identifier(v: unknown, at: string): void {
@@ -165,7 +170,7 @@ function identifier(v: unknown, at: string): void {
 }
 
 function text(v: unknown, at: string): void {
-  if (typeof v !== "string" || v.length > MAX_TEXT || !PRINTABLE.test(v)) fail(at, "not a printable string");
+  if (typeof v !== "string" || v.length > MAX_TEXT || CONTROL.test(v)) fail(at, "not a printable string");
 }
 
 function boolean(v: unknown, at: string): void {
