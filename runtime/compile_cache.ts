@@ -6,7 +6,7 @@
 // must name the key it was written for (the hash of source, kernel and settings) and pass the
 // spec schema, or it is compiled again. See docs/security.md.
 import { libcSync } from "./ffi/mod.ts";
-import { readCheckedFile, readTextFile, UnsafeFileError, writeFileAtomic } from "./files.ts";
+import { readCheckedFile, readTextFile, writeFileAtomic } from "./files.ts";
 import { geteuid } from "./file_stat.ts";
 import { privateDir, UntrustedDirError } from "./private_dir.ts";
 import { validateSpecs } from "./spec_schema.ts";
@@ -75,8 +75,8 @@ export function readCache(key: string): TracerSpec[] | undefined {
   try {
     bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
   } catch (e) {
-    if (!(e instanceof UnsafeFileError)) throw e;
-    verbose(`compiling again: ${e.message}`);
+    // Not ours, not a regular file, unreadable: a miss, never a reason to stop a tracer.
+    verbose(`compiling again: ${(e as Error).message}`);
     return undefined;
   }
   if (!bytes) return undefined;
