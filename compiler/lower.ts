@@ -76,6 +76,8 @@ export class Lowering {
   perfScratchBytes = 0;
   /** Whether kstack()/ustack() were used: the tracer then needs a stack-trace map. */
   usesStacks = false;
+  /** Whether a map update may be refused (a full map): the tracer then counts the refusals. */
+  countsDrops = false;
   /** Innermost last: where break and continue go. */
   readonly loops: LoopLabels[] = [];
   /** Functions being inlined, innermost last: where their return goes. */

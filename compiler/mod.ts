@@ -22,7 +22,7 @@ import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
+import { DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
 import { layoutStruct, u32, u64, u8 } from "./types.ts";
 import { probeFact, ringBufferFact } from "./assumptions.ts";
 
@@ -68,7 +68,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     maps.push({ name: PARAMS_MAP, kind: "params", key: u32, value });
   }
   const programs: ProgramSpec[] = [];
-  let scratchBytes = 0;
+  let scratchBytes = 0, countsDrops = false;
   tracer.handlers.forEach((h, programIndex) => {
     let probe;
     try {
@@ -94,6 +94,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     }
     if (!alloc) return;
     scratchBytes = Math.max(scratchBytes, lowering.perfScratchBytes);
+    countsDrops ||= lowering.countsDrops;
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
       diags.error(Code.StackOverflow, h.pos, `handler "${h.name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
@@ -115,6 +116,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       column: h.pos.column,
     });
   });
+  if (countsDrops) maps.push({ name: DROPPED_MAP, kind: "dropped", key: u32, value: u64, size: tracer.maps.size });
   if (scratchBytes) maps.push({ name: SCRATCH_MAP, kind: "scratch", key: u32, value: { kind: "array", elem: u8, len: scratchBytes } });
   return { className: tracer.name, file, maps, programs, assumptions: [...assumptions].sort() };
 }

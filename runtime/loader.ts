@@ -64,6 +64,8 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: Math.max(1, programCount), name: "tsbpf_scratch" });
     case "lost":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+    case "dropped":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, spec.size ?? 1), name: "tsbpf_dropped" });
     case "stacks":
       return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 16384, name: "tsbpf_stacks" });
     case "stack_trace":

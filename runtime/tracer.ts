@@ -13,9 +13,8 @@ import { EventStream } from "./maps/event_stream.ts";
 import { RingBuf } from "./maps/ringbuf.ts";
 import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
-import { mapLookup } from "./bpf.ts";
-import { possibleCpus } from "./cpus.ts";
-import { LOST_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
+import { PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
 import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
@@ -52,7 +51,7 @@ export class Tracer {
   #timer?: ReturnType<typeof setTimeout>;
   #cancelSoon?: () => void;
   #lastLossCheck = 0;
-  #reportedLoss = new Map<string, bigint>();
+  #lossReport?: LossReport;
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
@@ -88,6 +87,10 @@ export class Tracer {
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
+    this.#lossReport = new LossReport(spec, loaded, (name) => {
+      const f = fields.get(name);
+      return f instanceof KernelMap ? f.maxEntries : 0;
+    });
     for (const m of spec.maps) {
       const field = fields.get(m.name);
       const map = loaded.maps.get(m.name)!, fd = map.fd;
@@ -137,28 +140,16 @@ export class Tracer {
 
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
-    const out = new Map<string, bigint>();
-    const spec = this.#spec, fd = this.#loaded?.maps.get(LOST_MAP);
-    if (!spec || !fd) return out;
-    const cpus = possibleCpus();
-    const key = new Uint8Array(4), value = new Uint8Array(8 * cpus);
-    const keyView = new DataView(key.buffer), valueView = new DataView(value.buffer);
-    spec.programs.forEach((p, i) => {
-      keyView.setUint32(0, i, true);
-      let sum = 0n;
-      if (mapLookup(fd.fd, key, value)) for (let c = 0; c < cpus; c++) sum += valueView.getBigUint64(c * 8, true);
-      out.set(p.name, sum);
-    });
-    return out;
+    return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
+  }
+
+  /** Updates each map refused because it was full (maps that never refused one are absent or 0). */
+  dropped(): Map<string, bigint> {
+    return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
   }
 
   #printLoss(): void {
-    for (const [name, n] of this.lost()) {
-      if (n > (this.#reportedLoss.get(name) ?? 0n)) {
-        this.#reportedLoss.set(name, n);
-        console.error(`tsbpf: lost ${n} events in ${name}: event buffer full; raise its size or filter in the kernel`);
-      }
-    }
+    this.#lossReport?.print();
   }
 
   /**
@@ -232,7 +223,7 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
   // deno-lint-ignore no-explicit-any
   const out = new Map<string, EventStream<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
+    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
     const ok = m.kind === "ringbuf" || m.kind === "perfbuf" ? field instanceof EventStream : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);
