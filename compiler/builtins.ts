@@ -4,7 +4,7 @@ import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
 import { kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
-import { probeId, STACKS_MAP } from "./spec.ts";
+import { CGROUP_MAP, probeId, STACKS_MAP } from "./spec.ts";
 import { kernelAddress } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
 
@@ -111,6 +111,10 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "scalar", type: probeNameType, op };
     },
   },
+  cgroup: {
+    doc: "the id of the current task's cgroup (v2), u64: what cgroupId(path) gives for its directory",
+    scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
+  },
   curtask: {
     doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid",
     scalar: (l, e) => {
@@ -163,6 +167,16 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
 };
+
+/** A tracer limited to a cgroup: each handler returns at once for tasks outside it (or its descendants). */
+export function cgroupFilter(l: Lowering): void {
+  const map = l.b.reg();
+  l.b.emit({ op: "map", dst: map, map: CGROUP_MAP });
+  const inside = l.b.label();
+  l.b.emit({ op: "br", cond: "jeq", a: l.b.call(Helper.current_task_under_cgroup, [map, 0n]), b: 1n, target: inside });
+  l.b.emit({ op: "ret", value: 0n });
+  l.b.place(inside);
+}
 
 const BPF_F_USER_STACK = 1n << 8n;
 

@@ -26,7 +26,7 @@ const POWERFUL: Record<number, string> = {
 const MAP_KINDS: Record<string, string> = {
   ringbuf: "ring buffer", perfbuf: "perf buffer (per CPU)", scratch: "per-CPU array (room for big perf buffer events)", hash: "hash map", lru_hash: "LRU hash map", percpu_hash: "per-CPU hash map", array: "array",
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
-  hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)", dropped: "per-CPU array (tsbpf's dropped-update counters)",
+  hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)", dropped: "per-CPU array (tsbpf's dropped-update counters)", cgroup: "cgroup array (the cgroup the tracer is limited to)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
   lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };

@@ -8,7 +8,7 @@ export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
   | "lpm_trie" | "queue" | "stack" | "stack_trace"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
-  | "perfbuf" | "lost" | "dropped" | "params" | "stacks" | "scratch";
+  | "perfbuf" | "lost" | "dropped" | "cgroup" | "params" | "stacks" | "scratch";
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -53,6 +53,8 @@ export interface TracerSpec {
 export const LOST_MAP = "__lost";
 /** Per-CPU counts of map updates the kernel refused (a full map), one slot per map, by its position in `maps`. */
 export const DROPPED_MAP = "__dropped";
+/** A cgroup array of one slot: the cgroup a tracer started with `cgroup` is limited to. */
+export const CGROUP_MAP = "__cgroup";
 /** Per-CPU room, one slot per handler, where events too big for the stack are built before bpf_perf_event_output. */
 export const SCRATCH_MAP = "__scratch";
 /** The stack-trace map that kstack() and ustack() store captured stacks in. */

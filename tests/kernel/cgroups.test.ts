@@ -7,7 +7,7 @@ import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cgroupId, cgroup2Mount, containerOf, Count, cgroup, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
+import { cgroupId, cgroup2Mount, containerOf, Count, cgroup, Tracer, tracepoint, type u64 } from "../../mod.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 
 await libc();
@@ -38,12 +38,10 @@ function shellIn(cgroupDir: string) {
 
 class ByCgroup extends Tracer {
   seen = new Count<u64>();
-  pids = new Count<u32>();
 
   @tracepoint("syscalls:sys_enter_openat")
   onOpen() {
     this.seen.add(cgroup());
-    this.pids.add(pid());
   }
 }
 
@@ -72,11 +70,11 @@ test("start({ cgroup }) traces only that cgroup and its descendants", async () =
     await inside.exited;
     // This test process is outside: its opens must not be counted.
     spawnSync("cat", ["/proc/self/stat"]);
-    const pids = t.pids.entries().map(([k]) => k);
+    const ids = t.seen.entries().map(([k]) => k);
     t.end = () => {};
     await t.stop();
-    assert.ok(pids.includes(inside.pid), `the process inside was not traced: ${pids.join(", ")}`);
-    assert.deepEqual(pids.filter((p) => p !== inside.pid), [], "processes outside the cgroup were traced");
+    // The shell and the cats it starts are all in the inner cgroup; nothing else may be counted.
+    assert.deepEqual(ids, [cgroupId(cg.child)], `expected only ${cg.child}'s id ${cgroupId(cg.child)}`);
   } finally {
     cg.remove();
   }
@@ -93,7 +91,7 @@ test("tsbpf --cgroup PATH -e: a one-liner limited to one cgroup", async () => {
     const sh = shellIn(cg.child);
     const main = join(ROOT, "cli/main.ts");
     const cmd = typeof Bun !== "undefined" ? [process.execPath, main] : [process.execPath, "run", "-A", "--quiet", main];
-    const child = spawn(cmd[0], [...cmd.slice(1), "--cgroup", cg.dir, "-e", 'tracepoint("syscalls:sys_enter_openat", () => count(pid()))'], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd[0], [...cmd.slice(1), "--cgroup", cg.dir, "-e", 'tracepoint("syscalls:sys_enter_openat", () => count(cgroup()))'], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (err += d));
@@ -104,8 +102,8 @@ test("tsbpf --cgroup PATH -e: a one-liner limited to one cgroup", async () => {
     spawnSync("cat", ["/proc/self/stat"]);
     child.kill("SIGINT");
     await exited;
-    const counted = [...out.matchAll(/^@\[(\d+)\]: \d+$/gm)].map((m) => Number(m[1]));
-    assert.deepEqual(counted, [sh.pid], `expected only ${sh.pid}:\n${out}\n${err}`);
+    const counted = [...out.matchAll(/^@\[(\d+)\]: \d+$/gm)].map((m) => BigInt(m[1]));
+    assert.deepEqual(counted, [cgroupId(cg.child)], `expected only ${cg.child}'s id ${cgroupId(cg.child)}:\n${out}\n${err}`);
   } finally {
     cg.remove();
   }
