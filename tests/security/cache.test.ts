@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asNobody, getppid, MOD, type Result, rootDir, script } from "./attacker.ts";
 
@@ -86,6 +86,23 @@ function assertRan(r: Result, value = 1): void {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`received ${value}\\b`));
 }
+
+test("a good entry in root's own cache stays a cache hit (read, not rewritten)", async () => {
+  const s = setup("cache-hit");
+  try {
+    assertRan(await runTracer(s));
+    const before = statSync(entry(s).path);
+    const r = await runTracer(s);
+    assertRan(r);
+    const after = statSync(entry(s).path);
+    assert.equal(after.ino, before.ino, "the entry was written again: the second start compiled");
+    assert.equal(after.mtimeMs, before.mtimeMs);
+    assert.doesNotMatch(r.stderr, /compiling|not caching/);
+    assert.equal(after.mode & 0o777, 0o600);
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
 
 for (const [what, poison] of [["an injected integer width", poisonParams], ["an injected field name", poisonFieldName]] as const) {
   test(`a cache directory nobody can write is not used (entry poisoned with ${what})`, async () => {
