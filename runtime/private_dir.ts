@@ -107,7 +107,14 @@ function octal(mode: number): string {
 export function freshPrivateDir(prefix: string): string {
   const c = libcSync();
   const me = geteuid();
-  const base = trustedPath(c.getenv("TMPDIR") || "/tmp", me);
+  const tmpdir = c.getenv("TMPDIR");
+  let base: string;
+  try {
+    base = trustedPath(tmpdir || "/tmp", me);
+  } catch (e) {
+    if (!tmpdir || tmpdir === "/tmp") throw e;
+    base = trustedPath("/tmp", me); // a TMPDIR someone else controls: not there
+  }
   for (let attempt = 0; ; attempt++) {
     const random = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("");
     const dir = `${base === "/" ? "" : base}/${prefix}-${random}`;
