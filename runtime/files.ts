@@ -49,17 +49,6 @@ export function fileExists(path: string): boolean {
 
 const O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000;
 
-/** Creates a directory and its parents (like mkdir -p). */
-export function makeDirs(path: string, mode = 0o755): void {
-  const c = libcSync();
-  let at = "";
-  for (const part of path.split("/").filter(Boolean)) {
-    at += "/" + part;
-    const r = c.mkdir(at, mode);
-    if (r < 0 && r !== -17) throw syscallError(`mkdir("${at}")`, r);
-  }
-}
-
 /**
  * Writes a file whole: to a temporary name first, then renamed, so readers never see half of it.
  * The temporary name is unpredictable and in the target's own directory, and it is created
@@ -73,24 +62,23 @@ export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): v
   const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${random}.tmp`;
   const fd = c.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) throw syscallError(`open("${tmp}")`, fd);
-  let done = false;
   try {
-    let off = 0;
-    while (off < data.length) {
-      const n = c.write(fd, data.subarray(off));
-      if (n === -4) continue;
-      if (n < 0) throw syscallError(`write("${tmp}")`, n);
-      off += n;
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const n = c.write(fd, data.subarray(off));
+        if (n === -4) continue;
+        if (n < 0) throw syscallError(`write("${tmp}")`, n);
+        off += n;
+      }
+    } finally {
+      c.close(fd);
     }
-    c.close(fd);
     const r = c.rename(tmp, path);
     if (r < 0) throw syscallError(`rename("${tmp}")`, r);
-    done = true;
-  } finally {
-    if (!done) {
-      c.close(fd);
-      unlink(tmp);
-    }
+  } catch (e) {
+    unlink(tmp);
+    throw e;
   }
 }
 
