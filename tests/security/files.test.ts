@@ -6,7 +6,7 @@ import { test } from "node:test";
 import process from "node:process";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asNobody, isBun, MAIN, ROOT, rootDir, script, tsbpf } from "./attacker.ts";
 
@@ -35,6 +35,25 @@ test("tsbpf types -o: a symlink planted at the temporary name does not redirect 
     rmSync(dir, { recursive: true, force: true });
     rmSync(out, { force: true });
     rmSync(`${out}.${child.pid}.tmp`, { force: true });
+  }
+});
+
+test("tsbpf build -o: a symlink planted at the output name does not redirect the write", async () => {
+  const dir = rootDir("build");
+  const victim = join(dir, "precious");
+  writeFileSync(victim, "precious\n");
+  const out = "/tmp/tsbpf-sec-build.bundle.js";
+  rmSync(out, { force: true });
+  asNobody(["ln", "-s", victim, out]);
+  try {
+    const r = await tsbpf(["build", join(ROOT, "tests/fixtures/first_exec.ts"), "-o", out], { env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(victim, "utf8") === "precious\n", "root's bundle was written through nobody's symlink");
+    assert.ok(lstatSync(out).isFile(), "the bundle replaced the symlink");
+    assert.match(readFileSync(out, "utf8"), /__TSBPF_BUNDLE__/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(out, { force: true });
   }
 });
 
