@@ -158,3 +158,23 @@ test("/tmp/perf-PID.map: believed from the process's own user, refused from anot
   }
 });
 
+
+test("readCheckedFile: the size bound holds for files that claim a size and for ones that grow while read", async () => {
+  const { libc } = await import("../../runtime/ffi/mod.ts");
+  const { readCheckedFile, UnsafeFileError } = await import("../../runtime/files.ts");
+  await libc();
+  const dir = rootDir("bound");
+  try {
+    const file = join(dir, "f");
+    writeFileSync(file, "x".repeat(100));
+    assert.equal(readCheckedFile(file, { maxBytes: 100 })!.length, 100);
+    assert.throws(() => readCheckedFile(file, { maxBytes: 99 }), UnsafeFileError);
+    assert.equal(readCheckedFile(join(dir, "missing"), { maxBytes: 1 }), undefined);
+    // /proc files say 0 bytes and then give more: the bound is on what is read.
+    assert.ok(readCheckedFile("/proc/self/maps", { maxBytes: 1 << 20 })!.length > 0);
+    assert.throws(() => readCheckedFile("/proc/self/maps", { maxBytes: 16 }), /grew past the 16 bytes/);
+    assert.throws(() => readCheckedFile(file, { maxBytes: 100, owners: [65534] }), /owned by uid 0, not by uid 65534/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
