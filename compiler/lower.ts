@@ -11,7 +11,7 @@ import { BUILTINS, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { PARAMS_MAP } from "./spec.ts";
-import { deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
+import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
 import { operandValue } from "./operand.ts";
@@ -26,7 +26,8 @@ export type Value =
   | { kind: "map"; map: MapField }
   | { kind: "string"; value: string }
   | { kind: "ctxfield"; field: ContextField }
-  | { kind: "kmem"; addr: Operand; off: number; btfId: number }
+  /** Memory read with probe reads (kernel_access.ts): in the kernel, or in the traced process. */
+  | { kind: "kmem"; space: "user" | "kernel"; addr: Operand; off: number; btfId: number }
   | { kind: "void" };
 
 type Binding =
@@ -498,11 +499,13 @@ export class Lowering {
     if (ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier" || this.input.types.resolveQuietly(ann)) return undefined;
     const name: string = ann.typeName.name;
     const btf = this.input.target.btf();
-    const id = btf.findByName(name, "struct")[0] ?? btf.findByName(name, "union")[0];
+    const id = btfStruct(btf, name);
     if (id === undefined) return undefined;
     const v = this.scalar(e.expression);
     if (v.type.kind === "bool") this.fail(e, Code.TypeMismatch, `a bool cannot point to ${name}`);
-    return { kind: "scalar", type: { kind: "ptr", space: "kernel", cType: `${btf.typeName(id)} *`, btfId: id }, op: v.op };
+    // A cast keeps the pointer's address space; an integer has none (user<T>(x)/kernel<T>(x) give one).
+    const space = v.type.kind === "ptr" ? v.type.space : "either";
+    return { kind: "scalar", type: { kind: "ptr", space, cType: `${btf.typeName(id)} *`, btfId: id }, op: v.op };
   }
 
   /** `x[i]` with a constant index: a raw tracepoint's arguments, or a kernel array. */
@@ -550,11 +553,11 @@ export class Lowering {
     if (f.btfId !== undefined) {
       // A raw argument slot: a u64 holding the argument converted by the kernel.
       const raw = this.b.load(this.ctx, f.offset, 8);
-      const t = kernelScalarType(this.input.target.btf(), f.btfId);
+      const t = kernelScalarType(this.input.target.btf(), f.btfId, f.space === "user" ? "user" : "kernel");
       if (!t) this.fail(this.input.node, Code.Unsupported, `argument "${f.name}" (${f.cType}) is passed by value and cannot be read`);
       if (t.kind === "int") return this.convert({ type: u64, op: raw }, t, this.input.node);
-      // A char pointer argument may be a user-space string (a path, say): read it with the helper that takes either.
-      return { kind: "scalar", type: t.kind === "ptr" && /\bchar \*$/.test(t.cType) ? { ...t, space: f.space } : t, op: raw };
+      // A char pointer argument not tagged __user may be a user-space string (a path, say): read it with the helper that takes either.
+      return { kind: "scalar", type: t.kind === "ptr" && t.space === "kernel" && /\bchar \*$/.test(t.cType) ? { ...t, space: f.space } : t, op: raw };
     }
     if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
     const size = f.size as 1 | 2 | 4 | 8;
