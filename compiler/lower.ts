@@ -424,6 +424,11 @@ export class Lowering {
       if (this.input.constants.has(e.name)) {
         this.fail(e, Code.NotConstant, `"${e.name}" is not a constant number, so handlers cannot use it`, "handlers run in the kernel: they see only top-level consts whose value is known when compiling, and the tracer's own integer fields (this.x)");
       }
+      if (e.name === "console") {
+        this.fail(e, Code.Unsupported, `console cannot be used in a handler: it runs in the kernel, which has no console`,
+          "send the values to JavaScript in an event (this.events.submit({ ... }) on a RingBuf field) and print them there",
+          "in a one-liner (tsbpf -e), print(...) and printf(...) do that for you");
+      }
       const names = this.scopes.flatMap((s) => [...s.keys()]);
       this.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
     }

@@ -126,6 +126,8 @@ export type PerfEventSpec =
 
 /** Runs the method on a sampled perf event, e.g. `@perfEvent({ type: "software", config: "page-faults", period: 1 })`. */
 export function perfEvent(spec: PerfEventSpec) {
+  // Not an object (an unset variable): the probe reports the value when the tracer starts.
+  if (typeof spec !== "object" || spec === null) return probeDecorator("perfEvent", String(spec));
   return probeDecorator("perfEvent", `${spec.type}:${spec.config}`, { period: spec.period, freq: spec.freq });
 }
 

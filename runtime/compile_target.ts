@@ -17,6 +17,11 @@ export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget
     if (ref.method === undefined || ref.target) return ref;
     const given = probes.find((p) => p.kind === ref.kind && p.method === ref.method);
     if (!given) throw new ProbeLookupError(`the target of this @${ref.kind} is computed at run time, so it is known only when the tracer starts`, ["give it as a string literal to compile it ahead of time"]);
+    if (typeof given.target !== "string") {
+      // Reported at the decorator, before any probe code sees a value that is not a name.
+      throw new ProbeLookupError(`@${ref.kind} was called with ${describeArgument(given.target)}, not a string naming the probe`,
+        ["an unset environment variable or a missing command-line value gives undefined: check it, or give a default, before the class is declared"]);
+    }
     return given;
   };
   return {
@@ -27,4 +32,10 @@ export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget
     btf: kernelBtf,
     ringBuffers: hasRingBuffers,
   };
+}
+
+function describeArgument(v: unknown): string {
+  if (v === undefined || v === null) return String(v);
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return `the ${typeof v} ${String(v)}`;
+  return `${Array.isArray(v) ? "an array" : `a${typeof v === "object" ? "n" : ""} ${typeof v}`}`;
 }
