@@ -1,12 +1,15 @@
 // User memory is read as user memory: a connect() tracer decodes the sockaddr a real connect()
 // passed, IPv4 and IPv6 (with bpf_probe_read_kernel every field read 0).
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { type Connect, ConnectSnoop, destination } from "../fixtures/connect_snoop.ts";
+import { spawnSync } from "node:child_process";
 import { waitFor } from "./util.ts";
+import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
+import { pmuType } from "../../runtime/features.ts";
 import { compile, CompileError, fromBase64 } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 
@@ -107,4 +110,44 @@ test("user<T>() names a kernel struct: an unknown one is an error at the type", 
   const d = diagnostic("    return user<sockaddr_inn>(args.uservaddr).sin_port;");
   assert.deepEqual([d.line, d.column, d.code], [5, 17, "TSB1009"]);
   assert.match(d.message, /no struct or union "sockaddr_inn"/);
+});
+
+after(removeMade);
+const noUprobes = (pmuType("uprobe") === undefined && "this kernel has no uprobe PMU (CONFIG_UPROBES)") || cannotBuild(["netinet/in.h"]) || false;
+
+test("a uprobe's pointer argument is a user pointer: a cast keeps it, and the struct reads right", { skip: noUprobes }, async () => {
+  const program = buildC("sockaddr_target", `
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+__attribute__((noinline)) int tsbpf_dest(const struct sockaddr_in *sa) { return sa->sin_port; }
+int main(void) {
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4242) };
+  inet_pton(AF_INET, "10.1.2.3", &sa.sin_addr);
+  printf("%d\\n", tsbpf_dest(&sa));
+  return 0;
+}
+`, ["-O1"]);
+  const { T } = await importScript("sockaddr", ["uprobe", "RingBuf", "Tracer", "user", "type u16", "type u32", "type u64"], `
+interface Dest { family: u16; port: u16; addr: u32 }
+export class T extends Tracer {
+  dests = new RingBuf<Dest>();
+  @uprobe("${program}:tsbpf_dest")
+  onDest(sa: u64) {
+    const a = sa as unknown as sockaddr_in;
+    this.dests.submit({ family: a.sin_family, port: a.sin_port, addr: user<sockaddr_in>(sa).sin_addr.s_addr });
+  }
+}`);
+  const tracer = new T();
+  await tracer.start({ exitOnError: false });
+  try {
+    const seen: { family: number; port: number; addr: number }[] = [];
+    tracer.dests.on((d: (typeof seen)[number]) => seen.push(d));
+    assert.equal(spawnSync(program, { encoding: "utf8" }).status, 0);
+    assert.ok(await waitFor(() => seen.length >= 1), "no event");
+    const { family, port, addr } = seen[0];
+    assert.deepEqual([family, ((port & 0xff) << 8) | (port >> 8), [...new Uint8Array(new Uint32Array([addr]).buffer)].join(".")], [2, 4242, "10.1.2.3"]);
+  } finally {
+    await tracer.stop();
+  }
 });
