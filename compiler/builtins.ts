@@ -151,7 +151,9 @@ export const BUILTINS: Record<string, Builtin> = {
           return;
         }
         if (src.kind !== "scalar" || src.type.kind !== "ptr") {
-          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
+          const address = src.kind === "scalar" && src.type.kind === "int" && src.type.bits === 64;
+          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`,
+            ...(address ? ["an address held as a number: say which memory it points to, str(user(x)) or str(kernel(x))"] : []));
         }
         // "either": the legacy helper, which reads user or kernel memory by address on x86-64.
         l.b.emit({ op: "call", helper: readStrHelper(src.type.space), args: [dst, BigInt(len), src.op] });

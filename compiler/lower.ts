@@ -465,7 +465,9 @@ export class Lowering {
       if (!f) this.fail(e.property, Code.UnknownField, `${obj.type.name} has no field "${name}"`, ...didYouMean(name, obj.type.fields.map((x) => x.name)));
       return this.memValue(f.type, obj.base, obj.off + f.offset);
     }
-    this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`);
+    const address = obj.kind === "scalar" && obj.type.kind === "int" && obj.type.bits === 64;
+    this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`,
+      ...(address ? ["an address held as a number: say what it points to and where, kernel<task_struct>(x) or user<sockaddr_in>(x)"] : []));
   }
 
   /** A top-level `const` of the script whose value is a constant number. */

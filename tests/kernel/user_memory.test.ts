@@ -151,3 +151,14 @@ export class T extends Tracer {
     await tracer.stop();
   }
 });
+
+test("an address held as a number: reading a field or a string of it says how to name its memory", () => {
+  const field = diagnostic("    return args[1].sin_port;", `@rawTracepoint("sys_enter")`);
+  assert.deepEqual([field.line, field.column], [5, 12]);
+  assert.match(field.hints.join(" "), /kernel<task_struct>\(x\) or user<sockaddr_in>\(x\)/);
+  const string = diagnostic("    const s: Str<16> = str(args[1]);", `@rawTracepoint("sys_enter")`);
+  assert.deepEqual([string.line, string.column], [5, 28]);
+  assert.match(string.hints.join(" "), /str\(user\(x\)\) or str\(kernel\(x\)\)/);
+  // And what the hint says compiles, reading with the helper it names.
+  assert.deepEqual(helpersCalled("    const s: Str<16> = str(user(args[1]));", `@rawTracepoint("sys_enter")`), ["probe_read_user_str"]);
+});
