@@ -7,7 +7,8 @@ import { Code, didYouMean } from "./diagnostics.ts";
 import type { Node } from "./parse.ts";
 import { describeValue, type Lowering, type ScalarType, type Value } from "./lower.ts";
 import { Helper } from "./builtins.ts";
-import { bool, intType, type PtrType } from "./types.ts";
+import { bool, intType, isScalar, type PtrType, sizeOf, type Type, typeName } from "./types.ts";
+import type { Base } from "./ir.ts";
 import { absentMemberFact, memberFact } from "./assumptions.ts";
 
 /** Memory a pointer points to, not read yet: in the kernel, or in the current process (user). */
@@ -141,6 +142,21 @@ export function kernelIndex(l: Lowering, base: KernelMem, index: number, e: Node
   if (index < 0 || index >= t.nelems) return l.fail(e, Code.TypeMismatch, `index ${index} is outside ${btf.typeName(base.btfId)}`);
   const loc: KernelMem = { ...base, off: base.off + index * btf.sizeOf(t.elemType), btfId: btf.resolve(t.elemType) };
   return kernelScalarType(btf, t.elemType) ? readKernel(l, loc, t.elemType) : loc;
+}
+
+/**
+ * A struct or array of kernel or user memory copied whole into a value of the same size (an
+ * event's `addr: [u32, u32, u32, u32]` from `sin6_addr.in6_u.u6_addr32`): one probe read, like memcpy.
+ */
+export function readInto(l: Lowering, v: KernelMem, t: Type, base: Base, off: number, e: Node): void {
+  const btf = l.input.target.btf();
+  const size = btf.sizeOf(v.btfId);
+  if (t.kind === "str") l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${btf.typeName(v.btfId)}`, "read a string with str(...)");
+  if (isScalar(t) || size !== sizeOf(t)) {
+    l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} (${sizeOf(t)} bytes) here, got ${btf.typeName(v.btfId)} (${size} bytes) of ${v.space} memory`,
+      "a struct or array is copied whole into a field of the same size");
+  }
+  l.b.emit({ op: "call", helper: readHelper(v.space), args: [l.address(base, off), BigInt(size), kernelAddress(l, v)] });
 }
 
 /** The address of a kernel location, in a register. */

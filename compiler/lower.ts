@@ -11,7 +11,7 @@ import { BUILTINS, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { PARAMS_MAP } from "./spec.ts";
-import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
+import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType, readInto } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
 import { operandValue } from "./operand.ts";
@@ -630,6 +630,7 @@ export class Lowering {
     const v = this.expr(e);
     if (v.kind === "string" && t.kind === "str") return this.stringInto(v.value, t.len, base, off, e);
     if (v.kind === "mem" && typeName(v.type) === typeName(t)) return this.copy(v, base, off);
+    if (v.kind === "kmem") return readInto(this, v, t, base, off, e);
     this.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`);
   }
 
@@ -964,7 +965,7 @@ export function describeValue(v: Value): string {
     case "map": return `map "${v.map.name}"`;
     case "string": return "a string literal";
     case "ctxfield": return `field "${v.field.name}" (${v.field.cType})`;
-    case "kmem": return "kernel memory";
+    case "kmem": return `${v.space} memory`;
     case "void": return "nothing (void)";
   }
 }

@@ -53,7 +53,7 @@ test("docs/language.md shows the tested connect() tracer", () => {
   assert.ok(doc.includes(cls), "the class in docs/language.md differs from tests/fixtures/connect_snoop.ts");
 });
 
-const HEADER = `import { kernel, rawTracepoint, str, tracepoint, Tracer, user, type u64 } from "tsbpf";
+const HEADER = `import { curtask, kernel, rawTracepoint, str, tracepoint, Tracer, user, type u64 } from "tsbpf";
 class T extends Tracer {
 `;
 
@@ -161,4 +161,15 @@ test("an address held as a number: reading a field or a string of it says how to
   assert.match(string.hints.join(" "), /str\(user\(x\)\) or str\(kernel\(x\)\)/);
   // And what the hint says compiles, reading with the helper it names.
   assert.deepEqual(helpersCalled("    const s: Str<16> = str(user(args[1]));", `@rawTracepoint("sys_enter")`), ["probe_read_user_str"]);
+});
+
+test("a struct or array of user or kernel memory is copied whole into a value of its size", () => {
+  const v6 = "user<sockaddr_in6>(args.uservaddr).sin6_addr";
+  assert.deepEqual(helpersCalled(`    const a: [u32, u32, u32, u32] = ${v6}.in6_u.u6_addr32;`), ["probe_read_user"]);
+  assert.deepEqual(helpersCalled("    const c: [u64, u64] = curtask().comm;", `@rawTracepoint("sys_enter")`), ["probe_read_kernel"]);
+  const d = diagnostic(`    const a: [u32, u32] = ${v6};`);
+  assert.deepEqual([d.line, d.column], [5, 27]);
+  assert.match(d.message, /expected \[u32, u32\] \(8 bytes\) here, got struct in6_addr \(16 bytes\) of user memory/);
+  const s = diagnostic("    const s: Str<16> = curtask().comm;", `@rawTracepoint("sys_enter")`);
+  assert.match(s.hints.join(" "), /str\(/);
 });
