@@ -52,7 +52,7 @@ export function deref(l: Lowering, ptr: Extract<Value, { kind: "scalar" }>, e: N
   if (t.kind !== "ptr") return l.fail(e, Code.TypeMismatch, `${describeValue(ptr)} is not a pointer, so it has no fields`);
   const btf = l.input.target.btf();
   // A tracepoint field typed `struct sockaddr *` by its format file: the struct is in BTF.
-  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.trim());
+  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.replace(/\b__user\b/g, "").replace(/\s+/g, " ").trim());
   const btfId = t.btfId ?? (named ? btfStruct(btf, named[1]) : undefined);
   if (btfId === undefined) return l.fail(e, Code.TypeMismatch, `this pointer's type is unknown (${t.cType}), so its fields cannot be read`, ...unknownTypeHints(t));
   if (t.space === "either") {
