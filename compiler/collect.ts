@@ -155,8 +155,11 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   if (arg && extra === "value") return { kind, target: arg.type === "NumericLiteral" ? String(arg.value) : "" };
   // Not a literal: the target is computed at run time (a tool's command line); the runtime
   // supplies the value the decorator was called with.
-  const computed = arg && !/Literal$/.test(arg.type) && extra !== "value";
+  // A template with substitutions (`syscalls:sys_enter_${name}`) is computed too; one without is a literal.
+  const template = arg?.type === "TemplateLiteral";
+  const computed = arg && (!/Literal$/.test(arg.type) || (template && arg.expressions.length > 0)) && extra !== "value";
   if (computed && e.arguments.length <= (extra === "options" ? 2 : 1)) return { kind, target: "", method };
+  if (template && e.arguments.length <= (extra === "options" ? 2 : 1)) return { kind, target: arg.quasis[0].value.cooked };
   if (!arg || arg.type !== "StringLiteral" || e.arguments.length > (extra === "options" ? 2 : 1)) {
     diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes one string literal naming the probe`,
       `write @${callee.name}("syscalls:sys_enter_openat")`);

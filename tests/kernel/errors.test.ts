@@ -275,3 +275,12 @@ test("console in a handler: says why, and what to use instead", () => {
   assert.match(d.hints.join(" "), /this\.events\.submit/);
   assert.match(d.hints.join(" "), /print\(\.\.\.\) and printf\(\.\.\.\)/);
 });
+
+test("a decorator target written as a template: computed when it has substitutions, a literal when not", async () => {
+  const source = (arg: string) => `import { tracepoint, Tracer, pid } from "tsbpf";\nconst name = "openat";\nclass T extends Tracer {\n  @tracepoint(${arg})\n  h(args: any) { return args.flags; }\n}\n`;
+  // Was "@tracepoint takes one string literal naming the probe" for both.
+  const computed = await hostTarget([{ kind: "tracepoint", target: "syscalls:sys_enter_openat", method: "h" }]);
+  // Computed: the program is compiled for the value the decorator was called with (args.flags exists there).
+  assert.deepEqual(compile(source("`syscalls:sys_enter_${name}`"), "/x/t.ts", computed)[0].programs[0].probe, { kind: "tracepoint", target: "", method: "h" });
+  assert.equal(compile(source("`syscalls:sys_enter_openat`"), "/x/t.ts", kernel)[0].programs[0].probe.target, "syscalls:sys_enter_openat");
+});
