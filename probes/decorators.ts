@@ -82,12 +82,12 @@ export interface UprobeOptions {
  * r8, r9) as user addresses: `str(p)` reads a string, `p as u64` makes a number.
  */
 export function uprobe(target: string, options: UprobeOptions = {}) {
-  return probeDecorator("uprobe", target, { pid: options.pid });
+  return probeDecorator("uprobe", target, { pid: options?.pid });
 }
 
 /** Attaches the method to the return of a user-space function; its parameter is the return value (rax). */
 export function uretprobe(target: string, options: UprobeOptions = {}) {
-  return probeDecorator("uretprobe", target, { pid: options.pid });
+  return probeDecorator("uretprobe", target, { pid: options?.pid });
 }
 
 /**
@@ -95,7 +95,7 @@ export function uretprobe(target: string, options: UprobeOptions = {}) {
  * its parameters are the probe's arguments, typed by their size and signedness.
  */
 export function usdt(target: string, options: UprobeOptions = {}) {
-  return probeDecorator("usdt", target, { pid: options.pid });
+  return probeDecorator("usdt", target, { pid: options?.pid });
 }
 
 /**

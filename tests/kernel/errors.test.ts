@@ -216,6 +216,9 @@ test("the decorator factories take any value without throwing (the tracer report
   for (const f of [decorators.tracepoint, decorators.kprobe, decorators.uprobe, decorators.usdt, decorators.profile, decorators.interval, decorators.perfEvent]) {
     for (const v of [undefined, null, 42, {}]) (f as (x: unknown) => (v: unknown, c: unknown) => void)(v)(() => {}, { name: "h" });
   }
+  for (const f of [decorators.uprobe, decorators.uretprobe, decorators.usdt]) {
+    for (const options of [null, 42, "x"]) (f as (t: string, o: unknown) => (v: unknown, c: unknown) => void)("/bin/true:main", options)(() => {}, { name: "h" });
+  }
 });
 
 test("an unset setting as a tracepoint's name: start() fails at the decorator's line, on this runtime", async () => {
