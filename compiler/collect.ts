@@ -49,7 +49,7 @@ export const PROBE_DECORATORS: Record<string, string> = {
  * pid that only exist at run time. "value": a number or object the handler's code does not
  * depend on (`@profile(hz)`); the runtime takes both from the decorator call itself.
  */
-const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
+export const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
   uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
 };
 
@@ -152,7 +152,12 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   if (!kind) return undefined;
   const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
   const extra = RUNTIME_ARGUMENTS[kind];
-  if (arg && extra === "value") return { kind, target: arg.type === "NumericLiteral" ? String(arg.value) : "" };
+  if (arg && extra === "value") {
+    if (arg.type === "NumericLiteral") return { kind, target: String(arg.value) };
+    // A value held in a variable (`@interval(ms)`): checked where the tracer starts, at this decorator.
+    const held = arg.type !== "ObjectExpression" && arg.type !== "ArrowFunctionExpression" && arg.type !== "FunctionExpression";
+    return held ? { kind, target: "", method } : { kind, target: "" };
+  }
   // Not a literal: the target is computed at run time (a tool's command line); the runtime
   // supplies the value the decorator was called with.
   // A template with substitutions (`syscalls:sys_enter_${name}`) is computed too; one without is a literal.

@@ -287,3 +287,25 @@ test("a decorator target written as a template: computed when it has substitutio
   assert.deepEqual(compile(source("`syscalls:sys_enter_${name}`"), "/x/t.ts", computed)[0].programs[0].probe, { kind: "tracepoint", target: "", method: "h" });
   assert.equal(compile(source("`syscalls:sys_enter_openat`"), "/x/t.ts", kernel)[0].programs[0].probe.target, "syscalls:sys_enter_openat");
 });
+
+test("a rate or period held in a variable: a bad value is an error at the decorator; without one (plan) it compiles", async () => {
+  const decorators = await import("../../probes/decorators.ts");
+  const cases: [string, (v: unknown) => unknown, RegExp][] = [
+    ["interval", decorators.interval as (v: unknown) => unknown, /@interval's period \(milliseconds\) must be a positive integer, got "undefined"/],
+    ["profile", decorators.profile as (v: unknown) => unknown, /@profile's rate \(samples per second\) must be a positive integer, got "undefined"/],
+    ["perfEvent", decorators.perfEvent as (v: unknown) => unknown, /perf event type must be "software" or "hardware", got "undefined"/],
+  ];
+  for (const [kind, factory, message] of cases) {
+    // What the decorator records when it is called with undefined (an unset setting).
+    const fn = () => {};
+    (factory(undefined) as (v: unknown, c: unknown) => void)(fn, { name: "h" });
+    const { handlersOf } = decorators;
+    const meta = handlersOf({ __proto__: { h: fn } } as object)[0];
+    const target = await hostTarget([{ kind, target: meta.target, options: meta.options, method: "h" }]);
+    const source = `import { ${kind}, Tracer, pid } from "tsbpf";\nconst setting: any = undefined;\nclass T extends Tracer {\n  @${kind}(setting)\n  h() { pid(); }\n}\n`;
+    const ds = fileDiagnostics(source, target);
+    assert.deepEqual([ds.length, ds[0].code, ds[0].line, ds[0].column], [1, "TSB1007", 4, 3], ds.map((d) => d.message).join("\n"));
+    assert.match(ds[0].message, message);
+    assert.equal(compile(source, "/x/t.ts", kernel)[0].programs.length, 1, "compiled without the value (tsbpf plan)");
+  }
+});
