@@ -503,7 +503,10 @@ export class Lowering {
   /** `p as tcp_sock`: a pointer (or address) seen as pointing to another kernel struct, found in BTF by name. */
   kernelPointerCast(e: Node): Value | undefined {
     const ann = e.typeAnnotation;
-    if (ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier" || this.input.types.resolveQuietly(ann)) return undefined;
+    if (ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier") return undefined;
+    // An interface of the script named like the kernel struct (declared for the editor) still means the kernel's.
+    const own = this.input.types.resolveQuietly(ann);
+    if (own && own.kind !== "struct") return undefined;
     const name: string = ann.typeName.name;
     const btf = this.input.target.btf();
     const id = btfStruct(btf, name);

@@ -58,8 +58,8 @@ class T extends Tracer {
 `;
 
 /** The helpers the compiled handler calls, by name. */
-function helpersCalled(body: string, decorator = `@tracepoint("syscalls:sys_enter_connect")`): string[] {
-  const spec = compile(`${HEADER}  ${decorator}\n  h(args: any) {\n${body}\n  }\n}\n`, "/x/t.ts", kernel)[0];
+function helpersCalled(body: string, decorator = `@tracepoint("syscalls:sys_enter_connect")`, after = ""): string[] {
+  const spec = compile(`${HEADER}  ${decorator}\n  h(args: any) {\n${body}\n  }\n}\n${after}`, "/x/t.ts", kernel)[0];
   const insns = fromBase64(spec.programs[0].insns);
   const names: Record<number, string> = { 45: "probe_read_str", 112: "probe_read_user", 113: "probe_read_kernel", 114: "probe_read_user_str", 115: "probe_read_kernel_str" };
   const out: string[] = [];
@@ -89,6 +89,12 @@ test("a cast keeps a user pointer's address space; user<T>() and kernel<T>() set
   // A pointer read from user memory points to user memory; from kernel memory, to kernel memory.
   assert.deepEqual(helpersCalled("    return user<msghdr>(args[1]).msg_namelen;", `@rawTracepoint("sys_enter")`), ["probe_read_user"]);
   assert.deepEqual(helpersCalled("    return kernel<task_struct>(args[0]).real_parent.tgid;", `@rawTracepoint("sys_enter")`), ["probe_read_kernel", "probe_read_kernel"]);
+});
+
+test("a cast to an interface of the script named like a kernel struct (for the editor) reads the kernel's struct", () => {
+  // Was "only casts to integer types are supported".
+  const read = helpersCalled("    return (args.uservaddr as sockaddr_in).sin_port;", undefined, "interface sockaddr_in { sin_port: u16 }\n");
+  assert.deepEqual(read, ["probe_read_user"]);
 });
 
 test("a read through a pointer whose address space is unknown is an error that says how to give it one", () => {
