@@ -510,7 +510,7 @@ export class Lowering {
     const name: string = ann.typeName.name;
     const btf = this.input.target.btf();
     const id = btfStruct(btf, name);
-    if (id === undefined) return undefined;
+    if (id === undefined || (own && this.trialScalar(e.expression)?.type.kind !== "ptr")) return undefined;
     const v = this.scalar(e.expression);
     if (v.type.kind === "bool") this.fail(e, Code.TypeMismatch, `a bool cannot point to ${name}`);
     // A cast keeps the pointer's address space; an integer has none (user<T>(x)/kernel<T>(x) give one).
