@@ -12,6 +12,7 @@ import type { TracerSpec } from "../compiler/spec.ts";
 import type { CompileTarget } from "../compiler/target.ts";
 import { hostTarget } from "../runtime/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
+import { writeFileAtomic } from "../runtime/files.ts";
 
 /** What a bundle carries for each tracer class (read by runtime/tracer.ts). */
 export interface EmbeddedTracer {
@@ -61,6 +62,9 @@ function options(file: string, outfile: string, banner = "") {
     banner: { js: banner },
     logLevel: "silent" as const,
     metafile: true,
+    // tsbpf writes the file (writeFileAtomic): esbuild would open it O_TRUNC, following a
+    // symlink another user planted at the name (`-o /tmp/x.js` as root).
+    write: false,
   };
 }
 
@@ -84,6 +88,7 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
   if (!Object.keys(embedded).length) throw new Error(`${script} and the modules it imports declare no tracer class with probe handlers`);
   const result = await build(options(file, outfile, `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(embedded)};`));
   const out = Object.values(result.metafile!.outputs)[0];
+  for (const f of result.outputFiles!) writeFileAtomic(f.path, f.contents);
   return { outfile: resolve(outfile), bytes: out.bytes, tracers: Object.keys(embedded) };
 }
 
