@@ -81,11 +81,31 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     }
   }
   const tracers: TracerClass[] = [];
-  for (const cls of classes) {
+  for (const cls of [...classes, ...nestedClasses(ast.program, new Set(classes))]) {
     const t = collectClass(cls, types, diags);
     if (t) tracers.push(t);
   }
   return { tracers, types, functions, constants };
+}
+
+/**
+ * Classes with decorated methods declared anywhere else (a block, an `if`, a loop, a class
+ * expression): the script can start them too, so they are compiled (and planned) like the rest.
+ * A class expression takes the name of the variable it is assigned to.
+ */
+function nestedClasses(node: Node, seen: Set<Node>, parent?: Node): Node[] {
+  if (!node || typeof node.type !== "string") return [];
+  const out: Node[] = [];
+  if ((node.type === "ClassDeclaration" || node.type === "ClassExpression") && !seen.has(node) && node.body.body.some((m: Node) => m.decorators?.length)) {
+    const name = node.id?.name ?? (parent?.type === "VariableDeclarator" && parent.id.type === "Identifier" ? parent.id.name : undefined);
+    out.push(name && !node.id ? { ...node, id: { type: "Identifier", name } } : node);
+  }
+  for (const key of Object.keys(node)) {
+    if (key === "loc") continue;
+    const child = node[key];
+    for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object") out.push(...nestedClasses(c, seen, node));
+  }
+  return out;
 }
 
 function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {

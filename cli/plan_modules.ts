@@ -1,0 +1,104 @@
+// The modules `tsbpf plan` reviews: the script and every module of the script's own it imports
+// (statically, or with import()/require() of a literal name), followed transitively; or, for a
+// bundle made by `tsbpf build`, the sources the bundle embeds.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isRelative } from "../compiler/capability_tables.ts";
+import { scanModule } from "../compiler/capabilities.ts";
+import type { PlannedModule } from "../compiler/plan_user.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+/** tsbpf's own modules: what they do is tsbpf's, not the script's (examples/ are scripts). */
+const OWN = /^(runtime|compiler|probes|btf|elf|build|cli)\/|^(mod|helpers|types|kernel)\.ts$/;
+/** A module bigger than this is not a script someone reviews by reading. */
+const MAX_MODULE = 4 << 20;
+
+export interface Module extends PlannedModule {
+  source?: string;
+}
+
+/** The script and the modules it imports, each scanned once. */
+export function followModules(script: string): Module[] {
+  const out = new Map<string, Module>();
+  const queue = [resolve(script)];
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (out.has(file)) continue;
+    const source = readModule(file);
+    if (typeof source !== "string") {
+      out.set(file, { file, problem: source.problem });
+      continue;
+    }
+    const scan = scanModule(source);
+    out.set(file, { file, source, scan });
+    for (const i of scan.imports) {
+      if (!isRelative(i.specifier)) continue;
+      const target = resolveModule(dirname(file), i.specifier);
+      if (target.startsWith(root) && OWN.test(target.slice(root.length))) continue;
+      queue.push(target);
+    }
+  }
+  return [...out.values()];
+}
+
+function readModule(file: string): string | { problem: string } {
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return { problem: "imported, but not a regular file: cannot review it" };
+    if (st.size > MAX_MODULE) return { problem: `imported, but ${st.size} bytes: too big to review` };
+    return readFileSync(file, "utf8");
+  } catch {
+    return { problem: "imported, but cannot be read: cannot review it" };
+  }
+}
+
+/** Where a relative specifier points, trying the extensions TypeScript imports leave out. */
+function resolveModule(dir: string, specifier: string): string {
+  const base = specifier.startsWith("file:") ? fileURLToPath(specifier) : resolve(dir, specifier);
+  const candidates = [base, base.replace(/\.js$/, ".ts"), `${base}.ts`, `${base}.js`, `${base}/index.ts`, `${base}/mod.ts`];
+  return candidates.find((c) => existsSync(c) && statSync(c).isFile()) ?? base;
+}
+
+const BUNDLE_PREFIX = "globalThis.__TSBPF_BUNDLE__ = ";
+
+export interface BundleContents {
+  tracers: { className: string; file: string; source: string }[];
+  bytes: number;
+}
+
+/** The tracers a `tsbpf build` bundle embeds, or undefined when `text` is not a bundle. */
+export function readBundle(text: string): BundleContents | undefined {
+  const start = text.indexOf(BUNDLE_PREFIX);
+  if (start < 0 || start > 4096) return undefined;
+  const end = text.indexOf("\n", start);
+  const json = text.slice(start + BUNDLE_PREFIX.length, end < 0 ? undefined : end).trim().replace(/;$/, "");
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new Error("the bundle's embedded tracers are not valid JSON: it was damaged or edited");
+  }
+  const tracers: BundleContents["tracers"] = [];
+  for (const [className, entry] of Object.entries(data as Record<string, unknown>)) {
+    const e = entry as { spec?: { file?: unknown }; source?: unknown };
+    if (typeof e?.source !== "string" || typeof e.spec?.file !== "string") throw new Error(`the bundle's entry for ${JSON.stringify(className)} has no source: it was damaged or edited`);
+    tracers.push({ className, file: e.spec.file, source: e.source });
+  }
+  return { tracers, bytes: text.length };
+}
+
+/** The bundle's embedded sources as modules; imports of modules it does not embed are listed as not reviewed. */
+export function bundleModules(b: BundleContents): Module[] {
+  const out = new Map<string, Module>();
+  for (const t of b.tracers) if (!out.has(t.file)) out.set(t.file, { file: t.file, source: t.source, scan: scanModule(t.source) });
+  for (const m of [...out.values()]) {
+    for (const i of m.scan!.imports) {
+      if (!isRelative(i.specifier)) continue;
+      const target = resolveModule(dirname(m.file), i.specifier);
+      if (out.has(target) || (target.startsWith(root) && OWN.test(target.slice(root.length)))) continue;
+      out.set(target, { file: target, problem: `imported at ${m.file}:${i.line}, but its source is not in the bundle: cannot review it` });
+    }
+  }
+  return [...out.values()];
+}
