@@ -246,9 +246,6 @@ function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
 }
 
-/** A bundle made by `tsbpf build` carries each tracer's spec and source. */
-type Bundled = Record<string, { spec: TracerSpec; source: string }>;
-
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
 async function loadCompiler(probes: ProbeRef[]) {
   const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
@@ -262,18 +259,17 @@ async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source
   const probes = handlers.map((h) => runtimeProbe(h, tracer));
   // Only the kinds this tracer uses: what the cache key, the assumptions and attaching need.
   await loadProbeKinds(probes.map((p) => p.kind));
-  const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
-  if (bundled) {
-    const { brokenAssumption } = await import("./assumptions.ts");
-    const broken = brokenAssumption(bundled.spec);
-    if (!broken) {
-      verbose(`${className}: the bundle's precompiled programs fit this kernel`);
-      return bundled;
+  const bundle = (globalThis as { __TSBPF_BUNDLE__?: unknown }).__TSBPF_BUNDLE__;
+  if (bundle) {
+    // What runs is compiled from the source the bundle embeds (what plan reviews): runtime/bundled.ts.
+    const { bundledEntry, bundledSpec } = await import("./bundled.ts");
+    const bundled = bundledEntry(bundle, className);
+    if (bundled) {
+      return bundledSpec(bundled, className, probes, async (source, file, name) => {
+        const { compile, target } = await loadCompiler(probes);
+        return compile(source, file, target, { className: name })[0];
+      });
     }
-    // Another kernel: compile the handlers again from the source the bundle carries.
-    verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
-    const { compile, target } = await loadCompiler(probes);
-    return { spec: compile(bundled.source, bundled.spec.file, target, { className })[0], source: bundled.source };
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;

@@ -1,0 +1,81 @@
+// A bundle runs what the source it embeds says (runtime/bundled.ts): instructions edited into a
+// bundle are not loaded (the programs are compiled from the embedded source, with a note), and a
+// bundle whose JavaScript attaches another probe than its source names is refused. `tsbpf plan`
+// reviews a bundle's embedded source without printing the bundle.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { bundle } from "../../build/bundle.ts";
+import { runCommand } from "../kernel/util.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const PREFIX = "globalThis.__TSBPF_BUNDLE__ = ";
+declare const Deno: unknown;
+const deno = typeof Deno !== "undefined";
+const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-test-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+
+const honest = join(dir, "mark.bundle.js");
+await bundle(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), honest);
+// The same tracer with another mark: its instructions are what an attacker puts in the bundle.
+const evilSource = join(dir, "evil_mark.ts");
+writeFileSync(evilSource, readFileSync(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "utf8").replace("this.mark.add(1)", "this.mark.add(777)"));
+const evil = join(dir, "evil.bundle.js");
+await bundle(evilSource, evil);
+
+function embedded(file: string) {
+  const text = readFileSync(file, "utf8");
+  const end = text.indexOf("\n");
+  return { data: JSON.parse(text.slice(PREFIX.length, end).replace(/;$/, "")), rest: text.slice(end) };
+}
+
+async function run(file: string, env: Record<string, string> = { TSBPF_NO_CACHE: "1" }) {
+  const r = runCommand(process.execPath, deno ? ["run", "--allow-ffi", "--allow-run", "--allow-env", file] : [file], env);
+  const status = await r.exited;
+  return { status, output: r.output() };
+}
+
+test("an honest bundle leaves the mark its source says", { timeout: 120000 }, async () => {
+  const r = await run(honest, { TSBPF_NO_CACHE: "1", TSBPF_VERBOSE: "1" });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^mark 1$/m);
+  assert.match(r.output, /precompiled programs match its source/);
+});
+
+test("a bundle with edited instructions runs the programs compiled from its source, and says so", { timeout: 120000 }, async () => {
+  const a = embedded(honest), b = embedded(evil);
+  assert.notEqual(a.data.Mark.spec.programs[0].insns, b.data.Mark.spec.programs[0].insns, "the two marks compile differently");
+  a.data.Mark.spec.programs[0].insns = b.data.Mark.spec.programs[0].insns;
+  const tampered = join(dir, "tampered.bundle.js");
+  writeFileSync(tampered, PREFIX + JSON.stringify(a.data) + ";" + a.rest);
+  const r = await run(tampered);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^mark 1$/m, `the edited instructions ran in the kernel:\n${r.output}`);
+  assert.match(r.output, /Mark: the bundle's precompiled programs differ from its embedded source/);
+});
+
+test("a bundle whose JavaScript attaches another probe than its source names is refused", { timeout: 120000 }, async () => {
+  const { data, rest } = embedded(honest);
+  assert.ok(rest.includes(`"syscalls:sys_enter_execve"`));
+  const tampered = join(dir, "retargeted.bundle.js");
+  writeFileSync(tampered, PREFIX + JSON.stringify(data) + ";" + rest.replaceAll(`"syscalls:sys_enter_execve"`, `"syscalls:sys_enter_getpid"`));
+  const r = await run(tampered);
+  assert.notEqual(r.status, 0, r.output);
+  assert.match(r.output, /attaches Mark\.onExec to tracepoint "syscalls:sys_enter_getpid", but the source it embeds says tracepoint "syscalls:sys_enter_execve"/);
+  assert.doesNotMatch(r.output, /^mark /m);
+});
+
+test("plan reviews a bundle's embedded source in short lines", { timeout: 60000 }, async () => {
+  const r = runCommand(process.execPath, [...(deno ? ["run", "-A"] : ["run"]), join(ROOT, "cli/main.ts"), "plan", honest]);
+  assert.equal(await r.exited, 0, r.output());
+  const out = r.output();
+  assert.match(out, /^bundle .*: 1 tracer \(Mark\)/m);
+  assert.match(out, /tracepoint syscalls:sys_enter_execve {2}→ {2}onExec\(\)/);
+  assert.match(out, /spawns processes:\n {4}node:child_process spawnSync at .*bundle_mark\.ts:4:1/);
+  assert.match(out, /cannot vouch for:\n(.*\n)*  the bundle's JavaScript/);
+  assert.doesNotMatch(out, /it only observes/);
+  assert.ok(out.split("\n").every((l) => l.length < 1000), "plan printed a line of the bundle");
+});
