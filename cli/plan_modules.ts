@@ -4,8 +4,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isRelative } from "../compiler/capability_tables.ts";
-import { scanModule } from "../compiler/capabilities.ts";
+import { isRelative, TSBPF_INTERNAL, TSBPF_PUBLIC } from "../compiler/capability_tables.ts";
+import { type ImportSite, type ModuleScan, scanModule } from "../compiler/capabilities.ts";
 import type { PlannedModule } from "../compiler/plan_user.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -35,11 +35,36 @@ export function followModules(script: string): Module[] {
     for (const i of scan.imports) {
       if (!isRelative(i.specifier)) continue;
       const target = resolveModule(dirname(file), i.specifier);
-      if (target.startsWith(root) && OWN.test(target.slice(root.length))) continue;
-      queue.push(target);
+      if (isOwn(target)) judgeOwnImport(scan, i, target.slice(root.length));
+      else queue.push(target);
     }
   }
   return [...out.values()];
+}
+
+function isOwn(path: string): boolean {
+  return path.startsWith(root) && OWN.test(path.slice(root.length));
+}
+
+/**
+ * An import of tsbpf's own module by path: its public modules are "tsbpf"; the internal ones the
+ * tools use are judged by export (capability_tables.ts); any other gives more than tracing.
+ */
+function judgeOwnImport(scan: ModuleScan, i: ImportSite, own: string): void {
+  if (TSBPF_PUBLIC.has(own)) return;
+  const at = { line: i.line, column: i.column };
+  const table = TSBPF_INTERNAL[own];
+  for (const { imported, local } of i.names) {
+    const kind = table && imported !== undefined ? (table[imported] !== undefined ? table[imported] : table["*"]) : undefined;
+    if (kind === null) continue;
+    if (kind === "loads") {
+      if (local && scan.usedAsValues.has(local)) scan.capabilities.push({ kind: "native code (FFI)", what: `tsbpf's ${own} ${imported} (its result is used: libc calls)`, ...at });
+      continue;
+    }
+    scan.capabilities.push(kind
+      ? { kind, what: `tsbpf's ${own} ${imported}`, ...at }
+      : { kind: "unknown", what: `tsbpf's internal module ${own}${imported ? ` ${imported}` : ""} (not its public API; more than tracing)`, ...at });
+  }
 }
 
 function readModule(file: string): string | { problem: string } {
@@ -96,7 +121,13 @@ export function bundleModules(b: BundleContents): Module[] {
     for (const i of m.scan!.imports) {
       if (!isRelative(i.specifier)) continue;
       const target = resolveModule(dirname(m.file), i.specifier);
-      if (out.has(target) || (target.startsWith(root) && OWN.test(target.slice(root.length)))) continue;
+      if (out.has(target)) continue;
+      // A bundle built elsewhere names tsbpf's modules by the builder's paths.
+      const own = /(?:^|\/)((?:runtime|compiler|probes|btf|elf|build|cli)\/.+|(?:mod|helpers|types|kernel)\.ts)$/.exec(target);
+      if (isOwn(target) || own) {
+        judgeOwnImport(m.scan!, i, isOwn(target) ? target.slice(root.length) : own![1]);
+        continue;
+      }
       out.set(target, { file: target, problem: `imported at ${m.file}:${i.line}, but its source is not in the bundle: cannot review it` });
     }
   }

@@ -33,10 +33,14 @@ export interface ImportSite extends Site {
   specifier: string;
   /** Loaded with import() or require() while the script runs. */
   dynamic: boolean;
+  /** The names it imports (imported undefined: the whole module), with their local names. */
+  names: { imported?: string; local?: string }[];
 }
 
 export interface ModuleScan {
   imports: ImportSite[];
+  /** Imported bindings used other than in a call whose result is dropped (`await libc();`). */
+  usedAsValues: Set<string>;
   tracers: TracerClassSite[];
   capabilities: Capability[];
 }
@@ -45,7 +49,7 @@ const PROBE_DECORATORS = new Set(["tracepoint", "rawTracepoint", "tpBtf", "kprob
 
 /** Scans one module's source; a syntax error is itself a "cannot vouch" at its position. */
 export function scanModule(source: string): ModuleScan {
-  const out: ModuleScan = { imports: [], tracers: [], capabilities: [] };
+  const out: ModuleScan = { imports: [], usedAsValues: new Set(), tracers: [], capabilities: [] };
   let ast: Node;
   try {
     ast = parse(source, { sourceType: "module", plugins: ["typescript", "decorators"], errorRecovery: true } as never);
@@ -84,9 +88,9 @@ class Walker {
   }
 
   /** An import of `specifier` with these names (undefined: the whole module). */
-  private importOf(specifier: string, names: (string | undefined)[], node: Node, dynamic: boolean): void {
-    this.out.imports.push({ specifier, dynamic, ...this.site(node) });
-    for (const name of names) {
+  private importOf(specifier: string, names: { imported?: string; local?: string }[], node: Node, dynamic: boolean): void {
+    this.out.imports.push({ specifier, dynamic, names, ...this.site(node) });
+    for (const { imported: name } of names) {
       const use = moduleUse(specifier, name);
       if (use) this.add(use.kind, use.what, node);
     }
@@ -113,14 +117,14 @@ class Walker {
         const names = specs.map((s: Node) => {
           const imported = s.type === "ImportSpecifier" ? (s.imported.name ?? s.imported.value) : undefined;
           this.bindings.set(s.local.name, { module: node.source.value, name: imported });
-          return imported;
+          return { imported, local: s.local.name };
         });
-        this.importOf(node.source.value, names.length ? names : [undefined], node, false);
+        this.importOf(node.source.value, names.length ? names : [{}], node, false);
         return;
       }
       case "ExportAllDeclaration":
       case "ExportNamedDeclaration":
-        if (node.source && node.exportKind !== "type") this.importOf(node.source.value, [undefined], node, false);
+        if (node.source && node.exportKind !== "type") this.importOf(node.source.value, [{}], node, false);
         return;
       case "ImportExpression":
         return this.dynamicImport(node, node.source);
@@ -131,7 +135,7 @@ class Walker {
       case "OptionalMemberExpression":
         return this.member(node, ancestors[ancestors.length - 1]);
       case "Identifier":
-        return this.identifier(node, ancestors[ancestors.length - 1]);
+        return this.identifier(node, ancestors);
       case "ClassDeclaration":
       case "ClassExpression":
         return this.tracerClass(node, ancestors);
@@ -143,7 +147,7 @@ class Walker {
   private dynamicImport(node: Node, arg: Node | undefined): void {
     const literal = literalString(arg);
     if (literal === undefined) this.add("unknown", `import() of a module named at run time: ${this.text(node)}`, node);
-    else this.importOf(literal, [undefined], node, true);
+    else this.importOf(literal, [{}], node, true);
   }
 
   private call(node: Node): void {
@@ -202,8 +206,16 @@ class Walker {
   }
 
   /** A bare global: `fetch(...)`, `new WebSocket(...)`, or Deno/Bun/process used as a value. */
-  private identifier(node: Node, parent: Node): void {
-    if (this.bindings.has(node.name) || isDeclarationName(node, parent)) return;
+  private identifier(node: Node, ancestors: Node[]): void {
+    const parent = ancestors[ancestors.length - 1];
+    if (isDeclarationName(node, parent)) return;
+    if (this.bindings.has(node.name)) {
+      // `await libc();` only loads; anything else hands the binding's powers to the script.
+      const above = parent?.type === "CallExpression" && parent.callee === node ? ancestors[ancestors.length - 2] : undefined;
+      const dropped = above?.type === "ExpressionStatement" || (above?.type === "AwaitExpression" && ancestors[ancestors.length - 3]?.type === "ExpressionStatement");
+      if (!dropped) this.out.usedAsValues.add(node.name);
+      return;
+    }
     // eval(...), Function(...) and require(...) are judged as calls (call() above).
     if ((parent?.type === "CallExpression" || parent?.type === "NewExpression") && parent.callee === node && ["eval", "Function", "require"].includes(node.name)) return;
     this.global(node.name, node, parent, false);

@@ -116,3 +116,18 @@ export function moduleUse(specifier: string, name: string | undefined): { kind: 
 export function isRelative(specifier: string): boolean {
   return specifier.startsWith("./") || specifier.startsWith("../") || specifier.startsWith("/") || specifier.startsWith("file:");
 }
+
+/** tsbpf's public modules: importing them by path is importing "tsbpf". */
+export const TSBPF_PUBLIC = new Set(["mod.ts", "helpers.ts", "types.ts", "kernel.ts"]);
+
+/**
+ * tsbpf's internal modules the tools import, by export ("*": every export). "loads": harmless when
+ * only called for its effect (`await libc();`), native code when its result is used.
+ */
+export const TSBPF_INTERNAL: Record<string, Record<string, Kind | null | "loads">> = {
+  "runtime/files.ts": { fileExists: "reads files", readTextFile: "reads files", readFileBytes: "reads files" },
+  "runtime/features.ts": { "*": null },
+  "runtime/syscall_names.ts": { "*": null },
+  "runtime/cpus.ts": { "*": null },
+  "runtime/ffi/mod.ts": { libc: "loads" },
+};

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { join } from "node:path";
 import { scanModule } from "../../compiler/capabilities.ts";
+import { followModules } from "../../cli/plan_modules.ts";
 import { runCommand } from "../kernel/util.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -42,7 +43,9 @@ test("plan of a gist that hides things reports each of them", { timeout: 60000 }
 test("plan of an example that only traces and prints says it only observes", { timeout: 60000 }, async () => {
   const out = await plan(join(ROOT, "examples/execsnoop.ts"));
   assert.match(out, /^verdict: it only observes$/m);
-  assert.match(out, /nothing beyond tracing and printing/);
+  // It reads kernel files through tsbpf's helpers (examples/_tool.ts): reading only observes.
+  assert.match(out, /reads files:\n    tsbpf's runtime\/files\.ts fileExists at .*_tool\.ts:6:1/);
+  assert.doesNotMatch(out, /cannot vouch for/);
 });
 
 /** The kinds and names the scan reports for one snippet. */
@@ -107,4 +110,11 @@ test("tracer classes are found wherever they are declared", () => {
     ["B", "a class expression, inside a condition (started only on some paths)"],
     ["C", "inside a try statement"],
   ]);
+});
+
+test("importing tsbpf's internals by path is reported, not trusted as tsbpf", () => {
+  const [m] = followModules(join(ROOT, "tests/security/fixtures/hides/internals.ts"));
+  const got = m.scan!.capabilities.map((c) => `${c.kind}: ${c.what} at ${c.line}`);
+  assert.ok(got.includes("native code (FFI): tsbpf's runtime/ffi/mod.ts libc (its result is used: libc calls) at 3"), JSON.stringify(got));
+  assert.ok(got.some((g) => /^unknown: tsbpf's internal module runtime\/bpf\.ts progIds .* at 4$/.test(g)), JSON.stringify(got));
 });
