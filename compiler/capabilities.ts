@@ -27,6 +27,8 @@ export interface TracerClassSite extends Site {
   nested?: string;
   /** Its decorators as written: `tracepoint("sched:sched_switch")`. */
   probes: string[];
+  /** Its fields made with `new`: `events (RingBuf)`, the maps it may create. */
+  maps: string[];
 }
 
 export interface ImportSite extends Site {
@@ -130,7 +132,7 @@ class Walker {
         return this.dynamicImport(node, node.source);
       case "CallExpression":
       case "NewExpression":
-        return this.call(node);
+        return this.call(node, ancestors[ancestors.length - 1]);
       case "MemberExpression":
       case "OptionalMemberExpression":
         return this.member(node, ancestors[ancestors.length - 1]);
@@ -150,8 +152,13 @@ class Walker {
     else this.importOf(literal, [{}], node, true);
   }
 
-  private call(node: Node): void {
+  private call(node: Node, parent: Node | undefined): void {
     const callee = node.callee;
+    // A probe decorator applied by hand registers a handler the source's classes do not show.
+    const binding = callee.type === "Identifier" ? this.bindings.get(callee.name) : undefined;
+    if (binding?.module === "tsbpf" && PROBE_DECORATORS.has(binding.name ?? "") && parent?.type !== "Decorator") {
+      this.add("unknown", `a probe decorator called as a function (its handler is not a decorated method plan can list): ${this.text(node)}`, node);
+    }
     if (callee.type === "Import") return this.dynamicImport(node, node.arguments[0]);
     if (callee.type === "Identifier" && !this.bindings.has(callee.name)) {
       if (callee.name === "require") return this.dynamicImport(node, node.arguments[0]);
@@ -249,7 +256,9 @@ class Walker {
     const where = nestedIn(ancestors);
     const nested = [node.type === "ClassExpression" ? "a class expression" : undefined, where].filter(Boolean).join(", ") || undefined;
     const base = extendsImported ? ` (extends ${node.superClass.name}, imported from "${this.bindings.get(node.superClass.name)!.module}")` : "";
-    this.out.tracers.push({ name: (name ?? "(anonymous class)") + base, nested, probes, ...this.site(node) });
+    const maps = node.body.body.filter((m: Node) => m.type === "ClassProperty" && m.value?.type === "NewExpression")
+      .map((m: Node) => `${m.key.name ?? this.text(m.key)} (${m.value.callee.name ?? this.text(m.value.callee)})`);
+    this.out.tracers.push({ name: (name ?? "(anonymous class)") + base, nested, probes, maps, ...this.site(node) });
   }
 }
 

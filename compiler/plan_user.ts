@@ -30,6 +30,7 @@ export function describeUserSpace(input: UserPlanInput): string {
   for (const m of input.modules) {
     for (const t of m.scan?.tracers ?? []) {
       out.push(`  ${t.name} at ${where(m.file, t)}${t.nested ? ` (${t.nested})` : ""}${t.probes.length ? `: ${t.probes.join(", ")}` : ""}`);
+      if (t.maps.length) out.push(`    maps: ${t.maps.join(", ")}`);
     }
   }
   const all: (Capability & { file: string })[] = input.modules.flatMap((m) => (m.scan?.capabilities ?? []).map((c) => ({ ...c, file: m.file })));

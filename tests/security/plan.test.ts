@@ -82,6 +82,7 @@ const CASES: [string, string, RegExp][] = [
   ["a package plan does not review", `import x from "left-pad";`, /^unknown: left-pad \(a package/],
   ["a Worker", `new Worker(new URL("./w.ts", import.meta.url));`, /^unknown: Worker$/],
   ["node:vm", `import vm from "node:vm";`, /^unknown: node:vm$/],
+  ["a decorator applied by hand", `import { tracepoint } from "tsbpf"; tracepoint("sched:sched_switch")(f, ctx);`, /^unknown: a probe decorator called as a function/],
   ["an unknown Deno member", `Deno.someFutureApi();`, /^unknown: Deno\.someFutureApi \(not a member/],
 ];
 
