@@ -100,3 +100,14 @@ export function userFileName(file: string): string {
   }
   return file;
 }
+
+/** A wildcard pattern of a kernel probe kind, as one-liners and tools glob it against the kernel's names. */
+export function kernelProbePattern(kind: string, pattern: string): string {
+  if (kind === "tracepoint") {
+    if (pattern.includes(":")) tracepointName(pattern, true);
+    else kernelSymbolName(pattern, true); // "sched*": globbed over "category:name"
+  }
+  else if (kind === "rawTracepoint" || kind === "tpBtf") rawTracepointName(pattern, true);
+  else if (["kprobe", "kretprobe", "fentry", "fexit"].includes(kind)) kernelSymbolName(pattern, true);
+  return pattern;
+}
