@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { bundle } from "../../build/bundle.ts";
@@ -49,8 +50,15 @@ test("a bundle with edited instructions runs the programs compiled from its sour
   const a = embedded(honest), b = embedded(evil);
   assert.notEqual(a.data.Mark.spec.programs[0].insns, b.data.Mark.spec.programs[0].insns, "the two marks compile differently");
   a.data.Mark.spec.programs[0].insns = b.data.Mark.spec.programs[0].insns;
-  const tampered = join(dir, "tampered.bundle.js");
-  writeFileSync(tampered, PREFIX + JSON.stringify(a.data) + ";" + a.rest);
+  // Edited by another user where root picks it up (a shared directory, a download).
+  chmodSync(dir, 0o755); // the test's own directory: others may pass through to the shared one
+  const shared = join(dir, "shared");
+  mkdirSync(shared, { mode: 0o1777 });
+  chmodSync(shared, 0o1777);
+  const tampered = join(shared, "tampered.bundle.js");
+  const write = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", `cat > ${tampered}`], { input: PREFIX + JSON.stringify(a.data) + ";" + a.rest });
+  assert.equal(write.status, 0, `setpriv: ${write.stderr}`);
+  assert.equal(statSync(tampered).uid, 65534);
   const r = await run(tampered);
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^mark 1$/m, `the edited instructions ran in the kernel:\n${r.output}`);
