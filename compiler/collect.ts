@@ -93,17 +93,18 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
  * expression): the script can start them too, so they are compiled (and planned) like the rest.
  * A class expression takes the name of the variable it is assigned to.
  */
-function nestedClasses(node: Node, seen: Set<Node>, parent?: Node): Node[] {
-  if (!node || typeof node.type !== "string") return [];
-  const out: Node[] = [];
+function nestedClasses(node: Node, seen: Set<Node>, parent?: Node, out: Node[] = []): Node[] {
   if ((node.type === "ClassDeclaration" || node.type === "ClassExpression") && !seen.has(node) && node.body.body.some((m: Node) => m.decorators?.length)) {
     const name = node.id?.name ?? (parent?.type === "VariableDeclarator" && parent.id.type === "Identifier" ? parent.id.name : undefined);
     out.push(name && !node.id ? { ...node, id: { type: "Identifier", name } } : node);
   }
-  for (const key of Object.keys(node)) {
-    if (key === "loc") continue;
+  for (const key in node) {
+    if (key === "loc" || key === "extra" || key.endsWith("Comments")) continue;
     const child = node[key];
-    for (const c of Array.isArray(child) ? child : [child]) if (c && typeof c === "object") out.push(...nestedClasses(c, seen, node));
+    if (child === null || typeof child !== "object") continue;
+    if (Array.isArray(child)) {
+      for (const c of child) if (c !== null && typeof c === "object" && typeof c.type === "string") nestedClasses(c, seen, node, out);
+    } else if (typeof child.type === "string") nestedClasses(child, seen, node, out);
   }
   return out;
 }
