@@ -60,7 +60,9 @@ export function scanModule(source: string): ModuleScan {
     out.capabilities.push({ kind: "unknown", what: `a syntax error (${(e as Error).message.replace(/\s*\(\d+:\d+\)$/, "")})`, line: loc.line, column: loc.column + 1 });
     return out;
   }
-  new Walker(out, source).visit(ast.program, []);
+  const walker = new Walker(out, source);
+  walker.visit(ast.program, []);
+  walker.finish();
   return out;
 }
 
@@ -73,6 +75,12 @@ interface Binding {
 
 class Walker {
   private readonly bindings = new Map<string, Binding>();
+  /** `setTimeout(x)` with a name: judged at the end, by what the module binds to that name. */
+  private readonly timerNames: { name: string; node: Node; callee: string }[] = [];
+  /** Names bound only to functions (declarations, arrow constants, a Promise executor's resolvers)... */
+  private readonly functionNames = new Set<string>();
+  /** ...and names bound anywhere to something else, which could be a string. */
+  private readonly otherNames = new Set<string>();
 
   constructor(private readonly out: ModuleScan, private readonly source: string) {}
 
@@ -110,7 +118,32 @@ class Walker {
     }
   }
 
+  /** A string given to setTimeout or setInterval is evaluated as code. */
+  finish(): void {
+    for (const t of this.timerNames) {
+      if (this.functionNames.has(t.name) && !this.otherNames.has(t.name)) continue;
+      this.add("unknown", `${t.callee} with "${t.name}", which may not be a function (a string is evaluated as code): ${this.text(t.node)}`, t.node);
+    }
+  }
+
+  /** Records what names are bound to, for finish(). */
+  private bind(node: Node, parent: Node | undefined): void {
+    const paramsAre = (fn: Node, set: Set<string>) => fn.params.forEach((p: Node) => p.type === "Identifier" && set.add(p.name));
+    if (node.type === "FunctionDeclaration" && node.id) this.functionNames.add(node.id.name);
+    if (node.type === "FunctionDeclaration" || node.type === "ClassMethod" || node.type === "ObjectMethod") paramsAre(node, this.otherNames);
+    if (node.type === "ArrowFunctionExpression" || node.type === "FunctionExpression") {
+      const executor = parent?.type === "NewExpression" && parent.callee.type === "Identifier" && parent.callee.name === "Promise" && parent.arguments[0] === node;
+      paramsAre(node, executor ? this.functionNames : this.otherNames);
+    }
+    if (node.type === "VariableDeclarator" && node.id.type === "Identifier") {
+      const fn = node.init?.type === "ArrowFunctionExpression" || node.init?.type === "FunctionExpression";
+      (fn ? this.functionNames : this.otherNames).add(node.id.name);
+    }
+    if (node.type === "AssignmentExpression" && node.left.type === "Identifier") this.otherNames.add(node.left.name);
+  }
+
   private inspect(node: Node, ancestors: Node[]): void {
+    this.bind(node, ancestors[ancestors.length - 1]);
     switch (node.type) {
       case "ImportDeclaration": {
         if (node.importKind === "type") return;
@@ -164,8 +197,10 @@ class Walker {
       if (callee.name === "require") return this.dynamicImport(node, node.arguments[0]);
       if (callee.name === "eval") return this.add("unknown", `eval: ${this.text(node)}`, node);
       if (callee.name === "Function") return this.add("unknown", `code built from a string: ${this.text(node)}`, node);
-      if ((callee.name === "setTimeout" || callee.name === "setInterval") && node.arguments[0] && node.arguments[0].type !== "ArrowFunctionExpression" && node.arguments[0].type !== "FunctionExpression" && node.arguments[0].type !== "Identifier") {
-        this.add("unknown", `${callee.name} with something other than a function (a string is evaluated as code): ${this.text(node)}`, node);
+      const first = node.arguments[0];
+      if ((callee.name === "setTimeout" || callee.name === "setInterval") && first && first.type !== "ArrowFunctionExpression" && first.type !== "FunctionExpression") {
+        if (first.type === "Identifier") this.timerNames.push({ name: first.name, node, callee: callee.name });
+        else this.add("unknown", `${callee.name} with something other than a function (a string is evaluated as code): ${this.text(node)}`, node);
       }
     }
     const path = memberPath(callee);
@@ -174,6 +209,8 @@ class Walker {
 
   /** `Deno.writeFile`, `process.env`, `fs.writeFileSync` (fs a namespace import), `globalThis.fetch`. */
   private member(node: Node, parent: Node): void {
+    // `[].constructor.constructor("code")` is Function without naming it.
+    if (propertyName(node) === "constructor") return this.add("unknown", `.constructor (reaches Function, which builds code from a string): ${this.text(node)}`, node);
     // Only the outermost object of a chain is judged: `Deno.env.get` once, as Deno.env.
     if (node.object.type !== "Identifier" && node.object.type !== "ThisExpression" && node.object.type !== "MetaProperty") return;
     if (node.object.type !== "Identifier") {

@@ -55,7 +55,8 @@ export const DENO_MEMBERS: Record<string, Kind | null> = {
 };
 
 export const BUN_MEMBERS: Record<string, Kind | null> = {
-  write: "writes files", file: "reads files", spawn: "spawns processes", spawnSync: "spawns processes", $: "spawns processes",
+  // Bun.file: a BunFile reads, and also writes and deletes.
+  write: "writes files", file: "writes files", spawn: "spawns processes", spawnSync: "spawns processes", $: "spawns processes",
   serve: "network", listen: "network", connect: "network", udpSocket: "network", dns: "network", fetch: "network", s3: "network", S3Client: "network",
   sql: "network", SQL: "network", redis: "network", RedisClient: "network",
   dlopen: "native code (FFI)", plugin: "unknown", build: "unknown", Transpiler: "unknown", openInEditor: "spawns processes",

@@ -83,6 +83,10 @@ const CASES: [string, string, RegExp][] = [
   ["a Worker", `new Worker(new URL("./w.ts", import.meta.url));`, /^unknown: Worker$/],
   ["node:vm", `import vm from "node:vm";`, /^unknown: node:vm$/],
   ["a decorator applied by hand", `import { tracepoint } from "tsbpf"; tracepoint("sched:sched_switch")(f, ctx);`, /^unknown: a probe decorator called as a function/],
+  ["Function reached through .constructor", `[].constructor.constructor("return 1")();`, /^unknown: \.constructor/],
+  ["setTimeout with a string", `setTimeout("globalThis.x = 1", 0);`, /^unknown: setTimeout with something other than a function/],
+  ["setTimeout with a name bound to a string", `const later = "x()"; setTimeout(later, 1);`, /^unknown: setTimeout with "later"/],
+  ["setTimeout with a name bound twice", `new Promise((r) => setTimeout(r, 1)); let r = "x()"; setTimeout(r, 1);`, /^unknown: setTimeout with "r"/],
   ["an unknown Deno member", `Deno.someFutureApi();`, /^unknown: Deno\.someFutureApi \(not a member/],
 ];
 
@@ -97,7 +101,8 @@ test("the scan stays quiet on what only traces and prints", () => {
   const got = found(`import { parseArgs } from "node:util"; import process from "node:process";
     const { values } = parseArgs({ args: process.argv.slice(2), options: {} });
     console.log(values, process.pid, typeof Deno === "undefined"); process.on("SIGINT", () => process.exit(0));
-    const fetchCount = 1; const o = { fetch: 1 }; o.fetch;`);
+    const fetchCount = 1; const o = { fetch: 1 }; o.fetch;
+    await new Promise((resolve) => setTimeout(resolve, 10)); const tick = () => 1; setInterval(tick, 5);`);
   assert.deepEqual(got, []);
 });
 
