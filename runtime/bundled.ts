@@ -37,17 +37,19 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
   const file = bundled.spec.file;
   const key = await cacheKey(source, file, `bundle\0${className}\0${probesCacheKey(probes)}`);
   let spec = readCache(key)?.[0];
-  if (spec) {
-    verbose(`${className}: the programs compiled earlier from the bundle's source on this kernel (cache)`);
-  } else {
+  const cached = spec !== undefined;
+  if (!spec) {
     spec = await compile(source, file, className);
     writeCache(key, [spec]);
+  }
+  if (sameCode(bundled.spec, spec)) {
+    verbose(`${className}: the bundle's precompiled programs match its source (${cached ? "as compiled here before: cache" : "compiled again here to check"})`);
+  } else {
+    // Different code is expected on another kernel (the assumptions say so); on this one it is an edit.
     const { brokenAssumption } = await import("./assumptions.ts");
     const broken = brokenAssumption(bundled.spec);
     if (broken) {
-      verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
-    } else if (sameCode(bundled.spec, spec)) {
-      verbose(`${className}: the bundle's precompiled programs match its source (compiled again here to check)`);
+      verbose(`${className}: ${cached ? "compiled" : "compiling"} the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
     } else {
       console.error(`tsbpf: ${className}: the bundle's precompiled programs differ from its embedded source (the bundle was edited, or built by another tsbpf version); running the programs compiled from the source`);
     }

@@ -65,6 +65,26 @@ test("a bundle with edited instructions runs the programs compiled from its sour
   assert.match(r.output, /Mark: the bundle's precompiled programs differ from its embedded source/);
 });
 
+test("with the compile cache: the second start reuses the programs compiled from the source, and an edit is still noticed", { timeout: 120000 }, async () => {
+  const cache = mkdtempSync(join(tmpdir(), "tsbpf-bundle-cache-"));
+  try {
+    const env = { XDG_CACHE_HOME: cache, TSBPF_VERBOSE: "1", TSBPF_NO_CACHE: "" }; // tests/run.sh turns the cache off
+    assert.match((await run(honest, env)).output, /match its source \(compiled again here to check\)/);
+    const second = await run(honest, env);
+    assert.match(second.output, /match its source \(as compiled here before: cache\)/);
+    assert.match(second.output, /^mark 1$/m);
+    const a = embedded(honest), b = embedded(evil);
+    a.data.Mark.spec.programs[0].insns = b.data.Mark.spec.programs[0].insns;
+    const tampered = join(dir, "tampered-cached.bundle.js");
+    writeFileSync(tampered, PREFIX + JSON.stringify(a.data) + ";" + a.rest);
+    const r = await run(tampered, env);
+    assert.match(r.output, /^mark 1$/m, r.output);
+    assert.match(r.output, /precompiled programs differ from its embedded source/);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
 test("a bundle whose JavaScript attaches another probe than its source names is refused", { timeout: 120000 }, async () => {
   const { data, rest } = embedded(honest);
   assert.ok(rest.includes(`"syscalls:sys_enter_execve"`));
