@@ -86,50 +86,88 @@ function resolveModule(dir: string, specifier: string): string {
 }
 
 const BUNDLE_PREFIX = "globalThis.__TSBPF_BUNDLE__ = ";
+const SOURCES_PREFIX = "globalThis.__TSBPF_BUNDLE_SOURCES__ = ";
 
 export interface BundleContents {
   tracers: { className: string; file: string; source: string }[];
+  /** Every module of the script's own, as the builder embedded them (bundles since plan reads them). */
+  sources?: { entry: string; modules: Record<string, string> };
   bytes: number;
+}
+
+/** The JSON after `prefix` on the line starting at `at`. */
+function bannerJson(text: string, at: number, prefix: string): unknown {
+  const end = text.indexOf("\n", at);
+  const json = text.slice(at + prefix.length, end < 0 ? undefined : end).trim().replace(/;$/, "");
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new Error("the bundle's embedded sources are not valid JSON: it was damaged or edited");
+  }
 }
 
 /** The tracers a `tsbpf build` bundle embeds, or undefined when `text` is not a bundle. */
 export function readBundle(text: string): BundleContents | undefined {
   const start = text.indexOf(BUNDLE_PREFIX);
   if (start < 0 || start > 4096) return undefined;
-  const end = text.indexOf("\n", start);
-  const json = text.slice(start + BUNDLE_PREFIX.length, end < 0 ? undefined : end).trim().replace(/;$/, "");
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch {
-    throw new Error("the bundle's embedded tracers are not valid JSON: it was damaged or edited");
-  }
+  const data = bannerJson(text, start, BUNDLE_PREFIX);
   const tracers: BundleContents["tracers"] = [];
   for (const [className, entry] of Object.entries(data as Record<string, unknown>)) {
     const e = entry as { spec?: { file?: unknown }; source?: unknown };
     if (typeof e?.source !== "string" || typeof e.spec?.file !== "string") throw new Error(`the bundle's entry for ${JSON.stringify(className)} has no source: it was damaged or edited`);
     tracers.push({ className, file: e.spec.file, source: e.source });
   }
-  return { tracers, bytes: text.length };
+  const next = text.indexOf("\n", start) + 1;
+  let sources: BundleContents["sources"];
+  if (next > 0 && text.startsWith(SOURCES_PREFIX, next)) {
+    const s = bannerJson(text, next, SOURCES_PREFIX) as { entry?: unknown; modules?: unknown };
+    const modules = s?.modules as Record<string, unknown> | undefined;
+    if (typeof s?.entry !== "string" || !modules || typeof modules !== "object" || Object.values(modules).some((m) => typeof m !== "string")) {
+      throw new Error("the bundle's embedded sources are damaged or edited");
+    }
+    sources = { entry: s.entry, modules: modules as Record<string, string> };
+  }
+  return { tracers, sources, bytes: text.length };
 }
 
-/** The bundle's embedded sources as modules; imports of modules it does not embed are listed as not reviewed. */
+/**
+ * The bundle's embedded sources as modules, followed from its entry: the tracers' sources as the
+ * runtime compiles them, the other modules as the builder embedded them. Imports of modules the
+ * bundle does not embed are listed as not reviewed.
+ */
 export function bundleModules(b: BundleContents): Module[] {
+  const texts = new Map(Object.entries(b.sources?.modules ?? {}));
   const out = new Map<string, Module>();
-  for (const t of b.tracers) if (!out.has(t.file)) out.set(t.file, { file: t.file, source: t.source, scan: scanModule(t.source) });
-  for (const m of [...out.values()]) {
-    for (const i of m.scan!.imports) {
+  for (const t of b.tracers) {
+    const other = texts.get(t.file);
+    if (other !== undefined && other !== t.source) out.set(`${t.file} (second copy)`, { file: t.file, problem: "the bundle embeds two different copies of this module (it was edited): the tracer's copy is reviewed, the other is not" });
+    texts.set(t.file, t.source);
+  }
+  const queue = b.sources ? [b.sources.entry, ...b.tracers.map((t) => t.file)] : b.tracers.map((t) => t.file);
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (out.has(file)) continue;
+    const source = texts.get(file);
+    if (source === undefined) {
+      out.set(file, { file, problem: "imported, but its source is not in the bundle: cannot review it" });
+      continue;
+    }
+    const scan = scanModule(source);
+    out.set(file, { file, source, scan });
+    for (const i of scan.imports) {
       if (!isRelative(i.specifier)) continue;
-      const target = resolveModule(dirname(m.file), i.specifier);
-      if (out.has(target)) continue;
+      const target = resolveIn(texts, dirname(file), i.specifier);
       // A bundle built elsewhere names tsbpf's modules by the builder's paths.
       const own = /(?:^|\/)((?:runtime|compiler|probes|btf|elf|build|cli)\/.+|(?:mod|helpers|types|kernel)\.ts)$/.exec(target);
-      if (isOwn(target) || own) {
-        judgeOwnImport(m.scan!, i, isOwn(target) ? target.slice(root.length) : own![1]);
-        continue;
-      }
-      out.set(target, { file: target, problem: `imported at ${m.file}:${i.line}, but its source is not in the bundle: cannot review it` });
+      if (!texts.has(target) && (isOwn(target) || own)) judgeOwnImport(scan, i, isOwn(target) ? target.slice(root.length) : own![1]);
+      else queue.push(target);
     }
   }
   return [...out.values()];
+}
+
+/** A relative import among the bundle's embedded modules, with the extensions TypeScript leaves out. */
+function resolveIn(texts: Map<string, string>, dir: string, specifier: string): string {
+  const base = specifier.startsWith("file:") ? fileURLToPath(specifier) : resolve(dir, specifier);
+  return [base, base.replace(/\.js$/, ".ts"), `${base}.ts`, `${base}.js`, `${base}/index.ts`, `${base}/mod.ts`].find((c) => texts.has(c)) ?? base;
 }

@@ -107,3 +107,25 @@ test("plan reviews a bundle's embedded source in short lines", { timeout: 60000 
   assert.doesNotMatch(out, /it only observes/);
   assert.ok(out.split("\n").every((l) => l.length < 1000), "plan printed a line of the bundle");
 });
+
+test("plan of a bundle follows the script's own modules from its entry, and notices two copies that differ", { timeout: 120000 }, async () => {
+  const gist = join(dir, "gist.bundle.js");
+  await bundle(join(ROOT, "tests/security/fixtures/hides/gist.ts"), gist);
+  const planOf = async (file: string) => {
+    const r = runCommand(process.execPath, [...(deno ? ["run", "-A"] : ["run"]), join(ROOT, "cli/main.ts"), "plan", file]);
+    assert.equal(await r.exited, 0, r.output());
+    return r.output();
+  };
+  const out = await planOf(gist);
+  for (const name of ["Opens", "Hidden", "Conditional", "Anonymous", "Helper"]) assert.match(out, new RegExp(`^  ${name} at `, "m"));
+  assert.match(out, /node:fs writeFileSync at .*gist\.ts:4:1/);
+  assert.match(out, /eval: eval\("1 \+ 1"\)/);
+  // The runtime compiles the tracer's copy; a different second copy is said, not silently reviewed.
+  const text = readFileSync(honest, "utf8");
+  const lines = text.split("\n");
+  assert.match(lines[1], /^globalThis\.__TSBPF_BUNDLE_SOURCES__ = /);
+  lines[1] = lines[1].replace("this.mark.add(1)", "this.mark.add(2)");
+  const edited = join(dir, "two-copies.bundle.js");
+  writeFileSync(edited, lines.join("\n"));
+  assert.match(await planOf(edited), /bundle_mark\.ts: the bundle embeds two different copies of this module/);
+});
