@@ -106,16 +106,19 @@ class Walker {
     }
   }
 
+  /** `ancestors` is one stack for the whole walk: read it during inspect(), never keep it. */
   visit(node: Node, ancestors: Node[]): void {
     if (!node || typeof node.type !== "string") return;
     this.inspect(node, ancestors);
-    const next = [...ancestors, node];
-    for (const key of Object.keys(node)) {
-      if (key === "loc" || key === "leadingComments" || key === "trailingComments" || key === "innerComments") continue;
+    ancestors.push(node);
+    for (const key in node) {
+      if (key === "loc" || key === "extra" || key.endsWith("Comments")) continue;
       const child = node[key];
-      if (Array.isArray(child)) for (const c of child) this.visit(c, next);
-      else if (child && typeof child === "object" && typeof child.type === "string") this.visit(child, next);
+      if (child === null || typeof child !== "object") continue;
+      if (Array.isArray(child)) for (const c of child) this.visit(c, ancestors);
+      else if (typeof child.type === "string") this.visit(child, ancestors);
     }
+    ancestors.pop();
   }
 
   /** A string given to setTimeout or setInterval is evaluated as code. */
@@ -150,7 +153,9 @@ class Walker {
         const specs = node.specifiers.filter((s: Node) => s.importKind !== "type");
         if (node.specifiers.length && !specs.length) return;
         const names = specs.map((s: Node) => {
-          const imported = s.type === "ImportSpecifier" ? (s.imported.name ?? s.imported.value) : undefined;
+          // `{ default as p }` is the whole module, as `import p from`.
+          const named = s.type === "ImportSpecifier" ? (s.imported.name ?? s.imported.value) : undefined;
+          const imported = named === "default" ? undefined : named;
           this.bindings.set(s.local.name, { module: node.source.value, name: imported });
           return { imported, local: s.local.name };
         });
@@ -188,8 +193,10 @@ class Walker {
   private call(node: Node, parent: Node | undefined): void {
     const callee = node.callee;
     // A probe decorator applied by hand registers a handler the source's classes do not show.
-    const binding = callee.type === "Identifier" ? this.bindings.get(callee.name) : undefined;
-    if (binding?.module === "tsbpf" && PROBE_DECORATORS.has(binding.name ?? "") && parent?.type !== "Decorator") {
+    const owner = callee.type === "Identifier" ? callee : callee.type === "MemberExpression" && callee.object.type === "Identifier" ? callee.object : undefined;
+    const binding = owner && this.bindings.get(owner.name);
+    const decorator = callee.type === "Identifier" ? binding?.name : binding && binding.name === undefined ? propertyName(callee) : undefined;
+    if (binding?.module === "tsbpf" && PROBE_DECORATORS.has(decorator ?? "") && parent?.type !== "Decorator") {
       this.add("unknown", `a probe decorator called as a function (its handler is not a decorated method plan can list): ${this.text(node)}`, node);
     }
     if (callee.type === "Import") return this.dynamicImport(node, node.arguments[0]);
@@ -221,7 +228,7 @@ class Walker {
     const prop = propertyName(node);
     const binding = this.bindings.get(owner);
     if (binding) {
-      if (binding.name !== undefined && binding.module !== "node:process" && binding.module !== "process") return; // a named export: judged at the import
+      if (binding.name !== undefined) return; // a named export: judged at the import
       if (binding.module === "node:process" || binding.module === "process") return this.processMember(prop, node);
       if (prop === undefined) return this.add("unknown", `a computed member of "${binding.module}": ${this.text(node)}`, node);
       const use = moduleUse(binding.module, prop);

@@ -87,6 +87,8 @@ const CASES: [string, string, RegExp][] = [
   ["setTimeout with a string", `setTimeout("globalThis.x = 1", 0);`, /^unknown: setTimeout with something other than a function/],
   ["setTimeout with a name bound to a string", `const later = "x()"; setTimeout(later, 1);`, /^unknown: setTimeout with "later"/],
   ["setTimeout with a name bound twice", `new Promise((r) => setTimeout(r, 1)); let r = "x()"; setTimeout(r, 1);`, /^unknown: setTimeout with "r"/],
+  ["process imported as { default as p }", `import { default as p } from "node:process"; p.dlopen({}, "x.so");`, /^native code \(FFI\): process\.dlopen$/],
+  ["a decorator applied by hand through a namespace", `import * as t from "tsbpf"; t.kprobe("x")(f, ctx);`, /^unknown: a probe decorator called as a function/],
   ["an unknown Deno member", `Deno.someFutureApi();`, /^unknown: Deno\.someFutureApi \(not a member/],
 ];
 
@@ -123,4 +125,15 @@ test("importing tsbpf's internals by path is reported, not trusted as tsbpf", ()
   const got = m.scan!.capabilities.map((c) => `${c.kind}: ${c.what} at ${c.line}`);
   assert.ok(got.includes("native code (FFI): tsbpf's runtime/ffi/mod.ts libc (its result is used: libc calls) at 3"), JSON.stringify(got));
   assert.ok(got.some((g) => /^unknown: tsbpf's internal module runtime\/bpf\.ts progIds .* at 4$/.test(g)), JSON.stringify(got));
+});
+
+test("the scan reads every TypeScript file of this repository without failing", { timeout: 300000 }, async () => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const files = (readdirSync(ROOT, { recursive: true }) as string[])
+    .filter((f) => f.endsWith(".ts") && !f.includes("node_modules") && !f.startsWith("."));
+  assert.ok(files.length > 100, `${files.length} files`);
+  for (const f of files) {
+    const scan = scanModule(readFileSync(join(ROOT, f), "utf8"));
+    assert.ok(Array.isArray(scan.capabilities), f);
+  }
 });
