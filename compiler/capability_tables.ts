@@ -3,7 +3,7 @@
 
 export type Kind =
   | "writes files" | "reads files" | "spawns processes" | "network" | "native code (FFI)" | "signals"
-  | "changes its own process" | "environment" | "unknown";
+  | "changes processes" | "environment" | "unknown";
 
 /** Kinds that only look: a script using nothing else only observes. */
 export const OBSERVING: ReadonlySet<Kind> = new Set(["reads files", "environment"]);
@@ -21,6 +21,11 @@ const HARMLESS = new Set([
   "stream/promises", "stream/web", "string_decoder", "timers", "timers/promises", "perf_hooks", "readline", "readline/promises",
   "zlib", "querystring", "tty", "os", "test", "console", "diagnostics_channel", "async_hooks", "punycode",
 ]);
+
+/** The exceptions in those harmless modules. */
+const HARMLESS_BUT: Record<string, Record<string, Kind>> = {
+  os: { setPriority: "changes processes" },
+};
 
 const WHOLE_MODULE: Record<string, Kind> = {
   child_process: "spawns processes", cluster: "spawns processes",
@@ -46,7 +51,7 @@ export const DENO_MEMBERS: Record<string, Kind | null> = {
   listen: "network", listenTls: "network", connect: "network", connectTls: "network", serve: "network", startTls: "network",
   resolveDns: "network", listenDatagram: "network", createHttpClient: "network", upgradeWebSocket: "network",
   dlopen: "native code (FFI)", UnsafePointer: "native code (FFI)", UnsafePointerView: "native code (FFI)", UnsafeCallback: "native code (FFI)", UnsafeFnPointer: "native code (FFI)",
-  kill: "signals", chdir: "changes its own process", umask: "changes its own process",
+  kill: "signals", chdir: "changes processes", umask: "changes processes",
   env: "environment",
   args: null, pid: null, ppid: null, exit: null, exitCode: null, addSignalListener: null, removeSignalListener: null, stdin: null, stdout: null,
   stderr: null, build: null, version: null, noColor: null, inspect: null, memoryUsage: null, osRelease: null, osUptime: null, hostname: null,
@@ -69,8 +74,8 @@ export const BUN_MEMBERS: Record<string, Kind | null> = {
 
 export const PROCESS_MEMBERS: Record<string, Kind | null> = {
   env: "environment", kill: "signals", dlopen: "native code (FFI)", binding: "unknown", _linkedBinding: "unknown",
-  chdir: "changes its own process", umask: "changes its own process", setuid: "changes its own process", setgid: "changes its own process",
-  seteuid: "changes its own process", setegid: "changes its own process", setgroups: "changes its own process", initgroups: "changes its own process",
+  chdir: "changes processes", umask: "changes processes", setuid: "changes processes", setgid: "changes processes",
+  seteuid: "changes processes", setegid: "changes processes", setgroups: "changes processes", initgroups: "changes processes",
   abort: null, argv: null, argv0: null, exit: null, exitCode: null, on: null, once: null, off: null, addListener: null, removeListener: null,
   removeAllListeners: null, emit: null, emitWarning: null, stdout: null, stderr: null, stdin: null, pid: null, ppid: null, platform: null, arch: null,
   hrtime: null, nextTick: null, cwd: null, memoryUsage: null, cpuUsage: null, resourceUsage: null, execPath: null, execArgv: null,
@@ -95,7 +100,10 @@ export function moduleUse(specifier: string, name: string | undefined): { kind: 
   if (isRelative(specifier)) return undefined;
   const mod = bare(specifier);
   const what = `${specifier}${name ? ` ${name}` : ""}`;
-  if (HARMLESS.has(mod)) return undefined;
+  if (HARMLESS.has(mod)) {
+    const kind = name === undefined ? undefined : HARMLESS_BUT[mod]?.[name];
+    return kind && { kind, what };
+  }
   if (mod === "fs" || mod === "fs/promises") {
     if (name === undefined) return { kind: "writes files", what: `${specifier} (the whole module: reads and writes files)` };
     return { kind: FS_READS.has(name) ? "reads files" : "writes files", what };
