@@ -12,6 +12,7 @@ import type { TracerSpec } from "../compiler/spec.ts";
 import { probesCacheKey } from "../probes/mod.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { TracerError } from "./errors.ts";
+import { checkProbesMatchSource } from "./source_probes.ts";
 import { verbose } from "./verbose.ts";
 
 export interface Bundled {
@@ -54,7 +55,7 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
       console.error(`tsbpf: ${className}: the bundle's precompiled programs differ from its embedded source (the bundle was edited, or built by another tsbpf version); running the programs compiled from the source`);
     }
   }
-  checkProbes(spec, probes, className);
+  checkProbesMatchSource(spec, probes, className, "the bundle was edited; refusing to run it");
   return { spec, source };
 }
 
@@ -62,15 +63,4 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
 function sameCode(a: TracerSpec, b: TracerSpec): boolean {
   const code = (s: TracerSpec) => JSON.stringify([s.programs.map((p) => [p.name, p.probe.kind, p.probe.target, p.insns, p.relocs]), s.maps]);
   return code(a) === code(b);
-}
-
-/** Every literal probe the source names is the one the bundle's JavaScript attaches. */
-function checkProbes(spec: TracerSpec, probes: ProbeRef[], className: string): void {
-  for (const p of spec.programs) {
-    if (!p.probe.target) continue; // computed at run time: the source cannot say
-    const attached = probes.find((r) => r.method === p.name);
-    if (attached && (attached.kind !== p.probe.kind || attached.target !== p.probe.target)) {
-      throw new TracerError(`The bundle's JavaScript attaches ${className}.${p.name} to ${attached.kind} "${attached.target}", but the source it embeds says ${p.probe.kind} "${p.probe.target}": the bundle was edited; refusing to run it`);
-    }
-  }
 }

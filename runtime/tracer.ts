@@ -7,6 +7,7 @@ import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
 import { verbose } from "./verbose.ts";
+import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
 import { EventStream } from "./maps/event_stream.ts";
@@ -285,6 +286,7 @@ async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
+  checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
 }
 

@@ -93,3 +93,12 @@ test("a one-liner with a path-segment tracepoint is refused at its position", { 
     assert.doesNotMatch(run.output(), /Attaching/);
   }
 });
+
+test("a tracer attached elsewhere than its compiled source says is refused (two classes of one name)", { timeout: 60000 }, async () => {
+  const run = runScript(join(ROOT, "tests/security/fixtures/hides/same_name.ts"));
+  const status = await run.exited;
+  const out = run.output();
+  assert.notEqual(status, 0, out);
+  assert.doesNotMatch(out, /^(attached|hits)/m, "the program compiled for getppid ran on sched_switch");
+  assert.match(out, /Spy\.onHit is attached to tracepoint "sched:sched_switch" at run time, but the source compiled for it says tracepoint "syscalls:sys_enter_getppid" \(line 11\): is there another class named Spy/, out);
+});
