@@ -12,6 +12,7 @@ import { verbose } from "../runtime/verbose.ts";
 import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "./list_kernel.ts";
 import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
+import { kernelProbePattern } from "../probes/names.ts";
 import { matcher } from "./probe_pattern.ts";
 import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
@@ -83,7 +84,7 @@ async function generate(text: string, pidFilter: boolean): Promise<GeneratedScri
     kernel: {
       expand: (kind, pattern) => {
         if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
-        const test = matcher(pattern);
+        const test = matcher(kernelProbePattern(kind, pattern));
         const names = kind === "tracepoint" ? tracepointNames()
           : kind === "rawTracepoint" ? rawTracepointNames()
           : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()

@@ -83,7 +83,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   }
   const tracers: TracerClass[] = [];
   const declared = new Map<string, SourcePos>();
-  for (const cls of classes) {
+  for (const cls of [...classes, ...nestedClasses(ast.program, new Set(classes))]) {
     const t = collectClass(cls, types, diags);
     if (!t) continue;
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
@@ -97,6 +97,27 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     tracers.push(t);
   }
   return { tracers, types, functions, constants };
+}
+
+/**
+ * Classes with decorated methods declared anywhere else (a block, an `if`, a loop, a class
+ * expression): the script can start them too, so they are compiled (and planned) like the rest.
+ * A class expression takes the name of the variable it is assigned to.
+ */
+function nestedClasses(node: Node, seen: Set<Node>, parent?: Node, out: Node[] = []): Node[] {
+  if ((node.type === "ClassDeclaration" || node.type === "ClassExpression") && !seen.has(node) && node.body.body.some((m: Node) => m.decorators?.length)) {
+    const name = node.id?.name ?? (parent?.type === "VariableDeclarator" && parent.id.type === "Identifier" ? parent.id.name : undefined);
+    out.push(name && !node.id ? { ...node, id: { type: "Identifier", name, loc: parent!.id.loc } } : node);
+  }
+  for (const key in node) {
+    if (key === "loc" || key === "extra" || key.endsWith("Comments")) continue;
+    const child = node[key];
+    if (child === null || typeof child !== "object") continue;
+    if (Array.isArray(child)) {
+      for (const c of child) if (c !== null && typeof c === "object" && typeof c.type === "string") nestedClasses(c, seen, node, out);
+    } else if (typeof child.type === "string") nestedClasses(child, seen, node, out);
+  }
+  return out;
 }
 
 function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {

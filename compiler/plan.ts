@@ -50,6 +50,15 @@ function bytes(n: number): string {
   return `${n} B`;
 }
 
+/** The helpers of these specs that change the system rather than observe it, as warnings. */
+export function kernelWarnings(specs: TracerSpec[]): string[] {
+  const ids = new Set<number>();
+  for (const p of specs.flatMap((s) => s.programs)) {
+    for (const ins of decode(fromBase64(p.insns))) if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0 && POWERFUL[ins.imm]) ids.add(ins.imm);
+  }
+  return [...ids].map((id) => `bpf_${HELPER_NAMES[id]} ${POWERFUL[id]}`);
+}
+
 export function describePlan(specs: TracerSpec[], options: PlanOptions): string {
   const out: string[] = [];
   for (const spec of specs) {
@@ -86,7 +95,8 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     const reads = [...helpers.keys()].filter((id) => [4, 45, 112, 113, 114, 115].includes(id)).map((id) => HELPER_NAMES[id]);
     out.push(`  reads: ${reads.length ? `memory through ${reads.join(", ")}` : "only its probes' arguments and its maps"}`);
     const warnings = [...helpers.keys()].filter((id) => POWERFUL[id]).map((id) => `bpf_${HELPER_NAMES[id]} ${POWERFUL[id]}`);
-    out.push(warnings.length ? "  WARNINGS:" : "  warnings: none: it only observes", ...warnings.map((w) => `    ${w}`));
+    // Whether the whole script only observes is decided with its user-space half (plan_user.ts).
+    out.push(warnings.length ? "  WARNINGS:" : "  warnings: none in the kernel", ...warnings.map((w) => `    ${w}`));
     out.push("");
   }
   return out.join("\n");

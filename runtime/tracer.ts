@@ -7,6 +7,7 @@ import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
 import { verbose } from "./verbose.ts";
+import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
 import { EventStream } from "./maps/event_stream.ts";
@@ -246,9 +247,6 @@ function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
 }
 
-/** A bundle made by `tsbpf build` carries each tracer's spec and source. */
-type Bundled = Record<string, { spec: TracerSpec; source: string }>;
-
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
 async function loadCompiler(probes: ProbeRef[]) {
   const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
@@ -262,19 +260,17 @@ async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ s
   const probes = handlers.map((h) => runtimeProbe(h, tracer));
   // Only the kinds this tracer uses: what the cache key, the assumptions and attaching need.
   await loadProbeKinds(probes.map((p) => p.kind));
-  const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
-  if (bundled) {
-    const { brokenAssumption } = await import("./assumptions.ts");
-    const filtered = bundled.spec.maps.some((m) => m.name === CGROUP_MAP);
-    const broken = brokenAssumption(bundled.spec) ?? (filtered !== cgroupFilter ? `the cgroup filter (${cgroupFilter ? "wanted" : "not wanted"})` : undefined);
-    if (!broken) {
-      verbose(`${className}: the bundle's precompiled programs fit this kernel`);
-      return bundled;
+  const bundle = (globalThis as { __TSBPF_BUNDLE__?: unknown }).__TSBPF_BUNDLE__;
+  if (bundle) {
+    // What runs is compiled from the source the bundle embeds (what plan reviews): runtime/bundled.ts.
+    const { bundledEntry, bundledSpec } = await import("./bundled.ts");
+    const bundled = bundledEntry(bundle, className);
+    if (bundled) {
+      return bundledSpec(bundled, className, probes, cgroupFilter ? "cgroup" : "", async (source, file, name) => {
+        const { compile, target } = await loadCompiler(probes);
+        return compile(source, file, target, { className: name, cgroupFilter })[0];
+      });
     }
-    // Another kernel: compile the handlers again from the source the bundle carries.
-    verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
-    const { compile, target } = await loadCompiler(probes);
-    return { spec: compile(bundled.source, bundled.spec.file, target, { className, cgroupFilter })[0], source: bundled.source };
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
@@ -290,6 +286,7 @@ async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ s
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
+  checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
 }
 
