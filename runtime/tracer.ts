@@ -41,6 +41,8 @@ export interface StartOptions {
   exitOnError?: boolean;
   /** Print maps (and events given to printEvent) as JSON lines in bpftrace's `-f json` shape (default: as set by setJsonOutput or --json). */
   json?: boolean;
+  /** Trace only processes in this cgroup v2 (a path under /sys/fs/cgroup) and its descendants. */
+  cgroup?: string;
 }
 
 export class Tracer {
