@@ -31,6 +31,11 @@ export class SysCount extends Tracer {
    * line: `{"time", "syscalls": {name: count}}`, or with -P `{"time", "processes": [{pid, comm, count}]}`.
    */
   override end(): void {
+    this.print();
+  }
+
+  /** Prints the table (or its JSON line); the counts start again from zero. */
+  print(): void {
     const time = hms(), rows = this.rows(this.top);
     const record = this.perProcess
       ? { time, processes: rows.map((r) => ({ pid: r.pid, comm: r.comm, count: r.count })) }
@@ -91,5 +96,5 @@ if (import.meta.main) {
   const interval = intOption("-i", values.interval), duration = intOption("-d", values.duration);
   await tracer.start(start);
   notice(`Tracing ${values.failures ? "failed " : ""}syscalls, printing top ${tracer.top}... Ctrl+C to quit.`);
-  await runTool(tracer, { interval: interval || undefined, duration: duration || undefined, report: () => tracer.end() });
+  await runTool(tracer, { interval: interval || undefined, duration: duration || undefined, report: () => tracer.print() });
 }

@@ -32,6 +32,8 @@ export interface Running {
   pid: number;
   /** Everything printed so far, stdout then stderr. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
   kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
   /** The exit code, or the name of the signal that killed it. */
   exited: Promise<number | string>;
@@ -58,6 +60,8 @@ export function runCommand(cmd: string, args: string[], env: Record<string, stri
     return {
       pid: child.pid,
       output: () => out + err,
+      stdout: () => out,
+      stderr: () => err,
       kill: (signal) => {
         try {
           child.kill(signal);
@@ -72,6 +76,8 @@ export function runCommand(cmd: string, args: string[], env: Record<string, stri
   return {
     pid: child.pid!,
     output: () => out + err,
+    stdout: () => out,
+    stderr: () => err,
     kill: (signal) => child.kill(signal),
     exited: new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal!))),
   };
