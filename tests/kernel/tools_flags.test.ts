@@ -6,12 +6,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readlinkSync, rmdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { loopDevice } from "./loop_device.ts";
-import { runCommand, runScript, type Running, waitFor } from "./util.ts";
+import { attached, finished, inBatches, runCommand, runScript, type Running } from "./util.ts";
 
 await libc();
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
@@ -25,25 +25,8 @@ const canTraceFunctions = hasKprobes() || hasFentry();
 const MAY_PRINT_NOTHING = new Set(["oomkill", "tcpretrans", "writeback"]);
 const STACK_TRACE = /^\s+at \S/m;
 
-/** Runs `jobs` at most `width` at a time. */
-async function inBatches<T>(items: T[], width: number, job: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(Array.from({ length: width }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await job(item);
-  }));
-}
-
 function tool(name: string, args: string[]): Running {
   return runScript(`${EXAMPLES}${name}.ts`, {}, args);
-}
-
-async function finished(run: Running, ms = 60000): Promise<number | string> {
-  const timer = setTimeout(() => run.kill("SIGKILL"), ms);
-  try {
-    return await run.exited;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 test("every tool: -h and --help print the full usage and exit 0; an unknown option prints one line and the usage, status 2", async () => {
@@ -75,32 +58,6 @@ test("every tool: -h and --help print the full usage and exit 0; an unknown opti
   });
   assert.deepEqual(problems, []);
 });
-
-/** The bpf links a process holds: once their number stops growing, its probes are attached. */
-function links(pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:bpf_link";
-      } catch {
-        return false;
-      }
-    }).length;
-  } catch {
-    return 0;
-  }
-}
-
-async function attached(run: Running, ms = 120000): Promise<boolean> {
-  let exited = false, last = -1, stableSince = 0;
-  run.exited.then(() => (exited = true));
-  return await waitFor(() => {
-    if (exited) return true;
-    const n = links(run.pid);
-    if (n === 0 || n !== last) [last, stableSince] = [n, Date.now()];
-    return n > 0 && Date.now() - stableSince >= 300;
-  }, ms) && !exited;
-}
 
 /**
  * Things for every tool to see, again and again until stopped: execs, opens, stats, kill(),
