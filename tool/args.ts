@@ -41,7 +41,7 @@ export interface ToolDefinition<O extends Record<string, ToolOption> = Record<st
 export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h", help: "show this help message and exit" },
   json: { type: "boolean", help: "JSON lines on stdout, one record per line (shapes: docs/tools.md); notices go to stderr" },
-  cgroup: { type: "string", value: "PATH", help: "trace only processes in this cgroup v2 (a path under /sys/fs/cgroup) and its descendants" },
+  cgroup: { type: "string", value: "PATH", help: "trace only processes in this cgroup v2 and its descendants (a path, absolute or under the cgroup v2 mount)" },
 } as const satisfies Record<string, ToolOption>;
 
 type Value<T extends ToolOption> = T["type"] extends "boolean" ? (T["multiple"] extends true ? boolean[] : boolean) : T["multiple"] extends true ? string[] : string;
