@@ -92,7 +92,7 @@ export function formatRow(r: Row, o: StackFormat = {}): string {
 }
 
 if (import.meta.main) {
-  const { values, positionals, start, usage } = parseToolArgs({
+  const { values, positionals, start } = parseToolArgs({
     name: "offcputime",
     description: "Summarize off-CPU time by stack trace",
     options: {
@@ -119,7 +119,7 @@ if (import.meta.main) {
   });
   const threads = [values.pid, values.tid, values["user-threads-only"], values["kernel-threads-only"]].filter(Boolean).length;
   if (threads > 1 || (values["user-stacks-only"] && values["kernel-stacks-only"])) {
-    usageError(usage, "-p, -t, -u and -k exclude each other, and so do -U and -K");
+    usageError("-p, -t, -u and -k exclude each other, and so do -U and -K");
   }
   requireTracepoints("offcputime", ["sched:sched_switch"], "CONFIG_TRACEPOINTS");
   const tracer = new OffCpuTime();

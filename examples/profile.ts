@@ -58,7 +58,7 @@ export function formatRow(r: Row, o: StackFormat = {}): string {
 }
 
 if (import.meta.main) {
-  const { values, positionals, start, usage } = parseToolArgs({
+  const { values, positionals, start } = parseToolArgs({
     name: "profile",
     description: "Profile CPU stack traces at a timed interval",
     options: {
@@ -81,13 +81,13 @@ if (import.meta.main) {
     ],
   });
   if ((values.pid && values.tid) || (values["user-stacks-only"] && values["kernel-stacks-only"])) {
-    usageError(usage, "-p and -L exclude each other, and so do -U and -K");
+    usageError("-p and -L exclude each other, and so do -U and -K");
   }
   const tracer = new Profile();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.targetTid = intOption("-L", values.tid);
   tracer.frequency = intOption("-F", values.frequency, 49);
-  if (tracer.frequency === 0) usageError(usage, "-F must be a positive integer");
+  if (tracer.frequency === 0) usageError("-F must be a positive integer");
   tracer.includeIdle = !!values["include-idle"];
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"], annotate: values.annotations };

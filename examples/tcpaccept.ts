@@ -91,7 +91,7 @@ export function formatAccept(e: Event): string {
 }
 
 if (import.meta.main) {
-  const { values, start, usage } = parseToolArgs({
+  const { values, start } = parseToolArgs({
     name: "tcpaccept",
     description: "Trace TCP accepts",
     options: {
@@ -107,7 +107,7 @@ if (import.meta.main) {
       ["-4", "trace IPv4 family only"], ["-6", "trace IPv6 family only"],
     ],
   });
-  if (values.ipv4 && values.ipv6) usageError(usage, "-4 and -6 exclude each other");
+  if (values.ipv4 && values.ipv6) usageError("-4 and -6 exclude each other");
   const ports = values.port?.split(",").map((p) => intOption("-P", p.trim()));
   requireKernelFunctions("tcpaccept", "inet_csk_accept()");
   const tracer = new TcpAccept();

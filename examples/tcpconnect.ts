@@ -87,7 +87,7 @@ export function formatConnect(e: Event, withUid = false): string {
 }
 
 if (import.meta.main) {
-  const { values, start, usage } = parseToolArgs({
+  const { values, start } = parseToolArgs({
     name: "tcpconnect",
     description: "Trace TCP connects",
     options: {
@@ -104,7 +104,7 @@ if (import.meta.main) {
       ["-U", "include UID"], ["-u 1000", "only trace UID 1000"], ["-4", "trace IPv4 family only"],
     ],
   });
-  if (values.ipv4 && values.ipv6) usageError(usage, "-4 and -6 exclude each other");
+  if (values.ipv4 && values.ipv6) usageError("-4 and -6 exclude each other");
   const ports = values.port?.split(",").map((p) => intOption("-P", p.trim()));
   requireKernelFunctions("tcpconnect", "tcp_connect()");
   const tracer = new TcpConnect();

@@ -148,7 +148,7 @@ export function setPorts(t: TcpLife, local?: number[], remote?: number[]): void 
 }
 
 if (import.meta.main) {
-  const { values, start, usage } = parseToolArgs({
+  const { values, start } = parseToolArgs({
     name: "tcplife",
     description: "Trace the lifespan of TCP sessions and summarize",
     options: {
@@ -168,7 +168,7 @@ if (import.meta.main) {
       ["-4", "only trace IPv4 family"], ["-6", "only trace IPv6 family"],
     ],
   });
-  if (values.ipv4 && values.ipv6) usageError(usage, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
+  if (values.ipv4 && values.ipv6) usageError("argument -6/--ipv6: not allowed with argument -4/--ipv4");
   requireTracepoints("tcplife", ["sock:inet_sock_set_state", "sock:sock_send_length", "sock:sock_recv_length"],
     "inet_sock_set_state is in Linux 4.16 and later, sock_send_length and sock_recv_length in 6.3 and later");
   const ports = (s: string | undefined) => s?.split(",").map((p) => intOption("port", p));

@@ -93,7 +93,7 @@ export function countLines(t: TcpRetrans): string[] {
 }
 
 if (import.meta.main) {
-  const { values, start, usage } = parseToolArgs({
+  const { values, start } = parseToolArgs({
     name: "tcpretrans",
     description: "Trace TCP retransmits",
     options: {
@@ -109,7 +109,7 @@ if (import.meta.main) {
     console.error("tcpretrans: -l traces tail loss probes with a kprobe on tcp_send_loss_probe (there is no tracepoint for them); this tool uses tracepoints only");
     process.exit(1);
   }
-  if (values.ipv4 && values.ipv6) usageError(usage, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
+  if (values.ipv4 && values.ipv6) usageError("argument -6/--ipv6: not allowed with argument -4/--ipv4");
   requireTracepoints("tcpretrans", ["tcp:tcp_retransmit_skb"], "Linux 4.15 or later");
   const tracer = new TcpRetrans();
   tracer.countOnly = !!values.count;

@@ -32,9 +32,9 @@ export interface ToolDefinition<O extends Record<string, ToolOption> = Record<st
   /** One line: what the tool does. */
   description: string;
   options?: O;
-  positionals?: ToolPositional[];
+  positionals?: readonly ToolPositional[];
   /** Example command lines (arguments after the name) and what each does. */
-  examples?: [string, string][];
+  examples?: readonly (readonly [string, string])[];
 }
 
 /** The options every tool has, after its own. */
@@ -70,7 +70,15 @@ function allOptions(tool: ToolDefinition): Record<string, ToolOption> {
     delete own[key];
     common[key] = mine ? { ...o, short: mine.short ?? o.short, help: mine.help } : o;
   }
-  return { ...own, ...common };
+  const all = { ...own, ...common };
+  // parseArgs would let the last of two options with one letter win, silently.
+  const shorts = Object.entries(all).filter(([, o]) => o.short).map(([key, o]) => [o.short, key]);
+  const taken = new Map<string, string>();
+  for (const [short, key] of shorts) {
+    if (taken.has(short!)) throw new TypeError(`${tool.name}: options --${taken.get(short!)} and --${key} are both -${short}`);
+    taken.set(short!, key!);
+  }
+  return all;
 }
 
 /** The usage text of a tool, in argparse's layout (what bcc's tools print for -h). */
@@ -118,6 +126,7 @@ export function toolUsage(tool: ToolDefinition): string {
  */
 export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: ToolDefinition<O>, args: string[] = process.argv.slice(2)): ParsedTool<O> {
   const usage = toolUsage(tool);
+  current = { name: tool.name, usage };
   const specs = allOptions(tool);
   const options = Object.fromEntries(Object.entries(specs).map(([key, o]) => [key, { type: o.type, short: o.short, multiple: o.multiple, default: o.default }]));
   for (const o of Object.values(options)) for (const k of ["short", "multiple", "default"] as const) if (o[k] === undefined) delete o[k];
@@ -128,15 +137,15 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   } catch (e) {
     // -h wins over a mistake elsewhere on the line, as with argparse.
     if (args.includes("-h") || args.includes("--help")) exitWithUsage(usage);
-    return usageError(usage, firstLine((e as Error).message), tool.name);
+    return usageError(firstLine((e as Error).message));
   }
   if (parsed.values.help) exitWithUsage(usage);
   const positionals = tool.positionals ?? [];
   if (parsed.positionals.length > positionals.length) {
-    usageError(usage, `unexpected argument '${parsed.positionals[positionals.length]}'${positionals.length ? "" : " (this tool takes no positional arguments)"}`, tool.name);
+    usageError(`unexpected argument '${parsed.positionals[positionals.length]}'${positionals.length ? "" : " (this tool takes no positional arguments)"}`);
   }
   const missing = positionals.slice(parsed.positionals.length).find((p) => p.required);
-  if (missing) usageError(usage, `the argument ${missing.name} is required`, tool.name);
+  if (missing) usageError(`the argument ${missing.name} is required`);
   // One switch: the tool's --json and `tsbpf --json run` both mean JSON lines everywhere.
   if (parsed.values.json) setJsonOutput(true);
   const values = { ...parsed.values, json: isJsonOutput() } as ToolValues<O>;
@@ -144,20 +153,24 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   return { values, positionals: parsed.positionals, start: cgroup === undefined ? {} : { cgroup }, usage };
 }
 
-/** Prints `message` and the usage on stderr and exits 2 (argparse's status for a bad command line). */
-export function usageError(usage: string, message: string, name = usage.match(/^usage: (\S+)/)?.[1] ?? "tool"): never {
-  console.error(`${name}: error: ${message}\n\n${usage}`);
+/** The tool whose command line was parsed last: its usage goes with every usage error. */
+let current: { name: string; usage: string } | undefined;
+
+/**
+ * A bad command line that the tool itself found (options that exclude each other): prints
+ * `message` and the usage of the tool parsed by parseToolArgs on stderr, and exits 2 (argparse's
+ * status).
+ */
+export function usageError(message: string): never {
+  console.error(`${current?.name ?? "error"}: error: ${message}${current ? `\n\n${current.usage}` : ""}`);
   return process.exit(2);
 }
 
-/** A non-negative integer option (`-p 42`, an interval), or exit 2 with what was wrong. */
+/** A non-negative integer option (`-p 42`, an interval): `fallback` when absent, a usage error when not a number. */
 export function intOption(name: string, text: string | undefined, fallback = 0): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n)) {
-    console.error(`${name} must be a non-negative integer, got "${text}"`);
-    process.exit(2);
-  }
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n)) usageError(`${name} must be a non-negative integer, got "${text}"`);
   return n;
 }
 

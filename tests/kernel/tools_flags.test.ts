@@ -5,13 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { libc } from "../../runtime/ffi/mod.ts";
+import { cgroup2Mount } from "../../mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { loopDevice } from "./loop_device.ts";
-import { attached, finished, inBatches, runCommand, runScript, type Running } from "./util.ts";
+import { attached, finished, inBatches, runCommand, runScript, type Running, waitFor } from "./util.ts";
 
 await libc();
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
@@ -137,4 +139,26 @@ test("tsbpf --json run examples/syscount.ts: the tool's table comes out as JSON"
   assert.equal(records.length, 1, run.stdout());
   assert.ok(Object.values(records[0].syscalls).every((n) => typeof n === "number" && n > 0), run.stdout());
   assert.match(run.stderr(), /Tracing syscalls/);
+});
+
+test("--cgroup PATH reaches the tracer: opensnoop sees a process in a child of the cgroup, not one outside", async () => {
+  const mount = cgroup2Mount();
+  assert.ok(mount, "no cgroup2 file system is mounted");
+  const dir = join(mount, `tsbpf-tools-${process.pid}`), child = join(dir, "inner");
+  mkdirSync(child, { recursive: true });
+  const inside = `/tsbpf-cgroup-inside-${process.pid}`, outside = `/tsbpf-cgroup-outside-${process.pid}`;
+  const run = tool("opensnoop", ["--json", "--cgroup", dir]);
+  try {
+    assert.ok(await attached(run), run.output());
+    spawnSync("sh", ["-c", `echo $$ > ${child}/cgroup.procs && cat ${inside}`], { stdio: "ignore" });
+    spawnSync("cat", [outside], { stdio: "ignore" });
+    assert.ok(await waitFor(() => run.stdout().includes(inside), 5000), run.output());
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    run.kill("SIGINT");
+    await finished(run);
+    for (const d of [child, dir]) rmdirSync(d);
+  }
+  const paths = run.stdout().trim().split("\n").map((l) => JSON.parse(l).path);
+  assert.ok(paths.includes(inside) && !paths.includes(outside), paths.join("\n"));
 });
