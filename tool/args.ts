@@ -49,6 +49,7 @@ type Value<T extends ToolOption> = T["type"] extends "boolean" ? (T["multiple"] 
 /** The parsed options of a tool: each of its own (undefined when not given and without default), plus the common ones. */
 export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: Value<O[K]> } & { json: boolean; cgroup?: string };
 
+/** What parseToolArgs returns. */
 export interface ParsedTool<O extends Record<string, ToolOption>> {
   values: ToolValues<O>;
   positionals: string[];
