@@ -8,20 +8,27 @@ import type { StartOptions } from "../runtime/tracer.ts";
 
 /** One option of a tool, as node:util parseArgs takes it, with its line in the usage. */
 export interface ToolOption {
+  /** A flag, or an option with a value. */
   type: "boolean" | "string";
+  /** The one-letter form ("p" for -p). */
   short?: string;
   /** What the value is called in the usage ("PID"); string options only. */
   value?: string;
   /** The option's line in the usage. */
   help: string;
+  /** May be given more than once (its value is then an array). */
   multiple?: boolean;
+  /** The value when the option is not given. */
   default?: string | boolean;
 }
 
 /** A positional argument; the optional ones come last. */
 export interface ToolPositional {
+  /** Its name in the usage ("interval"). */
   name: string;
+  /** Its line in the usage. */
   help: string;
+  /** The usage error when it is missing (default: optional). */
   required?: boolean;
 }
 
@@ -31,7 +38,9 @@ export interface ToolDefinition<O extends Record<string, ToolOption> = Record<st
   name: string;
   /** One line: what the tool does. */
   description: string;
+  /** The tool's own options, by long name; the common ones (COMMON_OPTIONS) are added. */
   options?: O;
+  /** Positional arguments, in order. */
   positionals?: readonly ToolPositional[];
   /** Example command lines (arguments after the name) and what each does. */
   examples?: readonly (readonly [string, string])[];
@@ -44,14 +53,17 @@ export const COMMON_OPTIONS = {
   cgroup: { type: "string", value: "PATH", help: "trace only processes in this cgroup v2 and its descendants (a path, absolute or under the cgroup v2 mount)" },
 } as const satisfies Record<string, ToolOption>;
 
-type Value<T extends ToolOption> = T["type"] extends "boolean" ? (T["multiple"] extends true ? boolean[] : boolean) : T["multiple"] extends true ? string[] : string;
+/** The parsed value of one option. */
+export type ToolOptionValue<T extends ToolOption> = T["type"] extends "boolean" ? (T["multiple"] extends true ? boolean[] : boolean) : T["multiple"] extends true ? string[] : string;
 
 /** The parsed options of a tool: each of its own (undefined when not given and without default), plus the common ones. */
-export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: Value<O[K]> } & { json: boolean; cgroup?: string };
+export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: ToolOptionValue<O[K]> } & { json: boolean; cgroup?: string };
 
 /** What parseToolArgs returns. */
 export interface ParsedTool<O extends Record<string, ToolOption>> {
+  /** The options given (and defaults), with `json` (also on under `tsbpf --json`) and `cgroup`. */
   values: ToolValues<O>;
+  /** The positional arguments. */
   positionals: string[];
   /** What `Tracer.start()` needs from the command line (--cgroup). */
   start: StartOptions;

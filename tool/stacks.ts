@@ -22,20 +22,29 @@ export function missed(s: Stack): boolean {
 
 /** One summed stack: who, and the frames of each side. */
 export interface StackRow {
+  /** The command. */
   comm: string;
+  /** The process (or thread) the tool keys by. */
   pid: number;
-  /** Frames, innermost first; undefined when the stack is hidden (-U, -K) or missed. */
+  /** Kernel frames, innermost first; undefined when the stack is hidden (-U) or missed. */
   kernel?: string[];
+  /** User frames, innermost first; undefined when hidden (-K) or missed. */
   user?: string[];
+  /** The kernel stack should have been there and was not (printed as bcc's "[Missed Kernel Stack]"). */
   kernelMissed: boolean;
+  /** The same for the user stack. */
   userMissed: boolean;
 }
 
 /** bcc's stack output options: -f (folded), -d (delimited), -U (user only), -K (kernel only). */
 export interface StackFormat {
+  /** -f: one line per stack, frames joined by ";" (flame graphs). */
   folded?: boolean;
+  /** -d: "--" (or "-" when folded) between kernel and user frames. */
   delimited?: boolean;
+  /** -U: user frames only. */
   userOnly?: boolean;
+  /** -K: kernel frames only. */
   kernelOnly?: boolean;
 }
 

@@ -2,14 +2,16 @@
 // socket addresses as the kernel stores them.
 import process from "node:process";
 import { libc } from "../runtime/ffi/mod.ts";
-import { readTextFile } from "../runtime/files.ts";
+import { readTextFile as readFileThroughLibc } from "../runtime/files.ts";
 export { syscallName } from "../runtime/syscall_names.ts";
 
 // Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
 await libc();
 
 /** A kernel file's text (/proc, /sys), or undefined when it does not exist. Read through libc: Deno needs only --allow-ffi. */
-export { readTextFile };
+export function readTextFile(path: string): string | undefined {
+  return readFileThroughLibc(path);
+}
 
 /** A block device's name (`sda`, `loop0`) from its dev_t as tracepoints carry it (major << 20 | minor). */
 export function diskName(dev: number): string {
