@@ -29,7 +29,7 @@ function project(root: string, name: string): string {
 }
 
 test("every tool copied alone into an empty project prints its usage and traces for a second", async () => {
-  assert.equal(TOOLS.length, 28);
+  assert.ok(TOOLS.length >= 28, `tools in examples/: ${TOOLS.join(" ")}`);
   const root = mkdtempSync("/tmp/tsbpf-single-file-");
   const problems: string[] = [];
   try {
