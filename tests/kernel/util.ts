@@ -1,7 +1,7 @@
 // Shared by the kernel tests: bounded waiting, and what the kernel has loaded right now.
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync, unlinkSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { progIds, progInfoById } from "../../runtime/bpf.ts";
 
@@ -138,4 +138,10 @@ export async function finished(run: Running, ms = 60000): Promise<number | strin
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Removes the file a VerifierError's hint says holds the whole log (tests make many). */
+export function removeVerifierLog(e: { diagnostic?: { hints: string[] } }): void {
+  const path = /the whole verifier log \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic?.hints.join("\n") ?? "")?.[1];
+  if (path) unlinkSync(path);
 }
