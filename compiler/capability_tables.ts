@@ -17,7 +17,7 @@ const FS_READS = new Set([
 
 /** Modules harmless to import, by any name: they compute, format or observe. */
 const HARMLESS = new Set([
-  "tsbpf", "tsbpf/kernel", "path", "util", "url", "events", "assert", "assert/strict", "crypto", "buffer", "stream",
+  "tsbpf", "tsbpf/kernel", "tsbpf/tool", "tsbpf/cli", "path", "util", "url", "events", "assert", "assert/strict", "crypto", "buffer", "stream",
   "stream/promises", "stream/web", "string_decoder", "timers", "timers/promises", "perf_hooks", "readline", "readline/promises",
   "zlib", "querystring", "tty", "os", "test", "console", "diagnostics_channel", "async_hooks", "punycode",
 ]);

@@ -33,7 +33,13 @@ export function describeUserSpace(input: UserPlanInput): string {
       if (t.maps.length) out.push(`    maps: ${t.maps.join(", ")}`);
     }
   }
-  const all: (Capability & { file: string })[] = input.modules.flatMap((m) => (m.scan?.capabilities ?? []).map((c) => ({ ...c, file: m.file })));
+  // One line per thing and place: `import { a, b, c } from "pkg"` is one unreviewed import, not three.
+  const seen = new Set<string>();
+  const all: (Capability & { file: string })[] = input.modules.flatMap((m) => (m.scan?.capabilities ?? []).map((c) => ({ ...c, file: m.file })))
+    .filter((c) => {
+      const id = `${c.kind}\0${c.what}\0${where(c.file, c)}`;
+      return !seen.has(id) && !!seen.add(id);
+    });
   out.push("user space (runs as root):");
   let any = false;
   for (const kind of ORDER) {
