@@ -207,8 +207,11 @@ class Transform {
   /** A begin/end/interval function: runs in user space, with $ the maps. */
   #userFunction(w: SourceWriter, fn: Node): void {
     if (fn.params.length) this.error(fn.params[0], "begin(), end() and interval() functions take no parameters; the maps are $");
-    w.write("($) => ");
+    // An expression body's own parentheses lie outside its node: `() => (print($.x), clear($.x))`.
+    const expression = fn.body.type !== "BlockStatement";
+    w.write(expression ? "($) => (" : "($) => ");
     w.copy(fn.body.start, fn.body.end);
+    if (expression) w.write(")");
   }
 
   /** Checks a printf format against the number of values given. */
