@@ -403,6 +403,11 @@ export class HandlerBody {
       });
       return true;
     }
+    if (node.type === "ThisExpression") {
+      this.t.error(node, "a one-liner has no this: its maps are $.name", "e.g. $.opens[comm()] = count(), and print($.opens) in end()");
+      w.write("0");
+      return true;
+    }
     if (node.type === "Identifier" && node.name === "$") {
       this.t.error(node, "$ holds the maps: write $.name or $[key]");
       w.write("0");
@@ -433,7 +438,7 @@ function isMapUpdate(node: Node): boolean {
 }
 
 function rewritten(node: Node): boolean {
-  if (node.type === "ExpressionStatement" || isMapUpdate(node)) return true;
+  if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
   if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";

@@ -15,6 +15,7 @@ export { cliOptions } from "./mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { parseDuration } from "./args.ts";
 import type { SourcePosition } from "./source_map.ts";
+import { toOneLinerSyntax, translateError } from "./oneliner_hints.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
@@ -212,11 +213,13 @@ function periodMs(period: number | string): number {
 export function remap(e: unknown): unknown {
   const source = (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE];
   if (!source || !(e instanceof Error)) return e;
-  const move = (d: Diagnostic): Diagnostic => ({ ...d, file: "-e", ...source.map(d.line, d.column, d.length) });
+  const move = (d: Diagnostic): Diagnostic => ({
+    ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: d.hints.map(toOneLinerSyntax),
+  });
   if (e.name === "CompileError") return new CompileError((e as CompileError).diagnostics.map(move), source.text);
   if (e.name === "VerifierError") {
     const v = e as VerifierError;
     return v.diagnostic ? new VerifierError(v.program, v.errno, v.log, move(v.diagnostic), v.reason, source.text) : e;
   }
-  return e;
+  return translateError(e);
 }

@@ -5,7 +5,12 @@
 // for real, as a user runs it (`tsbpf -c CMD -e ...`), and its output is checked exactly.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { hasFentry, hasKprobes } from "../../runtime/features.ts";
+import { libc } from "../../runtime/ffi/mod.ts";
 import { tsbpf } from "./cli_run.ts";
+
+await libc();
 
 interface Case {
   name: string;
@@ -89,3 +94,30 @@ for (const [oneliner, message] of MISTAKES) {
     assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
   });
 }
+
+// Hints shown for a one-liner speak its syntax, not the decorators of a script.
+const kprobesHere = hasKprobes() || hasFentry();
+
+test("one-liner hints: no kprobes here → trace a tracepoint(), not a @tracepoint", { skip: kprobesHere && "this kernel has kprobes or fentry" }, async () => {
+  const r = await tsbpf(["-e", `kprobe("vfs_read", () => count(comm()))`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^-e:1:8: error\[TSB1007\]: this kernel has neither fentry nor kprobes/);
+  assert.match(r.stderr, /= hint: trace a tracepoint\(\) or rawTracepoint\(\) instead/);
+  assert.doesNotMatch(r.stderr, /@[a-zA-Z]+/, r.stderr);
+});
+
+test("one-liner hints: a profile rate above the kernel's limit suggests profile(99, ...)", async () => {
+  const max = Number(readFileSync("/proc/sys/kernel/perf_event_max_sample_rate", "utf8"));
+  const r = await tsbpf(["-d", "1", "-e", `profile(${max + 1}, () => count())`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^-e:1:9: error\\[TSB1007\\]: profile\\(${max + 1}, \\.\\.\\.\\) asks for more samples`));
+  assert.match(r.stderr, /e\.g\. profile\(99, \.\.\.\)/);
+  assert.doesNotMatch(r.stderr, /@[a-zA-Z]+/, r.stderr);
+});
+
+test("one-liner hints: this in a handler is pointed to $.name", async () => {
+  const r = await tsbpf(["-d", "1", "-e", `tracepoint("sched:sched_switch", () => { this.x; count() })`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^-e:1:42: error\[TSB1002\]: a one-liner has no this: its maps are \$\.name/);
+  assert.doesNotMatch(r.stderr, /OneLiner|new HashMap/, r.stderr);
+});
