@@ -12,6 +12,7 @@ import { type SourcePosition, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./oneliner_maps.ts";
 import { HandlerBody, type PrintSite } from "./oneliner_body.ts";
 import { conversionCount, FormatError, parseFormat } from "./printf.ts";
+import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -52,6 +53,8 @@ const OPTION_KINDS = new Set(["uprobe", "uretprobe", "usdt"]);
 
 export function transformOneLiner(text: string, options: OneLinerOptions): GeneratedScript {
   const diags = new DiagnosticBag(ONELINER_FILE, text);
+  if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags);
+  diags.throwIfAny();
   const ast = parseSource(text, diags);
   diags.throwIfAny();
   const t = new Transform(text, options, diags);
@@ -60,6 +63,31 @@ export function transformOneLiner(text: string, options: OneLinerOptions): Gener
   const script = t.finish();
   diags.throwIfAny();
   return script;
+}
+
+/** bpftrace's language in -e: one error that says so, with the one-liner it becomes where that is plain. */
+function explainBpftrace(text: string, diags: DiagnosticBag): void {
+  const t = translateBpftrace(text);
+  let hint: string;
+  if ("oneliner" in t && parses(t.oneliner)) {
+    hint = `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
+  } else {
+    hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
+  }
+  const spec = /^\s*(\S+?)\s*(\/|\{|$)/.exec(text);
+  const start = text.length - text.trimStart().length;
+  diags.error(Code.Syntax, position(text, { start, end: start + (spec?.[1].length ?? 1) }), "this is bpftrace's language: tsbpf one-liners are TypeScript",
+    hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
+}
+
+function parses(text: string): boolean {
+  const bag = new DiagnosticBag(ONELINER_FILE, text);
+  try {
+    parseSource(text, bag);
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+  }
+  return !bag.hasErrors;
 }
 
 interface UserBlock {

@@ -121,3 +121,31 @@ test("one-liner hints: this in a handler is pointed to $.name", async () => {
   assert.match(r.stderr, /^-e:1:42: error\[TSB1002\]: a one-liner has no this: its maps are \$\.name/);
   assert.doesNotMatch(r.stderr, /OneLiner|new HashMap/, r.stderr);
 });
+
+// bpftrace's language in -e: said so, with the translation; each translation of docs/cli.md's
+// bpftrace originals runs here where its probe exists.
+const BPFTRACE_ORIGINALS = [...readFileSync(new URL("../../docs/cli.md", import.meta.url), "utf8").matchAll(/`bpftrace -e '([^']*)'`/g)].map((m) => m[1]);
+
+test("bpftrace syntax: each of docs/cli.md's bpftrace one-liners is answered with its translation, which runs", { timeout: 300_000 }, async () => {
+  assert.equal(BPFTRACE_ORIGINALS.length, 11);
+  const translated: string[] = [];
+  for (const original of BPFTRACE_ORIGINALS) {
+    const r = await tsbpf(["-e", original]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^-e:1:1: error\[TSB1001\]: this is bpftrace's language: tsbpf one-liners are TypeScript\n/, r.stderr);
+    assert.match(r.stderr, /= hint: docs\/cli\.md \("One-liners"\)/);
+    const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
+    if (t) translated.push(t[1]);
+    else assert.match(r.stderr, /= hint: no plain translation of a C cast/, r.stderr);
+  }
+  assert.equal(translated.length, 10, translated.join("\n"));
+  for (const oneliner of translated) {
+    if (/\bk(ret)?probe\(/.test(oneliner) && !kprobesHere) continue;
+    const timing = /^(begin|profile)\(/.test(oneliner) ? ["-d", "300ms"] : ["-c", "head -c 0 /etc/hostname"];
+    const r = await tsbpf([...timing, "-e", oneliner]);
+    assert.equal(r.status, 0, `${oneliner}\n${r.stderr}`);
+    if (oneliner.startsWith("begin(")) assert.equal(r.stdout, "hello world\n");
+    if (oneliner.includes("sys_enter_openat")) assert.match(r.stdout, /^head \/etc\/hostname$/m);
+    if (oneliner.includes("raw_syscalls")) assert.match(r.stdout, /^@\[head\]: \d+$/m);
+  }
+});
