@@ -180,7 +180,7 @@ export class HandlerBody {
     if (ref.key) this.#key(ref.key);
     if (values[0]) {
       if (ref.key) w.write(", ");
-      this.#expr(values[0]);
+      this.#operand(values[0]);
     }
     w.write(");");
   }
@@ -214,7 +214,7 @@ export class HandlerBody {
     if (!amount) w.write(negate ? "-1" : "1");
     else {
       if (negate) w.write("-(");
-      this.#expr(amount);
+      this.#operand(amount);
       if (negate) w.write(")");
     }
     w.write(");");
@@ -340,7 +340,18 @@ export class HandlerBody {
       this.#w.write(")");
       return;
     }
+    this.#operand(node);
+  }
+
+  /**
+   * An expression moved into an argument or property position: its own parentheses lie outside
+   * its node, so they are written again (`print((a, b))` stays one value, not two).
+   */
+  #operand(node: Node): void {
+    const parens = !!node.extra?.parenthesized;
+    if (parens) this.#w.write("(");
     this.#expr(node);
+    if (parens) this.#w.write(")");
   }
 
   // ---------------------------------------------------------------- expressions
