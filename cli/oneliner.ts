@@ -195,7 +195,8 @@ class Transform {
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
     const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack"].filter((n) => this.options.exports.has(n));
-    const values = [...used].filter((n) => this.options.exports.has(n)).sort();
+    // A type the body names (`x as u16`) is imported once, as a type.
+    const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
     w.write(`import { OneLinerRuntime, print, printf, exit, clear, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
     for (const p of this.prints) w.write(`interface ${p.type} { ${p.fields.length ? p.fields.map((f) => `${f.name}: ${f.type}`).join("; ") : "_: u8"} }\n`);

@@ -12,7 +12,7 @@ import { CompileError, DiagnosticBag } from "../../compiler/diagnostics.ts";
 const STUB = {
   modUrl: "file:///tsbpf/mod.ts",
   runtimeUrl: "file:///tsbpf/cli/oneliner_runtime.ts",
-  exports: new Set(["Tracer", "RingBuf", "Count", "Sum", "Histogram", "HashMap", "tracepoint", "pid", "comm", "str", "u8", "u32", "i64", "Str", "TracepointArgs"]),
+  exports: new Set(["Tracer", "RingBuf", "Count", "Sum", "Histogram", "HashMap", "tracepoint", "pid", "comm", "str", "u8", "u16", "u32", "i64", "Str", "TracepointArgs"]),
   pidFilter: true,
   kernel: { expand: () => ["a:b", "a:c"] },
 };
@@ -57,6 +57,13 @@ test("every shape of handler becomes a script that parses", () => {
     }
     assert.deepEqual(diags.items.map((d) => `${d.line}:${d.column} ${d.message}`), [], `${oneliner}\n${source}`);
   }
+});
+
+test("a type the handler names (x as u16) is imported once, as a type", () => {
+  const { source } = transformOneLiner(`tracepoint("a:b", a => count(a.flags as u16))`, STUB);
+  const code = source.split("\n").slice(1).join("\n"); // below the comment that quotes the one-liner
+  assert.equal(code.match(/\bu16\b/g)?.length, 3, source); // the import, the map's key type, the cast
+  assert.match(source, /^import \{[^}]*type u16[^}]*\}/m);
 });
 
 test("user-space functions keep their parenthesised bodies", () => {
