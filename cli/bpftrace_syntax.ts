@@ -104,17 +104,17 @@ function translateProbe(spec: string, block: ProbeBlock): string {
     case "tracepoint": case "t":
       return `tracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : "()")})`;
     case "rawtracepoint": case "rt":
-      return `rawTracepoint(${JSON.stringify(target)}, ${fn(positional())})`;
+      return `rawTracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : positional())})`;
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
       if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`);
       return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
     case "kretprobe": case "kr": case "uretprobe": case "ur":
       return `${kind.startsWith("k") ? "kretprobe" : "uretprobe"}(${JSON.stringify(target)}, ${fn(uses(/\bretval\b/) ? "retval" : "()")})`;
-    case "profile": case "interval": {
+    case "profile": case "p": case "interval": case "i": {
       const [unit, value] = rest.length === 2 ? rest : ["hz", rest[0]];
       const n = Number(value);
       if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`);
-      if (kind === "profile") {
+      if (kind.startsWith("p")) {
         if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`);
         return `profile(${n}, ${fn("()")})`;
       }

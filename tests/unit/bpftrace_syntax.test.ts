@@ -15,6 +15,7 @@ const TRANSLATIONS: [string, string][] = [
     `kprobe("vfs_read", () => $.start[tid()] = ktime()); kretprobe("vfs_read", () => { if ($.start[tid()]) { $.ns[comm()] = hist(ktime() - $.start[tid()]); delete $.start[tid()]; } })`],
   [`tracepoint:sched:sched* { @[probe] = count(); } interval:s:5 { exit(); }`, `tracepoint("sched:sched*", () => count(probe())); interval(5, () => exit())`],
   [`profile:hz:99 { @[kstack] = count(); }`, `profile(99, () => count(kstack()))`],
+  [`p:hz:49 { @[ustack] = count(); } i:s:2 { exit(); }`, `profile(49, () => count(ustack())); interval(2, () => exit())`],
   [`interval:ms:500 { print(@x); clear(@x); }`, `interval(0.5, () => { print($.x); clear($.x); })`],
   [`uprobe:/bin/bash:readline { $n = arg0; @calls[comm, $n] = sum(1); }`, `uprobe("/bin/bash:readline", (arg0) => { let n = arg0; $.calls[comm(), n] = sum(1); })`],
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
