@@ -3,7 +3,7 @@
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import process from "node:process";
 import { isUserError } from "../runtime/errors.ts";
-import { Code, renderDiagnostic } from "../compiler/diagnostics.ts";
+import { Code, type Diagnostic, renderDiagnostic } from "../compiler/diagnostics.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
 export class UsageError extends Error {
@@ -95,20 +95,25 @@ function isBuildMessage(e: unknown): e is BuildMessage {
 
 /**
  * A script that does not parse: Bun throws a BuildMessage (several in an AggregateError) that
- * carries the position but no stack. Rendered as the compiler renders its diagnostics
- * (file:line:col, the line, a caret); undefined for any other error.
+ * carries the position but no stack. Its diagnostics, as the compiler's (undefined for any
+ * other error; a message without a position has line 0).
  */
-export function describeBuildError(e: unknown): string | undefined {
+export function buildDiagnostics(e: unknown): { diagnostic: Diagnostic; lineText: string }[] | undefined {
   const messages = isBuildMessage(e) ? [e] : e instanceof AggregateError && e.errors.length && e.errors.every(isBuildMessage) ? e.errors as BuildMessage[] : undefined;
-  if (!messages) return undefined;
-  return messages.map((m) => {
+  return messages?.map((m) => {
     const p = m.position;
-    if (!p) return `tsbpf: ${m.message}`;
     const hints = (m.notes ?? []).map((n) => {
       const at = n.position ? ` (${n.position.file}:${n.position.line}:${n.position.column})` : "";
       return `${n.message ?? n.text ?? ""}${at}`;
     });
-    const source = "\n".repeat(p.line - 1) + p.lineText;
-    return renderDiagnostic({ code: Code.Syntax, message: m.message, file: p.file, line: p.line, column: p.column, length: Math.max(1, p.length), hints }, source);
+    const where = p ? { file: p.file, line: p.line, column: p.column, length: Math.max(1, p.length) } : { file: "", line: 0, column: 0, length: 0 };
+    return { diagnostic: { code: Code.Syntax, message: m.message, hints, ...where }, lineText: p?.lineText ?? "" };
+  });
+}
+
+/** Bun's build errors rendered as the compiler renders its diagnostics (file:line:col, the line, a caret). */
+export function describeBuildError(e: unknown): string | undefined {
+  return buildDiagnostics(e)?.map(({ diagnostic: d, lineText }) => {
+    return d.line ? renderDiagnostic(d, "\n".repeat(d.line - 1) + lineText) : `tsbpf: ${d.message}`;
   }).join("\n\n");
 }
