@@ -69,6 +69,12 @@ const CASES: Case[] = [
   { name: "template strings in kernel print() and in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && print(\`\${comm()} opened \${str(a.filename)} (100%)\`, "ok")); end(() => print(\`$ is \${typeof $}\`))`, stdout: "head opened /etc/hostname (100%) ok\n$ is object\n" },
   { name: "nested arrows in user space", oneliner: `${OPENAT}a => ${HOSTNAME} && count()); end(() => ["x", "y"].forEach((s) => print(s, (() => s + "!")())))`, stdout: "x x!\ny y!\n\n@: 1\n" },
 
+  // --- the other probe kinds of docs/cli.md's table
+  { name: "rawTracepoint with BTF-named arguments", oneliner: `rawTracepoint("sys_enter", args => args.id == 257 && count(comm()))`, stdout: /^\n@\[head\]: [1-9]\d*\n$/ },
+  { name: "perfEvent of page faults", oneliner: `perfEvent({ type: "software", config: "page-faults", period: 1 }, () => count(comm()))`, stdout: /^\n(@\[sh\]: \d+\n)?@\[head\]: [1-9]\d*\n$/ }, // sh: the -c shell before its exec
+  { name: "uretprobe's return value", oneliner: `uretprobe("/bin/bash:execute_command", r => $.ret[r] = count())`, command: `bash -c ':; :'`, stdout: /^\n(@ret\[\d+\]: \d+\n)+$/ },
+  { name: "profile, sampled on every CPU", oneliner: `profile(99, () => $.samples = count()); interval(0.3, () => exit())`, duration: "5s", stdout: /^\n@samples: [1-9]\d*\n$/ },
+
   // --- stacks: a uprobe has no kernel stack; bpftrace prints it as @[]
   { name: "an empty kernel stack prints as @[]", oneliner: `uprobe("/bin/bash:execute_command", () => count(kstack()))`, command: `bash -c ':; :'`, stdout: /^\n@\[\]: \d+\n$/ },
 ];
@@ -89,6 +95,7 @@ const MISTAKES: [string, RegExp][] = [
   [`${OPENAT}a => { const y = ($.x[1] = 2); })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
   [`${OPENAT}a => { for (let i = 0; i < 3; $.x[i]++) {} })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
   [`${OPENAT}a => { while (pid() > 0) { count(); } })`, /^-e:1:\d+: error\[TSB1002\]: "while" statements are not supported in a handler/],
+  [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
 ];
 
 for (const [oneliner, message] of MISTAKES) {
