@@ -384,6 +384,11 @@ export class HandlerBody {
     const w = this.#w;
     if (node.type === "CallExpression" && node.callee.type === "Identifier") {
       const name = node.callee.name;
+      if (badStrLength(node)) {
+        this.t.error(node.arguments[1], "str()'s length is a whole number from 1 to 4096", "e.g. str(p, 32); without it a key holds 64 bytes, a print 256");
+        w.write("0");
+        return true;
+      }
       if (name === "probe") {
         w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
@@ -448,7 +453,15 @@ function isMapUpdate(node: Node): boolean {
   return false;
 }
 
+/** `str(p, n)` whose n is not a literal the map or event type can hold (Str<1> to Str<4096>). */
+function badStrLength(node: Node): boolean {
+  if (node.callee?.name !== "str" || node.arguments.length < 2) return false;
+  const n = node.arguments[1];
+  return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
+}
+
 function rewritten(node: Node): boolean {
+  if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
   if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;

@@ -84,4 +84,6 @@ test("what cannot be rewritten is an error at its place", () => {
   assert.deepEqual(errors(`tracepoint("a:b", a => { let x = 0; x = $.m[1] = 2; })`), ["41 a map update is a statement: write it on its own, or as cond && (update)"]);
   assert.deepEqual(errors(`tracepoint("a:b", a => void count())`), ["29 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
   assert.deepEqual(errors(`tracepoint("a:b", () => this.n)`), ["25 a one-liner has no this: its maps are $.name"]);
+  // Was an internal error in the compiler (a map declared HashMap<i64, Str<9000>>).
+  assert.deepEqual(errors(`tracepoint("a:b", a => $.m[1] = str(a.p, 9000))`), ["42 str()'s length is a whole number from 1 to 4096"]);
 });
