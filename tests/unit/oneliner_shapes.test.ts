@@ -84,6 +84,8 @@ test("what cannot be rewritten is an error at its place", () => {
   assert.deepEqual(errors(`tracepoint("a:b", a => { let x = 0; x = $.m[1] = 2; })`), ["41 a map update is a statement: write it on its own, or as cond && (update)"]);
   assert.deepEqual(errors(`tracepoint("a:b", a => void count())`), ["29 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
   assert.deepEqual(errors(`tracepoint("a:b", () => this.n)`), ["25 a one-liner has no this: its maps are $.name"]);
+  // Printed nothing: a "__proto__" key in the runtime's map table sets its prototype instead.
+  assert.deepEqual(errors(`tracepoint("a:b", () => $.__proto__[1] = 2)`), ["25 @__proto__ cannot be a map's name (JavaScript reserves it); choose another"]);
   // Was an internal error in the compiler (a map declared HashMap<i64, Str<9000>>).
   assert.deepEqual(errors(`tracepoint("a:b", a => $.m[1] = str(a.p, 9000))`), ["42 str()'s length is a whole number from 1 to 4096"]);
 });
