@@ -107,6 +107,8 @@ export class HandlerBody {
   #statement(s: Node): void {
     if (s.type === "ExpressionStatement") return this.#exprStatement(s.expression);
     this.#expr(s);
+    // Each statement of the body gets a line of its own: end it, whatever follows.
+    if (!/[;}]\s*$/.test(this.t.text.slice(s.start, s.end))) this.#w.write(";");
   }
 
   #exprStatement(e: Node): void {
