@@ -40,6 +40,10 @@ export function cpu(): u32 {
 export function str(_pointer: any, _maxLength?: number): string {
   return kernelOnly("str");
 }
+/** The id of the cgroup (v2) of the task that hit the probe: compare with `cgroupId(path)`, or key maps by it. */
+export function cgroup(): u64 {
+  return kernelOnly("cgroup");
+}
 /** The current task, `struct task_struct *`: read its fields like `curtask().real_parent.tgid`. */
 // deno-lint-ignore no-explicit-any
 export function curtask(): any {

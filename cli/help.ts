@@ -18,6 +18,7 @@ options (for -e and run):
   -p, --pid PID         trace only process PID
   -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits
   -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m
+      --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
       --emit            with -e: print the tracer script the one-liner becomes, do not run it
       --json            maps, print() and events as JSON lines, in bpftrace's -f json shape
       --verbose         show stack traces with errors
@@ -46,6 +47,7 @@ options:
   -c, --command CMD     start CMD held, set cliOptions.pid to its pid, let it run once the script's
                         first tracer has started, and stop the tracers when it exits
   -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m)
+      --cgroup PATH     every tracer the script starts traces only this cgroup v2 and below it
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors
 

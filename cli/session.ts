@@ -8,6 +8,7 @@ import { setInterval, clearInterval, setTimeout } from "node:timers";
 import { Tracer } from "../runtime/tracer.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
+import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { CLI_STATE } from "./mod.ts";
 import { hasEnded, release } from "./held_command.ts";
 
@@ -23,6 +24,8 @@ export interface SessionOptions {
   verbose?: boolean;
   /** --json: maps and events as JSON lines (runtime/output.ts). */
   json?: boolean;
+  /** --cgroup: every tracer traces only this cgroup v2 and its descendants. */
+  cgroup?: string;
 }
 
 const EXIT_POLL_MS = 20;
@@ -35,6 +38,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   await libc();
   options = session;
   if (session.json) setJsonOutput(true);
+  if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

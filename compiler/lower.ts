@@ -7,7 +7,7 @@ import type { CompileTarget, ContextField, ProbeContext } from "./target.ts";
 import { bool, intType, type IntType, isScalar, i64, layoutStruct, type PtrType, sizeOf, type StructType, type Type, typeName, u64, u8 } from "./types.ts";
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "./semantics.ts";
 import type { CondName } from "./isa.ts";
-import { BUILTINS, Helper } from "./builtins.ts";
+import { BUILTINS, cgroupFilter, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { PARAMS_MAP } from "./spec.ts";
@@ -56,6 +56,8 @@ export interface HandlerInput {
   diags: DiagnosticBag;
   /** Build every perf buffer event in the scratch map (the stack overflowed when they were built there). */
   perfEventsInScratch?: boolean;
+  /** Run the handler only for tasks in the cgroup of CGROUP_MAP's slot 0 (or below it). */
+  cgroupFilter?: boolean;
 }
 
 export class Lowering {
@@ -76,6 +78,8 @@ export class Lowering {
   perfScratchBytes = 0;
   /** Whether kstack()/ustack() were used: the tracer then needs a stack-trace map. */
   usesStacks = false;
+  /** Whether a map update may be refused (a full map): the tracer then counts the refusals. */
+  countsDrops = false;
   /** Innermost last: where break and continue go. */
   readonly loops: LoopLabels[] = [];
   /** Functions being inlined, innermost last: where their return goes. */
@@ -99,6 +103,7 @@ export class Lowering {
     const fn = this.input.node;
     this.ctx = this.b.reg();
     this.b.emit({ op: "entry", dst: this.ctx });
+    if (this.input.cgroupFilter) cgroupFilter(this);
     const params: Node[] = fn.params;
     const positional = this.input.probe.params;
     if (positional) {

@@ -26,7 +26,7 @@ const POWERFUL: Record<number, string> = {
 const MAP_KINDS: Record<string, string> = {
   ringbuf: "ring buffer", perfbuf: "perf buffer (per CPU)", scratch: "per-CPU array (room for big perf buffer events)", hash: "hash map", lru_hash: "LRU hash map", percpu_hash: "per-CPU hash map", array: "array",
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
-  hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)",
+  hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)", dropped: "per-CPU array (tsbpf's dropped-update counters)", cgroup: "cgroup array (the cgroup the tracer is limited to)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
   lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };
@@ -40,7 +40,7 @@ export function mapMemory(m: MapSpec, entries: number, cpus: number): number {
   if (m.kind === "ringbuf") return entries;
   if (m.kind === "perfbuf") return entries * cpus;
   const key = m.key ? sizeOf(m.key) : 4, value = m.value ? Math.ceil(sizeOf(m.value) / 8) * 8 : 8;
-  const perCpu = m.kind.startsWith("percpu") || ["scratch", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "lost"].includes(m.kind);
+  const perCpu = m.kind.startsWith("percpu") || ["scratch", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "lost", "dropped"].includes(m.kind);
   return entries * (key + (perCpu ? value * cpus : value) + 16);
 }
 

@@ -3,6 +3,8 @@
 import { libcSync } from "./ffi/mod.ts";
 import { makeDirs, readTextFile, writeFileAtomic } from "./files.ts";
 import type { TracerSpec } from "../compiler/spec.ts";
+import { pidNamespaceFact } from "../compiler/assumptions.ts";
+import { pidNamespace } from "./namespaces.ts";
 
 /** Bump when the compiler's output changes for the same input. */
 export const COMPILER_VERSION = "0.1.0-1";
@@ -28,7 +30,9 @@ const COMPILE_SETTINGS = ["TSBPF_NO_RINGBUF"];
 export async function cacheKey(source: string, file: string, extra = ""): Promise<string> {
   const c = libcSync();
   const settings = COMPILE_SETTINGS.map((name) => `${name}=${c.getenv(name) ?? ""}`).join(" ");
-  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()} ${settings}\0${extra}\0${file}\0${source}`);
+  // pid() compiles differently inside a PID namespace (a container sharing the host's cache).
+  const pidns = pidNamespaceFact(pidNamespace());
+  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}\0${source}`);
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

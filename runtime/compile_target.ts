@@ -3,6 +3,7 @@ import { type CompileTarget, ProbeLookupError, type ProbeRef } from "../compiler
 import { loadProbeKinds, probeKind, PROBE_KIND_NAMES } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { hasRingBuffers } from "./features.ts";
+import { pidNamespace } from "./namespaces.ts";
 
 /**
  * `probes`: the decorators as recorded at run time, whose options (a uprobe's pid) the source
@@ -26,5 +27,6 @@ export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget
     },
     btf: kernelBtf,
     ringBuffers: hasRingBuffers,
+    pidNamespace,
   };
 }
