@@ -131,7 +131,7 @@ function translateProbe(spec: string, block: ProbeBlock): string {
 const AGGREGATIONS = new Set(["count", "sum", "min", "max", "avg", "stats", "hist", "lhist"]);
 const BUILTINS: Record<string, string> = {
   pid: "pid()", tid: "tid()", uid: "uid()", gid: "gid()", comm: "comm()", cpu: "cpu()", nsecs: "ktime()",
-  kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()",
+  kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
 const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);

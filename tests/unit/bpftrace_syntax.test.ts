@@ -19,6 +19,7 @@ const TRANSLATIONS: [string, string][] = [
   [`interval:ms:500 { print(@x); clear(@x); }`, `interval(0.5, () => { print($.x); clear($.x); })`],
   [`uprobe:/bin/bash:readline { $n = arg0; @calls[comm, $n] = sum(1); }`, `uprobe("/bin/bash:readline", (arg0) => { let n = arg0; $.calls[comm(), n] = sum(1); })`],
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
+  [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
   [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],
 ];
 
