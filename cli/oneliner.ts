@@ -199,7 +199,8 @@ class Transform {
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
     w.write(`import { OneLinerRuntime, print, printf, exit, clear, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
-    for (const p of this.prints) w.write(`interface ${p.type} { ${p.fields.length ? p.fields.map((f) => `${f.name}: ${f.type}`).join("; ") : "_: u8"} }\n`);
+    // _t: when it was printed (cli/oneliner_print_order.ts puts the lines of all sites in that order).
+    for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
     const hasTracer = this.probes.length > 0;
     if (hasTracer) {

@@ -283,13 +283,12 @@ export class HandlerBody {
       this.t.prints.push(site);
     }
     const w = this.#w;
-    w.write(`this.${site.field}.submit({ `);
+    this.used.add("ktime");
+    w.write(`this.${site.field}.submit({ _t: ktime()`);
     values.forEach((v, i) => {
-      if (i) w.write(", ");
-      w.write(`${names[i]}: `);
+      w.write(`, ${names[i]}: `);
       this.#valueOf(v);
     });
-    if (!values.length) w.write("_: 0");
     w.write(" });");
   }
 

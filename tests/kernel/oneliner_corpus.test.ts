@@ -49,6 +49,10 @@ const CASES: Case[] = [
   { name: "exit() stops, end() runs, maps print", oneliner: `${OPENAT}a => ${HOSTNAME} && (count(), exit())); end(() => print("bye"))`, command: HOLDS, stdout: "bye\n\n@: 1\n" },
   { name: "begin, and -d without probes", oneliner: `begin(() => print("hello world"))`, duration: "200ms", stdout: "hello world\n" },
 
+  // --- order: each print site has a buffer of its own; lines still come in the order they happened
+  { name: "two prints in one handler keep their order", oneliner: `${OPENAT}a => ${HOSTNAME} && (print("first"), printf("second\\n")))`, command: "head -q -c 0 /etc/hostname /etc/hostname /etc/hostname", stdout: "first\nsecond\n".repeat(3) },
+  { name: "prints of two probes interleave as they happened", oneliner: `${OPENAT}() => print("enter")); tracepoint("syscalls:sys_exit_openat", () => print("exit"))`, stdout: /^(enter\nexit\n)+$/ },
+
   // --- parentheses and comma expressions
   { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
   { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
