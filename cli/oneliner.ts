@@ -210,9 +210,9 @@ class Transform {
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
       w.append(handlers);
-      w.write(`\n  override end(): void {\n    rt.end();\n  }\n}\n`);
+      w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
     }
-    w.write(`\nconst rt = new OneLinerRuntime({\n`);
+    w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
     w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);
     w.write(`  prints: [${this.prints.map((p) => JSON.stringify(p.spec)).join(", ")}],\n`);
     for (const kind of ["begin", "end"]) {
@@ -230,7 +230,7 @@ class Transform {
     }
     const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
     w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n});\n`);
-    w.write(hasTracer ? `await rt.run(new OneLiner());\n` : `await rt.run(undefined);\n`);
+    w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
     return { source: w.text(), map: w.mapper(), probes: this.probes.length };
   }
 
