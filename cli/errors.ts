@@ -3,6 +3,7 @@
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import process from "node:process";
 import { isUserError } from "../runtime/errors.ts";
+import { Code, type Diagnostic, renderDiagnostic } from "../compiler/diagnostics.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
 export class UsageError extends Error {
@@ -38,6 +39,8 @@ function isDenoPermissionError(e: unknown): boolean {
 
 /** The lines to print for an error: its message, and a hint where the message alone is not enough. */
 export function describeError(e: unknown, verbose: boolean): string {
+  const build = describeBuildError(e);
+  if (build) return build;
   if (!(e instanceof Error)) return `tsbpf: ${String(e)}`;
   if (verbose && e.stack) return e.stack.includes(e.message) ? e.stack : `${e.message}\n${e.stack}`;
   if (e instanceof UsageError) return `tsbpf${e.command ? ` ${e.command}` : ""}: ${e.message} (see: tsbpf ${e.command ? `${e.command} ` : ""}--help)`;
@@ -57,7 +60,7 @@ export function describeError(e: unknown, verbose: boolean): string {
  * bugs as one line with where they happened (the first frame outside tsbpf), not as tsbpf's.
  */
 export function describeScriptError(e: unknown, verbose: boolean): string {
-  if (!(e instanceof Error) || verbose || isExplained(e)) return describeError(e, verbose);
+  if (!(e instanceof Error) || verbose || isExplained(e) || describeBuildError(e)) return describeError(e, verbose);
   const own = new URL("..", import.meta.url).pathname;
   const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
   const where = frames.map((l) => /(?:\(|at )(?:file:\/\/)?(\/[^()\s]+:\d+:\d+)\)?$/.exec(l)?.[1]).find((p) => p && !p.startsWith(own));
@@ -76,4 +79,41 @@ export function exitStatus(e: unknown): number {
 export function fail(e: unknown, verbose: boolean): never {
   console.error(describeError(e, verbose));
   process.exit(exitStatus(e));
+}
+
+/** A message of a script's transpiler (Bun's BuildMessage): where, and the source line. */
+interface BuildMessage {
+  name: string;
+  message: string;
+  position?: { file: string; line: number; column: number; length: number; lineText: string } | null;
+  notes?: { message?: string; text?: string; position?: BuildMessage["position"] }[];
+}
+
+function isBuildMessage(e: unknown): e is BuildMessage {
+  return typeof e === "object" && e !== null && ((e as Error).name === "BuildMessage" || (e as Error).name === "ResolveMessage");
+}
+
+/**
+ * A script that does not parse: Bun throws a BuildMessage (several in an AggregateError) that
+ * carries the position but no stack. Its diagnostics, as the compiler's (undefined for any
+ * other error; a message without a position has line 0).
+ */
+export function buildDiagnostics(e: unknown): { diagnostic: Diagnostic; lineText: string }[] | undefined {
+  const messages = isBuildMessage(e) ? [e] : e instanceof AggregateError && e.errors.length && e.errors.every(isBuildMessage) ? e.errors as BuildMessage[] : undefined;
+  return messages?.map((m) => {
+    const p = m.position;
+    const hints = (m.notes ?? []).map((n) => {
+      const at = n.position ? ` (${n.position.file}:${n.position.line}:${n.position.column})` : "";
+      return `${n.message ?? n.text ?? ""}${at}`;
+    });
+    const where = p ? { file: p.file, line: p.line, column: p.column, length: Math.max(1, p.length) } : { file: "", line: 0, column: 0, length: 0 };
+    return { diagnostic: { code: Code.Syntax, message: m.message, hints, ...where }, lineText: p?.lineText ?? "" };
+  });
+}
+
+/** Bun's build errors rendered as the compiler renders its diagnostics (file:line:col, the line, a caret). */
+export function describeBuildError(e: unknown): string | undefined {
+  return buildDiagnostics(e)?.map(({ diagnostic: d, lineText }) => {
+    return d.line ? renderDiagnostic(d, "\n".repeat(d.line - 1) + lineText) : `tsbpf: ${d.message}`;
+  }).join("\n\n");
 }

@@ -13,6 +13,7 @@ import { type SourcePosition, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./oneliner_maps.ts";
 import { HandlerBody, type PrintSite } from "./oneliner_body.ts";
 import { conversionCount, FormatError, parseFormat } from "./printf.ts";
+import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -53,6 +54,8 @@ const OPTION_KINDS = new Set(["uprobe", "uretprobe", "usdt"]);
 
 export function transformOneLiner(text: string, options: OneLinerOptions): GeneratedScript {
   const diags = new DiagnosticBag(ONELINER_FILE, text);
+  if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags);
+  diags.throwIfAny();
   const ast = parseSource(text, diags);
   diags.throwIfAny();
   const t = new Transform(text, options, diags);
@@ -61,6 +64,31 @@ export function transformOneLiner(text: string, options: OneLinerOptions): Gener
   const script = t.finish();
   diags.throwIfAny();
   return script;
+}
+
+/** bpftrace's language in -e: one error that says so, with the one-liner it becomes where that is plain. */
+function explainBpftrace(text: string, diags: DiagnosticBag): void {
+  const t = translateBpftrace(text);
+  let hint: string;
+  if ("oneliner" in t && parses(t.oneliner)) {
+    hint = `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
+  } else {
+    hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
+  }
+  const spec = /^\s*(\S+?)\s*(\/|\{|$)/.exec(text);
+  const start = text.length - text.trimStart().length;
+  diags.error(Code.Syntax, position(text, { start, end: start + (spec?.[1].length ?? 1) }), "this is bpftrace's language: tsbpf one-liners are TypeScript",
+    hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
+}
+
+function parses(text: string): boolean {
+  const bag = new DiagnosticBag(ONELINER_FILE, text);
+  try {
+    parseSource(text, bag);
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+  }
+  return !bag.hasErrors;
 }
 
 interface UserBlock {
@@ -175,10 +203,12 @@ class Transform {
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
     const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack"].filter((n) => this.options.exports.has(n));
-    const values = [...used].filter((n) => this.options.exports.has(n)).sort();
+    // A type the body names (`x as u16`) is imported once, as a type.
+    const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
     w.write(`import { OneLinerRuntime, print, printf, exit, clear, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
-    for (const p of this.prints) w.write(`interface ${p.type} { ${p.fields.length ? p.fields.map((f) => `${f.name}: ${f.type}`).join("; ") : "_: u8"} }\n`);
+    // _t: when it was printed (cli/oneliner_print_order.ts puts the lines of all sites in that order).
+    for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
     const hasTracer = this.probes.length > 0;
     if (hasTracer) {
@@ -188,9 +218,9 @@ class Transform {
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
       w.append(handlers);
-      w.write(`\n  override end(): void {\n    rt.end();\n  }\n}\n`);
+      w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
     }
-    w.write(`\nconst rt = new OneLinerRuntime({\n`);
+    w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
     w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);
     w.write(`  prints: [${this.prints.map((p) => JSON.stringify(p.spec)).join(", ")}],\n`);
     for (const kind of ["begin", "end"]) {
@@ -208,15 +238,18 @@ class Transform {
     }
     const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
     w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n});\n`);
-    w.write(hasTracer ? `await rt.run(new OneLiner());\n` : `await rt.run(undefined);\n`);
+    w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
     return { source: w.text(), map: w.mapper(), probes: this.probes.length };
   }
 
   /** A begin/end/interval function: runs in user space, with $ the maps. */
   #userFunction(w: SourceWriter, fn: Node): void {
     if (fn.params.length) this.error(fn.params[0], "begin(), end() and interval() functions take no parameters; the maps are $");
-    w.write("($) => ");
+    // An expression body's own parentheses lie outside its node: `() => (print($.x), clear($.x))`.
+    const expression = fn.body.type !== "BlockStatement";
+    w.write(expression ? "($) => (" : "($) => ");
     w.copy(fn.body.start, fn.body.end);
+    if (expression) w.write(")");
   }
 
   /** Checks a printf format against the number of values given. */

@@ -99,30 +99,16 @@ export class HandlerBody {
 
   // ---------------------------------------------------------------- statements
 
+  /**
+   * A statement: an expression statement may be an action (anywhere: in a loop, an if, a
+   * switch case); any other statement is copied with its nested statements and expressions
+   * rewritten in place, so what the user wrote keeps its structure and its own separators.
+   */
   #statement(s: Node): void {
-    const w = this.#w;
-    switch (s.type) {
-      case "ExpressionStatement":
-        return this.#exprStatement(s.expression);
-      case "IfStatement":
-        w.write("if (");
-        this.#expr(s.test);
-        w.write(") ");
-        this.#statement(s.consequent);
-        if (s.alternate) {
-          w.write(" else ");
-          this.#statement(s.alternate);
-        }
-        return;
-      case "BlockStatement":
-        w.write("{ ");
-        for (const b of s.body) (this.#statement(b), w.write(" "));
-        w.write("}");
-        return;
-      default:
-        this.#expr(s);
-        if (!/[;}]\s*$/.test(this.t.text.slice(s.start, s.end))) w.write(";");
-    }
+    if (s.type === "ExpressionStatement") return this.#exprStatement(s.expression);
+    this.#expr(s);
+    // Each statement of the body gets a line of its own: end it, whatever follows.
+    if (!/[;}]\s*$/.test(this.t.text.slice(s.start, s.end))) this.#w.write(";");
   }
 
   #exprStatement(e: Node): void {
@@ -196,7 +182,7 @@ export class HandlerBody {
     if (ref.key) this.#key(ref.key);
     if (values[0]) {
       if (ref.key) w.write(", ");
-      this.#expr(values[0]);
+      this.#operand(values[0]);
     }
     w.write(");");
   }
@@ -230,7 +216,7 @@ export class HandlerBody {
     if (!amount) w.write(negate ? "-1" : "1");
     else {
       if (negate) w.write("-(");
-      this.#expr(amount);
+      this.#operand(amount);
       if (negate) w.write(")");
     }
     w.write(");");
@@ -244,6 +230,7 @@ export class HandlerBody {
   }
 
   #print(e: Node, args: Node[]): void {
+    if (args.some((a) => a.type === "TemplateLiteral")) return this.#printTemplate(e, args);
     const parts: ({ text: string } | { field: string })[] = [];
     const values = args.filter((a) => {
       if (a.type === "StringLiteral") parts.push({ text: a.value });
@@ -254,7 +241,27 @@ export class HandlerBody {
     this.#submit(e, values, names, { kind: "print", parts });
   }
 
+  /** print() with template strings: one format, each `${x}` a %s, the parts joined by spaces as print() joins them. */
+  #printTemplate(e: Node, args: Node[]): void {
+    const literal = (text: string) => text.replaceAll("%", "%%");
+    const values: Node[] = [];
+    const parts = args.map((a) => {
+      if (a.type === "StringLiteral") return literal(a.value);
+      if (a.type !== "TemplateLiteral") return (values.push(a), "%s");
+      return a.quasis.map((q: Node, i: number) => {
+        if (i === a.expressions.length) return literal(q.value.cooked ?? "");
+        values.push(a.expressions[i]);
+        return literal(q.value.cooked ?? "") + "%s";
+      }).join("");
+    });
+    const names = values.map((_, i) => `v${i}`);
+    this.#submit(e, values, names, { kind: "printf", format: parts.join(" ") + "\n", fields: names });
+  }
+
   #printf(e: Node, args: Node[]): void {
+    if (args[0]?.type === "TemplateLiteral" && !args[0].expressions.length) {
+      args = [{ ...args[0], type: "StringLiteral", value: args[0].quasis[0].value.cooked ?? "" }, ...args.slice(1)];
+    }
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
     this.t.checkFormat(args[0], args[0].value, values.length);
@@ -276,13 +283,12 @@ export class HandlerBody {
       this.t.prints.push(site);
     }
     const w = this.#w;
-    w.write(`this.${site.field}.submit({ `);
+    this.used.add("ktime");
+    w.write(`this.${site.field}.submit({ _t: ktime()`);
     values.forEach((v, i) => {
-      if (i) w.write(", ");
-      w.write(`${names[i]}: `);
+      w.write(`, ${names[i]}: `);
       this.#valueOf(v);
     });
-    if (!values.length) w.write("_: 0");
     w.write(" });");
   }
 
@@ -335,14 +341,26 @@ export class HandlerBody {
       this.#w.write(")");
       return;
     }
+    this.#operand(node);
+  }
+
+  /**
+   * An expression moved into an argument or property position: its own parentheses lie outside
+   * its node, so they are written again (`print((a, b))` stays one value, not two).
+   */
+  #operand(node: Node): void {
+    const parens = !!node.extra?.parenthesized;
+    if (parens) this.#w.write("(");
     this.#expr(node);
+    if (parens) this.#w.write(")");
   }
 
   // ---------------------------------------------------------------- expressions
 
-  /** Copies an expression, rewriting what the one-liner vocabulary adds (map reads, probe()). */
+  /** Copies an expression (or statement), rewriting what the one-liner vocabulary adds (map reads, probe(), actions). */
   #expr(node: Node): void {
     const w = this.#w;
+    if (node.type === "ExpressionStatement") return this.#exprStatement(node.expression);
     if (this.#rewrite(node)) return;
     let pos = node.start;
     for (const c of children(node)) {
@@ -367,6 +385,11 @@ export class HandlerBody {
     const w = this.#w;
     if (node.type === "CallExpression" && node.callee.type === "Identifier") {
       const name = node.callee.name;
+      if (badStrLength(node)) {
+        this.t.error(node.arguments[1], "str()'s length is a whole number from 1 to 4096", "e.g. str(p, 32); without it a key holds 64 bytes, a print 256");
+        w.write("0");
+        return true;
+      }
       if (name === "probe") {
         w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
@@ -376,6 +399,11 @@ export class HandlerBody {
         w.write("0");
         return true;
       }
+    }
+    if (isMapUpdate(node)) {
+      this.t.error(node, "a map update is a statement: write it on its own, or as cond && (update)", "e.g. a => { for (let i = 0; i < 4; i++) { $.x[i] = i; } }");
+      w.write("0");
+      return true;
     }
     const ref = node.type === "MemberExpression" ? mapRef(node) : undefined;
     if (ref) {
@@ -390,6 +418,11 @@ export class HandlerBody {
         this.#keyOrZero(ref);
         w.write(")");
       });
+      return true;
+    }
+    if (node.type === "ThisExpression") {
+      this.t.error(node, "a one-liner has no this: its maps are $.name", "e.g. $.opens[comm()] = count(), and print($.opens) in end()");
+      w.write("0");
       return true;
     }
     if (node.type === "Identifier" && node.name === "$") {
@@ -414,7 +447,23 @@ function mapRef(node: Node): MapRef | undefined {
   return undefined;
 }
 
+/** `$.x[k] = v`, `$.x[k] += v`, `$.x[k]++`, `delete $.x[k]`. */
+function isMapUpdate(node: Node): boolean {
+  if (node.type === "AssignmentExpression") return !!mapRef(node.left);
+  if (node.type === "UpdateExpression" || (node.type === "UnaryExpression" && node.operator === "delete")) return !!mapRef(node.argument);
+  return false;
+}
+
+/** `str(p, n)` whose n is not a literal the map or event type can hold (Str<1> to Str<4096>). */
+function badStrLength(node: Node): boolean {
+  if (node.callee?.name !== "str" || node.arguments.length < 2) return false;
+  const n = node.arguments[1];
+  return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
+}
+
 function rewritten(node: Node): boolean {
+  if (node.type === "CallExpression" && badStrLength(node)) return true;
+  if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
   if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";

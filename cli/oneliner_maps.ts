@@ -34,6 +34,8 @@ export class MapRegistry {
   use(u: MapUse): string | undefined {
     const known = this.#maps.get(u.name);
     const label = `@${u.name}`;
+    // The maps reach user space as properties of $: a name JavaScript gives a meaning of its own would vanish.
+    if (u.name === "__proto__") return `${label} cannot be a map's name (JavaScript reserves it); choose another`;
     if (!known) {
       this.#maps.set(u.name, { ...u, field: fieldName(u.name) });
       return undefined;

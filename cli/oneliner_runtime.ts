@@ -15,6 +15,8 @@ export { cliOptions } from "./mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { parseDuration } from "./args.ts";
 import type { SourcePosition } from "./source_map.ts";
+import { toOneLinerSyntax, translateError } from "./oneliner_hints.ts";
+import { PrintOrder } from "./oneliner_print_order.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
@@ -95,6 +97,7 @@ export class OneLinerRuntime {
   #formats: (FormatPart[] | undefined)[];
   #stopIdle?: () => void;
   #ended = false;
+  readonly #order = new PrintOrder();
 
   constructor(readonly spec: OneLinerSpec) {
     this.#formats = spec.prints.map((p) => (p.kind === "printf" ? parseFormat(p.format) : undefined));
@@ -107,7 +110,9 @@ export class OneLinerRuntime {
     for (const [name, field] of Object.entries(this.spec.maps)) this.#maps[name] = fields?.[field];
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
-      this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => this.#print(i, e)));
+      // One print site has one buffer, in order already; several are merged by time.
+      const ordered = this.spec.prints.length > 1;
+      this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e)));
       (fields!._exit as RingBuf<unknown> | undefined)?.on(() => this.exit());
       try {
         await tracer.start({ exitOnError: false });
@@ -130,6 +135,7 @@ export class OneLinerRuntime {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#order.flush(true);
     for (const f of this.spec.end) f(this.#maps);
     flush();
     this.printMaps(true);
@@ -212,11 +218,13 @@ function periodMs(period: number | string): number {
 export function remap(e: unknown): unknown {
   const source = (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE];
   if (!source || !(e instanceof Error)) return e;
-  const move = (d: Diagnostic): Diagnostic => ({ ...d, file: "-e", ...source.map(d.line, d.column, d.length) });
+  const move = (d: Diagnostic): Diagnostic => ({
+    ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: d.hints.map(toOneLinerSyntax),
+  });
   if (e.name === "CompileError") return new CompileError((e as CompileError).diagnostics.map(move), source.text);
   if (e.name === "VerifierError") {
     const v = e as VerifierError;
     return v.diagnostic ? new VerifierError(v.program, v.errno, v.log, move(v.diagnostic), v.reason, source.text) : e;
   }
-  return e;
+  return translateError(e);
 }

@@ -18,7 +18,8 @@ import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "./session.ts";
 import { HeldCommand } from "./held_command.ts";
-import { CliError, describeScriptError, isExplained } from "./errors.ts";
+import { buildDiagnostics, CliError, describeScriptError, isExplained } from "./errors.ts";
+import { CompileError } from "../compiler/diagnostics.ts";
 import { isBun } from "./child_runtime.ts";
 import { formatDump } from "./dump.ts";
 
@@ -44,6 +45,11 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     try {
       await import(pathToFileURL(file).href);
     } catch (e) {
+      // Bun's build error in the generated script: shown at its place in the one-liner.
+      const build = buildDiagnostics(e);
+      if (build?.every((b) => b.diagnostic.file === file)) {
+        throw new CompileError(build.map(({ diagnostic: d }) => ({ ...d, file: "-e", ...script.map(d.line, d.column, d.length) })), text);
+      }
       // An error in the one-liner's own user-space code (begin, end, interval) is the user's.
       if (!session.verbose && e instanceof Error && !isExplained(e) && (e.stack ?? "").includes(file)) {
         const where = (_: string, line: string, column: string) => {

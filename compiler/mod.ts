@@ -12,7 +12,7 @@
 import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
 import { parseSource } from "./parse.ts";
 import { collect, type TracerClass, type Module } from "./collect.ts";
-import { Lowering } from "./lower.ts";
+import { Lowering, Unsupported } from "./lower.ts";
 import { allocate } from "./regalloc.ts";
 import { cleanup } from "./cleanup.ts";
 import { reuseEntryValues } from "./entry_values.ts";
@@ -84,8 +84,14 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     }
     const lower = (perfEventsInScratch: boolean) => {
       const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter });
-      const ir = lowering.lowerHandler();
-      if (lowering.failed || diags.hasErrors) return { lowering };
+      let ir;
+      try {
+        ir = lowering.lowerHandler();
+      } catch (e) {
+        // A bad parameter list fails before the body's statements, which catch their own.
+        if (!(e instanceof Unsupported)) throw e;
+      }
+      if (!ir || lowering.failed || diags.hasErrors) return { lowering };
       const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.stackSize);
       return { lowering, alloc };
     };

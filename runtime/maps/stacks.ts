@@ -61,8 +61,13 @@ export class Stack {
   toJSON(): string[] {
     return this.frames();
   }
-  /** One frame per line, indented by four spaces, as bpftrace prints a stack in a map key. */
+  /**
+   * One frame per line, indented by four spaces, as bpftrace prints a stack in a map key; a stack
+   * that could not be looked up (no kernel stack in a uprobe or a user-mode sample) prints as
+   * nothing, as bpftrace prints it: `@[]: 437`.
+   */
   toString(): string {
+    if (this.failed || !this.#addresses.length) return "";
     return "\n" + this.frames().map((f) => `    ${f}\n`).join("");
   }
 }

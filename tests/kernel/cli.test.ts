@@ -178,14 +178,14 @@ test("one-liner transform: a tracer class, maps and print sites, user text copie
   const { source, probes } = transformOneLiner(`tracepoint("sched:sched*", a => { count(probe()); $.last[tid()] = ktime(); pid() > 1 && print("pid", pid(), str(a.x)) })`, STUB);
   assert.equal(probes, 2);
   assert.match(source, /^import \{ .*Count.*HashMap.*\} from "file:\/\/\/tsbpf\/mod.ts";$/m);
-  assert.match(source, /^interface Print0 \{ v1: u32; v2: Str<256> \}$/m);
+  assert.match(source, /^interface Print0 \{ _t: u64; v1: u32; v2: Str<256> \}$/m);
   assert.match(source, /^ {2}\$ = new Count<Str<64>>\(\);$/m);
   assert.match(source, /^ {2}\$last = new HashMap<u32, u64>\(\);$/m);
   assert.ok(source.includes(`  @tracepoint("sched:sched_switch")
   h0(a: TracepointArgs) {
     this.$.add("tracepoint:sched:sched_switch");
     this.$last.set(tid(), ktime());
-    if (pid() > 1) { this._p0.submit({ v1: pid(), v2: str(a.x) }); }
+    if (pid() > 1) { this._p0.submit({ _t: ktime(), v1: pid(), v2: str(a.x) }); }
   }`), source);
   assert.match(source, /@tracepoint\("sched:sched_wakeup"\)\n {2}h1\(a: TracepointArgs\) \{\n {4}this\.\$\.add\("tracepoint:sched:sched_wakeup"\);/);
   assert.equal(source.match(/new RingBuf/g)?.length, 1, "the expansions of one print() share its ring buffer");

@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { histogramRows, linearBucketLabel, log2BucketLabel } from "../../runtime/maps/print.ts";
+import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "../../runtime/maps/print.ts";
+import { Stack } from "../../runtime/maps/stacks.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 
@@ -45,4 +46,14 @@ test("linear histogram rows match bpftrace's", () => {
 test("linear histogram labels use K and M like bpftrace's", () => {
   const rows = histogramRows(counts([3]), (i) => linearBucketLabel(i, 0, 4096, 1024));
   assert.deepEqual(rows, section(fixture("bpftrace_hist.txt"), "@k: "));
+});
+
+// bpftrace's get_stack returns "" when the stack id cannot be looked up (-EFAULT: kstack in a
+// uprobe or a user-mode sample has no kernel stack), so the key prints as `@[]`, not `@[\n]`.
+test("a stack the kernel could not capture prints as nothing, as bpftrace prints it", () => {
+  const none = new Stack("kernel", -14, 0, []);
+  assert.equal(formatKey(none), "");
+  assert.equal(mapLabel("", none, true), "@[]");
+  assert.equal(mapLabel("k", [none, "bash"], true), "@k[, bash]");
+  assert.equal(formatKey(new Stack("kernel", 3, 0, [0xffffffff81000000n])), "\n    0xffffffff81000000\n");
 });

@@ -1,0 +1,218 @@
+// bpftrace's language typed into `tsbpf -e` (`tracepoint:syscalls:sys_enter_openat { ... }`):
+// recognised, and translated into a tsbpf one-liner where the translation is plain — probe
+// specs, filters, map assignments of count()/hist()/..., printf, str, the common builtins.
+// What has no plain translation (casts, scratch control flow, builtins tsbpf spells otherwise)
+// is named instead, so the user knows what to look up in docs/cli.md.
+
+export type BpftraceTranslation = { oneliner: string } | { untranslatable: string };
+
+/** `PROBE[, PROBE] [/FILTER/] { ... }` at the start, or `BEGIN {` / `END {`. */
+const PROBE_BLOCK = /^\s*(BEGIN|END|[a-z]+:[^\s{]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*(\/[^{]*\/\s*)?\{/;
+
+/** Whether `text` is written in bpftrace's language rather than TypeScript. */
+export function looksLikeBpftrace(text: string): boolean {
+  return PROBE_BLOCK.test(text);
+}
+
+class Untranslatable extends Error {}
+
+/** The one-liner a bpftrace program becomes, or what stops its translation. */
+export function translateBpftrace(text: string): BpftraceTranslation {
+  try {
+    // Probes that share a body (`kprobe:f, kprobe:g { ... }`): one call each.
+    const probes = splitProbes(text).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b)));
+    return { oneliner: probes.join("; ") };
+  } catch (e) {
+    if (e instanceof Untranslatable) return { untranslatable: e.message };
+    throw e;
+  }
+}
+
+interface ProbeBlock {
+  specs: string[];
+  filter?: string;
+  body: string;
+}
+
+function splitProbes(text: string): ProbeBlock[] {
+  const blocks: ProbeBlock[] = [];
+  let i = 0;
+  const skip = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  for (skip(); i < text.length; skip()) {
+    const specs: string[] = [];
+    for (;;) {
+      const start = i;
+      while (i < text.length && !/[\s{,]/.test(text[i])) i++;
+      specs.push(text.slice(start, i));
+      skip();
+      if (text[i] !== ",") break;
+      i++;
+      skip();
+    }
+    let filter: string | undefined;
+    if (text[i] === "/") {
+      const end = text.indexOf("/", i + 1);
+      if (end < 0) throw new Untranslatable("the filter has no closing /");
+      filter = text.slice(i + 1, end).trim();
+      i = end + 1;
+      skip();
+    }
+    if (text[i] !== "{") throw new Untranslatable(`"${text.slice(i, i + 20)}" where a probe's { ... } was expected`);
+    const end = closing(text, i);
+    blocks.push({ specs, filter, body: text.slice(i + 1, end) });
+    i = end + 1;
+  }
+  return blocks;
+}
+
+/** The index of the brace that closes the one at `open` (strings skipped). */
+function closing(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') i = stringEnd(text, i);
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) return i;
+  }
+  throw new Untranslatable("a { has no closing }");
+}
+
+function stringEnd(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+  }
+  return text.length;
+}
+
+// ------------------------------------------------------------------ probes
+
+function translateProbe(spec: string, block: ProbeBlock): string {
+  const body = translateBody(block.body, block.filter);
+  const uses = (name: RegExp) => name.test(body.text);
+  const positional = () => {
+    const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
+    return n < 0 ? "()" : `(${Array.from({ length: n + 1 }, (_, i) => `arg${i}`).join(", ")})`;
+  };
+  const fn = (params: string) => `${params} => ${body.arrowBody}`;
+  if (spec === "BEGIN" || spec === "END") return `${spec.toLowerCase()}(() => ${body.arrowBody})`;
+  const [kind, ...rest] = spec.split(":");
+  const target = rest.join(":");
+  switch (kind) {
+    case "tracepoint": case "t":
+      return `tracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : "()")})`;
+    case "rawtracepoint": case "rt":
+      return `rawTracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : positional())})`;
+    case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
+      if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`);
+      return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
+    case "kretprobe": case "kr": case "uretprobe": case "ur":
+      return `${kind.startsWith("k") ? "kretprobe" : "uretprobe"}(${JSON.stringify(target)}, ${fn(uses(/\bretval\b/) ? "retval" : "()")})`;
+    case "profile": case "p": case "interval": case "i": {
+      const [unit, value] = rest.length === 2 ? rest : ["hz", rest[0]];
+      const n = Number(value);
+      if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`);
+      if (kind.startsWith("p")) {
+        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`);
+        return `profile(${n}, ${fn("()")})`;
+      }
+      const seconds = ({ s: n, ms: n / 1000, us: n / 1e6 } as Record<string, number>)[unit];
+      if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`);
+      return `interval(${seconds}, () => ${body.arrowBody})`;
+    }
+  }
+  throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`);
+}
+
+// ------------------------------------------------------------------ bodies and expressions
+
+const AGGREGATIONS = new Set(["count", "sum", "min", "max", "avg", "stats", "hist", "lhist"]);
+const BUILTINS: Record<string, string> = {
+  pid: "pid()", tid: "tid()", uid: "uid()", gid: "gid()", comm: "comm()", cpu: "cpu()", nsecs: "ktime()",
+  kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
+};
+/** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
+const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);
+
+function translateBody(body: string, filter: string | undefined): { text: string; arrowBody: string } {
+  const declared = new Set<string>();
+  const statements = splitStatements(body).map((s) => translateStatement(s, declared));
+  const cond = filter === undefined ? undefined : expression(filter);
+  const text = [cond ?? "", ...statements].join(" ");
+  if (statements.length === 0) return { text, arrowBody: "{}" };
+  if (statements.length === 1 && !statements[0].startsWith("let ")) {
+    const s = statements[0];
+    const wrapped = /=/.test(s.replace(/[=!<>]=|=>/g, "")) ? `(${s})` : s;
+    return { text, arrowBody: cond ? `${cond} && ${wrapped}` : s };
+  }
+  const list = statements.map((s) => `${s};`).join(" ");
+  return { text, arrowBody: cond ? `{ if (${cond}) { ${list} } }` : `{ ${list} }` };
+}
+
+/** Statements separated by `;` at depth 0 (strings and brackets respected). */
+function splitStatements(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '"') i = stringEnd(body, i);
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === ";" && depth === 0) (out.push(body.slice(start, i)), (start = i + 1));
+  }
+  out.push(body.slice(start));
+  return out.map((s) => s.trim()).filter((s) => s.length);
+}
+
+/** One statement; `declared` holds the scratch variables ($x) this body has declared with let. */
+function translateStatement(s: string, declared: Set<string>): string {
+  if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
+  // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
+  const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
+  if (agg && AGGREGATIONS.has(agg[3])) {
+    const [, name, keys, fn, values] = agg;
+    if (name) return `$.${name}${keys ? `[${expression(keys)}]` : ""} = ${fn}(${expression(values)})`;
+    return `${fn}(${[keys, values].filter((x) => x?.trim()).map((x) => expression(x!)).join(", ")})`;
+  }
+  const del = /^delete\s*\((@.*)\)$/s.exec(s);
+  if (del) return `delete ${expression(del[1])}`;
+  const scratch = /^\$(\w+)\s*=(?!=)(.*)$/s.exec(s);
+  if (scratch && !declared.has(scratch[1])) {
+    declared.add(scratch[1]);
+    return `let ${scratch[1]} = ${expression(scratch[2])}`;
+  }
+  return expression(s);
+}
+
+const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;
+
+/** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
+function expression(text: string): string {
+  let out = "";
+  const tokens = text.match(TOKEN) ?? [];
+  tokens.forEach((t, i) => {
+    const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
+    const prev = out.trimEnd().at(-1);
+    if (t === "->") out += ".";
+    else if (t === "@") out += "$";
+    else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
+    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}`) : t.slice(1);
+    else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next);
+    else out += t;
+  });
+  return out.trim();
+}
+
+function identifier(name: string, next: string | undefined): string {
+  if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
+  if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
+  if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
+  if (BUILTINS[name] && next !== "(") return BUILTINS[name];
+  return untranslatable(`bpftrace's "${name}"`);
+}
+
+function untranslatable(what: string): never {
+  throw new Untranslatable(what);
+}

@@ -1,0 +1,167 @@
+// One-liners in every shape a user writes them: each construct docs/cli.md shows (print,
+// printf, the aggregations, $.name maps, filters, exit, begin/end/interval), in every position
+// (expression body, block body, comma expressions, nested blocks and loops, ternaries, template
+// strings, comments and strings holding `$` or `=>`, nested arrows, multi-line text). Each runs
+// for real, as a user runs it (`tsbpf -c CMD -e ...`), and its output is checked exactly.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { hasFentry, hasKprobes } from "../../runtime/features.ts";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { tsbpf } from "./cli_run.ts";
+
+await libc();
+
+interface Case {
+  name: string;
+  oneliner: string;
+  /** -c: traced, and tracing stops when it exits (default: head opens /etc/hostname once). */
+  command?: string;
+  /** -d instead of -c. */
+  duration?: string;
+  /** The whole stdout, or a pattern it matches. */
+  stdout: string | RegExp;
+}
+
+/** The one openat of `head -c 0 /etc/hostname` (the loader's opens are others). */
+const HOSTNAME = `str(a.filename) === "/etc/hostname"`;
+/** Opens /etc/hostname itself (the shell's redirection), then stays: exit() has to stop the tracing. */
+const HOLDS = "sh -c 'read x < /etc/hostname; sleep 20'";
+const OPENAT = `tracepoint("syscalls:sys_enter_openat", `;
+
+const CASES: Case[] = [
+  // --- docs/cli.md's vocabulary, in expression bodies
+  { name: "print: values and text", oneliner: `${OPENAT}a => ${HOSTNAME} && print(comm(), "opened", str(a.filename)))`, stdout: "head opened /etc/hostname\n" },
+  { name: "printf: flags and widths", oneliner: `${OPENAT}a => ${HOSTNAME} && printf("%-6s|%5d|%x\\n", comm(), 42, 255))`, stdout: "head  |   42|ff\n" },
+  { name: "count() keyed by a tuple", oneliner: `${OPENAT}a => ${HOSTNAME} && count(comm(), str(a.filename)))`, stdout: "\n@[head, /etc/hostname]: 1\n" },
+  { name: "sum, min, max into named maps", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.s = sum(5), $.lo = min(3), $.hi[comm()] = max(7)))`, stdout: "\n@s: 5\n@lo: 3\n@hi[head]: 7\n" },
+  { name: "hist into @", oneliner: `${OPENAT}a => ${HOSTNAME} && hist(1000))`, stdout: /^\n@: \n\[512, 1K\) +1 \|@+\|\n\n$/ },
+  { name: "lhist keyed", oneliner: `${OPENAT}a => ${HOSTNAME} && lhist(comm(), 15, 0, 100, 10))`, stdout: /^\n@\[head\]: \n\[10, 20\) +1 \|@+\|\n\n$/ },
+  { name: "avg and stats keyed, printed by print($) in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && (avg(comm(), 10), $.st = stats(4))); end(() => (print("maps:"), print($)))`, stdout: /^maps:\n@\[head\]: 10\n\n?@st: count 1, average 4, total 4\n/ },
+  { name: "print($.name) of one map in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.a = count(), $.b = count())); end(() => { print($.b); clear($.a); })`, stdout: "@b: 1\n\n@b: 1\n" },
+  { name: "keys typed by as, str(p, n), and the helpers", oneliner: `${OPENAT}a => ${HOSTNAME} && (count(a.flags as u16, str(a.filename, 6)), printf("%d %d %d %d %d %s %d\\n", pid() > 0, tid() == pid(), ppid() > 0, uid(), gid(), comm(), cpu() >= 0), ktime() > 0 && $.t++))`, stdout: /^1 1 1 0 0 head 1\n\n@\[\d+, \/etc\/\]: 1\n@t: 1\n$/ },
+  { name: "a wildcard with probe()", oneliner: `tracepoint("syscalls:sys_enter_opena*", a => ${HOSTNAME} && count(probe()))`, stdout: "\n@[tracepoint:syscalls:sys_enter_openat]: 1\n" },
+  { name: "curtask() fields", oneliner: `${OPENAT}a => ${HOSTNAME} && print(curtask().pid == pid(), str(curtask().comm)))`, stdout: "1 head\n" },
+  { name: "$.name = count()", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.opens = count()))`, stdout: "\n@opens: 1\n" },
+  { name: "plain values: =, +=, ++, delete, and a read", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.v[1] = 10, $.v[1] += 5, $.v[2]++, $.v[3] = 9, delete $.v[3], print("read", $.v[1])))`, stdout: "read 15\n\n@v[2]: 1\n@v[1]: 15\n" },
+  { name: "|| as a filter", oneliner: `${OPENAT}a => !(${HOSTNAME}) || print("only", comm()))`, stdout: "only head\n" },
+  { name: "ternary of actions", oneliner: `${OPENAT}a => ${HOSTNAME} ? $.yes++ : $.no++)`, stdout: /^\n@yes: 1\n@no: \d+\n$|^\n@no: \d+\n@yes: 1\n$/ },
+  { name: "exit() stops, end() runs, maps print", oneliner: `${OPENAT}a => ${HOSTNAME} && (count(), exit())); end(() => print("bye"))`, command: HOLDS, stdout: "bye\n\n@: 1\n" },
+  { name: "begin, and -d without probes", oneliner: `begin(() => print("hello world"))`, duration: "200ms", stdout: "hello world\n" },
+
+  // --- order: each print site has a buffer of its own; lines still come in the order they happened
+  { name: "two prints in one handler keep their order", oneliner: `${OPENAT}a => ${HOSTNAME} && (print("first"), printf("second\\n")))`, command: "head -q -c 0 /etc/hostname /etc/hostname /etc/hostname", stdout: "first\nsecond\n".repeat(3) },
+  { name: "prints of two probes interleave as they happened", oneliner: `${OPENAT}() => print("enter")); tracepoint("syscalls:sys_exit_openat", () => print("exit"))`, stdout: /^(enter\nexit\n)+$/ },
+
+  // --- parentheses and comma expressions
+  { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
+  { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
+  { name: "a comma body of actions", oneliner: `${OPENAT}a => (${HOSTNAME} && count(), ${HOSTNAME} && $.n++))`, stdout: "\n@: 1\n@n: 1\n" },
+  { name: "end() with an object-free comma body", oneliner: `begin(() => ($.never, print("a"), print("b")))`, duration: "100ms", stdout: "a\nb\n" },
+
+  // --- block bodies: statements in every position
+  { name: "map updates inside a for loop", oneliner: `${OPENAT}a => { if (${HOSTNAME}) { for (let i = 0; i < 6; i++) { $.x[i] = i * 2; } } })`, stdout: "\n@x[0]: 0\n@x[1]: 2\n@x[2]: 4\n@x[3]: 6\n@x[4]: 8\n@x[5]: 10\n" },
+  { name: "actions in if / else without braces", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; else if (pid() > 0) count(comm()); else $.never++; })`, stdout: "\n@[head]: 1\n" },
+  { name: "switch cases with actions", oneliner: `${OPENAT}a => { if (${HOSTNAME}) switch (pid() > 0 ? 1 : 2) { case 1: print("first", comm()); break; default: $.never++; } })`, stdout: "first head\n" },
+  { name: "const, let and a map read in a block", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const before = $.n[pid()]; $.n[pid()] = before + 41; let t = $.n[pid()]; t++; printf("%d\\n", t); })`, stdout: /^42\n\n@n\[\d+\]: 41\n$/ },
+  { name: "a function expression as the handler", oneliner: `${OPENAT}function (a) { ${HOSTNAME} && count() })`, stdout: "\n@: 1\n" },
+
+  // --- text that looks like the one-liner's own syntax
+  { name: "strings holding $, => and ;", oneliner: `${OPENAT}a => ${HOSTNAME} && print("$.x => 1; count()", '$[k] = hist(n)'))`, stdout: "$.x => 1; count() $[k] = hist(n)\n" },
+  { name: "comments holding $ and =>", oneliner: `${OPENAT}/* $.x => 1 */ a => /* count() */ ${HOSTNAME} && /* $ */ count(/* => */))`, stdout: "\n@: 1\n" },
+  { name: "a multi-line one-liner with line comments", oneliner: `${OPENAT}a => {\n  // $.skip => not code\n  if (${HOSTNAME}) $.hits++; // $.x => 2\n});\nend(() => print("done")) // => $`, stdout: "done\n\n@hits: 1\n" },
+  { name: "template strings in kernel print() and in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && print(\`\${comm()} opened \${str(a.filename)} (100%)\`, "ok")); end(() => print(\`$ is \${typeof $}\`))`, stdout: "head opened /etc/hostname (100%) ok\n$ is object\n" },
+  { name: "nested arrows in user space", oneliner: `${OPENAT}a => ${HOSTNAME} && count()); end(() => ["x", "y"].forEach((s) => print(s, (() => s + "!")())))`, stdout: "x x!\ny y!\n\n@: 1\n" },
+
+  // --- the other probe kinds of docs/cli.md's table
+  { name: "rawTracepoint with BTF-named arguments", oneliner: `rawTracepoint("sys_enter", args => args.id == 257 && count(comm()))`, stdout: /^\n@\[head\]: [1-9]\d*\n$/ },
+  { name: "perfEvent of page faults", oneliner: `perfEvent({ type: "software", config: "page-faults", period: 1 }, () => count(comm()))`, stdout: /^\n(@\[sh\]: \d+\n)?@\[head\]: [1-9]\d*\n$/ }, // sh: the -c shell before its exec
+  { name: "uretprobe's return value", oneliner: `uretprobe("/bin/bash:execute_command", r => $.ret[r] = count())`, command: `bash -c ':; :'`, stdout: /^\n(@ret\[\d+\]: \d+\n)+$/ },
+  { name: "profile, sampled on every CPU", oneliner: `profile(99, () => $.samples = count()); interval(0.3, () => exit())`, duration: "5s", stdout: /^\n@samples: [1-9]\d*\n$/ },
+
+  // --- stacks: a uprobe has no kernel stack; bpftrace prints it as @[]
+  { name: "an empty kernel stack prints as @[]", oneliner: `uprobe("/bin/bash:execute_command", () => count(kstack()))`, command: `bash -c ':; :'`, stdout: /^\n@\[\]: \d+\n$/ },
+];
+
+for (const c of CASES) {
+  test(`one-liner: ${c.name}`, async () => {
+    const timing = c.duration ? ["-d", c.duration] : ["-c", c.command ?? "head -c 0 /etc/hostname"];
+    const r = await tsbpf([...timing, "-e", c.oneliner]);
+    const shown = `${c.oneliner}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    assert.equal(r.status, 0, shown);
+    if (typeof c.stdout === "string") assert.equal(r.stdout, c.stdout, shown);
+    else assert.match(r.stdout, c.stdout, shown);
+  });
+}
+
+// What cannot work says so at its place in the one-liner, never an internal error.
+const MISTAKES: [string, RegExp][] = [
+  [`${OPENAT}a => { const y = ($.x[1] = 2); })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
+  [`${OPENAT}a => { for (let i = 0; i < 3; $.x[i]++) {} })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
+  [`${OPENAT}a => { while (pid() > 0) { count(); } })`, /^-e:1:\d+: error\[TSB1002\]: "while" statements are not supported in a handler/],
+  [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
+];
+
+for (const [oneliner, message] of MISTAKES) {
+  test(`one-liner mistake: ${oneliner}`, async () => {
+    const r = await tsbpf(["-d", "1", "-e", oneliner]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+  });
+}
+
+// Hints shown for a one-liner speak its syntax, not the decorators of a script.
+const kprobesHere = hasKprobes() || hasFentry();
+
+test("one-liner hints: no kprobes here → trace a tracepoint(), not a @tracepoint", { skip: kprobesHere && "this kernel has kprobes or fentry" }, async () => {
+  const r = await tsbpf(["-e", `kprobe("vfs_read", () => count(comm()))`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^-e:1:8: error\[TSB1007\]: this kernel has neither fentry nor kprobes/);
+  assert.match(r.stderr, /= hint: trace a tracepoint\(\) or rawTracepoint\(\) instead/);
+  assert.doesNotMatch(r.stderr, /@[a-zA-Z]+/, r.stderr);
+});
+
+test("one-liner hints: a profile rate above the kernel's limit suggests profile(99, ...)", async () => {
+  const max = Number(readFileSync("/proc/sys/kernel/perf_event_max_sample_rate", "utf8"));
+  const r = await tsbpf(["-d", "1", "-e", `profile(${max + 1}, () => count())`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^-e:1:9: error\\[TSB1007\\]: profile\\(${max + 1}, \\.\\.\\.\\) asks for more samples`));
+  assert.match(r.stderr, /e\.g\. profile\(99, \.\.\.\)/);
+  assert.doesNotMatch(r.stderr, /@[a-zA-Z]+/, r.stderr);
+});
+
+test("one-liner hints: this in a handler is pointed to $.name", async () => {
+  const r = await tsbpf(["-d", "1", "-e", `tracepoint("sched:sched_switch", () => { this.x; count() })`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^-e:1:42: error\[TSB1002\]: a one-liner has no this: its maps are \$\.name/);
+  assert.doesNotMatch(r.stderr, /OneLiner|new HashMap/, r.stderr);
+});
+
+// bpftrace's language in -e: said so, with the translation; each translation of docs/cli.md's
+// bpftrace originals runs here where its probe exists.
+const BPFTRACE_ORIGINALS = [...readFileSync(new URL("../../docs/cli.md", import.meta.url), "utf8").matchAll(/`bpftrace -e '([^']*)'`/g)].map((m) => m[1]);
+
+test("bpftrace syntax: each of docs/cli.md's bpftrace one-liners is answered with its translation, which runs", { timeout: 300_000 }, async () => {
+  assert.equal(BPFTRACE_ORIGINALS.length, 11);
+  const translated: string[] = [];
+  for (const original of BPFTRACE_ORIGINALS) {
+    const r = await tsbpf(["-e", original]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^-e:1:1: error\[TSB1001\]: this is bpftrace's language: tsbpf one-liners are TypeScript\n/, r.stderr);
+    assert.match(r.stderr, /= hint: docs\/cli\.md \("One-liners"\)/);
+    const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
+    if (t) translated.push(t[1]);
+    else assert.match(r.stderr, /= hint: no plain translation of a C cast/, r.stderr);
+  }
+  assert.equal(translated.length, 10, translated.join("\n"));
+  for (const oneliner of translated) {
+    if (/\bk(ret)?probe\(/.test(oneliner) && !kprobesHere) continue;
+    const timing = /^(begin|profile)\(/.test(oneliner) ? ["-d", "300ms"] : ["-c", "head -c 0 /etc/hostname"];
+    const r = await tsbpf([...timing, "-e", oneliner]);
+    assert.equal(r.status, 0, `${oneliner}\n${r.stderr}`);
+    if (oneliner.startsWith("begin(")) assert.equal(r.stdout, "hello world\n");
+    if (oneliner.includes("sys_enter_openat")) assert.match(r.stdout, /^head \/etc\/hostname$/m);
+    if (oneliner.includes("raw_syscalls")) assert.match(r.stdout, /^@\[head\]: \d+$/m);
+  }
+});

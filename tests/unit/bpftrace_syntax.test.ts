@@ -1,0 +1,48 @@
+// bpftrace's language typed into tsbpf -e: recognised, and translated where the translation is
+// plain (cli/bpftrace_syntax.ts); tests/kernel/oneliner_corpus.test.ts runs the translations.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { looksLikeBpftrace, translateBpftrace } from "../../cli/bpftrace_syntax.ts";
+
+const TRANSLATIONS: [string, string][] = [
+  [`BEGIN { printf("hello world\\n"); }`, `begin(() => printf("hello world\\n"))`],
+  [`tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args->filename)); }`, `tracepoint("syscalls:sys_enter_openat", args => printf("%s %s\\n", comm(), str(args.filename)))`],
+  [`t:raw_syscalls:sys_enter { @[comm] = count(); }`, `tracepoint("raw_syscalls:sys_enter", () => count(comm()))`],
+  [`tracepoint:syscalls:sys_exit_read /pid == 18644/ { @bytes = hist(args.ret); }`, `tracepoint("syscalls:sys_exit_read", args => pid() == 18644 && ($.bytes = hist(args.ret)))`],
+  [`kretprobe:vfs_read { @bytes = lhist(retval, 0, 2000, 200); }`, `kretprobe("vfs_read", retval => $.bytes = lhist(retval, 0, 2000, 200))`],
+  [`kprobe:do_nanosleep { @[comm] = count(); }`, `kprobe("do_nanosleep", () => count(comm()))`],
+  [`kprobe:vfs_read { @start[tid] = nsecs; } kretprobe:vfs_read /@start[tid]/ { @ns[comm] = hist(nsecs - @start[tid]); delete(@start[tid]); }`,
+    `kprobe("vfs_read", () => $.start[tid()] = ktime()); kretprobe("vfs_read", () => { if ($.start[tid()]) { $.ns[comm()] = hist(ktime() - $.start[tid()]); delete $.start[tid()]; } })`],
+  [`tracepoint:sched:sched* { @[probe] = count(); } interval:s:5 { exit(); }`, `tracepoint("sched:sched*", () => count(probe())); interval(5, () => exit())`],
+  [`profile:hz:99 { @[kstack] = count(); }`, `profile(99, () => count(kstack()))`],
+  [`p:hz:49 { @[ustack] = count(); } i:s:2 { exit(); }`, `profile(49, () => count(ustack())); interval(2, () => exit())`],
+  [`interval:ms:500 { print(@x); clear(@x); }`, `interval(0.5, () => { print($.x); clear($.x); })`],
+  [`uprobe:/bin/bash:readline { $n = arg0; @calls[comm, $n] = sum(1); }`, `uprobe("/bin/bash:readline", (arg0) => { let n = arg0; $.calls[comm(), n] = sum(1); })`],
+  [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
+  [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
+  [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],
+];
+
+test("bpftrace one-liners translate into tsbpf one-liners", () => {
+  for (const [bpftrace, tsbpf] of TRANSLATIONS) {
+    assert.ok(looksLikeBpftrace(bpftrace), bpftrace);
+    assert.deepEqual(translateBpftrace(bpftrace), { oneliner: tsbpf }, bpftrace);
+  }
+});
+
+test("what has no plain translation is named", () => {
+  const why = (text: string) => {
+    const t = translateBpftrace(text);
+    return "untranslatable" in t ? t.untranslatable : `translated: ${t.oneliner}`;
+  };
+  assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
+  assert.match(why(`software:faults:1 { @[comm] = count(); }`), /the probe "software:faults:1"/);
+  assert.match(why(`tracepoint:a:b { if (pid > 1) { @x = count(); } }`), /"if" blocks/);
+  assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
+});
+
+test("TypeScript one-liners are not taken for bpftrace", () => {
+  for (const ts of [`tracepoint("syscalls:sys_enter_openat", a => count())`, `begin(() => print("x"))`, `profile(99, () => count(kstack()))`]) {
+    assert.equal(looksLikeBpftrace(ts), false, ts);
+  }
+});
