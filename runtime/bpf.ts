@@ -8,6 +8,7 @@ const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
   PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18,
   MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22, MAP_LOOKUP_BATCH = 24, MAP_LOOKUP_AND_DELETE_BATCH = 25, MAP_UPDATE_BATCH = 26, MAP_DELETE_BATCH = 27, LINK_CREATE = 28,
+  LINK_GET_NEXT_ID = 31,
 }
 
 const CMD_NAMES: Record<number, string> = {
@@ -343,6 +344,11 @@ export function progIds(): number[] {
 
 export function mapIds(): number[] {
   return nextIds(Cmd.MAP_GET_NEXT_ID);
+}
+
+/** Ids of every BPF link on the machine. */
+export function linkIds(): number[] {
+  return nextIds(Cmd.LINK_GET_NEXT_ID);
 }
 
 function nextIds(cmd: Cmd): number[] {

@@ -1,6 +1,7 @@
 // Tracer: the base class of every tsbpf script. `start()` compiles the class's handlers from
 // the script's own source, loads and attaches them, and connects its maps to JS; `stop()`
-// (or Ctrl-C, SIGTERM, or the end of the process) releases every kernel object.
+// (or Ctrl-C, SIGTERM, SIGHUP, an uncaught error, or the end of the process) releases every
+// kernel object. What the process does around its tracers: process_lifecycle.ts.
 import { libc, libcSync } from "./ffi/mod.ts";
 import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
@@ -21,6 +22,8 @@ import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
 import { setJsonOutput } from "./output.ts";
 import type { StructType } from "../compiler/types.ts";
+import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
+import { checkPeriodMs } from "./period.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
 // process an interrupt (see DESIGN.md). Idle: every 2 ms (~1 ms to the first event, a few
@@ -41,6 +44,12 @@ export interface StartOptions {
   exitOnError?: boolean;
   /** Print maps (and events given to printEvent) as JSON lines in bpftrace's `-f json` shape (default: as set by setJsonOutput or --json). */
   json?: boolean;
+  /**
+   * Stop on SIGINT, SIGTERM and SIGHUP, then end the process with 130, 143 or 129 even if
+   * timers or servers are still open (default true). False, for a service that manages its
+   * own shutdown: signals are left to the script, which calls `stop()` (docs/lifecycle.md).
+   */
+  handleSignals?: boolean;
 }
 
 export class Tracer {
@@ -57,25 +66,45 @@ export class Tracer {
   #stopped?: Promise<void>;
   #stopping = false;
   #resolveStopped?: () => void;
+  /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
+  #starting?: Promise<this>;
+  #timers = new Set<ReturnType<typeof setInterval>>();
 
-  /** Compiles, loads and attaches every handler; resolves once all probes are live. */
-  async start(options: StartOptions = {}): Promise<this> {
-    if (this.#loaded) return this;
+  /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
+  start(options: StartOptions = {}): Promise<this> {
+    this.#starting ??= this.#startOnce(options).catch((e) => {
+      this.#starting = undefined;
+      throw e;
+    });
+    return this.#starting;
+  }
+
+  async #startOnce(options: StartOptions): Promise<this> {
     this.#reportLoss = options.reportLoss ?? true;
     if (options.json !== undefined) setJsonOutput(options.json);
     await libc();
     try {
-      return await this.#start();
+      await this.#start();
     } catch (e) {
+      // Failed after loading (a map field replaced, the symbolizer missing): nothing stays loaded.
+      for (const rb of this.#buffers) rb.end();
+      for (const m of this.#maps) m.unbind();
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      this.#buffers = [];
+      this.#maps = [];
       if ((options.exitOnError ?? true) && isUserError(e)) {
         console.error((e as Error).message);
         libcSync().process.exit(1);
       }
       throw e;
     }
+    // A listener may have stopped it already, in the first delivery (a one-liner's exit()).
+    if (this.#loaded) tracerStarted(this, options.handleSignals ?? true);
+    return this;
   }
 
-  async #start(): Promise<this> {
+  async #start(): Promise<void> {
     const { spec, source } = await compileTracer(this);
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
@@ -108,15 +137,31 @@ export class Tracer {
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    active.add(this);
-    installProcessHooks();
     this.#poll();
-    return this;
   }
 
-  /** Resolves when the tracer stops (Ctrl-C, SIGTERM or `stop()`). */
+  /**
+   * Resolves when the tracer has stopped (a signal, `stop()`, a one-liner's exit(), -d, the end
+   * of -c's command), after end() ran. `await tracer.stopped` is how a script waits for the end.
+   */
   get stopped(): Promise<void> {
     return this.#stopped ?? Promise.resolve();
+  }
+
+  /**
+   * Runs `f` every `ms` milliseconds while the tracer runs: the way to print periodically
+   * (in user space; `@interval` is the in-kernel probe). Stops with the tracer; returns what
+   * cancels it sooner. An exception in `f` is fatal, as anywhere in the script.
+   */
+  every(ms: number, f: () => void): () => void {
+    checkPeriodMs(ms, "every()'s period", "tracer.every(1000, () => tracer.counts.print())");
+    if (!this.#loaded || this.#stopping) throw new TracerError(`${this.constructor.name}.every() runs only while the tracer runs: call it after start()`);
+    const timer = setInterval(f, ms);
+    this.#timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
   }
 
   #poll = (): void => {
@@ -169,14 +214,24 @@ export class Tracer {
     for (const m of this.#maps) if (m instanceof Aggregation) m.print();
   }
 
-  /** Delivers what is left, runs `end()`, ends the event streams and releases every kernel object. */
+  /**
+   * Delivers the events the kernel holds, runs `end()`, ends the event streams and releases
+   * every kernel object; no listener or `every()` function runs after it. Called from an event
+   * listener (a one-liner's exit()), that stream delivers nothing after the event being handled.
+   */
   stop(): Promise<void> {
+    // Stopped during start(): stop once started.
+    if (!this.#loaded && this.#starting) return this.#starting.then(() => this.stop(), () => {});
     // A listener may call stop() while stop() delivers the last events (a one-liner's exit()
     // arriving from every CPU): once is enough.
     if (!this.#loaded || this.#stopping) return Promise.resolve();
     this.#stopping = true;
     clearTimeout(this.#timer);
     this.#cancelSoon?.();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+    // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
+    for (const rb of this.#buffers) if (rb.delivering) rb.halt();
     // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
     // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
     // end() reads a snapshot of maps that may still be counting.
@@ -192,18 +247,23 @@ export class Tracer {
       this.#buffers = [];
       this.#maps = [];
       this.#stopping = false;
+      this.#starting = undefined;
+      tracerStopped(this);
     }
-    active.delete(this);
     this.#resolveStopped?.();
     return Promise.resolve();
   }
 
-  /** Releases kernel objects synchronously, for process exit. */
+  /** Releases kernel objects synchronously, for process exit; no end(). */
   closeNow(): void {
     clearTimeout(this.#timer);
     this.#cancelSoon?.();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
     this.#loaded?.close();
     this.#loaded = undefined;
+    this.#starting = undefined;
+    tracerStopped(this);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -290,28 +350,4 @@ async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   return { spec, source };
-}
-
-// ---------------------------------------------------------------- process lifecycle
-
-const active = new Set<Tracer>();
-let hooksInstalled = false;
-
-/** First Ctrl-C or SIGTERM: stop every tracer and let the script finish; the second one exits at once. */
-function installProcessHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  let signalled = false;
-  const host = libcSync().process;
-  const onSignal = (code: number) => () => {
-    if (signalled || active.size === 0) host.exit(code);
-    signalled = true;
-    host.setExitCode(code);
-    for (const t of [...active]) t.stop();
-  };
-  host.onSignal("SIGINT", onSignal(130));
-  host.onSignal("SIGTERM", onSignal(143));
-  host.onExit(() => {
-    for (const t of active) t.closeNow();
-  });
 }

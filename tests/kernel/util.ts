@@ -32,7 +32,7 @@ export interface Running {
   pid: number;
   /** Everything printed so far, stdout then stderr. */
   output(): string;
-  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
+  kill(signal: "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGKILL"): void;
   /** The exit code, or the name of the signal that killed it. */
   exited: Promise<number | string>;
 }
