@@ -26,11 +26,17 @@ import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "./period.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
-// process an interrupt (see DESIGN.md). Idle: every 2 ms (~1 ms to the first event, a few
-// hundred cheap timer calls a second). Events flowing: every 1 ms. A buffer found more than a
-// quarter full: again at once, until the producer slows down, so a burst is not lost.
+// process an interrupt (see DESIGN.md). Events flowing: every 1 ms. Idle: after 2 ms, then
+// 1 ms longer after each empty poll, up to the time in which the smallest buffer would fill
+// to half at FILL_BYTES_PER_MS (at most 10 ms; 4 ms for the default 256 KiB), so a burst
+// after a quiet spell is not lost. A buffer found more than a quarter full: again at once,
+// until the producer slows down. Without event streams there is nothing to read: the poll is
+// only the loss check (and what keeps the event loop alive), once a second.
 const BUSY_POLL_MS = 1;
 const IDLE_POLL_MS = 2;
+const MAX_IDLE_POLL_MS = 10;
+/** How fast a buffer can fill: 2 M events/s of 16 bytes, about what one producer CPU reaches. */
+const FILL_BYTES_PER_MS = 32 * 1024;
 const PRESSURE_DRAIN_AGAIN = 0.25;
 const LOSS_CHECK_MS = 1000;
 
@@ -61,6 +67,8 @@ export class Tracer {
   #timer?: ReturnType<typeof setTimeout>;
   #cancelSoon?: () => void;
   #lastLossCheck = 0;
+  #idlePollMs = IDLE_POLL_MS;
+  #maxIdlePollMs = IDLE_POLL_MS;
   #reportedLoss = new Map<string, bigint>();
   #reportLoss = true;
   #stopped?: Promise<void>;
@@ -137,6 +145,9 @@ export class Tracer {
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    const smallest = Math.min(...this.#buffers.map((b) => b.size));
+    this.#maxIdlePollMs = Math.max(IDLE_POLL_MS, Math.min(MAX_IDLE_POLL_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
+    this.#idlePollMs = IDLE_POLL_MS;
     this.#poll();
   }
 
@@ -164,6 +175,18 @@ export class Tracer {
     };
   }
 
+  #busy(): number {
+    this.#idlePollMs = IDLE_POLL_MS;
+    return BUSY_POLL_MS;
+  }
+
+  #idle(): number {
+    if (!this.#buffers.length) return LOSS_CHECK_MS;
+    const ms = this.#idlePollMs;
+    this.#idlePollMs = Math.min(ms + 1, this.#maxIdlePollMs);
+    return ms;
+  }
+
   #poll = (): void => {
     let n = 0, pressure = 0;
     for (const rb of this.#buffers) {
@@ -177,7 +200,7 @@ export class Tracer {
     }
     if (!this.#loaded || this.#stopping) return; // a listener stopped the tracer
     if (pressure >= PRESSURE_DRAIN_AGAIN) this.#cancelSoon = libcSync().process.soon(this.#poll);
-    else this.#timer = setTimeout(this.#poll, n ? BUSY_POLL_MS : IDLE_POLL_MS);
+    else this.#timer = setTimeout(this.#poll, n ? this.#busy() : this.#idle());
   };
 
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
