@@ -20,21 +20,23 @@ const SIGNAL_STATUS: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SI
 
 /** Each running tracer, and whether it stops on signals (`start({ handleSignals: false })` opts out). */
 const running = new Map<RunningTracer, boolean>();
-let processHooks = false;
+let exitHook = false;
 let signalHooks = false;
+/** Removes the fatal-error hook: it is there only while a tracer runs, so a process (or a test runner) that has no tracer running keeps its runtime's own behaviour. */
+let removeFatalHook: (() => void) | undefined;
 /** The status to end with once the tracers have stopped (a signal came, or stopAndExit). */
 let exitStatus: number | undefined;
 
 export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
   running.set(t, handlesSignals);
   const host = libcSync().process;
-  if (!processHooks) {
-    processHooks = true;
-    host.onFatalError((error) => {
-      console.error(error);
-      for (const r of [...running.keys()]) r.closeNow();
-      host.exit(1);
-    });
+  removeFatalHook ??= host.onFatalError((error) => {
+    console.error(error);
+    for (const r of [...running.keys()]) r.closeNow();
+    host.exit(1);
+  });
+  if (!exitHook) {
+    exitHook = true;
     host.onExit(() => {
       for (const r of [...running.keys()]) r.closeNow();
     });
@@ -47,6 +49,10 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
 
 export function tracerStopped(t: RunningTracer): void {
   running.delete(t);
+  if (!running.size) {
+    removeFatalHook?.();
+    removeFatalHook = undefined;
+  }
   if (exitStatus !== undefined) exitWhenStopped();
 }
 

@@ -13,8 +13,13 @@ const processHooks: ProcessHooks = {
     const fatal = (kind: "uncaughtException" | "unhandledRejection") => (error: unknown) => {
       if (process.listenerCount(kind) === 1) f(error);
     };
-    process.on("uncaughtException", fatal("uncaughtException"));
-    process.on("unhandledRejection", fatal("unhandledRejection"));
+    const onException = fatal("uncaughtException"), onRejection = fatal("unhandledRejection");
+    process.on("uncaughtException", onException);
+    process.on("unhandledRejection", onRejection);
+    return () => {
+      process.off("uncaughtException", onException);
+      process.off("unhandledRejection", onRejection);
+    };
   },
   onExit: (f) => void process.on("exit", f),
   exit: (code) => process.exit(code),

@@ -45,8 +45,9 @@ export interface ProcessHooks {
    * Runs `f` on an exception or rejection nothing caught, unless the script listens for them
    * itself. Bun prints such an error and goes on while anything keeps the event loop alive;
    * Deno prints it and exits 1 (and runs no JavaScript after, so it needs no hook).
+   * Returns what removes the hook.
    */
-  onFatalError(f: (error: unknown) => void): void;
+  onFatalError(f: (error: unknown) => void): () => void;
   /** Runs `f` when the process exits. */
   onExit(f: () => void): void;
   exit(code: number): never;
