@@ -199,7 +199,7 @@ export class OneLinerRuntime {
   #idle(): Promise<void> {
     return new Promise((resolve) => {
       // Something must hold the event loop while we wait: with only signal listeners and a
-      // pending top-level await, Bun spins on a whole core instead of sleeping.
+      // pending top-level await, Bun spins on a whole core instead of sleeping (oven-sh/bun#14951).
       const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
       const duration = cliOptions.durationMs === undefined ? undefined : setTimeout(() => done(), cliOptions.durationMs);
       const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).map(([signal, status]) => {
