@@ -51,3 +51,20 @@ test("a tracer starts again after stop(), and every() refuses a bad period or a 
   assert.equal(objectsOf("self").progs.length > 0, true);
   await t.stop();
 });
+
+test("a listener that calls stop() is the last one called, with more events waiting", async () => {
+  const { libcSync } = await import("../../runtime/ffi/mod.ts");
+  const t = new Ticker();
+  await t.start({ exitOnError: false, reportLoss: false });
+  let calls = 0;
+  t.events.on(() => {
+    calls++;
+    void t.stop();
+  });
+  // getppid() 2000 times before the next poll: the ring buffer holds them all at once.
+  for (let i = 0; i < 2000; i++) libcSync().syscall(110);
+  await t.stopped;
+  assert.equal(calls, 1);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(calls, 1);
+});
