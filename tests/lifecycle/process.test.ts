@@ -51,6 +51,15 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 12
   });
 }
 
+test("what end() prints reaches the pipe in full before the process ends on SIGINT", async () => {
+  const run = runScript(fixture("big_end.ts"), { TSBPF_NO_CACHE: "1" });
+  await started(run);
+  run.kill("SIGINT");
+  assert.equal(await statusWithin(run, 10000), 130, run.output().slice(-500));
+  assert.equal(run.output().match(/^line \d+$/gm)?.length, 100000);
+  assert.match(run.output(), /^line 99999$/m);
+});
+
 test("a script serving HTTP ends on SIGTERM with status 143, nothing left", async () => {
   // Deno needs --allow-net for the server.
   const args = typeof Bun !== "undefined" ? ["run", fixture("http_server.ts")] : ["run", "--allow-ffi", "--allow-net", fixture("http_server.ts")];
