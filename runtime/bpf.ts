@@ -17,6 +17,7 @@ const CMD_NAMES: Record<number, string> = {
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
   17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 21: "BPF_MAP_LOOKUP_AND_DELETE_ELEM", 22: "BPF_MAP_FREEZE",
   24: "BPF_MAP_LOOKUP_BATCH", 25: "BPF_MAP_LOOKUP_AND_DELETE_BATCH", 26: "BPF_MAP_UPDATE_BATCH", 27: "BPF_MAP_DELETE_BATCH", 28: "BPF_LINK_CREATE",
+  31: "BPF_LINK_GET_NEXT_ID",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -346,7 +347,6 @@ export function mapIds(): number[] {
   return nextIds(Cmd.MAP_GET_NEXT_ID);
 }
 
-/** Ids of every BPF link on the machine. */
 export function linkIds(): number[] {
   return nextIds(Cmd.LINK_GET_NEXT_ID);
 }
