@@ -14,6 +14,7 @@ import { MapRegistry, mapFieldDeclaration } from "./oneliner_maps.ts";
 import { HandlerBody, type PrintSite } from "./oneliner_body.ts";
 import { conversionCount, FormatError, parseFormat } from "./printf.ts";
 import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
+import { intervalPeriodMs } from "./interval_period.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -150,6 +151,14 @@ class Transform {
     }
     if (name === "interval") {
       if (args.length !== 2 || !isFn) return this.error(call, `interval() takes a period and a function: interval(5, () => exit())`);
+      const period = literalValue(args[0]);
+      if (period !== undefined) {
+        try {
+          intervalPeriodMs(period);
+        } catch (e) {
+          return this.error(args[0], (e as Error).message);
+        }
+      }
       this.blocks.push({ kind: name, fn, period: args[0] });
       return;
     }
@@ -190,6 +199,9 @@ class Transform {
   finish(): GeneratedScript {
     const w = new SourceWriter(this.text);
     const used = new Set<string>(["Tracer", "RingBuf"]);
+    // Known before any handler is written: each one begins by checking exit()'s flag.
+    this.usesExit = this.probes.some((p) => callsFunction(p.fn.body, "exit"));
+    if (this.usesExit) used.add("ArrayMap");
     // Handlers first, into a writer of their own: they find the maps and print sites that the
     // declarations above them in the script must declare.
     const handlers = new SourceWriter(this.text);
@@ -215,7 +227,7 @@ class Transform {
       w.write(`\nclass OneLiner extends Tracer {\n`);
       if (this.options.pidFilter) w.write(`  _pid: u32 = 0;\n`);
       for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
-      if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n`);
+      if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
       w.append(handlers);
       w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
@@ -262,6 +274,22 @@ class Transform {
       this.error(node, e.message);
     }
   }
+}
+
+/** Whether `node` calls the function `name` anywhere inside. */
+function callsFunction(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => callsFunction(n, name));
+  if (!node || typeof node !== "object") return false;
+  const n = node as Node;
+  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === name) return true;
+  return Object.entries(n).some(([k, v]) => k !== "loc" && typeof v === "object" && callsFunction(v, name));
+}
+
+/** The value of a number or string literal (a negative number too), else undefined. */
+function literalValue(node: Node): number | string | undefined {
+  if (node.type === "NumericLiteral" || node.type === "StringLiteral") return node.value;
+  if (node.type === "UnaryExpression" && node.operator === "-" && node.argument.type === "NumericLiteral") return -node.argument.value;
+  return undefined;
 }
 
 function mapClass(kind: string): string {

@@ -5,7 +5,9 @@
 //   $.name[k] = v, += v, ++, delete → this.$name.set(k, v) / add / delete (a map of values)
 //   $.name[k] (read)                → this.$name.get(k)          (0 when absent)
 //   print(a, b) / printf(f, a, b)   → this._pN.submit({ v0: a, v1: b })  (formatted in user space)
-//   exit()                          → this._exit.submit(...)     (user space stops the tracer)
+//   exit()                          → this._exited.set(0, 1); this._exit.submit(...)
+//                                     (user space stops the tracer; handlers return at once
+//                                     from then on, so nothing printed after exit() arrives)
 //   probe()                         → "tracepoint:sched:sched_switch"
 //   cond && action                  → if (cond) action           (bpftrace's /filter/)
 import type { Node } from "../compiler/parse.ts";
@@ -75,6 +77,7 @@ export class HandlerBody {
         this.used.add("pid");
         w.write("    if (pid() !== this._pid) return;\n");
       }
+      if (this.t.usesExit) w.write("    if (this._exited.get(0) !== 0) return;\n");
       const stmts: Node[] = fn.body.type === "BlockStatement" ? fn.body.body : [];
       if (fn.body.type !== "BlockStatement") {
         w.write("    ");
@@ -155,7 +158,7 @@ export class HandlerBody {
     if (name === "exit") {
       if (args.length) this.t.error(args[0], "exit() takes no arguments");
       this.t.usesExit = true;
-      this.#w.write("this._exit.submit({ _: 0 });");
+      this.#w.write("this._exited.set(0, 1); this._exit.submit({ _: 0 });");
       return;
     }
     // count(k...), sum(k..., n), lhist(k..., n, min, max, step): the key parts come first.

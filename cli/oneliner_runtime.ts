@@ -13,7 +13,8 @@ import { VerifierError } from "../runtime/verifier_error.ts";
 import { cliOptions } from "./mod.ts";
 export { cliOptions } from "./mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
-import { parseDuration } from "./args.ts";
+import { MAX_TIMER_MS } from "../runtime/period.ts";
+import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./oneliner_hints.ts";
 import { PrintOrder } from "./oneliner_print_order.ts";
@@ -98,6 +99,7 @@ export class OneLinerRuntime {
   #stopIdle?: () => void;
   #ended = false;
   readonly #order = new PrintOrder();
+  #exited = false;
 
   constructor(readonly spec: OneLinerSpec) {
     this.#formats = spec.prints.map((p) => (p.kind === "printf" ? parseFormat(p.format) : undefined));
@@ -105,6 +107,7 @@ export class OneLinerRuntime {
 
   async run(tracer: Tracer | undefined): Promise<void> {
     current = this;
+    const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
     this.#maps = Object.defineProperty({}, MAPS, { value: true }) as Maps;
     for (const [name, field] of Object.entries(this.spec.maps)) this.#maps[name] = fields?.[field];
@@ -114,19 +117,22 @@ export class OneLinerRuntime {
       const ordered = this.spec.prints.length > 1;
       this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e)));
       (fields!._exit as RingBuf<unknown> | undefined)?.on(() => this.exit());
+      // exit() may arrive in the first delivery, before start() returns.
+      this.#tracer = tracer;
       try {
         await tracer.start({ exitOnError: false });
       } catch (e) {
         throw remap(e);
       }
       console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
-      this.#tracer = tracer;
     }
     for (const f of this.spec.begin) f(this.#maps);
-    const timers = this.spec.intervals.map(([period, f]) => setInterval(() => f(this.#maps), periodMs(period)));
+    // With a tracer, the interval functions stop with it: none runs after exit() or a signal.
+    const every = (ms: number, f: () => void) => tracer ? tracer.every(ms, f) : ((t) => () => clearInterval(t))(setInterval(f, ms));
+    const cancels = this.#exited ? [] : this.spec.intervals.map(([, f], i) => every(periods[i], () => f(this.#maps)));
     if (tracer) await tracer.stopped;
-    else await this.#idle();
-    timers.forEach((t) => clearInterval(t));
+    else if (!this.#exited) await this.#idle(); // begin() may have called exit()
+    cancels.forEach((cancel) => cancel());
     if (!tracer) this.end();
     flush();
   }
@@ -142,6 +148,7 @@ export class OneLinerRuntime {
   }
 
   exit(): void {
+    this.#exited = true;
     if (this.#tracer) void this.#tracer.stop();
     else this.#stopIdle?.();
   }
@@ -194,14 +201,25 @@ export class OneLinerRuntime {
     else out(spec.parts.map((p) => ("text" in p ? p.text : String(e[p.field]))).join(" ") + "\n");
   }
 
-  /** No probes (only begin/end): wait for Ctrl-C, exit() or -d. */
+  /** No probes (only begin/end/interval): wait for a signal, exit() or -d, as a tracer would (docs/lifecycle.md). */
   #idle(): Promise<void> {
     return new Promise((resolve) => {
-      this.#stopIdle = resolve;
-      const onSignal = (code: number) => () => ((process.exitCode = code), resolve());
-      process.once("SIGINT", onSignal(130));
-      process.once("SIGTERM", onSignal(143));
-      if (cliOptions.durationMs !== undefined) setTimeout(resolve, cliOptions.durationMs);
+      // Something must hold the event loop while we wait: with only signal listeners and a
+      // pending top-level await, Bun spins on a whole core instead of sleeping (oven-sh/bun#14951).
+      const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
+      const duration = cliOptions.durationMs === undefined ? undefined : setTimeout(() => done(), cliOptions.durationMs);
+      const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).map(([signal, status]) => {
+        const f = () => ((process.exitCode = status), done());
+        process.on(signal, f);
+        return () => process.off(signal, f);
+      });
+      const done = () => {
+        clearInterval(keepAlive);
+        clearTimeout(duration);
+        signals.forEach((off) => off());
+        resolve();
+      };
+      this.#stopIdle = done;
     });
   }
 }
@@ -210,9 +228,6 @@ function compare(a: unknown, b: unknown): number {
   return typeof a === "bigint" || typeof a === "number" ? (a < (b as bigint) ? -1 : a > (b as bigint) ? 1 : 0) : 0;
 }
 
-function periodMs(period: number | string): number {
-  return typeof period === "number" ? period * 1000 : parseDuration(period);
-}
 
 /** A compile or verifier error of the generated script, re-pointed at the one-liner. */
 export function remap(e: unknown): unknown {

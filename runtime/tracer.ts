@@ -1,6 +1,7 @@
 // Tracer: the base class of every tsbpf script. `start()` compiles the class's handlers from
 // the script's own source, loads and attaches them, and connects its maps to JS; `stop()`
-// (or Ctrl-C, SIGTERM, or the end of the process) releases every kernel object.
+// (or Ctrl-C, SIGTERM, SIGHUP, an uncaught error, or the end of the process) releases every
+// kernel object. What the process does around its tracers: process_lifecycle.ts.
 import { libc, libcSync } from "./ffi/mod.ts";
 import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
@@ -22,13 +23,21 @@ import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
 import { setJsonOutput } from "./output.ts";
 import type { StructType } from "../compiler/types.ts";
+import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
+import { checkPeriodMs } from "./period.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
-// process an interrupt (see DESIGN.md). Idle: every 2 ms (~1 ms to the first event, a few
-// hundred cheap timer calls a second). Events flowing: every 1 ms. A buffer found more than a
-// quarter full: again at once, until the producer slows down, so a burst is not lost.
+// process an interrupt (see DESIGN.md). Events flowing: every 1 ms. Idle: after 2 ms, then
+// 1 ms longer after each empty poll, up to the time in which the smallest buffer would fill
+// to half at FILL_BYTES_PER_MS (at most 10 ms; 4 ms for the default 256 KiB), so a burst
+// after a quiet spell is not lost. A buffer found more than a quarter full: again at once,
+// until the producer slows down. Without event streams there is nothing to read: the poll is
+// only the loss check (and what keeps the event loop alive), once a second.
 const BUSY_POLL_MS = 1;
 const IDLE_POLL_MS = 2;
+const MAX_IDLE_POLL_MS = 10;
+/** How fast a buffer can fill: 2 M events/s of 16 bytes, about what one producer CPU reaches. */
+const FILL_BYTES_PER_MS = 32 * 1024;
 const PRESSURE_DRAIN_AGAIN = 0.25;
 const LOSS_CHECK_MS = 1000;
 
@@ -48,6 +57,12 @@ export interface StartOptions {
    * Default: the tsbpf command's --cgroup, else every task.
    */
   cgroup?: string;
+  /**
+   * Stop on SIGINT, SIGTERM and SIGHUP, then end the process with 130, 143 or 129 even if
+   * timers or servers are still open (default true). False, for a service that manages its
+   * own shutdown: signals are left to the script, which calls `stop()` (docs/lifecycle.md).
+   */
+  handleSignals?: boolean;
 }
 
 export class Tracer {
@@ -60,29 +75,51 @@ export class Tracer {
   #cancelSoon?: () => void;
   #lastLossCheck = 0;
   #lossReport?: LossReport;
+  #idlePollMs = IDLE_POLL_MS;
+  #maxIdlePollMs = IDLE_POLL_MS;
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
   #resolveStopped?: () => void;
+  /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
+  #starting?: Promise<this>;
+  #timers = new Set<ReturnType<typeof setInterval>>();
 
-  /** Compiles, loads and attaches every handler; resolves once all probes are live. */
-  async start(options: StartOptions = {}): Promise<this> {
-    if (this.#loaded) return this;
+  /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
+  start(options: StartOptions = {}): Promise<this> {
+    this.#starting ??= this.#startOnce(options).catch((e) => {
+      this.#starting = undefined;
+      throw e;
+    });
+    return this.#starting;
+  }
+
+  async #startOnce(options: StartOptions): Promise<this> {
     this.#reportLoss = options.reportLoss ?? true;
     if (options.json !== undefined) setJsonOutput(options.json);
     await libc();
     try {
-      return await this.#start(options);
+      await this.#start(options);
     } catch (e) {
+      // Failed after loading (a map field replaced, the symbolizer missing): nothing stays loaded.
+      for (const rb of this.#buffers) rb.end();
+      for (const m of this.#maps) m.unbind();
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      this.#buffers = [];
+      this.#maps = [];
       if ((options.exitOnError ?? true) && isUserError(e)) {
         console.error((e as Error).message);
         libcSync().process.exit(1);
       }
       throw e;
     }
+    // A listener may have stopped it already, in the first delivery (a one-liner's exit()).
+    if (this.#loaded) tracerStarted(this, options.handleSignals ?? true);
+    return this;
   }
 
-  async #start(options: StartOptions): Promise<this> {
+  async #start(options: StartOptions): Promise<void> {
     const cgroup = options.cgroup ?? defaultCgroup();
     const { spec, source } = await compileTracer(this, cgroup !== undefined);
     const fields = mapFields(this, spec);
@@ -121,15 +158,46 @@ export class Tracer {
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    active.add(this);
-    installProcessHooks();
+    const smallest = Math.min(...this.#buffers.map((b) => b.size));
+    this.#maxIdlePollMs = Math.max(IDLE_POLL_MS, Math.min(MAX_IDLE_POLL_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
+    this.#idlePollMs = IDLE_POLL_MS;
     this.#poll();
-    return this;
   }
 
-  /** Resolves when the tracer stops (Ctrl-C, SIGTERM or `stop()`). */
+  /**
+   * Resolves when the tracer has stopped (a signal, `stop()`, a one-liner's exit(), -d, the end
+   * of -c's command), after end() ran. `await tracer.stopped` is how a script waits for the end.
+   */
   get stopped(): Promise<void> {
     return this.#stopped ?? Promise.resolve();
+  }
+
+  /**
+   * Runs `f` every `ms` milliseconds while the tracer runs: the way to print periodically
+   * (in user space; `@interval` is the in-kernel probe). Stops with the tracer; returns what
+   * cancels it sooner. An exception in `f` is fatal, as anywhere in the script.
+   */
+  every(ms: number, f: () => void): () => void {
+    checkPeriodMs(ms, "every()'s period", "tracer.every(1000, () => tracer.counts.print())");
+    if (!this.#loaded || this.#stopping) throw new TracerError(`${this.constructor.name}.every() runs only while the tracer runs: call it after start()`);
+    const timer = setInterval(f, ms);
+    this.#timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  #busy(): number {
+    this.#idlePollMs = IDLE_POLL_MS;
+    return BUSY_POLL_MS;
+  }
+
+  #idle(): number {
+    if (!this.#buffers.length) return LOSS_CHECK_MS;
+    const ms = this.#idlePollMs;
+    this.#idlePollMs = Math.min(ms + 1, this.#maxIdlePollMs);
+    return ms;
   }
 
   #poll = (): void => {
@@ -145,7 +213,7 @@ export class Tracer {
     }
     if (!this.#loaded || this.#stopping) return; // a listener stopped the tracer
     if (pressure >= PRESSURE_DRAIN_AGAIN) this.#cancelSoon = libcSync().process.soon(this.#poll);
-    else this.#timer = setTimeout(this.#poll, n ? BUSY_POLL_MS : IDLE_POLL_MS);
+    else this.#timer = setTimeout(this.#poll, n ? this.#busy() : this.#idle());
   };
 
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
@@ -170,14 +238,24 @@ export class Tracer {
     for (const m of this.#maps) if (m instanceof Aggregation) m.print();
   }
 
-  /** Delivers what is left, runs `end()`, ends the event streams and releases every kernel object. */
+  /**
+   * Delivers the events the kernel holds, runs `end()`, ends the event streams and releases
+   * every kernel object; no listener or `every()` function runs after it. Called from an event
+   * listener (a one-liner's exit()), that stream delivers nothing after the event being handled.
+   */
   stop(): Promise<void> {
+    // Stopped during start(): stop once started.
+    if (!this.#loaded && this.#starting) return this.#starting.then(() => this.stop(), () => {});
     // A listener may call stop() while stop() delivers the last events (a one-liner's exit()
     // arriving from every CPU): once is enough.
     if (!this.#loaded || this.#stopping) return Promise.resolve();
     this.#stopping = true;
     clearTimeout(this.#timer);
     this.#cancelSoon?.();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+    // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
+    for (const rb of this.#buffers) if (rb.delivering) rb.halt();
     // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
     // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
     // end() reads a snapshot of maps that may still be counting.
@@ -193,18 +271,23 @@ export class Tracer {
       this.#buffers = [];
       this.#maps = [];
       this.#stopping = false;
+      this.#starting = undefined;
+      tracerStopped(this);
     }
-    active.delete(this);
     this.#resolveStopped?.();
     return Promise.resolve();
   }
 
-  /** Releases kernel objects synchronously, for process exit. */
+  /** Releases kernel objects synchronously, for process exit; no end(). */
   closeNow(): void {
     clearTimeout(this.#timer);
     this.#cancelSoon?.();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
     this.#loaded?.close();
     this.#loaded = undefined;
+    this.#starting = undefined;
+    tracerStopped(this);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -288,28 +371,4 @@ async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ s
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
-}
-
-// ---------------------------------------------------------------- process lifecycle
-
-const active = new Set<Tracer>();
-let hooksInstalled = false;
-
-/** First Ctrl-C or SIGTERM: stop every tracer and let the script finish; the second one exits at once. */
-function installProcessHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  let signalled = false;
-  const host = libcSync().process;
-  const onSignal = (code: number) => () => {
-    if (signalled || active.size === 0) host.exit(code);
-    signalled = true;
-    host.setExitCode(code);
-    for (const t of [...active]) t.stop();
-  };
-  host.onSignal("SIGINT", onSignal(130));
-  host.onSignal("SIGTERM", onSignal(143));
-  host.onExit(() => {
-    for (const t of active) t.closeNow();
-  });
 }

@@ -8,6 +8,19 @@ import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
 
 const processHooks: ProcessHooks = {
   onSignal: (signal, f) => void process.on(signal, f),
+  onFatalError: (f) => {
+    // Ours is the only listener unless the script added its own: then the error is the script's.
+    const fatal = (kind: "uncaughtException" | "unhandledRejection") => (error: unknown) => {
+      if (process.listenerCount(kind) === 1) f(error);
+    };
+    const onException = fatal("uncaughtException"), onRejection = fatal("unhandledRejection");
+    process.on("uncaughtException", onException);
+    process.on("unhandledRejection", onRejection);
+    return () => {
+      process.off("uncaughtException", onException);
+      process.off("unhandledRejection", onRejection);
+    };
+  },
   onExit: (f) => void process.on("exit", f),
   exit: (code) => process.exit(code),
   setExitCode: (code) => void (process.exitCode = code),

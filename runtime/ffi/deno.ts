@@ -35,6 +35,7 @@ function lazySymbols(): Symbols {
 
 const processHooks: ProcessHooks = {
   onSignal: (signal, f) => Deno.addSignalListener(signal, f),
+  onFatalError: () => () => {},
   // Deno dispatches "unload" when the program ends, by Deno.exit() too.
   onExit: (f) => globalThis.addEventListener("unload", f),
   exit: (code) => Deno.exit(code),

@@ -35,9 +35,19 @@ export interface Libc {
   epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
 }
 
+/** The signals a tracer ends on (see docs/lifecycle.md). */
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
 export interface ProcessHooks {
   /** Runs `f` on the signal instead of ending the process. */
-  onSignal(signal: "SIGINT" | "SIGTERM", f: () => void): void;
+  onSignal(signal: StopSignal, f: () => void): void;
+  /**
+   * Runs `f` on an exception or rejection nothing caught, unless the script listens for them
+   * itself. Bun prints such an error and goes on while anything keeps the event loop alive;
+   * Deno prints it and exits 1 (and runs no JavaScript after, so it needs no hook).
+   * Returns what removes the hook.
+   */
+  onFatalError(f: (error: unknown) => void): () => void;
   /** Runs `f` when the process exits. */
   onExit(f: () => void): void;
   exit(code: number): never;

@@ -33,6 +33,8 @@ export abstract class EventStream<T> {
   #ended = false;
   /** A drain is delivering events: a listener that stops the tracer must not unmap the buffer under it. */
   #draining = false;
+  /** Delivers nothing more: a listener stopped the tracer. */
+  #halted = false;
 
   constructor(size: number) {
     this.size = size;
@@ -84,12 +86,13 @@ export abstract class EventStream<T> {
     this.#reader = this.#perfReader ?? new RingBufReader(map.fd, this.size);
     this.#decode = makeDecoder<T>(type, probeNames);
     this.#ended = false;
+    this.#halted = false;
   }
 
   /** @internal Delivers what the kernel has written; returns the number of events. */
   drain(): number {
     const reader = this.#reader;
-    if (!reader || this.#draining || (!this.#listeners.size && !this.#iterating)) return 0;
+    if (!reader || this.#draining || this.#halted || (!this.#listeners.size && !this.#iterating)) return 0;
     this.#draining = true;
     try {
       return this.#deliver(reader);
@@ -105,15 +108,26 @@ export abstract class EventStream<T> {
     if (room <= 0) return 0;
     const listeners = [...this.#listeners];
     const n = reader.drain((view, bytes, offset) => {
+      if (this.#halted) return; // the rest of this batch is dropped with the buffer
       const event = decode(view, bytes, offset);
-      for (const l of listeners) l(event);
-      if (this.#iterating) this.#queue.push(event);
+      for (const l of listeners) if (!this.#halted) l(event);
+      if (this.#iterating && !this.#halted) this.#queue.push(event);
     }, room);
     if (n && this.#wake) {
       this.#wake();
       this.#wake = undefined;
     }
     return n;
+  }
+
+  /** @internal Whether a listener is being called: the one that stops the tracer, if it does. */
+  get delivering(): boolean {
+    return this.#draining;
+  }
+
+  /** @internal Delivers nothing more, not even the rest of the events being delivered now. */
+  halt(): void {
+    this.#halted = true;
   }
 
   /** @internal The share of the buffer the last drain found filled (0..1): above a quarter, drain again at once. */

@@ -37,7 +37,8 @@ test("a script that stops its tracer and ends exits with status 0, nothing left 
   const run = await runUntilStarted(new URL("../fixtures/ends.ts", import.meta.url).pathname);
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.output(), /stopped/);
-  assert.equal(programsNamed("onExec").length, before, "program still loaded after stop()");
+  // The kernel frees a program after an RCU grace period; another session may run execsnoop meanwhile.
+  assert.ok(await waitFor(() => programsNamed("onExec").length <= before), "program still loaded after stop()");
 });
 
 test("without privileges, one line says which and the status is 1", async () => {

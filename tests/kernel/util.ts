@@ -35,7 +35,7 @@ export interface Running {
   output(): string;
   stdout(): string;
   stderr(): string;
-  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
+  kill(signal: "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGKILL"): void;
   /** The exit code, or the name of the signal that killed it. */
   exited: Promise<number | string>;
 }
