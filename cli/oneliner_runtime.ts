@@ -3,7 +3,7 @@
 // maps as bpftrace does at the end, and reports compile and verifier errors at their place in
 // the one-liner (not in the generated file).
 import process from "node:process";
-import { setInterval, clearInterval, setTimeout } from "node:timers";
+import { setInterval, clearInterval } from "node:timers";
 import type { Tracer } from "../runtime/tracer.ts";
 import type { RingBuf } from "../runtime/maps/ringbuf.ts";
 import { formatKey } from "../runtime/maps/print.ts";
@@ -14,6 +14,7 @@ import { cliOptions } from "./mod.ts";
 export { cliOptions } from "./mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { parseDuration } from "./args.ts";
+import { after } from "./long_timer.ts";
 import type { SourcePosition } from "./source_map.ts";
 
 type Maps = Record<string, unknown>;
@@ -190,13 +191,15 @@ export class OneLinerRuntime {
 
   /** No probes (only begin/end): wait for Ctrl-C, exit() or -d. */
   #idle(): Promise<void> {
-    return new Promise((resolve) => {
+    let cancelTimer = () => {};
+    return new Promise<void>((resolve) => {
       this.#stopIdle = resolve;
       const onSignal = (code: number) => () => ((process.exitCode = code), resolve());
       process.once("SIGINT", onSignal(130));
       process.once("SIGTERM", onSignal(143));
-      if (cliOptions.durationMs !== undefined) setTimeout(resolve, cliOptions.durationMs);
-    });
+      process.once("SIGHUP", onSignal(129));
+      if (cliOptions.durationMs !== undefined) cancelTimer = after(cliOptions.durationMs, resolve);
+    }).finally(() => cancelTimer());
   }
 }
 

@@ -4,12 +4,15 @@
 //
 // Noticing a start needs a hook in Tracer; until the runtime offers one (see docs/cli.md,
 // "Requests"), `Tracer.prototype.start` is wrapped here, once per process.
-import { setInterval, clearInterval, setTimeout } from "node:timers";
+import { setInterval, clearInterval } from "node:timers";
+import process from "node:process";
 import { Tracer } from "../runtime/tracer.ts";
-import { libc } from "../runtime/ffi/mod.ts";
+import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import { CLI_STATE } from "./mod.ts";
-import { hasEnded, release } from "./held_command.ts";
+import { endNow, hasEnded, release } from "./held_command.ts";
+import { after } from "./long_timer.ts";
+import { dieWithParent, parentGone } from "./parent_link.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
@@ -23,6 +26,8 @@ export interface SessionOptions {
   verbose?: boolean;
   /** --json: maps and events as JSON lines (runtime/output.ts). */
   json?: boolean;
+  /** Set by `tsbpf run` for its child: the tsbpf process, which this one must not outlive. */
+  parentPid?: number;
 }
 
 const EXIT_POLL_MS = 20;
@@ -34,6 +39,7 @@ let stopping = false;
 export async function startSession(session: SessionOptions): Promise<void> {
   await libc();
   options = session;
+  if (session.parentPid !== undefined) watchParent(session.parentPid, session.heldPid);
   if (session.json) setJsonOutput(true);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
@@ -58,6 +64,7 @@ function onStarted(t: Tracer): void {
   started.add(t);
   t.stopped.then(() => started.delete(t));
   if (!first) return;
+  stopEndingEarly();
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
   if (held !== undefined) {
@@ -67,7 +74,38 @@ function onStarted(t: Tracer): void {
     }, EXIT_POLL_MS);
     watch.unref();
   }
-  if (options.durationMs !== undefined) setTimeout(stopAll, options.durationMs).unref();
+  if (options.durationMs !== undefined) after(options.durationMs, stopAll, { unref: true });
+}
+
+const EARLY_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+const earlyStatus = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+let endEarly: ((signal: keyof typeof earlyStatus) => void) | undefined;
+
+/**
+ * In `tsbpf run`'s child: die with the parent (SIGTERM), and leave no -c command behind when
+ * the parent has gone: it is ended when this process exits, and a signal before the first
+ * tracer started (the runtime's own handlers are not installed yet) ends it as well.
+ */
+function watchParent(parentPid: number, heldPid: number | undefined): void {
+  if (heldPid !== undefined) {
+    libcSync().process.onExit(() => {
+      if (parentGone(parentPid)) endNow(heldPid);
+    });
+    endEarly = (signal) => {
+      endNow(heldPid);
+      process.exit(earlyStatus[signal]);
+    };
+    for (const signal of EARLY_SIGNALS) process.on(signal, endEarly);
+  }
+  if (!dieWithParent(parentPid)) {
+    if (heldPid !== undefined) endNow(heldPid);
+    process.exit(earlyStatus.SIGTERM);
+  }
+}
+
+function stopEndingEarly(): void {
+  if (endEarly) for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
+  endEarly = undefined;
 }
 
 /** Stops every tracer the script started (each prints its results in end(), as on Ctrl-C). */

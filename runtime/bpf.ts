@@ -8,6 +8,7 @@ const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
   PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18,
   MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22, MAP_LOOKUP_BATCH = 24, MAP_LOOKUP_AND_DELETE_BATCH = 25, MAP_UPDATE_BATCH = 26, MAP_DELETE_BATCH = 27, LINK_CREATE = 28,
+  LINK_GET_NEXT_ID = 31,
 }
 
 const CMD_NAMES: Record<number, string> = {
@@ -16,6 +17,7 @@ const CMD_NAMES: Record<number, string> = {
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
   17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 21: "BPF_MAP_LOOKUP_AND_DELETE_ELEM", 22: "BPF_MAP_FREEZE",
   24: "BPF_MAP_LOOKUP_BATCH", 25: "BPF_MAP_LOOKUP_AND_DELETE_BATCH", 26: "BPF_MAP_UPDATE_BATCH", 27: "BPF_MAP_DELETE_BATCH", 28: "BPF_LINK_CREATE",
+  31: "BPF_LINK_GET_NEXT_ID",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -343,6 +345,10 @@ export function progIds(): number[] {
 
 export function mapIds(): number[] {
   return nextIds(Cmd.MAP_GET_NEXT_ID);
+}
+
+export function linkIds(): number[] {
+  return nextIds(Cmd.LINK_GET_NEXT_ID);
 }
 
 function nextIds(cmd: Cmd): number[] {

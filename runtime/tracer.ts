@@ -297,7 +297,7 @@ async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source
 const active = new Set<Tracer>();
 let hooksInstalled = false;
 
-/** First Ctrl-C or SIGTERM: stop every tracer and let the script finish; the second one exits at once. */
+/** First Ctrl-C, SIGTERM or SIGHUP: stop every tracer and let the script finish; the second one exits at once. */
 function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
@@ -311,6 +311,7 @@ function installProcessHooks(): void {
   };
   host.onSignal("SIGINT", onSignal(130));
   host.onSignal("SIGTERM", onSignal(143));
+  host.onSignal("SIGHUP", onSignal(129)); // a closed terminal or `tsbpf run`'s parent: end as on SIGTERM
   host.onExit(() => {
     for (const t of active) t.closeNow();
   });

@@ -37,7 +37,7 @@ export interface Libc {
 
 export interface ProcessHooks {
   /** Runs `f` on the signal instead of ending the process. */
-  onSignal(signal: "SIGINT" | "SIGTERM", f: () => void): void;
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", f: () => void): void;
   /** Runs `f` when the process exits. */
   onExit(f: () => void): void;
   exit(code: number): never;
@@ -54,6 +54,9 @@ export const SYS = {
   epoll_create1: 291,
   epoll_ctl: 233,
   getppid: 110,
+  access: 21,
+  getpgrp: 111,
+  prctl: 157,
 } as const;
 
 /** C string (NUL-terminated UTF-8) for passing a path to libc. */
