@@ -5,11 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
 import { libcSync, SYS } from "../../runtime/ffi/mod.ts";
+import { MAX_DURATION_MS, parseDuration } from "../../cli/args.ts";
+import { after } from "../../cli/long_timer.ts";
 import { runCommand, type Running, waitFor } from "../kernel/util.ts";
 
 declare const Bun: unknown;
@@ -38,12 +41,19 @@ const t = new Calls();
 await t.start();
 console.log("tracer started");
 await t.stopped;
+// Code after stopped runs too (a second SIGINT delivered to the child would end it at once).
+await new Promise((r) => setTimeout(r, 300));
+console.log("after stopped");
 `);
 
 const ONE_LINER = `tracepoint("syscalls:sys_enter_getppid", () => count())`;
 
+function commandLine(...args: string[]): string[] {
+  return typeof Bun !== "undefined" ? [process.execPath, MAIN, ...args] : [process.execPath, "run", "-A", "--quiet", MAIN, ...args];
+}
+
 function tsbpf(...args: string[]): Running {
-  const [cmd, ...rest] = typeof Bun !== "undefined" ? [process.execPath, MAIN, ...args] : [process.execPath, "run", "-A", "--quiet", MAIN, ...args];
+  const [cmd, ...rest] = commandLine(...args);
   return runCommand(cmd, rest, { NO_COLOR: "1", TSBPF_NO_CACHE: "1" });
 }
 
@@ -141,8 +151,29 @@ for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 14
     process.kill(run.pid, signal);
     assert.equal(await statusWithin(run, 10_000), status, run.output());
     assert.match(run.output(), /^end ran$/m);
+    assert.match(run.output(), /^after stopped$/m);
   });
 }
+
+const hasScript = existsSync("/usr/bin/script");
+
+test("run in a terminal: Ctrl-C reaches the child once (tsbpf does not pass it on again): the script finishes, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {
+  const line = [...commandLine("run", SCRIPT)].join(" ");
+  // script(1) runs the command on a new pseudo-terminal, in its foreground process group; ^C written to it is the terminal's Ctrl-C.
+  const term = spawn("script", ["-qec", line, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", TSBPF_NO_CACHE: "1" } });
+  let out = "";
+  term.stdout!.on("data", (d) => (out += d));
+  term.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | string | null>((r) => term.on("exit", (code, signal) => r(code ?? signal)));
+  assert.ok(await waitFor(() => out.includes("tracer started"), 120_000), out);
+  term.stdin!.write("\x03");
+  const status = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 10_000))]);
+  term.stdin!.end();
+  if (status === "still running") term.kill("SIGKILL");
+  assert.equal(status, 130, out);
+  assert.match(out, /end ran\r?$/m); // after the echoed ^C
+  assert.match(out, /^after stopped\r?$/m, "the script was cut short after stop");
+});
 
 test("one-liner: SIGHUP ends it like SIGTERM, with the maps printed, status 129", async () => {
   const run = tsbpf("-e", ONE_LINER);
@@ -230,4 +261,21 @@ test(`-e '': a usage error, status 2`, async () => {
     assert.equal(await statusWithin(run, 30_000), 2, run.output());
     assert.match(run.output(), /^tsbpf: -e needs a one-liner/m);
   }
+});
+
+test("durations: units, range, and timers longer than setTimeout can wait", async () => {
+  assert.equal(parseDuration("1ms"), 1);
+  assert.equal(parseDuration("600h"), 600 * 3_600_000);
+  assert.equal(parseDuration("8760h"), MAX_DURATION_MS);
+  for (const bad of ["0", "0s", "0.4ms", "-1", "1e-9", "1x", "8761h", "Infinity"]) assert.throws(() => parseDuration(bad), /-d needs a duration/, bad);
+  assert.throws(() => parseDuration("0", "interval"), /^UsageError: interval needs a duration of at least 1ms/);
+  // Past 2^31-1 ms, setTimeout fires after 1 ms; after() must not.
+  let fired = 0;
+  const cancel = after(2 ** 31 + 1000, () => fired++, { unref: true });
+  const soon = new Promise<number>((r) => after(30, () => r(performance.now())));
+  const from = performance.now();
+  assert.ok((await soon) - from >= 29, "a short after() fired early");
+  await new Promise((r) => setTimeout(r, 50));
+  cancel();
+  assert.equal(fired, 0, "a 24.9-day timer fired at once");
 });
