@@ -261,6 +261,9 @@ test(`-e '': a usage error, status 2`, async () => {
     assert.equal(await statusWithin(run, 30_000), 2, run.output());
     assert.match(run.output(), /^tsbpf: -e needs a one-liner/m);
   }
+  const dump = tsbpf("dump", "-e", "");
+  assert.equal(await statusWithin(dump, 30_000), 2, dump.output());
+  assert.match(dump.output(), /^tsbpf dump: -e needs a one-liner/m);
 });
 
 test("durations: units, range, and timers longer than setTimeout can wait", async () => {
