@@ -1,6 +1,8 @@
 // The command line's side of a running script: publishes -p/-c/-d to the script (cli/mod.ts),
 // notices when the script's tracers have attached, then releases the -c command, and stops
-// every started tracer when that command exits or the -d time is up.
+// every started tracer when that command exits or the -d time is up. In `tsbpf run`'s child it
+// also ties the child's life to the tsbpf process (cli/parent_link.ts) and ends the command
+// when that process has gone.
 //
 // Noticing a start needs a hook in Tracer; until the runtime offers one (see docs/cli.md,
 // "Requests"), `Tracer.prototype.start` is wrapped here, once per process.

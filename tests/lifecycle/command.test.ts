@@ -218,6 +218,18 @@ test("run -c: when the tracer dies, the command dies too, and tsbpf reports the 
   assert.ok(await waitFor(() => ended(command!), 2000), "the command outlived its tracer");
 });
 
+test("run -c: SIGKILL of tsbpf while the command runs ends the tracer and the command", async () => {
+  const run = tsbpf("run", "-c", "sleep 60", SCRIPT);
+  await started(run);
+  let command: number | undefined;
+  const find = () => (command = childrenOf(run.pid).find((pid) => (readText(`/proc/${pid}/comm`) ?? "").trim() === "sleep"));
+  assert.ok(await waitFor(() => find() !== undefined), "no running command");
+  const child = tracerChild(run.pid);
+  process.kill(run.pid, "SIGKILL");
+  await settled(run);
+  assert.ok(await waitFor(() => ended(child) && ended(command!), 2000), `still there: tracer ${state(child)}, command ${state(command!)}`);
+});
+
 for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
   for (const [command, status] of [["false", 1], ["sh -c 'kill -USR1 $$'", 138], ["/nonexistent/cmd", 127], ["/etc/passwd", 126]] as const) {
     test(`${how} -c ${command}: tsbpf's status is the command's, ${status}`, async () => {
