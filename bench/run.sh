@@ -33,32 +33,9 @@ if [[ $(id -u) != 0 ]]; then
 fi
 [[ -x $repo/node_modules/.bin/bun ]] || (cd "$repo" && npm install --no-audit --no-fund)
 
-# The reference tools, from Debian. Idempotent: apt-get only runs when something is missing.
+# The reference tools, from Debian, and bcc's kernel headers (shared with the tests).
 if [[ $smoke == 0 ]]; then
-  packages=(bpftrace bpfcc-tools python3-bpfcc libbpf-dev clang bpftool linux-headers-amd64)
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "installing ${missing[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-  fi
-  # bcc compiles against kernel headers, which this kernel does not ship. Debian's 6.1 headers
-  # come in two trees (common + amd64); merged into one, they are enough for tracepoint scripts.
-  if [[ ! -d $out/kernel-headers/include ]]; then
-    common=$(ls -d /usr/src/linux-headers-*-common 2>/dev/null | sort -V | tail -1 || true)
-    arch=${common%-common}-amd64
-    if [[ -d $common && -d $arch ]]; then
-      rm -rf "$out/kernel-headers.tmp"
-      mkdir -p "$out/kernel-headers.tmp"
-      cp -a "$common/." "$arch/." "$out/kernel-headers.tmp/"
-      mv "$out/kernel-headers.tmp" "$out/kernel-headers"
-    else
-      echo "no Debian linux-headers trees found: bcc will be skipped" >&2
-    fi
-  fi
+  bash "$repo/tests/references.sh"
 fi
 
 # Build what changed: the generator and the launch stopwatch always, the libbpf floor for a full run.

@@ -12,6 +12,7 @@ import type { TracerSpec } from "../compiler/spec.ts";
 import type { CompileTarget } from "../compiler/target.ts";
 import { hostTarget } from "../runtime/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
+import { writeFileAtomic } from "../runtime/files.ts";
 
 /** What a bundle carries for each tracer class (read by runtime/tracer.ts). */
 export interface EmbeddedTracer {
@@ -61,6 +62,9 @@ function options(file: string, outfile: string, banner = "") {
     banner: { js: banner },
     logLevel: "silent" as const,
     metafile: true,
+    // tsbpf writes the file (writeFileAtomic): esbuild would open it O_TRUNC, following a
+    // symlink another user planted at the name (`-o /tmp/x.js` as root).
+    write: false,
   };
 }
 
@@ -70,11 +74,16 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
   // First pass: which of the script's own modules are in the bundle; each may declare tracers.
   const first = await build({ ...options(file, outfile), write: false });
   const embedded: Record<string, EmbeddedTracer> = {};
+  /** Every module of the script's own, so that `tsbpf plan` can review the user-space code too. */
+  const sources: Record<string, string> = {};
   const target = await hostTarget();
   for (const input of Object.keys(first.metafile!.inputs)) {
     const path = resolve(input);
-    if (!path.endsWith(".ts") || path.includes("/node_modules/") || (path.startsWith(root) && OWN.test(path.slice(root.length)))) continue;
+    if (path.includes("/node_modules/") || (path.startsWith(root) && OWN.test(path.slice(root.length)))) continue;
+    if (!/\.[cm]?[jt]s$/.test(path)) continue;
     const source = readFileSync(path, "utf8");
+    sources[path] = source;
+    if (!path.endsWith(".ts")) continue;
     if (!/@\w+\(/.test(source)) continue; // no decorators: no handlers
     for (const spec of compileTracers(source, path, target)) {
       if (embedded[spec.className]) throw new Error(`Two tracer classes are named ${spec.className} (${embedded[spec.className].spec.file} and ${path}); rename one`);
@@ -82,8 +91,11 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
     }
   }
   if (!Object.keys(embedded).length) throw new Error(`${script} and the modules it imports declare no tracer class with probe handlers`);
-  const result = await build(options(file, outfile, `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(embedded)};`));
+  // Line 1: what the runtime compiles from (runtime/bundled.ts); line 2: what plan reviews besides.
+  const banner = `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(embedded)};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};`;
+  const result = await build(options(file, outfile, banner));
   const out = Object.values(result.metafile!.outputs)[0];
+  for (const f of result.outputFiles!) writeFileAtomic(f.path, f.contents);
   return { outfile: resolve(outfile), bytes: out.bytes, tracers: Object.keys(embedded) };
 }
 

@@ -12,6 +12,7 @@ export const GLOBAL_OPTIONS = {
   pid: { type: "string", short: "p" },
   command: { type: "string", short: "c" },
   duration: { type: "string", short: "d" },
+  cgroup: { type: "string" },
   emit: { type: "boolean" },
   verbose: { type: "boolean" },
   json: { type: "boolean" },

@@ -28,7 +28,7 @@ export class CliError extends Error {
  * do. Matched by name, not instanceof, so a second copy of tsbpf's modules (a script that
  * imports its own) is recognised too.
  */
-const EXPLAINED = new Set(["ProbeLookupError", "BtfError", "ElfError", "FormatError", "CliError", "UsageError"]);
+const EXPLAINED = new Set(["ProbeLookupError", "ProbeNameError", "BtfError", "ElfError", "FormatError", "CliError", "UsageError", "UnsafeFileError"]);
 
 export function isExplained(e: unknown): boolean {
   return isUserError(e) || (e instanceof Error && EXPLAINED.has(e.name)) || isDenoPermissionError(e);

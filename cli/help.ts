@@ -19,6 +19,7 @@ options (for -e and run):
   -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits;
                         the exit status is then CMD's (127: not found, 126: not executable)
   -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m, 3h (1ms to 8760h)
+      --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
       --emit            with -e: print the tracer script the one-liner becomes, do not run it
       --json            maps, print() and events as JSON lines, in bpftrace's -f json shape
       --verbose         show stack traces with errors
@@ -48,6 +49,7 @@ options:
                         first tracer has started, and stop the tracers when it exits (the
                         exit status is then CMD's); CMD never outlives the script
   -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m, 3h; up to 8760h)
+      --cgroup PATH     every tracer the script starts traces only this cgroup v2 and below it
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors
 
@@ -153,10 +155,14 @@ See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
 export const PLAN_HELP = `usage: tsbpf plan SCRIPT
 
 Compiles a tracer script without loading anything into the kernel and prints what it would do
-as root: every probe it attaches, every map and the kernel memory it may take, every helper its
-handlers call, and a warning for each helper that changes the system rather than observes it
-(bpf_send_signal, bpf_override_return, bpf_probe_write_user, ...). Read it before running a
-script someone sent you.
+as root: every tracer class it can start (in the modules it imports, in blocks, ifs and class
+expressions too), every probe, every map and the kernel memory it may take, every helper its
+handlers call, a warning for each helper that changes the system (bpf_send_signal, ...), and what
+its user-space code can do: write or read files, spawn processes, use the network, call native
+code, send signals, read the environment. What plan cannot decide from the text (eval, import()
+of a computed name, ...) is listed under "cannot vouch for". "verdict: it only observes" is
+printed only when none of these says otherwise. Read it before running a script someone sent you.
+SCRIPT may be a bundle from tsbpf build: plan then reviews the sources it embeds.
 
 example:
   tsbpf plan examples/opensnoop.ts`;
@@ -165,7 +171,8 @@ export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
 
 Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
 runs with \`bun FILE.js\` or \`deno run --allow-ffi FILE.js\` where tsbpf is not installed, and on
-other kernels: where the kernel's types differ from this one's, the handlers compile again there.
+other kernels. Where it runs, the handlers are compiled from the source the bundle embeds (what
+tsbpf plan FILE.js reviews; cached after the first start): edited instructions are never loaded.
 
 options:
   -o, --output FILE   where to write (default: SCRIPT with .bundle.js)

@@ -3,7 +3,7 @@
 import { Elf } from "../elf/reader.ts";
 import { usdtProbes } from "../elf/usdt.ts";
 import type { UsdtArg } from "../elf/usdt_args.ts";
-import { fileExists, readFileBytes } from "../runtime/files.ts";
+import { fileExists, MAX_BINARY_BYTES, readCheckedFile } from "../runtime/files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { CliError } from "./errors.ts";
 import { matcher } from "./probe_pattern.ts";
@@ -20,7 +20,7 @@ export function resolveBinary(name: string): string {
 }
 
 function readElf(path: string): Elf {
-  const bytes = readFileBytes(path);
+  const bytes = readCheckedFile(path, { maxBytes: MAX_BINARY_BYTES });
   if (!bytes) throw new CliError(`No such file: ${path}`);
   return Elf.parse(bytes);
 }

@@ -89,6 +89,7 @@ function session(values: Values): SessionOptions {
     durationMs: values.duration === undefined ? undefined : parseDuration(String(values.duration)),
     verbose: !!values.verbose,
     json: !!values.json,
+    cgroup: values.cgroup === undefined ? undefined : String(values.cgroup),
   };
 }
 

@@ -5,6 +5,7 @@
 // end() and interval() user-space code. Text the user wrote is copied, not re-printed, and
 // source_map.ts remembers from where, so errors point into the one-liner.
 import { Code, CompileError, DiagnosticBag } from "../compiler/diagnostics.ts";
+import { ProbeLookupError } from "../compiler/target.ts";
 import { parseSource, type Node } from "../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../compiler/collect.ts";
 import type { ContextField } from "../compiler/target.ts";
@@ -135,7 +136,14 @@ class Transform {
       return this.error(call, `${name}() takes the probe's name${withOptions ? ", options" : ""} and a function: ${name}("target", args => ...)`);
     }
     const pattern: string = args[0].value;
-    const targets = /[*?]/.test(pattern) ? this.options.kernel.expand(name, pattern) : [pattern];
+    let targets: string[];
+    try {
+      targets = /[*?]/.test(pattern) ? this.options.kernel.expand(name, pattern) : [pattern];
+    } catch (e) {
+      // A pattern outside the kernel's name grammar (probes/names.ts), reported where it is written.
+      if (!(e instanceof ProbeLookupError)) throw e;
+      return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), e.message, ...e.hints);
+    }
     if (!targets.length) return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), `no ${name} matches "${pattern}"`, `list them with: tsbpf list '${name}:${pattern}'`);
     const expanded = targets.length !== 1 || targets[0] !== pattern;
     for (const target of targets) this.probes.push({ kind: name, target, call, fn, args: args.slice(0, -1), expanded });

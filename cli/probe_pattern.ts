@@ -1,7 +1,8 @@
 // Probe patterns as bpftrace writes them: KIND:TARGET, with * and ? wildcards in TARGET.
 // Shared by `tsbpf list` and the one-liners' wildcard probes.
 import { globMatcher } from "../elf/glob.ts";
-import { UsageError } from "./errors.ts";
+import { CliError, UsageError } from "./errors.ts";
+import { kernelSymbolName, ProbeNameError, rawTracepointName, tracepointName, usdtName, userFileName, userSymbolName } from "../probes/names.ts";
 
 export type ListKind = "tracepoint" | "rawtracepoint" | "kprobe" | "uprobe" | "usdt";
 
@@ -25,6 +26,31 @@ export interface ProbePattern {
 }
 
 export function parseProbePattern(text: string): ProbePattern {
+  const pattern = parsePattern(text);
+  try {
+    checkNames(pattern);
+  } catch (e) {
+    if (!(e instanceof ProbeNameError)) throw e;
+    throw new CliError([e.message, ...e.hints].join("; "));
+  }
+  return pattern;
+}
+
+/** The pattern's names by the kernel's grammar (probes/names.ts), wildcards allowed. */
+function checkNames(p: ProbePattern): void {
+  if (p.binary !== undefined) userFileName(p.binary);
+  if (p.target === "*") return;
+  if (p.kind === "rawtracepoint") rawTracepointName(p.target, true);
+  else if (p.kind === "kprobe") kernelSymbolName(p.target, true);
+  else if (p.kind === "uprobe") userSymbolName(p.target, true);
+  else if (p.kind === "usdt") {
+    const [provider, name = "*"] = p.target.split(":");
+    usdtName(provider, name, true);
+  } else if (p.target.includes(":")) tracepointName(p.target, true);
+  else kernelSymbolName(p.target, true); // any kernel kind: a tracepoint category or a function
+}
+
+function parsePattern(text: string): ProbePattern {
   const colon = text.indexOf(":");
   const kind = colon > 0 ? KINDS[text.slice(0, colon)] : undefined;
   if (!kind) return { target: text || "*" };

@@ -5,10 +5,14 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { hostTarget } from "../runtime/compile_target.ts";
-import { makeDirs, readTextFile, writeFileAtomic } from "../runtime/files.ts";
+import { readCheckedFile, readTextFile, writeFileAtomic } from "../runtime/files.ts";
+import { geteuid, rmdir, unlink } from "../runtime/file_stat.ts";
+import { freshPrivateDir, privateDir, UntrustedDirError } from "../runtime/private_dir.ts";
+import { verbose } from "../runtime/verbose.ts";
 import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "./list_kernel.ts";
 import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
+import { kernelProbePattern } from "../probes/names.ts";
 import { matcher } from "./probe_pattern.ts";
 import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
@@ -29,7 +33,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     console.log(script.source);
     return 0;
   }
-  const file = await writeScript(script.source);
+  const { file, remove } = await writeScript(script.source);
   if (!isBun && Deno.permissions.querySync({ name: "read", path: file }).state !== "granted") {
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
@@ -53,6 +57,8 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   } catch (e) {
     await held?.end();
     throw e;
+  } finally {
+    remove();
   }
   const status = typeof process.exitCode === "number" ? process.exitCode : 0;
   if (!held) return status;
@@ -85,7 +91,7 @@ async function generate(text: string, pidFilter: boolean): Promise<GeneratedScri
     kernel: {
       expand: (kind, pattern) => {
         if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
-        const test = matcher(pattern);
+        const test = matcher(kernelProbePattern(kind, pattern));
         const names = kind === "tracepoint" ? tracepointNames()
           : kind === "rawTracepoint" ? rawTracepointNames()
           : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
@@ -127,20 +133,54 @@ async function modExports(): Promise<Set<string>> {
   return names;
 }
 
-/** Writes the script into the cache (or /tmp), named by its content. */
-async function writeScript(source: string): Promise<string> {
+/**
+ * Writes the script where only we can write (root imports it: see docs/security.md): into the
+ * cache, named by its content so the compile cache finds it again, when the cache directory and
+ * every directory on the way to it are safe; otherwise into a fresh private directory, removed
+ * when the one-liner ends.
+ */
+async function writeScript(source: string): Promise<{ file: string; remove(): void }> {
   const c = libcSync();
   const home = c.getenv("HOME");
-  const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : `/tmp/tsbpf-${c.getenv("USER") ?? "user"}`);
-  const dir = `${base}/tsbpf/oneliners`;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(source)));
+  const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
+  const bytes = new TextEncoder().encode(source);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const name = [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const file = `${dir}/${name}.ts`;
-  try {
-    makeDirs(dir);
-    if (readTextFile(file) !== source) writeFileAtomic(file, new TextEncoder().encode(source));
-  } catch (e) {
-    throw new CliError(`Cannot write the one-liner's script to ${dir}: ${(e as Error).message}; set XDG_CACHE_HOME to a writable directory`);
+  if (base) {
+    try {
+      const file = `${privateDir(base, ["tsbpf", "oneliners"])}/${name}.ts`;
+      if (!sameContent(file, bytes)) writeFileAtomic(file, bytes, 0o600);
+      return { file, remove() {} };
+    } catch (e) {
+      if (!(e instanceof UntrustedDirError)) throw new CliError(`Cannot write the one-liner's script under ${base}: ${(e as Error).message}`);
+      verbose(`writing the one-liner's script to a private temporary directory: ${e.message}`);
+    }
   }
-  return file;
+  let dir: string;
+  try {
+    dir = freshPrivateDir("tsbpf");
+  } catch (e) {
+    throw new CliError(`Cannot write the one-liner's script: ${(e as Error).message}; set XDG_CACHE_HOME to a directory only you can write`);
+  }
+  const file = `${dir}/one-liner.ts`;
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    unlink(file);
+    rmdir(dir);
+  };
+  c.process.onExit(remove);
+  writeFileAtomic(file, bytes, 0o600);
+  return { file, remove };
+}
+
+/** Whether `file` is ours (not a symlink, FIFO or someone else's) and holds exactly `bytes`. */
+function sameContent(file: string, bytes: Uint8Array): boolean {
+  try {
+    const old = readCheckedFile(file, { maxBytes: bytes.length, noFollow: true, owners: [geteuid()], private: true });
+    return old !== undefined && old.length === bytes.length && old.every((b, i) => b === bytes[i]);
+  } catch {
+    return false; // too big, not a regular file, not ours: written again (the rename replaces it)
+  }
 }

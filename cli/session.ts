@@ -11,6 +11,7 @@ import process from "node:process";
 import { Tracer } from "../runtime/tracer.ts";
 import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
+import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { CLI_STATE } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";
 import { after } from "./long_timer.ts";
@@ -30,6 +31,8 @@ export interface SessionOptions {
   json?: boolean;
   /** Set by `tsbpf run` for its child: the tsbpf process, which this one must not outlive. */
   parentPid?: number;
+  /** --cgroup: every tracer traces only this cgroup v2 and its descendants. */
+  cgroup?: string;
 }
 
 const EXIT_POLL_MS = 20;
@@ -43,6 +46,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   options = session;
   if (session.parentPid !== undefined) watchParent(session.parentPid, session.heldPid);
   if (session.json) setJsonOutput(true);
+  if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

@@ -2,7 +2,7 @@
 // By default written beside tsbpf's kernel.ts as kernel.d.ts, for "tsbpf/kernel" to re-export.
 import { Btf } from "../btf/reader.ts";
 import { kernelId } from "../runtime/compile_cache.ts";
-import { readFileBytes, writeFileAtomic } from "../runtime/files.ts";
+import { readCheckedFile, readFileBytes, writeFileAtomic } from "../runtime/files.ts";
 import { parseCommand } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { kernelDeclarations } from "./dts.ts";
@@ -15,6 +15,8 @@ const OPTIONS = {
 } as const;
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
+/** Far more than any kernel's BTF (vmlinux: ≈ 6 MB). */
+const MAX_BTF_BYTES = 256 << 20;
 
 /** Where `tsbpf types` writes when not told: kernel.d.ts in the package root. */
 export const DEFAULT_OUTPUT = decodeURIComponent(new URL("../kernel.d.ts", import.meta.url).pathname);
@@ -25,7 +27,8 @@ export async function typesCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected "${positionals[0]}"`, "types");
   const started = performance.now();
   const path = typeof values.btf === "string" ? values.btf : VMLINUX;
-  const bytes = readFileBytes(path);
+  // A user-given --btf file may be a FIFO or a device: checked and read with a bound.
+  const bytes = path === VMLINUX ? readFileBytes(path) : readCheckedFile(path, { maxBytes: MAX_BTF_BYTES });
   if (!bytes) {
     throw new CliError(path === VMLINUX
       ? `This kernel has no BTF (${VMLINUX} is missing); it needs CONFIG_DEBUG_INFO_BTF=y (Linux 5.4 or newer)`

@@ -26,6 +26,11 @@ export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
   return `probe ${ref.kind} ${ref.target} ${JSON.stringify(layout)}`;
 }
 
+/** Which PID namespace pid() and tid() were compiled to answer in (runtime/namespaces.ts spells it the same). */
+export function pidNamespaceFact(ns: { dev: bigint; ino: bigint } | undefined): string {
+  return ns ? `pidns ${ns.dev}:${ns.ino}` : "pidns initial";
+}
+
 /** Whether the kernel has BPF ring buffers: RingBuf fields were compiled as ring buffers or as perf buffers. */
 export function ringBufferFact(ringBuffers: boolean): string {
   return `feature ringbuf ${ringBuffers ? "yes" : "no"}`;

@@ -4,14 +4,14 @@ import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
 import { kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
-import { probeId, STACKS_MAP } from "./spec.ts";
-import { kernelAddress } from "./kernel_access.ts";
-import { memberFact } from "./assumptions.ts";
+import { CGROUP_MAP, probeId, STACKS_MAP } from "./spec.ts";
+import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
+import { memberFact, pidNamespaceFact } from "./assumptions.ts";
 
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
 export const Helper = {
   map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8, perf_event_output: 25,
-  get_stackid: 27, map_push_elem: 87, map_pop_elem: 88, map_peek_elem: 89, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
+  get_stackid: 27, get_current_cgroup_id: 80, current_task_under_cgroup: 37, get_ns_current_pid_tgid: 120, map_push_elem: 87, map_pop_elem: 88, map_peek_elem: 89, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
   probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
   ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, get_attach_cookie: 174,
 } as const;
@@ -33,7 +33,18 @@ function noArgs(l: Lowering, e: Node, name: string): void {
   if (e.arguments.length) l.fail(e.arguments[0], Code.BadCall, `${name}() takes no arguments`);
 }
 
-const pidTgid = (l: Lowering) => l.b.call(Helper.get_current_pid_tgid, []);
+/**
+ * The current task's tgid << 32 | pid: the kernel's numbers, or, when the tracer runs inside a
+ * PID namespace, that namespace's (0 for a task outside it), as struct bpf_pidns_info lays them out.
+ */
+function pidTgid(l: Lowering): number {
+  const ns = l.input.target.pidNamespace?.();
+  l.assume(pidNamespaceFact(ns));
+  if (!ns) return l.b.call(Helper.get_current_pid_tgid, []);
+  const off = l.b.allocStack(8, 8);
+  l.b.emit({ op: "call", helper: Helper.get_ns_current_pid_tgid, args: [l.b.mov(ns.dev), l.b.mov(ns.ino), l.b.frame(off), 8n] });
+  return l.b.load("fp", off, 8);
+}
 const uidGid = (l: Lowering) => l.b.call(Helper.get_current_uid_gid, []);
 
 function expectStr(l: Lowering, e: Node, t: Type, what: string): StrType {
@@ -100,6 +111,10 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "scalar", type: probeNameType, op };
     },
   },
+  cgroup: {
+    doc: "the id of the current task's cgroup (v2), u64: what cgroupId(path) gives for its directory",
+    scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
+  },
   curtask: {
     doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid",
     scalar: (l, e) => {
@@ -108,6 +123,14 @@ export const BUILTINS: Record<string, Builtin> = {
       const [task] = btf.findByName("task_struct", "struct");
       return { kind: "scalar", type: { kind: "ptr", space: "kernel", cType: "struct task_struct *", btfId: task }, op: l.b.call(Helper.get_current_task, []) };
     },
+  },
+  user: {
+    doc: "user<T>(p): the pointer or address p, seen as pointing to kernel struct T in the traced process's memory (read with bpf_probe_read_user)",
+    scalar: (l, e) => spaceCast(l, e, "user"),
+  },
+  kernel: {
+    doc: "kernel<T>(p): the pointer or address p, seen as pointing to kernel struct T in kernel memory (read with bpf_probe_read_kernel)",
+    scalar: (l, e) => spaceCast(l, e, "kernel"),
   },
   comm: {
     doc: "the current task's command name, Str<16>",
@@ -131,7 +154,7 @@ export const BUILTINS: Record<string, Builtin> = {
         const src = l.expr(e.arguments[0]);
         const dst = l.address(base, off);
         if (src.kind === "kmem") {
-          l.b.emit({ op: "call", helper: Helper.probe_read_kernel_str, args: [dst, BigInt(len), kernelAddress(l, src)] });
+          l.b.emit({ op: "call", helper: readStrHelper(src.space), args: [dst, BigInt(len), kernelAddress(l, src)] });
           return;
         }
         if (src.kind === "ctxfield") {
@@ -143,15 +166,26 @@ export const BUILTINS: Record<string, Builtin> = {
           return;
         }
         if (src.kind !== "scalar" || src.type.kind !== "ptr") {
-          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
+          const address = src.kind === "scalar" && src.type.kind === "int" && src.type.bits === 64;
+          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`,
+            ...(address ? ["an address held as a number: say which memory it points to, str(user(x)) or str(kernel(x))"] : []));
         }
         // "either": the legacy helper, which reads user or kernel memory by address on x86-64.
-        const helper = { user: Helper.probe_read_user_str, kernel: Helper.probe_read_kernel_str, either: Helper.probe_read_str }[src.type.space];
-        l.b.emit({ op: "call", helper, args: [dst, BigInt(len), src.op] });
+        l.b.emit({ op: "call", helper: readStrHelper(src.type.space), args: [dst, BigInt(len), src.op] });
       },
     },
   },
 };
+
+/** A tracer limited to a cgroup: each handler returns at once for tasks outside it (or its descendants). */
+export function cgroupFilter(l: Lowering): void {
+  const map = l.b.reg();
+  l.b.emit({ op: "map", dst: map, map: CGROUP_MAP });
+  const inside = l.b.label();
+  l.b.emit({ op: "br", cond: "jeq", a: l.b.call(Helper.current_task_under_cgroup, [map, 0n]), b: 1n, target: inside });
+  l.b.emit({ op: "ret", value: 0n });
+  l.b.place(inside);
+}
 
 const BPF_F_USER_STACK = 1n << 8n;
 
@@ -166,7 +200,8 @@ export function captureStack(l: Lowering, kind: "kernel" | "user", mapName: stri
   const map = l.b.reg();
   l.b.emit({ op: "map", dst: map, map: mapName });
   let value = l.zext32(l.b.call(Helper.get_stackid, [l.ctx, map, kind === "user" ? BPF_F_USER_STACK : 0n]));
-  if (kind === "user") value = l.b.alu("or", l.b.alu("lsh", l.b.alu("rsh", l.b.call(Helper.get_current_pid_tgid, []), 32n), 32n), value);
+  // The pid as /proc shows it where tsbpf runs, to find the process's files when symbolizing.
+  if (kind === "user") value = l.b.alu("or", l.b.alu("lsh", l.b.alu("rsh", pidTgid(l), 32n), 32n), value);
   if (stackIndex) value = l.b.alu("or", value, l.b.mov(BigInt(stackIndex) << 56n));
   return { kind: "scalar", type: kind === "user" ? ustackType : kstackType, op: value };
 }

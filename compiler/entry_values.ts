@@ -7,7 +7,7 @@ import { Helper } from "./builtins.ts";
 import { counts } from "./flow.ts";
 import { type Instr, isReg, type Operand, type VReg } from "./ir.ts";
 
-const INVARIANT_HELPERS = new Set<number>([Helper.get_current_pid_tgid, Helper.get_current_uid_gid, Helper.get_current_task, Helper.get_smp_processor_id]);
+const INVARIANT_HELPERS = new Set<number>([Helper.get_current_pid_tgid, Helper.get_current_cgroup_id, Helper.get_current_uid_gid, Helper.get_current_task, Helper.get_smp_processor_id]);
 
 export function reuseEntryValues(code: Instr[]): Instr[] {
   const { defs } = counts(code);

@@ -9,7 +9,7 @@ import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
 import { captureStack, Helper } from "./builtins.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
-import { LOST_MAP, SCRATCH_MAP } from "./spec.ts";
+import { DROPPED_MAP, LOST_MAP, SCRATCH_MAP } from "./spec.ts";
 
 const BPF_ANY = 0n, BPF_NOEXIST = 1n, BPF_EXIST = 2n;
 /** bpf_perf_event_output's flags: the perf event array's slot of the CPU the handler runs on. */
@@ -68,7 +68,8 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
       return { kind: "void" };
     case "set": {
       const value = buildOnStack(l, map.value!, args[1]);
-      l.b.emit({ op: "call", helper: Helper.map_update_elem, args: [mapReg(), l.b.frame(key), l.b.frame(value), BPF_ANY] });
+      const r = l.b.call(Helper.map_update_elem, [mapReg(), l.b.frame(key), l.b.frame(value), BPF_ANY]);
+      countDroppedUnless(l, map.name, r);
       return { kind: "void" };
     }
     case "get": return get(l, map, key);
@@ -96,6 +97,7 @@ function queueOp(l: Lowering, map: MapField, method: string, args: Node[]): Valu
     if (overwrite && overwrite.type !== "BooleanLiteral") l.fail(overwrite, Code.NotConstant, `push()'s second argument must be true or false: true pushes out the oldest value when ${map.name} is full`);
     const value = buildOnStack(l, t, args[0]);
     const r = l.b.call(Helper.map_push_elem, [mapAddress(l, map.name), l.b.frame(value), overwrite?.value ? BPF_EXIST : BPF_ANY]);
+    countDroppedUnless(l, map.name, r);
     return l.materializeCond((label) => l.b.emit({ op: "br", cond: "jeq", a: r, b: 0n, target: label }));
   }
   const copy = l.b.allocStack(sizeOf(t), 8);
@@ -157,11 +159,29 @@ function lookupOrInit(l: Lowering, mapName: string, key: number, valueType: Type
   const r = l.b.call(Helper.map_update_elem, [mapAddress(l, mapName), l.b.frame(key), l.b.frame(fresh), BPF_NOEXIST]);
   l.b.emit({ op: "br", cond: "jeq", a: r, b: 0n, target: done });
   const again = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(key)]);
-  l.b.emit({ op: "br", cond: "jeq", a: again, b: 0n, target: done });
+  const dropped = l.b.label();
+  l.b.emit({ op: "br", cond: "jeq", a: again, b: 0n, target: dropped });
   l.b.emit({ op: "mov", dst: p, src: again });
   l.b.place(found);
   update(p);
+  l.b.emit({ op: "jmp", target: done });
+  // Neither created nor there: the map is full.
+  l.b.place(dropped);
+  countDropped(l, mapName);
   l.b.place(done);
+}
+
+/** Counts a refused update (result `r` not 0) of map `mapName`. */
+function countDroppedUnless(l: Lowering, mapName: string, r: Operand): void {
+  const ok = l.b.label();
+  l.b.emit({ op: "br", cond: "jeq", a: r, b: 0n, target: ok });
+  countDropped(l, mapName);
+  l.b.place(ok);
+}
+
+function countDropped(l: Lowering, mapName: string): void {
+  l.countsDrops = true;
+  countIn(l, DROPPED_MAP, [...l.input.tracer.maps.keys()].indexOf(mapName));
 }
 
 /** count.add(key?), sum.add(key?, v), hist.add(key?, v), ... */
@@ -309,9 +329,14 @@ function perfOutput(l: Lowering, map: MapField, arg: Node): void {
 }
 
 function countLost(l: Lowering): void {
+  countIn(l, LOST_MAP, l.input.programIndex);
+}
+
+/** Adds one to slot `index` of the per-CPU counter map `mapName`. */
+function countIn(l: Lowering, mapName: string, index: number): void {
   const keyOff = l.b.allocStack(4, 4);
-  l.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(l.input.programIndex) });
-  const slot = l.b.call(Helper.map_lookup_elem, [mapAddress(l, LOST_MAP), l.b.frame(keyOff)]);
+  l.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(index) });
+  const slot = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(keyOff)]);
   const skip = l.b.label();
   l.b.emit({ op: "br", cond: "jeq", a: slot, b: 0n, target: skip });
   l.b.emit({ op: "store", base: slot, off: 0, size: 8, value: l.b.alu("add", l.b.load(slot, 0, 8), 1n) });

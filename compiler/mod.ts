@@ -22,7 +22,7 @@ import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
+import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
 import { layoutStruct, u32, u64, u8 } from "./types.ts";
 import { probeFact, ringBufferFact } from "./assumptions.ts";
 
@@ -36,6 +36,8 @@ export interface CompileOptions {
   className?: string;
   /** With className: when no class has that name (a bundler renamed it), compile every class. */
   orEveryClass?: boolean;
+  /** Limit every handler to the tasks of one cgroup, given at load time (start({ cgroup })). */
+  cgroupFilter?: boolean;
 }
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
@@ -48,27 +50,28 @@ export function compile(source: string, file: string, target: CompileTarget, opt
     const named = tracers.filter((t) => t.name === options.className);
     if (named.length || !options.orEveryClass) tracers = named;
   }
-  if (!tracers.length) {
+  if (!tracers.length && !diags.hasErrors) {
     diags.error(Code.NoTracer, { line: 1, column: 1, length: 1 },
       options.className ? `no tracer class "${options.className}" with decorated handlers in this file` : `no tracer class with decorated handlers in this file`,
       `declare class MyTracer extends Tracer { @tracepoint("syscalls:sys_enter_openat") onOpen(args) { ... } }`);
   }
-  const specs = tracers.map((t) => compileTracer(t, mod, file, target, diags));
+  const specs = tracers.map((t) => compileTracer(t, mod, file, target, diags, options.cgroupFilter ?? false));
   diags.throwIfAny();
   return specs;
 }
 
-function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag): TracerSpec {
+function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag, cgroupFilter: boolean): TracerSpec {
   const assumptions = new Set<string>();
   tracer = withEventBuffers(tracer, target, assumptions);
   const maps: MapSpec[] = [...tracer.maps.values()].map(({ pos: _, ...spec }) => spec);
   maps.push({ name: LOST_MAP, kind: "lost", key: u32, value: u64 });
+  if (cgroupFilter) maps.push({ name: CGROUP_MAP, kind: "cgroup", key: u32, value: u32, size: 1 });
   if (tracer.params.size) {
     const value = layoutStruct("params", [...tracer.params].map(([name, type]) => ({ name, type })));
     maps.push({ name: PARAMS_MAP, kind: "params", key: u32, value });
   }
   const programs: ProgramSpec[] = [];
-  let scratchBytes = 0;
+  let scratchBytes = 0, countsDrops = false;
   tracer.handlers.forEach((h, programIndex) => {
     let probe;
     try {
@@ -80,7 +83,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       return;
     }
     const lower = (perfEventsInScratch: boolean) => {
-      const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch });
+      const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter });
       const ir = lowering.lowerHandler();
       if (lowering.failed || diags.hasErrors) return { lowering };
       const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.stackSize);
@@ -94,6 +97,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     }
     if (!alloc) return;
     scratchBytes = Math.max(scratchBytes, lowering.perfScratchBytes);
+    countsDrops ||= lowering.countsDrops;
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
       diags.error(Code.StackOverflow, h.pos, `handler "${h.name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
@@ -115,6 +119,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       column: h.pos.column,
     });
   });
+  if (countsDrops) maps.push({ name: DROPPED_MAP, kind: "dropped", key: u32, value: u64, size: tracer.maps.size });
   if (scratchBytes) maps.push({ name: SCRATCH_MAP, kind: "scratch", key: u32, value: { kind: "array", elem: u8, len: scratchBytes } });
   return { className: tracer.name, file, maps, programs, assumptions: [...assumptions].sort() };
 }

@@ -26,7 +26,7 @@ const POWERFUL: Record<number, string> = {
 const MAP_KINDS: Record<string, string> = {
   ringbuf: "ring buffer", perfbuf: "perf buffer (per CPU)", scratch: "per-CPU array (room for big perf buffer events)", hash: "hash map", lru_hash: "LRU hash map", percpu_hash: "per-CPU hash map", array: "array",
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
-  hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)",
+  hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)", dropped: "per-CPU array (tsbpf's dropped-update counters)", cgroup: "cgroup array (the cgroup the tracer is limited to)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
   lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };
@@ -40,7 +40,7 @@ export function mapMemory(m: MapSpec, entries: number, cpus: number): number {
   if (m.kind === "ringbuf") return entries;
   if (m.kind === "perfbuf") return entries * cpus;
   const key = m.key ? sizeOf(m.key) : 4, value = m.value ? Math.ceil(sizeOf(m.value) / 8) * 8 : 8;
-  const perCpu = m.kind.startsWith("percpu") || ["scratch", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "lost"].includes(m.kind);
+  const perCpu = m.kind.startsWith("percpu") || ["scratch", "count", "sum", "min", "max", "avg", "stats", "hist", "lhist", "lost", "dropped"].includes(m.kind);
   return entries * (key + (perCpu ? value * cpus : value) + 16);
 }
 
@@ -48,6 +48,15 @@ function bytes(n: number): string {
   if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
   if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
   return `${n} B`;
+}
+
+/** The helpers of these specs that change the system rather than observe it, as warnings. */
+export function kernelWarnings(specs: TracerSpec[]): string[] {
+  const ids = new Set<number>();
+  for (const p of specs.flatMap((s) => s.programs)) {
+    for (const ins of decode(fromBase64(p.insns))) if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0 && POWERFUL[ins.imm]) ids.add(ins.imm);
+  }
+  return [...ids].map((id) => `bpf_${HELPER_NAMES[id]} ${POWERFUL[id]}`);
 }
 
 export function describePlan(specs: TracerSpec[], options: PlanOptions): string {
@@ -86,7 +95,8 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     const reads = [...helpers.keys()].filter((id) => [4, 45, 112, 113, 114, 115].includes(id)).map((id) => HELPER_NAMES[id]);
     out.push(`  reads: ${reads.length ? `memory through ${reads.join(", ")}` : "only its probes' arguments and its maps"}`);
     const warnings = [...helpers.keys()].filter((id) => POWERFUL[id]).map((id) => `bpf_${HELPER_NAMES[id]} ${POWERFUL[id]}`);
-    out.push(warnings.length ? "  WARNINGS:" : "  warnings: none: it only observes", ...warnings.map((w) => `    ${w}`));
+    // Whether the whole script only observes is decided with its user-space half (plan_user.ts).
+    out.push(warnings.length ? "  WARNINGS:" : "  warnings: none in the kernel", ...warnings.map((w) => `    ${w}`));
     out.push("");
   }
   return out.join("\n");

@@ -8,7 +8,7 @@ export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
   | "lpm_trie" | "queue" | "stack" | "stack_trace"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
-  | "perfbuf" | "lost" | "params" | "stacks" | "scratch";
+  | "perfbuf" | "lost" | "dropped" | "cgroup" | "params" | "stacks" | "scratch";
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -21,7 +21,7 @@ export interface MapSpec {
   linear?: { min: number; max: number; step: number };
   /** A stack-trace map's number, kept in the captured stacks' values (0: the hidden map of kstack()/ustack()). */
   stackIndex?: number;
-  /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`). */
+  /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`); for tsbpf's own counter maps, their slots. */
   size?: number;
 }
 
@@ -51,6 +51,10 @@ export interface TracerSpec {
 }
 
 export const LOST_MAP = "__lost";
+/** Per-CPU counts of map updates the kernel refused (a full map), one slot per map, by its position in `maps`. */
+export const DROPPED_MAP = "__dropped";
+/** A cgroup array of one slot: the cgroup a tracer started with `cgroup` is limited to. */
+export const CGROUP_MAP = "__cgroup";
 /** Per-CPU room, one slot per handler, where events too big for the stack are built before bpf_perf_event_output. */
 export const SCRATCH_MAP = "__scratch";
 /** The stack-trace map that kstack() and ustack() store captured stacks in. */

@@ -87,4 +87,9 @@ export interface CompileTarget {
    * compiled as perf buffers. Asked only when a tracer declares a RingBuf (default: true).
    */
   ringBuffers?(): boolean;
+  /**
+   * The PID namespace the tracer runs in, when it is not the initial one: pid() and tid() then
+   * give that namespace's numbers (bpf_get_ns_current_pid_tgid). Default: the initial one.
+   */
+  pidNamespace?(): { dev: bigint; ino: bigint } | undefined;
 }

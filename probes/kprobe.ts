@@ -22,6 +22,7 @@ import { kernelTextSymbols, specialisedCopies, traceableFunctions } from "./kern
 import { libcSync } from "../runtime/ffi/mod.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { verbose } from "../runtime/verbose.ts";
+import { kernelSymbolName } from "./names.ts";
 
 type Flavour = "kprobe" | "kretprobe" | "fentry" | "fexit";
 
@@ -100,6 +101,7 @@ function noKprobes(): ProbeLookupError {
 
 /** The functions a target names: itself, or a wildcard's traceable matches. */
 function kprobeTargets(target: string): string[] {
+  kernelSymbolName(target, isWildcard(target));
   if (!isWildcard(target)) return [target];
   const limit = hasKprobeMulti() ? MAX_KPROBE_MULTI : MAX_KPROBES;
   return expandWildcard(target, traceableFunctions(), "traceable kernel function", limit, "list them with: tsbpf list 'kprobe:tcp_*'");
@@ -121,6 +123,7 @@ function wildcardContext(flavour: Flavour, target: string): ProbeContext {
 }
 
 function context(flavour: Flavour, target: string): ProbeContext {
+  kernelSymbolName(target, isWildcard(target));
   if (isWildcard(target)) return wildcardContext(flavour, target);
   const fn = lookupFunction(target);
   const missing = missingSymbol(target);
@@ -177,6 +180,7 @@ function perfKprobe(flavour: Flavour, progFd: number, target: string, cookie?: b
 }
 
 function attach(flavour: Flavour, progFd: number, target: string, progType: number, cookie = 0n): OwnedFd[] {
+  kernelSymbolName(target, isWildcard(target));
   const ret = flavour === "kretprobe" || flavour === "fexit";
   if (progType === ProgType.TRACING) {
     return [linkCreate(progFd, 0, ret ? AttachType.TRACE_FEXIT : AttachType.TRACE_FENTRY, `${flavour} ${target}`)];

@@ -13,6 +13,7 @@ import { hasTpBtf } from "../runtime/features.ts";
 import { verbose } from "../runtime/verbose.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { kernelBtf } from "../runtime/kernel_btf.ts";
+import { rawTracepointName } from "./names.ts";
 
 const MAX_ARGS = 12;
 
@@ -75,9 +76,7 @@ function rawTracepointNames(): string[] {
 }
 
 function lookup(target: string): ContextField[] {
-  if (!/^[A-Za-z0-9_]+$/.test(target)) {
-    throw new ProbeLookupError(`"${target}" is not a raw tracepoint name`, ['name the tracepoint without its category, e.g. "sched_switch"']);
-  }
+  rawTracepointName(target);
   const fields = argumentFields(target);
   if (!fields) {
     const near = closest(target, rawTracepointNames());
@@ -94,7 +93,7 @@ export const rawTracepointProbe = {
     return { progType: ProgType.RAW_TRACEPOINT, fields, argArray: MAX_ARGS, describe: `raw tracepoint ${target}` };
   },
   attach(progFd: number, target: string): OwnedFd[] {
-    return [rawTracepointOpen(progFd, target)];
+    return [rawTracepointOpen(progFd, rawTracepointName(target))];
   },
 };
 

@@ -12,8 +12,11 @@ import { perfEventOpen, PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { tracefs } from "./tracefs.ts";
+import { tracepointName } from "./names.ts";
 import { attachEach, expandWildcard, isWildcard } from "./wildcard.ts";
 import { verbose } from "../runtime/verbose.ts";
+import { SyscallError } from "../runtime/errors.ts";
+import { attachError } from "./errors.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -21,18 +24,12 @@ import { FormatError, parseFormat, type TracepointFormat } from "./tracepoint_fo
 
 const formats = new Map<string, TracepointFormat>();
 
-function split(target: string): [string, string] {
-  const parts = target.split(":");
-  if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new ProbeLookupError(`"${target}" is not a tracepoint name`, [`write it as "category:name", e.g. "syscalls:sys_enter_openat"`]);
-  }
-  return [parts[0], parts[1]];
-}
 
 export function tracepointFormat(target: string): TracepointFormat {
   const cached = formats.get(target);
   if (cached) return cached;
-  const [category, name] = split(target);
+  // Checked before the path is built: a name with "/" or ".." would read another tracepoint.
+  const [category, name] = tracepointName(target);
   const text = readTextFile(`${tracefs()}/events/${category}/${name}/format`);
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
@@ -62,8 +59,8 @@ function suggestions(target: string): string[] {
 
 /** The tracepoints a target names: itself, or a wildcard's matches. */
 export function tracepointTargets(target: string): string[] {
-  if (!isWildcard(target)) return [target];
-  split(target);
+  if (!isWildcard(target)) return [tracepointName(target).join(":")];
+  tracepointName(target, true);
   return expandWildcard(target, listTracepoints(), "tracepoint", MAX_TRACEPOINTS, "list them with: tsbpf list 'tracepoint:syscalls:sys_enter_*'");
 }
 
@@ -101,8 +98,20 @@ export const tracepointProbe = {
         return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, name, multi ? cookie + BigInt(i) : undefined), event];
       } catch (e) {
         event.close();
-        throw e;
+        throw e instanceof SyscallError && e.errno === E2BIG ? tooManyPrograms(name) : e;
       }
     });
   },
 };
+
+const E2BIG = 7;
+/** The kernel's limit on programs per tracepoint (BPF_TRACE_MAX_PROGS), shared by every process. */
+const MAX_PROGRAMS_PER_TRACEPOINT = 64;
+
+function tooManyPrograms(name: string): unknown {
+  return attachError(`tracepoint ${name}`, new ProbeLookupError(
+    `the kernel runs at most ${MAX_PROGRAMS_PER_TRACEPOINT} BPF programs on one tracepoint (BPF_TRACE_MAX_PROGS), and ${name} has that many already (BPF_LINK_CREATE: E2BIG)`,
+    [`the limit counts every process's programs: see them with \`bpftool perf list\`, and stop tracers you no longer need`,
+      "handlers of one tracer on the same tracepoint are one program each: merge them into one method"],
+  ));
+}

@@ -16,6 +16,7 @@ import { ARG_REGS, regOffset } from "./pt_regs.ts";
 import { pidOption, userBinary } from "./user_binary.ts";
 import { symbolFileOffset } from "./user_symbol.ts";
 import { attachError } from "./errors.ts";
+import { userFileName, userSymbolName } from "./names.ts";
 
 type Flavour = "uprobe" | "uretprobe";
 
@@ -32,7 +33,7 @@ export function splitUprobeTarget(target: string): [string, string] {
   if (at <= 0 || at === target.length - 1) {
     throw new ProbeLookupError(`"${target}" does not name a function`, ['write "path:function", e.g. "/bin/bash:readline" or "libc:malloc"']);
   }
-  return [target.slice(0, at), target.slice(at + 1)];
+  return [userFileName(target.slice(0, at)), userSymbolName(target.slice(at + 1))];
 }
 
 /** The binary and file offset a uprobe target names. */

@@ -19,6 +19,7 @@ import { regOffset } from "./pt_regs.ts";
 import { pidOption, type UserBinary, userBinary } from "./user_binary.ts";
 import { attachUprobe, requireUprobes, USER_WORD } from "./uprobe.ts";
 import { attachError } from "./errors.ts";
+import { userFileName, usdtName } from "./names.ts";
 
 interface Resolved {
   bin: UserBinary;
@@ -35,7 +36,8 @@ function split(target: string): [string, string, string] {
     throw new ProbeLookupError(`"${target}" does not name a USDT probe`, ['write "path:provider:name", e.g. "/usr/bin/python3:python:function__entry"']);
   }
   const name = parts.pop()!, provider = parts.pop()!;
-  return [parts.join(":"), provider, name];
+  usdtName(provider, name);
+  return [userFileName(parts.join(":")), provider, name];
 }
 
 function resolve(target: string, options?: ProbeOptions): Resolved {

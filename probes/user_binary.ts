@@ -3,7 +3,7 @@
 // /proc/PID/root, so a path inside a container works, and through the libraries it has mapped).
 import { ProbeLookupError } from "../compiler/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
-import { fileExists, readFileBytes, readTextFile } from "../runtime/files.ts";
+import { fileExists, MAX_BINARY_BYTES, readCheckedFile, readTextFile, UnsafeFileError } from "../runtime/files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { parseLdCache } from "./ld_cache.ts";
 
@@ -38,7 +38,13 @@ export function userBinary(name: string, pid?: number): UserBinary {
       : [`"${name}" is neither a library in /etc/ld.so.cache nor a program on PATH; give its full path`];
     throw new ProbeLookupError(`cannot find "${name}"${where}`, hints);
   }
-  const bytes = readFileBytes(found.path);
+  let bytes;
+  try {
+    bytes = readCheckedFile(found.path, { maxBytes: MAX_BINARY_BYTES });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new ProbeLookupError(`cannot attach to "${found.display}": ${e.message}`);
+    throw e;
+  }
   if (!bytes) throw new ProbeLookupError(`cannot find "${found.display}"`);
   try {
     const elf = Elf.parse(bytes);
@@ -61,7 +67,7 @@ function resolve(name: string, pid: number | undefined): { path: string; display
     const mapped = mappedFiles(pid).find((f) => libraryMatches(name, basename(f)));
     if (mapped) return { path: root + mapped, display: mapped };
   }
-  const cache = parseLdCache(readFileBytes(`${root}/etc/ld.so.cache`) ?? new Uint8Array());
+  const cache = parseLdCache(ldCacheBytes(`${root}/etc/ld.so.cache`) ?? new Uint8Array());
   const cached = cache.find((e) => e.name === name) ?? cache.find((e) => libraryMatches(name, e.name));
   if (cached && fileExists(root + cached.path)) return { path: root + cached.path, display: cached.path };
   for (const dir of LIBRARY_DIRS) {
@@ -96,4 +102,14 @@ function mappedFiles(pid: number): string[] {
     if (path?.startsWith("/")) files.add(path);
   }
   return [...files];
+}
+
+/** A process's ld.so.cache (in a container, the container's own, which its users control). */
+function ldCacheBytes(path: string): Uint8Array | undefined {
+  try {
+    return readCheckedFile(path, { maxBytes: 64 << 20 });
+  } catch (e) {
+    if (e instanceof UnsafeFileError) return undefined;
+    throw e;
+  }
 }

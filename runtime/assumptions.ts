@@ -1,7 +1,8 @@
 // Checks a compiled spec's assumptions against the running kernel (compiler/assumptions.ts):
 // true means its programs can load here as they are.
 import type { TracerSpec } from "../compiler/spec.ts";
-import { absentMemberFact, memberFact, probeFact, ringBufferFact, structByName } from "../compiler/assumptions.ts";
+import { absentMemberFact, memberFact, pidNamespaceFact, probeFact, ringBufferFact, structByName } from "../compiler/assumptions.ts";
+import { pidNamespace } from "./namespaces.ts";
 import { hasRingBuffers } from "./features.ts";
 import { probeKind } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
@@ -23,6 +24,7 @@ function holds(fact: string): boolean {
       return probeFact({ kind, target }, probeKind({ kind, target }).context(target)) === fact;
     }
     if (fact.startsWith("feature ringbuf ")) return ringBufferFact(hasRingBuffers()) === fact;
+    if (fact.startsWith("pidns ")) return pidNamespaceFact(pidNamespace()) === fact;
     const absent = /^no member (.+)\.(\w+)$/.exec(fact);
     if (absent) {
       const btf = kernelBtf();

@@ -1,8 +1,9 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
+import { fstat, kindName, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 
-const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
 /** The whole file, or undefined if it does not exist. Throws on other errors. */
 export function readFileBytes(path: string): Uint8Array | undefined {
@@ -40,41 +41,110 @@ export function readTextFile(path: string): string | undefined {
 
 export function fileExists(path: string): boolean {
   const c = libcSync();
-  const fd = c.open(path, O_RDONLY | O_CLOEXEC);
+  // O_PATH: neither reads nor blocks (opening a FIFO to read would wait for a writer).
+  const fd = c.open(path, O_PATH | O_CLOEXEC);
   if (fd >= 0) c.close(fd);
   return fd >= 0 || fd === -13 || fd === -21; // EACCES, EISDIR: it exists
 }
 
-const O_WRONLY = 1, O_CREAT = 0o100, O_TRUNC = 0o1000;
+const O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000;
 
-/** Creates a directory and its parents (like mkdir -p). */
-export function makeDirs(path: string): void {
+/**
+ * Writes a file whole: to a temporary name first, then renamed, so readers never see half of it.
+ * The temporary name is unpredictable and in the target's own directory, and it is created
+ * (O_EXCL|O_NOFOLLOW) rather than opened: a file or symlink planted there by another user makes
+ * the open fail instead of redirecting root's write.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): void {
   const c = libcSync();
-  let at = "";
-  for (const part of path.split("/").filter(Boolean)) {
-    at += "/" + part;
-    const r = c.mkdir(at, 0o755);
-    if (r < 0 && r !== -17) throw syscallError(`mkdir("${at}")`, r);
+  const slash = path.lastIndexOf("/");
+  const random = [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${random}.tmp`;
+  const fd = c.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) throw syscallError(`open("${tmp}")`, fd);
+  try {
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const n = c.write(fd, data.subarray(off));
+        if (n === -4) continue;
+        if (n < 0) throw syscallError(`write("${tmp}")`, n);
+        off += n;
+      }
+    } finally {
+      c.close(fd);
+    }
+    const r = c.rename(tmp, path);
+    if (r < 0) throw syscallError(`rename("${tmp}")`, r);
+  } catch (e) {
+    unlink(tmp);
+    throw e;
   }
 }
 
-/** Writes a file whole: to a temporary name first, then renamed, so readers never see half of it. */
-export function writeFileAtomic(path: string, data: Uint8Array): void {
+/** The largest executable or library read whole (uprobes, `tsbpf list`): larger ones are refused. */
+export const MAX_BINARY_BYTES = 1 << 30;
+
+/** A file that is not what a checked read expects (a FIFO, a device, too big, someone else's). */
+export class UnsafeFileError extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`Refusing to read "${path}": ${reason}`);
+    this.name = "UnsafeFileError";
+  }
+}
+
+export interface CheckedRead {
+  /** The most bytes the file may have; a bigger one is refused rather than read. */
+  maxBytes: number;
+  /** Do not follow a symlink at the last component (for files in places others can write). */
+  noFollow?: boolean;
+  /** Accepted owners (uids); any owner when not given. */
+  owners?: number[];
+  /** Refuse a file its group or other users may write. */
+  private?: boolean;
+}
+
+/**
+ * A file read the way root should read one that another user may have put there: opened
+ * non-blocking (a FIFO cannot hang us), checked after opening (fstat: a regular file, of an
+ * accepted owner, not bigger than `maxBytes`), and read with that bound. undefined if the file
+ * does not exist; UnsafeFileError if it is not acceptable.
+ */
+export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | undefined {
   const c = libcSync();
-  const tmp = `${path}.${c.getpid()}.tmp`;
-  const fd = c.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644);
-  if (fd < 0) throw syscallError(`open("${tmp}")`, fd);
+  const fd = c.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (check.noFollow ? O_NOFOLLOW : 0));
+  if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
+  if (fd === -40) throw new UnsafeFileError(path, "it is a symbolic link (not followed here: anyone may create one)");
+  if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
-    let off = 0;
-    while (off < data.length) {
-      const n = c.write(fd, data.subarray(off));
-      if (n === -4) continue;
-      if (n < 0) throw syscallError(`write("${tmp}")`, n);
-      off += n;
+    const st = fstat(fd);
+    if (typeof st === "number") throw syscallError(`fstat("${path}")`, st);
+    if ((st.mode & S_IFMT) !== S_IFREG) throw new UnsafeFileError(path, `it is ${kindName(st.mode)}, not a regular file`);
+    if (check.owners && !check.owners.includes(st.uid)) {
+      throw new UnsafeFileError(path, `it is owned by uid ${st.uid}, not by ${check.owners.map((u) => `uid ${u}`).join(" or ")}`);
     }
+    if (check.private && st.mode & 0o022) {
+      throw new UnsafeFileError(path, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})`);
+    }
+    if (st.size > check.maxBytes) throw new UnsafeFileError(path, `it has ${st.size} bytes, more than the ${check.maxBytes} allowed`);
+    // One byte more than allowed: a file that grows past the bound while read is caught too.
+    let buf = new Uint8Array(Math.min(check.maxBytes + 1, Math.max(st.size + 1, 4096)));
+    let total = 0;
+    for (;;) {
+      if (total === buf.length) {
+        if (total > check.maxBytes) throw new UnsafeFileError(path, `it grew past the ${check.maxBytes} bytes allowed`);
+        const bigger = new Uint8Array(Math.min(check.maxBytes + 1, buf.length * 2));
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = c.read(fd, buf.subarray(total), buf.length - total);
+      if (n === -4) continue;
+      if (n < 0) throw syscallError(`read("${path}")`, n);
+      if (n === 0) break;
+      total += n;
+    }
+    return buf.subarray(0, total);
   } finally {
     c.close(fd);
   }
-  const r = c.rename(tmp, path);
-  if (r < 0) throw syscallError(`rename("${tmp}")`, r);
 }

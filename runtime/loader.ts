@@ -14,6 +14,8 @@ import { createPerfEventArray } from "./perf_event_array.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { SyscallError } from "./errors.ts";
 import { sizeOf } from "../compiler/types.ts";
+import { openCgroup } from "./cgroup.ts";
+import { libcSync } from "./ffi/mod.ts";
 
 export interface MapOptions {
   /** The initial value of a parameter map (frozen once written). */
@@ -22,6 +24,8 @@ export interface MapOptions {
   size?: number;
   /** Entries of a hash or array map. */
   maxEntries?: number;
+  /** The cgroup v2 directory a cgroup array's one slot holds. */
+  cgroup?: string;
 }
 
 const MAP_TYPES: Record<string, number> = {
@@ -64,6 +68,8 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: Math.max(1, programCount), name: "tsbpf_scratch" });
     case "lost":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+    case "dropped":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, spec.size ?? 1), name: "tsbpf_dropped" });
     case "stacks":
       return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 16384, name: "tsbpf_stacks" });
     case "stack_trace":
@@ -72,6 +78,23 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: spec.kind === "queue" ? MapType.QUEUE : MapType.STACK, keySize: 0, valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 10240, name: spec.name });
     case "lpm_trie":
       return mapCreate({ type: MapType.LPM_TRIE, keySize: sizeOf(spec.key!), valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 10240, flags: BPF_F_NO_PREALLOC, name: spec.name });
+    case "cgroup": {
+      const fd = mapCreate({ type: MapType.CGROUP_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, name: "tsbpf_cgroup" });
+      try {
+        const dir = openCgroup(options.cgroup ?? "/");
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, dir, true);
+        try {
+          mapUpdate(fd.fd, new Uint8Array(4), value);
+        } finally {
+          libcSync().close(dir);
+        }
+      } catch (e) {
+        fd.close();
+        throw e;
+      }
+      return fd;
+    }
     case "params": {
       const fd = mapCreate({ type: MapType.ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "tsbpf_params" });
       try {

@@ -7,15 +7,16 @@ import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
 import { verbose } from "./verbose.ts";
+import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
 import { EventStream } from "./maps/event_stream.ts";
 import { RingBuf } from "./maps/ringbuf.ts";
 import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
-import { mapLookup } from "./bpf.ts";
-import { possibleCpus } from "./cpus.ts";
-import { LOST_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
+import { defaultCgroup } from "./cgroup.ts";
+import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
+import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
 import { makeEncoder } from "./maps/codec.ts";
 import { isUserError, TracerError } from "./errors.ts";
@@ -41,6 +42,12 @@ export interface StartOptions {
   exitOnError?: boolean;
   /** Print maps (and events given to printEvent) as JSON lines in bpftrace's `-f json` shape (default: as set by setJsonOutput or --json). */
   json?: boolean;
+  /**
+   * Trace only the tasks of this cgroup v2 and its descendants (a container, a systemd unit):
+   * an absolute path, or one relative to the cgroup v2 mount ("system.slice/nginx.service").
+   * Default: the tsbpf command's --cgroup, else every task.
+   */
+  cgroup?: string;
 }
 
 export class Tracer {
@@ -52,7 +59,7 @@ export class Tracer {
   #timer?: ReturnType<typeof setTimeout>;
   #cancelSoon?: () => void;
   #lastLossCheck = 0;
-  #reportedLoss = new Map<string, bigint>();
+  #lossReport?: LossReport;
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
@@ -65,7 +72,7 @@ export class Tracer {
     if (options.json !== undefined) setJsonOutput(options.json);
     await libc();
     try {
-      return await this.#start();
+      return await this.#start(options);
     } catch (e) {
       if ((options.exitOnError ?? true) && isUserError(e)) {
         console.error((e as Error).message);
@@ -75,8 +82,9 @@ export class Tracer {
     }
   }
 
-  async #start(): Promise<this> {
-    const { spec, source } = await compileTracer(this);
+  async #start(options: StartOptions): Promise<this> {
+    const cgroup = options.cgroup ?? defaultCgroup();
+    const { spec, source } = await compileTracer(this, cgroup !== undefined);
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
@@ -84,10 +92,15 @@ export class Tracer {
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
+    if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
     const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
+    this.#lossReport = new LossReport(spec, loaded, (name) => {
+      const f = fields.get(name);
+      return f instanceof KernelMap ? f.maxEntries : 0;
+    });
     for (const m of spec.maps) {
       const field = fields.get(m.name);
       const map = loaded.maps.get(m.name)!, fd = map.fd;
@@ -137,28 +150,16 @@ export class Tracer {
 
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
-    const out = new Map<string, bigint>();
-    const spec = this.#spec, fd = this.#loaded?.maps.get(LOST_MAP);
-    if (!spec || !fd) return out;
-    const cpus = possibleCpus();
-    const key = new Uint8Array(4), value = new Uint8Array(8 * cpus);
-    const keyView = new DataView(key.buffer), valueView = new DataView(value.buffer);
-    spec.programs.forEach((p, i) => {
-      keyView.setUint32(0, i, true);
-      let sum = 0n;
-      if (mapLookup(fd.fd, key, value)) for (let c = 0; c < cpus; c++) sum += valueView.getBigUint64(c * 8, true);
-      out.set(p.name, sum);
-    });
-    return out;
+    return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
+  }
+
+  /** Updates each map refused because it was full (maps that never refused one are absent or 0). */
+  dropped(): Map<string, bigint> {
+    return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
   }
 
   #printLoss(): void {
-    for (const [name, n] of this.lost()) {
-      if (n > (this.#reportedLoss.get(name) ?? 0n)) {
-        this.#reportedLoss.set(name, n);
-        console.error(`tsbpf: lost ${n} events in ${name}: event buffer full; raise its size or filter in the kernel`);
-      }
-    }
+    this.#lossReport?.print();
   }
 
   /**
@@ -232,7 +233,7 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
   // deno-lint-ignore no-explicit-any
   const out = new Map<string, EventStream<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
+    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "cgroup" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
     const ok = m.kind === "ringbuf" || m.kind === "perfbuf" ? field instanceof EventStream : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);
@@ -246,9 +247,6 @@ function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
 }
 
-/** A bundle made by `tsbpf build` carries each tracer's spec and source. */
-type Bundled = Record<string, { spec: TracerSpec; source: string }>;
-
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
 async function loadCompiler(probes: ProbeRef[]) {
   const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
@@ -256,39 +254,39 @@ async function loadCompiler(probes: ProbeRef[]) {
 }
 
 /** The tracer's compiled spec, and the source it came from (for the programs' line info). */
-async function compileTracer(tracer: Tracer): Promise<{ spec: TracerSpec; source: string }> {
+async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ spec: TracerSpec; source: string }> {
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
   const probes = handlers.map((h) => runtimeProbe(h, tracer));
   // Only the kinds this tracer uses: what the cache key, the assumptions and attaching need.
   await loadProbeKinds(probes.map((p) => p.kind));
-  const bundled = (globalThis as { __TSBPF_BUNDLE__?: Bundled }).__TSBPF_BUNDLE__?.[className];
-  if (bundled) {
-    const { brokenAssumption } = await import("./assumptions.ts");
-    const broken = brokenAssumption(bundled.spec);
-    if (!broken) {
-      verbose(`${className}: the bundle's precompiled programs fit this kernel`);
-      return bundled;
+  const bundle = (globalThis as { __TSBPF_BUNDLE__?: unknown }).__TSBPF_BUNDLE__;
+  if (bundle) {
+    // What runs is compiled from the source the bundle embeds (what plan reviews): runtime/bundled.ts.
+    const { bundledEntry, bundledSpec } = await import("./bundled.ts");
+    const bundled = bundledEntry(bundle, className);
+    if (bundled) {
+      return bundledSpec(bundled, className, probes, cgroupFilter ? "cgroup" : "", async (source, file, name) => {
+        const { compile, target } = await loadCompiler(probes);
+        return compile(source, file, target, { className: name, cgroupFilter })[0];
+      });
     }
-    // Another kernel: compile the handlers again from the source the bundle carries.
-    verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
-    const { compile, target } = await loadCompiler(probes);
-    return { spec: compile(bundled.source, bundled.spec.file, target, { className })[0], source: bundled.source };
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}`);
+  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}`);
   let specs = readCache(key);
   if (!specs) {
     // Only this class: another may have targets computed at run time that only its own start() knows.
     const { compile, target } = await loadCompiler(probes);
-    specs = compile(source, file, target, { className, orEveryClass: true });
+    specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter });
     writeCache(key, specs);
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
+  checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
 }
 

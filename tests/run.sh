@@ -11,7 +11,7 @@ which=${1:-all}
 case "$which" in
   unit) dirs=(./tests/unit) ;;
   kernel) dirs=(./tests/kernel) ;;
-  all) dirs=(./tests/unit ./tests/kernel ./tests/lifecycle) ;;
+  all) dirs=(./tests/unit ./tests/kernel ./tests/security ./tests/lifecycle) ;;
   files) shift; dirs=(); for f in "$@"; do dirs+=("./$f"); done ;;
   *) echo "usage: tests/run.sh [unit|kernel|all] | files FILE..." >&2; exit 2 ;;
 esac

@@ -1,5 +1,6 @@
 // Moving typed values between JavaScript and map memory: one encoder and one decoder per type,
-// generated once (as code) so the per-record cost is a few property reads and DataView calls.
+// generated once (as code made only of fixed text and integers) so the per-record cost is a few
+// property reads and DataView calls.
 import type { StructType, Type } from "../../compiler/types.ts";
 import { sizeOf } from "../../compiler/types.ts";
 import { makeStack } from "./stacks.ts";
@@ -33,64 +34,105 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
   bytes.fill(0, start + n, start + len);
 }
 
-/** Builds `(view, bytes, offset) => value` for a type; `names` decodes probe() values. */
+/**
+ * Builds `(view, bytes, offset) => value` for a type; `names` decodes probe() values.
+ *
+ * The decoder is generated as code for speed (3-10x faster than composed closures, bench/NOTES.md),
+ * but a layout may come from disk (the compile cache, a bundle), and nothing read from disk may
+ * become code (docs/security.md). So the code is made only of fixed text and integers checked
+ * as integers: field names are passed in an array (`k`) and read as computed keys, never pasted.
+ */
 export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Decoder<T> {
-  const make = new Function("decodeStr", "makeStack", "decodeProbeName", `return (v, b, o) => (${valueExpr(t, "o")});`);
-  return make(decodeStr, makeStack, names.decode);
+  const keys: string[] = [];
+  const body = valueExpr(t, "o", keys);
+  const make = new Function("decodeStr", "makeStack", "decodeProbeName", "k", `return (v, b, o) => (${body});`);
+  return make(decodeStr, makeStack, names.decode, Object.freeze(keys));
 }
 
 /** Builds `(value, view, bytes, offset) => void` for a type; `names` encodes probe() values. */
 export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Encoder<T> {
-  const make = new Function("encodeStr", "encodeProbeName", `return (x, v, b, o) => { ${encodeStmts(t, "x", "o")} };`);
-  return make(encodeStr, names.encode);
+  const keys: string[] = [];
+  const body = encodeStmts(t, "x", "o", keys);
+  const make = new Function("encodeStr", "encodeProbeName", "k", `return (x, v, b, o) => { ${body} };`);
+  return make(encodeStr, names.encode, Object.freeze(keys));
 }
 
 export { sizeOf };
 
-function fieldsExpr(t: StructType, base: string): string {
-  if (t.tuple) return `[${t.fields.map((f) => valueExpr(f.type, `${base} + ${f.offset}`)).join(", ")}]`;
-  return `{ ${t.fields.map((f) => `${JSON.stringify(f.name)}: ${valueExpr(f.type, `${base} + ${f.offset}`)}`).join(", ")} }`;
+/** An integer as code text; anything else in a layout is refused before it can become code. */
+function int(n: unknown): string {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`Bad type layout: ${typeof n} where an integer belongs`);
+  return String(n);
 }
 
-function valueExpr(t: Type, at: string): string {
+/** The position of `name` in `keys`, as code that reads it (`k[3]`). */
+function key(name: string, keys: string[]): string {
+  if (typeof name !== "string") throw new TypeError("Bad type layout: a field name that is not a string");
+  keys.push(name);
+  return `k[${keys.length - 1}]`;
+}
+
+const GET: Record<string, string> = {
+  "8u": "getUint8", "8s": "getInt8", "16u": "getUint16", "16s": "getInt16",
+  "32u": "getUint32", "32s": "getInt32", "64u": "getBigUint64", "64s": "getBigInt64",
+};
+const SET: Record<string, string> = {
+  "8u": "setUint8", "8s": "setInt8", "16u": "setUint16", "16s": "setInt16",
+  "32u": "setUint32", "32s": "setInt32", "64u": "setBigUint64", "64s": "setBigInt64",
+};
+
+function method(table: Record<string, string>, bits: number, signed: boolean): string {
+  const m = table[`${bits}${signed ? "s" : "u"}`];
+  if (!m) throw new TypeError(`Bad type layout: an integer of ${int(bits)} bits`);
+  return m;
+}
+
+function fieldsExpr(t: StructType, base: string, keys: string[]): string {
+  if (t.tuple) return `[${t.fields.map((f) => valueExpr(f.type, `${base} + ${int(f.offset)}`, keys)).join(", ")}]`;
+  return `{ ${t.fields.map((f) => `[${key(f.name, keys)}]: ${valueExpr(f.type, `${base} + ${int(f.offset)}`, keys)}`).join(", ")} }`;
+}
+
+function valueExpr(t: Type, at: string, keys: string[]): string {
   switch (t.kind) {
     case "int": {
-      if (t.stack) return `makeStack("${t.stack}", v.getBigUint64(${at}, true))`;
+      if (t.stack) return `makeStack(${t.stack === "kernel" ? '"kernel"' : '"user"'}, v.getBigUint64(${at}, true))`;
       if (t.probeName) return `decodeProbeName(v.getBigUint64(${at}, true))`;
-      const method = t.bits === 64 ? (t.signed ? "getBigInt64" : "getBigUint64") : `get${t.signed ? "Int" : "Uint"}${t.bits}`;
-      return t.bits === 8 ? `v.${method}(${at})` : `v.${method}(${at}, true)`;
+      const m = method(GET, t.bits, t.signed);
+      return t.bits === 8 ? `v.${m}(${at})` : `v.${m}(${at}, true)`;
     }
     case "bool": return `v.getUint8(${at}) !== 0`;
     case "ptr": return `v.getBigUint64(${at}, true)`;
-    case "str": return `decodeStr(b, ${at}, ${t.len})`;
-    case "struct": return fieldsExpr(t, `(${at})`);
+    case "str": return `decodeStr(b, ${at}, ${int(t.len)})`;
+    case "struct": return fieldsExpr(t, `(${at})`, keys);
     case "array": {
       const size = sizeOf(t.elem);
-      return `[${Array.from({ length: t.len }, (_, i) => valueExpr(t.elem, `${at} + ${i * size}`)).join(", ")}]`;
+      return `[${Array.from({ length: t.len }, (_, i) => valueExpr(t.elem, `${at} + ${int(i * size)}`, keys)).join(", ")}]`;
     }
     case "void": return "undefined";
+    default: throw new TypeError("Bad type layout: an unknown kind of type");
   }
 }
 
-function encodeStmts(t: Type, x: string, at: string): string {
+function encodeStmts(t: Type, x: string, at: string, keys: string[]): string {
   switch (t.kind) {
     case "int": {
       if (t.probeName) return `v.setBigUint64(${at}, encodeProbeName(${x}), true);`;
-      if (t.bits === 64) return `v.${t.signed ? "setBigInt64" : "setBigUint64"}(${at}, BigInt(${x}), true);`;
-      const method = `set${t.signed ? "Int" : "Uint"}${t.bits}`;
-      return t.bits === 8 ? `v.${method}(${at}, Number(${x}));` : `v.${method}(${at}, Number(${x}), true);`;
+      const m = method(SET, t.bits, t.signed);
+      if (t.bits === 64) return `v.${m}(${at}, BigInt(${x}), true);`;
+      return t.bits === 8 ? `v.${m}(${at}, Number(${x}));` : `v.${m}(${at}, Number(${x}), true);`;
     }
     case "bool": return `v.setUint8(${at}, ${x} ? 1 : 0);`;
     case "ptr": return `v.setBigUint64(${at}, BigInt(${x}), true);`;
-    case "str": return `encodeStr(String(${x}), b, ${at}, ${t.len});`;
+    case "str": return `encodeStr(String(${x}), b, ${at}, ${int(t.len)});`;
     case "struct": {
-      const fill = `b.fill(0, ${at}, ${at} + ${t.size});`; // padding is part of a key's identity
-      return fill + t.fields.map((f) => encodeStmts(f.type, t.tuple ? `${x}[${f.name}]` : `${x}[${JSON.stringify(f.name)}]`, `(${at}) + ${f.offset}`)).join(" ");
+      const fill = `b.fill(0, ${at}, ${at} + ${int(t.size)});`; // padding is part of a key's identity
+      return fill + t.fields.map((f, i) => encodeStmts(f.type, t.tuple ? `${x}[${int(i)}]` : `${x}[${key(f.name, keys)}]`, `(${at}) + ${int(f.offset)}`, keys)).join(" ");
     }
     case "array": {
       const size = sizeOf(t.elem);
-      return Array.from({ length: t.len }, (_, i) => encodeStmts(t.elem, `${x}[${i}]`, `(${at}) + ${i * size}`)).join(" ");
+      return Array.from({ length: t.len }, (_, i) => encodeStmts(t.elem, `${x}[${int(i)}]`, `(${at}) + ${int(i * size)}`, keys)).join(" ");
     }
     case "void": return "";
+    default: throw new TypeError("Bad type layout: an unknown kind of type");
   }
 }

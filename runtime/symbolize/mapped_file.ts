@@ -11,20 +11,24 @@
  * would crash the programs using it just the same.
  */
 import { libcSync } from "../ffi/mod.ts";
-import { readFileBytes } from "../files.ts";
+import { MAX_BINARY_BYTES, readCheckedFile } from "../files.ts";
+import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 
-const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const SYS_LSEEK = 8, SEEK_END = 2n;
 const PROT_READ = 1, MAP_PRIVATE = 2;
 
 /** The file's bytes, or undefined if it cannot be opened or is empty. Never throws. */
 export function mapFile(path: string): Uint8Array | undefined {
   const c = libcSync();
-  const fd = c.open(path, O_RDONLY | O_CLOEXEC);
+  // The path comes from another process's maps: by now it may name a FIFO or a device.
+  const fd = c.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return undefined;
   let size: number;
   let address: bigint;
   try {
+    const st = fstat(fd);
+    if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG) return undefined;
     size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
     if (size <= 0) return undefined;
     address = c.mmap(size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -34,7 +38,7 @@ export function mapFile(path: string): Uint8Array | undefined {
   if (address < 0n) {
     // Some file systems cannot mmap (or the address space is full): read it instead.
     try {
-      return readFileBytes(path);
+      return readCheckedFile(path, { maxBytes: MAX_BINARY_BYTES });
     } catch {
       return undefined;
     }

@@ -25,6 +25,8 @@ import { ElfFiles } from "./elf_files.ts";
 import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
+import { readCheckedFile, UnsafeFileError } from "../files.ts";
+import { lstat } from "../file_stat.ts";
 
 interface ProcessView {
   /** undefined: the process was gone when first asked about. */
@@ -33,6 +35,8 @@ interface ProcessView {
   perfMap: { path: string; map: PerfMap } | undefined;
   /** When the perf map was last read (performance.now()), or -Infinity. */
   perfMapReadAt: number;
+  /** The process's uid (the owner of /proc/PID), whose perf map alone is believed; undefined: gone. */
+  uid: number | undefined;
 }
 
 /** A perf map missing an address is read again after this long, not on every miss: V8's can be megabytes. */
@@ -45,7 +49,7 @@ export class UserSymbols {
   /** The function of process `pid` containing `address`. */
   symbolize(pid: number, address: bigint): Frame {
     let p = this.#processes.get(pid);
-    if (!p) this.#processes.set(pid, (p = { maps: readMaps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity }));
+    if (!p) this.#processes.set(pid, (p = { maps: readMaps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, uid: processUid(pid) }));
     // User addresses are below 2^47 (2^56 with 5-level paging): exact as numbers.
     const a = Number(address);
     let frame = p.frames.get(a);
@@ -97,7 +101,7 @@ export class UserSymbols {
     const now = performance.now();
     if (!hit && now - p.perfMapReadAt >= PERF_MAP_REREAD_MS) {
       p.perfMapReadAt = now;
-      p.perfMap = readPerfMap(pid, p.maps !== undefined);
+      p.perfMap = readPerfMap(pid, p.maps !== undefined, p.uid);
       hit = p.perfMap?.map.symbolize(a);
     }
     if (!hit || !p.perfMap) return undefined;
@@ -128,11 +132,39 @@ function readMaps(pid: number): Mapping[] | undefined {
  * pid in its namespace (the last NSpid of /proc/PID/status) under /proc/PID/root. Once the
  * process is gone, only the host's /tmp/perf-PID.map is left to try.
  */
-function readPerfMap(pid: number, alive: boolean): { path: string; map: PerfMap } | undefined {
+function readPerfMap(pid: number, alive: boolean, uid: number | undefined): { path: string; map: PerfMap } | undefined {
   const nsPid = alive ? namespacePid(pid) : pid;
   const path = `/tmp/perf-${nsPid}.map`;
-  const text = (alive ? readProcText(`/proc/${pid}/root${path}`) : undefined) ?? readProcText(`/tmp/perf-${pid}.map`);
+  const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
+  const text = (alive ? readPerfMapText(`/proc/${pid}/root${path}`, owners) : undefined) ?? readPerfMapText(`/tmp/perf-${pid}.map`, owners);
   return text === undefined ? undefined : { path, map: PerfMap.parse(text) };
+}
+
+/** Larger than the perf map of any real JIT (V8's with every function: tens of MB). */
+const MAX_PERF_MAP_BYTES = 256 << 20;
+const refused = new Set<string>();
+
+/**
+ * A perf map is in /tmp, where anyone can put anything under any name: read it only if it is
+ * a regular file (not a FIFO that would block us, not a symlink to /dev/zero), owned by the
+ * process's user or root, and not absurdly large, as perf does. A refused file is said once.
+ */
+function readPerfMapText(path: string, owners: number[]): string | undefined {
+  try {
+    const bytes = readCheckedFile(path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners });
+    return bytes && new TextDecoder().decode(bytes);
+  } catch (e) {
+    if (e instanceof UnsafeFileError && !refused.has(path)) {
+      refused.add(path);
+      console.error(`tsbpf: ${e.message}`);
+    }
+    return undefined; // otherwise unreadable: the process is gone, as before
+  }
+}
+
+function processUid(pid: number): number | undefined {
+  const st = lstat(`/proc/${pid}`);
+  return typeof st === "number" ? undefined : st.uid;
 }
 
 function namespacePid(pid: number): number {

@@ -226,7 +226,7 @@ test("a bundle moves between kernels with and without ring buffers: compiled aga
   assert.match(r.output, /compiling the handlers again for this kernel \(feature ringbuf yes/);
   assert.match(r.output, /received=100 mine=100 lost=0 perf=true/);
   r = run(withRing, {});
-  assert.match(r.output, /precompiled programs fit this kernel/);
+  assert.match(r.output, /precompiled programs match its source/);
   assert.match(r.output, /perf=false/);
   // Built as for a kernel without ring buffers (tsbpf build under TSBPF_NO_RINGBUF=1), run here.
   const withPerf = `${dir}/ringbuf_fallback.perf.bundle.js`;

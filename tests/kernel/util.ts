@@ -1,6 +1,7 @@
 // Shared by the kernel tests: bounded waiting, and what the kernel has loaded right now.
 import process from "node:process";
 import { spawn } from "node:child_process";
+import { unlinkSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { progIds, progInfoById } from "../../runtime/bpf.ts";
 
@@ -86,4 +87,10 @@ export async function started(run: Running, text: string, ms = 400000): Promise<
   run.exited.then(() => (exited = true));
   await waitFor(() => exited || run.output().includes(text), ms);
   return run.output().includes(text);
+}
+
+/** Removes the file a VerifierError's hint says holds the whole log (tests make many). */
+export function removeVerifierLog(e: { diagnostic?: { hints: string[] } }): void {
+  const path = /the whole verifier log \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic?.hints.join("\n") ?? "")?.[1];
+  if (path) unlinkSync(path);
 }

@@ -1,0 +1,136 @@
+// Cgroups, the kernel's view of a container: the cgroup v2 mount, a cgroup's id (the inode
+// of its directory, what bpf_get_current_cgroup_id gives), the directory a tracer is limited
+// to, and the container id that runtimes write into cgroup paths.
+import { readTextFile } from "./files.ts";
+import { statId } from "./namespaces.ts";
+import { libcSync } from "./ffi/mod.ts";
+import { TracerError } from "./errors.ts";
+
+let mount: string | null | undefined;
+
+/** Where the cgroup v2 file system is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems), if it is. */
+export function cgroup2Mount(): string | undefined {
+  if (mount === undefined) {
+    // mountinfo: id parent major:minor root mount-point options ... - fstype source super-options
+    const line = readTextFile("/proc/self/mountinfo")?.split("\n").find((l) => / - cgroup2 /.test(l));
+    mount = line ? unescapeMountPath(line.split(" ")[4]) : null;
+  }
+  return mount ?? undefined;
+}
+
+/** mountinfo escapes space, tab, newline and backslash as octal. */
+function unescapeMountPath(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** A cgroup given as an absolute path, or relative to the cgroup v2 mount ("system.slice/docker-....scope"). */
+export function cgroupPath(path: string): string {
+  if (path.startsWith("/")) return path;
+  const root = cgroup2Mount();
+  if (!root) throw new TracerError(`Cannot find cgroup "${path}": no cgroup v2 file system is mounted; mount one (mount -t cgroup2 none /sys/fs/cgroup) or give an absolute path`);
+  return `${root}/${path}`;
+}
+
+/** The id of a cgroup v2 directory, as cgroup() gives it in a handler. */
+export function cgroupId(path: string): bigint {
+  return statId(cgroupPath(path)).ino;
+}
+
+const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+const SYS_FSTATFS = 138, CGROUP2_SUPER_MAGIC = 0x63677270n;
+
+/**
+ * Opens the cgroup v2 directory a tracer is limited to (for its cgroup array map): a clear
+ * error when it does not exist or is not one. The caller closes the descriptor.
+ */
+export function openCgroup(path: string): number {
+  const full = cgroupPath(path);
+  const c = libcSync();
+  const fd = c.open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd === -2) throw new TracerError(`There is no cgroup "${path}"${full !== path ? ` (${full})` : ""}; list them with: ls ${cgroup2Mount() ?? "/sys/fs/cgroup"}`);
+  if (fd < 0) throw new TracerError(`"${path}" is not a cgroup v2 directory (open: errno ${-fd}); give a directory under ${cgroup2Mount() ?? "the cgroup v2 mount"}`);
+  const statfs = new Uint8Array(120);
+  const r = c.syscall(SYS_FSTATFS, BigInt(fd), c.addressOf(statfs));
+  if (r < 0 || new DataView(statfs.buffer).getBigInt64(0, true) !== CGROUP2_SUPER_MAGIC) {
+    c.close(fd);
+    throw new TracerError(`"${path}" is not a cgroup v2 directory; give a directory under ${cgroup2Mount() ?? "the cgroup v2 mount"}`);
+  }
+  return fd;
+}
+
+// Container runtimes name a container's cgroup after its 64-hex-digit id: docker-ID.scope and
+// /docker/ID (Docker), cri-containerd-ID.scope and ...:cri-containerd:ID (containerd),
+// crio-ID.scope (CRI-O), libpod-ID.scope (Podman), /kubepods/.../podUID/ID (Kubernetes, cgroupfs driver).
+const CONTAINER_ID = /(?:^|[/:-])([0-9a-f]{64})(?:\.scope)?(?=\/|$)/;
+
+/** The container id a cgroup path names, if it names one. */
+export function containerOf(path: string): string | undefined {
+  let found: string | undefined;
+  for (const part of path.split("/")) found = CONTAINER_ID.exec(part)?.[1] ?? found;
+  return found;
+}
+
+/**
+ * The path (under the cgroup v2 mount) of the cgroup with this id, found by walking the
+ * hierarchy; undefined when it no longer exists. Walks once per unknown id.
+ */
+export function cgroupPathOf(id: bigint): string | undefined {
+  const root = cgroup2Mount();
+  if (!root) return undefined;
+  const known = pathById.get(id);
+  if (known !== undefined || pathById.has(id)) return known;
+  walk(root, "");
+  if (!pathById.has(id)) pathById.set(id, undefined);
+  return pathById.get(id);
+}
+const pathById = new Map<bigint, string | undefined>();
+
+function walk(root: string, rel: string): void {
+  const dir = rel ? `${root}${rel}` : root;
+  try {
+    pathById.set(statId(dir).ino, rel || "/");
+  } catch {
+    return; // removed meanwhile
+  }
+  for (const name of listDirs(dir)) walk(root, `${rel}/${name}`);
+}
+
+const SYS_GETDENTS64 = 217, DT_DIR = 4;
+
+/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read). */
+function listDirs(dir: string): string[] {
+  const c = libcSync();
+  const fd = c.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return [];
+  const out: string[] = [];
+  const buf = new Uint8Array(32 * 1024), view = new DataView(buf.buffer), text = new TextDecoder();
+  try {
+    for (;;) {
+      const n = c.syscall(SYS_GETDENTS64, BigInt(fd), c.addressOf(buf), BigInt(buf.length));
+      if (n <= 0) break;
+      for (let at = 0; at < n;) {
+        const reclen = view.getUint16(at + 16, true), type = buf[at + 18];
+        const nameEnd = buf.indexOf(0, at + 19);
+        const name = text.decode(buf.subarray(at + 19, nameEnd));
+        if (type === DT_DIR && name !== "." && name !== "..") out.push(name);
+        at += reclen;
+      }
+    }
+  } finally {
+    c.close(fd);
+  }
+  return out;
+}
+
+// The cgroup every tracer of this process is limited to unless start() says otherwise: set by
+// the tsbpf command's --cgroup. Kept on globalThis so a second copy of tsbpf's modules sees it.
+const DEFAULT_CGROUP = Symbol.for("tsbpf.cgroup");
+
+export function setDefaultCgroup(path: string | undefined): void {
+  (globalThis as Record<symbol, unknown>)[DEFAULT_CGROUP] = path;
+}
+
+export function defaultCgroup(): string | undefined {
+  return (globalThis as Record<symbol, string | undefined>)[DEFAULT_CGROUP];
+}
+

@@ -1,0 +1,126 @@
+// Directories root keeps code or compiled programs in (the compile cache, one-liner scripts).
+// Whoever can write such a directory, or any directory on the way to it, can make root load
+// their code; so before every use each component is checked: owned by root or by us, and
+// writable by no one else (a sticky directory like /tmp is allowed on the way: there others
+// can create names but not replace ours). tsbpf's own directories must be ours, not group- or
+// world-writable, and real directories (never symlinks).
+import { libcSync } from "./ffi/mod.ts";
+import { type FileStat, geteuid, kindName, lstat, readlink, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX } from "./file_stat.ts";
+import { errnoName } from "./errors.ts";
+
+/** A directory that root must not trust; the message says which component and why. */
+export class UntrustedDirError extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`Not using "${path}": ${reason}`);
+    this.name = "UntrustedDirError";
+  }
+}
+
+const MAX_SYMLINKS = 40;
+
+/**
+ * Checks `base` (symlinks followed, each component checked) and then `own` below it, creating
+ * what is missing of `own` with mode 0700. Returns the resolved path of the last directory;
+ * throws UntrustedDirError if any component is unsafe.
+ */
+export function privateDir(base: string, own: string[]): string {
+  const me = geteuid();
+  let at = trustedPath(base, me);
+  for (const part of own) {
+    if (!part || part === "." || part === ".." || part.includes("/")) throw new UntrustedDirError(base, `bad directory name "${part}"`);
+    at = at === "/" ? `/${part}` : `${at}/${part}`;
+    let st = lstat(at);
+    if (st === -2) {
+      const r = libcSync().mkdir(at, 0o700);
+      if (r < 0 && r !== -17) throw new UntrustedDirError(at, `cannot create it: ${errnoName(-r)}`);
+      st = lstat(at);
+    }
+    checkOwn(at, me, st);
+  }
+  if (!own.length) checkOwn(at, me, lstat(at));
+  return at;
+}
+
+function checkOwn(at: string, me: number, st: FileStat | number): void {
+  if (typeof st === "number") throw new UntrustedDirError(at, `cannot examine it: ${errnoName(-st)}`);
+  if ((st.mode & S_IFMT) !== S_IFDIR) throw new UntrustedDirError(at, `it is ${kindName(st.mode)}, not a directory`);
+  if (st.uid !== me) throw new UntrustedDirError(at, `it is owned by uid ${st.uid}, not by uid ${me} (who runs tsbpf)`);
+  if (st.mode & 0o022) throw new UntrustedDirError(at, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
+}
+
+/** `path` with symlinks resolved, after checking that only root or `me` can change any part of it. */
+function trustedPath(path: string, me: number): string {
+  if (!path.startsWith("/")) throw new UntrustedDirError(path, "it is not an absolute path");
+  checkAncestor("/", me);
+  let at = "/";
+  let todo = path.split("/").filter(Boolean);
+  let hops = 0;
+  while (todo.length) {
+    const part = todo.shift()!;
+    if (part === ".") continue;
+    if (part === "..") {
+      at = at.slice(0, at.lastIndexOf("/")) || "/";
+      continue;
+    }
+    const next = at === "/" ? `/${part}` : `${at}/${part}`;
+    let st = lstat(next);
+    if (st === -2) {
+      // Missing (a fresh ~/.cache): created private, inside a directory already checked.
+      const r = libcSync().mkdir(next, 0o700);
+      if (r < 0 && r !== -17) throw new UntrustedDirError(next, `cannot create it: ${errnoName(-r)}`);
+      st = lstat(next);
+    }
+    if (typeof st === "number") throw new UntrustedDirError(next, `cannot examine it: ${errnoName(-st)}`);
+    if ((st.mode & S_IFMT) === S_IFLNK) {
+      // Its directory was checked, so only root or we could have made this link.
+      if (++hops > MAX_SYMLINKS) throw new UntrustedDirError(path, "too many symbolic links");
+      const target = readlink(next);
+      if (typeof target === "number") throw new UntrustedDirError(next, `cannot read the link: ${errnoName(-target)}`);
+      if (target.startsWith("/")) at = "/";
+      todo = [...target.split("/").filter(Boolean), ...todo];
+      continue;
+    }
+    if ((st.mode & S_IFMT) !== S_IFDIR) throw new UntrustedDirError(next, `it is ${kindName(st.mode)}, not a directory`);
+    checkAncestor(next, me, st);
+    at = next;
+  }
+  return at;
+}
+
+function checkAncestor(path: string, me: number, st = lstat(path)): void {
+  if (typeof st === "number") throw new UntrustedDirError(path, `cannot examine it: ${errnoName(-st)}`);
+  if (st.uid !== 0 && st.uid !== me) throw new UntrustedDirError(path, `it is owned by uid ${st.uid}, who could replace what tsbpf keeps there`);
+  if (st.mode & 0o022 && !(st.mode & S_ISVTX)) {
+    throw new UntrustedDirError(path, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
+  }
+}
+
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, "0");
+}
+
+/**
+ * A new directory only we can use, under $TMPDIR or /tmp, with an unpredictable name (mkdir
+ * fails rather than reuse anything already there). For files that must exist for a while when
+ * there is no private home for them; the caller removes it.
+ */
+export function freshPrivateDir(prefix: string): string {
+  const c = libcSync();
+  const me = geteuid();
+  const tmpdir = c.getenv("TMPDIR");
+  let base: string;
+  try {
+    base = trustedPath(tmpdir || "/tmp", me);
+  } catch (e) {
+    if (!tmpdir || tmpdir === "/tmp") throw e;
+    base = trustedPath("/tmp", me); // a TMPDIR someone else controls: not there
+  }
+  for (let attempt = 0; ; attempt++) {
+    const random = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const dir = `${base === "/" ? "" : base}/${prefix}-${random}`;
+    const r = c.mkdir(dir, 0o700);
+    if (r === -17 && attempt < 8) continue;
+    if (r < 0) throw new UntrustedDirError(dir, `cannot create it: ${errnoName(-r)}`);
+    return privateDir(dir, []);
+  }
+}

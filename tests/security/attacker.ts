@@ -1,0 +1,79 @@
+// Shared by the security tests: an unprivileged attacker (`nobody`, through setpriv), and the
+// tsbpf command or a script run as root the way a user runs them, each bounded in time.
+import process from "node:process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROOT = new URL("../..", import.meta.url).pathname;
+export const MAIN = join(ROOT, "cli/main.ts");
+export const MOD = join(ROOT, "mod.ts");
+declare const Bun: unknown;
+export const isBun = typeof Bun !== "undefined";
+
+/** Runs `argv` as nobody:nogroup with no supplementary groups; throws if it fails. */
+export function asNobody(argv: string[]): string {
+  const r = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", ...argv], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`as nobody: ${argv.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A directory of root's own (0700) for a test's files. */
+export function rootDir(name: string): string {
+  return mkdtempSync(`/tmp/tsbpf-sec-${name}-`);
+}
+
+export interface Result {
+  status: number | string | null;
+  stdout: string;
+  stderr: string;
+  /** Killed because it ran past its time. */
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  /** The whole environment (nothing is inherited but what is given). */
+  env: Record<string, string>;
+  timeoutMs?: number;
+  /** Called every 50 ms once "Attaching" is printed, until the process ends. */
+  tick?: () => void;
+}
+
+/** The tsbpf command on this test's runtime. */
+export function tsbpf(args: string[], options: RunOptions): Promise<Result> {
+  return run(isBun ? [process.execPath, MAIN, ...args] : [process.execPath, "run", "-A", "--quiet", MAIN, ...args], options);
+}
+
+/** A script on this test's runtime, as root. */
+export function script(file: string, options: RunOptions): Promise<Result> {
+  return run(isBun ? [process.execPath, "run", file] : [process.execPath, "run", "-A", "--quiet", "--config", join(ROOT, "deno.json"), file], options);
+}
+
+/** What a root environment without HOME (env -i, cron) looks like, plus `extra`. */
+export function bareEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: "/usr/bin:/bin", USER: "root", NO_COLOR: "1", ...extra };
+}
+
+export function run(argv: string[], options: RunOptions): Promise<Result> {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: options.env });
+  let stdout = "", stderr = "", timedOut = false;
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, options.timeoutMs ?? 30_000);
+  const ticker = options.tick && setInterval(() => stderr.includes("Attaching") && options.tick!(), 50);
+  return new Promise((resolve) =>
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (ticker) clearInterval(ticker);
+      resolve({ status: code ?? signal, stdout, stderr, timedOut });
+    })
+  );
+}
+
+/** One getppid() from another process (what the test tracers wait for). */
+export function getppid(): void {
+  spawnSync("python3", ["-c", "import os; os.getppid()"]);
+}
