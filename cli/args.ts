@@ -74,12 +74,24 @@ export function parsePid(text: string): number {
   return Number(text);
 }
 
-/** A duration in milliseconds: "5" (seconds), "1.5s", "500ms", "2m". */
-export function parseDuration(text: string): number {
+/** The longest -d: a year (without -d a tracer runs until it is stopped). */
+export const MAX_DURATION_MS = 365 * 24 * 3_600_000;
+
+/** "5" (seconds), "1.5s", "500ms", "2m", "3h" in milliseconds, or undefined when `text` is not a duration. */
+export function durationMs(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`-d needs a duration like 5, 1.5s, 500ms or 2m, got "${text}"`);
+  if (!m) return undefined;
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"]!;
   return Math.round(Number(m[1]) * scale);
+}
+
+/** A duration in milliseconds: "5" (seconds), "1.5s", "500ms", "2m", "3h"; from 1 ms to a year. */
+export function parseDuration(text: string, option = "-d"): number {
+  const ms = durationMs(text);
+  if (ms === undefined) throw new UsageError(`${option} needs a duration like 5, 1.5s, 500ms, 2m or 3h, got "${text}"`);
+  if (ms < 1) throw new UsageError(`${option} needs a duration of at least 1ms, got "${text}"`);
+  if (ms > MAX_DURATION_MS) throw new UsageError(`${option} needs a duration of at most a year (8760h), got "${text}"`);
+  return ms;
 }
 
 /**

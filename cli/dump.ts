@@ -18,6 +18,7 @@ export async function dumpCommand(argv: string[]): Promise<number> {
   if (values.help) return (console.log(HELP.dump), 0);
   if (values.eval !== undefined) {
     if (positionals.length) throw new UsageError("give a script or -e, not both", "dump");
+    if (String(values.eval).trim() === "") throw new UsageError("-e needs a one-liner, got an empty program", "dump");
     const { dumpOneLiner } = await import("./run_oneliner.ts");
     return dumpOneLiner(String(values.eval));
   }

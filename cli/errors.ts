@@ -13,9 +13,12 @@ export class UsageError extends Error {
   }
 }
 
-/** Something the user must change (a file that does not exist, a probe pattern that matches nothing). Status 1. */
+/**
+ * Something the user must change (a file that does not exist, a probe pattern that matches
+ * nothing). Status 1, or what a shell would say (-c: 127 command not found, 126 not executable).
+ */
 export class CliError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly status = 1) {
     super(message);
     this.name = "CliError";
   }
@@ -72,7 +75,7 @@ function firstLine(s: string): string {
 }
 
 export function exitStatus(e: unknown): number {
-  return e instanceof UsageError ? 2 : 1;
+  return e instanceof UsageError ? 2 : e instanceof CliError ? e.status : 1;
 }
 
 /** Prints `e` as described above and exits. */

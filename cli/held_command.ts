@@ -6,13 +6,23 @@
 // The tsbpf process holds it (and reaps it); whoever runs the tracers releases it by pid and
 // watches /proc for its end (session.ts), possibly from another process: Deno's --preload
 // must not keep anything alive, or the script never starts.
+//
+// It never runs without its tracer: once released, the shell checks that the tsbpf process
+// that started it is still its parent before it execs CMD, and when the tracers stop, the
+// command is ended if it still runs (end()).
 import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
 import process from "node:process";
 import { fileExists, readTextFile } from "../runtime/files.ts";
-import { libcSync } from "../runtime/ffi/mod.ts";
+import { cString, libcSync, SYS } from "../runtime/ffi/mod.ts";
 import { CliError } from "./errors.ts";
 
-const HOLD = 'kill -STOP $$ && exec "$@"';
+// $PPID is the parent at the shell's start; /proc says the parent now (comm "sh" has no space).
+// The stat file is opened before the stop: after it, the shell is traced, and an openat of its
+// own would show up among the command's (a /proc file read later gives its contents then).
+const HOLD = 'exec 3< /proc/$$/stat && kill -STOP $$ && read -r _ _ _ ppid _ <&3 && exec 3<&- && [ "$ppid" = "$PPID" ] && exec "$@"';
+/** How long a command that still runs after its tracers stopped gets between SIGTERM and SIGKILL. */
+const END_GRACE_MS = 1000;
 
 export class HeldCommand {
   readonly pid: number;
@@ -27,10 +37,10 @@ export class HeldCommand {
 
   /** Starts `words` held; resolves once the process has stopped itself. */
   static async start(words: string[]): Promise<HeldCommand> {
-    if (!findProgram(words[0])) throw new CliError(`-c: command not found: ${words[0]}`);
+    checkRunnable(words[0]);
     const child = spawn("/bin/sh", ["-c", HOLD, "tsbpf", ...words], { stdio: "inherit" });
     const exited = new Promise<number>((resolve) => {
-      child.on("exit", (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
+      child.on("exit", (code, signal) => resolve(code ?? signalStatus(signal ?? "")));
     });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
@@ -47,10 +57,39 @@ export class HeldCommand {
     return held;
   }
 
-  /** Kills the command if it is still held (the script ended without starting a tracer). */
-  abandon(): void {
-    if (this.#child.exitCode === null && isStopped(this.pid)) this.#child.kill("SIGKILL");
+  /** Whether it has ended (by itself, or by end()). */
+  get ended(): boolean {
+    return hasEnded(this.pid);
   }
+
+  /**
+   * Ends the command if it still runs (SIGKILL while held: it never ran; else SIGTERM, and
+   * SIGKILL if it is still there after a grace period) and resolves with its status.
+   */
+  async end(): Promise<number> {
+    if (this.#child.exitCode === null && !hasEnded(this.pid)) {
+      if (isStopped(this.pid)) signal(this.pid, "SIGKILL");
+      else {
+        signal(this.pid, "SIGTERM");
+        const kill = setTimeout(() => signal(this.pid, "SIGKILL"), END_GRACE_MS);
+        await this.exited;
+        clearTimeout(kill);
+      }
+    }
+    return await this.exited;
+  }
+}
+
+/** Ends a command this process does not hold (the tsbpf process that did has died), without waiting. */
+export function endNow(pid: number): void {
+  if (hasEnded(pid)) return;
+  signal(pid, isStopped(pid) ? "SIGKILL" : "SIGTERM");
+}
+
+function signal(pid: number, name: "SIGKILL" | "SIGTERM"): void {
+  try {
+    process.kill(pid, name);
+  } catch { /* it has just ended */ }
 }
 
 /** Lets a held command run (exec CMD). */
@@ -65,11 +104,29 @@ export function hasEnded(pid: number): boolean {
   return state === undefined || state === "Z" || state === "X";
 }
 
+/** Fails as a shell would, with its status: 127 when the program is not found, 126 when it cannot be executed. */
+function checkRunnable(name: string): void {
+  const program = findProgram(name);
+  if (!program) throw new CliError(`-c: command not found: ${name}`, 127);
+  if (!isExecutableFile(program)) throw new CliError(`-c: ${program} is not executable (a file with execute permission is needed)`, 126);
+}
+
 /** The program's path, searched in PATH as the shell's exec will (undefined: not found). */
 function findProgram(name: string): string | undefined {
   if (name.includes("/")) return fileExists(name) ? name : undefined;
   const path = libcSync().getenv("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-  return path.split(":").map((dir) => `${dir || "."}/${name}`).find((p) => fileExists(p));
+  const found = path.split(":").map((dir) => `${dir || "."}/${name}`).filter((p) => fileExists(p));
+  return found.find(isExecutableFile) ?? found[0];
+}
+
+const O_DIRECTORY = 0o200000, X_OK = 1n;
+
+function isExecutableFile(path: string): boolean {
+  const c = libcSync();
+  const dir = c.open(path, O_DIRECTORY);
+  if (dir >= 0) return (c.close(dir), false);
+  const bytes = cString(path);
+  return c.syscall(SYS.access, c.addressOf(bytes), X_OK) === 0;
 }
 
 function isStopped(pid: number): boolean {
@@ -83,7 +140,7 @@ function processState(pid: number): string | undefined {
   return stat.charAt(stat.lastIndexOf(")") + 2);
 }
 
-function signalNumber(signal: string | null): number {
-  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-  return (signal && numbers[signal]) || 0;
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+export function signalStatus(signal: string): number {
+  return 128 + ((constants.signals as Record<string, number>)[signal] ?? 0);
 }

@@ -16,8 +16,9 @@ usage:
 options (for -e and run):
   -e, --eval CODE       the one-liner to run (see: tsbpf help -e)
   -p, --pid PID         trace only process PID
-  -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits
-  -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m
+  -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits;
+                        the exit status is then CMD's (127: not found, 126: not executable)
+  -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m, 3h (1ms to 8760h)
       --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
       --emit            with -e: print the tracer script the one-liner becomes, do not run it
       --json            maps, print() and events as JSON lines, in bpftrace's -f json shape
@@ -45,8 +46,9 @@ tsbpf's; the script reads them from cliOptions (import { cliOptions } from "tsbp
 options:
   -p, --pid PID         cliOptions.pid = PID (the script decides how to filter on it)
   -c, --command CMD     start CMD held, set cliOptions.pid to its pid, let it run once the script's
-                        first tracer has started, and stop the tracers when it exits
-  -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m)
+                        first tracer has started, and stop the tracers when it exits (the
+                        exit status is then CMD's); CMD never outlives the script
+  -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m, 3h; up to 8760h)
       --cgroup PATH     every tracer the script starts traces only this cgroup v2 and below it
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors

@@ -23,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.eval !== undefined) {
     if (values.help) return print(HELP["-e"]);
     if (global.first !== undefined) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
+    if (String(values.eval).trim() === "") throw new UsageError(`-e needs a one-liner, got an empty program (example: tsbpf -e 'tracepoint("syscalls:sys_enter_openat", () => count(comm()))')`);
     const { runOneLiner } = await import("./run_oneliner.ts");
     return await runOneLiner(String(values.eval), session(values), { emit: !!values.emit });
   }

@@ -3,7 +3,7 @@
 // maps as bpftrace does at the end, and reports compile and verifier errors at their place in
 // the one-liner (not in the generated file).
 import process from "node:process";
-import { setInterval, clearInterval, setTimeout } from "node:timers";
+import { setInterval, clearInterval } from "node:timers";
 import type { Tracer } from "../runtime/tracer.ts";
 import type { RingBuf } from "../runtime/maps/ringbuf.ts";
 import { formatKey } from "../runtime/maps/print.ts";
@@ -15,6 +15,7 @@ export { cliOptions } from "./mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { MAX_TIMER_MS } from "../runtime/period.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
+import { after } from "./long_timer.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./oneliner_hints.ts";
 import { PrintOrder } from "./oneliner_print_order.ts";
@@ -207,7 +208,7 @@ export class OneLinerRuntime {
       // Something must hold the event loop while we wait: with only signal listeners and a
       // pending top-level await, Bun spins on a whole core instead of sleeping (oven-sh/bun#14951).
       const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
-      const duration = cliOptions.durationMs === undefined ? undefined : setTimeout(() => done(), cliOptions.durationMs);
+      const cancelDuration = cliOptions.durationMs === undefined ? () => {} : after(cliOptions.durationMs, () => done());
       const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).map(([signal, status]) => {
         const f = () => ((process.exitCode = status), done());
         process.on(signal, f);
@@ -215,7 +216,7 @@ export class OneLinerRuntime {
       });
       const done = () => {
         clearInterval(keepAlive);
-        clearTimeout(duration);
+        cancelDuration();
         signals.forEach((off) => off());
         resolve();
       };

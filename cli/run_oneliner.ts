@@ -60,11 +60,18 @@ export async function runOneLiner(text: string, session: SessionOptions, options
       }
       throw e;
     }
+  } catch (e) {
+    await held?.end();
+    throw e;
   } finally {
-    held?.abandon();
     remove();
   }
-  return typeof process.exitCode === "number" ? process.exitCode : 0;
+  const status = typeof process.exitCode === "number" ? process.exitCode : 0;
+  if (!held) return status;
+  // As `tsbpf run` does: the command never outlives the tracer; its end is tsbpf's status.
+  const endedAlone = held.ended;
+  const commandStatus = await held.end();
+  return status === 0 && endedAlone ? commandStatus : status;
 }
 
 export async function dumpOneLiner(text: string): Promise<number> {

@@ -1,16 +1,22 @@
 // The command line's side of a running script: publishes -p/-c/-d to the script (cli/mod.ts),
 // notices when the script's tracers have attached, then releases the -c command, and stops
-// every started tracer when that command exits or the -d time is up.
+// every started tracer when that command exits or the -d time is up. In `tsbpf run`'s child it
+// also ties the child's life to the tsbpf process (cli/parent_link.ts) and ends the command
+// when that process has gone.
 //
 // Noticing a start needs a hook in Tracer; until the runtime offers one (see docs/cli.md,
 // "Requests"), `Tracer.prototype.start` is wrapped here, once per process.
-import { setInterval, clearInterval, setTimeout } from "node:timers";
+import { setInterval, clearInterval } from "node:timers";
+import process from "node:process";
 import { Tracer } from "../runtime/tracer.ts";
-import { libc } from "../runtime/ffi/mod.ts";
+import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
+import { stopAndExit } from "../runtime/process_lifecycle.ts";
 import { CLI_STATE } from "./mod.ts";
-import { hasEnded, release } from "./held_command.ts";
+import { endNow, hasEnded, release } from "./held_command.ts";
+import { after } from "./long_timer.ts";
+import { dieWithParent, parentGone } from "./parent_link.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
@@ -24,6 +30,8 @@ export interface SessionOptions {
   verbose?: boolean;
   /** --json: maps and events as JSON lines (runtime/output.ts). */
   json?: boolean;
+  /** Set by `tsbpf run` for its child: the tsbpf process, which this one must not outlive. */
+  parentPid?: number;
   /** --cgroup: every tracer traces only this cgroup v2 and its descendants. */
   cgroup?: string;
 }
@@ -37,6 +45,7 @@ let stopping = false;
 export async function startSession(session: SessionOptions): Promise<void> {
   await libc();
   options = session;
+  if (session.parentPid !== undefined) watchParent(session.parentPid, session.heldPid);
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
@@ -62,16 +71,58 @@ function onStarted(t: Tracer): void {
   started.add(t);
   t.stopped.then(() => started.delete(t));
   if (!first) return;
+  stopEndingEarly();
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
   if (held !== undefined) {
     release(held);
     const watch = setInterval(() => {
-      if (hasEnded(held)) (clearInterval(watch), stopAll());
+      if (hasEnded(held)) (clearInterval(watch), end());
     }, EXIT_POLL_MS);
     watch.unref();
   }
-  if (options.durationMs !== undefined) setTimeout(stopAll, options.durationMs).unref();
+  if (options.durationMs !== undefined) after(options.durationMs, end, { unref: true });
+}
+
+/**
+ * The end of -c's command or of -d: every tracer stops, and a script run by `tsbpf run` ends
+ * with them, as on a signal, even with timers or servers open (its parent reports the command's
+ * status). A one-liner runs in the command's own process, which reports the status itself.
+ */
+async function end(): Promise<void> {
+  await stopAll();
+  if (options.parentPid !== undefined) stopAndExit(0);
+}
+
+const EARLY_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+const earlyStatus = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+let endEarly: ((signal: keyof typeof earlyStatus) => void) | undefined;
+
+/**
+ * In `tsbpf run`'s child: die with the parent (SIGTERM), and leave no -c command behind when
+ * the parent has gone: it is ended when this process exits, and a signal before the first
+ * tracer started (the runtime's own handlers are not installed yet) ends it as well.
+ */
+function watchParent(parentPid: number, heldPid: number | undefined): void {
+  if (heldPid !== undefined) {
+    libcSync().process.onExit(() => {
+      if (parentGone(parentPid)) endNow(heldPid);
+    });
+    endEarly = (signal) => {
+      endNow(heldPid);
+      process.exit(earlyStatus[signal]);
+    };
+    for (const signal of EARLY_SIGNALS) process.on(signal, endEarly);
+  }
+  if (!dieWithParent(parentPid)) {
+    if (heldPid !== undefined) endNow(heldPid);
+    process.exit(earlyStatus.SIGTERM);
+  }
+}
+
+function stopEndingEarly(): void {
+  if (endEarly) for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
+  endEarly = undefined;
 }
 
 /** Stops every tracer the script started (each prints its results in end(), as on Ctrl-C). */

@@ -64,6 +64,9 @@ export const SYS = {
   epoll_create1: 291,
   epoll_ctl: 233,
   getppid: 110,
+  access: 21,
+  getpgrp: 111,
+  prctl: 157,
 } as const;
 
 /** C string (NUL-terminated UTF-8) for passing a path to libc. */
