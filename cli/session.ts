@@ -9,6 +9,7 @@ import { Tracer } from "../runtime/tracer.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
+import { setDefaultMetrics } from "../export/metrics_server.ts";
 import { CLI_STATE } from "./mod.ts";
 import { hasEnded, release } from "./held_command.ts";
 
@@ -26,6 +27,8 @@ export interface SessionOptions {
   json?: boolean;
   /** --cgroup: every tracer traces only this cgroup v2 and its descendants. */
   cgroup?: string;
+  /** --metrics: every tracer serves its aggregations to Prometheus at this address. */
+  metrics?: string;
 }
 
 const EXIT_POLL_MS = 20;
@@ -39,6 +42,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   options = session;
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
+  if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

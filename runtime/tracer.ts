@@ -14,6 +14,7 @@ import { RingBuf } from "./maps/ringbuf.ts";
 import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
 import { defaultCgroup } from "./cgroup.ts";
+import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
@@ -47,6 +48,11 @@ export interface StartOptions {
    * Default: the tsbpf command's --cgroup, else every task.
    */
   cgroup?: string;
+  /**
+   * Serve the tracer's aggregations to Prometheus at http://ADDRESS/metrics ("127.0.0.1:9435"),
+   * read from the maps at each scrape. Default: the tsbpf command's --metrics, else none.
+   */
+  metrics?: string | MetricsOptions;
 }
 
 export class Tracer {
@@ -62,6 +68,7 @@ export class Tracer {
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
+  #metrics?: { host: string; port: number; unregister(): void };
   #resolveStopped?: () => void;
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. */
@@ -83,7 +90,8 @@ export class Tracer {
 
   async #start(options: StartOptions): Promise<this> {
     const cgroup = options.cgroup ?? defaultCgroup();
-    const { spec, source } = await compileTracer(this, cgroup !== undefined);
+    const metrics = options.metrics ?? defaultMetrics();
+    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined });
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
@@ -119,11 +127,35 @@ export class Tracer {
       // Symbol tables are loaded only by tracers that capture stacks.
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
+    if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     active.add(this);
     installProcessHooks();
     this.#poll();
     return this;
+  }
+
+  async #serveMetrics(options: MetricsOptions): Promise<void> {
+    const { registerMetrics } = await import("../export/metrics_server.ts");
+    const { snakeCase } = await import("../export/prometheus.ts");
+    const spec = this.#spec!;
+    const maps = spec.maps.flatMap((m) => {
+      const field = this.#maps.find((f) => f.name === m.name);
+      return field instanceof Aggregation ? [{ spec: m, field }] : [];
+    });
+    try {
+      const served = await registerMetrics({ tracer: spec.className, prefix: options.prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() }, options);
+      this.#metrics = served;
+    } catch (e) {
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      throw e;
+    }
+  }
+
+  /** Where the tracer's metrics are served (start({ metrics })), once started. */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    return this.#metrics && { host: this.#metrics.host, port: this.#metrics.port };
   }
 
   /** Resolves when the tracer stops (Ctrl-C, SIGTERM or `stop()`). */
@@ -185,6 +217,8 @@ export class Tracer {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
+      this.#metrics?.unregister();
+      this.#metrics = undefined;
       for (const m of this.#maps) m.unbind();
       setStackTable(undefined);
       this.#loaded.close();
@@ -256,7 +290,8 @@ async function loadCompiler(probes: ProbeRef[]) {
 }
 
 /** The tracer's compiled spec, and the source it came from (for the programs' line info). */
-async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ spec: TracerSpec; source: string }> {
+async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; histogramSums: boolean }): Promise<{ spec: TracerSpec; source: string }> {
+  const { cgroupFilter, histogramSums } = options;
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
   const probes = handlers.map((h) => runtimeProbe(h, tracer));
@@ -274,18 +309,18 @@ async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ s
     // Another kernel: compile the handlers again from the source the bundle carries.
     verbose(`${className}: compiling the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
     const { compile, target } = await loadCompiler(probes);
-    return { spec: compile(bundled.source, bundled.spec.file, target, { className, cgroupFilter })[0], source: bundled.source };
+    return { spec: compile(bundled.source, bundled.spec.file, target, { className, cgroupFilter, histogramSums })[0], source: bundled.source };
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}`);
+  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
   let specs = readCache(key);
   if (!specs) {
     // Only this class: another may have targets computed at run time that only its own start() knows.
     const { compile, target } = await loadCompiler(probes);
-    specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter });
+    specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter, histogramSums });
     writeCache(key, specs);
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);

@@ -8,13 +8,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runScript, waitFor } from "./util.ts";
+import { runCommand, runScript, waitFor } from "./util.ts";
+
+declare const Bun: unknown;
 
 const FIXTURE = new URL("../fixtures/metrics.ts", import.meta.url).pathname;
 const noPrometheus = existsSync("/usr/bin/prometheus") && existsSync("/usr/bin/promtool") ? false : "Debian's prometheus is not installed (bash tests/references.sh installs it)";
 
 async function startFixture() {
-  const run = runScript(FIXTURE);
+  // Deno needs the network permission to listen.
+  const run = typeof Bun !== "undefined" ? runScript(FIXTURE) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", FIXTURE]);
   if (!await waitFor(() => /ready \d+/.test(run.output()), 30_000)) {
     run.kill("SIGKILL");
     assert.fail(`the fixture did not start:\n${run.output()}`);
@@ -51,23 +54,26 @@ test("a real prometheus scrapes it: its PromQL answer is the tracer's count", { 
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-prometheus-"));
   const promPort = 19090 + (process.pid % 1000);
   writeFileSync(join(dir, "prometheus.yml"), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tsbpf\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`);
-  const prom = spawn("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: "ignore" });
+  const prom = spawn("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let promLog = "";
+  prom.stderr!.on("data", (d) => (promLog += d));
+  const promExited = new Promise((r) => prom.on("exit", r));
   try {
     let answer: string | undefined;
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && answer === undefined) {
+    while (Date.now() < deadline && answer === undefined && prom.exitCode === null) {
       await new Promise((r) => setTimeout(r, 500));
       try {
         const r = await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=calls_calls_total`)).json();
         answer = r?.data?.result?.[0]?.value?.[1];
       } catch { /* not up yet */ }
     }
-    assert.equal(answer, "1234", "prometheus did not report the tracer's count within 30 s");
+    assert.equal(answer, "1234", `prometheus did not report the tracer's count within 30 s:\n${promLog.slice(-2000)}`);
   } finally {
     prom.kill("SIGTERM");
     run.kill("SIGTERM");
     await run.exited;
-    await new Promise((r) => prom.on("exit", r));
+    await promExited;
     rmSync(dir, { recursive: true, force: true });
   }
 });
