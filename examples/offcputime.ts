@@ -6,11 +6,12 @@
 //
 //   sudo bun run examples/offcputime.ts [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [-m MIN] [-M MAX] [--state N] [duration]
 //   sudo deno run --allow-ffi examples/offcputime.ts -f 5 > out.folded
+//   sudo bun run examples/offcputime.ts -o offcpu.pb.gz 5 && go tool pprof -top offcpu.pb.gz
 //
 // Stop it with Ctrl-C, or after `duration` seconds.
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack } from "tsbpf";
+import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack, writePprof } from "tsbpf";
 import { COMMON, commandLine, intOption, jsonLine, requireTracepoints, runTool } from "./_tool.ts";
 import { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow, threadFrames } from "./_stacks.ts";
 
@@ -41,7 +42,10 @@ export interface OffCpuKey {
 export class OffCpuTime extends Tracer {
   /** Thread → when it left the CPU, and its stacks then. */
   blocked = new HashMap<u32, Blocked>();
-  /** Microseconds off CPU per thread and stacks. */
+  /**
+   * Microseconds off CPU per thread and stacks.
+   * @unit us
+   */
   offcpu = new Sum<OffCpuKey>();
   /** Only this process / this thread (0: any). */
   targetPid: u32 = 0;
@@ -95,7 +99,7 @@ export function formatRow(r: Row, o: StackFormat = {}): string {
 }
 
 const USAGE = `usage: offcputime.ts [-h] [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [--stack-storage-size N]
-                     [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE] [--json] [duration]
+                     [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE] [-o FILE] [--json] [duration]
 
 Summarize off-CPU time by stack trace
 
@@ -116,6 +120,7 @@ options:
                         show stacks from kernel space only (no user space stacks)
   -d, --delimited       insert delimiter between kernel/user stacks
   -f, --folded          output folded format
+  -o, --pprof FILE      write a pprof profile (gzipped profile.proto, off-CPU nanoseconds) to FILE instead
   --stack-storage-size N
                         accepted for bcc compatibility (tsbpf sizes its stack map itself)
   -m, --min-block-time MIN_BLOCK_TIME
@@ -129,6 +134,7 @@ examples:
     offcputime.ts             # trace off-CPU stack time until Ctrl-C
     offcputime.ts 5           # trace for 5 seconds only
     offcputime.ts -f 5        # 5 seconds, and output in folded format
+    offcputime.ts -o offcpu.pb.gz 5  # a pprof profile: go tool pprof -top offcpu.pb.gz
     offcputime.ts -m 1000     # trace only events that last more than 1000 usec
     offcputime.ts -M 10000    # trace only events that last less than 10000 usec
     offcputime.ts -p 185      # only trace threads for PID 185
@@ -145,7 +151,7 @@ if (import.meta.main) {
       "kernel-threads-only": { type: "boolean", short: "k" }, "user-stacks-only": { type: "boolean", short: "U" },
       "kernel-stacks-only": { type: "boolean", short: "K" }, delimited: { type: "boolean", short: "d" }, folded: { type: "boolean", short: "f" },
       "stack-storage-size": { type: "string" }, "min-block-time": { type: "string", short: "m" }, "max-block-time": { type: "string", short: "M" },
-      state: { type: "string" },
+      state: { type: "string" }, pprof: { type: "string", short: "o" },
     },
     allowPositionals: true,
   }));
@@ -169,6 +175,8 @@ if (import.meta.main) {
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"] };
   await tracer.start();
+  const started = new Date();
+  let written: Promise<void> | undefined;
   if (!values.folded && !values.json) {
     const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : tracer.userThreadsOnly ? "user threads" : tracer.kernelThreadsOnly ? "kernel threads" : "all threads";
     const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
@@ -177,6 +185,11 @@ if (import.meta.main) {
   await runTool(tracer, {
     duration,
     report: () => {
+      if (values.pprof) {
+        // Reads the map now, while the tracer still holds it; gzips and writes after.
+        written = writePprof(tracer.offcpu, values.pprof, { sampleType: "off_cpu", start: started, only: o.userOnly ? "user" : o.kernelOnly ? "kernel" : undefined });
+        return;
+      }
       if (!values.folded && !values.json) console.log();
       let missing = 0;
       for (const r of rows(tracer, o)) {
@@ -186,5 +199,9 @@ if (import.meta.main) {
       }
       if (missing) console.error(`WARNING: ${missing} stack traces lost and could not be displayed.`);
     },
+  });
+  await written?.catch((e) => {
+    console.error(`offcputime.ts: cannot write ${values.pprof}: ${(e as Error).message}`);
+    process.exit(1);
   });
 }

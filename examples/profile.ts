@@ -4,11 +4,12 @@
 //
 //   sudo bun run examples/profile.ts [-p PID | -L TID] [-U | -K] [-F HZ] [-d] [-a] [-I] [-f] [duration]
 //   sudo deno run --allow-ffi examples/profile.ts -F 99 -f 10 > out.folded
+//   sudo bun run examples/profile.ts -F 99 -o cpu.pb.gz 10 && go tool pprof -top cpu.pb.gz
 //
 // Stop it with Ctrl-C, or after `duration` seconds.
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack } from "tsbpf";
+import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack, writePprof } from "tsbpf";
 import { COMMON, commandLine, intOption, jsonLine, runTool } from "./_tool.ts";
 import { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow } from "./_stacks.ts";
 
@@ -60,7 +61,7 @@ export function formatRow(r: Row, o: StackFormat = {}): string {
 }
 
 const USAGE = `usage: profile.ts [-h] [-p PID | -L TID] [-U | -K] [-F FREQUENCY] [-d] [-a] [-I] [-f]
-                  [--stack-storage-size N] [--json] [duration]
+                  [-o FILE] [--stack-storage-size N] [--json] [duration]
 
 Profile CPU stack traces at a timed interval
 
@@ -81,6 +82,7 @@ options:
   -a, --annotations     add _[k] annotations to kernel frames
   -I, --include-idle    include CPU idle stacks
   -f, --folded          output folded format, one line per stack (for flame graphs)
+  -o, --pprof FILE      write a pprof profile (gzipped profile.proto) to FILE instead
   --stack-storage-size N
                         accepted for bcc compatibility (tsbpf sizes its stack map itself)
   --json                one JSON object per stack
@@ -90,6 +92,7 @@ examples:
     profile.ts -F 99       # profile stack traces at 99 Hertz
     profile.ts 5           # profile at 49 Hertz for 5 seconds only
     profile.ts -f 5        # output in folded format for flame graphs
+    profile.ts -o cpu.pb.gz 5  # a pprof profile: go tool pprof -top cpu.pb.gz
     profile.ts -p 185      # only profile process with PID 185
     profile.ts -L 185      # only profile thread with TID 185
     profile.ts -U          # only show user space stacks (no kernel)
@@ -101,7 +104,7 @@ if (import.meta.main) {
       ...COMMON, pid: { type: "string", short: "p" }, tid: { type: "string", short: "L" }, "user-stacks-only": { type: "boolean", short: "U" },
       "kernel-stacks-only": { type: "boolean", short: "K" }, frequency: { type: "string", short: "F" }, delimited: { type: "boolean", short: "d" },
       annotations: { type: "boolean", short: "a" }, "include-idle": { type: "boolean", short: "I" }, folded: { type: "boolean", short: "f" },
-      "stack-storage-size": { type: "string" },
+      "stack-storage-size": { type: "string" }, pprof: { type: "string", short: "o" },
     },
     allowPositionals: true,
   }));
@@ -121,6 +124,8 @@ if (import.meta.main) {
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"], annotate: values.annotations };
   await tracer.start();
+  const started = new Date();
+  let written: Promise<void> | undefined;
   if (!values.folded && !values.json) {
     const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : "all threads";
     const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
@@ -129,6 +134,11 @@ if (import.meta.main) {
   await runTool(tracer, {
     duration,
     report: () => {
+      if (values.pprof) {
+        // Reads the map now, while the tracer still holds it; gzips and writes after.
+        written = writePprof(tracer.counts, values.pprof, { frequency: tracer.frequency, start: started, only: o.userOnly ? "user" : o.kernelOnly ? "kernel" : undefined });
+        return;
+      }
       if (!values.folded && !values.json) console.log();
       let missing = 0;
       for (const r of rows(tracer, o)) {
@@ -138,5 +148,9 @@ if (import.meta.main) {
       }
       if (missing) console.error(`WARNING: ${missing} stack traces could not be displayed.`);
     },
+  });
+  await written?.catch((e) => {
+    console.error(`profile.ts: cannot write ${values.pprof}: ${(e as Error).message}`);
+    process.exit(1);
   });
 }

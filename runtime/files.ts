@@ -1,6 +1,6 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { libcSync } from "./ffi/mod.ts";
-import { syscallError } from "./errors.ts";
+import { syscallError, TracerError } from "./errors.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 
@@ -77,4 +77,30 @@ export function writeFileAtomic(path: string, data: Uint8Array): void {
   }
   const r = c.rename(tmp, path);
   if (r < 0) throw syscallError(`rename("${tmp}")`, r);
+}
+
+const O_NOFOLLOW = 0o400000, O_NONBLOCK = 0o4000;
+
+/**
+ * Writes a file the user named (a profile, an export), created 0644 or truncated. Run as root,
+ * it follows no symbolic link in the last component and does not block on a FIFO another user
+ * put there (O_NOFOLLOW, O_NONBLOCK: ELOOP, ENXIO).
+ */
+export function writeFileNoFollow(path: string, data: Uint8Array): void {
+  const c = libcSync();
+  const fd = c.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  if (fd === -40) throw new TracerError(`Cannot write "${path}": it is a symbolic link, which tsbpf (running as root) does not write through; name the file itself`);
+  if (fd === -6) throw new TracerError(`Cannot write "${path}": it is a FIFO nobody reads; name a regular file`);
+  if (fd < 0) throw syscallError(`open("${path}")`, fd);
+  try {
+    let off = 0;
+    while (off < data.length) {
+      const n = c.write(fd, data.subarray(off));
+      if (n === -4) continue;
+      if (n < 0) throw syscallError(`write("${path}")`, n);
+      off += n;
+    }
+  } finally {
+    c.close(fd);
+  }
 }
