@@ -1,0 +1,146 @@
+// OpenTelemetry: a tracer's aggregations pushed over OTLP/HTTP (JSON) to a collector, here a
+// loopback receiver in the test that decodes each ExportMetricsServiceRequest and checks the
+// values against the tracer's own counts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { Count, Histogram, Max, pid, Stats, Sum, Tracer, tracepoint, comm, ktime, type Str, type u32 } from "../../mod.ts";
+import { libc, SYS } from "../../runtime/ffi/mod.ts";
+import { waitFor } from "./util.ts";
+
+class Calls extends Tracer {
+  /** getppid() calls made by the test. */
+  calls = new Count();
+  /** getppid() calls, by command. */
+  byComm = new Count<Str<16>>();
+  /**
+   * Time spent, in nanoseconds (2 per call).
+   * @unit ns
+   */
+  spent = new Sum();
+  /**
+   * When the calls were made, nanoseconds modulo a millisecond.
+   * @unit ns
+   */
+  phase = new Histogram();
+  /** The largest process id seen. */
+  biggest = new Max<u32>();
+  /** Sizes: 3 per call. */
+  sizes = new Stats();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    if (pid() !== this.self) return;
+    this.calls.add();
+    this.byComm.add(comm());
+    this.spent.add(2);
+    this.phase.add(ktime() % 1000000n);
+    this.biggest.add(pid(), pid());
+    this.sizes.add(3);
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** A loopback OTLP/HTTP receiver: every request's path, content type and decoded body. */
+async function receiver(status = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; body: Json }[] }> {
+  const requests: { path: string; type: string; body: Json }[] = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => (text += c));
+    req.on("end", () => {
+      requests.push({ path: req.url ?? "", type: String(req.headers["content-type"]), body: JSON.parse(text) });
+      res.writeHead(status, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { server, port: (server.address() as { port: number }).port, requests };
+}
+
+const metric = (body: Json, name: string) => body.resourceMetrics[0].scopeMetrics.flatMap((s: Json) => s.metrics).find((m: Json) => m.name === name);
+const attribute = (attrs: Json[], key: string) => attrs.find((a) => a.key === key)?.value;
+
+test("start({ otlp }): counters, gauges, histograms and summaries pushed as OTLP/HTTP JSON, with host and service", async () => {
+  const c = await libc();
+  const { server, port, requests } = await receiver();
+  const tracer = new Calls();
+  tracer.self = process.pid;
+  tracer.end = () => {};
+  try {
+    await tracer.start({ exitOnError: false, otlp: { endpoint: `http://127.0.0.1:${port}`, intervalMs: 100, serviceName: "calls-test" } });
+    for (let i = 0; i < 1234; i++) c.syscall(SYS.getppid);
+    const counted = (r: { body: Json }) => metric(r.body, "calls_calls")?.sum.dataPoints[0].asInt === "1234";
+    assert.ok(await waitFor(() => requests.some(counted), 5000), `no export with the 1234 calls: ${JSON.stringify(requests.at(-1)?.body)}`);
+    const { path, type, body } = requests.find(counted)!;
+    assert.equal(path, "/v1/metrics");
+    assert.match(type, /^application\/json/);
+    const resource = body.resourceMetrics[0].resource.attributes;
+    assert.deepEqual(attribute(resource, "host.name"), { stringValue: readFileSync("/proc/sys/kernel/hostname", "utf8").trim() });
+    assert.deepEqual(attribute(resource, "service.name"), { stringValue: "calls-test" });
+    const calls = metric(body, "calls_calls");
+    assert.equal(calls.description, "getppid() calls made by the test.");
+    assert.equal(calls.sum.isMonotonic, true);
+    assert.equal(calls.sum.aggregationTemporality, 2); // cumulative
+    const point = calls.sum.dataPoints[0];
+    assert.ok(BigInt(point.startTimeUnixNano) > 0n && BigInt(point.startTimeUnixNano) <= BigInt(point.timeUnixNano));
+    // Keys as attributes; nanoseconds in seconds.
+    const byComm = metric(body, "calls_by_comm").sum.dataPoints;
+    assert.equal(byComm.length, 1);
+    assert.equal(byComm[0].asInt, "1234");
+    assert.equal(attribute(byComm[0].attributes, "key").stringValue.length > 0, true);
+    const spent = metric(body, "calls_spent");
+    assert.equal(spent.unit, "s");
+    assert.equal(spent.sum.dataPoints[0].asDouble, 2468e-9);
+    const biggest = metric(body, "calls_biggest").gauge.dataPoints;
+    assert.deepEqual(biggest.map((p: Json) => [attribute(p.attributes, "key"), p.asInt]), [[{ intValue: String(process.pid) }, String(process.pid)]]);
+    const phase = metric(body, "calls_phase");
+    assert.equal(phase.unit, "s");
+    assert.equal(phase.histogram.aggregationTemporality, 2);
+    const h = phase.histogram.dataPoints[0];
+    assert.equal(h.count, "1234");
+    assert.equal(h.bucketCounts.length, h.explicitBounds.length + 1);
+    assert.equal(h.bucketCounts.reduce((a: bigint, b: string) => a + BigInt(b), 0n), 1234n);
+    assert.ok(h.explicitBounds.every((b: number, i: number) => i === 0 || b > h.explicitBounds[i - 1]), `bounds not increasing: ${h.explicitBounds}`);
+    assert.ok(h.sum > 0 && h.sum < 1234 * 1e-3, `sum ${h.sum} s of 1234 values under 1 ms`);
+    const sizes = metric(body, "calls_sizes").summary.dataPoints[0];
+    assert.deepEqual([sizes.count, sizes.sum], ["1234", 3702]);
+    // tsbpf's own counters are there, at zero.
+    assert.ok(metric(body, "tsbpf_lost_events"));
+    // The last values are pushed when the tracer stops, before its maps go.
+    const before = requests.length;
+    for (let i = 0; i < 10; i++) c.syscall(SYS.getppid);
+    await tracer.stop();
+    assert.ok(requests.length > before, "no export at stop()");
+    assert.equal(metric(requests.at(-1)!.body, "calls_calls").sum.dataPoints[0].asInt, "1244");
+  } finally {
+    await tracer.stop();
+    server.close();
+  }
+});
+
+test("otlp: a collector that refuses is reported once on stderr, the tracer keeps running; a bad endpoint is a clear error", async () => {
+  const { server, port, requests } = await receiver(503);
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args.join(" "));
+  const tracer = new Calls();
+  tracer.end = () => {};
+  try {
+    await tracer.start({ exitOnError: false, otlp: { endpoint: `http://127.0.0.1:${port}/v1/metrics`, intervalMs: 50 } });
+    assert.ok(await waitFor(() => requests.length >= 3, 5000), `${requests.length} export attempts`);
+    assert.equal(requests[0].path, "/v1/metrics");
+    const reports = errors.filter((e) => /OTLP/.test(e));
+    assert.equal(reports.length, 1, errors.join("\n"));
+    assert.match(reports[0], new RegExp(`Cannot export metrics to http://127\\.0\\.0\\.1:${port}/v1/metrics: HTTP 503`));
+  } finally {
+    console.error = original;
+    await tracer.stop();
+    server.close();
+  }
+  const bad = new Calls();
+  await assert.rejects(bad.start({ exitOnError: false, otlp: { endpoint: "127.0.0.1:4318" } }), /Cannot export metrics to "127\.0\.0\.1:4318": give an http:\/\/ or https:\/\/ URL/);
+});
