@@ -15,6 +15,8 @@ import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
 import { defaultCgroup } from "./cgroup.ts";
 import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
+import type { MetricSource } from "../export/prometheus.ts";
+import type { OtlpOptions } from "../export/otlp.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
@@ -53,6 +55,11 @@ export interface StartOptions {
    * read from the maps at each scrape. Default: the tsbpf command's --metrics, else none.
    */
   metrics?: string | MetricsOptions;
+  /**
+   * Push the tracer's aggregations to an OpenTelemetry collector over OTLP/HTTP (JSON) every
+   * `intervalMs`, and once more at stop(): `{ endpoint: "http://127.0.0.1:4318" }`.
+   */
+  otlp?: OtlpOptions;
 }
 
 export class Tracer {
@@ -69,6 +76,7 @@ export class Tracer {
   #stopped?: Promise<void>;
   #stopping = false;
   #metrics?: { host: string; port: number; unregister(): void };
+  #otlp?: { stop(): Promise<void> };
   #resolveStopped?: () => void;
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. */
@@ -91,7 +99,7 @@ export class Tracer {
   async #start(options: StartOptions): Promise<this> {
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
-    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined });
+    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || options.otlp !== undefined });
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
@@ -128,6 +136,7 @@ export class Tracer {
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
+    if (options.otlp) await this.#exportOtlp(options.otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     active.add(this);
     installProcessHooks();
@@ -135,16 +144,34 @@ export class Tracer {
     return this;
   }
 
-  async #serveMetrics(options: MetricsOptions): Promise<void> {
-    const { registerMetrics } = await import("../export/metrics_server.ts");
+  /** The tracer's aggregations, as the exporters (export/) read them. */
+  async #metricSource(prefix: string | undefined): Promise<MetricSource> {
     const { snakeCase } = await import("../export/prometheus.ts");
     const spec = this.#spec!;
     const maps = spec.maps.flatMap((m) => {
       const field = this.#maps.find((f) => f.name === m.name);
       return field instanceof Aggregation ? [{ spec: m, field }] : [];
     });
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+  }
+
+  async #exportOtlp(options: OtlpOptions): Promise<void> {
     try {
-      const served = await registerMetrics({ tracer: spec.className, prefix: options.prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() }, options);
+      const { startOtlp } = await import("../export/otlp.ts");
+      this.#otlp = startOtlp(await this.#metricSource(options.prefix), options);
+    } catch (e) {
+      this.#metrics?.unregister();
+      this.#metrics = undefined;
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      throw e;
+    }
+  }
+
+  async #serveMetrics(options: MetricsOptions): Promise<void> {
+    const { registerMetrics } = await import("../export/metrics_server.ts");
+    try {
+      const served = await registerMetrics(await this.#metricSource(options.prefix), options);
       this.#metrics = served;
     } catch (e) {
       this.#loaded?.close();
@@ -213,12 +240,16 @@ export class Tracer {
     // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
     // end() reads a snapshot of maps that may still be counting.
     for (const rb of this.#buffers) rb.end();
+    let lastPush: Promise<void> | undefined;
     try {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
       this.#metrics?.unregister();
       this.#metrics = undefined;
+      // Reads the maps now, before they go; the request finishes (or times out) after.
+      lastPush = this.#otlp?.stop();
+      this.#otlp = undefined;
       for (const m of this.#maps) m.unbind();
       setStackTable(undefined);
       this.#loaded.close();
@@ -229,7 +260,7 @@ export class Tracer {
     }
     active.delete(this);
     this.#resolveStopped?.();
-    return Promise.resolve();
+    return lastPush ?? Promise.resolve();
   }
 
   /** Releases kernel objects synchronously, for process exit. */

@@ -109,7 +109,8 @@ test("start({ otlp }): counters, gauges, histograms and summaries pushed as OTLP
     const sizes = metric(body, "calls_sizes").summary.dataPoints[0];
     assert.deepEqual([sizes.count, sizes.sum], ["1234", 3702]);
     // tsbpf's own counters are there, at zero.
-    assert.ok(metric(body, "tsbpf_lost_events"));
+    const dropped = metric(body, "tsbpf_dropped_updates").sum.dataPoints.find((p: Json) => attribute(p.attributes, "map")?.stringValue === "calls");
+    assert.equal(dropped?.asInt, "0");
     // The last values are pushed when the tracer stops, before its maps go.
     const before = requests.length;
     for (let i = 0; i < 10; i++) c.syscall(SYS.getppid);
