@@ -35,6 +35,13 @@ export interface ProfileInput {
   comments?: string[];
 }
 
+interface Location {
+  id: number;
+  frame: Frame;
+  mapping?: Mapping;
+  functionId?: number;
+}
+
 interface Mapping {
   id: number;
   file: string;
@@ -60,12 +67,14 @@ export function encodeProfile(input: ProfileInput): Uint8Array {
   };
   const functions = new Map<string, number>();
   const mappings = new Map<string, Mapping>();
-  const locations = new Map<string, { id: number; frame: Frame; mapping?: Mapping; functionId?: number }>();
+  const locations: Location[] = [];
+  // By address first (bigint keys compare by value), then the few frames sharing one.
+  const byAddress = new Map<bigint, Location[]>();
 
   const locationOf = (f: Frame): number => {
     const file = mappingName(f);
-    const key = `${f.kind}\0${file ?? ""}\0${f.address}\0${f.name ?? ""}`;
-    const known = locations.get(key);
+    const same = byAddress.get(f.address);
+    const known = same?.find((l) => l.frame.kind === f.kind && l.frame.name === f.name && l.mapping?.file === file);
     if (known) return known.id;
     let mapping: Mapping | undefined;
     if (file !== undefined) {
@@ -79,9 +88,11 @@ export function encodeProfile(input: ProfileInput): Uint8Array {
       functionId = functions.get(f.name);
       if (functionId === undefined) functions.set(f.name, (functionId = functions.size + 1));
     }
-    const id = locations.size + 1;
-    locations.set(key, { id, frame: f, mapping, functionId });
-    return id;
+    const location = { id: locations.length + 1, frame: f, mapping, functionId };
+    locations.push(location);
+    if (same) same.push(location);
+    else byAddress.set(f.address, [location]);
+    return location.id;
   };
 
   // pprof names a profile after its first mapping ("File: ..."): the executable a sample ran,
@@ -122,7 +133,7 @@ export function encodeProfile(input: ProfileInput): Uint8Array {
       o.int(7, true); // has_functions: named here, nothing for pprof to look up
     });
   }
-  for (const l of locations.values()) {
+  for (const l of locations) {
     w.message(4, (o) => {
       o.int(1, l.id);
       if (l.mapping) o.int(2, l.mapping.id);

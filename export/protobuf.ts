@@ -3,6 +3,7 @@
 // uses nothing else, and ~60 lines need no code generation nor a dependency on both runtimes.
 
 const WIRE_VARINT = 0, WIRE_BYTES = 2;
+const encoder = new TextEncoder();
 
 export class ProtoWriter {
   #buf = new Uint8Array(1024);
@@ -56,22 +57,37 @@ export class ProtoWriter {
   }
 
   string(field: number, s: string): void {
-    this.bytes(field, new TextEncoder().encode(s));
+    this.bytes(field, encoder.encode(s));
+  }
+
+  /**
+   * A length-delimited field whose content `write` appends in place: written after room for
+   * the longest length, then moved back over the room the length did not need.
+   */
+  #delimited(field: number, write: () => void): void {
+    this.#tag(field, WIRE_BYTES);
+    this.#reserve(5);
+    const lengthAt = this.#len;
+    this.#len += 5;
+    write();
+    const length = this.#len - lengthAt - 5;
+    this.#len = lengthAt;
+    this.varint(length);
+    this.#buf.copyWithin(this.#len, lengthAt + 5, lengthAt + 5 + length);
+    this.#len += length;
   }
 
   /** A nested message, always written (an empty message still counts as an element). */
   message(field: number, write: (w: ProtoWriter) => void): void {
-    const inner = new ProtoWriter();
-    write(inner);
-    this.bytes(field, inner.finish());
+    this.#delimited(field, () => write(this));
   }
 
   /** A packed repeated integer field; left out when empty. */
   packed(field: number, values: readonly (number | bigint)[]): void {
     if (!values.length) return;
-    const inner = new ProtoWriter();
-    for (const v of values) inner.varint(v);
-    this.bytes(field, inner.finish());
+    this.#delimited(field, () => {
+      for (const v of values) this.varint(v);
+    });
   }
 
   finish(): Uint8Array {
