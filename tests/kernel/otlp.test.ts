@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Count, Histogram, Max, pid, Stats, Sum, Tracer, tracepoint, comm, ktime, type Str, type u32 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
-import { waitFor } from "./util.ts";
+import { runCommand, runScript, waitFor } from "./util.ts";
+
+declare const Bun: unknown;
 
 class Calls extends Tracer {
   /** getppid() calls made by the test. */
@@ -47,13 +49,13 @@ class Calls extends Tracer {
 type Json = any;
 
 /** A loopback OTLP/HTTP receiver: every request's path, content type and decoded body. */
-async function receiver(status = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; body: Json }[] }> {
-  const requests: { path: string; type: string; body: Json }[] = [];
+async function receiver(status = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; authorization?: string; body: Json }[] }> {
+  const requests: { path: string; type: string; authorization?: string; body: Json }[] = [];
   const server = createServer((req, res) => {
     let text = "";
     req.on("data", (c) => (text += c));
     req.on("end", () => {
-      requests.push({ path: req.url ?? "", type: String(req.headers["content-type"]), body: JSON.parse(text) });
+      requests.push({ path: req.url ?? "", type: String(req.headers["content-type"]), authorization: req.headers.authorization, body: JSON.parse(text) });
       res.writeHead(status, { "content-type": "application/json" }).end("{}");
     });
   });
@@ -144,4 +146,47 @@ test("otlp: a collector that refuses is reported once on stderr, the tracer keep
   }
   const bad = new Calls();
   await assert.rejects(bad.start({ exitOnError: false, otlp: { endpoint: "127.0.0.1:4318" } }), /Cannot export metrics to "127\.0\.0\.1:4318": give an http:\/\/ or https:\/\/ URL/);
+});
+
+test("OTEL_EXPORTER_OTLP_ENDPOINT and the other standard variables make any tool export, as every OpenTelemetry SDK does", async () => {
+  const { server, port, requests } = await receiver();
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_SERVICE_NAME: "syscount-test",
+    OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=ci,team=tracing%2Cperf",
+    OTEL_METRIC_EXPORT_INTERVAL: "100",
+    OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20t0ken",
+  };
+  const tool = new URL("../../examples/syscount.ts", import.meta.url).pathname;
+  // Deno needs the network permission to push.
+  const run = typeof Bun !== "undefined" ? runScript(tool, env, ["-d", "1"]) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", tool, "-d", "1"], env);
+  try {
+    assert.equal(await run.exited, 0, run.output());
+    assert.ok(requests.length >= 2, `${requests.length} exports in 1 s at 100 ms:\n${run.output()}`);
+    const { body, authorization, path } = requests.at(-1)!;
+    assert.equal(path, "/v1/metrics");
+    assert.equal(authorization, "Bearer t0ken");
+    const resource = body.resourceMetrics[0].resource.attributes;
+    assert.deepEqual(attribute(resource, "service.name"), { stringValue: "syscount-test" });
+    assert.deepEqual(attribute(resource, "deployment.environment"), { stringValue: "ci" });
+    assert.deepEqual(attribute(resource, "team"), { stringValue: "tracing,perf" });
+    const points = metric(body, "sys_count_by_syscall").sum.dataPoints;
+    assert.ok(points.length > 0 && points.every((p: Json) => BigInt(p.asInt) > 0n), JSON.stringify(points));
+  } finally {
+    run.kill("SIGKILL");
+    server.close();
+  }
+});
+
+test("OTEL_* variables that tsbpf cannot follow are clear errors", async () => {
+  const { otlpFromEnvironment } = await import("../../export/otlp_env.ts");
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(otlpFromEnvironment(env({})), undefined);
+  assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" })), undefined);
+  assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRICS_EXPORTER: "none" })), undefined);
+  assert.deepEqual(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c:4318/otlp/v1/metrics", OTEL_EXPORTER_OTLP_ENDPOINT: "http://other:4318" })),
+    { endpoint: "http://c:4318/otlp/v1/metrics", intervalMs: 60000, serviceName: undefined, attributes: {}, headers: {} });
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })), /OTEL_EXPORTER_OTLP_PROTOCOL is "grpc": tsbpf sends OTLP over HTTP/);
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRIC_EXPORT_INTERVAL: "soon" })), /OTEL_METRIC_EXPORT_INTERVAL is "soon": give milliseconds/);
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_RESOURCE_ATTRIBUTES: "novalue" })), /OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
 });
