@@ -74,12 +74,14 @@ function attributesOf(key: unknown, keyed: boolean): Json[] {
 export function otlpResource(options: Pick<OtlpOptions, "serviceName" | "attributes">, pid: number): Json[] {
   const attrs: Record<string, string | number> = {
     "host.name": readTextFile("/proc/sys/kernel/hostname")?.trim() ?? "unknown",
-    "service.name": options.serviceName ?? "tsbpf",
+    "service.name": "tsbpf",
     "process.pid": pid,
   };
   const container = containerOf(readTextFile("/proc/self/cgroup") ?? "");
   if (container) attrs["container.id"] = container;
-  return Object.entries({ ...attrs, ...options.attributes }).map(([k, v]) => attribute(k, v));
+  Object.assign(attrs, options.attributes);
+  if (options.serviceName) attrs["service.name"] = options.serviceName;
+  return Object.entries(attrs).map(([k, v]) => attribute(k, v));
 }
 
 /** One tracer's metrics at this moment, as OTLP's Metric messages (JSON). */

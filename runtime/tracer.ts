@@ -17,6 +17,7 @@ import { defaultCgroup } from "./cgroup.ts";
 import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
 import type { MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
+import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
@@ -57,9 +58,10 @@ export interface StartOptions {
   metrics?: string | MetricsOptions;
   /**
    * Push the tracer's aggregations to an OpenTelemetry collector over OTLP/HTTP (JSON) every
-   * `intervalMs`, and once more at stop(): `{ endpoint: "http://127.0.0.1:4318" }`.
+   * `intervalMs`, and once more at stop(): `{ endpoint: "http://127.0.0.1:4318" }`. Default: as
+   * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
    */
-  otlp?: OtlpOptions;
+  otlp?: OtlpOptions | false;
 }
 
 export class Tracer {
@@ -99,7 +101,8 @@ export class Tracer {
   async #start(options: StartOptions): Promise<this> {
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
-    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || options.otlp !== undefined });
+    const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
+    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || otlp !== undefined });
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
@@ -136,7 +139,7 @@ export class Tracer {
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
-    if (options.otlp) await this.#exportOtlp(options.otlp);
+    if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     active.add(this);
     installProcessHooks();
