@@ -5,7 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import { Count, Histogram, Max, pid, Stats, Sum, Tracer, tracepoint, comm, ktime, type Str, type u32 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { runCommand, runScript, waitFor } from "./util.ts";
@@ -49,13 +51,16 @@ class Calls extends Tracer {
 type Json = any;
 
 /** A loopback OTLP/HTTP receiver: every request's path, content type and decoded body. */
-async function receiver(status = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; authorization?: string; body: Json }[] }> {
-  const requests: { path: string; type: string; authorization?: string; body: Json }[] = [];
+async function receiver(status = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; encoding?: string; authorization?: string; body: Json }[] }> {
+  const requests: { path: string; type: string; encoding?: string; authorization?: string; body: Json }[] = [];
   const server = createServer((req, res) => {
-    let text = "";
-    req.on("data", (c) => (text += c));
+    const chunks: Uint8Array[] = [];
+    req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
-      requests.push({ path: req.url ?? "", type: String(req.headers["content-type"]), authorization: req.headers.authorization, body: JSON.parse(text) });
+      const encoding = req.headers["content-encoding"];
+      const raw = Buffer.concat(chunks);
+      const text = (encoding === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
+      requests.push({ path: req.url ?? "", type: String(req.headers["content-type"]), encoding, authorization: req.headers.authorization, body: JSON.parse(text) });
       res.writeHead(status, { "content-type": "application/json" }).end("{}");
     });
   });
@@ -80,6 +85,7 @@ test("start({ otlp }): counters, gauges, histograms and summaries pushed as OTLP
     const { path, type, body } = requests.find(counted)!;
     assert.equal(path, "/v1/metrics");
     assert.match(type, /^application\/json/);
+    assert.equal(requests[0].encoding, undefined, "compressed without being asked");
     const resource = body.resourceMetrics[0].resource.attributes;
     assert.deepEqual(attribute(resource, "host.name"), { stringValue: readFileSync("/proc/sys/kernel/hostname", "utf8").trim() });
     assert.deepEqual(attribute(resource, "service.name"), { stringValue: "calls-test" });
@@ -156,6 +162,7 @@ test("OTEL_EXPORTER_OTLP_ENDPOINT and the other standard variables make any tool
     OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=ci,team=tracing%2Cperf",
     OTEL_METRIC_EXPORT_INTERVAL: "100",
     OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20t0ken",
+    OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
   };
   const tool = new URL("../../examples/syscount.ts", import.meta.url).pathname;
   // Deno needs the network permission to push.
@@ -163,8 +170,9 @@ test("OTEL_EXPORTER_OTLP_ENDPOINT and the other standard variables make any tool
   try {
     assert.equal(await run.exited, 0, run.output());
     assert.ok(requests.length >= 2, `${requests.length} exports in 1 s at 100 ms:\n${run.output()}`);
-    const { body, authorization, path } = requests.at(-1)!;
+    const { body, authorization, path, encoding } = requests.at(-1)!;
     assert.equal(path, "/v1/metrics");
+    assert.equal(encoding, "gzip");
     assert.equal(authorization, "Bearer t0ken");
     const resource = body.resourceMetrics[0].resource.attributes;
     assert.deepEqual(attribute(resource, "service.name"), { stringValue: "syscount-test" });
@@ -185,7 +193,8 @@ test("OTEL_* variables that tsbpf cannot follow are clear errors", async () => {
   assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" })), undefined);
   assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRICS_EXPORTER: "none" })), undefined);
   assert.deepEqual(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c:4318/otlp/v1/metrics", OTEL_EXPORTER_OTLP_ENDPOINT: "http://other:4318" })),
-    { endpoint: "http://c:4318/otlp/v1/metrics", intervalMs: 60000, serviceName: undefined, attributes: {}, headers: {} });
+    { endpoint: "http://c:4318/otlp/v1/metrics", intervalMs: 60000, serviceName: undefined, attributes: {}, headers: {}, compression: undefined });
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })), /OTEL_EXPORTER_OTLP_COMPRESSION is "zstd": tsbpf compresses with gzip or not at all/);
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })), /OTEL_EXPORTER_OTLP_PROTOCOL is "grpc": tsbpf sends OTLP over HTTP/);
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRIC_EXPORT_INTERVAL: "soon" })), /OTEL_METRIC_EXPORT_INTERVAL is "soon": give milliseconds/);
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_RESOURCE_ATTRIBUTES: "novalue" })), /OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
