@@ -47,11 +47,17 @@ export function otlpFromEnvironment(getenv: Getenv = (name) => libcSync().getenv
   const intervalText = get("OTEL_METRIC_EXPORT_INTERVAL");
   const intervalMs = intervalText === undefined ? 60_000 : Number(intervalText);
   if (!Number.isInteger(intervalMs) || intervalMs < 10) throw new TracerError(`OTEL_METRIC_EXPORT_INTERVAL is "${intervalText}": give milliseconds between exports, at least 10`);
+  const compressionVariable = get("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION") ? "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION" : "OTEL_EXPORTER_OTLP_COMPRESSION";
+  const compression = get(compressionVariable);
+  if (compression && compression !== "gzip" && compression !== "none") {
+    throw new TracerError(`${compressionVariable} is "${compression}": tsbpf compresses with gzip or not at all (gzip, none)`);
+  }
   return {
     endpoint,
     intervalMs,
     serviceName: get("OTEL_SERVICE_NAME"),
     attributes: pairs("OTEL_RESOURCE_ATTRIBUTES", get("OTEL_RESOURCE_ATTRIBUTES")),
     headers: { ...pairs("OTEL_EXPORTER_OTLP_HEADERS", get("OTEL_EXPORTER_OTLP_HEADERS")), ...pairs("OTEL_EXPORTER_OTLP_METRICS_HEADERS", get("OTEL_EXPORTER_OTLP_METRICS_HEADERS")) },
+    compression: compression === "gzip" ? "gzip" : undefined,
   };
 }
