@@ -77,7 +77,7 @@ test("profile -o: pprof -top names the busy loop's function, as CPU time at the 
     assert.match(raw, /^samples\/count cpu\/nanoseconds$/m);
     const counts = [...raw.matchAll(/^ +(\d+) +(\d+): /gm)];
     assert.ok(counts.length > 0 && counts.every((m) => BigInt(m[2]) === BigInt(m[1]) * 10101010n), raw);
-    assert.match(pprof(out, ["-tags"]), /^ comm: Total [\d.]+m?s\n +[\d.]+m?s \(  100%\): spinner$/m);
+    assert.match(pprof(out, ["-tags"]), /^ comm: Total [\d.]+m?s\n +[\d.]+m?s \( {2}100%\): spinner$/m);
   } finally {
     child.kill("SIGKILL");
   }
@@ -91,6 +91,10 @@ test("offcputime -o: pprof shows off-CPU nanoseconds, the waiting function among
     assert.equal(await run.exited, 0, run.output());
     const raw = pprof(out, ["-raw"]);
     assert.match(raw, /^off_cpu\/nanoseconds$/m, raw);
+    // Kernel frames in the kernel's mapping, as perf names it; the tracing's own frames left out.
+    assert.match(raw, /^\d+: 0xffff[0-9a-f]+\/0xffff[0-9a-f]+\/0x0 \[kernel\.kallsyms\] +\[FN\]$/m, raw);
+    assert.match(raw, / M=\d+ __schedule /, raw);
+    assert.doesNotMatch(raw, /bpf_prog_|__traceiter_|__bpf_trace_|bpf_trace_run/, raw);
     const top = pprof(out, ["-top", "-nodecount=200"]);
     assert.match(top, /^File: waiter$/m, top);
     assert.match(top, /^Type: off_cpu$/m, top);
