@@ -51,7 +51,7 @@ class Calls extends Tracer {
 type Json = any;
 
 /** A loopback OTLP/HTTP receiver: every request's path, content type and decoded body. */
-async function receiver(status = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; encoding?: string; authorization?: string; body: Json }[] }> {
+async function receiver(status: number | "never" = 200): Promise<{ server: Server; port: number; requests: { path: string; type: string; encoding?: string; authorization?: string; body: Json }[] }> {
   const requests: { path: string; type: string; encoding?: string; authorization?: string; body: Json }[] = [];
   const server = createServer((req, res) => {
     const chunks: Uint8Array[] = [];
@@ -61,7 +61,7 @@ async function receiver(status = 200): Promise<{ server: Server; port: number; r
       const raw = Buffer.concat(chunks);
       const text = (encoding === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
       requests.push({ path: req.url ?? "", type: String(req.headers["content-type"]), encoding, authorization: req.headers.authorization, body: JSON.parse(text) });
-      res.writeHead(status, { "content-type": "application/json" }).end("{}");
+      if (status !== "never") res.writeHead(status, { "content-type": "application/json" }).end("{}");
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -198,4 +198,44 @@ test("OTEL_* variables that tsbpf cannot follow are clear errors", async () => {
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })), /OTEL_EXPORTER_OTLP_PROTOCOL is "grpc": tsbpf sends OTLP over HTTP/);
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRIC_EXPORT_INTERVAL: "soon" })), /OTEL_METRIC_EXPORT_INTERVAL is "soon": give milliseconds/);
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_RESOURCE_ATTRIBUTES: "novalue" })), /OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
+});
+
+/** syscount pushing to `port` every 100 ms by the OTEL_* variables, until a signal. */
+function exportingTool(port: number) {
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_INTERVAL: "100" };
+  const tool = new URL("../../examples/syscount.ts", import.meta.url).pathname;
+  return typeof Bun !== "undefined" ? runScript(tool, env) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", tool], env);
+}
+
+test("SIGTERM of an exporting tool: the last values pushed, the process gone within a second", async () => {
+  const { server, port, requests } = await receiver();
+  const run = exportingTool(port);
+  try {
+    assert.ok(await waitFor(() => requests.length >= 1, 30_000), `no export:\n${run.output()}`);
+    const before = requests.length;
+    const t0 = Date.now();
+    run.kill("SIGTERM");
+    await run.exited;
+    assert.ok(Date.now() - t0 < 1000, `exit took ${Date.now() - t0} ms`);
+    assert.ok(requests.length > before, "no push at SIGTERM");
+  } finally {
+    run.kill("SIGKILL");
+    server.close();
+  }
+});
+
+test("SIGTERM with a collector that never answers: still gone within a second", async () => {
+  const { server, port, requests } = await receiver("never");
+  const run = exportingTool(port);
+  try {
+    assert.ok(await waitFor(() => requests.length >= 1, 30_000), `no export attempt:\n${run.output()}`);
+    const t0 = Date.now();
+    run.kill("SIGTERM");
+    await run.exited;
+    assert.ok(Date.now() - t0 < 1000, `exit took ${Date.now() - t0} ms`);
+  } finally {
+    run.kill("SIGKILL");
+    server.closeAllConnections?.();
+    server.close();
+  }
 });
