@@ -41,7 +41,8 @@ type Json = any;
 const SECONDS: Record<string, number> = { ns: 1e9, us: 1e6, ms: 1e3, s: 1 };
 const UCUM: Record<string, string> = { ns: "s", us: "s", ms: "s", s: "s", bytes: "By" };
 const CUMULATIVE = 2;
-const FINAL_PUSH_TIMEOUT_MS = 1000;
+/** The last push at stop() must not hold a SIGTERM up: a service manager expects the exit within a second. */
+const FINAL_PUSH_TIMEOUT_MS = 400;
 
 /** The metrics URL of an endpoint, or a clear error. */
 export function otlpUrl(endpoint: string): string {
@@ -177,11 +178,13 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   const resource = otlpResource(options, process.pid);
   const startNs = nowNs();
   let failing = false, inFlight = false;
+  // Cancels the pushes still waiting for an answer when the tracer stops.
+  const stopping = new AbortController();
 
   const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
   if (options.compression === "gzip") headers["content-encoding"] = "gzip";
   else if (options.compression !== undefined) throw new TracerError(`Cannot compress OTLP requests with "${options.compression}": use "gzip" or none`);
-  const push = async (timeoutMs: number): Promise<void> => {
+  const push = async (timeoutMs: number, cancellable = true): Promise<void> => {
     let json: string;
     try {
       json = JSON.stringify(otlpRequest([{ source, startNs }], resource, nowNs()));
@@ -190,7 +193,7 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
     }
     try {
       const body = options.compression === "gzip" ? new Uint8Array(gzipSync(json)) : json;
-      const res = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url, { method: "POST", headers, body, signal: cancellable ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]) : AbortSignal.timeout(timeoutMs) });
       const answer = await res.text();
       if (!res.ok) return report(`HTTP ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ""}`);
       const rejected = Number(safeJson(answer)?.partialSuccess?.rejectedDataPoints ?? 0);
@@ -200,6 +203,7 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
     } catch (e) {
       const err = e as Error;
       const denied = err.name === "NotCapable" || err.name === "PermissionDenied";
+      if (stopping.signal.aborted && err.name === "AbortError") return; // superseded by the last push
       report(denied ? "Deno needs --allow-net" : err.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : err.message);
     }
   };
@@ -218,7 +222,10 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   return {
     stop: () => {
       clearInterval(timer);
-      return push(FINAL_PUSH_TIMEOUT_MS);
+      // Reads the maps now; the superseded push is cancelled once this one is under way.
+      const last = push(FINAL_PUSH_TIMEOUT_MS, false);
+      stopping.abort();
+      return last;
     },
   };
 }
