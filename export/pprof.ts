@@ -3,96 +3,35 @@
 // them (the other key fields become sample labels: pid, comm, ...). A Count's values are
 // samples, with CPU time beside them when the sampling frequency is known; a Sum's are in the
 // unit its doc comment declares (`@unit us`: exported in nanoseconds, as pprof expects time).
+//
+// The map is read when called (so a tracer's end() can write its profile before the maps go);
+// the symbolizer, the encoder and gzip load after, only when a profile is written: importing
+// tsbpf stays as fast as before.
 import { Count, Sum } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
-import { symbolizeStack } from "../runtime/symbolize/mod.ts";
-import type { Frame } from "../runtime/symbolize/frame.ts";
 import { writeFileNoFollow } from "../runtime/files.ts";
-import { encodeProfile, type ProfileInput, type ProfileSample, type ValueType } from "./pprof_profile.ts";
+import type { PprofOptions, Snapshot } from "./pprof_samples.ts";
 
-export interface PprofOptions {
-  /** The sample type's name (default: "samples" for a Count, the field's name for a Sum; offcputime says "off_cpu"). */
-  sampleType?: string;
-  /** What a Sum's values are in, when its doc comment has no `@unit`: "ns", "us", "ms", "s", "bytes". */
-  unit?: string;
-  /** Samples per second of a sampling Count (@profile's): adds cpu/nanoseconds values and the period. */
-  frequency?: number;
-  /** Only the kernel's or only the user's frames of each sample (profile -K, -U). */
-  only?: "kernel" | "user";
-  /** When the tracing started (default: unknown), and until when (default: now). */
-  start?: Date;
-  end?: Date;
-}
+export type { PprofOptions } from "./pprof_samples.ts";
 
-/** Nanoseconds per unit, and the unit pprof names. */
-const UNITS: Record<string, [bigint, string]> = { ns: [1n, "nanoseconds"], us: [1000n, "nanoseconds"], ms: [1_000_000n, "nanoseconds"], s: [1_000_000_000n, "nanoseconds"], bytes: [1n, "bytes"] };
-
-/** The tracing itself (the BPF program, the tracepoint's plumbing): innermost kernel frames that are not the thread's. */
-const TRACING = /^(bpf_prog_|bpf_trace_run|__traceiter_|__bpf_trace_)/;
-
-/** bcc's marker for a stack the kernel failed to capture; -EFAULT (no user stack, e.g. a kernel thread) is not a failure. */
-const missed = (s: Stack) => s.failed && s.id !== -14;
-
-function framesOf(s: Stack): Frame[] {
-  if (missed(s)) return [{ kind: s.kind, address: 0n, name: `[Missed ${s.kind === "kernel" ? "Kernel" : "User"} Stack]`, offset: 0, module: undefined }];
-  const frames = symbolizeStack(s.kind, s.pid, s.addresses);
-  if (s.kind !== "kernel") return frames;
-  const first = frames.findIndex((f) => f.name === undefined || !TRACING.test(f.name));
-  return first < 0 ? [] : frames.slice(first);
-}
-
-/** A key's stacks (kernel ones first: they run on top of the user ones) and its other parts as labels. */
-function splitKey(key: unknown): { stacks: Stack[]; labels: Record<string, string | number | bigint> } {
-  const stacks: Stack[] = [];
-  const labels: Record<string, string | number | bigint> = {};
-  const take = (name: string, v: unknown) => {
-    if (v instanceof Stack) stacks.push(v);
-    else if (typeof v === "number" || typeof v === "bigint") labels[name] = Number.isInteger(v) || typeof v === "bigint" ? v : String(v);
-    else if (v !== undefined) labels[name] = String(v);
-  };
-  if (Array.isArray(key)) key.forEach((v, i) => take(`key${i}`, v));
-  else if (key && typeof key === "object" && !(key instanceof Stack)) for (const [k, v] of Object.entries(key)) take(k, v);
-  else take("key", key);
-  stacks.sort((a, b) => Number(b.kind === "kernel") - Number(a.kind === "kernel"));
-  return { stacks, labels };
-}
-
-/** The profile of `map` as a Profile message's parts (not encoded), for inspection and tests. */
-export function pprofInput<K>(map: Count<K> | Sum<K>, options: PprofOptions = {}): ProfileInput {
-  const isCount = map instanceof Count;
-  if (!isCount && !((map as unknown) instanceof Sum)) throw new TypeError(`Cannot write "${(map as { name: string }).name}" as a pprof profile: only a Count or a Sum keyed by stacks adds up along stacks`);
+function snapshot<K>(map: Count<K> | Sum<K>): Snapshot {
+  const kind = map instanceof Count ? "count" : (map as unknown) instanceof Sum ? "sum" : undefined;
+  if (!kind) throw new TypeError(`Cannot write "${(map as { name: string }).name}" as a pprof profile: only a Count or a Sum keyed by stacks adds up along stacks`);
   const entries = map.entries() as [unknown, bigint][];
-  const declared = options.unit ?? map.unit;
-  const unit = declared === undefined ? undefined : UNITS[declared];
-  if (declared !== undefined && !unit) throw new RangeError(`Cannot write "${map.name}" as a pprof profile: unknown unit "${declared}" (use ${Object.keys(UNITS).join(", ")})`);
-  const [scale, unitName] = isCount ? [1n, "count"] : unit ?? [1n, "count"];
-  const sampleTypes: ValueType[] = [{ type: options.sampleType ?? (isCount ? "samples" : map.name), unit: unitName }];
-  const periodNs = isCount && options.frequency ? BigInt(Math.round(1e9 / options.frequency)) : undefined;
-  if (periodNs) sampleTypes.push({ type: "cpu", unit: "nanoseconds" });
-  const samples: ProfileSample[] = [];
-  for (const [key, value] of entries) {
-    const { stacks, labels } = splitKey(key);
-    if (!stacks.length) throw new TypeError(`Cannot write "${map.name}" as a pprof profile: its key holds no KStack or UStack`);
-    const values = [value * scale];
-    if (periodNs) values.push(value * periodNs);
-    samples.push({ frames: stacks.filter((s) => !options.only || s.kind === options.only).flatMap(framesOf), values, labels });
-  }
-  const end = options.end ?? new Date();
-  const start = options.start;
-  return {
-    sampleTypes,
-    samples,
-    periodType: periodNs ? { type: "cpu", unit: "nanoseconds" } : sampleTypes[0],
-    period: periodNs ?? 1n,
-    timeNanos: start && BigInt(start.getTime()) * 1_000_000n,
-    durationNanos: start && BigInt(Math.max(0, end.getTime() - start.getTime())) * 1_000_000n,
-    comments: [`tsbpf ${map.name}`],
-  };
+  // Name the frames now, while the tracer's programs and the traced processes still exist: the
+  // symbol caches this fills are the ones the profile's frames are read from after.
+  for (const [key] of entries) for (const v of key instanceof Stack ? [key] : key && typeof key === "object" ? Object.values(key) : []) if (v instanceof Stack) v.frames();
+  return { name: map.name, kind, unit: map.unit, entries };
+}
+
+async function encode(map: Snapshot, options: PprofOptions): Promise<Uint8Array> {
+  const [{ pprofInput }, { encodeProfile }, { gzipSync }] = await Promise.all([import("./pprof_samples.ts"), import("./pprof_profile.ts"), import("node:zlib")]);
+  return new Uint8Array(gzipSync(encodeProfile(pprofInput(map, options))));
 }
 
 /**
- * The gzipped pprof profile of a Count or Sum keyed by stacks, read from the kernel now (call
- * it before the tracer stops).
+ * The gzipped pprof profile of a Count or Sum keyed by stacks. The map is read at the call
+ * (call it before the tracer stops, or in its end()); the rest finishes after.
  *
  * @example
  * ```ts
@@ -107,12 +46,10 @@ export function pprofInput<K>(map: Count<K> | Sum<K>, options: PprofOptions = {}
  * ```
  */
 export async function toPprof<K>(map: Count<K> | Sum<K>, options: PprofOptions = {}): Promise<Uint8Array> {
-  const message = encodeProfile(pprofInput(map, options));
-  const { gzipSync } = await import("node:zlib");
-  return new Uint8Array(gzipSync(message));
+  return await encode(snapshot(map), options);
 }
 
 /** Writes toPprof(map) to `path` (not through a symbolic link, nor into a FIFO: tsbpf runs as root). */
 export async function writePprof<K>(map: Count<K> | Sum<K>, path: string, options: PprofOptions = {}): Promise<void> {
-  writeFileNoFollow(path, await toPprof(map, options));
+  writeFileNoFollow(path, await encode(snapshot(map), options));
 }
