@@ -37,6 +37,7 @@ test("a profile of known frames: pprof decodes its samples, labels, locations, m
       { frames: [kernel("ext4_read", 0xffffffffc0a01234n, "ext4"), kernel("vfs_read", 0xffffffff81234567n), user("read", 0x7f01000010n, "/usr/lib/libc.so.6"), user("main", 0x555500001000n, "/bin/app")], values: [3n, 30_000_000n], labels: { comm: "app", pid: 42 } },
       { frames: [user("spin", 0x555500002000n, "/bin/app"), user("main", 0x555500001000n, "/bin/app")], values: [7n, 70_000_000n], labels: { comm: "app", pid: 42 } },
       { frames: [user(undefined, 0x7f0000009999n, "/usr/lib/libfoo.so"), user(undefined, 0x1234n)], values: [1n, 10_000_000n] },
+      { frames: [kernel("[Missed Kernel Stack]", 0n)], values: [1n, 0n] },
     ],
     periodType: { type: "cpu", unit: "nanoseconds" },
     period: 10_000_000n,
@@ -54,6 +55,8 @@ test("a profile of known frames: pprof decodes its samples, labels, locations, m
   assert.match(raw, /^ +3 +30000000: 1 2 3 4 \n +comm:\[app\]\n +pid:\[42\]$/m);
   assert.match(raw, /^ +7 +70000000: 5 4 \n/m);
   assert.match(raw, /^ +1 +10000000: 6 7 $/m);
+  // A marker frame for a stack the kernel failed to capture has no mapping to widen.
+  assert.match(raw, /^ +8: 0x0 \[Missed Kernel Stack\] /m);
   // 64-bit kernel addresses survive the varints; kernel frames sit in the kernel's mappings.
   assert.match(raw, /^ +1: 0xffffffffc0a01234 M=\d+ ext4_read /m);
   assert.match(raw, /^ +2: 0xffffffff81234567 M=\d+ vfs_read /m);
