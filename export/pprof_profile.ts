@@ -53,6 +53,7 @@ const SHARED_OBJECT = /\.so(\.[\d.]+)?( \(deleted\))?$/;
 
 /** The mapping a frame belongs in, by the name perf and pprof users know. */
 function mappingName(f: Frame): string | undefined {
+  if (f.address === 0n) return undefined; // a marker frame ("[Missed Kernel Stack]"), no code
   if (f.kind === "kernel") return f.module === undefined ? "[kernel.kallsyms]" : `[${f.module}]`;
   return f.module;
 }
