@@ -30,6 +30,8 @@ export interface OtlpOptions {
   headers?: Record<string, string>;
   /** Metric names start with it (default: the tracer's class in snake_case). */
   prefix?: string;
+  /** Series per metric at most (default 10 000); past it the largest are pushed and the rest reported. */
+  maxSeries?: number;
   /** "gzip": compress each request (Content-Encoding: gzip); 10 000 series are ~1.5 MB of JSON. */
   compression?: "gzip";
 }
@@ -89,7 +91,7 @@ export function otlpResource(options: Pick<OtlpOptions, "serviceName" | "attribu
 }
 
 /** One tracer's metrics at this moment, as OTLP's Metric messages (JSON). */
-export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint): Json[] {
+export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint, maxSeries = Infinity, dropped = new Map<string, number>()): Json[] {
   const start = String(startNs), time = String(nowNs);
   const metrics: Json[] = [];
   for (const { spec, field } of source.maps) {
@@ -97,7 +99,7 @@ export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint
     const value = (v: bigint): Json => (unit && SECONDS[unit] ? { asDouble: Number(v) / SECONDS[unit] } : { asInt: String(v) });
     const double = (v: bigint) => (unit && SECONDS[unit] ? Number(v) / SECONDS[unit] : Number(v));
     const base = { name: metricName(source, spec), description: spec.help ?? `${source.tracer}.${spec.name} (${spec.kind})`, unit: unit ? UCUM[unit] : "" };
-    const rows = field.entries() as [unknown, unknown][];
+    const rows = largest(field.entries() as [unknown, unknown][], maxSeries, (n) => dropped.set(base.name, n));
     const point = (key: unknown) => ({ attributes: attributesOf(key, field.keyed), startTimeUnixNano: start, timeUnixNano: time });
     switch (spec.kind) {
       case "count":
@@ -132,7 +134,25 @@ export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint
   };
   counter("tsbpf_lost_events", "Events a handler could not submit: its buffer was full.", "handler", source.lost());
   counter("tsbpf_dropped_updates", "Map updates the kernel refused: the map was full.", "map", source.dropped());
+  if (dropped.size) {
+    const dataPoints = [...dropped].map(([metric, n]) => ({ attributes: [attribute("metric", metric)], timeUnixNano: time, asInt: String(n) }));
+    metrics.push({ name: "tsbpf_metrics_series_dropped", description: "Series left out of the last export by the cardinality limit.", unit: "", gauge: { dataPoints } });
+  }
   return metrics;
+}
+
+/** How much a series weighs when only the largest are kept: its value, count or histogram total. */
+function weight(v: unknown): bigint {
+  if (typeof v === "bigint") return v;
+  if (Array.isArray(v)) return (v as Bucket[]).reduce((a, b) => a + b.count, 0n);
+  return (v as StatsValue).count;
+}
+
+/** The `max` heaviest rows (all when fewer); `left` hears how many were left out. */
+function largest(rows: [unknown, unknown][], max: number, left: (n: number) => void): [unknown, unknown][] {
+  if (rows.length <= max) return rows;
+  left(rows.length - max);
+  return rows.sort((a, b) => (weight(b[1]) > weight(a[1]) ? 1 : weight(b[1]) < weight(a[1]) ? -1 : 0)).slice(0, max);
 }
 
 function metricName(source: MetricSource, spec: MapSpec): string {
@@ -156,13 +176,13 @@ function explicitBuckets(buckets: Bucket[], scale: (v: bigint) => number): { bou
 }
 
 /** The request body: one resource, one scope per tracer. */
-export function otlpRequest(sources: { source: MetricSource; startNs: bigint }[], resource: Json[], nowNs: bigint): Json {
+export function otlpRequest(sources: { source: MetricSource; startNs: bigint }[], resource: Json[], nowNs: bigint, maxSeries = Infinity, dropped = new Map<string, number>()): Json {
   return {
     resourceMetrics: [{
       resource: { attributes: resource },
       scopeMetrics: sources.map(({ source, startNs }) => ({
         scope: { name: "tsbpf", attributes: [attribute("tracer", source.tracer)] },
-        metrics: otlpMetrics(source, startNs, nowNs),
+        metrics: otlpMetrics(source, startNs, nowNs, maxSeries, dropped),
       })),
     }],
   };
@@ -178,6 +198,9 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   const resource = otlpResource(options, process.pid);
   const startNs = nowNs();
   let failing = false, inFlight = false;
+  const maxSeries = options.maxSeries ?? 10_000;
+  /** Metrics whose left-out series were already reported. */
+  const reported = new Set<string>();
   // Cancels the pushes still waiting for an answer when the tracer stops.
   const stopping = new AbortController();
 
@@ -187,7 +210,13 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   const push = async (timeoutMs: number, cancellable = true): Promise<void> => {
     let json: string;
     try {
-      json = JSON.stringify(otlpRequest([{ source, startNs }], resource, nowNs()));
+      const dropped = new Map<string, number>();
+      json = JSON.stringify(otlpRequest([{ source, startNs }], resource, nowNs(), maxSeries, dropped));
+      for (const [metric, n] of dropped) {
+        if (reported.has(metric)) continue;
+        reported.add(metric);
+        console.error(`tsbpf: ${metric} has more than ${maxSeries} series (${n} more); exporting the largest over OTLP (raise maxSeries in start({ otlp }))`);
+      }
     } catch (e) {
       return report(`reading the maps failed (${(e as Error).message})`);
     }
