@@ -44,6 +44,23 @@ export function str(_pointer: any, _maxLength?: number): string {
 export function cgroup(): u64 {
   return kernelOnly("cgroup");
 }
+/**
+ * The pointer or address `p`, seen as pointing to the kernel struct `T` in the traced process's
+ * memory: its fields are read with bpf_probe_read_user. For a system call's or a user function's
+ * argument: `user<sockaddr_in>(args.uservaddr).sin_port`. Without `T`, a pointer `str()` reads.
+ */
+// deno-lint-ignore no-explicit-any
+export function user<T = any>(_pointer: unknown): T {
+  return kernelOnly("user");
+}
+/**
+ * The pointer or address `p`, seen as pointing to the kernel struct `T` in kernel memory: its
+ * fields are read with bpf_probe_read_kernel. For an address held as a number: `kernel<task_struct>(args[1])`.
+ */
+// deno-lint-ignore no-explicit-any
+export function kernel<T = any>(_pointer: unknown): T {
+  return kernelOnly("kernel");
+}
 /** The current task, `struct task_struct *`: read its fields like `curtask().real_parent.tgid`. */
 // deno-lint-ignore no-explicit-any
 export function curtask(): any {

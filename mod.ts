@@ -28,7 +28,7 @@ export { QueueMap, StackMap } from "./runtime/maps/queue_map.ts";
 export { StackTraceMap } from "./runtime/maps/stack_trace_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
 export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
-export { cgroup, comm, cpu, curtask, gid, kstack, ktime, pid, ppid, probe, str, tid, uid, ustack } from "./helpers.ts";
+export { cgroup, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, str, tid, uid, user, ustack } from "./helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";
 export { isJsonOutput, printEvent, setJsonOutput } from "./runtime/output.ts";

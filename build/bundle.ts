@@ -27,7 +27,7 @@ export interface BundleResult {
 
 const root = new URL("..", import.meta.url).pathname;
 /** tsbpf's own modules: never tracer scripts. */
-const OWN = /^(runtime|compiler|probes|btf|elf|build|cli)\/|^(mod|helpers|types|kernel)\.ts$/;
+const OWN = /^(runtime|compiler|probes|btf|elf|build|cli|tool)\/|^(mod|helpers|types|kernel)\.ts$/;
 
 /**
  * In one bundled file every module would see `import.meta.main` true, so each module's
@@ -57,7 +57,7 @@ function options(file: string, outfile: string, banner = "") {
     platform: "node" as const, // keeps node: modules external; Bun and Deno both provide them
     target: "es2022", // lowers decorators, which Deno's V8 does not parse in plain JavaScript
     external: ["bun:ffi"],
-    alias: { tsbpf: `${root}mod.ts` },
+    alias: { tsbpf: `${root}mod.ts`, "tsbpf/tool": `${root}tool/mod.ts` },
     banner: { js: banner },
     logLevel: "silent" as const,
     metafile: true,

@@ -1,5 +1,5 @@
 // The command line that runs a script in a new process on the runtime we are on, with the
-// session preloaded and "tsbpf", "tsbpf/kernel" and "tsbpf/cli" resolving to this copy of
+// session preloaded and "tsbpf", "tsbpf/kernel", "tsbpf/tool" and "tsbpf/cli" resolving to this copy of
 // tsbpf wherever the script lives (so the preload's hooks and the script share one Tracer).
 // The command line has to know its runtime here: their flags differ.
 import process from "node:process";
@@ -30,6 +30,7 @@ function importMap(): string {
   const imports = {
     "tsbpf": import.meta.resolve("../mod.ts"),
     "tsbpf/kernel": import.meta.resolve("../kernel.ts"),
+    "tsbpf/tool": import.meta.resolve("../tool/mod.ts"),
     "tsbpf/cli": import.meta.resolve("./mod.ts"),
     "@babel/parser": import.meta.resolve("@babel/parser"),
   };

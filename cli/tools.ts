@@ -25,7 +25,7 @@ export function toolDescription(source: string): string {
   return sentence.replace(/ \([^()]+\)/g, "").replace(/\.$/, "");
 }
 
-/** Every tool in examples/ (files starting with "_" are their shared code), by name. */
+/** Every tool in examples/, by name (a file starting with "_" would be a private helper, not a tool). */
 export function tools(): Tool[] {
   return readdirSync(EXAMPLES)
     .filter((f) => f.endsWith(".ts") && !f.startsWith("_"))

@@ -5,7 +5,7 @@ import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
 import { kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "./spec.ts";
-import { kernelAddress } from "./kernel_access.ts";
+import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
 
 /** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
@@ -124,6 +124,14 @@ export const BUILTINS: Record<string, Builtin> = {
       return { kind: "scalar", type: { kind: "ptr", space: "kernel", cType: "struct task_struct *", btfId: task }, op: l.b.call(Helper.get_current_task, []) };
     },
   },
+  user: {
+    doc: "user<T>(p): the pointer or address p, seen as pointing to kernel struct T in the traced process's memory (read with bpf_probe_read_user)",
+    scalar: (l, e) => spaceCast(l, e, "user"),
+  },
+  kernel: {
+    doc: "kernel<T>(p): the pointer or address p, seen as pointing to kernel struct T in kernel memory (read with bpf_probe_read_kernel)",
+    scalar: (l, e) => spaceCast(l, e, "kernel"),
+  },
   comm: {
     doc: "the current task's command name, Str<16>",
     aggregate: {
@@ -146,7 +154,7 @@ export const BUILTINS: Record<string, Builtin> = {
         const src = l.expr(e.arguments[0]);
         const dst = l.address(base, off);
         if (src.kind === "kmem") {
-          l.b.emit({ op: "call", helper: Helper.probe_read_kernel_str, args: [dst, BigInt(len), kernelAddress(l, src)] });
+          l.b.emit({ op: "call", helper: readStrHelper(src.space), args: [dst, BigInt(len), kernelAddress(l, src)] });
           return;
         }
         if (src.kind === "ctxfield") {
@@ -158,11 +166,12 @@ export const BUILTINS: Record<string, Builtin> = {
           return;
         }
         if (src.kind !== "scalar" || src.type.kind !== "ptr") {
-          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`);
+          const address = src.kind === "scalar" && src.type.kind === "int" && src.type.bits === 64;
+          return l.fail(e.arguments[0], Code.TypeMismatch, `str() reads from a pointer, got ${src.kind === "scalar" ? typeName(src.type) : src.kind}`,
+            ...(address ? ["an address held as a number: say which memory it points to, str(user(x)) or str(kernel(x))"] : []));
         }
         // "either": the legacy helper, which reads user or kernel memory by address on x86-64.
-        const helper = { user: Helper.probe_read_user_str, kernel: Helper.probe_read_kernel_str, either: Helper.probe_read_str }[src.type.space];
-        l.b.emit({ op: "call", helper, args: [dst, BigInt(len), src.op] });
+        l.b.emit({ op: "call", helper: readStrHelper(src.type.space), args: [dst, BigInt(len), src.op] });
       },
     },
   },

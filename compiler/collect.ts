@@ -49,7 +49,7 @@ export const PROBE_DECORATORS: Record<string, string> = {
  * pid that only exist at run time. "value": a number or object the handler's code does not
  * depend on (`@profile(hz)`); the runtime takes both from the decorator call itself.
  */
-const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
+export const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
   uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
 };
 
@@ -66,13 +66,14 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     // A tracer class may be declared in a top-level function, so its decorators can take the
     // function's parameters (a tool's pattern): `function counter(p: string) { class C ... }`.
     if (stmt.type === "FunctionDeclaration") for (const s of stmt.body.body) if (s.type === "ClassDeclaration") classes.push(s);
-    if (stmt.type === "FunctionDeclaration" && stmt.id && !stmt.async && !stmt.generator) {
+    // Async functions and generators too, so that a handler calling one is told why it cannot.
+    if (stmt.type === "FunctionDeclaration" && stmt.id) {
       functions.set(stmt.id.name, { name: stmt.id.name, params: stmt.params, body: stmt.body, returnType: stmt.returnType, node: stmt });
     }
     if (stmt.type === "VariableDeclaration" && stmt.kind === "const") {
       for (const d of stmt.declarations) {
         const f = d.init;
-        if (d.id.type === "Identifier" && (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression") && !f.async) {
+        if (d.id.type === "Identifier" && (f?.type === "ArrowFunctionExpression" || f?.type === "FunctionExpression")) {
           functions.set(d.id.name, { name: d.id.name, params: f.params, body: f.body, returnType: f.returnType, node: f });
         } else if (d.id.type === "Identifier" && f) {
           constants.set(d.id.name, f);
@@ -81,9 +82,19 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     }
   }
   const tracers: TracerClass[] = [];
+  const declared = new Map<string, SourcePos>();
   for (const cls of classes) {
     const t = collectClass(cls, types, diags);
-    if (t) tracers.push(t);
+    if (!t) continue;
+    // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
+    const pos = posOf(cls.id ?? cls), first = declared.get(t.name);
+    if (first) {
+      diags.error(Code.DuplicateTracer, pos, `two tracer classes are named "${t.name}" in this file, at ${first.line}:${first.column} and at ${pos.line}:${pos.column}`,
+        "tsbpf finds a tracer's handlers by its class name: give each tracer class its own name");
+      continue;
+    }
+    declared.set(t.name, pos);
+    tracers.push(t);
   }
   return { tracers, types, functions, constants };
 }
@@ -109,11 +120,19 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
       if (t && (t.kind === "int" || t.kind === "bool")) params.set(member.key.name, t);
       continue;
     }
-    if (member.type === "ClassMethod" && !member.decorators?.length && member.kind === "method" && !member.static && member.key.type === "Identifier" && !member.async) {
+    if (member.type === "ClassMethod" && !member.decorators?.length && member.kind === "method" && !member.static && member.key.type === "Identifier") {
       methods.set(member.key.name, { name: member.key.name, params: member.params, body: member.body, returnType: member.returnType, node: member });
       continue;
     }
     if (member.type !== "ClassMethod" || !member.decorators?.length) continue;
+    if (member.async || member.generator) {
+      // Only a probe decorator makes it a handler; others are none of the compiler's business.
+      if (member.decorators.some((d: Node) => PROBE_DECORATORS[(d.expression.type === "CallExpression" ? d.expression.callee : d.expression).name])) {
+        diags.error(Code.Unsupported, posOf(member.key), `handler "${member.key.name}" is ${member.async ? "async" : "a generator"}: handlers run to completion in the kernel, which cannot await or yield`,
+          `remove ${member.async ? "async" : "the *"}; do the asynchronous work in JavaScript, where the handler's events arrive`);
+      }
+      continue;
+    }
     for (const dec of member.decorators) {
       const probe = probeOfDecorator(dec, member.key.name, diags);
       if (probe) {
@@ -133,11 +152,19 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   if (!kind) return undefined;
   const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
   const extra = RUNTIME_ARGUMENTS[kind];
-  if (arg && extra === "value") return { kind, target: arg.type === "NumericLiteral" ? String(arg.value) : "" };
+  if (arg && extra === "value") {
+    if (arg.type === "NumericLiteral") return { kind, target: String(arg.value) };
+    // A value held in a variable (`@interval(ms)`): checked where the tracer starts, at this decorator.
+    const held = arg.type !== "ObjectExpression" && arg.type !== "ArrowFunctionExpression" && arg.type !== "FunctionExpression";
+    return held ? { kind, target: "", method } : { kind, target: "" };
+  }
   // Not a literal: the target is computed at run time (a tool's command line); the runtime
   // supplies the value the decorator was called with.
-  const computed = arg && !/Literal$/.test(arg.type) && extra !== "value";
+  // A template with substitutions (`syscalls:sys_enter_${name}`) is computed too; one without is a literal.
+  const template = arg?.type === "TemplateLiteral";
+  const computed = arg && (!/Literal$/.test(arg.type) || (template && arg.expressions.length > 0)) && extra !== "value";
   if (computed && e.arguments.length <= (extra === "options" ? 2 : 1)) return { kind, target: "", method };
+  if (template && e.arguments.length <= (extra === "options" ? 2 : 1)) return { kind, target: arg.quasis[0].value.cooked };
   if (!arg || arg.type !== "StringLiteral" || e.arguments.length > (extra === "options" ? 2 : 1)) {
     diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes one string literal naming the probe`,
       `write @${callee.name}("syscalls:sys_enter_openat")`);

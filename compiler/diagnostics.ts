@@ -28,6 +28,7 @@ export const Code = {
   BadCall: "TSB1011",
   NotConstant: "TSB1012",
   NoTracer: "TSB1013",
+  DuplicateTracer: "TSB1014",
   Verifier: "TSB2001",
 } as const;
 

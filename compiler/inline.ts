@@ -2,7 +2,7 @@
 // need every argument in a register and cost a frame; handlers' helpers are small.
 import { Code } from "./diagnostics.ts";
 import type { Node } from "./parse.ts";
-import type { Lowering, ScalarType, Value } from "./lower.ts";
+import { type Lowering, type ScalarType, Unsupported, type Value } from "./lower.ts";
 import { isScalar } from "./types.ts";
 import type { VReg } from "./ir.ts";
 
@@ -26,8 +26,15 @@ export interface ScriptFunction {
 }
 
 export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
-  if (l.inlined.some((f) => f.name === fn.name)) {
-    l.fail(e, Code.Unsupported, `"${fn.name}" calls itself; recursion cannot run in the kernel`, "rewrite it as a bounded loop");
+  if (fn.node.async || fn.node.generator) {
+    l.fail(e, Code.Unsupported, `"${fn.name}" is ${fn.node.async ? "async" : "a generator"}, so a handler cannot call it: handlers run to completion in the kernel`,
+      `remove ${fn.node.async ? "async" : "the *"} from its declaration`);
+  }
+  const start = l.inlined.findIndex((f) => f.name === fn.name);
+  if (start >= 0) {
+    const cycle = [...l.inlined.slice(start).map((f) => f.name), fn.name];
+    const what = cycle.length === 2 ? `"${fn.name}" calls itself` : `"${cycle[0]}" calls ${cycle.slice(1).map((n) => `"${n}"`).join(", which calls ")}`;
+    l.fail(e, Code.Unsupported, `recursion: ${what}; the kernel cannot run recursion (calls are inlined)`, "rewrite it as a bounded loop: for (let i = 0; i < N; i++)");
   }
   if (l.inlined.length >= MAX_DEPTH) l.fail(e, Code.Unsupported, `calls nest more than ${MAX_DEPTH} deep`);
   if (e.arguments.length !== fn.params.length) {
@@ -60,6 +67,7 @@ export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
   const savedLoops = l.loops.splice(0);
   l.inlined.push(frame);
   const savedLoc = l.b.loc;
+  const errors = l.diags.items.length;
   try {
     if (fn.body.type === "BlockStatement") l.block(fn.body.body);
     else returnFromInlined(l, frame, { type: "ReturnStatement", argument: fn.body, loc: fn.body.loc });
@@ -69,6 +77,8 @@ export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
     l.loops.push(...savedLoops);
     l.b.loc = savedLoc;
   }
+  // The body's error is reported already: its value is unknown, not void (one mistake, one error).
+  if (l.diags.items.length > errors) throw new Unsupported(fn.name);
   l.b.place(frame.end);
   if (!frame.returnsValue) return { kind: "void" };
   return { kind: "scalar", type: frame.type!, op: frame.result };

@@ -1,35 +1,99 @@
-// Reading kernel memory through BTF-typed pointers: `task.real_parent.tgid` becomes a chain of
-// bpf_probe_read_kernel calls at the offsets the running kernel's BTF gives.
+// Reading memory through BTF-typed pointers: `task.real_parent.tgid` becomes a chain of probe
+// reads at the offsets the running kernel's BTF gives. A pointer knows its address space (see
+// PtrType): kernel memory is read with bpf_probe_read_kernel, user memory (a system call's
+// arguments, what a user pointer points to) with bpf_probe_read_user.
 import type { Btf } from "../btf/reader.ts";
 import { Code, didYouMean } from "./diagnostics.ts";
 import type { Node } from "./parse.ts";
-import type { Lowering, ScalarType, Value } from "./lower.ts";
+import { describeValue, type Lowering, type ScalarType, type Value } from "./lower.ts";
 import { Helper } from "./builtins.ts";
-import { bool, intType } from "./types.ts";
+import { bool, intType, isScalar, type PtrType, sizeOf, type Type, typeName } from "./types.ts";
+import type { Base } from "./ir.ts";
 import { absentMemberFact, memberFact } from "./assumptions.ts";
 
+/** Memory a pointer points to, not read yet: in the kernel, or in the current process (user). */
 export type KernelMem = Extract<Value, { kind: "kmem" }>;
+export type Space = KernelMem["space"];
 
-/** The handler-language type of a kernel scalar type, or undefined for structs, arrays, ... */
-export function kernelScalarType(btf: Btf, id: number): ScalarType | undefined {
+/**
+ * The handler-language type of a kernel scalar type, or undefined for structs, arrays, ...
+ * A pointer found in user memory points to user memory; one in kernel memory to kernel
+ * memory, unless BTF tags it `__user` (btf_type_tag("user"), kernels built with clang).
+ */
+export function kernelScalarType(btf: Btf, id: number, from: Space = "kernel"): ScalarType | undefined {
   const t = btf.type(btf.resolve(id));
   switch (t.kind) {
     case "int": return t.bool ? bool : intType(Math.min(8, t.size) * 8, t.signed);
     case "enum": case "enum64": return intType(t.size * 8, t.signed);
-    case "ptr": return { kind: "ptr", space: "kernel", cType: btf.typeName(id), btfId: t.type };
+    case "ptr": return { kind: "ptr", space: from === "user" || userTagged(btf, t.type) ? "user" : "kernel", cType: btf.typeName(id), btfId: t.type };
   }
   return undefined;
 }
 
-/** The memory a kernel pointer points to, not read yet. */
+/** Whether a pointer's target type carries the `user` type tag (`char __user *`: ptr → type_tag → const → char). */
+function userTagged(btf: Btf, id: number): boolean {
+  for (let depth = 0; depth < 8 && id; depth++) {
+    const t = btf.type(id);
+    if (t.kind === "type_tag" && t.name === "user") return true;
+    if (t.kind !== "type_tag" && t.kind !== "const" && t.kind !== "volatile" && t.kind !== "restrict") return false;
+    id = t.type;
+  }
+  return false;
+}
+
+/** A struct or union of the kernel's BTF, by name. */
+export function btfStruct(btf: Btf, name: string): number | undefined {
+  return btf.findByName(name, "struct")[0] ?? btf.findByName(name, "union")[0];
+}
+
+/** The memory a pointer points to, not read yet. */
 export function deref(l: Lowering, ptr: Extract<Value, { kind: "scalar" }>, e: Node): KernelMem {
   const t = ptr.type;
-  if (t.kind !== "ptr" || t.btfId === undefined) return l.fail(e, Code.TypeMismatch, `this pointer's type is unknown, so its fields cannot be read`);
-  if (t.space === "user") return l.fail(e, Code.TypeMismatch, `${t.cType} points to user memory`, "read user strings with str(p)");
+  if (t.kind !== "ptr") return l.fail(e, Code.TypeMismatch, `${describeValue(ptr)} is not a pointer, so it has no fields`);
   const btf = l.input.target.btf();
-  const id = btf.resolve(t.btfId);
-  if (btf.kindOf(id) === "void") return l.fail(e, Code.TypeMismatch, `a void pointer has no fields`, "cast it to a kernel type first");
-  return { kind: "kmem", addr: ptr.op, off: 0, btfId: id };
+  // A tracepoint field typed `struct sockaddr *` by its format file: the struct is in BTF.
+  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.replace(/\b__user\b/g, "").replace(/\s+/g, " ").trim());
+  const btfId = t.btfId ?? (named ? btfStruct(btf, named[1]) : undefined);
+  if (btfId === undefined) return l.fail(e, Code.TypeMismatch, `this pointer's type is unknown (${t.cType}), so its fields cannot be read`, ...unknownTypeHints(t));
+  if (t.space === "either") {
+    const name = btf.typeName(btf.resolve(btfId)).replace(/^(struct|union) /, "");
+    return l.fail(e, Code.TypeMismatch, `this pointer (${t.cType}) may point to user or kernel memory, so its fields cannot be read`,
+      `say which: user<${name}>(p) for memory of the traced process (a system call's or user function's argument), kernel<${name}>(p) for the kernel's own`);
+  }
+  const id = btf.resolve(btfId);
+  if (btf.kindOf(id) === "void") return l.fail(e, Code.TypeMismatch, `a void pointer has no fields`, `cast it to the struct it points to: ${t.space}<sockaddr_in>(p), say`);
+  return { kind: "kmem", space: t.space, addr: ptr.op, off: 0, btfId: id };
+}
+
+function unknownTypeHints(t: PtrType): string[] {
+  const hints = [`cast it to the kernel struct it points to: ${t.space === "either" ? "kernel" : t.space}<sockaddr_in>(p) (any struct or union of the kernel's BTF; \`tsbpf types\` writes them for the editor)`];
+  if (/\bchar\s*\*/.test(t.cType)) hints.unshift("a char pointer is a string: read it with str(p)");
+  return hints;
+}
+
+/**
+ * `user<T>(p)` / `kernel<T>(p)`: the pointer or address p, seen as pointing to the kernel struct
+ * T (by its BTF name) in that address space. Without T, a pointer str() can read.
+ */
+export function spaceCast(l: Lowering, e: Node, space: Space): Extract<Value, { kind: "scalar" }> {
+  const spelling = `${space}<sockaddr_in>(p)`;
+  if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `${space}() takes one pointer or address`, `write ${spelling}`);
+  const v = l.expr(e.arguments[0]);
+  if (v.kind !== "scalar" || v.type.kind === "bool") {
+    return l.fail(e.arguments[0], Code.TypeMismatch, `${space}() needs a pointer or an address, got ${describeValue(v)}`, `write ${spelling}`);
+  }
+  const typeArgs: Node[] = e.typeArguments?.params ?? e.typeParameters?.params ?? [];
+  if (!typeArgs.length) return { kind: "scalar", type: { kind: "ptr", space, cType: "void *" }, op: v.op };
+  const ann = typeArgs[0];
+  if (typeArgs.length > 1 || ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier") {
+    return l.fail(ann, Code.UnknownType, `${space}<T>() takes the name of one kernel struct or union`, `write ${spelling}`);
+  }
+  const btf = l.input.target.btf();
+  const id = btfStruct(btf, ann.typeName.name);
+  if (id === undefined) {
+    return l.fail(ann, Code.UnknownType, `the kernel's BTF has no struct or union "${ann.typeName.name}"`, "name a kernel struct as `tsbpf types` lists them, e.g. sockaddr_in, task_struct");
+  }
+  return { kind: "scalar", type: { kind: "ptr", space, cType: `${btf.typeName(id)} *`, btfId: id }, op: v.op };
 }
 
 /** `base.name` on kernel memory: another location, or the value read from it. */
@@ -44,7 +108,7 @@ export function kernelMember(l: Lowering, base: KernelMem, name: string, e: Node
   if (!m) {
     return l.fail(e, Code.UnknownField, `${btf.typeName(base.btfId)} has no field "${name}"`, ...didYouMean(name, btf.memberNames(base.btfId)));
   }
-  const loc: KernelMem = { kind: "kmem", addr: base.addr, off: base.off + Math.floor(m.bitOffset / 8), btfId: btf.resolve(m.type) };
+  const loc: KernelMem = { ...base, off: base.off + Math.floor(m.bitOffset / 8), btfId: btf.resolve(m.type) };
   if (m.bitSize) return readBitfield(l, loc, m.bitOffset % 8, m.bitSize, m.type);
   return kernelScalarType(btf, m.type) ? readKernel(l, loc, m.type) : loc;
 }
@@ -76,13 +140,38 @@ export function kernelIndex(l: Lowering, base: KernelMem, index: number, e: Node
   const t = btf.type(base.btfId);
   if (t.kind !== "array") return l.fail(e, Code.TypeMismatch, `${btf.typeName(base.btfId)} is not an array`);
   if (index < 0 || index >= t.nelems) return l.fail(e, Code.TypeMismatch, `index ${index} is outside ${btf.typeName(base.btfId)}`);
-  const loc: KernelMem = { kind: "kmem", addr: base.addr, off: base.off + index * btf.sizeOf(t.elemType), btfId: btf.resolve(t.elemType) };
+  const loc: KernelMem = { ...base, off: base.off + index * btf.sizeOf(t.elemType), btfId: btf.resolve(t.elemType) };
   return kernelScalarType(btf, t.elemType) ? readKernel(l, loc, t.elemType) : loc;
+}
+
+/**
+ * A struct or array of kernel or user memory copied whole into a value of the same size (an
+ * event's `addr: [u32, u32, u32, u32]` from `sin6_addr.in6_u.u6_addr32`): one probe read, like memcpy.
+ */
+export function readInto(l: Lowering, v: KernelMem, t: Type, base: Base, off: number, e: Node): void {
+  const btf = l.input.target.btf();
+  const size = btf.sizeOf(v.btfId);
+  if (t.kind === "str") l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${btf.typeName(v.btfId)}`, "read a string with str(...)");
+  if (isScalar(t) || size !== sizeOf(t)) {
+    l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} (${sizeOf(t)} bytes) here, got ${btf.typeName(v.btfId)} (${size} bytes) of ${v.space} memory`,
+      "a struct or array is copied whole into a field of the same size");
+  }
+  l.b.emit({ op: "call", helper: readHelper(v.space), args: [l.address(base, off), BigInt(size), kernelAddress(l, v)] });
 }
 
 /** The address of a kernel location, in a register. */
 export function kernelAddress(l: Lowering, loc: KernelMem): number {
   return loc.off ? l.b.alu("add", loc.addr, BigInt(loc.off)) : l.b.mov(loc.addr);
+}
+
+/** The probe-read helper for memory in `space`. */
+export function readHelper(space: Space): number {
+  return space === "user" ? Helper.probe_read_user : Helper.probe_read_kernel;
+}
+
+/** The string-read helper for memory in `space` ("either": the one that takes both, on x86-64). */
+export function readStrHelper(space: Space | "either"): number {
+  return { user: Helper.probe_read_user_str, kernel: Helper.probe_read_kernel_str, either: Helper.probe_read_str }[space];
 }
 
 function scratch(l: Lowering): number {
@@ -92,10 +181,10 @@ function scratch(l: Lowering): number {
 
 function readKernel(l: Lowering, loc: KernelMem, typeId: number): Value {
   const btf = l.input.target.btf();
-  const type = kernelScalarType(btf, typeId)!;
+  const type = kernelScalarType(btf, typeId, loc.space)!;
   const size = btf.sizeOf(btf.resolve(typeId)) as 1 | 2 | 4 | 8;
   const off = scratch(l);
-  l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(size), kernelAddress(l, loc)] });
+  l.b.emit({ op: "call", helper: readHelper(loc.space), args: [l.b.frame(off), BigInt(size), kernelAddress(l, loc)] });
   const raw = l.b.load("fp", off, size);
   const op = type.kind === "int" && type.signed && type.bits < 64 ? l.signExtend(raw, type.bits) : raw;
   return { kind: "scalar", type, op };
@@ -105,7 +194,7 @@ function readBitfield(l: Lowering, loc: KernelMem, shift: number, bits: number, 
   const off = scratch(l);
   const bytes = Math.ceil((shift + bits) / 8);
   l.b.emit({ op: "store", base: "fp", off, size: 8, value: 0n }); // the read fills only `bytes` of the slot
-  l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(bytes), kernelAddress(l, loc)] });
+  l.b.emit({ op: "call", helper: readHelper(loc.space), args: [l.b.frame(off), BigInt(bytes), kernelAddress(l, loc)] });
   let v = l.b.load("fp", off, 8);
   v = l.b.alu("rsh", v, BigInt(shift));
   const type = kernelScalarType(l.input.target.btf(), typeId);

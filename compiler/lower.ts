@@ -11,7 +11,7 @@ import { BUILTINS, cgroupFilter, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { PARAMS_MAP } from "./spec.ts";
-import { deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
+import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType, readInto } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";
 import { operandValue } from "./operand.ts";
@@ -26,7 +26,8 @@ export type Value =
   | { kind: "map"; map: MapField }
   | { kind: "string"; value: string }
   | { kind: "ctxfield"; field: ContextField }
-  | { kind: "kmem"; addr: Operand; off: number; btfId: number }
+  /** Memory read with probe reads (kernel_access.ts): in the kernel, or in the traced process. */
+  | { kind: "kmem"; space: "user" | "kernel"; addr: Operand; off: number; btfId: number }
   | { kind: "void" };
 
 type Binding =
@@ -430,6 +431,11 @@ export class Lowering {
       if (this.input.constants.has(e.name)) {
         this.fail(e, Code.NotConstant, `"${e.name}" is not a constant number, so handlers cannot use it`, "handlers run in the kernel: they see only top-level consts whose value is known when compiling, and the tracer's own integer fields (this.x)");
       }
+      if (e.name === "console") {
+        this.fail(e, Code.Unsupported, `console cannot be used in a handler: it runs in the kernel, which has no console`,
+          "send the values to JavaScript in an event (this.events.submit({ ... }) on a RingBuf field) and print them there",
+          "in a one-liner (tsbpf -e), print(...) and printf(...) do that for you");
+      }
       const names = this.scopes.flatMap((s) => [...s.keys()]);
       this.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
     }
@@ -466,7 +472,9 @@ export class Lowering {
       if (!f) this.fail(e.property, Code.UnknownField, `${obj.type.name} has no field "${name}"`, ...didYouMean(name, obj.type.fields.map((x) => x.name)));
       return this.memValue(f.type, obj.base, obj.off + f.offset);
     }
-    this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`);
+    const address = obj.kind === "scalar" && obj.type.kind === "int" && obj.type.bits === 64;
+    this.fail(e, Code.UnknownField, `"${name}" cannot be read from ${describeValue(obj)}`,
+      ...(address ? ["an address held as a number: say what it points to and where, kernel<task_struct>(x) or user<sockaddr_in>(x)"] : []));
   }
 
   /** A top-level `const` of the script whose value is a constant number. */
@@ -502,14 +510,19 @@ export class Lowering {
   /** `p as tcp_sock`: a pointer (or address) seen as pointing to another kernel struct, found in BTF by name. */
   kernelPointerCast(e: Node): Value | undefined {
     const ann = e.typeAnnotation;
-    if (ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier" || this.input.types.resolveQuietly(ann)) return undefined;
+    if (ann.type !== "TSTypeReference" || ann.typeName.type !== "Identifier") return undefined;
+    // An interface of the script named like the kernel struct (declared for the editor) still means the kernel's.
+    const own = this.input.types.resolveQuietly(ann);
+    if (own && own.kind !== "struct") return undefined;
     const name: string = ann.typeName.name;
     const btf = this.input.target.btf();
-    const id = btf.findByName(name, "struct")[0] ?? btf.findByName(name, "union")[0];
-    if (id === undefined) return undefined;
+    const id = btfStruct(btf, name);
+    if (id === undefined || (own && this.trialScalar(e.expression)?.type.kind !== "ptr")) return undefined;
     const v = this.scalar(e.expression);
     if (v.type.kind === "bool") this.fail(e, Code.TypeMismatch, `a bool cannot point to ${name}`);
-    return { kind: "scalar", type: { kind: "ptr", space: "kernel", cType: `${btf.typeName(id)} *`, btfId: id }, op: v.op };
+    // A cast keeps the pointer's address space; an integer has none (user<T>(x)/kernel<T>(x) give one).
+    const space = v.type.kind === "ptr" ? v.type.space : "either";
+    return { kind: "scalar", type: { kind: "ptr", space, cType: `${btf.typeName(id)} *`, btfId: id }, op: v.op };
   }
 
   /** `x[i]` with a constant index: a raw tracepoint's arguments, or a kernel array. */
@@ -557,11 +570,11 @@ export class Lowering {
     if (f.btfId !== undefined) {
       // A raw argument slot: a u64 holding the argument converted by the kernel.
       const raw = this.b.load(this.ctx, f.offset, 8);
-      const t = kernelScalarType(this.input.target.btf(), f.btfId);
+      const t = kernelScalarType(this.input.target.btf(), f.btfId, f.space === "user" ? "user" : "kernel");
       if (!t) this.fail(this.input.node, Code.Unsupported, `argument "${f.name}" (${f.cType}) is passed by value and cannot be read`);
       if (t.kind === "int") return this.convert({ type: u64, op: raw }, t, this.input.node);
-      // A char pointer argument may be a user-space string (a path, say): read it with the helper that takes either.
-      return { kind: "scalar", type: t.kind === "ptr" && /\bchar \*$/.test(t.cType) ? { ...t, space: f.space } : t, op: raw };
+      // A char pointer argument not tagged __user may be a user-space string (a path, say): read it with the helper that takes either.
+      return { kind: "scalar", type: t.kind === "ptr" && t.space === "kernel" && /\bchar \*$/.test(t.cType) ? { ...t, space: f.space } : t, op: raw };
     }
     if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
     const size = f.size as 1 | 2 | 4 | 8;
@@ -627,6 +640,7 @@ export class Lowering {
     const v = this.expr(e);
     if (v.kind === "string" && t.kind === "str") return this.stringInto(v.value, t.len, base, off, e);
     if (v.kind === "mem" && typeName(v.type) === typeName(t)) return this.copy(v, base, off);
+    if (v.kind === "kmem") return readInto(this, v, t, base, off, e);
     this.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`);
   }
 
@@ -961,7 +975,7 @@ export function describeValue(v: Value): string {
     case "map": return `map "${v.map.name}"`;
     case "string": return "a string literal";
     case "ctxfield": return `field "${v.field.name}" (${v.field.cType})`;
-    case "kmem": return "kernel memory";
+    case "kmem": return `${v.space} memory`;
     case "void": return "nothing (void)";
   }
 }

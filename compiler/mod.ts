@@ -52,7 +52,7 @@ export function compile(source: string, file: string, target: CompileTarget, opt
     const named = tracers.filter((t) => t.name === options.className);
     if (named.length || !options.orEveryClass) tracers = named;
   }
-  if (!tracers.length) {
+  if (!tracers.length && !diags.hasErrors) {
     diags.error(Code.NoTracer, { line: 1, column: 1, length: 1 },
       options.className ? `no tracer class "${options.className}" with decorated handlers in this file` : `no tracer class with decorated handlers in this file`,
       `declare class MyTracer extends Tracer { @tracepoint("syscalls:sys_enter_openat") onOpen(args) { ... } }`);

@@ -5,7 +5,7 @@ import { Code } from "./diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lowering } from "./lower.ts";
-import { kernelAddress } from "./kernel_access.ts";
+import { kernelAddress, readStrHelper } from "./kernel_access.ts";
 import { Helper } from "./builtins.ts";
 
 interface StringMemory {
@@ -58,7 +58,7 @@ function stringMemory(l: Lowering, e: Node, need: number): StringMemory {
     const off = l.b.allocStack(len, 8);
     l.zero("fp", off, len);
     const src = v.kind === "kmem" ? kernelAddress(l, v) : l.b.alu("add", l.ctx, l.b.alu("and", l.b.load(l.ctx, v.field.offset, 4), 0xffffn));
-    l.b.emit({ op: "call", helper: Helper.probe_read_kernel_str, args: [l.b.frame(off), BigInt(len), src] });
+    l.b.emit({ op: "call", helper: v.kind === "kmem" ? readStrHelper(v.space) : Helper.probe_read_kernel_str, args: [l.b.frame(off), BigInt(len), src] });
     return { base: "fp", off, len };
   }
   return l.fail(e, Code.TypeMismatch, `only strings can be compared with "${"..."}" here`);

@@ -38,8 +38,10 @@ export interface StructType {
   tuple?: boolean;
 }
 /**
- * A pointer held as a 64-bit value; reading through it needs a probe read from `space`
- * ("either": a function argument that may point to user or kernel memory, e.g. a path).
+ * A pointer held as a 64-bit value; reading through it needs a probe read from `space`.
+ * "either": the compiler does not know (an integer seen as a pointer, a kernel function's
+ * `char *` argument that may be a user path): str() reads it with the helper that takes either,
+ * but its fields cannot be read until the script says which (`user<T>(p)`, `kernel<T>(p)`).
  */
 export interface PtrType {
   kind: "ptr";

@@ -3,10 +3,10 @@
 // the line just entered (a string in the shell's memory). Shows @uretprobe and str() on a user
 // pointer. Only shells started from /bin/bash (with readline built in, as Debian's is) are seen.
 //
-//   sudo bun run examples/bashreadline.ts [-p PID]
+//   sudo bun run examples/bashreadline.ts [-p PID] [--json]
 //   sudo deno run --allow-ffi examples/bashreadline.ts
-import { parseArgs } from "node:util";
 import { pid, RingBuf, str, Tracer, type Str, type u32, type u64, uretprobe } from "tsbpf";
+import { emit, hms, intOption, parseToolArgs, textOnly } from "tsbpf/tool";
 
 interface Line {
   pid: u32;
@@ -27,19 +27,20 @@ export class BashReadline extends Tracer {
   }
 }
 
-/** HH:MM:SS, local time, as bcc prints it. */
-export function clock(d = new Date()): string {
-  return d.toTimeString().slice(0, 8);
-}
-
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { pid: { type: "string", short: "p" } } });
+  const { values, start } = parseToolArgs({
+    name: "bashreadline",
+    description: "Print entered bash commands from all running shells",
+    options: { pid: { type: "string", short: "p", value: "PID", help: "only this shell" } },
+    examples: [["", "print every command line entered in a bash"], ["-p 181", "only the shell with PID 181"]],
+  });
   const tracer = new BashReadline();
-  tracer.targetPid = Number(values.pid ?? 0);
-  await tracer.start();
+  tracer.targetPid = intOption("-p", values.pid);
+  await tracer.start(start);
   // bcc's columns and widths ("%-9s %-7d %s").
-  console.log(`${"TIME".padEnd(9)} ${"PID".padEnd(7)} COMMAND`);
+  textOnly(`${"TIME".padEnd(9)} ${"PID".padEnd(7)} COMMAND`);
   for await (const e of tracer.events) {
-    console.log(`${clock().padEnd(9)} ${String(e.pid).padEnd(7)} ${e.line}`);
+    const time = hms();
+    emit({ time, pid: e.pid, command: e.line }, () => `${time.padEnd(9)} ${String(e.pid).padEnd(7)} ${e.line}`);
   }
 }

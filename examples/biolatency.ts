@@ -7,10 +7,9 @@
 //   sudo deno run --allow-ffi examples/biolatency.ts -D 1 5
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import process from "node:process";
 import { HashMap, Histogram, ktime, rawTracepoint, type Str, Stats, str, Tracer, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, diskOption, hms, intOption, jsonLine, printLog2, requireTracepoints, runTool } from "./_tool.ts";
+import { diskOption, hms, intOption, jsonLine, notice, parseToolArgs, printLog2, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
 
 export class BioLatency extends Tracer {
   issued = new HashMap<u64, u64>();
@@ -85,45 +84,28 @@ export function report(t: BioLatency, o: { json?: boolean; extension?: boolean; 
   for (const m of [t.dist, t.byDisk, t.byFlags, t.summary]) m.clear();
 }
 
-const USAGE = `usage: biolatency.ts [-h] [-T] [-Q] [-m] [-D] [-F] [-e] [-j] [-d DISK] [interval] [count]
-
-Summarize block device I/O latency as a histogram
-
-positional arguments:
-  interval            output interval, in seconds
-  count               number of outputs
-
-options:
-  -h, --help          show this help message and exit
-  -T, --timestamp     include timestamp on output
-  -Q, --queued        include OS queued time in I/O time
-  -m, --milliseconds  millisecond histogram
-  -D, --disks         print a histogram per disk device
-  -F, --flags         print a histogram per set of I/O flags
-  -e, --extension     summarize average/total value
-  -j, --json          json output
-  -d, --disk DISK     Trace this disk only
-
-examples:
-    biolatency.ts                    # summarize block I/O latency as a histogram
-    biolatency.ts 1 10               # print 1 second summaries, 10 times
-    biolatency.ts -mT 1              # 1s summaries, milliseconds, and timestamps
-    biolatency.ts -Q                 # include OS queued time in I/O time
-    biolatency.ts -D                 # show each disk device separately
-    biolatency.ts -F                 # show I/O flags separately
-    biolatency.ts -j                 # print a dictionary
-    biolatency.ts -e                 # show extension summary(total, average)
-    biolatency.ts -d sdc             # Trace sdc only`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({
+  const { values, positionals, start } = parseToolArgs({
+    name: "biolatency",
+    description: "Summarize block device I/O latency as a histogram",
     options: {
-      ...COMMON, timestamp: { type: "boolean", short: "T" }, queued: { type: "boolean", short: "Q" }, milliseconds: { type: "boolean", short: "m" },
-      disks: { type: "boolean", short: "D" }, flags: { type: "boolean", short: "F" }, extension: { type: "boolean", short: "e" },
-      j: { type: "boolean", short: "j" }, disk: { type: "string", short: "d" },
+      timestamp: { type: "boolean", short: "T", help: "include timestamp on output" },
+      queued: { type: "boolean", short: "Q", help: "include OS queued time in I/O time" },
+      milliseconds: { type: "boolean", short: "m", help: "millisecond histogram" },
+      disks: { type: "boolean", short: "D", help: "print a histogram per disk device" },
+      flags: { type: "boolean", short: "F", help: "print a histogram per set of I/O flags" },
+      extension: { type: "boolean", short: "e", help: "summarize average/total value" },
+      disk: { type: "string", short: "d", value: "DISK", help: "Trace this disk only" },
+      json: { type: "boolean", short: "j", help: "json output: one JSON histogram per line" },
     },
-    allowPositionals: true,
-  }));
+    positionals: [{ name: "interval", help: "output interval, in seconds" }, { name: "count", help: "number of outputs" }],
+    examples: [
+      ["", "summarize block I/O latency as a histogram"], ["1 10", "print 1 second summaries, 10 times"],
+      ["-mT 1", "1s summaries, milliseconds, and timestamps"], ["-Q", "include OS queued time in I/O time"],
+      ["-D", "show each disk device separately"], ["-F", "show I/O flags separately"], ["-j", "print a dictionary"],
+      ["-e", "show extension summary(total, average)"], ["-d sdc", "Trace sdc only"],
+    ],
+  });
   if (values.flags && values.disks) {
     console.log("ERROR: can only use -D or -F. Exiting.");
     process.exit();
@@ -135,16 +117,15 @@ if (import.meta.main) {
   tracer.perDisk = !!values.disks;
   tracer.perFlags = !!values.flags;
   if (values.disk) tracer.disk = diskOption(values.disk);
-  const json = values.json || values.j;
-  await tracer.start();
-  console.log("Tracing block device I/O... Hit Ctrl-C to end.");
-  const interval = intOption("interval", positionals[0]);
+  const interval = intOption("interval", positionals[0]), count = intOption("count", positionals[1]);
+  await tracer.start(start);
+  notice("Tracing block device I/O... Hit Ctrl-C to end.");
   await runTool(tracer, {
-    interval, count: intOption("count", positionals[1]),
+    interval, count,
     report: () => {
-      console.log();
-      if (values.timestamp) console.log(hms());
-      report(tracer, { json, extension: values.extension });
+      textOnly();
+      if (values.timestamp) textOnly(hms());
+      report(tracer, { json: values.json, extension: values.extension });
     },
   });
 }

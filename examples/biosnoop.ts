@@ -7,10 +7,8 @@
 //   sudo deno run --allow-ffi examples/biosnoop.ts -d sda
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
-import process from "node:process";
 import { comm, HashMap, ktime, pid, rawTracepoint, RingBuf, type Str, str, Tracer, type TracepointArgs, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, diskOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { diskOption, emit, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 interface Issued {
   ts: u64;
@@ -88,23 +86,6 @@ export class BioSnoop extends Tracer {
   }
 }
 
-const USAGE = `usage: biosnoop.ts [-h] [-Q] [-d DISK] [-P] [--json]
-
-Trace block I/O
-
-options:
-  -h, --help       show this help message and exit
-  -Q, --queue      include OS queued time
-  -d, --disk DISK  trace this disk only
-  -P, --pattern    display block I/O pattern (sequential or random)
-  --json           one JSON object per line
-
-examples:
-    biosnoop.ts           # trace all block I/O
-    biosnoop.ts -Q        # include OS queued time
-    biosnoop.ts -d sdc    # trace sdc only
-    biosnoop.ts -P        # display block I/O pattern`;
-
 type Event = Omit<Bio, "disk" | "comm"> & { disk: string; comm: string };
 
 /** bcc's columns for one request; `first` is the first event's time. */
@@ -117,27 +98,30 @@ export function formatBio(e: Event, first: bigint, o: { queue?: boolean; pattern
 }
 
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
-    options: { ...COMMON, queue: { type: "boolean", short: "Q" }, disk: { type: "string", short: "d" }, pattern: { type: "boolean", short: "P" } },
-  }));
+  const { values, start } = parseToolArgs({
+    name: "biosnoop",
+    description: "Trace block I/O",
+    options: {
+      queue: { type: "boolean", short: "Q", help: "include OS queued time" },
+      disk: { type: "string", short: "d", value: "DISK", help: "trace this disk only" },
+      pattern: { type: "boolean", short: "P", help: "display block I/O pattern (sequential or random)" },
+    },
+    examples: [["", "trace all block I/O"], ["-Q", "include OS queued time"], ["-d sdc", "trace sdc only"], ["-P", "display block I/O pattern"]],
+  });
   requireTracepoints("biosnoop", ["block:block_io_start", "block:block_rq_issue", "block:block_rq_complete"], "CONFIG_BLOCK; block_io_start is in Linux 6.5 and later");
   const tracer = new BioSnoop();
   tracer.pattern = !!values.pattern;
   if (values.disk) tracer.disk = diskOption(values.disk);
-  await tracer.start();
-  if (!values.json) {
-    console.log(`${"TIME(s)".padEnd(11)} ${"COMM".padEnd(14)} ${"PID".padEnd(7)} ${"DISK".padEnd(9)} T ${"SECTOR".padEnd(10)} ${"BYTES".padEnd(7)} ` +
-      `${values.pattern ? "P " : ""}${values.queue ? "QUE(ms) " : ""}${"LAT(ms)".padStart(7)}`);
-  }
+  await tracer.start(start);
+  textOnly(`${"TIME(s)".padEnd(11)} ${"COMM".padEnd(14)} ${"PID".padEnd(7)} ${"DISK".padEnd(9)} T ${"SECTOR".padEnd(10)} ${"BYTES".padEnd(7)} ` +
+    `${values.pattern ? "P " : ""}${values.queue ? "QUE(ms) " : ""}${"LAT(ms)".padStart(7)}`);
   let first: bigint | undefined;
   for await (const e of tracer.events) {
-    first ??= e.ts;
-    if (values.json) {
-      console.log(jsonLine({
-        time: Number(e.ts - first) / 1e9, comm: e.comm || "?", pid: e.pid, disk: e.disk, type: e.write ? "W" : "R", sector: e.sector, bytes: e.len,
-        ...(values.pattern && { pattern: ["?", "S", "R"][e.pattern] }), ...(values.queue && { queue_ms: Number(e.qdelta) / 1e6 }),
-        latency_ms: Number(e.delta) / 1e6,
-      }));
-    } else console.log(formatBio(e, first, values));
+    const since = (first ??= e.ts);
+    emit({
+      time: Number(e.ts - since) / 1e9, comm: e.comm || "?", pid: e.pid, disk: e.disk, type: e.write ? "W" : "R", sector: e.sector, bytes: e.len,
+      ...(values.pattern && { pattern: ["?", "S", "R"][e.pattern] }), ...(values.queue && { queue_ms: Number(e.qdelta) / 1e6 }),
+      latency_ms: Number(e.delta) / 1e6,
+    }, () => formatBio(e, since, values));
   }
 }

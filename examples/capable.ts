@@ -6,11 +6,9 @@
 //   sudo deno run --allow-ffi examples/capable.ts -v
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import process from "node:process";
 import { comm, HashMap, kprobe, kstack, type KStack, pid, RingBuf, type Str, tid, Tracer, type i32, type u32, type u8, uid, ustack, type UStack } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, requireKernelFunctions } from "./_tool.ts";
-import { missed } from "./_stacks.ts";
+import { hms, intOption, jsonLine, missed, parseToolArgs, requireKernelFunctions, textOnly } from "tsbpf/tool";
 
 const CAP_OPT_NOAUDIT = 0b10, CAP_OPT_INSETID = 0b100;
 
@@ -92,44 +90,32 @@ function stackLines(s: Check["kernel"], kind: string): string[] {
   return s.frames().map((f) => `        ${f}`); // with offsets, as bcc prints them here
 }
 
-const USAGE = `usage: capable.ts [-h] [-v] [-p PID] [-K] [-U] [-x] [--unique] [--json]
-
-Trace security capability checks
-
-options:
-  -h, --help          show this help message and exit
-  -v, --verbose       include non-audit checks
-  -p, --pid PID       trace this PID only
-  -K, --kernel-stack  output kernel stack trace
-  -U, --user-stack    output user stack trace
-  -x, --extra         show extra fields in TID and INSETID columns
-  --unique            don't repeat stacks for the same pid
-  --json              one JSON object per check
-
-examples:
-    capable.ts             # trace capability checks
-    capable.ts -v          # verbose: include non-audit checks
-    capable.ts -p 181      # only trace PID 181
-    capable.ts -K          # add kernel stacks to trace
-    capable.ts -U          # add user-space stacks to trace
-    capable.ts -x          # extra fields: show TID and INSETID columns
-    capable.ts --unique    # don't repeat stacks for the same pid`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "capable",
+    description: "Trace security capability checks",
     options: {
-      ...COMMON, verbose: { type: "boolean", short: "v" }, pid: { type: "string", short: "p" }, "kernel-stack": { type: "boolean", short: "K" },
-      "user-stack": { type: "boolean", short: "U" }, extra: { type: "boolean", short: "x" }, unique: { type: "boolean" },
+      verbose: { type: "boolean", short: "v", help: "include non-audit checks" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      "kernel-stack": { type: "boolean", short: "K", help: "output kernel stack trace" },
+      "user-stack": { type: "boolean", short: "U", help: "output user stack trace" },
+      extra: { type: "boolean", short: "x", help: "show extra fields in TID and INSETID columns" },
+      unique: { type: "boolean", help: "don't repeat stacks for the same pid" },
     },
-  }));
+    examples: [
+      ["", "trace capability checks"], ["-v", "verbose: include non-audit checks"], ["-p 181", "only trace PID 181"],
+      ["-K", "add kernel stacks to trace"], ["-U", "add user-space stacks to trace"], ["-x", "extra fields: show TID and INSETID columns"],
+      ["--unique", "don't repeat stacks for the same pid"],
+    ],
+  });
   requireKernelFunctions("capable", "cap_capable()");
   const tracer = new Capable();
   tracer.verbose = !!values.verbose;
   tracer.unique = !!values.unique;
   tracer.targetPid = intOption("-p", values.pid);
   tracer.self = process.pid;
-  await tracer.start();
-  if (!values.json) console.log(header(values.extra));
+  await tracer.start(start);
+  textOnly(header(values.extra));
   for await (const e of tracer.events) {
     if (values.json) {
       console.log(jsonLine({ time: hms(), uid: e.uid, pid: e.tgid, tid: e.tid, comm: e.comm, cap: e.cap, name: CAPABILITIES[e.cap] ?? "?", audit: e.audit, insetid: e.insetid }));

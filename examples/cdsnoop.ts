@@ -7,9 +7,10 @@
 // own (symlinks as the user went through them), and a failed cd shows its status. The command
 // line comes from a uretprobe on readline() (interactive shells; scripts show "cd").
 //
-//   sudo bun run examples/cdsnoop.ts
+//   sudo bun run examples/cdsnoop.ts [--json]
 //   sudo deno run --allow-ffi examples/cdsnoop.ts
 import { HashMap, pid, RingBuf, str, type Str, tid, Tracer, type u32, type u64, type u8, uprobe, uretprobe } from "tsbpf";
+import { emit, hms, parseToolArgs, textOnly } from "tsbpf/tool";
 
 const LINE = 1, VARIABLE = 2, DONE = 3;
 
@@ -84,14 +85,21 @@ export class CdAssembler {
 }
 
 if (import.meta.main) {
-  const tracer = await new CdSnoop().start();
+  const { start } = parseToolArgs({
+    name: "cdsnoop",
+    description: "Trace cd commands run by bash shells: the directory left, the one entered, and the command line",
+    examples: [["", "print every cd of every bash"]],
+  });
+  const tracer = await new CdSnoop().start(start);
   const cds = new CdAssembler();
-  console.log(`${"TIME".padEnd(9)} ${"PID".padStart(7)} ${"PREV_DIR".padEnd(24)} ${"CURR_DIR".padEnd(24)} COMMAND`);
+  textOnly(`${"TIME".padEnd(9)} ${"PID".padStart(7)} ${"PREV_DIR".padEnd(24)} ${"CURR_DIR".padEnd(24)} COMMAND`);
   for await (const e of tracer.events) {
     const cd = cds.add(e);
     if (!cd) continue;
-    const time = new Date().toTimeString().slice(0, 8);
-    const dirs = cd.ok ? `${cd.from.padEnd(24)} ${cd.to.padEnd(24)}` : `${"-".padEnd(24)} ${"(failed)".padEnd(24)}`;
-    console.log(`${time} ${String(cd.pid).padStart(7)} ${dirs} ${cd.command}`);
+    const time = hms();
+    emit({ time, pid: cd.pid, from: cd.from, to: cd.to, ok: cd.ok, command: cd.command }, () => {
+      const dirs = cd.ok ? `${cd.from.padEnd(24)} ${cd.to.padEnd(24)}` : `${"-".padEnd(24)} ${"(failed)".padEnd(24)}`;
+      return `${time} ${String(cd.pid).padStart(7)} ${dirs} ${cd.command}`;
+    });
   }
 }

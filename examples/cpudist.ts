@@ -6,9 +6,8 @@
 //   sudo deno run --allow-ffi examples/cpudist.ts -P 1 5
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { cpu, HashMap, Histogram, ktime, rawTracepoint, Stats, Tracer, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, printLog2, readTextFile, requireTracepoints, runTool } from "./_tool.ts";
+import { hms, intOption, jsonLine, notice, parseToolArgs, printLog2, readTextFile, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
 
 interface Task {
   pid: u32;
@@ -85,45 +84,27 @@ export function report(t: CpuDist, o: { json?: boolean; extension?: boolean; out
   for (const m of [t.dist, t.byId, t.summary]) m.clear();
 }
 
-const USAGE = `usage: cpudist.ts [-h] [-O] [-T] [-m] [-P] [-L] [-p PID] [-I] [-e] [--json] [interval] [count]
-
-Summarize on- and off-CPU time per task as a histogram.
-
-positional arguments:
-  interval            output interval, in seconds
-  count               number of outputs
-
-options:
-  -h, --help          show this help message and exit
-  -O, --offcpu        measure off-CPU time
-  -T, --timestamp     include timestamp on output
-  -m, --milliseconds  millisecond histogram
-  -P, --pids          print a histogram per process ID
-  -L, --tids          print a histogram per thread ID
-  -p, --pid PID       trace this PID only
-  -I, --include-idle  include CPU idle time
-  -e, --extension     show extension summary (average/total/count)
-  --json              one JSON histogram per line
-
-examples:
-    cpudist.ts              # summarize on-CPU time as a histogram
-    cpudist.ts -O           # summarize off-CPU time as a histogram
-    cpudist.ts 1 10         # print 1 second summaries, 10 times
-    cpudist.ts -mT 1        # 1s summaries, milliseconds, and timestamps
-    cpudist.ts -P           # show each PID separately
-    cpudist.ts -p 185       # trace PID 185 only
-    cpudist.ts -I           # include CPU idle time
-    cpudist.ts -e           # show extension summary (average/total/count)`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({
+  const { values, positionals, start } = parseToolArgs({
+    name: "cpudist",
+    description: "Summarize on- and off-CPU time per task as a histogram.",
     options: {
-      ...COMMON, offcpu: { type: "boolean", short: "O" }, timestamp: { type: "boolean", short: "T" }, milliseconds: { type: "boolean", short: "m" },
-      pids: { type: "boolean", short: "P" }, tids: { type: "boolean", short: "L" }, pid: { type: "string", short: "p" },
-      "include-idle": { type: "boolean", short: "I" }, extension: { type: "boolean", short: "e" },
+      offcpu: { type: "boolean", short: "O", help: "measure off-CPU time" },
+      timestamp: { type: "boolean", short: "T", help: "include timestamp on output" },
+      milliseconds: { type: "boolean", short: "m", help: "millisecond histogram" },
+      pids: { type: "boolean", short: "P", help: "print a histogram per process ID" },
+      tids: { type: "boolean", short: "L", help: "print a histogram per thread ID" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      "include-idle": { type: "boolean", short: "I", help: "include CPU idle time" },
+      extension: { type: "boolean", short: "e", help: "show extension summary (average/total/count)" },
     },
-    allowPositionals: true,
-  }));
+    positionals: [{ name: "interval", help: "output interval, in seconds" }, { name: "count", help: "number of outputs" }],
+    examples: [
+      ["", "summarize on-CPU time as a histogram"], ["-O", "summarize off-CPU time as a histogram"], ["1 10", "print 1 second summaries, 10 times"],
+      ["-mT 1", "1s summaries, milliseconds, and timestamps"], ["-P", "show each PID separately"], ["-p 185", "trace PID 185 only"],
+      ["-I", "include CPU idle time"], ["-e", "show extension summary (average/total/count)"],
+    ],
+  });
   requireTracepoints("cpudist", ["sched:sched_switch"], "CONFIG_TRACEPOINTS");
   const tracer = new CpuDist();
   tracer.offcpu = !!values.offcpu;
@@ -132,13 +113,14 @@ if (import.meta.main) {
   tracer.perThread = !!values.tids;
   tracer.targetPid = intOption("-p", values.pid);
   tracer.includeIdle = !!values["include-idle"];
-  await tracer.start();
-  console.log(`Tracing ${tracer.offcpu ? "off" : "on"}-CPU time... Hit Ctrl-C to end.`);
+  const interval = intOption("interval", positionals[0]), count = intOption("count", positionals[1]);
+  await tracer.start(start);
+  notice(`Tracing ${tracer.offcpu ? "off" : "on"}-CPU time... Hit Ctrl-C to end.`);
   await runTool(tracer, {
-    interval: intOption("interval", positionals[0]), count: intOption("count", positionals[1]),
+    interval, count,
     report: () => {
-      console.log();
-      if (values.timestamp) console.log(hms());
+      textOnly();
+      if (values.timestamp) textOnly(hms());
       report(tracer, { json: values.json, extension: values.extension });
     },
   });

@@ -5,9 +5,8 @@
 //   sudo deno run --allow-ffi examples/execsnoop.ts -x
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, ktime, pid, ppid, RingBuf, str, Tracer, tracepoint, type i32, type Str, type TracepointArgs, uid, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine } from "./_tool.ts";
+import { hms, intOption, jsonLine, parseToolArgs, textOnly } from "tsbpf/tool";
 
 /** What the handlers send: the program and each argument at the call, then the result at its return. */
 export interface ExecPart {
@@ -85,57 +84,39 @@ export function assemble(onExec: (e: Exec) => void): (part: Omit<ExecPart, "comm
   };
 }
 
-const USAGE = `usage: execsnoop.ts [-h] [-T] [-t] [-x] [-q] [-n NAME] [-l LINE] [-U] [-u UID] [-P PPID] [--max-args MAX_ARGS] [--json]
-
-Trace exec() syscalls
-
-options:
-  -h, --help            show this help message and exit
-  -T, --time            include time column on output (HH:MM:SS)
-  -t, --timestamp       include timestamp on output
-  -x, --fails           include failed exec()s
-  -q, --quote           add "quotemarks" around arguments
-  -n, --name NAME       only print commands matching this name (regex), any arg
-  -l, --line LINE       only print commands where arg contains this line (regex)
-  -U, --print-uid       print UID column
-  -u, --uid UID         trace this UID only
-  -P, --ppid PPID       trace only children of this parent PID
-  --max-args MAX_ARGS   maximum number of arguments parsed and displayed, defaults to 20
-  --json                one JSON object per exec
-
-examples:
-    execsnoop.ts           # trace all exec() syscalls
-    execsnoop.ts -x        # include failed exec()s
-    execsnoop.ts -T        # include time (HH:MM:SS)
-    execsnoop.ts -U        # include UID
-    execsnoop.ts -u 1000   # only trace UID 1000
-    execsnoop.ts -t        # include timestamps
-    execsnoop.ts -q        # add "quotemarks" around arguments
-    execsnoop.ts -n main   # only print command lines containing "main"
-    execsnoop.ts -l tpkg   # only print command where arguments contains "tpkg"`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "execsnoop",
+    description: "Trace exec() syscalls",
     options: {
-      ...COMMON, time: { type: "boolean", short: "T" }, timestamp: { type: "boolean", short: "t" }, fails: { type: "boolean", short: "x" },
-      quote: { type: "boolean", short: "q" }, name: { type: "string", short: "n" }, line: { type: "string", short: "l" },
-      "print-uid": { type: "boolean", short: "U" }, uid: { type: "string", short: "u" }, ppid: { type: "string", short: "P" },
-      "max-args": { type: "string" },
+      time: { type: "boolean", short: "T", help: "include time column on output (HH:MM:SS)" },
+      timestamp: { type: "boolean", short: "t", help: "include timestamp on output" },
+      fails: { type: "boolean", short: "x", help: "include failed exec()s" },
+      quote: { type: "boolean", short: "q", help: 'add "quotemarks" around arguments' },
+      name: { type: "string", short: "n", value: "NAME", help: "only print commands matching this name (regex), any arg" },
+      line: { type: "string", short: "l", value: "LINE", help: "only print commands where arg contains this line (regex)" },
+      "print-uid": { type: "boolean", short: "U", help: "print UID column" },
+      uid: { type: "string", short: "u", value: "UID", help: "trace this UID only" },
+      ppid: { type: "string", short: "P", value: "PPID", help: "trace only children of this parent PID" },
+      "max-args": { type: "string", value: "MAX_ARGS", help: "maximum number of arguments parsed and displayed, defaults to 20" },
     },
-  }));
+    examples: [
+      ["", "trace all exec() syscalls"], ["-x", "include failed exec()s"], ["-T", "include time (HH:MM:SS)"], ["-U", "include UID"],
+      ["-u 1000", "only trace UID 1000"], ["-t", "include timestamps"], ["-q", 'add "quotemarks" around arguments'],
+      ["-n main", 'only print command lines containing "main"'], ["-l tpkg", 'only print command where arguments contains "tpkg"'],
+    ],
+  });
   const maxArgs = intOption("--max-args", values["max-args"], MAX_ARGS);
   const tracer = new ExecSnoop();
   tracer.maxArgs = Math.min(maxArgs, MAX_ARGS);
   tracer.filterUid = values.uid !== undefined;
   tracer.targetUid = intOption("-u", values.uid);
   tracer.targetPpid = intOption("-P", values.ppid);
-  await tracer.start();
+  await tracer.start(start);
   const name = values.name ? new RegExp(values.name) : undefined, line = values.line ? new RegExp(values.line) : undefined;
   const withUid = !!values["print-uid"];
-  if (!values.json) {
-    console.log(`${values.time ? "TIME".padEnd(9) : ""}${values.timestamp ? "TIME(s)".padEnd(8) : ""}${withUid ? "UID".padEnd(6) : ""}` +
-      `${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} ${"RET".padStart(3)} ARGS`);
-  }
+  textOnly(`${values.time ? "TIME".padEnd(9) : ""}${values.timestamp ? "TIME(s)".padEnd(8) : ""}${withUid ? "UID".padEnd(6) : ""}` +
+    `${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} ${"RET".padStart(3)} ARGS`);
   let first: bigint | undefined;
   const print = assemble((e) => {
     if (e.retval !== 0 && !values.fails) return;

@@ -6,9 +6,8 @@
 //   sudo deno run --allow-ffi examples/exitsnoop.ts -x
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, curtask, ktime, RingBuf, Tracer, tracepoint, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 export interface Exit {
   start: u64;
@@ -58,47 +57,36 @@ export function describeExit(code: number): string {
   return `${sig ? `signal ${sig} (${signalName(sig)})` : ""}${core ? ", core dumped " : ""}`;
 }
 
-const USAGE = `usage: exitsnoop.ts [-h] [-t] [--utc] [-p PID] [-x] [--per-thread] [--json]
-
-Trace all process termination (exit, fatal signal)
-
-options:
-  -h, --help       show this help message and exit
-  -t, --timestamp  include timestamp (local time default)
-  --utc            include timestamp in UTC (-t implied)
-  -p, --pid PID    trace this PID only
-  -x, --failed     trace only fails, exclude exit(0)
-  --per-thread     trace per thread termination
-  --json           one JSON object per line
-
-examples:
-    exitsnoop.ts                # trace all process termination
-    exitsnoop.ts -x             # trace only fails, exclude exit(0)
-    exitsnoop.ts -t             # include timestamps (local time)
-    exitsnoop.ts -p 181         # only trace PID 181
-    exitsnoop.ts --per-thread   # trace per thread termination`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "exitsnoop",
+    description: "Trace all process termination (exit, fatal signal)",
     options: {
-      ...COMMON, timestamp: { type: "boolean", short: "t" }, utc: { type: "boolean" }, pid: { type: "string", short: "p" },
-      failed: { type: "boolean", short: "x" }, "per-thread": { type: "boolean" },
+      timestamp: { type: "boolean", short: "t", help: "include timestamp (local time default)" },
+      utc: { type: "boolean", help: "include timestamp in UTC (-t implied)" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      failed: { type: "boolean", short: "x", help: "trace only fails, exclude exit(0)" },
+      "per-thread": { type: "boolean", help: "trace per thread termination" },
     },
-  }));
+    examples: [
+      ["", "trace all process termination"], ["-x", "trace only fails, exclude exit(0)"], ["-t", "include timestamps (local time)"],
+      ["-p 181", "only trace PID 181"], ["--per-thread", "trace per thread termination"],
+    ],
+  });
   requireTracepoints("exitsnoop", ["sched:sched_process_exit"], "CONFIG_TRACEPOINTS");
   const tracer = new ExitSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.failedOnly = !!values.failed;
   tracer.perThread = !!values["per-thread"];
   const stamp = values.timestamp || values.utc;
-  await tracer.start();
+  await tracer.start(start);
   const time = () => {
     const d = new Date();
     return values.utc ? d.toISOString().slice(11, 23) : `${d.toTimeString().slice(0, 8)}.${String(d.getMilliseconds()).padStart(3, "0")}`;
   };
   if (!values.json) {
     const zone = values.utc ? "UTC" : new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts().find((p) => p.type === "timeZoneName")?.value;
-    console.log(`${stamp ? `TIME-${zone}`.padEnd(13) : ""}${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} ${"TID".padEnd(7)} ${"AGE(s)".padEnd(7)} ${"EXIT_CODE".padEnd(10)}`);
+    textOnly(`${stamp ? `TIME-${zone}`.padEnd(13) : ""}${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} ${"TID".padEnd(7)} ${"AGE(s)".padEnd(7)} ${"EXIT_CODE".padEnd(10)}`);
   }
   for await (const e of tracer.events) {
     const age = Number(e.exit - e.start) / 1e9;

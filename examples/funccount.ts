@@ -9,26 +9,8 @@
 // A pattern is KIND:TARGET with KIND k/kprobe/p (the default) or t/tracepoint; * and ? match
 // any characters. One handler is attached to every match (kprobe_multi where the kernel has
 // it); probe() tells which one fired.
-import { parseArgs } from "node:util";
-import process from "node:process";
 import { Count, kprobe, pid, probe, type ProbeName, tracepoint, Tracer, type u32 } from "tsbpf";
-import { commandLine, hms, intOption, runTool } from "./_tool.ts";
-
-const USAGE = `usage: funccount [-h] [-p PID] [-i INTERVAL] [-d DURATION] [-T] pattern
-
-Count kernel function calls or tracepoint hits
-
-positional arguments:
-  pattern               search expression: 'tcp_*' (kernel functions), 't:sched:sched_*' (tracepoints)
-
-optional arguments:
-  -h, --help            show this help message and exit
-  -p PID, --pid PID     trace this PID only
-  -i INTERVAL, --interval INTERVAL
-                        summary interval, seconds
-  -d DURATION, --duration DURATION
-                        total duration of trace, seconds
-  -T, --timestamp       include timestamp on output`;
+import { emit, hms, intOption, notice, parseToolArgs, runTool } from "tsbpf/tool";
 
 /** The common part of the counters: what is counted, and the table. */
 export interface FuncCounter extends Tracer {
@@ -75,39 +57,46 @@ export function funcCounter(spec: string): FuncCounter {
   return kind === "t" || kind === "tracepoint" ? tracepointCounter(target) : kprobeCounter(target);
 }
 
-/** The counts as bcc prints them, the most frequent last; the counts are reset for the next interval. */
-export function countTable(counter: FuncCounter): string {
-  const rows = counter.counts.entries().map(([[name], n]) => [name.replace(/^(kprobe|tracepoint):/, ""), n] as const);
+/** The counts, the most frequent last (bcc's order); the counts are reset for the next interval. */
+export function countRows(counter: FuncCounter): [string, bigint][] {
+  const rows = counter.counts.entries().map(([[name], n]) => [name.replace(/^(kprobe|tracepoint):/, ""), n] as [string, bigint]);
   rows.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[0].localeCompare(b[0])));
   counter.counts.clear();
+  return rows;
+}
+
+/** The counts as bcc prints them. */
+export function countTable(rows: [string, bigint][]): string {
   return [`${"FUNC".padEnd(36)} ${"COUNT".padStart(8)}`, ...rows.map(([name, n]) => `${name.padEnd(36)} ${String(n).padStart(8)}`)].join("\n");
 }
 
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () =>
-    parseArgs({
-      allowPositionals: true,
-      options: {
-        pid: { type: "string", short: "p" }, interval: { type: "string", short: "i" }, duration: { type: "string", short: "d" },
-        timestamp: { type: "boolean", short: "T" }, help: { type: "boolean", short: "h" },
-      },
-    }));
-  if (positionals.length !== 1) {
-    console.error(`funccount takes one pattern, quoted so the shell leaves its * alone: funccount 'tcp_*'\n\n${USAGE}`);
-    process.exit(2);
-  }
+  const { values, positionals, start } = parseToolArgs({
+    name: "funccount",
+    description: "Count kernel function calls or tracepoint hits",
+    options: {
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      interval: { type: "string", short: "i", value: "INTERVAL", help: "summary interval, seconds" },
+      duration: { type: "string", short: "d", value: "DURATION", help: "total duration of trace, seconds" },
+      timestamp: { type: "boolean", short: "T", help: "include timestamp on output" },
+    },
+    positionals: [{ name: "pattern", required: true, help: "search expression, quoted: 'tcp_*' (kernel functions), 't:sched:sched_*' (tracepoints)" }],
+    examples: [["'vfs_*'", "count kernel functions starting with vfs_"], ["-i 1 't:syscalls:sys_enter_*'", "count system call entries, every second"]],
+  });
   const counter = funcCounter(positionals[0]);
   counter.targetPid = intOption("-p", values.pid);
-  await counter.start();
   const interval = intOption("-i", values.interval);
   const duration = intOption("-d", values.duration);
-  console.log(`Tracing ${positionals[0]}... Hit Ctrl-C to end.`);
+  await counter.start(start);
+  notice(`Tracing ${positionals[0]}... Hit Ctrl-C to end.`);
   await runTool(counter, {
     interval: interval || undefined,
     duration: duration || undefined,
     report: () => {
-      console.log(`\n${values.timestamp ? `${hms()}\n` : ""}${countTable(counter)}`);
+      const time = hms();
+      const rows = countRows(counter);
+      emit({ ...(values.timestamp && { time }), counts: Object.fromEntries(rows) }, () => `\n${values.timestamp ? `${time}\n` : ""}${countTable(rows)}`);
     },
   });
-  console.log("Detaching...");
+  notice("Detaching...");
 }

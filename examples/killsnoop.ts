@@ -5,9 +5,8 @@
 //   sudo deno run --allow-ffi examples/killsnoop.ts -x
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, HashMap, pid, RingBuf, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, readTextFile, requireTracepoints } from "./_tool.ts";
+import { hms, intOption, jsonLine, parseToolArgs, readTextFile, requireTracepoints, textOnly } from "tsbpf/tool";
 
 interface Pending {
   tpid: i32;
@@ -53,42 +52,28 @@ export class KillSnoop extends Tracer {
   }
 }
 
-const USAGE = `usage: killsnoop.ts [-h] [-x] [-p PID] [-T TPID] [-s SIGNAL] [--json]
-
-Trace signals issued by the kill() syscall
-
-options:
-  -h, --help            show this help message and exit
-  -x, --failed          only show failed kill syscalls
-  -p, --pid PID         trace this PID only which is the sender of signal
-  -T, --tpid TPID       trace this target PID only which is the receiver of signal
-  -s, --signal SIGNAL   trace this signal only
-  --json                one JSON object per line
-
-examples:
-    killsnoop.ts           # trace all kill() signals
-    killsnoop.ts -x        # only show failed kills
-    killsnoop.ts -p 181    # only trace PID 181
-    killsnoop.ts -T 189    # only trace target PID 189
-    killsnoop.ts -s 9      # only trace signal 9`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "killsnoop",
+    description: "Trace signals issued by the kill() syscall",
     options: {
-      ...COMMON, failed: { type: "boolean", short: "x" }, pid: { type: "string", short: "p" }, tpid: { type: "string", short: "T" },
-      signal: { type: "string", short: "s" },
+      failed: { type: "boolean", short: "x", help: "only show failed kill syscalls" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only which is the sender of signal" },
+      tpid: { type: "string", short: "T", value: "TPID", help: "trace this target PID only which is the receiver of signal" },
+      signal: { type: "string", short: "s", value: "SIGNAL", help: "trace this signal only" },
     },
-  }));
+    examples: [["", "trace all kill() signals"], ["-x", "only show failed kills"], ["-p 181", "only trace PID 181"], ["-T 189", "only trace target PID 189"], ["-s 9", "only trace signal 9"]],
+  });
   requireTracepoints("killsnoop", ["syscalls:sys_enter_kill", "syscalls:sys_exit_kill"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new KillSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.targetTpid = intOption("-T", values.tpid);
   tracer.signal = intOption("-s", values.signal);
   tracer.failedOnly = !!values.failed;
-  await tracer.start();
+  await tracer.start(start);
   // bcc sizes the pid columns from pid_max.
   const w = (readTextFile("/proc/sys/kernel/pid_max")?.trim().length ?? 5) + 1;
-  if (!values.json) console.log(`${"TIME".padEnd(9)} ${"PID".padEnd(w)} ${"COMM".padEnd(16)} ${"SIG".padEnd(4)} ${"TPID".padEnd(w)} RESULT`);
+  textOnly(`${"TIME".padEnd(9)} ${"PID".padEnd(w)} ${"COMM".padEnd(16)} ${"SIG".padEnd(4)} ${"TPID".padEnd(w)} RESULT`);
   for await (const e of tracer.events) {
     if (values.json) console.log(jsonLine({ time: hms(), pid: e.pid, comm: e.comm, sig: e.sig, tpid: e.tpid, result: e.ret }));
     else console.log(`${hms().padEnd(9)} ${String(e.pid).padEnd(w)} ${e.comm.padEnd(16)} ${String(e.sig).padEnd(4)} ${String(e.tpid).padEnd(w)} ${e.ret}`);

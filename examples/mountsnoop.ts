@@ -6,9 +6,8 @@
 //   sudo deno run --allow-ffi examples/mountsnoop.ts
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, curtask, pid, ppid, RingBuf, str, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 /** `kind` of an event: a call's arguments (at entry) or its result (at exit). */
 export const MOUNT = 0, UMOUNT = 1, RESULT = 2;
@@ -89,6 +88,7 @@ const ERRNO: Record<number, string> = {
   20: "ENOTDIR", 22: "EINVAL", 24: "EMFILE", 30: "EROFS", 36: "ENAMETOOLONG", 40: "ELOOP",
 };
 
+/** Names of the set bits, then what is left in hex; "0x0" for none (bcc's _decode_flags). */
 function flagNames(flags: number, names: [string, number][]): string[] {
   const out: string[] = [];
   let rest = flags;
@@ -98,7 +98,7 @@ function flagNames(flags: number, names: [string, number][]): string[] {
       rest -= bit;
     }
   }
-  if (rest) out.push(`0x${rest.toString(16)}`);
+  if (rest || out.length === 0) out.push(`0x${rest.toString(16)}`);
   return out;
 }
 
@@ -111,6 +111,11 @@ export function mountFlags(flags: bigint): string {
     f %= 0x10000;
   }
   return [...out, ...flagNames(f, MOUNT_FLAGS)].join("|");
+}
+
+/** bcc's decoding of umount2(2) flags. */
+export function umountFlags(flags: bigint): string {
+  return flagNames(Number(flags & 0xffffffffn), UMOUNT_FLAGS).join("|");
 }
 
 /** A string as a C literal, as bcc prints it. */
@@ -127,7 +132,7 @@ export function describeCall(call: Event, ret: number): string {
     const args = [quoted(call.source), quoted(call.target), quoted(call.fstype), mountFlags(call.flags), quoted(call.data)];
     return `mount(${args.join(", ")}) = ${result(ret)}`;
   }
-  return `umount(${quoted(call.target)}, ${flagNames(Number(call.flags & 0xffffffffn), UMOUNT_FLAGS).join("|")}) = ${result(ret)}`;
+  return `umount(${quoted(call.target)}, ${umountFlags(call.flags)}) = ${result(ret)}`;
 }
 
 /** Joins each call's arguments with its result (per thread); calls `done` with both. */
@@ -143,35 +148,29 @@ export function joinCalls(done: (call: Event, ret: number) => void): (e: Event) 
   };
 }
 
-const USAGE = `usage: mountsnoop.ts [-h] [-P] [-p PID] [--json]
-
-trace mount() and umount() syscalls
-
-options:
-  -h, --help            show this help message and exit
-  -P, --parent_process  also snoop the parent process
-  -p, --pid PID         trace this PID only
-  --json                one JSON object per line`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
-    options: { ...COMMON, parent_process: { type: "boolean", short: "P" }, pid: { type: "string", short: "p" } },
-  }));
+  const { values, start } = parseToolArgs({
+    name: "mountsnoop",
+    description: "trace mount() and umount() syscalls",
+    options: {
+      parent_process: { type: "boolean", short: "P", help: "also snoop the parent process" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+    },
+    examples: [["", "trace every mount() and umount()"], ["-P", "also show the parent process"]],
+  });
   requireTracepoints("mountsnoop", ["syscalls:sys_enter_mount", "syscalls:sys_exit_mount", "syscalls:sys_enter_umount", "syscalls:sys_exit_umount"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new MountSnoop();
   tracer.targetPid = intOption("-p", values.pid);
-  await tracer.start();
+  await tracer.start(start);
   const parent = values.parent_process;
-  if (!values.json) {
-    console.log(parent
-      ? `${"COMM".padEnd(16)} ${"PID".padEnd(7)} ${"TID".padEnd(7)} ${"PCOMM".padEnd(16)} ${"PPID".padEnd(7)} ${"MNT_NS".padEnd(11)} CALL`
-      : `${"COMM".padEnd(16)} ${"PID".padEnd(7)} ${"TID".padEnd(7)} ${"MNT_NS".padEnd(11)} CALL`);
-  }
+  textOnly(parent
+    ? `${"COMM".padEnd(16)} ${"PID".padEnd(7)} ${"TID".padEnd(7)} ${"PCOMM".padEnd(16)} ${"PPID".padEnd(7)} ${"MNT_NS".padEnd(11)} CALL`
+    : `${"COMM".padEnd(16)} ${"PID".padEnd(7)} ${"TID".padEnd(7)} ${"MNT_NS".padEnd(11)} CALL`);
   const onEvent = joinCalls((c, ret) => {
     if (values.json) {
       const args = c.kind === MOUNT
         ? { call: "mount", source: c.source, target: c.target, type: c.fstype, flags: mountFlags(c.flags), data: c.data }
-        : { call: "umount", target: c.target, flags: flagNames(Number(c.flags & 0xffffffffn), UMOUNT_FLAGS).join("|") };
+        : { call: "umount", target: c.target, flags: umountFlags(c.flags) };
       console.log(jsonLine({ comm: c.comm, pid: c.pid, tid: c.tid, ...(parent && { pcomm: c.pcomm, ppid: c.ppid }), mnt_ns: c.mntns, ...args, ret }));
       return;
     }

@@ -9,11 +9,9 @@
 //   sudo bun run examples/offcputime.ts -o offcpu.pb.gz 5 && go tool pprof -top offcpu.pb.gz
 //
 // Stop it with Ctrl-C, or after `duration` seconds.
-import { parseArgs } from "node:util";
 import process from "node:process";
 import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack, writePprof } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, requireTracepoints, runTool } from "./_tool.ts";
-import { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow, threadFrames } from "./_stacks.ts";
+import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, requireTracepoints, runTool, type StackFormat, type StackRow, textOnly, threadFrames, usageError } from "tsbpf/tool";
 
 const PF_KTHREAD = 0x00200000;
 
@@ -98,67 +96,36 @@ export function formatRow(r: Row, o: StackFormat = {}): string {
   return formatStack(r, r.us, o);
 }
 
-const USAGE = `usage: offcputime.ts [-h] [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [--stack-storage-size N]
-                     [-m MIN_BLOCK_TIME] [-M MAX_BLOCK_TIME] [--state STATE] [-o FILE] [--json] [duration]
-
-Summarize off-CPU time by stack trace
-
-positional arguments:
-  duration              duration of trace, in seconds
-
-options:
-  -h, --help            show this help message and exit
-  -p, --pid PID         trace this PID only
-  -t, --tid TID         trace this TID only
-  -u, --user-threads-only
-                        user threads only (no kernel threads)
-  -k, --kernel-threads-only
-                        kernel threads only (no user threads)
-  -U, --user-stacks-only
-                        show stacks from user space only (no kernel space stacks)
-  -K, --kernel-stacks-only
-                        show stacks from kernel space only (no user space stacks)
-  -d, --delimited       insert delimiter between kernel/user stacks
-  -f, --folded          output folded format
-  -o, --pprof FILE      write a pprof profile (gzipped profile.proto, off-CPU nanoseconds) to FILE instead
-  --stack-storage-size N
-                        accepted for bcc compatibility (tsbpf sizes its stack map itself)
-  -m, --min-block-time MIN_BLOCK_TIME
-                        the amount of time in microseconds over which we store traces (default 1)
-  -M, --max-block-time MAX_BLOCK_TIME
-                        the amount of time in microseconds under which we store traces (default U64_MAX)
-  --state STATE         filter on this thread state bitmask (eg, 2 == TASK_UNINTERRUPTIBLE) see include/linux/sched.h
-  --json                one JSON object per stack
-
-examples:
-    offcputime.ts             # trace off-CPU stack time until Ctrl-C
-    offcputime.ts 5           # trace for 5 seconds only
-    offcputime.ts -f 5        # 5 seconds, and output in folded format
-    offcputime.ts -o offcpu.pb.gz 5  # a pprof profile: go tool pprof -top offcpu.pb.gz
-    offcputime.ts -m 1000     # trace only events that last more than 1000 usec
-    offcputime.ts -M 10000    # trace only events that last less than 10000 usec
-    offcputime.ts -p 185      # only trace threads for PID 185
-    offcputime.ts -t 188      # only trace thread 188
-    offcputime.ts -u          # only trace user threads (no kernel)
-    offcputime.ts -k          # only trace kernel threads (no user)
-    offcputime.ts -U          # only show user space stacks (no kernel)
-    offcputime.ts -K          # only show kernel space stacks (no user)`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({
+  const { values, positionals, start } = parseToolArgs({
+    name: "offcputime",
+    description: "Summarize off-CPU time by stack trace",
     options: {
-      ...COMMON, pid: { type: "string", short: "p" }, tid: { type: "string", short: "t" }, "user-threads-only": { type: "boolean", short: "u" },
-      "kernel-threads-only": { type: "boolean", short: "k" }, "user-stacks-only": { type: "boolean", short: "U" },
-      "kernel-stacks-only": { type: "boolean", short: "K" }, delimited: { type: "boolean", short: "d" }, folded: { type: "boolean", short: "f" },
-      "stack-storage-size": { type: "string" }, "min-block-time": { type: "string", short: "m" }, "max-block-time": { type: "string", short: "M" },
-      state: { type: "string" }, pprof: { type: "string", short: "o" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      tid: { type: "string", short: "t", value: "TID", help: "trace this TID only" },
+      "user-threads-only": { type: "boolean", short: "u", help: "user threads only (no kernel threads)" },
+      "kernel-threads-only": { type: "boolean", short: "k", help: "kernel threads only (no user threads)" },
+      "user-stacks-only": { type: "boolean", short: "U", help: "show stacks from user space only (no kernel space stacks)" },
+      "kernel-stacks-only": { type: "boolean", short: "K", help: "show stacks from kernel space only (no user space stacks)" },
+      delimited: { type: "boolean", short: "d", help: "insert delimiter between kernel/user stacks" },
+      folded: { type: "boolean", short: "f", help: "output folded format" },
+      pprof: { type: "string", short: "o", value: "FILE", help: "write a pprof profile (gzipped profile.proto, off-CPU nanoseconds) to FILE instead" },
+      "stack-storage-size": { type: "string", value: "N", help: "accepted for bcc compatibility (tsbpf sizes its stack map itself)" },
+      "min-block-time": { type: "string", short: "m", value: "MIN_BLOCK_TIME", help: "the amount of time in microseconds over which we store traces (default 1)" },
+      "max-block-time": { type: "string", short: "M", value: "MAX_BLOCK_TIME", help: "the amount of time in microseconds under which we store traces (default U64_MAX)" },
+      state: { type: "string", value: "STATE", help: "filter on this thread state bitmask (eg, 2 == TASK_UNINTERRUPTIBLE) see include/linux/sched.h" },
     },
-    allowPositionals: true,
-  }));
+    positionals: [{ name: "duration", help: "duration of trace, in seconds" }],
+    examples: [
+      ["", "trace off-CPU stack time until Ctrl-C"], ["5", "trace for 5 seconds only"], ["-f 5", "5 seconds, and output in folded format"], ["-o offcpu.pb.gz 5", "a pprof profile: go tool pprof -top offcpu.pb.gz"],
+      ["-m 1000", "trace only events that last more than 1000 usec"], ["-M 10000", "trace only events that last less than 10000 usec"],
+      ["-p 185", "only trace threads for PID 185"], ["-t 188", "only trace thread 188"], ["-u", "only trace user threads (no kernel)"],
+      ["-k", "only trace kernel threads (no user)"], ["-U", "only show user space stacks (no kernel)"], ["-K", "only show kernel space stacks (no user)"],
+    ],
+  });
   const threads = [values.pid, values.tid, values["user-threads-only"], values["kernel-threads-only"]].filter(Boolean).length;
   if (threads > 1 || (values["user-stacks-only"] && values["kernel-stacks-only"])) {
-    console.error(`${USAGE}\noffcputime.ts: error: -p, -t, -u and -k exclude each other, and so do -U and -K`);
-    process.exit(2);
+    usageError("-p, -t, -u and -k exclude each other, and so do -U and -K");
   }
   requireTracepoints("offcputime", ["sched:sched_switch"], "CONFIG_TRACEPOINTS");
   const tracer = new OffCpuTime();
@@ -174,13 +141,13 @@ if (import.meta.main) {
   }
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"] };
-  await tracer.start();
+  await tracer.start(start);
   const started = new Date();
   let written: Promise<void> | undefined;
-  if (!values.folded && !values.json) {
+  if (!values.folded) {
     const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : tracer.userThreadsOnly ? "user threads" : tracer.kernelThreadsOnly ? "kernel threads" : "all threads";
     const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
-    console.log(`Tracing off-CPU time (us) of ${who} by ${stacks} stack${duration ? ` for ${duration} secs.` : "... Hit Ctrl-C to end."}`);
+    notice(`Tracing off-CPU time (us) of ${who} by ${stacks} stack${duration ? ` for ${duration} secs.` : "... Hit Ctrl-C to end."}`);
   }
   await runTool(tracer, {
     duration,
@@ -190,7 +157,7 @@ if (import.meta.main) {
         written = writePprof(tracer.offcpu, values.pprof, { sampleType: "off_cpu", start: started, only: o.userOnly ? "user" : o.kernelOnly ? "kernel" : undefined });
         return;
       }
-      if (!values.folded && !values.json) console.log();
+      if (!values.folded) textOnly();
       let missing = 0;
       for (const r of rows(tracer, o)) {
         missing += Number(r.kernelMissed) + Number(r.userMissed);

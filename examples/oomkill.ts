@@ -8,9 +8,8 @@
 //   sudo deno run --allow-ffi examples/oomkill.ts
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, pid, RingBuf, str, Tracer, tracepoint, type i16, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, hms, jsonLine, readTextFile, requireTracepoints } from "./_tool.ts";
+import { hms, jsonLine, notice, parseToolArgs, readTextFile, requireTracepoints } from "tsbpf/tool";
 
 export interface OomKill {
   /** The process whose allocation ran out of memory. */
@@ -48,19 +47,15 @@ export function describeKill(e: Event, loadavg: string, time = hms()): string {
     `total-vm ${e.totalVm}kB, anon-rss ${e.anonRss}kB, loadavg: ${loadavg}`;
 }
 
-const USAGE = `usage: oomkill.ts [-h] [--json]
-
-Trace OOM killer kills: the victim, the process that triggered it, the load average
-
-options:
-  -h, --help  show this help message and exit
-  --json      one JSON object per line`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON } }));
+  const { values, start } = parseToolArgs({
+    name: "oomkill",
+    description: "Trace the OOM killer: the process it kills, the one that triggered it, and the load average",
+    examples: [["", "print every OOM kill"]],
+  });
   requireTracepoints("oomkill", ["oom:mark_victim"], "Linux 4.9 or later with CONFIG_TRACEPOINTS");
-  const tracer = await new OomKillTracer().start();
-  if (!values.json) console.log("Tracing OOM kills... Ctrl-C to stop.");
+  const tracer = await new OomKillTracer().start(start);
+  notice("Tracing OOM kills... Ctrl-C to stop.");
   for await (const e of tracer.events) {
     const loadavg = readTextFile("/proc/loadavg")?.trim() ?? "";
     if (values.json) {

@@ -5,13 +5,12 @@
 // As in statsnoop, the path is read at entry (bcc reads it at exit, through the pointer it
 // kept): a path in a page the process has not touched yet can come out empty.
 //
-//   sudo bun run examples/opensnoop.ts [-x] [-e] [-p PID]
+//   sudo bun run examples/opensnoop.ts [-x] [-e] [-p PID] [--json]
 //   sudo deno run --allow-ffi examples/opensnoop.ts
 //
 // Stop it with Ctrl-C.
-import process from "node:process";
-import { parseArgs } from "node:util";
 import { comm, HashMap, pid, RingBuf, str, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32 } from "tsbpf";
+import { emit, intOption, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 interface Open {
   pid: u32;
@@ -59,32 +58,28 @@ export function formatFlags(flags: number): string {
   return [access, ...names.filter(([bit]) => flags & bit).map(([, n]) => n)].join("|");
 }
 
-const USAGE = `usage: opensnoop.ts [-h] [-x] [-e] [-p PID]
-
-Trace open() syscalls
-
-options:
-  -h, --help             show this help message and exit
-  -x, --failed           only show failed opens
-  -e, --extended_fields  show the open flags (as C names; bcc prints them in octal)
-  -p, --pid PID          trace this PID only`;
-
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: { help: { type: "boolean", short: "h" }, failed: { type: "boolean", short: "x" }, extended_fields: { type: "boolean", short: "e" }, pid: { type: "string", short: "p" } },
+  const { values, start } = parseToolArgs({
+    name: "opensnoop",
+    description: "Trace open() syscalls",
+    options: {
+      failed: { type: "boolean", short: "x", help: "only show failed opens" },
+      extended_fields: { type: "boolean", short: "e", help: "show the open flags (as C names; bcc prints them in octal)" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+    },
+    examples: [["", "trace all open() syscalls"], ["-x", "only show failed opens"], ["-p 181", "only trace PID 181"], ["-e", "show the open flags"]],
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  requireTracepoints("opensnoop", ["syscalls:sys_enter_openat", "syscalls:sys_exit_openat"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new OpenSnoop();
-  tracer.targetPid = Number(values.pid ?? 0);
+  tracer.targetPid = intOption("-p", values.pid);
   tracer.failedOnly = !!values.failed;
-  await tracer.start();
-  console.log(`${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(3)} ${"ERR".padStart(3)} ${values.extended_fields ? `${"FLAGS".padEnd(28)} ` : ""}PATH`);
+  await tracer.start(start);
+  textOnly(`${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(3)} ${"ERR".padStart(3)} ${values.extended_fields ? `${"FLAGS".padEnd(28)} ` : ""}PATH`);
   for await (const e of tracer.events) {
     const [fd, err] = e.ret >= 0 ? [e.ret, 0] : [-1, -e.ret];
-    const flags = values.extended_fields ? `${formatFlags(e.flags).padEnd(28)} ` : "";
-    console.log(`${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${flags}${e.filename}`);
+    emit({ pid: e.pid, comm: e.comm, fd, err, ...(values.extended_fields && { flags: formatFlags(e.flags) }), path: e.filename }, () => {
+      const flags = values.extended_fields ? `${formatFlags(e.flags).padEnd(28)} ` : "";
+      return `${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${flags}${e.filename}`;
+    });
   }
 }

@@ -3,10 +3,10 @@
 // "major-faults" on every CPU (the seeds' pagefaultcount, which bcc wrote with
 // attach_perf_event). Shows @perfEvent and Count keyed by a tuple.
 //
-//   sudo bun run examples/pagefaultcount.ts [-d SECONDS] [-T TOP]
+//   sudo bun run examples/pagefaultcount.ts [-d SECONDS] [-T TOP] [--json]
 //   sudo deno run --allow-ffi examples/pagefaultcount.ts -d 5
-import { parseArgs } from "node:util";
 import { comm, Count, perfEvent, pid, type Str, Tracer, type u32 } from "tsbpf";
+import { emit, intOption, notice, parseToolArgs, runTool } from "tsbpf/tool";
 
 export class PageFaultCount extends Tracer {
   minorFaults = new Count<[u32, Str<16>]>();
@@ -26,12 +26,19 @@ export class PageFaultCount extends Tracer {
     this.majorFaults.add([pid(), comm()]);
   }
 
+  /** The table (or one JSON line: `{"processes": [{pid, comm, minor, major}, ...]}`). */
   override end(): void {
-    console.log(this.table(this.top));
+    const rows = this.rows().slice(0, this.top);
+    emit({ processes: rows }, () => this.format(rows));
+  }
+
+  /** The `top` processes with the most minor faults, as a table. */
+  table(top: number): string {
+    return this.format(this.rows().slice(0, top));
   }
 
   /** Processes by minor faults, most first, with their major faults. */
-  table(top: number): string {
+  rows(): { pid: number; comm: string; minor: bigint; major: bigint }[] {
     const rows = new Map<string, { pid: number; comm: string; minor: bigint; major: bigint }>();
     const row = (p: number, c: string) => {
       const key = `${p}\0${c}`;
@@ -40,19 +47,30 @@ export class PageFaultCount extends Tracer {
     };
     for (const [[p, c], n] of this.minorFaults.entries()) row(p, c).minor += n;
     for (const [[p, c], n] of this.majorFaults.entries()) row(p, c).major += n;
-    const sorted = [...rows.values()].sort((a, b) => (b.minor > a.minor ? 1 : b.minor < a.minor ? -1 : Number(b.major - a.major)));
+    return [...rows.values()].sort((a, b) => (b.minor > a.minor ? 1 : b.minor < a.minor ? -1 : Number(b.major - a.major)));
+  }
+
+  /** Rows as the table prints them. */
+  format(rows: { pid: number; comm: string; minor: bigint; major: bigint }[]): string {
     const header = `${"PID".padEnd(8)} ${"NAME".padEnd(16)} ${"MIN_FLT".padStart(10)} ${"MAJ_FLT".padStart(10)}`;
-    return [header, ...sorted.slice(0, top).map((r) => `${String(r.pid).padEnd(8)} ${r.comm.padEnd(16)} ${String(r.minor).padStart(10)} ${String(r.major).padStart(10)}`)].join("\n");
+    return [header, ...rows.map((r) => `${String(r.pid).padEnd(8)} ${r.comm.padEnd(16)} ${String(r.minor).padStart(10)} ${String(r.major).padStart(10)}`)].join("\n");
   }
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { duration: { type: "string", short: "d" }, top: { type: "string", short: "T", default: "20" } } });
+  const { values, start } = parseToolArgs({
+    name: "pagefaultcount",
+    description: "Count minor and major page faults per process",
+    options: {
+      duration: { type: "string", short: "d", value: "SECONDS", help: "trace for this many seconds (default: until Ctrl-C)" },
+      top: { type: "string", short: "T", value: "TOP", help: "print this many processes, most faults first (default 20)" },
+    },
+    examples: [["", "count until Ctrl-C"], ["-d 5 -T 10", "count for 5 seconds, print the top 10"]],
+  });
   const tracer = new PageFaultCount();
-  tracer.top = Number(values.top);
-  await tracer.start();
-  console.log(`Counting page faults${values.duration ? ` for ${values.duration} s` : ""}... Ctrl-C to end.`);
-  const timer = values.duration ? setTimeout(() => tracer.stop(), Number(values.duration) * 1000) : undefined;
-  await tracer.stopped;
-  clearTimeout(timer);
+  tracer.top = intOption("-T", values.top, 20);
+  const duration = intOption("-d", values.duration);
+  await tracer.start(start);
+  notice(`Counting page faults${duration ? ` for ${duration} s` : ""}... Ctrl-C to end.`);
+  await runTool(tracer, { duration });
 }

@@ -7,11 +7,9 @@
 //   sudo bun run examples/profile.ts -F 99 -o cpu.pb.gz 10 && go tool pprof -top cpu.pb.gz
 //
 // Stop it with Ctrl-C, or after `duration` seconds.
-import { parseArgs } from "node:util";
 import process from "node:process";
 import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack, writePprof } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, runTool } from "./_tool.ts";
-import { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow } from "./_stacks.ts";
+import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, runTool, type StackFormat, type StackRow, textOnly, usageError } from "tsbpf/tool";
 
 export interface SampleKey {
   pid: u32;
@@ -60,76 +58,48 @@ export function formatRow(r: Row, o: StackFormat = {}): string {
   return formatStack(r, r.count, o);
 }
 
-const USAGE = `usage: profile.ts [-h] [-p PID | -L TID] [-U | -K] [-F FREQUENCY] [-d] [-a] [-I] [-f]
-                  [-o FILE] [--stack-storage-size N] [--json] [duration]
-
-Profile CPU stack traces at a timed interval
-
-positional arguments:
-  duration              duration of trace, in seconds
-
-options:
-  -h, --help            show this help message and exit
-  -p, --pid PID         profile process with this PID only
-  -L, --tid TID         profile thread with this TID only
-  -U, --user-stacks-only
-                        show stacks from user space only (no kernel space stacks)
-  -K, --kernel-stacks-only
-                        show stacks from kernel space only (no user space stacks)
-  -F, --frequency FREQUENCY
-                        sample frequency, Hertz (default 49)
-  -d, --delimited       insert delimiter between kernel/user stacks
-  -a, --annotations     add _[k] annotations to kernel frames
-  -I, --include-idle    include CPU idle stacks
-  -f, --folded          output folded format, one line per stack (for flame graphs)
-  -o, --pprof FILE      write a pprof profile (gzipped profile.proto) to FILE instead
-  --stack-storage-size N
-                        accepted for bcc compatibility (tsbpf sizes its stack map itself)
-  --json                one JSON object per stack
-
-examples:
-    profile.ts             # profile stack traces at 49 Hertz until Ctrl-C
-    profile.ts -F 99       # profile stack traces at 99 Hertz
-    profile.ts 5           # profile at 49 Hertz for 5 seconds only
-    profile.ts -f 5        # output in folded format for flame graphs
-    profile.ts -o cpu.pb.gz 5  # a pprof profile: go tool pprof -top cpu.pb.gz
-    profile.ts -p 185      # only profile process with PID 185
-    profile.ts -L 185      # only profile thread with TID 185
-    profile.ts -U          # only show user space stacks (no kernel)
-    profile.ts -K          # only show kernel space stacks (no user)`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({
+  const { values, positionals, start } = parseToolArgs({
+    name: "profile",
+    description: "Profile CPU stack traces at a timed interval",
     options: {
-      ...COMMON, pid: { type: "string", short: "p" }, tid: { type: "string", short: "L" }, "user-stacks-only": { type: "boolean", short: "U" },
-      "kernel-stacks-only": { type: "boolean", short: "K" }, frequency: { type: "string", short: "F" }, delimited: { type: "boolean", short: "d" },
-      annotations: { type: "boolean", short: "a" }, "include-idle": { type: "boolean", short: "I" }, folded: { type: "boolean", short: "f" },
-      "stack-storage-size": { type: "string" }, pprof: { type: "string", short: "o" },
+      pid: { type: "string", short: "p", value: "PID", help: "profile process with this PID only" },
+      tid: { type: "string", short: "L", value: "TID", help: "profile thread with this TID only" },
+      "user-stacks-only": { type: "boolean", short: "U", help: "show stacks from user space only (no kernel space stacks)" },
+      "kernel-stacks-only": { type: "boolean", short: "K", help: "show stacks from kernel space only (no user space stacks)" },
+      frequency: { type: "string", short: "F", value: "FREQUENCY", help: "sample frequency, Hertz (default 49)" },
+      delimited: { type: "boolean", short: "d", help: "insert delimiter between kernel/user stacks" },
+      annotations: { type: "boolean", short: "a", help: "add _[k] annotations to kernel frames" },
+      "include-idle": { type: "boolean", short: "I", help: "include CPU idle stacks" },
+      folded: { type: "boolean", short: "f", help: "output folded format, one line per stack (for flame graphs)" },
+      pprof: { type: "string", short: "o", value: "FILE", help: "write a pprof profile (gzipped profile.proto) to FILE instead" },
+      "stack-storage-size": { type: "string", value: "N", help: "accepted for bcc compatibility (tsbpf sizes its stack map itself)" },
     },
-    allowPositionals: true,
-  }));
+    positionals: [{ name: "duration", help: "duration of trace, in seconds" }],
+    examples: [
+      ["", "profile stack traces at 49 Hertz until Ctrl-C"], ["-F 99", "profile stack traces at 99 Hertz"], ["5", "profile at 49 Hertz for 5 seconds only"],
+      ["-f 5", "output in folded format for flame graphs"], ["-o cpu.pb.gz 5", "a pprof profile: go tool pprof -top cpu.pb.gz"], ["-p 185", "only profile process with PID 185"], ["-L 185", "only profile thread with TID 185"],
+      ["-U", "only show user space stacks (no kernel)"], ["-K", "only show kernel space stacks (no user)"],
+    ],
+  });
   if ((values.pid && values.tid) || (values["user-stacks-only"] && values["kernel-stacks-only"])) {
-    console.error(`${USAGE}\nprofile.ts: error: -p and -L exclude each other, and so do -U and -K`);
-    process.exit(2);
+    usageError("-p and -L exclude each other, and so do -U and -K");
   }
   const tracer = new Profile();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.targetTid = intOption("-L", values.tid);
   tracer.frequency = intOption("-F", values.frequency, 49);
-  if (tracer.frequency === 0) {
-    console.error("-F must be a positive integer");
-    process.exit(2);
-  }
+  if (tracer.frequency === 0) usageError("-F must be a positive integer");
   tracer.includeIdle = !!values["include-idle"];
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"], annotate: values.annotations };
-  await tracer.start();
+  await tracer.start(start);
   const started = new Date();
   let written: Promise<void> | undefined;
-  if (!values.folded && !values.json) {
+  if (!values.folded) {
     const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : "all threads";
     const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
-    console.log(`Sampling at ${tracer.frequency} Hertz of ${who} by ${stacks} stack${duration ? ` for ${duration} secs.` : "... Hit Ctrl-C to end."}`);
+    notice(`Sampling at ${tracer.frequency} Hertz of ${who} by ${stacks} stack${duration ? ` for ${duration} secs.` : "... Hit Ctrl-C to end."}`);
   }
   await runTool(tracer, {
     duration,
@@ -139,7 +109,7 @@ if (import.meta.main) {
         written = writePprof(tracer.counts, values.pprof, { frequency: tracer.frequency, start: started, only: o.userOnly ? "user" : o.kernelOnly ? "kernel" : undefined });
         return;
       }
-      if (!values.folded && !values.json) console.log();
+      if (!values.folded) textOnly();
       let missing = 0;
       for (const r of rows(tracer, o)) {
         missing += Number(r.kernelMissed) + Number(r.userMissed);

@@ -7,9 +7,8 @@
 //   sudo deno run --allow-ffi examples/runqlat.ts 1 5
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { HashMap, Histogram, ktime, rawTracepoint, Tracer, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, printLog2, requireTracepoints, runTool } from "./_tool.ts";
+import { hms, intOption, notice, parseToolArgs, printLog2, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
 
 /** The fields of struct task_struct the handlers read (for the editor; the compiler uses BTF). */
 interface Task {
@@ -71,51 +70,37 @@ export function report(t: RunqLat, o: { json?: boolean; out?: (l: string) => voi
   t.byId.clear();
 }
 
-const USAGE = `usage: runqlat.ts [-h] [-T] [-m] [-P] [-L] [-p PID] [--json] [interval] [count]
-
-Summarize run queue (scheduler) latency as a histogram
-
-positional arguments:
-  interval            output interval, in seconds
-  count               number of outputs
-
-options:
-  -h, --help          show this help message and exit
-  -T, --timestamp     include timestamp on output
-  -m, --milliseconds  millisecond histogram
-  -P, --pids          print a histogram per process ID
-  -L, --tids          print a histogram per thread ID
-  -p, --pid PID       trace this PID only
-  --json              one JSON histogram per line
-
-examples:
-    runqlat.ts            # summarize run queue latency as a histogram
-    runqlat.ts 1 10       # print 1 second summaries, 10 times
-    runqlat.ts -mT 1      # 1s summaries, milliseconds, and timestamps
-    runqlat.ts -P         # show each PID separately
-    runqlat.ts -p 185     # trace PID 185 only`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({
+  const { values, positionals, start } = parseToolArgs({
+    name: "runqlat",
+    description: "Summarize run queue (scheduler) latency as a histogram",
     options: {
-      ...COMMON, timestamp: { type: "boolean", short: "T" }, milliseconds: { type: "boolean", short: "m" }, pids: { type: "boolean", short: "P" },
-      tids: { type: "boolean", short: "L" }, pid: { type: "string", short: "p" },
+      timestamp: { type: "boolean", short: "T", help: "include timestamp on output" },
+      milliseconds: { type: "boolean", short: "m", help: "millisecond histogram" },
+      pids: { type: "boolean", short: "P", help: "print a histogram per process ID" },
+      tids: { type: "boolean", short: "L", help: "print a histogram per thread ID" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
     },
-    allowPositionals: true,
-  }));
+    positionals: [{ name: "interval", help: "output interval, in seconds" }, { name: "count", help: "number of outputs" }],
+    examples: [
+      ["", "summarize run queue latency as a histogram"], ["1 10", "print 1 second summaries, 10 times"], ["-mT 1", "1s summaries, milliseconds, and timestamps"],
+      ["-P", "show each PID separately"], ["-p 185", "trace PID 185 only"],
+    ],
+  });
   requireTracepoints("runqlat", ["sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_switch"], "CONFIG_TRACEPOINTS");
   const tracer = new RunqLat();
   tracer.milliseconds = !!values.milliseconds;
   tracer.perProcess = !!values.pids;
   tracer.perThread = !!values.tids;
   tracer.targetPid = intOption("-p", values.pid);
-  await tracer.start();
-  console.log("Tracing run queue latency... Hit Ctrl-C to end.");
+  const interval = intOption("interval", positionals[0]), count = intOption("count", positionals[1]);
+  await tracer.start(start);
+  notice("Tracing run queue latency... Hit Ctrl-C to end.");
   await runTool(tracer, {
-    interval: intOption("interval", positionals[0]), count: intOption("count", positionals[1]),
+    interval, count,
     report: () => {
-      console.log();
-      if (values.timestamp) console.log(hms());
+      textOnly();
+      if (values.timestamp) textOnly(hms());
       report(tracer, { json: values.json });
     },
   });

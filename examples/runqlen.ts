@@ -7,9 +7,8 @@
 //   sudo deno run --allow-ffi examples/runqlen.ts 1 5
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { Count, cpu, curtask, profile, Tracer, type u32 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, runTool } from "./_tool.ts";
+import { hms, intOption, jsonLine, notice, parseToolArgs, runTool, textOnly } from "tsbpf/tool";
 
 interface CpuLen {
   cpu: u32;
@@ -88,42 +87,31 @@ export function report(t: RunqLen, o: { occupancy?: boolean; json?: boolean; out
   t.byCpu.clear();
 }
 
-const USAGE = `usage: runqlen.ts [-h] [-T] [-O] [-C] [--json] [interval] [count]
-
-Summarize scheduler run queue length as a histogram
-
-positional arguments:
-  interval         output interval, in seconds
-  count            number of outputs
-
-options:
-  -h, --help       show this help message and exit
-  -T, --timestamp  include timestamp on output
-  -O, --runqocc    report run queue occupancy
-  -C, --cpus       print output for each CPU separately
-  --json           one JSON object per histogram
-
-examples:
-    runqlen.ts            # summarize run queue length as a histogram
-    runqlen.ts 1 10       # print 1 second summaries, 10 times
-    runqlen.ts -T 1       # 1s summaries and timestamps
-    runqlen.ts -O         # report run queue occupancy
-    runqlen.ts -C         # show each CPU separately`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({
-    options: { ...COMMON, timestamp: { type: "boolean", short: "T" }, runqocc: { type: "boolean", short: "O" }, cpus: { type: "boolean", short: "C" } },
-    allowPositionals: true,
-  }));
+  const { values, positionals, start } = parseToolArgs({
+    name: "runqlen",
+    description: "Summarize scheduler run queue length as a histogram",
+    options: {
+      timestamp: { type: "boolean", short: "T", help: "include timestamp on output" },
+      runqocc: { type: "boolean", short: "O", help: "report run queue occupancy" },
+      cpus: { type: "boolean", short: "C", help: "print output for each CPU separately" },
+    },
+    positionals: [{ name: "interval", help: "output interval, in seconds" }, { name: "count", help: "number of outputs" }],
+    examples: [
+      ["", "summarize run queue length as a histogram"], ["1 10", "print 1 second summaries, 10 times"], ["-T 1", "1s summaries and timestamps"],
+      ["-O", "report run queue occupancy"], ["-C", "show each CPU separately"],
+    ],
+  });
   const tracer = new RunqLen();
   tracer.perCpu = !!values.cpus;
-  await tracer.start();
-  console.log("Sampling run queue length... Hit Ctrl-C to end.");
+  const interval = intOption("interval", positionals[0]), count = intOption("count", positionals[1]);
+  await tracer.start(start);
+  notice("Sampling run queue length... Hit Ctrl-C to end.");
   await runTool(tracer, {
-    interval: intOption("interval", positionals[0]), count: intOption("count", positionals[1]),
+    interval, count,
     report: () => {
-      console.log();
-      if (values.timestamp) console.log(hms());
+      textOnly();
+      if (values.timestamp) textOnly(hms());
       report(tracer, { occupancy: values.runqocc, json: values.json });
     },
   });

@@ -11,9 +11,8 @@
 //   sudo deno run --allow-ffi examples/statsnoop.ts -x
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, HashMap, ktime, pid, RingBuf, str, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 /** The system calls traced (x86-64 names): stat, lstat, fstatat, statx, statfs. */
 export const CALLS = ["newstat", "newlstat", "newfstatat", "statx", "statfs"] as const;
@@ -112,33 +111,23 @@ export class StatSnoop extends Tracer {
   }
 }
 
-const USAGE = `usage: statsnoop.ts [-h] [-t] [-x] [-p PID] [--json]
-
-Trace stat() syscalls
-
-options:
-  -h, --help       show this help message and exit
-  -t, --timestamp  include timestamp on output
-  -x, --failed     only show failed stats
-  -p, --pid PID    trace this PID only
-  --json           one JSON object per line
-
-examples:
-    statsnoop.ts           # trace all stat() syscalls
-    statsnoop.ts -t        # include timestamps
-    statsnoop.ts -x        # only show failed stats
-    statsnoop.ts -p 181    # only trace PID 181`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
-    options: { ...COMMON, timestamp: { type: "boolean", short: "t" }, failed: { type: "boolean", short: "x" }, pid: { type: "string", short: "p" } },
-  }));
+  const { values, start } = parseToolArgs({
+    name: "statsnoop",
+    description: "Trace stat() syscalls",
+    options: {
+      timestamp: { type: "boolean", short: "t", help: "include timestamp on output" },
+      failed: { type: "boolean", short: "x", help: "only show failed stats" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+    },
+    examples: [["", "trace all stat() syscalls"], ["-t", "include timestamps"], ["-x", "only show failed stats"], ["-p 181", "only trace PID 181"]],
+  });
   requireTracepoints("statsnoop", CALLS.flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]), "CONFIG_FTRACE_SYSCALLS, on x86-64");
   const tracer = new StatSnoop();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.failedOnly = !!values.failed;
-  await tracer.start();
-  if (!values.json) console.log(`${values.timestamp ? "TIME(s)".padEnd(14) : ""}${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(4)} ${"ERR".padStart(3)} PATH`);
+  await tracer.start(start);
+  textOnly(`${values.timestamp ? "TIME(s)".padEnd(14) : ""}${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(4)} ${"ERR".padStart(3)} PATH`);
   let first: bigint | undefined;
   for await (const e of tracer.events) {
     first ??= e.ts;

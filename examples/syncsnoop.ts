@@ -6,9 +6,8 @@
 //   sudo deno run --allow-ffi examples/syncsnoop.ts
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, ktime, pid, RingBuf, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { hms, intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 /** The calls, by their index in events. */
 export const CALLS = ["sync", "syncfs", "fsync", "fdatasync", "sync_file_range", "msync"] as const;
@@ -56,26 +55,18 @@ export class SyncSnoop extends Tracer {
   }
 }
 
-const USAGE = `usage: syncsnoop.ts [-h] [-p PID] [--json]
-
-Trace sync(), syncfs(), fsync(), fdatasync(), sync_file_range() and msync()
-
-options:
-  -h, --help     show this help message and exit
-  -p, --pid PID  trace this PID only
-  --json         one JSON object per line
-
-examples:
-    syncsnoop.ts          # trace every call that flushes to disk
-    syncsnoop.ts -p 181   # only PID 181`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON, pid: { type: "string", short: "p" } } }));
+  const { values, start } = parseToolArgs({
+    name: "syncsnoop",
+    description: "Trace sync(), syncfs(), fsync(), fdatasync(), sync_file_range() and msync()",
+    options: { pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" } },
+    examples: [["", "trace every call that flushes to disk"], ["-p 181", "only PID 181"]],
+  });
   requireTracepoints("syncsnoop", CALLS.map((c) => `syscalls:sys_enter_${c}`), "CONFIG_FTRACE_SYSCALLS");
   const tracer = new SyncSnoop();
   tracer.targetPid = intOption("-p", values.pid);
-  await tracer.start();
-  if (!values.json) console.log(`${"TIME".padEnd(9)} ${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(3)} CALL`);
+  await tracer.start(start);
+  textOnly(`${"TIME".padEnd(9)} ${"PID".padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(3)} CALL`);
   for await (const e of tracer.events) {
     const fd = e.fd < 0 ? "-" : String(e.fd);
     if (values.json) console.log(jsonLine({ time: hms(), pid: e.pid, comm: e.comm, call: CALLS[e.call], ...(e.fd >= 0 && { fd: e.fd }) }));

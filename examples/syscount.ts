@@ -1,14 +1,12 @@
 // syscount: system calls counted in the kernel, printed as a top-N table on Ctrl-C (or after
 // -d seconds, or every -i seconds). Like bcc's syscount.
 //
-//   sudo bun run examples/syscount.ts [-P] [-p PID] [-T TOP] [-d SECONDS] [-i SECONDS] [-x]
+//   sudo bun run examples/syscount.ts [-P] [-p PID] [-T TOP] [-d SECONDS] [-i SECONDS] [-x] [--json]
 //   sudo deno run --allow-ffi examples/syscount.ts -P
 //
 //   -P  count per process instead of per system call     -x  count failed calls only
-import { parseArgs } from "node:util";
-import process from "node:process";
 import { comm, Count, pid, rawTracepoint, type Str, Tracer, type u32, type u64 } from "tsbpf";
-import { syscallName } from "../runtime/syscall_names.ts";
+import { emit, hms, intOption, notice, parseToolArgs, requireTracepoints, runTool, syscallName } from "tsbpf/tool";
 
 export class SysCount extends Tracer {
   bySyscall = new Count<u64>();
@@ -28,21 +26,42 @@ export class SysCount extends Tracer {
     else this.bySyscall.add(syscallNumber(args.regs));
   }
 
-  /** At the end, the final table instead of bpftrace-style maps. */
+  /**
+   * The table of this interval (or at the end), instead of bpftrace-style maps; in JSON mode one
+   * line: `{"time", "syscalls": {name: count}}`, or with -P `{"time", "processes": [{pid, comm, count}]}`.
+   */
   override end(): void {
-    console.log(`\n[${new Date().toTimeString().slice(0, 8)}]\n${this.table(this.top)}`);
+    this.print();
+  }
+
+  /** Prints the table (or its JSON line); the counts start again from zero. */
+  print(): void {
+    const time = hms(), rows = this.rows(this.top);
+    const record = this.perProcess
+      ? { time, processes: rows.map((r) => ({ pid: r.pid, comm: r.comm, count: r.count })) }
+      : { time, syscalls: Object.fromEntries(rows.map((r) => [r.name, r.count])) };
+    emit(record, () => `\n[${time}]\n${this.format(rows)}`);
   }
 
   /** The top entries as text, and the counts reset for the next interval. */
   table(top: number): string {
+    return this.format(this.rows(top));
+  }
+
+  /** The `top` entries, most first, and the counts reset for the next interval. */
+  rows(top: number): { name: string; pid?: number; comm?: string; count: bigint }[] {
     const rows = this.perProcess
-      ? this.byProcess.entries().map(([[p, c], n]) => [`${String(p).padEnd(6)} ${c.padEnd(15)}`, n] as const)
-      : this.bySyscall.entries().map(([nr, n]) => [syscallName(nr), n] as const);
-    rows.sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
-    // bcc's columns and widths ("%-22s %8d").
-    const header = `${(this.perProcess ? "PID    COMM" : "SYSCALL").padEnd(22)} ${"COUNT".padStart(8)}`;
+      ? this.byProcess.entries().map(([[p, c], count]) => ({ name: `${String(p).padEnd(6)} ${c.padEnd(15)}`, pid: p, comm: c, count }))
+      : this.bySyscall.entries().map(([nr, count]) => ({ name: syscallName(nr), count }));
+    rows.sort((a, b) => (b.count > a.count ? 1 : b.count < a.count ? -1 : 0));
     (this.perProcess ? this.byProcess : this.bySyscall).clear();
-    return [header, ...rows.slice(0, top).map(([what, n]) => `${what.padEnd(22)} ${String(n).padStart(8)}`)].join("\n");
+    return rows.slice(0, top);
+  }
+
+  /** bcc's columns and widths ("%-22s %8d"). */
+  format(rows: { name: string; count: bigint }[]): string {
+    const header = `${(this.perProcess ? "PID    COMM" : "SYSCALL").padEnd(22)} ${"COUNT".padStart(8)}`;
+    return [header, ...rows.map((r) => `${r.name.padEnd(22)} ${String(r.count).padStart(8)}`)].join("\n");
   }
 }
 
@@ -52,27 +71,30 @@ function syscallNumber(regs: { orig_ax: u64 }): u64 {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "syscount",
+    description: "Summarize syscall counts",
     options: {
-      pid: { type: "string", short: "p" }, process: { type: "boolean", short: "P" }, top: { type: "string", short: "T", default: "10" },
-      duration: { type: "string", short: "d" }, interval: { type: "string", short: "i" }, failures: { type: "boolean", short: "x" },
-      help: { type: "boolean", short: "h" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace only this pid" },
+      process: { type: "boolean", short: "P", help: "count by process and not by syscall" },
+      top: { type: "string", short: "T", value: "TOP", help: "print only the top syscalls by count (default 10)" },
+      duration: { type: "string", short: "d", value: "DURATION", help: "total duration of trace, in seconds" },
+      interval: { type: "string", short: "i", value: "INTERVAL", help: "print summary at this interval (seconds)" },
+      failures: { type: "boolean", short: "x", help: "trace only failed syscalls" },
     },
+    examples: [
+      ["", "count syscalls until Ctrl-C"], ["-P", "count by process"], ["-p 185", "only PID 185"], ["-i 1 -T 5", "top 5 every second"],
+      ["-x", "only failed syscalls"], ["-d 10", "for 10 seconds"],
+    ],
   });
-  if (values.help) {
-    console.log("usage: syscount.ts [-P] [-p PID] [-T TOP] [-d SECONDS] [-i SECONDS] [-x]");
-    process.exit(0);
-  }
+  requireTracepoints("syscount", ["raw_syscalls:sys_exit"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new SysCount();
-  tracer.targetPid = Number(values.pid ?? 0);
+  tracer.targetPid = intOption("-p", values.pid);
   tracer.perProcess = !!values.process;
   tracer.failedOnly = !!values.failures;
-  tracer.top = Number(values.top);
-  await tracer.start();
-  console.log(`Tracing ${values.failures ? "failed " : ""}syscalls, printing top ${tracer.top}... Ctrl+C to quit.`);
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  if (values.interval) timers.push(setInterval(() => tracer.end(), Number(values.interval) * 1000));
-  if (values.duration) timers.push(setTimeout(() => tracer.stop(), Number(values.duration) * 1000));
-  await tracer.stopped;
-  timers.forEach(clearTimeout);
+  tracer.top = intOption("-T", values.top, 10);
+  const interval = intOption("-i", values.interval), duration = intOption("-d", values.duration);
+  await tracer.start(start);
+  notice(`Tracing ${values.failures ? "failed " : ""}syscalls, printing top ${tracer.top}... Ctrl+C to quit.`);
+  await runTool(tracer, { interval: interval || undefined, duration: duration || undefined, report: () => tracer.print() });
 }

@@ -11,11 +11,8 @@
 //   sudo deno run --allow-ffi examples/tcpaccept.ts -P 22,80
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
-import process from "node:process";
 import { comm, HashMap, kretprobe, ktime, pid, RingBuf, type Str, Tracer, type u16, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, requireKernelFunctions } from "./_tool.ts";
-import { address } from "./tcplife.ts";
+import { hms, intOption, ipAddress as address, jsonLine, parseToolArgs, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10, IPPROTO_TCP = 6;
 
@@ -93,48 +90,33 @@ export function formatAccept(e: Event): string {
     `${remoteAddress(e).padEnd(16)} ${String(e.dport).padEnd(5)} ${localAddress(e).padEnd(16)} ${String(e.lport).padEnd(5)}`;
 }
 
-const USAGE = `usage: tcpaccept.ts [-h] [-T] [-t] [-p PID] [-P PORT] [-4 | -6] [--json]
-
-Trace TCP accepts
-
-options:
-  -h, --help         show this help message and exit
-  -T, --time         include time column on output (HH:MM:SS)
-  -t, --timestamp    include timestamp on output
-  -p, --pid PID      trace this PID only
-  -P, --port PORT    comma-separated list of local ports to trace
-  -4, --ipv4         trace IPv4 family only
-  -6, --ipv6         trace IPv6 family only
-  --json             one JSON object per accepted connection
-
-examples:
-    tcpaccept.ts           # trace all TCP accept()s
-    tcpaccept.ts -t        # include timestamps
-    tcpaccept.ts -P 80,81  # only trace port 80 and 81
-    tcpaccept.ts -p 181    # only trace PID 181
-    tcpaccept.ts -4        # trace IPv4 family only
-    tcpaccept.ts -6        # trace IPv6 family only`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "tcpaccept",
+    description: "Trace TCP accepts",
     options: {
-      ...COMMON, time: { type: "boolean", short: "T" }, timestamp: { type: "boolean", short: "t" }, pid: { type: "string", short: "p" },
-      port: { type: "string", short: "P" }, ipv4: { type: "boolean", short: "4" }, ipv6: { type: "boolean", short: "6" },
+      time: { type: "boolean", short: "T", help: "include time column on output (HH:MM:SS)" },
+      timestamp: { type: "boolean", short: "t", help: "include timestamp on output" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      port: { type: "string", short: "P", value: "PORT", help: "comma-separated list of local ports to trace" },
+      ipv4: { type: "boolean", short: "4", help: "trace IPv4 family only" },
+      ipv6: { type: "boolean", short: "6", help: "trace IPv6 family only" },
     },
-  }));
-  if (values.ipv4 && values.ipv6) {
-    console.error(`${USAGE}\ntcpaccept.ts: error: -4 and -6 exclude each other`);
-    process.exit(2);
-  }
+    examples: [
+      ["", "trace all TCP accept()s"], ["-t", "include timestamps"], ["-P 80,81", "only trace port 80 and 81"], ["-p 181", "only trace PID 181"],
+      ["-4", "trace IPv4 family only"], ["-6", "trace IPv6 family only"],
+    ],
+  });
+  if (values.ipv4 && values.ipv6) usageError("-4 and -6 exclude each other");
   const ports = values.port?.split(",").map((p) => intOption("-P", p.trim()));
   requireKernelFunctions("tcpaccept", "inet_csk_accept()");
   const tracer = new TcpAccept();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.family = values.ipv4 ? AF_INET : values.ipv6 ? AF_INET6 : 0;
   tracer.filterPorts = ports !== undefined;
-  await tracer.start();
+  await tracer.start(start);
   for (const p of ports ?? []) tracer.ports.set(p, 1);
-  if (!values.json) console.log(`${values.time ? "TIME".padEnd(9) : ""}${values.timestamp ? "TIME(s)".padEnd(9) : ""}${"PID".padEnd(7)} ${"COMM".padEnd(12)} ${"IP".padEnd(2)} ${"RADDR".padEnd(16)} ${"RPORT".padEnd(5)} ${"LADDR".padEnd(16)} LPORT`);
+  textOnly(`${values.time ? "TIME".padEnd(9) : ""}${values.timestamp ? "TIME(s)".padEnd(9) : ""}${"PID".padEnd(7)} ${"COMM".padEnd(12)} ${"IP".padEnd(2)} ${"RADDR".padEnd(16)} ${"RPORT".padEnd(5)} ${"LADDR".padEnd(16)} LPORT`);
   let first: bigint | undefined;
   for await (const e of tracer.events) {
     first ??= e.ts;

@@ -6,11 +6,8 @@
 //   sudo deno run --allow-ffi examples/tcpconnect.ts -P 80,443
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
-import process from "node:process";
 import { comm, HashMap, kprobe, ktime, pid, RingBuf, type Str, Tracer, type u16, type u32, type u64, type u8, uid } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, requireKernelFunctions } from "./_tool.ts";
-import { address } from "./tcplife.ts";
+import { intOption, ipAddress as address, jsonLine, parseToolArgs, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10;
 
@@ -89,42 +86,25 @@ export function formatConnect(e: Event, withUid = false): string {
     `${(e.family === AF_INET ? "4" : "6").padEnd(2)} ${sourceAddress(e).padEnd(16)} ${destAddress(e).padEnd(16)} ${e.dport}`;
 }
 
-const USAGE = `usage: tcpconnect.ts [-h] [-t] [-p PID] [-P PORT] [-4 | -6] [-U] [-u UID] [--json]
-
-Trace TCP connects
-
-options:
-  -h, --help         show this help message and exit
-  -t, --timestamp    include timestamp on output
-  -p, --pid PID      trace this PID only
-  -P, --port PORT    comma-separated list of destination ports to trace
-  -4, --ipv4         trace IPv4 family only
-  -6, --ipv6         trace IPv6 family only
-  -U, --print-uid    include UID on output
-  -u, --uid UID      trace this UID only
-  --json             one JSON object per connection
-
-examples:
-    tcpconnect.ts           # trace all TCP connect()s
-    tcpconnect.ts -t        # include timestamps
-    tcpconnect.ts -p 181    # only trace PID 181
-    tcpconnect.ts -P 80,81  # only trace port 80 and 81
-    tcpconnect.ts -U        # include UID
-    tcpconnect.ts -u 1000   # only trace UID 1000
-    tcpconnect.ts -4        # trace IPv4 family only`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "tcpconnect",
+    description: "Trace TCP connects",
     options: {
-      ...COMMON, timestamp: { type: "boolean", short: "t" }, pid: { type: "string", short: "p" }, port: { type: "string", short: "P" },
-      ipv4: { type: "boolean", short: "4" }, ipv6: { type: "boolean", short: "6" }, "print-uid": { type: "boolean", short: "U" },
-      uid: { type: "string", short: "u" },
+      timestamp: { type: "boolean", short: "t", help: "include timestamp on output" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      port: { type: "string", short: "P", value: "PORT", help: "comma-separated list of destination ports to trace" },
+      ipv4: { type: "boolean", short: "4", help: "trace IPv4 family only" },
+      ipv6: { type: "boolean", short: "6", help: "trace IPv6 family only" },
+      "print-uid": { type: "boolean", short: "U", help: "include UID on output" },
+      uid: { type: "string", short: "u", value: "UID", help: "trace this UID only" },
     },
-  }));
-  if (values.ipv4 && values.ipv6) {
-    console.error(`${USAGE}\ntcpconnect.ts: error: -4 and -6 exclude each other`);
-    process.exit(2);
-  }
+    examples: [
+      ["", "trace all TCP connect()s"], ["-t", "include timestamps"], ["-p 181", "only trace PID 181"], ["-P 80,81", "only trace port 80 and 81"],
+      ["-U", "include UID"], ["-u 1000", "only trace UID 1000"], ["-4", "trace IPv4 family only"],
+    ],
+  });
+  if (values.ipv4 && values.ipv6) usageError("-4 and -6 exclude each other");
   const ports = values.port?.split(",").map((p) => intOption("-P", p.trim()));
   requireKernelFunctions("tcpconnect", "tcp_connect()");
   const tracer = new TcpConnect();
@@ -133,13 +113,11 @@ if (import.meta.main) {
   tracer.targetUid = intOption("-u", values.uid);
   tracer.family = values.ipv4 ? AF_INET : values.ipv6 ? AF_INET6 : 0;
   tracer.filterPorts = ports !== undefined;
-  await tracer.start();
+  await tracer.start(start);
   for (const p of ports ?? []) tracer.ports.set(p, 1);
   const withUid = !!values["print-uid"];
-  if (!values.json) {
-    console.log(`${values.timestamp ? "TIME(s)".padEnd(9) : ""}${withUid ? "UID".padEnd(6) + " " : ""}${"PID".padEnd(7)} ${"COMM".padEnd(12)} ` +
-      `${"IP".padEnd(2)} ${"SADDR".padEnd(16)} ${"DADDR".padEnd(16)} DPORT`);
-  }
+  textOnly(`${values.timestamp ? "TIME(s)".padEnd(9) : ""}${withUid ? "UID".padEnd(6) + " " : ""}${"PID".padEnd(7)} ${"COMM".padEnd(12)} ` +
+    `${"IP".padEnd(2)} ${"SADDR".padEnd(16)} ${"DADDR".padEnd(16)} DPORT`);
   let first: bigint | undefined;
   for await (const e of tracer.events) {
     first ??= e.ts;

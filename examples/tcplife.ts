@@ -13,10 +13,8 @@
 //   sudo deno run --allow-ffi examples/tcplife.ts -D 80,443
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
-import process from "node:process";
 import { comm, HashMap, ktime, LruHashMap, pid, rawTracepoint, RingBuf, type Str, Tracer, tracepoint, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { hms, intOption, ipAddress as address, jsonLine, parseToolArgs, requireTracepoints, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10, IPPROTO_TCP = 6;
 const TCP_SYN_SENT = 2, TCP_FIN_WAIT1 = 4, TCP_CLOSE = 7, TCP_LAST_ACK = 9;
@@ -127,24 +125,6 @@ export class TcpLife extends Tracer {
 
 type Event = Omit<Life, "comm"> & { comm: string };
 
-/** An address as inet_ntop prints it, from u32 words in network order (as read on little-endian x86). */
-export function address(family: number, words: number[]): string {
-  const bytes = words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]);
-  if (family === AF_INET) return bytes.slice(0, 4).join(".");
-  const groups = [0, 2, 4, 6, 8, 10, 12, 14].map((i) => ((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  if (groups.slice(0, 5).every((g) => g === "0") && groups[5] === "ffff") return `::ffff:${bytes.slice(12).join(".")}`;
-  // The longest run of zero groups (two or more) becomes "::".
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
-}
-
 export const localAddress = (e: Event) => address(e.family, [e.s0, e.s1, e.s2, e.s3]);
 export const remoteAddress = (e: Event) => address(e.family, [e.d0, e.d1, e.d2, e.d3]);
 
@@ -167,49 +147,28 @@ export function setPorts(t: TcpLife, local?: number[], remote?: number[]): void 
   for (const p of remote ?? []) t.remotePorts.set(p, 1);
 }
 
-const USAGE = `usage: tcplife.ts [-h] [-T] [-t] [-w] [-s] [-p PID] [-L LOCALPORT] [-D REMOTEPORT] [-4 | -6] [--json]
-
-Trace the lifespan of TCP sessions and summarize
-
-options:
-  -h, --help            show this help message and exit
-  -T, --time            include time column on output (HH:MM:SS)
-  -t, --timestamp       include timestamp on output (seconds)
-  -w, --wide            wide column output (fits IPv6 addresses)
-  -s, --csv             comma separated values output
-  -p, --pid PID         trace this PID only
-  -L, --localport LOCALPORT
-                        comma-separated list of local ports to trace.
-  -D, --remoteport REMOTEPORT
-                        comma-separated list of remote ports to trace.
-  -4, --ipv4            trace IPv4 family only
-  -6, --ipv6            trace IPv6 family only
-  --json                one JSON object per line
-
-examples:
-    tcplife.ts           # trace all TCP connect()s
-    tcplife.ts -T        # include time column (HH:MM:SS)
-    tcplife.ts -w        # wider columns (fit IPv6)
-    tcplife.ts -stT      # csv output, with times & timestamps
-    tcplife.ts -p 181    # only trace PID 181
-    tcplife.ts -L 80     # only trace local port 80
-    tcplife.ts -L 80,81  # only trace local ports 80 and 81
-    tcplife.ts -D 80     # only trace remote port 80
-    tcplife.ts -4        # only trace IPv4 family
-    tcplife.ts -6        # only trace IPv6 family`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "tcplife",
+    description: "Trace the lifespan of TCP sessions and summarize",
     options: {
-      ...COMMON, time: { type: "boolean", short: "T" }, timestamp: { type: "boolean", short: "t" }, wide: { type: "boolean", short: "w" },
-      csv: { type: "boolean", short: "s" }, pid: { type: "string", short: "p" }, localport: { type: "string", short: "L" },
-      remoteport: { type: "string", short: "D" }, ipv4: { type: "boolean", short: "4" }, ipv6: { type: "boolean", short: "6" },
+      time: { type: "boolean", short: "T", help: "include time column on output (HH:MM:SS)" },
+      timestamp: { type: "boolean", short: "t", help: "include timestamp on output (seconds)" },
+      wide: { type: "boolean", short: "w", help: "wide column output (fits IPv6 addresses)" },
+      csv: { type: "boolean", short: "s", help: "comma separated values output" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
+      localport: { type: "string", short: "L", value: "LOCALPORT", help: "comma-separated list of local ports to trace." },
+      remoteport: { type: "string", short: "D", value: "REMOTEPORT", help: "comma-separated list of remote ports to trace." },
+      ipv4: { type: "boolean", short: "4", help: "trace IPv4 family only" },
+      ipv6: { type: "boolean", short: "6", help: "trace IPv6 family only" },
     },
-  }));
-  if (values.ipv4 && values.ipv6) {
-    console.error(`${USAGE}\ntcplife.ts: error: argument -6/--ipv6: not allowed with argument -4/--ipv4`);
-    process.exit(2);
-  }
+    examples: [
+      ["", "trace all TCP connect()s"], ["-T", "include time column (HH:MM:SS)"], ["-w", "wider columns (fit IPv6)"], ["-stT", "csv output, with times & timestamps"],
+      ["-p 181", "only trace PID 181"], ["-L 80", "only trace local port 80"], ["-L 80,81", "only trace local ports 80 and 81"], ["-D 80", "only trace remote port 80"],
+      ["-4", "only trace IPv4 family"], ["-6", "only trace IPv6 family"],
+    ],
+  });
+  if (values.ipv4 && values.ipv6) usageError("argument -6/--ipv6: not allowed with argument -4/--ipv4");
   requireTracepoints("tcplife", ["sock:inet_sock_set_state", "sock:sock_send_length", "sock:sock_recv_length"],
     "inet_sock_set_state is in Linux 4.16 and later, sock_send_length and sock_recv_length in 6.3 and later");
   const ports = (s: string | undefined) => s?.split(",").map((p) => intOption("port", p));
@@ -218,14 +177,15 @@ if (import.meta.main) {
   tracer.filterLocalPorts = values.localport !== undefined;
   tracer.filterRemotePorts = values.remoteport !== undefined;
   tracer.family = values.ipv4 ? AF_INET : values.ipv6 ? AF_INET6 : 0;
-  await tracer.start();
-  setPorts(tracer, ports(values.localport), ports(values.remoteport));
+  const local = ports(values.localport), remote = ports(values.remoteport);
+  await tracer.start(start);
+  setPorts(tracer, local, remote);
   const sep = values.csv ? "," : " ";
   if (!values.json) {
     const head = values.csv ? ["PID", "COMM", "IP", "LADDR", "LPORT", "RADDR", "RPORT", "TX_KB", "RX_KB", "MS"].join(",")
       : values.wide ? `${"PID".padEnd(5)} ${"COMM".padEnd(16)} ${"IP".padEnd(2)} ${"LADDR".padEnd(26)} ${"LPORT".padEnd(5)} ${"RADDR".padEnd(26)} ${"RPORT".padEnd(5)} ${"TX_KB".padStart(6)} ${"RX_KB".padStart(6)} MS`
       : `${"PID".padEnd(5)} ${"COMM".padEnd(10)} ${"LADDR".padEnd(15)} ${"LPORT".padEnd(5)} ${"RADDR".padEnd(15)} ${"RPORT".padEnd(5)} ${"TX_KB".padStart(5)} ${"RX_KB".padStart(5)} MS`;
-    console.log(`${values.time ? (values.csv ? "TIME," : "TIME".padEnd(8) + " ") : ""}${values.timestamp ? (values.csv ? "TIME(s)," : "TIME(s)".padEnd(9) + " ") : ""}${head}`);
+    textOnly(`${values.time ? (values.csv ? "TIME," : "TIME".padEnd(8) + " ") : ""}${values.timestamp ? (values.csv ? "TIME(s)," : "TIME(s)".padEnd(9) + " ") : ""}${head}`);
   }
   let first: bigint | undefined;
   for await (const e of tracer.events) {

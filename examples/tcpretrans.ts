@@ -8,11 +8,9 @@
 //   sudo deno run --allow-ffi examples/tcpretrans.ts -c
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import process from "node:process";
 import { Count, pid, rawTracepoint, RingBuf, Tracer, type TracepointArgs, type u16, type u32, type u8 } from "tsbpf";
-import { COMMON, commandLine, hms, jsonLine, requireTracepoints } from "./_tool.ts";
-import { address } from "./tcplife.ts";
+import { hms, ipAddress as address, jsonLine, notice, parseToolArgs, requireTracepoints, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10;
 
@@ -94,46 +92,30 @@ export function countLines(t: TcpRetrans): string[] {
   ];
 }
 
-const USAGE = `usage: tcpretrans.ts [-h] [-s] [-l] [-c] [-4 | -6] [--json]
-
-Trace TCP retransmits
-
-options:
-  -h, --help      show this help message and exit
-  -s, --sequence  display TCP sequence numbers
-  -l, --lossprobe include tail loss probe attempts (needs kprobes: not supported)
-  -c, --count     count occurred retransmits per flow
-  -4, --ipv4      trace IPv4 family only
-  -6, --ipv6      trace IPv6 family only
-  --json          one JSON object per line
-
-examples:
-    tcpretrans.ts           # trace TCP retransmits
-    tcpretrans.ts -c        # summarize retransmits per connection
-    tcpretrans.ts -4        # trace IPv4 family only
-    tcpretrans.ts -6        # trace IPv6 family only`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({
+  const { values, start } = parseToolArgs({
+    name: "tcpretrans",
+    description: "Trace TCP retransmits",
     options: {
-      ...COMMON, sequence: { type: "boolean", short: "s" }, lossprobe: { type: "boolean", short: "l" }, count: { type: "boolean", short: "c" },
-      ipv4: { type: "boolean", short: "4" }, ipv6: { type: "boolean", short: "6" },
+      sequence: { type: "boolean", short: "s", help: "display TCP sequence numbers" },
+      lossprobe: { type: "boolean", short: "l", help: "include tail loss probe attempts (needs kprobes: not supported)" },
+      count: { type: "boolean", short: "c", help: "count occurred retransmits per flow" },
+      ipv4: { type: "boolean", short: "4", help: "trace IPv4 family only" },
+      ipv6: { type: "boolean", short: "6", help: "trace IPv6 family only" },
     },
-  }));
+    examples: [["", "trace TCP retransmits"], ["-c", "summarize retransmits per connection"], ["-4", "trace IPv4 family only"], ["-6", "trace IPv6 family only"]],
+  });
   if (values.lossprobe) {
     console.error("tcpretrans: -l traces tail loss probes with a kprobe on tcp_send_loss_probe (there is no tracepoint for them); this tool uses tracepoints only");
     process.exit(1);
   }
-  if (values.ipv4 && values.ipv6) {
-    console.error(`${USAGE}\ntcpretrans.ts: error: argument -6/--ipv6: not allowed with argument -4/--ipv4`);
-    process.exit(2);
-  }
+  if (values.ipv4 && values.ipv6) usageError("argument -6/--ipv6: not allowed with argument -4/--ipv4");
   requireTracepoints("tcpretrans", ["tcp:tcp_retransmit_skb"], "Linux 4.15 or later");
   const tracer = new TcpRetrans();
   tracer.countOnly = !!values.count;
   tracer.family = values.ipv4 ? AF_INET : values.ipv6 ? AF_INET6 : 0;
-  await tracer.start();
-  console.log("Tracing retransmits ... Hit Ctrl-C to end");
+  await tracer.start(start);
+  notice("Tracing retransmits ... Hit Ctrl-C to end");
   if (values.count) {
     tracer.end = () => {
       if (values.json) for (const [f, n] of tracer.counts.entries()) console.log(jsonLine({ laddr: local(f), lport: f.lport, raddr: remote(f), rport: f.dport, retransmits: n }));
@@ -141,9 +123,7 @@ if (import.meta.main) {
     };
     await tracer.stopped;
   } else {
-    if (!values.json) {
-      console.log(`${"TIME".padEnd(8)} ${"PID".padEnd(7)} ${"IP".padEnd(2)} ${"LADDR:LPORT".padEnd(20)} T> ${"RADDR:RPORT".padEnd(20)} ${values.sequence ? `${"STATE".padEnd(12)} ${"SEQ".padEnd(10)}` : "STATE".padEnd(4)}`);
-    }
+    textOnly(`${"TIME".padEnd(8)} ${"PID".padEnd(7)} ${"IP".padEnd(2)} ${"LADDR:LPORT".padEnd(20)} T> ${"RADDR:RPORT".padEnd(20)} ${values.sequence ? `${"STATE".padEnd(12)} ${"SEQ".padEnd(10)}` : "STATE".padEnd(4)}`);
     for await (const e of tracer.events) {
       if (values.json) {
         console.log(jsonLine({

@@ -7,9 +7,8 @@
 //   sudo deno run --allow-ffi examples/vfsstat.ts 2 5
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { Count, kprobe, pid, Tracer, type u32 } from "tsbpf";
-import { COMMON, commandLine, hms, intOption, jsonLine, requireKernelFunctions, runTool } from "./_tool.ts";
+import { hms, intOption, jsonLine, parseToolArgs, requireKernelFunctions, runTool, textOnly } from "tsbpf/tool";
 
 const S_READ = 1, S_WRITE = 2, S_FSYNC = 3, S_OPEN = 4, S_CREATE = 5;
 /** Column names, in bcc's order, by stat number. */
@@ -66,34 +65,22 @@ export function formatRates(r: Map<string, number>, time = hms()): string {
   return `${time.padEnd(8)}: ${[...r.values()].map((v) => ` ${String(v).padStart(8)}`).join("")}`;
 }
 
-const USAGE = `usage: vfsstat.ts [-h] [-p PID] [--json] [interval] [count]
-
-Count some VFS calls.
-
-positional arguments:
-  interval       output interval, in seconds (default 1)
-  count          number of outputs
-
-options:
-  -h, --help     show this help message and exit
-  -p, --pid PID  trace this PID only
-  --json         one JSON object per interval
-
-examples:
-    vfsstat.ts             # count some VFS calls per second
-    vfsstat.ts -p 185      # trace PID 185 only
-    vfsstat.ts 2 5         # print 2 second summaries, 5 times`;
-
 if (import.meta.main) {
-  const { values, positionals } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON, pid: { type: "string", short: "p" } }, allowPositionals: true }));
+  const { values, positionals, start } = parseToolArgs({
+    name: "vfsstat",
+    description: "Count some VFS calls.",
+    options: { pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" } },
+    positionals: [{ name: "interval", help: "output interval, in seconds (default 1)" }, { name: "count", help: "number of outputs" }],
+    examples: [["", "count some VFS calls per second"], ["-p 185", "trace PID 185 only"], ["2 5", "print 2 second summaries, 5 times"]],
+  });
   requireKernelFunctions("vfsstat", "vfs_read(), vfs_write() and the other VFS functions");
-  const interval = intOption("interval", positionals[0], 1) || 1;
+  const interval = intOption("interval", positionals[0], 1) || 1, count = intOption("count", positionals[1]);
   const tracer = new VfsStat();
   tracer.targetPid = intOption("-p", values.pid);
-  await tracer.start();
-  if (!values.json) console.log(HEADER);
+  await tracer.start(start);
+  textOnly(HEADER);
   await runTool(tracer, {
-    interval, count: intOption("count", positionals[1]),
+    interval, count,
     report: () => {
       const r = rates(tracer, interval);
       console.log(values.json ? jsonLine({ time: hms(), ...Object.fromEntries([...r].map(([k, v]) => [`${k.toLowerCase()}/s`, v])) }) : formatRates(r));

@@ -7,9 +7,8 @@
 //   sudo deno run --allow-ffi examples/who-calls-execve.ts -a
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { comm, ktime, pid, RingBuf, str, Tracer, tracepoint, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, intOption, jsonLine, requireTracepoints } from "./_tool.ts";
+import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 export interface Call {
   pid: u32;
@@ -38,28 +37,21 @@ export function formatCall(e: Call, first: bigint, withPath = false): string {
   return withPath ? `${line} ${e.path}` : line;
 }
 
-const USAGE = `usage: who-calls-execve.ts [-h] [-a] [-p PID] [--json]
-
-Show which processes call execve(): seconds since the first call, command and pid
-
-options:
-  -h, --help     show this help message and exit
-  -a, --args     also show the program each one runs (execve's first argument)
-  -p, --pid PID  only calls made by this process
-  --json         one JSON object per call
-
-examples:
-    who-calls-execve.ts        # every execve() on the machine
-    who-calls-execve.ts -a     # and the programs they run
-    who-calls-execve.ts -p 185 # only what process 185 runs`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON, args: { type: "boolean", short: "a" }, pid: { type: "string", short: "p" } } }));
+  const { values, start } = parseToolArgs({
+    name: "who-calls-execve",
+    description: "Show which processes call execve(): seconds since the first call, command and pid",
+    options: {
+      args: { type: "boolean", short: "a", help: "also show the program each one runs (execve's first argument)" },
+      pid: { type: "string", short: "p", value: "PID", help: "only calls made by this process" },
+    },
+    examples: [["", "every execve() on the machine"], ["-a", "and the programs they run"], ["-p 185", "only what process 185 runs"]],
+  });
   requireTracepoints("who-calls-execve", ["syscalls:sys_enter_execve"], "CONFIG_FTRACE_SYSCALLS");
   const tracer = new WhoCallsExecve();
   tracer.targetPid = intOption("-p", values.pid);
-  await tracer.start();
-  if (!values.json) console.log(`${"TIME(s)".padEnd(18)} ${"COMM".padEnd(16)} ${"PID".padEnd(6)}${values.args ? " PATH" : ""}`);
+  await tracer.start(start);
+  textOnly(`${"TIME(s)".padEnd(18)} ${"COMM".padEnd(16)} ${"PID".padEnd(6)}${values.args ? " PATH" : ""}`);
   let first: bigint | undefined;
   for await (const e of tracer.events) {
     first ??= e.timestamp;

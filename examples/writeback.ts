@@ -6,9 +6,8 @@
 //   sudo deno run --allow-ffi examples/writeback.ts
 //
 // Stop it with Ctrl-C.
-import { parseArgs } from "node:util";
 import { HashMap, ktime, RingBuf, str, type Str, Tracer, tracepoint, type TracepointArgs, type i64, type u32, type u64 } from "tsbpf";
-import { COMMON, commandLine, hms, jsonLine, requireTracepoints } from "./_tool.ts";
+import { hms, jsonLine, notice, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
 
 export interface Writeback {
   /** Microseconds since writeback_start on the same device (0: not seen starting). */
@@ -50,22 +49,16 @@ export function formatWriteback(e: Event, time = hms()): string {
   return `${time}  ${e.name.padEnd(8)} ${String(e.pages & 0xffffn).padEnd(8)} ${reasonName(e.reason).padEnd(16)} ${ms}`;
 }
 
-const USAGE = `usage: writeback.ts [-h] [--json]
-
-Trace writeback of dirty pages: device, pages, reason and duration
-
-options:
-  -h, --help  show this help message and exit
-  --json      one JSON object per line`;
-
 if (import.meta.main) {
-  const { values } = commandLine(USAGE, () => parseArgs({ options: { ...COMMON } }));
+  const { values, start } = parseToolArgs({
+    name: "writeback",
+    description: "Trace writeback of dirty pages: device, pages, reason and duration",
+    examples: [["", "print every writeback"]],
+  });
   requireTracepoints("writeback", ["writeback:writeback_start", "writeback:writeback_written"], "CONFIG_TRACEPOINTS and a kernel with the writeback events");
-  const tracer = await new WritebackTracer().start();
-  if (!values.json) {
-    console.log("Tracing writeback... Hit Ctrl-C to end.");
-    console.log(`${"TIME".padEnd(9)} ${"DEVICE".padEnd(8)} ${"PAGES".padEnd(8)} ${"REASON".padEnd(16)} ms`);
-  }
+  const tracer = await new WritebackTracer().start(start);
+  notice("Tracing writeback... Hit Ctrl-C to end.");
+  textOnly(`${"TIME".padEnd(9)} ${"DEVICE".padEnd(8)} ${"PAGES".padEnd(8)} ${"REASON".padEnd(16)} ms`);
   for await (const e of tracer.events) {
     if (values.json) {
       console.log(jsonLine({ time: hms(), device: e.name, pages: e.pages, reason: reasonName(e.reason), ms: Number(e.latencyUs) / 1000 }));

@@ -82,12 +82,12 @@ export interface UprobeOptions {
  * r8, r9) as user addresses: `str(p)` reads a string, `p as u64` makes a number.
  */
 export function uprobe(target: string, options: UprobeOptions = {}) {
-  return probeDecorator("uprobe", target, { pid: options.pid });
+  return probeDecorator("uprobe", target, { pid: options?.pid });
 }
 
 /** Attaches the method to the return of a user-space function; its parameter is the return value (rax). */
 export function uretprobe(target: string, options: UprobeOptions = {}) {
-  return probeDecorator("uretprobe", target, { pid: options.pid });
+  return probeDecorator("uretprobe", target, { pid: options?.pid });
 }
 
 /**
@@ -95,7 +95,7 @@ export function uretprobe(target: string, options: UprobeOptions = {}) {
  * its parameters are the probe's arguments, typed by their size and signedness.
  */
 export function usdt(target: string, options: UprobeOptions = {}) {
-  return probeDecorator("usdt", target, { pid: options.pid });
+  return probeDecorator("usdt", target, { pid: options?.pid });
 }
 
 /**
@@ -126,6 +126,8 @@ export type PerfEventSpec =
 
 /** Runs the method on a sampled perf event, e.g. `@perfEvent({ type: "software", config: "page-faults", period: 1 })`. */
 export function perfEvent(spec: PerfEventSpec) {
+  // Not an object (an unset variable): the probe reports the value when the tracer starts.
+  if (typeof spec !== "object" || spec === null) return probeDecorator("perfEvent", String(spec));
   return probeDecorator("perfEvent", `${spec.type}:${spec.config}`, { period: spec.period, freq: spec.freq });
 }
 

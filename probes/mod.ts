@@ -66,5 +66,6 @@ export function probeKind(ref: ProbeRef): ProbeKind {
 /** What the programs of these probes depend on outside the script and the kernel, for the compile cache's key. */
 export function probesCacheKey(probes: ProbeRef[]): string {
   // The targets too: a decorator's target may be computed at run time (`@kprobe(pattern)`).
-  return probes.map((p) => `${p.kind}:${p.target}:${loaded.get(p.kind)?.cacheKey?.(p.target, p.options) ?? ""}`).join("\0");
+  // A target that is not a string is reported by the compiler, at its decorator.
+  return probes.map((p) => `${p.kind}:${p.target}:${typeof p.target === "string" ? loaded.get(p.kind)?.cacheKey?.(p.target, p.options) ?? "" : ""}`).join("\0");
 }

@@ -94,7 +94,7 @@ export const perfEventProbe = {
   kind: "perfEvent",
   context(target: string, options?: ProbeOptions): ProbeContext {
     // The compiler passes "" for an object it cannot read; the runtime checks the real one.
-    if (target.includes(":")) parse(target, options);
+    if (target) parse(target, options);
     return perfEventContext(`perf event ${target}`.trim());
   },
   attach(progFd: number, target: string, _progType: number, options?: ProbeOptions): OwnedFd[] {

@@ -14,6 +14,8 @@ import type { OwnedFd } from "../runtime/fd.ts";
 import { tracefs } from "./tracefs.ts";
 import { attachEach, expandWildcard, isWildcard } from "./wildcard.ts";
 import { verbose } from "../runtime/verbose.ts";
+import { SyscallError } from "../runtime/errors.ts";
+import { attachError } from "./errors.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -101,8 +103,20 @@ export const tracepointProbe = {
         return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, name, multi ? cookie + BigInt(i) : undefined), event];
       } catch (e) {
         event.close();
-        throw e;
+        throw e instanceof SyscallError && e.errno === E2BIG ? tooManyPrograms(name) : e;
       }
     });
   },
 };
+
+const E2BIG = 7;
+/** The kernel's limit on programs per tracepoint (BPF_TRACE_MAX_PROGS), shared by every process. */
+const MAX_PROGRAMS_PER_TRACEPOINT = 64;
+
+function tooManyPrograms(name: string): unknown {
+  return attachError(`tracepoint ${name}`, new ProbeLookupError(
+    `the kernel runs at most ${MAX_PROGRAMS_PER_TRACEPOINT} BPF programs on one tracepoint (BPF_TRACE_MAX_PROGS), and ${name} has that many already (BPF_LINK_CREATE: E2BIG)`,
+    [`the limit counts every process's programs: see them with \`bpftool perf list\`, and stop tracers you no longer need`,
+      "handlers of one tracer on the same tracepoint are one program each: merge them into one method"],
+  ));
+}

@@ -15,7 +15,7 @@ export class FormatError extends Error {
 
 const FIELD = /^\s*field:(.+?);\s*offset:(\d+);\s*size:(\d+);\s*signed:(\d+);/;
 
-/** `userPointers`: pointers in this tracepoint point to user memory (true for syscalls:*). */
+/** `userPointers`: pointers in this tracepoint point to user memory (true for syscalls:*); elsewhere, those declared `__user`. */
 export function parseFormat(text: string, userPointers: boolean): TracepointFormat {
   const idMatch = /^ID:\s*(\d+)/m.exec(text);
   if (!idMatch) throw new FormatError("no ID line");
@@ -34,7 +34,9 @@ export function parseFormat(text: string, userPointers: boolean): TracepointForm
     else if (nameMatch[2]) kind = "array";
     else if (cType.includes("*")) kind = "ptr";
     else if (![1, 2, 4, 8].includes(size)) kind = "array";
-    fields.push({ name, offset, size, signed, kind, cType, space: userPointers ? "user" : "kernel" });
+    // A pointer the event's declaration marks __user points to user memory, in any category.
+    const user = userPointers || /\b__user\b/.test(cType);
+    fields.push({ name, offset, size, signed, kind, cType, space: user ? "user" : "kernel" });
   }
   return { id: Number(idMatch[1]), fields };
 }

@@ -1,5 +1,6 @@
 // The running kernel, as the compiler sees it: probe contexts from probes/, types from BTF.
 import { type CompileTarget, ProbeLookupError, type ProbeRef } from "../compiler/target.ts";
+import { RUNTIME_ARGUMENTS } from "../compiler/collect.ts";
 import { loadProbeKinds, probeKind, PROBE_KIND_NAMES } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { hasRingBuffers } from "./features.ts";
@@ -17,7 +18,14 @@ export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget
   const resolve = (ref: ProbeRef): ProbeRef => {
     if (ref.method === undefined || ref.target) return ref;
     const given = probes.find((p) => p.kind === ref.kind && p.method === ref.method);
+    // A rate or period held in a variable: the runtime checks it; without one (plan), compiled as is.
+    if (!given && RUNTIME_ARGUMENTS[ref.kind] === "value") return ref;
     if (!given) throw new ProbeLookupError(`the target of this @${ref.kind} is computed at run time, so it is known only when the tracer starts`, ["give it as a string literal to compile it ahead of time"]);
+    if (typeof given.target !== "string") {
+      // Reported at the decorator, before any probe code sees a value that is not a name.
+      throw new ProbeLookupError(`@${ref.kind} was called with ${describeArgument(given.target)}, not a string naming the probe`,
+        ["an unset environment variable or a missing command-line value gives undefined: check it, or give a default, before the class is declared"]);
+    }
     return given;
   };
   return {
@@ -29,4 +37,10 @@ export async function hostTarget(probes: ProbeRef[] = []): Promise<CompileTarget
     ringBuffers: hasRingBuffers,
     pidNamespace,
   };
+}
+
+function describeArgument(v: unknown): string {
+  if (v === undefined || v === null) return String(v);
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return `the ${typeof v} ${String(v)}`;
+  return `${Array.isArray(v) ? "an array" : `a${typeof v === "object" ? "n" : ""} ${typeof v}`}`;
 }

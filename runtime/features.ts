@@ -2,7 +2,7 @@
 import { AttachType, kprobeMultiLinkCreate, ProgType, progLoad } from "./bpf.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
-import { fileExists, readTextFile } from "./files.ts";
+import { readTextFile } from "./files.ts";
 
 const cache = new Map<string, boolean>();
 
@@ -97,6 +97,11 @@ export function retprobeBit(pmu: "kprobe" | "uprobe"): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * Kprobes tsbpf can attach: through the kprobe PMU (4.17+), the only way probes/kprobe.ts
+ * attaches them. (tracefs's kprobe_events alone would not do, and reading it here would bypass
+ * the tracefs lookup that mounts it.)
+ */
 export function hasKprobes(): boolean {
-  return pmuType("kprobe") !== undefined || fileExists("/sys/kernel/tracing/kprobe_events");
+  return pmuType("kprobe") !== undefined;
 }

@@ -3,6 +3,7 @@
 import type { ProgramSpec } from "../compiler/spec.ts";
 import { Code, renderDiagnostic, type Diagnostic } from "../compiler/diagnostics.ts";
 import { errnoName } from "./errors.ts";
+import { writeLogFile } from "./log_file.ts";
 
 const HINTS: [RegExp, string][] = [
   [/invalid mem access 'map_value_or_null'|invalid mem access '.*_or_null'/, "a map lookup can return nothing: check the result before using it"],
@@ -58,7 +59,14 @@ export function verifierError(p: ProgramSpec, file: string, source: string | und
     column,
     length: 1,
     message: `the kernel's verifier rejected handler "${p.name}"${insn !== undefined ? ` at instruction ${insn}` : ""}: ${reason}`,
-    hints: [...(hint ? [hint] : []), "the full verifier log is in error.log (or run with --verbose)"],
+    hints: [...(hint ? [hint] : []), ...logHint(p.name, log)],
   };
   return new VerifierError(p.name, errno, log, diagnostic, reason, source);
+}
+
+/** Where the whole log is: a file of its own, since the message shows only the line or two that matter. */
+function logHint(program: string, log: string): string[] {
+  if (!log) return [];
+  const path = writeLogFile(`tsbpf-verifier-${program}`, log);
+  return path ? [`the whole verifier log (${log.split("\n").length} lines) is in ${path}`] : [];
 }

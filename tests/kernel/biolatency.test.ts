@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BioLatency, flagsName, report } from "../../examples/biolatency.ts";
-import { diskNumber } from "../../examples/_tool.ts";
+import { diskNumber } from "../../tool/mod.ts";
 import { loopDevice } from "./loop_device.ts";
 
 test("biolatency -D -d loopN: a histogram of the loop device's direct I/O, in bcc's layout", async (t) => {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { type Bio, BioSnoop, formatBio } from "../../examples/biosnoop.ts";
-import { diskNumber } from "../../examples/_tool.ts";
+import { diskNumber } from "../../tool/mod.ts";
 import { loopDevice } from "./loop_device.ts";
 import { waitFor } from "./util.ts";
 

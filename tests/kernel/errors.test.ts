@@ -1,6 +1,7 @@
 // Bad scripts fail with diagnostics that name the file, line and column, on the real kernel.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, statSync, unlinkSync } from "node:fs";
 import { compile, CompileError } from "../../compiler/mod.ts";
 import { hostTarget } from "../../runtime/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
@@ -131,6 +132,16 @@ test("a program the verifier rejects is reported at the TypeScript line it faile
     assert.equal(e.diagnostic!.code, "TSB2001");
     assert.match(e.diagnostic!.hints.join(" "), /loop/);
     assert.ok(e.log.length > 100, "the full verifier log is kept");
+    // The hint names a file that holds the whole log (it named an error.log nobody wrote).
+    const path = /the whole verifier log \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic!.hints.join("\n"))?.[1];
+    assert.ok(path, `no log file in the hints: ${e.diagnostic!.hints.join(" | ")}`);
+    try {
+      assert.equal(readFileSync(path, "utf8"), e.log);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.match(path, /\/tsbpf-verifier-h0-[0-9a-f]{16}\.log$/);
+    } finally {
+      unlinkSync(path);
+    }
   }
 });
 
@@ -146,4 +157,155 @@ test("?? on anything but a kernel struct's field says what it is for", () => {
   assert.equal(d.line, 6);
   assert.match(d.message, /\?\? needs a kernel struct's field on its left, not a field of the probe's arguments/);
   assert.match(d.hints.join(" "), /a\.field \?\? b\.other/);
+});
+
+test("a 65th program on one tracepoint: the kernel's limit of 64 explained, not a bare E2BIG", async () => {
+  const { tracepointProbe } = await import("../../probes/tracepoint.ts");
+  const { loadProgram } = await import("../../runtime/loader.ts");
+  const spec = compile(HEADER + `  @tracepoint("syscalls:sys_enter_sysfs")\n  h(args: any) { pid(); }\n}\n`, "/x/t.ts", kernel)[0];
+  const fds: { close(): void }[] = [];
+  let failure: unknown;
+  try {
+    for (let i = 0; i < 65 && !failure; i++) {
+      const prog = loadProgram(spec.programs[0], new Map(), "/x/t.ts", undefined);
+      fds.push(prog);
+      try {
+        fds.push(...tracepointProbe.attach(prog.fd, "syscalls:sys_enter_sysfs"));
+      } catch (e) {
+        failure = e;
+      }
+    }
+  } finally {
+    for (const fd of fds.reverse()) fd.close();
+  }
+  assert.ok(failure instanceof Error, "65 programs attached to one tracepoint");
+  assert.equal(failure.name, "TracerError", String(failure));
+  assert.match(failure.message, /at most 64 BPF programs on one tracepoint \(BPF_TRACE_MAX_PROGS\)/);
+  assert.match(failure.message, /hint: .*bpftool perf list/);
+});
+
+/** All diagnostics of a whole source file (not wrapped in HEADER). */
+function fileDiagnostics(source: string, target = kernel) {
+  try {
+    compile(source, "/x/t.ts", target);
+  } catch (e) {
+    if (e instanceof CompileError) return e.diagnostics;
+    throw e;
+  }
+  assert.fail("expected a compile error");
+}
+
+test("a decorator target that is not a string is reported at the decorator, for every probe kind with a name", async () => {
+  const given: [string, unknown, RegExp][] = [
+    ["tracepoint", 42, /the number 42/], ["tracepoint", undefined, /undefined/], ["rawTracepoint", undefined, /undefined/],
+    ["tpBtf", null, /null/], ["kprobe", {}, /an object/], ["kretprobe", 1n, /the bigint 1/], ["fentry", true, /the boolean true/],
+    ["fexit", [], /an array/], ["uprobe", undefined, /undefined/], ["uretprobe", 3, /the number 3/], ["usdt", undefined, /undefined/],
+  ];
+  for (const [kind, value, described] of given) {
+    const target = await hostTarget([{ kind, target: value as string, method: "h" }]);
+    const ds = fileDiagnostics(`import { ${kind}, Tracer } from "tsbpf";\nclass T extends Tracer {\n  @${kind}(value as any)\n  h(args: any) {}\n}\n`, target);
+    assert.equal(ds.length, 1, ds.map((d) => d.message).join("\n"));
+    assert.deepEqual([ds[0].code, ds[0].line, ds[0].column], ["TSB1007", 3, 3], `@${kind}`);
+    assert.match(ds[0].message, new RegExp(`^@${kind} was called with ${described.source}.*, not a string naming the probe$`));
+    assert.match(ds[0].hints.join(" "), /unset environment variable/);
+  }
+});
+
+test("the decorator factories take any value without throwing (the tracer reports it)", async () => {
+  const decorators = await import("../../probes/decorators.ts");
+  for (const f of [decorators.tracepoint, decorators.kprobe, decorators.uprobe, decorators.usdt, decorators.profile, decorators.interval, decorators.perfEvent]) {
+    for (const v of [undefined, null, 42, {}]) (f as (x: unknown) => (v: unknown, c: unknown) => void)(v)(() => {}, { name: "h" });
+  }
+  for (const f of [decorators.uprobe, decorators.uretprobe, decorators.usdt]) {
+    for (const options of [null, 42, "x"]) (f as (t: string, o: unknown) => (v: unknown, c: unknown) => void)("/bin/true:main", options)(() => {}, { name: "h" });
+  }
+});
+
+test("an unset setting as a tracepoint's name: start() fails at the decorator's line, on this runtime", async () => {
+  const { runScript } = await import("./util.ts");
+  const run = runScript(new URL("../fixtures/unset_probe.ts", import.meta.url).pathname);
+  const status = await run.exited;
+  assert.notEqual(status, 0);
+  assert.match(run.output(), /unset_probe\.ts:8:3: error\[TSB1007\]: @tracepoint was called with undefined, not a string naming the probe/);
+  assert.doesNotMatch(run.output(), /TypeError/);
+});
+
+test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
+  const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
+  const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);
+  assert.equal(ds.length, 1);
+  assert.deepEqual([ds[0].code, ds[0].line, ds[0].column], ["TSB1014", 9, 7]);
+  assert.match(ds[0].message, /two tracer classes are named "T" in this file, at 3:7 and at 9:7/);
+  assert.match(ds[0].hints.join(" "), /its own name/);
+});
+
+test("an async or generator handler is an error at its name, with a hint", () => {
+  for (const [head, what] of [["async h", "async"], ["*h", "a generator"], ["async *h", "async"]]) {
+    const ds = fileDiagnostics(`import { tracepoint, Tracer, pid } from "tsbpf";\nclass T extends Tracer {\n  @tracepoint("syscalls:sys_enter_openat")\n  ${head}(args: any) { pid(); }\n}\n`);
+    assert.equal(ds.length, 1, ds.map((d) => d.message).join("\n"));
+    assert.equal(ds[0].line, 4);
+    assert.equal(ds[0].column, 2 + head.length); // at the name
+    assert.match(ds[0].message, new RegExp(`handler "h" is ${what}: handlers run to completion in the kernel`));
+    assert.match(ds[0].hints[0], /^remove /);
+  }
+  const [d] = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nconst f = async (x: number) => x;\nclass T extends Tracer {\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { return f(1); }\n}\n`);
+  assert.deepEqual([d.line, d.column], [5, 25]);
+  assert.match(d.message, /"f" is async, so a handler cannot call it/);
+});
+
+test("recursion is named as recursion, with its cycle, once", () => {
+  const cases: [string, string, number, number, RegExp][] = [
+    ["function f(x: u64): u64 { return f(x); }", "f(1)", 2, 34, /recursion: "f" calls itself/],
+    ["function a(x: u64): u64 { return b(x); }\nfunction b(x: u64): u64 { return a(x); }", "a(1)", 3, 34, /recursion: "a" calls "b", which calls "a"/],
+    ["function a(): u64 { return b(); }\nfunction b(): u64 { return c(); }\nfunction c(): u64 { return 1 + a(); }", "a()", 4, 32, /recursion: "a" calls "b", which calls "c", which calls "a"/],
+  ];
+  for (const [fns, call, line, column, message] of cases) {
+    const ds = fileDiagnostics(`import { tracepoint, Tracer, type u64 } from "tsbpf";\n${fns}\nclass T extends Tracer {\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { return ${call}; }\n}\n`);
+    assert.equal(ds.length, 1, ds.map((d) => `${d.line}:${d.column} ${d.message}`).join("\n"));
+    assert.deepEqual([ds[0].line, ds[0].column], [line, column]);
+    assert.match(ds[0].message, message);
+    assert.doesNotMatch(ds[0].message, /void/);
+    assert.match(ds[0].hints.join(" "), /bounded loop/);
+  }
+  const [m] = fileDiagnostics(`import { tracepoint, Tracer, type u64 } from "tsbpf";\nclass T extends Tracer {\n  a(): u64 { return this.b(); }\n  b(): u64 { return this.a(); }\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { return this.a(); }\n}\n`);
+  assert.match(m.message, /recursion: "a" calls "b", which calls "a"/);
+});
+
+test("console in a handler: says why, and what to use instead", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { console.log(pid()); }`);
+  assert.deepEqual([d.line, d.column], [6, 18]);
+  assert.match(d.message, /console cannot be used in a handler/);
+  assert.match(d.hints.join(" "), /this\.events\.submit/);
+  assert.match(d.hints.join(" "), /print\(\.\.\.\) and printf\(\.\.\.\)/);
+});
+
+test("a decorator target written as a template: computed when it has substitutions, a literal when not", async () => {
+  const source = (arg: string) => `import { tracepoint, Tracer, pid } from "tsbpf";\nconst name = "openat";\nclass T extends Tracer {\n  @tracepoint(${arg})\n  h(args: any) { return args.flags; }\n}\n`;
+  // Was "@tracepoint takes one string literal naming the probe" for both.
+  const computed = await hostTarget([{ kind: "tracepoint", target: "syscalls:sys_enter_openat", method: "h" }]);
+  // Computed: the program is compiled for the value the decorator was called with (args.flags exists there).
+  assert.deepEqual(compile(source("`syscalls:sys_enter_${name}`"), "/x/t.ts", computed)[0].programs[0].probe, { kind: "tracepoint", target: "", method: "h" });
+  assert.equal(compile(source("`syscalls:sys_enter_openat`"), "/x/t.ts", kernel)[0].programs[0].probe.target, "syscalls:sys_enter_openat");
+});
+
+test("a rate or period held in a variable: a bad value is an error at the decorator; without one (plan) it compiles", async () => {
+  const decorators = await import("../../probes/decorators.ts");
+  const cases: [string, (v: unknown) => unknown, RegExp][] = [
+    ["interval", decorators.interval as (v: unknown) => unknown, /@interval's period \(milliseconds\) must be a positive integer, got "undefined"/],
+    ["profile", decorators.profile as (v: unknown) => unknown, /@profile's rate \(samples per second\) must be a positive integer, got "undefined"/],
+    ["perfEvent", decorators.perfEvent as (v: unknown) => unknown, /perf event type must be "software" or "hardware", got "undefined"/],
+  ];
+  for (const [kind, factory, message] of cases) {
+    // What the decorator records when it is called with undefined (an unset setting).
+    const fn = () => {};
+    (factory(undefined) as (v: unknown, c: unknown) => void)(fn, { name: "h" });
+    const { handlersOf } = decorators;
+    const meta = handlersOf({ __proto__: { h: fn } } as object)[0];
+    const target = await hostTarget([{ kind, target: meta.target, options: meta.options, method: "h" }]);
+    const source = `import { ${kind}, Tracer, pid } from "tsbpf";\nconst setting: any = undefined;\nclass T extends Tracer {\n  @${kind}(setting)\n  h() { pid(); }\n}\n`;
+    const ds = fileDiagnostics(source, target);
+    assert.deepEqual([ds.length, ds[0].code, ds[0].line, ds[0].column], [1, "TSB1007", 4, 3], ds.map((d) => d.message).join("\n"));
+    assert.match(ds[0].message, message);
+    assert.equal(compile(source, "/x/t.ts", kernel)[0].programs.length, 1, "compiled without the value (tsbpf plan)");
+  }
 });

@@ -7,6 +7,7 @@ import process from "node:process";
 import { CompileError } from "../../compiler/mod.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { compileSource, load, PRELUDE } from "./harness.ts";
+import { removeVerifierLog } from "./util.ts";
 import { prng } from "./expressions.ts";
 
 const SEED = Number(process.env.TSBPF_FUZZ_SEED ?? 1122);
@@ -81,6 +82,7 @@ test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${
         outcome.diagnostics++;
       } else if (e instanceof VerifierError) {
         assert.ok(e.diagnostic && e.diagnostic.line >= 1, "a verifier rejection not mapped to a source line");
+        removeVerifierLog(e);
         outcome.verifier++;
       } else {
         internal.push(`${(e as Error).stack ?? e}\n--- handler body:\n${body}`);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmdirSync, statSync } from "node:fs";
-import { describeCall, joinCalls, MountSnoop } from "../../examples/mountsnoop.ts";
+import { describeCall, joinCalls, MountSnoop, mountFlags, umountFlags } from "../../examples/mountsnoop.ts";
 import { waitFor } from "./util.ts";
 
 test("mountsnoop shows mount(8) and umount(8) as calls with their results and mount namespace", async () => {
@@ -16,10 +16,15 @@ test("mountsnoop shows mount(8) and umount(8) as calls with their results and mo
     assert.equal(run("mount", "-t", "tmpfs", "-o", "size=1m,mode=700", "tsbpf-test", dir).status, 0, "mount failed");
     run("umount", dir);
     run("umount", dir); // not mounted any more: EINVAL
+    assert.equal(run("mount", "-t", "tmpfs", "-o", "ro,nosuid,nodev", "tsbpf-test2", dir).status, 0, "mount -o ro failed");
+    run("umount", "-l", dir);
+    // As bcc's mountsnoop prints them: no flags is 0x0, not an empty field.
     const want = [
-      `mount("tsbpf-test", "${dir}", "tmpfs", , "size=1m,mode=700") = 0`,
-      `umount("${dir}", ) = 0`,
-      `umount("${dir}", ) = -EINVAL`,
+      `mount("tsbpf-test", "${dir}", "tmpfs", 0x0, "size=1m,mode=700") = 0`,
+      `umount("${dir}", 0x0) = 0`,
+      `umount("${dir}", 0x0) = -EINVAL`,
+      `mount("tsbpf-test2", "${dir}", "tmpfs", MS_RDONLY|MS_NOSUID|MS_NODEV, "") = 0`,
+      `umount("${dir}", MNT_DETACH) = 0`,
     ];
     assert.ok(await waitFor(() => want.every((w) => lines.some((l) => l.call === w))), `calls: ${lines.map((l) => l.call).join("\n")}`);
     const mine = lines.filter((l) => want.includes(l.call));
@@ -49,4 +54,14 @@ test("mountsnoop -p ignores other processes", async () => {
   } finally {
     await tracer.stop();
   }
+});
+
+test("mount and umount flags are decoded as bcc's mountsnoop decodes them", () => {
+  assert.equal(mountFlags(0n), "0x0");
+  assert.equal(mountFlags(0xc0ed0000n | 4096n), "MS_MGC_VAL|MS_BIND");
+  assert.equal(mountFlags(0xc0ed0000n), "MS_MGC_VAL|0x0");
+  assert.equal(mountFlags(16384n | (1n << 18n)), "MS_REC|MS_PRIVATE");
+  assert.equal(mountFlags(1n | (1n << 29n)), "MS_RDONLY|0x20000000");
+  assert.equal(umountFlags(0n), "0x0");
+  assert.equal(umountFlags(2n | 8n), "MNT_DETACH|UMOUNT_NOFOLLOW");
 });

@@ -70,7 +70,7 @@ test("profile as a command: -f folded stacks of the busy loop for a 1 s duration
 test("profile -h prints bcc's usage, a bad option exits 2", async () => {
   const help = runScript(new URL("../../examples/profile.ts", import.meta.url).pathname, {}, ["-h"]);
   assert.equal(await help.exited, 0);
-  assert.match(help.output(), /^usage: profile\.ts [^]*?\n\nProfile CPU stack traces at a timed interval/);
+  assert.match(help.output(), /^usage: profile [^]*?\n\nProfile CPU stack traces at a timed interval/);
   const bad = runScript(new URL("../../examples/profile.ts", import.meta.url).pathname, {}, ["-p", "1", "-L", "2"]);
   assert.equal(await bad.exited, 2);
   assert.ok(await waitFor(() => /-p and -L exclude each other/.test(bad.output())), bad.output());

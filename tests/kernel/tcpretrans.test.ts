@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { execFileSync, spawn } from "node:child_process";
 import { countLines, formatRetransmit, type Retransmit, tcpState, TcpRetrans } from "../../examples/tcpretrans.ts";
-import { address } from "../../examples/tcplife.ts";
+import { ipAddress as address } from "../../tool/mod.ts";
 import { waitFor } from "./util.ts";
 
 /**

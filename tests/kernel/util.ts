@@ -1,6 +1,7 @@
 // Shared by the kernel tests: bounded waiting, and what the kernel has loaded right now.
 import process from "node:process";
 import { spawn } from "node:child_process";
+import { readdirSync, readlinkSync, unlinkSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { progIds, progInfoById } from "../../runtime/bpf.ts";
 
@@ -32,25 +33,27 @@ export interface Running {
   pid: number;
   /** Everything printed so far, stdout then stderr. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
   kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
   /** The exit code, or the name of the signal that killed it. */
   exited: Promise<number | string>;
 }
 
 /** Runs a script on this test's runtime (see runCommand). */
-export function runScript(script: string, env: Record<string, string> = {}, scriptArgs: string[] = []): Running {
+export function runScript(script: string, env: Record<string, string> = {}, scriptArgs: string[] = [], cwd?: string): Running {
   const [cmd, ...args] = [...runtimeCommand(script), ...scriptArgs];
-  return runCommand(cmd, args, env);
+  return runCommand(cmd, args, env, cwd);
 }
 
 /**
  * Runs a command, collecting its output. Deno's node:child_process reports the signal it
  * sent even when the child caught it and exited with a code, so Deno uses Deno.Command.
  */
-export function runCommand(cmd: string, args: string[], env: Record<string, string> = {}): Running {
+export function runCommand(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string): Running {
   let out = "", err = "";
   if (typeof Deno !== "undefined") {
-    const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env }).spawn();
+    const child = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env, cwd }).spawn();
     const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) add(chunk);
     };
@@ -58,6 +61,8 @@ export function runCommand(cmd: string, args: string[], env: Record<string, stri
     return {
       pid: child.pid,
       output: () => out + err,
+      stdout: () => out,
+      stderr: () => err,
       kill: (signal) => {
         try {
           child.kill(signal);
@@ -66,12 +71,14 @@ export function runCommand(cmd: string, args: string[], env: Record<string, stri
       exited: child.status.then(async (s: { code: number; signal: string | null }) => (await pumped, s.signal ?? s.code)),
     };
   }
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, cwd });
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (err += d));
   return {
     pid: child.pid!,
     output: () => out + err,
+    stdout: () => out,
+    stderr: () => err,
     kill: (signal) => child.kill(signal),
     exited: new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal!))),
   };
@@ -86,4 +93,55 @@ export async function started(run: Running, text: string, ms = 400000): Promise<
   run.exited.then(() => (exited = true));
   await waitFor(() => exited || run.output().includes(text), ms);
   return run.output().includes(text);
+}
+
+/** The bpf links a process holds: once their number stops growing, its probes are attached. */
+export function links(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:bpf_link";
+      } catch {
+        return false;
+      }
+    }).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits until a tool has attached its probes (its bpf links stop growing); false when it exits first. */
+export async function attached(run: Running, ms = 120000): Promise<boolean> {
+  let exited = false, last = -1, stableSince = 0;
+  run.exited.then(() => (exited = true));
+  return await waitFor(() => {
+    if (exited) return true;
+    const n = links(run.pid);
+    if (n === 0 || n !== last) [last, stableSince] = [n, Date.now()];
+    return n > 0 && Date.now() - stableSince >= 300;
+  }, ms) && !exited;
+}
+
+/** Runs `job` on every item, at most `width` at a time. */
+export async function inBatches<T>(items: T[], width: number, job: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: width }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await job(item);
+  }));
+}
+
+/** The exit status of a run, killed (SIGKILL) if it takes longer than `ms`. */
+export async function finished(run: Running, ms = 60000): Promise<number | string> {
+  const timer = setTimeout(() => run.kill("SIGKILL"), ms);
+  try {
+    return await run.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Removes the file a VerifierError's hint says holds the whole log (tests make many). */
+export function removeVerifierLog(e: { diagnostic?: { hints: string[] } }): void {
+  const path = /the whole verifier log \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic?.hints.join("\n") ?? "")?.[1];
+  if (path) unlinkSync(path);
 }

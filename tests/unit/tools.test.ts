@@ -20,3 +20,23 @@ test("every tool in examples/ is listed, with a one-line description, and named 
   const missing = listed.filter((t) => !readme.includes(`\`examples/${t.name}.ts\``)).map((t) => t.name);
   assert.deepEqual(missing, [], "tools missing from the README's tables");
 });
+
+test("every tool is one file: it imports only tsbpf, tsbpf/tool, tsbpf/kernel and node: built-ins; tool/ imports only downward", () => {
+  // Comment lines (doc examples) are not imports.
+  const specifiers = (source: string) => [...source.replace(/^\s*(\/\/|\/\*|\*).*$/gm, "").matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^import\s+)["']([^"']+)["']/gm)].map((m) => m[1]);
+  const examples = new URL("../../examples/", import.meta.url);
+  const wrong: string[] = [];
+  for (const f of readdirSync(examples).filter((f) => f.endsWith(".ts"))) {
+    if (f.startsWith("_")) wrong.push(`examples/${f}: a shared helper file (tools are one file each; shared code goes in tsbpf/tool)`);
+    for (const s of specifiers(readFileSync(new URL(f, examples), "utf8"))) {
+      if (!["tsbpf", "tsbpf/tool", "tsbpf/kernel"].includes(s) && !s.startsWith("node:")) wrong.push(`examples/${f}: ${s}`);
+    }
+  }
+  const tool = new URL("../../tool/", import.meta.url);
+  for (const f of readdirSync(tool).filter((f) => f.endsWith(".ts"))) {
+    for (const s of specifiers(readFileSync(new URL(f, tool), "utf8"))) {
+      if (!/^(\.\/|\.\.\/(runtime|probes)\/|node:)/.test(s)) wrong.push(`tool/${f}: ${s}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});

@@ -33,6 +33,13 @@ test("fields: scalars, pointers (user memory for syscalls), __data_loc strings a
   assert.equal(parseFormat(OPENAT, false).fields.find((x) => x.name === "filename")!.space, "kernel");
 });
 
+test("a pointer declared __user points to user memory in any category; other pointers there to kernel memory", () => {
+  const text = OPENAT.replace("const char * filename", "const char __user * filename");
+  const by = Object.fromEntries(parseFormat(text, false).fields.map((x) => [x.name, x]));
+  assert.deepEqual([by.filename.kind, by.filename.space], ["ptr", "user"]);
+  assert.equal(parseFormat(text.replace("__user", "__user_not"), false).fields.find((x) => x.name === "filename")!.space, "kernel");
+});
+
 test("a format file without an ID, or with a field it cannot read, is a FormatError", () => {
   assert.throws(() => parseFormat(OPENAT.replace(/^ID: \d+\n/m, ""), true), FormatError);
   assert.throws(() => parseFormat(OPENAT.replace("field:int dfd;", "field:int 3;"), true), FormatError);

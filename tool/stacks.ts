@@ -1,31 +1,50 @@
 // How the stack tools (offcputime, profile) print what they summed per stack: bcc's multi-line
 // form (frames, then "-  comm (pid)" and the value) or folded for flame graphs.
-import type { Stack } from "tsbpf";
+import type { Stack } from "../runtime/maps/stacks.ts";
 
 /** The frames of the tracing itself (the BPF program, the tracepoint's plumbing): not the thread's. */
 const TRACING = /^(bpf_prog_|bpf_trace_run|__traceiter_|__bpf_trace_)/;
-export const threadFrames = (frames: string[]): string[] => frames.slice(Math.max(0, frames.findIndex((f) => !TRACING.test(f))));
+
+/** A kernel stack without the frames of the tracing itself, innermost first. */
+export function threadFrames(frames: string[]): string[] {
+  return frames.slice(Math.max(0, frames.findIndex((f) => !TRACING.test(f))));
+}
 
 /** A frame as bcc prints it: the function, without the offset into it ("do_sys_poll", not "do_sys_poll+123"). */
-export const functionNames = (frames: string[]): string[] => frames.map((f) => f.replace(/\+(0x[0-9a-f]+|\d+)$/, ""));
+export function functionNames(frames: string[]): string[] {
+  return frames.map((f) => f.replace(/\+(0x[0-9a-f]+|\d+)$/, ""));
+}
 
 /** bcc's stack_id_err: a stack that should have been there (-EFAULT means there is none, e.g. a kernel thread's user stack). */
-export const missed = (s: Stack): boolean => s.failed && s.id !== -14;
+export function missed(s: Stack): boolean {
+  return s.failed && s.id !== -14;
+}
 
+/** One summed stack: who, and the frames of each side. */
 export interface StackRow {
+  /** The command. */
   comm: string;
+  /** The process (or thread) the tool keys by. */
   pid: number;
-  /** Frames, innermost first; undefined when the stack is hidden (-U, -K) or missed. */
+  /** Kernel frames, innermost first; undefined when the stack is hidden (-U) or missed. */
   kernel?: string[];
+  /** User frames, innermost first; undefined when hidden (-K) or missed. */
   user?: string[];
+  /** The kernel stack should have been there and was not (printed as bcc's "[Missed Kernel Stack]"). */
   kernelMissed: boolean;
+  /** The same for the user stack. */
   userMissed: boolean;
 }
 
+/** bcc's stack output options: -f (folded), -d (delimited), -U (user only), -K (kernel only). */
 export interface StackFormat {
+  /** -f: one line per stack, frames joined by ";" (flame graphs). */
   folded?: boolean;
+  /** -d: "--" (or "-" when folded) between kernel and user frames. */
   delimited?: boolean;
+  /** -U: user frames only. */
   userOnly?: boolean;
+  /** -K: kernel frames only. */
   kernelOnly?: boolean;
 }
 

@@ -1,0 +1,42 @@
+// How the tools print: bcc's time columns, JSON lines, and notices that stay off stdout in JSON
+// mode so that stdout parses line by line.
+import { isJsonOutput } from "../runtime/output.ts";
+
+/** Wall-clock time as bcc's tools print it: `HH:MM:SS` (strftime("%H:%M:%S")). */
+export function hms(d: Date = new Date()): string {
+  return d.toTimeString().slice(0, 8);
+}
+
+/** Local date and time, `YYYY-MM-DD HH:MM:SS` (strftime("%Y-%m-%d %H:%M:%S")). */
+export function localTime(d: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${hms(d)}`;
+}
+
+/** One JSON object per line; bigints become numbers when exact, strings otherwise. */
+export function jsonLine(o: Record<string, unknown>): string {
+  return JSON.stringify(o, (_, v) => (typeof v === "bigint" ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : String(v)) : v));
+}
+
+/** Prints one record: as a JSON line in JSON mode, otherwise as `text` (a line, or nothing when undefined). */
+export function emit(record: Record<string, unknown>, text: () => string | undefined): void {
+  if (isJsonOutput()) console.log(jsonLine(record));
+  else {
+    const line = text();
+    if (line !== undefined) console.log(line);
+  }
+}
+
+/**
+ * A line for the person watching ("Tracing ... Hit Ctrl-C to end.", column headers, "Detaching..."):
+ * on stdout as the original tool prints it, on stderr in JSON mode.
+ */
+export function notice(text = ""): void {
+  if (isJsonOutput()) console.error(text);
+  else console.log(text);
+}
+
+/** Text-mode output only (headers, blank lines between tables): nothing in JSON mode. */
+export function textOnly(text = ""): void {
+  if (!isJsonOutput()) console.log(text);
+}

@@ -1,0 +1,60 @@
+// What the tools look up about the machine: kernel files, disk names, system call names, and
+// socket addresses as the kernel stores them.
+import process from "node:process";
+import { libc } from "../runtime/ffi/mod.ts";
+import { readTextFile as readFileThroughLibc } from "../runtime/files.ts";
+export { syscallName } from "../runtime/syscall_names.ts";
+
+// Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
+await libc();
+
+/** A kernel file's text (/proc, /sys), or undefined when it does not exist. Read through libc: Deno needs only --allow-ffi. */
+export function readTextFile(path: string): string | undefined {
+  return readFileThroughLibc(path);
+}
+
+/** A block device's name (`sda`, `loop0`) from its dev_t as tracepoints carry it (major << 20 | minor). */
+export function diskName(dev: number): string {
+  const major = dev >>> 20, minor = dev & 0xfffff;
+  const uevent = readTextFile(`/sys/dev/block/${major}:${minor}/uevent`);
+  return uevent?.match(/^DEVNAME=(.*)$/m)?.[1] ?? `${major},${minor}`;
+}
+
+/** A disk's dev_t as the kernel packs it (major << 20 | minor), from its name (`sda`, `/dev/sda`). */
+export function diskNumber(name: string): number | undefined {
+  if (name.includes("..")) return undefined;
+  const dev = readTextFile(`/sys/class/block/${name.replace(/^\/dev\//, "")}/dev`)?.trim().split(":").map(Number);
+  return dev ? (dev[0] << 20) | dev[1] : undefined;
+}
+
+/** The -d DISK option: the disk's dev_t, or the tool ends with bcc's message. */
+export function diskOption(name: string): number {
+  const dev = diskNumber(name);
+  if (dev === undefined) {
+    console.log(`no such disk '${name}'`);
+    process.exit(1);
+  }
+  return dev;
+}
+
+/**
+ * An IPv4 or IPv6 address as text, from the words the kernel stores it in (network byte order,
+ * read as little-endian u32s: one word for IPv4, four for IPv6). IPv6 is printed in its short
+ * form ("::1", "::ffff:10.0.0.1").
+ */
+export function ipAddress(family: number, words: number[]): string {
+  const bytes = words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]);
+  if (family === 2 /* AF_INET */) return bytes.slice(0, 4).join(".");
+  const groups = [0, 2, 4, 6, 8, 10, 12, 14].map((i) => ((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  if (groups.slice(0, 5).every((g) => g === "0") && groups[5] === "ffff") return `::ffff:${bytes.slice(12).join(".")}`;
+  // The longest run of zero groups (two or more) becomes "::".
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return groups.join(":");
+  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+}
