@@ -186,20 +186,6 @@ test("OTEL_EXPORTER_OTLP_ENDPOINT and the other standard variables make any tool
   }
 });
 
-test("OTEL_* variables that tsbpf cannot follow are clear errors", async () => {
-  const { otlpFromEnvironment } = await import("../../export/otlp_env.ts");
-  const env = (vars: Record<string, string>) => (name: string) => vars[name];
-  assert.equal(otlpFromEnvironment(env({})), undefined);
-  assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" })), undefined);
-  assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRICS_EXPORTER: "none" })), undefined);
-  assert.deepEqual(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c:4318/otlp/v1/metrics", OTEL_EXPORTER_OTLP_ENDPOINT: "http://other:4318" })),
-    { endpoint: "http://c:4318/otlp/v1/metrics", intervalMs: 60000, serviceName: undefined, attributes: {}, headers: {}, compression: undefined });
-  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })), /OTEL_EXPORTER_OTLP_COMPRESSION is "zstd": tsbpf compresses with gzip or not at all/);
-  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })), /OTEL_EXPORTER_OTLP_PROTOCOL is "grpc": tsbpf sends OTLP over HTTP/);
-  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRIC_EXPORT_INTERVAL: "soon" })), /OTEL_METRIC_EXPORT_INTERVAL is "soon": give milliseconds/);
-  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_RESOURCE_ATTRIBUTES: "novalue" })), /OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
-});
-
 /** syscount pushing to `port` every 100 ms by the OTEL_* variables, until a signal. */
 function exportingTool(port: number) {
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_INTERVAL: "100" };

@@ -6,6 +6,7 @@ import { otlpMetrics } from "../../export/otlp.ts";
 import type { MetricSource } from "../../export/prometheus.ts";
 import type { MapSpec } from "../../compiler/spec.ts";
 import { keyId } from "../../runtime/maps/aggregations.ts";
+import { otlpFromEnvironment } from "../../export/otlp_env.ts";
 
 function source(spec: Partial<MapSpec> & Pick<MapSpec, "name" | "kind">, rows: [unknown, unknown][], sums = new Map<string, bigint>()): MetricSource {
   const field = { keyed: rows.some(([k]) => k !== undefined), entries: () => rows, sums: () => sums };
@@ -34,4 +35,17 @@ test("past maxSeries the largest series are kept, and the left-out ones counted 
   const dropped = metrics.find((m) => m.name === "tsbpf_metrics_series_dropped");
   assert.deepEqual(dropped.gauge.dataPoints.map((p: { attributes: unknown; asInt: string }) => [p.attributes, p.asInt]), [[[{ key: "metric", value: { stringValue: "t_calls" } }], "2"]]);
   assert.equal(otlpMetrics(source({ name: "calls", kind: "count" }, rows), 1n, 2n, 5).find((m) => m.name === "tsbpf_metrics_series_dropped"), undefined);
+});
+
+test("OTEL_* variables that tsbpf cannot follow are clear errors", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(otlpFromEnvironment(env({})), undefined);
+  assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" })), undefined);
+  assert.equal(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRICS_EXPORTER: "none" })), undefined);
+  assert.deepEqual(otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c:4318/otlp/v1/metrics", OTEL_EXPORTER_OTLP_ENDPOINT: "http://other:4318" })),
+    { endpoint: "http://c:4318/otlp/v1/metrics", intervalMs: 60000, serviceName: undefined, attributes: {}, headers: {}, compression: undefined });
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" })), /OTEL_EXPORTER_OTLP_COMPRESSION is "zstd": tsbpf compresses with gzip or not at all/);
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4317", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })), /OTEL_EXPORTER_OTLP_PROTOCOL is "grpc": tsbpf sends OTLP over HTTP/);
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRIC_EXPORT_INTERVAL: "soon" })), /OTEL_METRIC_EXPORT_INTERVAL is "soon": give milliseconds/);
+  assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_RESOURCE_ATTRIBUTES: "novalue" })), /OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
 });
