@@ -45,6 +45,8 @@ const UCUM: Record<string, string> = { ns: "s", us: "s", ms: "s", s: "s", bytes:
 const CUMULATIVE = 2;
 /** The last push at stop() must not hold a SIGTERM up: a service manager expects the exit within a second. */
 const FINAL_PUSH_TIMEOUT_MS = 400;
+/** A push waits at most this long for an answer (OpenTelemetry's default export timeout). */
+const PUSH_TIMEOUT_MS = 30_000;
 
 /** The metrics URL of an endpoint, or a clear error. */
 export function otlpUrl(endpoint: string): string {
@@ -207,7 +209,12 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
   if (options.compression === "gzip") headers["content-encoding"] = "gzip";
   else if (options.compression !== undefined) throw new TracerError(`Cannot compress OTLP requests with "${options.compression}": use "gzip" or none`);
-  const push = async (timeoutMs: number, cancellable = true): Promise<void> => {
+  const push = async (timeoutMs: number, last = false): Promise<void> => {
+    const report = (why: string) => {
+      // Once per outage, not once per interval.
+      if (!failing) console.error(`tsbpf: Cannot export metrics to ${url}: ${why} (OTLP${last ? "; the last values are lost" : `; trying again every ${interval} ms`})`);
+      failing = true;
+    };
     let json: string;
     try {
       const dropped = new Map<string, number>();
@@ -222,7 +229,7 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
     }
     try {
       const body = options.compression === "gzip" ? new Uint8Array(gzipSync(json)) : json;
-      const res = await fetch(url, { method: "POST", headers, body, signal: cancellable ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]) : AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url, { method: "POST", headers, body, signal: last ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]) });
       const answer = await res.text();
       if (!res.ok) return report(`HTTP ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ""}`);
       const rejected = Number(safeJson(answer)?.partialSuccess?.rejectedDataPoints ?? 0);
@@ -236,15 +243,10 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
       report(denied ? "Deno needs --allow-net" : err.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : err.message);
     }
   };
-  const report = (why: string) => {
-    // Once per outage, not once per interval.
-    if (!failing) console.error(`tsbpf: Cannot export metrics to ${url}: ${why} (OTLP; trying again every ${interval} ms)`);
-    failing = true;
-  };
   const timer = setInterval(() => {
     if (inFlight) return; // a slow collector: skip a beat rather than pile requests up
     inFlight = true;
-    push(Math.max(interval, 1000)).finally(() => (inFlight = false));
+    push(Math.min(Math.max(interval, 1000), PUSH_TIMEOUT_MS)).finally(() => (inFlight = false));
   }, interval);
   // The tracer keeps the process alive, not its exporter.
   timer.unref?.();
@@ -252,7 +254,7 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
     stop: () => {
       clearInterval(timer);
       // Reads the maps now; the superseded push is cancelled once this one is under way.
-      const last = push(FINAL_PUSH_TIMEOUT_MS, false);
+      const last = push(FINAL_PUSH_TIMEOUT_MS, true);
       stopping.abort();
       return last;
     },
