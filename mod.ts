@@ -32,6 +32,7 @@ export { cgroup, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, prob
 export { Stack } from "./runtime/maps/stacks.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";
 export { isJsonOutput, printEvent, setJsonOutput } from "./runtime/output.ts";
+export { type PprofOptions, toPprof, writePprof } from "./export/pprof.ts";
 export type { bool, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeName, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./types.ts";
 export { CompileError } from "./compiler/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";

@@ -13,6 +13,7 @@ export const GLOBAL_OPTIONS = {
   command: { type: "string", short: "c" },
   duration: { type: "string", short: "d" },
   cgroup: { type: "string" },
+  metrics: { type: "string" },
   emit: { type: "boolean" },
   verbose: { type: "boolean" },
   json: { type: "boolean" },

@@ -20,6 +20,7 @@ options (for -e and run):
                         the exit status is then CMD's (127: not found, 126: not executable)
   -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m, 3h (1ms to 8760h)
       --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
+      --metrics ADDR    serve the maps to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)
       --emit            with -e: print the tracer script the one-liner becomes, do not run it
       --json            maps, print() and events as JSON lines, in bpftrace's -f json shape
       --verbose         show stack traces with errors
@@ -50,6 +51,7 @@ options:
                         exit status is then CMD's); CMD never outlives the script
   -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m, 3h; up to 8760h)
       --cgroup PATH     every tracer the script starts traces only this cgroup v2 and below it
+      --metrics ADDR    every tracer the script starts serves its maps at http://ADDR/metrics
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors
 

@@ -90,6 +90,7 @@ function session(values: Values): SessionOptions {
     verbose: !!values.verbose,
     json: !!values.json,
     cgroup: values.cgroup === undefined ? undefined : String(values.cgroup),
+    metrics: values.metrics === undefined ? undefined : String(values.metrics),
   };
 }
 

@@ -13,6 +13,7 @@ import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { stopAndExit } from "../runtime/process_lifecycle.ts";
+import { setDefaultMetrics } from "../export/metrics_server.ts";
 import { CLI_STATE } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";
 import { after } from "./long_timer.ts";
@@ -34,6 +35,8 @@ export interface SessionOptions {
   parentPid?: number;
   /** --cgroup: every tracer traces only this cgroup v2 and its descendants. */
   cgroup?: string;
+  /** --metrics: every tracer serves its aggregations to Prometheus at this address. */
+  metrics?: string;
 }
 
 const EXIT_POLL_MS = 20;
@@ -48,6 +51,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.parentPid !== undefined) watchParent(session.parentPid, session.heldPid);
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
+  if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
   const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

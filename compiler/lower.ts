@@ -59,6 +59,8 @@ export interface HandlerInput {
   perfEventsInScratch?: boolean;
   /** Run the handler only for tasks in the cgroup of CGROUP_MAP's slot 0 (or below it). */
   cgroupFilter?: boolean;
+  /** Histograms keep the sum of their values too, in the bucket HISTOGRAM_SUM_BUCKET. */
+  histogramSums?: boolean;
 }
 
 export class Lowering {

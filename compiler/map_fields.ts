@@ -1,5 +1,6 @@
 // The map and aggregation classes a tracer may declare as fields, and what each becomes in
 // the kernel: map type, key and value layout.
+import { mapDoc } from "./map_doc.ts";
 import { Code, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { TypeTable } from "./collect.ts";
@@ -64,7 +65,7 @@ export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag)
   const typeArgs: Node[] = init.typeParameters?.params ?? init.typeArguments?.params ?? [];
   const className = init.callee.name;
   const sizeArg = cls.kind === "lhist" ? init.arguments[3] : init.arguments[0];
-  const field: MapField = { name, kind: cls.kind, pos: posOf(member), size: sizeArg ? constantNumber(sizeArg) : undefined };
+  const field: MapField = { name, kind: cls.kind, pos: posOf(member), size: sizeArg ? constantNumber(sizeArg) : undefined, ...mapDoc(member, diags) };
   const required = cls.args.filter((r) => r !== "key?").length;
   if (typeArgs.length < required || typeArgs.length > cls.args.length) {
     const form = cls.args.map((r) => (r === "key?" ? "Key?" : r === "key" ? "Key" : "Value")).join(", ");

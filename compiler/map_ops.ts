@@ -9,7 +9,7 @@ import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
 import { captureStack, Helper } from "./builtins.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
-import { DROPPED_MAP, LOST_MAP, SCRATCH_MAP } from "./spec.ts";
+import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "./spec.ts";
 
 const BPF_ANY = 0n, BPF_NOEXIST = 1n, BPF_EXIST = 2n;
 /** bpf_perf_event_output's flags: the perf event array's slot of the CPU the handler runs on. */
@@ -210,8 +210,14 @@ function aggregate(l: Lowering, map: MapField, e: Node): void {
   switch (map.kind) {
     case "count": case "sum": case "hist": case "lhist": {
       const n = map.kind === "sum" ? value : 1n;
-      lookupOrInit(l, map.name, key, vt, (b, o) => l.b.emit({ op: "store", base: b, off: o, size: 8, value: n }),
+      const addN = (n: Operand) => lookupOrInit(l, map.name, key, vt, (b, o) => l.b.emit({ op: "store", base: b, off: o, size: 8, value: n }),
         (p) => l.b.emit({ op: "store", base: p, off: 0, size: 8, value: l.b.alu("add", l.b.load(p, 0, 8), n) }));
+      addN(n);
+      if (bucketField && l.input.histogramSums) {
+        // The same key in the sum's bucket: -1 stored as a 32-bit immediate is u64 max.
+        l.b.emit({ op: "store", base: "fp", off: key + bucketField.offset, size: 8, value: BigInt.asIntN(64, HISTOGRAM_SUM_BUCKET) });
+        addN(value);
+      }
       return;
     }
     case "min": case "max": {

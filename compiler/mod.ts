@@ -38,6 +38,8 @@ export interface CompileOptions {
   orEveryClass?: boolean;
   /** Limit every handler to the tasks of one cgroup, given at load time (start({ cgroup })). */
   cgroupFilter?: boolean;
+  /** Histograms also keep the sum of their values (a Prometheus histogram's _sum). */
+  histogramSums?: boolean;
 }
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
@@ -55,12 +57,13 @@ export function compile(source: string, file: string, target: CompileTarget, opt
       options.className ? `no tracer class "${options.className}" with decorated handlers in this file` : `no tracer class with decorated handlers in this file`,
       `declare class MyTracer extends Tracer { @tracepoint("syscalls:sys_enter_openat") onOpen(args) { ... } }`);
   }
-  const specs = tracers.map((t) => compileTracer(t, mod, file, target, diags, options.cgroupFilter ?? false));
+  const specs = tracers.map((t) => compileTracer(t, mod, file, target, diags, options));
   diags.throwIfAny();
   return specs;
 }
 
-function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag, cgroupFilter: boolean): TracerSpec {
+function compileTracer(tracer: TracerClass, mod: Module, file: string, target: CompileTarget, diags: DiagnosticBag, options: CompileOptions): TracerSpec {
+  const { cgroupFilter = false, histogramSums = false } = options;
   const assumptions = new Set<string>();
   tracer = withEventBuffers(tracer, target, assumptions);
   const maps: MapSpec[] = [...tracer.maps.values()].map(({ pos: _, ...spec }) => spec);
@@ -83,7 +86,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       return;
     }
     const lower = (perfEventsInScratch: boolean) => {
-      const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter });
+      const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter, histogramSums });
       let ir;
       try {
         ir = lowering.lowerHandler();

@@ -21,6 +21,12 @@ export interface MapSpec {
   linear?: { min: number; max: number; step: number };
   /** A stack-trace map's number, kept in the captured stacks' values (0: the hidden map of kstack()/ustack()). */
   stackIndex?: number;
+  /** The field's doc comment, without its tags (the HELP text of its metric). */
+  help?: string;
+  /** `@unit` in the doc comment: what its values count, exported in base units (ns → seconds). */
+  unit?: "ns" | "us" | "ms" | "s" | "bytes";
+  /** `@metric` in the doc comment: the metric's name instead of tracer_field. */
+  metric?: string;
   /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`); for tsbpf's own counter maps, their slots. */
   size?: number;
 }
@@ -53,6 +59,8 @@ export interface TracerSpec {
 export const LOST_MAP = "__lost";
 /** Per-CPU counts of map updates the kernel refused (a full map), one slot per map, by its position in `maps`. */
 export const DROPPED_MAP = "__dropped";
+/** The bucket index under which a histogram compiled with sums keeps the sum of its values (u64 max). */
+export const HISTOGRAM_SUM_BUCKET = 0xffffffffffffffffn;
 /** A cgroup array of one slot: the cgroup a tracer started with `cgroup` is limited to. */
 export const CGROUP_MAP = "__cgroup";
 /** Per-CPU room, one slot per handler, where events too big for the stack are built before bpf_perf_event_output. */

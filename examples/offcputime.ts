@@ -6,9 +6,11 @@
 //
 //   sudo bun run examples/offcputime.ts [-p PID | -t TID | -u | -k] [-U | -K] [-d] [-f] [-m MIN] [-M MAX] [--state N] [duration]
 //   sudo deno run --allow-ffi examples/offcputime.ts -f 5 > out.folded
+//   sudo bun run examples/offcputime.ts -o offcpu.pb.gz 5 && go tool pprof -top offcpu.pb.gz
 //
 // Stop it with Ctrl-C, or after `duration` seconds.
-import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack } from "tsbpf";
+import process from "node:process";
+import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack, writePprof } from "tsbpf";
 import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, requireTracepoints, runTool, type StackFormat, type StackRow, textOnly, threadFrames, usageError } from "tsbpf/tool";
 
 const PF_KTHREAD = 0x00200000;
@@ -38,7 +40,10 @@ export interface OffCpuKey {
 export class OffCpuTime extends Tracer {
   /** Thread → when it left the CPU, and its stacks then. */
   blocked = new HashMap<u32, Blocked>();
-  /** Microseconds off CPU per thread and stacks. */
+  /**
+   * Microseconds off CPU per thread and stacks.
+   * @unit us
+   */
   offcpu = new Sum<OffCpuKey>();
   /** Only this process / this thread (0: any). */
   targetPid: u32 = 0;
@@ -104,6 +109,7 @@ if (import.meta.main) {
       "kernel-stacks-only": { type: "boolean", short: "K", help: "show stacks from kernel space only (no user space stacks)" },
       delimited: { type: "boolean", short: "d", help: "insert delimiter between kernel/user stacks" },
       folded: { type: "boolean", short: "f", help: "output folded format" },
+      pprof: { type: "string", short: "o", value: "FILE", help: "write a pprof profile (gzipped profile.proto, off-CPU nanoseconds) to FILE instead" },
       "stack-storage-size": { type: "string", value: "N", help: "accepted for bcc compatibility (tsbpf sizes its stack map itself)" },
       "min-block-time": { type: "string", short: "m", value: "MIN_BLOCK_TIME", help: "the amount of time in microseconds over which we store traces (default 1)" },
       "max-block-time": { type: "string", short: "M", value: "MAX_BLOCK_TIME", help: "the amount of time in microseconds under which we store traces (default U64_MAX)" },
@@ -111,7 +117,7 @@ if (import.meta.main) {
     },
     positionals: [{ name: "duration", help: "duration of trace, in seconds" }],
     examples: [
-      ["", "trace off-CPU stack time until Ctrl-C"], ["5", "trace for 5 seconds only"], ["-f 5", "5 seconds, and output in folded format"],
+      ["", "trace off-CPU stack time until Ctrl-C"], ["5", "trace for 5 seconds only"], ["-f 5", "5 seconds, and output in folded format"], ["-o offcpu.pb.gz 5", "a pprof profile: go tool pprof -top offcpu.pb.gz"],
       ["-m 1000", "trace only events that last more than 1000 usec"], ["-M 10000", "trace only events that last less than 10000 usec"],
       ["-p 185", "only trace threads for PID 185"], ["-t 188", "only trace thread 188"], ["-u", "only trace user threads (no kernel)"],
       ["-k", "only trace kernel threads (no user)"], ["-U", "only show user space stacks (no kernel)"], ["-K", "only show kernel space stacks (no user)"],
@@ -136,6 +142,8 @@ if (import.meta.main) {
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"] };
   await tracer.start(start);
+  const started = new Date();
+  let written: Promise<void> | undefined;
   if (!values.folded) {
     const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : tracer.userThreadsOnly ? "user threads" : tracer.kernelThreadsOnly ? "kernel threads" : "all threads";
     const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
@@ -144,6 +152,11 @@ if (import.meta.main) {
   await runTool(tracer, {
     duration,
     report: () => {
+      if (values.pprof) {
+        // Reads the map now, while the tracer still holds it; gzips and writes after.
+        written = writePprof(tracer.offcpu, values.pprof, { sampleType: "off_cpu", start: started, only: o.userOnly ? "user" : o.kernelOnly ? "kernel" : undefined });
+        return;
+      }
       if (!values.folded) textOnly();
       let missing = 0;
       for (const r of rows(tracer, o)) {
@@ -153,5 +166,9 @@ if (import.meta.main) {
       }
       if (missing) console.error(`WARNING: ${missing} stack traces lost and could not be displayed.`);
     },
+  });
+  await written?.catch((e) => {
+    console.error(`offcputime.ts: cannot write ${values.pprof}: ${(e as Error).message}`);
+    process.exit(1);
   });
 }

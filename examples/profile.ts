@@ -4,10 +4,11 @@
 //
 //   sudo bun run examples/profile.ts [-p PID | -L TID] [-U | -K] [-F HZ] [-d] [-a] [-I] [-f] [duration]
 //   sudo deno run --allow-ffi examples/profile.ts -F 99 -f 10 > out.folded
+//   sudo bun run examples/profile.ts -F 99 -o cpu.pb.gz 10 && go tool pprof -top cpu.pb.gz
 //
 // Stop it with Ctrl-C, or after `duration` seconds.
 import process from "node:process";
-import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack } from "tsbpf";
+import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack, writePprof } from "tsbpf";
 import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, runTool, type StackFormat, type StackRow, textOnly, usageError } from "tsbpf/tool";
 
 export interface SampleKey {
@@ -71,12 +72,13 @@ if (import.meta.main) {
       annotations: { type: "boolean", short: "a", help: "add _[k] annotations to kernel frames" },
       "include-idle": { type: "boolean", short: "I", help: "include CPU idle stacks" },
       folded: { type: "boolean", short: "f", help: "output folded format, one line per stack (for flame graphs)" },
+      pprof: { type: "string", short: "o", value: "FILE", help: "write a pprof profile (gzipped profile.proto) to FILE instead" },
       "stack-storage-size": { type: "string", value: "N", help: "accepted for bcc compatibility (tsbpf sizes its stack map itself)" },
     },
     positionals: [{ name: "duration", help: "duration of trace, in seconds" }],
     examples: [
       ["", "profile stack traces at 49 Hertz until Ctrl-C"], ["-F 99", "profile stack traces at 99 Hertz"], ["5", "profile at 49 Hertz for 5 seconds only"],
-      ["-f 5", "output in folded format for flame graphs"], ["-p 185", "only profile process with PID 185"], ["-L 185", "only profile thread with TID 185"],
+      ["-f 5", "output in folded format for flame graphs"], ["-o cpu.pb.gz 5", "a pprof profile: go tool pprof -top cpu.pb.gz"], ["-p 185", "only profile process with PID 185"], ["-L 185", "only profile thread with TID 185"],
       ["-U", "only show user space stacks (no kernel)"], ["-K", "only show kernel space stacks (no user)"],
     ],
   });
@@ -92,6 +94,8 @@ if (import.meta.main) {
   const duration = intOption("duration", positionals[0]);
   const o = { folded: values.folded, delimited: values.delimited, userOnly: values["user-stacks-only"], kernelOnly: values["kernel-stacks-only"], annotate: values.annotations };
   await tracer.start(start);
+  const started = new Date();
+  let written: Promise<void> | undefined;
   if (!values.folded) {
     const who = values.pid ? `PID ${tracer.targetPid}` : values.tid ? `TID ${tracer.targetTid}` : "all threads";
     const stacks = o.userOnly ? "user" : o.kernelOnly ? "kernel" : "user + kernel";
@@ -100,6 +104,11 @@ if (import.meta.main) {
   await runTool(tracer, {
     duration,
     report: () => {
+      if (values.pprof) {
+        // Reads the map now, while the tracer still holds it; gzips and writes after.
+        written = writePprof(tracer.counts, values.pprof, { frequency: tracer.frequency, start: started, only: o.userOnly ? "user" : o.kernelOnly ? "kernel" : undefined });
+        return;
+      }
       if (!values.folded) textOnly();
       let missing = 0;
       for (const r of rows(tracer, o)) {
@@ -109,5 +118,9 @@ if (import.meta.main) {
       }
       if (missing) console.error(`WARNING: ${missing} stack traces could not be displayed.`);
     },
+  });
+  await written?.catch((e) => {
+    console.error(`profile.ts: cannot write ${values.pprof}: ${(e as Error).message}`);
+    process.exit(1);
   });
 }

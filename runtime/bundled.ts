@@ -34,8 +34,8 @@ export function bundledEntry(bundle: unknown, className: string): Bundled | unde
 
 /** The spec to load: compiled from the bundle's source on this kernel (or the cache's copy of that). */
 /**
- * `variant`: what start() asked for that the bundle was not built with (a cgroup filter: other
- * code at each handler's entry), so the precompiled programs cannot be compared; "" for none.
+ * `variant`: what start() asked for that the bundle was not built with (a cgroup filter, histogram
+ * sums: other code), so the precompiled programs cannot be compared; "" for none.
  */
 export async function bundledSpec(bundled: Bundled, className: string, probes: ProbeRef[], variant: string, compile: Compiler): Promise<Bundled> {
   const { source } = bundled;

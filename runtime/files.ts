@@ -148,3 +148,4 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
     c.close(fd);
   }
 }
+

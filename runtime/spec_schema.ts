@@ -2,6 +2,7 @@
 // written: each is checked against the shape the compiler produces (types, ranges, names)
 // before anything uses it. What passes is a TracerSpec; anything else is a SpecSchemaError
 // naming the first wrong field.
+import { UNITS } from "../compiler/map_doc.ts";
 import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
 import type { StructType, Type } from "../compiler/types.ts";
 
@@ -14,6 +15,7 @@ export class SpecSchemaError extends Error {
 
 /** A map kind's shape (compiler/spec.ts MapKind); the map code refuses a kind it does not know. */
 const MAP_KIND = /^[a-z][a-z0-9_]{0,31}$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
 const ASCII_IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /** Built only for a non-ASCII name: compiling Unicode property classes costs milliseconds. */
 let unicodeIdentifier: RegExp | undefined;
@@ -46,7 +48,7 @@ function tracerSpec(v: unknown, at: string): void {
 }
 
 function mapSpec(v: unknown, at: string): void {
-  const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size"]);
+  const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "help", "unit", "metric"]);
   identifier(m.name, `${at}.name`);
   if (typeof m.kind !== "string" || !MAP_KIND.test(m.kind)) fail(`${at}.kind`, "not a map kind");
   for (const k of ["key", "value", "userKey"] as const) if (m[k] !== undefined) type(m[k], `${at}.${k}`, 0);
@@ -56,6 +58,10 @@ function mapSpec(v: unknown, at: string): void {
   }
   if (m.stackIndex !== undefined) integer(m.stackIndex, `${at}.stackIndex`, 0, 1 << 16);
   if (m.size !== undefined) integer(m.size, `${at}.size`, 0, 2 ** 53);
+  // What the exporters print: HELP text, and names that become part of a metric's name.
+  if (m.help !== undefined) text(m.help, `${at}.help`);
+  if (m.unit !== undefined && !(typeof m.unit === "string" && m.unit in UNITS)) fail(`${at}.unit`, "not a unit");
+  if (m.metric !== undefined && !(typeof m.metric === "string" && METRIC_NAME.test(m.metric))) fail(`${at}.metric`, "not a metric name");
 }
 
 function programSpec(v: unknown, at: string, mapNames: Set<string>): void {

@@ -16,6 +16,10 @@ import { RingBuf } from "./maps/ringbuf.ts";
 import { KernelMap } from "./maps/kernel_map.ts";
 import { Aggregation } from "./maps/aggregations.ts";
 import { defaultCgroup } from "./cgroup.ts";
+import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
+import type { MetricSource } from "../export/prometheus.ts";
+import type { OtlpOptions } from "../export/otlp.ts";
+import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../compiler/spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "./maps/stacks.ts";
@@ -63,6 +67,17 @@ export interface StartOptions {
    * own shutdown: signals are left to the script, which calls `stop()` (docs/lifecycle.md).
    */
   handleSignals?: boolean;
+  /**
+   * Serve the tracer's aggregations to Prometheus at http://ADDRESS/metrics ("127.0.0.1:9435"),
+   * read from the maps at each scrape. Default: the tsbpf command's --metrics, else none.
+   */
+  metrics?: string | MetricsOptions;
+  /**
+   * Push the tracer's aggregations to an OpenTelemetry collector over OTLP/HTTP (JSON) every
+   * `intervalMs`, and once more at stop(): `{ endpoint: "http://127.0.0.1:4318" }`. Default: as
+   * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
+   */
+  otlp?: OtlpOptions | false;
 }
 
 export class Tracer {
@@ -80,6 +95,8 @@ export class Tracer {
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
+  #metrics?: { host: string; port: number; unregister(): void };
+  #otlp?: { stop(): Promise<void> };
   #resolveStopped?: () => void;
   /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
   #starting?: Promise<this>;
@@ -121,7 +138,9 @@ export class Tracer {
 
   async #start(options: StartOptions): Promise<void> {
     const cgroup = options.cgroup ?? defaultCgroup();
-    const { spec, source } = await compileTracer(this, cgroup !== undefined);
+    const metrics = options.metrics ?? defaultMetrics();
+    const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
+    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || otlp !== undefined });
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
@@ -157,11 +176,54 @@ export class Tracer {
       // Symbol tables are loaded only by tracers that capture stacks.
       setSymbolizer((await import("./symbolize/mod.ts")).bpftraceFrameNames);
     }
+    if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
+    if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     const smallest = Math.min(...this.#buffers.map((b) => b.size));
     this.#maxIdlePollMs = Math.max(IDLE_POLL_MS, Math.min(MAX_IDLE_POLL_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
     this.#idlePollMs = IDLE_POLL_MS;
     this.#poll();
+  }
+
+  /** The tracer's aggregations, as the exporters (export/) read them. */
+  async #metricSource(prefix: string | undefined): Promise<MetricSource> {
+    const { snakeCase } = await import("../export/prometheus.ts");
+    const spec = this.#spec!;
+    const maps = spec.maps.flatMap((m) => {
+      const field = this.#maps.find((f) => f.name === m.name);
+      return field instanceof Aggregation ? [{ spec: m, field }] : [];
+    });
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+  }
+
+  async #exportOtlp(options: OtlpOptions): Promise<void> {
+    try {
+      const { startOtlp } = await import("../export/otlp.ts");
+      this.#otlp = startOtlp(await this.#metricSource(options.prefix), options);
+    } catch (e) {
+      this.#metrics?.unregister();
+      this.#metrics = undefined;
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      throw e;
+    }
+  }
+
+  async #serveMetrics(options: MetricsOptions): Promise<void> {
+    const { registerMetrics } = await import("../export/metrics_server.ts");
+    try {
+      const served = await registerMetrics(await this.#metricSource(options.prefix), options);
+      this.#metrics = served;
+    } catch (e) {
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      throw e;
+    }
+  }
+
+  /** Where the tracer's metrics are served (start({ metrics })), once started. */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    return this.#metrics && { host: this.#metrics.host, port: this.#metrics.port };
   }
 
   /**
@@ -260,10 +322,16 @@ export class Tracer {
     // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
     // end() reads a snapshot of maps that may still be counting.
     for (const rb of this.#buffers) rb.end();
+    let lastPush: Promise<void> | undefined;
     try {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
+      this.#metrics?.unregister();
+      this.#metrics = undefined;
+      // Reads the maps now, before they go; the request finishes (or times out) after.
+      lastPush = this.#otlp?.stop();
+      this.#otlp = undefined;
       for (const m of this.#maps) m.unbind();
       setStackTable(undefined);
       this.#loaded.close();
@@ -275,7 +343,7 @@ export class Tracer {
       tracerStopped(this);
     }
     this.#resolveStopped?.();
-    return Promise.resolve();
+    return lastPush ?? Promise.resolve();
   }
 
   /** Releases kernel objects synchronously, for process exit; no end(). */
@@ -337,7 +405,8 @@ async function loadCompiler(probes: ProbeRef[]) {
 }
 
 /** The tracer's compiled spec, and the source it came from (for the programs' line info). */
-async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ spec: TracerSpec; source: string }> {
+async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; histogramSums: boolean }): Promise<{ spec: TracerSpec; source: string }> {
+  const { cgroupFilter, histogramSums } = options;
   const handlers = handlersOf(tracer);
   const className = tracer.constructor.name;
   const probes = handlers.map((h) => runtimeProbe(h, tracer));
@@ -349,9 +418,10 @@ async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ s
     const { bundledEntry, bundledSpec } = await import("./bundled.ts");
     const bundled = bundledEntry(bundle, className);
     if (bundled) {
-      return bundledSpec(bundled, className, probes, cgroupFilter ? "cgroup" : "", async (source, file, name) => {
+      const variant = [cgroupFilter ? "a cgroup filter" : "", histogramSums ? "histogram sums" : ""].filter(Boolean).join(" and ");
+      return bundledSpec(bundled, className, probes, variant, async (source, file, name) => {
         const { compile, target } = await loadCompiler(probes);
-        return compile(source, file, target, { className: name, cgroupFilter })[0];
+        return compile(source, file, target, { className: name, cgroupFilter, histogramSums })[0];
       });
     }
   }
@@ -359,12 +429,12 @@ async function compileTracer(tracer: Tracer, cgroupFilter: boolean): Promise<{ s
   const file = handlers[0].file;
   const source = readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}`);
+  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
   let specs = readCache(key);
   if (!specs) {
     // Only this class: another may have targets computed at run time that only its own start() knows.
     const { compile, target } = await loadCompiler(probes);
-    specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter });
+    specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter, histogramSums });
     writeCache(key, specs);
   }
   const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);

@@ -4,11 +4,12 @@ import { KernelMap } from "./kernel_map.ts";
 import { kernelOnly } from "../kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
+import { HISTOGRAM_SUM_BUCKET } from "../../compiler/spec.ts";
 
 type RawKey<K> = { key: K; bucket?: bigint };
 
 /** A key's identity as a string (bigints included), for grouping histogram buckets by key. */
-const keyId = (k: unknown) => JSON.stringify(k, (_, v) => (typeof v === "bigint" ? `${v}n` : v));
+export const keyId = (k: unknown) => JSON.stringify(k, (_, v) => (typeof v === "bigint" ? `${v}n` : v));
 
 export interface PrintOptions {
   /** Only the N largest entries (by value, or by total count for histograms). */
@@ -267,6 +268,7 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
   counts(): [K, Map<number, bigint>][] {
     const byKey = new Map<string, [K, Map<number, bigint>]>();
     for (const [k, values] of this.access.entries()) {
+      if (k.bucket === HISTOGRAM_SUM_BUCKET) continue;
       const id = keyId(k.key);
       const entry = byKey.get(id) ?? [(this.keyed ? k.key : undefined) as K, new Map<number, bigint>()];
       byKey.set(id, entry);
@@ -274,6 +276,19 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
       entry[1].set(i, (entry[1].get(i) ?? 0n) + values.reduce((a, b) => a + b, 0n));
     }
     return [...byKey.values()];
+  }
+
+  /**
+   * The sum of the values added, per key (keyed as entries() keys them), when the tracer keeps
+   * sums (it was started with metrics); empty otherwise.
+   */
+  sums(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const [k, values] of this.access.entries()) {
+      if (k.bucket !== HISTOGRAM_SUM_BUCKET) continue;
+      out.set(keyId(this.keyed ? k.key : undefined), BigInt.asIntN(64, values.reduce((a, b) => a + b, 0n)));
+    }
+    return out;
   }
 
   /** Every key's non-empty buckets with their bounds, lowest first. */

@@ -258,10 +258,12 @@ export abstract class KernelMap<K, V> {
   abstract readonly maxEntries: number;
   #access?: MapAccess<K, V>;
   #name = "map";
+  #unit?: string;
 
   /** @internal Connects the field to its kernel map while the tracer runs. */
   bind(b: Binding): void {
     this.#name = b.spec.name;
+    this.#unit = b.spec.unit;
     this.#access = new MapAccess<K, V>(b.fd, b.spec.key!, b.spec.value!, this.perCpu, b.probeNames);
   }
 
@@ -281,5 +283,10 @@ export abstract class KernelMap<K, V> {
 
   get name(): string {
     return this.#name;
+  }
+
+  /** What the values count, as the field's doc comment declares it (`@unit us`), once started. */
+  get unit(): string | undefined {
+    return this.#unit;
   }
 }

@@ -1,0 +1,87 @@
+// Prometheus: a tracer's aggregations served at /metrics in the text exposition format, read
+// from the maps at scrape time, checked by Debian's promtool and scraped by a real prometheus
+// on loopback, whose PromQL answer must be the tracer's own count.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { runCommand, runScript, waitFor } from "./util.ts";
+
+declare const Bun: unknown;
+
+const FIXTURE = new URL("../fixtures/metrics.ts", import.meta.url).pathname;
+const noPrometheus = existsSync("/usr/bin/prometheus") && existsSync("/usr/bin/promtool") ? false : "Debian's prometheus is not installed (bash tests/references.sh installs it)";
+
+async function startFixture() {
+  // Deno needs the network permission to listen.
+  const run = typeof Bun !== "undefined" ? runScript(FIXTURE) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", FIXTURE]);
+  if (!await waitFor(() => /ready \d+/.test(run.output()), 30_000)) {
+    run.kill("SIGKILL");
+    assert.fail(`the fixture did not start:\n${run.output()}`);
+  }
+  const port = Number(/ready (\d+)/.exec(run.output())![1]);
+  return { run, port, scrape: async () => await (await fetch(`http://127.0.0.1:${port}/metrics`)).text() };
+}
+
+test("/metrics: counters, gauges and histograms from the maps, in the text format promtool accepts", { skip: noPrometheus }, async () => {
+  const { run, scrape } = await startFixture();
+  try {
+    const text = await scrape();
+    assert.match(text, /^# HELP calls_calls_total getppid\(\) calls made by the test fixture\.$/m);
+    assert.match(text, /^# TYPE calls_calls_total counter$/m);
+    assert.match(text, /^calls_calls_total 1234$/m);
+    assert.match(text, /^calls_by_comm_total\{key="[^"]+"\} 1234$/m);
+    assert.match(text, /^calls_total_total 2468$/m);
+    assert.match(text, /^# TYPE calls_biggest gauge$/m);
+    // Nanoseconds are exported in seconds; the buckets are cumulative up to +Inf, which is the count.
+    assert.match(text, /^# TYPE calls_phase_seconds histogram$/m);
+    assert.match(text, /^calls_phase_seconds_bucket\{le="\+Inf"\} 1234$/m);
+    assert.match(text, /^calls_phase_seconds_count 1234$/m);
+    assert.match(text, /^calls_phase_seconds_sum [0-9.e+-]+$/m);
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}\n${text}`);
+  } finally {
+    run.kill("SIGTERM");
+    await run.exited;
+  }
+});
+
+test("a real prometheus scrapes it: its PromQL answer is the tracer's count", { skip: noPrometheus }, async () => {
+  const { run, port } = await startFixture();
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-prometheus-"));
+  const promPort = 19090 + (process.pid % 1000);
+  writeFileSync(join(dir, "prometheus.yml"), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tsbpf\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`);
+  const prom = spawn("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let promLog = "";
+  prom.stderr!.on("data", (d) => (promLog += d));
+  const promExited = new Promise((r) => prom.on("exit", r));
+  try {
+    let answer: string | undefined;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && answer === undefined && prom.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const r = await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=calls_calls_total`)).json();
+        answer = r?.data?.result?.[0]?.value?.[1];
+      } catch { /* not up yet */ }
+    }
+    assert.equal(answer, "1234", `prometheus did not report the tracer's count within 30 s:\n${promLog.slice(-2000)}`);
+  } finally {
+    prom.kill("SIGTERM");
+    run.kill("SIGTERM");
+    await run.exited;
+    await promExited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("SIGTERM of a tracer serving metrics: gone within a second, status 143", async () => {
+  const { run } = await startFixture();
+  const t0 = Date.now();
+  run.kill("SIGTERM");
+  assert.equal(await run.exited, 143, run.output());
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+});
