@@ -200,6 +200,14 @@ class Walker {
       this.add("unknown", `a probe decorator called as a function (its handler is not a decorated method plan can list): ${this.text(node)}`, node);
     }
     if (callee.type === "Import") return this.dynamicImport(node, node.arguments[0]);
+    // start({ metrics }) serves the maps over HTTP; start({ otlp }) sends them to a collector.
+    if (callee.type === "MemberExpression" && propertyName(callee) === "start") {
+      for (const p of node.arguments[0]?.type === "ObjectExpression" ? node.arguments[0].properties : []) {
+        const key = p.type === "ObjectProperty" ? (p.key.type === "Identifier" ? p.key.name : p.key.value) : undefined;
+        const off = p.type === "ObjectProperty" && (p.value.type === "BooleanLiteral" ? !p.value.value : p.value.type === "Identifier" && p.value.name === "undefined");
+        if ((key === "metrics" || key === "otlp") && !off) this.add("network", `start({ ${key} }): ${key === "metrics" ? "serves the tracer's maps over HTTP" : "sends the tracer's maps to a collector"}: ${this.text(p)}`, p);
+      }
+    }
     if (callee.type === "Identifier" && !this.bindings.has(callee.name)) {
       if (callee.name === "require") return this.dynamicImport(node, node.arguments[0]);
       if (callee.name === "eval") return this.add("unknown", `eval: ${this.text(node)}`, node);

@@ -25,6 +25,7 @@ const HARMLESS = new Set([
 /** The exceptions in those harmless modules. */
 const HARMLESS_BUT: Record<string, Record<string, Kind>> = {
   os: { setPriority: "changes processes" },
+  tsbpf: { writePprof: "writes files" },
 };
 
 const WHOLE_MODULE: Record<string, Kind> = {

@@ -56,6 +56,9 @@ function found(source: string): string[] {
 const CASES: [string, string, RegExp][] = [
   ["Deno.writeFile", `await Deno.writeTextFile("/etc/x", "y");`, /^writes files: Deno\.writeTextFile$/],
   ["Bun.write", `await Bun.write("/etc/x", "y");`, /^writes files: Bun\.write$/],
+  ["tsbpf's writePprof", `import { writePprof } from "tsbpf"; await writePprof(t.stacks, "/etc/x");`, /^writes files: tsbpf writePprof$/],
+  ["a metrics server", `await t.start({ metrics: "0.0.0.0:9435" });`, /^network: start\(\{ metrics \}\): serves the tracer's maps over HTTP/],
+  ["an OTLP export", `await t.start({ exitOnError: false, otlp: { endpoint: "http://x:4318" } });`, /^network: start\(\{ otlp \}\): sends the tracer's maps to a collector/],
   ["fs/promises", `import { appendFile } from "node:fs/promises";`, /^writes files: node:fs\/promises appendFile$/],
   ["namespace fs", `import * as fs from "fs"; fs.rmSync("/x");`, /^writes files: fs rmSync$/],
   ["reading other files", `import { readFileSync } from "node:fs"; readFileSync("/etc/shadow");`, /^reads files: node:fs readFileSync$/],
