@@ -2,17 +2,18 @@
 // that result (constant and copy propagation leave many such moves behind), and a helper call
 // whose result is unused stops asking for it.
 import { def, type Instr, uses } from "./ir.ts";
-import { BitSet, buildCfg, isPure, liveness } from "./flow.ts";
+import { buildCfg, isPure, liveness, RegSet } from "./flow.ts";
 
 export function dce(code: Instr[]): Instr[] {
   for (;;) {
     const live = liveness(code, buildCfg(code));
     const dead = new Uint8Array(code.length);
     let removed = 0, dropped = 0;
-    const cur = new BitSet(live.size);
+    const cur = new RegSet(live.size);
     for (const b of live.cfg.rpo) {
       const block = live.cfg.blocks[b];
-      cur.copyFrom(live.liveOut[b]);
+      cur.clear();
+      for (const v of live.liveOut[b]) cur.add(v);
       for (let i = block.end - 1; i >= block.start; i--) {
         const ins = code[i];
         const d = def(ins);

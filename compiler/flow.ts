@@ -82,49 +82,43 @@ export function buildCfg(code: Instr[]): Cfg {
   return { blocks, blockOf, rpo: post.reverse() };
 }
 
-/** A fixed-size set of small non-negative integers. */
-export class BitSet {
-  readonly words: Uint32Array;
+/**
+ * A set of registers below a fixed bound: constant-time add, delete, membership and clear, and
+ * iteration over the members only (Briggs and Torczon's sparse set), so that walking a large
+ * function costs what is live, not what exists.
+ */
+export class RegSet {
+  readonly #dense: Int32Array;
+  readonly #sparse: Int32Array;
+  #n = 0;
   constructor(readonly size: number) {
-    this.words = new Uint32Array((size + 31) >>> 5);
+    this.#dense = new Int32Array(size);
+    this.#sparse = new Int32Array(size);
+  }
+  get count(): number {
+    return this.#n;
   }
   has(i: number): boolean {
-    return (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
+    const s = this.#sparse[i];
+    return s < this.#n && this.#dense[s] === i;
   }
   add(i: number): void {
-    this.words[i >>> 5] |= 1 << (i & 31);
+    if (this.has(i)) return;
+    this.#sparse[i] = this.#n;
+    this.#dense[this.#n++] = i;
   }
   delete(i: number): void {
-    this.words[i >>> 5] &= ~(1 << (i & 31));
+    if (!this.has(i)) return;
+    const last = this.#dense[--this.#n];
+    const s = this.#sparse[i];
+    this.#dense[s] = last;
+    this.#sparse[last] = s;
   }
-  copyFrom(o: BitSet): void {
-    this.words.set(o.words);
-  }
-  /** this |= o; returns whether this changed. */
-  union(o: BitSet): boolean {
-    let changed = false;
-    for (let k = 0; k < this.words.length; k++) {
-      const w = this.words[k] | o.words[k];
-      if (w !== this.words[k]) {
-        this.words[k] = w;
-        changed = true;
-      }
-    }
-    return changed;
-  }
-  equals(o: BitSet): boolean {
-    for (let k = 0; k < this.words.length; k++) if (this.words[k] !== o.words[k]) return false;
-    return true;
+  clear(): void {
+    this.#n = 0;
   }
   forEach(f: (i: number) => void): void {
-    for (let k = 0; k < this.words.length; k++) {
-      let w = this.words[k];
-      while (w) {
-        const bit = 31 - Math.clz32(w & -w);
-        f(k * 32 + bit);
-        w &= w - 1;
-      }
-    }
+    for (let k = 0; k < this.#n; k++) f(this.#dense[k]);
   }
 }
 
@@ -141,43 +135,60 @@ export function regCount(code: Instr[]): number {
 export interface Liveness {
   cfg: Cfg;
   size: number;
-  liveIn: BitSet[];
-  liveOut: BitSet[];
+  /** The registers live at the start and at the end of each block, in no particular order. */
+  liveIn: VReg[][];
+  liveOut: VReg[][];
 }
 
-/** Which virtual registers are live at the start and end of each block. */
+/**
+ * Which virtual registers are live at the start and end of each block. Computed one register
+ * at a time, walking backwards from the blocks that read it before writing it until a block
+ * that writes it: the work is the total size of the live ranges, not blocks × registers (which
+ * grows with the square of a handler's size, since most registers live in one block).
+ */
 export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCount(code)): Liveness {
   const n = cfg.blocks.length;
-  const gen: BitSet[] = [], kill: BitSet[] = [];
-  for (const b of cfg.blocks) {
-    const g = new BitSet(size), k = new BitSet(size);
-    for (let i = b.end - 1; i >= b.start; i--) {
+  // Per register, the blocks that read it before any write (upward-exposed uses) and the blocks that write it.
+  const exposed: number[][] = [], writers: number[][] = [];
+  for (let b = 0; b < n; b++) {
+    const block = cfg.blocks[b];
+    const written = new Set<VReg>();
+    for (let i = block.start; i < block.end; i++) {
+      for (const u of uses(code[i])) if (!written.has(u)) (exposed[u] ??= []).push(b);
       const d = def(code[i]);
-      if (d !== undefined) {
-        g.delete(d);
-        k.add(d);
-      }
-      for (const u of uses(code[i])) g.add(u);
-    }
-    gen.push(g);
-    kill.push(k);
-  }
-  const liveIn = Array.from({ length: n }, () => new BitSet(size));
-  const liveOut = Array.from({ length: n }, () => new BitSet(size));
-  const order = [...cfg.rpo].reverse();
-  const tmp = new BitSet(size);
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const b of order) {
-      for (const s of cfg.blocks[b].succ) liveOut[b].union(liveIn[s]);
-      // in = gen | (out & ~kill)
-      for (let k = 0; k < tmp.words.length; k++) tmp.words[k] = gen[b].words[k] | (liveOut[b].words[k] & ~kill[b].words[k]);
-      if (!tmp.equals(liveIn[b])) {
-        liveIn[b].copyFrom(tmp);
-        changed = true;
+      if (d !== undefined && !written.has(d)) {
+        written.add(d);
+        (writers[d] ??= []).push(b);
       }
     }
   }
+  const liveIn: VReg[][] = Array.from({ length: n }, () => []);
+  const liveOut: VReg[][] = Array.from({ length: n }, () => []);
+  // Stamps: register v + 1 marks a block as holding v in its in-set, out-set, or writing it.
+  const inMark = new Int32Array(n), outMark = new Int32Array(n), writes = new Int32Array(n);
+  const work: number[] = [];
+  exposed.forEach((blocks, v) => {
+    const stamp = v + 1;
+    for (const b of writers[v] ?? []) writes[b] = stamp;
+    for (const b of blocks) {
+      if (inMark[b] === stamp) continue;
+      inMark[b] = stamp;
+      liveIn[b].push(v);
+      work.push(b);
+    }
+    while (work.length) {
+      const b = work.pop()!;
+      for (const p of cfg.blocks[b].pred) {
+        if (outMark[p] === stamp) continue;
+        outMark[p] = stamp;
+        liveOut[p].push(v);
+        if (writes[p] === stamp || inMark[p] === stamp) continue;
+        inMark[p] = stamp;
+        liveIn[p].push(v);
+        work.push(p);
+      }
+    }
+  });
   return { cfg, size, liveIn, liveOut };
 }
 
@@ -185,11 +196,12 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
  * Walks every reachable block backwards, calling `f` for each instruction with the registers
  * live right after it (the set is updated in place afterwards: copy it to keep it).
  */
-export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter: BitSet) => void): void {
-  const cur = new BitSet(live.size);
+export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter: RegSet) => void): void {
+  const cur = new RegSet(live.size);
   for (const b of live.cfg.rpo) {
     const block = live.cfg.blocks[b];
-    cur.copyFrom(live.liveOut[b]);
+    cur.clear();
+    for (const v of live.liveOut[b]) cur.add(v);
     for (let i = block.end - 1; i >= block.start; i--) {
       f(i, cur);
       const d = def(code[i]);
