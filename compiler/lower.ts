@@ -861,7 +861,7 @@ export class Lowering {
   /** Runs `f` (lowering something), then throws away the code, diagnostics and stack it took. */
   trial<T>(f: () => T | undefined): T | undefined {
     const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
-    const stack = this.b.stackSize, scratch = this.kernelScratch, uses = this.stackUse.length;
+    const stack = this.b.stackSize, slots = this.b.slots.length, scratch = this.kernelScratch, uses = this.stackUse.length;
     try {
       return f();
     } catch (err) {
@@ -872,6 +872,7 @@ export class Lowering {
       this.diags.items.length = errors;
       this.#failed = failed;
       this.b.stackSize = stack;
+      this.b.slots.length = slots;
       this.kernelScratch = scratch;
       this.stackUse.length = uses;
     }

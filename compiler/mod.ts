@@ -7,6 +7,7 @@
 //   fold     → constant and copy propagation, constant folding               fold.ts
 //   narrow   → extensions nobody reads dropped, 32-bit ALU and JMP32 forms    narrow.ts
 //   dce      → instructions whose results nothing reads removed              dce.ts
+//   stack    → stack slots whose lives do not overlap share bytes             stack_slots.ts
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
 import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
@@ -18,6 +19,7 @@ import { cleanup } from "./cleanup.ts";
 import { reuseEntryValues } from "./entry_values.ts";
 import { fold } from "./fold.ts";
 import { dce } from "./dce.ts";
+import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
@@ -83,7 +85,8 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch });
       const ir = lowering.lowerHandler();
       if (lowering.failed || diags.hasErrors) return { lowering };
-      const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.stackSize);
+      const stack = shareStack(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.slots, ir.stackSize);
+      const alloc = allocate(stack.code, stack.stackSize);
       return { lowering, alloc };
     };
     let { lowering, alloc } = lower(false);
