@@ -826,28 +826,34 @@ export class Lowering {
 
   /** `c ? a : b`: both arms converted to their common type, each in its own arm. */
   conditional(e: Node): Value {
-    // The common type needs both arms' types before either arm's code is placed.
-    let probeA = this.trialScalar(e.consequent), probeB = this.trialScalar(e.alternate);
-    // A bool beside an integer is the u8 0 or 1, as in arithmetic (`c ? 300 : x < y` is a u8).
-    if (probeA?.type.kind === "bool" && probeB?.type.kind === "int") probeA = { ...probeA, type: u8 };
-    if (probeB?.type.kind === "bool" && probeA?.type.kind === "int") probeB = { ...probeB, type: u8 };
-    const [ta, tb] = probeA && probeB ? this.unifyLiterals(probeA, probeB) : [probeA, probeB];
-    const t: ScalarType | undefined = ta && tb ? (ta.type.kind === "int" && tb.type.kind === "int" ? commonType(ta.type, tb.type) : ta.type) : undefined;
+    // The common type needs both arms' types, known once both are lowered: the first arm's
+    // conversion is then moved to the end of its code. (Trial-lowering each arm first, to learn
+    // its type, took time exponential in the depth of nested conditionals.)
     const elseLabel = this.b.label(), done = this.b.label();
     const r = this.b.reg();
-    const arm = (node: Node) => {
-      const v = this.scalar(node);
-      const typed = t && v.literal && t.kind === "int" ? { ...v, type: t, op: wrap(v.op as bigint, t), literal: false } : v;
-      this.b.emit({ op: "mov", dst: r, src: t && t.kind === "int" ? this.convert(typed, t, node).op : typed.op });
-      return typed;
-    };
     this.branch(e.test, false, elseLabel);
-    const a = arm(e.consequent);
+    const valueA = this.scalar(e.consequent);
+    const endOfA = this.b.code.length;
     this.b.emit({ op: "jmp", target: done });
     this.b.place(elseLabel);
-    arm(e.alternate);
+    const valueB = this.scalar(e.alternate);
+    const probe = (v: typeof valueA) => ({ type: v.type, op: isReg(v.op) ? 0 : v.op, literal: v.literal });
+    let probeA = probe(valueA), probeB = probe(valueB);
+    // A bool beside an integer is the u8 0 or 1, as in arithmetic (`c ? 300 : x < y` is a u8).
+    if (probeA.type.kind === "bool" && probeB.type.kind === "int") probeA = { ...probeA, type: u8 };
+    if (probeB.type.kind === "bool" && probeA.type.kind === "int") probeB = { ...probeB, type: u8 };
+    const [ta, tb] = this.unifyLiterals(probeA, probeB);
+    const t: ScalarType = ta.type.kind === "int" && tb.type.kind === "int" ? commonType(ta.type, tb.type) : ta.type;
+    const move = (v: typeof valueA, node: Node) => {
+      const typed = v.literal && t.kind === "int" ? { ...v, type: t, op: wrap(v.op as bigint, t), literal: false } : v;
+      this.b.emit({ op: "mov", dst: r, src: t.kind === "int" ? this.convert(typed, t, node).op : typed.op });
+    };
+    move(valueB, e.alternate);
+    const moveB = this.b.code.length;
+    move(valueA, e.consequent);
+    this.b.code.splice(endOfA, 0, ...this.b.code.splice(moveB));
     this.b.place(done);
-    return { kind: "scalar", type: t ?? a.type, op: r };
+    return { kind: "scalar", type: t, op: r };
   }
 
   /** An expression's scalar type and constness, found by lowering it and throwing the code away. */

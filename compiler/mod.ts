@@ -11,7 +11,8 @@
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
 import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
-import { parseSource } from "./parse.ts";
+import { parseSource, tooDeep } from "./parse.ts";
+import { measureNesting } from "./nesting.ts";
 import { collect, type TracerClass, type Module } from "./collect.ts";
 import { Lowering } from "./lower.ts";
 import { allocate } from "./regalloc.ts";
@@ -42,6 +43,18 @@ export interface CompileOptions {
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
   const diags = new DiagnosticBag(file, source);
+  try {
+    return compileParsed(source, file, target, options, diags);
+  } catch (e) {
+    // What nesting.ts lets through still fits the stack; should a pass recurse deeper, say where.
+    if (!(e instanceof RangeError)) throw e;
+    tooDeep(diags, measureNesting(source).deepest);
+    diags.throwIfAny();
+    throw e;
+  }
+}
+
+function compileParsed(source: string, file: string, target: CompileTarget, options: CompileOptions, diags: DiagnosticBag): TracerSpec[] {
   const ast = parseSource(source, diags);
   diags.throwIfAny();
   const mod = collect(ast, diags);

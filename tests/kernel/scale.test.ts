@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compileSource, handlersSource, load } from "./harness.ts";
 import { HashMap } from "../../mod.ts";
+import { CompileError } from "../../compiler/mod.ts";
 
 function tracer(fields: string, bodies: string[], extra = "") {
   const source = handlersSource(bodies, extra).replace("class T extends Tracer {\n", `class T extends Tracer {\n${fields}\n`);
@@ -56,6 +57,61 @@ test("a value alive across many map updates, or across a loop of them, keeps its
     for (let i = 0; i < 8; i++) assert.equal(m.get(200 + i), BigInt(i));
     for (let i = 0; i < 8; i++) assert.equal(s.get(10 + i), comm);
     assert.equal(s.get(2), comm);
+  } finally {
+    loaded.close();
+  }
+});
+
+/** The one diagnostic compiling `source` gives, with the text at its position. */
+function refusal(source: string) {
+  try {
+    compileSource(source);
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    assert.equal(e.diagnostics.length, 1, e.message);
+    const [d] = e.diagnostics;
+    const line = source.split("\n")[d.line - 1];
+    return { ...d, line: d.line, text: line, at: line.slice(d.column - 1) };
+  }
+  assert.fail("expected a compile error");
+}
+
+test("a chain of 50 000 `+ 1` is refused as too deep at the operator where it goes over, not with an internal error", () => {
+  const d = refusal(handlersSource([`    const x = args[0] as u64;\n    return x${" + 1".repeat(50_000)};`]));
+  assert.equal(d.code, "TSB1002");
+  assert.match(d.message, /nests too deeply/);
+  assert.equal(d.line, 8);
+  assert.match(d.at, /^\+ 1 \+ 1/);
+  assert.ok(d.column > 1000 * 4, `column ${d.column}: the chain is refused only once long`);
+  assert.ok(d.hints.some((h) => /const/.test(h)));
+});
+
+test("20 000 nested parentheses and 5000 nested ifs are refused at their own position", () => {
+  const parens = refusal(handlersSource([`    return ${"(".repeat(20_000)}1${")".repeat(20_000)};`]));
+  assert.deepEqual([parens.code, parens.line], ["TSB1002", 7]);
+  assert.match(parens.at, /^\(\(\(/);
+  assert.ok(parens.column > 150, `column ${parens.column}`);
+  const ifs = refusal(handlersSource([`    let x = args[0] as u32;\n${"    if (x > 1) {\n".repeat(5000)}      x = 7;\n${"    }\n".repeat(5000)}    return x;`]));
+  assert.equal(ifs.code, "TSB1002");
+  assert.ok(ifs.line > 100 && ifs.line < 5000, `line ${ifs.line}`);
+  assert.match(ifs.text, /^ *if \(x > 1\) \{$/);
+  assert.match(ifs.at, /^[({]/);
+});
+
+test("deep but accepted nesting compiles and computes: 1500 chained additions, 150 nested ifs, a 300-deep conditional chain", () => {
+  const loaded = load(compileSource(handlersSource([
+    `    const x = args[0] as u64;\n    return x${" + 1".repeat(1500)};`,
+    `    let x = args[0] as u32;\n${"    if (x > 1) {\n".repeat(150)}      x = 7;\n${"    }\n".repeat(150)}    return x;`,
+    // Each conditional's type is only known once both its arms are lowered; nested, that took exponential time.
+    `    const x = args[0] as u32;\n    return ${Array.from({ length: 300 }, (_, i) => `x === ${i} ? ${i * 2} : `).join("")}1;`,
+  ])));
+  try {
+    assert.equal(loaded.run("h0", [5n]), 1505);
+    assert.equal(loaded.run("h1", [5n]), 7);
+    assert.equal(loaded.run("h1", [1n]), 1);
+    assert.equal(loaded.run("h2", [123n]), 246);
+    assert.equal(loaded.run("h2", [299n]), 598);
+    assert.equal(loaded.run("h2", [1000n]), 1);
   } finally {
     loaded.close();
   }
