@@ -10,6 +10,7 @@ import type { CondName } from "./isa.ts";
 import { BUILTINS, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
+import { checkLiteral, integerLiteral } from "./literals.ts";
 import { PARAMS_MAP } from "./spec.ts";
 import { deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
@@ -364,9 +365,9 @@ export class Lowering {
       case "TSNonNullExpression": return this.expr(e.expression);
       case "NumericLiteral": {
         if (!Number.isInteger(e.value)) this.fail(e, Code.TypeMismatch, `handlers compute with integers; ${e.value} is not one`);
-        return { kind: "scalar", type: i64, op: BigInt(e.value), literal: true };
+        return { kind: "scalar", type: i64, op: integerLiteral(this, e), literal: true };
       }
-      case "BigIntLiteral": return { kind: "scalar", type: u64, op: BigInt.asUintN(64, BigInt(e.value)), literal: true };
+      case "BigIntLiteral": return { kind: "scalar", type: u64, op: integerLiteral(this, e), literal: true };
       case "BooleanLiteral": return { kind: "scalar", type: bool, op: e.value ? 1n : 0n };
       case "StringLiteral": return { kind: "string", value: e.value };
       case "Identifier": return this.identifier(e);
@@ -470,6 +471,7 @@ export class Lowering {
     const saved = this.scopes.splice(0, this.scopes.length, new Map());
     try {
       // Like a local const: the value's type (i64 for a plain number), folded into every use.
+      checkLiteral(this, init); // a literal too large is reported at its definition, not as "not a constant"
       if (this.constant(init) === undefined) return undefined;
       const mark = this.b.code.length;
       const v = this.expr(init);
