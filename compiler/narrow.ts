@@ -47,6 +47,9 @@ function scan(
   for (const b of cfg.blocks) {
     const ext = new Map<VReg, Ext>();
     const shl = new Map<VReg, { x: VReg; c: bigint }>();
+    // Which facts name each register as their source, so a write forgets them without a scan.
+    const readers = new Map<VReg, VReg[]>();
+    const note = (src: VReg, d: VReg) => (readers.get(src) ?? readers.set(src, []).get(src)!).push(d);
     for (let i = b.start; i < b.end; i++) {
       const r = f(i, ext, shl);
       if (r) out[i] = r;
@@ -55,16 +58,24 @@ function scan(
       if (d === undefined) continue;
       ext.delete(d);
       shl.delete(d);
-      for (const [k, e] of ext) if (e.src === d) ext.delete(k);
-      for (const [k, s] of shl) if (s.x === d) shl.delete(k);
+      for (const k of readers.get(d) ?? []) {
+        if (ext.get(k)?.src === d) ext.delete(k);
+        if (shl.get(k)?.x === d) shl.delete(k);
+      }
+      readers.delete(d);
       if (ins.op === "alu" && !ins.w32 && isReg(ins.a) && ins.a !== d && !isReg(ins.b)) {
         const c = BigInt.asUintN(64, ins.b);
-        if (ins.alu === "lsh" && c > 0n && c < 64n) shl.set(d, { x: ins.a, c });
+        if (ins.alu === "lsh" && c > 0n && c < 64n) {
+          shl.set(d, { x: ins.a, c });
+          note(ins.a, d);
+        }
         const e = completes(ins, shl);
         if (e) ext.set(d, e);
         if (ins.alu === "and" && (c === 0xffn || c === 0xffffn || c === M32)) ext.set(d, { kind: "z", bits: c === M32 ? 32 : c === 0xffn ? 8 : 16, src: ins.a });
       }
       if (ins.op === "mov" && ins.w32 && isReg(ins.src) && ins.src !== d) ext.set(d, { kind: "z", bits: 32, src: ins.src });
+      const e = ext.get(d);
+      if (e) note(e.src, d);
       after?.(i, ext);
     }
   }

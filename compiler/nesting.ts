@@ -20,7 +20,8 @@ const COST: Record<string, number> = { "?": 3, if: 2, else: 0 };
 const OPERATOR_WORDS = new Set(["as", "typeof", "new", "await", "void", "delete", "in", "instanceof", "keyof", "satisfies", "if", "else"]);
 /** Words after which a `/` starts a regular expression, not a division. */
 const BEFORE_REGEX = new Set(["return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw", "await", "yield"]);
-const PUNCTUATORS = [">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=", "=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>"];
+const PUNCTUATOR = />>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|&&=|\|\|=|\?\?=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.|\+\+|--|\+=|-=|\*=|\/=|%=|&=|\|=|\^=|\*\*|<<|>>|[^]/y;
+const WORD = /[\w$\u0080-\uffff]+/y;
 /** Tokens that end nothing: a new line before them continues the expression. */
 const CONTINUES = /^(?:[-+*/%&|^<>=!?:.~]|as$|else$|satisfies$|instanceof$|in$)/;
 
@@ -118,9 +119,11 @@ export function measureNesting(source: string): Nesting {
       templateText();
       tok = "a";
     } else if (/[A-Za-z_$\u0080-\uffff]/.test(c)) {
-      while (i < n && /[\w$\u0080-\uffff]/.test(source[i])) i++;
+      WORD.lastIndex = i;
+      WORD.test(source);
+      i = WORD.lastIndex;
       tok = source.slice(at, i);
-    } else if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(source[i + 1] ?? ""))) {
+    } else if ((c >= "0" && c <= "9") || (c === "." && source[i + 1] >= "0" && source[i + 1] <= "9")) {
       while (i < n && /[\w.]/.test(source[i])) i++;
       tok = "0";
     } else if (c === "/" && regexAllowed(prev)) {
@@ -132,7 +135,8 @@ export function measureNesting(source: string): Nesting {
       while (i < n && /\w/.test(source[i])) i++;
       tok = "a";
     } else {
-      tok = PUNCTUATORS.find((p) => source.startsWith(p, i)) ?? c;
+      PUNCTUATOR.lastIndex = i;
+      tok = PUNCTUATOR.exec(source)![0];
       i += tok.length;
     }
     if ((newline && !CONTINUES.test(prev) && !CONTINUES.test(tok)) || (afterBlock && !CONTINUES.test(tok))) chain = 0;
