@@ -122,12 +122,21 @@ export class RegSet {
   }
 }
 
+/** One more than the highest register the code names (every pass sizes its tables by it: kept allocation-free). */
 export function regCount(code: Instr[]): number {
   let n = 0;
+  const see = (o: unknown) => {
+    if (typeof o === "number" && o >= n) n = o + 1;
+  };
   for (const ins of code) {
-    for (const r of uses(ins)) n = Math.max(n, r + 1);
-    const d = def(ins);
-    if (d !== undefined) n = Math.max(n, d + 1);
+    const i = ins as Partial<Record<"dst" | "src" | "a" | "b" | "base" | "value", unknown>> & { args?: unknown[] };
+    see(i.dst);
+    see(i.src);
+    see(i.a);
+    see(i.b);
+    see(i.base);
+    see(i.value);
+    if (i.args) for (const a of i.args) see(a);
   }
   return n;
 }
