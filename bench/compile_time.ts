@@ -4,6 +4,7 @@
 //
 //   sudo node_modules/.bin/bun bench/compile_time.ts                 both runtimes, writes bench/RESULTS.md
 //   sudo node_modules/.bin/bun bench/compile_time.ts --before REV    adds a row per shape for the compiler at REV
+//                                                                   (or in a directory: --before DIR --before-label NAME)
 //
 // Options: --sizes 100,300,... --shapes updates,ifs,... --runs N (median of N compiles, default 3)
 // --timeout S (per measurement, default 120: a slower compile is recorded as "> S s") --no-write.
@@ -62,7 +63,9 @@ const { values: opts } = parseArgs({
     shapes: { type: "string", default: Object.keys(SHAPES).join(",") },
     runs: { type: "string", default: "3" },
     timeout: { type: "string", default: "120" },
+    /** A commit, or a directory holding an older checkout. */
     before: { type: "string" },
+    "before-label": { type: "string" },
     "no-write": { type: "boolean", default: false },
   },
 });
@@ -119,16 +122,19 @@ const sizes = opts.sizes!.split(",").map(Number);
 const shapes = opts.shapes!.split(",");
 const rows: string[] = [];
 let before: string | undefined;
-if (opts.before) {
+let scratch: string | undefined;
+if (opts.before && existsSync(`${opts.before}/compiler/mod.ts`)) {
+  before = opts.before; // a checkout of the older compiler
+} else if (opts.before) {
   // The compiler as committed at REV, in a scratch copy (root-owned, private: mkdtemp).
-  before = mkdtempSync(`${tmpdir()}/tsbpf-compile-time-`);
+  before = scratch = mkdtempSync(`${tmpdir()}/tsbpf-compile-time-`);
   execFileSync("sh", ["-c", `git -C "${ROOT}" archive "${opts.before}" | tar -x -C "${before}"`]);
   symlinkSync(`${ROOT}/node_modules`, `${before}/node_modules`);
 }
 const num = (ms: number) => (ms < 100 ? ms.toFixed(1) : String(Math.round(ms)));
 const fmt = (c: Cell) => (c.ms === undefined ? c.result : `${num(c.ms)} (${num(c.cpu!)})`);
 const variants: [string, string, string | undefined][] = [["Bun", "bun", undefined], ["Deno", "deno", undefined]];
-if (before) variants.push([`Bun, ${opts.before}`, "bun", before]);
+if (before) variants.push([`Bun, before (${opts["before-label"] ?? opts.before})`, "bun", before]);
 for (const shape of shapes) {
   for (const [label, runtime, tree] of variants) {
     const cells: Cell[] = [];
@@ -143,7 +149,7 @@ for (const shape of shapes) {
     rows.push(`| ${shape} | ${label} | ${cells.map(fmt).join(" | ")} | ${cells.map((c) => c.result).filter((r, i, a) => a.indexOf(r) === i && !r.startsWith(">") && r !== "—").slice(-1)[0] ?? ""} |`);
   }
 }
-if (before) rmSync(before, { recursive: true, force: true });
+if (scratch) rmSync(scratch, { recursive: true, force: true });
 
 const commit = (() => {
   try {
