@@ -44,7 +44,9 @@ test("a value alive across many map updates, or across a loop of them, keeps its
   const { loaded } = tracer("  m = new HashMap<u32, u64>();\n  s = new HashMap<u32, Str<16>>();", [
     // `name` is written first and read last: the updates between must not land on it.
     `    const name: Str<16> = comm();\n${updates}\n    this.s.set(1, name);\n    return 0;`,
-    `    const name: Str<16> = comm();\n    for (let i = 0; i < 8; i++) { this.m.set(200 + i, i); this.s.set(10 + i, name); }\n    this.s.set(2, name);\n    return 8;`,
+    // `name` is last read inside the loop, before the update's key and value are written: the
+    // next iteration reads it again, so those must not land on it.
+    `    const name: Str<16> = comm();\n    for (let i = 0; i < 8; i++) { this.s.set(10 + i, name); this.m.set(200 + i, i); }\n    return 8;`,
   ]);
   try {
     const m = loaded.bind("m", new HashMap<number, bigint>());
@@ -55,8 +57,7 @@ test("a value alive across many map updates, or across a loop of them, keeps its
     for (let i = 0; i < 20; i++) assert.equal(m.get(100 + i), BigInt(i));
     assert.equal(loaded.run("h1"), 8);
     for (let i = 0; i < 8; i++) assert.equal(m.get(200 + i), BigInt(i));
-    for (let i = 0; i < 8; i++) assert.equal(s.get(10 + i), comm);
-    assert.equal(s.get(2), comm);
+    for (let i = 0; i < 8; i++) assert.equal(s.get(10 + i), comm, `iteration ${i}`);
   } finally {
     loaded.close();
   }
