@@ -220,15 +220,14 @@ export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter
   }
 }
 
-/** How many times each register is defined and used, over the whole function. */
-export function counts(code: Instr[]): { defs: Map<VReg, number>; uses: Map<VReg, number> } {
-  const defs = new Map<VReg, number>(), useCount = new Map<VReg, number>();
+/** How many instructions write each register, over the whole function. */
+export function defCounts(code: Instr[], size = regCount(code)): Int32Array {
+  const n = new Int32Array(size);
   for (const ins of code) {
     const d = def(ins);
-    if (d !== undefined) defs.set(d, (defs.get(d) ?? 0) + 1);
-    for (const u of uses(ins)) useCount.set(u, (useCount.get(u) ?? 0) + 1);
+    if (d !== undefined) n[d]++;
   }
-  return { defs, uses: useCount };
+  return n;
 }
 
 /** Instructions with no effect but their result: removable when the result is unused. */

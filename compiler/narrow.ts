@@ -10,7 +10,7 @@
 //     values before extension.
 // Copies it leaves behind are propagated by fold.ts and dead shifts removed by dce.ts.
 import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
-import { buildCfg, type Cfg, counts, regCount } from "./flow.ts";
+import { buildCfg, type Cfg, defCounts, regCount } from "./flow.ts";
 
 const M64 = 0xffffffffffffffffn, M32 = 0xffffffffn;
 const low = (bits: number | bigint) => (1n << BigInt(bits)) - 1n;
@@ -142,7 +142,7 @@ function compares(code: Instr[], cfg: Cfg): Instr[] {
  * are each written once, in the same block (so every time one is written, so is the other).
  */
 function globalExtensions(code: Instr[], cfg: Cfg): Map<VReg, Ext> {
-  const { defs } = counts(code);
+  const defs = defCounts(code);
   const defBlock = new Map<VReg, number>();
   code.forEach((ins, i) => {
     const d = def(ins);
@@ -152,7 +152,7 @@ function globalExtensions(code: Instr[], cfg: Cfg): Map<VReg, Ext> {
   scan(code, cfg, () => {}, (i, ext) => {
     const d = def(code[i]);
     const e = d === undefined ? undefined : ext.get(d);
-    if (e && defs.get(d!) === 1 && defs.get(e.src) === 1 && defBlock.get(e.src) === cfg.blockOf[i]) out.set(d!, e);
+    if (e && defs[d!] === 1 && defs[e.src] === 1 && defBlock.get(e.src) === cfg.blockOf[i]) out.set(d!, e);
   });
   return out;
 }
