@@ -35,8 +35,12 @@ export type Instr = (
 
 export const isReg = (o: Operand): o is VReg => typeof o === "number";
 
+/** Shared by every instruction that reads no register (callers only iterate over it). */
+const NONE: VReg[] = Object.freeze([]) as unknown as VReg[];
+
 /** Registers an instruction reads. (Called for every instruction by every pass: kept free of closures.) */
 export function uses(i: Instr): VReg[] {
+  if (i.op === "label" || i.op === "jmp" || i.op === "entry" || i.op === "frame" || i.op === "map") return NONE;
   const regs: VReg[] = [];
   switch (i.op) {
     case "mov": if (typeof i.src === "number") regs.push(i.src); break;
