@@ -155,7 +155,7 @@ const commit = (() => {
   try {
     return execFileSync("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   } catch {
-    return "?";
+    return process.env.TSBPF_COMMIT ?? "unknown (not a git checkout: set TSBPF_COMMIT)";
   }
 })();
 const section = [
