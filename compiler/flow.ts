@@ -125,18 +125,10 @@ export class RegSet {
 /** One more than the highest register the code names (every pass sizes its tables by it: kept allocation-free). */
 export function regCount(code: Instr[]): number {
   let n = 0;
-  const see = (o: unknown) => {
-    if (typeof o === "number" && o >= n) n = o + 1;
-  };
   for (const ins of code) {
-    const i = ins as Partial<Record<"dst" | "src" | "a" | "b" | "base" | "value", unknown>> & { args?: unknown[] };
-    see(i.dst);
-    see(i.src);
-    see(i.a);
-    see(i.b);
-    see(i.base);
-    see(i.value);
-    if (i.args) for (const a of i.args) see(a);
+    const d = def(ins);
+    if (d !== undefined && d >= n) n = d + 1;
+    for (const u of uses(ins)) if (u >= n) n = u + 1;
   }
   return n;
 }
@@ -159,14 +151,14 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
   const n = cfg.blocks.length;
   // Per register, the blocks that read it before any write (upward-exposed uses) and the blocks that write it.
   const exposed: number[][] = [], writers: number[][] = [];
+  const writtenIn = new Int32Array(size); // block + 1 when the register was written earlier in that block
   for (let b = 0; b < n; b++) {
     const block = cfg.blocks[b];
-    const written = new Set<VReg>();
     for (let i = block.start; i < block.end; i++) {
-      for (const u of uses(code[i])) if (!written.has(u)) (exposed[u] ??= []).push(b);
+      for (const u of uses(code[i])) if (writtenIn[u] !== b + 1) (exposed[u] ??= []).push(b);
       const d = def(code[i]);
-      if (d !== undefined && !written.has(d)) {
-        written.add(d);
+      if (d !== undefined && writtenIn[d] !== b + 1) {
+        writtenIn[d] = b + 1;
         (writers[d] ??= []).push(b);
       }
     }

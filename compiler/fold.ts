@@ -229,7 +229,7 @@ function transfer(ins: Instr, state: Facts): Instr | null {
         return transfer(mov, state);
       }
       kill(ins.dst);
-      return { ...ins, a, b };
+      return a === ins.a && b === ins.b ? ins : { ...ins, a, b };
     }
     case "frame":
       state.set(ins.dst, { frame: ins.off });
@@ -237,19 +237,20 @@ function transfer(ins: Instr, state: Facts): Instr | null {
     case "load": {
       const base = ins.base === "fp" ? "fp" : reg(ins.base);
       kill(ins.dst);
-      return { ...ins, base };
+      return base === ins.base ? ins : { ...ins, base };
     }
     case "store": {
       // A store of 4 bytes or fewer takes any constant as an immediate (only its low bytes are written).
       const c = ins.size < 8 ? known(ins.value) : undefined;
-      return { ...ins, base: ins.base === "fp" ? "fp" : reg(ins.base), value: c ?? operand(ins.value) };
+      const base = ins.base === "fp" ? "fp" : reg(ins.base), value = c ?? operand(ins.value);
+      return base === ins.base && value === ins.value ? ins : { ...ins, base, value };
     }
     case "atomic_add":
       return { ...ins, base: reg(ins.base), value: reg(ins.value) };
     case "call": {
       const args = ins.args.map(operand);
       if (ins.dst !== undefined) kill(ins.dst);
-      return { ...ins, args };
+      return args.every((a, k) => a === ins.args[k]) ? ins : { ...ins, args };
     }
     case "br": {
       const ka = known(ins.a), kb = known(ins.b);
@@ -262,10 +263,12 @@ function transfer(ins: Instr, state: Facts): Instr | null {
         const taken = ["jeq", "jge", "jle", "jsge", "jsle"].includes(ins.cond);
         return taken ? { op: "jmp", target: ins.target, loc: ins.loc } : null;
       }
-      return { ...ins, a, b };
+      return a === ins.a && b === ins.b ? ins : { ...ins, a, b };
     }
-    case "ret":
-      return { ...ins, value: operand(ins.value) };
+    case "ret": {
+      const value = operand(ins.value);
+      return value === ins.value ? ins : { ...ins, value };
+    }
     case "entry": case "map":
       kill(ins.dst);
       return ins;
