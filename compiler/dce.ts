@@ -1,7 +1,7 @@
 // Dead code elimination: an instruction whose only effect is its result goes when no path reads
 // that result (constant and copy propagation leave many such moves behind), and a helper call
 // whose result is unused stops asking for it.
-import { def, type Instr, uses } from "./ir.ts";
+import { def, forEachUse, type Instr } from "./ir.ts";
 import { buildCfg, isPure, liveness, RegSet } from "./flow.ts";
 
 export function dce(code: Instr[]): Instr[] {
@@ -10,6 +10,7 @@ export function dce(code: Instr[]): Instr[] {
     const dead = new Uint8Array(code.length);
     let removed = 0, dropped = 0;
     const cur = new RegSet(live.size);
+    const add = (u: number) => cur.add(u);
     for (const b of live.cfg.rpo) {
       const block = live.cfg.blocks[b];
       cur.clear();
@@ -30,7 +31,7 @@ export function dce(code: Instr[]): Instr[] {
           }
         }
         if (d !== undefined) cur.delete(d);
-        for (const u of uses(ins)) cur.add(u);
+        forEachUse(ins, add);
       }
     }
     if (!removed && !dropped) return code;

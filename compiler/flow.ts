@@ -1,6 +1,6 @@
 // Control flow and liveness over the linear IR, shared by the optimisation passes and the
 // register allocator (an analysis, not a pass: it changes nothing).
-import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
+import { def, forEachUse, type Instr, isReg, type Operand, type VReg } from "./ir.ts";
 
 export interface Block {
   /** First instruction (often a label) and one past the last. */
@@ -125,10 +125,13 @@ export class RegSet {
 /** One more than the highest register the code names (every pass sizes its tables by it: kept allocation-free). */
 export function regCount(code: Instr[]): number {
   let n = 0;
+  const see = (r: VReg) => {
+    if (r >= n) n = r + 1;
+  };
   for (const ins of code) {
     const d = def(ins);
-    if (d !== undefined && d >= n) n = d + 1;
-    for (const u of uses(ins)) if (u >= n) n = u + 1;
+    if (d !== undefined) see(d);
+    forEachUse(ins, see);
   }
   return n;
 }
@@ -152,10 +155,14 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
   // Per register, the blocks that read it before any write (upward-exposed uses) and the blocks that write it.
   const exposed: number[][] = [], writers: number[][] = [];
   const writtenIn = new Int32Array(size); // block + 1 when the register was written earlier in that block
-  for (let b = 0; b < n; b++) {
+  let b = 0;
+  const read = (u: VReg) => {
+    if (writtenIn[u] !== b + 1) (exposed[u] ??= []).push(b);
+  };
+  for (; b < n; b++) {
     const block = cfg.blocks[b];
     for (let i = block.start; i < block.end; i++) {
-      for (const u of uses(code[i])) if (writtenIn[u] !== b + 1) (exposed[u] ??= []).push(b);
+      forEachUse(code[i], read);
       const d = def(code[i]);
       if (d !== undefined && writtenIn[d] !== b + 1) {
         writtenIn[d] = b + 1;
@@ -199,6 +206,7 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
  */
 export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter: RegSet) => void): void {
   const cur = new RegSet(live.size);
+  const add = (u: VReg) => cur.add(u);
   for (const b of live.cfg.rpo) {
     const block = live.cfg.blocks[b];
     cur.clear();
@@ -207,7 +215,7 @@ export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter
       f(i, cur);
       const d = def(code[i]);
       if (d !== undefined) cur.delete(d);
-      for (const u of uses(code[i])) cur.add(u);
+      forEachUse(code[i], add);
     }
   }
 }

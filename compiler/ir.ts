@@ -60,6 +60,25 @@ export function uses(i: Instr): VReg[] {
   return regs;
 }
 
+/** Calls `f` for each register `i` reads: uses() without its array, for the loops every pass runs. */
+export function forEachUse(i: Instr, f: (r: VReg) => void): void {
+  switch (i.op) {
+    case "mov": if (typeof i.src === "number") f(i.src); return;
+    case "alu": case "br":
+      if (typeof i.a === "number") f(i.a);
+      if (typeof i.b === "number") f(i.b);
+      return;
+    case "load": if (i.base !== "fp") f(i.base); return;
+    case "store":
+      if (i.base !== "fp") f(i.base);
+      if (typeof i.value === "number") f(i.value);
+      return;
+    case "atomic_add": f(i.base); f(i.value); return;
+    case "call": for (const a of i.args) if (typeof a === "number") f(a); return;
+    case "ret": if (typeof i.value === "number") f(i.value); return;
+  }
+}
+
 /** The register an instruction writes, if any. */
 export function def(i: Instr): VReg | undefined {
   switch (i.op) {
