@@ -68,16 +68,21 @@ export function fold(code: Instr[]): Instr[] {
   const order = new Int32Array(cfg.blocks.length).fill(-1);
   cfg.rpo.forEach((b, k) => (order[b] = k));
   const loops = cfg.rpo.some((b) => cfg.blocks[b].pred.some((p) => order[p] >= order[b]));
+  // Without back edges that one pass's rewrites are final: kept, not computed again below.
+  const rewritten: (Instr | null)[] | undefined = loops ? undefined : new Array(code.length);
   for (let changed = true; changed;) {
     changed = false;
     facts.changed = false;
     for (const b of cfg.rpo) {
       const preds = cfg.blocks[b].pred.map((p) => outState[p]).filter((s): s is State => !!s);
       const state = b === 0 ? new Map() : meet(preds, live.liveIn[b]);
-      inState[b] = new Map(state);
+      inState[b] = rewritten ? state : new Map(state);
       facts.state = state;
       const block = cfg.blocks[b];
-      for (let i = block.start; i < block.end; i++) transfer(code[i], facts);
+      for (let i = block.start; i < block.end; i++) {
+        const r = transfer(code[i], facts);
+        if (rewritten) rewritten[i] = r;
+      }
       const out = restrict(facts.state, live.liveOut[b]);
       if (!outState[b] || !sameState(outState[b]!, out)) {
         outState[b] = out;
@@ -95,7 +100,7 @@ export function fold(code: Instr[]): Instr[] {
         out.push(code[i]); // unreachable: cleanup removes it
         continue;
       }
-      const r = transfer(code[i], facts);
+      const r = rewritten ? rewritten[i] : transfer(code[i], facts);
       if (r) out.push(r);
     }
   });
