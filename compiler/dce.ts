@@ -11,6 +11,13 @@ export function dce(code: Instr[]): Instr[] {
     let removed = 0, dropped = 0;
     const cur = new RegSet(live.size);
     const add = (u: number) => cur.add(u);
+    // Another walk can find more only if something removed read a register live into its block
+    // (a register written earlier in the same block was already judged without that read).
+    let again = false, inBlock = -1;
+    const liveIn = new RegSet(live.size);
+    const readsLiveIn = (u: number) => {
+      if (liveIn.has(u)) again = true;
+    };
     for (const b of live.cfg.rpo) {
       const block = live.cfg.blocks[b];
       cur.clear();
@@ -23,6 +30,14 @@ export function dce(code: Instr[]): Instr[] {
           if (isPure(ins)) {
             dead[i] = 1;
             removed++;
+            if (!again) {
+              if (inBlock !== b) {
+                liveIn.clear();
+                for (const v of live.liveIn[b]) liveIn.add(v);
+                inBlock = b;
+              }
+              forEachUse(ins, readsLiveIn);
+            }
             continue;
           }
           if (ins.op === "call") {
@@ -43,6 +58,6 @@ export function dce(code: Instr[]): Instr[] {
       }
       return [ins];
     });
-    if (!removed) return code;
+    if (!removed || !again) return code;
   }
 }
