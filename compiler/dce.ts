@@ -1,18 +1,27 @@
 // Dead code elimination: an instruction whose only effect is its result goes when no path reads
 // that result (constant and copy propagation leave many such moves behind), and a helper call
 // whose result is unused stops asking for it.
-import { def, type Instr, uses } from "./ir.ts";
-import { BitSet, buildCfg, isPure, liveness } from "./flow.ts";
+import { def, forEachUse, type Instr } from "./ir.ts";
+import { buildCfg, isPure, liveness, RegSet } from "./flow.ts";
 
 export function dce(code: Instr[]): Instr[] {
   for (;;) {
     const live = liveness(code, buildCfg(code));
     const dead = new Uint8Array(code.length);
     let removed = 0, dropped = 0;
-    const cur = new BitSet(live.size);
+    const cur = new RegSet(live.size);
+    const add = (u: number) => cur.add(u);
+    // Another walk can find more only if something removed read a register live into its block
+    // (a register written earlier in the same block was already judged without that read).
+    let again = false, inBlock = -1;
+    const liveIn = new RegSet(live.size);
+    const readsLiveIn = (u: number) => {
+      if (liveIn.has(u)) again = true;
+    };
     for (const b of live.cfg.rpo) {
       const block = live.cfg.blocks[b];
-      cur.copyFrom(live.liveOut[b]);
+      cur.clear();
+      for (const v of live.liveOut[b]) cur.add(v);
       for (let i = block.end - 1; i >= block.start; i--) {
         const ins = code[i];
         const d = def(ins);
@@ -21,6 +30,14 @@ export function dce(code: Instr[]): Instr[] {
           if (isPure(ins)) {
             dead[i] = 1;
             removed++;
+            if (!again) {
+              if (inBlock !== b) {
+                liveIn.clear();
+                for (const v of live.liveIn[b]) liveIn.add(v);
+                inBlock = b;
+              }
+              forEachUse(ins, readsLiveIn);
+            }
             continue;
           }
           if (ins.op === "call") {
@@ -29,7 +46,7 @@ export function dce(code: Instr[]): Instr[] {
           }
         }
         if (d !== undefined) cur.delete(d);
-        for (const u of uses(ins)) cur.add(u);
+        forEachUse(ins, add);
       }
     }
     if (!removed && !dropped) return code;
@@ -41,6 +58,6 @@ export function dce(code: Instr[]): Instr[] {
       }
       return [ins];
     });
-    if (!removed) return code;
+    if (!removed || !again) return code;
   }
 }

@@ -4,14 +4,14 @@
 // BPF programs run with migration disabled) and arithmetic on them, so the common
 // `if (pid() !== X) return; ... { pid: pid() }` fetches and shifts the pid once.
 import { Helper } from "./builtins.ts";
-import { counts } from "./flow.ts";
+import { defCounts } from "./flow.ts";
 import { type Instr, isReg, type Operand, type VReg } from "./ir.ts";
 
 const INVARIANT_HELPERS = new Set<number>([Helper.get_current_pid_tgid, Helper.get_current_cgroup_id, Helper.get_current_uid_gid, Helper.get_current_task, Helper.get_smp_processor_id]);
 
 export function reuseEntryValues(code: Instr[]): Instr[] {
-  const { defs } = counts(code);
-  const once = (r: VReg) => defs.get(r) === 1;
+  const defs = defCounts(code);
+  const once = (r: VReg) => defs[r] === 1;
   // A register defined once and copied from another defined once is that other register.
   const alias = new Map<VReg, VReg>();
   const canon = (o: Operand): Operand => (isReg(o) ? alias.get(o) ?? o : o);

@@ -1,6 +1,6 @@
 // Control flow and liveness over the linear IR, shared by the optimisation passes and the
 // register allocator (an analysis, not a pass: it changes nothing).
-import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
+import { def, forEachUse, type Instr, isReg, type Operand, type VReg } from "./ir.ts";
 
 export interface Block {
   /** First instruction (often a label) and one past the last. */
@@ -82,58 +82,56 @@ export function buildCfg(code: Instr[]): Cfg {
   return { blocks, blockOf, rpo: post.reverse() };
 }
 
-/** A fixed-size set of small non-negative integers. */
-export class BitSet {
-  readonly words: Uint32Array;
+/**
+ * A set of registers below a fixed bound: constant-time add, delete, membership and clear, and
+ * iteration over the members only (Briggs and Torczon's sparse set), so that walking a large
+ * function costs what is live, not what exists.
+ */
+export class RegSet {
+  readonly #dense: Int32Array;
+  readonly #sparse: Int32Array;
+  #n = 0;
   constructor(readonly size: number) {
-    this.words = new Uint32Array((size + 31) >>> 5);
+    this.#dense = new Int32Array(size);
+    this.#sparse = new Int32Array(size);
+  }
+  get count(): number {
+    return this.#n;
   }
   has(i: number): boolean {
-    return (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
+    const s = this.#sparse[i];
+    return s < this.#n && this.#dense[s] === i;
   }
   add(i: number): void {
-    this.words[i >>> 5] |= 1 << (i & 31);
+    if (this.has(i)) return;
+    this.#sparse[i] = this.#n;
+    this.#dense[this.#n++] = i;
   }
   delete(i: number): void {
-    this.words[i >>> 5] &= ~(1 << (i & 31));
+    if (!this.has(i)) return;
+    const last = this.#dense[--this.#n];
+    const s = this.#sparse[i];
+    this.#dense[s] = last;
+    this.#sparse[last] = s;
   }
-  copyFrom(o: BitSet): void {
-    this.words.set(o.words);
-  }
-  /** this |= o; returns whether this changed. */
-  union(o: BitSet): boolean {
-    let changed = false;
-    for (let k = 0; k < this.words.length; k++) {
-      const w = this.words[k] | o.words[k];
-      if (w !== this.words[k]) {
-        this.words[k] = w;
-        changed = true;
-      }
-    }
-    return changed;
-  }
-  equals(o: BitSet): boolean {
-    for (let k = 0; k < this.words.length; k++) if (this.words[k] !== o.words[k]) return false;
-    return true;
+  clear(): void {
+    this.#n = 0;
   }
   forEach(f: (i: number) => void): void {
-    for (let k = 0; k < this.words.length; k++) {
-      let w = this.words[k];
-      while (w) {
-        const bit = 31 - Math.clz32(w & -w);
-        f(k * 32 + bit);
-        w &= w - 1;
-      }
-    }
+    for (let k = 0; k < this.#n; k++) f(this.#dense[k]);
   }
 }
 
+/** One more than the highest register the code names (every pass sizes its tables by it: kept allocation-free). */
 export function regCount(code: Instr[]): number {
   let n = 0;
+  const see = (r: VReg) => {
+    if (r >= n) n = r + 1;
+  };
   for (const ins of code) {
-    for (const r of uses(ins)) n = Math.max(n, r + 1);
     const d = def(ins);
-    if (d !== undefined) n = Math.max(n, d + 1);
+    if (d !== undefined) see(d);
+    forEachUse(ins, see);
   }
   return n;
 }
@@ -141,43 +139,64 @@ export function regCount(code: Instr[]): number {
 export interface Liveness {
   cfg: Cfg;
   size: number;
-  liveIn: BitSet[];
-  liveOut: BitSet[];
+  /** The registers live at the start and at the end of each block, in no particular order. */
+  liveIn: VReg[][];
+  liveOut: VReg[][];
 }
 
-/** Which virtual registers are live at the start and end of each block. */
+/**
+ * Which virtual registers are live at the start and end of each block. Computed one register
+ * at a time, walking backwards from the blocks that read it before writing it until a block
+ * that writes it: the work is the total size of the live ranges, not blocks × registers (which
+ * grows with the square of a handler's size, since most registers live in one block).
+ */
 export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCount(code)): Liveness {
   const n = cfg.blocks.length;
-  const gen: BitSet[] = [], kill: BitSet[] = [];
-  for (const b of cfg.blocks) {
-    const g = new BitSet(size), k = new BitSet(size);
-    for (let i = b.end - 1; i >= b.start; i--) {
+  // Per register, the blocks that read it before any write (upward-exposed uses) and the blocks that write it.
+  const exposed: number[][] = [], writers: number[][] = [];
+  const writtenIn = new Int32Array(size); // block + 1 when the register was written earlier in that block
+  let b = 0;
+  const read = (u: VReg) => {
+    if (writtenIn[u] !== b + 1) (exposed[u] ??= []).push(b);
+  };
+  for (; b < n; b++) {
+    const block = cfg.blocks[b];
+    for (let i = block.start; i < block.end; i++) {
+      forEachUse(code[i], read);
       const d = def(code[i]);
-      if (d !== undefined) {
-        g.delete(d);
-        k.add(d);
-      }
-      for (const u of uses(code[i])) g.add(u);
-    }
-    gen.push(g);
-    kill.push(k);
-  }
-  const liveIn = Array.from({ length: n }, () => new BitSet(size));
-  const liveOut = Array.from({ length: n }, () => new BitSet(size));
-  const order = [...cfg.rpo].reverse();
-  const tmp = new BitSet(size);
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const b of order) {
-      for (const s of cfg.blocks[b].succ) liveOut[b].union(liveIn[s]);
-      // in = gen | (out & ~kill)
-      for (let k = 0; k < tmp.words.length; k++) tmp.words[k] = gen[b].words[k] | (liveOut[b].words[k] & ~kill[b].words[k]);
-      if (!tmp.equals(liveIn[b])) {
-        liveIn[b].copyFrom(tmp);
-        changed = true;
+      if (d !== undefined && writtenIn[d] !== b + 1) {
+        writtenIn[d] = b + 1;
+        (writers[d] ??= []).push(b);
       }
     }
   }
+  const liveIn: VReg[][] = Array.from({ length: n }, () => []);
+  const liveOut: VReg[][] = Array.from({ length: n }, () => []);
+  // Stamps: register v + 1 marks a block as holding v in its in-set, out-set, or writing it.
+  const inMark = new Int32Array(n), outMark = new Int32Array(n), writes = new Int32Array(n);
+  const work: number[] = [];
+  exposed.forEach((blocks, v) => {
+    const stamp = v + 1;
+    for (const b of writers[v] ?? []) writes[b] = stamp;
+    for (const b of blocks) {
+      if (inMark[b] === stamp) continue;
+      inMark[b] = stamp;
+      liveIn[b].push(v);
+      work.push(b);
+    }
+    while (work.length) {
+      const b = work.pop()!;
+      for (const p of cfg.blocks[b].pred) {
+        if (outMark[p] === stamp) continue;
+        outMark[p] = stamp;
+        liveOut[p].push(v);
+        if (writes[p] === stamp || inMark[p] === stamp) continue;
+        inMark[p] = stamp;
+        liveIn[p].push(v);
+        work.push(p);
+      }
+    }
+  });
   return { cfg, size, liveIn, liveOut };
 }
 
@@ -185,29 +204,30 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
  * Walks every reachable block backwards, calling `f` for each instruction with the registers
  * live right after it (the set is updated in place afterwards: copy it to keep it).
  */
-export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter: BitSet) => void): void {
-  const cur = new BitSet(live.size);
+export function walkLive(code: Instr[], live: Liveness, f: (i: number, liveAfter: RegSet) => void): void {
+  const cur = new RegSet(live.size);
+  const add = (u: VReg) => cur.add(u);
   for (const b of live.cfg.rpo) {
     const block = live.cfg.blocks[b];
-    cur.copyFrom(live.liveOut[b]);
+    cur.clear();
+    for (const v of live.liveOut[b]) cur.add(v);
     for (let i = block.end - 1; i >= block.start; i--) {
       f(i, cur);
       const d = def(code[i]);
       if (d !== undefined) cur.delete(d);
-      for (const u of uses(code[i])) cur.add(u);
+      forEachUse(code[i], add);
     }
   }
 }
 
-/** How many times each register is defined and used, over the whole function. */
-export function counts(code: Instr[]): { defs: Map<VReg, number>; uses: Map<VReg, number> } {
-  const defs = new Map<VReg, number>(), useCount = new Map<VReg, number>();
+/** How many instructions write each register, over the whole function. */
+export function defCounts(code: Instr[], size = regCount(code)): Int32Array {
+  const n = new Int32Array(size);
   for (const ins of code) {
     const d = def(ins);
-    if (d !== undefined) defs.set(d, (defs.get(d) ?? 0) + 1);
-    for (const u of uses(ins)) useCount.set(u, (useCount.get(u) ?? 0) + 1);
+    if (d !== undefined) n[d]++;
   }
-  return { defs, uses: useCount };
+  return n;
 }
 
 /** Instructions with no effect but their result: removable when the result is unused. */

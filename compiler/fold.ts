@@ -8,57 +8,140 @@
 // a jump or nothing. The moves left behind are removed by dce.ts when nothing reads them.
 import { type AluOpName, type CondName, fitsImm32 } from "./isa.ts";
 import { def, type Instr, isReg, type Operand, type VReg } from "./ir.ts";
-import { buildCfg } from "./flow.ts";
+import { buildCfg, type Liveness, liveness } from "./flow.ts";
 
 type Fact = { c: bigint } | { copy: VReg } | { frame: number };
 type State = Map<VReg, Fact>;
-/** Registers some fact says another register copies (only their definitions need to look for those facts). */
-const sources = new Set<VReg>();
 
 const COMMUTATIVE = new Set<string>(["add", "mul", "or", "and", "xor"]);
 
+/**
+ * What is known about registers at one point. A register written once, whose write comes before
+ * every read (no path from the entry reads it unwritten), keeps one fact wherever it is read, so
+ * its fact is kept once for the whole function (`fixed`) unless it copies a register written
+ * again. The facts that change along paths (`state`) are kept per block only for the registers
+ * live there: so the work grows with the code and what is live, not with blocks × registers.
+ */
+class Facts {
+  /** Registers some fact in a state says another register copies (only their writes need to look for those facts). */
+  readonly sources = new Set<VReg>();
+  changed = false;
+  constructor(readonly once: Uint8Array, readonly fixed: (Fact | undefined)[]) {}
+  state: State = new Map();
+
+  get(r: VReg): Fact | undefined {
+    return (this.once[r] ? this.fixed[r] : undefined) ?? this.state.get(r);
+  }
+  /** `d` is written with nothing known of its value. */
+  kill(d: VReg): void {
+    this.#forget(d);
+    if (this.once[d]) this.setFixed(d, undefined);
+  }
+  set(d: VReg, f: Fact): void {
+    this.#forget(d);
+    if (this.once[d] && !("copy" in f && !this.once[f.copy])) return this.setFixed(d, f);
+    if (this.once[d]) this.setFixed(d, undefined);
+    this.state.set(d, f);
+    if ("copy" in f) this.sources.add(f.copy);
+  }
+  /** What `d` held is forgotten, with every fact that copies it. */
+  #forget(d: VReg): void {
+    this.state.delete(d);
+    if (this.sources.has(d)) for (const [k, f] of this.state) if ("copy" in f && f.copy === d) this.state.delete(k);
+  }
+  setFixed(d: VReg, f: Fact | undefined): void {
+    const old = this.fixed[d];
+    if (old === f || (old && f && sameFact(old, f))) return;
+    this.fixed[d] = f;
+    this.changed = true;
+  }
+}
+
 export function fold(code: Instr[]): Instr[] {
-  sources.clear();
   const cfg = buildCfg(code);
+  const live = liveness(code, cfg);
+  const once = writtenOnceBeforeRead(code, live);
+  const facts = new Facts(once, []);
   const inState: (State | undefined)[] = cfg.blocks.map(() => undefined);
   const outState: (State | undefined)[] = cfg.blocks.map(() => undefined);
+  // Code without back edges settles in one pass in reverse post-order.
+  const order = new Int32Array(cfg.blocks.length).fill(-1);
+  cfg.rpo.forEach((b, k) => (order[b] = k));
+  const loops = cfg.rpo.some((b) => cfg.blocks[b].pred.some((p) => order[p] >= order[b]));
+  // Without back edges that one pass's rewrites are final: kept, not computed again below.
+  const rewritten: (Instr | null)[] | undefined = loops ? undefined : new Array(code.length);
   for (let changed = true; changed;) {
     changed = false;
+    facts.changed = false;
     for (const b of cfg.rpo) {
       const preds = cfg.blocks[b].pred.map((p) => outState[p]).filter((s): s is State => !!s);
-      const state = b === 0 ? new Map() : meet(preds);
-      inState[b] = new Map(state);
+      const state = b === 0 ? new Map() : meet(preds, live.liveIn[b]);
+      inState[b] = rewritten ? state : new Map(state);
+      facts.state = state;
       const block = cfg.blocks[b];
-      for (let i = block.start; i < block.end; i++) transfer(code[i], state);
-      if (!outState[b] || !sameState(outState[b]!, state)) {
-        outState[b] = state;
+      for (let i = block.start; i < block.end; i++) {
+        const r = transfer(code[i], facts);
+        if (rewritten) rewritten[i] = r;
+      }
+      const out = restrict(facts.state, live.liveOut[b]);
+      if (!outState[b] || !sameState(outState[b]!, out)) {
+        outState[b] = out;
         changed = true;
       }
     }
+    changed = loops && (changed || facts.changed);
   }
   const out: Instr[] = [];
   cfg.blocks.forEach((block, b) => {
     const state = inState[b];
+    if (state) facts.state = state;
     for (let i = block.start; i < block.end; i++) {
       if (!state) {
         out.push(code[i]); // unreachable: cleanup removes it
         continue;
       }
-      const r = transfer(code[i], state);
+      const r = rewritten ? rewritten[i] : transfer(code[i], facts);
       if (r) out.push(r);
     }
   });
   return out;
 }
 
-function meet(states: State[]): State {
-  if (!states.length) return new Map();
-  const out: State = new Map(states[0]);
-  for (const s of states.slice(1)) {
-    for (const [k, f] of out) {
-      const g = s.get(k);
-      if (!g || !sameFact(f, g)) out.delete(k);
-    }
+/**
+ * Registers written by one instruction that no path from the entry reads before that write
+ * (they are not live into the entry block): one fact holds wherever they are read.
+ */
+function writtenOnceBeforeRead(code: Instr[], live: Liveness): Uint8Array {
+  const writes = new Uint8Array(live.size);
+  for (const ins of code) {
+    const d = def(ins);
+    if (d !== undefined && writes[d] < 2) writes[d]++;
+  }
+  const once = writes.map((n) => (n === 1 ? 1 : 0));
+  for (const v of live.liveIn[0] ?? []) once[v] = 0;
+  return once;
+}
+
+/** The facts of the given registers only (those live at a block boundary). */
+function restrict(state: State, regs: VReg[]): State {
+  const out: State = new Map();
+  for (const r of regs) {
+    const f = state.get(r);
+    if (f) out.set(r, f);
+  }
+  return out;
+}
+
+/** The facts about `regs` that every predecessor agrees on. */
+function meet(states: State[], regs: VReg[]): State {
+  const out: State = new Map();
+  if (!states.length) return out;
+  for (const r of regs) {
+    const f = states[0].get(r);
+    if (f && states.every((s) => {
+      const g = s.get(r);
+      return g !== undefined && sameFact(f, g);
+    })) out.set(r, f);
   }
   return out;
 }
@@ -79,7 +162,7 @@ function sameState(a: State, b: State): boolean {
 }
 
 /** Applies `ins` to `state`; returns the instruction rewritten with what is known, or null when it has no effect. */
-function transfer(ins: Instr, state: State): Instr | null {
+function transfer(ins: Instr, state: Facts): Instr | null {
   /** The constant a register or immediate is known to hold. */
   const known = (o: Operand): bigint | undefined => {
     if (!isReg(o)) return o;
@@ -98,14 +181,8 @@ function transfer(ins: Instr, state: State): Instr | null {
     if (c !== undefined && fitsImm32(BigInt.asIntN(64, c))) return c;
     return reg(o);
   };
-  const kill = (d: VReg) => {
-    state.delete(d);
-    if (sources.has(d)) for (const [k, f] of state) if ("copy" in f && f.copy === d) state.delete(k);
-  };
-  const setConst = (d: VReg, c: bigint) => {
-    kill(d);
-    state.set(d, { c: BigInt.asUintN(64, c) });
-  };
+  const kill = (d: VReg) => state.kill(d);
+  const setConst = (d: VReg, c: bigint) => state.set(d, { c: BigInt.asUintN(64, c) });
 
   switch (ins.op) {
     case "mov": {
@@ -121,9 +198,7 @@ function transfer(ins: Instr, state: State): Instr | null {
         return { ...ins, src };
       }
       if (src === ins.dst) return null;
-      kill(ins.dst);
       state.set(ins.dst, { copy: src });
-      sources.add(src);
       return { ...ins, src };
     }
     case "alu": {
@@ -148,7 +223,6 @@ function transfer(ins: Instr, state: State): Instr | null {
         if (f && "frame" in f) {
           const off = f.frame + Number(BigInt.asIntN(64, ins.alu === "add" ? kb : -kb));
           if (fitsImm32(BigInt(off))) {
-            kill(ins.dst);
             state.set(ins.dst, { frame: off });
             return { op: "frame", dst: ins.dst, off, loc: ins.loc };
           }
@@ -160,28 +234,28 @@ function transfer(ins: Instr, state: State): Instr | null {
         return transfer(mov, state);
       }
       kill(ins.dst);
-      return { ...ins, a, b };
+      return a === ins.a && b === ins.b ? ins : { ...ins, a, b };
     }
     case "frame":
-      kill(ins.dst);
       state.set(ins.dst, { frame: ins.off });
       return ins;
     case "load": {
       const base = ins.base === "fp" ? "fp" : reg(ins.base);
       kill(ins.dst);
-      return { ...ins, base };
+      return base === ins.base ? ins : { ...ins, base };
     }
     case "store": {
       // A store of 4 bytes or fewer takes any constant as an immediate (only its low bytes are written).
       const c = ins.size < 8 ? known(ins.value) : undefined;
-      return { ...ins, base: ins.base === "fp" ? "fp" : reg(ins.base), value: c ?? operand(ins.value) };
+      const base = ins.base === "fp" ? "fp" : reg(ins.base), value = c ?? operand(ins.value);
+      return base === ins.base && value === ins.value ? ins : { ...ins, base, value };
     }
     case "atomic_add":
       return { ...ins, base: reg(ins.base), value: reg(ins.value) };
     case "call": {
       const args = ins.args.map(operand);
       if (ins.dst !== undefined) kill(ins.dst);
-      return { ...ins, args };
+      return args.every((a, k) => a === ins.args[k]) ? ins : { ...ins, args };
     }
     case "br": {
       const ka = known(ins.a), kb = known(ins.b);
@@ -194,10 +268,12 @@ function transfer(ins: Instr, state: State): Instr | null {
         const taken = ["jeq", "jge", "jle", "jsge", "jsle"].includes(ins.cond);
         return taken ? { op: "jmp", target: ins.target, loc: ins.loc } : null;
       }
-      return { ...ins, a, b };
+      return a === ins.a && b === ins.b ? ins : { ...ins, a, b };
     }
-    case "ret":
-      return { ...ins, value: operand(ins.value) };
+    case "ret": {
+      const value = operand(ins.value);
+      return value === ins.value ? ins : { ...ins, value };
+    }
     case "entry": case "map":
       kill(ins.dst);
       return ins;

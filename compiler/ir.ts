@@ -2,6 +2,7 @@
 // unlimited supply of virtual registers. Lowering produces it; regalloc and emit consume it.
 import type { AluOpName, CondName } from "./isa.ts";
 import type { SourcePos } from "./diagnostics.ts";
+import type { StackSlot } from "./stack_slots.ts";
 
 export type VReg = number;
 /** A virtual register (number) or an immediate (bigint). */
@@ -34,20 +35,48 @@ export type Instr = (
 
 export const isReg = (o: Operand): o is VReg => typeof o === "number";
 
-/** Registers an instruction reads. */
+/** Shared by every instruction that reads no register (callers only iterate over it). */
+const NONE: VReg[] = Object.freeze([]) as unknown as VReg[];
+
+/** Registers an instruction reads. (Called for every instruction by every pass: kept free of closures.) */
 export function uses(i: Instr): VReg[] {
-  const regs: Operand[] = [];
+  if (i.op === "label" || i.op === "jmp" || i.op === "entry" || i.op === "frame" || i.op === "map") return NONE;
+  const regs: VReg[] = [];
   switch (i.op) {
-    case "mov": regs.push(i.src); break;
-    case "alu": regs.push(i.a, i.b); break;
+    case "mov": if (typeof i.src === "number") regs.push(i.src); break;
+    case "alu": case "br":
+      if (typeof i.a === "number") regs.push(i.a);
+      if (typeof i.b === "number") regs.push(i.b);
+      break;
     case "load": if (i.base !== "fp") regs.push(i.base); break;
-    case "store": if (i.base !== "fp") regs.push(i.base); regs.push(i.value); break;
+    case "store":
+      if (i.base !== "fp") regs.push(i.base);
+      if (typeof i.value === "number") regs.push(i.value);
+      break;
     case "atomic_add": regs.push(i.base, i.value); break;
-    case "call": regs.push(...i.args); break;
-    case "br": regs.push(i.a, i.b); break;
-    case "ret": regs.push(i.value); break;
+    case "call": for (const a of i.args) if (typeof a === "number") regs.push(a); break;
+    case "ret": if (typeof i.value === "number") regs.push(i.value); break;
   }
-  return regs.filter(isReg);
+  return regs;
+}
+
+/** Calls `f` for each register `i` reads: uses() without its array, for the loops every pass runs. */
+export function forEachUse(i: Instr, f: (r: VReg) => void): void {
+  switch (i.op) {
+    case "mov": if (typeof i.src === "number") f(i.src); return;
+    case "alu": case "br":
+      if (typeof i.a === "number") f(i.a);
+      if (typeof i.b === "number") f(i.b);
+      return;
+    case "load": if (i.base !== "fp") f(i.base); return;
+    case "store":
+      if (i.base !== "fp") f(i.base);
+      if (typeof i.value === "number") f(i.value);
+      return;
+    case "atomic_add": f(i.base); f(i.value); return;
+    case "call": for (const a of i.args) if (typeof a === "number") f(a); return;
+    case "ret": if (typeof i.value === "number") f(i.value); return;
+  }
 }
 
 /** The register an instruction writes, if any. */
@@ -68,6 +97,8 @@ export class IrBuilder {
   #nextLabel = 0;
   /** Bytes of stack used so far, growing down from r10. */
   stackSize = 0;
+  /** Every slot reserved, for stack_slots.ts to lay out again. */
+  readonly slots: StackSlot[] = [];
   loc: SourcePos | undefined;
 
   reg(): VReg {
@@ -88,6 +119,7 @@ export class IrBuilder {
   /** Reserves stack bytes; returns the (negative) offset from r10. */
   allocStack(size: number, align: number): number {
     this.stackSize = Math.ceil((this.stackSize + size) / align) * align;
+    this.slots.push({ off: -this.stackSize, size, align });
     return -this.stackSize;
   }
 

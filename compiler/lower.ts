@@ -10,6 +10,7 @@ import type { CondName } from "./isa.ts";
 import { BUILTINS, cgroupFilter, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
+import { checkLiteral, integerLiteral } from "./literals.ts";
 import { PARAMS_MAP } from "./spec.ts";
 import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType, readInto } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
@@ -372,9 +373,9 @@ export class Lowering {
       case "TSNonNullExpression": return this.expr(e.expression);
       case "NumericLiteral": {
         if (!Number.isInteger(e.value)) this.fail(e, Code.TypeMismatch, `handlers compute with integers; ${e.value} is not one`);
-        return { kind: "scalar", type: i64, op: BigInt(e.value), literal: true };
+        return { kind: "scalar", type: i64, op: integerLiteral(this, e), literal: true };
       }
-      case "BigIntLiteral": return { kind: "scalar", type: u64, op: BigInt.asUintN(64, BigInt(e.value)), literal: true };
+      case "BigIntLiteral": return { kind: "scalar", type: u64, op: integerLiteral(this, e), literal: true };
       case "BooleanLiteral": return { kind: "scalar", type: bool, op: e.value ? 1n : 0n };
       case "StringLiteral": return { kind: "string", value: e.value };
       case "Identifier": return this.identifier(e);
@@ -485,6 +486,7 @@ export class Lowering {
     const saved = this.scopes.splice(0, this.scopes.length, new Map());
     try {
       // Like a local const: the value's type (i64 for a plain number), folded into every use.
+      checkLiteral(this, init); // a literal too large is reported at its definition, not as "not a constant"
       if (this.constant(init) === undefined) return undefined;
       const mark = this.b.code.length;
       const v = this.expr(init);
@@ -847,28 +849,34 @@ export class Lowering {
 
   /** `c ? a : b`: both arms converted to their common type, each in its own arm. */
   conditional(e: Node): Value {
-    // The common type needs both arms' types before either arm's code is placed.
-    let probeA = this.trialScalar(e.consequent), probeB = this.trialScalar(e.alternate);
-    // A bool beside an integer is the u8 0 or 1, as in arithmetic (`c ? 300 : x < y` is a u8).
-    if (probeA?.type.kind === "bool" && probeB?.type.kind === "int") probeA = { ...probeA, type: u8 };
-    if (probeB?.type.kind === "bool" && probeA?.type.kind === "int") probeB = { ...probeB, type: u8 };
-    const [ta, tb] = probeA && probeB ? this.unifyLiterals(probeA, probeB) : [probeA, probeB];
-    const t: ScalarType | undefined = ta && tb ? (ta.type.kind === "int" && tb.type.kind === "int" ? commonType(ta.type, tb.type) : ta.type) : undefined;
+    // The common type needs both arms' types, known once both are lowered: the first arm's
+    // conversion is then moved to the end of its code. (Trial-lowering each arm first, to learn
+    // its type, took time exponential in the depth of nested conditionals.)
     const elseLabel = this.b.label(), done = this.b.label();
     const r = this.b.reg();
-    const arm = (node: Node) => {
-      const v = this.scalar(node);
-      const typed = t && v.literal && t.kind === "int" ? { ...v, type: t, op: wrap(v.op as bigint, t), literal: false } : v;
-      this.b.emit({ op: "mov", dst: r, src: t && t.kind === "int" ? this.convert(typed, t, node).op : typed.op });
-      return typed;
-    };
     this.branch(e.test, false, elseLabel);
-    const a = arm(e.consequent);
+    const valueA = this.scalar(e.consequent);
+    const endOfA = this.b.code.length;
     this.b.emit({ op: "jmp", target: done });
     this.b.place(elseLabel);
-    arm(e.alternate);
+    const valueB = this.scalar(e.alternate);
+    const probe = (v: typeof valueA) => ({ type: v.type, op: isReg(v.op) ? 0 : v.op, literal: v.literal });
+    let probeA = probe(valueA), probeB = probe(valueB);
+    // A bool beside an integer is the u8 0 or 1, as in arithmetic (`c ? 300 : x < y` is a u8).
+    if (probeA.type.kind === "bool" && probeB.type.kind === "int") probeA = { ...probeA, type: u8 };
+    if (probeB.type.kind === "bool" && probeA.type.kind === "int") probeB = { ...probeB, type: u8 };
+    const [ta, tb] = this.unifyLiterals(probeA, probeB);
+    const t: ScalarType = ta.type.kind === "int" && tb.type.kind === "int" ? commonType(ta.type, tb.type) : ta.type;
+    const move = (v: typeof valueA, node: Node) => {
+      const typed = v.literal && t.kind === "int" ? { ...v, type: t, op: wrap(v.op as bigint, t), literal: false } : v;
+      this.b.emit({ op: "mov", dst: r, src: t.kind === "int" ? this.convert(typed, t, node).op : typed.op });
+    };
+    move(valueB, e.alternate);
+    const moveB = this.b.code.length;
+    move(valueA, e.consequent);
+    this.b.code.splice(endOfA, 0, ...this.b.code.splice(moveB));
     this.b.place(done);
-    return { kind: "scalar", type: t ?? a.type, op: r };
+    return { kind: "scalar", type: t, op: r };
   }
 
   /** An expression's scalar type and constness, found by lowering it and throwing the code away. */
@@ -882,7 +890,7 @@ export class Lowering {
   /** Runs `f` (lowering something), then throws away the code, diagnostics and stack it took. */
   trial<T>(f: () => T | undefined): T | undefined {
     const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
-    const stack = this.b.stackSize, scratch = this.kernelScratch, uses = this.stackUse.length;
+    const stack = this.b.stackSize, slots = this.b.slots.length, scratch = this.kernelScratch, uses = this.stackUse.length;
     try {
       return f();
     } catch (err) {
@@ -893,6 +901,7 @@ export class Lowering {
       this.diags.items.length = errors;
       this.#failed = failed;
       this.b.stackSize = stack;
+      this.b.slots.length = slots;
       this.kernelScratch = scratch;
       this.stackUse.length = uses;
     }

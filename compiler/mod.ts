@@ -7,10 +7,12 @@
 //   fold     → constant and copy propagation, constant folding               fold.ts
 //   narrow   → extensions nobody reads dropped, 32-bit ALU and JMP32 forms    narrow.ts
 //   dce      → instructions whose results nothing reads removed              dce.ts
+//   stack    → stack slots whose lives do not overlap share bytes             stack_slots.ts
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
 import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
-import { parseSource } from "./parse.ts";
+import { parseSource, tooDeep } from "./parse.ts";
+import { measureNesting } from "./nesting.ts";
 import { collect, type TracerClass, type Module } from "./collect.ts";
 import { Lowering, Unsupported } from "./lower.ts";
 import { allocate } from "./regalloc.ts";
@@ -18,6 +20,7 @@ import { cleanup } from "./cleanup.ts";
 import { reuseEntryValues } from "./entry_values.ts";
 import { fold } from "./fold.ts";
 import { dce } from "./dce.ts";
+import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
@@ -44,6 +47,18 @@ export interface CompileOptions {
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
   const diags = new DiagnosticBag(file, source);
+  try {
+    return compileParsed(source, file, target, options, diags);
+  } catch (e) {
+    // What nesting.ts lets through still fits the stack; should a pass recurse deeper, say where.
+    if (!(e instanceof RangeError)) throw e;
+    tooDeep(diags, measureNesting(source).deepest);
+    diags.throwIfAny();
+    throw e;
+  }
+}
+
+function compileParsed(source: string, file: string, target: CompileTarget, options: CompileOptions, diags: DiagnosticBag): TracerSpec[] {
   const ast = parseSource(source, diags);
   diags.throwIfAny();
   const mod = collect(ast, diags);
@@ -95,7 +110,8 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
         if (!(e instanceof Unsupported)) throw e;
       }
       if (!ir || lowering.failed || diags.hasErrors) return { lowering };
-      const alloc = allocate(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.stackSize);
+      const stack = shareStack(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.slots, ir.stackSize);
+      const alloc = allocate(stack.code, stack.stackSize);
       return { lowering, alloc };
     };
     let { lowering, alloc } = lower(false);

@@ -10,7 +10,7 @@
 //     values before extension.
 // Copies it leaves behind are propagated by fold.ts and dead shifts removed by dce.ts.
 import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
-import { buildCfg, type Cfg, counts, regCount } from "./flow.ts";
+import { buildCfg, type Cfg, defCounts, regCount } from "./flow.ts";
 
 const M64 = 0xffffffffffffffffn, M32 = 0xffffffffn;
 const low = (bits: number | bigint) => (1n << BigInt(bits)) - 1n;
@@ -47,6 +47,9 @@ function scan(
   for (const b of cfg.blocks) {
     const ext = new Map<VReg, Ext>();
     const shl = new Map<VReg, { x: VReg; c: bigint }>();
+    // Which facts name each register as their source, so a write forgets them without a scan.
+    const readers = new Map<VReg, VReg[]>();
+    const note = (src: VReg, d: VReg) => (readers.get(src) ?? readers.set(src, []).get(src)!).push(d);
     for (let i = b.start; i < b.end; i++) {
       const r = f(i, ext, shl);
       if (r) out[i] = r;
@@ -55,16 +58,24 @@ function scan(
       if (d === undefined) continue;
       ext.delete(d);
       shl.delete(d);
-      for (const [k, e] of ext) if (e.src === d) ext.delete(k);
-      for (const [k, s] of shl) if (s.x === d) shl.delete(k);
+      for (const k of readers.get(d) ?? []) {
+        if (ext.get(k)?.src === d) ext.delete(k);
+        if (shl.get(k)?.x === d) shl.delete(k);
+      }
+      readers.delete(d);
       if (ins.op === "alu" && !ins.w32 && isReg(ins.a) && ins.a !== d && !isReg(ins.b)) {
         const c = BigInt.asUintN(64, ins.b);
-        if (ins.alu === "lsh" && c > 0n && c < 64n) shl.set(d, { x: ins.a, c });
+        if (ins.alu === "lsh" && c > 0n && c < 64n) {
+          shl.set(d, { x: ins.a, c });
+          note(ins.a, d);
+        }
         const e = completes(ins, shl);
         if (e) ext.set(d, e);
         if (ins.alu === "and" && (c === 0xffn || c === 0xffffn || c === M32)) ext.set(d, { kind: "z", bits: c === M32 ? 32 : c === 0xffn ? 8 : 16, src: ins.a });
       }
       if (ins.op === "mov" && ins.w32 && isReg(ins.src) && ins.src !== d) ext.set(d, { kind: "z", bits: 32, src: ins.src });
+      const e = ext.get(d);
+      if (e) note(e.src, d);
       after?.(i, ext);
     }
   }
@@ -131,7 +142,7 @@ function compares(code: Instr[], cfg: Cfg): Instr[] {
  * are each written once, in the same block (so every time one is written, so is the other).
  */
 function globalExtensions(code: Instr[], cfg: Cfg): Map<VReg, Ext> {
-  const { defs } = counts(code);
+  const defs = defCounts(code);
   const defBlock = new Map<VReg, number>();
   code.forEach((ins, i) => {
     const d = def(ins);
@@ -141,7 +152,7 @@ function globalExtensions(code: Instr[], cfg: Cfg): Map<VReg, Ext> {
   scan(code, cfg, () => {}, (i, ext) => {
     const d = def(code[i]);
     const e = d === undefined ? undefined : ext.get(d);
-    if (e && defs.get(d!) === 1 && defs.get(e.src) === 1 && defBlock.get(e.src) === cfg.blockOf[i]) out.set(d!, e);
+    if (e && defs[d!] === 1 && defs[e.src] === 1 && defBlock.get(e.src) === cfg.blockOf[i]) out.set(d!, e);
   });
   return out;
 }

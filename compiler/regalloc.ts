@@ -12,7 +12,7 @@
 // the emitter needs no scratch register.
 import { fitsImm32, swapCond } from "./isa.ts";
 import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
-import { BitSet, buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
+import { buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
 
 export type Location = { reg: number } | { slot: number };
 
@@ -268,10 +268,14 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
   for (const x of nodes) deg[x] = adj[x].size;
   const removed = new Uint8Array(N);
   const stack: number[] = [];
+  // The lowest-numbered node of low degree first; a node joins once its degree drops below COLORS.
+  const easy = new MinHeap();
+  for (const x of nodes) if (deg[x] < COLORS) easy.push(x);
   let remaining = nodes.length;
   while (remaining) {
     let pick = -1;
-    for (const x of nodes) if (!removed[x] && deg[x] < COLORS) { pick = x; break; }
+    while (easy.size && removed[easy.peek()]) easy.pop();
+    if (easy.size) pick = easy.pop();
     if (pick < 0) {
       let best = Infinity;
       for (const x of nodes) {
@@ -286,7 +290,7 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
     removed[pick] = 1;
     remaining--;
     stack.push(pick);
-    for (const t of adj[pick]) if (t >= COLORS) deg[t]--;
+    for (const t of adj[pick]) if (t >= COLORS && --deg[t] === COLORS - 1 && !removed[t]) easy.push(t);
   }
 
   // Select.
@@ -313,13 +317,53 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
   }
   if (spilled.length) {
     const groups = new Map<number, VReg[]>();
+    const spill = new Set(spilled);
     for (let v = 0; v < regs; v++) {
       const r = find(node(v));
-      if (spilled.includes(r) && present[node(v)]) (groups.get(r) ?? groups.set(r, []).get(r)!).push(v);
+      if (spill.has(r) && present[node(v)]) (groups.get(r) ?? groups.set(r, []).get(r)!).push(v);
     }
     return { spill: [...groups.values()] };
   }
   return { colors: (v) => (present[node(v)] ? colors[find(node(v))] : undefined) };
+}
+
+/** A binary min-heap of node numbers. */
+class MinHeap {
+  readonly #a: number[] = [];
+  get size(): number {
+    return this.#a.length;
+  }
+  peek(): number {
+    return this.#a[0];
+  }
+  push(x: number): void {
+    const a = this.#a;
+    let i = a.push(x) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= x) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): number {
+    const a = this.#a, top = a[0], last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i, v = last;
+        if (l < a.length && a[l] < v) { m = l; v = a[l]; }
+        if (r < a.length && a[r] < v) m = r;
+        if (m === i) break;
+        a[i] = a[m];
+        i = m;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
 }
 
 /** How many loops enclose each instruction (a loop: a label and a later jump back to it). */

@@ -73,11 +73,9 @@ export function stringCompareBranch(l: Lowering, strExpr: Node, literal: Node, p
   const bytes = prefix ? text : new Uint8Array([...text, 0]);
   // Room for the text and its NUL either way: helpers that copy strings always end them with one.
   const mem = stringMemory(l, strExpr, text.length + 1);
-  if (bytes.length > mem.len) {
-    // The literal cannot fit: never equal.
-    if (!when) l.b.emit({ op: "jmp", target: label });
-    return;
-  }
+  // comm() always ends in a NUL within its 16 bytes; other memory may be full.
+  const room = isComm(strExpr) ? mem.len - 1 : prefix ? mem.len : mem.len - 1;
+  if (text.length > room) tooLong(l, strExpr, literal, text.length, room, prefix);
   const differ = when ? l.b.label() : label;
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < bytes.length;) {
@@ -91,6 +89,17 @@ export function stringCompareBranch(l: Lowering, strExpr: Node, literal: Node, p
     l.b.emit({ op: "jmp", target: label });
     l.b.place(differ);
   }
+}
+
+const isComm = (e: Node) => e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === "comm";
+
+/** A literal longer than the string can ever be: the comparison would be constant, which is never what was meant. */
+function tooLong(l: Lowering, strExpr: Node, literal: Node, bytes: number, most: number, prefix: boolean): never {
+  const what = isComm(strExpr) ? "comm() (the task's name, which the kernel cuts to 15 characters)" : `this string (${most + (prefix ? 0 : 1)} bytes${prefix ? "" : ", its NUL included"})`;
+  return l.fail(literal, Code.TypeMismatch,
+    `this literal has ${bytes} bytes but ${what} holds at most ${most}: the ${prefix ? "prefix test" : "comparison"} would always be false`,
+    `compare with at most its first ${most} bytes${prefix ? "" : `, e.g. .startsWith(${JSON.stringify(literalText(literal).slice(0, most))})`}`,
+    ...(isComm(strExpr) ? [] : ["or give the string more room: Str<N> with a larger N"]));
 }
 
 function chunk(offset: number, left: number): 1 | 2 | 4 | 8 {

@@ -77,7 +77,7 @@ const KINDS: [string, string, number, number][] = [
   ["TSB1006", "  @tracepoint(42)\n  h(args: any) {}", 5, 3],
   ["TSB1008", "  m = new HashMap<u32>();\n  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) {}", 5, 7],
   ["TSB1009", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { let x: Foo = 1; }", 6, 25],
-  ["TSB1010", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { const a: Str<300> = str(args.filename); const b: Str<300> = str(args.filename); }", 6, 3],
+  ["TSB1010", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { const a: Str<300> = str(args.filename); const b: Str<300> = str(args.filename); if (a === \"x\" || b === \"y\") return; }", 6, 3],
   ["TSB1011", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { this.events.push(1); }", 6, 30],
   ["TSB1012", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { switch (pid()) { case pid(): return 1; } }", 6, 40],
   ["TSB1002", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { for (let i = 0; i < pid(); i++) {} }", 6, 18],

@@ -1,6 +1,6 @@
 // The compiler fed thousands of mutated handlers (seeded, bounded in time) must always end with
 // diagnostics or a program the kernel loads, or a verifier rejection mapped to a source line:
-// never an internal error.
+// never an internal error. Some are grown long or deep (grow()), at sizes past the compiler's limits.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -59,6 +59,27 @@ function mutate(body: string, rand: () => number): string {
   return tokens.join(" ");
 }
 
+/**
+ * The size dimension: one handler made long (many blocks, many map operations) or deep (nested
+ * ifs, parentheses, conditionals, operator chains: some within the compiler's nesting budget,
+ * some past it, which must end in a positioned diagnostic).
+ */
+function grow(body: string, rand: () => number): string {
+  const n = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo));
+  const r = rand();
+  if (r < 0.25) return Array.from({ length: n(20, 200) }, (_, i) => `if ((args[0] as u32) === ${i}) { ${body} }`).join("\n    ");
+  if (r < 0.45) {
+    const ops = ["this.counts.add(pid() + I, 1);", "this.counts.set(I, ktime());", "this.calls.add(comm());", "this.pairs.set([I, \"k\"], I);", "this.counts.delete(I);"];
+    return Array.from({ length: n(30, 500) }, (_, i) => ops[i % ops.length].replaceAll("I", String(i))).join(" ") + " return 0;";
+  }
+  const depth = rand() < 0.7 ? n(5, 200) : n(200, 3000);
+  if (r < 0.6) return `let x = args[0] as u32; ${"if (x > 1) { x = x - 1; ".repeat(depth)}${body}${" }".repeat(depth)} return x;`;
+  if (r < 0.7) return `return ${"(".repeat(depth)}args[1] as u32${")".repeat(depth)};`;
+  if (r < 0.8) return `const x = args[0] as u32; return ${Array.from({ length: depth }, (_, i) => `x === ${i} ? ${i} : `).join("")}0;`;
+  if (r < 0.9) return `const x = args[0] as u64; return x${" + 1".repeat(depth * 10)};`;
+  return `${"{ ".repeat(depth)}${body}${" }".repeat(depth)}`;
+}
+
 const MIN_CASES = 100;
 
 test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${SECONDS}s)`, { timeout: (SECONDS + 600) * 1000 }, () => {
@@ -69,7 +90,8 @@ test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${
   // For SECONDS, and at least MIN_CASES cases however slow the machine (the VM lane's TCG).
   const ran = () => outcome.diagnostics + outcome.loaded + outcome.verifier + internal.length;
   while ((Date.now() < end || ran() < MIN_CASES) && internal.length < 5) {
-    const body = mutate(CORPUS[Math.floor(rand() * CORPUS.length)], rand);
+    const small = mutate(CORPUS[Math.floor(rand() * CORPUS.length)], rand);
+    const body = rand() < 0.15 ? grow(small, rand) : small;
     const source = `${PRELUDE}import { HashMap, Count, Histogram } from "tsbpf";\n${EXTRA}class T extends Tracer {\n${FIELDS}  @rawTracepoint("sys_enter")\n  h(args: any) {\n    ${body}\n  }\n}\n`;
     try {
       const spec = compileSource(source);
@@ -85,7 +107,7 @@ test(`fuzzed handlers end in diagnostics or a loadable program (seed ${SEED}, ${
         removeVerifierLog(e);
         outcome.verifier++;
       } else {
-        internal.push(`${(e as Error).stack ?? e}\n--- handler body:\n${body}`);
+        internal.push(`${(e as Error).stack ?? e}\n--- handler body:\n${body.length > 2000 ? `${body.slice(0, 1000)} ... ${body.slice(-500)}` : body}`);
       }
     }
   }

