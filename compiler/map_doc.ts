@@ -10,9 +10,7 @@ import { Code, type DiagnosticBag } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { MapSpec } from "./spec.ts";
 
-/** Units a map can declare, and what Prometheus calls the base unit each is exported in. */
-export const UNITS = { ns: "seconds", us: "seconds", ms: "seconds", s: "seconds", bytes: "bytes" } as const;
-export type Unit = keyof typeof UNITS;
+import { type Unit, UNITS } from "./spec.ts";
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 

@@ -56,6 +56,10 @@ export interface TracerSpec {
   assumptions?: string[];
 }
 
+/** Units a map can declare (`@unit`), and the base unit each is exported in. */
+export const UNITS = { ns: "seconds", us: "seconds", ms: "seconds", s: "seconds", bytes: "bytes" } as const;
+export type Unit = keyof typeof UNITS;
+
 export const LOST_MAP = "__lost";
 /** Per-CPU counts of map updates the kernel refused (a full map), one slot per map, by its position in `maps`. */
 export const DROPPED_MAP = "__dropped";

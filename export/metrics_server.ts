@@ -4,7 +4,7 @@
 // never keeps the process alive. node:http runs on Bun and Deno alike, and is loaded only by
 // tracers that export metrics.
 import type { Server } from "node:http";
-import { exposition, type MetricSource } from "./prometheus.ts";
+import type { MetricSource } from "./prometheus.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { TracerError } from "../runtime/errors.ts";
 
@@ -72,6 +72,7 @@ async function listen(host: string, port: number, maxSeries: number): Promise<En
     throw new TracerError(`Cannot serve metrics: node:http is not available here (${(e as Error).message})`);
   }
   const host_ = hostname();
+  const { exposition } = await import("./prometheus.ts");
   const endpoint: Endpoint = { server: undefined as unknown as Server, sources: new Set(), maxSeries, reported: new Set(), port, host };
   endpoint.server = http.createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "/").split("?")[0] !== "/metrics") {

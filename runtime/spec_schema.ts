@@ -2,8 +2,7 @@
 // written: each is checked against the shape the compiler produces (types, ranges, names)
 // before anything uses it. What passes is a TracerSpec; anything else is a SpecSchemaError
 // naming the first wrong field.
-import { UNITS } from "../compiler/map_doc.ts";
-import type { MapSpec, ProgramSpec, TracerSpec } from "../compiler/spec.ts";
+import { type MapSpec, type ProgramSpec, type TracerSpec, UNITS } from "../compiler/spec.ts";
 import type { StructType, Type } from "../compiler/types.ts";
 
 export class SpecSchemaError extends Error {
