@@ -1,0 +1,35 @@
+// What `import "tsbpf"` loads before anything runs: the static, non-type imports reachable from
+// mod.ts. The compiler and its parser load only when a cache misses (runtime/tracer.ts), so a
+// warm start never pays for them; an innocent value import (a constant from a compiler file
+// that imports the parser) once put Babel back on every start.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** Files and packages reachable from `entry` through imports that are not type-only. */
+function eagerGraph(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(join(ROOT, file), "utf8");
+    for (const m of source.matchAll(/^(?:import|export)\s+(?!type\b)([^;]*?)\s+from\s+"([^"]+)"|^import\s+"([^"]+)"/gms)) {
+      const names = (m[1] ?? "").trim(), spec = m[2] ?? m[3];
+      if (/^\{(\s*type\s+[\w$]+\s*,?)+\s*\}$/.test(names)) continue; // { type A, type B }
+      if (spec.startsWith(".")) visit(normalize(join(dirname(file), spec)));
+      else seen.add(spec);
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test("import of tsbpf loads neither the compiler's parser nor Babel", () => {
+  const graph = eagerGraph("mod.ts");
+  assert.ok(graph.has("runtime/tracer.ts"), "the walk did not reach the runtime: it is broken");
+  const heavy = [...graph].filter((f) => f === "@babel/parser" || f === "compiler/parse.ts" || f === "compiler/mod.ts" || f === "compiler/lower.ts");
+  assert.deepEqual(heavy, [], `loaded on every start: ${heavy.join(", ")}`);
+});
