@@ -1,7 +1,7 @@
 // Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
 // JavaScript they throw, since there is no current task to ask.
 import { kernelOnly } from "./runtime/kernel_only.ts";
-import type { KStack, ProbeName, Str, u32, u64, UStack } from "./types.ts";
+import type { Cgroup, KStack, ProbeName, Str, u32, u64, UStack } from "./types.ts";
 
 /** Process id (the kernel's tgid) of the task that hit the probe. */
 export function pid(): u32 {
@@ -60,6 +60,10 @@ export function user<T = any>(_pointer: unknown): T {
 // deno-lint-ignore no-explicit-any
 export function kernel<T = any>(_pointer: unknown): T {
   return kernelOnly("kernel");
+}
+/** The cgroup id `id` (usually cgroup()) as a Cgroup: a map key or event field that JavaScript and printing show as the cgroup's path and container id. */
+export function cgroupName(_id: u64): Cgroup {
+  return kernelOnly("cgroupName");
 }
 /** The current task, `struct task_struct *`: read its fields like `curtask().real_parent.tgid`. */
 // deno-lint-ignore no-explicit-any

@@ -30,6 +30,9 @@ export type TracepointArgs = { readonly [field: string]: any };
 /** The probe that fired, from probe(): a number in the kernel, the probe's name ("kprobe:tcp_connect") in JavaScript. */
 export type ProbeName = string;
 
+/** A cgroup, from cgroupName(cgroup()): an id in the kernel; in JavaScript its path and container id, printed as either. */
+export type Cgroup = import("./runtime/cgroup.ts").CgroupName;
+
 /** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
 export type KStack = import("./runtime/maps/stacks.ts").Stack;
 /** A user stack captured by ustack(); in JavaScript, a Stack with its frames. */

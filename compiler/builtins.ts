@@ -3,7 +3,7 @@ import { Code } from "./diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type Value } from "./lower.ts";
-import { kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
+import { cgroupType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "./spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
@@ -114,6 +114,13 @@ export const BUILTINS: Record<string, Builtin> = {
   cgroup: {
     doc: "the id of the current task's cgroup (v2), u64: what cgroupId(path) gives for its directory",
     scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
+  },
+  cgroupName: {
+    doc: "cgroupName(id) is the cgroup id `id` (e.g. cgroup()) as a Cgroup: in JavaScript, and printed, its path and container id",
+    scalar: (l, e) => {
+      if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `cgroupName() takes a cgroup id: cgroupName(cgroup())`);
+      return { kind: "scalar", type: cgroupType, op: l.convert(l.intScalar(e.arguments[0]), u64, e.arguments[0]).op };
+    },
   },
   curtask: {
     doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid",

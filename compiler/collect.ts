@@ -2,7 +2,7 @@
 import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "./target.ts";
-import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType } from "./types.ts";
+import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "./types.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 export type { MapField } from "./map_fields.ts";
 import type { ScriptFunction } from "./inline.ts";
@@ -243,6 +243,7 @@ export class TypeTable {
     if (name === "KStack") return kstackType;
     if (name === "UStack") return ustackType;
     if (name === "ProbeName") return probeNameType;
+    if (name === "Cgroup") return cgroupType;
     if (name === "Ipv4Key") return ipv4Key;
     if (name === "Ipv6Key") return ipv6Key;
     if (name === "bool") return bool;

@@ -9,6 +9,8 @@ export interface IntType {
   stack?: "kernel" | "user";
   /** probe()'s value: a u64 id of the attached probe (spec.ts probeId), shown as its name. */
   probeName?: boolean;
+  /** A cgroup id that JavaScript shows as the cgroup's path and container (cgroupName()). */
+  cgroup?: boolean;
 }
 export interface BoolType {
   kind: "bool";
@@ -70,6 +72,7 @@ export const INT_TYPES: Record<string, IntType> = { u8, u16, u32, u64, i8, i16, 
 export const kstackType: IntType = { kind: "int", bits: 64, signed: false, stack: "kernel" };
 export const ustackType: IntType = { kind: "int", bits: 64, signed: false, stack: "user" };
 export const probeNameType: IntType = { kind: "int", bits: 64, signed: false, probeName: true };
+export const cgroupType: IntType = { kind: "int", bits: 64, signed: false, cgroup: true };
 
 export function intType(bits: number, signed: boolean): IntType {
   return { kind: "int", bits: bits as IntBits, signed };
@@ -123,7 +126,7 @@ export function layoutStruct(name: string, fields: { name: string; type: Type }[
 
 export function typeName(t: Type): string {
   switch (t.kind) {
-    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : t.probeName ? "ProbeName" : `${t.signed ? "i" : "u"}${t.bits}`;
+    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : t.probeName ? "ProbeName" : t.cgroup ? "Cgroup" : `${t.signed ? "i" : "u"}${t.bits}`;
     case "bool": return "bool";
     case "str": return `Str<${t.len}>`;
     case "array": return `${typeName(t.elem)}[${t.len}]`;

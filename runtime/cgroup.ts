@@ -134,3 +134,40 @@ export function defaultCgroup(): string | undefined {
   return (globalThis as Record<symbol, string | undefined>)[DEFAULT_CGROUP];
 }
 
+
+/**
+ * A cgroup as JavaScript sees a value of type Cgroup (a map key or event field made with
+ * cgroupName(cgroup())): its id, its path under the cgroup v2 mount and the container id the path
+ * names, if any. Printed as the container ("container:4f2b9c1d7e8a", as `docker ps` shortens
+ * ids) or else the path; in JSON, all three.
+ */
+export class CgroupName {
+  #path?: string | null;
+  constructor(readonly id: bigint) {}
+  /** The path under the cgroup v2 mount ("/system.slice/ssh.service"); undefined once the cgroup is gone. */
+  get path(): string | undefined {
+    if (this.#path === undefined) this.#path = cgroupPathOf(this.id) ?? null;
+    return this.#path ?? undefined;
+  }
+  /** The container id the path names (docker, containerd, CRI-O, Podman, Kubernetes). */
+  get container(): string | undefined {
+    const path = this.path;
+    return path === undefined ? undefined : containerOf(path);
+  }
+  toString(): string {
+    const container = this.container;
+    return container ? `container:${container.slice(0, 12)}` : this.path ?? String(this.id);
+  }
+  toJSON(): { id: bigint; path?: string; container?: string } {
+    return { id: this.id, path: this.path, container: this.container };
+  }
+}
+
+export function decodeCgroup(id: bigint): CgroupName {
+  return new CgroupName(id);
+}
+
+/** A Cgroup key written from JavaScript: a CgroupName, or the id itself. */
+export function encodeCgroup(x: unknown): bigint {
+  return x instanceof CgroupName ? x.id : BigInt(x as bigint | number);
+}

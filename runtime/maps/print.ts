@@ -51,6 +51,8 @@ export function histogramRows(counts: Map<number, bigint>, label: (i: number) =>
 export function formatKey(key: unknown): string {
   if (Array.isArray(key)) return key.map(formatKey).join(", ");
   if (key instanceof Stack) return key.toString();
+  // A value that says how it prints (a Cgroup: its container or path), rather than a struct.
+  if (key && typeof key === "object" && key.toString !== Object.prototype.toString) return String(key);
   if (key && typeof key === "object") return Object.values(key).map(formatKey).join(", ");
   return String(key);
 }

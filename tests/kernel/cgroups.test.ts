@@ -7,7 +7,7 @@ import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cgroupId, cgroup2Mount, containerOf, Count, cgroup, Tracer, tracepoint, type u64 } from "../../mod.ts";
+import { cgroupId, cgroup2Mount, cgroupName, containerOf, Count, cgroup, Tracer, tracepoint, type Cgroup, type u64 } from "../../mod.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 
 await libc();
@@ -123,4 +123,41 @@ test("container ids are read from the cgroup path layouts of docker, containerd,
   ]) assert.equal(containerOf(path), id, path);
   assert.equal(containerOf("/user.slice/user-1000.slice/session-2.scope"), undefined);
   assert.equal(containerOf("/"), undefined);
+});
+
+class ByContainer extends Tracer {
+  seen = new Count<Cgroup>();
+
+  @tracepoint("syscalls:sys_enter_openat")
+  onOpen() {
+    this.seen.add(cgroupName(cgroup()));
+  }
+}
+
+test("a Cgroup key is shown as its container id (or its path), in text and in JSON", async () => {
+  const cg = makeCgroup("names");
+  const id = "4f2b9c1d7e8a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c";
+  const container = join(cg.dir, `docker-${id}.scope`);
+  mkdirSync(container);
+  try {
+    const sh = shellIn(container);
+    const t = await new ByContainer().start({ exitOnError: false, cgroup: cg.dir });
+    sh.go();
+    await sh.exited;
+    const [[key]] = t.seen.entries();
+    const lines: string[] = [];
+    t.seen.print({ out: (l) => lines.push(l) });
+    const json: string[] = [];
+    t.seen.print({ out: (l) => json.push(l), json: true });
+    t.end = () => {};
+    await t.stop();
+    assert.equal(key.id, cgroupId(container));
+    assert.equal(key.path, container.slice(cgroup2Mount()!.length));
+    assert.equal(key.container, id);
+    assert.match(lines.join("\n"), /^@seen\[container:4f2b9c1d7e8a\]: \d+$/m);
+    assert.match(json.join("\n"), /"@seen": \{"container:4f2b9c1d7e8a": \d+\}/);
+  } finally {
+    try { rmdirSync(container); } catch { /* the test failed already */ }
+    cg.remove();
+  }
 });
