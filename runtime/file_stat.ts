@@ -2,22 +2,36 @@
 // what kind it is and who may write it, which is what deciding whether root may trust it needs.
 import { cString, libcSync } from "./ffi/mod.ts";
 
-const SYS_FSTAT = 5, SYS_LSTAT = 6, SYS_READLINK = 89, SYS_GETEUID = 107, SYS_UNLINK = 87, SYS_RMDIR = 84;
+const SYS_STAT = 4, SYS_FSTAT = 5, SYS_LSTAT = 6, SYS_READLINK = 89, SYS_GETEUID = 107, SYS_UNLINK = 87, SYS_RMDIR = 84;
 
 export const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000, S_IFLNK = 0o120000;
 export const S_IFIFO = 0o010000, S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFSOCK = 0o140000;
 export const S_ISVTX = 0o1000;
 
 export interface FileStat {
+  /** The device and inode that name the file (a namespace, a cgroup's id). */
+  dev: bigint;
+  ino: bigint;
   mode: number;
   uid: number;
   size: number;
 }
 
-/** The struct stat of x86-64: st_mode at 24, st_uid at 28, st_size at 48 (144 bytes in all). */
+/** The struct stat of x86-64: st_dev at 0, st_ino at 8, st_mode at 24, st_uid at 28, st_size at 48 (144 bytes in all). */
 function decode(buf: Uint8Array): FileStat {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { mode: v.getUint32(24, true), uid: v.getUint32(28, true), size: Number(v.getBigInt64(48, true)) };
+  return {
+    dev: v.getBigUint64(0, true), ino: v.getBigUint64(8, true),
+    mode: v.getUint32(24, true), uid: v.getUint32(28, true), size: Number(v.getBigInt64(48, true)),
+  };
+}
+
+/** stat(path) (symlinks followed), or -errno. */
+export function stat(path: string): FileStat | number {
+  const c = libcSync();
+  const buf = new Uint8Array(144), name = cString(path);
+  const r = c.syscall(SYS_STAT, c.addressOf(name), c.addressOf(buf));
+  return r < 0 ? r : decode(buf);
 }
 
 /** fstat(fd), or -errno. */

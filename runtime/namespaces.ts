@@ -1,7 +1,7 @@
 // The PID namespace tsbpf runs in. Inside a container (or `unshare --pid`), pid() and tid()
 // give the namespace's numbers, the ones its /proc, `-p` and `-c` use, through
 // bpf_get_ns_current_pid_tgid (5.7+), as bpftrace does since 0.21.
-import { cString, libcSync } from "./ffi/mod.ts";
+import { stat } from "./file_stat.ts";
 import { syscallError } from "./errors.ts";
 
 /** The device and inode that name a namespace (stat of /proc/self/ns/pid). */
@@ -12,18 +12,12 @@ export interface NamespaceId {
 
 /** include/linux/proc_ns.h: the initial PID namespace's inode number. */
 const PROC_PID_INIT_INO = 0xeffffffcn;
-const SYS_STAT = 4;
-/** struct stat on x86-64: st_dev at 0, st_ino at 8; 144 bytes in all. */
-const STAT_SIZE = 144;
 
 /** Device and inode of `path` (following symlinks, as stat(2) does). */
 export function statId(path: string): NamespaceId {
-  const c = libcSync();
-  const name = cString(path), buf = new Uint8Array(STAT_SIZE);
-  const r = c.syscall(SYS_STAT, c.addressOf(name), c.addressOf(buf));
-  if (r < 0) throw syscallError(`stat("${path}")`, r);
-  const view = new DataView(buf.buffer);
-  return { dev: view.getBigUint64(0, true), ino: view.getBigUint64(8, true) };
+  const st = stat(path);
+  if (typeof st === "number") throw syscallError(`stat("${path}")`, st);
+  return { dev: st.dev, ino: st.ino };
 }
 
 let cached: NamespaceId | null | undefined;
