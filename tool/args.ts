@@ -51,13 +51,14 @@ export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h", help: "show this help message and exit" },
   json: { type: "boolean", help: "JSON lines on stdout, one record per line (shapes: docs/tools.md); notices go to stderr" },
   cgroup: { type: "string", value: "PATH", help: "trace only processes in this cgroup v2 and its descendants (a path, absolute or under the cgroup v2 mount)" },
+  metrics: { type: "string", value: "ADDR", help: "serve the tool's counts and histograms to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)" },
 } as const satisfies Record<string, ToolOption>;
 
 /** The parsed value of one option. */
 export type ToolOptionValue<T extends ToolOption> = T["type"] extends "boolean" ? (T["multiple"] extends true ? boolean[] : boolean) : T["multiple"] extends true ? string[] : string;
 
 /** The parsed options of a tool: each of its own (undefined when not given and without default), plus the common ones. */
-export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: ToolOptionValue<O[K]> } & { json: boolean; cgroup?: string };
+export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: ToolOptionValue<O[K]> } & { json: boolean; cgroup?: string; metrics?: string };
 
 /** What parseToolArgs returns. */
 export interface ParsedTool<O extends Record<string, ToolOption>> {
@@ -65,7 +66,7 @@ export interface ParsedTool<O extends Record<string, ToolOption>> {
   values: ToolValues<O>;
   /** The positional arguments. */
   positionals: string[];
-  /** What `Tracer.start()` needs from the command line (--cgroup). */
+  /** What `Tracer.start()` needs from the command line (--cgroup, --metrics). */
   start: StartOptions;
   /** The usage text, for a tool's own checks (see usageError). */
   usage: string;
@@ -162,8 +163,10 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   // One switch: the tool's --json and `tsbpf --json run` both mean JSON lines everywhere.
   if (parsed.values.json) setJsonOutput(true);
   const values = { ...parsed.values, json: isJsonOutput() } as ToolValues<O>;
-  const cgroup = values.cgroup;
-  return { values, positionals: parsed.positionals, start: cgroup === undefined ? {} : { cgroup }, usage };
+  const start: StartOptions = {};
+  if (values.cgroup !== undefined) start.cgroup = values.cgroup;
+  if (values.metrics !== undefined) start.metrics = values.metrics;
+  return { values, positionals: parsed.positionals, start, usage };
 }
 
 /** The tool whose command line was parsed last: its usage goes with every usage error. */

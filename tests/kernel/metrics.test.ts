@@ -85,3 +85,20 @@ test("SIGTERM of a tracer serving metrics: gone within a second, status 143", as
   assert.equal(await run.exited, 143, run.output());
   assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
 });
+
+test("every tool takes --metrics ADDR: syscount's counts are served while it runs", async () => {
+  const port = 20000 + (process.pid % 20000);
+  const tool = new URL("../../examples/syscount.ts", import.meta.url).pathname;
+  const run = typeof Bun !== "undefined" ? runCommand(process.execPath, [tool, "--metrics", `127.0.0.1:${port}`]) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", "--allow-env", "--allow-read", tool, "--metrics", `127.0.0.1:${port}`]);
+  try {
+    let text = "";
+    const ok = await waitFor(() => {
+      fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((t) => (text = t), () => {});
+      return /^sys_count_by_\w+_total\{[^}]*\} \d+$/m.test(text);
+    }, 30_000);
+    assert.ok(ok, `no syscount counter at /metrics:\n${text}\n${run.output()}`);
+  } finally {
+    run.kill("SIGINT");
+    await run.exited;
+  }
+});
