@@ -23,14 +23,14 @@ export class PermissionError extends SyscallError {
   constructor(call: string, errno: number) {
     super(call, errno);
     this.name = "PermissionError";
-    this.message = `Permission denied: ${call} needs ${privilegeFor(call)}; run tsbpf as root (sudo)`;
+    this.message = `Permission denied: ${call} needs ${privilegeFor(call)}; run tsbpf as root (sudo), or as a service with CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH (docs/service.md)`;
   }
 }
 
 function privilegeFor(call: string): string {
   if (call.startsWith("bpf(")) return "CAP_BPF (and CAP_PERFMON for tracing programs)";
   if (call.startsWith("perf_event_open")) return "CAP_PERFMON";
-  if (call.includes("/sys/kernel/tracing") || call.includes("/sys/kernel/debug")) return "root to read tracefs";
+  if (call.includes("/sys/kernel/tracing") || call.includes("/sys/kernel/debug")) return "root or CAP_DAC_READ_SEARCH to read tracefs";
   return "root";
 }
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -100,5 +100,24 @@ test("every tool takes --metrics ADDR: syscount's counts are served while it run
   } finally {
     run.kill("SIGINT");
     await run.exited;
+  }
+});
+
+test("as a service: an unprivileged user with CAP_BPF, CAP_PERFMON and CAP_DAC_READ_SEARCH only (docs/service.md) serves metrics", async () => {
+  // The capabilities docs/service.md gives its systemd unit and DaemonSet, and nothing more.
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-service-"));
+  chownSync(home, 65534, 65534);
+  const caps = "+bpf,+perfmon,+dac_read_search";
+  const runtime = typeof Bun !== "undefined" ? [process.execPath, "run", FIXTURE] : [process.execPath, "run", "--allow-ffi", "--allow-net", FIXTURE];
+  const run = runCommand("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", `--inh-caps=${caps}`, `--ambient-caps=${caps}`, ...runtime], { HOME: home, DENO_DIR: join(home, "deno") });
+  try {
+    if (!await waitFor(() => /ready \d+/.test(run.output()), 30_000)) assert.fail(`the service did not start:\n${run.output()}`);
+    const port = Number(/ready (\d+)/.exec(run.output())![1]);
+    assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^calls_calls_total 1234$/m);
+    run.kill("SIGTERM");
+    assert.equal(await run.exited, 143, run.output());
+  } finally {
+    run.kill("SIGKILL");
+    rmSync(home, { recursive: true, force: true });
   }
 });
