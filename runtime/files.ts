@@ -126,25 +126,34 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
     if (check.private && st.mode & 0o022) {
       throw new UnsafeFileError(path, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})`);
     }
-    if (st.size > check.maxBytes) throw new UnsafeFileError(path, `it has ${st.size} bytes, more than the ${check.maxBytes} allowed`);
-    // One byte more than allowed: a file that grows past the bound while read is caught too.
-    let buf = new Uint8Array(Math.min(check.maxBytes + 1, Math.max(st.size + 1, 4096)));
-    let total = 0;
-    for (;;) {
-      if (total === buf.length) {
-        if (total > check.maxBytes) throw new UnsafeFileError(path, `it grew past the ${check.maxBytes} bytes allowed`);
-        const bigger = new Uint8Array(Math.min(check.maxBytes + 1, buf.length * 2));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = c.read(fd, buf.subarray(total), buf.length - total);
-      if (n === -4) continue;
-      if (n < 0) throw syscallError(`read("${path}")`, n);
-      if (n === 0) break;
-      total += n;
-    }
-    return buf.subarray(0, total);
+    return readBounded(fd, path, st.size, check.maxBytes);
   } finally {
     c.close(fd);
   }
+}
+
+/**
+ * The rest of open file `fd` (`path` for messages), which fstat said has `size` bytes, as a
+ * copy: at most `maxBytes`, else UnsafeFileError.
+ */
+export function readBounded(fd: number, path: string, size: number, maxBytes: number): Uint8Array {
+  const c = libcSync();
+  if (size > maxBytes) throw new UnsafeFileError(path, `it has ${size} bytes, more than the ${maxBytes} allowed`);
+  // One byte more than allowed: a file that grows past the bound while read is caught too.
+  let buf = new Uint8Array(Math.min(maxBytes + 1, Math.max(size + 1, 4096)));
+  let total = 0;
+  for (;;) {
+    if (total === buf.length) {
+      if (total > maxBytes) throw new UnsafeFileError(path, `it grew past the ${maxBytes} bytes allowed`);
+      const bigger = new Uint8Array(Math.min(maxBytes + 1, buf.length * 2));
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = c.read(fd, buf.subarray(total), buf.length - total);
+    if (n === -4) continue;
+    if (n < 0) throw syscallError(`read("${path}")`, n);
+    if (n === 0) break;
+    total += n;
+  }
+  return buf.subarray(0, total);
 }

@@ -6,12 +6,14 @@
  * The mapping is never unmapped: the bytes back an `Elf` whose symbol table may be queried
  * for the rest of the process's life. It costs address space, not memory.
  *
- * One risk stays: if the file is truncated while mapped, touching the lost pages raises
- * SIGBUS. Executables cannot be written while running (ETXTBSY); a library overwritten in place
- * would crash the programs using it just the same.
+ * A file truncated while mapped raises SIGBUS where its lost pages are touched, which would
+ * kill the tracer. Only a file no one but root can write (owned by root, not group- or
+ * world-writable) is mapped, then; any other (a traced user's library, its debug file) may be
+ * truncated by its owner at any moment, so it is read into memory instead, from the same
+ * descriptor, with the same size bound.
  */
 import { libcSync } from "../ffi/mod.ts";
-import { MAX_BINARY_BYTES, readCheckedFile } from "../files.ts";
+import { MAX_BINARY_BYTES, readBounded, readCheckedFile } from "../files.ts";
 import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 
 const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
@@ -29,6 +31,14 @@ export function mapFile(path: string): Uint8Array | undefined {
   try {
     const st = fstat(fd);
     if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG) return undefined;
+    if (st.uid !== 0 || st.mode & 0o022) {
+      try {
+        const bytes = readBounded(fd, path, st.size, MAX_BINARY_BYTES);
+        return bytes.length > 0 ? bytes : undefined;
+      } catch {
+        return undefined;
+      }
+    }
     size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
     if (size <= 0) return undefined;
     address = c.mmap(size, PROT_READ, MAP_PRIVATE, fd, 0);
