@@ -1,7 +1,7 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
-import { fstat, kindName, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
+import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
@@ -112,9 +112,10 @@ export interface CheckedRead {
  */
 export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | undefined {
   const c = libcSync();
-  const fd = c.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (check.noFollow ? O_NOFOLLOW : 0));
+  const fd = openRegular(path, check.noFollow ?? false);
   if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
   if (fd === -40) throw new UnsafeFileError(path, "it is a symbolic link (not followed here: anyone may create one)");
+  if (typeof fd === "string") throw new UnsafeFileError(path, `it is ${fd}, not a regular file`);
   if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
     const st = fstat(fd);
@@ -129,6 +130,28 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
     return readBounded(fd, path, st.size, check.maxBytes);
   } finally {
     c.close(fd);
+  }
+}
+
+/**
+ * `path` opened to read only if it is a regular file: the fd, a negative errno (-40: a symlink
+ * where `noFollow`), or what it is instead ("a FIFO"). Opening a device or FIFO acts on it even
+ * non-blocking (a watchdog arms, a tape rewinds, a FIFO's writer gets through), so the name is
+ * first opened O_PATH, which opens nothing, checked, and that very file reopened through
+ * /proc/self/fd: no other file can be swapped in between.
+ */
+export function openRegular(path: string, noFollow: boolean): number | string {
+  const c = libcSync();
+  const handle = c.open(path, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0));
+  if (handle < 0) return handle;
+  try {
+    const st = fstat(handle);
+    if (typeof st === "number") return st;
+    if ((st.mode & S_IFMT) === S_IFLNK) return -40;
+    if ((st.mode & S_IFMT) !== S_IFREG) return kindName(st.mode);
+    return c.open(`/proc/self/fd/${handle}`, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  } finally {
+    c.close(handle);
   }
 }
 

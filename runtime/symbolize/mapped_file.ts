@@ -13,10 +13,9 @@
  * descriptor, with the same size bound.
  */
 import { libcSync } from "../ffi/mod.ts";
-import { MAX_BINARY_BYTES, readBounded, readCheckedFile } from "../files.ts";
+import { MAX_BINARY_BYTES, openRegular, readBounded, readCheckedFile } from "../files.ts";
 import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 
-const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const SYS_LSEEK = 8, SEEK_END = 2n;
 const PROT_READ = 1, MAP_PRIVATE = 2;
 
@@ -24,8 +23,8 @@ const PROT_READ = 1, MAP_PRIVATE = 2;
 export function mapFile(path: string): Uint8Array | undefined {
   const c = libcSync();
   // The path comes from another process's maps: by now it may name a FIFO or a device.
-  const fd = c.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return undefined;
+  const fd = openRegular(path, false);
+  if (typeof fd === "string" || fd < 0) return undefined;
   let size: number;
   let address: bigint;
   try {
