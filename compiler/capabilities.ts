@@ -179,6 +179,8 @@ class Walker {
       case "ClassDeclaration":
       case "ClassExpression":
         return this.tracerClass(node, ancestors);
+      case "ObjectPattern":
+        return this.pattern(node);
       case "MetaProperty":
         return;
     }
@@ -247,9 +249,22 @@ class Walker {
       if (prop === undefined) return this.add("unknown", `a computed global: ${this.text(node)}`, node);
       return this.global(prop, node, parent, true);
     }
+    if (owner === "Object" && (prop === undefined || REFLECTIVE_OBJECT_MEMBERS.has(prop))) {
+      return this.add("unknown", `${this.text(node)} (reads properties by names computed at run time: constructor reaches Function, which builds code from a string)`, node);
+    }
     if (owner === "Deno") return this.table("Deno", DENO_MEMBERS, prop, node);
     if (owner === "Bun") return this.table("Bun", BUN_MEMBERS, prop, node);
     if (owner === "process") return this.processMember(prop, node);
+  }
+
+  /** `const { constructor: F } = () => 0` is Function, as `.constructor` is; so may a computed key be. */
+  private pattern(node: Node): void {
+    for (const p of node.properties) {
+      if (p.type !== "ObjectProperty") continue;
+      const key = p.computed ? literalString(p.key) : p.key.type === "Identifier" ? p.key.name : literalString(p.key);
+      if (key === "constructor") this.add("unknown", `constructor destructured (reaches Function, which builds code from a string): ${this.text(node)}`, p);
+      else if (key === undefined && p.key.type !== "NumericLiteral") this.add("unknown", `a property destructured by a name computed at run time (could be constructor, which reaches Function): ${this.text(node)}`, p);
+    }
   }
 
   private processMember(prop: string | undefined, node: Node): void {
@@ -289,6 +304,12 @@ class Walker {
       }
       return this.add("unknown", `${name} passed around as a value (what is done with it cannot be followed): ${this.text(parent ?? node)}`, node);
     }
+    // Reflect reads any property by a name computed at run time (constructor: Function); Object
+    // does through getOwnPropertyDescriptor(s), judged as a member unless passed around.
+    if (name === "Reflect") return this.add("unknown", `Reflect (reads properties by names computed at run time: constructor reaches Function): ${this.text(parent ?? node)}`, node);
+    if (name === "Object" && (viaGlobalThis || !asObject) && !(parent?.type === "BinaryExpression" && parent.operator === "instanceof" && parent.right === node)) {
+      return this.add("unknown", `Object passed around as a value (its getOwnPropertyDescriptors reaches Function): ${this.text(parent ?? node)}`, node);
+    }
     const kind = GLOBALS[name];
     if (kind) this.add(kind, name, node);
   }
@@ -313,6 +334,9 @@ class Walker {
     this.out.tracers.push({ name: (name ?? "(anonymous class)") + base, nested, probes, maps, ...this.site(node) });
   }
 }
+
+/** Members of Object that hand out property values found by a name computed at run time. */
+const REFLECTIVE_OBJECT_MEMBERS = new Set(["getOwnPropertyDescriptor", "getOwnPropertyDescriptors"]);
 
 /** What the class is nested in, innermost first, or undefined at the top level. */
 function nestedIn(ancestors: Node[]): string | undefined {

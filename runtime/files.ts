@@ -1,7 +1,7 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
-import { fstat, kindName, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
+import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
@@ -112,9 +112,10 @@ export interface CheckedRead {
  */
 export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | undefined {
   const c = libcSync();
-  const fd = c.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (check.noFollow ? O_NOFOLLOW : 0));
+  const fd = openRegular(path, check.noFollow ?? false);
   if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
   if (fd === -40) throw new UnsafeFileError(path, "it is a symbolic link (not followed here: anyone may create one)");
+  if (typeof fd === "string") throw new UnsafeFileError(path, `it is ${fd}, not a regular file`);
   if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
     const st = fstat(fd);
@@ -126,26 +127,56 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
     if (check.private && st.mode & 0o022) {
       throw new UnsafeFileError(path, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})`);
     }
-    if (st.size > check.maxBytes) throw new UnsafeFileError(path, `it has ${st.size} bytes, more than the ${check.maxBytes} allowed`);
-    // One byte more than allowed: a file that grows past the bound while read is caught too.
-    let buf = new Uint8Array(Math.min(check.maxBytes + 1, Math.max(st.size + 1, 4096)));
-    let total = 0;
-    for (;;) {
-      if (total === buf.length) {
-        if (total > check.maxBytes) throw new UnsafeFileError(path, `it grew past the ${check.maxBytes} bytes allowed`);
-        const bigger = new Uint8Array(Math.min(check.maxBytes + 1, buf.length * 2));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = c.read(fd, buf.subarray(total), buf.length - total);
-      if (n === -4) continue;
-      if (n < 0) throw syscallError(`read("${path}")`, n);
-      if (n === 0) break;
-      total += n;
-    }
-    return buf.subarray(0, total);
+    return readBounded(fd, path, st.size, check.maxBytes);
   } finally {
     c.close(fd);
   }
 }
 
+/**
+ * `path` opened to read only if it is a regular file: the fd, a negative errno (-40: a symlink
+ * where `noFollow`), or what it is instead ("a FIFO"). Opening a device or FIFO acts on it even
+ * non-blocking (a watchdog arms, a tape rewinds, a FIFO's writer gets through), so the name is
+ * first opened O_PATH, which opens nothing, checked, and that very file reopened through
+ * /proc/self/fd: no other file can be swapped in between.
+ */
+export function openRegular(path: string, noFollow: boolean): number | string {
+  const c = libcSync();
+  const handle = c.open(path, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0));
+  if (handle < 0) return handle;
+  try {
+    const st = fstat(handle);
+    if (typeof st === "number") return st;
+    if ((st.mode & S_IFMT) === S_IFLNK) return -40;
+    if ((st.mode & S_IFMT) !== S_IFREG) return kindName(st.mode);
+    return c.open(`/proc/self/fd/${handle}`, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  } finally {
+    c.close(handle);
+  }
+}
+
+/**
+ * The rest of open file `fd` (`path` for messages), which fstat said has `size` bytes, as a
+ * copy: at most `maxBytes`, else UnsafeFileError.
+ */
+export function readBounded(fd: number, path: string, size: number, maxBytes: number): Uint8Array {
+  const c = libcSync();
+  if (size > maxBytes) throw new UnsafeFileError(path, `it has ${size} bytes, more than the ${maxBytes} allowed`);
+  // One byte more than allowed: a file that grows past the bound while read is caught too.
+  let buf = new Uint8Array(Math.min(maxBytes + 1, Math.max(size + 1, 4096)));
+  let total = 0;
+  for (;;) {
+    if (total === buf.length) {
+      if (total > maxBytes) throw new UnsafeFileError(path, `it grew past the ${maxBytes} bytes allowed`);
+      const bigger = new Uint8Array(Math.min(maxBytes + 1, buf.length * 2));
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = c.read(fd, buf.subarray(total), buf.length - total);
+    if (n === -4) continue;
+    if (n < 0) throw syscallError(`read("${path}")`, n);
+    if (n === 0) break;
+    total += n;
+  }
+  return buf.subarray(0, total);
+}

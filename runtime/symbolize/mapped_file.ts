@@ -6,15 +6,16 @@
  * The mapping is never unmapped: the bytes back an `Elf` whose symbol table may be queried
  * for the rest of the process's life. It costs address space, not memory.
  *
- * One risk stays: if the file is truncated while mapped, touching the lost pages raises
- * SIGBUS. Executables cannot be written while running (ETXTBSY); a library overwritten in place
- * would crash the programs using it just the same.
+ * A file truncated while mapped raises SIGBUS where its lost pages are touched, which would
+ * kill the tracer. Only a file no one but root can write (owned by root, not group- or
+ * world-writable) is mapped, then; any other (a traced user's library, its debug file) may be
+ * truncated by its owner at any moment, so the parts of it symbolizing reads are copied
+ * instead, from the same descriptor, with the same size bound (copyElfParts).
  */
 import { libcSync } from "../ffi/mod.ts";
-import { MAX_BINARY_BYTES, readCheckedFile } from "../files.ts";
+import { MAX_BINARY_BYTES, openRegular, readCheckedFile } from "../files.ts";
 import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 
-const O_RDONLY = 0, O_NONBLOCK = 0o4000, O_CLOEXEC = 0o2000000;
 const SYS_LSEEK = 8, SEEK_END = 2n;
 const PROT_READ = 1, MAP_PRIVATE = 2;
 
@@ -22,13 +23,14 @@ const PROT_READ = 1, MAP_PRIVATE = 2;
 export function mapFile(path: string): Uint8Array | undefined {
   const c = libcSync();
   // The path comes from another process's maps: by now it may name a FIFO or a device.
-  const fd = c.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return undefined;
+  const fd = openRegular(path, false);
+  if (typeof fd === "string" || fd < 0) return undefined;
   let size: number;
   let address: bigint;
   try {
     const st = fstat(fd);
     if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG) return undefined;
+    if (st.uid !== 0 || st.mode & 0o022) return st.size > 0 && st.size <= MAX_BINARY_BYTES ? copyElfParts(fd, st.size) : undefined;
     size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
     if (size <= 0) return undefined;
     address = c.mmap(size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -44,6 +46,46 @@ export function mapFile(path: string): Uint8Array | undefined {
     }
   }
   return new Uint8Array(c.view(address, size));
+}
+
+/** Sections of code or data larger than this are not copied: symbolizing never reads them. */
+const SKIPPED_SECTION_BYTES = 64 << 10;
+const SHT_PROGBITS = 1, SHT_NOBITS = 8;
+
+/**
+ * A file of `size` bytes as symbolizing sees it: the ELF header, program and section header
+ * tables and every section but large code and data (.text, .rodata, .debug_*), read from
+ * `fd` into an array of the file's size whose other bytes stay zero. Such an array's untouched
+ * pages cost no memory, so a 1 GiB binary costs about its symbol tables, as mapping it did.
+ */
+function copyElfParts(fd: number, size: number): Uint8Array | undefined {
+  const bytes = new Uint8Array(size);
+  const readAt = (offset: number, length: number): boolean => {
+    if (offset < 0 || length < 0 || offset + length > size) return false;
+    if (libcSync().syscall(SYS_LSEEK, BigInt(fd), BigInt(offset), 0n) !== offset) return false;
+    for (let done = 0; done < length;) {
+      const n = libcSync().read(fd, bytes.subarray(offset + done), length - done);
+      if (n === -4) continue;
+      if (n <= 0) return false; // truncated meanwhile: the parse fails on what is missing
+      done += n;
+    }
+    return true;
+  };
+  if (size < 64 || !readAt(0, 64)) return undefined; // not even an ELF header
+  const v = new DataView(bytes.buffer);
+  const phoff = Number(v.getBigUint64(32, true)), shoff = Number(v.getBigUint64(40, true));
+  const phentsize = v.getUint16(54, true), phnum = v.getUint16(56, true);
+  const shentsize = v.getUint16(58, true), shnum = v.getUint16(60, true);
+  readAt(phoff, phentsize * phnum);
+  if (shentsize < 64 || !readAt(shoff, shentsize * shnum)) return bytes;
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * shentsize;
+    const type = v.getUint32(at + 4, true);
+    const offset = Number(v.getBigUint64(at + 24, true)), length = Number(v.getBigUint64(at + 32, true));
+    if (type === SHT_NOBITS || (type === SHT_PROGBITS && length > SKIPPED_SECTION_BYTES)) continue;
+    readAt(offset, length);
+  }
+  return bytes;
 }
 
 /**

@@ -18,7 +18,7 @@ const TOOL = {
 
 test("the usage lists every option of the tool and the common ones, in argparse's layout", () => {
   assert.equal(toolUsage(TOOL), [
-    "usage: demo [-h] [-p PID] [-k] [--json] [--cgroup PATH] [interval]",
+    "usage: demo [-h] [-p PID] [-k] [--json] [--cgroup PATH] [--metrics ADDR] [interval]",
     "",
     "Show what the definition gives",
     "",
@@ -32,6 +32,7 @@ test("the usage lists every option of the tool and the common ones, in argparse'
     "                        kernel threads only (no user threads)",
     "  --json                JSON lines on stdout, one record per line (shapes: docs/tools.md); notices go to stderr",
     "  --cgroup PATH         trace only processes in this cgroup v2 and its descendants (a path, absolute or under the cgroup v2 mount)",
+    "  --metrics ADDR        serve the tool's counts and histograms to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)",
     "",
     "examples:",
     "    demo          # trace everything",
