@@ -23,7 +23,7 @@ export const isBun = typeof Bun !== "undefined";
 export function scriptCommand(script: string, args: string[], needsRun: boolean): string[] {
   const preload = here("./preload.ts");
   // The working directory may be another user's: its bunfig.toml (preloads) and .env are not ours.
-  if (isBun) return [process.execPath, `--config=${here("../bunfig.toml")}`, "--no-env-file", "--preload", preload, "--tsconfig-override", here("./resolve.tsconfig.json"), script, ...args];
+  if (isBun) return [process.execPath, `--config=${here("../bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", here("./resolve.tsconfig.json"), script, ...args];
   return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--import-map=${importMap()}`, script, ...args];
 }
 
