@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { runCommand, runScript, waitFor } from "./util.ts";
+import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 
 declare const Bun: unknown;
 
@@ -78,12 +79,15 @@ test("a real prometheus scrapes it: its PromQL answer is the tracer's count", { 
   }
 });
 
-test("SIGTERM of a tracer serving metrics: gone within a second, status 143", async () => {
+test("SIGTERM of a tracer serving metrics: gone within a second, status 143, none of its kernel objects left", async () => {
   const { run } = await startFixture();
+  const held = objectsOf(run.pid);
+  assert.ok(held.progs.length && held.maps.length, `the tracer holds no programs or maps: ${JSON.stringify(held)}`);
   const t0 = Date.now();
   run.kill("SIGTERM");
   assert.equal(await run.exited, 143, run.output());
   assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  assert.deepEqual(await released(held), [], "left in the kernel");
 });
 
 test("every tool takes --metrics ADDR: syscount's counts are served while it runs", async () => {
