@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { isJsonOutput, setJsonOutput } from "../runtime/output.ts";
 import type { StartOptions } from "../runtime/tracer.ts";
+import { cliOptions } from "../cli/mod.ts";
 
 /** One option of a tool, as node:util parseArgs takes it, with its line in the usage. */
 export interface ToolOption {
@@ -162,6 +163,9 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   // One switch: the tool's --json and `tsbpf --json run` both mean JSON lines everywhere.
   if (parsed.values.json) setJsonOutput(true);
   const values = { ...parsed.values, json: isJsonOutput() } as ToolValues<O>;
+  // Under `tsbpf -p PID` or `-c CMD` (cliOptions.pid), a tool's own -p defaults to that process.
+  const commandPid = specs.pid?.short === "p" ? cliOptions.pid : undefined;
+  if (commandPid !== undefined && values.pid === undefined) (values as Record<string, unknown>).pid = String(commandPid);
   const cgroup = values.cgroup;
   return { values, positionals: parsed.positionals, start: cgroup === undefined ? {} : { cgroup }, usage };
 }
