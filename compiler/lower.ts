@@ -176,8 +176,9 @@ export class Lowering {
       ClassDeclaration: "declare classes outside the handler; handlers run in the kernel",
       FunctionDeclaration: "declare functions outside the tracer class",
     };
-    const what = s.type.replace(/Statement|Declaration/, "").toLowerCase();
-    this.fail(s, Code.Unsupported, `"${what}" statements are not supported in a handler`, ...(hints[s.type] ? [hints[s.type]] : []));
+    const written: Record<string, string> = { ForOfStatement: `"for...of"`, ForInStatement: `"for...in"`, DoWhileStatement: `"do...while"`, LabeledStatement: "labeled" };
+    const what = written[s.type] ?? `"${s.type.replace(/Statement|Declaration/, "").toLowerCase()}"`;
+    this.fail(s, Code.Unsupported, `${what} statements are not supported in a handler`, ...(hints[s.type] ? [hints[s.type]] : []));
   }
 
   returnStatement(s: Node): void {
