@@ -5,7 +5,6 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { isJsonOutput, setJsonOutput } from "../runtime/output.ts";
 import type { StartOptions } from "../runtime/tracer.ts";
-import { cliOptions } from "../cli/mod.ts";
 
 /** One option of a tool, as node:util parseArgs takes it, with its line in the usage. */
 export interface ToolOption {
@@ -164,10 +163,20 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   if (parsed.values.json) setJsonOutput(true);
   const values = { ...parsed.values, json: isJsonOutput() } as ToolValues<O>;
   // Under `tsbpf -p PID` or `-c CMD` (cliOptions.pid), a tool's own -p defaults to that process.
-  const commandPid = specs.pid?.short === "p" ? cliOptions.pid : undefined;
+  const commandPid = specs.pid?.short === "p" ? commandLinePid() : undefined;
   if (commandPid !== undefined && values.pid === undefined) (values as Record<string, unknown>).pid = String(commandPid);
   const cgroup = values.cgroup;
   return { values, positionals: parsed.positionals, start: cgroup === undefined ? {} : { cgroup }, usage };
+}
+
+/**
+ * The process `tsbpf -p PID` or `-c CMD` names: cliOptions.pid, read from the state the command
+ * keeps on globalThis (cli/mod.ts; tool/ does not import cli/), and noted as read as it notes it.
+ */
+function commandLinePid(): number | undefined {
+  const state = (globalThis as Record<symbol, { pid?: number; pidRead?: boolean } | undefined>)[Symbol.for("tsbpf.cli")];
+  if (state) state.pidRead = true;
+  return state?.pid;
 }
 
 /** The tool whose command line was parsed last: its usage goes with every usage error. */
