@@ -38,6 +38,8 @@ interface State {
   command?: string[];
   durationMs?: number;
   verbose?: boolean;
+  /** Whether the script has read cliOptions.pid. */
+  pidRead?: boolean;
 }
 
 function state(): State | undefined {
@@ -50,7 +52,10 @@ export const cliOptions: CliOptions = {
     return state() !== undefined;
   },
   get pid() {
-    return state()?.pid;
+    const s = state();
+    // Noted so the command can say when -p/-c did not reach the script's filter (session.ts).
+    if (s) s.pidRead = true;
+    return s?.pid;
   },
   get command() {
     return state()?.command;

@@ -159,7 +159,8 @@ export class OneLinerRuntime {
   }
 
   printMaps(atExit: boolean): void {
-    const names = Object.keys(this.spec.maps).filter((n) => this.#lines(n).length);
+    // Sorted by name (byte order, "@" first), as bpftrace prints them.
+    const names = Object.keys(this.spec.maps).sort().filter((n) => this.#lines(n).length);
     if (!names.length) return;
     // bpftrace leaves an empty line after the ^C before the maps.
     if (atExit && !isJsonOutput()) console.log("");

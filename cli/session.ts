@@ -43,6 +43,8 @@ const EXIT_POLL_MS = 20;
 const started = new Set<Tracer>();
 let options: SessionOptions = {};
 let stopping = false;
+/** What the script sees as cliOptions (cli/mod.ts), which notes whether it read the pid. */
+let state: { pid?: number; pidRead?: boolean } = {};
 
 /** Call before the script is imported: publishes the options and installs the start hook. */
 export async function startSession(session: SessionOptions): Promise<void> {
@@ -52,7 +54,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
-  const state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
+  state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();
 }
@@ -76,6 +78,7 @@ function onStarted(t: Tracer): void {
   t.stopped.then(() => started.delete(t));
   if (!first) return;
   stopEndingEarly();
+  warnPidUnread();
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
   if (held !== undefined) {
@@ -86,6 +89,13 @@ function onStarted(t: Tracer): void {
     watch.unref();
   }
   if (options.durationMs !== undefined) after(options.durationMs, end, { unref: true });
+}
+
+/** -p and -c reach a script only through cliOptions.pid: one that never read it traces everything. */
+function warnPidUnread(): void {
+  if (state.pid === undefined || state.pidRead) return;
+  const given = options.heldPid !== undefined ? `-c (pid ${state.pid})` : `-p ${state.pid}`;
+  console.error(`tsbpf: ${given}: the script does not read cliOptions.pid, so it traces every process, not only this one (docs/cli.md, "Scripts")`);
 }
 
 /**

@@ -179,8 +179,9 @@ export class Lowering {
       ClassDeclaration: "declare classes outside the handler; handlers run in the kernel",
       FunctionDeclaration: "declare functions outside the tracer class",
     };
-    const what = s.type.replace(/Statement|Declaration/, "").toLowerCase();
-    this.fail(s, Code.Unsupported, `"${what}" statements are not supported in a handler`, ...(hints[s.type] ? [hints[s.type]] : []));
+    const written: Record<string, string> = { ForOfStatement: `"for...of"`, ForInStatement: `"for...in"`, DoWhileStatement: `"do...while"`, LabeledStatement: "labeled" };
+    const what = written[s.type] ?? `"${s.type.replace(/Statement|Declaration/, "").toLowerCase()}"`;
+    this.fail(s, Code.Unsupported, `${what} statements are not supported in a handler`, ...(hints[s.type] ? [hints[s.type]] : []));
   }
 
   returnStatement(s: Node): void {
@@ -722,6 +723,10 @@ export class Lowering {
 
   asInt(v: Extract<Value, { kind: "scalar" }>, e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {
     if (v.type.kind === "bool") return { ...v, type: intType(8, false) } as never;
+    if (v.type.kind === "ptr") {
+      // A uprobe's registers and a uretprobe's value are addresses until the script says otherwise.
+      this.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "to use the value as a number, say so: `x as u64` (or i32, u32, ...)", "to read what it points to: str(x), or a struct field through it");
+    }
     if (v.type.kind !== "int") this.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "read the pointer with str() or a kernel read first");
     return v as never;
   }

@@ -41,10 +41,18 @@ export function syscallError(call: string, result: number, detail?: string): Sys
 }
 
 /** Errors whose message is the whole story for the user: printed without a stack trace. */
-const USER_ERRORS = new Set(["CompileError", "VerifierError", "PermissionError", "SyscallError", "TracefsError", "TracerError"]);
+const USER_ERRORS = new Set(["CompileError", "VerifierError", "PermissionError", "SyscallError", "TracefsError", "TracerError", "FfiPermissionError"]);
 
 export function isUserError(e: unknown): boolean {
   return e instanceof Error && USER_ERRORS.has(e.name);
+}
+
+/** The runtime refuses the FFI that every kernel call goes through (Deno without --allow-ffi). */
+export class FfiPermissionError extends Error {
+  constructor() {
+    super("Deno refuses tsbpf the FFI it reaches the kernel through (libc): run it with --allow-ffi (deno run --allow-ffi SCRIPT)");
+    this.name = "FfiPermissionError";
+  }
 }
 
 /** A tracer is used wrongly (no handlers, a map field of the wrong kind, no source file). */

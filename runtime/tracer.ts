@@ -2,7 +2,7 @@
 // the script's own source, loads and attaches them, and connects its maps to JS; `stop()`
 // (or Ctrl-C, SIGTERM, SIGHUP, an uncaught error, or the end of the process) releases every
 // kernel object. What the process does around its tracers: process_lifecycle.ts.
-import { libc, libcSync } from "./ffi/mod.ts";
+import { libc, libcSync, processHooks } from "./ffi/mod.ts";
 import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
@@ -114,7 +114,15 @@ export class Tracer {
   async #startOnce(options: StartOptions): Promise<this> {
     this.#reportLoss = options.reportLoss ?? true;
     if (options.json !== undefined) setJsonOutput(options.json);
-    await libc();
+    try {
+      await libc();
+    } catch (e) {
+      if ((options.exitOnError ?? true) && isUserError(e)) {
+        console.error((e as Error).message);
+        (await processHooks()).exit(1);
+      }
+      throw e;
+    }
     try {
       await this.#start(options);
     } catch (e) {

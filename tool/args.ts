@@ -163,10 +163,23 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   // One switch: the tool's --json and `tsbpf --json run` both mean JSON lines everywhere.
   if (parsed.values.json) setJsonOutput(true);
   const values = { ...parsed.values, json: isJsonOutput() } as ToolValues<O>;
+  // Under `tsbpf -p PID` or `-c CMD` (cliOptions.pid), a tool's own -p defaults to that process.
+  const commandPid = specs.pid?.short === "p" ? commandLinePid() : undefined;
+  if (commandPid !== undefined && values.pid === undefined) (values as Record<string, unknown>).pid = String(commandPid);
   const start: StartOptions = {};
   if (values.cgroup !== undefined) start.cgroup = values.cgroup;
   if (values.metrics !== undefined) start.metrics = values.metrics;
   return { values, positionals: parsed.positionals, start, usage };
+}
+
+/**
+ * The process `tsbpf -p PID` or `-c CMD` names: cliOptions.pid, read from the state the command
+ * keeps on globalThis (cli/mod.ts; tool/ does not import cli/), and noted as read as it notes it.
+ */
+function commandLinePid(): number | undefined {
+  const state = (globalThis as Record<symbol, { pid?: number; pidRead?: boolean } | undefined>)[Symbol.for("tsbpf.cli")];
+  if (state) state.pidRead = true;
+  return state?.pid;
 }
 
 /** The tool whose command line was parsed last: its usage goes with every usage error. */

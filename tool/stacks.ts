@@ -10,9 +10,13 @@ export function threadFrames(frames: string[]): string[] {
   return frames.slice(Math.max(0, frames.findIndex((f) => !TRACING.test(f))));
 }
 
-/** A frame as bcc prints it: the function, without the offset into it ("do_sys_poll", not "do_sys_poll+123"). */
+/**
+ * A frame as bcc prints it: the function, without the offset into it ("do_sys_poll", not
+ * "do_sys_poll+123"), and "[unknown]" where nothing resolved (the frames come named as bpftrace
+ * names them, an unresolved one as its address).
+ */
 export function functionNames(frames: string[]): string[] {
-  return frames.map((f) => f.replace(/\+(0x[0-9a-f]+|\d+)$/, ""));
+  return frames.map((f) => (/^0x[0-9a-f]+$/.test(f) ? "[unknown]" : f.replace(/\+(0x[0-9a-f]+|\d+)$/, "")));
 }
 
 /** bcc's stack_id_err: a stack that should have been there (-EFAULT means there is none, e.g. a kernel thread's user stack). */

@@ -6,7 +6,7 @@ import type * as BunFfi from "bun:ffi";
 import process from "node:process";
 import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
 
-const processHooks: ProcessHooks = {
+export const processHooks: ProcessHooks = {
   onSignal: (signal, f) => void process.on(signal, f),
   onFatalError: (f) => {
     // Ours is the only listener unless the script added its own: then the error is the script's.

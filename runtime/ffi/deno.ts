@@ -1,5 +1,6 @@
 // The Deno implementation of the libc contract (Deno.dlopen). Needs only --allow-ffi.
 import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
+import { FfiPermissionError } from "../errors.ts";
 
 const SIGNATURES = {
   syscall: { parameters: ["i64", "u64", "u64", "u64", "u64", "u64", "u64"], result: "i64" },
@@ -33,7 +34,7 @@ function lazySymbols(): Symbols {
   }) as unknown as Symbols;
 }
 
-const processHooks: ProcessHooks = {
+export const processHooks: ProcessHooks = {
   onSignal: (signal, f) => Deno.addSignalListener(signal, f),
   onFatalError: () => () => {},
   // Deno dispatches "unload" when the program ends, by Deno.exit() too.
@@ -46,9 +47,19 @@ const processHooks: ProcessHooks = {
   },
 };
 
+/** The first symbol bound: where a missing --allow-ffi shows. */
+function errnoLocation(c: Symbols): Deno.PointerObject {
+  try {
+    return c.__errno_location()!;
+  } catch (e) {
+    if (e instanceof Error && e.name === "NotCapable") throw new FfiPermissionError();
+    throw e;
+  }
+}
+
 export function openLibc(): Libc {
   const c = lazySymbols();
-  const errnoView = new Int32Array(new Deno.UnsafePointerView(c.__errno_location()!).getArrayBuffer(4));
+  const errnoView = new Int32Array(new Deno.UnsafePointerView(errnoLocation(c)).getArrayBuffer(4));
   // Read errno immediately after a failed call, before anything else runs on this thread.
   const check = (r: number | bigint): number => (Number(r) === -1 ? -errnoView[0] : Number(r));
   // Deno passes 64-bit parameters fastest as bigint.

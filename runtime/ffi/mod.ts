@@ -1,5 +1,5 @@
 // Picks the libc binding for the runtime we are on; the only place that asks.
-import type { Libc } from "./ffi.ts";
+import type { Libc, ProcessHooks } from "./ffi.ts";
 export type { Libc } from "./ffi.ts";
 export { cString, SYS } from "./ffi.ts";
 
@@ -17,6 +17,12 @@ export async function libc(): Promise<Libc> {
     cached = (await import("./deno.ts")).openLibc();
   }
   return cached;
+}
+
+/** The process hooks alone: they need no libc, so a failure to open it can still end the process. */
+export async function processHooks(): Promise<ProcessHooks> {
+  if (cached) return cached.process;
+  return typeof Bun !== "undefined" ? (await import("./bun.ts")).processHooks : (await import("./deno.ts")).processHooks;
 }
 
 /** The libc binding once `libc()` has been awaited somewhere. */

@@ -34,7 +34,7 @@ const CASES: Case[] = [
   { name: "print: values and text", oneliner: `${OPENAT}a => ${HOSTNAME} && print(comm(), "opened", str(a.filename)))`, stdout: "head opened /etc/hostname\n" },
   { name: "printf: flags and widths", oneliner: `${OPENAT}a => ${HOSTNAME} && printf("%-6s|%5d|%x\\n", comm(), 42, 255))`, stdout: "head  |   42|ff\n" },
   { name: "count() keyed by a tuple", oneliner: `${OPENAT}a => ${HOSTNAME} && count(comm(), str(a.filename)))`, stdout: "\n@[head, /etc/hostname]: 1\n" },
-  { name: "sum, min, max into named maps", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.s = sum(5), $.lo = min(3), $.hi[comm()] = max(7)))`, stdout: "\n@s: 5\n@lo: 3\n@hi[head]: 7\n" },
+  { name: "sum, min, max into named maps", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.s = sum(5), $.lo = min(3), $.hi[comm()] = max(7)))`, stdout: "\n@hi[head]: 7\n@lo: 3\n@s: 5\n" },
   { name: "hist into @", oneliner: `${OPENAT}a => ${HOSTNAME} && hist(1000))`, stdout: /^\n@: \n\[512, 1K\) +1 \|@+\|\n\n$/ },
   { name: "lhist keyed", oneliner: `${OPENAT}a => ${HOSTNAME} && lhist(comm(), 15, 0, 100, 10))`, stdout: /^\n@\[head\]: \n\[10, 20\) +1 \|@+\|\n\n$/ },
   { name: "avg and stats keyed, printed by print($) in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && (avg(comm(), 10), $.st = stats(4))); end(() => (print("maps:"), print($)))`, stdout: /^maps:\n@\[head\]: 10\n\n?@st: count 1, average 4, total 4\n/ },
