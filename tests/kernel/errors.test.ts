@@ -35,6 +35,14 @@ test("unknown tracepoint: points at the decorator and suggests the right name", 
   assert.match(d.hints.join(" "), /sys_enter_openat/);
 });
 
+test("a map named like a Tracer method (every, dropped, metricsAddress) is refused where it is declared", () => {
+  for (const name of ["every", "dropped", "metricsAddress"]) {
+    const [d] = diagnostics(`  ${name} = new RingBuf<E>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}`);
+    assert.equal(d.line, 5, name);
+    assert.match(d.message, new RegExp(`"${name}" would hide Tracer\\.${name}\\(\\)`));
+  }
+});
+
 test("a Str without a usable length: says which length it got and what would do", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
   assert.equal(d.line, 6);
