@@ -12,23 +12,8 @@ export function readFileBytes(path: string): Uint8Array | undefined {
   if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
   if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
-    // One buffer, doubled when full: /proc files come back a page per read(), so allocating
-    // per read would copy a large file (kallsyms) over and over.
-    let buf = new Uint8Array(65536);
-    let total = 0;
-    for (;;) {
-      if (total === buf.length) {
-        const bigger = new Uint8Array(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const n = c.read(fd, buf.subarray(total), buf.length - total);
-      if (n === -4) continue;
-      if (n < 0) throw syscallError(`read("${path}")`, n);
-      if (n === 0) break;
-      total += n;
-    }
-    return buf.subarray(0, total);
+    // /proc files have no size: start at 64 KiB.
+    return readBounded(fd, path, 65535, Infinity);
   } finally {
     c.close(fd);
   }
@@ -162,7 +147,9 @@ export function openRegular(path: string, noFollow: boolean): number | string {
 export function readBounded(fd: number, path: string, size: number, maxBytes: number): Uint8Array {
   const c = libcSync();
   if (size > maxBytes) throw new UnsafeFileError(path, `it has ${size} bytes, more than the ${maxBytes} allowed`);
-  // One byte more than allowed: a file that grows past the bound while read is caught too.
+  // One byte more than allowed: a file that grows past the bound while read is caught too. One
+  // buffer, doubled when full: /proc files come back a page per read(), so allocating per read
+  // would copy a large file (kallsyms) over and over.
   let buf = new Uint8Array(Math.min(maxBytes + 1, Math.max(size + 1, 4096)));
   let total = 0;
   for (;;) {
