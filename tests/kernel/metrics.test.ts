@@ -10,6 +10,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { runCommand, runScript, waitFor } from "./util.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
+import { libc, SYS } from "../../runtime/ffi/mod.ts";
+
+const c = await libc();
 
 declare const Bun: unknown;
 
@@ -123,5 +126,24 @@ test("as a service: an unprivileged user with CAP_BPF, CAP_PERFMON and CAP_DAC_R
   } finally {
     run.kill("SIGKILL");
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test("tsbpf --metrics ADDR -e: a one-liner's maps are served while it runs", async () => {
+  const port = 21000 + (process.pid % 20000);
+  const main = new URL("../../cli/main.ts", import.meta.url).pathname;
+  const cmd = typeof Bun !== "undefined" ? [process.execPath, main] : [process.execPath, "run", "-A", "--quiet", main];
+  const run = runCommand(cmd[0], [...cmd.slice(1), "--metrics", `127.0.0.1:${port}`, "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())']);
+  try {
+    let text = "";
+    const ok = await waitFor(() => {
+      c.syscall(SYS.getppid); // one of our own, so the count is not empty
+      fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((t) => (text = t), () => {});
+      return /^\w+_total \d+$/m.test(text.replace(/^tsbpf_.*$/gm, ""));
+    }, 30_000);
+    assert.ok(ok, `no one-liner counter at /metrics:\n${text}\n${run.output()}`);
+  } finally {
+    run.kill("SIGINT");
+    await run.exited;
   }
 });
