@@ -124,12 +124,21 @@ export function lineWith(output: string, re: RegExp): string[] | undefined {
   return output.split("\n").find((l) => re.test(l))?.trim().split(/\s+/);
 }
 
-/** Waits until both outputs have a line matching `re`; returns the two lines' fields. */
+/**
+ * The lines a tool has finished printing: a line is read only once its newline is there (bcc's
+ * tools print a line in several writes, and a line read halfway lost exitsnoop's last column).
+ */
+function printed(run: Running): string {
+  const out = run.stdout();
+  return out.slice(0, out.lastIndexOf("\n") + 1);
+}
+
+/** Waits until both outputs have a whole line matching `re`; returns the two lines' fields. */
 export async function bothShow(pair: Pair, re: RegExp, ms = 30000): Promise<[string[], string[]]> {
-  const ok = await waitFor(() => re.test(pair.ours.output()) && re.test(pair.original.output()), ms);
+  const ok = await waitFor(() => lineWith(printed(pair.ours), re) !== undefined && lineWith(printed(pair.original), re) !== undefined, ms);
   const tail = (s: string) => s.slice(-4000);
   assert(ok, `expected a line matching ${re} in both outputs\n--- ours:\n${tail(pair.ours.output())}\n--- original:\n${tail(pair.original.output())}`);
-  return [lineWith(pair.ours.output(), re)!, lineWith(pair.original.output(), re)!];
+  return [lineWith(printed(pair.ours), re)!, lineWith(printed(pair.original), re)!];
 }
 
 function assert(cond: boolean, message: string): asserts cond {
