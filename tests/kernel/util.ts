@@ -68,7 +68,14 @@ export function runCommand(cmd: string, args: string[], env: Record<string, stri
           child.kill(signal);
         } catch { /* already exited: the caller looks at `exited` */ }
       },
-      exited: child.status.then(async (s: { code: number; signal: string | null }) => (await pumped, s.signal ?? s.code)),
+      // The output is read to its end, but a pipe some other process still holds (a grandchild
+      // of a killed child) must not keep the test waiting forever: 5 s at most.
+      exited: child.status.then(async (s: { code: number; signal: string | null }) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([pumped, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
+        return s.signal ?? s.code;
+      }),
     };
   }
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, cwd });
