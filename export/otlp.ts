@@ -10,6 +10,7 @@ import process from "node:process";
 import { gzipSync } from "node:zlib";
 import type { MapSpec } from "../compiler/spec.ts";
 import type { Bucket, StatsValue } from "../runtime/maps/aggregations.ts";
+import { largest } from "./series_limit.ts";
 import { keyId } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
 import { readTextFile } from "../runtime/files.ts";
@@ -141,20 +142,6 @@ export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint
     metrics.push({ name: "tsbpf_metrics_series_dropped", description: "Series left out of the last export by the cardinality limit.", unit: "", gauge: { dataPoints } });
   }
   return metrics;
-}
-
-/** How much a series weighs when only the largest are kept: its value, count or histogram total. */
-function weight(v: unknown): bigint {
-  if (typeof v === "bigint") return v;
-  if (Array.isArray(v)) return (v as Bucket[]).reduce((a, b) => a + b.count, 0n);
-  return (v as StatsValue).count;
-}
-
-/** The `max` heaviest rows (all when fewer); `left` hears how many were left out. */
-function largest(rows: [unknown, unknown][], max: number, left: (n: number) => void): [unknown, unknown][] {
-  if (rows.length <= max) return rows;
-  left(rows.length - max);
-  return rows.sort((a, b) => (weight(b[1]) > weight(a[1]) ? 1 : weight(b[1]) < weight(a[1]) ? -1 : 0)).slice(0, max);
 }
 
 function metricName(source: MetricSource, spec: MapSpec): string {

@@ -7,6 +7,7 @@
 import type { MapSpec } from "../compiler/spec.ts";
 import { Aggregation, type Bucket, keyId, type StatsValue } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
+import { largest } from "./series_limit.ts";
 
 export interface MetricMap {
   spec: MapSpec;
@@ -105,13 +106,7 @@ export function exposition(sources: MetricSource[], options: ExpositionOptions):
       const family = type === "counter" ? `${name}_total` : name;
       lines.push(`# HELP ${family} ${escapeHelp(spec.help ?? `${s.tracer}.${spec.name} (${spec.kind})`)}`, `# TYPE ${family} ${type}`);
       const scale = spec.unit ? SCALE[spec.unit] : 0;
-      let rows = field.entries() as [unknown, unknown][];
-      if (rows.length > options.maxSeries) {
-        const weight = (r: unknown) => Array.isArray(r) ? (r as Bucket[]).reduce((a, b) => a + b.count, 0n) : typeof r === "bigint" ? r : (r as StatsValue).count;
-        rows = rows.sort((a, b) => (weight(b[1]) > weight(a[1]) ? 1 : weight(b[1]) < weight(a[1]) ? -1 : 0));
-        dropped.set(family, rows.length - options.maxSeries);
-        rows = rows.slice(0, options.maxSeries);
-      }
+      const rows = largest(field.entries() as [unknown, unknown][], options.maxSeries, (n) => dropped.set(family, n));
       const sums = type === "histogram" ? (field as unknown as { sums(): Map<string, bigint> }).sums() : undefined;
       for (const [key, value] of rows) {
         const labels = labelsOf(key, field.keyed);
