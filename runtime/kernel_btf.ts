@@ -12,3 +12,8 @@ export function kernelBtf(): Btf {
   if (!bytes) throw new Error("This kernel has no BTF (/sys/kernel/btf/vmlinux is missing); tsbpf needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (5.4 or newer)");
   return (btf = Btf.parse(bytes));
 }
+
+/** Whether this process has read the kernel's BTF (for tests of what a cold start reads). */
+export function kernelBtfLoaded(): boolean {
+  return btf !== undefined;
+}

@@ -1,0 +1,23 @@
+// What a cold start (a script not in the compile cache) reads and loads besides the compiler:
+// each item here once cost tens of milliseconds of every new or edited script's launch.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runScript } from "./util.ts";
+
+const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
+
+async function run(fixture: string): Promise<Record<string, unknown>> {
+  const r = runScript(FIXTURES + fixture);
+  const code = await r.exited;
+  assert.equal(code, 0, r.output());
+  return JSON.parse(r.stdout().trim().split("\n").at(-1)!);
+}
+
+test("compiling a tracepoint tracer with a RingBuf does not read the kernel's BTF", async () => {
+  const out = await run("cold_compile.ts");
+  // The compile itself worked and chose a ring buffer: the kernel has them (6.18).
+  assert.equal(out.programs, 1);
+  assert.equal(out.ringbuf, true);
+  // Whether ring buffers exist is asked of the kernel, not looked up in a 5 MB BTF blob.
+  assert.equal(out.btf, false);
+});
