@@ -223,7 +223,14 @@ interface Variant {
   env?: Record<string, string>;
   /** Replaces the tool's script (the baselines that print at once, for tsbpf rows). */
   script?: string;
+  /** Replaces the tool's command (the one-liner through the CLI, the bundle); launch1 only. */
+  command?: (pid: number) => string[];
 }
+
+// The launch1 tracer as a one-liner, run through the whole command line (bin/tsbpf), and as
+// a `tsbpf build` bundle run by the runtime alone.
+const ONELINER = (pid: number) => `tracepoint("syscalls:sys_enter_getppid", () => pid() == ${pid} && printf("E %d\\n", pid()))`;
+const BUNDLE = () => `${TREE}/bench/out/launch1.bundle.js`;
 
 /** Variants of the launch job: tsbpf warm (compile cache hit) and cold (TSBPF_NO_CACHE=1). */
 function launchVariants(tools: Tool[]): Variant[] {
@@ -234,6 +241,14 @@ function launchVariants(tools: Tool[]): Variant[] {
     else {
       out.push({ label: `${tool.name}, warm`, tool });
       out.push({ label: `${tool.name}, cold`, tool, env: { TSBPF_NO_CACHE: "1" } });
+      // Issue 20: the one-liner through the CLI, and the bundle (cold: its first run on a machine).
+      const cli = (pid: number) => [`${TREE}/bin/tsbpf`, "-e", ONELINER(pid)];
+      const runtime = { TSBPF_RUNTIME: tool.tsbpf };
+      out.push({ label: `${tool.name}, -e one-liner, warm`, tool, command: cli, env: runtime });
+      out.push({ label: `${tool.name}, -e one-liner, cold`, tool, command: cli, env: { ...runtime, TSBPF_NO_CACHE: "1" } });
+      const bundle = () => tool.tsbpf === "bun" ? [BUN, BUNDLE()] : [DENO, "run", "--allow-ffi", BUNDLE()];
+      out.push({ label: `${tool.name}, bundle, warm`, tool, command: bundle });
+      out.push({ label: `${tool.name}, bundle, cold`, tool, command: bundle, env: { TSBPF_NO_CACHE: "1" } });
       // Where the time goes: the runtime alone, and the runtime plus tsbpf's modules.
       if (!SMOKE) {
         out.push({ label: `${tool.name}: baseline, empty script`, tool, script: "hello" });
@@ -244,8 +259,9 @@ function launchVariants(tools: Tool[]): Variant[] {
   return out;
 }
 
-function launchOnce(v: Variant, job: string, pid: number): LaunchSample | string {
-  const cmd = [`${OUT}/launch`, "-m", "E ", "-t", "20000", "--", ...v.tool.command(v.script ?? job, pid)];
+function launchOnce(v: Variant, job: string, pid: number): LaunchSample | string | undefined {
+  if (v.command && job !== "launch1") return undefined;
+  const cmd = [`${OUT}/launch`, "-m", "E ", "-t", "20000", "--", ...(v.command ? v.command(pid) : v.tool.command(v.script ?? job, pid))];
   const r = Bun.spawnSync(cmd, { env: { ...process.env, ...v.tool.env, ...v.env }, stderr: "pipe", cwd: v.tool.cwd });
   const kv = keyValues(r.stdout.toString());
   if (r.exitCode !== 0 || !(kv.first_ms >= 0)) return `${v.label} ${job}: no event (${errorLine(r.stderr.toString())})`;
@@ -261,8 +277,9 @@ async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, LaunchS
   try {
     for (const job of ["launch1", "launch5", "hello", "import_only"]) writeScript(job, gen.pid);
     const variants = launchVariants(tools);
+    if (variants.some((v) => v.label.includes("bundle"))) buildBundle();
     for (const job of ["launch1", "launch5"]) {
-      const byVariant = new Map<string, LaunchSample[]>(variants.map((v) => [v.label, []]));
+      const byVariant = new Map<string, LaunchSample[]>(variants.filter((v) => !v.command || job === "launch1").map((v) => [v.label, []]));
       results.set(job, byVariant);
       // One unmeasured run each: fills the tsbpf compile cache, Deno's module cache and the page cache.
       if (!SMOKE) for (const v of variants) launchOnce(v, job, gen.pid);
@@ -272,7 +289,7 @@ async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, LaunchS
         for (const v of variants) {
           const s = launchOnce(v, job, gen.pid);
           if (typeof s === "string") failures.push(s);
-          else byVariant.get(v.label)!.push(s);
+          else if (s) byVariant.get(v.label)!.push(s);
         }
         log(`launch ${job}: run ${i + 1}/${RUNS}`);
       }
@@ -282,6 +299,12 @@ async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, LaunchS
     await gen.exited;
   }
   return results;
+}
+
+/** `tsbpf build` of the launch1 script (with the generator's pid in it), on Bun. */
+function buildBundle(): void {
+  const r = Bun.spawnSync([`${TREE}/bin/tsbpf`, "build", tsbpfScript("launch1"), "-o", BUNDLE()], { env: { ...process.env, TSBPF_RUNTIME: "bun" }, stderr: "pipe" });
+  if (r.exitCode !== 0) failures.push(`tsbpf build launch1: ${errorLine(r.stderr.toString())}`);
 }
 
 // ------------------------------------------------------------------------------------ job 1, explained
@@ -514,6 +537,39 @@ function launchTable(results: Map<string, Map<string, LaunchSample[]>>): string[
   return rows;
 }
 
+// Issue 20's targets, as ratios to bpftrace's launch → first event in the same run (1 probe).
+const COLD_TARGETS: { label: string; of: string; bun: number; deno: number }[] = [
+  { label: "cold", of: "bpftrace", bun: 0.5, deno: 0.75 },
+  { label: "-e one-liner, cold", of: "bpftrace", bun: 0.5, deno: 0.75 },
+  { label: "warm", of: "bpftrace", bun: 0.25, deno: 0.35 },
+  // A warm one-liner costs at most 5 % more than the same tracer as a script; a bundle's first
+  // run (nothing cached) starts at least as fast as the warm script.
+  { label: "-e one-liner, warm", of: "warm", bun: 1.05, deno: 1.05 },
+  { label: "bundle, cold", of: "warm", bun: 1.0, deno: 1.0 },
+  { label: "bundle, warm", of: "warm", bun: 1.0, deno: 1.0 },
+];
+const TARGET_WARM_RSS_MB = 40;
+
+function coldStartTable(results: Map<string, Map<string, LaunchSample[]>>): string[] {
+  const one = results.get("launch1");
+  if (!one) return [];
+  const first = (label: string) => median((one.get(label) ?? []).map((s) => s.first));
+  const rows = ["| tsbpf variant | median ms | vs bpftrace | target | peak RSS (MB) |", "|---|---|---|---|---|"];
+  for (const [rt, name] of [["bun", "tsbpf Bun"], ["deno", "tsbpf Deno"]] as const) {
+    for (const t of COLD_TARGETS) {
+      const label = `${name}, ${t.label}`;
+      if (!one.has(label)) continue;
+      const m = first(label);
+      const base = t.of === "bpftrace" ? first("bpftrace") : first(`${name}, ${t.of}`);
+      const r = m / base;
+      const rss = median((one.get(label) ?? []).map((s) => s.rssKb)) / 1024;
+      const rssCell = t.label.endsWith("warm") ? `${rss.toFixed(1)} (≤ ${TARGET_WARM_RSS_MB})${verdict(rss <= TARGET_WARM_RSS_MB)}` : rss.toFixed(1);
+      rows.push(`| ${label} | ${ms(m)} | ${ratio(m, first("bpftrace"))} | ≤ ${t[rt]}× ${t.of === "bpftrace" ? "bpftrace" : "the warm script"}: ${isNaN(r) ? "—" : `${r.toFixed(2)}×`}${isNaN(r) ? "" : verdict(r <= t[rt])} | ${rssCell} |`);
+    }
+  }
+  return rows;
+}
+
 function exitTable(results: Map<string, Map<string, LaunchSample[]>>): string[] {
   const rows = [
     "| tool | peak RSS, 1 probe (MB) | SIGINT → exit, 1 probe (ms) | SIGINT → exit, 5 probes (ms) | SIGINTs needed (max) |",
@@ -628,6 +684,14 @@ const suite = [
   "so every run parses and compiles the script.",
   "",
   ...launchTable(launch),
+  "",
+  "### Cold start, the command line and bundles (issue 20; same runs, 1 probe)",
+  "",
+  "\"-e one-liner\": the launch1 tracer as `bin/tsbpf -e 'tracepoint(\"syscalls:sys_enter_getppid\", () => pid() == PID && printf(...))'`,",
+  "the whole command line (sh, the runtime, cli/main.ts). \"bundle\": `tsbpf build` of launch1.ts run by the runtime alone;",
+  "cold = its first run on a machine (`TSBPF_NO_CACHE=1`). Targets are ratios to bpftrace or to the warm script of the same runtime.",
+  "",
+  ...coldStartTable(launch),
   "",
   "### Peak memory and exit (measured in the same runs)",
   "",

@@ -80,7 +80,7 @@ export async function dumpOneLiner(text: string): Promise<number> {
   (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
   let specs;
   try {
-    specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget());
+    specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget([], script.source));
   } catch (e) {
     throw remap(e);
   }

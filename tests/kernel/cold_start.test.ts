@@ -21,3 +21,10 @@ test("compiling a tracepoint tracer with a RingBuf does not read the kernel's BT
   // Whether ring buffers exist is asked of the kernel, not looked up in a 5 MB BTF blob.
   assert.equal(out.btf, false);
 });
+
+test("compiling a tracepoint tracer loads the tracepoint probe kind only", async () => {
+  const out = await run("cold_compile.ts");
+  assert.equal(out.programs, 1);
+  // The others (uprobes' ELF readers, kprobes' BTF lookups, USDT...) are for sources that use them.
+  assert.deepEqual(out.kinds, ["tracepoint"]);
+});
