@@ -28,3 +28,10 @@ test("compiling a tracepoint tracer loads the tracepoint probe kind only", async
   // The others (uprobes' ELF readers, kprobes' BTF lookups, USDT...) are for sources that use them.
   assert.deepEqual(out.kinds, ["tracepoint"]);
 });
+
+test("the kernel's BTF is mapped, not read, where the kernel allows it (6.14+)", async () => {
+  const out = await run("cold_btf.ts");
+  assert.equal(out.taskStruct, true, "the BTF was not parsed right");
+  // Reading copied all of its 5-6 MB before the first lookup.
+  assert.equal(out.mapped, true);
+});
