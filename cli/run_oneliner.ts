@@ -4,7 +4,6 @@
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { libcSync } from "../runtime/ffi/mod.ts";
-import { hostTarget } from "../runtime/compile_target.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../runtime/files.ts";
 import { geteuid, rmdir, unlink } from "../runtime/file_stat.ts";
 import { freshPrivateDir, privateDir, UntrustedDirError } from "../runtime/private_dir.ts";
@@ -14,7 +13,8 @@ import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
 import { kernelProbePattern } from "../probes/names.ts";
 import { matcher } from "./probe_pattern.ts";
-import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
+import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
+import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "./session.ts";
 import { HeldCommand } from "./held_command.ts";
@@ -76,7 +76,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
 
 export async function dumpOneLiner(text: string): Promise<number> {
   const script = await generate(text, false);
-  const { compile } = await import("../compiler/mod.ts");
+  const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("../runtime/compile_target.ts")]);
   (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
   let specs;
   try {
@@ -88,32 +88,41 @@ export async function dumpOneLiner(text: string): Promise<number> {
   return 0;
 }
 
+/**
+ * The one-liner's script: kept from an earlier run of the same one-liner (cli/oneliner_cache.ts),
+ * or transformed, which loads the TypeScript parser.
+ */
 async function generate(text: string, pidFilter: boolean): Promise<GeneratedScript> {
-  return transformOneLiner(text, {
-    modUrl: MOD_URL,
-    runtimeUrl: RUNTIME_URL,
-    exports: await modExports(),
-    pidFilter,
-    kernel: {
-      expand: (kind, pattern) => {
-        if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
-        const test = matcher(kernelProbePattern(kind, pattern));
-        const names = kind === "tracepoint" ? tracepointNames()
-          : kind === "rawTracepoint" ? rawTracepointNames()
-          : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
-          : [];
-        return names.filter(test);
-      },
-      tracepointFields: (target) => {
-        try {
-          return tracepointFormat(target).fields;
-        } catch {
-          return undefined; // the compiler reports an unknown tracepoint, at the right place
-        }
-      },
-    },
-  });
+  const exports = await modExports();
+  const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, exports);
+  const kept = readOneLiner(key, text, KERNEL);
+  if (kept) return kept;
+  const { transformOneLiner } = await import("./oneliner.ts");
+  const { kernel, asked } = recordingQuery(KERNEL);
+  const script = transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
+  writeOneLiner(key, script, asked);
+  return script;
 }
+
+/** What the transform asks of the running kernel. */
+const KERNEL: KernelQuery = {
+  expand: (kind, pattern) => {
+    if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
+    const test = matcher(kernelProbePattern(kind, pattern));
+    const names = kind === "tracepoint" ? tracepointNames()
+      : kind === "rawTracepoint" ? rawTracepointNames()
+      : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
+      : [];
+    return names.filter(test);
+  },
+  tracepointFields: (target) => {
+    try {
+      return tracepointFormat(target).fields;
+    } catch {
+      return undefined; // the compiler reports an unknown tracepoint, at the right place
+    }
+  },
+};
 
 /** "/bin/bash:*readline*" → "/bin/bash:readline", ...; "binary:provider:name" patterns for USDT. */
 function expandUser(kind: string, pattern: string): string[] {

@@ -1,6 +1,6 @@
 // The running kernel, as the compiler sees it: probe contexts from probes/, types from BTF.
 import { type CompileTarget, ProbeLookupError, type ProbeRef } from "../compiler/target.ts";
-import { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "../compiler/collect.ts";
+import { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "../compiler/probe_decorators.ts";
 import { loadProbeKinds, probeKind, PROBE_KIND_NAMES } from "../probes/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { hasRingBuffers } from "./features.ts";
