@@ -17,11 +17,9 @@ import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "./session.ts";
-import { HeldCommand } from "./held_command.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "./errors.ts";
 import { CompileError } from "../compiler/diagnostics.ts";
 import { isBun } from "./child_runtime.ts";
-import { formatDump } from "./dump.ts";
 
 declare const Deno: { permissions: { querySync(d: { name: string; path?: string }): { state: string } } };
 
@@ -38,7 +36,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   if (!isBun && Deno.permissions.querySync({ name: "read", path: file }).state !== "granted") {
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
-  const held = session.command ? await HeldCommand.start(session.command) : undefined;
+  const held = session.command ? await (await import("./held_command.ts")).HeldCommand.start(session.command) : undefined;
   try {
     await startSession({ ...session, heldPid: held?.pid });
     (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
@@ -76,7 +74,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
 
 export async function dumpOneLiner(text: string): Promise<number> {
   const script = await generate(text, false);
-  const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("../runtime/compile_target.ts")]);
+  const [{ compile }, { hostTarget }, { formatDump }] = await Promise.all([import("../compiler/mod.ts"), import("../runtime/compile_target.ts"), import("./dump.ts")]);
   (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
   let specs;
   try {
