@@ -3,7 +3,7 @@
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import process from "node:process";
 import { isUserError } from "../runtime/errors.ts";
-import { Code, type Diagnostic, renderDiagnostic } from "../compiler/diagnostics.ts";
+import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
 export class UsageError extends Error {

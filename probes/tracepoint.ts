@@ -5,8 +5,8 @@
 // own attach cookie for probe(). The records of different tracepoints differ, so its handler
 // reads only the fields every match has alike (same name, offset, size and type): the common_*
 // header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
-import { closest } from "../compiler/diagnostics.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { closest } from "../spec/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
 import { perfEventOpen, PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";

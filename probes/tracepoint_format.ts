@@ -1,5 +1,5 @@
 // Parses a tracepoint's format file (tracefs events/<category>/<name>/format) into fields.
-import type { ContextField } from "../compiler/target.ts";
+import type { ContextField } from "../spec/target.ts";
 
 export interface TracepointFormat {
   id: number;

@@ -4,9 +4,9 @@
 // tracer's hidden one: the values are KStack/UStack, shown as frames wherever they are stored.
 import { type Binding, KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 import { setStackTable, Stack, StackTable, symbolize } from "./stacks.ts";
-import type { KStack, UStack } from "../../types.ts";
+import type { KStack, UStack } from "../../lang/handler_types.ts";
 
 export class StackTraceMap extends KernelMap<number, bigint[]> {
   readonly maxEntries: number;
