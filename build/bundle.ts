@@ -12,6 +12,7 @@ import type { TracerSpec } from "../spec/tracer_spec.ts";
 import type { CompileTarget } from "../spec/target.ts";
 import { hostTarget } from "../tracer/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
+import { RUNTIME_MODULES } from "../runtime/ffi/host.ts";
 import { writeFileAtomic } from "../runtime/files.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
@@ -57,7 +58,7 @@ function options(file: string, outfile: string, banner = "") {
     format: "esm" as const,
     platform: "node" as const, // keeps node: modules external; Bun and Deno both provide them
     target: "es2022", // lowers decorators, which Deno's V8 does not parse in plain JavaScript
-    external: ["bun:ffi"],
+    external: RUNTIME_MODULES,
     alias: { tsbpf: `${root}mod.ts`, "tsbpf/tool": `${root}tool/mod.ts` },
     banner: { js: banner },
     logLevel: "silent" as const,

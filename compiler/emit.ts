@@ -4,16 +4,8 @@ import type { Instr, Operand, VReg } from "./ir.ts";
 import { isReg } from "./ir.ts";
 import type { Allocation } from "./regalloc.ts";
 import type { SourcePos } from "../spec/diagnostics.ts";
+import type { LineEntry, MapReloc } from "../spec/tracer_spec.ts";
 
-export interface MapReloc {
-  insn: number;
-  map: string;
-}
-export interface LineEntry {
-  insn: number;
-  line: number;
-  column: number;
-}
 export interface Emitted {
   insns: Uint8Array;
   count: number;

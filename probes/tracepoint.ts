@@ -20,7 +20,7 @@ import { attachError } from "./errors.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
-import { FormatError, parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
+import { TracepointFormatError, parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
 
 const formats = new Map<string, TracepointFormat>();
 
@@ -38,7 +38,7 @@ export function tracepointFormat(target: string): TracepointFormat {
   try {
     format = parseFormat(text, category === "syscalls");
   } catch (e) {
-    if (!(e instanceof FormatError)) throw e;
+    if (!(e instanceof TracepointFormatError)) throw e;
     throw new ProbeLookupError(`the format file of tracepoint "${target}" cannot be read: ${e.message}`, [`check ${tracefs()}/events/${category}/${name}/format`]);
   }
   formats.set(target, format);

@@ -2,7 +2,18 @@
 // kernel objects). The runtime turns it into maps, programs and links.
 import type { ProbeRef } from "./target.ts";
 import type { Type } from "./layout.ts";
-import type { LineEntry, MapReloc } from "../compiler/emit.ts";
+
+/** An instruction that loads a map's address: the loader writes the map's fd into it. */
+export interface MapReloc {
+  insn: number;
+  map: string;
+}
+/** Where an instruction came from in the TypeScript source (the program's BTF line info). */
+export interface LineEntry {
+  insn: number;
+  line: number;
+  column: number;
+}
 
 export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"

@@ -1,15 +1,12 @@
 // `tsbpf dump script.ts`: compiles the script's tracers for this kernel (nothing is loaded)
 // and prints every handler's instructions, each run under the TypeScript line it came from.
 import { resolve } from "node:path";
-import type { ProgramSpec, TracerSpec } from "../../spec/tracer_spec.ts";
-import { fromBase64 } from "../../spec/tracer_spec.ts";
 import { hostTarget } from "../../tracer/compile_target.ts";
-import { kernelBtf } from "../../runtime/kernel_btf.ts";
 import { readTextFile } from "../../runtime/files.ts";
 import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
-import { disassemble } from "../../spec/bpf/disasm.ts";
 import { HELP } from "../help.ts";
+import { formatDump } from "./dump_format.ts";
 
 const OPTIONS = { eval: { type: "string", short: "e" }, help: { type: "boolean", short: "h" } } as const;
 
@@ -29,54 +26,4 @@ export async function dumpCommand(argv: string[]): Promise<number> {
   const { compile } = await import("../../compiler/mod.ts");
   console.log(formatDump(compile(source, file, await hostTarget()), source, positionals[0]).join("\n"));
   return 0;
-}
-
-/** The dump of compiled tracers; `label` names the source in the line markers. */
-export function formatDump(specs: TracerSpec[], source: string, label: string, sourceLine?: (line: number) => string | undefined): string[] {
-  const lines = source.split("\n");
-  const text = sourceLine ?? ((n: number) => lines[n - 1]);
-  const out: string[] = [];
-  for (const spec of specs) {
-    for (const p of spec.programs) {
-      if (out.length) out.push("");
-      out.push(...formatProgram(spec, p, label, text));
-    }
-  }
-  return out;
-}
-
-function formatProgram(spec: TracerSpec, p: ProgramSpec, label: string, text: (line: number) => string | undefined): string[] {
-  const bytes = fromBase64(p.insns);
-  const count = bytes.length / 8;
-  const out = [`${spec.className}.${p.name}: ${p.probe.kind} ${p.probe.target} (${count} instructions, ${p.stackSize} bytes of stack)`];
-  const mapAt = new Map(p.relocs.map((r) => [r.insn, r.map]));
-  const marks = new Map<number, number>();
-  for (const l of p.lines) marks.set(l.insn, l.line);
-  let lastLine = -1;
-  const width = String(count).length;
-  for (const ins of disassemble(bytes, { helperName, mapAt })) {
-    const line = marks.get(ins.pc);
-    if (line !== undefined && line !== lastLine) {
-      out.push(`; ${label}:${line}: ${(text(line) ?? "").trim()}`);
-      lastLine = line;
-    }
-    out.push(`${String(ins.pc).padStart(width + 2)}: ${ins.text}`);
-  }
-  return out;
-}
-
-let helpers: Map<number, string> | undefined;
-
-/** Helper names from the kernel's own `enum bpf_func_id` (BPF_FUNC_map_lookup_elem = 1, ...). */
-function helperName(id: number): string | undefined {
-  if (!helpers) {
-    helpers = new Map();
-    try {
-      const e = kernelBtf().find("bpf_func_id", "enum");
-      for (const v of e?.values ?? []) if (v.name.startsWith("BPF_FUNC_")) helpers.set(v.value, `bpf_${v.name.slice(9)}`);
-    } catch {
-      // No BTF: numbers only.
-    }
-  }
-  return helpers.get(id);
 }

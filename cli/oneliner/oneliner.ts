@@ -12,7 +12,7 @@ import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { HandlerBody, type PrintSite } from "./body.ts";
-import { conversionCount, FormatError, parseFormat } from "./printf.ts";
+import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 
@@ -270,7 +270,7 @@ class Transform {
       const n = conversionCount(parseFormat(format));
       if (n !== values) this.error(node, `the format takes ${n} value${n === 1 ? "" : "s"}, ${values} given`);
     } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
+      if (!(e instanceof PrintfFormatError)) throw e;
       this.error(node, e.message);
     }
   }

@@ -9,10 +9,10 @@ export type FormatPart = string | { flags: string; width?: number; precision?: n
 
 const SPEC = /%([-+ 0#]*)(\d+)?(?:\.(\d+))?(?:hh|h|ll|l|z|j|t)?([diuxXoscp%])/g;
 
-export class FormatError extends Error {
+export class PrintfFormatError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "FormatError";
+    this.name = "PrintfFormatError";
   }
 }
 
@@ -27,7 +27,7 @@ export function parseFormat(format: string): FormatPart[] {
   }
   if (last < format.length) parts.push(format.slice(last));
   const stray = parts.find((p) => typeof p === "string" && p !== "%" && /%(?!%)/.test(p));
-  if (stray) throw new FormatError(`printf format has a conversion tsbpf does not know in "${stray}"; use %d %u %x %o %s %c`);
+  if (stray) throw new PrintfFormatError(`printf format has a conversion tsbpf does not know in "${stray}"; use %d %u %x %o %s %c`);
   return parts;
 }
 

@@ -20,10 +20,8 @@ import { type SessionOptions, startSession } from "../session.ts";
 import { HeldCommand } from "../held_command.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
-import { isBun } from "../child_runtime.ts";
-import { formatDump } from "../commands/dump.ts";
-
-declare const Deno: { permissions: { querySync(d: { name: string; path?: string }): { state: string } } };
+import { hasPermission } from "../../runtime/ffi/host.ts";
+import { formatDump } from "../commands/dump_format.ts";
 
 const MOD_URL = new URL("../../mod.ts", import.meta.url).href;
 const RUNTIME_URL = new URL("./oneliner_runtime.ts", import.meta.url).href;
@@ -35,7 +33,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     return 0;
   }
   const { file, remove } = await writeScript(script.source);
-  if (!isBun && Deno.permissions.querySync({ name: "read", path: file }).state !== "granted") {
+  if (!hasPermission("read", file)) {
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
   const held = session.command ? await HeldCommand.start(session.command) : undefined;
