@@ -1,10 +1,10 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
 import { KernelMap } from "./kernel_map.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
-import { HISTOGRAM_SUM_BUCKET } from "../../compiler/spec.ts";
+import { HISTOGRAM_SUM_BUCKET } from "../../spec/tracer_spec.ts";
 
 type RawKey<K> = { key: K; bucket?: bigint };
 
