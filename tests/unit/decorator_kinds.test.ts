@@ -1,8 +1,8 @@
-// The probe kinds a source may use, found before it is parsed (runtime/compile_target.ts): a
+// The probe kinds a source may use, found before it is parsed (tracer/compile_target.ts): a
 // kind left out would fail the compile, so every way of writing a decorator must be found.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decoratorKinds } from "../../runtime/compile_target.ts";
+import { decoratorKinds } from "../../tracer/compile_target.ts";
 
 test("every way of writing a probe decorator is found", () => {
   const source = `

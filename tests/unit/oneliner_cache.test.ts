@@ -1,4 +1,4 @@
-// A one-liner's generated script kept by its text (cli/oneliner_cache.ts): used again only while
+// A one-liner's generated script kept by its text (cli/oneliner/oneliner_cache.ts): used again only while
 // the kernel answers the transform's questions as it did, and only as data of the expected form.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
-import { transformOneLiner, type KernelQuery } from "../../cli/oneliner.ts";
-import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "../../cli/oneliner_cache.ts";
+import { transformOneLiner, type KernelQuery } from "../../cli/oneliner/oneliner.ts";
+import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "../../cli/oneliner/oneliner_cache.ts";
 
 await libc();
 const cache = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-cache-"));
