@@ -30,7 +30,7 @@ const { values: opts } = parseArgs({
     // The tsbpf checkout to measure (run.sh --commit REV extracts one): the scripts are copied
     // into its bench/out/ and run from there, so edits in the work tree cannot change a run midway.
     tree: { type: "string" },
-    jobs: { type: "string", default: "launch,profile,stream,count" },
+    jobs: { type: "string", default: "launch,profile,coldprofile,stream,count" },
     // A partial run (e.g. --jobs stream --only perf) written to its own marked section of
     // RESULTS.md, leaving the full suite's section as it was.
     section: { type: "string", default: "suite" },
@@ -347,6 +347,51 @@ async function profileJob(tools: Tool[]): Promise<Map<string, Record<string, num
   return results;
 }
 
+const COLD_PHASES: [string, string][] = [
+  ["boot", "runtime start until the script's body runs"], ["import_tsbpf", "import tsbpf"], ["libc", "dlopen libc"],
+  ["import_parser", "import the parser (Babel)"], ["first_parse", "first parse of the script (cold JIT)"], ["second_parse", "the same parse again (warm)"],
+  ["import_compiler", "import the compiler"], ["target", "load the probe kinds the script names"], ["compile", "compile (its parse now warm)"],
+  ["btf_load", "map and scan the kernel's BTF¹"], ["btf_first_lookup", "first BTF lookup by name (builds the name index)¹"],
+  ["maps", "create maps"], ["prog_load", "load + verify program"], ["attach", "perf_event_open + link"],
+];
+
+/** Runs bench/tsbpf/cold_profile.ts, which times a cold start's steps one by one (nothing cached). */
+async function coldProfileJob(tools: Tool[]): Promise<Map<string, Record<string, number[]>>> {
+  const gen = Bun.spawn([`${OUT}/gen`, "-i", "100"], { stdout: "ignore" });
+  const results = new Map<string, Record<string, number[]>>();
+  try {
+    writeScript("cold_profile", gen.pid);
+    for (const tool of tools.filter((t) => t.tsbpf && !t.streamOnly)) {
+      const phases: Record<string, number[]> = {};
+      results.set(tool.name, phases);
+      const runs = SMOKE ? 1 : Math.max(5, Math.ceil(RUNS / 2));
+      for (let i = 0; i <= runs; i++) {
+        await waitQuiet(5000);
+        const line = sh(tool.command("cold_profile", gen.pid), { TSBPF_NO_CACHE: "1" }, tool.cwd);
+        if (i === 0 && !SMOKE) continue; // warm-up: the page cache and Deno's module cache
+        if (!line.startsWith("E ")) {
+          failures.push(`${tool.name} cold profile: ${line || "no output"}`);
+          continue;
+        }
+        for (const [k, v] of Object.entries(keyValues(line))) (phases[k] ??= []).push(v);
+      }
+      log(`cold profile ${tool.name}: done`);
+    }
+  } finally {
+    gen.kill("SIGTERM");
+    await gen.exited;
+  }
+  return results;
+}
+
+function coldProfileTable(results: Map<string, Record<string, number[]>>): string[] {
+  if (!results.size) return [];
+  const labels = [...results.keys()];
+  const rows = [`| step | ${labels.join(" | ")} |`, `|---|${labels.map(() => "---|").join("")}`];
+  for (const [key, what] of COLD_PHASES) rows.push(`| ${what} | ${labels.map((l) => ms(median(results.get(l)![key] ?? []))).join(" | ")} |`);
+  return rows;
+}
+
 function profileTable(results: Map<string, Record<string, number[]>>): string[] {
   const labels = [...results.keys()];
   const rows = [`| step | ${labels.join(" | ")} |`, `|---|${labels.map(() => "---|").join("")}`];
@@ -652,6 +697,7 @@ log(`tools: ${tools.map((t) => t.name).join(", ")}`);
 const jobs = opts.jobs!.split(",");
 const launch = jobs.includes("launch") ? await launchJob(tools) : new Map();
 const profile = jobs.includes("profile") ? await profileJob(tools) : new Map();
+const coldProfile = jobs.includes("coldprofile") ? await coldProfileJob(tools) : new Map();
 const stream = jobs.includes("stream") ? await streamJob(tools) : new Map();
 const count = jobs.includes("count") ? await countJob(tools) : new Map();
 
@@ -659,6 +705,7 @@ if (SMOKE) {
   for (const [job, byVariant] of launch) {
     for (const [label, xs] of byVariant) log(`smoke ${job} ${label}: ${xs.length ? `${ms(xs[0].first)} ms to first event` : "NO EVENT"}`);
   }
+  for (const [name, phases] of coldProfile) log(`smoke cold profile ${name}: ${phases.compile?.length ? `compile ${ms(phases.compile[0])} ms` : "NO RESULT"}`);
   for (const [name, xs] of stream) log(`smoke stream ${name}: ${xs.length ? `${xs[0].received} events` : "NO EVENTS"}`);
   for (const [name, xs] of count) log(`smoke count ${name}: ${xs.length ? `${xs[0].received} of ${xs[0].calls} calls counted` : "NOTHING COUNTED"}`);
   for (const f of failures) log(`FAILED: ${f}`);
@@ -709,6 +756,15 @@ const suite = [
   "² after a second, warm `start()`: the ring buffer is polled on a timer while idle (`IDLE_POLL_MS` in tracer/tracer.ts),",
   "and the first poll runs inside `start()`, before the script has registered its callback.",
   "³ not part of launch: what teardown costs (the kernel's RCU waits when a tracepoint link and perf event close).",
+  "",
+  "### Where a cold start spends its time (median ms; bench/tsbpf/cold_profile.ts)",
+  "",
+  "Nothing cached (`TSBPF_NO_CACHE=1`): the steps of a cold launch one by one, the parser's import and first parse apart from",
+  "the rest of the compile, in a script like launch1.ts.",
+  "",
+  ...coldProfileTable(coldProfile),
+  "",
+  "¹ not part of this tracer's start (it reads no kernel struct): what a script that does pays on top.",
   "",
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
   "",
