@@ -31,7 +31,7 @@ export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSp
 export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, str, tid, uid, user, ustack } from "./lang/helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";
-export { isJsonOutput, printEvent, setJsonOutput } from "./runtime/output.ts";
+export { isJsonOutput, printable, printEvent, setJsonOutput } from "./runtime/output.ts";
 export { type PprofOptions, toPprof, writePprof } from "./export/pprof.ts";
 export type { bool, Cgroup, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeName, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./lang/handler_types.ts";
 export { CompileError } from "./spec/diagnostics.ts";

@@ -193,7 +193,7 @@ export class OneLinerRuntime {
     }
     const rows = m.entries!().sort((a, b) => compare(a[1], b[1]));
     if (!rows.length) return [];
-    const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map(formatKey).join(",") : formatKey(k), v]));
+    const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map((e) => formatKey(e, true)).join(",") : formatKey(k, true), v]));
     return [jsonRecord("map", { [`@${name}`]: value })];
   }
 

@@ -2,6 +2,8 @@
 // conversions bpftrace users write (%d %i %u %x %X %o %s %c %%), with flags (- 0 + space),
 // widths, precisions, and C's length modifiers (l, ll, h, hh, z, j, t) accepted and ignored.
 
+import { printable } from "../runtime/output.ts";
+
 export type PrintfValue = number | bigint | string | boolean;
 
 /** One piece of a parsed format: literal text, or a conversion taking the next value. */
@@ -45,12 +47,14 @@ function convert(spec: Exclude<FormatPart, string>, value: PrintfValue | undefin
   let body: string;
   let sign = "";
   switch (spec.conversion) {
+    // What a %s or %c prints comes from the kernel (a process or file name): shown printable().
     case "s":
       body = String(value ?? "");
       if (spec.precision !== undefined) body = body.slice(0, spec.precision);
+      body = printable(body);
       break;
     case "c":
-      body = typeof value === "string" ? value.charAt(0) : String.fromCharCode(Number(value ?? 0));
+      body = printable(typeof value === "string" ? value.charAt(0) : String.fromCharCode(Number(value ?? 0)));
       break;
     default: {
       let n = toBigInt(value);

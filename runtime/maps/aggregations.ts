@@ -21,7 +21,7 @@ export interface PrintOptions {
 
 /** A key as bpftrace's JSON output names it: tuple elements joined by ",". */
 function jsonKey(key: unknown): string {
-  return Array.isArray(key) ? key.map(formatKey).join(",") : formatKey(key);
+  return Array.isArray(key) ? key.map((k) => formatKey(k, true)).join(",") : formatKey(key, true);
 }
 
 /** add()'s arguments in a handler: the key first when the aggregation is keyed. */
