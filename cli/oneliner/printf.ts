@@ -2,7 +2,7 @@
 // conversions bpftrace users write (%d %i %u %x %X %o %s %c %%), with flags (- 0 + space),
 // widths, precisions, and C's length modifiers (l, ll, h, hh, z, j, t) accepted and ignored.
 
-import { printable } from "../runtime/output.ts";
+import { printable } from "../../runtime/output.ts";
 
 export type PrintfValue = number | bigint | string | boolean;
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { printable, printableLines } from "../../runtime/output.ts";
-import { format, parseFormat } from "../../cli/printf.ts";
+import { format, parseFormat } from "../../cli/oneliner/printf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
 
 test("printable shows control characters and text-reordering marks escaped, and leaves other text alone", () => {
