@@ -1,12 +1,13 @@
 // Parses a tracepoint's format file (tracefs events/<category>/<name>/format) into fields.
 import type { ContextField } from "../compiler/target.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 export interface TracepointFormat {
   id: number;
   fields: ContextField[];
 }
 
-export class FormatError extends Error {
+export class FormatError extends UserFacingError {
   constructor(message: string) {
     super(message);
     this.name = "FormatError";
