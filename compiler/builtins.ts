@@ -2,7 +2,7 @@
 import { Code } from "./diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
-import { type Lowering, type Value } from "./lower.ts";
+import { type Lower, type Value } from "./lower/context.ts";
 import { cgroupType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "./types.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "./spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
@@ -20,16 +20,16 @@ type Scalar = Extract<Value, { kind: "scalar" }>;
 
 export interface Builtin {
   /** For helpers returning a number. */
-  scalar?: (l: Lowering, e: Node) => Scalar;
+  scalar?: (l: Lower, e: Node) => Scalar;
   /** For helpers producing a string: written straight into its destination. */
   aggregate?: {
-    defaultType: (l: Lowering, e: Node) => Type;
-    into: (l: Lowering, e: Node, t: Type, base: Base, off: number) => void;
+    defaultType: (l: Lower, e: Node) => Type;
+    into: (l: Lower, e: Node, t: Type, base: Base, off: number) => void;
   };
   doc: string;
 }
 
-function noArgs(l: Lowering, e: Node, name: string): void {
+function noArgs(l: Lower, e: Node, name: string): void {
   if (e.arguments.length) l.fail(e.arguments[0], Code.BadCall, `${name}() takes no arguments`);
 }
 
@@ -37,7 +37,7 @@ function noArgs(l: Lowering, e: Node, name: string): void {
  * The current task's tgid << 32 | pid: the kernel's numbers, or, when the tracer runs inside a
  * PID namespace, that namespace's (0 for a task outside it), as struct bpf_pidns_info lays them out.
  */
-function pidTgid(l: Lowering): number {
+function pidTgid(l: Lower): number {
   const ns = l.input.target.pidNamespace?.();
   l.assume(pidNamespaceFact(ns));
   if (!ns) return l.b.call(Helper.get_current_pid_tgid, []);
@@ -45,9 +45,9 @@ function pidTgid(l: Lowering): number {
   l.b.emit({ op: "call", helper: Helper.get_ns_current_pid_tgid, args: [l.b.mov(ns.dev), l.b.mov(ns.ino), l.b.frame(off), 8n] });
   return l.b.load("fp", off, 8);
 }
-const uidGid = (l: Lowering) => l.b.call(Helper.get_current_uid_gid, []);
+const uidGid = (l: Lower) => l.b.call(Helper.get_current_uid_gid, []);
 
-function expectStr(l: Lowering, e: Node, t: Type, what: string): StrType {
+function expectStr(l: Lower, e: Node, t: Type, what: string): StrType {
   if (t.kind !== "str") l.fail(e, Code.TypeMismatch, `${what} gives a string, but ${typeName(t)} is expected here`, "declare the field as Str<N>");
   return t;
 }
@@ -185,7 +185,7 @@ export const BUILTINS: Record<string, Builtin> = {
 };
 
 /** A tracer limited to a cgroup: each handler returns at once for tasks outside it (or its descendants). */
-export function cgroupFilter(l: Lowering): void {
+export function cgroupFilter(l: Lower): void {
   const map = l.b.reg();
   l.b.emit({ op: "map", dst: map, map: CGROUP_MAP });
   const inside = l.b.label();
@@ -202,7 +202,7 @@ const BPF_F_USER_STACK = 1n << 8n;
  * symbolizing); and the map's number (`stackIndex`) in the top byte, so the value decodes to
  * frames wherever it is stored.
  */
-export function captureStack(l: Lowering, kind: "kernel" | "user", mapName: string, stackIndex: number): Scalar {
+export function captureStack(l: Lower, kind: "kernel" | "user", mapName: string, stackIndex: number): Scalar {
   if (mapName === STACKS_MAP) l.usesStacks = true;
   const map = l.b.reg();
   l.b.emit({ op: "map", dst: map, map: mapName });
@@ -213,7 +213,7 @@ export function captureStack(l: Lowering, kind: "kernel" | "user", mapName: stri
   return { kind: "scalar", type: kind === "user" ? ustackType : kstackType, op: value };
 }
 
-function strLength(l: Lowering, e: Node): number | undefined {
+function strLength(l: Lower, e: Node): number | undefined {
   const n = e.arguments[1];
   if (!n) return undefined;
   if (n.type !== "NumericLiteral" || !Number.isInteger(n.value) || n.value < 1 || n.value > 4096) {
@@ -223,7 +223,7 @@ function strLength(l: Lowering, e: Node): number | undefined {
 }
 
 /** Reads `size` bytes of kernel memory at `addr` through a stack slot. */
-function readKernel(l: Lowering, addr: number, size: 4 | 8): number {
+function readKernel(l: Lower, addr: number, size: 4 | 8): number {
   const off = l.b.allocStack(8, 8);
   l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(size), addr] });
   return l.b.load("fp", off, size);

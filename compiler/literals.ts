@@ -3,14 +3,14 @@
 // with, instead of silently wrapping.
 import { Code } from "./diagnostics.ts";
 import type { Node } from "./parse.ts";
-import type { Lowering } from "./lower.ts";
+import type { Lower } from "./lower/context.ts";
 
 const LIMIT = 1n << 64n;
 /** Integer spellings BigInt() reads exactly as the source means them. */
 const EXACT = /^(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[1-9][0-9]*|0)$/;
 
 /** The value of a NumericLiteral (an integer) or BigIntLiteral, below 2^64. */
-export function integerLiteral(l: Lowering, e: Node): bigint {
+export function integerLiteral(l: Lower, e: Node): bigint {
   const raw: string = (e.extra?.raw ?? String(e.value)).replace(/_/g, "");
   const digits = e.type === "BigIntLiteral" ? raw.replace(/n$/, "") : raw;
   const value = EXACT.test(digits) ? BigInt(digits) : BigInt(e.value);
@@ -23,7 +23,7 @@ export function integerLiteral(l: Lowering, e: Node): bigint {
 }
 
 /** Reports `e` if it is an integer literal too large (under casts, parentheses and a sign). */
-export function checkLiteral(l: Lowering, e: Node): void {
+export function checkLiteral(l: Lower, e: Node): void {
   while (e.type === "TSAsExpression" || e.type === "ParenthesizedExpression" || (e.type === "UnaryExpression" && e.operator === "-")) e = e.expression ?? e.argument;
   if (e.type === "BigIntLiteral" || (e.type === "NumericLiteral" && Number.isInteger(e.value))) integerLiteral(l, e);
 }
