@@ -10,6 +10,7 @@ import { parseCommand } from "./args.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { disassemble } from "./disasm.ts";
 import { HELP } from "./help.ts";
+import { helperLabel, kernelHelper } from "../spec/bpf/helpers.ts";
 
 const OPTIONS = { eval: { type: "string", short: "e" }, help: { type: "boolean", short: "h" } } as const;
 
@@ -67,8 +68,12 @@ function formatProgram(spec: TracerSpec, p: ProgramSpec, label: string, text: (l
 
 let helpers: Map<number, string> | undefined;
 
-/** Helper names from the kernel's own `enum bpf_func_id` (BPF_FUNC_map_lookup_elem = 1, ...). */
+/**
+ * Helper names from tsbpf's table (spec/bpf/helpers.ts), and for ids it lacks, from the kernel's
+ * own `enum bpf_func_id` (BPF_FUNC_map_lookup_elem = 1, ...).
+ */
 function helperName(id: number): string | undefined {
+  if (kernelHelper(id)) return helperLabel(id);
   if (!helpers) {
     helpers = new Map();
     try {

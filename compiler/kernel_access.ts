@@ -6,7 +6,7 @@ import type { Btf } from "../btf/reader.ts";
 import { Code, didYouMean } from "./diagnostics.ts";
 import type { Node } from "./parse.ts";
 import { describeValue, type Lower, type ScalarType, type Value } from "./lower/context.ts";
-import { Helper } from "./builtins.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { bool, intType, isScalar, type PtrType, sizeOf, type Type, typeName } from "./types.ts";
 import type { Base } from "./ir.ts";
 import { absentMemberFact, memberFact } from "./assumptions.ts";

@@ -7,7 +7,8 @@ import type { Node } from "./parse.ts";
 import type { Lower, Value } from "./lower/context.ts";
 import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
-import { captureStack, Helper } from "./builtins.ts";
+import { captureStack } from "./builtins.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
 import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "./spec.ts";
 

@@ -3,7 +3,7 @@
 // process) or `8@$42` (the constant 42).
 import type { ContextField } from "./target.ts";
 import type { Lower, Value } from "./lower/context.ts";
-import { Helper } from "./builtins.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { intType } from "./types.ts";
 import type { Operand } from "./ir.ts";
 

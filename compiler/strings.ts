@@ -6,7 +6,7 @@ import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lower } from "./lower/context.ts";
 import { kernelAddress, readStrHelper } from "./kernel_access.ts";
-import { Helper } from "./builtins.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 
 interface StringMemory {
   base: Base;
