@@ -4,6 +4,7 @@ import { Code } from "./diagnostics.ts";
 import { isReg } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lower } from "./lower/context.ts";
+import { constantValue } from "./check.ts";
 
 /** Iterations the verifier walks cheaply; beyond this a loop would exhaust its budget. */
 export const MAX_LOOP_ITERATIONS = 1 << 16;
@@ -42,16 +43,16 @@ function loopBound(l: Lower, s: Node): number | undefined {
   const decl = s.init?.type === "VariableDeclaration" && s.init.declarations.length === 1 ? s.init.declarations[0] : undefined;
   if (!decl || decl.id.type !== "Identifier" || !decl.init || !s.test || !s.update) return undefined;
   const name = decl.id.name;
-  const start = l.constant(decl.init);
+  const start = constantValue(l, decl.init);
   const t = s.test;
   if (start === undefined || t.type !== "BinaryExpression" || t.left.type !== "Identifier" || t.left.name !== name) return undefined;
-  const limit = l.constant(t.right);
+  const limit = constantValue(l, t.right);
   if (limit === undefined) return undefined;
   const u = s.update;
   let step: bigint | undefined;
   if (u.type === "UpdateExpression" && u.argument.type === "Identifier" && u.argument.name === name) step = u.operator === "++" ? 1n : -1n;
   if (u.type === "AssignmentExpression" && u.left.type === "Identifier" && u.left.name === name && (u.operator === "+=" || u.operator === "-=")) {
-    const c = l.constant(u.right);
+    const c = constantValue(l, u.right);
     if (c !== undefined && c > 0n) step = u.operator === "+=" ? c : -c;
   }
   if (step === undefined) return undefined;

@@ -46,14 +46,18 @@ export function btfStruct(btf: Btf, name: string): number | undefined {
   return btf.findByName(name, "struct")[0] ?? btf.findByName(name, "union")[0];
 }
 
+/** The BTF type a pointer points to: its own, or (a tracepoint field typed `struct sockaddr *` by its format file) the struct of that name. */
+export function pointee(btf: Btf, t: PtrType): number | undefined {
+  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.replace(/\b__user\b/g, "").replace(/\s+/g, " ").trim());
+  return t.btfId ?? (named ? btfStruct(btf, named[1]) : undefined);
+}
+
 /** The memory a pointer points to, not read yet. */
 export function deref(l: Lower, ptr: Extract<Value, { kind: "scalar" }>, e: Node): KernelMem {
   const t = ptr.type;
   if (t.kind !== "ptr") return l.fail(e, Code.TypeMismatch, `${describeValue(ptr)} is not a pointer, so it has no fields`);
   const btf = l.input.target.btf();
-  // A tracepoint field typed `struct sockaddr *` by its format file: the struct is in BTF.
-  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.replace(/\b__user\b/g, "").replace(/\s+/g, " ").trim());
-  const btfId = t.btfId ?? (named ? btfStruct(btf, named[1]) : undefined);
+  const btfId = pointee(btf, t);
   if (btfId === undefined) return l.fail(e, Code.TypeMismatch, `this pointer's type is unknown (${t.cType}), so its fields cannot be read`, ...unknownTypeHints(t));
   if (t.space === "either") {
     const name = btf.typeName(btf.resolve(btfId)).replace(/^(struct|union) /, "");

@@ -3,7 +3,7 @@
 // arithmetic, memory, calls), each written against the contract lower/context.ts.
 import type { DiagnosticBag } from "./diagnostics.ts";
 import { posOf, type Node } from "./parse.ts";
-import { IrBuilder, isReg, type Base, type Operand, type VReg } from "./ir.ts";
+import { IrBuilder, type Base, type Operand, type VReg } from "./ir.ts";
 import { sizeOf, type IntType, type StructType, type Type } from "./types.ts";
 import type { BinaryOp } from "./semantics.ts";
 import type { ContextField } from "./target.ts";
@@ -68,42 +68,6 @@ export class Lowering implements Lower {
     const size = sizeOf(t);
     this.stackUse.push({ name, bytes: size });
     return this.b.allocStack(size, 8);
-  }
-
-  /** The value of a constant expression (literals, constant consts, arithmetic on them), if it is one. */
-  constant(e: Node): bigint | undefined {
-    return this.trial(() => {
-      const v = this.expr(e);
-      return v.kind === "scalar" && !isReg(v.op) ? v.op : undefined;
-    });
-  }
-
-  /** An expression's scalar type and constness, found by lowering it and throwing the code away. */
-  trialScalar(e: Node): { type: ScalarType; op: Operand; literal?: boolean } | undefined {
-    return this.trial(() => {
-      const v = this.expr(e);
-      return v.kind === "scalar" ? { type: v.type, op: isReg(v.op) ? 0 : v.op, literal: v.literal } : undefined;
-    });
-  }
-
-  /** Runs `f` (lowering something), then throws away the code, diagnostics and stack it took. */
-  trial<T>(f: () => T | undefined): T | undefined {
-    const mark = this.b.code.length, errors = this.diags.items.length, failed = this.#failed;
-    const stack = this.b.stackSize, slots = this.b.slots.length, scratch = this.kernelScratch, uses = this.stackUse.length;
-    try {
-      return f();
-    } catch (err) {
-      if (!(err instanceof Unsupported)) throw err;
-      return undefined;
-    } finally {
-      this.b.code.length = mark;
-      this.diags.items.length = errors;
-      this.#failed = failed;
-      this.b.stackSize = stack;
-      this.b.slots.length = slots;
-      this.kernelScratch = scratch;
-      this.stackUse.length = uses;
-    }
   }
 
   // ---------------------------------------------------------------- the pieces, in lower/

@@ -20,7 +20,8 @@ export const PERF_EVENT_ON_STACK = 256;
 /** A perf record (header, size, event) must fit its u16 size; a per-CPU map value is at most 32 KiB. */
 export const PERF_EVENT_MAX = 32 * 1024 - 16;
 
-const METHODS: Record<string, string[]> = {
+/** The methods each kind of map has in a handler. */
+export const MAP_METHODS: Record<string, string[]> = {
   ringbuf: ["submit"],
   perfbuf: ["submit"],
   hash: ["get", "set", "has", "delete", "add"],
@@ -40,7 +41,7 @@ export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Val
     aggregate(l, map, e);
     return { kind: "void" };
   }
-  const methods = METHODS[map.kind] ?? [];
+  const methods = MAP_METHODS[map.kind] ?? [];
   if (!methods.includes(method)) {
     l.fail(e.callee.property, Code.BadCall, `map "${map.name}" has no method "${method}" in a handler`, ...didYouMean(method, methods), `its methods are: ${methods.join(", ")}`);
   }

@@ -6,6 +6,7 @@ import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lower } from "./lower/context.ts";
 import { kernelAddress, readStrHelper } from "./kernel_access.ts";
+import { isString } from "./check.ts";
 import { Helper } from "../spec/bpf/helpers.ts";
 
 interface StringMemory {
@@ -15,9 +16,7 @@ interface StringMemory {
   len: number;
 }
 
-export function isStringLiteral(e: Node): boolean {
-  return e.type === "StringLiteral" || (e.type === "TemplateLiteral" && e.expressions.length === 0);
-}
+export { isStringLiteral } from "./lower/operators.ts";
 
 function literalText(e: Node): string {
   return e.type === "StringLiteral" ? e.value : e.quasis[0].value.cooked;
@@ -26,19 +25,7 @@ function literalText(e: Node): string {
 /** Whether `e` gives a string a handler can compare: comm(), str(...), a Str variable or field. */
 export function isStringValued(l: Lower, e: Node): boolean {
   if (l.isAggregateCall(e)) return true;
-  if (e.type === "Identifier" || e.type === "MemberExpression") {
-    const mark = l.b.code.length, errors = l.diags.items.length;
-    try {
-      const v = l.expr(e);
-      return (v.kind === "mem" && v.type.kind === "str") || (v.kind === "ctxfield" && v.field.kind !== "ptr") || v.kind === "kmem";
-    } catch {
-      return false;
-    } finally {
-      l.b.code.length = mark;
-      l.diags.items.length = errors;
-    }
-  }
-  return false;
+  return (e.type === "Identifier" || e.type === "MemberExpression") && isString(l, e);
 }
 
 /** Puts the string `e` in memory, reading at most `need` bytes of it. */

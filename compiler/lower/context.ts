@@ -106,10 +106,6 @@ export interface Lower {
   bind(name: string, b: Binding): void;
   lookup(name: string): Binding | undefined;
   stackSlot(name: string, t: Type): number;
-  /** The value of a constant expression (literals, constant consts, arithmetic on them), if it is one. */
-  constant(e: Node): bigint | undefined;
-  /** An expression's scalar type and constness, found by lowering it and throwing the code away. */
-  trialScalar(e: Node): { type: ScalarType; op: Operand; literal?: boolean } | undefined;
 
   lowerHandler(): IrBuilder;
   block(stmts: Node[], scoped?: boolean): void;

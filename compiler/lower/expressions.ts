@@ -12,6 +12,7 @@ import { checkLiteral, integerLiteral } from "../literals.ts";
 import { PARAMS_MAP } from "../spec.ts";
 import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "../kernel_access.ts";
 import { operandValue } from "../operand.ts";
+import { check, type Checked, moduleConstant as checkedConstant } from "../check.ts";
 import { type Binding, describeValue, type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
 import { ARITH_OPS } from "./operators.ts";
 
@@ -130,21 +131,10 @@ export function member(l: Lower, e: Node): Value {
 export function moduleConstant(l: Lower, name: string): Binding | undefined {
   const init = l.input.constants.get(name);
   if (!init || l.resolvingConstants.has(name)) return undefined;
-  l.resolvingConstants.add(name);
-  const saved = l.scopes.splice(0, l.scopes.length, new Map());
-  try {
-    // Like a local const: the value's type (i64 for a plain number), folded into every use.
-    checkLiteral(l, init); // a literal too large is reported at its definition, not as "not a constant"
-    if (l.constant(init) === undefined) return undefined;
-    const mark = l.b.code.length;
-    const v = l.expr(init);
-    l.b.code.length = mark;
-    if (v.kind !== "scalar" || isReg(v.op)) return undefined;
-    return { kind: "scalar", type: v.type, op: v.op, mutable: false, name };
-  } finally {
-    l.scopes.splice(0, l.scopes.length, ...saved);
-    l.resolvingConstants.delete(name);
-  }
+  // Like a local const: the value's type (i64 for a plain number), folded into every use.
+  checkLiteral(l, init); // a literal too large is reported at its definition, not as "not a constant"
+  const c = checkedConstant(l, name);
+  return c && { kind: "scalar", type: c.type, op: c.value!, mutable: false, name };
 }
 
 /** A tracer's integer field: a load from the frozen parameter map, which the verifier knows as a constant. */
@@ -166,7 +156,7 @@ export function kernelPointerCast(l: Lower, e: Node): Value | undefined {
   const name: string = ann.typeName.name;
   const btf = l.input.target.btf();
   const id = btfStruct(btf, name);
-  if (id === undefined || (own && l.trialScalar(e.expression)?.type.kind !== "ptr")) return undefined;
+  if (id === undefined || (own && !isPointer(check(l, e.expression)))) return undefined;
   const v = l.scalar(e.expression);
   if (v.type.kind === "bool") l.fail(e, Code.TypeMismatch, `a bool cannot point to ${name}`);
   // A cast keeps the pointer's address space; an integer has none (user<T>(x)/kernel<T>(x) give one).
@@ -313,4 +303,9 @@ function describeNode(e: Node): string {
 /** A pointer to pointers in user memory (`char **`, `const char *const *`): indexable, as `argv[i]`. */
 function isUserPointerArray(t: ScalarType): t is PtrType {
   return t.kind === "ptr" && t.space !== "kernel" && t.btfId === undefined && /\*[^*]*\*\s*$/.test(t.cType);
+}
+
+/** Whether the checker says `c` is a pointer. */
+function isPointer(c: Checked | undefined): boolean {
+  return c?.kind === "scalar" && c.type.kind === "ptr";
 }

@@ -1,6 +1,10 @@
 // Operators of the handler language, shared by the lowering of expressions and of conditions.
 import type { Node } from "../parse.ts";
-import { isStringLiteral } from "../strings.ts";
+
+/** A string literal: "text", or a template without substitutions. */
+export function isStringLiteral(e: Node): boolean {
+  return e.type === "StringLiteral" || (e.type === "TemplateLiteral" && e.expressions.length === 0);
+}
 
 /** `s.startsWith("literal")`. */
 export function isStartsWith(e: Node): boolean {
