@@ -4,11 +4,11 @@
 // the operand of a cast is a pointer, whether an operand of === is a string. An expression that
 // would not compile has no type here (undefined): lowering then reports it, once, where it lowers it.
 import type { Node } from "./parse.ts";
-import type { ContextField } from "./target.ts";
+import type { ContextField } from "../spec/target.ts";
 import type { MapField } from "./map_fields.ts";
-import { bool, cgroupType, i64, intType, type IntType, isScalar, kstackType, layoutStruct, probeNameType, type Type, u64, u8, ustackType } from "./types.ts";
+import { bool, cgroupType, i64, intType, type IntType, isScalar, kstackType, layoutStruct, probeNameType, type Type, u64, u8, ustackType } from "../spec/layout.ts";
 import { type BinaryOp, commonType, evalBinary, wrap } from "./semantics.ts";
-import { probeId } from "./spec.ts";
+import { probeId } from "../spec/tracer_spec.ts";
 import { literalValue } from "./literals.ts";
 import { btfStruct, kernelScalarType, pointee } from "./kernel_access.ts";
 import { MAP_METHODS } from "./map_ops.ts";

@@ -1,10 +1,10 @@
 // Calls to the script's own functions, inlined at the call site: BPF-to-BPF calls would
 // need every argument in a register and cost a frame; handlers' helpers are small.
-import { Code } from "./diagnostics.ts";
+import { Code } from "../spec/diagnostics.ts";
 import type { Node } from "./parse.ts";
 import { type InlineFrame, type Lower, type ScalarType, Unsupported, type Value } from "./lower/context.ts";
 import type { ScriptFunction } from "./collect.ts";
-import { isScalar } from "./types.ts";
+import { isScalar } from "../spec/layout.ts";
 
 const MAX_DEPTH = 8;
 

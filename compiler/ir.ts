@@ -1,8 +1,14 @@
 // The intermediate representation: a linear list of three-address instructions over an
 // unlimited supply of virtual registers. Lowering produces it; regalloc and emit consume it.
-import type { AluOpName, CondName } from "./isa.ts";
-import type { SourcePos } from "./diagnostics.ts";
-import type { StackSlot } from "./stack_slots.ts";
+import type { AluOpName, CondName } from "../spec/bpf/isa.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
+
+/** A stack slot as lowering reserved it: bytes [off, off + size) below the frame pointer. */
+export interface StackSlot {
+  off: number;
+  size: number;
+  align: number;
+}
 
 export type VReg = number;
 /** A virtual register (number) or an immediate (bigint). */

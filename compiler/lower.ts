@@ -1,12 +1,12 @@
 // Pass 3: lower one handler's body to IR, checking types as it goes. The class holds the state
 // of one handler; the work is done by the pieces in lower/ (statements, expressions, conditions,
 // arithmetic, memory, calls), each written against the contract lower/context.ts.
-import type { DiagnosticBag } from "./diagnostics.ts";
+import type { DiagnosticBag } from "../spec/diagnostics.ts";
 import { posOf, type Node } from "./parse.ts";
 import { IrBuilder, type Base, type Operand, type VReg } from "./ir.ts";
-import { sizeOf, type IntType, type StructType, type Type } from "./types.ts";
+import { sizeOf, type IntType, type StructType, type Type } from "../spec/layout.ts";
 import type { BinaryOp } from "./semantics.ts";
-import type { ContextField } from "./target.ts";
+import type { ContextField } from "../spec/target.ts";
 import { type Binding, type HandlerInput, type InlineFrame, type Lower, type LoopLabels, type ScalarType, Unsupported, type Value } from "./lower/context.ts";
 import * as statements from "./lower/statements.ts";
 import * as conditions from "./lower/conditions.ts";

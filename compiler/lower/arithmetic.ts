@@ -1,9 +1,9 @@
 // Lowering arithmetic: integer operations with the language's types (compiler/semantics.ts),
 // conversions between widths and signedness, and the register invariant each type keeps.
-import { Code } from "../diagnostics.ts";
+import { Code } from "../../spec/diagnostics.ts";
 import { isReg, type Operand, type VReg } from "../ir.ts";
 import type { Node } from "../parse.ts";
-import { intType, type IntType, typeName } from "../types.ts";
+import { intType, type IntType, typeName } from "../../spec/layout.ts";
 import { type BinaryOp, commonType, evalBinary, wrap } from "../semantics.ts";
 import { describeValue, type Lower, type ScalarType, type Value } from "./context.ts";
 import { ARITH_OPS, COMPARE_OPS } from "./operators.ts";

@@ -1,8 +1,8 @@
 // Lowering calls: the built-in helpers (../builtins.ts), map methods (../map_ops.ts), the
 // script's own functions and the tracer's methods (inlined, ../inline.ts).
-import { Code, didYouMean } from "../diagnostics.ts";
+import { Code, didYouMean } from "../../spec/diagnostics.ts";
 import type { Node } from "../parse.ts";
-import type { Type } from "../types.ts";
+import type { Type } from "../../spec/layout.ts";
 import { BUILTINS } from "../builtins.ts";
 import { mapMethod } from "../map_ops.ts";
 import { callFunction } from "../inline.ts";

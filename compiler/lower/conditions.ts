@@ -1,11 +1,11 @@
 // Lowering conditions: jumps on a condition's truth, comparisons of integers (exact across
 // signedness) and of strings with literals, and a condition's value as 0 or 1.
-import { Code } from "../diagnostics.ts";
+import { Code } from "../../spec/diagnostics.ts";
 import { isReg } from "../ir.ts";
 import type { Node } from "../parse.ts";
-import { bool, typeName, u64, u8 } from "../types.ts";
+import { bool, typeName, u64, u8 } from "../../spec/layout.ts";
 import { type CompareOp, evalCompare } from "../semantics.ts";
-import type { CondName } from "../isa.ts";
+import type { CondName } from "../../spec/bpf/isa.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "../strings.ts";
 import type { Lower, Value } from "./context.ts";
 import { COMPARE_OPS, isStartsWith } from "./operators.ts";

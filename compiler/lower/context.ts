@@ -2,12 +2,12 @@
 // conditions, arithmetic, memory, calls, and the helpers beside them: builtins, map methods,
 // kernel access, strings, loops, inlining). Each piece is written against `Lower`, not against
 // the class, so none of them imports another: no import cycle around lowering.
-import type { DiagnosticBag } from "../diagnostics.ts";
+import type { DiagnosticBag } from "../../spec/diagnostics.ts";
 import type { Base, IrBuilder, Operand, VReg } from "../ir.ts";
 import type { Node } from "../parse.ts";
 import type { MapField, ScriptFunction, TracerClass, TypeTable } from "../collect.ts";
-import type { CompileTarget, ContextField, ProbeContext } from "../target.ts";
-import { type BoolType, type IntType, type PtrType, type StructType, type Type, typeName } from "../types.ts";
+import type { CompileTarget, ContextField, ProbeContext } from "../../spec/target.ts";
+import { type BoolType, type IntType, type PtrType, type StructType, type Type, typeName } from "../../spec/layout.ts";
 import type { BinaryOp } from "../semantics.ts";
 
 export type ScalarType = IntType | BoolType | PtrType;

@@ -1,15 +1,15 @@
 // Lowering expressions: names, members (maps, the probe's context, structs, kernel memory),
 // indexing, casts, the conditional operator and assignments.
-import { Code, didYouMean } from "../diagnostics.ts";
+import { Code, didYouMean } from "../../spec/diagnostics.ts";
 import { type Base, isReg, type VReg } from "../ir.ts";
 import type { Node } from "../parse.ts";
-import type { ContextField } from "../target.ts";
-import { bool, intType, isScalar, i64, layoutStruct, type PtrType, sizeOf, type Type, u64, u8 } from "../types.ts";
+import type { ContextField } from "../../spec/target.ts";
+import { bool, intType, isScalar, i64, layoutStruct, type PtrType, sizeOf, type Type, u64, u8 } from "../../spec/layout.ts";
 import { type BinaryOp, commonType, wrap } from "../semantics.ts";
 import { BUILTINS } from "../builtins.ts";
 import { Helper } from "../../spec/bpf/helpers.ts";
 import { checkLiteral, integerLiteral } from "../literals.ts";
-import { PARAMS_MAP } from "../spec.ts";
+import { PARAMS_MAP } from "../../spec/tracer_spec.ts";
 import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "../kernel_access.ts";
 import { operandValue } from "../operand.ts";
 import { check, type Checked, moduleConstant as checkedConstant } from "../check.ts";

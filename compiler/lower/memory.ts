@@ -1,9 +1,9 @@
 // Lowering values into memory: struct and tuple literals, strings, copies and zeroing, with
 // accesses aligned as the verifier requires.
-import { Code, didYouMean } from "../diagnostics.ts";
+import { Code, didYouMean } from "../../spec/diagnostics.ts";
 import type { Base, VReg } from "../ir.ts";
 import { type Node, posOf } from "../parse.ts";
-import { isScalar, sizeOf, type StructType, type Type, typeName } from "../types.ts";
+import { isScalar, sizeOf, type StructType, type Type, typeName } from "../../spec/layout.ts";
 import { BUILTINS } from "../builtins.ts";
 import { readInto } from "../kernel_access.ts";
 import { describeValue, type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";

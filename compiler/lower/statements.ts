@@ -1,9 +1,9 @@
 // Lowering statements: the handler's entry, blocks, declarations, if, return (loops and switch
 // are in ../control_flow.ts).
-import { Code } from "../diagnostics.ts";
+import { Code } from "../../spec/diagnostics.ts";
 import { IrBuilder, isReg } from "../ir.ts";
 import { type Node, posOf } from "../parse.ts";
-import { isScalar, i64, sizeOf } from "../types.ts";
+import { isScalar, i64, sizeOf } from "../../spec/layout.ts";
 import { cgroupFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";

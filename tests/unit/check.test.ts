@@ -3,13 +3,13 @@
 // expression on trial and throw the code away (Lowering.trial, gone).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DiagnosticBag } from "../../compiler/diagnostics.ts";
+import { DiagnosticBag } from "../../spec/diagnostics.ts";
 import { parseSource } from "../../compiler/parse.ts";
 import { collect } from "../../compiler/collect.ts";
 import { check, constantValue, isString, type Scope } from "../../compiler/check.ts";
 import type { Binding } from "../../compiler/lower/context.ts";
-import { probeId } from "../../compiler/spec.ts";
-import { typeName } from "../../compiler/types.ts";
+import { probeId } from "../../spec/tracer_spec.ts";
+import { typeName } from "../../spec/layout.ts";
 import { fakeTarget } from "./fake_target.ts";
 
 const SOURCE = `import { HashMap, Tracer, tracepoint, type u8, type u32, type Str } from "tsbpf";

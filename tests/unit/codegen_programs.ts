@@ -3,7 +3,7 @@
 // the value the language's reference semantics (compiler/semantics.ts) give it. Pure: the kernel
 // test runs them (tests/kernel/codegen.test.ts), the unit test compiles them on the fake target.
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "../../compiler/semantics.ts";
-import { INT_TYPES, type IntType, i64 } from "../../compiler/types.ts";
+import { INT_TYPES, type IntType, i64 } from "../../spec/layout.ts";
 
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
 const TYPES = Object.entries(INT_TYPES);

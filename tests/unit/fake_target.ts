@@ -6,8 +6,8 @@
 // programs compiled against it is the kernel tests' business (tests/kernel load them).
 import { Btf } from "../../btf/reader.ts";
 import { BtfBuilder } from "../../btf/writer.ts";
-import { didYouMean } from "../../compiler/diagnostics.ts";
-import { type CompileTarget, type ContextField, type ProbeContext, ProbeLookupError, type ProbeRef } from "../../compiler/target.ts";
+import { didYouMean } from "../../spec/diagnostics.ts";
+import { type CompileTarget, type ContextField, type ProbeContext, ProbeLookupError, type ProbeRef } from "../../spec/target.ts";
 import { parseFormat } from "../../probes/tracepoint_format.ts";
 
 const PROG_TYPE = { KPROBE: 2, TRACEPOINT: 5, RAW_TRACEPOINT: 17 } as const;

@@ -3,12 +3,12 @@
 // compiler emits is named by plan and dump from it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as stubs from "../../helpers.ts";
+import * as stubs from "../../lang/helpers.ts";
 import { HANDLER_HELPERS, Helper, helperLabel, KERNEL_HELPERS, kernelHelper } from "../../spec/bpf/helpers.ts";
 import { BUILTINS } from "../../compiler/builtins.ts";
 import { compile, fromBase64 } from "../../compiler/mod.ts";
 import { describePlan, kernelWarnings } from "../../compiler/plan.ts";
-import { decode } from "../../compiler/isa.ts";
+import { decode } from "../../spec/bpf/isa.ts";
 import { fakeTarget } from "./fake_target.ts";
 
 test("every stub handler code imports has a table entry, and every entry a stub", () => {

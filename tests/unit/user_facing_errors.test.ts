@@ -6,20 +6,20 @@ import assert from "node:assert/strict";
 import { isUserFacing, USER_FACING } from "../../spec/user_facing.ts";
 import { describeError } from "../../cli/errors.ts";
 import { CliError, UsageError } from "../../cli/errors.ts";
-import { CompileError } from "../../compiler/diagnostics.ts";
-import { ProbeLookupError } from "../../compiler/target.ts";
+import { CompileError } from "../../spec/diagnostics.ts";
+import { ProbeLookupError } from "../../spec/target.ts";
 import { FfiPermissionError, PermissionError, SyscallError, TracerError } from "../../runtime/errors.ts";
 import { UnsafeFileError } from "../../runtime/files.ts";
 import { UntrustedDirError } from "../../runtime/private_dir.ts";
-import { SpecSchemaError } from "../../runtime/spec_schema.ts";
-import { KernelOnlyError } from "../../runtime/kernel_only.ts";
+import { SpecSchemaError } from "../../spec/spec_schema.ts";
+import { KernelOnlyError } from "../../lang/kernel_only.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { BtfError } from "../../btf/error.ts";
 import { ElfError } from "../../elf/error.ts";
-import { FormatError as TracepointFormatError } from "../../probes/tracepoint_format.ts";
+import { TracepointFormatError } from "../../probes/tracepoint_format.ts";
 import { TracefsError } from "../../probes/tracefs.ts";
 import { ProbeNameError } from "../../probes/names.ts";
-import { FormatError as PrintfFormatError } from "../../cli/printf.ts";
+import { PrintfFormatError } from "../../cli/oneliner/printf.ts";
 
 const userFacing: [string, Error][] = [
   ["CompileError", new CompileError([], "")],
@@ -31,8 +31,8 @@ const userFacing: [string, Error][] = [
   ["ProbeLookupError", new ProbeLookupError("unknown tracepoint")],
   ["ProbeNameError", new ProbeNameError("bad name")],
   ["TracefsError", new TracefsError("no tracefs")],
-  ["tracepoint FormatError", new TracepointFormatError("no ID line")],
-  ["printf FormatError", new PrintfFormatError("bad format")],
+  ["TracepointFormatError", new TracepointFormatError("no ID line")],
+  ["PrintfFormatError", new PrintfFormatError("bad format")],
   ["BtfError", new BtfError("bad magic")],
   ["ElfError", new ElfError("not an ELF file")],
   ["UnsafeFileError", new UnsafeFileError("/tmp/x", "a FIFO")],

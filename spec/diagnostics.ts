@@ -1,0 +1,105 @@
+// Diagnostics: every user error carries a stable code, a source range and a hint.
+import { UserFacingError } from "./user_facing.ts";
+
+export interface SourcePos {
+  line: number; // 1-based
+  column: number; // 1-based
+  length: number;
+}
+
+export interface Diagnostic extends SourcePos {
+  code: string;
+  message: string;
+  file: string;
+  hints: string[];
+}
+
+/** The catalogue of codes; tests assert on these, so they never change meaning. */
+export const Code = {
+  Syntax: "TSB1001",
+  Unsupported: "TSB1002",
+  UnknownIdentifier: "TSB1003",
+  UnknownField: "TSB1004",
+  TypeMismatch: "TSB1005",
+  BadDecorator: "TSB1006",
+  UnknownProbe: "TSB1007",
+  BadMap: "TSB1008",
+  UnknownType: "TSB1009",
+  StackOverflow: "TSB1010",
+  BadCall: "TSB1011",
+  NotConstant: "TSB1012",
+  NoTracer: "TSB1013",
+  DuplicateTracer: "TSB1014",
+  Verifier: "TSB2001",
+} as const;
+
+/** A compile failed; `diagnostics` lists every error found, in source order. */
+export class CompileError extends UserFacingError {
+  constructor(readonly diagnostics: Diagnostic[], readonly source: string) {
+    super(diagnostics.map((d) => renderDiagnostic(d, source)).join("\n\n"));
+    this.name = "CompileError";
+  }
+}
+
+/** `file:line:col: error[CODE]: message`, the source line, an underline, then the hints. */
+export function renderDiagnostic(d: Diagnostic, source: string): string {
+  const lineText = source.split("\n")[d.line - 1] ?? "";
+  const gutter = String(d.line).length;
+  const pad = " ".repeat(gutter);
+  const underline = " ".repeat(Math.max(0, d.column - 1)) + "^".repeat(Math.max(1, Math.min(d.length, lineText.length - d.column + 1)));
+  const out = [
+    `${d.file}:${d.line}:${d.column}: error[${d.code}]: ${d.message}`,
+    `${pad} |`,
+    `${d.line} | ${lineText}`,
+    `${pad} | ${underline}`,
+  ];
+  for (const h of d.hints) out.push(`${pad} = hint: ${h}`);
+  return out.join("\n");
+}
+
+/** Collects diagnostics during a pass; `fail()` aborts the pass once it has any. */
+export class DiagnosticBag {
+  readonly items: Diagnostic[] = [];
+  constructor(readonly file: string, readonly source: string) {}
+  error(code: string, pos: SourcePos, message: string, ...hints: string[]): void {
+    this.items.push({ code, message, file: this.file, hints, ...pos });
+  }
+  get hasErrors(): boolean {
+    return this.items.length > 0;
+  }
+  throwIfAny(): void {
+    if (this.items.length) {
+      this.items.sort((a, b) => a.line - b.line || a.column - b.column);
+      throw new CompileError(this.items, this.source);
+    }
+  }
+}
+
+/** The closest candidates to a misspelt name, for "did you mean". */
+export function closest(name: string, candidates: Iterable<string>, max = 3): string[] {
+  const scored: [number, string][] = [];
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d <= limit || c.includes(name) || name.includes(c)) scored.push([d, c]);
+  }
+  return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, max).map((s) => s[1]);
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 8) return 99;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+export function didYouMean(name: string, candidates: Iterable<string>): string[] {
+  const near = closest(name, candidates);
+  return near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : [];
+}

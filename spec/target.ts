@@ -1,0 +1,96 @@
+// What the compiler needs to know about the machine it compiles for, supplied by probes/
+// and runtime/ (the compiler itself makes no syscalls).
+import type { Btf } from "../btf/reader.ts";
+import { UserFacingError } from "./user_facing.ts";
+
+/** One field of a probe's context (a tracepoint's format file, for example). */
+export interface ContextField {
+  name: string;
+  offset: number;
+  size: number;
+  signed: boolean;
+  /**
+   * "int": a scalar; "ptr": a pointer (to `pointee`, e.g. "char"); "array": inline array; "data_loc": dynamic array;
+   * "operand": a value computed from the context, see `operand`.
+   */
+  kind: "int" | "ptr" | "array" | "data_loc" | "operand";
+  /** The C type as the kernel wrote it, for messages. */
+  cType: string;
+  /** Where a "ptr" points: user memory (syscall arguments) or kernel memory. */
+  space: "user" | "kernel" | "either";
+  elemSize?: number;
+  /** The field's kernel type (BTF id), when the probe knows it: gives pointers a pointee. */
+  btfId?: number;
+  /**
+   * For "operand" (a USDT argument that is not just a register): `disp` plus each 8-byte
+   * context slot `regs[i].offset` (a pt_regs register) times its `scale`. Without `deref` that
+   * sum is the value (a constant when `regs` is empty); with `deref`, it is the user-memory
+   * address of the value, `size` bytes, read with bpf_probe_read_user.
+   * The value is typed by `size` and `signed`, or as `kind` "ptr" when `pointer` is set.
+   */
+  operand?: { regs: { offset: number; scale: number }[]; disp: bigint; deref: boolean; pointer?: boolean };
+}
+
+/** A probe's run-time options, from the decorator call itself (a uprobe's pid, a profile's rate). */
+export type ProbeOptions = Record<string, string | number | boolean | undefined>;
+
+/** A probe as written in a decorator, before it is resolved against the kernel. */
+export interface ProbeRef {
+  kind: string;
+  target: string;
+  /** Known at run time only (given to `probeContext` by the runtime, never from the source). */
+  options?: ProbeOptions;
+  /**
+   * The handler's method, when the decorator's target is not a literal (`@kprobe(pattern)`):
+   * the target is then the one the decorator was called with at run time.
+   */
+  method?: string;
+}
+
+/** What a probe gives its handler: the program type and the context layout. */
+export interface ProbeContext {
+  progType: number;
+  expectedAttachType?: number;
+  fields: ContextField[];
+  /** The context is an array of u64 arguments (raw tracepoints): `args[i]` reads the i-th. */
+  argArray?: number;
+  /**
+   * The handler's parameters, in order, when the probe passes them one by one (a kprobe's
+   * function arguments): parameter i reads params[i] from the context.
+   */
+  params?: ContextField[];
+  /**
+   * The program is attached to several targets (a wildcard), each with an attach cookie, which
+   * probe() reads; otherwise probe() is a constant.
+   */
+  multi?: boolean;
+  /** For fentry/fexit: the BTF id of the traced function in the kernel's BTF. */
+  attachBtfId?: number;
+  /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
+  describe: string;
+}
+
+/** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */
+export class ProbeLookupError extends UserFacingError {
+  constructor(message: string, readonly hints: string[] = []) {
+    super(message);
+    this.name = "ProbeLookupError";
+  }
+}
+
+export interface CompileTarget {
+  /** Resolves a decorator's probe, or throws ProbeLookupError. */
+  probeContext(ref: ProbeRef): ProbeContext;
+  /** The kernel's BTF, for kernel struct access and helpers that read task_struct. */
+  btf(): Btf;
+  /**
+   * Whether the kernel has BPF ring buffers (5.8+); when it answers false, RingBuf fields are
+   * compiled as perf buffers. Asked only when a tracer declares a RingBuf (default: true).
+   */
+  ringBuffers?(): boolean;
+  /**
+   * The PID namespace the tracer runs in, when it is not the initial one: pid() and tid() then
+   * give that namespace's numbers (bpf_get_ns_current_pid_tgid). Default: the initial one.
+   */
+  pidNamespace?(): { dev: bigint; ino: bigint } | undefined;
+}
