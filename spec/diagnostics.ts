@@ -1,4 +1,5 @@
 // Diagnostics: every user error carries a stable code, a source range and a hint.
+import { UserFacingError } from "./user_facing.ts";
 
 export interface SourcePos {
   line: number; // 1-based
@@ -33,7 +34,7 @@ export const Code = {
 } as const;
 
 /** A compile failed; `diagnostics` lists every error found, in source order. */
-export class CompileError extends Error {
+export class CompileError extends UserFacingError {
   constructor(readonly diagnostics: Diagnostic[], readonly source: string) {
     super(diagnostics.map((d) => renderDiagnostic(d, source)).join("\n\n"));
     this.name = "CompileError";

@@ -24,7 +24,8 @@ import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
 import { makeEncoder } from "../runtime/maps/codec.ts";
-import { isUserError, TracerError } from "../runtime/errors.ts";
+import { TracerError } from "../runtime/errors.ts";
+import { isUserFacing } from "../spec/user_facing.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
@@ -117,7 +118,7 @@ export class Tracer {
     try {
       await libc();
     } catch (e) {
-      if ((options.exitOnError ?? true) && isUserError(e)) {
+      if ((options.exitOnError ?? true) && isUserFacing(e)) {
         console.error((e as Error).message);
         (await processHooks()).exit(1);
       }
@@ -133,7 +134,7 @@ export class Tracer {
       this.#loaded = undefined;
       this.#buffers = [];
       this.#maps = [];
-      if ((options.exitOnError ?? true) && isUserError(e)) {
+      if ((options.exitOnError ?? true) && isUserFacing(e)) {
         console.error((e as Error).message);
         libcSync().process.exit(1);
       }
