@@ -22,11 +22,12 @@ import { buildDiagnostics, CliError, describeScriptError, isExplained } from "./
 import { CompileError } from "../compiler/diagnostics.ts";
 import { isBun } from "./child_runtime.ts";
 import { formatDump } from "./dump.ts";
+import { ownModule } from "../runtime/own_files.ts";
 
 declare const Deno: { permissions: { querySync(d: { name: string; path?: string }): { state: string } } };
 
-const MOD_URL = new URL("../mod.ts", import.meta.url).href;
-const RUNTIME_URL = new URL("./oneliner_runtime.ts", import.meta.url).href;
+const MOD_URL = ownModule("mod");
+const RUNTIME_URL = ownModule("cli/oneliner_runtime");
 
 export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean }): Promise<number> {
   const script = await generate(text, session.pid !== undefined || session.command !== undefined);

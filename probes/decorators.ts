@@ -3,12 +3,13 @@
 // only known at run time (a uprobe's pid, a profile's rate) are recorded here as `options` and
 // reach the probe from this record, not from the source.
 import type { ProbeOptions } from "../compiler/target.ts";
+import { OWN_ROOT } from "../runtime/own_files.ts";
 
 export interface HandlerMeta {
   method: string;
   kind: string;
   target: string;
-  /** Absolute path of the script that declares the handler. */
+  /** Absolute path of the script that declares the handler, or its URL when imported from one. */
   file: string;
   options?: ProbeOptions;
   /** Options read from the tracer instance at start() (`@profile((t: P) => t.hz)`). */
@@ -144,16 +145,24 @@ export function handlersOf(instance: object): HandlerMeta[] {
   return out;
 }
 
-const OWN_DIR = new URL("..", import.meta.url).pathname;
-const INTERNAL = /\/(runtime|probes|compiler|btf)\/[^/]+\.ts$|\/mod\.ts$/;
+/** tsbpf's own modules that sit between a decorator and the user's class on the stack. */
+const INTERNAL = /^(?:(?:runtime|probes|compiler|btf)\/[^/]+|mod)\.[jt]s$/;
+
+/**
+ * The first module on `stack` that is not one of tsbpf's own (under `ownRoot`): the user's
+ * script, as a path for a local file, or as the URL it was imported from (`deno run https://…`).
+ * Frames are compared as whole URLs: two servers can serve the same path.
+ */
+export function callerOf(stack: string, ownRoot: string): string {
+  for (const m of stack.matchAll(/((?:file|https?):\/\/[^\s()]+?|\/[^\s():]+?)\.([cm]?[jt]sx?):\d+:\d+/g)) {
+    const url = m[1].startsWith("/") ? `file://${encodeURI(m[1])}.${m[2]}` : `${m[1]}.${m[2]}`;
+    if (url.startsWith(ownRoot) && INTERNAL.test(decodeURIComponent(url.slice(ownRoot.length)))) continue;
+    return url.startsWith("file://") ? decodeURIComponent(new URL(url).pathname) : url;
+  }
+  return "";
+}
 
 /** The first file on the stack outside tsbpf's own modules: the user's script. */
 function callerFile(): string {
-  const stack = new Error().stack ?? "";
-  for (const m of stack.matchAll(/(?:file:\/\/)?(\/[^\s():]+?\.[cm]?[jt]sx?):\d+:\d+/g)) {
-    const path = decodeURIComponent(m[1]);
-    if (path.startsWith(OWN_DIR) && INTERNAL.test(path.slice(OWN_DIR.length - 1))) continue;
-    return path;
-  }
-  return "";
+  return callerOf(new Error().stack ?? "", OWN_ROOT);
 }

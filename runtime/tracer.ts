@@ -7,6 +7,7 @@ import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../compiler/target.ts";
 import { readTextFile } from "./files.ts";
+import { DownloadError, downloadScript, isRemote } from "./download.ts";
 import { verbose } from "./verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
@@ -435,7 +436,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
-  const source = readTextFile(file);
+  const source = isRemote(file) ? await remoteSource(className, file) : readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
   const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
   let specs = readCache(key);
@@ -449,4 +450,14 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
+}
+
+/** The source of a tracer imported from a URL, read again from there (the runtime keeps its copy to itself). */
+async function remoteSource(className: string, url: string): Promise<string> {
+  try {
+    return (await downloadScript(url)).text;
+  } catch (e) {
+    if (e instanceof DownloadError) throw new TracerError(`Cannot read the source of ${className}, which tsbpf compiles the handlers from: ${e.message}`);
+    throw e;
+  }
 }
