@@ -34,7 +34,9 @@ export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES): 
     throw new DownloadError(`Cannot read ${url}: the server answered ${response.status} ${response.statusText}`.trim());
   }
   const type = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (type && !TEXT_TYPES.test(type)) {
+  // Many servers name .ts MPEG transport streams: for a .ts path, that is the script.
+  const mpegTs = type === "video/mp2t" && /\.m?ts$/.test(new URL(response.url || url).pathname);
+  if (type && !TEXT_TYPES.test(type) && !mpegTs) {
     await response.body?.cancel();
     throw new DownloadError(`Not running ${url}: the server says it is "${type}", not a script's text`);
   }
