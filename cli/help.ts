@@ -169,7 +169,7 @@ SCRIPT may be a bundle from tsbpf build: plan then reviews the sources it embeds
 example:
   tsbpf plan examples/opensnoop.ts`;
 
-export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
+export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js] [--compile]
 
 Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
 runs with \`bun FILE.js\` or \`deno run --allow-ffi FILE.js\` where tsbpf is not installed, and on
@@ -177,7 +177,9 @@ other kernels. Where it runs, the handlers are compiled from the source the bund
 tsbpf plan FILE.js reviews; cached after the first start): edited instructions are never loaded.
 
 options:
-  -o, --output FILE   where to write (default: SCRIPT with .bundle.js)
+  -o, --output FILE   where to write (default: SCRIPT with .bundle.js; with --compile, SCRIPT's name)
+      --compile       one executable with the runtime inside (bun build --compile, or deno compile
+                      under Deno): runs where neither Bun nor Deno is installed
   -h, --help          this text
 
 examples:
