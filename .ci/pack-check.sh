@@ -2,15 +2,18 @@
 # The npm package and the ways to share a script (docs/install.md), each tried as a user would:
 # `npm pack`, the tarball installed into an empty project (its dependencies from the npm cache
 # or the registry), then
-#   - the tsbpf command, and a script importing "tsbpf", on Bun and on Deno (also as npm:tsbpf);
+#   - the tsbpf command, and a script importing "tsbpf", on Bun and on Deno (also as npm:tsbpf),
+#     and deno check of it against the package's declarations;
 #   - a tool of the package run by tsbpf run on both (Deno: a private copy, not node_modules);
 #   - tsbpf run URL of a gist served on 127.0.0.1, on both: --yes runs it, no terminal and no
-#     --yes refuses, a link pinned by #sha256= runs with the right hash and refuses a wrong one;
+#     --yes refuses, a link pinned by #sha256= runs with the right hash and refuses a wrong one,
+#     a gist importing npm:tsbpf (written for deno run URL) runs too;
 #   - deno run of a gist straight from its URL, importing tsbpf from a URL in JSR's path shape
 #     (.ci/serve.ts), with the one permission it needs named by the error without it;
 #   - tsbpf build without esbuild says to install it; with it, --compile makes one executable
 #     that runs execsnoop with neither bun nor deno in PATH;
-#   - deno publish --dry-run (JSR, which cannot be reached from CI: the dry run is the check).
+#   - in the clone: deno task tsbpf, and deno publish --dry-run (JSR, which cannot be reached
+#     from CI: the dry run is the check).
 # Prints one line per check, then "pack check: ok" or "pack check: N of M checks failed".
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,12 +72,18 @@ for rt in bun deno; do
   check "tsbpf run of the package's execsnoop on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf run -c /bin/true node_modules/tsbpf/examples/execsnoop.ts | grep -q '^true '"
 done
 check "bun trace.ts (import from \"tsbpf\")" sees_event bun trace.ts
+# Editors' types: the package's .d.ts (Deno checks node: imports against @types/node, as for any npm package).
+npm install --no-audit --no-fund --prefer-offline -D @types/node >"$tmp/types.log" 2>&1 || cat "$tmp/types.log"
+printf 'import { pid } from "tsbpf";\nconst wrong: string = pid();\n' > wrong.ts
+check "deno check trace.ts against the package's declarations" deno check trace.ts trace_npm.ts
+check "deno check finds a type error in a use of the package" refuses "TS2322" deno check wrong.ts
 check "deno run --allow-ffi trace.ts (import from \"tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace.ts
 check "deno run --allow-ffi trace.ts (import from \"npm:tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace_npm.ts
 
 # Gists on a local web server; tsbpf's sources beside them in JSR's path shape.
 mkdir "$tmp/www"
 cp trace.ts "$tmp/www/gist.ts"
+cp trace_npm.ts "$tmp/www/gist_npm.ts"
 port=$((20000 + RANDOM % 20000))
 host="127.0.0.1:$port"
 version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$repo/package.json" | head -1)
@@ -90,6 +99,7 @@ for rt in bun deno; do
   check "tsbpf run URL on $rt without a terminal or --yes refuses" refuses "no terminal" env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run "$url"
   check "tsbpf run --yes URL#sha256=(its hash) on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url#sha256=$good"
   check "tsbpf run --yes URL#sha256=(another hash) on $rt refuses" refuses "changed since the link was pinned" env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url#sha256=$bad"
+  check "tsbpf run --yes URL of a gist importing npm:tsbpf on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "http://$host/gist_npm.ts"
 done
 check "deno run URL of a gist importing tsbpf from a URL in JSR's shape" sees_event deno run --allow-ffi --allow-run --allow-env --allow-import="$host" --allow-net="$host" "http://$host/gist_url.ts"
 check "the same without --allow-net names the flag" refuses "allow-net=$host" deno run --allow-ffi --allow-run --allow-env --allow-import="$host" "http://$host/gist_url.ts"
@@ -112,5 +122,6 @@ SH
 check "the executable runs execsnoop with neither bun nor deno in PATH" env -i HOME="$tmp" bash "$tmp/single.sh"
 
 cd "$repo"
+check "deno task tsbpf in the clone" sh -c "deno task tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
 check "deno publish --dry-run (JSR)" deno publish --dry-run --allow-dirty
 finish

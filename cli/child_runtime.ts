@@ -27,13 +27,10 @@ export function scriptCommand(script: string, args: string[], needsRun: boolean)
 }
 
 function importMap(): string {
-  const imports = {
-    "tsbpf": ownModule("mod"),
-    "tsbpf/kernel": ownModule("kernel"),
-    "tsbpf/tool": ownModule("tool/mod"),
-    "tsbpf/cli": ownModule("cli/mod"),
-    "@babel/parser": import.meta.resolve("@babel/parser"),
-  };
+  const own = { "tsbpf": ownModule("mod"), "tsbpf/kernel": ownModule("kernel"), "tsbpf/tool": ownModule("tool/mod"), "tsbpf/cli": ownModule("cli/mod") };
+  // Also as npm:tsbpf: how a script meant for `deno run URL` imports it.
+  const npm = Object.fromEntries(Object.entries(own).map(([name, url]) => [`npm:${name}`, url]));
+  const imports = { ...own, ...npm, "@babel/parser": import.meta.resolve("@babel/parser") };
   return `data:application/json,${encodeURIComponent(JSON.stringify({ imports }))}`;
 }
 
