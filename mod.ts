@@ -37,3 +37,13 @@ export type { bool, Cgroup, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeNa
 export { CompileError } from "./compiler/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";
 export { PermissionError, SyscallError } from "./runtime/errors.ts";
+// The types the public classes above are built on (their base classes, argument and option types), for documentation and editors.
+export type { Aggregation, Extreme, HistogramBase, Keyed, RawKey, Scalar, Value } from "./runtime/maps/aggregations.ts";
+export type { KernelMap } from "./runtime/maps/kernel_map.ts";
+export type { EventStream } from "./runtime/maps/event_stream.ts";
+export type { ValueList } from "./runtime/maps/queue_map.ts";
+export type { CgroupName } from "./runtime/cgroup.ts";
+export type { Diagnostic, SourcePos } from "./compiler/diagnostics.ts";
+export type { MetricsOptions } from "./export/metrics_server.ts";
+export type { OtlpOptions } from "./export/otlp.ts";
+export type { HardwareEvent, SoftwareEvent } from "./probes/decorators.ts";

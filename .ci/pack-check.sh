@@ -12,8 +12,8 @@
 #     (.ci/serve.ts), with the one permission it needs named by the error without it;
 #   - tsbpf build without esbuild says to install it; with it, --compile makes one executable
 #     that runs execsnoop with neither bun nor deno in PATH;
-#   - in the clone: deno task tsbpf, and deno publish --dry-run (JSR, which cannot be reached
-#     from CI: the dry run is the check).
+#   - in the clone: deno task tsbpf, deno publish --dry-run (JSR, which cannot be reached from
+#     CI: the dry run is the check) and deno doc --lint of the public API.
 # Prints one line per check, then "pack check: ok" or "pack check: N of M checks failed".
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -124,4 +124,5 @@ check "the executable runs execsnoop with neither bun nor deno in PATH" env -i H
 cd "$repo"
 check "deno task tsbpf in the clone" sh -c "deno task tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
 check "deno publish --dry-run (JSR)" deno publish --dry-run --allow-dirty
+check "deno doc --lint of the public API (JSDoc on every export)" deno doc --lint mod.ts kernel.ts tool/mod.ts cli/mod.ts
 finish

@@ -119,9 +119,11 @@ export function interval(ms: number): ProbeDecorator {
   return probeDecorator("interval", String(ms), { ms });
 }
 
+/** A software perf event, by the name `perf list` gives it. */
 export type SoftwareEvent =
   | "cpu-clock" | "task-clock" | "page-faults" | "context-switches" | "cpu-migrations" | "minor-faults"
   | "major-faults" | "alignment-faults" | "emulation-faults" | "dummy";
+/** A hardware perf event (a CPU counter), by the name `perf list` gives it. */
 export type HardwareEvent =
   | "cpu-cycles" | "instructions" | "cache-references" | "cache-misses" | "branch-instructions"
   | "branch-misses" | "bus-cycles" | "stalled-cycles-frontend" | "stalled-cycles-backend" | "ref-cycles";

@@ -46,6 +46,7 @@ const FILL_BYTES_PER_MS = 32 * 1024;
 const PRESSURE_DRAIN_AGAIN = 0.25;
 const LOSS_CHECK_MS = 1000;
 
+/** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
   /** Print lost-event counts to stderr as they grow and at the end (default true). */
   reportLoss?: boolean;
@@ -81,6 +82,19 @@ export interface StartOptions {
   otlp?: OtlpOptions | false;
 }
 
+/**
+ * The base of every tracer: a class whose decorated methods are compiled to BPF and run in the
+ * kernel, and whose map fields (RingBuf, HashMap, Count, ...) user space reads.
+ *
+ * ```ts ignore
+ * class Opens extends Tracer {
+ *   opens = new Count<Str<16>>();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen() { this.opens.add(comm()); }
+ * }
+ * const t = await new Opens().start();
+ * ```
+ */
 export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
@@ -367,6 +381,7 @@ export class Tracer {
     tracerStopped(this);
   }
 
+  /** stop(), for `await using t = await new T().start()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

@@ -8,7 +8,9 @@ import { kernelOnly } from "../kernel_only.ts";
 import { setStackTable, Stack, StackTable, symbolize } from "./stacks.ts";
 import type { KStack, UStack } from "../../types.ts";
 
+/** A stack-trace map of the script's own (BPF_MAP_TYPE_STACK_TRACE): `this.traces.kstack()` in a handler captures into it. */
 export class StackTraceMap extends KernelMap<number, bigint[]> {
+  /** The most distinct stacks kept. */
   readonly maxEntries: number;
   #table?: StackTable;
   #index = 0;
@@ -69,6 +71,7 @@ export class StackTraceMap extends KernelMap<number, bigint[]> {
     return this.access.delete(id);
   }
 
+  /** Removes every stack. */
   clear(): void {
     this.access.clear();
   }
