@@ -9,7 +9,8 @@
 #     --yes refuses, a link pinned by #sha256= runs with the right hash and refuses a wrong one,
 #     a gist importing npm:tsbpf (written for deno run URL) runs too;
 #   - deno run of a gist straight from its URL, importing tsbpf from a URL in JSR's path shape
-#     (.ci/serve.ts), with the one permission it needs named by the error without it;
+#     (.ci/serve.ts), or as npm:tsbpf from a registry that has the tarball (Deno's own npm
+#     resolution), with the one permission it needs named by the error without it;
 #   - tsbpf build without esbuild says to install it; with it, --compile makes one executable
 #     that runs execsnoop with neither bun nor deno in PATH;
 #   - in the clone: deno task tsbpf, deno publish --dry-run (JSR, which cannot be reached from
@@ -88,7 +89,7 @@ port=$((20000 + RANDOM % 20000))
 host="127.0.0.1:$port"
 version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$repo/package.json" | head -1)
 tracer "http://$host/@tsbpf/tsbpf/$version/mod.ts" > "$tmp/www/gist_url.ts"
-bun "$repo/.ci/serve.ts" "$tmp/www" "$port" "$repo" 2>"$tmp/serve.log" &
+bun "$repo/.ci/serve.ts" "$tmp/www" "$port" "$repo" "$tmp/$tarball" 2>"$tmp/serve.log" &
 server=$!
 for _ in $(seq 50); do grep -q serving "$tmp/serve.log" && break; sleep 0.1; done
 url="http://$host/gist.ts"
@@ -102,6 +103,10 @@ for rt in bun deno; do
   check "tsbpf run --yes URL of a gist importing npm:tsbpf on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "http://$host/gist_npm.ts"
 done
 check "deno run URL of a gist importing tsbpf from a URL in JSR's shape" sees_event deno run --allow-ffi --allow-run --allow-env --allow-import="$host" --allow-net="$host" "http://$host/gist_url.ts"
+# As published on npm: Deno's own npm resolution (no package.json, no node_modules), from a registry
+# on the server that has the tarball as tsbpf and passes the other packages on to npmjs.org.
+mkdir "$tmp/no-project"
+check "deno run URL of a gist importing npm:tsbpf, tsbpf from a registry" sh -c "cd '$tmp/no-project' && NPM_CONFIG_REGISTRY=http://$host/npm/ timeout 120 deno run --allow-ffi --allow-run --allow-env --allow-import=$host --allow-net=$host http://$host/gist_npm.ts | grep -q '^event '"
 check "the same without --allow-net names the flag" refuses "allow-net=$host" deno run --allow-ffi --allow-run --allow-env --allow-import="$host" "http://$host/gist_url.ts"
 
 # One executable: esbuild is optional, so first its absence, then the build with it.
