@@ -6,7 +6,7 @@
 #     and deno check of it against the package's declarations;
 #   - a tool of the package run by tsbpf run on both (Deno: a private copy, not node_modules);
 #   - tsbpf run URL of a gist served on 127.0.0.1, on both: --yes runs it, no terminal and no
-#     --yes refuses, a link pinned by #sha256= runs with the right hash and refuses a wrong one,
+#     --yes refuses, on a terminal it shows the plan and asks (y runs, n does not), a link pinned by #sha256= runs with the right hash and refuses a wrong one,
 #     a gist importing npm:tsbpf (written for deno run URL) runs too;
 #   - deno run of a gist straight from its URL, importing tsbpf from a URL in JSR's path shape
 #     (.ci/serve.ts), or as npm:tsbpf from a registry that has the tarball (Deno's own npm
@@ -98,6 +98,9 @@ bad=$(printf '%s' "$good" | tr 0-9a-f 1-9a0-f)
 for rt in bun deno; do
   check "tsbpf run --yes URL on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url"
   check "tsbpf run URL on $rt without a terminal or --yes refuses" refuses "no terminal" env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run "$url"
+  # On a terminal (script(1) gives it one): the plan is shown, then the answer decides.
+  check "tsbpf run URL on $rt on a terminal shows the plan and runs it when answered y" sh -c "printf 'y\n' | TSBPF_RUNTIME=$rt timeout 120 script -qec 'node_modules/.bin/tsbpf run $url' /dev/null > '$tmp/tty-y' 2>&1; grep -q '^verdict' '$tmp/tty-y' && grep -q '^event ' '$tmp/tty-y'"
+  check "tsbpf run URL on $rt on a terminal answered n does not run it" sh -c "printf 'n\n' | TSBPF_RUNTIME=$rt timeout 120 script -qec 'node_modules/.bin/tsbpf run $url' /dev/null > '$tmp/tty-n' 2>&1; grep -q 'not confirmed' '$tmp/tty-n' && ! grep -q '^event ' '$tmp/tty-n'"
   check "tsbpf run --yes URL#sha256=(its hash) on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url#sha256=$good"
   check "tsbpf run --yes URL#sha256=(another hash) on $rt refuses" refuses "changed since the link was pinned" env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url#sha256=$bad"
   check "tsbpf run --yes URL of a gist importing npm:tsbpf on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "http://$host/gist_npm.ts"
