@@ -77,7 +77,24 @@ export async function fetchScript(link: string): Promise<StagedScript & { sha256
   if (pinned && sha256 !== pinned) {
     throw new CliError(`Not running ${url}: its content changed since the link was pinned (sha256 ${sha256}, the link says ${pinned})`);
   }
+  await checkImports(new TextDecoder().decode(bytes), url);
   return { ...stageScript(scriptName(url), bytes), sha256, url };
+}
+
+/** What a script from a link may import: tsbpf (as the installed copy) and Node's built-ins. */
+const LINK_IMPORTS = /^(npm:)?tsbpf(\/(kernel|tool|cli))?$|^node:/;
+
+/**
+ * A script from a link runs alone, from a directory of its own: a module it imports by a relative
+ * path or a package name would be looked for around that directory (a node_modules in /tmp,
+ * which any user can create, for Bun), so only tsbpf and node: modules are allowed.
+ */
+async function checkImports(text: string, url: string): Promise<void> {
+  const { scanModule } = await import("../compiler/capabilities.ts");
+  const wrong = scanModule(text).imports.filter((i) => !LINK_IMPORTS.test(i.specifier));
+  if (!wrong.length) return;
+  const list = wrong.map((i) => `"${i.specifier}" (line ${i.line})`).join(", ");
+  throw new CliError(`Not running ${url}: a script from a link may import only tsbpf and node: modules, and it imports ${list}; download it with what it imports and run it as a file`);
 }
 
 /**

@@ -1,12 +1,13 @@
 // `tsbpf run URL` downloads a script that root then runs. Another user must not be able to
-// choose or change what runs: not through a TMPDIR of theirs (sudo keeping it), and not by
-// writing into the directory the download is kept in while it runs. Each attack is made as
-// nobody; the script served must be the one that runs, and its directory is removed after.
+// choose or change what runs: not through a TMPDIR of theirs (sudo keeping it), not by writing
+// into the directory the download is kept in while it runs, and not with a node_modules beside
+// that directory (anyone can create /tmp/node_modules) for a package the script imports. Each
+// attack is made as nobody; the script served must be the one that runs, or none at all.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
 
 const GIST = `import { Count, Tracer, tracepoint } from "tsbpf";
@@ -22,10 +23,10 @@ await t.stop();
 console.log("the served gist ran");
 `;
 
-async function serve(): Promise<{ url: string; server: Server }> {
+async function serve(body = GIST): Promise<{ url: string; server: Server }> {
   const server = createServer((_, res) => {
     res.writeHead(200, { "content-type": "application/typescript" });
-    res.end(GIST);
+    res.end(body);
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/gist.ts`, server };
@@ -81,5 +82,29 @@ test("while the download runs, nobody cannot write into its directory, and it is
     for (const name of seen) assert.ok(!existsSync(`/tmp/${name}`), `/tmp/${name} was left behind`);
   } finally {
     server.close();
+  }
+});
+
+test("a package nobody installed beside the download's directory is not imported by the script", async () => {
+  // A directory like /tmp (root's, sticky, anyone may create names in it) as TMPDIR, so that
+  // nobody's node_modules does not sit in the real /tmp while other tests run.
+  const base = mkdtempSync("/tmp/tsbpf-sec-sticky-");
+  chmodSync(base, 0o1777);
+  const marker = `${base}-ran`;
+  rmSync(marker, { force: true });
+  asNobody(["mkdir", "-p", `${base}/node_modules/evilpkg`]);
+  asNobody(["sh", "-c", `printf '{"name":"evilpkg","type":"module","main":"index.js"}' > ${base}/node_modules/evilpkg/package.json`]);
+  asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs"; writeFileSync("${marker}", "");' > ${base}/node_modules/evilpkg/index.js`]);
+  const { url, server } = await serve(`import "evilpkg";\n${GIST}`);
+  try {
+    const r = await tsbpf(["run", "--yes", url], { env: bareEnv({ TMPDIR: base }), timeoutMs: 120_000 });
+    assert.ok(!existsSync(marker), "root ran nobody's package");
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.match(r.stderr, /may import only tsbpf and node: modules, and it imports "evilpkg" \(line 1\)/);
+    assert.doesNotMatch(r.stdout, /the served gist ran/);
+  } finally {
+    server.close();
+    rmSync(base, { recursive: true, force: true });
+    rmSync(marker, { force: true });
   }
 });
