@@ -70,6 +70,7 @@ tracer tsbpf > trace.ts
 tracer npm:tsbpf > trace_npm.ts
 for rt in bun deno; do
   check "tsbpf list on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
+  check "a one-liner (tsbpf -e) on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf -e 'tracepoint(\"syscalls:sys_enter_execve\", () => { print(comm()); exit(); })' -c /bin/true | grep -qE '^(sh|true)\$'"
   check "tsbpf run of the package's execsnoop on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf run -c /bin/true node_modules/tsbpf/examples/execsnoop.ts | grep -q '^true '"
 done
 check "bun trace.ts (import from \"tsbpf\")" sees_event bun trace.ts
