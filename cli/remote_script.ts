@@ -98,10 +98,10 @@ async function checkImports(text: string, url: string): Promise<void> {
 }
 
 /**
- * Asks on the terminal whether to run the script just shown. Without a terminal there is no one
+ * Shows the script's plan and asks on the terminal whether to run it. Without a terminal there is no one
  * to ask: that refuses, unless --yes said so beforehand.
  */
-export async function confirmRun(script: { url: string; sha256: string; file: string }, yes: boolean): Promise<void> {
+export async function confirmRun(script: { url: string; sha256: string; file: string }, yes: boolean, showPlan: () => Promise<unknown>): Promise<void> {
   const { url, sha256 } = script;
   const pin = `${url}#sha256=${sha256}`;
   if (yes) {
@@ -112,8 +112,7 @@ export async function confirmRun(script: { url: string; sha256: string; file: st
     throw new CliError(`Not running ${url} as root without asking, and there is no terminal to ask on: review it (tsbpf plan '${url}'), then run what you reviewed with: tsbpf run --yes '${pin}'`);
   }
   console.log(`tsbpf run: ${url} (sha256 ${sha256}) would do this as root:\n`);
-  const { planCommand } = await import("./plan.ts");
-  await planCommand([script.file]);
+  await showPlan();
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`\nRun ${url} (sha256 ${sha256}) as shown above? To run exactly this again without asking: tsbpf run --yes '${pin}'\n[y/N] `);

@@ -2,7 +2,7 @@
 // in which file the class is written: the compiler reads that file's source itself. Values
 // only known at run time (a uprobe's pid, a profile's rate) are recorded here as `options` and
 // reach the probe from this record, not from the source.
-import type { ProbeOptions } from "../compiler/target.ts";
+import type { ProbeOptions } from "../spec/target.ts";
 import { OWN_ROOT } from "../runtime/own_files.ts";
 
 export interface HandlerMeta {
@@ -154,7 +154,7 @@ export function handlersOf(instance: object): HandlerMeta[] {
 }
 
 /** tsbpf's own modules that sit between a decorator and the user's class on the stack. */
-const INTERNAL = /^(?:(?:runtime|probes|compiler|btf)\/[^/]+|mod)\.[jt]s$/;
+const INTERNAL = /^(?:(?:runtime|tracer|spec|lang|probes|compiler|btf)\/[^/]+|mod)\.[jt]s$/;
 
 /**
  * The first module on `stack` that is not one of tsbpf's own (under `ownRoot`): the user's

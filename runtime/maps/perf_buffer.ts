@@ -4,7 +4,7 @@
 // of different CPUs are not ordered with each other; each CPU's are in order.
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 
 /** BPF_MAP_TYPE_PERF_EVENT_ARRAY: events of type `T` that handlers submit(), in one buffer per CPU (what RingBuf falls back to before Linux 5.8). */
 export class PerfBuffer<T> extends EventStream<T> {

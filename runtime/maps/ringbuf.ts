@@ -4,7 +4,7 @@
 // `size` bytes, with the same API (see PerfBuffer).
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 
 /** BPF_MAP_TYPE_RINGBUF: events of type `T` that handlers submit(), in order, from every CPU (per-CPU perf buffers before Linux 5.8). */
 export class RingBuf<T> extends EventStream<T> {
