@@ -2,6 +2,7 @@
 // kernel feature is one clear message and a non-zero status; a stack trace only with --verbose
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import process from "node:process";
+import { OWN_ROOT } from "../runtime/own_files.ts";
 import { buildMessages, isPermissionError } from "../runtime/ffi/host.ts";
 import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
 import { isUserFacing, UserFacingError } from "../spec/user_facing.ts";
@@ -58,10 +59,20 @@ export function describeError(e: unknown, verbose: boolean): string {
  */
 export function describeScriptError(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error) || verbose || isExplained(e) || describeBuildError(e)) return describeError(e, verbose);
-  const own = new URL("..", import.meta.url).pathname;
   const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
-  const where = frames.map((l) => /(?:\(|at )(?:file:\/\/)?(\/[^()\s]+:\d+:\d+)\)?$/.exec(l)?.[1]).find((p) => p && !p.startsWith(own));
+  const where = frames.map(frameLocation).find((p) => p && !isOwnFrame(p));
   return `${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`;
+}
+
+/** "path:line:col" of a stack frame (a file: URL as its path; a module imported from a URL by its URL). */
+function frameLocation(line: string): string | undefined {
+  const where = /(?:\(|at )((?:file|https?):\/\/[^()\s]+:\d+:\d+|\/[^()\s]+:\d+:\d+)\)?$/.exec(line)?.[1];
+  return where?.startsWith("file://") ? decodeURIComponent(where.slice("file://".length)) : where;
+}
+
+function isOwnFrame(where: string): boolean {
+  const url = where.startsWith("/") ? `file://${encodeURI(where)}` : where;
+  return url.startsWith(OWN_ROOT);
 }
 
 function firstLine(s: string): string {

@@ -31,7 +31,7 @@ export interface CliOptions {
 }
 
 /** The state the command sets before the script runs. Kept on globalThis (not in this module) so a second copy of tsbpf's modules sees it too. */
-export const CLI_STATE = Symbol.for("tsbpf.cli");
+export const CLI_STATE: unique symbol = Symbol.for("tsbpf.cli");
 
 interface State {
   pid?: number;

@@ -13,6 +13,7 @@ export function errnoName(errno: number): string {
 
 /** A system call failed; `call` names it (e.g. "bpf(BPF_MAP_CREATE)"). */
 export class SyscallError extends UserFacingError {
+  /** `call` failed with `errno` (positive); `detail` adds what tsbpf knows of why. */
   constructor(readonly call: string, readonly errno: number, detail?: string) {
     super(`${call} failed: ${errnoName(errno)}${detail ? `: ${detail}` : ""}`);
     this.name = "SyscallError";
@@ -21,6 +22,7 @@ export class SyscallError extends UserFacingError {
 
 /** The process lacks a privilege tsbpf needs; the message says which. */
 export class PermissionError extends SyscallError {
+  /** `call` failed with EPERM or EACCES. */
   constructor(call: string, errno: number) {
     super(call, errno);
     this.name = "PermissionError";

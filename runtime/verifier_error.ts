@@ -17,7 +17,9 @@ const HINTS: [RegExp, string][] = [
   [/R\d+ !read_ok/, "a value is used before it is set on some path"],
 ];
 
+/** The kernel's verifier refused a handler: the message points at the TypeScript line and says why; `log` keeps the whole verifier log. */
 export class VerifierError extends UserFacingError {
+  /** @internal Made by the loader from the verifier's log. */
   constructor(
     readonly program: string,
     readonly errno: number,

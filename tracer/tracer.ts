@@ -7,6 +7,7 @@ import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { readTextFile } from "../runtime/files.ts";
+import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
@@ -46,6 +47,7 @@ const FILL_BYTES_PER_MS = 32 * 1024;
 const PRESSURE_DRAIN_AGAIN = 0.25;
 const LOSS_CHECK_MS = 1000;
 
+/** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
   /** Print lost-event counts to stderr as they grow and at the end (default true). */
   reportLoss?: boolean;
@@ -81,6 +83,19 @@ export interface StartOptions {
   otlp?: OtlpOptions | false;
 }
 
+/**
+ * The base of every tracer: a class whose decorated methods are compiled to BPF and run in the
+ * kernel, and whose map fields (RingBuf, HashMap, Count, ...) user space reads.
+ *
+ * ```ts ignore
+ * class Opens extends Tracer {
+ *   opens = new Count<Str<16>>();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen() { this.opens.add(comm()); }
+ * }
+ * const t = await new Opens().start();
+ * ```
+ */
 export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
@@ -367,6 +382,7 @@ export class Tracer {
     tracerStopped(this);
   }
 
+  /** stop(), for `await using t = await new T().start()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -436,7 +452,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
-  const source = readTextFile(file);
+  const source = isRemote(file) ? await remoteSource(className, file) : readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
   const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
   let specs = readCache(key);
@@ -450,4 +466,14 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
+}
+
+/** The source of a tracer imported from a URL, read again from there (the runtime keeps its copy to itself). */
+async function remoteSource(className: string, url: string): Promise<string> {
+  try {
+    return (await downloadScript(url)).text;
+  } catch (e) {
+    if (e instanceof DownloadError) throw new TracerError(`Cannot read the source of ${className}, which tsbpf compiles the handlers from: ${e.message}`);
+    throw e;
+  }
 }
