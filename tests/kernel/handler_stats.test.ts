@@ -1,0 +1,137 @@
+// Per-handler cost: the kernel's BPF statistics (run_cnt, run_time_ns) are on only while a
+// tracer with stats runs, and each handler's runs are at least the events it counted.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import process from "node:process";
+import { Count, pid, Tracer, tracepoint, type u32 } from "../../mod.ts";
+import { libc, SYS } from "../../runtime/ffi/mod.ts";
+import { progIds } from "../../runtime/bpf.ts";
+import { objectsOf } from "../lifecycle/kernel_objects.ts";
+import { tsbpf } from "./cli_run.ts";
+
+const c = await libc();
+const N = 1000;
+const SYSCTL = "/proc/sys/kernel/bpf_stats_enabled";
+
+class PpidCalls extends Tracer {
+  calls = new Count();
+  self: u32 = 0;
+  @tracepoint("syscalls:sys_enter_getppid")
+  onGetppid() {
+    if (pid() !== this.self) return;
+    this.calls.add();
+  }
+}
+
+/** File descriptors of this process that keep BPF statistics on (BPF_ENABLE_STATS). */
+function statsFds(): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === "anon_inode:bpf-stats";
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+async function countedRun(env?: string): Promise<{ runs: bigint; avgNs: number; counted: bigint; statsFdsWhileRunning: number; sysctlWhileRunning: string; programId: number }> {
+  if (env) process.env[env] = "1";
+  const t = new PpidCalls();
+  t.self = process.pid;
+  try {
+    await t.start({ stats: true, exitOnError: false, reportLoss: false });
+    t.end = () => {};
+    for (let i = 0; i < N; i++) c.syscall(SYS.getppid);
+    const [cost] = t.handlerStats();
+    const result = {
+      runs: cost.runs, avgNs: cost.avgNs, counted: t.calls.get() as bigint, statsFdsWhileRunning: statsFds(),
+      sysctlWhileRunning: readFileSync(SYSCTL, "utf8").trim(), programId: objectsOf("self").progs.at(-1)!,
+    };
+    assert.equal(cost.handler, "PpidCalls.onGetppid");
+    assert.equal(cost.probe, "tracepoint:syscalls:sys_enter_getppid");
+    return result;
+  } finally {
+    await t.stop();
+    if (env) delete process.env[env];
+  }
+}
+
+test("start({ stats: true }): each handler's runs and average time, stats on only while it runs (BPF_ENABLE_STATS)", async () => {
+  assert.equal(readFileSync(SYSCTL, "utf8").trim(), "0", "the test needs kernel.bpf_stats_enabled = 0 to see that tsbpf turns stats on");
+  const r = await countedRun();
+  assert.equal(r.counted, BigInt(N));
+  assert.ok(r.runs >= BigInt(N), `runs ${r.runs} < ${N} getppid() calls`);
+  assert.ok(r.avgNs > 0 && r.avgNs < 1e6, `average ${r.avgNs} ns`);
+  assert.equal(r.statsFdsWhileRunning, 1, "stats are on through one BPF_ENABLE_STATS fd");
+  assert.equal(r.sysctlWhileRunning, "0", "the sysctl is left alone where BPF_ENABLE_STATS works");
+  assert.equal(statsFds(), 0, "the stats fd is closed at stop()");
+  assert.ok(!progIds().includes(r.programId), "the program is unloaded");
+});
+
+test("start({ stats: true }) without BPF_ENABLE_STATS: kernel.bpf_stats_enabled is set while it runs and restored at stop()", async () => {
+  assert.equal(readFileSync(SYSCTL, "utf8").trim(), "0");
+  const r = await countedRun("TSBPF_NO_ENABLE_STATS");
+  assert.ok(r.runs >= BigInt(N), `runs ${r.runs} < ${N}`);
+  assert.equal(r.sysctlWhileRunning, "1");
+  assert.equal(r.statsFdsWhileRunning, 0);
+  assert.equal(readFileSync(SYSCTL, "utf8").trim(), "0", "the sysctl is restored");
+});
+
+test("a tracer without stats leaves the kernel's statistics off and reports none", async () => {
+  const t = new PpidCalls();
+  await t.start({ exitOnError: false, reportLoss: false });
+  t.end = () => {};
+  try {
+    assert.equal(statsFds(), 0);
+    assert.deepEqual(t.handlerStats(), []);
+  } finally {
+    await t.stop();
+  }
+});
+
+const PERL_CALLS = `perl -e 'getppid() for 1..${N}'`;
+
+test("tsbpf --stats -e: a stats record in JSON with the one-liner's handler, runs >= the command's calls", async () => {
+  const r = await tsbpf(["--stats", "--json", "-c", PERL_CALLS, "-e", `tracepoint("syscalls:sys_enter_getppid", () => count())`]);
+  assert.equal(r.status, 0, r.stderr);
+  const records = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const counted = records.find((x) => x.type === "map");
+  assert.equal(Object.values(counted.data)[0], N, r.stdout);
+  const stats = records.find((x) => x.type === "stats");
+  assert.ok(stats, `no stats record in:\n${r.stdout}`);
+  assert.equal(stats.data.length, 1);
+  assert.match(stats.data[0].handler, /\./);
+  assert.equal(stats.data[0].probe, "tracepoint:syscalls:sys_enter_getppid");
+  assert.ok(stats.data[0].runs >= N, JSON.stringify(stats));
+  assert.ok(stats.data[0].avg_ns > 0, JSON.stringify(stats));
+});
+
+test("tsbpf --stats -e prints a table after the maps", async () => {
+  const r = await tsbpf(["--stats", "-c", PERL_CALLS, "-e", `tracepoint("syscalls:sys_enter_getppid", () => count())`]);
+  assert.equal(r.status, 0, r.stderr);
+  const row = /^(\S+)\s+tracepoint:syscalls:sys_enter_getppid\s+(\d+)\s+(\d+)\s+([\d.]+)$/m.exec(r.stdout);
+  assert.ok(row, r.stdout);
+  assert.ok(Number(row[2]) >= N);
+  assert.match(r.stdout, /^HANDLER\s+PROBE\s+RUNS\s+AVG_NS\s+TOTAL_MS$/m);
+});
+
+test("a tool's --stats: syscount -d reports each of its handlers", async () => {
+  const r = await tsbpf(["-d", "1", "run", new URL("../../examples/syscount.ts", import.meta.url).pathname, "--stats", "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const stats = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((x) => x.type === "stats");
+  assert.ok(stats, r.stdout);
+  assert.ok(stats.data.length >= 1);
+  for (const h of stats.data) assert.ok(h.runs > 0, JSON.stringify(h));
+});
+
+test("the Prometheus exposition: tsbpf_handler_runs_total and tsbpf_handler_run_seconds_total by handler", async () => {
+  const { exposition } = await import("../../export/prometheus.ts");
+  const text = exposition([{
+    tracer: "T", prefix: "t", maps: [], lost: () => new Map(), dropped: () => new Map(),
+    handlers: () => [{ handler: "T.onCall", probe: "tracepoint:a:b", runs: 10n, runTimeNs: 1500n, avgNs: 150 }],
+  }], { maxSeries: 10, host: "h" }).text;
+  assert.match(text, /^# TYPE tsbpf_handler_runs_total counter$/m);
+  assert.match(text, /^tsbpf_handler_runs_total\{tracer="T",handler="T.onCall",probe="tracepoint:a:b"\} 10$/m);
+  assert.match(text, /^tsbpf_handler_run_seconds_total\{tracer="T",handler="T.onCall",probe="tracepoint:a:b"\} 0.0000015$/m);
+});
