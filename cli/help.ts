@@ -21,6 +21,7 @@ options (for -e and run):
   -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m, 3h (1ms to 8760h)
       --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
       --metrics ADDR    serve the maps to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)
+      --stats           at the end, each handler's runs and average ns per run (kernel BPF statistics)
       --emit            with -e: print the tracer script the one-liner becomes, do not run it
       --json            maps, print() and events as JSON lines, in bpftrace's -f json shape
       --verbose         show stack traces with errors
@@ -52,6 +53,7 @@ options:
   -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m, 3h; up to 8760h)
       --cgroup PATH     every tracer the script starts traces only this cgroup v2 and below it
       --metrics ADDR    every tracer the script starts serves its maps at http://ADDR/metrics
+      --stats           every tracer the script starts prints its handlers' runs and ns per run at its end
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors
 

@@ -91,6 +91,7 @@ function session(values: Values): SessionOptions {
     json: !!values.json,
     cgroup: values.cgroup === undefined ? undefined : String(values.cgroup),
     metrics: values.metrics === undefined ? undefined : String(values.metrics),
+    stats: !!values.stats,
   };
 }
 

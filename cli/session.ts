@@ -14,6 +14,7 @@ import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { stopAndExit } from "../runtime/process_lifecycle.ts";
 import { setDefaultMetrics } from "../export/metrics_server.ts";
+import { setDefaultStats } from "../runtime/handler_stats.ts";
 import { CLI_STATE } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";
 import { after } from "./long_timer.ts";
@@ -37,6 +38,8 @@ export interface SessionOptions {
   cgroup?: string;
   /** --metrics: every tracer serves its aggregations to Prometheus at this address. */
   metrics?: string;
+  /** --stats: every tracer reports each handler's runs and time per run at its end. */
+  stats?: boolean;
 }
 
 const EXIT_POLL_MS = 20;
@@ -54,6 +57,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
+  if (session.stats) setDefaultStats(true);
   state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

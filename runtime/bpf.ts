@@ -8,7 +8,7 @@ const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
   PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18,
   MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22, MAP_LOOKUP_BATCH = 24, MAP_LOOKUP_AND_DELETE_BATCH = 25, MAP_UPDATE_BATCH = 26, MAP_DELETE_BATCH = 27, LINK_CREATE = 28,
-  LINK_GET_NEXT_ID = 31,
+  LINK_GET_NEXT_ID = 31, ENABLE_STATS = 32,
 }
 
 const CMD_NAMES: Record<number, string> = {
@@ -17,7 +17,7 @@ const CMD_NAMES: Record<number, string> = {
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
   17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 21: "BPF_MAP_LOOKUP_AND_DELETE_ELEM", 22: "BPF_MAP_FREEZE",
   24: "BPF_MAP_LOOKUP_BATCH", 25: "BPF_MAP_LOOKUP_AND_DELETE_BATCH", 26: "BPF_MAP_UPDATE_BATCH", 27: "BPF_MAP_DELETE_BATCH", 28: "BPF_LINK_CREATE",
-  31: "BPF_LINK_GET_NEXT_ID",
+  31: "BPF_LINK_GET_NEXT_ID", 32: "BPF_ENABLE_STATS",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -312,6 +312,9 @@ export interface ProgInfo {
   xlatedLen: number;
   jitedLen: number;
   name: string;
+  /** Runs and time spent in them, counted only while the kernel's BPF statistics are on. */
+  runCount: bigint;
+  runTimeNs: bigint;
 }
 
 export function progInfo(progFd: number): ProgInfo {
@@ -328,7 +331,20 @@ export function progInfo(progFd: number): ProgInfo {
     jitedLen: v.getUint32(16, true),
     xlatedLen: v.getUint32(20, true),
     name: new TextDecoder().decode(end < 0 ? nameBytes : nameBytes.subarray(0, end)),
+    runTimeNs: v.getBigUint64(192, true),
+    runCount: v.getBigUint64(200, true),
   };
+}
+
+/**
+ * BPF_ENABLE_STATS (5.8+): run counts and times are kept while the returned fd is open.
+ * Undefined where the kernel has no such command (EINVAL).
+ */
+export function enableStats(): OwnedFd | undefined {
+  const r = bpf(Cmd.ENABLE_STATS, new Attr(8).u32(0, 0 /* BPF_STATS_RUN_TIME */));
+  if (r === -22) return undefined;
+  if (r < 0) throw syscallError("bpf(BPF_ENABLE_STATS)", r);
+  return new OwnedFd(r, "BPF statistics");
 }
 
 export function mapInfoId(mapFd: number): number {

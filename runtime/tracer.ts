@@ -29,6 +29,7 @@ import { setJsonOutput } from "./output.ts";
 import type { StructType } from "../compiler/types.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "./period.ts";
+import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
 // process an interrupt (see DESIGN.md). Events flowing: every 1 ms. Idle: after 2 ms, then
@@ -78,6 +79,12 @@ export interface StartOptions {
    * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
    */
   otlp?: OtlpOptions | false;
+  /**
+   * Turn the kernel's BPF statistics on while the tracer runs and print each handler's run
+   * count and average time per run at stop() (and export them with `metrics`). Default: the
+   * tsbpf command's --stats, else off (the statistics cost every BPF program two clock reads a run).
+   */
+  stats?: boolean;
 }
 
 export class Tracer {
@@ -101,6 +108,8 @@ export class Tracer {
   /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
   #starting?: Promise<this>;
   #timers = new Set<ReturnType<typeof setInterval>>();
+  #stats?: StatsSwitch;
+  #probes = new Map<string, ProbeRef>();
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
@@ -131,6 +140,8 @@ export class Tracer {
       for (const m of this.#maps) m.unbind();
       this.#loaded?.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
       if ((options.exitOnError ?? true) && isUserError(e)) {
@@ -158,6 +169,8 @@ export class Tracer {
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
     const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    this.#probes = probes;
+    if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
@@ -201,7 +214,7 @@ export class Tracer {
       const field = this.#maps.find((f) => f.name === m.name);
       return field instanceof Aggregation ? [{ spec: m, field }] : [];
     });
-    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped(), handlers: () => this.handlerStats() };
   }
 
   async #exportOtlp(options: OtlpOptions): Promise<void> {
@@ -296,6 +309,11 @@ export class Tracer {
     return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
   }
 
+  /** Each handler's runs and time in them so far, with start({ stats: true }) (else none). */
+  handlerStats(): HandlerCost[] {
+    return this.#stats && this.#spec && this.#loaded ? handlerCosts(this.#spec, this.#loaded, this.#probes) : [];
+  }
+
   #printLoss(): void {
     this.#lossReport?.print();
   }
@@ -335,6 +353,7 @@ export class Tracer {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
+      if (this.#stats) printHandlerCosts(this.handlerStats());
       this.#metrics?.unregister();
       this.#metrics = undefined;
       // Reads the maps now, before they go; the request finishes (or times out) after.
@@ -344,6 +363,8 @@ export class Tracer {
       setStackTable(undefined);
       this.#loaded.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
       this.#stopping = false;
@@ -362,6 +383,8 @@ export class Tracer {
     this.#timers.clear();
     this.#loaded?.close();
     this.#loaded = undefined;
+    this.#stats?.off();
+    this.#stats = undefined;
     this.#starting = undefined;
     tracerStopped(this);
   }

@@ -7,8 +7,10 @@ import process from "node:process";
 import { Count, pid, Tracer, tracepoint, type u32 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { progIds } from "../../runtime/bpf.ts";
+import { useStatsSysctl } from "../../runtime/handler_stats.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
+import { runScript, waitFor } from "./util.ts";
 
 const c = await libc();
 const N = 1000;
@@ -35,8 +37,8 @@ function statsFds(): number {
   }).length;
 }
 
-async function countedRun(env?: string): Promise<{ runs: bigint; avgNs: number; counted: bigint; statsFdsWhileRunning: number; sysctlWhileRunning: string; programId: number }> {
-  if (env) process.env[env] = "1";
+async function countedRun(sysctl = false): Promise<{ runs: bigint; avgNs: number; counted: bigint; statsFdsWhileRunning: number; sysctlWhileRunning: string; programId: number }> {
+  useStatsSysctl(sysctl);
   const t = new PpidCalls();
   t.self = process.pid;
   try {
@@ -53,7 +55,7 @@ async function countedRun(env?: string): Promise<{ runs: bigint; avgNs: number; 
     return result;
   } finally {
     await t.stop();
-    if (env) delete process.env[env];
+    useStatsSysctl(false);
   }
 }
 
@@ -71,7 +73,7 @@ test("start({ stats: true }): each handler's runs and average time, stats on onl
 
 test("start({ stats: true }) without BPF_ENABLE_STATS: kernel.bpf_stats_enabled is set while it runs and restored at stop()", async () => {
   assert.equal(readFileSync(SYSCTL, "utf8").trim(), "0");
-  const r = await countedRun("TSBPF_NO_ENABLE_STATS");
+  const r = await countedRun(true);
   assert.ok(r.runs >= BigInt(N), `runs ${r.runs} < ${N}`);
   assert.equal(r.sysctlWhileRunning, "1");
   assert.equal(r.statsFdsWhileRunning, 0);
@@ -134,4 +136,36 @@ test("the Prometheus exposition: tsbpf_handler_runs_total and tsbpf_handler_run_
   assert.match(text, /^# TYPE tsbpf_handler_runs_total counter$/m);
   assert.match(text, /^tsbpf_handler_runs_total\{tracer="T",handler="T.onCall",probe="tracepoint:a:b"\} 10$/m);
   assert.match(text, /^tsbpf_handler_run_seconds_total\{tracer="T",handler="T.onCall",probe="tracepoint:a:b"\} 0.0000015$/m);
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  test(`the sysctl is put back when a ${signal} ends the tracer's process`, async () => {
+    assert.equal(readFileSync(SYSCTL, "utf8").trim(), "0");
+    const run = runScript(new URL("../fixtures/stats_sysctl.ts", import.meta.url).pathname);
+    try {
+      assert.ok(await waitFor(() => /ready/.test(run.output()), 60_000), run.output());
+      assert.equal(readFileSync(SYSCTL, "utf8").trim(), "1");
+    } finally {
+      run.kill(signal);
+      await run.exited;
+    }
+    assert.match(run.output(), /HANDLER\s+PROBE/);
+    assert.equal(readFileSync(SYSCTL, "utf8").trim(), "0");
+  });
+}
+
+test("start({ stats: true, metrics }): the handler's runs served at /metrics while it runs", async () => {
+  const t = new PpidCalls();
+  t.self = process.pid;
+  await t.start({ stats: true, metrics: "127.0.0.1:0", exitOnError: false, reportLoss: false });
+  t.end = () => {};
+  try {
+    for (let i = 0; i < N; i++) c.syscall(SYS.getppid);
+    const text = await (await fetch(`http://127.0.0.1:${t.metricsAddress!.port}/metrics`)).text();
+    const runs = /^tsbpf_handler_runs_total\{tracer="PpidCalls",handler="PpidCalls.onGetppid",probe="tracepoint:syscalls:sys_enter_getppid"\} (\d+)$/m.exec(text);
+    assert.ok(runs && Number(runs[1]) >= N, text);
+    assert.match(text, /^tsbpf_handler_run_seconds_total\{tracer="PpidCalls",handler="PpidCalls.onGetppid",[^}]*\} 0\.\d+$/m);
+  } finally {
+    await t.stop();
+  }
 });
