@@ -15,6 +15,7 @@ export const GLOBAL_OPTIONS = {
   cgroup: { type: "string" },
   metrics: { type: "string" },
   stats: { type: "boolean" },
+  pin: { type: "string" },
   emit: { type: "boolean" },
   verbose: { type: "boolean" },
   json: { type: "boolean" },

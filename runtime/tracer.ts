@@ -29,6 +29,8 @@ import { setJsonOutput } from "./output.ts";
 import type { StructType } from "../compiler/types.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "./period.ts";
+import { takeDefaultPin } from "./default_pin.ts";
+import { checkPinName } from "./pin_name.ts";
 import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
@@ -85,6 +87,12 @@ export interface StartOptions {
    * tsbpf command's --stats, else off (the statistics cost every BPF program two clock reads a run).
    */
   stats?: boolean;
+  /**
+   * Leave the handlers attached after this process ends: the tracer's links and maps are pinned
+   * in /sys/fs/bpf/tsbpf/NAME until `tsbpf pinned rm NAME` (`tsbpf pinned show NAME` reads the
+   * maps meanwhile). Default: the tsbpf command's --pin, else none.
+   */
+  pin?: string;
 }
 
 export class Tracer {
@@ -110,6 +118,7 @@ export class Tracer {
   #timers = new Set<ReturnType<typeof setInterval>>();
   #stats?: StatsSwitch;
   #probes = new Map<string, ProbeRef>();
+  #pinnedAt?: string;
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
@@ -156,6 +165,7 @@ export class Tracer {
   }
 
   async #start(options: StartOptions): Promise<void> {
+    const pin = options.pin !== undefined ? checkPinName(options.pin, "start({ pin })") : takeDefaultPin(this.constructor.name);
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
     const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
@@ -163,7 +173,7 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries });
+      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
@@ -190,6 +200,12 @@ export class Tracer {
         field.bind({ fd, spec: m, probeNames: loaded.probeNames });
         this.#maps.push(field);
       }
+    }
+    if (pin !== undefined) {
+      const { pinTracer } = await import("./pinned_tracer.ts");
+      const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
+      this.#pinnedAt = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${this.#pinnedAt} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})`);
     }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));

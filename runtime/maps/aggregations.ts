@@ -1,6 +1,6 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
-import { KernelMap } from "./kernel_map.ts";
+import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 import { kernelOnly } from "../kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
@@ -30,10 +30,11 @@ type Value = number | bigint;
 
 abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   readonly maxEntries: number;
-  constructor(maxEntries = 10240) {
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`an aggregation needs at least one entry, got ${maxEntries}`);
     this.maxEntries = maxEntries;
+    this.setOptions(options);
   }
   protected override get perCpu(): boolean {
     return true;
@@ -349,8 +350,8 @@ export class Histogram<K = void> extends HistogramBase<K> {
 
 /** Linear histogram from min to max in steps, per key: bpftrace's lhist(). */
 export class LinearHistogram<K = void> extends HistogramBase<K> {
-  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240) {
-    super(maxEntries);
+  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240, options: MapFieldOptions = {}) {
+    super(maxEntries, options);
     if (!(step > 0) || !(max > min)) throw new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`);
   }
   protected label(i: number): string {

@@ -1,5 +1,5 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
-import { KernelMap } from "./kernel_map.ts";
+import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 
 export function checkEntries(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`);
@@ -9,9 +9,10 @@ export function checkEntries(n: number, what: string): number {
 /** BPF_MAP_TYPE_HASH: keys and values of the declared types. */
 export class HashMap<K, V> extends KernelMap<K, V> {
   readonly maxEntries: number;
-  constructor(maxEntries = 10240) {
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(maxEntries, "HashMap");
+    this.setOptions(options);
   }
   get(key: K): V | undefined {
     return this.access.lookupAll(key)?.[0];
@@ -65,9 +66,10 @@ export class LruHashMap<K, V> extends HashMap<K, V> {}
 /** BPF_MAP_TYPE_PERCPU_HASH: one value per CPU per key, updated without atomics. */
 export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
   readonly maxEntries: number;
-  constructor(maxEntries = 10240) {
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap");
+    this.setOptions(options);
   }
   protected override get perCpu(): boolean {
     return true;
@@ -94,9 +96,10 @@ export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
 /** BPF_MAP_TYPE_ARRAY: `entries` values indexed 0..entries-1, all present from the start. */
 export class ArrayMap<V> extends KernelMap<number, V> {
   readonly maxEntries: number;
-  constructor(entries: number) {
+  constructor(entries: number, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(entries, "ArrayMap");
+    this.setOptions(options);
   }
   get(index: number): V | undefined {
     return this.access.lookupAll(index)?.[0];
@@ -115,9 +118,10 @@ export class ArrayMap<V> extends KernelMap<number, V> {
 /** BPF_MAP_TYPE_PERCPU_ARRAY: per-CPU values indexed 0..entries-1. */
 export class PerCpuArrayMap<V> extends KernelMap<number, V> {
   readonly maxEntries: number;
-  constructor(entries: number) {
+  constructor(entries: number, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(entries, "PerCpuArrayMap");
+    this.setOptions(options);
   }
   protected override get perCpu(): boolean {
     return true;

@@ -51,7 +51,7 @@ class WrongSize extends Tracer {
   calls = new HashMap<u32, u64>(32, { pin: `${NAME}-calls` });
   @tracepoint("syscalls:sys_enter_getppid")
   onCall() {
-    this.calls.set(1, 1);
+    this.calls.add(1);
   }
 }
 
@@ -132,12 +132,9 @@ test("tsbpf --pin NAME -e: the one-liner stays attached after its process ends, 
     const maps = entry.data.maps.map((m: { map_id: number }) => m.map_id);
     assert.ok(maps.length && maps.every((id: number) => mapIds().includes(id)));
 
-    const before = await tsbpf(["--json", "pinned", "show", name]);
-    const count0 = Number(Object.values(JSON.parse(before.stdout.trim().split("\n")[0]).data)[0] ?? 0);
+    const count0 = await pinnedCount(name);
     calls();
-    const after = await tsbpf(["--json", "pinned", "show", name]);
-    assert.equal(after.status, 0, after.stderr);
-    const count1 = Number(Object.values(JSON.parse(after.stdout.trim().split("\n")[0]).data)[0]);
+    const count1 = await pinnedCount(name);
     assert.ok(count1 - count0 >= N, `the pinned handler counted ${count1 - count0} of ${N} calls`);
 
     const again = await tsbpf(["--pin", name, "-d", "0.2", "-e", `tracepoint("syscalls:sys_enter_getppid", () => count())`]);
@@ -151,6 +148,14 @@ test("tsbpf --pin NAME -e: the one-liner stays attached after its process ends, 
     await tsbpf(["pinned", "rm", name]);
   }
 });
+
+/** The one Count of a pinned one-liner, read by `tsbpf pinned show --json` (0 while empty). */
+async function pinnedCount(name: string): Promise<number> {
+  const r = await tsbpf(["--json", "pinned", "show", name]);
+  assert.equal(r.status, 0, r.stderr);
+  const record = r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.type === "map");
+  return Number(record ? Object.values(record.data)[0] : 0);
+}
 
 test("pin names with / or .. are refused where they are given", async () => {
   for (const bad of ["../etc", "a/b", "..", ""]) {
