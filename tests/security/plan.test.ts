@@ -148,6 +148,6 @@ test("the scan reads every TypeScript file of this repository without failing", 
 
 test("plan of a tracer that pins a map says it outlives the tracer, not that it only observes", { timeout: 60000 }, async () => {
   const out = await plan(join(ROOT, "tests/security/fixtures/pins/pinned_map.ts"));
-  assert.match(out, /outlives the tracer:\n    a map pinned in \/sys\/fs\/bpf\/tsbpf .*: pin: "opens" at .*pinned_map\.ts:6:37/);
+  assert.match(out, /outlives the tracer:\n    a map pinned in \/sys\/fs\/bpf\/tsbpf .*: pin: "opens" at .*pinned_map\.ts:6:38/);
   assert.match(out, /^verdict: NOT shown to only observe \(outlives the tracer\)/m);
 });
