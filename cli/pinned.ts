@@ -104,7 +104,7 @@ function show(dir: string): void {
     if (m.spec.name.startsWith("__")) continue; // tsbpf's own maps (lost events, parameters)
     const fd = openRecordMap(dir, m);
     try {
-      printPinnedMap(m, fd.fd);
+      printPinnedMap(m, fd.fd, r.tracer);
     } finally {
       fd.close();
     }

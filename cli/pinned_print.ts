@@ -10,8 +10,9 @@ import type { PinnedMapRecord } from "../runtime/pin_meta.ts";
 
 const AGGREGATIONS = { count: Count, sum: Sum, min: Min, max: Max, avg: Avg, stats: Stats, hist: Histogram } as const;
 
-export function printPinnedMap(m: PinnedMapRecord, fd: number): void {
-  const spec = m.spec;
+/** `tracer`: the class that pinned it; a one-liner's maps are fields `$` + name, printed as `@` + name. */
+export function printPinnedMap(m: PinnedMapRecord, fd: number, tracer: string): void {
+  const spec = tracer === "OneLiner" && m.spec.name.startsWith("$") ? { ...m.spec, name: m.spec.name.slice(1) } : m.spec;
   const binding = { fd, spec };
   if (spec.kind in AGGREGATIONS || spec.kind === "lhist") {
     const l = spec.linear;

@@ -205,7 +205,7 @@ export class Tracer {
       const { pinTracer } = await import("./pinned_tracer.ts");
       const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
       this.#pinnedAt = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
-      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${this.#pinnedAt} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})`);
+      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${this.#pinnedAt} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
     }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));

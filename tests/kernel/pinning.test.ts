@@ -173,3 +173,20 @@ test("pin names with / or .. are refused where they are given", async () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /is not a pin name/);
 });
+
+test("tsbpf --pin NAME run: the script's first tracer is pinned as NAME, the next as NAME-Class; both stay after it ends", async () => {
+  const name = `${NAME}-run`;
+  try {
+    const r = await tsbpf(["--pin", name, "-d", "0.3", "run", new URL("../fixtures/two_tracers.ts", import.meta.url).pathname]);
+    assert.equal(r.status, 0, r.stderr);
+    const list = await tsbpf(["pinned", "--json"]);
+    const entries = list.stdout.trim().split("\n").map((l) => JSON.parse(l).data).filter((d) => d.name.startsWith(name));
+    assert.deepEqual(entries.map((d) => [d.name, d.tracer]), [[name, "First"], [`${name}-Second`, "Second"]]);
+    for (const d of entries) assert.ok(progIds().includes(d.programs[0].prog_id), `${d.name}'s program is loaded`);
+  } finally {
+    await tsbpf(["pinned", "rm", name]);
+    await tsbpf(["pinned", "rm", `${name}-Second`]);
+  }
+  const after = await tsbpf(["pinned", "--json"]);
+  assert.ok(!after.stdout.includes(`"${name}`), after.stdout);
+});
