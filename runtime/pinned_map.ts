@@ -46,7 +46,7 @@ export function pinnedMap(spec: MapSpec, pin: string, maxEntries: number, owner:
       `Pinned map "${pin}" (${dir.path}) has another layout than ${owner.className}.${spec.name} declares (${why}):\n` +
         `  pinned by ${record.tracer} (${record.file}) at ${record.created}: ${theirs ? layoutText(theirs.spec, theirs.maxEntries) : "nothing"} [${theirs?.fingerprint}]\n` +
         `  ${mine} [${want.fingerprint}]\n` +
-        `Declare it as pinned, pin under another name, or remove the old one: sudo tsbpf pinned rm ${pin}`,
+        `Declare it as it was pinned, pin under another name, or remove the old one: sudo tsbpf pinned rm ${pin}`,
     );
   if (!theirs || theirs.fingerprint !== want.fingerprint || layoutKey(theirs) !== layoutKey(want)) throw mismatch("its recorded layout differs");
   const fd = openPinnedMap(checkedPin(dir.path, MAP_FILE), `map ${spec.name}`);

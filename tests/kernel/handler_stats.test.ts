@@ -11,6 +11,7 @@ import { useStatsSysctl } from "../../runtime/handler_stats.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
 import { runScript, waitFor } from "./util.ts";
+import { docSnippet, runSnippet } from "./doc_snippets.ts";
 
 const c = await libc();
 const N = 1000;
@@ -168,4 +169,11 @@ test("start({ stats: true, metrics }): the handler's runs served at /metrics whi
   } finally {
     await t.stop();
   }
+});
+
+test("docs/stats.md's script runs: handlerStats() while it runs, the table at stop()", async () => {
+  const r = await runSnippet(docSnippet("stats.md"));
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^Opens\.onOpen tracepoint:syscalls:sys_enter_openat \d+ \d+ ns\/run$/m);
+  assert.match(r.output, /^Opens\.onOpen\s+tracepoint:syscalls:sys_enter_openat\s+\d+\s+\d+\s+[\d.]+$/m);
 });

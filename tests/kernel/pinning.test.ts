@@ -11,6 +11,7 @@ import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
+import { docSnippet, runSnippet } from "./doc_snippets.ts";
 
 const c = await libc();
 const N = 500;
@@ -189,4 +190,20 @@ test("tsbpf --pin NAME run: the script's first tracer is pinned as NAME, the nex
   }
   const after = await tsbpf(["pinned", "--json"]);
   assert.ok(!after.stdout.includes(`"${name}`), after.stdout);
+});
+
+test("docs/pinning.md's script, run twice: the second run counts on in the same pinned map", async () => {
+  const source = docSnippet("pinning.md");
+  assert.match(source, /pin: "opens-by-comm"/);
+  try {
+    const sum = (out: string) => out.split("\n").map((l) => Number(/ (\d+)$/.exec(l)?.[1] ?? 0)).reduce((a, b) => a + b, 0);
+    const first = await runSnippet(source);
+    assert.equal(first.status, 0, first.output);
+    const second = await runSnippet(source);
+    assert.equal(second.status, 0, second.output);
+    // The snippet itself opens files (the runtime starting): each run adds to the same counts.
+    assert.ok(sum(second.output) > sum(first.output), `${first.output}\n---\n${second.output}`);
+  } finally {
+    await tsbpf(["pinned", "rm", "opens-by-comm"]);
+  }
 });
