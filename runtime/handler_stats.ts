@@ -12,7 +12,7 @@ import { enableStats, progInfo } from "./bpf.ts";
 import type { OwnedFd } from "./fd.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { readTextFile } from "./files.ts";
-import { syscallError } from "./errors.ts";
+import { PermissionError, syscallError, TracerError } from "./errors.ts";
 import { isJsonOutput, jsonRecord } from "./output.ts";
 import type { Loaded } from "./loader.ts";
 
@@ -47,7 +47,12 @@ export class StatsSwitch {
 
   static on(): StatsSwitch {
     const s = new StatsSwitch();
-    s.#fd = sysctlOnly ? undefined : enableStats();
+    try {
+      s.#fd = sysctlOnly ? undefined : enableStats();
+    } catch (e) {
+      if (e instanceof PermissionError) throw new TracerError("Cannot turn on the kernel's BPF statistics for stats: that needs CAP_SYS_ADMIN (root), beyond CAP_BPF and CAP_PERFMON; run without --stats or as root");
+      throw e;
+    }
     if (!s.#fd) {
       if (sysctlUsers++ === 0) {
         sysctlBefore = readTextFile(SYSCTL)?.trim() ?? "0";

@@ -2,7 +2,9 @@
 // tracer with stats runs, and each handler's runs are at least the events it counted.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { chownSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { Count, pid, Tracer, tracepoint, type u32 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
@@ -10,7 +12,7 @@ import { progIds } from "../../runtime/bpf.ts";
 import { useStatsSysctl } from "../../runtime/handler_stats.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
-import { runScript, waitFor } from "./util.ts";
+import { runCommand, runScript, runtimeCommand, waitFor } from "./util.ts";
 import { docSnippet, runSnippet } from "./doc_snippets.ts";
 
 const c = await libc();
@@ -176,4 +178,20 @@ test("docs/stats.md's script runs: handlerStats() while it runs, the table at st
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^Opens\.onOpen tracepoint:syscalls:sys_enter_openat \d+ \d+ ns\/run$/m);
   assert.match(r.output, /^Opens\.onOpen\s+tracepoint:syscalls:sys_enter_openat\s+\d+\s+\d+\s+[\d.]+$/m);
+});
+
+test("stats with CAP_BPF and CAP_PERFMON only (a service's capabilities): a clear error, not an errno", async () => {
+  const caps = "+bpf,+perfmon,+dac_read_search";
+  const fixture = new URL("../fixtures/stats_sysctl.ts", import.meta.url).pathname;
+  const [cmd, ...args] = [...runtimeCommand(fixture), "enable-stats"];
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-stats-"));
+  chownSync(home, 65534, 65534);
+  try {
+    const run = runCommand("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", `--inh-caps=${caps}`, `--ambient-caps=${caps}`, cmd, ...args], { HOME: home, DENO_DIR: join(home, "deno") });
+    assert.equal(await run.exited, 1, run.output());
+    assert.match(run.output(), /Cannot turn on the kernel's BPF statistics for stats: that needs CAP_SYS_ADMIN/);
+    assert.doesNotMatch(run.output(), /^\s+at /m);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
