@@ -8,14 +8,14 @@
 // "Requests"), `Tracer.prototype.start` is wrapped here, once per process.
 import { setInterval, clearInterval } from "node:timers";
 import process from "node:process";
-import { Tracer } from "../runtime/tracer.ts";
+import { Tracer } from "../tracer/tracer.ts";
 import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
-import { stopAndExit } from "../runtime/process_lifecycle.ts";
+import { stopAndExit } from "../tracer/process_lifecycle.ts";
 import { setDefaultMetrics } from "../export/metrics_server.ts";
-import { setDefaultStats } from "../runtime/handler_stats.ts";
-import { setDefaultPin } from "../runtime/default_pin.ts";
+import { setDefaultStats } from "../tracer/handler_stats.ts";
+import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";
 import { after } from "./long_timer.ts";

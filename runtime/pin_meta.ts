@@ -3,16 +3,18 @@
 // tracer reopening it can check it holds what it declares) and each handler's links. bpffs holds
 // only BPF objects, so the record is itself one: a frozen one-element array map whose value is
 // the record's JSON. It is read back as data and checked field by field before use.
-import type { MapSpec } from "../compiler/spec.ts";
-import { type Type, typeName } from "../compiler/types.ts";
+import type { MapSpec } from "../spec/tracer_spec.ts";
+import { type Type, typeName } from "../spec/layout.ts";
 import { mapCreate, mapFreeze, mapInfo, mapLookup, MapType, mapUpdate, objGet, objPin } from "./bpf.ts";
 import { readlink } from "./file_stat.ts";
 import { TracerError } from "./errors.ts";
 import { checkedPin } from "./pin_dir.ts";
 import { PIN_NAME } from "./pin_name.ts";
-import { validateMapSpec } from "./spec_schema.ts";
+import { validateMapSpec } from "../spec/spec_schema.ts";
 
 export const META_FILE = "meta";
+/** A map pinned under its own name: NAME/map. */
+export const MAP_FILE = "map";
 const MAX_META_BYTES = 1 << 20;
 // bpffs refuses names with dots: "map-FIELD", "link-N".
 const PIN_FILE = /^(map|map-[A-Za-z_$][A-Za-z0-9_$]*|link-\d{1,6})$/;

@@ -9,7 +9,7 @@ import process from "node:process";
 import { Count, pid, Tracer, tracepoint, type u32 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { progIds } from "../../runtime/bpf.ts";
-import { useStatsSysctl } from "../../runtime/handler_stats.ts";
+import { useStatsSysctl } from "../../tracer/handler_stats.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
 import { runCommand, runScript, runtimeCommand, waitFor } from "./util.ts";

@@ -2,8 +2,8 @@
 // decides whether a tracer may reuse a pinned map, and what an error shows of both layouts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { MapSpec } from "../../compiler/spec.ts";
-import { layoutStruct, type StrType, u32, u64 } from "../../compiler/types.ts";
+import type { MapSpec } from "../../spec/tracer_spec.ts";
+import { layoutStruct, type StrType, u32, u64 } from "../../spec/layout.ts";
 
 const str = (len: number): StrType => ({ kind: "str", len });
 import { layoutFingerprint, layoutText } from "../../runtime/pin_meta.ts";
