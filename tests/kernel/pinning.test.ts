@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lstatSync } from "node:fs";
 import process from "node:process";
-import { Count, HashMap, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
+import { Count, HashMap, Histogram, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
@@ -205,5 +205,44 @@ test("docs/pinning.md's script, run twice: the second run counts on in the same 
     assert.ok(sum(second.output) > sum(first.output), `${first.output}\n---\n${second.output}`);
   } finally {
     await tsbpf(["pinned", "rm", "opens-by-comm"]);
+  }
+});
+
+/** A pinned tracer with a map pinned under its own name and a histogram. */
+class Both extends Tracer {
+  shared = new Count(16, { pin: `${NAME}-shared` });
+  sizes = new Histogram();
+  self: u32 = 0;
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    if (pid() !== this.self) return;
+    this.shared.add();
+    this.sizes.add(1000);
+  }
+}
+
+test("start({ pin }) with a map pinned under its own name: show prints both as the tracer does, rm of the tracer leaves the shared map", async () => {
+  const name = `${NAME}-both`;
+  const t = new Both();
+  t.self = process.pid;
+  try {
+    await t.start({ pin: name, exitOnError: false, reportLoss: false });
+    t.end = () => {};
+    calls();
+    await t.stop();
+    const show = await tsbpf(["pinned", "show", name]);
+    assert.equal(show.status, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^@shared: ${N}$`, "m"));
+    assert.match(show.stdout, new RegExp(`^@sizes:\\s*\\n\\[512, 1K\\)\\s+${N} \\|@+\\|$`, "m"));
+    const list = (await tsbpf(["pinned", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l).data);
+    const tracer = list.find((d) => d.name === name), shared = list.find((d) => d.name === `${NAME}-shared`);
+    assert.equal(tracer.maps.find((m: { name: string }) => m.name === "shared").pin, `${NAME}-shared`);
+    assert.equal(tracer.maps.find((m: { name: string }) => m.name === "shared").map_id, shared.maps[0].map_id);
+    assert.equal((await tsbpf(["pinned", "rm", name])).status, 0);
+    assert.deepEqual(await released({ progs: [tracer.programs[0].prog_id], maps: [], links: tracer.programs[0].link_ids, perfFds: 0 }), []);
+    assert.ok(mapIds().includes(shared.maps[0].map_id), "the map pinned under its own name stays");
+  } finally {
+    await tsbpf(["pinned", "rm", name]);
+    await tsbpf(["pinned", "rm", `${NAME}-shared`]);
   }
 });
