@@ -118,7 +118,6 @@ export class Tracer {
   #timers = new Set<ReturnType<typeof setInterval>>();
   #stats?: StatsSwitch;
   #probes = new Map<string, ProbeRef>();
-  #pinnedAt?: string;
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
@@ -204,8 +203,8 @@ export class Tracer {
     if (pin !== undefined) {
       const { pinTracer } = await import("./pinned_tracer.ts");
       const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
-      this.#pinnedAt = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
-      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${this.#pinnedAt} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
+      const at = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${at} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
     }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));
