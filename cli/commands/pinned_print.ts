@@ -39,5 +39,5 @@ export function printPinnedMap(m: PinnedMapRecord, fd: number, tracer: string): 
     console.log(jsonRecord("map", { [`@${spec.name}`]: Object.fromEntries(rows.map(([k, v]) => [formatKey(k, true), v])) }));
     return;
   }
-  for (const [k, v] of rows) console.log(`${mapLabel(spec.name, k, true)}: ${Array.isArray(v) ? v.map(formatKey).join(" ") : formatKey(v)}`);
+  for (const [k, v] of rows) console.log(`${mapLabel(spec.name, k, true)}: ${Array.isArray(v) ? v.map((x) => formatKey(x)).join(" ") : formatKey(v)}`);
 }
