@@ -45,7 +45,7 @@ export interface Module {
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
-const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "closeNow", "end"]);
+const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end"]);
 
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = {

@@ -47,6 +47,12 @@ function tracerSpec(v: unknown, at: string): void {
   if (s.assumptions !== undefined) array(s.assumptions, `${at}.assumptions`).forEach((a, i) => text(a, `${at}.assumptions[${i}]`));
 }
 
+/** `value` as a MapSpec (a pinned map's record: runtime/pin_meta.ts), or a SpecSchemaError. */
+export function validateMapSpec(value: unknown, at: string): MapSpec {
+  mapSpec(value, at);
+  return value as MapSpec;
+}
+
 function mapSpec(v: unknown, at: string): void {
   const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "help", "unit", "metric"]);
   identifier(m.name, `${at}.name`);

@@ -31,6 +31,9 @@ import { setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
+import { takeDefaultPin } from "./default_pin.ts";
+import { checkPinName } from "../runtime/pin_name.ts";
+import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
 // The ring buffers are polled, not waited on: a wakeup per event would cost the traced
 // process an interrupt (see DESIGN.md). Events flowing: every 1 ms. Idle: after 2 ms, then
@@ -81,6 +84,18 @@ export interface StartOptions {
    * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
    */
   otlp?: OtlpOptions | false;
+  /**
+   * Turn the kernel's BPF statistics on while the tracer runs and print each handler's run
+   * count and average time per run at stop() (and export them with `metrics`). Default: the
+   * tsbpf command's --stats, else off (the statistics cost every BPF program two clock reads a run).
+   */
+  stats?: boolean;
+  /**
+   * Leave the handlers attached after this process ends: the tracer's links and maps are pinned
+   * in /sys/fs/bpf/tsbpf/NAME until `tsbpf pinned rm NAME` (`tsbpf pinned show NAME` reads the
+   * maps meanwhile). Default: the tsbpf command's --pin, else none.
+   */
+  pin?: string;
 }
 
 /**
@@ -117,6 +132,8 @@ export class Tracer {
   /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
   #starting?: Promise<this>;
   #timers = new Set<ReturnType<typeof setInterval>>();
+  #stats?: StatsSwitch;
+  #probes = new Map<string, ProbeRef>();
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
@@ -147,6 +164,8 @@ export class Tracer {
       for (const m of this.#maps) m.unbind();
       this.#loaded?.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
       if ((options.exitOnError ?? true) && isUserFacing(e)) {
@@ -161,6 +180,7 @@ export class Tracer {
   }
 
   async #start(options: StartOptions): Promise<void> {
+    const pin = options.pin !== undefined ? checkPinName(options.pin, "start({ pin })") : takeDefaultPin(this.constructor.name);
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
     const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
@@ -168,12 +188,14 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries });
+      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
     const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    this.#probes = probes;
+    if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
@@ -193,6 +215,12 @@ export class Tracer {
         field.bind({ fd, spec: m, probeNames: loaded.probeNames });
         this.#maps.push(field);
       }
+    }
+    if (pin !== undefined) {
+      const { pinTracer } = await import("./pinned_tracer.ts");
+      const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
+      const at = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${at} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
     }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));
@@ -217,7 +245,7 @@ export class Tracer {
       const field = this.#maps.find((f) => f.name === m.name);
       return field instanceof Aggregation ? [{ spec: m, field }] : [];
     });
-    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped(), handlers: () => this.handlerStats() };
   }
 
   async #exportOtlp(options: OtlpOptions): Promise<void> {
@@ -312,6 +340,11 @@ export class Tracer {
     return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
   }
 
+  /** Each handler's runs and time in them so far, with start({ stats: true }) (else none). */
+  handlerStats(): HandlerCost[] {
+    return this.#stats && this.#spec && this.#loaded ? handlerCosts(this.#spec, this.#loaded, this.#probes) : [];
+  }
+
   #printLoss(): void {
     this.#lossReport?.print();
   }
@@ -351,6 +384,7 @@ export class Tracer {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
+      if (this.#stats) printHandlerCosts(this.handlerStats());
       this.#metrics?.unregister();
       this.#metrics = undefined;
       // Reads the maps now, before they go; the request finishes (or times out) after.
@@ -360,6 +394,8 @@ export class Tracer {
       setStackTable(undefined);
       this.#loaded.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
       this.#stopping = false;
@@ -378,6 +414,8 @@ export class Tracer {
     this.#timers.clear();
     this.#loaded?.close();
     this.#loaded = undefined;
+    this.#stats?.off();
+    this.#stats = undefined;
     this.#starting = undefined;
     tracerStopped(this);
   }

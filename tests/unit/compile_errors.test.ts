@@ -35,7 +35,7 @@ function fileDiagnostics(source: string, target = kernel) {
 }
 
 test("a map named like a Tracer method (every, dropped, metricsAddress) is refused where it is declared", () => {
-  for (const name of ["every", "dropped", "metricsAddress"]) {
+  for (const name of ["every", "dropped", "metricsAddress", "handlerStats"]) {
     const [d] = diagnostics(`  ${name} = new RingBuf<E>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}`);
     assert.equal(d.line, 5, name);
     assert.match(d.message, new RegExp(`"${name}" would hide Tracer\\.${name}\\(\\)`));
