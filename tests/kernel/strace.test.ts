@@ -1,0 +1,177 @@
+// examples/strace.ts side by side with Debian's strace on the same commands: the sequence of
+// (syscall, decoded arguments, result) for the system calls both see, and -c's call and error
+// counts. strace stops the command at every call (ptrace); the tool reads the same calls from
+// the raw_syscalls tracepoints, with paths, socket addresses and stat results read in the kernel.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { fileExists } from "../../runtime/files.ts";
+import { finished, runCommand, runtimeCommand } from "./util.ts";
+
+await libc();
+const TOOL = new URL("../../examples/strace.ts", import.meta.url).pathname;
+const STRACE = "/usr/bin/strace";
+const PYTHON = "/usr/bin/python3";
+
+/** The tool's command line on this test's runtime (Deno also needs --allow-run for the command). */
+function tool(args: string[]): string[] {
+  const [cmd, ...rest] = runtimeCommand(TOOL);
+  return typeof Deno !== "undefined" ? [cmd, "run", "--allow-ffi", "--allow-run", TOOL, ...args] : [cmd, ...rest, ...args];
+}
+declare const Deno: unknown;
+
+async function run(argv: string[]): Promise<{ status: number | string; stdout: string; output: string }> {
+  const r = runCommand(argv[0], argv.slice(1));
+  const status = await finished(r, 120000);
+  return { status, stdout: r.stdout(), output: r.output() };
+}
+
+/** One system call as both print it: `name(args) = result`. */
+interface Call {
+  name: string;
+  args: string;
+  result: string;
+}
+
+/** Calls in strace's `-f` output (`PID name(args) = result`) or the tool's (`comm/pid name(args) = result <seconds>`). */
+function parseCalls(text: string): Call[] {
+  const calls: Call[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^(?:\d+ |\S+\/\d+ )([a-z0-9_]+)\((.*)\)\s+= (.+?)(?: <[\d.]+>)?$/.exec(line);
+    if (m) calls.push({ name: m[1], args: m[2], result: m[3] });
+  }
+  return calls;
+}
+
+/** Runs `command` under strace and under the tool, both with `filter` (-e trace=...). */
+async function sideBySide(command: string[], filter: string): Promise<{ theirs: Call[]; ours: Call[]; ourText: string }> {
+  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  try {
+    const out = join(dir, "strace.txt");
+    const theirs = await run([STRACE, "-f", "-qq", "-e", `trace=${filter}`, "-o", out, ...command]);
+    assert.ok(typeof theirs.status === "number", `strace: ${theirs.output}`);
+    const ours = await run(tool(["-e", `trace=${filter}`, "--", ...command]));
+    assert.equal(ours.status, theirs.status, `the tool ends with the command's status:\n${ours.output}`);
+    return { theirs: parseCalls(readFileSync(out, "utf8")), ours: parseCalls(ours.stdout), ourText: ours.output };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `call` with what differs from run to run (addresses) taken out. */
+function stable(c: Call): string {
+  const args = c.args.replace(/0x[0-9a-f]{6,}/g, "ADDR");
+  const result = /^(mmap|brk|mremap)$/.test(c.name) ? "ADDR" : c.result;
+  return `${c.name}(${args}) = ${result}`;
+}
+
+const canCompare = fileExists(STRACE) ? undefined : `${STRACE} is not installed (apt-get install strace)`;
+
+test("cat /etc/hostname: the same calls, paths, flags and results as strace", { skip: canCompare }, async () => {
+  const filter = "execve,openat,close,read,write,newfstatat,access,fstat,fadvise64";
+  const { theirs, ours, ourText } = await sideBySide(["/usr/bin/cat", "/etc/hostname"], filter);
+  assert.ok(theirs.length >= 8, `strace saw ${theirs.length} calls`);
+  // execve's argv and environment are printed differently (the tool shows the path and argv[0..]).
+  const pick = (calls: Call[]) => calls.filter((c) => c.name !== "execve").map(stable);
+  assert.deepEqual(pick(ours), pick(theirs), ourText);
+  const exec = ours.find((c) => c.name === "execve");
+  assert.ok(exec && exec.args.startsWith(`"/usr/bin/cat", `) && exec.result === "0", `execve: ${JSON.stringify(exec)}`);
+});
+
+test("ls /nonexistent: the failing calls with errno by name, as strace prints them", { skip: canCompare }, async () => {
+  const filter = "openat,close,newfstatat,statx,lstat,stat,access,write";
+  const { theirs, ours, ourText } = await sideBySide(["/usr/bin/ls", "/nonexistent"], filter);
+  const failed = theirs.filter((c) => c.result.startsWith("-1 "));
+  assert.ok(failed.some((c) => c.result === "-1 ENOENT (No such file or directory)" && c.args.includes('"/nonexistent"')), `strace: ${JSON.stringify(failed)}`);
+  // write() carries ls's message: the text is read in the kernel, up to the tool's 64 bytes.
+  const pick = (calls: Call[]) => calls.filter((c) => c.name !== "write").map(stable);
+  assert.deepEqual(pick(ours), pick(theirs), ourText);
+  assert.equal(ours.filter((c) => c.name === "write").length, theirs.filter((c) => c.name === "write").length);
+});
+
+const CONNECT = `
+import os, socket
+fd = os.open("/etc/hostname", os.O_RDONLY)
+os.read(fd, 64)
+os.close(fd)
+os.write(1, b"hello\\n")
+for family, addr in ((socket.AF_INET, ("127.0.0.1", 9)), (socket.AF_INET6, ("::1", 9))):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try: s.connect(addr)
+    except OSError: pass
+    s.close()
+u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try: u.connect("/nonexistent-tsbpf.sock")
+except OSError: pass
+`;
+
+test("a program's openat/read/write/close/socket/connect: sockaddrs and errors decoded as strace does", { skip: canCompare ?? (fileExists(PYTHON) ? undefined : `${PYTHON} is missing`) }, async () => {
+  const filter = "openat,read,write,close,socket,connect";
+  const { theirs, ours, ourText } = await sideBySide([PYTHON, "-S", "-c", CONNECT], filter);
+  const connects = theirs.filter((c) => c.name === "connect");
+  assert.equal(connects.length, 3, JSON.stringify(theirs));
+  // read() buffers: strace prints up to 32 bytes, the tool up to its first NUL or 64 bytes.
+  const pick = (calls: Call[]) => calls.filter((c) => c.name !== "read").map(stable);
+  assert.deepEqual(pick(ours), pick(theirs), ourText);
+  assert.ok(ours.some((c) => c.name === "connect" && c.args.includes('sin_addr=inet_addr("127.0.0.1")') && c.result === "-1 ECONNREFUSED (Connection refused)"), ourText);
+});
+
+test("-c counts each call and its errors as strace -c does", { skip: canCompare }, async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  try {
+    const out = join(dir, "strace.txt");
+    const command = ["/usr/bin/ls", "/nonexistent", "/etc/hostname"];
+    await run([STRACE, "-c", "-f", "-o", out, ...command]);
+    const ours = await run(tool(["-c", "--", ...command]));
+    const table = (text: string) => {
+      const rows = new Map<string, string>();
+      for (const line of text.split("\n")) {
+        const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s+([a-z0-9_]+)$/.exec(line);
+        if (m && m[3] !== "total") rows.set(m[3], `${m[1]} calls, ${m[2] || 0} errors`);
+      }
+      return rows;
+    };
+    const theirs = table(readFileSync(out, "utf8")), mine = table(ours.stdout);
+    assert.ok(theirs.size >= 10, readFileSync(out, "utf8"));
+    // strace -c leaves out the first execve's return (it starts counting after it); compare the rest.
+    theirs.delete("execve");
+    mine.delete("execve");
+    assert.deepEqual(Object.fromEntries([...mine].sort()), Object.fromEntries([...theirs].sort()), ours.output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("-f follows the command's children; without it only the command is traced; -e filters in the kernel", async () => {
+  const script = "cat /etc/hostname >/dev/null; ls /nonexistent-tsbpf 2>/dev/null; exit 3";
+  const withChildren = await run(tool(["-f", "-e", "trace=openat,newfstatat,statx", "--", "/bin/sh", "-c", script]));
+  assert.equal(withChildren.status, 3, withChildren.output);
+  const calls = parseCalls(withChildren.stdout);
+  assert.ok(calls.some((c) => c.args.includes('"/etc/hostname"')), withChildren.output);
+  assert.ok(calls.some((c) => c.args.includes('"/nonexistent-tsbpf"') && c.result.startsWith("-1 ENOENT")), withChildren.output);
+  assert.ok(calls.every((c) => ["openat", "newfstatat", "statx"].includes(c.name)), withChildren.output);
+  const pids = new Set(withChildren.stdout.split("\n").map((l) => /^\S+\/(\d+) /.exec(l)?.[1]).filter(Boolean));
+  assert.ok(pids.size >= 3, `the shell, cat and ls: ${[...pids]}`);
+  assert.match(withChildren.stdout, /\+\+\+ exited with 3 \+\+\+/);
+
+  const alone = await run(tool(["-e", "trace=openat,newfstatat,statx", "--", "/bin/sh", "-c", script]));
+  assert.ok(!alone.stdout.includes("/etc/hostname") && !alone.stdout.includes("nonexistent-tsbpf"), alone.output);
+  assert.equal(new Set(alone.stdout.split("\n").map((l) => /^\S+\/(\d+) /.exec(l)?.[1]).filter(Boolean)).size, 1, alone.output);
+});
+
+test("-p PID traces a running process; --json gives one record per call", async () => {
+  const sleeper = runCommand("/bin/sh", ["-c", "while :; do cat /etc/hostname >/dev/null; sleep 0.05; done"]);
+  try {
+    const ours = run(tool(["-f", "-p", String(sleeper.pid), "-e", "trace=openat", "--json", "--duration", "1"]));
+    const { stdout, output } = await ours;
+    const records = stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const opens = records.filter((r) => r.syscall === "openat" && r.args[1] === '"/etc/hostname"');
+    assert.ok(opens.length >= 3, output);
+    assert.ok(opens.every((r) => typeof r.ret === "number" && r.ret >= 0 && r.comm === "cat" && r.pid !== process.pid), output);
+  } finally {
+    sleeper.kill("SIGKILL");
+  }
+});
