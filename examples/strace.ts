@@ -13,10 +13,10 @@
 // A call that has not returned after 100 ms is printed with "..." and finished later with
 // "... [continued]: name()) = result", as perf trace does.
 import process from "node:process";
-import { spawn } from "node:child_process";
+import { cliOptions } from "tsbpf/cli";
 import { ArrayMap, comm, Count, curtask, HashMap, ktime, pid, RingBuf, str, Sum, tid, Tracer, tracepoint, user, type i64, type Str, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
 import type { __kernel_timespec, sockaddr, sockaddr_in, sockaddr_in6, stat } from "tsbpf/kernel";
-import { emit, notice, parseToolArgs, readTextFile, requireTracepoints, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
+import { emit, notice, parseToolArgs, readTextFile, requireTracepoints, runTool, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
 
 /** `kind` of an event. */
 export const ENTER = 0, EXIT = 1, EXITED = 2;
@@ -89,8 +89,19 @@ export class Strace extends Tracer {
   nanoseconds = new Sum<u32>(512);
   /** This process, never traced. */
   selfPid: u32 = 0;
-  /** Trace only the processes in `traced` (-p, a command); else every process. */
+  /** Trace only `targetPid` and the processes in `traced` (its children, with -f); else every process. */
   onlyTraced = false;
+  /** -p PID, or the command `tsbpf -c` holds: fixed before the probes attach, so its first call is seen. */
+  targetPid: u32 = 0;
+  /**
+   * targetPid is tsbpf's holding shell, which runs a few calls of its own once released: it is
+   * traced from its successful execve of the command on (as strace starts at its execve).
+   */
+  command = false;
+  execveNr: u32 = 59;
+  execveatNr: u32 = 322;
+  /** Each traced call's entry in `specs`, written in begin(): before start() resolves (and so before `tsbpf -c` releases its command). */
+  specTable: [number, number][] = [];
   /** New children of traced processes are traced (-f). */
   follow = false;
   /** Count in the kernel (-c) instead of sending each call. */
@@ -100,8 +111,11 @@ export class Strace extends Tracer {
   onEnter(args: TracepointArgs) {
     const p = pid();
     if (p === this.selfPid) return;
-    if (this.onlyTraced && !this.traced.has(p)) return;
     const nr = args.id as u32;
+    if (this.onlyTraced && !this.traced.has(p)) {
+      if (p !== this.targetPid) return;
+      if (this.command && nr !== this.execveNr && nr !== this.execveatNr) return;
+    }
     const spec = this.specs.get(nr);
     if ((spec & ENABLED) === 0) return;
     const t = tid(), now = ktime();
@@ -133,6 +147,14 @@ export class Strace extends Tracer {
     const t = tid();
     if (!this.inflight.has(t)) return;
     const f = this.inflight.get(t)!;
+    if (this.command && !this.traced.has(pid())) {
+      // The holding shell: its execve of the command starts the trace; its failed attempts (PATH search) are not the command's.
+      if (args.ret !== 0) {
+        this.inflight.delete(t);
+        return;
+      }
+      this.traced.set(pid(), 1);
+    }
     const nr = f.nr, took = ktime() - f.ts, out = f.outKind === 0 || args.ret < 0 ? 0 : f.outKind, at = f.out, path = f.path;
     this.inflight.delete(t);
     if (this.summary) {
@@ -163,13 +185,14 @@ export class Strace extends Tracer {
   /** -f: a child of a traced process is traced from its first instruction (fork runs before it does). */
   @tracepoint("sched:sched_process_fork")
   onFork(args: TracepointArgs) {
-    if (this.follow && this.onlyTraced && this.traced.has(pid())) this.traced.set(args.child_pid, 1);
+    const p = pid();
+    if (this.follow && this.onlyTraced && ((p === this.targetPid && !this.command) || this.traced.has(p))) this.traced.set(args.child_pid, 1);
   }
 
   @tracepoint("sched:sched_process_exit")
   onProcessExit(_args: TracepointArgs) {
     const task = curtask();
-    if (!this.onlyTraced || task.pid !== task.tgid || !this.traced.has(task.tgid)) return;
+    if (!this.onlyTraced || task.pid !== task.tgid || ((task.tgid !== this.targetPid || this.command) && !this.traced.has(task.tgid))) return;
     this.traced.delete(task.tgid);
     if (this.summary) return;
     this.events.submit({
@@ -178,7 +201,11 @@ export class Strace extends Tracer {
     });
   }
 
-  /** -c prints its table itself (printSummary), not the maps. */
+  override begin(): void {
+    for (const [nr, spec] of this.specTable) this.specs.set(nr, spec);
+  }
+
+  /** The table of -c and pending calls are printed by the main program's end(), not the maps. */
   override end(): void {}
 }
 
@@ -560,10 +587,14 @@ export interface CallRecord {
  */
 export class CallPrinter {
   #pending = new Map<number, { enter: SyscallEvent; since: number; shown: boolean }>();
+  /** The `tsbpf -c` command's pid until its execve succeeds: the holding shell's calls before it are not the command's. */
+  skipUntilExec?: number;
 
-  constructor(private sigs: Map<number, Signature>) {}
+  /** `chosen`: the calls to print (-e); others may be traced (execve, for skipUntilExec) but are not shown. */
+  constructor(private sigs: Map<number, Signature>, private chosen: Set<number>) {}
 
   handle(e: SyscallEvent): void {
+    if (e.pid === this.skipUntilExec && !this.#startsCommand(e)) return;
     if (e.kind === EXITED) {
       this.#flushThread(e.tid);
       const code = Number(e.ret), sig = code & 0x7f;
@@ -575,12 +606,13 @@ export class CallPrinter {
     if (e.kind === ENTER) {
       this.#flushThread(e.tid); // an entry whose exit never came (execve from another thread, a lost event)
       const name = this.name(e.nr);
-      if (name === "exit" || name === "exit_group") return this.#print(e, undefined, "?");
+      if (name === "exit" || name === "exit_group") return this.chosen.has(e.nr) ? this.#print(e, undefined, "?") : undefined;
       this.#pending.set(e.tid, { enter: e, since: Date.now(), shown: false });
       return;
     }
     const p = this.#pending.get(e.tid);
     this.#pending.delete(e.tid);
+    if (!this.chosen.has(e.nr)) return;
     if (p && p.enter.nr === e.nr && !p.shown) return this.#print(p.enter, e);
     // Its entry was printed alone earlier (or lost): perf trace's form.
     const name = this.name(e.nr);
@@ -591,7 +623,7 @@ export class CallPrinter {
   flushPending(all = false): void {
     const now = Date.now();
     for (const [tid, p] of this.#pending) {
-      if (p.shown || (!all && now - p.since < PENDING_MS)) continue;
+      if (p.shown || (!all && now - p.since < PENDING_MS) || !this.chosen.has(p.enter.nr)) continue;
       p.shown = true;
       const sig = this.sigs.get(p.enter.nr);
       emit({ ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.pid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
@@ -603,11 +635,26 @@ export class CallPrinter {
     return this.sigs.get(nr)?.name ?? syscallName(nr);
   }
 
+  /** Whether `e` is (the entry of) the held command's execve, or the end of the shell: then it is shown. */
+  #startsCommand(e: SyscallEvent): boolean {
+    const exec = /^execve(at)?$/.test(this.name(e.nr));
+    if (e.kind === ENTER) {
+      this.#pending.delete(e.tid); // an earlier attempt of the shell's PATH search, which failed
+      return exec;
+    }
+    if (e.kind === EXIT && !(exec && e.ret === 0n)) {
+      this.#pending.delete(e.tid);
+      return false;
+    }
+    this.skipUntilExec = undefined;
+    return true;
+  }
+
   #flushThread(tid: number): void {
     const p = this.#pending.get(tid);
     if (!p) return;
     this.#pending.delete(tid);
-    if (!p.shown) this.#print(p.enter, undefined, "?");
+    if (!p.shown && this.chosen.has(p.enter.nr)) this.#print(p.enter, undefined, "?");
   }
 
   #record(enter: SyscallEvent, exit?: SyscallEvent): CallRecord {
@@ -659,120 +706,82 @@ export function summaryTable(t: Strace, sigs: Map<number, Signature>): { rows: {
   return { rows, text };
 }
 
-// ---- A command started held, so that it runs no instruction untraced ----
-
-// The shell finds the program in PATH first (command -v runs no exec), so that once continued
-// its only call is the execve of the program, as under strace (the exit of its kill(), whose
-// entry was not traced, is dropped in the kernel).
-const HOLD = 'p=$(command -v "$1") || { echo "strace: Can\'t stat \'$1\': No such file or directory" >&2; exit 1; }; shift; kill -STOP $$ && exec "$p" "$@"';
+// ---- The command line ----
 
 /**
- * Starts `words` held: a shell that stops itself and, once continued, execs the command under
- * the same pid. The caller adds the pid to the traced set, then calls `release()`.
+ * The arguments for parseToolArgs: a command after the options (`strace.ts -- cat /etc/hostname`,
+ * as strace takes it) is refused with the way to run one. Running a command is tsbpf's -c: it
+ * holds the command stopped until the probes are attached, and this tool then spawns nothing
+ * (`tsbpf plan` can say it only observes).
  */
-async function holdCommand(words: string[]): Promise<{ pid: number; exited: Promise<number>; release(): void }> {
-  let child: ReturnType<typeof spawn>;
-  try {
-    child = spawn("/bin/sh", ["-c", HOLD, "strace", ...words], { stdio: "inherit" });
-  } catch (e) {
-    // Deno's permissions: a command needs to run a program with this process's environment.
-    console.error(`strace: cannot start the command: ${(e as Error).message.split("\n")[0]} (under Deno, run with --allow-run --allow-env)`);
-    return process.exit(1);
-  }
-  const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? 128 + (SIGNALS.indexOf(signal ?? "") || 0))));
-  await new Promise<void>((resolve, reject) => (child.once("spawn", resolve), child.once("error", reject)));
-  const pid = child.pid!;
-  const state = () => {
-    const stat = readTextFile(`/proc/${pid}/stat`);
-    return stat?.charAt(stat.lastIndexOf(")") + 2);
-  };
-  let ended = false;
-  exited.then(() => (ended = true));
-  for (let i = 0; i < 1000 && state() !== "T" && !ended; i++) await new Promise((r) => setTimeout(r, 2));
-  if (ended) process.exit(await exited);
-  return { pid, exited, release: () => process.kill(pid, "SIGCONT") };
-}
-
-/** Options that take a value (the word after them is not the command). */
-const VALUE_OPTIONS = new Set(["-p", "--pid", "-e", "--expr", "--duration", "--cgroup", "--metrics"]);
-
-/**
- * The tool's options and the command after them: as strace, the command starts at the first
- * word that is not an option (or after "--", which Bun drops when it comes first).
- */
-export function splitCommand(argv: string[]): { options: string[]; command: string[]; dashed: boolean } {
+function commandHint(argv: string[]): string[] {
+  const valueOptions = new Set(["-p", "--pid", "-e", "--expr", "--duration", "--cgroup", "--metrics"]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--") return { options: argv.slice(0, i), command: argv.slice(i + 1), dashed: true };
-    if (!a.startsWith("-") || a === "-") return { options: argv.slice(0, i), command: argv.slice(i), dashed: false };
-    if (VALUE_OPTIONS.has(a) || (/^-[a-z]*[pe]$/.test(a) && !a.startsWith("--"))) i++;
+    if (a === "--" || !a.startsWith("-")) {
+      const words = argv.slice(a === "--" ? i + 1 : i).join(" ");
+      usageError(`to trace a command, let tsbpf start it held until the probes are attached: sudo tsbpf -c '${words}' run examples/strace.ts ${argv.slice(0, i).join(" ")}`.trimEnd());
+    }
+    if (valueOptions.has(a) || /^-[a-z]*[pe]$/.test(a)) i++;
   }
-  return { options: argv, command: [], dashed: false };
+  return argv;
 }
 
 if (import.meta.main) {
-  const { options: ownArgs, command, dashed } = splitCommand(process.argv.slice(2));
+  const argv = process.argv.slice(2);
   const { values } = parseToolArgs({
     name: "strace",
     description: "Trace system calls with their arguments decoded, read in the kernel (like strace -f and perf trace)",
     options: {
-      pid: { type: "string", short: "p", value: "PID", help: "trace this process (with -f, and its new children)" },
-      follow: { type: "boolean", short: "f", help: "follow children created by fork/clone (of -p PID or of the command)" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this process (with -f, and its new children); under `tsbpf -c CMD`, CMD" },
+      follow: { type: "boolean", short: "f", help: "follow children created by fork/clone" },
       summary: { type: "boolean", short: "c", help: "count calls, errors and time per syscall (in the kernel) and print strace -c's table at the end" },
       expr: { type: "string", short: "e", value: "trace=LIST", help: "only these calls: trace=open,openat or %file, %network, %process, %memory, %desc; !LIST for all but (filtered in the kernel)" },
       duration: { type: "string", value: "SECONDS", help: "stop after this many seconds" },
     },
-    positionals: [],
     examples: [
-      ["-- cat /etc/hostname", "run a command and trace it"], ["-f -- make", "and its children"], ["-c -- ls /", "strace -c's summary table"],
       ["-p 1234 -f", "trace a running process and its new children"], ["-e trace=%network", "network calls of every process"],
-      ["-e trace=clock_nanosleep", "perf trace -a -e nanosleep: blocked calls show \"...\""],
+      ["-c -p 1234", "strace -c's table for a process, at Ctrl-C"], ["-e trace=clock_nanosleep", "like perf trace -a -e nanosleep: blocked calls show \"...\""],
     ],
-  }, ownArgs);
+  }, commandHint(argv));
   requireTracepoints("strace", ["raw_syscalls:sys_enter", "raw_syscalls:sys_exit", "syscalls:sys_enter_openat"], "CONFIG_FTRACE_SYSCALLS");
-  if (dashed && !command.length) usageError("-- must be followed by a command");
-  if (command.length && values.pid !== undefined) usageError("-p and a command exclude each other");
   const targetPid = values.pid === undefined ? 0 : Number(values.pid);
   if (!Number.isSafeInteger(targetPid) || targetPid < 0 || (values.pid !== undefined && targetPid === 0)) usageError(`-p must be a process id, got "${values.pid}"`);
   if (targetPid && readTextFile(`/proc/${targetPid}/stat`) === undefined) {
     console.error(`strace: attach: no such process ${targetPid}`);
     process.exit(1);
   }
+  // Under `tsbpf -c CMD`, -p is CMD, held stopped by tsbpf until this tracer has started.
+  const command = cliOptions.command !== undefined && targetPid === cliOptions.pid;
 
   const sigs = signatures(), chosen = selectCalls(values.expr, sigs);
   const tracer = new Strace();
   tracer.selfPid = process.pid;
-  tracer.onlyTraced = targetPid !== 0 || command.length > 0;
+  tracer.targetPid = targetPid;
+  tracer.onlyTraced = targetPid !== 0;
   tracer.follow = !!values.follow;
   tracer.summary = !!values.summary;
-  await tracer.start({ exitOnError: true });
-  for (const [nr, s] of sigs) tracer.specs.set(nr, chosen.has(nr) ? s.spec | ENABLED : 0);
-  const printer = new CallPrinter(sigs);
-  if (!tracer.summary) {
-    tracer.events.on((e) => printer.handle(e));
-    tracer.every(PENDING_MS, () => printer.flushPending());
-  }
-  tracer.end = () => {
+  tracer.command = command;
+  tracer.execveNr = [...sigs.values()].find((s) => s.name === "execve")?.nr ?? 0;
+  tracer.execveatNr = [...sigs.values()].find((s) => s.name === "execveat")?.nr ?? 0;
+  // The command's own calls start at its execve (tsbpf's holding shell runs a few before): traced always, shown if chosen.
+  const execs = [...sigs.values()].filter((s) => /^execve(at)?$/.test(s.name)).map((s) => s.nr);
+  tracer.specTable = [...sigs].map(([nr, s]) => [nr, chosen.has(nr) || (command && execs.includes(nr)) ? s.spec | ENABLED : 0]);
+  const printer = new CallPrinter(sigs, chosen);
+  if (command) printer.skipUntilExec = targetPid;
+  const report = () => {
     if (tracer.summary) {
       const { rows, text } = summaryTable(tracer, sigs);
       emit({ type: "summary", syscalls: rows }, () => text);
     } else printer.flushPending(true);
   };
-
-  let status = 0;
-  if (command.length) {
-    const held = await holdCommand(command);
-    tracer.traced.set(held.pid, 1);
-    held.release();
-    status = await held.exited;
-    await tracer.stop();
-  } else {
-    if (targetPid) tracer.traced.set(targetPid, 1);
-    notice(`Tracing ${targetPid ? `process ${targetPid}${values.follow ? " and its new children" : ""}` : "every process"}${tracer.summary ? " (counting)" : ""}... Ctrl-C to end.`);
-    const seconds = values.duration === undefined ? 0 : Number(values.duration);
-    if (!(seconds >= 0)) usageError(`--duration must be a number of seconds, got "${values.duration}"`);
-    if (seconds) setTimeout(() => tracer.stop(), seconds * 1000);
-    await tracer.stopped;
+  await tracer.start();
+  if (!tracer.summary) {
+    tracer.events.on((e) => printer.handle(e));
+    tracer.every(PENDING_MS, () => printer.flushPending());
   }
-  process.exit(status);
+  if (!command) notice(`Tracing ${targetPid ? `process ${targetPid}${values.follow ? " and its new children" : ""}` : "every process"}${tracer.summary ? " (counting)" : ""}... Ctrl-C to end.`);
+  const seconds = values.duration === undefined ? 0 : Number(values.duration);
+  if (!(seconds >= 0)) usageError(`--duration must be a number of seconds, got "${values.duration}"`);
+  await runTool(tracer, { duration: seconds || undefined, report });
 }

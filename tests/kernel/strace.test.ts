@@ -2,26 +2,31 @@
 // (syscall, decoded arguments, result) for the system calls both see, and -c's call and error
 // counts. strace stops the command at every call (ptrace); the tool reads the same calls from
 // the raw_syscalls tracepoints, with paths, socket addresses and stat results read in the kernel.
+// The command is started by `tsbpf -c CMD run examples/strace.ts`, held until the probes attach.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { fileExists } from "../../runtime/files.ts";
 import { finished, runCommand, runtimeCommand } from "./util.ts";
+import { commandLine } from "./cli_run.ts";
 
 await libc();
 const TOOL = new URL("../../examples/strace.ts", import.meta.url).pathname;
 const STRACE = "/usr/bin/strace";
 const PYTHON = "/usr/bin/python3";
 
-/** The tool's command line on this test's runtime (Deno also needs --allow-run and --allow-env for the command). */
+/** The tool's command line on this test's runtime. */
 function tool(args: string[]): string[] {
-  const [cmd, ...rest] = runtimeCommand(TOOL);
-  return typeof Deno !== "undefined" ? [cmd, "run", "--allow-ffi", "--allow-run", "--allow-env", TOOL, ...args] : [cmd, ...rest, ...args];
+  return [...runtimeCommand(TOOL), ...args];
 }
-declare const Deno: unknown;
+
+/** The tool tracing `command` (words), which tsbpf starts held until the probes are attached. */
+function traceCommand(command: string[], args: string[]): string[] {
+  return commandLine(["-c", command.join(" "), "run", TOOL, ...args]);
+}
 
 async function run(argv: string[]): Promise<{ status: number | string; stdout: string; output: string }> {
   const r = runCommand(argv[0], argv.slice(1));
@@ -53,7 +58,7 @@ async function sideBySide(command: string[], filter: string): Promise<{ theirs: 
     const out = join(dir, "strace.txt");
     const theirs = await run([STRACE, "-f", "-qq", "-e", `trace=${filter}`, "-o", out, ...command]);
     assert.ok(typeof theirs.status === "number", `strace: ${theirs.output}`);
-    const ours = await run(tool(["-e", `trace=${filter}`, "--", ...command]));
+    const ours = await run(traceCommand(command, ["-e", `trace=${filter}`]));
     assert.equal(ours.status, theirs.status, `the tool ends with the command's status:\n${ours.output}`);
     return { theirs: parseCalls(readFileSync(out, "utf8")), ours: parseCalls(ours.stdout), ourText: ours.output };
   } finally {
@@ -96,6 +101,7 @@ test("ls /nonexistent: the failing calls with errno by name, as strace prints th
   assert.equal(ours.filter((c) => c.name === "write").length, theirs.filter((c) => c.name === "write").length);
 });
 
+/** openat/read/write/close, then connect() to closed ports (IPv4, IPv6) and a missing unix socket. */
 const CONNECT = `
 import os, socket
 fd = os.open("/etc/hostname", os.O_RDONLY)
@@ -114,7 +120,10 @@ except OSError: pass
 
 test("a program's openat/read/write/close/socket/connect: sockaddrs and errors decoded as strace does", { skip: canCompare ?? (fileExists(PYTHON) ? undefined : `${PYTHON} is missing`) }, async () => {
   const filter = "openat,read,write,close,socket,connect";
-  const { theirs, ours, ourText } = await sideBySide([PYTHON, "-S", "-c", CONNECT], filter);
+  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  const program = join(dir, "connect.py");
+  writeFileSync(program, CONNECT);
+  const { theirs, ours, ourText } = await sideBySide([PYTHON, "-S", program], filter).finally(() => rmSync(dir, { recursive: true, force: true }));
   const connects = theirs.filter((c) => c.name === "connect");
   assert.equal(connects.length, 3, JSON.stringify(theirs));
   const pick = (calls: Call[]) => calls.map(stable);
@@ -128,7 +137,7 @@ test("-c counts each call and its errors as strace -c does", { skip: canCompare 
     const out = join(dir, "strace.txt");
     const command = ["/usr/bin/ls", "/nonexistent", "/etc/hostname"];
     await run([STRACE, "-c", "-f", "-o", out, ...command]);
-    const ours = await run(tool(["-c", "--", ...command]));
+    const ours = await run(traceCommand(command, ["-c"]));
     const table = (text: string) => {
       const rows = new Map<string, string>();
       for (const line of text.split("\n")) {
@@ -149,8 +158,9 @@ test("-c counts each call and its errors as strace -c does", { skip: canCompare 
 });
 
 test("-f follows the command's children; without it only the command is traced; -e filters in the kernel", async () => {
-  const script = "cat /etc/hostname >/dev/null; ls /nonexistent-tsbpf 2>/dev/null; exit 3";
-  const withChildren = await run(tool(["-f", "-e", "trace=openat,newfstatat,statx", "--", "/bin/sh", "-c", script]));
+  const script = join(mkdtempSync("/tmp/tsbpf-strace-"), "children.sh");
+  writeFileSync(script, "cat /etc/hostname >/dev/null; ls /nonexistent-tsbpf 2>/dev/null; exit 3\n");
+  const withChildren = await run(traceCommand(["/bin/sh", script], ["-f", "-e", "trace=openat,newfstatat,statx"]));
   assert.equal(withChildren.status, 3, withChildren.output);
   const calls = parseCalls(withChildren.stdout);
   assert.ok(calls.some((c) => c.args.includes('"/etc/hostname"')), withChildren.output);
@@ -160,9 +170,18 @@ test("-f follows the command's children; without it only the command is traced; 
   assert.ok(pids.size >= 3, `the shell, cat and ls: ${[...pids]}`);
   assert.match(withChildren.stdout, /\+\+\+ exited with 3 \+\+\+/);
 
-  const alone = await run(tool(["-e", "trace=openat,newfstatat,statx", "--", "/bin/sh", "-c", script]));
+  const alone = await run(traceCommand(["/bin/sh", script], ["-e", "trace=openat,newfstatat,statx"]));
+  rmSync(script.slice(0, script.lastIndexOf("/")), { recursive: true, force: true });
   assert.ok(!alone.stdout.includes("/etc/hostname") && !alone.stdout.includes("nonexistent-tsbpf"), alone.output);
   assert.equal(new Set(alone.stdout.split("\n").map((l) => /^\S+\/(\d+) /.exec(l)?.[1]).filter(Boolean)).size, 1, alone.output);
+});
+
+test("a command after the options is refused with how to run it under tsbpf -c; plan says the tool only observes", async () => {
+  const refused = await run(tool(["-f", "--", "cat", "/etc/hostname"]));
+  assert.equal(refused.status, 2);
+  assert.match(refused.output, /sudo tsbpf -c 'cat \/etc\/hostname' run examples\/strace.ts -f/);
+  const plan = await run(commandLine(["plan", TOOL]));
+  assert.match(plan.stdout, /^verdict: it only observes$/m, plan.output);
 });
 
 test("-p PID traces a running process; --json gives one record per call", async () => {
