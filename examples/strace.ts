@@ -14,12 +14,14 @@
 // "... [continued]: name()) = result", as perf trace does.
 import process from "node:process";
 import { cliOptions } from "tsbpf/cli";
-import { ArrayMap, comm, Count, curtask, HashMap, ktime, pid, RingBuf, str, Sum, tid, Tracer, tracepoint, user, type i64, type Str, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
+import { ArrayMap, comm, Count, curtask, HashMap, ktime, LruHashMap, pid, RingBuf, str, Sum, tid, Tracer, tracepoint, user, type i64, type Str, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
 import type { __kernel_timespec, sockaddr, sockaddr_in, sockaddr_in6, stat } from "tsbpf/kernel";
 import { emit, notice, parseToolArgs, readTextFile, requireTracepoints, runTool, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
 
-/** `kind` of an event. */
-export const ENTER = 0, EXIT = 1, EXITED = 2;
+/** `kind` of an event: ARG is one of execve's arguments (`nr` its index, `str0` its text), ENVC its environment's size. */
+export const ENTER = 0, EXIT = 1, EXITED = 2, ARG = 3, ENVC = 4;
+/** execve arguments shown, and environment strings counted, as strace does by default. */
+const MAX_ARGS = 32, MAX_ENV = 512;
 
 // What each system call needs read in the kernel, packed in its entry of `specs`: the argument
 // (1 to 6; 0: none) in each 3-bit field, and what the pointer saved for the exit points to.
@@ -83,7 +85,8 @@ export class Strace extends Tracer {
   specs = new ArrayMap<u32>(512);
   /** The processes traced when `onlyTraced` (by pid); children join with `follow`. */
   traced = new HashMap<u32, u8>(32768);
-  inflight = new HashMap<u32, Inflight>(32768);
+  /** Calls entered and not yet returned, by thread. LRU: a thread killed inside a call never returns from it, and its entry must not fill the map. */
+  inflight = new LruHashMap<u32, Inflight>(32768);
   calls = new Count<u32>(512);
   errors = new Count<u32>(512);
   nanoseconds = new Sum<u32>(512);
@@ -140,6 +143,30 @@ export class Strace extends Tracer {
         str1: str(user(argAt(args, (spec >> STRING2) & 7))), data: str(user(argAt(args, (spec >> DATA) & 7)), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0,
       });
     }
+  }
+
+  /** execve's argv and the size of its environment, read where the tracepoint types them (user pointer arrays). */
+  @tracepoint("syscalls:sys_enter_execve")
+  onExecve(args: TracepointArgs) {
+    const p = pid();
+    if (p === this.selfPid || this.summary) return;
+    if (this.onlyTraced && !this.traced.has(p) && p !== this.targetPid) return;
+    if ((this.specs.get(this.execveNr) & ENABLED) === 0) return;
+    const t = tid(), none: [u64, u64, u64, u64, u64, u64] = [0n, 0n, 0n, 0n, 0n, 0n];
+    let n: u32 = 0;
+    for (let i = 0; i < MAX_ARGS; i++) {
+      const arg = args.argv[i];
+      if (arg === 0n) break;
+      this.events.submit({ kind: ARG, nr: i, pid: p, tid: t, ret: 0, ns: 0n, args: none, comm: "", str0: str(arg), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0 });
+      n++;
+    }
+    let env: u32 = 0;
+    for (let i = 0; i < MAX_ENV; i++) {
+      if (args.envp[i] === 0n) break;
+      env++;
+    }
+    const more = n === MAX_ARGS && args.argv[MAX_ARGS] !== 0n;
+    this.events.submit({ kind: ENVC, nr: n, pid: p, tid: t, ret: more ? 1 : 0, ns: 0n, args: none, comm: "", str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: env, sec: 0, nsec: 0 });
   }
 
   @tracepoint("raw_syscalls:sys_exit")
@@ -532,8 +559,15 @@ function valueText(call: string, a: SyscallArgument, raw: bigint, all: bigint[])
   return undefined;
 }
 
+/** execve's argv (as read at entry), the number of its environment strings, and whether argv went on past MAX_ARGS. */
+export interface ExecArgs {
+  argv: string[];
+  env?: number;
+  more: boolean;
+}
+
 /** The arguments of a call as strace shows them, with what was read at entry (and at exit, if it returned). */
-export function formatArgs(sig: Signature, enter: SyscallEvent, exit?: SyscallEvent): string[] {
+export function formatArgs(sig: Signature, enter: SyscallEvent, exit?: SyscallEvent, exec?: ExecArgs): string[] {
   const all = enter.args.map((a) => BigInt(a));
   let strings = 0;
   const texts = sig.args.map((a, i) => {
@@ -545,6 +579,8 @@ export function formatArgs(sig: Signature, enter: SyscallEvent, exit?: SyscallEv
       return raw === 0n ? "NULL" : which === 0 ? quoted(first) : which === 1 ? quoted(enter.str1) : hex(raw);
     }
     if (raw === 0n && kind !== "value") return "NULL";
+    if (exec && a.name === "argv") return `[${exec.argv.map((w) => bufferText(w, new TextEncoder().encode(w).length)).join(", ")}${exec.more ? ", ..." : ""}]`;
+    if (exec?.env !== undefined && a.name === "envp") return `${hex(raw)} /* ${exec.env}${exec.env === MAX_ENV ? "+" : ""} vars */`;
     if (kind === "sockaddr") return sockaddrText(enter);
     if (kind === "timespec") return `{tv_sec=${enter.sec}, tv_nsec=${enter.nsec}}`;
     if (kind === "data") return bufferText(enter.data, Number(all[i + 1] ?? 0n));
@@ -587,6 +623,8 @@ export interface CallRecord {
  */
 export class CallPrinter {
   #pending = new Map<number, { enter: SyscallEvent; since: number; shown: boolean }>();
+  /** execve's arguments by thread, until its line is printed (they may arrive before or after its entry). */
+  #exec = new Map<number, ExecArgs>();
   /** The `tsbpf -c` command's pid until its execve succeeds: the holding shell's calls before it are not the command's. */
   skipUntilExec?: number;
 
@@ -595,6 +633,18 @@ export class CallPrinter {
 
   handle(e: SyscallEvent): void {
     if (e.pid === this.skipUntilExec && !this.#startsCommand(e)) return;
+    if (e.kind === ARG) {
+      const exec = e.nr === 0 ? { argv: [], more: false } : this.#exec.get(e.tid) ?? { argv: [], more: false };
+      exec.argv.push(e.str0);
+      this.#exec.set(e.tid, exec);
+      return;
+    }
+    if (e.kind === ENVC) {
+      const exec = this.#exec.get(e.tid) ?? { argv: [], more: false };
+      if (e.nr === 0) exec.argv = [];
+      this.#exec.set(e.tid, { ...exec, env: Number(e.size), more: e.ret !== 0n });
+      return;
+    }
     if (e.kind === EXITED) {
       this.#flushThread(e.tid);
       const code = Number(e.ret), sig = code & 0x7f;
@@ -638,6 +688,7 @@ export class CallPrinter {
   /** Whether `e` is (the entry of) the held command's execve, or the end of the shell: then it is shown. */
   #startsCommand(e: SyscallEvent): boolean {
     const exec = /^execve(at)?$/.test(this.name(e.nr));
+    if (e.kind === ARG || e.kind === ENVC) return true;
     if (e.kind === ENTER) {
       this.#pending.delete(e.tid); // an earlier attempt of the shell's PATH search, which failed
       return exec;
@@ -659,7 +710,9 @@ export class CallPrinter {
 
   #record(enter: SyscallEvent, exit?: SyscallEvent): CallRecord {
     const sig = this.sigs.get(enter.nr), name = this.name(enter.nr);
-    const record: CallRecord = { pid: enter.pid, tid: enter.tid, comm: enter.comm, syscall: name, args: sig && enter.kind === ENTER ? formatArgs(sig, enter, exit) : [] };
+    const exec = name === "execve" ? this.#exec.get(enter.tid) : undefined;
+    if (exec && exit) this.#exec.delete(enter.tid);
+    const record: CallRecord = { pid: enter.pid, tid: enter.tid, comm: enter.comm, syscall: name, args: sig && enter.kind === ENTER ? formatArgs(sig, enter, exit, exec) : [] };
     if (exit) {
       const ret = BigInt(exit.ret);
       if (ret < 0n && ret > -4096n) {
