@@ -1,19 +1,19 @@
-// strace: every system call of a command, of a process (and its children), or of the machine,
-// one line each with its arguments decoded: `cat/4242 openat(AT_FDCWD, "/etc/hostname",
+// strace: system calls with their arguments decoded, one line each, of a command, a process
+// (and its children) or the whole machine. `cat/4242 openat(AT_FDCWD, "/etc/hostname",
 // O_RDONLY) = 3 <0.000011>`. Like `strace -f` and `perf trace`, without stopping the traced
 // process at each call (ptrace): paths, socket addresses, timespecs, write() and read() buffers
 // and stat results are read in the kernel (at entry, or at exit for what the call fills in).
 // Which arguments are strings or structs comes from this kernel's syscalls:sys_enter_* format
 // files; open/mmap/at flags, socket families, signals and errno are printed by name.
 //
-//   sudo bun run examples/strace.ts [-f] [-c] [-p PID] [-e trace=open,openat|%file] [--json] [-- CMD ARGS...]
-//   sudo deno run --allow-ffi --allow-run --allow-env examples/strace.ts -f -- make
+//   sudo bun run examples/strace.ts [-f] [-c] [-p PID] [-e trace=open,openat|%file] [--duration S] [--json]
+//   sudo deno run --allow-ffi examples/strace.ts -p 1234 -f
+//   sudo tsbpf -c 'make -j2' run examples/strace.ts -f        (a command: tsbpf holds it until the probes are attached)
 //
 // Without -p or a command it traces every process (but itself), as `perf trace -a` does.
 // A call that has not returned after 100 ms is printed with "..." and finished later with
 // "... [continued]: name()) = result", as perf trace does.
 import process from "node:process";
-import { cliOptions } from "tsbpf/cli";
 import { ArrayMap, comm, Count, curtask, HashMap, ktime, LruHashMap, pid, RingBuf, str, Sum, tid, Tracer, tracepoint, user, type i64, type Str, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
 import type { __kernel_timespec, sockaddr, sockaddr_in, sockaddr_in6, stat } from "tsbpf/kernel";
 import { emit, notice, parseToolArgs, readTextFile, requireTracepoints, runTool, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
@@ -666,7 +666,7 @@ export class CallPrinter {
     if (p && p.enter.nr === e.nr && !p.shown) return this.#print(p.enter, e);
     // Its entry was printed alone earlier (or lost): perf trace's form.
     const name = this.name(e.nr);
-    emit(this.#record(p?.enter ?? e, e), () => `${e.comm}/${e.pid} ... [continued]: ${name}()) = ${formatResult(name, BigInt(e.ret))} <${seconds(e.ns)}>`);
+    emit({ type: "call", ...this.#record(p?.enter ?? e, e), continued: true }, () => `${e.comm}/${e.pid} ... [continued]: ${name}()) = ${formatResult(name, BigInt(e.ret))} <${seconds(e.ns)}>`);
   }
 
   /** Prints the entries pending for longer than PENDING_MS (all of them with `all`). */
@@ -676,7 +676,7 @@ export class CallPrinter {
       if (p.shown || (!all && now - p.since < PENDING_MS) || !this.chosen.has(p.enter.nr)) continue;
       p.shown = true;
       const sig = this.sigs.get(p.enter.nr);
-      emit({ ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.pid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
+      emit({ type: "call", ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.pid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
       if (all) this.#pending.delete(tid);
     }
   }
@@ -727,7 +727,7 @@ export class CallPrinter {
   #print(enter: SyscallEvent, exit?: SyscallEvent, unknown?: string): void {
     const record = this.#record(enter, exit), name = record.syscall;
     const result = exit ? `${formatResult(name, BigInt(exit.ret))} <${seconds(exit.ns)}>` : unknown ?? "?";
-    emit(record as unknown as Record<string, unknown>, () => `${enter.comm}/${enter.pid} ${name}(${record.args.join(", ")}) = ${result}`);
+    emit({ type: "call", ...record }, () => `${enter.comm}/${enter.pid} ${name}(${record.args.join(", ")}) = ${result}`);
   }
 }
 
@@ -782,7 +782,7 @@ function commandHint(argv: string[]): string[] {
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
-  const { values } = parseToolArgs({
+  const { values, commandPid } = parseToolArgs({
     name: "strace",
     description: "Trace system calls with their arguments decoded, read in the kernel (like strace -f and perf trace)",
     options: {
@@ -805,7 +805,7 @@ if (import.meta.main) {
     process.exit(1);
   }
   // Under `tsbpf -c CMD`, -p is CMD, held stopped by tsbpf until this tracer has started.
-  const command = cliOptions.command !== undefined && targetPid === cliOptions.pid;
+  const command = commandPid !== undefined && targetPid === commandPid;
 
   const sigs = signatures(), chosen = selectCalls(values.expr, sigs);
   const tracer = new Strace();

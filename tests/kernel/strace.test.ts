@@ -187,7 +187,7 @@ test("-p PID traces a running process; --json gives one record per call", async 
     const ours = run(tool(["-f", "-p", String(sleeper.pid), "-e", "trace=openat", "--json", "--duration", "1"]));
     const { stdout, output } = await ours;
     const records = stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    const opens = records.filter((r) => r.syscall === "openat" && r.args[1] === '"/etc/hostname"');
+    const opens = records.filter((r) => r.type === "call" && r.syscall === "openat" && r.args[1] === '"/etc/hostname"');
     assert.ok(opens.length >= 3, output);
     assert.ok(opens.every((r) => typeof r.ret === "number" && r.ret >= 0 && r.comm === "cat" && r.pid !== process.pid), output);
   } finally {
