@@ -642,7 +642,7 @@ const suite = [
   ...profileTable(profile),
   "",
   "¹ from the runtime's `performance.now()` origin, which is after exec (compare the \"baseline, empty script\" rows above).",
-  "² after a second, warm `start()`: the ring buffer is polled on a timer while idle (`IDLE_POLL_MS` in runtime/tracer.ts),",
+  "² after a second, warm `start()`: the ring buffer is polled on a timer while idle (`IDLE_POLL_MS` in tracer/tracer.ts),",
   "and the first poll runs inside `start()`, before the script has registered its callback.",
   "³ not part of launch: what teardown costs (the kernel's RCU waits when a tracepoint link and perf event close).",
   "",

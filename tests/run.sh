@@ -59,6 +59,9 @@ stalled() { # PGID: what every process of the hung runner waits on
   for p in $(pgrep -g "$1"); do
     echo "--- $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-160)"
     cat /proc/"$p"/stack 2>/dev/null | head -12
+    for t in /proc/"$p"/task/*; do
+      echo "  thread ${t##*/} $(cat "$t"/comm 2>/dev/null) $(cat "$t"/wchan 2>/dev/null) syscall $(cut -d' ' -f1 "$t"/syscall 2>/dev/null)"
+    done
   done
   echo "TEST STALLED"
 }
