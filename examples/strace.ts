@@ -298,13 +298,18 @@ export function signatures(): Map<number, Signature> {
 }
 
 /** strace's classes for -e trace=%file and the like. */
-const CLASSES: Record<string, (s: Signature) => boolean> = {
-  file: (s) => s.args.some((a, i) => s.kinds[i] === "string" && /name|path/.test(a.name)),
-  network: (s) => /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|getpeername|sendto|recvfrom|sendmsg|recvmsg|sendmmsg|recvmmsg|shutdown|setsockopt|getsockopt)$/.test(s.name),
-  process: (s) => /^(clone3?|fork|vfork|execve|execveat|exit|exit_group|wait4|waitid|kill|tkill|tgkill)$/.test(s.name),
-  memory: (s) => /^(brk|mmap|munmap|mremap|mprotect|madvise|mlock2?|munlock|mlockall|munlockall|msync|mincore|remap_file_pages|pkey_mprotect)$/.test(s.name),
-  desc: (s) => s.args.some((a) => /^(fd|fildes|dfd|oldfd|newfd)$/.test(a.name)),
-};
+const CLASSES = ["file", "network", "process", "memory", "desc"];
+
+/** Whether the call is in the class (one of CLASSES). */
+function inClass(name: string, s: Signature): boolean {
+  switch (name) {
+    case "file": return s.args.some((a, i) => s.kinds[i] === "string" && /name|path/.test(a.name));
+    case "network": return /^(socket|socketpair|bind|listen|accept4?|connect|getsockname|getpeername|sendto|recvfrom|sendmsg|recvmsg|sendmmsg|recvmmsg|shutdown|setsockopt|getsockopt)$/.test(s.name);
+    case "process": return /^(clone3?|fork|vfork|execve|execveat|exit|exit_group|wait4|waitid|kill|tkill|tgkill)$/.test(s.name);
+    case "memory": return /^(brk|mmap|munmap|mremap|mprotect|madvise|mlock2?|munlock|mlockall|munlockall|msync|mincore|remap_file_pages|pkey_mprotect)$/.test(s.name);
+    default: return s.args.some((a) => /^(fd|fildes|dfd|oldfd|newfd)$/.test(a.name));
+  }
+}
 
 /** The numbers -e names: `trace=open,openat`, `%file`, `!close` (all but), or every call. */
 export function selectCalls(expr: string | undefined, sigs: Map<number, Signature>): Set<number> {
@@ -317,9 +322,8 @@ export function selectCalls(expr: string | undefined, sigs: Map<number, Signatur
   for (const word of list.split(",").filter(Boolean)) {
     if (word === "all") all.forEach((n) => chosen.add(n));
     else if (word.startsWith("%")) {
-      const test = CLASSES[word.slice(1)];
-      if (!test) usageError(`-e: unknown class "${word}" (known: ${Object.keys(CLASSES).map((c) => `%${c}`).join(", ")})`);
-      for (const s of sigs.values()) if (test(s)) chosen.add(s.nr);
+      if (!CLASSES.includes(word.slice(1))) usageError(`-e: unknown class "${word}" (known: ${CLASSES.map((c) => `%${c}`).join(", ")})`);
+      for (const s of sigs.values()) if (inClass(word.slice(1), s)) chosen.add(s.nr);
     } else {
       const found = [...sigs.values()].find((s) => s.name === word);
       if (!found) usageError(`-e: this kernel has no system call "${word}" (or no tracepoint for it)`);
