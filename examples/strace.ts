@@ -15,7 +15,6 @@
 // "... [continued]: name()) = result", as perf trace does.
 import process from "node:process";
 import { ArrayMap, comm, Count, curtask, HashMap, ktime, LruHashMap, pid, RingBuf, str, Sum, tid, Tracer, tracepoint, user, type i64, type Str, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
-import type { __kernel_timespec, sockaddr, sockaddr_in, sockaddr_in6, stat } from "tsbpf/kernel";
 import { emit, notice, parseToolArgs, readTextFile, requireTracepoints, runTool, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
 
 /** `kind` of an event: ARG is one of execve's arguments (`nr` its index, `str0` its text), ENVC its environment's size. */
@@ -56,6 +55,13 @@ export interface SyscallEvent {
   sec: i64;
   nsec: i64;
 }
+
+// The kernel structs the handlers read, for the editor (the compiler reads them from BTF).
+interface sockaddr { sa_family: u16 }
+interface sockaddr_in { sin_port: u16; sin_addr: { s_addr: u32 } }
+interface sockaddr_in6 { sin6_port: u16; sin6_scope_id: u32; sin6_addr: { in6_u: { u6_addr32: [u32, u32, u32, u32] } } }
+interface stat { st_mode: u32; st_size: i64 }
+interface __kernel_timespec { tv_sec: i64; tv_nsec: i64 }
 
 interface Inflight {
   nr: u32;
@@ -119,7 +125,7 @@ export class Strace extends Tracer {
       if (p !== this.targetPid) return;
       if (this.command && nr !== this.execveNr && nr !== this.execveatNr) return;
     }
-    const spec = this.specs.get(nr);
+    const spec = this.specs.get(nr)!;
     if ((spec & ENABLED) === 0) return;
     const t = tid(), now = ktime();
     this.inflight.set(t, { nr, ts: now, out: argAt(args, (spec >> OUT) & 7), outKind: (spec >> OUT_KIND) & 3, path: argAt(args, (spec >> STRING) & 7) });
@@ -127,20 +133,20 @@ export class Strace extends Tracer {
     const all: [u64, u64, u64, u64, u64, u64] = [args.args[0], args.args[1], args.args[2], args.args[3], args.args[4], args.args[5]];
     const sa = argAt(args, (spec >> SOCKADDR) & 7), ts = argAt(args, (spec >> TIMESPEC) & 7);
     if ((spec & PAYLOAD_MASK) === 0) {
-      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0 });
+      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
     } else if (sa !== 0n) {
       const sin = user<sockaddr_in>(sa), sin6 = user<sockaddr_in6>(sa);
       this.events.submit({
-        kind: ENTER, nr, pid: p, tid: t, ret: 0, ns: now, args: all, comm: comm(), str0: "", str1: str(user(sa + 2n)), data: "",
-        family: user<sockaddr>(sa).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, size: 0, sec: 0, nsec: 0,
+        kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: str(user(sa + 2n)), data: "",
+        family: user<sockaddr>(sa).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, size: 0n, sec: 0n, nsec: 0n,
       });
     } else if (ts !== 0n) {
       const tv = user<__kernel_timespec>(ts);
-      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: tv.tv_sec, nsec: tv.tv_nsec });
+      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: tv.tv_sec, nsec: tv.tv_nsec });
     } else {
       this.events.submit({
-        kind: ENTER, nr, pid: p, tid: t, ret: 0, ns: now, args: all, comm: comm(), str0: str(user(argAt(args, (spec >> STRING) & 7))),
-        str1: str(user(argAt(args, (spec >> STRING2) & 7))), data: str(user(argAt(args, (spec >> DATA) & 7)), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0,
+        kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: str(user(argAt(args, (spec >> STRING) & 7))),
+        str1: str(user(argAt(args, (spec >> STRING2) & 7))), data: str(user(argAt(args, (spec >> DATA) & 7)), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n,
       });
     }
   }
@@ -151,22 +157,22 @@ export class Strace extends Tracer {
     const p = pid();
     if (p === this.selfPid || this.summary) return;
     if (this.onlyTraced && !this.traced.has(p) && p !== this.targetPid) return;
-    if ((this.specs.get(this.execveNr) & ENABLED) === 0) return;
+    if ((this.specs.get(this.execveNr)! & ENABLED) === 0) return;
     const t = tid(), none: [u64, u64, u64, u64, u64, u64] = [0n, 0n, 0n, 0n, 0n, 0n];
     let n: u32 = 0;
     for (let i = 0; i < MAX_ARGS; i++) {
       const arg = args.argv[i];
       if (arg === 0n) break;
-      this.events.submit({ kind: ARG, nr: i, pid: p, tid: t, ret: 0, ns: 0n, args: none, comm: "", str0: str(arg), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0 });
+      this.events.submit({ kind: ARG, nr: i, pid: p, tid: t, ret: 0n, ns: 0n, args: none, comm: "", str0: str(arg), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
       n++;
     }
-    let env: u32 = 0;
+    let env: i64 = 0n;
     for (let i = 0; i < MAX_ENV; i++) {
       if (args.envp[i] === 0n) break;
       env++;
     }
     const more = n === MAX_ARGS && args.argv[MAX_ARGS] !== 0n;
-    this.events.submit({ kind: ENVC, nr: n, pid: p, tid: t, ret: more ? 1 : 0, ns: 0n, args: none, comm: "", str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: env, sec: 0, nsec: 0 });
+    this.events.submit({ kind: ENVC, nr: n, pid: p, tid: t, ret: more ? 1n : 0n, ns: 0n, args: none, comm: "", str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: env, sec: 0n, nsec: 0n });
   }
 
   @tracepoint("raw_syscalls:sys_exit")
@@ -192,20 +198,20 @@ export class Strace extends Tracer {
     }
     const zero: [u64, u64, u64, u64, u64, u64] = [0n, 0n, 0n, 0n, 0n, 0n];
     if (out === OUT_DATA) {
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: str(user(at), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0 });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: str(user(at), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
     } else if (out === OUT_STAT) {
       const st = user<stat>(at);
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: st.st_mode, size: st.st_size, sec: 0, nsec: 0 });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: st.st_mode, size: st.st_size, sec: 0n, nsec: 0n });
     } else if (out === OUT_SOCKADDR) {
       const sin = user<sockaddr_in>(at), sin6 = user<sockaddr_in6>(at);
       this.events.submit({
         kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: "", str1: str(user(at + 2n)), data: "",
-        family: user<sockaddr>(at).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, size: 0, sec: 0, nsec: 0,
+        family: user<sockaddr>(at).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, size: 0n, sec: 0n, nsec: 0n,
       });
     } else if (path !== 0n) {
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0 });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
     } else {
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0 });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
     }
   }
 
@@ -224,7 +230,7 @@ export class Strace extends Tracer {
     if (this.summary) return;
     this.events.submit({
       kind: EXITED, nr: 0, pid: task.tgid, tid: task.pid, ret: task.exit_code, ns: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n], comm: comm(), str0: "", str1: "", data: "",
-      family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0, sec: 0, nsec: 0,
+      family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n,
     });
   }
 
@@ -444,6 +450,9 @@ function fileMode(mode: number): string {
   return type ? `${type}|${perm}` : perm;
 }
 
+/** Calls whose result is an address (printed in hex). */
+const RETURNS_ADDRESS = new Set(["mmap", "brk", "mremap", "shmat"]);
+
 /** A result: `-1 ENOENT (No such file or directory)`, an address in hex, or the number. */
 export function formatResult(call: string, ret: bigint): string {
   if (ret < 0n && ret > -4096n) {
@@ -451,7 +460,7 @@ export function formatResult(call: string, ret: bigint): string {
     if (errno >= 512 && errno <= 516) return `? ${known?.[0] ?? `ERESTART(${errno})`} (${known?.[1] ?? "To be restarted"})`;
     return known ? `-1 ${known[0]} (${known[1]})` : `-1 E${errno} (errno ${errno})`;
   }
-  if (/^(mmap|brk|mremap|shmat)$/.test(call)) return `0x${BigInt.asUintN(64, ret).toString(16)}`;
+  if (RETURNS_ADDRESS.has(call)) return `0x${BigInt.asUintN(64, ret).toString(16)}`;
   return String(ret);
 }
 
@@ -512,16 +521,22 @@ function sockaddrText(e: SyscallEvent): string {
 
 /** An integer argument by its C type: int is 32-bit signed, pointers and unsigned longs unsigned. */
 function numeric(cType: string, raw: bigint): bigint {
-  if (/\*|unsigned long|size_t|u64|__u64|aio_context_t/.test(cType)) return raw;
-  if (/^(unsigned( int)?|u32|__u32|uid_t|gid_t|umode_t|qid_t|key_serial_t|mqd_t|unsigned short)$/.test(cType)) return BigInt.asUintN(32, raw);
-  if (/long|off_t|loff_t|ssize_t|time_t/.test(cType)) return BigInt.asIntN(64, raw);
-  return BigInt.asIntN(32, raw);
+  let width = widths.get(cType);
+  if (width === undefined) {
+    width = /\*|unsigned long|size_t|u64|__u64|aio_context_t/.test(cType) ? 0
+      : /^(unsigned( int)?|u32|__u32|uid_t|gid_t|umode_t|qid_t|key_serial_t|mqd_t|unsigned short)$/.test(cType) ? 32
+      : /long|off_t|loff_t|ssize_t|time_t/.test(cType) ? -64 : -32;
+    widths.set(cType, width);
+  }
+  return width === 0 ? raw : width > 0 ? BigInt.asUintN(width, raw) : BigInt.asIntN(-width, raw);
 }
+/** By C type: 0 as it is, 32 unsigned 32-bit, -64 and -32 signed (the regular expressions run once per type). */
+const widths = new Map<string, number>();
 
 /** A number argument, by name where a name helps: AT_FDCWD, open flags, PROT_READ, SIGTERM... */
 function valueText(call: string, a: SyscallArgument, raw: bigint, all: bigint[]): string | undefined {
   const v = numeric(a.cType, raw), n = Number(v);
-  if (/\*/.test(a.cType)) return hex(raw);
+  if (a.cType.includes("*")) return hex(raw);
   switch (a.name) {
     case "dfd": case "olddfd": case "newdfd": return n === -100 ? "AT_FDCWD" : undefined;
     case "fd": return String(BigInt.asIntN(32, raw));
@@ -722,7 +737,7 @@ export class CallPrinter {
       if (ret < 0n && ret > -4096n) {
         record.ret = -1;
         record.errno = ERRNO[Number(-ret)]?.[0] ?? `E${-ret}`;
-      } else record.ret = /^(mmap|brk|mremap|shmat)$/.test(name) ? formatResult(name, ret) : Number(ret);
+      } else record.ret = RETURNS_ADDRESS.has(name) ? formatResult(name, ret) : Number(ret);
       record.seconds = Number(exit.ns) / 1e9;
     }
     return record;

@@ -60,7 +60,9 @@ async function sideBySide(command: string[], filter: string): Promise<{ theirs: 
     assert.ok(typeof theirs.status === "number", `strace: ${theirs.output}`);
     const ours = await run(traceCommand(command, ["-e", `trace=${filter}`]));
     assert.equal(ours.status, theirs.status, `the tool ends with the command's status:\n${ours.output}`);
-    return { theirs: parseCalls(readFileSync(out, "utf8")), ours: parseCalls(ours.stdout), ourText: ours.output };
+    const calls = parseCalls(readFileSync(out, "utf8"));
+    assert.ok(calls.length, `strace traced nothing (status ${theirs.status}):\n${theirs.output}\n${readFileSync(out, "utf8")}`);
+    return { theirs: calls, ours: parseCalls(ours.stdout), ourText: ours.output };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
