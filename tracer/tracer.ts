@@ -234,6 +234,7 @@ export class Tracer {
     const smallest = Math.min(...this.#buffers.map((b) => b.size));
     this.#maxIdlePollMs = Math.max(IDLE_POLL_MS, Math.min(MAX_IDLE_POLL_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
     this.#idlePollMs = IDLE_POLL_MS;
+    this.begin();
     this.#poll();
   }
 
@@ -348,6 +349,13 @@ export class Tracer {
   #printLoss(): void {
     this.#lossReport?.print();
   }
+
+  /**
+   * Runs once the maps are connected, before start() resolves: the place to fill maps the
+   * handlers read (tables, settings) before anything start() gates, such as the release of the
+   * `tsbpf -c` command. The probes are already attached; events wait in their buffers until it returns.
+   */
+  begin(): void {}
 
   /**
    * Runs when the tracer stops, before its maps are released: the place to print results.
