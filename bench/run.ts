@@ -7,10 +7,11 @@
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
-// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count, --section NAME
+// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count,idle, --section NAME
 // (write a partial streaming run to its own section of RESULTS.md instead of the suite's).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { idleOnce, type IdleSample, idleTable, idleTools } from "./idle.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const OUT = `${ROOT}/bench/out`;
@@ -30,7 +31,7 @@ const { values: opts } = parseArgs({
     // The tsbpf checkout to measure (run.sh --commit REV extracts one): the scripts are copied
     // into its bench/out/ and run from there, so edits in the work tree cannot change a run midway.
     tree: { type: "string" },
-    jobs: { type: "string", default: "launch,profile,stream,count" },
+    jobs: { type: "string", default: "launch,profile,stream,count,idle" },
     // A partial run (e.g. --jobs stream --only perf) written to its own marked section of
     // RESULTS.md, leaving the full suite's section as it was.
     section: { type: "string", default: "suite" },
@@ -460,6 +461,28 @@ async function countJob(tools: Tool[]): Promise<Map<string, StreamSample[]>> {
   return results;
 }
 
+// ------------------------------------------------------------------------------------ job 4: idle
+
+/** Each tool attached to a generator that never runs: its wakeups and CPU while nothing happens (bench/idle.ts). */
+async function idleJob(): Promise<Map<string, IdleSample[]>> {
+  let tools = idleTools({ root: ROOT, tree: TREE, out: OUT, bun: BUN, deno: DENO }).filter((t) => !SMOKE || t.tsbpf);
+  if (opts.only) {
+    const names = opts.only.split(",").map((s) => s.trim().toLowerCase());
+    tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
+  }
+  const results = new Map<string, IdleSample[]>(tools.map((t) => [t.name, []]));
+  for (let i = 0; i < REPEATS; i++) {
+    for (const tool of tools) {
+      await waitQuiet(20000);
+      const s = await idleOnce(tool, OUT, SMOKE ? 0.5 : 10, (job, pid, perfBuffer) => writeScript(job, pid, undefined, perfBuffer));
+      if (typeof s === "string") failures.push(s);
+      else results.get(tool.name)!.push(s);
+      log(`idle ${tool.name}: run ${i + 1}/${REPEATS}${typeof s === "string" ? " FAILED" : `: ${s.voluntary.toFixed(1)} wakeups/s, ${s.cpuPercent.toFixed(3)} % CPU`}`);
+    }
+  }
+  return results;
+}
+
 // ------------------------------------------------------------------------------------ report
 
 const failures: string[] = [];
@@ -598,6 +621,7 @@ const launch = jobs.includes("launch") ? await launchJob(tools) : new Map();
 const profile = jobs.includes("profile") ? await profileJob(tools) : new Map();
 const stream = jobs.includes("stream") ? await streamJob(tools) : new Map();
 const count = jobs.includes("count") ? await countJob(tools) : new Map();
+const idle = jobs.includes("idle") ? await idleJob() : new Map<string, IdleSample[]>();
 
 if (SMOKE) {
   for (const [job, byVariant] of launch) {
@@ -605,6 +629,7 @@ if (SMOKE) {
   }
   for (const [name, xs] of stream) log(`smoke stream ${name}: ${xs.length ? `${xs[0].received} events` : "NO EVENTS"}`);
   for (const [name, xs] of count) log(`smoke count ${name}: ${xs.length ? `${xs[0].received} of ${xs[0].calls} calls counted` : "NOTHING COUNTED"}`);
+  for (const [name, xs] of idle) log(`smoke idle ${name}: ${xs.length ? `${xs[0].voluntary.toFixed(1)} wakeups/s` : "NOT MEASURED"}`);
   for (const f of failures) log(`FAILED: ${f}`);
   log(failures.length ? `smoke: ${failures.length} job(s) failed` : "smoke: every tsbpf job produced events");
   process.exit(failures.length ? 1 : 0);
@@ -642,8 +667,8 @@ const suite = [
   ...profileTable(profile),
   "",
   "¹ from the runtime's `performance.now()` origin, which is after exec (compare the \"baseline, empty script\" rows above).",
-  "² after a second, warm `start()`: the ring buffer is polled on a timer while idle (`IDLE_POLL_MS` in runtime/tracer.ts),",
-  "and the first poll runs inside `start()`, before the script has registered its callback.",
+  "² after a second, warm `start()`: the first drain runs inside `start()`, before the script has registered its callback; a few",
+  "milliseconds later the tracer waits in epoll for the kernel's notification of the first event (runtime/maps/event_pump.ts).",
   "³ not part of launch: what teardown costs (the kernel's RCU waits when a tracepoint link and perf event close).",
   "",
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
@@ -664,6 +689,15 @@ const suite = [
   "until the end, when the tool prints the count: \"counted / calls\" checks it against the generator's own number.",
   "",
   ...countTable(count),
+  "",
+  `## 4. Idle: probes attached, no events (median of ${REPEATS} runs of 10 s)`,
+  "",
+  "Each tool attached to a generator that waits and never calls getppid(); after READY and a settling second, every thread's",
+  "context switches (/proc/PID/task/*/status) and CPU time (schedstat) over 10 s. Voluntary switches are the process's wakeups;",
+  "preemptions come mostly from other load on the machine. Tools: the streaming program (RingBuf; PerfBuffer; bpftrace's printf",
+  "perf buffer; libbpf `ring_buffer__poll(rb, 100)`) and the counting one (\"maps only\").",
+  "",
+  ...idleTable(idle),
   "",
   ...(foreign.size
     ? [`Other processes had BPF programs attached while streaming was measured (each syscalls:* one slows every syscall, so the`,
