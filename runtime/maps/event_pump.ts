@@ -111,6 +111,14 @@ export class EventPump {
     const early = this.#drainAll().events;
     if (this.#stopped) return;
     if (early) return this.#goFlowing();
+    if (this.#streams.some((s) => s.stalled)) {
+      // Events wait that nobody takes yet (no listener, a full `for await` queue): epoll would
+      // report them again at once. Look again on the slowest timer, as before there was a quiet mode.
+      this.#quiet = false;
+      for (const s of this.#streams) s.wakeOnEvents(false);
+      this.#timer = setTimeout(this.#drain, this.#maxIdleMs);
+      return;
+    }
     if (this.#waiting) return;
     try {
       this.#epoll ??= new Epoll(this.#streams.flatMap((s) => s.pollFds));

@@ -102,6 +102,11 @@ export class PerfReader {
     return n;
   }
 
+  /** Whether a CPU's buffer holds records not consumed yet. */
+  get pending(): boolean {
+    return this.#cpus.some((b) => headOf(b.control) > b.pos);
+  }
+
   /** Each CPU's mmapped event: epoll reports it readable after the kernel's wakeup. */
   get pollFds(): number[] {
     return this.#array.closed ? [] : this.#array.events.map((e) => e.event.fd);

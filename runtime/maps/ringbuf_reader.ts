@@ -90,9 +90,9 @@ export class RingBufReader {
     return this.lastDrainBytes / this.#size;
   }
 
-  /** Bytes written by the kernel and not consumed yet. */
-  get pending(): number {
-    return this.#producerPos() - this.#pos;
+  /** Whether the kernel has written records not consumed yet. */
+  get pending(): boolean {
+    return this.#consumerAddr !== 0n && this.#producerPos() > this.#pos;
   }
 
   close(): void {
