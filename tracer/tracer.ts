@@ -31,24 +31,10 @@ import { setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
+import { EventPump } from "../runtime/maps/event_pump.ts";
 import { takeDefaultPin } from "./default_pin.ts";
 import { checkPinName } from "../runtime/pin_name.ts";
 import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
-
-// The ring buffers are polled, not waited on: a wakeup per event would cost the traced
-// process an interrupt (see DESIGN.md). Events flowing: every 1 ms. Idle: after 2 ms, then
-// 1 ms longer after each empty poll, up to the time in which the smallest buffer would fill
-// to half at FILL_BYTES_PER_MS (at most 10 ms; 4 ms for the default 256 KiB), so a burst
-// after a quiet spell is not lost. A buffer found more than a quarter full: again at once,
-// until the producer slows down. Without event streams there is nothing to read: the poll is
-// only the loss check (and what keeps the event loop alive), once a second.
-const BUSY_POLL_MS = 1;
-const IDLE_POLL_MS = 2;
-const MAX_IDLE_POLL_MS = 10;
-/** How fast a buffer can fill: 2 M events/s of 16 bytes, about what one producer CPU reaches. */
-const FILL_BYTES_PER_MS = 32 * 1024;
-const PRESSURE_DRAIN_AGAIN = 0.25;
-const LOSS_CHECK_MS = 1000;
 
 /** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
@@ -117,12 +103,9 @@ export class Tracer {
   #buffers: EventStream<unknown>[] = [];
   // deno-lint-ignore no-explicit-any
   #maps: KernelMap<any, any>[] = [];
-  #timer?: ReturnType<typeof setTimeout>;
-  #cancelSoon?: () => void;
-  #lastLossCheck = 0;
+  /** Drains the event streams (on a timer while events flow, woken by the kernel when quiet) and runs the loss check. */
+  #pump?: EventPump;
   #lossReport?: LossReport;
-  #idlePollMs = IDLE_POLL_MS;
-  #maxIdlePollMs = IDLE_POLL_MS;
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
@@ -231,11 +214,11 @@ export class Tracer {
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
     if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    const smallest = Math.min(...this.#buffers.map((b) => b.size));
-    this.#maxIdlePollMs = Math.max(IDLE_POLL_MS, Math.min(MAX_IDLE_POLL_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
-    this.#idlePollMs = IDLE_POLL_MS;
+    this.#pump = new EventPump(this.#buffers, () => {
+      if (this.#reportLoss) this.#printLoss();
+    });
     this.begin();
-    this.#poll();
+    this.#pump.start();
   }
 
   /** The tracer's aggregations, as the exporters (export/) read them. */
@@ -303,34 +286,6 @@ export class Tracer {
     };
   }
 
-  #busy(): number {
-    this.#idlePollMs = IDLE_POLL_MS;
-    return BUSY_POLL_MS;
-  }
-
-  #idle(): number {
-    if (!this.#buffers.length) return LOSS_CHECK_MS;
-    const ms = this.#idlePollMs;
-    this.#idlePollMs = Math.min(ms + 1, this.#maxIdlePollMs);
-    return ms;
-  }
-
-  #poll = (): void => {
-    let n = 0, pressure = 0;
-    for (const rb of this.#buffers) {
-      n += rb.drain();
-      pressure = Math.max(pressure, rb.pressure);
-    }
-    const now = Date.now();
-    if (this.#reportLoss && now - this.#lastLossCheck >= LOSS_CHECK_MS) {
-      this.#lastLossCheck = now;
-      this.#printLoss();
-    }
-    if (!this.#loaded || this.#stopping) return; // a listener stopped the tracer
-    if (pressure >= PRESSURE_DRAIN_AGAIN) this.#cancelSoon = libcSync().process.soon(this.#poll);
-    else this.#timer = setTimeout(this.#poll, n ? this.#busy() : this.#idle());
-  };
-
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
     return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
@@ -377,8 +332,7 @@ export class Tracer {
     // arriving from every CPU): once is enough.
     if (!this.#loaded || this.#stopping) return Promise.resolve();
     this.#stopping = true;
-    clearTimeout(this.#timer);
-    this.#cancelSoon?.();
+    const pumpStopped = this.#pump?.stop();
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
@@ -411,13 +365,12 @@ export class Tracer {
       tracerStopped(this);
     }
     this.#resolveStopped?.();
-    return lastPush ?? Promise.resolve();
+    return Promise.all([lastPush, pumpStopped]).then(() => {});
   }
 
   /** Releases kernel objects synchronously, for process exit; no end(). */
   closeNow(): void {
-    clearTimeout(this.#timer);
-    this.#cancelSoon?.();
+    void this.#pump?.stop();
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     this.#loaded?.close();
