@@ -3,7 +3,7 @@
 // value at run time, only runtime/ffi/ knows Bun from Deno, and no file grows past 600 lines.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { parse } from "@babel/parser";
 
@@ -16,7 +16,9 @@ const SOURCE_DIRS = ["lang", "spec", "compiler", "probes", "runtime", "tracer", 
  * internal cycles went with the split of lower.ts, the helper table and two moved types). The test
  * fails on an entry that no longer fires, so the list cannot go stale.
  */
-const ALLOWED = new Map<string, string>([]);
+const ALLOWED = new Map<string, string>([
+  ["over 600 lines: examples/strace.ts", "a tool is one file, to be shared as one (tsbpf/tool): the syscall signatures and the flag and errno tables it decodes with are most of it"],
+]);
 
 interface Edge {
   from: string;
@@ -25,12 +27,16 @@ interface Edge {
   typeOnly: boolean;
 }
 
+/** Build products and installed packages (bench/out holds Debian's kernel headers, with dangling links). */
+const NOT_SOURCE = new Set(["node_modules", "out", ".cache"]);
+
 function sourceFiles(dir: string): string[] {
   if (!existsSync(join(ROOT, dir))) return [];
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(join(ROOT, path)).isDirectory()) return sourceFiles(path);
-    return /\.ts$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
+    const st = lstatSync(join(ROOT, path));
+    if (st.isDirectory()) return NOT_SOURCE.has(name) ? [] : sourceFiles(path);
+    return st.isFile() && /\.ts$/.test(name) && !name.endsWith(".d.ts") ? [path] : [];
   });
 }
 
