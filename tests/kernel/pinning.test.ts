@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lstatSync } from "node:fs";
 import process from "node:process";
-import { Count, HashMap, Histogram, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
+import { Count, HashMap, Histogram, openPinned, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
@@ -234,6 +234,16 @@ test("start({ pin }) with a map pinned under its own name: show prints both as t
     assert.equal(show.status, 0, show.stderr);
     assert.match(show.stdout, new RegExp(`^@shared: ${N}$`, "m"));
     assert.match(show.stdout, new RegExp(`^@sizes:\\s*\\n\\[512, 1K\\)\\s+${N} \\|@+\\|$`, "m"));
+    // Another process (here: this one, with no tracer running) opens them as the classes declared.
+    const pinned = await openPinned(name);
+    try {
+      assert.deepEqual(Object.keys(pinned.maps).sort(), ["shared", "sizes"]);
+      assert.equal(pinned.record.tracer, "Both");
+      assert.equal((pinned.maps.shared as Count).get(), BigInt(N));
+      assert.equal((pinned.maps.sizes as Histogram).get()?.reduce((a, b) => a + b.count, 0n), BigInt(N));
+    } finally {
+      pinned.close();
+    }
     const list = (await tsbpf(["pinned", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l).data);
     const tracer = list.find((d) => d.name === name), shared = list.find((d) => d.name === `${NAME}-shared`);
     assert.equal(tracer.maps.find((m: { name: string }) => m.name === "shared").pin, `${NAME}-shared`);
