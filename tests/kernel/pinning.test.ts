@@ -203,6 +203,11 @@ test("docs/pinning.md's script, run twice: the second run counts on in the same 
     assert.equal(second.status, 0, second.output);
     // The snippet itself opens files (the runtime starting): each run adds to the same counts.
     assert.ok(sum(second.output) > sum(first.output), `${first.output}\n---\n${second.output}`);
+    // The doc's reader, another process: the same counts, read through openPinned().
+    const reader = await runSnippet(docSnippet("pinning.md", 1));
+    assert.equal(reader.status, 0, reader.output);
+    assert.match(reader.output, /^pinned by Opens at \d{4}-/m);
+    assert.ok(sum(reader.output) >= sum(second.output), `${second.output}\n---\n${reader.output}`);
   } finally {
     await tsbpf(["pinned", "rm", "opens-by-comm"]);
   }
