@@ -4,11 +4,13 @@
 // last reference, checked by id.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { Count, HashMap, Histogram, openPinned, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
+import { setPinMount } from "../../runtime/pin_dir.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
 import { docSnippet, runSnippet } from "./doc_snippets.ts";
@@ -259,5 +261,24 @@ test("start({ pin }) with a map pinned under its own name: show prints both as t
   } finally {
     await tsbpf(["pinned", "rm", name]);
     await tsbpf(["pinned", "rm", `${NAME}-shared`]);
+  }
+});
+
+test("where no BPF filesystem is mounted, the first pin mounts one (and creates tsbpf/ 0700)", async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-pin-mount-");
+  setPinMount(dir);
+  try {
+    assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(` ${dir} `));
+    const a = new CallsA();
+    await run(a);
+    await a.stop();
+    const mount = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => l.split(" ")[4] === dir);
+    assert.match(mount ?? "", / - bpf /, `no bpffs at ${dir}`);
+    assert.equal(lstatSync(`${dir}/tsbpf`).mode & 0o777, 0o700);
+    assert.ok(lstatSync(`${dir}/tsbpf/${NAME}-calls/map`).isFile());
+  } finally {
+    setPinMount("/sys/fs/bpf");
+    spawnSync("umount", [dir]);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
