@@ -47,6 +47,10 @@ Runs a tracer script (a .ts file with a class extending Tracer) as its own progr
 the script untouched, and its own parseArgs sees them as usual. The options before SCRIPT are
 tsbpf's; the script reads them from cliOptions (import { cliOptions } from "tsbpf/cli").
 
+SCRIPT may be a link (http or https, a gist's raw file): it is downloaded into a private
+directory, its plan is shown (tsbpf plan), and it runs only when you say yes; without a terminal
+it does not run unless -y. URL#sha256=HEX pins the content: anything else is refused.
+
 options:
   -p, --pid PID         cliOptions.pid = PID (the script decides how to filter on it)
   -c, --command CMD     start CMD held, set cliOptions.pid to its pid, let it run once the script's
@@ -60,9 +64,11 @@ options:
                         (a second tracer as NAME-Class); see tsbpf pinned
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors
+  -y, --yes             run a script from a link without asking (review it first: tsbpf plan URL)
 
 examples:
   sudo tsbpf run examples/execsnoop.ts
+  sudo tsbpf run 'https://gist.githubusercontent.com/you/ID/raw/trace.ts#sha256=9f86d08...'
   sudo tsbpf run examples/syscount.ts -P -T 5
   sudo tsbpf run -d 10 examples/syscount.ts
   sudo tsbpf run -c 'dd if=/dev/zero of=/dev/null count=1000' examples/syscount.ts`;
@@ -160,7 +166,7 @@ examples:
   sudo tsbpf --emit -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'   # the script it becomes
 See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
 
-export const PLAN_HELP = `usage: tsbpf plan SCRIPT
+export const PLAN_HELP = `usage: tsbpf plan SCRIPT|URL
 
 Compiles a tracer script without loading anything into the kernel and prints what it would do
 as root: every tracer class it can start (in the modules it imports, in blocks, ifs and class
@@ -175,7 +181,7 @@ SCRIPT may be a bundle from tsbpf build: plan then reviews the sources it embeds
 example:
   tsbpf plan examples/opensnoop.ts`;
 
-export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
+export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js] [--compile]
 
 Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
 runs with \`bun FILE.js\` or \`deno run --allow-ffi FILE.js\` where tsbpf is not installed, and on
@@ -183,7 +189,9 @@ other kernels. Where it runs, the handlers are compiled from the source the bund
 tsbpf plan FILE.js reviews; cached after the first start): edited instructions are never loaded.
 
 options:
-  -o, --output FILE   where to write (default: SCRIPT with .bundle.js)
+  -o, --output FILE   where to write (default: SCRIPT with .bundle.js; with --compile, SCRIPT's name)
+      --compile       one executable with the runtime inside (bun build --compile, or deno compile
+                      under Deno): runs where neither Bun nor Deno is installed
   -h, --help          this text
 
 examples:

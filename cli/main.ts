@@ -44,12 +44,12 @@ async function main(argv: string[]): Promise<number> {
     case "run": {
       // Options may also follow "run": tsbpf run -p 42 script.ts
       const { eval: _e, ...runOptions } = GLOBAL_OPTIONS;
-      const own = parseUntilPositional(rest, runOptions, "run");
+      const own = parseUntilPositional(rest, { ...runOptions, yes: { type: "boolean", short: "y" } }, "run");
       const merged = { ...values, ...own.values };
       if (merged.help) return print(HELP.run);
       if (own.first === undefined) throw new UsageError("needs the script to run: tsbpf run script.ts [args...]", "run");
       const { runScript } = await import("./commands/run.ts");
-      return await runScript(own.first, own.rest, session(merged));
+      return await runScript(own.first, own.rest, session(merged), { yes: !!merged.yes });
     }
     case "list": {
       const { listCommand } = await import("./commands/list.ts");

@@ -16,7 +16,7 @@ import { stopAndExit } from "../tracer/process_lifecycle.ts";
 import { setDefaultMetrics } from "../export/metrics_server.ts";
 import { setDefaultStats } from "../tracer/handler_stats.ts";
 import { setDefaultPin } from "../tracer/default_pin.ts";
-import { CLI_STATE } from "./mod.ts";
+import { CLI_STATE, type CliState } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";
 import { after } from "./long_timer.ts";
 import { dieWithParent, parentGone } from "./parent_link.ts";
@@ -50,7 +50,7 @@ const started = new Set<Tracer>();
 let options: SessionOptions = {};
 let stopping = false;
 /** What the script sees as cliOptions (cli/mod.ts), which notes whether it read the pid. */
-let state: { pid?: number; pidRead?: boolean } = {};
+let state: CliState = {};
 
 /** Call before the script is imported: publishes the options and installs the start hook. */
 export async function startSession(session: SessionOptions): Promise<void> {

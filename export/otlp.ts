@@ -19,6 +19,7 @@ import { TracerError } from "../runtime/errors.ts";
 import { type MetricSource, snakeCase } from "./prometheus.ts";
 import type { HandlerCost } from "../tracer/handler_stats.ts";
 
+/** Where and how often a tracer pushes its aggregations over OTLP/HTTP (StartOptions.otlp). */
 export interface OtlpOptions {
   /** The collector's OTLP/HTTP address ("http://127.0.0.1:4318"), or its full metrics URL (ending in /v1/metrics). */
   endpoint: string;

@@ -1,7 +1,8 @@
 // Functions that exist only inside handlers (compiled to BPF). Called from ordinary
 // JavaScript they explain themselves instead of returning nonsense.
+import { UserFacingError } from "../spec/user_facing.ts";
 
-export class KernelOnlyError extends Error {
+export class KernelOnlyError extends UserFacingError {
   constructor(name: string) {
     super(`${name}() runs only inside a probe handler (a decorated method), where tsbpf compiles it to BPF; it cannot be called from JavaScript`);
     this.name = "KernelOnlyError";

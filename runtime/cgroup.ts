@@ -143,6 +143,7 @@ export function defaultCgroup(): string | undefined {
  */
 export class CgroupName {
   #path?: string | null;
+  /** The cgroup of id `id` (its path is looked up when first asked). */
   constructor(readonly id: bigint) {}
   /** The path under the cgroup v2 mount ("/system.slice/ssh.service"); undefined once the cgroup is gone. */
   get path(): string | undefined {
@@ -154,10 +155,12 @@ export class CgroupName {
     const path = this.path;
     return path === undefined ? undefined : containerOf(path);
   }
+  /** The container ("container:" and 12 hex digits) if the path names one, else the path, else the id. */
   toString(): string {
     const container = this.container;
     return container ? `container:${container.slice(0, 12)}` : this.path ?? String(this.id);
   }
+  /** In JSON output: the id, the path and the container. */
   toJSON(): { id: bigint; path?: string; container?: string } {
     return { id: this.id, path: this.path, container: this.container };
   }

@@ -4,8 +4,9 @@
 // naming the first wrong field.
 import { type MapSpec, type ProgramSpec, type TracerSpec, UNITS } from "./tracer_spec.ts";
 import type { StructType, Type } from "./layout.ts";
+import { UserFacingError } from "./user_facing.ts";
 
-export class SpecSchemaError extends Error {
+export class SpecSchemaError extends UserFacingError {
   constructor(readonly where: string, what: string) {
     super(`${where}: ${what}`);
     this.name = "SpecSchemaError";

@@ -71,6 +71,11 @@ export interface ParsedTool<O extends Record<string, ToolOption>> {
   start: StartOptions;
   /** The usage text, for a tool's own checks (see usageError). */
   usage: string;
+  /**
+   * Under `tsbpf -c CMD`, CMD's pid (also the default of a `-p` option): the command is held
+   * stopped until the first tracer has started, so it runs nothing untraced.
+   */
+  commandPid?: number;
 }
 
 /**
@@ -171,7 +176,8 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   if (values.cgroup !== undefined) start.cgroup = values.cgroup;
   if (values.metrics !== undefined) start.metrics = values.metrics;
   if (values.stats) start.stats = true;
-  return { values, positionals: parsed.positionals, start, usage };
+  const state = cliState();
+  return { values, positionals: parsed.positionals, start, usage, ...(state?.command && { commandPid: state.pid }) };
 }
 
 /**
@@ -179,9 +185,13 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
  * keeps on globalThis (cli/mod.ts; tool/ does not import cli/), and noted as read as it notes it.
  */
 function commandLinePid(): number | undefined {
-  const state = (globalThis as Record<symbol, { pid?: number; pidRead?: boolean } | undefined>)[Symbol.for("tsbpf.cli")];
+  const state = cliState();
   if (state) state.pidRead = true;
   return state?.pid;
+}
+
+function cliState(): { pid?: number; pidRead?: boolean; command?: string[] } | undefined {
+  return (globalThis as Record<symbol, { pid?: number; pidRead?: boolean; command?: string[] } | undefined>)[Symbol.for("tsbpf.cli")];
 }
 
 /** The tool whose command line was parsed last: its usage goes with every usage error. */

@@ -294,15 +294,18 @@ export abstract class KernelMap<K, V> {
     this.#access = undefined;
   }
 
+  /** @internal Whether the kernel map keeps a value per CPU. */
   protected get perCpu(): boolean {
     return false;
   }
 
+  /** @internal Reads and writes of the kernel map; throws before start() and after stop(). */
   protected get access(): MapAccess<K, V> {
     if (!this.#access) throw new TracerError(`${this.#name} is not connected to the kernel: start() the tracer first (and read it before stop())`);
     return this.#access;
   }
 
+  /** The field's name in the tracer (the kernel map's name), once started. */
   get name(): string {
     return this.#name;
   }
