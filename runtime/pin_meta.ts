@@ -121,7 +121,7 @@ function checkRecord(v: unknown, path: string): PinRecord {
     }
   });
   r.programs.forEach((p, i) => {
-    if (typeof p.handler !== "string" || typeof p.probe !== "string" || !Array.isArray(p.links)) bad(`programs[${i}]`);
+    if (typeof p.handler !== "string" || typeof p.probe !== "string" || CONTROL.test(p.handler + p.probe) || !Array.isArray(p.links)) bad(`programs[${i}]`);
     for (const l of p.links) if (typeof l !== "string" || !PIN_FILE.test(l)) bad(`programs[${i}].links`);
   });
   return r;
