@@ -45,7 +45,8 @@ interface Call {
 function parseCalls(text: string): Call[] {
   const calls: Call[] = [];
   for (const line of text.split("\n")) {
-    const m = /^(?:\d+ |\S+\/\d+ )([a-z0-9_]+)\((.*)\)\s+= (.+?)(?: <[\d.]+>)?$/.exec(line);
+    // strace -f pads the pid to five columns ("6056  execve(...)").
+    const m = /^(?:\d+ +|\S+\/\d+ )([a-z0-9_]+)\((.*)\)\s+= (.+?)(?: <[\d.]+>)?$/.exec(line);
     if (m) calls.push({ name: m[1], args: m[2], result: m[3] });
   }
   return calls;
@@ -128,6 +129,41 @@ test("a program's openat/read/write/close/socket/connect: sockaddrs and errors d
   const pick = (calls: Call[]) => calls.map(stable);
   assert.deepEqual(pick(ours), pick(theirs), ourText);
   assert.ok(ours.some((c) => c.name === "connect" && c.args.includes('sin_addr=inet_addr("127.0.0.1")') && c.result === "-1 ECONNREFUSED (Connection refused)"), ourText);
+});
+
+/** A listening socket on a port the kernel picks, a connection to it, and its accept(). */
+const ACCEPT = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+c.connect(s.getsockname())
+a, _ = s.accept()
+a.close(); c.close(); s.close()
+`;
+
+test("bind/listen/connect/accept4: the peer's address, which the kernel fills in, read at exit", { skip: canCompare ?? (fileExists(PYTHON) ? undefined : `${PYTHON} is missing`) }, async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  const program = join(dir, "accept.py");
+  writeFileSync(program, ACCEPT);
+  const { theirs, ours, ourText } = await sideBySide([PYTHON, "-S", program], "bind,listen,connect,accept,accept4").finally(() => rmSync(dir, { recursive: true, force: true }));
+  // The ports the kernel picks differ from run to run.
+  const pick = (calls: Call[]) => calls.map(stable).map((c) => c.replace(/htons\(\d{4,5}\)/g, "htons(PORT)"));
+  assert.deepEqual(pick(ours), pick(theirs), ourText);
+  assert.ok(ours.some((c) => c.name === "accept4" && /^3, \{sa_family=AF_INET, sin_port=htons\(\d+\), sin_addr=inet_addr\("127.0.0.1"\)\}/.test(c.args)), ourText);
+});
+
+test("a flood of calls: what the ring buffer could not hold is counted and printed, never lost silently", async () => {
+  const n = 100000;
+  const ours = await run(traceCommand(["/usr/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=1", `count=${n}`], ["-e", "trace=read"]));
+  assert.equal(ours.status, 0, ours.output);
+  const shown = ours.stdout.split("\n").filter((l) => /^dd\/\d+ (read\(0, |\.\.\. \[continued\]: read\(\))/.test(l)).length;
+  const lost = [...ours.output.matchAll(/lost (\d+) events in (onEnter|onExit)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  // dd reads n times from stdin; each read is two events, so a read that is not shown at all lost at least one.
+  const missing = n - shown;
+  if (lost === 0) assert.ok(missing <= 0, `${missing} reads missing and no loss reported:\n${ours.output.slice(-2000)}`);
+  else assert.ok(missing <= lost, `${missing} reads missing, ${lost} lost events reported`);
 });
 
 test("-c counts each call and its errors as strace -c does", { skip: canCompare }, async () => {
