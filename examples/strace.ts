@@ -1,6 +1,7 @@
 // strace: system calls with their arguments decoded, one line each, of a command, a process
-// (and its children) or the whole machine. `cat/4242 openat(AT_FDCWD, "/etc/hostname",
-// O_RDONLY) = 3 <0.000011>`. Like `strace -f` and `perf trace`, without stopping the traced
+// (and its children) or the whole machine. `comm/tid call(args) = result <seconds>`, as in
+// `cat/4242 openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3 <0.000011>`.
+// Like `strace -f` and `perf trace`, without stopping the traced
 // process at each call (ptrace): paths, socket addresses, timespecs, write() and read() buffers
 // and stat results are read in the kernel (at entry, or at exit for what the call fills in).
 // Which arguments are strings or structs comes from this kernel's syscalls:sys_enter_* format
@@ -232,7 +233,13 @@ export class Strace extends Tracer {
   @tracepoint("sched:sched_process_exit")
   onProcessExit(_args: TracepointArgs) {
     const task = curtask();
-    if (!this.onlyTraced || task.pid !== task.tgid || ((task.tgid !== this.targetPid || this.command) && !this.traced.has(task.tgid))) return;
+    if (!this.onlyTraced) return;
+    // sched_process_fork also adds new threads (by thread id): they leave the set when they end.
+    if (task.pid !== task.tgid) {
+      this.traced.delete(task.pid);
+      return;
+    }
+    if ((task.tgid !== this.targetPid || this.command) && !this.traced.has(task.tgid)) return;
     this.traced.delete(task.tgid);
     if (this.summary) return;
     this.events.submit({
@@ -703,7 +710,7 @@ export class CallPrinter {
     if (p && p.enter.nr === e.nr && !p.shown) return this.#print(p.enter, e);
     // Its entry was printed alone earlier (or lost): perf trace's form.
     const name = this.name(e.nr);
-    emit({ type: "call", ...this.#record(p?.enter ?? e, e), continued: true }, () => `${e.comm}/${e.pid} ... [continued]: ${name}()) = ${formatResult(name, BigInt(e.ret))} <${seconds(e.ns)}>`);
+    emit({ type: "call", ...this.#record(p?.enter ?? e, e), continued: true }, () => `${e.comm}/${e.tid} ... [continued]: ${name}()) = ${formatResult(name, BigInt(e.ret))} <${seconds(e.ns)}>`);
   }
 
   /** Prints the entries pending for longer than PENDING_MS (all of them with `all`). */
@@ -713,7 +720,7 @@ export class CallPrinter {
       if (p.shown || (!all && now - p.since < PENDING_MS) || !this.chosen.has(p.enter.nr)) continue;
       p.shown = true;
       const sig = this.sigs.get(p.enter.nr);
-      emit({ type: "call", ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.pid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
+      emit({ type: "call", ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.tid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
       if (all) this.#pending.delete(tid);
     }
   }
@@ -764,7 +771,7 @@ export class CallPrinter {
   #print(enter: SyscallEvent, exit?: SyscallEvent, unknown?: string): void {
     const record = this.#record(enter, exit), name = record.syscall;
     const result = exit ? `${formatResult(name, BigInt(exit.ret))} <${seconds(exit.ns)}>` : unknown ?? "?";
-    emit({ type: "call", ...record }, () => `${enter.comm}/${enter.pid} ${name}(${record.args.join(", ")}) = ${result}`);
+    emit({ type: "call", ...record }, () => `${enter.comm}/${enter.tid} ${name}(${record.args.join(", ")}) = ${result}`);
   }
 }
 
