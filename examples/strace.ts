@@ -25,8 +25,8 @@ const MAX_ARGS = 32, MAX_ENV = 512;
 
 // What each system call needs read in the kernel, packed in its entry of `specs`: the argument
 // (1 to 6; 0: none) in each 3-bit field, and what the pointer saved for the exit points to.
-const ENABLED = 1, STRING = 1, STRING2 = 4, SOCKADDR = 7, DATA = 10, OUT = 13, TIMESPEC = 16, OUT_KIND = 19, OUT_LEN = 21;
-const OUT_DATA = 1, OUT_STAT = 2, OUT_SOCKADDR = 3;
+const ENABLED = 1, STRING = 1, STRING2 = 4, SOCKADDR = 7, DATA = 10, OUT = 13, TIMESPEC = 16, OUT_KIND = 19, OUT_LEN = 22;
+const OUT_DATA = 1, OUT_STAT = 2, OUT_SOCKADDR = 3, OUT_STATX = 4;
 /** The fields read at entry: strings, sockaddr, data, timespec. */
 const PAYLOAD_MASK = 0x71ffe;
 
@@ -64,6 +64,7 @@ interface sockaddr { sa_family: u16 }
 interface sockaddr_in { sin_port: u16; sin_addr: { s_addr: u32 } }
 interface sockaddr_in6 { sin6_port: u16; sin6_scope_id: u32; sin6_addr: { in6_u: { u6_addr32: [u32, u32, u32, u32] } } }
 interface stat { st_mode: u32; st_size: i64 }
+interface statx { stx_mask: u32; stx_attributes: u64; stx_mode: u16; stx_size: u64 }
 /** Also the way to read one u32 of user memory (an `int *` result): the kernel's struct of one u32. */
 interface in_addr { s_addr: u32 }
 interface __kernel_timespec { tv_sec: i64; tv_nsec: i64 }
@@ -135,7 +136,7 @@ export class Strace extends Tracer {
     const spec = this.specs.get(nr)!;
     if ((spec & ENABLED) === 0) return;
     const t = tid(), now = ktime();
-    this.inflight.set(t, { nr, ts: now, out: argAt(args, (spec >> OUT) & 7), outKind: (spec >> OUT_KIND) & 3, path: argAt(args, (spec >> STRING) & 7), outLen: argAt(args, (spec >> OUT_LEN) & 7) });
+    this.inflight.set(t, { nr, ts: now, out: argAt(args, (spec >> OUT) & 7), outKind: (spec >> OUT_KIND) & 7, path: argAt(args, (spec >> STRING) & 7), outLen: argAt(args, (spec >> OUT_LEN) & 7) });
     if (this.summary) return;
     const all: [u64, u64, u64, u64, u64, u64] = [args.args[0], args.args[1], args.args[2], args.args[3], args.args[4], args.args[5]];
     const sa = argAt(args, (spec >> SOCKADDR) & 7), ts = argAt(args, (spec >> TIMESPEC) & 7);
@@ -209,6 +210,12 @@ export class Strace extends Tracer {
     } else if (out === OUT_STAT) {
       const st = user<stat>(at);
       this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: st.st_mode, len: 0, size: st.st_size, sec: 0n, nsec: 0n });
+    } else if (out === OUT_STATX) {
+      const sx = user<statx>(at);
+      this.events.submit({
+        kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0,
+        addr6: [0, 0, 0, 0], mode: sx.stx_mode, len: sx.stx_mask, size: sx.stx_size, sec: sx.stx_attributes, nsec: 0n,
+      });
     } else if (out === OUT_SOCKADDR) {
       const sin = user<sockaddr_in>(at), sin6 = user<sockaddr_in6>(at);
       this.events.submit({
@@ -259,7 +266,7 @@ export class Strace extends Tracer {
 // ---- What the kernel should read, from this kernel's tracepoint formats ----
 
 /** How an argument is read and printed. */
-type ArgKind = "value" | "string" | "data" | "out-data" | "sockaddr" | "out-sockaddr" | "out-len" | "stat" | "timespec";
+type ArgKind = "value" | "string" | "data" | "out-data" | "sockaddr" | "out-sockaddr" | "out-len" | "stat" | "statx" | "timespec";
 
 /** A system call as the tool knows it: its arguments and where their payloads are. */
 export interface Signature {
@@ -279,6 +286,7 @@ function argKind(call: string, a: SyscallArgument, previous?: ArgKind): ArgKind 
   if (previous === "out-sockaddr" && t === "int *") return "out-len";
   if (/struct sockaddr\b/.test(t)) return SOCKADDR_OUT.has(call) ? "out-sockaddr" : "sockaddr";
   if (/^struct stat \*$/.test(t)) return "stat";
+  if (/^struct statx \*$/.test(t)) return "statx";
   if (/^const struct (__kernel_)?timespec \*$/.test(t)) return "timespec";
   if (a.name === "optval") return "value"; // setsockopt's value is an int or a struct, not text
   if (/^(const )?char \*$/.test(t)) {
@@ -297,8 +305,8 @@ function packSpec(kinds: ArgKind[]): number {
     else if (k === "sockaddr") spec |= arg << SOCKADDR;
     else if (k === "data") spec |= arg << DATA;
     else if (k === "timespec") spec |= arg << TIMESPEC;
-    else if (k === "out-data" || k === "stat" || k === "out-sockaddr") {
-      spec |= (arg << OUT) | ((k === "out-data" ? OUT_DATA : k === "stat" ? OUT_STAT : OUT_SOCKADDR) << OUT_KIND);
+    else if (k === "out-data" || k === "stat" || k === "statx" || k === "out-sockaddr") {
+      spec |= (arg << OUT) | ((k === "out-data" ? OUT_DATA : k === "stat" ? OUT_STAT : k === "statx" ? OUT_STATX : OUT_SOCKADDR) << OUT_KIND);
     } else if (k === "out-len") spec |= arg << OUT_LEN;
   });
   return spec;
@@ -630,6 +638,7 @@ export function formatArgs(sig: Signature, enter: SyscallEvent, exit?: SyscallEv
     if (exit && exit.ret >= 0n) {
       if (kind === "out-data") return bufferText(exit.data, Number(exit.ret));
       if (kind === "stat") return `{st_mode=${fileMode(exit.mode)}, st_size=${exit.size}, ...}`;
+      if (kind === "statx") return `{stx_mask=${flagNames(exit.len, STATX_MASK)}, stx_attributes=${exit.sec === 0n ? "0" : `0x${exit.sec.toString(16)}`}, stx_mode=${fileMode(exit.mode)}, stx_size=${exit.size}, ...}`;
       if (kind === "out-sockaddr") return sockaddrText(exit);
       if (kind === "out-len") return `[${exit.len}]`;
     }

@@ -90,9 +90,10 @@ test("cat /etc/hostname: the same calls, paths, flags and results as strace", { 
   assert.match(stable(ours[0]), /^execve\("\/usr\/bin\/cat", \["\/usr\/bin\/cat", "\/etc\/hostname"\], ADDR \/\* \d+ vars \*\/\) = 0$/);
 });
 
-test("ls /nonexistent: the failing calls with errno by name, as strace prints them", { skip: canCompare }, async () => {
+test("ls /nonexistent /etc/hostname: failing calls with errno by name, statx results, as strace prints them", { skip: canCompare }, async () => {
   const filter = "openat,close,newfstatat,statx,lstat,stat,access,write";
-  const { theirs, ours, ourText } = await sideBySide(["/usr/bin/ls", "/nonexistent"], filter);
+  const { theirs, ours, ourText } = await sideBySide(["/usr/bin/ls", "/nonexistent", "/etc/hostname"], filter);
+  assert.ok(theirs.some((c) => c.name === "statx" && c.args.includes("stx_mode=S_IFREG|")), JSON.stringify(theirs.filter((c) => c.name === "statx")));
   const failed = theirs.filter((c) => c.result.startsWith("-1 "));
   assert.ok(failed.some((c) => c.result === "-1 ENOENT (No such file or directory)" && c.args.includes('"/nonexistent"')), `strace: ${JSON.stringify(failed)}`);
   // write() carries ls's message: the text is read in the kernel, up to the tool's 64 bytes.
