@@ -3,7 +3,7 @@
 
 export type Kind =
   | "writes files" | "reads files" | "spawns processes" | "network" | "native code (FFI)" | "signals"
-  | "changes processes" | "environment" | "unknown";
+  | "changes processes" | "outlives the tracer" | "environment" | "unknown";
 
 /** Kinds that only look: a script using nothing else only observes. */
 export const OBSERVING: ReadonlySet<Kind> = new Set(["reads files", "environment"]);

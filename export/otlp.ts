@@ -18,6 +18,7 @@ import { containerOf } from "../runtime/cgroup.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { type MetricSource, snakeCase } from "./prometheus.ts";
 
+/** Where and how often a tracer pushes its aggregations over OTLP/HTTP (StartOptions.otlp). */
 export interface OtlpOptions {
   /** The collector's OTLP/HTTP address ("http://127.0.0.1:4318"), or its full metrics URL (ending in /v1/metrics). */
   endpoint: string;
