@@ -835,7 +835,7 @@ function commandHint(argv: string[]): string[] {
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
-  const { values, commandPid } = parseToolArgs({
+  const { values, commandPid, start } = parseToolArgs({
     name: "strace",
     description: "Trace system calls with their arguments decoded, read in the kernel (like strace -f and perf trace)",
     options: {
@@ -881,7 +881,7 @@ if (import.meta.main) {
       emit({ type: "summary", syscalls: rows }, () => text);
     } else printer.flushPending(true);
   };
-  await tracer.start();
+  await tracer.start(start);
   if (!tracer.summary) {
     tracer.events.on((e) => printer.handle(e));
     tracer.every(PENDING_MS, () => printer.flushPending());
