@@ -12,6 +12,7 @@ import { libc } from "../../runtime/ffi/mod.ts";
 import { fileExists } from "../../runtime/files.ts";
 import { finished, runCommand, runtimeCommand } from "./util.ts";
 import { commandLine } from "./cli_run.ts";
+import { selectCalls, signatures } from "../../examples/strace.ts";
 
 await libc();
 const TOOL = new URL("../../examples/strace.ts", import.meta.url).pathname;
@@ -232,4 +233,25 @@ test("-p PID traces a running process; --json gives one record per call", async 
   } finally {
     sleeper.kill("SIGKILL");
   }
+});
+
+test("signatures come from this kernel's format files; -e selects by name, class and negation", () => {
+  const sigs = signatures();
+  const byName = new Map([...sigs.values()].map((s) => [s.name, s]));
+  const openat = byName.get("openat")!;
+  assert.deepEqual(openat.args.map((a) => `${a.cType} ${a.name}`), ["int dfd", "const char * filename", "int flags", "umode_t mode"]);
+  assert.deepEqual(openat.kinds, ["value", "string", "value", "value"]);
+  assert.deepEqual(byName.get("connect")!.kinds, ["value", "sockaddr", "value"]);
+  assert.deepEqual(byName.get("read")!.kinds, ["value", "out-data", "value"]);
+  assert.deepEqual(byName.get("accept4")!.kinds, ["value", "out-sockaddr", "out-len", "value"]);
+  // x86-64's fstat has its tracepoint under the kernel function's name (newfstat).
+  assert.ok(byName.get("fstat")?.kinds.includes("stat"));
+  const names = (expr: string) => new Set([...selectCalls(expr, sigs)].map((nr) => sigs.get(nr)!.name));
+  assert.deepEqual([...names("trace=openat,close")].sort(), ["close", "openat"]);
+  const network = names("trace=%network");
+  assert.ok(network.has("connect") && network.has("accept4") && !network.has("openat"));
+  const file = names("trace=%file");
+  assert.ok(file.has("openat") && file.has("execve") && file.has("newfstatat") && !file.has("read"));
+  const allButClose = names("trace=!close");
+  assert.ok(!allButClose.has("close") && allButClose.has("openat") && allButClose.size === sigs.size - 1);
 });
