@@ -70,7 +70,7 @@ export interface Module {
 }
 
 export function scanModule(file: string, source: string): Module {
-  const ast = parse(source, { sourceType: "module", plugins: ["typescript", "decorators"], errorRecovery: true }) as unknown as Node;
+  const ast = parse(source, { sourceType: "module", plugins: ["typescript", "decorators"] }) as unknown as Node;
   const edges: Edge[] = [];
   let namesRuntime = false;
   const add = (spec: unknown, typeOnly: boolean) => {
