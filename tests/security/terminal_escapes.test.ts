@@ -24,6 +24,14 @@ function execAsNobody(): void {
   }
 }
 
+/** A tick that runs `f` the first time only. */
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) (done = true), f();
+  };
+}
+
 function assertEscaped(output: string): void {
   assert.ok(output.includes(SHOWN), `the name is not shown escaped:\n${JSON.stringify(output)}`);
   const line = output.split("\n").find((l) => RAW_CONTROL.test(l));
@@ -47,12 +55,7 @@ test("a one-liner's map keys and printf show a process name with its control cha
   const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { count(comm()); printf("exit %s\\n", comm()); })`, "-d", "3"], {
     env: bareEnv(),
     timeoutMs: 60000,
-    tick: (() => {
-      let done = false;
-      return () => {
-        if (!done) (done = true), execAsNobody();
-      };
-    })(),
+    tick: once(execAsNobody),
   });
   assert.equal(r.status, 0, r.stderr);
   assertEscaped(r.stdout);
@@ -63,12 +66,7 @@ test("--json keeps the exact name: JSON escapes it", { timeout: 120000 }, async 
   const r = await tsbpf(["--json", "-e", `tracepoint("sched:sched_process_exit", () => count(comm()))`, "-d", "3"], {
     env: bareEnv(),
     timeoutMs: 60000,
-    tick: (() => {
-      let done = false;
-      return () => {
-        if (!done) (done = true), execAsNobody();
-      };
-    })(),
+    tick: once(execAsNobody),
   });
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!RAW_CONTROL.test(r.stdout.replaceAll("\n", "")), r.stdout);
