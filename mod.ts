@@ -27,9 +27,10 @@ export { LpmTrieMap, type LpmKey } from "./runtime/maps/lpm_trie_map.ts";
 export { QueueMap, StackMap } from "./runtime/maps/queue_map.ts";
 export { StackTraceMap } from "./runtime/maps/stack_trace_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
-export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
+export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, type ProbeDecorator, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
 export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, str, tid, uid, user, ustack } from "./lang/helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
+export { openPinned, type PinnedMaps } from "./runtime/open_pinned.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";
 export { isJsonOutput, printable, printEvent, setJsonOutput } from "./runtime/output.ts";
 export { type PprofOptions, toPprof, writePprof } from "./export/pprof.ts";
@@ -37,3 +38,13 @@ export type { bool, Cgroup, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeNa
 export { CompileError } from "./spec/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";
 export { PermissionError, SyscallError } from "./runtime/errors.ts";
+// The types the public classes above are built on (their base classes, argument and option types), for documentation and editors.
+export type { Aggregation, Extreme, HistogramBase, Keyed, RawKey, Scalar, Value } from "./runtime/maps/aggregations.ts";
+export type { KernelMap } from "./runtime/maps/kernel_map.ts";
+export type { EventStream } from "./runtime/maps/event_stream.ts";
+export type { ValueList } from "./runtime/maps/queue_map.ts";
+export type { CgroupName } from "./runtime/cgroup.ts";
+export type { Diagnostic, SourcePos } from "./spec/diagnostics.ts";
+export type { MetricsOptions } from "./export/metrics_server.ts";
+export type { OtlpOptions } from "./export/otlp.ts";
+export type { HardwareEvent, SoftwareEvent } from "./probes/decorators.ts";

@@ -7,11 +7,13 @@
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
-// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count, --section NAME
+// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count,idle, --section NAME
 // (write a partial streaming run to its own section of RESULTS.md instead of the suite's).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { failures, log, opts, quiet, REPEATS, ROOT, RUNS, SECONDS, selectedTools, skipped, SMOKE } from "./suite/common.ts";
 import { countJob } from "./suite/count.ts";
+import { idleJob } from "./suite/idle.ts";
+import { type IdleSample, idleTable } from "./idle.ts";
 import { launchJob } from "./suite/launch.ts";
 import { profileJob, profileTable } from "./suite/profile.ts";
 import { countedFailures, countTable, environment, exitTable, launchTable, ms, streamTable } from "./suite/report.ts";
@@ -24,6 +26,7 @@ const launch = jobs.includes("launch") ? await launchJob(tools) : new Map();
 const profile = jobs.includes("profile") ? await profileJob(tools) : new Map();
 const stream = jobs.includes("stream") ? await streamJob(tools) : new Map();
 const count = jobs.includes("count") ? await countJob(tools) : new Map();
+const idle = jobs.includes("idle") ? await idleJob() : new Map<string, IdleSample[]>();
 
 if (SMOKE) {
   for (const [job, byVariant] of launch) {
@@ -31,6 +34,7 @@ if (SMOKE) {
   }
   for (const [name, xs] of stream) log(`smoke stream ${name}: ${xs.length ? `${xs[0].received} events` : "NO EVENTS"}`);
   for (const [name, xs] of count) log(`smoke count ${name}: ${xs.length ? `${xs[0].received} of ${xs[0].calls} calls counted` : "NOTHING COUNTED"}`);
+  for (const [name, xs] of idle) log(`smoke idle ${name}: ${xs.length ? `${xs[0].voluntary.toFixed(1)} wakeups/s` : "NOT MEASURED"}`);
   for (const f of failures) log(`FAILED: ${f}`);
   log(failures.length ? `smoke: ${failures.length} job(s) failed` : "smoke: every tsbpf job produced events");
   process.exit(failures.length ? 1 : 0);
@@ -68,8 +72,8 @@ const suite = [
   ...profileTable(profile),
   "",
   "¹ from the runtime's `performance.now()` origin, which is after exec (compare the \"baseline, empty script\" rows above).",
-  "² after a second, warm `start()`: the ring buffer is polled on a timer while idle (`IDLE_POLL_MS` in tracer/tracer.ts),",
-  "and the first poll runs inside `start()`, before the script has registered its callback.",
+  "² after a second, warm `start()`: the first drain runs inside `start()`, before the script has registered its callback; a few",
+  "milliseconds later the tracer waits in epoll for the kernel's notification of the first event (runtime/maps/event_pump.ts).",
   "³ not part of launch: what teardown costs (the kernel's RCU waits when a tracepoint link and perf event close).",
   "",
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
@@ -90,6 +94,15 @@ const suite = [
   "until the end, when the tool prints the count: \"counted / calls\" checks it against the generator's own number.",
   "",
   ...countTable(count),
+  "",
+  `## 4. Idle: probes attached, no events (median of ${REPEATS} runs of 10 s)`,
+  "",
+  "Each tool attached to a generator that waits and never calls getppid(); after READY and a settling second, every thread's",
+  "context switches (/proc/PID/task/*/status) and CPU time (schedstat) over 10 s. Voluntary switches are the process's wakeups;",
+  "preemptions come mostly from other load on the machine. Tools: the streaming program (RingBuf; PerfBuffer; bpftrace's printf",
+  "perf buffer; libbpf `ring_buffer__poll(rb, 100)`) and the counting one (\"maps only\").",
+  "",
+  ...idleTable(idle),
   "",
   ...(foreign.size
     ? [`Other processes had BPF programs attached while streaming was measured (each syscalls:* one slows every syscall, so the`,
