@@ -4,10 +4,18 @@
  * option, typically as a tracer's integer field so the filter runs in the kernel:
  *
  * ```ts
+ * import { Count, pid, Tracer, tracepoint } from "tsbpf";
  * import { cliOptions } from "tsbpf/cli";
  *
- * const tracer = new OpenSnoop();
- * tracer.targetPid = cliOptions.pid ?? 0;   // sudo tsbpf run opensnoop.ts -p 1234, or -c 'ls /'
+ * class OpenCount extends Tracer {
+ *   targetPid = 0;
+ *   opens = new Count();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen() { if (this.targetPid === 0 || pid() === this.targetPid) this.opens.add(); }
+ * }
+ *
+ * const tracer = new OpenCount();
+ * tracer.targetPid = cliOptions.pid ?? 0;   // sudo tsbpf run opencount.ts -p 1234, or -c 'ls /'
  * await tracer.start();
  * ```
  *
