@@ -41,7 +41,8 @@ export interface CliOptions {
 /** The state the command sets before the script runs. Kept on globalThis (not in this module) so a second copy of tsbpf's modules sees it too. */
 export const CLI_STATE: unique symbol = Symbol.for("tsbpf.cli");
 
-interface State {
+/** What the tsbpf command tells the script it runs (cli/session.ts writes it). */
+export interface CliState {
   pid?: number;
   command?: string[];
   durationMs?: number;
@@ -50,8 +51,8 @@ interface State {
   pidRead?: boolean;
 }
 
-function state(): State | undefined {
-  return (globalThis as Record<symbol, State | undefined>)[CLI_STATE];
+function state(): CliState | undefined {
+  return (globalThis as Record<symbol, CliState | undefined>)[CLI_STATE];
 }
 
 /** The command line's options, read when accessed (the command may set them after this module loads). */

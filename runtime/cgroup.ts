@@ -97,8 +97,8 @@ function walk(root: string, rel: string): void {
 
 const SYS_GETDENTS64 = 217, DT_DIR = 4;
 
-/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read). */
-function listDirs(dir: string): string[] {
+/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read); every name when not `dirsOnly`. */
+export function listDirs(dir: string, dirsOnly = true): string[] {
   const c = libcSync();
   const fd = c.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return [];
@@ -112,7 +112,7 @@ function listDirs(dir: string): string[] {
         const reclen = view.getUint16(at + 16, true), type = buf[at + 18];
         const nameEnd = buf.indexOf(0, at + 19);
         const name = text.decode(buf.subarray(at + 19, nameEnd));
-        if (type === DT_DIR && name !== "." && name !== "..") out.push(name);
+        if ((type === DT_DIR || !dirsOnly) && name !== "." && name !== "..") out.push(name);
         at += reclen;
       }
     }

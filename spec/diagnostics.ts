@@ -1,4 +1,5 @@
 // Diagnostics: every user error carries a stable code, a source range and a hint.
+import { UserFacingError } from "./user_facing.ts";
 
 /** A place in a script: 1-based line and column, and how many characters it spans. */
 export interface SourcePos {
@@ -42,7 +43,7 @@ export const Code = {
 } as const;
 
 /** A compile failed; `diagnostics` lists every error found, in source order. */
-export class CompileError extends Error {
+export class CompileError extends UserFacingError {
   /** The errors found in `source`, rendered into the message with the source lines they point at. */
   constructor(readonly diagnostics: Diagnostic[], readonly source: string) {
     super(diagnostics.map((d) => renderDiagnostic(d, source)).join("\n\n"));

@@ -1,6 +1,6 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
-import { KernelMap } from "./kernel_map.ts";
+import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
@@ -37,10 +37,11 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   /** The most keys the kernel map holds; adds for further keys are dropped and counted. */
   readonly maxEntries: number;
   /** An aggregation for at most `maxEntries` keys. */
-  constructor(maxEntries = 10240) {
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`an aggregation needs at least one entry, got ${maxEntries}`);
     this.maxEntries = maxEntries;
+    this.setOptions(options);
   }
   /** @internal Aggregations are kept per CPU. */
   protected override get perCpu(): boolean {
@@ -401,8 +402,8 @@ export class Histogram<K = void> extends HistogramBase<K> {
 /** Linear histogram from min to max in steps, per key: bpftrace's lhist(). */
 export class LinearHistogram<K = void> extends HistogramBase<K> {
   /** Buckets of `step` from `min` to `max` (and one below, one above), for at most `maxEntries` keys. */
-  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240) {
-    super(maxEntries);
+  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240, options: MapFieldOptions = {}) {
+    super(maxEntries, options);
     if (!(step > 0) || !(max > min)) throw new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`);
   }
   /** @internal The bucket's label as bpftrace prints it. */

@@ -1,5 +1,5 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
-import { KernelMap } from "./kernel_map.ts";
+import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 
 export function checkEntries(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`);
@@ -11,9 +11,10 @@ export class HashMap<K, V> extends KernelMap<K, V> {
   /** The most entries the kernel map holds. */
   readonly maxEntries: number;
   /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
-  constructor(maxEntries = 10240) {
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(maxEntries, "HashMap");
+    this.setOptions(options);
   }
   /** The value of `key`, or undefined if it has none. */
   get(key: K): V | undefined {
@@ -79,9 +80,10 @@ export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
   /** The most entries the kernel map holds. */
   readonly maxEntries: number;
   /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
-  constructor(maxEntries = 10240) {
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap");
+    this.setOptions(options);
   }
   /** @internal This map keeps a value per CPU. */
   protected override get perCpu(): boolean {
@@ -114,9 +116,10 @@ export class ArrayMap<V> extends KernelMap<number, V> {
   /** The most entries the kernel map holds. */
   readonly maxEntries: number;
   /** An array of `entries` values (the kernel allocates it when the tracer starts). */
-  constructor(entries: number) {
+  constructor(entries: number, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(entries, "ArrayMap");
+    this.setOptions(options);
   }
   /** The value at `index`. */
   get(index: number): V | undefined {
@@ -141,9 +144,10 @@ export class PerCpuArrayMap<V> extends KernelMap<number, V> {
   /** The most entries the kernel map holds. */
   readonly maxEntries: number;
   /** An array of `entries` values (the kernel allocates it when the tracer starts). */
-  constructor(entries: number) {
+  constructor(entries: number, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(entries, "PerCpuArrayMap");
+    this.setOptions(options);
   }
   /** @internal This map keeps a value per CPU. */
   protected override get perCpu(): boolean {
