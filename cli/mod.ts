@@ -43,9 +43,13 @@ export const CLI_STATE: unique symbol = Symbol.for("tsbpf.cli");
 
 /** What the tsbpf command tells the script it runs (cli/session.ts writes it). */
 export interface CliState {
+  /** `-p PID`, or the pid of the command `-c` started. */
   pid?: number;
+  /** `-c CMD`, as words. */
   command?: string[];
+  /** `-d`, in milliseconds. */
   durationMs?: number;
+  /** `--verbose`. */
   verbose?: boolean;
   /** Whether the script has read cliOptions.pid. */
   pidRead?: boolean;
