@@ -5,7 +5,15 @@ import type { ProbeRef } from "../spec/target.ts";
 import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 export type { MapField } from "./map_fields.ts";
-import type { ScriptFunction } from "./inline.ts";
+
+/** A function the handlers may call: `function f(a: u32) {...}` or `const f = (a: u32) => ...`. */
+export interface ScriptFunction {
+  name: string;
+  params: Node[];
+  body: Node;
+  returnType?: Node;
+  node: Node;
+}
 
 export interface Handler {
   name: string;
@@ -37,7 +45,7 @@ export interface Module {
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
-const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "closeNow", "end"]);
+const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end"]);
 
 // Known before parsing (the runtime loads probe kinds by them): kept apart from this pass, which loads the parser.
 export { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "./probe_decorators.ts";

@@ -21,7 +21,7 @@ export interface UserPlanInput {
   alsoUnknown?: string[];
 }
 
-const ORDER: Kind[] = ["writes files", "spawns processes", "network", "native code (FFI)", "signals", "changes processes", "reads files", "environment"];
+const ORDER: Kind[] = ["writes files", "spawns processes", "network", "native code (FFI)", "signals", "changes processes", "outlives the tracer", "reads files", "environment"];
 
 export function describeUserSpace(input: UserPlanInput): string {
   const out: string[] = [];

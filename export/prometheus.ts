@@ -8,6 +8,7 @@ import type { MapSpec } from "../spec/tracer_spec.ts";
 import { Aggregation, type Bucket, keyId, type StatsValue } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
 import { largest } from "./series_limit.ts";
+import type { HandlerCost } from "../tracer/handler_stats.ts";
 
 export interface MetricMap {
   spec: MapSpec;
@@ -22,6 +23,8 @@ export interface MetricSource {
   maps: MetricMap[];
   lost(): Map<string, bigint>;
   dropped(): Map<string, bigint>;
+  /** Each handler's runs and time, when the tracer was started with stats. */
+  handlers?(): HandlerCost[];
 }
 
 export interface ExpositionOptions {
@@ -98,6 +101,7 @@ export function exposition(sources: MetricSource[], options: ExpositionOptions):
   }
   lines.push("# HELP tsbpf_lost_events_total Events a handler could not submit: its buffer was full.", "# TYPE tsbpf_lost_events_total counter", ...lost);
   lines.push("# HELP tsbpf_dropped_updates_total Map updates the kernel refused: the map was full.", "# TYPE tsbpf_dropped_updates_total counter", ...refused);
+  handlerLines(sources, lines);
   for (const s of sources) {
     for (const { spec, field } of s.maps) {
       const type = TYPE[spec.kind];
@@ -138,4 +142,15 @@ function histogramLines(name: string, labels: [string, string][], buckets: Bucke
   if (sum !== undefined) out.push(`${name}_sum${labelText(labels)} ${number(sum, scale)}`);
   out.push(`${name}_count${labelText(labels)} ${cumulative}`);
   return out;
+}
+
+/** start({ stats }): each handler's runs and the time spent in them, as the kernel counts them. */
+function handlerLines(sources: MetricSource[], lines: string[]): void {
+  const costs = sources.flatMap((s) => (s.handlers?.() ?? []).map((c) => ({ tracer: s.tracer, c })));
+  if (!costs.length) return;
+  const labels = (tracer: string, c: HandlerCost) => labelText([["tracer", tracer], ["handler", c.handler], ["probe", c.probe]]);
+  lines.push("# HELP tsbpf_handler_runs_total Times a handler ran (kernel BPF statistics, on while the tracer runs).", "# TYPE tsbpf_handler_runs_total counter");
+  for (const { tracer, c } of costs) lines.push(`tsbpf_handler_runs_total${labels(tracer, c)} ${c.runs}`);
+  lines.push("# HELP tsbpf_handler_run_seconds_total Time a handler ran, in seconds.", "# TYPE tsbpf_handler_run_seconds_total counter");
+  for (const { tracer, c } of costs) lines.push(`tsbpf_handler_run_seconds_total${labels(tracer, c)} ${number(c.runTimeNs, 9)}`);
 }

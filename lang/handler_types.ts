@@ -43,6 +43,16 @@ export type UStack = import("../runtime/maps/stacks.ts").Stack;
  * holds the address as the kernel stores it (`sk.__sk_common.skc_daddr`, network byte order in
  * memory); from JavaScript, use the map's CIDR methods (`set("10.0.0.0/8", v)`).
  */
-export interface Ipv4Key { prefixlen: u32; addr: u32 }
+export interface Ipv4Key {
+  /** How many leading bits of `addr` the prefix has (0 to 32). */
+  prefixlen: u32;
+  /** The address, in the kernel's byte order in memory (network order). */
+  addr: u32;
+}
 /** An IPv6 prefix: the address as four 32-bit words, as `in6_addr.in6_u.u6_addr32` holds them. */
-export interface Ipv6Key { prefixlen: u32; addr: [u32, u32, u32, u32] }
+export interface Ipv6Key {
+  /** How many leading bits of `addr` the prefix has (0 to 128). */
+  prefixlen: u32;
+  /** The address as four 32-bit words, in the kernel's byte order in memory. */
+  addr: [u32, u32, u32, u32];
+}

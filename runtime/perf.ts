@@ -28,6 +28,8 @@ export interface PerfEventOptions {
   sampleType?: bigint;
   /** Bytes of data in the mmapped buffer before the kernel wakes a reader (sets the watermark flag). */
   wakeupWatermark?: number;
+  /** Samples before the kernel wakes a reader (without a watermark; 1: every sample). */
+  wakeupEvents?: number;
   label: string;
 }
 
@@ -62,7 +64,7 @@ export function perfEventOpen(o: PerfEventOptions): PerfEvent {
   // enabled: a BPF link attached to it is what we control.
   const watermark = o.wakeupWatermark === undefined ? 0n : 1n << 14n;
   v.setBigUint64(40, (o.freq ? 1n << 10n : 0n) | (o.disabled ? 1n : 0n) | watermark, true);
-  v.setUint32(48, o.wakeupWatermark ?? 0, true);
+  v.setUint32(48, o.wakeupWatermark ?? o.wakeupEvents ?? 0, true); // a union in perf_event_attr
   v.setBigUint64(56, o.config1 ?? 0n, true);
   v.setBigUint64(64, o.config2 ?? 0n, true);
   const c = libcSync();

@@ -4,8 +4,9 @@
 // naming the first wrong field.
 import { type MapSpec, type ProgramSpec, type TracerSpec, UNITS } from "./tracer_spec.ts";
 import type { StructType, Type } from "./layout.ts";
+import { UserFacingError } from "./user_facing.ts";
 
-export class SpecSchemaError extends Error {
+export class SpecSchemaError extends UserFacingError {
   constructor(readonly where: string, what: string) {
     super(`${where}: ${what}`);
     this.name = "SpecSchemaError";
@@ -44,6 +45,12 @@ function tracerSpec(v: unknown, at: string): void {
   const mapNames = new Set((maps as MapSpec[]).map((m) => m.name));
   array(s.programs, `${at}.programs`).forEach((p, i) => programSpec(p, `${at}.programs[${i}]`, mapNames));
   if (s.assumptions !== undefined) array(s.assumptions, `${at}.assumptions`).forEach((a, i) => text(a, `${at}.assumptions[${i}]`));
+}
+
+/** `value` as a MapSpec (a pinned map's record: runtime/pin_meta.ts), or a SpecSchemaError. */
+export function validateMapSpec(value: unknown, at: string): MapSpec {
+  mapSpec(value, at);
+  return value as MapSpec;
 }
 
 function mapSpec(v: unknown, at: string): void {

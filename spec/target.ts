@@ -1,6 +1,7 @@
 // What the compiler needs to know about the machine it compiles for, supplied by probes/
 // and runtime/ (the compiler itself makes no syscalls).
 import type { Btf } from "../btf/reader.ts";
+import { UserFacingError } from "./user_facing.ts";
 
 /** One field of a probe's context (a tracepoint's format file, for example). */
 export interface ContextField {
@@ -70,7 +71,7 @@ export interface ProbeContext {
 }
 
 /** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */
-export class ProbeLookupError extends Error {
+export class ProbeLookupError extends UserFacingError {
   constructor(message: string, readonly hints: string[] = []) {
     super(message);
     this.name = "ProbeLookupError";

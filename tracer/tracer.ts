@@ -7,6 +7,7 @@ import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { readTextFile } from "../runtime/files.ts";
+import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
@@ -24,27 +25,18 @@ import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
 import { makeEncoder } from "../runtime/maps/codec.ts";
-import { isUserError, TracerError } from "../runtime/errors.ts";
+import { TracerError } from "../runtime/errors.ts";
+import { isUserFacing } from "../spec/user_facing.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
+import { EventPump } from "../runtime/maps/event_pump.ts";
+import { takeDefaultPin } from "./default_pin.ts";
+import { checkPinName } from "../runtime/pin_name.ts";
+import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
-// The ring buffers are polled, not waited on: a wakeup per event would cost the traced
-// process an interrupt (see DESIGN.md). Events flowing: every 1 ms. Idle: after 2 ms, then
-// 1 ms longer after each empty poll, up to the time in which the smallest buffer would fill
-// to half at FILL_BYTES_PER_MS (at most 10 ms; 4 ms for the default 256 KiB), so a burst
-// after a quiet spell is not lost. A buffer found more than a quarter full: again at once,
-// until the producer slows down. Without event streams there is nothing to read: the poll is
-// only the loss check (and what keeps the event loop alive), once a second.
-const BUSY_POLL_MS = 1;
-const IDLE_POLL_MS = 2;
-const MAX_IDLE_POLL_MS = 10;
-/** How fast a buffer can fill: 2 M events/s of 16 bytes, about what one producer CPU reaches. */
-const FILL_BYTES_PER_MS = 32 * 1024;
-const PRESSURE_DRAIN_AGAIN = 0.25;
-const LOSS_CHECK_MS = 1000;
-
+/** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
   /** Print lost-event counts to stderr as they grow and at the end (default true). */
   reportLoss?: boolean;
@@ -78,20 +70,42 @@ export interface StartOptions {
    * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
    */
   otlp?: OtlpOptions | false;
+  /**
+   * Turn the kernel's BPF statistics on while the tracer runs and print each handler's run
+   * count and average time per run at stop() (and export them with `metrics`). Default: the
+   * tsbpf command's --stats, else off (the statistics cost every BPF program two clock reads a run).
+   */
+  stats?: boolean;
+  /**
+   * Leave the handlers attached after this process ends: the tracer's links and maps are pinned
+   * in /sys/fs/bpf/tsbpf/NAME until `tsbpf pinned rm NAME` (`tsbpf pinned show NAME` reads the
+   * maps meanwhile). Default: the tsbpf command's --pin, else none.
+   */
+  pin?: string;
 }
 
+/**
+ * The base of every tracer: a class whose decorated methods are compiled to BPF and run in the
+ * kernel, and whose map fields (RingBuf, HashMap, Count, ...) user space reads.
+ *
+ * ```ts ignore
+ * class Opens extends Tracer {
+ *   opens = new Count<Str<16>>();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen() { this.opens.add(comm()); }
+ * }
+ * const t = await new Opens().start();
+ * ```
+ */
 export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
   #buffers: EventStream<unknown>[] = [];
   // deno-lint-ignore no-explicit-any
   #maps: KernelMap<any, any>[] = [];
-  #timer?: ReturnType<typeof setTimeout>;
-  #cancelSoon?: () => void;
-  #lastLossCheck = 0;
+  /** Drains the event streams (on a timer while events flow, woken by the kernel when quiet) and runs the loss check. */
+  #pump?: EventPump;
   #lossReport?: LossReport;
-  #idlePollMs = IDLE_POLL_MS;
-  #maxIdlePollMs = IDLE_POLL_MS;
   #reportLoss = true;
   #stopped?: Promise<void>;
   #stopping = false;
@@ -101,6 +115,8 @@ export class Tracer {
   /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
   #starting?: Promise<this>;
   #timers = new Set<ReturnType<typeof setInterval>>();
+  #stats?: StatsSwitch;
+  #probes = new Map<string, ProbeRef>();
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
@@ -117,7 +133,7 @@ export class Tracer {
     try {
       await libc();
     } catch (e) {
-      if ((options.exitOnError ?? true) && isUserError(e)) {
+      if ((options.exitOnError ?? true) && isUserFacing(e)) {
         console.error((e as Error).message);
         (await processHooks()).exit(1);
       }
@@ -131,9 +147,11 @@ export class Tracer {
       for (const m of this.#maps) m.unbind();
       this.#loaded?.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
-      if ((options.exitOnError ?? true) && isUserError(e)) {
+      if ((options.exitOnError ?? true) && isUserFacing(e)) {
         console.error((e as Error).message);
         libcSync().process.exit(1);
       }
@@ -145,6 +163,7 @@ export class Tracer {
   }
 
   async #start(options: StartOptions): Promise<void> {
+    const pin = options.pin !== undefined ? checkPinName(options.pin, "start({ pin })") : takeDefaultPin(this.constructor.name);
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
     const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
@@ -152,12 +171,14 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries });
+      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
     const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    this.#probes = probes;
+    if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
@@ -178,6 +199,12 @@ export class Tracer {
         this.#maps.push(field);
       }
     }
+    if (pin !== undefined) {
+      const { pinTracer } = await import("./pinned_tracer.ts");
+      const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
+      const at = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${at} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
+    }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));
     if (spec.maps.some((m) => m.kind === "stacks" || m.kind === "stack_trace")) {
@@ -187,10 +214,11 @@ export class Tracer {
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
     if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    const smallest = Math.min(...this.#buffers.map((b) => b.size));
-    this.#maxIdlePollMs = Math.max(IDLE_POLL_MS, Math.min(MAX_IDLE_POLL_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
-    this.#idlePollMs = IDLE_POLL_MS;
-    this.#poll();
+    this.#pump = new EventPump(this.#buffers, () => {
+      if (this.#reportLoss) this.#printLoss();
+    });
+    this.begin();
+    this.#pump.start();
   }
 
   /** The tracer's aggregations, as the exporters (export/) read them. */
@@ -201,7 +229,7 @@ export class Tracer {
       const field = this.#maps.find((f) => f.name === m.name);
       return field instanceof Aggregation ? [{ spec: m, field }] : [];
     });
-    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped(), handlers: () => this.handlerStats() };
   }
 
   async #exportOtlp(options: OtlpOptions): Promise<void> {
@@ -258,34 +286,6 @@ export class Tracer {
     };
   }
 
-  #busy(): number {
-    this.#idlePollMs = IDLE_POLL_MS;
-    return BUSY_POLL_MS;
-  }
-
-  #idle(): number {
-    if (!this.#buffers.length) return LOSS_CHECK_MS;
-    const ms = this.#idlePollMs;
-    this.#idlePollMs = Math.min(ms + 1, this.#maxIdlePollMs);
-    return ms;
-  }
-
-  #poll = (): void => {
-    let n = 0, pressure = 0;
-    for (const rb of this.#buffers) {
-      n += rb.drain();
-      pressure = Math.max(pressure, rb.pressure);
-    }
-    const now = Date.now();
-    if (this.#reportLoss && now - this.#lastLossCheck >= LOSS_CHECK_MS) {
-      this.#lastLossCheck = now;
-      this.#printLoss();
-    }
-    if (!this.#loaded || this.#stopping) return; // a listener stopped the tracer
-    if (pressure >= PRESSURE_DRAIN_AGAIN) this.#cancelSoon = libcSync().process.soon(this.#poll);
-    else this.#timer = setTimeout(this.#poll, n ? this.#busy() : this.#idle());
-  };
-
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
     return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
@@ -296,9 +296,21 @@ export class Tracer {
     return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
   }
 
+  /** Each handler's runs and time in them so far, with start({ stats: true }) (else none). */
+  handlerStats(): HandlerCost[] {
+    return this.#stats && this.#spec && this.#loaded ? handlerCosts(this.#spec, this.#loaded, this.#probes) : [];
+  }
+
   #printLoss(): void {
     this.#lossReport?.print();
   }
+
+  /**
+   * Runs once the maps are connected, before start() resolves: the place to fill maps the
+   * handlers read (tables, settings) before anything start() gates, such as the release of the
+   * `tsbpf -c` command. The probes are already attached; events wait in their buffers until it returns.
+   */
+  begin(): void {}
 
   /**
    * Runs when the tracer stops, before its maps are released: the place to print results.
@@ -320,8 +332,7 @@ export class Tracer {
     // arriving from every CPU): once is enough.
     if (!this.#loaded || this.#stopping) return Promise.resolve();
     this.#stopping = true;
-    clearTimeout(this.#timer);
-    this.#cancelSoon?.();
+    const pumpStopped = this.#pump?.stop();
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
@@ -335,6 +346,7 @@ export class Tracer {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
+      if (this.#stats) printHandlerCosts(this.handlerStats());
       this.#metrics?.unregister();
       this.#metrics = undefined;
       // Reads the maps now, before they go; the request finishes (or times out) after.
@@ -344,6 +356,8 @@ export class Tracer {
       setStackTable(undefined);
       this.#loaded.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
       this.#stopping = false;
@@ -351,21 +365,23 @@ export class Tracer {
       tracerStopped(this);
     }
     this.#resolveStopped?.();
-    return lastPush ?? Promise.resolve();
+    return Promise.all([lastPush, pumpStopped]).then(() => {});
   }
 
   /** Releases kernel objects synchronously, for process exit; no end(). */
   closeNow(): void {
-    clearTimeout(this.#timer);
-    this.#cancelSoon?.();
+    void this.#pump?.stop();
     for (const t of this.#timers) clearInterval(t);
     this.#timers.clear();
     this.#loaded?.close();
     this.#loaded = undefined;
+    this.#stats?.off();
+    this.#stats = undefined;
     this.#starting = undefined;
     tracerStopped(this);
   }
 
+  /** stop(), for `await using t = await new T().start()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -435,7 +451,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
-  const source = readTextFile(file);
+  const source = isRemote(file) ? await remoteSource(className, file) : readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
   const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
   let specs = readCache(key);
@@ -449,4 +465,14 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
+}
+
+/** The source of a tracer imported from a URL, read again from there (the runtime keeps its copy to itself). */
+async function remoteSource(className: string, url: string): Promise<string> {
+  try {
+    return (await downloadScript(url)).text;
+  } catch (e) {
+    if (e instanceof DownloadError) throw new TracerError(`Cannot read the source of ${className}, which tsbpf compiles the handlers from: ${e.message}`);
+    throw e;
+  }
 }

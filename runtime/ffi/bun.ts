@@ -5,6 +5,7 @@
 import type * as BunFfi from "bun:ffi";
 import process from "node:process";
 import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
+import { bunEpollWaiter } from "./bun_epoll.ts";
 
 export const processHooks: ProcessHooks = {
   onSignal: (signal, f) => void process.on(signal, f),
@@ -80,5 +81,6 @@ export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi)
     mkdir: (path, mode) => check(c.mkdir(cString(path), mode)),
     rename: (from, to) => check(c.rename(cString(from), cString(to))),
     epollWait: (epfd, events, maxEvents, timeoutMs) => check(c.epoll_wait(epfd, events, maxEvents, timeoutMs)),
+    epollWaiter: bunEpollWaiter,
   };
 }

@@ -1,5 +1,5 @@
 // The Deno implementation of the libc contract (Deno.dlopen). Needs only --allow-ffi.
-import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
+import { cString, type EpollWaiter, type Libc, type ProcessHooks } from "./ffi.ts";
 import { FfiPermissionError } from "../errors.ts";
 
 const SIGNATURES = {
@@ -57,6 +57,22 @@ function errnoLocation(c: Symbols): Deno.PointerObject {
   }
 }
 
+/** epoll_wait run on a thread of Deno's blocking pool: the JS thread gets a Promise and sleeps meanwhile. */
+let blockingEpollWait: ((epfd: number, events: Uint8Array<ArrayBuffer>, max: number, timeout: number) => Promise<number>) | undefined;
+
+function epollWaiter(epfd: number): EpollWaiter {
+  blockingEpollWait ??= Deno.dlopen("libc.so.6", {
+    epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
+  }).symbols.epoll_wait;
+  const events = new Uint8Array(8 * 12); // struct epoll_event is 12 bytes, packed, on x86-64
+  return {
+    // The result is not needed (errno is lost on the other thread anyway): the caller drains
+    // every buffer whatever woke it.
+    wait: async () => void (await blockingEpollWait!(epfd, events, 8, -1)),
+    close: () => {},
+  };
+}
+
 export function openLibc(): Libc {
   const c = lazySymbols();
   const errnoView = new Int32Array(new Deno.UnsafePointerView(errnoLocation(c)).getArrayBuffer(4));
@@ -93,5 +109,6 @@ export function openLibc(): Libc {
     rename: (from, to) => check(c.rename(cString(from), cString(to))),
     epollWait: (epfd, events, maxEvents, timeoutMs) =>
       check(c.epoll_wait(epfd, events as Uint8Array<ArrayBuffer>, maxEvents, timeoutMs)),
+    epollWaiter,
   };
 }

@@ -33,6 +33,23 @@ export interface Libc {
   rename(from: string, to: string): number;
   /** epoll_wait that may block the calling thread for up to `timeoutMs`. */
   epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
+  /**
+   * A thread of its own that waits in epoll_wait(epfd, -1) whenever `wait()` is called, so the
+   * JS thread sleeps until the kernel has something (Deno: a nonblocking FFI call; Bun: a Worker).
+   */
+  epollWaiter(epfd: number): EpollWaiter;
+}
+
+export interface EpollWaiter {
+  /**
+   * Resolves once epoll_wait on the fd returned (something is ready, or a signal interrupted it).
+   * One wait at a time. The waiting thread blocks without a timeout: whoever closes the waiter
+   * makes an fd in the set ready first (runtime/epoll.ts: an eventfd), so it returns promptly.
+   * Rejects if the thread cannot run (then the caller drains on a timer instead).
+   */
+  wait(): Promise<void>;
+  /** Ends the thread after its current wait, which still resolves once epoll_wait returns. */
+  close(): void;
 }
 
 /** The signals a tracer ends on (see docs/lifecycle.md). */
@@ -63,6 +80,7 @@ export const SYS = {
   perf_event_open: 298,
   epoll_create1: 291,
   epoll_ctl: 233,
+  eventfd2: 290,
   getppid: 110,
   access: 21,
   getpgrp: 111,

@@ -1,6 +1,6 @@
 // Picks the libc binding for the runtime we are on; the only place that asks.
 import type { Libc, ProcessHooks } from "./ffi.ts";
-export type { Libc } from "./ffi.ts";
+export type { EpollWaiter, Libc } from "./ffi.ts";
 export { cString, SYS } from "./ffi.ts";
 
 declare const Bun: unknown;

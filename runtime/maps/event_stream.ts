@@ -15,9 +15,16 @@ const QUEUE_LIMIT = 65536;
 interface EventReader {
   drain(sink: RecordSink, max?: number): number;
   readonly pressure: number;
+  /** Whether the kernel has written something not consumed yet. */
+  readonly pending: boolean;
+  /** The fds epoll reports readable when the kernel signals new events. */
+  readonly pollFds: number[];
+  /** Whether the kernel signals every event (while the tracer waits) or none (while it drains on a timer). */
+  wakeOnEvents(on: boolean): void;
   close(): void;
 }
 
+/** What RingBuf and PerfBuffer share: events from handlers, read with `for await`, on(), or both. */
 export abstract class EventStream<T> {
   /** Bytes of kernel memory for events in flight (for a perf buffer: per CPU). */
   readonly size: number;
@@ -36,6 +43,7 @@ export abstract class EventStream<T> {
   /** Delivers nothing more: a listener stopped the tracer. */
   #halted = false;
 
+  /** A stream with `size` bytes of kernel memory for events in flight. */
   constructor(size: number) {
     this.size = size;
   }
@@ -48,6 +56,7 @@ export abstract class EventStream<T> {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The events as they arrive, until the tracer stops (`for await (const e of t.events)`). */
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     this.#iterating++;
     this.drain();
@@ -133,6 +142,24 @@ export abstract class EventStream<T> {
   /** @internal The share of the buffer the last drain found filled (0..1): above a quarter, drain again at once. */
   get pressure(): number {
     return this.#reader?.pressure ?? 0;
+  }
+
+  /** @internal Events wait in the kernel that no one takes now (no listener, or a full `for await` queue). */
+  get stalled(): boolean {
+    const reader = this.#reader;
+    if (!reader || this.#halted || !reader.pending) return false;
+    const room = this.#iterating ? QUEUE_LIMIT - (this.#queue.length - this.#queueHead) : 0;
+    return !this.#listeners.size && room <= 0;
+  }
+
+  /** @internal The fds to wait on (epoll) for the kernel's signal that events arrived. */
+  get pollFds(): number[] {
+    return this.#reader?.pollFds ?? [];
+  }
+
+  /** @internal Makes the kernel signal each event (the pump is waiting), or not (it drains on a timer). */
+  wakeOnEvents(on: boolean): void {
+    this.#reader?.wakeOnEvents(on);
   }
 
   /** @internal Final drain, then ends every `for await` loop. */

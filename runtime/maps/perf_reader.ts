@@ -38,9 +38,11 @@ export class PerfReader {
   lost = 0;
   /** The largest share of one CPU's buffer the last drain consumed (0..1). */
   pressure = 0;
+  readonly #array: PerfEventArray;
 
   constructor(array: PerfEventArray) {
     const c = libcSync();
+    this.#array = array;
     this.#size = array.perCpuSize;
     this.#mask = this.#size - 1;
     const length = PAGE_SIZE + this.#size;
@@ -98,6 +100,21 @@ export class PerfReader {
     }
     this.pressure = pressure;
     return n;
+  }
+
+  /** Whether a CPU's buffer holds records not consumed yet. */
+  get pending(): boolean {
+    return this.#cpus.some((b) => headOf(b.control) > b.pos);
+  }
+
+  /** Each CPU's mmapped event: epoll reports it readable after the kernel's wakeup. */
+  get pollFds(): number[] {
+    return this.#array.closed ? [] : this.#array.events.map((e) => e.event.fd);
+  }
+
+  /** A wakeup per event costs the producer an interrupt: only while the pump waits (see PerfEventArray). */
+  wakeOnEvents(on: boolean): void {
+    this.#array.wakeOnEvents(on);
   }
 
   close(): void {

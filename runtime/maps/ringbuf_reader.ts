@@ -25,11 +25,14 @@ export class RingBufReader {
   #pos: number;
   /** Bytes the last drain consumed: how hard the producer is pushing. */
   lastDrainBytes = 0;
+  /** The map's fd: epoll reports it readable while records wait (the kernel signals the first one after we caught up). */
+  readonly pollFds: number[];
 
   constructor(mapFd: number, size: number) {
     const c = libcSync();
     this.#size = size;
     this.#mask = size - 1;
+    this.pollFds = [mapFd];
     this.#consumerAddr = c.mmap(PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
     if (this.#consumerAddr < 0n) throw syscallError("mmap(ring buffer consumer page)", Number(this.#consumerAddr));
     this.#producerAddr = c.mmap(PAGE_SIZE + 2 * size, PROT_READ, MAP_SHARED, mapFd, PAGE_SIZE);
@@ -79,14 +82,17 @@ export class RingBufReader {
     return n;
   }
 
+  /** A ring buffer signals only the record that follows a caught-up consumer: cheap enough to leave on. */
+  wakeOnEvents(_on: boolean): void {}
+
   /** The share of the buffer the last drain consumed (0..1). */
   get pressure(): number {
     return this.lastDrainBytes / this.#size;
   }
 
-  /** Bytes written by the kernel and not consumed yet. */
-  get pending(): number {
-    return this.#producerPos() - this.#pos;
+  /** Whether the kernel has written records not consumed yet. */
+  get pending(): boolean {
+    return this.#consumerAddr !== 0n && this.#producerPos() > this.#pos;
   }
 
   close(): void {

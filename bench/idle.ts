@@ -1,0 +1,181 @@
+// The idle job: what a tracer costs while its probes are attached and nothing fires. Each tool
+// attaches the streaming (or counting) program to a generator that waits for "go" and never
+// gets it, so no event is made; once the tool prints READY and has settled, we count its context
+// switches (every thread's voluntary + involuntary, from /proc/PID/task/*/status) and its CPU time
+// (utime + stime of /proc/PID/stat, all threads) over a few seconds.
+//
+//   bun bench/idle.ts [--seconds S] [--only bun,bpftrace,...]   (as root, after bench/run.sh built bench/out)
+//
+// run.ts runs it as the "idle" job (--jobs idle) and puts its table into RESULTS.md.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+
+export interface IdleTool {
+  name: string;
+  /** A tsbpf row: judged against the targets. */
+  tsbpf?: "bun" | "deno";
+  /** The command against the waiting generator's pid, and the tsbpf script it runs (written first). */
+  command(pid: number): string[];
+  /** tsbpf: the bench/tsbpf template, and whether its RingBuf becomes a PerfBuffer. */
+  script?: { job: "stream" | "count"; perfBuffer?: boolean };
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface IdleSample {
+  /** Context switches per second, every thread of the process: voluntary ones are its wakeups. */
+  voluntary: number;
+  /** Preemptions per second: mostly other load on the machine. */
+  involuntary: number;
+  /** CPU time per wall time, in percent of one CPU. */
+  cpuPercent: number;
+  threads: number;
+}
+
+/** The targets of issue 20: an idle tracer wakes at most 20 times a second and uses at most 0.2 % of a CPU. */
+export const IDLE_TARGET = { wakeups: 20, cpuPercent: 0.2 };
+
+interface TaskCounts {
+  voluntary: number;
+  involuntary: number;
+  /** Nanoseconds on a CPU (the first field of /proc/PID/task/TID/schedstat). */
+  cpuNs: number;
+}
+
+/** Every thread's counts; a thread that ends between two snapshots loses its share (tsbpf's threads live as long as the tracer). */
+function snapshot(pid: number): Map<string, TaskCounts> {
+  const out = new Map<string, TaskCounts>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s*(\\d+)`, "m").exec(status)?.[1] ?? 0);
+      const cpuNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      out.set(tid, { voluntary: field("voluntary_ctxt_switches"), involuntary: field("nonvoluntary_ctxt_switches"), cpuNs });
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return out;
+}
+
+/** Samples `pid` for `seconds`: its context switches and CPU time per second, thread by thread (a new thread counts from 0). */
+export async function measureIdle(pid: number, seconds: number): Promise<IdleSample> {
+  const a = snapshot(pid), t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const b = snapshot(pid), elapsed = (performance.now() - t0) / 1000;
+  let voluntary = 0, involuntary = 0, cpuNs = 0;
+  for (const [tid, end] of b) {
+    const start = a.get(tid) ?? { voluntary: 0, involuntary: 0, cpuNs: 0 };
+    voluntary += end.voluntary - start.voluntary;
+    involuntary += end.involuntary - start.involuntary;
+    cpuNs += end.cpuNs - start.cpuNs;
+  }
+  return { voluntary: voluntary / elapsed, involuntary: involuntary / elapsed, cpuPercent: cpuNs / 1e7 / elapsed, threads: b.size };
+}
+
+/** Starts `tool` against a generator that never runs, waits for READY and a settling second, measures, stops it. */
+export async function idleOnce(tool: IdleTool, out: string, seconds: number, writeScript: (job: string, pid: number, perfBuffer?: boolean) => void): Promise<IdleSample | string> {
+  const gen = Bun.spawn([`${out}/gen`, "-w", "-d", "1"], { stdin: "pipe", stdout: "pipe" });
+  const first = new TextDecoder().decode((await gen.stdout.getReader().read()).value);
+  const pid = Number(first.match(/ready (\d+)/)?.[1]);
+  if (tool.script) writeScript(tool.script.job, pid, tool.script.perfBuffer);
+  const outFile = `${out}/idle-out.txt`, errFile = `${out}/idle-err.txt`;
+  writeFileSync(outFile, "");
+  writeFileSync(errFile, "");
+  const proc = Bun.spawn(tool.command(pid), {
+    env: { ...process.env, ...tool.env }, cwd: tool.cwd, stdin: "pipe", stdout: Bun.file(outFile), stderr: Bun.file(errFile),
+  });
+  try {
+    const ready = () => readFileSync(outFile, "utf8").includes("READY");
+    for (const end = Date.now() + 60000; !ready() && proc.exitCode === null && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+    if (!ready()) return `${tool.name} idle: never printed READY (${readFileSync(errFile, "utf8").trim().split("\n").at(-1)})`;
+    await new Promise((r) => setTimeout(r, 1000)); // start-up's own work (JIT, GC, caches) settles
+    return await measureIdle(proc.pid, seconds);
+  } finally {
+    proc.kill("SIGINT");
+    const exited = await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (exited === undefined) proc.kill("SIGKILL");
+    gen.kill("SIGKILL");
+  }
+}
+
+/** The idle table: per tool, median wakeups/s and CPU %, as ratios to bpftrace and libbpf C. */
+export function idleTable(results: Map<string, IdleSample[]>): string[] {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length ? (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2 : NaN;
+  };
+  const stats = (name: string) => {
+    const xs = results.get(name) ?? [];
+    return {
+      voluntary: median(xs.map((s) => s.voluntary)), all: median(xs.map((s) => s.voluntary + s.involuntary)),
+      cpu: median(xs.map((s) => s.cpuPercent)), threads: Math.max(0, ...xs.map((s) => s.threads)),
+    };
+  };
+  const ratio = (x: number, base: number) => (isNaN(x) || isNaN(base) || !base ? "—" : `${(x / base).toFixed(2)}×`);
+  const bpftrace = stats("bpftrace"), libbpf = stats("libbpf C");
+  const rows = [
+    "| tool | wakeups/s (voluntary switches) | all switches/s (+ preemptions) | CPU % of one core | threads | wakeups vs bpftrace | vs libbpf C | tsbpf target (≤ 20 wakeups/s, ≤ 0.2 %) |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const name of results.keys()) {
+    const s = stats(name);
+    const ok = s.voluntary <= IDLE_TARGET.wakeups && s.cpu <= IDLE_TARGET.cpuPercent;
+    rows.push(`| ${name} | ${s.voluntary.toFixed(1)} | ${s.all.toFixed(1)} | ${s.cpu.toFixed(3)} | ${s.threads} | ${ratio(s.voluntary, bpftrace.voluntary)} | ` +
+      `${ratio(s.voluntary, libbpf.voluntary)} | ${name.startsWith("tsbpf") ? (ok ? "met ✅" : "missed ❌") : ""} |`);
+  }
+  return rows;
+}
+
+/** Every tool's idle variant: the libbpf C loader and bpftrace beside tsbpf's three kinds of tracer. */
+export function idleTools(p: { root: string; tree: string; out: string; bun: string; deno: string }): IdleTool[] {
+  const script = (job: string) => `${p.tree}/bench/out/${job}.ts`;
+  const tsbpf = (rt: "bun" | "deno", label: string, job: "stream" | "count", perfBuffer?: boolean): IdleTool => ({
+    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, ${label}`,
+    tsbpf: rt,
+    script: { job, perfBuffer },
+    command: () => rt === "bun" ? [p.bun, "run", script(job)] : [p.deno, "run", "--allow-ffi", script(job)],
+    cwd: p.tree,
+  });
+  return [
+    // ring_buffer__poll(rb, 100): asleep in epoll, with a 100 ms timeout to check for a signal.
+    { name: "libbpf C", command: (pid) => [`${p.out}/loader`, `${p.out}/stream.bpf.o`, String(pid)] },
+    { name: "libbpf C, 1 ms batches", command: (pid) => [`${p.out}/loader`, `${p.out}/stream.bpf.o`, String(pid), "1"] },
+    { name: "libbpf C, perf buffer", command: (pid) => [`${p.out}/loader`, `${p.out}/stream_perf.bpf.o`, String(pid)] },
+    { name: "libbpf C, maps only", command: (pid) => [`${p.out}/loader`, `${p.out}/count.bpf.o`, String(pid)] },
+    // printf: bpftrace's perf buffer, polled by its own epoll loop.
+    { name: "bpftrace", command: (pid) => ["bpftrace", `${p.root}/bench/ref/stream.bt`, String(pid)] },
+    { name: "bpftrace, maps only", command: (pid) => ["bpftrace", `${p.root}/bench/ref/count.bt`, String(pid)] },
+    ...(["bun", "deno"] as const).flatMap((rt) => [
+      tsbpf(rt, "RingBuf", "stream"),
+      tsbpf(rt, "PerfBuffer", "stream", true),
+      tsbpf(rt, "maps only", "count"),
+    ]),
+  ];
+}
+
+if (import.meta.main) {
+  const { parseArgs } = await import("node:util");
+  const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, only: { type: "string" }, repeats: { type: "string", default: "1" } } });
+  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const out = `${root}/bench/out`;
+  const { mkdirSync } = await import("node:fs");
+  const writeScript = (job: string, pid: number, perfBuffer?: boolean) => {
+    mkdirSync(out, { recursive: true });
+    let source = readFileSync(`${root}/bench/tsbpf/${job}.ts`, "utf8").replaceAll("4294967295", String(pid));
+    if (perfBuffer) source = source.replaceAll("RingBuf", "PerfBuffer");
+    writeFileSync(`${out}/${job}.ts`, source);
+  };
+  let tools = idleTools({ root, tree: root, out, bun: `${root}/node_modules/.bin/bun`, deno: `${root}/node_modules/.bin/deno` });
+  if (values.only) {
+    const names = values.only.split(",").map((s) => s.trim().toLowerCase());
+    tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
+  }
+  const results = new Map<string, IdleSample[]>(tools.map((t) => [t.name, []]));
+  for (let i = 0; i < Number(values.repeats); i++) {
+    for (const tool of tools) {
+      const s = await idleOnce(tool, out, Number(values.seconds), writeScript);
+      if (typeof s === "string") console.error(s);
+      else results.get(tool.name)!.push(s);
+      console.error(`idle ${tool.name}: ${typeof s === "string" ? "FAILED" : `${s.voluntary.toFixed(1)} wakeups/s, ${s.cpuPercent.toFixed(3)} %`}`);
+    }
+  }
+  console.log(idleTable(results).join("\n"));
+}

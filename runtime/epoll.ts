@@ -1,0 +1,77 @@
+// An epoll set over the fds the kernel signals when events arrive (ring buffer maps, perf
+// events), waited on off the JS thread (runtime/ffi: a Deno nonblocking call, a Bun Worker), with
+// an eventfd in the set so close() can end a wait that would otherwise last until the next event.
+import { type EpollWaiter, libcSync, SYS } from "./ffi/mod.ts";
+import { syscallError } from "./errors.ts";
+import { OwnedFd } from "./fd.ts";
+
+const EPOLL_CLOEXEC = 0o2000000, EFD_CLOEXEC = 0o2000000, EFD_NONBLOCK = 0o4000;
+const EPOLL_CTL_ADD = 1, EPOLLIN = 1;
+
+export class Epoll {
+  readonly #epoll: OwnedFd;
+  readonly #wake: OwnedFd;
+  #waiter?: EpollWaiter;
+  /** The wait in progress: the fds stay open until it returns (see close()). */
+  #pending?: Promise<void>;
+  #closed?: Promise<void>;
+
+  constructor(fds: number[]) {
+    const c = libcSync();
+    const epfd = c.syscall(SYS.epoll_create1, BigInt(EPOLL_CLOEXEC));
+    if (epfd < 0) throw syscallError("epoll_create1", epfd);
+    this.#epoll = new OwnedFd(epfd, "epoll set of the event buffers");
+    const efd = c.syscall(SYS.eventfd2, 0n, BigInt(EFD_CLOEXEC | EFD_NONBLOCK));
+    if (efd < 0) {
+      this.#epoll.close();
+      throw syscallError("eventfd2", efd);
+    }
+    this.#wake = new OwnedFd(efd, "eventfd that ends an epoll wait");
+    try {
+      for (const fd of [efd, ...fds]) this.#add(fd);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  #add(fd: number): void {
+    const event = new Uint8Array(12); // struct epoll_event { u32 events; u64 data } packed
+    new DataView(event.buffer).setUint32(0, EPOLLIN, true);
+    const c = libcSync();
+    const r = c.syscall(SYS.epoll_ctl, BigInt(this.#epoll.fd), BigInt(EPOLL_CTL_ADD), BigInt(fd), c.addressOf(event));
+    if (r < 0) throw syscallError("epoll_ctl(EPOLL_CTL_ADD)", r, `fd ${fd}`);
+  }
+
+  /** Resolves when an fd of the set is readable (or after close()). */
+  wait(): Promise<void> {
+    this.#waiter ??= libcSync().epollWaiter(this.#epoll.fd);
+    const pending = this.#waiter.wait().finally(() => {
+      if (this.#pending === pending) this.#pending = undefined;
+    });
+    this.#pending = pending;
+    return pending;
+  }
+
+  /** Ends a wait in progress and releases the set; resolves once the fds are closed. */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#waiter?.close();
+    const pending = this.#pending;
+    if (!pending) {
+      this.#release();
+      return (this.#closed = Promise.resolve());
+    }
+    // Readable from now on: the waiting thread returns. Only then are the fds closed: closing the
+    // eventfd first would take it out of the set before the thread saw it, and it would sleep on.
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    libcSync().write(this.#wake.fd, one);
+    return (this.#closed = pending.then(() => this.#release(), () => this.#release()));
+  }
+
+  #release(): void {
+    this.#wake.close();
+    this.#epoll.close();
+  }
+}

@@ -1,0 +1,72 @@
+// Bun has no nonblocking FFI calls, so the blocking epoll_wait runs in a Worker: it sleeps on
+// a shared word until asked to wait (Atomics.wait), then in epoll_wait until the kernel has
+// something, then posts a message, which resolves the JS thread's wait(). One Worker per waiter,
+// started on the first wait() (a tracer that never goes quiet never starts one), unref'd: it
+// never keeps the process alive by itself.
+import type { EpollWaiter } from "./ffi.ts";
+
+const IDLE = 0, WAIT = 1, CLOSE = 2;
+
+// Runs in the Worker. A blob: source, so a one-file bundle of a script carries it.
+const WORKER = `
+import { dlopen } from "bun:ffi";
+self.onmessage = ({ data: { epfd, control } }) => {
+  const { symbols: c, close } = dlopen("libc.so.6", { epoll_wait: { args: ["i32", "ptr", "i32", "i32"], returns: "i32" } });
+  const state = new Int32Array(control);
+  const events = new Uint8Array(8 * 12);
+  for (;;) {
+    Atomics.wait(state, 0, ${IDLE});
+    if (Atomics.load(state, 0) === ${CLOSE}) break;
+    c.epoll_wait(epfd, events, 8, -1);
+    Atomics.compareExchange(state, 0, ${WAIT}, ${IDLE});
+    postMessage(0);
+  }
+  // Closed before it got to wait (it had only just started): resolve a wait() still pending.
+  postMessage(0);
+  close();
+  self.close();
+};
+`;
+
+let workerUrl: string | undefined;
+
+export function bunEpollWaiter(epfd: number): EpollWaiter {
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  let worker: Worker | undefined;
+  let woken: { resolve(): void; reject(e: unknown): void } | undefined;
+  let failed: unknown;
+  const start = (): Worker => {
+    workerUrl ??= URL.createObjectURL(new Blob([WORKER], { type: "application/javascript" }));
+    const w = new Worker(workerUrl);
+    (w as unknown as { unref(): void }).unref();
+    w.onmessage = () => {
+      const f = woken;
+      woken = undefined;
+      f?.resolve();
+    };
+    w.onerror = (e) => {
+      failed = new Error(`The epoll Worker failed: ${e.message}`);
+      woken?.reject(failed);
+      woken = undefined;
+    };
+    w.postMessage({ epfd, control: state.buffer });
+    return w;
+  };
+  return {
+    wait: () =>
+      new Promise<void>((resolve, reject) => {
+        if (failed) return reject(failed);
+        woken = { resolve, reject };
+        worker ??= start();
+        Atomics.store(state, 0, WAIT);
+        Atomics.notify(state, 0);
+      }),
+    close: () => {
+      // The caller makes the epoll set ready next: a Worker inside epoll_wait returns, resolves
+      // the pending wait() and ends.
+      Atomics.store(state, 0, CLOSE);
+      Atomics.notify(state, 0);
+      worker = undefined;
+    },
+  };
+}
