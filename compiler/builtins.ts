@@ -98,6 +98,7 @@ const LOWERINGS = {
   cgroup: {
     scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
   },
+  skbLoad: { scalar: (l, e) => skbLoad(l, e) },
   cgroupName: {
     scalar: (l, e) => {
       if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `cgroupName() takes a cgroup id: cgroupName(cgroup())`);
@@ -209,4 +210,18 @@ function readKernel(l: Lower, addr: number, size: 4 | 8): number {
   const off = l.b.allocStack(8, 8);
   l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(size), addr] });
   return l.b.load("fp", off, size);
+}
+
+/** skbLoad(skb, offset, size): bpf_skb_load_bytes into a zeroed stack slot, read back as it sits in memory. */
+function skbLoad(l: Lower, e: Node): Scalar {
+  const [skb, offset, size] = e.arguments;
+  if (!l.input.probe.packet) l.fail(e, Code.BadCall, `skbLoad() reads a packet: only @cgroupSkb handlers have one, not a ${l.input.probe.describe}`);
+  if (!skb || l.expr(skb).kind !== "ctx") l.fail(skb ?? e, Code.BadCall, `skbLoad()'s first argument is the handler's packet parameter`, "write skbLoad(skb, 16, 4) in a handler (skb: SkBuff)");
+  if (size?.type !== "NumericLiteral" || ![1, 2, 4, 8].includes(size.value)) l.fail(size ?? e, Code.NotConstant, `skbLoad()'s size must be 1, 2, 4 or 8`);
+  if (!offset) l.fail(e, Code.BadCall, `skbLoad() takes the packet, an offset and a size`);
+  const off = l.intScalar(offset);
+  const slot = l.b.allocStack(8, 8);
+  l.zero("fp", slot, 8);
+  l.b.emit({ op: "call", helper: Helper.skb_load_bytes, args: [l.ctx, off.op, l.b.frame(slot), BigInt(size.value)] });
+  return { kind: "scalar", type: size.value === 8 ? u64 : u32, op: l.b.load("fp", slot, size.value as 1 | 2 | 4 | 8) };
 }

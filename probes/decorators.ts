@@ -140,6 +140,16 @@ export function perfEvent(spec: PerfEventSpec): ProbeDecorator {
   return probeDecorator("perfEvent", `${spec.type}:${spec.config}`, { period: spec.period, freq: spec.freq });
 }
 
+/**
+ * Runs the method for every packet the sockets of a cgroup v2 (and its descendants) receive
+ * ("ingress") or send ("egress"); it reads the packet as `SkBuff` and returns whether it may
+ * pass (true/1) or is dropped (false/0; a dropped send fails with EPERM). The cgroup: this
+ * path (absolute, or under the cgroup v2 mount), else the tracer's start({ cgroup }) or --cgroup.
+ */
+export function cgroupSkb(direction: "ingress" | "egress", cgroup?: string): ProbeDecorator {
+  return probeDecorator("cgroupSkb", direction, cgroup === undefined ? undefined : { cgroup });
+}
+
 /** The handlers of a tracer instance, from its class and every base class. */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];

@@ -42,6 +42,7 @@ const LOADERS: Record<string, () => Promise<ProbeKind>> = {
   profile: async () => (await import("./profile.ts")).profileProbe,
   perfEvent: async () => (await import("./perf_event.ts")).perfEventProbe,
   interval: async () => (await import("./interval.ts")).intervalProbe,
+  cgroupSkb: async () => (await import("./cgroup_skb.ts")).cgroupSkbProbe,
 };
 
 export const PROBE_KIND_NAMES: readonly string[] = Object.keys(LOADERS);

@@ -180,7 +180,7 @@ export function mapNextKey(mapFd: number, key: Uint8Array | undefined, next: Uin
 }
 
 export const ProgType = {
-  KPROBE: 2, TRACEPOINT: 5, PERF_EVENT: 7, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
+  SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7, CGROUP_SKB: 8, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
 } as const;
 
 export interface ProgLoadOptions {
@@ -252,7 +252,7 @@ export function btfLoad(btf: Uint8Array): OwnedFd {
   return new OwnedFd(r, "btf");
 }
 
-export const AttachType = { TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+export const AttachType = { CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
 
 /** `cookie`: for a perf event link, the value bpf_get_attach_cookie() returns in the program (5.15+). */
 export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string, cookie?: bigint): OwnedFd {

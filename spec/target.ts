@@ -68,6 +68,19 @@ export interface ProbeContext {
   attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
   describe: string;
+  /**
+   * For programs whose return value decides what the kernel does with a packet (cgroup skb,
+   * socket filter, XDP): what a handler returns when it ends without `return`, the range the
+   * verifier accepts (none: any value), and what the values mean, for messages.
+   */
+  verdict?: { fallthrough: bigint; range?: [min: number, max: number]; meaning: string };
+  /**
+   * The program is attached to a cgroup (the tracer's cgroup, when it has one): the cgroup
+   * filter of tracing programs does not apply, and could not (it reads the current task).
+   */
+  cgroupAttached?: boolean;
+  /** The context is a packet that skbLoad() reads (an `__sk_buff`). */
+  packet?: "skb";
 }
 
 /** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */

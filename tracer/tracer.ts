@@ -176,7 +176,7 @@ export class Tracer {
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
-    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    const probes = new Map(handlersOf(this).map((h) => [h.method, attachedToCgroup(runtimeProbe(h, this), cgroup)]));
     this.#probes = probes;
     if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
     const loaded = loadTracer(spec, mapOptions, source, probes);
@@ -420,6 +420,11 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
 /** A decorator as recorded at run time, with the options the source cannot show. */
 function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
+}
+
+/** A cgroup program without a cgroup of its own is attached to the tracer's (start({ cgroup }), --cgroup). */
+function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
+  return p.kind === "cgroupSkb" && p.options?.cgroup === undefined && cgroup !== undefined ? { ...p, options: { ...p.options, cgroup } } : p;
 }
 
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */

@@ -30,6 +30,7 @@ export const KERNEL_HELPERS = [
   { id: 15, name: "get_current_uid_gid", signature: "u64 bpf_get_current_uid_gid(void)" },
   { id: 16, name: "get_current_comm", signature: "long bpf_get_current_comm(void *buf, u32 size_of_buf)" },
   { id: 25, name: "perf_event_output", signature: "long bpf_perf_event_output(void *ctx, struct bpf_map *map, u64 flags, void *data, u64 size)" },
+  { id: 26, name: "skb_load_bytes", signature: "long bpf_skb_load_bytes(const void *skb, u32 offset, void *to, u32 len)" },
   { id: 27, name: "get_stackid", signature: "long bpf_get_stackid(void *ctx, struct bpf_map *map, u64 flags)" },
   { id: 35, name: "get_current_task", signature: "u64 bpf_get_current_task(void)" },
   { id: 36, name: "probe_write_user", signature: "long bpf_probe_write_user(void *dst, const void *src, u32 len)", changes: "writes the memory of user processes" },
@@ -102,6 +103,7 @@ export const HANDLER_HELPERS = {
   kernel: { doc: "kernel<T>(p): the pointer or address p, seen as pointing to kernel struct T in kernel memory (read with bpf_probe_read_kernel)", calls: [] },
   comm: { doc: "the current task's command name, Str<16>", calls: ["get_current_comm"] },
   str: { doc: "str(p, n?) reads a NUL-terminated string from a user or kernel pointer (or a tracepoint's string field)", calls: ["probe_read_user_str", "probe_read_kernel_str", "probe_read_str"] },
+  skbLoad: { doc: "skbLoad(skb, offset, size) reads 1, 2, 4 or 8 bytes of the packet from its network header, in the packet's byte order (0 past its end)", calls: ["skb_load_bytes"] },
 } as const satisfies Record<string, HandlerHelper>;
 
 export type HandlerHelperName = keyof typeof HANDLER_HELPERS;

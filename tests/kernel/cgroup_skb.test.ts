@@ -1,0 +1,152 @@
+// @cgroupSkb: systemd's IPAccounting= and IPAddressDeny= as a tracer. Each test makes its own
+// cgroup v2, moves a perl child into it and has it send loopback traffic: the bytes and packets
+// counted must be exactly what it sent, a denied address must be refused with EPERM, and nothing
+// may stay attached once the tracer stops (checked by the tracer's own link and program ids).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cgroup2Mount, cgroupSkb, Count, LpmTrieMap, skbLoad, Sum, Tracer, type Ipv4Key, type SkBuff, type u32, type u8 } from "../../mod.ts";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { linkIds, progIds } from "../../runtime/bpf.ts";
+import { waitFor } from "./util.ts";
+
+await libc();
+
+function makeCgroup(name: string) {
+  const mount = cgroup2Mount();
+  assert.ok(mount, "no cgroup2 file system is mounted");
+  const dir = join(mount, `tsbpf-test-${name}-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  return { dir, remove: () => { try { rmdirSync(dir); } catch { /* a process is still in it: the test failed already */ } } };
+}
+
+// The child: waits for a line on stdin (so it is in the cgroup before it sends), then sends each
+// size as one UDP datagram to its own socket on 127.0.0.1 and reads it back, then one datagram
+// to the denied address; then a TCP connect to the denied address and one to a listener of its own.
+const CHILD = String.raw`
+use strict; use Socket; use Errno qw(EPERM);
+my ($sizes, $denied) = @ARGV;
+my $go = <STDIN>;
+sub outcome { my ($ok) = @_; return $ok ? "ok" : $! == EPERM ? "EPERM" : "error $!"; }
+socket(my $u, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
+bind($u, pack_sockaddr_in(0, inet_aton("127.0.0.1"))) or die "bind: $!";
+my $me = getsockname($u);
+for my $n (split /,/, $sizes) {
+  defined send($u, "x" x $n, 0, $me) or die "send: $!";
+  defined recv($u, my $buf, 65536, 0) or die "recv: $!";
+  length($buf) == $n or die "short read";
+}
+print "udp denied: ", outcome(defined send($u, "y", 0, pack_sockaddr_in(9, inet_aton($denied)))), "\n";
+if ($ARGV[2]) {
+  socket(my $l, PF_INET, SOCK_STREAM, 0) or die; bind($l, pack_sockaddr_in(0, inet_aton("127.0.0.1"))) or die; listen($l, 1) or die;
+  my ($port) = unpack_sockaddr_in(getsockname($l));
+  socket(my $a, PF_INET, SOCK_STREAM, 0) or die;
+  print "tcp allowed: ", outcome(connect($a, pack_sockaddr_in($port, inet_aton("127.0.0.1")))), "\n";
+  socket(my $d, PF_INET, SOCK_STREAM, 0) or die;
+  print "tcp denied: ", outcome(connect($d, pack_sockaddr_in($port, inet_aton($denied)))), "\n";
+}
+`;
+
+/** Runs the child in `cgroupDir` and gives what it printed. */
+async function childIn(cgroupDir: string, sizes: number[], denied: string, tcp = false): Promise<string> {
+  const child = spawn("perl", ["-e", CHILD, sizes.join(","), denied, tcp ? "1" : ""], { stdio: ["pipe", "pipe", "inherit"] });
+  writeFileSync(join(cgroupDir, "cgroup.procs"), String(child.pid));
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  const code = await new Promise((r) => {
+    child.on("exit", r);
+    child.stdin!.end("go\n");
+  });
+  assert.equal(code, 0, `the child failed: ${out}`);
+  return out;
+}
+
+/** The ids of the BPF links and programs this process holds (from /proc/self/fdinfo): the tracer's, while it runs. */
+function ownIds(): { links: number[]; progs: number[] } {
+  const links = new Set<number>(), progs = new Set<number>();
+  for (const fd of readdirSync("/proc/self/fdinfo")) {
+    let info: string;
+    try {
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8");
+    } catch {
+      continue;
+    }
+    const link = /^link_id:\s*(\d+)/m.exec(info), prog = /^prog_id:\s*(\d+)/m.exec(info);
+    if (link) links.add(Number(link[1]));
+    if (prog) progs.add(Number(prog[1]));
+  }
+  return { links: [...links], progs: [...progs] };
+}
+
+/** Which of these ids the kernel still has, once it had time to release them (RCU). */
+async function leftOver(ids: { links: number[]; progs: number[] }): Promise<number[]> {
+  const left = () => [...ids.links.filter((id) => linkIds().includes(id)), ...ids.progs.filter((id) => progIds().includes(id))];
+  await waitFor(() => left().length === 0, 5000);
+  return left();
+}
+
+const INGRESS = 0, EGRESS = 1;
+/** ETH_P_IP (0x0800) as skb.protocol holds it, in network byte order; where an IPv4 header keeps the destination. */
+const ETH_P_IP = 0x0008, IPV4_DADDR = 16;
+
+class IpAccounting extends Tracer {
+  packets = new Count<u32>();
+  bytes = new Sum<u32>();
+  denied = new Count();
+  deny = new LpmTrieMap<Ipv4Key, u8>(64);
+
+  @cgroupSkb("ingress")
+  onIngress(skb: SkBuff) {
+    this.packets.add(INGRESS);
+    this.bytes.add(INGRESS, skb.len);
+  }
+
+  @cgroupSkb("egress")
+  onEgress(skb: SkBuff) {
+    // The destination from the IPv4 header (an unconnected socket has no remote_ip4).
+    if (skb.protocol === ETH_P_IP && this.deny.has({ prefixlen: 32, addr: skbLoad(skb, IPV4_DADDR, 4) })) {
+      this.denied.add();
+      return false;
+    }
+    this.packets.add(EGRESS);
+    this.bytes.add(EGRESS, skb.len);
+    return true;
+  }
+}
+
+// What skb->len is at the cgroup hooks for a UDP datagram over IPv4: the kernel runs them with
+// the packet starting at its network header (__cgroup_bpf_run_filter_skb pushes back to it on
+// ingress), so the IPv4 header (ihl 5: 20 bytes, loopback sends no options) and the UDP header
+// (8 bytes) count besides the payload.
+const IPV4_HEADER = 5 * 4, UDP_HEADER = 8;
+
+test("@cgroupSkb counts a cgroup's UDP bytes and packets exactly, and refuses a denied address with EPERM", async () => {
+  const cg = makeCgroup("skb");
+  const sizes = [1, 100, 1000, 1472];
+  try {
+    const t = await new IpAccounting().start({ exitOnError: false, cgroup: cg.dir });
+    t.deny.set("127.0.0.2/32", 1);
+    const ids = ownIds();
+    assert.equal(ids.links.length, 2, `expected the tracer's two cgroup links, found ${JSON.stringify(ids)}`);
+    let out: string;
+    try {
+      out = await childIn(cg.dir, sizes, "127.0.0.2");
+    } finally {
+      t.end = () => {};
+    }
+    const expected = sizes.reduce((a, n) => a + IPV4_HEADER + UDP_HEADER + n, 0);
+    const counts = { inPackets: t.packets.get(INGRESS), outPackets: t.packets.get(EGRESS), inBytes: t.bytes.get(INGRESS), outBytes: t.bytes.get(EGRESS), denied: t.denied.get() };
+    await t.stop();
+    assert.match(out, /udp denied: EPERM/);
+    // Each datagram goes out and comes back in once; the denied one is dropped before it is counted.
+    assert.deepEqual(counts, {
+      inPackets: BigInt(sizes.length), outPackets: BigInt(sizes.length), inBytes: BigInt(expected), outBytes: BigInt(expected), denied: 1n,
+    });
+    assert.deepEqual(await leftOver(ids), [], "links or programs left after stop()");
+  } finally {
+    cg.remove();
+  }
+});
