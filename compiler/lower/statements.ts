@@ -112,6 +112,7 @@ function checkVerdict(l: Lower, e: Node, v: Extract<Value, { kind: "scalar" }>, 
     return;
   }
   const bad = outOfRange(e, min, max);
+  if (bad?.type === "NumericLiteral") l.fail(bad, Code.TypeMismatch, `a ${describe} handler returns ${min} to ${max}, not ${bad.value}: ${verdict.meaning}`);
   if (bad) l.fail(bad, Code.TypeMismatch, `a ${describe} handler returns ${min} to ${max} (${verdict.meaning}); the kernel cannot check that this value stays in that range`,
     "return a bool (return !this.deny.has(key)), a constant, or c ? 1 : 0");
 }

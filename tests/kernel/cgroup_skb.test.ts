@@ -12,8 +12,12 @@ import { cgroup2Mount, cgroupSkb, Count, LpmTrieMap, skbLoad, Sum, Tracer, type 
 import { libc } from "../../runtime/ffi/mod.ts";
 import { linkIds, progIds } from "../../runtime/bpf.ts";
 import { waitFor } from "./util.ts";
+import { compile } from "../../compiler/mod.ts";
+import { CompileError } from "../../spec/diagnostics.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 
 await libc();
+const target = await hostTarget();
 
 function makeCgroup(name: string) {
   const mount = cgroup2Mount();
@@ -46,6 +50,8 @@ if ($ARGV[2]) {
   socket(my $a, PF_INET, SOCK_STREAM, 0) or die;
   print "tcp allowed: ", outcome(connect($a, pack_sockaddr_in($port, inet_aton("127.0.0.1")))), "\n";
   socket(my $d, PF_INET, SOCK_STREAM, 0) or die;
+  # A dropped SYN is sent again until the connect times out: wait half a second, not minutes.
+  setsockopt($d, SOL_SOCKET, SO_SNDTIMEO, pack("qq", 0, 500000)) or die;
   print "tcp denied: ", outcome(connect($d, pack_sockaddr_in($port, inet_aton($denied)))), "\n";
 }
 `;
@@ -148,5 +154,60 @@ test("@cgroupSkb counts a cgroup's UDP bytes and packets exactly, and refuses a 
     assert.deepEqual(await leftOver(ids), [], "links or programs left after stop()");
   } finally {
     cg.remove();
+  }
+});
+
+test("@cgroupSkb: a TCP connect to a denied address never connects (its SYNs are dropped), one to another address does", async () => {
+  const cg = makeCgroup("tcp");
+  try {
+    const t = await new IpAccounting().start({ exitOnError: false, cgroup: cg.dir });
+    t.deny.set("127.0.0.2/32", 1);
+    let out: string;
+    try {
+      out = await childIn(cg.dir, [], "127.0.0.2", true);
+    } finally {
+      t.end = () => {};
+    }
+    const denied = t.denied.get() ?? 0n;
+    await t.stop();
+    assert.match(out, /tcp allowed: ok\n/);
+    // TCP ignores a refused SYN and sends it again (tcp_connect), so connect() waits until its
+    // timeout (SO_SNDTIMEO, half a second here) rather than failing with EPERM as a UDP send does.
+    assert.match(out, /tcp denied: error Operation now in progress\n/);
+    assert.match(out, /udp denied: EPERM\n/);
+    // The UDP datagram and at least the first SYN were refused.
+    assert.ok(denied >= 2n, `denied ${denied}`);
+  } finally {
+    cg.remove();
+  }
+});
+
+test("@cgroupSkb without a cgroup is refused with what to write", async () => {
+  await assert.rejects(new IpAccounting().start({ exitOnError: false }), /needs a cgroup to attach to[\s\S]*start\(\{ cgroup \}\)/);
+});
+
+test("a @cgroupSkb handler's return value must be a verdict the kernel accepts", () => {
+  const source = (body: string) => `import { cgroupSkb, Tracer, type SkBuff } from "tsbpf";
+class V extends Tracer {
+  @cgroupSkb("egress")
+  h(skb: SkBuff) {
+    ${body}
+  }
+}
+`;
+  const refused = (body: string) => {
+    try {
+      compile(source(body), "/test/verdict.ts", target);
+    } catch (e) {
+      assert.ok(e instanceof CompileError, String(e));
+      return e.message;
+    }
+    return undefined;
+  };
+  assert.match(refused("return 2;") ?? "", /verdict\.ts:5:12[\s\S]*returns 0 to 1, not 2/);
+  assert.match(refused("return skb.len;") ?? "", /cannot check that this value stays in that range/);
+  assert.match(refused("return skb.len > 100 ? 1 : 3;") ?? "", /verdict\.ts:5:32[\s\S]*not 3/);
+  for (const ok of ["return skb.len > 100;", "return skb.len > 100 ? 0 : 1;", "if (skb.len > 100) return false;", "return;", ""]) {
+    assert.equal(refused(ok), undefined, ok);
   }
 });
