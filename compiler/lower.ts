@@ -27,6 +27,7 @@ export class Lowering implements Lower {
   perfScratchBytes = 0;
   usesStacks = false;
   countsDrops = false;
+  mayDrop = false;
   readonly loops: LoopLabels[] = [];
   readonly inlined: InlineFrame[] = [];
   readonly resolvingConstants = new Set<string>();

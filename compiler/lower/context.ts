@@ -92,6 +92,8 @@ export interface Lower {
   usesStacks: boolean;
   /** Whether a map update may be refused (a full map): the tracer then counts the refusals. */
   countsDrops: boolean;
+  /** A packet program with a `return` that may not let the packet pass (see ProgramSpec.mayDrop). */
+  mayDrop: boolean;
   /** Innermost last: where break and continue go. */
   readonly loops: LoopLabels[];
   /** Functions being inlined, innermost last: where their return goes. */

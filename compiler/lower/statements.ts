@@ -93,7 +93,11 @@ export function returnStatement(l: Lower, s: Node): void {
   const verdict = l.input.probe.verdict;
   if (verdict && !s.argument) return void l.b.emit({ op: "ret", value: verdict.fallthrough });
   const v = s.argument ? l.scalar(s.argument) : undefined;
-  if (verdict && v) checkVerdict(l, s.argument, v, verdict);
+  if (verdict && v) {
+    checkVerdict(l, s.argument, v, verdict);
+    // A computed verdict may drop; plan says so (a constant "pass" only observes).
+    if (isReg(v.op) || BigInt(v.op) !== verdict.fallthrough) l.mayDrop = true;
+  }
   l.b.emit({ op: "ret", value: v ? l.convert(v, i64, s.argument).op : 0n });
 }
 

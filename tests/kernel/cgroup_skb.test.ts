@@ -13,6 +13,7 @@ import { libc } from "../../runtime/ffi/mod.ts";
 import { linkIds, progIds } from "../../runtime/bpf.ts";
 import { waitFor } from "./util.ts";
 import { compile } from "../../compiler/mod.ts";
+import { describePlan, kernelWarnings } from "../../compiler/plan.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hostTarget } from "../../tracer/compile_target.ts";
 
@@ -210,4 +211,35 @@ class V extends Tracer {
   for (const ok of ["return skb.len > 100;", "return skb.len > 100 ? 0 : 1;", "if (skb.len > 100) return false;", "return;", ""]) {
     assert.equal(refused(ok), undefined, ok);
   }
+});
+
+test("plan flags a @cgroupSkb handler that can drop packets as changing what the kernel does, and not one that only counts", () => {
+  const source = (egress: string) => `import { cgroupSkb, Count, LpmTrieMap, skbLoad, Tracer, type Ipv4Key, type SkBuff, type u8 } from "tsbpf";
+class Net extends Tracer {
+  packets = new Count();
+  deny = new LpmTrieMap<Ipv4Key, u8>(64);
+  @cgroupSkb("ingress")
+  onIngress(skb: SkBuff) {
+    this.packets.add();
+    return true;
+  }
+  @cgroupSkb("egress")
+  onEgress(skb: SkBuff) {
+    ${egress}
+  }
+}
+`;
+  const deny = compile(source("return !this.deny.has({ prefixlen: 32, addr: skbLoad(skb, 16, 4) });"), "/test/net.ts", target);
+  const report = describePlan(deny, { cpus: 2 });
+  assert.match(report, /WARNINGS:\n    cgroupSkb egress → onEgress\(\) decides which packets the cgroup's sockets may send or receive: it can drop them/);
+  assert.match(report, /cgroupSkb ingress  →  onIngress\(\) at line 6: .*\(lets every packet pass: it only counts\)/);
+  assert.equal(kernelWarnings(deny).length, 1, kernelWarnings(deny).join("\n"));
+  // A handler that returns nothing, or only true, lets everything pass: plan has nothing to warn of.
+  for (const body of ["this.packets.add();", "return 1;"]) {
+    const counting = compile(source(body), "/test/net.ts", target);
+    assert.match(describePlan(counting, { cpus: 2 }), /warnings: none in the kernel/);
+    assert.deepEqual(kernelWarnings(counting), []);
+  }
+  // if (x) return false: the one return that drops is enough.
+  assert.equal(kernelWarnings(compile(source("if (skb.len > 1000) return false;"), "/test/net.ts", target)).length, 1);
 });
