@@ -6,12 +6,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cgroup2Mount, cgroupSkb, Count, LpmTrieMap, skbLoad, Sum, Tracer, type Ipv4Key, type SkBuff, type u32, type u8 } from "../../mod.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { linkIds, progIds } from "../../runtime/bpf.ts";
-import { waitFor } from "./util.ts";
+import { runCommand, waitFor } from "./util.ts";
+import { docSnippet } from "./doc_snippets.ts";
 import { compile } from "../../compiler/mod.ts";
 import { describePlan, kernelWarnings } from "../../compiler/plan.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
@@ -19,6 +20,7 @@ import { hostTarget } from "../../tracer/compile_target.ts";
 
 await libc();
 const target = await hostTarget();
+const ROOT = new URL("../..", import.meta.url).pathname;
 
 function makeCgroup(name: string) {
   const mount = cgroup2Mount();
@@ -242,4 +244,24 @@ class Net extends Tracer {
   }
   // if (x) return false: the one return that drops is enough.
   assert.equal(kernelWarnings(compile(source("if (skb.len > 1000) return false;"), "/test/net.ts", target)).length, 1);
+});
+
+declare const Bun: unknown;
+test("docs/network.md: the IPAccounting/IPAddressDeny demo runs as written", async () => {
+  const file = `${ROOT}tests/fixtures/.doc-network-${process.pid}.ts`;
+  writeFileSync(file, docSnippet("network.md"));
+  try {
+    // The demo makes a cgroup, spawns a shell and serves TCP: Deno needs more than --allow-ffi.
+    const run = runCommand(process.execPath, typeof Bun !== "undefined" ? ["run", file] : ["run", "-A", file]);
+    assert.equal(await run.exited, 0, run.output());
+    const out = run.output();
+    assert.match(out, /echo: hello\n/);
+    assert.match(out, /write error: Operation not permitted/);
+    const m = /IP: (\d+)B in \((\d+) packets\), (\d+)B out \((\d+) packets\); denied: 1 packets/.exec(out);
+    assert.ok(m, out);
+    // At least the handshake, "hello\n" and its echo each way, each at least an IP and a TCP header.
+    assert.ok(Number(m[2]) >= 3 && Number(m[4]) >= 3 && Number(m[1]) >= 40 * Number(m[2]) && Number(m[3]) >= 40 * Number(m[4]), out);
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
