@@ -150,6 +150,15 @@ export function cgroupSkb(direction: "ingress" | "egress", cgroup?: string): Pro
   return probeDecorator("cgroupSkb", direction, cgroup === undefined ? undefined : { cgroup });
 }
 
+/**
+ * Makes the method a socket filter: once the tracer runs, `tracer.attachSocket(fd)` puts it on a
+ * socket of this process. It reads each packet the socket would receive (`SkBuff`, `skbLoad()`
+ * from the socket's protocol header on) and returns how many bytes to keep: 0 drops it.
+ */
+export function socketFilter(): ProbeDecorator {
+  return probeDecorator("socketFilter", "");
+}
+
 /** The handlers of a tracer instance, from its class and every base class. */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];

@@ -43,6 +43,7 @@ const LOADERS: Record<string, () => Promise<ProbeKind>> = {
   perfEvent: async () => (await import("./perf_event.ts")).perfEventProbe,
   interval: async () => (await import("./interval.ts")).intervalProbe,
   cgroupSkb: async () => (await import("./cgroup_skb.ts")).cgroupSkbProbe,
+  socketFilter: async () => (await import("./socket_filter.ts")).socketFilterProbe,
 };
 
 export const PROBE_KIND_NAMES: readonly string[] = Object.keys(LOADERS);

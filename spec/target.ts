@@ -73,7 +73,7 @@ export interface ProbeContext {
    * socket filter, XDP): what a handler returns when it ends without `return`, the range the
    * verifier accepts (none: any value), and what the values mean, for messages.
    */
-  verdict?: { fallthrough: bigint; range?: [min: number, max: number]; meaning: string };
+  verdict?: { fallthrough: bigint; range?: [min: number, max: number]; meaning: string; bool?: false };
   /**
    * The program is attached to a cgroup (the tracer's cgroup, when it has one): the cgroup
    * filter of tracing programs does not apply, and could not (it reads the current task).

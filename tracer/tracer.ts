@@ -286,6 +286,22 @@ export class Tracer {
     };
   }
 
+  /**
+   * Puts a `@socketFilter()` handler on socket `fd` of this process (SO_ATTACH_BPF): it decides
+   * what the socket receives until the tracer stops (which takes it off) or the socket closes.
+   * `handler` names it when the tracer has several.
+   */
+  attachSocket(fd: number, handler?: string): void {
+    if (!this.#loaded || !this.#spec || this.#stopping) throw new TracerError(`${this.constructor.name}.attachSocket() works only while the tracer runs: call it after start()`);
+    const filters = this.#spec.programs.filter((p) => p.probe.kind === "socketFilter");
+    const chosen = filters.filter((p) => handler === undefined || p.name === handler);
+    if (chosen.length !== 1) {
+      throw new TracerError(filters.length === 0 ? `${this.constructor.name} has no @socketFilter() handler to attach to a socket`
+        : `${this.constructor.name}.attachSocket(fd${handler === undefined ? "" : `, "${handler}"`}): name one of its socket filters: ${filters.map((p) => `"${p.name}"`).join(", ")}`);
+    }
+    this.#loaded.attachSocket(fd, chosen[0].name);
+  }
+
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
     return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
