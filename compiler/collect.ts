@@ -51,7 +51,7 @@ const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "
 export const PROBE_DECORATORS: Record<string, string> = {
   tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", tpBtf: "tpBtf", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
   uprobe: "uprobe", uretprobe: "uretprobe", usdt: "usdt", profile: "profile", perfEvent: "perfEvent", interval: "interval",
-  cgroupSkb: "cgroupSkb", socketFilter: "socketFilter",
+  cgroupSkb: "cgroupSkb", socketFilter: "socketFilter", xdp: "xdp",
 };
 
 /** Decorators called without arguments: `@socketFilter()`. */
@@ -63,7 +63,7 @@ const NO_ARGUMENTS = new Set(["socketFilter"]);
  */
 export const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
   uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
-  cgroupSkb: "options",
+  cgroupSkb: "options", xdp: "options",
 };
 
 

@@ -20,6 +20,7 @@ const warning = (id: number): string => `${helperLabel(id)} ${changes(id)}`;
 
 /** What a packet program's return value decides, by probe kind: it changes what the kernel does with traffic. */
 const PACKET_VERDICTS: Record<string, string> = {
+  xdp: "decides the fate of every packet arriving on the device before the network stack sees it: it can drop, bounce (XDP_TX) or redirect them",
   socketFilter: "decides what the sockets it is attached to (attachSocket) receive: it can drop or cut packets",
   cgroupSkb: "decides which packets the cgroup's sockets may send or receive: it can drop them (a dropped UDP send fails with EPERM, a TCP connect hangs)",
 };

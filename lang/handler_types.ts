@@ -92,3 +92,11 @@ export interface SkBuff {
   gso_segs: u32;
   gso_size: u32;
 }
+
+/** What an `@xdp` handler's context gives besides its packet (read with `xdpLoad`): the kernel's `struct xdp_md`. */
+export interface XdpMd {
+  /** The device the packet arrived on. */
+  ingress_ifindex: u32;
+  /** The receive queue it arrived on. */
+  rx_queue_index: u32;
+}

@@ -95,3 +95,16 @@ export function skbLoad(skb: any, offset: number, size: 8): u64;
 export function skbLoad(_skb: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
   return kernelOnly("skbLoad");
 }
+/**
+ * `size` (1, 2, 4 or 8) bytes of the packet an `@xdp` handler sees, `offset` bytes from its
+ * Ethernet header, as they sit in the packet (network byte order): the EtherType is
+ * `xdpLoad(ctx, 12, 2)`. 0 when the packet is shorter.
+ */
+// deno-lint-ignore no-explicit-any
+export function xdpLoad(ctx: any, offset: number, size: 1 | 2 | 4): u32;
+// deno-lint-ignore no-explicit-any
+export function xdpLoad(ctx: any, offset: number, size: 8): u64;
+// deno-lint-ignore no-explicit-any
+export function xdpLoad(_ctx: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
+  return kernelOnly("xdpLoad");
+}

@@ -159,6 +159,25 @@ export function socketFilter(): ProbeDecorator {
   return probeDecorator("socketFilter", "");
 }
 
+/** Options of @xdp. */
+export interface XdpOptions {
+  /**
+   * "generic": the kernel runs the program on its sk_buff (XDP_FLAGS_SKB_MODE), for any device.
+   * Default: the driver's own XDP where it has one, else generic (the kernel's choice).
+   */
+  mode?: "generic";
+}
+
+/**
+ * Runs the method for every packet arriving on a network device, before the kernel's network
+ * stack sees it (XDP): it reads the packet with xdpLoad(ctx, offset, size) from its Ethernet
+ * header and returns XDP_PASS (2, also when it ends without return), XDP_DROP (1), XDP_TX (3),
+ * XDP_REDIRECT (4) or XDP_ABORTED (0).
+ */
+export function xdp(device: string, options: XdpOptions = {}): ProbeDecorator {
+  return probeDecorator("xdp", device, options?.mode ? { mode: options.mode } : undefined);
+}
+
 /** The handlers of a tracer instance, from its class and every base class. */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];

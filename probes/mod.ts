@@ -44,6 +44,7 @@ const LOADERS: Record<string, () => Promise<ProbeKind>> = {
   interval: async () => (await import("./interval.ts")).intervalProbe,
   cgroupSkb: async () => (await import("./cgroup_skb.ts")).cgroupSkbProbe,
   socketFilter: async () => (await import("./socket_filter.ts")).socketFilterProbe,
+  xdp: async () => (await import("./xdp.ts")).xdpProbe,
 };
 
 export const PROBE_KIND_NAMES: readonly string[] = Object.keys(LOADERS);

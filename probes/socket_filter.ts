@@ -13,7 +13,7 @@ export const socketFilterProbe = {
   context(): ProbeContext {
     return {
       progType: ProgType.SOCKET_FILTER, fields: skBuffFields("socket"), packet: "skb",
-      verdict: { fallthrough: 0xffff_ffffn, meaning: "the number of bytes of the packet to keep: 0 drops it, skb.len keeps it whole", bool: false },
+      verdict: { fallthrough: 0xffff_ffffn, meaning: "the number of bytes of the packet to keep: 0 drops it, skb.len keeps it whole", notBool: "true would keep 1 byte of the packet" },
       describe: "socket filter",
     };
   },

@@ -106,8 +106,8 @@ export function returnStatement(l: Lower, s: Node): void {
  * a value outside the range it allows, so a value it could not bound is refused here, at its line.
  */
 function checkVerdict(l: Lower, e: Node, v: Extract<Value, { kind: "scalar" }>, verdict: NonNullable<ProbeContext["verdict"]>): void {
-  if (verdict.bool === false && v.type.kind === "bool") {
-    l.fail(e, Code.TypeMismatch, `a ${l.input.probe.describe} handler returns ${verdict.meaning}; a bool would keep 1 byte or none`, "return skb.len to keep the packet, 0 to drop it");
+  if (verdict.notBool && v.type.kind === "bool") {
+    l.fail(e, Code.TypeMismatch, `a ${l.input.probe.describe} handler returns ${verdict.meaning}, not a bool: ${verdict.notBool}`);
   }
   const range = verdict.range;
   if (!range || v.type.kind === "bool") return;

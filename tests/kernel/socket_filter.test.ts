@@ -131,7 +131,7 @@ class F extends Tracer {
   }
 }
 `;
-  assert.throws(() => compile(source("return skb.len > 10;"), "/test/f.ts", target), (e) => e instanceof CompileError && /5:12[\s\S]*a bool would keep 1 byte or none/.test(e.message));
+  assert.throws(() => compile(source("return skb.len > 10;"), "/test/f.ts", target), (e) => e instanceof CompileError && /5:12[\s\S]*not a bool: true would keep 1 byte of the packet/.test(e.message));
   assert.throws(() => compile(source("return skb.remote_ip4;"), "/test/f.ts", target), (e) => e instanceof CompileError && /socket filter has no field "remote_ip4"/.test(e.message));
   const specs = compile(source("return skb.len > 10 ? skb.len : 0;"), "/test/f.ts", target);
   assert.match(describePlan(specs, { cpus: 2 }), /WARNINGS:\n    socketFilter  → h\(\) decides what the sockets it is attached to \(attachSocket\) receive/);
