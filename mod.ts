@@ -30,6 +30,7 @@ export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type Pri
 export { cgroupSkb, fentry, socketFilter, xdp, type XdpOptions, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, type ProbeDecorator, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
 export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, skbLoad, str, tid, uid, user, ustack, xdpLoad } from "./lang/helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
+export { openPinned, type PinnedMaps } from "./runtime/open_pinned.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";
 export { isJsonOutput, printable, printEvent, setJsonOutput } from "./runtime/output.ts";
 export { type PprofOptions, toPprof, writePprof } from "./export/pprof.ts";

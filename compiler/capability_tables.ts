@@ -25,7 +25,7 @@ const HARMLESS = new Set([
 /** The exceptions in those harmless modules. */
 const HARMLESS_BUT: Record<string, Record<string, Kind>> = {
   os: { setPriority: "changes processes" },
-  tsbpf: { writePprof: "writes files" },
+  tsbpf: { writePprof: "writes files", openPinned: "outlives the tracer" },
 };
 
 const WHOLE_MODULE: Record<string, Kind> = {

@@ -2,7 +2,10 @@
 // compiling) from the source and the names in scope, without emitting code or reporting
 // anything. Lowering asks it before it lowers: whether a loop's bounds are constants, whether
 // the operand of a cast is a pointer, whether an operand of === is a string. An expression that
-// would not compile has no type here (undefined): lowering then reports it, once, where it lowers it.
+// would not compile has no type here (undefined): lowering then reports it, once, where it lowers
+// it. One exception: the arguments of a call whose result does not depend on them (a function
+// with a declared return type, a map method) are left to lowering to check.
+// tests/unit/check_agrees.test.ts checks it against lowering on every expression of the corpora.
 import type { Node } from "./parse.ts";
 import type { ContextField } from "../spec/target.ts";
 import type { MapField } from "./map_fields.ts";

@@ -16,6 +16,9 @@ export const META_FILE = "meta";
 /** A map pinned under its own name: NAME/map. */
 export const MAP_FILE = "map";
 const MAX_META_BYTES = 1 << 20;
+/** Text `tsbpf pinned` prints must not carry terminal controls. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 // bpffs refuses names with dots: "map-FIELD", "link-N".
 const PIN_FILE = /^(map|map-[A-Za-z_$][A-Za-z0-9_$]*|link-\d{1,6})$/;
 
@@ -104,7 +107,7 @@ function checkRecord(v: unknown, path: string): PinRecord {
   const r = v as PinRecord;
   if (typeof r !== "object" || r === null) bad("not an object");
   if (r.kind !== "map" && r.kind !== "tracer") bad("kind");
-  for (const k of ["created", "tracer", "file"] as const) if (typeof r[k] !== "string" || /[\x00-\x1f]/.test(r[k]) || r[k].length > 4096) bad(k);
+  for (const k of ["created", "tracer", "file"] as const) if (typeof r[k] !== "string" || CONTROL.test(r[k]) || r[k].length > 4096) bad(k);
   if (!Number.isSafeInteger(r.pid)) bad("pid");
   if (!Array.isArray(r.maps) || !Array.isArray(r.programs)) bad("maps or programs");
   r.maps.forEach((m, i) => {
@@ -118,7 +121,7 @@ function checkRecord(v: unknown, path: string): PinRecord {
     }
   });
   r.programs.forEach((p, i) => {
-    if (typeof p.handler !== "string" || typeof p.probe !== "string" || !Array.isArray(p.links)) bad(`programs[${i}]`);
+    if (typeof p.handler !== "string" || typeof p.probe !== "string" || CONTROL.test(p.handler + p.probe) || !Array.isArray(p.links)) bad(`programs[${i}]`);
     for (const l of p.links) if (typeof l !== "string" || !PIN_FILE.test(l)) bad(`programs[${i}].links`);
   });
   return r;

@@ -4,11 +4,13 @@
 // last reference, checked by id.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lstatSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { Count, HashMap, Histogram, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
+import { Count, HashMap, Histogram, openPinned, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
+import { setPinMount } from "../../runtime/pin_dir.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
 import { docSnippet, runSnippet } from "./doc_snippets.ts";
@@ -203,6 +205,11 @@ test("docs/pinning.md's script, run twice: the second run counts on in the same 
     assert.equal(second.status, 0, second.output);
     // The snippet itself opens files (the runtime starting): each run adds to the same counts.
     assert.ok(sum(second.output) > sum(first.output), `${first.output}\n---\n${second.output}`);
+    // The doc's reader, another process: the same counts, read through openPinned().
+    const reader = await runSnippet(docSnippet("pinning.md", 1));
+    assert.equal(reader.status, 0, reader.output);
+    assert.match(reader.output, /^pinned by Opens at \d{4}-/m);
+    assert.ok(sum(reader.output) >= sum(second.output), `${second.output}\n---\n${reader.output}`);
   } finally {
     await tsbpf(["pinned", "rm", "opens-by-comm"]);
   }
@@ -234,6 +241,16 @@ test("start({ pin }) with a map pinned under its own name: show prints both as t
     assert.equal(show.status, 0, show.stderr);
     assert.match(show.stdout, new RegExp(`^@shared: ${N}$`, "m"));
     assert.match(show.stdout, new RegExp(`^@sizes:\\s*\\n\\[512, 1K\\)\\s+${N} \\|@+\\|$`, "m"));
+    // Another process (here: this one, with no tracer running) opens them as the classes declared.
+    const pinned = await openPinned(name);
+    try {
+      assert.deepEqual(Object.keys(pinned.maps).sort(), ["shared", "sizes"]);
+      assert.equal(pinned.record.tracer, "Both");
+      assert.equal((pinned.maps.shared as Count).get(), BigInt(N));
+      assert.equal((pinned.maps.sizes as Histogram).get()?.reduce((a, b) => a + b.count, 0n), BigInt(N));
+    } finally {
+      pinned.close();
+    }
     const list = (await tsbpf(["pinned", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l).data);
     const tracer = list.find((d) => d.name === name), shared = list.find((d) => d.name === `${NAME}-shared`);
     assert.equal(tracer.maps.find((m: { name: string }) => m.name === "shared").pin, `${NAME}-shared`);
@@ -244,5 +261,24 @@ test("start({ pin }) with a map pinned under its own name: show prints both as t
   } finally {
     await tsbpf(["pinned", "rm", name]);
     await tsbpf(["pinned", "rm", `${NAME}-shared`]);
+  }
+});
+
+test("where no BPF filesystem is mounted, the first pin mounts one (and creates tsbpf/ 0700)", async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-pin-mount-");
+  setPinMount(dir);
+  try {
+    assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(` ${dir} `));
+    const a = new CallsA();
+    await run(a);
+    await a.stop();
+    const mount = readFileSync("/proc/self/mountinfo", "utf8").split("\n").find((l) => l.split(" ")[4] === dir);
+    assert.match(mount ?? "", / - bpf /, `no bpffs at ${dir}`);
+    assert.equal(lstatSync(`${dir}/tsbpf`).mode & 0o777, 0o700);
+    assert.ok(lstatSync(`${dir}/tsbpf/${NAME}-calls/map`).isFile());
+  } finally {
+    setPinMount("/sys/fs/bpf");
+    spawnSync("umount", [dir]);
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -61,6 +61,7 @@ const CASES: [string, string, RegExp][] = [
   ["an OTLP export", `await t.start({ exitOnError: false, otlp: { endpoint: "http://x:4318" } });`, /^network: start\(\{ otlp \}\): sends the tracer's maps to a collector/],
   ["a tracer pinned with start({ pin })", `await t.start({ pin: "opens" });`, /^outlives the tracer: start\(\{ pin \}\): its probes stay attached and its maps stay after the process ends: pin: "opens"$/],
   ["a pinned map", `import { HashMap } from "tsbpf"; class T { conns = new HashMap(1024, { pin: "conns" }); }`, /^outlives the tracer: a map pinned in \/sys\/fs\/bpf\/tsbpf \(it stays after the tracer ends, and later tracers share it\): pin: "conns"$/],
+  ["tsbpf's openPinned", `import { openPinned } from "tsbpf"; const p = await openPinned("opens");`, /^outlives the tracer: tsbpf openPinned$/],
   ["a pinned linear histogram", `import * as t from "tsbpf"; const h = new t.LinearHistogram(0, 100, 10, 64, { pin: "h" });`, /^outlives the tracer: a map pinned/],
   ["map options plan cannot read", `import { Count } from "tsbpf"; const c = new Count(64, options);`, /^unknown: map options plan cannot read \(a pin would outlive the tracer\): new Count\(64, options\)$/],
   ["fs/promises", `import { appendFile } from "node:fs/promises";`, /^writes files: node:fs\/promises appendFile$/],

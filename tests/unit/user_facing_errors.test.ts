@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isUserFacing, USER_FACING } from "../../spec/user_facing.ts";
-import { describeError } from "../../cli/errors.ts";
+import { describeError, describeScriptError } from "../../cli/errors.ts";
 import { CliError, UsageError } from "../../cli/errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
@@ -38,7 +38,6 @@ const userFacing: [string, Error][] = [
   ["UnsafeFileError", new UnsafeFileError("/tmp/x", "a FIFO")],
   ["UntrustedDirError", new UntrustedDirError("/tmp/cache", "writable by others")],
   ["SpecSchemaError", new SpecSchemaError("programs[0].insns", "not base64")],
-  ["KernelOnlyError", new KernelOnlyError("pid")],
   ["CliError", new CliError("no such file")],
   ["UsageError", new UsageError("unknown option")],
 ];
@@ -49,6 +48,12 @@ test("every user-facing error class carries the marker", () => {
 
 test("errors that are bugs do not carry it", () => {
   for (const e of [new Error("x"), new TypeError("x"), new RangeError("x"), "a string", undefined]) assert.equal(isUserFacing(e), false);
+});
+
+test("a helper stub called from the script's JavaScript is the script's bug: shown with where it happened", () => {
+  const e = new KernelOnlyError("pid");
+  assert.equal(isUserFacing(e), false);
+  assert.match(describeScriptError(e, false), /^KernelOnlyError: pid\(\) runs only inside a probe handler.* \(run tsbpf with --verbose/);
 });
 
 test("the command line prints a marked error as its message, never as an internal error", () => {
