@@ -99,6 +99,13 @@ const LOWERINGS = {
     scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
   },
   skbLoad: { scalar: (l, e) => packetLoad(l, e, "skb") },
+  skbCgroup: {
+    scalar: (l, e) => {
+      if (!l.input.probe.cgroupAttached) l.fail(e, Code.BadCall, `skbCgroup() is the cgroup of a @cgroupSkb handler's packet; a ${l.input.probe.describe} has none`, "cgroup() is the current task's cgroup");
+      if (e.arguments.length !== 1 || l.expr(e.arguments[0]).kind !== "ctx") l.fail(e.arguments[0] ?? e, Code.BadCall, `skbCgroup() takes the handler's packet parameter`, "write skbCgroup(skb)");
+      return { kind: "scalar", type: u64, op: l.b.call(Helper.skb_cgroup_id, [l.ctx]) };
+    },
+  },
   xdpLoad: { scalar: (l, e) => packetLoad(l, e, "xdp") },
   cgroupName: {
     scalar: (l, e) => {

@@ -108,3 +108,11 @@ export function xdpLoad(ctx: any, offset: number, size: 8): u64;
 export function xdpLoad(_ctx: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
   return kernelOnly("xdpLoad");
 }
+/**
+ * The id of the cgroup (v2) of the socket a `@cgroupSkb` handler's packet belongs to (the
+ * attached cgroup or one below it): key per-cgroup counts by `cgroupName(skbCgroup(skb))`.
+ */
+// deno-lint-ignore no-explicit-any
+export function skbCgroup(_skb: any): u64 {
+  return kernelOnly("skbCgroup");
+}

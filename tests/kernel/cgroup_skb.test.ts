@@ -8,7 +8,7 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cgroup2Mount, cgroupSkb, Count, LpmTrieMap, skbLoad, Sum, Tracer, type Ipv4Key, type SkBuff, type u32, type u8 } from "../../mod.ts";
+import { cgroup2Mount, cgroupId, cgroupName, cgroupSkb, Count, LpmTrieMap, skbCgroup, skbLoad, Sum, Tracer, type Cgroup, type Ipv4Key, type SkBuff, type u32, type u8 } from "../../mod.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { linkIds, progIds } from "../../runtime/bpf.ts";
 import { runCommand, waitFor } from "./util.ts";
@@ -157,6 +157,46 @@ test("@cgroupSkb counts a cgroup's UDP bytes and packets exactly, and refuses a 
     assert.deepEqual(await leftOver(ids), [], "links or programs left after stop()");
   } finally {
     cg.remove();
+  }
+});
+
+/** Bytes each cgroup below the attached one sends, by the cgroup of the packet's socket. */
+class PerCgroup extends Tracer {
+  bytes = new Sum<Cgroup>();
+  packets = new Count<Cgroup>();
+
+  @cgroupSkb("egress")
+  onEgress(skb: SkBuff) {
+    this.bytes.add(cgroupName(skbCgroup(skb)), skb.len);
+    this.packets.add(cgroupName(skbCgroup(skb)));
+  }
+}
+
+test("@cgroupSkb on a parent cgroup counts each child cgroup's bytes apart, by skbCgroup(skb)", async () => {
+  const parent = makeCgroup("parent");
+  const a = join(parent.dir, "a"), b = join(parent.dir, "b");
+  mkdirSync(a);
+  mkdirSync(b);
+  const sizesA = [10, 20, 30], sizesB = [500];
+  try {
+    const t = await new PerCgroup().start({ exitOnError: false, cgroup: parent.dir });
+    try {
+      await childIn(a, sizesA, "127.0.0.3");
+      await childIn(b, sizesB, "127.0.0.3");
+    } finally {
+      t.end = () => {};
+    }
+    const bytes = new Map(t.bytes.entries().map(([k, v]) => [k.id, v]));
+    const packets = new Map(t.packets.entries().map(([k, v]) => [k.id, v]));
+    await t.stop();
+    // Each child also sends one datagram to 127.0.0.3 (not denied here): 1 byte of payload.
+    const expected = (sizes: number[]) => BigInt([...sizes, 1].reduce((s, n) => s + IPV4_HEADER + UDP_HEADER + n, 0));
+    assert.deepEqual([...bytes].sort(), [[cgroupId(a), expected(sizesA)], [cgroupId(b), expected(sizesB)]].sort());
+    assert.deepEqual(packets.get(cgroupId(a)), BigInt(sizesA.length + 1));
+    assert.deepEqual(packets.get(cgroupId(b)), BigInt(sizesB.length + 1));
+  } finally {
+    for (const d of [a, b]) try { rmdirSync(d); } catch { /* the test failed already */ }
+    parent.remove();
   }
 });
 

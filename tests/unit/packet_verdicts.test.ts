@@ -13,7 +13,7 @@ import { decode } from "../../spec/bpf/isa.ts";
 import { fakeTarget } from "./fake_target.ts";
 
 function source(decorator: string, body: string): string {
-  return `import { cgroupSkb, socketFilter, xdp, skbLoad, xdpLoad, Tracer, type SkBuff } from "tsbpf";
+  return `import { cgroupSkb, socketFilter, xdp, skbCgroup, skbLoad, xdpLoad, Tracer, type SkBuff } from "tsbpf";
 class N extends Tracer {
   @${decorator}
   h(p: SkBuff) {
@@ -52,6 +52,7 @@ test("socket filters and XDP refuse a bool and say what it would mean", () => {
   assert.match(errorOf('xdp("eth0")', "return skbLoad(p, 0, 1);") ?? "", /skbLoad\(\) reads the packet of @cgroupSkb and @socketFilter handlers, not of a xdp eth0 \(use xdpLoad\)/);
   assert.match(errorOf('cgroupSkb("egress")', "return xdpLoad(p, 0, 1) === 1;") ?? "", /xdpLoad\(\) reads the packet of @xdp handlers.*\(use skbLoad\)/);
   assert.match(errorOf("socketFilter(1)", "") ?? "", /@socketFilter takes no arguments/);
+  assert.match(errorOf("socketFilter()", "skbCgroup(p);") ?? "", /skbCgroup\(\) is the cgroup of a @cgroupSkb handler's packet; a socket filter has none/);
 });
 
 test("ending without return lets the packet pass: 1, all bytes, XDP_PASS", () => {
