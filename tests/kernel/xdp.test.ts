@@ -22,7 +22,9 @@ const target = await hostTarget();
 
 const NETNS = `tsbpf-xdp-${process.pid}`;
 const DEVICE = `tsx0-${process.pid}`, PEER = `tsx1-${process.pid}`;
-const HERE = "10.199.88.1", THERE = "10.199.88.2";
+// A /30 of its own per test process, so that runs at the same time do not share a route.
+const SUBNET = `10.199.${process.pid % 250}`;
+const HERE = `${SUBNET}.1`, THERE = `${SUBNET}.2`;
 
 function ip(...args: string[]): void {
   const r = spawnSync("ip", args, { encoding: "utf8" });
