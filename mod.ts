@@ -26,6 +26,7 @@ export { ArrayMap, HashMap, LruHashMap, PerCpuArrayMap, PerCpuHashMap } from "./
 export { LpmTrieMap, type LpmKey } from "./runtime/maps/lpm_trie_map.ts";
 export { QueueMap, StackMap } from "./runtime/maps/queue_map.ts";
 export { StackTraceMap } from "./runtime/maps/stack_trace_map.ts";
+export { ProgramArray, type TailCallTarget } from "./runtime/maps/program_array.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
 export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, type ProbeDecorator, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
 export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, str, tid, uid, user, ustack } from "./lang/helpers.ts";

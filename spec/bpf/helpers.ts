@@ -26,6 +26,7 @@ export const KERNEL_HELPERS = [
   { id: 5, name: "ktime_get_ns", signature: "u64 bpf_ktime_get_ns(void)" },
   { id: 6, name: "trace_printk", signature: "long bpf_trace_printk(const char *fmt, u32 fmt_size, ...)" },
   { id: 8, name: "get_smp_processor_id", signature: "u32 bpf_get_smp_processor_id(void)" },
+  { id: 12, name: "tail_call", signature: "long bpf_tail_call(void *ctx, struct bpf_map *prog_array_map, u32 index)" },
   { id: 14, name: "get_current_pid_tgid", signature: "u64 bpf_get_current_pid_tgid(void)" },
   { id: 15, name: "get_current_uid_gid", signature: "u64 bpf_get_current_uid_gid(void)" },
   { id: 16, name: "get_current_comm", signature: "long bpf_get_current_comm(void *buf, u32 size_of_buf)" },
