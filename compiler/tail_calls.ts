@@ -48,6 +48,8 @@ export function compileTailCallTargets(tracer: TracerClass, jumps: Jump[], diags
       compileProgram(slot.program, method.node, jump.probe, jump.context, posOf(method.node.key), true);
     }
   }
+  // A handler that failed to compile recorded no jumps: say nothing more about its arrays.
+  if (diags.hasErrors) return;
   const jumped = new Set(jumps.map((j) => j.array));
   for (const m of tracer.maps.values()) {
     if (m.kind === "prog_array" && !jumped.has(m.name)) {
