@@ -8,6 +8,7 @@ import process from "node:process";
 import { HashMap, pid, ProgramArray, rawTracepoint, Tracer, type u32, type u64 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
+import { docSnippet, runSnippet } from "./doc_snippets.ts";
 
 const c = await libc();
 const SYS_getpgrp = 111, SYS_getppid = 110;
@@ -63,4 +64,47 @@ test("a ProgramArray dispatches by syscall number; an empty slot falls through; 
   }
   assert.ok(held!.progs.length >= 3, `the caller and both targets were loaded: ${held!.progs}`);
   assert.deepEqual(await released(held!), []);
+});
+
+/** A target that jumps into itself: the kernel stops the chain at MAX_TAIL_CALL_CNT. */
+class Loop extends Tracer {
+  self: u32 = 0;
+  runs = new HashMap<u32, u64>(4);
+  again = new ProgramArray([this.onLoop]);
+
+  @rawTracepoint("sys_enter")
+  onEnter(args: any) {
+    if (pid() !== this.self || args.id !== SYS_getppid) return;
+    this.again.jump(0);
+  }
+
+  onLoop(args: any) {
+    this.runs.add(0);
+    this.again.jump(0);
+    // Reached once per event: when the kernel refuses the next tail call.
+    this.runs.add(1);
+  }
+}
+
+test("a chain of tail calls stops after 33 (MAX_TAIL_CALL_CNT since 5.17) and the refused jump falls through", async () => {
+  const t = new Loop();
+  t.self = process.pid;
+  t.end = () => {};
+  await t.start({ exitOnError: false, reportLoss: false });
+  try {
+    for (let i = 0; i < 10; i++) c.syscall(SYS.getppid);
+    assert.equal(t.runs.get(0), 10n * 33n, "33 tail calls per event");
+    assert.equal(t.runs.get(1), 10n, "one refused jump per event");
+  } finally {
+    await t.stop();
+  }
+});
+
+test("docs/tail_calls.md's script runs: every sys_enter counted by the target of its syscall or by the fallback", async () => {
+  const source = docSnippet("tail_calls.md");
+  assert.match(source, /new ProgramArray\(/);
+  const run = await runSnippet(source);
+  assert.equal(run.status, 0, run.output);
+  for (const name of ["reads", "writes", "opens", "others"]) assert.match(run.output, new RegExp(`^@${name}: \\d+$`, "m"), run.output);
+  assert.match(run.output, /^@others: [1-9]\d*$/m, run.output);
 });
