@@ -25,12 +25,13 @@ import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
-import { type CompileTarget, ProbeLookupError } from "../spec/target.ts";
+import { type CompileTarget, OverrideRefusedError, ProbeLookupError } from "../spec/target.ts";
+import { overrideCall } from "./override.ts";
 import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
 import { layoutStruct, u32, u64, u8 } from "../spec/layout.ts";
 import { probeFact, ringBufferFact } from "./assumptions.ts";
 import { compileTailCallTargets, type Jump } from "./tail_calls.ts";
-import type { Node } from "./parse.ts";
+import { type Node, posOf } from "./parse.ts";
 import type { SourcePos } from "../spec/diagnostics.ts";
 import type { ProbeContext, ProbeRef } from "../spec/target.ts";
 
@@ -147,12 +148,14 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
   };
   tracer.handlers.forEach((h) => {
     let probe;
+    // A handler calling override() is compiled as a kprobe on a function the kernel lets fail.
+    const overrides = overrideCall(h.node, tracer, mod.functions);
     try {
-      probe = target.probeContext(h.probe);
+      probe = target.probeContext(overrides ? { ...h.probe, options: { ...h.probe.options, override: true } } : h.probe);
       assumptions.add(probeFact(h.probe, probe));
     } catch (e) {
       if (!(e instanceof ProbeLookupError)) throw e;
-      diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
+      diags.error(Code.UnknownProbe, overrides && e instanceof OverrideRefusedError ? posOf(overrides) : h.decoratorPos, e.message, ...e.hints);
       return;
     }
     compileProgram(h.name, h.node, h.probe, probe, h.pos, false);

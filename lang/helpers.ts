@@ -82,3 +82,13 @@ export function kstack(): KStack {
 export function ustack(): UStack {
   return kernelOnly("ustack");
 }
+
+/**
+ * In a @kprobe handler: the probed function returns `value` instead of running (fault injection,
+ * bpf_override_return), e.g. `override(-2)` makes it fail with ENOENT. Only on functions the
+ * kernel lists in /sys/kernel/debug/error_injection/list, on kernels built with
+ * CONFIG_BPF_KPROBE_OVERRIDE; anywhere else it is a compile error saying why.
+ */
+export function override(_value: number | bigint): void {
+  return kernelOnly("override");
+}

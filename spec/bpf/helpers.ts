@@ -36,7 +36,7 @@ export const KERNEL_HELPERS = [
   { id: 36, name: "probe_write_user", signature: "long bpf_probe_write_user(void *dst, const void *src, u32 len)", changes: "writes the memory of user processes" },
   { id: 37, name: "current_task_under_cgroup", signature: "long bpf_current_task_under_cgroup(struct bpf_map *map, u32 index)" },
   { id: 45, name: "probe_read_str", signature: "long bpf_probe_read_str(void *dst, u32 size, const void *unsafe_ptr)", reads: true },
-  { id: 58, name: "override_return", signature: "long bpf_override_return(struct pt_regs *regs, u64 rc)", changes: "changes the return value of kernel functions (can make system calls fail)" },
+  { id: 58, name: "override_return", signature: "long bpf_override_return(struct pt_regs *regs, u64 rc)", changes: "changes what the kernel returns: the probed function returns the handler's value without running (can make system calls fail)" },
   { id: 80, name: "get_current_cgroup_id", signature: "u64 bpf_get_current_cgroup_id(void)" },
   { id: 87, name: "map_push_elem", signature: "long bpf_map_push_elem(struct bpf_map *map, const void *value, u64 flags)" },
   { id: 88, name: "map_pop_elem", signature: "long bpf_map_pop_elem(struct bpf_map *map, void *value)" },
@@ -102,6 +102,7 @@ export const HANDLER_HELPERS = {
   user: { doc: "user<T>(p): the pointer or address p, seen as pointing to kernel struct T in the traced process's memory (read with bpf_probe_read_user)", calls: [] },
   kernel: { doc: "kernel<T>(p): the pointer or address p, seen as pointing to kernel struct T in kernel memory (read with bpf_probe_read_kernel)", calls: [] },
   comm: { doc: "the current task's command name, Str<16>", calls: ["get_current_comm"] },
+  override: { doc: "override(value) in a @kprobe handler makes the probed function return value (e.g. -2, ENOENT) without running: fault injection, only on functions the kernel lists as error-injectable", calls: ["override_return"] },
   str: { doc: "str(p, n?) reads a NUL-terminated string from a user or kernel pointer (or a tracepoint's string field)", calls: ["probe_read_user_str", "probe_read_kernel_str", "probe_read_str"] },
 } as const satisfies Record<string, HandlerHelper>;
 
