@@ -188,7 +188,7 @@ function overrideContext(flavour: Flavour, target: string): ProbeContext {
 }
 
 /** Whether this kernel has bpf_override_return, and its error injection list (debugfs mounted for it if it is not). */
-function overrideFacts(): OverrideFacts {
+export function overrideFacts(): OverrideFacts {
   const helper = kernelBtf().findByName("bpf_override_return", "func").length > 0;
   const mounts = readTextFile("/proc/self/mounts") ?? "";
   if (!/^\S+ \/sys\/kernel\/debug debugfs /m.test(mounts)) libcSync().mount("debugfs", "/sys/kernel/debug", "debugfs", 0);
