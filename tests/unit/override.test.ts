@@ -3,6 +3,7 @@
 // (not a kprobe, a function not in the list, a kernel without CONFIG_BPF_KPROBE_OVERRIDE), and
 // plan's warning. tests/kernel/override.test.ts runs it on a kernel (the VM lane has kprobes).
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { compile, CompileError } from "../../compiler/mod.ts";
 import { describePlan } from "../../compiler/plan.ts";
@@ -89,4 +90,15 @@ test("the error injection list is read from its text alone", () => {
   assert.equal(overrideAllowed("kprobe", "should_failslab", false, { helper: true, list: "should_failslab\tERRNO\n" }), "ERRNO");
   const refused = overrideAllowed("kprobe", "should_failslub", false, { helper: true, list: "should_failslab\tERRNO\n" });
   assert.ok(refused instanceof Error && /did you mean "should_failslab"/.test(refused.hints.join(" ")));
+});
+
+test("docs/fault_injection.md's tracer is the one tests/kernel/override.test.ts runs, and compiles with plan's warning as shown", () => {
+  const doc = readFileSync(new URL("../../docs/fault_injection.md", import.meta.url), "utf8");
+  const block = /^```ts\n([\s\S]*?)^```$/m.exec(doc)![1];
+  const kernelTest = readFileSync(new URL("../kernel/override.test.ts", import.meta.url), "utf8");
+  const cls = /^class FailOneOpen[\s\S]*?^}$/m.exec(kernelTest)![0];
+  assert.ok(block.includes(cls.replace("override(-2);", "override(-2); // -ENOENT: openat fails without running")), "the doc's class differs from the kernel test's");
+  const report = describePlan(compile(block, "/x/doc.ts", fakeTarget()), { cpus: 2 });
+  const shown = /^    (bpf_override_return changes what the kernel returns: .*)$/m.exec(doc)![1];
+  assert.ok(report.includes(shown), report);
 });
