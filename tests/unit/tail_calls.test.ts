@@ -7,6 +7,7 @@ import { compile, CompileError } from "../../compiler/mod.ts";
 import { describePlan } from "../../compiler/plan.ts";
 import { formatDump } from "../../cli/commands/dump_format.ts";
 import { fakeTarget } from "./fake_target.ts";
+import { validateSpecs } from "../../spec/spec_schema.ts";
 
 const kernel = fakeTarget();
 
@@ -86,4 +87,12 @@ test("a slot holding a decorated handler or no method, a computed index, an arra
   assert.equal(d.line, 6);
   [d] = diagnostics(DISPATCH.replace("jump(args.id)", "jump()"));
   assert.match(d.message, /jump\(\) takes 1 argument/);
+});
+
+test("a spec with a ProgramArray passes the schema of cached specs; a slot naming no tail-call target does not", () => {
+  const specs = compile(DISPATCH, "/x/dispatch.ts", kernel);
+  const copy = JSON.parse(JSON.stringify(specs));
+  assert.equal(validateSpecs(copy), copy);
+  copy[0].maps.find((m: { name: string }) => m.name === "bySyscall").slots[0].program = "onEnter";
+  assert.throws(() => validateSpecs(copy), /slots\[0\]\.program: names no tail-call target/);
 });
