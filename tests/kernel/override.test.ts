@@ -28,7 +28,7 @@ class FailOneOpen extends Tracer {
   failed = new Count();
 
   @kprobe("__x64_sys_openat")
-  onOpenat(regs: any) {
+  onOpenat(regs: { si: bigint }) {
     if (pid() !== this.victim) return;
     if (str(user(regs.si), 16) !== "/proc/version") return;
     this.failed.add();

@@ -20,7 +20,7 @@ class Dispatch extends Tracer {
   bySyscall = new ProgramArray({ [SYS_getpgrp]: this.onGetpgrp, [SYS_getppid]: this.onGetppid });
 
   @rawTracepoint("sys_enter")
-  onEnter(args: any) {
+  onEnter(args: { id: number }) {
     if (pid() !== this.self) return;
     this.bySyscall.jump(args.id);
     // Reached only when the slot of args.id is empty.
@@ -28,12 +28,12 @@ class Dispatch extends Tracer {
     if (args.id === SYS_getpgrp || args.id === SYS_getppid) this.counts.add(WENT_ON);
   }
 
-  onGetpgrp(args: any) {
+  onGetpgrp(args: { id: number }) {
     if (args.id === SYS_getpgrp) this.counts.add(GETPGRP);
     this.counts.add(TARGETS_SEEN);
   }
 
-  onGetppid(args: any) {
+  onGetppid(args: { id: number }) {
     if (args.id === SYS_getppid) this.counts.add(GETPPID);
     this.counts.add(TARGETS_SEEN);
   }
@@ -73,12 +73,12 @@ class Loop extends Tracer {
   again = new ProgramArray([this.onLoop]);
 
   @rawTracepoint("sys_enter")
-  onEnter(args: any) {
+  onEnter(args: { id: number }) {
     if (pid() !== this.self || args.id !== SYS_getppid) return;
     this.again.jump(0);
   }
 
-  onLoop(args: any) {
+  onLoop() {
     this.runs.add(0);
     this.again.jump(0);
     // Reached once per event: when the kernel refuses the next tail call.
