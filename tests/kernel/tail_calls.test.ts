@@ -9,6 +9,8 @@ import { HashMap, pid, ProgramArray, rawTracepoint, Tracer, type u32, type u64 }
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { docSnippet, runSnippet } from "./doc_snippets.ts";
+import { tsbpf } from "./cli_run.ts";
+import { rmSync, writeFileSync } from "node:fs";
 
 const c = await libc();
 const SYS_getpgrp = 111, SYS_getppid = 110;
@@ -107,4 +109,24 @@ test("docs/tail_calls.md's script runs: every sys_enter counted by the target of
   assert.equal(run.status, 0, run.output);
   for (const name of ["reads", "writes", "opens", "others"]) assert.match(run.output, new RegExp(`^@${name}: \\d+$`, "m"), run.output);
   assert.match(run.output, /^@others: [1-9]\d*$/m, run.output);
+});
+
+test("tsbpf plan and tsbpf dump of the doc's script: the program array, its targets, the tail call", async () => {
+  const file = new URL(`../fixtures/.tail-calls-${process.pid}.ts`, import.meta.url).pathname;
+  writeFileSync(file, docSnippet("tail_calls.md"));
+  try {
+    const plan = await tsbpf(["plan", file]);
+    assert.equal(plan.status, 0, plan.stderr);
+    assert.match(plan.stdout, /^    rawTracepoint sys_enter  →  onEnter\(\) at line \d+: /m);
+    assert.match(plan.stdout, /^    tail call from rawTracepoint sys_enter  →  onOpenat\(\) at line \d+: /m);
+    assert.match(plan.stdout, /^    handlers +program array \(tail calls\): 258 slots, 0 → onRead\(\), 1 → onWrite\(\), 257 → onOpenat\(\); /m);
+    assert.match(plan.stdout, /^verdict: it only observes$/m);
+    const dump = await tsbpf(["dump", file]);
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, /^BySyscall\.onRead: tail-call target \(not attached\) of rawTracepoint sys_enter /m);
+    // Under the jump's source line: the array's address in r2, then the helper call.
+    assert.match(dump.stdout, /this\.handlers\.jump\(args\.id\);\n(?: +\d+: .*\n)*? +\d+: r2 = map\[handlers\] ll\n(?: +\d+: .*\n)*? +\d+: call bpf_tail_call#12\n/);
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
