@@ -134,4 +134,5 @@ cd "$repo"
 check "deno task tsbpf in the clone" sh -c "deno task tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
 check "deno publish --dry-run (JSR)" deno publish --dry-run --allow-dirty
 check "deno doc --lint of the public API (JSDoc on every export)" deno doc --lint mod.ts kernel.ts tool/mod.ts cli/mod.ts
+check "the public modules' examples type-check (deno test --doc)" deno test --doc --no-run mod.ts kernel.ts tool/mod.ts cli/mod.ts
 finish

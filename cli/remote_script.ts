@@ -38,7 +38,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 /** The script's file name in its directory: the link's last path component, if it is a plain .ts/.js name. */
 function scriptName(url: string): string {
-  const last = decodeURIComponent(new URL(url).pathname.split("/").pop() ?? "");
+  const last = new URL(url).pathname.split("/").pop() ?? "";
   return /^[\w.-]{1,100}\.(ts|mts|js|mjs)$/.test(last) && !last.startsWith(".") ? last : "script.ts";
 }
 

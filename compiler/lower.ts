@@ -28,6 +28,7 @@ export class Lowering implements Lower {
   usesStacks = false;
   countsDrops = false;
   readonly tailCalls = new Map<string, SourcePos>();
+  mayDrop = false;
   readonly loops: LoopLabels[] = [];
   readonly inlined: InlineFrame[] = [];
   readonly resolvingConstants = new Set<string>();

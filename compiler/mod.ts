@@ -141,6 +141,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       relocs: out.relocs,
       lines: out.lines,
       stackSize: alloc.stackSize,
+      ...(probe.verdict && { mayDrop: lowering.mayDrop }),
       line: pos.line,
       column: pos.column,
       ...(tailCallTarget ? { tailCallTarget: true as const } : {}),

@@ -1,6 +1,7 @@
 // strace: system calls with their arguments decoded, one line each, of a command, a process
-// (and its children) or the whole machine. `cat/4242 openat(AT_FDCWD, "/etc/hostname",
-// O_RDONLY) = 3 <0.000011>`. Like `strace -f` and `perf trace`, without stopping the traced
+// (and its children) or the whole machine. `comm/tid call(args) = result <seconds>`, as in
+// `cat/4242 openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3 <0.000011>`.
+// Like `strace -f` and `perf trace`, without stopping the traced
 // process at each call (ptrace): paths, socket addresses, timespecs, write() and read() buffers
 // and stat results are read in the kernel (at entry, or at exit for what the call fills in).
 // Which arguments are strings or structs comes from this kernel's syscalls:sys_enter_* format
@@ -24,8 +25,8 @@ const MAX_ARGS = 32, MAX_ENV = 512;
 
 // What each system call needs read in the kernel, packed in its entry of `specs`: the argument
 // (1 to 6; 0: none) in each 3-bit field, and what the pointer saved for the exit points to.
-const ENABLED = 1, STRING = 1, STRING2 = 4, SOCKADDR = 7, DATA = 10, OUT = 13, TIMESPEC = 16, OUT_KIND = 19;
-const OUT_DATA = 1, OUT_STAT = 2, OUT_SOCKADDR = 3;
+const ENABLED = 1, STRING = 1, STRING2 = 4, SOCKADDR = 7, DATA = 10, OUT = 13, TIMESPEC = 16, OUT_KIND = 19, OUT_LEN = 22;
+const OUT_DATA = 1, OUT_STAT = 2, OUT_SOCKADDR = 3, OUT_STATX = 4;
 /** The fields read at entry: strings, sockaddr, data, timespec. */
 const PAYLOAD_MASK = 0x71ffe;
 
@@ -51,6 +52,8 @@ export interface SyscallEvent {
   addr4: u32;
   addr6: [u32, u32, u32, u32];
   mode: u32;
+  /** The value behind an `int *` length the kernel fills in (accept's addrlen), at exit. */
+  len: u32;
   size: i64;
   sec: i64;
   nsec: i64;
@@ -61,6 +64,9 @@ interface sockaddr { sa_family: u16 }
 interface sockaddr_in { sin_port: u16; sin_addr: { s_addr: u32 } }
 interface sockaddr_in6 { sin6_port: u16; sin6_scope_id: u32; sin6_addr: { in6_u: { u6_addr32: [u32, u32, u32, u32] } } }
 interface stat { st_mode: u32; st_size: i64 }
+interface statx { stx_mask: u32; stx_attributes: u64; stx_mode: u16; stx_size: u64 }
+/** Also the way to read one u32 of user memory (an `int *` result): the kernel's struct of one u32. */
+interface in_addr { s_addr: u32 }
 interface __kernel_timespec { tv_sec: i64; tv_nsec: i64 }
 
 interface Inflight {
@@ -70,6 +76,8 @@ interface Inflight {
   outKind: u32;
   /** The first string argument, read again at exit when the entry found its page not yet in memory. */
   path: u64;
+  /** The `int *` length of a sockaddr the kernel fills in (accept's upeer_addrlen). */
+  outLen: u64;
 }
 
 /** Argument `i` (1-6) of the call, 0 for none: which one carries a payload is data, from `specs`. */
@@ -128,25 +136,25 @@ export class Strace extends Tracer {
     const spec = this.specs.get(nr)!;
     if ((spec & ENABLED) === 0) return;
     const t = tid(), now = ktime();
-    this.inflight.set(t, { nr, ts: now, out: argAt(args, (spec >> OUT) & 7), outKind: (spec >> OUT_KIND) & 3, path: argAt(args, (spec >> STRING) & 7) });
+    this.inflight.set(t, { nr, ts: now, out: argAt(args, (spec >> OUT) & 7), outKind: (spec >> OUT_KIND) & 7, path: argAt(args, (spec >> STRING) & 7), outLen: argAt(args, (spec >> OUT_LEN) & 7) });
     if (this.summary) return;
     const all: [u64, u64, u64, u64, u64, u64] = [args.args[0], args.args[1], args.args[2], args.args[3], args.args[4], args.args[5]];
     const sa = argAt(args, (spec >> SOCKADDR) & 7), ts = argAt(args, (spec >> TIMESPEC) & 7);
     if ((spec & PAYLOAD_MASK) === 0) {
-      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
+      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n });
     } else if (sa !== 0n) {
       const sin = user<sockaddr_in>(sa), sin6 = user<sockaddr_in6>(sa);
       this.events.submit({
         kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: str(user(sa + 2n)), data: "",
-        family: user<sockaddr>(sa).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, size: 0n, sec: 0n, nsec: 0n,
+        family: user<sockaddr>(sa).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, len: 0, size: 0n, sec: 0n, nsec: 0n,
       });
     } else if (ts !== 0n) {
       const tv = user<__kernel_timespec>(ts);
-      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: tv.tv_sec, nsec: tv.tv_nsec });
+      this.events.submit({ kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: tv.tv_sec, nsec: tv.tv_nsec });
     } else {
       this.events.submit({
         kind: ENTER, nr, pid: p, tid: t, ret: 0n, ns: now, args: all, comm: comm(), str0: str(user(argAt(args, (spec >> STRING) & 7))),
-        str1: str(user(argAt(args, (spec >> STRING2) & 7))), data: str(user(argAt(args, (spec >> DATA) & 7)), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n,
+        str1: str(user(argAt(args, (spec >> STRING2) & 7))), data: str(user(argAt(args, (spec >> DATA) & 7)), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n,
       });
     }
   }
@@ -163,7 +171,7 @@ export class Strace extends Tracer {
     for (let i = 0; i < MAX_ARGS; i++) {
       const arg = args.argv[i];
       if (arg === 0n) break;
-      this.events.submit({ kind: ARG, nr: i, pid: p, tid: t, ret: 0n, ns: 0n, args: none, comm: "", str0: str(arg), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
+      this.events.submit({ kind: ARG, nr: i, pid: p, tid: t, ret: 0n, ns: 0n, args: none, comm: "", str0: str(arg), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n });
       n++;
     }
     let env: i64 = 0n;
@@ -172,7 +180,7 @@ export class Strace extends Tracer {
       env++;
     }
     const more = n === MAX_ARGS && args.argv[MAX_ARGS] !== 0n;
-    this.events.submit({ kind: ENVC, nr: n, pid: p, tid: t, ret: more ? 1n : 0n, ns: 0n, args: none, comm: "", str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: env, sec: 0n, nsec: 0n });
+    this.events.submit({ kind: ENVC, nr: n, pid: p, tid: t, ret: more ? 1n : 0n, ns: 0n, args: none, comm: "", str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: env, sec: 0n, nsec: 0n });
   }
 
   @tracepoint("raw_syscalls:sys_exit")
@@ -188,7 +196,7 @@ export class Strace extends Tracer {
       }
       this.traced.set(pid(), 1);
     }
-    const nr = f.nr, took = ktime() - f.ts, out = f.outKind === 0 || args.ret < 0 ? 0 : f.outKind, at = f.out, path = f.path;
+    const nr = f.nr, took = ktime() - f.ts, out = f.outKind === 0 || args.ret < 0 ? 0 : f.outKind, at = f.out, path = f.path, len = f.outLen;
     this.inflight.delete(t);
     if (this.summary) {
       this.calls.add(nr);
@@ -198,20 +206,27 @@ export class Strace extends Tracer {
     }
     const zero: [u64, u64, u64, u64, u64, u64] = [0n, 0n, 0n, 0n, 0n, 0n];
     if (out === OUT_DATA) {
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: str(user(at), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: str(user(at), 64), family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n });
     } else if (out === OUT_STAT) {
       const st = user<stat>(at);
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: st.st_mode, size: st.st_size, sec: 0n, nsec: 0n });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: st.st_mode, len: 0, size: st.st_size, sec: 0n, nsec: 0n });
+    } else if (out === OUT_STATX) {
+      const sx = user<statx>(at);
+      this.events.submit({
+        kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0,
+        addr6: [0, 0, 0, 0], mode: sx.stx_mode, len: sx.stx_mask, size: sx.stx_size, sec: sx.stx_attributes, nsec: 0n,
+      });
     } else if (out === OUT_SOCKADDR) {
       const sin = user<sockaddr_in>(at), sin6 = user<sockaddr_in6>(at);
       this.events.submit({
         kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: "", str1: str(user(at + 2n)), data: "",
-        family: user<sockaddr>(at).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, size: 0n, sec: 0n, nsec: 0n,
+        family: user<sockaddr>(at).sa_family, port: sin.sin_port, addr4: sin.sin_addr.s_addr, addr6: sin6.sin6_addr.in6_u.u6_addr32, mode: sin6.sin6_scope_id, len: user<in_addr>(len).s_addr,
+        size: 0n, sec: 0n, nsec: 0n,
       });
     } else if (path !== 0n) {
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: str(user(path)), str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n });
     } else {
-      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n });
+      this.events.submit({ kind: EXIT, nr, pid: pid(), tid: t, ret: args.ret, ns: took, args: zero, comm: comm(), str0: "", str1: "", data: "", family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n });
     }
   }
 
@@ -225,12 +240,18 @@ export class Strace extends Tracer {
   @tracepoint("sched:sched_process_exit")
   onProcessExit(_args: TracepointArgs) {
     const task = curtask();
-    if (!this.onlyTraced || task.pid !== task.tgid || ((task.tgid !== this.targetPid || this.command) && !this.traced.has(task.tgid))) return;
+    if (!this.onlyTraced) return;
+    // sched_process_fork also adds new threads (by thread id): they leave the set when they end.
+    if (task.pid !== task.tgid) {
+      this.traced.delete(task.pid);
+      return;
+    }
+    if ((task.tgid !== this.targetPid || this.command) && !this.traced.has(task.tgid)) return;
     this.traced.delete(task.tgid);
     if (this.summary) return;
     this.events.submit({
       kind: EXITED, nr: 0, pid: task.tgid, tid: task.pid, ret: task.exit_code, ns: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n], comm: comm(), str0: "", str1: "", data: "",
-      family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, size: 0n, sec: 0n, nsec: 0n,
+      family: 0, port: 0, addr4: 0, addr6: [0, 0, 0, 0], mode: 0, len: 0, size: 0n, sec: 0n, nsec: 0n,
     });
   }
 
@@ -245,7 +266,7 @@ export class Strace extends Tracer {
 // ---- What the kernel should read, from this kernel's tracepoint formats ----
 
 /** How an argument is read and printed. */
-type ArgKind = "value" | "string" | "data" | "out-data" | "sockaddr" | "out-sockaddr" | "stat" | "timespec";
+type ArgKind = "value" | "string" | "data" | "out-data" | "sockaddr" | "out-sockaddr" | "out-len" | "stat" | "statx" | "timespec";
 
 /** A system call as the tool knows it: its arguments and where their payloads are. */
 export interface Signature {
@@ -260,11 +281,14 @@ export interface Signature {
 /** Calls whose sockaddr argument is filled in by the kernel (read at exit). */
 const SOCKADDR_OUT = new Set(["accept", "accept4", "getsockname", "getpeername", "recvfrom"]);
 
-function argKind(call: string, a: SyscallArgument): ArgKind {
+function argKind(call: string, a: SyscallArgument, previous?: ArgKind): ArgKind {
   const t = a.cType;
+  if (previous === "out-sockaddr" && t === "int *") return "out-len";
   if (/struct sockaddr\b/.test(t)) return SOCKADDR_OUT.has(call) ? "out-sockaddr" : "sockaddr";
   if (/^struct stat \*$/.test(t)) return "stat";
+  if (/^struct statx \*$/.test(t)) return "statx";
   if (/^const struct (__kernel_)?timespec \*$/.test(t)) return "timespec";
+  if (a.name === "optval") return "value"; // setsockopt's value is an int or a struct, not text
   if (/^(const )?char \*$/.test(t)) {
     if (a.name === "buf" || a.name === "ubuf") return t.startsWith("const") ? "data" : "out-data";
     return "string";
@@ -281,9 +305,9 @@ function packSpec(kinds: ArgKind[]): number {
     else if (k === "sockaddr") spec |= arg << SOCKADDR;
     else if (k === "data") spec |= arg << DATA;
     else if (k === "timespec") spec |= arg << TIMESPEC;
-    else if (k === "out-data" || k === "stat" || k === "out-sockaddr") {
-      spec |= (arg << OUT) | ((k === "out-data" ? OUT_DATA : k === "stat" ? OUT_STAT : OUT_SOCKADDR) << OUT_KIND);
-    }
+    else if (k === "out-data" || k === "stat" || k === "statx" || k === "out-sockaddr") {
+      spec |= (arg << OUT) | ((k === "out-data" ? OUT_DATA : k === "stat" ? OUT_STAT : k === "statx" ? OUT_STATX : OUT_SOCKADDR) << OUT_KIND);
+    } else if (k === "out-len") spec |= arg << OUT_LEN;
   });
   return spec;
 }
@@ -297,7 +321,8 @@ export function signatures(): Map<number, Signature> {
     // x86-64's stat, fstat, lstat and uname have tracepoints named after their kernel functions (newstat...).
     const args = syscallArguments(name) ?? syscallArguments(`new${name}`);
     if (!args) continue;
-    const kinds = args.map((a) => argKind(name, a));
+    const kinds: ArgKind[] = [];
+    for (const a of args) kinds.push(argKind(name, a, kinds[kinds.length - 1]));
     out.set(nr, { nr, name, args, kinds, spec: packSpec(kinds) });
   }
   return out;
@@ -386,6 +411,11 @@ const FUTEX = ["FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_FD", "FUTEX_REQUEUE", "FUTEX_C
 const MADVISE: Record<number, string> = { 0: "MADV_NORMAL", 1: "MADV_RANDOM", 2: "MADV_SEQUENTIAL", 3: "MADV_WILLNEED", 4: "MADV_DONTNEED", 8: "MADV_FREE", 14: "MADV_HUGEPAGE", 15: "MADV_NOHUGEPAGE", 100: "MADV_HWPOISON" };
 const FADVISE: Record<number, string> = { 0: "POSIX_FADV_NORMAL", 1: "POSIX_FADV_RANDOM", 2: "POSIX_FADV_SEQUENTIAL", 3: "POSIX_FADV_WILLNEED", 4: "POSIX_FADV_DONTNEED", 5: "POSIX_FADV_NOREUSE" };
 const SHUT = ["SHUT_RD", "SHUT_WR", "SHUT_RDWR"];
+const SOL: Record<number, string> = { 0: "SOL_IP", 1: "SOL_SOCKET", 6: "SOL_TCP", 17: "SOL_UDP", 41: "SOL_IPV6" };
+const SO: Record<number, string> = {
+  1: "SO_DEBUG", 2: "SO_REUSEADDR", 3: "SO_TYPE", 4: "SO_ERROR", 5: "SO_DONTROUTE", 6: "SO_BROADCAST", 7: "SO_SNDBUF", 8: "SO_RCVBUF",
+  9: "SO_KEEPALIVE", 10: "SO_OOBINLINE", 13: "SO_LINGER", 15: "SO_REUSEPORT", 20: "SO_RCVTIMEO_OLD", 21: "SO_SNDTIMEO_OLD",
+};
 
 /** errno names and glibc's messages. */
 const ERRNO: Record<number, [string, string]> = {
@@ -572,6 +602,8 @@ function valueText(call: string, a: SyscallArgument, raw: bigint, all: bigint[])
     case "behavior": return named(MADVISE, n);
     case "advice": return named(FADVISE, n);
     case "op": return call === "futex" ? `${FUTEX[n & 0x7f] ?? n & 0x7f}${n & 128 ? "_PRIVATE" : ""}` : undefined;
+    case "level": return /^[gs]etsockopt$/.test(call) ? named(SOL, n) : undefined;
+    case "optname": return /^[gs]etsockopt$/.test(call) && Number(all[1]) === 1 ? named(SO, n) : /^[gs]etsockopt$/.test(call) && Number(all[1]) === 6 && n === 1 ? "TCP_NODELAY" : undefined;
     case "mask": return call === "statx" ? flagNames(n, STATX_MASK) : undefined;
     case "off": return call === "mmap" ? `0x${raw.toString(16)}`.replace(/^0x0$/, "0") : undefined;
   }
@@ -606,7 +638,9 @@ export function formatArgs(sig: Signature, enter: SyscallEvent, exit?: SyscallEv
     if (exit && exit.ret >= 0n) {
       if (kind === "out-data") return bufferText(exit.data, Number(exit.ret));
       if (kind === "stat") return `{st_mode=${fileMode(exit.mode)}, st_size=${exit.size}, ...}`;
+      if (kind === "statx") return `{stx_mask=${flagNames(exit.len, STATX_MASK)}, stx_attributes=${exit.sec === 0n ? "0" : `0x${exit.sec.toString(16)}`}, stx_mode=${fileMode(exit.mode)}, stx_size=${exit.size}, ...}`;
       if (kind === "out-sockaddr") return sockaddrText(exit);
+      if (kind === "out-len") return `[${exit.len}]`;
     }
     if (kind !== "value") return hex(raw);
     return valueText(sig.name, a, raw, all) ?? String(numeric(a.cType, raw));
@@ -685,7 +719,7 @@ export class CallPrinter {
     if (p && p.enter.nr === e.nr && !p.shown) return this.#print(p.enter, e);
     // Its entry was printed alone earlier (or lost): perf trace's form.
     const name = this.name(e.nr);
-    emit({ type: "call", ...this.#record(p?.enter ?? e, e), continued: true }, () => `${e.comm}/${e.pid} ... [continued]: ${name}()) = ${formatResult(name, BigInt(e.ret))} <${seconds(e.ns)}>`);
+    emit({ type: "call", ...this.#record(p?.enter ?? e, e), continued: true }, () => `${e.comm}/${e.tid} ... [continued]: ${name}()) = ${formatResult(name, BigInt(e.ret))} <${seconds(e.ns)}>`);
   }
 
   /** Prints the entries pending for longer than PENDING_MS (all of them with `all`). */
@@ -695,7 +729,7 @@ export class CallPrinter {
       if (p.shown || (!all && now - p.since < PENDING_MS) || !this.chosen.has(p.enter.nr)) continue;
       p.shown = true;
       const sig = this.sigs.get(p.enter.nr);
-      emit({ type: "call", ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.pid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
+      emit({ type: "call", ...this.#record(p.enter), unfinished: true }, () => `${p.enter.comm}/${p.enter.tid} ${this.name(p.enter.nr)}(${sig ? formatArgs(sig, p.enter).join(", ") : ""} ...`);
       if (all) this.#pending.delete(tid);
     }
   }
@@ -746,7 +780,7 @@ export class CallPrinter {
   #print(enter: SyscallEvent, exit?: SyscallEvent, unknown?: string): void {
     const record = this.#record(enter, exit), name = record.syscall;
     const result = exit ? `${formatResult(name, BigInt(exit.ret))} <${seconds(exit.ns)}>` : unknown ?? "?";
-    emit({ type: "call", ...record }, () => `${enter.comm}/${enter.pid} ${name}(${record.args.join(", ")}) = ${result}`);
+    emit({ type: "call", ...record }, () => `${enter.comm}/${enter.tid} ${name}(${record.args.join(", ")}) = ${result}`);
   }
 }
 
@@ -801,7 +835,7 @@ function commandHint(argv: string[]): string[] {
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
-  const { values, commandPid } = parseToolArgs({
+  const { values, commandPid, start } = parseToolArgs({
     name: "strace",
     description: "Trace system calls with their arguments decoded, read in the kernel (like strace -f and perf trace)",
     options: {
@@ -847,7 +881,7 @@ if (import.meta.main) {
       emit({ type: "summary", syscalls: rows }, () => text);
     } else printer.flushPending(true);
   };
-  await tracer.start();
+  await tracer.start(start);
   if (!tracer.summary) {
     tracer.events.on((e) => printer.handle(e));
     tracer.every(PENDING_MS, () => printer.flushPending());

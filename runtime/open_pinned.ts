@@ -9,6 +9,7 @@ import { pinnedField } from "./maps/pinned_field.ts";
 import { checkedPin, pinDir } from "./pin_dir.ts";
 import { MAP_FILE, openPinnedMap, type PinRecord, readMeta } from "./pin_meta.ts";
 
+/** The maps a tracer pinned (openPinned()), read from another process. */
 export interface PinnedMaps {
   /** Who pinned them and when, and each map's layout. */
   readonly record: PinRecord;

@@ -22,33 +22,45 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 // bpffs refuses names with dots: "map-FIELD", "link-N".
 const PIN_FILE = /^(map|map-[A-Za-z_$][A-Za-z0-9_$]*|link-\d{1,6})$/;
 
+/** One pinned map in a pin record: where it is pinned and its layout. */
 export interface PinnedMapRecord {
   /** The map's pin in this directory ("map", "map-FIELD"), or absent when it has its own pin name. */
   file?: string;
   /** The map's own pin name (a field declared `{ pin }` inside a pinned tracer). */
   pin?: string;
+  /** @internal The map's compiled spec: key and value layouts. */
   spec: MapSpec;
+  /** The entries the kernel map was created with. */
   maxEntries: number;
   /** layoutFingerprint() of spec and maxEntries. */
   fingerprint: string;
 }
 
+/** One pinned handler in a pin record: its probe and its links' pins. */
 export interface PinnedProgramRecord {
   /** Class.method */
   handler: string;
+  /** The probe as bpftrace names it. */
   probe: string;
+  /** The pins of its links in this directory ("link-N"). */
   links: string[];
 }
 
+/** What a pin directory records: what was pinned, by which tracer and process, when, with which maps and handlers. */
 export interface PinRecord {
+  /** A single map's pin, or a whole tracer's. */
   kind: "map" | "tracer";
   /** When it was pinned (ISO 8601, UTC). */
   created: string;
   /** The tracer class and script that pinned it, and its process. */
   tracer: string;
+  /** The script that pinned it. */
   file: string;
+  /** The process that pinned it. */
   pid: number;
+  /** The maps pinned. */
   maps: PinnedMapRecord[];
+  /** The handlers pinned (a tracer's pin). */
   programs: PinnedProgramRecord[];
 }
 

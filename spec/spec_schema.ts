@@ -85,7 +85,7 @@ function mapSpec(v: unknown, at: string): void {
 
 function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   const p = object(v, at, [
-    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "line", "column", "tailCallTarget",
+    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "mayDrop", "line", "column", "tailCallTarget",
   ]) as Record<keyof ProgramSpec, unknown>;
   identifier(p.name, `${at}.name`);
   const probe = object(p.probe, `${at}.probe`, ["kind", "target", "method"]);
@@ -94,6 +94,7 @@ function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   if (probe.method !== undefined) identifier(probe.method, `${at}.probe.method`);
   integer(p.progType, `${at}.progType`, 0, 1 << 16);
   if (p.expectedAttachType !== undefined) integer(p.expectedAttachType, `${at}.expectedAttachType`, 0, 1 << 16);
+  if (p.mayDrop !== undefined && typeof p.mayDrop !== "boolean") fail(`${at}.mayDrop`, "not a boolean");
   if (p.attachBtfId !== undefined) integer(p.attachBtfId, `${at}.attachBtfId`, 0, 2 ** 32 - 1);
   if (typeof p.insns !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(p.insns) || p.insns.length % 4 !== 0) fail(`${at}.insns`, "not base64");
   const count = ((p.insns.length / 4) * 3 - (p.insns.match(/=*$/)![0].length)) / 8;

@@ -74,6 +74,20 @@ export interface ProbeContext {
   attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
   describe: string;
+  /**
+   * For programs whose return value decides what the kernel does with a packet (cgroup skb,
+   * socket filter, XDP): what a handler returns when it ends without `return`, the range the
+   * verifier accepts (none: any value), and what the values mean, for messages; `notBool`: why
+   * a bool is refused (what true and false would mean).
+   */
+  verdict?: { fallthrough: bigint; range?: [min: number, max: number]; meaning: string; notBool?: string };
+  /**
+   * The program is attached to a cgroup (the tracer's cgroup, when it has one): the cgroup
+   * filter of tracing programs does not apply, and could not (it reads the current task).
+   */
+  cgroupAttached?: boolean;
+  /** The context is a packet: an `__sk_buff` that skbLoad() reads, or an `xdp_md` that xdpLoad() reads. */
+  packet?: "skb" | "xdp";
 }
 
 /** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */

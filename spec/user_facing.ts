@@ -10,6 +10,7 @@ export const USER_FACING: unique symbol = Symbol.for("tsbpf.user-facing") as nev
 
 /** Base class of tsbpf's user-facing errors. */
 export class UserFacingError extends Error {
+  /** @internal Marks the error as explained to the user (no stack trace needed), across copies of tsbpf. */
   readonly [USER_FACING] = true;
 }
 

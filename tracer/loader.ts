@@ -1,5 +1,6 @@
 // Turns a compiled tracer spec into kernel objects: maps, then programs (with map fds
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
+import { attachSocketFilter, detachSocketFilter } from "../runtime/socket.ts";
 import type { MapSpec, ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
 import { fromBase64, probeId } from "../spec/tracer_spec.ts";
 import { ProbeNames } from "../runtime/maps/probe_names.ts";
@@ -47,8 +48,18 @@ export class Loaded {
   /** What probe() values stand for: filled as the probes are attached. */
   readonly probeNames = new ProbeNames();
 
+  /** Sockets a socket filter was put on (attachSocket): their filter is taken off at detach. */
+  readonly sockets: number[] = [];
+
+  /** Puts the socket filter `program` on socket `fd` of this process. */
+  attachSocket(fd: number, program: string): void {
+    attachSocketFilter(fd, this.programs.get(program)!.fd, `socket filter ${program} on fd ${fd}`);
+    this.sockets.push(fd);
+  }
+
   /** Closes the attachments: no handler runs after this, so the maps stop changing. */
   detach(): void {
+    for (const fd of this.sockets.splice(0)) detachSocketFilter(fd);
     for (const fd of this.links.splice(0)) fd.close();
   }
 

@@ -94,6 +94,8 @@ export interface Lower {
   countsDrops: boolean;
   /** The ProgramArrays the handler jumps through (`jump(i)`), with where it first does. */
   readonly tailCalls: Map<string, SourcePos>;
+  /** A packet program with a `return` that may not let the packet pass (see ProgramSpec.mayDrop). */
+  mayDrop: boolean;
   /** Innermost last: where break and continue go. */
   readonly loops: LoopLabels[];
   /** Functions being inlined, innermost last: where their return goes. */

@@ -31,6 +31,7 @@ export const KERNEL_HELPERS = [
   { id: 15, name: "get_current_uid_gid", signature: "u64 bpf_get_current_uid_gid(void)" },
   { id: 16, name: "get_current_comm", signature: "long bpf_get_current_comm(void *buf, u32 size_of_buf)" },
   { id: 25, name: "perf_event_output", signature: "long bpf_perf_event_output(void *ctx, struct bpf_map *map, u64 flags, void *data, u64 size)" },
+  { id: 26, name: "skb_load_bytes", signature: "long bpf_skb_load_bytes(const void *skb, u32 offset, void *to, u32 len)" },
   { id: 27, name: "get_stackid", signature: "long bpf_get_stackid(void *ctx, struct bpf_map *map, u64 flags)" },
   { id: 35, name: "get_current_task", signature: "u64 bpf_get_current_task(void)" },
   { id: 36, name: "probe_write_user", signature: "long bpf_probe_write_user(void *dst, const void *src, u32 len)", changes: "writes the memory of user processes" },
@@ -52,8 +53,10 @@ export const KERNEL_HELPERS = [
   { id: 131, name: "ringbuf_reserve", signature: "void *bpf_ringbuf_reserve(void *ringbuf, u64 size, u64 flags)" },
   { id: 132, name: "ringbuf_submit", signature: "void bpf_ringbuf_submit(void *data, u64 flags)" },
   { id: 133, name: "ringbuf_discard", signature: "void bpf_ringbuf_discard(void *data, u64 flags)" },
+  { id: 79, name: "skb_cgroup_id", signature: "u64 bpf_skb_cgroup_id(struct sk_buff *skb)" },
   { id: 166, name: "sys_bpf", signature: "long bpf_sys_bpf(u32 cmd, union bpf_attr *attr, u32 attr_size)", changes: "runs bpf() commands from the kernel" },
   { id: 174, name: "get_attach_cookie", signature: "u64 bpf_get_attach_cookie(void *ctx)" },
+  { id: 189, name: "xdp_load_bytes", signature: "long bpf_xdp_load_bytes(struct xdp_buff *xdp_md, u32 offset, void *buf, u32 len)" },
 ] as const satisfies readonly KernelHelper[];
 
 export type KernelHelperName = (typeof KERNEL_HELPERS)[number]["name"];
@@ -104,6 +107,9 @@ export const HANDLER_HELPERS = {
   comm: { doc: "the current task's command name, Str<16>", calls: ["get_current_comm"] },
   override: { doc: "override(value) in a @kprobe handler makes the probed function return value (e.g. -2, ENOENT) without running: fault injection, only on functions the kernel lists as error-injectable", calls: ["override_return"] },
   str: { doc: "str(p, n?) reads a NUL-terminated string from a user or kernel pointer (or a tracepoint's string field)", calls: ["probe_read_user_str", "probe_read_kernel_str", "probe_read_str"] },
+  xdpLoad: { doc: "xdpLoad(ctx, offset, size) reads 1, 2, 4 or 8 bytes of the packet an @xdp handler sees, from its Ethernet header, in the packet's byte order (0 past its end)", calls: ["xdp_load_bytes"] },
+  skbCgroup: { doc: "skbCgroup(skb) is the id of the cgroup (v2) of the socket a @cgroupSkb handler's packet belongs to, u64: key per-cgroup counts by it (cgroupName(skbCgroup(skb)) prints its path)", calls: ["skb_cgroup_id"] },
+  skbLoad: { doc: "skbLoad(skb, offset, size) reads 1, 2, 4 or 8 bytes of the packet from its network header, in the packet's byte order (0 past its end)", calls: ["skb_load_bytes"] },
 } as const satisfies Record<string, HandlerHelper>;
 
 export type HandlerHelperName = keyof typeof HANDLER_HELPERS;

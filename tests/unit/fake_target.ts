@@ -10,8 +10,9 @@ import { didYouMean } from "../../spec/diagnostics.ts";
 import { type CompileTarget, type ContextField, type ProbeContext, ProbeLookupError, type ProbeRef } from "../../spec/target.ts";
 import { parseFormat } from "../../probes/tracepoint_format.ts";
 import { overrideAllowed, type OverrideFacts } from "../../probes/error_injection.ts";
+import { skBuffFields } from "../../probes/sk_buff.ts";
 
-const PROG_TYPE = { KPROBE: 2, TRACEPOINT: 5, RAW_TRACEPOINT: 17 } as const;
+const PROG_TYPE = { SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, CGROUP_SKB: 8, RAW_TRACEPOINT: 17 } as const;
 /** Raw tracepoints: every argument slot the context may be read at (probes/raw_tracepoint.ts). */
 const RAW_ARGS = 12;
 
@@ -162,6 +163,8 @@ function kprobe(kind: "kprobe" | "kretprobe", target: string, override: Override
 export function fakeTarget(options: { ringBuffers?: boolean; errorInjection?: OverrideFacts } = {}): CompileTarget {
   return {
     probeContext(ref: ProbeRef): ProbeContext {
+      const packets = packetContext(ref);
+      if (packets) return packets;
       if (typeof ref.target !== "string" || !ref.target) throw new ProbeLookupError(`@${ref.kind} needs a probe name the test target knows`);
       switch (ref.kind) {
         case "tracepoint": return tracepoint(ref.target);
@@ -174,4 +177,26 @@ export function fakeTarget(options: { ringBuffers?: boolean; errorInjection?: Ov
     ringBuffers: () => options.ringBuffers ?? true,
     pidNamespace: () => undefined,
   };
+}
+
+/** The packet programs, as probes/cgroup_skb.ts, socket_filter.ts and xdp.ts describe them. */
+function packetContext(ref: ProbeRef): ProbeContext | undefined {
+  switch (ref.kind) {
+    case "cgroupSkb":
+      return {
+        progType: PROG_TYPE.CGROUP_SKB, expectedAttachType: ref.target === "egress" ? 1 : 0, fields: skBuffFields("cgroup"), cgroupAttached: true, packet: "skb",
+        verdict: { fallthrough: 1n, range: [0, 1], meaning: "true or 1 lets the packet pass, false or 0 drops it" }, describe: `cgroup skb ${ref.target}`,
+      };
+    case "socketFilter":
+      return {
+        progType: PROG_TYPE.SOCKET_FILTER, fields: skBuffFields("socket"), packet: "skb",
+        verdict: { fallthrough: 0xffff_ffffn, meaning: "the number of bytes of the packet to keep", notBool: "true would keep 1 byte of the packet" }, describe: "socket filter",
+      };
+    case "xdp":
+      return {
+        progType: PROG_TYPE.XDP, fields: [], packet: "xdp",
+        verdict: { fallthrough: 2n, meaning: "an XDP action", notBool: "true would be XDP_DROP (1) and false XDP_ABORTED (0)" }, describe: `xdp ${ref.target}`,
+      };
+  }
+  return undefined;
 }

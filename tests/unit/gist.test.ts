@@ -70,3 +70,14 @@ test("downloadScript: a script comes back as text; binary, too big or a non-text
     }
   }
 });
+
+test("describeScriptError: a script's bug is placed at its first frame outside tsbpf, a URL included", async () => {
+  const { describeScriptError } = await import("../../cli/errors.ts");
+  const { OWN_ROOT } = await import("../../runtime/own_files.ts");
+  const own = new URL("tracer/tracer.js", OWN_ROOT).href; // the npm package's emitted JavaScript
+  const e = new TypeError("x is not a function");
+  e.stack = `TypeError: x is not a function\n    at start (${own}:10:5)\n    at main (http://127.0.0.1:8000/gist.ts:7:3)`;
+  assert.equal(describeScriptError(e, false), "TypeError: x is not a function at http://127.0.0.1:8000/gist.ts:7:3 (run tsbpf with --verbose for the stack trace)");
+  e.stack = `TypeError: x is not a function\n    at start (${own}:10:5)\n    at main (file:///home/u/my%20dir/trace.ts:7:3)`;
+  assert.match(describeScriptError(e, false), / at \/home\/u\/my dir\/trace\.ts:7:3 /);
+});
