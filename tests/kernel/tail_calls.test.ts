@@ -102,6 +102,35 @@ test("a chain of tail calls stops after 33 (MAX_TAIL_CALL_CNT since 5.17) and th
   }
 });
 
+test("start({ pin }): the program array is pinned with the maps, so the targets keep running after the tracer's process lets go", async () => {
+  const name = `tail-calls-${process.pid}`;
+  const t = new Dispatch();
+  t.self = process.pid;
+  t.end = () => {};
+  try {
+    await t.start({ pin: name, exitOnError: false, reportLoss: false });
+    const ours = objectsOf("self");
+    await t.stop();
+    // No fd of this process holds the tracer now: only the pins.
+    for (let i = 0; i < 70; i++) c.syscall(SYS.getppid);
+    const show = await tsbpf(["pinned", "show", name]);
+    assert.equal(show.status, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^@counts\\[${GETPPID}\\]: 70$`, "m"), show.stdout);
+    const list = (await tsbpf(["pinned", "--json"])).stdout.trim().split("\n").map((l) => JSON.parse(l).data);
+    const record = list.find((d) => d.name === name);
+    assert.deepEqual(record.programs.map((p: { handler: string; probe: string }) => `${p.handler} ${p.probe}`).sort(), [
+      "Dispatch.onEnter rawtracepoint:sys_enter", "Dispatch.onGetpgrp tail call from rawtracepoint:sys_enter", "Dispatch.onGetppid tail call from rawtracepoint:sys_enter",
+    ]);
+    assert.match(record.maps.find((m: { name: string }) => m.name === "bySyscall").layout, /^prog_array<u32, u32>, 112 entries/);
+    assert.equal((await tsbpf(["pinned", "rm", name])).status, 0);
+    // Every prog (the targets too), map and link the tracer had is gone with the pins.
+    assert.ok(ours.progs.length >= 3 && ours.links.length >= 1, JSON.stringify(ours));
+    assert.deepEqual(await released(ours), []);
+  } finally {
+    await tsbpf(["pinned", "rm", name]);
+  }
+});
+
 test("docs/tail_calls.md's script runs: every sys_enter counted by the target of its syscall or by the fallback", async () => {
   const source = docSnippet("tail_calls.md");
   assert.match(source, /new ProgramArray\(/);
