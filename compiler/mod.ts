@@ -26,7 +26,7 @@ import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
 import { type CompileTarget, OverrideRefusedError, ProbeLookupError } from "../spec/target.ts";
-import { overrideCall } from "./override.ts";
+import { jumpCall, KERNEL_FUNCTION_PROBES, overrideCall } from "./override.ts";
 import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
 import { layoutStruct, u32, u64, u8 } from "../spec/layout.ts";
 import { probeFact, ringBufferFact } from "./assumptions.ts";
@@ -149,10 +149,15 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
   };
   tracer.handlers.forEach((h) => {
     let probe;
-    // A handler calling override() is compiled as a kprobe on a function the kernel lets fail.
-    const overrides = overrideCall(h.node, tracer, mod.functions);
+    // A kernel-function handler calling override() is compiled as a kprobe on a function the
+    // kernel lets fail; one making tail calls, as a kprobe rather than fentry. (Other kinds keep
+    // their run-time options; the call itself is refused or allowed where it is lowered.)
+    const functionProbe = KERNEL_FUNCTION_PROBES.has(h.probe.kind);
+    const overrides = functionProbe ? overrideCall(h.node, tracer, mod.functions) : undefined;
+    const makesTailCalls = functionProbe && jumpCall(h.node, tracer, mod.functions) !== undefined;
+    const options = { ...h.probe.options, ...(overrides && { override: true }), ...(makesTailCalls && { kprobe: true }) };
     try {
-      probe = target.probeContext(overrides ? { ...h.probe, options: { ...h.probe.options, override: true } } : h.probe);
+      probe = target.probeContext(overrides || makesTailCalls ? { ...h.probe, options } : h.probe);
       assumptions.add(probeFact(h.probe, probe));
     } catch (e) {
       if (!(e instanceof ProbeLookupError)) throw e;

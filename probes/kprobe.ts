@@ -148,7 +148,8 @@ function context(flavour: Flavour, target: string, options?: ProbeOptions): Prob
     throw unknownFunction(target);
   }
   const ret = flavour === "kretprobe" || flavour === "fexit";
-  const useFentry = flavour === "fentry" || flavour === "fexit" || hasFentry();
+  // A handler making tail calls (option `kprobe`) stays a kprobe: its targets are kprobe programs.
+  const useFentry = flavour === "fentry" || flavour === "fexit" || (hasFentry() && !options?.kprobe);
   if ((flavour === "fentry" || flavour === "fexit") && !hasFentry()) {
     throw new ProbeLookupError(`this kernel cannot load ${flavour} programs (BPF_PROG_TYPE_TRACING: Linux 5.5+ with BTF, and not refused by policy)`, [`use @${ret ? "kretprobe" : "kprobe"}("${target}"), which falls back to kprobes`]);
   }

@@ -96,3 +96,16 @@ test("a spec with a ProgramArray passes the schema of cached specs; a slot namin
   copy[0].maps.find((m: { name: string }) => m.name === "bySyscall").slots[0].program = "onEnter";
   assert.throws(() => validateSpecs(copy), /slots\[0\]\.program: names no tail-call target/);
 });
+
+test("a @kprobe handler that jumps asks for a kprobe (not fentry); other kinds keep their run-time options", () => {
+  const asked: { kind: string; options?: Record<string, unknown> }[] = [];
+  const recording = { ...kernel, probeContext: (ref: Parameters<typeof kernel.probeContext>[0]) => (asked.push({ kind: ref.kind, options: ref.options }), kernel.probeContext(ref)) };
+  const source = DISPATCH.replace(`import { Count, ProgramArray, Tracer, rawTracepoint }`, `import { Count, ProgramArray, Tracer, kprobe, rawTracepoint }`)
+    .replace(`  onRead(args: any)`, `  @kprobe("tcp_connect")\n  onConnect() { this.viaKprobe.jump(0); }\n  onRead(args: any)`)
+    .replace(`  reads = new Count();`, `  reads = new Count();\n  viaKprobe = new ProgramArray([this.onKprobeTarget]);\n  onKprobeTarget() { this.writes.add(); }`);
+  const [spec] = compile(source, "/x/dispatch.ts", recording);
+  assert.deepEqual(asked, [{ kind: "rawTracepoint", options: undefined }, { kind: "kprobe", options: { kprobe: true } }]);
+  assert.deepEqual(spec.programs.filter((p) => p.tailCallTarget).map((p) => [p.name, p.probe.kind, p.progType]), [
+    ["onRead", "rawTracepoint", 17], ["onWrite", "rawTracepoint", 17], ["onKprobeTarget", "kprobe", 2],
+  ]);
+});
