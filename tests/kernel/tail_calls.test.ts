@@ -50,7 +50,7 @@ test("a ProgramArray dispatches by syscall number; an empty slot falls through; 
   const t = new Dispatch();
   t.self = process.pid;
   t.end = () => {};
-  await t.start({ exitOnError: false, reportLoss: false });
+  await t.start({ exitOnError: false, reportLoss: false, stats: true });
   let held;
   try {
     held = objectsOf("self");
@@ -64,6 +64,10 @@ test("a ProgramArray dispatches by syscall number; an empty slot falls through; 
     assert.equal(after[WENT_ON] - before[WENT_ON], 0n, "after a tail call that ran, nothing of the caller runs");
     // Other syscalls of this process (the reads above among them) fall through; getpgrp/getppid never do.
     assert.ok(after[FELL_THROUGH] > 0n, "other syscalls fell through the empty slots");
+    // The kernel counts a run where it enters the first program: the targets' runs are the caller's.
+    const stats = t.handlerStats();
+    assert.deepEqual(stats.map((s) => s.handler), ["Dispatch.onEnter"]);
+    assert.ok(stats[0].runs >= 500n, `onEnter ran ${stats[0].runs} times`);
   } finally {
     await t.stop();
   }
