@@ -50,6 +50,6 @@ export type { MetricsOptions } from "./export/metrics_server.ts";
 export type { OtlpOptions } from "./export/otlp.ts";
 export type { HardwareEvent, SoftwareEvent } from "./probes/decorators.ts";
 export type { UserFacingError } from "./spec/user_facing.ts";
-export type { HandlerCost } from "./tracer/handler_stats.ts";
+export type { HandlerCost } from "./export/prometheus.ts";
 export type { PinnedMapRecord, PinnedProgramRecord, PinRecord } from "./runtime/pin_meta.ts";
 export type { MapFieldOptions } from "./runtime/maps/kernel_map.ts";

@@ -18,7 +18,7 @@ import { KernelMap } from "../runtime/maps/kernel_map.ts";
 import { Aggregation } from "../runtime/maps/aggregations.ts";
 import { defaultCgroup } from "../runtime/cgroup.ts";
 import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
-import type { MetricSource } from "../export/prometheus.ts";
+import type { HandlerCost, MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
 import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
@@ -34,7 +34,7 @@ import { checkPeriodMs } from "../runtime/period.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
 import { takeDefaultPin } from "./default_pin.ts";
 import { checkPinName } from "../runtime/pin_name.ts";
-import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
+import { defaultStats, handlerCosts, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
 /** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
