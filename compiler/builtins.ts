@@ -3,7 +3,7 @@ import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lower, type Value } from "./lower/context.ts";
-import { cgroupType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
+import { cgroupType, i64, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
@@ -126,6 +126,19 @@ const LOWERINGS = {
   },
   kernel: {
     scalar: (l, e) => spaceCast(l, e, "kernel"),
+  },
+  override: {
+    scalar: (l, e) => {
+      // Set by the probe only for a @kprobe on an error-injectable function (probes/error_injection.ts).
+      if (!l.input.probe.errorInjection) {
+        l.fail(e, Code.Unsupported, `override() changes what a kernel function returns, so it works only in a @kprobe handler on a function the kernel lets fail; this is a ${l.input.probe.describe} handler`,
+          "fault injection: @kprobe(\"__x64_sys_openat\") onOpen() { if (pid() === this.victim) override(-2); }");
+      }
+      if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `override() takes the value the function returns: override(-2)`);
+      const value = l.convert(l.intScalar(e.arguments[0]), i64, e.arguments[0]).op;
+      l.b.emit({ op: "call", helper: Helper.override_return, args: [l.ctx, value] });
+      return { kind: "scalar", type: u32, op: 0n };
+    },
   },
   comm: {
     aggregate: {

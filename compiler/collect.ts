@@ -4,6 +4,7 @@ import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
+import { programArraySlots } from "./program_array.ts";
 export type { MapField } from "./map_fields.ts";
 
 /** A function the handlers may call: `function f(a: u32) {...}` or `const f = (a: u32) => ...`. */
@@ -97,7 +98,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   const tracers: TracerClass[] = [];
   const declared = new Map<string, SourcePos>();
   for (const cls of [...classes, ...nestedClasses(ast.program, new Set(classes))]) {
-    const t = collectClass(cls, types, diags);
+    const t = collectClass(cls, types, constants, diags);
     if (!t) continue;
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
     const pos = posOf(cls.id ?? cls), first = declared.get(t.name);
@@ -133,7 +134,7 @@ function nestedClasses(node: Node, seen: Set<Node>, parent?: Node, out: Node[] =
   return out;
 }
 
-function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {
+function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>, diags: DiagnosticBag): TracerClass | undefined {
   const maps = new Map<string, MapField>();
   const params = new Map<string, Type>();
   const methods = new Map<string, ScriptFunction>();
@@ -146,6 +147,11 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     const map = mapFieldOf(member, types, diags);
     if (map) {
       if (map.kind === "stack_trace") map.stackIndex = [...maps.values()].filter((m) => m.kind === "stack_trace").length + 1;
+      if (map.kind === "prog_array") {
+        const table = programArraySlots(member.value, constants, diags);
+        if (!table) continue;
+        Object.assign(map, table);
+      }
       maps.set(map.name, map);
       continue;
     }

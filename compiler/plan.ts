@@ -11,7 +11,7 @@ const MAP_KINDS: Record<string, string> = {
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
   hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)", dropped: "per-CPU array (tsbpf's dropped-update counters)", cgroup: "cgroup array (the cgroup the tracer is limited to)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
-  lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
+  lpm_trie: "LPM trie (longest-prefix match)", prog_array: "program array (tail calls)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };
 
 /** What a helper changes in the system (spec/bpf/helpers.ts), if it changes anything. */
@@ -67,7 +67,8 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     for (const p of spec.programs) {
       const insns = decode(fromBase64(p.insns));
       const passes = PACKET_VERDICTS[p.probe.kind] && p.mayDrop === false ? " (lets every packet pass: it only counts)" : "";
-      out.push(`    ${p.probe.kind} ${p.probe.target}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}`);
+      const probe = `${p.tailCallTarget ? "tail call from " : ""}${p.probe.kind} ${p.probe.target}`;
+      out.push(`    ${probe}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}`);
       for (const ins of insns) {
         if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0) {
           if (!helpers.has(ins.imm)) helpers.set(ins.imm, new Set());
@@ -85,6 +86,7 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
       const key = aggregation ? (m.userKey ? typeName(m.userKey) : "none") : m.key && typeName(m.key);
       const value = m.kind === "params" && m.value?.kind === "struct" ? `{ ${m.value.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(", ")} }` : m.value && typeName(m.value);
       const shape = m.kind === "ringbuf" || m.kind === "perfbuf" ? `${bytes(entries)}, events of ${value ?? "?"}` :
+        m.kind === "prog_array" ? `${entries} slot${entries === 1 ? "" : "s"}, ${(m.slots ?? []).map((s) => `${s.index} → ${s.program}()`).join(", ")}` :
         `${entries} entr${entries === 1 ? "y" : "ies"}${key ? `, key ${key}` : ""}${value && !aggregation ? `, value ${value}` : ""}`;
       out.push(`    ${m.name.padEnd(14)} ${MAP_KINDS[m.kind] ?? m.kind}: ${shape}; up to ${bytes(memory)}`);
     }

@@ -116,3 +116,13 @@ export function xdpLoad(_ctx: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 |
 export function skbCgroup(_skb: any): u64 {
   return kernelOnly("skbCgroup");
 }
+
+/**
+ * In a @kprobe handler: the probed function returns `value` instead of running (fault injection,
+ * bpf_override_return), e.g. `override(-2)` makes it fail with ENOENT. Only on functions the
+ * kernel lists in /sys/kernel/debug/error_injection/list, on kernels built with
+ * CONFIG_BPF_KPROBE_OVERRIDE; anywhere else it is a compile error saying why.
+ */
+export function override(_value: number | bigint): void {
+  return kernelOnly("override");
+}

@@ -64,6 +64,12 @@ export interface ProbeContext {
    * probe() reads; otherwise probe() is a constant.
    */
   multi?: boolean;
+  /**
+   * The handler may call override(): a kprobe on a function the kernel lets fail, with what it
+   * may be made to return ("ERRNO", "NULL", "ERRNO_NULL", "TRUE"). Asked for with the probe
+   * option `override` (compiler/override.ts).
+   */
+  errorInjection?: string;
   /** For fentry/fexit: the BTF id of the traced function in the kernel's BTF. */
   attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
@@ -89,6 +95,14 @@ export class ProbeLookupError extends UserFacingError {
   constructor(message: string, readonly hints: string[] = []) {
     super(message);
     this.name = "ProbeLookupError";
+  }
+}
+
+/** A ProbeLookupError saying why this probe's handler cannot call override(): reported at the call. */
+export class OverrideRefusedError extends ProbeLookupError {
+  constructor(message: string, hints: string[] = []) {
+    super(message, hints);
+    this.name = "OverrideRefusedError";
   }
 }
 

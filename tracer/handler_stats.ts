@@ -76,7 +76,9 @@ function writeSysctl(value: string): void {
 
 /** Each handler's runs and time so far, in the order the class declares them. */
 export function handlerCosts(spec: TracerSpec, loaded: Loaded, probes: Map<string, ProbeRef>): HandlerCost[] {
-  return spec.programs.flatMap((p) => {
+  // A tail-called program's runs are counted in its caller's (the kernel counts a run where it
+  // enters the first program), so it has no row of its own: it would always say 0.
+  return spec.programs.filter((p) => !p.tailCallTarget).flatMap((p) => {
     const fd = loaded.programs.get(p.name);
     if (!fd || fd.closed) return [];
     const info = progInfo(fd.fd);

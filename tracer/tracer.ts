@@ -424,7 +424,7 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
   // deno-lint-ignore no-explicit-any
   const out = new Map<string, EventStream<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "cgroup" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
+    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "cgroup" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch" || m.kind === "prog_array") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
     const ok = m.kind === "ringbuf" || m.kind === "perfbuf" ? field instanceof EventStream : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);

@@ -9,6 +9,7 @@ import { BtfBuilder } from "../../btf/writer.ts";
 import { didYouMean } from "../../spec/diagnostics.ts";
 import { type CompileTarget, type ContextField, type ProbeContext, ProbeLookupError, type ProbeRef } from "../../spec/target.ts";
 import { parseFormat } from "../../probes/tracepoint_format.ts";
+import { overrideAllowed, type OverrideFacts } from "../../probes/error_injection.ts";
 import { skBuffFields } from "../../probes/sk_buff.ts";
 
 const PROG_TYPE = { SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, CGROUP_SKB: 8, RAW_TRACEPOINT: 17 } as const;
@@ -94,6 +95,8 @@ function buildKernelTypes(): KernelTypes {
   b.addFunc("tcp_connect", b.addFuncProto(int, [{ name: "sk", type: sockPtr }]), "global");
   b.addFunc("tcp_close", b.addFuncProto(0, [{ name: "sk", type: sockPtr }, { name: "timeout", type: long }]), "global");
   b.addFunc("wake_up_new_task", b.addFuncProto(0, [{ name: "p", type: taskPtr }]), "global");
+  b.addFunc("__x64_sys_openat", b.addFuncProto(long, [{ name: "regs", type: ptRegsPtr }]), "global");
+  b.addFunc("should_failslab", b.addFuncProto(int, [{ name: "s", type: b.addPtr(0) }, { name: "gfpflags", type: uint }]), "global");
 
   return {
     btf: Btf.parse(b.bytes()),
@@ -133,7 +136,12 @@ function rawTracepoint(target: string): ProbeContext {
   return { progType: PROG_TYPE.RAW_TRACEPOINT, fields: [...named, ...positional], argArray: RAW_ARGS, describe: `raw tracepoint ${target}` };
 }
 
-function kprobe(kind: "kprobe" | "kretprobe", target: string): ProbeContext {
+/** A kernel that lets these functions fail (override()), as its error injection list says. */
+const ERROR_INJECTION: OverrideFacts = { helper: true, list: "__x64_sys_openat\tERRNO\nshould_failslab\tERRNO\n" };
+
+function kprobe(kind: "kprobe" | "kretprobe", target: string, override: OverrideFacts | undefined): ProbeContext {
+  const errorInjection = override && overrideAllowed(kind, target, false, override);
+  if (errorInjection instanceof Error) throw errorInjection;
   const { btf } = kernelTypes();
   const fn = btf.funcProto(target);
   if (!fn) {
@@ -145,11 +153,14 @@ function kprobe(kind: "kprobe" | "kretprobe", target: string): ProbeContext {
   const params = kind === "kretprobe"
     ? [btfField(btf, "ret", reg("ax"), fn.returnType, "either")]
     : fn.params.map((p, i) => btfField(btf, p.name || `arg${i}`, reg(ARG_REGS[i]), p.type, "either"));
-  return { progType: PROG_TYPE.KPROBE, fields: [], params, describe: `${kind} ${target}` };
+  return { progType: PROG_TYPE.KPROBE, fields: [], params, describe: `${kind} ${target}`, errorInjection };
 }
 
-/** The fake target. `ringBuffers: false` models a kernel before 5.8 (RingBuf fields become perf buffers). */
-export function fakeTarget(options: { ringBuffers?: boolean } = {}): CompileTarget {
+/**
+ * The fake target. `ringBuffers: false` models a kernel before 5.8 (RingBuf fields become perf
+ * buffers); `errorInjection`, what the kernel says about fault injection (override()).
+ */
+export function fakeTarget(options: { ringBuffers?: boolean; errorInjection?: OverrideFacts } = {}): CompileTarget {
   return {
     probeContext(ref: ProbeRef): ProbeContext {
       const packets = packetContext(ref);
@@ -158,7 +169,7 @@ export function fakeTarget(options: { ringBuffers?: boolean } = {}): CompileTarg
       switch (ref.kind) {
         case "tracepoint": return tracepoint(ref.target);
         case "rawTracepoint": return rawTracepoint(ref.target);
-        case "kprobe": case "kretprobe": return kprobe(ref.kind, ref.target);
+        case "kprobe": case "kretprobe": return kprobe(ref.kind, ref.target, ref.options?.override ? options.errorInjection ?? ERROR_INJECTION : undefined);
       }
       throw new ProbeLookupError(`the test target has no ${ref.kind} probes`, ["use a tracepoint, raw tracepoint or kprobe in compiler unit tests"]);
     },
