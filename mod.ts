@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-export { Tracer, type StartOptions } from "./runtime/tracer.ts";
+export { Tracer, type StartOptions } from "./tracer/tracer.ts";
 export { RingBuf } from "./runtime/maps/ringbuf.ts";
 export { PerfBuffer } from "./runtime/maps/perf_buffer.ts";
 export { ArrayMap, HashMap, LruHashMap, PerCpuArrayMap, PerCpuHashMap } from "./runtime/maps/hash_map.ts";
@@ -28,12 +28,12 @@ export { QueueMap, StackMap } from "./runtime/maps/queue_map.ts";
 export { StackTraceMap } from "./runtime/maps/stack_trace_map.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
 export { fentry, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
-export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, str, tid, uid, user, ustack } from "./helpers.ts";
+export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, kstack, ktime, pid, ppid, probe, str, tid, uid, user, ustack } from "./lang/helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";
-export { isJsonOutput, printEvent, setJsonOutput } from "./runtime/output.ts";
+export { isJsonOutput, printable, printEvent, setJsonOutput } from "./runtime/output.ts";
 export { type PprofOptions, toPprof, writePprof } from "./export/pprof.ts";
-export type { bool, Cgroup, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeName, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./types.ts";
-export { CompileError } from "./compiler/diagnostics.ts";
+export type { bool, Cgroup, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, ProbeName, Str, TracepointArgs, u16, u32, u64, u8, UStack } from "./lang/handler_types.ts";
+export { CompileError } from "./spec/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";
 export { PermissionError, SyscallError } from "./runtime/errors.ts";

@@ -3,7 +3,7 @@
 // RingBuf.drain() does, for a few event shapes. Prints records/s per shape (best of 5 runs).
 //   bun bench/codec.ts            deno run bench/codec.ts
 import { makeDecoder, makeEncoder } from "../runtime/maps/codec.ts";
-import { layoutStruct, type Type, u8, u16, u32, u64, i64, bool } from "../compiler/types.ts";
+import { layoutStruct, type Type, u8, u16, u32, u64, i64, bool } from "../spec/layout.ts";
 
 const str = (len: number): Type => ({ kind: "str", len });
 const tuple = (elems: Type[]): Type => ({ ...layoutStruct(`[tuple]`, elems.map((type, i) => ({ name: String(i), type }))), tuple: true });

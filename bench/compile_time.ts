@@ -76,7 +76,9 @@ if (opts.worker) {
   const [shape, n] = opts.worker.split(":");
   const tree = opts.tree ?? ROOT;
   const { compile } = await import(`${tree}/compiler/mod.ts`);
-  const { hostTarget } = await import(`${tree}/runtime/compile_target.ts`);
+  // The host target moved from runtime/ to tracer/ (the layers of docs/architecture.md): a tree before it has the old path.
+  const targetModule = existsSync(`${tree}/tracer/compile_target.ts`) ? "tracer/compile_target.ts" : "runtime/compile_target.ts";
+  const { hostTarget } = await import(`${tree}/${targetModule}`);
   const { libc } = await import(`${tree}/runtime/ffi/mod.ts`);
   await libc();
   const target = await hostTarget();

@@ -9,12 +9,12 @@
  * and read with entries(); medians of 15 reads each way, after 3 warm-up reads.
  */
 import { libc } from "../runtime/ffi/mod.ts";
-import { createMap } from "../runtime/loader.ts";
+import { createMap } from "../tracer/loader.ts";
 import { Count, HashMap } from "../mod.ts";
 import { setBatchOps } from "../runtime/maps/kernel_map.ts";
 import { aggregationKey, aggregationValue } from "../compiler/map_fields.ts";
-import { u32, u64 } from "../compiler/types.ts";
-import type { MapSpec } from "../compiler/spec.ts";
+import { u32, u64 } from "../spec/layout.ts";
+import type { MapSpec } from "../spec/tracer_spec.ts";
 import { median, time } from "./timing.ts";
 
 await libc();

@@ -5,16 +5,22 @@
  * C declarators read inside-out, so a name is built by carrying the declarator text ("inner")
  * down the chain of pointers, arrays and prototypes until a named base type is reached.
  */
-import type { Btf } from "./reader.ts";
 import { BtfError } from "./error.ts";
+import type { BtfKind, BtfType } from "./types.ts";
+
+/** What naming a type reads of a Btf (the reader passes itself; importing it here would be a cycle). */
+interface TypeTable {
+  type(id: number): BtfType;
+  kindOf(id: number): BtfKind;
+}
 
 const MAX_DEPTH = 64;
 
-export function renderTypeName(btf: Btf, id: number): string {
+export function renderTypeName(btf: TypeTable, id: number): string {
   return declare(btf, id, "", 0);
 }
 
-function declare(btf: Btf, id: number, inner: string, depth: number): string {
+function declare(btf: TypeTable, id: number, inner: string, depth: number): string {
   if (depth > MAX_DEPTH) throw new BtfError(`Type ${id} nests too deeply to name (a cycle?)`);
   const t = btf.type(id);
   switch (t.kind) {

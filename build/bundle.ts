@@ -8,13 +8,14 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { Code, compile, CompileError } from "../compiler/mod.ts";
-import type { TracerSpec } from "../compiler/spec.ts";
-import type { CompileTarget } from "../compiler/target.ts";
-import { hostTarget } from "../runtime/compile_target.ts";
+import type { TracerSpec } from "../spec/tracer_spec.ts";
+import type { CompileTarget } from "../spec/target.ts";
+import { hostTarget } from "../tracer/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
+import { RUNTIME_MODULES } from "../runtime/ffi/host.ts";
 import { writeFileAtomic } from "../runtime/files.ts";
 
-/** What a bundle carries for each tracer class (read by runtime/tracer.ts). */
+/** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
   spec: TracerSpec;
   source: string;
@@ -28,7 +29,7 @@ export interface BundleResult {
 
 const root = new URL("..", import.meta.url).pathname;
 /** tsbpf's own modules: never tracer scripts. */
-const OWN = /^(runtime|compiler|probes|btf|elf|build|cli|tool)\/|^(mod|helpers|types|kernel)\.ts$/;
+const OWN = /^(runtime|tracer|spec|lang|compiler|probes|btf|elf|build|cli|tool)\/|^(mod|kernel)\.ts$/;
 
 /**
  * In one bundled file every module would see `import.meta.main` true, so each module's
@@ -57,7 +58,7 @@ function options(file: string, outfile: string, banner = "") {
     format: "esm" as const,
     platform: "node" as const, // keeps node: modules external; Bun and Deno both provide them
     target: "es2022", // lowers decorators, which Deno's V8 does not parse in plain JavaScript
-    external: ["bun:ffi"],
+    external: RUNTIME_MODULES,
     alias: { tsbpf: `${root}mod.ts`, "tsbpf/tool": `${root}tool/mod.ts` },
     banner: { js: banner },
     logLevel: "silent" as const,
@@ -91,7 +92,7 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
     }
   }
   if (!Object.keys(embedded).length) throw new Error(`${script} and the modules it imports declare no tracer class with probe handlers`);
-  // Line 1: what the runtime compiles from (runtime/bundled.ts); line 2: what plan reviews besides.
+  // Line 1: what the runtime compiles from (tracer/bundled.ts); line 2: what plan reviews besides.
   const banner = `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(embedded)};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};`;
   const result = await build(options(file, outfile, banner));
   const out = Object.values(result.metafile!.outputs)[0];

@@ -4,15 +4,11 @@
 // The command line has to know its runtime here: their flags differ.
 import process from "node:process";
 import { CliError } from "./errors.ts";
-
-declare const Bun: unknown;
-declare const Deno: {
-  permissions: { querySync(d: { name: string }): { state: string } };
-};
+import { hasPermission, runtimeName } from "../runtime/ffi/host.ts";
 
 const here = (p: string) => decodeURIComponent(new URL(p, import.meta.url).pathname);
 
-export const isBun = typeof Bun !== "undefined";
+const isBun = runtimeName === "bun";
 
 /**
  * `bun --preload P --tsconfig-override T script args` or `deno run PERMS --preload P --import-map M script args`.
@@ -41,7 +37,7 @@ function importMap(): string {
 /** Under Deno, starting a child with an extra environment variable needs run and env permissions. */
 export function checkCanSpawn(what: string): void {
   if (isBun) return;
-  const missing = ["run", "env"].filter((name) => Deno.permissions.querySync({ name }).state !== "granted");
+  const missing = ["run", "env"].filter((name) => !hasPermission(name));
   if (missing.length) {
     throw new CliError(`${what} starts a new process: run Deno with ${missing.map((m) => `--allow-${m}`).join(" ")} (or -A, as the tsbpf command does)`);
   }
@@ -51,7 +47,7 @@ const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import
 
 /** The permissions this process has, passed on; FFI always (tsbpf needs it), run for -c. */
 function denoPermissions(needsRun: boolean): string[] {
-  const granted = PERMISSIONS.filter((name) => Deno.permissions.querySync({ name }).state === "granted");
+  const granted = PERMISSIONS.filter((name) => hasPermission(name));
   if (granted.length === PERMISSIONS.length) return ["-A"];
   const flags = new Set(granted.map((p) => `--allow-${p}`));
   flags.add("--allow-ffi");

@@ -3,7 +3,8 @@
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import process from "node:process";
 import { isUserError } from "../runtime/errors.ts";
-import { Code, type Diagnostic, renderDiagnostic } from "../compiler/diagnostics.ts";
+import { buildMessages, isPermissionError } from "../runtime/ffi/host.ts";
+import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
 export class UsageError extends Error {
@@ -29,15 +30,10 @@ export class CliError extends Error {
  * do. Matched by name, not instanceof, so a second copy of tsbpf's modules (a script that
  * imports its own) is recognised too.
  */
-const EXPLAINED = new Set(["ProbeLookupError", "ProbeNameError", "BtfError", "ElfError", "FormatError", "CliError", "UsageError", "UnsafeFileError"]);
+const EXPLAINED = new Set(["ProbeLookupError", "ProbeNameError", "BtfError", "ElfError", "TracepointFormatError", "PrintfFormatError", "CliError", "UsageError", "UnsafeFileError"]);
 
 export function isExplained(e: unknown): boolean {
-  return isUserError(e) || (e instanceof Error && EXPLAINED.has(e.name)) || isDenoPermissionError(e);
-}
-
-/** Deno refuses an operation the process was not given permission for. */
-function isDenoPermissionError(e: unknown): boolean {
-  return e instanceof Error && (e.name === "NotCapable" || e.name === "PermissionDenied");
+  return isUserError(e) || (e instanceof Error && EXPLAINED.has(e.name)) || isPermissionError(e);
 }
 
 /** The lines to print for an error: its message, and a hint where the message alone is not enough. */
@@ -47,7 +43,7 @@ export function describeError(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error)) return `tsbpf: ${String(e)}`;
   if (verbose && e.stack) return e.stack.includes(e.message) ? e.stack : `${e.message}\n${e.stack}`;
   if (e instanceof UsageError) return `tsbpf${e.command ? ` ${e.command}` : ""}: ${e.message} (see: tsbpf ${e.command ? `${e.command} ` : ""}--help)`;
-  if (isDenoPermissionError(e)) {
+  if (isPermissionError(e)) {
     return `tsbpf: ${firstLine(e.message)}; Deno needs that permission for this command (the tsbpf command runs Deno with -A)`;
   }
   if (isExplained(e)) {
@@ -84,26 +80,13 @@ export function fail(e: unknown, verbose: boolean): never {
   process.exit(exitStatus(e));
 }
 
-/** A message of a script's transpiler (Bun's BuildMessage): where, and the source line. */
-interface BuildMessage {
-  name: string;
-  message: string;
-  position?: { file: string; line: number; column: number; length: number; lineText: string } | null;
-  notes?: { message?: string; text?: string; position?: BuildMessage["position"] }[];
-}
-
-function isBuildMessage(e: unknown): e is BuildMessage {
-  return typeof e === "object" && e !== null && ((e as Error).name === "BuildMessage" || (e as Error).name === "ResolveMessage");
-}
-
 /**
  * A script that does not parse: Bun throws a BuildMessage (several in an AggregateError) that
  * carries the position but no stack. Its diagnostics, as the compiler's (undefined for any
  * other error; a message without a position has line 0).
  */
 export function buildDiagnostics(e: unknown): { diagnostic: Diagnostic; lineText: string }[] | undefined {
-  const messages = isBuildMessage(e) ? [e] : e instanceof AggregateError && e.errors.length && e.errors.every(isBuildMessage) ? e.errors as BuildMessage[] : undefined;
-  return messages?.map((m) => {
+  return buildMessages(e)?.map((m) => {
     const p = m.position;
     const hints = (m.notes ?? []).map((n) => {
       const at = n.position ? ` (${n.position.file}:${n.position.line}:${n.position.column})` : "";

@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
     if (values.help) return print(HELP["-e"]);
     if (global.first !== undefined) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
     if (String(values.eval).trim() === "") throw new UsageError(`-e needs a one-liner, got an empty program (example: tsbpf -e 'tracepoint("syscalls:sys_enter_openat", () => count(comm()))')`);
-    const { runOneLiner } = await import("./run_oneliner.ts");
+    const { runOneLiner } = await import("./oneliner/run_oneliner.ts");
     return await runOneLiner(String(values.eval), session(values), { emit: !!values.emit });
   }
   const command = global.first;
@@ -48,31 +48,31 @@ async function main(argv: string[]): Promise<number> {
       const merged = { ...values, ...own.values };
       if (merged.help) return print(HELP.run);
       if (own.first === undefined) throw new UsageError("needs the script to run: tsbpf run script.ts [args...]", "run");
-      const { runScript } = await import("./run.ts");
+      const { runScript } = await import("./commands/run.ts");
       return await runScript(own.first, own.rest, session(merged));
     }
     case "list": {
-      const { listCommand } = await import("./list.ts");
+      const { listCommand } = await import("./commands/list.ts");
       return listCommand(rest);
     }
     case "dump": {
-      const { dumpCommand } = await import("./dump.ts");
+      const { dumpCommand } = await import("./commands/dump.ts");
       return await dumpCommand(rest);
     }
     case "types": {
-      const { typesCommand } = await import("./types.ts");
+      const { typesCommand } = await import("./commands/kernel_types.ts");
       return await typesCommand(rest);
     }
     case "build": {
-      const { buildCommand } = await import("./build.ts");
+      const { buildCommand } = await import("./commands/build.ts");
       return await buildCommand(rest);
     }
     case "tools": {
-      const { toolsCommand } = await import("./tools.ts");
+      const { toolsCommand } = await import("./commands/tools.ts");
       return toolsCommand(rest);
     }
     case "plan": {
-      const { planCommand } = await import("./plan.ts");
+      const { planCommand } = await import("./commands/plan.ts");
       return await planCommand(rest);
     }
   }

@@ -8,11 +8,11 @@
 // "Requests"), `Tracer.prototype.start` is wrapped here, once per process.
 import { setInterval, clearInterval } from "node:timers";
 import process from "node:process";
-import { Tracer } from "../runtime/tracer.ts";
+import { Tracer } from "../tracer/tracer.ts";
 import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
-import { stopAndExit } from "../runtime/process_lifecycle.ts";
+import { stopAndExit } from "../tracer/process_lifecycle.ts";
 import { setDefaultMetrics } from "../export/metrics_server.ts";
 import { CLI_STATE } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";

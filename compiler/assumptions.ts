@@ -2,7 +2,7 @@
 // it reads and every probe context it was given. A spec whose assumptions all hold on another
 // kernel runs there unchanged; otherwise its handlers are compiled again (CO-RE by checking).
 import type { Btf } from "../btf/reader.ts";
-import type { ProbeContext, ProbeRef } from "./target.ts";
+import type { ProbeContext, ProbeRef } from "../spec/target.ts";
 
 /** `member struct task_struct.real_parent @2144:0 struct task_struct * (8)` */
 export function memberFact(btf: Btf, structId: number, name: string): string | undefined {

@@ -77,6 +77,10 @@ class Walker {
   private readonly bindings = new Map<string, Binding>();
   /** `setTimeout(x)` with a name: judged at the end, by what the module binds to that name. */
   private readonly timerNames: { name: string; node: Node; callee: string }[] = [];
+  /** Names bound to `x[k]` with k computed at run time (it could be "constructor": Function)... */
+  private readonly computedMemberNames = new Set<string>();
+  /** ...and the calls of plain names, checked against them in finish(). */
+  private readonly calledNames: { name: string; node: Node }[] = [];
   /** Names bound only to functions (declarations, arrow constants, a Promise executor's resolvers)... */
   private readonly functionNames = new Set<string>();
   /** ...and names bound anywhere to something else, which could be a string. */
@@ -123,6 +127,9 @@ class Walker {
 
   /** A string given to setTimeout or setInterval is evaluated as code. */
   finish(): void {
+    for (const c of this.calledNames) {
+      if (this.computedMemberNames.has(c.name)) this.add("unknown", `${c.name}, a member read by a name computed at run time (it could be constructor, which reaches Function), is called: ${this.text(c.node)}`, c.node);
+    }
     for (const t of this.timerNames) {
       if (this.functionNames.has(t.name) && !this.otherNames.has(t.name)) continue;
       this.add("unknown", `${t.callee} with "${t.name}", which may not be a function (a string is evaluated as code): ${this.text(t.node)}`, t.node);
@@ -202,6 +209,7 @@ class Walker {
       this.add("unknown", `a probe decorator called as a function (its handler is not a decorated method plan can list): ${this.text(node)}`, node);
     }
     if (callee.type === "Import") return this.dynamicImport(node, node.arguments[0]);
+    if (callee.type === "Identifier") this.calledNames.push({ name: callee.name, node });
     // start({ metrics }) serves the maps over HTTP; start({ otlp }) sends them to a collector.
     if (callee.type === "MemberExpression" && propertyName(callee) === "start") {
       for (const p of node.arguments[0]?.type === "ObjectExpression" ? node.arguments[0].properties : []) {
@@ -228,6 +236,14 @@ class Walker {
   private member(node: Node, parent: Node): void {
     // `[].constructor.constructor("code")` is Function without naming it.
     if (propertyName(node) === "constructor") return this.add("unknown", `.constructor (reaches Function, which builds code from a string): ${this.text(node)}`, node);
+    // So is `f[k]` when k is "constructor": reading `counts[name]` is ordinary, calling it is not.
+    if (node.computed && literalKey(node.property) === undefined) {
+      if ((parent?.type === "CallExpression" || parent?.type === "NewExpression") && parent.callee === node) {
+        return this.add("unknown", `a method chosen by a name computed at run time (it could be constructor, which reaches Function): ${this.text(parent)}`, node);
+      }
+      if (parent?.type === "VariableDeclarator" && parent.init === node && parent.id.type === "Identifier") this.computedMemberNames.add(parent.id.name);
+      if (parent?.type === "AssignmentExpression" && parent.right === node && parent.left.type === "Identifier") this.computedMemberNames.add(parent.left.name);
+    }
     // Only the outermost object of a chain is judged: `Deno.env.get` once, as Deno.env.
     if (node.object.type !== "Identifier" && node.object.type !== "ThisExpression" && node.object.type !== "MetaProperty") return;
     if (node.object.type !== "Identifier") {
@@ -356,6 +372,11 @@ function literalString(node: Node | undefined): string | undefined {
   if (node.type === "StringLiteral") return node.value;
   if (node.type === "TemplateLiteral" && node.expressions.length === 0) return node.quasis[0].value.cooked;
   return undefined;
+}
+
+/** A property key written in the source: a string, a number or a template without substitutions. */
+function literalKey(node: Node): string | undefined {
+  return node.type === "NumericLiteral" ? String(node.value) : literalString(node);
 }
 
 function propertyName(node: Node): string | undefined {

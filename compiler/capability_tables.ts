@@ -128,7 +128,7 @@ export function isRelative(specifier: string): boolean {
 }
 
 /** tsbpf's public modules: importing them by path is importing "tsbpf". */
-export const TSBPF_PUBLIC = new Set(["mod.ts", "helpers.ts", "types.ts", "kernel.ts"]);
+export const TSBPF_PUBLIC = new Set(["mod.ts", "lang/helpers.ts", "lang/handler_types.ts", "kernel.ts"]);
 
 /**
  * tsbpf's internal modules the tools import, by export ("*": every export). "loads": harmless when

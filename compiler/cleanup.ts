@@ -4,7 +4,7 @@
 // unconditional jump (inverted: `if c goto A; goto B; A:` is `if !c goto B; A:`), and repeated
 // `return v` of the same value (all but one become jumps to it). Runs before register
 // allocation and again after it, when the moves allocation made redundant are gone.
-import { invertCond } from "./isa.ts";
+import { invertCond } from "../spec/bpf/isa.ts";
 import { type Instr, isReg } from "./ir.ts";
 
 export function cleanup(code: Instr[]): Instr[] {

@@ -1,8 +1,8 @@
 // Pass 2: find the tracer classes, their maps and handlers, and the user's interfaces.
-import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
-import type { ProbeRef } from "./target.ts";
-import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "./types.ts";
+import type { ProbeRef } from "../spec/target.ts";
+import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 export type { MapField } from "./map_fields.ts";
 import type { ScriptFunction } from "./inline.ts";

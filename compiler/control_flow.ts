@@ -1,6 +1,6 @@
 // Loops, switch, break and continue. Loops need a bound the compiler can see, because the
 // kernel's verifier must prove that every handler ends.
-import { Code } from "./diagnostics.ts";
+import { Code } from "../spec/diagnostics.ts";
 import { isReg } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lowering } from "./lower.ts";

@@ -1,19 +1,11 @@
 // Turns allocated IR into BPF instructions, with a source position for each one.
-import { AluOp, Class, encode, fitsImm32, type Insn, JmpOp, Mode, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, sizeCode, Src, swapCond } from "./isa.ts";
+import { AluOp, Class, encode, fitsImm32, type Insn, JmpOp, Mode, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, sizeCode, Src, swapCond } from "../spec/bpf/isa.ts";
 import type { Instr, Operand, VReg } from "./ir.ts";
 import { isReg } from "./ir.ts";
 import type { Allocation } from "./regalloc.ts";
-import type { SourcePos } from "./diagnostics.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
+import type { LineEntry, MapReloc } from "../spec/tracer_spec.ts";
 
-export interface MapReloc {
-  insn: number;
-  map: string;
-}
-export interface LineEntry {
-  insn: number;
-  line: number;
-  column: number;
-}
 export interface Emitted {
   insns: Uint8Array;
   count: number;

@@ -6,7 +6,7 @@
 // is computed here (with BPF's semantics: unsigned division, x / 0 = 0, x % 0 = x), identities
 // (x + 0, x * 1, ...) become moves, `fp + off + c` one stack address, and a branch on constants
 // a jump or nothing. The moves left behind are removed by dce.ts when nothing reads them.
-import { type AluOpName, type CondName, fitsImm32 } from "./isa.ts";
+import { type AluOpName, type CondName, fitsImm32 } from "../spec/bpf/isa.ts";
 import { def, type Instr, isReg, type Operand, type VReg } from "./ir.ts";
 import { buildCfg, type Liveness, liveness } from "./flow.ts";
 

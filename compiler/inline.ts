@@ -1,9 +1,9 @@
 // Calls to the script's own functions, inlined at the call site: BPF-to-BPF calls would
 // need every argument in a register and cost a frame; handlers' helpers are small.
-import { Code } from "./diagnostics.ts";
+import { Code } from "../spec/diagnostics.ts";
 import type { Node } from "./parse.ts";
 import { type Lowering, type ScalarType, Unsupported, type Value } from "./lower.ts";
-import { isScalar } from "./types.ts";
+import { isScalar } from "../spec/layout.ts";
 import type { VReg } from "./ir.ts";
 
 const MAX_DEPTH = 8;

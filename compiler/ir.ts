@@ -1,7 +1,7 @@
 // The intermediate representation: a linear list of three-address instructions over an
 // unlimited supply of virtual registers. Lowering produces it; regalloc and emit consume it.
-import type { AluOpName, CondName } from "./isa.ts";
-import type { SourcePos } from "./diagnostics.ts";
+import type { AluOpName, CondName } from "../spec/bpf/isa.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
 import type { StackSlot } from "./stack_slots.ts";
 
 export type VReg = number;

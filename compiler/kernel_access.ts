@@ -3,11 +3,11 @@
 // PtrType): kernel memory is read with bpf_probe_read_kernel, user memory (a system call's
 // arguments, what a user pointer points to) with bpf_probe_read_user.
 import type { Btf } from "../btf/reader.ts";
-import { Code, didYouMean } from "./diagnostics.ts";
+import { Code, didYouMean } from "../spec/diagnostics.ts";
 import type { Node } from "./parse.ts";
 import { describeValue, type Lowering, type ScalarType, type Value } from "./lower.ts";
 import { Helper } from "./builtins.ts";
-import { bool, intType, isScalar, type PtrType, sizeOf, type Type, typeName } from "./types.ts";
+import { bool, intType, isScalar, type PtrType, sizeOf, type Type, typeName } from "../spec/layout.ts";
 import type { Base } from "./ir.ts";
 import { absentMemberFact, memberFact } from "./assumptions.ts";
 

@@ -1,7 +1,7 @@
 // Integer literals as the user wrote them: every digit kept (a number literal past 2^53 is not
 // exact as a JavaScript number), and refused when it does not fit the 64 bits handlers compute
 // with, instead of silently wrapping.
-import { Code } from "./diagnostics.ts";
+import { Code } from "../spec/diagnostics.ts";
 import type { Node } from "./parse.ts";
 import type { Lowering } from "./lower.ts";
 

@@ -1,17 +1,17 @@
 // Pass 3: lower one handler's body to IR, checking types as it goes.
-import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Base, IrBuilder, isReg, type Operand, type VReg } from "./ir.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { MapField, TracerClass, TypeTable } from "./collect.ts";
-import type { CompileTarget, ContextField, ProbeContext } from "./target.ts";
-import { bool, intType, type IntType, isScalar, i64, layoutStruct, type PtrType, sizeOf, type StructType, type Type, typeName, u64, u8 } from "./types.ts";
+import type { CompileTarget, ContextField, ProbeContext } from "../spec/target.ts";
+import { bool, intType, type IntType, isScalar, i64, layoutStruct, type PtrType, sizeOf, type StructType, type Type, typeName, u64, u8 } from "../spec/layout.ts";
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "./semantics.ts";
-import type { CondName } from "./isa.ts";
+import type { CondName } from "../spec/bpf/isa.ts";
 import { BUILTINS, cgroupFilter, Helper } from "./builtins.ts";
 import { mapMethod } from "./map_ops.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch } from "./strings.ts";
 import { checkLiteral, integerLiteral } from "./literals.ts";
-import { PARAMS_MAP } from "./spec.ts";
+import { PARAMS_MAP } from "../spec/tracer_spec.ts";
 import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType, readInto } from "./kernel_access.ts";
 import { breakStatement, continueStatement, forStatement, type LoopLabels, switchStatement } from "./control_flow.ts";
 import { callFunction, type InlineFrame, returnFromInlined, type ScriptFunction } from "./inline.ts";

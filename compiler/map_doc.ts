@@ -6,11 +6,11 @@
 //    * @unit ns
 //    */
 //   latency = new Histogram<u32>();
-import { Code, type DiagnosticBag } from "./diagnostics.ts";
+import { Code, type DiagnosticBag } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
-import type { MapSpec } from "./spec.ts";
+import type { MapSpec } from "../spec/tracer_spec.ts";
 
-import { type Unit, UNITS } from "./spec.ts";
+import { type Unit, UNITS } from "../spec/tracer_spec.ts";
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 

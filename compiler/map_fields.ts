@@ -1,11 +1,11 @@
 // The map and aggregation classes a tracer may declare as fields, and what each becomes in
 // the kernel: map type, key and value layout.
 import { mapDoc } from "./map_doc.ts";
-import { Code, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { TypeTable } from "./collect.ts";
-import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "./types.ts";
-import { MAX_STACK_DEPTH, type MapKind, type MapSpec } from "./spec.ts";
+import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "../spec/layout.ts";
+import { MAX_STACK_DEPTH, type MapKind, type MapSpec } from "../spec/tracer_spec.ts";
 
 /** A map declared as a tracer field: its spec (the kernel map's layout), and where it is declared. */
 export interface MapField extends MapSpec {

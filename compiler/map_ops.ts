@@ -1,15 +1,15 @@
 // Map methods inside handlers: this.m.get/set/has/delete/add, this.events.submit, and the
 // aggregations' add. Keys and values are built on the stack (zeroed first, so padding never
 // makes two equal keys differ); lookups are NULL-checked here so the verifier is satisfied.
-import { Code, didYouMean } from "./diagnostics.ts";
+import { Code, didYouMean } from "../spec/diagnostics.ts";
 import type { Base, Operand, VReg } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lowering, Value } from "./lower.ts";
 import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
 import { captureStack, Helper } from "./builtins.ts";
-import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "./types.ts";
-import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "./spec.ts";
+import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "../spec/layout.ts";
+import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "../spec/tracer_spec.ts";
 
 const BPF_ANY = 0n, BPF_NOEXIST = 1n, BPF_EXIST = 2n;
 /** bpf_perf_event_output's flags: the perf event array's slot of the CPU the handler runs on. */

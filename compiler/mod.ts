@@ -10,7 +10,7 @@
 //   stack    → stack slots whose lives do not overlap share bytes             stack_slots.ts
 //   allocate → physical registers and spill slots                         regalloc.ts
 //   emit     → BPF instructions, map relocations, source lines            emit.ts
-import { Code, CompileError, DiagnosticBag } from "./diagnostics.ts";
+import { Code, CompileError, DiagnosticBag } from "../spec/diagnostics.ts";
 import { parseSource, tooDeep } from "./parse.ts";
 import { measureNesting } from "./nesting.ts";
 import { collect, type TracerClass, type Module } from "./collect.ts";
@@ -24,15 +24,15 @@ import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
-import { type CompileTarget, ProbeLookupError } from "./target.ts";
-import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "./spec.ts";
-import { layoutStruct, u32, u64, u8 } from "./types.ts";
+import { type CompileTarget, ProbeLookupError } from "../spec/target.ts";
+import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
+import { layoutStruct, u32, u64, u8 } from "../spec/layout.ts";
 import { probeFact, ringBufferFact } from "./assumptions.ts";
 
-export { CompileError, renderDiagnostic, type Diagnostic, Code } from "./diagnostics.ts";
-export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "./spec.ts";
-export type { CompileTarget, ProbeContext, ContextField, ProbeRef } from "./target.ts";
-export { ProbeLookupError } from "./target.ts";
+export { CompileError, renderDiagnostic, type Diagnostic, Code } from "../spec/diagnostics.ts";
+export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "../spec/tracer_spec.ts";
+export type { CompileTarget, ProbeContext, ContextField, ProbeRef } from "../spec/target.ts";
+export { ProbeLookupError } from "../spec/target.ts";
 
 export interface CompileOptions {
   /** Compile only this class (by name); by default every tracer class in the file. */

@@ -11,7 +11,7 @@
 // until a `,` or `;`, a block's `}` followed by anything but `else` or an operator, or a new line
 // that starts a new statement; what the enclosing brackets had spent still counts inside them.
 // The costs follow the parser's own stack use per construct.
-import type { SourcePos } from "./diagnostics.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
 
 const BRACKET = 9;
 /** About a third of what Deno's parser survives: 220 nested brackets, or 2000 chained operators. */

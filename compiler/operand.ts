@@ -1,10 +1,10 @@
 // A context field of kind "operand": a value the probe describes as arithmetic on saved
 // registers, like a USDT argument `-4@-20(%rbp)` (read 4 signed bytes at rbp - 20 in the traced
 // process) or `8@$42` (the constant 42).
-import type { ContextField } from "./target.ts";
+import type { ContextField } from "../spec/target.ts";
 import type { Lowering, Value } from "./lower.ts";
 import { Helper } from "./builtins.ts";
-import { intType } from "./types.ts";
+import { intType } from "../spec/layout.ts";
 import type { Operand } from "./ir.ts";
 
 const LOG2: Record<number, bigint> = { 1: 0n, 2: 1n, 4: 2n, 8: 3n };

@@ -1,6 +1,6 @@
 // Pass 1: parse the script's own source with a real TypeScript parser.
 import { parse } from "@babel/parser";
-import { Code, type DiagnosticBag, type SourcePos } from "./diagnostics.ts";
+import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { MAX_NESTING, measureNesting } from "./nesting.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -1,9 +1,9 @@
 // `tsbpf plan`: what a script would do as root, read from its compiled spec without loading
 // anything: every probe, every map and the kernel memory it takes, every helper its handlers
 // call, and warnings for the helpers that can change the system rather than observe it.
-import { decode, JmpOp, Class } from "./isa.ts";
-import { fromBase64, type MapSpec, type TracerSpec } from "./spec.ts";
-import { sizeOf, typeName } from "./types.ts";
+import { decode, JmpOp, Class } from "../spec/bpf/isa.ts";
+import { fromBase64, type MapSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { sizeOf, typeName } from "../spec/layout.ts";
 
 const HELPER_NAMES: Record<number, string> = {
   1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read", 5: "ktime_get_ns", 6: "trace_printk",

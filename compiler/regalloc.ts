@@ -10,7 +10,7 @@
 //
 // Every operand the emitter sees is then a register or an immediate that fits its instruction, so
 // the emitter needs no scratch register.
-import { fitsImm32, swapCond } from "./isa.ts";
+import { fitsImm32, swapCond } from "../spec/bpf/isa.ts";
 import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
 import { buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
 

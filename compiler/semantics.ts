@@ -1,7 +1,7 @@
 // The integer semantics of the handler language, as plain functions on bigint.
 // Constant folding uses them, and the differential tests use them as the reference that
 // the kernel's results must match.
-import type { IntType } from "./types.ts";
+import type { IntType } from "../spec/layout.ts";
 
 export type BinaryOp = "+" | "-" | "*" | "/" | "%" | "&" | "|" | "^" | "<<" | ">>" | ">>>";
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";

@@ -1,7 +1,7 @@
 // Comparing strings with literals: `comm() === "bash"`, `str(args.filename).startsWith("/etc/")`.
 // The string is put in memory (the stack, or left where it is), then compared chunk by chunk
 // with the literal's bytes, jumping out at the first difference.
-import { Code } from "./diagnostics.ts";
+import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import type { Lowering } from "./lower.ts";

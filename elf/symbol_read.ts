@@ -6,9 +6,8 @@
  * symbols is a loop over 70 KB, not 3000 allocations.
  */
 import { ElfError } from "./error.ts";
-import type { Elf } from "./reader.ts";
 import { u64 } from "./scan.ts";
-import { type ElfSection, SHN, SHT, SYMBOL_SIZE } from "./types.ts";
+import { type ElfFile, type ElfSection, SHN, SHT, SYMBOL_SIZE } from "./types.ts";
 import { readVersions, type VersionTable } from "./versions.ts";
 
 /** One row per kept symbol. */
@@ -49,7 +48,7 @@ const KEEP_BINDING = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
  * @throws {ElfError} on a symbol table whose entry size is not 24 or whose size is not a
  * multiple of it, whose string table is not one, or with a name offset out of range.
  */
-export function readSymbols(elf: Elf): SymbolColumns {
+export function readSymbols(elf: ElfFile): SymbolColumns {
   const dynsym = elf.sections.find((s) => s.type === SHT.DYNSYM);
   const symtab = elf.sections.find((s) => s.type === SHT.SYMTAB);
   for (const t of [dynsym, symtab]) if (t) checkTable(t);
@@ -100,7 +99,7 @@ function checkTable(sec: ElfSection): void {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function readTable(elf: Elf, sec: ElfSection, dynamic: boolean, c: Mutable<SymbolColumns>, twins: NameIndex | undefined): void {
+function readTable(elf: ElfFile, sec: ElfSection, dynamic: boolean, c: Mutable<SymbolColumns>, twins: NameIndex | undefined): void {
   const strtab = elf.stringTable(sec.link, `the symbols of ${where(sec)}`, sec.headerOffset + 40);
   const strStart = strtab.offset;
   const strSize = strtab.size;

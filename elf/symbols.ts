@@ -16,9 +16,10 @@
  * ```
  */
 import { globMatcher } from "./glob.ts";
-import type { Elf } from "./reader.ts";
+import type { ElfFile } from "./types.ts";
 import { decodeString } from "./strings.ts";
 import { bytesEqual, hashRange, indexNames, type NameIndex, readSymbols, type SymbolColumns } from "./symbol_read.ts";
+import { lastAtOrBelow } from "./address_search.ts";
 
 export type SymbolType = "notype" | "object" | "func" | "tls" | "ifunc";
 export type SymbolBinding = "local" | "global" | "weak" | "unique";
@@ -74,7 +75,7 @@ interface AddressIndex {
 const MAX_LOOKBACK = 8;
 
 export class SymbolTable {
-  private readonly elf: Elf;
+  private readonly elf: ElfFile;
   private readonly c: SymbolColumns;
   private readonly cache: (ElfSymbol | undefined)[] = [];
   private readonly names: (string | undefined)[] = [];
@@ -82,7 +83,7 @@ export class SymbolTable {
   private nameIndex: NameIndex | undefined;
   private index: AddressIndex | undefined;
 
-  private constructor(elf: Elf, columns: SymbolColumns) {
+  private constructor(elf: ElfFile, columns: SymbolColumns) {
     this.elf = elf;
     this.c = columns;
   }
@@ -95,7 +96,7 @@ export class SymbolTable {
    * @throws {ElfError} on a symbol table whose entry size is not 24, whose size is not a
    * multiple of it, whose string table is not one, or with a name offset out of range.
    */
-  static of(elf: Elf): SymbolTable {
+  static of(elf: ElfFile): SymbolTable {
     return new SymbolTable(elf, readSymbols(elf));
   }
 
@@ -152,15 +153,9 @@ export class SymbolTable {
    */
   symbolize(addr: number): Symbolized | undefined {
     const { starts, ends, rows } = (this.index ??= this.buildAddressIndex());
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid] <= addr) lo = mid + 1;
-      else hi = mid;
-    }
+    const last = lastAtOrBelow(starts, addr);
     // The nearest start may end before `addr` while an earlier, larger function encloses it.
-    for (let i = lo - 1; i >= 0 && i >= lo - MAX_LOOKBACK; i--) {
+    for (let i = last; i >= 0 && i > last - MAX_LOOKBACK; i--) {
       if (addr < ends[i]) return { symbol: this.at(rows[i]), offset: addr - starts[i] };
     }
     return undefined;

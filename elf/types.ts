@@ -87,6 +87,18 @@ export interface ElfSection {
   readonly headerOffset: number;
 }
 
+/**
+ * What the symbol and version readers read of an opened file: the Elf class (reader.ts), named
+ * here so that they need not import the reader, which imports them.
+ */
+export interface ElfFile {
+  readonly bytes: Uint8Array;
+  readonly sections: readonly ElfSection[];
+  sectionData(section: ElfSection): Uint8Array;
+  string(index: number, offset: number, what: string, at: number): string;
+  stringTable(index: number, what: string, at: number): ElfSection;
+}
+
 /** One program header, decoded. */
 export interface ElfSegment {
   /** `p_type`, see {@link PT}. */

@@ -6,8 +6,7 @@
  * variable an executable copies out of libc, `stdout@GLIBC_2.2.5 (2)`.
  */
 import { ElfError } from "./error.ts";
-import type { Elf } from "./reader.ts";
-import { type ElfSection, SHT } from "./types.ts";
+import { type ElfFile, type ElfSection, SHT } from "./types.ts";
 
 const VERDEF_SIZE = 20;
 const VERDAUX_SIZE = 8;
@@ -37,7 +36,7 @@ export interface VersionTable {
  * @throws {ElfError} on version records that do not fit their section, an unknown record
  * revision, or a bad version name offset.
  */
-export function readVersions(elf: Elf, dynsym: ElfSection): VersionTable | undefined {
+export function readVersions(elf: ElfFile, dynsym: ElfSection): VersionTable | undefined {
   const versym = elf.sections.find((s) => s.type === SHT.GNU_VERSYM && s.link === dynsym.index);
   if (!versym) return undefined;
   // Definitions and requirements share one index space (indices 0 and 1 are reserved).
@@ -68,7 +67,7 @@ export function readVersions(elf: Elf, dynsym: ElfSection): VersionTable | undef
  * Bounding the count by what fits in the section keeps a corrupt cycle from hanging.
  */
 function readChain(
-  elf: Elf,
+  elf: ElfFile,
   sec: ElfSection,
   size: number,
   what: string,
@@ -91,7 +90,7 @@ function readChain(
 }
 
 /** Elf64_Verdef: revision, flags, index, aux count, hash, aux offset, next; then Verdaux. */
-function readVerdef(elf: Elf, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
+function readVerdef(elf: ElfFile, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
   const flags = dv.getUint16(p + 2, true);
   const ndx = dv.getUint16(p + 4, true);
   const aux = p + dv.getUint32(p + 12, true);
@@ -105,7 +104,7 @@ function readVerdef(elf: Elf, sec: ElfSection, dv: DataView, p: number, names: M
 }
 
 /** Elf64_Verneed: revision, aux count, file, aux offset, next; then a chain of Vernaux. */
-function readVerneed(elf: Elf, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
+function readVerneed(elf: ElfFile, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
   const count = dv.getUint16(p + 2, true);
   let aux = p + dv.getUint32(p + 8, true);
   for (let k = 0; k < count; k++) {

@@ -9,7 +9,7 @@
 // Stop it with Ctrl-C.
 import process from "node:process";
 import { HashMap, Histogram, ktime, rawTracepoint, type Str, Stats, str, Tracer, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { diskOption, hms, intOption, jsonLine, notice, parseToolArgs, printLog2, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
+import { diskOption, hms, intOption, jsonLine, notice, parseToolArgs, printLine, printLog2, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
 
 export class BioLatency extends Tracer {
   issued = new HashMap<u64, u64>();
@@ -72,7 +72,7 @@ export function flagsName(flags: number): string {
 /** The histograms as bcc prints them (or as JSON lines), then cleared for the next interval. */
 export function report(t: BioLatency, o: { json?: boolean; extension?: boolean; out?: (l: string) => void } = {}): void {
   const unit = t.milliseconds ? "msecs" : "usecs";
-  const out = o.out ?? ((l: string) => console.log(l));
+  const out = o.out ?? ((l: string) => printLine(l));
   if (t.perDisk) printLog2(t.byDisk, unit, { json: o.json, section: "disk", label: (d) => d || "<unknown>", out });
   else if (t.perFlags) printLog2(t.byFlags, unit, { json: o.json, section: "flags", label: flagsName, out });
   else printLog2(t.dist, unit, { json: o.json, out });
@@ -107,7 +107,7 @@ if (import.meta.main) {
     ],
   });
   if (values.flags && values.disks) {
-    console.log("ERROR: can only use -D or -F. Exiting.");
+    printLine("ERROR: can only use -D or -F. Exiting.");
     process.exit();
   }
   requireTracepoints("biolatency", ["block:block_rq_insert", "block:block_rq_issue", "block:block_rq_complete"], "CONFIG_BLOCK");

@@ -8,7 +8,7 @@
 // Stop it with Ctrl-C.
 import process from "node:process";
 import { comm, HashMap, kprobe, kstack, type KStack, pid, RingBuf, type Str, tid, Tracer, type i32, type u32, type u8, uid, ustack, type UStack } from "tsbpf";
-import { hms, intOption, jsonLine, missed, parseToolArgs, requireKernelFunctions, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, missed, parseToolArgs, printLine, requireKernelFunctions, textOnly } from "tsbpf/tool";
 
 const CAP_OPT_NOAUDIT = 0b10, CAP_OPT_INSETID = 0b100;
 
@@ -121,8 +121,8 @@ if (import.meta.main) {
       console.log(jsonLine({ time: hms(), uid: e.uid, pid: e.tgid, tid: e.tid, comm: e.comm, cap: e.cap, name: CAPABILITIES[e.cap] ?? "?", audit: e.audit, insetid: e.insetid }));
       continue;
     }
-    console.log(formatCheck(e, { extra: values.extra }));
-    if (values["kernel-stack"]) console.log(stackLines(e.kernel, "Kernel").join("\n"));
-    if (values["user-stack"]) console.log(stackLines(e.user, "User").join("\n"));
+    printLine(formatCheck(e, { extra: values.extra }));
+    if (values["kernel-stack"]) printLine(stackLines(e.kernel, "Kernel").join("\n"));
+    if (values["user-stack"]) printLine(stackLines(e.user, "User").join("\n"));
   }
 }

@@ -7,7 +7,7 @@
 //
 // Stop it with Ctrl-C.
 import { cpu, HashMap, Histogram, ktime, rawTracepoint, Stats, Tracer, type u32, type u64 } from "tsbpf";
-import { hms, intOption, jsonLine, notice, parseToolArgs, printLog2, readTextFile, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, notice, parseToolArgs, printLine, printLog2, readTextFile, requireTracepoints, runTool, textOnly } from "tsbpf/tool";
 
 interface Task {
   pid: u32;
@@ -69,7 +69,7 @@ export class CpuDist extends Tracer {
 /** The histogram(s) as bcc prints them ("pid = 123 bash" above each with -P or -L), then cleared. */
 export function report(t: CpuDist, o: { json?: boolean; extension?: boolean; out?: (l: string) => void } = {}): void {
   const unit = t.milliseconds ? "msecs" : "usecs";
-  const out = o.out ?? ((l: string) => console.log(l));
+  const out = o.out ?? ((l: string) => printLine(l));
   const name = (id: number) => {
     const comm = readTextFile(`/proc/${id}/comm`)?.trim();
     return comm ? `${id} ${comm}` : String(id);

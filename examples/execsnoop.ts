@@ -6,7 +6,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, ktime, pid, ppid, RingBuf, str, Tracer, tracepoint, type i32, type Str, type TracepointArgs, uid, type u32, type u64, type u8 } from "tsbpf";
-import { hms, intOption, jsonLine, parseToolArgs, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, parseToolArgs, printLine, textOnly } from "tsbpf/tool";
 
 /** What the handlers send: the program and each argument at the call, then the result at its return. */
 export interface ExecPart {
@@ -132,7 +132,7 @@ if (import.meta.main) {
     const time = values.time ? hms().padEnd(9) : "";
     const stamp = values.timestamp ? (Number(e.ts - first) / 1e9).toFixed(3).padEnd(8) : "";
     const user = withUid ? String(e.uid).padEnd(6) : "";
-    console.log(`${time}${stamp}${user}${e.comm.padEnd(16)} ${String(e.pid).padEnd(7)} ${String(e.ppid).padEnd(7)} ${String(e.retval).padStart(3)} ${text}`);
+    printLine(`${time}${stamp}${user}${e.comm.padEnd(16)} ${String(e.pid).padEnd(7)} ${String(e.ppid).padEnd(7)} ${String(e.retval).padStart(3)} ${text}`);
   });
   for await (const part of tracer.events) print(part);
 }

@@ -7,7 +7,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, curtask, ktime, RingBuf, Tracer, tracepoint, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
+import { intOption, jsonLine, parseToolArgs, printLine, requireTracepoints, textOnly } from "tsbpf/tool";
 
 export interface Exit {
   start: u64;
@@ -97,6 +97,6 @@ if (import.meta.main) {
       }));
       continue;
     }
-    console.log(`${stamp ? time().padEnd(13) : ""}${e.comm.padEnd(16)} ${String(e.pid).padEnd(7)} ${String(e.ppid).padEnd(7)} ${String(e.tid).padEnd(7)} ${age.toFixed(2).padEnd(7)} ${describeExit(e.code)}`);
+    printLine(`${stamp ? time().padEnd(13) : ""}${e.comm.padEnd(16)} ${String(e.pid).padEnd(7)} ${String(e.ppid).padEnd(7)} ${String(e.tid).padEnd(7)} ${age.toFixed(2).padEnd(7)} ${describeExit(e.code)}`);
   }
 }

@@ -6,7 +6,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, HashMap, pid, RingBuf, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32 } from "tsbpf";
-import { hms, intOption, jsonLine, parseToolArgs, readTextFile, requireTracepoints, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, parseToolArgs, printLine, readTextFile, requireTracepoints, textOnly } from "tsbpf/tool";
 
 interface Pending {
   tpid: i32;
@@ -76,6 +76,6 @@ if (import.meta.main) {
   textOnly(`${"TIME".padEnd(9)} ${"PID".padEnd(w)} ${"COMM".padEnd(16)} ${"SIG".padEnd(4)} ${"TPID".padEnd(w)} RESULT`);
   for await (const e of tracer.events) {
     if (values.json) console.log(jsonLine({ time: hms(), pid: e.pid, comm: e.comm, sig: e.sig, tpid: e.tpid, result: e.ret }));
-    else console.log(`${hms().padEnd(9)} ${String(e.pid).padEnd(w)} ${e.comm.padEnd(16)} ${String(e.sig).padEnd(4)} ${String(e.tpid).padEnd(w)} ${e.ret}`);
+    else printLine(`${hms().padEnd(9)} ${String(e.pid).padEnd(w)} ${e.comm.padEnd(16)} ${String(e.sig).padEnd(4)} ${String(e.tpid).padEnd(w)} ${e.ret}`);
   }
 }

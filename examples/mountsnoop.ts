@@ -7,7 +7,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, curtask, pid, ppid, RingBuf, str, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32, type u64, type u8 } from "tsbpf";
-import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
+import { intOption, jsonLine, parseToolArgs, printLine, requireTracepoints, textOnly } from "tsbpf/tool";
 
 /** `kind` of an event: a call's arguments (at entry) or its result (at exit). */
 export const MOUNT = 0, UMOUNT = 1, RESULT = 2;
@@ -177,7 +177,7 @@ if (import.meta.main) {
     const who = parent
       ? `${c.comm.padEnd(16)} ${String(c.pid).padEnd(7)} ${String(c.tid).padEnd(7)} ${c.pcomm.padEnd(16)} ${String(c.ppid).padEnd(7)}`
       : `${c.comm.padEnd(16)} ${String(c.pid).padEnd(7)} ${String(c.tid).padEnd(7)}`;
-    console.log(`${who} ${String(c.mntns).padEnd(11)} ${describeCall(c, ret)}`);
+    printLine(`${who} ${String(c.mntns).padEnd(11)} ${describeCall(c, ret)}`);
   });
   for await (const e of tracer.events) onEvent(e);
 }

@@ -11,7 +11,7 @@
 // Stop it with Ctrl-C, or after `duration` seconds.
 import process from "node:process";
 import { HashMap, kstack, type KStack, ktime, rawTracepoint, str, type Str, Sum, Tracer, type u32, type u64, ustack, type UStack, writePprof } from "tsbpf";
-import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, requireTracepoints, runTool, type StackFormat, type StackRow, textOnly, threadFrames, usageError } from "tsbpf/tool";
+import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, printLine, requireTracepoints, runTool, type StackFormat, type StackRow, textOnly, threadFrames, usageError } from "tsbpf/tool";
 
 const PF_KTHREAD = 0x00200000;
 
@@ -162,7 +162,7 @@ if (import.meta.main) {
       for (const r of rows(tracer, o)) {
         missing += Number(r.kernelMissed) + Number(r.userMissed);
         if (values.json) console.log(jsonLine({ comm: r.comm, pid: r.pid, tgid: r.tgid, kernel: r.kernel, user: r.user, us: r.us }));
-        else console.log(formatRow(r, o));
+        else printLine(formatRow(r, o));
       }
       if (missing) console.error(`WARNING: ${missing} stack traces lost and could not be displayed.`);
     },

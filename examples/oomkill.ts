@@ -9,7 +9,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, pid, RingBuf, str, Tracer, tracepoint, type i16, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { hms, jsonLine, notice, parseToolArgs, readTextFile, requireTracepoints } from "tsbpf/tool";
+import { hms, jsonLine, notice, parseToolArgs, printLine, readTextFile, requireTracepoints } from "tsbpf/tool";
 
 export interface OomKill {
   /** The process whose allocation ran out of memory. */
@@ -63,6 +63,6 @@ if (import.meta.main) {
         time: hms(), trigger_pid: e.fpid, trigger_comm: e.fcomm, pid: e.tpid, comm: e.tcomm, uid: e.uid, oom_score_adj: e.oomScoreAdj,
         total_vm_kb: e.totalVm, anon_rss_kb: e.anonRss, file_rss_kb: e.fileRss, shmem_rss_kb: e.shmemRss, loadavg,
       }));
-    } else console.log(describeKill(e, loadavg));
+    } else printLine(describeKill(e, loadavg));
   }
 }

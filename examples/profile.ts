@@ -9,7 +9,7 @@
 // Stop it with Ctrl-C, or after `duration` seconds.
 import process from "node:process";
 import { comm, Count, kstack, type KStack, pid, profile, type Str, tid, Tracer, type u32, ustack, type UStack, writePprof } from "tsbpf";
-import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, runTool, type StackFormat, type StackRow, textOnly, usageError } from "tsbpf/tool";
+import { formatStack, functionNames, intOption, jsonLine, mergeByStack, missed, notice, parseToolArgs, printLine, runTool, type StackFormat, type StackRow, textOnly, usageError } from "tsbpf/tool";
 
 export interface SampleKey {
   pid: u32;
@@ -114,7 +114,7 @@ if (import.meta.main) {
       for (const r of rows(tracer, o)) {
         missing += Number(r.kernelMissed) + Number(r.userMissed);
         if (values.json) console.log(jsonLine({ comm: r.comm, pid: r.pid, kernel: r.kernel, user: r.user, count: r.count }));
-        else console.log(formatRow(r, o));
+        else printLine(formatRow(r, o));
       }
       if (missing) console.error(`WARNING: ${missing} stack traces could not be displayed.`);
     },

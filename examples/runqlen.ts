@@ -8,7 +8,7 @@
 //
 // Stop it with Ctrl-C.
 import { Count, cpu, curtask, profile, Tracer, type u32 } from "tsbpf";
-import { hms, intOption, jsonLine, notice, parseToolArgs, runTool, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, notice, parseToolArgs, printLine, runTool, textOnly } from "tsbpf/tool";
 
 interface CpuLen {
   cpu: u32;
@@ -68,7 +68,7 @@ export function histograms(t: RunqLen): Map<number, Map<number, bigint>> {
 
 /** One interval's output as bcc prints it, then cleared for the next. */
 export function report(t: RunqLen, o: { occupancy?: boolean; json?: boolean; out?: (l: string) => void } = {}): void {
-  const out = o.out ?? ((l: string) => console.log(l));
+  const out = o.out ?? ((l: string) => printLine(l));
   for (const [c, counts] of histograms(t)) {
     if (o.json) {
       const data = [...counts].sort((a, b) => a[0] - b[0]).map(([len, count]) => ({ runqlen: len, count }));

@@ -12,7 +12,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, HashMap, ktime, pid, RingBuf, str, tid, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
+import { intOption, jsonLine, parseToolArgs, printLine, requireTracepoints, textOnly } from "tsbpf/tool";
 
 /** The system calls traced (x86-64 names): stat, lstat, fstatat, statx, statfs. */
 export const CALLS = ["newstat", "newlstat", "newfstatat", "statx", "statfs"] as const;
@@ -136,7 +136,7 @@ if (import.meta.main) {
     if (values.json) {
       console.log(jsonLine({ ...(values.timestamp && { time: Number(t) }), pid: e.pid, comm: e.comm, ret: e.ret, err, path: e.path }));
     } else {
-      console.log(`${values.timestamp ? t.padEnd(14) : ""}${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${String(fd).padStart(4)} ${String(err).padStart(3)} ${e.path}`);
+      printLine(`${values.timestamp ? t.padEnd(14) : ""}${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${String(fd).padStart(4)} ${String(err).padStart(3)} ${e.path}`);
     }
   }
 }

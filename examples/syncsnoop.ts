@@ -7,7 +7,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, ktime, pid, RingBuf, Tracer, tracepoint, type i32, type Str, type TracepointArgs, type u32, type u64, type u8 } from "tsbpf";
-import { hms, intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, parseToolArgs, printLine, requireTracepoints, textOnly } from "tsbpf/tool";
 
 /** The calls, by their index in events. */
 export const CALLS = ["sync", "syncfs", "fsync", "fdatasync", "sync_file_range", "msync"] as const;
@@ -70,6 +70,6 @@ if (import.meta.main) {
   for await (const e of tracer.events) {
     const fd = e.fd < 0 ? "-" : String(e.fd);
     if (values.json) console.log(jsonLine({ time: hms(), pid: e.pid, comm: e.comm, call: CALLS[e.call], ...(e.fd >= 0 && { fd: e.fd }) }));
-    else console.log(`${hms().padEnd(9)} ${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${fd.padStart(3)} ${CALLS[e.call]}()`);
+    else printLine(`${hms().padEnd(9)} ${String(e.pid).padEnd(7)} ${e.comm.padEnd(16)} ${fd.padStart(3)} ${CALLS[e.call]}()`);
   }
 }

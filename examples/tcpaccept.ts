@@ -12,7 +12,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, HashMap, kretprobe, ktime, pid, RingBuf, type Str, Tracer, type u16, type u32, type u64, type u8 } from "tsbpf";
-import { hms, intOption, ipAddress as address, jsonLine, parseToolArgs, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
+import { hms, intOption, ipAddress as address, jsonLine, parseToolArgs, printLine, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10, IPPROTO_TCP = 6;
 
@@ -126,6 +126,6 @@ if (import.meta.main) {
     }
     const time = values.time ? hms().padEnd(9) : "";
     const stamp = values.timestamp ? (Number(e.ts - first) / 1e9).toFixed(3).padEnd(9) : "";
-    console.log(time + stamp + formatAccept(e));
+    printLine(time + stamp + formatAccept(e));
   }
 }

@@ -7,7 +7,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, HashMap, kprobe, ktime, pid, RingBuf, type Str, Tracer, type u16, type u32, type u64, type u8, uid } from "tsbpf";
-import { intOption, ipAddress as address, jsonLine, parseToolArgs, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
+import { intOption, ipAddress as address, jsonLine, parseToolArgs, printLine, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10;
 
@@ -126,6 +126,6 @@ if (import.meta.main) {
       continue;
     }
     const stamp = values.timestamp ? (Number(e.ts - first) / 1e9).toFixed(3).padEnd(9) : "";
-    console.log(stamp + formatConnect(e, withUid));
+    printLine(stamp + formatConnect(e, withUid));
   }
 }

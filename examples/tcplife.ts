@@ -14,7 +14,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, HashMap, ktime, LruHashMap, pid, rawTracepoint, RingBuf, type Str, Tracer, tracepoint, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
-import { hms, intOption, ipAddress as address, jsonLine, parseToolArgs, requireTracepoints, textOnly, usageError } from "tsbpf/tool";
+import { hms, intOption, ipAddress as address, jsonLine, parseToolArgs, printLine, requireTracepoints, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10, IPPROTO_TCP = 6;
 const TCP_SYN_SENT = 2, TCP_FIN_WAIT1 = 4, TCP_CLOSE = 7, TCP_LAST_ACK = 9;
@@ -201,6 +201,6 @@ if (import.meta.main) {
     }
     const time = values.time ? (values.csv ? hms() + sep : hms().padEnd(8) + " ") : "";
     const ts = values.timestamp ? (values.csv ? seconds + sep : seconds.padEnd(9) + " ") : "";
-    console.log(`${time}${ts}${formatLife(e, values)}`);
+    printLine(`${time}${ts}${formatLife(e, values)}`);
   }
 }

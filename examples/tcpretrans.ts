@@ -10,7 +10,7 @@
 // Stop it with Ctrl-C.
 import process from "node:process";
 import { Count, pid, rawTracepoint, RingBuf, Tracer, type TracepointArgs, type u16, type u32, type u8 } from "tsbpf";
-import { hms, ipAddress as address, jsonLine, notice, parseToolArgs, requireTracepoints, textOnly, usageError } from "tsbpf/tool";
+import { hms, ipAddress as address, jsonLine, notice, parseToolArgs, printLine, requireTracepoints, textOnly, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10;
 
@@ -119,7 +119,7 @@ if (import.meta.main) {
   if (values.count) {
     tracer.end = () => {
       if (values.json) for (const [f, n] of tracer.counts.entries()) console.log(jsonLine({ laddr: local(f), lport: f.lport, raddr: remote(f), rport: f.dport, retransmits: n }));
-      else countLines(tracer).forEach((l) => console.log(l));
+      else countLines(tracer).forEach((l) => printLine(l));
     };
     await tracer.stopped;
   } else {
@@ -131,7 +131,7 @@ if (import.meta.main) {
           raddr: remote(e.flow), rport: e.flow.dport,
           state: tcpState(e.state), ...(values.sequence && { seq: e.seq }),
         }));
-      } else console.log(formatRetransmit(e, values));
+      } else printLine(formatRetransmit(e, values));
     }
   }
 }

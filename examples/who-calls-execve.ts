@@ -8,7 +8,7 @@
 //
 // Stop it with Ctrl-C.
 import { comm, ktime, pid, RingBuf, str, Tracer, tracepoint, type Str, type TracepointArgs, type u32, type u64 } from "tsbpf";
-import { intOption, jsonLine, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
+import { intOption, jsonLine, parseToolArgs, printLine, requireTracepoints, textOnly } from "tsbpf/tool";
 
 export interface Call {
   pid: u32;
@@ -56,6 +56,6 @@ if (import.meta.main) {
   for await (const e of tracer.events) {
     first ??= e.timestamp;
     if (values.json) console.log(jsonLine({ time: Number(e.timestamp - first) / 1e9, comm: e.name, pid: e.pid, ...(values.args && { path: e.path }) }));
-    else console.log(formatCall(e, first, values.args));
+    else printLine(formatCall(e, first, values.args));
   }
 }

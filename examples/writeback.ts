@@ -7,7 +7,7 @@
 //
 // Stop it with Ctrl-C.
 import { HashMap, ktime, RingBuf, str, type Str, Tracer, tracepoint, type TracepointArgs, type i64, type u32, type u64 } from "tsbpf";
-import { hms, jsonLine, notice, parseToolArgs, requireTracepoints, textOnly } from "tsbpf/tool";
+import { hms, jsonLine, notice, parseToolArgs, printLine, requireTracepoints, textOnly } from "tsbpf/tool";
 
 export interface Writeback {
   /** Microseconds since writeback_start on the same device (0: not seen starting). */
@@ -62,6 +62,6 @@ if (import.meta.main) {
   for await (const e of tracer.events) {
     if (values.json) {
       console.log(jsonLine({ time: hms(), device: e.name, pages: e.pages, reason: reasonName(e.reason), ms: Number(e.latencyUs) / 1000 }));
-    } else console.log(formatWriteback(e));
+    } else printLine(formatWriteback(e));
   }
 }

@@ -8,7 +8,7 @@
 import { clearInterval, setInterval } from "node:timers";
 import process from "node:process";
 import { gzipSync } from "node:zlib";
-import type { MapSpec } from "../compiler/spec.ts";
+import type { MapSpec } from "../spec/tracer_spec.ts";
 import type { Bucket, StatsValue } from "../runtime/maps/aggregations.ts";
 import { largest } from "./series_limit.ts";
 import { keyId } from "../runtime/maps/aggregations.ts";

@@ -4,7 +4,7 @@
 // buckets. Values with a declared unit are exported in base units (ns → seconds); map keys
 // become labels. Written here rather than with prom-client: its histograms observe values one
 // by one, while ours arrive already bucketed by the kernel.
-import type { MapSpec } from "../compiler/spec.ts";
+import type { MapSpec } from "../spec/tracer_spec.ts";
 import { Aggregation, type Bucket, keyId, type StatsValue } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
 import { largest } from "./series_limit.ts";

@@ -2,7 +2,7 @@
 // in which file the class is written: the compiler reads that file's source itself. Values
 // only known at run time (a uprobe's pid, a profile's rate) are recorded here as `options` and
 // reach the probe from this record, not from the source.
-import type { ProbeOptions } from "../compiler/target.ts";
+import type { ProbeOptions } from "../spec/target.ts";
 
 export interface HandlerMeta {
   method: string;
@@ -145,7 +145,7 @@ export function handlersOf(instance: object): HandlerMeta[] {
 }
 
 const OWN_DIR = new URL("..", import.meta.url).pathname;
-const INTERNAL = /\/(runtime|probes|compiler|btf)\/[^/]+\.ts$|\/mod\.ts$/;
+const INTERNAL = /\/(runtime|tracer|spec|lang|probes|compiler|btf)\/[^/]+\.ts$|\/mod\.ts$/;
 
 /** The first file on the stack outside tsbpf's own modules: the user's script. */
 function callerFile(): string {

@@ -1,7 +1,7 @@
 // A probe resolved when the handler was compiled (or its program came from the cache) can still
 // fail to resolve when it is attached: a binary was removed, a process exited. Such failures
 // are the user's to fix, so they are told as plainly as compile errors, with the same hints.
-import { ProbeLookupError } from "../compiler/target.ts";
+import { ProbeLookupError } from "../spec/target.ts";
 import { TracerError } from "../runtime/errors.ts";
 
 export function attachError(describe: string, e: unknown): unknown {

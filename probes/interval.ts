@@ -2,7 +2,7 @@
 // interval:ms: a perf cpu-clock event on the first online CPU with a period of `ms` (cpu-clock
 // counts nanoseconds of a timer that runs whether or not the CPU is idle). The handler runs in
 // whatever task that CPU was running: pid() and comm() mean nothing here.
-import type { ProbeContext, ProbeOptions } from "../compiler/target.ts";
+import type { ProbeContext, ProbeOptions } from "../spec/target.ts";
 import { PerfType } from "../runtime/perf.ts";
 import { onlineCpus } from "../runtime/cpus.ts";
 import type { OwnedFd } from "../runtime/fd.ts";

@@ -11,8 +11,8 @@
 // perf kprobe per function (at most 1000, as bcc). The functions' signatures differ, so its
 // handler's parameters are the raw argument registers (arg0..arg5) as u64, or the return value;
 // probe() names the function (each target has its own attach cookie).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
-import { closest } from "../compiler/diagnostics.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { closest } from "../spec/diagnostics.ts";
 import { AttachType, kprobeMultiLinkCreate, linkCreate, ProgType } from "../runtime/bpf.ts";
 import { perfEventOpen } from "../runtime/perf.ts";
 import { kernelBtf } from "../runtime/kernel_btf.ts";

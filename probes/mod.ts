@@ -1,7 +1,7 @@
 // The probe kinds, one table: what each decorator needs from the kernel to compile and attach.
 // Each kind is loaded when a tracer first uses it, so a tracepoint tracer does not load the ELF
 // readers of uprobes and USDT, or the BTF reader of kprobes, at start-up.
-import { ProbeLookupError, type ProbeContext, type ProbeOptions, type ProbeRef } from "../compiler/target.ts";
+import { ProbeLookupError, type ProbeContext, type ProbeOptions, type ProbeRef } from "../spec/target.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 
 export interface ProbeKind {

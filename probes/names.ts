@@ -11,7 +11,7 @@
 //   - raw tracepoints and USDT providers and probes: C identifiers;
 //   - ELF symbols of user programs: any printable text without spaces (C++ and Rust mangling).
 // Where a name may be a wildcard, "*" and "?" are allowed as well.
-import { ProbeLookupError } from "../compiler/target.ts";
+import { ProbeLookupError } from "../spec/target.ts";
 
 /** KSYM_NAME_LEN - 1; tracefs names are far shorter in practice. */
 const MAX_NAME = 511;

@@ -2,7 +2,7 @@
 // every `period` occurrences of a software or hardware event (or `freq` times a second), on
 // every CPU. Also the plumbing @profile and @interval share: one event per CPU, each linked to
 // the program, opened stopped and started once every probe of the tracer is attached.
-import { type ProbeContext, ProbeLookupError, type ProbeOptions } from "../compiler/target.ts";
+import { type ProbeContext, ProbeLookupError, type ProbeOptions } from "../spec/target.ts";
 import { AttachType, linkCreate, ProgType } from "../runtime/bpf.ts";
 import { perfEventOpen, PerfType } from "../runtime/perf.ts";
 import { onlineCpus } from "../runtime/cpus.ts";

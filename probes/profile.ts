@@ -2,8 +2,8 @@
 // frequency mode, one event per online CPU), as bpftrace's profile:hz does. The handler runs on
 // the sampled CPU in the interrupted task's context: pid(), comm(), kstack() and ustack() say
 // what was running.
-import type { ProbeContext, ProbeOptions } from "../compiler/target.ts";
-import { ProbeLookupError } from "../compiler/target.ts";
+import type { ProbeContext, ProbeOptions } from "../spec/target.ts";
+import { ProbeLookupError } from "../spec/target.ts";
 import { PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";
 import type { OwnedFd } from "../runtime/fd.ts";

@@ -1,6 +1,6 @@
 // Where the saved registers are in a kprobe/uprobe program's context (`struct pt_regs`), from
 // the running kernel's BTF: the layout is the kernel's, whatever the binary being traced.
-import { ProbeLookupError } from "../compiler/target.ts";
+import { ProbeLookupError } from "../spec/target.ts";
 import { kernelBtf } from "../runtime/kernel_btf.ts";
 
 /** x86-64 integer argument registers, in calling-convention order, as pt_regs names them. */

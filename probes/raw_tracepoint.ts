@@ -6,8 +6,8 @@
 // the verifier knows each argument's kernel type. It is a decorator of its own rather than
 // what @rawTracepoint silently becomes where the kernel allows: a raw_tp program also loads
 // where BPF_PROG_TYPE_TRACING is refused, and BPF_PROG_TEST_RUN runs it (not a tp_btf one).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
-import { closest } from "../compiler/diagnostics.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { closest } from "../spec/diagnostics.ts";
 import { AttachType, ProgType, rawTracepointOpen } from "../runtime/bpf.ts";
 import { hasTpBtf } from "../runtime/features.ts";
 import { verbose } from "../runtime/verbose.ts";

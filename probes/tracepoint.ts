@@ -5,8 +5,8 @@
 // own attach cookie for probe(). The records of different tracepoints differ, so its handler
 // reads only the fields every match has alike (same name, offset, size and type): the common_*
 // header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../compiler/target.ts";
-import { closest } from "../compiler/diagnostics.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { closest } from "../spec/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
 import { perfEventOpen, PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";
@@ -20,7 +20,7 @@ import { attachError } from "./errors.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
-import { FormatError, parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
+import { TracepointFormatError, parseFormat, type TracepointFormat } from "./tracepoint_format.ts";
 
 const formats = new Map<string, TracepointFormat>();
 
@@ -38,7 +38,7 @@ export function tracepointFormat(target: string): TracepointFormat {
   try {
     format = parseFormat(text, category === "syscalls");
   } catch (e) {
-    if (!(e instanceof FormatError)) throw e;
+    if (!(e instanceof TracepointFormatError)) throw e;
     throw new ProbeLookupError(`the format file of tracepoint "${target}" cannot be read: ${e.message}`, [`check ${tracefs()}/events/${category}/${name}/format`]);
   }
   formats.set(target, format);

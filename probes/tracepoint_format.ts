@@ -1,15 +1,15 @@
 // Parses a tracepoint's format file (tracefs events/<category>/<name>/format) into fields.
-import type { ContextField } from "../compiler/target.ts";
+import type { ContextField } from "../spec/target.ts";
 
 export interface TracepointFormat {
   id: number;
   fields: ContextField[];
 }
 
-export class FormatError extends Error {
+export class TracepointFormatError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "FormatError";
+    this.name = "TracepointFormatError";
   }
 }
 
@@ -18,7 +18,7 @@ const FIELD = /^\s*field:(.+?);\s*offset:(\d+);\s*size:(\d+);\s*signed:(\d+);/;
 /** `userPointers`: pointers in this tracepoint point to user memory (true for syscalls:*); elsewhere, those declared `__user`. */
 export function parseFormat(text: string, userPointers: boolean): TracepointFormat {
   const idMatch = /^ID:\s*(\d+)/m.exec(text);
-  if (!idMatch) throw new FormatError("no ID line");
+  if (!idMatch) throw new TracepointFormatError("no ID line");
   const fields: ContextField[] = [];
   for (const line of text.split("\n")) {
     const m = FIELD.exec(line);
@@ -26,7 +26,7 @@ export function parseFormat(text: string, userPointers: boolean): TracepointForm
     const decl = m[1].trim();
     const offset = Number(m[2]), size = Number(m[3]), signed = m[4] === "1";
     const nameMatch = /([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?$/.exec(decl);
-    if (!nameMatch) throw new FormatError(`cannot read field "${decl}"`);
+    if (!nameMatch) throw new TracepointFormatError(`cannot read field "${decl}"`);
     const name = nameMatch[1];
     const cType = decl.slice(0, nameMatch.index).trim() + (nameMatch[2] ?? "");
     let kind: ContextField["kind"] = "int";

@@ -6,7 +6,7 @@
 // registers. User-space functions have no BTF, so the parameters are the six integer argument
 // registers (a uretprobe's, rax), each 64 bits and given as a user address: `str(p)` reads a
 // string there and `p as u64` is the number.
-import { type ContextField, type ProbeContext, ProbeLookupError, type ProbeOptions } from "../compiler/target.ts";
+import { type ContextField, type ProbeContext, ProbeLookupError, type ProbeOptions } from "../spec/target.ts";
 import { AttachType, linkCreate, ProgType } from "../runtime/bpf.ts";
 import { perfEventOpen } from "../runtime/perf.ts";
 import { pmuType, retprobeBit } from "../runtime/features.ts";

@@ -9,8 +9,8 @@
 //
 // A probe with a semaphore only computes its arguments while someone listens: the uprobe PMU's
 // `ref_ctr_offset` makes the kernel count the semaphore up while the probe is attached.
-import { type ContextField, type ProbeContext, ProbeLookupError, type ProbeOptions } from "../compiler/target.ts";
-import { closest } from "../compiler/diagnostics.ts";
+import { type ContextField, type ProbeContext, ProbeLookupError, type ProbeOptions } from "../spec/target.ts";
+import { closest } from "../spec/diagnostics.ts";
 import { ElfError, type UsdtArg, type UsdtProbe, usdtProbes } from "../elf/mod.ts";
 import { ProgType } from "../runtime/bpf.ts";
 import type { OwnedFd } from "../runtime/fd.ts";

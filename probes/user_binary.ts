@@ -1,7 +1,7 @@
 // Finding the file a user-space probe names: a path ("/bin/bash"), a library ("libc", "c",
 // "libc.so.6") or a program on PATH ("bash"); with a pid, as that process sees it (through
 // /proc/PID/root, so a path inside a container works, and through the libraries it has mapped).
-import { ProbeLookupError } from "../compiler/target.ts";
+import { ProbeLookupError } from "../spec/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
 import { fileExists, MAX_BINARY_BYTES, readCheckedFile, readTextFile, UnsafeFileError } from "../runtime/files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";

@@ -1,7 +1,7 @@
 // The instruction a uprobe names inside a binary, "symbol", "symbol+offset" or "0xADDRESS",
 // as the file offset the uprobe PMU wants (not an address: PIEs and libraries load anywhere).
-import { ProbeLookupError } from "../compiler/target.ts";
-import { closest } from "../compiler/diagnostics.ts";
+import { ProbeLookupError } from "../spec/target.ts";
+import { closest } from "../spec/diagnostics.ts";
 import { PF } from "../elf/mod.ts";
 import type { UserBinary } from "./user_binary.ts";
 

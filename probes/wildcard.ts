@@ -1,7 +1,7 @@
 // Wildcard targets (`@kprobe("tcp_*")`, `@tracepoint("syscalls:sys_enter_*")`): one handler
 // attached to every match. Expanded once per pattern; the matches keep a stable order, so the
 // i-th target gets the i-th probe() id at every step.
-import { ProbeLookupError } from "../compiler/target.ts";
+import { ProbeLookupError } from "../spec/target.ts";
 import { globMatcher } from "../elf/glob.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 

@@ -8,6 +8,26 @@
 const JSON_MODE = Symbol.for("tsbpf.output.json");
 const state = globalThis as Record<symbol, boolean | undefined>;
 
+/**
+ * Control characters (C0, DEL, C1) and the Unicode marks that reorder or hide text, as \xNN or
+ * \uNNNN. Names the kernel reports (processes, files, symbols, cgroups) are chosen by whoever
+ * made them, other users included; printed raw, they could retitle, clear or drive the
+ * terminal of root watching a tracer. Text output shows them through this; JSON keeps them
+ * exact (JSON escapes them itself).
+ */
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** printable() of text made of several lines, keeping its line breaks. */
+export function printableLines(s: string): string {
+  return s.split("\n").map(printable).join("\n");
+}
+
 /** Turns JSON-lines output on (or off) for everything printed from now on. */
 export function setJsonOutput(on: boolean): void {
   state[JSON_MODE] = on;
@@ -41,5 +61,5 @@ export function jsonRecord(type: string, data: unknown): string {
  */
 export function printEvent<T extends object>(event: T, text?: (e: T) => string, out: (line: string) => void = console.log): void {
   if (isJsonOutput()) out(jsonRecord("event", event));
-  else out(text ? text(event) : Object.values(event).map((v) => String(v)).join(" "));
+  else out(text ? printableLines(text(event)) : Object.values(event).map((v) => printable(String(v))).join(" "));
 }

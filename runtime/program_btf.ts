@@ -1,7 +1,7 @@
 // The BTF that names each loaded handler and maps its instructions to TypeScript lines, so
 // `bpftool prog` lists `onExec` and `bpftool prog dump xlated` shows the source next to the code.
 import { BtfBuilder, encodeFuncInfo, encodeLineInfo } from "../btf/writer.ts";
-import type { ProgramSpec, TracerSpec } from "../compiler/spec.ts";
+import type { ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
 
 export interface ProgramDebugInfo {
   funcInfo: Uint8Array;

@@ -1,7 +1,7 @@
 // The kernel's verifier said no: find the instruction it stopped at, map it back to the
 // TypeScript line it came from, and say what the log means.
-import type { ProgramSpec } from "../compiler/spec.ts";
-import { Code, renderDiagnostic, type Diagnostic } from "../compiler/diagnostics.ts";
+import type { ProgramSpec } from "../spec/tracer_spec.ts";
+import { Code, renderDiagnostic, type Diagnostic } from "../spec/diagnostics.ts";
 import { errnoName } from "./errors.ts";
 import { writeLogFile } from "./log_file.ts";
 

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { isJsonOutput, setJsonOutput } from "../runtime/output.ts";
-import type { StartOptions } from "../runtime/tracer.ts";
+import type { StartOptions } from "../tracer/tracer.ts";
 
 /** One option of a tool, as node:util parseArgs takes it, with its line in the usage. */
 export interface ToolOption {

@@ -1,6 +1,6 @@
 // bcc's log2 histograms (print_log2_hist and biolatency's -j JSON) from a tsbpf Histogram.
 import { isJsonOutput } from "../runtime/output.ts";
-import { jsonLine, localTime } from "./output.ts";
+import { jsonLine, localTime, printLine } from "./output.ts";
 
 /** bcc's `_stars`: `width` stars for the largest value. */
 function stars(v: bigint, max: bigint, width: number): string {
@@ -65,7 +65,7 @@ export function printLog2<K>(
   unit: string,
   options: { json?: boolean; section?: string; label?: (k: K) => string; out?: (line: string) => void } = {},
 ): void {
-  const out = options.out ?? ((l: string) => console.log(l));
+  const out = options.out ?? printLine;
   const rows = hist.counts();
   rows.sort((a, b) => String(a[0]).localeCompare(String(b[0]), undefined, { numeric: true }));
   for (const [key, buckets] of rows) {

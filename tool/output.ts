@@ -1,6 +1,15 @@
 // How the tools print: bcc's time columns, JSON lines, and notices that stay off stdout in JSON
 // mode so that stdout parses line by line.
-import { isJsonOutput } from "../runtime/output.ts";
+import { isJsonOutput, printableLines } from "../runtime/output.ts";
+
+/**
+ * Prints text to stdout as console.log does, its control characters shown as \xNN: the names
+ * in a tool's lines (processes, files, arguments) are chosen by whoever made them, and must not
+ * drive the terminal of root watching the tool (see printable()).
+ */
+export function printLine(text = ""): void {
+  console.log(printableLines(text));
+}
 
 /** Wall-clock time as bcc's tools print it: `HH:MM:SS` (strftime("%H:%M:%S")). */
 export function hms(d: Date = new Date()): string {
@@ -23,7 +32,7 @@ export function emit(record: Record<string, unknown>, text: () => string | undef
   if (isJsonOutput()) console.log(jsonLine(record));
   else {
     const line = text();
-    if (line !== undefined) console.log(line);
+    if (line !== undefined) printLine(line);
   }
 }
 
@@ -32,11 +41,11 @@ export function emit(record: Record<string, unknown>, text: () => string | undef
  * on stdout as the original tool prints it, on stderr in JSON mode.
  */
 export function notice(text = ""): void {
-  if (isJsonOutput()) console.error(text);
-  else console.log(text);
+  if (isJsonOutput()) console.error(printableLines(text));
+  else printLine(text);
 }
 
 /** Text-mode output only (headers, blank lines between tables): nothing in JSON mode. */
 export function textOnly(text = ""): void {
-  if (!isJsonOutput()) console.log(text);
+  if (!isJsonOutput()) printLine(text);
 }

@@ -1,5 +1,5 @@
 // Running a tool until Ctrl-C, a duration, or a number of intervals, with a report per interval.
-import type { Tracer } from "../runtime/tracer.ts";
+import type { Tracer } from "../tracer/tracer.ts";
 
 /**
  * Runs a started tracer until Ctrl-C, `duration` seconds, or `count` intervals of `interval`

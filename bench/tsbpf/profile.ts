@@ -1,4 +1,4 @@
-// Where the launch time of a tsbpf script goes: the steps of Tracer.start() (runtime/tracer.ts)
+// Where the launch time of a tsbpf script goes: the steps of Tracer.start() (tracer/tracer.ts)
 // done one by one with a clock around each, then a real start() and the wait for its first
 // event. Not a benchmark of its own: bench/run.ts --jobs profile runs it to explain job 1.
 // Prints one line "E step=ms ..." (times in ms; "boot" is the runtime's own start-up until this
@@ -8,9 +8,9 @@ const boot = performance.now();
 import { pid, RingBuf, Tracer, tracepoint, type u32 } from "tsbpf";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { readTextFile } from "../../runtime/files.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
-import { cacheKey, readCache } from "../../runtime/compile_cache.ts";
-import { createMap, loadProgram } from "../../runtime/loader.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
+import { cacheKey, readCache } from "../../tracer/compile_cache.ts";
+import { createMap, loadProgram } from "../../tracer/loader.ts";
 import { loadProbeKinds, probeKind } from "../../probes/mod.ts";
 import type { OwnedFd } from "../../runtime/fd.ts";
 

@@ -1,10 +1,10 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
 import { KernelMap } from "./kernel_map.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
-import { HISTOGRAM_SUM_BUCKET } from "../../compiler/spec.ts";
+import { HISTOGRAM_SUM_BUCKET } from "../../spec/tracer_spec.ts";
 
 type RawKey<K> = { key: K; bucket?: bigint };
 
@@ -21,7 +21,7 @@ export interface PrintOptions {
 
 /** A key as bpftrace's JSON output names it: tuple elements joined by ",". */
 function jsonKey(key: unknown): string {
-  return Array.isArray(key) ? key.map(formatKey).join(",") : formatKey(key);
+  return Array.isArray(key) ? key.map((k) => formatKey(k, true)).join(",") : formatKey(key, true);
 }
 
 /** add()'s arguments in a handler: the key first when the aggregation is keyed. */

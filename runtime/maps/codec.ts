@@ -1,8 +1,8 @@
 // Moving typed values between JavaScript and map memory: one encoder and one decoder per type,
 // generated once (as code made only of fixed text and integers) so the per-record cost is a few
 // property reads and DataView calls.
-import type { StructType, Type } from "../../compiler/types.ts";
-import { sizeOf } from "../../compiler/types.ts";
+import type { StructType, Type } from "../../spec/layout.ts";
+import { sizeOf } from "../../spec/layout.ts";
 import { makeStack } from "./stacks.ts";
 import { decodeCgroup, encodeCgroup } from "../cgroup.ts";
 import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";

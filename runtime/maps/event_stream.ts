@@ -1,7 +1,7 @@
 // What RingBuf and PerfBuffer share on the JS side: typed events delivered to `on(callback)`
 // listeners and `for await` loops, drained by the tracer's poll from whichever kernel buffer
 // the handlers write (a BPF ring buffer, or per-CPU perf buffers).
-import type { StructType } from "../../compiler/types.ts";
+import type { StructType } from "../../spec/layout.ts";
 import type { OwnedFd } from "../fd.ts";
 import { PerfEventArray } from "../perf_event_array.ts";
 import { type Decoder, makeDecoder } from "./codec.ts";

@@ -1,7 +1,7 @@
 // What every map field shares: the kernel map it is bound to while its tracer runs, typed key
 // and value codecs, and whole-map reads.
-import type { MapSpec } from "../../compiler/spec.ts";
-import { sizeOf, type Type } from "../../compiler/types.ts";
+import type { MapSpec } from "../../spec/tracer_spec.ts";
+import { sizeOf, type Type } from "../../spec/layout.ts";
 import { BPF_EXIST, mapDelete, mapLookup, mapLookupAndDelete, mapLookupBatch, mapNextKey, mapPush, mapUpdate, mapWriteBatch } from "../bpf.ts";
 import { possibleCpus } from "../cpus.ts";
 import { type Decoder, type Encoder, makeDecoder, makeEncoder } from "./codec.ts";

@@ -4,7 +4,7 @@
 // of different CPUs are not ordered with each other; each CPU's are in order.
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 
 export class PerfBuffer<T> extends EventStream<T> {
   /** `size`: bytes of kernel memory for events in flight on each CPU; a power of two, at least 4096. */

@@ -1,5 +1,6 @@
 // Printing maps the way bpftrace 0.17 prints them, so its users read tsbpf's output at a glance.
 
+import { printable } from "../output.ts";
 import { Stack } from "./stacks.ts";
 
 /** `[1K, 2K)`-style labels of power-of-two buckets. */
@@ -47,14 +48,19 @@ export function histogramRows(counts: Map<number, bigint>, label: (i: number) =>
   return rows;
 }
 
-/** A key as bpftrace shows it: strings bare, tuples joined with ", ". */
-export function formatKey(key: unknown): string {
-  if (Array.isArray(key)) return key.map(formatKey).join(", ");
+/**
+ * A key as bpftrace shows it: strings bare, tuples joined with ", ". Names in it are shown
+ * printable() (a process may name itself with terminal escapes); `exact` keeps them as they
+ * are, for JSON, which escapes them itself.
+ */
+export function formatKey(key: unknown, exact = false): string {
+  const show = exact ? (s: string) => s : printable;
+  if (Array.isArray(key)) return key.map((k) => formatKey(k, exact)).join(", ");
   if (key instanceof Stack) return key.toString();
   // A value that says how it prints (a Cgroup: its container or path), rather than a struct.
-  if (key && typeof key === "object" && key.toString !== Object.prototype.toString) return String(key);
-  if (key && typeof key === "object") return Object.values(key).map(formatKey).join(", ");
-  return String(key);
+  if (key && typeof key === "object" && key.toString !== Object.prototype.toString) return show(String(key));
+  if (key && typeof key === "object") return Object.values(key).map((k) => formatKey(k, exact)).join(", ");
+  return show(String(key));
 }
 
 export function mapLabel(name: string, key: unknown, keyed: boolean): string {

@@ -4,7 +4,7 @@
 // `size` bytes, with the same API (see PerfBuffer).
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 
 export class RingBuf<T> extends EventStream<T> {
   /** `size`: bytes of kernel memory for events in flight; a power of two, at least 4096. */

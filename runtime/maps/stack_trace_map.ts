@@ -4,9 +4,8 @@
 // tracer's hidden one: the values are KStack/UStack, shown as frames wherever they are stored.
 import { type Binding, KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
-import { kernelOnly } from "../kernel_only.ts";
+import { kernelOnly } from "../../lang/kernel_only.ts";
 import { setStackTable, Stack, StackTable, symbolize } from "./stacks.ts";
-import type { KStack, UStack } from "../../types.ts";
 
 export class StackTraceMap extends KernelMap<number, bigint[]> {
   readonly maxEntries: number;
@@ -20,11 +19,11 @@ export class StackTraceMap extends KernelMap<number, bigint[]> {
   }
 
   /** In a handler: stores the current kernel stack here. */
-  kstack(): KStack {
+  kstack(): Stack {
     return kernelOnly("StackTraceMap.kstack");
   }
   /** In a handler: stores the current user stack here (with the pid, to symbolize it). */
-  ustack(): UStack {
+  ustack(): Stack {
     return kernelOnly("StackTraceMap.ustack");
   }
 

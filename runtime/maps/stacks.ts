@@ -1,7 +1,7 @@
 // Stacks captured by kstack()/ustack(): a handler stores the frames in the tracer's stack-trace
 // map and keeps only an id; JavaScript sees a Stack that reads its frames from that map.
 import { mapLookup } from "../bpf.ts";
-import { MAX_STACK_DEPTH } from "../../compiler/spec.ts";
+import { MAX_STACK_DEPTH } from "../../spec/tracer_spec.ts";
 
 /** The stack-trace map of the running tracer. */
 export class StackTable {

@@ -18,6 +18,7 @@
  */
 import { readFileBytes } from "../files.ts";
 import { type Frame, unknownFrame } from "./frame.ts";
+import { lastAtOrBelow } from "../../elf/address_search.ts";
 
 /** Symbols sorted by address, their names kept as positions in the file's bytes. */
 export interface KallsymsIndex {
@@ -65,14 +66,7 @@ export class KernelSymbols {
     const ix = this.#load();
     const rel = Number(address - ix.base);
     const { starts } = ix;
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid] <= rel) lo = mid + 1;
-      else hi = mid;
-    }
-    const i = lo - 1;
+    const i = lastAtOrBelow(starts, rel);
     if (i < 0) return unknownFrame("kernel", address);
     return { kind: "kernel", address, name: this.#name(ix, i), offset: rel - starts[i], module: this.#module(ix, i) };
   }

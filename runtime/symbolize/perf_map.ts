@@ -10,6 +10,7 @@
  * map.symbolize(0x7f0000001010);   // { name: "LazyCompile:~add /app/math.js:3", offset: 16 }
  * ```
  */
+import { lastAtOrBelow } from "../../elf/address_search.ts";
 
 /** How many entries before the nearest start are checked for one that encloses an address. */
 const MAX_LOOKBACK = 8;
@@ -65,14 +66,8 @@ export class PerfMap {
   /** The function containing `address` and the offset into it. */
   symbolize(address: number): { name: string; offset: number } | undefined {
     const starts = this.#starts;
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid] <= address) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo - 1; i >= 0 && i >= lo - MAX_LOOKBACK; i--) {
+    const last = lastAtOrBelow(starts, address);
+    for (let i = last; i >= 0 && i > last - MAX_LOOKBACK; i--) {
       if (address < this.#ends[i]) return { name: this.#names[i], offset: address - starts[i] };
     }
     return undefined;

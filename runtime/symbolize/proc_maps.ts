@@ -9,6 +9,7 @@
  * const fileOffset = 0x7f32854fa4f7 - m.start + m.offset;
  * ```
  */
+import { lastStartAtOrBelow } from "../../elf/address_search.ts";
 import { readTextFile } from "../files.ts";
 
 /** One line of /proc/PID/maps. */
@@ -54,14 +55,7 @@ export function parseProcMaps(text: string): Mapping[] {
 
 /** The mapping holding `address`, by binary search over the ascending list. */
 export function findMapping(maps: readonly Mapping[], address: number): Mapping | undefined {
-  let lo = 0;
-  let hi = maps.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (maps[mid].start <= address) lo = mid + 1;
-    else hi = mid;
-  }
-  const m = maps[lo - 1];
+  const m = maps[lastStartAtOrBelow(maps, address, (m) => m.start)];
   return m && address < m.end ? m : undefined;
 }
 

@@ -27,6 +27,7 @@ import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, UnsafeFileError } from "../files.ts";
 import { lstat } from "../file_stat.ts";
+import { printable } from "../output.ts";
 
 interface ProcessView {
   /** undefined: the process was gone when first asked about. */
@@ -60,7 +61,7 @@ export class UserSymbols {
       p.maps = readMaps(pid) ?? p.maps;
       frame = this.#resolve(pid, p, a, address);
     }
-    frame ??= this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address);
+    frame = shown(frame ?? this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address));
     // Unnamed JIT code may be named by the next read of its perf map: keep asking.
     if (frame.name !== undefined || !inAnonymousMemory(p, a)) p.frames.set(a, frame);
     return frame;
@@ -107,6 +108,14 @@ export class UserSymbols {
     if (!hit || !p.perfMap) return undefined;
     return { kind: "user", address, name: hit.name, offset: hit.offset, module: p.perfMap.path };
   }
+}
+
+/**
+ * A user frame's names come from files and perf maps other users write: shown printable(),
+ * like every name that reaches the terminal.
+ */
+function shown(f: Frame): Frame {
+  return { ...f, name: f.name === undefined ? undefined : printable(f.name), module: f.module === undefined ? undefined : printable(f.module) };
 }
 
 let shared: UserSymbols | undefined;

@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
-import { disassemble } from "../../cli/disasm.ts";
-import { format, parseFormat } from "../../cli/printf.ts";
+import { disassemble } from "../../spec/bpf/disasm.ts";
+import { format, parseFormat } from "../../cli/oneliner/printf.ts";
 import { parseDuration, splitCommand } from "../../cli/args.ts";
-import { transformOneLiner } from "../../cli/oneliner.ts";
-import { CompileError } from "../../compiler/diagnostics.ts";
+import { transformOneLiner } from "../../cli/oneliner/oneliner.ts";
+import { CompileError } from "../../spec/diagnostics.ts";
 
 await libc();
 const ROOT = new URL("../..", import.meta.url).pathname;

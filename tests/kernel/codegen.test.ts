@@ -10,7 +10,7 @@ import process from "node:process";
 import { compileSource, handlersSource, load, runBodies } from "./harness.ts";
 import { prng } from "./expressions.ts";
 import { type BinaryOp, commonType, type CompareOp, evalBinary, evalCompare, wrap } from "../../compiler/semantics.ts";
-import { INT_TYPES, type IntType, i64 } from "../../compiler/types.ts";
+import { INT_TYPES, type IntType, i64 } from "../../spec/layout.ts";
 
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync, unlinkSync } from "node:fs";
 import { compile, CompileError } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { compileSource, handlersSource, load } from "./harness.ts";
@@ -169,7 +169,7 @@ test("?? on anything but a kernel struct's field says what it is for", () => {
 
 test("a 65th program on one tracepoint: the kernel's limit of 64 explained, not a bare E2BIG", async () => {
   const { tracepointProbe } = await import("../../probes/tracepoint.ts");
-  const { loadProgram } = await import("../../runtime/loader.ts");
+  const { loadProgram } = await import("../../tracer/loader.ts");
   const spec = compile(HEADER + `  @tracepoint("syscalls:sys_enter_sysfs")\n  h(args: any) { pid(); }\n}\n`, "/x/t.ts", kernel)[0];
   const fds: { close(): void }[] = [];
   let failure: unknown;

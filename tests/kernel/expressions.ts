@@ -1,7 +1,7 @@
 // Random integer expressions for the differential test, each generated together with the
 // value the language's documented semantics give it (compiler/semantics.ts).
 import { commonType, evalBinary, evalCompare, wrap, type BinaryOp, type CompareOp } from "../../compiler/semantics.ts";
-import { INT_TYPES, type IntType, i64, u8 } from "../../compiler/types.ts";
+import { INT_TYPES, type IntType, i64, u8 } from "../../spec/layout.ts";
 
 interface Val {
   type: IntType;

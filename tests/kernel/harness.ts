@@ -1,8 +1,8 @@
 // Compiles a handler on the real kernel's probes, loads it through the verifier and runs it
 // with BPF_PROG_TEST_RUN: the language tests' way of asking the kernel what code computes.
 import { compile, type MapSpec, type TracerSpec } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
-import { createMap, loadProgram } from "../../runtime/loader.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
+import { createMap, loadProgram } from "../../tracer/loader.ts";
 import { progTestRun } from "../../runtime/bpf.ts";
 import type { OwnedFd } from "../../runtime/fd.ts";
 import { libc } from "../../runtime/ffi/mod.ts";

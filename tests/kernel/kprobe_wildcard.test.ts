@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobeMulti, hasKprobes } from "../../runtime/features.ts";
 import { compile } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { kernelBtf } from "../../runtime/kernel_btf.ts";
 import { kernelTextSymbols } from "../../probes/kernel_functions.ts";
 import { Count, kprobe, kretprobe, pid, probe, type ProbeName, RingBuf, Tracer, type u32, type u64 } from "../../mod.ts";

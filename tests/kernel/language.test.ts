@@ -120,7 +120,7 @@ test("a ternary converts each arm to the arms' common type", async () => {
 
 test("?? records which field it found absent, and that holds only where the field is absent", async () => {
   const { compileSource, handlersSource } = await import("./harness.ts");
-  const { brokenAssumption } = await import("../../runtime/assumptions.ts");
+  const { brokenAssumption } = await import("../../tracer/assumptions.ts");
   const spec = compileSource(handlersSource(["    const t = curtask(); return t.no_such_field ?? t.tgid;"]));
   assert.ok(spec.assumptions?.includes("no member struct task_struct.no_such_field"), String(spec.assumptions));
   assert.equal(brokenAssumption(spec), undefined);

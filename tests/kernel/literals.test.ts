@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, CompileError } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { compileSource, handlersSource, load } from "./harness.ts";
 

@@ -6,7 +6,7 @@ import { compileSource, handlersSource, load } from "./harness.ts";
 import { Count, LpmTrieMap, QueueMap, StackMap, StackTraceMap, type Ipv4Key, type Ipv6Key, type KStack, type UStack } from "../../mod.ts";
 import process from "node:process";
 import { setSymbolizer } from "../../runtime/maps/stacks.ts";
-import { CompileError } from "../../compiler/diagnostics.ts";
+import { CompileError } from "../../spec/diagnostics.ts";
 
 const IMPORTS = "LpmTrieMap, QueueMap, StackMap, StackTraceMap, Count, kstack, type Ipv4Key, type Ipv6Key, type KStack, type UStack, ";
 

@@ -270,7 +270,7 @@ class T extends Tracer {
 
 async function compileWith(source: string, ringBuffers: boolean) {
   const { compile } = await import("../../compiler/mod.ts");
-  const { hostTarget } = await import("../../runtime/compile_target.ts");
+  const { hostTarget } = await import("../../tracer/compile_target.ts");
   return compile(source, "/tmp/perfbuf_choice.ts", { ...(await hostTarget()), ringBuffers: () => ringBuffers })[0];
 }
 

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { compile } from "../../compiler/mod.ts";
 import { describePlan } from "../../compiler/plan.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
-import { CompileError } from "../../compiler/diagnostics.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
+import { CompileError } from "../../spec/diagnostics.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 const kernel = await hostTarget();
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasTpBtf } from "../../runtime/features.ts";
 import { compile } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { RingBuf, str, tpBtf, Tracer, type Str, type u32 } from "../../mod.ts";
 import { waitFor } from "./util.ts";
 

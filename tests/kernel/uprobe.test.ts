@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { pmuType } from "../../runtime/features.ts";
 import { compile, CompileError } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { Elf } from "../../elf/mod.ts";
 import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { waitFor } from "./util.ts";

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { pmuType } from "../../runtime/features.ts";
 import { compile, CompileError } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { waitFor } from "./util.ts";
 const kernel = await hostTarget();

@@ -11,7 +11,7 @@ import { waitFor } from "./util.ts";
 import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { pmuType } from "../../runtime/features.ts";
 import { compile, CompileError, fromBase64 } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 
 const kernel = await hostTarget();
 

@@ -1,4 +1,4 @@
-// A bundle runs what the source it embeds says (runtime/bundled.ts): instructions edited into a
+// A bundle runs what the source it embeds says (tracer/bundled.ts): instructions edited into a
 // bundle are not loaded (the programs are compiled from the embedded source, with a note), and a
 // bundle whose JavaScript attaches another probe than its source names is refused. `tsbpf plan`
 // reviews a bundle's embedded source without printing the bundle.

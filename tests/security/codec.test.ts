@@ -4,8 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeDecoder, makeEncoder } from "../../runtime/maps/codec.ts";
-import { layoutStruct, type Type, u32 } from "../../compiler/types.ts";
-import { validateSpecs } from "../../runtime/spec_schema.ts";
+import { layoutStruct, type Type, u32 } from "../../spec/layout.ts";
+import { validateSpecs } from "../../spec/spec_schema.ts";
 
 const g = globalThis as { pwned?: number };
 const INJECT = "(globalThis.pwned = 1)";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { join } from "node:path";
 import { scanModule } from "../../compiler/capabilities.ts";
-import { followModules } from "../../cli/plan_modules.ts";
+import { followModules } from "../../cli/commands/plan_modules.ts";
 import { runCommand } from "../kernel/util.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;

@@ -24,6 +24,10 @@ const CASES: [string, string][] = [
   ["Object.getOwnPropertyDescriptor", `const F = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(() => 0), "constr" + "uctor")!.value;`],
   ["Object as a value", `const O = Object; O.getOwnPropertyDescriptors(O.getPrototypeOf(() => 0));`],
   ["Object through globalThis", `globalThis.Object.getOwnPropertyDescriptors(() => 0);`],
+  ["a computed member called", `const k = "constr" + "uctor"; (() => 0)[k]("return 1")();`],
+  ["a computed member called through a name", `const k = "constr" + "uctor"; const F = (() => 0)[k]; F("return 1")();`],
+  ["a computed member constructed through a name", `const k = "constr" + "uctor"; const F = (() => 0)[k]; new F("return 1")();`],
+  ["a computed member of a call's result", `const k = "constr" + "uctor"; [].map[k]("return 1")();`],
 ];
 
 for (const [name, source] of CASES) {
@@ -35,7 +39,9 @@ for (const [name, source] of CASES) {
 
 test("the scan stays quiet on ordinary Object use", () => {
   const got = scanModule(`const o = { a: 1 }; Object.keys(o); Object.entries(o); Object.assign({}, o); Object.freeze(o);
-    const { a, b: c } = o; const [x] = [1];`).capabilities;
+    const { a, b: c } = o; const [x] = [1];
+    const counts: Record<string, number> = {}; const k = "a"; counts[k] = (counts[k] ?? 0) + 1; const v = counts[k];
+    const xs = [1, 2]; for (let i = 0; i < xs.length; i++) console.log(xs[i], o["a"]); xs["map"]((n) => n);`).capabilities;
   assert.deepEqual(got, []);
 });
 

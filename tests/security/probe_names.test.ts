@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { join } from "node:path";
 import { compile, CompileError } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { runCommand, runScript } from "../kernel/util.ts";
 import { kernelSymbolName, tracepointName, usdtName, userSymbolName } from "../../probes/names.ts";

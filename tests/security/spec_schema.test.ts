@@ -1,4 +1,4 @@
-// The spec schema (runtime/spec_schema.ts) must accept everything the compiler writes, or a
+// The spec schema (spec/spec_schema.ts) must accept everything the compiler writes, or a
 // cache hit silently becomes a recompile: every tool in examples/ and every fixture is compiled
 // here and each spec validated. A new spec field fails this test until the schema knows it.
 import { test } from "node:test";
@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { compile } from "../../compiler/mod.ts";
-import { hostTarget } from "../../runtime/compile_target.ts";
-import { validateSpecs } from "../../runtime/spec_schema.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
+import { validateSpecs } from "../../spec/spec_schema.ts";
 import { ROOT } from "./attacker.ts";
 
 await libc();

@@ -1,8 +1,8 @@
 // bpftrace's language typed into tsbpf -e: recognised, and translated where the translation is
-// plain (cli/bpftrace_syntax.ts); tests/kernel/oneliner_corpus.test.ts runs the translations.
+// plain (cli/oneliner/bpftrace_syntax.ts); tests/kernel/oneliner_corpus.test.ts runs the translations.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { looksLikeBpftrace, translateBpftrace } from "../../cli/bpftrace_syntax.ts";
+import { looksLikeBpftrace, translateBpftrace } from "../../cli/oneliner/bpftrace_syntax.ts";
 
 const TRANSLATIONS: [string, string][] = [
   [`BEGIN { printf("hello world\\n"); }`, `begin(() => printf("hello world\\n"))`],

@@ -1,5 +1,5 @@
 // What `import "tsbpf"` loads before anything runs: the static, non-type imports reachable from
-// mod.ts. The compiler and its parser load only when a cache misses (runtime/tracer.ts), so a
+// mod.ts. The compiler and its parser load only when a cache misses (tracer/tracer.ts), so a
 // warm start never pays for them; an innocent value import (a constant from a compiler file
 // that imports the parser) once put Babel back on every start.
 import { test } from "node:test";
@@ -29,7 +29,7 @@ function eagerGraph(entry: string): Set<string> {
 
 test("import of tsbpf loads neither the compiler's parser nor Babel", () => {
   const graph = eagerGraph("mod.ts");
-  assert.ok(graph.has("runtime/tracer.ts"), "the walk did not reach the runtime: it is broken");
+  assert.ok(graph.has("tracer/tracer.ts"), "the walk did not reach the runtime: it is broken");
   const heavy = [...graph].filter((f) => f === "@babel/parser" || f === "compiler/parse.ts" || f === "compiler/mod.ts" || f === "compiler/lower.ts");
   assert.deepEqual(heavy, [], `loaded on every start: ${heavy.join(", ")}`);
 });

@@ -1,12 +1,12 @@
 // Hints a one-liner user sees are in one-liner syntax: every message or hint in the compiler,
 // the probes and the runtime that names a decorator (`@kprobe("f")`, `@tracepoint`) or a map
-// as `this.<map>` reads in one-liner form once cli/oneliner_hints.ts has translated it, which
-// cli/oneliner_runtime.ts (remap) does to every error a one-liner shows.
+// as `this.<map>` reads in one-liner form once cli/oneliner/hints.ts has translated it, which
+// cli/oneliner/oneliner_runtime.ts (remap) does to every error a one-liner shows.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { toOneLinerSyntax } from "../../cli/oneliner_hints.ts";
+import { toOneLinerSyntax } from "../../cli/oneliner/hints.ts";
 import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -27,7 +27,7 @@ function literals(text: string): string[] {
 
 test("every message in script syntax that can reach a one-liner translates to one-liner syntax", () => {
   const found: string[] = [];
-  for (const file of ["compiler", "probes", "runtime"].flatMap(sources)) {
+  for (const file of ["compiler", "probes", "runtime", "tracer", "spec"].flatMap(sources)) {
     for (const lit of literals(readFileSync(join(ROOT, file), "utf8"))) {
       if (!SCRIPT_SYNTAX.test(lit)) continue;
       found.push(`${file}: ${lit}`);

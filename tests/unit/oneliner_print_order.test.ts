@@ -1,8 +1,8 @@
-// cli/oneliner_print_order.ts: the lines of several print sites (one ring buffer each, drained
+// cli/oneliner/print_order.ts: the lines of several print sites (one ring buffer each, drained
 // one after another) shown in the order of their kernel stamps, across polls.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PrintOrder } from "../../cli/oneliner_print_order.ts";
+import { PrintOrder } from "../../cli/oneliner/print_order.ts";
 
 const poll = () => new Promise<void>((r) => setTimeout(r, 0));
 

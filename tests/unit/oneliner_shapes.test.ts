@@ -5,9 +5,9 @@
 // one-liners like these on the kernel.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { transformOneLiner } from "../../cli/oneliner.ts";
+import { transformOneLiner } from "../../cli/oneliner/oneliner.ts";
 import { parseSource } from "../../compiler/parse.ts";
-import { CompileError, DiagnosticBag } from "../../compiler/diagnostics.ts";
+import { CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
 
 const STUB = {
   modUrl: "file:///tsbpf/mod.ts",

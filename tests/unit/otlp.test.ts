@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { otlpMetrics } from "../../export/otlp.ts";
 import type { MetricSource } from "../../export/prometheus.ts";
-import type { MapSpec } from "../../compiler/spec.ts";
+import type { MapSpec } from "../../spec/tracer_spec.ts";
 import { keyId } from "../../runtime/maps/aggregations.ts";
 import { otlpFromEnvironment } from "../../export/otlp_env.ts";
 

@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkPeriodMs, MAX_TIMER_MS } from "../../runtime/period.ts";
-import { intervalPeriodMs } from "../../cli/interval_period.ts";
-import { transformOneLiner } from "../../cli/oneliner.ts";
+import { intervalPeriodMs } from "../../cli/oneliner/interval_period.ts";
+import { transformOneLiner } from "../../cli/oneliner/oneliner.ts";
 
 test("a timer period is 1 ms to 2^31-1 ms; anything else says what was given", () => {
   assert.equal(checkPeriodMs(1, "p", "e.g."), 1);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { toolDescription, tools } from "../../cli/tools.ts";
+import { toolDescription, tools } from "../../cli/commands/tools.ts";
 
 test("a tool's description is the first sentence of its opening comment, without parentheticals", () => {
   const source = `// runqlen: how many tasks wait (sampled 99 times a second) on the run queues. Like bcc's.\n// More text.\n//\n//   usage\nimport x from "y";\n`;
@@ -35,7 +35,7 @@ test("every tool is one file: it imports only tsbpf, tsbpf/tool, tsbpf/kernel an
   const tool = new URL("../../tool/", import.meta.url);
   for (const f of readdirSync(tool).filter((f) => f.endsWith(".ts"))) {
     for (const s of specifiers(readFileSync(new URL(f, tool), "utf8"))) {
-      if (!/^(\.\/|\.\.\/(runtime|probes)\/|node:)/.test(s)) wrong.push(`tool/${f}: ${s}`);
+      if (!/^(\.\/|\.\.\/(runtime|probes|tracer)\/|node:)/.test(s)) wrong.push(`tool/${f}: ${s}`);
     }
   }
   assert.deepEqual(wrong, []);

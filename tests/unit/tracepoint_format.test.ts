@@ -1,7 +1,7 @@
 // Parsing tracefs format files, including broken ones.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FormatError, parseFormat } from "../../probes/tracepoint_format.ts";
+import { TracepointFormatError, parseFormat } from "../../probes/tracepoint_format.ts";
 
 const OPENAT = `name: sys_enter_openat
 ID: 643
@@ -40,16 +40,16 @@ test("a pointer declared __user points to user memory in any category; other poi
   assert.equal(parseFormat(text.replace("__user", "__user_not"), false).fields.find((x) => x.name === "filename")!.space, "kernel");
 });
 
-test("a format file without an ID, or with a field it cannot read, is a FormatError", () => {
-  assert.throws(() => parseFormat(OPENAT.replace(/^ID: \d+\n/m, ""), true), FormatError);
-  assert.throws(() => parseFormat(OPENAT.replace("field:int dfd;", "field:int 3;"), true), FormatError);
-  // Truncated anywhere: a FormatError or a shorter, still well-formed list, never another exception.
+test("a format file without an ID, or with a field it cannot read, is a TracepointFormatError", () => {
+  assert.throws(() => parseFormat(OPENAT.replace(/^ID: \d+\n/m, ""), true), TracepointFormatError);
+  assert.throws(() => parseFormat(OPENAT.replace("field:int dfd;", "field:int 3;"), true), TracepointFormatError);
+  // Truncated anywhere: a TracepointFormatError or a shorter, still well-formed list, never another exception.
   for (let cut = 0; cut < OPENAT.length; cut += 7) {
     try {
       const f = parseFormat(OPENAT.slice(0, cut), true);
       assert.ok(f.fields.every((x) => Number.isInteger(x.offset) && Number.isInteger(x.size)));
     } catch (e) {
-      assert.ok(e instanceof FormatError, String(e));
+      assert.ok(e instanceof TracepointFormatError, String(e));
     }
   }
 });

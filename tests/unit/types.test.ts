@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Btf } from "../../btf/reader.ts";
-import { kernelDeclarations } from "../../cli/dts.ts";
+import { kernelDeclarations } from "../../cli/commands/dts.ts";
 
 /** A BTF blob built type by type (kinds as in include/uapi/linux/btf.h). */
 class RawBtf {

@@ -11,7 +11,7 @@ import { parseLdCache } from "../../probes/ld_cache.ts";
 import { userBinary } from "../../probes/user_binary.ts";
 import { symbolFileOffset } from "../../probes/user_symbol.ts";
 import { splitUprobeTarget } from "../../probes/uprobe.ts";
-import { ProbeLookupError } from "../../compiler/target.ts";
+import { ProbeLookupError } from "../../spec/target.ts";
 
 await libc();
 const noCache = existsSync("/etc/ld.so.cache") ? false : "this system has no /etc/ld.so.cache";

@@ -44,7 +44,7 @@ pass() {
 }
 
 echo "=== VM lane, pass 1: Debian's linux-image-amd64 (6.1)"
-pass tests/vm/run.sh --timeout 4800 -- bash tests/run.sh files "${FILES[@]}"
+pass tests/vm/run.sh --timeout 3000 -- bash tests/run.sh files "${FILES[@]}"
 echo "=== VM lane, pass 2: Debian's linux-image-6.12-amd64 (kprobe_multi)"
 pass env TSBPF_VM_KERNEL=linux-image-6.12-amd64 TSBPF_VM_EXPECT_KPROBE_MULTI=1 \
   tests/vm/run.sh --timeout 1800 -- bash tests/run.sh files "${KPROBE_MULTI_FILES[@]}"

@@ -1,0 +1,72 @@
+// `tsbpf list [PATTERN] [-v]`: probes by kind and wildcard, one per line as KIND:TARGET (the
+// form a one-liner's probe takes), with -v the arguments a handler receives.
+import { parseCommand } from "../args.ts";
+import { CliError } from "../errors.ts";
+import { kernelFunctionArgs, kernelFunctionNames, rawTracepointArgs, rawTracepointNames, tracepointArgs, tracepointNames } from "./list_kernel.ts";
+import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
+import { type ListKind, matcher, parseProbePattern } from "./probe_pattern.ts";
+import { HELP } from "../help.ts";
+
+const OPTIONS = { verbose: { type: "boolean", short: "v" }, help: { type: "boolean", short: "h" } } as const;
+
+interface Listed {
+  probe: string;
+  args?: () => string[];
+}
+
+export function listCommand(argv: string[]): number {
+  const { values, positionals } = parseCommand(argv, OPTIONS, "list");
+  if (values.help) return (console.log(HELP.list), 0);
+  if (positionals.length > 1) throw new CliError(`list takes one pattern; quote it so the shell does not expand it: tsbpf list '${positionals[0]}'`);
+  const listed = list(positionals[0] ?? "*");
+  const out: string[] = [];
+  for (const l of listed) {
+    out.push(l.probe);
+    if (values.verbose && l.args) {
+      try {
+        for (const a of l.args()) out.push(`    ${a}`);
+      } catch (e) {
+        out.push(`    (arguments unavailable: ${(e as Error).message})`);
+      }
+    }
+  }
+  if (out.length) console.log(out.join("\n"));
+  return 0;
+}
+
+/** The probes a pattern matches, grouped by kind, each kind sorted. */
+export function list(text: string): Listed[] {
+  const p = parseProbePattern(text);
+  const kinds: ListKind[] = p.kind ? [p.kind] : ["tracepoint", "rawtracepoint", "kprobe"];
+  const out: Listed[] = [];
+  for (const kind of kinds) {
+    switch (kind) {
+      case "tracepoint": {
+        const test = matcher(p.target);
+        for (const n of tracepointNames()) if (test(n)) out.push({ probe: `tracepoint:${n}`, args: () => tracepointArgs(n) });
+        break;
+      }
+      case "rawtracepoint": {
+        const test = matcher(p.target);
+        for (const n of rawTracepointNames()) if (test(n)) out.push({ probe: `rawtracepoint:${n}`, args: () => rawTracepointArgs(n) });
+        break;
+      }
+      case "kprobe": {
+        const test = matcher(p.target);
+        for (const n of kernelFunctionNames()) if (test(n)) out.push({ probe: `kprobe:${n}`, args: () => kernelFunctionArgs(n) });
+        break;
+      }
+      case "uprobe": {
+        const path = resolveBinary(p.binary!);
+        for (const n of uprobeNames(path, p.target)) out.push({ probe: `uprobe:${path}:${n}` });
+        break;
+      }
+      case "usdt": {
+        const path = resolveBinary(p.binary!);
+        for (const u of usdtListing(path, p.target)) out.push({ probe: `usdt:${path}:${u.name}`, args: () => u.args });
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+// `tsbpf run script.ts [args...]`: runs a tracer script as its own main module (so its
+// `import.meta.main` block runs and its parseArgs sees exactly its arguments), in a child
+// process with the session preloaded. This process supervises it: it passes SIGINT, SIGTERM,
+// SIGHUP and SIGQUIT on, reports its status as a shell would (128+n for signal n), holds and
+// ends the -c command, and the child dies with it (cli/parent_link.ts).
+import process from "node:process";
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { fileExists } from "../../runtime/files.ts";
+import { CliError } from "../errors.ts";
+import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
+import { SESSION_ENV, type SessionOptions } from "../session.ts";
+import { HeldCommand, signalStatus } from "../held_command.ts";
+import { inForegroundGroup } from "../terminal.ts";
+
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+/** What the terminal sends to its whole foreground process group (the child too). */
+const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT"]);
+
+export async function runScript(script: string, args: string[], session: SessionOptions): Promise<number> {
+  const path = resolve(script);
+  if (!fileExists(path)) throw new CliError(`No such script: ${script}`);
+  checkCanSpawn("tsbpf run");
+  const held = session.command ? await HeldCommand.start(session.command) : undefined;
+  const status = await runChild(path, args, { ...session, heldPid: held?.pid, parentPid: process.pid }).catch(async (e) => {
+    await held?.end();
+    throw e;
+  });
+  if (!held) return status;
+  // The command never outlives its tracers (nor runs if they never started). A tracer that
+  // stopped because the command ended reports the command's status.
+  const endedAlone = held.ended;
+  const commandStatus = await held.end();
+  return status === 0 && endedAlone ? commandStatus : status;
+}
+
+async function runChild(path: string, args: string[], session: SessionOptions): Promise<number> {
+  const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
+  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify(session) } });
+  const forward = (signal: typeof FORWARDED[number]) => () => {
+    if (FROM_TERMINAL.has(signal) && inForegroundGroup()) return; // the child has it already
+    try {
+      // process.kill, not child.kill: Deno's child would report the signal sent, not the child's status.
+      process.kill(child.pid!, signal);
+    } catch { /* it has just exited */ }
+  };
+  const listeners = FORWARDED.map((signal) => [signal, forward(signal)] as const);
+  for (const [signal, f] of listeners) process.on(signal, f);
+  try {
+    return await new Promise<number>((done, fail) => {
+      child.on("error", (e) => fail(new CliError(`Cannot start ${cmd}: ${e.message}`)));
+      child.on("exit", (code, signal) => done(code ?? signalStatus(signal ?? "")));
+    });
+  } finally {
+    for (const [signal, f] of listeners) process.off(signal, f);
+  }
+}

@@ -1,0 +1,503 @@
+// A one-liner probe's function as a handler method: statements and expressions copied as
+// written, except the one-liner's own vocabulary, rewritten to tsbpf's:
+//   count(k) / hist(k, n) / ...     → this.$.add(k[, n])        (the anonymous map @)
+//   $.name[k] = hist(n)             → this.$name.add(k, n)
+//   $.name[k] = v, += v, ++, delete → this.$name.set(k, v) / add / delete (a map of values)
+//   $.name[k] (read)                → this.$name.get(k)          (0 when absent)
+//   print(a, b) / printf(f, a, b)   → this._pN.submit({ v0: a, v1: b })  (formatted in user space)
+//   exit()                          → this._exited.set(0, 1); this._exit.submit(...)
+//                                     (user space stops the tracer; handlers return at once
+//                                     from then on, so nothing printed after exit() arrives)
+//   probe()                         → "tracepoint:sched:sched_switch"
+//   cond && action                  → if (cond) action           (bpftrace's /filter/)
+import type { Node } from "../../compiler/parse.ts";
+import type { SourceWriter } from "./source_map.ts";
+import { AGGREGATIONS, type MapRegistry, type MapUse } from "./maps.ts";
+import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { probeName } from "../../probes/probe_name.ts";
+
+/** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
+export interface PrintSite {
+  field: string;
+  type: string;
+  fields: { name: string; type: string }[];
+  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
+  /** Where the print()/printf() call is in the one-liner. */
+  call: number;
+}
+
+/** What a handler body needs from the whole transform. */
+export interface TransformState {
+  readonly text: string;
+  readonly maps: MapRegistry;
+  readonly prints: PrintSite[];
+  readonly options: { pidFilter: boolean; exports: ReadonlySet<string> };
+  usesExit: boolean;
+  error(node: Node, message: string, ...hints: string[]): void;
+  checkFormat(node: Node, format: string, values: number): void;
+}
+
+const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "exit"]);
+const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
+
+interface MapRef {
+  name: string;
+  key?: Node;
+}
+
+export class HandlerBody {
+  #w!: SourceWriter;
+  readonly #rewrites = new WeakMap<Node, boolean>();
+
+  constructor(readonly t: TransformState, readonly ctx: HandlerContext, readonly used: Set<string>) {}
+
+  emitHandler(w: SourceWriter, probe: { kind: string; call: Node; fn: Node; args: Node[] }, decoratorArgs: (w: SourceWriter) => void, index: number): void {
+    this.#w = w;
+    const { call, fn } = probe;
+    this.#collectUsed(fn.body);
+    const { kind } = this.ctx;
+    if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
+    w.region(call.start, call.end - call.start, () => {
+      w.write("\n  ");
+      // The decorator stands for the probe's name: an unknown probe is reported there.
+      const name = probe.args[0];
+      w.region(name.start, name.end - name.start, () => {
+        w.write(`@${kind}(`);
+        decoratorArgs(w);
+        w.write(")");
+      });
+      w.write(`\n  h${index}(`);
+      fn.params.forEach((p: Node, i: number) => {
+        if (i) w.write(", ");
+        w.copy(p.start, p.end);
+        if (!p.typeAnnotation) w.write(`: ${kind === "tracepoint" ? "TracepointArgs" : "any"}`);
+      });
+      w.write(") {\n");
+      if (this.t.options.pidFilter) {
+        this.used.add("pid");
+        w.write("    if (pid() !== this._pid) return;\n");
+      }
+      if (this.t.usesExit) w.write("    if (this._exited.get(0) !== 0) return;\n");
+      const stmts: Node[] = fn.body.type === "BlockStatement" ? fn.body.body : [];
+      if (fn.body.type !== "BlockStatement") {
+        w.write("    ");
+        this.#exprStatement(fn.body);
+        w.write("\n");
+      }
+      for (const s of stmts) {
+        w.write("    ");
+        this.#statement(s);
+        w.write("\n");
+      }
+      w.write("  }\n");
+    });
+  }
+
+  /** Helpers and types the body names: the generated script imports those mod.ts exports. */
+  #collectUsed(node: Node): void {
+    if (!node || typeof node !== "object") return;
+    if (node.type === "Identifier" && this.t.options.exports.has(node.name)) this.used.add(node.name);
+    for (const c of children(node)) this.#collectUsed(c);
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  /**
+   * A statement: an expression statement may be an action (anywhere: in a loop, an if, a
+   * switch case); any other statement is copied with its nested statements and expressions
+   * rewritten in place, so what the user wrote keeps its structure and its own separators.
+   */
+  #statement(s: Node): void {
+    if (s.type === "ExpressionStatement") return this.#exprStatement(s.expression);
+    this.#expr(s);
+    // Each statement of the body gets a line of its own: end it, whatever follows.
+    if (!/[;}]\s*$/.test(this.t.text.slice(s.start, s.end))) this.#w.write(";");
+  }
+
+  #exprStatement(e: Node): void {
+    const w = this.#w;
+    if (e.type === "SequenceExpression") {
+      e.expressions.forEach((x: Node, i: number) => (i && w.write(" "), this.#exprStatement(x)));
+      return;
+    }
+    if (e.type === "LogicalExpression" && (e.operator === "&&" || e.operator === "||") && isAction(e.right)) {
+      w.write(e.operator === "&&" ? "if (" : "if (!(");
+      this.#expr(e.left);
+      w.write(e.operator === "&&" ? ") { " : ")) { ");
+      this.#exprStatement(e.right);
+      w.write(" }");
+      return;
+    }
+    if (e.type === "ConditionalExpression" && (isAction(e.consequent) || isAction(e.alternate))) {
+      w.write("if (");
+      this.#expr(e.test);
+      w.write(") { ");
+      this.#exprStatement(e.consequent);
+      w.write(" } else { ");
+      this.#exprStatement(e.alternate);
+      w.write(" }");
+      return;
+    }
+    w.region(e.start, e.end - e.start, () => {
+      if (e.type === "CallExpression" && e.callee.type === "Identifier" && ACTIONS.has(e.callee.name)) return this.#action(e);
+      if (e.type === "AssignmentExpression" && mapRef(e.left)) return this.#assign(e, mapRef(e.left)!);
+      if (e.type === "UpdateExpression" && mapRef(e.argument)) return this.#addTo(mapRef(e.argument)!, e, undefined, e.operator === "--");
+      if (e.type === "UnaryExpression" && e.operator === "delete" && mapRef(e.argument)) return this.#delete(mapRef(e.argument)!, e);
+      this.#expr(e);
+      w.write(";");
+    });
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  #action(e: Node): void {
+    const name: string = e.callee.name;
+    const args: Node[] = e.arguments;
+    if (name === "print") return this.#print(e, args);
+    if (name === "printf") return this.#printf(e, args);
+    if (name === "exit") {
+      if (args.length) this.t.error(args[0], "exit() takes no arguments");
+      this.t.usesExit = true;
+      this.#w.write("this._exited.set(0, 1); this._exit.submit({ _: 0 });");
+      return;
+    }
+    // count(k...), sum(k..., n), lhist(k..., n, min, max, step): the key parts come first.
+    const fixed = name === "count" ? 0 : name === "lhist" ? 4 : 1;
+    if (args.length < fixed) {
+      return this.t.error(e, `${name}() needs ${name === "lhist" ? "a value, min, max and step: lhist(n, 0, 1000, 100)" : `a value: ${name}(n), or ${name}(key, n) per key`}`);
+    }
+    const keyParts = args.slice(0, args.length - fixed);
+    this.#aggregate({ name: "", key: keyParts.length > 1 ? { type: "SequenceExpression", expressions: keyParts } : keyParts[0] }, name, args.slice(args.length - fixed), e);
+  }
+
+  /** Adds to an aggregation: `values` is [] for count, [n] or [n, min, max, step] for lhist. */
+  #aggregate(ref: MapRef, kind: string, values: Node[], at: Node): void {
+    let linear: string | undefined;
+    if (kind === "lhist") {
+      const bounds = values.slice(1);
+      if (!bounds.every(isIntegerLiteral)) return this.t.error(bounds.find((b) => !isIntegerLiteral(b)) ?? at, "lhist()'s min, max and step must be number literals");
+      linear = bounds.map((b) => this.t.text.slice(b.start, b.end)).join(", ");
+    }
+    const keyType = ref.key ? this.#keyType(ref.key) : undefined;
+    if (!this.#use({ name: ref.name, kind, keyType, linear, node: at }, at)) return;
+    const w = this.#w;
+    w.write(`this.$${ref.name}.add(`);
+    if (ref.key) this.#key(ref.key);
+    if (values[0]) {
+      if (ref.key) w.write(", ");
+      this.#operand(values[0]);
+    }
+    w.write(");");
+  }
+
+  #assign(e: Node, ref: MapRef): void {
+    const rhs = e.right;
+    const agg = rhs.type === "CallExpression" && rhs.callee.type === "Identifier" && AGGREGATIONS[rhs.callee.name] ? rhs.callee.name : undefined;
+    if (agg) {
+      if (e.operator !== "=") return this.t.error(e, `assign an aggregation with "=": $.name[key] = ${agg}(...)`);
+      const want = agg === "count" ? 0 : agg === "lhist" ? 4 : 1;
+      if (rhs.arguments.length !== want) return this.t.error(rhs, `in $.name[key] = ${agg}(...), ${agg}() takes ${want === 0 ? "no arguments" : want === 1 ? "the value" : "the value, min, max and step"}`);
+      return this.#aggregate(ref, agg, rhs.arguments, e);
+    }
+    if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
+    if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), node: e }, e)) return;
+    const w = this.#w;
+    w.write(`this.$${ref.name}.set(`);
+    this.#keyOrZero(ref);
+    w.write(", ");
+    this.#valueOf(rhs);
+    w.write(");");
+  }
+
+  #addTo(ref: MapRef, at: Node, amount: Node | undefined, negate: boolean): void {
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: "i64", node: at }, at)) return;
+    const w = this.#w;
+    w.write(`this.$${ref.name}.add(`);
+    this.#keyOrZero(ref);
+    w.write(", ");
+    if (!amount) w.write(negate ? "-1" : "1");
+    else {
+      if (negate) w.write("-(");
+      this.#operand(amount);
+      if (negate) w.write(")");
+    }
+    w.write(");");
+  }
+
+  #delete(ref: MapRef, at: Node): void {
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, node: at }, at)) return;
+    this.#w.write(`this.$${ref.name}.delete(`);
+    this.#keyOrZero(ref);
+    this.#w.write(");");
+  }
+
+  #print(e: Node, args: Node[]): void {
+    if (args.some((a) => a.type === "TemplateLiteral")) return this.#printTemplate(e, args);
+    const parts: ({ text: string } | { field: string })[] = [];
+    const values = args.filter((a) => {
+      if (a.type === "StringLiteral") parts.push({ text: a.value });
+      else parts.push({ field: `v${parts.length}` });
+      return a.type !== "StringLiteral";
+    });
+    const names = parts.filter((p): p is { field: string } => "field" in p).map((p) => p.field);
+    this.#submit(e, values, names, { kind: "print", parts });
+  }
+
+  /** print() with template strings: one format, each `${x}` a %s, the parts joined by spaces as print() joins them. */
+  #printTemplate(e: Node, args: Node[]): void {
+    const literal = (text: string) => text.replaceAll("%", "%%");
+    const values: Node[] = [];
+    const parts = args.map((a) => {
+      if (a.type === "StringLiteral") return literal(a.value);
+      if (a.type !== "TemplateLiteral") return (values.push(a), "%s");
+      return a.quasis.map((q: Node, i: number) => {
+        if (i === a.expressions.length) return literal(q.value.cooked ?? "");
+        values.push(a.expressions[i]);
+        return literal(q.value.cooked ?? "") + "%s";
+      }).join("");
+    });
+    const names = values.map((_, i) => `v${i}`);
+    this.#submit(e, values, names, { kind: "printf", format: parts.join(" ") + "\n", fields: names });
+  }
+
+  #printf(e: Node, args: Node[]): void {
+    if (args[0]?.type === "TemplateLiteral" && !args[0].expressions.length) {
+      args = [{ ...args[0], type: "StringLiteral", value: args[0].quasis[0].value.cooked ?? "" }, ...args.slice(1)];
+    }
+    if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
+    const values = args.slice(1);
+    this.t.checkFormat(args[0], args[0].value, values.length);
+    const names = values.map((_, i) => `v${i}`);
+    this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
+  }
+
+  /**
+   * Sends the values to the call's ring buffer. The copies of one call in a wildcard's handlers
+   * share a buffer when their values have the same types (a tracepoint field may differ).
+   */
+  #submit(call: Node, values: Node[], names: string[], spec: PrintSite["spec"]): void {
+    const fields = values.map((v, i) => ({ name: names[i], type: this.#type(v, PRINT_STR_LEN) }));
+    const same = (s: PrintSite) => s.call === call.start && JSON.stringify(s.fields) === JSON.stringify(fields);
+    let site = this.t.prints.find(same);
+    if (!site) {
+      const n = this.t.prints.length;
+      site = { field: `_p${n}`, type: `Print${n}`, fields, spec, call: call.start };
+      this.t.prints.push(site);
+    }
+    const w = this.#w;
+    this.used.add("ktime");
+    w.write(`this.${site.field}.submit({ _t: ktime()`);
+    values.forEach((v, i) => {
+      w.write(`, ${names[i]}: `);
+      this.#valueOf(v);
+    });
+    w.write(" });");
+  }
+
+  // ---------------------------------------------------------------- keys, values, types
+
+  #use(u: MapUse, at: Node): boolean {
+    const problem = this.t.maps.use(u);
+    if (problem) this.t.error(at, problem);
+    return !problem;
+  }
+
+  #keyType(key: Node): string {
+    if (key.type === "SequenceExpression" || key.type === "ArrayExpression") {
+      const items: Node[] = key.type === "ArrayExpression" ? key.elements : key.expressions;
+      return `[${items.map((k) => this.#type(k, KEY_STR_LEN)).join(", ")}]`;
+    }
+    return this.#type(key, KEY_STR_LEN);
+  }
+
+  #type(node: Node, strLen: number): string {
+    if (node.type === "TSAsExpression") return this.t.text.slice(node.typeAnnotation.start, node.typeAnnotation.end);
+    if (node.type === "MemberExpression" && mapRef(node)) return this.t.maps.get(mapRef(node)!.name)?.valueType ?? "i64";
+    return inferType(node, this.ctx, strLen);
+  }
+
+  /** A key: a tuple written `k1, k2` or `[k1, k2]` becomes `[k1, k2]`. */
+  #key(key: Node): void {
+    const w = this.#w;
+    if (key.type === "SequenceExpression" || key.type === "ArrayExpression") {
+      const items: Node[] = key.type === "ArrayExpression" ? key.elements : key.expressions;
+      w.write("[");
+      items.forEach((k, i) => (i && w.write(", "), this.#valueOf(k)));
+      w.write("]");
+      return;
+    }
+    this.#valueOf(key);
+  }
+
+  #keyOrZero(ref: MapRef): void {
+    if (ref.key) this.#key(ref.key);
+    else this.#w.write("0");
+  }
+
+  /** An expression as a value: a tracepoint's text field (char[N], __data_loc) is read as a string. */
+  #valueOf(node: Node): void {
+    if (isTextField(tracepointField(node, this.ctx))) {
+      this.used.add("str");
+      this.#w.write("str(");
+      this.#expr(node);
+      this.#w.write(")");
+      return;
+    }
+    this.#operand(node);
+  }
+
+  /**
+   * An expression moved into an argument or property position: its own parentheses lie outside
+   * its node, so they are written again (`print((a, b))` stays one value, not two).
+   */
+  #operand(node: Node): void {
+    const parens = !!node.extra?.parenthesized;
+    if (parens) this.#w.write("(");
+    this.#expr(node);
+    if (parens) this.#w.write(")");
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  /** Copies an expression (or statement), rewriting what the one-liner vocabulary adds (map reads, probe(), actions). */
+  #expr(node: Node): void {
+    const w = this.#w;
+    if (node.type === "ExpressionStatement") return this.#exprStatement(node.expression);
+    if (this.#rewrite(node)) return;
+    let pos = node.start;
+    for (const c of children(node)) {
+      if (!this.#needsRewrite(c)) continue;
+      w.copy(pos, c.start);
+      this.#expr(c);
+      pos = c.end;
+    }
+    w.copy(pos, node.end);
+  }
+
+  #needsRewrite(node: Node): boolean {
+    const known = this.#rewrites.get(node);
+    if (known !== undefined) return known;
+    const r = rewritten(node) || children(node).some((c) => this.#needsRewrite(c));
+    this.#rewrites.set(node, r);
+    return r;
+  }
+
+  /** Writes the replacement of `node` and returns true, or returns false when it is copied as is. */
+  #rewrite(node: Node): boolean {
+    const w = this.#w;
+    if (node.type === "CallExpression" && node.callee.type === "Identifier") {
+      const name = node.callee.name;
+      if (badStrLength(node)) {
+        this.t.error(node.arguments[1], "str()'s length is a whole number from 1 to 4096", "e.g. str(p, 32); without it a key holds 64 bytes, a print 256");
+        w.write("0");
+        return true;
+      }
+      if (name === "probe") {
+        w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
+        return true;
+      }
+      if (ACTIONS.has(name)) {
+        this.t.error(node, `${name}() is an action: use it as a statement (cond && ${name}(...) to make it conditional)`);
+        w.write("0");
+        return true;
+      }
+    }
+    if (isMapUpdate(node)) {
+      this.t.error(node, "a map update is a statement: write it on its own, or as cond && (update)", "e.g. a => { for (let i = 0; i < 4; i++) { $.x[i] = i; } }");
+      w.write("0");
+      return true;
+    }
+    const ref = node.type === "MemberExpression" ? mapRef(node) : undefined;
+    if (ref) {
+      const known = this.t.maps.get(ref.name);
+      if (known && known.kind !== "value") {
+        this.t.error(node, `@${ref.name} is a ${known.kind}() map: its values are read in user space (print($.${ref.name}) in end()), not in a probe`);
+      } else {
+        this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, node }, node);
+      }
+      w.region(node.start, node.end - node.start, () => {
+        w.write(`this.$${ref.name}.get(`);
+        this.#keyOrZero(ref);
+        w.write(")");
+      });
+      return true;
+    }
+    if (node.type === "ThisExpression") {
+      this.t.error(node, "a one-liner has no this: its maps are $.name", "e.g. $.opens[comm()] = count(), and print($.opens) in end()");
+      w.write("0");
+      return true;
+    }
+    if (node.type === "Identifier" && node.name === "$") {
+      this.t.error(node, "$ holds the maps: write $.name or $[key]");
+      w.write("0");
+      return true;
+    }
+    return false;
+  }
+}
+
+/** `$.name`, `$.name[key]` or `$[key]`. */
+function mapRef(node: Node): MapRef | undefined {
+  if (node?.type !== "MemberExpression") return undefined;
+  const o = node.object;
+  if (o.type === "Identifier" && o.name === "$") {
+    return node.computed ? { name: "", key: node.property } : { name: node.property.name };
+  }
+  if (node.computed && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.object.name === "$") {
+    return { name: o.property.name, key: node.property };
+  }
+  return undefined;
+}
+
+/** `$.x[k] = v`, `$.x[k] += v`, `$.x[k]++`, `delete $.x[k]`. */
+function isMapUpdate(node: Node): boolean {
+  if (node.type === "AssignmentExpression") return !!mapRef(node.left);
+  if (node.type === "UpdateExpression" || (node.type === "UnaryExpression" && node.operator === "delete")) return !!mapRef(node.argument);
+  return false;
+}
+
+/** `str(p, n)` whose n is not a literal the map or event type can hold (Str<1> to Str<4096>). */
+function badStrLength(node: Node): boolean {
+  if (node.callee?.name !== "str" || node.arguments.length < 2) return false;
+  const n = node.arguments[1];
+  return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
+}
+
+function rewritten(node: Node): boolean {
+  if (node.type === "CallExpression" && badStrLength(node)) return true;
+  if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
+  if (node.type === "MemberExpression" && mapRef(node)) return true;
+  return node.type === "Identifier" && node.name === "$";
+}
+
+/** Whether an expression statement is (or combines) actions: then && and ?: become if. */
+function isAction(e: Node): boolean {
+  if (e.type === "CallExpression" && e.callee.type === "Identifier" && ACTIONS.has(e.callee.name)) return true;
+  if ((e.type === "AssignmentExpression" || e.type === "UpdateExpression") && mapRef(e.left ?? e.argument)) return true;
+  if (e.type === "UnaryExpression" && e.operator === "delete") return true;
+  if (e.type === "SequenceExpression") return e.expressions.some(isAction);
+  if (e.type === "LogicalExpression") return isAction(e.right);
+  if (e.type === "ConditionalExpression") return isAction(e.consequent) || isAction(e.alternate);
+  return false;
+}
+
+function isIntegerLiteral(n: Node): boolean {
+  if (n.type === "UnaryExpression" && n.operator === "-") return isIntegerLiteral(n.argument);
+  return n.type === "NumericLiteral" && Number.isInteger(n.value);
+}
+
+
+/** The AST children of a node, in source order. */
+function children(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const key of Object.keys(node)) {
+    if (NOT_CHILDREN.has(key)) continue;
+    const v = node[key];
+    if (Array.isArray(v)) {
+      for (const x of v) if (x && typeof x.type === "string" && typeof x.start === "number") out.push(x);
+    } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
+  }
+  return out.sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,27 @@
+// Messages and hints from the compiler and the probes speak the script's syntax (`@kprobe("f")`,
+// `this.<map>`); shown for a one-liner they must speak the one-liner's (`kprobe("f", ...)`,
+// `$.name`). One translation here, applied where a one-liner's errors are re-pointed
+// (oneliner_runtime.ts, remap), covers every hint, present and future, that uses those forms.
+import { PROBE_DECORATORS } from "../../compiler/collect.ts";
+
+const KINDS = Object.keys(PROBE_DECORATORS).join("|");
+/** `@kprobe("f")`, `@profile(99)`: a decorator call (arguments without nested parentheses). */
+const DECORATOR_CALL = new RegExp(`@(${KINDS})\\(([^()]*)\\)`, "g");
+/** `@tracepoint` alone, or `@profile's`. */
+const DECORATOR_NAME = new RegExp(`@(${KINDS})\\b`, "g");
+
+/** `text` with the script's decorator and `this.` forms in one-liner syntax. */
+export function toOneLinerSyntax(text: string): string {
+  return text
+    .replace(DECORATOR_CALL, (_, kind: string, args: string) => `${kind}(${args.trim() ? `${args}, ` : ""}...)`)
+    .replace(DECORATOR_NAME, (_, kind: string) => `${kind}()`)
+    .replace(/\bthis\.<map>/g, "$$.name");
+}
+
+/** An error's message and hints translated in place (it is about to be shown, and thrown no further). */
+export function translateError<E extends Error>(e: E): E {
+  e.message = toOneLinerSyntax(e.message);
+  const withHints = e as E & { hints?: unknown };
+  if (Array.isArray(withHints.hints)) withHints.hints = withHints.hints.map((h) => (typeof h === "string" ? toOneLinerSyntax(h) : h));
+  return e;
+}

@@ -1,0 +1,72 @@
+// The types a one-liner never writes: a map's key and value, a printed value's field. Read off
+// the expression (helpers have fixed types, a tracepoint field has its format's), as bpftrace
+// does; anything else is a 64-bit signed integer.
+import type { ContextField } from "../../spec/target.ts";
+import type { Node } from "../../compiler/parse.ts";
+
+/** What the transform knows about the handler an expression is in. */
+export interface HandlerContext {
+  kind: string;
+  /** The concrete probe target (a wildcard already expanded). */
+  target: string;
+  /** The name of the handler's parameter that holds the probe's record (tracepoints, raw tracepoints). */
+  argsParam?: string;
+  /** A tracepoint field by name, when the kernel can tell. */
+  field?: (name: string) => ContextField | undefined;
+}
+
+const HELPER_TYPES: Record<string, string> = {
+  pid: "u32", tid: "u32", ppid: "u32", uid: "u32", gid: "u32", cpu: "u32",
+  ktime: "u64", comm: "Str<16>", kstack: "KStack", ustack: "UStack", probe: "Str<64>",
+  cgroup: "u64", cgroupName: "Cgroup",
+};
+
+/** The string length str() gets in a map key when none is given (bpftrace's default). */
+export const KEY_STR_LEN = 64;
+/** ... and in a printed event. */
+export const PRINT_STR_LEN = 256;
+
+/** The tracepoint field `node` reads (`args.name`), if it is one. */
+export function tracepointField(node: Node, ctx: HandlerContext): ContextField | undefined {
+  if (node.type !== "MemberExpression" || node.computed || node.object.type !== "Identifier") return undefined;
+  if (!ctx.argsParam || node.object.name !== ctx.argsParam || !ctx.field) return undefined;
+  return ctx.field(node.property.name);
+}
+
+/** A tracepoint field that holds text (char[N], __data_loc char[]): printed and used as a key through str(). */
+export function isTextField(f: ContextField | undefined): boolean {
+  return !!f && (f.kind === "data_loc" || (f.kind === "array" && /\bchar\b/.test(f.cType)));
+}
+
+export function inferType(node: Node, ctx: HandlerContext, strLen: number): string {
+  switch (node.type) {
+    case "CallExpression": {
+      const name = node.callee.type === "Identifier" ? node.callee.name : undefined;
+      if (name === "str") {
+        const n = node.arguments[1];
+        return `Str<${n?.type === "NumericLiteral" ? n.value : strLen}>`;
+      }
+      return (name && HELPER_TYPES[name]) || "i64";
+    }
+    case "StringLiteral":
+      return `Str<${Math.max(16, new TextEncoder().encode(node.value).length + 1)}>`;
+    case "BooleanLiteral":
+      return "bool";
+    case "TSAsExpression":
+      return "";  // the caller copies the written type
+    case "SequenceExpression":
+    case "ArrayExpression": {
+      const items: Node[] = node.type === "ArrayExpression" ? node.elements : node.expressions;
+      return `[${items.map((e) => inferType(e, ctx, strLen) || "i64").join(", ")}]`;
+    }
+    case "MemberExpression": {
+      const f = tracepointField(node, ctx);
+      if (!f) return "i64";
+      if (isTextField(f)) return `Str<${f.kind === "array" ? f.size : strLen}>`;
+      if (f.kind === "int" && [1, 2, 4, 8].includes(f.size)) return `${f.signed ? "i" : "u"}${f.size * 8}`;
+      return "i64";
+    }
+    default:
+      return "i64";
+  }
+}

@@ -1,0 +1,309 @@
+// One-liners: `tsbpf -e 'tracepoint("syscalls:sys_enter_openat", a => print(comm(), str(a.filename)))'`.
+// A source-to-source transform into an ordinary tsbpf script: each probe call becomes a
+// decorated method of one Tracer class (a wildcard probe one method per match), print() and
+// printf() a ring buffer each, count()/hist()/... and `$.name[key] = ...` map fields; begin(),
+// end() and interval() user-space code. Text the user wrote is copied, not re-printed, and
+// source_map.ts remembers from where, so errors point into the one-liner.
+import { Code, CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
+import { ProbeLookupError } from "../../spec/target.ts";
+import { parseSource, type Node } from "../../compiler/parse.ts";
+import { PROBE_DECORATORS } from "../../compiler/collect.ts";
+import type { ContextField } from "../../spec/target.ts";
+import { type SourcePosition, SourceWriter } from "./source_map.ts";
+import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
+import { HandlerBody, type PrintSite } from "./body.ts";
+import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
+import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
+import { intervalPeriodMs } from "./interval_period.ts";
+
+/** What the transform asks of the kernel (injected, so the transform itself is pure). */
+export interface KernelQuery {
+  /** The targets of `kind` matching a pattern with * and ?. */
+  expand(kind: string, pattern: string): string[];
+  /** A tracepoint's fields (for types and str() of char arrays), or undefined. */
+  tracepointFields?(target: string): ContextField[] | undefined;
+}
+
+export interface OneLinerOptions {
+  /** Module URLs the generated script imports: tsbpf's mod.ts and the one-liner runtime. */
+  modUrl: string;
+  runtimeUrl: string;
+  /** The names mod.ts exports (helpers and decorators the script may import). */
+  exports: ReadonlySet<string>;
+  /** Add a pid filter (`-p`/`-c`) to every kernel handler. */
+  pidFilter: boolean;
+  kernel: KernelQuery;
+}
+
+export interface GeneratedScript {
+  source: string;
+  /** A generated position → the one-liner's. */
+  map: (line: number, column: number, length: number) => SourcePosition;
+  /** How many probes (after wildcard expansion) the tracer attaches. */
+  probes: number;
+}
+
+/** The file name a one-liner's diagnostics carry. */
+export const ONELINER_FILE = "-e";
+
+/** Run in user space (interval too: bpftrace's print, clear and exit act there; @interval is the kernel's). */
+const USER_SPACE = new Set(["begin", "end", "interval"]);
+/** Probes whose first argument is a value rather than a name. */
+const VALUE_KINDS = new Set(["profile", "perfEvent"]);
+/** Probes that take options after the name (a pid). */
+const OPTION_KINDS = new Set(["uprobe", "uretprobe", "usdt"]);
+
+export function transformOneLiner(text: string, options: OneLinerOptions): GeneratedScript {
+  const diags = new DiagnosticBag(ONELINER_FILE, text);
+  if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags);
+  diags.throwIfAny();
+  const ast = parseSource(text, diags);
+  diags.throwIfAny();
+  const t = new Transform(text, options, diags);
+  for (const stmt of ast.program.body) t.topLevel(stmt);
+  diags.throwIfAny();
+  const script = t.finish();
+  diags.throwIfAny();
+  return script;
+}
+
+/** bpftrace's language in -e: one error that says so, with the one-liner it becomes where that is plain. */
+function explainBpftrace(text: string, diags: DiagnosticBag): void {
+  const t = translateBpftrace(text);
+  let hint: string;
+  if ("oneliner" in t && parses(t.oneliner)) {
+    hint = `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
+  } else {
+    hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
+  }
+  const spec = /^\s*(\S+?)\s*(\/|\{|$)/.exec(text);
+  const start = text.length - text.trimStart().length;
+  diags.error(Code.Syntax, position(text, { start, end: start + (spec?.[1].length ?? 1) }), "this is bpftrace's language: tsbpf one-liners are TypeScript",
+    hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
+}
+
+function parses(text: string): boolean {
+  const bag = new DiagnosticBag(ONELINER_FILE, text);
+  try {
+    parseSource(text, bag);
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+  }
+  return !bag.hasErrors;
+}
+
+interface UserBlock {
+  kind: string;
+  fn: Node;
+  /** interval's period, as written. */
+  period?: Node;
+}
+
+export interface ProbeCall {
+  kind: string;
+  /** The probe's name (a wildcard's match), or the text of profile()'s or perfEvent()'s first argument. */
+  target: string;
+  call: Node;
+  fn: Node;
+  /** The call's arguments but the function: the decorator's. */
+  args: Node[];
+  /** The name came from expanding a wildcard. */
+  expanded?: boolean;
+}
+
+class Transform {
+  readonly maps = new MapRegistry();
+  readonly prints: PrintSite[] = [];
+  readonly probes: ProbeCall[] = [];
+  readonly blocks: UserBlock[] = [];
+  usesExit = false;
+
+  constructor(readonly text: string, readonly options: OneLinerOptions, readonly diags: DiagnosticBag) {}
+
+  error(node: Node, message: string, ...hints: string[]): void {
+    this.diags.error(Code.Unsupported, position(this.text, node), message, ...hints);
+  }
+
+  topLevel(stmt: Node): void {
+    if (stmt.type !== "ExpressionStatement") {
+      this.error(stmt, "a one-liner is a list of probe calls", `write probe("target", args => ...); another(...)`);
+      return;
+    }
+    const calls: Node[] = stmt.expression.type === "SequenceExpression" ? stmt.expression.expressions : [stmt.expression];
+    for (const call of calls) this.#call(call);
+  }
+
+  #call(call: Node): void {
+    const name = call.type === "CallExpression" && call.callee.type === "Identifier" ? call.callee.name : undefined;
+    const kinds = Object.keys(PROBE_DECORATORS).filter((k) => this.options.exports.has(k));
+    if (!name || (!USER_SPACE.has(name) && !kinds.includes(name))) {
+      this.error(call.type === "CallExpression" ? call.callee : call, name ? `"${name}" is not a probe` : "expected a probe call here",
+        `probes: ${[...kinds, ...USER_SPACE].join(", ")}`, `e.g. tracepoint("syscalls:sys_enter_openat", args => print(str(args.filename)))`);
+      return;
+    }
+    const args: Node[] = call.arguments;
+    const fn = args[args.length - 1];
+    const isFn = fn && (fn.type === "ArrowFunctionExpression" || fn.type === "FunctionExpression") && !fn.async && !fn.generator;
+    if (name === "begin" || name === "end") {
+      if (args.length !== 1 || !isFn) return this.error(call, `${name}() takes one function: ${name}(() => print("..."))`);
+      this.blocks.push({ kind: name, fn });
+      return;
+    }
+    if (name === "interval") {
+      if (args.length !== 2 || !isFn) return this.error(call, `interval() takes a period and a function: interval(5, () => exit())`);
+      const period = literalValue(args[0]);
+      if (period !== undefined) {
+        try {
+          intervalPeriodMs(period);
+        } catch (e) {
+          return this.error(args[0], (e as Error).message);
+        }
+      }
+      this.blocks.push({ kind: name, fn, period: args[0] });
+      return;
+    }
+    if (VALUE_KINDS.has(name)) {
+      // profile(99, ...), perfEvent({ ... }, ...): the first argument goes to the decorator as written.
+      if (args.length !== 2 || !isFn) return this.error(call, `${name}() takes its ${name === "profile" ? "frequency" : "event"} and a function: ${name === "profile" ? "profile(99, () => count(kstack()))" : `${name}(spec, () => ...)`}`);
+      this.probes.push({ kind: name, target: this.text.slice(args[0].start, args[0].end), call, fn, args: [args[0]] });
+      return;
+    }
+    const withOptions = OPTION_KINDS.has(name);
+    if (args.length < 2 || args.length > (withOptions ? 3 : 2) || args[0].type !== "StringLiteral" || !isFn) {
+      return this.error(call, `${name}() takes the probe's name${withOptions ? ", options" : ""} and a function: ${name}("target", args => ...)`);
+    }
+    const pattern: string = args[0].value;
+    let targets: string[];
+    try {
+      targets = /[*?]/.test(pattern) ? this.options.kernel.expand(name, pattern) : [pattern];
+    } catch (e) {
+      // A pattern outside the kernel's name grammar (probes/names.ts), reported where it is written.
+      if (!(e instanceof ProbeLookupError)) throw e;
+      return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), e.message, ...e.hints);
+    }
+    if (!targets.length) return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), `no ${name} matches "${pattern}"`, `list them with: tsbpf list '${name}:${pattern}'`);
+    const expanded = targets.length !== 1 || targets[0] !== pattern;
+    for (const target of targets) this.probes.push({ kind: name, target, call, fn, args: args.slice(0, -1), expanded });
+  }
+
+  /** The decorator's arguments: as written, but an expanded wildcard's match as the name, and -p's pid for uprobes. */
+  decoratorArgs(w: SourceWriter, p: ProbeCall): void {
+    p.args.forEach((a, i) => {
+      if (i) w.write(", ");
+      if (i === 0 && p.expanded) w.write(JSON.stringify(p.target));
+      else w.copy(a.start, a.end);
+    });
+    if (OPTION_KINDS.has(p.kind) && p.args.length === 1 && this.options.pidFilter) w.write(", { pid: cliOptions.pid }");
+  }
+
+  finish(): GeneratedScript {
+    const w = new SourceWriter(this.text);
+    const used = new Set<string>(["Tracer", "RingBuf"]);
+    // Known before any handler is written: each one begins by checking exit()'s flag.
+    this.usesExit = this.probes.some((p) => callsFunction(p.fn.body, "exit"));
+    if (this.usesExit) used.add("ArrayMap");
+    // Handlers first, into a writer of their own: they find the maps and print sites that the
+    // declarations above them in the script must declare.
+    const handlers = new SourceWriter(this.text);
+    this.probes.forEach((p, i) => {
+      used.add(p.kind);
+      const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
+      const body = new HandlerBody(this, { kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined }, used);
+      body.emitHandler(handlers, p, (out) => this.decoratorArgs(out, p), i);
+    });
+    w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
+    const mapDecls = this.maps.all();
+    for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
+    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup"].filter((n) => this.options.exports.has(n));
+    // A type the body names (`x as u16`) is imported once, as a type.
+    const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
+    w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
+    w.write(`import { OneLinerRuntime, print, printf, exit, clear, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
+    // _t: when it was printed (cli/oneliner/print_order.ts puts the lines of all sites in that order).
+    for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
+    if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
+    const hasTracer = this.probes.length > 0;
+    if (hasTracer) {
+      w.write(`\nclass OneLiner extends Tracer {\n`);
+      if (this.options.pidFilter) w.write(`  _pid: u32 = 0;\n`);
+      for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
+      if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
+      for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
+      w.append(handlers);
+      w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
+    }
+    w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
+    w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);
+    w.write(`  prints: [${this.prints.map((p) => JSON.stringify(p.spec)).join(", ")}],\n`);
+    for (const kind of ["begin", "end"]) {
+      w.write(`  ${kind}: [`);
+      for (const b of this.blocks.filter((b) => b.kind === kind)) this.#userFunction(w, b.fn), w.write(", ");
+      w.write(`],\n`);
+    }
+    w.write(`  intervals: [`);
+    for (const b of this.blocks.filter((b) => b.kind === "interval")) {
+      w.write("[");
+      w.copy(b.period!.start, b.period!.end);
+      w.write(", ");
+      this.#userFunction(w, b.fn);
+      w.write("], ");
+    }
+    const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
+    w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n});\n`);
+    w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
+    return { source: w.text(), map: w.mapper(), probes: this.probes.length };
+  }
+
+  /** A begin/end/interval function: runs in user space, with $ the maps. */
+  #userFunction(w: SourceWriter, fn: Node): void {
+    if (fn.params.length) this.error(fn.params[0], "begin(), end() and interval() functions take no parameters; the maps are $");
+    // An expression body's own parentheses lie outside its node: `() => (print($.x), clear($.x))`.
+    const expression = fn.body.type !== "BlockStatement";
+    w.write(expression ? "($) => (" : "($) => ");
+    w.copy(fn.body.start, fn.body.end);
+    if (expression) w.write(")");
+  }
+
+  /** Checks a printf format against the number of values given. */
+  checkFormat(node: Node, format: string, values: number): void {
+    try {
+      const n = conversionCount(parseFormat(format));
+      if (n !== values) this.error(node, `the format takes ${n} value${n === 1 ? "" : "s"}, ${values} given`);
+    } catch (e) {
+      if (!(e instanceof PrintfFormatError)) throw e;
+      this.error(node, e.message);
+    }
+  }
+}
+
+/** Whether `node` calls the function `name` anywhere inside. */
+function callsFunction(node: unknown, name: string): boolean {
+  if (Array.isArray(node)) return node.some((n) => callsFunction(n, name));
+  if (!node || typeof node !== "object") return false;
+  const n = node as Node;
+  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === name) return true;
+  return Object.entries(n).some(([k, v]) => k !== "loc" && typeof v === "object" && callsFunction(v, name));
+}
+
+/** The value of a number or string literal (a negative number too), else undefined. */
+function literalValue(node: Node): number | string | undefined {
+  if (node.type === "NumericLiteral" || node.type === "StringLiteral") return node.value;
+  if (node.type === "UnaryExpression" && node.operator === "-" && node.argument.type === "NumericLiteral") return -node.argument.value;
+  return undefined;
+}
+
+function mapClass(kind: string): string {
+  return ({ count: "Count", sum: "Sum", min: "Min", max: "Max", avg: "Avg", stats: "Stats", hist: "Histogram", lhist: "LinearHistogram" } as Record<string, string>)[kind];
+}
+
+/** A node's position in the one-liner (1-based line and column). */
+export function position(text: string, node: Node): { line: number; column: number; length: number } {
+  const before = text.slice(0, node.start);
+  const line = before.split("\n").length;
+  const column = node.start - (before.lastIndexOf("\n") + 1) + 1;
+  const end = text.indexOf("\n", node.start);
+  const length = Math.max(1, Math.min(node.end, end < 0 ? text.length : end) - node.start);
+  return { line, column, length };
+}
+
+export { CompileError };

@@ -1,0 +1,190 @@
+// `tsbpf -e '...'` and `tsbpf dump -e '...'`: the one-liner becomes a script (cli/oneliner/oneliner.ts),
+// written to the cache under a name from its content (so the compile cache finds it again),
+// and runs in this process with the session (-p, -c, -d) around it.
+import process from "node:process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { libcSync } from "../../runtime/ffi/mod.ts";
+import { hostTarget } from "../../tracer/compile_target.ts";
+import { readCheckedFile, readTextFile, writeFileAtomic } from "../../runtime/files.ts";
+import { geteuid, rmdir, unlink } from "../../runtime/file_stat.ts";
+import { freshPrivateDir, privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { verbose } from "../../runtime/verbose.ts";
+import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "../commands/list_kernel.ts";
+import { resolveBinary, uprobeNames, usdtListing } from "../commands/list_user.ts";
+import { tracepointFormat } from "../../probes/tracepoint.ts";
+import { kernelProbePattern } from "../../probes/names.ts";
+import { matcher } from "../commands/probe_pattern.ts";
+import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
+import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
+import { type SessionOptions, startSession } from "../session.ts";
+import { HeldCommand } from "../held_command.ts";
+import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
+import { CompileError } from "../../spec/diagnostics.ts";
+import { hasPermission } from "../../runtime/ffi/host.ts";
+import { formatDump } from "../commands/dump_format.ts";
+
+const MOD_URL = new URL("../../mod.ts", import.meta.url).href;
+const RUNTIME_URL = new URL("./oneliner_runtime.ts", import.meta.url).href;
+
+export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean }): Promise<number> {
+  const script = await generate(text, session.pid !== undefined || session.command !== undefined);
+  if (options.emit) {
+    console.log(script.source);
+    return 0;
+  }
+  const { file, remove } = await writeScript(script.source);
+  if (!hasPermission("read", file)) {
+    throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
+  }
+  const held = session.command ? await HeldCommand.start(session.command) : undefined;
+  try {
+    await startSession({ ...session, heldPid: held?.pid });
+    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
+    try {
+      await import(pathToFileURL(file).href);
+    } catch (e) {
+      // Bun's build error in the generated script: shown at its place in the one-liner.
+      const build = buildDiagnostics(e);
+      if (build?.every((b) => b.diagnostic.file === file)) {
+        throw new CompileError(build.map(({ diagnostic: d }) => ({ ...d, file: "-e", ...script.map(d.line, d.column, d.length) })), text);
+      }
+      // An error in the one-liner's own user-space code (begin, end, interval) is the user's.
+      if (!session.verbose && e instanceof Error && !isExplained(e) && (e.stack ?? "").includes(file)) {
+        const where = (_: string, line: string, column: string) => {
+          const p = script.map(Number(line), Number(column), 1);
+          return `-e:${p.line}:${p.column}`;
+        };
+        throw new CliError(describeScriptError(e, false).replace(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)`), where));
+      }
+      throw e;
+    }
+  } catch (e) {
+    await held?.end();
+    throw e;
+  } finally {
+    remove();
+  }
+  const status = typeof process.exitCode === "number" ? process.exitCode : 0;
+  if (!held) return status;
+  // As `tsbpf run` does: the command never outlives the tracer; its end is tsbpf's status.
+  const endedAlone = held.ended;
+  const commandStatus = await held.end();
+  return status === 0 && endedAlone ? commandStatus : status;
+}
+
+export async function dumpOneLiner(text: string): Promise<number> {
+  const script = await generate(text, false);
+  const { compile } = await import("../../compiler/mod.ts");
+  (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
+  let specs;
+  try {
+    specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget());
+  } catch (e) {
+    throw remap(e);
+  }
+  console.log(formatDump(specs, script.source, "one-liner").join("\n"));
+  return 0;
+}
+
+async function generate(text: string, pidFilter: boolean): Promise<GeneratedScript> {
+  return transformOneLiner(text, {
+    modUrl: MOD_URL,
+    runtimeUrl: RUNTIME_URL,
+    exports: await modExports(),
+    pidFilter,
+    kernel: {
+      expand: (kind, pattern) => {
+        if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
+        const test = matcher(kernelProbePattern(kind, pattern));
+        const names = kind === "tracepoint" ? tracepointNames()
+          : kind === "rawTracepoint" ? rawTracepointNames()
+          : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
+          : [];
+        return names.filter(test);
+      },
+      tracepointFields: (target) => {
+        try {
+          return tracepointFormat(target).fields;
+        } catch {
+          return undefined; // the compiler reports an unknown tracepoint, at the right place
+        }
+      },
+    },
+  });
+}
+
+/** "/bin/bash:*readline*" → "/bin/bash:readline", ...; "binary:provider:name" patterns for USDT. */
+function expandUser(kind: string, pattern: string): string[] {
+  const sep = pattern.indexOf(":");
+  if (sep <= 0) return [];
+  const binary = pattern.slice(0, sep), rest = pattern.slice(sep + 1);
+  const path = resolveBinary(binary);
+  const names = kind === "usdt" ? usdtListing(path, rest).map((u) => u.name) : uprobeNames(path, rest);
+  return names.map((n) => `${binary}:${n}`);
+}
+
+/** What mod.ts exports: its runtime values, and the types its source re-exports. */
+async function modExports(): Promise<Set<string>> {
+  const mod = await import("../../mod.ts");
+  const names = new Set(Object.keys(mod));
+  const source = readTextFile(fileURLToPath(MOD_URL)) ?? "";
+  for (const m of source.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
+    for (const part of m[1].split(",")) {
+      const name = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop()!.trim();
+      if (name) names.add(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * Writes the script where only we can write (root imports it: see docs/security.md): into the
+ * cache, named by its content so the compile cache finds it again, when the cache directory and
+ * every directory on the way to it are safe; otherwise into a fresh private directory, removed
+ * when the one-liner ends.
+ */
+async function writeScript(source: string): Promise<{ file: string; remove(): void }> {
+  const c = libcSync();
+  const home = c.getenv("HOME");
+  const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
+  const bytes = new TextEncoder().encode(source);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const name = [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  if (base) {
+    try {
+      const file = `${privateDir(base, ["tsbpf", "oneliners"])}/${name}.ts`;
+      if (!sameContent(file, bytes)) writeFileAtomic(file, bytes, 0o600);
+      return { file, remove() {} };
+    } catch (e) {
+      if (!(e instanceof UntrustedDirError)) throw new CliError(`Cannot write the one-liner's script under ${base}: ${(e as Error).message}`);
+      verbose(`writing the one-liner's script to a private temporary directory: ${e.message}`);
+    }
+  }
+  let dir: string;
+  try {
+    dir = freshPrivateDir("tsbpf");
+  } catch (e) {
+    throw new CliError(`Cannot write the one-liner's script: ${(e as Error).message}; set XDG_CACHE_HOME to a directory only you can write`);
+  }
+  const file = `${dir}/one-liner.ts`;
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    unlink(file);
+    rmdir(dir);
+  };
+  c.process.onExit(remove);
+  writeFileAtomic(file, bytes, 0o600);
+  return { file, remove };
+}
+
+/** Whether `file` is ours (not a symlink, FIFO or someone else's) and holds exactly `bytes`. */
+function sameContent(file: string, bytes: Uint8Array): boolean {
+  try {
+    const old = readCheckedFile(file, { maxBytes: bytes.length, noFollow: true, owners: [geteuid()], private: true });
+    return old !== undefined && old.length === bytes.length && old.every((b, i) => b === bytes[i]);
+  } catch {
+    return false; // too big, not a regular file, not ours: written again (the rename replaces it)
+  }
+}

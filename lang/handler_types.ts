@@ -1,0 +1,48 @@
+// The integer and string types of handlers. In JavaScript they are ordinary numbers,
+// bigints and strings; the compiler reads the names to lay out memory.
+
+/** Unsigned 8-bit integer. */
+export type u8 = number;
+/** Unsigned 16-bit integer. */
+export type u16 = number;
+/** Unsigned 32-bit integer. */
+export type u32 = number;
+/** Unsigned 64-bit integer: a bigint in JavaScript, so no precision is lost. */
+export type u64 = bigint;
+/** Signed 8-bit integer. */
+export type i8 = number;
+/** Signed 16-bit integer. */
+export type i16 = number;
+/** Signed 32-bit integer. */
+export type i32 = number;
+/** Signed 64-bit integer: a bigint in JavaScript. */
+export type i64 = bigint;
+/** A boolean stored in one byte. */
+export type bool = boolean;
+/** A NUL-terminated string in an N-byte buffer (at most N-1 characters). */
+// deno-lint-ignore no-unused-vars
+export type Str<N extends number> = string;
+
+/** A tracepoint's arguments: the fields of its format file (see `tsbpf list -v`). */
+// deno-lint-ignore no-explicit-any
+export type TracepointArgs = { readonly [field: string]: any };
+
+/** The probe that fired, from probe(): a number in the kernel, the probe's name ("kprobe:tcp_connect") in JavaScript. */
+export type ProbeName = string;
+
+/** A cgroup, from cgroupName(cgroup()): an id in the kernel; in JavaScript its path and container id, printed as either. */
+export type Cgroup = import("../runtime/cgroup.ts").CgroupName;
+
+/** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
+export type KStack = import("../runtime/maps/stacks.ts").Stack;
+/** A user stack captured by ustack(); in JavaScript, a Stack with its frames. */
+export type UStack = import("../runtime/maps/stacks.ts").Stack;
+
+/**
+ * An IPv4 prefix, the key of an `LpmTrieMap`: `prefixlen` bits of `addr` are matched. `addr`
+ * holds the address as the kernel stores it (`sk.__sk_common.skc_daddr`, network byte order in
+ * memory); from JavaScript, use the map's CIDR methods (`set("10.0.0.0/8", v)`).
+ */
+export interface Ipv4Key { prefixlen: u32; addr: u32 }
+/** An IPv6 prefix: the address as four 32-bit words, as `in6_addr.in6_u.u6_addr32` holds them. */
+export interface Ipv6Key { prefixlen: u32; addr: [u32, u32, u32, u32] }

@@ -1,0 +1,84 @@
+// Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
+// JavaScript they throw, since there is no current task to ask.
+import { kernelOnly } from "./kernel_only.ts";
+import type { Cgroup, KStack, ProbeName, Str, u32, u64, UStack } from "./handler_types.ts";
+
+/** Process id (the kernel's tgid) of the task that hit the probe. */
+export function pid(): u32 {
+  return kernelOnly("pid");
+}
+/** Thread id (the kernel's pid) of the task that hit the probe. */
+export function tid(): u32 {
+  return kernelOnly("tid");
+}
+/** Process id of the parent of the task that hit the probe. */
+export function ppid(): u32 {
+  return kernelOnly("ppid");
+}
+/** Real user id of the task that hit the probe. */
+export function uid(): u32 {
+  return kernelOnly("uid");
+}
+/** Real group id of the task that hit the probe. */
+export function gid(): u32 {
+  return kernelOnly("gid");
+}
+/** Command name of the task that hit the probe (16 bytes, as in /proc/PID/comm). */
+export function comm(): Str<16> {
+  return kernelOnly("comm");
+}
+/** Nanoseconds since boot (CLOCK_MONOTONIC). */
+export function ktime(): u64 {
+  return kernelOnly("ktime");
+}
+/** The CPU the handler runs on. */
+export function cpu(): u32 {
+  return kernelOnly("cpu");
+}
+/** Reads a NUL-terminated string through a pointer (user or kernel), or a tracepoint string field. */
+// deno-lint-ignore no-explicit-any
+export function str(_pointer: any, _maxLength?: number): string {
+  return kernelOnly("str");
+}
+/** The id of the cgroup (v2) of the task that hit the probe: compare with `cgroupId(path)`, or key maps by it. */
+export function cgroup(): u64 {
+  return kernelOnly("cgroup");
+}
+/**
+ * The pointer or address `p`, seen as pointing to the kernel struct `T` in the traced process's
+ * memory: its fields are read with bpf_probe_read_user. For a system call's or a user function's
+ * argument: `user<sockaddr_in>(args.uservaddr).sin_port`. Without `T`, a pointer `str()` reads.
+ */
+// deno-lint-ignore no-explicit-any
+export function user<T = any>(_pointer: unknown): T {
+  return kernelOnly("user");
+}
+/**
+ * The pointer or address `p`, seen as pointing to the kernel struct `T` in kernel memory: its
+ * fields are read with bpf_probe_read_kernel. For an address held as a number: `kernel<task_struct>(args[1])`.
+ */
+// deno-lint-ignore no-explicit-any
+export function kernel<T = any>(_pointer: unknown): T {
+  return kernelOnly("kernel");
+}
+/** The cgroup id `id` (usually cgroup()) as a Cgroup: a map key or event field that JavaScript and printing show as the cgroup's path and container id. */
+export function cgroupName(_id: u64): Cgroup {
+  return kernelOnly("cgroupName");
+}
+/** The current task, `struct task_struct *`: read its fields like `curtask().real_parent.tgid`. */
+// deno-lint-ignore no-explicit-any
+export function curtask(): any {
+  return kernelOnly("curtask");
+}
+/** The probe that fired, named as bpftrace does ("kprobe:tcp_connect"): in a wildcard handler, which match. */
+export function probe(): ProbeName {
+  return kernelOnly("probe");
+}
+/** The kernel stack of the current task (printed as frames in maps and events). */
+export function kstack(): KStack {
+  return kernelOnly("kstack");
+}
+/** The user stack of the current task (printed as frames, symbolized for its process). */
+export function ustack(): UStack {
+  return kernelOnly("ustack");
+}

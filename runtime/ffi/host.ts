@@ -1,0 +1,52 @@
+// The JavaScript runtime tsbpf runs on, for the few callers above the FFI layer that must act
+// differently on Bun and Deno (a child's command line, Deno's permissions, Bun's transpiler
+// errors). They ask here, so this folder stays the only code that names either runtime.
+
+declare const Bun: unknown;
+declare const Deno: {
+  permissions: { querySync(d: { name: string; path?: string }): { state: string } };
+};
+
+export type RuntimeName = "bun" | "deno";
+
+/** The runtime this process runs on. */
+export const runtimeName: RuntimeName = typeof Bun !== "undefined" ? "bun" : "deno";
+
+/** The modules of the runtime itself that tsbpf loads (a bundler must leave them external). */
+export const RUNTIME_MODULES = ["bun:ffi"];
+
+/**
+ * Whether the process may do `name` (Deno's permission names: read, write, net, env, run, ffi,
+ * sys, import), for `path` if given. Bun has no permissions: always true.
+ */
+export function hasPermission(name: string, path?: string): boolean {
+  if (runtimeName === "bun") return true;
+  return Deno.permissions.querySync(path === undefined ? { name } : { name, path }).state === "granted";
+}
+
+/** Deno refused an operation the process was not given permission for. */
+export function isPermissionError(e: unknown): boolean {
+  return e instanceof Error && (e.name === "NotCapable" || e.name === "PermissionDenied");
+}
+
+/** A message of a script's transpiler (Bun's BuildMessage or ResolveMessage): where, and the source line. */
+export interface BuildMessage {
+  name: string;
+  message: string;
+  position?: { file: string; line: number; column: number; length: number; lineText: string } | null;
+  notes?: { message?: string; text?: string; position?: BuildMessage["position"] }[];
+}
+
+/**
+ * The transpiler's messages when a script does not parse: Bun throws a BuildMessage (several
+ * in an AggregateError) that carries the position but no stack. Undefined for any other error.
+ */
+export function buildMessages(e: unknown): BuildMessage[] | undefined {
+  if (isBuildMessage(e)) return [e];
+  if (e instanceof AggregateError && e.errors.length && e.errors.every(isBuildMessage)) return e.errors as BuildMessage[];
+  return undefined;
+}
+
+function isBuildMessage(e: unknown): e is BuildMessage {
+  return typeof e === "object" && e !== null && ((e as Error).name === "BuildMessage" || (e as Error).name === "ResolveMessage");
+}

@@ -1,0 +1,110 @@
+// The compiler's output: a serialisable description of a tracer (no file descriptors, no
+// kernel objects). The runtime turns it into maps, programs and links.
+import type { ProbeRef } from "./target.ts";
+import type { Type } from "./layout.ts";
+
+/** An instruction that loads a map's address: the loader writes the map's fd into it. */
+export interface MapReloc {
+  insn: number;
+  map: string;
+}
+/** Where an instruction came from in the TypeScript source (the program's BTF line info). */
+export interface LineEntry {
+  insn: number;
+  line: number;
+  column: number;
+}
+
+export type MapKind =
+  | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
+  | "lpm_trie" | "queue" | "stack" | "stack_trace"
+  | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
+  | "perfbuf" | "lost" | "dropped" | "cgroup" | "params" | "stacks" | "scratch";
+
+export interface MapSpec {
+  /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
+  name: string;
+  kind: MapKind;
+  key?: Type;
+  value?: Type;
+  /** An aggregation's key as declared (undefined: not keyed). */
+  userKey?: Type;
+  linear?: { min: number; max: number; step: number };
+  /** A stack-trace map's number, kept in the captured stacks' values (0: the hidden map of kstack()/ustack()). */
+  stackIndex?: number;
+  /** The field's doc comment, without its tags (the HELP text of its metric). */
+  help?: string;
+  /** `@unit` in the doc comment: what its values count, exported in base units (ns → seconds). */
+  unit?: "ns" | "us" | "ms" | "s" | "bytes";
+  /** `@metric` in the doc comment: the metric's name instead of tracer_field. */
+  metric?: string;
+  /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`); for tsbpf's own counter maps, their slots. */
+  size?: number;
+}
+
+export interface ProgramSpec {
+  /** The handler method's name. */
+  name: string;
+  probe: ProbeRef;
+  progType: number;
+  expectedAttachType?: number;
+  attachBtfId?: number;
+  /** Encoded instructions, base64 (the spec is cached as JSON). */
+  insns: string;
+  relocs: MapReloc[];
+  lines: LineEntry[];
+  stackSize: number;
+  line: number;
+  column: number;
+}
+
+export interface TracerSpec {
+  className: string;
+  file: string;
+  maps: MapSpec[];
+  programs: ProgramSpec[];
+  /** What the code assumes about the kernel (compiler/assumptions.ts): checked before it runs elsewhere. */
+  assumptions?: string[];
+}
+
+/** Units a map can declare (`@unit`), and the base unit each is exported in. */
+export const UNITS = { ns: "seconds", us: "seconds", ms: "seconds", s: "seconds", bytes: "bytes" } as const;
+export type Unit = keyof typeof UNITS;
+
+export const LOST_MAP = "__lost";
+/** Per-CPU counts of map updates the kernel refused (a full map), one slot per map, by its position in `maps`. */
+export const DROPPED_MAP = "__dropped";
+/** The bucket index under which a histogram compiled with sums keeps the sum of its values (u64 max). */
+export const HISTOGRAM_SUM_BUCKET = 0xffffffffffffffffn;
+/** A cgroup array of one slot: the cgroup a tracer started with `cgroup` is limited to. */
+export const CGROUP_MAP = "__cgroup";
+/** Per-CPU room, one slot per handler, where events too big for the stack are built before bpf_perf_event_output. */
+export const SCRATCH_MAP = "__scratch";
+/** The stack-trace map that kstack() and ustack() store captured stacks in. */
+export const STACKS_MAP = "__stacks";
+/** Frames kept per stack (the kernel's PERF_MAX_STACK_DEPTH). */
+export const MAX_STACK_DEPTH = 127;
+/** The read-only array map holding the tracer's integer fields, frozen before programs load. */
+export const PARAMS_MAP = "__params";
+
+/**
+ * The value probe() gives in program `programIndex` (its handler's position in the tracer)
+ * for the `targetIndex`-th target it is attached to (a wildcard's matches, in order): the
+ * attach cookie of that target, or a constant for a program with one target.
+ */
+export function probeId(programIndex: number, targetIndex: number): bigint {
+  return (BigInt(programIndex) << 32n) | BigInt(targetIndex);
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+export function fromBase64(b64: string): Uint8Array {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,75 @@
+// What the kernel reports about other users' processes (their names, paths, arguments) is theirs
+// to choose, and it reaches root's terminal: an unprivileged user who names a program
+// "\x1b]0;...\x07\x1b[2J" must not get to retitle, clear or otherwise drive it. Text output shows
+// control characters escaped (\x1b); JSON output keeps the exact string (JSON escapes it).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, rmSync } from "node:fs";
+import { asNobody, bareEnv, rootDir, ROOT, tsbpf } from "./attacker.ts";
+import { runScript, waitFor } from "../kernel/util.ts";
+
+const NAME = "\x1b]0;owned\x07\x1b[2J";
+const SHOWN = "\\x1b]0;owned\\x07\\x1b[2J";
+/** Any control character but the newline ending each line. */
+const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+
+/** As nobody: a program named NAME (a link to /bin/true) in a directory of its own, run once. */
+function execAsNobody(): void {
+  const dir = rootDir("escapes");
+  chmodSync(dir, 0o777);
+  try {
+    asNobody(["sh", "-c", `ln -s /bin/true "$1/$2" && "$1/$2"`, "sh", dir, NAME]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A tick that runs `f` the first time only. */
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) (done = true), f();
+  };
+}
+
+function assertEscaped(output: string): void {
+  assert.ok(output.includes(SHOWN), `the name is not shown escaped:\n${JSON.stringify(output)}`);
+  const line = output.split("\n").find((l) => RAW_CONTROL.test(l));
+  assert.equal(line, undefined, `a raw control character reached the terminal: ${JSON.stringify(line)}`);
+}
+
+test("execsnoop shows another user's program name with its control characters escaped", { timeout: 120000 }, async () => {
+  const run = runScript(`${ROOT}examples/execsnoop.ts`);
+  try {
+    assert.ok(await waitFor(() => run.output().includes("ARGS"), 60000), run.output());
+    execAsNobody();
+    assert.ok(await waitFor(() => run.stdout().includes("owned"), 10000), run.output());
+  } finally {
+    run.kill("SIGINT");
+    await run.exited;
+  }
+  assertEscaped(run.stdout());
+});
+
+test("a one-liner's map keys and printf show a process name with its control characters escaped", { timeout: 120000 }, async () => {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { count(comm()); printf("exit %s\\n", comm()); })`, "-d", "3"], {
+    env: bareEnv(),
+    timeoutMs: 60000,
+    tick: once(execAsNobody),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assertEscaped(r.stdout);
+  assert.match(r.stdout, new RegExp(`^exit ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
+});
+
+test("--json keeps the exact name: JSON escapes it", { timeout: 120000 }, async () => {
+  const r = await tsbpf(["--json", "-e", `tracepoint("sched:sched_process_exit", () => count(comm()))`, "-d", "3"], {
+    env: bareEnv(),
+    timeoutMs: 60000,
+    tick: once(execAsNobody),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(!RAW_CONTROL.test(r.stdout.replaceAll("\n", "")), r.stdout);
+  const record = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((o) => o.type === "map");
+  assert.ok(record && Object.keys(record.data["@"] ?? record.data[Object.keys(record.data)[0]]).includes(NAME), r.stdout);
+});

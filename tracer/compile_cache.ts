@@ -1,0 +1,109 @@
+// Compiled tracers cached by the hash of their source, tsbpf's version and the kernel, so a
+// second start skips parsing and compiling (and loading the parser at all).
+//
+// Root loads what it finds here into the kernel, so the cache is trusted only when nobody else
+// can write it (runtime/private_dir.ts, checked before every use), and an entry is data: it
+// must name the key it was written for (the hash of source, kernel and settings) and pass the
+// spec schema, or it is compiled again. See docs/security.md.
+import { libcSync } from "../runtime/ffi/mod.ts";
+import { readCheckedFile, readTextFile, writeFileAtomic } from "../runtime/files.ts";
+import { geteuid } from "../runtime/file_stat.ts";
+import { privateDir, UntrustedDirError } from "../runtime/private_dir.ts";
+import { validateSpecs } from "../spec/spec_schema.ts";
+import { verbose } from "../runtime/verbose.ts";
+import type { TracerSpec } from "../spec/tracer_spec.ts";
+import { pidNamespaceFact } from "../compiler/assumptions.ts";
+import { pidNamespace } from "../runtime/namespaces.ts";
+
+/** Bump when the compiler's output changes for the same input. */
+export const COMPILER_VERSION = "0.1.0-1";
+
+/** The cache directory, checked (and made) private; undefined when there is none to use. */
+function cacheDir(): string | undefined {
+  const c = libcSync();
+  if (c.getenv("TSBPF_NO_CACHE")) return undefined;
+  const base = c.getenv("XDG_CACHE_HOME") ?? (c.getenv("HOME") ? `${c.getenv("HOME")}/.cache` : undefined);
+  if (!base) return undefined;
+  try {
+    return privateDir(base, ["tsbpf"]);
+  } catch (e) {
+    if (!(e instanceof UntrustedDirError)) throw e;
+    verbose(`compiling without the cache: ${e.message}`);
+    return undefined;
+  }
+}
+
+/** Larger than any real entry (a few hundred KB for the largest tools). */
+const MAX_ENTRY_BYTES = 64 << 20;
+/** The entry's format; an entry of another is a miss. */
+const ENTRY_FORMAT = 2;
+
+interface CacheEntry {
+  format: number;
+  key: string;
+  kernel: string;
+  specs: TracerSpec[];
+}
+
+/** The running kernel's release and build: compiled programs are cached per kernel. */
+export function kernelId(): string {
+  return (kernel ??= readKernelId());
+}
+let kernel: string | undefined;
+
+function readKernelId(): string {
+  const release = readTextFile("/proc/sys/kernel/osrelease")?.trim() ?? "?";
+  const version = readTextFile("/proc/sys/kernel/version")?.trim() ?? "?";
+  return `${release} ${version}`;
+}
+
+/** Settings that change what the compiler emits on the same kernel (TSBPF_NO_RINGBUF: perf buffers). */
+const COMPILE_SETTINGS = ["TSBPF_NO_RINGBUF"];
+
+/** `extra`: what else the programs depend on (probesCacheKey). */
+export async function cacheKey(source: string, file: string, extra = ""): Promise<string> {
+  const c = libcSync();
+  const settings = COMPILE_SETTINGS.map((name) => `${name}=${c.getenv(name) ?? ""}`).join(" ");
+  // pid() compiles differently inside a PID namespace (a container sharing the host's cache).
+  const pidns = pidNamespaceFact(pidNamespace());
+  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}\0${source}`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function readCache(key: string): TracerSpec[] | undefined {
+  const dir = cacheDir();
+  if (!dir) return undefined;
+  const file = `${dir}/${key}.json`;
+  let bytes;
+  try {
+    bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
+  } catch (e) {
+    // Not ours, not a regular file, unreadable: a miss, never a reason to stop a tracer.
+    verbose(`compiling again: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (!bytes) return undefined;
+  try {
+    const entry = JSON.parse(new TextDecoder().decode(bytes)) as CacheEntry;
+    if (entry?.format !== ENTRY_FORMAT) throw new Error(`format ${JSON.stringify(entry?.format)}, not ${ENTRY_FORMAT}`);
+    if (entry.key !== key) throw new Error("it was written for another source, kernel or tsbpf version");
+    if (entry.kernel !== kernelId()) throw new Error(`it was compiled for kernel ${JSON.stringify(entry.kernel)}`);
+    return validateSpecs(entry.specs);
+  } catch (e) {
+    verbose(`compiling again: the cache entry ${file} is not usable (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
+export function writeCache(key: string, specs: TracerSpec[]): void {
+  const dir = cacheDir();
+  if (!dir) return;
+  const entry: CacheEntry = { format: ENTRY_FORMAT, key, kernel: kernelId(), specs };
+  try {
+    writeFileAtomic(`${dir}/${key}.json`, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
+  } catch (e) {
+    // Caching is an optimisation: a read-only home must not stop a tracer.
+    verbose(`not caching the compiled programs: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,181 @@
+// Turns a compiled tracer spec into kernel objects: maps, then programs (with map fds
+// patched in), then attachments. Everything opened is owned by the returned `Loaded`.
+import type { MapSpec, ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
+import { fromBase64, probeId } from "../spec/tracer_spec.ts";
+import { ProbeNames } from "../runtime/maps/probe_names.ts";
+import { probeName } from "../probes/probe_name.ts";
+import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "../runtime/bpf.ts";
+import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "../runtime/program_btf.ts";
+import type { OwnedFd } from "../runtime/fd.ts";
+import { verifierError } from "../runtime/verifier_error.ts";
+import { probeKind } from "../probes/mod.ts";
+import { PerfEvent } from "../runtime/perf.ts";
+import { createPerfEventArray } from "../runtime/perf_event_array.ts";
+import type { ProbeRef } from "../spec/target.ts";
+import { SyscallError } from "../runtime/errors.ts";
+import { sizeOf } from "../spec/layout.ts";
+import { openCgroup } from "../runtime/cgroup.ts";
+import { libcSync } from "../runtime/ffi/mod.ts";
+
+export interface MapOptions {
+  /** The initial value of a parameter map (frozen once written). */
+  value?: Uint8Array;
+  /** Ring buffer size in bytes (a perf buffer's: per CPU). */
+  size?: number;
+  /** Entries of a hash or array map. */
+  maxEntries?: number;
+  /** The cgroup v2 directory a cgroup array's one slot holds. */
+  cgroup?: string;
+}
+
+const MAP_TYPES: Record<string, number> = {
+  hash: MapType.HASH, lru_hash: MapType.LRU_HASH, percpu_hash: MapType.PERCPU_HASH, array: MapType.ARRAY,
+  percpu_array: MapType.PERCPU_ARRAY, count: MapType.PERCPU_HASH, sum: MapType.PERCPU_HASH, min: MapType.PERCPU_HASH,
+  max: MapType.PERCPU_HASH, avg: MapType.PERCPU_HASH, stats: MapType.PERCPU_HASH, hist: MapType.PERCPU_HASH, lhist: MapType.PERCPU_HASH,
+};
+
+export class Loaded {
+  btf?: OwnedFd;
+  readonly maps = new Map<string, OwnedFd>();
+  readonly programs = new Map<string, OwnedFd>();
+  readonly links: OwnedFd[] = [];
+  /** What probe() values stand for: filled as the probes are attached. */
+  readonly probeNames = new ProbeNames();
+
+  /** Closes the attachments: no handler runs after this, so the maps stop changing. */
+  detach(): void {
+    for (const fd of this.links.splice(0)) fd.close();
+  }
+
+  /** Closes attachments first (so nothing new arrives), then programs, then maps. */
+  close(): void {
+    this.detach();
+    for (const fd of this.programs.values()) fd.close();
+    for (const fd of this.maps.values()) fd.close();
+    this.btf?.close();
+    this.programs.clear();
+    this.maps.clear();
+  }
+}
+
+export function createMap(spec: MapSpec, options: MapOptions, programCount: number): OwnedFd {
+  switch (spec.kind) {
+    case "ringbuf":
+      return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
+    case "perfbuf":
+      return createPerfEventArray(spec.name, options.size ?? 256 * 1024);
+    case "scratch":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: Math.max(1, programCount), name: "tsbpf_scratch" });
+    case "lost":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+    case "dropped":
+      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, spec.size ?? 1), name: "tsbpf_dropped" });
+    case "stacks":
+      return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 16384, name: "tsbpf_stacks" });
+    case "stack_trace":
+      return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 16384, name: spec.name });
+    case "queue": case "stack":
+      return mapCreate({ type: spec.kind === "queue" ? MapType.QUEUE : MapType.STACK, keySize: 0, valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 10240, name: spec.name });
+    case "lpm_trie":
+      return mapCreate({ type: MapType.LPM_TRIE, keySize: sizeOf(spec.key!), valueSize: sizeOf(spec.value!), maxEntries: options.maxEntries ?? 10240, flags: BPF_F_NO_PREALLOC, name: spec.name });
+    case "cgroup": {
+      const fd = mapCreate({ type: MapType.CGROUP_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, name: "tsbpf_cgroup" });
+      try {
+        const dir = openCgroup(options.cgroup ?? "/");
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, dir, true);
+        try {
+          mapUpdate(fd.fd, new Uint8Array(4), value);
+        } finally {
+          libcSync().close(dir);
+        }
+      } catch (e) {
+        fd.close();
+        throw e;
+      }
+      return fd;
+    }
+    case "params": {
+      const fd = mapCreate({ type: MapType.ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 1, flags: BPF_F_RDONLY_PROG, name: "tsbpf_params" });
+      try {
+        mapUpdate(fd.fd, new Uint8Array(4), options.value ?? new Uint8Array(sizeOf(spec.value!)));
+        mapFreeze(fd.fd);
+      } catch (e) {
+        fd.close();
+        throw e;
+      }
+      return fd;
+    }
+    default:
+      return mapCreate({
+        type: MAP_TYPES[spec.kind], keySize: sizeOf(spec.key!), valueSize: sizeOf(spec.value!),
+        maxEntries: options.maxEntries ?? 10240, name: spec.name,
+      });
+  }
+}
+
+export interface ProgramBtf {
+  fd: number;
+  info: ProgramDebugInfo;
+}
+
+export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: string, source: string | undefined, btf?: ProgramBtf): OwnedFd {
+  const insns = fromBase64(p.insns);
+  const view = new DataView(insns.buffer);
+  for (const r of p.relocs) {
+    const fd = maps.get(r.map);
+    if (!fd) throw new Error(`internal: program ${p.name} refers to unknown map ${r.map}`);
+    view.setInt32(r.insn * 8 + 4, fd.fd, true);
+  }
+  // BTF ids differ between kernels: an fentry/fexit program finds its function by name where it loads.
+  const attachBtfId = p.attachBtfId === undefined ? undefined : probeKind(p.probe).attachBtfId?.(p.probe.target) ?? p.attachBtfId;
+  const result = progLoad({
+    type: p.progType, insns, name: p.name, expectedAttachType: p.expectedAttachType, attachBtfId,
+    btfFd: btf?.fd, funcInfo: btf?.info.funcInfo, funcInfoCount: 1, lineInfo: btf?.info.lineInfo, lineInfoCount: btf?.info.lineCount,
+  });
+  if (result.ok) return result.fd;
+  if (result.errno === 1 && !result.log) throw new SyscallError("bpf(BPF_PROG_LOAD)", 1, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
+  throw verifierError(p, file, source, result.errno, result.log);
+}
+
+/** The tracer's BTF loaded into the kernel, or undefined where the kernel refuses it (programs then load without names and lines). */
+function programDebugInfo(spec: TracerSpec, source: string): { fd: OwnedFd; btf: TracerBtf } | undefined {
+  try {
+    const btf = buildTracerBtf(spec, source);
+    return { fd: btfLoad(btf.bytes), btf };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates every map, loads every program and attaches every probe; on any failure, closes what
+ * it opened. `probes` (by handler name): the decorators as recorded at run time, with what only
+ * exists then (a uprobe's pid, a profile's rate); the spec's own probe otherwise.
+ */
+export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string, probes = new Map<string, ProbeRef>()): Loaded {
+  const loaded = new Loaded();
+  try {
+    for (const m of spec.maps) loaded.maps.set(m.name, createMap(m, mapOptions.get(m.name) ?? {}, spec.programs.length));
+    const debug = source === undefined ? undefined : programDebugInfo(spec, source);
+    if (debug) loaded.btf = debug.fd;
+    for (const p of spec.programs) {
+      const info = debug?.btf.programs.get(p.name);
+      loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source, info && { fd: debug!.fd.fd, info }));
+    }
+    spec.programs.forEach((p, i) => {
+      const probe = probes.get(p.name) ?? p.probe;
+      const kind = probeKind(probe);
+      const targets = kind.targets?.(probe.target, probe.options) ?? [probe.target];
+      targets.forEach((t, j) => loaded.probeNames.set(probeId(i, j), probeName(probe.kind, t)));
+      loaded.links.push(...kind.attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options, probeId(i, 0)));
+    });
+    // Sampling events (profile, interval, perf events) were opened stopped: they all start
+    // together once everything is attached. Tracepoints and uprobes run from their attachment.
+    for (const fd of loaded.links) if (fd instanceof PerfEvent) fd.enable();
+    return loaded;
+  } catch (e) {
+    loaded.close();
+    throw e;
+  }
+}

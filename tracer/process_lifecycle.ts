@@ -1,0 +1,86 @@
+// What the process does around its running tracers (docs/lifecycle.md):
+// - SIGINT, SIGTERM, SIGHUP: every tracer that handles signals stops (delivers what is left,
+//   runs end(), releases its kernel objects); then the process ends with 128+n, even with
+//   timers or servers still open. A second signal ends it at once.
+// - An error nothing caught (Bun; Deno exits by itself): printed, every kernel object
+//   released, status 1.
+// - The end of the process, however it comes: whatever is still open is closed.
+import { libcSync } from "../runtime/ffi/mod.ts";
+import type { StopSignal } from "../runtime/ffi/ffi.ts";
+
+/** What this module needs of a tracer. */
+export interface RunningTracer {
+  /** Delivers what is left, runs end() and releases every kernel object. */
+  stop(): Promise<void>;
+  /** Releases every kernel object at once, for the end of the process. */
+  closeNow(): void;
+}
+
+const SIGNAL_STATUS: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
+/** Each running tracer, and whether it stops on signals (`start({ handleSignals: false })` opts out). */
+const running = new Map<RunningTracer, boolean>();
+let exitHook = false;
+let signalHooks = false;
+/** Removes the fatal-error hook: it is there only while a tracer runs, so a process (or a test runner) that has no tracer running keeps its runtime's own behaviour. */
+let removeFatalHook: (() => void) | undefined;
+/** The status to end with once the tracers have stopped (a signal came, or stopAndExit). */
+let exitStatus: number | undefined;
+
+export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
+  running.set(t, handlesSignals);
+  const host = libcSync().process;
+  removeFatalHook ??= host.onFatalError((error) => {
+    console.error(error);
+    for (const r of [...running.keys()]) r.closeNow();
+    host.exit(1);
+  });
+  if (!exitHook) {
+    exitHook = true;
+    host.onExit(() => {
+      for (const r of [...running.keys()]) r.closeNow();
+    });
+  }
+  if (handlesSignals && !signalHooks) {
+    signalHooks = true;
+    for (const signal of Object.keys(SIGNAL_STATUS) as StopSignal[]) host.onSignal(signal, () => onSignal(signal));
+  }
+}
+
+export function tracerStopped(t: RunningTracer): void {
+  running.delete(t);
+  if (!running.size) {
+    removeFatalHook?.();
+    removeFatalHook = undefined;
+  }
+  if (exitStatus !== undefined) exitWhenStopped();
+}
+
+function onSignal(signal: StopSignal): void {
+  const status = SIGNAL_STATUS[signal];
+  const host = libcSync().process;
+  // Again while stopping, or nothing of ours runs any more: the signal's usual effect.
+  if (exitStatus !== undefined || running.size === 0) host.exit(status);
+  // Only tracers that opted out run: their script manages its shutdown.
+  if (![...running.values()].some((handles) => handles)) return;
+  stopAndExit(status);
+}
+
+/**
+ * Stops every tracer that handles signals and ends the process with `status` once none runs
+ * (tracers that opted out of signal handling keep the process, as their script decides).
+ */
+export function stopAndExit(status: number): void {
+  exitStatus = status;
+  libcSync().process.setExitCode(status);
+  for (const [t, handles] of [...running]) if (handles) void t.stop();
+  exitWhenStopped();
+}
+
+function exitWhenStopped(): void {
+  if (running.size) return;
+  // A macrotask away: the script's code after `await tracer.stopped` (or after its `for await`
+  // loop) runs first, in the promise jobs stop() queued; timers and servers do not keep it.
+  const status = exitStatus!;
+  setTimeout(() => libcSync().process.exit(status), 0);
+}

@@ -1,0 +1,405 @@
+// Tracer: the base class of every tsbpf script. `start()` compiles the class's handlers from
+// the script's own source, loads and attaches them, and connects its maps to JS; `stop()`
+// (or Ctrl-C, SIGTERM, SIGHUP, an uncaught error, or the end of the process) releases every
+// kernel object. What the process does around its tracers: process_lifecycle.ts.
+import { libc, libcSync, processHooks } from "../runtime/ffi/mod.ts";
+import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
+import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
+import type { ProbeRef } from "../spec/target.ts";
+import { readTextFile } from "../runtime/files.ts";
+import { verbose } from "../runtime/verbose.ts";
+import { checkProbesMatchSource } from "./source_probes.ts";
+import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
+import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
+import { EventStream } from "../runtime/maps/event_stream.ts";
+import { RingBuf } from "../runtime/maps/ringbuf.ts";
+import { KernelMap } from "../runtime/maps/kernel_map.ts";
+import { Aggregation } from "../runtime/maps/aggregations.ts";
+import { defaultCgroup } from "../runtime/cgroup.ts";
+import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
+import type { MetricSource } from "../export/prometheus.ts";
+import type { OtlpOptions } from "../export/otlp.ts";
+import { otlpFromEnvironment } from "../export/otlp_env.ts";
+import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
+import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
+import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
+import { makeEncoder } from "../runtime/maps/codec.ts";
+import { isUserError, TracerError } from "../runtime/errors.ts";
+import { setJsonOutput } from "../runtime/output.ts";
+import type { StructType } from "../spec/layout.ts";
+import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
+import { checkPeriodMs } from "../runtime/period.ts";
+import { EventPump } from "../runtime/maps/event_pump.ts";
+
+export interface StartOptions {
+  /** Print lost-event counts to stderr as they grow and at the end (default true). */
+  reportLoss?: boolean;
+  /**
+   * On a compile error, verifier rejection or missing privilege, print the explanation and
+   * exit with status 1 (default true, what a command-line tool wants). False: throw it.
+   */
+  exitOnError?: boolean;
+  /** Print maps (and events given to printEvent) as JSON lines in bpftrace's `-f json` shape (default: as set by setJsonOutput or --json). */
+  json?: boolean;
+  /**
+   * Trace only the tasks of this cgroup v2 and its descendants (a container, a systemd unit):
+   * an absolute path, or one relative to the cgroup v2 mount ("system.slice/nginx.service").
+   * Default: the tsbpf command's --cgroup, else every task.
+   */
+  cgroup?: string;
+  /**
+   * Stop on SIGINT, SIGTERM and SIGHUP, then end the process with 130, 143 or 129 even if
+   * timers or servers are still open (default true). False, for a service that manages its
+   * own shutdown: signals are left to the script, which calls `stop()` (docs/lifecycle.md).
+   */
+  handleSignals?: boolean;
+  /**
+   * Serve the tracer's aggregations to Prometheus at http://ADDRESS/metrics ("127.0.0.1:9435"),
+   * read from the maps at each scrape. Default: the tsbpf command's --metrics, else none.
+   */
+  metrics?: string | MetricsOptions;
+  /**
+   * Push the tracer's aggregations to an OpenTelemetry collector over OTLP/HTTP (JSON) every
+   * `intervalMs`, and once more at stop(): `{ endpoint: "http://127.0.0.1:4318" }`. Default: as
+   * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
+   */
+  otlp?: OtlpOptions | false;
+}
+
+export class Tracer {
+  #loaded?: Loaded;
+  #spec?: TracerSpec;
+  #buffers: EventStream<unknown>[] = [];
+  // deno-lint-ignore no-explicit-any
+  #maps: KernelMap<any, any>[] = [];
+  /** Drains the event streams (on a timer while events flow, woken by the kernel when quiet) and runs the loss check. */
+  #pump?: EventPump;
+  #lossReport?: LossReport;
+  #reportLoss = true;
+  #stopped?: Promise<void>;
+  #stopping = false;
+  #metrics?: { host: string; port: number; unregister(): void };
+  #otlp?: { stop(): Promise<void> };
+  #resolveStopped?: () => void;
+  /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
+  #starting?: Promise<this>;
+  #timers = new Set<ReturnType<typeof setInterval>>();
+
+  /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
+  start(options: StartOptions = {}): Promise<this> {
+    this.#starting ??= this.#startOnce(options).catch((e) => {
+      this.#starting = undefined;
+      throw e;
+    });
+    return this.#starting;
+  }
+
+  async #startOnce(options: StartOptions): Promise<this> {
+    this.#reportLoss = options.reportLoss ?? true;
+    if (options.json !== undefined) setJsonOutput(options.json);
+    try {
+      await libc();
+    } catch (e) {
+      if ((options.exitOnError ?? true) && isUserError(e)) {
+        console.error((e as Error).message);
+        (await processHooks()).exit(1);
+      }
+      throw e;
+    }
+    try {
+      await this.#start(options);
+    } catch (e) {
+      // Failed after loading (a map field replaced, the symbolizer missing): nothing stays loaded.
+      for (const rb of this.#buffers) rb.end();
+      for (const m of this.#maps) m.unbind();
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      this.#buffers = [];
+      this.#maps = [];
+      if ((options.exitOnError ?? true) && isUserError(e)) {
+        console.error((e as Error).message);
+        libcSync().process.exit(1);
+      }
+      throw e;
+    }
+    // A listener may have stopped it already, in the first delivery (a one-liner's exit()).
+    if (this.#loaded) tracerStarted(this, options.handleSignals ?? true);
+    return this;
+  }
+
+  async #start(options: StartOptions): Promise<void> {
+    const cgroup = options.cgroup ?? defaultCgroup();
+    const metrics = options.metrics ?? defaultMetrics();
+    const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
+    const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || otlp !== undefined });
+    const fields = mapFields(this, spec);
+    const mapOptions = new Map<string, MapOptions>();
+    for (const [name, field] of fields) {
+      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries });
+    }
+    const params = spec.maps.find((m) => m.name === PARAMS_MAP);
+    if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
+    if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
+    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    const loaded = loadTracer(spec, mapOptions, source, probes);
+    this.#loaded = loaded;
+    this.#spec = spec;
+    this.#lossReport = new LossReport(spec, loaded, (name) => {
+      const f = fields.get(name);
+      return f instanceof KernelMap ? f.maxEntries : 0;
+    });
+    for (const m of spec.maps) {
+      const field = fields.get(m.name);
+      const map = loaded.maps.get(m.name)!, fd = map.fd;
+      if (field instanceof EventStream) {
+        if (field instanceof RingBuf && m.kind === "perfbuf") verbose(`${spec.className}.${m.name}: this kernel has no BPF ring buffers (or TSBPF_NO_RINGBUF is set): the RingBuf runs as per-CPU perf buffers of ${field.size} bytes`);
+        field.attach(map, m.value as StructType, loaded.probeNames);
+        this.#buffers.push(field);
+      } else if (field) {
+        if (field instanceof Aggregation) field.keyed = m.userKey !== undefined;
+        field.bind({ fd, spec: m, probeNames: loaded.probeNames });
+        this.#maps.push(field);
+      }
+    }
+    const stacks = loaded.maps.get(STACKS_MAP);
+    if (stacks) setStackTable(new StackTable(stacks.fd));
+    if (spec.maps.some((m) => m.kind === "stacks" || m.kind === "stack_trace")) {
+      // Symbol tables are loaded only by tracers that capture stacks.
+      setSymbolizer((await import("../runtime/symbolize/mod.ts")).bpftraceFrameNames);
+    }
+    if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
+    if (otlp) await this.#exportOtlp(otlp);
+    this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.#pump = new EventPump(this.#buffers, () => {
+      if (this.#reportLoss) this.#printLoss();
+    });
+    this.#pump.start();
+  }
+
+  /** The tracer's aggregations, as the exporters (export/) read them. */
+  async #metricSource(prefix: string | undefined): Promise<MetricSource> {
+    const { snakeCase } = await import("../export/prometheus.ts");
+    const spec = this.#spec!;
+    const maps = spec.maps.flatMap((m) => {
+      const field = this.#maps.find((f) => f.name === m.name);
+      return field instanceof Aggregation ? [{ spec: m, field }] : [];
+    });
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+  }
+
+  async #exportOtlp(options: OtlpOptions): Promise<void> {
+    try {
+      const { startOtlp } = await import("../export/otlp.ts");
+      this.#otlp = startOtlp(await this.#metricSource(options.prefix), options);
+    } catch (e) {
+      this.#metrics?.unregister();
+      this.#metrics = undefined;
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      throw e;
+    }
+  }
+
+  async #serveMetrics(options: MetricsOptions): Promise<void> {
+    const { registerMetrics } = await import("../export/metrics_server.ts");
+    try {
+      const served = await registerMetrics(await this.#metricSource(options.prefix), options);
+      this.#metrics = served;
+    } catch (e) {
+      this.#loaded?.close();
+      this.#loaded = undefined;
+      throw e;
+    }
+  }
+
+  /** Where the tracer's metrics are served (start({ metrics })), once started. */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    return this.#metrics && { host: this.#metrics.host, port: this.#metrics.port };
+  }
+
+  /**
+   * Resolves when the tracer has stopped (a signal, `stop()`, a one-liner's exit(), -d, the end
+   * of -c's command), after end() ran. `await tracer.stopped` is how a script waits for the end.
+   */
+  get stopped(): Promise<void> {
+    return this.#stopped ?? Promise.resolve();
+  }
+
+  /**
+   * Runs `f` every `ms` milliseconds while the tracer runs: the way to print periodically
+   * (in user space; `@interval` is the in-kernel probe). Stops with the tracer; returns what
+   * cancels it sooner. An exception in `f` is fatal, as anywhere in the script.
+   */
+  every(ms: number, f: () => void): () => void {
+    checkPeriodMs(ms, "every()'s period", "tracer.every(1000, () => tracer.counts.print())");
+    if (!this.#loaded || this.#stopping) throw new TracerError(`${this.constructor.name}.every() runs only while the tracer runs: call it after start()`);
+    const timer = setInterval(f, ms);
+    this.#timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  /** Events each handler could not submit because its ring buffer or perf buffer was full. */
+  lost(): Map<string, bigint> {
+    return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
+  }
+
+  /** Updates each map refused because it was full (maps that never refused one are absent or 0). */
+  dropped(): Map<string, bigint> {
+    return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
+  }
+
+  #printLoss(): void {
+    this.#lossReport?.print();
+  }
+
+  /**
+   * Runs when the tracer stops, before its maps are released: the place to print results.
+   * By default it prints every aggregation (Count, Histogram, ...) as bpftrace would.
+   */
+  end(): void {
+    for (const m of this.#maps) if (m instanceof Aggregation) m.print();
+  }
+
+  /**
+   * Delivers the events the kernel holds, runs `end()`, ends the event streams and releases
+   * every kernel object; no listener or `every()` function runs after it. Called from an event
+   * listener (a one-liner's exit()), that stream delivers nothing after the event being handled.
+   */
+  stop(): Promise<void> {
+    // Stopped during start(): stop once started.
+    if (!this.#loaded && this.#starting) return this.#starting.then(() => this.stop(), () => {});
+    // A listener may call stop() while stop() delivers the last events (a one-liner's exit()
+    // arriving from every CPU): once is enough.
+    if (!this.#loaded || this.#stopping) return Promise.resolve();
+    this.#stopping = true;
+    const pumpStopped = this.#pump?.stop();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+    // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
+    for (const rb of this.#buffers) if (rb.delivering) rb.halt();
+    // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
+    // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
+    // end() reads a snapshot of maps that may still be counting.
+    for (const rb of this.#buffers) rb.end();
+    let lastPush: Promise<void> | undefined;
+    try {
+      this.end();
+    } finally {
+      if (this.#reportLoss) this.#printLoss();
+      this.#metrics?.unregister();
+      this.#metrics = undefined;
+      // Reads the maps now, before they go; the request finishes (or times out) after.
+      lastPush = this.#otlp?.stop();
+      this.#otlp = undefined;
+      for (const m of this.#maps) m.unbind();
+      setStackTable(undefined);
+      this.#loaded.close();
+      this.#loaded = undefined;
+      this.#buffers = [];
+      this.#maps = [];
+      this.#stopping = false;
+      this.#starting = undefined;
+      tracerStopped(this);
+    }
+    this.#resolveStopped?.();
+    return Promise.all([lastPush, pumpStopped]).then(() => {});
+  }
+
+  /** Releases kernel objects synchronously, for process exit; no end(). */
+  closeNow(): void {
+    void this.#pump?.stop();
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+    this.#loaded?.close();
+    this.#loaded = undefined;
+    this.#starting = undefined;
+    tracerStopped(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** The tracer's integer fields as the handlers will see them, fixed for this run. */
+function encodeParams(tracer: Tracer, layout: StructType): Uint8Array {
+  const bytes = new Uint8Array(layout.size);
+  const values: Record<string, unknown> = {};
+  for (const f of layout.fields) {
+    const v = (tracer as unknown as Record<string, unknown>)[f.name];
+    if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "boolean") {
+      throw new TracerError(`${tracer.constructor.name}.${f.name} must be a number, bigint or boolean for its handlers, got ${typeof v}`);
+    }
+    values[f.name] = v;
+  }
+  makeEncoder(layout)(values, new DataView(bytes.buffer), bytes, 0);
+  return bytes;
+}
+
+/** The tracer's map fields by name, checked against what the compiler found. */
+// deno-lint-ignore no-explicit-any
+function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<unknown> | KernelMap<any, any>> {
+  // deno-lint-ignore no-explicit-any
+  const out = new Map<string, EventStream<unknown> | KernelMap<any, any>>();
+  for (const m of spec.maps) {
+    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "cgroup" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
+    const field = (tracer as unknown as Record<string, unknown>)[m.name];
+    const ok = m.kind === "ringbuf" || m.kind === "perfbuf" ? field instanceof EventStream : field instanceof KernelMap;
+    if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);
+    out.set(m.name, field as EventStream<unknown>);
+  }
+  return out;
+}
+
+/** A decorator as recorded at run time, with the options the source cannot show. */
+function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
+  return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
+}
+
+/** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
+async function loadCompiler(probes: ProbeRef[]) {
+  const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
+  return { compile, target: await hostTarget(probes) };
+}
+
+/** The tracer's compiled spec, and the source it came from (for the programs' line info). */
+async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; histogramSums: boolean }): Promise<{ spec: TracerSpec; source: string }> {
+  const { cgroupFilter, histogramSums } = options;
+  const handlers = handlersOf(tracer);
+  const className = tracer.constructor.name;
+  const probes = handlers.map((h) => runtimeProbe(h, tracer));
+  // Only the kinds this tracer uses: what the cache key, the assumptions and attaching need.
+  await loadProbeKinds(probes.map((p) => p.kind));
+  const bundle = (globalThis as { __TSBPF_BUNDLE__?: unknown }).__TSBPF_BUNDLE__;
+  if (bundle) {
+    // What runs is compiled from the source the bundle embeds (what plan reviews): tracer/bundled.ts.
+    const { bundledEntry, bundledSpec } = await import("./bundled.ts");
+    const bundled = bundledEntry(bundle, className);
+    if (bundled) {
+      const variant = [cgroupFilter ? "a cgroup filter" : "", histogramSums ? "histogram sums" : ""].filter(Boolean).join(" and ");
+      return bundledSpec(bundled, className, probes, variant, async (source, file, name) => {
+        const { compile, target } = await loadCompiler(probes);
+        return compile(source, file, target, { className: name, cgroupFilter, histogramSums })[0];
+      });
+    }
+  }
+  if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
+  const file = handlers[0].file;
+  const source = readTextFile(file);
+  if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
+  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
+  let specs = readCache(key);
+  if (!specs) {
+    // Only this class: another may have targets computed at run time that only its own start() knows.
+    const { compile, target } = await loadCompiler(probes);
+    specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter, histogramSums });
+    writeCache(key, specs);
+  }
+  const spec = specs.find((s) => s.className === className) ?? (specs.length === 1 ? specs[0] : undefined);
+  if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
+  checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
+  return { spec, source };
+}
