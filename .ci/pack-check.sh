@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
-# The npm package installs on a clean project and works: `npm pack`, install the tarball into an
-# empty project, then run the `tsbpf` command and a script that imports "tsbpf" (with Bun: Deno
-# does not run TypeScript from node_modules). Prints "pack check: ok" or what failed.
-set -eu
+# The npm package and the ways to share a script (docs/install.md), each tried as a user would:
+# `npm pack`, the tarball installed into an empty project (its dependencies from the npm cache
+# or the registry), then
+#   - the tsbpf command, and a script importing "tsbpf", on Bun and on Deno (also as npm:tsbpf),
+#     and deno check of it against the package's declarations;
+#   - a tool of the package run by tsbpf run on both (Deno: a private copy, not node_modules);
+#   - tsbpf run URL of a gist served on 127.0.0.1, on both: --yes runs it, no terminal and no
+#     --yes refuses, on a terminal it shows the plan and asks (y runs, n does not), a link pinned by #sha256= runs with the right hash and refuses a wrong one,
+#     a gist importing npm:tsbpf (written for deno run URL) runs too;
+#   - deno run of a gist straight from its URL, importing tsbpf from a URL in JSR's path shape
+#     (.ci/serve.ts), or as npm:tsbpf from a registry that has the tarball (Deno's own npm
+#     resolution), with the one permission it needs named by the error without it;
+#   - tsbpf build without esbuild says to install it; with it, --compile makes one executable
+#     that runs execsnoop with neither bun nor deno in PATH;
+#   - in the clone: deno task tsbpf, deno publish --dry-run (JSR, which cannot be reached from
+#     CI: the dry run is the check) and deno doc --lint of the public API.
+# Prints one line per check, then "pack check: ok" or "pack check: N of M checks failed".
+set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$repo/node_modules/.bin"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-tarball=$(cd "$repo" && npm pack --silent --pack-destination "$tmp" 2>/dev/null | tail -1)
-mkdir proj && cd proj
-printf '{ "name": "proj", "private": true, "type": "module" }\n' > package.json
-npm install --silent --no-audit --no-fund "$tmp/$tarball" >/dev/null 2>&1
-export PATH="$repo/node_modules/.bin:$PATH"
-node_modules/.bin/tsbpf list 'syscalls:sys_enter_openat' | grep -qx 'tracepoint:syscalls:sys_enter_openat' || { echo "pack check: tsbpf list failed"; exit 1; }
-cat > trace.ts <<'TS'
+server=
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+export NO_COLOR=1 DENO_DIR="$tmp/deno-dir" TSBPF_NO_CACHE=1
+passed=0 failed=0 failures=""
+check() { # check NAME COMMAND...: runs COMMAND, its output in $tmp/out
+  local name=$1; shift
+  if "$@" >"$tmp/out" 2>&1; then passed=$((passed + 1)); echo "  ok: $name"
+  else failed=$((failed + 1)); failures="$failures; $name"; echo "  FAILED: $name"; tail -8 "$tmp/out" | sed 's/^/      /'; fi
+}
+finish() {
+  if [ "$failed" -eq 0 ]; then echo "pack check: ok"; exit 0; fi
+  echo "pack check: $failed of $((passed + failed)) checks failed:${failures#;}"; exit 1
+}
+# A tracer that prints "event PID" once it sees its own child's execve.
+tracer() { # tracer IMPORT
+  cat <<TS
 import { spawn } from "node:child_process";
-import { comm, pid, RingBuf, Tracer, tracepoint, type Str, type u32 } from "tsbpf";
+import { comm, pid, RingBuf, Tracer, tracepoint, type Str, type u32 } from "$1";
 interface E { pid: u32; comm: Str<16> }
 class T extends Tracer {
   events = new RingBuf<E>();
@@ -27,5 +50,89 @@ const child = spawn("/bin/true");
 for await (const e of t.events) if (e.pid === child.pid) { console.log("event", e.pid); break; }
 await t.stop();
 TS
-timeout 60 bun trace.ts | grep -q '^event ' || { echo "pack check: a script importing the installed tsbpf saw no event"; exit 1; }
-echo "pack check: ok"
+}
+sees_event() { timeout 120 "$@" | grep -q '^event '; }
+refuses() { # refuses PATTERN COMMAND...: fails, saying PATTERN
+  local pattern=$1; shift
+  if timeout 120 "$@" </dev/null >"$tmp/refused" 2>&1; then cat "$tmp/refused"; echo "(it ran)"; return 1; fi
+  cat "$tmp/refused"; grep -q -- "$pattern" "$tmp/refused"
+}
+
+cd "$tmp"
+tarball=$(cd "$repo" && npm pack --silent --pack-destination "$tmp" 2>"$tmp/pack.log" | tail -1)
+[ -n "$tarball" ] && [ -f "$tmp/$tarball" ] || { cat "$tmp/pack.log"; echo "pack check: npm pack failed"; exit 1; }
+check "the package holds what users need and nothing else" sh -c "tar tzf '$tmp/$tarball' > files.txt && grep -qx package/LICENSE files.txt && grep -qx package/mod.js files.txt && grep -qx package/mod.d.ts files.txt && ! grep -qE '^package/(tests|bench|\.ci|pack)/' files.txt"
+mkdir proj && cd proj
+printf '{ "name": "proj", "private": true, "type": "module" }\n' > package.json
+npm install --no-audit --no-fund --prefer-offline "$tmp/$tarball" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; echo "pack check: npm install of the tarball failed"; exit 1; }
+export PATH="$BIN:$PATH"
+tracer tsbpf > trace.ts
+tracer npm:tsbpf > trace_npm.ts
+for rt in bun deno; do
+  check "tsbpf list on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
+  check "a one-liner (tsbpf -e) on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf -e 'tracepoint(\"syscalls:sys_enter_execve\", () => { print(comm()); exit(); })' -c /bin/true | grep -qE '^(sh|true)\$'"
+  check "tsbpf run of the package's execsnoop on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf run -c /bin/true node_modules/tsbpf/examples/execsnoop.ts | grep -q '^true '"
+done
+check "bun trace.ts (import from \"tsbpf\")" sees_event bun trace.ts
+# Editors' types: the package's .d.ts (Deno checks node: imports against @types/node, as for any npm package).
+npm install --no-audit --no-fund --prefer-offline -D @types/node >"$tmp/types.log" 2>&1 || cat "$tmp/types.log"
+printf 'import { pid } from "tsbpf";\nconst wrong: string = pid();\n' > wrong.ts
+check "deno check trace.ts against the package's declarations" deno check trace.ts trace_npm.ts
+check "deno check finds a type error in a use of the package" refuses "TS2322" deno check wrong.ts
+check "deno run --allow-ffi trace.ts (import from \"tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace.ts
+check "deno run --allow-ffi trace.ts (import from \"npm:tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace_npm.ts
+
+# Gists on a local web server; tsbpf's sources beside them in JSR's path shape.
+mkdir "$tmp/www"
+cp trace.ts "$tmp/www/gist.ts"
+cp trace_npm.ts "$tmp/www/gist_npm.ts"
+port=$((20000 + RANDOM % 20000))
+host="127.0.0.1:$port"
+version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$repo/package.json" | head -1)
+tracer "http://$host/@tsbpf/tsbpf/$version/mod.ts" > "$tmp/www/gist_url.ts"
+bun "$repo/.ci/serve.ts" "$tmp/www" "$port" "$repo" "$tmp/$tarball" 2>"$tmp/serve.log" &
+server=$!
+for _ in $(seq 50); do grep -q serving "$tmp/serve.log" && break; sleep 0.1; done
+url="http://$host/gist.ts"
+good=$(sha256sum "$tmp/www/gist.ts" | cut -d' ' -f1)
+bad=$(printf '%s' "$good" | tr 0-9a-f 1-9a0-f)
+for rt in bun deno; do
+  check "tsbpf run --yes URL on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url"
+  check "tsbpf run URL on $rt without a terminal or --yes refuses" refuses "no terminal" env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run "$url"
+  # On a terminal (script(1) gives it one): the plan is shown, then the answer decides.
+  check "tsbpf run URL on $rt on a terminal shows the plan and runs it when answered y" sh -c "printf 'y\n' | TSBPF_RUNTIME=$rt timeout 120 script -qec 'node_modules/.bin/tsbpf run $url' /dev/null > '$tmp/tty-y' 2>&1; grep -q '^verdict' '$tmp/tty-y' && grep -q '^event ' '$tmp/tty-y'"
+  check "tsbpf run URL on $rt on a terminal answered n does not run it" sh -c "printf 'n\n' | TSBPF_RUNTIME=$rt timeout 120 script -qec 'node_modules/.bin/tsbpf run $url' /dev/null > '$tmp/tty-n' 2>&1; grep -q 'not confirmed' '$tmp/tty-n' && ! grep -q '^event ' '$tmp/tty-n'"
+  check "tsbpf run --yes URL#sha256=(its hash) on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url#sha256=$good"
+  check "tsbpf run --yes URL#sha256=(another hash) on $rt refuses" refuses "changed since the link was pinned" env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "$url#sha256=$bad"
+  check "tsbpf run --yes URL of a gist importing npm:tsbpf on $rt" sees_event env TSBPF_RUNTIME=$rt node_modules/.bin/tsbpf run --yes "http://$host/gist_npm.ts"
+done
+check "deno run URL of a gist importing tsbpf from a URL in JSR's shape" sees_event deno run --allow-ffi --allow-run --allow-env --allow-import="$host" --allow-net="$host" "http://$host/gist_url.ts"
+# As published on npm: Deno's own npm resolution (no package.json, no node_modules), from a registry
+# on the server that has the tarball as tsbpf and passes the other packages on to npmjs.org.
+mkdir "$tmp/no-project"
+check "deno run URL of a gist importing npm:tsbpf, tsbpf from a registry" sh -c "cd '$tmp/no-project' && NPM_CONFIG_REGISTRY=http://$host/npm/ timeout 120 deno run --allow-ffi --allow-run --allow-env --allow-import=$host --allow-net=$host http://$host/gist_npm.ts | grep -q '^event '"
+check "the same without --allow-net names the flag" refuses "allow-net=$host" deno run --allow-ffi --allow-run --allow-env --allow-import="$host" "http://$host/gist_url.ts"
+
+# One executable: esbuild is optional, so first its absence, then the build with it.
+check "tsbpf build without esbuild says to install it" refuses "npm install esbuild" node_modules/.bin/tsbpf build --compile node_modules/tsbpf/examples/execsnoop.ts -o execsnoop
+npm install --no-audit --no-fund --prefer-offline esbuild >"$tmp/esbuild.log" 2>&1 || cat "$tmp/esbuild.log"
+check "tsbpf build --compile execsnoop" env TSBPF_RUNTIME=bun node_modules/.bin/tsbpf build --compile node_modules/tsbpf/examples/execsnoop.ts -o execsnoop
+cat > "$tmp/single.sh" <<'SH'
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+if command -v bun || command -v deno; then echo "bun or deno is in PATH"; exit 1; fi
+./execsnoop > out.txt 2>&1 &
+tool=$!
+for _ in $(seq 100); do grep -q PCOMM out.txt && break; sleep 0.1; done
+/bin/true; sleep 1
+kill -INT $tool; wait $tool
+cat out.txt
+grep -q '^true ' out.txt
+SH
+check "the executable runs execsnoop with neither bun nor deno in PATH" env -i HOME="$tmp" bash "$tmp/single.sh"
+
+cd "$repo"
+check "deno task tsbpf in the clone" sh -c "deno task tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
+check "deno publish --dry-run (JSR)" deno publish --dry-run --allow-dirty
+check "deno doc --lint of the public API (JSDoc on every export)" deno doc --lint mod.ts kernel.ts tool/mod.ts cli/mod.ts
+check "the public modules' examples type-check (deno test --doc)" deno test --doc --no-run mod.ts kernel.ts tool/mod.ts cli/mod.ts
+finish

@@ -1,3 +1,4 @@
+import { UserFacingError } from "../spec/user_facing.ts";
 /**
  * The one error the BTF module throws. Malformed input (bad magic, truncated sections,
  * out-of-range string offsets or type ids, reference cycles) always surfaces as a
@@ -8,7 +9,7 @@
  * try { Btf.parse(bytes) } catch (e) { if (e instanceof BtfError) console.error(e.message) }
  * ```
  */
-export class BtfError extends Error {
+export class BtfError extends UserFacingError {
   /** Byte offset into the parsed blob where the problem was found, when it has one. */
   readonly offset: number | undefined;
 

@@ -112,9 +112,12 @@ export class BtfBuilder {
     return this.push(name, Kind.INT, 0, false, size, [(enc << 24) | (size * 8)]);
   }
 
-  /** A pointer to `type` (0 for `void *`). */
-  addPtr(type: number): number {
-    return this.push("", Kind.PTR, 0, false, this.checkRef(type), []);
+  /**
+   * A pointer to `type` (0 for `void *`). `forward`: `type` is the id of a type added next (a
+   * struct that points to its own kind, like a task's parent), which BTF allows.
+   */
+  addPtr(type: number, forward = false): number {
+    return this.push("", Kind.PTR, 0, false, forward ? type : this.checkRef(type), []);
   }
 
   /** An array of `nelems` elements; `indexType` is conventionally an INT (e.g. `unsigned int`). */

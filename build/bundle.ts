@@ -80,7 +80,8 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
   const target = await hostTarget();
   for (const input of Object.keys(first.metafile!.inputs)) {
     const path = resolve(input);
-    if (path.includes("/node_modules/") || (path.startsWith(root) && OWN.test(path.slice(root.length)))) continue;
+    // The entry is the script even when it is in node_modules (a tool of the installed package).
+    if ((path !== file && path.includes("/node_modules/")) || (path.startsWith(root) && OWN.test(path.slice(root.length)))) continue;
     if (!/\.[cm]?[jt]s$/.test(path)) continue;
     const source = readFileSync(path, "utf8");
     sources[path] = source;

@@ -14,6 +14,8 @@ export const GLOBAL_OPTIONS = {
   duration: { type: "string", short: "d" },
   cgroup: { type: "string" },
   metrics: { type: "string" },
+  stats: { type: "boolean" },
+  pin: { type: "string" },
   emit: { type: "boolean" },
   verbose: { type: "boolean" },
   json: { type: "boolean" },

@@ -5,8 +5,7 @@
 import process from "node:process";
 import { CliError } from "./errors.ts";
 import { hasPermission, runtimeName } from "../runtime/ffi/host.ts";
-
-const here = (p: string) => decodeURIComponent(new URL(p, import.meta.url).pathname);
+import { OWN_EXT, ownModule, ownPath } from "../runtime/own_files.ts";
 
 const isBun = runtimeName === "bun";
 
@@ -17,20 +16,17 @@ const isBun = runtimeName === "bun";
  * script outside this package finds no deno.json that would.
  */
 export function scriptCommand(script: string, args: string[], needsRun: boolean): string[] {
-  const preload = here("./preload.ts");
+  const preload = ownPath(`cli/preload${OWN_EXT}`);
   // The working directory may be another user's: its bunfig.toml (preloads) and .env are not ours.
-  if (isBun) return [process.execPath, `--config=${here("../bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", here("./resolve.tsconfig.json"), script, ...args];
+  if (isBun) return [process.execPath, `--config=${ownPath("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", ownPath("cli/resolve.tsconfig.json"), script, ...args];
   return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--import-map=${importMap()}`, script, ...args];
 }
 
 function importMap(): string {
-  const imports = {
-    "tsbpf": import.meta.resolve("../mod.ts"),
-    "tsbpf/kernel": import.meta.resolve("../kernel.ts"),
-    "tsbpf/tool": import.meta.resolve("../tool/mod.ts"),
-    "tsbpf/cli": import.meta.resolve("./mod.ts"),
-    "@babel/parser": import.meta.resolve("@babel/parser"),
-  };
+  const own = { "tsbpf": ownModule("mod"), "tsbpf/kernel": ownModule("kernel"), "tsbpf/tool": ownModule("tool/mod"), "tsbpf/cli": ownModule("cli/mod") };
+  // Also as npm:tsbpf: how a script meant for `deno run URL` imports it.
+  const npm = Object.fromEntries(Object.entries(own).map(([name, url]) => [`npm:${name}`, url]));
+  const imports = { ...own, ...npm, "@babel/parser": import.meta.resolve("@babel/parser") };
   return `data:application/json,${encodeURIComponent(JSON.stringify({ imports }))}`;
 }
 

@@ -2,12 +2,13 @@
 // kernel feature is one clear message and a non-zero status; a stack trace only with --verbose
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import process from "node:process";
-import { isUserError } from "../runtime/errors.ts";
+import { OWN_ROOT } from "../runtime/own_files.ts";
 import { buildMessages, isPermissionError } from "../runtime/ffi/host.ts";
 import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
+import { isUserFacing, UserFacingError } from "../spec/user_facing.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
-export class UsageError extends Error {
+export class UsageError extends UserFacingError {
   constructor(message: string, readonly command?: string) {
     super(message);
     this.name = "UsageError";
@@ -18,7 +19,7 @@ export class UsageError extends Error {
  * Something the user must change (a file that does not exist, a probe pattern that matches
  * nothing). Status 1, or what a shell would say (-c: 127 command not found, 126 not executable).
  */
-export class CliError extends Error {
+export class CliError extends UserFacingError {
   constructor(message: string, readonly status = 1) {
     super(message);
     this.name = "CliError";
@@ -26,14 +27,12 @@ export class CliError extends Error {
 }
 
 /**
- * Error classes from the rest of tsbpf whose message already says what is wrong and what to
- * do. Matched by name, not instanceof, so a second copy of tsbpf's modules (a script that
- * imports its own) is recognised too.
+ * Whether the message already says what is wrong and what to do: tsbpf's user-facing errors
+ * (spec/user_facing.ts: marked, so a second copy of tsbpf's modules is recognised too), and
+ * Deno's refusals.
  */
-const EXPLAINED = new Set(["ProbeLookupError", "ProbeNameError", "BtfError", "ElfError", "TracepointFormatError", "PrintfFormatError", "CliError", "UsageError", "UnsafeFileError"]);
-
 export function isExplained(e: unknown): boolean {
-  return isUserError(e) || (e instanceof Error && EXPLAINED.has(e.name)) || isPermissionError(e);
+  return isUserFacing(e) || isPermissionError(e);
 }
 
 /** The lines to print for an error: its message, and a hint where the message alone is not enough. */
@@ -60,10 +59,20 @@ export function describeError(e: unknown, verbose: boolean): string {
  */
 export function describeScriptError(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error) || verbose || isExplained(e) || describeBuildError(e)) return describeError(e, verbose);
-  const own = new URL("..", import.meta.url).pathname;
   const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
-  const where = frames.map((l) => /(?:\(|at )(?:file:\/\/)?(\/[^()\s]+:\d+:\d+)\)?$/.exec(l)?.[1]).find((p) => p && !p.startsWith(own));
+  const where = frames.map(frameLocation).find((p) => p && !isOwnFrame(p));
   return `${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`;
+}
+
+/** "path:line:col" of a stack frame (a file: URL as its path; a module imported from a URL by its URL). */
+function frameLocation(line: string): string | undefined {
+  const where = /(?:\(|at )((?:file|https?):\/\/[^()\s]+:\d+:\d+|\/[^()\s]+:\d+:\d+)\)?$/.exec(line)?.[1];
+  return where?.startsWith("file://") ? decodeURIComponent(where.slice("file://".length)) : where;
+}
+
+function isOwnFrame(where: string): boolean {
+  const url = where.startsWith("/") ? `file://${encodeURI(where)}` : where;
+  return url.startsWith(OWN_ROOT);
 }
 
 function firstLine(s: string): string {

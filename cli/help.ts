@@ -11,6 +11,7 @@ usage:
   tsbpf build SCRIPT [-o FILE.js]        bundle a script into one file that runs without tsbpf
   tsbpf plan SCRIPT                      what a script would do as root, without loading anything
   tsbpf tools                            the ready-made tools (examples/), one line each
+  tsbpf pinned [show NAME | rm NAME]     what tsbpf left pinned in /sys/fs/bpf/tsbpf; read it; remove it
   tsbpf help [COMMAND]                   this text, or a command's
 
 options (for -e and run):
@@ -21,6 +22,8 @@ options (for -e and run):
   -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m, 3h (1ms to 8760h)
       --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
       --metrics ADDR    serve the maps to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)
+      --stats           at the end, each handler's runs and average ns per run (kernel BPF statistics)
+      --pin NAME        leave the probes attached after tsbpf ends, pinned in /sys/fs/bpf/tsbpf/NAME
       --emit            with -e: print the tracer script the one-liner becomes, do not run it
       --json            maps, print() and events as JSON lines, in bpftrace's -f json shape
       --verbose         show stack traces with errors
@@ -44,6 +47,10 @@ Runs a tracer script (a .ts file with a class extending Tracer) as its own progr
 the script untouched, and its own parseArgs sees them as usual. The options before SCRIPT are
 tsbpf's; the script reads them from cliOptions (import { cliOptions } from "tsbpf/cli").
 
+SCRIPT may be a link (http or https, a gist's raw file): it is downloaded into a private
+directory, its plan is shown (tsbpf plan), and it runs only when you say yes; without a terminal
+it does not run unless -y. URL#sha256=HEX pins the content: anything else is refused.
+
 options:
   -p, --pid PID         cliOptions.pid = PID (the script decides how to filter on it)
   -c, --command CMD     start CMD held, set cliOptions.pid to its pid, let it run once the script's
@@ -52,11 +59,16 @@ options:
   -d, --duration TIME   stop the script's tracers after TIME (5, 1.5s, 500ms, 2m, 3h; up to 8760h)
       --cgroup PATH     every tracer the script starts traces only this cgroup v2 and below it
       --metrics ADDR    every tracer the script starts serves its maps at http://ADDR/metrics
+      --stats           every tracer the script starts prints its handlers' runs and ns per run at its end
+      --pin NAME        the script's tracer stays attached after it ends, pinned in /sys/fs/bpf/tsbpf/NAME
+                        (a second tracer as NAME-Class); see tsbpf pinned
       --json            the script's maps and events as JSON lines (isJsonOutput() is true in it)
       --verbose         stack traces with errors
+  -y, --yes             run a script from a link without asking (review it first: tsbpf plan URL)
 
 examples:
   sudo tsbpf run examples/execsnoop.ts
+  sudo tsbpf run 'https://gist.githubusercontent.com/you/ID/raw/trace.ts#sha256=9f86d08...'
   sudo tsbpf run examples/syscount.ts -P -T 5
   sudo tsbpf run -d 10 examples/syscount.ts
   sudo tsbpf run -c 'dd if=/dev/zero of=/dev/null count=1000' examples/syscount.ts`;
@@ -154,7 +166,7 @@ examples:
   sudo tsbpf --emit -e 'tracepoint("raw_syscalls:sys_enter", () => count(comm()))'   # the script it becomes
 See docs/cli.md for the ten classic bpftrace one-liners in this form.`;
 
-export const PLAN_HELP = `usage: tsbpf plan SCRIPT
+export const PLAN_HELP = `usage: tsbpf plan SCRIPT|URL
 
 Compiles a tracer script without loading anything into the kernel and prints what it would do
 as root: every tracer class it can start (in the modules it imports, in blocks, ifs and class
@@ -169,7 +181,7 @@ SCRIPT may be a bundle from tsbpf build: plan then reviews the sources it embeds
 example:
   tsbpf plan examples/opensnoop.ts`;
 
-export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js]
+export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js] [--compile]
 
 Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
 runs with \`bun FILE.js\` or \`deno run --allow-ffi FILE.js\` where tsbpf is not installed, and on
@@ -177,7 +189,9 @@ other kernels. Where it runs, the handlers are compiled from the source the bund
 tsbpf plan FILE.js reviews; cached after the first start): edited instructions are never loaded.
 
 options:
-  -o, --output FILE   where to write (default: SCRIPT with .bundle.js)
+  -o, --output FILE   where to write (default: SCRIPT with .bundle.js; with --compile, SCRIPT's name)
+      --compile       one executable with the runtime inside (bun build --compile, or deno compile
+                      under Deno): runs where neither Bun nor Deno is installed
   -h, --help          this text
 
 examples:
@@ -194,6 +208,22 @@ examples:
   sudo tsbpf run examples/execsnoop.ts
   tsbpf run examples/runqlat.ts -h`;
 
+export const PINNED_HELP = `usage: tsbpf pinned [--json] | tsbpf pinned show NAME | tsbpf pinned rm NAME
+
+What tsbpf pinned in /sys/fs/bpf/tsbpf: maps declared with { pin: NAME } (new HashMap(1024, { pin: "conns" })),
+and tracers started with --pin NAME or start({ pin: NAME }), which stay attached after their process ends.
+Lists each with when and by which tracer it was pinned, its handlers' program and link ids and its map ids.
+
+  show NAME   print the pinned maps as the tracer would (--json: as JSON lines)
+  rm NAME     unpin: the handlers detach and the maps go once nothing else holds them
+
+examples:
+  sudo tsbpf --pin opens -e 'tracepoint("syscalls:sys_enter_openat", () => count(comm()))' -d 1
+  sudo tsbpf pinned
+  sudo tsbpf pinned show opens
+  sudo tsbpf pinned rm opens`;
+
 export const HELP: Record<string, string> = {
+  pinned: PINNED_HELP,
   run: RUN_HELP, list: LIST_HELP, dump: DUMP_HELP, types: TYPES_HELP, build: BUILD_HELP, plan: PLAN_HELP, tools: TOOLS_HELP, "-e": ONELINER_HELP, eval: ONELINER_HELP, oneliner: ONELINER_HELP,
 };

@@ -12,7 +12,7 @@ import type { SessionOptions } from "./session.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import pkg from "../package.json" with { type: "json" };
 
-const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "tools", "help"];
+const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "tools", "pinned", "help"];
 
 async function main(argv: string[]): Promise<number> {
   // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
@@ -44,12 +44,12 @@ async function main(argv: string[]): Promise<number> {
     case "run": {
       // Options may also follow "run": tsbpf run -p 42 script.ts
       const { eval: _e, ...runOptions } = GLOBAL_OPTIONS;
-      const own = parseUntilPositional(rest, runOptions, "run");
+      const own = parseUntilPositional(rest, { ...runOptions, yes: { type: "boolean", short: "y" } }, "run");
       const merged = { ...values, ...own.values };
       if (merged.help) return print(HELP.run);
       if (own.first === undefined) throw new UsageError("needs the script to run: tsbpf run script.ts [args...]", "run");
       const { runScript } = await import("./commands/run.ts");
-      return await runScript(own.first, own.rest, session(merged));
+      return await runScript(own.first, own.rest, session(merged), { yes: !!merged.yes });
     }
     case "list": {
       const { listCommand } = await import("./commands/list.ts");
@@ -71,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
       const { toolsCommand } = await import("./commands/tools.ts");
       return toolsCommand(rest);
     }
+    case "pinned": {
+      const { pinnedCommand } = await import("./commands/pinned.ts");
+      return pinnedCommand(rest, !!values.json);
+    }
     case "plan": {
       const { planCommand } = await import("./commands/plan.ts");
       return await planCommand(rest);
@@ -91,6 +95,8 @@ function session(values: Values): SessionOptions {
     json: !!values.json,
     cgroup: values.cgroup === undefined ? undefined : String(values.cgroup),
     metrics: values.metrics === undefined ? undefined : String(values.metrics),
+    stats: !!values.stats,
+    pin: values.pin === undefined ? undefined : String(values.pin),
   };
 }
 

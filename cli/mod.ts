@@ -4,10 +4,18 @@
  * option, typically as a tracer's integer field so the filter runs in the kernel:
  *
  * ```ts
+ * import { Count, pid, Tracer, tracepoint } from "tsbpf";
  * import { cliOptions } from "tsbpf/cli";
  *
- * const tracer = new OpenSnoop();
- * tracer.targetPid = cliOptions.pid ?? 0;   // sudo tsbpf run opensnoop.ts -p 1234, or -c 'ls /'
+ * class OpenCount extends Tracer {
+ *   targetPid = 0;
+ *   opens = new Count();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen() { if (this.targetPid === 0 || pid() === this.targetPid) this.opens.add(); }
+ * }
+ *
+ * const tracer = new OpenCount();
+ * tracer.targetPid = cliOptions.pid ?? 0;   // sudo tsbpf run opencount.ts -p 1234, or -c 'ls /'
  * await tracer.start();
  * ```
  *
@@ -31,19 +39,24 @@ export interface CliOptions {
 }
 
 /** The state the command sets before the script runs. Kept on globalThis (not in this module) so a second copy of tsbpf's modules sees it too. */
-export const CLI_STATE = Symbol.for("tsbpf.cli");
+export const CLI_STATE: unique symbol = Symbol.for("tsbpf.cli");
 
-interface State {
+/** What the tsbpf command tells the script it runs (cli/session.ts writes it). */
+export interface CliState {
+  /** `-p PID`, or the pid of the command `-c` started. */
   pid?: number;
+  /** `-c CMD`, as words. */
   command?: string[];
+  /** `-d`, in milliseconds. */
   durationMs?: number;
+  /** `--verbose`. */
   verbose?: boolean;
   /** Whether the script has read cliOptions.pid. */
   pidRead?: boolean;
 }
 
-function state(): State | undefined {
-  return (globalThis as Record<symbol, State | undefined>)[CLI_STATE];
+function state(): CliState | undefined {
+  return (globalThis as Record<symbol, CliState | undefined>)[CLI_STATE];
 }
 
 /** The command line's options, read when accessed (the command may set them after this module loads). */

@@ -14,7 +14,9 @@ import { setJsonOutput } from "../runtime/output.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { stopAndExit } from "../tracer/process_lifecycle.ts";
 import { setDefaultMetrics } from "../export/metrics_server.ts";
-import { CLI_STATE } from "./mod.ts";
+import { setDefaultStats } from "../tracer/handler_stats.ts";
+import { setDefaultPin } from "../tracer/default_pin.ts";
+import { CLI_STATE, type CliState } from "./mod.ts";
 import { endNow, hasEnded, release } from "./held_command.ts";
 import { after } from "./long_timer.ts";
 import { dieWithParent, parentGone } from "./parent_link.ts";
@@ -37,6 +39,10 @@ export interface SessionOptions {
   cgroup?: string;
   /** --metrics: every tracer serves its aggregations to Prometheus at this address. */
   metrics?: string;
+  /** --stats: every tracer reports each handler's runs and time per run at its end. */
+  stats?: boolean;
+  /** --pin: the script's tracer stays attached after it ends, pinned under this name. */
+  pin?: string;
 }
 
 const EXIT_POLL_MS = 20;
@@ -44,7 +50,7 @@ const started = new Set<Tracer>();
 let options: SessionOptions = {};
 let stopping = false;
 /** What the script sees as cliOptions (cli/mod.ts), which notes whether it read the pid. */
-let state: { pid?: number; pidRead?: boolean } = {};
+let state: CliState = {};
 
 /** Call before the script is imported: publishes the options and installs the start hook. */
 export async function startSession(session: SessionOptions): Promise<void> {
@@ -54,6 +60,8 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
+  if (session.stats) setDefaultStats(true);
+  if (session.pin !== undefined) setDefaultPin(session.pin);
   state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();

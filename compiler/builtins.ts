@@ -2,34 +2,28 @@
 import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
-import { type Lowering, type Value } from "./lower.ts";
+import { type Lower, type Value } from "./lower/context.ts";
 import { cgroupType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
+import { HANDLER_HELPERS, type HandlerHelperName, Helper } from "../spec/bpf/helpers.ts";
 
-/** Kernel helper function ids (include/uapi/linux/bpf.h, enum bpf_func_id). */
-export const Helper = {
-  map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, ktime_get_ns: 5, get_smp_processor_id: 8, perf_event_output: 25,
-  get_stackid: 27, get_current_cgroup_id: 80, current_task_under_cgroup: 37, get_ns_current_pid_tgid: 120, map_push_elem: 87, map_pop_elem: 88, map_peek_elem: 89, get_current_pid_tgid: 14, get_current_uid_gid: 15, get_current_comm: 16, get_current_task: 35, probe_read_str: 45,
-  probe_read_user: 112, probe_read_kernel: 113, probe_read_user_str: 114, probe_read_kernel_str: 115,
-  ringbuf_output: 130, ringbuf_reserve: 131, ringbuf_submit: 132, ringbuf_discard: 133, get_attach_cookie: 174,
-} as const;
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
 
 export interface Builtin {
   /** For helpers returning a number. */
-  scalar?: (l: Lowering, e: Node) => Scalar;
+  scalar?: (l: Lower, e: Node) => Scalar;
   /** For helpers producing a string: written straight into its destination. */
   aggregate?: {
-    defaultType: (l: Lowering, e: Node) => Type;
-    into: (l: Lowering, e: Node, t: Type, base: Base, off: number) => void;
+    defaultType: (l: Lower, e: Node) => Type;
+    into: (l: Lower, e: Node, t: Type, base: Base, off: number) => void;
   };
   doc: string;
 }
 
-function noArgs(l: Lowering, e: Node, name: string): void {
+function noArgs(l: Lower, e: Node, name: string): void {
   if (e.arguments.length) l.fail(e.arguments[0], Code.BadCall, `${name}() takes no arguments`);
 }
 
@@ -37,7 +31,7 @@ function noArgs(l: Lowering, e: Node, name: string): void {
  * The current task's tgid << 32 | pid: the kernel's numbers, or, when the tracer runs inside a
  * PID namespace, that namespace's (0 for a task outside it), as struct bpf_pidns_info lays them out.
  */
-function pidTgid(l: Lowering): number {
+function pidTgid(l: Lower): number {
   const ns = l.input.target.pidNamespace?.();
   l.assume(pidNamespaceFact(ns));
   if (!ns) return l.b.call(Helper.get_current_pid_tgid, []);
@@ -45,40 +39,33 @@ function pidTgid(l: Lowering): number {
   l.b.emit({ op: "call", helper: Helper.get_ns_current_pid_tgid, args: [l.b.mov(ns.dev), l.b.mov(ns.ino), l.b.frame(off), 8n] });
   return l.b.load("fp", off, 8);
 }
-const uidGid = (l: Lowering) => l.b.call(Helper.get_current_uid_gid, []);
+const uidGid = (l: Lower) => l.b.call(Helper.get_current_uid_gid, []);
 
-function expectStr(l: Lowering, e: Node, t: Type, what: string): StrType {
+function expectStr(l: Lower, e: Node, t: Type, what: string): StrType {
   if (t.kind !== "str") l.fail(e, Code.TypeMismatch, `${what} gives a string, but ${typeName(t)} is expected here`, "declare the field as Str<N>");
   return t;
 }
 
-export const BUILTINS: Record<string, Builtin> = {
+const LOWERINGS = {
   pid: {
-    doc: "process id (the kernel's tgid) of the current task, u32",
     scalar: (l, e) => (noArgs(l, e, "pid"), { kind: "scalar", type: u32, op: l.b.alu("rsh", pidTgid(l), 32n) }),
   },
   tid: {
-    doc: "thread id (the kernel's pid) of the current task, u32",
     scalar: (l, e) => (noArgs(l, e, "tid"), { kind: "scalar", type: u32, op: l.zext32(pidTgid(l)) }),
   },
   uid: {
-    doc: "real user id of the current task, u32",
     scalar: (l, e) => (noArgs(l, e, "uid"), { kind: "scalar", type: u32, op: l.zext32(uidGid(l)) }),
   },
   gid: {
-    doc: "real group id of the current task, u32",
     scalar: (l, e) => (noArgs(l, e, "gid"), { kind: "scalar", type: u32, op: l.b.alu("rsh", uidGid(l), 32n) }),
   },
   ktime: {
-    doc: "nanoseconds since boot (CLOCK_MONOTONIC), u64",
     scalar: (l, e) => (noArgs(l, e, "ktime"), { kind: "scalar", type: u64, op: l.b.call(Helper.ktime_get_ns, []) }),
   },
   cpu: {
-    doc: "the CPU the handler runs on, u32",
     scalar: (l, e) => (noArgs(l, e, "cpu"), { kind: "scalar", type: u32, op: l.b.call(Helper.get_smp_processor_id, []) }),
   },
   ppid: {
-    doc: "process id of the current task's parent (task->real_parent->tgid), u32",
     scalar: (l, e) => {
       noArgs(l, e, "ppid");
       const btf = l.input.target.btf();
@@ -94,15 +81,12 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
   kstack: {
-    doc: "the kernel stack of the current task, as a KStack (an id into the tracer's stack map; printed as frames)",
     scalar: (l, e) => (noArgs(l, e, "kstack"), captureStack(l, "kernel", STACKS_MAP, 0)),
   },
   ustack: {
-    doc: "the user stack of the current task, as a UStack (the stack id and the pid, for symbolizing)",
     scalar: (l, e) => (noArgs(l, e, "ustack"), captureStack(l, "user", STACKS_MAP, 0)),
   },
   probe: {
-    doc: "the probe that fired, as a ProbeName (a number in the kernel, its name in JavaScript: \"kprobe:tcp_connect\")",
     scalar: (l, e) => {
       noArgs(l, e, "probe");
       // A wildcard's program reads which target fired from its attach cookie (5.15+, 5.18+ for
@@ -112,18 +96,24 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
   cgroup: {
-    doc: "the id of the current task's cgroup (v2), u64: what cgroupId(path) gives for its directory",
     scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
   },
+  skbLoad: { scalar: (l, e) => packetLoad(l, e, "skb") },
+  skbCgroup: {
+    scalar: (l, e) => {
+      if (!l.input.probe.cgroupAttached) l.fail(e, Code.BadCall, `skbCgroup() is the cgroup of a @cgroupSkb handler's packet; a ${l.input.probe.describe} has none`, "cgroup() is the current task's cgroup");
+      if (e.arguments.length !== 1 || l.expr(e.arguments[0]).kind !== "ctx") l.fail(e.arguments[0] ?? e, Code.BadCall, `skbCgroup() takes the handler's packet parameter`, "write skbCgroup(skb)");
+      return { kind: "scalar", type: u64, op: l.b.call(Helper.skb_cgroup_id, [l.ctx]) };
+    },
+  },
+  xdpLoad: { scalar: (l, e) => packetLoad(l, e, "xdp") },
   cgroupName: {
-    doc: "cgroupName(id) is the cgroup id `id` (e.g. cgroup()) as a Cgroup: in JavaScript, and printed, its path and container id",
     scalar: (l, e) => {
       if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `cgroupName() takes a cgroup id: cgroupName(cgroup())`);
       return { kind: "scalar", type: cgroupType, op: l.convert(l.intScalar(e.arguments[0]), u64, e.arguments[0]).op };
     },
   },
   curtask: {
-    doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid",
     scalar: (l, e) => {
       noArgs(l, e, "curtask");
       const btf = l.input.target.btf();
@@ -132,15 +122,12 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
   user: {
-    doc: "user<T>(p): the pointer or address p, seen as pointing to kernel struct T in the traced process's memory (read with bpf_probe_read_user)",
     scalar: (l, e) => spaceCast(l, e, "user"),
   },
   kernel: {
-    doc: "kernel<T>(p): the pointer or address p, seen as pointing to kernel struct T in kernel memory (read with bpf_probe_read_kernel)",
     scalar: (l, e) => spaceCast(l, e, "kernel"),
   },
   comm: {
-    doc: "the current task's command name, Str<16>",
     aggregate: {
       defaultType: () => ({ kind: "str", len: 16 }),
       into: (l, e, t, base, off) => {
@@ -151,7 +138,6 @@ export const BUILTINS: Record<string, Builtin> = {
     },
   },
   str: {
-    doc: "str(p, n?) reads a NUL-terminated string from a user or kernel pointer (or a tracepoint's string field)",
     aggregate: {
       defaultType: (l, e) => ({ kind: "str", len: strLength(l, e) ?? 256 }),
       into: (l, e, t, base, off) => {
@@ -182,10 +168,15 @@ export const BUILTINS: Record<string, Builtin> = {
       },
     },
   },
-};
+} satisfies Record<HandlerHelperName, Omit<Builtin, "doc">>;
+
+/** The handler helpers of the table (spec/bpf/helpers.ts), each with how it is lowered. */
+export const BUILTINS: Record<string, Builtin> = Object.fromEntries(
+  Object.entries(LOWERINGS).map(([name, b]) => [name, { ...b, doc: HANDLER_HELPERS[name as HandlerHelperName].doc }]),
+);
 
 /** A tracer limited to a cgroup: each handler returns at once for tasks outside it (or its descendants). */
-export function cgroupFilter(l: Lowering): void {
+export function cgroupFilter(l: Lower): void {
   const map = l.b.reg();
   l.b.emit({ op: "map", dst: map, map: CGROUP_MAP });
   const inside = l.b.label();
@@ -202,7 +193,7 @@ const BPF_F_USER_STACK = 1n << 8n;
  * symbolizing); and the map's number (`stackIndex`) in the top byte, so the value decodes to
  * frames wherever it is stored.
  */
-export function captureStack(l: Lowering, kind: "kernel" | "user", mapName: string, stackIndex: number): Scalar {
+export function captureStack(l: Lower, kind: "kernel" | "user", mapName: string, stackIndex: number): Scalar {
   if (mapName === STACKS_MAP) l.usesStacks = true;
   const map = l.b.reg();
   l.b.emit({ op: "map", dst: map, map: mapName });
@@ -213,7 +204,7 @@ export function captureStack(l: Lowering, kind: "kernel" | "user", mapName: stri
   return { kind: "scalar", type: kind === "user" ? ustackType : kstackType, op: value };
 }
 
-function strLength(l: Lowering, e: Node): number | undefined {
+function strLength(l: Lower, e: Node): number | undefined {
   const n = e.arguments[1];
   if (!n) return undefined;
   if (n.type !== "NumericLiteral" || !Number.isInteger(n.value) || n.value < 1 || n.value > 4096) {
@@ -223,8 +214,31 @@ function strLength(l: Lowering, e: Node): number | undefined {
 }
 
 /** Reads `size` bytes of kernel memory at `addr` through a stack slot. */
-function readKernel(l: Lowering, addr: number, size: 4 | 8): number {
+function readKernel(l: Lower, addr: number, size: 4 | 8): number {
   const off = l.b.allocStack(8, 8);
   l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(size), addr] });
   return l.b.load("fp", off, size);
+}
+
+const PACKET_HANDLERS = { skb: "@cgroupSkb and @socketFilter handlers", xdp: "@xdp handlers" };
+
+/**
+ * skbLoad(skb, offset, size) and xdpLoad(ctx, offset, size): bpf_skb_load_bytes or
+ * bpf_xdp_load_bytes into a zeroed stack slot (so a packet too short gives 0), read back as the
+ * bytes sit in memory.
+ */
+function packetLoad(l: Lower, e: Node, kind: "skb" | "xdp"): Scalar {
+  const name = kind === "skb" ? "skbLoad" : "xdpLoad";
+  const [ctx, offset, size] = e.arguments;
+  if (l.input.probe.packet !== kind) {
+    const other = l.input.probe.packet === "skb" ? " (use skbLoad)" : l.input.probe.packet === "xdp" ? " (use xdpLoad)" : "";
+    l.fail(e, Code.BadCall, `${name}() reads the packet of ${PACKET_HANDLERS[kind]}, not of a ${l.input.probe.describe}${other}`);
+  }
+  if (!ctx || l.expr(ctx).kind !== "ctx") l.fail(ctx ?? e, Code.BadCall, `${name}()'s first argument is the handler's packet parameter`, `write ${name}(${kind === "skb" ? "skb" : "ctx"}, 12, 2)`);
+  if (size?.type !== "NumericLiteral" || ![1, 2, 4, 8].includes(size.value)) l.fail(size ?? e, Code.NotConstant, `${name}()'s size must be 1, 2, 4 or 8`);
+  const off = l.intScalar(offset);
+  const slot = l.b.allocStack(8, 8);
+  l.zero("fp", slot, 8);
+  l.b.emit({ op: "call", helper: kind === "skb" ? Helper.skb_load_bytes : Helper.xdp_load_bytes, args: [l.ctx, off.op, l.b.frame(slot), BigInt(size.value)] });
+  return { kind: "scalar", type: size.value === 8 ? u64 : u32, op: l.b.load("fp", slot, size.value as 1 | 2 | 4 | 8) };
 }

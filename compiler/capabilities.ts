@@ -47,7 +47,10 @@ export interface ModuleScan {
   capabilities: Capability[];
 }
 
-const PROBE_DECORATORS = new Set(["tracepoint", "rawTracepoint", "tpBtf", "kprobe", "kretprobe", "fentry", "fexit", "uprobe", "uretprobe", "usdt", "profile", "perfEvent", "interval"]);
+/** The map classes that take `{ pin }` (runtime/maps/kernel_map.ts MapFieldOptions). */
+const PINNABLE_MAPS = new Set(["HashMap", "LruHashMap", "PerCpuHashMap", "ArrayMap", "PerCpuArrayMap", "Count", "Sum", "Min", "Max", "Avg", "Stats", "Histogram", "LinearHistogram"]);
+
+const PROBE_DECORATORS = new Set(["tracepoint", "rawTracepoint", "tpBtf", "kprobe", "kretprobe", "fentry", "fexit", "uprobe", "uretprobe", "usdt", "profile", "perfEvent", "interval", "cgroupSkb", "socketFilter", "xdp"]);
 
 /** Scans one module's source; a syntax error is itself a "cannot vouch" at its position. */
 export function scanModule(source: string): ModuleScan {
@@ -216,8 +219,11 @@ class Walker {
         const key = p.type === "ObjectProperty" ? (p.key.type === "Identifier" ? p.key.name : p.key.value) : undefined;
         const off = p.type === "ObjectProperty" && (p.value.type === "BooleanLiteral" ? !p.value.value : p.value.type === "Identifier" && p.value.name === "undefined");
         if ((key === "metrics" || key === "otlp") && !off) this.add("network", `start({ ${key} }): ${key === "metrics" ? "serves the tracer's maps over HTTP" : "sends the tracer's maps to a collector"}: ${this.text(p)}`, p);
+        if (key === "pin" && !off) this.add("outlives the tracer", `start({ pin }): its probes stay attached and its maps stay after the process ends: ${this.text(p)}`, p);
       }
     }
+    // new HashMap(n, { pin }): the map stays in /sys/fs/bpf/tsbpf after the tracer.
+    if (node.type === "NewExpression" && binding?.module === "tsbpf" && decorator && PINNABLE_MAPS.has(decorator)) this.mapOptions(node, decorator);
     if (callee.type === "Identifier" && !this.bindings.has(callee.name)) {
       if (callee.name === "require") return this.dynamicImport(node, node.arguments[0]);
       if (callee.name === "eval") return this.add("unknown", `eval: ${this.text(node)}`, node);
@@ -230,6 +236,19 @@ class Walker {
     }
     const path = memberPath(callee);
     if (path && (path === "process.getBuiltinModule" || path === "import.meta.require" || path === "module.require")) this.dynamicImport(node, node.arguments[0]);
+  }
+
+  private mapOptions(node: Node, className: string): void {
+    const options = node.arguments[className === "LinearHistogram" ? 4 : 1];
+    if (!options) return;
+    if (options.type !== "ObjectExpression" || options.properties.some((p: Node) => p.type !== "ObjectProperty" || p.computed)) {
+      return this.add("unknown", `map options plan cannot read (a pin would outlive the tracer): ${this.text(node)}`, node);
+    }
+    for (const p of options.properties) {
+      const key = p.key.type === "Identifier" ? p.key.name : p.key.value;
+      const off = p.value.type === "Identifier" && p.value.name === "undefined";
+      if (key === "pin" && !off) this.add("outlives the tracer", `a map pinned in /sys/fs/bpf/tsbpf (it stays after the tracer ends, and later tracers share it): ${this.text(p)}`, p);
+    }
   }
 
   /** `Deno.writeFile`, `process.env`, `fs.writeFileSync` (fs a namespace import), `globalThis.fetch`. */

@@ -3,7 +3,7 @@
 
 export type Kind =
   | "writes files" | "reads files" | "spawns processes" | "network" | "native code (FFI)" | "signals"
-  | "changes processes" | "environment" | "unknown";
+  | "changes processes" | "outlives the tracer" | "environment" | "unknown";
 
 /** Kinds that only look: a script using nothing else only observes. */
 export const OBSERVING: ReadonlySet<Kind> = new Set(["reads files", "environment"]);
@@ -25,7 +25,7 @@ const HARMLESS = new Set([
 /** The exceptions in those harmless modules. */
 const HARMLESS_BUT: Record<string, Record<string, Kind>> = {
   os: { setPriority: "changes processes" },
-  tsbpf: { writePprof: "writes files" },
+  tsbpf: { writePprof: "writes files", openPinned: "outlives the tracer" },
 };
 
 const WHOLE_MODULE: Record<string, Kind> = {

@@ -5,7 +5,15 @@ import type { ProbeRef } from "../spec/target.ts";
 import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 export type { MapField } from "./map_fields.ts";
-import type { ScriptFunction } from "./inline.ts";
+
+/** A function the handlers may call: `function f(a: u32) {...}` or `const f = (a: u32) => ...`. */
+export interface ScriptFunction {
+  name: string;
+  params: Node[];
+  body: Node;
+  returnType?: Node;
+  node: Node;
+}
 
 export interface Handler {
   name: string;
@@ -37,13 +45,17 @@ export interface Module {
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
-const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "closeNow", "end"]);
+const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end", "attachSocket"]);
 
 /** Decorator name → probe kind. */
 export const PROBE_DECORATORS: Record<string, string> = {
   tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", tpBtf: "tpBtf", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
   uprobe: "uprobe", uretprobe: "uretprobe", usdt: "usdt", profile: "profile", perfEvent: "perfEvent", interval: "interval",
+  cgroupSkb: "cgroupSkb", socketFilter: "socketFilter", xdp: "xdp",
 };
+
+/** Decorators called without arguments: `@socketFilter()`. */
+const NO_ARGUMENTS = new Set(["socketFilter"]);
 /**
  * Decorators with more than one string literal. "options": the string, then options such as a
  * pid that only exist at run time. "value": a number or object the handler's code does not
@@ -51,6 +63,7 @@ export const PROBE_DECORATORS: Record<string, string> = {
  */
 export const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
   uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
+  cgroupSkb: "options", xdp: "options",
 };
 
 
@@ -172,6 +185,10 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   const kind = PROBE_DECORATORS[callee.name];
   if (!kind) return undefined;
   const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
+  if (NO_ARGUMENTS.has(kind)) {
+    if (e.type !== "CallExpression" || arg) diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes no arguments`, `write @${callee.name}()`);
+    return { kind, target: "" };
+  }
   const extra = RUNTIME_ARGUMENTS[kind];
   if (arg && extra === "value") {
     if (arg.type === "NumericLiteral") return { kind, target: String(arg.value) };

@@ -3,18 +3,15 @@
 import { Code } from "../spec/diagnostics.ts";
 import { isReg } from "./ir.ts";
 import type { Node } from "./parse.ts";
-import type { Lowering } from "./lower.ts";
+import type { Lower } from "./lower/context.ts";
+import { constantValue } from "./check.ts";
 
 /** Iterations the verifier walks cheaply; beyond this a loop would exhaust its budget. */
 export const MAX_LOOP_ITERATIONS = 1 << 16;
 
-export interface LoopLabels {
-  breakLabel: number;
-  continueLabel?: number;
-}
 
 /** `for (let i = A; i < B; i++)` with constant A and B, in either direction. */
-export function forStatement(l: Lowering, s: Node): void {
+export function forStatement(l: Lower, s: Node): void {
   const bound = loopBound(l, s);
   if (bound === undefined) {
     l.fail(s, Code.Unsupported, `this loop has no bound the compiler can see`,
@@ -42,20 +39,20 @@ export function forStatement(l: Lowering, s: Node): void {
 }
 
 /** The iteration count of a counting loop, or undefined when it is not one. */
-function loopBound(l: Lowering, s: Node): number | undefined {
+function loopBound(l: Lower, s: Node): number | undefined {
   const decl = s.init?.type === "VariableDeclaration" && s.init.declarations.length === 1 ? s.init.declarations[0] : undefined;
   if (!decl || decl.id.type !== "Identifier" || !decl.init || !s.test || !s.update) return undefined;
   const name = decl.id.name;
-  const start = l.constant(decl.init);
+  const start = constantValue(l, decl.init);
   const t = s.test;
   if (start === undefined || t.type !== "BinaryExpression" || t.left.type !== "Identifier" || t.left.name !== name) return undefined;
-  const limit = l.constant(t.right);
+  const limit = constantValue(l, t.right);
   if (limit === undefined) return undefined;
   const u = s.update;
   let step: bigint | undefined;
   if (u.type === "UpdateExpression" && u.argument.type === "Identifier" && u.argument.name === name) step = u.operator === "++" ? 1n : -1n;
   if (u.type === "AssignmentExpression" && u.left.type === "Identifier" && u.left.name === name && (u.operator === "+=" || u.operator === "-=")) {
-    const c = l.constant(u.right);
+    const c = constantValue(l, u.right);
     if (c !== undefined && c > 0n) step = u.operator === "+=" ? c : -c;
   }
   if (step === undefined) return undefined;
@@ -67,14 +64,14 @@ function loopBound(l: Lowering, s: Node): number | undefined {
   return span <= 0n ? 0 : Number((span + abs - 1n) / abs);
 }
 
-export function breakStatement(l: Lowering, s: Node): void {
+export function breakStatement(l: Lower, s: Node): void {
   if (s.label) l.fail(s, Code.Unsupported, `labelled break is not supported`);
   const loop = l.loops[l.loops.length - 1];
   if (!loop) l.fail(s, Code.Unsupported, `break outside a loop or switch`);
   l.b.emit({ op: "jmp", target: loop.breakLabel });
 }
 
-export function continueStatement(l: Lowering, s: Node): void {
+export function continueStatement(l: Lower, s: Node): void {
   if (s.label) l.fail(s, Code.Unsupported, `labelled continue is not supported`);
   const loop = [...l.loops].reverse().find((x) => x.continueLabel !== undefined);
   if (!loop) l.fail(s, Code.Unsupported, `continue outside a loop`);
@@ -82,7 +79,7 @@ export function continueStatement(l: Lowering, s: Node): void {
 }
 
 /** `switch` on an integer: a chain of comparisons, then the case bodies in order (falling through). */
-export function switchStatement(l: Lowering, s: Node): void {
+export function switchStatement(l: Lower, s: Node): void {
   const disc = l.intScalar(s.discriminant);
   const end = l.b.label();
   const labels = s.cases.map(() => l.b.label());

@@ -3,7 +3,7 @@
 // task's ids, task_struct and CPU (helpers whose answer cannot change while one program runs:
 // BPF programs run with migration disabled) and arithmetic on them, so the common
 // `if (pid() !== X) return; ... { pid: pid() }` fetches and shifts the pid once.
-import { Helper } from "./builtins.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { defCounts } from "./flow.ts";
 import { type Instr, isReg, type Operand, type VReg } from "./ir.ts";
 

@@ -2,30 +2,13 @@
 // need every argument in a register and cost a frame; handlers' helpers are small.
 import { Code } from "../spec/diagnostics.ts";
 import type { Node } from "./parse.ts";
-import { type Lowering, type ScalarType, Unsupported, type Value } from "./lower.ts";
+import { type InlineFrame, type Lower, type ScalarType, Unsupported, type Value } from "./lower/context.ts";
+import type { ScriptFunction } from "./collect.ts";
 import { isScalar } from "../spec/layout.ts";
-import type { VReg } from "./ir.ts";
 
 const MAX_DEPTH = 8;
 
-export interface InlineFrame {
-  name: string;
-  end: number;
-  result: VReg;
-  type?: ScalarType;
-  returnsValue: boolean;
-}
-
-/** A function the handlers may call: `function f(a: u32) {...}` or `const f = (a: u32) => ...`. */
-export interface ScriptFunction {
-  name: string;
-  params: Node[];
-  body: Node;
-  returnType?: Node;
-  node: Node;
-}
-
-export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
+export function callFunction(l: Lower, fn: ScriptFunction, e: Node): Value {
   if (fn.node.async || fn.node.generator) {
     l.fail(e, Code.Unsupported, `"${fn.name}" is ${fn.node.async ? "async" : "a generator"}, so a handler cannot call it: handlers run to completion in the kernel`,
       `remove ${fn.node.async ? "async" : "the *"} from its declaration`);
@@ -84,7 +67,7 @@ export function callFunction(l: Lowering, fn: ScriptFunction, e: Node): Value {
   return { kind: "scalar", type: frame.type!, op: frame.result };
 }
 
-export function returnFromInlined(l: Lowering, frame: InlineFrame, s: Node): void {
+export function returnFromInlined(l: Lower, frame: InlineFrame, s: Node): void {
   if (s.argument) {
     let v = l.scalar(s.argument);
     if (frame.type) v = l.convert(v, frame.type, s.argument);

@@ -2,7 +2,13 @@
 // unlimited supply of virtual registers. Lowering produces it; regalloc and emit consume it.
 import type { AluOpName, CondName } from "../spec/bpf/isa.ts";
 import type { SourcePos } from "../spec/diagnostics.ts";
-import type { StackSlot } from "./stack_slots.ts";
+
+/** A stack slot as lowering reserved it: bytes [off, off + size) below the frame pointer. */
+export interface StackSlot {
+  off: number;
+  size: number;
+  align: number;
+}
 
 export type VReg = number;
 /** A virtual register (number) or an immediate (bigint). */

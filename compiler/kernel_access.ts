@@ -5,8 +5,8 @@
 import type { Btf } from "../btf/reader.ts";
 import { Code, didYouMean } from "../spec/diagnostics.ts";
 import type { Node } from "./parse.ts";
-import { describeValue, type Lowering, type ScalarType, type Value } from "./lower.ts";
-import { Helper } from "./builtins.ts";
+import { describeValue, type Lower, type ScalarType, type Value } from "./lower/context.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { bool, intType, isScalar, type PtrType, sizeOf, type Type, typeName } from "../spec/layout.ts";
 import type { Base } from "./ir.ts";
 import { absentMemberFact, memberFact } from "./assumptions.ts";
@@ -46,14 +46,18 @@ export function btfStruct(btf: Btf, name: string): number | undefined {
   return btf.findByName(name, "struct")[0] ?? btf.findByName(name, "union")[0];
 }
 
+/** The BTF type a pointer points to: its own, or (a tracepoint field typed `struct sockaddr *` by its format file) the struct of that name. */
+export function pointee(btf: Btf, t: PtrType): number | undefined {
+  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.replace(/\b__user\b/g, "").replace(/\s+/g, " ").trim());
+  return t.btfId ?? (named ? btfStruct(btf, named[1]) : undefined);
+}
+
 /** The memory a pointer points to, not read yet. */
-export function deref(l: Lowering, ptr: Extract<Value, { kind: "scalar" }>, e: Node): KernelMem {
+export function deref(l: Lower, ptr: Extract<Value, { kind: "scalar" }>, e: Node): KernelMem {
   const t = ptr.type;
   if (t.kind !== "ptr") return l.fail(e, Code.TypeMismatch, `${describeValue(ptr)} is not a pointer, so it has no fields`);
   const btf = l.input.target.btf();
-  // A tracepoint field typed `struct sockaddr *` by its format file: the struct is in BTF.
-  const named = /^(?:const\s+)?(?:struct|union)\s+(\w+)\s*\*$/.exec(t.cType.replace(/\b__user\b/g, "").replace(/\s+/g, " ").trim());
-  const btfId = t.btfId ?? (named ? btfStruct(btf, named[1]) : undefined);
+  const btfId = pointee(btf, t);
   if (btfId === undefined) return l.fail(e, Code.TypeMismatch, `this pointer's type is unknown (${t.cType}), so its fields cannot be read`, ...unknownTypeHints(t));
   if (t.space === "either") {
     const name = btf.typeName(btf.resolve(btfId)).replace(/^(struct|union) /, "");
@@ -75,7 +79,7 @@ function unknownTypeHints(t: PtrType): string[] {
  * `user<T>(p)` / `kernel<T>(p)`: the pointer or address p, seen as pointing to the kernel struct
  * T (by its BTF name) in that address space. Without T, a pointer str() can read.
  */
-export function spaceCast(l: Lowering, e: Node, space: Space): Extract<Value, { kind: "scalar" }> {
+export function spaceCast(l: Lower, e: Node, space: Space): Extract<Value, { kind: "scalar" }> {
   const spelling = `${space}<sockaddr_in>(p)`;
   if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `${space}() takes one pointer or address`, `write ${spelling}`);
   const v = l.expr(e.arguments[0]);
@@ -97,7 +101,7 @@ export function spaceCast(l: Lowering, e: Node, space: Space): Extract<Value, { 
 }
 
 /** `base.name` on kernel memory: another location, or the value read from it. */
-export function kernelMember(l: Lowering, base: KernelMem, name: string, e: Node): Value {
+export function kernelMember(l: Lower, base: KernelMem, name: string, e: Node): Value {
   const btf = l.input.target.btf();
   const t = btf.type(base.btfId);
   if (t.kind !== "struct" && t.kind !== "union") {
@@ -118,7 +122,7 @@ export function kernelMember(l: Lowering, base: KernelMem, name: string, e: Node
  * field renamed between kernels: `rq.nr_queued ?? rq.nr_running`). Decided when compiling, and
  * the absence recorded like an offset, so a bundle compiled here is compiled again where it differs.
  */
-export function kernelFieldOr(l: Lowering, e: Node): Value {
+export function kernelFieldOr(l: Lower, e: Node): Value {
   const left = e.left;
   const hint = "?? picks a kernel struct's field where the running kernel has it, and the right side where not: write a.field ?? b.other";
   if (left.type !== "MemberExpression" || left.computed) return l.fail(e, Code.Unsupported, `?? needs a kernel struct's field on its left`, hint);
@@ -135,7 +139,7 @@ export function kernelFieldOr(l: Lowering, e: Node): Value {
 }
 
 /** `base[i]` on a kernel array, with a constant index. */
-export function kernelIndex(l: Lowering, base: KernelMem, index: number, e: Node): Value {
+export function kernelIndex(l: Lower, base: KernelMem, index: number, e: Node): Value {
   const btf = l.input.target.btf();
   const t = btf.type(base.btfId);
   if (t.kind !== "array") return l.fail(e, Code.TypeMismatch, `${btf.typeName(base.btfId)} is not an array`);
@@ -148,7 +152,7 @@ export function kernelIndex(l: Lowering, base: KernelMem, index: number, e: Node
  * A struct or array of kernel or user memory copied whole into a value of the same size (an
  * event's `addr: [u32, u32, u32, u32]` from `sin6_addr.in6_u.u6_addr32`): one probe read, like memcpy.
  */
-export function readInto(l: Lowering, v: KernelMem, t: Type, base: Base, off: number, e: Node): void {
+export function readInto(l: Lower, v: KernelMem, t: Type, base: Base, off: number, e: Node): void {
   const btf = l.input.target.btf();
   const size = btf.sizeOf(v.btfId);
   if (t.kind === "str") l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${btf.typeName(v.btfId)}`, "read a string with str(...)");
@@ -160,7 +164,7 @@ export function readInto(l: Lowering, v: KernelMem, t: Type, base: Base, off: nu
 }
 
 /** The address of a kernel location, in a register. */
-export function kernelAddress(l: Lowering, loc: KernelMem): number {
+export function kernelAddress(l: Lower, loc: KernelMem): number {
   return loc.off ? l.b.alu("add", loc.addr, BigInt(loc.off)) : l.b.mov(loc.addr);
 }
 
@@ -174,12 +178,12 @@ export function readStrHelper(space: Space | "either"): number {
   return { user: Helper.probe_read_user_str, kernel: Helper.probe_read_kernel_str, either: Helper.probe_read_str }[space];
 }
 
-function scratch(l: Lowering): number {
+function scratch(l: Lower): number {
   l.kernelScratch ??= l.b.allocStack(8, 8);
   return l.kernelScratch;
 }
 
-function readKernel(l: Lowering, loc: KernelMem, typeId: number): Value {
+function readKernel(l: Lower, loc: KernelMem, typeId: number): Value {
   const btf = l.input.target.btf();
   const type = kernelScalarType(btf, typeId, loc.space)!;
   const size = btf.sizeOf(btf.resolve(typeId)) as 1 | 2 | 4 | 8;
@@ -190,7 +194,7 @@ function readKernel(l: Lowering, loc: KernelMem, typeId: number): Value {
   return { kind: "scalar", type, op };
 }
 
-function readBitfield(l: Lowering, loc: KernelMem, shift: number, bits: number, typeId: number): Value {
+function readBitfield(l: Lower, loc: KernelMem, shift: number, bits: number, typeId: number): Value {
   const off = scratch(l);
   const bytes = Math.ceil((shift + bits) / 8);
   l.b.emit({ op: "store", base: "fp", off, size: 8, value: 0n }); // the read fills only `bytes` of the slot

@@ -3,7 +3,6 @@
 import { mapDoc } from "./map_doc.ts";
 import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
-import type { TypeTable } from "./collect.ts";
 import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "../spec/layout.ts";
 import { MAX_STACK_DEPTH, type MapKind, type MapSpec } from "../spec/tracer_spec.ts";
 
@@ -56,7 +55,7 @@ export function aggregationKey(kind: MapKind, userKey: Type | undefined): Type {
 }
 
 /** The map a class field declares, or undefined when the field is not a map. */
-export function mapFieldOf(member: Node, types: TypeTable, diags: DiagnosticBag): MapField | undefined {
+export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | undefined }, diags: DiagnosticBag): MapField | undefined {
   const init = member.value;
   if (member.type !== "ClassProperty" || init?.type !== "NewExpression" || init.callee.type !== "Identifier") return undefined;
   const cls = CLASSES[init.callee.name];

@@ -4,10 +4,11 @@
 import { Code, didYouMean } from "../spec/diagnostics.ts";
 import type { Base, Operand, VReg } from "./ir.ts";
 import type { Node } from "./parse.ts";
-import type { Lowering, Value } from "./lower.ts";
+import type { Lower, Value } from "./lower/context.ts";
 import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
-import { captureStack, Helper } from "./builtins.ts";
+import { captureStack } from "./builtins.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "../spec/layout.ts";
 import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "../spec/tracer_spec.ts";
 
@@ -19,7 +20,8 @@ export const PERF_EVENT_ON_STACK = 256;
 /** A perf record (header, size, event) must fit its u16 size; a per-CPU map value is at most 32 KiB. */
 export const PERF_EVENT_MAX = 32 * 1024 - 16;
 
-const METHODS: Record<string, string[]> = {
+/** The methods each kind of map has in a handler. */
+export const MAP_METHODS: Record<string, string[]> = {
   ringbuf: ["submit"],
   perfbuf: ["submit"],
   hash: ["get", "set", "has", "delete", "add"],
@@ -33,13 +35,13 @@ const METHODS: Record<string, string[]> = {
   stack_trace: ["kstack", "ustack"],
 };
 
-export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): Value {
+export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Value {
   if (AGGREGATIONS.has(map.kind)) {
     if (method !== "add") l.fail(e.callee.property, Code.BadCall, `${map.name} is an aggregation: its only method in a handler is add()`, ...didYouMean(method, ["add"]));
     aggregate(l, map, e);
     return { kind: "void" };
   }
-  const methods = METHODS[map.kind] ?? [];
+  const methods = MAP_METHODS[map.kind] ?? [];
   if (!methods.includes(method)) {
     l.fail(e.callee.property, Code.BadCall, `map "${map.name}" has no method "${method}" in a handler`, ...didYouMean(method, methods), `its methods are: ${methods.join(", ")}`);
   }
@@ -90,7 +92,7 @@ export function mapMethod(l: Lowering, map: MapField, method: string, e: Node): 
 }
 
 /** push(v, overwrite?) gives true when pushed; pop() and peek() give the value, zero when empty. */
-function queueOp(l: Lowering, map: MapField, method: string, args: Node[]): Value {
+function queueOp(l: Lower, map: MapField, method: string, args: Node[]): Value {
   const t = map.value!;
   if (method === "push") {
     const overwrite = args[1];
@@ -106,14 +108,14 @@ function queueOp(l: Lowering, map: MapField, method: string, args: Node[]): Valu
   return l.memValue(t, "fp", copy);
 }
 
-function mapAddress(l: Lowering, name: string): VReg {
+function mapAddress(l: Lower, name: string): VReg {
   const r = l.b.reg();
   l.b.emit({ op: "map", dst: r, map: name });
   return r;
 }
 
 /** Writes `e` as a value of type `t` into fresh stack memory; returns its offset. */
-function buildOnStack(l: Lowering, t: Type, e: Node | undefined): number {
+function buildOnStack(l: Lower, t: Type, e: Node | undefined): number {
   const off = l.b.allocStack(sizeOf(t), 8);
   if (!isScalar(t)) l.zero("fp", off, sizeOf(t));
   if (e) l.into(e, t, "fp", off);
@@ -122,7 +124,7 @@ function buildOnStack(l: Lowering, t: Type, e: Node | undefined): number {
 }
 
 /** The value for a key, or zero when the key is absent. */
-function get(l: Lowering, map: MapField, key: number): Value {
+function get(l: Lower, map: MapField, key: number): Value {
   const t = map.value!;
   const p = l.b.call(Helper.map_lookup_elem, [mapAddress(l, map.name), l.b.frame(key)]);
   const absent = l.b.label(), done = l.b.label();
@@ -149,7 +151,7 @@ function get(l: Lowering, map: MapField, key: number): Value {
  * changes an existing value in place. A race with another CPU creating the same key falls
  * back to updating the value that CPU created.
  */
-function lookupOrInit(l: Lowering, mapName: string, key: number, valueType: Type, init: (base: Base, off: number) => void, update: (p: VReg) => void): void {
+function lookupOrInit(l: Lower, mapName: string, key: number, valueType: Type, init: (base: Base, off: number) => void, update: (p: VReg) => void): void {
   const done = l.b.label(), found = l.b.label();
   const p = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(key)]);
   l.b.emit({ op: "br", cond: "jne", a: p, b: 0n, target: found });
@@ -172,20 +174,20 @@ function lookupOrInit(l: Lowering, mapName: string, key: number, valueType: Type
 }
 
 /** Counts a refused update (result `r` not 0) of map `mapName`. */
-function countDroppedUnless(l: Lowering, mapName: string, r: Operand): void {
+function countDroppedUnless(l: Lower, mapName: string, r: Operand): void {
   const ok = l.b.label();
   l.b.emit({ op: "br", cond: "jeq", a: r, b: 0n, target: ok });
   countDropped(l, mapName);
   l.b.place(ok);
 }
 
-function countDropped(l: Lowering, mapName: string): void {
+function countDropped(l: Lower, mapName: string): void {
   l.countsDrops = true;
   countIn(l, DROPPED_MAP, [...l.input.tracer.maps.keys()].indexOf(mapName));
 }
 
 /** count.add(key?), sum.add(key?, v), hist.add(key?, v), ... */
-function aggregate(l: Lowering, map: MapField, e: Node): void {
+function aggregate(l: Lower, map: MapField, e: Node): void {
   const args: Node[] = e.arguments;
   const takesValue = map.kind !== "count";
   const want = (map.userKey ? 1 : 0) + (takesValue ? 1 : 0);
@@ -249,7 +251,7 @@ function aggregate(l: Lowering, map: MapField, e: Node): void {
 }
 
 /** bpftrace's power-of-two bucket: 0 for negatives, 1 for zero, 2 + floor(log2(v)) otherwise. */
-function log2Bucket(l: Lowering, value: Operand): Operand {
+function log2Bucket(l: Lower, value: Operand): Operand {
   if (typeof value === "bigint") return value < 0n ? 0n : value === 0n ? 1n : BigInt(2 + value.toString(2).length - 1);
   const bucket = l.b.mov(0n);
   const done = l.b.label();
@@ -270,7 +272,7 @@ function log2Bucket(l: Lowering, value: Operand): Operand {
 }
 
 /** 0 below min, 1 + (v - min) / step inside, the last bucket at or above max. */
-function linearBucket(l: Lowering, value: Operand, { min, max, step }: { min: number; max: number; step: number }): Operand {
+function linearBucket(l: Lower, value: Operand, { min, max, step }: { min: number; max: number; step: number }): Operand {
   const last = BigInt(Math.ceil((max - min) / step) + 1);
   if (typeof value === "bigint") {
     return value < BigInt(min) ? 0n : value >= BigInt(max) ? last : 1n + (value - BigInt(min)) / BigInt(step);
@@ -286,7 +288,7 @@ function linearBucket(l: Lowering, value: Operand, { min, max, step }: { min: nu
 }
 
 /** Reserves the event in the ring buffer, writes it in place, submits it; counts a loss when full. */
-function submit(l: Lowering, map: MapField, arg: Node): void {
+function submit(l: Lower, map: MapField, arg: Node): void {
   const t = map.value as StructType;
   const rec = l.b.call(Helper.ringbuf_reserve, [mapAddress(l, map.name), BigInt(t.size), 0n]);
   const lost = l.b.label(), done = l.b.label();
@@ -305,7 +307,7 @@ function submit(l: Lowering, map: MapField, arg: Node): void {
  * kernels before 5.11 refuse helpers reading uninitialised stack, and padding must not leak);
  * big ones in this handler's slot of the per-CPU scratch map.
  */
-function perfOutput(l: Lowering, map: MapField, arg: Node): void {
+function perfOutput(l: Lower, map: MapField, arg: Node): void {
   const t = map.value as StructType;
   if (t.size > PERF_EVENT_MAX) l.fail(arg, Code.Unsupported, `${typeName(t)} takes ${t.size} bytes; a perf buffer event can take at most ${PERF_EVENT_MAX}`);
   const lost = l.b.label(), done = l.b.label();
@@ -334,12 +336,12 @@ function perfOutput(l: Lowering, map: MapField, arg: Node): void {
   l.b.place(done);
 }
 
-function countLost(l: Lowering): void {
+function countLost(l: Lower): void {
   countIn(l, LOST_MAP, l.input.programIndex);
 }
 
 /** Adds one to slot `index` of the per-CPU counter map `mapName`. */
-function countIn(l: Lowering, mapName: string, index: number): void {
+function countIn(l: Lower, mapName: string, index: number): void {
   const keyOff = l.b.allocStack(4, 4);
   l.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(index) });
   const slot = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(keyOff)]);

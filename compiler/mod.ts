@@ -1,7 +1,8 @@
 // The compiler: TypeScript source in, serialisable tracer specs out. The passes, in order:
 //   parse    → a TypeScript AST (Babel's parser)                          parse.ts
 //   collect  → tracer classes, their maps and handlers; user interfaces   collect.ts
-//   lower    → per handler: type-checked IR over virtual registers       lower.ts, builtins.ts
+//   lower    → per handler: IR over virtual registers, statement by statement   lower.ts, lower/, builtins.ts
+//              (check.ts, the type checker, says what an expression is before it is lowered)
 //   cleanup  → unreachable code, jumps to jumps or to the next instruction  cleanup.ts
 //   reuse    → what the entry block computes (pid, task...) not done again   entry_values.ts
 //   fold     → constant and copy propagation, constant folding               fold.ts
@@ -140,6 +141,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       relocs: out.relocs,
       lines: out.lines,
       stackSize: alloc.stackSize,
+      ...(probe.verdict && { mayDrop: lowering.mayDrop }),
       line: h.pos.line,
       column: h.pos.column,
     });

@@ -2,14 +2,14 @@
 // registers, like a USDT argument `-4@-20(%rbp)` (read 4 signed bytes at rbp - 20 in the traced
 // process) or `8@$42` (the constant 42).
 import type { ContextField } from "../spec/target.ts";
-import type { Lowering, Value } from "./lower.ts";
-import { Helper } from "./builtins.ts";
+import type { Lower, Value } from "./lower/context.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 import { intType } from "../spec/layout.ts";
 import type { Operand } from "./ir.ts";
 
 const LOG2: Record<number, bigint> = { 1: 0n, 2: 1n, 4: 2n, 8: 3n };
 
-export function operandValue(l: Lowering, f: ContextField): Value {
+export function operandValue(l: Lower, f: ContextField): Value {
   const o = f.operand!;
   const size = f.size as 1 | 2 | 4 | 8;
   let sum: Operand = o.disp;

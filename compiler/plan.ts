@@ -2,26 +2,9 @@
 // anything: every probe, every map and the kernel memory it takes, every helper its handlers
 // call, and warnings for the helpers that can change the system rather than observe it.
 import { decode, JmpOp, Class } from "../spec/bpf/isa.ts";
-import { fromBase64, type MapSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
 import { sizeOf, typeName } from "../spec/layout.ts";
-
-const HELPER_NAMES: Record<number, string> = {
-  1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read", 5: "ktime_get_ns", 6: "trace_printk",
-  8: "get_smp_processor_id", 14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
-  25: "perf_event_output", 27: "get_stackid", 35: "get_current_task", 36: "probe_write_user", 45: "probe_read_str",
-  58: "override_return", 87: "map_push_elem", 88: "map_pop_elem", 89: "map_peek_elem", 109: "send_signal", 112: "probe_read_user", 113: "probe_read_kernel", 114: "probe_read_user_str",
-  115: "probe_read_kernel_str", 117: "send_signal_thread", 130: "ringbuf_output", 131: "ringbuf_reserve", 132: "ringbuf_submit",
-  133: "ringbuf_discard", 166: "sys_bpf",
-};
-
-/** Helpers that act on the system: each gets a warning. */
-const POWERFUL: Record<number, string> = {
-  36: "writes the memory of user processes",
-  58: "changes the return value of kernel functions (can make system calls fail)",
-  109: "sends signals to processes (can kill them)",
-  117: "sends signals to threads (can kill them)",
-  166: "runs bpf() commands from the kernel",
-};
+import { helperLabel, kernelHelper } from "../spec/bpf/helpers.ts";
 
 const MAP_KINDS: Record<string, string> = {
   ringbuf: "ring buffer", perfbuf: "perf buffer (per CPU)", scratch: "per-CPU array (room for big perf buffer events)", hash: "hash map", lru_hash: "LRU hash map", percpu_hash: "per-CPU hash map", array: "array",
@@ -30,6 +13,23 @@ const MAP_KINDS: Record<string, string> = {
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
   lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };
+
+/** What a helper changes in the system (spec/bpf/helpers.ts), if it changes anything. */
+const changes = (id: number): string | undefined => kernelHelper(id)?.changes;
+const warning = (id: number): string => `${helperLabel(id)} ${changes(id)}`;
+
+/** What a packet program's return value decides, by probe kind: it changes what the kernel does with traffic. */
+const PACKET_VERDICTS: Record<string, string> = {
+  xdp: "decides the fate of every packet arriving on the device before the network stack sees it: it can drop, bounce (XDP_TX) or redirect them",
+  socketFilter: "decides what the sockets it is attached to (attachSocket) receive: it can drop or cut packets",
+  cgroupSkb: "decides which packets the cgroup's sockets may send or receive: it can drop them (a dropped UDP send fails with EPERM, a TCP connect hangs)",
+};
+
+/** The warning for a program that can drop packets (every one whose spec does not say it cannot). */
+function packetWarning(p: ProgramSpec): string | undefined {
+  const verdict = PACKET_VERDICTS[p.probe.kind];
+  return verdict && p.mayDrop !== false ? `${p.probe.kind} ${p.probe.target} → ${p.name}() ${verdict}` : undefined;
+}
 
 export interface PlanOptions {
   cpus: number;
@@ -54,9 +54,9 @@ function bytes(n: number): string {
 export function kernelWarnings(specs: TracerSpec[]): string[] {
   const ids = new Set<number>();
   for (const p of specs.flatMap((s) => s.programs)) {
-    for (const ins of decode(fromBase64(p.insns))) if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0 && POWERFUL[ins.imm]) ids.add(ins.imm);
+    for (const ins of decode(fromBase64(p.insns))) if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0 && changes(ins.imm)) ids.add(ins.imm);
   }
-  return [...ids].map((id) => `bpf_${HELPER_NAMES[id]} ${POWERFUL[id]}`);
+  return [...[...ids].map(warning), ...specs.flatMap((s) => s.programs.flatMap((p) => packetWarning(p) ?? []))];
 }
 
 export function describePlan(specs: TracerSpec[], options: PlanOptions): string {
@@ -66,7 +66,8 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     const helpers = new Map<number, Set<string>>();
     for (const p of spec.programs) {
       const insns = decode(fromBase64(p.insns));
-      out.push(`    ${p.probe.kind} ${p.probe.target}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack`);
+      const passes = PACKET_VERDICTS[p.probe.kind] && p.mayDrop === false ? " (lets every packet pass: it only counts)" : "";
+      out.push(`    ${p.probe.kind} ${p.probe.target}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}`);
       for (const ins of insns) {
         if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0) {
           if (!helpers.has(ins.imm)) helpers.set(ins.imm, new Set());
@@ -90,11 +91,11 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     out.push(`    (at most ${bytes(total)} of kernel memory in all, with ${options.cpus} CPUs)`);
     out.push("  helpers:");
     for (const [id, users] of [...helpers].sort((a, b) => a[0] - b[0])) {
-      out.push(`    ${(HELPER_NAMES[id] ?? `helper #${id}`).padEnd(24)} in ${[...users].join(", ")}`);
+      out.push(`    ${(kernelHelper(id)?.name ?? `helper #${id}`).padEnd(24)} in ${[...users].join(", ")}`);
     }
-    const reads = [...helpers.keys()].filter((id) => [4, 45, 112, 113, 114, 115].includes(id)).map((id) => HELPER_NAMES[id]);
+    const reads = [...helpers.keys()].filter((id) => kernelHelper(id)?.reads).map((id) => kernelHelper(id)!.name);
     out.push(`  reads: ${reads.length ? `memory through ${reads.join(", ")}` : "only its probes' arguments and its maps"}`);
-    const warnings = [...helpers.keys()].filter((id) => POWERFUL[id]).map((id) => `bpf_${HELPER_NAMES[id]} ${POWERFUL[id]}`);
+    const warnings = [...[...helpers.keys()].filter(changes).map(warning), ...spec.programs.flatMap((p) => packetWarning(p) ?? [])];
     // Whether the whole script only observes is decided with its user-space half (plan_user.ts).
     out.push(warnings.length ? "  WARNINGS:" : "  warnings: none in the kernel", ...warnings.map((w) => `    ${w}`));
     out.push("");

@@ -12,15 +12,10 @@
 //
 // Whenever the code does something this pass cannot follow (an access that is not inside one
 // slot, a stack address stored to memory), the layout is left as it was.
-import { type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
+import { type Instr, isReg, type Operand, type StackSlot, uses, type VReg } from "./ir.ts";
 import { labelPositions } from "./flow.ts";
 
-/** A stack slot as lowering reserved it: bytes [off, off + size) below the frame pointer. */
-export interface StackSlot {
-  off: number;
-  size: number;
-  align: number;
-}
+export type { StackSlot } from "./ir.ts";
 
 export function shareStack(code: Instr[], slots: StackSlot[], stackSize: number): { code: Instr[]; stackSize: number } {
   const unchanged = { code, stackSize };

@@ -4,9 +4,10 @@
 import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
-import type { Lowering } from "./lower.ts";
+import type { Lower } from "./lower/context.ts";
 import { kernelAddress, readStrHelper } from "./kernel_access.ts";
-import { Helper } from "./builtins.ts";
+import { isString } from "./check.ts";
+import { Helper } from "../spec/bpf/helpers.ts";
 
 interface StringMemory {
   base: Base;
@@ -15,34 +16,20 @@ interface StringMemory {
   len: number;
 }
 
-export function isStringLiteral(e: Node): boolean {
-  return e.type === "StringLiteral" || (e.type === "TemplateLiteral" && e.expressions.length === 0);
-}
+export { isStringLiteral } from "./lower/operators.ts";
 
 function literalText(e: Node): string {
   return e.type === "StringLiteral" ? e.value : e.quasis[0].value.cooked;
 }
 
 /** Whether `e` gives a string a handler can compare: comm(), str(...), a Str variable or field. */
-export function isStringValued(l: Lowering, e: Node): boolean {
+export function isStringValued(l: Lower, e: Node): boolean {
   if (l.isAggregateCall(e)) return true;
-  if (e.type === "Identifier" || e.type === "MemberExpression") {
-    const mark = l.b.code.length, errors = l.diags.items.length;
-    try {
-      const v = l.expr(e);
-      return (v.kind === "mem" && v.type.kind === "str") || (v.kind === "ctxfield" && v.field.kind !== "ptr") || v.kind === "kmem";
-    } catch {
-      return false;
-    } finally {
-      l.b.code.length = mark;
-      l.diags.items.length = errors;
-    }
-  }
-  return false;
+  return (e.type === "Identifier" || e.type === "MemberExpression") && isString(l, e);
 }
 
 /** Puts the string `e` in memory, reading at most `need` bytes of it. */
-function stringMemory(l: Lowering, e: Node, need: number): StringMemory {
+function stringMemory(l: Lower, e: Node, need: number): StringMemory {
   if (l.isAggregateCall(e)) {
     const t = l.aggregateType(e);
     const len = t.kind === "str" ? Math.max(Math.min(t.len, need), 1) : need;
@@ -68,7 +55,7 @@ function stringMemory(l: Lowering, e: Node, need: number): StringMemory {
  * Jumps to `label` when the string equals the literal (or starts with it, for a prefix) and
  * `when` is true, or when it does not and `when` is false.
  */
-export function stringCompareBranch(l: Lowering, strExpr: Node, literal: Node, prefix: boolean, when: boolean, label: number): void {
+export function stringCompareBranch(l: Lower, strExpr: Node, literal: Node, prefix: boolean, when: boolean, label: number): void {
   const text = new TextEncoder().encode(literalText(literal));
   const bytes = prefix ? text : new Uint8Array([...text, 0]);
   // Room for the text and its NUL either way: helpers that copy strings always end them with one.
@@ -94,7 +81,7 @@ export function stringCompareBranch(l: Lowering, strExpr: Node, literal: Node, p
 const isComm = (e: Node) => e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === "comm";
 
 /** A literal longer than the string can ever be: the comparison would be constant, which is never what was meant. */
-function tooLong(l: Lowering, strExpr: Node, literal: Node, bytes: number, most: number, prefix: boolean): never {
+function tooLong(l: Lower, strExpr: Node, literal: Node, bytes: number, most: number, prefix: boolean): never {
   const what = isComm(strExpr) ? "comm() (the task's name, which the kernel cuts to 15 characters)" : `this string (${most + (prefix ? 0 : 1)} bytes${prefix ? "" : ", its NUL included"})`;
   return l.fail(literal, Code.TypeMismatch,
     `this literal has ${bytes} bytes but ${what} holds at most ${most}: the ${prefix ? "prefix test" : "comparison"} would always be false`,

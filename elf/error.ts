@@ -1,3 +1,4 @@
+import { UserFacingError } from "../spec/user_facing.ts";
 /**
  * The one error the ELF module throws. Malformed input (bad magic, truncated headers, tables
  * or sections outside the file, bad string offsets, broken notes) always surfaces as an
@@ -8,7 +9,7 @@
  * try { Elf.parse(bytes) } catch (e) { if (e instanceof ElfError) console.error(e.message) }
  * ```
  */
-export class ElfError extends Error {
+export class ElfError extends UserFacingError {
   /** Byte offset into the parsed file where the problem was found, when it has one. */
   readonly offset: number | undefined;
 

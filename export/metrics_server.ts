@@ -8,6 +8,7 @@ import type { MetricSource } from "./prometheus.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { TracerError } from "../runtime/errors.ts";
 
+/** Where and how a tracer serves its aggregations to Prometheus (StartOptions.metrics). */
 export interface MetricsOptions {
   /** "127.0.0.1:9435", "[::1]:9435", "0.0.0.0:9435"; port 0 picks a free one. */
   address: string;

@@ -16,8 +16,9 @@ import { Stack } from "../runtime/maps/stacks.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { containerOf } from "../runtime/cgroup.ts";
 import { TracerError } from "../runtime/errors.ts";
-import { type MetricSource, snakeCase } from "./prometheus.ts";
+import { type HandlerCost, type MetricSource, snakeCase } from "./prometheus.ts";
 
+/** Where and how often a tracer pushes its aggregations over OTLP/HTTP (StartOptions.otlp). */
 export interface OtlpOptions {
   /** The collector's OTLP/HTTP address ("http://127.0.0.1:4318"), or its full metrics URL (ending in /v1/metrics). */
   endpoint: string;
@@ -137,6 +138,15 @@ export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint
   };
   counter("tsbpf_lost_events", "Events a handler could not submit: its buffer was full.", "handler", source.lost());
   counter("tsbpf_dropped_updates", "Map updates the kernel refused: the map was full.", "map", source.dropped());
+  // start({ stats }): each handler's runs and the time spent in them, as the kernel counts them.
+  const costs = source.handlers?.() ?? [];
+  const handlerSum = (name: string, description: string, unit: string, value: (c: HandlerCost) => Json) => {
+    if (!costs.length) return;
+    const dataPoints = costs.map((c) => ({ attributes: [attribute("tracer", source.tracer), attribute("handler", c.handler), attribute("probe", c.probe)], startTimeUnixNano: start, timeUnixNano: time, ...value(c) }));
+    metrics.push({ name, description, unit, sum: { aggregationTemporality: CUMULATIVE, isMonotonic: true, dataPoints } });
+  };
+  handlerSum("tsbpf_handler_runs", "Times a handler ran (kernel BPF statistics, on while the tracer runs).", "", (c) => ({ asInt: String(c.runs) }));
+  handlerSum("tsbpf_handler_run_time", "Time a handler ran.", "s", (c) => ({ asDouble: Number(c.runTimeNs) / 1e9 }));
   if (dropped.size) {
     const dataPoints = [...dropped].map(([metric, n]) => ({ attributes: [attribute("metric", metric)], timeUnixNano: time, asInt: String(n) }));
     metrics.push({ name: "tsbpf_metrics_series_dropped", description: "Series left out of the last export by the cardinality limit.", unit: "", gauge: { dataPoints } });

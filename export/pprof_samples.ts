@@ -15,6 +15,7 @@ export interface Snapshot {
   entries: [unknown, bigint][];
 }
 
+/** How toPprof() and writePprof() describe the samples of an aggregation keyed by stacks. */
 export interface PprofOptions {
   /** The sample type's name (default: "samples" for a Count, the field's name for a Sum; offcputime says "off_cpu"). */
   sampleType?: string;
@@ -26,6 +27,7 @@ export interface PprofOptions {
   only?: "kernel" | "user";
   /** When the tracing started (default: unknown), and until when (default: now). */
   start?: Date;
+  /** Until when the tracing ran (default: now). */
   end?: Date;
 }
 

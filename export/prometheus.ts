@@ -14,6 +14,20 @@ export interface MetricMap {
   field: Aggregation<unknown, unknown, unknown>;
 }
 
+/** What one handler has cost in the kernel so far (Tracer.handlerStats(), and what the exporters read of it). */
+export interface HandlerCost {
+  /** Class.method */
+  handler: string;
+  /** The probe as bpftrace names it: "tracepoint:syscalls:sys_enter_getppid". */
+  probe: string;
+  /** How many times it ran. */
+  runs: bigint;
+  /** Nanoseconds it ran in all. */
+  runTimeNs: bigint;
+  /** Nanoseconds per run (0 when it never ran). */
+  avgNs: number;
+}
+
 /** One tracer's exported maps, and its counts of what it could not keep. */
 export interface MetricSource {
   tracer: string;
@@ -22,6 +36,8 @@ export interface MetricSource {
   maps: MetricMap[];
   lost(): Map<string, bigint>;
   dropped(): Map<string, bigint>;
+  /** Each handler's runs and time, when the tracer was started with stats. */
+  handlers?(): HandlerCost[];
 }
 
 export interface ExpositionOptions {
@@ -98,6 +114,7 @@ export function exposition(sources: MetricSource[], options: ExpositionOptions):
   }
   lines.push("# HELP tsbpf_lost_events_total Events a handler could not submit: its buffer was full.", "# TYPE tsbpf_lost_events_total counter", ...lost);
   lines.push("# HELP tsbpf_dropped_updates_total Map updates the kernel refused: the map was full.", "# TYPE tsbpf_dropped_updates_total counter", ...refused);
+  handlerLines(sources, lines);
   for (const s of sources) {
     for (const { spec, field } of s.maps) {
       const type = TYPE[spec.kind];
@@ -138,4 +155,15 @@ function histogramLines(name: string, labels: [string, string][], buckets: Bucke
   if (sum !== undefined) out.push(`${name}_sum${labelText(labels)} ${number(sum, scale)}`);
   out.push(`${name}_count${labelText(labels)} ${cumulative}`);
   return out;
+}
+
+/** start({ stats }): each handler's runs and the time spent in them, as the kernel counts them. */
+function handlerLines(sources: MetricSource[], lines: string[]): void {
+  const costs = sources.flatMap((s) => (s.handlers?.() ?? []).map((c) => ({ tracer: s.tracer, c })));
+  if (!costs.length) return;
+  const labels = (tracer: string, c: HandlerCost) => labelText([["tracer", tracer], ["handler", c.handler], ["probe", c.probe]]);
+  lines.push("# HELP tsbpf_handler_runs_total Times a handler ran (kernel BPF statistics, on while the tracer runs).", "# TYPE tsbpf_handler_runs_total counter");
+  for (const { tracer, c } of costs) lines.push(`tsbpf_handler_runs_total${labels(tracer, c)} ${c.runs}`);
+  lines.push("# HELP tsbpf_handler_run_seconds_total Time a handler ran, in seconds.", "# TYPE tsbpf_handler_run_seconds_total counter");
+  for (const { tracer, c } of costs) lines.push(`tsbpf_handler_run_seconds_total${labels(tracer, c)} ${number(c.runTimeNs, 9)}`);
 }

@@ -1,6 +1,9 @@
 // Functions that exist only inside handlers (compiled to BPF). Called from ordinary
 // JavaScript they explain themselves instead of returning nonsense.
-
+/**
+ * Not marked user-facing (spec/user_facing.ts) on purpose: it is a mistake in the script's own
+ * JavaScript, which `tsbpf run` reports with the line it happened at (cli/errors.ts describeScriptError).
+ */
 export class KernelOnlyError extends Error {
   constructor(name: string) {
     super(`${name}() runs only inside a probe handler (a decorated method), where tsbpf compiles it to BPF; it cannot be called from JavaScript`);

@@ -3,12 +3,13 @@
 // only known at run time (a uprobe's pid, a profile's rate) are recorded here as `options` and
 // reach the probe from this record, not from the source.
 import type { ProbeOptions } from "../spec/target.ts";
+import { OWN_ROOT } from "../runtime/own_files.ts";
 
 export interface HandlerMeta {
   method: string;
   kind: string;
   target: string;
-  /** Absolute path of the script that declares the handler. */
+  /** Absolute path of the script that declares the handler, or its URL when imported from one. */
   file: string;
   options?: ProbeOptions;
   /** Options read from the tracer instance at start() (`@profile((t: P) => t.hz)`). */
@@ -17,8 +18,14 @@ export interface HandlerMeta {
 
 const handlers = new WeakMap<object, HandlerMeta>();
 
+/**
+ * What the probe decorators return: a method decorator, in TC39's form (`value`, `context`) or
+ * TypeScript's legacy experimentalDecorators form (`target`, `name`, `descriptor`).
+ */
+export type ProbeDecorator = (value: unknown, context: unknown, descriptor?: PropertyDescriptor) => void;
+
 /** A TC39 method decorator, tolerant of TypeScript's legacy (experimentalDecorators) form too. */
-function probeDecorator(kind: string, target: string, options?: ProbeOptions, optionsOf?: (tracer: never) => ProbeOptions) {
+function probeDecorator(kind: string, target: string, options?: ProbeOptions, optionsOf?: (tracer: never) => ProbeOptions): ProbeDecorator {
   const file = callerFile();
   return (value: unknown, context: unknown, descriptor?: PropertyDescriptor): void => {
     const legacy = typeof context === "string" || typeof context === "symbol";
@@ -29,12 +36,12 @@ function probeDecorator(kind: string, target: string, options?: ProbeOptions, op
 }
 
 /** Attaches the method to a static kernel tracepoint, e.g. `@tracepoint("syscalls:sys_enter_openat")`. */
-export function tracepoint(name: string) {
+export function tracepoint(name: string): ProbeDecorator {
   return probeDecorator("tracepoint", name);
 }
 
 /** Attaches the method to a tracepoint's raw arguments, e.g. `@rawTracepoint("sched_switch")`. */
-export function rawTracepoint(name: string) {
+export function rawTracepoint(name: string): ProbeDecorator {
   return probeDecorator("rawTracepoint", name);
 }
 
@@ -42,27 +49,27 @@ export function rawTracepoint(name: string) {
  * Like @rawTracepoint, as a BTF-typed tracing program (tp_btf, Linux 5.5+): the verifier knows
  * each argument's kernel type. Fails where the kernel refuses BPF_PROG_TYPE_TRACING.
  */
-export function tpBtf(name: string) {
+export function tpBtf(name: string): ProbeDecorator {
   return probeDecorator("tpBtf", name);
 }
 
 /** Attaches the method to a kernel function's entry; its parameters are the function's arguments (fentry where the kernel allows). */
-export function kprobe(fn: string) {
+export function kprobe(fn: string): ProbeDecorator {
   return probeDecorator("kprobe", fn);
 }
 
 /** Attaches the method to a kernel function's return; its parameter is the return value. */
-export function kretprobe(fn: string) {
+export function kretprobe(fn: string): ProbeDecorator {
   return probeDecorator("kretprobe", fn);
 }
 
 /** Like @kprobe, but only as an fentry program (fails where the kernel cannot load one). */
-export function fentry(fn: string) {
+export function fentry(fn: string): ProbeDecorator {
   return probeDecorator("fentry", fn);
 }
 
 /** Like @kretprobe, but only as an fexit program. */
-export function fexit(fn: string) {
+export function fexit(fn: string): ProbeDecorator {
   return probeDecorator("fexit", fn);
 }
 
@@ -81,12 +88,12 @@ export interface UprobeOptions {
  * name, "libc:malloc". Its parameters are the first six integer arguments (rdi, rsi, rdx, rcx,
  * r8, r9) as user addresses: `str(p)` reads a string, `p as u64` makes a number.
  */
-export function uprobe(target: string, options: UprobeOptions = {}) {
+export function uprobe(target: string, options: UprobeOptions = {}): ProbeDecorator {
   return probeDecorator("uprobe", target, { pid: options?.pid });
 }
 
 /** Attaches the method to the return of a user-space function; its parameter is the return value (rax). */
-export function uretprobe(target: string, options: UprobeOptions = {}) {
+export function uretprobe(target: string, options: UprobeOptions = {}): ProbeDecorator {
   return probeDecorator("uretprobe", target, { pid: options?.pid });
 }
 
@@ -94,7 +101,7 @@ export function uretprobe(target: string, options: UprobeOptions = {}) {
  * Attaches the method to a USDT probe (a <sys/sdt.h> DTRACE_PROBE site), "path:provider:name";
  * its parameters are the probe's arguments, typed by their size and signedness.
  */
-export function usdt(target: string, options: UprobeOptions = {}) {
+export function usdt(target: string, options: UprobeOptions = {}): ProbeDecorator {
   return probeDecorator("usdt", target, { pid: options?.pid });
 }
 
@@ -102,19 +109,21 @@ export function usdt(target: string, options: UprobeOptions = {}) {
  * Samples every CPU `hz` times a second (perf cpu-clock): `kstack()`/`ustack()` show what runs.
  * The rate may come from the tracer when it starts: `@profile((t: Profile) => t.frequency)`.
  */
-export function profile<T>(hz: number | ((tracer: T) => number)) {
+export function profile<T>(hz: number | ((tracer: T) => number)): ProbeDecorator {
   if (typeof hz === "function") return probeDecorator("profile", "", undefined, (t: never) => ({ hz: hz(t) }));
   return probeDecorator("profile", String(hz), { hz });
 }
 
 /** Runs the method every `ms` milliseconds, on one CPU. */
-export function interval(ms: number) {
+export function interval(ms: number): ProbeDecorator {
   return probeDecorator("interval", String(ms), { ms });
 }
 
+/** A software perf event, by the name `perf list` gives it. */
 export type SoftwareEvent =
   | "cpu-clock" | "task-clock" | "page-faults" | "context-switches" | "cpu-migrations" | "minor-faults"
   | "major-faults" | "alignment-faults" | "emulation-faults" | "dummy";
+/** A hardware perf event (a CPU counter), by the name `perf list` gives it. */
 export type HardwareEvent =
   | "cpu-cycles" | "instructions" | "cache-references" | "cache-misses" | "branch-instructions"
   | "branch-misses" | "bus-cycles" | "stalled-cycles-frontend" | "stalled-cycles-backend" | "ref-cycles";
@@ -125,10 +134,48 @@ export type PerfEventSpec =
   | { type: "hardware"; config: HardwareEvent; period?: number; freq?: number };
 
 /** Runs the method on a sampled perf event, e.g. `@perfEvent({ type: "software", config: "page-faults", period: 1 })`. */
-export function perfEvent(spec: PerfEventSpec) {
+export function perfEvent(spec: PerfEventSpec): ProbeDecorator {
   // Not an object (an unset variable): the probe reports the value when the tracer starts.
   if (typeof spec !== "object" || spec === null) return probeDecorator("perfEvent", String(spec));
   return probeDecorator("perfEvent", `${spec.type}:${spec.config}`, { period: spec.period, freq: spec.freq });
+}
+
+/**
+ * Runs the method for every packet the sockets of a cgroup v2 (and its descendants) receive
+ * ("ingress") or send ("egress"); it reads the packet as `SkBuff` and returns whether it may
+ * pass (true/1) or is dropped (false/0; a dropped send fails with EPERM). The cgroup: this
+ * path (absolute, or under the cgroup v2 mount), else the tracer's start({ cgroup }) or --cgroup.
+ */
+export function cgroupSkb(direction: "ingress" | "egress", cgroup?: string): ProbeDecorator {
+  return probeDecorator("cgroupSkb", direction, cgroup === undefined ? undefined : { cgroup });
+}
+
+/**
+ * Makes the method a socket filter: once the tracer runs, `tracer.attachSocket(fd)` puts it on a
+ * socket of this process. It reads each packet the socket would receive (`SkBuff`, `skbLoad()`
+ * from the socket's protocol header on) and returns how many bytes to keep: 0 drops it.
+ */
+export function socketFilter(): ProbeDecorator {
+  return probeDecorator("socketFilter", "");
+}
+
+/** Options of @xdp. */
+export interface XdpOptions {
+  /**
+   * "generic": the kernel runs the program on its sk_buff (XDP_FLAGS_SKB_MODE), for any device.
+   * Default: the driver's own XDP where it has one, else generic (the kernel's choice).
+   */
+  mode?: "generic";
+}
+
+/**
+ * Runs the method for every packet arriving on a network device, before the kernel's network
+ * stack sees it (XDP): it reads the packet with xdpLoad(ctx, offset, size) from its Ethernet
+ * header and returns XDP_PASS (2, also when it ends without return), XDP_DROP (1), XDP_TX (3),
+ * XDP_REDIRECT (4) or XDP_ABORTED (0).
+ */
+export function xdp(device: string, options: XdpOptions = {}): ProbeDecorator {
+  return probeDecorator("xdp", device, options?.mode ? { mode: options.mode } : undefined);
 }
 
 /** The handlers of a tracer instance, from its class and every base class. */
@@ -144,16 +191,24 @@ export function handlersOf(instance: object): HandlerMeta[] {
   return out;
 }
 
-const OWN_DIR = new URL("..", import.meta.url).pathname;
-const INTERNAL = /\/(runtime|tracer|spec|lang|probes|compiler|btf)\/[^/]+\.ts$|\/mod\.ts$/;
+/** tsbpf's own modules that sit between a decorator and the user's class on the stack. */
+const INTERNAL = /^(?:(?:runtime|tracer|spec|lang|probes|compiler|btf)\/[^/]+|mod)\.[jt]s$/;
+
+/**
+ * The first module on `stack` that is not one of tsbpf's own (under `ownRoot`): the user's
+ * script, as a path for a local file, or as the URL it was imported from (`deno run https://…`).
+ * Frames are compared as whole URLs: two servers can serve the same path.
+ */
+export function callerOf(stack: string, ownRoot: string): string {
+  for (const m of stack.matchAll(/((?:file|https?):\/\/[^\s()]+?|\/[^\s():]+?)\.([cm]?[jt]sx?):\d+:\d+/g)) {
+    const url = m[1].startsWith("/") ? `file://${encodeURI(m[1])}.${m[2]}` : `${m[1]}.${m[2]}`;
+    if (url.startsWith(ownRoot) && INTERNAL.test(decodeURIComponent(url.slice(ownRoot.length)))) continue;
+    return url.startsWith("file://") ? decodeURIComponent(new URL(url).pathname) : url;
+  }
+  return "";
+}
 
 /** The first file on the stack outside tsbpf's own modules: the user's script. */
 function callerFile(): string {
-  const stack = new Error().stack ?? "";
-  for (const m of stack.matchAll(/(?:file:\/\/)?(\/[^\s():]+?\.[cm]?[jt]sx?):\d+:\d+/g)) {
-    const path = decodeURIComponent(m[1]);
-    if (path.startsWith(OWN_DIR) && INTERNAL.test(path.slice(OWN_DIR.length - 1))) continue;
-    return path;
-  }
-  return "";
+  return callerOf(new Error().stack ?? "", OWN_ROOT);
 }

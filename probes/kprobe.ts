@@ -50,16 +50,23 @@ const MAX_KPROBE_MULTI = 20000;
  * A function the kernel has no symbol for: inlined into every caller, or only present as the
  * compiler's specialised copies (`tcp_foo.isra.0`), which a kprobe can name.
  */
-function missingSymbol(name: string): ProbeLookupError | undefined {
+function missingSymbol(name: string): MissingSymbolError | undefined {
   const symbols = kernelTextSymbols();
   if (!symbols.size || symbols.has(name)) return undefined;
   const copies = specialisedCopies(name);
   if (copies.length) {
-    return new ProbeLookupError(`"${name}" exists only as ${copies.map((v) => `"${v}"`).join(", ")} (a copy the compiler specialised; the original was inlined)`,
-      [`attach to the copy: @kprobe("${copies[0]}") (its parameters are then the raw argument registers)`]);
+    return new MissingSymbolError(`"${name}" exists only as ${copies.map((v) => `"${v}"`).join(", ")} (a copy the compiler specialised; the original was inlined)`,
+      [`attach to the copy: @kprobe("${copies[0]}") (its parameters are then the raw argument registers)`], copies);
   }
-  return new ProbeLookupError(`"${name}" is inlined into its callers: the kernel has no symbol for it in /proc/kallsyms, so no probe can attach to it`,
-    ["trace a function that calls it, or a tracepoint near it (tsbpf list 'tracepoint:*')"]);
+  return new MissingSymbolError(`"${name}" is inlined into its callers: the kernel has no symbol for it in /proc/kallsyms, so no probe can attach to it`,
+    ["trace a function that calls it, or a tracepoint near it (tsbpf list 'tracepoint:*')"], []);
+}
+
+/** A function without a symbol: `copies` are its specialised copies (`tcp_foo.isra.0`), empty when it was inlined whole. */
+class MissingSymbolError extends ProbeLookupError {
+  constructor(message: string, hints: string[], readonly copies: string[]) {
+    super(message, hints);
+  }
 }
 
 function unknownFunction(name: string): ProbeLookupError {
@@ -67,7 +74,7 @@ function unknownFunction(name: string): ProbeLookupError {
   const funcs: string[] = [];
   for (let id = 1; id < btf.typeCount; id++) if (btf.kindOf(id) === "func") funcs.push(btf.nameOf(id));
   const missing = missingSymbol(name);
-  if (missing && missing.message.includes("exists only as")) return missing;
+  if (missing?.copies.length) return missing;
   const near = closest(name, funcs);
   return new ProbeLookupError(`unknown kernel function "${name}"`, near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : ["list them with: tsbpf list 'kprobe:tcp_*'"]);
 }

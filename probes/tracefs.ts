@@ -2,11 +2,12 @@
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { fileExists } from "../runtime/files.ts";
 import { SyscallError } from "../runtime/errors.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 const CANDIDATES = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 let root: string | undefined;
 
-export class TracefsError extends Error {
+export class TracefsError extends UserFacingError {
   constructor(message: string) {
     super(message);
     this.name = "TracefsError";

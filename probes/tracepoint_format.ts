@@ -1,12 +1,13 @@
 // Parses a tracepoint's format file (tracefs events/<category>/<name>/format) into fields.
 import type { ContextField } from "../spec/target.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 export interface TracepointFormat {
   id: number;
   fields: ContextField[];
 }
 
-export class TracepointFormatError extends Error {
+export class TracepointFormatError extends UserFacingError {
   constructor(message: string) {
     super(message);
     this.name = "TracepointFormatError";

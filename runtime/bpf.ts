@@ -1,23 +1,23 @@
 // bpf(2): one function per command, each building its bpf_attr at the offsets of the
 // kernel's current uapi (include/uapi/linux/bpf.h). Only this file encodes bpf_attr.
-import { libcSync, SYS } from "./ffi/mod.ts";
+import { cString, libcSync, SYS } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { OwnedFd } from "./fd.ts";
 
 const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
-  PROG_LOAD = 5, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18,
+  PROG_LOAD = 5, OBJ_PIN = 6, OBJ_GET = 7, PROG_TEST_RUN = 10, PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, OBJ_GET_INFO_BY_FD = 15, RAW_TRACEPOINT_OPEN = 17, BTF_LOAD = 18,
   MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22, MAP_LOOKUP_BATCH = 24, MAP_LOOKUP_AND_DELETE_BATCH = 25, MAP_UPDATE_BATCH = 26, MAP_DELETE_BATCH = 27, LINK_CREATE = 28,
-  LINK_GET_NEXT_ID = 31,
+  LINK_GET_NEXT_ID = 31, ENABLE_STATS = 32,
 }
 
 const CMD_NAMES: Record<number, string> = {
   0: "BPF_MAP_CREATE", 1: "BPF_MAP_LOOKUP_ELEM", 2: "BPF_MAP_UPDATE_ELEM", 3: "BPF_MAP_DELETE_ELEM",
-  4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 10: "BPF_PROG_TEST_RUN", 11: "BPF_PROG_GET_NEXT_ID",
+  4: "BPF_MAP_GET_NEXT_KEY", 5: "BPF_PROG_LOAD", 6: "BPF_OBJ_PIN", 7: "BPF_OBJ_GET", 10: "BPF_PROG_TEST_RUN", 11: "BPF_PROG_GET_NEXT_ID",
   12: "BPF_MAP_GET_NEXT_ID", 13: "BPF_PROG_GET_FD_BY_ID", 15: "BPF_OBJ_GET_INFO_BY_FD",
   17: "BPF_RAW_TRACEPOINT_OPEN", 18: "BPF_BTF_LOAD", 21: "BPF_MAP_LOOKUP_AND_DELETE_ELEM", 22: "BPF_MAP_FREEZE",
   24: "BPF_MAP_LOOKUP_BATCH", 25: "BPF_MAP_LOOKUP_AND_DELETE_BATCH", 26: "BPF_MAP_UPDATE_BATCH", 27: "BPF_MAP_DELETE_BATCH", 28: "BPF_LINK_CREATE",
-  31: "BPF_LINK_GET_NEXT_ID",
+  31: "BPF_LINK_GET_NEXT_ID", 32: "BPF_ENABLE_STATS",
 };
 
 /** A bpf_attr under construction; `keep` holds buffers whose addresses it contains. */
@@ -180,7 +180,7 @@ export function mapNextKey(mapFd: number, key: Uint8Array | undefined, next: Uin
 }
 
 export const ProgType = {
-  KPROBE: 2, TRACEPOINT: 5, PERF_EVENT: 7, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
+  SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7, CGROUP_SKB: 8, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
 } as const;
 
 export interface ProgLoadOptions {
@@ -252,12 +252,21 @@ export function btfLoad(btf: Uint8Array): OwnedFd {
   return new OwnedFd(r, "btf");
 }
 
-export const AttachType = { TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+export const AttachType = { CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, TRACE_RAW_TP: 23, XDP: 37, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
 
 /** `cookie`: for a perf event link, the value bpf_get_attach_cookie() returns in the program (5.15+). */
 export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string, cookie?: bigint): OwnedFd {
   const attr = new Attr(64).u32(0, progFd).u32(4, targetFd).u32(8, attachType);
   if (cookie !== undefined) attr.u64(16, cookie); // link_create.perf_event.bpf_cookie
+  return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
+}
+
+/** XDP_FLAGS_SKB_MODE: generic XDP, run by the kernel on the sk_buff, for drivers without XDP of their own. */
+export const XDP_FLAGS_SKB_MODE = 2;
+
+/** Attaches an XDP program to a network device with a link (5.9+): it detaches when the link closes. */
+export function xdpLinkCreate(progFd: number, ifindex: number, flags: number, label: string): OwnedFd {
+  const attr = new Attr(64).u32(0, progFd).u32(4, ifindex).u32(8, AttachType.XDP).u32(12, flags); // link_create.target_ifindex, .flags
   return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
 }
 
@@ -312,6 +321,9 @@ export interface ProgInfo {
   xlatedLen: number;
   jitedLen: number;
   name: string;
+  /** Runs and time spent in them, counted only while the kernel's BPF statistics are on. */
+  runCount: bigint;
+  runTimeNs: bigint;
 }
 
 export function progInfo(progFd: number): ProgInfo {
@@ -328,7 +340,20 @@ export function progInfo(progFd: number): ProgInfo {
     jitedLen: v.getUint32(16, true),
     xlatedLen: v.getUint32(20, true),
     name: new TextDecoder().decode(end < 0 ? nameBytes : nameBytes.subarray(0, end)),
+    runTimeNs: v.getBigUint64(192, true),
+    runCount: v.getBigUint64(200, true),
   };
+}
+
+/**
+ * BPF_ENABLE_STATS (5.8+): run counts and times are kept while the returned fd is open.
+ * Undefined where the kernel has no such command (EINVAL).
+ */
+export function enableStats(): OwnedFd | undefined {
+  const r = bpf(Cmd.ENABLE_STATS, new Attr(8).u32(0, 0 /* BPF_STATS_RUN_TIME */));
+  if (r === -22) return undefined;
+  if (r < 0) throw syscallError("bpf(BPF_ENABLE_STATS)", r);
+  return new OwnedFd(r, "BPF statistics");
 }
 
 export function mapInfoId(mapFd: number): number {
@@ -336,6 +361,44 @@ export function mapInfoId(mapFd: number): number {
   const attr = new Attr(16).u32(0, mapFd).u32(4, info.length).ptr(8, info);
   bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
   return new DataView(info.buffer).getUint32(4, true);
+}
+
+export interface MapInfo {
+  type: number;
+  id: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+}
+
+export function mapInfo(mapFd: number): MapInfo {
+  const info = new Uint8Array(96);
+  const attr = new Attr(16).u32(0, mapFd).u32(4, info.length).ptr(8, info);
+  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
+  const v = new DataView(info.buffer);
+  return { type: v.getUint32(0, true), id: v.getUint32(4, true), keySize: v.getUint32(8, true), valueSize: v.getUint32(12, true), maxEntries: v.getUint32(16, true), flags: v.getUint32(20, true) };
+}
+
+/** A link's id and the id of the program it attaches. */
+export function linkInfo(linkFd: number): { id: number; progId: number } {
+  const info = new Uint8Array(64);
+  const attr = new Attr(16).u32(0, linkFd).u32(4, info.length).ptr(8, info);
+  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
+  const v = new DataView(info.buffer);
+  return { id: v.getUint32(4, true), progId: v.getUint32(8, true) };
+}
+
+/** BPF_OBJ_PIN: the object stays in the kernel while `path` (in a bpffs) names it. */
+export function objPin(fd: number, path: string): void {
+  const name = cString(path);
+  bpfOrThrow(Cmd.OBJ_PIN, new Attr(24).ptr(0, name).u32(8, fd), `"${path}"`);
+}
+
+/** BPF_OBJ_GET: a new fd of the object pinned at `path`. */
+export function objGet(path: string, label: string): OwnedFd {
+  const name = cString(path);
+  return new OwnedFd(bpfOrThrow(Cmd.OBJ_GET, new Attr(24).ptr(0, name), `"${path}"`), label);
 }
 
 /** Ids of every BPF program loaded on the machine (as `bpftool prog list` walks them). */

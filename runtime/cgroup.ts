@@ -97,8 +97,8 @@ function walk(root: string, rel: string): void {
 
 const SYS_GETDENTS64 = 217, DT_DIR = 4;
 
-/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read). */
-function listDirs(dir: string): string[] {
+/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read); every name when not `dirsOnly`. */
+export function listDirs(dir: string, dirsOnly = true): string[] {
   const c = libcSync();
   const fd = c.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return [];
@@ -112,7 +112,7 @@ function listDirs(dir: string): string[] {
         const reclen = view.getUint16(at + 16, true), type = buf[at + 18];
         const nameEnd = buf.indexOf(0, at + 19);
         const name = text.decode(buf.subarray(at + 19, nameEnd));
-        if (type === DT_DIR && name !== "." && name !== "..") out.push(name);
+        if ((type === DT_DIR || !dirsOnly) && name !== "." && name !== "..") out.push(name);
         at += reclen;
       }
     }
@@ -143,6 +143,7 @@ export function defaultCgroup(): string | undefined {
  */
 export class CgroupName {
   #path?: string | null;
+  /** The cgroup of id `id` (its path is looked up when first asked). */
   constructor(readonly id: bigint) {}
   /** The path under the cgroup v2 mount ("/system.slice/ssh.service"); undefined once the cgroup is gone. */
   get path(): string | undefined {
@@ -154,10 +155,12 @@ export class CgroupName {
     const path = this.path;
     return path === undefined ? undefined : containerOf(path);
   }
+  /** The container ("container:" and 12 hex digits) if the path names one, else the path, else the id. */
   toString(): string {
     const container = this.container;
     return container ? `container:${container.slice(0, 12)}` : this.path ?? String(this.id);
   }
+  /** In JSON output: the id, the path and the container. */
   toJSON(): { id: bigint; path?: string; container?: string } {
     return { id: this.id, path: this.path, container: this.container };
   }

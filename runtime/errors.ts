@@ -1,4 +1,5 @@
 // Typed errors of the kernel interface. Raw errno never escapes: it is named and explained.
+import { UserFacingError } from "../spec/user_facing.ts";
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
@@ -11,7 +12,8 @@ export function errnoName(errno: number): string {
 }
 
 /** A system call failed; `call` names it (e.g. "bpf(BPF_MAP_CREATE)"). */
-export class SyscallError extends Error {
+export class SyscallError extends UserFacingError {
+  /** `call` failed with `errno` (positive); `detail` adds what tsbpf knows of why. */
   constructor(readonly call: string, readonly errno: number, detail?: string) {
     super(`${call} failed: ${errnoName(errno)}${detail ? `: ${detail}` : ""}`);
     this.name = "SyscallError";
@@ -20,6 +22,7 @@ export class SyscallError extends Error {
 
 /** The process lacks a privilege tsbpf needs; the message says which. */
 export class PermissionError extends SyscallError {
+  /** `call` failed with EPERM or EACCES. */
   constructor(call: string, errno: number) {
     super(call, errno);
     this.name = "PermissionError";
@@ -40,15 +43,8 @@ export function syscallError(call: string, result: number, detail?: string): Sys
   return new SyscallError(call, errno, detail);
 }
 
-/** Errors whose message is the whole story for the user: printed without a stack trace. */
-const USER_ERRORS = new Set(["CompileError", "VerifierError", "PermissionError", "SyscallError", "TracefsError", "TracerError", "FfiPermissionError"]);
-
-export function isUserError(e: unknown): boolean {
-  return e instanceof Error && USER_ERRORS.has(e.name);
-}
-
 /** The runtime refuses the FFI that every kernel call goes through (Deno without --allow-ffi). */
-export class FfiPermissionError extends Error {
+export class FfiPermissionError extends UserFacingError {
   constructor() {
     super("Deno refuses tsbpf the FFI it reaches the kernel through (libc): run it with --allow-ffi (deno run --allow-ffi SCRIPT)");
     this.name = "FfiPermissionError";
@@ -56,7 +52,7 @@ export class FfiPermissionError extends Error {
 }
 
 /** A tracer is used wrongly (no handlers, a map field of the wrong kind, no source file). */
-export class TracerError extends Error {
+export class TracerError extends UserFacingError {
   constructor(message: string) {
     super(message);
     this.name = "TracerError";

@@ -2,6 +2,7 @@
 import { libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
@@ -71,7 +72,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): v
 export const MAX_BINARY_BYTES = 1 << 30;
 
 /** A file that is not what a checked read expects (a FIFO, a device, too big, someone else's). */
-export class UnsafeFileError extends Error {
+export class UnsafeFileError extends UserFacingError {
   constructor(readonly path: string, reason: string) {
     super(`Refusing to read "${path}": ${reason}`);
     this.name = "UnsafeFileError";

@@ -16,6 +16,7 @@ const state = globalThis as Record<symbol, boolean | undefined>;
  * exact (JSON escapes them itself).
  */
 const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+/** `s` with control characters and text-reordering marks shown as escapes (\xNN, \uNNNN), safe to print to a terminal. */
 export function printable(s: string): string {
   return s.replace(UNPRINTABLE, (c) => {
     const code = c.charCodeAt(0);

@@ -7,9 +7,10 @@
 import { libcSync } from "./ffi/mod.ts";
 import { type FileStat, geteuid, kindName, lstat, readlink, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX } from "./file_stat.ts";
 import { errnoName } from "./errors.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 /** A directory that root must not trust; the message says which component and why. */
-export class UntrustedDirError extends Error {
+export class UntrustedDirError extends UserFacingError {
   constructor(readonly path: string, reason: string) {
     super(`Not using "${path}": ${reason}`);
     this.name = "UntrustedDirError";

@@ -4,6 +4,7 @@ import type { ProgramSpec } from "../spec/tracer_spec.ts";
 import { Code, renderDiagnostic, type Diagnostic } from "../spec/diagnostics.ts";
 import { errnoName } from "./errors.ts";
 import { writeLogFile } from "./log_file.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 const HINTS: [RegExp, string][] = [
   [/invalid mem access 'map_value_or_null'|invalid mem access '.*_or_null'/, "a map lookup can return nothing: check the result before using it"],
@@ -16,7 +17,9 @@ const HINTS: [RegExp, string][] = [
   [/R\d+ !read_ok/, "a value is used before it is set on some path"],
 ];
 
-export class VerifierError extends Error {
+/** The kernel's verifier refused a handler: the message points at the TypeScript line and says why; `log` keeps the whole verifier log. */
+export class VerifierError extends UserFacingError {
+  /** @internal Made by the loader from the verifier's log. */
   constructor(
     readonly program: string,
     readonly errno: number,

@@ -1,15 +1,25 @@
 // Diagnostics: every user error carries a stable code, a source range and a hint.
+import { UserFacingError } from "./user_facing.ts";
 
+/** A place in a script: 1-based line and column, and how many characters it spans. */
 export interface SourcePos {
+  /** The line, from 1. */
   line: number; // 1-based
+  /** The column, from 1. */
   column: number; // 1-based
+  /** How many characters it spans. */
   length: number;
 }
 
+/** One error found in a script: where, its stable code, what is wrong and what to do. */
 export interface Diagnostic extends SourcePos {
+  /** The error's stable code ("TSB1005"). */
   code: string;
+  /** What is wrong. */
   message: string;
+  /** The script's path (or URL). */
   file: string;
+  /** What to do about it. */
   hints: string[];
 }
 
@@ -33,7 +43,8 @@ export const Code = {
 } as const;
 
 /** A compile failed; `diagnostics` lists every error found, in source order. */
-export class CompileError extends Error {
+export class CompileError extends UserFacingError {
+  /** The errors found in `source`, rendered into the message with the source lines they point at. */
   constructor(readonly diagnostics: Diagnostic[], readonly source: string) {
     super(diagnostics.map((d) => renderDiagnostic(d, source)).join("\n\n"));
     this.name = "CompileError";

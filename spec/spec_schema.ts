@@ -4,8 +4,9 @@
 // naming the first wrong field.
 import { type MapSpec, type ProgramSpec, type TracerSpec, UNITS } from "./tracer_spec.ts";
 import type { StructType, Type } from "./layout.ts";
+import { UserFacingError } from "./user_facing.ts";
 
-export class SpecSchemaError extends Error {
+export class SpecSchemaError extends UserFacingError {
   constructor(readonly where: string, what: string) {
     super(`${where}: ${what}`);
     this.name = "SpecSchemaError";
@@ -46,6 +47,12 @@ function tracerSpec(v: unknown, at: string): void {
   if (s.assumptions !== undefined) array(s.assumptions, `${at}.assumptions`).forEach((a, i) => text(a, `${at}.assumptions[${i}]`));
 }
 
+/** `value` as a MapSpec (a pinned map's record: runtime/pin_meta.ts), or a SpecSchemaError. */
+export function validateMapSpec(value: unknown, at: string): MapSpec {
+  mapSpec(value, at);
+  return value as MapSpec;
+}
+
 function mapSpec(v: unknown, at: string): void {
   const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "help", "unit", "metric"]);
   identifier(m.name, `${at}.name`);
@@ -65,7 +72,7 @@ function mapSpec(v: unknown, at: string): void {
 
 function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   const p = object(v, at, [
-    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "line", "column",
+    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "mayDrop", "line", "column",
   ]) as Record<keyof ProgramSpec, unknown>;
   identifier(p.name, `${at}.name`);
   const probe = object(p.probe, `${at}.probe`, ["kind", "target", "method"]);
@@ -74,6 +81,7 @@ function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   if (probe.method !== undefined) identifier(probe.method, `${at}.probe.method`);
   integer(p.progType, `${at}.progType`, 0, 1 << 16);
   if (p.expectedAttachType !== undefined) integer(p.expectedAttachType, `${at}.expectedAttachType`, 0, 1 << 16);
+  if (p.mayDrop !== undefined && typeof p.mayDrop !== "boolean") fail(`${at}.mayDrop`, "not a boolean");
   if (p.attachBtfId !== undefined) integer(p.attachBtfId, `${at}.attachBtfId`, 0, 2 ** 32 - 1);
   if (typeof p.insns !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(p.insns) || p.insns.length % 4 !== 0) fail(`${at}.insns`, "not base64");
   const count = ((p.insns.length / 4) * 3 - (p.insns.match(/=*$/)![0].length)) / 8;

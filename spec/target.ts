@@ -1,6 +1,7 @@
 // What the compiler needs to know about the machine it compiles for, supplied by probes/
 // and runtime/ (the compiler itself makes no syscalls).
 import type { Btf } from "../btf/reader.ts";
+import { UserFacingError } from "./user_facing.ts";
 
 /** One field of a probe's context (a tracepoint's format file, for example). */
 export interface ContextField {
@@ -67,10 +68,24 @@ export interface ProbeContext {
   attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
   describe: string;
+  /**
+   * For programs whose return value decides what the kernel does with a packet (cgroup skb,
+   * socket filter, XDP): what a handler returns when it ends without `return`, the range the
+   * verifier accepts (none: any value), and what the values mean, for messages; `notBool`: why
+   * a bool is refused (what true and false would mean).
+   */
+  verdict?: { fallthrough: bigint; range?: [min: number, max: number]; meaning: string; notBool?: string };
+  /**
+   * The program is attached to a cgroup (the tracer's cgroup, when it has one): the cgroup
+   * filter of tracing programs does not apply, and could not (it reads the current task).
+   */
+  cgroupAttached?: boolean;
+  /** The context is a packet: an `__sk_buff` that skbLoad() reads, or an `xdp_md` that xdpLoad() reads. */
+  packet?: "skb" | "xdp";
 }
 
 /** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */
-export class ProbeLookupError extends Error {
+export class ProbeLookupError extends UserFacingError {
   constructor(message: string, readonly hints: string[] = []) {
     super(message);
     this.name = "ProbeLookupError";

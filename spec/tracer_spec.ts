@@ -54,6 +54,11 @@ export interface ProgramSpec {
   relocs: MapReloc[];
   lines: LineEntry[];
   stackSize: number;
+  /**
+   * For a program whose return value decides a packet's fate (cgroup skb, socket filter, XDP):
+   * whether some `return` may not let it pass. Absent for programs whose return means nothing.
+   */
+  mayDrop?: boolean;
   line: number;
   column: number;
 }

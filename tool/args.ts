@@ -52,13 +52,14 @@ export const COMMON_OPTIONS = {
   json: { type: "boolean", help: "JSON lines on stdout, one record per line (shapes: docs/tools.md); notices go to stderr" },
   cgroup: { type: "string", value: "PATH", help: "trace only processes in this cgroup v2 and its descendants (a path, absolute or under the cgroup v2 mount)" },
   metrics: { type: "string", value: "ADDR", help: "serve the tool's counts and histograms to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)" },
+  stats: { type: "boolean", help: "at the end, each handler's runs and average ns per run (the kernel's BPF statistics, on while the tool runs)" },
 } as const satisfies Record<string, ToolOption>;
 
 /** The parsed value of one option. */
 export type ToolOptionValue<T extends ToolOption> = T["type"] extends "boolean" ? (T["multiple"] extends true ? boolean[] : boolean) : T["multiple"] extends true ? string[] : string;
 
 /** The parsed options of a tool: each of its own (undefined when not given and without default), plus the common ones. */
-export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: ToolOptionValue<O[K]> } & { json: boolean; cgroup?: string; metrics?: string };
+export type ToolValues<O extends Record<string, ToolOption>> = { [K in keyof O]?: ToolOptionValue<O[K]> } & { json: boolean; cgroup?: string; metrics?: string; stats?: boolean };
 
 /** What parseToolArgs returns. */
 export interface ParsedTool<O extends Record<string, ToolOption>> {
@@ -70,6 +71,11 @@ export interface ParsedTool<O extends Record<string, ToolOption>> {
   start: StartOptions;
   /** The usage text, for a tool's own checks (see usageError). */
   usage: string;
+  /**
+   * Under `tsbpf -c CMD`, CMD's pid (also the default of a `-p` option): the command is held
+   * stopped until the first tracer has started, so it runs nothing untraced.
+   */
+  commandPid?: number;
 }
 
 /**
@@ -169,7 +175,9 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   const start: StartOptions = {};
   if (values.cgroup !== undefined) start.cgroup = values.cgroup;
   if (values.metrics !== undefined) start.metrics = values.metrics;
-  return { values, positionals: parsed.positionals, start, usage };
+  if (values.stats) start.stats = true;
+  const state = cliState();
+  return { values, positionals: parsed.positionals, start, usage, ...(state?.command && { commandPid: state.pid }) };
 }
 
 /**
@@ -177,9 +185,13 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
  * keeps on globalThis (cli/mod.ts; tool/ does not import cli/), and noted as read as it notes it.
  */
 function commandLinePid(): number | undefined {
-  const state = (globalThis as Record<symbol, { pid?: number; pidRead?: boolean } | undefined>)[Symbol.for("tsbpf.cli")];
+  const state = cliState();
   if (state) state.pidRead = true;
   return state?.pid;
+}
+
+function cliState(): { pid?: number; pidRead?: boolean; command?: string[] } | undefined {
+  return (globalThis as Record<symbol, { pid?: number; pidRead?: boolean; command?: string[] } | undefined>)[Symbol.for("tsbpf.cli")];
 }
 
 /** The tool whose command line was parsed last: its usage goes with every usage error. */

@@ -2,7 +2,9 @@
 // socket addresses as the kernel stores them.
 import process from "node:process";
 import { libc } from "../runtime/ffi/mod.ts";
-import { readTextFile as readFileThroughLibc } from "../runtime/files.ts";
+import { fileExists, readTextFile as readFileThroughLibc } from "../runtime/files.ts";
+import { tracefs } from "../probes/tracefs.ts";
+import { tracepointFormat } from "../probes/tracepoint.ts";
 export { syscallName } from "../runtime/syscall_names.ts";
 
 // Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
@@ -57,4 +59,24 @@ export function ipAddress(family: number, words: number[]): string {
   }
   if (best < 0) return groups.join(":");
   return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+}
+
+/** One argument of a system call, as this kernel's `syscalls:sys_enter_<name>` tracepoint declares it. */
+export interface SyscallArgument {
+  /** The parameter's name in the kernel's source ("filename", "flags"). */
+  name: string;
+  /** Its C type ("const char *", "int", "struct sockaddr *"). */
+  cType: string;
+}
+
+/**
+ * The arguments of a system call in order, from its tracepoint's format file (so names and types
+ * are this kernel's), or undefined when the kernel has no tracepoint for it.
+ */
+export function syscallArguments(name: string): SyscallArgument[] | undefined {
+  // Checked before the path is built, and before asking: a miss would list every tracepoint for its hint.
+  if (!/^[a-z0-9_]+$/.test(name) || !fileExists(`${tracefs()}/events/syscalls/sys_enter_${name}/format`)) return undefined;
+  return tracepointFormat(`syscalls:sys_enter_${name}`).fields
+    .filter((f) => !f.name.startsWith("common_") && f.name !== "__syscall_nr")
+    .map((f) => ({ name: f.name, cType: f.cType }));
 }

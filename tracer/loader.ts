@@ -1,5 +1,6 @@
 // Turns a compiled tracer spec into kernel objects: maps, then programs (with map fds
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
+import { attachSocketFilter, detachSocketFilter } from "../runtime/socket.ts";
 import type { MapSpec, ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
 import { fromBase64, probeId } from "../spec/tracer_spec.ts";
 import { ProbeNames } from "../runtime/maps/probe_names.ts";
@@ -16,6 +17,7 @@ import { SyscallError } from "../runtime/errors.ts";
 import { sizeOf } from "../spec/layout.ts";
 import { openCgroup } from "../runtime/cgroup.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
+import { pinnedMap } from "./pinned_map.ts";
 
 export interface MapOptions {
   /** The initial value of a parameter map (frozen once written). */
@@ -26,6 +28,8 @@ export interface MapOptions {
   maxEntries?: number;
   /** The cgroup v2 directory a cgroup array's one slot holds. */
   cgroup?: string;
+  /** Reuse (or create and pin) the map pinned under this name: pinned_map.ts. */
+  pin?: string;
 }
 
 const MAP_TYPES: Record<string, number> = {
@@ -39,11 +43,23 @@ export class Loaded {
   readonly maps = new Map<string, OwnedFd>();
   readonly programs = new Map<string, OwnedFd>();
   readonly links: OwnedFd[] = [];
+  /** Each program's attachments (links, and the perf events they hold), by handler name. */
+  readonly linksOf = new Map<string, OwnedFd[]>();
   /** What probe() values stand for: filled as the probes are attached. */
   readonly probeNames = new ProbeNames();
 
+  /** Sockets a socket filter was put on (attachSocket): their filter is taken off at detach. */
+  readonly sockets: number[] = [];
+
+  /** Puts the socket filter `program` on socket `fd` of this process. */
+  attachSocket(fd: number, program: string): void {
+    attachSocketFilter(fd, this.programs.get(program)!.fd, `socket filter ${program} on fd ${fd}`);
+    this.sockets.push(fd);
+  }
+
   /** Closes the attachments: no handler runs after this, so the maps stop changing. */
   detach(): void {
+    for (const fd of this.sockets.splice(0)) detachSocketFilter(fd);
     for (const fd of this.links.splice(0)) fd.close();
   }
 
@@ -156,7 +172,10 @@ function programDebugInfo(spec: TracerSpec, source: string): { fd: OwnedFd; btf:
 export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string, probes = new Map<string, ProbeRef>()): Loaded {
   const loaded = new Loaded();
   try {
-    for (const m of spec.maps) loaded.maps.set(m.name, createMap(m, mapOptions.get(m.name) ?? {}, spec.programs.length));
+    for (const m of spec.maps) {
+      const o = mapOptions.get(m.name) ?? {}, create = () => createMap(m, o, spec.programs.length);
+      loaded.maps.set(m.name, o.pin ? pinnedMap(m, o.pin, o.maxEntries ?? 10240, spec, create) : create());
+    }
     const debug = source === undefined ? undefined : programDebugInfo(spec, source);
     if (debug) loaded.btf = debug.fd;
     for (const p of spec.programs) {
@@ -168,7 +187,9 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
       const kind = probeKind(probe);
       const targets = kind.targets?.(probe.target, probe.options) ?? [probe.target];
       targets.forEach((t, j) => loaded.probeNames.set(probeId(i, j), probeName(probe.kind, t)));
-      loaded.links.push(...kind.attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options, probeId(i, 0)));
+      const attached = kind.attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options, probeId(i, 0));
+      loaded.links.push(...attached);
+      loaded.linksOf.set(p.name, attached);
     });
     // Sampling events (profile, interval, perf events) were opened stopped: they all start
     // together once everything is attached. Tracepoints and uprobes run from their attachment.

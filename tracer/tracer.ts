@@ -7,6 +7,7 @@ import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { readTextFile } from "../runtime/files.ts";
+import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
@@ -17,20 +18,25 @@ import { KernelMap } from "../runtime/maps/kernel_map.ts";
 import { Aggregation } from "../runtime/maps/aggregations.ts";
 import { defaultCgroup } from "../runtime/cgroup.ts";
 import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
-import type { MetricSource } from "../export/prometheus.ts";
+import type { HandlerCost, MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
 import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
 import { makeEncoder } from "../runtime/maps/codec.ts";
-import { isUserError, TracerError } from "../runtime/errors.ts";
+import { TracerError } from "../runtime/errors.ts";
+import { isUserFacing } from "../spec/user_facing.ts";
 import { setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
+import { takeDefaultPin } from "./default_pin.ts";
+import { checkPinName } from "../runtime/pin_name.ts";
+import { defaultStats, handlerCosts, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
+/** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
   /** Print lost-event counts to stderr as they grow and at the end (default true). */
   reportLoss?: boolean;
@@ -64,8 +70,33 @@ export interface StartOptions {
    * the standard OTEL_EXPORTER_OTLP_ENDPOINT (and other OTEL_*) variables say, else none; false: none.
    */
   otlp?: OtlpOptions | false;
+  /**
+   * Turn the kernel's BPF statistics on while the tracer runs and print each handler's run
+   * count and average time per run at stop() (and export them with `metrics`). Default: the
+   * tsbpf command's --stats, else off (the statistics cost every BPF program two clock reads a run).
+   */
+  stats?: boolean;
+  /**
+   * Leave the handlers attached after this process ends: the tracer's links and maps are pinned
+   * in /sys/fs/bpf/tsbpf/NAME until `tsbpf pinned rm NAME` (`tsbpf pinned show NAME` reads the
+   * maps meanwhile). Default: the tsbpf command's --pin, else none.
+   */
+  pin?: string;
 }
 
+/**
+ * The base of every tracer: a class whose decorated methods are compiled to BPF and run in the
+ * kernel, and whose map fields (RingBuf, HashMap, Count, ...) user space reads.
+ *
+ * ```ts ignore
+ * class Opens extends Tracer {
+ *   opens = new Count<Str<16>>();
+ *   @tracepoint("syscalls:sys_enter_openat")
+ *   onOpen() { this.opens.add(comm()); }
+ * }
+ * const t = await new Opens().start();
+ * ```
+ */
 export class Tracer {
   #loaded?: Loaded;
   #spec?: TracerSpec;
@@ -84,6 +115,8 @@ export class Tracer {
   /** The start in progress or done: a second start() (even a concurrent one) gets the same. */
   #starting?: Promise<this>;
   #timers = new Set<ReturnType<typeof setInterval>>();
+  #stats?: StatsSwitch;
+  #probes = new Map<string, ProbeRef>();
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
@@ -100,7 +133,7 @@ export class Tracer {
     try {
       await libc();
     } catch (e) {
-      if ((options.exitOnError ?? true) && isUserError(e)) {
+      if ((options.exitOnError ?? true) && isUserFacing(e)) {
         console.error((e as Error).message);
         (await processHooks()).exit(1);
       }
@@ -114,9 +147,11 @@ export class Tracer {
       for (const m of this.#maps) m.unbind();
       this.#loaded?.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
-      if ((options.exitOnError ?? true) && isUserError(e)) {
+      if ((options.exitOnError ?? true) && isUserFacing(e)) {
         console.error((e as Error).message);
         libcSync().process.exit(1);
       }
@@ -128,6 +163,7 @@ export class Tracer {
   }
 
   async #start(options: StartOptions): Promise<void> {
+    const pin = options.pin !== undefined ? checkPinName(options.pin, "start({ pin })") : takeDefaultPin(this.constructor.name);
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
     const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
@@ -135,12 +171,14 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries });
+      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
-    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    const probes = new Map(handlersOf(this).map((h) => [h.method, attachedToCgroup(runtimeProbe(h, this), cgroup)]));
+    this.#probes = probes;
+    if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
     const loaded = loadTracer(spec, mapOptions, source, probes);
     this.#loaded = loaded;
     this.#spec = spec;
@@ -161,6 +199,12 @@ export class Tracer {
         this.#maps.push(field);
       }
     }
+    if (pin !== undefined) {
+      const { pinTracer } = await import("./pinned_tracer.ts");
+      const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
+      const at = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${at} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
+    }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));
     if (spec.maps.some((m) => m.kind === "stacks" || m.kind === "stack_trace")) {
@@ -173,6 +217,7 @@ export class Tracer {
     this.#pump = new EventPump(this.#buffers, () => {
       if (this.#reportLoss) this.#printLoss();
     });
+    this.begin();
     this.#pump.start();
   }
 
@@ -184,7 +229,7 @@ export class Tracer {
       const field = this.#maps.find((f) => f.name === m.name);
       return field instanceof Aggregation ? [{ spec: m, field }] : [];
     });
-    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped() };
+    return { tracer: spec.className, prefix: prefix ?? snakeCase(spec.className), maps, lost: () => this.lost(), dropped: () => this.dropped(), handlers: () => this.handlerStats() };
   }
 
   async #exportOtlp(options: OtlpOptions): Promise<void> {
@@ -241,6 +286,22 @@ export class Tracer {
     };
   }
 
+  /**
+   * Puts a `@socketFilter()` handler on socket `fd` of this process (SO_ATTACH_BPF): it decides
+   * what the socket receives until the tracer stops (which takes it off) or the socket closes.
+   * `handler` names it when the tracer has several.
+   */
+  attachSocket(fd: number, handler?: string): void {
+    if (!this.#loaded || !this.#spec || this.#stopping) throw new TracerError(`${this.constructor.name}.attachSocket() works only while the tracer runs: call it after start()`);
+    const filters = this.#spec.programs.filter((p) => p.probe.kind === "socketFilter");
+    const chosen = filters.filter((p) => handler === undefined || p.name === handler);
+    if (chosen.length !== 1) {
+      throw new TracerError(filters.length === 0 ? `${this.constructor.name} has no @socketFilter() handler to attach to a socket`
+        : `${this.constructor.name}.attachSocket(fd${handler === undefined ? "" : `, "${handler}"`}): name one of its socket filters: ${filters.map((p) => `"${p.name}"`).join(", ")}`);
+    }
+    this.#loaded.attachSocket(fd, chosen[0].name);
+  }
+
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
   lost(): Map<string, bigint> {
     return this.#spec && this.#loaded ? lostEvents(this.#spec, this.#loaded) : new Map();
@@ -251,9 +312,21 @@ export class Tracer {
     return this.#spec && this.#loaded ? droppedUpdates(this.#spec, this.#loaded) : new Map();
   }
 
+  /** Each handler's runs and time in them so far, with start({ stats: true }) (else none). */
+  handlerStats(): HandlerCost[] {
+    return this.#stats && this.#spec && this.#loaded ? handlerCosts(this.#spec, this.#loaded, this.#probes) : [];
+  }
+
   #printLoss(): void {
     this.#lossReport?.print();
   }
+
+  /**
+   * Runs once the maps are connected, before start() resolves: the place to fill maps the
+   * handlers read (tables, settings) before anything start() gates, such as the release of the
+   * `tsbpf -c` command. The probes are already attached; events wait in their buffers until it returns.
+   */
+  begin(): void {}
 
   /**
    * Runs when the tracer stops, before its maps are released: the place to print results.
@@ -289,6 +362,7 @@ export class Tracer {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
+      if (this.#stats) printHandlerCosts(this.handlerStats());
       this.#metrics?.unregister();
       this.#metrics = undefined;
       // Reads the maps now, before they go; the request finishes (or times out) after.
@@ -298,6 +372,8 @@ export class Tracer {
       setStackTable(undefined);
       this.#loaded.close();
       this.#loaded = undefined;
+      this.#stats?.off();
+      this.#stats = undefined;
       this.#buffers = [];
       this.#maps = [];
       this.#stopping = false;
@@ -315,10 +391,13 @@ export class Tracer {
     this.#timers.clear();
     this.#loaded?.close();
     this.#loaded = undefined;
+    this.#stats?.off();
+    this.#stats = undefined;
     this.#starting = undefined;
     tracerStopped(this);
   }
 
+  /** stop(), for `await using t = await new T().start()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -359,6 +438,11 @@ function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
 }
 
+/** A cgroup program without a cgroup of its own is attached to the tracer's (start({ cgroup }), --cgroup). */
+function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
+  return p.kind === "cgroupSkb" && p.options?.cgroup === undefined && cgroup !== undefined ? { ...p, options: { ...p.options, cgroup } } : p;
+}
+
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
 async function loadCompiler(probes: ProbeRef[]) {
   const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
@@ -388,7 +472,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   }
   if (!handlers.length) throw new TracerError(`${className} has no probe handlers: decorate a method with @tracepoint("category:name")`);
   const file = handlers[0].file;
-  const source = readTextFile(file);
+  const source = isRemote(file) ? await remoteSource(className, file) : readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
   const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
   let specs = readCache(key);
@@ -402,4 +486,14 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   if (!spec) throw new TracerError(`No tracer class named ${className} in ${file}`);
   checkProbesMatchSource(spec, probes, className, `is there another class named ${className} in ${file}? Rename one`);
   return { spec, source };
+}
+
+/** The source of a tracer imported from a URL, read again from there (the runtime keeps its copy to itself). */
+async function remoteSource(className: string, url: string): Promise<string> {
+  try {
+    return (await downloadScript(url)).text;
+  } catch (e) {
+    if (e instanceof DownloadError) throw new TracerError(`Cannot read the source of ${className}, which tsbpf compiles the handlers from: ${e.message}`);
+    throw e;
+  }
 }

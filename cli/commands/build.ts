@@ -1,11 +1,18 @@
 // `tsbpf build script.ts -o script.bundle.js`: one file that runs without tsbpf installed, on
-// other kernels too. The bundling is build/bundle.ts's; this is its command line.
+// other kernels too. The bundling is build/bundle.ts's; this is its command line. With
+// --compile, the bundle becomes one executable (the runtime inside: no Bun or Deno needed).
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { basename } from "node:path";
 import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
-import { fileExists } from "../../runtime/files.ts";
+import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
+import { freshPrivateDir } from "../../runtime/private_dir.ts";
+import { rmdir, unlink } from "../../runtime/file_stat.ts";
+import { runtimeName } from "../../runtime/ffi/host.ts";
 
-const OPTIONS = { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } } as const;
+const OPTIONS = { output: { type: "string", short: "o" }, compile: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
 
 export async function buildCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, OPTIONS, "build");
@@ -13,17 +20,64 @@ export async function buildCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("needs one script: tsbpf build script.ts -o script.bundle.js", "build");
   const script = positionals[0];
   if (!fileExists(script)) throw new CliError(`No such script: ${script}`);
-  const outfile = typeof values.output === "string" ? values.output : script.replace(/\.[cm]?[jt]s$/, "") + ".bundle.js";
-  const { bundle } = await import("../../build/bundle.ts");
-  let result;
+  const stem = script.replace(/\.[cm]?[jt]s$/, "");
+  const outfile = typeof values.output === "string" ? values.output : values.compile ? basename(stem) : `${stem}.bundle.js`;
+  const bundle = await loadBundler();
+  if (!values.compile) {
+    const result = await bundleOrExplain(bundle, script, outfile);
+    console.error(`tsbpf build: wrote ${result.outfile} (${(result.bytes / 1024).toFixed(0)} KiB; tracers: ${result.tracers.join(", ")})`);
+    return 0;
+  }
+  // Bundled and compiled in a private directory; only the finished executable is written to
+  // `outfile`, replaced whole (the compilers open their output O_TRUNC, following a planted symlink).
+  const dir = freshPrivateDir("tsbpf-build");
+  const js = `${dir}/bundle.js`, exe = `${dir}/${basename(outfile) || "tool"}`;
   try {
-    result = await bundle(script, outfile);
+    const result = await bundleOrExplain(bundle, script, js);
+    const cmd = runtimeName === "bun"
+      ? [process.execPath, "build", "--compile", js, "--outfile", exe]
+      : [process.execPath, "compile", "--quiet", "--allow-all", "--no-config", "--output", exe, js];
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    if (r.status !== 0) throw new CliError(`Cannot compile the bundle into one executable (${cmd.slice(0, 3).join(" ")}): ${why(r.stderr || r.error?.message || "")}`);
+    const bytes = readFileBytes(exe);
+    if (!bytes) throw new CliError(`${cmd[0]} wrote no executable`);
+    writeFileAtomic(outfile, bytes, 0o755);
+    console.error(`tsbpf build: wrote ${outfile} (${(bytes.length / 1e6).toFixed(0)} MB, one executable: runs with neither Bun nor Deno installed; tracers: ${result.tracers.join(", ")})`);
+    return 0;
+  } finally {
+    unlink(js);
+    unlink(exe);
+    rmdir(dir);
+  }
+}
+
+type Bundler = typeof import("../../build/bundle.ts").bundle;
+
+/** build/bundle.ts, which needs esbuild: an optional dependency of the package, since only `tsbpf build` uses it. */
+async function loadBundler(): Promise<Bundler> {
+  try {
+    return (await import("../../build/bundle.ts")).bundle;
+  } catch (e) {
+    if (/esbuild/.test(String((e as Error)?.message))) {
+      throw new CliError("tsbpf build needs esbuild, an optional dependency of tsbpf: install it beside tsbpf (npm install esbuild), then run tsbpf build again");
+    }
+    throw e;
+  }
+}
+
+async function bundleOrExplain(bundle: Bundler, script: string, outfile: string) {
+  try {
+    return await bundle(script, outfile);
   } catch (e) {
     // The bundler's own failures (nothing to bundle, an import esbuild cannot resolve) are plain
     // Errors whose message says it all; typed errors (compile errors) pass through.
     if (e instanceof Error && e.name === "Error") throw new CliError(e.message.split("\n").slice(0, 8).join("\n"));
     throw e;
   }
-  console.error(`tsbpf build: wrote ${result.outfile} (${(result.bytes / 1024).toFixed(0)} KiB; tracers: ${result.tracers.join(", ")})`);
-  return 0;
+}
+
+/** The compiler's message without its backtrace (deno compile: "Caused by" lines say what failed). */
+function why(stderr: string): string {
+  const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim());
+  return lines.filter((l) => l && !/^Stack backtrace:|^\d+: <unknown>$|^Compile |^Download /.test(l)).slice(-4).join("; ");
 }

@@ -4,6 +4,7 @@ import type { ProgramSpec, TracerSpec } from "../../spec/tracer_spec.ts";
 import { fromBase64 } from "../../spec/tracer_spec.ts";
 import { kernelBtf } from "../../runtime/kernel_btf.ts";
 import { disassemble } from "../../spec/bpf/disasm.ts";
+import { helperLabel, kernelHelper } from "../../spec/bpf/helpers.ts";
 
 /** The dump of compiled tracers; `label` names the source in the line markers. */
 export function formatDump(specs: TracerSpec[], source: string, label: string, sourceLine?: (line: number) => string | undefined): string[] {
@@ -41,8 +42,12 @@ function formatProgram(spec: TracerSpec, p: ProgramSpec, label: string, text: (l
 
 let helpers: Map<number, string> | undefined;
 
-/** Helper names from the kernel's own `enum bpf_func_id` (BPF_FUNC_map_lookup_elem = 1, ...). */
+/**
+ * Helper names from tsbpf's table (spec/bpf/helpers.ts), and for ids it lacks, from the kernel's
+ * own `enum bpf_func_id` (BPF_FUNC_map_lookup_elem = 1, ...).
+ */
 function helperName(id: number): string | undefined {
+  if (kernelHelper(id)) return helperLabel(id);
   if (!helpers) {
     helpers = new Map();
     try {

@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseCommand } from "../args.ts";
+import { isRemote } from "../../runtime/download.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { possibleCpus } from "../../runtime/cpus.ts";
@@ -17,6 +18,17 @@ export async function planCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, OPTIONS, "plan");
   if (values.help) return (console.log(HELP.plan), 0);
   if (positionals.length !== 1) throw new UsageError("needs one script: tsbpf plan script.ts", "plan");
+  if (isRemote(positionals[0])) {
+    // A link: planned from a private copy, as `tsbpf run URL` would run it.
+    const { fetchScript } = await import("../remote_script.ts");
+    const staged = await fetchScript(positionals[0]);
+    try {
+      console.log(`${staged.url} (sha256 ${staged.sha256}; to run exactly this: tsbpf run '${staged.url}#sha256=${staged.sha256}')\n`);
+      return await planCommand([staged.file]);
+    } finally {
+      staged.remove();
+    }
+  }
   const script = resolve(positionals[0]);
   let text: string;
   try {

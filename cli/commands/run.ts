@@ -5,10 +5,12 @@
 // ends the -c command, and the child dies with it (cli/parent_link.ts).
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { fileExists } from "../../runtime/files.ts";
+import { basename, resolve } from "node:path";
+import { fileExists, readCheckedFile } from "../../runtime/files.ts";
+import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
 import { CliError } from "../errors.ts";
 import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
+import { runtimeName } from "../../runtime/ffi/host.ts";
 import { SESSION_ENV, type SessionOptions } from "../session.ts";
 import { HeldCommand, signalStatus } from "../held_command.ts";
 import { inForegroundGroup } from "../terminal.ts";
@@ -17,10 +19,38 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 /** What the terminal sends to its whole foreground process group (the child too). */
 const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT"]);
 
-export async function runScript(script: string, args: string[], session: SessionOptions): Promise<number> {
+export async function runScript(script: string, args: string[], session: SessionOptions, options: { yes?: boolean } = {}): Promise<number> {
+  checkCanSpawn("tsbpf run");
+  if (isRemote(script)) {
+    // A link: downloaded, shown, and run once confirmed (cli/remote_script.ts).
+    const { confirmRun, fetchScript } = await import("../remote_script.ts");
+    const staged = await fetchScript(script);
+    try {
+      const { planCommand } = await import("./plan.ts");
+      await confirmRun(staged, !!options.yes, () => planCommand([staged.file]));
+      return await runLocal(staged.file, args, session);
+    } finally {
+      staged.remove();
+    }
+  }
   const path = resolve(script);
   if (!fileExists(path)) throw new CliError(`No such script: ${script}`);
-  checkCanSpawn("tsbpf run");
+  if (runtimeName === "deno" && path.includes("/node_modules/")) {
+    // Deno does not strip types inside node_modules (a tool of the npm package): run a private copy.
+    const { stageScript } = await import("../remote_script.ts");
+    const bytes = readCheckedFile(path, { maxBytes: MAX_SCRIPT_BYTES });
+    if (!bytes) throw new CliError(`No such script: ${script}`);
+    const staged = stageScript(basename(path), bytes);
+    try {
+      return await runLocal(staged.file, args, session);
+    } finally {
+      staged.remove();
+    }
+  }
+  return await runLocal(path, args, session);
+}
+
+async function runLocal(path: string, args: string[], session: SessionOptions): Promise<number> {
   const held = session.command ? await HeldCommand.start(session.command) : undefined;
   const status = await runChild(path, args, { ...session, heldPid: held?.pid, parentPid: process.pid }).catch(async (e) => {
     await held?.end();

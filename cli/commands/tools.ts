@@ -2,6 +2,9 @@
 // the comment its file opens with ("// name: what it shows. More..."): the listing is that
 // comment's first sentence, without its parenthetical remarks.
 import { readdirSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseCommand } from "../args.ts";
 import { HELP } from "../help.ts";
 
@@ -39,6 +42,8 @@ export function toolsCommand(argv: string[]): number {
   const all = tools();
   const width = Math.max(...all.map((t) => t.name.length));
   for (const t of all) console.log(`${t.name.padEnd(width)}  ${t.description}`);
-  console.log(`\nRun one with: sudo tsbpf run examples/NAME.ts [ARGS]   (-h shows its options)`);
+  // Where this copy's tools are, as the user would type it (node_modules/tsbpf/examples from an npm install).
+  const dir = relative(process.cwd(), fileURLToPath(EXAMPLES)) || ".";
+  console.log(`\nRun one with: sudo tsbpf run ${dir.startsWith("..") ? fileURLToPath(EXAMPLES).replace(/\/$/, "") : dir}/NAME.ts [ARGS]   (-h shows its options)`);
   return 0;
 }

@@ -1,6 +1,7 @@
 // printf for one-liners, formatted in user space from the values a handler sent: the
 // conversions bpftrace users write (%d %i %u %x %X %o %s %c %%), with flags (- 0 + space),
 // widths, precisions, and C's length modifiers (l, ll, h, hh, z, j, t) accepted and ignored.
+import { UserFacingError } from "../../spec/user_facing.ts";
 
 import { printable } from "../../runtime/output.ts";
 
@@ -11,7 +12,7 @@ export type FormatPart = string | { flags: string; width?: number; precision?: n
 
 const SPEC = /%([-+ 0#]*)(\d+)?(?:\.(\d+))?(?:hh|h|ll|l|z|j|t)?([diuxXoscp%])/g;
 
-export class PrintfFormatError extends Error {
+export class PrintfFormatError extends UserFacingError {
   constructor(message: string) {
     super(message);
     this.name = "PrintfFormatError";

@@ -22,9 +22,10 @@ import { buildDiagnostics, CliError, describeScriptError, isExplained } from "..
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission } from "../../runtime/ffi/host.ts";
 import { formatDump } from "../commands/dump_format.ts";
+import { ownModule } from "../../runtime/own_files.ts";
 
-const MOD_URL = new URL("../../mod.ts", import.meta.url).href;
-const RUNTIME_URL = new URL("./oneliner_runtime.ts", import.meta.url).href;
+const MOD_URL = ownModule("mod");
+const RUNTIME_URL = ownModule("cli/oneliner/oneliner_runtime");
 
 export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean }): Promise<number> {
   const script = await generate(text, session.pid !== undefined || session.command !== undefined);

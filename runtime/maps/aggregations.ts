@@ -1,19 +1,22 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
-import { KernelMap } from "./kernel_map.ts";
+import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
 import { HISTOGRAM_SUM_BUCKET } from "../../spec/tracer_spec.ts";
 
-type RawKey<K> = { key: K; bucket?: bigint };
+/** How an aggregation is keyed in the kernel: the key, and for a histogram the bucket. */
+export type RawKey<K> = { key: K; bucket?: bigint };
 
 /** A key's identity as a string (bigints included), for grouping histogram buckets by key. */
 export const keyId = (k: unknown) => JSON.stringify(k, (_, v) => (typeof v === "bigint" ? `${v}n` : v));
 
+/** How print(), format() and json() show an aggregation. */
 export interface PrintOptions {
   /** Only the N largest entries (by value, or by total count for histograms). */
   top?: number;
+  /** Where each line goes (default: console.log). */
   out?: (line: string) => void;
   /** One JSON line in bpftrace's `-f json` shape instead of text (default: the output mode, see setJsonOutput). */
   json?: boolean;
@@ -24,23 +27,30 @@ function jsonKey(key: unknown): string {
   return Array.isArray(key) ? key.map((k) => formatKey(k, true)).join(",") : formatKey(key, true);
 }
 
-/** add()'s arguments in a handler: the key first when the aggregation is keyed. */
-type Keyed<K, Rest extends unknown[]> = [K] extends [void] ? Rest : [key: K, ...Rest];
-type Value = number | bigint;
+/** add()'s arguments in a handler: the key first when the aggregation is keyed (`K` is not void). */
+export type Keyed<K, Rest extends unknown[]> = [K] extends [void] ? Rest : [key: K, ...Rest];
+/** A number an aggregation adds up or compares. */
+export type Value = number | bigint;
 
+/** A map that tracers add to in handlers (per CPU, no atomics) and that user space reads merged over the CPUs. */
 abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
+  /** The most keys the kernel map holds; adds for further keys are dropped and counted. */
   readonly maxEntries: number;
-  constructor(maxEntries = 10240) {
+  /** An aggregation for at most `maxEntries` keys. */
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`an aggregation needs at least one entry, got ${maxEntries}`);
     this.maxEntries = maxEntries;
+    this.setOptions(options);
   }
+  /** @internal Aggregations are kept per CPU. */
   protected override get perCpu(): boolean {
     return true;
   }
   /** @internal Whether the tracer declared a key type (set when the tracer starts). */
   keyed = false;
 
+  /** @internal One key's per-CPU values combined into its value (undefined: nothing added). */
   protected abstract merge(perCpu: Raw[]): R | undefined;
 
   /** Every key with its value merged over the CPUs. Unkeyed aggregations have one entry, key undefined. */
@@ -59,11 +69,14 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
     return values && this.merge(values);
   }
 
+  /** Removes every key. */
   clear(): void {
     this.access.clear();
   }
 
+  /** @internal What rows are sorted by. */
   protected abstract sortValue(r: R): bigint;
+  /** @internal A value as bpftrace prints it. */
   protected abstract formatValue(r: R): string;
 
   /** Entries sorted ascending by value, as bpftrace prints them; the largest `top` only. */
@@ -76,6 +89,7 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   protected get jsonType(): string {
     return "map";
   }
+  /** @internal A value as bpftrace's JSON shows it. */
   protected jsonValue(r: R): unknown {
     return r;
   }
@@ -112,10 +126,13 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   }
 }
 
-abstract class Scalar<K> extends Aggregation<K, bigint, bigint> {
+/** An aggregation whose value is one number per key (Count, Sum). */
+export abstract class Scalar<K> extends Aggregation<K, bigint, bigint> {
+  /** @internal What rows are sorted by. */
   protected sortValue(r: bigint): bigint {
     return r;
   }
+  /** @internal A value as bpftrace prints it. */
   protected formatValue(r: bigint): string {
     return String(r);
   }
@@ -127,6 +144,7 @@ export class Count<K = void> extends Scalar<K> {
   add(..._key: Keyed<K, []>): void {
     kernelOnly("Count.add");
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: bigint[]): bigint {
     return v.reduce((a, b) => a + b, 0n);
   }
@@ -138,12 +156,14 @@ export class Sum<K = void> extends Scalar<K> {
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Sum.add");
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: bigint[]): bigint {
     return v.reduce((a, b) => a + b, 0n);
   }
 }
 
-type Extreme = { value: bigint; present: bigint };
+/** What Min and Max keep per key in the kernel: the value, and whether one was seen. */
+export type Extreme = { value: bigint; present: bigint };
 
 /** The smallest value added, per key: bpftrace's min(). */
 export class Min<K = void> extends Aggregation<K, Extreme, bigint> {
@@ -151,13 +171,16 @@ export class Min<K = void> extends Aggregation<K, Extreme, bigint> {
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Min.add");
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: Extreme[]): bigint | undefined {
     const present = v.filter((x) => x.present);
     return present.length ? present.reduce((a, x) => (x.value < a ? x.value : a), present[0].value) : undefined;
   }
+  /** @internal What rows are sorted by. */
   protected sortValue(r: bigint): bigint {
     return r;
   }
+  /** @internal A value as bpftrace prints it. */
   protected formatValue(r: bigint): string {
     return String(r);
   }
@@ -169,21 +192,28 @@ export class Max<K = void> extends Aggregation<K, Extreme, bigint> {
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Max.add");
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: Extreme[]): bigint | undefined {
     const present = v.filter((x) => x.present);
     return present.length ? present.reduce((a, x) => (x.value > a ? x.value : a), present[0].value) : undefined;
   }
+  /** @internal What rows are sorted by. */
   protected sortValue(r: bigint): bigint {
     return r;
   }
+  /** @internal A value as bpftrace prints it. */
   protected formatValue(r: bigint): string {
     return String(r);
   }
 }
 
+/** The value of a Stats aggregation for one key. */
 export interface StatsValue {
+  /** How many values were added. */
   count: bigint;
+  /** Their integer average. */
   average: bigint;
+  /** Their sum. */
   total: bigint;
 }
 
@@ -199,18 +229,23 @@ export class Avg<K = void> extends Aggregation<K, { count: bigint; total: bigint
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Avg.add");
   }
+  /** @internal bpftrace's JSON record type for this map. */
   protected override get jsonType(): string {
     return "stats";
   }
+  /** @internal bpftrace prints an empty line after this map. */
   protected override get blankAfter(): boolean {
     return true;
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: { count: bigint; total: bigint }[]): bigint | undefined {
     return mergeStats(v)?.average;
   }
+  /** @internal What rows are sorted by. */
   protected sortValue(r: bigint): bigint {
     return r;
   }
+  /** @internal A value as bpftrace prints it. */
   protected formatValue(r: bigint): string {
     return String(r);
   }
@@ -222,46 +257,59 @@ export class Stats<K = void> extends Aggregation<K, { count: bigint; total: bigi
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Stats.add");
   }
+  /** @internal bpftrace's JSON record type for this map. */
   protected override get jsonType(): string {
     return "stats";
   }
+  /** @internal bpftrace prints an empty line after this map. */
   protected override get blankAfter(): boolean {
     return true;
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: { count: bigint; total: bigint }[]): StatsValue | undefined {
     return mergeStats(v);
   }
+  /** @internal What rows are sorted by. */
   protected sortValue(r: StatsValue): bigint {
     return r.total;
   }
+  /** @internal A value as bpftrace prints it. */
   protected formatValue(r: StatsValue): string {
     return `count ${r.count}, average ${r.average}, total ${r.total}`;
   }
 }
 
+/** One bucket of a histogram: its bounds and how many values fell in it. */
 export interface Bucket {
   /** Inclusive lower bound (undefined: unbounded). */
   low?: bigint;
   /** Exclusive upper bound (undefined: unbounded). */
   high?: bigint;
+  /** How many values were added. */
   count: bigint;
 }
 
-abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
+/** What Histogram and LinearHistogram share: values counted in buckets, per key. */
+export abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
   /** In a handler: counts `value` in its bucket (for `key`). */
   add(..._args: Keyed<K, [value: Value]>): void {
     kernelOnly("Histogram.add");
   }
+  /** @internal One key's per-CPU values combined into its value. */
   protected merge(): undefined {
     return undefined; // histogram entries are per (key, bucket): see counts()
   }
+  /** @internal What rows are sorted by. */
   protected sortValue(r: Bucket[]): bigint {
     return r.reduce((a, b) => a + b.count, 0n);
   }
+  /** @internal A value as bpftrace prints it. */
   protected formatValue(): string {
     return "";
   }
+  /** @internal The bucket's label as bpftrace prints it. */
   protected abstract label(i: number): string;
+  /** @internal The bucket's bounds: [inclusive low, exclusive high], undefined where unbounded. */
   protected abstract bounds(i: number): [bigint | undefined, bigint | undefined];
 
   /** Bucket index → count, per key. */
@@ -299,6 +347,7 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
     })]);
   }
 
+  /** The non-empty buckets of `key` (no argument for an unkeyed histogram), lowest first. */
   override get(key?: K): Bucket[] | undefined {
     const id = keyId(key);
     return this.entries().find(([k]) => keyId(k) === id)?.[1];
@@ -323,6 +372,7 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
     return jsonRecord("hist", { [`@${this.name}`]: value });
   }
 
+  /** The lines bpftrace would print for this histogram, each key's buckets with bars. */
   override format(options: PrintOptions = {}): string[] {
     const rows = this.sortedRows(options);
     const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
@@ -337,9 +387,11 @@ abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> {
 
 /** Power-of-two histogram of the values added, per key: bpftrace's hist(). */
 export class Histogram<K = void> extends HistogramBase<K> {
+  /** @internal The bucket's label as bpftrace prints it. */
   protected label(i: number): string {
     return log2BucketLabel(i);
   }
+  /** @internal The bucket's bounds: [inclusive low, exclusive high], undefined where unbounded. */
   protected bounds(i: number): [bigint | undefined, bigint | undefined] {
     if (i === 0) return [undefined, 0n];
     if (i === 1) return [0n, 1n];
@@ -349,13 +401,16 @@ export class Histogram<K = void> extends HistogramBase<K> {
 
 /** Linear histogram from min to max in steps, per key: bpftrace's lhist(). */
 export class LinearHistogram<K = void> extends HistogramBase<K> {
-  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240) {
-    super(maxEntries);
+  /** Buckets of `step` from `min` to `max` (and one below, one above), for at most `maxEntries` keys. */
+  constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240, options: MapFieldOptions = {}) {
+    super(maxEntries, options);
     if (!(step > 0) || !(max > min)) throw new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`);
   }
+  /** @internal The bucket's label as bpftrace prints it. */
   protected label(i: number): string {
     return linearBucketLabel(i, this.min, this.max, this.step);
   }
+  /** @internal The bucket's bounds: [inclusive low, exclusive high], undefined where unbounded. */
   protected bounds(i: number): [bigint | undefined, bigint | undefined] {
     const last = Math.ceil((this.max - this.min) / this.step) + 1;
     if (i === 0) return [undefined, BigInt(this.min)];

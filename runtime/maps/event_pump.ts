@@ -60,6 +60,7 @@ export class EventPump {
 
   /** Drains once now, then keeps draining until stop(). */
   start(): void {
+    if (this.#stopped) return; // stopped before it started (by the tracer's begin())
     this.#beat = setInterval(this.#onHeartbeat, HEARTBEAT_MS);
     if (this.#streams.length) this.#drain();
   }

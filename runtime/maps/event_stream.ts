@@ -24,6 +24,7 @@ interface EventReader {
   close(): void;
 }
 
+/** What RingBuf and PerfBuffer share: events from handlers, read with `for await`, on(), or both. */
 export abstract class EventStream<T> {
   /** Bytes of kernel memory for events in flight (for a perf buffer: per CPU). */
   readonly size: number;
@@ -42,6 +43,7 @@ export abstract class EventStream<T> {
   /** Delivers nothing more: a listener stopped the tracer. */
   #halted = false;
 
+  /** A stream with `size` bytes of kernel memory for events in flight. */
   constructor(size: number) {
     this.size = size;
   }
@@ -54,6 +56,7 @@ export abstract class EventStream<T> {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The events as they arrive, until the tracer stops (`for await (const e of t.events)`). */
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     this.#iterating++;
     this.drain();

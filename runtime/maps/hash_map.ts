@@ -1,5 +1,5 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
-import { KernelMap } from "./kernel_map.ts";
+import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 
 export function checkEntries(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`);
@@ -8,20 +8,27 @@ export function checkEntries(n: number, what: string): number {
 
 /** BPF_MAP_TYPE_HASH: keys and values of the declared types. */
 export class HashMap<K, V> extends KernelMap<K, V> {
+  /** The most entries the kernel map holds. */
   readonly maxEntries: number;
-  constructor(maxEntries = 10240) {
+  /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(maxEntries, "HashMap");
+    this.setOptions(options);
   }
+  /** The value of `key`, or undefined if it has none. */
   get(key: K): V | undefined {
     return this.access.lookupAll(key)?.[0];
   }
+  /** Whether `key` has a value. */
   has(key: K): boolean {
     return this.access.lookupAll(key) !== undefined;
   }
+  /** Sets `key`'s value (creating it). */
   set(key: K, value: V): void {
     this.access.update(key, value);
   }
+  /** Removes `key`; whether it was there. */
   delete(key: K): boolean {
     return this.access.delete(key);
   }
@@ -31,18 +38,23 @@ export class HashMap<K, V> extends KernelMap<K, V> {
     const next = typeof cur === "bigint" ? cur + BigInt(n) : Number(cur ?? 0) + Number(n);
     this.set(key, next as V);
   }
+  /** Every key with its value. */
   entries(): [K, V][] {
     return [...this.access.entries()].map(([k, v]) => [k, v[0]]);
   }
+  /** Every key. */
   keys(): K[] {
     return this.entries().map(([k]) => k);
   }
+  /** Every value. */
   values(): V[] {
     return this.entries().map(([, v]) => v);
   }
+  /** How many keys have a value. */
   get size(): number {
     return this.entries().length;
   }
+  /** Removes every entry. */
   clear(): void {
     this.access.clear();
   }
@@ -54,6 +66,7 @@ export class HashMap<K, V> extends KernelMap<K, V> {
   deleteBatch(keys: K[]): number {
     return this.access.deleteMany(keys);
   }
+  /** Iterates over the entries, as entries() returns them. */
   [Symbol.iterator](): Iterator<[K, V]> {
     return this.entries()[Symbol.iterator]();
   }
@@ -64,11 +77,15 @@ export class LruHashMap<K, V> extends HashMap<K, V> {}
 
 /** BPF_MAP_TYPE_PERCPU_HASH: one value per CPU per key, updated without atomics. */
 export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
+  /** The most entries the kernel map holds. */
   readonly maxEntries: number;
-  constructor(maxEntries = 10240) {
+  /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
+  constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap");
+    this.setOptions(options);
   }
+  /** @internal This map keeps a value per CPU. */
   protected override get perCpu(): boolean {
     return true;
   }
@@ -80,12 +97,15 @@ export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
   sum(key: K): bigint {
     return (this.get(key) ?? []).reduce((a: bigint, v) => a + BigInt(v as number | bigint), 0n);
   }
+  /** Removes `key`; whether it was there. */
   delete(key: K): boolean {
     return this.access.delete(key);
   }
+  /** Every key with its value on each CPU. */
   entries(): [K, V[]][] {
     return [...this.access.entries()];
   }
+  /** Removes every entry. */
   clear(): void {
     this.access.clear();
   }
@@ -93,20 +113,27 @@ export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
 
 /** BPF_MAP_TYPE_ARRAY: `entries` values indexed 0..entries-1, all present from the start. */
 export class ArrayMap<V> extends KernelMap<number, V> {
+  /** The most entries the kernel map holds. */
   readonly maxEntries: number;
-  constructor(entries: number) {
+  /** An array of `entries` values (the kernel allocates it when the tracer starts). */
+  constructor(entries: number, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(entries, "ArrayMap");
+    this.setOptions(options);
   }
+  /** The value at `index`. */
   get(index: number): V | undefined {
     return this.access.lookupAll(index)?.[0];
   }
+  /** Sets the value at `index`. */
   set(index: number, value: V): void {
     this.access.update(index, value);
   }
+  /** Every index with its value. */
   entries(): [number, V][] {
     return [...this.access.entries()].map(([k, v]) => [k, v[0]]);
   }
+  /** Every value. */
   values(): V[] {
     return this.entries().map(([, v]) => v);
   }
@@ -114,20 +141,27 @@ export class ArrayMap<V> extends KernelMap<number, V> {
 
 /** BPF_MAP_TYPE_PERCPU_ARRAY: per-CPU values indexed 0..entries-1. */
 export class PerCpuArrayMap<V> extends KernelMap<number, V> {
+  /** The most entries the kernel map holds. */
   readonly maxEntries: number;
-  constructor(entries: number) {
+  /** An array of `entries` values (the kernel allocates it when the tracer starts). */
+  constructor(entries: number, options: MapFieldOptions = {}) {
     super();
     this.maxEntries = checkEntries(entries, "PerCpuArrayMap");
+    this.setOptions(options);
   }
+  /** @internal This map keeps a value per CPU. */
   protected override get perCpu(): boolean {
     return true;
   }
+  /** The value at `index` on each CPU. */
   get(index: number): V[] | undefined {
     return this.access.lookupAll(index);
   }
+  /** The values at `index` of all CPUs added up. */
   sum(index: number): bigint {
     return (this.get(index) ?? []).reduce((a: bigint, v) => a + BigInt(v as number | bigint), 0n);
   }
+  /** Every index with its value on each CPU. */
   entries(): [number, V[]][] {
     return [...this.access.entries()];
   }

@@ -7,6 +7,17 @@ import { possibleCpus } from "../cpus.ts";
 import { type Decoder, type Encoder, makeDecoder, makeEncoder } from "./codec.ts";
 import { TracerError } from "../errors.ts";
 import type { ProbeNames } from "./probe_names.ts";
+import { checkPinName } from "../pin_name.ts";
+
+/** What a map field may say beyond its size. */
+export interface MapFieldOptions {
+  /**
+   * Keep the kernel map in /sys/fs/bpf/tsbpf/NAME: created by the first tracer that declares it,
+   * reused (layout checked) by later ones and other processes, kept after they end until
+   * `tsbpf pinned rm NAME`.
+   */
+  pin?: string;
+}
 
 export interface Binding {
   fd: number;
@@ -259,6 +270,17 @@ export abstract class KernelMap<K, V> {
   #access?: MapAccess<K, V>;
   #name = "map";
   #unit?: string;
+  #pin?: string;
+
+  /** Takes the options every map field has (call from the constructor). */
+  protected setOptions(options: MapFieldOptions): void {
+    if (options.pin !== undefined) this.#pin = checkPinName(options.pin, `${this.constructor.name}'s pin`);
+  }
+
+  /** The pin name the field was declared with, if any. */
+  get pin(): string | undefined {
+    return this.#pin;
+  }
 
   /** @internal Connects the field to its kernel map while the tracer runs. */
   bind(b: Binding): void {
@@ -272,15 +294,18 @@ export abstract class KernelMap<K, V> {
     this.#access = undefined;
   }
 
+  /** @internal Whether the kernel map keeps a value per CPU. */
   protected get perCpu(): boolean {
     return false;
   }
 
+  /** @internal Reads and writes of the kernel map; throws before start() and after stop(). */
   protected get access(): MapAccess<K, V> {
     if (!this.#access) throw new TracerError(`${this.#name} is not connected to the kernel: start() the tracer first (and read it before stop())`);
     return this.#access;
   }
 
+  /** The field's name in the tracer (the kernel map's name), once started. */
   get name(): string {
     return this.#name;
   }

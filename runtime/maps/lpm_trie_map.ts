@@ -8,8 +8,11 @@ import { TracerError } from "../errors.ts";
 /** A key for the map: the typed object, or a CIDR string ("10.0.0.0/8", "2001:db8::/32"; a bare address means its full length). */
 export type LpmKey<K> = K | string;
 
+/** BPF_MAP_TYPE_LPM_TRIE: values by address prefix, looked up by longest prefix match (`Ipv4Key`, `Ipv6Key`). */
 export class LpmTrieMap<K extends { prefixlen: number }, V> extends KernelMap<K, V> {
+  /** The most prefixes the kernel map holds. */
   readonly maxEntries: number;
+  /** A trie of at most `maxEntries` prefixes (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240) {
     super();
     this.maxEntries = checkEntries(maxEntries, "LpmTrieMap");
@@ -19,6 +22,7 @@ export class LpmTrieMap<K extends { prefixlen: number }, V> extends KernelMap<K,
   get(key: LpmKey<K>): V | undefined {
     return this.access.lookupBytes(this.#keyBytes(key))?.[0];
   }
+  /** Whether a stored prefix matches `key`. */
   has(key: LpmKey<K>): boolean {
     return this.get(key) !== undefined;
   }
@@ -30,6 +34,7 @@ export class LpmTrieMap<K extends { prefixlen: number }, V> extends KernelMap<K,
   delete(key: LpmKey<K>): boolean {
     return this.access.deleteBytes(this.#keyBytes(key));
   }
+  /** Every stored prefix with its value. */
   entries(): [K, V][] {
     return [...this.access.entries()].map(([k, v]) => [k, v[0]]);
   }
@@ -42,9 +47,11 @@ export class LpmTrieMap<K extends { prefixlen: number }, V> extends KernelMap<K,
     const bytes = this.access.encodeKey(key);
     return `${formatAddress(bytes.subarray(4))}/${key.prefixlen}`;
   }
+  /** Removes every prefix. */
   clear(): void {
     this.access.clear();
   }
+  /** Iterates over the entries, as entries() returns them. */
   [Symbol.iterator](): Iterator<[K, V]> {
     return this.entries()[Symbol.iterator]();
   }

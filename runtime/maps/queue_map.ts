@@ -3,8 +3,11 @@
 import { KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
 
-abstract class ValueList<V> extends KernelMap<void, V> {
+/** What QueueMap and StackMap share: values without keys, pushed and popped. */
+export abstract class ValueList<V> extends KernelMap<void, V> {
+  /** The most values the kernel map holds. */
   readonly maxEntries: number;
+  /** A map of at most `maxEntries` values (`what` names it in errors). */
   constructor(maxEntries: number, what: string) {
     super();
     this.maxEntries = checkEntries(maxEntries, what);
@@ -34,6 +37,7 @@ abstract class ValueList<V> extends KernelMap<void, V> {
 
 /** BPF_MAP_TYPE_QUEUE: pop() gives the oldest value first. */
 export class QueueMap<V> extends ValueList<V> {
+  /** A map of at most `maxEntries` values (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240) {
     super(maxEntries, "QueueMap");
   }
@@ -41,6 +45,7 @@ export class QueueMap<V> extends ValueList<V> {
 
 /** BPF_MAP_TYPE_STACK: pop() gives the newest value first. */
 export class StackMap<V> extends ValueList<V> {
+  /** A map of at most `maxEntries` values (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240) {
     super(maxEntries, "StackMap");
   }

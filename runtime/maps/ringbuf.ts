@@ -6,6 +6,7 @@ import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 
+/** BPF_MAP_TYPE_RINGBUF: events of type `T` that handlers submit(), in order, from every CPU (per-CPU perf buffers before Linux 5.8). */
 export class RingBuf<T> extends EventStream<T> {
   /** `size`: bytes of kernel memory for events in flight; a power of two, at least 4096. */
   constructor(size = 256 * 1024) {

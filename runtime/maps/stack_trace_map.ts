@@ -7,7 +7,9 @@ import { checkEntries } from "./hash_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { setStackTable, Stack, StackTable, symbolize } from "./stacks.ts";
 
+/** A stack-trace map of the script's own (BPF_MAP_TYPE_STACK_TRACE): `this.traces.kstack()` in a handler captures into it. */
 export class StackTraceMap extends KernelMap<number, bigint[]> {
+  /** The most distinct stacks kept. */
   readonly maxEntries: number;
   #table?: StackTable;
   #index = 0;
@@ -68,6 +70,7 @@ export class StackTraceMap extends KernelMap<number, bigint[]> {
     return this.access.delete(id);
   }
 
+  /** Removes every stack. */
   clear(): void {
     this.access.clear();
   }

@@ -41,8 +41,10 @@ export function setSymbolizer(s: Symbolizer): void {
   symbolizer = s;
 }
 
+/** A stack captured in a handler (kstack(), ustack()), read from an event or a map key: frames() names them. */
 export class Stack {
   readonly #addresses: bigint[];
+  /** @internal Made when an event or key is decoded. */
   constructor(readonly kind: "kernel" | "user", readonly id: number, readonly pid: number, addresses: bigint[]) {
     this.#addresses = addresses;
   }
@@ -50,6 +52,7 @@ export class Stack {
   get failed(): boolean {
     return this.id < 0;
   }
+  /** The return addresses, innermost first. */
   get addresses(): bigint[] {
     return this.#addresses;
   }

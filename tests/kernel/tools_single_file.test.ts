@@ -24,6 +24,10 @@ function project(root: string, name: string): string {
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `try-${name}`, private: true, type: "module", dependencies: { tsbpf: "*" } }));
   symlinkSync(REPO, join(dir, "node_modules", "tsbpf"));
+  // The linked checkout has the TypeScript sources only (npm pack adds the .js Deno runs from
+  // node_modules; .ci/pack-check.sh runs that): Deno is pointed at them as a clone's user would.
+  const imports = { tsbpf: join(REPO, "mod.ts"), "tsbpf/kernel": join(REPO, "kernel.ts"), "tsbpf/tool": join(REPO, "tool/mod.ts"), "tsbpf/cli": join(REPO, "cli/mod.ts") };
+  writeFileSync(join(dir, "deno.json"), JSON.stringify({ imports }));
   copyFileSync(join(EXAMPLES, `${name}.ts`), join(dir, `${name}.ts`));
   return join(dir, `${name}.ts`);
 }

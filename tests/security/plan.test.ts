@@ -59,6 +59,11 @@ const CASES: [string, string, RegExp][] = [
   ["tsbpf's writePprof", `import { writePprof } from "tsbpf"; await writePprof(t.stacks, "/etc/x");`, /^writes files: tsbpf writePprof$/],
   ["a metrics server", `await t.start({ metrics: "0.0.0.0:9435" });`, /^network: start\(\{ metrics \}\): serves the tracer's maps over HTTP/],
   ["an OTLP export", `await t.start({ exitOnError: false, otlp: { endpoint: "http://x:4318" } });`, /^network: start\(\{ otlp \}\): sends the tracer's maps to a collector/],
+  ["a tracer pinned with start({ pin })", `await t.start({ pin: "opens" });`, /^outlives the tracer: start\(\{ pin \}\): its probes stay attached and its maps stay after the process ends: pin: "opens"$/],
+  ["a pinned map", `import { HashMap } from "tsbpf"; class T { conns = new HashMap(1024, { pin: "conns" }); }`, /^outlives the tracer: a map pinned in \/sys\/fs\/bpf\/tsbpf \(it stays after the tracer ends, and later tracers share it\): pin: "conns"$/],
+  ["tsbpf's openPinned", `import { openPinned } from "tsbpf"; const p = await openPinned("opens");`, /^outlives the tracer: tsbpf openPinned$/],
+  ["a pinned linear histogram", `import * as t from "tsbpf"; const h = new t.LinearHistogram(0, 100, 10, 64, { pin: "h" });`, /^outlives the tracer: a map pinned/],
+  ["map options plan cannot read", `import { Count } from "tsbpf"; const c = new Count(64, options);`, /^unknown: map options plan cannot read \(a pin would outlive the tracer\): new Count\(64, options\)$/],
   ["fs/promises", `import { appendFile } from "node:fs/promises";`, /^writes files: node:fs\/promises appendFile$/],
   ["namespace fs", `import * as fs from "fs"; fs.rmSync("/x");`, /^writes files: fs rmSync$/],
   ["reading other files", `import { readFileSync } from "node:fs"; readFileSync("/etc/shadow");`, /^reads files: node:fs readFileSync$/],
@@ -140,4 +145,10 @@ test("the scan reads every TypeScript file of this repository without failing", 
     const scan = scanModule(readFileSync(join(ROOT, f), "utf8"));
     assert.ok(Array.isArray(scan.capabilities), f);
   }
+});
+
+test("plan of a tracer that pins a map says it outlives the tracer, not that it only observes", { timeout: 60000 }, async () => {
+  const out = await plan(join(ROOT, "tests/security/fixtures/pins/pinned_map.ts"));
+  assert.match(out, /outlives the tracer:\n    a map pinned in \/sys\/fs\/bpf\/tsbpf .*: pin: "opens" at .*pinned_map\.ts:6:38/);
+  assert.match(out, /^verdict: NOT shown to only observe \(outlives the tracer\)/m);
 });

@@ -336,6 +336,16 @@ describe("BtfBuilder", () => {
     assert.equal(btf.string(a), "tcpconnect.ts");
   });
 
+  test("a struct that points to its own kind: the pointer first, as a forward reference", () => {
+    const b = new BtfBuilder();
+    const int = b.addInt("int", 4, { signed: true });
+    const ptr = b.addPtr(int + 2, true);
+    const node = b.addStruct("node", 16, [{ name: "value", type: int, bitOffset: 0 }, { name: "next", type: ptr, bitOffset: 64 }]);
+    assert.equal(node, ptr + 1);
+    const btf = Btf.parse(b.bytes());
+    assert.equal(btf.typeName(btf.member(node, "next")!.type), "struct node *");
+  });
+
   test("rejects what the kernel would", () => {
     const b = new BtfBuilder();
     assert.throws(() => b.addPtr(1), BtfError);

@@ -49,3 +49,17 @@ test("OTEL_* variables that tsbpf cannot follow are clear errors", () => {
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRIC_EXPORT_INTERVAL: "soon" })), /OTEL_METRIC_EXPORT_INTERVAL is "soon": give milliseconds/);
   assert.throws(() => otlpFromEnvironment(env({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_RESOURCE_ATTRIBUTES: "novalue" })), /OTEL_RESOURCE_ATTRIBUTES: "novalue" is not key=value/);
 });
+
+test("start({ stats }): each handler's runs and run time are OTLP cumulative sums, by tracer, handler and probe", () => {
+  const s = { ...source({ name: "calls", kind: "count" }, []), handlers: () => [{ handler: "T.onCall", probe: "tracepoint:a:b", runs: 10n, runTimeNs: 1500n, avgNs: 150 }] };
+  const metrics = otlpMetrics(s, 1n, 2n) as { name: string; unit: string; sum: { isMonotonic: boolean; dataPoints: { attributes: unknown[]; asInt?: string; asDouble?: number }[] } }[];
+  const runs = metrics.find((m) => m.name === "tsbpf_handler_runs")!, time = metrics.find((m) => m.name === "tsbpf_handler_run_time")!;
+  assert.ok(runs && time, JSON.stringify(metrics));
+  assert.equal(runs.sum.isMonotonic, true);
+  assert.equal(runs.sum.dataPoints[0].asInt, "10");
+  assert.equal(time.unit, "s");
+  assert.equal(time.sum.dataPoints[0].asDouble, 1.5e-6);
+  assert.deepEqual(runs.sum.dataPoints[0].attributes, [
+    { key: "tracer", value: { stringValue: "T" } }, { key: "handler", value: { stringValue: "T.onCall" } }, { key: "probe", value: { stringValue: "tracepoint:a:b" } },
+  ]);
+});

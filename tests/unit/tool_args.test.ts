@@ -18,7 +18,7 @@ const TOOL = {
 
 test("the usage lists every option of the tool and the common ones, in argparse's layout", () => {
   assert.equal(toolUsage(TOOL), [
-    "usage: demo [-h] [-p PID] [-k] [--json] [--cgroup PATH] [--metrics ADDR] [interval]",
+    "usage: demo [-h] [-p PID] [-k] [--json] [--cgroup PATH] [--metrics ADDR] [--stats] [interval]",
     "",
     "Show what the definition gives",
     "",
@@ -33,6 +33,7 @@ test("the usage lists every option of the tool and the common ones, in argparse'
     "  --json                JSON lines on stdout, one record per line (shapes: docs/tools.md); notices go to stderr",
     "  --cgroup PATH         trace only processes in this cgroup v2 and its descendants (a path, absolute or under the cgroup v2 mount)",
     "  --metrics ADDR        serve the tool's counts and histograms to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)",
+    "  --stats               at the end, each handler's runs and average ns per run (the kernel's BPF statistics, on while the tool runs)",
     "",
     "examples:",
     "    demo          # trace everything",
