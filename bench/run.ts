@@ -7,7 +7,7 @@
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
-// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,stream,count,idle, --section NAME
+// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,coldprofile,stream,count,idle, --section NAME
 // (write a partial streaming run to its own section of RESULTS.md instead of the suite's).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { failures, log, opts, quiet, REPEATS, ROOT, RUNS, SECONDS, selectedTools, skipped, SMOKE } from "./suite/common.ts";
@@ -16,7 +16,8 @@ import { idleJob } from "./suite/idle.ts";
 import { type IdleSample, idleTable } from "./idle.ts";
 import { launchJob } from "./suite/launch.ts";
 import { profileJob, profileTable } from "./suite/profile.ts";
-import { countedFailures, countTable, environment, exitTable, launchTable, ms, streamTable } from "./suite/report.ts";
+import { coldStartTable, countedFailures, countTable, environment, exitTable, launchTable, ms, streamTable } from "./suite/report.ts";
+import { coldProfileJob, coldProfileTable } from "./suite/cold_profile.ts";
 import { foreign, streamJob } from "./suite/stream.ts";
 
 const tools = selectedTools();
@@ -24,6 +25,7 @@ log(`tools: ${tools.map((t) => t.name).join(", ")}`);
 const jobs = opts.jobs!.split(",");
 const launch = jobs.includes("launch") ? await launchJob(tools) : new Map();
 const profile = jobs.includes("profile") ? await profileJob(tools) : new Map();
+const coldProfile = jobs.includes("coldprofile") ? await coldProfileJob(tools) : new Map();
 const stream = jobs.includes("stream") ? await streamJob(tools) : new Map();
 const count = jobs.includes("count") ? await countJob(tools) : new Map();
 const idle = jobs.includes("idle") ? await idleJob() : new Map<string, IdleSample[]>();
@@ -32,6 +34,7 @@ if (SMOKE) {
   for (const [job, byVariant] of launch) {
     for (const [label, xs] of byVariant) log(`smoke ${job} ${label}: ${xs.length ? `${ms(xs[0].first)} ms to first event` : "NO EVENT"}`);
   }
+  for (const [name, phases] of coldProfile) log(`smoke cold profile ${name}: ${phases.compile?.length ? `compile ${ms(phases.compile[0])} ms` : "NO RESULT"}`);
   for (const [name, xs] of stream) log(`smoke stream ${name}: ${xs.length ? `${xs[0].received} events` : "NO EVENTS"}`);
   for (const [name, xs] of count) log(`smoke count ${name}: ${xs.length ? `${xs[0].received} of ${xs[0].calls} calls counted` : "NOTHING COUNTED"}`);
   for (const [name, xs] of idle) log(`smoke idle ${name}: ${xs.length ? `${xs[0].voluntary.toFixed(1)} wakeups/s` : "NOT MEASURED"}`);
@@ -59,6 +62,14 @@ const suite = [
   "",
   ...launchTable(launch),
   "",
+  "### Cold start, the command line and bundles (issue 20; same runs, 1 probe)",
+  "",
+  "\"-e one-liner\": the launch1 tracer as `bin/tsbpf -e 'tracepoint(\"syscalls:sys_enter_getppid\", () => pid() == PID && printf(...))'`,",
+  "the whole command line (sh, the runtime, cli/main.ts). \"bundle\": `tsbpf build` of launch1.ts run by the runtime alone;",
+  "cold = its first run on a machine (`TSBPF_NO_CACHE=1`). Targets are ratios to bpftrace or to the warm script of the same runtime.",
+  "",
+  ...coldStartTable(launch),
+  "",
   "### Peak memory and exit (measured in the same runs)",
   "",
   "Peak RSS from wait4(); SIGINT → exit: from the first SIGINT until the process is gone, including the kernel's teardown of its probes.",
@@ -75,6 +86,15 @@ const suite = [
   "² after a second, warm `start()`: the first drain runs inside `start()`, before the script has registered its callback; a few",
   "milliseconds later the tracer waits in epoll for the kernel's notification of the first event (runtime/maps/event_pump.ts).",
   "³ not part of launch: what teardown costs (the kernel's RCU waits when a tracepoint link and perf event close).",
+  "",
+  "### Where a cold start spends its time (median ms; bench/tsbpf/cold_profile.ts)",
+  "",
+  "Nothing cached (`TSBPF_NO_CACHE=1`): the steps of a cold launch one by one, the parser's import and first parse apart from",
+  "the rest of the compile, in a script like launch1.ts.",
+  "",
+  ...coldProfileTable(coldProfile),
+  "",
+  "¹ not part of this tracer's start (it reads no kernel struct): what a script that does pays on top.",
   "",
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
   "",

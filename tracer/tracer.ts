@@ -444,9 +444,9 @@ function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
 }
 
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
-async function loadCompiler(probes: ProbeRef[]) {
+async function loadCompiler(probes: ProbeRef[], source: string) {
   const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
-  return { compile, target: await hostTarget(probes) };
+  return { compile, target: await hostTarget(probes, source) };
 }
 
 /** The tracer's compiled spec, and the source it came from (for the programs' line info). */
@@ -465,7 +465,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
     if (bundled) {
       const variant = [cgroupFilter ? "a cgroup filter" : "", histogramSums ? "histogram sums" : ""].filter(Boolean).join(" and ");
       return bundledSpec(bundled, className, probes, variant, async (source, file, name) => {
-        const { compile, target } = await loadCompiler(probes);
+        const { compile, target } = await loadCompiler(probes, source);
         return compile(source, file, target, { className: name, cgroupFilter, histogramSums })[0];
       });
     }
@@ -478,7 +478,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   let specs = readCache(key);
   if (!specs) {
     // Only this class: another may have targets computed at run time that only its own start() knows.
-    const { compile, target } = await loadCompiler(probes);
+    const { compile, target } = await loadCompiler(probes, source);
     specs = compile(source, file, target, { className, orEveryClass: true, cgroupFilter, histogramSums });
     writeCache(key, specs);
   }

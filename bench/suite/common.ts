@@ -21,7 +21,7 @@ export const { values: opts } = parseArgs({
     // The tsbpf checkout to measure (run.sh --commit REV extracts one): the scripts are copied
     // into its bench/out/ and run from there, so edits in the work tree cannot change a run midway.
     tree: { type: "string" },
-    jobs: { type: "string", default: "launch,profile,stream,count,idle" },
+    jobs: { type: "string", default: "launch,profile,coldprofile,stream,count,idle" },
     // A partial run (e.g. --jobs stream --only perf) written to its own marked section of
     // RESULTS.md, leaving the full suite's section as it was.
     section: { type: "string", default: "suite" },

@@ -1,5 +1,5 @@
 // Job 1 of the benchmark suite: launch → first event, warm and cold, for every tool.
-import { errorLine, failures, keyValues, log, OUT, RUNS, SMOKE, waitQuiet, writeScript, type Tool } from "./common.ts";
+import { BUN, DENO, errorLine, failures, keyValues, log, OUT, RUNS, SMOKE, TREE, tsbpfScript, waitQuiet, writeScript, type Tool } from "./common.ts";
 
 export interface LaunchSample {
   first: number;
@@ -13,7 +13,14 @@ export interface Variant {
   env?: Record<string, string>;
   /** Replaces the tool's script (the baselines that print at once, for tsbpf rows). */
   script?: string;
+  /** Replaces the tool's command (the one-liner through the CLI, the bundle); launch1 only. */
+  command?: (pid: number) => string[];
 }
+
+// The launch1 tracer as a one-liner, run through the whole command line (bin/tsbpf), and as
+// a `tsbpf build` bundle run by the runtime alone.
+const ONELINER = (pid: number) => `tracepoint("syscalls:sys_enter_getppid", () => pid() == ${pid} && printf("E %d\\n", pid()))`;
+const BUNDLE = () => `${TREE}/bench/out/launch1.bundle.js`;
 
 /** Variants of the launch job: tsbpf warm (compile cache hit) and cold (TSBPF_NO_CACHE=1). */
 export function launchVariants(tools: Tool[]): Variant[] {
@@ -24,6 +31,14 @@ export function launchVariants(tools: Tool[]): Variant[] {
     else {
       out.push({ label: `${tool.name}, warm`, tool });
       out.push({ label: `${tool.name}, cold`, tool, env: { TSBPF_NO_CACHE: "1" } });
+      // Issue 20: the one-liner through the CLI, and the bundle (cold: its first run on a machine).
+      const cli = (pid: number) => [`${TREE}/bin/tsbpf`, "-e", ONELINER(pid)];
+      const runtime = { TSBPF_RUNTIME: tool.tsbpf };
+      out.push({ label: `${tool.name}, -e one-liner, warm`, tool, command: cli, env: runtime });
+      out.push({ label: `${tool.name}, -e one-liner, cold`, tool, command: cli, env: { ...runtime, TSBPF_NO_CACHE: "1" } });
+      const bundle = () => tool.tsbpf === "bun" ? [BUN, BUNDLE()] : [DENO, "run", "--allow-ffi", BUNDLE()];
+      out.push({ label: `${tool.name}, bundle, warm`, tool, command: bundle });
+      out.push({ label: `${tool.name}, bundle, cold`, tool, command: bundle, env: { TSBPF_NO_CACHE: "1" } });
       // Where the time goes: the runtime alone, and the runtime plus tsbpf's modules.
       if (!SMOKE) {
         out.push({ label: `${tool.name}: baseline, empty script`, tool, script: "hello" });
@@ -34,8 +49,9 @@ export function launchVariants(tools: Tool[]): Variant[] {
   return out;
 }
 
-export function launchOnce(v: Variant, job: string, pid: number): LaunchSample | string {
-  const cmd = [`${OUT}/launch`, "-m", "E ", "-t", "20000", "--", ...v.tool.command(v.script ?? job, pid)];
+export function launchOnce(v: Variant, job: string, pid: number): LaunchSample | string | undefined {
+  if (v.command && job !== "launch1") return undefined;
+  const cmd = [`${OUT}/launch`, "-m", "E ", "-t", "20000", "--", ...(v.command ? v.command(pid) : v.tool.command(v.script ?? job, pid))];
   const r = Bun.spawnSync(cmd, { env: { ...process.env, ...v.tool.env, ...v.env }, stderr: "pipe", cwd: v.tool.cwd });
   const kv = keyValues(r.stdout.toString());
   if (r.exitCode !== 0 || !(kv.first_ms >= 0)) return `${v.label} ${job}: no event (${errorLine(r.stderr.toString())})`;
@@ -51,8 +67,9 @@ export async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, 
   try {
     for (const job of ["launch1", "launch5", "hello", "import_only"]) writeScript(job, gen.pid);
     const variants = launchVariants(tools);
+    if (variants.some((v) => v.label.includes("bundle"))) buildBundle();
     for (const job of ["launch1", "launch5"]) {
-      const byVariant = new Map<string, LaunchSample[]>(variants.map((v) => [v.label, []]));
+      const byVariant = new Map<string, LaunchSample[]>(variants.filter((v) => !v.command || job === "launch1").map((v) => [v.label, []]));
       results.set(job, byVariant);
       // One unmeasured run each: fills the tsbpf compile cache, Deno's module cache and the page cache.
       if (!SMOKE) for (const v of variants) launchOnce(v, job, gen.pid);
@@ -62,7 +79,7 @@ export async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, 
         for (const v of variants) {
           const s = launchOnce(v, job, gen.pid);
           if (typeof s === "string") failures.push(s);
-          else byVariant.get(v.label)!.push(s);
+          else if (s) byVariant.get(v.label)!.push(s);
         }
         log(`launch ${job}: run ${i + 1}/${RUNS}`);
       }
@@ -72,4 +89,10 @@ export async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, 
     await gen.exited;
   }
   return results;
+}
+
+/** `tsbpf build` of the launch1 script (with the generator's pid in it), on Bun. */
+function buildBundle(): void {
+  const r = Bun.spawnSync([`${TREE}/bin/tsbpf`, "build", tsbpfScript("launch1"), "-o", BUNDLE()], { env: { ...process.env, TSBPF_RUNTIME: "bun" }, stderr: "pipe" });
+  if (r.exitCode !== 0) failures.push(`tsbpf build launch1: ${errorLine(r.stderr.toString())}`);
 }

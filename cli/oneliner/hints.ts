@@ -2,7 +2,7 @@
 // `this.<map>`); shown for a one-liner they must speak the one-liner's (`kprobe("f", ...)`,
 // `$.name`). One translation here, applied where a one-liner's errors are re-pointed
 // (oneliner_runtime.ts, remap), covers every hint, present and future, that uses those forms.
-import { PROBE_DECORATORS } from "../../compiler/collect.ts";
+import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 
 const KINDS = Object.keys(PROBE_DECORATORS).join("|");
 /** `@kprobe("f")`, `@profile(99)`: a decorator call (arguments without nested parentheses). */

@@ -9,7 +9,7 @@ import { ProbeLookupError } from "../../spec/target.ts";
 import { parseSource, type Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 import type { ContextField } from "../../spec/target.ts";
-import { type SourcePosition, SourceWriter } from "./source_map.ts";
+import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { HandlerBody, type PrintSite } from "./body.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
@@ -39,6 +39,8 @@ export interface GeneratedScript {
   source: string;
   /** A generated position → the one-liner's. */
   map: (line: number, column: number, length: number) => SourcePosition;
+  /** What `map` maps from, as data. */
+  positions: SourcePositions;
   /** How many probes (after wildcard expansion) the tracer attaches. */
   probes: number;
 }
@@ -251,7 +253,7 @@ class Transform {
     const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
     w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n});\n`);
     w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
-    return { source: w.text(), map: w.mapper(), probes: this.probes.length };
+    return { source: w.text(), map: w.mapper(), positions: w.positions(), probes: this.probes.length };
   }
 
   /** A begin/end/interval function: runs in user space, with $ the maps. */

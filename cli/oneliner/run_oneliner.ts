@@ -4,7 +4,6 @@
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { libcSync } from "../../runtime/ffi/mod.ts";
-import { hostTarget } from "../../tracer/compile_target.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../../runtime/files.ts";
 import { geteuid, rmdir, unlink } from "../../runtime/file_stat.ts";
 import { freshPrivateDir, privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
@@ -14,14 +13,13 @@ import { resolveBinary, uprobeNames, usdtListing } from "../commands/list_user.t
 import { tracepointFormat } from "../../probes/tracepoint.ts";
 import { kernelProbePattern } from "../../probes/names.ts";
 import { matcher } from "../commands/probe_pattern.ts";
-import { type GeneratedScript, transformOneLiner } from "./oneliner.ts";
+import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
+import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
-import { HeldCommand } from "../held_command.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission } from "../../runtime/ffi/host.ts";
-import { formatDump } from "../commands/dump_format.ts";
 import { ownModule } from "../../runtime/own_files.ts";
 
 const MOD_URL = ownModule("mod");
@@ -37,7 +35,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   if (!hasPermission("read", file)) {
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
-  const held = session.command ? await HeldCommand.start(session.command) : undefined;
+  const held = session.command ? await (await import("../held_command.ts")).HeldCommand.start(session.command) : undefined;
   try {
     await startSession({ ...session, heldPid: held?.pid });
     (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
@@ -75,11 +73,11 @@ export async function runOneLiner(text: string, session: SessionOptions, options
 
 export async function dumpOneLiner(text: string): Promise<number> {
   const script = await generate(text, false);
-  const { compile } = await import("../../compiler/mod.ts");
+  const [{ compile }, { hostTarget }, { formatDump }] = await Promise.all([import("../../compiler/mod.ts"), import("../../tracer/compile_target.ts"), import("../commands/dump_format.ts")]);
   (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
   let specs;
   try {
-    specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget());
+    specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget([], script.source));
   } catch (e) {
     throw remap(e);
   }
@@ -87,32 +85,41 @@ export async function dumpOneLiner(text: string): Promise<number> {
   return 0;
 }
 
+/**
+ * The one-liner's script: kept from an earlier run of the same one-liner (cli/oneliner_cache.ts),
+ * or transformed, which loads the TypeScript parser.
+ */
 async function generate(text: string, pidFilter: boolean): Promise<GeneratedScript> {
-  return transformOneLiner(text, {
-    modUrl: MOD_URL,
-    runtimeUrl: RUNTIME_URL,
-    exports: await modExports(),
-    pidFilter,
-    kernel: {
-      expand: (kind, pattern) => {
-        if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
-        const test = matcher(kernelProbePattern(kind, pattern));
-        const names = kind === "tracepoint" ? tracepointNames()
-          : kind === "rawTracepoint" ? rawTracepointNames()
-          : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
-          : [];
-        return names.filter(test);
-      },
-      tracepointFields: (target) => {
-        try {
-          return tracepointFormat(target).fields;
-        } catch {
-          return undefined; // the compiler reports an unknown tracepoint, at the right place
-        }
-      },
-    },
-  });
+  const exports = await modExports();
+  const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, exports);
+  const kept = readOneLiner(key, text, KERNEL);
+  if (kept) return kept;
+  const { transformOneLiner } = await import("./oneliner.ts");
+  const { kernel, asked } = recordingQuery(KERNEL);
+  const script = transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
+  writeOneLiner(key, script, asked);
+  return script;
 }
+
+/** What the transform asks of the running kernel. */
+const KERNEL: KernelQuery = {
+  expand: (kind, pattern) => {
+    if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
+    const test = matcher(kernelProbePattern(kind, pattern));
+    const names = kind === "tracepoint" ? tracepointNames()
+      : kind === "rawTracepoint" ? rawTracepointNames()
+      : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
+      : [];
+    return names.filter(test);
+  },
+  tracepointFields: (target) => {
+    try {
+      return tracepointFormat(target).fields;
+    } catch {
+      return undefined; // the compiler reports an unknown tracepoint, at the right place
+    }
+  },
+};
 
 /** "/bin/bash:*readline*" → "/bin/bash:readline", ...; "binary:provider:name" patterns for USDT. */
 function expandUser(kind: string, pattern: string): string[] {

@@ -3,7 +3,7 @@
 // generated tracer points into what the user typed.
 
 /** A stretch of generated text that is a verbatim copy of the one-liner at `from`. */
-interface Segment {
+export interface Segment {
   line: number;
   column: number;
   length: number;
@@ -11,7 +11,7 @@ interface Segment {
 }
 
 /** Generated text written on behalf of a piece of the one-liner (a probe call, a rewritten call). */
-interface Region {
+export interface Region {
   start: [number, number];
   end: [number, number];
   from: number;
@@ -86,23 +86,38 @@ export class SourceWriter {
 
   /** The one-liner position of a generated position: its copy if it is in one, else the innermost region's start. */
   mapper(): (line: number, column: number, length: number) => SourcePosition {
-    const segments = [...this.#segments];
-    // Innermost first: the smallest piece of the one-liner that contains the position.
-    const regions = [...this.#regions].sort((a, b) => a.length - b.length);
-    const le = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
-    const original = this.original;
-    const position = (offset: number, length: number): SourcePosition => {
-      const before = original.slice(0, offset);
-      const line = before.split("\n").length;
-      const column = offset - (before.lastIndexOf("\n") + 1) + 1;
-      return { line, column, length: Math.max(1, length) };
-    };
-    return (line, column, length) => {
-      const seg = segments.find((s) => s.line === line && column >= s.column && column < s.column + s.length);
-      if (seg) return position(seg.from + (column - seg.column), Math.min(length, seg.length - (column - seg.column)));
-      const region = regions.find((r) => le(r.start, [line, column]) && le([line, column], r.end));
-      if (region) return position(region.from, region.length);
-      return position(0, original.length);
-    };
+    return mapperOf(this.original, this.positions());
   }
+
+  /** What mapper() maps from, as data (kept with a cached one-liner: cli/oneliner_cache.ts). */
+  positions(): SourcePositions {
+    return { segments: this.#segments.map((s) => ({ ...s })), regions: this.#regions.map((r) => ({ ...r })) };
+  }
+}
+
+/** Where the generated text's pieces came from in the one-liner. */
+export interface SourcePositions {
+  segments: Segment[];
+  regions: Region[];
+}
+
+/** SourceWriter.mapper() for positions kept as data. */
+export function mapperOf(original: string, positions: SourcePositions): (line: number, column: number, length: number) => SourcePosition {
+  const segments = [...positions.segments];
+  // Innermost first: the smallest piece of the one-liner that contains the position.
+  const regions = [...positions.regions].sort((a, b) => a.length - b.length);
+  const le = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
+  const position = (offset: number, length: number): SourcePosition => {
+    const before = original.slice(0, offset);
+    const line = before.split("\n").length;
+    const column = offset - (before.lastIndexOf("\n") + 1) + 1;
+    return { line, column, length: Math.max(1, length) };
+  };
+  return (line, column, length) => {
+    const seg = segments.find((s) => s.line === line && column >= s.column && column < s.column + s.length);
+    if (seg) return position(seg.from + (column - seg.column), Math.min(length, seg.length - (column - seg.column)));
+    const region = regions.find((r) => le(r.start, [line, column]) && le([line, column], r.end));
+    if (region) return position(region.from, region.length);
+    return position(0, original.length);
+  };
 }

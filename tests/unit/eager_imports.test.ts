@@ -33,3 +33,13 @@ test("import of tsbpf loads neither the compiler's parser nor Babel", () => {
   const heavy = [...graph].filter((f) => f === "@babel/parser" || f === "compiler/parse.ts" || f === "compiler/mod.ts" || f === "compiler/lower.ts");
   assert.deepEqual(heavy, [], `loaded on every start: ${heavy.join(", ")}`);
 });
+
+test("a one-liner run again loads neither the parser nor the compiler before the caches are asked", () => {
+  // cli/oneliner/run_oneliner.ts imports the transform (cli/oneliner/oneliner.ts, which parses) only on a miss of
+  // the one-liner cache, and the tracer imports the compiler only on a miss of the compile cache.
+  const graph = eagerGraph("cli/main.ts");
+  for (const f of eagerGraph("cli/oneliner/run_oneliner.ts")) graph.add(f);
+  assert.ok(graph.has("cli/oneliner/oneliner_cache.ts"), "the walk did not reach the one-liner cache");
+  const heavy = [...graph].filter((f) => f === "@babel/parser" || f === "compiler/parse.ts" || f === "compiler/mod.ts" || f === "compiler/lower.ts" || f === "cli/oneliner/oneliner.ts");
+  assert.deepEqual(heavy, [], `loaded by every one-liner: ${heavy.join(", ")}`);
+});

@@ -1,0 +1,119 @@
+// A one-liner's generated script, kept by the one-liner's text: run again, a one-liner starts
+// like the script it becomes, without loading the TypeScript parser and the transform first
+// (30-50 ms of a warm one-liner's start).
+//
+// The transform (cli/oneliner/oneliner.ts) is pure but for what it asks the kernel (KernelQuery: which
+// probes a wildcard matches, a tracepoint's fields). Those questions and their answers are kept
+// with the entry and asked again on a hit; one different answer (a module loaded since, another
+// kernel) is a miss. The entry lives beside the generated scripts, in the private directory
+// root already imports them from (docs/security.md), and is data: checked field by field.
+import { libcSync } from "../../runtime/ffi/mod.ts";
+import { readCheckedFile, writeFileAtomic } from "../../runtime/files.ts";
+import { geteuid } from "../../runtime/file_stat.ts";
+import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { verbose } from "../../runtime/verbose.ts";
+import { COMPILER_VERSION, kernelId } from "../../tracer/compile_cache.ts";
+import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
+import { mapperOf, type SourcePositions } from "./source_map.ts";
+
+/** Bump when the transform's output changes for the same one-liner. */
+const TRANSFORM_VERSION = 1;
+const MAX_ENTRY_BYTES = 16 << 20;
+
+type Question = ["expand", string, string] | ["fields", string];
+interface Entry {
+  version: number;
+  key: string;
+  source: string;
+  positions: SourcePositions;
+  probes: number;
+  asked: { question: Question; answer: string }[];
+}
+
+/** A KernelQuery that remembers what it was asked and what it answered. */
+export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; asked: Entry["asked"] } {
+  const asked: Entry["asked"] = [];
+  const note = <T>(question: Question, answer: T): T => {
+    asked.push({ question, answer: JSON.stringify(answer) ?? "undefined" });
+    return answer;
+  };
+  return {
+    asked,
+    kernel: {
+      expand: (kind, pattern) => note(["expand", kind, pattern], kernel.expand(kind, pattern)),
+      tracepointFields: (target) => note(["fields", target], kernel.tracepointFields?.(target)),
+    },
+  };
+}
+
+/** The entry's name: everything the transform's output depends on but the kernel's answers. */
+export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, runtimeUrl: string, exports: ReadonlySet<string>): Promise<string> {
+  const data = [TRANSFORM_VERSION, COMPILER_VERSION, kernelId(), pidFilter, modUrl, runtimeUrl, [...exports].sort().join(","), text].join("\0");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(data)));
+  return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache (for tests: Bun's libc does not see process.env changes). */
+function entryFile(key: string, cacheHome?: string): string | undefined {
+  const c = libcSync();
+  if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
+  const home = c.getenv("HOME");
+  const base = cacheHome ?? c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
+  if (!base) return undefined;
+  try {
+    return `${privateDir(base, ["tsbpf", "oneliners"])}/${key}.json`;
+  } catch (e) {
+    if (!(e instanceof UntrustedDirError)) throw e;
+    verbose(`transforming the one-liner without the cache: ${e.message}`);
+    return undefined;
+  }
+}
+
+/** The generated script kept for `key`, if the kernel still answers as it did. */
+export function readOneLiner(key: string, text: string, kernel: KernelQuery, cacheHome?: string): GeneratedScript | undefined {
+  const file = entryFile(key, cacheHome);
+  if (!file) return undefined;
+  try {
+    const bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
+    if (!bytes) return undefined;
+    const entry = checkEntry(JSON.parse(new TextDecoder().decode(bytes)), key);
+    for (const { question, answer } of entry.asked) {
+      const now = question[0] === "expand" ? kernel.expand(question[1], question[2]) : kernel.tracepointFields?.(question[1]);
+      if ((JSON.stringify(now) ?? "undefined") !== answer) {
+        verbose(`transforming the one-liner again: the kernel's answer to ${question.join(" ")} changed`);
+        return undefined;
+      }
+    }
+    verbose(`the one-liner's script as transformed before (${file})`);
+    return { source: entry.source, positions: entry.positions, map: mapperOf(text, entry.positions), probes: entry.probes };
+  } catch (e) {
+    verbose(`transforming the one-liner again: its cache entry ${file} is not usable (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
+export function writeOneLiner(key: string, script: GeneratedScript, asked: Entry["asked"], cacheHome?: string): void {
+  const file = entryFile(key, cacheHome);
+  if (!file) return;
+  const entry: Entry = { version: TRANSFORM_VERSION, key, source: script.source, positions: script.positions, probes: script.probes, asked };
+  try {
+    writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
+  } catch (e) {
+    verbose(`not caching the one-liner's script: ${(e as Error).message}`);
+  }
+}
+
+function checkEntry(v: unknown, key: string): Entry {
+  const e = v as Entry;
+  const ints = (o: unknown, names: string[]) => typeof o === "object" && o !== null && names.every((n) => Number.isSafeInteger((o as Record<string, unknown>)[n]));
+  const pair = (p: unknown) => Array.isArray(p) && p.length === 2 && p.every(Number.isSafeInteger);
+  const ok = typeof e === "object" && e !== null && e.version === TRANSFORM_VERSION && e.key === key &&
+    typeof e.source === "string" && Number.isSafeInteger(e.probes) &&
+    Array.isArray(e.positions?.segments) && e.positions.segments.every((s) => ints(s, ["line", "column", "length", "from"])) &&
+    Array.isArray(e.positions?.regions) && e.positions.regions.every((r) => ints(r, ["from", "length"]) && pair(r.start) && pair(r.end)) &&
+    Array.isArray(e.asked) && e.asked.every((a) => typeof a?.answer === "string" && Array.isArray(a.question) &&
+      ((a.question[0] === "expand" && a.question.length === 3) || (a.question[0] === "fields" && a.question.length === 2)) &&
+      a.question.every((q: unknown) => typeof q === "string"));
+  if (!ok) throw new Error("not an entry of this tsbpf's form");
+  return e;
+}
