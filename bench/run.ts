@@ -139,10 +139,10 @@ const streamSection = [
   "",
   ...environment(),
   "",
-  `## Streaming, ${opts.section} (median of ${REPEATS} runs of ${SECONDS} s)`,
-  "",
-  ...streamTable(stream),
-  "",
+  ...(stream.size ? [`## Streaming, ${opts.section} (median of ${REPEATS} runs of ${SECONDS} s)`, "", ...streamTable(stream), ""] : []),
+  ...(idle.size
+    ? [`## Idle, ${opts.section}: probes attached, no events (median of ${REPEATS} runs of 10 s; method: section 4 of the suite)`, "", ...idleTable(idle), ""]
+    : []),
   ...(foreign.size
     ? [`${foreign.size} BPF programs of other processes were attached meanwhile (each on a syscalls:* tracepoint slows every syscall), e.g.: ` +
       `${[...foreign].slice(0, 5).join("; ")}.`, ""]

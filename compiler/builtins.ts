@@ -3,7 +3,7 @@ import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lower, type Value } from "./lower/context.ts";
-import { cgroupType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
+import { cgroupType, i64, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
@@ -98,6 +98,15 @@ const LOWERINGS = {
   cgroup: {
     scalar: (l, e) => (noArgs(l, e, "cgroup"), { kind: "scalar", type: u64, op: l.b.call(Helper.get_current_cgroup_id, []) }),
   },
+  skbLoad: { scalar: (l, e) => packetLoad(l, e, "skb") },
+  skbCgroup: {
+    scalar: (l, e) => {
+      if (!l.input.probe.cgroupAttached) l.fail(e, Code.BadCall, `skbCgroup() is the cgroup of a @cgroupSkb handler's packet; a ${l.input.probe.describe} has none`, "cgroup() is the current task's cgroup");
+      if (e.arguments.length !== 1 || l.expr(e.arguments[0]).kind !== "ctx") l.fail(e.arguments[0] ?? e, Code.BadCall, `skbCgroup() takes the handler's packet parameter`, "write skbCgroup(skb)");
+      return { kind: "scalar", type: u64, op: l.b.call(Helper.skb_cgroup_id, [l.ctx]) };
+    },
+  },
+  xdpLoad: { scalar: (l, e) => packetLoad(l, e, "xdp") },
   cgroupName: {
     scalar: (l, e) => {
       if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `cgroupName() takes a cgroup id: cgroupName(cgroup())`);
@@ -117,6 +126,19 @@ const LOWERINGS = {
   },
   kernel: {
     scalar: (l, e) => spaceCast(l, e, "kernel"),
+  },
+  override: {
+    scalar: (l, e) => {
+      // Set by the probe only for a @kprobe on an error-injectable function (probes/error_injection.ts).
+      if (!l.input.probe.errorInjection) {
+        l.fail(e, Code.Unsupported, `override() changes what a kernel function returns, so it works only in a @kprobe handler on a function the kernel lets fail; this is a ${l.input.probe.describe} handler`,
+          "fault injection: @kprobe(\"__x64_sys_openat\") onOpen() { if (pid() === this.victim) override(-2); }");
+      }
+      if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `override() takes the value the function returns: override(-2)`);
+      const value = l.convert(l.intScalar(e.arguments[0]), i64, e.arguments[0]).op;
+      l.b.emit({ op: "call", helper: Helper.override_return, args: [l.ctx, value] });
+      return { kind: "scalar", type: u32, op: 0n };
+    },
   },
   comm: {
     aggregate: {
@@ -209,4 +231,27 @@ function readKernel(l: Lower, addr: number, size: 4 | 8): number {
   const off = l.b.allocStack(8, 8);
   l.b.emit({ op: "call", helper: Helper.probe_read_kernel, args: [l.b.frame(off), BigInt(size), addr] });
   return l.b.load("fp", off, size);
+}
+
+const PACKET_HANDLERS = { skb: "@cgroupSkb and @socketFilter handlers", xdp: "@xdp handlers" };
+
+/**
+ * skbLoad(skb, offset, size) and xdpLoad(ctx, offset, size): bpf_skb_load_bytes or
+ * bpf_xdp_load_bytes into a zeroed stack slot (so a packet too short gives 0), read back as the
+ * bytes sit in memory.
+ */
+function packetLoad(l: Lower, e: Node, kind: "skb" | "xdp"): Scalar {
+  const name = kind === "skb" ? "skbLoad" : "xdpLoad";
+  const [ctx, offset, size] = e.arguments;
+  if (l.input.probe.packet !== kind) {
+    const other = l.input.probe.packet === "skb" ? " (use skbLoad)" : l.input.probe.packet === "xdp" ? " (use xdpLoad)" : "";
+    l.fail(e, Code.BadCall, `${name}() reads the packet of ${PACKET_HANDLERS[kind]}, not of a ${l.input.probe.describe}${other}`);
+  }
+  if (!ctx || l.expr(ctx).kind !== "ctx") l.fail(ctx ?? e, Code.BadCall, `${name}()'s first argument is the handler's packet parameter`, `write ${name}(${kind === "skb" ? "skb" : "ctx"}, 12, 2)`);
+  if (size?.type !== "NumericLiteral" || ![1, 2, 4, 8].includes(size.value)) l.fail(size ?? e, Code.NotConstant, `${name}()'s size must be 1, 2, 4 or 8`);
+  const off = l.intScalar(offset);
+  const slot = l.b.allocStack(8, 8);
+  l.zero("fp", slot, 8);
+  l.b.emit({ op: "call", helper: kind === "skb" ? Helper.skb_load_bytes : Helper.xdp_load_bytes, args: [l.ctx, off.op, l.b.frame(slot), BigInt(size.value)] });
+  return { kind: "scalar", type: size.value === 8 ? u64 : u32, op: l.b.load("fp", slot, size.value as 1 | 2 | 4 | 8) };
 }

@@ -50,7 +50,7 @@ export interface ModuleScan {
 /** The map classes that take `{ pin }` (runtime/maps/kernel_map.ts MapFieldOptions). */
 const PINNABLE_MAPS = new Set(["HashMap", "LruHashMap", "PerCpuHashMap", "ArrayMap", "PerCpuArrayMap", "Count", "Sum", "Min", "Max", "Avg", "Stats", "Histogram", "LinearHistogram"]);
 
-const PROBE_DECORATORS = new Set(["tracepoint", "rawTracepoint", "tpBtf", "kprobe", "kretprobe", "fentry", "fexit", "uprobe", "uretprobe", "usdt", "profile", "perfEvent", "interval"]);
+const PROBE_DECORATORS = new Set(["tracepoint", "rawTracepoint", "tpBtf", "kprobe", "kretprobe", "fentry", "fexit", "uprobe", "uretprobe", "usdt", "profile", "perfEvent", "interval", "cgroupSkb", "socketFilter", "xdp"]);
 
 /** Scans one module's source; a syntax error is itself a "cannot vouch" at its position. */
 export function scanModule(source: string): ModuleScan {

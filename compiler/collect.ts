@@ -4,6 +4,7 @@ import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
+import { programArraySlots } from "./program_array.ts";
 export type { MapField } from "./map_fields.ts";
 
 /** A function the handlers may call: `function f(a: u32) {...}` or `const f = (a: u32) => ...`. */
@@ -45,11 +46,15 @@ export interface Module {
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
-const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end"]);
+const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end", "attachSocket"]);
 
 // Known before parsing (the runtime loads probe kinds by them): kept apart from this pass, which loads the parser.
 export { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "./probe_decorators.ts";
 import { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "./probe_decorators.ts";
+
+/** Decorators called without arguments: `@socketFilter()`. */
+const NO_ARGUMENTS = new Set(["socketFilter"]);
+
 
 export function collect(ast: Node, diags: DiagnosticBag): Module {
   const types = new TypeTable(diags);
@@ -81,7 +86,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   const tracers: TracerClass[] = [];
   const declared = new Map<string, SourcePos>();
   for (const cls of [...classes, ...nestedClasses(ast.program, new Set(classes))]) {
-    const t = collectClass(cls, types, diags);
+    const t = collectClass(cls, types, constants, diags);
     if (!t) continue;
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
     const pos = posOf(cls.id ?? cls), first = declared.get(t.name);
@@ -117,7 +122,7 @@ function nestedClasses(node: Node, seen: Set<Node>, parent?: Node, out: Node[] =
   return out;
 }
 
-function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): TracerClass | undefined {
+function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>, diags: DiagnosticBag): TracerClass | undefined {
   const maps = new Map<string, MapField>();
   const params = new Map<string, Type>();
   const methods = new Map<string, ScriptFunction>();
@@ -130,6 +135,11 @@ function collectClass(cls: Node, types: TypeTable, diags: DiagnosticBag): Tracer
     const map = mapFieldOf(member, types, diags);
     if (map) {
       if (map.kind === "stack_trace") map.stackIndex = [...maps.values()].filter((m) => m.kind === "stack_trace").length + 1;
+      if (map.kind === "prog_array") {
+        const table = programArraySlots(member.value, constants, diags);
+        if (!table) continue;
+        Object.assign(map, table);
+      }
       maps.set(map.name, map);
       continue;
     }
@@ -169,6 +179,10 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   const kind = PROBE_DECORATORS[callee.name];
   if (!kind) return undefined;
   const arg = e.type === "CallExpression" ? e.arguments[0] : undefined;
+  if (NO_ARGUMENTS.has(kind)) {
+    if (e.type !== "CallExpression" || arg) diags.error(Code.BadDecorator, posOf(dec), `@${callee.name} takes no arguments`, `write @${callee.name}()`);
+    return { kind, target: "" };
+  }
   const extra = RUNTIME_ARGUMENTS[kind];
   if (arg && extra === "value") {
     if (arg.type === "NumericLiteral") return { kind, target: String(arg.value) };

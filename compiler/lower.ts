@@ -1,7 +1,7 @@
 // Pass 3: lower one handler's body to IR, checking types as it goes. The class holds the state
 // of one handler; the work is done by the pieces in lower/ (statements, expressions, conditions,
 // arithmetic, memory, calls), each written against the contract lower/context.ts.
-import type { DiagnosticBag } from "../spec/diagnostics.ts";
+import type { DiagnosticBag, SourcePos } from "../spec/diagnostics.ts";
 import { posOf, type Node } from "./parse.ts";
 import { IrBuilder, type Base, type Operand, type VReg } from "./ir.ts";
 import { sizeOf, type IntType, type StructType, type Type } from "../spec/layout.ts";
@@ -27,6 +27,8 @@ export class Lowering implements Lower {
   perfScratchBytes = 0;
   usesStacks = false;
   countsDrops = false;
+  readonly tailCalls = new Map<string, SourcePos>();
+  mayDrop = false;
   readonly loops: LoopLabels[] = [];
   readonly inlined: InlineFrame[] = [];
   readonly resolvingConstants = new Set<string>();

@@ -24,6 +24,7 @@ const CLASSES: Record<string, { kind: MapKind; args: Role[] }> = {
   QueueMap: { kind: "queue", args: ["value"] },
   StackMap: { kind: "stack", args: ["value"] },
   StackTraceMap: { kind: "stack_trace", args: [] },
+  ProgramArray: { kind: "prog_array", args: [] },
   Count: { kind: "count", args: ["key?"] },
   Sum: { kind: "sum", args: ["key?"] },
   Min: { kind: "min", args: ["key?"] },
@@ -84,6 +85,12 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
   }
   if (cls.kind === "array" || cls.kind === "percpu_array") field.key = u32;
   if (cls.kind === "queue" || cls.kind === "stack") field.key = { kind: "void" };
+  // Its slots (the tracer's methods) are read by collect.ts (program_array.ts); the kernel keeps program ids.
+  if (cls.kind === "prog_array") {
+    field.key = u32;
+    field.value = u32;
+    field.size = undefined;
+  }
   if (cls.kind === "stack_trace") {
     field.key = u32;
     field.value = { kind: "array", elem: u64, len: MAX_STACK_DEPTH };

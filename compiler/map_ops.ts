@@ -3,13 +3,13 @@
 // makes two equal keys differ); lookups are NULL-checked here so the verifier is satisfied.
 import { Code, didYouMean } from "../spec/diagnostics.ts";
 import type { Base, Operand, VReg } from "./ir.ts";
-import type { Node } from "./parse.ts";
+import { type Node, posOf } from "./parse.ts";
 import type { Lower, Value } from "./lower/context.ts";
 import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
 import { captureStack } from "./builtins.ts";
 import { Helper } from "../spec/bpf/helpers.ts";
-import { i64, isScalar, sizeOf, type StructType, type Type, typeName } from "../spec/layout.ts";
+import { i64, isScalar, sizeOf, type StructType, type Type, typeName, u32 } from "../spec/layout.ts";
 import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "../spec/tracer_spec.ts";
 
 const BPF_ANY = 0n, BPF_NOEXIST = 1n, BPF_EXIST = 2n;
@@ -33,7 +33,11 @@ export const MAP_METHODS: Record<string, string[]> = {
   queue: ["push", "pop", "peek"],
   stack: ["push", "pop", "peek"],
   stack_trace: ["kstack", "ustack"],
+  prog_array: ["jump"],
 };
+
+/** Program types whose handlers may make tail calls here (the targets are compiled as the same type). */
+const TAIL_CALLERS = new Set([2 /* kprobe, uprobe */, 5 /* tracepoint */, 7 /* perf_event */, 17 /* raw_tracepoint */]);
 
 export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Value {
   if (AGGREGATIONS.has(map.kind)) {
@@ -47,7 +51,7 @@ export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Val
   }
   const args: Node[] = e.arguments;
   const arity: Record<string, [number, number]> = {
-    submit: [1, 1], get: [1, 1], has: [1, 1], delete: [1, 1], set: [2, 2], add: [1, 2], push: [1, 2], pop: [0, 0], peek: [0, 0], kstack: [0, 0], ustack: [0, 0],
+    submit: [1, 1], get: [1, 1], has: [1, 1], delete: [1, 1], set: [2, 2], add: [1, 2], push: [1, 2], pop: [0, 0], peek: [0, 0], kstack: [0, 0], ustack: [0, 0], jump: [1, 1],
   };
   const [lo, hi] = arity[method];
   if (args.length < lo || args.length > hi) l.fail(e, Code.BadCall, `${method}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? "s" : ""}`);
@@ -57,6 +61,7 @@ export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Val
     return { kind: "void" };
   }
   if (map.kind === "queue" || map.kind === "stack") return queueOp(l, map, method, args);
+  if (map.kind === "prog_array") return tailCall(l, map, args[0], e);
   if (map.kind === "stack_trace") return captureStack(l, method === "kstack" ? "kernel" : "user", map.name, map.stackIndex!);
   const mapReg = () => mapAddress(l, map.name);
   const key = buildOnStack(l, map.key!, args[0]);
@@ -89,6 +94,23 @@ export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Val
     }
   }
   return l.fail(e, Code.BadCall, `unknown method ${method}`);
+}
+
+/**
+ * `this.table.jump(i)`: bpf_tail_call. When slot i holds a program, that program runs in place of
+ * this one and nothing after the jump runs; when the slot is empty (or i is out of range, or the
+ * chain already made 33 tail calls) the call returns and the handler goes on.
+ */
+function tailCall(l: Lower, map: MapField, arg: Node, e: Node): Value {
+  const probe = l.input.probe;
+  if (!TAIL_CALLERS.has(probe.progType)) {
+    l.fail(e, Code.Unsupported, `a ${probe.describe} handler cannot make tail calls here: jump() works in kprobe, uprobe, tracepoint, raw tracepoint and perf event handlers`,
+      "call a plain method instead (it is inlined): this.method(args)");
+  }
+  const index = l.convert(l.intScalar(arg), u32, arg).op;
+  if (!l.tailCalls.has(map.name)) l.tailCalls.set(map.name, posOf(e));
+  l.b.emit({ op: "call", helper: Helper.tail_call, args: [l.ctx, mapAddress(l, map.name), index] });
+  return { kind: "void" };
 }
 
 /** push(v, overwrite?) gives true when pushed; pop() and peek() give the value, zero when empty. */

@@ -25,10 +25,15 @@ import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
-import { type CompileTarget, ProbeLookupError } from "../spec/target.ts";
+import { type CompileTarget, OverrideRefusedError, ProbeLookupError } from "../spec/target.ts";
+import { jumpCall, KERNEL_FUNCTION_PROBES, overrideCall } from "./override.ts";
 import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
 import { layoutStruct, u32, u64, u8 } from "../spec/layout.ts";
 import { probeFact, ringBufferFact } from "./assumptions.ts";
+import { compileTailCallTargets, type Jump } from "./tail_calls.ts";
+import { type Node, posOf } from "./parse.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
+import type { ProbeContext, ProbeRef } from "../spec/target.ts";
 
 export { CompileError, renderDiagnostic, type Diagnostic, Code } from "../spec/diagnostics.ts";
 export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "../spec/tracer_spec.ts";
@@ -91,18 +96,12 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
   }
   const programs: ProgramSpec[] = [];
   let scratchBytes = 0, countsDrops = false;
-  tracer.handlers.forEach((h, programIndex) => {
-    let probe;
-    try {
-      probe = target.probeContext(h.probe);
-      assumptions.add(probeFact(h.probe, probe));
-    } catch (e) {
-      if (!(e instanceof ProbeLookupError)) throw e;
-      diags.error(Code.UnknownProbe, h.decoratorPos, e.message, ...e.hints);
-      return;
-    }
+  /** The ProgramArrays each compiled program jumps through, and with which probe (its targets get the same). */
+  const jumps: Jump[] = [];
+  const compileProgram = (name: string, node: Node, probeRef: ProbeRef, probe: ProbeContext, pos: SourcePos, tailCallTarget: boolean): void => {
+    const programIndex = programs.length;
     const lower = (perfEventsInScratch: boolean) => {
-      const lowering = new Lowering({ node: h.node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter, histogramSums });
+      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, histogramSums });
       let ir;
       try {
         ir = lowering.lowerHandler();
@@ -124,16 +123,17 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     if (!alloc) return;
     scratchBytes = Math.max(scratchBytes, lowering.perfScratchBytes);
     countsDrops ||= lowering.countsDrops;
+    for (const [array, at] of lowering.tailCalls) jumps.push({ array, probe: probeRef, context: probe, at });
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
-      diags.error(Code.StackOverflow, h.pos, `handler "${h.name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
+      diags.error(Code.StackOverflow, pos, `handler "${name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,
         `stack use: ${uses || "temporaries"}`, "shrink Str<N> variables, or write large values straight into a ring buffer event");
       return;
     }
     const out = emit(cleanup(alloc.code), alloc);
     programs.push({
-      name: h.name,
-      probe: h.probe,
+      name,
+      probe: probeRef,
       progType: probe.progType,
       expectedAttachType: probe.expectedAttachType,
       attachBtfId: probe.attachBtfId,
@@ -141,10 +141,32 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       relocs: out.relocs,
       lines: out.lines,
       stackSize: alloc.stackSize,
-      line: h.pos.line,
-      column: h.pos.column,
+      ...(probe.verdict && { mayDrop: lowering.mayDrop }),
+      line: pos.line,
+      column: pos.column,
+      ...(tailCallTarget ? { tailCallTarget: true as const } : {}),
     });
+  };
+  tracer.handlers.forEach((h) => {
+    let probe;
+    // A kernel-function handler calling override() is compiled as a kprobe on a function the
+    // kernel lets fail; one making tail calls, as a kprobe rather than fentry. (Other kinds keep
+    // their run-time options; the call itself is refused or allowed where it is lowered.)
+    const functionProbe = KERNEL_FUNCTION_PROBES.has(h.probe.kind);
+    const overrides = functionProbe ? overrideCall(h.node, tracer, mod.functions) : undefined;
+    const makesTailCalls = functionProbe && jumpCall(h.node, tracer, mod.functions) !== undefined;
+    const options = { ...h.probe.options, ...(overrides && { override: true }), ...(makesTailCalls && { kprobe: true }) };
+    try {
+      probe = target.probeContext(overrides || makesTailCalls ? { ...h.probe, options } : h.probe);
+      assumptions.add(probeFact(h.probe, probe));
+    } catch (e) {
+      if (!(e instanceof ProbeLookupError)) throw e;
+      diags.error(Code.UnknownProbe, overrides && e instanceof OverrideRefusedError ? posOf(overrides) : h.decoratorPos, e.message, ...e.hints);
+      return;
+    }
+    compileProgram(h.name, h.node, h.probe, probe, h.pos, false);
   });
+  compileTailCallTargets(tracer, jumps, diags, compileProgram);
   if (countsDrops) maps.push({ name: DROPPED_MAP, kind: "dropped", key: u32, value: u64, size: tracer.maps.size });
   if (scratchBytes) maps.push({ name: SCRATCH_MAP, kind: "scratch", key: u32, value: { kind: "array", elem: u8, len: scratchBytes } });
   return { className: tracer.name, file, maps, programs, assumptions: [...assumptions].sort() };

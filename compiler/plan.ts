@@ -2,7 +2,7 @@
 // anything: every probe, every map and the kernel memory it takes, every helper its handlers
 // call, and warnings for the helpers that can change the system rather than observe it.
 import { decode, JmpOp, Class } from "../spec/bpf/isa.ts";
-import { fromBase64, type MapSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
 import { sizeOf, typeName } from "../spec/layout.ts";
 import { helperLabel, kernelHelper } from "../spec/bpf/helpers.ts";
 
@@ -11,12 +11,25 @@ const MAP_KINDS: Record<string, string> = {
   percpu_array: "per-CPU array", count: "count", sum: "sum", min: "min", max: "max", avg: "avg", stats: "stats",
   hist: "histogram", lhist: "linear histogram", lost: "per-CPU array (tsbpf's lost-event counters)", dropped: "per-CPU array (tsbpf's dropped-update counters)", cgroup: "cgroup array (the cgroup the tracer is limited to)",
   params: "read-only array (the tracer's parameters)", stacks: "stack-trace map (kstack/ustack)",
-  lpm_trie: "LPM trie (longest-prefix match)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
+  lpm_trie: "LPM trie (longest-prefix match)", prog_array: "program array (tail calls)", queue: "queue (FIFO)", stack: "stack (LIFO)", stack_trace: "stack-trace map",
 };
 
 /** What a helper changes in the system (spec/bpf/helpers.ts), if it changes anything. */
 const changes = (id: number): string | undefined => kernelHelper(id)?.changes;
 const warning = (id: number): string => `${helperLabel(id)} ${changes(id)}`;
+
+/** What a packet program's return value decides, by probe kind: it changes what the kernel does with traffic. */
+const PACKET_VERDICTS: Record<string, string> = {
+  xdp: "decides the fate of every packet arriving on the device before the network stack sees it: it can drop, bounce (XDP_TX) or redirect them",
+  socketFilter: "decides what the sockets it is attached to (attachSocket) receive: it can drop or cut packets",
+  cgroupSkb: "decides which packets the cgroup's sockets may send or receive: it can drop them (a dropped UDP send fails with EPERM, a TCP connect hangs)",
+};
+
+/** The warning for a program that can drop packets (every one whose spec does not say it cannot). */
+function packetWarning(p: ProgramSpec): string | undefined {
+  const verdict = PACKET_VERDICTS[p.probe.kind];
+  return verdict && p.mayDrop !== false ? `${p.probe.kind} ${p.probe.target} → ${p.name}() ${verdict}` : undefined;
+}
 
 export interface PlanOptions {
   cpus: number;
@@ -43,7 +56,7 @@ export function kernelWarnings(specs: TracerSpec[]): string[] {
   for (const p of specs.flatMap((s) => s.programs)) {
     for (const ins of decode(fromBase64(p.insns))) if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0 && changes(ins.imm)) ids.add(ins.imm);
   }
-  return [...ids].map(warning);
+  return [...[...ids].map(warning), ...specs.flatMap((s) => s.programs.flatMap((p) => packetWarning(p) ?? []))];
 }
 
 export function describePlan(specs: TracerSpec[], options: PlanOptions): string {
@@ -53,7 +66,9 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     const helpers = new Map<number, Set<string>>();
     for (const p of spec.programs) {
       const insns = decode(fromBase64(p.insns));
-      out.push(`    ${p.probe.kind} ${p.probe.target}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack`);
+      const passes = PACKET_VERDICTS[p.probe.kind] && p.mayDrop === false ? " (lets every packet pass: it only counts)" : "";
+      const probe = `${p.tailCallTarget ? "tail call from " : ""}${p.probe.kind} ${p.probe.target}`;
+      out.push(`    ${probe}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}`);
       for (const ins of insns) {
         if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0) {
           if (!helpers.has(ins.imm)) helpers.set(ins.imm, new Set());
@@ -71,6 +86,7 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
       const key = aggregation ? (m.userKey ? typeName(m.userKey) : "none") : m.key && typeName(m.key);
       const value = m.kind === "params" && m.value?.kind === "struct" ? `{ ${m.value.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(", ")} }` : m.value && typeName(m.value);
       const shape = m.kind === "ringbuf" || m.kind === "perfbuf" ? `${bytes(entries)}, events of ${value ?? "?"}` :
+        m.kind === "prog_array" ? `${entries} slot${entries === 1 ? "" : "s"}, ${(m.slots ?? []).map((s) => `${s.index} → ${s.program}()`).join(", ")}` :
         `${entries} entr${entries === 1 ? "y" : "ies"}${key ? `, key ${key}` : ""}${value && !aggregation ? `, value ${value}` : ""}`;
       out.push(`    ${m.name.padEnd(14)} ${MAP_KINDS[m.kind] ?? m.kind}: ${shape}; up to ${bytes(memory)}`);
     }
@@ -81,7 +97,7 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     }
     const reads = [...helpers.keys()].filter((id) => kernelHelper(id)?.reads).map((id) => kernelHelper(id)!.name);
     out.push(`  reads: ${reads.length ? `memory through ${reads.join(", ")}` : "only its probes' arguments and its maps"}`);
-    const warnings = [...helpers.keys()].filter(changes).map(warning);
+    const warnings = [...[...helpers.keys()].filter(changes).map(warning), ...spec.programs.flatMap((p) => packetWarning(p) ?? [])];
     // Whether the whole script only observes is decided with its user-space half (plan_user.ts).
     out.push(warnings.length ? "  WARNINGS:" : "  warnings: none in the kernel", ...warnings.map((w) => `    ${w}`));
     out.push("");

@@ -62,7 +62,7 @@ export function describeUserSpace(input: UserPlanInput): string {
     out.push("verdict: it only observes");
   } else {
     const why = [
-      input.kernelWarnings.length ? "kernel helpers that change the system" : "",
+      input.kernelWarnings.length ? "kernel programs that change the system (helpers, packet verdicts)" : "",
       acts.length ? [...new Set(acts.map((c) => c.kind))].join(", ") : "",
       unknown.length ? `${unknown.length} thing${unknown.length === 1 ? "" : "s"} plan cannot vouch for` : "",
     ].filter(Boolean);

@@ -5,6 +5,7 @@
 export const PROBE_DECORATORS: Record<string, string> = {
   tracepoint: "tracepoint", rawTracepoint: "rawTracepoint", tpBtf: "tpBtf", kprobe: "kprobe", kretprobe: "kretprobe", fentry: "fentry", fexit: "fexit",
   uprobe: "uprobe", uretprobe: "uretprobe", usdt: "usdt", profile: "profile", perfEvent: "perfEvent", interval: "interval",
+  cgroupSkb: "cgroupSkb", socketFilter: "socketFilter", xdp: "xdp",
 };
 /**
  * Decorators with more than one string literal. "options": the string, then options such as a
@@ -13,4 +14,5 @@ export const PROBE_DECORATORS: Record<string, string> = {
  */
 export const RUNTIME_ARGUMENTS: Record<string, "options" | "value"> = {
   uprobe: "options", uretprobe: "options", usdt: "options", profile: "value", perfEvent: "value", interval: "value",
+  cgroupSkb: "options", xdp: "options",
 };

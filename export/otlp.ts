@@ -16,8 +16,7 @@ import { Stack } from "../runtime/maps/stacks.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { containerOf } from "../runtime/cgroup.ts";
 import { TracerError } from "../runtime/errors.ts";
-import { type MetricSource, snakeCase } from "./prometheus.ts";
-import type { HandlerCost } from "../tracer/handler_stats.ts";
+import { type HandlerCost, type MetricSource, snakeCase } from "./prometheus.ts";
 
 /** Where and how often a tracer pushes its aggregations over OTLP/HTTP (StartOptions.otlp). */
 export interface OtlpOptions {

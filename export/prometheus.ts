@@ -8,11 +8,24 @@ import type { MapSpec } from "../spec/tracer_spec.ts";
 import { Aggregation, type Bucket, keyId, type StatsValue } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
 import { largest } from "./series_limit.ts";
-import type { HandlerCost } from "../tracer/handler_stats.ts";
 
 export interface MetricMap {
   spec: MapSpec;
   field: Aggregation<unknown, unknown, unknown>;
+}
+
+/** What one handler has cost in the kernel so far (Tracer.handlerStats(), and what the exporters read of it). */
+export interface HandlerCost {
+  /** Class.method */
+  handler: string;
+  /** The probe as bpftrace names it: "tracepoint:syscalls:sys_enter_getppid". */
+  probe: string;
+  /** How many times it ran. */
+  runs: bigint;
+  /** Nanoseconds it ran in all. */
+  runTimeNs: bigint;
+  /** Nanoseconds per run (0 when it never ran). */
+  avgNs: number;
 }
 
 /** One tracer's exported maps, and its counts of what it could not keep. */

@@ -56,3 +56,47 @@ export interface Ipv6Key {
   /** The address as four 32-bit words, in the kernel's byte order in memory. */
   addr: [u32, u32, u32, u32];
 }
+
+/**
+ * A packet as a `@cgroupSkb` handler reads it (the kernel's `struct __sk_buff`): a few of its
+ * fields. Byte order is the kernel's: `protocol`, `remote_ip4`, `local_ip4` and `remote_port`
+ * are in network order, `local_port` in host order.
+ */
+export interface SkBuff {
+  /** Bytes of the packet from its network header: IP header, transport header and payload. */
+  len: u32;
+  pkt_type: u32;
+  mark: u32;
+  queue_mapping: u32;
+  /** The L3 protocol, network byte order (ETH_P_IP 0x0800 reads 0x0008). */
+  protocol: u32;
+  vlan_present: u32;
+  vlan_tci: u32;
+  vlan_proto: u32;
+  priority: u32;
+  ingress_ifindex: u32;
+  ifindex: u32;
+  hash: u32;
+  napi_id: u32;
+  /** The socket's address family: 2 (AF_INET) or 10 (AF_INET6). */
+  family: u32;
+  /** The peer's IPv4 address in network byte order: the `addr` of an `Ipv4Key`. */
+  remote_ip4: u32;
+  local_ip4: u32;
+  /** The peer's port, network byte order. */
+  remote_port: u32;
+  /** The socket's port, host byte order. */
+  local_port: u32;
+  tstamp: u64;
+  wire_len: u32;
+  gso_segs: u32;
+  gso_size: u32;
+}
+
+/** What an `@xdp` handler's context gives besides its packet (read with `xdpLoad`): the kernel's `struct xdp_md`. */
+export interface XdpMd {
+  /** The device the packet arrived on. */
+  ingress_ifindex: u32;
+  /** The receive queue it arrived on. */
+  rx_queue_index: u32;
+}

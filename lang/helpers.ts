@@ -82,3 +82,47 @@ export function kstack(): KStack {
 export function ustack(): UStack {
   return kernelOnly("ustack");
 }
+/**
+ * `size` (1, 2, 4 or 8) bytes of the packet a `@cgroupSkb` handler sees, `offset` bytes from its
+ * network header, as they sit in the packet (network byte order, like `skb.remote_ip4`): the
+ * IPv4 destination is `skbLoad(skb, 16, 4)`. 0 when the packet is shorter.
+ */
+// deno-lint-ignore no-explicit-any
+export function skbLoad(skb: any, offset: number, size: 1 | 2 | 4): u32;
+// deno-lint-ignore no-explicit-any
+export function skbLoad(skb: any, offset: number, size: 8): u64;
+// deno-lint-ignore no-explicit-any
+export function skbLoad(_skb: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
+  return kernelOnly("skbLoad");
+}
+/**
+ * `size` (1, 2, 4 or 8) bytes of the packet an `@xdp` handler sees, `offset` bytes from its
+ * Ethernet header, as they sit in the packet (network byte order): the EtherType is
+ * `xdpLoad(ctx, 12, 2)`. 0 when the packet is shorter.
+ */
+// deno-lint-ignore no-explicit-any
+export function xdpLoad(ctx: any, offset: number, size: 1 | 2 | 4): u32;
+// deno-lint-ignore no-explicit-any
+export function xdpLoad(ctx: any, offset: number, size: 8): u64;
+// deno-lint-ignore no-explicit-any
+export function xdpLoad(_ctx: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
+  return kernelOnly("xdpLoad");
+}
+/**
+ * The id of the cgroup (v2) of the socket a `@cgroupSkb` handler's packet belongs to (the
+ * attached cgroup or one below it): key per-cgroup counts by `cgroupName(skbCgroup(skb))`.
+ */
+// deno-lint-ignore no-explicit-any
+export function skbCgroup(_skb: any): u64 {
+  return kernelOnly("skbCgroup");
+}
+
+/**
+ * In a @kprobe handler: the probed function returns `value` instead of running (fault injection,
+ * bpf_override_return), e.g. `override(-2)` makes it fail with ENOENT. Only on functions the
+ * kernel lists in /sys/kernel/debug/error_injection/list, on kernels built with
+ * CONFIG_BPF_KPROBE_OVERRIDE; anywhere else it is a compile error saying why.
+ */
+export function override(_value: number | bigint): void {
+  return kernelOnly("override");
+}

@@ -140,6 +140,44 @@ export function perfEvent(spec: PerfEventSpec): ProbeDecorator {
   return probeDecorator("perfEvent", `${spec.type}:${spec.config}`, { period: spec.period, freq: spec.freq });
 }
 
+/**
+ * Runs the method for every packet the sockets of a cgroup v2 (and its descendants) receive
+ * ("ingress") or send ("egress"); it reads the packet as `SkBuff` and returns whether it may
+ * pass (true/1) or is dropped (false/0; a dropped send fails with EPERM). The cgroup: this
+ * path (absolute, or under the cgroup v2 mount), else the tracer's start({ cgroup }) or --cgroup.
+ */
+export function cgroupSkb(direction: "ingress" | "egress", cgroup?: string): ProbeDecorator {
+  return probeDecorator("cgroupSkb", direction, cgroup === undefined ? undefined : { cgroup });
+}
+
+/**
+ * Makes the method a socket filter: once the tracer runs, `tracer.attachSocket(fd)` puts it on a
+ * socket of this process. It reads each packet the socket would receive (`SkBuff`, `skbLoad()`
+ * from the socket's protocol header on) and returns how many bytes to keep: 0 drops it.
+ */
+export function socketFilter(): ProbeDecorator {
+  return probeDecorator("socketFilter", "");
+}
+
+/** Options of @xdp. */
+export interface XdpOptions {
+  /**
+   * "generic": the kernel runs the program on its sk_buff (XDP_FLAGS_SKB_MODE), for any device.
+   * Default: the driver's own XDP where it has one, else generic (the kernel's choice).
+   */
+  mode?: "generic";
+}
+
+/**
+ * Runs the method for every packet arriving on a network device, before the kernel's network
+ * stack sees it (XDP): it reads the packet with xdpLoad(ctx, offset, size) from its Ethernet
+ * header and returns XDP_PASS (2, also when it ends without return), XDP_DROP (1), XDP_TX (3),
+ * XDP_REDIRECT (4) or XDP_ABORTED (0).
+ */
+export function xdp(device: string, options: XdpOptions = {}): ProbeDecorator {
+  return probeDecorator("xdp", device, options?.mode ? { mode: options.mode } : undefined);
+}
+
 /** The handlers of a tracer instance, from its class and every base class. */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];

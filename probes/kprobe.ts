@@ -11,7 +11,9 @@
 // perf kprobe per function (at most 1000, as bcc). The functions' signatures differ, so its
 // handler's parameters are the raw argument registers (arg0..arg5) as u64, or the return value;
 // probe() names the function (each target has its own attach cookie).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext, type ProbeOptions } from "../spec/target.ts";
+import { ERROR_INJECTION_LIST, overrideAllowed, type OverrideFacts } from "./error_injection.ts";
+import { readTextFile } from "../runtime/files.ts";
 import { closest } from "../spec/diagnostics.ts";
 import { AttachType, kprobeMultiLinkCreate, linkCreate, ProgType } from "../runtime/bpf.ts";
 import { perfEventOpen } from "../runtime/perf.ts";
@@ -129,8 +131,9 @@ function wildcardContext(flavour: Flavour, target: string): ProbeContext {
   };
 }
 
-function context(flavour: Flavour, target: string): ProbeContext {
+function context(flavour: Flavour, target: string, options?: ProbeOptions): ProbeContext {
   kernelSymbolName(target, isWildcard(target));
+  if (options?.override) return overrideContext(flavour, target);
   if (isWildcard(target)) return wildcardContext(flavour, target);
   const fn = lookupFunction(target);
   const missing = missingSymbol(target);
@@ -145,7 +148,8 @@ function context(flavour: Flavour, target: string): ProbeContext {
     throw unknownFunction(target);
   }
   const ret = flavour === "kretprobe" || flavour === "fexit";
-  const useFentry = flavour === "fentry" || flavour === "fexit" || hasFentry();
+  // A handler making tail calls (option `kprobe`) stays a kprobe: its targets are kprobe programs.
+  const useFentry = flavour === "fentry" || flavour === "fexit" || (hasFentry() && !options?.kprobe);
   if ((flavour === "fentry" || flavour === "fexit") && !hasFentry()) {
     throw new ProbeLookupError(`this kernel cannot load ${flavour} programs (BPF_PROG_TYPE_TRACING: Linux 5.5+ with BTF, and not refused by policy)`, [`use @${ret ? "kretprobe" : "kprobe"}("${target}"), which falls back to kprobes`]);
   }
@@ -166,6 +170,30 @@ function context(flavour: Flavour, target: string): ProbeContext {
     ? [field("ret", regOffset("ax"), fn.returnType)]
     : fn.params.map((p, i) => field(p.name || `arg${i}`, regOffset(ARG_REGS[i]), p.type));
   return { progType: ProgType.KPROBE, fields: [], params, describe };
+}
+
+/**
+ * A handler that calls override(): always a kprobe (bpf_override_return exists only there), on a
+ * function the kernel lets fail. The kernel checks the list again when the kprobe is attached.
+ */
+function overrideContext(flavour: Flavour, target: string): ProbeContext {
+  if (flavour === "kprobe" && !isWildcard(target) && pmuType("kprobe") === undefined) throw noKprobes();
+  const allowed = overrideAllowed(flavour, target, isWildcard(target), overrideFacts());
+  if (typeof allowed !== "string") throw allowed;
+  const fn = lookupFunction(target);
+  if (!fn && !kernelTextSymbols().has(target)) throw unknownFunction(target);
+  if (fn && fn.params.length > ARG_REGS.length) throw new ProbeLookupError(`${target} has more than ${ARG_REGS.length} arguments; kprobes read only those in registers`);
+  const params = fn ? fn.params.map((p, i) => field(p.name || `arg${i}`, regOffset(ARG_REGS[i]), p.type)) : rawParams(false);
+  verbose(`kprobe ${target}: compiled as a kprobe (override() needs one; the function may return ${allowed})`);
+  return { progType: ProgType.KPROBE, fields: [], params, describe: `kprobe ${target}`, errorInjection: allowed };
+}
+
+/** Whether this kernel has bpf_override_return, and its error injection list (debugfs mounted for it if it is not). */
+export function overrideFacts(): OverrideFacts {
+  const helper = kernelBtf().findByName("bpf_override_return", "func").length > 0;
+  const mounts = readTextFile("/proc/self/mounts") ?? "";
+  if (!/^\S+ \/sys\/kernel\/debug debugfs /m.test(mounts)) libcSync().mount("debugfs", "/sys/kernel/debug", "debugfs", 0);
+  return { helper, list: readTextFile(ERROR_INJECTION_LIST) };
 }
 
 /** A perf kprobe on one function, linked to the program; `cookie` for a wildcard's probe(). */
@@ -203,7 +231,7 @@ function attach(flavour: Flavour, progFd: number, target: string, progType: numb
 function kind(flavour: Flavour) {
   return {
     kind: flavour,
-    context: (target: string) => context(flavour, target),
+    context: (target: string, options?: ProbeOptions) => context(flavour, target, options),
     targets: kprobeTargets,
     attach: (progFd: number, target: string, progType: number, _options?: unknown, cookie?: bigint) => attach(flavour, progFd, target, progType, cookie),
     attachBtfId: (target: string) => kernelBtf().findByName(target, "func")[0],

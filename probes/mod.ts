@@ -42,6 +42,9 @@ const LOADERS: Record<string, () => Promise<ProbeKind>> = {
   profile: async () => (await import("./profile.ts")).profileProbe,
   perfEvent: async () => (await import("./perf_event.ts")).perfEventProbe,
   interval: async () => (await import("./interval.ts")).intervalProbe,
+  cgroupSkb: async () => (await import("./cgroup_skb.ts")).cgroupSkbProbe,
+  socketFilter: async () => (await import("./socket_filter.ts")).socketFilterProbe,
+  xdp: async () => (await import("./xdp.ts")).xdpProbe,
 };
 
 export const PROBE_KIND_NAMES: readonly string[] = Object.keys(LOADERS);

@@ -65,7 +65,7 @@ function bpfOrThrow(cmd: Cmd, attr: Attr, detail?: string): number {
 }
 
 export const MapType = {
-  HASH: 1, ARRAY: 2, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6, STACK_TRACE: 7,
+  HASH: 1, ARRAY: 2, PROG_ARRAY: 3, PERF_EVENT_ARRAY: 4, PERCPU_HASH: 5, PERCPU_ARRAY: 6, STACK_TRACE: 7,
   CGROUP_ARRAY: 8, LRU_HASH: 9, LRU_PERCPU_HASH: 10, LPM_TRIE: 11, QUEUE: 22, STACK: 23, RINGBUF: 27,
 } as const;
 
@@ -180,7 +180,7 @@ export function mapNextKey(mapFd: number, key: Uint8Array | undefined, next: Uin
 }
 
 export const ProgType = {
-  KPROBE: 2, TRACEPOINT: 5, PERF_EVENT: 7, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
+  SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7, CGROUP_SKB: 8, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
 } as const;
 
 export interface ProgLoadOptions {
@@ -252,12 +252,21 @@ export function btfLoad(btf: Uint8Array): OwnedFd {
   return new OwnedFd(r, "btf");
 }
 
-export const AttachType = { TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+export const AttachType = { CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, TRACE_RAW_TP: 23, XDP: 37, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
 
 /** `cookie`: for a perf event link, the value bpf_get_attach_cookie() returns in the program (5.15+). */
 export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string, cookie?: bigint): OwnedFd {
   const attr = new Attr(64).u32(0, progFd).u32(4, targetFd).u32(8, attachType);
   if (cookie !== undefined) attr.u64(16, cookie); // link_create.perf_event.bpf_cookie
+  return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
+}
+
+/** XDP_FLAGS_SKB_MODE: generic XDP, run by the kernel on the sk_buff, for drivers without XDP of their own. */
+export const XDP_FLAGS_SKB_MODE = 2;
+
+/** Attaches an XDP program to a network device with a link (5.9+): it detaches when the link closes. */
+export function xdpLinkCreate(progFd: number, ifindex: number, flags: number, label: string): OwnedFd {
+  const attr = new Attr(64).u32(0, progFd).u32(4, ifindex).u32(8, AttachType.XDP).u32(12, flags); // link_create.target_ifindex, .flags
   return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
 }
 

@@ -56,18 +56,18 @@ export class Epoll {
   /** Ends a wait in progress and releases the set; resolves once the fds are closed. */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
-    this.#waiter?.close();
+    const gone = this.#waiter?.close() ?? Promise.resolve();
     const pending = this.#pending;
     if (!pending) {
       this.#release();
-      return (this.#closed = Promise.resolve());
+      return (this.#closed = gone);
     }
     // Readable from now on: the waiting thread returns. Only then are the fds closed: closing the
     // eventfd first would take it out of the set before the thread saw it, and it would sleep on.
     const one = new Uint8Array(8);
     one[0] = 1;
     libcSync().write(this.#wake.fd, one);
-    return (this.#closed = pending.then(() => this.#release(), () => this.#release()));
+    return (this.#closed = pending.then(() => this.#release(), () => this.#release()).then(() => gone));
   }
 
   #release(): void {

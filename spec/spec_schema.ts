@@ -43,7 +43,13 @@ function tracerSpec(v: unknown, at: string): void {
   const maps = array(s.maps, `${at}.maps`);
   maps.forEach((m, i) => mapSpec(m, `${at}.maps[${i}]`));
   const mapNames = new Set((maps as MapSpec[]).map((m) => m.name));
-  array(s.programs, `${at}.programs`).forEach((p, i) => programSpec(p, `${at}.programs[${i}]`, mapNames));
+  const programs = array(s.programs, `${at}.programs`);
+  programs.forEach((p, i) => programSpec(p, `${at}.programs[${i}]`, mapNames));
+  // A ProgramArray's slots name programs of this tracer that are loaded, not attached.
+  const targets = new Set((programs as ProgramSpec[]).filter((p) => p.tailCallTarget).map((p) => p.name));
+  (maps as MapSpec[]).forEach((m, i) => m.slots?.forEach((slot, j) => {
+    if (!targets.has(slot.program)) fail(`${at}.maps[${i}].slots[${j}].program`, "names no tail-call target of this tracer");
+  }));
   if (s.assumptions !== undefined) array(s.assumptions, `${at}.assumptions`).forEach((a, i) => text(a, `${at}.assumptions[${i}]`));
 }
 
@@ -54,7 +60,7 @@ export function validateMapSpec(value: unknown, at: string): MapSpec {
 }
 
 function mapSpec(v: unknown, at: string): void {
-  const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "help", "unit", "metric"]);
+  const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "help", "unit", "metric", "slots"]);
   identifier(m.name, `${at}.name`);
   if (typeof m.kind !== "string" || !MAP_KIND.test(m.kind)) fail(`${at}.kind`, "not a map kind");
   for (const k of ["key", "value", "userKey"] as const) if (m[k] !== undefined) type(m[k], `${at}.${k}`, 0);
@@ -64,6 +70,13 @@ function mapSpec(v: unknown, at: string): void {
   }
   if (m.stackIndex !== undefined) integer(m.stackIndex, `${at}.stackIndex`, 0, 1 << 16);
   if (m.size !== undefined) integer(m.size, `${at}.size`, 0, 2 ** 53);
+  if (m.slots !== undefined) {
+    array(m.slots, `${at}.slots`).forEach((slot, i) => {
+      const o = object(slot, `${at}.slots[${i}]`, ["index", "program"]);
+      integer(o.index, `${at}.slots[${i}].index`, 0, 1 << 16);
+      identifier(o.program, `${at}.slots[${i}].program`);
+    });
+  }
   // What the exporters print: HELP text, and names that become part of a metric's name.
   if (m.help !== undefined) text(m.help, `${at}.help`);
   if (m.unit !== undefined && !(typeof m.unit === "string" && m.unit in UNITS)) fail(`${at}.unit`, "not a unit");
@@ -72,7 +85,7 @@ function mapSpec(v: unknown, at: string): void {
 
 function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   const p = object(v, at, [
-    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "line", "column",
+    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "mayDrop", "line", "column", "tailCallTarget",
   ]) as Record<keyof ProgramSpec, unknown>;
   identifier(p.name, `${at}.name`);
   const probe = object(p.probe, `${at}.probe`, ["kind", "target", "method"]);
@@ -81,6 +94,7 @@ function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   if (probe.method !== undefined) identifier(probe.method, `${at}.probe.method`);
   integer(p.progType, `${at}.progType`, 0, 1 << 16);
   if (p.expectedAttachType !== undefined) integer(p.expectedAttachType, `${at}.expectedAttachType`, 0, 1 << 16);
+  if (p.mayDrop !== undefined && typeof p.mayDrop !== "boolean") fail(`${at}.mayDrop`, "not a boolean");
   if (p.attachBtfId !== undefined) integer(p.attachBtfId, `${at}.attachBtfId`, 0, 2 ** 32 - 1);
   if (typeof p.insns !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(p.insns) || p.insns.length % 4 !== 0) fail(`${at}.insns`, "not base64");
   const count = ((p.insns.length / 4) * 3 - (p.insns.match(/=*$/)![0].length)) / 8;
@@ -99,6 +113,7 @@ function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   integer(p.stackSize, `${at}.stackSize`, 0, 512);
   integer(p.line, `${at}.line`, 0, 2 ** 31);
   integer(p.column, `${at}.column`, 0, 2 ** 31);
+  if (p.tailCallTarget !== undefined && p.tailCallTarget !== true) fail(`${at}.tailCallTarget`, "not true");
 }
 
 function type(v: unknown, at: string, depth: number): void {

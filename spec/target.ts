@@ -64,10 +64,30 @@ export interface ProbeContext {
    * probe() reads; otherwise probe() is a constant.
    */
   multi?: boolean;
+  /**
+   * The handler may call override(): a kprobe on a function the kernel lets fail, with what it
+   * may be made to return ("ERRNO", "NULL", "ERRNO_NULL", "TRUE"). Asked for with the probe
+   * option `override` (compiler/override.ts).
+   */
+  errorInjection?: string;
   /** For fentry/fexit: the BTF id of the traced function in the kernel's BTF. */
   attachBtfId?: number;
   /** Name for messages: "tracepoint syscalls:sys_enter_execve". */
   describe: string;
+  /**
+   * For programs whose return value decides what the kernel does with a packet (cgroup skb,
+   * socket filter, XDP): what a handler returns when it ends without `return`, the range the
+   * verifier accepts (none: any value), and what the values mean, for messages; `notBool`: why
+   * a bool is refused (what true and false would mean).
+   */
+  verdict?: { fallthrough: bigint; range?: [min: number, max: number]; meaning: string; notBool?: string };
+  /**
+   * The program is attached to a cgroup (the tracer's cgroup, when it has one): the cgroup
+   * filter of tracing programs does not apply, and could not (it reads the current task).
+   */
+  cgroupAttached?: boolean;
+  /** The context is a packet: an `__sk_buff` that skbLoad() reads, or an `xdp_md` that xdpLoad() reads. */
+  packet?: "skb" | "xdp";
 }
 
 /** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */
@@ -75,6 +95,14 @@ export class ProbeLookupError extends UserFacingError {
   constructor(message: string, readonly hints: string[] = []) {
     super(message);
     this.name = "ProbeLookupError";
+  }
+}
+
+/** A ProbeLookupError saying why this probe's handler cannot call override(): reported at the call. */
+export class OverrideRefusedError extends ProbeLookupError {
+  constructor(message: string, hints: string[] = []) {
+    super(message, hints);
+    this.name = "OverrideRefusedError";
   }
 }
 

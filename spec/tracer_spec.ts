@@ -19,7 +19,13 @@ export type MapKind =
   | "ringbuf" | "hash" | "lru_hash" | "percpu_hash" | "array" | "percpu_array"
   | "lpm_trie" | "queue" | "stack" | "stack_trace"
   | "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist"
-  | "perfbuf" | "lost" | "dropped" | "cgroup" | "params" | "stacks" | "scratch";
+  | "perfbuf" | "lost" | "dropped" | "cgroup" | "params" | "stacks" | "scratch" | "prog_array";
+
+/** A slot of a ProgramArray: the loader puts the program of handler method `program` at `index`. */
+export interface ProgramSlot {
+  index: number;
+  program: string;
+}
 
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
@@ -40,6 +46,8 @@ export interface MapSpec {
   metric?: string;
   /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`); for tsbpf's own counter maps, their slots. */
   size?: number;
+  /** A ProgramArray's slots (BPF_MAP_TYPE_PROG_ARRAY), filled by the loader once the programs are loaded. */
+  slots?: ProgramSlot[];
 }
 
 export interface ProgramSpec {
@@ -54,8 +62,15 @@ export interface ProgramSpec {
   relocs: MapReloc[];
   lines: LineEntry[];
   stackSize: number;
+  /**
+   * For a program whose return value decides a packet's fate (cgroup skb, socket filter, XDP):
+   * whether some `return` may not let it pass. Absent for programs whose return means nothing.
+   */
+  mayDrop?: boolean;
   line: number;
   column: number;
+  /** Loaded but not attached: handlers reach it by a tail call through a ProgramArray (its probe is its caller's). */
+  tailCallTarget?: true;
 }
 
 export interface TracerSpec {

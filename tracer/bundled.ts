@@ -65,8 +65,8 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
   return { spec, source };
 }
 
-/** Same instructions, relocations and maps, program by program. */
+/** Same instructions, relocations and maps (with a ProgramArray's slots), program by program, and the same programs attached. */
 function sameCode(a: TracerSpec, b: TracerSpec): boolean {
-  const code = (s: TracerSpec) => JSON.stringify([s.programs.map((p) => [p.name, p.probe.kind, p.probe.target, p.insns, p.relocs]), s.maps]);
+  const code = (s: TracerSpec) => JSON.stringify([s.programs.map((p) => [p.name, p.probe.kind, p.probe.target, p.insns, p.relocs, p.tailCallTarget ?? false]), s.maps]);
   return code(a) === code(b);
 }

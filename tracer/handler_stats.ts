@@ -15,22 +15,9 @@ import { readTextFile } from "../runtime/files.ts";
 import { PermissionError, syscallError, TracerError } from "../runtime/errors.ts";
 import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
 import type { Loaded } from "./loader.ts";
+import type { HandlerCost } from "../export/prometheus.ts";
 
 const SYSCTL = "/proc/sys/kernel/bpf_stats_enabled";
-
-/** What one handler has cost in the kernel so far (Tracer.handlerStats()). */
-export interface HandlerCost {
-  /** Class.method */
-  handler: string;
-  /** The probe as bpftrace names it: "tracepoint:syscalls:sys_enter_getppid". */
-  probe: string;
-  /** How many times it ran. */
-  runs: bigint;
-  /** Nanoseconds it ran in all. */
-  runTimeNs: bigint;
-  /** Nanoseconds per run (0 when it never ran). */
-  avgNs: number;
-}
 
 /** Tracers relying on the sysctl, and what it said before the first of them. */
 let sysctlUsers = 0;
@@ -89,7 +76,9 @@ function writeSysctl(value: string): void {
 
 /** Each handler's runs and time so far, in the order the class declares them. */
 export function handlerCosts(spec: TracerSpec, loaded: Loaded, probes: Map<string, ProbeRef>): HandlerCost[] {
-  return spec.programs.flatMap((p) => {
+  // A tail-called program's runs are counted in its caller's (the kernel counts a run where it
+  // enters the first program), so it has no row of its own: it would always say 0.
+  return spec.programs.filter((p) => !p.tailCallTarget).flatMap((p) => {
     const fd = loaded.programs.get(p.name);
     if (!fd || fd.closed) return [];
     const info = progInfo(fd.fd);

@@ -1,5 +1,6 @@
 // Turns a compiled tracer spec into kernel objects: maps, then programs (with map fds
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
+import { attachSocketFilter, detachSocketFilter } from "../runtime/socket.ts";
 import type { MapSpec, ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
 import { fromBase64, probeId } from "../spec/tracer_spec.ts";
 import { ProbeNames } from "../runtime/maps/probe_names.ts";
@@ -47,8 +48,18 @@ export class Loaded {
   /** What probe() values stand for: filled as the probes are attached. */
   readonly probeNames = new ProbeNames();
 
+  /** Sockets a socket filter was put on (attachSocket): their filter is taken off at detach. */
+  readonly sockets: number[] = [];
+
+  /** Puts the socket filter `program` on socket `fd` of this process. */
+  attachSocket(fd: number, program: string): void {
+    attachSocketFilter(fd, this.programs.get(program)!.fd, `socket filter ${program} on fd ${fd}`);
+    this.sockets.push(fd);
+  }
+
   /** Closes the attachments: no handler runs after this, so the maps stop changing. */
   detach(): void {
+    for (const fd of this.sockets.splice(0)) detachSocketFilter(fd);
     for (const fd of this.links.splice(0)) fd.close();
   }
 
@@ -75,6 +86,8 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
     case "dropped":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, spec.size ?? 1), name: "tsbpf_dropped" });
+    case "prog_array":
+      return mapCreate({ type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: Math.max(1, spec.size ?? 1), name: spec.name });
     case "stacks":
       return mapCreate({ type: MapType.STACK_TRACE, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: 16384, name: "tsbpf_stacks" });
     case "stack_trace":
@@ -143,6 +156,20 @@ export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: st
   throw verifierError(p, file, source, result.errno, result.log);
 }
 
+/** Puts each tail-call target's program into its ProgramArray slots (the kernel checks it has the caller's type). */
+function fillProgramArrays(spec: TracerSpec, loaded: Loaded): void {
+  for (const m of spec.maps) {
+    for (const slot of m.slots ?? []) {
+      const prog = loaded.programs.get(slot.program);
+      if (!prog) throw new Error(`internal: ${m.name} slot ${slot.index} names no loaded program (${slot.program})`);
+      const key = new Uint8Array(4), value = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, slot.index, true);
+      new DataView(value.buffer).setUint32(0, prog.fd, true);
+      mapUpdate(loaded.maps.get(m.name)!.fd, key, value);
+    }
+  }
+}
+
 /** The tracer's BTF loaded into the kernel, or undefined where the kernel refuses it (programs then load without names and lines). */
 function programDebugInfo(spec: TracerSpec, source: string): { fd: OwnedFd; btf: TracerBtf } | undefined {
   try {
@@ -171,7 +198,14 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
       const info = debug?.btf.programs.get(p.name);
       loaded.programs.set(p.name, loadProgram(p, loaded.maps, spec.file, source, info && { fd: debug!.fd.fd, info }));
     }
+    fillProgramArrays(spec, loaded);
     spec.programs.forEach((p, i) => {
+      if (p.tailCallTarget) {
+        // Not attached: it runs in its caller's place. probe() there names the caller's probe.
+        const probe = (p.probe.method ? probes.get(p.probe.method) : undefined) ?? p.probe;
+        if (probe.target) loaded.probeNames.set(probeId(i, 0), probeName(probe.kind, probe.target));
+        return;
+      }
       const probe = probes.get(p.name) ?? p.probe;
       const kind = probeKind(probe);
       const targets = kind.targets?.(probe.target, probe.options) ?? [probe.target];

@@ -25,10 +25,13 @@ export function pinTracer(name: string, spec: TracerSpec, loaded: Loaded, probes
   }
   const record: PinRecord = {
     kind: "tracer", created: new Date().toISOString(), tracer: spec.className, file: spec.file, pid: libcSync().getpid(),
-    maps: spec.maps.map((m) => mapRecord(m, maxEntries(m.name), mapPins.has(m.name) ? { pin: mapPins.get(m.name) } : { file: `map-${m.name}` })),
+    // A ProgramArray's size comes from the source (its slots), not from a field's options.
+    maps: spec.maps.map((m) => mapRecord(m, m.kind === "prog_array" ? m.size ?? 0 : maxEntries(m.name), mapPins.has(m.name) ? { pin: mapPins.get(m.name) } : { file: `map-${m.name}` })),
     programs: spec.programs.map((p) => {
       const probe = probes.get(p.name) ?? p.probe;
-      return { handler: `${spec.className}.${p.name}`, probe: probeName(probe.kind, probe.target), links: links.get(p.name)!.map((l) => l.file) };
+      // A tail-call target has no link of its own: the pinned program array holds it.
+      const via = p.tailCallTarget ? "tail call from " : "";
+      return { handler: `${spec.className}.${p.name}`, probe: via + probeName(probe.kind, probe.target), links: links.get(p.name)!.map((l) => l.file) };
     }),
   };
   try {

@@ -18,7 +18,7 @@ import { KernelMap } from "../runtime/maps/kernel_map.ts";
 import { Aggregation } from "../runtime/maps/aggregations.ts";
 import { defaultCgroup } from "../runtime/cgroup.ts";
 import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
-import type { MetricSource } from "../export/prometheus.ts";
+import type { HandlerCost, MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
 import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
@@ -34,7 +34,7 @@ import { checkPeriodMs } from "../runtime/period.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
 import { takeDefaultPin } from "./default_pin.ts";
 import { checkPinName } from "../runtime/pin_name.ts";
-import { defaultStats, handlerCosts, type HandlerCost, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
+import { defaultStats, handlerCosts, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
 
 /** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
@@ -176,7 +176,7 @@ export class Tracer {
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
-    const probes = new Map(handlersOf(this).map((h) => [h.method, runtimeProbe(h, this)]));
+    const probes = new Map(handlersOf(this).map((h) => [h.method, attachedToCgroup(runtimeProbe(h, this), cgroup)]));
     this.#probes = probes;
     if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
     const loaded = loadTracer(spec, mapOptions, source, probes);
@@ -284,6 +284,22 @@ export class Tracer {
       clearInterval(timer);
       this.#timers.delete(timer);
     };
+  }
+
+  /**
+   * Puts a `@socketFilter()` handler on socket `fd` of this process (SO_ATTACH_BPF): it decides
+   * what the socket receives until the tracer stops (which takes it off) or the socket closes.
+   * `handler` names it when the tracer has several.
+   */
+  attachSocket(fd: number, handler?: string): void {
+    if (!this.#loaded || !this.#spec || this.#stopping) throw new TracerError(`${this.constructor.name}.attachSocket() works only while the tracer runs: call it after start()`);
+    const filters = this.#spec.programs.filter((p) => p.probe.kind === "socketFilter");
+    const chosen = filters.filter((p) => handler === undefined || p.name === handler);
+    if (chosen.length !== 1) {
+      throw new TracerError(filters.length === 0 ? `${this.constructor.name} has no @socketFilter() handler to attach to a socket`
+        : `${this.constructor.name}.attachSocket(fd${handler === undefined ? "" : `, "${handler}"`}): name one of its socket filters: ${filters.map((p) => `"${p.name}"`).join(", ")}`);
+    }
+    this.#loaded.attachSocket(fd, chosen[0].name);
   }
 
   /** Events each handler could not submit because its ring buffer or perf buffer was full. */
@@ -408,7 +424,7 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
   // deno-lint-ignore no-explicit-any
   const out = new Map<string, EventStream<unknown> | KernelMap<any, any>>();
   for (const m of spec.maps) {
-    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "cgroup" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch") continue;
+    if (m.kind === "lost" || m.kind === "dropped" || m.kind === "cgroup" || m.kind === "params" || m.kind === "stacks" || m.kind === "scratch" || m.kind === "prog_array") continue;
     const field = (tracer as unknown as Record<string, unknown>)[m.name];
     const ok = m.kind === "ringbuf" || m.kind === "perfbuf" ? field instanceof EventStream : field instanceof KernelMap;
     if (!ok) throw new TracerError(`${spec.className}.${m.name} must be the map created in the class body (new ...(...)), not replaced at run time`);
@@ -420,6 +436,11 @@ function mapFields(tracer: Tracer, spec: TracerSpec): Map<string, EventStream<un
 /** A decorator as recorded at run time, with the options the source cannot show. */
 function runtimeProbe(h: HandlerMeta, tracer: Tracer): ProbeRef {
   return { kind: h.kind, target: h.target, options: h.optionsOf ? h.optionsOf(tracer as never) : h.options, method: h.method };
+}
+
+/** A cgroup program without a cgroup of its own is attached to the tracer's (start({ cgroup }), --cgroup). */
+function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
+  return p.kind === "cgroupSkb" && p.options?.cgroup === undefined && cgroup !== undefined ? { ...p, options: { ...p.options, cgroup } } : p;
 }
 
 /** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */

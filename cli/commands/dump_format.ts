@@ -23,7 +23,8 @@ export function formatDump(specs: TracerSpec[], source: string, label: string, s
 function formatProgram(spec: TracerSpec, p: ProgramSpec, label: string, text: (line: number) => string | undefined): string[] {
   const bytes = fromBase64(p.insns);
   const count = bytes.length / 8;
-  const out = [`${spec.className}.${p.name}: ${p.probe.kind} ${p.probe.target} (${count} instructions, ${p.stackSize} bytes of stack)`];
+  const probe = `${p.tailCallTarget ? "tail-call target (not attached) of " : ""}${p.probe.kind} ${p.probe.target}`;
+  const out = [`${spec.className}.${p.name}: ${probe} (${count} instructions, ${p.stackSize} bytes of stack)`];
   const mapAt = new Map(p.relocs.map((r) => [r.insn, r.map]));
   const marks = new Map<number, number>();
   for (const l of p.lines) marks.set(l.insn, l.line);

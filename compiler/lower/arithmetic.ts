@@ -33,9 +33,16 @@ export function asInt(l: Lower, v: Extract<Value, { kind: "scalar" }>, e: Node):
 
 export function binary(l: Lower, e: Node): Value {
   if (COMPARE_OPS.has(e.operator)) return l.materialize(e);
-  const op = e.operator as BinaryOp;
-  if (!ARITH_OPS.has(op)) l.fail(e, Code.Unsupported, `operator "${e.operator}" is not supported in a handler`);
-  return l.arith(op, l.intScalar(e.left), l.intScalar(e.right), e);
+  // `x + 1 + 1 + ...` nests to the left, one level per operator: lowered in a loop, so a long
+  // chain costs no stack (the nesting budget, compiler/nesting.ts, allows 2000 of them).
+  const chain: Node[] = [];
+  for (let n = e; n.type === "BinaryExpression" && !COMPARE_OPS.has(n.operator); n = n.left) {
+    if (!ARITH_OPS.has(n.operator)) l.fail(n, Code.Unsupported, `operator "${n.operator}" is not supported in a handler`);
+    chain.push(n);
+  }
+  let value: Extract<Value, { kind: "scalar" }> = l.intScalar(chain[chain.length - 1].left);
+  for (let i = chain.length - 1; i >= 0; i--) value = l.arith(chain[i].operator as BinaryOp, value, l.intScalar(chain[i].right), chain[i]);
+  return value;
 }
 
 /** Literals take the type of the other operand, so `x + 1` keeps x's type. */

@@ -2,7 +2,7 @@
 // conditions, arithmetic, memory, calls, and the helpers beside them: builtins, map methods,
 // kernel access, strings, loops, inlining). Each piece is written against `Lower`, not against
 // the class, so none of them imports another: no import cycle around lowering.
-import type { DiagnosticBag } from "../../spec/diagnostics.ts";
+import type { DiagnosticBag, SourcePos } from "../../spec/diagnostics.ts";
 import type { Base, IrBuilder, Operand, VReg } from "../ir.ts";
 import type { Node } from "../parse.ts";
 import type { MapField, ScriptFunction, TracerClass, TypeTable } from "../collect.ts";
@@ -92,6 +92,10 @@ export interface Lower {
   usesStacks: boolean;
   /** Whether a map update may be refused (a full map): the tracer then counts the refusals. */
   countsDrops: boolean;
+  /** The ProgramArrays the handler jumps through (`jump(i)`), with where it first does. */
+  readonly tailCalls: Map<string, SourcePos>;
+  /** A packet program with a `return` that may not let the packet pass (see ProgramSpec.mayDrop). */
+  mayDrop: boolean;
   /** Innermost last: where break and continue go. */
   readonly loops: LoopLabels[];
   /** Functions being inlined, innermost last: where their return goes. */

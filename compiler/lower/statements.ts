@@ -8,12 +8,14 @@ import { cgroupFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
 import { type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
+import type { ProbeContext } from "../../spec/target.ts";
 
 export function lowerHandler(l: Lower): IrBuilder {
   const fn = l.input.node;
   l.ctx = l.b.reg();
   l.b.emit({ op: "entry", dst: l.ctx });
-  if (l.input.cgroupFilter) cgroupFilter(l);
+  // A program attached to a cgroup is limited to it already (and cannot ask for the current task's).
+  if (l.input.cgroupFilter && !l.input.probe.cgroupAttached) cgroupFilter(l);
   const params: Node[] = fn.params;
   const positional = l.input.probe.params;
   if (positional) {
@@ -32,7 +34,8 @@ export function lowerHandler(l: Lower): IrBuilder {
   }
   l.block(fn.body.body);
   l.b.loc = undefined;
-  l.b.emit({ op: "ret", value: 0n });
+  // Ending without `return`: a packet program lets the packet pass, a tracing program returns 0.
+  l.b.emit({ op: "ret", value: l.input.probe.verdict?.fallthrough ?? 0n });
   return l.b;
 }
 
@@ -87,8 +90,47 @@ export function unsupportedStatement(l: Lower, s: Node): never {
 export function returnStatement(l: Lower, s: Node): void {
   const frame = l.inlined[l.inlined.length - 1];
   if (frame) return returnFromInlined(l, frame, s);
+  const verdict = l.input.probe.verdict;
+  if (verdict && !s.argument) return void l.b.emit({ op: "ret", value: verdict.fallthrough });
   const v = s.argument ? l.scalar(s.argument) : undefined;
+  if (verdict && v) {
+    checkVerdict(l, s.argument, v, verdict);
+    // A computed verdict may drop; plan says so (a constant "pass" only observes).
+    if (isReg(v.op) || BigInt(v.op) !== verdict.fallthrough) l.mayDrop = true;
+  }
   l.b.emit({ op: "ret", value: v ? l.convert(v, i64, s.argument).op : 0n });
+}
+
+/**
+ * A packet program's return value is its verdict: the verifier refuses a program that may return
+ * a value outside the range it allows, so a value it could not bound is refused here, at its line.
+ */
+function checkVerdict(l: Lower, e: Node, v: Extract<Value, { kind: "scalar" }>, verdict: NonNullable<ProbeContext["verdict"]>): void {
+  if (verdict.notBool && v.type.kind === "bool") {
+    l.fail(e, Code.TypeMismatch, `a ${l.input.probe.describe} handler returns ${verdict.meaning}, not a bool: ${verdict.notBool}`);
+  }
+  const range = verdict.range;
+  if (!range || v.type.kind === "bool") return;
+  const [min, max] = range;
+  const describe = l.input.probe.describe;
+  if (!isReg(v.op)) {
+    const n = Number(v.op);
+    if (n < min || n > max) l.fail(e, Code.TypeMismatch, `a ${describe} handler returns ${min} to ${max}, not ${n}: ${verdict.meaning}`);
+    return;
+  }
+  const bad = outOfRange(e, min, max);
+  if (bad?.type === "NumericLiteral") l.fail(bad, Code.TypeMismatch, `a ${describe} handler returns ${min} to ${max}, not ${bad.value}: ${verdict.meaning}`);
+  if (bad) l.fail(bad, Code.TypeMismatch, `a ${describe} handler returns ${min} to ${max} (${verdict.meaning}); the kernel cannot check that this value stays in that range`,
+    "return a bool (return !this.deny.has(key)), a constant, or c ? 1 : 0");
+}
+
+/** The first part of `e` that is not a constant from min to max or a bool literal (conditionals are looked into). */
+function outOfRange(e: Node, min: number, max: number): Node | undefined {
+  if (e.type === "ParenthesizedExpression") return outOfRange(e.expression, min, max);
+  if (e.type === "ConditionalExpression") return outOfRange(e.consequent, min, max) ?? outOfRange(e.alternate, min, max);
+  if (e.type === "BooleanLiteral") return undefined;
+  if (e.type === "NumericLiteral" && e.value >= min && e.value <= max) return undefined;
+  return e;
 }
 
 export function declaration(l: Lower, s: Node): void {

@@ -6,6 +6,7 @@
 import type { EpollWaiter } from "./ffi.ts";
 
 const IDLE = 0, WAIT = 1, CLOSE = 2;
+const ENDED_WAIT_MS = 1000;
 
 // Runs in the Worker. A blob: source, so a one-file bundle of a script carries it.
 const WORKER = `
@@ -35,6 +36,8 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
   let worker: Worker | undefined;
   let woken: { resolve(): void; reject(e: unknown): void } | undefined;
   let failed: unknown;
+  /** Resolves when the Worker has ended (its own event loop's fds closed with it). */
+  let ended: Promise<void> = Promise.resolve();
   const start = (): Worker => {
     workerUrl ??= URL.createObjectURL(new Blob([WORKER], { type: "application/javascript" }));
     const w = new Worker(workerUrl);
@@ -49,6 +52,11 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
       woken?.reject(failed);
       woken = undefined;
     };
+    ended = new Promise((resolve) => {
+      w.addEventListener("close", () => resolve());
+      // Never hold up a stop() for longer, whatever the Worker does.
+      setTimeout(resolve, ENDED_WAIT_MS).unref?.();
+    });
     w.postMessage({ epfd, control: state.buffer });
     return w;
   };
@@ -67,6 +75,7 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
       Atomics.store(state, 0, CLOSE);
       Atomics.notify(state, 0);
       worker = undefined;
+      return ended;
     },
   };
 }

@@ -69,7 +69,7 @@ function epollWaiter(epfd: number): EpollWaiter {
     // The result is not needed (errno is lost on the other thread anyway): the caller drains
     // every buffer whatever woke it.
     wait: async () => void (await blockingEpollWait!(epfd, events, 8, -1)),
-    close: () => {},
+    close: () => Promise.resolve(), // the thread is Deno's own (its blocking pool)
   };
 }
 

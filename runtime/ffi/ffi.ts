@@ -48,8 +48,11 @@ export interface EpollWaiter {
    * Rejects if the thread cannot run (then the caller drains on a timer instead).
    */
   wait(): Promise<void>;
-  /** Ends the thread after its current wait, which still resolves once epoll_wait returns. */
-  close(): void;
+  /**
+   * Ends the thread after its current wait, which still resolves once epoll_wait returns.
+   * Resolves once the thread is gone (Bun: the Worker has ended, with its own event loop's fds).
+   */
+  close(): Promise<void>;
 }
 
 /** The signals a tracer ends on (see docs/lifecycle.md). */

@@ -8,6 +8,10 @@
 //   The first event wakes it, and it is back to flowing. An idle tracer wakes about once a
 //   second (the heartbeat) instead of hundreds of times.
 //
+// A ring buffer signals only the record after a caught-up consumer, so its epoll registration
+// costs nothing while events flow. A perf buffer signals per record only while asked
+// (PerfEventArray.wakeOnEvents): from the first quiet spell until a drain finds it busy.
+//
 // The heartbeat (once a second, in both modes) runs the loss check and drains once more: a perf
 // buffer's event written while its CPU was switching modes raises no notification (see
 // PerfEventArray.wakeOnEvents), and is delivered by it. It is also what keeps the process alive
@@ -26,6 +30,8 @@ const PRESSURE_DRAIN_AGAIN = 0.25;
 /** Empty drains in a row before the pump stops draining on a timer and waits for the kernel. */
 const QUIET_AFTER_EMPTY_DRAINS = 3;
 const HEARTBEAT_MS = 1000;
+/** Events in one drain from which the perf buffers stop waking the reader per event. */
+const BUSY_EVENTS_PER_DRAIN = 32;
 
 export class EventPump {
   readonly #streams: EventStream<unknown>[];
@@ -54,6 +60,7 @@ export class EventPump {
 
   /** Drains once now, then keeps draining until stop(). */
   start(): void {
+    if (this.#stopped) return; // stopped before it started (by the tracer's begin())
     this.#beat = setInterval(this.#onHeartbeat, HEARTBEAT_MS);
     if (this.#streams.length) this.#drain();
   }
@@ -87,8 +94,11 @@ export class EventPump {
     const { events, pressure } = this.#drainAll();
     if (this.#stopped) return; // a listener stopped the tracer
     if (pressure >= PRESSURE_DRAIN_AGAIN) {
+      for (const s of this.#streams) s.wakeOnEvents(false);
       this.#cancelSoon = libcSync().process.soon(this.#drain);
     } else if (events) {
+      // Busy: now a wakeup per event would cost the producer more than it saves (perf buffers).
+      if (events >= BUSY_EVENTS_PER_DRAIN) for (const s of this.#streams) s.wakeOnEvents(false);
       this.#emptyDrains = 0;
       this.#idleMs = IDLE_DRAIN_MS;
       this.#timer = setTimeout(this.#drain, BUSY_DRAIN_MS);
@@ -148,7 +158,8 @@ export class EventPump {
     this.#quiet = false;
     this.#emptyDrains = 0;
     this.#idleMs = IDLE_DRAIN_MS;
-    for (const s of this.#streams) s.wakeOnEvents(false);
+    // The buffers keep waking per event until a drain finds them busy: sparse events (one every
+    // few ms) would otherwise switch every CPU's slot twice per event.
     this.#drain();
   }
 

@@ -26,16 +26,18 @@ export const KERNEL_HELPERS = [
   { id: 5, name: "ktime_get_ns", signature: "u64 bpf_ktime_get_ns(void)" },
   { id: 6, name: "trace_printk", signature: "long bpf_trace_printk(const char *fmt, u32 fmt_size, ...)" },
   { id: 8, name: "get_smp_processor_id", signature: "u32 bpf_get_smp_processor_id(void)" },
+  { id: 12, name: "tail_call", signature: "long bpf_tail_call(void *ctx, struct bpf_map *prog_array_map, u32 index)" },
   { id: 14, name: "get_current_pid_tgid", signature: "u64 bpf_get_current_pid_tgid(void)" },
   { id: 15, name: "get_current_uid_gid", signature: "u64 bpf_get_current_uid_gid(void)" },
   { id: 16, name: "get_current_comm", signature: "long bpf_get_current_comm(void *buf, u32 size_of_buf)" },
   { id: 25, name: "perf_event_output", signature: "long bpf_perf_event_output(void *ctx, struct bpf_map *map, u64 flags, void *data, u64 size)" },
+  { id: 26, name: "skb_load_bytes", signature: "long bpf_skb_load_bytes(const void *skb, u32 offset, void *to, u32 len)" },
   { id: 27, name: "get_stackid", signature: "long bpf_get_stackid(void *ctx, struct bpf_map *map, u64 flags)" },
   { id: 35, name: "get_current_task", signature: "u64 bpf_get_current_task(void)" },
   { id: 36, name: "probe_write_user", signature: "long bpf_probe_write_user(void *dst, const void *src, u32 len)", changes: "writes the memory of user processes" },
   { id: 37, name: "current_task_under_cgroup", signature: "long bpf_current_task_under_cgroup(struct bpf_map *map, u32 index)" },
   { id: 45, name: "probe_read_str", signature: "long bpf_probe_read_str(void *dst, u32 size, const void *unsafe_ptr)", reads: true },
-  { id: 58, name: "override_return", signature: "long bpf_override_return(struct pt_regs *regs, u64 rc)", changes: "changes the return value of kernel functions (can make system calls fail)" },
+  { id: 58, name: "override_return", signature: "long bpf_override_return(struct pt_regs *regs, u64 rc)", changes: "changes what the kernel returns: the probed function returns the handler's value without running (can make system calls fail)" },
   { id: 80, name: "get_current_cgroup_id", signature: "u64 bpf_get_current_cgroup_id(void)" },
   { id: 87, name: "map_push_elem", signature: "long bpf_map_push_elem(struct bpf_map *map, const void *value, u64 flags)" },
   { id: 88, name: "map_pop_elem", signature: "long bpf_map_pop_elem(struct bpf_map *map, void *value)" },
@@ -51,8 +53,10 @@ export const KERNEL_HELPERS = [
   { id: 131, name: "ringbuf_reserve", signature: "void *bpf_ringbuf_reserve(void *ringbuf, u64 size, u64 flags)" },
   { id: 132, name: "ringbuf_submit", signature: "void bpf_ringbuf_submit(void *data, u64 flags)" },
   { id: 133, name: "ringbuf_discard", signature: "void bpf_ringbuf_discard(void *data, u64 flags)" },
+  { id: 79, name: "skb_cgroup_id", signature: "u64 bpf_skb_cgroup_id(struct sk_buff *skb)" },
   { id: 166, name: "sys_bpf", signature: "long bpf_sys_bpf(u32 cmd, union bpf_attr *attr, u32 attr_size)", changes: "runs bpf() commands from the kernel" },
   { id: 174, name: "get_attach_cookie", signature: "u64 bpf_get_attach_cookie(void *ctx)" },
+  { id: 189, name: "xdp_load_bytes", signature: "long bpf_xdp_load_bytes(struct xdp_buff *xdp_md, u32 offset, void *buf, u32 len)" },
 ] as const satisfies readonly KernelHelper[];
 
 export type KernelHelperName = (typeof KERNEL_HELPERS)[number]["name"];
@@ -101,7 +105,11 @@ export const HANDLER_HELPERS = {
   user: { doc: "user<T>(p): the pointer or address p, seen as pointing to kernel struct T in the traced process's memory (read with bpf_probe_read_user)", calls: [] },
   kernel: { doc: "kernel<T>(p): the pointer or address p, seen as pointing to kernel struct T in kernel memory (read with bpf_probe_read_kernel)", calls: [] },
   comm: { doc: "the current task's command name, Str<16>", calls: ["get_current_comm"] },
+  override: { doc: "override(value) in a @kprobe handler makes the probed function return value (e.g. -2, ENOENT) without running: fault injection, only on functions the kernel lists as error-injectable", calls: ["override_return"] },
   str: { doc: "str(p, n?) reads a NUL-terminated string from a user or kernel pointer (or a tracepoint's string field)", calls: ["probe_read_user_str", "probe_read_kernel_str", "probe_read_str"] },
+  xdpLoad: { doc: "xdpLoad(ctx, offset, size) reads 1, 2, 4 or 8 bytes of the packet an @xdp handler sees, from its Ethernet header, in the packet's byte order (0 past its end)", calls: ["xdp_load_bytes"] },
+  skbCgroup: { doc: "skbCgroup(skb) is the id of the cgroup (v2) of the socket a @cgroupSkb handler's packet belongs to, u64: key per-cgroup counts by it (cgroupName(skbCgroup(skb)) prints its path)", calls: ["skb_cgroup_id"] },
+  skbLoad: { doc: "skbLoad(skb, offset, size) reads 1, 2, 4 or 8 bytes of the packet from its network header, in the packet's byte order (0 past its end)", calls: ["skb_load_bytes"] },
 } as const satisfies Record<string, HandlerHelper>;
 
 export type HandlerHelperName = keyof typeof HANDLER_HELPERS;

@@ -9,6 +9,7 @@ import process from "node:process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { PerfBuffer, pid, RingBuf, Tracer, tracepoint, type u32 } from "../../mod.ts";
+import { runScript, waitFor } from "./util.ts";
 
 const c = await libc();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,4 +155,14 @@ test("stop() while the tracer waits in epoll_wait returns promptly and leaves no
     await tracer.stop();
     assert.deepEqual(fdsOf("epoll"), epollsBefore, `round ${round}: stop() left an epoll fd open`);
   }
+});
+
+test("a tracer stopped by its own begin() leaves nothing running: the process ends by itself", async () => {
+  const run = runScript(new URL("../fixtures/begin_stops.ts", import.meta.url).pathname, { TSBPF_NO_CACHE: "1" });
+  let exited = false;
+  run.exited.then(() => (exited = true));
+  // Generous: a compile and a start; a process kept alive by a leftover timer never ends.
+  if (!(await waitFor(() => exited, 60000))) run.kill("SIGKILL");
+  assert.equal(await run.exited, 0, `the process did not end by itself: ${run.output()}`);
+  assert.match(run.output(), /started and stopped/);
 });

@@ -9,8 +9,10 @@ import { BtfBuilder } from "../../btf/writer.ts";
 import { didYouMean } from "../../spec/diagnostics.ts";
 import { type CompileTarget, type ContextField, type ProbeContext, ProbeLookupError, type ProbeRef } from "../../spec/target.ts";
 import { parseFormat } from "../../probes/tracepoint_format.ts";
+import { overrideAllowed, type OverrideFacts } from "../../probes/error_injection.ts";
+import { skBuffFields } from "../../probes/sk_buff.ts";
 
-const PROG_TYPE = { KPROBE: 2, TRACEPOINT: 5, RAW_TRACEPOINT: 17 } as const;
+const PROG_TYPE = { SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, CGROUP_SKB: 8, RAW_TRACEPOINT: 17 } as const;
 /** Raw tracepoints: every argument slot the context may be read at (probes/raw_tracepoint.ts). */
 const RAW_ARGS = 12;
 
@@ -93,6 +95,8 @@ function buildKernelTypes(): KernelTypes {
   b.addFunc("tcp_connect", b.addFuncProto(int, [{ name: "sk", type: sockPtr }]), "global");
   b.addFunc("tcp_close", b.addFuncProto(0, [{ name: "sk", type: sockPtr }, { name: "timeout", type: long }]), "global");
   b.addFunc("wake_up_new_task", b.addFuncProto(0, [{ name: "p", type: taskPtr }]), "global");
+  b.addFunc("__x64_sys_openat", b.addFuncProto(long, [{ name: "regs", type: ptRegsPtr }]), "global");
+  b.addFunc("should_failslab", b.addFuncProto(int, [{ name: "s", type: b.addPtr(0) }, { name: "gfpflags", type: uint }]), "global");
 
   return {
     btf: Btf.parse(b.bytes()),
@@ -132,7 +136,12 @@ function rawTracepoint(target: string): ProbeContext {
   return { progType: PROG_TYPE.RAW_TRACEPOINT, fields: [...named, ...positional], argArray: RAW_ARGS, describe: `raw tracepoint ${target}` };
 }
 
-function kprobe(kind: "kprobe" | "kretprobe", target: string): ProbeContext {
+/** A kernel that lets these functions fail (override()), as its error injection list says. */
+const ERROR_INJECTION: OverrideFacts = { helper: true, list: "__x64_sys_openat\tERRNO\nshould_failslab\tERRNO\n" };
+
+function kprobe(kind: "kprobe" | "kretprobe", target: string, override: OverrideFacts | undefined): ProbeContext {
+  const errorInjection = override && overrideAllowed(kind, target, false, override);
+  if (errorInjection instanceof Error) throw errorInjection;
   const { btf } = kernelTypes();
   const fn = btf.funcProto(target);
   if (!fn) {
@@ -144,18 +153,23 @@ function kprobe(kind: "kprobe" | "kretprobe", target: string): ProbeContext {
   const params = kind === "kretprobe"
     ? [btfField(btf, "ret", reg("ax"), fn.returnType, "either")]
     : fn.params.map((p, i) => btfField(btf, p.name || `arg${i}`, reg(ARG_REGS[i]), p.type, "either"));
-  return { progType: PROG_TYPE.KPROBE, fields: [], params, describe: `${kind} ${target}` };
+  return { progType: PROG_TYPE.KPROBE, fields: [], params, describe: `${kind} ${target}`, errorInjection };
 }
 
-/** The fake target. `ringBuffers: false` models a kernel before 5.8 (RingBuf fields become perf buffers). */
-export function fakeTarget(options: { ringBuffers?: boolean } = {}): CompileTarget {
+/**
+ * The fake target. `ringBuffers: false` models a kernel before 5.8 (RingBuf fields become perf
+ * buffers); `errorInjection`, what the kernel says about fault injection (override()).
+ */
+export function fakeTarget(options: { ringBuffers?: boolean; errorInjection?: OverrideFacts } = {}): CompileTarget {
   return {
     probeContext(ref: ProbeRef): ProbeContext {
+      const packets = packetContext(ref);
+      if (packets) return packets;
       if (typeof ref.target !== "string" || !ref.target) throw new ProbeLookupError(`@${ref.kind} needs a probe name the test target knows`);
       switch (ref.kind) {
         case "tracepoint": return tracepoint(ref.target);
         case "rawTracepoint": return rawTracepoint(ref.target);
-        case "kprobe": case "kretprobe": return kprobe(ref.kind, ref.target);
+        case "kprobe": case "kretprobe": return kprobe(ref.kind, ref.target, ref.options?.override ? options.errorInjection ?? ERROR_INJECTION : undefined);
       }
       throw new ProbeLookupError(`the test target has no ${ref.kind} probes`, ["use a tracepoint, raw tracepoint or kprobe in compiler unit tests"]);
     },
@@ -163,4 +177,26 @@ export function fakeTarget(options: { ringBuffers?: boolean } = {}): CompileTarg
     ringBuffers: () => options.ringBuffers ?? true,
     pidNamespace: () => undefined,
   };
+}
+
+/** The packet programs, as probes/cgroup_skb.ts, socket_filter.ts and xdp.ts describe them. */
+function packetContext(ref: ProbeRef): ProbeContext | undefined {
+  switch (ref.kind) {
+    case "cgroupSkb":
+      return {
+        progType: PROG_TYPE.CGROUP_SKB, expectedAttachType: ref.target === "egress" ? 1 : 0, fields: skBuffFields("cgroup"), cgroupAttached: true, packet: "skb",
+        verdict: { fallthrough: 1n, range: [0, 1], meaning: "true or 1 lets the packet pass, false or 0 drops it" }, describe: `cgroup skb ${ref.target}`,
+      };
+    case "socketFilter":
+      return {
+        progType: PROG_TYPE.SOCKET_FILTER, fields: skBuffFields("socket"), packet: "skb",
+        verdict: { fallthrough: 0xffff_ffffn, meaning: "the number of bytes of the packet to keep", notBool: "true would keep 1 byte of the packet" }, describe: "socket filter",
+      };
+    case "xdp":
+      return {
+        progType: PROG_TYPE.XDP, fields: [], packet: "xdp",
+        verdict: { fallthrough: 2n, meaning: "an XDP action", notBool: "true would be XDP_DROP (1) and false XDP_ABORTED (0)" }, describe: `xdp ${ref.target}`,
+      };
+  }
+  return undefined;
 }

@@ -21,7 +21,7 @@ FILES=(
   tests/kernel/syscount.test.ts tests/kernel/loss.test.ts tests/kernel/fuzz.test.ts tests/kernel/plan.test.ts
   tests/kernel/tcpaccept.test.ts tests/kernel/vfsstat.test.ts tests/kernel/capable.test.ts tests/kernel/tcplife.test.ts
   tests/kernel/who-calls-execve.test.ts tests/kernel/profile.test.ts tests/kernel/runqlen.test.ts
-  tests/kernel/perf_buffer.test.ts
+  tests/kernel/perf_buffer.test.ts tests/kernel/override.test.ts tests/kernel/tail_calls.test.ts
   tests/kernel/side_by_side_vm.test.ts
 )
 KPROBE_MULTI_FILES=(tests/kernel/kprobe_wildcard.test.ts)
