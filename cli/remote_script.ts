@@ -7,19 +7,13 @@
 import process from "node:process";
 import { createInterface } from "node:readline/promises";
 import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts";
-import { freshPrivateDir } from "../runtime/private_dir.ts";
-import { writeFileAtomic } from "../runtime/files.ts";
-import { libcSync } from "../runtime/ffi/mod.ts";
-import { rmdir, unlink } from "../runtime/file_stat.ts";
+import { stagePrivateFile, type StagedFile } from "../runtime/private_dir.ts";
 import { CliError, UsageError } from "./errors.ts";
 
 export { isRemote };
 
 /** A script kept in its own private directory; remove() deletes both. */
-export interface StagedScript {
-  file: string;
-  remove(): void;
-}
+export type StagedScript = StagedFile;
 
 /** The pin a link may carry: `#sha256=` and 64 hex digits. */
 export function parsePin(url: string): { url: string; sha256?: string } {
@@ -44,23 +38,7 @@ function scriptName(url: string): string {
 
 /** `bytes` written as `name` into a new private directory. */
 export function stageScript(name: string, bytes: Uint8Array): StagedScript {
-  const dir = freshPrivateDir("tsbpf-script");
-  const file = `${dir}/${name}`;
-  let removed = false;
-  const remove = () => {
-    if (removed) return;
-    removed = true;
-    unlink(file);
-    rmdir(dir);
-  };
-  libcSync().process.onExit(remove);
-  try {
-    writeFileAtomic(file, bytes, 0o600);
-  } catch (e) {
-    remove();
-    throw e;
-  }
-  return { file, remove };
+  return stagePrivateFile("tsbpf-script", name, bytes);
 }
 
 /** Downloads `link` (checking its pin, if it has one) into a private directory. */

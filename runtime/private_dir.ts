@@ -5,7 +5,8 @@
 // can create names but not replace ours). tsbpf's own directories must be ours, not group- or
 // world-writable, and real directories (never symlinks).
 import { libcSync } from "./ffi/mod.ts";
-import { type FileStat, geteuid, kindName, lstat, readlink, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX } from "./file_stat.ts";
+import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX, unlink } from "./file_stat.ts";
+import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 
@@ -124,4 +125,31 @@ export function freshPrivateDir(prefix: string): string {
     if (r < 0) throw new UntrustedDirError(dir, `cannot create it: ${errnoName(-r)}`);
     return privateDir(dir, []);
   }
+}
+
+/** A file kept alone in its own fresh private directory; remove() deletes both (also at exit). */
+export interface StagedFile {
+  file: string;
+  remove(): void;
+}
+
+/** `bytes` written as `name` (mode 0600) into a new private directory, removed at exit at the latest. */
+export function stagePrivateFile(prefix: string, name: string, bytes: Uint8Array): StagedFile {
+  const dir = freshPrivateDir(prefix);
+  const file = `${dir}/${name}`;
+  let removed = false;
+  const remove = () => {
+    if (removed) return;
+    removed = true;
+    unlink(file);
+    rmdir(dir);
+  };
+  libcSync().process.onExit(remove);
+  try {
+    writeFileAtomic(file, bytes, 0o600);
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  return { file, remove };
 }

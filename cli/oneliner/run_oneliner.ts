@@ -5,8 +5,8 @@ import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../../runtime/files.ts";
-import { geteuid, rmdir, unlink } from "../../runtime/file_stat.ts";
-import { freshPrivateDir, privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { geteuid } from "../../runtime/file_stat.ts";
+import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "../commands/list_kernel.ts";
 import { resolveBinary, uprobeNames, usdtListing } from "../commands/list_user.ts";
@@ -168,23 +168,11 @@ async function writeScript(source: string): Promise<{ file: string; remove(): vo
       verbose(`writing the one-liner's script to a private temporary directory: ${e.message}`);
     }
   }
-  let dir: string;
   try {
-    dir = freshPrivateDir("tsbpf");
+    return stagePrivateFile("tsbpf", "one-liner.ts", bytes);
   } catch (e) {
     throw new CliError(`Cannot write the one-liner's script: ${(e as Error).message}; set XDG_CACHE_HOME to a directory only you can write`);
   }
-  const file = `${dir}/one-liner.ts`;
-  let removed = false;
-  const remove = () => {
-    if (removed) return;
-    removed = true;
-    unlink(file);
-    rmdir(dir);
-  };
-  c.process.onExit(remove);
-  writeFileAtomic(file, bytes, 0o600);
-  return { file, remove };
 }
 
 /** Whether `file` is ours (not a symlink, FIFO or someone else's) and holds exactly `bytes`. */
