@@ -65,31 +65,47 @@ export interface Ipv6Key {
 export interface SkBuff {
   /** Bytes of the packet from its network header: IP header, transport header and payload. */
   len: u32;
+  /** The packet type (PACKET_HOST, PACKET_BROADCAST, ...). */
   pkt_type: u32;
+  /** The packet's mark (SO_MARK, iptables MARK). */
   mark: u32;
+  /** The device queue it is mapped to. */
   queue_mapping: u32;
   /** The L3 protocol, network byte order (ETH_P_IP 0x0800 reads 0x0008). */
   protocol: u32;
+  /** 1 when the packet carries a VLAN tag. */
   vlan_present: u32;
+  /** The VLAN tag control information. */
   vlan_tci: u32;
+  /** The VLAN protocol, network byte order. */
   vlan_proto: u32;
+  /** The packet's priority (SO_PRIORITY). */
   priority: u32;
+  /** The device it arrived on (ingress). */
   ingress_ifindex: u32;
+  /** The device it is on. */
   ifindex: u32;
+  /** The packet's flow hash. */
   hash: u32;
+  /** The NAPI context it was received in. */
   napi_id: u32;
   /** The socket's address family: 2 (AF_INET) or 10 (AF_INET6). */
   family: u32;
   /** The peer's IPv4 address in network byte order: the `addr` of an `Ipv4Key`. */
   remote_ip4: u32;
+  /** The socket's IPv4 address in network byte order. */
   local_ip4: u32;
   /** The peer's port, network byte order. */
   remote_port: u32;
   /** The socket's port, host byte order. */
   local_port: u32;
+  /** The packet's timestamp, nanoseconds. */
   tstamp: u64;
+  /** Bytes on the wire, headers included. */
   wire_len: u32;
+  /** Segments of a GSO packet. */
   gso_segs: u32;
+  /** Segment size of a GSO packet. */
   gso_size: u32;
 }
 

@@ -89,6 +89,7 @@ export function ustack(): UStack {
  */
 // deno-lint-ignore no-explicit-any
 export function skbLoad(skb: any, offset: number, size: 1 | 2 | 4): u32;
+/** Eight bytes of the packet a `@cgroupSkb` handler sees, `offset` bytes from its network header (see above). */
 // deno-lint-ignore no-explicit-any
 export function skbLoad(skb: any, offset: number, size: 8): u64;
 // deno-lint-ignore no-explicit-any
@@ -102,6 +103,7 @@ export function skbLoad(_skb: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 |
  */
 // deno-lint-ignore no-explicit-any
 export function xdpLoad(ctx: any, offset: number, size: 1 | 2 | 4): u32;
+/** Eight bytes of the packet an `@xdp` handler sees, `offset` bytes from its Ethernet header (see above). */
 // deno-lint-ignore no-explicit-any
 export function xdpLoad(ctx: any, offset: number, size: 8): u64;
 // deno-lint-ignore no-explicit-any

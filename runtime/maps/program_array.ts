@@ -16,8 +16,10 @@ export type TailCallTarget = (...args: any[]) => void;
 export class ProgramArray {
   /** The method names by slot, as the compiler also reads them from the source. */
   readonly slots: ReadonlyMap<number, string>;
+  /** How many slots the kernel map has. */
   readonly size: number;
 
+  /** An array of the given handler methods by slot; `size` slots (default: the largest slot + 1). */
   constructor(slots: Record<number, TailCallTarget> | TailCallTarget[], size?: number) {
     const entries = Array.isArray(slots) ? slots.map((f, i) => [i, f] as const) : Object.entries(slots).map(([k, f]) => [Number(k), f] as const);
     this.slots = new Map(entries.map(([i, f]) => [i, typeof f === "function" ? f.name : String(f)]));
