@@ -22,6 +22,8 @@
 #   TSBPF_VM_CONSOLE  set to 1 to copy the guest's serial console (kernel log, init messages)
 #                     to stderr after the run; it is otherwise shown only when the VM fails
 #   TSBPF_VM_APPEND   more kernel command line options (e.g. "loglevel=7")
+#   TSBPF_VM_STALL    seconds without output after which the guest counts as stuck and is
+#                     stopped (default 600; exit status 124, as for --timeout)
 #   TSBPF_VM_MEMORY   guest memory (default 6G: a whole Deno test run type-checks in it)
 # Inside the guest, COMMAND sees PATH, LANG, LC_ALL, TZ and TSBPF_* from the host, HOME and
 # DENO_DIR on a tmpfs, TSBPF_IN_VM=1, and /dev/null as stdin.
@@ -276,10 +278,11 @@ cat "$kcache/initramfs.cpio" "$run/job.cpio" >"$run/initrd"
 # on each copies them to our stdout and stderr as they come. We hold each FIFO's write end
 # ourselves (fds 3 and 4) until QEMU has exited: the readers then never see end-of-file
 # before QEMU has opened the FIFO, nor wait forever if QEMU fails before opening it.
+# The copies in seen.* tell the stall check below that the guest is still printing.
 mkfifo "$run/stdout" "$run/stderr"
-cat "$run/stdout" &
+cat "$run/stdout" | tee -a "$run/seen.out" &
 cat_out=$!
-cat "$run/stderr" >&2 &
+cat "$run/stderr" | tee -a "$run/seen.err" >&2 &
 cat_err=$!
 exec 3>"$run/stdout" 4>"$run/stderr"
 
@@ -319,12 +322,22 @@ started=$SECONDS
 timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$run/qemu.log" 2>&1 3>&- 4>&- &
 qpid=$!
 
-rc=0
-while :; do
-	wait "$qpid" && rc=0 || rc=$?
-	# wait returns >128 when a trapped signal interrupted it; QEMU may still be running.
-	kill -0 "$qpid" 2>/dev/null || break
+# A guest that prints nothing for TSBPF_VM_STALL seconds (default 600) is stuck, not slow: Debian's
+# 6.1 under TCG has been seen with its CPUs stalled, printing kernel backtraces on its console, for
+# half an hour. It is stopped then rather than at --timeout, and its console says why.
+stall=${TSBPF_VM_STALL:-600}
+printed=-1 quiet=0 stalled=
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 5 & wait $! || true # a trapped signal interrupts the wait, not the loop
+	size=$(cat "$run/seen.out" "$run/seen.err" 2>/dev/null | wc -c)
+	if [[ $size != "$printed" ]]; then printed=$size quiet=0; else quiet=$((quiet + 5)); fi
+	if ((quiet >= stall)) && [[ -z $stalled ]]; then
+		stalled=1
+		kill -TERM "$qpid" 2>/dev/null
+	fi
 done
+rc=0
+wait "$qpid" && rc=0 || rc=$?
 qpid=
 exec 3>&- 4>&-
 wait "$cat_out" "$cat_err" || true
@@ -348,6 +361,16 @@ show_console() {
 
 [[ ${TSBPF_VM_CONSOLE:-} == 1 && -f $run/console ]] && console >&2
 [[ -n $interrupted ]] && { say "interrupted"; exit 130; }
+if [[ -n $stalled ]]; then
+	say "stalled: the guest printed nothing for $stall s and was stopped"
+	complaint=$(console 2>/dev/null | grep -m1 -A40 -E 'BUG:|rcu:|watchdog:|INFO:|WARNING:|Call Trace' || true)
+	if [[ -n $complaint ]]; then
+		say "the guest kernel's first complaint on its console:"
+		sed 's/^/  /' <<<"$complaint" >&2
+	fi
+	show_console
+	exit 124
+fi
 
 status=$(cat "$run/status" 2>/dev/null || true)
 # 124: timeout's SIGTERM ended QEMU; 137 after the full time: its SIGKILL had to.
