@@ -326,10 +326,15 @@ export interface ProgInfo {
   runTimeNs: bigint;
 }
 
+/** BPF_OBJ_GET_INFO_BY_FD: the first `size` bytes of a program's, map's or link's info. */
+function objectInfo(fd: number, size: number): Uint8Array {
+  const info = new Uint8Array(size);
+  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, new Attr(16).u32(0, fd).u32(4, info.length).ptr(8, info));
+  return info;
+}
+
 export function progInfo(progFd: number): ProgInfo {
-  const info = new Uint8Array(232);
-  const attr = new Attr(16).u32(0, progFd).u32(4, info.length).ptr(8, info);
-  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
+  const info = objectInfo(progFd, 232);
   const v = new DataView(info.buffer);
   const tag = [...info.subarray(8, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const nameBytes = info.subarray(64, 80);
@@ -356,13 +361,6 @@ export function enableStats(): OwnedFd | undefined {
   return new OwnedFd(r, "BPF statistics");
 }
 
-export function mapInfoId(mapFd: number): number {
-  const info = new Uint8Array(96);
-  const attr = new Attr(16).u32(0, mapFd).u32(4, info.length).ptr(8, info);
-  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
-  return new DataView(info.buffer).getUint32(4, true);
-}
-
 export interface MapInfo {
   type: number;
   id: number;
@@ -373,19 +371,13 @@ export interface MapInfo {
 }
 
 export function mapInfo(mapFd: number): MapInfo {
-  const info = new Uint8Array(96);
-  const attr = new Attr(16).u32(0, mapFd).u32(4, info.length).ptr(8, info);
-  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
-  const v = new DataView(info.buffer);
+  const v = new DataView(objectInfo(mapFd, 96).buffer);
   return { type: v.getUint32(0, true), id: v.getUint32(4, true), keySize: v.getUint32(8, true), valueSize: v.getUint32(12, true), maxEntries: v.getUint32(16, true), flags: v.getUint32(20, true) };
 }
 
 /** A link's id and the id of the program it attaches. */
 export function linkInfo(linkFd: number): { id: number; progId: number } {
-  const info = new Uint8Array(64);
-  const attr = new Attr(16).u32(0, linkFd).u32(4, info.length).ptr(8, info);
-  bpfOrThrow(Cmd.OBJ_GET_INFO_BY_FD, attr);
-  const v = new DataView(info.buffer);
+  const v = new DataView(objectInfo(linkFd, 64).buffer);
   return { id: v.getUint32(4, true), progId: v.getUint32(8, true) };
 }
 

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, CompileError } from "../../compiler/mod.ts";
 import { fakeTarget } from "./fake_target.ts";
+import { refusals } from "./refusals.ts";
 
 const kernel = fakeTarget();
 
@@ -15,23 +16,11 @@ class T extends Tracer {
 `;
 
 function diagnostics(body: string) {
-  try {
-    compile(HEADER + body + "\n}\n", "/x/t.ts", kernel);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics;
-    throw e;
-  }
-  assert.fail("expected a compile error");
+  return refusals(HEADER + body + "\n}\n", kernel);
 }
 
 function fileDiagnostics(source: string, target = kernel) {
-  try {
-    compile(source, "/x/t.ts", target);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics;
-    throw e;
-  }
-  assert.fail("expected a compile error");
+  return refusals(source, target);
 }
 
 test("a map named like a Tracer method (every, dropped, metricsAddress) is refused where it is declared", () => {

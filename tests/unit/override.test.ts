@@ -5,11 +5,12 @@
 import { test } from "node:test";
 import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
-import { compile, CompileError } from "../../compiler/mod.ts";
+import { compile } from "../../compiler/mod.ts";
 import { describePlan } from "../../compiler/plan.ts";
 import { fromBase64 } from "../../spec/tracer_spec.ts";
 import { decode } from "../../spec/bpf/isa.ts";
 import { fakeTarget } from "./fake_target.ts";
+import { refusals } from "./refusals.ts";
 import { overrideAllowed, parseErrorInjectionList } from "../../probes/error_injection.ts";
 
 const FAIL_OPENS = `import { kprobe, override, pid, Tracer, type u32 } from "tsbpf";
@@ -22,15 +23,7 @@ class FailOpens extends Tracer {
 }
 `;
 
-function diagnostics(source: string, target = fakeTarget()) {
-  try {
-    compile(source, "/x/t.ts", target);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics;
-    throw e;
-  }
-  assert.fail("expected a compile error");
-}
+const diagnostics = refusals;
 
 test("override() in a @kprobe on an error-injectable function calls bpf_override_return with the context and the value", () => {
   const [spec] = compile(FAIL_OPENS, "/x/fail.ts", fakeTarget());

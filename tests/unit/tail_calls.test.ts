@@ -3,10 +3,11 @@
 // line and column. (tests/kernel/tail_calls.test.ts runs them on the real kernel.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compile, CompileError } from "../../compiler/mod.ts";
+import { compile } from "../../compiler/mod.ts";
 import { describePlan } from "../../compiler/plan.ts";
 import { formatDump } from "../../cli/commands/dump_format.ts";
 import { fakeTarget } from "./fake_target.ts";
+import { refusals } from "./refusals.ts";
 import { validateSpecs } from "../../spec/spec_schema.ts";
 
 const kernel = fakeTarget();
@@ -27,13 +28,7 @@ class Dispatch extends Tracer {
 `;
 
 function diagnostics(source: string) {
-  try {
-    compile(source, "/x/t.ts", kernel);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics;
-    throw e;
-  }
-  assert.fail("expected a compile error");
+  return refusals(source, kernel);
 }
 
 test("each method in a ProgramArray a handler jumps through becomes a program of the handler's probe, not attached", () => {
