@@ -153,6 +153,7 @@ export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: st
   });
   if (result.ok) return result.fd;
   if (result.errno === 1 && !result.log) throw new SyscallError("bpf(BPF_PROG_LOAD)", 1, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
+  if (result.errno === 11) throw new SyscallError("bpf(BPF_PROG_LOAD)", 11, `signals kept interrupting the verifier on handler "${p.name}" (it was tried 6 times); run it again`);
   throw verifierError(p, file, source, result.errno, result.log);
 }
 
