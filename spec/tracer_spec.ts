@@ -46,6 +46,8 @@ export interface MapSpec {
   metric?: string;
   /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`); for tsbpf's own counter maps, their slots. */
   size?: number;
+  /** The constructor's size argument is an expression only the running script can evaluate (plan says so). */
+  runtimeSize?: true;
   /** A ProgramArray's slots (BPF_MAP_TYPE_PROG_ARRAY), filled by the loader once the programs are loaded. */
   slots?: ProgramSlot[];
 }
