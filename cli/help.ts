@@ -84,6 +84,10 @@ kinds:
   kprobe:FUNCTION              kernel functions with BTF (also for kretprobe, fentry, fexit)
   uprobe:BINARY:SYMBOL         function symbols of an ELF file (a path, or a program in PATH)
   usdt:BINARY[:PROVIDER:NAME]  USDT probes of an ELF file
+  xdp:DEVICE                   network devices of this namespace, for @xdp("DEVICE")
+  cgroupSkb:PATH               cgroup v2 directories (under its mount), for @cgroupSkb(DIR, "PATH")
+  socketFilter                 nothing to list: @socketFilter() runs on tracer.attachSocket(fd)
+(the packet kinds are decorators of a tracer class, not one-liner probes)
 
 options:
   -v, --verbose   the arguments with their types: tracepoint format fields, BTF prototypes
@@ -95,7 +99,9 @@ examples:
   tsbpf list 'rawtracepoint:sched_*' -v
   tsbpf list 'kprobe:tcp_*'
   tsbpf list 'uprobe:/bin/bash:*readline*'
-  tsbpf list 'usdt:/usr/lib/x86_64-linux-gnu/libc.so.6'`;
+  tsbpf list 'usdt:/usr/lib/x86_64-linux-gnu/libc.so.6'
+  tsbpf list 'xdp:*' -v
+  tsbpf list 'cgroupSkb:system.slice/*'`;
 
 export const DUMP_HELP = `usage: tsbpf dump SCRIPT | tsbpf dump -e 'ONE-LINER'
 

@@ -1,0 +1,53 @@
+// The packet programs' targets for `tsbpf list`: the network devices of this network namespace
+// (@xdp) and the cgroup v2 directories (@cgroupSkb). These are decorators of a tracer class, not
+// one-liner probes, so what a handler receives (-v) is written as the decorator to use.
+import { readdirSync } from "node:fs";
+import { cgroup2Mount } from "../../runtime/cgroup.ts";
+import { readTextFile } from "../../runtime/files.ts";
+import { CliError } from "../errors.ts";
+import { matcher } from "./probe_pattern.ts";
+
+/** What to write instead of listing: a socket filter runs on the sockets it is given. */
+export const SOCKET_FILTER_NOTE = "a socket filter has no probe to list: it runs on the sockets it is attached to: @socketFilter() on a handler, then tracer.attachSocket(fd) (docs/network.md)";
+
+/** Network device names matching `pattern`, sorted (/sys/class/net: this network namespace's). */
+export function networkDevices(pattern: string): string[] {
+  const test = matcher(pattern);
+  return readdirSync("/sys/class/net").filter(test).sort();
+}
+
+export function xdpArgs(device: string): string[] {
+  const index = readTextFile(`/sys/class/net/${device}/ifindex`)?.trim() ?? "?";
+  return [`ifindex ${index}`, `@xdp(${JSON.stringify(device)}) handler(ctx: XdpMd): ingress_ifindex, rx_queue_index; the packet through xdpLoad(ctx, offset, size)`];
+}
+
+/**
+ * Cgroup v2 directories matching `pattern`, as paths under the cgroup v2 mount (the form
+ * @cgroupSkb and --cgroup take), sorted. Symlinks are not followed.
+ */
+export function cgroupPaths(pattern: string): string[] {
+  const root = cgroup2Mount();
+  if (!root) throw new CliError("no cgroup v2 file system is mounted, so there is no cgroup to attach @cgroupSkb to; mount one: mount -t cgroup2 none /sys/fs/cgroup");
+  const test = matcher(pattern);
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone meanwhile, or not readable
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (test(path)) out.push(path);
+      walk(`${dir}/${e.name}`, path);
+    }
+  };
+  walk(root, "");
+  return out.sort();
+}
+
+export function cgroupSkbArgs(path: string): string[] {
+  return [`@cgroupSkb("ingress" | "egress", ${JSON.stringify(path)}) handler(skb: SkBuff)`];
+}
