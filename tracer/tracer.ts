@@ -27,7 +27,7 @@ import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks
 import { makeEncoder } from "../runtime/maps/codec.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { isUserFacing } from "../spec/user_facing.ts";
-import { setJsonOutput } from "../runtime/output.ts";
+import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
@@ -134,7 +134,7 @@ export class Tracer {
       await libc();
     } catch (e) {
       if ((options.exitOnError ?? true) && isUserFacing(e)) {
-        console.error((e as Error).message);
+        console.error(printableLines((e as Error).message));
         (await processHooks()).exit(1);
       }
       throw e;
@@ -152,7 +152,7 @@ export class Tracer {
       this.#buffers = [];
       this.#maps = [];
       if ((options.exitOnError ?? true) && isUserFacing(e)) {
-        console.error((e as Error).message);
+        console.error(printableLines((e as Error).message));
         libcSync().process.exit(1);
       }
       throw e;
