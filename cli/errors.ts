@@ -6,6 +6,7 @@ import { OWN_ROOT } from "../runtime/own_files.ts";
 import { buildMessages, isPermissionError } from "../runtime/ffi/host.ts";
 import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
 import { isUserFacing, UserFacingError } from "../spec/user_facing.ts";
+import { printableLines } from "../runtime/output.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
 export class UsageError extends UserFacingError {
@@ -35,8 +36,16 @@ export function isExplained(e: unknown): boolean {
   return isUserFacing(e) || isPermissionError(e);
 }
 
-/** The lines to print for an error: its message, and a hint where the message alone is not enough. */
+/**
+ * The lines to print for an error: its message, and a hint where the message alone is not enough.
+ * Shown printable: a message may quote a script's text (a probe name, an import, a source line)
+ * or a server's answer, and a script from a link is not yet reviewed when its errors are shown.
+ */
 export function describeError(e: unknown, verbose: boolean): string {
+  return printableLines(explainError(e, verbose));
+}
+
+function explainError(e: unknown, verbose: boolean): string {
   const build = describeBuildError(e);
   if (build) return build;
   if (!(e instanceof Error)) return `tsbpf: ${String(e)}`;
@@ -61,7 +70,7 @@ export function describeScriptError(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error) || verbose || isExplained(e) || describeBuildError(e)) return describeError(e, verbose);
   const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
   const where = frames.map(frameLocation).find((p) => p && !isOwnFrame(p));
-  return `${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`;
+  return printableLines(`${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`);
 }
 
 /** "path:line:col" of a stack frame (a file: URL as its path; a module imported from a URL by its URL). */

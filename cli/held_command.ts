@@ -24,6 +24,19 @@ import { CliError } from "./errors.ts";
 // reparented: then the command does not run. (Reading /proc/$$/stat for the parent's pid, as
 // before, cost ~300 one-byte reads: dash's read builtin reads byte by byte.)
 const HOLD = 'exec 3< /proc/$PPID && kill -STOP $$ && [ -e /proc/self/fd/3/exe ] && exec 3<&- && exec "$@"';
+/**
+ * The held shell, asking the kernel to kill it when tsbpf dies (PR_SET_PDEATHSIG, through
+ * util-linux's setpriv, which execs the shell under the same pid). A stopped process acts on no
+ * signal but SIGKILL, and nothing else would wake it: a tsbpf killed before the release (a
+ * one-liner has no child process to end it) left the shell stopped for good, reparented to init.
+ * The setting stays through the exec of CMD, which then ends with tsbpf too, as it would by end().
+ */
+function holdCommand(words: string[]): [string, string[]] {
+  const shell = ["/bin/sh", "-c", HOLD, "tsbpf", ...words];
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find(fileExists);
+  return setpriv ? [setpriv, ["--pdeathsig", "KILL", ...shell]] : [shell[0], shell.slice(1)];
+}
+
 /** How long a command that still runs after its tracers stopped gets between SIGTERM and SIGKILL. */
 const END_GRACE_MS = 1000;
 
@@ -41,7 +54,7 @@ export class HeldCommand {
   /** Starts `words` held; resolves once the process has stopped itself. */
   static async start(words: string[]): Promise<HeldCommand> {
     checkRunnable(words[0]);
-    const child = spawn("/bin/sh", ["-c", HOLD, "tsbpf", ...words], { stdio: "inherit" });
+    const child = spawn(...holdCommand(words), { stdio: "inherit" });
     const exited = new Promise<number>((resolve) => {
       child.on("exit", (code, signal) => resolve(code ?? signalStatus(signal ?? "")));
     });

@@ -5,6 +5,13 @@
 /** Far more than any script someone reads before running it as root. */
 export const MAX_SCRIPT_BYTES = 4 << 20;
 
+/**
+ * How long a download may take, from the request to its last byte. A server that sends its
+ * headers and then nothing (or a byte a minute) would otherwise hold `tsbpf run --yes URL` in a
+ * service forever; 4 MiB takes a few seconds on any link a script is read over.
+ */
+export const DOWNLOAD_TIMEOUT_MS = 60_000;
+
 /** The URL could not be read as a script; the message says why and what to do. */
 export class DownloadError extends Error {
   constructor(message: string) {
@@ -21,11 +28,24 @@ export function isRemote(file: string): boolean {
 }
 
 /** The bytes at `url` (http or https), checked to be a script-sized UTF-8 text. */
-export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES): Promise<{ bytes: Uint8Array; text: string }> {
+export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES, timeoutMs = DOWNLOAD_TIMEOUT_MS): Promise<{ bytes: Uint8Array; text: string }> {
   if (!isRemote(url)) throw new DownloadError(`Not an http or https URL: ${url}`);
+  const abort = new AbortController();
+  const tooSlow = new DownloadError(`Cannot read ${url}: the server did not send the whole script within ${timeoutMs / 1000} s; try again, or download it yourself and run the file`);
+  const timer = setTimeout(() => abort.abort(tooSlow), timeoutMs);
+  try {
+    return await download(url, maxBytes, abort.signal);
+  } catch (e) {
+    throw abort.signal.aborted ? tooSlow : e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function download(url: string, maxBytes: number, signal: AbortSignal): Promise<{ bytes: Uint8Array; text: string }> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: "follow", headers: { accept: "application/typescript, text/plain;q=0.9, */*;q=0.1" } });
+    response = await fetch(url, { redirect: "follow", signal, headers: { accept: "application/typescript, text/plain;q=0.9, */*;q=0.1" } });
   } catch (e) {
     throw new DownloadError(`Cannot read ${url}: ${permissionHint(e, url) ?? (e as Error).message}`);
   }
@@ -45,7 +65,7 @@ export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES): 
     await response.body?.cancel();
     throw new DownloadError(`Not running ${url}: ${declared} bytes is more than a script (at most ${maxBytes})`);
   }
-  const bytes = await readBounded(response, url, maxBytes);
+  const bytes = await readBounded(response, url, maxBytes, signal);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -56,12 +76,18 @@ export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES): 
   return { bytes, text };
 }
 
-async function readBounded(response: Response, url: string, maxBytes: number): Promise<Uint8Array> {
+async function readBounded(response: Response, url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = response.body!.getReader();
+  // Not every runtime ends a body's pending read when the request's signal aborts: end it here.
+  const aborted = new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+  aborted.catch(() => {});
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await Promise.race([reader.read(), aborted]).catch(async (e) => {
+      await reader.cancel().catch(() => {});
+      throw e;
+    });
     if (done) break;
     size += value.length;
     if (size > maxBytes) {

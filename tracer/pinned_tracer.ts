@@ -13,8 +13,11 @@ import { pinDir, removePins } from "../runtime/pin_dir.ts";
 import { META_FILE, pinFiles, type PinRecord, writeMeta } from "../runtime/pin_meta.ts";
 import { mapRecord } from "./pinned_map.ts";
 
-/** Pins every link and map of a loaded tracer under `name`; `mapPins`: fields pinned under their own names. */
-export function pinTracer(name: string, spec: TracerSpec, loaded: Loaded, probes: Map<string, ProbeRef>, maxEntries: (map: string) => number, mapPins: Map<string, string>): string {
+/**
+ * Pins every link and map of a loaded tracer under `name`; `mapPins`: fields pinned under their own
+ * names. `unpin` takes the pins back, for a start that fails after pinning.
+ */
+export function pinTracer(name: string, spec: TracerSpec, loaded: Loaded, probes: Map<string, ProbeRef>, maxEntries: (map: string) => number, mapPins: Map<string, string>): { path: string; unpin(): void } {
   const dir = pinDir(name, true)!;
   if (!dir.fresh) throw new TracerError(`Cannot pin ${spec.className} as "${name}": "${name}" is already pinned (${dir.path}); see it with tsbpf pinned show ${name}, remove it with sudo tsbpf pinned rm ${name}, or choose another name`);
   let n = 0;
@@ -34,13 +37,14 @@ export function pinTracer(name: string, spec: TracerSpec, loaded: Loaded, probes
       return { handler: `${spec.className}.${p.name}`, probe: via + probeName(probe.kind, probe.target), links: links.get(p.name)!.map((l) => l.file) };
     }),
   };
+  const unpin = () => removePins(dir.path, [META_FILE, ...pinFiles(record)]);
   try {
     writeMeta(dir.path, record);
     for (const m of spec.maps) if (!mapPins.has(m.name)) objPin(loaded.maps.get(m.name)!.fd, `${dir.path}/map-${m.name}`);
     for (const list of links.values()) for (const l of list) objPin(l.fd, `${dir.path}/${l.file}`);
   } catch (e) {
-    removePins(dir.path, [META_FILE, ...pinFiles(record)]);
+    unpin();
     throw e;
   }
-  return dir.path;
+  return { path: dir.path, unpin };
 }

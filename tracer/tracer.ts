@@ -27,7 +27,7 @@ import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks
 import { makeEncoder } from "../runtime/maps/codec.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { isUserFacing } from "../spec/user_facing.ts";
-import { setJsonOutput } from "../runtime/output.ts";
+import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import type { StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
@@ -116,6 +116,8 @@ export class Tracer {
   #starting?: Promise<this>;
   #timers = new Set<ReturnType<typeof setInterval>>();
   #stats?: StatsSwitch;
+  /** Takes back the pins of start({ pin }) while start() can still fail; cleared once started. */
+  #unpin?: () => void;
   #probes = new Map<string, ProbeRef>();
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
@@ -134,7 +136,7 @@ export class Tracer {
       await libc();
     } catch (e) {
       if ((options.exitOnError ?? true) && isUserFacing(e)) {
-        console.error((e as Error).message);
+        console.error(printableLines((e as Error).message));
         (await processHooks()).exit(1);
       }
       throw e;
@@ -142,7 +144,14 @@ export class Tracer {
     try {
       await this.#start(options);
     } catch (e) {
-      // Failed after loading (a map field replaced, the symbolizer missing): nothing stays loaded.
+      // Failed after loading (a map field replaced, the symbolizer missing, begin() threw): nothing
+      // stays loaded, nor pinned (a pin would keep the handlers attached).
+      try {
+        this.#unpin?.();
+      } catch (unpinError) {
+        console.error(printableLines((unpinError as Error).message));
+      }
+      this.#unpin = undefined;
       for (const rb of this.#buffers) rb.end();
       for (const m of this.#maps) m.unbind();
       this.#loaded?.close();
@@ -152,11 +161,12 @@ export class Tracer {
       this.#buffers = [];
       this.#maps = [];
       if ((options.exitOnError ?? true) && isUserFacing(e)) {
-        console.error((e as Error).message);
+        console.error(printableLines((e as Error).message));
         libcSync().process.exit(1);
       }
       throw e;
     }
+    this.#unpin = undefined;
     // A listener may have stopped it already, in the first delivery (a one-liner's exit()).
     if (this.#loaded) tracerStarted(this, options.handleSignals ?? true);
     return this;
@@ -202,7 +212,9 @@ export class Tracer {
     if (pin !== undefined) {
       const { pinTracer } = await import("./pinned_tracer.ts");
       const mapPins = new Map([...mapOptions].flatMap(([name, o]) => (o.pin ? [[name, o.pin] as [string, string]] : [])));
-      const at = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      const pinned = pinTracer(pin, spec, loaded, probes, (name) => mapOptions.get(name)?.maxEntries ?? 0, mapPins);
+      this.#unpin = pinned.unpin;
+      const at = pinned.path;
       console.error(`tsbpf: ${spec.className} stays attached after this process ends: pinned at ${at} (read it: tsbpf pinned show ${pin}; detach it: sudo tsbpf pinned rm ${pin})${this.#buffers.length ? "; its events are not read once this process ends, only its maps keep counting" : ""}`);
     }
     const stacks = loaded.maps.get(STACKS_MAP);

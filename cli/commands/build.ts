@@ -35,7 +35,9 @@ export async function buildCommand(argv: string[]): Promise<number> {
   try {
     const result = await bundleOrExplain(bundle, script, js);
     const cmd = runtimeName === "bun"
-      ? [process.execPath, "build", "--compile", js, "--outfile", exe]
+      // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
+      // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
+      ? [process.execPath, "build", "--compile", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json", js, "--outfile", exe]
       : [process.execPath, "compile", "--quiet", "--allow-all", "--no-config", "--output", exe, js];
     const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     if (r.status !== 0) throw new CliError(`Cannot compile the bundle into one executable (${cmd.slice(0, 3).join(" ")}): ${why(r.stderr || r.error?.message || "")}`);

@@ -7,6 +7,7 @@ import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { formatDump } from "./dump_format.ts";
+import { printableLines } from "../../runtime/output.ts";
 
 const OPTIONS = { eval: { type: "string", short: "e" }, help: { type: "boolean", short: "h" } } as const;
 
@@ -24,6 +25,6 @@ export async function dumpCommand(argv: string[]): Promise<number> {
   const source = readTextFile(file);
   if (source === undefined) throw new CliError(`No such script: ${positionals[0]}`);
   const { compile } = await import("../../compiler/mod.ts");
-  console.log(formatDump(compile(source, file, await hostTarget()), source, positionals[0]).join("\n"));
+  console.log(printableLines(formatDump(compile(source, file, await hostTarget()), source, positionals[0]).join("\n")));
   return 0;
 }

@@ -7,6 +7,7 @@ import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
 import { cgroupPaths, cgroupSkbArgs, networkDevices, SOCKET_FILTER_NOTE, xdpArgs } from "./list_network.ts";
 import { type ListKind, matcher, parseProbePattern } from "./probe_pattern.ts";
 import { HELP } from "../help.ts";
+import { printableLines } from "../../runtime/output.ts";
 
 const OPTIONS = { verbose: { type: "boolean", short: "v" }, help: { type: "boolean", short: "h" } } as const;
 
@@ -33,7 +34,8 @@ export function listCommand(argv: string[]): number {
       }
     }
   }
-  if (out.length) console.log(out.join("\n"));
+  // Symbol and USDT names come from the binary, which may be another user's: shown printable.
+  if (out.length) console.log(printableLines(out.join("\n")));
   return 0;
 }
 

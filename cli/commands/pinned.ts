@@ -10,7 +10,7 @@ import { readlink } from "../../runtime/file_stat.ts";
 import { checkedPin, pinDir, pinDirEntries, pinNames, removePins } from "../../runtime/pin_dir.ts";
 import { checkPinName } from "../../runtime/pin_name.ts";
 import { layoutText, MAP_FILE, META_FILE, openPinnedMap, type PinnedMapRecord, type PinRecord, pinFiles, readMeta } from "../../runtime/pin_meta.ts";
-import { isJsonOutput, jsonRecord, setJsonOutput } from "../../runtime/output.ts";
+import { isJsonOutput, jsonRecord, printable, setJsonOutput } from "../../runtime/output.ts";
 import { printPinnedMap } from "./pinned_print.ts";
 import { lstat } from "../../runtime/file_stat.ts";
 import { TracerError } from "../../runtime/errors.ts";
@@ -59,7 +59,8 @@ function list(): number {
       console.log(jsonRecord("pinned", { name, kind: r.kind, created: r.created, tracer: r.tracer, file: r.file, pid: r.pid, programs, maps }));
       continue;
     }
-    console.log(`${name}: ${r.kind === "map" ? "a map" : "a tracer"} pinned ${r.created} by ${r.tracer} (${r.file}, pid ${r.pid})`);
+    // The script's path may hold any character its directory's owner chose.
+    console.log(printable(`${name}: ${r.kind === "map" ? "a map" : "a tracer"} pinned ${r.created} by ${r.tracer} (${r.file}, pid ${r.pid})`));
     for (const p of programs) console.log(`  handler ${p.handler}  ${p.probe}  prog ${p.prog_id ?? "?"}  link ${p.link_ids.join(",")}`);
     for (const m of maps) if (!m.name.startsWith("__")) console.log(`  map ${m.name}: ${m.layout}  map ${m.map_id ?? "?"}${m.pin ? `  (pinned as ${m.pin})` : ""}`);
   }

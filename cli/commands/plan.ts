@@ -9,6 +9,7 @@ import { isRemote } from "../../runtime/download.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { possibleCpus } from "../../runtime/cpus.ts";
+import { printableLines } from "../../runtime/output.ts";
 import type { TracerSpec } from "../../spec/tracer_spec.ts";
 import { bundleModules, followModules, type Module, readBundle } from "./plan_modules.ts";
 
@@ -67,8 +68,11 @@ export async function planCommand(argv: string[]): Promise<number> {
   const alsoUnknown = bundle
     ? [`the bundle's JavaScript (${(bundle.bytes / 1024).toFixed(0)} KiB, the user-space code that runs): plan reviews the sources the bundle embeds (the tracers' sources, which the kernel programs are compiled from when it runs${bundle.sources ? ", and the script's other modules as they were built" : "; this bundle embeds no other module"}), but cannot check the JavaScript against them; plan and run the .ts script instead to review all of it`]
     : [];
-  if (bundle) console.log(`bundle ${positionals[0]}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds\n`);
-  if (specs.length) console.log(describePlan(specs, { cpus: possibleCpus() }));
-  console.log(describeUserSpace({ modules, uncompiled, kernelWarnings: kernelWarnings(specs), alsoUnknown }));
+  // The plan quotes the script (probe names, import specifiers, paths): a script under review must
+  // not be able to drive the terminal that shows its review (hide lines, rewrite the verdict).
+  const show = (text: string) => console.log(printableLines(text));
+  if (bundle) show(`bundle ${positionals[0]}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds\n`);
+  if (specs.length) show(describePlan(specs, { cpus: possibleCpus() }));
+  show(describeUserSpace({ modules, uncompiled, kernelWarnings: kernelWarnings(specs), alsoUnknown }));
   return 0;
 }

@@ -7,6 +7,7 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { basename, resolve } from "node:path";
 import { fileExists, readCheckedFile } from "../../runtime/files.ts";
+import { S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
 import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
 import { CliError } from "../errors.ts";
 import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
@@ -35,6 +36,8 @@ export async function runScript(script: string, args: string[], session: Session
   }
   const path = resolve(script);
   if (!fileExists(path)) throw new CliError(`No such script: ${script}`);
+  const st = stat(path);
+  if (typeof st !== "number" && (st.mode & S_IFMT) === S_IFDIR) throw new CliError(`${script} is a directory, not a script: give the .ts file to run (tsbpf tools lists the tools)`);
   if (runtimeName === "deno" && path.includes("/node_modules/")) {
     // Deno does not strip types inside node_modules (a tool of the npm package): run a private copy.
     const { stageScript } = await import("../remote_script.ts");

@@ -237,6 +237,10 @@ test("a bad argument is one line and status 2, never a stack trace", async () =>
   const missing = await tsbpf(["run", "/nonexistent/script.ts"]);
   assert.equal(missing.status, 1);
   assert.equal(missing.stderr.trim(), "tsbpf: No such script: /nonexistent/script.ts");
+  // A directory is not a script: tsbpf says so, not the runtime's module loader.
+  const dir = await tsbpf(["run", "/etc"]);
+  assert.equal(dir.status, 1);
+  assert.equal(dir.stderr.trim(), "tsbpf: /etc is a directory, not a script: give the .ts file to run (tsbpf tools lists the tools)");
 });
 
 test("--verbose shows the stack trace", async () => {

@@ -282,3 +282,37 @@ test("where no BPF filesystem is mounted, the first pin mounts one (and creates 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A tracer whose begin() fails: start() rejects, after loading and pinning. */
+class FailingBegin extends Tracer {
+  calls = new Count();
+  held: ReturnType<typeof objectsOf> | undefined;
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    this.calls.add();
+  }
+  override begin() {
+    this.held = objectsOf("self");
+    throw new Error("begin failed on purpose");
+  }
+}
+
+test("start({ pin }) that fails after pinning (begin() throws) leaves no pin and no kernel object, by id", async () => {
+  const name = `${NAME}-failing-begin`;
+  const t = new FailingBegin();
+  await assert.rejects(t.start({ pin: name, exitOnError: false, reportLoss: false }), /begin failed on purpose/);
+  assert.ok(t.held && t.held.progs.length > 0 && t.held.links.length > 0, "begin() ran with the tracer loaded");
+  const pinned = (() => {
+    try {
+      return lstatSync(`/sys/fs/bpf/tsbpf/${name}`).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  try {
+    assert.equal(pinned, false, `/sys/fs/bpf/tsbpf/${name} was left behind by a start() that failed`);
+    assert.deepEqual(await released({ ...t.held!, perfFds: 0 }), [], "the failed start's programs, maps or links are still in the kernel");
+  } finally {
+    if (pinned) await tsbpf(["pinned", "rm", name]);
+  }
+});

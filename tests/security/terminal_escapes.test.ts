@@ -4,7 +4,7 @@
 // control characters escaped (\x1b); JSON output keeps the exact string (JSON escapes it).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { asNobody, bareEnv, rootDir, ROOT, tsbpf } from "./attacker.ts";
 import { runScript, waitFor } from "../kernel/util.ts";
 
@@ -73,3 +73,39 @@ test("--json keeps the exact name: JSON escapes it", { timeout: 120000 }, async 
   const record = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((o) => o.type === "map");
   assert.ok(record && Object.keys(record.data["@"] ?? record.data[Object.keys(record.data)[0]]).includes(NAME), r.stdout);
 });
+
+test("tsbpf list of another user's binary shows its symbol names with their control characters escaped", async () => {
+  // nobody's copy of libc whose getppid is named "\x1b[8mXYZ" (SGR 8 conceals what follows).
+  const dir = rootDir("escapes-elf");
+  chmodSync(dir, 0o777);
+  try {
+    const libc = readBytes("/lib/x86_64-linux-gnu/libc.so.6");
+    const patched = replaceAll(libc, "\0getppid\0", "\0\x1b[8mXYZ\0");
+    assert.ok(patched.some((x, i) => x !== libc[i]), "libc has no getppid symbol to rename");
+    writeFileSync(`${dir}/patched`, patched, { mode: 0o644 });
+    asNobody(["cp", `${dir}/patched`, `${dir}/libnobody.so`]);
+    const r = await tsbpf(["list", `uprobe:${dir}/libnobody.so:*XYZ`], { env: bareEnv() });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes("\\x1b[8mXYZ"), `the symbol is not listed escaped:\n${JSON.stringify(r.stdout)}`);
+    const line = (r.stdout + r.stderr).split("\n").find((l) => RAW_CONTROL.test(l));
+    assert.equal(line, undefined, `a raw control character reached the terminal: ${JSON.stringify(line)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function readBytes(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(path));
+}
+
+/** `bytes` with every occurrence of `from` replaced by `to` (the same length). */
+function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const a = new TextEncoder().encode(from), b = new TextEncoder().encode(to);
+  const out = bytes.slice();
+  for (let i = 0; i + a.length <= out.length; i++) {
+    let match = true;
+    for (let j = 0; j < a.length && match; j++) match = out[i + j] === a[j];
+    if (match) out.set(b, i);
+  }
+  return out;
+}

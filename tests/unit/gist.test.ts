@@ -81,3 +81,28 @@ test("describeScriptError: a script's bug is placed at its first frame outside t
   e.stack = `TypeError: x is not a function\n    at start (${own}:10:5)\n    at main (file:///home/u/my%20dir/trace.ts:7:3)`;
   assert.match(describeScriptError(e, false), / at \/home\/u\/my dir\/trace\.ts:7:3 /);
 });
+
+test("downloadScript: a server that sends its headers and then nothing is given up on, with a clear error", async () => {
+  const { createServer } = await import("node:http");
+  const sockets = new Set<import("node:net").Socket>();
+  const server = createServer((_, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.write("const x = ");
+  });
+  server.on("connection", (s) => sockets.add(s));
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/trace.ts`;
+  let hung: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const outcome = await Promise.race([
+      downloadScript(url, 1000, 300).then(() => "downloaded", (e: Error) => e),
+      new Promise<string>((done) => (hung = setTimeout(() => done("still waiting after 10 s"), 10_000))),
+    ]);
+    assert.ok(outcome instanceof Error, String(outcome));
+    assert.match(outcome.message, /did not send the whole script within 0\.3 s/);
+  } finally {
+    clearTimeout(hung);
+    for (const s of sockets) s.destroy();
+    await new Promise((done) => server.close(done));
+  }
+});

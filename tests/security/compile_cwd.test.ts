@@ -1,0 +1,51 @@
+// `tsbpf build --compile` makes one executable that root runs (`sudo ./trace`), from whatever
+// directory root is in: /tmp, a project, another user's home. A Bun executable reads bunfig.toml
+// (whose `preload` it imports before its own code) and .env (into its environment) from the
+// working directory unless it was compiled not to: nobody's files there would run as root.
+// Here nobody plants both in a sticky directory and root runs the executable from it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { asNobody, bareEnv, ROOT } from "./attacker.ts";
+
+const BUN = join(ROOT, "node_modules/.bin/bun");
+
+const SCRIPT = `import { Count, Tracer, tracepoint } from "tsbpf";
+class Calls extends Tracer {
+  calls = new Count();
+  @tracepoint("syscalls:sys_enter_getppid")
+  on() { this.calls.add(); }
+}
+const t = await new Calls().start({ reportLoss: false });
+t.end = () => {};
+console.log("the executable ran; planted variable:", process.env.TSBPF_PLANTED ?? "unset");
+await t.stop();
+`;
+
+test("an executable from tsbpf build --compile ignores bunfig.toml and .env in the directory it runs in", { timeout: 300_000 }, () => {
+  const work = mkdtempSync("/tmp/tsbpf-sec-compile-");
+  const cwd = mkdtempSync("/tmp/tsbpf-sec-compile-cwd-");
+  chmodSync(cwd, 0o1777); // like /tmp: anyone may create names in it
+  const marker = `${cwd}-preloaded`;
+  try {
+    writeFileSync(`${work}/trace.ts`, SCRIPT);
+    const built = spawnSync(BUN, [join(ROOT, "cli/main.ts"), "build", "--compile", `${work}/trace.ts`, "-o", `${work}/trace`], { cwd: work, encoding: "utf8", env: { ...bareEnv(), HOME: work } });
+    assert.equal(built.status, 0, built.stderr);
+
+    asNobody(["sh", "-c", `printf 'preload = ["./evil.js"]\\n' > ${cwd}/bunfig.toml`]);
+    asNobody(["sh", "-c", `printf 'require("node:fs").writeFileSync("${marker}", String(process.getuid()));\\n' > ${cwd}/evil.js`]);
+    asNobody(["sh", "-c", `printf 'TSBPF_PLANTED=by-nobody\\n' > ${cwd}/.env`]);
+
+    const r = spawnSync(`${work}/trace`, [], { cwd, encoding: "utf8", env: bareEnv(), timeout: 120_000 });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /the executable ran/);
+    assert.ok(!existsSync(marker), "root imported nobody's bunfig.toml preload");
+    assert.match(r.stdout, /planted variable: unset/, "root took nobody's .env into its environment");
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
