@@ -61,7 +61,7 @@ export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: stri
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache (for tests: Bun's libc does not see process.env changes). */
+/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
 function entryFile(key: string, cacheHome?: string): string | undefined {
   const c = libcSync();
   if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
