@@ -1,8 +1,7 @@
 // The packet programs' targets for `tsbpf list`: the network devices of this network namespace
 // (@xdp) and the cgroup v2 directories (@cgroupSkb). These are decorators of a tracer class, not
 // one-liner probes, so what a handler receives (-v) is written as the decorator to use.
-import { readdirSync } from "node:fs";
-import { cgroup2Mount } from "../../runtime/cgroup.ts";
+import { cgroup2Mount, listDirs } from "../../runtime/cgroup.ts";
 import { readTextFile } from "../../runtime/files.ts";
 import { CliError } from "../errors.ts";
 import { matcher } from "./probe_pattern.ts";
@@ -13,7 +12,7 @@ export const SOCKET_FILTER_NOTE = "a socket filter has no probe to list: it runs
 /** Network device names matching `pattern`, sorted (/sys/class/net: this network namespace's). */
 export function networkDevices(pattern: string): string[] {
   const test = matcher(pattern);
-  return readdirSync("/sys/class/net").filter(test).sort();
+  return listDirs("/sys/class/net", false).filter(test).sort();
 }
 
 export function xdpArgs(device: string): string[] {
@@ -23,7 +22,7 @@ export function xdpArgs(device: string): string[] {
 
 /**
  * Cgroup v2 directories matching `pattern`, as paths under the cgroup v2 mount (the form
- * @cgroupSkb and --cgroup take), sorted. Symlinks are not followed.
+ * @cgroupSkb and --cgroup take), sorted. Symlinks are not followed (listDirs reads the entry's type).
  */
 export function cgroupPaths(pattern: string): string[] {
   const root = cgroup2Mount();
@@ -31,17 +30,10 @@ export function cgroupPaths(pattern: string): string[] {
   const test = matcher(pattern);
   const out: string[] = [];
   const walk = (dir: string, rel: string) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return; // gone meanwhile, or not readable
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const path = rel ? `${rel}/${e.name}` : e.name;
+    for (const name of listDirs(dir)) {
+      const path = rel ? `${rel}/${name}` : name;
       if (test(path)) out.push(path);
-      walk(`${dir}/${e.name}`, path);
+      walk(`${dir}/${name}`, path);
     }
   };
   walk(root, "");

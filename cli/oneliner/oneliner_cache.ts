@@ -10,11 +10,11 @@
 //
 // The directory is bounded (pruneOneLiners): every new entry drops the files past the newest
 // KEEP_FILES, older than KEEP_DAYS or beyond KEEP_BYTES in all.
-import { readdirSync } from "node:fs";
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, writeFileAtomic } from "../../runtime/files.ts";
 import { geteuid, lstat, S_IFMT, S_IFREG, unlink } from "../../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { listDirs } from "../../runtime/cgroup.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import { COMPILER_VERSION, kernelId } from "../../tracer/compile_cache.ts";
 import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
@@ -61,7 +61,7 @@ export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: stri
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache (for tests: Bun's libc does not see process.env changes). */
+/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
 function entryFile(key: string, cacheHome?: string): string | undefined {
   const c = libcSync();
   if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
@@ -121,12 +121,7 @@ export function writeOneLiner(key: string, script: GeneratedScript, asked: Entry
  * newest kept first. Returns how many were removed.
  */
 export function pruneOneLiners(dir: string, nowMs = Date.now()): number {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
+  const names = listDirs(dir, false); // through libc, as the rest: Deno needs no --allow-read
   const me = geteuid();
   const files: { path: string; mtime: number; size: number }[] = [];
   for (const name of names) {
