@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asNobody, ROOT } from "./attacker.ts";
 
@@ -32,6 +32,37 @@ test("bin/tsbpf installed under a directory anyone can write does not run a runt
     assert.match(r.stderr, /needs Bun or Deno/);
   } finally {
     rmSync(project, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
+
+test("under Deno, the npm package's bin/tsbpf below a directory anyone can write takes no deno.json planted there", { timeout: 300_000 }, () => {
+  // The package as npm installs it (its .js emitted by npm pack), in node_modules of a sticky directory.
+  const project = mkdtempSync("/tmp/tsbpf-sec-launcher-deno-");
+  chmodSync(project, 0o1777);
+  const marker = `${project}-ran`;
+  const packed = mkdtempSync("/tmp/tsbpf-sec-launcher-pack-");
+  try {
+    const pack = spawnSync("npm", ["pack", "--silent", "--pack-destination", packed], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(pack.status, 0, pack.stderr);
+    const tarball = join(packed, pack.stdout.trim().split("\n").pop()!);
+    mkdirSync(join(project, "node_modules"), { recursive: true });
+    assert.equal(spawnSync("tar", ["xzf", tarball, "-C", join(project, "node_modules")]).status, 0);
+    renameSync(join(project, "node_modules/package"), join(project, "node_modules/tsbpf"));
+    symlinkSync(join(ROOT, "node_modules/@babel"), join(project, "node_modules/@babel"));
+    writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
+    asNobody(["sh", "-c", `printf '{ "imports": { "@babel/parser": "./evil.js" }, "nodeModulesDir": "none" }\\n' > ${project}/deno.json`]);
+    asNobody(["sh", "-c", `printf 'Deno.writeTextFileSync("${marker}", "x"); export const parse = () => ({}); export const parseExpression = parse;\\n' > ${project}/evil.js`]);
+    const deno = join(ROOT, "node_modules/.bin/deno");
+    const r = spawnSync(join(project, "node_modules/tsbpf/bin/tsbpf"), ["-d", "1", "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())'], {
+      cwd: "/", env: { PATH: `${join(deno, "..")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", HOME: packed, NO_COLOR: "1" }, encoding: "utf8", timeout: 120_000,
+    });
+    assert.equal(existsSync(marker), false, `root imported nobody's module through ${project}/deno.json: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /^@: \d+$/m);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+    rmSync(packed, { recursive: true, force: true });
     rmSync(marker, { force: true });
   }
 });
