@@ -66,3 +66,34 @@ test("under Deno, the npm package's bin/tsbpf below a directory anyone can write
     rmSync(marker, { force: true });
   }
 });
+
+test("under Bun, bin/tsbpf of a package below a directory anyone can write takes no tsconfig.json planted there", { timeout: 120_000 }, () => {
+  // Bun maps imports through the "paths" of the nearest tsconfig.json above each importing file.
+  const project = mkdtempSync("/tmp/tsbpf-sec-launcher-bun-");
+  chmodSync(project, 0o1777);
+  const marker = `${project}-ran`;
+  try {
+    const pkg = join(project, "node_modules/tsbpf");
+    const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n")
+      .filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f) && !/^(deno\.json|tsconfig\.json)$/.test(f));
+    assert.ok(files.includes("cli/main.ts"), "git ls-files listed no sources");
+    for (const f of files) {
+      mkdirSync(join(pkg, f, ".."), { recursive: true });
+      copyFileSync(join(ROOT, f), join(pkg, f));
+    }
+    chmodSync(join(pkg, "bin/tsbpf"), 0o755);
+    symlinkSync(join(ROOT, "node_modules/@babel"), join(project, "node_modules/@babel"));
+    asNobody(["sh", "-c", `printf '{ "compilerOptions": { "paths": { "@babel/parser": ["./evil.js"] } } }\\n' > ${project}/tsconfig.json`]);
+    asNobody(["sh", "-c", `printf 'require("node:fs").writeFileSync("${marker}", "x"); export const parse = () => ({}); export const parseExpression = parse;\\n' > ${project}/evil.js`]);
+    const bun = join(ROOT, "node_modules/.bin/bun");
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["-d", "1", "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())'], {
+      cwd: "/", env: { PATH: `${join(bun, "..")}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 60_000,
+    });
+    assert.equal(existsSync(marker), false, `root imported nobody's module through ${project}/tsconfig.json: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /^@: \d+$/m);
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
