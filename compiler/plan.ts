@@ -2,7 +2,7 @@
 // anything: every probe, every map and the kernel memory it takes, every helper its handlers
 // call, and warnings for the helpers that can change the system rather than observe it.
 import { decode, JmpOp, Class } from "../spec/bpf/isa.ts";
-import { fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
 import { sizeOf, typeName } from "../spec/layout.ts";
 import { helperLabel, kernelHelper } from "../spec/bpf/helpers.ts";
 
@@ -79,7 +79,7 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     out.push("  maps:");
     let total = 0;
     for (const m of spec.maps) {
-      const entries = m.size ?? (m.kind === "ringbuf" || m.kind === "perfbuf" ? 256 * 1024 : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
+      const entries = m.size ?? (m.kind === "ringbuf" ? DEFAULT_RINGBUF_BYTES : m.kind === "perfbuf" ? DEFAULT_PERF_BUFFER_BYTES : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
       const memory = mapMemory(m, entries, options.cpus);
       total += memory;
       const aggregation = m.key && m.key.kind === "struct" && m.key.name === "aggregation_key";

@@ -171,7 +171,8 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries, pin: field.pin });
+      const perf = spec.maps.find((m) => m.name === name)?.kind === "perfbuf";
+      mapOptions.set(name, field instanceof EventStream ? { size: perf ? field.perfBufferSize : field.size } : { maxEntries: field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });

@@ -48,6 +48,11 @@ export abstract class EventStream<T> {
     this.size = size;
   }
 
+  /** @internal The size of each CPU's buffer when the handlers write into perf buffers. */
+  get perfBufferSize(): number {
+    return this.size;
+  }
+
   /** Calls `listener` for every event; returns a function that unsubscribes it. */
   on(listener: (event: T) => void): () => void {
     this.#listeners.add(listener);
