@@ -215,8 +215,8 @@ export class Tracer {
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
     if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    this.#pump = new EventPump(this.#buffers, () => {
-      if (this.#reportLoss) this.#printLoss();
+    this.#pump = new EventPump(this.#buffers, (eventsCame) => {
+      if (this.#reportLoss) this.#lossReport?.print(eventsCame);
     });
     this.begin();
     this.#pump.start();
