@@ -99,7 +99,7 @@ const suite = [
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
   "",
   "The generator calls getppid() as fast as it can, pinned to CPU 1; every call is an event {pid u32, counter u64, comm[16]}",
-  "in a 256 KiB ring buffer (but the \"4 MiB\" rows; bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
+  "in a ring buffer (tsbpf: RingBuf's default, 4 MiB, but the \"256 KiB\" rows; libbpf C: 256 KiB; bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
   "bcc: a Python callback decoding the event; libbpf: a C callback; bpftrace: one printed line each, counted afterwards).",
   "The untraced rate is measured right before each traced run. Added ns per event = 1e9/traced − 1e9/untraced.",
   "\"libbpf C\" sleeps in epoll (ring_buffer__poll) and is woken by the kernel; \"libbpf C, 1 ms batches\" drains with",

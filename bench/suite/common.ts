@@ -41,9 +41,9 @@ export interface Tool {
   tsbpf?: "bun" | "deno";
   /** Left out of the launch job (a variant that only differs in how it streams). */
   streamOnly?: boolean;
-  /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 256 KiB). */
+  /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 4 MiB). */
   ringBuf?: string;
-  /** tsbpf: the stream script with a PerfBuffer (256 KiB per CPU) in place of its RingBuf. */
+  /** tsbpf: the stream script with a PerfBuffer (its default, 1 MiB per CPU) in place of its RingBuf. */
   perfBuffer?: boolean;
   /** Command for a job ("launch1", "launch5", "stream" or "count") against the generator `pid`. */
   command(job: string, pid: number): string[];
@@ -73,17 +73,18 @@ export const TOOLS: Tool[] = [
   // Run from the tree's root: Deno finds its deno.json (the "tsbpf" import) from the working directory.
   { name: "tsbpf Bun", tsbpf: "bun", command: (job) => [BUN, "run", tsbpfScript(job)], cwd: TREE, stopBy: "stdin" },
   { name: "tsbpf Deno", tsbpf: "deno", command: (job) => [DENO, "run", "--allow-ffi", tsbpfScript(job)], cwd: TREE, stopBy: "stdin" },
-  // Streaming only: the same script with a 4 MiB ring buffer, to tell drain pauses from throughput.
+  // Streaming only: the same script with the 256 KiB ring buffer of libbpf-tools (RingBuf's default
+  // before it became 4 MiB), to tell drain pauses from throughput.
   ...(["bun", "deno"] as const).map((rt): Tool => ({
-    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, 4 MiB ring buffer`,
+    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, 256 KiB ring buffer`,
     tsbpf: rt,
     streamOnly: true,
-    ringBuf: "4 * 1024 * 1024",
+    ringBuf: "256 * 1024",
     command: (job) => rt === "bun" ? [BUN, "run", tsbpfScript(job)] : [DENO, "run", "--allow-ffi", tsbpfScript(job)],
     cwd: TREE,
     stopBy: "stdin",
   })),
-  // Streaming only, perf buffers (BPF_MAP_TYPE_PERF_EVENT_ARRAY, 256 KiB per CPU) instead of the ring buffer.
+  // Streaming only, perf buffers (BPF_MAP_TYPE_PERF_EVENT_ARRAY, PerfBuffer's default 1 MiB per CPU) instead of the ring buffer.
   {
     name: "libbpf C, perf buffer",
     streamOnly: true,
