@@ -1,0 +1,68 @@
+// The npm package's pre-bundled module graph (pack/emit.sh, before `npm pack`): "tsbpf" and its
+// other entry points as a few minified ES modules in dist/, so a warm start loads ~35 files
+// instead of ~75 sources. Deno and Bun both run it (package.json "exports"; bin/tsbpf).
+//
+// One build with code splitting, never one per entry: "tsbpf", "tsbpf/tool", the command line,
+// its preload and the one-liners' runtime must share one instance of every module (one Tracer
+// class, one libc, one session). What tsbpf imports lazily (the compiler, probe kinds, Bun's
+// and Deno's FFI) stays lazy: a chunk loaded on first use.
+//
+// dist/ sits one level below the package root, as runtime/ does, so a chunk's `new URL("..",
+// import.meta.url)` is the package root either way (runtime/own_files.ts, which also maps
+// tsbpf's module names to these files: keep ENTRIES and ownModule in step).
+//
+//   bun pack/bundle.ts [OUTDIR]     (default: dist/ in the repository)
+import * as esbuild from "esbuild";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** tsbpf's own modules that are loaded by URL or by name (runtime/own_files.ts ownModule). */
+export const ENTRIES = ["mod", "kernel", "tool/mod", "cli/mod", "cli/main", "cli/preload", "cli/oneliner/oneliner_runtime"];
+
+/** The file an entry becomes: "cli/main" → "cli_main.js" (flat: every chunk one level below the root). */
+export const bundledName = (entry: string): string => `${entry.replaceAll("/", "_")}.js`;
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Builds the bundle into `outdir`; returns esbuild's metafile (what each output holds and imports). */
+export async function bundlePackage(outdir: string): Promise<esbuild.Metafile> {
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ENTRIES.map((e) => ({ in: `${e}.ts`, out: bundledName(e).slice(0, -3) })),
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "es2022",
+    minify: true,
+    // Error and class names are part of what users see (e.name, describeError) and test.
+    keepNames: true,
+    chunkNames: "chunk-[hash]",
+    // The package's dependency, the optional esbuild (tsbpf build), and the runtimes' own modules.
+    external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
+    metafile: true,
+    logLevel: "warning",
+  });
+  writeResolveConfig(outdir);
+  return result.metafile;
+}
+
+/** What `tsbpf run` gives Bun (--tsconfig-override) so a script's "tsbpf" is this bundle: cli/resolve.tsconfig.json's twin. */
+export const RESOLVE_CONFIG = "resolve.tsconfig.json";
+
+function writeResolveConfig(outdir: string): void {
+  const names: Record<string, string> = { tsbpf: "mod", "tsbpf/kernel": "kernel", "tsbpf/tool": "tool/mod", "tsbpf/cli": "cli/mod" };
+  const paths: Record<string, string[]> = {};
+  for (const [name, entry] of Object.entries(names)) paths[name] = paths[`npm:${name}`] = [`./${bundledName(entry)}`];
+  writeFileSync(`${outdir}/${RESOLVE_CONFIG}`, JSON.stringify({ compilerOptions: { paths } }, null, 2) + "\n");
+}
+
+if (import.meta.main) {
+  const outdir = process.argv[2] ?? `${ROOT}dist`;
+  const meta = await bundlePackage(outdir);
+  for (const file of Object.keys(meta.outputs)) console.log(resolve(ROOT, file));
+  console.log(resolve(outdir, RESOLVE_CONFIG));
+  await esbuild.stop?.();
+}
