@@ -13,7 +13,7 @@
 //
 //   bun pack/bundle.ts [OUTDIR]     (default: dist/ in the repository)
 import * as esbuild from "esbuild";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,26 +27,68 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Builds the bundle into `outdir`; returns esbuild's metafile (what each output holds and imports). */
 export async function bundlePackage(outdir: string): Promise<esbuild.Metafile> {
-  const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: ENTRIES.map((e) => ({ in: `${e}.ts`, out: bundledName(e).slice(0, -3) })),
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "es2022",
-    minify: true,
-    // Error and class names are part of what users see (e.name, describeError) and test.
-    keepNames: true,
-    chunkNames: "chunk-[hash]",
-    // The package's dependency, the optional esbuild (tsbpf build), and the runtimes' own modules.
-    external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
-    metafile: true,
-    logLevel: "warning",
-  });
+  // First the plain split, to learn which sources `import "tsbpf"` loads; then the bundle in which
+  // every other entry and lazy chunk imports them all (see joinStartGraph).
+  const first = await esbuild.build({ ...OPTIONS, outdir, write: false });
+  const result = await esbuild.build({ ...OPTIONS, outdir, plugins: [joinStartGraph(staticInputs(first.metafile, "mod"))] });
   writeResolveConfig(outdir);
   return result.metafile;
+}
+
+const OPTIONS: esbuild.BuildOptions & { metafile: true } = {
+  absWorkingDir: ROOT,
+  entryPoints: ENTRIES.map((e) => ({ in: `${e}.ts`, out: bundledName(e).slice(0, -3) })),
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "es2022",
+  minify: true,
+  // Error and class names are part of what users see (e.name, describeError) and test.
+  keepNames: true,
+  chunkNames: "chunk-[hash]",
+  // The package's dependency, the optional esbuild (tsbpf build), and the runtimes' own modules.
+  external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
+  metafile: true,
+  logLevel: "warning",
+};
+
+/** The sources in the outputs that a static import of `entry` loads. */
+export function staticInputs(meta: esbuild.Metafile, entry: string): Set<string> {
+  const outputs = new Map(Object.entries(meta.outputs).map(([path, out]) => [path.slice(path.lastIndexOf("/") + 1), out]));
+  const seen = new Set<string>(), inputs = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const out = outputs.get(file);
+    if (!out) throw new Error(`pack/bundle.ts: no output ${file}`);
+    for (const input of Object.keys(out.inputs)) inputs.add(input);
+    for (const i of out.imports) if (i.kind === "import-statement" && !i.external) visit(i.path.slice(i.path.lastIndexOf("/") + 1));
+  };
+  visit(bundledName(entry));
+  return inputs;
+}
+
+/**
+ * esbuild makes one chunk per set of entries (static and lazy) that reach a module, so the ~75
+ * sources `import "tsbpf"` loads came out as ~40 files, and a runtime pays for each file it
+ * loads (~0.1 ms on Bun). Every module outside that start graph is made to import mod.ts first:
+ * then every entry reaches the whole start graph, which becomes one chunk. It changes no order
+ * of evaluation that matters: those modules are loaded after "tsbpf" or with it (the command,
+ * the tool helpers, lazy parts), and none of them is imported by the start graph statically.
+ */
+function joinStartGraph(startGraph: Set<string>): esbuild.Plugin {
+  const mod = `${ROOT}mod.ts`;
+  return {
+    name: "join-start-graph",
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const path = args.path.slice(ROOT.length);
+        if (!args.path.startsWith(ROOT) || startGraph.has(path) || path === "kernel.ts") return undefined;
+        return { contents: `import ${JSON.stringify(mod)};\n${readFileSync(args.path, "utf8")}`, loader: "ts" };
+      });
+    },
+  };
 }
 
 /** What `tsbpf run` gives Bun (--tsconfig-override) so a script's "tsbpf" is this bundle: cli/resolve.tsconfig.json's twin. */
