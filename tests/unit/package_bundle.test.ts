@@ -55,6 +55,8 @@ test("the bundle runs on this runtime, and its entry points share one copy of ts
     `mod.setJsonOutput(true);`,
     `tool.emit({ a: 1 }, () => "text");`,
     `console.log(typeof mod.Tracer, typeof cli.cliOptions.active);`,
+    // Classes keep their names (messages name them: "HashMap's pin"), though the bundle is minified.
+    `for (const [name, value] of Object.entries(mod)) if (/^[A-Z]/.test(name) && typeof value === "function" && value.name !== name) console.log("renamed", name, value.name);`,
   ].join("\n"));
   const args = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? [probe] : ["run", "-A", "--quiet", probe];
   const out = execFileSync(process.execPath, args, { encoding: "utf8" }).trim();
