@@ -14,6 +14,7 @@ import { hostTarget } from "../tracer/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import { RUNTIME_MODULES } from "../runtime/ffi/host.ts";
 import { writeFileAtomic } from "../runtime/files.ts";
+import { ownPath } from "../runtime/own_files.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
@@ -27,7 +28,7 @@ export interface BundleResult {
   tracers: string[];
 }
 
-const root = new URL("..", import.meta.url).pathname;
+const root = ownPath("");
 /** tsbpf's own modules: never tracer scripts. */
 const OWN = /^(runtime|tracer|spec|lang|compiler|probes|btf|elf|build|cli|tool)\/|^(mod|kernel)\.ts$/;
 

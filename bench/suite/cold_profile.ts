@@ -1,5 +1,5 @@
 // Where a cold start goes (issue 20): bench/tsbpf/cold_profile.ts, nothing cached, step by step.
-import { failures, keyValues, log, median, OUT, RUNS, sh, SMOKE, waitQuiet, writeScript, type Tool } from "./common.ts";
+import { failures, keyValues, log, median, OUT, RUNS, sh, SMOKE, tsbpfCwd, waitQuiet, writeScript, type Tool } from "./common.ts";
 import { ms } from "./report.ts";
 
 const COLD_PHASES: [string, string][] = [
@@ -21,7 +21,7 @@ export async function coldProfileJob(tools: Tool[]): Promise<Map<string, Record<
       const runs = SMOKE ? 1 : Math.max(5, Math.ceil(RUNS / 2));
       for (let i = 0; i <= runs; i++) {
         await waitQuiet(5000);
-        const line = sh(tool.command("cold_profile", gen.pid), { TSBPF_NO_CACHE: "1" }, tool.cwd);
+        const line = sh(tool.command("cold_profile", gen.pid), { TSBPF_NO_CACHE: "1" }, tsbpfCwd("cold_profile"));
         if (i === 0 && !SMOKE) continue; // warm-up: the page cache and Deno's module cache
         if (!line.startsWith("E ")) {
           failures.push(`${tool.name} cold profile: ${line || "no output"}`);
