@@ -67,7 +67,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   const alsoUnknown = bundle
     ? [`the bundle's JavaScript (${(bundle.bytes / 1024).toFixed(0)} KiB, the user-space code that runs): plan reviews the sources the bundle embeds (the tracers' sources, which the kernel programs are compiled from when it runs${bundle.sources ? ", and the script's other modules as they were built" : "; this bundle embeds no other module"}), but cannot check the JavaScript against them; plan and run the .ts script instead to review all of it`]
     : [];
-  if (bundle) console.log(`bundle ${positionals[0]}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds\n`);
+  if (bundle) {
+    console.log(`bundle ${positionals[0]}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds`);
+    const { bundleLoadPlan } = await import("../../tracer/bundled.ts");
+    for (const line of await bundleLoadPlan(text)) console.log(`  ${line}`);
+    console.log("");
+  }
   if (specs.length) console.log(describePlan(specs, { cpus: possibleCpus() }));
   console.log(describeUserSpace({ modules, uncompiled, kernelWarnings: kernelWarnings(specs), alsoUnknown }));
   return 0;
