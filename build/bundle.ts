@@ -5,6 +5,7 @@
 // offsets, the same tracepoint layouts) and a key root trusts signed them, the precompiled
 // programs load as they are; elsewhere the bundle compiles the handlers again for the kernel it
 // runs on (tracer/bundled.ts, tracer/bundle_signature.ts).
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
@@ -58,9 +59,33 @@ function mainModuleOnly(entry: string): Plugin {
   };
 }
 
-function options(file: string, outfile: string, banner = "") {
+/**
+ * The bundle's copy of @babel/parser (373 KiB, over 40 % of a bundle), kept as a string and
+ * imported from a data: URL only when a tracer is compiled where the bundle runs: a signed
+ * bundle never compiles, and a runtime parses a string literal much faster than code, even code
+ * it only pre-parses (Bun: ≈ 10 % of a signed bundle's start). The module that stands in for
+ * the package awaits that import at its top level, which esbuild keeps inside the compiler's
+ * lazy initialisation (the compiler is imported dynamically: tests/unit/eager_imports.test.ts).
+ */
+async function lazyBabel(): Promise<Plugin> {
+  const babel = await build({
+    stdin: { contents: `export { parse } from "@babel/parser";`, resolveDir: root, loader: "js" },
+    bundle: true, format: "esm", platform: "neutral", target: "es2022", minify: true, write: false, logLevel: "silent",
+  });
+  const url = `data:text/javascript;base64,${Buffer.from(babel.outputFiles[0].contents).toString("base64")}`;
   return {
-    plugins: [mainModuleOnly(file)],
+    name: "lazy-babel",
+    setup(b) {
+      b.onResolve({ filter: /^@babel\/parser$/ }, () => ({ path: "@babel/parser", namespace: "lazy-babel" }));
+      b.onResolve({ filter: /^data:/ }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: "lazy-babel" }, () => ({ contents: `const m = await import(${JSON.stringify(url)});\nexport const parse = m.parse;`, loader: "js" }));
+    },
+  };
+}
+
+function options(file: string, outfile: string, banner = "", babel?: Plugin) {
+  return {
+    plugins: babel ? [mainModuleOnly(file), babel] : [mainModuleOnly(file)],
     entryPoints: [file],
     outfile: resolve(outfile),
     bundle: true,
@@ -112,7 +137,7 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   // line 3: the signature of all the rest (written once the rest is known).
   const tracers = JSON.stringify(embedded);
   const banner = `globalThis.__TSBPF_BUNDLE__ = ${tracers};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};\n${SIGNATURE_PREFIX}null;`;
-  const result = await build(options(file, outfile, banner));
+  const result = await build(options(file, outfile, banner, await lazyBabel()));
   const [output] = result.outputFiles!;
   const text = new TextDecoder().decode(output.contents);
   const signatureLine = `${SIGNATURE_PREFIX}null;\n`;

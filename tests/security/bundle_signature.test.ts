@@ -104,6 +104,11 @@ test("tsbpf build signs with the host's key, made on first use in root's private
   const st = spawnSync("stat", ["-c", "%a %u %F", pem], { encoding: "utf8" }).stdout.trim();
   assert.equal(st, `600 ${process.getuid!()} regular file`);
   assert.equal(builtEvil.status, 0, builtEvil.output);
+  // The parser rides along as a string, imported only to compile (build/bundle.ts lazyBabel):
+  // a signed bundle's start does not even parse its code.
+  const text = readFileSync(honest, "utf8");
+  assert.match(text, /await import\("data:text\/javascript;base64,[A-Za-z0-9+/=]{100000,}"\)/);
+  assert.doesNotMatch(text, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
 });
 
 test("a signed bundle loads its precompiled programs as they are, without the parser or the compiler", { timeout: 120000 }, async () => {
