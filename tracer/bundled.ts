@@ -116,11 +116,12 @@ async function trustedPrecompiledSpec(bundled: Bundled, signer: string): Promise
  * tracer, and whether its JavaScript is still what the signer built. `text`: the whole file.
  */
 export async function bundleLoadPlan(text: string): Promise<string[]> {
+  /** The line starting with `prefix`: where it starts, where the next begins, its JSON. */
   const line = (prefix: string) => {
     const at = text.startsWith(prefix) ? 0 : text.indexOf(`\n${prefix}`) + 1;
-    if (at <= 0 && !text.startsWith(prefix)) return undefined;
-    const end = text.indexOf("\n", at);
-    return { at, end: end < 0 ? text.length : end + 1, json: text.slice(at + prefix.length, end < 0 ? undefined : end).trim().replace(/;$/, "") };
+    if (at === 0 && !text.startsWith(prefix)) return undefined;
+    const end = text.indexOf("\n", at) + 1 || text.length;
+    return { at, end, json: text.slice(at + prefix.length, end).trim().replace(/;$/, "") };
   };
   const tracersLine = line("globalThis.__TSBPF_BUNDLE__ = "), signatureLine = line(SIGNATURE_PREFIX);
   if (!tracersLine) return [];

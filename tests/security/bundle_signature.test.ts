@@ -121,6 +121,13 @@ test("a signed bundle loads its precompiled programs as they are, without the pa
   const plan = await tsbpf(["plan", honest], { env: env(), timeoutMs: 60_000 });
   assert.match(plan.stdout, /signed by this host's own key \(trusted\): its JavaScript is as the signer built it/);
   assert.match(plan.stdout, /Mark: the precompiled programs load as they are on this kernel/);
+  // Its JavaScript edited (the tracers untouched): plan, run by the installed tsbpf, says so.
+  const edited = join(dir, "js-edited.bundle.js");
+  const original = readFileSync(honest, "utf8"), at = original.lastIndexOf("mark ${");
+  assert.ok(at > original.indexOf("\n", original.indexOf("__TSBPF_BUNDLE_SIGNATURE__")), "the edit is in the JavaScript");
+  writeFileSync(edited, `${original.slice(0, at)}MARK${original.slice(at + 4)}`);
+  const planEdited = await tsbpf(["plan", edited], { env: env(), timeoutMs: 60_000 });
+  assert.match(planEdited.stdout, /signed by this host's own key, but its JavaScript was changed after signing .*: do not run it/);
 });
 
 test("edited programs under the old signature are not loaded: compiled from the source, and said", { timeout: 120000 }, async () => {
