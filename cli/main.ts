@@ -116,9 +116,10 @@ if (import.meta.main) {
   const argv = scriptArgs();
   const verbose = argv.includes("--verbose");
   const hooks = await processHooks();
-  // Deno has no hook (a script's unhandled error is Deno's to report): the command reports its own.
+  // The command reports a stray rejection itself, through the runtime's own global (Bun's is
+  // node:process's object, which costs nothing there; Deno's would load its Node layer).
   if (runtimeName === "deno") globalThis.addEventListener("unhandledrejection", (e) => (e.preventDefault(), fail(e.reason, verbose)));
-  else hooks.onFatalError((e) => fail(e, verbose));
+  else (globalThis as unknown as { process: { on(event: string, f: (e: unknown) => void): void } }).process.on("unhandledRejection", (e) => fail(e, verbose));
   try {
     const status = await main(argv);
     if (status !== 0) hooks.setExitCode(status);
