@@ -77,16 +77,20 @@ function entryFile(key: string, cacheHome?: string): string | undefined {
   }
 }
 
-/** The generated script kept for `key`, if the kernel still answers as it did. */
-export function readOneLiner(key: string, text: string, kernel: KernelQuery, cacheHome?: string): GeneratedScript | undefined {
+/**
+ * The generated script kept for `key`, if the kernel still answers as it did. `kernel(true)`
+ * must also expand wildcards; kernel(false) is asked only for tracepoint fields (cheaper to load).
+ */
+export async function readOneLiner(key: string, text: string, kernel: (withNames: boolean) => KernelQuery | Promise<KernelQuery>, cacheHome?: string): Promise<GeneratedScript | undefined> {
   const file = entryFile(key, cacheHome);
   if (!file) return undefined;
   try {
     const bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
     if (!bytes) return undefined;
     const entry = checkEntry(JSON.parse(new TextDecoder().decode(bytes)), key);
+    const query = await kernel(entry.asked.some((a) => a.question[0] === "expand"));
     for (const { question, answer } of entry.asked) {
-      const now = question[0] === "expand" ? kernel.expand(question[1], question[2]) : kernel.tracepointFields?.(question[1]);
+      const now = question[0] === "expand" ? query.expand(question[1], question[2]) : query.tracepointFields?.(question[1]);
       if ((JSON.stringify(now) ?? "undefined") !== answer) {
         verbose(`transforming the one-liner again: the kernel's answer to ${question.join(" ")} changed`);
         return undefined;

@@ -25,6 +25,7 @@ export const processHooks: ProcessHooks = {
   onExit: (f) => void process.on("exit", f),
   exit: (code) => process.exit(code),
   setExitCode: (code) => void (process.exitCode = code),
+  exitCode: () => Number(process.exitCode ?? 0),
   soon: (f) => {
     const id = setImmediate(f);
     return () => clearImmediate(id);
