@@ -1,0 +1,392 @@
+// Expression atoms: names, literals, `this`, arrays, objects, templates, parentheses and arrow
+// functions, function expressions, `new`, `import.meta`.
+import { GiveUp, Mismatch } from "./give_up.ts";
+import { type Node, type Parser, RESERVED } from "./parser.ts";
+import { parseExpression, parseMaybeAssign, parseNew } from "./expressions.ts";
+import { arrowFunction, parseFunction } from "./functions.ts";
+import { parseTypeAnnotation } from "./types.ts";
+
+
+export function parseAtom(p: Parser): Node {
+  const s = p.s;
+  switch (s.kind) {
+    case "num": return literal(p, "NumericLiteral");
+    case "string": return literal(p, "StringLiteral");
+    case "bigint": return literal(p, "BigIntLiteral");
+    case "template": return parseTemplate(p);
+    case "private": throw new GiveUp("private name");
+    case "eof": throw new Mismatch("end of source");
+    case "punct": break;
+    case "name": return name(p);
+  }
+  switch (s.value) {
+    case "(": return parenOrArrow(p);
+    case "[": return array(p);
+    case "{": return object(p);
+    case "/": case "/=": return regex(p);
+  }
+  if (s.value === "<" || s.value === "@" || s.value === "#") throw new GiveUp(`expression starting with ${s.value}`);
+  throw new Mismatch(`${s.value} cannot start an expression`);
+}
+
+function name(p: Parser): Node {
+  const s = p.s;
+  switch (s.value) {
+    case "this": {
+      const node = p.startNode();
+      s.next();
+      return p.finish(node, "ThisExpression");
+    }
+    case "null": {
+      const node = p.startNode();
+      s.next();
+      return p.finish(node, "NullLiteral");
+    }
+    case "true": case "false": {
+      const node = p.startNode();
+      node.value = s.value === "true";
+      s.next();
+      return p.finish(node, "BooleanLiteral");
+    }
+    case "function": return parseFunction(p, "FunctionExpression", false, p.s.startPos());
+    case "new": return parseNew(p);
+    case "super": return superExpression(p);
+    case "import": return importMeta(p);
+    case "async": {
+      const next = p.peek();
+      if (next.kind === "name" && next.value === "function" && !next.newlineBefore) {
+        const start = s.startPos();
+        s.next();
+        return parseFunction(p, "FunctionExpression", true, start);
+      }
+      if (!next.newlineBefore && (next.kind === "name" || next.value === "(")) throw new GiveUp("async arrow");
+      break;
+    }
+    case "class": throw new GiveUp("class expression");
+  }
+  if (RESERVED.has(s.value) && s.value !== "await") throw new Mismatch(`reserved word ${s.value}`);
+  const id = p.identifier();
+  if (p.isPunct("=>") && !s.newlineBefore) {
+    const arrow = p.startAt(id);
+    return arrowFunction(p, arrow, [id]);
+  }
+  return id;
+}
+
+function superExpression(p: Parser): Node {
+  const node = p.startNode();
+  p.s.next();
+  if (p.isPunct("(") ? !p.fn.superCall : !(p.isPunct(".") || p.isPunct("[")) || !p.fn.superProperty) throw new GiveUp("super here");
+  return p.finish(node, "Super");
+}
+
+function importMeta(p: Parser): Node {
+  const node = p.startNode();
+  const meta = p.identifierAny();
+  if (!p.isPunct(".")) throw new GiveUp("import()");
+  p.s.next();
+  if (!p.isName("meta")) throw new Mismatch("import.something");
+  node.meta = meta;
+  node.property = p.identifierAny();
+  return p.finish(node, "MetaProperty");
+}
+
+/** The literal at the current token: a number, string, bigint, true or false. */
+export function parseLiteral(p: Parser): Node {
+  const s = p.s;
+  if (s.kind === "num") return literal(p, "NumericLiteral");
+  if (s.kind === "string") return literal(p, "StringLiteral");
+  if (s.kind === "bigint") return literal(p, "BigIntLiteral");
+  if (s.kind === "name" && (s.value === "true" || s.value === "false")) {
+    const node = p.startNode();
+    node.value = s.value === "true";
+    s.next();
+    return p.finish(node, "BooleanLiteral");
+  }
+  throw new Mismatch("expected a literal");
+}
+
+function literal(p: Parser, type: string): Node {
+  const node = p.startNode();
+  p.addExtra(node, "rawValue", p.s.literal);
+  p.addExtra(node, "raw", p.s.value);
+  node.value = p.s.literal;
+  p.s.next();
+  return p.finish(node, type);
+}
+
+function regex(p: Parser): Node {
+  const node = p.startNode();
+  const { pattern, flags } = p.s.regex();
+  p.addExtra(node, "raw", p.s.value);
+  node.pattern = pattern;
+  node.flags = flags;
+  p.s.next();
+  return p.finish(node, "RegExpLiteral");
+}
+
+/** A template literal (not tagged); the scanner's current token is its opening backtick. */
+export function parseTemplate(p: Parser): Node {
+  const node = p.startNode();
+  const expressions: Node[] = [], quasis: Node[] = [];
+  for (;;) {
+    const chunk = p.s.templateChunk();
+    const elem = p.startNode(chunk.start);
+    elem.value = { raw: chunk.raw, cooked: chunk.cooked };
+    elem.tail = chunk.tail;
+    elem.type = "TemplateElement";
+    elem.end = chunk.end.index;
+    elem.loc.end = chunk.end;
+    quasis.push(elem);
+    p.s.next();
+    if (chunk.tail) break;
+    expressions.push(parseExpression(p));
+    if (!p.isPunct("}")) throw new Mismatch("expected } in a template");
+  }
+  node.expressions = expressions;
+  node.quasis = quasis;
+  return p.finish(node, "TemplateLiteral");
+}
+
+function array(p: Parser): Node {
+  const node = p.startNode();
+  p.s.next();
+  const elements: Node[] = [];
+  let first = true;
+  while (!p.eat("]")) {
+    if (first) first = false;
+    else {
+      p.expect(",");
+      if (p.isPunct("]")) {
+        p.addExtra(node, "trailingComma", p.s.lastEnd - 1);
+        p.s.next();
+        break;
+      }
+    }
+    if (p.isPunct(",")) elements.push(null);
+    else if (p.isPunct("...")) {
+      const spread = p.startNode();
+      p.s.next();
+      spread.argument = parseMaybeAssign(p);
+      elements.push(p.finish(spread, "SpreadElement"));
+    } else elements.push(parseMaybeAssign(p));
+  }
+  node.elements = elements;
+  return p.finish(node, "ArrayExpression");
+}
+
+function object(p: Parser): Node {
+  const node = p.startNode();
+  p.s.next();
+  const properties: Node[] = node.properties = [];
+  while (!p.isPunct("}")) {
+    properties.push(property(p));
+    if (p.isPunct("}")) break;
+    p.expect(",");
+    if (p.isPunct("}")) p.addExtra(node, "trailingComma", p.s.lastEnd - 1);
+  }
+  p.s.next();
+  return p.finish(node, "ObjectExpression");
+}
+
+function property(p: Parser): Node {
+  const s = p.s;
+  if (p.isPunct("...")) {
+    const spread = p.startNode();
+    s.next();
+    spread.argument = parseMaybeAssign(p);
+    return p.finish(spread, "SpreadElement");
+  }
+  const prop = p.startNode();
+  prop.method = false;
+  if (s.kind === "name" && (s.value === "get" || s.value === "set" || s.value === "async")) {
+    const next = p.peek();
+    if (!(next.kind === "punct" && (next.value === ":" || next.value === "(" || next.value === "," || next.value === "}"))) throw new GiveUp("accessor or async method");
+  }
+  if (p.isPunct("*")) throw new GiveUp("generator method");
+  propertyName(p, prop);
+  if (prop.key.type === "Identifier" && prop.key.name === "__proto__" || prop.key.type === "StringLiteral" && prop.key.value === "__proto__") throw new GiveUp("__proto__");
+  if (p.isPunct("(") || p.isPunct("<")) throw new GiveUp("object method");
+  if (p.eat(":")) {
+    prop.shorthand = false;
+    prop.value = parseMaybeAssign(p);
+    return p.finish(prop, "ObjectProperty");
+  }
+  if (prop.computed || prop.key.type !== "Identifier" || !(p.isPunct(",") || p.isPunct("}"))) throw new Mismatch("expected :");
+  if (RESERVED.has(prop.key.name)) throw new GiveUp("reserved word as a shorthand");
+  prop.shorthand = true;
+  prop.value = cloneIdentifier(prop.key);
+  return p.finish(prop, "ObjectProperty");
+}
+
+/** A property's key: a name, a string or number literal, or `[expression]`. Sets key and computed. */
+export function propertyName(p: Parser, node: Node): void {
+  const s = p.s;
+  if (p.isPunct("[")) {
+    s.next();
+    node.computed = true;
+    node.key = parseMaybeAssign(p);
+    p.expect("]");
+    return;
+  }
+  if (s.kind === "name") node.key = p.identifierAny();
+  else if (s.kind === "string") node.key = literal(p, "StringLiteral");
+  else if (s.kind === "num") node.key = literal(p, "NumericLiteral");
+  else if (s.kind === "private") throw new GiveUp("private name");
+  else if (s.kind === "bigint") throw new GiveUp("bigint key");
+  else throw new Mismatch("expected a property name");
+  node.computed = false;
+}
+
+/** Babel's copy of an identifier (a shorthand property's value): the same position object. */
+export function cloneIdentifier(id: Node): Node {
+  return { type: id.type, start: id.start, end: id.end, loc: id.loc, range: undefined, name: id.name };
+}
+
+/**
+ * `(`...`)`: a parenthesized expression, or an arrow function's parameters. Read as Babel does:
+ * the items as expressions (a name with `?` or `: type`, or `...rest`, as parameters), then
+ * decided by what follows the `)`.
+ */
+function parenOrArrow(p: Parser): Node {
+  const s = p.s;
+  const start = s.startPos();
+  s.next();
+  const innerStart = s.startPos();
+  const items: Node[] = [];
+  let paramOnly = false, trailingComma = false;
+  while (!p.isPunct(")")) {
+    if (items.length) {
+      p.expect(",");
+      if (p.isPunct(")")) {
+        trailingComma = true;
+        break;
+      }
+    }
+    if (p.isPunct("...")) {
+      const rest = p.startNode();
+      s.next();
+      rest.argument = p.identifier();
+      p.finish(rest, "RestElement");
+      if (p.isPunct(":")) {
+        rest.typeAnnotation = parseTypeAnnotation(p);
+        p.resetEnd(rest);
+      }
+      items.push(rest);
+      paramOnly = true;
+      if (!p.isPunct(")")) throw new GiveUp("rest parameter not last");
+      continue;
+    }
+    const typed = s.kind === "name" && /^[?:]/.test(p.peekChar()) && isParameterMark(p);
+    if (typed) {
+      paramOnly = true;
+      const id = p.identifier();
+      if (p.eat("?")) {
+        id.optional = true;
+        p.resetEnd(id);
+      }
+      if (p.isPunct(":")) {
+        id.typeAnnotation = parseTypeAnnotation(p);
+        p.resetEnd(id);
+      }
+      if (p.isPunct("=")) {
+        const pattern = p.startAt(id);
+        s.next();
+        pattern.left = id;
+        pattern.right = parseMaybeAssign(p);
+        items.push(p.finish(pattern, "AssignmentPattern"));
+      } else items.push(id);
+      continue;
+    }
+    const item = parseMaybeAssign(p);
+    if (p.isPunct(":") && (item.type === "ObjectExpression" || item.type === "ArrayExpression") && !item.extra?.parenthesized) {
+      paramOnly = true;
+      item.typeAnnotation = parseTypeAnnotation(p);
+      p.resetEnd(item);
+    }
+    items.push(item);
+  }
+  const innerEnd = s.lastEndPos();
+  p.expect(")");
+  if (p.isPunct("=>") || p.isPunct(":")) {
+    if (p.isPunct("=>") && s.newlineBefore) throw new GiveUp("line break before =>");
+    const arrow = p.startNode(start);
+    if (p.isPunct(":")) {
+      const returnType = p.attempt(() => {
+        const t = parseTypeAnnotation(p, true);
+        if (!p.isPunct("=>") || s.newlineBefore) throw new Mismatch("no => after a return type");
+        return t;
+      });
+      if (returnType) {
+        if (p.inConsequent) throw new GiveUp("arrow with a return type in a conditional");
+        arrow.returnType = returnType;
+      }
+    }
+    if (p.isPunct("=>")) return arrowFunction(p, arrow, items.map(toParameter));
+  }
+  if (paramOnly || trailingComma || !items.length) throw new GiveUp("parameters without an arrow");
+  let val: Node;
+  if (items.length > 1) {
+    val = p.startNode(innerStart);
+    val.expressions = items;
+    p.finish(val, "SequenceExpression");
+    p.resetEnd(val, innerEnd);
+  } else val = items[0];
+  p.addExtra(val, "parenthesized", true);
+  p.addExtra(val, "parenStart", start.index);
+  return val;
+}
+
+/** After a name in parentheses: `:` (a type), or `?` then `,` `=` `:` `)` (an optional parameter). */
+function isParameterMark(p: Parser): boolean {
+  const next = p.peek();
+  if (next.value === ":") return true;
+  if (next.value !== "?") return false;
+  const saved = p.s.save();
+  p.s.next();
+  p.s.next();
+  const after = p.s.value;
+  p.s.restore(saved);
+  return after === "," || after === "=" || after === ":" || after === ")";
+}
+
+/** An item of `( ... )` as an arrow parameter (Babel's toAssignable, for the forms handled). */
+function toParameter(item: Node): Node {
+  if (item === null) throw new GiveUp("hole in parameters");
+  if (item.extra?.parenthesized) throw new GiveUp("parenthesized parameter");
+  switch (item.type) {
+    case "Identifier":
+    case "RestElement":
+    case "AssignmentPattern":
+      return item;
+    case "AssignmentExpression":
+      if (item.operator !== "=") throw new GiveUp("parameter with an operator");
+      item.type = "AssignmentPattern";
+      delete item.operator;
+      toParameter(item.left);
+      return item;
+    case "ArrayExpression":
+      item.type = "ArrayPattern";
+      item.elements.forEach((e: Node, i: number) => {
+        if (e !== null) item.elements[i] = patternElement(e, i === item.elements.length - 1, item);
+      });
+      return item;
+    case "ObjectExpression":
+      item.type = "ObjectPattern";
+      item.properties.forEach((prop: Node, i: number) => {
+        if (prop.type === "SpreadElement") item.properties[i] = patternElement(prop, i === item.properties.length - 1, item);
+        else toParameter(prop.value);
+      });
+      return item;
+  }
+  throw new GiveUp(`parameter ${item.type}`);
+}
+
+/** An element of an array or object pattern: `...rest` last, and no comma after it. */
+function patternElement(e: Node, last: boolean, pattern: Node): Node {
+  if (e.type !== "SpreadElement") return toParameter(e);
+  if (!last || pattern.extra?.trailingComma !== undefined) throw new GiveUp("rest not last");
+  if (e.argument.type !== "Identifier" || e.argument.extra?.parenthesized) throw new GiveUp("rest of a pattern");
+  e.type = "RestElement";
+  return e;
+}
