@@ -2,10 +2,6 @@
 // canonical order. A member's leading comments are kept (map_doc.ts reads a map's doc comment).
 import { GiveUp, Mismatch } from "./give_up.ts";
 import type { Node, Parser } from "./parser.ts";
-import { callArguments, parseMaybeAssign, parseSubscripts } from "./expressions.ts";
-import { parseAtom, propertyName } from "./expression_atoms.ts";
-import { functionRest } from "./functions.ts";
-import { parseTypeAnnotation } from "./types.ts";
 
 const MODIFIER_ORDER = ["accessibility", "static", "override", "readonly"];
 const ACCESS = new Set(["public", "private", "protected"]);
@@ -20,9 +16,9 @@ export function parseClass(p: Parser, type: "ClassDeclaration"): Node {
   if (p.isPunct("<")) throw new GiveUp("class type parameters");
   if (p.eat("extends")) {
     const start = p.s.startPos();
-    const atom = parseAtom(p);
+    const atom = p.g.parseAtom(p);
     if (atom.type === "ArrowFunctionExpression") throw new GiveUp("extends an arrow");
-    node.superClass = parseSubscripts(p, atom, start, false);
+    node.superClass = p.g.parseSubscripts(p, atom, start, false);
     if (p.isPunct("<") || p.isPunct("<<")) throw new GiveUp("super type arguments");
   } else node.superClass = null;
   if (p.isName("implements")) throw new GiveUp("implements");
@@ -88,7 +84,7 @@ function decorator(p: Parser): Node {
   if (p.isPunct("(")) {
     const call = p.startNode(start);
     call.callee = expr;
-    call.arguments = callArguments(p);
+    call.arguments = p.g.callArguments(p);
     expr = p.finish(call, "CallExpression");
   }
   node.expression = expr;
@@ -141,7 +137,7 @@ function classMember(p: Parser, member: Node, derived: boolean): void {
   if (isPrivate) {
     if (member.accessibility || s.value === "constructor") throw new GiveUp("unusual private name");
     member.key = p.privateName(false);
-  } else propertyName(p, member);
+  } else p.g.propertyName(p, member);
   const key = member.key;
   const keyName = key.type === "Identifier" ? key.name : key.type === "StringLiteral" ? key.value : undefined;
   if (member.computed && isAsync) throw new GiveUp("computed async method");
@@ -161,18 +157,18 @@ function classMember(p: Parser, member: Node, derived: boolean): void {
     member.id = null;
     member.generator = false;
     member.async = isAsync;
-    functionRest(p, member, { async: isAsync, superProperty: true, superCall: constructor && derived, program: false }, constructor);
+    p.g.functionRest(p, member, { async: isAsync, superProperty: true, superCall: constructor && derived, program: false }, constructor);
     p.finish(member, isPrivate ? "ClassPrivateMethod" : "ClassMethod");
     return;
   }
   if (isAsync) throw new Mismatch("async field");
   if (keyName === "constructor" || (member.static && keyName === "prototype")) throw new GiveUp(`field named ${keyName}`);
-  if (p.isPunct(":")) member.typeAnnotation = parseTypeAnnotation(p);
+  if (p.isPunct(":")) member.typeAnnotation = p.g.parseTypeAnnotation(p);
   if (p.eat("=")) {
     member.value = p.inFunction({ async: false, superProperty: true, superCall: false, program: false }, () => {
       p.enterScope(true);
       try {
-        return parseMaybeAssign(p);
+        return p.g.parseMaybeAssign(p);
       } finally {
         p.exitScope();
       }

@@ -1,10 +1,9 @@
 // Expression atoms: names, literals, `this`, arrays, objects, templates, parentheses and arrow
 // functions, function expressions, `new`, `import.meta`.
 import { GiveUp, Mismatch } from "./give_up.ts";
-import { type Node, type Parser, RESERVED } from "./parser.ts";
-import { parseExpression, parseMaybeAssign, parseNew } from "./expressions.ts";
-import { arrowFunction, parseFunction } from "./functions.ts";
-import { parseTypeAnnotation } from "./types.ts";
+import type { Node, Parser } from "./parser.ts";
+import { RESERVED } from "./words.ts";
+import type { Position } from "./scanner.ts";
 
 
 export function parseAtom(p: Parser): Node {
@@ -48,8 +47,8 @@ function name(p: Parser): Node {
       s.next();
       return p.finish(node, "BooleanLiteral");
     }
-    case "function": return parseFunction(p, "FunctionExpression", false, p.s.startPos());
-    case "new": return parseNew(p);
+    case "function": return p.g.parseFunction(p, "FunctionExpression", false, p.s.startPos());
+    case "new": return p.g.parseNew(p);
     case "super": return superExpression(p);
     case "import": return importMeta(p);
     case "async": {
@@ -57,9 +56,21 @@ function name(p: Parser): Node {
       if (next.kind === "name" && next.value === "function" && !next.newlineBefore) {
         const start = s.startPos();
         s.next();
-        return parseFunction(p, "FunctionExpression", true, start);
+        return p.g.parseFunction(p, "FunctionExpression", true, start);
       }
-      if (!next.newlineBefore && (next.kind === "name" || next.value === "(")) throw new GiveUp("async arrow");
+      if (next.newlineBefore) break;
+      if (next.value === "(") {
+        const start = s.startPos();
+        s.next();
+        return parenOrArrow(p, start);
+      }
+      if (next.kind === "name") {
+        const arrow = p.startNode();
+        s.next();
+        const id = p.identifier();
+        if (!p.isPunct("=>") || s.newlineBefore) throw new GiveUp("async followed by a name");
+        return p.g.arrowFunction(p, arrow, [id], true);
+      }
       break;
     }
     case "class": throw new GiveUp("class expression");
@@ -68,7 +79,7 @@ function name(p: Parser): Node {
   const id = p.identifier();
   if (p.isPunct("=>") && !s.newlineBefore) {
     const arrow = p.startAt(id);
-    return arrowFunction(p, arrow, [id]);
+    return p.g.arrowFunction(p, arrow, [id]);
   }
   return id;
 }
@@ -83,7 +94,14 @@ function superExpression(p: Parser): Node {
 function importMeta(p: Parser): Node {
   const node = p.startNode();
   const meta = p.identifierAny();
-  if (!p.isPunct(".")) throw new GiveUp("import()");
+  if (p.isPunct("(")) {
+    const args = p.g.callArguments(p);
+    if (args.length < 1 || args.length > 2 || args.some((a) => a.type === "SpreadElement")) throw new GiveUp("import() arguments");
+    node.source = args[0];
+    node.options = args[1] ?? null;
+    return p.finish(node, "ImportExpression");
+  }
+  if (!p.isPunct(".")) throw new Mismatch("import without ( or .");
   p.s.next();
   if (!p.isName("meta")) throw new Mismatch("import.something");
   node.meta = meta;
@@ -140,7 +158,7 @@ export function parseTemplate(p: Parser): Node {
     quasis.push(elem);
     p.s.next();
     if (chunk.tail) break;
-    expressions.push(parseExpression(p));
+    expressions.push(p.g.parseExpression(p));
     if (!p.isPunct("}")) throw new Mismatch("expected } in a template");
   }
   node.expressions = expressions;
@@ -167,9 +185,9 @@ function array(p: Parser): Node {
     else if (p.isPunct("...")) {
       const spread = p.startNode();
       p.s.next();
-      spread.argument = parseMaybeAssign(p);
+      spread.argument = p.g.parseMaybeAssign(p);
       elements.push(p.finish(spread, "SpreadElement"));
-    } else elements.push(parseMaybeAssign(p));
+    } else elements.push(p.g.parseMaybeAssign(p));
   }
   node.elements = elements;
   return p.finish(node, "ArrayExpression");
@@ -194,7 +212,7 @@ function property(p: Parser): Node {
   if (p.isPunct("...")) {
     const spread = p.startNode();
     s.next();
-    spread.argument = parseMaybeAssign(p);
+    spread.argument = p.g.parseMaybeAssign(p);
     return p.finish(spread, "SpreadElement");
   }
   const prop = p.startNode();
@@ -209,7 +227,7 @@ function property(p: Parser): Node {
   if (p.isPunct("(") || p.isPunct("<")) throw new GiveUp("object method");
   if (p.eat(":")) {
     prop.shorthand = false;
-    prop.value = parseMaybeAssign(p);
+    prop.value = p.g.parseMaybeAssign(p);
     return p.finish(prop, "ObjectProperty");
   }
   if (prop.computed || prop.key.type !== "Identifier" || !(p.isPunct(",") || p.isPunct("}"))) throw new Mismatch("expected :");
@@ -225,7 +243,7 @@ export function propertyName(p: Parser, node: Node): void {
   if (p.isPunct("[")) {
     s.next();
     node.computed = true;
-    node.key = parseMaybeAssign(p);
+    node.key = p.g.parseMaybeAssign(p);
     p.expect("]");
     return;
   }
@@ -248,9 +266,9 @@ export function cloneIdentifier(id: Node): Node {
  * the items as expressions (a name with `?` or `: type`, or `...rest`, as parameters), then
  * decided by what follows the `)`.
  */
-function parenOrArrow(p: Parser): Node {
+function parenOrArrow(p: Parser, asyncStart?: Position): Node {
   const s = p.s;
-  const start = s.startPos();
+  const start = asyncStart ?? s.startPos();
   s.next();
   const innerStart = s.startPos();
   const items: Node[] = [];
@@ -269,7 +287,7 @@ function parenOrArrow(p: Parser): Node {
       rest.argument = p.identifier();
       p.finish(rest, "RestElement");
       if (p.isPunct(":")) {
-        rest.typeAnnotation = parseTypeAnnotation(p);
+        rest.typeAnnotation = p.g.parseTypeAnnotation(p);
         p.resetEnd(rest);
       }
       items.push(rest);
@@ -286,22 +304,22 @@ function parenOrArrow(p: Parser): Node {
         p.resetEnd(id);
       }
       if (p.isPunct(":")) {
-        id.typeAnnotation = parseTypeAnnotation(p);
+        id.typeAnnotation = p.g.parseTypeAnnotation(p);
         p.resetEnd(id);
       }
       if (p.isPunct("=")) {
         const pattern = p.startAt(id);
         s.next();
         pattern.left = id;
-        pattern.right = parseMaybeAssign(p);
+        pattern.right = p.g.parseMaybeAssign(p);
         items.push(p.finish(pattern, "AssignmentPattern"));
       } else items.push(id);
       continue;
     }
-    const item = parseMaybeAssign(p);
+    const item = p.g.parseMaybeAssign(p);
     if (p.isPunct(":") && (item.type === "ObjectExpression" || item.type === "ArrayExpression") && !item.extra?.parenthesized) {
       paramOnly = true;
-      item.typeAnnotation = parseTypeAnnotation(p);
+      item.typeAnnotation = p.g.parseTypeAnnotation(p);
       p.resetEnd(item);
     }
     items.push(item);
@@ -313,7 +331,7 @@ function parenOrArrow(p: Parser): Node {
     const arrow = p.startNode(start);
     if (p.isPunct(":")) {
       const returnType = p.attempt(() => {
-        const t = parseTypeAnnotation(p, true);
+        const t = p.g.parseTypeAnnotation(p, true);
         if (!p.isPunct("=>") || s.newlineBefore) throw new Mismatch("no => after a return type");
         return t;
       });
@@ -322,8 +340,9 @@ function parenOrArrow(p: Parser): Node {
         arrow.returnType = returnType;
       }
     }
-    if (p.isPunct("=>")) return arrowFunction(p, arrow, items.map(toParameter));
+    if (p.isPunct("=>")) return p.g.arrowFunction(p, arrow, items.map(toParameter), asyncStart !== undefined);
   }
+  if (asyncStart) throw new GiveUp("a call of async");
   if (paramOnly || trailingComma || !items.length) throw new GiveUp("parameters without an arrow");
   let val: Node;
   if (items.length > 1) {

@@ -2,10 +2,9 @@
 // and `satisfies`), unary and update, member and call chains (with type arguments and `!`),
 // then atoms (expression_atoms.ts).
 import { GiveUp, Mismatch } from "./give_up.ts";
-import { type Node, type Parser, RESERVED } from "./parser.ts";
-import type { Position } from "./scanner.ts";
-import { parseAtom } from "./expression_atoms.ts";
-import { parseType, parseTypeArguments } from "./types.ts";
+import type { Node, Parser } from "./parser.ts";
+import { RESERVED } from "./words.ts";
+import type { Position, TokenKind } from "./scanner.ts";
 
 const ASSIGN = new Set(["=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", ">>>=", "&=", "|=", "^=", "**=", "&&=", "||=", "??="]);
 const PRECEDENCE: Record<string, number> = {
@@ -89,7 +88,7 @@ function parseExprOp(p: Parser, left: Node, leftStart: Position, minPrec: number
         const ref = p.startNode();
         ref.typeName = p.identifierAny();
         node.typeAnnotation = p.finish(ref, "TSTypeReference");
-      } else node.typeAnnotation = parseType(p);
+      } else node.typeAnnotation = p.g.parseType(p);
       left = p.finish(node, kind);
       continue;
     }
@@ -158,7 +157,7 @@ export function parseMaybeUnary(p: Parser): Node {
 
 function parseExprSubscripts(p: Parser): Node {
   const start = p.s.startPos();
-  const base = parseAtom(p);
+  const base = p.g.parseAtom(p);
   if (base.type === "ArrowFunctionExpression") return base;
   return parseSubscripts(p, base, start, false);
 }
@@ -182,14 +181,14 @@ export function parseSubscripts(p: Parser, base: Node, start: Position, noCalls:
           base = call(p, base, start, "OptionalCallExpression", true);
         } else if (p.isPunct("[")) {
           base = member(p, base, start, true, "OptionalMemberExpression", true);
-        } else if (s.kind === "name") {
+        } else if ((s.kind as TokenKind) === "name") {
           base = member(p, base, start, false, "OptionalMemberExpression", true);
         } else throw new GiveUp("?. followed by something else");
         continue;
       }
       case ".":
         s.next();
-        if (s.kind === "private") {
+        if ((s.kind as TokenKind) === "private") {
           if (chain) throw new GiveUp("private name in an optional chain");
           const node = p.startNode(start);
           node.object = base;
@@ -232,7 +231,7 @@ export function parseSubscripts(p: Parser, base: Node, start: Position, noCalls:
           return base;
         }
         const typeArguments = p.attempt(() => {
-          const args = parseTypeArguments(p);
+          const args = p.g.parseTypeArguments(p);
           if (!p.isPunct("(")) throw new GiveUp("type arguments not followed by a call");
           return args;
         });
@@ -306,7 +305,7 @@ export function parseNew(p: Parser): Node {
   if (p.isPunct(".")) throw new GiveUp("new.target");
   if (p.isName("import") || p.isName("super")) throw new GiveUp("new import/super");
   const start = p.s.startPos();
-  const atom = parseAtom(p);
+  const atom = p.g.parseAtom(p);
   if (atom.type === "ArrowFunctionExpression") throw new Mismatch("new with an arrow");
   const callee = parseSubscripts(p, atom, start, true);
   if (callee.instantiation) {

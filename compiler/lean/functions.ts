@@ -1,11 +1,7 @@
 // Functions: declarations and expressions, arrow functions, methods' parameter lists and bodies.
 import { GiveUp } from "./give_up.ts";
 import type { Position } from "./scanner.ts";
-import { type FunctionContext, type Node, type Parser } from "./parser.ts";
-import { parseMaybeAssign } from "./expressions.ts";
-import { parseBindingAtom } from "./patterns.ts";
-import { parseTypeAnnotation } from "./types.ts";
-import { parseStatementList } from "./statements.ts";
+import type { FunctionContext, Node, Parser } from "./parser.ts";
 
 /** `function name(...) {...}` (the current token is `function`; `async` already read when isAsync). */
 export function parseFunction(p: Parser, type: "FunctionDeclaration" | "FunctionExpression", isAsync: boolean, start: Position): Node {
@@ -31,7 +27,7 @@ export function functionRest(p: Parser, node: Node, fn: FunctionContext, constru
     try {
       node.params = parseParams(p, constructor);
       for (const param of node.params) p.declarePattern(param, "other");
-      if (p.isPunct(":")) node.returnType = parseTypeAnnotation(p, true);
+      if (p.isPunct(":")) node.returnType = p.g.parseTypeAnnotation(p, true);
       if (!p.isPunct("{")) throw new GiveUp("function without a body");
       node.body = functionBody(p);
     } finally {
@@ -44,7 +40,7 @@ export function functionRest(p: Parser, node: Node, fn: FunctionContext, constru
 function functionBody(p: Parser): Node {
   const body = p.startNode();
   p.expect("{");
-  body.body = parseStatementList(p, "}");
+  body.body = p.g.parseStatementList(p, "}");
   body.directives = [];
   p.expect("}");
   return p.finish(body, "BlockStatement");
@@ -59,7 +55,7 @@ export function parseParams(p: Parser, constructor: boolean): Node[] {
     if (p.isPunct("...")) {
       const rest = p.startNode();
       p.s.next();
-      rest.argument = parseBindingAtom(p);
+      rest.argument = p.g.parseBindingAtom(p);
       p.finish(rest, "RestElement");
       typesOf(p, rest);
       params.push(rest);
@@ -69,14 +65,14 @@ export function parseParams(p: Parser, constructor: boolean): Node[] {
     const start = p.s.startPos();
     const modifiers = constructor ? parameterModifiers(p) : {};
     if (p.isName("this")) throw new GiveUp("this parameter");
-    const left = parseBindingAtom(p);
+    const left = p.g.parseBindingAtom(p);
     typesOf(p, left);
     let param = left;
     if (p.isPunct("=")) {
       const pattern = p.startAt(left);
       p.s.next();
       pattern.left = left;
-      pattern.right = parseMaybeAssign(p);
+      pattern.right = p.g.parseMaybeAssign(p);
       param = p.finish(pattern, "AssignmentPattern");
     }
     if (Object.keys(modifiers).length) {
@@ -116,23 +112,23 @@ function typesOf(p: Parser, param: Node): void {
     if (param.type !== "Identifier") throw new GiveUp("optional pattern");
     param.optional = true;
   }
-  if (p.isPunct(":")) param.typeAnnotation = parseTypeAnnotation(p);
+  if (p.isPunct(":")) param.typeAnnotation = p.g.parseTypeAnnotation(p);
   p.resetEnd(param);
 }
 
 /** The rest of an arrow function, from `=>`: `node` starts where its parameters do. */
-export function arrowFunction(p: Parser, node: Node, params: Node[]): Node {
+export function arrowFunction(p: Parser, node: Node, params: Node[], isAsync = false): Node {
   p.expect("=>");
   node.id = null;
   node.generator = false;
-  node.async = false;
-  const fn = { async: false, superProperty: p.fn.superProperty, superCall: p.fn.superCall, program: false };
+  node.async = isAsync;
+  const fn = { async: isAsync, superProperty: p.fn.superProperty, superCall: p.fn.superCall, program: false };
   p.inFunction(fn, () => {
     p.enterScope(true);
     try {
       node.params = params;
       for (const param of params) p.declarePattern(param, "other");
-      node.body = p.isPunct("{") ? functionBody(p) : parseMaybeAssign(p);
+      node.body = p.isPunct("{") ? functionBody(p) : p.g.parseMaybeAssign(p);
     } finally {
       p.exitScope();
     }

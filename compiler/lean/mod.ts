@@ -5,7 +5,21 @@
 // error, it returns undefined and Babel parses the source, so errors stay Babel's.
 import { GiveUp } from "./give_up.ts";
 import { type Node, Parser } from "./parser.ts";
-import { parseStatementList } from "./statements.ts";
+import type { Grammar } from "./grammar.ts";
+import { cloneIdentifier, parseAtom, parseLiteral, propertyName } from "./expression_atoms.ts";
+import { parseClass } from "./classes.ts";
+import { callArguments, checkTarget, parseExpression, parseMaybeAssign, parseMaybeUnary, parseNew, parseSubscripts } from "./expressions.ts";
+import { arrowFunction, functionRest, parseFunction, parseParams } from "./functions.ts";
+import { parseExport, parseImport } from "./modules.ts";
+import { parseBindingAtom } from "./patterns.ts";
+import { parseStatement, parseStatementList } from "./statements.ts";
+import { parseInterface, parseType, parseTypeAlias, parseTypeAnnotation, parseTypeArguments } from "./types.ts";
+
+const GRAMMAR: Grammar = {
+  arrowFunction, callArguments, checkTarget, cloneIdentifier, functionRest, parseAtom, parseBindingAtom, parseClass, parseExport,
+  parseExpression, parseFunction, parseImport, parseInterface, parseLiteral, parseMaybeAssign, parseMaybeUnary, parseNew, parseParams,
+  parseStatement, parseStatementList, parseSubscripts, parseType, parseTypeAlias, parseTypeAnnotation, parseTypeArguments, propertyName,
+};
 
 /** Babel's File node for `source`, or undefined where Babel must parse it. */
 export function leanParse(source: string): Node | undefined {
@@ -30,7 +44,7 @@ export function leanGivesUp(source: string): string | undefined {
 }
 
 function parseFile(source: string): Node {
-  const p = new Parser(source);
+  const p = new Parser(source, GRAMMAR);
   const file = p.startNode({ line: 1, column: 0, index: 0 });
   file.errors = [];
   const program = p.startNode(file.loc.start);

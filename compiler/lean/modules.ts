@@ -2,16 +2,20 @@
 // `import type`, `import x = require()`) give up.
 import { GiveUp } from "./give_up.ts";
 import type { Node, Parser } from "./parser.ts";
-import { cloneIdentifier, parseLiteral } from "./expression_atoms.ts";
-import { parseStatement } from "./statements.ts";
 
 export function parseImport(p: Parser): Node {
   const node = p.startNode();
   p.s.next();
   node.importKind = "value";
+  if (p.isName("type")) {
+    const next = p.peek();
+    if (!(next.value === "{" || next.value === "*" || (next.kind === "name" && next.value !== "from"))) throw new GiveUp("import type puzzle");
+    node.importKind = "type";
+    p.s.next();
+  }
   const specifiers: Node[] = node.specifiers = [];
   if (p.s.kind !== "string") {
-    if (p.isName("type") || p.isName("typeof") || p.isName("defer") || p.isName("source")) throw new GiveUp("import phase");
+    if (p.isName("typeof") || p.isName("defer") || p.isName("source")) throw new GiveUp("import phase");
     if (p.s.kind === "name" && p.peek().value === "=") throw new GiveUp("import =");
     let named = true;
     if (p.s.kind === "name") {
@@ -23,11 +27,12 @@ export function parseImport(p: Parser): Node {
       p.s.next();
       p.expect("as");
       specifiers.push(local(p, specifier, "ImportNamespaceSpecifier"));
-    } else if (named) namedSpecifiers(p, specifiers);
+    } else if (named) namedSpecifiers(p, specifiers, node.importKind === "type");
     p.expect("from");
+    if (node.importKind === "type" && specifiers.length > 1 && specifiers[0].type === "ImportDefaultSpecifier") throw new GiveUp("type import of a default and names");
   }
   if (p.s.kind !== "string") throw new GiveUp("import source");
-  node.source = parseLiteral(p);
+  node.source = p.g.parseLiteral(p);
   if (p.isName("with") || p.isName("assert")) throw new GiveUp("import attributes");
   node.attributes = [];
   p.semicolon();
@@ -40,7 +45,7 @@ function local(p: Parser, specifier: Node, type: string): Node {
   return p.finish(specifier, type);
 }
 
-function namedSpecifiers(p: Parser, specifiers: Node[]): void {
+function namedSpecifiers(p: Parser, specifiers: Node[], typeImport: boolean): void {
   p.expect("{");
   let first = true;
   while (!p.eat("}")) {
@@ -55,7 +60,7 @@ function namedSpecifiers(p: Parser, specifiers: Node[]): void {
     if (p.isName("type")) {
       // `type X [as Y]`: a type-only specifier; `type as ...`, `type,` are Babel's puzzles.
       const next = p.peek();
-      if (next.kind !== "name" || next.value === "as") throw new GiveUp("import specifier named type");
+      if (next.kind !== "name" || next.value === "as" || typeImport) throw new GiveUp("import specifier named type");
       p.s.next();
       kind = "type";
     }
@@ -64,7 +69,7 @@ function namedSpecifiers(p: Parser, specifiers: Node[]): void {
     if (p.eat("as")) specifier.local = p.identifier();
     else {
       p.identifierCheck(specifier.imported.name);
-      specifier.local = cloneIdentifier(specifier.imported);
+      specifier.local = p.g.cloneIdentifier(specifier.imported);
     }
     p.declare(specifier.local.name, "other");
     specifiers.push(p.finish(specifier, "ImportSpecifier"));
@@ -84,7 +89,7 @@ export function parseExport(p: Parser): Node {
   node.specifiers = [];
   node.source = null;
   node.attributes = [];
-  node.declaration = parseStatement(p, true);
+  node.declaration = p.g.parseStatement(p, true);
   const t = node.declaration.type;
   if (t === "TSInterfaceDeclaration" || t === "TSTypeAliasDeclaration") node.exportKind = "type";
   return p.finish(node, "ExportNamedDeclaration");

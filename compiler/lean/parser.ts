@@ -4,15 +4,11 @@
 // checks redeclarations in. Where a rule is not followed exactly, the parser gives up.
 import { GiveUp, Mismatch } from "./give_up.ts";
 import { type Position, Scanner } from "./scanner.ts";
+import type { Grammar } from "./grammar.ts";
+import { RESERVED } from "./words.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Node = any;
-
-/** Words that are never an identifier in a module (strict mode, with `await` reserved). */
-export const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do",
-  "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
-  "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with",
-  "implements", "interface", "let", "package", "private", "protected", "public", "static", "yield", "await", "arguments", "eval"]);
 
 export interface FunctionContext {
   async: boolean;
@@ -45,7 +41,8 @@ export class Parser {
   readonly scopes: Scope[] = [];
   readonly privateNames: { declared: Set<string>; used: string[] }[] = [];
 
-  constructor(src: string) {
+  /** `g`: the productions, by which the grammar's files call each other (grammar.ts). */
+  constructor(src: string, readonly g: Grammar) {
     this.s = new Scanner(src);
   }
 

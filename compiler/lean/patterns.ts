@@ -1,8 +1,6 @@
 // Binding patterns where a declaration or a parameter names them: `x`, `{ a, b: c = 1, ...r }`, `[a, , b]`.
 import { GiveUp } from "./give_up.ts";
 import type { Node, Parser } from "./parser.ts";
-import { parseMaybeAssign } from "./expressions.ts";
-import { cloneIdentifier, propertyName } from "./expression_atoms.ts";
 
 export function parseBindingAtom(p: Parser): Node {
   if (p.isPunct("{")) return objectPattern(p);
@@ -16,7 +14,7 @@ function maybeDefault(p: Parser, left: Node, start = left.loc.start): Node {
   p.s.next();
   const node = p.startNode(start);
   node.left = left;
-  node.right = parseMaybeAssign(p);
+  node.right = p.g.parseMaybeAssign(p);
   return p.finish(node, "AssignmentPattern");
 }
 
@@ -34,7 +32,7 @@ function objectPattern(p: Parser): Node {
       break;
     }
     const prop = p.startNode();
-    propertyName(p, prop);
+    p.g.propertyName(p, prop);
     prop.method = false;
     prop.shorthand = false;
     if (p.eat(":")) prop.value = maybeDefault(p, parseBindingAtom(p), p.s.startPos());
@@ -42,7 +40,7 @@ function objectPattern(p: Parser): Node {
       if (prop.computed || prop.key.type !== "Identifier") throw new GiveUp("pattern property without a value");
       p.identifierCheck(prop.key.name);
       prop.shorthand = true;
-      prop.value = maybeDefault(p, cloneIdentifier(prop.key), prop.key.loc.start);
+      prop.value = maybeDefault(p, p.g.cloneIdentifier(prop.key), prop.key.loc.start);
     }
     properties.push(p.finish(prop, "ObjectProperty"));
     if (p.isPunct("}")) break;

@@ -1,13 +1,8 @@
 // Statements and declarations. A declaration in a single-statement position (`if (a) let x`),
 // and TypeScript declarations the compiler never reads (enum, namespace, declare), give up.
 import { GiveUp, Mismatch } from "./give_up.ts";
-import { type Node, type Parser, RESERVED } from "./parser.ts";
-import { checkTarget, parseExpression, parseMaybeAssign } from "./expressions.ts";
-import { parseFunction } from "./functions.ts";
-import { parseBindingAtom } from "./patterns.ts";
-import { parseClass } from "./classes.ts";
-import { parseInterface, parseTypeAlias, parseTypeAnnotation } from "./types.ts";
-import { parseExport, parseImport } from "./modules.ts";
+import type { Node, Parser } from "./parser.ts";
+import { RESERVED } from "./words.ts";
 
 const TS_DECLARATIONS = new Set(["enum", "declare", "abstract", "namespace", "module", "global"]);
 const LOOPS = new Set(["for", "while", "do"]);
@@ -32,7 +27,7 @@ export function parseStatement(p: Parser, listItem: boolean, topLevel = false): 
     }
     if (s.value === "@") {
       if (!listItem) throw new GiveUp("decorated class here");
-      return parseClass(p, "ClassDeclaration");
+      return p.g.parseClass(p, "ClassDeclaration");
     }
   }
   if (s.kind === "name") {
@@ -65,38 +60,38 @@ export function parseStatement(p: Parser, listItem: boolean, topLevel = false): 
       case "switch": return parseSwitch(p);
       case "function":
         declaration();
-        return parseFunction(p, "FunctionDeclaration", false, s.startPos());
+        return p.g.parseFunction(p, "FunctionDeclaration", false, s.startPos());
       case "class":
         declaration();
-        return parseClass(p, "ClassDeclaration");
+        return p.g.parseClass(p, "ClassDeclaration");
       case "import": {
         const next = p.peek();
         if (next.value === "(" || next.value === ".") break;
         if (!topLevel) throw new GiveUp("import here");
-        return parseImport(p);
+        return p.g.parseImport(p);
       }
       case "export":
         if (!topLevel) throw new GiveUp("export here");
-        return parseExport(p);
+        return p.g.parseExport(p);
       case "async": {
         const next = p.peek();
         if (next.kind === "name" && next.value === "function" && !next.newlineBefore) {
           declaration();
           const start = s.startPos();
           s.next();
-          return parseFunction(p, "FunctionDeclaration", true, start);
+          return p.g.parseFunction(p, "FunctionDeclaration", true, start);
         }
         break;
       }
       case "interface": {
         declaration();
-        return parseInterface(p);
+        return p.g.parseInterface(p);
       }
       case "type": {
         const next = p.peek();
         if (next.kind === "name" && !next.newlineBefore) {
           declaration();
-          return parseTypeAlias(p);
+          return p.g.parseTypeAlias(p);
         }
         break;
       }
@@ -112,7 +107,7 @@ export function parseStatement(p: Parser, listItem: boolean, topLevel = false): 
     }
   }
   const node = p.startNode();
-  const expr = parseExpression(p);
+  const expr = p.g.parseExpression(p);
   if (expr.type === "StringLiteral" && !expr.extra?.parenthesized) throw new GiveUp("directive");
   node.expression = expr;
   p.semicolon();
@@ -142,15 +137,15 @@ export function parseVar(p: Parser, kind: string, noIn: boolean, inFor: boolean)
   node.kind = kind;
   for (;;) {
     const decl = p.startNode();
-    const id = parseBindingAtom(p);
+    const id = p.g.parseBindingAtom(p);
     if (p.isPunct("!")) throw new GiveUp("definite assignment");
     if (p.isPunct(":")) {
-      id.typeAnnotation = parseTypeAnnotation(p);
+      id.typeAnnotation = p.g.parseTypeAnnotation(p);
       p.resetEnd(id);
     }
     decl.id = id;
     p.declarePattern(id, kind === "var" ? "var" : "other");
-    if (p.eat("=")) decl.init = parseMaybeAssign(p, noIn);
+    if (p.eat("=")) decl.init = p.g.parseMaybeAssign(p, noIn);
     else {
       decl.init = null;
       if (!inFor && (kind === "const" || id.type !== "Identifier")) throw new GiveUp("declaration without a value");
@@ -162,7 +157,7 @@ export function parseVar(p: Parser, kind: string, noIn: boolean, inFor: boolean)
 
 function header(p: Parser): Node {
   p.expect("(");
-  const e = parseExpression(p);
+  const e = p.g.parseExpression(p);
   p.expect(")");
   return e;
 }
@@ -231,18 +226,18 @@ function parseFor(p: Parser): Node {
       p.finish(init, "VariableDeclaration");
     } else {
       if (p.isName("let") || p.isName("async")) throw new GiveUp("for (let|async");
-      init = parseExpression(p, true);
+      init = p.g.parseExpression(p, true);
     }
     if (init && (p.isName("of") || p.isName("in"))) {
       const of = p.isName("of");
       if (init.type === "VariableDeclaration") {
         if (init.declarations.length !== 1 || init.declarations[0].init) throw new GiveUp("for-in/of declaration");
-      } else checkTarget(init);
+      } else p.g.checkTarget(init);
       p.s.next();
       if (!of && isAwait) throw new GiveUp("for await without of");
       if (of) node.await = isAwait;
       node.left = init;
-      node.right = of ? parseMaybeAssign(p) : parseExpression(p);
+      node.right = of ? p.g.parseMaybeAssign(p) : p.g.parseExpression(p);
       p.expect(")");
       node.body = body(p, true);
       return p.finish(node, of ? "ForOfStatement" : "ForInStatement");
@@ -253,9 +248,9 @@ function parseFor(p: Parser): Node {
     if (isAwait) throw new GiveUp("for await without of");
     node.init = init;
     p.expect(";");
-    node.test = p.isPunct(";") ? null : parseExpression(p);
+    node.test = p.isPunct(";") ? null : p.g.parseExpression(p);
     p.expect(";");
-    node.update = p.isPunct(")") ? null : parseExpression(p);
+    node.update = p.isPunct(")") ? null : p.g.parseExpression(p);
     p.expect(")");
     node.body = body(p, true);
     return p.finish(node, "ForStatement");
@@ -275,7 +270,7 @@ function parseReturn(p: Parser): Node {
   p.s.next();
   if (lineTerminator(p)) node.argument = null;
   else {
-    node.argument = parseExpression(p);
+    node.argument = p.g.parseExpression(p);
     p.semicolon();
   }
   return p.finish(node, "ReturnStatement");
@@ -301,7 +296,7 @@ function parseThrow(p: Parser): Node {
   const node = p.startNode();
   p.s.next();
   if (p.s.newlineBefore) throw new GiveUp("line break after throw");
-  node.argument = parseExpression(p);
+  node.argument = p.g.parseExpression(p);
   p.semicolon();
   return p.finish(node, "ThrowStatement");
 }
@@ -319,7 +314,7 @@ function parseTry(p: Parser): Node {
       if (p.eat("(")) {
         const param = p.identifier();
         if (p.isPunct(":")) {
-          param.typeAnnotation = parseTypeAnnotation(p);
+          param.typeAnnotation = p.g.parseTypeAnnotation(p);
           p.resetEnd(param);
           const t = param.typeAnnotation.typeAnnotation.type;
           if (t !== "TSUnknownKeyword" && t !== "TSAnyKeyword") throw new GiveUp("catch parameter type");
@@ -356,7 +351,7 @@ function parseSwitch(p: Parser): Node {
       cases.push(cur = p.startNode());
       cur.consequent = [];
       p.s.next();
-      if (isCase) cur.test = parseExpression(p);
+      if (isCase) cur.test = p.g.parseExpression(p);
       else {
         if (sawDefault) throw new GiveUp("two defaults");
         sawDefault = true;

@@ -3,10 +3,8 @@
 // Inside a speculative read (`a < b` as type arguments) a token no type can have is a Mismatch;
 // syntax a type can have but this parser does not read (function types, keyof...) gives up.
 import { GiveUp, Mismatch } from "./give_up.ts";
-import { type Node, type Parser, RESERVED } from "./parser.ts";
-import { parseLiteral, propertyName } from "./expression_atoms.ts";
-import { parseMaybeUnary } from "./expressions.ts";
-import { parseParams } from "./functions.ts";
+import type { Node, Parser } from "./parser.ts";
+import { RESERVED } from "./words.ts";
 
 const KEYWORD_TYPES: Record<string, string> = {
   any: "TSAnyKeyword", boolean: "TSBooleanKeyword", bigint: "TSBigIntKeyword", never: "TSNeverKeyword", number: "TSNumberKeyword",
@@ -54,9 +52,10 @@ function unionOrIntersection(p: Parser, kind: string, operator: string, constitu
 
 function arrayOrHigher(p: Parser): Node {
   if (p.s.kind === "name" && UNHANDLED.has(p.s.value)) throw new GiveUp(`type ${p.s.value}`);
+  const start = p.s.startPos();
   let type = nonArrayType(p);
   while (!p.s.newlineBefore && p.isPunct("[")) {
-    const node = p.startAt(type);
+    const node = p.startNode(start);
     p.s.next();
     if (p.eat("]")) {
       node.elementType = type;
@@ -74,7 +73,7 @@ function arrayOrHigher(p: Parser): Node {
 function nonArrayType(p: Parser): Node {
   const s = p.s;
   switch (s.kind) {
-    case "string": case "num": case "bigint": return literalType(p, () => parseLiteral(p));
+    case "string": case "num": case "bigint": return literalType(p, () => p.g.parseLiteral(p));
     case "template": throw new GiveUp("template literal type");
     case "name": break;
     case "punct":
@@ -82,7 +81,7 @@ function nonArrayType(p: Parser): Node {
         case "-": {
           const next = p.peek();
           if (next.kind !== "num" && next.kind !== "bigint") throw new Mismatch("- in a type");
-          return literalType(p, () => parseMaybeUnary(p));
+          return literalType(p, () => p.g.parseMaybeUnary(p));
         }
         case "{": return typeLiteral(p);
         case "[": return tuple(p);
@@ -92,7 +91,7 @@ function nonArrayType(p: Parser): Node {
     default: throw new Mismatch("not a type");
   }
   const word = s.value;
-  if (word === "true" || word === "false") return literalType(p, () => parseLiteral(p));
+  if (word === "true" || word === "false") return literalType(p, () => p.g.parseLiteral(p));
   if (word === "this") {
     if (p.peek().value === ".") throw new Mismatch("this. in a type");
     throw new GiveUp("this type");
@@ -157,7 +156,7 @@ function closesAngle(p: Parser): boolean {
   return p.s.kind === "punct" && p.s.value.startsWith(">");
 }
 
-/** `(`: a function type `(a: T) => U`; a parenthesized type gives up; or no type at all. */
+/** `(`: a function type `(a: T) => U`, or a type in parentheses. */
 function parenthesized(p: Parser): Node {
   const saved = p.s.save();
   p.s.next();
@@ -169,16 +168,19 @@ function parenthesized(p: Parser): Node {
   }
   p.s.restore(saved);
   if (fn) return functionType(p);
+  const start = p.s.start;
   p.s.next();
-  parseType(p);
-  if (p.isPunct(")")) throw new GiveUp("parenthesized type");
-  throw new Mismatch("not a parenthesized type");
+  const type = parseType(p);
+  p.expect(")");
+  p.addExtra(type, "parenthesized", true);
+  p.addExtra(type, "parenStart", start);
+  return type;
 }
 
 function functionType(p: Parser): Node {
   const node = p.startNode();
   node.typeParameters = undefined;
-  const params = parseParams(p, false);
+  const params = p.g.parseParams(p, false);
   const names = new Set<string>();
   for (const param of params) {
     const id = param.type === "RestElement" ? param.argument : param;
@@ -211,7 +213,7 @@ function typeMembers(p: Parser): Node[] {
       if (!(next.kind === "punct" && [":", "?", ",", ";", "}"].includes(next.value))) throw new GiveUp(`member ${s.value}`);
     }
     const node = p.startNode();
-    propertyName(p, node);
+    p.g.propertyName(p, node);
     if (p.eat("?")) node.optional = true;
     if (p.isPunct("(") || p.isPunct("<")) throw new GiveUp("method signature");
     if (p.isPunct(":")) node.typeAnnotation = parseTypeAnnotation(p);
