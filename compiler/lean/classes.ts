@@ -38,7 +38,7 @@ function classBody(p: Parser, derived: boolean): Node {
       p.s.next();
       continue;
     }
-    const comments = p.s.comments.filter((c) => c.start >= p.s.lastEnd && c.end <= p.s.start);
+    const comments = commentsBefore(p);
     if (p.isPunct("@")) {
       decorators.push(decorator(p));
       continue;
@@ -65,6 +65,14 @@ function classBody(p: Parser, derived: boolean): Node {
   return p.finish(body, "ClassBody");
 }
 
+/** The comments between the previous token and the current one (the last ones read). */
+function commentsBefore(p: Parser): Node[] {
+  const all = p.s.comments;
+  let i = all.length;
+  while (i > 0 && all[i - 1].start >= p.s.lastEnd) i--;
+  return all.slice(i);
+}
+
 /** The comments before a decorated member's first decorator. */
 function decoratorComments(p: Parser, member: Node): Node[] | undefined {
   if (!member.decorators) return undefined;
@@ -73,7 +81,7 @@ function decoratorComments(p: Parser, member: Node): Node[] | undefined {
 
 /** `@name` or `@name(arguments)`. */
 function decorator(p: Parser): Node {
-  const leading = p.s.comments.filter((c) => c.start >= p.s.lastEnd && c.end <= p.s.start);
+  const leading = commentsBefore(p);
   const node = p.startNode();
   p.s.next();
   const start = p.s.startPos();

@@ -39,8 +39,12 @@ export interface ScanState {
   comments: number;
 }
 
-const PUNCTUATORS = [">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=",
-  "=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>"];
+/** Punctuators by their first character, longest first (a single character is always one). */
+const PUNCTUATORS = new Map<string, string[]>();
+for (const p of [">>>=", "...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??=",
+  "=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>"]) {
+  PUNCTUATORS.set(p[0], [...(PUNCTUATORS.get(p[0]) ?? []), p]);
+}
 const SINGLE = new Set("{}()[];,<>+-*/%&|^!~?:=.@");
 const NAME_START = /[A-Za-z_$]/;
 const NAME_REST = /[\w$]/y;
@@ -193,7 +197,7 @@ export class Scanner {
       this.kind = "private";
       return;
     }
-    for (const p of PUNCTUATORS) {
+    for (const p of PUNCTUATORS.get(c) ?? []) {
       if (src.startsWith(p, this.pos)) {
         // `?.` followed by a digit is `?` then a number.
         if (p === "?." && src[this.pos + 2] >= "0" && src[this.pos + 2] <= "9") break;
@@ -241,6 +245,7 @@ export class Scanner {
       }
     }
     const raw0 = src.slice(start, i);
+    if (/^0_/.test(raw0)) throw new GiveUp("separator after a leading 0");
     if (/_(?![0-9a-fA-F])|(?<![0-9a-fA-F])_|^0x_|^0o_|^0b_/i.test(raw0) || /_$/.test(raw0) || /__/.test(raw0)) throw new GiveUp("numeric separator");
     if (src[i] === "n") {
       if (/[.eE]/.test(raw0) && prefix !== "x") throw new GiveUp("bigint with a fraction");
@@ -251,6 +256,8 @@ export class Scanner {
     } else {
       this.kind = "num";
       this.literal = Number(raw0.replace(/_/g, ""));
+      // Babel sums the digits of 0x/0o/0b literals in floating point: past 2^53 it may round otherwise.
+      if (prefix !== undefined && /[xob]/.test(prefix) && (this.literal as number) > Number.MAX_SAFE_INTEGER) throw new GiveUp("large non-decimal literal");
     }
     NAME_REST.lastIndex = i;
     if (i < src.length && (NAME_REST.test(src) || src[i] === "\\" || src.charCodeAt(i) > 126)) throw new Mismatch("name right after a number");

@@ -180,3 +180,35 @@ test("what the lean parser gives up on is parsed by Babel: its syntax errors are
   const chain = `import { Tracer, rawTracepoint } from "tsbpf";\nclass T extends Tracer {\n  @rawTracepoint("sys_enter") h(args: any) { let x = 1${" + 1".repeat(1500)}; }\n}\n`;
   assert.equal(compiled(chain), compiledByBabel(chain));
 });
+
+test("constructs Babel reads its own way or refuses: the lean parser gives up or builds Babel's tree", () => {
+  const cases = [
+    // Line breaks Babel counts that the lean parser does not, and HTML comment markers.
+    "let a = 1; // x\rlet b = 2;\n", "let a = 1;\u2028let b = 2;\n", "let a = b <!--c;\n", "let a = b\n-->c;\n",
+    // Numbers: separators after a leading 0, legacy octal, hex past 2^53, names right after digits.
+    "let a = 0_1;", "let a = 017;", "let a = 0xfffffffffffffffff;", "let a = 1_000n + 0x1fn;", "let a = 3in b;", "let a = 1..toString();",
+    // Escapes: octal, \8, line continuations, \u{...}.
+    'let a = "\\07";', 'let a = "\\8";', 'let a = "a\\\nb";', 'let a = "\\u{1F600}\\x41\\u0041";', "let a = `\\u{41}${1}\\n`;",
+    // Reserved words and strict mode.
+    "let let = 1;", "let arguments = 1;", "var static = 1;", "delete x;", "let yield = 1;", "function f(a, a) {}", "let await = 1;",
+    // Redeclarations, and break, continue, return, await, super where they may not be.
+    "let a; let a;", "var a; let a;", "{ var a; } let a;", "function f(a) { let a; }", "try {} catch (e) { let e; }", "var a; var a;",
+    "break;", "l: { continue l; }", "return 1;", "function f() { await g(); }", "class A { m() { super(); } }", "class A extends B { constructor() { super(); } m() { return super.m(); } }",
+    // Assignment targets, ASI, regular expressions against division, type arguments against comparisons.
+    "(a) = 1;", "a + b = 1;", "[a, b] = c;", "a\n++b;", "a = b\n/c/g.exec(d);", "if (a) /b/.test(c);", "a = b / c / d;",
+    "f<T>(x);", "a < b > c;", "a < b > (c);", "a << b;", "x = a < (b) && c > (d);", "x = a < -1;", "x = i < n.length - 1;", "x = a < b;\n",
+    // Arrows, optional chains, non-null, templates.
+    "x = (a, b) => a + b;", "x = async (a) => await a;", "x = async a => a;", "x = async\n(a) => a;", "x = (a): u32 => a;", "x = c ? (a) : b;", "x = c ? (a): u32 => a : b;",
+    "x = a?.b.c?.(d)!;", "x = a?.b!.c;", "x = a!.b!;", "x = a\n!b;", "x = tag`t`;", "x = a\n`t`;",
+    // Classes: modifiers, private names, accessors, decorators.
+    "class A { static readonly x = 1; private y?: u32; #z = 1; m() { return this.#z; } }", "class A { m() { return this.#nope; } }", "class A { readonly static x = 1; }",
+    "class A { get x() { return 1; } }", "class A { static\nx = 1; }", "class A { @d @e(1) m() {} @f p = 1; }", "@d class A {}", "class A { constructor() {} constructor() {} }",
+    // Types.
+    "let a: Map<u32, Array<u64>>= b;", "let a: (u32 | u64)[];", "let a: (x: u32) => void;", "let a: keyof T;", "let a: { b?: u32; c: Str<16> }[];", "type A = [u32, u64];",
+    // Imports and exports.
+    'import type { A } from "m";', 'import { type A, b as c } from "m";', 'import * as ns from "m";', 'import type from "m";', 'export const a = 1;', 'export { a };', 'export default 1;',
+  ];
+  let read = 0;
+  for (const text of cases) if (agrees(JSON.stringify(text), text)) read++;
+  assert.ok(read > cases.length / 3 && read < cases.length, `read ${read} of ${cases.length}`);
+});
