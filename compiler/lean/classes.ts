@@ -50,7 +50,7 @@ function classBody(p: Parser, derived: boolean): Node {
       member.loc.start = decorators[0].loc.start;
       decorators = [];
     }
-    const leading = decoratorComments(p, member) ?? comments;
+    const leading = decoratorComments(member) ?? comments;
     classMember(p, member, derived);
     if (member.kind === "constructor") {
       if (hadConstructor) throw new GiveUp("two constructors");
@@ -74,7 +74,7 @@ function commentsBefore(p: Parser): Node[] {
 }
 
 /** The comments before a decorated member's first decorator. */
-function decoratorComments(p: Parser, member: Node): Node[] | undefined {
+function decoratorComments(member: Node): Node[] | undefined {
   if (!member.decorators) return undefined;
   return member.decorators[0].leading;
 }

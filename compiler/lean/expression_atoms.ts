@@ -102,6 +102,8 @@ function importMeta(p: Parser): Node {
     return p.finish(node, "ImportExpression");
   }
   if (!p.isPunct(".")) throw new Mismatch("import without ( or .");
+  // Babel ends `import` where the `.` starts (the same place unless there is space between).
+  p.resetEnd(meta, p.s.startPos());
   p.s.next();
   if (!p.isName("meta")) throw new Mismatch("import.something");
   node.meta = meta;
