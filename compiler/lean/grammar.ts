@@ -6,6 +6,7 @@ import type * as classes from "./classes.ts";
 import type * as expressions from "./expressions.ts";
 import type * as functions from "./functions.ts";
 import type * as modules from "./modules.ts";
+import type * as parentheses from "./parentheses.ts";
 import type * as patterns from "./patterns.ts";
 import type * as statements from "./statements.ts";
 import type * as types from "./types.ts";
@@ -32,6 +33,7 @@ export interface Grammar {
   parseStatement: typeof statements.parseStatement;
   parseStatementList: typeof statements.parseStatementList;
   parseSubscripts: typeof expressions.parseSubscripts;
+  parenOrArrow: typeof parentheses.parenOrArrow;
   parseType: typeof types.parseType;
   parseTypeAlias: typeof types.parseTypeAlias;
   parseTypeAnnotation: typeof types.parseTypeAnnotation;

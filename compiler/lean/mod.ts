@@ -12,13 +12,14 @@ import { callArguments, checkTarget, parseExpression, parseMaybeAssign, parseMay
 import { arrowFunction, functionRest, parseFunction, parseParams } from "./functions.ts";
 import { parseExport, parseImport } from "./modules.ts";
 import { parseBindingAtom } from "./patterns.ts";
+import { parenOrArrow } from "./parentheses.ts";
 import { parseStatement, parseStatementList } from "./statements.ts";
 import { parseInterface, parseType, parseTypeAlias, parseTypeAnnotation, parseTypeArguments } from "./types.ts";
 
 const GRAMMAR: Grammar = {
   arrowFunction, callArguments, checkTarget, cloneIdentifier, functionRest, parseAtom, parseBindingAtom, parseClass, parseExport,
   parseExpression, parseFunction, parseImport, parseInterface, parseLiteral, parseMaybeAssign, parseMaybeUnary, parseNew, parseParams,
-  parseStatement, parseStatementList, parseSubscripts, parseType, parseTypeAlias, parseTypeAnnotation, parseTypeArguments, propertyName,
+  parenOrArrow, parseStatement, parseStatementList, parseSubscripts, parseType, parseTypeAlias, parseTypeAnnotation, parseTypeArguments, propertyName,
 };
 
 /** Babel's File node for `source`, or undefined where Babel must parse it. */
@@ -38,7 +39,7 @@ export function leanGivesUp(source: string): string | undefined {
     parseFile(source);
     return undefined;
   } catch (e) {
-    if (e instanceof GiveUp || e instanceof RangeError) return `${e.message} at ${source.slice(0, 0)}`;
+    if (e instanceof GiveUp || e instanceof RangeError) return e.message;
     throw e;
   }
 }
