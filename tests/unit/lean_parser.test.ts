@@ -12,7 +12,7 @@ import { onlyFallbackParser } from "../../compiler/parse.ts";
 import { measureNesting } from "../../compiler/nesting.ts";
 import { prng } from "../kernel/expressions.ts";
 import { fakeTarget } from "./fake_target.ts";
-import { docBlocks, generatedSources, inlineSources, scriptFiles, type Source } from "./parser_corpus.ts";
+import { docBlocks, generatedSources, inlineSources, repositoryFiles, scriptFiles, type Source } from "./parser_corpus.ts";
 
 // deno-lint-ignore no-explicit-any
 type Node = any;
@@ -120,6 +120,14 @@ test("the docs' TypeScript blocks and the tests' inline tracer sources: read as 
 test("the compiler tests' generated programs (language cases, random expressions, codegen programs, fuzzed handlers)", { timeout: 600_000 }, () => {
   const { accepted, valid } = compare(generatedSources(), "generated programs");
   assert.ok(accepted > valid / 2);
+});
+
+test("every TypeScript file of the repository: read as Babel does, or left to Babel", () => {
+  let read = 0;
+  const files = repositoryFiles();
+  for (const f of files) if (agrees(f.name, f.text)) read++;
+  console.log(`lean parser, repository files: read ${read} of ${files.length}, all as Babel does`);
+  assert.ok(read > files.length / 3);
 });
 
 /** The source's tokens, roughly (enough to cut and repeat them): [start, end] pairs. */

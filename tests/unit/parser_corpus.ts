@@ -36,6 +36,13 @@ export function scriptFiles(): Source[] {
     .map(({ f, shipped }) => ({ name: f, text: readFileSync(join(ROOT, f), "utf8"), shipped }));
 }
 
+/** Every TypeScript file of the repository (the runtime's own code too: more of the language). */
+export function repositoryFiles(): Source[] {
+  const dirs = readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && !/^(node_modules|\..*|bench)$/.test(e.name)).map((e) => e.name);
+  const files = [...readdirSync(ROOT).filter((n) => n.endsWith(".ts")), ...dirs.flatMap((d) => tsFiles(d)), ...tsFiles("bench").filter((f) => !f.startsWith("bench/out/"))];
+  return files.map((f) => ({ name: f, text: readFileSync(join(ROOT, f), "utf8") }));
+}
+
 /** The ```ts blocks of README.md and docs/. */
 export function docBlocks(): Source[] {
   const out: Source[] = [];
