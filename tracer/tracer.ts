@@ -456,9 +456,13 @@ function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
   return p.kind === "cgroupSkb" && p.options?.cgroup === undefined && cgroup !== undefined ? { ...p, options: { ...p.options, cgroup } } : p;
 }
 
-/** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
+/**
+ * The compiler, loaded only when the cache misses, ready to parse `source` (Babel loads only if
+ * the lean parser gives up on it), and this kernel as its target.
+ */
 async function loadCompiler(probes: ProbeRef[], source: string) {
-  const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
+  const [{ compile, prepareParse }, { hostTarget }] = await Promise.all([import("../compiler/compile.ts"), import("./compile_target.ts")]);
+  await prepareParse(source);
   return { compile, target: await hostTarget(probes, source) };
 }
 
