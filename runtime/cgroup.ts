@@ -8,9 +8,8 @@ import { TracerError } from "./errors.ts";
 
 // cgroup2Mount(), cgroupId() and cgroupPathOf() are public and synchronous: a script may call
 // them at its top level, before a tracer's start() would have opened the FFI (~1.5 ms, which
-// start() then finds done). Where it cannot be opened (Deno without --allow-ffi), start() says
-// so in its own words: importing must not fail.
-await libc().catch(() => undefined);
+// start() then finds done).
+await libc();
 
 let mount: string | null | undefined;
 
