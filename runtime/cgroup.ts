@@ -3,13 +3,8 @@
 // to, and the container id that runtimes write into cgroup paths.
 import { readTextFile } from "./files.ts";
 import { statId } from "./namespaces.ts";
-import { libc, libcSync } from "./ffi/mod.ts";
+import { libcSync } from "./ffi/mod.ts";
 import { TracerError } from "./errors.ts";
-
-// cgroup2Mount(), cgroupId() and cgroupPathOf() are public and synchronous: a script may call
-// them at its top level, before a tracer's start() would have opened the FFI (~1.5 ms, which
-// start() then finds done).
-await libc();
 
 let mount: string | null | undefined;
 
