@@ -61,32 +61,36 @@ function mainModuleOnly(entry: string): Plugin {
 }
 
 /**
- * The bundle's copy of @babel/parser (373 KiB, over 40 % of a bundle), kept as a string and
- * imported from a data: URL only when a tracer is compiled where the bundle runs: a signed
- * bundle never compiles, and a runtime parses a string literal much faster than code, even code
- * it only pre-parses (Bun: ≈ 10 % of a signed bundle's start). The module that stands in for
- * the package awaits that import at its top level, which esbuild keeps inside the compiler's
- * lazy initialisation (the compiler is imported dynamically: tests/unit/eager_imports.test.ts).
+ * The bundle's compiler (compiler/mod.ts with @babel/parser: about 530 KiB, 60 % of a bundle),
+ * kept as a string and imported from a data: URL only when a tracer is compiled where the bundle
+ * runs. A signed bundle never compiles, and a runtime parses a string literal much faster than
+ * code, even code it only pre-parses. The module that stands in for compiler/mod.ts awaits that
+ * import at its top level, which esbuild keeps inside the lazy initialisation of its importer
+ * (the tracer imports the compiler dynamically: tests/unit/eager_imports.test.ts). The compiler's
+ * copies of spec/ and btf/ are its own, so the compiler recognises the errors the compile target
+ * throws by name, not by class (spec/target.ts isProbeLookupError).
  */
-async function lazyBabel(): Promise<Plugin> {
-  const babel = await build({
-    stdin: { contents: `export { parse } from "@babel/parser";`, resolveDir: root, loader: "js" },
-    bundle: true, format: "esm", platform: "neutral", target: "es2022", minify: true, write: false, logLevel: "silent",
+async function lazyCompiler(): Promise<Plugin> {
+  const compiler = await build({
+    entryPoints: [`${root}compiler/mod.ts`], bundle: true, format: "esm", platform: "node", target: "es2022",
+    minifyWhitespace: true, minifySyntax: true, write: false, metafile: true, logLevel: "silent",
   });
-  const url = `data:text/javascript;base64,${Buffer.from(babel.outputFiles[0].contents).toString("base64")}`;
+  const [output] = Object.values(compiler.metafile!.outputs);
+  const url = `data:text/javascript;base64,${Buffer.from(compiler.outputFiles[0].contents).toString("base64")}`;
+  const contents = `const m = await import(${JSON.stringify(url)});\nexport const { ${output.exports.join(", ")} } = m;`;
   return {
-    name: "lazy-babel",
+    name: "lazy-compiler",
     setup(b) {
-      b.onResolve({ filter: /^@babel\/parser$/ }, () => ({ path: "@babel/parser", namespace: "lazy-babel" }));
+      b.onResolve({ filter: /\/compiler\/mod(\.ts)?$/ }, (args) => resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts") === `${root}compiler/mod.ts` ? { path: "compiler", namespace: "lazy-compiler" } : undefined);
       b.onResolve({ filter: /^data:/ }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: /.*/, namespace: "lazy-babel" }, () => ({ contents: `const m = await import(${JSON.stringify(url)});\nexport const parse = m.parse;`, loader: "js" }));
+      b.onLoad({ filter: /.*/, namespace: "lazy-compiler" }, () => ({ contents, loader: "js" }));
     },
   };
 }
 
-function options(file: string, outfile: string, banner = "", babel?: Plugin) {
+function options(file: string, outfile: string, banner = "", compiler?: Plugin) {
   return {
-    plugins: babel ? [mainModuleOnly(file), babel] : [mainModuleOnly(file)],
+    plugins: compiler ? [mainModuleOnly(file), compiler] : [mainModuleOnly(file)],
     entryPoints: [file],
     outfile: resolve(outfile),
     bundle: true,
@@ -138,7 +142,7 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   // line 3: the signature of all the rest (written once the rest is known).
   const tracers = JSON.stringify(embedded);
   const banner = `globalThis.__TSBPF_BUNDLE__ = ${tracers};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};\n${SIGNATURE_PREFIX}null;`;
-  const result = await build(options(file, outfile, banner, await lazyBabel()));
+  const result = await build(options(file, outfile, banner, await lazyCompiler()));
   const [output] = result.outputFiles!;
   const text = new TextDecoder().decode(output.contents);
   const signatureLine = `${SIGNATURE_PREFIX}null;\n`;

@@ -25,7 +25,7 @@ import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit } from "./emit.ts";
 import { MAX_STACK } from "./ir.ts";
-import { type CompileTarget, OverrideRefusedError, ProbeLookupError } from "../spec/target.ts";
+import { type CompileTarget, isProbeLookupError } from "../spec/target.ts";
 import { jumpCall, KERNEL_FUNCTION_PROBES, overrideCall } from "./override.ts";
 import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
 import { layoutStruct, u32, u64, u8 } from "../spec/layout.ts";
@@ -161,8 +161,8 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       probe = target.probeContext(overrides || makesTailCalls ? { ...h.probe, options } : h.probe);
       assumptions.add(probeFact(h.probe, probe));
     } catch (e) {
-      if (!(e instanceof ProbeLookupError)) throw e;
-      diags.error(Code.UnknownProbe, overrides && e instanceof OverrideRefusedError ? posOf(overrides) : h.decoratorPos, e.message, ...e.hints);
+      if (!isProbeLookupError(e)) throw e;
+      diags.error(Code.UnknownProbe, overrides && isProbeLookupError(e, "override") ? posOf(overrides) : h.decoratorPos, e.message, ...e.hints);
       return;
     }
     compileProgram(h.name, h.node, h.probe, probe, h.pos, false);

@@ -98,6 +98,16 @@ export class ProbeLookupError extends UserFacingError {
   }
 }
 
+/**
+ * Whether `e` is a ProbeLookupError (`kind` "override": an OverrideRefusedError), also one made by
+ * another copy of this module: a bundle imports its compiler as a module of its own
+ * (build/bundle.ts), so the target's errors do not come from the compiler's copy of this class.
+ */
+export function isProbeLookupError(e: unknown, kind?: "override"): e is ProbeLookupError {
+  const name = (e as Error | undefined)?.name;
+  return e instanceof Error && Array.isArray((e as ProbeLookupError).hints) && (kind === "override" ? name === "OverrideRefusedError" : name === "ProbeLookupError" || name === "OverrideRefusedError");
+}
+
 /** A ProbeLookupError saying why this probe's handler cannot call override(): reported at the call. */
 export class OverrideRefusedError extends ProbeLookupError {
   constructor(message: string, hints: string[] = []) {

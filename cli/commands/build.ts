@@ -50,7 +50,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
     const bytes = readFileBytes(exe);
     if (!bytes) throw new CliError(`${cmd[0]} wrote no executable`);
     writeFileAtomic(outfile, bytes, 0o755);
-    console.error(`tsbpf build: wrote ${outfile} (${(bytes.length / 1e6).toFixed(0)} MB, one executable: runs with neither Bun nor Deno installed; tracers: ${result.tracers.join(", ")})`);
+    console.error(`tsbpf build: wrote ${outfile} (${(bytes.length / 1e6).toFixed(0)} MB, one executable: runs with neither Bun nor Deno installed; tracers: ${result.tracers.join(", ")}; ${signedNote(result.signed)})`);
     return 0;
   } finally {
     unlink(js);
