@@ -90,28 +90,33 @@ export interface ProbeContext {
   packet?: "skb" | "xdp";
 }
 
+/**
+ * What a ProbeLookupError carries, under `Symbol.for` so that another copy of this module knows
+ * it: a bundle imports its compiler as a module of its own (build/bundle.ts), so the target's
+ * errors do not come from the compiler's copy of these classes. The value is the error's kind.
+ */
+const PROBE_LOOKUP: unique symbol = Symbol.for("tsbpf.probe-lookup") as never;
+
 /** Thrown by `CompileTarget.probeContext` when a probe cannot be resolved. */
 export class ProbeLookupError extends UserFacingError {
+  [PROBE_LOOKUP]: "lookup" | "override" = "lookup";
   constructor(message: string, readonly hints: string[] = []) {
     super(message);
     this.name = "ProbeLookupError";
   }
 }
 
-/**
- * Whether `e` is a ProbeLookupError (`kind` "override": an OverrideRefusedError), also one made by
- * another copy of this module: a bundle imports its compiler as a module of its own
- * (build/bundle.ts), so the target's errors do not come from the compiler's copy of this class.
- */
+/** Whether `e` is a ProbeLookupError of any copy of this module (`kind` "override": an OverrideRefusedError). */
 export function isProbeLookupError(e: unknown, kind?: "override"): e is ProbeLookupError {
-  const name = (e as Error | undefined)?.name;
-  return e instanceof Error && Array.isArray((e as ProbeLookupError).hints) && (kind === "override" ? name === "OverrideRefusedError" : name === "ProbeLookupError" || name === "OverrideRefusedError");
+  const brand = (e as Record<symbol, unknown> | null)?.[PROBE_LOOKUP];
+  return e instanceof Error && brand !== undefined && (kind === undefined || brand === kind);
 }
 
 /** A ProbeLookupError saying why this probe's handler cannot call override(): reported at the call. */
 export class OverrideRefusedError extends ProbeLookupError {
   constructor(message: string, hints: string[] = []) {
     super(message, hints);
+    this[PROBE_LOOKUP] = "override";
     this.name = "OverrideRefusedError";
   }
 }
