@@ -61,13 +61,17 @@ refuses() { # refuses PATTERN COMMAND...: fails, saying PATTERN
 cd "$tmp"
 tarball=$(cd "$repo" && npm pack --silent --pack-destination "$tmp" 2>"$tmp/pack.log" | tail -1)
 [ -n "$tarball" ] && [ -f "$tmp/$tarball" ] || { cat "$tmp/pack.log"; echo "pack check: npm pack failed"; exit 1; }
-check "the package holds what users need and nothing else" sh -c "tar tzf '$tmp/$tarball' > files.txt && grep -qx package/LICENSE files.txt && grep -qx package/mod.js files.txt && grep -qx package/mod.d.ts files.txt && ! grep -qE '^package/(tests|bench|\.ci|pack)/' files.txt"
+check "the package holds what users need and nothing else" sh -c "tar tzf '$tmp/$tarball' > files.txt && grep -qx package/LICENSE files.txt && grep -qx package/mod.js files.txt && grep -qx package/mod.d.ts files.txt && grep -qx package/dist/mod.js files.txt && grep -qx package/dist/cli_main.js files.txt && ! grep -qE '^package/(tests|bench|\.ci|pack)/|^package/tsconfig.json' files.txt"
 mkdir proj && cd proj
 printf '{ "name": "proj", "private": true, "type": "module" }\n' > package.json
 npm install --no-audit --no-fund --prefer-offline "$tmp/$tarball" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; echo "pack check: npm install of the tarball failed"; exit 1; }
 export PATH="$BIN:$PATH"
 tracer tsbpf > trace.ts
 tracer npm:tsbpf > trace_npm.ts
+# The pre-bundled module graph (pack/bundle.ts) is what both runtimes load for "tsbpf".
+printf 'for (const m of ["tsbpf", "tsbpf/tool", "tsbpf/cli"]) console.log(import.meta.resolve(m));\n' > resolve.ts
+check "bun resolves tsbpf to the package's bundle" sh -c "bun resolve.ts > resolved && grep -c '/node_modules/tsbpf/dist/[a-z_]*\.js\$' resolved | grep -qx 3"
+check "deno resolves tsbpf to the package's bundle" sh -c "deno run resolve.ts > resolved && grep -c '/node_modules/tsbpf/dist/[a-z_]*\.js\$' resolved | grep -qx 3"
 for rt in bun deno; do
   check "tsbpf list on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
   check "a one-liner (tsbpf -e) on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf -e 'tracepoint(\"syscalls:sys_enter_execve\", () => { print(comm()); exit(); })' -c /bin/true | grep -qE '^(sh|true)\$'"

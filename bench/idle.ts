@@ -125,14 +125,15 @@ export function idleTable(results: Map<string, IdleSample[]>): string[] {
 }
 
 /** Every tool's idle variant: the libbpf C loader and bpftrace beside tsbpf's three kinds of tracer. */
-export function idleTools(p: { root: string; tree: string; out: string; bun: string; deno: string }): IdleTool[] {
-  const script = (job: string) => `${p.tree}/bench/out/${job}.ts`;
+/** `project`: where the tsbpf scripts are written and run (the installed package's project), else the tree's bench/out. */
+export function idleTools(p: { root: string; tree: string; out: string; bun: string; deno: string; project?: string }): IdleTool[] {
+  const script = (job: string) => p.project ? `${p.project}/${job}.ts` : `${p.tree}/bench/out/${job}.ts`;
   const tsbpf = (rt: "bun" | "deno", label: string, job: "stream" | "count", perfBuffer?: boolean): IdleTool => ({
     name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, ${label}`,
     tsbpf: rt,
     script: { job, perfBuffer },
     command: () => rt === "bun" ? [p.bun, "run", script(job)] : [p.deno, "run", "--allow-ffi", script(job)],
-    cwd: p.tree,
+    cwd: p.project ?? p.tree,
   });
   return [
     // ring_buffer__poll(rb, 100): asleep in epoll, with a 100 ms timeout to check for a signal.

@@ -70,5 +70,25 @@ if [[ -n $commit ]]; then
   args+=(--tree "$snap")
 fi
 
+# What users get: the measured tree packed as npm packs it (with its pre-bundled dist/) and
+# installed into a project of its own, where the tsbpf scripts run (bench/README.md, "Method").
+# Its deno.json and tsconfig.json keep Deno and Bun from taking the repository's own, which map
+# "tsbpf" to the sources.
+tree=${snap:-$repo}
+pkg=$out/package
+rm -rf "$pkg"
+mkdir -p "$pkg"
+tarball=$(cd "$tree" && npm pack --silent --pack-destination "$pkg" 2>"$pkg/pack.log" | tail -1)
+[[ -n $tarball && -f $pkg/$tarball ]] || { cat "$pkg/pack.log"; echo "bench/run.sh: npm pack failed" >&2; exit 1; }
+printf '{ "name": "tsbpf-bench", "private": true, "type": "module" }\n' > "$pkg/package.json"
+printf '{ "nodeModulesDir": "manual" }\n' > "$pkg/deno.json"
+printf '{}\n' > "$pkg/tsconfig.json"
+# esbuild: the package's optional peer, which `tsbpf build` (the bundle rows) needs.
+(cd "$pkg" && npm install --no-audit --no-fund --prefer-offline "./$tarball" esbuild > install.log 2>&1) ||
+  { cat "$pkg/install.log"; echo "bench/run.sh: npm install of the packed tsbpf failed" >&2; exit 1; }
+args+=(--package "$pkg")
+# As on a user's machine, bun and deno are in PATH (the package's tsbpf command looks there).
+export PATH="$repo/node_modules/.bin:$PATH"
+
 cd "$repo"
 exec "$repo/node_modules/.bin/bun" "$bench/run.ts" "${args[@]}"

@@ -99,7 +99,7 @@ const suite = [
   `## 2. Streaming (median of ${REPEATS} runs of ${SECONDS} s)`,
   "",
   "The generator calls getppid() as fast as it can, pinned to CPU 1; every call is an event {pid u32, counter u64, comm[16]}",
-  "in a 256 KiB ring buffer (but the \"4 MiB\" rows; bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
+  "in a ring buffer (tsbpf: RingBuf's default, 4 MiB, but the \"256 KiB\" rows; libbpf C: 256 KiB; bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
   "bcc: a Python callback decoding the event; libbpf: a C callback; bpftrace: one printed line each, counted afterwards).",
   "The untraced rate is measured right before each traced run. Added ns per event = 1e9/traced − 1e9/untraced.",
   "\"libbpf C\" sleeps in epoll (ring_buffer__poll) and is woken by the kernel; \"libbpf C, 1 ms batches\" drains with",
@@ -131,7 +131,7 @@ const suite = [
   ...(skipped.length || failures.length ? ["## Left out or failed", "", ...skipped.map((s) => `- ${s}`), ...countedFailures(), ""] : []),
   ...(notes ? [notes, ""] : []),
 ].join("\n").trim();
-/** A streaming-only run in its own section: the table and how it was made, no notes. */
+/** A partial run (launch, profile, streaming, idle jobs) in its own section: its tables and how it was made, no notes. */
 const streamSection = [
   `Reproduce: \`${command}\` (as root, from the repository root; rewrites this section only).`,
   `Shared machine: other sessions ran tests and QEMU guests on the same 2 cores; before each run the harness waited for ≥ 85 % idle`,
@@ -139,6 +139,11 @@ const streamSection = [
   "",
   ...environment(),
   "",
+  ...(launch.size
+    ? [`## Launch → first event, ${opts.section} (median of ${RUNS} runs; method: section 1 of the suite)`, "", ...launchTable(launch), "",
+      ...coldStartTable(launch), "", ...exitTable(launch), ""]
+    : []),
+  ...(profile.size ? [`## Where a tsbpf launch spends its time, ${opts.section} (median ms; bench/tsbpf/profile.ts)`, "", ...profileTable(profile), ""] : []),
   ...(stream.size ? [`## Streaming, ${opts.section} (median of ${REPEATS} runs of ${SECONDS} s)`, "", ...streamTable(stream), ""] : []),
   ...(idle.size
     ? [`## Idle, ${opts.section}: probes attached, no events (median of ${REPEATS} runs of 10 s; method: section 4 of the suite)`, "", ...idleTable(idle), ""]

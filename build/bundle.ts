@@ -2,8 +2,10 @@
 // `deno run --allow-ffi file.js` and nothing else installed. esbuild bundles the user-space
 // code (tsbpf included); the handlers go in precompiled, with the script's source beside them,
 // and with what they assume about the kernel. Where the assumptions hold (the same struct
-// offsets, the same tracepoint layouts), the precompiled programs load as they are; elsewhere
-// the bundle compiles the handlers again for the kernel it runs on.
+// offsets, the same tracepoint layouts) and a key root trusts signed them, the precompiled
+// programs load as they are; elsewhere the bundle compiles the handlers again for the kernel it
+// runs on (tracer/bundled.ts, tracer/bundle_signature.ts).
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
@@ -14,6 +16,8 @@ import { hostTarget } from "../tracer/compile_target.ts";
 import { libc } from "../runtime/ffi/mod.ts";
 import { RUNTIME_MODULES } from "../runtime/ffi/host.ts";
 import { writeFileAtomic } from "../runtime/files.ts";
+import { ownPath } from "../runtime/own_files.ts";
+import { hostSigningKey, readSigningKey, sha256Hex, SIGNATURE_PREFIX, signBundle, type SigningKey, UntrustedKeyError } from "../tracer/bundle_signature.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
@@ -25,9 +29,16 @@ export interface BundleResult {
   outfile: string;
   bytes: number;
   tracers: string[];
+  /** Whose key signed it, or why it is not signed. */
+  signed: { by: string } | { not: string };
 }
 
-const root = new URL("..", import.meta.url).pathname;
+export interface BundleOptions {
+  /** A PKCS#8 PEM Ed25519 key file to sign with instead of the host's own key. */
+  key?: string;
+}
+
+const root = ownPath("");
 /** tsbpf's own modules: never tracer scripts. */
 const OWN = /^(runtime|tracer|spec|lang|compiler|probes|btf|elf|build|cli|tool)\/|^(mod|kernel)\.ts$/;
 
@@ -49,9 +60,33 @@ function mainModuleOnly(entry: string): Plugin {
   };
 }
 
-function options(file: string, outfile: string, banner = "") {
+/**
+ * The bundle's copy of @babel/parser (373 KiB, over 40 % of a bundle), kept as a string and
+ * imported from a data: URL only when a tracer is compiled where the bundle runs: a signed
+ * bundle never compiles, and a runtime parses a string literal much faster than code, even code
+ * it only pre-parses (Bun: ≈ 10 % of a signed bundle's start). The module that stands in for
+ * the package awaits that import at its top level, which esbuild keeps inside the compiler's
+ * lazy initialisation (the compiler is imported dynamically: tests/unit/eager_imports.test.ts).
+ */
+async function lazyBabel(): Promise<Plugin> {
+  const babel = await build({
+    stdin: { contents: `export { parse } from "@babel/parser";`, resolveDir: root, loader: "js" },
+    bundle: true, format: "esm", platform: "neutral", target: "es2022", minify: true, write: false, logLevel: "silent",
+  });
+  const url = `data:text/javascript;base64,${Buffer.from(babel.outputFiles[0].contents).toString("base64")}`;
   return {
-    plugins: [mainModuleOnly(file)],
+    name: "lazy-babel",
+    setup(b) {
+      b.onResolve({ filter: /^@babel\/parser$/ }, () => ({ path: "@babel/parser", namespace: "lazy-babel" }));
+      b.onResolve({ filter: /^data:/ }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: "lazy-babel" }, () => ({ contents: `const m = await import(${JSON.stringify(url)});\nexport const parse = m.parse;`, loader: "js" }));
+    },
+  };
+}
+
+function options(file: string, outfile: string, banner = "", babel?: Plugin) {
+  return {
+    plugins: babel ? [mainModuleOnly(file), babel] : [mainModuleOnly(file)],
     entryPoints: [file],
     outfile: resolve(outfile),
     bundle: true,
@@ -73,8 +108,10 @@ function options(file: string, outfile: string, banner = "") {
   };
 }
 
-export async function bundle(script: string, outfile: string): Promise<BundleResult> {
+export async function bundle(script: string, outfile: string, opts: BundleOptions = {}): Promise<BundleResult> {
   await libc();
+  // First, so that an unusable --key stops the build before it starts.
+  const key = await signingKey(opts.key);
   const file = resolve(script);
   // First pass: which of the script's own modules are in the bundle; each may declare tracers.
   const first = await build({ ...options(file, outfile), write: false });
@@ -97,12 +134,37 @@ export async function bundle(script: string, outfile: string): Promise<BundleRes
     }
   }
   if (!Object.keys(embedded).length) throw new Error(`${script} and the modules it imports declare no tracer class with probe handlers`);
-  // Line 1: what the runtime compiles from (tracer/bundled.ts); line 2: what plan reviews besides.
-  const banner = `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(embedded)};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};`;
-  const result = await build(options(file, outfile, banner));
-  const out = Object.values(result.metafile!.outputs)[0];
-  for (const f of result.outputFiles!) writeFileAtomic(f.path, f.contents);
-  return { outfile: resolve(outfile), bytes: out.bytes, tracers: Object.keys(embedded) };
+  // Line 1: what the runtime compiles from (tracer/bundled.ts); line 2: what plan reviews besides;
+  // line 3: the signature of all the rest (written once the rest is known).
+  const tracers = JSON.stringify(embedded);
+  const banner = `globalThis.__TSBPF_BUNDLE__ = ${tracers};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};\n${SIGNATURE_PREFIX}null;`;
+  const result = await build(options(file, outfile, banner, await lazyBabel()));
+  const [output] = result.outputFiles!;
+  const text = new TextDecoder().decode(output.contents);
+  const signatureLine = `${SIGNATURE_PREFIX}null;\n`;
+  const at = text.indexOf(signatureLine);
+  if (at < 0) throw new Error("internal: the bundle's signature line is missing");
+  const unsigned = text.slice(0, at) + text.slice(at + signatureLine.length);
+  let signed: BundleResult["signed"], final = output.contents;
+  if (typeof key === "string") signed = { not: key };
+  else {
+    const signature = await signBundle(key, await sha256Hex(unsigned), tracers);
+    final = new TextEncoder().encode(text.slice(0, at) + `${SIGNATURE_PREFIX}${JSON.stringify(signature)};\n` + text.slice(at + signatureLine.length));
+    signed = { by: key.origin };
+  }
+  writeFileAtomic(output.path, final);
+  return { outfile: resolve(outfile), bytes: final.length, tracers: Object.keys(embedded), signed };
+}
+
+/** The key named by --key, or the host's own; without --key, why there is none instead of failing. */
+async function signingKey(file: string | undefined): Promise<SigningKey | string> {
+  if (file !== undefined) return await readSigningKey(resolve(file));
+  try {
+    return await hostSigningKey();
+  } catch (e) {
+    if (e instanceof UntrustedKeyError) return e.message;
+    throw e;
+  }
 }
 
 /** The tracers of one module; a module with decorators but no tracer contributes none. */

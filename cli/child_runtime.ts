@@ -6,7 +6,7 @@ import process from "node:process";
 import { CliError } from "./errors.ts";
 import { fileExists } from "../runtime/files.ts";
 import { hasPermission, runtimeName } from "../runtime/ffi/host.ts";
-import { OWN_EXT, ownModule, ownPath } from "../runtime/own_files.ts";
+import { OWN_BUNDLED, ownModule, ownPath } from "../runtime/own_files.ts";
 
 const isBun = runtimeName === "bun";
 
@@ -17,9 +17,11 @@ const isBun = runtimeName === "bun";
  * script outside this package finds no deno.json that would.
  */
 export function scriptCommand(script: string, args: string[], needsRun: boolean): string[] {
-  const preload = ownPath(`cli/preload${OWN_EXT}`);
+  const preload = decodeURIComponent(new URL(ownModule("cli/preload")).pathname);
+  // The npm package's bundle maps the names to its own entries (pack/bundle.ts), sharing its chunks.
+  const paths = ownPath(OWN_BUNDLED ? "dist/resolve.tsconfig.json" : "cli/resolve.tsconfig.json");
   // The working directory may be another user's: its bunfig.toml (preloads) and .env are not ours.
-  if (isBun) return [process.execPath, `--config=${ownPath("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", ownPath("cli/resolve.tsconfig.json"), script, ...args];
+  if (isBun) return [process.execPath, `--config=${ownPath("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", paths, script, ...args];
   return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--config=${denoConfig()}`, `--import-map=${importMap()}`, script, ...args];
 }
 

@@ -1,9 +1,8 @@
 // How the command line reports failures: a user's mistake, a missing privilege or a missing
 // kernel feature is one clear message and a non-zero status; a stack trace only with --verbose
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
-import process from "node:process";
 import { OWN_ROOT } from "../runtime/own_files.ts";
-import { buildMessages, isPermissionError } from "../runtime/ffi/host.ts";
+import { buildMessages, exitProcess, isPermissionError } from "../runtime/ffi/host.ts";
 import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
 import { isUserFacing, UserFacingError } from "../spec/user_facing.ts";
 import { printableLines } from "../runtime/output.ts";
@@ -95,7 +94,7 @@ export function exitStatus(e: unknown): number {
 /** Prints `e` as described above and exits. */
 export function fail(e: unknown, verbose: boolean): never {
   console.error(describeError(e, verbose));
-  process.exit(exitStatus(e));
+  exitProcess(exitStatus(e));
 }
 
 /**

@@ -63,12 +63,15 @@ export class HeldCommand {
       child.once("error", (e) => reject(new CliError(`Cannot start -c command "${words.join(" ")}": ${e.message}`)));
     });
     const held = new HeldCommand(child, exited);
-    // The shell may not have stopped yet; SIGCONT before its SIGSTOP would leave it stopped for good.
+    // The shell may not have stopped yet; SIGCONT before its SIGSTOP would leave it stopped for
+    // good. It stops or exits, nothing else: wait for that however long a loaded machine takes
+    // to start it (a bound here let the tracer release a shell still starting, which then
+    // stopped itself after the SIGCONT and was never released).
     let early: number | undefined;
     exited.then((code) => (early = code));
-    for (let i = 0; i < 500 && !isStopped(held.pid); i++) {
+    for (let wait = 1; !isStopped(held.pid); wait = Math.min(wait * 2, 32)) {
       if (early !== undefined) throw new CliError(`-c command "${words.join(" ")}" exited (status ${early}) before it could be held`);
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, wait));
     }
     return held;
   }

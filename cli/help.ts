@@ -84,6 +84,10 @@ kinds:
   kprobe:FUNCTION              kernel functions with BTF (also for kretprobe, fentry, fexit)
   uprobe:BINARY:SYMBOL         function symbols of an ELF file (a path, or a program in PATH)
   usdt:BINARY[:PROVIDER:NAME]  USDT probes of an ELF file
+  xdp:DEVICE                   network devices of this namespace, for @xdp("DEVICE")
+  cgroupSkb:PATH               cgroup v2 directories (under its mount), for @cgroupSkb(DIR, "PATH")
+  socketFilter                 nothing to list: @socketFilter() runs on tracer.attachSocket(fd)
+(the packet kinds are decorators of a tracer class, not one-liner probes)
 
 options:
   -v, --verbose   the arguments with their types: tracepoint format fields, BTF prototypes
@@ -95,7 +99,9 @@ examples:
   tsbpf list 'rawtracepoint:sched_*' -v
   tsbpf list 'kprobe:tcp_*'
   tsbpf list 'uprobe:/bin/bash:*readline*'
-  tsbpf list 'usdt:/usr/lib/x86_64-linux-gnu/libc.so.6'`;
+  tsbpf list 'usdt:/usr/lib/x86_64-linux-gnu/libc.so.6'
+  tsbpf list 'xdp:*' -v
+  tsbpf list 'cgroupSkb:system.slice/*'`;
 
 export const DUMP_HELP = `usage: tsbpf dump SCRIPT | tsbpf dump -e 'ONE-LINER'
 
@@ -181,17 +187,25 @@ SCRIPT may be a bundle from tsbpf build: plan then reviews the sources it embeds
 example:
   tsbpf plan examples/opensnoop.ts`;
 
-export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js] [--compile]
+export const BUILD_HELP = `usage: tsbpf build SCRIPT [-o FILE.js] [--compile] [--key FILE]
+       tsbpf build --show-key [--key FILE]
 
 Bundles a tracer script (esbuild) into one JavaScript file with its handlers precompiled, which
 runs with \`bun FILE.js\` or \`deno run --allow-ffi FILE.js\` where tsbpf is not installed, and on
-other kernels. Where it runs, the handlers are compiled from the source the bundle embeds (what
-tsbpf plan FILE.js reviews; cached after the first start): edited instructions are never loaded.
+other kernels. The bundle is signed with this host's key (made on first use, in root's
+~/.config/tsbpf) or with --key's. Where it runs, the precompiled programs load as they are (no
+parser, no compiler) when a key root trusts signed them and the kernel is one they fit: this
+host's own key, or one listed in /etc/tsbpf/trusted-keys (root's, writable only by root). Any
+other bundle compiles its handlers from the source it embeds (what tsbpf plan FILE.js reviews;
+cached after the first start): edited or untrusted instructions are never loaded.
 
 options:
   -o, --output FILE   where to write (default: SCRIPT with .bundle.js; with --compile, SCRIPT's name)
       --compile       one executable with the runtime inside (bun build --compile, or deno compile
                       under Deno): runs where neither Bun nor Deno is installed
+      --key FILE      sign with this Ed25519 key (PKCS#8 PEM, readable only by you; a fleet's key:
+                      openssl genpkey -algorithm ed25519 -out FILE) instead of the host's
+      --show-key      print the public line of the signing key, for /etc/tsbpf/trusted-keys elsewhere
   -h, --help          this text
 
 examples:

@@ -6,8 +6,9 @@
 //
 // Noticing a start needs a hook in Tracer; until the runtime offers one (see docs/cli.md,
 // "Requests"), `Tracer.prototype.start` is wrapped here, once per process.
-import { setInterval, clearInterval } from "node:timers";
-import process from "node:process";
+//
+// A one-liner starts through here: what only -c, -d or `tsbpf run`'s child need (node:process,
+// node:timers, the held command) is loaded when they are given.
 import { Tracer } from "../tracer/tracer.ts";
 import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
@@ -17,9 +18,6 @@ import { setDefaultMetrics } from "../export/metrics_server.ts";
 import { setDefaultStats } from "../tracer/handler_stats.ts";
 import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE, type CliState } from "./mod.ts";
-import { endNow, hasEnded, release } from "./held_command.ts";
-import { after } from "./long_timer.ts";
-import { dieWithParent, parentGone } from "./parent_link.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
@@ -56,7 +54,7 @@ let state: CliState = {};
 export async function startSession(session: SessionOptions): Promise<void> {
   await libc();
   options = session;
-  if (session.parentPid !== undefined) watchParent(session.parentPid, session.heldPid);
+  if (session.parentPid !== undefined) await watchParent(session.parentPid, session.heldPid);
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
@@ -89,14 +87,19 @@ function onStarted(t: Tracer): void {
   warnPidUnread();
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
-  if (held !== undefined) {
-    release(held);
-    const watch = setInterval(() => {
-      if (hasEnded(held)) (clearInterval(watch), end());
-    }, EXIT_POLL_MS);
-    watch.unref();
-  }
-  if (options.durationMs !== undefined) after(options.durationMs, end, { unref: true });
+  if (held !== undefined) void watchHeld(held);
+  const duration = options.durationMs;
+  if (duration !== undefined) void import("./long_timer.ts").then(({ after }) => after(duration, end, { unref: true }));
+}
+
+/** -c: the held command runs now; its end ends the session. */
+async function watchHeld(held: number): Promise<void> {
+  const [{ hasEnded, release }, { setInterval, clearInterval }] = await Promise.all([import("./held_command.ts"), import("node:timers")]);
+  release(held);
+  const watch = setInterval(() => {
+    if (hasEnded(held)) (clearInterval(watch), end());
+  }, EXIT_POLL_MS);
+  watch.unref();
 }
 
 /** -p and -c reach a script only through cliOptions.pid: one that never read it traces everything. */
@@ -118,33 +121,34 @@ async function end(): Promise<void> {
 
 const EARLY_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 const earlyStatus = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
-let endEarly: ((signal: keyof typeof earlyStatus) => void) | undefined;
+/** Removes the early signal handlers (set only in `tsbpf run`'s child with -c). */
+let stopEndingEarly = () => {};
 
 /**
  * In `tsbpf run`'s child: die with the parent (SIGTERM), and leave no -c command behind when
  * the parent has gone: it is ended when this process exits, and a signal before the first
  * tracer started (the runtime's own handlers are not installed yet) ends it as well.
  */
-function watchParent(parentPid: number, heldPid: number | undefined): void {
+async function watchParent(parentPid: number, heldPid: number | undefined): Promise<void> {
+  const [{ default: process }, { endNow }, { dieWithParent, parentGone }] = await Promise.all([import("node:process"), import("./held_command.ts"), import("./parent_link.ts")]);
   if (heldPid !== undefined) {
     libcSync().process.onExit(() => {
       if (parentGone(parentPid)) endNow(heldPid);
     });
-    endEarly = (signal) => {
+    const endEarly = (signal: keyof typeof earlyStatus) => {
       endNow(heldPid);
       process.exit(earlyStatus[signal]);
     };
     for (const signal of EARLY_SIGNALS) process.on(signal, endEarly);
+    stopEndingEarly = () => {
+      for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
+      stopEndingEarly = () => {};
+    };
   }
   if (!dieWithParent(parentPid)) {
     if (heldPid !== undefined) endNow(heldPid);
     process.exit(earlyStatus.SIGTERM);
   }
-}
-
-function stopEndingEarly(): void {
-  if (endEarly) for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
-  endEarly = undefined;
 }
 
 /** Stops every tracer the script started (each prints its results in end(), as on Ctrl-C). */

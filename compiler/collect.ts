@@ -85,8 +85,9 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   }
   const tracers: TracerClass[] = [];
   const declared = new Map<string, SourcePos>();
+  const topLevel = new Set(ast.program.body.map((s: Node) => s.type === "ExportNamedDeclaration" || s.type === "ExportDefaultDeclaration" ? s.declaration : s));
   for (const cls of [...classes, ...nestedClasses(ast.program, new Set(classes))]) {
-    const t = collectClass(cls, types, constants, diags);
+    const t = collectClass(cls, types, constants, diags, topLevel.has(cls));
     if (!t) continue;
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
     const pos = posOf(cls.id ?? cls), first = declared.get(t.name);
@@ -122,7 +123,7 @@ function nestedClasses(node: Node, seen: Set<Node>, parent?: Node, out: Node[] =
   return out;
 }
 
-function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>, diags: DiagnosticBag): TracerClass | undefined {
+function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>, diags: DiagnosticBag, topLevel: boolean): TracerClass | undefined {
   const maps = new Map<string, MapField>();
   const params = new Map<string, Type>();
   const methods = new Map<string, ScriptFunction>();
@@ -132,7 +133,7 @@ function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>,
       diags.error(Code.BadMap, posOf(member.key), `"${member.key.name}" would hide Tracer.${member.key.name}(); give it another name`);
       continue;
     }
-    const map = mapFieldOf(member, types, diags);
+    const map = mapFieldOf(member, types, diags, topLevel ? constants : undefined);
     if (map) {
       if (map.kind === "stack_trace") map.stackIndex = [...maps.values()].filter((m) => m.kind === "stack_trace").length + 1;
       if (map.kind === "prog_array") {

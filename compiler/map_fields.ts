@@ -56,7 +56,12 @@ export function aggregationKey(kind: MapKind, userKey: Type | undefined): Type {
 }
 
 /** The map a class field declares, or undefined when the field is not a map. */
-export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | undefined }, diags: DiagnosticBag): MapField | undefined {
+/**
+ * `constants`: the module's top-level consts, for a class no function encloses (inside one, a
+ * parameter or local could hide them); a size the compiler cannot evaluate is the script's to
+ * decide when it runs (`runtimeSize`).
+ */
+export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | undefined }, diags: DiagnosticBag, constants?: Map<string, Node>): MapField | undefined {
   const init = member.value;
   if (member.type !== "ClassProperty" || init?.type !== "NewExpression" || init.callee.type !== "Identifier") return undefined;
   const cls = CLASSES[init.callee.name];
@@ -65,7 +70,9 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
   const typeArgs: Node[] = init.typeParameters?.params ?? init.typeArguments?.params ?? [];
   const className = init.callee.name;
   const sizeArg = cls.kind === "lhist" ? init.arguments[3] : init.arguments[0];
-  const field: MapField = { name, kind: cls.kind, pos: posOf(member), size: sizeArg ? constantNumber(sizeArg) : undefined, ...mapDoc(member, diags) };
+  const evaluated = sizeArg ? constantNumber(sizeArg, constants) : undefined;
+  const size = evaluated !== undefined && Number.isSafeInteger(evaluated) && evaluated >= 0 ? evaluated : undefined; // else the constructor refuses it
+  const field: MapField = { name, kind: cls.kind, pos: posOf(member), size, ...(sizeArg && size === undefined ? { runtimeSize: true as const } : {}), ...mapDoc(member, diags) };
   const required = cls.args.filter((r) => r !== "key?").length;
   if (typeArgs.length < required || typeArgs.length > cls.args.length) {
     const form = cls.args.map((r) => (r === "key?" ? "Key?" : r === "key" ? "Key" : "Value")).join(", ");
@@ -90,6 +97,7 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
     field.key = u32;
     field.value = u32;
     field.size = undefined;
+    delete field.runtimeSize;
   }
   if (cls.kind === "stack_trace") {
     field.key = u32;
@@ -134,16 +142,19 @@ function lpmKeyOk(t: Type): boolean {
 }
 
 /** The value of a constant arithmetic expression of number literals (`256 * 1024`), if it is one. */
-export function constantNumber(e: Node): number | undefined {
+export function constantNumber(e: Node, constants?: Map<string, Node>, depth = 0): number | undefined {
+  const inner = (n: Node) => depth < 32 ? constantNumber(n, constants, depth + 1) : undefined;
   switch (e.type) {
     case "NumericLiteral": return e.value;
-    case "ParenthesizedExpression": return constantNumber(e.expression);
+    case "ParenthesizedExpression": case "TSAsExpression": case "TSSatisfiesExpression": case "TSNonNullExpression": return inner(e.expression);
+    // A top-level const, where the caller knows no nearer declaration can hide it.
+    case "Identifier": return constants?.has(e.name) ? inner(constants.get(e.name)!) : undefined;
     case "UnaryExpression": {
-      const v = e.operator === "-" ? constantNumber(e.argument) : undefined;
+      const v = e.operator === "-" ? inner(e.argument) : undefined;
       return v === undefined ? undefined : -v;
     }
     case "BinaryExpression": {
-      const a = constantNumber(e.left), b = constantNumber(e.right);
+      const a = inner(e.left), b = inner(e.right);
       if (a === undefined || b === undefined) return undefined;
       switch (e.operator) {
         case "*": return a * b;

@@ -1,10 +1,38 @@
-// Pass 1: parse the script's own source with a real TypeScript parser.
-import { parse } from "@babel/parser";
+// Pass 1: parse the script's own source. The lean parser (lean/) reads what tracer scripts
+// contain and builds Babel's tree for it; on anything else, and on every syntax error, Babel
+// parses the source, so what the compiler reads and the errors a user sees are Babel's either
+// way. Babel is loaded only when needed: by compile.ts's callers through prepareParse(), or
+// up front with useFallbackParser() (mod.ts does, for callers that cannot wait).
+import type { parse as babelParse } from "@babel/parser";
 import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { MAX_NESTING, measureNesting } from "./nesting.ts";
+import { leanParse } from "./lean/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Node = any;
+
+let fallback: typeof babelParse | undefined;
+/** The lean parser's tree of the source prepareParse() read, used once by the next parse of that source. */
+let prepared: { source: string; ast: Node } | undefined;
+let leanDisabled = false;
+
+/** Makes Babel the parser of what the lean parser gives up on, loaded already (babel_parser.ts). */
+export function useFallbackParser(parse: typeof babelParse): void {
+  fallback = parse;
+}
+
+/** Readies parseSource() for `source`: reads it with the lean parser now, or loads Babel if it gives up. */
+export async function prepareParse(source: string): Promise<void> {
+  const ast = leanDisabled ? undefined : leanParse(source);
+  if (ast) prepared = { source, ast };
+  else fallback ??= (await import("./babel_parser.ts")).babelParse;
+}
+
+/** Parses with Babel alone (tests comparing the two parsers); the lean parser is used again after `false`. */
+export function onlyFallbackParser(only: boolean): void {
+  leanDisabled = only;
+  prepared = undefined;
+}
 
 export function parseSource(source: string, diags: DiagnosticBag): Node {
   const nesting = measureNesting(source);
@@ -12,8 +40,16 @@ export function parseSource(source: string, diags: DiagnosticBag): Node {
     tooDeep(diags, nesting.tooDeep);
     diags.throwIfAny();
   }
+  if (prepared?.source === source) {
+    const { ast } = prepared;
+    prepared = undefined;
+    return ast;
+  }
+  const lean = leanDisabled ? undefined : leanParse(source);
+  if (lean) return lean;
+  if (!fallback) throw new Error("Internal error: the lean parser gave up and Babel is not loaded (call prepareParse(source) before compiling, or import compiler/mod.ts)");
   try {
-    const ast = parse(source, {
+    const ast = fallback(source, {
       sourceType: "module",
       plugins: ["typescript", "decorators"],
       errorRecovery: true,

@@ -2,7 +2,7 @@
 // anything: every probe, every map and the kernel memory it takes, every helper its handlers
 // call, and warnings for the helpers that can change the system rather than observe it.
 import { decode, JmpOp, Class } from "../spec/bpf/isa.ts";
-import { fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
 import { sizeOf, typeName } from "../spec/layout.ts";
 import { helperLabel, kernelHelper } from "../spec/bpf/helpers.ts";
 
@@ -77,20 +77,27 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
       }
     }
     out.push("  maps:");
-    let total = 0;
+    let total = 0, sizedAtRunTime = false;
     for (const m of spec.maps) {
-      const entries = m.size ?? (m.kind === "ringbuf" || m.kind === "perfbuf" ? 256 * 1024 : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
-      const memory = mapMemory(m, entries, options.cpus);
-      total += memory;
       const aggregation = m.key && m.key.kind === "struct" && m.key.name === "aggregation_key";
       const key = aggregation ? (m.userKey ? typeName(m.userKey) : "none") : m.key && typeName(m.key);
       const value = m.kind === "params" && m.value?.kind === "struct" ? `{ ${m.value.fields.map((f) => `${f.name}: ${typeName(f.type)}`).join(", ")} }` : m.value && typeName(m.value);
+      if (m.runtimeSize) {
+        // Never a default here: the script may ask for more than that.
+        sizedAtRunTime = true;
+        const what = m.kind === "ringbuf" || m.kind === "perfbuf" ? `events of ${value ?? "?"}` : [key && `key ${key}`, value && !aggregation && `value ${value}`].filter(Boolean).join(", ");
+        out.push(`    ${m.name.padEnd(14)} ${MAP_KINDS[m.kind] ?? m.kind}: size decided at run time (the script computes it)${what ? `, ${what}` : ""}`);
+        continue;
+      }
+      const entries = m.size ?? (m.kind === "ringbuf" ? DEFAULT_RINGBUF_BYTES : m.kind === "perfbuf" ? DEFAULT_PERF_BUFFER_BYTES : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
+      const memory = mapMemory(m, entries, options.cpus);
+      total += memory;
       const shape = m.kind === "ringbuf" || m.kind === "perfbuf" ? `${bytes(entries)}, events of ${value ?? "?"}` :
         m.kind === "prog_array" ? `${entries} slot${entries === 1 ? "" : "s"}, ${(m.slots ?? []).map((s) => `${s.index} → ${s.program}()`).join(", ")}` :
         `${entries} entr${entries === 1 ? "y" : "ies"}${key ? `, key ${key}` : ""}${value && !aggregation ? `, value ${value}` : ""}`;
       out.push(`    ${m.name.padEnd(14)} ${MAP_KINDS[m.kind] ?? m.kind}: ${shape}; up to ${bytes(memory)}`);
     }
-    out.push(`    (at most ${bytes(total)} of kernel memory in all, with ${options.cpus} CPUs)`);
+    out.push(sizedAtRunTime ? `    (at least ${bytes(total)} of kernel memory in all with ${options.cpus} CPUs, plus the maps sized at run time)` : `    (at most ${bytes(total)} of kernel memory in all, with ${options.cpus} CPUs)`);
     out.push("  helpers:");
     for (const [id, users] of [...helpers].sort((a, b) => a[0] - b[0])) {
       out.push(`    ${(kernelHelper(id)?.name ?? `helper #${id}`).padEnd(24)} in ${[...users].join(", ")}`);

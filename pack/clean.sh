@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 [ -f pack/.emitted ] || exit 0
 while IFS= read -r f; do rm -f -- "$f"; done < pack/.emitted
 rm -f pack/.emitted
+rmdir dist 2>/dev/null || true

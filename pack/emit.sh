@@ -1,8 +1,9 @@
 #!/bin/sh
-# Before `npm pack` (package.json "prepack"): JavaScript and declarations beside each of tsbpf's
-# sources. Deno (and Node) refuse to strip types from TypeScript inside node_modules, so from
-# the npm package they run the .js; Bun runs the .ts (the "bun" export condition); editors
-# read the .d.ts. pack/clean.sh ("postpack") removes exactly what this wrote (pack/.emitted).
+# Before `npm pack` (package.json "prepack"): the pre-bundled module graph in dist/ (pack/bundle.ts),
+# which Bun and Deno run from the npm package (package.json "exports", bin/tsbpf), and JavaScript
+# and declarations beside each of tsbpf's sources: editors read the .d.ts, and Deno (which does not
+# strip types from TypeScript inside node_modules) the .js of a module reached by path.
+# pack/clean.sh ("postpack") removes exactly what this wrote (pack/.emitted).
 set -eu
 cd "$(dirname "$0")/.."
 tsc=node_modules/.bin/tsc
@@ -11,6 +12,11 @@ sh pack/clean.sh
 # --noCheck: the type check is the test suite's (deno check); here only the emit matters, and
 # Deno's and Bun's own globals are not declared to tsc.
 "$tsc" -p pack/tsconfig.json --noCheck --listEmittedFiles | sed -n 's/^TSFILE: //p' > pack/.emitted
+# The bundle is built here, into the package directory, and nowhere else: it is as trusted as the
+# sources beside it, and nothing builds or reads it at run time.
+runner=node_modules/.bin/bun
+[ -x "$runner" ] || runner="node_modules/.bin/deno run -A"
+$runner pack/bundle.ts "$PWD/dist" >> pack/.emitted
 # "tsbpf/kernel" has no code: its types are what `tsbpf types` writes to kernel.d.ts.
 printf 'export {};\n' > kernel.js
 echo "$PWD/kernel.js" >> pack/.emitted

@@ -191,8 +191,8 @@ export function handlersOf(instance: object): HandlerMeta[] {
   return out;
 }
 
-/** tsbpf's own modules that sit between a decorator and the user's class on the stack. */
-const INTERNAL = /^(?:(?:runtime|tracer|spec|lang|probes|compiler|btf)\/[^/]+|mod)\.[jt]s$/;
+/** tsbpf's own modules that sit between a decorator and the user's class on the stack (dist/: the npm package's bundle). */
+const INTERNAL = /^(?:(?:runtime|tracer|spec|lang|probes|compiler|btf|dist)\/[^/]+|mod)\.[jt]s$/;
 
 /**
  * The first module on `stack` that is not one of tsbpf's own (under `ownRoot`): the user's

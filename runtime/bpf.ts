@@ -202,6 +202,9 @@ export type ProgLoadResult =
   | { ok: true; fd: OwnedFd; log: string }
   | { ok: false; errno: number; log: string };
 
+/** How many times a load interrupted by a signal is repeated (libbpf: 5 attempts in all). */
+const LOAD_INTERRUPTIONS = 5;
+
 /**
  * Loads a program, growing the verifier log until it fits. The log is returned either
  * way: on failure it is what the verifier said, for the loader to map back to source.
@@ -209,6 +212,7 @@ export type ProgLoadResult =
 export function progLoad(o: ProgLoadOptions): ProgLoadResult {
   const license = new TextEncoder().encode((o.license ?? "GPL") + "\0");
   let logSize = o.logLevel ? 1 << 20 : 0;
+  let interrupted = 0;
   for (let attempt = 0; ; attempt++) {
     const log = logSize ? new Uint8Array(logSize) : undefined;
     const attr = new Attr(144)
@@ -223,6 +227,13 @@ export function progLoad(o: ProgLoadOptions): ProgLoadResult {
     const r = bpf(Cmd.PROG_LOAD, attr);
     const text = log ? decodeLog(log) : "";
     if (r >= 0) return { ok: true, fd: new OwnedFd(r, `program ${o.name}`), log: text };
+    if (r === -11 && interrupted++ < LOAD_INTERRUPTIONS) {
+      // EAGAIN: a signal arrived while the verifier worked (it checks between instructions) and
+      // it gave up, saying nothing. The runtimes signal their own threads (a garbage collector,
+      // a child's end), so under load this happens to sound programs: verify again.
+      attempt--;
+      continue;
+    }
     if (r === -28 && log && attempt < 4) {
       // ENOSPC: the log did not fit. The kernel reports the size it needed (log_true_size).
       logSize = Math.max(attr.view.getUint32(140, true) + 1, logSize * 4);

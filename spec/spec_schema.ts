@@ -60,7 +60,7 @@ export function validateMapSpec(value: unknown, at: string): MapSpec {
 }
 
 function mapSpec(v: unknown, at: string): void {
-  const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "help", "unit", "metric", "slots"]);
+  const m = object(v, at, ["name", "kind", "key", "value", "userKey", "linear", "stackIndex", "size", "runtimeSize", "help", "unit", "metric", "slots"]);
   identifier(m.name, `${at}.name`);
   if (typeof m.kind !== "string" || !MAP_KIND.test(m.kind)) fail(`${at}.kind`, "not a map kind");
   for (const k of ["key", "value", "userKey"] as const) if (m[k] !== undefined) type(m[k], `${at}.${k}`, 0);
@@ -70,6 +70,7 @@ function mapSpec(v: unknown, at: string): void {
   }
   if (m.stackIndex !== undefined) integer(m.stackIndex, `${at}.stackIndex`, 0, 1 << 16);
   if (m.size !== undefined) integer(m.size, `${at}.size`, 0, 2 ** 53);
+  if (m.runtimeSize !== undefined && m.runtimeSize !== true) fail(`${at}.runtimeSize`, "must be true when present");
   if (m.slots !== undefined) {
     array(m.slots, `${at}.slots`).forEach((slot, i) => {
       const o = object(slot, `${at}.slots[${i}]`, ["index", "program"]);

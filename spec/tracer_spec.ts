@@ -46,6 +46,8 @@ export interface MapSpec {
   metric?: string;
   /** The constructor's size argument, when the source gives it as a constant (for `tsbpf plan`); for tsbpf's own counter maps, their slots. */
   size?: number;
+  /** The constructor's size argument is an expression only the running script can evaluate (plan says so). */
+  runtimeSize?: true;
   /** A ProgramArray's slots (BPF_MAP_TYPE_PROG_ARRAY), filled by the loader once the programs are loaded. */
   slots?: ProgramSlot[];
 }
@@ -85,6 +87,20 @@ export interface TracerSpec {
 /** Units a map can declare (`@unit`), and the base unit each is exported in. */
 export const UNITS = { ns: "seconds", us: "seconds", ms: "seconds", s: "seconds", bytes: "bytes" } as const;
 export type Unit = keyof typeof UNITS;
+
+/**
+ * A RingBuf's size when its declaration names none. Events are lost when the reader pauses longer
+ * than the buffer takes to fill: 4 MiB holds about 50 ms of 40-byte events at 2 M/s, the most one
+ * producer CPU writes, where 256 KiB (libbpf-tools' and bpftrace's 64 pages) held 3 ms, less than
+ * a garbage collection or a busy machine's scheduling delay (bench/NOTES.md, "Streaming").
+ */
+export const DEFAULT_RINGBUF_BYTES = 4 * 1024 * 1024;
+/**
+ * A PerfBuffer's size per CPU when its declaration names none: each CPU's buffer takes only that
+ * CPU's events, and the memory is paid once per CPU, so a quarter of the ring buffer's (still four
+ * times bpftrace's 64 pages): about 17 ms of one CPU writing 48-byte records at 1.3 M/s.
+ */
+export const DEFAULT_PERF_BUFFER_BYTES = 1024 * 1024;
 
 export const LOST_MAP = "__lost";
 /** Per-CPU counts of map updates the kernel refused (a full map), one slot per map, by its position in `maps`. */

@@ -1,12 +1,14 @@
 // A tracer from a `tsbpf build` bundle, made to run what its embedded source says.
 //
 // A bundle carries each tracer's source (what `tsbpf plan` reviews) and precompiled programs.
-// Nothing ties the two together: anyone who can edit the file can replace the instructions, and
-// a digest stored beside them would be replaced as easily. So the instructions loaded into the
-// kernel are always the ones compiled here from the embedded source (once per source and
-// kernel: the compile cache keeps them); the precompiled ones only serve to notice an edited
-// bundle, which is then said plainly. The probes attached are checked against the source too:
-// the bundle's JavaScript names them at run time, and an edited one could name others.
+// Anyone who can edit the file can replace the programs, and a digest beside them would be
+// replaced as easily; a signature cannot be (tracer/bundle_signature.ts). So the precompiled
+// programs load as they are, without the parser or the compiler, only when a key root trusts
+// signed the bundle and their assumptions hold on this kernel. Otherwise the programs loaded
+// are the ones compiled here from the embedded source (once per source and kernel: the compile
+// cache keeps them), and the precompiled ones only serve to notice an edited bundle, which is
+// then said plainly. Either way, the probes attached are checked against the source: the
+// bundle's JavaScript names them at run time, and an edited one could name others.
 import type { ProbeRef } from "../spec/target.ts";
 import type { TracerSpec } from "../spec/tracer_spec.ts";
 import { probesCacheKey } from "../probes/mod.ts";
@@ -14,6 +16,8 @@ import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { verbose } from "../runtime/verbose.ts";
+import { SIGNATURE_PREFIX, sha256Hex, verifyBundle } from "./bundle_signature.ts";
+import { validateSpecs } from "../spec/spec_schema.ts";
 
 export interface Bundled {
   spec: TracerSpec;
@@ -32,14 +36,24 @@ export function bundledEntry(bundle: unknown, className: string): Bundled | unde
   return entry as Bundled;
 }
 
-/** The spec to load: compiled from the bundle's source on this kernel (or the cache's copy of that). */
 /**
+ * The spec to load: the bundle's own when it is signed by a trusted key and fits this kernel,
+ * else compiled from the bundle's source on this kernel (or the cache's copy of that).
  * `variant`: what start() asked for that the bundle was not built with (a cgroup filter, histogram
- * sums: other code), so the precompiled programs cannot be compared; "" for none.
+ * sums: other code), so the precompiled programs cannot be used or compared; "" for none.
  */
 export async function bundledSpec(bundled: Bundled, className: string, probes: ProbeRef[], variant: string, compile: Compiler): Promise<Bundled> {
   const { source } = bundled;
   const file = bundled.spec.file;
+  if (!variant) {
+    const trusted = await trustedPrecompiled(bundled);
+    if ("spec" in trusted) {
+      checkProbesMatchSource(trusted.spec, probes, className, "the bundle was edited; refusing to run it");
+      verbose(`${className}: the bundle's precompiled programs, signed by ${trusted.signer}, load as they are (neither the parser nor the compiler is loaded)`);
+      return { spec: trusted.spec, source };
+    }
+    verbose(`${className}: compiling the handlers from the bundle's source: ${trusted.reason}`);
+  }
   const key = await cacheKey(source, file, `bundle\0${className}\0${probesCacheKey(probes)}\0${variant}`);
   let spec = readCache(key)?.[0];
   const cached = spec !== undefined;
@@ -69,4 +83,75 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
 function sameCode(a: TracerSpec, b: TracerSpec): boolean {
   const code = (s: TracerSpec) => JSON.stringify([s.programs.map((p) => [p.name, p.probe.kind, p.probe.target, p.insns, p.relocs, p.tailCallTarget ?? false]), s.maps]);
   return code(a) === code(b);
+}
+
+let signature: Promise<{ signer: string } | { reason: string }> | undefined;
+
+/** The bundle's spec for this tracer if a trusted key signed it and it fits this kernel, or why not. */
+async function trustedPrecompiled(bundled: Bundled): Promise<{ spec: TracerSpec; signer: string } | { reason: string }> {
+  const g = globalThis as { __TSBPF_BUNDLE__?: unknown; __TSBPF_BUNDLE_SIGNATURE__?: unknown };
+  // Checked once per process: the signature covers every tracer of the bundle.
+  signature ??= verifyBundle(g.__TSBPF_BUNDLE_SIGNATURE__, JSON.stringify(g.__TSBPF_BUNDLE__));
+  const verdict = await signature;
+  if ("reason" in verdict) return verdict;
+  return trustedPrecompiledSpec(bundled, verdict.signer);
+}
+
+/** The signed bundle's spec for this tracer if it is of the expected form and fits this kernel, or why not. */
+async function trustedPrecompiledSpec(bundled: Bundled, signer: string): Promise<{ spec: TracerSpec; signer: string } | { reason: string }> {
+  let spec: TracerSpec;
+  try {
+    [spec] = validateSpecs([bundled.spec]);
+  } catch (e) {
+    return { reason: `its precompiled spec is not of this tsbpf's form (${(e as Error).message})` };
+  }
+  const { brokenAssumption } = await import("./assumptions.ts");
+  const broken = brokenAssumption(spec);
+  if (broken) return { reason: `the programs were compiled for another kernel (${broken.slice(0, 120)} does not hold here)` };
+  return { spec, signer };
+}
+
+/**
+ * For `tsbpf plan`: which programs a start of this bundle loads on this kernel, one line per
+ * tracer, and whether its JavaScript is still what the signer built. `text`: the whole file.
+ */
+export async function bundleLoadPlan(text: string): Promise<string[]> {
+  /** The line starting with `prefix`: where it starts, where the next begins, its JSON. */
+  const line = (prefix: string) => {
+    const at = text.startsWith(prefix) ? 0 : text.indexOf(`\n${prefix}`) + 1;
+    if (at === 0 && !text.startsWith(prefix)) return undefined;
+    const end = text.indexOf("\n", at) + 1 || text.length;
+    return { at, end, json: text.slice(at + prefix.length, end).trim().replace(/;$/, "") };
+  };
+  const tracersLine = line("globalThis.__TSBPF_BUNDLE__ = "), signatureLine = line(SIGNATURE_PREFIX);
+  if (!tracersLine) return [];
+  let tracers: Record<string, Bundled>, signature: unknown;
+  try {
+    tracers = JSON.parse(tracersLine.json);
+    signature = signatureLine ? JSON.parse(signatureLine.json) : undefined;
+  } catch {
+    return ["programs: the bundle's embedded data is damaged: it cannot run"];
+  }
+  const verdict = await verifyBundle(signature, JSON.stringify(tracers));
+  const out: string[] = [];
+  if ("signer" in verdict && signatureLine) {
+    const unsigned = text.slice(0, signatureLine.at) + text.slice(signatureLine.end);
+    const code = await sha256Hex(unsigned);
+    out.push(code === (signature as { code: string }).code
+      ? `signed by ${verdict.signer} (trusted): its JavaScript is as the signer built it`
+      : `signed by ${verdict.signer}, but its JavaScript was changed after signing (sha256 ${code}, signed ${(signature as { code: string }).code}): do not run it`);
+  } else {
+    out.push(`not trusted: ${"reason" in verdict ? verdict.reason : ""}`);
+  }
+  for (const className of Object.keys(tracers)) {
+    if ("reason" in verdict) {
+      out.push(`${className}: compiled from the embedded source where it runs (its precompiled programs are not used)`);
+      continue;
+    }
+    const trusted = await trustedPrecompiledSpec(bundledEntry(tracers, className)!, verdict.signer);
+    out.push("spec" in trusted
+      ? `${className}: the precompiled programs load as they are on this kernel (no parser, no compiler)`
+      : `${className}: compiled from the embedded source on this kernel: ${trusted.reason}`);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
 import { attachSocketFilter, detachSocketFilter } from "../runtime/socket.ts";
 import type { MapSpec, ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
-import { fromBase64, probeId } from "../spec/tracer_spec.ts";
+import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fromBase64, probeId } from "../spec/tracer_spec.ts";
 import { ProbeNames } from "../runtime/maps/probe_names.ts";
 import { probeName } from "../probes/probe_name.ts";
 import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "../runtime/bpf.ts";
@@ -77,9 +77,9 @@ export class Loaded {
 export function createMap(spec: MapSpec, options: MapOptions, programCount: number): OwnedFd {
   switch (spec.kind) {
     case "ringbuf":
-      return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? 256 * 1024, name: spec.name });
+      return mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: options.size ?? DEFAULT_RINGBUF_BYTES, name: spec.name });
     case "perfbuf":
-      return createPerfEventArray(spec.name, options.size ?? 256 * 1024);
+      return createPerfEventArray(spec.name, options.size ?? DEFAULT_PERF_BUFFER_BYTES);
     case "scratch":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: Math.max(1, programCount), name: "tsbpf_scratch" });
     case "lost":
@@ -153,6 +153,7 @@ export function loadProgram(p: ProgramSpec, maps: Map<string, OwnedFd>, file: st
   });
   if (result.ok) return result.fd;
   if (result.errno === 1 && !result.log) throw new SyscallError("bpf(BPF_PROG_LOAD)", 1, "tsbpf needs root (or CAP_BPF and CAP_PERFMON); run it with sudo");
+  if (result.errno === 11) throw new SyscallError("bpf(BPF_PROG_LOAD)", 11, `signals kept interrupting the verifier on handler "${p.name}" (it was tried 6 times); run it again`);
   throw verifierError(p, file, source, result.errno, result.log);
 }
 

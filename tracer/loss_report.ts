@@ -7,30 +7,53 @@ import { DROPPED_MAP, LOST_MAP, type MapSpec, type TracerSpec } from "../spec/tr
 import type { Loaded } from "./loader.ts";
 import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
 
-/** Slot `index` of a per-CPU u64 array, summed over the CPUs (0 when unreadable). */
-function perCpuSum(fd: number, index: number): bigint {
-  const cpus = possibleCpus();
-  const key = new Uint8Array(4), value = new Uint8Array(8 * cpus);
-  new DataView(key.buffer).setUint32(0, index, true);
-  if (!mapLookup(fd, key, value)) return 0n;
-  const view = new DataView(value.buffer);
-  let sum = 0n;
-  for (let c = 0; c < cpus; c++) sum += view.getBigUint64(c * 8, true);
-  return sum;
+/**
+ * A per-CPU u64 array of counters, read one slot at a time and summed over the CPUs, into buffers
+ * made once: the loss report reads it every second for as long as the tracer runs.
+ */
+class PerCpuCounters {
+  readonly #key = new Uint8Array(4);
+  readonly #keyView = new DataView(this.#key.buffer);
+  readonly #value: Uint8Array;
+  readonly #view: DataView;
+  readonly #cpus = possibleCpus();
+
+  constructor(readonly fd: number) {
+    this.#value = new Uint8Array(8 * this.#cpus);
+    this.#view = new DataView(this.#value.buffer);
+  }
+
+  /** Slot `index` summed over the CPUs (0 when unreadable); a number, exact below 2^53 events. */
+  sum(index: number): number {
+    this.#keyView.setUint32(0, index, true);
+    if (!mapLookup(this.fd, this.#key, this.#value)) return 0;
+    let sum = 0;
+    for (let c = 0; c < this.#cpus; c++) sum += this.#view.getUint32(c * 8, true) + this.#view.getUint32(c * 8 + 4, true) * 2 ** 32;
+    return sum;
+  }
+}
+
+function counters(loaded: Loaded, map: string): PerCpuCounters | undefined {
+  const fd = loaded.maps.get(map)?.fd;
+  return fd === undefined ? undefined : new PerCpuCounters(fd);
+}
+
+/** The maps whose updates are counted when refused: the first `size` of `spec.maps`, slot by slot. */
+function countedMaps(spec: TracerSpec): MapSpec[] {
+  const dropped = spec.maps.find((m) => m.name === DROPPED_MAP);
+  return dropped ? spec.maps.slice(0, dropped.size) : [];
 }
 
 /** Events each handler could not submit because its ring buffer or perf buffer was full. */
 export function lostEvents(spec: TracerSpec, loaded: Loaded): Map<string, bigint> {
-  const fd = loaded.maps.get(LOST_MAP)?.fd;
-  return new Map(fd === undefined ? [] : spec.programs.map((p, i) => [p.name, perCpuSum(fd, i)]));
+  const lost = counters(loaded, LOST_MAP);
+  return new Map(lost ? spec.programs.map((p, i) => [p.name, BigInt(lost.sum(i))]) : []);
 }
 
 /** Updates each map refused because it was full (only maps that handlers update; slots follow `spec.maps`). */
 export function droppedUpdates(spec: TracerSpec, loaded: Loaded): Map<string, bigint> {
-  const counters = spec.maps.find((m) => m.name === DROPPED_MAP);
-  const fd = loaded.maps.get(DROPPED_MAP)?.fd;
-  if (!counters || fd === undefined) return new Map();
-  return new Map(spec.maps.slice(0, counters.size).map((m, i) => [m.name, perCpuSum(fd, i)]));
+  const dropped = counters(loaded, DROPPED_MAP);
+  return new Map(dropped ? countedMaps(spec).map((m, i) => [m.name, BigInt(dropped.sum(i))]) : []);
 }
 
 /** Why a map refuses updates, for the report line. */
@@ -40,30 +63,47 @@ function refusal(m: MapSpec, entries: number): string {
   return `map full (${entries} entries)`;
 }
 
-/** Prints each count when it grows: a line on stderr, or a JSON record on stdout in JSON mode. */
+/**
+ * Prints each count when it grows: a line on stderr, or a JSON record on stdout in JSON mode.
+ * Reads only counters that can grow: lost events only in a tracer with event buffers.
+ */
 export class LossReport {
-  #reported = new Map<string, bigint>();
+  readonly #lost?: PerCpuCounters;
+  readonly #dropped?: PerCpuCounters;
+  readonly #counted: MapSpec[];
+  /** What was last printed, slot by slot: lost events per program, dropped updates per counted map. */
+  readonly #lostReported: number[];
+  readonly #droppedReported: number[];
 
-  constructor(readonly spec: TracerSpec, readonly loaded: Loaded, readonly maxEntries: (map: string) => number) {}
-
-  print(): void {
-    for (const [handler, n] of lostEvents(this.spec, this.loaded)) {
-      if (!this.#grew(`lost ${handler}`, n)) continue;
-      if (isJsonOutput()) console.log(jsonRecord("lost_events", { handler, events: n }));
-      else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; raise its size or filter in the kernel`);
-    }
-    for (const [name, n] of droppedUpdates(this.spec, this.loaded)) {
-      if (!this.#grew(`dropped ${name}`, n)) continue;
-      const m = this.spec.maps.find((x) => x.name === name)!;
-      const entries = this.maxEntries(name);
-      if (isJsonOutput()) console.log(jsonRecord("dropped_updates", { map: name, updates: n, reason: refusal(m, entries) }));
-      else console.error(`tsbpf: ${n} updates to ${name} dropped: ${refusal(m, entries)}; raise its maxEntries`);
-    }
+  constructor(readonly spec: TracerSpec, readonly loaded: Loaded, readonly maxEntries: (map: string) => number) {
+    const streams = spec.maps.some((m) => m.kind === "ringbuf" || m.kind === "perfbuf");
+    this.#lost = streams ? counters(loaded, LOST_MAP) : undefined;
+    this.#dropped = counters(loaded, DROPPED_MAP);
+    this.#counted = this.#dropped ? countedMaps(spec) : [];
+    this.#lostReported = spec.programs.map(() => 0);
+    this.#droppedReported = this.#counted.map(() => 0);
   }
 
-  #grew(what: string, n: bigint): boolean {
-    if (n <= (this.#reported.get(what) ?? 0n)) return false;
-    this.#reported.set(what, n);
-    return true;
+  /** `events`: whether events may have been lost since the last call (false: the buffers were empty and nothing came). */
+  print(events = true): void {
+    if (events && this.#lost) {
+      for (let i = 0; i < this.#lostReported.length; i++) {
+        const n = this.#lost.sum(i);
+        if (n <= this.#lostReported[i]) continue;
+        this.#lostReported[i] = n;
+        const handler = this.spec.programs[i].name;
+        if (isJsonOutput()) console.log(jsonRecord("lost_events", { handler, events: BigInt(n) }));
+        else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; raise its size or filter in the kernel`);
+      }
+    }
+    for (let i = 0; i < this.#droppedReported.length; i++) {
+      const n = this.#dropped!.sum(i);
+      if (n <= this.#droppedReported[i]) continue;
+      this.#droppedReported[i] = n;
+      const m = this.#counted[i];
+      const entries = this.maxEntries(m.name);
+      if (isJsonOutput()) console.log(jsonRecord("dropped_updates", { map: m.name, updates: BigInt(n), reason: refusal(m, entries) }));
+      else console.error(`tsbpf: ${n} updates to ${m.name} dropped: ${refusal(m, entries)}; raise its maxEntries`);
+    }
   }
 }

@@ -181,7 +181,8 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      mapOptions.set(name, field instanceof EventStream ? { size: field.size } : { maxEntries: field.maxEntries, pin: field.pin });
+      const perf = spec.maps.find((m) => m.name === name)?.kind === "perfbuf";
+      mapOptions.set(name, field instanceof EventStream ? { size: perf ? field.perfBufferSize : field.size } : { maxEntries: field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });
@@ -226,8 +227,8 @@ export class Tracer {
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
     if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    this.#pump = new EventPump(this.#buffers, () => {
-      if (this.#reportLoss) this.#printLoss();
+    this.#pump = new EventPump(this.#buffers, (eventsCame) => {
+      if (this.#reportLoss) this.#lossReport?.print(eventsCame);
     });
     this.begin();
     this.#pump.start();
@@ -455,9 +456,13 @@ function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
   return p.kind === "cgroupSkb" && p.options?.cgroup === undefined && cgroup !== undefined ? { ...p, options: { ...p.options, cgroup } } : p;
 }
 
-/** The compiler (and its TypeScript parser), loaded only when the cache misses, and this kernel as its target. */
+/**
+ * The compiler, loaded only when the cache misses, ready to parse `source` (Babel loads only if
+ * the lean parser gives up on it), and this kernel as its target.
+ */
 async function loadCompiler(probes: ProbeRef[], source: string) {
-  const [{ compile }, { hostTarget }] = await Promise.all([import("../compiler/mod.ts"), import("./compile_target.ts")]);
+  const [{ compile, prepareParse }, { hostTarget }] = await Promise.all([import("../compiler/compile.ts"), import("./compile_target.ts")]);
+  await prepareParse(source);
   return { compile, target: await hostTarget(probes, source) };
 }
 

@@ -1,10 +1,10 @@
 // Where a cold start goes (issue 20): bench/tsbpf/cold_profile.ts, nothing cached, step by step.
-import { failures, keyValues, log, median, OUT, RUNS, sh, SMOKE, waitQuiet, writeScript, type Tool } from "./common.ts";
+import { failures, keyValues, log, median, OUT, RUNS, sh, SMOKE, tsbpfCwd, waitQuiet, writeScript, type Tool } from "./common.ts";
 import { ms } from "./report.ts";
 
 const COLD_PHASES: [string, string][] = [
   ["boot", "runtime start until the script's body runs"], ["import_tsbpf", "import tsbpf"], ["libc", "dlopen libc"],
-  ["import_parser", "import the parser (Babel)"], ["first_parse", "first parse of the script (cold JIT)"], ["second_parse", "the same parse again (warm)"],
+  ["import_parser", "import the parser (the lean parser; Babel only if it gives up)"], ["first_parse", "first parse of the script (cold JIT)"], ["second_parse", "the same parse again (warm)"],
   ["import_compiler", "import the compiler"], ["target", "load the probe kinds the script names"], ["compile", "compile (its parse now warm)"],
   ["btf_load", "map and scan the kernel's BTF¹"], ["btf_first_lookup", "first BTF lookup by name (builds the name index)¹"],
   ["maps", "create maps"], ["prog_load", "load + verify program"], ["attach", "perf_event_open + link"],
@@ -21,7 +21,7 @@ export async function coldProfileJob(tools: Tool[]): Promise<Map<string, Record<
       const runs = SMOKE ? 1 : Math.max(5, Math.ceil(RUNS / 2));
       for (let i = 0; i <= runs; i++) {
         await waitQuiet(5000);
-        const line = sh(tool.command("cold_profile", gen.pid), { TSBPF_NO_CACHE: "1" }, tool.cwd);
+        const line = sh(tool.command("cold_profile", gen.pid), { TSBPF_NO_CACHE: "1" }, tsbpfCwd("cold_profile"));
         if (i === 0 && !SMOKE) continue; // warm-up: the page cache and Deno's module cache
         if (!line.startsWith("E ")) {
           failures.push(`${tool.name} cold profile: ${line || "no output"}`);

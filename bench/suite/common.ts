@@ -25,10 +25,17 @@ export const { values: opts } = parseArgs({
     // A partial run (e.g. --jobs stream --only perf) written to its own marked section of
     // RESULTS.md, leaving the full suite's section as it was.
     section: { type: "string", default: "suite" },
+    // A project with the tree's npm package installed (run.sh makes it): the tsbpf scripts run
+    // there, as a user's would. Without it (run.ts alone), from the tree's sources.
+    package: { type: "string" },
   },
 });
 export const SMOKE = opts.smoke!;
 export const TREE = opts.tree ?? ROOT;
+/** Where the tsbpf scripts run: the installed package's project, else the tree. */
+export const PROJECT = opts.package ?? TREE;
+/** The tsbpf command as a user runs it: the package's, else the tree's bin/tsbpf. */
+export const TSBPF_BIN = opts.package ? `${opts.package}/node_modules/.bin/tsbpf` : `${TREE}/bin/tsbpf`;
 export const RUNS = SMOKE ? 1 : Number(opts.runs);
 export const SECONDS = SMOKE ? 0.3 : Number(opts.seconds);
 export const REPEATS = SMOKE ? 1 : Number(opts.repeats);
@@ -41,9 +48,9 @@ export interface Tool {
   tsbpf?: "bun" | "deno";
   /** Left out of the launch job (a variant that only differs in how it streams). */
   streamOnly?: boolean;
-  /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 256 KiB). */
+  /** tsbpf: the ring buffer size written into the stream script (default: RingBuf's own, 4 MiB). */
   ringBuf?: string;
-  /** tsbpf: the stream script with a PerfBuffer (256 KiB per CPU) in place of its RingBuf. */
+  /** tsbpf: the stream script with a PerfBuffer (its default, 1 MiB per CPU) in place of its RingBuf. */
   perfBuffer?: boolean;
   /** Command for a job ("launch1", "launch5", "stream" or "count") against the generator `pid`. */
   command(job: string, pid: number): string[];
@@ -53,7 +60,13 @@ export interface Tool {
   stopBy: "stdin" | "sigint";
 }
 
-export const tsbpfScript = (job: string) => `${TREE}/bench/out/${job}.ts`;
+/**
+ * Where a job's script is written. The profiles reach into tsbpf's internals by relative path,
+ * so they run from the tree's sources; every other job from PROJECT.
+ */
+export const tsbpfScript = (job: string) => /profile$/.test(job) ? `${TREE}/bench/out/${job}.ts` : opts.package ? `${PROJECT}/${job}.ts` : `${TREE}/bench/out/${job}.ts`;
+/** The working directory of a job's tsbpf run (Deno and Bun find their configuration from it). */
+export const tsbpfCwd = (job: string) => /profile$/.test(job) ? TREE : PROJECT;
 export const TOOLS: Tool[] = [
   { name: "libbpf C", command: (job, pid) => [`${OUT}/loader`, `${OUT}/${job}.bpf.o`, String(pid)], stopBy: "sigint" },
   // Streaming only: the same program drained every 1 ms instead of woken per event by epoll.
@@ -70,20 +83,21 @@ export const TOOLS: Tool[] = [
     env: { BCC_KERNEL_SOURCE: `${OUT}/kernel-headers` },
     stopBy: "sigint",
   },
-  // Run from the tree's root: Deno finds its deno.json (the "tsbpf" import) from the working directory.
-  { name: "tsbpf Bun", tsbpf: "bun", command: (job) => [BUN, "run", tsbpfScript(job)], cwd: TREE, stopBy: "stdin" },
-  { name: "tsbpf Deno", tsbpf: "deno", command: (job) => [DENO, "run", "--allow-ffi", tsbpfScript(job)], cwd: TREE, stopBy: "stdin" },
-  // Streaming only: the same script with a 4 MiB ring buffer, to tell drain pauses from throughput.
+  // Run from PROJECT (or the tree's root): Deno and Bun find what "tsbpf" is from the working directory.
+  { name: "tsbpf Bun", tsbpf: "bun", command: (job) => [BUN, "run", tsbpfScript(job)], cwd: PROJECT, stopBy: "stdin" },
+  { name: "tsbpf Deno", tsbpf: "deno", command: (job) => [DENO, "run", "--allow-ffi", tsbpfScript(job)], cwd: PROJECT, stopBy: "stdin" },
+  // Streaming only: the same script with the 256 KiB ring buffer of libbpf-tools (RingBuf's default
+  // before it became 4 MiB), to tell drain pauses from throughput.
   ...(["bun", "deno"] as const).map((rt): Tool => ({
-    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, 4 MiB ring buffer`,
+    name: `tsbpf ${rt === "bun" ? "Bun" : "Deno"}, 256 KiB ring buffer`,
     tsbpf: rt,
     streamOnly: true,
-    ringBuf: "4 * 1024 * 1024",
+    ringBuf: "256 * 1024",
     command: (job) => rt === "bun" ? [BUN, "run", tsbpfScript(job)] : [DENO, "run", "--allow-ffi", tsbpfScript(job)],
-    cwd: TREE,
+    cwd: PROJECT,
     stopBy: "stdin",
   })),
-  // Streaming only, perf buffers (BPF_MAP_TYPE_PERF_EVENT_ARRAY, 256 KiB per CPU) instead of the ring buffer.
+  // Streaming only, perf buffers (BPF_MAP_TYPE_PERF_EVENT_ARRAY, PerfBuffer's default 1 MiB per CPU) instead of the ring buffer.
   {
     name: "libbpf C, perf buffer",
     streamOnly: true,
@@ -110,7 +124,7 @@ export const TOOLS: Tool[] = [
     streamOnly: true,
     perfBuffer: true,
     command: (job) => rt === "bun" ? [BUN, "run", tsbpfScript(job)] : [DENO, "run", "--allow-ffi", tsbpfScript(job)],
-    cwd: TREE,
+    cwd: PROJECT,
     stopBy: "stdin",
   })),
 ];
@@ -160,6 +174,7 @@ export const median = (xs: number[]) => quantile(xs, 0.5);
 /** Copies a bench/tsbpf template to bench/out with the generator's pid in place of the placeholder. */
 export function writeScript(job: string, pid: number, ringBuf?: string, perfBuffer?: boolean): void {
   mkdirSync(`${TREE}/bench/out`, { recursive: true });
+  mkdirSync(PROJECT, { recursive: true });
   let source = readFileSync(`${ROOT}/bench/tsbpf/${job}.ts`, "utf8").replaceAll(PLACEHOLDER, String(pid));
   if (ringBuf) source = source.replace(/new RingBuf<(\w+)>\(\)/, `new RingBuf<$1>(${ringBuf})`);
   if (perfBuffer) source = source.replaceAll("RingBuf", "PerfBuffer");

@@ -4,7 +4,7 @@ import { BUN, DENO, failures, log, opts, OUT, REPEATS, ROOT, SMOKE, TREE, waitQu
 import { idleOnce, type IdleSample, idleTools } from "../idle.ts";
 
 export async function idleJob(): Promise<Map<string, IdleSample[]>> {
-  let tools = idleTools({ root: ROOT, tree: TREE, out: OUT, bun: BUN, deno: DENO }).filter((t) => !SMOKE || t.tsbpf);
+  let tools = idleTools({ root: ROOT, tree: TREE, out: OUT, bun: BUN, deno: DENO, project: opts.package }).filter((t) => !SMOKE || t.tsbpf);
   if (opts.only) {
     const names = opts.only.split(",").map((s) => s.trim().toLowerCase());
     tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));

@@ -1,5 +1,5 @@
 // Job 1 of the benchmark suite: launch → first event, warm and cold, for every tool.
-import { BUN, DENO, errorLine, failures, keyValues, log, OUT, RUNS, SMOKE, TREE, tsbpfScript, waitQuiet, writeScript, type Tool } from "./common.ts";
+import { BUN, DENO, errorLine, failures, keyValues, log, OUT, RUNS, SMOKE, TREE, TSBPF_BIN, tsbpfScript, waitQuiet, writeScript, type Tool } from "./common.ts";
 
 export interface LaunchSample {
   first: number;
@@ -17,7 +17,7 @@ export interface Variant {
   command?: (pid: number) => string[];
 }
 
-// The launch1 tracer as a one-liner, run through the whole command line (bin/tsbpf), and as
+// The launch1 tracer as a one-liner, run through the whole command line (the package's tsbpf command), and as
 // a `tsbpf build` bundle run by the runtime alone.
 const ONELINER = (pid: number) => `tracepoint("syscalls:sys_enter_getppid", () => pid() == ${pid} && printf("E %d\\n", pid()))`;
 const BUNDLE = () => `${TREE}/bench/out/launch1.bundle.js`;
@@ -32,7 +32,7 @@ export function launchVariants(tools: Tool[]): Variant[] {
       out.push({ label: `${tool.name}, warm`, tool });
       out.push({ label: `${tool.name}, cold`, tool, env: { TSBPF_NO_CACHE: "1" } });
       // Issue 20: the one-liner through the CLI, and the bundle (cold: its first run on a machine).
-      const cli = (pid: number) => [`${TREE}/bin/tsbpf`, "-e", ONELINER(pid)];
+      const cli = (pid: number) => [TSBPF_BIN, "-e", ONELINER(pid)];
       const runtime = { TSBPF_RUNTIME: tool.tsbpf };
       out.push({ label: `${tool.name}, -e one-liner, warm`, tool, command: cli, env: runtime });
       out.push({ label: `${tool.name}, -e one-liner, cold`, tool, command: cli, env: { ...runtime, TSBPF_NO_CACHE: "1" } });
@@ -93,6 +93,6 @@ export async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, 
 
 /** `tsbpf build` of the launch1 script (with the generator's pid in it), on Bun. */
 function buildBundle(): void {
-  const r = Bun.spawnSync([`${TREE}/bin/tsbpf`, "build", tsbpfScript("launch1"), "-o", BUNDLE()], { env: { ...process.env, TSBPF_RUNTIME: "bun" }, stderr: "pipe" });
+  const r = Bun.spawnSync([TSBPF_BIN, "build", tsbpfScript("launch1"), "-o", BUNDLE()], { env: { ...process.env, TSBPF_RUNTIME: "bun" }, stderr: "pipe" });
   if (r.exitCode !== 0) failures.push(`tsbpf build launch1: ${errorLine(r.stderr.toString())}`);
 }

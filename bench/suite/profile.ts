@@ -1,5 +1,5 @@
 // Job 1, explained: where a tsbpf launch spends its time (bench/tsbpf/profile.ts, step by step).
-import { failures, keyValues, log, median, OUT, RUNS, sh, SMOKE, waitQuiet, writeScript, type Tool } from "./common.ts";
+import { failures, keyValues, log, median, OUT, RUNS, sh, SMOKE, tsbpfCwd, waitQuiet, writeScript, type Tool } from "./common.ts";
 import { ms } from "./report.ts";
 
 export const PHASES: [string, string][] = [
@@ -22,7 +22,7 @@ export async function profileJob(tools: Tool[]): Promise<Map<string, Record<stri
         const runs = SMOKE ? 1 : Math.max(5, Math.ceil(RUNS / 2));
         for (let i = 0; i <= runs; i++) {
           await waitQuiet(5000);
-          const line = sh(tool.command("profile", gen.pid), env, tool.cwd);
+          const line = sh(tool.command("profile", gen.pid), env, tsbpfCwd("profile"));
           if (i === 0 && !SMOKE) continue; // warm-up: fills the caches
           if (!line.startsWith("E ")) {
             failures.push(`${tool.name} profile: ${line || "no output"}`);

@@ -1,6 +1,8 @@
 // `tsbpf build script.ts -o script.bundle.js`: one file that runs without tsbpf installed, on
 // other kernels too. The bundling is build/bundle.ts's; this is its command line. With
 // --compile, the bundle becomes one executable (the runtime inside: no Bun or Deno needed).
+// The bundle is signed with the host's key, or --key FILE's (tracer/bundle_signature.ts);
+// --show-key prints that key's public line for another host's /etc/tsbpf/trusted-keys.
 import process from "node:process";
 import { spawnSync } from "node:child_process";
 import { basename } from "node:path";
@@ -12,11 +14,15 @@ import { freshPrivateDir } from "../../runtime/private_dir.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 
-const OPTIONS = { output: { type: "string", short: "o" }, compile: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+const OPTIONS = {
+  output: { type: "string", short: "o" }, compile: { type: "boolean" }, key: { type: "string" }, "show-key": { type: "boolean" }, help: { type: "boolean", short: "h" },
+} as const;
 
 export async function buildCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, OPTIONS, "build");
   if (values.help) return (console.log(HELP.build), 0);
+  if (values["show-key"]) return await showKey(typeof values.key === "string" ? values.key : undefined);
+  const key = typeof values.key === "string" ? values.key : undefined;
   if (positionals.length !== 1) throw new UsageError("needs one script: tsbpf build script.ts -o script.bundle.js", "build");
   const script = positionals[0];
   if (!fileExists(script)) throw new CliError(`No such script: ${script}`);
@@ -24,8 +30,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const outfile = typeof values.output === "string" ? values.output : values.compile ? basename(stem) : `${stem}.bundle.js`;
   const bundle = await loadBundler();
   if (!values.compile) {
-    const result = await bundleOrExplain(bundle, script, outfile);
-    console.error(`tsbpf build: wrote ${result.outfile} (${(result.bytes / 1024).toFixed(0)} KiB; tracers: ${result.tracers.join(", ")})`);
+    const result = await bundleOrExplain(bundle, script, outfile, key);
+    console.error(`tsbpf build: wrote ${result.outfile} (${(result.bytes / 1024).toFixed(0)} KiB; tracers: ${result.tracers.join(", ")}; ${signedNote(result.signed)})`);
     return 0;
   }
   // Bundled and compiled in a private directory; only the finished executable is written to
@@ -33,7 +39,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const dir = freshPrivateDir("tsbpf-build");
   const js = `${dir}/bundle.js`, exe = `${dir}/${basename(outfile) || "tool"}`;
   try {
-    const result = await bundleOrExplain(bundle, script, js);
+    const result = await bundleOrExplain(bundle, script, js, key);
     const cmd = runtimeName === "bun"
       // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
       // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
@@ -69,9 +75,9 @@ async function loadBundler(): Promise<Bundler> {
   }
 }
 
-async function bundleOrExplain(bundle: Bundler, script: string, outfile: string) {
+async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined) {
   try {
-    return await bundle(script, outfile);
+    return await bundle(script, outfile, { key });
   } catch (e) {
     // The bundler's own failures (nothing to bundle, an import esbuild cannot resolve) are plain
     // Errors whose message says it all; typed errors (compile errors) pass through.
@@ -84,4 +90,18 @@ async function bundleOrExplain(bundle: Bundler, script: string, outfile: string)
 function why(stderr: string): string {
   const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim());
   return lines.filter((l) => l && !/^Stack backtrace:|^\d+: <unknown>$|^Compile |^Download /.test(l)).slice(-4).join("; ");
+}
+
+function signedNote(signed: { by: string } | { not: string }): string {
+  return "by" in signed
+    ? `signed with the ${signed.by}: hosts that trust it load the precompiled programs as they are`
+    : `not signed (${signed.not}): it compiles its programs where it runs`;
+}
+
+/** The public line of the key build signs with, to add to /etc/tsbpf/trusted-keys on other hosts. */
+async function showKey(file: string | undefined): Promise<number> {
+  const { hostSigningKey, keyLine, readSigningKey } = await import("../../tracer/bundle_signature.ts");
+  const { resolve } = await import("node:path");
+  console.log(keyLine(file === undefined ? await hostSigningKey() : await readSigningKey(resolve(file))));
+  return 0;
 }

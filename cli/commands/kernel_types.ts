@@ -7,6 +7,7 @@ import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { kernelDeclarations } from "./dts.ts";
 import { HELP } from "../help.ts";
+import { ownPath } from "../../runtime/own_files.ts";
 
 const OPTIONS = {
   output: { type: "string", short: "o" },
@@ -19,7 +20,7 @@ const VMLINUX = "/sys/kernel/btf/vmlinux";
 const MAX_BTF_BYTES = 256 << 20;
 
 /** Where `tsbpf types` writes when not told: kernel.d.ts in the package root. */
-export const DEFAULT_OUTPUT = decodeURIComponent(new URL("../../kernel.d.ts", import.meta.url).pathname);
+export const DEFAULT_OUTPUT = ownPath("kernel.d.ts");
 
 export async function typesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, OPTIONS, "types");

@@ -4,6 +4,7 @@ import { parseCommand } from "../args.ts";
 import { CliError } from "../errors.ts";
 import { kernelFunctionArgs, kernelFunctionNames, rawTracepointArgs, rawTracepointNames, tracepointArgs, tracepointNames } from "./list_kernel.ts";
 import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
+import { cgroupPaths, cgroupSkbArgs, networkDevices, SOCKET_FILTER_NOTE, xdpArgs } from "./list_network.ts";
 import { type ListKind, matcher, parseProbePattern } from "./probe_pattern.ts";
 import { HELP } from "../help.ts";
 import { printableLines } from "../../runtime/output.ts";
@@ -19,7 +20,9 @@ export function listCommand(argv: string[]): number {
   const { values, positionals } = parseCommand(argv, OPTIONS, "list");
   if (values.help) return (console.log(HELP.list), 0);
   if (positionals.length > 1) throw new CliError(`list takes one pattern; quote it so the shell does not expand it: tsbpf list '${positionals[0]}'`);
-  const listed = list(positionals[0] ?? "*");
+  const pattern = positionals[0] ?? "*";
+  if (parseProbePattern(pattern).kind === "socketFilter") return (console.error(`tsbpf list: ${SOCKET_FILTER_NOTE}`), 0);
+  const listed = list(pattern);
   const out: string[] = [];
   for (const l of listed) {
     out.push(l.probe);
@@ -68,6 +71,12 @@ export function list(text: string): Listed[] {
         for (const u of usdtListing(path, p.target)) out.push({ probe: `usdt:${path}:${u.name}`, args: () => u.args });
         break;
       }
+      case "xdp":
+        for (const d of networkDevices(p.target)) out.push({ probe: `xdp:${d}`, args: () => xdpArgs(d) });
+        break;
+      case "cgroupSkb":
+        for (const c of cgroupPaths(p.target)) out.push({ probe: `cgroupSkb:${c}`, args: () => cgroupSkbArgs(c) });
+        break;
     }
   }
   return out;

@@ -71,7 +71,11 @@ export async function planCommand(argv: string[]): Promise<number> {
   // The plan quotes the script (probe names, import specifiers, paths): a script under review must
   // not be able to drive the terminal that shows its review (hide lines, rewrite the verdict).
   const show = (text: string) => console.log(printableLines(text));
-  if (bundle) show(`bundle ${positionals[0]}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds\n`);
+  if (bundle) {
+    const { bundleLoadPlan } = await import("../../tracer/bundled.ts");
+    const how = (await bundleLoadPlan(text)).map((line) => `  ${line}`);
+    show([`bundle ${positionals[0]}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds`, ...how, ""].join("\n"));
+  }
   if (specs.length) show(describePlan(specs, { cpus: possibleCpus() }));
   show(describeUserSpace({ modules, uncompiled, kernelWarnings: kernelWarnings(specs), alsoUnknown }));
   return 0;

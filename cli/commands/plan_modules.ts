@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 import { isRelative, TSBPF_INTERNAL, TSBPF_PUBLIC } from "../../compiler/capability_tables.ts";
 import { type ImportSite, type ModuleScan, scanModule } from "../../compiler/capabilities.ts";
 import type { PlannedModule } from "../../compiler/plan_user.ts";
+import { ownPath } from "../../runtime/own_files.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
+const root = ownPath("");
 /** tsbpf's own modules: what they do is tsbpf's, not the script's (examples/ are scripts). */
 const OWN = /^(runtime|tracer|spec|lang|compiler|probes|btf|elf|build|cli)\/|^(mod|helpers|types|kernel)\.ts$/;
 /** A module bigger than this is not a script someone reviews by reading. */

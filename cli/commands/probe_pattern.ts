@@ -4,7 +4,7 @@ import { globMatcher } from "../../elf/glob.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { kernelSymbolName, ProbeNameError, rawTracepointName, tracepointName, usdtName, userFileName, userSymbolName } from "../../probes/names.ts";
 
-export type ListKind = "tracepoint" | "rawtracepoint" | "kprobe" | "uprobe" | "usdt";
+export type ListKind = "tracepoint" | "rawtracepoint" | "kprobe" | "uprobe" | "usdt" | "xdp" | "cgroupSkb" | "socketFilter";
 
 /** Every spelling of a kind (bpftrace's short ones too) → the kind it lists. */
 const KINDS: Record<string, ListKind> = {
@@ -14,6 +14,7 @@ const KINDS: Record<string, ListKind> = {
   fentry: "kprobe", fexit: "kprobe", f: "kprobe", fr: "kprobe",
   uprobe: "uprobe", u: "uprobe", uretprobe: "uprobe", ur: "uprobe",
   usdt: "usdt", U: "usdt",
+  xdp: "xdp", cgroupSkb: "cgroupSkb", cgroup_skb: "cgroupSkb", socketFilter: "socketFilter", socket_filter: "socketFilter",
 };
 
 export interface ProbePattern {
@@ -40,7 +41,14 @@ export function parseProbePattern(text: string): ProbePattern {
 function checkNames(p: ProbePattern): void {
   if (p.binary !== undefined) userFileName(p.binary);
   if (p.target === "*") return;
-  if (p.kind === "rawtracepoint") rawTracepointName(p.target, true);
+  if (p.kind === "socketFilter") throw new ProbeNameError(`"socketFilter:${p.target}": a socket filter has no target; list it as socketFilter`, []);
+  if (p.kind === "xdp") {
+    if (!/^[^/\s]{1,15}$/.test(p.target)) throw new ProbeNameError(`"${p.target}" is not a network device name (at most 15 characters, no slash or space)`, []);
+  } else if (p.kind === "cgroupSkb") {
+    if (p.target.startsWith("/") || p.target.split("/").some((part) => part === ".." || part === ".")) {
+      throw new ProbeNameError(`"${p.target}": give the cgroup as a path under the cgroup v2 mount, without . or .. (system.slice/*)`, []);
+    }
+  } else if (p.kind === "rawtracepoint") rawTracepointName(p.target, true);
   else if (p.kind === "kprobe") kernelSymbolName(p.target, true);
   else if (p.kind === "uprobe") userSymbolName(p.target, true);
   else if (p.kind === "usdt") {
@@ -51,6 +59,8 @@ function checkNames(p: ProbePattern): void {
 }
 
 function parsePattern(text: string): ProbePattern {
+  // A packet kind alone (not "xdp": also a tracepoint category) lists that kind.
+  if (KINDS[text] === "socketFilter" || KINDS[text] === "cgroupSkb") return { kind: KINDS[text], target: "*" };
   const colon = text.indexOf(":");
   const kind = colon > 0 ? KINDS[text.slice(0, colon)] : undefined;
   if (!kind) return { target: text || "*" };

@@ -7,8 +7,9 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseCommand } from "../args.ts";
 import { HELP } from "../help.ts";
+import { OWN_ROOT } from "../../runtime/own_files.ts";
 
-const EXAMPLES = new URL("../../examples/", import.meta.url);
+const EXAMPLES = new URL("examples/", OWN_ROOT);
 
 export interface Tool {
   name: string;

@@ -1,7 +1,7 @@
 // A one-liner's interval() period: seconds (a number) or a duration ("500ms", "2s"), checked as
 // every timer period is (runtime/period.ts). Checked when the one-liner is turned into a script
 // (a literal, with its position) and again when it runs (any expression).
-import { durationMs } from "../args.ts";
+import { durationMs } from "../global_options.ts";
 import { checkPeriodMs } from "../../runtime/period.ts";
 
 const EXAMPLE = `interval(1, () => print($)) or interval("500ms", ...)`;

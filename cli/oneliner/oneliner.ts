@@ -6,7 +6,8 @@
 // source_map.ts remembers from where, so errors point into the one-liner.
 import { Code, CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
-import { parseSource, type Node } from "../../compiler/parse.ts";
+import { parseSource, type Node, useFallbackParser } from "../../compiler/parse.ts";
+import { babelParse } from "../../compiler/babel_parser.ts";
 import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
@@ -49,6 +50,9 @@ export interface GeneratedScript {
 export const ONELINER_FILE = "-e";
 
 /** Run in user space (interval too: bpftrace's print, clear and exit act there; @interval is the kernel's). */
+// The transform parses without awaiting: Babel ready for what the lean parser gives up on.
+useFallbackParser(babelParse);
+
 const USER_SPACE = new Set(["begin", "end", "interval"]);
 /** Probes whose first argument is a value rather than a name. */
 const VALUE_KINDS = new Set(["profile", "perfEvent"]);

@@ -7,10 +7,14 @@
 // with the entry and asked again on a hit; one different answer (a module loaded since, another
 // kernel) is a miss. The entry lives beside the generated scripts, in the private directory
 // root already imports them from (docs/security.md), and is data: checked field by field.
+//
+// The directory is bounded (pruneOneLiners): every new entry drops the files past the newest
+// KEEP_FILES, older than KEEP_DAYS or beyond KEEP_BYTES in all.
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, writeFileAtomic } from "../../runtime/files.ts";
-import { geteuid } from "../../runtime/file_stat.ts";
+import { geteuid, lstat, S_IFMT, S_IFREG, unlink } from "../../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { listDirs } from "../../runtime/cgroup.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import { COMPILER_VERSION, kernelId } from "../../tracer/compile_cache.ts";
 import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
@@ -19,6 +23,10 @@ import { mapperOf, type SourcePositions } from "./source_map.ts";
 /** Bump when the transform's output changes for the same one-liner. */
 const TRANSFORM_VERSION = 1;
 const MAX_ENTRY_BYTES = 16 << 20;
+/** What the directory keeps: entries and generated scripts together. */
+export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
+/** The names this cache writes (an entry by its key, a script by its content's hash); nothing else there is touched. */
+const CACHE_NAME = /^(?:[0-9a-f]{32}\.json|[0-9a-f]{16}\.ts)$/;
 
 type Question = ["expand", string, string] | ["fields", string];
 interface Entry {
@@ -53,7 +61,7 @@ export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: stri
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache (for tests: Bun's libc does not see process.env changes). */
+/** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
 function entryFile(key: string, cacheHome?: string): string | undefined {
   const c = libcSync();
   if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
@@ -69,16 +77,20 @@ function entryFile(key: string, cacheHome?: string): string | undefined {
   }
 }
 
-/** The generated script kept for `key`, if the kernel still answers as it did. */
-export function readOneLiner(key: string, text: string, kernel: KernelQuery, cacheHome?: string): GeneratedScript | undefined {
+/**
+ * The generated script kept for `key`, if the kernel still answers as it did. `kernel(true)`
+ * must also expand wildcards; kernel(false) is asked only for tracepoint fields (cheaper to load).
+ */
+export async function readOneLiner(key: string, text: string, kernel: (withNames: boolean) => KernelQuery | Promise<KernelQuery>, cacheHome?: string): Promise<GeneratedScript | undefined> {
   const file = entryFile(key, cacheHome);
   if (!file) return undefined;
   try {
     const bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
     if (!bytes) return undefined;
     const entry = checkEntry(JSON.parse(new TextDecoder().decode(bytes)), key);
+    const query = await kernel(entry.asked.some((a) => a.question[0] === "expand"));
     for (const { question, answer } of entry.asked) {
-      const now = question[0] === "expand" ? kernel.expand(question[1], question[2]) : kernel.tracepointFields?.(question[1]);
+      const now = question[0] === "expand" ? query.expand(question[1], question[2]) : query.tracepointFields?.(question[1]);
       if ((JSON.stringify(now) ?? "undefined") !== answer) {
         verbose(`transforming the one-liner again: the kernel's answer to ${question.join(" ")} changed`);
         return undefined;
@@ -100,7 +112,38 @@ export function writeOneLiner(key: string, script: GeneratedScript, asked: Entry
     writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
   } catch (e) {
     verbose(`not caching the one-liner's script: ${(e as Error).message}`);
+    return;
   }
+  const removed = pruneOneLiners(file.slice(0, file.lastIndexOf("/")));
+  if (removed) verbose(`removed ${removed} old files from the one-liner cache`);
+}
+
+/**
+ * Removes what the bounds do not keep from `dir`, the private directory entryFile() checked
+ * (ours, writable by no one else, so no one can swap a name meanwhile): only regular files of
+ * ours with the cache's names, looked at with lstat (a symlink is never followed, nor removed),
+ * newest kept first. Returns how many were removed.
+ */
+export function pruneOneLiners(dir: string, nowMs = Date.now()): number {
+  const names = listDirs(dir, false); // through libc, as the rest: Deno needs no --allow-read
+  const me = geteuid();
+  const files: { path: string; mtime: number; size: number }[] = [];
+  for (const name of names) {
+    if (!CACHE_NAME.test(name)) continue;
+    const path = `${dir}/${name}`, st = lstat(path);
+    if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG || st.uid !== me) continue;
+    files.push({ path, mtime: st.mtime, size: st.size });
+  }
+  files.sort((a, b) => b.mtime - a.mtime);
+  const oldest = nowMs / 1000 - KEEP_DAYS * 86400;
+  let kept = 0, bytes = 0, removed = 0;
+  for (const f of files) {
+    if (kept < KEEP_FILES && f.mtime >= oldest && bytes + f.size <= KEEP_BYTES) {
+      kept++;
+      bytes += f.size;
+    } else if (unlink(f.path) === 0) removed++;
+  }
+  return removed;
 }
 
 function checkEntry(v: unknown, key: string): Entry {

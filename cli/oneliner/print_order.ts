@@ -4,7 +4,8 @@
 // came before any of the second's. Each event carries the kernel's ktime(). A poll can still
 // miss an event stamped before one it delivered (committed to a buffer drained earlier in the
 // same poll), so a line newer than everything of earlier polls waits one poll for stragglers.
-import { setTimeout } from "node:timers";
+// (The global timers, not node:timers: Deno would load its Node layer for them; a held line's
+// 5 ms timer may keep Deno's event loop that long.)
 
 interface Pending {
   time: bigint;
@@ -47,7 +48,7 @@ export class PrintOrder {
     for (const p of ready) p.show();
     if (this.#pending.length) {
       this.#timer = setTimeout(() => this.flush(), HOLD_MS);
-      this.#timer.unref?.();
+      (this.#timer as { unref?: () => void }).unref?.();
     }
   }
 }

@@ -1,26 +1,20 @@
 // `tsbpf -e '...'` and `tsbpf dump -e '...'`: the one-liner becomes a script (cli/oneliner/oneliner.ts),
 // written to the cache under a name from its content (so the compile cache finds it again),
 // and runs in this process with the session (-p, -c, -d) around it.
-import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../../runtime/files.ts";
 import { geteuid } from "../../runtime/file_stat.ts";
 import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
-import { kernelFunctionNames, rawTracepointNames, tracepointNames } from "../commands/list_kernel.ts";
-import { resolveBinary, uprobeNames, usdtListing } from "../commands/list_user.ts";
-import { tracepointFormat } from "../../probes/tracepoint.ts";
-import { kernelProbePattern } from "../../probes/names.ts";
-import { matcher } from "../commands/probe_pattern.ts";
-import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
+import type { GeneratedScript } from "./oneliner.ts";
 import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission } from "../../runtime/ffi/host.ts";
-import { ownModule } from "../../runtime/own_files.ts";
+import { OWN_EXT, ownModule, ownPath } from "../../runtime/own_files.ts";
+import { kernelQuery } from "./kernel_query.ts";
 
 const MOD_URL = ownModule("mod");
 const RUNTIME_URL = ownModule("cli/oneliner/oneliner_runtime");
@@ -40,7 +34,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     await startSession({ ...session, heldPid: held?.pid });
     (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
     try {
-      await import(pathToFileURL(file).href);
+      await import(fileUrl(file));
     } catch (e) {
       // Bun's build error in the generated script: shown at its place in the one-liner.
       const build = buildDiagnostics(e);
@@ -63,7 +57,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   } finally {
     remove();
   }
-  const status = typeof process.exitCode === "number" ? process.exitCode : 0;
+  const status = libcSync().process.exitCode();
   if (!held) return status;
   // As `tsbpf run` does: the command never outlives the tracer; its end is tsbpf's status.
   const endedAlone = held.ended;
@@ -92,50 +86,20 @@ export async function dumpOneLiner(text: string): Promise<number> {
 async function generate(text: string, pidFilter: boolean): Promise<GeneratedScript> {
   const exports = await modExports();
   const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, exports);
-  const kept = readOneLiner(key, text, KERNEL);
+  const kept = await readOneLiner(key, text, kernelQuery);
   if (kept) return kept;
   const { transformOneLiner } = await import("./oneliner.ts");
-  const { kernel, asked } = recordingQuery(KERNEL);
+  const { kernel, asked } = recordingQuery(await kernelQuery(true));
   const script = transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
   writeOneLiner(key, script, asked);
   return script;
-}
-
-/** What the transform asks of the running kernel. */
-const KERNEL: KernelQuery = {
-  expand: (kind, pattern) => {
-    if (kind === "uprobe" || kind === "uretprobe" || kind === "usdt") return expandUser(kind, pattern);
-    const test = matcher(kernelProbePattern(kind, pattern));
-    const names = kind === "tracepoint" ? tracepointNames()
-      : kind === "rawTracepoint" ? rawTracepointNames()
-      : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
-      : [];
-    return names.filter(test);
-  },
-  tracepointFields: (target) => {
-    try {
-      return tracepointFormat(target).fields;
-    } catch {
-      return undefined; // the compiler reports an unknown tracepoint, at the right place
-    }
-  },
-};
-
-/** "/bin/bash:*readline*" → "/bin/bash:readline", ...; "binary:provider:name" patterns for USDT. */
-function expandUser(kind: string, pattern: string): string[] {
-  const sep = pattern.indexOf(":");
-  if (sep <= 0) return [];
-  const binary = pattern.slice(0, sep), rest = pattern.slice(sep + 1);
-  const path = resolveBinary(binary);
-  const names = kind === "usdt" ? usdtListing(path, rest).map((u) => u.name) : uprobeNames(path, rest);
-  return names.map((n) => `${binary}:${n}`);
 }
 
 /** What mod.ts exports: its runtime values, and the types its source re-exports. */
 async function modExports(): Promise<Set<string>> {
   const mod = await import("../../mod.ts");
   const names = new Set(Object.keys(mod));
-  const source = readTextFile(fileURLToPath(MOD_URL)) ?? "";
+  const source = readTextFile(ownPath(`mod${OWN_EXT}`)) ?? "";
   for (const m of source.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
     for (const part of m[1].split(",")) {
       const name = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop()!.trim();
@@ -183,4 +147,9 @@ function sameContent(file: string, bytes: Uint8Array): boolean {
   } catch {
     return false; // too big, not a regular file, not ours: written again (the rename replaces it)
   }
+}
+
+/** The file: URL of an absolute path (node:url's pathToFileURL, which costs Deno its Node layer). */
+function fileUrl(path: string): string {
+  return `file://${path.split("/").map(encodeURIComponent).join("/")}`;
 }

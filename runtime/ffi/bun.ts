@@ -25,6 +25,7 @@ export const processHooks: ProcessHooks = {
   onExit: (f) => void process.on("exit", f),
   exit: (code) => process.exit(code),
   setExitCode: (code) => void (process.exitCode = code),
+  exitCode: () => Number(process.exitCode ?? 0),
   soon: (f) => {
     const id = setImmediate(f);
     return () => clearImmediate(id);
@@ -44,7 +45,6 @@ export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi)
     close: { args: [i32], returns: i32 },
     mount: { args: [p, p, p, u64, p], returns: i32 },
     getpid: { args: [], returns: i32 },
-    getenv: { args: [p], returns: FFIType.cstring },
     mkdir: { args: [p, i32], returns: i32 },
     rename: { args: [p, p], returns: i32 },
     epoll_wait: { args: [i32, p, i32, i32], returns: i32 },
@@ -74,10 +74,9 @@ export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi)
     mount: (source, target, fsType, flags) =>
       check(c.mount(cString(source), cString(target), cString(fsType), flags, null)),
     getpid: () => c.getpid() as number,
-    getenv: (name) => {
-      const v = c.getenv(cString(name));
-      return v === null ? undefined : String(v);
-    },
+    // Bun's process.env is a copy that assignments do not write back to libc's environment:
+    // ask it, so a script's process.env.TSBPF_... counts as it does under Deno.
+    getenv: (name) => process.env[name],
     mkdir: (path, mode) => check(c.mkdir(cString(path), mode)),
     rename: (from, to) => check(c.rename(cString(from), cString(to))),
     epollWait: (epfd, events, maxEvents, timeoutMs) => check(c.epoll_wait(epfd, events, maxEvents, timeoutMs)),

@@ -41,6 +41,7 @@ export const processHooks: ProcessHooks = {
   onExit: (f) => globalThis.addEventListener("unload", f),
   exit: (code) => Deno.exit(code),
   setExitCode: (code) => void (Deno.exitCode = code),
+  exitCode: () => Deno.exitCode,
   soon: (f) => {
     const id = setTimeout(f, 0);
     return () => clearTimeout(id);

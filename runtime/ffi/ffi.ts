@@ -73,6 +73,8 @@ export interface ProcessHooks {
   exit(code: number): never;
   /** The status the process ends with when it ends by itself. */
   setExitCode(code: number): void;
+  /** What setExitCode (or the script's process.exitCode) set: 0 if nothing did. */
+  exitCode(): number;
   /** Runs `f` as soon as pending I/O has been handled (setImmediate); returns what cancels it. */
   soon(f: () => void): () => void;
 }

@@ -5,12 +5,29 @@
 declare const Bun: unknown;
 declare const Deno: {
   permissions: { querySync(d: { name: string; path?: string }): { state: string } };
+  args: string[];
+  exit(code: number): never;
 };
 
 export type RuntimeName = "bun" | "deno";
 
 /** The runtime this process runs on. */
 export const runtimeName: RuntimeName = typeof Bun !== "undefined" ? "bun" : "deno";
+
+/**
+ * The arguments after the script's name (process.argv.slice(2)), read without node:process,
+ * which takes Deno ≈ 15 ms to load (the `tsbpf` command's start, cli/main.ts).
+ */
+export function scriptArgs(): string[] {
+  if (runtimeName === "deno") return [...Deno.args];
+  return (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
+}
+
+/** Ends the process now with `code` (process.exit without node:process). */
+export function exitProcess(code: number): never {
+  if (runtimeName === "deno") Deno.exit(code);
+  return (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(code);
+}
 
 /** The modules of the runtime itself that tsbpf loads (a bundler must leave them external). */
 export const RUNTIME_MODULES = ["bun:ffi"];

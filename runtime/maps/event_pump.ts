@@ -12,7 +12,8 @@
 // costs nothing while events flow. A perf buffer signals per record only while asked
 // (PerfEventArray.wakeOnEvents): from the first quiet spell until a drain finds it busy.
 //
-// The heartbeat (once a second, in both modes) runs the loss check and drains once more: a perf
+// The heartbeat (once a second, in both modes) runs the loss check (told whether events came since
+// the last one: with none, and none waiting, no buffer can have been full) and drains once more: a perf
 // buffer's event written while its CPU was switching modes raises no notification (see
 // PerfEventArray.wakeOnEvents), and is delivered by it. It is also what keeps the process alive
 // while the tracer runs.
@@ -35,7 +36,7 @@ const BUSY_EVENTS_PER_DRAIN = 32;
 
 export class EventPump {
   readonly #streams: EventStream<unknown>[];
-  readonly #heartbeat: () => void;
+  readonly #heartbeat: (eventsCame: boolean) => void;
   readonly #maxIdleMs: number;
   #idleMs = IDLE_DRAIN_MS;
   #emptyDrains = 0;
@@ -48,9 +49,11 @@ export class EventPump {
   #waiting = false;
   #stopped = false;
   #noEpoll = false;
+  /** Events the streams had taken at the last heartbeat (a listener's first drain runs outside the pump). */
+  #taken = 0;
 
-  /** `heartbeat` runs once a second while the pump runs (the loss check). */
-  constructor(streams: EventStream<unknown>[], heartbeat: () => void) {
+  /** `heartbeat` runs once a second while the pump runs (the loss check): whether events came or wait since the last. */
+  constructor(streams: EventStream<unknown>[], heartbeat: (eventsCame: boolean) => void) {
     this.#streams = streams;
     this.#heartbeat = heartbeat;
     // Idle drains are at most as far apart as the smallest buffer takes to fill to half.
@@ -165,6 +168,11 @@ export class EventPump {
 
   #onHeartbeat = (): void => {
     if (this.#quiet && this.#drainAll().events && !this.#stopped) this.#goFlowing();
-    if (!this.#stopped) this.#heartbeat();
+    if (this.#stopped) return;
+    let taken = 0;
+    for (const s of this.#streams) taken += s.taken;
+    const eventsCame = taken !== this.#taken || this.#streams.some((s) => s.stalled);
+    this.#taken = taken;
+    this.#heartbeat(eventsCame);
   };
 }

@@ -42,10 +42,17 @@ export abstract class EventStream<T> {
   #draining = false;
   /** Delivers nothing more: a listener stopped the tracer. */
   #halted = false;
+  /** @internal Events taken from the kernel so far, by the pump's drains or any other. */
+  taken = 0;
 
   /** A stream with `size` bytes of kernel memory for events in flight. */
   constructor(size: number) {
     this.size = size;
+  }
+
+  /** @internal The size of each CPU's buffer when the handlers write into perf buffers. */
+  get perfBufferSize(): number {
+    return this.size;
   }
 
   /** Calls `listener` for every event; returns a function that unsubscribes it. */
@@ -104,7 +111,9 @@ export abstract class EventStream<T> {
     if (!reader || this.#draining || this.#halted || (!this.#listeners.size && !this.#iterating)) return 0;
     this.#draining = true;
     try {
-      return this.#deliver(reader);
+      const n = this.#deliver(reader);
+      this.taken += n;
+      return n;
     } finally {
       this.#draining = false;
       if (this.#ended) this.#close(); // end() ran inside a listener: unmap now that the drain is over

@@ -37,8 +37,11 @@ export function setStackTable(table: StackTable | undefined, index = 0): void {
 export type Symbolizer = (kind: "kernel" | "user", pid: number, addresses: bigint[]) => string[];
 let symbolizer: Symbolizer = (_kind, _pid, addresses) => addresses.map((a) => `0x${a.toString(16)}`);
 
-export function setSymbolizer(s: Symbolizer): void {
+/** Installs `s` for the whole process (a tracer with stacks installs the real one); returns the one it replaces. */
+export function setSymbolizer(s: Symbolizer): Symbolizer {
+  const before = symbolizer;
   symbolizer = s;
+  return before;
 }
 
 /** A stack captured in a handler (kstack(), ustack()), read from an event or a map key: frames() names them. */

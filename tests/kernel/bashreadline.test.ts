@@ -7,9 +7,10 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { pmuType } from "../../runtime/features.ts";
-import { progIds } from "../../runtime/bpf.ts";
+import { progInfoById } from "../../runtime/bpf.ts";
 import { BashReadline } from "../../examples/bashreadline.ts";
-import { programsNamed, runScript, waitFor } from "./util.ts";
+import { runScript, waitFor } from "./util.ts";
+import { type KernelObjects, objectsOf, released } from "../lifecycle/kernel_objects.ts";
 
 await libc();
 const skip = pmuType("uprobe") === undefined ? "this kernel has no uprobe PMU (CONFIG_UPROBES)" : false;
@@ -38,18 +39,18 @@ test("bashreadline shows each line typed into bash, with the shell's pid", { ski
 
 test("bashreadline killed with SIGKILL leaves no uprobe and no program behind", { skip }, async () => {
   const run = runScript(new URL("../../examples/bashreadline.ts", import.meta.url).pathname, { TSBPF_NO_CACHE: "1" });
-  let ours: number[] = [];
+  let held: KernelObjects | undefined;
   try {
     assert.ok(await waitFor(() => run.output().includes("COMMAND"), 30000), `bashreadline did not start: ${run.output()}`);
     const shell = await typeIntoBash(["echo from-the-script-test", "exit"]);
     assert.ok(await waitFor(() => new RegExp(`\\s${shell}\\s+echo from-the-script-test`).test(run.output()), 10000), `no line from bash ${shell}:\n${run.output()}`);
-    ours = programsNamed("onReadline");
-    assert.ok(ours.length >= 1, "the handler's program is loaded while the tracer runs");
+    held = objectsOf(run.pid); // by id: another session may run bashreadline meanwhile
+    assert.ok(held.progs.some((id) => progInfoById(id)?.name === "onReadline"), "the handler's program is loaded while the tracer runs");
   } finally {
     run.kill("SIGKILL");
     await run.exited;
   }
   // The uprobe is a perf event fd of the killed process: nothing was written to tracefs.
   assert.equal(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8").trim(), "", "a uprobe was left in uprobe_events");
-  assert.ok(await waitFor(() => !progIds().some((id) => ours.includes(id)), 5000), "the killed tracer's program is still loaded");
+  assert.deepEqual(await released(held!, 5000), [], "the killed tracer's objects are still in the kernel");
 });

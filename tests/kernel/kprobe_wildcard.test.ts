@@ -16,7 +16,9 @@ import { hostTarget } from "../../tracer/compile_target.ts";
 import { kernelBtf } from "../../runtime/kernel_btf.ts";
 import { kernelTextSymbols } from "../../probes/kernel_functions.ts";
 import { Count, kprobe, kretprobe, pid, probe, type ProbeName, RingBuf, Tracer, type u32, type u64 } from "../../mod.ts";
-import { programsNamed, runtimeCommand, waitFor } from "./util.ts";
+import { runtimeCommand, waitFor } from "./util.ts";
+import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
+import { progInfoById } from "../../runtime/bpf.ts";
 
 await libc();
 const target = await hostTarget();
@@ -144,12 +146,13 @@ test("SIGKILL of a tracer on a kprobe wildcard (kprobe_multi or perf kprobes) le
   const exited = new Promise((resolve) => child.on("exit", resolve));
   assert.ok(await waitFor(() => output.includes("Tracing vfs_*"), 300000), `the tracer did not start: ${output}`);
   const hooked = () => (readFileSync("/sys/kernel/tracing/enabled_functions", "utf8").match(/^vfs_\w+/gm) ?? []).length;
-  assert.ok(programsNamed("onCall").length >= 1, "the tracer's program is not loaded");
+  const held = objectsOf(child.pid!); // by id: the tracer's own programs, maps and links
+  assert.ok(held.progs.some((id) => progInfoById(id)?.name === "onCall"), "the tracer's program is not loaded");
   assert.ok(hooked() > 0, "no vfs_ function is hooked in enabled_functions");
   child.kill("SIGKILL");
   await exited;
-  assert.ok(await waitFor(() => programsNamed("onCall").length === 0 && hooked() === 0, 30000),
-    `left behind: ${programsNamed("onCall").length} programs, ${hooked()} hooked functions`);
+  assert.deepEqual(await released(held, 30000), [], "the killed tracer's objects are still in the kernel");
+  assert.ok(await waitFor(() => hooked() === 0, 30000), `left behind: ${hooked()} hooked functions`);
   const bpftool = spawnSync("bpftool", ["link", "show"], { encoding: "utf8" });
   if (bpftool.status === 0) assert.doesNotMatch(bpftool.stdout, /kprobe_multi|prog \d+.*onCall/, `bpftool still lists a link: ${bpftool.stdout}`);
 });

@@ -1,7 +1,11 @@
-// Every way a tracer's process can end must leave no program of it in the kernel.
+// Every way a tracer's process can end must leave no program, map or link of it in the kernel.
+// What the tracer holds is read by id from its /proc/PID/fdinfo while it runs and looked up by
+// id after it ends: other sessions may run execsnoop (a program of the same name) meanwhile.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { programsNamed, runScript, runtimeCommand, waitFor } from "./util.ts";
+import { Running, runScript, runtimeCommand, waitFor } from "./util.ts";
+import { KernelObjects, objectsOf, released } from "../lifecycle/kernel_objects.ts";
+import { progInfoById } from "../../runtime/bpf.ts";
 import process from "node:process";
 
 const SCRIPT = new URL("../../examples/execsnoop.ts", import.meta.url).pathname;
@@ -13,32 +17,46 @@ async function runUntilStarted(script = SCRIPT) {
   return run;
 }
 
+/** The tracer's own programs, maps and links, checked to include its execsnoop handler. */
+function heldBy(run: Running): KernelObjects {
+  const held = objectsOf(run.pid);
+  const names = held.progs.map((id) => progInfoById(id)?.name);
+  assert.ok(names.includes("onExec"), `the tracer holds no onExec program (it holds ${JSON.stringify(names)})`);
+  assert.ok(held.maps.length > 0, "the tracer holds no map");
+  return held;
+}
+
+/** The kernel frees a program after an RCU grace period: waits a while for all of `held` to go. */
+async function assertReleased(held: KernelObjects, after: string) {
+  assert.deepEqual(await released(held, 10000), [], `still in the kernel after ${after}`);
+}
+
 for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGKILL", "SIGKILL"]] as const) {
   test(`${signal} ends execsnoop with status ${status} and leaves no program loaded`, async () => {
-    const before = programsNamed("onExec").length;
     const run = await runUntilStarted();
-    assert.ok(programsNamed("onExec").length > before, "the tracer's program is not loaded");
+    const held = heldBy(run);
     run.kill(signal);
     assert.equal(await run.exited, status, run.output());
-    assert.ok(await waitFor(() => programsNamed("onExec").length <= before), "program still loaded after exit");
+    await assertReleased(held, signal);
   });
 }
 
 test("an exception in user code exits with status 1 and leaves no program loaded", async () => {
-  const before = programsNamed("onExec").length;
   const run = await runUntilStarted(new URL("../fixtures/throws.ts", import.meta.url).pathname);
+  const held = heldBy(run);
+  process.kill(run.pid, "SIGUSR1");
   assert.equal(await run.exited, 1, run.output());
   assert.match(run.output(), /user code failed/);
-  assert.ok(await waitFor(() => programsNamed("onExec").length <= before), "program still loaded after the exception");
+  await assertReleased(held, "the exception");
 });
 
 test("a script that stops its tracer and ends exits with status 0, nothing left loaded", async () => {
-  const before = programsNamed("onExec").length;
   const run = await runUntilStarted(new URL("../fixtures/ends.ts", import.meta.url).pathname);
+  const held = heldBy(run);
+  process.kill(run.pid, "SIGUSR1");
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.output(), /stopped/);
-  // The kernel frees a program after an RCU grace period; another session may run execsnoop meanwhile.
-  assert.ok(await waitFor(() => programsNamed("onExec").length <= before), "program still loaded after stop()");
+  await assertReleased(held, "stop()");
 });
 
 test("without privileges, one line says which and the status is 1", async () => {

@@ -58,8 +58,10 @@ function majorFaults(pages: number): void {
 
 // The kernel counts each fault once for the task (min_flt/maj_flt, which /proc/PID/stat sums
 // over the process's threads) and once as the perf event, at the same place: the tracer's counts
-// for this process must lie between the kernel's over the time it was surely attached and over
-// the time it may have been.
+// for this process must lie between the kernel's over the time it was surely attached and read
+// (up to just before the map read) and over the time it may have been (up to just after it).
+// Reading the map faults too (the runtime's heap grows, other threads run): those faults may or
+// may not be in what the read returns (Bun: up to 20 of them here).
 test("pagefaultcount counts this process's minor faults as the kernel does, per pid and command", async () => {
   const tracer = new PageFaultCount();
   tracer.end = () => {};
@@ -68,12 +70,13 @@ test("pagefaultcount counts this process's minor faults as the kernel does, per 
   try {
     const started = faults();
     minorFaults(8192);
+    const read = faults();
     const minor = mine(tracer.minorFaults.entries());
     const end = faults();
-    assert.ok(end.minor - started.minor >= 16n, `touching 8192 pages made only ${end.minor - started.minor} minor faults`);
+    assert.ok(read.minor - started.minor >= 16n, `touching 8192 pages made only ${read.minor - started.minor} minor faults`);
     // The kernel also counts faults it takes on the process's behalf (get_user_pages, e.g. for
     // io_uring): those have no user registers and raise no perf event. A few, at most.
-    assert.ok(minor >= end.minor - started.minor - 4n && minor <= end.minor - before.minor, `counted ${minor} minor faults; the kernel counted ${end.minor - started.minor} to ${end.minor - before.minor}`);
+    assert.ok(minor >= read.minor - started.minor - 4n && minor <= end.minor - before.minor, `counted ${minor} minor faults; the kernel counted ${read.minor - started.minor} to ${end.minor - before.minor}`);
     assert.match(tracer.table(50), new RegExp(`^${process.pid} +\\S+ +\\d+ +\\d+$`, "m"));
   } finally {
     await tracer.stop();
@@ -88,10 +91,11 @@ test("pagefaultcount counts this process's major faults as the kernel does", { s
   try {
     const started = faults();
     majorFaults(256);
+    const read = faults();
     const major = mine(tracer.majorFaults.entries());
     const end = faults();
-    assert.ok(end.major - started.major >= 1n, "reading dropped pages made no major fault");
-    assert.ok(major >= end.major - started.major - 4n && major <= end.major - before.major, `counted ${major} major faults; the kernel counted ${end.major - started.major} to ${end.major - before.major}`);
+    assert.ok(read.major - started.major >= 1n, "reading dropped pages made no major fault");
+    assert.ok(major >= read.major - started.major - 4n && major <= end.major - before.major, `counted ${major} major faults; the kernel counted ${read.major - started.major} to ${end.major - before.major}`);
   } finally {
     await tracer.stop();
   }

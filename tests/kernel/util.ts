@@ -3,7 +3,6 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { readdirSync, readlinkSync, unlinkSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
-import { progIds, progInfoById } from "../../runtime/bpf.ts";
 
 await libc();
 
@@ -15,11 +14,6 @@ export async function waitFor(cond: () => boolean, ms = 3000): Promise<boolean> 
     await new Promise((r) => setTimeout(r, 10));
   }
   return cond();
-}
-
-/** Ids of loaded BPF programs with this name (the kernel keeps the first 15 characters). */
-export function programsNamed(name: string): number[] {
-  return progIds().filter((id) => progInfoById(id)?.name === name.slice(0, 15));
 }
 
 declare const Bun: unknown;

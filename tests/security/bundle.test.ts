@@ -1,7 +1,8 @@
 // A bundle runs what the source it embeds says (tracer/bundled.ts): instructions edited into a
 // bundle are not loaded (the programs are compiled from the embedded source, with a note), and a
 // bundle whose JavaScript attaches another probe than its source names is refused. `tsbpf plan`
-// reviews a bundle's embedded source without printing the bundle.
+// reviews a bundle's embedded source without printing the bundle. Here no signing key is
+// trusted, so every bundle compiles from its source; signed bundles: bundle_signature.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -18,14 +19,20 @@ declare const Deno: unknown;
 const deno = typeof Deno !== "undefined";
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-test-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+// Signed with a key of the test's own, which the runs below do not trust (nor the host's key).
+const key = join(dir, "key.pem");
+const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]) as CryptoKeyPair;
+const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+writeFileSync(key, `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...der))}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+const TRUST_NOTHING = { XDG_CONFIG_HOME: join(dir, "no-config"), TSBPF_TRUSTED_KEYS: join(dir, "no-trusted-keys") };
 
 const honest = join(dir, "mark.bundle.js");
-await bundle(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), honest);
+await bundle(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), honest, { key });
 // The same tracer with another mark: its instructions are what an attacker puts in the bundle.
 const evilSource = join(dir, "evil_mark.ts");
 writeFileSync(evilSource, readFileSync(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "utf8").replace("this.mark.add(1)", "this.mark.add(777)"));
 const evil = join(dir, "evil.bundle.js");
-await bundle(evilSource, evil);
+await bundle(evilSource, evil, { key });
 
 function embedded(file: string) {
   const text = readFileSync(file, "utf8");
@@ -34,7 +41,7 @@ function embedded(file: string) {
 }
 
 async function run(file: string, env: Record<string, string> = { TSBPF_NO_CACHE: "1" }) {
-  const r = runCommand(process.execPath, deno ? ["run", "--allow-ffi", "--allow-run", "--allow-env", file] : [file], env);
+  const r = runCommand(process.execPath, deno ? ["run", "--allow-ffi", "--allow-run", "--allow-env", file] : [file], { ...TRUST_NOTHING, ...env });
   const status = await r.exited;
   return { status, output: r.output() };
 }
@@ -110,7 +117,7 @@ test("plan reviews a bundle's embedded source in short lines", { timeout: 60000 
 
 test("plan of a bundle follows the script's own modules from its entry, and notices two copies that differ", { timeout: 120000 }, async () => {
   const gist = join(dir, "gist.bundle.js");
-  await bundle(join(ROOT, "tests/security/fixtures/hides/gist.ts"), gist);
+  await bundle(join(ROOT, "tests/security/fixtures/hides/gist.ts"), gist, { key });
   const planOf = async (file: string) => {
     const r = runCommand(process.execPath, [...(deno ? ["run", "-A"] : ["run"]), join(ROOT, "cli/main.ts"), "plan", file]);
     assert.equal(await r.exited, 0, r.output());

@@ -41,3 +41,43 @@ test("plan warns about a helper that changes the system", () => {
   const report = describePlan([{ className: "K", file: "k.ts", maps: [], programs: [{ name: "h", probe: { kind: "tracepoint", target: "a:b" }, progType: 5, insns, relocs: [], lines: [], stackSize: 0, line: 1, column: 1 }] }], { cpus: 2 });
   assert.match(report, /WARNINGS:\n    bpf_send_signal sends signals to processes/);
 });
+
+test("plan gives a map's size as the script does: a const is evaluated, anything else is said to be decided at run time", () => {
+  const source = `import { HashMap, RingBuf, Tracer, tracepoint, pid, type u32, type u64 } from "tsbpf";
+import process from "node:process";
+interface E { pid: u32 }
+const MIB = 1 << 20;
+const EVENTS = 8 * MIB;
+const ENTRIES = 4096 as number;
+const fromEnv = Number(process.env.SIZE ?? 4096);
+class Sized extends Tracer {
+  big = new RingBuf<E>(EVENTS);
+  computed = new RingBuf<E>(fromEnv);
+  byPid = new HashMap<u32, u64>(ENTRIES * 2);
+  byEnv = new HashMap<u32, u64>(fromEnv);
+  plain = new HashMap<u32, u64>();
+  @tracepoint("syscalls:sys_enter_openat")
+  onOpen() { this.big.submit({ pid: pid() }); this.computed.submit({ pid: pid() }); this.byPid.add(pid(), 1); this.byEnv.add(pid(), 1); this.plain.add(pid(), 1); }
+}
+function sized(EVENTS: number) {
+  class Inner extends Tracer {
+    // A parameter, though named like a top-level const: decided at run time.
+    events = new RingBuf<E>(EVENTS);
+    @tracepoint("syscalls:sys_enter_openat")
+    onOpen() { this.events.submit({ pid: pid() }); }
+  }
+  return Inner;
+}
+`;
+  const specs = compile(source, "/x/sized.ts", fakeTarget());
+  const report = describePlan(specs, { cpus: 2 });
+  assert.match(report, /^    big +ring buffer: 8\.0 MiB, events of E; up to 8\.0 MiB$/m);
+  assert.match(report, /^    computed +ring buffer: size decided at run time \(the script computes it\), events of E$/m);
+  assert.match(report, /^    byPid +hash map: 8192 entries, key u32, value u64; /m);
+  assert.match(report, /^    byEnv +hash map: size decided at run time \(the script computes it\), key u32, value u64$/m);
+  assert.match(report, /^    plain +hash map: 10240 entries, /m);
+  assert.match(report, /^    \(at least [\d.]+ MiB of kernel memory in all with 2 CPUs, plus the maps sized at run time\)$/m);
+  const inner = report.slice(report.indexOf("Inner ("));
+  assert.match(inner, /^    events +ring buffer: size decided at run time \(the script computes it\), events of E$/m);
+  assert.doesNotMatch(report, /256\.0 KiB/, "no map of this script is 256 KiB");
+});

@@ -43,3 +43,14 @@ test("a one-liner run again loads neither the parser nor the compiler before the
   const heavy = [...graph].filter((f) => f === "@babel/parser" || f === "compiler/parse.ts" || f === "compiler/mod.ts" || f === "compiler/lower.ts" || f === "cli/oneliner/oneliner.ts");
   assert.deepEqual(heavy, [], `loaded by every one-liner: ${heavy.join(", ")}`);
 });
+
+test("a one-liner's start loads only what -e needs: no Node layer, no help text, no probe listings", () => {
+  // Deno loads its Node layer for node:process (≈ 15 ms) and node:util (≈ 8 ms); the listings
+  // (BTF and ELF readers) are for wildcards; the help is printed only on -h. A warm one-liner
+  // should cost what the same tracer as a script costs (issue 20).
+  const graph = eagerGraph("cli/main.ts");
+  for (const f of ["cli/oneliner/run_oneliner.ts", "cli/oneliner/oneliner_runtime.ts", "cli/session.ts"]) for (const g of eagerGraph(f)) graph.add(g);
+  assert.ok(graph.has("cli/oneliner/oneliner_cache.ts"), "the walk did not reach the one-liner cache");
+  const extra = [...graph].filter((f) => /^node:/.test(f) || ["cli/help.ts", "cli/args.ts", "cli/commands/list_kernel.ts", "cli/commands/list_user.ts", "cli/held_command.ts", "package.json"].includes(f));
+  assert.deepEqual(extra, [], `loaded by every one-liner: ${extra.join(", ")}`);
+});

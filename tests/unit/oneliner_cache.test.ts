@@ -3,12 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { transformOneLiner, type KernelQuery } from "../../cli/oneliner/oneliner.ts";
-import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "../../cli/oneliner/oneliner_cache.ts";
+import { KEEP_BYTES, KEEP_FILES, oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "../../cli/oneliner/oneliner_cache.ts";
 
 await libc();
 const cache = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-cache-"));
@@ -28,7 +28,7 @@ const kernel = (matches: string[]): KernelQuery => ({
 
 async function kept(k: KernelQuery) {
   const key = await oneLinerKey(TEXT, false, OPTIONS.modUrl, OPTIONS.runtimeUrl, OPTIONS.exports);
-  return { key, script: readOneLiner(key, TEXT, k, cache) };
+  return { key, script: await readOneLiner(key, TEXT, () => k, cache) };
 }
 
 test("a one-liner transformed once is found again, with the same script and positions", async () => {
@@ -64,5 +64,46 @@ test("an entry that is not of the expected form, or written for another key, is 
     assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
   } finally {
     writeFileSync(file, good, { mode: 0o600 });
+  }
+});
+
+test("the cache directory is bounded: old, surplus and oversized files go, nothing else there is touched", async () => {
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-prune-"));
+  const outside = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-outside-"));
+  try {
+    const { kernel: recording, asked } = recordingQuery(kernel(["sched:sched_switch"]));
+    const script = transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
+    const { key } = await kept(kernel(["sched:sched_switch"]));
+    writeOneLiner(key, script, asked, home); // creates the private directory
+    const dir = join(home, "tsbpf", "oneliners");
+    const hex = (i: number, width: number) => i.toString(16).padStart(width, "0");
+    const now = Date.now() / 1000;
+    const put = (name: string, ageDays: number, bytes = 10) => {
+      writeFileSync(join(dir, name), "x".repeat(bytes), { mode: 0o600 });
+      utimesSync(join(dir, name), now - ageDays * 86400, now - ageDays * 86400);
+    };
+    for (let i = 0; i < 20; i++) put(`${hex(i, 32)}.json`, 40); // past the age limit
+    for (let i = 0; i < 300; i++) put(`${hex(0x1000 + i, 16)}.ts`, 1 + i / 1000); // more than the count limit, newest first
+    writeFileSync(join(dir, `${hex(0xbeef, 32)}.json`), "");
+    truncateSync(join(dir, `${hex(0xbeef, 32)}.json`), KEEP_BYTES + 1); // alone over the size limit
+    put("notes.txt", 400); // not a name the cache writes
+    writeFileSync(join(outside, "precious.ts"), "keep me");
+    utimesSync(join(outside, "precious.ts"), now - 400 * 86400, now - 400 * 86400);
+    symlinkSync(join(outside, "precious.ts"), join(dir, `${hex(0xdead, 16)}.ts`)); // a link: neither followed nor removed
+    mkdirSync(join(dir, `${hex(0xd1, 16)}.ts`)); // a directory of a cache name: left alone
+
+    writeOneLiner(key, script, asked, home); // a new entry prunes
+    const left = new Set(readdirSync(dir));
+    assert.equal([...left].filter((n) => n.endsWith(".json") && n !== `${key}.json` && n.startsWith("0000")).length, 0, "entries older than the age limit remain");
+    assert.ok(!left.has(`${hex(0xbeef, 32)}.json`), "a file over the size limit remains");
+    assert.ok(left.has(`${key}.json`), "the entry just written was removed");
+    const scripts = [...left].filter((n) => /^[0-9a-f]{16}\.ts$/.test(n) && n !== `${hex(0xdead, 16)}.ts` && n !== `${hex(0xd1, 16)}.ts`);
+    assert.equal(scripts.length, KEEP_FILES - 1, `kept ${scripts.length} scripts beside the entry`);
+    assert.ok(left.has(`${hex(0x1000, 16)}.ts`) && !left.has(`${hex(0x1000 + 299, 16)}.ts`), "the newest are kept, the oldest go");
+    assert.ok(left.has("notes.txt") && left.has(`${hex(0xdead, 16)}.ts`) && left.has(`${hex(0xd1, 16)}.ts`), "something not the cache's own was removed");
+    assert.equal(readFileSync(join(outside, "precious.ts"), "utf8"), "keep me", "a symlink was followed");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
   }
 });

@@ -1,0 +1,54 @@
+// A signal that arrives while the verifier works makes BPF_PROG_LOAD fail with EAGAIN and an
+// empty log (the verifier checks for pending signals between instructions). The runtimes send
+// their own signals (a garbage collector stopping threads, a child's SIGCHLD), so under load a
+// handler's load could fail as "verifier rejected ... no reason given". A load is repeated then.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawn } from "node:child_process";
+import { libc } from "../../runtime/ffi/mod.ts";
+import { progLoad, ProgType } from "../../runtime/bpf.ts";
+
+await libc();
+
+/** `r1 = 0; do r1 += 1 while (r1 < n); return 0`: the verifier walks every iteration (about 1.3 µs each here). */
+function countingLoop(n: number): Uint8Array {
+  const insns = new Uint8Array(5 * 8), v = new DataView(insns.buffer);
+  insns.set([0xb7, 0x01], 0); // mov64 r1, 0
+  insns.set([0x07, 0x01], 8), v.setInt32(12, 1, true); // add64 r1, 1
+  insns.set([0xa5, 0x01], 16), v.setInt16(18, -2, true), v.setInt32(20, n, true); // if r1 < n goto -2
+  insns.set([0xb7, 0x00], 24); // mov64 r0, 0
+  insns.set([0x95], 32); // exit
+  return insns;
+}
+
+/** Loads while another process sends this one SIGUSR2 `count` times, `gapMs` apart. */
+async function loadWhileSignalled(logLevel: number | undefined, count: number, gapMs: number) {
+  const sleep = (gapMs / 1000).toFixed(3);
+  const sends = Array.from({ length: count }, () => `sleep ${sleep}; kill -USR2 ${process.pid}`).join("; ");
+  const signalled: number[] = [];
+  const onSignal = () => signalled.push(Date.now());
+  process.on("SIGUSR2", onSignal);
+  const sender = spawn("/bin/sh", ["-c", sends], { stdio: "ignore" });
+  const senderDone = new Promise((r) => sender.on("exit", r));
+  await new Promise((r) => sender.once("spawn", r));
+  try {
+    const started = Date.now();
+    const result = progLoad({ type: ProgType.SOCKET_FILTER, insns: countingLoop(150000), name: "tsbpf_signals", logLevel });
+    const took = Date.now() - started;
+    await senderDone;
+    await new Promise((r) => setTimeout(r, 50)); // the last signal's listener runs
+    return { result, took };
+  } finally {
+    process.off("SIGUSR2", onSignal);
+  }
+}
+
+test("a load interrupted by signals is repeated, with or without a verifier log", async () => {
+  for (const logLevel of [undefined, 1]) {
+    const { result, took } = await loadWhileSignalled(logLevel, 3, 40);
+    assert.ok(result.ok, `log level ${logLevel ?? 0}: the load failed with errno ${result.ok ? "" : result.errno} after ${took} ms, log ending ${JSON.stringify(result.log.slice(-120))}`);
+    result.fd.close();
+    assert.ok(took > 120, `the load took ${took} ms: the signals (40 ms apart) did not arrive during it`);
+  }
+});

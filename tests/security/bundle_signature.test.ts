@@ -1,0 +1,225 @@
+// A signed bundle loads its precompiled programs as they are (no parser, no compiler) only when a
+// key root trusts signed exactly what it embeds (tracer/bundle_signature.ts). Attacked as nobody:
+// edited programs under the old signature, programs re-signed with the attacker's key, the
+// attacker's key listed in a trusted-keys file or a host key directory root must not believe
+// (someone else's, writable by others, a symlink): none of their programs reaches the kernel;
+// the tracer runs the programs compiled from the embedded source, which leave mark 1 (the
+// attacker's leave 777). A signing key others could write or read is refused by `tsbpf build`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { asNobody, isBun, ROOT, rootDir, run, tsbpf } from "./attacker.ts";
+
+const NOBODY = Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim());
+const FIXTURE = join(ROOT, "tests/security/fixtures/bundle_mark.ts");
+const dir = rootDir("signature");
+chmodSync(dir, 0o755); // nobody passes through to the shared directory below
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const config = join(dir, "config"); // root's private config: the host key lives here
+mkdirSync(config, { mode: 0o700 });
+const noKeys = join(dir, "no-trusted-keys"); // absent: only the host's key is trusted
+const shared = join(dir, "shared");
+mkdirSync(shared, { mode: 0o1777 });
+chmodSync(shared, 0o1777);
+
+const env = (extra: Record<string, string> = {}) => ({
+  PATH: "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", NO_COLOR: "1", TSBPF_NO_CACHE: "1", TSBPF_VERBOSE: "1",
+  XDG_CONFIG_HOME: config, TSBPF_TRUSTED_KEYS: noKeys, ...extra,
+});
+
+async function build(source: string, out: string, extra: string[] = [], envExtra: Record<string, string> = {}) {
+  const r = await tsbpf(["build", source, "-o", out, ...extra], { env: env(envExtra), timeoutMs: 120_000 });
+  return { ...r, output: r.stdout + r.stderr };
+}
+
+async function runBundle(file: string, envExtra: Record<string, string> = {}) {
+  const argv = isBun ? [process.execPath, file] : [process.execPath, "run", "--allow-ffi", "--allow-run", "--allow-env", file];
+  const r = await run(argv, { env: env(envExtra), timeoutMs: 120_000 });
+  return { status: r.status, output: r.stdout + r.stderr };
+}
+
+/** The bundle's three banner lines (tracers, sources, signature) and the rest. */
+function parts(file: string) {
+  const text = readFileSync(file, "utf8");
+  const lines = text.split("\n");
+  const json = (line: string) => JSON.parse(line.slice(line.indexOf(" = ") + 3).replace(/;$/, ""));
+  return { tracers: json(lines[0]), signature: json(lines[2]), lines };
+}
+
+function write(file: string, tracers: unknown, signature: unknown, lines: string[]) {
+  const out = [`globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(tracers)};`, lines[1], `globalThis.__TSBPF_BUNDLE_SIGNATURE__ = ${JSON.stringify(signature)};`, ...lines.slice(3)];
+  writeFileSync(file, out.join("\n"));
+}
+
+/** A new Ed25519 key as PKCS#8 PEM, and its public line. */
+async function newKey(file: string, mode = 0o600): Promise<{ line: string; key: CryptoKey; publicKey: string }> {
+  const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]) as CryptoKeyPair;
+  const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const publicKey = btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey))));
+  writeFileSync(file, `-----BEGIN PRIVATE KEY-----\n${btoa(String.fromCharCode(...der))}\n-----END PRIVATE KEY-----\n`, { mode });
+  chmodSync(file, mode);
+  return { line: `tsbpf-ed25519 ${publicKey} test`, key: pair.privateKey, publicKey };
+}
+
+/** What an attacker does with their own key: signs the tracers they put in, with the code digest copied. */
+async function resign(tracers: unknown, signature: { code: string }, key: { key: CryptoKey; publicKey: string }) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(tracers))));
+  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const message = new TextEncoder().encode(`tsbpf bundle signature 1\0${signature.code}\0${hex}`);
+  const sig = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key.key, message));
+  return { version: 1, key: key.publicKey, code: signature.code, signature: btoa(String.fromCharCode(...sig)) };
+}
+
+const honest = join(dir, "honest.bundle.js");
+const evilSource = join(dir, "evil_mark.ts");
+writeFileSync(evilSource, readFileSync(FIXTURE, "utf8").replace("this.mark.add(1)", "this.mark.add(777)"));
+const evil = join(dir, "evil.bundle.js");
+const built = await build(FIXTURE, honest);
+const builtEvil = await build(evilSource, evil);
+const attacker = await newKey(join(dir, "attacker.pem"));
+
+/** Honest tracers with the attacker's programs in them. */
+function withEvilPrograms() {
+  const a = parts(honest), b = parts(evil);
+  assert.notDeepEqual(a.tracers.Mark.spec.programs[0].insns, b.tracers.Mark.spec.programs[0].insns, "the two marks compile differently");
+  a.tracers.Mark.spec.programs[0].insns = b.tracers.Mark.spec.programs[0].insns;
+  return a;
+}
+
+/** Written by nobody into the shared directory, where root picks it up. */
+function planted(name: string, text: string): string {
+  const file = join(shared, name);
+  const w = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", `cat > ${file}`], { input: text });
+  assert.equal(w.status, 0, `setpriv: ${w.stderr}`);
+  return file;
+}
+
+test("tsbpf build signs with the host's key, made on first use in root's private directory", () => {
+  assert.equal(built.status, 0, built.output);
+  assert.match(built.output, /signed with the host key of /);
+  const pem = join(config, "tsbpf", "bundle-signing-key.pem");
+  const st = spawnSync("stat", ["-c", "%a %u %F", pem], { encoding: "utf8" }).stdout.trim();
+  assert.equal(st, `600 ${process.getuid!()} regular file`);
+  assert.equal(builtEvil.status, 0, builtEvil.output);
+  // The parser rides along as a string, imported only to compile (build/bundle.ts lazyBabel):
+  // a signed bundle's start does not even parse its code.
+  const text = readFileSync(honest, "utf8");
+  assert.match(text, /await import\("data:text\/javascript;base64,[A-Za-z0-9+/=]{100000,}"\)/);
+  assert.doesNotMatch(text, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
+});
+
+test("a signed bundle loads its precompiled programs as they are, without the parser or the compiler", { timeout: 120000 }, async () => {
+  const r = await runBundle(honest);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^mark 1$/m);
+  assert.match(r.output, /Mark: the bundle's precompiled programs, signed by this host's own key, load as they are \(neither the parser nor the compiler is loaded\)/);
+  assert.doesNotMatch(r.output, /compiling the handlers/);
+  // `tsbpf plan` says which case applies.
+  const plan = await tsbpf(["plan", honest], { env: env(), timeoutMs: 60_000 });
+  assert.match(plan.stdout, /signed by this host's own key \(trusted\): its JavaScript is as the signer built it/);
+  assert.match(plan.stdout, /Mark: the precompiled programs load as they are on this kernel/);
+  // Its JavaScript edited (the tracers untouched): plan, run by the installed tsbpf, says so.
+  const edited = join(dir, "js-edited.bundle.js");
+  const original = readFileSync(honest, "utf8"), at = original.lastIndexOf("mark ${");
+  assert.ok(at > original.indexOf("\n", original.indexOf("__TSBPF_BUNDLE_SIGNATURE__")), "the edit is in the JavaScript");
+  writeFileSync(edited, `${original.slice(0, at)}MARK${original.slice(at + 4)}`);
+  const planEdited = await tsbpf(["plan", edited], { env: env(), timeoutMs: 60_000 });
+  assert.match(planEdited.stdout, /signed by this host's own key, but its JavaScript was changed after signing .*: do not run it/);
+});
+
+test("edited programs under the old signature are not loaded: compiled from the source, and said", { timeout: 120000 }, async () => {
+  const a = withEvilPrograms();
+  const file = planted("edited.bundle.js", "");
+  write(file, a.tracers, a.signature, a.lines);
+  chownSync(file, NOBODY, NOBODY);
+  const r = await runBundle(file);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^mark 1$/m, `the edited programs ran in the kernel:\n${r.output}`);
+  assert.match(r.output, /does not match what it embeds: it was edited after it was signed/);
+  assert.match(r.output, /precompiled programs differ from its embedded source/);
+  const plan = await tsbpf(["plan", file], { env: env(), timeoutMs: 60_000 });
+  assert.match(plan.stdout, /not trusted: .*edited after it was signed/);
+  assert.match(plan.stdout, /Mark: compiled from the embedded source where it runs/);
+});
+
+test("programs re-signed with a key root does not trust are not loaded", { timeout: 120000 }, async () => {
+  const a = withEvilPrograms();
+  const file = planted("resigned.bundle.js", "");
+  write(file, a.tracers, await resign(a.tracers, a.signature, attacker), a.lines);
+  const r = await runBundle(file);
+  assert.match(r.output, /^mark 1$/m, r.output);
+  assert.match(r.output, /signed by a key this host does not trust/);
+});
+
+test("the attacker's key in a trusted-keys file root must not believe is not trusted; in root's own file it is", { timeout: 240000 }, async () => {
+  const a = withEvilPrograms();
+  const file = join(dir, "resigned-root.bundle.js");
+  write(file, a.tracers, await resign(a.tracers, a.signature, attacker), a.lines);
+  const etc = join(dir, "etc");
+  mkdirSync(etc, { mode: 0o755 });
+  chmodSync(etc, 0o755);
+  // Written by nobody (in a directory of root's).
+  const byNobody = join(etc, "by-nobody");
+  writeFileSync(byNobody, `${attacker.line}\n`, { mode: 0o644 });
+  chownSync(byNobody, NOBODY, NOBODY);
+  // Root's, but any user may write it.
+  const writable = join(etc, "writable");
+  writeFileSync(writable, `${attacker.line}\n`, { mode: 0o666 });
+  chmodSync(writable, 0o666);
+  // A symlink to a file root wrote.
+  const good = join(etc, "good");
+  writeFileSync(good, `# the fleet's keys\n${attacker.line}\n`, { mode: 0o644 });
+  const link = join(etc, "link");
+  symlinkSync(good, link);
+  // Root's own file in a directory nobody can write to.
+  const inShared = join(shared, "trusted-keys");
+  writeFileSync(inShared, `${attacker.line}\n`, { mode: 0o644 });
+  for (const [keys, why] of [[byNobody, /owned by uid \d+, not by uid 0/], [writable, /writable by every user/], [link, /symbolic link/], [inShared, /its directory .*writable by every user/]] as const) {
+    const r = await runBundle(file, { TSBPF_TRUSTED_KEYS: keys });
+    assert.match(r.output, /^mark 1$/m, `${keys}: ${r.output}`);
+    assert.match(r.output, /signed by a key this host does not trust/, keys);
+    assert.match(r.output, why, keys);
+  }
+  // The control: the same key in root's own file is trusted, and its programs run as they are.
+  const r = await runBundle(file, { TSBPF_TRUSTED_KEYS: good });
+  assert.match(r.output, /^mark 777$/m, r.output);
+  assert.match(r.output, /signed by .*good:2, load as they are/);
+});
+
+test("a host key directory someone else controls is not trusted", { timeout: 120000 }, async () => {
+  const a = withEvilPrograms();
+  const file = join(dir, "resigned-host.bundle.js");
+  write(file, a.tracers, await resign(a.tracers, a.signature, attacker), a.lines);
+  // nobody's own config directory, with the attacker's key where the host's would be.
+  const theirs = join(shared, "config");
+  asNobody(["sh", "-c", `mkdir -m 700 ${theirs} ${theirs}/tsbpf && echo '${attacker.line}' > ${theirs}/tsbpf/bundle-signing-key.pub && chmod 600 ${theirs}/tsbpf/bundle-signing-key.pub`]);
+  const r = await runBundle(file, { XDG_CONFIG_HOME: theirs });
+  assert.match(r.output, /^mark 1$/m, r.output);
+  assert.match(r.output, /not trusting this host's key: .*owned by uid/);
+});
+
+test("tsbpf build refuses a --key others could write or read, or a symlink", { timeout: 120000 }, async () => {
+  const out = join(dir, "fleet.bundle.js");
+  const fleet = join(dir, "fleet.pem");
+  await newKey(fleet);
+  const ok = await build(FIXTURE, out, ["--key", fleet]);
+  assert.equal(ok.status, 0, ok.output);
+  assert.match(ok.output, new RegExp(`signed with the ${fleet}`));
+  const show = await tsbpf(["build", "--show-key", "--key", fleet], { env: env(), timeoutMs: 30_000 });
+  assert.match(show.stdout, /^tsbpf-ed25519 [A-Za-z0-9+/]{43}= /);
+  const readable = join(dir, "readable.pem");
+  await newKey(readable, 0o644);
+  const theirs = join(dir, "theirs.pem");
+  await newKey(theirs);
+  chownSync(theirs, NOBODY, NOBODY);
+  const link = join(dir, "link.pem");
+  symlinkSync(fleet, link);
+  for (const [key, why] of [[readable, /other users may read it/], [theirs, /owned by uid/], [link, /symbolic link/]] as const) {
+    const r = await build(FIXTURE, join(dir, "refused.bundle.js"), ["--key", key]);
+    assert.notEqual(r.status, 0, `${key}: ${r.output}`);
+    assert.match(r.output, why, key);
+  }
+});

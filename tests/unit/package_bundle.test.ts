@@ -1,0 +1,77 @@
+// The npm package's pre-bundled module graph (pack/bundle.ts): what a warm start loads, that the
+// lazy parts stay lazy, that every entry point shares one copy of each module, and that tsbpf
+// still tells its own frames from the user's when it runs from dist/.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
+import { callerOf } from "../../probes/decorators.ts";
+import type { Metafile } from "esbuild";
+
+/** Bundled once for the file (a private temporary directory), removed at the end. */
+const root = mkdtempSync(`${tmpdir()}/tsbpf-bundle-`);
+const dist = `${root}/dist`;
+let built: Promise<Metafile> | undefined;
+const bundle = () => (built ??= bundlePackage(dist));
+process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+
+/** The sources in the outputs a static import of `entry` loads, and how many files that is. */
+function staticGraph(meta: Metafile, entry: string): { files: number; inputs: Set<string> } {
+  const outputs = new Map(Object.entries(meta.outputs).map(([path, out]) => [path.slice(path.lastIndexOf("/dist/") + 1), out]));
+  const seen = new Set<string>(), inputs = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const out = outputs.get(file);
+    assert.ok(out, `no output ${file}`);
+    for (const input of Object.keys(out.inputs)) inputs.add(input);
+    for (const i of out.imports) if (i.kind === "import-statement" && !i.external) visit(i.path.slice(i.path.lastIndexOf("/dist/") + 1));
+  };
+  visit(`dist/${entry}`);
+  return { files: seen.size, inputs };
+}
+
+test('import "tsbpf" from the bundle loads a few files and neither the compiler, the parser, nor BTF', async () => {
+  const { files, inputs } = staticGraph(await bundle(), bundledName("mod"));
+  assert.ok(inputs.has("tracer/tracer.ts"), "the walk did not reach the tracer: it is broken");
+  const lazy = [...inputs].filter((f) => /^compiler\/(?!assumptions\.ts)|^btf\/reader|^runtime\/ffi\/(bun|deno)\.ts|^runtime\/symbolize\/|^export\/(otlp|prometheus)\.ts|babel/.test(f));
+  assert.deepEqual(lazy, [], `loaded on every start: ${lazy.join(", ")}`);
+  // 73 source modules: one chunk (a runtime pays per file it loads), beside mod.js and esbuild's helpers.
+  assert.ok(inputs.size > 60, `the walk found only ${inputs.size} sources: it is broken`);
+  assert.ok(files <= 4, `import "tsbpf" loads ${files} files of the bundle`);
+});
+
+test("the bundle runs on this runtime, and its entry points share one copy of tsbpf", async () => {
+  await bundle();
+  const probe = `${root}/probe.mjs`;
+  writeFileSync(probe, [
+    `const mod = await import(${JSON.stringify(`${dist}/${bundledName("mod")}`)});`,
+    `const cli = await import(${JSON.stringify(`${dist}/${bundledName("cli/mod")}`)});`,
+    `const tool = await import(${JSON.stringify(`${dist}/${bundledName("tool/mod")}`)});`,
+    // One instance: the JSON switch set through "tsbpf" is the one "tsbpf/tool" reads (emit prints JSON).
+    `mod.setJsonOutput(true);`,
+    `tool.emit({ a: 1 }, () => "text");`,
+    `console.log(typeof mod.Tracer, typeof cli.cliOptions.active);`,
+    // Classes keep their names (messages name them: "HashMap's pin"), though the bundle is minified.
+    `for (const [name, value] of Object.entries(mod)) if (/^[A-Z]/.test(name) && typeof value === "function" && value.name !== name) console.log("renamed", name, value.name);`,
+  ].join("\n"));
+  const args = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? [probe] : ["run", "-A", "--quiet", probe];
+  const out = execFileSync(process.execPath, args, { encoding: "utf8" }).trim();
+  assert.equal(out, '{"a":1}\nfunction boolean');
+});
+
+test("every entry of the bundle is a module tsbpf names (runtime/own_files.ts ownModule's names)", async () => {
+  const meta = await bundle();
+  const outputs = Object.keys(meta.outputs).map((p) => p.slice(p.lastIndexOf("/dist/") + 6));
+  for (const e of ENTRIES) assert.ok(outputs.includes(bundledName(e)), `${e} → ${bundledName(e)} missing`);
+  assert.equal(bundledName("cli/oneliner/oneliner_runtime"), "cli_oneliner_oneliner_runtime.js");
+});
+
+test("callerOf: the bundle's chunks in dist/ are tsbpf's own frames", () => {
+  const own = "file:///p/node_modules/tsbpf/";
+  const stack = `Error\n    at a (/p/node_modules/tsbpf/dist/chunk-AB12CD34.js:1:2000)\n    at b (/p/node_modules/tsbpf/dist/mod.js:1:10)\n    at c (/p/trace.ts:6:4)`;
+  assert.equal(callerOf(stack, own), "/p/trace.ts");
+});
