@@ -4,6 +4,7 @@
 // The command line has to know its runtime here: their flags differ.
 import process from "node:process";
 import { CliError } from "./errors.ts";
+import { fileExists } from "../runtime/files.ts";
 import { hasPermission, runtimeName } from "../runtime/ffi/host.ts";
 import { OWN_BUNDLED, ownModule, ownPath } from "../runtime/own_files.ts";
 
@@ -21,7 +22,17 @@ export function scriptCommand(script: string, args: string[], needsRun: boolean)
   const paths = ownPath(OWN_BUNDLED ? "dist/resolve.tsconfig.json" : "cli/resolve.tsconfig.json");
   // The working directory may be another user's: its bunfig.toml (preloads) and .env are not ours.
   if (isBun) return [process.execPath, `--config=${ownPath("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", paths, script, ...args];
-  return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--import-map=${importMap()}`, script, ...args];
+  return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--config=${denoConfig()}`, `--import-map=${importMap()}`, script, ...args];
+}
+
+/**
+ * Deno's config for the child: tsbpf's own (the clone's deno.json, or the package's
+ * bin/deno.launch.json, as bin/tsbpf uses). Without one, Deno takes the first deno.json above
+ * the script, which in /tmp or a shared directory is anyone's (its "lock" alone can stop the run).
+ */
+function denoConfig(): string {
+  const clone = ownPath("deno.json");
+  return fileExists(clone) ? clone : ownPath("bin/deno.launch.json");
 }
 
 function importMap(): string {

@@ -45,7 +45,9 @@ export async function buildCommand(argv: string[]): Promise<number> {
       // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
       ? [process.execPath, "build", "--compile", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json", js, "--outfile", exe]
       : [process.execPath, "compile", "--quiet", "--allow-all", "--no-config", "--output", exe, js];
-    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    // In the private directory: bun build reads bunfig.toml (whose [define] rewrites the code) and
+    // .env from its working directory, which may be another user's.
+    const r = spawnSync(cmd[0], cmd.slice(1), { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     if (r.status !== 0) throw new CliError(`Cannot compile the bundle into one executable (${cmd.slice(0, 3).join(" ")}): ${why(r.stderr || r.error?.message || "")}`);
     const bytes = readFileBytes(exe);
     if (!bytes) throw new CliError(`${cmd[0]} wrote no executable`);

@@ -20,29 +20,34 @@ class Calls extends Tracer {
 }
 const t = await new Calls().start({ reportLoss: false });
 t.end = () => {};
-console.log("the executable ran; planted variable:", process.env.TSBPF_PLANTED ?? "unset");
+console.log("the executable ran; planted variable:", process.env.TSBPF_PLANTED ?? "unset", "; platform:", process.platform);
 await t.stop();
 `;
 
-test("an executable from tsbpf build --compile ignores bunfig.toml and .env in the directory it runs in", { timeout: 300_000 }, () => {
+test("an executable from tsbpf build --compile ignores bunfig.toml and .env in the directories it is built and run in", { timeout: 300_000 }, () => {
   const work = mkdtempSync("/tmp/tsbpf-sec-compile-");
   const cwd = mkdtempSync("/tmp/tsbpf-sec-compile-cwd-");
   chmodSync(cwd, 0o1777); // like /tmp: anyone may create names in it
   const marker = `${cwd}-preloaded`;
   try {
     writeFileSync(`${work}/trace.ts`, SCRIPT);
-    const built = spawnSync(BUN, [join(ROOT, "cli/main.ts"), "build", "--compile", `${work}/trace.ts`, "-o", `${work}/trace`], { cwd: work, encoding: "utf8", env: { ...bareEnv(), HOME: work } });
-    assert.equal(built.status, 0, built.stderr);
-
-    asNobody(["sh", "-c", `printf 'preload = ["./evil.js"]\\n' > ${cwd}/bunfig.toml`]);
+    // bun build reads the bunfig.toml of its working directory too: its [define] rewrites the code.
+    asNobody(["sh", "-c", `printf 'preload = ["./evil.js"]\\n[define]\\n"process.platform" = "globalThis.PLANTED"\\n' > ${cwd}/bunfig.toml`]);
     asNobody(["sh", "-c", `printf 'require("node:fs").writeFileSync("${marker}", String(process.getuid()));\\n' > ${cwd}/evil.js`]);
     asNobody(["sh", "-c", `printf 'TSBPF_PLANTED=by-nobody\\n' > ${cwd}/.env`]);
 
+    // Built as root from nobody's directory (cd /tmp/x && sudo tsbpf build --compile ~/trace.ts -o ~/trace).
+    // The tsbpf command (bin/tsbpf), which keeps its own Bun from reading that bunfig.toml.
+    const built = spawnSync(join(ROOT, "bin/tsbpf"), ["build", "--compile", `${work}/trace.ts`, "-o", `${work}/trace`], {
+      cwd, encoding: "utf8", env: { ...bareEnv(), PATH: `${join(BUN, "..")}:/usr/bin:/bin`, HOME: work, TSBPF_RUNTIME: "bun" },
+    });
+    assert.equal(built.status, 0, built.stderr);
     const r = spawnSync(`${work}/trace`, [], { cwd, encoding: "utf8", env: bareEnv(), timeout: 120_000 });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /the executable ran/);
     assert.ok(!existsSync(marker), "root imported nobody's bunfig.toml preload");
     assert.match(r.stdout, /planted variable: unset/, "root took nobody's .env into its environment");
+    assert.match(r.stdout, /platform: linux/, "nobody's bunfig.toml [define] rewrote the executable's code when it was built");
   } finally {
     rmSync(work, { recursive: true, force: true });
     rmSync(cwd, { recursive: true, force: true });

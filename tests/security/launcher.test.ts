@@ -54,7 +54,7 @@ test("under Deno, the npm package's bin/tsbpf below a directory anyone can write
     asNobody(["sh", "-c", `printf '{ "imports": { "@babel/parser": "./evil.js" }, "nodeModulesDir": "none" }\\n' > ${project}/deno.json`]);
     asNobody(["sh", "-c", `printf 'Deno.writeTextFileSync("${marker}", "x"); export const parse = () => ({}); export const parseExpression = parse;\\n' > ${project}/evil.js`]);
     const deno = join(ROOT, "node_modules/.bin/deno");
-    const r = spawnSync(join(project, "node_modules/tsbpf/bin/tsbpf"), ["-d", "1", "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())'], {
+    const r = spawnSync(join(project, "node_modules/tsbpf/bin/tsbpf"), ["-c", "/bin/true", "-e", 'tracepoint("syscalls:sys_enter_execve", () => count())'], {
       cwd: "/", env: { PATH: `${join(deno, "..")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", HOME: packed, NO_COLOR: "1" }, encoding: "utf8", timeout: 120_000,
     });
     assert.equal(existsSync(marker), false, `root imported nobody's module through ${project}/deno.json: ${r.stdout}${r.stderr}`);
@@ -86,7 +86,7 @@ test("under Bun, bin/tsbpf of a package below a directory anyone can write takes
     asNobody(["sh", "-c", `printf '{ "compilerOptions": { "paths": { "@babel/parser": ["./evil.js"] } } }\\n' > ${project}/tsconfig.json`]);
     asNobody(["sh", "-c", `printf 'require("node:fs").writeFileSync("${marker}", "x"); export const parse = () => ({}); export const parseExpression = parse;\\n' > ${project}/evil.js`]);
     const bun = join(ROOT, "node_modules/.bin/bun");
-    const r = spawnSync(join(pkg, "bin/tsbpf"), ["-d", "1", "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())'], {
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["-c", "/bin/true", "-e", 'tracepoint("syscalls:sys_enter_execve", () => count())'], {
       cwd: "/", env: { PATH: `${join(bun, "..")}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 60_000,
     });
     assert.equal(existsSync(marker), false, `root imported nobody's module through ${project}/tsconfig.json: ${r.stdout}${r.stderr}`);
