@@ -64,7 +64,7 @@ function mainModuleOnly(entry: string): Plugin {
  * The bundle's compiler (compiler/mod.ts with @babel/parser: about 530 KiB, 60 % of a bundle),
  * kept as a string and imported from a data: URL only when a tracer is compiled where the bundle
  * runs. A signed bundle never compiles, and a runtime parses a string literal much faster than
- * code, even code it only pre-parses. The module that stands in for compiler/mod.ts awaits that
+ * code, even code it only pre-parses. The module that stands in for compiler/mod.ts and compile.ts awaits that
  * import at its top level, which esbuild keeps inside the lazy initialisation of its importer
  * (the tracer imports the compiler dynamically: tests/unit/eager_imports.test.ts). The compiler's
  * copies of spec/ and btf/ are its own, so the compiler recognises the errors the compile target
@@ -81,7 +81,9 @@ async function lazyCompiler(): Promise<Plugin> {
   return {
     name: "lazy-compiler",
     setup(b) {
-      b.onResolve({ filter: /\/compiler\/mod(\.ts)?$/ }, (args) => resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts") === `${root}compiler/mod.ts` ? { path: "compiler", namespace: "lazy-compiler" } : undefined);
+      // The tracer imports compile.ts (which mod.ts re-exports, with Babel registered as the fallback parser).
+      const standsIn = new Set([`${root}compiler/mod.ts`, `${root}compiler/compile.ts`]);
+      b.onResolve({ filter: /\/compiler\/(mod|compile)(\.ts)?$/ }, (args) => standsIn.has(resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts")) ? { path: "compiler", namespace: "lazy-compiler" } : undefined);
       b.onResolve({ filter: /^data:/ }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: /.*/, namespace: "lazy-compiler" }, () => ({ contents, loader: "js" }));
     },
