@@ -24,10 +24,13 @@ function project(root: string, name: string): string {
   mkdirSync(join(dir, "node_modules"), { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `try-${name}`, private: true, type: "module", dependencies: { tsbpf: "*" } }));
   symlinkSync(REPO, join(dir, "node_modules", "tsbpf"));
-  // The linked checkout has the TypeScript sources only (npm pack adds the .js Deno runs from
-  // node_modules; .ci/pack-check.sh runs that): Deno is pointed at them as a clone's user would.
+  // The linked checkout has the TypeScript sources only (npm pack adds the pre-bundled dist/ that
+  // the package's exports name; .ci/pack-check.sh runs that): Deno (deno.json) and Bun
+  // (tsconfig.json "paths") are pointed at the sources as a clone's user would.
   const imports = { tsbpf: join(REPO, "mod.ts"), "tsbpf/kernel": join(REPO, "kernel.ts"), "tsbpf/tool": join(REPO, "tool/mod.ts"), "tsbpf/cli": join(REPO, "cli/mod.ts") };
   writeFileSync(join(dir, "deno.json"), JSON.stringify({ imports }));
+  const paths = Object.fromEntries(Object.entries(imports).map(([name, file]) => [name, [file]]));
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { paths } }));
   copyFileSync(join(EXAMPLES, `${name}.ts`), join(dir, `${name}.ts`));
   return join(dir, `${name}.ts`);
 }
