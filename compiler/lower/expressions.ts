@@ -105,6 +105,11 @@ export function identifier(l: Lower, e: Node): Value {
         "send the values to JavaScript in an event (this.events.submit({ ... }) on a RingBuf field) and print them there",
         "in a one-liner (tsbpf -e), print(...) and printf(...) do that for you");
     }
+    if (e.name === "cpid") {
+      l.fail(e, Code.UnknownIdentifier, `"cpid" is bpftrace's pid of the command started with -c; tsbpf has no such name`,
+        "with -c CMD, a tsbpf one-liner traces only CMD already: drop the test",
+        "in a script, the pid of the -c command is cliOptions.pid (import { cliOptions } from \"tsbpf/cli\")");
+    }
     const global = JS_GLOBALS[e.name];
     if (global) l.fail(e, Code.Unsupported, `${e.name} cannot be used in a handler: handlers run in the kernel, where JavaScript's globals do not exist`, ...global);
     const names = l.scopes.flatMap((s) => [...s.keys()]);

@@ -188,3 +188,12 @@ test("a string + something in a handler: says strings cannot be concatenated and
     assert.match(d.hints.join(" "), /printf/, sum);
   }
 });
+
+test("bpftrace's cpid in a handler: says what it is and what tsbpf does instead", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { if (pid() === cpid) return; }`);
+  assert.deepEqual([d.line, d.column], [6, 32]);
+  assert.match(d.message, /"cpid" is bpftrace's pid of the command started with -c/);
+  assert.match(d.hints.join(" "), /-c CMD.*traces only CMD/);
+  assert.match(d.hints.join(" "), /cliOptions\.pid/);
+  assert.doesNotMatch(d.hints.join(" "), /did you mean/);
+});
