@@ -289,7 +289,7 @@ export function conditional(l: Lower, e: Node): Value {
 }
 
 export function assign(l: Lower, e: Node): Value {
-  if (e.left.type !== "Identifier") l.fail(e.left, Code.Unsupported, `only local variables can be assigned in a handler`);
+  if (e.left.type !== "Identifier") notAVariable(l, e.left, "assigned");
   const b = l.lookup(e.left.name);
   if (!b) unassignable(l, e.left);
   if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.left, Code.TypeMismatch, `"${e.left.name}" cannot be assigned`, b.kind === "scalar" && !b.mutable ? "declare it with let" : "");
@@ -306,7 +306,7 @@ export function assign(l: Lower, e: Node): Value {
 }
 
 export function update(l: Lower, e: Node): Value {
-  if (e.argument.type !== "Identifier") l.fail(e.argument, Code.Unsupported, `only local variables can be incremented in a handler`);
+  if (e.argument.type !== "Identifier") notAVariable(l, e.argument, "incremented");
   const b = l.lookup(e.argument.name);
   if (!b) unassignable(l, e.argument);
   if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.argument, Code.TypeMismatch, `"${e.argument.name}" cannot be assigned`, b.kind === "scalar" && !b.mutable ? "declare it with let" : "");
@@ -316,11 +316,22 @@ export function update(l: Lower, e: Node): Value {
   return { kind: "scalar", type: b.type, op: old ?? b.op };
 }
 
+const USE_A_MAP = "keep what handlers change in a map field of the tracer: count = new Count() with this.count.add(), or a Sum, HashMap or Array";
+
+/** An assignment to something else than a name: a tracer field, a map entry, a struct field. */
+function notAVariable(l: Lower, target: Node, what: string): never {
+  const field = target.type === "MemberExpression" && !target.computed && target.object.type === "ThisExpression" ? target.property.name : undefined;
+  if (field !== undefined && l.input.tracer.params.has(field)) {
+    l.fail(target, Code.Unsupported, `this.${field} is a tracer field that JavaScript sets: handlers can read it but not change it`, USE_A_MAP);
+  }
+  l.fail(target, Code.Unsupported, `only local variables can be ${what} in a handler`, "a map's entries change with this.<map>.set(key, value) or .add(key)");
+}
+
 /** A name assigned in a handler that is not one of its locals: a script variable, or nothing. */
 function unassignable(l: Lower, name: Node): never {
   if (l.input.constants.has(name.name) || l.input.variables?.has(name.name)) {
     l.fail(name, Code.TypeMismatch, `"${name.name}" is a variable of the script in user space: a handler runs in the kernel and cannot change it`,
-      "keep what handlers change in a map field of the tracer: count = new Count() with this.count.add(), or a Sum, HashMap or Array",
+      USE_A_MAP,
       "JavaScript reads it while or after the tracer runs (tracer.count.get())");
   }
   l.fail(name, Code.UnknownIdentifier, `unknown name "${name.name}"`, ...didYouMean(name.name, l.scopes.flatMap((s) => [...s.keys()])));

@@ -197,3 +197,12 @@ test("bpftrace's cpid in a handler: says what it is and what tsbpf does instead"
   assert.match(d.hints.join(" "), /cliOptions\.pid/);
   assert.doesNotMatch(d.hints.join(" "), /did you mean/);
 });
+
+test("a tracer's integer field changed in a handler: says it is set from JavaScript, and offers a map", () => {
+  for (const change of ["this.n++", "this.n += 2", "this.n = 1"]) {
+    const [d] = diagnostics(`  n: u32 = 0;\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${change}; }`);
+    assert.deepEqual([d.line, d.column], [7, 18], change);
+    assert.match(d.message, /this\.n is a tracer field that JavaScript sets: handlers can read it but not change it/, change);
+    assert.match(d.hints.join(" "), /Count\(\)/, change);
+  }
+});
