@@ -40,6 +40,8 @@ export interface Module {
   functions: Map<string, ScriptFunction>;
   /** Top-level `const NAME = <expression>`: usable in handlers when the value is a constant. */
   constants: Map<string, Node>;
+  /** Top-level let and var names: user-space state a handler can neither read nor change. */
+  variables: Set<string>;
 }
 
 /** The type of a field initialised with a literal and not annotated: `verbose = false`. */
@@ -61,6 +63,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   const classes: Node[] = [];
   const functions = new Map<string, ScriptFunction>();
   const constants = new Map<string, Node>();
+  const variables = new Set<string>();
   for (let stmt of ast.program.body) {
     if (stmt.type === "ExportNamedDeclaration" || stmt.type === "ExportDefaultDeclaration") stmt = stmt.declaration ?? stmt;
     if (stmt.type === "TSInterfaceDeclaration" || stmt.type === "TSTypeAliasDeclaration") types.declare(stmt);
@@ -71,6 +74,9 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     // Async functions and generators too, so that a handler calling one is told why it cannot.
     if (stmt.type === "FunctionDeclaration" && stmt.id) {
       functions.set(stmt.id.name, { name: stmt.id.name, params: stmt.params, body: stmt.body, returnType: stmt.returnType, node: stmt });
+    }
+    if (stmt.type === "VariableDeclaration" && stmt.kind !== "const") {
+      for (const d of stmt.declarations) if (d.id.type === "Identifier") variables.add(d.id.name);
     }
     if (stmt.type === "VariableDeclaration" && stmt.kind === "const") {
       for (const d of stmt.declarations) {
@@ -99,7 +105,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     declared.set(t.name, pos);
     tracers.push(t);
   }
-  return { tracers, types, functions, constants };
+  return { tracers, types, functions, constants, variables };
 }
 
 /**

@@ -102,7 +102,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
   const compileProgram = (name: string, node: Node, probeRef: ProbeRef, probe: ProbeContext, pos: SourcePos, tailCallTarget: boolean): void => {
     const programIndex = programs.length;
     const lower = (perfEventsInScratch: boolean) => {
-      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, histogramSums });
+      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, variables: mod.variables, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, histogramSums });
       let ir;
       try {
         ir = lowering.lowerHandler();

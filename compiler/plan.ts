@@ -2,7 +2,7 @@
 // anything: every probe, every map and the kernel memory it takes, every helper its handlers
 // call, and warnings for the helpers that can change the system rather than observe it.
 import { decode, JmpOp, Class } from "../spec/bpf/isa.ts";
-import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fixedEntries, fromBase64, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
 import { sizeOf, typeName } from "../spec/layout.ts";
 import { helperLabel, kernelHelper } from "../spec/bpf/helpers.ts";
 
@@ -89,7 +89,7 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
         out.push(`    ${m.name.padEnd(14)} ${MAP_KINDS[m.kind] ?? m.kind}: size decided at run time (the script computes it)${what ? `, ${what}` : ""}`);
         continue;
       }
-      const entries = m.size ?? (m.kind === "ringbuf" ? DEFAULT_RINGBUF_BYTES : m.kind === "perfbuf" ? DEFAULT_PERF_BUFFER_BYTES : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
+      const entries = fixedEntries(m) ?? m.size ?? (m.kind === "ringbuf" ? DEFAULT_RINGBUF_BYTES : m.kind === "perfbuf" ? DEFAULT_PERF_BUFFER_BYTES : m.kind === "scratch" ? spec.programs.length : m.kind === "params" ? 1 : m.kind === "lost" ? spec.programs.length : 10240);
       const memory = mapMemory(m, entries, options.cpus);
       total += memory;
       const shape = m.kind === "ringbuf" || m.kind === "perfbuf" ? `${bytes(entries)}, events of ${value ?? "?"}` :

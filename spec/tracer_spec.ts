@@ -27,6 +27,14 @@ export interface ProgramSlot {
   program: string;
 }
 
+/**
+ * The entries a map has whatever size the script asks for: an aggregation without a key (a
+ * count or sum of everything) only ever holds its one key, 0. Histograms keep a key per bucket.
+ */
+export function fixedEntries(m: Pick<MapSpec, "kind" | "userKey">): number | undefined {
+  return ["count", "sum", "min", "max", "avg", "stats"].includes(m.kind) && m.userKey === undefined ? 1 : undefined;
+}
+
 export interface MapSpec {
   /** The tracer field it is stored in (or a name starting with "__" for tsbpf's own maps). */
   name: string;

@@ -2,7 +2,7 @@
 // patched in), then attachments. Everything opened is owned by the returned `Loaded`.
 import { attachSocketFilter, detachSocketFilter } from "../runtime/socket.ts";
 import type { MapSpec, ProgramSpec, TracerSpec } from "../spec/tracer_spec.ts";
-import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fromBase64, probeId } from "../spec/tracer_spec.ts";
+import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, fixedEntries, fromBase64, probeId } from "../spec/tracer_spec.ts";
 import { ProbeNames } from "../runtime/maps/probe_names.ts";
 import { probeName } from "../probes/probe_name.ts";
 import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "../runtime/bpf.ts";
@@ -190,7 +190,8 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
   const loaded = new Loaded();
   try {
     for (const m of spec.maps) {
-      const o = mapOptions.get(m.name) ?? {}, create = () => createMap(m, o, spec.programs.length);
+      const asked = mapOptions.get(m.name) ?? {}, fixed = fixedEntries(m);
+      const o = fixed === undefined ? asked : { ...asked, maxEntries: fixed }, create = () => createMap(m, o, spec.programs.length);
       loaded.maps.set(m.name, o.pin ? pinnedMap(m, o.pin, o.maxEntries ?? 10240, spec, create) : create());
     }
     const debug = source === undefined ? undefined : programDebugInfo(spec, source);

@@ -22,7 +22,7 @@ import type { HandlerCost, MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
 import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
-import { CGROUP_MAP, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
+import { CGROUP_MAP, fixedEntries, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
 import { makeEncoder } from "../runtime/maps/codec.ts";
 import { TracerError } from "../runtime/errors.ts";
@@ -181,8 +181,9 @@ export class Tracer {
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
-      const perf = spec.maps.find((m) => m.name === name)?.kind === "perfbuf";
-      mapOptions.set(name, field instanceof EventStream ? { size: perf ? field.perfBufferSize : field.size } : { maxEntries: field.maxEntries, pin: field.pin });
+      const mapSpec = spec.maps.find((m) => m.name === name);
+      const perf = mapSpec?.kind === "perfbuf";
+      mapOptions.set(name, field instanceof EventStream ? { size: perf ? field.perfBufferSize : field.size } : { maxEntries: (mapSpec ? fixedEntries(mapSpec) : undefined) ?? field.maxEntries, pin: field.pin });
     }
     const params = spec.maps.find((m) => m.name === PARAMS_MAP);
     if (params) mapOptions.set(PARAMS_MAP, { value: encodeParams(this, params.value as StructType) });

@@ -13,8 +13,9 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRegistry, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
+import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
 
 /** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
 export interface PrintSite {
@@ -268,6 +269,10 @@ export class HandlerBody {
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
     this.t.checkFormat(args[0], args[0].value, values.length);
+    // Only where the type is known: a local variable's, say, is not (inferred as i64).
+    const types = values.map((v) => (typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
+    const wrong = conversionMismatchOf(args[0].value, types);
+    if (wrong) this.t.error(values[wrong.index], wrong.message, wrong.hint);
     const names = values.map((_, i) => `v${i}`);
     this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
   }
@@ -500,4 +505,14 @@ function children(node: Node): Node[] {
     } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
   }
   return out.sort((a, b) => a.start - b.start);
+}
+
+/** conversionMismatch of a format that may not parse (checkFormat reports that one). */
+function conversionMismatchOf(format: string, types: (string | undefined)[]) {
+  try {
+    return conversionMismatch(parseFormat(format), types);
+  } catch (e) {
+    if (e instanceof PrintfFormatError) return undefined;
+    throw e;
+  }
 }

@@ -210,6 +210,7 @@ function identifier(name: string, next: string | undefined): string {
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
+  if (name === "cpid") untranslatable(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return untranslatable(`bpftrace's "${name}"`);
 }
 

@@ -38,6 +38,12 @@ export function isTextField(f: ContextField | undefined): boolean {
   return !!f && (f.kind === "data_loc" || (f.kind === "array" && /\bchar\b/.test(f.cType)));
 }
 
+/** Whether inferType's answer for `node` is its type, not the i64 it falls back to. */
+export function typeIsKnown(node: Node): boolean {
+  if (node.type === "CallExpression") return node.callee.type === "Identifier" && (node.callee.name === "str" || node.callee.name in HELPER_TYPES);
+  return !["Identifier", "ConditionalExpression", "LogicalExpression", "SequenceExpression", "AwaitExpression"].includes(node.type);
+}
+
 export function inferType(node: Node, ctx: HandlerContext, strLen: number): string {
   switch (node.type) {
     case "CallExpression": {

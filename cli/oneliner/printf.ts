@@ -39,6 +39,30 @@ export function conversionCount(parts: FormatPart[]): number {
   return parts.filter((p) => typeof p !== "string").length;
 }
 
+/** A value's conversion that would print something else than the value: %s of a number, %d of a string. */
+export interface ConversionMismatch { index: number; message: string; hint: string }
+
+/**
+ * The first conversion whose value has the wrong kind, given the values' tsbpf types (u32,
+ * Str<16>, ...; undefined when not known). bpftrace refuses these too: %s of an integer would
+ * print its digits, %d of a string 0.
+ */
+export function conversionMismatch(parts: FormatPart[], types: (string | undefined)[]): ConversionMismatch | undefined {
+  const conversions = parts.filter((p) => typeof p !== "string");
+  for (const [index, spec] of conversions.entries()) {
+    const type = types[index];
+    if (type === undefined) continue;
+    const integer = /^([iu](8|16|32|64)|bool)$/.test(type);
+    if (spec.conversion === "s" && integer) {
+      return { index, message: `%s needs a string, and value ${index + 1} is not one (its type: ${type})`, hint: "use %d (or %u, %x) for a number; str(p) reads the string a pointer points to" };
+    }
+    if ("diuxXop".includes(spec.conversion) && type.startsWith("Str<")) {
+      return { index, message: `%${spec.conversion} needs a number, and value ${index + 1} is a string (${type})`, hint: "use %s for a string" };
+    }
+  }
+  return undefined;
+}
+
 export function format(parts: FormatPart[], values: PrintfValue[]): string {
   let i = 0;
   return parts.map((p) => (typeof p === "string" ? p : convert(p, values[i++]))).join("");

@@ -40,9 +40,24 @@ export function binary(l: Lower, e: Node): Value {
     if (!ARITH_OPS.has(n.operator)) l.fail(n, Code.Unsupported, `operator "${n.operator}" is not supported in a handler`);
     chain.push(n);
   }
-  let value: Extract<Value, { kind: "scalar" }> = l.intScalar(chain[chain.length - 1].left);
-  for (let i = chain.length - 1; i >= 0; i--) value = l.arith(chain[i].operator as BinaryOp, value, l.intScalar(chain[i].right), chain[i]);
+  let value: Extract<Value, { kind: "scalar" }> = operand(l, chain[chain.length - 1], "left");
+  for (let i = chain.length - 1; i >= 0; i--) value = l.arith(chain[i].operator as BinaryOp, value, operand(l, chain[i], "right"), chain[i]);
   return value;
+}
+
+const STRING_HELPERS = new Set(["comm", "str"]);
+
+/** One side of an arithmetic operator; a string beside `+` is someone concatenating. */
+function operand(l: Lower, e: Node, side: "left" | "right"): Extract<Value, { kind: "scalar" }> & { type: IntType } {
+  // comm() and str() refuse to be values without a Str<N> destination: recognized by name first.
+  const stringCall = e[side].type === "CallExpression" && e[side].callee.type === "Identifier" && STRING_HELPERS.has(e[side].callee.name);
+  const v = e.operator === "+" && stringCall ? undefined : l.expr(e[side]);
+  if (e.operator === "+" && (!v || v.kind === "string" || (v.kind === "mem" && v.type.kind === "str"))) {
+    l.fail(e, Code.TypeMismatch, `strings cannot be concatenated in a handler: + adds numbers, and ${v ? describeValue(v) : `${e[side].callee.name}()`} is a string`,
+      "submit the parts as separate fields of an event (this.events.submit({ name: comm(), ... })) and join them in JavaScript",
+      "in a one-liner, printf(\"x%s\\n\", comm()) formats them");
+  }
+  return l.asInt(l.asScalar(v!, e[side]), e[side]);
 }
 
 /** Literals take the type of the other operand, so `x + 1` keeps x's type. */

@@ -46,6 +46,8 @@ export interface HandlerInput {
   programIndex: number;
   functions: Map<string, ScriptFunction>;
   constants: Map<string, Node>;
+  /** Top-level let and var names (named in errors: handlers cannot reach them). */
+  variables?: Set<string>;
   /** Kernel facts the code relies on (compiler/assumptions.ts), collected for the whole tracer. */
   assumptions: Set<string>;
   target: CompileTarget;

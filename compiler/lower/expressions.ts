@@ -74,6 +74,21 @@ export function expr(l: Lower, e: Node): Value {
   l.fail(e, Code.Unsupported, `${describeNode(e)} is not supported in a handler`, ...(hints[e.type] ? [hints[e.type]] : []));
 }
 
+const CLOCK_HINTS = [
+  "for the time of an event use ktime(): nanoseconds since boot (CLOCK_MONOTONIC), a u64",
+  "tsbpf has no wall-clock helper in handlers: submit ktime() in an event and turn it into a date in JavaScript, where the event arrives",
+];
+
+/** JavaScript globals a handler might reach for, and what it can use instead. */
+const JS_GLOBALS: Record<string, string[]> = {
+  Date: CLOCK_HINTS,
+  performance: CLOCK_HINTS,
+  Math: ["write the arithmetic with integer operators (+ - * / % << >> & | ^), or do it in JavaScript on the values the handler submits"],
+  JSON: ["submit the values in an event (this.events.submit({ ... })) and format them in JavaScript"],
+  process: ["for the traced task use pid(), tid(), uid(), comm() or curtask(); the tracer's own process is not visible from the kernel"],
+  globalThis: ["a handler sees only its arguments, the tracer's maps and fields (this.x), and top-level constants"],
+};
+
 export function identifier(l: Lower, e: Node): Value {
   const b = l.lookup(e.name) ?? l.moduleConstant(e.name);
   if (!b) {
@@ -81,11 +96,22 @@ export function identifier(l: Lower, e: Node): Value {
     if (l.input.constants.has(e.name)) {
       l.fail(e, Code.NotConstant, `"${e.name}" is not a constant number, so handlers cannot use it`, "handlers run in the kernel: they see only top-level consts whose value is known when compiling, and the tracer's own integer fields (this.x)");
     }
+    if (l.input.variables?.has(e.name)) {
+      l.fail(e, Code.NotConstant, `"${e.name}" is a let or var of the script, so handlers cannot use it: they run in the kernel and see only top-level consts whose value is known when compiling`,
+        "make it a const, or pass it in a field of the tracer (this.x)", "for state that handlers change, use a map field of the tracer (a Count, Sum or HashMap)");
+    }
     if (e.name === "console") {
       l.fail(e, Code.Unsupported, `console cannot be used in a handler: it runs in the kernel, which has no console`,
         "send the values to JavaScript in an event (this.events.submit({ ... }) on a RingBuf field) and print them there",
         "in a one-liner (tsbpf -e), print(...) and printf(...) do that for you");
     }
+    if (e.name === "cpid") {
+      l.fail(e, Code.UnknownIdentifier, `"cpid" is bpftrace's pid of the command started with -c; tsbpf has no such name`,
+        "with -c CMD, a tsbpf one-liner traces only CMD already: drop the test",
+        "in a script, the pid of the -c command is cliOptions.pid (import { cliOptions } from \"tsbpf/cli\")");
+    }
+    const global = JS_GLOBALS[e.name];
+    if (global) l.fail(e, Code.Unsupported, `${e.name} cannot be used in a handler: handlers run in the kernel, where JavaScript's globals do not exist`, ...global);
     const names = l.scopes.flatMap((s) => [...s.keys()]);
     l.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
   }
@@ -263,9 +289,9 @@ export function conditional(l: Lower, e: Node): Value {
 }
 
 export function assign(l: Lower, e: Node): Value {
-  if (e.left.type !== "Identifier") l.fail(e.left, Code.Unsupported, `only local variables can be assigned in a handler`);
+  if (e.left.type !== "Identifier") notAVariable(l, e.left, "assigned");
   const b = l.lookup(e.left.name);
-  if (!b) l.fail(e.left, Code.UnknownIdentifier, `unknown name "${e.left.name}"`);
+  if (!b) unassignable(l, e.left);
   if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.left, Code.TypeMismatch, `"${e.left.name}" cannot be assigned`, b.kind === "scalar" && !b.mutable ? "declare it with let" : "");
   let v: Extract<Value, { kind: "scalar" }>;
   if (e.operator === "=") v = l.scalar(e.right);
@@ -280,13 +306,35 @@ export function assign(l: Lower, e: Node): Value {
 }
 
 export function update(l: Lower, e: Node): Value {
-  if (e.argument.type !== "Identifier") l.fail(e.argument, Code.Unsupported, `only local variables can be incremented in a handler`);
+  if (e.argument.type !== "Identifier") notAVariable(l, e.argument, "incremented");
   const b = l.lookup(e.argument.name);
-  if (!b || b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.argument, Code.TypeMismatch, `"${e.argument.name}" cannot be assigned`);
+  if (!b) unassignable(l, e.argument);
+  if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.argument, Code.TypeMismatch, `"${e.argument.name}" cannot be assigned`, b.kind === "scalar" && !b.mutable ? "declare it with let" : "");
   const old = e.prefix ? undefined : l.b.mov(b.op);
   const v = l.arith(e.operator === "++" ? "+" : "-", { type: b.type, op: b.op }, { type: b.type, op: 1n }, e);
   l.b.emit({ op: "mov", dst: b.op as VReg, src: v.op });
   return { kind: "scalar", type: b.type, op: old ?? b.op };
+}
+
+const USE_A_MAP = "keep what handlers change in a map field of the tracer: count = new Count() with this.count.add(), or a Sum, HashMap or Array";
+
+/** An assignment to something else than a name: a tracer field, a map entry, a struct field. */
+function notAVariable(l: Lower, target: Node, what: string): never {
+  const field = target.type === "MemberExpression" && !target.computed && target.object.type === "ThisExpression" ? target.property.name : undefined;
+  if (field !== undefined && l.input.tracer.params.has(field)) {
+    l.fail(target, Code.Unsupported, `this.${field} is a tracer field that JavaScript sets: handlers can read it but not change it`, USE_A_MAP);
+  }
+  l.fail(target, Code.Unsupported, `only local variables can be ${what} in a handler`, "a map's entries change with this.<map>.set(key, value) or .add(key)");
+}
+
+/** A name assigned in a handler that is not one of its locals: a script variable, or nothing. */
+function unassignable(l: Lower, name: Node): never {
+  if (l.input.constants.has(name.name) || l.input.variables?.has(name.name)) {
+    l.fail(name, Code.TypeMismatch, `"${name.name}" is a variable of the script in user space: a handler runs in the kernel and cannot change it`,
+      USE_A_MAP,
+      "JavaScript reads it while or after the tracer runs (tracer.count.get())");
+  }
+  l.fail(name, Code.UnknownIdentifier, `unknown name "${name.name}"`, ...didYouMean(name.name, l.scopes.flatMap((s) => [...s.keys()])));
 }
 
 function describeNode(e: Node): string {

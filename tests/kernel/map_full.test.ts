@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { runScript } from "./util.ts";
-import { Count, HashMap, pid, Tracer, tracepoint, ktime, type u32, type u64 } from "../../mod.ts";
+import { Count, HashMap, Max, pid, Sum, Tracer, tracepoint, ktime, type u32, type u64 } from "../../mod.ts";
+import { mapInfo } from "../../runtime/bpf.ts";
 
 const c = await libc();
 
@@ -37,6 +38,41 @@ test("flooding small maps: every update either lands or is counted as dropped, p
   assert.equal(kept, 8);
   assert.equal(dropped.get("calls"), BigInt(calls - 16));
   assert.equal(dropped.get("last"), BigInt(calls - 8));
+});
+
+class Totals extends Tracer {
+  calls = new Count();
+  bytes = new Sum(5000);
+  biggest = new Max();
+  byPid = new Count<u32>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    if (pid() !== this.self) return;
+    this.calls.add();
+    this.bytes.add(3);
+    this.biggest.add(ktime());
+    this.byPid.add(pid());
+  }
+}
+
+test("an aggregation without a key is a one-entry map in the kernel (was 10240); keyed ones keep their size", async () => {
+  const tracer = new Totals();
+  tracer.self = process.pid;
+  await tracer.start({ exitOnError: false, reportLoss: false });
+  try {
+    for (let i = 0; i < 100; i++) c.syscall(SYS.getppid);
+    const entries = (m: object) => mapInfo((m as { access: { fd: number } }).access.fd).maxEntries;
+    assert.deepEqual([entries(tracer.calls), entries(tracer.bytes), entries(tracer.biggest), entries(tracer.byPid)], [1, 1, 1, 10240]);
+    assert.equal(tracer.calls.get(), 100n);
+    assert.equal(tracer.bytes.get(), 300n);
+    assert.ok(tracer.biggest.get()! > 0n);
+    assert.equal(tracer.byPid.get(process.pid), 100n);
+    assert.deepEqual([...tracer.dropped().values()].filter((n) => n !== 0n), [], "one entry is enough: nothing dropped");
+  } finally {
+    await tracer.stop();
+  }
 });
 
 test("dropped updates are reported on stderr at the end, with what to do", async () => {

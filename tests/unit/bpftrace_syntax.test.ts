@@ -39,6 +39,8 @@ test("what has no plain translation is named", () => {
   assert.match(why(`software:faults:1 { @[comm] = count(); }`), /the probe "software:faults:1"/);
   assert.match(why(`tracepoint:a:b { if (pid > 1) { @x = count(); } }`), /"if" blocks/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
+  // cpid: what it is, and that tsbpf's -c needs no such test.
+  assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
 
 test("TypeScript one-liners are not taken for bpftrace", () => {

@@ -160,3 +160,49 @@ test("console in a handler: says why, and what to use instead", () => {
   assert.match(d.hints.join(" "), /this\.events\.submit/);
   assert.match(d.hints.join(" "), /print\(\.\.\.\) and printf\(\.\.\.\)/);
 });
+
+test("Date.now(), performance.now(), Math.random() in a handler: say the handler runs in the kernel and what to use", () => {
+  for (const [call, global] of [["Date.now()", "Date"], ["performance.now()", "performance"], ["Math.random()", "Math"]]) {
+    const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const t = ${call}; }`);
+    assert.deepEqual([d.line, d.column], [6, 28], call);
+    assert.match(d.message, new RegExp(`${global} cannot be used in a handler: handlers run in the kernel`), call);
+    if (global !== "Math") assert.match(d.hints.join(" "), /ktime\(\)/, call);
+  }
+});
+
+test("a module-level variable changed in a handler: says why it cannot be, and offers a map", () => {
+  for (const change of ["counter++", "counter += 1", "counter = 2", "--counter"]) {
+    const ds = fileDiagnostics(`import { Tracer, tracepoint } from "tsbpf";\nlet counter = 0;\nclass T extends Tracer {\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${change}; }\n}\n`);
+    const d = ds[0];
+    assert.equal(d.line, 5, change);
+    assert.match(d.message, /"counter" is a variable of the script in user space: a handler runs in the kernel and cannot change it/, change);
+    assert.match(d.hints.join(" "), /Count\(\)|Sum\(\)/, change);
+  }
+});
+
+test("a string + something in a handler: says strings cannot be concatenated and what to do", () => {
+  for (const sum of [`"x" + comm()`, `comm() + "x"`, `"a" + "b"`]) {
+    const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const s = ${sum}; }`);
+    assert.equal(d.line, 6, sum);
+    assert.match(d.message, /strings cannot be concatenated in a handler/, sum);
+    assert.match(d.hints.join(" "), /printf/, sum);
+  }
+});
+
+test("bpftrace's cpid in a handler: says what it is and what tsbpf does instead", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { if (pid() === cpid) return; }`);
+  assert.deepEqual([d.line, d.column], [6, 32]);
+  assert.match(d.message, /"cpid" is bpftrace's pid of the command started with -c/);
+  assert.match(d.hints.join(" "), /-c CMD.*traces only CMD/);
+  assert.match(d.hints.join(" "), /cliOptions\.pid/);
+  assert.doesNotMatch(d.hints.join(" "), /did you mean/);
+});
+
+test("a tracer's integer field changed in a handler: says it is set from JavaScript, and offers a map", () => {
+  for (const change of ["this.n++", "this.n += 2", "this.n = 1"]) {
+    const [d] = diagnostics(`  n: u32 = 0;\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${change}; }`);
+    assert.deepEqual([d.line, d.column], [7, 18], change);
+    assert.match(d.message, /this\.n is a tracer field that JavaScript sets: handlers can read it but not change it/, change);
+    assert.match(d.hints.join(" "), /Count\(\)/, change);
+  }
+});

@@ -81,3 +81,21 @@ function sized(EVENTS: number) {
   assert.match(inner, /^    events +ring buffer: size decided at run time \(the script computes it\), events of E$/m);
   assert.doesNotMatch(report, /256\.0 KiB/, "no map of this script is 256 KiB");
 });
+
+test("plan: an aggregation without a key has one entry (it was 10240, 360 KiB with 2 CPUs); keyed ones keep theirs", () => {
+  const source = `import { Count, Histogram, Max, Sum, Tracer, tracepoint, pid, type u32 } from "tsbpf";
+class Totals extends Tracer {
+  calls = new Count();
+  bytes = new Sum(5000);
+  biggest = new Max();
+  byPid = new Count<u32>();
+  sizes = new Histogram();
+  @tracepoint("syscalls:sys_enter_openat")
+  h(args: any) { this.calls.add(); this.bytes.add(3); this.biggest.add(pid()); this.byPid.add(pid()); this.sizes.add(pid()); }
+}
+`;
+  const report = describePlan(compile(source, "/x/totals.ts", fakeTarget()), { cpus: 2 });
+  for (const name of ["calls", "bytes", "biggest"]) assert.match(report, new RegExp(`^    ${name} +[a-z -]+: 1 entry(, |;)`, "m"), report);
+  assert.match(report, /^    byPid +[a-z -]+: 10240 entries, key u32/m, report);
+  assert.match(report, /^    sizes +[a-z -]+: 10240 entries/m, report);
+});
