@@ -6,8 +6,7 @@
 // source_map.ts remembers from where, so errors point into the one-liner.
 import { Code, CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
-import { parseSource, type Node, useFallbackParser } from "../../compiler/parse.ts";
-import { babelParse } from "../../compiler/babel_parser.ts";
+import { parseSource, type Node, prepareParse } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
@@ -50,16 +49,22 @@ export interface GeneratedScript {
 export const ONELINER_FILE = "-e";
 
 /** Run in user space (interval too: bpftrace's print, clear and exit act there; @interval is the kernel's). */
-// The transform parses without awaiting: Babel ready for what the lean parser gives up on.
-useFallbackParser(babelParse);
-
 const USER_SPACE = new Set(["begin", "end", "interval"]);
 /** Probes whose first argument is a value rather than a name. */
 const VALUE_KINDS = new Set(["profile", "perfEvent"]);
 /** Probes that take options after the name (a pid). */
 const OPTION_KINDS = new Set(["uprobe", "uretprobe", "usdt"]);
 
-export function transformOneLiner(text: string, options: OneLinerOptions): GeneratedScript {
+/**
+ * The one-liner as a script. Babel is loaded only if the lean parser gives up on a text the transform
+ * parses (the one-liner, or its translation from bpftrace's language), as on every syntax error.
+ */
+export async function transformOneLiner(text: string, options: OneLinerOptions): Promise<GeneratedScript> {
+  if (looksLikeBpftrace(text)) {
+    const t = translateBpftrace(text);
+    if ("oneliner" in t) await prepareParse(t.oneliner);
+  }
+  await prepareParse(text);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
   if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags);
   diags.throwIfAny();

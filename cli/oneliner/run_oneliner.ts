@@ -67,7 +67,8 @@ export async function runOneLiner(text: string, session: SessionOptions, options
 
 export async function dumpOneLiner(text: string): Promise<number> {
   const script = await generate(text, false);
-  const [{ compile }, { hostTarget }, { formatDump }] = await Promise.all([import("../../compiler/mod.ts"), import("../../tracer/compile_target.ts"), import("../commands/dump_format.ts")]);
+  const [{ compile, prepareParse }, { hostTarget }, { formatDump }] = await Promise.all([import("../../compiler/compile.ts"), import("../../tracer/compile_target.ts"), import("../commands/dump_format.ts")]);
+  await prepareParse(script.source);
   (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
   let specs;
   try {
@@ -90,7 +91,7 @@ async function generate(text: string, pidFilter: boolean): Promise<GeneratedScri
   if (kept) return kept;
   const { transformOneLiner } = await import("./oneliner.ts");
   const { kernel, asked } = recordingQuery(await kernelQuery(true));
-  const script = transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
+  const script = await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
   writeOneLiner(key, script, asked);
   return script;
 }

@@ -174,8 +174,8 @@ const STUB = {
   kernel: { expand: (_kind: string, pattern: string) => ["sched:sched_switch", "sched:sched_wakeup"].filter((n) => pattern === "sched:sched*" && n) },
 };
 
-test("one-liner transform: a tracer class, maps and print sites, user text copied as written", () => {
-  const { source, probes } = transformOneLiner(`tracepoint("sched:sched*", a => { count(probe()); $.last[tid()] = ktime(); pid() > 1 && print("pid", pid(), str(a.x)) })`, STUB);
+test("one-liner transform: a tracer class, maps and print sites, user text copied as written", async () => {
+  const { source, probes } = await transformOneLiner(`tracepoint("sched:sched*", a => { count(probe()); $.last[tid()] = ktime(); pid() > 1 && print("pid", pid(), str(a.x)) })`, STUB);
   assert.equal(probes, 2);
   assert.match(source, /^import \{ .*Count.*HashMap.*\} from "file:\/\/\/tsbpf\/mod.ts";$/m);
   assert.match(source, /^interface Print0 \{ _t: u64; v1: u32; v2: Str<256> \}$/m);
@@ -191,22 +191,22 @@ test("one-liner transform: a tracer class, maps and print sites, user text copie
   assert.equal(source.match(/new RingBuf/g)?.length, 1, "the expansions of one print() share its ring buffer");
 });
 
-test("one-liner transform: mistakes are reported at their place in the one-liner", () => {
-  const errors = (text: string) => {
+test("one-liner transform: mistakes are reported at their place in the one-liner", async () => {
+  const errors = async (text: string) => {
     try {
-      transformOneLiner(text, STUB);
+      await transformOneLiner(text, STUB);
     } catch (e) {
       if (e instanceof CompileError) return e.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
       throw e;
     }
     return [];
   };
-  assert.deepEqual(errors(`tracepoint("a:b", () => printf("%d %d", pid()))`), ["1:32 the format takes 2 values, 1 given"]);
-  assert.deepEqual(errors(`trace("a:b", () => 1)`), [`1:1 "trace" is not a probe`]);
-  assert.deepEqual(errors(`tracepoint("a:b", () => { $.x = count(); $.x[pid()] = 1 })`), ["1:42 @x is already a count() map; this uses it as a plain value map"]);
-  assert.deepEqual(errors(`tracepoint("nomatch*", () => count())`), [`1:12 no tracepoint matches "nomatch*"`]);
-  assert.deepEqual(errors(`tracepoint("a:b", () => { const n = count(); })`), ["1:37 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
-  assert.match(errors(`tracepoint("a:b", () => count()) )`)[0], /^1:34 /);
+  assert.deepEqual(await errors(`tracepoint("a:b", () => printf("%d %d", pid()))`), ["1:32 the format takes 2 values, 1 given"]);
+  assert.deepEqual(await errors(`trace("a:b", () => 1)`), [`1:1 "trace" is not a probe`]);
+  assert.deepEqual(await errors(`tracepoint("a:b", () => { $.x = count(); $.x[pid()] = 1 })`), ["1:42 @x is already a count() map; this uses it as a plain value map"]);
+  assert.deepEqual(await errors(`tracepoint("nomatch*", () => count())`), [`1:12 no tracepoint matches "nomatch*"`]);
+  assert.deepEqual(await errors(`tracepoint("a:b", () => { const n = count(); })`), ["1:37 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
+  assert.match((await errors(`tracepoint("a:b", () => count()) )`))[0], /^1:34 /);
 });
 
 // ------------------------------------------------------------------ the command: help and errors

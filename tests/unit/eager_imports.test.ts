@@ -4,7 +4,9 @@
 // that imports the parser) once put Babel back on every start.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, normalize } from "node:path";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -53,4 +55,38 @@ test("a one-liner's start loads only what -e needs: no Node layer, no help text,
   assert.ok(graph.has("cli/oneliner/oneliner_cache.ts"), "the walk did not reach the one-liner cache");
   const extra = [...graph].filter((f) => /^node:/.test(f) || ["cli/help.ts", "cli/args.ts", "cli/commands/list_kernel.ts", "cli/commands/list_user.ts", "cli/held_command.ts", "package.json"].includes(f));
   assert.deepEqual(extra, [], `loaded by every one-liner: ${extra.join(", ")}`);
+});
+
+// What a cold one-liner really opens, seen by strace (the kernel's view: both runtimes, no timing).
+const hasStrace = spawnSync("strace", ["-V"], { stdio: "ignore" }).status === 0;
+declare const Bun: unknown;
+
+/** Runs `tsbpf -e text` on this test's runtime with no cache; its stderr, and whether it opened Babel's code. */
+function coldOneLiner(text: string, extra: string[]): { status: number | null; stderr: string; openedBabel: boolean } {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-cold-oneliner-"));
+  try {
+    const main = join(ROOT, "cli/main.ts");
+    const command = typeof Bun !== "undefined" ? [process.execPath, main] : [process.execPath, "run", "-A", "--quiet", main];
+    const log = join(dir, "opened");
+    const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command, ...extra, "-e", text], {
+      encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", XDG_CACHE_HOME: dir, NO_COLOR: "1" },
+    });
+    const opened = readFileSync(log, "utf8");
+    assert.match(opened, /cli\/oneliner\/oneliner\.ts"/, "the one-liner was not transformed (cached?), or strace saw nothing");
+    return { status: r.status, stderr: r.stderr, openedBabel: /@babel\/parser\/lib\//.test(opened) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a cold one-liner the lean parser reads never loads Babel; one with a syntax error gets Babel's diagnostic", { skip: !hasStrace && "strace is not installed" }, () => {
+  // As root the one-liner runs (its generated script is compiled too); otherwise --emit transforms it only.
+  const root = process.getuid?.() === 0;
+  const good = coldOneLiner(`tracepoint("syscalls:sys_enter_getppid", () => printf("%d\\n", pid())); begin(() => exit())`, root ? [] : ["--emit"]);
+  assert.equal(good.status, 0, good.stderr);
+  assert.equal(good.openedBabel, false, "a one-liner the lean parser reads loaded @babel/parser");
+  const bad = coldOneLiner(`tracepoint("syscalls:sys_enter_getppid", () => count()) )`, ["--emit"]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /^-e:1:57: error\[TSB1001\]: Unexpected token$/m, bad.stderr);
+  assert.equal(bad.openedBabel, true, "the syntax error did not come from Babel: is strace watching the right files?");
 });

@@ -33,7 +33,7 @@ async function kept(k: KernelQuery) {
 
 test("a one-liner transformed once is found again, with the same script and positions", async () => {
   const { kernel: recording, asked } = recordingQuery(kernel(["sched:sched_switch", "sched:sched_wakeup"]));
-  const script = transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
+  const script = await transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
   const { key, script: before } = await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]));
   assert.equal(before, undefined, "nothing is kept before the first run");
   writeOneLiner(key, script, asked, cache);
@@ -72,7 +72,7 @@ test("the cache directory is bounded: old, surplus and oversized files go, nothi
   const outside = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-outside-"));
   try {
     const { kernel: recording, asked } = recordingQuery(kernel(["sched:sched_switch"]));
-    const script = transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
+    const script = await transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
     const { key } = await kept(kernel(["sched:sched_switch"]));
     writeOneLiner(key, script, asked, home); // creates the private directory
     const dir = join(home, "tsbpf", "oneliners");

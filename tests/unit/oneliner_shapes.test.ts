@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { transformOneLiner } from "../../cli/oneliner/oneliner.ts";
-import { parseSource } from "../../compiler/parse.ts";
+import { parseSource, prepareParse } from "../../compiler/parse.ts";
 import { CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
 
 const STUB = {
@@ -46,10 +46,11 @@ const SHAPES = [
   "tracepoint(\"a:b\", a => { print(`${$.m[1]}`) })",
 ];
 
-test("every shape of handler becomes a script that parses", () => {
+test("every shape of handler becomes a script that parses", async () => {
   for (const oneliner of SHAPES) {
-    const { source } = transformOneLiner(oneliner, STUB);
+    const { source } = await transformOneLiner(oneliner, STUB);
     const diags = new DiagnosticBag("generated.ts", source);
+    await prepareParse(source);
     try {
       parseSource(source, diags);
     } catch (e) {
@@ -59,35 +60,35 @@ test("every shape of handler becomes a script that parses", () => {
   }
 });
 
-test("a type the handler names (x as u16) is imported once, as a type", () => {
-  const { source } = transformOneLiner(`tracepoint("a:b", a => count(a.flags as u16))`, STUB);
+test("a type the handler names (x as u16) is imported once, as a type", async () => {
+  const { source } = await transformOneLiner(`tracepoint("a:b", a => count(a.flags as u16))`, STUB);
   const code = source.split("\n").slice(1).join("\n"); // below the comment that quotes the one-liner
   assert.equal(code.match(/\bu16\b/g)?.length, 3, source); // the import, the map's key type, the cast
   assert.match(source, /^import \{[^}]*type u16[^}]*\}/m);
 });
 
-test("user-space functions keep their parenthesised bodies", () => {
-  const { source } = transformOneLiner(`interval(2, () => (print($.x), clear($.x)))`, STUB);
+test("user-space functions keep their parenthesised bodies", async () => {
+  const { source } = await transformOneLiner(`interval(2, () => (print($.x), clear($.x)))`, STUB);
   assert.match(source, /intervals: \[\[2, \(\$\) => \(print\(\$\.x\), clear\(\$\.x\)\)\]/);
 });
 
-test("what cannot be rewritten is an error at its place", () => {
-  const errors = (text: string) => {
+test("what cannot be rewritten is an error at its place", async () => {
+  const errors = async (text: string) => {
     try {
-      transformOneLiner(text, STUB);
+      await transformOneLiner(text, STUB);
       return [];
     } catch (e) {
       if (!(e instanceof CompileError)) throw e;
       return e.diagnostics.map((d) => `${d.column} ${d.message}`);
     }
   };
-  assert.deepEqual(errors(`tracepoint("a:b", a => { let x = 0; x = $.m[1] = 2; })`), ["41 a map update is a statement: write it on its own, or as cond && (update)"]);
-  assert.deepEqual(errors(`tracepoint("a:b", a => void count())`), ["29 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
-  assert.deepEqual(errors(`tracepoint("a:b", () => this.n)`), ["25 a one-liner has no this: its maps are $.name"]);
+  assert.deepEqual(await errors(`tracepoint("a:b", a => { let x = 0; x = $.m[1] = 2; })`), ["41 a map update is a statement: write it on its own, or as cond && (update)"]);
+  assert.deepEqual(await errors(`tracepoint("a:b", a => void count())`), ["29 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
+  assert.deepEqual(await errors(`tracepoint("a:b", () => this.n)`), ["25 a one-liner has no this: its maps are $.name"]);
   // Printed nothing: a "__proto__" key in the runtime's map table sets its prototype instead.
-  assert.deepEqual(errors(`tracepoint("a:b", () => $.__proto__[1] = 2)`), ["25 @__proto__ cannot be a map's name (JavaScript reserves it); choose another"]);
+  assert.deepEqual(await errors(`tracepoint("a:b", () => $.__proto__[1] = 2)`), ["25 @__proto__ cannot be a map's name (JavaScript reserves it); choose another"]);
   // Was an internal error in the compiler (a map declared HashMap<i64, Str<9000>>).
-  assert.deepEqual(errors(`tracepoint("a:b", a => $.m[1] = str(a.p, 9000))`), ["42 str()'s length is a whole number from 1 to 4096"]);
+  assert.deepEqual(await errors(`tracepoint("a:b", a => $.m[1] = str(a.p, 9000))`), ["42 str()'s length is a whole number from 1 to 4096"]);
 });
 
 test("printf: a value of the wrong kind for its conversion is an error at the value, as in bpftrace", () => {

@@ -35,14 +35,14 @@ const STUB = {
   kernel: { expand: () => [] },
 };
 
-test("exit() sets a flag every handler checks first, the ones written before it too", () => {
-  const { source } = transformOneLiner(`tracepoint("a:b", () => printf("b\\n")); tracepoint("a:c", () => { printf("c\\n"); exit() })`, STUB);
+test("exit() sets a flag every handler checks first, the ones written before it too", async () => {
+  const { source } = await transformOneLiner(`tracepoint("a:b", () => printf("b\\n")); tracepoint("a:c", () => { printf("c\\n"); exit() })`, STUB);
   assert.match(source, /^ {2}_exited = new ArrayMap<u8>\(1\);$/m);
   assert.match(source, /^import \{ ArrayMap, /m);
   const handlers = source.match(/ h\d\([^)]*\) \{\n {4}.*/g) ?? [];
   assert.equal(handlers.length, 2, source);
   for (const h of handlers) assert.match(h, /\{\n {4}if \(this\._exited\.get\(0\) !== 0\) return;$/);
   assert.match(source, /this\._exited\.set\(0, 1\); this\._exit\.submit\(\{ _: 0 \}\);/);
-  const without = transformOneLiner(`tracepoint("a:b", () => printf("b\\n"))`, STUB).source;
+  const without = (await transformOneLiner(`tracepoint("a:b", () => printf("b\\n"))`, STUB)).source;
   assert.doesNotMatch(without, /_exited/);
 });
