@@ -73,7 +73,7 @@ function mainModuleOnly(entry: string): Plugin {
 async function lazyCompiler(): Promise<Plugin> {
   const compiler = await build({
     entryPoints: [`${root}compiler/mod.ts`], bundle: true, format: "esm", platform: "node", target: "es2022",
-    minifyWhitespace: true, minifySyntax: true, write: false, metafile: true, logLevel: "silent",
+    minifyWhitespace: true, minifySyntax: true, write: false, metafile: true, logLevel: "silent", tsconfigRaw: NO_TSCONFIG,
   });
   const [output] = Object.values(compiler.metafile!.outputs);
   const url = `data:text/javascript;base64,${Buffer.from(compiler.outputFiles[0].contents).toString("base64")}`;
@@ -90,6 +90,14 @@ async function lazyCompiler(): Promise<Plugin> {
   };
 }
 
+/**
+ * Given instead of the nearest tsconfig.json above each file, which esbuild would otherwise read:
+ * above a script or a package under /tmp that is anyone's, and its "paths" would remap bare
+ * imports to that user's module, bundled to run as root (tests/security/bundle_tsconfig.test.ts).
+ * Imports resolve as the runtimes resolve them for `tsbpf run`; tsbpf's decorators are the standard ones.
+ */
+const NO_TSCONFIG = "{}";
+
 function options(file: string, outfile: string, banner = "", compiler?: Plugin) {
   return {
     plugins: compiler ? [mainModuleOnly(file), compiler] : [mainModuleOnly(file)],
@@ -100,6 +108,7 @@ function options(file: string, outfile: string, banner = "", compiler?: Plugin) 
     platform: "node" as const, // keeps node: modules external; Bun and Deno both provide them
     target: "es2022", // lowers decorators, which Deno's V8 does not parse in plain JavaScript
     external: RUNTIME_MODULES,
+    tsconfigRaw: NO_TSCONFIG,
     alias: { tsbpf: `${root}mod.ts`, "tsbpf/tool": `${root}tool/mod.ts` },
     banner: { js: banner },
     // Without blanks and comments the runtime parses 30 % less text on every start (Deno: ≈ 8 ms

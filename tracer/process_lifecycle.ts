@@ -1,11 +1,15 @@
 // What the process does around its running tracers (docs/lifecycle.md):
 // - SIGINT, SIGTERM, SIGHUP: every tracer that handles signals stops (delivers what is left,
 //   runs end(), releases its kernel objects); then the process ends with 128+n, even with
-//   timers or servers still open. A second signal ends it at once.
+//   timers or servers still open. A second signal ends it at once. For SIGINT the runtime's
+//   handler is made one-shot, so a second Ctrl-C ends the process by the default action even
+//   while the JavaScript never yields (no listener can run then). Not for SIGTERM and SIGHUP:
+//   `tsbpf run`'s child may get those twice from one stop (its process group, and its parent
+//   passing them on), and the second copy must come after end() (through the listener).
 // - An error nothing caught (Bun; Deno exits by itself): printed, every kernel object
 //   released, status 1.
 // - The end of the process, however it comes: whatever is still open is closed.
-import { libcSync } from "../runtime/ffi/mod.ts";
+import { libcSync, oneShotSignal } from "../runtime/ffi/mod.ts";
 import type { StopSignal } from "../runtime/ffi/ffi.ts";
 
 /** What this module needs of a tracer. */
@@ -22,6 +26,8 @@ const SIGNAL_STATUS: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SI
 const running = new Map<RunningTracer, boolean>();
 let exitHook = false;
 let signalHooks = false;
+/** Arms each signal's one-shot handler again (after a delivery that ended nothing reset it). */
+const rearm = new Map<StopSignal, () => void>();
 /** Removes the fatal-error hook: it is there only while a tracer runs, so a process (or a test runner) that has no tracer running keeps its runtime's own behaviour. */
 let removeFatalHook: (() => void) | undefined;
 /** The status to end with once the tracers have stopped (a signal came, or stopAndExit). */
@@ -43,7 +49,11 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
   }
   if (handlesSignals && !signalHooks) {
     signalHooks = true;
-    for (const signal of Object.keys(SIGNAL_STATUS) as StopSignal[]) host.onSignal(signal, () => onSignal(signal));
+    for (const signal of Object.keys(SIGNAL_STATUS) as StopSignal[]) {
+      host.onSignal(signal, () => onSignal(signal));
+      const arm = signal === "SIGINT" ? oneShotSignal(libcSync(), signal) : undefined;
+      if (arm) rearm.set(signal, arm);
+    }
   }
 }
 
@@ -61,8 +71,8 @@ function onSignal(signal: StopSignal): void {
   const host = libcSync().process;
   // Again while stopping, or nothing of ours runs any more: the signal's usual effect.
   if (exitStatus !== undefined || running.size === 0) host.exit(status);
-  // Only tracers that opted out run: their script manages its shutdown.
-  if (![...running.values()].some((handles) => handles)) return;
+  // Only tracers that opted out run: their script manages its shutdown, and may see this signal again.
+  if (![...running.values()].some((handles) => handles)) return rearm.get(signal)?.();
   stopAndExit(status);
 }
 

@@ -38,12 +38,16 @@ export async function buildCommand(argv: string[]): Promise<number> {
   // `outfile`, replaced whole (the compilers open their output O_TRUNC, following a planted symlink).
   const dir = freshPrivateDir("tsbpf-build");
   const js = `${dir}/bundle.js`, exe = `${dir}/${basename(outfile) || "tool"}`;
+  // bun build maps every import of the bundle (node:fs, bun:ffi too) through the "paths" of the
+  // nearest tsconfig.json above it: above the private directory that is TMPDIR's (/tmp), anyone's.
+  const tsconfig = `${dir}/tsconfig.json`;
   try {
+    writeFileAtomic(tsconfig, new TextEncoder().encode("{}\n"), 0o600);
     const result = await bundleOrExplain(bundle, script, js, key);
     const cmd = runtimeName === "bun"
       // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
       // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
-      ? [process.execPath, "build", "--compile", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json", js, "--outfile", exe]
+      ? [process.execPath, "build", "--compile", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json", `--tsconfig-override=${tsconfig}`, js, "--outfile", exe]
       : [process.execPath, "compile", "--quiet", "--allow-all", "--no-config", "--output", exe, js];
     // In the private directory: bun build reads bunfig.toml (whose [define] rewrites the code) and
     // .env from its working directory, which may be another user's.
@@ -57,6 +61,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
   } finally {
     unlink(js);
     unlink(exe);
+    unlink(tsconfig);
     rmdir(dir);
   }
 }

@@ -90,7 +90,34 @@ export const SYS = {
   access: 21,
   getpgrp: 111,
   prctl: 157,
+  rt_sigaction: 13,
 } as const;
+
+const SIGNAL_NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** The kernel's struct sigaction on x86-64: handler, flags, restorer, an 8-byte mask. */
+const SIGACTION_SIZE = 32;
+const SA_RESETHAND = 0x80000000n;
+
+/**
+ * Makes the runtime's own handler for `signal` (installed by onSignal) one-shot: the kernel puts
+ * the default action back as it delivers the signal, so a second copy ends the process even
+ * while the JavaScript thread never yields and no listener can run (docs/lifecycle.md). The
+ * runtime's handler still records the first, and its listeners run once the thread is free.
+ * Returns what arms it again with the same handler (once a delivery has reset it), or undefined
+ * when no handler is installed (nothing to make one-shot). Both runtimes install a plain
+ * sigaction handler; this only adds a flag to it.
+ */
+export function oneShotSignal(c: Libc, signal: StopSignal): (() => void) | undefined {
+  const nr = BigInt(SIGNAL_NUMBER[signal]);
+  const action = new Uint8Array(SIGACTION_SIZE);
+  if (c.syscall(SYS.rt_sigaction, nr, 0n, c.addressOf(action), 8n) < 0) return undefined;
+  const view = new DataView(action.buffer);
+  if (view.getBigUint64(0, true) <= 1n) return undefined; // SIG_DFL or SIG_IGN
+  view.setBigUint64(8, view.getBigUint64(8, true) | SA_RESETHAND, true);
+  const arm = () => void c.syscall(SYS.rt_sigaction, nr, c.addressOf(action), 0n, 8n);
+  arm();
+  return arm;
+}
 
 /** C string (NUL-terminated UTF-8) for passing a path to libc. */
 export function cString(s: string): Uint8Array {

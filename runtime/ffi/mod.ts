@@ -1,7 +1,7 @@
 // Picks the libc binding for the runtime we are on; the only place that asks.
 import type { Libc, ProcessHooks } from "./ffi.ts";
 export type { EpollWaiter, Libc } from "./ffi.ts";
-export { cString, SYS } from "./ffi.ts";
+export { cString, oneShotSignal, SYS } from "./ffi.ts";
 
 declare const Bun: unknown;
 

@@ -155,6 +155,36 @@ for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 14
   });
 }
 
+test("run: a script that never yields ends on a second SIGINT sent to tsbpf (passed on to the child), status 130", async () => {
+  const busy = join(dir, "busy.ts");
+  writeFileSync(busy, `import { Count, Tracer, tracepoint } from "tsbpf";
+class Busy extends Tracer {
+  calls = new Count();
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() { this.calls.add(); }
+}
+await new Busy().start();
+console.log("tracer started");
+setTimeout(() => { for (;;) {} }, 50);
+`);
+  const run = tsbpf("run", busy);
+  await started(run);
+  const [child] = childrenOf(run.pid).filter((pid) => (readText(`/proc/${pid}/cmdline`) ?? "").includes(busy));
+  assert.ok(child, "no tracer child");
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // spinning now
+    process.kill(run.pid, "SIGINT");
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(run.pid, "SIGINT");
+    assert.equal(await statusWithin(run, 2000), 130, run.output());
+  } finally {
+    // A child that spins survives its parent: the SIGTERM it asked for on the parent's death waits for its listener.
+    try {
+      process.kill(child, "SIGKILL");
+    } catch { /* ended */ }
+  }
+});
+
 const hasScript = existsSync("/usr/bin/script");
 
 test("run in a terminal: Ctrl-C reaches the child once (tsbpf does not pass it on again): the script finishes, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {

@@ -110,6 +110,23 @@ test("a one-liner with only begin() sleeps: under 2 % of a core over 3 s, and SI
   assert.ok(used / elapsed < 0.02, `used ${(100 * used / elapsed).toFixed(1)} % of a core while idle`);
 });
 
+{
+  const [signal, status] = ["SIGINT", 130] as const;
+  test("a tracer whose JavaScript never yields ends on a second Ctrl-C (SIGINT) within 1 s, status 130, nothing left", async () => {
+    // Its listeners cannot run: the second SIGINT ends the process by the signal's default action.
+    const run = tsbpf(["-e", 'tracepoint("syscalls:sys_enter_getppid", () => { printf("x\\n"); }); begin(() => { print("spinning"); for (;;) {} })']);
+    const held = await started(run, "spinning");
+    assert.ok(held.progs.length >= 1 && held.links.length >= 1, `unexpected objects: ${JSON.stringify(held)}`);
+    run.kill(signal);
+    await new Promise((r) => setTimeout(r, 200));
+    run.kill(signal);
+    const ended = await statusWithin(run, 1000);
+    // Ended by the signal itself: a shell reports it as 128+n, the same as an exit with that status.
+    assert.ok(ended === status || ended === signal, `ended with ${ended}: ${run.output()}`);
+    await assertReleased(held, run);
+  });
+}
+
 test("exit() in a one-liner prints once under a fast event generator, and ends with 0", async () => {
   const generator = runScript(fixture("getpgid_loop.ts"), {}, ["60"]);
   try {

@@ -54,3 +54,28 @@ test("an executable from tsbpf build --compile ignores bunfig.toml and .env in t
     rmSync(marker, { force: true });
   }
 });
+
+test("tsbpf build --compile takes no tsconfig.json from above its private build directory (TMPDIR)", { timeout: 300_000 }, () => {
+  const work = mkdtempSync("/tmp/tsbpf-sec-compile-");
+  const shared = mkdtempSync("/tmp/tsbpf-sec-compile-tmpdir-");
+  chmodSync(shared, 0o1777); // TMPDIR=/tmp, where the build's private directory is made
+  const marker = `${shared}-remapped`;
+  try {
+    writeFileSync(`${work}/trace.ts`, SCRIPT);
+    // bun build maps every import of the bundle (node:fs, bun:ffi too) through the nearest tsconfig.json's paths.
+    asNobody(["sh", "-c", `printf '{ "compilerOptions": { "baseUrl": ".", "paths": { "*": ["./evil.js"] } } }\\n' > ${shared}/tsconfig.json`]);
+    asNobody(["sh", "-c", `printf 'require("node:fs").writeFileSync("${marker}", String(process.getuid()));\\n' > ${shared}/evil.js`]);
+    const built = spawnSync(join(ROOT, "bin/tsbpf"), ["build", "--compile", `${work}/trace.ts`, "-o", `${work}/trace`], {
+      cwd: work, encoding: "utf8", env: { ...bareEnv(), PATH: `${join(BUN, "..")}:/usr/bin:/bin`, HOME: work, TMPDIR: shared, TSBPF_RUNTIME: "bun" },
+    });
+    assert.equal(built.status, 0, built.stderr);
+    const r = spawnSync(`${work}/trace`, [], { cwd: work, encoding: "utf8", env: bareEnv(), timeout: 120_000 });
+    assert.ok(!existsSync(marker), "the executable ran nobody's module as root");
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /the executable ran/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
