@@ -218,14 +218,29 @@ function property(p: Parser): Node {
   }
   const prop = p.startNode();
   prop.method = false;
+  let isAsync = false;
   if (s.kind === "name" && (s.value === "get" || s.value === "set" || s.value === "async")) {
     const next = p.peek();
-    if (!(next.kind === "punct" && (next.value === ":" || next.value === "(" || next.value === "," || next.value === "}"))) throw new GiveUp("accessor or async method");
+    if (!(next.kind === "punct" && (next.value === ":" || next.value === "(" || next.value === "," || next.value === "}"))) {
+      if (s.value !== "async" || next.newlineBefore || !(next.kind === "name" || next.kind === "string" || next.kind === "num")) throw new GiveUp("accessor or async method");
+      isAsync = true;
+      s.next();
+    }
   }
   if (p.isPunct("*")) throw new GiveUp("generator method");
   propertyName(p, prop);
   if (prop.key.type === "Identifier" && prop.key.name === "__proto__" || prop.key.type === "StringLiteral" && prop.key.value === "__proto__") throw new GiveUp("__proto__");
-  if (p.isPunct("(") || p.isPunct("<")) throw new GiveUp("object method");
+  if (p.isPunct("<")) throw new GiveUp("generic object method");
+  if (p.isPunct("(")) {
+    prop.kind = "method";
+    prop.method = true;
+    prop.id = null;
+    prop.generator = false;
+    prop.async = isAsync;
+    p.g.functionRest(p, prop, { async: isAsync, superProperty: true, superCall: false, program: false }, false);
+    return p.finish(prop, "ObjectMethod");
+  }
+  if (isAsync) throw new Mismatch("async property without a method");
   if (p.eat(":")) {
     prop.shorthand = false;
     prop.value = p.g.parseMaybeAssign(p);

@@ -138,7 +138,8 @@ function toParameter(item: Node): Node {
       item.type = "ObjectPattern";
       item.properties.forEach((prop: Node, i: number) => {
         if (prop.type === "SpreadElement") item.properties[i] = patternElement(prop, i === item.properties.length - 1, item);
-        else toParameter(prop.value);
+        else if (prop.type === "ObjectProperty") toParameter(prop.value);
+        else throw new GiveUp(`${prop.type} in a parameter pattern`);
       });
       return item;
   }

@@ -180,14 +180,7 @@ function parenthesized(p: Parser): Node {
 function functionType(p: Parser): Node {
   const node = p.startNode();
   node.typeParameters = undefined;
-  const params = p.g.parseParams(p, false);
-  const names = new Set<string>();
-  for (const param of params) {
-    const id = param.type === "RestElement" ? param.argument : param;
-    if (id.type !== "Identifier" || names.has(id.name)) throw new GiveUp("function type parameter");
-    names.add(id.name);
-  }
-  node.params = params;
+  node.params = signatureParams(p);
   node.returnType = parseTypeAnnotation(p, true, "=>");
   return p.finish(node, "TSFunctionType");
 }
@@ -208,20 +201,59 @@ function typeMembers(p: Parser): Node[] {
       if (s.kind === "punct" && ["[", "(", "<", "+", "-"].includes(s.value)) throw new GiveUp("signature or mapped type");
       throw new Mismatch("expected a member");
     }
-    if (s.kind === "name" && ["readonly", "get", "set", "new"].includes(s.value)) {
-      const next = p.peek();
-      if (!(next.kind === "punct" && [":", "?", ",", ";", "}"].includes(next.value))) throw new GiveUp(`member ${s.value}`);
-    }
     const node = p.startNode();
+    // A member named `new` is built without `computed` by Babel: left to it.
+    if (s.kind === "name" && s.value === "new") throw new GiveUp("member new");
+    if (s.kind === "name" && ["readonly", "get", "set"].includes(s.value)) {
+      const next = p.peek();
+      const modifier = !next.newlineBefore && (next.kind === "name" || next.kind === "string" || next.kind === "num");
+      const plainKey = next.kind === "punct" && [":", "?", ",", ";", "}", "("].includes(next.value);
+      if (s.value === "readonly" && modifier) {
+        node.readonly = true;
+        s.next();
+      } else if (!plainKey) throw new GiveUp(`member ${s.value}`);
+    }
     p.g.propertyName(p, node);
     if (p.eat("?")) node.optional = true;
-    if (p.isPunct("(") || p.isPunct("<")) throw new GiveUp("method signature");
+    if (p.isPunct("<")) throw new GiveUp("generic method signature");
+    if (p.isPunct("(")) {
+      if (node.readonly) throw new GiveUp("readonly method signature");
+      members.push(methodSignature(p, node));
+      continue;
+    }
     if (p.isPunct(":")) node.typeAnnotation = parseTypeAnnotation(p);
-    if (!p.eat(",") && !p.eat(";") && !p.s.newlineBefore && !p.isPunct("}")) throw new Mismatch("expected ; between members");
+    memberSeparator(p);
     members.push(p.finish(node, "TSPropertySignature"));
   }
   p.s.next();
   return members;
+}
+
+/** `;`, `,`, a line break or the closing `}` after a member (Babel's tsParseTypeMemberSemicolon). */
+function memberSeparator(p: Parser): void {
+  if (!p.eat(",") && !p.eat(";") && !p.s.newlineBefore && !p.isPunct("}")) throw new Mismatch("expected ; between members");
+}
+
+/** `name(params): type` in an object type or interface (its key read already). */
+function methodSignature(p: Parser, node: Node): Node {
+  node.typeParameters = undefined;
+  node.params = signatureParams(p);
+  if (p.isPunct(":")) node.returnType = parseTypeAnnotation(p, true);
+  memberSeparator(p);
+  node.kind = "method";
+  return p.finish(node, "TSMethodSignature");
+}
+
+/** A signature's parameters: names (and rests) with types; defaults and repeated names give up. */
+function signatureParams(p: Parser): Node[] {
+  const params = p.g.parseParams(p, false);
+  const names = new Set<string>();
+  for (const param of params) {
+    const id = param.type === "RestElement" ? param.argument : param;
+    if (id.type !== "Identifier" || names.has(id.name)) throw new GiveUp("signature parameter");
+    names.add(id.name);
+  }
+  return params;
 }
 
 function tuple(p: Parser): Node {

@@ -215,6 +215,9 @@ test("constructs Babel reads its own way or refuses: the lean parser gives up or
     "class A { get x() { return 1; } }", "class A { static\nx = 1; }", "class A { @d @e(1) m() {} @f p = 1; }", "@d class A {}", "class A { constructor() {} constructor() {} }",
     // Types.
     "let a: Map<u32, Array<u64>>= b;", "let a: (u32 | u64)[];", "let a: (x: u32) => void;", "let a: keyof T;", "let a: { b?: u32; c: Str<16> }[];", "type A = [u32, u64];",
+    // Method signatures, readonly members, object methods.
+    "interface A { m(a: u32): void; n?(): u32, o(); readonly p: u32; get(): u32; new: u32 }", "interface B { new(): B; m(a, a): void }",
+    "x = { m(a) { return super.b + a; }, async n() { await 1; }, o: 1 };", "x = ({ m() {} }) => 1;", "x = { async\nn() {} };", "x = { m(a) { let a; } };",
     // Imports and exports.
     'import type { A } from "m";', 'import { type A, b as c } from "m";', 'import * as ns from "m";', 'import type from "m";', 'export const a = 1;', 'export { a };', 'export default 1;',
   ];
