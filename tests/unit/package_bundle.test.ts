@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
@@ -68,6 +68,20 @@ test("every entry of the bundle is a module tsbpf names (runtime/own_files.ts ow
   const outputs = Object.keys(meta.outputs).map((p) => p.slice(p.lastIndexOf("/dist/") + 6));
   for (const e of ENTRIES) assert.ok(outputs.includes(bundledName(e)), `${e} → ${bundledName(e)} missing`);
   assert.equal(bundledName("cli/oneliner/oneliner_runtime"), "cli_oneliner_oneliner_runtime.js");
+});
+
+test("every module tsbpf loads by name (ownModule) is an entry of the bundle", () => {
+  // Bundled, ownModule("x/y") is dist/x_y.js: a name missing from ENTRIES would be a missing file.
+  const root = new URL("../..", import.meta.url).pathname;
+  const named = new Set<string>();
+  for (const dir of ["cli", "runtime", "tracer", "tool", "build", "probes", "export"]) {
+    for (const f of readdirSync(`${root}${dir}`, { recursive: true }) as string[]) {
+      if (!f.endsWith(".ts")) continue;
+      for (const m of readFileSync(`${root}${dir}/${f}`, "utf8").matchAll(/ownModule\(\s*"([^"]+)"\s*\)/g)) named.add(m[1]);
+    }
+  }
+  assert.ok(named.has("cli/preload"), "the scan found no ownModule call: it is broken");
+  assert.deepEqual([...named].filter((n) => !ENTRIES.includes(n)), []);
 });
 
 test("callerOf: the bundle's chunks in dist/ are tsbpf's own frames", () => {
