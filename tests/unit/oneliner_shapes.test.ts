@@ -91,10 +91,10 @@ test("what cannot be rewritten is an error at its place", async () => {
   assert.deepEqual(await errors(`tracepoint("a:b", a => $.m[1] = str(a.p, 9000))`), ["42 str()'s length is a whole number from 1 to 4096"]);
 });
 
-test("printf: a value of the wrong kind for its conversion is an error at the value, as in bpftrace", () => {
-  const errors = (text: string) => {
+test("printf: a value of the wrong kind for its conversion is an error at the value, as in bpftrace", async () => {
+  const errors = async (text: string) => {
     try {
-      transformOneLiner(text, STUB);
+      await transformOneLiner(text, STUB);
       return [];
     } catch (e) {
       if (!(e instanceof CompileError)) throw e;
@@ -102,11 +102,11 @@ test("printf: a value of the wrong kind for its conversion is an error at the va
     }
   };
   // Printed the number (bpftrace refuses): %s of an integer.
-  assert.deepEqual(errors(`tracepoint("a:b", a => printf("%d %s\\n", pid(), a.flags as u32))`),
+  assert.deepEqual(await errors(`tracepoint("a:b", a => printf("%d %s\\n", pid(), a.flags as u32))`),
     ["49 %s needs a string, and value 2 is not one (its type: u32) | use %d (or %u, %x) for a number; str(p) reads the string a pointer points to"]);
-  assert.match(errors(`tracepoint("a:b", a => printf("%s\\n", pid()))`)[0], /^39 %s needs a string, and value 1 is not one \(its type: u32\)/);
+  assert.match((await errors(`tracepoint("a:b", a => printf("%s\\n", pid()))`))[0], /^39 %s needs a string, and value 1 is not one \(its type: u32\)/);
   // Printed 0: %d of a string.
-  assert.match(errors(`tracepoint("a:b", a => printf("%-8x|\\n", comm()))`)[0], /^42 %x needs a number, and value 1 is a string \(Str<16>\) \| use %s/);
+  assert.match((await errors(`tracepoint("a:b", a => printf("%-8x|\\n", comm()))`))[0], /^42 %x needs a number, and value 1 is a string \(Str<16>\) \| use %s/);
   // Strings for %s and %c, numbers for %d and %c, a local variable (type not known here): no error.
-  assert.deepEqual(errors(`tracepoint("a:b", a => { const n = pid(); printf("%s %s %c %c %d %d\\n", comm(), str(a.p), 65, comm(), pid(), n) })`), []);
+  assert.deepEqual(await errors(`tracepoint("a:b", a => { const n = pid(); printf("%s %s %c %c %d %d\\n", comm(), str(a.p), 65, comm(), pid(), n) })`), []);
 });
