@@ -17,7 +17,8 @@ import { libc } from "../runtime/ffi/mod.ts";
 import { RUNTIME_MODULES } from "../runtime/ffi/host.ts";
 import { writeFileAtomic } from "../runtime/files.ts";
 import { ownPath } from "../runtime/own_files.ts";
-import { hostSigningKey, readSigningKey, sha256Hex, SIGNATURE_PREFIX, signBundle, type SigningKey, UntrustedKeyError } from "../tracer/bundle_signature.ts";
+import { hostSigningKey, readSigningKey, SIGNATURE_PREFIX, signBundle, type SigningKey, UntrustedKeyError } from "../tracer/bundle_signature.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {

@@ -43,8 +43,11 @@ export interface Split {
  * Unknown options and options missing their value are usage errors.
  */
 export async function parseUntilPositional(args: string[], options: OptionSpec, command?: string): Promise<Split> {
-  const simple = simpleSplit(args, options);
-  if (simple) return simple;
+  return simpleSplit(args, options) ?? await parseArgsSplit(args, options, command);
+}
+
+/** parseUntilPositional's split by node:util's parseArgs, loaded only for the forms simpleSplit leaves. */
+export async function parseArgsSplit(args: string[], options: OptionSpec, command?: string): Promise<Split> {
   const { parseArgs } = await import("node:util");
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
   const values: Values = {};

@@ -9,6 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts";
 import { stagePrivateFile, type StagedFile } from "../runtime/private_dir.ts";
 import { CliError, UsageError } from "./errors.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 
 export { isRemote };
 
@@ -23,11 +24,6 @@ export function parsePin(url: string): { url: string; sha256?: string } {
   const m = /^sha256=([0-9a-fA-F]{64})$/.exec(fragment);
   if (!m) throw new UsageError(`the link's "#${fragment}" is not a pin: pin a script with #sha256= and its 64 hex digits (sha256sum prints them)`, "run");
   return { url: url.slice(0, hash), sha256: m[1].toLowerCase() };
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The script's file name in its directory: the link's last path component, if it is a plain .ts/.js name. */

@@ -18,6 +18,8 @@ import { readCheckedFile, writeFileAtomic } from "../runtime/files.ts";
 import { geteuid, lstat } from "../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../runtime/private_dir.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
+import { fromBase64, toBase64 } from "../spec/tracer_spec.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 
 /** The line of a bundle that carries its signature (build/bundle.ts writes it, line 3). */
 export const SIGNATURE_PREFIX = "globalThis.__TSBPF_BUNDLE_SIGNATURE__ = ";
@@ -52,12 +54,6 @@ export class UntrustedKeyError extends UserFacingError {
     super(message);
     this.name = "UntrustedKeyError";
   }
-}
-
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** `tracers`: the embedded tracers exactly as the bundle's first line has them (JSON). */
@@ -201,12 +197,4 @@ function hostName(): string {
 
 function pem(der: Uint8Array): string {
   return `-----BEGIN PRIVATE KEY-----\n${toBase64(der).replace(/.{1,64}/g, "$&\n")}-----END PRIVATE KEY-----\n`;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
-}
-
-function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }

@@ -16,7 +16,8 @@ import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { verbose } from "../runtime/verbose.ts";
-import { SIGNATURE_PREFIX, sha256Hex, verifyBundle } from "./bundle_signature.ts";
+import { SIGNATURE_PREFIX, verifyBundle } from "./bundle_signature.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 import { validateSpecs } from "../spec/spec_schema.ts";
 
 export interface Bundled {

@@ -4,11 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync, unlinkSync } from "node:fs";
-import { compile, CompileError } from "../../compiler/mod.ts";
+import { compile } from "../../compiler/mod.ts";
 import { hostTarget } from "../../tracer/compile_target.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { compileSource, handlersSource, load } from "./harness.ts";
+import { refusals } from "../unit/refusals.ts";
 const kernel = await hostTarget();
 
 await libc();
@@ -20,13 +21,7 @@ class T extends Tracer {
 `;
 
 function diagnostics(body: string) {
-  try {
-    compile(HEADER + body + "\n}\n", "/x/t.ts", kernel);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics;
-    throw e;
-  }
-  assert.fail("expected a compile error");
+  return refusals(HEADER + body + "\n}\n", kernel);
 }
 
 test("unknown tracepoint: points at the decorator and suggests the right name", () => {
@@ -107,13 +102,7 @@ test("a 65th program on one tracepoint: the kernel's limit of 64 explained, not 
 
 /** All diagnostics of a whole source file (not wrapped in HEADER). */
 function fileDiagnostics(source: string, target = kernel) {
-  try {
-    compile(source, "/x/t.ts", target);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics;
-    throw e;
-  }
-  assert.fail("expected a compile error");
+  return refusals(source, target);
 }
 
 test("a decorator target that is not a string is reported at the decorator, for every probe kind with a name", async () => {

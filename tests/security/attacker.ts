@@ -77,3 +77,18 @@ export function run(argv: string[], options: RunOptions): Promise<Result> {
 export function getppid(): void {
   spawnSync("python3", ["-c", "import os; os.getppid()"]);
 }
+
+/** Root's tracer script in an attack test: counts getppid and, once started, prints `line` (console.log's arguments, as code); then stops. */
+export function countingScript(line: string): string {
+  return `import { Count, Tracer, tracepoint } from "tsbpf";
+class Calls extends Tracer {
+  calls = new Count();
+  @tracepoint("syscalls:sys_enter_getppid")
+  on() { this.calls.add(); }
+}
+const t = await new Calls().start({ reportLoss: false });
+t.end = () => {};
+console.log(${line});
+await t.stop();
+`;
+}

@@ -8,21 +8,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { asNobody, bareEnv, ROOT } from "./attacker.ts";
+import { asNobody, bareEnv, countingScript, ROOT } from "./attacker.ts";
 
 const BUN = join(ROOT, "node_modules/.bin/bun");
 
-const SCRIPT = `import { Count, Tracer, tracepoint } from "tsbpf";
-class Calls extends Tracer {
-  calls = new Count();
-  @tracepoint("syscalls:sys_enter_getppid")
-  on() { this.calls.add(); }
-}
-const t = await new Calls().start({ reportLoss: false });
-t.end = () => {};
-console.log("the executable ran; planted variable:", process.env.TSBPF_PLANTED ?? "unset", "; platform:", process.platform);
-await t.stop();
-`;
+const SCRIPT = countingScript(`"the executable ran; planted variable:", process.env.TSBPF_PLANTED ?? "unset", "; platform:", process.platform`);
 
 test("an executable from tsbpf build --compile ignores bunfig.toml and .env in the directories it is built and run in", { timeout: 300_000 }, () => {
   const work = mkdtempSync("/tmp/tsbpf-sec-compile-");

@@ -8,19 +8,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { asNobody, bareEnv, ROOT } from "./attacker.ts";
+import { asNobody, bareEnv, countingScript, ROOT } from "./attacker.ts";
 
-const SCRIPT = `import { Count, Tracer, tracepoint } from "tsbpf";
-class Calls extends Tracer {
-  calls = new Count();
-  @tracepoint("syscalls:sys_enter_getppid")
-  on() { this.calls.add(); }
-}
-const t = await new Calls().start({ reportLoss: false });
-t.end = () => {};
-console.log("the script ran");
-await t.stop();
-`;
+const SCRIPT = countingScript(`"the script ran"`);
 
 test("tsbpf run on Deno of a script under a directory anyone can write ignores a deno.json planted there", { timeout: 120_000 }, () => {
   const shared = mkdtempSync("/tmp/tsbpf-sec-run-config-");

@@ -3,30 +3,11 @@
 // is left to parseArgs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseArgs } from "node:util";
-import { GLOBAL_OPTIONS, parseUntilPositional, simpleSplit, type OptionSpec, type Split, type Values } from "../../cli/global_options.ts";
+import { GLOBAL_OPTIONS, parseArgsSplit, parseUntilPositional, simpleSplit, type OptionSpec, type Split } from "../../cli/global_options.ts";
 
-/** What parseUntilPositional answered before simpleSplit: parseArgs' tokens, read the same way. */
-function byParseArgs(args: string[], options: OptionSpec): Split | string {
-  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
-  const values: Values = {};
-  for (const t of tokens) {
-    if (t.kind === "positional") return { values, first: t.value, rest: args.slice(t.index + 1) };
-    if (t.kind === "option-terminator") {
-      const after = args.slice(t.index + 1);
-      return { values, first: after[0], rest: after.slice(1) };
-    }
-    const spec = options[t.name];
-    if (!spec) return `unknown option ${t.rawName}`;
-    if (spec.type === "string") {
-      if (t.value === undefined) return `option ${t.rawName} needs a value`;
-      values[t.name] = t.value;
-    } else {
-      if (t.inlineValue) return `option ${t.rawName} takes no value`;
-      values[t.name] = true;
-    }
-  }
-  return { values, rest: [] };
+/** What parseArgs alone answers: the split, or the usage error's message. */
+function byParseArgs(args: string[], options: OptionSpec): Promise<Split | string> {
+  return parseArgsSplit(args, options).catch((e: Error) => e.message);
 }
 
 const ONE = `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`;
@@ -43,7 +24,7 @@ test("the plain forms split as parseArgs splits them; the others are left to par
   let simple = 0;
   for (const args of LINES) {
     const fast = simpleSplit(args, GLOBAL_OPTIONS);
-    const slow = byParseArgs(args, GLOBAL_OPTIONS);
+    const slow = await byParseArgs(args, GLOBAL_OPTIONS);
     if (fast) {
       simple++;
       assert.deepEqual(fast, slow, `simpleSplit(${JSON.stringify(args)})`);

@@ -72,16 +72,19 @@ test("user-space functions keep their parenthesised bodies", async () => {
   assert.match(source, /intervals: \[\[2, \(\$\) => \(print\(\$\.x\), clear\(\$\.x\)\)\]/);
 });
 
+/** The one-liner's compile errors as "column message" lines (with " | hint" each when asked); [] when it compiles. */
+async function diagnosticsOf(text: string, withHints: boolean): Promise<string[]> {
+  try {
+    await transformOneLiner(text, STUB);
+    return [];
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    return e.diagnostics.map((d) => `${d.column} ${d.message}${withHints ? ` | ${d.hints.join(" | ")}` : ""}`);
+  }
+}
+
 test("what cannot be rewritten is an error at its place", async () => {
-  const errors = async (text: string) => {
-    try {
-      await transformOneLiner(text, STUB);
-      return [];
-    } catch (e) {
-      if (!(e instanceof CompileError)) throw e;
-      return e.diagnostics.map((d) => `${d.column} ${d.message}`);
-    }
-  };
+  const errors = (text: string) => diagnosticsOf(text, false);
   assert.deepEqual(await errors(`tracepoint("a:b", a => { let x = 0; x = $.m[1] = 2; })`), ["41 a map update is a statement: write it on its own, or as cond && (update)"]);
   assert.deepEqual(await errors(`tracepoint("a:b", a => void count())`), ["29 count() is an action: use it as a statement (cond && count(...) to make it conditional)"]);
   assert.deepEqual(await errors(`tracepoint("a:b", () => this.n)`), ["25 a one-liner has no this: its maps are $.name"]);
@@ -92,15 +95,7 @@ test("what cannot be rewritten is an error at its place", async () => {
 });
 
 test("printf: a value of the wrong kind for its conversion is an error at the value, as in bpftrace", async () => {
-  const errors = async (text: string) => {
-    try {
-      await transformOneLiner(text, STUB);
-      return [];
-    } catch (e) {
-      if (!(e instanceof CompileError)) throw e;
-      return e.diagnostics.map((d) => `${d.column} ${d.message} | ${d.hints.join(" | ")}`);
-    }
-  };
+  const errors = (text: string) => diagnosticsOf(text, true);
   // Printed the number (bpftrace refuses): %s of an integer.
   assert.deepEqual(await errors(`tracepoint("a:b", a => printf("%d %s\\n", pid(), a.flags as u32))`),
     ["49 %s needs a string, and value 2 is not one (its type: u32) | use %d (or %u, %x) for a number; str(p) reads the string a pointer points to"]);
