@@ -44,6 +44,16 @@ test('import "tsbpf" from the bundle loads a few files and neither the compiler,
   assert.ok(files <= 4, `import "tsbpf" loads ${files} files of the bundle`);
 });
 
+test('import "tsbpf" loads no exporter, pinning, downloader or handler statistics: they load on use', async () => {
+  const { inputs } = staticGraph(await bundle(), bundledName("mod"));
+  assert.ok(inputs.has("tracer/loader.ts"), "the walk did not reach the loader: it is broken");
+  // A start reads only whether they are asked for (metrics_default.ts, stats_default.ts, remote.ts, the OTLP endpoint).
+  const onUse = [...inputs].filter((f) =>
+    /^export\/(?!metrics_default\.ts|pprof\.ts)|^runtime\/(download|pin_dir|pin_meta|maps\/pinned_field)\.ts|^tracer\/(pinned_map|pinned_tracer|handler_stats)\.ts/.test(f)
+  );
+  assert.deepEqual(onUse, [], `loaded on every start: ${onUse.join(", ")}`);
+});
+
 test("the bundle runs on this runtime, and its entry points share one copy of tsbpf", async () => {
   await bundle();
   const probe = `${root}/probe.mjs`;
