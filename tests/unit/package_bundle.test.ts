@@ -54,6 +54,18 @@ test('import "tsbpf" loads no exporter, pinning, downloader or handler statistic
   assert.deepEqual(onUse, [], `loaded on every start: ${onUse.join(", ")}`);
 });
 
+test("a tracepoint start loads one more file of the bundle: the probe kind's re-export of the start chunk", async () => {
+  const meta = await bundle();
+  const { files } = staticGraph(meta, bundledName("mod"));
+  const outputs = Object.entries(meta.outputs);
+  const kind = outputs.find(([, out]) => out.entryPoint === "probes/tracepoint.ts");
+  assert.ok(kind, "no output for the dynamic import of probes/tracepoint.ts: the walk is broken");
+  // Itself and the start chunk, which import "tsbpf" loaded already (mod.js and that chunk).
+  const reached = staticGraph(meta, kind[0].slice(kind[0].lastIndexOf("/dist/") + 6));
+  assert.equal(files, 2, `import "tsbpf" loads ${files} files of the bundle`);
+  assert.equal(reached.files, 2, `the tracepoint probe kind loads ${reached.files} files`);
+});
+
 test("the bundle runs on this runtime, and its entry points share one copy of tsbpf", async () => {
   await bundle();
   const probe = `${root}/probe.mjs`;
