@@ -17,6 +17,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The first line of every file of the bundle (see OPTIONS.banner). */
+export const BUN_PRAGMA = "// @bun";
+
 /** tsbpf's own modules that are loaded by URL or by name (runtime/own_files.ts ownModule). */
 export const ENTRIES = ["mod", "kernel", "tool/mod", "cli/mod", "cli/main", "cli/preload", "cli/oneliner/oneliner_runtime"];
 
@@ -49,6 +52,12 @@ const OPTIONS: esbuild.BuildOptions & { metafile: true } = {
   minifyWhitespace: true,
   minifySyntax: true,
   chunkNames: "chunk-[hash]",
+  // Bun runs a file that starts with this pragma as it is, without its transpiler: every file
+  // here is plain ES2022 already. Without it, Bun transpiled each file on every start unless its
+  // on-disk transpiler cache had it, and bin/tsbpf turns that cache off (another user could
+  // write it). Measured, warm launch with the cache off: 40 -> 29 ms CPU, 50.3 -> 46.1 MB peak;
+  // with it on, 29 -> 28 ms, 46.4 -> 46.0 MB. Deno reads it as a comment.
+  banner: { js: BUN_PRAGMA },
   // The package's dependency, the optional esbuild (tsbpf build), and the runtimes' own modules.
   external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
   metafile: true,

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
+import { BUN_PRAGMA, bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
 import { callerOf } from "../../probes/decorators.ts";
 import type { Metafile } from "esbuild";
 
@@ -64,6 +64,16 @@ test("a tracepoint start loads one more file of the bundle: the probe kind's re-
   const reached = staticGraph(meta, kind[0].slice(kind[0].lastIndexOf("/dist/") + 6));
   assert.equal(files, 2, `import "tsbpf" loads ${files} files of the bundle`);
   assert.equal(reached.files, 2, `the tracepoint probe kind loads ${reached.files} files`);
+});
+
+test("every file of the bundle starts with Bun's pragma, so Bun runs it without transpiling it again", async () => {
+  const meta = await bundle();
+  const files = Object.keys(meta.outputs).filter((p) => p.endsWith(".js"));
+  assert.ok(files.length > 10, `only ${files.length} files: the walk is broken`);
+  for (const p of files) {
+    const first = readFileSync(`${dist}/${p.slice(p.lastIndexOf("/dist/") + 6)}`, "utf8").split("\n", 1)[0];
+    assert.equal(first, BUN_PRAGMA, `${p} starts with ${JSON.stringify(first.slice(0, 40))}`);
+  }
 });
 
 test("the bundle runs on this runtime, and its entry points share one copy of tsbpf", async () => {
