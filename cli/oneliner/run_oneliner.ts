@@ -14,7 +14,7 @@ import { buildDiagnostics, CliError, describeScriptError, isExplained } from "..
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission } from "../../runtime/ffi/host.ts";
 import { OWN_EXT, ownModule, ownPath } from "../../runtime/own_files.ts";
-import { kernelQuery } from "./kernel_query.ts";
+import { kernelQuery, withListings } from "./kernel_query.ts";
 
 const MOD_URL = ownModule("mod");
 const RUNTIME_URL = ownModule("cli/oneliner/oneliner_runtime");
@@ -90,8 +90,10 @@ export async function generate(text: string, pidFilter: boolean, cacheHome?: str
   const kept = await readOneLiner(key, text, kernelQuery, cacheHome);
   if (kept) return kept;
   const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
-  const { kernel, asked } = recordingQuery(await kernelQuery(true));
-  const script = await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
+  const { script, asked } = await withListings(async (query) => {
+    const { kernel, asked } = recordingQuery(query);
+    return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel }), asked };
+  });
   await writeOneLiner(key, script, asked, cacheHome);
   return script;
 }
