@@ -67,6 +67,11 @@ test("an entry that is not of the expected form, or written for another key, is 
     assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
     writeFileSync(file, JSON.stringify({ ...entry, key: "0".repeat(32) }), { mode: 0o600 });
     assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
+    // The entry names the script root imports: only a file of the cache's own form beside it.
+    for (const script of ["../../../tmp/x.ts", "/tmp/x.ts", "0123456789abcdef.js", `${"a".repeat(16)}.ts/..`]) {
+      writeFileSync(file, JSON.stringify({ ...entry, script }), { mode: 0o600 });
+      assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined, script);
+    }
   } finally {
     writeFileSync(file, good, { mode: 0o600 });
   }
