@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -64,16 +64,37 @@ for (const runtime of ["bun", "deno"]) {
   }
 }
 
+test("bin/tsbpf installed globally (PREFIX/bin/tsbpf -> ../lib/node_modules/tsbpf/bin/tsbpf) starts no program but the runtime", { skip: !hasStrace && "needs strace" }, () => {
+  const p = installed();
+  try {
+    const prefix = join(p.project, "usr");
+    mkdirSync(join(prefix, "bin"), { recursive: true });
+    mkdirSync(join(prefix, "lib"));
+    symlinkSync(join(p.project, "node_modules"), join(prefix, "lib/node_modules"), "dir");
+    const bin = join(prefix, "bin/tsbpf");
+    symlinkSync("../lib/node_modules/tsbpf/bin/tsbpf", bin);
+    const { stdout, execs, forks } = traced(bin, { PATH: `${p.runtimes}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun" });
+    assert.ok(stdout.split("\n").includes(`${prefix}/lib/node_modules/tsbpf/dist/cli_main.js`), stdout);
+    assert.deepEqual(execs, [bin, join(p.runtimes, "bun")]);
+    assert.equal(forks, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
 test("bin/tsbpf still finds its package through a link it cannot guess, and from a relative path", () => {
   const p = installed();
   try {
     const elsewhere = join(p.project, "elsewhere");
     mkdirSync(elsewhere);
     symlinkSync(join(p.pkg, "bin/tsbpf"), join(elsewhere, "t"));
+    // A package under another name: node_modules/.bin/other -> ../tsbpf/bin/tsbpf is guessed; ../renamed/... is not.
+    renameSync(p.pkg, join(p.project, "node_modules/renamed"));
+    symlinkSync("renamed", p.pkg);
     for (const [command, cwd] of [[join(elsewhere, "t"), "/"], ["node_modules/.bin/tsbpf", p.project], ["./tsbpf", join(p.project, "node_modules/.bin")]]) {
       const r = spawnSync(command, ["-e", "x"], { cwd, env: { PATH: `${p.runtimes}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun" }, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
-      assert.ok(r.stdout.split("\n").includes(`${p.pkg}/dist/cli_main.js`), `${command} in ${cwd}: ${r.stdout}`);
+      assert.ok(r.stdout.split("\n").includes(`${join(p.project, "node_modules/renamed")}/dist/cli_main.js`), `${command} in ${cwd}: ${r.stdout}`);
     }
   } finally {
     p.cleanup();
