@@ -104,6 +104,71 @@ async function lazyCompiler(inline: boolean): Promise<{ plugin: Plugin; section?
 }
 
 /**
+ * In one file, esbuild hoists every module's `import ... from "node:x"` to the top, so the start
+ * loaded the builtins of modules it never initialises: node:zlib (with node:stream: about 30 ms on
+ * Bun, 16 on Deno) for the OTLP exporter, node:process and node:timers. Each builtin imported by
+ * name is imported instead through a small module that awaits `import("node:x")` at its top level,
+ * which esbuild keeps inside the lazy initialisation of its importers (as the compiler's
+ * stand-in): a builtin loads when the first module that uses it does, at the same point of the
+ * start as before for the modules the start runs. That module exports exactly the names the bundle
+ * imports (`uses`; reading every name would run the builtin's lazy getters: node:process's stdout
+ * loads node:stream). A builtin imported as a namespace anywhere (`import * as fs`) stays a plain
+ * import (`plain`), since its names cannot be known; dynamic imports are lazy already.
+ */
+function lazyBuiltins(uses: Map<string, Set<string>>, plain: Set<string>): Plugin {
+  return {
+    name: "lazy-builtins",
+    setup(b) {
+      b.onResolve({ filter: /^node:/ }, (args) => args.kind !== "import-statement" || args.namespace === LAZY_BUILTIN || plain.has(args.path)
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: LAZY_BUILTIN });
+      b.onLoad({ filter: /.*/, namespace: LAZY_BUILTIN }, (args) => {
+        const names = [...uses.get(args.path) ?? []];
+        const named = names.length ? `export const { ${names.join(", ")} } = m;\n` : "";
+        return { contents: `const m = await import(${JSON.stringify(args.path)});\nexport default m.default;\n${named}`, loader: "js" };
+      });
+    },
+  };
+}
+
+const LAZY_BUILTIN = "lazy-builtin";
+
+/** The builtins imported as a namespace (`import * as x from "node:y"`, `export * from`) in `sources`. */
+function namespaceBuiltins(sources: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const text of sources) {
+    for (const m of text.matchAll(/(?:import\s*\*\s*as\s+[\w$]+|export\s*\*(?:\s*as\s+[\w$]+)?)\s*from\s*["'](node:[\w/]+)["']/g)) out.add(m[1]);
+  }
+  return out;
+}
+
+/**
+ * Which names the bundle imports from each builtin: a build whose builtin modules export none,
+ * whose "No matching export" errors name them all.
+ */
+async function builtinNames(opts: ReturnType<typeof options>, plain: Set<string>): Promise<Map<string, Set<string>>> {
+  const uses = new Map<string, Set<string>>();
+  try {
+    await build({ ...opts, plugins: [...opts.plugins, lazyBuiltins(uses, plain)] });
+  } catch (e) {
+    const messages = (e as { errors?: { text: string }[]; warnings?: { text: string }[] });
+    if (!messages.errors) throw e;
+    for (const { text } of [...messages.errors, ...messages.warnings ?? []]) {
+      const missing = /^No matching export in "lazy-builtin:(node:[\w/]+)" for import "([\w$]+)"$/.exec(text);
+      const undef = /^Import "([\w$]+)" will always be undefined because there is no matching export in "lazy-builtin:(node:[\w/]+)"$/.exec(text);
+      const [path, name] = missing ? [missing[1], missing[2]] : undef ? [undef[2], undef[1]] : [];
+      if (!path || !name) {
+        if (messages.errors.some((m) => m.text === text)) throw e;
+        continue;
+      }
+      if (!uses.has(path)) uses.set(path, new Set());
+      uses.get(path)!.add(name);
+    }
+  }
+  return uses;
+}
+
+/**
  * Given instead of the nearest tsconfig.json above each file, which esbuild would otherwise read:
  * above a script or a package under /tmp that is anyone's, and its "paths" would remap bare
  * imports to that user's module, bundled to run as root (tests/security/bundle_tsconfig.test.ts).
@@ -167,7 +232,10 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   const tracers = JSON.stringify(embedded);
   const banner = `globalThis.__TSBPF_BUNDLE__ = ${tracers};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};\n${SIGNATURE_PREFIX}null;`;
   const compiler = await lazyCompiler(opts.inlineCompiler ?? false);
-  const result = await build(options(file, outfile, banner, compiler.plugin));
+  const finalOptions = options(file, outfile, banner, compiler.plugin);
+  const plain = namespaceBuiltins(Object.keys(first.metafile!.inputs).filter((i) => /\.[cm]?[jt]s$/.test(i)).map((i) => readFileSync(resolve(i), "utf8")));
+  finalOptions.plugins.push(lazyBuiltins(await builtinNames(finalOptions, plain), plain));
+  const result = await build(finalOptions);
   const [output] = result.outputFiles!;
   let text = new TextDecoder().decode(output.contents);
   if (compiler.section) text = `${text.endsWith("\n") ? text : `${text}\n`}${compiler.section}`;

@@ -2,7 +2,8 @@
 // evaluates at start (tracer/bundle_section.ts). A trusted start never reads it; a start that
 // compiles imports it from the bundle's own file only if it is the compiler the running code was
 // built with. Attacked: the section replaced by a module that prints PWNED, before the start and
-// (as nobody, who can write the bundle's directory) between the start and the compile.
+// (as nobody, who can write the bundle's directory) between the start and the compile. Node's
+// builtins load when the first module that uses them does, not all at the top of the file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -113,4 +114,19 @@ test("a bundle swapped by another user after its start does not give the compile
   const control = await runBundle(file, { XDG_CONFIG_HOME: untrusting }, () => {});
   assert.equal(control.status, 0, control.output);
   assert.match(control.output, /^mark 1$/m, control.output);
+});
+
+test("a builtin loads with the first module that uses it: the start does not load node:zlib for the OTLP exporter", { timeout: 240000 }, async () => {
+  const text = readFileSync(honest, "utf8");
+  // esbuild hoists a static import to the top of the one file, where it loads at every start.
+  assert.ok(!/import[^;"]*from\s*"node:zlib"/.test(text), "node:zlib is imported at the top");
+  assert.ok(!/import[^;"]*from\s*"node:process"/.test(text), "node:process is imported at the top");
+  assert.ok(/await import\("node:zlib"\)/.test(text), "node:zlib is imported where it is used");
+  // A script's own builtins, imported in every form, are what the runtime gives.
+  const file = join(dir, "builtins.bundle.js");
+  const b = await tsbpf(["build", join(ROOT, "tests/security/fixtures/bundle_builtins.ts"), "-o", file], { env: env(), timeoutMs: 120_000 });
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  const r = await runBundle(file);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^builtins function function string round trip$/m, r.output);
 });
