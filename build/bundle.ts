@@ -144,9 +144,11 @@ function namespaceBuiltins(sources: string[]): Set<string> {
 
 /**
  * Which names the bundle imports from each builtin: a build whose builtin modules export none,
- * whose "No matching export" errors name them all.
+ * whose "No matching export" errors name them all. undefined when that build fails otherwise (a
+ * CommonJS module that require()s an ES module importing a builtin: a top-level await cannot be
+ * required), and the builtins then stay plain imports, as before.
  */
-async function builtinNames(opts: ReturnType<typeof options>, plain: Set<string>): Promise<Map<string, Set<string>>> {
+async function builtinNames(opts: ReturnType<typeof options>, plain: Set<string>): Promise<Map<string, Set<string>> | undefined> {
   const uses = new Map<string, Set<string>>();
   try {
     await build({ ...opts, plugins: [...opts.plugins, lazyBuiltins(uses, plain)] });
@@ -158,7 +160,7 @@ async function builtinNames(opts: ReturnType<typeof options>, plain: Set<string>
       const undef = /^Import "([\w$]+)" will always be undefined because there is no matching export in "lazy-builtin:(node:[\w/]+)"$/.exec(text);
       const [path, name] = missing ? [missing[1], missing[2]] : undef ? [undef[2], undef[1]] : [];
       if (!path || !name) {
-        if (messages.errors.some((m) => m.text === text)) throw e;
+        if (messages.errors.some((m) => m.text === text)) return undefined;
         continue;
       }
       if (!uses.has(path)) uses.set(path, new Set());
@@ -234,7 +236,8 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   const compiler = await lazyCompiler(opts.inlineCompiler ?? false);
   const finalOptions = options(file, outfile, banner, compiler.plugin);
   const plain = namespaceBuiltins(Object.keys(first.metafile!.inputs).filter((i) => /\.[cm]?[jt]s$/.test(i)).map((i) => readFileSync(resolve(i), "utf8")));
-  finalOptions.plugins.push(lazyBuiltins(await builtinNames(finalOptions, plain), plain));
+  const uses = await builtinNames(finalOptions, plain);
+  if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
   const result = await build(finalOptions);
   const [output] = result.outputFiles!;
   let text = new TextDecoder().decode(output.contents);
