@@ -28,7 +28,7 @@ export async function importBundleSection(bundleUrl: string, name: string, diges
   const url = new URL(bundleUrl);
   if (url.protocol !== "file:") throw new TracerError(`This bundle runs from ${url.protocol} and cannot read its ${name} from its own file: save it to a file and run that`);
   const path = decodeURIComponent(url.pathname);
-  const bytes = readCheckedFile(path, { maxBytes: 256 << 20 });
+  const bytes = readCheckedFile(path, { maxBytes: 64 << 20 });
   const section = bytes && findSection(new TextDecoder().decode(bytes), name);
   if (section === undefined || await sha256Hex(section) !== digest) {
     throw new TracerError(`${path}: its ${name} differs from the one its code was built with (the file was edited, or replaced since this process started); not running it: build the bundle again`);
