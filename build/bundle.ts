@@ -151,7 +151,7 @@ function namespaceBuiltins(sources: string[]): Set<string> {
 async function builtinNames(opts: ReturnType<typeof options>, plain: Set<string>): Promise<Map<string, Set<string>> | undefined> {
   const uses = new Map<string, Set<string>>();
   try {
-    await build({ ...opts, plugins: [...opts.plugins, lazyBuiltins(uses, plain)] });
+    await build({ ...opts, plugins: [...opts.plugins, lazyBuiltins(uses, plain)], logLimit: 0 });
   } catch (e) {
     const messages = (e as { errors?: { text: string }[]; warnings?: { text: string }[] });
     if (!messages.errors) throw e;
@@ -238,7 +238,12 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   const plain = namespaceBuiltins(Object.keys(first.metafile!.inputs).filter((i) => /\.[cm]?[jt]s$/.test(i)).map((i) => readFileSync(resolve(i), "utf8")));
   const uses = await builtinNames(finalOptions, plain);
   if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
-  const result = await build(finalOptions);
+  const result = await build(finalOptions).catch((e) => {
+    if (!uses) throw e;
+    // Whatever the lazy builtins got wrong costs only the start they would have saved.
+    finalOptions.plugins.pop();
+    return build(finalOptions);
+  });
   const [output] = result.outputFiles!;
   let text = new TextDecoder().decode(output.contents);
   if (compiler.section) text = `${text.endsWith("\n") ? text : `${text}\n`}${compiler.section}`;
