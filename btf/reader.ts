@@ -4,7 +4,8 @@
  *
  * Pure: no I/O, no runtime APIs. Parsing is one validating pass (scan.ts) that records where
  * each type starts (vmlinux has ~130k types in ~5 MB); types are decoded on first use and
- * cached, and the name index is built on the first lookup by name.
+ * cached. The first lookups by name search the string section (one native string search each);
+ * a hash index of every name is built only after many lookups (SEARCHES_BEFORE_INDEX).
  *
  * @example
  * ```ts
@@ -16,7 +17,7 @@
  * ```
  */
 import { BtfError } from "./error.ts";
-import { scanBlob } from "./scan.ts";
+import { type ScannedBlob, scanBlob } from "./scan.ts";
 import { renderTypeName } from "./type_name.ts";
 import {
   type BtfEnumValue,
@@ -37,6 +38,16 @@ import {
 
 /** How many typedef/qualifier/array hops we follow before calling it a cycle (as libbpf). */
 const MAX_DEPTH = 32;
+
+/**
+ * Lookups by name answered by a search of the string section before the name index is built.
+ * A compile asks for a few names (1-7 in examples/); hashing all ~130k names of vmlinux cost a
+ * cold start 10-40 ms, while a search is one native string search (~1 ms for vmlinux's 2.3 MB
+ * of strings, once they are one JS string: ~2 ms). Past this many the index pays for itself (a
+ * command that looks up every function), so lookups stay linear overall.
+ */
+export const SEARCHES_BEFORE_INDEX = 16;
+const ASCII = /^[\x01-\x7f]*$/;
 
 // Not fatal: a name with invalid UTF-8 should decode to U+FFFD, not throw a TypeError.
 const decoder = new TextDecoder("utf-8");
@@ -67,6 +78,10 @@ export class Btf {
   private readonly words: Uint32Array;
   /** Word offset in `words` of local type i (id = firstId + i). */
   private readonly index: Uint32Array;
+  /** Name offset of local type i. */
+  private readonly names: Uint32Array;
+  /** Whether a name is found by searching the strings for it between NULs (scan.ts). */
+  private readonly namesStartStrings: boolean;
   private readonly strs: Uint8Array;
   /** String offsets below this belong to the base. */
   private readonly strBase: number;
@@ -76,19 +91,23 @@ export class Btf {
   private cache: (BtfType | undefined)[] | undefined;
   private nameHeads: Int32Array | undefined;
   private nameNext: Int32Array | undefined;
+  /** The string section as one JS string, one character per byte; null where it is not ASCII. */
+  private text: string | null | undefined;
+  private searches = 0;
+  private decodes = 0;
+  /** Answers of the searches so far, by kind and name (a compile asks for task_struct again and again). */
+  private searched = new Map<string, number[]>();
   private ptrSize = 0;
 
-  private constructor(
-    base: Btf | undefined,
-    words: Uint32Array,
-    index: Uint32Array,
-    strs: Uint8Array,
-  ) {
+  private constructor(base: Btf | undefined, blob: ScannedBlob) {
+    const { words, index, names, namesStartStrings, strs } = blob;
     this.base = base;
     this.firstId = base ? base.typeCount : 1;
     this.typeCount = this.firstId + index.length;
     this.words = words;
     this.index = index;
+    this.names = names;
+    this.namesStartStrings = namesStartStrings;
     this.strs = strs;
     this.strBase = base ? base.strEnd : 0;
     this.strEnd = this.strBase + strs.length;
@@ -103,8 +122,7 @@ export class Btf {
    * or a string offset or type id out of range.
    */
   static parse(bytes: Uint8Array, base?: Btf): Btf {
-    const { words, index, strs } = scanBlob(bytes, base);
-    return new Btf(base, words, index, strs);
+    return new Btf(base, scanBlob(bytes, base));
   }
 
   /** Decodes type `id` (0 is `void`). Results are cached: do not mutate them. */
@@ -115,7 +133,16 @@ export class Btf {
     }
     const i = this.localIndex(id);
     const cache = (this.cache ??= new Array(this.index.length));
-    return (cache[i] ??= this.decode(id, this.index[i]));
+    if (cache[i] === undefined) {
+      this.decodes++;
+      cache[i] = this.decode(id, this.index[i]);
+    }
+    return cache[i];
+  }
+
+  /** How many types have been decoded so far (for tests of how much of the kernel's BTF a compile reads). */
+  get decodedTypes(): number {
+    return this.decodes;
   }
 
   /** The kind of type `id`, without decoding it. */
@@ -147,16 +174,34 @@ export class Btf {
   findByName(name: string, kind?: BtfKind): number[] {
     const found = this.base ? this.base.findByName(name, kind) : [];
     if (name === "") return found;
+    const kindNum = kind === undefined ? -1 : KIND_NAMES.indexOf(kind);
+    if (!this.nameHeads && this.namesStartStrings && this.searches < SEARCHES_BEFORE_INDEX && ASCII.test(name)) {
+      const text = this.text === undefined ? (this.text = asciiText(this.strs)) : this.text;
+      if (text !== null) {
+        const key = `${kindNum} ${name}`;
+        let ids = this.searched.get(key);
+        if (!ids) {
+          this.searches++;
+          this.searched.set(key, ids = this.searchName(text, name, kindNum, []));
+        }
+        found.push(...ids);
+        return found;
+      }
+    }
     const heads = this.nameHeads ?? this.buildNameIndex();
     const next = this.nameNext!;
     const want = encoder.encode(name);
-    const kindNum = kind === undefined ? -1 : KIND_NAMES.indexOf(kind);
     for (let i = heads[hashBytes(want, 0, want.length) & (heads.length - 1)]; i >= 0; i = next[i]) {
       const p = this.index[i];
       if (kindNum >= 0 && ((this.words[p + 1] >>> 24) & 0x1f) !== kindNum) continue;
       if (this.nameEquals(this.words[p], want)) found.push(this.firstId + i);
     }
     return found;
+  }
+
+  /** How many names the hash index holds: 0 until lookups by name have been many (for tests of what a compile does). */
+  get indexedNames(): number {
+    return this.nameHeads ? this.index.length : 0;
   }
 
   /** The first type named `name` of `kind`, decoded, or undefined. */
@@ -240,11 +285,23 @@ export class Btf {
   /** The prototype of the kernel function (BTF FUNC) `name`, or undefined if there is none. */
   funcProto(name: string): FuncProto | undefined {
     const ids = this.findByName(name, "func");
-    if (!ids.length) return undefined;
-    const func = this.type(ids[0]) as TypeOfKind<"func">;
+    return ids.length ? this.funcProtoOf(ids[0]) : undefined;
+  }
+
+  /** How many parameter slots the prototype of FUNC `funcId` has (a trailing `...` counts), without decoding it. */
+  paramSlots(funcId: number): number {
+    if (this.kindNum(funcId) !== Kind.FUNC) throw new BtfError(`Type ${funcId} is a ${this.kindOf(funcId)}, not a func`);
+    const proto = this.ref(funcId);
+    return this.kindNum(proto) === Kind.FUNC_PROTO ? this.vlen(proto) : 0;
+  }
+
+  /** The prototype of the BTF FUNC `funcId`. */
+  funcProtoOf(funcId: number): FuncProto {
+    const func = this.type(funcId);
+    if (func.kind !== "func") throw new BtfError(`Type ${funcId} is a ${func.kind}, not a func`);
     const proto = this.type(func.type);
     if (proto.kind !== "func_proto") {
-      throw new BtfError(`Function "${name}" (type ${func.id}) points to a ${proto.kind}, not a func_proto`);
+      throw new BtfError(`Function "${func.name}" (type ${func.id}) points to a ${proto.kind}, not a func_proto`);
     }
     return {
       funcId: func.id,
@@ -254,6 +311,22 @@ export class Btf {
       returnType: proto.returnType,
       variadic: proto.variadic,
     };
+  }
+
+  /**
+   * Ids of the types of `kind` whose names start with `prefix`, in ascending order: one walk
+   * over the types that decodes none of them (what a search of every name for a family of
+   * kernel stubs costs, rather than a decode and a lookup by name per type).
+   */
+  withNamePrefix(prefix: string, kind: BtfKind): number[] {
+    const found = this.base ? this.base.withNamePrefix(prefix, kind) : [];
+    const want = encoder.encode(prefix);
+    const kindNum = KIND_NAMES.indexOf(kind);
+    for (let i = 0; i < this.index.length; i++) {
+      const p = this.index[i];
+      if (((this.words[p + 1] >>> 24) & 0x1f) === kindNum && this.namePrefixIs(this.words[p], want)) found.push(this.firstId + i);
+    }
+    return found;
   }
 
   /** Pointer size of the target: the size of C `long`, or 8 if the BTF has no `long`. */
@@ -286,6 +359,11 @@ export class Btf {
       if (id === 0) return Kind.UNKN;
     }
     return (this.words[this.index[this.localIndex(id)] + 1] >>> 24) & 0x1f;
+  }
+
+  private vlen(id: number): number {
+    if (id < this.firstId) return this.base!.vlen(id);
+    return this.words[this.index[this.localIndex(id)] + 1] & 0xffff;
   }
 
   /** The third word of a type: its `size` or its `type`, depending on the kind. */
@@ -487,7 +565,25 @@ export class Btf {
     }
   }
 
+  /** findByName by a search of the strings: each place `name` stands between NULs, then the types named there. */
+  private searchName(text: string, name: string, kindNum: number, found: number[]): number[] {
+    const needle = `\0${name}\0`;
+    let places = 0;
+    const first = found.length;
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1), places++) {
+      for (let i = this.names.indexOf(at + 1); i >= 0; i = this.names.indexOf(at + 1, i + 1)) {
+        if (kindNum >= 0 && ((this.words[this.index[i] + 1] >>> 24) & 0x1f) !== kindNum) continue;
+        found.push(this.firstId + i);
+      }
+    }
+    // The same name stored twice (strings not deduplicated): ids from both, in ascending order.
+    if (places > 1) found.splice(first, found.length - first, ...found.slice(first).sort((a, b) => a - b));
+    return found;
+  }
+
   private buildNameIndex(): Int32Array {
+    this.text = null;
+    this.searched.clear();
     const count = this.index.length;
     let cap = 16;
     while (cap < count * 2) cap *= 2;
@@ -517,6 +613,15 @@ export class Btf {
     return hashCString(this.strs, offset - this.strBase);
   }
 
+  private namePrefixIs(offset: number, want: Uint8Array): boolean {
+    if (offset < this.strBase) return this.base!.namePrefixIs(offset, want);
+    const s = this.strs;
+    const p = offset - this.strBase;
+    if (p + want.length >= s.length) return false;
+    for (let i = 0; i < want.length; i++) if (s[p + i] !== want[i]) return false;
+    return true;
+  }
+
   private nameEquals(offset: number, want: Uint8Array): boolean {
     if (offset < this.strBase) return this.base!.nameEquals(offset, want);
     const s = this.strs;
@@ -526,6 +631,14 @@ export class Btf {
     for (let i = 0; i < n; i++, p++) if (s[p] !== want[i]) return false;
     return s[p] === 0;
   }
+}
+
+/** The bytes as a string of one character per byte, so that offsets carry over; else null. */
+function asciiText(bytes: Uint8Array): string | null {
+  const text = decoder.decode(bytes);
+  // UTF-8 never decodes to more characters than bytes, and any sequence of two or more bytes
+  // to fewer: as many means one each (a stray byte becomes U+FFFD, which no ASCII name holds).
+  return text.length === bytes.length ? text : null;
 }
 
 function isAlias(kind: number): boolean {

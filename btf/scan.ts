@@ -13,6 +13,10 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export interface ScannedBlob {
   words: Uint32Array;
   index: Uint32Array;
+  /** Each type's name offset (index order), for lookups by name that search the strings. */
+  names: Uint32Array;
+  /** Every name starts a string of the blob's own (after a NUL): true of vmlinux as pahole writes it. */
+  namesStartStrings: boolean;
   strs: Uint8Array;
 }
 
@@ -80,8 +84,8 @@ export function scanBlob(bytes: Uint8Array, base: BaseExtent | undefined): Scann
   const typeStart = hdrLen + typeOff;
   const words = wordsOf(bytes, dv, typeStart, typeLen);
   const strEnd = (base ? base.strEnd : 0) + strLen;
-  const index = indexTypes(words, typeStart, strEnd, base ? base.typeCount : 1);
-  return { words, index, strs };
+  const { index, names, namesStartStrings } = indexTypes(words, typeStart, strEnd, base ? base.typeCount : 1, base ? undefined : strs);
+  return { words, index, names, namesStartStrings, strs };
 }
 
 /**
@@ -109,14 +113,17 @@ const ENTRY_NAME = new Int8Array([-1, -1, -1, -1,  0,  0,  0, -1, -1, -1, -1, -1
 const ENTRY_REF = new Int8Array([ -1, -1, -1, -1,  1,  1, -1, -1, -1, -1, -1, -1, -1,  1, -1,  0, -1, -1, -1, -1]);
 
 /**
- * One pass over the type section: records each type's word offset and checks that every
- * record fits, every kind is known, and every string offset and type id is in range.
- * `at` is the byte offset of the section in the blob, for error messages.
+ * One pass over the type section: records each type's word offset and name, and checks that
+ * every record fits, every kind is known, and every string offset and type id is in range.
+ * `at` is the byte offset of the section in the blob, for error messages. With `strs` (a blob
+ * whose strings are all its own), also whether every name begins a string.
  */
-function indexTypes(w: Uint32Array, at: number, strEnd: number, firstId: number): Uint32Array {
+function indexTypes(w: Uint32Array, at: number, strEnd: number, firstId: number, strs: Uint8Array | undefined) {
   const n = w.length;
   // Every record is at least 3 words, which bounds the number of types.
   const index = new Uint32Array(Math.floor(n / 3));
+  const names = new Uint32Array(index.length);
+  let namesStartStrings = strs !== undefined;
   let count = 0;
   let maxRef = 0;
   let maxRefAt = 0;
@@ -149,13 +156,16 @@ function indexTypes(w: Uint32Array, at: number, strEnd: number, firstId: number)
     if (badStr >= 0) {
       throw new BtfError(`String offset ${w[badStr]} of type ${firstId + count} is out of range (0..${strEnd - 1})`, at + 4 * badStr);
     }
+    // A name may point into the middle of another string ("struct" inside "task_struct").
+    if (namesStartStrings && w[p] !== 0 && strs![w[p] - 1] !== 0) namesStartStrings = false;
+    names[count] = w[p];
     index[count++] = p;
     p = end;
   }
   if (maxRef >= firstId + count) {
     throw new BtfError(`Type id ${maxRef} is out of range (0..${firstId + count - 1})`, at + 4 * maxRefAt);
   }
-  return index.subarray(0, count);
+  return { index: index.subarray(0, count), names: names.subarray(0, count), namesStartStrings };
 }
 
 function hex(n: number): string {

@@ -9,10 +9,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Btf } from "../../btf/reader.ts";
+import { Btf, SEARCHES_BEFORE_INDEX } from "../../btf/reader.ts";
 import { BtfError } from "../../btf/error.ts";
 import { BtfBuilder, encodeFuncInfo, encodeLineInfo, FUNC_INFO_SIZE, LINE_INFO_SIZE } from "../../btf/writer.ts";
-import type { TypeOfKind } from "../../btf/types.ts";
+import type { BtfKind, TypeOfKind } from "../../btf/types.ts";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const noVmlinux = existsSync(VMLINUX) ? false : `${VMLINUX} is missing (kernel built without CONFIG_DEBUG_INFO_BTF)`;
@@ -170,6 +170,44 @@ describe("Btf reads vmlinux", { skip: noVmlinux }, () => {
     assert.equal(btf.pointerSize(), 8);
     assert.throws(() => btf.sizeOf(btf.funcProto("tcp_connect")!.funcId), BtfError);
     assert.equal(btf.typeName(btf.find("list_head", "struct")!.id), "struct list_head");
+  });
+
+  test("lookups by name search the strings, agree with the name index, and build it only after many", () => {
+    const searched = Btf.parse(vmlinuxBytes), indexed = Btf.parse(vmlinuxBytes);
+    // More lookups than are searched build the index of every name.
+    for (let i = 0; i <= SEARCHES_BEFORE_INDEX; i++) indexed.findByName(`no_such_name_${i}`);
+    assert.equal(indexed.indexedNames, indexed.typeCount - 1);
+    // A name that several types share (a struct and a forward declaration, ...): every id, in ascending order.
+    const seen = new Set<string>();
+    let shared = "";
+    for (let id = 1; id < indexed.typeCount && !shared; id++) {
+      const name = indexed.nameOf(id);
+      if (name && seen.has(name)) shared = name;
+      seen.add(name);
+    }
+    assert.ok(indexed.findByName(shared).length > 1, "a name used twice");
+    const sharedKind = indexed.kindOf(indexed.findByName(shared)[0]);
+    const asks: [string, BtfKind?][] = [
+      ["task_struct", "struct"], ["task_struct"], ["pid_t", "typedef"], ["pid_t", "struct"], ["no_such_type_anywhere"],
+      ["tcp_connect", "func"], ["sock", "struct"], ["btf_trace_sched_switch", "typedef"], [shared, sharedKind], [shared], ["long int", "int"],
+    ];
+    for (const [name, kind] of [...asks, ...asks]) {
+      assert.deepEqual(searched.findByName(name, kind), indexed.findByName(name, kind), `${name} (${kind ?? "any kind"})`);
+    }
+    assert.equal(searched.indexedNames, 0, "the lookups of a compile do not hash every name");
+  });
+
+  test("withNamePrefix and paramSlots agree with a walk over every type", () => {
+    const btf = vmlinux();
+    const stubs: number[] = [];
+    for (let id = 1; id < btf.typeCount; id++) if (btf.kindOf(id) === "func" && btf.nameOf(id).startsWith("__bpf_trace_")) stubs.push(id);
+    assert.ok(stubs.length > 0);
+    assert.deepEqual(btf.withNamePrefix("__bpf_trace_", "func"), stubs);
+    for (const id of stubs) {
+      const p = btf.funcProtoOf(id);
+      assert.equal(btf.paramSlots(id), p.params.length + (p.variadic ? 1 : 0), btf.nameOf(id));
+    }
+    assert.throws(() => btf.paramSlots(btf.find("task_struct", "struct")!.id), BtfError);
   });
 
   test("matches bpftool's raw dump for every type", { skip: noBpftool }, () => {
