@@ -4,8 +4,7 @@
  *
  * Pure: no I/O, no runtime APIs. Parsing is one validating pass (scan.ts) that records where
  * each type starts (vmlinux has ~130k types in ~5 MB); types are decoded on first use and
- * cached. The first lookups by name search the string section (one native string search each);
- * a hash index of every name is built only after many lookups (SEARCHES_BEFORE_INDEX).
+ * cached. Lookups by name: names.ts.
  *
  * @example
  * ```ts
@@ -18,6 +17,7 @@
  */
 import { BtfError } from "./error.ts";
 import { type ScannedBlob, scanBlob } from "./scan.ts";
+import { BtfNames } from "./names.ts";
 import { renderTypeName } from "./type_name.ts";
 import {
   type BtfEnumValue,
@@ -39,16 +39,6 @@ import {
 /** How many typedef/qualifier/array hops we follow before calling it a cycle (as libbpf). */
 const MAX_DEPTH = 32;
 
-/**
- * Lookups by name answered by a search of the string section before the name index is built.
- * A compile asks for a few names (1-7 in examples/); hashing all ~130k names of vmlinux cost a
- * cold start 10-40 ms, while a search is one native string search (~1 ms for vmlinux's 2.3 MB
- * of strings, once they are one JS string: ~2 ms). Past this many the index pays for itself (a
- * command that looks up every function), so lookups stay linear overall.
- */
-export const SEARCHES_BEFORE_INDEX = 16;
-const ASCII = /^[\x01-\x7f]*$/;
-
 // Not fatal: a name with invalid UTF-8 should decode to U+FFFD, not throw a TypeError.
 const decoder = new TextDecoder("utf-8");
 const encoder = new TextEncoder();
@@ -56,6 +46,8 @@ const VOID: BtfType = Object.freeze({ kind: "void", id: 0, name: "" });
 
 /** A member found by {@link Btf.member}: offsets are from the start of the outer struct. */
 export type MemberRef = BtfMember;
+
+export { SEARCHES_BEFORE_INDEX } from "./names.ts";
 
 /** The prototype of a kernel function, from {@link Btf.funcProto}. */
 export interface FuncProto {
@@ -78,10 +70,7 @@ export class Btf {
   private readonly words: Uint32Array;
   /** Word offset in `words` of local type i (id = firstId + i). */
   private readonly index: Uint32Array;
-  /** Name offset of local type i. */
-  private readonly names: Uint32Array;
-  /** Whether a name is found by searching the strings for it between NULs (scan.ts). */
-  private readonly namesStartStrings: boolean;
+  private readonly names: BtfNames;
   private readonly strs: Uint8Array;
   /** String offsets below this belong to the base. */
   private readonly strBase: number;
@@ -89,27 +78,19 @@ export class Btf {
   readonly strEnd: number;
 
   private cache: (BtfType | undefined)[] | undefined;
-  private nameHeads: Int32Array | undefined;
-  private nameNext: Int32Array | undefined;
-  /** The string section as one JS string, one character per byte; null where it is not ASCII. */
-  private text: string | null | undefined;
-  private searches = 0;
   private decodes = 0;
-  /** Answers of the searches so far, by kind and name (a compile asks for task_struct again and again). */
-  private searched = new Map<string, number[]>();
   private ptrSize = 0;
 
   private constructor(base: Btf | undefined, blob: ScannedBlob) {
-    const { words, index, names, namesStartStrings, strs } = blob;
+    const { words, index, strs } = blob;
     this.base = base;
     this.firstId = base ? base.typeCount : 1;
     this.typeCount = this.firstId + index.length;
     this.words = words;
     this.index = index;
-    this.names = names;
-    this.namesStartStrings = namesStartStrings;
     this.strs = strs;
     this.strBase = base ? base.strEnd : 0;
+    this.names = new BtfNames(blob, this.firstId, this.strBase, base?.names);
     this.strEnd = this.strBase + strs.length;
   }
 
@@ -174,34 +155,12 @@ export class Btf {
   findByName(name: string, kind?: BtfKind): number[] {
     const found = this.base ? this.base.findByName(name, kind) : [];
     if (name === "") return found;
-    const kindNum = kind === undefined ? -1 : KIND_NAMES.indexOf(kind);
-    if (!this.nameHeads && this.namesStartStrings && this.searches < SEARCHES_BEFORE_INDEX && ASCII.test(name)) {
-      const text = this.text === undefined ? (this.text = asciiText(this.strs)) : this.text;
-      if (text !== null) {
-        const key = `${kindNum} ${name}`;
-        let ids = this.searched.get(key);
-        if (!ids) {
-          this.searches++;
-          this.searched.set(key, ids = this.searchName(text, name, kindNum, []));
-        }
-        found.push(...ids);
-        return found;
-      }
-    }
-    const heads = this.nameHeads ?? this.buildNameIndex();
-    const next = this.nameNext!;
-    const want = encoder.encode(name);
-    for (let i = heads[hashBytes(want, 0, want.length) & (heads.length - 1)]; i >= 0; i = next[i]) {
-      const p = this.index[i];
-      if (kindNum >= 0 && ((this.words[p + 1] >>> 24) & 0x1f) !== kindNum) continue;
-      if (this.nameEquals(this.words[p], want)) found.push(this.firstId + i);
-    }
-    return found;
+    return this.names.find(name, kind === undefined ? -1 : KIND_NAMES.indexOf(kind), found);
   }
 
   /** How many names the hash index holds: 0 until lookups by name have been many (for tests of what a compile does). */
   get indexedNames(): number {
-    return this.nameHeads ? this.index.length : 0;
+    return this.names.indexed;
   }
 
   /** The first type named `name` of `kind`, decoded, or undefined. */
@@ -319,14 +278,7 @@ export class Btf {
    * kernel stubs costs, rather than a decode and a lookup by name per type).
    */
   withNamePrefix(prefix: string, kind: BtfKind): number[] {
-    const found = this.base ? this.base.withNamePrefix(prefix, kind) : [];
-    const want = encoder.encode(prefix);
-    const kindNum = KIND_NAMES.indexOf(kind);
-    for (let i = 0; i < this.index.length; i++) {
-      const p = this.index[i];
-      if (((this.words[p + 1] >>> 24) & 0x1f) === kindNum && this.namePrefixIs(this.words[p], want)) found.push(this.firstId + i);
-    }
-    return found;
+    return this.names.withPrefix(prefix, KIND_NAMES.indexOf(kind), this.base ? this.base.withNamePrefix(prefix, kind) : []);
   }
 
   /** Pointer size of the target: the size of C `long`, or 8 if the BTF has no `long`. */
@@ -338,7 +290,7 @@ export class Btf {
     for (let i = 0; i < this.index.length; i++) {
       const p = this.index[i];
       if (((this.words[p + 1] >>> 24) & 0x1f) !== Kind.INT) continue;
-      if (longs.some((name) => this.nameEquals(this.words[p], name))) return (this.ptrSize = this.words[p + 2]);
+      if (longs.some((name) => this.names.equals(this.words[p], name))) return (this.ptrSize = this.words[p + 2]);
     }
     return (this.ptrSize = 8);
   }
@@ -564,81 +516,6 @@ export class Btf {
         throw new BtfError(`Type ${id} (${this.typeName(id)}) has no alignment: it is a ${t.kind}`);
     }
   }
-
-  /** findByName by a search of the strings: each place `name` stands between NULs, then the types named there. */
-  private searchName(text: string, name: string, kindNum: number, found: number[]): number[] {
-    const needle = `\0${name}\0`;
-    let places = 0;
-    const first = found.length;
-    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1), places++) {
-      for (let i = this.names.indexOf(at + 1); i >= 0; i = this.names.indexOf(at + 1, i + 1)) {
-        if (kindNum >= 0 && ((this.words[this.index[i] + 1] >>> 24) & 0x1f) !== kindNum) continue;
-        found.push(this.firstId + i);
-      }
-    }
-    // The same name stored twice (strings not deduplicated): ids from both, in ascending order.
-    if (places > 1) found.splice(first, found.length - first, ...found.slice(first).sort((a, b) => a - b));
-    return found;
-  }
-
-  private buildNameIndex(): Int32Array {
-    this.text = null;
-    this.searched.clear();
-    const count = this.index.length;
-    let cap = 16;
-    while (cap < count * 2) cap *= 2;
-    const heads = new Int32Array(cap).fill(-1);
-    const next = new Int32Array(count);
-    const mask = cap - 1;
-    const w = this.words;
-    const own = this.strs;
-    // Walk backwards so each chain lists ids in ascending order.
-    for (let i = count - 1; i >= 0; i--) {
-      const off = w[this.index[i]];
-      if (off === 0) {
-        next[i] = -1;
-        continue;
-      }
-      const h = off >= this.strBase ? hashCString(own, off - this.strBase) : this.base!.hashString(off);
-      const slot = h & mask;
-      next[i] = heads[slot];
-      heads[slot] = i;
-    }
-    this.nameNext = next;
-    return (this.nameHeads = heads);
-  }
-
-  private hashString(offset: number): number {
-    if (offset < this.strBase) return this.base!.hashString(offset);
-    return hashCString(this.strs, offset - this.strBase);
-  }
-
-  private namePrefixIs(offset: number, want: Uint8Array): boolean {
-    if (offset < this.strBase) return this.base!.namePrefixIs(offset, want);
-    const s = this.strs;
-    const p = offset - this.strBase;
-    if (p + want.length >= s.length) return false;
-    for (let i = 0; i < want.length; i++) if (s[p + i] !== want[i]) return false;
-    return true;
-  }
-
-  private nameEquals(offset: number, want: Uint8Array): boolean {
-    if (offset < this.strBase) return this.base!.nameEquals(offset, want);
-    const s = this.strs;
-    let p = offset - this.strBase;
-    const n = want.length;
-    if (p + n >= s.length) return false;
-    for (let i = 0; i < n; i++, p++) if (s[p] !== want[i]) return false;
-    return s[p] === 0;
-  }
-}
-
-/** The bytes as a string of one character per byte, so that offsets carry over; else null. */
-function asciiText(bytes: Uint8Array): string | null {
-  const text = decoder.decode(bytes);
-  // UTF-8 never decodes to more characters than bytes, and any sequence of two or more bytes
-  // to fewer: as many means one each (a stray byte becomes U+FFFD, which no ASCII name holds).
-  return text.length === bytes.length ? text : null;
 }
 
 function isAlias(kind: number): boolean {
@@ -648,17 +525,4 @@ function isAlias(kind: number): boolean {
 
 function linkage(n: number): Linkage {
   return LINKAGES[n] ?? "static";
-}
-
-/** FNV-1a over a NUL-terminated string; the string section is known to end in NUL. */
-function hashCString(s: Uint8Array, p: number): number {
-  let h = 0x811c9dc5;
-  for (let c = s[p]; c !== 0; c = s[++p]) h = Math.imul(h ^ c, 0x01000193);
-  return h >>> 0;
-}
-
-function hashBytes(s: Uint8Array, p: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (; p < end; p++) h = Math.imul(h ^ s[p], 0x01000193);
-  return h >>> 0;
 }
