@@ -357,8 +357,8 @@ export class Btf {
           const m = q + 3 * i;
           const off = w[m + 2];
           members[i] = kflag
-            ? { name: this.string(w[m]), type: w[m + 1], bitOffset: off & 0xffffff, bitSize: off >>> 24 }
-            : this.legacyMember(this.string(w[m]), w[m + 1], off);
+            ? { name: this.entryName(id, w[m]), type: this.entryType(id, w[m + 1]), bitOffset: off & 0xffffff, bitSize: off >>> 24 }
+            : this.legacyMember(this.entryName(id, w[m]), this.entryType(id, w[m + 1]), off);
         }
         return { kind: kind === Kind.STRUCT ? "struct" : "union", id, name, size: third, members };
       }
@@ -366,7 +366,7 @@ export class Btf {
         const values: BtfEnumValue<number>[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const v = w[q + 2 * i + 1];
-          values[i] = { name: this.string(w[q + 2 * i]), value: kflag ? v | 0 : v };
+          values[i] = { name: this.entryName(id, w[q + 2 * i]), value: kflag ? v | 0 : v };
         }
         return { kind: "enum", id, name, size: third, signed: kflag, values };
       }
@@ -375,7 +375,7 @@ export class Btf {
         for (let i = 0; i < vlen; i++) {
           const e = q + 3 * i;
           const u = (BigInt(w[e + 2]) << 32n) | BigInt(w[e + 1]);
-          values[i] = { name: this.string(w[e]), value: kflag ? BigInt.asIntN(64, u) : u };
+          values[i] = { name: this.entryName(id, w[e]), value: kflag ? BigInt.asIntN(64, u) : u };
         }
         return { kind: "enum64", id, name, size: third, signed: kflag, values };
       }
@@ -401,7 +401,7 @@ export class Btf {
           const type = w[q + 2 * i + 1];
           // The kernel encodes a trailing "..." as an unnamed parameter of type void.
           if (i === vlen - 1 && type === 0 && nameOff === 0) variadic = true;
-          else params.push({ name: this.string(nameOff), type });
+          else params.push({ name: this.entryName(id, nameOff), type: this.entryType(id, type) });
         }
         return { kind: "func_proto", id, name, returnType: third, params, variadic };
       }
@@ -411,7 +411,7 @@ export class Btf {
         const vars: BtfVarSecInfo[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const e = q + 3 * i;
-          vars[i] = { type: w[e], offset: w[e + 1], size: w[e + 2] };
+          vars[i] = { type: this.entryType(id, w[e]), offset: w[e + 1], size: w[e + 2] };
         }
         return { kind: "datasec", id, name, size: third, vars };
       }
@@ -423,6 +423,17 @@ export class Btf {
         // indexTypes rejects unknown kinds, so this is unreachable.
         throw new BtfError(`Type ${id} has unknown kind ${kind}`);
     }
+  }
+
+  // The entries of a record are checked here rather than by the scan (scan.ts).
+  private entryName(id: number, offset: number): string {
+    if (offset >= this.strEnd) throw new BtfError(`String offset ${offset} of type ${id} is out of range (0..${this.strEnd - 1})`);
+    return this.string(offset);
+  }
+
+  private entryType(id: number, type: number): number {
+    if (type >= this.typeCount) throw new BtfError(`Type id ${type} of type ${id} is out of range (0..${this.typeCount - 1})`);
+    return type;
   }
 
   /**

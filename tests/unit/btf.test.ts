@@ -293,6 +293,30 @@ describe("Btf rejects malformed input with BtfError", () => {
     expect(b, /unknown kind 25/);
   });
 
+  test("a bad member, parameter or enum value is an error where its type is decoded: parsing checks records, not entries", () => {
+    // [1] INT a (4 bytes), [2] STRUCT s { m: [bad] }, [3] ENUM e { v = 1 }, [4] FUNC_PROTO (a)
+    const blob = (memberName: number, memberType: number, valueName: number, paramType: number) => rawBtf([
+      1, 1 << 24, 4, 32,
+      3, (4 << 24) | 1, 4, memberName, memberType, 0,
+      5, (6 << 24) | 1, 4, valueName, 1,
+      0, (13 << 24) | 1, 1, 0, paramType,
+    ], "\0a\0s\0e\0m\0v\0");
+    const fine = Btf.parse(blob(7, 1, 9, 1));
+    assert.deepEqual([2, 3, 4].map((id) => fine.type(id).kind), ["struct", "enum", "func_proto"]);
+    // Parsing vmlinux no longer walks its ~600k members and values; what a decode reads is checked there.
+    for (const [bytes, id, message] of [
+      [blob(7, 99, 9, 1), 2, /Type id 99 of type 2 is out of range \(0\.\.4\)/],
+      [blob(999, 1, 9, 1), 2, /String offset 999 of type 2 is out of range/],
+      [blob(7, 1, 999, 1), 3, /String offset 999 of type 3 is out of range/],
+      [blob(7, 1, 9, 5), 4, /Type id 5 of type 4 is out of range/],
+    ] as const) {
+      const btf = Btf.parse(bytes);
+      assert.equal(btf.type(1).kind, "int", "the good types decode");
+      assert.throws(() => btf.type(id), (e: unknown) => e instanceof BtfError && message.test(e.message));
+      assert.throws(() => btf.memberNames(id), BtfError);
+    }
+  });
+
   test("reference cycles are errors, not hangs", () => {
     // [1] TYPEDEF a -> 2, [2] TYPEDEF b -> 1, [3] PTR -> 1
     const btf = Btf.parse(rawBtf([1, 8 << 24, 2, 3, 8 << 24, 1, 0, 2 << 24, 1], "\0a\0b\0"));
