@@ -197,6 +197,15 @@ describe("Btf reads vmlinux", { skip: noVmlinux }, () => {
     assert.equal(searched.indexedNames, 0, "the lookups of a compile do not hash every name");
   });
 
+  test("naming a type decodes no struct, union or enum: their names are enough", () => {
+    const btf = Btf.parse(vmlinuxBytes);
+    const sk = btf.funcProto("tcp_connect")!.params[0].type;
+    const decoded = btf.decodedTypes;
+    assert.equal(btf.typeName(sk), "struct sock *");
+    // The pointer only: struct sock's ~90 members are not read to print its name.
+    assert.equal(btf.decodedTypes - decoded, 1);
+  });
+
   test("withNamePrefix and paramSlots agree with a walk over every type", () => {
     const btf = vmlinux();
     const stubs: number[] = [];
