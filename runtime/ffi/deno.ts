@@ -67,9 +67,9 @@ function epollWaiter(epfd: number): EpollWaiter {
   }).symbols.epoll_wait;
   const events = new Uint8Array(8 * 12); // struct epoll_event is 12 bytes, packed, on x86-64
   return {
-    // The result is not needed (errno is lost on the other thread anyway): the caller drains
-    // every buffer whatever woke it.
-    wait: async () => void (await blockingEpollWait!(epfd, events, 8, -1)),
+    // Which fd is ready is not needed (errno is lost on the other thread anyway): the caller
+    // drains every buffer whatever woke it.
+    wait: async (timeoutMs) => (await blockingEpollWait!(epfd, events, 8, timeoutMs)) !== 0,
     close: () => Promise.resolve(), // the thread is Deno's own (its blocking pool)
   };
 }
@@ -111,5 +111,6 @@ export function openLibc(): Libc {
     epollWait: (epfd, events, maxEvents, timeoutMs) =>
       check(c.epoll_wait(epfd, events as Uint8Array<ArrayBuffer>, maxEvents, timeoutMs)),
     epollWaiter,
+    pacesWithEpoll: true,
   };
 }
