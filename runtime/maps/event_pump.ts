@@ -79,9 +79,7 @@ export class EventPump {
       } catch (e) {
         return this.#drainOnTimer(e);
       }
-      this.#run().catch((e) => {
-        if (!this.#stopped) this.#drainOnTimer(e);
-      });
+      void this.#run();
       return;
     }
     this.#beat = setInterval(this.#onHeartbeat, HEARTBEAT_MS);
@@ -144,11 +142,17 @@ export class EventPump {
   /**
    * Tells the buffers to wake the reader and drains what came before. "flowing": events came
    * meanwhile; "stalled": events wait that nobody takes yet (no listener, a full `for await`
-   * queue), which epoll would report again at once; "quiet": nothing waits, sleep in epoll.
+   * queue), which epoll would report again at once; "quiet": nothing waits, sleep in epoll;
+   * "failed": no waking perf events (out of fds), drain on timers from now on.
    */
-  #enterQuiet(): "flowing" | "stalled" | "quiet" {
+  #enterQuiet(): "flowing" | "stalled" | "quiet" | "failed" {
     this.#quiet = true;
-    for (const s of this.#streams) s.wakeOnEvents(true); // throws when out of fds for waking perf events
+    try {
+      for (const s of this.#streams) s.wakeOnEvents(true);
+    } catch (e) {
+      this.#drainOnTimer(e);
+      return "failed";
+    }
     // What came before the buffers were told to wake us raised no notification.
     if (this.#drainAll().events) return "flowing";
     if (this.#streams.some((s) => s.stalled)) {
@@ -160,12 +164,8 @@ export class EventPump {
   }
 
   #goQuiet(): void {
-    let state;
-    try {
-      state = this.#enterQuiet();
-    } catch (e) {
-      return this.#drainOnTimer(e);
-    }
+    const state = this.#enterQuiet();
+    if (state === "failed") return;
     if (this.#stopped) return;
     if (state === "flowing") return this.#goFlowing();
     // Stalled: look again on the slowest timer, as before there was a quiet mode.
@@ -227,7 +227,11 @@ export class EventPump {
     return woke;
   }
 
-  /** Paced by epoll: drains, then sleeps in epoll_wait for as long as a timer would have waited. */
+  /**
+   * Paced by epoll: drains, then sleeps in epoll_wait for as long as a timer would have waited.
+   * A wait that fails switches to timers; anything else thrown (a listener's error) rejects, as
+   * it would be thrown from a timer's callback.
+   */
   async #run(): Promise<void> {
     const epoll = this.#epoll!;
     this.#nextBeat = performance.now() + HEARTBEAT_MS;
@@ -235,9 +239,9 @@ export class EventPump {
       const { events, pressure } = this.#drainAll();
       if (this.#stopped) return;
       const next = this.#next(events, pressure);
-      if (next === "quiet") await this.#sleepQuiet(epoll);
-      else await epoll.sleep(next === "again" ? 0 : next); // 0: still lets I/O and timers run first
-      if (this.#stopped) return;
+      // A sleep of 0 still lets pending I/O run first.
+      const goOn = next === "quiet" ? await this.#sleepQuiet(epoll) : await this.#waited(epoll.sleep(next === "again" ? 0 : next));
+      if (!goOn) return;
       if (performance.now() >= this.#nextBeat) {
         this.#nextBeat = performance.now() + HEARTBEAT_MS;
         this.#beatOnce();
@@ -245,18 +249,36 @@ export class EventPump {
     }
   }
 
-  /** Waits in epoll on the buffers (running the heartbeat when due) until one has something. */
-  async #sleepQuiet(epoll: Epoll): Promise<void> {
+  /** Waits in epoll on the buffers (running the heartbeat when due) until one has something; false: stop looping. */
+  async #sleepQuiet(epoll: Epoll): Promise<boolean> {
     const state = this.#enterQuiet();
-    if (this.#stopped) return;
-    if (state === "flowing") return this.#flowing();
-    if (state === "stalled") return epoll.sleep(this.#maxIdleMs);
+    if (this.#stopped || state === "failed") return false;
+    if (state === "flowing") return (this.#flowing(), true);
+    if (state === "stalled") return this.#waited(epoll.sleep(this.#maxIdleMs));
     for (;;) {
-      const ready = await epoll.wait(Math.max(0, Math.ceil(this.#nextBeat - performance.now())));
-      if (this.#stopped) return;
-      if (ready) return this.#flowing();
+      let ready: boolean;
+      try {
+        ready = await epoll.wait(Math.max(0, Math.ceil(this.#nextBeat - performance.now())));
+      } catch (e) {
+        if (!this.#stopped) this.#drainOnTimer(e);
+        return false;
+      }
+      if (this.#stopped) return false;
+      if (ready) return (this.#flowing(), true);
       this.#nextBeat = performance.now() + HEARTBEAT_MS;
-      if (this.#beatOnce() || this.#stopped) return;
+      if (this.#beatOnce()) return true;
+      if (this.#stopped) return false;
     }
+  }
+
+  /** Whether the pump goes on after `wait`: false once stopped, or when the wait failed (then it drains on timers). */
+  async #waited(wait: Promise<unknown>): Promise<boolean> {
+    try {
+      await wait;
+    } catch (e) {
+      if (!this.#stopped) this.#drainOnTimer(e);
+      return false;
+    }
+    return !this.#stopped;
   }
 }
