@@ -101,7 +101,8 @@ const SYS_SCHED_SETAFFINITY = 203, SYS_SCHED_GETAFFINITY = 204;
 async function onOneCpu<T>(f: () => Promise<T>): Promise<T> {
   const saved = new Uint8Array(128), one = new Uint8Array(128);
   assert.ok(c.syscall(SYS_SCHED_GETAFFINITY, 0n, 128n, c.addressOf(saved)) > 0, "sched_getaffinity failed");
-  one[0] = 1;
+  const byte = saved.findIndex((b) => b !== 0);
+  one[byte] = saved[byte] & -saved[byte]; // the lowest CPU this thread may run on
   assert.equal(c.syscall(SYS_SCHED_SETAFFINITY, 0n, 128n, c.addressOf(one)), 0, "sched_setaffinity failed");
   try {
     return await f();
