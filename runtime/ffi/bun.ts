@@ -81,5 +81,6 @@ export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi)
     rename: (from, to) => check(c.rename(cString(from), cString(to))),
     epollWait: (epfd, events, maxEvents, timeoutMs) => check(c.epoll_wait(epfd, events, maxEvents, timeoutMs)),
     epollWaiter: bunEpollWaiter,
+    pacesWithEpoll: false,
   };
 }
