@@ -125,8 +125,9 @@ const earlyStatus = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 let stopEndingEarly = () => {};
 
 /**
- * In `tsbpf run`'s child: die with the parent (SIGTERM), and leave no -c command behind when
- * the parent has gone: it is ended when this process exits, and a signal before the first
+ * In `tsbpf run`'s child: die with the parent (SIGKILL, cli/parent_link.ts), and leave no -c
+ * command behind when the parent has gone: it is ended when this process exits (where the
+ * command's own parent-death signal is missing: no setpriv), and a signal before the first
  * tracer started (the runtime's own handlers are not installed yet) ends it as well.
  */
 async function watchParent(parentPid: number, heldPid: number | undefined): Promise<void> {

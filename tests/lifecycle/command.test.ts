@@ -144,6 +144,40 @@ test("run: SIGKILL of tsbpf ends its child within 2 s, and none of the child's p
   assert.ok(await waitFor(() => Object.values(left()).every((ids) => ids.length === 0), 3000), `left in the kernel: ${JSON.stringify(left())}`);
 });
 
+/** A tracer whose JavaScript spins once it has started: no listener of it can run any more. */
+const BUSY = join(dir, "busy.ts");
+writeFileSync(BUSY, `import { Count, Tracer, tracepoint } from "tsbpf";
+class Busy extends Tracer {
+  calls = new Count();
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() { this.calls.add(); }
+}
+await new Busy().start();
+console.log("tracer started");
+setTimeout(() => { for (;;) {} }, 50);
+`);
+
+test("run: SIGKILL of tsbpf ends a child whose JavaScript never yields, within 2 s, and none of its objects remain", async () => {
+  const run = tsbpf("run", BUSY);
+  await started(run);
+  const [child] = childrenOf(run.pid).filter((pid) => (readText(`/proc/${pid}/cmdline`) ?? "").includes(BUSY));
+  assert.ok(child, "no tracer child");
+  try {
+    const own = bpfObjectsOf(child);
+    assert.ok(own.progs.length + own.links.length > 0 && own.maps.length > 0, `the child holds no BPF objects: ${JSON.stringify(own)}`);
+    await new Promise((r) => setTimeout(r, 300)); // spinning now
+    process.kill(run.pid, "SIGKILL");
+    await settled(run);
+    assert.ok(await waitFor(() => ended(child), 2000), `the spinning child ${child} outlived its killed parent (state ${state(child)})`);
+    const left = () => [...own.progs.filter((id) => progIds().includes(id)), ...own.maps.filter((id) => mapIds().includes(id)), ...own.links.filter((id) => linkIds().includes(id))];
+    assert.ok(await waitFor(() => left().length === 0, 3000), `left in the kernel: ${left()}`);
+  } finally {
+    try {
+      process.kill(child, "SIGKILL");
+    } catch { /* ended */ }
+  }
+});
+
 for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 143]] as const) {
   test(`run: ${signal} sent to tsbpf alone is passed on: end() runs, status ${status}`, async () => {
     const run = tsbpf("run", SCRIPT);
@@ -156,17 +190,7 @@ for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 14
 }
 
 test("run: a script that never yields ends on a second SIGINT sent to tsbpf (passed on to the child), status 130", async () => {
-  const busy = join(dir, "busy.ts");
-  writeFileSync(busy, `import { Count, Tracer, tracepoint } from "tsbpf";
-class Busy extends Tracer {
-  calls = new Count();
-  @tracepoint("syscalls:sys_enter_getppid")
-  onCall() { this.calls.add(); }
-}
-await new Busy().start();
-console.log("tracer started");
-setTimeout(() => { for (;;) {} }, 50);
-`);
+  const busy = BUSY;
   const run = tsbpf("run", busy);
   await started(run);
   const [child] = childrenOf(run.pid).filter((pid) => (readText(`/proc/${pid}/cmdline`) ?? "").includes(busy));
@@ -178,7 +202,6 @@ setTimeout(() => { for (;;) {} }, 50);
     process.kill(run.pid, "SIGINT");
     assert.equal(await statusWithin(run, 2000), 130, run.output());
   } finally {
-    // A child that spins survives its parent: the SIGTERM it asked for on the parent's death waits for its listener.
     try {
       process.kill(child, "SIGKILL");
     } catch { /* ended */ }
