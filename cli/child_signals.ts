@@ -44,9 +44,24 @@ export class SignalRelay {
       // Delivered to the child, not by us: the group's copy of this one. (Once: were it an
       // earlier signal sent to the child alone, the next one is passed on as a second.)
       this.#skippedInt = true;
+      this.#recheck();
       return false;
     }
     if (signal === "SIGINT") this.#passedInt = true;
     return true;
   }
+
+  /**
+   * A script whose tracers leave signals to it (start({ handleSignals: false })) gets its
+   * SIGINT handler armed again once its listener ran: a later Ctrl-C is then a first one again,
+   * and the group's copy of it is to be skipped as well. Looked at once, a moment later.
+   */
+  #recheck(): void {
+    const timer = setTimeout(() => {
+      if (signalState(this.pid, "SIGINT")?.caught) this.#skippedInt = false;
+    }, REARM_CHECK_MS);
+    (timer as { unref?: () => void }).unref?.();
+  }
 }
+
+const REARM_CHECK_MS = 250;
