@@ -43,7 +43,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const tsconfig = `${dir}/tsconfig.json`;
   try {
     writeFileAtomic(tsconfig, new TextEncoder().encode("{}\n"), 0o600);
-    const result = await bundleOrExplain(bundle, script, js, key);
+    // The executable has no bundle file to read a section from: the compiler stays in the code.
+    const result = await bundleOrExplain(bundle, script, js, key, true);
     const cmd = runtimeName === "bun"
       // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
       // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
@@ -80,9 +81,9 @@ async function loadBundler(): Promise<Bundler> {
   }
 }
 
-async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined) {
+async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler = false) {
   try {
-    return await bundle(script, outfile, { key });
+    return await bundle(script, outfile, { key, inlineCompiler });
   } catch (e) {
     // The bundler's own failures (nothing to bundle, an import esbuild cannot resolve) are plain
     // Errors whose message says it all; typed errors (compile errors) pass through.
