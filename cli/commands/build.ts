@@ -88,12 +88,14 @@ async function loadBundler(): Promise<Bundler> {
  * user can create. So the package found must be in directories only root or we can change.
  */
 function checkEsbuildPlace(): void {
-  let file: string;
+  let url: string;
   try {
-    file = fileURLToPath(import.meta.resolve("esbuild"));
+    url = import.meta.resolve("esbuild");
   } catch {
     return; // not installed: importing it says so below
   }
+  if (!url.startsWith("file:")) return; // Deno's own npm cache, not a walk up node_modules
+  const file = fileURLToPath(url);
   const dir = /^(.*\/node_modules\/esbuild)\//.exec(file)?.[1] ?? dirname(file);
   try {
     trustedCodeDir(dir);
