@@ -5,12 +5,13 @@
 // --show-key prints that key's public line for another host's /etc/tsbpf/trusted-keys.
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
-import { freshPrivateDir } from "../../runtime/private_dir.ts";
+import { freshPrivateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 
@@ -71,6 +72,7 @@ type Bundler = typeof import("../../build/bundle.ts").bundle;
 
 /** build/bundle.ts, which needs esbuild: an optional dependency of the package, since only `tsbpf build` uses it. */
 async function loadBundler(): Promise<Bundler> {
+  checkEsbuildPlace();
   try {
     return (await import("../../build/bundle.ts")).bundle;
   } catch (e) {
@@ -78,6 +80,29 @@ async function loadBundler(): Promise<Bundler> {
       throw new CliError("tsbpf build needs esbuild, an optional dependency of tsbpf: install it beside tsbpf (npm install esbuild), then run tsbpf build again");
     }
     throw e;
+  }
+}
+
+/**
+ * Both runtimes find esbuild by walking up the node_modules directories from tsbpf's package,
+ * past the project: for a project under /tmp without esbuild, up to /tmp/node_modules, which any
+ * user can create. So the package found must be in directories only root or we can change.
+ */
+function checkEsbuildPlace(): void {
+  let url: string;
+  try {
+    url = import.meta.resolve("esbuild");
+  } catch {
+    return; // not installed: importing it says so below
+  }
+  if (!url.startsWith("file:")) return; // Deno's own npm cache, not a walk up node_modules
+  const file = fileURLToPath(url);
+  const dir = /^(.*\/node_modules\/esbuild)\//.exec(file)?.[1] ?? dirname(file);
+  try {
+    trustedCodeDir(dir);
+  } catch (e) {
+    if (!(e instanceof UntrustedDirError)) throw e;
+    throw new CliError(`tsbpf build: not importing esbuild from ${dir}, since another user could have put it there: ${e.message}. Install esbuild beside tsbpf (npm install esbuild) in a project no other user can write`);
   }
 }
 
