@@ -1,9 +1,11 @@
 // Consumes a BPF ring buffer through its mmapped pages, without syscalls.
 //
 // Layout (kernel/bpf/ringbuf.c): page 0 holds consumer_pos (we write it), page 1 holds
-// producer_pos, then the data area is mapped twice in a row, so a record that wraps is
-// still contiguous. Each record has an 8-byte header: u32 length (bit 31 busy, bit 30
-// discarded), u32 page offset; records are 8-byte aligned.
+// producer_pos, then the data area. The kernel offers the data area twice in a row, so that a
+// record that wraps is contiguous (libbpf maps both), but it fills the whole mapping with pages
+// at mmap: 8 MiB of RSS for a 4 MiB ring. We map it once and copy the rare record that wraps
+// into a scratch buffer. Each record has an 8-byte header: u32 length (bit 31 busy, bit 30
+// discarded), u32 page offset; records are 8-byte aligned, so a header never wraps.
 import { libcSync } from "../ffi/mod.ts";
 import { syscallError } from "../errors.ts";
 
@@ -22,6 +24,9 @@ export class RingBufReader {
   readonly #producer: Uint32Array;
   readonly #data: Uint8Array;
   readonly #view: DataView;
+  /** Where a record that wraps around the end of the data area is put together. */
+  #wrapped = new Uint8Array(0);
+  #wrappedView = new DataView(this.#wrapped.buffer);
   #pos: number;
   /** Bytes the last drain consumed: how hard the producer is pushing. */
   lastDrainBytes = 0;
@@ -35,17 +40,17 @@ export class RingBufReader {
     this.pollFds = [mapFd];
     this.#consumerAddr = c.mmap(PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
     if (this.#consumerAddr < 0n) throw syscallError("mmap(ring buffer consumer page)", Number(this.#consumerAddr));
-    this.#producerAddr = c.mmap(PAGE_SIZE + 2 * size, PROT_READ, MAP_SHARED, mapFd, PAGE_SIZE);
+    this.#producerAddr = c.mmap(this.mappedBytes, PROT_READ, MAP_SHARED, mapFd, PAGE_SIZE);
     if (this.#producerAddr < 0n) {
       c.munmap(this.#consumerAddr, PAGE_SIZE);
       throw syscallError("mmap(ring buffer data)", Number(this.#producerAddr));
     }
     this.#consumer = new BigUint64Array(c.view(this.#consumerAddr, PAGE_SIZE), 0, 1);
-    const producerPages = c.view(this.#producerAddr, PAGE_SIZE + 2 * size);
+    const producerPages = c.view(this.#producerAddr, this.mappedBytes);
     // Plain loads only: in Bun an Atomics op on this read-only mapping crashes once JIT-compiled.
     this.#producer = new Uint32Array(producerPages, 0, 2);
-    this.#data = new Uint8Array(producerPages, PAGE_SIZE, 2 * size);
-    this.#view = new DataView(producerPages, PAGE_SIZE, 2 * size);
+    this.#data = new Uint8Array(producerPages, PAGE_SIZE, size);
+    this.#view = new DataView(producerPages, PAGE_SIZE, size);
     this.#pos = Number(this.#consumer[0]);
   }
 
@@ -69,7 +74,11 @@ export class RingBufReader {
       if (header & BUSY) break;
       const length = header & ~(BUSY | DISCARD);
       if (!(header & DISCARD)) {
-        sink(this.#view, this.#data, at + HEADER, length);
+        if (at + HEADER + length <= this.#size) sink(this.#view, this.#data, at + HEADER, length);
+        else {
+          const bytes = this.#joinWrapped(at + HEADER, length);
+          sink(this.#wrappedView, bytes, 0, length);
+        }
         n++;
       }
       pos += (length + HEADER + 7) & ~7;
@@ -80,6 +89,24 @@ export class RingBufReader {
       Atomics.store(this.#consumer, 0, BigInt(pos));
     }
     return n;
+  }
+
+  /** The record of `length` bytes at `start` that runs past the end of the data area, in one piece. */
+  #joinWrapped(start: number, length: number): Uint8Array {
+    if (this.#wrapped.length < length) {
+      this.#wrapped = new Uint8Array(Math.max(length, 2 * this.#wrapped.length));
+      this.#wrappedView = new DataView(this.#wrapped.buffer);
+    }
+    // A header never wraps, but the data after it may start past the end too.
+    const first = Math.max(0, this.#size - start);
+    this.#wrapped.set(this.#data.subarray(start, start + first), 0);
+    this.#wrapped.set(this.#data.subarray(start + first - this.#size, start + length - this.#size), first);
+    return this.#wrapped;
+  }
+
+  /** Bytes of the producer's mapping: its page and the data area, once. */
+  get mappedBytes(): number {
+    return PAGE_SIZE + this.#size;
   }
 
   /** A ring buffer signals only the record that follows a caught-up consumer: cheap enough to leave on. */
@@ -99,7 +126,7 @@ export class RingBufReader {
     if (this.#consumerAddr === 0n) return;
     const c = libcSync();
     c.munmap(this.#consumerAddr, PAGE_SIZE);
-    c.munmap(this.#producerAddr, PAGE_SIZE + 2 * this.#size);
+    c.munmap(this.#producerAddr, this.mappedBytes);
     this.#consumerAddr = 0n;
     this.#producerAddr = 0n;
   }
