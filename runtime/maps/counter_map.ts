@@ -6,7 +6,7 @@
 // lookup per slot.
 import { mapCreate, mapInfo, mapLookup, MapType } from "../bpf.ts";
 import { possibleCpus } from "../cpus.ts";
-import { SyscallError, syscallError } from "../errors.ts";
+import { SyscallError } from "../errors.ts";
 import type { OwnedFd } from "../fd.ts";
 import { libcSync } from "../ffi/mod.ts";
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
@@ -38,18 +38,19 @@ export class Counters {
   /** The mapped slots as 32-bit halves (a u64 read as two plain loads: exact below 2^53). */
   readonly #mapped?: Uint32Array;
   readonly #slots: number;
-  #perCpu?: { key: Uint8Array; keyView: DataView; value: Uint8Array; view: DataView; cpus: number };
+  readonly #perCpu?: { key: Uint8Array; keyView: DataView; value: Uint8Array; view: DataView; cpus: number };
 
   constructor(readonly fd: number) {
     const info = mapInfo(fd);
     this.#slots = info.maxEntries;
-    if (info.type === MapType.ARRAY && info.flags & BPF_F_MMAPABLE) {
-      const c = libcSync();
-      this.#length = Math.ceil((info.maxEntries * 8) / PAGE_SIZE) * PAGE_SIZE;
-      const address = c.mmap(this.#length, PROT_READ, MAP_SHARED, fd, 0);
-      if (address < 0n) throw syscallError("mmap(counter map)", Number(address));
+    const c = libcSync();
+    const length = Math.ceil((info.maxEntries * 8) / PAGE_SIZE) * PAGE_SIZE;
+    // A failed mmap (a seccomp filter, an address-space limit) only costs the syscall per read.
+    const address = info.type === MapType.ARRAY && info.flags & BPF_F_MMAPABLE ? c.mmap(length, PROT_READ, MAP_SHARED, fd, 0) : -1n;
+    if (address >= 0n) {
+      this.#length = length;
       this.#address = address;
-      this.#mapped = new Uint32Array(c.view(address, this.#length), 0, info.maxEntries * 2);
+      this.#mapped = new Uint32Array(c.view(address, length), 0, info.maxEntries * 2);
     } else {
       const cpus = info.type === MapType.PERCPU_ARRAY ? possibleCpus() : 1;
       const key = new Uint8Array(4), value = new Uint8Array(8 * cpus);
