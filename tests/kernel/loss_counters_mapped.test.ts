@@ -64,6 +64,7 @@ test("the heartbeat reports refused updates without a bpf() map lookup", async (
       between = v1 - v0 - (v2 - v1);
       oneRead = v2 - v1;
     } finally {
+      lookups.calls.clear(); // not printed at stop
       await lookups.stop();
       await small.stop();
     }
