@@ -4,7 +4,7 @@
  *
  * Pure: no I/O, no runtime APIs. Parsing is one validating pass (scan.ts) that records where
  * each type starts (vmlinux has ~130k types in ~5 MB); types are decoded on first use and
- * cached, and the name index is built on the first lookup by name.
+ * cached. Lookups by name: names.ts.
  *
  * @example
  * ```ts
@@ -16,7 +16,8 @@
  * ```
  */
 import { BtfError } from "./error.ts";
-import { scanBlob } from "./scan.ts";
+import { type ScannedBlob, scanBlob } from "./scan.ts";
+import { BtfNames } from "./names.ts";
 import { renderTypeName } from "./type_name.ts";
 import {
   type BtfEnumValue,
@@ -46,6 +47,8 @@ const VOID: BtfType = Object.freeze({ kind: "void", id: 0, name: "" });
 /** A member found by {@link Btf.member}: offsets are from the start of the outer struct. */
 export type MemberRef = BtfMember;
 
+export { SEARCHES_BEFORE_INDEX } from "./names.ts";
+
 /** The prototype of a kernel function, from {@link Btf.funcProto}. */
 export interface FuncProto {
   readonly funcId: number;
@@ -67,6 +70,7 @@ export class Btf {
   private readonly words: Uint32Array;
   /** Word offset in `words` of local type i (id = firstId + i). */
   private readonly index: Uint32Array;
+  private readonly names: BtfNames;
   private readonly strs: Uint8Array;
   /** String offsets below this belong to the base. */
   private readonly strBase: number;
@@ -74,16 +78,11 @@ export class Btf {
   readonly strEnd: number;
 
   private cache: (BtfType | undefined)[] | undefined;
-  private nameHeads: Int32Array | undefined;
-  private nameNext: Int32Array | undefined;
+  private decodes = 0;
   private ptrSize = 0;
 
-  private constructor(
-    base: Btf | undefined,
-    words: Uint32Array,
-    index: Uint32Array,
-    strs: Uint8Array,
-  ) {
+  private constructor(base: Btf | undefined, blob: ScannedBlob) {
+    const { words, index, strs } = blob;
     this.base = base;
     this.firstId = base ? base.typeCount : 1;
     this.typeCount = this.firstId + index.length;
@@ -91,6 +90,7 @@ export class Btf {
     this.index = index;
     this.strs = strs;
     this.strBase = base ? base.strEnd : 0;
+    this.names = new BtfNames(blob, this.firstId, this.strBase, base?.names);
     this.strEnd = this.strBase + strs.length;
   }
 
@@ -103,8 +103,7 @@ export class Btf {
    * or a string offset or type id out of range.
    */
   static parse(bytes: Uint8Array, base?: Btf): Btf {
-    const { words, index, strs } = scanBlob(bytes, base);
-    return new Btf(base, words, index, strs);
+    return new Btf(base, scanBlob(bytes, base));
   }
 
   /** Decodes type `id` (0 is `void`). Results are cached: do not mutate them. */
@@ -115,7 +114,16 @@ export class Btf {
     }
     const i = this.localIndex(id);
     const cache = (this.cache ??= new Array(this.index.length));
-    return (cache[i] ??= this.decode(id, this.index[i]));
+    if (cache[i] === undefined) {
+      this.decodes++;
+      cache[i] = this.decode(id, this.index[i]);
+    }
+    return cache[i];
+  }
+
+  /** How many types have been decoded so far (for tests of how much of the kernel's BTF a compile reads). */
+  get decodedTypes(): number {
+    return this.decodes;
   }
 
   /** The kind of type `id`, without decoding it. */
@@ -147,16 +155,12 @@ export class Btf {
   findByName(name: string, kind?: BtfKind): number[] {
     const found = this.base ? this.base.findByName(name, kind) : [];
     if (name === "") return found;
-    const heads = this.nameHeads ?? this.buildNameIndex();
-    const next = this.nameNext!;
-    const want = encoder.encode(name);
-    const kindNum = kind === undefined ? -1 : KIND_NAMES.indexOf(kind);
-    for (let i = heads[hashBytes(want, 0, want.length) & (heads.length - 1)]; i >= 0; i = next[i]) {
-      const p = this.index[i];
-      if (kindNum >= 0 && ((this.words[p + 1] >>> 24) & 0x1f) !== kindNum) continue;
-      if (this.nameEquals(this.words[p], want)) found.push(this.firstId + i);
-    }
-    return found;
+    return this.names.find(name, kind === undefined ? -1 : KIND_NAMES.indexOf(kind), found);
+  }
+
+  /** How many names the hash index holds: 0 until lookups by name have been many (for tests of what a compile does). */
+  get indexedNames(): number {
+    return this.names.indexed;
   }
 
   /** The first type named `name` of `kind`, decoded, or undefined. */
@@ -240,11 +244,23 @@ export class Btf {
   /** The prototype of the kernel function (BTF FUNC) `name`, or undefined if there is none. */
   funcProto(name: string): FuncProto | undefined {
     const ids = this.findByName(name, "func");
-    if (!ids.length) return undefined;
-    const func = this.type(ids[0]) as TypeOfKind<"func">;
+    return ids.length ? this.funcProtoOf(ids[0]) : undefined;
+  }
+
+  /** How many parameter slots the prototype of FUNC `funcId` has (a trailing `...` counts), without decoding it. */
+  paramSlots(funcId: number): number {
+    if (this.kindNum(funcId) !== Kind.FUNC) throw new BtfError(`Type ${funcId} is a ${this.kindOf(funcId)}, not a func`);
+    const proto = this.ref(funcId);
+    return this.kindNum(proto) === Kind.FUNC_PROTO ? this.vlen(proto) : 0;
+  }
+
+  /** The prototype of the BTF FUNC `funcId`. */
+  funcProtoOf(funcId: number): FuncProto {
+    const func = this.type(funcId);
+    if (func.kind !== "func") throw new BtfError(`Type ${funcId} is a ${func.kind}, not a func`);
     const proto = this.type(func.type);
     if (proto.kind !== "func_proto") {
-      throw new BtfError(`Function "${name}" (type ${func.id}) points to a ${proto.kind}, not a func_proto`);
+      throw new BtfError(`Function "${func.name}" (type ${func.id}) points to a ${proto.kind}, not a func_proto`);
     }
     return {
       funcId: func.id,
@@ -256,6 +272,15 @@ export class Btf {
     };
   }
 
+  /**
+   * Ids of the types of `kind` whose names start with `prefix`, in ascending order: one walk
+   * over the types that decodes none of them (what a search of every name for a family of
+   * kernel stubs costs, rather than a decode and a lookup by name per type).
+   */
+  withNamePrefix(prefix: string, kind: BtfKind): number[] {
+    return this.names.withPrefix(prefix, KIND_NAMES.indexOf(kind), this.base ? this.base.withNamePrefix(prefix, kind) : []);
+  }
+
   /** Pointer size of the target: the size of C `long`, or 8 if the BTF has no `long`. */
   pointerSize(): number {
     if (this.ptrSize) return this.ptrSize;
@@ -265,7 +290,7 @@ export class Btf {
     for (let i = 0; i < this.index.length; i++) {
       const p = this.index[i];
       if (((this.words[p + 1] >>> 24) & 0x1f) !== Kind.INT) continue;
-      if (longs.some((name) => this.nameEquals(this.words[p], name))) return (this.ptrSize = this.words[p + 2]);
+      if (longs.some((name) => this.names.equals(this.words[p], name))) return (this.ptrSize = this.words[p + 2]);
     }
     return (this.ptrSize = 8);
   }
@@ -286,6 +311,11 @@ export class Btf {
       if (id === 0) return Kind.UNKN;
     }
     return (this.words[this.index[this.localIndex(id)] + 1] >>> 24) & 0x1f;
+  }
+
+  private vlen(id: number): number {
+    if (id < this.firstId) return this.base!.vlen(id);
+    return this.words[this.index[this.localIndex(id)] + 1] & 0xffff;
   }
 
   /** The third word of a type: its `size` or its `type`, depending on the kind. */
@@ -327,8 +357,8 @@ export class Btf {
           const m = q + 3 * i;
           const off = w[m + 2];
           members[i] = kflag
-            ? { name: this.string(w[m]), type: w[m + 1], bitOffset: off & 0xffffff, bitSize: off >>> 24 }
-            : this.legacyMember(this.string(w[m]), w[m + 1], off);
+            ? { name: this.entryName(id, w[m]), type: this.entryType(id, w[m + 1]), bitOffset: off & 0xffffff, bitSize: off >>> 24 }
+            : this.legacyMember(this.entryName(id, w[m]), this.entryType(id, w[m + 1]), off);
         }
         return { kind: kind === Kind.STRUCT ? "struct" : "union", id, name, size: third, members };
       }
@@ -336,7 +366,7 @@ export class Btf {
         const values: BtfEnumValue<number>[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const v = w[q + 2 * i + 1];
-          values[i] = { name: this.string(w[q + 2 * i]), value: kflag ? v | 0 : v };
+          values[i] = { name: this.entryName(id, w[q + 2 * i]), value: kflag ? v | 0 : v };
         }
         return { kind: "enum", id, name, size: third, signed: kflag, values };
       }
@@ -345,7 +375,7 @@ export class Btf {
         for (let i = 0; i < vlen; i++) {
           const e = q + 3 * i;
           const u = (BigInt(w[e + 2]) << 32n) | BigInt(w[e + 1]);
-          values[i] = { name: this.string(w[e]), value: kflag ? BigInt.asIntN(64, u) : u };
+          values[i] = { name: this.entryName(id, w[e]), value: kflag ? BigInt.asIntN(64, u) : u };
         }
         return { kind: "enum64", id, name, size: third, signed: kflag, values };
       }
@@ -371,7 +401,7 @@ export class Btf {
           const type = w[q + 2 * i + 1];
           // The kernel encodes a trailing "..." as an unnamed parameter of type void.
           if (i === vlen - 1 && type === 0 && nameOff === 0) variadic = true;
-          else params.push({ name: this.string(nameOff), type });
+          else params.push({ name: this.entryName(id, nameOff), type: this.entryType(id, type) });
         }
         return { kind: "func_proto", id, name, returnType: third, params, variadic };
       }
@@ -381,7 +411,7 @@ export class Btf {
         const vars: BtfVarSecInfo[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
           const e = q + 3 * i;
-          vars[i] = { type: w[e], offset: w[e + 1], size: w[e + 2] };
+          vars[i] = { type: this.entryType(id, w[e]), offset: w[e + 1], size: w[e + 2] };
         }
         return { kind: "datasec", id, name, size: third, vars };
       }
@@ -393,6 +423,17 @@ export class Btf {
         // indexTypes rejects unknown kinds, so this is unreachable.
         throw new BtfError(`Type ${id} has unknown kind ${kind}`);
     }
+  }
+
+  // The entries of a record are checked here rather than by the scan (scan.ts).
+  private entryName(id: number, offset: number): string {
+    if (offset >= this.strEnd) throw new BtfError(`String offset ${offset} of type ${id} is out of range (0..${this.strEnd - 1})`);
+    return this.string(offset);
+  }
+
+  private entryType(id: number, type: number): number {
+    if (type >= this.typeCount) throw new BtfError(`Type id ${type} of type ${id} is out of range (0..${this.typeCount - 1})`);
+    return type;
   }
 
   /**
@@ -486,46 +527,6 @@ export class Btf {
         throw new BtfError(`Type ${id} (${this.typeName(id)}) has no alignment: it is a ${t.kind}`);
     }
   }
-
-  private buildNameIndex(): Int32Array {
-    const count = this.index.length;
-    let cap = 16;
-    while (cap < count * 2) cap *= 2;
-    const heads = new Int32Array(cap).fill(-1);
-    const next = new Int32Array(count);
-    const mask = cap - 1;
-    const w = this.words;
-    const own = this.strs;
-    // Walk backwards so each chain lists ids in ascending order.
-    for (let i = count - 1; i >= 0; i--) {
-      const off = w[this.index[i]];
-      if (off === 0) {
-        next[i] = -1;
-        continue;
-      }
-      const h = off >= this.strBase ? hashCString(own, off - this.strBase) : this.base!.hashString(off);
-      const slot = h & mask;
-      next[i] = heads[slot];
-      heads[slot] = i;
-    }
-    this.nameNext = next;
-    return (this.nameHeads = heads);
-  }
-
-  private hashString(offset: number): number {
-    if (offset < this.strBase) return this.base!.hashString(offset);
-    return hashCString(this.strs, offset - this.strBase);
-  }
-
-  private nameEquals(offset: number, want: Uint8Array): boolean {
-    if (offset < this.strBase) return this.base!.nameEquals(offset, want);
-    const s = this.strs;
-    let p = offset - this.strBase;
-    const n = want.length;
-    if (p + n >= s.length) return false;
-    for (let i = 0; i < n; i++, p++) if (s[p] !== want[i]) return false;
-    return s[p] === 0;
-  }
 }
 
 function isAlias(kind: number): boolean {
@@ -535,17 +536,4 @@ function isAlias(kind: number): boolean {
 
 function linkage(n: number): Linkage {
   return LINKAGES[n] ?? "static";
-}
-
-/** FNV-1a over a NUL-terminated string; the string section is known to end in NUL. */
-function hashCString(s: Uint8Array, p: number): number {
-  let h = 0x811c9dc5;
-  for (let c = s[p]; c !== 0; c = s[++p]) h = Math.imul(h ^ c, 0x01000193);
-  return h >>> 0;
-}
-
-function hashBytes(s: Uint8Array, p: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (; p < end; p++) h = Math.imul(h ^ s[p], 0x01000193);
-  return h >>> 0;
 }

@@ -1,8 +1,10 @@
 /**
  * The validating first pass of the BTF reader: checks the header and the section bounds, then
  * walks the type section once, recording where each type starts and checking that every
- * record fits, every kind is known, and every string offset and type id is in range. After
- * this, decoding any type cannot read out of bounds.
+ * record fits, every kind is known, and each type's own name and the type ids of its fixed part
+ * are in range. After this, decoding any type cannot read out of bounds. The entries of a record
+ * (members, enum values, parameters, variables: most of vmlinux's words) are checked where the
+ * type is decoded (reader.ts): a cold start decodes a few hundred of ~130k types.
  */
 import { BtfError } from "./error.ts";
 import { BTF_HEADER_LEN, BTF_MAGIC, BTF_VERSION, Kind, KIND_NAMES } from "./types.ts";
@@ -13,6 +15,10 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export interface ScannedBlob {
   words: Uint32Array;
   index: Uint32Array;
+  /** Each type's name offset (index order), for lookups by name that search the strings. */
+  names: Uint32Array;
+  /** Every name starts a string of the blob's own (after a NUL): true of vmlinux as pahole writes it. */
+  namesStartStrings: boolean;
   strs: Uint8Array;
 }
 
@@ -80,8 +86,8 @@ export function scanBlob(bytes: Uint8Array, base: BaseExtent | undefined): Scann
   const typeStart = hdrLen + typeOff;
   const words = wordsOf(bytes, dv, typeStart, typeLen);
   const strEnd = (base ? base.strEnd : 0) + strLen;
-  const index = indexTypes(words, typeStart, strEnd, base ? base.typeCount : 1);
-  return { words, index, strs };
+  const { index, names, namesStartStrings } = indexTypes(words, typeStart, strEnd, base ? base.typeCount : 1, base ? undefined : strs);
+  return { words, index, names, namesStartStrings, strs };
 }
 
 /**
@@ -98,29 +104,28 @@ function wordsOf(bytes: Uint8Array, dv: DataView, start: number, len: number): U
 }
 
 // Per kind (index = numeric kind), the record layout after the 12-byte common header:
-// words of fixed extra data, words per vlen entry, whether word 2 is a type id, and within
-// each vlen entry where the name and the type id are (-1: none). A zero FIXED marks a kind
-// we do not know, whose length we therefore cannot know either.
+// words of fixed extra data, words per vlen entry, and whether word 2 is a type id. A zero
+// FIXED marks a kind we do not know, whose length we therefore cannot know either.
 //                                 ?  INT PTR ARR STR UNI ENU FWD TDF VOL CON RES FUN PRO VAR SEC FLT DTG TTG E64
 const FIXED = new Uint8Array([    0,  4,  3,  6,  3,  3,  3,  3,  3,  3,  3,  3,  3,  3,  4,  3,  3,  4,  3,  3]);
 const PER_VLEN = new Uint8Array([ 0,  0,  0,  0,  3,  3,  2,  0,  0,  0,  0,  0,  0,  2,  0,  3,  0,  0,  0,  3]);
 const REF = new Uint8Array([      0,  0,  1,  0,  0,  0,  0,  0,  1,  1,  1,  1,  1,  1,  1,  0,  0,  1,  1,  0]);
-const ENTRY_NAME = new Int8Array([-1, -1, -1, -1,  0,  0,  0, -1, -1, -1, -1, -1, -1,  0, -1, -1, -1, -1, -1,  0]);
-const ENTRY_REF = new Int8Array([ -1, -1, -1, -1,  1,  1, -1, -1, -1, -1, -1, -1, -1,  1, -1,  0, -1, -1, -1, -1]);
 
 /**
- * One pass over the type section: records each type's word offset and checks that every
- * record fits, every kind is known, and every string offset and type id is in range.
- * `at` is the byte offset of the section in the blob, for error messages.
+ * One pass over the type section: records each type's word offset and name, and checks that
+ * every record fits, every kind is known, and the type's name and fixed type ids are in range.
+ * `at` is the byte offset of the section in the blob, for error messages. With `strs` (a blob
+ * whose strings are all its own), also whether every name begins a string.
  */
-function indexTypes(w: Uint32Array, at: number, strEnd: number, firstId: number): Uint32Array {
+function indexTypes(w: Uint32Array, at: number, strEnd: number, firstId: number, strs: Uint8Array | undefined) {
   const n = w.length;
   // Every record is at least 3 words, which bounds the number of types.
   const index = new Uint32Array(Math.floor(n / 3));
+  const names = new Uint32Array(index.length);
+  let namesStartStrings = strs !== undefined;
   let count = 0;
   let maxRef = 0;
   let maxRefAt = 0;
-  let badStr = -1;
   let p = 0;
   while (p < n) {
     if (p + 3 > n) throw new BtfError(`Type ${firstId + count} is truncated`, at + 4 * p);
@@ -133,29 +138,24 @@ function indexTypes(w: Uint32Array, at: number, strEnd: number, firstId: number)
     const per = PER_VLEN[kind];
     const end = p + fixed + per * (info & 0xffff);
     if (end > n) throw new BtfError(`Type ${firstId + count} (${KIND_NAMES[kind]}) is truncated`, at + 4 * p);
-    if (w[p] >= strEnd) badStr = p;
+    if (w[p] >= strEnd) {
+      throw new BtfError(`String offset ${w[p]} of type ${firstId + count} is out of range (0..${strEnd - 1})`, at + 4 * p);
+    }
     if (REF[kind] === 1 && w[p + 2] > maxRef) (maxRef = w[p + 2]), (maxRefAt = p + 2);
     if (kind === Kind.ARRAY) {
       if (w[p + 3] > maxRef) (maxRef = w[p + 3]), (maxRefAt = p + 3);
       if (w[p + 4] > maxRef) (maxRef = w[p + 4]), (maxRefAt = p + 4);
-    } else if (per !== 0) {
-      const nameAt = ENTRY_NAME[kind];
-      const refAt = ENTRY_REF[kind];
-      for (let e = p + fixed; e < end; e += per) {
-        if (nameAt >= 0 && w[e + nameAt] >= strEnd) badStr = e + nameAt;
-        if (refAt >= 0 && w[e + refAt] > maxRef) (maxRef = w[e + refAt]), (maxRefAt = e + refAt);
-      }
     }
-    if (badStr >= 0) {
-      throw new BtfError(`String offset ${w[badStr]} of type ${firstId + count} is out of range (0..${strEnd - 1})`, at + 4 * badStr);
-    }
+    // A name may point into the middle of another string ("struct" inside "task_struct").
+    if (namesStartStrings && w[p] !== 0 && strs![w[p] - 1] !== 0) namesStartStrings = false;
+    names[count] = w[p];
     index[count++] = p;
     p = end;
   }
   if (maxRef >= firstId + count) {
     throw new BtfError(`Type id ${maxRef} is out of range (0..${firstId + count - 1})`, at + 4 * maxRefAt);
   }
-  return index.subarray(0, count);
+  return { index: index.subarray(0, count), names: names.subarray(0, count), namesStartStrings };
 }
 
 function hex(n: number): string {

@@ -12,6 +12,7 @@ import type { BtfKind, BtfType } from "./types.ts";
 interface TypeTable {
   type(id: number): BtfType;
   kindOf(id: number): BtfKind;
+  nameOf(id: number): string;
 }
 
 const MAX_DEPTH = 64;
@@ -22,20 +23,24 @@ export function renderTypeName(btf: TypeTable, id: number): string {
 
 function declare(btf: TypeTable, id: number, inner: string, depth: number): string {
   if (depth > MAX_DEPTH) throw new BtfError(`Type ${id} nests too deeply to name (a cycle?)`);
+  // Named kinds by their names alone: decoding a struct reads all of its members.
+  const kind = btf.kindOf(id);
+  switch (kind) {
+    case "int":
+    case "float":
+    case "typedef":
+      return join(btf.nameOf(id), inner);
+    case "struct":
+    case "union":
+      return join(`${kind} ${btf.nameOf(id) || "{...}"}`, inner);
+    case "enum":
+    case "enum64":
+      return join(`enum ${btf.nameOf(id) || "{...}"}`, inner);
+  }
   const t = btf.type(id);
   switch (t.kind) {
     case "void":
       return join("void", inner);
-    case "int":
-    case "float":
-    case "typedef":
-      return join(t.name, inner);
-    case "struct":
-    case "union":
-      return join(`${t.kind} ${t.name || "{...}"}`, inner);
-    case "enum":
-    case "enum64":
-      return join(`enum ${t.name || "{...}"}`, inner);
     case "fwd":
       return join(`${t.union ? "union" : "struct"} ${t.name}`, inner);
     case "ptr": {
@@ -67,6 +72,9 @@ function declare(btf: TypeTable, id: number, inner: string, depth: number): stri
     case "datasec":
     case "decl_tag":
       return t.name;
+    default:
+      // The named kinds, answered above.
+      return join(t.name, inner);
   }
 }
 

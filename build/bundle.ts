@@ -19,6 +19,7 @@ import { writeFileAtomic } from "../runtime/files.ts";
 import { ownPath } from "../runtime/own_files.ts";
 import { hostSigningKey, readSigningKey, SIGNATURE_PREFIX, signBundle, type SigningKey, UntrustedKeyError } from "../tracer/bundle_signature.ts";
 import { sha256Hex } from "../runtime/digest.ts";
+import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
@@ -37,11 +38,13 @@ export interface BundleResult {
 export interface BundleOptions {
   /** A PKCS#8 PEM Ed25519 key file to sign with instead of the host's own key. */
   key?: string;
+  /** The compiler as a string in the code, not a section after it: for `build --compile`. */
+  inlineCompiler?: boolean;
 }
 
 const root = ownPath("");
 /** tsbpf's own modules: never tracer scripts. */
-const OWN = /^(runtime|tracer|spec|lang|compiler|probes|btf|elf|build|cli|tool)\/|^(mod|kernel)\.ts$/;
+const OWN = /^(runtime|tracer|spec|lang|compiler|probes|btf|elf|build|cli|tool|export|pack)\/|^(mod|kernel)\.ts$/;
 
 /**
  * In one bundled file every module would see `import.meta.main` true, so each module's
@@ -63,32 +66,108 @@ function mainModuleOnly(entry: string): Plugin {
 
 /**
  * The bundle's compiler (compiler/mod.ts with @babel/parser: about 530 KiB, 60 % of a bundle),
- * kept as a string and imported from a data: URL only when a tracer is compiled where the bundle
- * runs. A signed bundle never compiles, and a runtime parses a string literal much faster than
- * code, even code it only pre-parses. The module that stands in for compiler/mod.ts and compile.ts awaits that
- * import at its top level, which esbuild keeps inside the lazy initialisation of its importer
- * (the tracer imports the compiler dynamically: tests/unit/eager_imports.test.ts). The compiler's
- * copies of spec/ and btf/ are its own, so the compiler recognises the errors the compile target
- * throws by name, not by class (spec/target.ts isProbeLookupError).
+ * imported only when a tracer is compiled where the bundle runs. A trusted signed bundle never
+ * compiles, so its start should not pay for the compiler's text: it goes after the code as a
+ * comment line (a section, tracer/bundle_section.ts), which the runtime skips without parsing or
+ * copying it, and is imported from the bundle's own file, checked against the SHA-256 the code
+ * holds. (Carried as a data: string literal instead, it was copied by V8 on every start, even with
+ * Deno's code cache.) `inline`: the string literal, for `build --compile`, whose executable has no
+ * such file (and whose compilers drop comments). The module that stands in for compiler/mod.ts and
+ * compile.ts awaits that import at its top level, which esbuild keeps inside the lazy
+ * initialisation of its importer (the tracer imports the compiler dynamically:
+ * tests/unit/eager_imports.test.ts). The compiler's copies of spec/ and btf/ are its own, so the
+ * compiler recognises the errors the compile target throws by name, not by class
+ * (spec/target.ts isProbeLookupError).
  */
-async function lazyCompiler(): Promise<Plugin> {
+async function lazyCompiler(inline: boolean): Promise<{ plugin: Plugin; section?: string }> {
   const compiler = await build({
     entryPoints: [`${root}compiler/mod.ts`], bundle: true, format: "esm", platform: "node", target: "es2022",
     minifyWhitespace: true, minifySyntax: true, write: false, metafile: true, logLevel: "silent", tsconfigRaw: NO_TSCONFIG,
   });
   const [output] = Object.values(compiler.metafile!.outputs);
-  const url = `data:text/javascript;base64,${Buffer.from(compiler.outputFiles[0].contents).toString("base64")}`;
-  const contents = `const m = await import(${JSON.stringify(url)});\nexport const { ${output.exports.join(", ")} } = m;`;
-  return {
+  const base64 = Buffer.from(compiler.outputFiles[0].contents).toString("base64");
+  const module = inline
+    ? `await import(${JSON.stringify(`data:text/javascript;base64,${base64}`)})`
+    : `await importBundleSection(import.meta.url, "compiler", ${JSON.stringify(await sha256Hex(base64))})`;
+  const contents = `${inline ? "" : `import { importBundleSection } from "./tracer/bundle_section.ts";\n`}const m = ${module};\nexport const { ${output.exports.join(", ")} } = m;`;
+  const plugin: Plugin = {
     name: "lazy-compiler",
     setup(b) {
       // The tracer imports compile.ts (which mod.ts re-exports, with Babel registered as the fallback parser).
       const standsIn = new Set([`${root}compiler/mod.ts`, `${root}compiler/compile.ts`]);
       b.onResolve({ filter: /\/compiler\/(mod|compile)(\.ts)?$/ }, (args) => standsIn.has(resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts")) ? { path: "compiler", namespace: "lazy-compiler" } : undefined);
       b.onResolve({ filter: /^data:/ }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: /.*/, namespace: "lazy-compiler" }, () => ({ contents, loader: "js" }));
+      b.onLoad({ filter: /.*/, namespace: "lazy-compiler" }, () => ({ contents, loader: "js", resolveDir: root }));
     },
   };
+  return { plugin, section: inline ? undefined : `${SECTION_PREFIX}compiler ${base64}\n` };
+}
+
+/**
+ * In one file, esbuild hoists every module's `import ... from "node:x"` to the top, so the start
+ * loaded the builtins of modules it never initialises: node:zlib (with node:stream: about 30 ms on
+ * Bun, 16 on Deno) for the OTLP exporter, node:process and node:timers. Each builtin imported by
+ * name is imported instead through a small module that awaits `import("node:x")` at its top level,
+ * which esbuild keeps inside the lazy initialisation of its importers (as the compiler's
+ * stand-in): a builtin loads when the first module that uses it does, at the same point of the
+ * start as before for the modules the start runs. That module exports exactly the names the bundle
+ * imports (`uses`; reading every name would run the builtin's lazy getters: node:process's stdout
+ * loads node:stream). A builtin imported as a namespace anywhere (`import * as fs`) stays a plain
+ * import (`plain`), since its names cannot be known; dynamic imports are lazy already.
+ */
+function lazyBuiltins(uses: Map<string, Set<string>>, plain: Set<string>): Plugin {
+  return {
+    name: "lazy-builtins",
+    setup(b) {
+      b.onResolve({ filter: /^node:/ }, (args) => args.kind !== "import-statement" || args.namespace === LAZY_BUILTIN || plain.has(args.path)
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: LAZY_BUILTIN });
+      b.onLoad({ filter: /.*/, namespace: LAZY_BUILTIN }, (args) => {
+        const names = [...uses.get(args.path) ?? []];
+        const named = names.length ? `export const { ${names.join(", ")} } = m;\n` : "";
+        return { contents: `const m = await import(${JSON.stringify(args.path)});\nexport default m.default;\n${named}`, loader: "js" };
+      });
+    },
+  };
+}
+
+const LAZY_BUILTIN = "lazy-builtin";
+
+/** The builtins imported as a namespace (`import * as x from "node:y"`, `export * from`) in `sources`. */
+function namespaceBuiltins(sources: string[]): Set<string> {
+  const out = new Set<string>();
+  for (const text of sources) {
+    for (const m of text.matchAll(/(?:import\s*\*\s*as\s+[\w$]+|export\s*\*(?:\s*as\s+[\w$]+)?)\s*from\s*["'](node:[\w/]+)["']/g)) out.add(m[1]);
+  }
+  return out;
+}
+
+/**
+ * Which names the bundle imports from each builtin: a build whose builtin modules export none,
+ * whose "No matching export" errors name them all. undefined when that build fails otherwise (a
+ * CommonJS module that require()s an ES module importing a builtin: a top-level await cannot be
+ * required), and the builtins then stay plain imports, as before.
+ */
+async function builtinNames(opts: ReturnType<typeof options>, plain: Set<string>): Promise<Map<string, Set<string>> | undefined> {
+  const uses = new Map<string, Set<string>>();
+  try {
+    await build({ ...opts, plugins: [...opts.plugins, lazyBuiltins(uses, plain)], logLimit: 0 });
+  } catch (e) {
+    const messages = (e as { errors?: { text: string }[]; warnings?: { text: string }[] });
+    if (!messages.errors) throw e;
+    for (const { text } of [...messages.errors, ...messages.warnings ?? []]) {
+      const missing = /^No matching export in "lazy-builtin:(node:[\w/]+)" for import "([\w$]+)"$/.exec(text);
+      const undef = /^Import "([\w$]+)" will always be undefined because there is no matching export in "lazy-builtin:(node:[\w/]+)"$/.exec(text);
+      const [path, name] = missing ? [missing[1], missing[2]] : undef ? [undef[2], undef[1]] : [];
+      if (!path || !name) {
+        if (messages.errors.some((m) => m.text === text)) return undefined;
+        continue;
+      }
+      if (!uses.has(path)) uses.set(path, new Set());
+      uses.get(path)!.add(name);
+    }
+  }
+  return uses;
 }
 
 /**
@@ -154,14 +233,25 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   // line 3: the signature of all the rest (written once the rest is known).
   const tracers = JSON.stringify(embedded);
   const banner = `globalThis.__TSBPF_BUNDLE__ = ${tracers};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};\n${SIGNATURE_PREFIX}null;`;
-  const result = await build(options(file, outfile, banner, await lazyCompiler()));
+  const compiler = await lazyCompiler(opts.inlineCompiler ?? false);
+  const finalOptions = options(file, outfile, banner, compiler.plugin);
+  const plain = namespaceBuiltins(Object.keys(first.metafile!.inputs).filter((i) => /\.[cm]?[jt]s$/.test(i)).map((i) => readFileSync(resolve(i), "utf8")));
+  const uses = await builtinNames(finalOptions, plain);
+  if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
+  const result = await build(finalOptions).catch((e) => {
+    if (!uses) throw e;
+    // Whatever the lazy builtins got wrong costs only the start they would have saved.
+    finalOptions.plugins.pop();
+    return build(finalOptions);
+  });
   const [output] = result.outputFiles!;
-  const text = new TextDecoder().decode(output.contents);
+  let text = new TextDecoder().decode(output.contents);
+  if (compiler.section) text = `${text.endsWith("\n") ? text : `${text}\n`}${compiler.section}`;
   const signatureLine = `${SIGNATURE_PREFIX}null;\n`;
   const at = text.indexOf(signatureLine);
   if (at < 0) throw new Error("internal: the bundle's signature line is missing");
   const unsigned = text.slice(0, at) + text.slice(at + signatureLine.length);
-  let signed: BundleResult["signed"], final = output.contents;
+  let signed: BundleResult["signed"], final = new TextEncoder().encode(text);
   if (typeof key === "string") signed = { not: key };
   else {
     const signature = await signBundle(key, await sha256Hex(unsigned), tracers);

@@ -119,15 +119,20 @@ async function end(): Promise<void> {
   if (options.parentPid !== undefined) stopAndExit(0);
 }
 
-const EARLY_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+/** SIGTERM last: tsbpf takes a caught SIGTERM for "the listeners are in place" (cli/child_signals.ts). */
+const EARLY_SIGNALS = ["SIGINT", "SIGHUP", "SIGTERM"] as const;
 const earlyStatus = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
-/** Removes the early signal handlers (set only in `tsbpf run`'s child with -c). */
+/** Removes the early signal handlers (set only in `tsbpf run`'s child). */
 let stopEndingEarly = () => {};
 
 /**
- * In `tsbpf run`'s child: die with the parent (SIGTERM), and leave no -c command behind when
- * the parent has gone: it is ended when this process exits, and a signal before the first
- * tracer started (the runtime's own handlers are not installed yet) ends it as well.
+ * In `tsbpf run`'s child: die with the parent (SIGKILL, cli/parent_link.ts), and leave no -c
+ * command behind when the parent has gone: it is ended when this process exits (where the
+ * command's own parent-death signal is missing: no setpriv), and a signal before the first
+ * tracer started (the runtime's own handlers are not installed yet) ends it as well. Those
+ * early handlers are there with or without -c: tsbpf looks at them to tell whether this process
+ * already got a signal sent to the whole group (cli/child_signals.ts). A script that listens for
+ * the signal itself decides what it does (unless a -c command waits: it is ended).
  */
 async function watchParent(parentPid: number, heldPid: number | undefined): Promise<void> {
   const [{ default: process }, { endNow }, { dieWithParent, parentGone }] = await Promise.all([import("node:process"), import("./held_command.ts"), import("./parent_link.ts")]);
@@ -135,16 +140,17 @@ async function watchParent(parentPid: number, heldPid: number | undefined): Prom
     libcSync().process.onExit(() => {
       if (parentGone(parentPid)) endNow(heldPid);
     });
-    const endEarly = (signal: keyof typeof earlyStatus) => {
-      endNow(heldPid);
-      process.exit(earlyStatus[signal]);
-    };
-    for (const signal of EARLY_SIGNALS) process.on(signal, endEarly);
-    stopEndingEarly = () => {
-      for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
-      stopEndingEarly = () => {};
-    };
   }
+  const endEarly = (signal: keyof typeof earlyStatus) => {
+    if (heldPid !== undefined) endNow(heldPid);
+    else if (process.listenerCount(signal) > 1) return;
+    process.exit(earlyStatus[signal]);
+  };
+  for (const signal of EARLY_SIGNALS) process.on(signal, endEarly);
+  stopEndingEarly = () => {
+    for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
+    stopEndingEarly = () => {};
+  };
   if (!dieWithParent(parentPid)) {
     if (heldPid !== undefined) endNow(heldPid);
     process.exit(earlyStatus.SIGTERM);

@@ -362,13 +362,17 @@ function countLost(l: Lower): void {
   countIn(l, LOST_MAP, l.input.programIndex);
 }
 
-/** Adds one to slot `index` of the per-CPU counter map `mapName`. */
+/**
+ * Adds one to slot `index` of the counter map `mapName`: atomically, since the loader makes it one
+ * array shared by the CPUs (mmapped, so the loss check reads memory instead of making a syscall) where
+ * the kernel can, a per-CPU array elsewhere. Only failures count, so the CPUs rarely contend.
+ */
 function countIn(l: Lower, mapName: string, index: number): void {
   const keyOff = l.b.allocStack(4, 4);
   l.b.emit({ op: "store", base: "fp", off: keyOff, size: 4, value: BigInt(index) });
   const slot = l.b.call(Helper.map_lookup_elem, [mapAddress(l, mapName), l.b.frame(keyOff)]);
   const skip = l.b.label();
   l.b.emit({ op: "br", cond: "jeq", a: slot, b: 0n, target: skip });
-  l.b.emit({ op: "store", base: slot, off: 0, size: 8, value: l.b.alu("add", l.b.load(slot, 0, 8), 1n) });
+  l.b.emit({ op: "atomic_add", base: slot, off: 0, value: l.b.mov(1n) });
   l.b.place(skip);
 }

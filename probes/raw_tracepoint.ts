@@ -29,7 +29,7 @@ function argumentFields(name: string): ContextField[] | undefined {
   const named = btf.funcProto(`__bpf_trace_${name}`);
   const names = named && named.params.length === proto.params.length
     ? named.params.map((p) => p.name)
-    : namesBySignature(proto.params.map((p) => btf.typeName(p.type)).join(", ")) ?? [];
+    : namesBySignature(proto.params.map((p) => p.type)) ?? [];
   // The first parameter is the tracepoint's private data, not an argument.
   const fields = proto.params.slice(1).map((p, i) => {
     const t = btf.type(btf.resolve(p.type));
@@ -43,24 +43,35 @@ function argumentFields(name: string): ContextField[] | undefined {
   return [...fields, ...fields.filter((f, i) => f.name !== `arg${i}`).map((f) => ({ ...f, name: `arg${fields.indexOf(f)}` }))];
 }
 
-let stubs: Map<string, Set<string>> | undefined;
+/** Parameter names by signature (see namesBySignature), once per signature a process asks for. */
+const bySignature = new Map<string, string[] | undefined>();
 
-/** Parameter names of the __bpf_trace_* stubs with these parameter types, if they all agree. */
-function namesBySignature(signature: string): string[] | undefined {
-  if (!stubs) {
-    stubs = new Map();
-    const btf = kernelBtf();
-    for (let id = 1; id < btf.typeCount; id++) {
-      if (btf.kindOf(id) !== "func" || !btf.nameOf(id).startsWith("__bpf_trace_")) continue;
-      const p = btf.funcProto(btf.nameOf(id));
-      if (!p) continue;
-      const key = p.params.map((x) => btf.typeName(x.type)).join(", ");
-      if (!stubs.has(key)) stubs.set(key, new Set());
-      stubs.get(key)!.add(p.params.map((x) => x.name).join(","));
-    }
+/**
+ * Parameter names of the __bpf_trace_* stubs whose parameters have these types, if they all
+ * agree. Only the stubs with as many parameters are compared (type names never contain a
+ * ", " outside brackets, so signatures of another length cannot be equal): a cold start used to
+ * decode and render every stub of the kernel (~800), 100-200 ms.
+ */
+function namesBySignature(types: number[]): string[] | undefined {
+  const btf = kernelBtf();
+  const signature = types.map((t) => btf.typeName(t)).join(", ");
+  if (bySignature.has(signature)) return bySignature.get(signature);
+  const names = new Set<string>(), seen = new Set<string>();
+  for (const id of btf.withNamePrefix("__bpf_trace_", "func")) {
+    const name = btf.nameOf(id);
+    // A name's first function is the one funcProto(name) gives.
+    if (seen.has(name)) continue;
+    seen.add(name);
+    // A prototype's slots are its parameters, and a trailing "..." if it has one.
+    const slots = btf.paramSlots(id);
+    if (slots !== types.length && slots !== types.length + 1) continue;
+    const p = btf.funcProtoOf(id);
+    if (p.params.length !== types.length) continue;
+    if (p.params.map((x) => btf.typeName(x.type)).join(", ") === signature) names.add(p.params.map((x) => x.name).join(","));
   }
-  const candidates = stubs.get(signature);
-  return candidates?.size === 1 ? [...candidates][0].split(",") : undefined;
+  const found = names.size === 1 ? [...names][0].split(",") : undefined;
+  bySignature.set(signature, found);
+  return found;
 }
 
 function rawTracepointNames(): string[] {

@@ -3,6 +3,7 @@
 import { cString, libcSync, SYS } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { OwnedFd } from "./fd.ts";
+import { ensureMemlock } from "./memlock.ts";
 
 const enum Cmd {
   MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3, MAP_GET_NEXT_KEY = 4,
@@ -52,6 +53,8 @@ class Attr {
 
 function bpf(cmd: Cmd, attr: Attr): number {
   const c = libcSync();
+  // What the kernel charges to RLIMIT_MEMLOCK before 5.11 (runtime/memlock.ts).
+  if (cmd === Cmd.MAP_CREATE || cmd === Cmd.PROG_LOAD || cmd === Cmd.BTF_LOAD) ensureMemlock();
   for (;;) {
     const r = c.syscall(SYS.bpf, BigInt(cmd), c.addressOf(attr.bytes), BigInt(attr.bytes.length));
     if (r !== -4) return r; // EINTR: a signal arrived; the call did nothing, so repeat it.

@@ -1,6 +1,7 @@
 // An epoll set over the fds the kernel signals when events arrive (ring buffer maps, perf
 // events), waited on off the JS thread (runtime/ffi: a Deno nonblocking call, a Bun Worker), with
 // an eventfd in the set so close() can end a wait that would otherwise last until the next event.
+// sleep() waits on a second set that holds only that eventfd: a timer that close() ends too.
 import { type EpollWaiter, libcSync, SYS } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { OwnedFd } from "./fd.ts";
@@ -12,8 +13,11 @@ export class Epoll {
   readonly #epoll: OwnedFd;
   readonly #wake: OwnedFd;
   #waiter?: EpollWaiter;
+  /** The set sleep() waits on: the eventfd alone. */
+  #sleepSet?: OwnedFd;
+  #sleeper?: EpollWaiter;
   /** The wait in progress: the fds stay open until it returns (see close()). */
-  #pending?: Promise<void>;
+  #pending?: Promise<boolean>;
   #closed?: Promise<void>;
 
   constructor(fds: number[]) {
@@ -28,25 +32,41 @@ export class Epoll {
     }
     this.#wake = new OwnedFd(efd, "eventfd that ends an epoll wait");
     try {
-      for (const fd of [efd, ...fds]) this.#add(fd);
+      for (const fd of [efd, ...fds]) this.#add(this.#epoll, fd);
     } catch (e) {
       this.close();
       throw e;
     }
   }
 
-  #add(fd: number): void {
+  #add(set: OwnedFd, fd: number): void {
     const event = new Uint8Array(12); // struct epoll_event { u32 events; u64 data } packed
     new DataView(event.buffer).setUint32(0, EPOLLIN, true);
     const c = libcSync();
-    const r = c.syscall(SYS.epoll_ctl, BigInt(this.#epoll.fd), BigInt(EPOLL_CTL_ADD), BigInt(fd), c.addressOf(event));
+    const r = c.syscall(SYS.epoll_ctl, BigInt(set.fd), BigInt(EPOLL_CTL_ADD), BigInt(fd), c.addressOf(event));
     if (r < 0) throw syscallError("epoll_ctl(EPOLL_CTL_ADD)", r, `fd ${fd}`);
   }
 
-  /** Resolves when an fd of the set is readable (or after close()). */
-  wait(): Promise<void> {
+  /** Resolves when an fd of the set is readable (true) or after close() (true), or after `timeoutMs` (false; -1: never). */
+  wait(timeoutMs: number): Promise<boolean> {
     this.#waiter ??= libcSync().epollWaiter(this.#epoll.fd);
-    const pending = this.#waiter.wait().finally(() => {
+    return this.#track(this.#waiter.wait(timeoutMs));
+  }
+
+  /** Resolves after `ms`, or at once after close(). One wait or sleep at a time. */
+  async sleep(ms: number): Promise<void> {
+    if (!this.#sleepSet) {
+      const fd = libcSync().syscall(SYS.epoll_create1, BigInt(EPOLL_CLOEXEC));
+      if (fd < 0) throw syscallError("epoll_create1", fd);
+      this.#sleepSet = new OwnedFd(fd, "epoll set that sleeps until stop()");
+      this.#add(this.#sleepSet, this.#wake.fd);
+    }
+    this.#sleeper ??= libcSync().epollWaiter(this.#sleepSet.fd);
+    await this.#track(this.#sleeper.wait(ms));
+  }
+
+  #track(wait: Promise<boolean>): Promise<boolean> {
+    const pending = wait.finally(() => {
       if (this.#pending === pending) this.#pending = undefined;
     });
     this.#pending = pending;
@@ -56,7 +76,7 @@ export class Epoll {
   /** Ends a wait in progress and releases the set; resolves once the fds are closed. */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
-    const gone = this.#waiter?.close() ?? Promise.resolve();
+    const gone = Promise.all([this.#waiter?.close(), this.#sleeper?.close()]).then(() => {});
     const pending = this.#pending;
     if (!pending) {
       this.#release();
@@ -73,5 +93,6 @@ export class Epoll {
   #release(): void {
     this.#wake.close();
     this.#epoll.close();
+    this.#sleepSet?.close();
   }
 }

@@ -50,8 +50,17 @@ function checkOwn(at: string, me: number, st: FileStat | number): void {
   if (st.mode & 0o022) throw new UntrustedDirError(at, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
 }
 
+/**
+ * An existing directory code is imported from (a package found by walking up node_modules),
+ * with symlinks resolved, if only root or we can change any part of it; throws UntrustedDirError
+ * otherwise. Nothing is created.
+ */
+export function trustedCodeDir(path: string): string {
+  return trustedPath(path, geteuid(), false);
+}
+
 /** `path` with symlinks resolved, after checking that only root or `me` can change any part of it. */
-function trustedPath(path: string, me: number): string {
+function trustedPath(path: string, me: number, create = true): string {
   if (!path.startsWith("/")) throw new UntrustedDirError(path, "it is not an absolute path");
   checkAncestor("/", me);
   let at = "/";
@@ -66,7 +75,7 @@ function trustedPath(path: string, me: number): string {
     }
     const next = at === "/" ? `/${part}` : `${at}/${part}`;
     let st = lstat(next);
-    if (st === -2) {
+    if (st === -2 && create) {
       // Missing (a fresh ~/.cache): created private, inside a directory already checked.
       const r = libcSync().mkdir(next, 0o700);
       if (r < 0 && r !== -17) throw new UntrustedDirError(next, `cannot create it: ${errnoName(-r)}`);

@@ -18,6 +18,7 @@ import { sizeOf } from "../spec/layout.ts";
 import { openCgroup } from "../runtime/cgroup.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import type { pinnedMap } from "./pinned_map.ts";
+import { Counters, createCounterMap } from "../runtime/maps/counter_map.ts";
 
 export interface MapOptions {
   /** The initial value of a parameter map (frozen once written). */
@@ -58,6 +59,16 @@ export class Loaded {
 
   /** Sockets a socket filter was put on (attachSocket): their filter is taken off at detach. */
   readonly sockets: number[] = [];
+  /** The counter maps as read so far (lost events, refused updates), mapped once, unmapped at close. */
+  readonly #counters = new Map<string, Counters>();
+
+  /** The counter map `name` (LOST_MAP, DROPPED_MAP), opened for reading on first use; undefined if the tracer has none. */
+  counters(name: string): Counters | undefined {
+    let c = this.#counters.get(name);
+    const fd = this.maps.get(name);
+    if (!c && fd) this.#counters.set(name, (c = new Counters(fd.fd)));
+    return c;
+  }
 
   /** Puts the socket filter `program` on socket `fd` of this process. */
   attachSocket(fd: number, program: string): void {
@@ -74,6 +85,8 @@ export class Loaded {
   /** Closes attachments first (so nothing new arrives), then programs, then maps. */
   close(): void {
     this.detach();
+    for (const c of this.#counters.values()) c.close();
+    this.#counters.clear();
     for (const fd of this.programs.values()) fd.close();
     for (const fd of this.maps.values()) fd.close();
     this.btf?.close();
@@ -91,9 +104,9 @@ export function createMap(spec: MapSpec, options: MapOptions, programCount: numb
     case "scratch":
       return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: sizeOf(spec.value!), maxEntries: Math.max(1, programCount), name: "tsbpf_scratch" });
     case "lost":
-      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, programCount), name: "tsbpf_lost" });
+      return createCounterMap("tsbpf_lost", programCount);
     case "dropped":
-      return mapCreate({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: Math.max(1, spec.size ?? 1), name: "tsbpf_dropped" });
+      return createCounterMap("tsbpf_dropped", spec.size ?? 1);
     case "prog_array":
       return mapCreate({ type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: Math.max(1, spec.size ?? 1), name: spec.name });
     case "stacks":

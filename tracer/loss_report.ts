@@ -1,42 +1,11 @@
-// What the kernel could not keep, counted in tsbpf's per-CPU counter maps: events that found
-// their buffer full (per handler) and map updates that a full map refused (per map). Nothing
-// is lost silently: both are printed as they grow and when the tracer stops.
-import { mapLookup } from "../runtime/bpf.ts";
-import { possibleCpus } from "../runtime/cpus.ts";
+// What the kernel could not keep, counted in tsbpf's counter maps (runtime/maps/counter_map.ts,
+// mapped into memory where the kernel allows): events that found their buffer full (per handler)
+// and map updates that a full map refused (per map). Nothing is lost silently: both are printed as
+// they grow and when the tracer stops.
 import { DROPPED_MAP, LOST_MAP, type MapSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import type { Counters } from "../runtime/maps/counter_map.ts";
 import type { Loaded } from "./loader.ts";
 import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
-
-/**
- * A per-CPU u64 array of counters, read one slot at a time and summed over the CPUs, into buffers
- * made once: the loss report reads it every second for as long as the tracer runs.
- */
-class PerCpuCounters {
-  readonly #key = new Uint8Array(4);
-  readonly #keyView = new DataView(this.#key.buffer);
-  readonly #value: Uint8Array;
-  readonly #view: DataView;
-  readonly #cpus = possibleCpus();
-
-  constructor(readonly fd: number) {
-    this.#value = new Uint8Array(8 * this.#cpus);
-    this.#view = new DataView(this.#value.buffer);
-  }
-
-  /** Slot `index` summed over the CPUs (0 when unreadable); a number, exact below 2^53 events. */
-  sum(index: number): number {
-    this.#keyView.setUint32(0, index, true);
-    if (!mapLookup(this.fd, this.#key, this.#value)) return 0;
-    let sum = 0;
-    for (let c = 0; c < this.#cpus; c++) sum += this.#view.getUint32(c * 8, true) + this.#view.getUint32(c * 8 + 4, true) * 2 ** 32;
-    return sum;
-  }
-}
-
-function counters(loaded: Loaded, map: string): PerCpuCounters | undefined {
-  const fd = loaded.maps.get(map)?.fd;
-  return fd === undefined ? undefined : new PerCpuCounters(fd);
-}
 
 /** The maps whose updates are counted when refused: the first `size` of `spec.maps`, slot by slot. */
 function countedMaps(spec: TracerSpec): MapSpec[] {
@@ -46,13 +15,13 @@ function countedMaps(spec: TracerSpec): MapSpec[] {
 
 /** Events each handler could not submit because its ring buffer or perf buffer was full. */
 export function lostEvents(spec: TracerSpec, loaded: Loaded): Map<string, bigint> {
-  const lost = counters(loaded, LOST_MAP);
+  const lost = loaded.counters(LOST_MAP);
   return new Map(lost ? spec.programs.map((p, i) => [p.name, BigInt(lost.sum(i))]) : []);
 }
 
 /** Updates each map refused because it was full (only maps that handlers update; slots follow `spec.maps`). */
 export function droppedUpdates(spec: TracerSpec, loaded: Loaded): Map<string, bigint> {
-  const dropped = counters(loaded, DROPPED_MAP);
+  const dropped = loaded.counters(DROPPED_MAP);
   return new Map(dropped ? countedMaps(spec).map((m, i) => [m.name, BigInt(dropped.sum(i))]) : []);
 }
 
@@ -68,8 +37,8 @@ function refusal(m: MapSpec, entries: number): string {
  * Reads only counters that can grow: lost events only in a tracer with event buffers.
  */
 export class LossReport {
-  readonly #lost?: PerCpuCounters;
-  readonly #dropped?: PerCpuCounters;
+  readonly #lost?: Counters;
+  readonly #dropped?: Counters;
   readonly #counted: MapSpec[];
   /** What was last printed, slot by slot: lost events per program, dropped updates per counted map. */
   readonly #lostReported: number[];
@@ -77,8 +46,8 @@ export class LossReport {
 
   constructor(readonly spec: TracerSpec, readonly loaded: Loaded, readonly maxEntries: (map: string) => number) {
     const streams = spec.maps.some((m) => m.kind === "ringbuf" || m.kind === "perfbuf");
-    this.#lost = streams ? counters(loaded, LOST_MAP) : undefined;
-    this.#dropped = counters(loaded, DROPPED_MAP);
+    this.#lost = streams ? loaded.counters(LOST_MAP) : undefined;
+    this.#dropped = loaded.counters(DROPPED_MAP);
     this.#counted = this.#dropped ? countedMaps(spec) : [];
     this.#lostReported = spec.programs.map(() => 0);
     this.#droppedReported = this.#counted.map(() => 0);

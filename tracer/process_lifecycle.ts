@@ -91,6 +91,8 @@ function exitWhenStopped(): void {
   if (running.size) return;
   // A macrotask away: the script's code after `await tracer.stopped` (or after its `for await`
   // loop) runs first, in the promise jobs stop() queued; timers and servers do not keep it.
+  // Not setTimeout: on Deno the timers would load for this alone (runtime/ffi: soon).
   const status = exitStatus!;
-  setTimeout(() => libcSync().process.exit(status), 0);
+  const { process } = libcSync();
+  process.soon(() => process.exit(status));
 }

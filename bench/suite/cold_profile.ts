@@ -6,7 +6,7 @@ const COLD_PHASES: [string, string][] = [
   ["boot", "runtime start until the script's body runs"], ["import_tsbpf", "import tsbpf"], ["libc", "dlopen libc"],
   ["import_parser", "import the parser (the lean parser; Babel only if it gives up)"], ["first_parse", "first parse of the script (cold JIT)"], ["second_parse", "the same parse again (warm)"],
   ["import_compiler", "import the compiler"], ["target", "load the probe kinds the script names"], ["compile", "compile (its parse now warm)"],
-  ["btf_load", "map and scan the kernel's BTF¹"], ["btf_first_lookup", "first BTF lookup by name (builds the name index)¹"],
+  ["btf_load", "map and scan the kernel's BTF¹"], ["btf_first_lookup", "first BTF lookup by name (a search of its strings)¹"],
   ["maps", "create maps"], ["prog_load", "load + verify program"], ["attach", "perf_event_open + link"],
 ];
 

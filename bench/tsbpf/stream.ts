@@ -29,12 +29,14 @@ t.events.on((e) => {
   received++;
   last = e.counter; // touch the decoded event, as real user code would
 });
-console.log("READY");
-
-await new Promise<void>((resolve) => {
+// Listen for the end of stdin before READY: setting it up loads Deno's Node streams (tens of
+// ms on a busy machine), and the generator starts at READY, so events would pile up meanwhile.
+const stdinEnded = new Promise<void>((resolve) => {
   process.stdin.on("end", resolve);
   process.stdin.resume();
 });
+console.log("READY");
+await stdinEnded;
 // Read the loss counters while the maps still exist; stop() then delivers what is left.
 let lost = 0n;
 for (const n of t.lost().values()) lost += n;

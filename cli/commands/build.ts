@@ -5,12 +5,13 @@
 // --show-key prints that key's public line for another host's /etc/tsbpf/trusted-keys.
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
-import { freshPrivateDir } from "../../runtime/private_dir.ts";
+import { freshPrivateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 
@@ -43,7 +44,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const tsconfig = `${dir}/tsconfig.json`;
   try {
     writeFileAtomic(tsconfig, new TextEncoder().encode("{}\n"), 0o600);
-    const result = await bundleOrExplain(bundle, script, js, key);
+    // The executable has no bundle file to read a section from: the compiler stays in the code.
+    const result = await bundleOrExplain(bundle, script, js, key, true);
     const cmd = runtimeName === "bun"
       // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
       // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
@@ -70,6 +72,7 @@ type Bundler = typeof import("../../build/bundle.ts").bundle;
 
 /** build/bundle.ts, which needs esbuild: an optional dependency of the package, since only `tsbpf build` uses it. */
 async function loadBundler(): Promise<Bundler> {
+  checkEsbuildPlace();
   try {
     return (await import("../../build/bundle.ts")).bundle;
   } catch (e) {
@@ -80,9 +83,32 @@ async function loadBundler(): Promise<Bundler> {
   }
 }
 
-async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined) {
+/**
+ * Both runtimes find esbuild by walking up the node_modules directories from tsbpf's package,
+ * past the project: for a project under /tmp without esbuild, up to /tmp/node_modules, which any
+ * user can create. So the package found must be in directories only root or we can change.
+ */
+function checkEsbuildPlace(): void {
+  let url: string;
   try {
-    return await bundle(script, outfile, { key });
+    url = import.meta.resolve("esbuild");
+  } catch {
+    return; // not installed: importing it says so below
+  }
+  if (!url.startsWith("file:")) return; // Deno's own npm cache, not a walk up node_modules
+  const file = fileURLToPath(url);
+  const dir = /^(.*\/node_modules\/esbuild)\//.exec(file)?.[1] ?? dirname(file);
+  try {
+    trustedCodeDir(dir);
+  } catch (e) {
+    if (!(e instanceof UntrustedDirError)) throw e;
+    throw new CliError(`tsbpf build: not importing esbuild from ${dir}, since another user could have put it there: ${e.message}. Install esbuild beside tsbpf (npm install esbuild) in a project no other user can write`);
+  }
+}
+
+async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler = false) {
+  try {
+    return await bundle(script, outfile, { key, inlineCompiler });
   } catch (e) {
     // The bundler's own failures (nothing to bundle, an import esbuild cannot resolve) are plain
     // Errors whose message says it all; typed errors (compile errors) pass through.

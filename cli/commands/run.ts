@@ -1,7 +1,7 @@
 // `tsbpf run script.ts [args...]`: runs a tracer script as its own main module (so its
 // `import.meta.main` block runs and its parseArgs sees exactly its arguments), in a child
 // process with the session preloaded. This process supervises it: it passes SIGINT, SIGTERM,
-// SIGHUP and SIGQUIT on, reports its status as a shell would (128+n for signal n), holds and
+// SIGHUP and SIGQUIT on (those the child did not get itself), reports its status as a shell would (128+n for signal n), holds and
 // ends the -c command, and the child dies with it (cli/parent_link.ts).
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -14,11 +14,9 @@ import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 import { SESSION_ENV, type SessionOptions } from "../session.ts";
 import { HeldCommand, signalStatus } from "../held_command.ts";
-import { inForegroundGroup } from "../terminal.ts";
+import { SignalRelay } from "../child_signals.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
-/** What the terminal sends to its whole foreground process group (the child too). */
-const FROM_TERMINAL = new Set(["SIGINT", "SIGQUIT"]);
 
 export async function runScript(script: string, args: string[], session: SessionOptions, options: { yes?: boolean } = {}): Promise<number> {
   checkCanSpawn("tsbpf run");
@@ -70,8 +68,12 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
 async function runChild(path: string, args: string[], session: SessionOptions): Promise<number> {
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
   const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify(session) } });
+  let relay: SignalRelay | undefined;
   const forward = (signal: typeof FORWARDED[number]) => () => {
-    if (FROM_TERMINAL.has(signal) && inForegroundGroup()) return; // the child has it already
+    if (child.pid === undefined) return; // it did not start
+    relay ??= new SignalRelay(child.pid);
+    // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).
+    if (!relay.shouldPass(signal)) return;
     try {
       // process.kill, not child.kill: Deno's child would report the signal sent, not the child's status.
       process.kill(child.pid!, signal);

@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRegistry, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
 
@@ -49,6 +49,8 @@ interface MapRef {
 export class HandlerBody {
   #w!: SourceWriter;
   readonly #rewrites = new WeakMap<Node, boolean>();
+  /** The handler's locals by name: what each was set to (null: declared twice, or a parameter's name too). */
+  #locals = new Map<string, Node | null>();
 
   constructor(readonly t: TransformState, readonly ctx: HandlerContext, readonly used: Set<string>) {}
 
@@ -58,6 +60,7 @@ export class HandlerBody {
     this.#collectUsed(fn.body);
     const { kind } = this.ctx;
     if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
+    this.#locals = localInits(fn);
     w.region(call.start, call.end - call.start, () => {
       w.write("\n  ");
       // The decorator stands for the probe's name: an unknown probe is reported there.
@@ -269,8 +272,8 @@ export class HandlerBody {
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
     this.t.checkFormat(args[0], args[0].value, values.length);
-    // Only where the type is known: a local variable's, say, is not (inferred as i64).
-    const types = values.map((v) => (typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
+    // Only where the type is known: a parameter's, say, is not (inferred as i64).
+    const types = values.map((v) => (this.#typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
     const wrong = conversionMismatchOf(args[0].value, types);
     if (wrong) this.t.error(values[wrong.index], wrong.message, wrong.hint);
     const names = values.map((_, i) => `v${i}`);
@@ -317,9 +320,29 @@ export class HandlerBody {
   }
 
   #type(node: Node, strLen: number): string {
+    // A local is what it was set to (bpftrace's `$s = comm`): `const s = comm()` holds a string.
+    const init = this.#localInit(node);
+    if (init) return this.#type(init, LOCAL_STR_LEN);
     if (node.type === "TSAsExpression") return this.t.text.slice(node.typeAnnotation.start, node.typeAnnotation.end);
     if (node.type === "MemberExpression" && mapRef(node)) return this.t.maps.get(mapRef(node)!.name)?.valueType ?? "i64";
     return inferType(node, this.ctx, strLen);
+  }
+
+  #typeIsKnown(node: Node): boolean {
+    const init = this.#localInit(node);
+    return init ? this.#typeIsKnown(init) : typeIsKnown(node);
+  }
+
+  /**
+   * What the local `node` names was set to, when that tells its type: not a tracepoint's text
+   * field (the local holds the field's raw value, not the string a print reads through str()),
+   * nor another local (no chains to follow round).
+   */
+  #localInit(node: Node): Node | undefined {
+    if (node.type !== "Identifier") return undefined;
+    const init = this.#locals.get(node.name);
+    if (!init || init.type === "Identifier" || isTextField(tracepointField(init, this.ctx))) return undefined;
+    return init;
   }
 
   /** A key: a tuple written `k1, k2` or `[k1, k2]` becomes `[k1, k2]`. */
@@ -495,6 +518,20 @@ function isIntegerLiteral(n: Node): boolean {
 
 
 /** The AST children of a node, in source order. */
+/** The locals a handler declares (`const s = comm()`), each with what it is set to; a name declared twice, or also a parameter's, is left unknown. */
+function localInits(fn: Node): Map<string, Node | null> {
+  const out = new Map<string, Node | null>();
+  for (const p of fn.params) if (p.type === "Identifier") out.set(p.name, null);
+  const visit = (node: Node) => {
+    if (node.type === "VariableDeclarator" && node.id.type === "Identifier") {
+      out.set(node.id.name, out.has(node.id.name) || !node.init ? null : node.init);
+    }
+    for (const c of children(node)) if (!/Function/.test(c.type)) visit(c);
+  };
+  visit(fn.body);
+  return out;
+}
+
 function children(node: Node): Node[] {
   const out: Node[] = [];
   for (const key of Object.keys(node)) {

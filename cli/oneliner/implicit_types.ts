@@ -25,6 +25,8 @@ const HELPER_TYPES: Record<string, string> = {
 export const KEY_STR_LEN = 64;
 /** ... and in a printed event. */
 export const PRINT_STR_LEN = 256;
+/** ... and in a local (`const s = str(p)`): the compiler's own default, which the local has wherever it is used. */
+export const LOCAL_STR_LEN = 256;
 
 /** The tracepoint field `node` reads (`args.name`), if it is one. */
 export function tracepointField(node: Node, ctx: HandlerContext): ContextField | undefined {

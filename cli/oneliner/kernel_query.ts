@@ -1,18 +1,37 @@
 // What a one-liner's transform asks the running kernel (cli/oneliner/oneliner.ts KernelQuery):
 // which probes a wildcard matches, and a tracepoint's fields. Listing probes needs the kernel's
-// BTF and ELF readers (≈ 7 ms to load), so they are loaded only for a one-liner with a wildcard;
-// a tracepoint's format is read by the code that attaches it anyway.
+// BTF and ELF readers (≈ 7 ms to load), so they are loaded only for a one-liner with a wildcard:
+// without them, expand() throws NeedsListings and the caller transforms again with them
+// (withListings). A tracepoint's format is read by the code that attaches it anyway.
 import { tracepointFormat } from "../../probes/tracepoint.ts";
 import type { KernelQuery } from "./oneliner.ts";
+import { verbose } from "../../runtime/verbose.ts";
 
 type Expand = KernelQuery["expand"];
+
+/** Thrown by the query without the listing code when a wildcard is to be expanded. */
+export class NeedsListings extends Error {
+  constructor() {
+    super("internal: a wildcard was expanded without the listing code");
+  }
+}
 
 /** `withNames`: the query can also expand wildcards (loads the listing code). */
 export async function kernelQuery(withNames: boolean): Promise<KernelQuery> {
   const expand = withNames ? await loadExpand() : () => {
-    throw new Error("internal: a wildcard was expanded without the listing code");
+    throw new NeedsListings();
   };
   return { expand, tracepointFields };
+}
+
+/** `f`'s result with the query that lists no probes, or, when `f` needed the listings, with the one that does. */
+export async function withListings<T>(f: (kernel: KernelQuery) => Promise<T>): Promise<T> {
+  try {
+    return await f(await kernelQuery(false));
+  } catch (e) {
+    if (!(e instanceof NeedsListings)) throw e;
+    return await f(await kernelQuery(true));
+  }
 }
 
 function tracepointFields(target: string) {
@@ -24,6 +43,7 @@ function tracepointFields(target: string) {
 }
 
 async function loadExpand(): Promise<Expand> {
+  verbose("loading the probe listings to expand a wildcard");
   const [{ kernelFunctionNames, rawTracepointNames, tracepointNames }, { resolveBinary, uprobeNames, usdtListing }, { kernelProbePattern }, { matcher }] =
     await Promise.all([import("../commands/list_kernel.ts"), import("../commands/list_user.ts"), import("../../probes/names.ts"), import("../commands/probe_pattern.ts")]);
   /** "/bin/bash:*readline*" → "/bin/bash:readline", ...; "binary:provider:name" patterns for USDT. */

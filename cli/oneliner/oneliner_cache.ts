@@ -16,12 +16,13 @@ import { geteuid, lstat, S_IFMT, S_IFREG, unlink } from "../../runtime/file_stat
 import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { listDirs } from "../../runtime/cgroup.ts";
 import { verbose } from "../../runtime/verbose.ts";
+import { sha256Hex } from "../../runtime/digest.ts";
 import { COMPILER_VERSION, kernelId } from "../../tracer/compile_cache.ts";
 import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
 
-/** Bump when the transform's output changes for the same one-liner. */
-const TRANSFORM_VERSION = 1;
+/** Bump when the transform's output, or the entry's form, changes for the same one-liner. */
+const TRANSFORM_VERSION = 2;
 const MAX_ENTRY_BYTES = 16 << 20;
 /** What the directory keeps: entries and generated scripts together. */
 export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
@@ -36,7 +37,12 @@ interface Entry {
   positions: SourcePositions;
   probes: number;
   asked: { question: Question; answer: string }[];
+  /** The generated script's file name beside the entry (named by its content: the compile cache finds it again). */
+  script: string;
 }
+
+/** A generated script found again, with the path its file has (or is written to) beside the entry. */
+export type KeptOneLiner = GeneratedScript & { file: string };
 
 /** A KernelQuery that remembers what it was asked and what it answered. */
 export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; asked: Entry["asked"] } {
@@ -54,22 +60,39 @@ export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; aske
   };
 }
 
-/** The entry's name: everything the transform's output depends on but the kernel's answers. */
-export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, runtimeUrl: string, exports: ReadonlySet<string>): Promise<string> {
-  const data = [TRANSFORM_VERSION, COMPILER_VERSION, kernelId(), pidFilter, modUrl, runtimeUrl, [...exports].sort().join(","), text].join("\0");
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(data)));
-  return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * The entry's name: everything the transform's output depends on but the kernel's answers.
+ * `modFile` is what the transform reads tsbpf's export names from (mod.ts, or the package's
+ * mod.js): its identity (device, inode, size, mtime) stands for them, so a hit never imports
+ * or reads it for that.
+ */
+export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, runtimeUrl: string, modFile: string): Promise<string> {
+  const st = lstat(modFile);
+  const modId = typeof st === "number" ? `error ${st}` : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
+  const data = [TRANSFORM_VERSION, COMPILER_VERSION, kernelId(), pidFilter, modUrl, runtimeUrl, modId, text].join("\0");
+  return (await sha256Hex(data)).slice(0, 32);
+}
+
+/** The name of a generated script's file in the cache: from its content. */
+export async function scriptName(source: string | Uint8Array): Promise<string> {
+  return `${(await sha256Hex(source)).slice(0, 16)}.ts`;
 }
 
 /** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
 function entryFile(key: string, cacheHome?: string): string | undefined {
+  const dir = oneLinerDir(cacheHome);
+  return dir && `${dir}/${key}.json`;
+}
+
+/** The cache's private directory (checked on the way: runtime/private_dir.ts), or undefined when there is none to use. */
+export function oneLinerDir(cacheHome?: string): string | undefined {
   const c = libcSync();
   if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
   const home = c.getenv("HOME");
   const base = cacheHome ?? c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (!base) return undefined;
   try {
-    return `${privateDir(base, ["tsbpf", "oneliners"])}/${key}.json`;
+    return privateDir(base, ["tsbpf", "oneliners"]);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     verbose(`transforming the one-liner without the cache: ${e.message}`);
@@ -81,7 +104,7 @@ function entryFile(key: string, cacheHome?: string): string | undefined {
  * The generated script kept for `key`, if the kernel still answers as it did. `kernel(true)`
  * must also expand wildcards; kernel(false) is asked only for tracepoint fields (cheaper to load).
  */
-export async function readOneLiner(key: string, text: string, kernel: (withNames: boolean) => KernelQuery | Promise<KernelQuery>, cacheHome?: string): Promise<GeneratedScript | undefined> {
+export async function readOneLiner(key: string, text: string, kernel: (withNames: boolean) => KernelQuery | Promise<KernelQuery>, cacheHome?: string): Promise<KeptOneLiner | undefined> {
   const file = entryFile(key, cacheHome);
   if (!file) return undefined;
   try {
@@ -97,17 +120,19 @@ export async function readOneLiner(key: string, text: string, kernel: (withNames
       }
     }
     verbose(`the one-liner's script as transformed before (${file})`);
-    return { source: entry.source, positions: entry.positions, map: mapperOf(text, entry.positions), probes: entry.probes };
+    const scriptFile = `${file.slice(0, file.lastIndexOf("/"))}/${entry.script}`;
+    return { source: entry.source, positions: entry.positions, map: mapperOf(text, entry.positions), probes: entry.probes, file: scriptFile };
   } catch (e) {
     verbose(`transforming the one-liner again: its cache entry ${file} is not usable (${(e as Error).message})`);
     return undefined;
   }
 }
 
-export function writeOneLiner(key: string, script: GeneratedScript, asked: Entry["asked"], cacheHome?: string): void {
+export async function writeOneLiner(key: string, script: GeneratedScript, asked: Entry["asked"], cacheHome?: string): Promise<void> {
   const file = entryFile(key, cacheHome);
   if (!file) return;
-  const entry: Entry = { version: TRANSFORM_VERSION, key, source: script.source, positions: script.positions, probes: script.probes, asked };
+  const name = await scriptName(script.source);
+  const entry: Entry = { version: TRANSFORM_VERSION, key, source: script.source, positions: script.positions, probes: script.probes, asked, script: name };
   try {
     writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
   } catch (e) {
@@ -151,7 +176,7 @@ function checkEntry(v: unknown, key: string): Entry {
   const ints = (o: unknown, names: string[]) => typeof o === "object" && o !== null && names.every((n) => Number.isSafeInteger((o as Record<string, unknown>)[n]));
   const pair = (p: unknown) => Array.isArray(p) && p.length === 2 && p.every(Number.isSafeInteger);
   const ok = typeof e === "object" && e !== null && e.version === TRANSFORM_VERSION && e.key === key &&
-    typeof e.source === "string" && Number.isSafeInteger(e.probes) &&
+    typeof e.source === "string" && Number.isSafeInteger(e.probes) && typeof e.script === "string" && /^[0-9a-f]{16}\.ts$/.test(e.script) &&
     Array.isArray(e.positions?.segments) && e.positions.segments.every((s) => ints(s, ["line", "column", "length", "from"])) &&
     Array.isArray(e.positions?.regions) && e.positions.regions.every((r) => ints(r, ["from", "length"]) && pair(r.start) && pair(r.end)) &&
     Array.isArray(e.asked) && e.asked.every((a) => typeof a?.answer === "string" && Array.isArray(a.question) &&

@@ -123,7 +123,9 @@ export class OneLinerRuntime {
       } catch (e) {
         throw remap(e);
       }
-      console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
+      // --json: every line of stdout is a record, this one too (bpftrace's attached_probes), and none is text.
+      if (isJsonOutput()) console.log(jsonRecord("attached_probes", { probes: this.spec.probes }));
+      else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
     for (const f of this.spec.begin) f(this.#maps);
     // With a tracer, the interval functions stop with it: none runs after exit() or a signal.

@@ -7,14 +7,14 @@ import { geteuid } from "../../runtime/file_stat.ts";
 import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import type { GeneratedScript } from "./oneliner.ts";
-import { oneLinerKey, readOneLiner, recordingQuery, writeOneLiner } from "./oneliner_cache.ts";
+import { oneLinerKey, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission } from "../../runtime/ffi/host.ts";
 import { OWN_EXT, ownModule, ownPath } from "../../runtime/own_files.ts";
-import { kernelQuery } from "./kernel_query.ts";
+import { kernelQuery, withListings } from "./kernel_query.ts";
 
 const MOD_URL = ownModule("mod");
 const RUNTIME_URL = ownModule("cli/oneliner/oneliner_runtime");
@@ -25,7 +25,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     console.log(script.source);
     return 0;
   }
-  const { file, remove } = await writeScript(script.source);
+  const { file, remove } = await writeScript(script.source, script.file);
   if (!hasPermission("read", file)) {
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
@@ -82,17 +82,19 @@ export async function dumpOneLiner(text: string): Promise<number> {
 
 /**
  * The one-liner's script: kept from an earlier run of the same one-liner (cli/oneliner_cache.ts),
- * or transformed, which loads the TypeScript parser.
+ * with the path of its file there, or transformed, which loads the TypeScript parser and needs
+ * mod's export names (`exportsOf`, asked only then; `cacheHome` for tests).
  */
-async function generate(text: string, pidFilter: boolean): Promise<GeneratedScript> {
-  const exports = await modExports();
-  const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, exports);
-  const kept = await readOneLiner(key, text, kernelQuery);
+export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports): Promise<GeneratedScript & { file?: string }> {
+  const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
+  const kept = await readOneLiner(key, text, kernelQuery, cacheHome);
   if (kept) return kept;
-  const { transformOneLiner } = await import("./oneliner.ts");
-  const { kernel, asked } = recordingQuery(await kernelQuery(true));
-  const script = await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel });
-  writeOneLiner(key, script, asked);
+  const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
+  const { script, asked } = await withListings(async (query) => {
+    const { kernel, asked } = recordingQuery(query);
+    return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel }), asked };
+  });
+  await writeOneLiner(key, script, asked, cacheHome);
   return script;
 }
 
@@ -114,18 +116,25 @@ async function modExports(): Promise<Set<string>> {
  * Writes the script where only we can write (root imports it: see docs/security.md): into the
  * cache, named by its content so the compile cache finds it again, when the cache directory and
  * every directory on the way to it are safe; otherwise into a fresh private directory, removed
- * when the one-liner ends.
+ * when the one-liner ends. `kept`: its path beside the cache entry it came from, whose directory
+ * readOneLiner has just checked; the file itself is checked here as any other.
  */
-async function writeScript(source: string): Promise<{ file: string; remove(): void }> {
+async function writeScript(source: string, kept?: string): Promise<{ file: string; remove(): void }> {
+  const bytes = new TextEncoder().encode(source);
+  if (kept) {
+    try {
+      if (!sameContent(kept, bytes)) writeFileAtomic(kept, bytes, 0o600);
+      return { file: kept, remove() {} };
+    } catch (e) {
+      verbose(`writing the one-liner's script again: ${(e as Error).message}`);
+    }
+  }
   const c = libcSync();
   const home = c.getenv("HOME");
   const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
-  const bytes = new TextEncoder().encode(source);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  const name = [...digest.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
   if (base) {
     try {
-      const file = `${privateDir(base, ["tsbpf", "oneliners"])}/${name}.ts`;
+      const file = `${privateDir(base, ["tsbpf", "oneliners"])}/${await scriptName(bytes)}`;
       if (!sameContent(file, bytes)) writeFileAtomic(file, bytes, 0o600);
       return { file, remove() {} };
     } catch (e) {

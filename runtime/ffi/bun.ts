@@ -3,9 +3,12 @@
 // bun:ffi arrives as an argument rather than an import, so a bundle of a tsbpf script (esbuild
 // keeps `await import("bun:ffi")` dynamic) still loads under Deno, which has no such module.
 import type * as BunFfi from "bun:ffi";
-import process from "node:process";
 import { cString, type Libc, type ProcessHooks } from "./ffi.ts";
 import { bunEpollWaiter } from "./bun_epoll.ts";
+
+// Bun's global process (node:process is the same object): importing node:process would load
+// Deno's Node layer too, where runtime/ffi/mod.ts imports this file without running it.
+declare const process: typeof import("node:process");
 
 export const processHooks: ProcessHooks = {
   onSignal: (signal, f) => void process.on(signal, f),
@@ -81,5 +84,6 @@ export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi)
     rename: (from, to) => check(c.rename(cString(from), cString(to))),
     epollWait: (epfd, events, maxEvents, timeoutMs) => check(c.epoll_wait(epfd, events, maxEvents, timeoutMs)),
     epollWaiter: bunEpollWaiter,
+    pacesWithEpoll: false,
   };
 }

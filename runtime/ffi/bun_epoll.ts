@@ -1,6 +1,7 @@
 // Bun has no nonblocking FFI calls, so the blocking epoll_wait runs in a Worker: it sleeps on
 // a shared word until asked to wait (Atomics.wait), then in epoll_wait until the kernel has
-// something, then posts a message, which resolves the JS thread's wait(). One Worker per waiter,
+// something or the timeout (the second word) ran out, then posts epoll_wait's result, which
+// resolves the JS thread's wait(). One Worker per waiter,
 // started on the first wait() (a tracer that never goes quiet never starts one), unref'd: it
 // never keeps the process alive by itself.
 import type { EpollWaiter } from "./ffi.ts";
@@ -18,12 +19,12 @@ self.onmessage = ({ data: { epfd, control } }) => {
   for (;;) {
     Atomics.wait(state, 0, ${IDLE});
     if (Atomics.load(state, 0) === ${CLOSE}) break;
-    c.epoll_wait(epfd, events, 8, -1);
+    const ready = c.epoll_wait(epfd, events, 8, Atomics.load(state, 1));
     Atomics.compareExchange(state, 0, ${WAIT}, ${IDLE});
-    postMessage(0);
+    postMessage(ready);
   }
   // Closed before it got to wait (it had only just started): resolve a wait() still pending.
-  postMessage(0);
+  postMessage(1);
   close();
   self.close();
 };
@@ -32,9 +33,10 @@ self.onmessage = ({ data: { epfd, control } }) => {
 let workerUrl: string | undefined;
 
 export function bunEpollWaiter(epfd: number): EpollWaiter {
-  const state = new Int32Array(new SharedArrayBuffer(4));
+  /** [IDLE | WAIT | CLOSE, the timeout of the next wait in ms] */
+  const state = new Int32Array(new SharedArrayBuffer(8));
   let worker: Worker | undefined;
-  let woken: { resolve(): void; reject(e: unknown): void } | undefined;
+  let woken: { resolve(ready: boolean): void; reject(e: unknown): void } | undefined;
   let failed: unknown;
   /** Resolves when the Worker has ended (its own event loop's fds closed with it). */
   let ended: Promise<void> = Promise.resolve();
@@ -42,10 +44,10 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
     workerUrl ??= URL.createObjectURL(new Blob([WORKER], { type: "application/javascript" }));
     const w = new Worker(workerUrl);
     (w as unknown as { unref(): void }).unref();
-    w.onmessage = () => {
+    w.onmessage = ({ data: ready }) => {
       const f = woken;
       woken = undefined;
-      f?.resolve();
+      f?.resolve(ready !== 0);
     };
     w.onerror = (e) => {
       failed = new Error(`The epoll Worker failed: ${e.message}`);
@@ -61,11 +63,12 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
     return w;
   };
   return {
-    wait: () =>
-      new Promise<void>((resolve, reject) => {
+    wait: (timeoutMs) =>
+      new Promise<boolean>((resolve, reject) => {
         if (failed) return reject(failed);
         woken = { resolve, reject };
         worker ??= start();
+        Atomics.store(state, 1, timeoutMs);
         Atomics.store(state, 0, WAIT);
         Atomics.notify(state, 0);
       }),

@@ -34,20 +34,28 @@ export interface Libc {
   /** epoll_wait that may block the calling thread for up to `timeoutMs`. */
   epollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number;
   /**
-   * A thread of its own that waits in epoll_wait(epfd, -1) whenever `wait()` is called, so the
+   * A thread of its own that waits in epoll_wait(epfd) whenever `wait()` is called, so the
    * JS thread sleeps until the kernel has something (Deno: a nonblocking FFI call; Bun: a Worker).
    */
   epollWaiter(epfd: number): EpollWaiter;
+  /**
+   * Whether the event pump should pace itself with the timeouts of epollWaiter waits rather
+   * than with timers. Deno: yes, its timers load on first use (≈ 6 ms, 3 MB of a warm start)
+   * and its setTimeout(1) fires after ≈ 2 ms. Bun: no, its timers are free, and each wait
+   * is a message to and from a Worker.
+   */
+  pacesWithEpoll: boolean;
 }
 
 export interface EpollWaiter {
   /**
-   * Resolves once epoll_wait on the fd returned (something is ready, or a signal interrupted it).
-   * One wait at a time. The waiting thread blocks without a timeout: whoever closes the waiter
-   * makes an fd in the set ready first (runtime/epoll.ts: an eventfd), so it returns promptly.
-   * Rejects if the thread cannot run (then the caller drains on a timer instead).
+   * Resolves once epoll_wait(fd, timeoutMs) returned: true when something is ready (or a signal
+   * interrupted it), false when the time ran out (-1: wait without a timeout). One wait at a time.
+   * Whoever closes the waiter makes an fd in the set ready first (runtime/epoll.ts: an eventfd),
+   * so a wait returns promptly. Rejects if the thread cannot run (then the caller drains on a
+   * timer instead).
    */
-  wait(): Promise<void>;
+  wait(timeoutMs: number): Promise<boolean>;
   /**
    * Ends the thread after its current wait, which still resolves once epoll_wait returns.
    * Resolves once the thread is gone (Bun: the Worker has ended, with its own event loop's fds).

@@ -17,6 +17,13 @@
 // buffer's event written while its CPU was switching modes raises no notification (see
 // PerfEventArray.wakeOnEvents), and is delivered by it. It is also what keeps the process alive
 // while the tracer runs.
+//
+// How the waits are made depends on the runtime (libc.pacesWithEpoll): with timers (setTimeout,
+// setInterval; Bun's cost nothing to load), or, on Deno, with the timeouts of epoll_wait calls on
+// the waiting thread: Deno loads its timers on their first use (≈ 6 ms and 3 MB of a warm start),
+// and its setTimeout(1) fires after ≈ 2 ms. Then a flowing pump sleeps in epoll_wait on a set
+// holding only the eventfd that stop() writes (runtime/epoll.ts), a quiet one on the buffers' set
+// until the next heartbeat is due, and the pending wait is what keeps the process alive.
 import { libcSync } from "../ffi/mod.ts";
 import { Epoll } from "../epoll.ts";
 import { verbose } from "../verbose.ts";
@@ -51,6 +58,8 @@ export class EventPump {
   #noEpoll = false;
   /** Events the streams had taken at the last heartbeat (a listener's first drain runs outside the pump). */
   #taken = 0;
+  /** When the next heartbeat is due (performance.now()), while paced by epoll. */
+  #nextBeat = 0;
 
   /** `heartbeat` runs once a second while the pump runs (the loss check): whether events came or wait since the last. */
   constructor(streams: EventStream<unknown>[], heartbeat: (eventsCame: boolean) => void) {
@@ -64,6 +73,15 @@ export class EventPump {
   /** Drains once now, then keeps draining until stop(). */
   start(): void {
     if (this.#stopped) return; // stopped before it started (by the tracer's begin())
+    if (libcSync().pacesWithEpoll) {
+      try {
+        this.#epoll = new Epoll(this.#streams.flatMap((s) => s.pollFds));
+      } catch (e) {
+        return this.#drainOnTimer(e);
+      }
+      void this.#run();
+      return;
+    }
     this.#beat = setInterval(this.#onHeartbeat, HEARTBEAT_MS);
     if (this.#streams.length) this.#drain();
   }
@@ -74,9 +92,9 @@ export class EventPump {
    */
   stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#cancelSoon?.();
-    clearInterval(this.#beat);
+    if (this.#beat !== undefined) clearInterval(this.#beat);
     const closed = this.#epoll?.close();
     this.#epoll = undefined;
     return closed ?? Promise.resolve();
@@ -91,47 +109,67 @@ export class EventPump {
     return { events, pressure };
   }
 
+  /** After a drain: drain again at once ("again"), after this many ms, or go quiet. */
+  #next(events: number, pressure: number): "again" | "quiet" | number {
+    if (pressure >= PRESSURE_DRAIN_AGAIN) {
+      for (const s of this.#streams) s.wakeOnEvents(false);
+      return "again";
+    }
+    if (events) {
+      // Busy: now a wakeup per event would cost the producer more than it saves (perf buffers).
+      if (events >= BUSY_EVENTS_PER_DRAIN) for (const s of this.#streams) s.wakeOnEvents(false);
+      this.#emptyDrains = 0;
+      this.#idleMs = IDLE_DRAIN_MS;
+      return BUSY_DRAIN_MS;
+    }
+    if (++this.#emptyDrains >= QUIET_AFTER_EMPTY_DRAINS && !this.#noEpoll) return "quiet";
+    const ms = this.#idleMs;
+    this.#idleMs = Math.min(this.#idleMs + 1, this.#maxIdleMs);
+    return ms;
+  }
+
   #drain = (): void => {
     this.#timer = undefined;
     this.#cancelSoon = undefined;
     const { events, pressure } = this.#drainAll();
     if (this.#stopped) return; // a listener stopped the tracer
-    if (pressure >= PRESSURE_DRAIN_AGAIN) {
-      for (const s of this.#streams) s.wakeOnEvents(false);
-      this.#cancelSoon = libcSync().process.soon(this.#drain);
-    } else if (events) {
-      // Busy: now a wakeup per event would cost the producer more than it saves (perf buffers).
-      if (events >= BUSY_EVENTS_PER_DRAIN) for (const s of this.#streams) s.wakeOnEvents(false);
-      this.#emptyDrains = 0;
-      this.#idleMs = IDLE_DRAIN_MS;
-      this.#timer = setTimeout(this.#drain, BUSY_DRAIN_MS);
-    } else if (++this.#emptyDrains >= QUIET_AFTER_EMPTY_DRAINS && !this.#noEpoll) {
-      this.#goQuiet();
-    } else {
-      this.#timer = setTimeout(this.#drain, this.#idleMs);
-      this.#idleMs = Math.min(this.#idleMs + 1, this.#maxIdleMs);
-    }
+    const next = this.#next(events, pressure);
+    if (next === "again") this.#cancelSoon = libcSync().process.soon(this.#drain);
+    else if (next === "quiet") this.#goQuiet();
+    else this.#timer = setTimeout(this.#drain, next);
   };
 
-  #goQuiet(): void {
+  /**
+   * Tells the buffers to wake the reader and drains what came before. "flowing": events came
+   * meanwhile; "stalled": events wait that nobody takes yet (no listener, a full `for await`
+   * queue), which epoll would report again at once; "quiet": nothing waits, sleep in epoll;
+   * "failed": no waking perf events (out of fds), drain on timers from now on.
+   */
+  #enterQuiet(): "flowing" | "stalled" | "quiet" | "failed" {
     this.#quiet = true;
     try {
       for (const s of this.#streams) s.wakeOnEvents(true);
     } catch (e) {
-      return this.#drainOnTimer(e); // no waking perf events (out of fds)
+      this.#drainOnTimer(e);
+      return "failed";
     }
     // What came before the buffers were told to wake us raised no notification.
-    const early = this.#drainAll().events;
-    if (this.#stopped) return;
-    if (early) return this.#goFlowing();
+    if (this.#drainAll().events) return "flowing";
     if (this.#streams.some((s) => s.stalled)) {
-      // Events wait that nobody takes yet (no listener, a full `for await` queue): epoll would
-      // report them again at once. Look again on the slowest timer, as before there was a quiet mode.
       this.#quiet = false;
       for (const s of this.#streams) s.wakeOnEvents(false);
-      this.#timer = setTimeout(this.#drain, this.#maxIdleMs);
-      return;
+      return "stalled";
     }
+    return "quiet";
+  }
+
+  #goQuiet(): void {
+    const state = this.#enterQuiet();
+    if (state === "failed") return;
+    if (this.#stopped) return;
+    if (state === "flowing") return this.#goFlowing();
+    // Stalled: look again on the slowest timer, as before there was a quiet mode.
+    if (state === "stalled") return void (this.#timer = setTimeout(this.#drain, this.#maxIdleMs));
     if (this.#waiting) return;
     try {
       this.#epoll ??= new Epoll(this.#streams.flatMap((s) => s.pollFds));
@@ -139,7 +177,7 @@ export class EventPump {
       return this.#drainOnTimer(e);
     }
     this.#waiting = true;
-    this.#epoll.wait().then(() => {
+    this.#epoll.wait(-1).then(() => {
       this.#waiting = false;
       if (this.#quiet && !this.#stopped) this.#goFlowing();
     }, (e) => {
@@ -154,25 +192,93 @@ export class EventPump {
     this.#noEpoll = true;
     this.#quiet = false;
     for (const s of this.#streams) s.wakeOnEvents(false);
+    this.#beat ??= setInterval(this.#onHeartbeat, HEARTBEAT_MS);
     this.#timer = setTimeout(this.#drain, this.#maxIdleMs);
   }
 
-  #goFlowing(): void {
+  /** Back to draining on a short period. */
+  #flowing(): void {
     this.#quiet = false;
     this.#emptyDrains = 0;
     this.#idleMs = IDLE_DRAIN_MS;
+  }
+
+  #goFlowing(): void {
+    this.#flowing();
     // The buffers keep waking per event until a drain finds them busy: sparse events (one every
     // few ms) would otherwise switch every CPU's slot twice per event.
     this.#drain();
   }
 
   #onHeartbeat = (): void => {
-    if (this.#quiet && this.#drainAll().events && !this.#stopped) this.#goFlowing();
-    if (this.#stopped) return;
+    if (this.#beatOnce()) this.#drain();
+  };
+
+  /** The heartbeat; true when a quiet pump found events (it is flowing again and should drain). */
+  #beatOnce(): boolean {
+    const woke = this.#quiet && this.#drainAll().events > 0 && !this.#stopped;
+    if (woke) this.#flowing();
+    if (this.#stopped) return false;
     let taken = 0;
     for (const s of this.#streams) taken += s.taken;
     const eventsCame = taken !== this.#taken || this.#streams.some((s) => s.stalled);
     this.#taken = taken;
     this.#heartbeat(eventsCame);
-  };
+    return woke;
+  }
+
+  /**
+   * Paced by epoll: drains, then sleeps in epoll_wait for as long as a timer would have waited.
+   * A wait that fails switches to timers; anything else thrown (a listener's error) rejects, as
+   * it would be thrown from a timer's callback.
+   */
+  async #run(): Promise<void> {
+    const epoll = this.#epoll!;
+    this.#nextBeat = performance.now() + HEARTBEAT_MS;
+    while (!this.#stopped) {
+      const { events, pressure } = this.#drainAll();
+      if (this.#stopped) return;
+      const next = this.#next(events, pressure);
+      // A sleep of 0 still lets pending I/O run first.
+      const goOn = next === "quiet" ? await this.#sleepQuiet(epoll) : await this.#waited(epoll.sleep(next === "again" ? 0 : next));
+      if (!goOn) return;
+      if (performance.now() >= this.#nextBeat) {
+        this.#nextBeat = performance.now() + HEARTBEAT_MS;
+        this.#beatOnce();
+      }
+    }
+  }
+
+  /** Waits in epoll on the buffers (running the heartbeat when due) until one has something; false: stop looping. */
+  async #sleepQuiet(epoll: Epoll): Promise<boolean> {
+    const state = this.#enterQuiet();
+    if (this.#stopped || state === "failed") return false;
+    if (state === "flowing") return (this.#flowing(), true);
+    if (state === "stalled") return this.#waited(epoll.sleep(this.#maxIdleMs));
+    for (;;) {
+      let ready: boolean;
+      try {
+        ready = await epoll.wait(Math.max(0, Math.ceil(this.#nextBeat - performance.now())));
+      } catch (e) {
+        if (!this.#stopped) this.#drainOnTimer(e);
+        return false;
+      }
+      if (this.#stopped) return false;
+      if (ready) return (this.#flowing(), true);
+      this.#nextBeat = performance.now() + HEARTBEAT_MS;
+      if (this.#beatOnce()) return true;
+      if (this.#stopped) return false;
+    }
+  }
+
+  /** Whether the pump goes on after `wait`: false once stopped, or when the wait failed (then it drains on timers). */
+  async #waited(wait: Promise<unknown>): Promise<boolean> {
+    try {
+      await wait;
+    } catch (e) {
+      if (!this.#stopped) this.#drainOnTimer(e);
+      return false;
+    }
+    return !this.#stopped;
+  }
 }

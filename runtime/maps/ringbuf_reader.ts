@@ -1,27 +1,44 @@
-// Consumes a BPF ring buffer through its mmapped pages, without syscalls.
+// Consumes a BPF ring buffer through its mmapped pages, without syscalls while records fit the
+// window it has mapped.
 //
 // Layout (kernel/bpf/ringbuf.c): page 0 holds consumer_pos (we write it), page 1 holds
-// producer_pos, then the data area is mapped twice in a row, so a record that wraps is
-// still contiguous. Each record has an 8-byte header: u32 length (bit 31 busy, bit 30
-// discarded), u32 page offset; records are 8-byte aligned.
+// producer_pos, then the data area. The kernel offers the data area twice in a row, so that a
+// record that wraps is contiguous (libbpf maps both), but it fills the whole mapping with pages
+// at mmap: 8 MiB of RSS for a 4 MiB ring. We map a window of the data area at a time (all of a
+// small ring), move it when the reader passes its end, and copy the rare record that runs past
+// a window's end into a scratch buffer. Each record has an 8-byte header: u32 length (bit 31
+// busy, bit 30 discarded), u32 page offset; records are 8-byte aligned, so a header never wraps.
 import { libcSync } from "../ffi/mod.ts";
 import { syscallError } from "../errors.ts";
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const BUSY = 0x80000000, DISCARD = 0x40000000, HEADER = 8;
 export const PAGE_SIZE = 4096;
+/**
+ * The most of the data area mapped at once: a 4 MiB ring costs 256 KiB of RSS, and the window
+ * moves (munmap + mmap) once per 256 KiB of records, about 6 500 events of 40 bytes.
+ */
+export const RINGBUF_WINDOW = 256 * 1024;
 
 export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => void;
 
 export class RingBufReader {
+  readonly #fd: number;
   readonly #size: number;
   readonly #mask: number;
+  readonly #window: number;
   #consumerAddr: bigint;
   #producerAddr: bigint;
   readonly #consumer: BigUint64Array;
   readonly #producer: Uint32Array;
-  readonly #data: Uint8Array;
-  readonly #view: DataView;
+  /** The mapped window: data-area offsets [#windowStart, #windowStart + #window). */
+  #windowAddr = 0n;
+  #windowStart = -1;
+  #data = new Uint8Array(0);
+  #view = new DataView(this.#data.buffer);
+  /** Where a record that runs past the end of a window is put together. */
+  #joined = new Uint8Array(0);
+  #joinedView = new DataView(this.#joined.buffer);
   #pos: number;
   /** Bytes the last drain consumed: how hard the producer is pushing. */
   lastDrainBytes = 0;
@@ -30,23 +47,47 @@ export class RingBufReader {
 
   constructor(mapFd: number, size: number) {
     const c = libcSync();
+    this.#fd = mapFd;
     this.#size = size;
     this.#mask = size - 1;
+    this.#window = Math.min(size, RINGBUF_WINDOW);
     this.pollFds = [mapFd];
     this.#consumerAddr = c.mmap(PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mapFd, 0);
     if (this.#consumerAddr < 0n) throw syscallError("mmap(ring buffer consumer page)", Number(this.#consumerAddr));
-    this.#producerAddr = c.mmap(PAGE_SIZE + 2 * size, PROT_READ, MAP_SHARED, mapFd, PAGE_SIZE);
+    this.#producerAddr = c.mmap(PAGE_SIZE, PROT_READ, MAP_SHARED, mapFd, PAGE_SIZE);
     if (this.#producerAddr < 0n) {
       c.munmap(this.#consumerAddr, PAGE_SIZE);
-      throw syscallError("mmap(ring buffer data)", Number(this.#producerAddr));
+      throw syscallError("mmap(ring buffer producer page)", Number(this.#producerAddr));
     }
     this.#consumer = new BigUint64Array(c.view(this.#consumerAddr, PAGE_SIZE), 0, 1);
-    const producerPages = c.view(this.#producerAddr, PAGE_SIZE + 2 * size);
     // Plain loads only: in Bun an Atomics op on this read-only mapping crashes once JIT-compiled.
-    this.#producer = new Uint32Array(producerPages, 0, 2);
-    this.#data = new Uint8Array(producerPages, PAGE_SIZE, 2 * size);
-    this.#view = new DataView(producerPages, PAGE_SIZE, 2 * size);
+    this.#producer = new Uint32Array(c.view(this.#producerAddr, PAGE_SIZE), 0, 2);
     this.#pos = Number(this.#consumer[0]);
+    try {
+      this.#local(this.#pos & this.#mask);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Maps the window holding data-area offset `at` (if it is not mapped yet); returns `at` within it. */
+  #local(at: number): number {
+    const start = at - (at % this.#window);
+    if (start !== this.#windowStart) {
+      const c = libcSync();
+      if (this.#windowAddr !== 0n) c.munmap(this.#windowAddr, this.#window);
+      this.#windowAddr = 0n;
+      this.#windowStart = -1;
+      const addr = c.mmap(this.#window, PROT_READ, MAP_SHARED, this.#fd, 2 * PAGE_SIZE + start);
+      if (addr < 0n) throw syscallError("mmap(ring buffer data)", Number(addr));
+      const pages = c.view(addr, this.#window);
+      this.#windowAddr = addr;
+      this.#windowStart = start;
+      this.#data = new Uint8Array(pages);
+      this.#view = new DataView(pages);
+    }
+    return at - start;
   }
 
   #producerPos(): number {
@@ -57,19 +98,34 @@ export class RingBufReader {
     }
   }
 
-  /** Hands every committed record to `sink`; returns how many it consumed. */
+  /**
+   * Hands every committed record to `sink`; returns how many it consumed. The space read is
+   * handed back to the kernel every sixteenth of the ring, not only at the end: a drain of a
+   * large backlog takes tens of ms (a listener, a garbage collection), and the producer, which
+   * keeps going meanwhile, would otherwise find the ring full with records already delivered.
+   * (A sink copies what it needs: the decoders build JS values.)
+   */
   drain(sink: RecordSink, max = Infinity): number {
     if (this.#consumerAddr === 0n) return 0;
     const producer = this.#producerPos();
-    let pos = this.#pos;
+    const releaseEvery = this.#size / 16;
+    let pos = this.#pos, released = pos;
     let n = 0;
     while (pos < producer && n < max) {
-      const at = pos & this.#mask;
+      if (pos - released >= releaseEvery) {
+        Atomics.store(this.#consumer, 0, BigInt(pos));
+        released = pos;
+      }
+      const at = this.#local(pos & this.#mask);
       const header = this.#view.getUint32(at, true);
       if (header & BUSY) break;
       const length = header & ~(BUSY | DISCARD);
       if (!(header & DISCARD)) {
-        sink(this.#view, this.#data, at + HEADER, length);
+        if (at + HEADER + length <= this.#window) sink(this.#view, this.#data, at + HEADER, length);
+        else {
+          const bytes = this.#join((pos + HEADER) & this.#mask, length);
+          sink(this.#joinedView, bytes, 0, length);
+        }
         n++;
       }
       pos += (length + HEADER + 7) & ~7;
@@ -80,6 +136,26 @@ export class RingBufReader {
       Atomics.store(this.#consumer, 0, BigInt(pos));
     }
     return n;
+  }
+
+  /** The `length` bytes from data-area offset `start` on, across window ends and the ring's end, in one piece. */
+  #join(start: number, length: number): Uint8Array {
+    if (this.#joined.length < length) {
+      this.#joined = new Uint8Array(Math.max(length, 2 * this.#joined.length));
+      this.#joinedView = new DataView(this.#joined.buffer);
+    }
+    for (let copied = 0; copied < length;) {
+      const at = this.#local((start + copied) & this.#mask);
+      const n = Math.min(length - copied, this.#window - at);
+      this.#joined.set(this.#data.subarray(at, at + n), copied);
+      copied += n;
+    }
+    return this.#joined;
+  }
+
+  /** Bytes of the data area mapped at a time (the producer's and consumer's pages aside). */
+  get windowBytes(): number {
+    return this.#window;
   }
 
   /** A ring buffer signals only the record that follows a caught-up consumer: cheap enough to leave on. */
@@ -99,8 +175,10 @@ export class RingBufReader {
     if (this.#consumerAddr === 0n) return;
     const c = libcSync();
     c.munmap(this.#consumerAddr, PAGE_SIZE);
-    c.munmap(this.#producerAddr, PAGE_SIZE + 2 * this.#size);
+    c.munmap(this.#producerAddr, PAGE_SIZE);
+    if (this.#windowAddr !== 0n) c.munmap(this.#windowAddr, this.#window);
     this.#consumerAddr = 0n;
     this.#producerAddr = 0n;
+    this.#windowAddr = 0n;
   }
 }

@@ -109,6 +109,21 @@ test("tsbpf --json -e: printf records and the maps at the end, each line valid J
   assert.ok(Object.keys(by.data["@by"]).every((k) => /^\d+$/.test(k)), r.stdout);
 });
 
+test("tsbpf --json -e: every stdout line is one JSON record, the attach line too (bpftrace's attached_probes)", async () => {
+  const r = await tsbpf(["--json", "-d", "300ms", "-e", 'begin(() => print("began")); tracepoint("raw_syscalls:sys_enter", () => { $.n = count(); }); end(() => printf("done %d\\n", 1))']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter((l) => l !== "");
+  const records = lines.map((l) => {
+    assert.doesNotThrow(() => JSON.parse(l), `not a JSON record: ${l}`);
+    return JSON.parse(l);
+  });
+  assert.ok(records.every((x) => typeof x.type === "string" && "data" in x), r.stdout);
+  assert.deepEqual(records.find((x) => x.type === "attached_probes"), { type: "attached_probes", data: { probes: 1 } }, `${r.stdout}\n${r.stderr}`);
+  assert.ok(records.some((x) => x.type === "printf" && x.data === "began\n"), r.stdout);
+  assert.ok(records.some((x) => x.type === "printf" && x.data === "done 1\n"), r.stdout);
+  assert.doesNotMatch(r.stderr, /Attaching/, "the attach line is a record on stdout, not text");
+});
+
 test("tsbpf --json run: a script's events (printEvent) and its maps printed by the default end()", async () => {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-json-"));
   try {

@@ -64,6 +64,9 @@ const CASES: Case[] = [
   { name: "actions in if / else without braces", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; else if (pid() > 0) count(comm()); else $.never++; })`, stdout: "\n@[head]: 1\n" },
   { name: "switch cases with actions", oneliner: `${OPENAT}a => { if (${HOSTNAME}) switch (pid() > 0 ? 1 : 2) { case 1: print("first", comm()); break; default: $.never++; } })`, stdout: "first head\n" },
   { name: "const, let and a map read in a block", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const before = $.n[pid()]; $.n[pid()] = before + 41; let t = $.n[pid()]; t++; printf("%d\\n", t); })`, stdout: /^42\n\n@n\[\d+\]: 41\n$/ },
+  // bpftrace's `$s = comm; printf("%s\n", $s)`: a local takes the type of what it was set to
+  { name: "locals holding strings: printed, printf'd, and a key", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = comm(); let f = str(a.filename); printf("%s %s\\n", s, f); print(s, f); count(s); })`, stdout: "head /etc/hostname\nhead /etc/hostname\n\n@[head]: 1\n" },
+  { name: "locals holding numbers of a helper and a field keep %d", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const p = pid(); const fl = a.flags; printf("%d %d\\n", p > 0, fl >= 0); })`, stdout: "1 1\n" },
   { name: "a function expression as the handler", oneliner: `${OPENAT}function (a) { ${HOSTNAME} && count() })`, stdout: "\n@: 1\n" },
 
   // --- text that looks like the one-liner's own syntax
@@ -99,6 +102,7 @@ const MISTAKES: [string, RegExp][] = [
   [`${OPENAT}a => { const y = ($.x[1] = 2); })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
   [`${OPENAT}a => { for (let i = 0; i < 3; $.x[i]++) {} })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
   [`${OPENAT}a => { while (pid() > 0) { count(); } })`, /^-e:1:\d+: error\[TSB1002\]: "while" statements are not supported in a handler/],
+  [`${OPENAT}a => { const s = comm(); printf("%d\\n", s); })`, /^-e:1:81: error\[TSB1002\]: %d needs a number, and value 1 is a string/],
   [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
 ];
 
@@ -136,6 +140,15 @@ test("one-liner hints: this in a handler is pointed to $.name", async () => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^-e:1:42: error\[TSB1002\]: a one-liner has no this: its maps are \$\.name/);
   assert.doesNotMatch(r.stderr, /OneLiner|new HashMap/, r.stderr);
+});
+
+test("bpftrace syntax: a local set from a builtin ($s = comm) translates to a one-liner that runs and prints it", async () => {
+  const r = await tsbpf(["-e", `tracepoint:syscalls:sys_enter_openat /comm == "head"/ { $s = comm; printf("%s\\n", $s); }`]);
+  const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
+  assert.ok(t, r.stderr);
+  const run = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", t[1]]);
+  assert.equal(run.status, 0, `${t[1]}\n${run.stderr}`);
+  assert.match(run.stdout, /^(head\n)+$/, t[1]); // each open of head's, the loader's too
 });
 
 // bpftrace's language in -e: said so, with the translation; each translation of docs/cli.md's

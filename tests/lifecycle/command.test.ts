@@ -144,6 +144,40 @@ test("run: SIGKILL of tsbpf ends its child within 2 s, and none of the child's p
   assert.ok(await waitFor(() => Object.values(left()).every((ids) => ids.length === 0), 3000), `left in the kernel: ${JSON.stringify(left())}`);
 });
 
+/** A tracer whose JavaScript spins once it has started: no listener of it can run any more. */
+const BUSY = join(dir, "busy.ts");
+writeFileSync(BUSY, `import { Count, Tracer, tracepoint } from "tsbpf";
+class Busy extends Tracer {
+  calls = new Count();
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() { this.calls.add(); }
+}
+await new Busy().start();
+console.log("tracer started");
+setTimeout(() => { for (;;) {} }, 50);
+`);
+
+test("run: SIGKILL of tsbpf ends a child whose JavaScript never yields, within 2 s, and none of its objects remain", async () => {
+  const run = tsbpf("run", BUSY);
+  await started(run);
+  const [child] = childrenOf(run.pid).filter((pid) => (readText(`/proc/${pid}/cmdline`) ?? "").includes(BUSY));
+  assert.ok(child, "no tracer child");
+  try {
+    const own = bpfObjectsOf(child);
+    assert.ok(own.progs.length + own.links.length > 0 && own.maps.length > 0, `the child holds no BPF objects: ${JSON.stringify(own)}`);
+    await new Promise((r) => setTimeout(r, 300)); // spinning now
+    process.kill(run.pid, "SIGKILL");
+    await settled(run);
+    assert.ok(await waitFor(() => ended(child), 2000), `the spinning child ${child} outlived its killed parent (state ${state(child)})`);
+    const left = () => [...own.progs.filter((id) => progIds().includes(id)), ...own.maps.filter((id) => mapIds().includes(id)), ...own.links.filter((id) => linkIds().includes(id))];
+    assert.ok(await waitFor(() => left().length === 0, 3000), `left in the kernel: ${left()}`);
+  } finally {
+    try {
+      process.kill(child, "SIGKILL");
+    } catch { /* ended */ }
+  }
+});
+
 for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 143]] as const) {
   test(`run: ${signal} sent to tsbpf alone is passed on: end() runs, status ${status}`, async () => {
     const run = tsbpf("run", SCRIPT);
@@ -156,17 +190,7 @@ for (const [signal, status] of [["SIGHUP", 129], ["SIGINT", 130], ["SIGTERM", 14
 }
 
 test("run: a script that never yields ends on a second SIGINT sent to tsbpf (passed on to the child), status 130", async () => {
-  const busy = join(dir, "busy.ts");
-  writeFileSync(busy, `import { Count, Tracer, tracepoint } from "tsbpf";
-class Busy extends Tracer {
-  calls = new Count();
-  @tracepoint("syscalls:sys_enter_getppid")
-  onCall() { this.calls.add(); }
-}
-await new Busy().start();
-console.log("tracer started");
-setTimeout(() => { for (;;) {} }, 50);
-`);
+  const busy = BUSY;
   const run = tsbpf("run", busy);
   await started(run);
   const [child] = childrenOf(run.pid).filter((pid) => (readText(`/proc/${pid}/cmdline`) ?? "").includes(busy));
@@ -178,31 +202,104 @@ setTimeout(() => { for (;;) {} }, 50);
     process.kill(run.pid, "SIGINT");
     assert.equal(await statusWithin(run, 2000), 130, run.output());
   } finally {
-    // A child that spins survives its parent: the SIGTERM it asked for on the parent's death waits for its listener.
     try {
       process.kill(child, "SIGKILL");
     } catch { /* ended */ }
   }
 });
 
+/** A tracer whose JavaScript is busy 40 ms of every 50 (a listener waits that long to run), with an end() and code after stopped. */
+const BUSY_END = join(dir, "busy_end.ts");
+writeFileSync(BUSY_END, `import { Count, Tracer, tracepoint } from "tsbpf";
+class Calls extends Tracer {
+  calls = new Count();
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() { this.calls.add(); }
+  override end() { console.log("end ran"); }
+}
+const t = await new Calls().start();
+console.log("tracer started");
+const busy = setInterval(() => { const until = Date.now() + 40; while (Date.now() < until) {} }, 50);
+await t.stopped;
+clearInterval(busy);
+console.log("after stopped");
+`);
+
+for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  test(`run: ${signal} sent to tsbpf's whole process group (no terminal) stops the child once: end() runs, status ${status}`, async () => {
+    for (let round = 0; round < 3; round++) {
+      // setsid: tsbpf leads a process group of its own (its child is in it), with no terminal, as under timeout(1) or a supervisor.
+      const [cmd, ...rest] = ["setsid", ...commandLine("run", BUSY_END)];
+      const run = runCommand(cmd, rest, { NO_COLOR: "1", TSBPF_NO_CACHE: "1" });
+      await started(run);
+      await new Promise((r) => setTimeout(r, 200)); // busy now
+      process.kill(-run.pid, signal);
+      assert.equal(await statusWithin(run, 10_000), status, run.output());
+      assert.match(run.output(), /^end ran$/m, `round ${round}: the child was ended without end()`);
+      assert.match(run.output(), /^after stopped$/m, `round ${round}: the child was cut short after stop`);
+    }
+  });
+}
+
 const hasScript = existsSync("/usr/bin/script");
 
-test("run in a terminal: Ctrl-C reaches the child once (tsbpf does not pass it on again): the script finishes, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {
-  const line = [...commandLine("run", SCRIPT)].join(" ");
-  // script(1) runs the command on a new pseudo-terminal, in its foreground process group; ^C written to it is the terminal's Ctrl-C.
+/** `tsbpf run SCRIPT` on a new pseudo-terminal (script(1)), in its foreground process group: "\x03" written to it is the terminal's Ctrl-C. */
+function inTerminal(script: string) {
+  const line = [...commandLine("run", script)].join(" ");
   const term = spawn("script", ["-qec", line, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", TSBPF_NO_CACHE: "1" } });
   let out = "";
   term.stdout!.on("data", (d) => (out += d));
   term.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | string | null>((r) => term.on("exit", (code, signal) => r(code ?? signal)));
-  assert.ok(await waitFor(() => out.includes("tracer started"), 120_000), out);
-  term.stdin!.write("\x03");
-  const status = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 10_000))]);
-  term.stdin!.end();
-  if (status === "still running") term.kill("SIGKILL");
-  assert.equal(status, 130, out);
-  assert.match(out, /end ran\r?$/m); // after the echoed ^C
-  assert.match(out, /^after stopped\r?$/m, "the script was cut short after stop");
+  return {
+    output: () => out,
+    started: async () => assert.ok(await waitFor(() => out.includes("tracer started"), 120_000), out),
+    ctrlC: () => term.stdin!.write("\x03"),
+    /** tsbpf's own process (the one whose command line names cli/main.ts and this script). */
+    tsbpfPid: () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
+      const cmd = readText(`/proc/${pid}/cmdline`) ?? "";
+      return cmd.includes(MAIN) && cmd.includes(script) && !cmd.includes("script\0-qec");
+    }),
+    status: async (ms: number) => {
+      const status = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), ms))]);
+      term.stdin!.end();
+      if (status === "still running") term.kill("SIGKILL");
+      return status;
+    },
+  };
+}
+
+test("run in a terminal: Ctrl-C reaches the child once (tsbpf does not pass it on again): the script finishes, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {
+  for (const script of [SCRIPT, BUSY_END]) {
+    const term = inTerminal(script);
+    await term.started();
+    await new Promise((r) => setTimeout(r, 200));
+    term.ctrlC();
+    assert.equal(await term.status(10_000), 130, term.output());
+    assert.match(term.output(), /end ran\r?$/m); // after the echoed ^C
+    assert.match(term.output(), /^after stopped\r?$/m, "the script was cut short after stop");
+  }
+});
+
+test("run in a terminal: a second Ctrl-C ends a child that never yields at once, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {
+  const term = inTerminal(BUSY);
+  await term.started();
+  await new Promise((r) => setTimeout(r, 300)); // spinning now
+  term.ctrlC();
+  await new Promise((r) => setTimeout(r, 200));
+  term.ctrlC();
+  assert.equal(await term.status(3000), 130, term.output());
+});
+
+test("run in a terminal: SIGINT sent to tsbpf alone (kill PID) is passed on: end() runs, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {
+  const term = inTerminal(BUSY_END);
+  await term.started();
+  const pid = term.tsbpfPid();
+  assert.ok(pid, "tsbpf's process not found");
+  process.kill(pid, "SIGINT");
+  assert.equal(await term.status(10_000), 130, term.output());
+  assert.match(term.output(), /^end ran\r?$/m);
+  assert.match(term.output(), /^after stopped\r?$/m);
 });
 
 test("one-liner: SIGHUP ends it like SIGTERM, with the maps printed, status 129", async () => {

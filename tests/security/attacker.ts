@@ -35,7 +35,7 @@ export interface RunOptions {
   /** The whole environment (nothing is inherited but what is given). */
   env: Record<string, string>;
   timeoutMs?: number;
-  /** Called every 50 ms once "Attaching" is printed, until the process ends. */
+  /** Called every 50 ms once "Attaching" is printed (with --json: the attached_probes record), until the process ends. */
   tick?: () => void;
 }
 
@@ -63,7 +63,8 @@ export function run(argv: string[], options: RunOptions): Promise<Result> {
     timedOut = true;
     child.kill("SIGKILL");
   }, options.timeoutMs ?? 30_000);
-  const ticker = options.tick && setInterval(() => stderr.includes("Attaching") && options.tick!(), 50);
+  const attached = () => stderr.includes("Attaching") || stdout.includes('"type": "attached_probes"');
+  const ticker = options.tick && setInterval(() => attached() && options.tick!(), 50);
   return new Promise((resolve) =>
     child.on("exit", (code, signal) => {
       clearTimeout(timer);

@@ -9,10 +9,10 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Btf } from "../../btf/reader.ts";
+import { Btf, SEARCHES_BEFORE_INDEX } from "../../btf/reader.ts";
 import { BtfError } from "../../btf/error.ts";
 import { BtfBuilder, encodeFuncInfo, encodeLineInfo, FUNC_INFO_SIZE, LINE_INFO_SIZE } from "../../btf/writer.ts";
-import type { TypeOfKind } from "../../btf/types.ts";
+import type { BtfKind, TypeOfKind } from "../../btf/types.ts";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 const noVmlinux = existsSync(VMLINUX) ? false : `${VMLINUX} is missing (kernel built without CONFIG_DEBUG_INFO_BTF)`;
@@ -172,6 +172,53 @@ describe("Btf reads vmlinux", { skip: noVmlinux }, () => {
     assert.equal(btf.typeName(btf.find("list_head", "struct")!.id), "struct list_head");
   });
 
+  test("lookups by name search the strings, agree with the name index, and build it only after many", () => {
+    const searched = Btf.parse(vmlinuxBytes), indexed = Btf.parse(vmlinuxBytes);
+    // More lookups than are searched build the index of every name.
+    for (let i = 0; i <= SEARCHES_BEFORE_INDEX; i++) indexed.findByName(`no_such_name_${i}`);
+    assert.equal(indexed.indexedNames, indexed.typeCount - 1);
+    // A name that several types share (a struct and a forward declaration, ...): every id, in ascending order.
+    const seen = new Set<string>();
+    let shared = "";
+    for (let id = 1; id < indexed.typeCount && !shared; id++) {
+      const name = indexed.nameOf(id);
+      if (name && seen.has(name)) shared = name;
+      seen.add(name);
+    }
+    assert.ok(indexed.findByName(shared).length > 1, "a name used twice");
+    const sharedKind = indexed.kindOf(indexed.findByName(shared)[0]);
+    const asks: [string, BtfKind?][] = [
+      ["task_struct", "struct"], ["task_struct"], ["pid_t", "typedef"], ["pid_t", "struct"], ["no_such_type_anywhere"],
+      ["tcp_connect", "func"], ["sock", "struct"], ["btf_trace_sched_switch", "typedef"], [shared, sharedKind], [shared], ["long int", "int"],
+    ];
+    for (const [name, kind] of [...asks, ...asks]) {
+      assert.deepEqual(searched.findByName(name, kind), indexed.findByName(name, kind), `${name} (${kind ?? "any kind"})`);
+    }
+    assert.equal(searched.indexedNames, 0, "the lookups of a compile do not hash every name");
+  });
+
+  test("naming a type decodes no struct, union or enum: their names are enough", () => {
+    const btf = Btf.parse(vmlinuxBytes);
+    const sk = btf.funcProto("tcp_connect")!.params[0].type;
+    const decoded = btf.decodedTypes;
+    assert.equal(btf.typeName(sk), "struct sock *");
+    // The pointer only: struct sock's ~90 members are not read to print its name.
+    assert.equal(btf.decodedTypes - decoded, 1);
+  });
+
+  test("withNamePrefix and paramSlots agree with a walk over every type", () => {
+    const btf = vmlinux();
+    const stubs: number[] = [];
+    for (let id = 1; id < btf.typeCount; id++) if (btf.kindOf(id) === "func" && btf.nameOf(id).startsWith("__bpf_trace_")) stubs.push(id);
+    assert.ok(stubs.length > 0);
+    assert.deepEqual(btf.withNamePrefix("__bpf_trace_", "func"), stubs);
+    for (const id of stubs) {
+      const p = btf.funcProtoOf(id);
+      assert.equal(btf.paramSlots(id), p.params.length + (p.variadic ? 1 : 0), btf.nameOf(id));
+    }
+    assert.throws(() => btf.paramSlots(btf.find("task_struct", "struct")!.id), BtfError);
+  });
+
   test("matches bpftool's raw dump for every type", { skip: noBpftool }, () => {
     const btf = vmlinux();
     const dump = execFileSync("bpftool", ["btf", "dump", "file", VMLINUX, "format", "raw"], {
@@ -253,6 +300,30 @@ describe("Btf rejects malformed input with BtfError", () => {
     b = good();
     b[24 + 7] = 25; // kind byte of type 1's info
     expect(b, /unknown kind 25/);
+  });
+
+  test("a bad member, parameter or enum value is an error where its type is decoded: parsing checks records, not entries", () => {
+    // [1] INT a (4 bytes), [2] STRUCT s { m: [bad] }, [3] ENUM e { v = 1 }, [4] FUNC_PROTO (a)
+    const blob = (memberName: number, memberType: number, valueName: number, paramType: number) => rawBtf([
+      1, 1 << 24, 4, 32,
+      3, (4 << 24) | 1, 4, memberName, memberType, 0,
+      5, (6 << 24) | 1, 4, valueName, 1,
+      0, (13 << 24) | 1, 1, 0, paramType,
+    ], "\0a\0s\0e\0m\0v\0");
+    const fine = Btf.parse(blob(7, 1, 9, 1));
+    assert.deepEqual([2, 3, 4].map((id) => fine.type(id).kind), ["struct", "enum", "func_proto"]);
+    // Parsing vmlinux no longer walks its ~600k members and values; what a decode reads is checked there.
+    for (const [bytes, id, message] of [
+      [blob(7, 99, 9, 1), 2, /Type id 99 of type 2 is out of range \(0\.\.4\)/],
+      [blob(999, 1, 9, 1), 2, /String offset 999 of type 2 is out of range/],
+      [blob(7, 1, 999, 1), 3, /String offset 999 of type 3 is out of range/],
+      [blob(7, 1, 9, 5), 4, /Type id 5 of type 4 is out of range/],
+    ] as const) {
+      const btf = Btf.parse(bytes);
+      assert.equal(btf.type(1).kind, "int", "the good types decode");
+      assert.throws(() => btf.type(id), (e: unknown) => e instanceof BtfError && message.test(e.message));
+      assert.throws(() => btf.memberNames(id), BtfError);
+    }
   });
 
   test("reference cycles are errors, not hangs", () => {

@@ -62,18 +62,18 @@ const hasStrace = spawnSync("strace", ["-V"], { stdio: "ignore" }).status === 0;
 declare const Bun: unknown;
 
 /** Runs `tsbpf -e text` on this test's runtime with no cache; its stderr, and whether it opened Babel's code. */
-function coldOneLiner(text: string, extra: string[]): { status: number | null; stderr: string; openedBabel: boolean } {
+function coldOneLiner(text: string, extra: string[], env: Record<string, string> = {}): { status: number | null; stderr: string; openedBabel: boolean; loadedListings: boolean } {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-cold-oneliner-"));
   try {
     const main = join(ROOT, "cli/main.ts");
     const command = typeof Bun !== "undefined" ? [process.execPath, main] : [process.execPath, "run", "-A", "--quiet", main];
     const log = join(dir, "opened");
     const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command, ...extra, "-e", text], {
-      encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", XDG_CACHE_HOME: dir, NO_COLOR: "1" },
+      encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", XDG_CACHE_HOME: dir, NO_COLOR: "1", ...env },
     });
     const opened = readFileSync(log, "utf8");
     assert.match(opened, /cli\/oneliner\/oneliner\.ts"/, "the one-liner was not transformed (cached?), or strace saw nothing");
-    return { status: r.status, stderr: r.stderr, openedBabel: /@babel\/parser\/lib\//.test(opened) };
+    return { status: r.status, stderr: r.stderr, openedBabel: /@babel\/parser\/lib\//.test(opened), loadedListings: /loading the probe listings/.test(r.stderr) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,4 +89,16 @@ test("a cold one-liner the lean parser reads never loads Babel; one with a synta
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /^-e:1:57: error\[TSB1001\]: Unexpected token$/m, bad.stderr);
   assert.equal(bad.openedBabel, true, "the syntax error did not come from Babel: is strace watching the right files?");
+});
+
+test("a cold one-liner loads the probe listings only when one of its probes is a wildcard", { skip: !hasStrace && "strace is not installed" }, () => {
+  // The listings (BTF and ELF readers, ≈ 7 ms to load) answer which probes a wildcard matches;
+  // "a * b" and "a ? b : c" are no wildcards. (Told by TSBPF_VERBOSE: Deno opens a module's static
+  // dynamic imports to build its graph, loaded or not.)
+  const plain = coldOneLiner(`tracepoint("syscalls:sys_enter_getppid", () => printf("%d\\n", pid() * 2 > 1 ? 1 : 0))`, ["--emit"], { TSBPF_VERBOSE: "1" });
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(plain.loadedListings, false, "a one-liner without a wildcard loaded the probe listings");
+  const wildcard = coldOneLiner(`tracepoint("syscalls:sys_enter_getppi*", () => count())`, ["--emit"], { TSBPF_VERBOSE: "1" });
+  assert.equal(wildcard.status, 0, wildcard.stderr);
+  assert.equal(wildcard.loadedListings, true, "the wildcard was expanded without the listings, or TSBPF_VERBOSE does not say so");
 });

@@ -3,8 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { transformOneLiner, type KernelQuery } from "../../cli/oneliner/oneliner.ts";
@@ -13,6 +14,9 @@ import { KEEP_BYTES, KEEP_FILES, oneLinerKey, readOneLiner, recordingQuery, writ
 await libc();
 const cache = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-cache-"));
 process.on("exit", () => rmSync(cache, { recursive: true, force: true }));
+/** Stands for mod.ts, whose export names the transform reads: the key has its identity. */
+const MOD_FILE = join(cache, "mod.ts");
+writeFileSync(MOD_FILE, "export { Tracer } from './tracer.ts';\n");
 
 const TEXT = `tracepoint("sched:sched_*", a => { $.n[comm()] = count(); print(a.prev_pid) })`;
 const OPTIONS = {
@@ -27,7 +31,7 @@ const kernel = (matches: string[]): KernelQuery => ({
 });
 
 async function kept(k: KernelQuery) {
-  const key = await oneLinerKey(TEXT, false, OPTIONS.modUrl, OPTIONS.runtimeUrl, OPTIONS.exports);
+  const key = await oneLinerKey(TEXT, false, OPTIONS.modUrl, OPTIONS.runtimeUrl, MOD_FILE);
   return { key, script: await readOneLiner(key, TEXT, () => k, cache) };
 }
 
@@ -36,7 +40,7 @@ test("a one-liner transformed once is found again, with the same script and posi
   const script = await transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
   const { key, script: before } = await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]));
   assert.equal(before, undefined, "nothing is kept before the first run");
-  writeOneLiner(key, script, asked, cache);
+  await writeOneLiner(key, script, asked, cache);
   assert.ok(asked.some((a) => a.question[0] === "expand"), "the wildcard's expansion was recorded");
   const again = (await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script;
   assert.ok(again);
@@ -55,6 +59,7 @@ test("a kernel that answers otherwise (another match for the wildcard) transform
 test("an entry that is not of the expected form, or written for another key, is not used", async () => {
   const dir = join(cache, "tsbpf", "oneliners");
   const file = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => join(dir, f))[0];
+  // (the kept script's own file is not written by writeOneLiner: runOneLiner writes it, checked, on use)
   const good = readFileSync(file, "utf8");
   try {
     const entry = JSON.parse(good);
@@ -62,6 +67,11 @@ test("an entry that is not of the expected form, or written for another key, is 
     assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
     writeFileSync(file, JSON.stringify({ ...entry, key: "0".repeat(32) }), { mode: 0o600 });
     assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
+    // The entry names the script root imports: only a file of the cache's own form beside it.
+    for (const script of ["../../../tmp/x.ts", "/tmp/x.ts", "0123456789abcdef.js", `${"a".repeat(16)}.ts/..`]) {
+      writeFileSync(file, JSON.stringify({ ...entry, script }), { mode: 0o600 });
+      assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined, script);
+    }
   } finally {
     writeFileSync(file, good, { mode: 0o600 });
   }
@@ -74,7 +84,7 @@ test("the cache directory is bounded: old, surplus and oversized files go, nothi
     const { kernel: recording, asked } = recordingQuery(kernel(["sched:sched_switch"]));
     const script = await transformOneLiner(TEXT, { ...OPTIONS, kernel: recording });
     const { key } = await kept(kernel(["sched:sched_switch"]));
-    writeOneLiner(key, script, asked, home); // creates the private directory
+    await writeOneLiner(key, script, asked, home); // creates the private directory
     const dir = join(home, "tsbpf", "oneliners");
     const hex = (i: number, width: number) => i.toString(16).padStart(width, "0");
     const now = Date.now() / 1000;
@@ -92,7 +102,7 @@ test("the cache directory is bounded: old, surplus and oversized files go, nothi
     symlinkSync(join(outside, "precious.ts"), join(dir, `${hex(0xdead, 16)}.ts`)); // a link: neither followed nor removed
     mkdirSync(join(dir, `${hex(0xd1, 16)}.ts`)); // a directory of a cache name: left alone
 
-    writeOneLiner(key, script, asked, home); // a new entry prunes
+    await writeOneLiner(key, script, asked, home); // a new entry prunes
     const left = new Set(readdirSync(dir));
     assert.equal([...left].filter((n) => n.endsWith(".json") && n !== `${key}.json` && n.startsWith("0000")).length, 0, "entries older than the age limit remain");
     assert.ok(!left.has(`${hex(0xbeef, 32)}.json`), "a file over the size limit remains");
@@ -105,5 +115,43 @@ test("the cache directory is bounded: old, surplus and oversized files go, nothi
   } finally {
     rmSync(home, { recursive: true, force: true });
     rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test("an edited mod.ts (another set of exports) transforms the one-liner again", async () => {
+  assert.ok((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script);
+  const before = readFileSync(MOD_FILE, "utf8");
+  try {
+    writeFileSync(`${MOD_FILE}.new`, before + "export { RingBuf } from './ringbuf.ts';\n");
+    renameSync(`${MOD_FILE}.new`, MOD_FILE);
+    assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
+  } finally {
+    writeFileSync(`${MOD_FILE}.new`, before);
+    renameSync(`${MOD_FILE}.new`, MOD_FILE);
+  }
+});
+
+test("a one-liner run again neither asks for mod's exports nor transforms: it gets the kept script's file", async () => {
+  // Issue 20: a warm -e goes from its text to the kept script; the export names (an import and
+  // a read of mod's source) and the transform are for a miss only.
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-generate-"));
+  try {
+    const { generate } = await import("../../cli/oneliner/run_oneliner.ts");
+    let asked = 0;
+    const exportsOf = async () => {
+      asked++;
+      return new Set(Object.keys(await import("../../mod.ts")));
+    };
+    const text = `tracepoint("syscalls:sys_enter_getppid", () => count())`;
+    const first = await generate(text, false, home, exportsOf);
+    assert.equal(asked, 1, "a miss transforms, with mod's export names");
+    assert.equal(first.file, undefined);
+    const again = await generate(text, false, home, exportsOf);
+    assert.equal(asked, 1, "a hit asked for mod's export names");
+    assert.equal(again.source, first.source);
+    const name = createHash("sha256").update(first.source).digest("hex").slice(0, 16);
+    assert.equal(again.file, join(home, "tsbpf", "oneliners", `${name}.ts`), "the kept script's file is named by its content, beside the entry");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });

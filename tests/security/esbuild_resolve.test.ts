@@ -1,0 +1,47 @@
+// `tsbpf build` imports esbuild, an optional dependency, by its bare name. Both runtimes find a
+// bare name by walking up the node_modules directories from tsbpf's package, past the project:
+// installed in a project under /tmp (or any directory others can write) without esbuild, the
+// walk reaches /tmp/node_modules/esbuild, which any user can create, and root ran its code.
+// Here nobody plants that esbuild above a copy of tsbpf's sources (a clone without its dev
+// dependencies: Deno strips no types inside node_modules) and root runs `tsbpf build`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { asNobody, isBun, ROOT } from "./attacker.ts";
+
+test("tsbpf build does not import an esbuild another user planted in a node_modules above the project", { timeout: 120_000 }, () => {
+  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-");
+  chmodSync(shared, 0o1777); // like /tmp
+  const marker = `${shared}-ran`;
+  try {
+    const project = join(shared, "project");
+    const pkg = join(project, "tsbpf");
+    const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n")
+      .filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f));
+    assert.ok(files.includes("cli/main.ts"), "git ls-files listed no sources");
+    for (const f of files) {
+      mkdirSync(join(pkg, f, ".."), { recursive: true });
+      copyFileSync(join(ROOT, f), join(pkg, f));
+    }
+    chmodSync(join(pkg, "bin/tsbpf"), 0o755);
+    mkdirSync(join(pkg, "node_modules"));
+    symlinkSync(join(ROOT, "node_modules/@babel"), join(pkg, "node_modules/@babel"));
+    writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
+    writeFileSync(join(project, "s.ts"), 'console.log("hello");\n');
+    const evil = join(shared, "node_modules/esbuild");
+    asNobody(["mkdir", "-p", evil]);
+    asNobody(["sh", "-c", `printf '{ "name": "esbuild", "type": "module", "main": "index.js", "exports": { ".": "./index.js" } }\\n' > ${evil}/package.json`]);
+    asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport async function build() { throw new Error("nobody"); }\\n' > ${evil}/index.js`]);
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["build", "s.ts", "-o", "s.bundle.js"], {
+      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(existsSync(marker), false, `root imported nobody's esbuild from ${evil}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`esbuild.*${shared}/node_modules.*owned by uid 65534`, "s"));
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
