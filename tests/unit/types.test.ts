@@ -176,8 +176,9 @@ test("tsbpf types --btf: a blob whose types refer to themselves is a BTF error, 
       b.struct("s", 8, [["a", 2, 0]]);
       b.array(2, 2, 4);
     }],
-    ["a prototype returning itself", (b) => b.func("f", b.proto(2, [["x", 1]]))],
-    ["a prototype taking itself", (b) => b.func("g", b.proto(0, [["x", 2]]))],
+    // The prototype is type 1, its function type 2.
+    ["a prototype returning itself", (b) => b.func("f", b.proto(1, []))],
+    ["a prototype taking itself", (b) => b.func("g", b.proto(0, [["x", 1]]))],
     ["a const of itself as a member", (b) => {
       b.struct("t", 8, [["c", 2, 0]]);
       b.constOf(2);
