@@ -111,29 +111,35 @@ export class RingBufReader {
     const releaseEvery = this.#size / 16;
     let pos = this.#pos, released = pos;
     let n = 0;
-    while (pos < producer && n < max) {
-      if (pos - released >= releaseEvery) {
-        Atomics.store(this.#consumer, 0, BigInt(pos));
-        released = pos;
-      }
-      const at = this.#local(pos & this.#mask);
-      const header = this.#view.getUint32(at, true);
-      if (header & BUSY) break;
-      const length = header & ~(BUSY | DISCARD);
-      if (!(header & DISCARD)) {
-        if (at + HEADER + length <= this.#window) sink(this.#view, this.#data, at + HEADER, length);
-        else {
-          const bytes = this.#join((pos + HEADER) & this.#mask, length);
-          sink(this.#joinedView, bytes, 0, length);
+    // A sink that throws (a listener's error) ends the drain, but the space already handed back
+    // may be rewritten by the kernel at once: the position is kept, past the record it threw on.
+    try {
+      while (pos < producer && n < max) {
+        if (pos - released >= releaseEvery) {
+          Atomics.store(this.#consumer, 0, BigInt(pos));
+          released = pos;
         }
-        n++;
+        const at = this.#local(pos & this.#mask);
+        const header = this.#view.getUint32(at, true);
+        if (header & BUSY) break;
+        const length = header & ~(BUSY | DISCARD);
+        const record = pos;
+        pos += (length + HEADER + 7) & ~7;
+        if (!(header & DISCARD)) {
+          if (at + HEADER + length <= this.#window) sink(this.#view, this.#data, at + HEADER, length);
+          else {
+            const bytes = this.#join((record + HEADER) & this.#mask, length);
+            sink(this.#joinedView, bytes, 0, length);
+          }
+          n++;
+        }
       }
-      pos += (length + HEADER + 7) & ~7;
-    }
-    this.lastDrainBytes = pos - this.#pos;
-    if (pos !== this.#pos) {
-      this.#pos = pos;
-      Atomics.store(this.#consumer, 0, BigInt(pos));
+    } finally {
+      this.lastDrainBytes = pos - this.#pos;
+      if (pos !== this.#pos) {
+        this.#pos = pos;
+        Atomics.store(this.#consumer, 0, BigInt(pos));
+      }
     }
     return n;
   }
