@@ -126,10 +126,11 @@ export abstract class EventStream<T> {
     if (room <= 0) return 0;
     const listeners = [...this.#listeners];
     const n = reader.drain((view, bytes, offset) => {
-      if (this.#halted) return; // the rest of this batch is dropped with the buffer
+      if (this.#halted) return false; // the rest of this batch is dropped with the buffer
       const event = decode(view, bytes, offset);
       for (const l of listeners) if (!this.#halted) l(event);
       if (this.#iterating && !this.#halted) this.#queue.push(event);
+      return !this.#halted;
     }, room);
     if (n && this.#wake) {
       this.#wake();

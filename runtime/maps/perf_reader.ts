@@ -68,9 +68,10 @@ export class PerfReader {
    * Like RingBufReader.drain, hands the space read back every sixteenth of a buffer.
    */
   drain(sink: RecordSink, max = Infinity): number {
-    let n = 0, pressure = 0;
+    let n = 0, pressure = 0, halted = false;
     const releaseEvery = this.#size / 16;
     for (const b of this.#cpus) {
+      if (halted) break;
       const head = headOf(b.control);
       let pos = b.pos, released = pos;
       // As in RingBufReader.drain: a sink that throws keeps the position, past the record it threw on.
@@ -96,8 +97,12 @@ export class PerfReader {
           const type = view.getUint32(at, true);
           pos += size;
           if (type === PERF_RECORD_SAMPLE) {
-            sink(view, bytes, at + 12, view.getUint32(at + 8, true));
+            const more = sink(view, bytes, at + 12, view.getUint32(at + 8, true));
             n++;
+            if (more === false) {
+              halted = true;
+              break;
+            }
           } else if (type === PERF_RECORD_LOST) {
             this.lost += Number(view.getBigUint64(at + 16, true));
           }

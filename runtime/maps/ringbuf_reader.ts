@@ -20,7 +20,8 @@ export const PAGE_SIZE = 4096;
  */
 export const RINGBUF_WINDOW = 256 * 1024;
 
-export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => void;
+/** Takes one record; returns false to end the drain there (the stream was halted: its map may be closing). */
+export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => boolean | void;
 
 export class RingBufReader {
   readonly #fd: number;
@@ -126,12 +127,15 @@ export class RingBufReader {
         const record = pos;
         pos += (length + HEADER + 7) & ~7;
         if (!(header & DISCARD)) {
-          if (at + HEADER + length <= this.#window) sink(this.#view, this.#data, at + HEADER, length);
+          let more;
+          if (at + HEADER + length <= this.#window) more = sink(this.#view, this.#data, at + HEADER, length);
           else {
             const bytes = this.#join((record + HEADER) & this.#mask, length);
-            sink(this.#joinedView, bytes, 0, length);
+            more = sink(this.#joinedView, bytes, 0, length);
           }
           n++;
+          // Halted (a listener stopped the tracer): the map's fd may be closed, so no window is mapped after this.
+          if (more === false) break;
         }
       }
     } finally {
