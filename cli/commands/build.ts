@@ -107,9 +107,19 @@ function checkEsbuildPlace(): void {
   }
   // esbuild's JavaScript runs the binary of its platform package, found by another walk up the
   // node_modules directories, from its own: without that package beside it, the walk reaches
-  // /tmp/node_modules as well. So its binary is named here (unless root named one), from beside
-  // esbuild only, after the same check.
-  if (process.env.ESBUILD_BINARY_PATH) return;
+  // /tmp/node_modules as well. So its binary is named here, from beside esbuild only, after the
+  // same check. One named already (ESBUILD_BINARY_PATH, which sudo -E keeps as it keeps HOME)
+  // must pass that check too.
+  const named = process.env.ESBUILD_BINARY_PATH;
+  if (named) {
+    try {
+      trustedCodeDir(dirname(named));
+    } catch (e) {
+      if (!(e instanceof UntrustedDirError)) throw e;
+      throw new CliError(`tsbpf build: not running the esbuild binary ESBUILD_BINARY_PATH names (${named}), since another user could have put it there: ${e.message}`);
+    }
+    return;
+  }
   const platform = `@esbuild/linux-${process.arch}`;
   const beside = `${dirname(real)}/${platform}`;
   try {

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
 import { asNobody, isBun, ROOT } from "./attacker.ts";
@@ -55,6 +55,29 @@ test("tsbpf build does not run an esbuild binary another user planted in a node_
     assert.equal(existsSync(marker), false, `root ran nobody's esbuild binary from ${evil}: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, new RegExp(`${platform}`));
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
+
+test("tsbpf build does not run the esbuild binary a preserved ESBUILD_BINARY_PATH names in another user's directory", { timeout: 120_000 }, () => {
+  // sudo -E keeps ESBUILD_BINARY_PATH as it keeps HOME and XDG_CACHE_HOME: that user's choice.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-env-");
+  chmodSync(shared, 0o755);
+  const marker = `${shared}-ran`;
+  try {
+    const evil = join(shared, "bin");
+    mkdirSync(evil);
+    chownSync(evil, 65534, 65534);
+    asNobody(["sh", "-c", `printf '#!/bin/sh\\necho x > ${marker}\\n' > ${evil}/esbuild && chmod 755 ${evil}/esbuild`]);
+    writeFileSync(join(shared, "s.ts"), 'console.log("hello");\n');
+    const r = spawnSync(join(ROOT, "bin/tsbpf"), ["build", "s.ts", "-o", "s.bundle.js"], {
+      cwd: shared, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: shared, ESBUILD_BINARY_PATH: `${evil}/esbuild`, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(existsSync(marker), false, `root ran nobody's esbuild binary ${evil}/esbuild: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /ESBUILD_BINARY_PATH.*owned by uid 65534/s);
   } finally {
     rmSync(shared, { recursive: true, force: true });
     rmSync(marker, { force: true });
