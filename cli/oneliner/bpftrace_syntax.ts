@@ -6,12 +6,22 @@
 
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string };
 
-/** `PROBE[, PROBE] [/FILTER/] { ... }` at the start, or `BEGIN {` / `END {`. */
-const PROBE_BLOCK = /^\s*(BEGIN|END|[a-z]+:[^\s{]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*(\/[^{]*\/\s*)?\{/;
+/** `PROBE[, PROBE]` at the start, or `BEGIN` / `END`; then `[/FILTER/] {`. */
+const PROBE_SPECS = /^\s*(BEGIN|END|[a-z]+:[^\s{,]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*/;
 
 /** Whether `text` is written in bpftrace's language rather than TypeScript. */
 export function looksLikeBpftrace(text: string): boolean {
-  return PROBE_BLOCK.test(text);
+  const code = withoutComments(text);
+  const specs = PROBE_SPECS.exec(code);
+  if (!specs) return false;
+  let i = specs[0].length;
+  if (code[i] === "/") {
+    const end = filterEnd(code, i);
+    if (end < 0) return false;
+    i = end + 1;
+    while (/\s/.test(code[i] ?? "")) i++;
+  }
+  return code[i] === "{";
 }
 
 class Untranslatable extends Error {}
@@ -20,7 +30,7 @@ class Untranslatable extends Error {}
 export function translateBpftrace(text: string): BpftraceTranslation {
   try {
     // Probes that share a body (`kprobe:f, kprobe:g { ... }`): one call each.
-    const probes = splitProbes(text).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b)));
+    const probes = splitProbes(withoutComments(text)).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b)));
     return { oneliner: probes.join("; ") };
   } catch (e) {
     if (e instanceof Untranslatable) return { untranslatable: e.message };
@@ -53,8 +63,8 @@ function splitProbes(text: string): ProbeBlock[] {
     }
     let filter: string | undefined;
     if (text[i] === "/") {
-      const end = text.indexOf("/", i + 1);
-      if (end < 0) throw new Untranslatable("the filter has no closing /");
+      const end = filterEnd(text, i);
+      if (end < 0) throw new Untranslatable("the filter has no closing / before the probe's {");
       filter = text.slice(i + 1, end).trim();
       i = end + 1;
       skip();
@@ -77,6 +87,44 @@ function closing(text: string, open: number): number {
     else if (c === "}" && --depth === 0) return i;
   }
   throw new Untranslatable("a { has no closing }");
+}
+
+/**
+ * The index of the / that closes the filter opened at `open`: the last / before the body's { (a / in
+ * a string or a division is the filter's own, as is a { inside brackets or a string); -1 if none.
+ */
+function filterEnd(text: string, open: number): number {
+  let depth = 0, last = -1;
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') i = stringEnd(text, i);
+    else if ("([".includes(c)) depth++;
+    else if (")]".includes(c)) depth--;
+    else if (c === "/") last = i;
+    else if (c === "{" && depth === 0) return last;
+  }
+  return -1;
+}
+
+/** `text` with its comments (`// ...`, `/* ... *\/`) blanked out, strings kept as written (so positions stay). */
+function withoutComments(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      out += text.slice(i, end + 1);
+      i = end;
+    } else if (c === "/" && (text[i + 1] === "/" || text[i + 1] === "*")) {
+      const close = text[i + 1] === "/" ? text.indexOf("\n", i) : text.indexOf("*/", i + 2);
+      const end = close < 0 ? text.length : text[i + 1] === "/" ? close : close + 2;
+      out += text.slice(i, end).replace(/[^\n]/g, " ");
+      i = end - 1;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 function stringEnd(text: string, open: number): number {

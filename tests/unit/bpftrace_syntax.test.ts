@@ -21,6 +21,13 @@ const TRANSLATIONS: [string, string][] = [
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
   [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
   [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],
+  // A filter's closing / is the last before the body's {: a / in a string, a comment or a division is the filter's own.
+  [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`,
+    `tracepoint("syscalls:sys_enter_openat", args => str(args.filename) == "/etc/hostname" && printf("%s\\n", comm()))`],
+  [`t:syscalls:sys_exit_read /args.ret / 2 > 10/ { @ = count(); }`, `tracepoint("syscalls:sys_exit_read", args => args.ret / 2 > 10 && count())`],
+  [`t:a:b /comm == "a{b}/"/ { @[comm] = count(); }`, `tracepoint("a:b", () => comm() == "a{b}/" && count(comm()))`],
+  [`t:a:b /* a /comment/ { } */ /pid > 1 /* / */ / { // a line } /\n @ = count(); /* } */ }`, `tracepoint("a:b", () => pid() > 1 && count())`],
+  [`BEGIN { printf("} /* not a comment */ {\\n"); }`, `begin(() => printf("} /* not a comment */ {\\n"))`],
 ];
 
 test("bpftrace one-liners translate into tsbpf one-liners", () => {
