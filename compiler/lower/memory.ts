@@ -29,6 +29,11 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
   const v = l.expr(e);
   if (v.kind === "string" && t.kind === "str") return l.stringInto(v.value, t.len, base, off, e);
   if (v.kind === "mem" && typeName(v.type) === typeName(t)) return l.copy(v, base, off);
+  if (v.kind === "mem" && v.type.kind === "str" && t.kind === "str" && v.type.len < t.len) {
+    // A shorter string into a longer one (a Str<16> local into a Str<64> field): its bytes, then NULs.
+    l.copy(v, base, off);
+    return l.zero(base, off + v.type.len, t.len - v.type.len);
+  }
   if (v.kind === "kmem") return readInto(l, v, t, base, off, e);
   l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`);
 }
