@@ -99,6 +99,11 @@ export class OneLinerRuntime {
   #ended = false;
   readonly #order = new PrintOrder();
   #exited = false;
+  /**
+   * What arrives before begin() has run (the first deliveries, inside start()), and an exit() then:
+   * run after begin(), so its lines come first and end's last, as bpftrace runs BEGIN before any probe.
+   */
+  #held?: (() => void)[];
 
   constructor(readonly spec: OneLinerSpec) {
     this.#formats = spec.prints.map((p) => (p.kind === "printf" ? parseFormat(p.format) : undefined));
@@ -114,7 +119,8 @@ export class OneLinerRuntime {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
       // One print site has one buffer, in order already; several are merged by time.
       const ordered = this.spec.prints.length > 1;
-      this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e)));
+      this.#held = [];
+      this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => this.#deliver(() => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e))));
       (fields!._exit as RingBuf<unknown> | undefined)?.on(() => this.exit());
       // exit() may arrive in the first delivery, before start() returns.
       this.#tracer = tracer;
@@ -128,6 +134,9 @@ export class OneLinerRuntime {
       else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
     for (const f of this.spec.begin) f(this.#maps);
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const f of held) f();
     // With a tracer, the interval functions stop with it: none runs after exit() or a signal.
     const every = (ms: number, f: () => void) => tracer ? tracer.every(ms, f) : ((t) => () => clearInterval(t))(setInterval(f, ms));
     const cancels = this.#exited ? [] : this.spec.intervals.map(([, f], i) => every(periods[i], () => f(this.#maps)));
@@ -149,6 +158,7 @@ export class OneLinerRuntime {
   }
 
   exit(): void {
+    if (this.#held) return void this.#held.push(() => this.exit());
     this.#exited = true;
     if (this.#tracer) void this.#tracer.stop();
     else this.#stopIdle?.();
@@ -195,6 +205,11 @@ export class OneLinerRuntime {
     if (!rows.length) return [];
     const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map((e) => formatKey(e, true)).join(",") : formatKey(k, true), v]));
     return [jsonRecord("map", { [`@${name}`]: value })];
+  }
+
+  #deliver(show: () => void): void {
+    if (this.#held) this.#held.push(show);
+    else show();
   }
 
   #print(site: number, e: Record<string, PrintfValue>): void {

@@ -53,6 +53,11 @@ const CASES: Case[] = [
   { name: "two prints in one handler keep their order", oneliner: `${OPENAT}a => ${HOSTNAME} && (print("first"), printf("second\\n")))`, command: "head -q -c 0 /etc/hostname /etc/hostname /etc/hostname", stdout: "first\nsecond\n".repeat(3) },
   { name: "prints of two probes interleave as they happened", oneliner: `${OPENAT}() => print("enter")); tracepoint("syscalls:sys_exit_openat", () => print("exit"))`, stdout: /^(enter\nexit\n)+$/ },
 
+  // exit() during the start (in begin, or in an event delivered before start() returns): begin's lines
+  // first, then the events', then end's and the maps, as they were made
+  { name: "exit() in the first events: begin, events, end, maps in that order", oneliner: `begin(() => print("hello")); end(() => print("bye")); tracepoint("raw_syscalls:sys_enter", () => (print("event"), count(), exit()))`, duration: "10s", stdout: /^hello\n(event\n)+bye\n\n@: \d+\n$/ },
+  { name: "exit() in begin: begin, events, end in that order", oneliner: `begin(() => (print("hello"), exit())); end(() => print("bye")); tracepoint("raw_syscalls:sys_enter", () => print("event"))`, duration: "10s", stdout: /^hello\n(event\n)*bye\n$/ },
+
   // --- parentheses and comma expressions
   { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
   { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
@@ -66,6 +71,8 @@ const CASES: Case[] = [
   { name: "const, let and a map read in a block", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const before = $.n[pid()]; $.n[pid()] = before + 41; let t = $.n[pid()]; t++; printf("%d\\n", t); })`, stdout: /^42\n\n@n\[\d+\]: 41\n$/ },
   // bpftrace's `$s = comm; printf("%s\n", $s)`: a local takes the type of what it was set to
   { name: "locals holding strings: printed, printf'd, and a key", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = comm(); let f = str(a.filename); printf("%s %s\\n", s, f); print(s, f); count(s); })`, stdout: "head /etc/hostname\nhead /etc/hostname\n\n@[head]: 1\n" },
+  // bpftrace's `$x = "lit"; $p = probe`: a local holds a string literal (probe() is one), and a let takes another
+  { name: "locals holding string literals and probe()", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = "lit"; const q = probe(); let t = "a"; t = "bcd"; printf("%s %s %s\\n", s, q, t); print(q, s); count(s, t); })`, stdout: "lit tracepoint:syscalls:sys_enter_openat bcd\ntracepoint:syscalls:sys_enter_openat lit\n\n@[lit, bcd]: 1\n" },
   { name: "locals holding numbers of a helper and a field keep %d", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const p = pid(); const fl = a.flags; printf("%d %d\\n", p > 0, fl >= 0); })`, stdout: "1 1\n" },
   { name: "a function expression as the handler", oneliner: `${OPENAT}function (a) { ${HOSTNAME} && count() })`, stdout: "\n@: 1\n" },
 
