@@ -73,6 +73,8 @@ const CASES: Case[] = [
   { name: "locals holding strings: printed, printf'd, and a key", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = comm(); let f = str(a.filename); printf("%s %s\\n", s, f); print(s, f); count(s); })`, stdout: "head /etc/hostname\nhead /etc/hostname\n\n@[head]: 1\n" },
   // bpftrace's `$x = "lit"; $p = probe`: a local holds a string literal (probe() is one), and a let takes another
   { name: "locals holding string literals and probe()", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = "lit"; const q = probe(); let t = "a"; t = "bcd"; printf("%s %s %s\\n", s, q, t); print(q, s); count(s, t); })`, stdout: "lit tracepoint:syscalls:sys_enter_openat bcd\ntracepoint:syscalls:sys_enter_openat lit\n\n@[lit, bcd]: 1\n" },
+  // A str() local is 256 bytes: as a map key it is used where it is (no 256-byte copy), so several maps keyed by it fit the stack
+  { name: "a str() local as the key of several maps", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const f = str(a.filename); count(f); $.n[f]++; $.m[f] = 5; $.s[f] = sum(2); })`, stdout: "\n@[/etc/hostname]: 1\n@m[/etc/hostname]: 5\n@n[/etc/hostname]: 1\n@s[/etc/hostname]: 2\n" },
   { name: "locals holding numbers of a helper and a field keep %d", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const p = pid(); const fl = a.flags; printf("%d %d\\n", p > 0, fl >= 0); })`, stdout: "1 1\n" },
   { name: "a function expression as the handler", oneliner: `${OPENAT}function (a) { ${HOSTNAME} && count() })`, stdout: "\n@: 1\n" },
 
