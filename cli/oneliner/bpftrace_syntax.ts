@@ -170,9 +170,22 @@ function translateProbe(spec: string, block: ProbeBlock): string {
       if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`);
       return `interval(${seconds}, () => ${body.arrowBody})`;
     }
+    case "software": case "s": case "hardware": case "h": {
+      const [name, count] = rest;
+      if (!name || rest.length > 2 || (count !== undefined && !/^\d+$/.test(count))) break;
+      const type = kind.startsWith("s") ? "software" : "hardware";
+      const period = count === undefined ? "" : `, period: ${Number(count)}`;
+      return `perfEvent({ type: "${type}", config: ${JSON.stringify(PERF_NAMES[name] ?? name)}${period} }, ${fn("()")})`;
+    }
   }
   throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`);
 }
+
+/** bpftrace's short names of perf events, as perf (and perfEvent()) spells them. */
+const PERF_NAMES: Record<string, string> = {
+  cpu: "cpu-clock", faults: "page-faults", cs: "context-switches", migrations: "cpu-migrations",
+  cycles: "cpu-cycles", branches: "branch-instructions", "frontend-stalls": "stalled-cycles-frontend", "backend-stalls": "stalled-cycles-backend",
+};
 
 // ------------------------------------------------------------------ bodies and expressions
 

@@ -21,6 +21,11 @@ const TRANSLATIONS: [string, string][] = [
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
   [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
   [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],
+  // software: and hardware: events are perfEvent()s, bpftrace's short names spelled as perf spells them.
+  [`software:faults:1 { @[comm] = count(); }`, `perfEvent({ type: "software", config: "page-faults", period: 1 }, () => count(comm()))`],
+  [`s:cs:100 { @ = count(); }`, `perfEvent({ type: "software", config: "context-switches", period: 100 }, () => count())`],
+  [`hardware:cache-misses:1000000 { @[comm, pid] = count(); }`, `perfEvent({ type: "hardware", config: "cache-misses", period: 1000000 }, () => count(comm(), pid()))`],
+  [`h:backend-stalls { @ = count(); }`, `perfEvent({ type: "hardware", config: "stalled-cycles-backend" }, () => count())`],
   // A filter's closing / is the last before the body's {: a / in a string, a comment or a division is the filter's own.
   [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`,
     `tracepoint("syscalls:sys_enter_openat", args => str(args.filename) == "/etc/hostname" && printf("%s\\n", comm()))`],
@@ -43,7 +48,8 @@ test("what has no plain translation is named", () => {
     return "untranslatable" in t ? t.untranslatable : `translated: ${t.oneliner}`;
   };
   assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
-  assert.match(why(`software:faults:1 { @[comm] = count(); }`), /the probe "software:faults:1"/);
+  assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
+  assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
   assert.match(why(`tracepoint:a:b { if (pid > 1) { @x = count(); } }`), /"if" blocks/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
