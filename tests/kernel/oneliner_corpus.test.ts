@@ -160,6 +160,23 @@ test("bpftrace syntax: a local set from a builtin ($s = comm) translates to a on
   assert.match(run.stdout, /^(head\n)+$/, t[1]); // each open of head's, the loader's too
 });
 
+test("bpftrace syntax: a filter holding /, string locals, probe and a software event translate to one-liners that run", async () => {
+  const cases: [string, string | RegExp][] = [
+    [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`, "head\n"],
+    [`tracepoint:syscalls:sys_enter_openat /str(args->filename) == "/etc/hostname"/ { $x = "lit"; $p = probe; printf("%s %s %s\\n", $x, $p, comm); }`, "lit tracepoint:syscalls:sys_enter_openat head\n"],
+    [`software:faults:1 /comm == "head"/ { @[comm] = count(); }`, /^\n@\[head\]: [1-9]\d*\n$/],
+  ];
+  for (const [original, stdout] of cases) {
+    const r = await tsbpf(["-e", original]);
+    const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
+    assert.ok(t, r.stderr);
+    const run = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", t[1]]);
+    assert.equal(run.status, 0, `${t[1]}\n${run.stderr}`);
+    if (typeof stdout === "string") assert.equal(run.stdout, stdout, t[1]);
+    else assert.match(run.stdout, stdout, t[1]);
+  }
+});
+
 // bpftrace's language in -e: said so, with the translation; each translation of docs/cli.md's
 // bpftrace originals runs here where its probe exists.
 const BPFTRACE_ORIGINALS = [...readFileSync(new URL("../../docs/cli.md", import.meta.url), "utf8").matchAll(/`bpftrace -e '([^']*)'`/g)].map((m) => m[1]);
