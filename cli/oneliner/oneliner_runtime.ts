@@ -66,10 +66,19 @@ function flush(): void {
   pending = "";
 }
 
-/** In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it. */
+/**
+ * In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it,
+ * `print(map, N)` only its N largest entries (bpftrace's print(@x, top)).
+ */
 export function print(...values: unknown[]): void {
-  if (values.length === 1 && isMaps(values[0])) return current?.printMaps(false);
-  if (values.length === 1 && current?.isMap(values[0])) return current.printMap(values[0]);
+  const [first, top] = values;
+  if (isMaps(first) || current?.isMap(first)) {
+    if (values.length > 2 || (top !== undefined && (typeof top !== "number" || !Number.isInteger(top) || top < 0))) {
+      throw new Error(`print() takes a map and, optionally, how many of its largest entries to show: print($.name, 10) (tsbpf's print has no divisor)`);
+    }
+    const n = top as number | undefined;
+    return isMaps(first) ? current?.printMaps(false, n) : current?.printMap(first, n);
+  }
   out(values.map((v) => String(v)).join(" ") + "\n");
 }
 
@@ -82,8 +91,9 @@ export function exit(): void {
   current?.exit();
 }
 
-/** Empties a map. */
+/** Empties a map; `clear($)` every map (as `print($)` prints every map). */
 export function clear(map: unknown): void {
+  if (isMaps(map)) return current?.clearMaps();
   (map as { clear?: () => void })?.clear?.();
 }
 
@@ -168,40 +178,45 @@ export class OneLinerRuntime {
     return Object.values(this.#maps).includes(v);
   }
 
-  printMaps(atExit: boolean): void {
+  printMaps(atExit: boolean, top?: number): void {
     // Sorted by name (byte order, "@" first), as bpftrace prints them.
-    const names = Object.keys(this.spec.maps).sort().filter((n) => this.#lines(n).length);
-    if (!names.length) return;
+    const maps = Object.keys(this.spec.maps).sort().map((n) => this.#lines(n, top)).filter((lines) => lines.length);
+    if (!maps.length) return;
     // bpftrace leaves an empty line after the ^C before the maps.
     if (atExit && !isJsonOutput()) console.log("");
-    for (const n of names) for (const line of this.#lines(n)) console.log(line);
+    for (const lines of maps) for (const line of lines) console.log(line);
   }
 
-  printMap(map: unknown): void {
+  printMap(map: unknown, top?: number): void {
     const name = Object.keys(this.#maps).find((n) => this.#maps[n] === map);
-    if (name !== undefined) for (const line of this.#lines(name)) console.log(line);
+    if (name !== undefined) for (const line of this.#lines(name, top)) console.log(line);
   }
 
-  #lines(name: string): string[] {
-    const m = this.#maps[name] as { format?: () => string[]; json?: () => string | undefined; entries?: () => [unknown, unknown][]; name?: string } | undefined;
+  clearMaps(): void {
+    for (const map of Object.values(this.#maps)) clear(map);
+  }
+
+  /** The map's lines as bpftrace prints them; `top`: only its largest entries. */
+  #lines(name: string, top?: number): string[] {
+    const m = this.#maps[name] as { format?: (o?: { top?: number }) => string[]; json?: (o?: { top?: number }) => string | undefined; entries?: () => [unknown, unknown][]; name?: string } | undefined;
     if (!m?.entries) return [];
     const field = this.spec.maps[name];
-    if (isJsonOutput()) return this.#json(name, m);
-    if (m.format) return m.format().map((l) => (l.startsWith(`@${field}`) ? `@${name}${l.slice(field.length + 1)}` : l));
+    if (isJsonOutput()) return this.#json(name, m, top);
+    if (m.format) return m.format({ top }).map((l) => (l.startsWith(`@${field}`) ? `@${name}${l.slice(field.length + 1)}` : l));
     // A map of plain values: one line per key, smallest value first, as bpftrace sorts.
-    const rows = m.entries().sort((a, b) => compare(a[1], b[1]));
+    const rows = m.entries().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     const unkeyed = this.spec.unkeyed.includes(name);
     return rows.map(([k, v]) => (unkeyed ? `@${name}: ${v}` : `@${name}[${formatKey(k)}]: ${v}`));
   }
 
   /** The map as one bpftrace -f json line (none when empty). */
-  #json(name: string, m: { json?: () => string | undefined; entries?: () => [unknown, unknown][] }): string[] {
+  #json(name: string, m: { json?: (o?: { top?: number }) => string | undefined; entries?: () => [unknown, unknown][] }, top?: number): string[] {
     const field = this.spec.maps[name];
     if (m.json) {
-      const line = m.json();
+      const line = m.json({ top });
       return line === undefined ? [] : [line.replace(JSON.stringify(`@${field}`), JSON.stringify(`@${name}`))];
     }
-    const rows = m.entries!().sort((a, b) => compare(a[1], b[1]));
+    const rows = m.entries!().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     if (!rows.length) return [];
     const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map((e) => formatKey(e, true)).join(",") : formatKey(k, true), v]));
     return [jsonRecord("map", { [`@${name}`]: value })];

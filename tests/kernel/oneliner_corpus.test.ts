@@ -58,6 +58,9 @@ const CASES: Case[] = [
   { name: "exit() in the first events: begin, events, end, maps in that order", oneliner: `begin(() => print("hello")); end(() => print("bye")); tracepoint("raw_syscalls:sys_enter", () => (print("event"), count(), exit()))`, duration: "10s", stdout: /^hello\n(event\n)+bye\n\n@: \d+\n$/ },
   { name: "exit() in begin: begin, events, end in that order", oneliner: `begin(() => (print("hello"), exit())); end(() => print("bye")); tracepoint("raw_syscalls:sys_enter", () => print("event"))`, duration: "10s", stdout: /^hello\n(event\n)*bye\n$/ },
 
+  // bpftrace's print(@, N): the N largest entries; clear($) empties every map, as print($) prints every map
+  { name: "print($.name, N) and print($, N) show the N largest entries", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[1] = 10, $.x[2] = 30, $.x[3] = 20, $.c[comm()] = count())); end(() => (print($.x, 2), print("--"), print($, 1), print("--"), clear($)))`, stdout: "@x[3]: 20\n@x[2]: 30\n--\n@c[head]: 1\n@x[2]: 30\n--\n" },
+
   // --- parentheses and comma expressions
   { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
   { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
