@@ -30,7 +30,10 @@ class Untranslatable extends Error {}
 export function translateBpftrace(text: string): BpftraceTranslation {
   try {
     // Probes that share a body (`kprobe:f, kprobe:g { ... }`): one call each.
-    const probes = splitProbes(withoutComments(text)).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b)));
+    const code = withoutComments(text);
+    // In user space $ is every map: the map @ alone is $[""] there when the program has named maps too.
+    const unnamed = /@\w/.test(code) ? `$[""]` : "$";
+    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b, unnamed)));
     return { oneliner: probes.join("; ") };
   } catch (e) {
     if (e instanceof Untranslatable) return { untranslatable: e.message };
@@ -137,8 +140,9 @@ function stringEnd(text: string, open: number): number {
 
 // ------------------------------------------------------------------ probes
 
-function translateProbe(spec: string, block: ProbeBlock): string {
-  const body = translateBody(block.body, block.filter);
+function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string): string {
+  const userSpace = spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
+  const body = translateBody(block.body, block.filter, userSpace ? unnamedInUserSpace : "$");
   const uses = (name: RegExp) => name.test(body.text);
   const positional = () => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
@@ -197,10 +201,11 @@ const BUILTINS: Record<string, string> = {
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
 const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);
 
-function translateBody(body: string, filter: string | undefined): { text: string; arrowBody: string } {
+/** `unnamed`: what the map @ is written as. */
+function translateBody(body: string, filter: string | undefined, unnamed: string): { text: string; arrowBody: string } {
   const declared = new Set<string>();
-  const statements = splitStatements(body).map((s) => translateStatement(s, declared));
-  const cond = filter === undefined ? undefined : expression(filter);
+  const statements = splitStatements(body).map((s) => translateStatement(s, declared, unnamed));
+  const cond = filter === undefined ? undefined : expressionOf(filter, unnamed);
   const text = [cond ?? "", ...statements].join(" ");
   if (statements.length === 0) return { text, arrowBody: "{}" };
   if (statements.length === 1 && !statements[0].startsWith("let ")) {
@@ -228,7 +233,8 @@ function splitStatements(body: string): string[] {
 }
 
 /** One statement; `declared` holds the scratch variables ($x) this body has declared with let. */
-function translateStatement(s: string, declared: Set<string>): string {
+function translateStatement(s: string, declared: Set<string>, unnamed: string): string {
+  const expression = (text: string) => expressionOf(text, unnamed);
   if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
@@ -250,14 +256,14 @@ function translateStatement(s: string, declared: Set<string>): string {
 const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
-function expression(text: string): string {
+function expressionOf(text: string, unnamed: string): string {
   let out = "";
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
     const prev = out.trimEnd().at(-1);
     if (t === "->") out += ".";
-    else if (t === "@") out += "$";
+    else if (t === "@") out += unnamed;
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}`) : t.slice(1);
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next);

@@ -26,6 +26,10 @@ const TRANSLATIONS: [string, string][] = [
   [`s:cs:100 { @ = count(); }`, `perfEvent({ type: "software", config: "context-switches", period: 100 }, () => count())`],
   [`hardware:cache-misses:1000000 { @[comm, pid] = count(); }`, `perfEvent({ type: "hardware", config: "cache-misses", period: 1000000 }, () => count(comm(), pid()))`],
   [`h:backend-stalls { @ = count(); }`, `perfEvent({ type: "hardware", config: "stalled-cycles-backend" }, () => count())`],
+  // In user space $ is every map: print(@) is the map @ alone there when there are named maps too.
+  [`t:a:b { @ = count(); @x = count(); } interval:s:1 { print(@); clear(@); } END { print(@x); }`,
+    `tracepoint("a:b", () => { count(); $.x = count(); }); interval(1, () => { print($[""]); clear($[""]); }); end(() => print($.x))`],
+  [`t:a:b { @ = count(); } interval:s:1 { print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { print($); clear($); })`],
   // A filter's closing / is the last before the body's {: a / in a string, a comment or a division is the filter's own.
   [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`,
     `tracepoint("syscalls:sys_enter_openat", args => str(args.filename) == "/etc/hostname" && printf("%s\\n", comm()))`],
