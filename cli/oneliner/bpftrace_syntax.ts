@@ -80,16 +80,16 @@ function splitProbes(text: string): ProbeBlock[] {
   return blocks;
 }
 
-/** The index of the brace that closes the one at `open` (strings skipped). */
-function closing(text: string, open: number): number {
+/** The index of the bracket that closes the one at `open` (strings skipped). */
+function closing(text: string, open: number, left = "{", right = "}"): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text[i];
     if (c === '"') i = stringEnd(text, i);
-    else if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) return i;
+    else if (c === left) depth++;
+    else if (c === right && --depth === 0) return i;
   }
-  throw new Untranslatable("a { has no closing }");
+  throw new Untranslatable(`a ${left} has no closing ${right}`);
 }
 
 /**
@@ -208,16 +208,21 @@ function translateBody(body: string, filter: string | undefined, unnamed: string
   const cond = filter === undefined ? undefined : expressionOf(filter, unnamed);
   const text = [cond ?? "", ...statements].join(" ");
   if (statements.length === 0) return { text, arrowBody: "{}" };
-  if (statements.length === 1 && !statements[0].startsWith("let ")) {
+  if (statements.length === 1 && !/^(let|if|return)\b/.test(statements[0])) {
     const s = statements[0];
     const wrapped = /=/.test(s.replace(/[=!<>]=|=>/g, "")) ? `(${s})` : s;
     return { text, arrowBody: cond ? `${cond} && ${wrapped}` : s };
   }
-  const list = statements.map((s) => `${s};`).join(" ");
+  const list = statementList(statements);
   return { text, arrowBody: cond ? `{ if (${cond}) { ${list} } }` : `{ ${list} }` };
 }
 
-/** Statements separated by `;` at depth 0 (strings and brackets respected). */
+/** Translated statements as a block's text: `;` after each but a block. */
+function statementList(statements: string[]): string {
+  return statements.map((s) => (s.endsWith("}") ? s : `${s};`)).join(" ");
+}
+
+/** Statements separated by `;` at depth 0, or ending with a block's } not followed by else (strings and brackets respected). */
 function splitStatements(body: string): string[] {
   const out: string[] = [];
   let depth = 0, start = 0;
@@ -225,8 +230,9 @@ function splitStatements(body: string): string[] {
     const c = body[i];
     if (c === '"') i = stringEnd(body, i);
     else if ("([{".includes(c)) depth++;
-    else if (")]}".includes(c)) depth--;
-    else if (c === ";" && depth === 0) (out.push(body.slice(start, i)), (start = i + 1));
+    else if (")]}".includes(c)) {
+      if (--depth === 0 && c === "}" && !/^\s*else\b/.test(body.slice(i + 1))) (out.push(body.slice(start, i + 1)), (start = i + 1));
+    } else if (c === ";" && depth === 0) (out.push(body.slice(start, i)), (start = i + 1));
   }
   out.push(body.slice(start));
   return out.map((s) => s.trim()).filter((s) => s.length);
@@ -235,6 +241,8 @@ function splitStatements(body: string): string[] {
 /** One statement; `declared` holds the scratch variables ($x) this body has declared with let. */
 function translateStatement(s: string, declared: Set<string>, unnamed: string): string {
   const expression = (text: string) => expressionOf(text, unnamed);
+  if (/^if\s*\(/.test(s)) return ifStatement(s, declared, unnamed);
+  if (/^return$/.test(s)) return s;
   if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
@@ -251,6 +259,27 @@ function translateStatement(s: string, declared: Set<string>, unnamed: string): 
     return `let ${scratch[1]} = ${expression(scratch[2])}`;
   }
   return expression(s);
+}
+
+/** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */
+function ifStatement(s: string, declared: Set<string>, unnamed: string): string {
+  const open = s.indexOf("(");
+  const close = closing(s, open, "(", ")");
+  const cond = expressionOf(s.slice(open + 1, close), unnamed);
+  const rest = s.slice(close + 1).trimStart();
+  if (!rest.startsWith("{")) throw new Untranslatable(`an if without a { ... } block`);
+  const end = closing(rest, 0);
+  const block = (text: string) => `{ ${statementList(splitStatements(text).map((x) => translateStatement(x, declared, unnamed)))} }`;
+  let out = `if (${cond}) ${block(rest.slice(1, end))}`;
+  const more = rest.slice(end + 1).trim();
+  if (!more) return out;
+  const alternative = /^else\s*(.*)$/s.exec(more);
+  if (!alternative) throw new Untranslatable(`"${more.slice(0, 20)}" after an if block`);
+  const other = alternative[1];
+  if (/^if\s*\(/.test(other)) out += ` else ${ifStatement(other, declared, unnamed)}`;
+  else if (other.startsWith("{") && closing(other, 0) === other.length - 1) out += ` else ${block(other.slice(1, -1))}`;
+  else throw new Untranslatable(`"else ${other.slice(0, 20)}"`);
+  return out;
 }
 
 const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;

@@ -163,11 +163,12 @@ test("bpftrace syntax: a local set from a builtin ($s = comm) translates to a on
   assert.match(run.stdout, /^(head\n)+$/, t[1]); // each open of head's, the loader's too
 });
 
-test("bpftrace syntax: a filter holding /, string locals, probe and a software event translate to one-liners that run", async () => {
+test("bpftrace syntax: a filter holding /, string locals, probe, a software event and if/else translate to one-liners that run", async () => {
   const cases: [string, string | RegExp][] = [
     [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`, "head\n"],
     [`tracepoint:syscalls:sys_enter_openat /str(args->filename) == "/etc/hostname"/ { $x = "lit"; $p = probe; printf("%s %s %s\\n", $x, $p, comm); }`, "lit tracepoint:syscalls:sys_enter_openat head\n"],
     [`software:faults:1 /comm == "head"/ { @[comm] = count(); }`, /^\n@\[head\]: [1-9]\d*\n$/],
+    [`t:syscalls:sys_enter_openat { if (str(args->filename) == "/etc/hostname") { printf("%s\\n", comm); } else if (comm == "no-such") { exit() } else { @n = count(); } }`, /^head\n\n@n: \d+\n$/],
   ];
   for (const [original, stdout] of cases) {
     const r = await tsbpf(["-e", original]);

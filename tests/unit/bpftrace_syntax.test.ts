@@ -30,6 +30,10 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @ = count(); @x = count(); } interval:s:1 { print(@); clear(@); } END { print(@x); }`,
     `tracepoint("a:b", () => { count(); $.x = count(); }); interval(1, () => { print($[""]); clear($[""]); }); end(() => print($.x))`],
   [`t:a:b { @ = count(); } interval:s:1 { print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { print($); clear($); })`],
+  // if / else if / else blocks, with or without a ; after them
+  [`t:syscalls:sys_exit_openat { if (args->ret < 0) { @fail[comm] = count(); } else if (args->ret == 0) { @zero = count() } else { @ok[comm] = count(); $x = 1; } @all = count(); }`,
+    `tracepoint("syscalls:sys_exit_openat", args => { if (args.ret < 0) { $.fail[comm()] = count(); } else if (args.ret == 0) { $.zero = count(); } else { $.ok[comm()] = count(); let x = 1; } $.all = count(); })`],
+  [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
   // A filter's closing / is the last before the body's {: a / in a string, a comment or a division is the filter's own.
   [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`,
     `tracepoint("syscalls:sys_enter_openat", args => str(args.filename) == "/etc/hostname" && printf("%s\\n", comm()))`],
@@ -54,7 +58,7 @@ test("what has no plain translation is named", () => {
   assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
   assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
-  assert.match(why(`tracepoint:a:b { if (pid > 1) { @x = count(); } }`), /"if" blocks/);
+  assert.match(why(`tracepoint:a:b { while ($i < 3) { $i++; } }`), /"while" blocks/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
