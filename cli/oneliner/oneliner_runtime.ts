@@ -83,7 +83,9 @@ export function print(...values: unknown[]): void {
 }
 
 export function printf(fmt: string, ...values: PrintfValue[]): void {
-  out(format(parseFormat(fmt), values));
+  // A plain value's map ($.c) as its number.
+  const primitive = (v: unknown) => (typeof v === "object" && v !== null && Symbol.toPrimitive in v ? (v as { [Symbol.toPrimitive](h: string): PrintfValue })[Symbol.toPrimitive]("default") : v);
+  out(format(parseFormat(fmt), values.map(primitive) as PrintfValue[]));
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
@@ -95,6 +97,37 @@ export function exit(): void {
 export function clear(map: unknown): void {
   if (isMaps(map)) return current?.clearMaps();
   (map as { clear?: () => void })?.clear?.();
+}
+
+type ValueMap = { get(key: number): unknown; set(key: number, value: bigint): void };
+
+/**
+ * `$` in begin/end/interval: each map by its name. A plain value without a key (`$.c++` in a probe)
+ * reads as its number (`printf("%d", $.c)`, `$.c + 1`) and takes one (`$.c = 0`), as bpftrace's @c
+ * does in its interval probes; print($.c) still prints it as a map.
+ */
+function userSpaceMaps(spec: OneLinerSpec, fields: Record<string, unknown> | undefined): Maps {
+  const maps = Object.defineProperty({}, MAPS, { value: true }) as Maps;
+  for (const [name, field] of Object.entries(spec.maps)) maps[name] = fields?.[field];
+  const unkeyed = new Set(spec.unkeyed.filter((n) => maps[n]));
+  for (const name of unkeyed) {
+    const m = maps[name] as ValueMap;
+    Object.defineProperty(m, Symbol.toPrimitive, { value: (hint: string) => (hint === "string" ? String(valueOf(m)) : valueOf(m)) });
+  }
+  return new Proxy(maps, {
+    set(target, name, value) {
+      if (typeof name !== "string" || !unkeyed.has(name)) return Reflect.set(target, name, value);
+      if (typeof value !== "bigint" && !Number.isInteger(value)) throw new Error(`$.${name} holds an integer: ${String(value)} cannot be stored in it`);
+      (target[name] as ValueMap).set(0, BigInt(value));
+      return true;
+    },
+  });
+}
+
+/** A plain value's number: a number where it is exact, so `$.c + 1` works; else a bigint. */
+function valueOf(m: ValueMap): number | bigint {
+  const v = (m.get(0) ?? 0n) as bigint | number;
+  return typeof v === "bigint" && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 function isMaps(v: unknown): boolean {
@@ -123,8 +156,7 @@ export class OneLinerRuntime {
     current = this;
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
-    this.#maps = Object.defineProperty({}, MAPS, { value: true }) as Maps;
-    for (const [name, field] of Object.entries(this.spec.maps)) this.#maps[name] = fields?.[field];
+    this.#maps = userSpaceMaps(this.spec, fields);
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
       // One print site has one buffer, in order already; several are merged by time.

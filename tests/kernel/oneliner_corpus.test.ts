@@ -61,6 +61,9 @@ const CASES: Case[] = [
   // bpftrace's print(@, N): the N largest entries; clear($) empties every map, as print($) prints every map
   { name: "print($.name, N) and print($, N) show the N largest entries", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[1] = 10, $.x[2] = 30, $.x[3] = 20, $.c[comm()] = count())); end(() => (print($.x, 2), print("--"), print($, 1), print("--"), clear($)))`, stdout: "@x[3]: 20\n@x[2]: 30\n--\n@c[head]: 1\n@x[2]: 30\n--\n" },
 
+  // bpftrace's `interval:s:1 { printf("%d/s\n", @c); @c = 0; }`: a plain value without a key is read and set in user space
+  { name: "a plain value read and set in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && $.c++); end(() => { printf("%d\\n", $.c); print(\`\${$.c + 1}\`, $.c > 0); $.c = 7; })`, stdout: "1\n2 true\n\n@c: 7\n" },
+
   // --- parentheses and comma expressions
   { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
   { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
