@@ -142,7 +142,7 @@ function stringEnd(text: string, open: number): number {
 
 function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string): string {
   const userSpace = spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
-  const body = translateBody(block.body, block.filter, userSpace ? unnamedInUserSpace : "$");
+  const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec } : { unnamed: "$" });
   const uses = (name: RegExp) => name.test(body.text);
   const positional = () => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
@@ -201,11 +201,16 @@ const BUILTINS: Record<string, string> = {
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
 const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);
 
-/** `unnamed`: what the map @ is written as. */
-function translateBody(body: string, filter: string | undefined, unnamed: string): { text: string; arrowBody: string } {
+/** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
+interface Scope {
+  unnamed: string;
+  userSpace?: string;
+}
+
+function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
   const declared = new Set<string>();
-  const statements = splitStatements(body).map((s) => translateStatement(s, declared, unnamed));
-  const cond = filter === undefined ? undefined : expressionOf(filter, unnamed);
+  const statements = splitStatements(body).map((s) => translateStatement(s, declared, scope));
+  const cond = filter === undefined ? undefined : expressionOf(filter, scope);
   const text = [cond ?? "", ...statements].join(" ");
   if (statements.length === 0) return { text, arrowBody: "{}" };
   if (statements.length === 1 && !/^(let|if|return)\b/.test(statements[0])) {
@@ -239,9 +244,9 @@ function splitStatements(body: string): string[] {
 }
 
 /** One statement; `declared` holds the scratch variables ($x) this body has declared with let. */
-function translateStatement(s: string, declared: Set<string>, unnamed: string): string {
-  const expression = (text: string) => expressionOf(text, unnamed);
-  if (/^if\s*\(/.test(s)) return ifStatement(s, declared, unnamed);
+function translateStatement(s: string, declared: Set<string>, scope: Scope): string {
+  const expression = (text: string) => expressionOf(text, scope);
+  if (/^if\s*\(/.test(s)) return ifStatement(s, declared, scope);
   if (/^return$/.test(s)) return s;
   if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
@@ -262,21 +267,21 @@ function translateStatement(s: string, declared: Set<string>, unnamed: string): 
 }
 
 /** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */
-function ifStatement(s: string, declared: Set<string>, unnamed: string): string {
+function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
   const open = s.indexOf("(");
   const close = closing(s, open, "(", ")");
-  const cond = expressionOf(s.slice(open + 1, close), unnamed);
+  const cond = expressionOf(s.slice(open + 1, close), scope);
   const rest = s.slice(close + 1).trimStart();
   if (!rest.startsWith("{")) throw new Untranslatable(`an if without a { ... } block`);
   const end = closing(rest, 0);
-  const block = (text: string) => `{ ${statementList(splitStatements(text).map((x) => translateStatement(x, declared, unnamed)))} }`;
+  const block = (text: string) => `{ ${statementList(splitStatements(text).map((x) => translateStatement(x, declared, scope)))} }`;
   let out = `if (${cond}) ${block(rest.slice(1, end))}`;
   const more = rest.slice(end + 1).trim();
   if (!more) return out;
   const alternative = /^else\s*(.*)$/s.exec(more);
   if (!alternative) throw new Untranslatable(`"${more.slice(0, 20)}" after an if block`);
   const other = alternative[1];
-  if (/^if\s*\(/.test(other)) out += ` else ${ifStatement(other, declared, unnamed)}`;
+  if (/^if\s*\(/.test(other)) out += ` else ${ifStatement(other, declared, scope)}`;
   else if (other.startsWith("{") && closing(other, 0) === other.length - 1) out += ` else ${block(other.slice(1, -1))}`;
   else throw new Untranslatable(`"else ${other.slice(0, 20)}"`);
   return out;
@@ -285,26 +290,29 @@ function ifStatement(s: string, declared: Set<string>, unnamed: string): string 
 const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
-function expressionOf(text: string, unnamed: string): string {
+function expressionOf(text: string, scope: Scope): string {
   let out = "";
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
     const prev = out.trimEnd().at(-1);
     if (t === "->") out += ".";
-    else if (t === "@") out += unnamed;
+    else if (t === "@") out += scope.unnamed;
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}`) : t.slice(1);
-    else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next);
+    else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
     else out += t;
   });
   return out.trim();
 }
 
-function identifier(name: string, next: string | undefined): string {
+function identifier(name: string, next: string | undefined, scope: Scope): string {
   if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
+  if (BUILTINS[name] && next !== "(" && scope.userSpace) {
+    untranslatable(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
+  }
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
   if (name === "cpid") untranslatable(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return untranslatable(`bpftrace's "${name}"`);

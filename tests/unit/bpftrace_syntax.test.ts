@@ -60,6 +60,9 @@ test("what has no plain translation is named", () => {
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
   assert.match(why(`tracepoint:a:b { while ($i < 3) { $i++; } }`), /"while" blocks/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
+  // BEGIN, END and interval run in user space: no kernel builtins there.
+  assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
+  assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
