@@ -322,6 +322,7 @@ export class HandlerBody {
   #type(node: Node, strLen: number): string {
     // A local is what it was set to (bpftrace's `$s = comm`): `const s = comm()` holds a string.
     const init = this.#localInit(node);
+    if (init?.type === "TSTypeAnnotation") return this.t.text.slice(init.typeAnnotation.start, init.typeAnnotation.end);
     if (init) return this.#type(init, LOCAL_STR_LEN);
     if (node.type === "TSAsExpression") return this.t.text.slice(node.typeAnnotation.start, node.typeAnnotation.end);
     if (node.type === "MemberExpression" && mapRef(node)) return this.t.maps.get(mapRef(node)!.name)?.valueType ?? "i64";
@@ -518,13 +519,17 @@ function isIntegerLiteral(n: Node): boolean {
 
 
 /** The AST children of a node, in source order. */
-/** The locals a handler declares (`const s = comm()`), each with what it is set to; a name declared twice, or also a parameter's, is left unknown. */
+/**
+ * The locals a handler declares (`const s = comm()`), each with what it is set to, or its written
+ * type (`let s: Str<64> = ...`, a TSTypeAnnotation); a name declared twice, or also a parameter's, is left unknown.
+ */
 function localInits(fn: Node): Map<string, Node | null> {
   const out = new Map<string, Node | null>();
   for (const p of fn.params) if (p.type === "Identifier") out.set(p.name, null);
   const visit = (node: Node) => {
     if (node.type === "VariableDeclarator" && node.id.type === "Identifier") {
-      out.set(node.id.name, out.has(node.id.name) || !node.init ? null : node.init);
+      const said = node.id.typeAnnotation ?? node.init;
+      out.set(node.id.name, out.has(node.id.name) || !said ? null : said);
     }
     for (const c of children(node)) if (!/Function/.test(c.type)) visit(c);
   };
