@@ -99,24 +99,28 @@ export function clear(map: unknown): void {
   (map as { clear?: () => void })?.clear?.();
 }
 
-type ValueMap = { get(key: number): unknown; set(key: number, value: bigint): void };
+type ValueMap = { get(key?: number): unknown; set(key: number, value: bigint): void; keyed?: boolean };
 
 /**
- * `$` in begin/end/interval: each map by its name. A plain value without a key (`$.c++` in a probe)
- * reads as its number (`printf("%d", $.c)`, `$.c + 1`) and takes one (`$.c = 0`), as bpftrace's @c
- * does in its interval probes; print($.c) still prints it as a map.
+ * `$` in begin/end/interval: each map by its name. A map without a key, a plain value (`$.c++` in a
+ * probe) or an aggregation of one number (count, sum, min, max, avg), reads as its number
+ * (`printf("%d", $.c)`, `$.c + 1`), as bpftrace's @c does in its interval and END probes; a plain
+ * value also takes one (`$.c = 0`). print($.c) still prints it as a map.
  */
 function userSpaceMaps(spec: OneLinerSpec, fields: Record<string, unknown> | undefined): Maps {
   const maps = Object.defineProperty({}, MAPS, { value: true }) as Maps;
   for (const [name, field] of Object.entries(spec.maps)) maps[name] = fields?.[field];
-  const unkeyed = new Set(spec.unkeyed.filter((n) => maps[n]));
-  for (const name of unkeyed) {
-    const m = maps[name] as ValueMap;
-    Object.defineProperty(m, Symbol.toPrimitive, { value: (hint: string) => (hint === "string" ? String(valueOf(m)) : valueOf(m)) });
+  const plain = new Set(spec.unkeyed.filter((n) => maps[n]));
+  for (const [name, map] of Object.entries(maps)) {
+    const m = map as ValueMap | undefined;
+    if (!m || !(plain.has(name) || m.keyed === false)) continue;
+    const read = () => numberOf(plain.has(name) ? m.get(0) : m.get(), name);
+    Object.defineProperty(m, Symbol.toPrimitive, { value: (hint: string) => (hint === "string" ? String(read()) : read()) });
   }
   return new Proxy(maps, {
     set(target, name, value) {
-      if (typeof name !== "string" || !unkeyed.has(name)) return Reflect.set(target, name, value);
+      if (typeof name !== "string" || !Object.hasOwn(spec.maps, name)) return Reflect.set(target, name, value);
+      if (!plain.has(name)) throw new Error(`$.${name} is an aggregation: clear($.${name}) empties it; only a plain value ($.${name}++ in a probe) takes a value here`);
       if (typeof value !== "bigint" && !Number.isInteger(value)) throw new Error(`$.${name} holds an integer: ${String(value)} cannot be stored in it`);
       (target[name] as ValueMap).set(0, BigInt(value));
       return true;
@@ -124,10 +128,12 @@ function userSpaceMaps(spec: OneLinerSpec, fields: Record<string, unknown> | und
   });
 }
 
-/** A plain value's number: a number where it is exact, so `$.c + 1` works; else a bigint. */
-function valueOf(m: ValueMap): number | bigint {
-  const v = (m.get(0) ?? 0n) as bigint | number;
-  return typeof v === "bigint" && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+/** A map's one number: a number where it is exact, so `$.c + 1` works; else a bigint. */
+function numberOf(v: unknown, name: string): number | bigint {
+  if (v === undefined) return 0;
+  if (typeof v === "number") return v;
+  if (typeof v !== "bigint") throw new Error(`$.${name} holds more than one number: print($.${name}) shows it`);
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 function isMaps(v: unknown): boolean {
@@ -147,6 +153,8 @@ export class OneLinerRuntime {
    * run after begin(), so its lines come first and end's last, as bpftrace runs BEGIN before any probe.
    */
   #held?: (() => void)[];
+  /** What an end or interval function threw. */
+  #failure?: { error: unknown };
 
   constructor(readonly spec: OneLinerSpec) {
     this.#formats = spec.prints.map((p) => (p.kind === "printf" ? parseFormat(p.format) : undefined));
@@ -181,12 +189,27 @@ export class OneLinerRuntime {
     for (const f of held) f();
     // With a tracer, the interval functions stop with it: none runs after exit() or a signal.
     const every = (ms: number, f: () => void) => tracer ? tracer.every(ms, f) : ((t) => () => clearInterval(t))(setInterval(f, ms));
-    const cancels = this.#exited ? [] : this.spec.intervals.map(([, f], i) => every(periods[i], () => f(this.#maps)));
+    const cancels = this.#exited ? [] : this.spec.intervals.map(([, f], i) => every(periods[i], () => this.#userCode(() => f(this.#maps), true)));
     if (tracer) await tracer.stopped;
     else if (!this.#exited) await this.#idle((await import("node:process")).default, (await import("../long_timer.ts")).after); // begin() may have called exit()
     cancels.forEach((cancel) => cancel());
     if (!tracer) this.end();
     flush();
+    // Thrown here, out of the script's top-level await, it is shown as the one-liner's own error, at its place.
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /**
+   * Runs an end or interval function, which the tracer calls from its stop and its timers: what it
+   * throws is kept for run() to throw (the first only), and an interval's stops the tracing.
+   */
+  #userCode(f: () => void, stop: boolean): void {
+    try {
+      f();
+    } catch (error) {
+      this.#failure ??= { error };
+      if (stop) this.exit();
+    }
   }
 
   /** Runs when the tracer stops (its end()): the end functions, then every map. */
@@ -194,7 +217,7 @@ export class OneLinerRuntime {
     if (this.#ended) return;
     this.#ended = true;
     this.#order.flush(true);
-    for (const f of this.spec.end) f(this.#maps);
+    for (const f of this.spec.end) this.#userCode(() => f(this.#maps), false);
     flush();
     this.printMaps(true);
   }
@@ -207,7 +230,7 @@ export class OneLinerRuntime {
   }
 
   isMap(v: unknown): boolean {
-    return Object.values(this.#maps).includes(v);
+    return Object.keys(this.spec.maps).some((n) => this.#maps[n] === v);
   }
 
   printMaps(atExit: boolean, top?: number): void {

@@ -62,6 +62,8 @@ const CASES: Case[] = [
   { name: "print($.name, N) and print($, N) show the N largest entries", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[1] = 10, $.x[2] = 30, $.x[3] = 20, $.c[comm()] = count())); end(() => (print($.x, 2), print("--"), print($, 1), print("--"), clear($)))`, stdout: "@x[3]: 20\n@x[2]: 30\n--\n@c[head]: 1\n@x[2]: 30\n--\n" },
 
   // bpftrace's `interval:s:1 { printf("%d/s\n", @c); @c = 0; }`: a plain value without a key is read and set in user space
+  { name: "an aggregation without a key read in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.t = count(), $.s = sum(5), $.m = max(9))); end(() => printf("%d %d %d\\n", $.t, $.s + 1, $.m))`, stdout: "1 6 9\n\n@m: 9\n@s: 5\n@t: 1\n" },
+  { name: "a number kept on $ in begin is printed as a number, not as a map", oneliner: `${OPENAT}a => ${HOSTNAME} && $.t++); begin(() => { $.mine = 1; $.mine = 2; print($.mine); })`, stdout: "2\n\n@t: 1\n" },
   { name: "a plain value read and set in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && $.c++); end(() => { printf("%d\\n", $.c); print(\`\${$.c + 1}\`, $.c > 0); $.c = 7; })`, stdout: "1\n2 true\n\n@c: 7\n" },
 
   // --- parentheses and comma expressions
@@ -119,6 +121,9 @@ const MISTAKES: [string, RegExp][] = [
   [`${OPENAT}a => { for (let i = 0; i < 3; $.x[i]++) {} })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
   [`${OPENAT}a => { while (pid() > 0) { count(); } })`, /^-e:1:\d+: error\[TSB1002\]: "while" statements are not supported in a handler/],
   [`${OPENAT}a => { const s = comm(); printf("%d\\n", s); })`, /^-e:1:81: error\[TSB1002\]: %d needs a number, and value 1 is a string/],
+  // What an end or interval function throws is the one-liner's error, at its place (it also stops an interval's tracing)
+  [`${OPENAT}a => count()); end(() => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
+  [`${OPENAT}a => count()); interval(0.1, () => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
   [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
 ];
 
