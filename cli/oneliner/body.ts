@@ -324,6 +324,13 @@ export class HandlerBody {
     const init = this.#localInit(node);
     if (init?.type === "TSTypeAnnotation") return this.t.text.slice(init.typeAnnotation.start, init.typeAnnotation.end);
     if (init) return this.#type(init, LOCAL_STR_LEN);
+    if (node.type === "ConditionalExpression") {
+      // c ? "a" : comm(): strings of both arms' largest size; anything else as inferType has it.
+      const arms = [this.#type(node.consequent, strLen), this.#type(node.alternate, strLen)];
+      const lengths = arms.map((a) => /^Str<(\d+)>$/.exec(a)?.[1]);
+      if (lengths.every((n) => n !== undefined)) return `Str<${Math.max(...lengths.map(Number))}>`;
+      if (arms[0] === arms[1]) return arms[0];
+    }
     if (node.type === "TSAsExpression") return this.t.text.slice(node.typeAnnotation.start, node.typeAnnotation.end);
     if (node.type === "MemberExpression" && mapRef(node)) return this.t.maps.get(mapRef(node)!.name)?.valueType ?? "i64";
     return inferType(node, this.ctx, strLen);
@@ -331,6 +338,7 @@ export class HandlerBody {
 
   #typeIsKnown(node: Node): boolean {
     const init = this.#localInit(node);
+    if (!init && node.type === "ConditionalExpression") return this.#typeIsKnown(node.consequent) && this.#typeIsKnown(node.alternate);
     return init ? this.#typeIsKnown(init) : typeIsKnown(node);
   }
 

@@ -16,6 +16,16 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
     return;
   }
   if (e.type === "ParenthesizedExpression") return l.into(e.expression, t, base, off);
+  if (e.type === "ConditionalExpression") {
+    // c ? "a" : comm() into a string (a struct): each arm writes the memory itself.
+    const otherwise = l.b.label(), done = l.b.label();
+    l.branch(e.test, false, otherwise);
+    l.into(e.consequent, t, base, off);
+    l.b.emit({ op: "jmp", target: done });
+    l.b.place(otherwise);
+    l.into(e.alternate, t, base, off);
+    return l.b.place(done);
+  }
   if (t.kind === "struct" && e.type === "ObjectExpression") return l.objectInto(e, t, base, off);
   if (t.kind === "struct" && t.tuple && e.type === "ArrayExpression") {
     if (e.elements.length !== t.fields.length) l.fail(e, Code.TypeMismatch, `${t.name} has ${t.fields.length} elements, got ${e.elements.length}`);

@@ -35,6 +35,7 @@ test("a local holds a string literal: compared, reassigned, and copied into a lo
     [`const s = "abc"; return s === "abd" ? 1 : 0;`, 0],
     [`let s = "ab"; s = "xyz"; return s === "xyz" && s !== "ab" ? 1 : 0;`, 1],
     [`let s = comm(); s = "x"; return s === "x" ? 1 : 0;`, 1],
+    [`const t: Str<16> = pid() > 0 ? "a" : comm(); const u: Str<16> = pid() < 0 ? "a" : comm(); return t === "a" && u === "${me}" ? 1 : 0;`, 1],
     [`const s = "${me}"; const t: Str<64> = s; return t === "${me}" ? 1 : 0;`, 1],
   ];
   const got = runBodies(cases.map(([b]) => "    " + b));
