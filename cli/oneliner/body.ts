@@ -430,6 +430,11 @@ export class HandlerBody {
         w.write("0");
         return true;
       }
+      if (name === "time" && !this.#locals.has("time")) {
+        this.t.error(node, "time() prints the local time from user space: call it in begin(), end() or interval()", `e.g. interval(1, () => { time(); print($); clear($); })`);
+        w.write("0");
+        return true;
+      }
       if (name === "probe") {
         w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;

@@ -310,6 +310,9 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
+  if (name === "time" && next === "(") {
+    return scope.userSpace ? name : untranslatable(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
+  }
   if (BUILTINS[name] && next !== "(" && scope.userSpace) {
     untranslatable(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }

@@ -88,6 +88,20 @@ export function printf(fmt: string, ...values: PrintfValue[]): void {
   out(format(parseFormat(fmt), values.map(primitive) as PrintfValue[]));
 }
 
+/** The local time as strftime's `format` has it (bpftrace's time(), whose default this is). */
+export function time(format = "%H:%M:%S\n"): void {
+  const d = new Date();
+  const two = (n: number) => String(n).padStart(2, "0");
+  const parts: Record<string, string> = {
+    Y: String(d.getFullYear()), y: two(d.getFullYear() % 100), m: two(d.getMonth() + 1), d: two(d.getDate()),
+    H: two(d.getHours()), M: two(d.getMinutes()), S: two(d.getSeconds()), "%": "%",
+  };
+  out(format.replace(/%(.)/g, (all, c: string) => {
+    if (parts[c] === undefined) throw new Error(`time("${format}"): %${c} is not one of tsbpf's conversions (%Y %y %m %d %H %M %S %%)`);
+    return parts[c];
+  }));
+}
+
 /** Stops tracing: the end functions run and the maps are printed. */
 export function exit(): void {
   current?.exit();

@@ -66,6 +66,9 @@ const CASES: Case[] = [
   { name: "a number kept on $ in begin is printed as a number, not as a map", oneliner: `${OPENAT}a => ${HOSTNAME} && $.t++); begin(() => { $.mine = 1; $.mine = 2; print($.mine); })`, stdout: "2\n\n@t: 1\n" },
   { name: "a plain value read and set in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && $.c++); end(() => { printf("%d\\n", $.c); print(\`\${$.c + 1}\`, $.c > 0); $.c = 7; })`, stdout: "1\n2 true\n\n@c: 7\n" },
 
+  // bpftrace's time(): the local time, strftime's conversions, in user space
+  { name: "time() in begin and end", oneliner: `${OPENAT}a => ${HOSTNAME} && count()); begin(() => time("%Y|%%|\\n")); end(() => time())`, stdout: new RegExp(`^${new Date().getFullYear()}\\|%\\|\\n\\d\\d:\\d\\d:\\d\\d\\n\\n@: 1\\n$`) },
+
   // --- parentheses and comma expressions
   { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
   { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
@@ -126,6 +129,7 @@ const MISTAKES: [string, RegExp][] = [
   // What an end or interval function throws is the one-liner's error, at its place (it also stops an interval's tracing)
   [`${OPENAT}a => count()); end(() => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
   [`${OPENAT}a => count()); interval(0.1, () => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
+  [`${OPENAT}a => { time(); count(); })`, /^-e:1:48: error\[TSB1002\]: time\(\) prints the local time from user space: call it in begin\(\), end\(\) or interval\(\)/],
   [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
 ];
 
