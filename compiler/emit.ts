@@ -1,7 +1,7 @@
 // Turns allocated IR into BPF instructions, with a source position for each one.
 import { AluOp, Class, encode, fitsImm32, type Insn, JmpOp, Mode, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, sizeCode, Src, swapCond } from "../spec/bpf/isa.ts";
 import type { Instr, Operand, VReg } from "./ir.ts";
-import { isReg } from "./ir.ts";
+import { isReg, MAX_INSNS } from "./ir.ts";
 import type { Allocation } from "./regalloc.ts";
 import type { SourcePos } from "../spec/diagnostics.ts";
 import type { LineEntry, MapReloc } from "../spec/tracer_spec.ts";
@@ -14,6 +14,32 @@ export interface Emitted {
 }
 
 const R0 = 0, FP = 10;
+
+/** A jump's offset is a signed 16-bit field: it reaches at most this many instructions forward. */
+const MAX_JUMP = 0x7fff;
+
+/**
+ * Fewer BPF instructions than `code` (IR before register allocation) can emit as: those that
+ * become at least one instruction whatever allocation and the last cleanup do (moves may vanish,
+ * jumps to the next instruction go, returns merge). Over MAX_INSNS, allocating is wasted work.
+ */
+export function leastInsns(code: Instr[]): number {
+  let n = 0;
+  for (const ins of code) {
+    const op = ins.op;
+    if (op === "alu" || op === "load" || op === "store" || op === "atomic_add" || op === "frame" || op === "map" || op === "call") n++;
+  }
+  return n;
+}
+
+/** The handler cannot be encoded as one BPF program: too many instructions, or a jump too long for its field. */
+export class ProgramTooLarge extends Error {
+  constructor(message: string, readonly loc: SourcePos | undefined, readonly hints: string[]) {
+    super(message);
+    this.name = "ProgramTooLarge";
+  }
+}
+
 const COMMUTATIVE = new Set(["add", "mul", "or", "and", "xor"]);
 
 /**
@@ -65,6 +91,8 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
 
   for (const ins of code) {
     loc = ins.loc;
+    // Stop at the limit rather than emit (and hold) the rest of a program the kernel refuses.
+    if (out.length > MAX_INSNS) throw tooManyInsns(out.length, loc);
     switch (ins.op) {
       case "entry":
         if (reg(ins.dst) !== 1) put(Class.ALU64 | AluOp.mov | Src.X, reg(ins.dst), 1, 0, 0);
@@ -143,8 +171,33 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
         throw new Error(`internal: emit does not know IR op "${(ins as { op: string }).op}"`);
     }
   }
-  for (const f of fixups) out[f.at].off = labelAt.get(f.label)! - f.at - 1;
+  if (out.length > MAX_INSNS) throw tooManyInsns(out.length, loc);
+  for (const f of fixups) {
+    const off = labelAt.get(f.label)! - f.at - 1;
+    // Written as is, the offset would wrap around and jump somewhere else.
+    if (off > MAX_JUMP || off < -MAX_JUMP - 1) throw jumpTooLong(off, lines, f.at);
+    out[f.at].off = off;
+  }
   return { insns: encode(out), count: out.length, relocs, lines };
 }
 
 const Size_DW = 0x18;
+
+function tooManyInsns(count: number, loc: SourcePos | undefined): ProgramTooLarge {
+  return new ProgramTooLarge(`this handler compiles to more than ${MAX_INSNS.toLocaleString("en-US")} BPF instructions (${count.toLocaleString("en-US")} so far), the most the kernel loads in one program`,
+    loc, ["split the work among several handlers, or use a loop or a map lookup instead of many similar statements"]);
+}
+
+/** The branch at `at`, with the source position of the statement it came from. */
+function jumpTooLong(off: number, lines: LineEntry[], at: number): ProgramTooLarge {
+  let lo = 0, hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid].insn <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  const line = lines[lo];
+  const loc = line && line.insn <= at ? { line: line.line, column: line.column, length: 1 } : undefined;
+  return new ProgramTooLarge(`this branch jumps over ${Math.abs(off).toLocaleString("en-US")} BPF instructions; a BPF jump reaches at most ${(MAX_JUMP + 1).toLocaleString("en-US")}`,
+    loc, ["move part of the block into another handler, or shorten it with a loop or a map lookup"]);
+}
