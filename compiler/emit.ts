@@ -19,15 +19,22 @@ const R0 = 0, FP = 10;
 const MAX_JUMP = 0x7fff;
 
 /**
- * Fewer BPF instructions than `code` (IR before register allocation) can emit as: those that
- * become at least one instruction whatever allocation and the last cleanup do (moves may vanish,
- * jumps to the next instruction go, returns merge). Over MAX_INSNS, allocating is wasted work.
+ * Fewer BPF instructions than `code` (IR before register allocation) can emit as: what becomes
+ * instructions whatever allocation and the last cleanup do (copies between registers may vanish,
+ * jumps to the next instruction go, returns merge into jumps, but an immediate still has to be
+ * put in its register). Over MAX_INSNS, allocating is wasted work.
  */
 export function leastInsns(code: Instr[]): number {
   let n = 0;
   for (const ins of code) {
-    const op = ins.op;
-    if (op === "alu" || op === "load" || op === "store" || op === "atomic_add" || op === "frame" || op === "map" || op === "call") n++;
+    switch (ins.op) {
+      case "alu": case "load": case "store": case "atomic_add": n++; break;
+      case "map": n += 2; break; // ld_imm64
+      case "frame": n += ins.off ? 2 : 1; break;
+      case "mov": if (!isReg(ins.src)) n++; break;
+      case "call": n++; for (const a of ins.args) if (!isReg(a)) n++; break;
+      case "ret": if (!isReg(ins.value)) n++; break;
+    }
   }
   return n;
 }
