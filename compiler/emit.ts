@@ -17,6 +17,12 @@ const R0 = 0, FP = 10;
 
 /** A jump's offset is a signed 16-bit field: it reaches at most this many instructions forward. */
 const MAX_JUMP = 0x7fff;
+/**
+ * Past this, a jump goes through a nearer jump to the same place when there is one: the kernel
+ * rewrites some helper calls into several instructions, and refuses a program when a jump no
+ * longer fits its field after that ("cannot be patched due to 16-bit range").
+ */
+const HOP_BEYOND = 0x3fff;
 
 /**
  * Fewer BPF instructions than `code` (IR before register allocation) can emit as: what becomes
@@ -59,7 +65,7 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
   const relocs: MapReloc[] = [];
   const lines: LineEntry[] = [];
   const labelAt = new Map<number, number>();
-  const fixups: { at: number; label: number }[] = [];
+  const fixups: { at: number; label: number; always?: true }[] = [];
   let lastLoc: SourcePos | undefined;
 
   /** The source position of the IR instruction being emitted: recorded with its first BPF instruction. */
@@ -164,7 +170,7 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
         break;
       }
       case "jmp":
-        fixups.push({ at: out.length, label: ins.target });
+        fixups.push({ at: out.length, label: ins.target, always: true });
         put(Class.JMP | JmpOp.ja, 0, 0, 0, 0);
         break;
       case "label":
@@ -179,10 +185,24 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
     }
   }
   if (out.length > MAX_INSNS) throw tooManyInsns(out.length, loc);
+  // Unconditional jumps by where they go, in order (to hop through when a target is out of reach).
+  const jumpsTo = new Map<number, number[]>();
   for (const f of fixups) {
-    const off = labelAt.get(f.label)! - f.at - 1;
-    // Written as is, the offset would wrap around and jump somewhere else.
-    if (off > MAX_JUMP || off < -MAX_JUMP - 1) throw jumpTooLong(off, lines, f.at);
+    if (!f.always) continue;
+    const to = labelAt.get(f.label)!;
+    (jumpsTo.get(to) ?? jumpsTo.set(to, []).get(to)!).push(f.at);
+  }
+  for (const f of fixups) {
+    const to = labelAt.get(f.label)!;
+    let off = to - f.at - 1;
+    if (off > HOP_BEYOND || off < -HOP_BEYOND - 1) {
+      // Jump instead to a jump to the same place within reach (the arms of a long else-if chain
+      // each end with one). Without one, an offset past the field would wrap around and jump
+      // somewhere else: refused.
+      const hop = hopToward(jumpsTo.get(to) ?? [], f.at, to);
+      if (hop !== undefined) off = hop - f.at - 1;
+      else if (off > MAX_JUMP || off < -MAX_JUMP - 1) throw jumpTooLong(off, lines, f.at);
+    }
     out[f.at].off = off;
   }
   return { insns: encode(out), count: out.length, relocs, lines };
@@ -193,6 +213,29 @@ const Size_DW = 0x18;
 function tooManyInsns(count: number, loc: SourcePos | undefined): ProgramTooLarge {
   return new ProgramTooLarge(`this handler compiles to more than ${MAX_INSNS.toLocaleString("en-US")} BPF instructions (${count.toLocaleString("en-US")} so far), the most the kernel loads in one program`,
     loc, ["split the work among several handlers, or use a loop or a map lookup instead of many similar statements"]);
+}
+
+/**
+ * Of the unconditional jumps at `jumps` (ascending) that go to `to`, the one within HOP_BEYOND
+ * of `at` that is nearest to `to` (strictly closer than `at`, so hops end), if any.
+ */
+function hopToward(jumps: number[], at: number, to: number): number | undefined {
+  // The first index whose position is above `limit`.
+  const above = (limit: number) => {
+    let lo = 0, hi = jumps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (jumps[mid] > limit) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  if (to > at) {
+    const k = above(Math.min(at + 1 + HOP_BEYOND, to - 1)) - 1;
+    return k >= 0 && jumps[k] > at ? jumps[k] : undefined;
+  }
+  const k = above(Math.max(at - HOP_BEYOND, to + 1) - 1);
+  return k < jumps.length && jumps[k] < at ? jumps[k] : undefined;
 }
 
 /** The branch at `at`, with the source position of the statement it came from. */
