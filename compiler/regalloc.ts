@@ -11,7 +11,7 @@
 // Every operand the emitter sees is then a register or an immediate that fits its instruction, so
 // the emitter needs no scratch register.
 import { fitsImm32, swapCond } from "../spec/bpf/isa.ts";
-import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
+import { def, type Instr, isReg, MAX_STACK, type Operand, uses, type VReg } from "./ir.ts";
 import { buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
 
 export type Location = { reg: number } | { slot: number };
@@ -57,6 +57,9 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
       stackSize = Math.ceil(stackSize / 8) * 8 + 8; // spill slots are 8 bytes, 8-aligned (the verifier refuses misaligned stack access)
       for (const v of group) slots.set(v, -stackSize);
     }
+    // Spill slots only add up: past the kernel's stack the handler is refused whatever later
+    // rounds do, and each round costs the square of the values live at once.
+    if (stackSize > MAX_STACK) return { loc: new Map(), stackSize, code };
     code = spillCode(code, slots, fresh, unspillable);
   }
   throw new Error("internal: register allocation did not converge");
