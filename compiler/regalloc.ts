@@ -175,6 +175,8 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
   // Pairs that want one register: a move's ends (the move disappears), and an operation's result
   // and the operand it is computed over (d = a; d op= b loses its move when d and a coincide).
   const moves: { x: number; y: number; weight: number }[] = [];
+  /** Values live across some call: each interferes with r0-r5 (added once, not once per call). */
+  const acrossCall = new Uint8Array(regs);
   walkLive(code, live, (i, after) => {
     const ins = code[i];
     const d = def(ins);
@@ -189,8 +191,9 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
       if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !COMMUTATIVE.has(ins.alu)) addEdge(node(d), node(ins.b));
       if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !isReg(ins.a)) addEdge(node(d), node(ins.b));
     }
-    if (ins.op === "call") after.forEach((l) => l !== d && CLOBBERED.forEach((r) => addEdge(node(l), r)));
+    if (ins.op === "call") after.forEach((l) => l !== d && (acrossCall[l] = 1));
   });
+  for (let v = 0; v < regs; v++) if (acrossCall[v]) for (const r of CLOBBERED) addEdge(node(v), r);
   const present = new Uint8Array(N);
   for (const ins of code) {
     const d = def(ins);
