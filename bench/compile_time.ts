@@ -22,7 +22,7 @@ const BEGIN = "<!-- compile_time -->", END = "<!-- /compile_time -->";
 const BUN = `${ROOT}/node_modules/.bin/bun`, DENO = `${ROOT}/node_modules/.bin/deno`;
 
 /** Handler bodies of n statements. */
-const SHAPES: Record<string, { what: string; body: (n: number) => string }> = {
+const SHAPES: Record<string, { what: string; body: (n: number) => string; members?: (n: number) => string; helpers?: (n: number) => string }> = {
   updates: {
     what: "`this.m.add(pid() + i, 1)`: a lookup, an insert when missing, an atomic add",
     body: (n) => Array.from({ length: n }, (_, i) => `    this.m.add(pid() + ${i}, 1);`).join("\n"),
@@ -43,15 +43,34 @@ const SHAPES: Record<string, { what: string; body: (n: number) => string }> = {
     what: "one switch with n cases, a map update in each",
     body: (n) => `    switch (args[0] as u32) {\n${Array.from({ length: n }, (_, i) => `      case ${i}: this.m.set(${i}, pid()); break;`).join("\n")}\n    }`,
   },
+  equalities: {
+    what: "`if (pid() === i) this.m.add(i, 1)`: n ifs one after another on one value (past ~900 the verifier gives up: each equal path is followed to the end)",
+    body: (n) => Array.from({ length: n }, (_, i) => `    if (pid() === ${i}) this.m.add(${i}, 1);`).join("\n"),
+  },
+  elseifs: {
+    what: "`else if (p === i) this.m.add(i, 1)`: one chain of n branches",
+    body: (n) => `    const p = pid();\n    if (p === 0) this.m.add(0, 1);\n${Array.from({ length: n - 1 }, (_, i) => `    else if (p === ${i + 1}) this.m.add(${i + 1}, 1);`).join("\n")}`,
+  },
+  handlers: {
+    what: "n handlers of one map update each (n programs)",
+    body: () => "",
+    members: (n) => Array.from({ length: n }, (_, i) => `  @rawTracepoint("sys_enter")\n  h${i}(args: any) { this.m.set(${i}, pid()); }`).join("\n"),
+  },
+  helpers: {
+    what: "one call to a helper that calls the next 10 times, log10(n) deep: 10^round(log10 n) map updates from a few lines (refused past 2M instructions before optimisation)",
+    body: (n) => `    this.f${Math.max(1, Math.round(Math.log10(n)))}(pid());`,
+    helpers: (n) => [`  f0(x: u64) { this.m.add(x, 1); }`, ...Array.from({ length: Math.max(1, Math.round(Math.log10(n))) }, (_, d) => `  f${d + 1}(x: u64) { ${Array.from({ length: 10 }, (_, k) => `this.f${d}(x + ${k});`).join(" ")} }`)].join("\n"),
+  },
 };
 
 const source = (shape: string, n: number) => `import { rawTracepoint, Tracer, HashMap, pid, type u32, type u64 } from "tsbpf";
 class Big extends Tracer {
   m = new HashMap<u32, u64>(100000);
-  @rawTracepoint("sys_enter")
+${SHAPES[shape].helpers?.(n) ?? ""}
+${SHAPES[shape].members?.(n) ?? `  @rawTracepoint("sys_enter")
   h(args: any) {
 ${SHAPES[shape].body(n)}
-  }
+  }`}
 }
 `;
 
@@ -91,8 +110,9 @@ if (opts.worker) {
     const t0 = performance.now();
     try {
       const [spec] = compile(src, "/bench/big.ts", target);
-      const p = spec.programs[0];
-      result = `${atob(p.insns).length / 8} insns, ${p.stackSize} B stack`;
+      const [p, ...more] = spec.programs;
+      const insns = (q: { insns: string }) => atob(q.insns).length / 8;
+      result = more.length ? `${spec.programs.reduce((t: number, q: { insns: string }) => t + insns(q), 0)} insns in ${more.length + 1} programs` : `${insns(p)} insns, ${p.stackSize} B stack`;
     } catch (e) {
       result = `error: ${String((e as Error).message).split("\n")[0].replace(/^\/bench\/big\.ts:/, "")}`;
     }

@@ -23,8 +23,8 @@ import { fold } from "./fold.ts";
 import { dce } from "./dce.ts";
 import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
-import { emit } from "./emit.ts";
-import { MAX_STACK } from "./ir.ts";
+import { emit, leastInsns, ProgramTooLarge } from "./emit.ts";
+import { MAX_INSNS, MAX_STACK } from "./ir.ts";
 import { type CompileTarget, isProbeLookupError } from "../spec/target.ts";
 import { jumpCall, KERNEL_FUNCTION_PROBES, overrideCall } from "./override.ts";
 import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
@@ -50,6 +50,8 @@ export interface CompileOptions {
   cgroupFilter?: boolean;
   /** Histograms also keep the sum of their values (a Prometheus histogram's _sum). */
   histogramSums?: boolean;
+  /** IR instructions a handler may lower to before it is refused as too large (tests lower it; default MAX_LOWERED). */
+  loweringBudget?: number;
 }
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
@@ -99,10 +101,12 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
   let scratchBytes = 0, countsDrops = false;
   /** The ProgramArrays each compiled program jumps through, and with which probe (its targets get the same). */
   const jumps: Jump[] = [];
+  /** Where the handler does not fit: the branch too long, or else the handler itself. */
+  const tooLarge = (e: ProgramTooLarge, name: string, pos: SourcePos) => diags.error(Code.ProgramTooLarge, e.loc ?? pos, `handler "${name}": ${e.message}`, ...e.hints);
   const compileProgram = (name: string, node: Node, probeRef: ProbeRef, probe: ProbeContext, pos: SourcePos, tailCallTarget: boolean): void => {
     const programIndex = programs.length;
     const lower = (perfEventsInScratch: boolean) => {
-      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, variables: mod.variables, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, histogramSums });
+      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, variables: mod.variables, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, histogramSums, loweringBudget: options.loweringBudget });
       let ir;
       try {
         ir = lowering.lowerHandler();
@@ -112,6 +116,13 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       }
       if (!ir || lowering.failed || diags.hasErrors) return { lowering };
       const stack = shareStack(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.slots, ir.stackSize);
+      // Register allocation is the costliest pass: not for a program the kernel would refuse anyway.
+      const least = leastInsns(stack.code);
+      if (least > MAX_INSNS) {
+        tooLarge(new ProgramTooLarge(`this handler compiles to more than ${MAX_INSNS.toLocaleString("en-US")} BPF instructions (at least ${least.toLocaleString("en-US")}), the most the kernel loads in one program`,
+          undefined, ["split the work among several handlers, or use a loop or a map lookup instead of many similar statements"]), name, pos);
+        return { lowering };
+      }
       const alloc = allocate(stack.code, stack.stackSize);
       return { lowering, alloc };
     };
@@ -131,7 +142,14 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
         `stack use: ${uses || "temporaries"}`, "shrink Str<N> variables, or write large values straight into a ring buffer event");
       return;
     }
-    const out = emit(cleanup(alloc.code), alloc);
+    let out;
+    try {
+      out = emit(cleanup(alloc.code), alloc);
+    } catch (e) {
+      if (!(e instanceof ProgramTooLarge)) throw e;
+      tooLarge(e, name, pos);
+      return;
+    }
     programs.push({
       name,
       probe: probeRef,

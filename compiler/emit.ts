@@ -1,7 +1,7 @@
 // Turns allocated IR into BPF instructions, with a source position for each one.
 import { AluOp, Class, encode, fitsImm32, type Insn, JmpOp, Mode, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, sizeCode, Src, swapCond } from "../spec/bpf/isa.ts";
 import type { Instr, Operand, VReg } from "./ir.ts";
-import { isReg } from "./ir.ts";
+import { isReg, MAX_INSNS } from "./ir.ts";
 import type { Allocation } from "./regalloc.ts";
 import type { SourcePos } from "../spec/diagnostics.ts";
 import type { LineEntry, MapReloc } from "../spec/tracer_spec.ts";
@@ -14,6 +14,45 @@ export interface Emitted {
 }
 
 const R0 = 0, FP = 10;
+
+/** A jump's offset is a signed 16-bit field: it reaches at most this many instructions forward. */
+const MAX_JUMP = 0x7fff;
+/**
+ * Past this, a jump goes through a nearer jump to the same place when there is one: the kernel
+ * rewrites some helper calls into several instructions, and refuses a program when a jump no
+ * longer fits its field after that ("cannot be patched due to 16-bit range").
+ */
+const HOP_BEYOND = 0x3fff;
+
+/**
+ * Fewer BPF instructions than `code` (IR before register allocation) can emit as: what becomes
+ * instructions whatever allocation and the last cleanup do (copies between registers may vanish,
+ * jumps to the next instruction go, returns merge into jumps, but an immediate still has to be
+ * put in its register). Over MAX_INSNS, allocating is wasted work.
+ */
+export function leastInsns(code: Instr[]): number {
+  let n = 0;
+  for (const ins of code) {
+    switch (ins.op) {
+      case "alu": case "load": case "store": case "atomic_add": n++; break;
+      case "map": n += 2; break; // ld_imm64
+      case "frame": n += ins.off ? 2 : 1; break;
+      case "mov": if (!isReg(ins.src)) n++; break;
+      case "call": n++; for (const a of ins.args) if (!isReg(a)) n++; break;
+      case "ret": if (!isReg(ins.value)) n++; break;
+    }
+  }
+  return n;
+}
+
+/** The handler cannot be encoded as one BPF program: too many instructions, or a jump too long for its field. */
+export class ProgramTooLarge extends Error {
+  constructor(message: string, readonly loc: SourcePos | undefined, readonly hints: string[]) {
+    super(message);
+    this.name = "ProgramTooLarge";
+  }
+}
+
 const COMMUTATIVE = new Set(["add", "mul", "or", "and", "xor"]);
 
 /**
@@ -26,7 +65,7 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
   const relocs: MapReloc[] = [];
   const lines: LineEntry[] = [];
   const labelAt = new Map<number, number>();
-  const fixups: { at: number; label: number }[] = [];
+  const fixups: { at: number; label: number; always?: true }[] = [];
   let lastLoc: SourcePos | undefined;
 
   /** The source position of the IR instruction being emitted: recorded with its first BPF instruction. */
@@ -65,6 +104,8 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
 
   for (const ins of code) {
     loc = ins.loc;
+    // Stop at the limit rather than emit (and hold) the rest of a program the kernel refuses.
+    if (out.length > MAX_INSNS) throw tooManyInsns(out.length, loc);
     switch (ins.op) {
       case "entry":
         if (reg(ins.dst) !== 1) put(Class.ALU64 | AluOp.mov | Src.X, reg(ins.dst), 1, 0, 0);
@@ -129,7 +170,7 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
         break;
       }
       case "jmp":
-        fixups.push({ at: out.length, label: ins.target });
+        fixups.push({ at: out.length, label: ins.target, always: true });
         put(Class.JMP | JmpOp.ja, 0, 0, 0, 0);
         break;
       case "label":
@@ -143,8 +184,70 @@ export function emit(code: Instr[], alloc: Allocation): Emitted {
         throw new Error(`internal: emit does not know IR op "${(ins as { op: string }).op}"`);
     }
   }
-  for (const f of fixups) out[f.at].off = labelAt.get(f.label)! - f.at - 1;
+  if (out.length > MAX_INSNS) throw tooManyInsns(out.length, loc);
+  // Unconditional jumps by where they go, in order (to hop through when a target is out of reach).
+  const jumpsTo = new Map<number, number[]>();
+  for (const f of fixups) {
+    if (!f.always) continue;
+    const to = labelAt.get(f.label)!;
+    (jumpsTo.get(to) ?? jumpsTo.set(to, []).get(to)!).push(f.at);
+  }
+  for (const f of fixups) {
+    const to = labelAt.get(f.label)!;
+    let off = to - f.at - 1;
+    if (off > HOP_BEYOND || off < -HOP_BEYOND - 1) {
+      // Jump instead to a jump to the same place within reach (the arms of a long else-if chain
+      // each end with one). Without one, an offset past the field would wrap around and jump
+      // somewhere else: refused.
+      const hop = hopToward(jumpsTo.get(to) ?? [], f.at, to);
+      if (hop !== undefined) off = hop - f.at - 1;
+      else if (off > MAX_JUMP || off < -MAX_JUMP - 1) throw jumpTooLong(off, lines, f.at);
+    }
+    out[f.at].off = off;
+  }
   return { insns: encode(out), count: out.length, relocs, lines };
 }
 
 const Size_DW = 0x18;
+
+function tooManyInsns(count: number, loc: SourcePos | undefined): ProgramTooLarge {
+  return new ProgramTooLarge(`this handler compiles to more than ${MAX_INSNS.toLocaleString("en-US")} BPF instructions (${count.toLocaleString("en-US")} so far), the most the kernel loads in one program`,
+    loc, ["split the work among several handlers, or use a loop or a map lookup instead of many similar statements"]);
+}
+
+/**
+ * Of the unconditional jumps at `jumps` (ascending) that go to `to`, the one within HOP_BEYOND
+ * of `at` that is nearest to `to` (strictly closer than `at`, so hops end), if any.
+ */
+function hopToward(jumps: number[], at: number, to: number): number | undefined {
+  // The first index whose position is above `limit`.
+  const above = (limit: number) => {
+    let lo = 0, hi = jumps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (jumps[mid] > limit) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  if (to > at) {
+    const k = above(Math.min(at + 1 + HOP_BEYOND, to - 1)) - 1;
+    return k >= 0 && jumps[k] > at ? jumps[k] : undefined;
+  }
+  const k = above(Math.max(at - HOP_BEYOND, to + 1) - 1);
+  return k < jumps.length && jumps[k] < at ? jumps[k] : undefined;
+}
+
+/** The branch at `at`, with the source position of the statement it came from. */
+function jumpTooLong(off: number, lines: LineEntry[], at: number): ProgramTooLarge {
+  let lo = 0, hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid].insn <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  const line = lines[lo];
+  const loc = line && line.insn <= at ? { line: line.line, column: line.column, length: 1 } : undefined;
+  return new ProgramTooLarge(`this branch jumps over ${Math.abs(off).toLocaleString("en-US")} BPF instructions; a BPF jump reaches at most ${(MAX_JUMP + 1).toLocaleString("en-US")}`,
+    loc, ["move part of the block into another handler, or shorten it with a loop or a map lookup"]);
+}

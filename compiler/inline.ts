@@ -19,6 +19,7 @@ export function callFunction(l: Lower, fn: ScriptFunction, e: Node): Value {
     const what = cycle.length === 2 ? `"${fn.name}" calls itself` : `"${cycle[0]}" calls ${cycle.slice(1).map((n) => `"${n}"`).join(", which calls ")}`;
     l.fail(e, Code.Unsupported, `recursion: ${what}; the kernel cannot run recursion (calls are inlined)`, "rewrite it as a bounded loop: for (let i = 0; i < N; i++)");
   }
+  l.checkSize(e); // each call may expand into many copies of a helper's body
   if (l.inlined.length >= MAX_DEPTH) l.fail(e, Code.Unsupported, `calls nest more than ${MAX_DEPTH} deep`);
   if (e.arguments.length !== fn.params.length) {
     l.fail(e, Code.BadCall, `"${fn.name}" takes ${fn.params.length} argument${fn.params.length === 1 ? "" : "s"}, got ${e.arguments.length}`);

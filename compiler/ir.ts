@@ -95,6 +95,14 @@ export function def(i: Instr): VReg | undefined {
 }
 
 export const MAX_STACK = 512;
+/** Instructions the kernel loads in one program (BPF_COMPLEXITY_LIMIT_INSNS; the verifier also stops after processing this many). */
+export const MAX_INSNS = 1_000_000;
+/**
+ * IR instructions lowering produces for one handler before giving up on it. Optimisation shrinks
+ * real handlers by far less than half, so past this the program cannot fit; and without a bound,
+ * helpers that each call the next several times would expand exponentially (memory, time).
+ */
+export const MAX_LOWERED = 2 * MAX_INSNS;
 
 /** Builds one function's IR. */
 export class IrBuilder {

@@ -1,9 +1,9 @@
 // Pass 3: lower one handler's body to IR, checking types as it goes. The class holds the state
 // of one handler; the work is done by the pieces in lower/ (statements, expressions, conditions,
 // arithmetic, memory, calls), each written against the contract lower/context.ts.
-import type { DiagnosticBag, SourcePos } from "../spec/diagnostics.ts";
+import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { posOf, type Node } from "./parse.ts";
-import { IrBuilder, type Base, type Operand, type VReg } from "./ir.ts";
+import { IrBuilder, MAX_INSNS, MAX_LOWERED, type Base, type Operand, type VReg } from "./ir.ts";
 import { sizeOf, type IntType, type StructType, type Type } from "../spec/layout.ts";
 import type { BinaryOp } from "./semantics.ts";
 import type { ContextField } from "../spec/target.ts";
@@ -42,6 +42,20 @@ export class Lowering implements Lower {
 
   get failed(): boolean {
     return this.#failed;
+  }
+
+  #tooLarge = false;
+  get tooLarge(): boolean {
+    return this.#tooLarge;
+  }
+
+  checkSize(node: Node): void {
+    if (this.#tooLarge) throw new Unsupported("too large");
+    const budget = this.input.loweringBudget ?? MAX_LOWERED;
+    if (this.b.code.length <= budget) return;
+    this.#tooLarge = true;
+    this.fail(node, Code.ProgramTooLarge, `the handler expands to more than ${budget.toLocaleString("en-US")} instructions before optimisation, far more than the kernel loads in one program (${MAX_INSNS.toLocaleString("en-US")})`,
+      "split the work among several handlers, or use a loop or a map lookup instead of many similar statements or calls");
   }
 
   fail(node: Node, code: string, message: string, ...hints: string[]): never {

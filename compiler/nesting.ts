@@ -8,7 +8,7 @@
 //
 // The measure: each open bracket costs BRACKET; each operator in the expression or statement
 // being read costs 1 (a `?` or an `if` more, as the parser and the compiler spend more on them),
-// until a `,` or `;`, a block's `}` followed by anything but `else` or an operator, or a new line
+// until a `,` or `;` (but for an `else` after it), a block's `}` followed by anything but `else` or an operator, or a new line
 // that starts a new statement; what the enclosing brackets had spent still counts inside them.
 // The costs follow the parser's own stack use per construct.
 import type { SourcePos } from "../spec/diagnostics.ts";
@@ -42,6 +42,11 @@ export function measureNesting(source: string): Nesting {
   let tooDeep: SourcePos | undefined;
   let prev = "";
   let newline = false, afterBlock = false;
+  /**
+   * The chain just after the last `if`, and what it was when a `;` reset the chain: an `else`
+   * right after resumes the chain there (`if (a) x; else if (b) y; ...` nests like braces).
+   */
+  let afterIf = -1, beforeSemicolon = -1;
   const pos = (at: number, len: number): SourcePos => ({ line, column: at - lineStart + 1, length: Math.max(1, len) });
   const spend = (cost: number, at: number, len: number) => {
     chain += cost;
@@ -139,16 +144,22 @@ export function measureNesting(source: string): Nesting {
       tok = PUNCTUATOR.exec(source)![0];
       i += tok.length;
     }
-    if ((newline && !CONTINUES.test(prev) && !CONTINUES.test(tok)) || (afterBlock && !CONTINUES.test(tok))) chain = 0;
+    if (tok === "else" && beforeSemicolon >= 0) chain = beforeSemicolon;
+    else if ((newline && !CONTINUES.test(prev) && !CONTINUES.test(tok)) || (afterBlock && !CONTINUES.test(tok))) chain = 0;
     newline = afterBlock = false;
+    beforeSemicolon = -1;
     if (tok === "(" || tok === "[" || tok === "{") open(false, at);
     else if (tok === ")" || tok === "]") close();
     else if (tok === "}") {
       const closed = close();
       if (closed?.template) templateText();
       else afterBlock = true;
-    } else if (tok === "," || tok === ";") chain = 0;
+    } else if (tok === ";") {
+      beforeSemicolon = afterIf;
+      chain = 0;
+    } else if (tok === ",") chain = 0;
     else if (tok !== "." && tok !== "?." && tok !== ":" && (OPERATOR_WORDS.has(tok) || !/^[\w$'"`\u0080-\uffff]/.test(tok))) spend(COST[tok] ?? 1, at, tok.length);
+    if (tok === "if") afterIf = chain;
     prev = tok;
   }
   return { tooDeep, deepest, depth };

@@ -11,7 +11,7 @@
 // Every operand the emitter sees is then a register or an immediate that fits its instruction, so
 // the emitter needs no scratch register.
 import { fitsImm32, swapCond } from "../spec/bpf/isa.ts";
-import { def, type Instr, isReg, type Operand, uses, type VReg } from "./ir.ts";
+import { def, type Instr, isReg, MAX_STACK, type Operand, uses, type VReg } from "./ir.ts";
 import { buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
 
 export type Location = { reg: number } | { slot: number };
@@ -57,6 +57,9 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
       stackSize = Math.ceil(stackSize / 8) * 8 + 8; // spill slots are 8 bytes, 8-aligned (the verifier refuses misaligned stack access)
       for (const v of group) slots.set(v, -stackSize);
     }
+    // Spill slots only add up: past the kernel's stack the handler is refused whatever later
+    // rounds do, and each round costs the square of the values live at once.
+    if (stackSize > MAX_STACK) return { loc: new Map(), stackSize, code };
     code = spillCode(code, slots, fresh, unspillable);
   }
   throw new Error("internal: register allocation did not converge");
@@ -172,6 +175,8 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
   // Pairs that want one register: a move's ends (the move disappears), and an operation's result
   // and the operand it is computed over (d = a; d op= b loses its move when d and a coincide).
   const moves: { x: number; y: number; weight: number }[] = [];
+  /** Values live across some call: each interferes with r0-r5 (added once, not once per call). */
+  const acrossCall = new Uint8Array(regs);
   walkLive(code, live, (i, after) => {
     const ins = code[i];
     const d = def(ins);
@@ -186,8 +191,9 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
       if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !COMMUTATIVE.has(ins.alu)) addEdge(node(d), node(ins.b));
       if (ins.op === "alu" && isReg(ins.b) && ins.a !== ins.b && !isReg(ins.a)) addEdge(node(d), node(ins.b));
     }
-    if (ins.op === "call") after.forEach((l) => l !== d && CLOBBERED.forEach((r) => addEdge(node(l), r)));
+    if (ins.op === "call") after.forEach((l) => l !== d && (acrossCall[l] = 1));
   });
+  for (let v = 0; v < regs; v++) if (acrossCall[v]) for (const r of CLOBBERED) addEdge(node(v), r);
   const present = new Uint8Array(N);
   for (const ins of code) {
     const d = def(ins);

@@ -39,6 +39,7 @@ export const Code = {
   NotConstant: "TSB1012",
   NoTracer: "TSB1013",
   DuplicateTracer: "TSB1014",
+  ProgramTooLarge: "TSB1015",
   Verifier: "TSB2001",
 } as const;
 

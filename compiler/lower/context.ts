@@ -58,6 +58,8 @@ export interface HandlerInput {
   cgroupFilter?: boolean;
   /** Histograms keep the sum of their values too, in the bucket HISTOGRAM_SUM_BUCKET. */
   histogramSums?: boolean;
+  /** IR instructions lowering may produce before it gives up on the handler (default MAX_LOWERED). */
+  loweringBudget?: number;
 }
 
 /** Where break and continue jump (../control_flow.ts). */
@@ -105,6 +107,10 @@ export interface Lower {
   /** Module constants being resolved (a const defined by itself is not a constant). */
   readonly resolvingConstants: Set<string>;
 
+  /** Whether the handler was abandoned for lowering into more code than any program can hold. */
+  readonly tooLarge: boolean;
+  /** Abandons the handler (reporting at `node`) once its code is past the budget: before lowering more of it. */
+  checkSize(node: Node): void;
   /** Reports an error at `node` and abandons the current statement. */
   fail(node: Node, code: string, message: string, ...hints: string[]): never;
   /** Records a fact about the kernel that the generated code relies on. */

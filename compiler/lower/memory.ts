@@ -63,7 +63,7 @@ export function objectInto(l: Lower, e: Node, t: StructType, base: Base, off: nu
     try {
       l.into(p.value, f.type, base, off + f.offset);
     } catch (err) {
-      if (!(err instanceof Unsupported)) throw err;
+      if (!(err instanceof Unsupported) || l.tooLarge) throw err;
     }
   }
   const missing = t.fields.filter((f) => !seen.has(f.name)).map((f) => f.name);

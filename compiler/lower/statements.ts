@@ -45,7 +45,8 @@ export function block(l: Lower, stmts: Node[], scoped = true): void {
     try {
       l.statement(s);
     } catch (e) {
-      if (!(e instanceof Unsupported)) throw e;
+      // A handler too large to compile is abandoned whole, not statement by statement.
+      if (!(e instanceof Unsupported) || l.tooLarge) throw e;
       if (s.type === "VariableDeclaration") {
         for (const d of s.declarations) if (d.id.type === "Identifier" && !l.lookup(d.id.name)) l.bind(d.id.name, { kind: "poisoned" });
       }
@@ -55,6 +56,7 @@ export function block(l: Lower, stmts: Node[], scoped = true): void {
 }
 
 export function statement(l: Lower, s: Node): void {
+  l.checkSize(s);
   l.b.loc = posOf(s);
   switch (s.type) {
     case "BlockStatement": return l.block(s.body);

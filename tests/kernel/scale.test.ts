@@ -117,3 +117,20 @@ test("deep but accepted nesting compiles and computes: 1500 chained additions, 1
     loaded.close();
   }
 });
+
+test("a 900-arm else-if chain, whose first arms end past a BPF jump's reach, loads and takes the right arm", () => {
+  // Each arm ends with a jump past the chain: from the first arms that is over 32767
+  // instructions, once encoded with a wrapped offset (a jump to the wrong place); now through
+  // the jumps of later arms.
+  const arms = Array.from({ length: 900 }, (_, i) => `${i ? "    else " : "    "}if (x === ${i}) { this.m.set(${i}, args[1] + ${i}); this.m.set(${i + 10000}, 1); }`).join("\n");
+  const { spec, loaded } = tracer("  m = new HashMap<u32, u64>();", [`    const x = args[0] as u32;\n${arms}\n    this.m.set(5000, x);\n    return 0;`]);
+  try {
+    assert.ok(atob(spec.programs[0].insns).length / 8 > 32768, "the chain is longer than a jump reaches");
+    const m = loaded.bind("m", new HashMap<number, bigint>());
+    for (const arm of [0, 1, 450, 899]) loaded.run("h0", [BigInt(arm), 1000n]);
+    assert.deepEqual(m.entries().sort((a, b) => a[0] - b[0]),
+      [[0, 1000n], [1, 1001n], [450, 1450n], [899, 1899n], [5000, 899n], [10000, 1n], [10001, 1n], [10450, 1n], [10899, 1n]]);
+  } finally {
+    loaded.close();
+  }
+});

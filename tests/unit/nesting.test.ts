@@ -39,6 +39,17 @@ test("long but flat code is not deep: statements on their own lines or after ;, 
   assert.ok(deep("let a = x" + "\n  + 1".repeat(5000) + ";"));
 });
 
+test("an else-if chain nests alike with or without braces: its arms' ; does not end it", () => {
+  // Brace-less arms once reset the count at each ;, so 4000 of them compiled on Bun and ran
+  // Deno out of stack (reported at the chain's first arm). Each else-if nests one level.
+  const chain = (n: number, arm: (i: number) => string) => "if (x === 0) " + arm(0) + Array.from({ length: n }, (_, i) => `\nelse if (x === ${i + 1}) ${arm(i + 1)}`).join("");
+  const braced = deep(chain(1200, (i) => `{ y = ${i} }`)), bare = deep(chain(1200, (i) => `y = ${i};`));
+  assert.ok(braced && bare, "both too deep");
+  assert.equal(bare.line, braced.line, "over the budget at the same arm");
+  assert.ok(!deep(chain(900, (i) => `y = ${i};`)));
+  assert.ok(!deep(Array.from({ length: 5000 }, (_, i) => `if (x > ${i}) y = ${i};`).join("\n")), "ifs without else stay flat");
+});
+
 test("compile() refuses too-deep source with a positioned diagnostic before the parser runs out of stack", () => {
   const noTarget: CompileTarget = { probeContext: () => assert.fail("not reached"), btf: () => assert.fail("not reached") } as unknown as CompileTarget;
   const source = `class T {}\nconst v = ${"[".repeat(30_000)}${"]".repeat(30_000)};\n`;
