@@ -16,6 +16,7 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildBytecodeCompiler } from "./bytecode.ts";
 
 /** tsbpf's own modules that are loaded by URL or by name (runtime/own_files.ts ownModule). */
 export const ENTRIES = ["mod", "kernel", "tool/mod", "cli/mod", "cli/main", "cli/preload", "cli/oneliner/oneliner_runtime"];
@@ -108,5 +109,6 @@ if (import.meta.main) {
   const meta = await bundlePackage(outdir);
   for (const file of Object.keys(meta.outputs)) console.log(resolve(ROOT, file));
   console.log(resolve(outdir, RESOLVE_CONFIG));
+  for (const file of await buildBytecodeCompiler(outdir)) console.log(file); // Bun only: pack/bytecode.ts
   await esbuild.stop?.();
 }
