@@ -16,7 +16,7 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildBytecodeCompiler } from "./bytecode.ts";
+import { BYTECODE_DEFINE, buildBytecodeCompiler } from "./bytecode.ts";
 
 /** tsbpf's own modules that are loaded by URL or by name (runtime/own_files.ts ownModule). */
 export const ENTRIES = ["mod", "kernel", "tool/mod", "cli/mod", "cli/main", "cli/preload", "cli/oneliner/oneliner_runtime"];
@@ -54,6 +54,7 @@ const OPTIONS: esbuild.BuildOptions & { metafile: true } = {
   external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
   metafile: true,
   logLevel: "warning",
+  define: BYTECODE_DEFINE, // tracer/compiler_module.ts: on Bun, the compiler as bytecode (pack/bytecode.ts)
 };
 
 /** The sources in the outputs that a static import of `entry` loads. */

@@ -13,7 +13,15 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMPILER_HOST } from "../tracer/compiler_host.ts";
-import { BYTECODE_COMPILER } from "../tracer/compiler_module.ts";
+
+/** The file in dist/; Bun reads its bytecode from the same name + ".jsc". */
+export const BYTECODE_COMPILER = "compiler.bun.cjs";
+
+/**
+ * esbuild's `define` for the package's bundle: the name tracer/compiler_module.ts loads. Only
+ * this build defines it, so no other build of tsbpf looks for a bytecode compiler at all.
+ */
+export const BYTECODE_DEFINE: Record<string, string> = { TSBPF_BYTECODE_COMPILER: JSON.stringify(BYTECODE_COMPILER) };
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENTRY = "tsbpf-bytecode-entry", HOST = "tsbpf-compiler-host";

@@ -1,16 +1,16 @@
 // Which copy of the compiler a tracer loads. From the npm package on Bun: the bytecode build in
 // dist/ (pack/bytecode.ts), which skips compiling the compiler's functions on their first call,
-// most of a cold start. Everywhere else (Deno, sources, a copy imported from a URL, a package
-// packed without Bun): compiler/compile.ts, as an ES module.
+// most of a cold start. Everywhere else (Deno, the sources, a copy imported from a URL, a bundle
+// of `tsbpf build`, a package packed without Bun): compiler/compile.ts, as an ES module.
 //
-// The file is found from this module's own URL only (runtime/own_files.ts): it is part of the
-// package, with the same owner as the rest of dist/, and nothing here writes or picks another.
-import { OWN_BUNDLED, OWN_ROOT } from "../runtime/own_files.ts";
+// Only the package's own bundle knows the file's name: pack/bundle.ts defines it at build time
+// (TSBPF_BYTECODE_COMPILER), and it is looked for beside this module's chunk in dist/, written
+// there when the package was packed, with the same owner as the rest of dist/. Nothing here
+// writes a file, and no other build of this module (sources, `tsbpf build` bundles) looks at all.
 import { runtimeName } from "../runtime/ffi/host.ts";
 import { fileExists } from "../runtime/files.ts";
 
-/** The bytecode build's name in dist/ (Bun reads its bytecode from the same name + ".jsc"). */
-export const BYTECODE_COMPILER = "compiler.bun.cjs";
+declare const TSBPF_BYTECODE_COMPILER: string | undefined;
 
 export type CompilerModule = typeof import("../compiler/compile.ts");
 
@@ -28,9 +28,9 @@ async function load(): Promise<CompilerModule> {
   return start(COMPILER_HOST) as CompilerModule;
 }
 
-/** The URL of dist/compiler.bun.cjs when this is the package's bundle running on Bun and the file is there. */
+/** The URL of the bytecode compiler when this is the package's bundle running on Bun, and the file is there. */
 export function bytecodeCompiler(): string | undefined {
-  if (!OWN_BUNDLED || runtimeName !== "bun" || !OWN_ROOT.startsWith("file:")) return undefined;
-  const url = new URL(`dist/${BYTECODE_COMPILER}`, OWN_ROOT);
-  return fileExists(decodeURIComponent(url.pathname)) ? url.href : undefined;
+  if (typeof TSBPF_BYTECODE_COMPILER !== "string" || runtimeName !== "bun") return undefined;
+  const url = new URL(`./${TSBPF_BYTECODE_COMPILER}`, import.meta.url);
+  return url.protocol === "file:" && fileExists(decodeURIComponent(url.pathname)) ? url.href : undefined;
 }

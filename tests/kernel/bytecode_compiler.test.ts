@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { bundle } from "../../build/bundle.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/.bin/bun"), DENO = join(ROOT, "node_modules/.bin/deno");
@@ -113,4 +114,12 @@ test("the package on Deno compiles with the ES module compiler and opens no byte
   assert.equal(stdout, "started", stderr);
   assert.deepEqual(opened.filter((f) => /\.(jsc|cjs)$/.test(f)), []);
   assert.ok(esmCompilerChunks(opened).length > 0, "the compiler was not loaded from dist/ (cached?)");
+});
+
+test("a bundle of `tsbpf build` never looks for a bytecode compiler beside it: only the package's own build names one", async () => {
+  const out = join(pkg, "first_exec.bundle.js");
+  await bundle(join(ROOT, "tests/fixtures/first_exec.ts"), out);
+  const code = readFileSync(out, "utf8");
+  assert.match(code, /function bytecodeCompiler\(/, "tracer/compiler_module.ts is not in the bundle: this test checks nothing");
+  assert.ok(!code.includes("compiler.bun.cjs"), "the bundle names the package's bytecode compiler");
 });
