@@ -90,13 +90,14 @@ test("the bytecode compiler shares tsbpf's classes: a compile error is tsbpf's C
   assert.equal(stdout, "CompileError true", stderr);
 });
 
-test("a .jsc that Bun cannot use (another version's, damaged) changes nothing but speed: Bun reads the .cjs", { skip }, () => {
+test("a .jsc that Bun cannot use (a changed header, changed bytes) changes nothing but speed: Bun reads the .cjs", { skip }, () => {
   buildPackage();
   const jsc = join(dist, "compiler.bun.cjs.jsc");
   const good = readFileSync(jsc);
   try {
     const damaged = Uint8Array.from(good);
-    damaged[0] ^= 0xff; // the header Bun checks against its own version
+    // Its header (where Bun tells a .jsc of its own version from another's) and bytes throughout.
+    damaged[0] ^= 0xff;
     for (let i = 4096; i < damaged.length; i += 997) damaged[i] ^= 0x5a;
     writeFileSync(jsc, damaged);
     const { stdout, stderr, opened } = coldStart("bun", pkg);
