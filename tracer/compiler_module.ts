@@ -9,6 +9,7 @@
 // writes a file, and no other build of this module (sources, `tsbpf build` bundles) looks at all.
 import { runtimeName } from "../runtime/ffi/host.ts";
 import { fileExists } from "../runtime/files.ts";
+import { compilerHost } from "./compiler_host.ts";
 
 declare const TSBPF_BYTECODE_COMPILER: string | undefined;
 
@@ -24,8 +25,8 @@ export function compilerModule(): Promise<CompilerModule> {
 async function load(): Promise<CompilerModule> {
   const bytecode = bytecodeCompiler();
   if (!bytecode) return import("../compiler/compile.ts");
-  const [{ default: start }, { COMPILER_HOST }] = await Promise.all([import(bytecode), import("./compiler_host.ts")]);
-  return start(COMPILER_HOST) as CompilerModule;
+  const { default: start } = await import(bytecode);
+  return start(compilerHost()) as CompilerModule;
 }
 
 /** The URL of the bytecode compiler when this is the package's bundle running on Bun, and the file is there. */
