@@ -16,6 +16,7 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BYTECODE_DEFINE, buildBytecodeCompiler } from "./bytecode.ts";
 
 /** The first line of every file of the bundle (see OPTIONS.banner). */
 export const BUN_PRAGMA = "// @bun";
@@ -62,6 +63,7 @@ const OPTIONS: esbuild.BuildOptions & { metafile: true } = {
   external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
   metafile: true,
   logLevel: "warning",
+  define: BYTECODE_DEFINE, // tracer/compiler_module.ts: on Bun, the compiler as bytecode (pack/bytecode.ts)
 };
 
 /** The sources in the outputs that a static import of `entry` loads. */
@@ -142,5 +144,6 @@ if (import.meta.main) {
   const meta = await bundlePackage(outdir);
   for (const file of Object.keys(meta.outputs)) console.log(resolve(ROOT, file));
   console.log(resolve(outdir, RESOLVE_CONFIG));
+  for (const file of await buildBytecodeCompiler(outdir)) console.log(file); // Bun only: pack/bytecode.ts
   await esbuild.stop?.();
 }

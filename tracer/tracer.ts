@@ -11,6 +11,7 @@ import { isRemote } from "../runtime/remote.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
+import { compilerModule } from "./compiler_module.ts";
 import { Loaded, loadPinning, loadTracer, type MapOptions } from "./loader.ts";
 import { EventStream } from "../runtime/maps/event_stream.ts";
 import { RingBuf } from "../runtime/maps/ringbuf.ts";
@@ -468,7 +469,7 @@ function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
  * the lean parser gives up on it), and this kernel as its target.
  */
 async function loadCompiler(probes: ProbeRef[], source: string) {
-  const [{ compile, prepareParse }, { hostTarget }] = await Promise.all([import("../compiler/compile.ts"), import("./compile_target.ts")]);
+  const [{ compile, prepareParse }, { hostTarget }] = await Promise.all([compilerModule(), import("./compile_target.ts")]);
   await prepareParse(source);
   return { compile, target: await hostTarget(probes, source) };
 }

@@ -1,0 +1,37 @@
+// Which copy of the compiler a tracer loads. From the npm package on Bun: the bytecode build in
+// dist/ (pack/bytecode.ts), which skips compiling the compiler's functions on their first call,
+// most of a cold start. Everywhere else (Deno, the sources, a copy imported from a URL, a bundle
+// of `tsbpf build`, a package packed without Bun): compiler/compile.ts, as an ES module.
+//
+// Only the package's own bundle knows the file's name: pack/bundle.ts defines it at build time
+// (TSBPF_BYTECODE_COMPILER), and it is looked for beside this module's chunk in dist/, written
+// there when the package was packed, with the same owner as the rest of dist/. Nothing here
+// writes a file, and no other build of this module (sources, `tsbpf build` bundles) looks at all.
+import { runtimeName } from "../runtime/ffi/host.ts";
+import { fileExists } from "../runtime/files.ts";
+import { compilerHost } from "./compiler_host.ts";
+
+declare const TSBPF_BYTECODE_COMPILER: string | undefined;
+
+export type CompilerModule = typeof import("../compiler/compile.ts");
+
+let loaded: Promise<CompilerModule> | undefined;
+
+/** The compiler (compiler/compile.ts's exports), loaded once. */
+export function compilerModule(): Promise<CompilerModule> {
+  return (loaded ??= load());
+}
+
+async function load(): Promise<CompilerModule> {
+  const bytecode = bytecodeCompiler();
+  if (!bytecode) return import("../compiler/compile.ts");
+  const { default: start } = await import(bytecode);
+  return start(compilerHost()) as CompilerModule;
+}
+
+/** The URL of the bytecode compiler when this is the package's bundle running on Bun, and the file is there. */
+export function bytecodeCompiler(): string | undefined {
+  if (typeof TSBPF_BYTECODE_COMPILER !== "string" || runtimeName !== "bun") return undefined;
+  const url = new URL(`./${TSBPF_BYTECODE_COMPILER}`, import.meta.url);
+  return url.protocol === "file:" && fileExists(decodeURIComponent(url.pathname)) ? url.href : undefined;
+}
