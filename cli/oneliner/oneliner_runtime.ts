@@ -13,6 +13,7 @@ import { cliOptions } from "../mod.ts";
 export { cliOptions } from "../mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { MAX_TIMER_MS } from "../../runtime/period.ts";
+import { ignoredAtStart, restoreIgnored } from "../../runtime/ignored_signals.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
@@ -210,11 +211,12 @@ export class OneLinerRuntime {
       // pending top-level await, Bun spins on a whole core instead of sleeping (oven-sh/bun#14951).
       const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
       const cancelDuration = cliOptions.durationMs === undefined ? () => {} : after(cliOptions.durationMs, () => done());
-      const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).map(([signal, status]) => {
+      const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).filter(([signal]) => !ignoredAtStart(signal)).map(([signal, status]) => {
         const f = () => ((process.exitCode = status), done());
         process.on(signal, f);
         return () => process.off(signal, f);
       });
+      restoreIgnored();
       const done = () => {
         clearInterval(keepAlive);
         cancelDuration();
