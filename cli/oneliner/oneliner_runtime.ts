@@ -4,6 +4,7 @@
 // the one-liner (not in the generated file). It loads neither node:process nor node:timers
 // (Deno takes ≈ 15 ms for its Node layer) unless a one-liner without probes waits for a signal.
 import type { Tracer } from "../../tracer/tracer.ts";
+import { LOSS_WORDING, type LossWording } from "../../tracer/loss_report.ts";
 import type { RingBuf } from "../../runtime/maps/ringbuf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
 import { isJsonOutput, jsonRecord } from "../../runtime/output.ts";
@@ -117,6 +118,7 @@ export class OneLinerRuntime {
       const ordered = this.spec.prints.length > 1;
       this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e)));
       (fields!._exit as RingBuf<unknown> | undefined)?.on(() => this.exit());
+      (tracer as unknown as Record<symbol, LossWording>)[LOSS_WORDING] = this.#lossWording();
       // exit() may arrive in the first delivery, before start() returns.
       this.#tracer = tracer;
       try {
@@ -196,6 +198,18 @@ export class OneLinerRuntime {
     if (!rows.length) return [];
     const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map((e) => formatKey(e, true)).join(",") : formatKey(k, true), v]));
     return [jsonRecord("map", { [`@${name}`]: value })];
+  }
+
+  /** The loss report in the one-liner's terms: its maps as @name, and no maxEntries it could set. */
+  #lossWording(): LossWording {
+    const names = new Map(Object.entries(this.spec.maps).map(([name, field]) => [field, `@${name}`]));
+    return {
+      map: (field) => names.get(field) ?? field,
+      // A one-liner cannot size its maps (no option does); the script it becomes can.
+      fullMap: (field) => `for more keys: tsbpf --emit -e '…' > t.ts, give ${field} a size in t.ts (e.g. new Count<u64>(100_000)), tsbpf run t.ts`,
+      handler: (program) => `the handler of ${program.probe.kind}("${program.probe.target}")`,
+      fullBuffer: "print less, or only when it matters (an if in the handler)",
+    };
   }
 
   #print(site: number, e: Record<string, PrintfValue>): void {
