@@ -16,8 +16,8 @@ import { ignoredAtStart, keepIgnoring, restoreIgnored } from "../runtime/ignored
 import type { StopSignal } from "../runtime/ffi/ffi.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { stopAndExit } from "../tracer/process_lifecycle.ts";
-import { setDefaultMetrics } from "../export/metrics_server.ts";
-import { setDefaultStats } from "../tracer/handler_stats.ts";
+import { setDefaultMetrics } from "../export/metrics_default.ts";
+import { setDefaultStats } from "../tracer/stats_default.ts";
 import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE, type CliState } from "./mod.ts";
 

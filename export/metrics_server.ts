@@ -112,14 +112,5 @@ async function listen(host: string, port: number, maxSeries: number): Promise<En
   return endpoint;
 }
 
-// The metrics address every tracer of this process uses unless start() says otherwise: set by
-// the tsbpf command's --metrics. Kept on globalThis so a second copy of tsbpf's modules sees it.
-const DEFAULT_METRICS = Symbol.for("tsbpf.metrics");
-
-export function setDefaultMetrics(address: string | undefined): void {
-  (globalThis as Record<symbol, unknown>)[DEFAULT_METRICS] = address;
-}
-
-export function defaultMetrics(): string | undefined {
-  return (globalThis as Record<symbol, string | undefined>)[DEFAULT_METRICS];
-}
+// Where the address comes from without loading this server (tracer.ts reads it at every start).
+export { defaultMetrics, setDefaultMetrics } from "./metrics_default.ts";

@@ -45,6 +45,19 @@ export function tracepointFormat(target: string): TracepointFormat {
   return format;
 }
 
+/**
+ * The tracepoint's id, which is all perf_event_open needs: read from its one-line id file, so a
+ * start whose program is compiled already (a cache hit) neither reads nor parses the format.
+ */
+export function tracepointId(target: string): number {
+  const known = formats.get(target);
+  if (known) return known.id;
+  const [category, name] = tracepointName(target);
+  const text = readTextFile(`${tracefs()}/events/${category}/${name}/id`)?.trim();
+  // Missing or odd: the format says why (unknown tracepoint, with suggestions).
+  return text !== undefined && /^\d{1,9}$/.test(text) ? Number(text) : tracepointFormat(target).id;
+}
+
 /** Every tracepoint of this kernel, as "category:name". */
 export function listTracepoints(): string[] {
   const text = readTextFile(`${tracefs()}/available_events`) ?? "";
@@ -92,7 +105,7 @@ export const tracepointProbe = {
   attach(progFd: number, target: string, _progType?: number, _options?: unknown, cookie = 0n): OwnedFd[] {
     const multi = isWildcard(target);
     return attachEach(tracepointTargets(target), (name, i) => {
-      const { id } = tracepointFormat(name);
+      const id = tracepointId(name);
       const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: BigInt(id), label: name });
       try {
         return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, name, multi ? cookie + BigInt(i) : undefined), event];

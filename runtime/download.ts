@@ -2,6 +2,10 @@
 // is compiled from that source, and `tsbpf run URL` runs one. What comes back is data from a
 // server: bounded in size, refused unless it is text, and never run or cached by its URL.
 
+import { isRemote } from "./remote.ts";
+
+export { isRemote };
+
 /** Far more than any script someone reads before running it as root. */
 export const MAX_SCRIPT_BYTES = 4 << 20;
 
@@ -23,9 +27,6 @@ export class DownloadError extends Error {
 /** Types a server may give a TypeScript file (many serve .ts as video/mp2t: that is refused). */
 const TEXT_TYPES = /^(text\/[\w.+-]+|application\/(typescript|x-typescript|javascript|x-javascript|ecmascript|octet-stream))$/;
 
-export function isRemote(file: string): boolean {
-  return /^https?:\/\//i.test(file);
-}
 
 /** The bytes at `url` (http or https), checked to be a script-sized UTF-8 text. */
 export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES, timeoutMs = DOWNLOAD_TIMEOUT_MS): Promise<{ bytes: Uint8Array; text: string }> {

@@ -5,9 +5,7 @@ import { libc } from "./ffi/mod.ts";
 import type { OwnedFd } from "./fd.ts";
 import { TracerError } from "./errors.ts";
 import type { KernelMap } from "./maps/kernel_map.ts";
-import { pinnedField } from "./maps/pinned_field.ts";
-import { checkedPin, pinDir } from "./pin_dir.ts";
-import { MAP_FILE, openPinnedMap, type PinRecord, readMeta } from "./pin_meta.ts";
+import type { PinRecord } from "./pin_meta.ts";
 
 /** The maps a tracer pinned (openPinned()), read from another process. */
 export interface PinnedMaps {
@@ -31,6 +29,10 @@ export interface PinnedMaps {
  */
 export async function openPinned(name: string): Promise<PinnedMaps> {
   await libc();
+  // Loaded here, not with "tsbpf": a tracer's start has no use for them.
+  const [{ pinnedField }, { checkedPin, pinDir }, { MAP_FILE, openPinnedMap, readMeta }] = await Promise.all([
+    import("./maps/pinned_field.ts"), import("./pin_dir.ts"), import("./pin_meta.ts"),
+  ]);
   const dir = pinDir(name, false);
   if (!dir) throw new TracerError(`Nothing is pinned as "${name}" (see: tsbpf pinned)`);
   const record = readMeta(dir.path);

@@ -6,6 +6,7 @@
 // must name the key it was written for (the hash of source, kernel and settings) and pass the
 // spec schema, or it is compiled again. See docs/security.md.
 import { libcSync } from "../runtime/ffi/mod.ts";
+import { sha256 } from "../runtime/ffi/host.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../runtime/files.ts";
 import { geteuid } from "../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../runtime/private_dir.ts";
@@ -67,7 +68,7 @@ export async function cacheKey(source: string, file: string, extra = ""): Promis
   // pid() compiles differently inside a PID namespace (a container sharing the host's cache).
   const pidns = pidNamespaceFact(pidNamespace());
   const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}\0${source}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  const digest = await sha256(data);
   return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

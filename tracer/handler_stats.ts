@@ -100,14 +100,5 @@ export function printHandlerCosts(costs: HandlerCost[], out: (line: string) => v
   for (const r of rows) out(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ").trimEnd());
 }
 
-// Whether every tracer of this process reports its cost unless start() says otherwise: set by
-// the tsbpf command's --stats. On globalThis so a second copy of tsbpf's modules sees it.
-const DEFAULT_STATS = Symbol.for("tsbpf.stats");
-
-export function setDefaultStats(on: boolean): void {
-  (globalThis as Record<symbol, unknown>)[DEFAULT_STATS] = on;
-}
-
-export function defaultStats(): boolean {
-  return (globalThis as Record<symbol, unknown>)[DEFAULT_STATS] === true;
-}
+// Read at every start without loading this module (tracer.ts): stats_default.ts.
+export { defaultStats, setDefaultStats } from "./stats_default.ts";

@@ -17,7 +17,7 @@ import { SyscallError } from "../runtime/errors.ts";
 import { sizeOf } from "../spec/layout.ts";
 import { openCgroup } from "../runtime/cgroup.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
-import { pinnedMap } from "./pinned_map.ts";
+import type { pinnedMap } from "./pinned_map.ts";
 import { Counters, createCounterMap } from "../runtime/maps/counter_map.ts";
 
 export interface MapOptions {
@@ -31,6 +31,14 @@ export interface MapOptions {
   cgroup?: string;
   /** Reuse (or create and pin) the map pinned under this name: pinned_map.ts. */
   pin?: string;
+}
+
+/** pinned_map.ts's pinnedMap, which the caller loads only when a map has a pin (loadPinning). */
+export type PinMap = typeof pinnedMap;
+
+/** What loadTracer needs for `mapOptions`: pinned_map.ts when a map is pinned, else nothing to load. */
+export async function loadPinning(mapOptions: Map<string, MapOptions>): Promise<PinMap | undefined> {
+  return [...mapOptions.values()].some((o) => o.pin) ? (await import("./pinned_map.ts")).pinnedMap : undefined;
 }
 
 const MAP_TYPES: Record<string, number> = {
@@ -199,13 +207,15 @@ function programDebugInfo(spec: TracerSpec, source: string): { fd: OwnedFd; btf:
  * it opened. `probes` (by handler name): the decorators as recorded at run time, with what only
  * exists then (a uprobe's pid, a profile's rate); the spec's own probe otherwise.
  */
-export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string, probes = new Map<string, ProbeRef>()): Loaded {
+export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>, source?: string, probes = new Map<string, ProbeRef>(), pinMap?: PinMap): Loaded {
   const loaded = new Loaded();
   try {
     for (const m of spec.maps) {
       const asked = mapOptions.get(m.name) ?? {}, fixed = fixedEntries(m);
       const o = fixed === undefined ? asked : { ...asked, maxEntries: fixed }, create = () => createMap(m, o, spec.programs.length);
-      loaded.maps.set(m.name, o.pin ? pinnedMap(m, o.pin, o.maxEntries ?? 10240, spec, create) : create());
+      if (!o.pin) loaded.maps.set(m.name, create());
+      else if (pinMap) loaded.maps.set(m.name, pinMap(m, o.pin, o.maxEntries ?? 10240, spec, create));
+      else throw new Error(`loadTracer: map ${m.name} is pinned, but no pinMap was given (see loadPinning)`);
     }
     const debug = source === undefined ? undefined : programDebugInfo(spec, source);
     if (debug) loaded.btf = debug.fd;

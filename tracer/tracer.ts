@@ -7,20 +7,20 @@ import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { readTextFile } from "../runtime/files.ts";
-import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts";
+import { isRemote } from "../runtime/remote.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
-import { Loaded, loadTracer, type MapOptions } from "./loader.ts";
+import { Loaded, loadPinning, loadTracer, type MapOptions } from "./loader.ts";
 import { EventStream } from "../runtime/maps/event_stream.ts";
 import { RingBuf } from "../runtime/maps/ringbuf.ts";
 import { KernelMap } from "../runtime/maps/kernel_map.ts";
 import { Aggregation } from "../runtime/maps/aggregations.ts";
 import { defaultCgroup } from "../runtime/cgroup.ts";
-import { defaultMetrics, type MetricsOptions } from "../export/metrics_server.ts";
+import type { MetricsOptions } from "../export/metrics_server.ts";
+import { defaultMetrics } from "../export/metrics_default.ts";
 import type { HandlerCost, MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
-import { otlpFromEnvironment } from "../export/otlp_env.ts";
 import { droppedUpdates, LOSS_WORDING, LossReport, type LossWording, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, fixedEntries, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
@@ -34,7 +34,8 @@ import { checkPeriodMs } from "../runtime/period.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
 import { takeDefaultPin } from "./default_pin.ts";
 import { checkPinName } from "../runtime/pin_name.ts";
-import { defaultStats, handlerCosts, printHandlerCosts, StatsSwitch } from "./handler_stats.ts";
+import { defaultStats } from "./stats_default.ts";
+import type { StatsSwitch } from "./handler_stats.ts";
 
 /** What Tracer.start() may be told; every option has a default. */
 export interface StartOptions {
@@ -116,6 +117,8 @@ export class Tracer {
   #starting?: Promise<this>;
   #timers = new Set<ReturnType<typeof setInterval>>();
   #stats?: StatsSwitch;
+  /** handler_stats.ts, loaded by start() only for a tracer that reports its cost. */
+  #statsCode?: typeof import("./handler_stats.ts");
   /** Takes back the pins of start({ pin }) while start() can still fail; cleared once started. */
   #unpin?: () => void;
   #probes = new Map<string, ProbeRef>();
@@ -176,7 +179,7 @@ export class Tracer {
     const pin = options.pin !== undefined ? checkPinName(options.pin, "start({ pin })") : takeDefaultPin(this.constructor.name);
     const cgroup = options.cgroup ?? defaultCgroup();
     const metrics = options.metrics ?? defaultMetrics();
-    const otlp = options.otlp === false ? undefined : options.otlp ?? otlpFromEnvironment();
+    const otlp = options.otlp === false ? undefined : options.otlp ?? await otlpFromEnvironment();
     const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || otlp !== undefined });
     const fields = mapFields(this, spec);
     const mapOptions = new Map<string, MapOptions>();
@@ -190,8 +193,11 @@ export class Tracer {
     if (cgroup !== undefined) mapOptions.set(CGROUP_MAP, { cgroup });
     const probes = new Map(handlersOf(this).map((h) => [h.method, attachedToCgroup(runtimeProbe(h, this), cgroup)]));
     this.#probes = probes;
-    if (options.stats ?? defaultStats()) this.#stats = StatsSwitch.on();
-    const loaded = loadTracer(spec, mapOptions, source, probes);
+    if (options.stats ?? defaultStats()) {
+      this.#statsCode = await import("./handler_stats.ts");
+      this.#stats = this.#statsCode.StatsSwitch.on();
+    }
+    const loaded = loadTracer(spec, mapOptions, source, probes, await loadPinning(mapOptions));
     this.#loaded = loaded;
     this.#spec = spec;
     this.#lossReport = new LossReport(spec, loaded, (name) => {
@@ -328,7 +334,7 @@ export class Tracer {
 
   /** Each handler's runs and time in them so far, with start({ stats: true }) (else none). */
   handlerStats(): HandlerCost[] {
-    return this.#stats && this.#spec && this.#loaded ? handlerCosts(this.#spec, this.#loaded, this.#probes) : [];
+    return this.#stats && this.#statsCode && this.#spec && this.#loaded ? this.#statsCode.handlerCosts(this.#spec, this.#loaded, this.#probes) : [];
   }
 
   #printLoss(): void {
@@ -376,7 +382,7 @@ export class Tracer {
       this.end();
     } finally {
       if (this.#reportLoss) this.#printLoss();
-      if (this.#stats) printHandlerCosts(this.handlerStats());
+      if (this.#stats) this.#statsCode?.printHandlerCosts(this.handlerStats());
       this.#metrics?.unregister();
       this.#metrics = undefined;
       // Reads the maps now, before they go; the request finishes (or times out) after.
@@ -508,10 +514,21 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
 
 /** The source of a tracer imported from a URL, read again from there (the runtime keeps its copy to itself). */
 async function remoteSource(className: string, url: string): Promise<string> {
+  const { DownloadError, downloadScript } = await import("../runtime/download.ts");
   try {
     return (await downloadScript(url)).text;
   } catch (e) {
     if (e instanceof DownloadError) throw new TracerError(`Cannot read the source of ${className}, which tsbpf compiles the handlers from: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * The OTLP export the environment asks for (export/otlp_env.ts). That module is loaded only when
+ * an endpoint is set: without one it answers undefined whatever else is set.
+ */
+async function otlpFromEnvironment(): Promise<OtlpOptions | undefined> {
+  const get = (name: string) => libcSync().getenv(name)?.trim();
+  if (!get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") && !get("OTEL_EXPORTER_OTLP_ENDPOINT")) return undefined;
+  return (await import("../export/otlp_env.ts")).otlpFromEnvironment();
 }

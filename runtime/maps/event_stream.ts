@@ -126,10 +126,12 @@ export abstract class EventStream<T> {
     if (room <= 0) return 0;
     const listeners = [...this.#listeners];
     const n = reader.drain((view, bytes, offset) => {
-      if (this.#halted) return; // the rest of this batch is dropped with the buffer
+      if (this.#halted) return false; // the rest of this batch is dropped with the buffer
       const event = decode(view, bytes, offset);
-      for (const l of listeners) if (!this.#halted) l(event);
+      for (const l of listeners) if (!this.#halted && this.#listeners.has(l)) l(event);
       if (this.#iterating && !this.#halted) this.#queue.push(event);
+      // Everyone unsubscribed: what follows stays in the kernel for the next listener.
+      return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0);
     }, room);
     if (n && this.#wake) {
       this.#wake();

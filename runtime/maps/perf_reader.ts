@@ -92,13 +92,18 @@ export class PerfReader {
           at = 0;
         }
         const type = view.getUint32(at, true);
+        let more: boolean | void = true;
         if (type === PERF_RECORD_SAMPLE) {
-          sink(view, bytes, at + 12, view.getUint32(at + 8, true));
+          more = sink(view, bytes, at + 12, view.getUint32(at + 8, true));
           n++;
         } else if (type === PERF_RECORD_LOST) {
           this.lost += Number(view.getBigUint64(at + 16, true));
         }
         pos += size;
+        if (more === false) {
+          max = n; // the other CPUs' buffers wait too
+          break;
+        }
       }
       pressure = Math.max(pressure, (pos - b.pos) / this.#size);
       if (pos !== b.pos) {

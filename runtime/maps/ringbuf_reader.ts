@@ -20,7 +20,8 @@ export const PAGE_SIZE = 4096;
  */
 export const RINGBUF_WINDOW = 256 * 1024;
 
-export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => void;
+/** Takes one record; `false` stops the drain after it (nobody takes more now). */
+export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => boolean | void;
 
 export class RingBufReader {
   readonly #fd: number;
@@ -120,15 +121,17 @@ export class RingBufReader {
       const header = this.#view.getUint32(at, true);
       if (header & BUSY) break;
       const length = header & ~(BUSY | DISCARD);
+      let more: boolean | void = true;
       if (!(header & DISCARD)) {
-        if (at + HEADER + length <= this.#window) sink(this.#view, this.#data, at + HEADER, length);
+        if (at + HEADER + length <= this.#window) more = sink(this.#view, this.#data, at + HEADER, length);
         else {
           const bytes = this.#join((pos + HEADER) & this.#mask, length);
-          sink(this.#joinedView, bytes, 0, length);
+          more = sink(this.#joinedView, bytes, 0, length);
         }
         n++;
       }
       pos += (length + HEADER + 7) & ~7;
+      if (more === false) break;
     }
     this.lastDrainBytes = pos - this.#pos;
     if (pos !== this.#pos) {

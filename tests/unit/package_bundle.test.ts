@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
-import { bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
+import { BUN_PRAGMA, bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
 import { callerOf } from "../../probes/decorators.ts";
 import type { Metafile } from "esbuild";
 
@@ -45,6 +45,38 @@ test('import "tsbpf" from the bundle loads a few files and neither the compiler,
   // 73 source modules: one chunk (a runtime pays per file it loads), beside mod.js and esbuild's helpers.
   assert.ok(inputs.size > 60, `the walk found only ${inputs.size} sources: it is broken`);
   assert.ok(files <= 4, `import "tsbpf" loads ${files} files of the bundle`);
+});
+
+test('import "tsbpf" loads no exporter, pinning, downloader or handler statistics: they load on use', async () => {
+  const { inputs } = staticGraph(await bundle(), bundledName("mod"));
+  assert.ok(inputs.has("tracer/loader.ts"), "the walk did not reach the loader: it is broken");
+  // A start reads only whether they are asked for (metrics_default.ts, stats_default.ts, remote.ts, the OTLP endpoint).
+  const onUse = [...inputs].filter((f) =>
+    /^export\/(?!metrics_default\.ts|pprof\.ts)|^runtime\/(download|pin_dir|pin_meta|maps\/pinned_field)\.ts|^tracer\/(pinned_map|pinned_tracer|handler_stats)\.ts/.test(f)
+  );
+  assert.deepEqual(onUse, [], `loaded on every start: ${onUse.join(", ")}`);
+});
+
+test("a tracepoint start loads one more file of the bundle: the probe kind's re-export of the start chunk", async () => {
+  const meta = await bundle();
+  const { files } = staticGraph(meta, bundledName("mod"));
+  const outputs = Object.entries(meta.outputs);
+  const kind = outputs.find(([, out]) => out.entryPoint === "probes/tracepoint.ts");
+  assert.ok(kind, "no output for the dynamic import of probes/tracepoint.ts: the walk is broken");
+  // Itself and the start chunk, which import "tsbpf" loaded already (mod.js and that chunk).
+  const reached = staticGraph(meta, kind[0].slice(kind[0].lastIndexOf("/dist/") + 6));
+  assert.equal(files, 2, `import "tsbpf" loads ${files} files of the bundle`);
+  assert.equal(reached.files, 2, `the tracepoint probe kind loads ${reached.files} files`);
+});
+
+test("every file of the bundle starts with Bun's pragma, so Bun runs it without transpiling it again", async () => {
+  const meta = await bundle();
+  const files = Object.keys(meta.outputs).filter((p) => p.endsWith(".js"));
+  assert.ok(files.length > 10, `only ${files.length} files: the walk is broken`);
+  for (const p of files) {
+    const first = readFileSync(`${dist}/${p.slice(p.lastIndexOf("/dist/") + 6)}`, "utf8").split("\n", 1)[0];
+    assert.equal(first, BUN_PRAGMA, `${p} starts with ${JSON.stringify(first.slice(0, 40))}`);
+  }
 });
 
 test("the bundle runs on this runtime, and its entry points share one copy of tsbpf", async () => {

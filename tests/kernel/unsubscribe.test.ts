@@ -1,0 +1,59 @@
+// A listener that unsubscribes (the function on() returned) gets no more events, not even the
+// rest of the batch being delivered; and what nobody takes stays in the kernel's buffer for
+// whoever listens next, instead of being read and thrown away.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { libc, SYS } from "../../runtime/ffi/mod.ts";
+import { PerfBuffer, pid, RingBuf, Tracer, tracepoint, type u32 } from "../../mod.ts";
+
+const c = await libc();
+
+class RingEvents extends Tracer {
+  events = new RingBuf<{ n: u32 }>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    if (pid() !== this.self) return;
+    this.events.submit({ n: 1 });
+  }
+}
+
+class PerfEvents extends Tracer {
+  events = new PerfBuffer<{ n: u32 }>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    if (pid() !== this.self) return;
+    this.events.submit({ n: 1 });
+  }
+}
+
+for (const [kind, make] of [["RingBuf", () => new RingEvents()], ["PerfBuffer", () => new PerfEvents()]] as const) {
+  test(`${kind}: a listener that unsubscribes in its first event gets no more; the rest wait for the next listener`, async () => {
+    const tracer = make();
+    tracer.self = process.pid;
+    await tracer.start({ exitOnError: false, reportLoss: false });
+    try {
+      const calls = 100;
+      for (let i = 0; i < calls; i++) c.syscall(SYS.getppid); // one batch, made before anyone listens
+      let first = 0;
+      await new Promise<void>((resolve) => {
+        const off = tracer.events.on(() => {
+          first++;
+          off();
+          resolve();
+        });
+      });
+      let second = 0;
+      tracer.events.on(() => second++);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(first, 1, "events reached a listener after it unsubscribed");
+      assert.equal(second, calls - 1, "events nobody took were thrown away");
+    } finally {
+      await tracer.stop();
+    }
+  });
+}
