@@ -64,7 +64,7 @@ export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Val
   if (map.kind === "prog_array") return tailCall(l, map, args[0], e);
   if (map.kind === "stack_trace") return captureStack(l, method === "kstack" ? "kernel" : "user", map.name, map.stackIndex!);
   const mapReg = () => mapAddress(l, map.name);
-  const key = buildOnStack(l, map.key!, args[0]);
+  const key = localInPlace(l, map.key!, args[0]) ?? buildOnStack(l, map.key!, args[0]);
   switch (method) {
     case "has": {
       const p = l.b.call(Helper.map_lookup_elem, [mapReg(), l.b.frame(key)]);
@@ -134,6 +134,16 @@ function mapAddress(l: Lower, name: string): VReg {
   const r = l.b.reg();
   l.b.emit({ op: "map", dst: r, map: name });
   return r;
+}
+
+/**
+ * The stack offset of the local `e` names when it holds a value of type `t` (not a number) already:
+ * a map helper reads the key there, with no copy (a str() local is 256 bytes, half the stack).
+ */
+function localInPlace(l: Lower, t: Type, e: Node | undefined): number | undefined {
+  if (e?.type !== "Identifier" || isScalar(t)) return undefined;
+  const b = l.lookup(e.name);
+  return b?.kind === "mem" && typeName(b.type) === typeName(t) ? b.off : undefined;
 }
 
 /** Writes `e` as a value of type `t` into fresh stack memory; returns its offset. */
@@ -219,13 +229,17 @@ function aggregate(l: Lower, map: MapField, e: Node): void {
       map.userKey ? `it is keyed by ${typeName(map.userKey)}` : "declare a key type to key it, e.g. new Count<Str<16>>()");
   }
   const keyType = map.key as StructType;
-  const key = l.b.allocStack(keyType.size, 8);
-  // A key that is one integer is written whole; any other may have padding, which must be zero.
-  const wholeKey = map.userKey !== undefined && isScalar(map.userKey) && sizeOf(map.userKey) === keyType.size;
-  if (!wholeKey) l.zero("fp", key, keyType.size);
-  if (map.userKey) l.into(args[0], map.userKey, "fp", key);
-  const value = takesValue ? l.convert(l.intScalar(args[args.length - 1]), i64, args[args.length - 1]).op : 1n;
   const bucketField = keyType.fields.find((f) => f.name === "bucket");
+  // A local that holds the whole key (no bucket beside it) is the key where it is.
+  let key = map.userKey && !bucketField && sizeOf(map.userKey) === keyType.size ? localInPlace(l, map.userKey, args[0]) : undefined;
+  if (key === undefined) {
+    key = l.b.allocStack(keyType.size, 8);
+    // A key that is one integer is written whole; any other may have padding, which must be zero.
+    const wholeKey = map.userKey !== undefined && isScalar(map.userKey) && sizeOf(map.userKey) === keyType.size;
+    if (!wholeKey) l.zero("fp", key, keyType.size);
+    if (map.userKey) l.into(args[0], map.userKey, "fp", key);
+  }
+  const value = takesValue ? l.convert(l.intScalar(args[args.length - 1]), i64, args[args.length - 1]).op : 1n;
   if (bucketField) {
     const bucket = map.kind === "hist" ? log2Bucket(l, value) : linearBucket(l, value, map.linear!);
     l.b.emit({ op: "store", base: "fp", off: key + bucketField.offset, size: 8, value: bucket });

@@ -155,11 +155,15 @@ function type(v: unknown, at: string, depth: number): void {
   }
 }
 
+/** compiler/collect.ts's name for an object type written inline. */
+const ANONYMOUS_STRUCT = "(anonymous)";
+
 function struct(v: unknown, at: string, depth: number): void {
   const t = object(v, at, ["kind", "name", "fields", "size", "align", "tuple"]) as Record<keyof StructType, unknown>;
   if (t.tuple !== undefined) boolean(t.tuple, `${at}.tuple`);
   if (t.tuple) text(t.name, `${at}.name`);
-  else identifier(t.name, `${at}.name`);
+  // An inline object type (RingBuf<{ pid: u32 }>) is named by the compiler, not the script.
+  else if (t.name !== ANONYMOUS_STRUCT) identifier(t.name, `${at}.name`);
   integer(t.size, `${at}.size`, 1, MAX_SIZE);
   if (![1, 2, 4, 8].includes(t.align as number)) fail(`${at}.align`, "not 1, 2, 4 or 8");
   const seen = new Set<string>();

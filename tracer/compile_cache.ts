@@ -17,7 +17,7 @@ import { pidNamespaceFact } from "../compiler/assumptions.ts";
 import { pidNamespace } from "../runtime/namespaces.ts";
 
 /** Bump when the compiler's output changes for the same input. */
-export const COMPILER_VERSION = "0.1.0-2";
+export const COMPILER_VERSION = "0.1.0-3";
 
 /** The cache directory, checked (and made) private; undefined when there is none to use. */
 function cacheDir(): string | undefined {

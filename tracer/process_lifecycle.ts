@@ -94,8 +94,8 @@ function exitWhenStopped(): void {
   if (running.size) return;
   // A macrotask away: the script's code after `await tracer.stopped` (or after its `for await`
   // loop) runs first, in the promise jobs stop() queued; timers and servers do not keep it.
-  // Not setTimeout: on Deno the timers would load for this alone (runtime/ffi: soon).
+  // A timer, not process.soon: on Deno that resolves with the runtime's other pending work (the
+  // second copy of a signal sent to the group among it), which then ended the process first.
   const status = exitStatus!;
-  const { process } = libcSync();
-  process.soon(() => process.exit(status));
+  setTimeout(() => libcSync().process.exit(status), 0);
 }

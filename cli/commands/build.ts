@@ -98,12 +98,37 @@ function checkEsbuildPlace(): void {
   if (!url.startsWith("file:")) return; // Deno's own npm cache, not a walk up node_modules
   const file = fileURLToPath(url);
   const dir = /^(.*\/node_modules\/esbuild)\//.exec(file)?.[1] ?? dirname(file);
+  let real: string;
   try {
-    trustedCodeDir(dir);
+    real = trustedCodeDir(dir);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: not importing esbuild from ${dir}, since another user could have put it there: ${e.message}. Install esbuild beside tsbpf (npm install esbuild) in a project no other user can write`);
   }
+  // esbuild's JavaScript runs the binary of its platform package, found by another walk up the
+  // node_modules directories, from its own: without that package beside it, the walk reaches
+  // /tmp/node_modules as well. So its binary is named here, from beside esbuild only, after the
+  // same check. One named already (ESBUILD_BINARY_PATH, which sudo -E keeps as it keeps HOME)
+  // must pass that check too.
+  const named = process.env.ESBUILD_BINARY_PATH;
+  if (named) {
+    try {
+      trustedCodeDir(dirname(named));
+    } catch (e) {
+      if (!(e instanceof UntrustedDirError)) throw e;
+      throw new CliError(`tsbpf build: not running the esbuild binary ESBUILD_BINARY_PATH names (${named}), since another user could have put it there: ${e.message}`);
+    }
+    return;
+  }
+  const platform = `@esbuild/linux-${process.arch}`;
+  const beside = `${dirname(real)}/${platform}`;
+  try {
+    trustedCodeDir(beside);
+  } catch (e) {
+    if (!(e instanceof UntrustedDirError)) throw e;
+    throw new CliError(`tsbpf build: esbuild's binary package ${platform} is not usable beside esbuild (${e.message}); esbuild would search the node_modules above ${dirname(real)}, which another user could have made. Install esbuild again (npm install esbuild, with its optional dependencies) or set ESBUILD_BINARY_PATH`);
+  }
+  process.env.ESBUILD_BINARY_PATH = `${beside}/bin/esbuild`;
 }
 
 async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler = false) {

@@ -13,12 +13,19 @@
 // Pure (no I/O) and deterministic: declarations sorted by name within each group; where C
 // names collide, the lowest BTF id keeps the name (see ts_names.ts).
 import type { Btf } from "../../btf/reader.ts";
+import { BtfError } from "../../btf/error.ts";
 import type { BtfType, TypeOfKind } from "../../btf/types.ts";
 import { Namer, parameterName, propertyKey } from "./ts_names.ts";
 
 const SCALARS = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool"];
 const OWN_NAMES = [...SCALARS, "Ptr", "KernelFunctions"];
 const MAX_INLINE_DEPTH = 16;
+/**
+ * How deep one type's expression may nest (qualifiers, arrays, prototypes, pointers and inline
+ * members together). The kernel's types nest a few levels; a blob given with --btf whose types
+ * refer to themselves (an array of itself, a prototype returning itself) would recurse forever.
+ */
+const MAX_NESTING = 256;
 
 const HEADER = `export type u8 = number;
 export type u16 = number;
@@ -261,11 +268,25 @@ class Generator {
   /** The lengths of an array type (through typedefs), or undefined for other types. */
   #arrayDims(id: number): number[] | undefined {
     const dims: number[] = [];
-    for (let t = this.btf.type(this.btf.resolve(id)); t.kind === "array"; t = this.btf.type(this.btf.resolve(t.elemType))) dims.push(t.nelems);
+    for (let t = this.btf.type(this.btf.resolve(id)); t.kind === "array"; t = this.btf.type(this.btf.resolve(t.elemType))) {
+      if (dims.push(t.nelems) > MAX_NESTING) throw new BtfError(`Array type ${id} has more than ${MAX_NESTING} dimensions (a reference cycle?)`);
+    }
     return dims.length ? dims : undefined;
   }
 
+  #nesting = 0;
+
   #expr(id: number, depth: number): string {
+    if (this.#nesting >= MAX_NESTING) throw new BtfError(`Type ${id} nests more than ${MAX_NESTING} levels deep (a reference cycle?)`);
+    this.#nesting++;
+    try {
+      return this.#exprOf(id, depth);
+    } finally {
+      this.#nesting--;
+    }
+  }
+
+  #exprOf(id: number, depth: number): string {
     const t: BtfType = this.btf.type(id);
     switch (t.kind) {
       case "void": return "void";

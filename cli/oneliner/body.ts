@@ -322,7 +322,15 @@ export class HandlerBody {
   #type(node: Node, strLen: number): string {
     // A local is what it was set to (bpftrace's `$s = comm`): `const s = comm()` holds a string.
     const init = this.#localInit(node);
+    if (init?.type === "TSTypeAnnotation") return this.t.text.slice(init.typeAnnotation.start, init.typeAnnotation.end);
     if (init) return this.#type(init, LOCAL_STR_LEN);
+    if (node.type === "ConditionalExpression") {
+      // c ? "a" : comm(): strings of both arms' largest size; anything else as inferType has it.
+      const arms = [this.#type(node.consequent, strLen), this.#type(node.alternate, strLen)];
+      const lengths = arms.map((a) => /^Str<(\d+)>$/.exec(a)?.[1]);
+      if (lengths.every((n) => n !== undefined)) return `Str<${Math.max(...lengths.map(Number))}>`;
+      if (arms[0] === arms[1]) return arms[0];
+    }
     if (node.type === "TSAsExpression") return this.t.text.slice(node.typeAnnotation.start, node.typeAnnotation.end);
     if (node.type === "MemberExpression" && mapRef(node)) return this.t.maps.get(mapRef(node)!.name)?.valueType ?? "i64";
     return inferType(node, this.ctx, strLen);
@@ -330,6 +338,7 @@ export class HandlerBody {
 
   #typeIsKnown(node: Node): boolean {
     const init = this.#localInit(node);
+    if (!init && node.type === "ConditionalExpression") return this.#typeIsKnown(node.consequent) && this.#typeIsKnown(node.alternate);
     return init ? this.#typeIsKnown(init) : typeIsKnown(node);
   }
 
@@ -418,6 +427,11 @@ export class HandlerBody {
       const name = node.callee.name;
       if (badStrLength(node)) {
         this.t.error(node.arguments[1], "str()'s length is a whole number from 1 to 4096", "e.g. str(p, 32); without it a key holds 64 bytes, a print 256");
+        w.write("0");
+        return true;
+      }
+      if (name === "time" && !this.#locals.has("time")) {
+        this.t.error(node, "time() prints the local time from user space: call it in begin(), end() or interval()", `e.g. interval(1, () => { time(); print($); clear($); })`);
         w.write("0");
         return true;
       }
@@ -518,13 +532,17 @@ function isIntegerLiteral(n: Node): boolean {
 
 
 /** The AST children of a node, in source order. */
-/** The locals a handler declares (`const s = comm()`), each with what it is set to; a name declared twice, or also a parameter's, is left unknown. */
+/**
+ * The locals a handler declares (`const s = comm()`), each with what it is set to, or its written
+ * type (`let s: Str<64> = ...`, a TSTypeAnnotation); a name declared twice, or also a parameter's, is left unknown.
+ */
 function localInits(fn: Node): Map<string, Node | null> {
   const out = new Map<string, Node | null>();
   for (const p of fn.params) if (p.type === "Identifier") out.set(p.name, null);
   const visit = (node: Node) => {
     if (node.type === "VariableDeclarator" && node.id.type === "Identifier") {
-      out.set(node.id.name, out.has(node.id.name) || !node.init ? null : node.init);
+      const said = node.id.typeAnnotation ?? node.init;
+      out.set(node.id.name, out.has(node.id.name) || !said ? null : said);
     }
     for (const c of children(node)) if (!/Function/.test(c.type)) visit(c);
   };

@@ -6,12 +6,22 @@
 
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string };
 
-/** `PROBE[, PROBE] [/FILTER/] { ... }` at the start, or `BEGIN {` / `END {`. */
-const PROBE_BLOCK = /^\s*(BEGIN|END|[a-z]+:[^\s{]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*(\/[^{]*\/\s*)?\{/;
+/** `PROBE[, PROBE]` at the start, or `BEGIN` / `END`; then `[/FILTER/] {`. */
+const PROBE_SPECS = /^\s*(BEGIN|END|[a-z]+:[^\s{,]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*/;
 
 /** Whether `text` is written in bpftrace's language rather than TypeScript. */
 export function looksLikeBpftrace(text: string): boolean {
-  return PROBE_BLOCK.test(text);
+  const code = withoutComments(text);
+  const specs = PROBE_SPECS.exec(code);
+  if (!specs) return false;
+  let i = specs[0].length;
+  if (code[i] === "/") {
+    const end = filterEnd(code, i);
+    if (end < 0) return false;
+    i = end + 1;
+    while (/\s/.test(code[i] ?? "")) i++;
+  }
+  return code[i] === "{";
 }
 
 class Untranslatable extends Error {}
@@ -20,7 +30,10 @@ class Untranslatable extends Error {}
 export function translateBpftrace(text: string): BpftraceTranslation {
   try {
     // Probes that share a body (`kprobe:f, kprobe:g { ... }`): one call each.
-    const probes = splitProbes(text).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b)));
+    const code = withoutComments(text);
+    // In user space $ is every map: the map @ alone is $[""] there when the program has named maps too.
+    const unnamed = /@\w/.test(code) ? `$[""]` : "$";
+    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b, unnamed)));
     return { oneliner: probes.join("; ") };
   } catch (e) {
     if (e instanceof Untranslatable) return { untranslatable: e.message };
@@ -53,8 +66,8 @@ function splitProbes(text: string): ProbeBlock[] {
     }
     let filter: string | undefined;
     if (text[i] === "/") {
-      const end = text.indexOf("/", i + 1);
-      if (end < 0) throw new Untranslatable("the filter has no closing /");
+      const end = filterEnd(text, i);
+      if (end < 0) throw new Untranslatable("the filter has no closing / before the probe's {");
       filter = text.slice(i + 1, end).trim();
       i = end + 1;
       skip();
@@ -67,16 +80,54 @@ function splitProbes(text: string): ProbeBlock[] {
   return blocks;
 }
 
-/** The index of the brace that closes the one at `open` (strings skipped). */
-function closing(text: string, open: number): number {
+/** The index of the bracket that closes the one at `open` (strings skipped). */
+function closing(text: string, open: number, left = "{", right = "}"): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text[i];
     if (c === '"') i = stringEnd(text, i);
-    else if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) return i;
+    else if (c === left) depth++;
+    else if (c === right && --depth === 0) return i;
   }
-  throw new Untranslatable("a { has no closing }");
+  throw new Untranslatable(`a ${left} has no closing ${right}`);
+}
+
+/**
+ * The index of the / that closes the filter opened at `open`: the last / before the body's { (a / in
+ * a string or a division is the filter's own, as is a { inside brackets or a string); -1 if none.
+ */
+function filterEnd(text: string, open: number): number {
+  let depth = 0, last = -1;
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') i = stringEnd(text, i);
+    else if ("([".includes(c)) depth++;
+    else if (")]".includes(c)) depth--;
+    else if (c === "/") last = i;
+    else if (c === "{" && depth === 0) return last;
+  }
+  return -1;
+}
+
+/** `text` with its comments (`// ...`, `/* ... *\/`) blanked out, strings kept as written (so positions stay). */
+function withoutComments(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      out += text.slice(i, end + 1);
+      i = end;
+    } else if (c === "/" && (text[i + 1] === "/" || text[i + 1] === "*")) {
+      const close = text[i + 1] === "/" ? text.indexOf("\n", i) : text.indexOf("*/", i + 2);
+      const end = close < 0 ? text.length : text[i + 1] === "/" ? close : close + 2;
+      out += text.slice(i, end).replace(/[^\n]/g, " ");
+      i = end - 1;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 function stringEnd(text: string, open: number): number {
@@ -89,8 +140,9 @@ function stringEnd(text: string, open: number): number {
 
 // ------------------------------------------------------------------ probes
 
-function translateProbe(spec: string, block: ProbeBlock): string {
-  const body = translateBody(block.body, block.filter);
+function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string): string {
+  const userSpace = spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
+  const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec } : { unnamed: "$" });
   const uses = (name: RegExp) => name.test(body.text);
   const positional = () => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
@@ -122,9 +174,22 @@ function translateProbe(spec: string, block: ProbeBlock): string {
       if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`);
       return `interval(${seconds}, () => ${body.arrowBody})`;
     }
+    case "software": case "s": case "hardware": case "h": {
+      const [name, count] = rest;
+      if (!name || rest.length > 2 || (count !== undefined && !/^\d+$/.test(count))) break;
+      const type = kind.startsWith("s") ? "software" : "hardware";
+      const period = count === undefined ? "" : `, period: ${Number(count)}`;
+      return `perfEvent({ type: "${type}", config: ${JSON.stringify(PERF_NAMES[name] ?? name)}${period} }, ${fn("()")})`;
+    }
   }
   throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`);
 }
+
+/** bpftrace's short names of perf events, as perf (and perfEvent()) spells them. */
+const PERF_NAMES: Record<string, string> = {
+  cpu: "cpu-clock", faults: "page-faults", cs: "context-switches", migrations: "cpu-migrations",
+  cycles: "cpu-cycles", branches: "branch-instructions", "frontend-stalls": "stalled-cycles-frontend", "backend-stalls": "stalled-cycles-backend",
+};
 
 // ------------------------------------------------------------------ bodies and expressions
 
@@ -136,22 +201,33 @@ const BUILTINS: Record<string, string> = {
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
 const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);
 
-function translateBody(body: string, filter: string | undefined): { text: string; arrowBody: string } {
+/** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
+interface Scope {
+  unnamed: string;
+  userSpace?: string;
+}
+
+function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
   const declared = new Set<string>();
-  const statements = splitStatements(body).map((s) => translateStatement(s, declared));
-  const cond = filter === undefined ? undefined : expression(filter);
+  const statements = splitStatements(body).map((s) => translateStatement(s, declared, scope));
+  const cond = filter === undefined ? undefined : expressionOf(filter, scope);
   const text = [cond ?? "", ...statements].join(" ");
   if (statements.length === 0) return { text, arrowBody: "{}" };
-  if (statements.length === 1 && !statements[0].startsWith("let ")) {
+  if (statements.length === 1 && !/^(let|if|return)\b/.test(statements[0])) {
     const s = statements[0];
     const wrapped = /=/.test(s.replace(/[=!<>]=|=>/g, "")) ? `(${s})` : s;
     return { text, arrowBody: cond ? `${cond} && ${wrapped}` : s };
   }
-  const list = statements.map((s) => `${s};`).join(" ");
+  const list = statementList(statements);
   return { text, arrowBody: cond ? `{ if (${cond}) { ${list} } }` : `{ ${list} }` };
 }
 
-/** Statements separated by `;` at depth 0 (strings and brackets respected). */
+/** Translated statements as a block's text: `;` after each but a block. */
+function statementList(statements: string[]): string {
+  return statements.map((s) => (s.endsWith("}") ? s : `${s};`)).join(" ");
+}
+
+/** Statements separated by `;` at depth 0, or ending with a block's } not followed by else (strings and brackets respected). */
 function splitStatements(body: string): string[] {
   const out: string[] = [];
   let depth = 0, start = 0;
@@ -159,15 +235,19 @@ function splitStatements(body: string): string[] {
     const c = body[i];
     if (c === '"') i = stringEnd(body, i);
     else if ("([{".includes(c)) depth++;
-    else if (")]}".includes(c)) depth--;
-    else if (c === ";" && depth === 0) (out.push(body.slice(start, i)), (start = i + 1));
+    else if (")]}".includes(c)) {
+      if (--depth === 0 && c === "}" && !/^\s*else\b/.test(body.slice(i + 1))) (out.push(body.slice(start, i + 1)), (start = i + 1));
+    } else if (c === ";" && depth === 0) (out.push(body.slice(start, i)), (start = i + 1));
   }
   out.push(body.slice(start));
   return out.map((s) => s.trim()).filter((s) => s.length);
 }
 
 /** One statement; `declared` holds the scratch variables ($x) this body has declared with let. */
-function translateStatement(s: string, declared: Set<string>): string {
+function translateStatement(s: string, declared: Set<string>, scope: Scope): string {
+  const expression = (text: string) => expressionOf(text, scope);
+  if (/^if\s*\(/.test(s)) return ifStatement(s, declared, scope);
+  if (/^return$/.test(s)) return s;
   if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
@@ -186,29 +266,56 @@ function translateStatement(s: string, declared: Set<string>): string {
   return expression(s);
 }
 
+/** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */
+function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
+  const open = s.indexOf("(");
+  const close = closing(s, open, "(", ")");
+  const cond = expressionOf(s.slice(open + 1, close), scope);
+  const rest = s.slice(close + 1).trimStart();
+  if (!rest.startsWith("{")) throw new Untranslatable(`an if without a { ... } block`);
+  const end = closing(rest, 0);
+  const block = (text: string) => `{ ${statementList(splitStatements(text).map((x) => translateStatement(x, declared, scope)))} }`;
+  let out = `if (${cond}) ${block(rest.slice(1, end))}`;
+  const more = rest.slice(end + 1).trim();
+  if (!more) return out;
+  const alternative = /^else\s*(.*)$/s.exec(more);
+  if (!alternative) throw new Untranslatable(`"${more.slice(0, 20)}" after an if block`);
+  const other = alternative[1];
+  if (/^if\s*\(/.test(other)) out += ` else ${ifStatement(other, declared, scope)}`;
+  else if (other.startsWith("{") && closing(other, 0) === other.length - 1) out += ` else ${block(other.slice(1, -1))}`;
+  else throw new Untranslatable(`"else ${other.slice(0, 20)}"`);
+  return out;
+}
+
 const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
-function expression(text: string): string {
+function expressionOf(text: string, scope: Scope): string {
   let out = "";
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
     const prev = out.trimEnd().at(-1);
     if (t === "->") out += ".";
-    else if (t === "@") out += "$";
+    else if (t === "@") out += scope.unnamed;
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}`) : t.slice(1);
-    else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next);
+    else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
     else out += t;
   });
   return out.trim();
 }
 
-function identifier(name: string, next: string | undefined): string {
+function identifier(name: string, next: string | undefined, scope: Scope): string {
   if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
+  if (name === "time" && next === "(") {
+    return scope.userSpace ? name : untranslatable(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
+  }
+  if (BUILTINS[name] && next !== "(" && scope.userSpace) {
+    untranslatable(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
+  }
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
   if (name === "cpid") untranslatable(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return untranslatable(`bpftrace's "${name}"`);

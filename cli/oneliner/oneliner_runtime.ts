@@ -68,15 +68,40 @@ function flush(): void {
   pending = "";
 }
 
-/** In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it. */
+/**
+ * In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it,
+ * `print(map, N)` only its N largest entries (bpftrace's print(@x, top)).
+ */
 export function print(...values: unknown[]): void {
-  if (values.length === 1 && isMaps(values[0])) return current?.printMaps(false);
-  if (values.length === 1 && current?.isMap(values[0])) return current.printMap(values[0]);
+  const [first, top] = values;
+  if (isMaps(first) || current?.isMap(first)) {
+    if (values.length > 2 || (top !== undefined && (typeof top !== "number" || !Number.isInteger(top) || top < 0))) {
+      throw new Error(`print() takes a map and, optionally, how many of its largest entries to show: print($.name, 10) (tsbpf's print has no divisor)`);
+    }
+    const n = top as number | undefined;
+    return isMaps(first) ? current?.printMaps(false, n) : current?.printMap(first, n);
+  }
   out(values.map((v) => String(v)).join(" ") + "\n");
 }
 
 export function printf(fmt: string, ...values: PrintfValue[]): void {
-  out(format(parseFormat(fmt), values));
+  // A plain value's map ($.c) as its number.
+  const primitive = (v: unknown) => (typeof v === "object" && v !== null && Symbol.toPrimitive in v ? (v as { [Symbol.toPrimitive](h: string): PrintfValue })[Symbol.toPrimitive]("default") : v);
+  out(format(parseFormat(fmt), values.map(primitive) as PrintfValue[]));
+}
+
+/** The local time as strftime's `format` has it (bpftrace's time(), whose default this is). */
+export function time(format = "%H:%M:%S\n"): void {
+  const d = new Date();
+  const two = (n: number) => String(n).padStart(2, "0");
+  const parts: Record<string, string> = {
+    Y: String(d.getFullYear()), y: two(d.getFullYear() % 100), m: two(d.getMonth() + 1), d: two(d.getDate()),
+    H: two(d.getHours()), M: two(d.getMinutes()), S: two(d.getSeconds()), "%": "%",
+  };
+  out(format.replace(/%(.)/g, (all, c: string) => {
+    if (parts[c] === undefined) throw new Error(`time("${format}"): %${c} is not one of tsbpf's conversions (%Y %y %m %d %H %M %S %%)`);
+    return parts[c];
+  }));
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
@@ -84,9 +109,47 @@ export function exit(): void {
   current?.exit();
 }
 
-/** Empties a map. */
+/** Empties a map; `clear($)` every map (as `print($)` prints every map). */
 export function clear(map: unknown): void {
+  if (isMaps(map)) return current?.clearMaps();
   (map as { clear?: () => void })?.clear?.();
+}
+
+type ValueMap = { get(key?: number): unknown; set(key: number, value: bigint): void; keyed?: boolean };
+
+/**
+ * `$` in begin/end/interval: each map by its name. A map without a key, a plain value (`$.c++` in a
+ * probe) or an aggregation of one number (count, sum, min, max, avg), reads as its number
+ * (`printf("%d", $.c)`, `$.c + 1`), as bpftrace's @c does in its interval and END probes; a plain
+ * value also takes one (`$.c = 0`). print($.c) still prints it as a map.
+ */
+function userSpaceMaps(spec: OneLinerSpec, fields: Record<string, unknown> | undefined): Maps {
+  const maps = Object.defineProperty({}, MAPS, { value: true }) as Maps;
+  for (const [name, field] of Object.entries(spec.maps)) maps[name] = fields?.[field];
+  const plain = new Set(spec.unkeyed.filter((n) => maps[n]));
+  for (const [name, map] of Object.entries(maps)) {
+    const m = map as ValueMap | undefined;
+    if (!m || !(plain.has(name) || m.keyed === false)) continue;
+    const read = () => numberOf(plain.has(name) ? m.get(0) : m.get(), name);
+    Object.defineProperty(m, Symbol.toPrimitive, { value: (hint: string) => (hint === "string" ? String(read()) : read()) });
+  }
+  return new Proxy(maps, {
+    set(target, name, value) {
+      if (typeof name !== "string" || !Object.hasOwn(spec.maps, name)) return Reflect.set(target, name, value);
+      if (!plain.has(name)) throw new Error(`$.${name} is an aggregation: clear($.${name}) empties it; only a plain value ($.${name}++ in a probe) takes a value here`);
+      if (typeof value !== "bigint" && !Number.isInteger(value)) throw new Error(`$.${name} holds an integer: ${String(value)} cannot be stored in it`);
+      (target[name] as ValueMap).set(0, BigInt(value));
+      return true;
+    },
+  });
+}
+
+/** A map's one number: a number where it is exact, so `$.c + 1` works; else a bigint. */
+function numberOf(v: unknown, name: string): number | bigint {
+  if (v === undefined) return 0;
+  if (typeof v === "number") return v;
+  if (typeof v !== "bigint") throw new Error(`$.${name} holds more than one number: print($.${name}) shows it`);
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 function isMaps(v: unknown): boolean {
@@ -101,6 +164,13 @@ export class OneLinerRuntime {
   #ended = false;
   readonly #order = new PrintOrder();
   #exited = false;
+  /**
+   * What arrives before begin() has run (the first deliveries, inside start()), and an exit() then:
+   * run after begin(), so its lines come first and end's last, as bpftrace runs BEGIN before any probe.
+   */
+  #held?: (() => void)[];
+  /** What an end or interval function threw. */
+  #failure?: { error: unknown };
 
   constructor(readonly spec: OneLinerSpec) {
     this.#formats = spec.prints.map((p) => (p.kind === "printf" ? parseFormat(p.format) : undefined));
@@ -110,13 +180,13 @@ export class OneLinerRuntime {
     current = this;
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
-    this.#maps = Object.defineProperty({}, MAPS, { value: true }) as Maps;
-    for (const [name, field] of Object.entries(this.spec.maps)) this.#maps[name] = fields?.[field];
+    this.#maps = userSpaceMaps(this.spec, fields);
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
       // One print site has one buffer, in order already; several are merged by time.
       const ordered = this.spec.prints.length > 1;
-      this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e)));
+      this.#held = [];
+      this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => this.#deliver(() => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e))));
       (fields!._exit as RingBuf<unknown> | undefined)?.on(() => this.exit());
       (tracer as unknown as Record<symbol, LossWording>)[LOSS_WORDING] = this.#lossWording();
       // exit() may arrive in the first delivery, before start() returns.
@@ -131,14 +201,32 @@ export class OneLinerRuntime {
       else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
     for (const f of this.spec.begin) f(this.#maps);
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const f of held) f();
     // With a tracer, the interval functions stop with it: none runs after exit() or a signal.
     const every = (ms: number, f: () => void) => tracer ? tracer.every(ms, f) : ((t) => () => clearInterval(t))(setInterval(f, ms));
-    const cancels = this.#exited ? [] : this.spec.intervals.map(([, f], i) => every(periods[i], () => f(this.#maps)));
+    const cancels = this.#exited ? [] : this.spec.intervals.map(([, f], i) => every(periods[i], () => this.#userCode(() => f(this.#maps), true)));
     if (tracer) await tracer.stopped;
     else if (!this.#exited) await this.#idle((await import("node:process")).default, (await import("../long_timer.ts")).after); // begin() may have called exit()
     cancels.forEach((cancel) => cancel());
     if (!tracer) this.end();
     flush();
+    // Thrown here, out of the script's top-level await, it is shown as the one-liner's own error, at its place.
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /**
+   * Runs an end or interval function, which the tracer calls from its stop and its timers: what it
+   * throws is kept for run() to throw (the first only), and an interval's stops the tracing.
+   */
+  #userCode(f: () => void, stop: boolean): void {
+    try {
+      f();
+    } catch (error) {
+      this.#failure ??= { error };
+      if (stop) this.exit();
+    }
   }
 
   /** Runs when the tracer stops (its end()): the end functions, then every map. */
@@ -146,55 +234,61 @@ export class OneLinerRuntime {
     if (this.#ended) return;
     this.#ended = true;
     this.#order.flush(true);
-    for (const f of this.spec.end) f(this.#maps);
+    for (const f of this.spec.end) this.#userCode(() => f(this.#maps), false);
     flush();
     this.printMaps(true);
   }
 
   exit(): void {
+    if (this.#held) return void this.#held.push(() => this.exit());
     this.#exited = true;
     if (this.#tracer) void this.#tracer.stop();
     else this.#stopIdle?.();
   }
 
   isMap(v: unknown): boolean {
-    return Object.values(this.#maps).includes(v);
+    return Object.keys(this.spec.maps).some((n) => this.#maps[n] === v);
   }
 
-  printMaps(atExit: boolean): void {
+  printMaps(atExit: boolean, top?: number): void {
     // Sorted by name (byte order, "@" first), as bpftrace prints them.
-    const names = Object.keys(this.spec.maps).sort().filter((n) => this.#lines(n).length);
-    if (!names.length) return;
+    const maps = Object.keys(this.spec.maps).sort().map((n) => this.#lines(n, top)).filter((lines) => lines.length);
+    if (!maps.length) return;
     // bpftrace leaves an empty line after the ^C before the maps.
     if (atExit && !isJsonOutput()) console.log("");
-    for (const n of names) for (const line of this.#lines(n)) console.log(line);
+    for (const lines of maps) for (const line of lines) console.log(line);
   }
 
-  printMap(map: unknown): void {
+  printMap(map: unknown, top?: number): void {
     const name = Object.keys(this.#maps).find((n) => this.#maps[n] === map);
-    if (name !== undefined) for (const line of this.#lines(name)) console.log(line);
+    if (name !== undefined) for (const line of this.#lines(name, top)) console.log(line);
   }
 
-  #lines(name: string): string[] {
-    const m = this.#maps[name] as { format?: () => string[]; json?: () => string | undefined; entries?: () => [unknown, unknown][]; name?: string } | undefined;
+  clearMaps(): void {
+    for (const map of Object.values(this.#maps)) clear(map);
+  }
+
+  /** The map's lines as bpftrace prints them; `top`: only its largest entries. */
+  #lines(name: string, top?: number): string[] {
+    const m = this.#maps[name] as { format?: (o?: { top?: number }) => string[]; json?: (o?: { top?: number }) => string | undefined; entries?: () => [unknown, unknown][]; name?: string } | undefined;
     if (!m?.entries) return [];
     const field = this.spec.maps[name];
-    if (isJsonOutput()) return this.#json(name, m);
-    if (m.format) return m.format().map((l) => (l.startsWith(`@${field}`) ? `@${name}${l.slice(field.length + 1)}` : l));
+    if (isJsonOutput()) return this.#json(name, m, top);
+    if (m.format) return m.format({ top }).map((l) => (l.startsWith(`@${field}`) ? `@${name}${l.slice(field.length + 1)}` : l));
     // A map of plain values: one line per key, smallest value first, as bpftrace sorts.
-    const rows = m.entries().sort((a, b) => compare(a[1], b[1]));
+    const rows = m.entries().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     const unkeyed = this.spec.unkeyed.includes(name);
     return rows.map(([k, v]) => (unkeyed ? `@${name}: ${v}` : `@${name}[${formatKey(k)}]: ${v}`));
   }
 
   /** The map as one bpftrace -f json line (none when empty). */
-  #json(name: string, m: { json?: () => string | undefined; entries?: () => [unknown, unknown][] }): string[] {
+  #json(name: string, m: { json?: (o?: { top?: number }) => string | undefined; entries?: () => [unknown, unknown][] }, top?: number): string[] {
     const field = this.spec.maps[name];
     if (m.json) {
-      const line = m.json();
+      const line = m.json({ top });
       return line === undefined ? [] : [line.replace(JSON.stringify(`@${field}`), JSON.stringify(`@${name}`))];
     }
-    const rows = m.entries!().sort((a, b) => compare(a[1], b[1]));
+    const rows = m.entries!().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     if (!rows.length) return [];
     const value = this.spec.unkeyed.includes(name) ? rows[0][1] : Object.fromEntries(rows.map(([k, v]) => [Array.isArray(k) ? k.map((e) => formatKey(e, true)).join(",") : formatKey(k, true), v]));
     return [jsonRecord("map", { [`@${name}`]: value })];
@@ -210,6 +304,11 @@ export class OneLinerRuntime {
       handler: (program) => `the handler of ${program.probe.kind}("${program.probe.target}")`,
       fullBuffer: "print less, or only when it matters (an if in the handler)",
     };
+  }
+
+  #deliver(show: () => void): void {
+    if (this.#held) this.#held.push(show);
+    else show();
   }
 
   #print(site: number, e: Record<string, PrintfValue>): void {

@@ -292,7 +292,17 @@ export function assign(l: Lower, e: Node): Value {
   if (e.left.type !== "Identifier") notAVariable(l, e.left, "assigned");
   const b = l.lookup(e.left.name);
   if (!b) unassignable(l, e.left);
-  if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.left, Code.TypeMismatch, `"${e.left.name}" cannot be assigned`, b.kind === "scalar" && !b.mutable ? "declare it with let" : "");
+  if (b.kind === "mem" && b.mutable && e.operator === "=") {
+    // let s = "a"; s = "b": a string (or struct) local is written in place, its type kept.
+    const bytes = e.right.type === "StringLiteral" ? new TextEncoder().encode(e.right.value).length : 0;
+    if (b.type.kind === "str" && bytes >= b.type.len) {
+      l.fail(e.right, Code.TypeMismatch, `"${b.name}" holds a Str<${b.type.len}> (${b.type.len - 1} bytes and a NUL); this string needs ${bytes + 1}`,
+        `declare it with room for the longest: let ${b.name}: Str<${bytes + 1}> = ...`);
+    }
+    l.into(e.right, b.type, "fp", b.off);
+    return { kind: "mem", type: b.type, base: "fp", off: b.off };
+  }
+  if (b.kind !== "scalar" || !b.mutable || !isReg(b.op)) l.fail(e.left, Code.TypeMismatch, `"${e.left.name}" cannot be assigned`, ...(b.kind === "mem" || b.kind === "scalar") && !b.mutable ? ["declare it with let"] : []);
   let v: Extract<Value, { kind: "scalar" }>;
   if (e.operator === "=") v = l.scalar(e.right);
   else {

@@ -16,6 +16,16 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
     return;
   }
   if (e.type === "ParenthesizedExpression") return l.into(e.expression, t, base, off);
+  if (e.type === "ConditionalExpression") {
+    // c ? "a" : comm() into a string (a struct): each arm writes the memory itself.
+    const otherwise = l.b.label(), done = l.b.label();
+    l.branch(e.test, false, otherwise);
+    l.into(e.consequent, t, base, off);
+    l.b.emit({ op: "jmp", target: done });
+    l.b.place(otherwise);
+    l.into(e.alternate, t, base, off);
+    return l.b.place(done);
+  }
   if (t.kind === "struct" && e.type === "ObjectExpression") return l.objectInto(e, t, base, off);
   if (t.kind === "struct" && t.tuple && e.type === "ArrayExpression") {
     if (e.elements.length !== t.fields.length) l.fail(e, Code.TypeMismatch, `${t.name} has ${t.fields.length} elements, got ${e.elements.length}`);
@@ -29,6 +39,11 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
   const v = l.expr(e);
   if (v.kind === "string" && t.kind === "str") return l.stringInto(v.value, t.len, base, off, e);
   if (v.kind === "mem" && typeName(v.type) === typeName(t)) return l.copy(v, base, off);
+  if (v.kind === "mem" && v.type.kind === "str" && t.kind === "str" && v.type.len < t.len) {
+    // A shorter string into a longer one (a Str<16> local into a Str<64> field): its bytes, then NULs.
+    l.copy(v, base, off);
+    return l.zero(base, off + v.type.len, t.len - v.type.len);
+  }
   if (v.kind === "kmem") return readInto(l, v, t, base, off, e);
   l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`);
 }

@@ -3,7 +3,7 @@
 import { Code } from "../../spec/diagnostics.ts";
 import { IrBuilder, isReg } from "../ir.ts";
 import { type Node, posOf } from "../parse.ts";
-import { isScalar, i64, sizeOf } from "../../spec/layout.ts";
+import { isScalar, i64, sizeOf, type Type } from "../../spec/layout.ts";
 import { cgroupFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
@@ -133,6 +133,9 @@ function outOfRange(e: Node, min: number, max: number): Node | undefined {
   return e;
 }
 
+/** The smallest string a local set to a literal holds (comm()'s), so a short literal can be reassigned a longer one. */
+export const LITERAL_LOCAL_MIN_LEN = 16;
+
 export function declaration(l: Lower, s: Node): void {
   const mutable = s.kind === "let";
   if (s.kind === "var") l.fail(s, Code.Unsupported, `"var" is not supported in a handler`, "use const or let");
@@ -147,6 +150,14 @@ export function declaration(l: Lower, s: Node): void {
       if (d.init) l.into(d.init, declared, "fp", off);
       else l.zero("fp", off, sizeOf(declared));
       l.bind(name, { kind: "mem", type: declared, off, mutable, name });
+      continue;
+    }
+    if (d.init && !declared && d.init.type === "StringLiteral") {
+      // const name = "text" (bpftrace's $x = "text"): a string on the stack, at least comm()'s size.
+      const t: Type = { kind: "str", len: Math.max(LITERAL_LOCAL_MIN_LEN, new TextEncoder().encode(d.init.value).length + 1) };
+      const off = l.stackSlot(name, t);
+      l.into(d.init, t, "fp", off);
+      l.bind(name, { kind: "mem", type: t, off, mutable, name });
       continue;
     }
     if (d.init && !declared && l.isAggregateCall(d.init)) {

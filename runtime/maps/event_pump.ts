@@ -102,11 +102,31 @@ export class EventPump {
 
   #drainAll(): { events: number; pressure: number } {
     let events = 0, pressure = 0;
-    for (const s of this.#streams) {
-      events += s.drain();
-      pressure = Math.max(pressure, s.pressure);
+    try {
+      for (const s of this.#streams) {
+        events += s.drain();
+        pressure = Math.max(pressure, s.pressure);
+      }
+    } catch (e) {
+      // A listener threw: the error goes on as before (it ends the process unless the script
+      // catches uncaught errors), but a script that survives it still gets its next events.
+      if (!this.#stopped) this.#goOnAfterError();
+      throw e;
     }
     return { events, pressure };
+  }
+
+  /** Drains again soon, whatever the drain that threw was in the middle of. */
+  #goOnAfterError(): void {
+    this.#flowing();
+    for (const s of this.#streams) s.wakeOnEvents(false);
+    if (libcSync().pacesWithEpoll && !this.#noEpoll) {
+      // The loop that threw has ended (its promise rejects with the error): a new one takes over.
+      libcSync().process.soon(() => void this.#run());
+      return;
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#drain, BUSY_DRAIN_MS);
   }
 
   /** After a drain: drain again at once ("again"), after this many ms, or go quiet. */

@@ -130,7 +130,7 @@ export abstract class EventStream<T> {
       const event = decode(view, bytes, offset);
       for (const l of listeners) if (!this.#halted && this.#listeners.has(l)) l(event);
       if (this.#iterating && !this.#halted) this.#queue.push(event);
-      // Everyone unsubscribed: what follows stays in the kernel for the next listener.
+      // Halted, or everyone unsubscribed: what follows stays in the kernel for the next listener.
       return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0);
     }, room);
     if (n && this.#wake) {

@@ -68,47 +68,51 @@ export class PerfReader {
    * Like RingBufReader.drain, hands the space read back every sixteenth of a buffer.
    */
   drain(sink: RecordSink, max = Infinity): number {
-    let n = 0, pressure = 0;
+    let n = 0, pressure = 0, halted = false;
     const releaseEvery = this.#size / 16;
     for (const b of this.#cpus) {
+      if (halted) break;
       const head = headOf(b.control);
       let pos = b.pos, released = pos;
-      while (pos < head && n < max) {
-        if (pos - released >= releaseEvery) {
+      // As in RingBufReader.drain: a sink that throws keeps the position, past the record it threw on.
+      try {
+        while (pos < head && n < max) {
+          if (pos - released >= releaseEvery) {
+            Atomics.store(b.tail, TAIL, BigInt(pos));
+            released = pos;
+          }
+          let at = pos & this.#mask;
+          let view = b.view, bytes = b.data;
+          const size = view.getUint16(at + 6, true);
+          if (size < 8) break; // not a record: never written by the kernel; stop rather than spin
+          if (at + size > this.#size) {
+            // Headers never wrap (8-byte records in a power-of-two area); the rest may.
+            const first = this.#size - at;
+            this.#wrapped.set(b.data.subarray(at), 0);
+            this.#wrapped.set(b.data.subarray(0, size - first), first);
+            view = this.#wrappedView;
+            bytes = this.#wrapped;
+            at = 0;
+          }
+          const type = view.getUint32(at, true);
+          pos += size;
+          if (type === PERF_RECORD_SAMPLE) {
+            const more = sink(view, bytes, at + 12, view.getUint32(at + 8, true));
+            n++;
+            if (more === false) {
+              halted = true;
+              break;
+            }
+          } else if (type === PERF_RECORD_LOST) {
+            this.lost += Number(view.getBigUint64(at + 16, true));
+          }
+        }
+      } finally {
+        pressure = Math.max(pressure, (pos - b.pos) / this.#size);
+        if (pos !== b.pos) {
+          b.pos = pos;
           Atomics.store(b.tail, TAIL, BigInt(pos));
-          released = pos;
         }
-        let at = pos & this.#mask;
-        let view = b.view, bytes = b.data;
-        const size = view.getUint16(at + 6, true);
-        if (size < 8) break; // not a record: never written by the kernel; stop rather than spin
-        if (at + size > this.#size) {
-          // Headers never wrap (8-byte records in a power-of-two area); the rest may.
-          const first = this.#size - at;
-          this.#wrapped.set(b.data.subarray(at), 0);
-          this.#wrapped.set(b.data.subarray(0, size - first), first);
-          view = this.#wrappedView;
-          bytes = this.#wrapped;
-          at = 0;
-        }
-        const type = view.getUint32(at, true);
-        let more: boolean | void = true;
-        if (type === PERF_RECORD_SAMPLE) {
-          more = sink(view, bytes, at + 12, view.getUint32(at + 8, true));
-          n++;
-        } else if (type === PERF_RECORD_LOST) {
-          this.lost += Number(view.getBigUint64(at + 16, true));
-        }
-        pos += size;
-        if (more === false) {
-          max = n; // the other CPUs' buffers wait too
-          break;
-        }
-      }
-      pressure = Math.max(pressure, (pos - b.pos) / this.#size);
-      if (pos !== b.pos) {
-        b.pos = pos;
-        Atomics.store(b.tail, TAIL, BigInt(pos));
       }
     }
     this.pressure = pressure;

@@ -20,7 +20,7 @@ export const PAGE_SIZE = 4096;
  */
 export const RINGBUF_WINDOW = 256 * 1024;
 
-/** Takes one record; `false` stops the drain after it (nobody takes more now). */
+/** Takes one record; returns false to end the drain there (the stream was halted: its map may be closing). */
 export type RecordSink = (view: DataView, bytes: Uint8Array, offset: number, length: number) => boolean | void;
 
 export class RingBufReader {
@@ -112,31 +112,38 @@ export class RingBufReader {
     const releaseEvery = this.#size / 16;
     let pos = this.#pos, released = pos;
     let n = 0;
-    while (pos < producer && n < max) {
-      if (pos - released >= releaseEvery) {
-        Atomics.store(this.#consumer, 0, BigInt(pos));
-        released = pos;
-      }
-      const at = this.#local(pos & this.#mask);
-      const header = this.#view.getUint32(at, true);
-      if (header & BUSY) break;
-      const length = header & ~(BUSY | DISCARD);
-      let more: boolean | void = true;
-      if (!(header & DISCARD)) {
-        if (at + HEADER + length <= this.#window) more = sink(this.#view, this.#data, at + HEADER, length);
-        else {
-          const bytes = this.#join((pos + HEADER) & this.#mask, length);
-          more = sink(this.#joinedView, bytes, 0, length);
+    // A sink that throws (a listener's error) ends the drain, but the space already handed back
+    // may be rewritten by the kernel at once: the position is kept, past the record it threw on.
+    try {
+      while (pos < producer && n < max) {
+        if (pos - released >= releaseEvery) {
+          Atomics.store(this.#consumer, 0, BigInt(pos));
+          released = pos;
         }
-        n++;
+        const at = this.#local(pos & this.#mask);
+        const header = this.#view.getUint32(at, true);
+        if (header & BUSY) break;
+        const length = header & ~(BUSY | DISCARD);
+        const record = pos;
+        pos += (length + HEADER + 7) & ~7;
+        if (!(header & DISCARD)) {
+          let more;
+          if (at + HEADER + length <= this.#window) more = sink(this.#view, this.#data, at + HEADER, length);
+          else {
+            const bytes = this.#join((record + HEADER) & this.#mask, length);
+            more = sink(this.#joinedView, bytes, 0, length);
+          }
+          n++;
+          // Halted (a listener stopped the tracer): the map's fd may be closed, so no window is mapped after this.
+          if (more === false) break;
+        }
       }
-      pos += (length + HEADER + 7) & ~7;
-      if (more === false) break;
-    }
-    this.lastDrainBytes = pos - this.#pos;
-    if (pos !== this.#pos) {
-      this.#pos = pos;
-      Atomics.store(this.#consumer, 0, BigInt(pos));
+    } finally {
+      this.lastDrainBytes = pos - this.#pos;
+      if (pos !== this.#pos) {
+        this.#pos = pos;
+        Atomics.store(this.#consumer, 0, BigInt(pos));
+      }
     }
     return n;
   }

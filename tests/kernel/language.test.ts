@@ -27,6 +27,21 @@ test("strings compare with literals, exactly or by prefix", async () => {
   assert.deepEqual(got, cases.map(([, want]) => want), cases.map(([b], i) => `${b} → ${got[i]}`).join("\n"));
 });
 
+test("a local holds a string literal: compared, reassigned, and copied into a longer string", async () => {
+  const { readFileSync } = await import("node:fs");
+  const me = readFileSync("/proc/thread-self/comm", "utf8").trim();
+  const cases: [string, number][] = [
+    [`const s = "abc"; return s === "abc" ? 1 : 0;`, 1],
+    [`const s = "abc"; return s === "abd" ? 1 : 0;`, 0],
+    [`let s = "ab"; s = "xyz"; return s === "xyz" && s !== "ab" ? 1 : 0;`, 1],
+    [`let s = comm(); s = "x"; return s === "x" ? 1 : 0;`, 1],
+    [`const t: Str<16> = pid() > 0 ? "a" : comm(); const u: Str<16> = pid() < 0 ? "a" : comm(); return t === "a" && u === "${me}" ? 1 : 0;`, 1],
+    [`const s = "${me}"; const t: Str<64> = s; return t === "${me}" ? 1 : 0;`, 1],
+  ];
+  const got = runBodies(cases.map(([b]) => "    " + b));
+  assert.deepEqual(got, cases.map(([, want]) => want), cases.map(([b], i) => `${b} → ${got[i]}`).join("\n"));
+});
+
 test("kernel pointer casts, functions taking kernel pointers, and the tracer's own methods", async () => {
   const { compileSource, handlersSource, load } = await import("./harness.ts");
   const source = handlersSource([

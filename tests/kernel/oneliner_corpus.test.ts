@@ -53,6 +53,22 @@ const CASES: Case[] = [
   { name: "two prints in one handler keep their order", oneliner: `${OPENAT}a => ${HOSTNAME} && (print("first"), printf("second\\n")))`, command: "head -q -c 0 /etc/hostname /etc/hostname /etc/hostname", stdout: "first\nsecond\n".repeat(3) },
   { name: "prints of two probes interleave as they happened", oneliner: `${OPENAT}() => print("enter")); tracepoint("syscalls:sys_exit_openat", () => print("exit"))`, stdout: /^(enter\nexit\n)+$/ },
 
+  // exit() during the start (in begin, or in an event delivered before start() returns): begin's lines
+  // first, then the events', then end's and the maps, as they were made
+  { name: "exit() in the first events: begin, events, end, maps in that order", oneliner: `begin(() => print("hello")); end(() => print("bye")); tracepoint("raw_syscalls:sys_enter", () => (print("event"), count(), exit()))`, duration: "10s", stdout: /^hello\n(event\n)+bye\n\n@: \d+\n$/ },
+  { name: "exit() in begin: begin, events, end in that order", oneliner: `begin(() => (print("hello"), exit())); end(() => print("bye")); tracepoint("raw_syscalls:sys_enter", () => print("event"))`, duration: "10s", stdout: /^hello\n(event\n)*bye\n$/ },
+
+  // bpftrace's print(@, N): the N largest entries; clear($) empties every map, as print($) prints every map
+  { name: "print($.name, N) and print($, N) show the N largest entries", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[1] = 10, $.x[2] = 30, $.x[3] = 20, $.c[comm()] = count())); end(() => (print($.x, 2), print("--"), print($, 1), print("--"), clear($)))`, stdout: "@x[3]: 20\n@x[2]: 30\n--\n@c[head]: 1\n@x[2]: 30\n--\n" },
+
+  // bpftrace's `interval:s:1 { printf("%d/s\n", @c); @c = 0; }`: a plain value without a key is read and set in user space
+  { name: "an aggregation without a key read in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.t = count(), $.s = sum(5), $.m = max(9))); end(() => printf("%d %d %d\\n", $.t, $.s + 1, $.m))`, stdout: "1 6 9\n\n@m: 9\n@s: 5\n@t: 1\n" },
+  { name: "a number kept on $ in begin is printed as a number, not as a map", oneliner: `${OPENAT}a => ${HOSTNAME} && $.t++); begin(() => { $.mine = 1; $.mine = 2; print($.mine); })`, stdout: "2\n\n@t: 1\n" },
+  { name: "a plain value read and set in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && $.c++); end(() => { printf("%d\\n", $.c); print(\`\${$.c + 1}\`, $.c > 0); $.c = 7; })`, stdout: "1\n2 true\n\n@c: 7\n" },
+
+  // bpftrace's time(): the local time, strftime's conversions, in user space
+  { name: "time() in begin and end", oneliner: `${OPENAT}a => ${HOSTNAME} && count()); begin(() => time("%Y|%%|\\n")); end(() => time())`, stdout: new RegExp(`^${new Date().getFullYear()}\\|%\\|\\n\\d\\d:\\d\\d:\\d\\d\\n\\n@: 1\\n$`) },
+
   // --- parentheses and comma expressions
   { name: "interval with a parenthesised comma body (docs/cli.md's idiom)", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = 1)); interval(0.2, () => (print($.x), clear($.x), exit()))`, command: HOLDS, stdout: "@x[sh]: 1\n" },
   { name: "doubly parenthesised action", oneliner: `${OPENAT}a => ${HOSTNAME} && ((count())))`, stdout: "\n@: 1\n" },
@@ -66,6 +82,13 @@ const CASES: Case[] = [
   { name: "const, let and a map read in a block", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const before = $.n[pid()]; $.n[pid()] = before + 41; let t = $.n[pid()]; t++; printf("%d\\n", t); })`, stdout: /^42\n\n@n\[\d+\]: 41\n$/ },
   // bpftrace's `$s = comm; printf("%s\n", $s)`: a local takes the type of what it was set to
   { name: "locals holding strings: printed, printf'd, and a key", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = comm(); let f = str(a.filename); printf("%s %s\\n", s, f); print(s, f); count(s); })`, stdout: "head /etc/hostname\nhead /etc/hostname\n\n@[head]: 1\n" },
+  // bpftrace's `$x = "lit"; $p = probe`: a local holds a string literal (probe() is one), and a let takes another
+  { name: "locals holding string literals and probe()", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = "lit"; const q = probe(); let t = "a"; t = "bcd"; printf("%s %s %s\\n", s, q, t); print(q, s); count(s, t); })`, stdout: "lit tracepoint:syscalls:sys_enter_openat bcd\ntracepoint:syscalls:sys_enter_openat lit\n\n@[lit, bcd]: 1\n" },
+  // A str() local is 256 bytes: as a map key it is used where it is (no 256-byte copy), so several maps keyed by it fit the stack
+  // bpftrace's @[$x ? "a" : "b"]: a ternary of strings as a key and a printed value
+  { name: "a ternary of strings as a key and in print/printf", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const s = "local"; count(comm() == "head" ? "yes" : "no"); print(pid() > 0 ? "pos" : "negative", pid() > 0 ? s : comm()); printf("%s\\n", pid() > 0 ? comm() : "x"); })`, stdout: "pos local\nhead\n\n@[yes]: 1\n" },
+  { name: "a local declared with its type takes that type in prints and keys", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; let s: Str<40> = "ab"; s = "a string longer than sixteen bytes"; print(s); count(s); })`, stdout: "a string longer than sixteen bytes\n\n@[a string longer than sixteen bytes]: 1\n" },
+  { name: "a str() local as the key of several maps", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const f = str(a.filename); count(f); $.n[f]++; $.m[f] = 5; $.s[f] = sum(2); })`, stdout: "\n@[/etc/hostname]: 1\n@m[/etc/hostname]: 5\n@n[/etc/hostname]: 1\n@s[/etc/hostname]: 2\n" },
   { name: "locals holding numbers of a helper and a field keep %d", oneliner: `${OPENAT}a => { if (!(${HOSTNAME})) return; const p = pid(); const fl = a.flags; printf("%d %d\\n", p > 0, fl >= 0); })`, stdout: "1 1\n" },
   { name: "a function expression as the handler", oneliner: `${OPENAT}function (a) { ${HOSTNAME} && count() })`, stdout: "\n@: 1\n" },
 
@@ -103,6 +126,10 @@ const MISTAKES: [string, RegExp][] = [
   [`${OPENAT}a => { for (let i = 0; i < 3; $.x[i]++) {} })`, /^-e:1:\d+: error\[TSB1002\]: a map update is a statement/],
   [`${OPENAT}a => { while (pid() > 0) { count(); } })`, /^-e:1:\d+: error\[TSB1002\]: "while" statements are not supported in a handler/],
   [`${OPENAT}a => { const s = comm(); printf("%d\\n", s); })`, /^-e:1:81: error\[TSB1002\]: %d needs a number, and value 1 is a string/],
+  // What an end or interval function throws is the one-liner's error, at its place (it also stops an interval's tracing)
+  [`${OPENAT}a => count()); end(() => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
+  [`${OPENAT}a => count()); interval(0.1, () => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
+  [`${OPENAT}a => { time(); count(); })`, /^-e:1:48: error\[TSB1002\]: time\(\) prints the local time from user space: call it in begin\(\), end\(\) or interval\(\)/],
   [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
 ];
 
@@ -149,6 +176,24 @@ test("bpftrace syntax: a local set from a builtin ($s = comm) translates to a on
   const run = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", t[1]]);
   assert.equal(run.status, 0, `${t[1]}\n${run.stderr}`);
   assert.match(run.stdout, /^(head\n)+$/, t[1]); // each open of head's, the loader's too
+});
+
+test("bpftrace syntax: a filter holding /, string locals, probe, a software event and if/else translate to one-liners that run", async () => {
+  const cases: [string, string | RegExp][] = [
+    [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`, "head\n"],
+    [`tracepoint:syscalls:sys_enter_openat /str(args->filename) == "/etc/hostname"/ { $x = "lit"; $p = probe; printf("%s %s %s\\n", $x, $p, comm); }`, "lit tracepoint:syscalls:sys_enter_openat head\n"],
+    [`software:faults:1 /comm == "head"/ { @[comm] = count(); }`, /^\n@\[head\]: [1-9]\d*\n$/],
+    [`t:syscalls:sys_enter_openat { if (str(args->filename) == "/etc/hostname") { printf("%s\\n", comm); } else if (comm == "no-such") { exit() } else { @n = count(); } }`, /^head\n\n@n: \d+\n$/],
+  ];
+  for (const [original, stdout] of cases) {
+    const r = await tsbpf(["-e", original]);
+    const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
+    assert.ok(t, r.stderr);
+    const run = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", t[1]]);
+    assert.equal(run.status, 0, `${t[1]}\n${run.stderr}`);
+    if (typeof stdout === "string") assert.equal(run.stdout, stdout, t[1]);
+    else assert.match(run.stdout, stdout, t[1]);
+  }
 });
 
 // bpftrace's language in -e: said so, with the translation; each translation of docs/cli.md's

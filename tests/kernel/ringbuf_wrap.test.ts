@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { readFileSync } from "node:fs";
-import { libc } from "../../runtime/ffi/mod.ts";
+import { libc, SYS } from "../../runtime/ffi/mod.ts";
+import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { pid, RingBuf, Tracer, tracepoint, type TracepointArgs, type u32 } from "../../mod.ts";
 
 const c = await libc();
@@ -145,4 +146,39 @@ test("a 1 MiB RingBuf takes a 256 KiB window of this process's memory, not 2 MiB
   assert.ok(mapped >= window, `the ring is not mapped: ${mapped} bytes of bpf-map mappings`);
   assert.ok(mapped <= window + pages, `${mapped} bytes mapped for a ${ring}-byte ring`);
   assert.ok(resident <= window + pages, `${resident} bytes resident for a ${ring}-byte ring`);
+});
+
+class Stoppable extends Tracer {
+  events = new RingBuf<{ pid: u32 }>(1 << 20);
+  self: u32 = 0;
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    if (pid() !== this.self) return;
+    this.events.submit({ pid: pid() });
+  }
+}
+
+test("a listener that stops the tracer in the middle of a drain of a 1 MiB ring: the drain ends there, no error, nothing left", async () => {
+  // 20 000 records of 16 bytes: 320 KB, past the first 256 KiB window. The stop closes the ring's
+  // fd while the drain is still in the first window: the reader must not map the next one.
+  const tracer = new Stoppable();
+  tracer.self = process.pid;
+  await tracer.start({ exitOnError: false, reportLoss: false });
+  const held = objectsOf("self");
+  let got = 0;
+  let stopping: Promise<void> | undefined;
+  tracer.events.on(() => {
+    if (++got === 5000) stopping = tracer.stop();
+  });
+  try {
+    for (let i = 0; i < 20_000; i++) c.syscall(SYS.getppid);
+    // Drained here, synchronously (before the listener's own first drain, a microtask).
+    assert.doesNotThrow(() => tracer.events.drain());
+    assert.ok(stopping, `the listener saw ${got} events`);
+    await stopping;
+  } finally {
+    await tracer.stop();
+  }
+  assert.equal(got, 5000, "events were delivered after the stop");
+  assert.deepEqual(await released(held), []);
 });

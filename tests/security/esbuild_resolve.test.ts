@@ -7,9 +7,82 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import process from "node:process";
 import { join } from "node:path";
 import { asNobody, isBun, ROOT } from "./attacker.ts";
+
+/** A copy of tsbpf's sources in `project`/tsbpf, as a clone without its dev dependencies. */
+function copyPackage(project: string): string {
+  const pkg = join(project, "tsbpf");
+  const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n")
+    .filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f));
+  assert.ok(files.includes("cli/main.ts"), "git ls-files listed no sources");
+  for (const f of files) {
+    mkdirSync(join(pkg, f, ".."), { recursive: true });
+    copyFileSync(join(ROOT, f), join(pkg, f));
+  }
+  chmodSync(join(pkg, "bin/tsbpf"), 0o755);
+  mkdirSync(join(pkg, "node_modules"));
+  symlinkSync(join(ROOT, "node_modules/@babel"), join(pkg, "node_modules/@babel"));
+  writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
+  writeFileSync(join(project, "s.ts"), 'console.log("hello");\n');
+  return pkg;
+}
+
+test("tsbpf build does not run an esbuild binary another user planted in a node_modules above esbuild", { timeout: 120_000 }, () => {
+  // esbuild's JavaScript finds its binary as require.resolve("@esbuild/linux-x64/bin/esbuild"): a
+  // walk up from esbuild's own directory. esbuild is installed (ours) but its platform package is
+  // not beside it (installed without optional dependencies, or copied), so the walk goes on.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-bin-");
+  chmodSync(shared, 0o1777); // like /tmp
+  const marker = `${shared}-ran`;
+  try {
+    const project = join(shared, "project");
+    const pkg = copyPackage(project);
+    const esbuild = join(pkg, "node_modules/esbuild");
+    mkdirSync(join(esbuild, "lib"), { recursive: true });
+    copyFileSync(join(ROOT, "node_modules/esbuild/package.json"), join(esbuild, "package.json"));
+    cpSync(join(ROOT, "node_modules/esbuild/lib"), join(esbuild, "lib"), { recursive: true });
+    const platform = `@esbuild/linux-${process.arch}`;
+    const evil = join(shared, "node_modules", platform);
+    asNobody(["mkdir", "-p", `${evil}/bin`]);
+    asNobody(["sh", "-c", `printf '{ "name": "${platform}", "version": "0.0.0" }\\n' > ${evil}/package.json`]);
+    asNobody(["sh", "-c", `printf '#!/bin/sh\\necho x > ${marker}\\n' > ${evil}/bin/esbuild && chmod 755 ${evil}/bin/esbuild`]);
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["build", "s.ts", "-o", "s.bundle.js"], {
+      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(existsSync(marker), false, `root ran nobody's esbuild binary from ${evil}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${platform}`));
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
+
+test("tsbpf build does not run the esbuild binary a preserved ESBUILD_BINARY_PATH names in another user's directory", { timeout: 120_000 }, () => {
+  // sudo -E keeps ESBUILD_BINARY_PATH as it keeps HOME and XDG_CACHE_HOME: that user's choice.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-env-");
+  chmodSync(shared, 0o755);
+  const marker = `${shared}-ran`;
+  try {
+    const evil = join(shared, "bin");
+    mkdirSync(evil);
+    chownSync(evil, 65534, 65534);
+    asNobody(["sh", "-c", `printf '#!/bin/sh\\necho x > ${marker}\\n' > ${evil}/esbuild && chmod 755 ${evil}/esbuild`]);
+    writeFileSync(join(shared, "s.ts"), 'console.log("hello");\n');
+    const r = spawnSync(join(ROOT, "bin/tsbpf"), ["build", "s.ts", "-o", "s.bundle.js"], {
+      cwd: shared, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: shared, ESBUILD_BINARY_PATH: `${evil}/esbuild`, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(existsSync(marker), false, `root ran nobody's esbuild binary ${evil}/esbuild: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /ESBUILD_BINARY_PATH.*owned by uid 65534/s);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
 
 test("tsbpf build does not import an esbuild another user planted in a node_modules above the project", { timeout: 120_000 }, () => {
   const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-");
@@ -17,19 +90,7 @@ test("tsbpf build does not import an esbuild another user planted in a node_modu
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = join(project, "tsbpf");
-    const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n")
-      .filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f));
-    assert.ok(files.includes("cli/main.ts"), "git ls-files listed no sources");
-    for (const f of files) {
-      mkdirSync(join(pkg, f, ".."), { recursive: true });
-      copyFileSync(join(ROOT, f), join(pkg, f));
-    }
-    chmodSync(join(pkg, "bin/tsbpf"), 0o755);
-    mkdirSync(join(pkg, "node_modules"));
-    symlinkSync(join(ROOT, "node_modules/@babel"), join(pkg, "node_modules/@babel"));
-    writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
-    writeFileSync(join(project, "s.ts"), 'console.log("hello");\n');
+    const pkg = copyPackage(project);
     const evil = join(shared, "node_modules/esbuild");
     asNobody(["mkdir", "-p", evil]);
     asNobody(["sh", "-c", `printf '{ "name": "esbuild", "type": "module", "main": "index.js", "exports": { ".": "./index.js" } }\\n' > ${evil}/package.json`]);

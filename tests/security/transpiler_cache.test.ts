@@ -39,7 +39,8 @@ for (const name of readdirSync(dir)) {
 }
 `;
 
-test("the tsbpf command runs no module another user forged in Bun's transpiler cache under XDG_CACHE_HOME", { timeout: 120_000 }, () => {
+for (const named of [false, true]) {
+test(`the tsbpf command runs no module another user forged in Bun's transpiler cache ${named ? "named by BUN_RUNTIME_TRANSPILER_CACHE_PATH" : "under XDG_CACHE_HOME"}`, { timeout: 120_000 }, () => {
   const shared = mkdtempSync("/tmp/tsbpf-sec-transpiler-");
   chmodSync(shared, 0o755);
   const marker = `${shared}-ran`;
@@ -52,10 +53,12 @@ test("the tsbpf command runs no module another user forged in Bun's transpiler c
     asNobody(["env", `HOME=${cache}`, `XDG_CACHE_HOME=${cache}`, BUN, join(ROOT, "cli/main.ts"), "--help"]);
     const entries = join(cache, "bun/@t@");
     assert.ok(existsSync(entries) && readdirSync(entries).length > 0, `Bun wrote no transpiler cache entries in ${entries}`);
+    // Preserved by sudo -E as XDG_CACHE_HOME is: the variable names nobody's directory itself.
+    const env = named ? { BUN_RUNTIME_TRANSPILER_CACHE_PATH: entries } : { XDG_CACHE_HOME: cache };
     const code = `process.getBuiltinModule("node:fs").writeFileSync(${JSON.stringify(marker)}, "ran as " + process.getuid());\n`;
     asNobody(["env", `HOME=${cache}`, BUN, join(shared, "forge.js"), entries, code]);
     const r = spawnSync("sh", [join(ROOT, "bin/tsbpf"), "--help"], {
-      cwd: "/", env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun", HOME: shared, XDG_CACHE_HOME: cache, NO_COLOR: "1" },
+      cwd: "/", env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun", HOME: shared, ...env, NO_COLOR: "1" },
       encoding: "utf8", timeout: 60_000,
     });
     assert.equal(existsSync(marker), false, `root ran nobody's code from ${entries}: ${r.stdout}${r.stderr}`);
@@ -66,3 +69,4 @@ test("the tsbpf command runs no module another user forged in Bun's transpiler c
     rmSync(marker, { force: true });
   }
 });
+}

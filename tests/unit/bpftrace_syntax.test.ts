@@ -21,6 +21,28 @@ const TRANSLATIONS: [string, string][] = [
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
   [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
   [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],
+  // software: and hardware: events are perfEvent()s, bpftrace's short names spelled as perf spells them.
+  [`software:faults:1 { @[comm] = count(); }`, `perfEvent({ type: "software", config: "page-faults", period: 1 }, () => count(comm()))`],
+  [`s:cs:100 { @ = count(); }`, `perfEvent({ type: "software", config: "context-switches", period: 100 }, () => count())`],
+  [`hardware:cache-misses:1000000 { @[comm, pid] = count(); }`, `perfEvent({ type: "hardware", config: "cache-misses", period: 1000000 }, () => count(comm(), pid()))`],
+  [`h:backend-stalls { @ = count(); }`, `perfEvent({ type: "hardware", config: "stalled-cycles-backend" }, () => count())`],
+  // In user space $ is every map: print(@) is the map @ alone there when there are named maps too.
+  [`t:a:b { @ = count(); @x = count(); } interval:s:1 { print(@); clear(@); } END { print(@x); }`,
+    `tracepoint("a:b", () => { count(); $.x = count(); }); interval(1, () => { print($[""]); clear($[""]); }); end(() => print($.x))`],
+  [`t:a:b { @ = count(); } interval:s:1 { print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { print($); clear($); })`],
+  // if / else if / else blocks, with or without a ; after them
+  [`t:syscalls:sys_exit_openat { if (args->ret < 0) { @fail[comm] = count(); } else if (args->ret == 0) { @zero = count() } else { @ok[comm] = count(); $x = 1; } @all = count(); }`,
+    `tracepoint("syscalls:sys_exit_openat", args => { if (args.ret < 0) { $.fail[comm()] = count(); } else if (args.ret == 0) { $.zero = count(); } else { $.ok[comm()] = count(); let x = 1; } $.all = count(); })`],
+  [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
+  // time() prints the local time in user space (BEGIN, END, interval)
+  [`t:a:b { @ = count(); } interval:s:1 { time("%H:%M:%S "); print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { time("%H:%M:%S "); print($); clear($); })`],
+  // A filter's closing / is the last before the body's {: a / in a string, a comment or a division is the filter's own.
+  [`tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { printf("%s\\n", comm); }`,
+    `tracepoint("syscalls:sys_enter_openat", args => str(args.filename) == "/etc/hostname" && printf("%s\\n", comm()))`],
+  [`t:syscalls:sys_exit_read /args.ret / 2 > 10/ { @ = count(); }`, `tracepoint("syscalls:sys_exit_read", args => args.ret / 2 > 10 && count())`],
+  [`t:a:b /comm == "a{b}/"/ { @[comm] = count(); }`, `tracepoint("a:b", () => comm() == "a{b}/" && count(comm()))`],
+  [`t:a:b /* a /comment/ { } */ /pid > 1 /* / */ / { // a line } /\n @ = count(); /* } */ }`, `tracepoint("a:b", () => pid() > 1 && count())`],
+  [`BEGIN { printf("} /* not a comment */ {\\n"); }`, `begin(() => printf("} /* not a comment */ {\\n"))`],
 ];
 
 test("bpftrace one-liners translate into tsbpf one-liners", () => {
@@ -36,9 +58,14 @@ test("what has no plain translation is named", () => {
     return "untranslatable" in t ? t.untranslatable : `translated: ${t.oneliner}`;
   };
   assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
-  assert.match(why(`software:faults:1 { @[comm] = count(); }`), /the probe "software:faults:1"/);
-  assert.match(why(`tracepoint:a:b { if (pid > 1) { @x = count(); } }`), /"if" blocks/);
+  assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
+  assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
+  assert.match(why(`tracepoint:a:b { while ($i < 3) { $i++; } }`), /"while" blocks/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
+  // BEGIN, END and interval run in user space: no kernel builtins there.
+  assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
+  assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);
+  assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });

@@ -38,6 +38,14 @@ test("a Str without a usable length: says which length it got and what would do"
   assert.match(d.hints.join(" "), /Str<16>/);
 });
 
+test("a string local given a longer string than it holds: says its size and how to declare it with room", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s = "ab"; s = "a string longer than sixteen"; }`);
+  assert.equal(d.line, 6);
+  assert.equal(d.column, 36);
+  assert.match(d.message, /"s" holds a Str<16> \(15 bytes and a NUL\); this string needs 29/);
+  assert.match(d.hints.join(" "), /let s: Str<29> = \.\.\./);
+});
+
 test("unknown tracepoint field: names the field and offers the real ones", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const f = args.filenam; }`);
   assert.equal(d.code, "TSB1004");

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Btf } from "../../btf/reader.ts";
 import { kernelDeclarations } from "../../cli/commands/dts.ts";
+import { tsbpf } from "../kernel/cli_run.ts";
 
 /** A BTF blob built type by type (kinds as in include/uapi/linux/btf.h). */
 class RawBtf {
@@ -167,6 +168,38 @@ export { comm, daddr, family, files, first, ppid, start };
 `;
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
+
+test("tsbpf types --btf: a blob whose types refer to themselves is a BTF error, not a hang or a stack overflow", { timeout: 60_000 }, async () => {
+  // Each blob is valid record by record; only following its references never ends.
+  const blobs: [string, (b: RawBtf) => void][] = [
+    ["an array of itself as a member", (b) => {
+      b.struct("s", 8, [["a", 2, 0]]);
+      b.array(2, 2, 4);
+    }],
+    // The prototype is type 1, its function type 2.
+    ["a prototype returning itself", (b) => b.func("f", b.proto(1, []))],
+    ["a prototype taking itself", (b) => b.func("g", b.proto(0, [["x", 1]]))],
+    ["a const of itself as a member", (b) => {
+      b.struct("t", 8, [["c", 2, 0]]);
+      b.constOf(2);
+    }],
+  ];
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-types-cycle-"));
+  try {
+    for (const [what, make] of blobs) {
+      const b = new RawBtf();
+      make(b);
+      const file = join(dir, "cycle.btf");
+      writeFileSync(file, b.bytes());
+      const r = await tsbpf(["types", "--btf", file, "-o", "-"], 20_000);
+      assert.equal(r.status, 1, `${what}: status ${r.status} (SIGKILL: it hung)\n${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /internal error/, what);
+      assert.match(r.stderr, /cycle/, what);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test("the hand-built sample type-checks", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-types-"));

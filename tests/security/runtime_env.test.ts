@@ -1,0 +1,42 @@
+// Bun and Deno take options from the environment that load code before any of tsbpf's: Bun's
+// BUN_OPTIONS (e.g. --preload FILE) and BUN_INSPECT_PRELOAD, Node's NODE_OPTIONS (Deno honours
+// --require FILE). sudo -E keeps them as it keeps HOME and XDG_CACHE_HOME, which the threat model
+// counts as that user's: here nobody's module is named by each and root runs the tsbpf command.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { asNobody, ROOT } from "./attacker.ts";
+
+const CASES: [string, string, (file: string) => Record<string, string>][] = [
+  ["bun", "BUN_OPTIONS=--preload", (f) => ({ BUN_OPTIONS: `--preload ${f}` })],
+  ["bun", "BUN_INSPECT_PRELOAD", (f) => ({ BUN_INSPECT_PRELOAD: f })],
+  ["deno", "NODE_OPTIONS=--require", (f) => ({ NODE_OPTIONS: `--require ${f}` })],
+  ["bun", "NODE_OPTIONS=--require", (f) => ({ NODE_OPTIONS: `--require ${f}` })],
+];
+
+for (const [runtime, what, env] of CASES) {
+  test(`the tsbpf command on ${runtime} loads no module named by a preserved ${what}`, { timeout: 60_000 }, () => {
+    const shared = mkdtempSync("/tmp/tsbpf-sec-runtime-env-");
+    chmodSync(shared, 0o755);
+    const marker = `${shared}-ran`;
+    try {
+      const evil = join(shared, "nobody");
+      mkdirSync(evil);
+      chownSync(evil, 65534, 65534);
+      const file = join(evil, "preload.cjs");
+      asNobody(["sh", "-c", `printf 'require("node:fs").writeFileSync("${marker}", "ran");\\n' > ${file}`]);
+      const r = spawnSync("sh", [join(ROOT, "bin/tsbpf"), "--help"], {
+        cwd: "/", env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: runtime, HOME: shared, NO_COLOR: "1", ...env(file) },
+        encoding: "utf8", timeout: 30_000,
+      });
+      assert.equal(existsSync(marker), false, `root loaded nobody's ${file} through ${what}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /tsbpf/);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(marker, { force: true });
+    }
+  });
+}
