@@ -12,12 +12,14 @@ import { fileExists } from "../runtime/files.ts";
 import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
 import { runtimeName, scriptArgs } from "../runtime/ffi/host.ts";
+import { noteIgnoredSignals } from "../runtime/ignored_signals.ts";
 
 const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "tools", "pinned", "help"];
 
 async function main(argv: string[]): Promise<number> {
   // Kernel files are read through libc (so Deno needs only --allow-ffi for most commands).
   await libc();
+  noteIgnoredSignals();
   const global = await parseUntilPositional(argv, GLOBAL_OPTIONS);
   const { values } = global;
   if (values.version) return print(`tsbpf ${(await import("../package.json", { with: { type: "json" } })).default.version}`);

@@ -12,6 +12,8 @@
 import { Tracer } from "../tracer/tracer.ts";
 import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
+import { ignoredAtStart, keepIgnoring, restoreIgnored } from "../runtime/ignored_signals.ts";
+import type { StopSignal } from "../runtime/ffi/ffi.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
 import { stopAndExit } from "../tracer/process_lifecycle.ts";
 import { setDefaultMetrics } from "../export/metrics_default.ts";
@@ -41,6 +43,8 @@ export interface SessionOptions {
   stats?: boolean;
   /** --pin: the script's tracer stays attached after it ends, pinned under this name. */
   pin?: string;
+  /** Set by `tsbpf run` for its child: the signals its parent started with ignored, which stay so. */
+  ignoredSignals?: StopSignal[];
 }
 
 const EXIT_POLL_MS = 20;
@@ -54,6 +58,8 @@ let state: CliState = {};
 export async function startSession(session: SessionOptions): Promise<void> {
   await libc();
   options = session;
+  // Bun's spawn resets ignored signals to their default; Deno's keeps them.
+  keepIgnoring(session.ignoredSignals ?? []);
   if (session.parentPid !== undefined) await watchParent(session.parentPid, session.heldPid);
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
@@ -146,9 +152,11 @@ async function watchParent(parentPid: number, heldPid: number | undefined): Prom
     else if (process.listenerCount(signal) > 1) return;
     process.exit(earlyStatus[signal]);
   };
-  for (const signal of EARLY_SIGNALS) process.on(signal, endEarly);
+  const early = EARLY_SIGNALS.filter((signal) => !ignoredAtStart(signal));
+  for (const signal of early) process.on(signal, endEarly);
+  restoreIgnored();
   stopEndingEarly = () => {
-    for (const signal of EARLY_SIGNALS) process.off(signal, endEarly);
+    for (const signal of early) process.off(signal, endEarly);
     stopEndingEarly = () => {};
   };
   if (!dieWithParent(parentPid)) {

@@ -28,16 +28,23 @@ export function pidOption(value: unknown): number | undefined {
   return value;
 }
 
+/**
+ * The file called `name`, optionally as process `pid` sees it (a library it has mapped first),
+ * found as a uprobe finds it; for listing a binary's functions the same way they are attached.
+ */
+export function userFile(name: string, pid?: number): { path: string; display: string } {
+  const found = resolve(name, pid);
+  if (found) return found;
+  const where = pid === undefined ? "" : ` (as process ${pid} sees it)`;
+  const hints = name.includes("/")
+    ? []
+    : [`"${name}" is neither a library ${pid === undefined ? "" : "the process has mapped nor one "}in /etc/ld.so.cache nor a program on PATH; give its full path`];
+  throw new ProbeLookupError(`cannot find "${name}"${where}`, hints);
+}
+
 /** Resolves and reads the binary called `name`, optionally as process `pid` sees it. */
 export function userBinary(name: string, pid?: number): UserBinary {
-  const found = resolve(name, pid);
-  if (!found) {
-    const where = pid === undefined ? "" : ` (as process ${pid} sees it)`;
-    const hints = name.includes("/")
-      ? []
-      : [`"${name}" is neither a library in /etc/ld.so.cache nor a program on PATH; give its full path`];
-    throw new ProbeLookupError(`cannot find "${name}"${where}`, hints);
-  }
+  const found = userFile(name, pid);
   let bytes;
   try {
     bytes = readCheckedFile(found.path, { maxBytes: MAX_BINARY_BYTES });

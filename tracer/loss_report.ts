@@ -2,7 +2,7 @@
 // mapped into memory where the kernel allows): events that found their buffer full (per handler)
 // and map updates that a full map refused (per map). Nothing is lost silently: both are printed as
 // they grow and when the tracer stops.
-import { DROPPED_MAP, LOST_MAP, type MapSpec, type TracerSpec } from "../spec/tracer_spec.ts";
+import { DROPPED_MAP, LOST_MAP, type MapSpec, type ProgramSpec, type TracerSpec } from "../spec/tracer_spec.ts";
 import type { Counters } from "../runtime/maps/counter_map.ts";
 import type { Loaded } from "./loader.ts";
 import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
@@ -25,6 +25,29 @@ export function droppedUpdates(spec: TracerSpec, loaded: Loaded): Map<string, bi
   return new Map(dropped ? countedMaps(spec).map((m, i) => [m.name, BigInt(dropped.sum(i))]) : []);
 }
 
+/**
+ * How the report names a tracer's maps and handlers and what it tells their user to do: a
+ * one-liner's maps are @ and @name to its user, not the fields $ and $name, and it cannot size
+ * them (cli/oneliner sets its own on the tracer, under LOSS_WORDING).
+ */
+export interface LossWording {
+  map(field: string): string;
+  /** What to do about a full map (after "; "). */
+  fullMap(field: string, entries: number): string;
+  handler(program: ProgramSpec): string;
+  /** What to do about a full event buffer (after "; "). */
+  fullBuffer: string;
+}
+
+export const LOSS_WORDING = Symbol.for("tsbpf.lossWording");
+
+const SCRIPT_WORDING: LossWording = {
+  map: (field) => field,
+  fullMap: () => "raise its maxEntries",
+  handler: (program) => program.name,
+  fullBuffer: "raise its size or filter in the kernel",
+};
+
 /** Why a map refuses updates, for the report line. */
 function refusal(m: MapSpec, entries: number): string {
   if (m.kind === "array" || m.kind === "percpu_array") return `key outside the array (${entries} entries)`;
@@ -44,7 +67,7 @@ export class LossReport {
   readonly #lostReported: number[];
   readonly #droppedReported: number[];
 
-  constructor(readonly spec: TracerSpec, readonly loaded: Loaded, readonly maxEntries: (map: string) => number) {
+  constructor(readonly spec: TracerSpec, readonly loaded: Loaded, readonly maxEntries: (map: string) => number, readonly wording: LossWording = SCRIPT_WORDING) {
     const streams = spec.maps.some((m) => m.kind === "ringbuf" || m.kind === "perfbuf");
     this.#lost = streams ? loaded.counters(LOST_MAP) : undefined;
     this.#dropped = loaded.counters(DROPPED_MAP);
@@ -60,9 +83,9 @@ export class LossReport {
         const n = this.#lost.sum(i);
         if (n <= this.#lostReported[i]) continue;
         this.#lostReported[i] = n;
-        const handler = this.spec.programs[i].name;
+        const handler = this.wording.handler(this.spec.programs[i]);
         if (isJsonOutput()) console.log(jsonRecord("lost_events", { handler, events: BigInt(n) }));
-        else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; raise its size or filter in the kernel`);
+        else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; ${this.wording.fullBuffer}`);
       }
     }
     for (let i = 0; i < this.#droppedReported.length; i++) {
@@ -71,8 +94,9 @@ export class LossReport {
       this.#droppedReported[i] = n;
       const m = this.#counted[i];
       const entries = this.maxEntries(m.name);
-      if (isJsonOutput()) console.log(jsonRecord("dropped_updates", { map: m.name, updates: BigInt(n), reason: refusal(m, entries) }));
-      else console.error(`tsbpf: ${n} updates to ${m.name} dropped: ${refusal(m, entries)}; raise its maxEntries`);
+      const map = this.wording.map(m.name);
+      if (isJsonOutput()) console.log(jsonRecord("dropped_updates", { map, updates: BigInt(n), reason: refusal(m, entries) }));
+      else console.error(`tsbpf: ${n} updates to ${map} dropped: ${refusal(m, entries)}; ${this.wording.fullMap(m.name, entries)}`);
     }
   }
 }

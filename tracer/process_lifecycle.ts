@@ -11,6 +11,7 @@
 // - The end of the process, however it comes: whatever is still open is closed.
 import { libcSync, oneShotSignal } from "../runtime/ffi/mod.ts";
 import type { StopSignal } from "../runtime/ffi/ffi.ts";
+import { ignoredAtStart, restoreIgnored } from "../runtime/ignored_signals.ts";
 
 /** What this module needs of a tracer. */
 export interface RunningTracer {
@@ -50,10 +51,12 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
   if (handlesSignals && !signalHooks) {
     signalHooks = true;
     for (const signal of Object.keys(SIGNAL_STATUS) as StopSignal[]) {
+      if (ignoredAtStart(signal)) continue; // it stays ignored (runtime/ignored_signals.ts)
       host.onSignal(signal, () => onSignal(signal));
       const arm = signal === "SIGINT" ? oneShotSignal(libcSync(), signal) : undefined;
       if (arm) rearm.set(signal, arm);
     }
+    restoreIgnored();
   }
 }
 

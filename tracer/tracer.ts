@@ -22,7 +22,7 @@ import type { MetricsOptions } from "../export/metrics_server.ts";
 import { defaultMetrics } from "../export/metrics_default.ts";
 import type { HandlerCost, MetricSource } from "../export/prometheus.ts";
 import type { OtlpOptions } from "../export/otlp.ts";
-import { droppedUpdates, LossReport, lostEvents } from "./loss_report.ts";
+import { droppedUpdates, LOSS_WORDING, LossReport, type LossWording, lostEvents } from "./loss_report.ts";
 import { CGROUP_MAP, fixedEntries, PARAMS_MAP, STACKS_MAP, type TracerSpec } from "../spec/tracer_spec.ts";
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
 import { makeEncoder } from "../runtime/maps/codec.ts";
@@ -204,7 +204,7 @@ export class Tracer {
     this.#lossReport = new LossReport(spec, loaded, (name) => {
       const f = fields.get(name);
       return f instanceof KernelMap ? f.maxEntries : 0;
-    });
+    }, (this as unknown as Record<symbol, LossWording | undefined>)[LOSS_WORDING]);
     for (const m of spec.maps) {
       const field = fields.get(m.name);
       const map = loaded.maps.get(m.name)!, fd = map.fd;

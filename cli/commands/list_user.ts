@@ -1,22 +1,26 @@
 // User-space probes for `tsbpf list`: an ELF file's function symbols (uprobes) and its USDT
-// notes. The file is named by path, or as a program found in PATH (like `which`).
+// notes. The file is named by path, as a library or as a program on PATH, as the probes name it.
 import { Elf } from "../../elf/reader.ts";
 import { usdtProbes } from "../../elf/usdt.ts";
 import type { UsdtArg } from "../../elf/usdt_args.ts";
-import { fileExists, MAX_BINARY_BYTES, readCheckedFile } from "../../runtime/files.ts";
-import { libcSync } from "../../runtime/ffi/mod.ts";
+import { MAX_BINARY_BYTES, readCheckedFile } from "../../runtime/files.ts";
+import { userFile } from "../../probes/user_binary.ts";
+import { ProbeLookupError } from "../../spec/target.ts";
 import { CliError } from "../errors.ts";
 import { matcher } from "./probe_pattern.ts";
 
-export function resolveBinary(name: string): string {
-  if (name.includes("/")) {
-    if (!fileExists(name)) throw new CliError(`No such file: ${name}`);
-    return name;
+/**
+ * The file a uprobe or USDT probe names, found as attaching finds it (probes/user_binary.ts): a
+ * path, a library ("libz", "libc.so.6": with a pid, the one that process has mapped first, then
+ * /etc/ld.so.cache) or a program on PATH. So what is listed or expanded is what is attached.
+ */
+export function resolveBinary(name: string, pid?: number): string {
+  try {
+    return userFile(name, pid).path;
+  } catch (e) {
+    if (e instanceof ProbeLookupError) throw new CliError([e.message, ...e.hints].join("; "));
+    throw e;
   }
-  const path = libcSync().getenv("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
-  const found = path.split(":").map((dir) => `${dir || "."}/${name}`).find((p) => fileExists(p));
-  if (!found) throw new CliError(`"${name}" is not a file and not a program in PATH; give its path`);
-  return found;
 }
 
 function readElf(path: string): Elf {

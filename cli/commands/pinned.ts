@@ -28,7 +28,7 @@ export function pinnedCommand(args: string[], json: boolean): number {
     checkPinName(name, `pinned ${action}`);
     const dir = pinDir(name, false);
     if (!dir) throw new CliError(`Nothing is pinned as "${name}" (see: tsbpf pinned)`);
-    if (action === "rm") return remove(dir.path);
+    if (action === "rm") return remove(name, dir.path);
     show(dir.path);
     return 0;
   } catch (e) {
@@ -111,9 +111,28 @@ function show(dir: string): void {
   }
 }
 
-function remove(dir: string): number {
+function remove(name: string, dir: string): number {
   // No record (its maker failed half-way): whatever pins are there, each checked as root's.
-  const files = lstat(`${dir}/${META_FILE}`) === -2 ? pinDirEntries(dir).filter((f) => (checkedPin(dir, f), true)) : pinFiles(readMeta(dir));
+  const record = lstat(`${dir}/${META_FILE}`) === -2 ? undefined : readMeta(dir);
+  const files = record ? pinFiles(record) : pinDirEntries(dir).filter((f) => (checkedPin(dir, f), true));
   removePins(dir, [...files, META_FILE]);
+  reportRemoved(name, dir, record, files);
   return 0;
+}
+
+/** Says what `pinned rm` removed: the pin, who pinned it, its handlers and maps. */
+function reportRemoved(name: string, dir: string, r: PinRecord | undefined, files: string[]): void {
+  const maps = r?.maps.filter((m) => !m.spec.name.startsWith("__")).map((m) => m.spec.name) ?? [];
+  const handlers = r?.programs.map((p) => `${p.handler} (${p.probe})`) ?? [];
+  if (isJsonOutput()) {
+    console.log(jsonRecord("unpinned", { name, path: dir, kind: r?.kind ?? "unrecorded", tracer: r?.tracer, handlers: r?.programs.map((p) => ({ handler: p.handler, probe: p.probe })) ?? [], maps, pins: files.length }));
+    return;
+  }
+  const what = r
+    ? [`${r.kind === "map" ? "a map" : "a tracer"} pinned ${r.created} by ${r.tracer} (${r.file}, pid ${r.pid})`,
+      ...(handlers.length ? [`handler${handlers.length > 1 ? "s" : ""} ${handlers.join(", ")}`] : []),
+      ...(maps.length ? [`map${maps.length > 1 ? "s" : ""} ${maps.join(", ")}`] : [])].join("; ")
+    : `${files.length} pin${files.length === 1 ? "" : "s"} with no record of what made them`;
+  // The kernel frees the objects once no process holds them either (a running tracer keeps its own).
+  console.log(printable(`Unpinned ${name} (${dir}): ${what}`));
 }

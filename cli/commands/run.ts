@@ -12,6 +12,7 @@ import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
 import { CliError } from "../errors.ts";
 import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
+import { restoreIgnored, signalsIgnoredAtStart } from "../../runtime/ignored_signals.ts";
 import { SESSION_ENV, type SessionOptions } from "../session.ts";
 import { HeldCommand, signalStatus } from "../held_command.ts";
 import { SignalRelay } from "../child_signals.ts";
@@ -67,7 +68,8 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
 
 async function runChild(path: string, args: string[], session: SessionOptions): Promise<number> {
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
-  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify(session) } });
+  const ignored = signalsIgnoredAtStart();
+  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
   let relay: SignalRelay | undefined;
   const forward = (signal: typeof FORWARDED[number]) => () => {
     if (child.pid === undefined) return; // it did not start
@@ -79,8 +81,10 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
       process.kill(child.pid!, signal);
     } catch { /* it has just exited */ }
   };
-  const listeners = FORWARDED.map((signal) => [signal, forward(signal)] as const);
+  // A signal this process started ignoring stays ignored here and in the child (runtime/ignored_signals.ts).
+  const listeners = FORWARDED.filter((signal) => !(ignored as string[]).includes(signal)).map((signal) => [signal, forward(signal)] as const);
   for (const [signal, f] of listeners) process.on(signal, f);
+  restoreIgnored();
   try {
     return await new Promise<number>((done, fail) => {
       child.on("error", (e) => fail(new CliError(`Cannot start ${cmd}: ${e.message}`)));

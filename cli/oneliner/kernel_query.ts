@@ -16,21 +16,24 @@ export class NeedsListings extends Error {
   }
 }
 
-/** `withNames`: the query can also expand wildcards (loads the listing code). */
-export async function kernelQuery(withNames: boolean): Promise<KernelQuery> {
-  const expand = withNames ? await loadExpand() : () => {
+/**
+ * `withNames`: the query can also expand wildcards (loads the listing code). `pid` (-p): a
+ * library named without a path is the one that process has mapped, as when it is attached.
+ */
+export async function kernelQuery(withNames: boolean, pid?: number): Promise<KernelQuery> {
+  const expand = withNames ? await loadExpand(pid) : () => {
     throw new NeedsListings();
   };
   return { expand, tracepointFields };
 }
 
 /** `f`'s result with the query that lists no probes, or, when `f` needed the listings, with the one that does. */
-export async function withListings<T>(f: (kernel: KernelQuery) => Promise<T>): Promise<T> {
+export async function withListings<T>(f: (kernel: KernelQuery) => Promise<T>, pid?: number): Promise<T> {
   try {
-    return await f(await kernelQuery(false));
+    return await f(await kernelQuery(false, pid));
   } catch (e) {
     if (!(e instanceof NeedsListings)) throw e;
-    return await f(await kernelQuery(true));
+    return await f(await kernelQuery(true, pid));
   }
 }
 
@@ -42,7 +45,7 @@ function tracepointFields(target: string) {
   }
 }
 
-async function loadExpand(): Promise<Expand> {
+async function loadExpand(pid: number | undefined): Promise<Expand> {
   verbose("loading the probe listings to expand a wildcard");
   const [{ kernelFunctionNames, rawTracepointNames, tracepointNames }, { resolveBinary, uprobeNames, usdtListing }, { kernelProbePattern }, { matcher }] =
     await Promise.all([import("../commands/list_kernel.ts"), import("../commands/list_user.ts"), import("../../probes/names.ts"), import("../commands/probe_pattern.ts")]);
@@ -51,7 +54,7 @@ async function loadExpand(): Promise<Expand> {
     const sep = pattern.indexOf(":");
     if (sep <= 0) return [];
     const binary = pattern.slice(0, sep), rest = pattern.slice(sep + 1);
-    const path = resolveBinary(binary);
+    const path = resolveBinary(binary, pid);
     const names = kind === "usdt" ? usdtListing(path, rest).map((u) => u.name) : uprobeNames(path, rest);
     return names.map((n) => `${binary}:${n}`);
   };

@@ -4,6 +4,7 @@
 // the one-liner (not in the generated file). It loads neither node:process nor node:timers
 // (Deno takes ≈ 15 ms for its Node layer) unless a one-liner without probes waits for a signal.
 import type { Tracer } from "../../tracer/tracer.ts";
+import { LOSS_WORDING, type LossWording } from "../../tracer/loss_report.ts";
 import type { RingBuf } from "../../runtime/maps/ringbuf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
 import { isJsonOutput, jsonRecord } from "../../runtime/output.ts";
@@ -13,6 +14,7 @@ import { cliOptions } from "../mod.ts";
 export { cliOptions } from "../mod.ts";
 import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
 import { MAX_TIMER_MS } from "../../runtime/period.ts";
+import { ignoredAtStart, restoreIgnored } from "../../runtime/ignored_signals.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
@@ -186,6 +188,7 @@ export class OneLinerRuntime {
       this.#held = [];
       this.spec.prints.forEach((p, i) => (fields![`_p${i}`] as RingBuf<Record<string, PrintfValue>>).on((e) => this.#deliver(() => ordered ? this.#order.add(e._t as bigint, () => this.#print(i, e)) : this.#print(i, e))));
       (fields!._exit as RingBuf<unknown> | undefined)?.on(() => this.exit());
+      (tracer as unknown as Record<symbol, LossWording>)[LOSS_WORDING] = this.#lossWording();
       // exit() may arrive in the first delivery, before start() returns.
       this.#tracer = tracer;
       try {
@@ -291,6 +294,18 @@ export class OneLinerRuntime {
     return [jsonRecord("map", { [`@${name}`]: value })];
   }
 
+  /** The loss report in the one-liner's terms: its maps as @name, and no maxEntries it could set. */
+  #lossWording(): LossWording {
+    const names = new Map(Object.entries(this.spec.maps).map(([name, field]) => [field, `@${name}`]));
+    return {
+      map: (field) => names.get(field) ?? field,
+      // A one-liner cannot size its maps (no option does); the script it becomes can.
+      fullMap: (field) => `for more keys: tsbpf --emit -e '…' > t.ts, give ${field} a size in t.ts (e.g. new Count<u64>(100_000)), tsbpf run t.ts`,
+      handler: (program) => `the handler of ${program.probe.kind}("${program.probe.target}")`,
+      fullBuffer: "print less, or only when it matters (an if in the handler)",
+    };
+  }
+
   #deliver(show: () => void): void {
     if (this.#held) this.#held.push(show);
     else show();
@@ -309,11 +324,12 @@ export class OneLinerRuntime {
       // pending top-level await, Bun spins on a whole core instead of sleeping (oven-sh/bun#14951).
       const keepAlive = setInterval(() => {}, MAX_TIMER_MS);
       const cancelDuration = cliOptions.durationMs === undefined ? () => {} : after(cliOptions.durationMs, () => done());
-      const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).map(([signal, status]) => {
+      const signals = ([["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const).filter(([signal]) => !ignoredAtStart(signal)).map(([signal, status]) => {
         const f = () => ((process.exitCode = status), done());
         process.on(signal, f);
         return () => process.off(signal, f);
       });
+      restoreIgnored();
       const done = () => {
         clearInterval(keepAlive);
         cancelDuration();

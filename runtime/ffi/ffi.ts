@@ -127,6 +127,20 @@ export function oneShotSignal(c: Libc, signal: StopSignal): (() => void) | undef
   return arm;
 }
 
+/** Whether `signal` is ignored (SIG_IGN) now: as inherited, before any handler of ours. */
+export function signalIgnored(c: Libc, signal: StopSignal): boolean {
+  const action = new Uint8Array(SIGACTION_SIZE);
+  if (c.syscall(SYS.rt_sigaction, BigInt(SIGNAL_NUMBER[signal]), 0n, c.addressOf(action), 8n) < 0) return false;
+  return new DataView(action.buffer).getBigUint64(0, true) === 1n;
+}
+
+/** Sets `signal` to be ignored (SIG_IGN). */
+export function ignoreSignal(c: Libc, signal: StopSignal): void {
+  const action = new Uint8Array(SIGACTION_SIZE);
+  new DataView(action.buffer).setBigUint64(0, 1n, true);
+  c.syscall(SYS.rt_sigaction, BigInt(SIGNAL_NUMBER[signal]), c.addressOf(action), 0n, 8n);
+}
+
 /** C string (NUL-terminated UTF-8) for passing a path to libc. */
 export function cString(s: string): Uint8Array {
   const bytes = new TextEncoder().encode(s);

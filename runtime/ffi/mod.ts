@@ -4,7 +4,7 @@ import type { Libc, ProcessHooks } from "./ffi.ts";
 import { openLibc as openBunLibc, processHooks as bunProcessHooks } from "./bun.ts";
 import { openLibc as openDenoLibc, processHooks as denoProcessHooks } from "./deno.ts";
 export type { EpollWaiter, Libc } from "./ffi.ts";
-export { cString, oneShotSignal, SYS } from "./ffi.ts";
+export { cString, ignoreSignal, oneShotSignal, signalIgnored, SYS } from "./ffi.ts";
 
 declare const Bun: unknown;
 

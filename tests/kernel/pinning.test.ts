@@ -112,8 +112,12 @@ test("a pinned map outlives its tracer and is the same kernel map for the next o
   assert.equal(show.status, 0, show.stderr);
   assert.match(show.stdout, new RegExp(`^@calls\\[1\\]: ${2 * N}$`, "m"));
 
-  const rm = await tsbpf(["pinned", "rm", `${NAME}-calls`]);
+  const rm = await tsbpf(["--json", "pinned", "rm", `${NAME}-calls`]);
   assert.equal(rm.status, 0, rm.stderr);
+  const record = JSON.parse(rm.stdout.trim());
+  assert.equal(record.type, "unpinned", rm.stdout);
+  assert.equal(record.data.name, `${NAME}-calls`);
+  assert.equal(record.data.kind, "map");
   assert.deepEqual(await released({ progs: [], maps: [mapId], links: [], perfFds: 0 }), []);
   assert.throws(() => lstatSync(`/sys/fs/bpf/tsbpf/${NAME}-calls`));
 });
@@ -144,9 +148,14 @@ test("tsbpf --pin NAME -e: the one-liner stays attached after its process ends, 
     assert.notEqual(again.status, 0);
     assert.match(again.stderr, new RegExp(`"${name}" is already pinned`));
 
+    // What was removed is said (a silent success looked like nothing happened).
     const rm = await tsbpf(["pinned", "rm", name]);
     assert.equal(rm.status, 0, rm.stderr);
+    assert.match(rm.stdout, new RegExp(`^Unpinned ${name} \\(/sys/fs/bpf/tsbpf/${name}\\): a tracer pinned .* by .*; handler .*tracepoint:syscalls:sys_enter_getppid`, "m"));
     assert.deepEqual(await released({ progs: [prog.prog_id], maps, links: prog.link_ids, perfFds: 0 }), []);
+    const gone = await tsbpf(["pinned", "rm", name]);
+    assert.notEqual(gone.status, 0);
+    assert.match(gone.stderr, /Nothing is pinned as/);
   } finally {
     await tsbpf(["pinned", "rm", name]);
   }

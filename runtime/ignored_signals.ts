@@ -1,0 +1,44 @@
+// Signals ignored when the process started stay ignored (docs/lifecycle.md), the convention of
+// shells (a signal ignored on entry cannot be trapped), nohup and programs that never touch them
+// (sleep): `tsbpf … &` in a non-interactive shell starts with SIGINT ignored so that a Ctrl-C for
+// the foreground job leaves it running. Taking such a signal over would make the outcome depend
+// on timing: lost before our handler is installed, the end of the process after.
+import { ignoreSignal, libcSync, signalIgnored } from "./ffi/mod.ts";
+import type { StopSignal } from "./ffi/ffi.ts";
+
+const STOP_SIGNALS: StopSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+let atStart: Set<StopSignal> | undefined;
+
+/** Notes which stop signals are ignored now; call before any handler is installed (the first call counts). */
+export function noteIgnoredSignals(): void {
+  atStart ??= new Set(STOP_SIGNALS.filter((s) => signalIgnored(libcSync(), s)));
+}
+
+/** Whether `signal` was ignored when the process started: then no handler of ours takes it. */
+export function ignoredAtStart(signal: StopSignal): boolean {
+  noteIgnoredSignals();
+  return atStart!.has(signal);
+}
+
+/** The stop signals ignored at start (passed to `tsbpf run`'s child, whose runtime may have reset them). */
+export function signalsIgnoredAtStart(): StopSignal[] {
+  return STOP_SIGNALS.filter(ignoredAtStart);
+}
+
+/**
+ * Ignores again each signal ignored at start; call after installing any signal listener: Deno's
+ * first listener, for any signal, also installs its handler for SIGINT.
+ */
+export function restoreIgnored(): void {
+  noteIgnoredSignals();
+  for (const s of atStart!) ignoreSignal(libcSync(), s);
+}
+
+/** Ignores `signals` again and counts them as ignored at start (in `tsbpf run`'s child: its parent's). */
+export function keepIgnoring(signals: StopSignal[]): void {
+  noteIgnoredSignals();
+  for (const s of signals) {
+    ignoreSignal(libcSync(), s);
+    atStart!.add(s);
+  }
+}

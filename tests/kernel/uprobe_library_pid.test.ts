@@ -1,0 +1,73 @@
+// With -p, a library named without a path ("libz") is the one that process has loaded, wherever
+// from (bpftrace resolves it through /proc/PID/maps too), also where a wildcard is expanded;
+// `tsbpf list` finds a library by name as the probes do. A Python that calls zlib.crc32 every
+// 20 ms loads a copy of libz from a directory of its own (LD_LIBRARY_PATH): the system's libz
+// never fires for it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { runCommand, waitFor } from "./util.ts";
+
+declare const Bun: unknown;
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+const python = spawnSync("python3", ["-c", "import sys, zlib; print(sys.executable)"], { encoding: "utf8" }).stdout?.trim();
+const systemLibz = spawnSync("sh", ["-c", "ldconfig -p | sed -n 's/.*libz.so.1 (libc6,x86-64) => //p' | head -1"], { encoding: "utf8" }).stdout?.trim();
+const skip = !python ? "needs python3 with zlib" : !systemLibz ? "needs libz.so.1 in ld.so.cache" : false;
+
+function tsbpf(args: string[]) {
+  const cmd = typeof Bun !== "undefined" ? [MAIN, ...args] : ["run", "-A", "--quiet", MAIN, ...args];
+  return runCommand(process.execPath, cmd, { NO_COLOR: "1", TSBPF_NO_CACHE: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" });
+}
+
+/**
+ * A Python calling zlib.crc32 in a loop with its own copy of libz in `dir`: as libz.so.1 through
+ * LD_LIBRARY_PATH, or under a name only that process knows (`file`, preloaded: its crc32 is
+ * the one called).
+ */
+async function pythonWithOwnLibz(dir: string, file = "libz.so.1") {
+  copyFileSync(realpathSync(systemLibz), join(dir, file));
+  const env = file === "libz.so.1" ? { LD_LIBRARY_PATH: dir } : { LD_PRELOAD: join(dir, file) };
+  const child = spawn(python!, ["-c", "import zlib, time\nwhile True:\n    zlib.crc32(b'x'); time.sleep(0.02)"], { stdio: "ignore", env: { ...process.env, ...env } });
+  const loaded = await waitFor(() => {
+    try {
+      return readFileSync(`/proc/${child.pid}/maps`, "utf8").includes(`${dir}/${file}`);
+    } catch {
+      return false;
+    }
+  }, 10_000);
+  assert.ok(loaded, "python did not load the copy of libz");
+  return child;
+}
+
+const CASES = [
+  ["libz:crc32", "libz.so.1"],
+  ["libz:crc3*", "libz.so.1"],
+  ["libtsbpftestz:crc32", "libtsbpftestz.so.1"],
+  ["libtsbpftestz:crc3*", "libtsbpftestz.so.1"],
+] as const;
+
+for (const [probe, file] of CASES) {
+  test(`-p PID: uprobe("${probe}") attaches to the library that process loaded (${file}, from its own directory) and counts its calls`, { timeout: 120_000, skip }, async () => {
+    const dir = mkdtempSync("/tmp/tsbpf-test-libz-");
+    const py = await pythonWithOwnLibz(dir, file);
+    try {
+      const run = tsbpf(["-p", String(py.pid), "-d", "1", "-e", `uprobe("${probe}", () => count())`]);
+      const status = await run.exited;
+      assert.equal(status, 0, run.output());
+      const n = Number(/^@: (\d+)$/m.exec(run.stdout())?.[1] ?? 0);
+      assert.ok(n >= 5, `counted ${n} calls: ${run.output()}`);
+    } finally {
+      py.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test("tsbpf list finds a library by name, as uprobes do", { timeout: 60_000, skip }, async () => {
+  const run = tsbpf(["list", "uprobe:libz:crc32"]);
+  assert.equal(await run.exited, 0, run.output());
+  assert.match(run.stdout(), /^uprobe:\/.*libz\.so[^:]*:crc32$/m, run.output());
+});

@@ -1,0 +1,61 @@
+// A signal ignored when tsbpf starts stays ignored (docs/lifecycle.md), as in a shell, nohup or
+// sleep: `tsbpf … &` in a non-interactive shell starts with SIGINT ignored, and a Ctrl-C meant for
+// the foreground must not end it, whether it comes before or after tsbpf's handlers are in place.
+// SIGTERM still ends it the usual way (end() runs, the maps are printed).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { readFileSync } from "node:fs";
+import { runCommand, type Running, waitFor } from "../kernel/util.ts";
+
+declare const Bun: unknown;
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+
+/** `tsbpf ARGS` on this test's runtime, started with SIGINT ignored (sh's `trap '' INT`, then exec). */
+function tsbpfIgnoringInt(args: string[]): Running {
+  const runtime = typeof Bun !== "undefined" ? [process.execPath, MAIN] : [process.execPath, "run", "-A", "--quiet", MAIN];
+  return runCommand("sh", ["-c", `trap '' INT; exec "$@"`, "sh", ...runtime, ...args], { TSBPF_NO_CACHE: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" });
+}
+
+/** Whether SIGINT (bit 2) is in the process's SigIgn mask. */
+function sigIntIgnored(pid: number): boolean {
+  try {
+    const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & 2n) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+async function stillRunningAfter(run: Running, ms: number): Promise<boolean> {
+  return await Promise.race([run.exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
+}
+
+const CASES: [string, string[], string][] = [
+  ["a one-liner with probes", ["-e", 'tracepoint("syscalls:sys_enter_getpid", () => count(comm())); end(() => print("end ran"))'], "Attaching"],
+  ["a one-liner without probes", ["-e", 'begin(() => print("started")); end(() => print("end ran"))'], "started"],
+  ["tsbpf run", ["run", fixture("set_interval.ts")], "tracer started"],
+];
+
+for (const [what, args, ready] of CASES) {
+  test(`${what} started with SIGINT ignored keeps ignoring it, before and after its handlers; SIGTERM ends it`, { timeout: 120_000 }, async () => {
+    const run = tsbpfIgnoringInt(args);
+    try {
+      // As it starts, before any handler of ours (once sh has run its trap).
+      assert.ok(await waitFor(() => sigIntIgnored(run.pid), 10_000), "sh never ignored SIGINT");
+      run.kill("SIGINT");
+      let exited = false;
+      run.exited.then(() => (exited = true));
+      assert.ok(await waitFor(() => exited || run.output().includes(ready), 90_000), `did not start: ${run.output()}`);
+      assert.ok(!exited, `ended by the SIGINT sent as it started: ${run.output()}`);
+      run.kill("SIGINT");
+      assert.ok(await stillRunningAfter(run, 1500), `ended by a SIGINT it started ignoring: ${run.output()}`);
+      run.kill("SIGTERM");
+      assert.equal(await run.exited, 143, run.output());
+      if (!args.includes("run")) assert.match(run.output(), /end ran/);
+    } finally {
+      run.kill("SIGKILL");
+    }
+  });
+}
