@@ -7,10 +7,10 @@
 // clique of the interference graph regalloc.ts builds and the refusal it leads to is sound:
 // each of them needs its own register or its own spill slot. A value is counted where it is
 // live, when no path from the entry reads it before writing it (so it is written on every path
-// to where it is live), no write of it is a copy (a copy and its source may share a register),
-// and the calling convention does not fix its register. Of two such values live at one point,
-// the later write on any path to it is not a copy and sees the other live after it: the
-// allocator puts an edge between them.
+// to where it is live), it is never copied (a copy and its source may share a register: the copy
+// is counted, not the source), and the calling convention does not fix its register. Of two such
+// values live at one point, the later write on any path to it sees the other live after it, and
+// is not a copy of it: the allocator puts an edge between them.
 import { def, forEachUse, type Instr, isReg, type VReg } from "./ir.ts";
 import { type Liveness, RegSet } from "./flow.ts";
 
@@ -26,7 +26,7 @@ export function crowding(code: Instr[], live: Liveness, fixed: ReadonlyMap<VReg,
   const counted = new Uint8Array(live.size).fill(1);
   for (const v of fixed.keys()) counted[v] = 0;
   for (const ins of code) {
-    if (ins.op === "mov" && !ins.w32 && isReg(ins.src)) counted[ins.dst] = 0;
+    if (ins.op === "mov" && !ins.w32 && isReg(ins.src)) counted[ins.src] = 0;
   }
   if (live.liveIn.length) for (const v of live.liveIn[0]) counted[v] = 0;
 

@@ -83,13 +83,13 @@ ${body}
 });
 
 /** n values computed one after another, all used together at the end: n of them live at once. */
-function liveAtOnce(n: number): string {
+function liveAtOnce(n: number, value = (i: number) => `const v${i} = pid() + ${i};`): string {
   return `import { Tracer, HashMap, rawTracepoint, pid, type u32, type u64 } from "tsbpf";
 class T extends Tracer {
   m = new HashMap<u32, u64>(1000);
   @rawTracepoint("sys_enter")
   h(args: any) {
-${Array.from({ length: n }, (_, i) => `    const v${i} = pid() + ${i};`).join("\n")}
+${Array.from({ length: n }, (_, i) => `    ${value(i)}`).join("\n")}
     this.m.add(1, ${Array.from({ length: n }, (_, i) => `v${i}`).join(" + ")});
   }
 }
@@ -108,6 +108,13 @@ test("a handler keeping hundreds of values live at once is refused where they st
     // At the const that crossed the limit (v0 is on line 6), whatever comes after it.
     assert.ok(ds[0].line >= 6 + 60 && ds[0].line <= 6 + 80, `at the value that no longer fits, not line ${ds[0].line}`);
   }
+});
+
+test("values copied from a call's result and written on one branch count too", () => {
+  const ds = refusals(liveAtOnce(250, (i) => `let v${i} = pid(); if (v${i} > ${i}) v${i} = v${i} * 3;`));
+  assert.equal(ds.length, 1);
+  assert.match(ds[0].message, /keeps up to 250 values live at once/);
+  assert.ok(ds[0].line >= 6 + 60 && ds[0].line <= 6 + 80, `at the value that no longer fits, not line ${ds[0].line}`);
 });
 
 test("as many values live at once as registers and stack hold still compile", () => {
