@@ -51,6 +51,10 @@ const SHAPES: Record<string, { what: string; body: (n: number) => string; member
     what: "`else if (p === i) this.m.add(i, 1)`: one chain of n branches",
     body: (n) => `    const p = pid();\n    if (p === 0) this.m.add(0, 1);\n${Array.from({ length: n - 1 }, (_, i) => `    else if (p === ${i + 1}) this.m.add(${i + 1}, 1);`).join("\n")}`,
   },
+  live: {
+    what: "`const vi = pid() + i`, then `s += vi` for each: n values live at once (more than about 70 do not fit registers and stack: refused where they stop fitting)",
+    body: (n) => `${Array.from({ length: n }, (_, i) => `    const v${i} = pid() + ${i};`).join("\n")}\n    let s: u64 = 0;\n${Array.from({ length: n }, (_, i) => `    s += v${i};`).join("\n")}\n    this.m.add(1, s);`,
+  },
   handlers: {
     what: "n handlers of one map update each (n programs)",
     body: () => "",

@@ -136,6 +136,12 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     scratchBytes = Math.max(scratchBytes, lowering.perfScratchBytes);
     countsDrops ||= lowering.countsDrops;
     for (const [array, at] of lowering.tailCalls) jumps.push({ array, probe: probeRef, context: probe, at });
+    if (alloc.crowded) {
+      const { loc, peak, limit } = alloc.crowded;
+      diags.error(Code.StackOverflow, loc ?? pos, `handler "${name}" keeps up to ${peak} values live at once, more than fit from here on: each needs one of the 10 registers or an 8-byte stack slot, room for at most ${limit} with what the handler leaves of the kernel's ${MAX_STACK} bytes`,
+        "keep fewer values alive at once: combine them as they are computed (e.g. a running sum), or write them into a map or a ring buffer event instead of separate variables");
+      return;
+    }
     if (alloc.stackSize > MAX_STACK) {
       const uses = lowering.stackUse.map((u) => `${u.name}: ${u.bytes} bytes`).join(", ");
       diags.error(Code.StackOverflow, pos, `handler "${name}" needs ${alloc.stackSize} bytes of stack; the kernel allows ${MAX_STACK}`,

@@ -12,7 +12,9 @@
 // the emitter needs no scratch register.
 import { fitsImm32, swapCond } from "../spec/bpf/isa.ts";
 import { def, type Instr, isReg, MAX_STACK, type Operand, uses, type VReg } from "./ir.ts";
-import { buildCfg, labelPositions, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
+import { buildCfg, labelPositions, type Liveness, liveness, mapUses, regCount, walkLive, withDef } from "./flow.ts";
+import { crowding } from "./pressure.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
 
 export type Location = { reg: number } | { slot: number };
 
@@ -22,6 +24,8 @@ export interface Allocation {
   stackSize: number;
   /** The code to emit: the input with the calling convention's moves, spill code, and the moves the allocation made redundant removed. */
   code: Instr[];
+  /** Set when more values are live at once than registers and the stack can hold: not allocated (stackSize is a lower bound). */
+  crowded?: { loc?: SourcePos; peak: number; limit: number };
 }
 
 /** Registers a value can live in (r10 is the frame pointer). */
@@ -40,7 +44,14 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
   /** Spill temporaries: never spilled again. */
   const unspillable = new Set<VReg>(fixed.keys());
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const result = color(code, fixed, next, unspillable);
+    const live = liveness(code, buildCfg(code), next);
+    // Each value of a crowd needs its own register or 8-byte slot: refuse before building a graph
+    // of crowd × crowd edges when the registers and the stack left cannot hold them.
+    const base = Math.ceil(stackSize / 8) * 8;
+    const limit = COLORS + Math.floor((MAX_STACK - base) / 8);
+    const crowd = base <= MAX_STACK ? crowding(code, live, fixed, limit) : undefined;
+    if (crowd) return { loc: new Map(), stackSize: base + 8 * (crowd.peak - COLORS), code, crowded: { loc: code[crowd.at].loc, peak: crowd.peak, limit } };
+    const result = color(code, fixed, next, unspillable, live);
     if ("colors" in result) {
       const loc = new Map<VReg, Location>();
       for (let v = 0; v < next; v++) {
@@ -150,7 +161,7 @@ function prepare(code: Instr[], fixed: Map<VReg, number>, fresh: () => VReg): In
 type ColorResult = { colors: (v: VReg) => number | undefined } | { spill: VReg[][] };
 
 /** Nodes 0..9 are the physical registers; virtual register v is node COLORS + v. */
-function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillable: Set<VReg>): ColorResult {
+function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillable: Set<VReg>, live: Liveness): ColorResult {
   const N = COLORS + regs;
   const node = (v: VReg) => COLORS + v;
   const parent = new Int32Array(N).map((_, i) => i);
@@ -170,7 +181,6 @@ function color(code: Instr[], fixed: Map<VReg, number>, regs: number, unspillabl
     adj[x].add(y);
     adj[y].add(x);
   };
-  const live = liveness(code, buildCfg(code), regs);
   const depth = loopDepth(code);
   // Pairs that want one register: a move's ends (the move disappears), and an operation's result
   // and the operand it is computed over (d = a; d op= b loses its move when d and a coincide).

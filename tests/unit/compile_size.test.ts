@@ -81,3 +81,43 @@ ${body}
   assert.match(ds[0].message, /jumps over [\d,]+ BPF instructions; a BPF jump reaches at most 32,768/);
   assert.equal(ds[0].line, 6, "at the if");
 });
+
+/** n values computed one after another, all used together at the end: n of them live at once. */
+function liveAtOnce(n: number, value = (i: number) => `const v${i} = pid() + ${i};`): string {
+  return `import { Tracer, HashMap, rawTracepoint, pid, type u32, type u64 } from "tsbpf";
+class T extends Tracer {
+  m = new HashMap<u32, u64>(1000);
+  @rawTracepoint("sys_enter")
+  h(args: any) {
+${Array.from({ length: n }, (_, i) => `    ${value(i)}`).join("\n")}
+    this.m.add(1, ${Array.from({ length: n }, (_, i) => `v${i}`).join(" + ")});
+  }
+}
+`;
+}
+
+test("a handler keeping hundreds of values live at once is refused where they stop fitting, before allocating registers", () => {
+  // Allocating them first built an interference graph of n × n edges (1000 values: seconds and
+  // gigabytes) only to fail on the stack. Each value needs a register or a stack slot: some 70 fit.
+  for (const n of [250, 1000]) {
+    const ds = refusals(liveAtOnce(n));
+    assert.equal(ds.length, 1, ds.map((d) => d.message).join("\n"));
+    assert.equal(ds[0].code, "TSB1010");
+    assert.match(ds[0].message, new RegExp(`keeps up to ${n} values live at once, more than fit from here on`));
+    assert.match(ds[0].hints.join("\n"), /keep fewer values alive at once/);
+    // At the const that crossed the limit (v0 is on line 6), whatever comes after it.
+    assert.ok(ds[0].line >= 6 + 60 && ds[0].line <= 6 + 80, `at the value that no longer fits, not line ${ds[0].line}`);
+  }
+});
+
+test("values copied from a call's result and written on one branch count too", () => {
+  const ds = refusals(liveAtOnce(250, (i) => `let v${i} = pid(); if (v${i} > ${i}) v${i} = v${i} * 3;`));
+  assert.equal(ds.length, 1);
+  assert.match(ds[0].message, /keeps up to 250 values live at once/);
+  assert.ok(ds[0].line >= 6 + 60 && ds[0].line <= 6 + 80, `at the value that no longer fits, not line ${ds[0].line}`);
+});
+
+test("as many values live at once as registers and stack hold still compile", () => {
+  const [spec] = compile(liveAtOnce(60), "/x/t.ts", kernel);
+  assert.equal(spec.programs.length, 1);
+});
