@@ -1,12 +1,12 @@
-// Signals ignored when the process started stay ignored (docs/lifecycle.md), the convention of
-// shells (a signal ignored on entry cannot be trapped), nohup and programs that never touch them
-// (sleep): `tsbpf … &` in a non-interactive shell starts with SIGINT ignored so that a Ctrl-C for
-// the foreground job leaves it running. Taking such a signal over would make the outcome depend
-// on timing: lost before our handler is installed, the end of the process after.
+// SIGTERM and SIGHUP ignored when the process started stay ignored (docs/lifecycle.md), the
+// convention of shells (a signal ignored on entry cannot be trapped), nohup and programs that never
+// touch them (sleep): `nohup tsbpf … &` survives the terminal's hangup. SIGINT is taken whatever
+// it was, as bpftrace does: `tsbpf … &` in a non-interactive shell starts with SIGINT ignored, and
+// scripts stop such a tracer with `kill -INT`, which has to run end() and print the maps.
 import { ignoreSignal, libcSync, signalIgnored } from "./ffi/mod.ts";
 import type { StopSignal } from "./ffi/ffi.ts";
 
-const STOP_SIGNALS: StopSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const STOP_SIGNALS: StopSignal[] = ["SIGTERM", "SIGHUP"];
 let atStart: Set<StopSignal> | undefined;
 
 /** Notes which stop signals are ignored now; call before any handler is installed (the first call counts). */

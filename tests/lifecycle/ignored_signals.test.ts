@@ -1,7 +1,7 @@
-// A signal ignored when tsbpf starts stays ignored (docs/lifecycle.md), as in a shell, nohup or
-// sleep: `tsbpf … &` in a non-interactive shell starts with SIGINT ignored, and a Ctrl-C meant for
-// the foreground must not end it, whether it comes before or after tsbpf's handlers are in place.
-// SIGTERM still ends it the usual way (end() runs, the maps are printed).
+// SIGHUP or SIGTERM ignored when tsbpf starts stays ignored (docs/lifecycle.md), as in a shell,
+// nohup or sleep: `nohup tsbpf … &` survives the hangup, whether it comes before or after tsbpf's
+// handlers are in place; SIGTERM still ends it. SIGINT is taken whatever it was, as bpftrace does:
+// `tsbpf … &` in a script starts with SIGINT ignored, and `kill -INT` must still stop it normally.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
@@ -12,17 +12,17 @@ declare const Bun: unknown;
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 
-/** `tsbpf ARGS` on this test's runtime, started with SIGINT ignored (sh's `trap '' INT`, then exec). */
-function tsbpfIgnoringInt(args: string[]): Running {
+/** `tsbpf ARGS` on this test's runtime, started with `trap` ignoring (sh's `trap '' HUP`, then exec). */
+function tsbpfIgnoring(trap: "HUP" | "INT", args: string[]): Running {
   const runtime = typeof Bun !== "undefined" ? [process.execPath, MAIN] : [process.execPath, "run", "-A", "--quiet", MAIN];
-  return runCommand("sh", ["-c", `trap '' INT; exec "$@"`, "sh", ...runtime, ...args], { TSBPF_NO_CACHE: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" });
+  return runCommand("sh", ["-c", `trap '' ${trap}; exec "$@"`, "sh", ...runtime, ...args], { TSBPF_NO_CACHE: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" });
 }
 
-/** Whether SIGINT (bit 2) is in the process's SigIgn mask. */
-function sigIntIgnored(pid: number): boolean {
+/** Whether signal number `signo` is in the process's SigIgn mask. */
+function ignoring(pid: number, signo: number): boolean {
   try {
     const mask = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return mask !== undefined && (BigInt(`0x${mask}`) & 2n) !== 0n;
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(signo - 1)) & 1n) === 1n;
   } catch {
     return false;
   }
@@ -39,18 +39,18 @@ const CASES: [string, string[], string][] = [
 ];
 
 for (const [what, args, ready] of CASES) {
-  test(`${what} started with SIGINT ignored keeps ignoring it, before and after its handlers; SIGTERM ends it`, { timeout: 120_000 }, async () => {
-    const run = tsbpfIgnoringInt(args);
+  test(`${what} started with SIGHUP ignored (nohup) keeps ignoring it, before and after its handlers; SIGTERM ends it`, { timeout: 120_000 }, async () => {
+    const run = tsbpfIgnoring("HUP", args);
     try {
       // As it starts, before any handler of ours (once sh has run its trap).
-      assert.ok(await waitFor(() => sigIntIgnored(run.pid), 10_000), "sh never ignored SIGINT");
-      run.kill("SIGINT");
+      assert.ok(await waitFor(() => ignoring(run.pid, 1), 10_000), "sh never ignored SIGHUP");
+      run.kill("SIGHUP");
       let exited = false;
       run.exited.then(() => (exited = true));
       assert.ok(await waitFor(() => exited || run.output().includes(ready), 90_000), `did not start: ${run.output()}`);
-      assert.ok(!exited, `ended by the SIGINT sent as it started: ${run.output()}`);
-      run.kill("SIGINT");
-      assert.ok(await stillRunningAfter(run, 1500), `ended by a SIGINT it started ignoring: ${run.output()}`);
+      assert.ok(!exited, `ended by the SIGHUP sent as it started: ${run.output()}`);
+      run.kill("SIGHUP");
+      assert.ok(await stillRunningAfter(run, 1500), `ended by a SIGHUP it started ignoring: ${run.output()}`);
       run.kill("SIGTERM");
       assert.equal(await run.exited, 143, run.output());
       if (!args.includes("run")) assert.match(run.output(), /end ran/);
@@ -59,3 +59,18 @@ for (const [what, args, ready] of CASES) {
     }
   });
 }
+
+test("a one-liner started with SIGINT ignored (`tsbpf … &` in a script) is stopped by kill -INT as bpftrace is: end() runs, status 130", { timeout: 120_000 }, async () => {
+  const run = tsbpfIgnoring("INT", CASES[0][1]);
+  try {
+    assert.ok(await waitFor(() => ignoring(run.pid, 2), 10_000), "sh never ignored SIGINT");
+    let exited = false;
+    run.exited.then(() => (exited = true));
+    assert.ok(await waitFor(() => exited || run.output().includes("Attaching"), 90_000), `did not start: ${run.output()}`);
+    run.kill("SIGINT");
+    assert.equal(await run.exited, 130, run.output());
+    assert.match(run.output(), /end ran/);
+  } finally {
+    run.kill("SIGKILL");
+  }
+});
