@@ -27,7 +27,8 @@ export function signalsIgnoredAtStart(): StopSignal[] {
 
 /**
  * Ignores again each signal ignored at start; call after installing any signal listener: Deno's
- * first listener, for any signal, also installs its handler for SIGINT.
+ * listeners install its own handlers for other signals than the one asked (SIGHUP among them:
+ * tests/lifecycle/ignored_signals.test.ts fails on Deno without this call).
  */
 export function restoreIgnored(): void {
   noteIgnoredSignals();
