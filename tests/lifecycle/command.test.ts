@@ -243,10 +243,14 @@ for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 12
 
 const hasScript = existsSync("/usr/bin/script");
 
-/** `tsbpf run SCRIPT` on a new pseudo-terminal (script(1)), in its foreground process group: "\x03" written to it is the terminal's Ctrl-C. */
+/**
+ * `tsbpf run SCRIPT` on a new pseudo-terminal (script(1)), in its foreground process group: "\x03"
+ * written to it is the terminal's Ctrl-C. script(1) runs the line with $SHELL -c, /bin/sh when
+ * SHELL is unset (as in CI): with dash, which does not exec the command, a shell stays in between.
+ */
 function inTerminal(script: string) {
   const line = [...commandLine("run", script)].join(" ");
-  const term = spawn("script", ["-qec", line, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", TSBPF_NO_CACHE: "1" } });
+  const term = spawn("script", ["-qec", line, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, SHELL: "/bin/sh", NO_COLOR: "1", TSBPF_NO_CACHE: "1" } });
   let out = "";
   term.stdout!.on("data", (d) => (out += d));
   term.stderr!.on("data", (d) => (out += d));
@@ -255,10 +259,13 @@ function inTerminal(script: string) {
     output: () => out,
     started: async () => assert.ok(await waitFor(() => out.includes("tracer started"), 120_000), out),
     ctrlC: () => term.stdin!.write("\x03"),
-    /** tsbpf's own process (the one whose command line names cli/main.ts and this script). */
+    /**
+     * tsbpf's own process: the runtime running cli/main.ts on this script. Not script(1), nor the
+     * shell it runs the line with: with SHELL unset that is dash, which does not exec the command.
+     */
     tsbpfPid: () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
-      const cmd = readText(`/proc/${pid}/cmdline`) ?? "";
-      return cmd.includes(MAIN) && cmd.includes(script) && !cmd.includes("script\0-qec");
+      const argv = (readText(`/proc/${pid}/cmdline`) ?? "").split("\0");
+      return argv[0] === process.execPath && argv.includes(MAIN) && argv.includes(script);
     }),
     status: async (ms: number) => {
       const status = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), ms))]);
