@@ -2,21 +2,27 @@
 // bytecode. Bun has no code cache for ES modules: every start parsed the start chunk of dist/
 // and compiled each function it ran on its first call, most of a warm start. A CommonJS module
 // can carry the bytecode JavaScriptCore made of it ahead of time (a `.jsc` beside it), so on Bun
-// package.json's "bun" condition sends those entries here instead. Measured, warm launch → first
-// event: bench/NOTES.md. Bun uses the .jsc only when its own version built it, and otherwise
-// parses the .cjs, so the files are right on every Bun; Deno never looks at them.
+// package.json's "bun" condition sends those entries here instead. Bun uses a .jsc only when its
+// own version built it, and otherwise parses the JavaScript, so the files are right on every
+// Bun; Deno never looks at them. Measured: bench/NOTES.md.
 //
-// dist/bun_library.js holds the whole graph the three entries reach, the lazy parts included
-// (each is wrapped to run on its first import, as before), so one process has one copy of every
-// module whichever entries it imports; dist/ENTRY.bun.js are the entries, each one line. The
-// command (cli/main.ts) and a one-liner's runtime stay ES modules: a process runs either this
-// copy (`bun run script.ts`) or the ES modules (under the tsbpf command), never both.
+// Two files, as the ES module build splits: dist/bun_library.js is the start graph (what
+// `import "tsbpf"` loads there, the tracepoint probe kind included); dist/bun_lazy.js everything
+// else the entries reach (other probe kinds, exporters, the compiler's target, tsbpf/tool),
+// loaded on the first import of one of its modules and given the start graph's modules, so one
+// process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
+// dist/ENTRY.bun.js are the entries, a line each. The command (cli/main.ts) and a one-liner's
+// runtime stay ES modules: a process runs either this copy (`bun run script.ts`) or the ES
+// modules (under the tsbpf command), never both.
 import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BYTECODE_COMPILER, BYTECODE_DEFINE } from "./bytecode.ts";
 
-/** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"). */
+/** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"): what `import "tsbpf"` runs. */
 export const BUN_LIBRARY = "bun_library.js";
+/** The rest, loaded on the first import of a module outside the start graph (probe kinds, exporters, tsbpf/tool). */
+export const BUN_LAZY = "bun_lazy.js";
 
 /** package.json's entries that Bun takes from the bytecode build, and the file each one is: "tool/mod" → "tool_mod.bun.js". */
 export const BUN_ENTRIES: Record<string, string> = { mod: "mod.bun.js", "tool/mod": "tool_mod.bun.js", "cli/mod": "cli_mod.bun.js" };
@@ -44,51 +50,99 @@ export function withoutImportMeta(source: string): string {
     .replace(/import\.meta\.url/g, `require(${JSON.stringify(SELF)}).url`);
 }
 
-/** Writes dist/bun_library.js, its .jsc and the entries into `outdir`; the files written. Only Bun builds it. */
-export async function buildBunLibrary(outdir: string): Promise<string[]> {
+/** Writes dist/bun_library.js, dist/bun_lazy.js, their .jsc and the entries into `outdir`; the files written. Only Bun builds them. */
+export async function buildBunLibrary(outdir: string, startGraph: Set<string>): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
-  const entries = Object.keys(BUN_ENTRIES).map((e) => `  get ${JSON.stringify(e)}() { return require(${JSON.stringify(`${ROOT}${e}.ts`)}); },`);
-  const entry = [
+  const start = [...startGraph].filter((f) => f.endsWith(".ts")).sort();
+  const lazy = new Set(Object.keys(BUN_ENTRIES).filter((e) => !startGraph.has(`${e}.ts`)).map((e) => `${e}.ts`));
+  const get = (name: string, body: string) => `  get ${JSON.stringify(name)}() { return ${body}; },`;
+  const startEntry = [
     // The wrapper's arguments: (exports, require, module, __filename, __dirname), here unrewritten.
-    `require(${JSON.stringify(SELF)}).url = require("node:url").pathToFileURL(arguments[3]).href;`,
+    `const self = require(${JSON.stringify(SELF)});`,
+    `self.url = require("node:url").pathToFileURL(arguments[3]).href;`,
+    // What the lazy part takes from this one: every module of the start graph, whole.
+    `self.modules = {`,
+    ...start.map((f) => get(f, `require(${JSON.stringify(ROOT + f)})`)),
+    `};`,
+    `let lazy;`,
+    `self.lazy = () => (lazy ??= require(${JSON.stringify(`./${BUN_LAZY}`)})({ url: self.url, modules: self.modules }));`,
     `module.exports = {`,
-    ...entries,
+    ...Object.keys(BUN_ENTRIES).map((e) => get(e, lazy.has(`${e}.ts`) ? `self.lazy()[${JSON.stringify(`${e}.ts`)}]` : `require(${JSON.stringify(`${ROOT}${e}.ts`)})`)),
     `};`,
   ].join("\n");
-  const result = await Bun.build({
-    entrypoints: [ENTRY],
-    outdir,
-    naming: BUN_LIBRARY,
-    target: "bun",
-    format: "cjs",
-    bytecode: true,
-    minify: { whitespace: true, syntax: true },
-    external: ["@babel/parser", "esbuild", "bun:ffi", "bun"],
-    define: BYTECODE_DEFINE,
-    plugins: [{
-      name: "tsbpf-bun-library",
-      setup(build: { onResolve: Function; onLoad: Function }) {
-        build.onResolve({ filter: new RegExp(`^${ENTRY}$|^${SELF}$`) }, (args: { path: string }) => ({ path: args.path, namespace: "tsbpf" }));
-        // The compiler is Bun's bytecode build of it beside this one (pack/bytecode.ts), which
-        // tracer/compiler_module.ts loads by name: its fallback, the ES module, is not carried.
-        build.onResolve({ filter: /\/compiler\/compile\.ts$/ }, (args: { path: string; importer: string }) =>
-          args.importer.endsWith("/tracer/compiler_module.ts") ? { path: `./${BYTECODE_COMPILER}`, external: true } : undefined);
-        build.onLoad({ filter: /.*/, namespace: "tsbpf" }, (args: { path: string }) =>
-          ({ contents: args.path === ENTRY ? entry : "module.exports = { url: undefined };", loader: "js" }));
-        build.onLoad({ filter: /\.ts$/ }, (args: { path: string }) =>
-          ({ contents: withoutImportMeta(readFileSync(args.path, "utf8")), loader: "ts" }));
-      },
-    }],
-  });
-  if (!result.success) throw new AggregateError(result.logs, "pack/bun_library.ts: Bun could not build the bytecode library");
-  const written = result.outputs.map((o) => o.path);
-  const left = /import\.meta.{0,40}/.exec(readFileSync(`${outdir}/${BUN_LIBRARY}`, "utf8"));
-  if (left) throw new Error(`pack/bun_library.ts: the library still names import.meta, which a CommonJS module cannot: ${left[0]}`);
-  if (!written.some((p) => p.endsWith(".jsc"))) throw new Error("pack/bun_library.ts: Bun made no bytecode for the library (it silently skips a file JavaScriptCore cannot compile as a script)");
+  const written = await build(outdir, BUN_LIBRARY, startEntry, (rel) => {
+    if (startGraph.has(rel)) return undefined;
+    lazy.add(rel);
+    return { path: rel, namespace: "tsbpf-lazy" };
+  }, (rel) => `module.exports = require(${JSON.stringify(SELF)}).lazy()[${JSON.stringify(rel)}];`);
+  const lazyEntry = [
+    `const self = require(${JSON.stringify(SELF)});`,
+    `module.exports = function lazyPart(host) {`,
+    `  self.url = host.url;`,
+    `  self.modules = host.modules;`,
+    `  return {`,
+    ...[...lazy].sort().map((f) => `  ${get(f, `require(${JSON.stringify(ROOT + f)})`)}`),
+    `  };`,
+    `};`,
+  ].join("\n");
+  written.push(...await build(outdir, BUN_LAZY, lazyEntry, (rel) => (startGraph.has(rel) ? { path: rel, namespace: "tsbpf-host" } : undefined),
+    (rel) => `module.exports = require(${JSON.stringify(SELF)}).modules[${JSON.stringify(rel)}];`));
   for (const [name, file] of Object.entries(BUN_ENTRIES)) {
     const path = `${outdir}/${file}`;
     writeFileSync(path, `${CJS_PRAGMA}\n(function(exports, require, module, __filename, __dirname) {module.exports = require("./${BUN_LIBRARY}")[${JSON.stringify(name)}];})\n`);
     written.push(path);
   }
+  return written;
+}
+
+/** Bun's plugin hooks, as far as used here. */
+// deno-lint-ignore no-explicit-any
+type Hook = (options: { filter: RegExp; namespace?: string }, callback: (args: any) => unknown) => void;
+
+type Route = (rel: string) => { path: string; namespace: string } | undefined;
+
+/**
+ * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
+ * sends elsewhere (a namespace whose modules `stub` writes: a line taking them from the other part).
+ */
+async function build(outdir: string, naming: string, entry: string, route: Route, stub: (rel: string) => string): Promise<string[]> {
+  const result = await Bun!.build({
+    entrypoints: [ENTRY],
+    outdir,
+    naming,
+    target: "bun",
+    format: "cjs",
+    bytecode: true,
+    minify: { whitespace: true, syntax: true },
+    external: ["@babel/parser", "esbuild", "bun:ffi", "bun", `./${BUN_LAZY}`],
+    define: BYTECODE_DEFINE,
+    plugins: [{
+      name: "tsbpf-bun-library",
+      setup(build: { onResolve: Hook; onLoad: Hook }) {
+        build.onResolve({ filter: new RegExp(`^${ENTRY}$|^${SELF}$`) }, (args: { path: string }) => ({ path: args.path, namespace: "tsbpf" }));
+        // The compiler is Bun's bytecode build of it beside this one (pack/bytecode.ts), which
+        // tracer/compiler_module.ts loads by name: its fallback, the ES module, is not carried.
+        build.onResolve({ filter: /\/compiler\/compile\.ts$/ }, (args: { path: string; importer: string }) =>
+          args.importer.endsWith("/tracer/compiler_module.ts") ? { path: `./${BYTECODE_COMPILER}`, external: true } : undefined);
+        build.onResolve({ filter: /\.ts$/ }, (args: { path: string; importer: string }) => {
+          if (!args.importer.startsWith(ROOT)) return undefined; // the entry's own requires
+          const path = resolve(dirname(args.importer), args.path);
+          return path.startsWith(ROOT) ? route(path.slice(ROOT.length)) : undefined;
+        });
+        build.onLoad({ filter: /.*/, namespace: "tsbpf" }, (args: { path: string }) =>
+          ({ contents: args.path === ENTRY ? entry : "module.exports = {};", loader: "js" }));
+        for (const namespace of ["tsbpf-lazy", "tsbpf-host"]) {
+          build.onLoad({ filter: /.*/, namespace }, (args: { path: string }) => ({ contents: stub(args.path), loader: "js" }));
+        }
+        build.onLoad({ filter: /\.ts$/ }, (args: { path: string }) =>
+          ({ contents: withoutImportMeta(readFileSync(args.path, "utf8")), loader: "ts" }));
+      },
+    }],
+  });
+  if (!result.success) throw new AggregateError(result.logs, `pack/bun_library.ts: Bun could not build ${naming}`);
+  const left = /import\.meta.{0,40}/.exec(readFileSync(`${outdir}/${naming}`, "utf8"));
+  if (left) throw new Error(`pack/bun_library.ts: ${naming} still names import.meta, which a CommonJS module cannot: ${left[0]}`);
+  const written = result.outputs.map((o) => o.path);
+  if (!written.some((p) => p.endsWith(".jsc"))) throw new Error(`pack/bun_library.ts: Bun made no bytecode for ${naming} (it silently skips a file JavaScriptCore cannot compile as a script)`);
   return written;
 }

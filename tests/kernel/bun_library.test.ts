@@ -1,7 +1,8 @@
 // Bun's bytecode copy of the package's library entries (pack/bun_library.ts), seen from outside:
 // a project that installed tsbpf and runs `import "tsbpf"` under Bun loads dist/bun_library.js
-// and its .jsc through package.json's "bun" condition, and none of the ES module chunks; Deno
-// loads the ES modules and never the bytecode. Which files each opens is strace's view (no
+// and its .jsc through package.json's "bun" condition, and none of the ES module chunks; the lazy
+// part (dist/bun_lazy.js) only with what needs it ("tsbpf/tool" here); Deno loads the ES modules
+// and never the bytecode. Which files each opens is strace's view (no
 // timing). Whichever runtime runs this file, it checks both: the package is built by Bun, as
 // `npm pack` does.
 import { test } from "node:test";
@@ -35,14 +36,15 @@ function install(): void {
 }
 
 /**
- * A script of the project that imports "tsbpf" and "tsbpf/tool" and starts a tracer (cold: no
- * cache, so the compiler loads too), under strace: what it printed and the files of dist/ it opened.
+ * A script of the project that imports "tsbpf" (and "tsbpf/tool") and starts a tracer, under
+ * strace: what it printed and the files of dist/ it opened. Cold (no cache, so the compiler loads
+ * too), or `cached` in a cache of the project's own.
  */
-function run(runtime: "bun" | "deno", broken = false): { stdout: string; stderr: string; opened: string[] } {
-  const script = join(project, `start_${runtime}${broken ? "_broken" : ""}.ts`);
+function run(runtime: "bun" | "deno", { broken = false, tool = true, cached = false } = {}): { stdout: string; stderr: string; opened: string[] } {
+  const script = join(project, `start_${runtime}${broken ? "_broken" : ""}${tool ? "" : "_alone"}.ts`);
   writeFileSync(script, [
-    `import { CompileError, pid, RingBuf, setJsonOutput, Tracer, tracepoint, type u32 } from "tsbpf";`,
-    `import { emit } from "tsbpf/tool";`,
+    `import { CompileError, isJsonOutput, pid, RingBuf, setJsonOutput, Tracer, tracepoint, type u32 } from "tsbpf";`,
+    tool ? `import { emit } from "tsbpf/tool";` : `const emit = (value: unknown) => console.log(isJsonOutput() ? JSON.stringify(value) : "");`,
     `class Lib extends Tracer {`,
     `  events = new RingBuf<{ pid: u32 }>();`,
     `  @tracepoint("syscalls:sys_enter_getppid")`,
@@ -64,7 +66,7 @@ function run(runtime: "bun" | "deno", broken = false): { stdout: string; stderr:
   const log = join(project, `opened_${runtime}`);
   const command = runtime === "bun" ? [BUN, "run", script] : [DENO, "run", "-A", "--quiet", script];
   const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command], {
-    cwd: project, encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" },
+    cwd: project, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1", ...(cached ? { XDG_CACHE_HOME: join(project, "cache") } : { TSBPF_NO_CACHE: "1" }) },
   });
   const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
   return { stdout: r.stdout.trim(), stderr: r.stderr, opened: opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
@@ -81,11 +83,21 @@ test('Bun runs an installed tsbpf from its bytecode library: one copy, and no ES
   assert.ok(opened.includes("compiler.bun.cjs.jsc"), `the cold start did not load the bytecode compiler: ${opened.join(", ")}`);
   const esm = opened.filter((f) => f.startsWith("chunk-") || f === "mod.js" || f === "tool_mod.js");
   assert.deepEqual(esm, [], "Bun loaded the ES module build beside the bytecode library (two copies of tsbpf)");
+  assert.ok(opened.includes("bun_lazy.js.jsc"), `tsbpf/tool did not come from the lazy part: ${opened.join(", ")}`);
+});
+
+test("a warm start of a tracepoint script that imports only tsbpf never opens the lazy part", { skip }, () => {
+  install();
+  run("bun", { tool: false, cached: true }); // compiles (the lazy part has the compiler's target) and fills the cache
+  const { stdout, stderr, opened } = run("bun", { tool: false, cached: true });
+  assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+  assert.ok(opened.includes("bun_library.js.jsc"), `the bytecode was not loaded: ${opened.join(", ")}`);
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("chunk-")), [], `opened: ${opened.join(", ")}; ${stderr}`);
 });
 
 test("a compile error from the bytecode library is tsbpf's CompileError, at the user's line", { skip }, () => {
   install();
-  const { stdout, stderr } = run("bun", true);
+  const { stdout, stderr } = run("bun", { broken: true });
   // The decorators find the user's file on the stack (runtime/own_files.ts's root is dist/'s parent here too).
   assert.equal(stdout, '{"shared":true}\nCompileError at start_bun_broken.ts:7:31', stderr);
 });
