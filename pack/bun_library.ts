@@ -56,13 +56,17 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>): 
   const start = [...startGraph].filter((f) => f.endsWith(".ts")).sort();
   const lazy = new Set(Object.keys(BUN_ENTRIES).filter((e) => !startGraph.has(`${e}.ts`)).map((e) => `${e}.ts`));
   const get = (name: string, body: string) => `  get ${JSON.stringify(name)}() { return ${body}; },`;
-  const startEntry = [
-    // The wrapper's arguments: (exports, require, module, __filename, __dirname), here unrewritten.
+  const startEntry = (shared: string[]) => [
     `const self = require(${JSON.stringify(SELF)});`,
-    `self.url = require("node:url").pathToFileURL(arguments[3]).href;`,
-    // What the lazy part takes from this one: every module of the start graph, whole.
+    // The wrapper's arguments are (exports, require, module, __filename, __dirname), here not
+    // rewritten; its URL as pathToFileURL makes it, without loading node:url (~1.5 ms on Bun).
+    `const url = new URL("file:///");`,
+    `url.pathname = arguments[3].replace(/[%\\t\\n\\r]/g, encodeURIComponent);`,
+    `self.url = url.href;`,
+    // What the lazy part takes from this one: the start graph's modules it imports, whole (each
+    // one here costs its exports object on every start).
     `self.modules = {`,
-    ...start.map((f) => get(f, `require(${JSON.stringify(ROOT + f)})`)),
+    ...shared.map((f) => get(f, `require(${JSON.stringify(ROOT + f)})`)),
     `};`,
     `let lazy;`,
     `self.lazy = () => (lazy ??= require(${JSON.stringify(`./${BUN_LAZY}`)})({ url: self.url, modules: self.modules }));`,
@@ -70,11 +74,16 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>): 
     ...Object.keys(BUN_ENTRIES).map((e) => get(e, lazy.has(`${e}.ts`) ? `self.lazy()[${JSON.stringify(`${e}.ts`)}]` : `require(${JSON.stringify(`${ROOT}${e}.ts`)})`)),
     `};`,
   ].join("\n");
-  const written = await build(outdir, BUN_LIBRARY, startEntry, (rel) => {
+  const toLazy: Route = (rel) => {
     if (startGraph.has(rel)) return undefined;
     lazy.add(rel);
     return { path: rel, namespace: "tsbpf-lazy" };
-  }, (rel) => `module.exports = require(${JSON.stringify(SELF)}).lazy()[${JSON.stringify(rel)}];`);
+  };
+  const lazyStub = (rel: string) => `module.exports = require(${JSON.stringify(SELF)}).lazy()[${JSON.stringify(rel)}];`;
+  // Three builds: the start with every module shared, which finds what the lazy part holds; the
+  // lazy part, which finds what it imports from the start; the start again, sharing only that.
+  await build(outdir, BUN_LIBRARY, startEntry(start), toLazy, lazyStub);
+  const shared = new Set<string>();
   const lazyEntry = [
     `const self = require(${JSON.stringify(SELF)});`,
     `module.exports = function lazyPart(host) {`,
@@ -85,8 +94,12 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>): 
     `  };`,
     `};`,
   ].join("\n");
-  written.push(...await build(outdir, BUN_LAZY, lazyEntry, (rel) => (startGraph.has(rel) ? { path: rel, namespace: "tsbpf-host" } : undefined),
-    (rel) => `module.exports = require(${JSON.stringify(SELF)}).modules[${JSON.stringify(rel)}];`));
+  const written = await build(outdir, BUN_LAZY, lazyEntry, (rel) => {
+    if (!startGraph.has(rel)) return undefined;
+    shared.add(rel);
+    return { path: rel, namespace: "tsbpf-host" };
+  }, (rel) => `module.exports = require(${JSON.stringify(SELF)}).modules[${JSON.stringify(rel)}];`);
+  written.push(...await build(outdir, BUN_LIBRARY, startEntry([...shared].sort()), toLazy, lazyStub));
   for (const [name, file] of Object.entries(BUN_ENTRIES)) {
     const path = `${outdir}/${file}`;
     writeFileSync(path, `${CJS_PRAGMA}\n(function(exports, require, module, __filename, __dirname) {module.exports = require("./${BUN_LIBRARY}")[${JSON.stringify(name)}];})\n`);

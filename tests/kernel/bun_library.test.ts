@@ -66,7 +66,9 @@ function run(runtime: "bun" | "deno", { broken = false, tool = true, cached = fa
   const log = join(project, `opened_${runtime}`);
   const command = runtime === "bun" ? [BUN, "run", script] : [DENO, "run", "-A", "--quiet", script];
   const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command], {
-    cwd: project, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1", ...(cached ? { XDG_CACHE_HOME: join(project, "cache"), TSBPF_VERBOSE: "1" } : { TSBPF_NO_CACHE: "1" }) },
+    cwd: project, encoding: "utf8", timeout: 60_000,
+    // tests/run.sh sets TSBPF_NO_CACHE=1; empty, the cache is on.
+    env: { ...process.env, NO_COLOR: "1", ...(cached ? { XDG_CACHE_HOME: join(project, "cache"), TSBPF_NO_CACHE: "", TSBPF_VERBOSE: "1" } : { TSBPF_NO_CACHE: "1" }) },
   });
   const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
   return { stdout: r.stdout.trim(), stderr: r.stderr, opened: opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
