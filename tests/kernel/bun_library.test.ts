@@ -2,9 +2,9 @@
 // a project that installed tsbpf and runs `import "tsbpf"` under Bun loads dist/bun_library.js
 // and its .jsc through package.json's "bun" condition, and none of the ES module chunks; the lazy
 // part (dist/bun_lazy.js) only with what needs it ("tsbpf/tool" here); a Bun of another revision
-// than the packer's, and Deno, load the ES modules and never the bytecode. Which files each opens is strace's view (no
-// timing). Whichever runtime runs this file, it checks both: the package is built by Bun, as
-// `npm pack` does.
+// than the packer's, and Deno, load the ES modules and never the bytecode. Which files each opens
+// is strace's view (no timing). Whichever runtime runs this file, it checks both: the package is
+// built by Bun, as `npm pack` does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
