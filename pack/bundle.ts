@@ -17,6 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BYTECODE_DEFINE, buildBytecodeCompiler } from "./bytecode.ts";
+import { buildBunLibrary } from "./bun_library.ts";
 
 /** The first line of every file of the bundle (see OPTIONS.banner). */
 export const BUN_PRAGMA = "// @bun";
@@ -145,5 +146,6 @@ if (import.meta.main) {
   for (const file of Object.keys(meta.outputs)) console.log(resolve(ROOT, file));
   console.log(resolve(outdir, RESOLVE_CONFIG));
   for (const file of await buildBytecodeCompiler(outdir)) console.log(file); // Bun only: pack/bytecode.ts
+  for (const file of await buildBunLibrary(outdir, staticInputs(meta, "mod"))) console.log(file); // Bun only: pack/bun_library.ts
   await esbuild.stop?.();
 }

@@ -6,7 +6,7 @@
 // bpftrace do (root, or CAP_SYS_RESOURCE, may raise it; if that is refused the kernel's EPERM
 // still reaches the user).
 import { libcSync } from "./ffi/mod.ts";
-import { readTextFile } from "./files.ts";
+import { kernelRelease } from "./kernel_release.ts";
 
 const SYS_PRLIMIT64 = 302, RLIMIT_MEMLOCK = 8n;
 const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
@@ -49,9 +49,12 @@ function setMemlock(soft: bigint, hard: bigint): boolean {
 
 let checked = false;
 
-/** Once per process, before BPF memory is first charged: raises the limit where the running kernel charges it. */
-export function ensureMemlock(release = readTextFile("/proc/sys/kernel/osrelease") ?? ""): void {
+/**
+ * Once per process, before BPF memory is first charged: raises the limit where the running kernel
+ * (or `release`) charges it. Called before every map, program and BTF: the release is read only once.
+ */
+export function ensureMemlock(release?: string): void {
   if (checked) return;
   checked = true;
-  if (chargesMemlock(release) && memlockLimit()[0] !== RLIM_INFINITY) raiseMemlock();
+  if (chargesMemlock(release ?? kernelRelease()) && memlockLimit()[0] !== RLIM_INFINITY) raiseMemlock();
 }

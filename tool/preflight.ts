@@ -5,10 +5,6 @@ import process from "node:process";
 import { fileExists } from "../runtime/files.ts";
 import { hasFentry, hasKprobes } from "../runtime/features.ts";
 import { tracefs } from "../probes/tracefs.ts";
-import { libc } from "../runtime/ffi/mod.ts";
-
-// Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
-await libc();
 
 /**
  * Exits with a reason when the kernel lacks a tracepoint the tool needs ("category:name", also

@@ -1,14 +1,10 @@
 // What the tools look up about the machine: kernel files, disk names, system call names, and
 // socket addresses as the kernel stores them.
 import process from "node:process";
-import { libc } from "../runtime/ffi/mod.ts";
 import { fileExists, readTextFile as readFileThroughLibc } from "../runtime/files.ts";
 import { tracefs } from "../probes/tracefs.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
 export { syscallName } from "../runtime/syscall_names.ts";
-
-// Kernel files are read through libc (Deno then needs only --allow-ffi): load it once, here.
-await libc();
 
 /** A kernel file's text (/proc, /sys), or undefined when it does not exist. Read through libc: Deno needs only --allow-ffi. */
 export function readTextFile(path: string): string | undefined {

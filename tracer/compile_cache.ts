@@ -15,6 +15,7 @@ import { verbose } from "../runtime/verbose.ts";
 import type { TracerSpec } from "../spec/tracer_spec.ts";
 import { pidNamespaceFact } from "../compiler/assumptions.ts";
 import { pidNamespace } from "../runtime/namespaces.ts";
+import { kernelRelease } from "../runtime/kernel_release.ts";
 
 /** Bump when the compiler's output changes for the same input. */
 export const COMPILER_VERSION = "0.1.0-3";
@@ -53,7 +54,7 @@ export function kernelId(): string {
 let kernel: string | undefined;
 
 function readKernelId(): string {
-  const release = readTextFile("/proc/sys/kernel/osrelease")?.trim() ?? "?";
+  const release = kernelRelease() || "?";
   const version = readTextFile("/proc/sys/kernel/version")?.trim() ?? "?";
   return `${release} ${version}`;
 }

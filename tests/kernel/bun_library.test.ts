@@ -1,0 +1,133 @@
+// Bun's bytecode copy of the package's library entries (pack/bun_library.ts), seen from outside:
+// a project that installed tsbpf and runs `import "tsbpf"` under Bun loads dist/bun_library.js
+// and its .jsc through package.json's "bun" condition, and none of the ES module chunks; the lazy
+// part (dist/bun_lazy.js) only with what needs it ("tsbpf/tool" here); a Bun of another revision
+// than the packer's, and Deno, load the ES modules and never the bytecode. Which files each opens
+// is strace's view (no timing). Whichever runtime runs this file, it checks both: the package is
+// built by Bun, as `npm pack` does.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const BUN = join(ROOT, "node_modules/.bin/bun"), DENO = join(ROOT, "node_modules/.bin/deno");
+const hasStrace = spawnSync("strace", ["-V"], { stdio: "ignore" }).status === 0;
+
+/** A project with tsbpf installed as npm installs it (package.json and dist/), and @babel/parser beside it. Removed at exit. */
+const project = mkdtempSync(join(tmpdir(), "tsbpf-bun-library-"));
+const pkg = join(project, "node_modules/tsbpf"), dist = join(pkg, "dist");
+process.on("exit", () => rmSync(project, { recursive: true, force: true }));
+let built = false;
+function install(): void {
+  if (built) return;
+  mkdirSync(pkg, { recursive: true });
+  const r = spawnSync(BUN, [join(ROOT, "pack/bundle.ts"), dist], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
+  symlinkSync(join(ROOT, "node_modules/@babel"), join(project, "node_modules/@babel"));
+  writeFileSync(join(project, "package.json"), '{ "name": "uses-tsbpf", "private": true, "type": "module" }\n');
+  writeFileSync(join(project, "deno.json"), '{ "nodeModulesDir": "manual" }\n');
+  writeFileSync(join(project, "tsconfig.json"), "{}\n");
+  built = true;
+}
+
+/**
+ * A script of the project that imports "tsbpf" (and "tsbpf/tool") and starts a tracer, under
+ * strace: what it printed and the files of dist/ it opened. Cold (no cache, so the compiler loads
+ * too), or `cached` in a cache of the project's own.
+ */
+function run(runtime: "bun" | "deno", { broken = false, tool = true, cached = false } = {}): { stdout: string; stderr: string; opened: string[] } {
+  const script = join(project, `start_${runtime}${broken ? "_broken" : ""}${tool ? "" : "_alone"}.ts`);
+  writeFileSync(script, [
+    `import { CompileError, isJsonOutput, pid, RingBuf, setJsonOutput, Tracer, tracepoint, type u32 } from "tsbpf";`,
+    tool ? `import { emit } from "tsbpf/tool";` : `const emit = (value: unknown) => console.log(isJsonOutput() ? JSON.stringify(value) : "");`,
+    `class Lib extends Tracer {`,
+    `  events = new RingBuf<{ pid: u32 }>();`,
+    `  @tracepoint("syscalls:sys_enter_getppid")`,
+    `  onGetppid() {`,
+    broken ? `    this.events.submit({ pid: "not a number" });` : `    this.events.submit({ pid: pid() });`,
+    `  }`,
+    `}`,
+    // One copy of tsbpf: the JSON switch set through "tsbpf" is the one "tsbpf/tool" reads.
+    `setJsonOutput(true);`,
+    `emit({ shared: true }, () => "two copies");`,
+    `try {`,
+    `  const t = await new Lib().start({ exitOnError: false });`,
+    `  console.log("started");`,
+    `  await t.stop();`,
+    `} catch (e) {`,
+    `  console.log(e instanceof CompileError ? "CompileError at " + /start_\\w+\\.ts:\\d+:\\d+/.exec(String(e.message))?.[0] : "other " + e);`,
+    `}`,
+  ].join("\n"));
+  const log = join(project, `opened_${runtime}`);
+  const command = runtime === "bun" ? [BUN, "run", script] : [DENO, "run", "-A", "--quiet", script];
+  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command], {
+    cwd: project, encoding: "utf8", timeout: 60_000,
+    // tests/run.sh sets TSBPF_NO_CACHE=1; empty, the cache is on.
+    env: { ...process.env, NO_COLOR: "1", ...(cached ? { XDG_CACHE_HOME: join(project, "cache"), TSBPF_NO_CACHE: "", TSBPF_VERBOSE: "1" } : { TSBPF_NO_CACHE: "1" }) },
+  });
+  const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
+  return { stdout: r.stdout.trim(), stderr: r.stderr, opened: opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
+}
+
+const skip = !hasStrace && "strace is not installed";
+
+test('Bun runs an installed tsbpf from its bytecode library: one copy, and no ES module chunk opened', { skip }, () => {
+  install();
+  assert.ok(readdirSync(dist).includes("bun_library.js.jsc"), `pack/bundle.ts built no bytecode library: ${readdirSync(dist).filter((f) => !f.startsWith("chunk-")).join(", ")}`);
+  const { stdout, stderr, opened } = run("bun");
+  assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+  assert.ok(opened.includes("bun_library.js.jsc"), `the bytecode was not loaded: ${opened.join(", ")}`);
+  assert.ok(opened.includes("compiler.bun.cjs.jsc"), `the cold start did not load the bytecode compiler: ${opened.join(", ")}`);
+  const esm = opened.filter((f) => f.startsWith("chunk-") || f === "mod.js" || f === "tool_mod.js");
+  assert.deepEqual(esm, [], "Bun loaded the ES module build beside the bytecode library (two copies of tsbpf)");
+  assert.ok(opened.includes("bun_lazy.js.jsc"), `tsbpf/tool did not come from the lazy part: ${opened.join(", ")}`);
+});
+
+test("a warm start of a tracepoint script that imports only tsbpf never opens the lazy part", { skip }, () => {
+  install();
+  run("bun", { tool: false, cached: true }); // compiles (the lazy part has the compiler's target) and fills the cache
+  const { stdout, stderr, opened } = run("bun", { tool: false, cached: true });
+  assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+  assert.ok(opened.includes("bun_library.js.jsc"), `the bytecode was not loaded: ${opened.join(", ")}`);
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("chunk-")), [], `opened: ${opened.join(", ")}; ${stderr}`);
+});
+
+test("a compile error from the bytecode library is tsbpf's CompileError, at the user's line", { skip }, () => {
+  install();
+  const { stdout, stderr } = run("bun", { broken: true });
+  // The decorators find the user's file on the stack (runtime/own_files.ts's root is dist/'s parent here too).
+  assert.equal(stdout, '{"shared":true}\nCompileError at start_bun_broken.ts:7:31', stderr);
+});
+
+test("Deno runs the ES modules of the same installed package and never opens the bytecode library", { skip }, () => {
+  install();
+  const { stdout, stderr, opened } = run("deno");
+  assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+  assert.ok(opened.includes("mod.js"), `Deno did not load dist/mod.js: ${opened.join(", ")}`);
+  assert.deepEqual(opened.filter((f) => f.includes(".bun.") || f.startsWith("bun_library")), []);
+});
+
+test("under a Bun of another revision (which would ignore the .jsc) the entries take the ES modules, still one copy", { skip }, () => {
+  install();
+  // As a package packed by another Bun: the entries name the revision that made the bytecode.
+  const entries = readdirSync(dist).filter((f) => f.endsWith(".bun.js"));
+  assert.ok(entries.includes("mod.bun.js"), `no entries: ${entries.join(", ")}`);
+  const original = new Map(entries.map((f) => [f, readFileSync(join(dist, f), "utf8")]));
+  try {
+    for (const [f, text] of original) {
+      assert.match(text, /Bun\.revision === "[0-9a-f]{40}"/, `${f} names no revision`);
+      writeFileSync(join(dist, f), text.replace(/Bun\.revision === "[0-9a-f]{40}"/, `Bun.revision === "${"0".repeat(40)}"`));
+    }
+    const { stdout, stderr, opened } = run("bun");
+    assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+    assert.ok(opened.includes("mod.js") && opened.includes("tool_mod.js"), `the ES modules were not loaded: ${opened.join(", ")}`);
+    assert.deepEqual(opened.filter((f) => f.startsWith("bun_l")), []);
+  } finally {
+    for (const [f, text] of original) writeFileSync(join(dist, f), text);
+  }
+});
