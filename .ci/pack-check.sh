@@ -70,7 +70,8 @@ tracer tsbpf > trace.ts
 tracer npm:tsbpf > trace_npm.ts
 # The pre-bundled module graph (pack/bundle.ts) is what both runtimes load for "tsbpf".
 printf 'for (const m of ["tsbpf", "tsbpf/tool", "tsbpf/cli"]) console.log(import.meta.resolve(m));\n' > resolve.ts
-check "bun resolves tsbpf to the package's bundle" sh -c "bun resolve.ts > resolved && grep -c '/node_modules/tsbpf/dist/[a-z_]*\.js\$' resolved | grep -qx 3"
+# Bun takes the entries of the bytecode build (package.json's "bun" condition, pack/bun_library.ts).
+check "bun resolves tsbpf to the package's bytecode entries" sh -c "bun resolve.ts > resolved && grep -c '/node_modules/tsbpf/dist/[a-z_]*\.bun\.js\$' resolved | grep -qx 3"
 check "deno resolves tsbpf to the package's bundle" sh -c "deno run resolve.ts > resolved && grep -c '/node_modules/tsbpf/dist/[a-z_]*\.js\$' resolved | grep -qx 3"
 for rt in bun deno; do
   check "tsbpf list on $rt" sh -c "TSBPF_RUNTIME=$rt timeout 60 node_modules/.bin/tsbpf list syscalls:sys_enter_openat | grep -qx tracepoint:syscalls:sys_enter_openat"
