@@ -8,8 +8,12 @@
 // kernel) is a miss. The entry lives beside the generated scripts, in the private directory
 // root already imports them from (docs/security.md), and is data: checked field by field.
 //
-// The directory is bounded (pruneOneLiners): every new entry drops the files past the newest
-// KEEP_FILES, older than KEEP_DAYS or beyond KEEP_BYTES in all.
+// The directory is bounded (pruneOneLiners): a run that wrote a new file there drops the files
+// past the newest KEEP_FILES, older than KEEP_DAYS or beyond KEEP_BYTES in all. Not on the start
+// path (listing and examining 250 files took a new one-liner's start 3-13 ms): the write only
+// notes it (pruneLater), and the run prunes when its tracing ends (prunePending), so the
+// directory is back within bounds after every run that ends; one killed before that leaves its
+// one or two files to the next.
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, writeFileAtomic } from "../../runtime/files.ts";
 import { geteuid, lstat, S_IFMT, S_IFREG, unlink } from "../../runtime/file_stat.ts";
@@ -139,8 +143,27 @@ export async function writeOneLiner(key: string, script: GeneratedScript, asked:
     verbose(`not caching the one-liner's script: ${(e as Error).message}`);
     return;
   }
-  const removed = pruneOneLiners(file.slice(0, file.lastIndexOf("/")));
-  if (removed) verbose(`removed ${removed} old files from the one-liner cache`);
+  pruneLater(file.slice(0, file.lastIndexOf("/")));
+}
+
+let pending: string | undefined;
+
+/** Notes that `dir`, the private directory oneLinerDir() checked, has a new file: prunePending() bounds it again. */
+export function pruneLater(dir: string): void {
+  pending = dir;
+}
+
+/** Prunes the directory a new file was written to in this run, if any (once): when the tracing has ended, not at its start. */
+export function prunePending(): void {
+  const dir = pending;
+  pending = undefined;
+  if (dir === undefined) return;
+  try {
+    const removed = pruneOneLiners(dir);
+    if (removed) verbose(`removed ${removed} old files from the one-liner cache`);
+  } catch (e) {
+    verbose(`not pruning the one-liner cache: ${(e as Error).message}`);
+  }
 }
 
 /**

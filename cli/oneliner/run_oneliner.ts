@@ -7,7 +7,7 @@ import { geteuid } from "../../runtime/file_stat.ts";
 import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import type { GeneratedScript } from "./oneliner.ts";
-import { oneLinerKey, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
+import { oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
@@ -23,6 +23,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   const script = await generate(text, session.pid !== undefined || session.command !== undefined, undefined, modExports, session.pid);
   if (options.emit) {
     console.log(script.source);
+    prunePending();
     return 0;
   }
   const { file, remove } = await writeScript(script.source, script.file);
@@ -32,7 +33,8 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   const held = session.command ? await (await import("../held_command.ts")).HeldCommand.start(session.command) : undefined;
   try {
     await startSession({ ...session, heldPid: held?.pid });
-    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
+    // ended: the runtime prunes the cache when the tracing ends (a signal's exit included), not before it starts.
+    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map, ended: prunePending };
     try {
       await import(fileUrl(file));
     } catch (e) {
@@ -56,6 +58,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     throw e;
   } finally {
     remove();
+    prunePending();
   }
   const status = libcSync().process.exitCode();
   if (!held) return status;
@@ -75,6 +78,8 @@ export async function dumpOneLiner(text: string): Promise<number> {
     specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget([], script.source));
   } catch (e) {
     throw remap(e);
+  } finally {
+    prunePending();
   }
   console.log(formatDump(specs, script.source, "one-liner").join("\n"));
   return 0;
@@ -135,8 +140,11 @@ async function writeScript(source: string, kept?: string): Promise<{ file: strin
   const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (base) {
     try {
-      const file = `${privateDir(base, ["tsbpf", "oneliners"])}/${await scriptName(bytes)}`;
-      if (!sameContent(file, bytes)) writeFileAtomic(file, bytes, 0o600);
+      const dir = privateDir(base, ["tsbpf", "oneliners"]), file = `${dir}/${await scriptName(bytes)}`;
+      if (!sameContent(file, bytes)) {
+        writeFileAtomic(file, bytes, 0o600);
+        pruneLater(dir);
+      }
       return { file, remove() {} };
     } catch (e) {
       if (!(e instanceof UntrustedDirError)) throw new CliError(`Cannot write the one-liner's script under ${base}: ${(e as Error).message}`);
