@@ -22,6 +22,8 @@ export interface KernelQuery {
   expand(kind: string, pattern: string): string[];
   /** A tracepoint's fields (for types and str() of char arrays), or undefined. */
   tracepointFields?(target: string): ContextField[] | undefined;
+  /** The text the fields are read from (the format file), or undefined: what the one-liner cache compares, unparsed. */
+  tracepointFormatText?(target: string): string | undefined;
 }
 
 export interface OneLinerOptions {

@@ -26,7 +26,7 @@ import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
 
 /** Bump when the transform's output, or the entry's form, changes for the same one-liner. */
-const TRANSFORM_VERSION = 3;
+const TRANSFORM_VERSION = 4;
 const MAX_ENTRY_BYTES = 16 << 20;
 /** What the directory keeps: entries and generated scripts together. */
 export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
@@ -48,7 +48,11 @@ interface Entry {
 /** A generated script found again, with the path its file has (or is written to) beside the entry. */
 export type KeptOneLiner = GeneratedScript & { file: string };
 
-/** A KernelQuery that remembers what it was asked and what it answered. */
+/**
+ * A KernelQuery that remembers what it was asked and what it answered. For a tracepoint's fields,
+ * the format text they were parsed from when the query has it (the same answer for the same
+ * text, and a hit then compares the text instead of parsing it again).
+ */
 export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; asked: Entry["asked"] } {
   const asked: Entry["asked"] = [];
   const note = <T>(question: Question, answer: T): T => {
@@ -59,7 +63,11 @@ export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; aske
     asked,
     kernel: {
       expand: (kind, pattern) => note(["expand", kind, pattern], kernel.expand(kind, pattern)),
-      tracepointFields: (target) => note(["fields", target], kernel.tracepointFields?.(target)),
+      tracepointFields: (target) => {
+        const fields = kernel.tracepointFields?.(target);
+        note(["fields", target], kernel.tracepointFormatText ? kernel.tracepointFormatText(target) : fields);
+        return fields;
+      },
     },
   };
 }
@@ -117,7 +125,8 @@ export async function readOneLiner(key: string, text: string, kernel: (withNames
     const entry = checkEntry(JSON.parse(new TextDecoder().decode(bytes)), key);
     const query = await kernel(entry.asked.some((a) => a.question[0] === "expand"));
     for (const { question, answer } of entry.asked) {
-      const now = question[0] === "expand" ? query.expand(question[1], question[2]) : query.tracepointFields?.(question[1]);
+      const now = question[0] === "expand" ? query.expand(question[1], question[2])
+        : query.tracepointFormatText ? query.tracepointFormatText(question[1]) : query.tracepointFields?.(question[1]);
       if ((JSON.stringify(now) ?? "undefined") !== answer) {
         verbose(`transforming the one-liner again: the kernel's answer to ${question.join(" ")} changed`);
         return undefined;
