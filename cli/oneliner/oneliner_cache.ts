@@ -96,10 +96,15 @@ function entryFile(key: string, cacheHome?: string): string | undefined {
   return dir && `${dir}/${key}.json`;
 }
 
+/** TSBPF_NO_CACHE is set (and no `cacheHome` given, as tests give). */
+export function oneLinerCacheOff(cacheHome?: string): boolean {
+  return cacheHome === undefined && !!libcSync().getenv("TSBPF_NO_CACHE");
+}
+
 /** The cache's private directory (checked on the way: runtime/private_dir.ts), or undefined when there is none to use. */
 export function oneLinerDir(cacheHome?: string): string | undefined {
   const c = libcSync();
-  if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
+  if (oneLinerCacheOff(cacheHome)) return undefined;
   const home = c.getenv("HOME");
   const base = cacheHome ?? c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (!base) return undefined;

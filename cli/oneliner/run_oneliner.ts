@@ -7,7 +7,7 @@ import { geteuid } from "../../runtime/file_stat.ts";
 import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import type { GeneratedScript } from "./oneliner.ts";
-import { oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
+import { oneLinerCacheOff, oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
@@ -91,16 +91,17 @@ export async function dumpOneLiner(text: string): Promise<number> {
  * mod's export names (`exportsOf`, asked only then; `cacheHome` for tests).
  */
 export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number): Promise<GeneratedScript & { file?: string }> {
-  const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
+  // TSBPF_NO_CACHE: no key either (its digest and the stat of mod cost a cold one-liner ≈ 1.4 ms).
+  const key = oneLinerCacheOff(cacheHome) ? undefined : await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
   // A kept script is used only if the kernel (and with -p, that process) still answers its questions the same.
-  const kept = await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
+  const kept = key && await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
   if (kept) return kept;
   const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
   const { script, asked } = await withListings(async (query) => {
-    const { kernel, asked } = recordingQuery(query);
+    const { kernel, asked } = key ? recordingQuery(query) : { kernel: query, asked: [] };
     return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel }), asked };
   }, pid);
-  await writeOneLiner(key, script, asked, cacheHome);
+  if (key) await writeOneLiner(key, script, asked, cacheHome);
   return script;
 }
 
