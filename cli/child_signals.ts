@@ -6,24 +6,30 @@
 // final prints. Signals carry no sender a runtime shows, so tsbpf asks the kernel about the child
 // instead (/proc/PID/status): the signal is still pending there, or it has been delivered, which
 // for SIGINT resets the child's one-shot handler (no longer in SigCgt). That handler is there
-// from the child's session start (cli/session.ts installs SIGINT, then SIGTERM, listeners first
-// thing), so "SIGTERM caught, SIGINT not" can only mean a SIGINT was delivered.
+// from the child's session start (cli/session.ts installs SIGINT, then SIGHUP and SIGTERM,
+// listeners first thing, leaving out those ignored at start), so "the last of them caught, SIGINT
+// not" can only mean a SIGINT was delivered.
 import { readTextFile } from "../runtime/files.ts";
 
 const SIGNO = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as const;
 export type PassedSignal = keyof typeof SIGNO;
 
-/** What the kernel says of a signal in process `pid`, or undefined when it has gone. */
-export function signalState(pid: number, signal: PassedSignal): { pending: boolean; caught: boolean; sessionStarted: boolean } | undefined {
+/**
+ * What the kernel says of a signal in process `pid`, or undefined when it has gone. The child's
+ * session has started once the last listener it installs is caught: SIGTERM, or SIGHUP when
+ * SIGTERM was ignored at start. With both ignored there is no such sign (sessionStarted is false).
+ */
+export function signalState(pid: number, signal: PassedSignal, ignoredAtStart: readonly string[] = []): { pending: boolean; caught: boolean; sessionStarted: boolean } | undefined {
   const status = readTextFile(`/proc/${pid}/status`);
   if (!status) return undefined;
   const mask = (name: string) => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)`, "m").exec(status)?.[1] ?? "0"}`);
   const has = (m: bigint, signo: number) => ((m >> BigInt(signo - 1)) & 1n) === 1n;
   const signo = SIGNO[signal];
+  const sessionSign = (["SIGTERM", "SIGHUP"] as const).find((s) => !ignoredAtStart.includes(s));
   return {
     pending: has(mask("SigPnd") | mask("ShdPnd"), signo),
     caught: has(mask("SigCgt"), signo),
-    sessionStarted: has(mask("SigCgt"), SIGNO.SIGTERM),
+    sessionStarted: sessionSign !== undefined && has(mask("SigCgt"), SIGNO[sessionSign]),
   };
 }
 
@@ -34,10 +40,11 @@ export class SignalRelay {
   /** A delivered SIGINT was taken for the group's copy of ours (and not passed on), once. */
   #skippedInt = false;
 
-  constructor(readonly pid: number) {}
+  /** `ignoredAtStart`: the signals the child keeps ignoring (it installs no listener for them). */
+  constructor(readonly pid: number, readonly ignoredAtStart: readonly string[] = []) {}
 
   shouldPass(signal: PassedSignal): boolean {
-    const state = signalState(this.pid, signal);
+    const state = signalState(this.pid, signal, this.ignoredAtStart);
     if (!state) return true; // it has gone: passing it on does nothing
     if (state.pending) return false; // sent to the group: the child has it
     if (signal === "SIGINT" && state.sessionStarted && !state.caught && !this.#passedInt && !this.#skippedInt) {

@@ -5,7 +5,7 @@ export const MAIN_HELP = `tsbpf: tracing scripts for Linux eBPF in TypeScript
 usage:
   tsbpf [options] -e 'ONE-LINER'         run a one-liner
   tsbpf [options] run SCRIPT [ARGS...]   run a tracer script, passing ARGS to it
-  tsbpf list [PATTERN] [-v]              list probes (tracepoints, kernel functions, uprobes, USDT)
+  tsbpf list [PATTERN] [-v] [-p PID]     list probes (tracepoints, kernel functions, uprobes, USDT)
   tsbpf dump SCRIPT                      show each handler's BPF instructions with its TypeScript lines
   tsbpf types [-o FILE]                  write the running kernel's types as TypeScript declarations
   tsbpf build SCRIPT [-o FILE.js]        bundle a script into one file that runs without tsbpf
@@ -73,7 +73,7 @@ examples:
   sudo tsbpf run -d 10 examples/syscount.ts
   sudo tsbpf run -c 'dd if=/dev/zero of=/dev/null count=1000' examples/syscount.ts`;
 
-export const LIST_HELP = `usage: tsbpf list [PATTERN] [-v]
+export const LIST_HELP = `usage: tsbpf list [PATTERN] [-v] [-p PID]
 
 Lists probes, like bpftrace -l. PATTERN is KIND:TARGET with * and ? as wildcards; without a
 kind it matches tracepoints and raw tracepoints.
@@ -91,6 +91,7 @@ kinds:
 
 options:
   -v, --verbose   the arguments with their types: tracepoint format fields, BTF prototypes
+  -p, --pid PID   a library named without a path (uprobe:libz:*) is the one process PID has mapped
   -h, --help      this text
 
 examples:

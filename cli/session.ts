@@ -125,7 +125,7 @@ async function end(): Promise<void> {
   if (options.parentPid !== undefined) stopAndExit(0);
 }
 
-/** SIGTERM last: tsbpf takes a caught SIGTERM for "the listeners are in place" (cli/child_signals.ts). */
+/** SIGINT first: tsbpf takes the last one caught for "the listeners are in place" (cli/child_signals.ts). */
 const EARLY_SIGNALS = ["SIGINT", "SIGHUP", "SIGTERM"] as const;
 const earlyStatus = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 /** Removes the early signal handlers (set only in `tsbpf run`'s child). */

@@ -1,6 +1,7 @@
-// `tsbpf list [PATTERN] [-v]`: probes by kind and wildcard, one per line as KIND:TARGET (the
-// form a one-liner's probe takes), with -v the arguments a handler receives.
-import { parseCommand } from "../args.ts";
+// `tsbpf list [PATTERN] [-v] [-p PID]`: probes by kind and wildcard, one per line as KIND:TARGET
+// (the form a one-liner's probe takes), with -v the arguments a handler receives, with -p a
+// library named without a path as that process has it mapped.
+import { parseCommand, parsePid } from "../args.ts";
 import { CliError } from "../errors.ts";
 import { kernelFunctionArgs, kernelFunctionNames, rawTracepointArgs, rawTracepointNames, tracepointArgs, tracepointNames } from "./list_kernel.ts";
 import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
@@ -9,7 +10,7 @@ import { type ListKind, matcher, parseProbePattern } from "./probe_pattern.ts";
 import { HELP } from "../help.ts";
 import { printableLines } from "../../runtime/output.ts";
 
-const OPTIONS = { verbose: { type: "boolean", short: "v" }, help: { type: "boolean", short: "h" } } as const;
+const OPTIONS = { verbose: { type: "boolean", short: "v" }, pid: { type: "string", short: "p" }, help: { type: "boolean", short: "h" } } as const;
 
 interface Listed {
   probe: string;
@@ -22,7 +23,7 @@ export function listCommand(argv: string[]): number {
   if (positionals.length > 1) throw new CliError(`list takes one pattern; quote it so the shell does not expand it: tsbpf list '${positionals[0]}'`);
   const pattern = positionals[0] ?? "*";
   if (parseProbePattern(pattern).kind === "socketFilter") return (console.error(`tsbpf list: ${SOCKET_FILTER_NOTE}`), 0);
-  const listed = list(pattern);
+  const listed = list(pattern, values.pid === undefined ? undefined : parsePid(values.pid as string));
   const out: string[] = [];
   for (const l of listed) {
     out.push(l.probe);
@@ -39,8 +40,8 @@ export function listCommand(argv: string[]): number {
   return 0;
 }
 
-/** The probes a pattern matches, grouped by kind, each kind sorted. */
-export function list(text: string): Listed[] {
+/** The probes a pattern matches, grouped by kind, each kind sorted; `pid` picks the libraries user probes name. */
+export function list(text: string, pid?: number): Listed[] {
   const p = parseProbePattern(text);
   const kinds: ListKind[] = p.kind ? [p.kind] : ["tracepoint", "rawtracepoint", "kprobe"];
   const out: Listed[] = [];
@@ -62,12 +63,12 @@ export function list(text: string): Listed[] {
         break;
       }
       case "uprobe": {
-        const path = resolveBinary(p.binary!);
+        const path = resolveBinary(p.binary!, pid);
         for (const n of uprobeNames(path, p.target)) out.push({ probe: `uprobe:${path}:${n}` });
         break;
       }
       case "usdt": {
-        const path = resolveBinary(p.binary!);
+        const path = resolveBinary(p.binary!, pid);
         for (const u of usdtListing(path, p.target)) out.push({ probe: `usdt:${path}:${u.name}`, args: () => u.args });
         break;
       }

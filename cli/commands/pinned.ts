@@ -11,7 +11,7 @@ import { checkedPin, pinDir, pinDirEntries, pinNames, removePins } from "../../r
 import { checkPinName } from "../../runtime/pin_name.ts";
 import { layoutText, MAP_FILE, META_FILE, openPinnedMap, type PinnedMapRecord, type PinRecord, pinFiles, readMeta } from "../../runtime/pin_meta.ts";
 import { isJsonOutput, jsonRecord, printable, setJsonOutput } from "../../runtime/output.ts";
-import { printPinnedMap } from "./pinned_print.ts";
+import { printPinnedMap, shownMapName } from "./pinned_print.ts";
 import { lstat } from "../../runtime/file_stat.ts";
 import { TracerError } from "../../runtime/errors.ts";
 
@@ -54,7 +54,7 @@ function list(): number {
       const links = p.links.map((l) => linkIds(dir, l));
       return { handler: p.handler, probe: p.probe, prog_id: links[0]?.progId, link_ids: links.map((l) => l.id) };
     });
-    const maps = r.maps.map((m) => ({ name: m.spec.name, layout: layoutText(m.spec, m.maxEntries), fingerprint: m.fingerprint, pin: m.pin, map_id: mapId(dir, m) }));
+    const maps = r.maps.map((m) => ({ name: shownMapName(m.spec.name, r.tracer), layout: layoutText(m.spec, m.maxEntries), fingerprint: m.fingerprint, pin: m.pin, map_id: mapId(dir, m) }));
     if (isJsonOutput()) {
       console.log(jsonRecord("pinned", { name, kind: r.kind, created: r.created, tracer: r.tracer, file: r.file, pid: r.pid, programs, maps }));
       continue;
@@ -122,7 +122,7 @@ function remove(name: string, dir: string): number {
 
 /** Says what `pinned rm` removed: the pin, who pinned it, its handlers and maps. */
 function reportRemoved(name: string, dir: string, r: PinRecord | undefined, files: string[]): void {
-  const maps = r?.maps.filter((m) => !m.spec.name.startsWith("__")).map((m) => m.spec.name) ?? [];
+  const maps = r?.maps.filter((m) => !m.spec.name.startsWith("__")).map((m) => shownMapName(m.spec.name, r.tracer)) ?? [];
   const handlers = r?.programs.map((p) => `${p.handler} (${p.probe})`) ?? [];
   if (isJsonOutput()) {
     console.log(jsonRecord("unpinned", { name, path: dir, kind: r?.kind ?? "unrecorded", tracer: r?.tracer, handlers: r?.programs.map((p) => ({ handler: p.handler, probe: p.probe })) ?? [], maps, pins: files.length }));

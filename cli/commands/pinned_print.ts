@@ -7,7 +7,12 @@ import { formatKey, mapLabel } from "../../runtime/maps/print.ts";
 import { isJsonOutput, jsonRecord } from "../../runtime/output.ts";
 import type { PinnedMapRecord } from "../../runtime/pin_meta.ts";
 
-/** `tracer`: the class that pinned it; a one-liner's maps are fields `$` + name, printed as `@` + name. */
+/** A map's name as its tracer's author wrote it: a one-liner's maps are fields `$` + name, written `@` + name. */
+export function shownMapName(name: string, tracer: string | undefined): string {
+  return tracer === "OneLiner" && name.startsWith("$") ? `@${name.slice(1)}` : name;
+}
+
+/** `tracer`: the class that pinned it. */
 export function printPinnedMap(m: PinnedMapRecord, fd: number, tracer: string): void {
   const spec = tracer === "OneLiner" && m.spec.name.startsWith("$") ? { ...m.spec, name: m.spec.name.slice(1) } : m.spec;
   const field = pinnedField(spec, m.maxEntries, fd);

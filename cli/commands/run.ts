@@ -73,7 +73,7 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
   let relay: SignalRelay | undefined;
   const forward = (signal: typeof FORWARDED[number]) => () => {
     if (child.pid === undefined) return; // it did not start
-    relay ??= new SignalRelay(child.pid);
+    relay ??= new SignalRelay(child.pid, ignored);
     // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).
     if (!relay.shouldPass(signal)) return;
     try {

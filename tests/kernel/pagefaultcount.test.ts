@@ -77,7 +77,8 @@ test("pagefaultcount counts this process's minor faults as the kernel does, per 
     // The kernel also counts faults it takes on the process's behalf (get_user_pages, e.g. for
     // io_uring): those have no user registers and raise no perf event. A few, at most.
     assert.ok(minor >= read.minor - started.minor - 4n && minor <= end.minor - before.minor, `counted ${minor} minor faults; the kernel counted ${read.minor - started.minor} to ${end.minor - before.minor}`);
-    assert.match(tracer.table(50), new RegExp(`^${process.pid} +\\S+ +\\d+ +\\d+$`, "m"));
+    // Every row: on a busy machine, other processes fault more than this one in the same second.
+    assert.match(tracer.table(tracer.rows().length), new RegExp(`^${process.pid} +\\S+ +\\d+ +\\d+$`, "m"));
   } finally {
     await tracer.stop();
   }

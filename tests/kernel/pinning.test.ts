@@ -138,6 +138,9 @@ test("tsbpf --pin NAME -e: the one-liner stays attached after its process ends, 
     assert.ok(prog.link_ids.every((id: number) => linkIds().includes(id)));
     const maps = entry.data.maps.map((m: { map_id: number }) => m.map_id);
     assert.ok(maps.length && maps.every((id: number) => mapIds().includes(id)));
+    // The one-liner's map by the name it was written with (@), not the field behind it ($).
+    assert.deepEqual(entry.data.maps.map((m: { name: string }) => m.name).filter((n: string) => !n.startsWith("__")), ["@"]);
+    assert.match((await tsbpf(["pinned"])).stdout, new RegExp(`^${name}: a tracer[^]*^  map @: count, 1 entries`, "m"));
 
     const count0 = await pinnedCount(name);
     calls();
@@ -151,7 +154,7 @@ test("tsbpf --pin NAME -e: the one-liner stays attached after its process ends, 
     // What was removed is said (a silent success looked like nothing happened).
     const rm = await tsbpf(["pinned", "rm", name]);
     assert.equal(rm.status, 0, rm.stderr);
-    assert.match(rm.stdout, new RegExp(`^Unpinned ${name} \\(/sys/fs/bpf/tsbpf/${name}\\): a tracer pinned .* by .*; handler .*tracepoint:syscalls:sys_enter_getppid`, "m"));
+    assert.match(rm.stdout, new RegExp(`^Unpinned ${name} \\(/sys/fs/bpf/tsbpf/${name}\\): a tracer pinned .* by .*; handler .*tracepoint:syscalls:sys_enter_getppid\\); map @$`, "m"));
     assert.deepEqual(await released({ progs: [prog.prog_id], maps, links: prog.link_ids, perfFds: 0 }), []);
     const gone = await tsbpf(["pinned", "rm", name]);
     assert.notEqual(gone.status, 0);

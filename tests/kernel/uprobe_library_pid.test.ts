@@ -71,3 +71,20 @@ test("tsbpf list finds a library by name, as uprobes do", { timeout: 60_000, ski
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.stdout(), /^uprobe:\/.*libz\.so[^:]*:crc32$/m, run.output());
 });
+
+test("tsbpf list -p PID: a library by name is the one that process loaded, as with -e -p", { timeout: 60_000, skip }, async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-test-libz-");
+  const py = await pythonWithOwnLibz(dir, "libtsbpftestz.so.1");
+  try {
+    const run = tsbpf(["list", "-p", String(py.pid), "uprobe:libtsbpftestz:crc3*"]);
+    assert.equal(await run.exited, 0, run.output());
+    // Through the process's own root (/proc/PID/root), as attaching reaches it.
+    assert.match(run.stdout(), new RegExp(`^uprobe:(/proc/${py.pid}/root)?${dir}/libtsbpftestz\\.so\\.1:crc32$`, "m"), run.output());
+    const bad = tsbpf(["list", "-p", "notapid", "uprobe:libz:crc32"]);
+    assert.notEqual(await bad.exited, 0);
+    assert.match(bad.stderr(), /-p/, bad.output());
+  } finally {
+    py.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

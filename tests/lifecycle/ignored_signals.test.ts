@@ -74,3 +74,21 @@ test("a one-liner started with SIGINT ignored (`tsbpf … &` in a script) is sto
     run.kill("SIGKILL");
   }
 });
+
+test("tsbpf run started with SIGTERM ignored: SIGINT sent to its whole process group stops the child once: end() runs, status 130", { timeout: 120_000 }, async () => {
+  // setsid: tsbpf leads its own process group, as under timeout(1); its child is in it, so a group signal reaches both.
+  const runtime = typeof Bun !== "undefined" ? [process.execPath, MAIN] : [process.execPath, "run", "-A", "--quiet", MAIN];
+  for (let round = 0; round < 3; round++) {
+    const run = runCommand("setsid", ["sh", "-c", `trap '' TERM; exec "$@"`, "sh", ...runtime, "run", fixture("busy_end.ts")], { TSBPF_NO_CACHE: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" });
+    try {
+      assert.ok(await waitFor(() => run.output().includes("tracer started"), 90_000), `did not start: ${run.output()}`);
+      await new Promise((r) => setTimeout(r, 200)); // busy now
+      process.kill(-run.pid, "SIGINT");
+      assert.equal(await run.exited, 130, run.output());
+      assert.match(run.output(), /^end ran$/m, `round ${round}: the child got the SIGINT twice and ended without end()`);
+      assert.match(run.output(), /^after stopped$/m, `round ${round}: the child was cut short after stop`);
+    } finally {
+      run.kill("SIGKILL");
+    }
+  }
+});
