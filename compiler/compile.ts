@@ -39,7 +39,7 @@ export { CompileError, renderDiagnostic, type Diagnostic, Code } from "../spec/d
 export { type TracerSpec, type ProgramSpec, type MapSpec, fromBase64 } from "../spec/tracer_spec.ts";
 export type { CompileTarget, ProbeContext, ContextField, ProbeRef } from "../spec/target.ts";
 export { ProbeLookupError } from "../spec/target.ts";
-export { prepareParse } from "./parse.ts";
+export { parseSource, prepareParse } from "./parse.ts";
 
 export interface CompileOptions {
   /** Compile only this class (by name); by default every tracer class in the file. */

@@ -6,8 +6,9 @@
 // source_map.ts remembers from where, so errors point into the one-liner.
 import { Code, CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
-import { parseSource, type Node, prepareParse } from "../../compiler/parse.ts";
-import { PROBE_DECORATORS } from "../../compiler/collect.ts";
+import type { Node } from "../../compiler/parse.ts";
+import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
+import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.ts";
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
@@ -22,6 +23,8 @@ export interface KernelQuery {
   expand(kind: string, pattern: string): string[];
   /** A tracepoint's fields (for types and str() of char arrays), or undefined. */
   tracepointFields?(target: string): ContextField[] | undefined;
+  /** The text the fields are read from (the format file), or undefined: what the one-liner cache compares, unparsed. */
+  tracepointFormatText?(target: string): string | undefined;
 }
 
 export interface OneLinerOptions {
@@ -60,15 +63,16 @@ const OPTION_KINDS = new Set(["uprobe", "uretprobe", "usdt"]);
  * parses (the one-liner, or its translation from bpftrace's language), as on every syntax error.
  */
 export async function transformOneLiner(text: string, options: OneLinerOptions): Promise<GeneratedScript> {
+  const parser = await loadParser();
   if (looksLikeBpftrace(text)) {
     const t = translateBpftrace(text);
-    if ("oneliner" in t) await prepareParse(t.oneliner);
+    if ("oneliner" in t) await parser.prepareParse(t.oneliner);
   }
-  await prepareParse(text);
+  await parser.prepareParse(text);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
-  if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags);
+  if (looksLikeBpftrace(text) && !parses(parser, text)) explainBpftrace(parser, text, diags);
   diags.throwIfAny();
-  const ast = parseSource(text, diags);
+  const ast = parser.parseSource(text, diags);
   diags.throwIfAny();
   const t = new Transform(text, options, diags);
   for (const stmt of ast.program.body) t.topLevel(stmt);
@@ -78,11 +82,23 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   return script;
 }
 
+type Parser = Pick<typeof import("../../compiler/parse.ts"), "parseSource" | "prepareParse">;
+
+/**
+ * The parser. From the npm package on Bun, the compiler's bytecode build (tracer/compiler_module.ts):
+ * the compile of the generated script loads it next anyway, and finds its parser warm; the ES
+ * module copy of the parser cost a cold one-liner its load and a cold first parse on top. Elsewhere
+ * compiler/parse.ts, the very module the compiler imports.
+ */
+async function loadParser(): Promise<Parser> {
+  return bytecodeCompiler() ? await compilerModule() : await import("../../compiler/parse.ts");
+}
+
 /** bpftrace's language in -e: one error that says so, with the one-liner it becomes where that is plain. */
-function explainBpftrace(text: string, diags: DiagnosticBag): void {
+function explainBpftrace(parser: Parser, text: string, diags: DiagnosticBag): void {
   const t = translateBpftrace(text);
   let hint: string;
-  if ("oneliner" in t && parses(t.oneliner)) {
+  if ("oneliner" in t && parses(parser, t.oneliner)) {
     hint = `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
   } else {
     hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
@@ -93,10 +109,10 @@ function explainBpftrace(text: string, diags: DiagnosticBag): void {
     hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
 }
 
-function parses(text: string): boolean {
+function parses(parser: Parser, text: string): boolean {
   const bag = new DiagnosticBag(ONELINER_FILE, text);
   try {
-    parseSource(text, bag);
+    parser.parseSource(text, bag);
   } catch (e) {
     if (!(e instanceof CompileError)) throw e;
   }

@@ -8,8 +8,12 @@
 // kernel) is a miss. The entry lives beside the generated scripts, in the private directory
 // root already imports them from (docs/security.md), and is data: checked field by field.
 //
-// The directory is bounded (pruneOneLiners): every new entry drops the files past the newest
-// KEEP_FILES, older than KEEP_DAYS or beyond KEEP_BYTES in all.
+// The directory is bounded (pruneOneLiners): a run that wrote a new file there drops the files
+// past the newest KEEP_FILES, older than KEEP_DAYS or beyond KEEP_BYTES in all. Not on the start
+// path (listing and examining 250 files took a new one-liner's start 3-13 ms): the write only
+// notes it (pruneLater), and the run prunes when its tracing ends (prunePending), so the
+// directory is back within bounds after every run that ends; one killed before that leaves its
+// one or two files to the next.
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, writeFileAtomic } from "../../runtime/files.ts";
 import { geteuid, lstat, S_IFMT, S_IFREG, unlink } from "../../runtime/file_stat.ts";
@@ -22,7 +26,7 @@ import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
 
 /** Bump when the transform's output, or the entry's form, changes for the same one-liner. */
-const TRANSFORM_VERSION = 3;
+const TRANSFORM_VERSION = 4;
 const MAX_ENTRY_BYTES = 16 << 20;
 /** What the directory keeps: entries and generated scripts together. */
 export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
@@ -44,7 +48,11 @@ interface Entry {
 /** A generated script found again, with the path its file has (or is written to) beside the entry. */
 export type KeptOneLiner = GeneratedScript & { file: string };
 
-/** A KernelQuery that remembers what it was asked and what it answered. */
+/**
+ * A KernelQuery that remembers what it was asked and what it answered. For a tracepoint's fields,
+ * the format text they were parsed from when the query has it (the same answer for the same
+ * text, and a hit then compares the text instead of parsing it again).
+ */
 export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; asked: Entry["asked"] } {
   const asked: Entry["asked"] = [];
   const note = <T>(question: Question, answer: T): T => {
@@ -55,7 +63,11 @@ export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; aske
     asked,
     kernel: {
       expand: (kind, pattern) => note(["expand", kind, pattern], kernel.expand(kind, pattern)),
-      tracepointFields: (target) => note(["fields", target], kernel.tracepointFields?.(target)),
+      tracepointFields: (target) => {
+        const fields = kernel.tracepointFields?.(target);
+        note(["fields", target], kernel.tracepointFormatText ? kernel.tracepointFormatText(target) : fields);
+        return fields;
+      },
     },
   };
 }
@@ -84,10 +96,15 @@ function entryFile(key: string, cacheHome?: string): string | undefined {
   return dir && `${dir}/${key}.json`;
 }
 
+/** TSBPF_NO_CACHE is set (and no `cacheHome` given, as tests give). */
+export function oneLinerCacheOff(cacheHome?: string): boolean {
+  return cacheHome === undefined && !!libcSync().getenv("TSBPF_NO_CACHE");
+}
+
 /** The cache's private directory (checked on the way: runtime/private_dir.ts), or undefined when there is none to use. */
 export function oneLinerDir(cacheHome?: string): string | undefined {
   const c = libcSync();
-  if (c.getenv("TSBPF_NO_CACHE") && cacheHome === undefined) return undefined;
+  if (oneLinerCacheOff(cacheHome)) return undefined;
   const home = c.getenv("HOME");
   const base = cacheHome ?? c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (!base) return undefined;
@@ -113,7 +130,8 @@ export async function readOneLiner(key: string, text: string, kernel: (withNames
     const entry = checkEntry(JSON.parse(new TextDecoder().decode(bytes)), key);
     const query = await kernel(entry.asked.some((a) => a.question[0] === "expand"));
     for (const { question, answer } of entry.asked) {
-      const now = question[0] === "expand" ? query.expand(question[1], question[2]) : query.tracepointFields?.(question[1]);
+      const now = question[0] === "expand" ? query.expand(question[1], question[2])
+        : query.tracepointFormatText ? query.tracepointFormatText(question[1]) : query.tracepointFields?.(question[1]);
       if ((JSON.stringify(now) ?? "undefined") !== answer) {
         verbose(`transforming the one-liner again: the kernel's answer to ${question.join(" ")} changed`);
         return undefined;
@@ -139,8 +157,27 @@ export async function writeOneLiner(key: string, script: GeneratedScript, asked:
     verbose(`not caching the one-liner's script: ${(e as Error).message}`);
     return;
   }
-  const removed = pruneOneLiners(file.slice(0, file.lastIndexOf("/")));
-  if (removed) verbose(`removed ${removed} old files from the one-liner cache`);
+  pruneLater(file.slice(0, file.lastIndexOf("/")));
+}
+
+let pending: string | undefined;
+
+/** Notes that `dir`, the private directory oneLinerDir() checked, has a new file: prunePending() bounds it again. */
+export function pruneLater(dir: string): void {
+  pending = dir;
+}
+
+/** Prunes the directory a new file was written to in this run, if any (once): when the tracing has ended, not at its start. */
+export function prunePending(): void {
+  const dir = pending;
+  pending = undefined;
+  if (dir === undefined) return;
+  try {
+    const removed = pruneOneLiners(dir);
+    if (removed) verbose(`removed ${removed} old files from the one-liner cache`);
+  } catch (e) {
+    verbose(`not pruning the one-liner cache: ${(e as Error).message}`);
+  }
 }
 
 /**

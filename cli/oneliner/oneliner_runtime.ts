@@ -43,6 +43,8 @@ export const ONELINER_SOURCE = Symbol.for("tsbpf.oneliner");
 interface Source {
   text: string;
   map: (line: number, column: number, length: number) => SourcePosition;
+  /** The command's work for when the tracing has ended (the one-liner cache's prune), kept off the start. */
+  ended?: () => void;
 }
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
@@ -237,6 +239,7 @@ export class OneLinerRuntime {
     for (const f of this.spec.end) this.#userCode(() => f(this.#maps), false);
     flush();
     this.printMaps(true);
+    (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE]?.ended?.();
   }
 
   exit(): void {

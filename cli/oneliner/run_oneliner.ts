@@ -7,7 +7,7 @@ import { geteuid } from "../../runtime/file_stat.ts";
 import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import type { GeneratedScript } from "./oneliner.ts";
-import { oneLinerKey, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
+import { oneLinerCacheOff, oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
@@ -23,6 +23,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   const script = await generate(text, session.pid !== undefined || session.command !== undefined, undefined, modExports, session.pid);
   if (options.emit) {
     console.log(script.source);
+    prunePending();
     return 0;
   }
   const { file, remove } = await writeScript(script.source, script.file);
@@ -32,7 +33,8 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   const held = session.command ? await (await import("../held_command.ts")).HeldCommand.start(session.command) : undefined;
   try {
     await startSession({ ...session, heldPid: held?.pid });
-    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
+    // ended: the runtime prunes the cache when the tracing ends (a signal's exit included), not before it starts.
+    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map, ended: prunePending };
     try {
       await import(fileUrl(file));
     } catch (e) {
@@ -56,6 +58,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     throw e;
   } finally {
     remove();
+    prunePending();
   }
   const status = libcSync().process.exitCode();
   if (!held) return status;
@@ -75,6 +78,8 @@ export async function dumpOneLiner(text: string): Promise<number> {
     specs = compile(script.source, "/tsbpf/one-liner.ts", await hostTarget([], script.source));
   } catch (e) {
     throw remap(e);
+  } finally {
+    prunePending();
   }
   console.log(formatDump(specs, script.source, "one-liner").join("\n"));
   return 0;
@@ -86,16 +91,17 @@ export async function dumpOneLiner(text: string): Promise<number> {
  * mod's export names (`exportsOf`, asked only then; `cacheHome` for tests).
  */
 export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number): Promise<GeneratedScript & { file?: string }> {
-  const key = await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
+  // TSBPF_NO_CACHE: no key either (its digest and the stat of mod cost a cold one-liner ≈ 1.4 ms).
+  const key = oneLinerCacheOff(cacheHome) ? undefined : await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
   // A kept script is used only if the kernel (and with -p, that process) still answers its questions the same.
-  const kept = await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
+  const kept = key && await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
   if (kept) return kept;
   const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
   const { script, asked } = await withListings(async (query) => {
-    const { kernel, asked } = recordingQuery(query);
+    const { kernel, asked } = key ? recordingQuery(query) : { kernel: query, asked: [] };
     return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel }), asked };
   }, pid);
-  await writeOneLiner(key, script, asked, cacheHome);
+  if (key) await writeOneLiner(key, script, asked, cacheHome);
   return script;
 }
 
@@ -135,8 +141,11 @@ async function writeScript(source: string, kept?: string): Promise<{ file: strin
   const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (base) {
     try {
-      const file = `${privateDir(base, ["tsbpf", "oneliners"])}/${await scriptName(bytes)}`;
-      if (!sameContent(file, bytes)) writeFileAtomic(file, bytes, 0o600);
+      const dir = privateDir(base, ["tsbpf", "oneliners"]), file = `${dir}/${await scriptName(bytes)}`;
+      if (!sameContent(file, bytes)) {
+        writeFileAtomic(file, bytes, 0o600);
+        pruneLater(dir);
+      }
       return { file, remove() {} };
     } catch (e) {
       if (!(e instanceof UntrustedDirError)) throw new CliError(`Cannot write the one-liner's script under ${base}: ${(e as Error).message}`);

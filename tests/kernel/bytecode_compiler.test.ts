@@ -83,6 +83,30 @@ test("the package's cold start on Bun loads the bytecode compiler from its dist/
   assert.deepEqual(foreign, [], "opened a compiler outside the package's dist/");
 });
 
+/** The package's `tsbpf -e TEXT --emit` (the transform alone), run cold under strace: its output and the files it opened. */
+function coldOneLiner(text: string): { status: number | null; stdout: string; stderr: string; opened: string[] } {
+  const log = join(pkg, "opened_oneliner");
+  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, BUN, join(dist, "cli_main.js"), "-e", text, "--emit"], {
+    cwd: pkg, encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" },
+  });
+  const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, opened };
+}
+
+test("the package's cold one-liner on Bun parses with the bytecode compiler, which its compile loads next, not an ES module parser", { skip }, () => {
+  // Issue 20: the ES module copy of the parser cost a cold one-liner its load and a cold first parse.
+  buildPackage();
+  const ok = coldOneLiner(`tracepoint("syscalls:sys_enter_getppid", () => count())`);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /class OneLiner extends Tracer/);
+  assert.ok(ok.opened.includes(join(dist, "compiler.bun.cjs")), "the bytecode compiler was not loaded");
+  assert.deepEqual(esmCompilerChunks(ok.opened), [], "the ES module parser was loaded");
+  // Its syntax errors are tsbpf's CompileError (one class), at their place in the one-liner.
+  const bad = coldOneLiner(`tracepoint("syscalls:sys_enter_getppid", () => count(]))`);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /-e:1:\d+: error/, bad.stderr);
+});
+
 test("the bytecode compiler shares tsbpf's classes: a compile error is tsbpf's CompileError, with its position", { skip }, () => {
   buildPackage();
   const { stdout, stderr, opened } = coldStart("bun", pkg, true);

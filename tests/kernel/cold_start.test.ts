@@ -2,11 +2,12 @@
 // each item here once cost tens of milliseconds of every new or edited script's launch.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runCommand, runScript } from "./util.ts";
 import { commandLine } from "./cli_run.ts";
+import { KEEP_FILES } from "../../cli/oneliner/oneliner_cache.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
@@ -75,6 +76,31 @@ test("a one-liner run again starts from its kept script, and behaves and reports
     assert.notEqual(b.status, 0);
     assert.match(b.stderr, /-e:1:66: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenam"/);
     assert.equal(b.stderr.replace(/.*as transformed before.*\n?/, ""), a.stderr);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test("a new one-liner bounds its cache after its tracing, not on the way to attaching", { timeout: 120000 }, async () => {
+  // Issue 20: listing and examining 300 files took a new one-liner's start 3-13 ms.
+  const cache = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-prune-"));
+  try {
+    const dir = join(cache, "tsbpf", "oneliners");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const old = Date.now() / 1000 - 86400;
+    for (let i = 0; i < KEEP_FILES + 44; i++) {
+      const file = join(dir, `${(0x1000 + i).toString(16).padStart(16, "0")}.ts`);
+      writeFileSync(file, "// an older one-liner's script\n", { mode: 0o600 });
+      utimesSync(file, old, old);
+    }
+    const [cmd, ...args] = commandLine(["-e", `tracepoint("syscalls:sys_enter_getppid", () => count()); interval(1, () => exit())`]);
+    const r = runCommand(cmd, args, { XDG_CACHE_HOME: cache, TSBPF_NO_CACHE: "", TSBPF_VERBOSE: "1", NO_COLOR: "1" });
+    assert.equal(await r.exited, 0, r.output());
+    const stderr = r.stderr();
+    const attached = stderr.indexOf("Attaching 1 probe"), pruned = stderr.search(/removed \d+ old files from the one-liner cache/);
+    assert.ok(attached >= 0 && pruned >= 0, stderr);
+    assert.ok(pruned > attached, `the cache was pruned before the probe was attached:\n${stderr}`);
+    assert.ok(readdirSync(dir).length <= KEEP_FILES, `${readdirSync(dir).length} files left`);
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
