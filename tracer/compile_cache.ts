@@ -1,12 +1,16 @@
-// Compiled tracers cached by the hash of their source, tsbpf's version and the kernel, so a
-// second start skips parsing and compiling (and loading the parser at all).
+// Compiled tracers cached per script, class, tsbpf version and kernel, so a second start skips
+// parsing and compiling (and loading the parser at all).
 //
 // Root loads what it finds here into the kernel, so the cache is trusted only when nobody else
 // can write it (runtime/private_dir.ts, checked before every use), and an entry is data: it
-// must name the key it was written for (the hash of source, kernel and settings) and pass the
+// must hold exactly what it was compiled from (source, kernel, settings, probes) and pass the
 // spec schema, or it is compiled again. See docs/security.md.
+//
+// An entry's name is a 64-bit hash of everything but the source: no digest of the source is
+// made on a start. A digest was the dearest step of Deno's warm start after the FFI (WebCrypto's
+// first digest: ≈ 1 MB of peak memory), and the comparison with the whole input is exact where a
+// digest is only improbable to collide. A script edited in place replaces its entry.
 import { libcSync } from "../runtime/ffi/mod.ts";
-import { sha256 } from "../runtime/ffi/host.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../runtime/files.ts";
 import { geteuid } from "../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../runtime/private_dir.ts";
@@ -38,13 +42,20 @@ function cacheDir(): string | undefined {
 /** Larger than any real entry (a few hundred KB for the largest tools). */
 const MAX_ENTRY_BYTES = 64 << 20;
 /** The entry's format; an entry of another is a miss. */
-const ENTRY_FORMAT = 2;
+const ENTRY_FORMAT = 3;
 
 interface CacheEntry {
   format: number;
-  key: string;
+  /** What the specs were compiled from (CacheKey.input). */
+  input: string;
   kernel: string;
   specs: TracerSpec[];
+}
+
+/** A cache entry's file name, and what its programs must have been compiled from. */
+export interface CacheKey {
+  name: string;
+  input: string;
 }
 
 /** The running kernel's release and build: compiled programs are cached per kernel. */
@@ -63,20 +74,34 @@ function readKernelId(): string {
 const COMPILE_SETTINGS = ["TSBPF_NO_RINGBUF"];
 
 /** `extra`: what else the programs depend on (probesCacheKey). */
-export async function cacheKey(source: string, file: string, extra = ""): Promise<string> {
+export async function cacheKey(source: string, file: string, extra = ""): Promise<CacheKey> {
   const c = libcSync();
   const settings = COMPILE_SETTINGS.map((name) => `${name}=${c.getenv(name) ?? ""}`).join(" ");
   // pid() compiles differently inside a PID namespace (a container sharing the host's cache).
   const pidns = pidNamespaceFact(pidNamespace());
-  const data = new TextEncoder().encode(`${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}\0${source}`);
-  const digest = await sha256(data);
-  return [...digest.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const where = `${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}`;
+  return { name: entryName(where), input: `${where}\0${source}` };
 }
 
-export function readCache(key: string): TracerSpec[] | undefined {
+/**
+ * Two 32-bit FNV-1a hashes of `text` (with different primes) as 16 hex digits. Short inputs
+ * only (no source): a loop that ran long enough would have V8 optimize it, which costs a start
+ * megabytes of peak memory.
+ */
+function entryName(text: string): string {
+  let a = 0x811c9dc5, b = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+export function readCache(key: CacheKey): TracerSpec[] | undefined {
   const dir = cacheDir();
   if (!dir) return undefined;
-  const file = `${dir}/${key}.json`;
+  const file = `${dir}/${key.name}.json`;
   let bytes;
   try {
     bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
@@ -89,7 +114,7 @@ export function readCache(key: string): TracerSpec[] | undefined {
   try {
     const entry = JSON.parse(new TextDecoder().decode(bytes)) as CacheEntry;
     if (entry?.format !== ENTRY_FORMAT) throw new Error(`format ${JSON.stringify(entry?.format)}, not ${ENTRY_FORMAT}`);
-    if (entry.key !== key) throw new Error("it was written for another source, kernel or tsbpf version");
+    if (entry.input !== key.input) throw new Error("it was written for another source, kernel or tsbpf version");
     if (entry.kernel !== kernelId()) throw new Error(`it was compiled for kernel ${JSON.stringify(entry.kernel)}`);
     return validateSpecs(entry.specs);
   } catch (e) {
@@ -98,12 +123,12 @@ export function readCache(key: string): TracerSpec[] | undefined {
   }
 }
 
-export function writeCache(key: string, specs: TracerSpec[]): void {
+export function writeCache(key: CacheKey, specs: TracerSpec[]): void {
   const dir = cacheDir();
   if (!dir) return;
-  const entry: CacheEntry = { format: ENTRY_FORMAT, key, kernel: kernelId(), specs };
+  const entry: CacheEntry = { format: ENTRY_FORMAT, input: key.input, kernel: kernelId(), specs };
   try {
-    writeFileAtomic(`${dir}/${key}.json`, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
+    writeFileAtomic(`${dir}/${key.name}.json`, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
   } catch (e) {
     // Caching is an optimisation: a read-only home must not stop a tracer.
     verbose(`not caching the compiled programs: ${(e as Error).message}`);

@@ -94,8 +94,9 @@ function exitWhenStopped(): void {
   if (running.size) return;
   // A macrotask away: the script's code after `await tracer.stopped` (or after its `for await`
   // loop) runs first, in the promise jobs stop() queued; timers and servers do not keep it.
-  // A timer, not process.soon: on Deno that resolves with the runtime's other pending work (the
-  // second copy of a signal sent to the group among it), which then ended the process first.
+  // Not process.soon: on Deno that resolves with the runtime's other pending work (the second
+  // copy of a signal sent to the group among it), which then ended the process first.
   const status = exitStatus!;
-  setTimeout(() => libcSync().process.exit(status), 0);
+  const { process } = libcSync();
+  process.nextTask(() => process.exit(status));
 }

@@ -33,6 +33,7 @@ export const processHooks: ProcessHooks = {
     const id = setImmediate(f);
     return () => clearImmediate(id);
   },
+  nextTask: (f) => void setTimeout(f, 0),
 };
 
 export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi): Libc {

@@ -85,6 +85,11 @@ export interface ProcessHooks {
   exitCode(): number;
   /** Runs `f` as soon as pending I/O has been handled (setImmediate); returns what cancels it. */
   soon(f: () => void): () => void;
+  /**
+   * Runs `f` in a task of its own, after every promise job queued before it (setTimeout(f, 0)),
+   * and before I/O that is pending meanwhile (a second copy of a signal): the exit after a signal.
+   */
+  nextTask(f: () => void): void;
 }
 
 /** Linux x86-64 syscall numbers used by tsbpf. */

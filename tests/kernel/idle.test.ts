@@ -168,7 +168,7 @@ test("a tracer stopped by its own begin() leaves nothing running: the process en
 });
 
 for (const how of ["stop()", "SIGINT"]) {
-  test(`on Deno a tracer never reads the global timers: it starts, wakes from quiet, runs its heartbeat and ends by ${how} without them (up to the signal)`, async () => {
+  test(`on Deno a tracer never reads the global timers: it starts, wakes from quiet, runs its heartbeat and ends by ${how} without them (the exit after the signal too)`, async () => {
     const script = new URL("../fixtures/pump_no_timers.ts", import.meta.url).pathname;
     // It lists its own fds: on Deno, reading the links in /proc/self/fd needs every permission.
     const [cmd, ...args] = c.runtime === "deno" ? [process.execPath, "run", "-A", script] : runtimeCommand(script);

@@ -159,6 +159,20 @@ test("an entry made for another source is compiled again (the key inside is chec
   }
 });
 
+test("a script edited in place is compiled again, and its entry (which holds the whole source) replaces the old one", async () => {
+  const s = setup("cache-edited", 1);
+  try {
+    assertRan(await runTracer(s), 1);
+    assert.ok(entry(s).json.input.endsWith(`\0${tracerSource(1)}`), "the entry holds the source it was compiled from");
+    writeFileSync(s.file, tracerSource(2));
+    assertRan(await runTracer(s), 2);
+    // entry() checks that it is the only one: the edit replaced it rather than adding one.
+    assert.ok(entry(s).json.input.endsWith(`\0${tracerSource(2)}`));
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
 test("an entry with tampered instructions is compiled again", async () => {
   const s = setup("cache-insns");
   try {
