@@ -204,22 +204,58 @@ const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
   unnamed: string;
+  /** Loops translated so far: each loop's counter has a name of its own. */
+  loops?: number;
   userSpace?: string;
 }
 
 function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
-  const declared = new Set<string>();
-  const statements = splitStatements(body).map((s) => translateStatement(s, declared, scope));
+  // bpftrace's $x lives for the whole probe: one first set inside a block is declared before it.
+  const hoisted = [...nestedFirstAssignments(body)].map((name) => `let ${name} = 0`);
+  const declared = new Set<string>(nestedFirstAssignments(body));
+  const statements = [...hoisted, ...splitStatements(body).map((s) => translateStatement(s, declared, scope))];
   const cond = filter === undefined ? undefined : expressionOf(filter, scope);
   const text = [cond ?? "", ...statements].join(" ");
   if (statements.length === 0) return { text, arrowBody: "{}" };
-  if (statements.length === 1 && !/^(let|if|return)\b/.test(statements[0])) {
+  if (statements.length === 1 && !/^(let|if|return|for|while)\b/.test(statements[0])) {
     const s = statements[0];
     const wrapped = /=/.test(s.replace(/[=!<>]=|=>/g, "")) ? `(${s})` : s;
     return { text, arrowBody: cond ? `${cond} && ${wrapped}` : s };
   }
   const list = statementList(statements);
   return { text, arrowBody: cond ? `{ if (${cond}) { ${list} } }` : `{ ${list} }` };
+}
+
+/**
+ * The scratch variables ($x) a body first sets inside a block (an if's, a loop's) that hold
+ * numbers: the translation declares them at the top (`let x = 0`), so they are seen after the
+ * block and in its else, as in bpftrace. A string first set in a block stays declared there;
+ * used after it, it is named (its type and size would be a guess).
+ */
+function nestedFirstAssignments(body: string): Set<string> {
+  const first = new Map<string, number>(), nested = new Set<string>();
+  let depth = 0;
+  for (const t of body.match(TOKEN) ?? []) {
+    if (t === "{") depth++;
+    else if (t === "}") depth--;
+    else if (/^\$[A-Za-z_]\w*$/.test(t)) {
+      const name = t.slice(1), at = first.get(name);
+      if (at === undefined) {
+        first.set(name, depth);
+        if (depth > 0) nested.add(name);
+      } else if (depth < at && nested.has(name) && isStringValue(body, name)) {
+        untranslatable(`$${name}, a string first set inside a block and used after it: set it before the block (e.g. $${name} = "";)`);
+      }
+    }
+  }
+  for (const name of nested) if (isStringValue(body, name)) nested.delete(name);
+  return nested;
+}
+
+/** Whether the first value given to $name is a string (a literal, comm, str(), probe, a stack). */
+function isStringValue(body: string, name: string): boolean {
+  const value = new RegExp(`\\$${name}\\s*=(?!=)\\s*([^;}]*)`).exec(body)?.[1] ?? "";
+  return /^("|comm\b|str\s*\(|probe\b|kstack\b|ustack\b)/.test(value.trim());
 }
 
 /** Translated statements as a block's text: `;` after each but a block. */
@@ -248,6 +284,8 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   const expression = (text: string) => expressionOf(text, scope);
   if (/^if\s*\(/.test(s)) return ifStatement(s, declared, scope);
   if (/^return$/.test(s)) return s;
+  const loop = /^(while|unroll)\s*\(/.exec(s);
+  if (loop) return loopStatement(s, loop[1], declared, scope);
   if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
@@ -256,14 +294,59 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
     if (name) return `$.${name}${keys ? `[${expression(keys)}]` : ""} = ${fn}(${expression(values)})`;
     return `${fn}(${[keys, values].filter((x) => x?.trim()).map((x) => expression(x!)).join(", ")})`;
   }
+  // delete(@m[k]), and bpftrace 0.20's delete(@m, k)
   const del = /^delete\s*\((@.*)\)$/s.exec(s);
-  if (del) return `delete ${expression(del[1])}`;
+  if (del) {
+    const [map, ...key] = splitArguments(del[1]);
+    if (key.length > 1) untranslatable(`delete(${del[1]}): delete takes a map and one key; a tuple key is written (k1, k2)`);
+    const tuple = /^\((.*)\)$/s.exec(key[0] ?? "");
+    return `delete ${expression(key.length ? `${map}[${tuple ? tuple[1] : key[0]}]` : map)}`;
+  }
   const scratch = /^\$(\w+)\s*=(?!=)(.*)$/s.exec(s);
   if (scratch && !declared.has(scratch[1])) {
     declared.add(scratch[1]);
     return `let ${scratch[1]} = ${expression(scratch[2])}`;
   }
   return expression(s);
+}
+
+/** Rounds a while loop in a probe may run: the kernel's verifier needs a bound (bpftrace's is the verifier's). */
+export const WHILE_ROUNDS = 1024;
+
+/**
+ * `while (cond) { ... }` and `unroll(N) { ... }`. In a probe a while loop becomes a counting loop
+ * the verifier can bound, left when `cond` fails; in user space (BEGIN, END, interval) it stays a while.
+ */
+function loopStatement(s: string, kind: string, declared: Set<string>, scope: Scope): string {
+  const open = s.indexOf("(");
+  const close = closing(s, open, "(", ")");
+  const head = s.slice(open + 1, close).trim();
+  const rest = s.slice(close + 1).trimStart();
+  if (!rest.startsWith("{") || closing(rest, 0) !== rest.length - 1) untranslatable(`a ${kind} without a { ... } block`);
+  const body = statementList(splitStatements(rest.slice(1, -1)).map((x) => translateStatement(x, declared, scope)));
+  const counter = `_${kind[0]}${(scope.loops = (scope.loops ?? 0) + 1)}`;
+  if (kind === "unroll") {
+    if (!/^\d+$/.test(head) || Number(head) < 1 || Number(head) > 100) untranslatable(`unroll(${head}): unroll takes a number from 1 to 100`);
+    return `for (let ${counter} = 0; ${counter} < ${head}; ${counter}++) { ${body} }`;
+  }
+  const cond = expressionOf(head, scope);
+  if (scope.userSpace) return `while (${cond}) { ${body} }`;
+  return `for (let ${counter} = 0; ${counter} < ${WHILE_ROUNDS}; ${counter}++) { if (!(${cond})) break; ${body} }`;
+}
+
+/** A call's arguments, split at the commas outside brackets and strings. */
+function splitArguments(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') i = stringEnd(text, i);
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) (out.push(text.slice(start, i)), (start = i + 1));
+  }
+  out.push(text.slice(start));
+  return out.map((x) => x.trim());
 }
 
 /** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */

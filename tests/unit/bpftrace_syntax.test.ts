@@ -32,7 +32,16 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @ = count(); } interval:s:1 { print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { print($); clear($); })`],
   // if / else if / else blocks, with or without a ; after them
   [`t:syscalls:sys_exit_openat { if (args->ret < 0) { @fail[comm] = count(); } else if (args->ret == 0) { @zero = count() } else { @ok[comm] = count(); $x = 1; } @all = count(); }`,
-    `tracepoint("syscalls:sys_exit_openat", args => { if (args.ret < 0) { $.fail[comm()] = count(); } else if (args.ret == 0) { $.zero = count(); } else { $.ok[comm()] = count(); let x = 1; } $.all = count(); })`],
+    `tracepoint("syscalls:sys_exit_openat", args => { let x = 0; if (args.ret < 0) { $.fail[comm()] = count(); } else if (args.ret == 0) { $.zero = count(); } else { $.ok[comm()] = count(); x = 1; } $.all = count(); })`],
+  // a $x first set in a block lives on after it (bpftrace's scratch variables are the probe's); a string stays in its block
+  [`t:a:b { if (pid > 1) { $x = 1; } else { $x = 2; } @[$x] = count(); }`, `tracepoint("a:b", () => { let x = 0; if (pid() > 1) { x = 1; } else { x = 2; } count(x); })`],
+  [`t:a:b { if (pid > 1) { $s = comm; printf("%s\\n", $s); } }`, `tracepoint("a:b", () => { if (pid() > 1) { let s = comm(); printf("%s\\n", s); } })`],
+  // while: a bounded counting loop in a probe, a while in user space; unroll(N): a counting loop
+  [`t:a:b { $i = 0; while ($i < 3) { $i++; } }`, `tracepoint("a:b", () => { let i = 0; for (let _w1 = 0; _w1 < 1024; _w1++) { if (!(i < 3)) break; i++; } })`],
+  [`BEGIN { $i = 0; while ($i < 3) { $i++; } }`, `begin(() => { let i = 0; while (i < 3) { i++; } })`],
+  [`t:a:b { unroll(2) { @c = count(); } }`, `tracepoint("a:b", () => { for (let _u1 = 0; _u1 < 2; _u1++) { $.c = count(); } })`],
+  // delete(@m, key) (bpftrace 0.20), a tuple key too
+  [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
   // time() prints the local time in user space (BEGIN, END, interval)
   [`t:a:b { @ = count(); } interval:s:1 { time("%H:%M:%S "); print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { time("%H:%M:%S "); print($); clear($); })`],
@@ -60,7 +69,9 @@ test("what has no plain translation is named", () => {
   assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
   assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
-  assert.match(why(`tracepoint:a:b { while ($i < 3) { $i++; } }`), /"while" blocks/);
+  assert.match(why(`tracepoint:a:b { for ($kv : @m) { @n = count(); } }`), /"for" blocks/);
+  assert.match(why(`tracepoint:a:b { unroll($n) { @n = count(); } }`), /unroll\(\$n\): unroll takes a number from 1 to 100/);
+  assert.match(why(`tracepoint:a:b { if (pid > 1) { $s = comm; } printf("%s\\n", $s); }`), /\$s, a string first set inside a block and used after it: set it before the block/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
   // BEGIN, END and interval run in user space: no kernel builtins there.
   assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);

@@ -1,0 +1,43 @@
+// bpftrace programs of its tutorial and reference that go beyond the classic one-liners: each is
+// typed into tsbpf -e as bpftrace's language, its translation (the error's hint) is run on the
+// kernel as a user would run it, and what it prints is checked against what bpftrace prints.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tsbpf } from "./cli_run.ts";
+
+/** The one-liner tsbpf suggests for a bpftrace program (fails the test when there is none). */
+async function translation(bpftrace: string): Promise<string> {
+  const r = await tsbpf(["-e", bpftrace]);
+  assert.equal(r.status, 1, r.stderr);
+  const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
+  assert.ok(t, `${bpftrace}\n${r.stderr}`);
+  return t[1];
+}
+
+/** Runs the translation of `bpftrace` while head opens /etc/hostname once; its stdout. */
+async function run(bpftrace: string, timing = ["-c", "head -c 0 /etc/hostname"]): Promise<string> {
+  const oneliner = await translation(bpftrace);
+  const r = await tsbpf([...timing, "-e", oneliner]);
+  assert.equal(r.status, 0, `${oneliner}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The filter of the one openat of head's that the tests look at. */
+const HOSTNAME = `tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/`;
+
+test("a $x first set inside if/else is seen after the block, as in bpftrace", async () => {
+  assert.equal(await run(`${HOSTNAME} { if (args.flags > 1000000000) { $x = 1; } else { $x = 2; } @[$x] = count(); }`), "\n@[2]: 1\n");
+});
+
+test("while loops: in a probe (bounded for the verifier) and in BEGIN", async () => {
+  assert.equal(await run(`${HOSTNAME} { $i = 0; while ($i < 4) { @s = sum($i); $i++; } }`), "\n@s: 6\n");
+  assert.equal(await run(`BEGIN { $i = 0; while ($i < 3) { printf("%d\\n", $i); $i++; } exit(); }`, ["-d", "2s"]), "0\n1\n2\n");
+});
+
+test("unroll(N) runs its block N times, nested too", async () => {
+  assert.equal(await run(`${HOSTNAME} { unroll(3) { @c = count(); unroll(2) { @d = count(); } } }`), "\n@c: 3\n@d: 6\n");
+});
+
+test("delete(@map, key), bpftrace 0.20's form, deletes that key", async () => {
+  assert.match(await run(`${HOSTNAME} { @x[tid] = 1; @y[tid, 7] = 2; @y[tid, 8] = 3; delete(@x, tid); delete(@y, (tid, 8)); }`), /^\n@y\[\d+, 7\]: 2\n$/);
+});
