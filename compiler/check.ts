@@ -259,12 +259,15 @@ function condition(s: Scope, e: Node): boolean {
     if (isStringLiteral(e.left) || isStringLiteral(e.right)) {
       return (e.operator === "===" || e.operator === "!==" || e.operator === "==" || e.operator === "!=") && stringOperand(s, isStringLiteral(e.left) ? e.right : e.left);
     }
+    if (stringOperand(s, e.left) && stringOperand(s, e.right)) return EQUALITY.has(e.operator);
     return !!scalar(s, e.left) && !!scalar(s, e.right);
   }
   return !!scalar(s, e);
 }
 
-/** What lowering compares with a string literal: comm() or str(...), or a string (isString). */
+const EQUALITY = new Set(["===", "!==", "==", "!="]);
+
+/** What lowering compares with a string literal (or with another string): comm() or str(...), or a string (isString). */
 function stringOperand(s: Scope, e: Node): boolean {
   const aggregate = e.type === "CallExpression" && e.callee.type === "Identifier" && (e.callee.name === "comm" || e.callee.name === "str");
   return aggregate || ((e.type === "Identifier" || e.type === "MemberExpression") && isString(s, e));

@@ -41,3 +41,10 @@ test("unroll(N) runs its block N times, nested too", async () => {
 test("delete(@map, key), bpftrace 0.20's form, deletes that key", async () => {
   assert.match(await run(`${HOSTNAME} { @x[tid] = 1; @y[tid, 7] = 2; @y[tid, 8] = 3; delete(@x, tid); delete(@y, (tid, 8)); }`), /^\n@y\[\d+, 7\]: 2\n$/);
 });
+
+test("two strings compare with == and != (bpftrace's $a == $b), byte by byte to the NUL", async () => {
+  // $g and $k: the same cut of the name in buffers of two sizes; $f the whole name, longer than both
+  const set = `$a = comm; $b = "head"; $f = str(args.filename); $g = str(args.filename, 8); $k = str(args.filename, 9); $k = str(args.filename, 8);`;
+  const tests = `if ($a == $b) { printf("same\\n"); } if ($f != $a) { printf("differ\\n"); } if ($g == $k) { printf("cut\\n"); } if ($f == $g) { printf("wrong\\n"); }`;
+  assert.equal(await run(`${HOSTNAME} { ${set} ${tests} }`), "same\ndiffer\ncut\n");
+});
