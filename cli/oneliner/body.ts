@@ -16,6 +16,7 @@ import { AGGREGATIONS, type MapRegistry, type MapUse } from "./maps.ts";
 import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
+import { MAX_STACK_DEPTH } from "../../spec/tracer_spec.ts";
 
 /** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
 export interface PrintSite {
@@ -34,6 +35,8 @@ export interface TransformState {
   readonly prints: PrintSite[];
   readonly options: { pidFilter: boolean; exports: ReadonlySet<string> };
   usesExit: boolean;
+  /** The depths of kstack(N)/ustack(N) in the handlers: one StackTraceMap of that depth each. */
+  readonly stackDepths: Set<number>;
   error(node: Node, message: string, ...hints: string[]): void;
   checkFormat(node: Node, format: string, values: number): void;
 }
@@ -435,6 +438,19 @@ export class HandlerBody {
         w.write("0");
         return true;
       }
+      if ((name === "kstack" || name === "ustack") && node.arguments.length) {
+        // bpftrace's kstack(N): captured into a stack-trace map whose stacks hold N frames.
+        const depth = stackDepthOf(node);
+        if (depth === undefined) {
+          this.t.error(node.arguments[0], `${name}()'s depth is a whole number from 1 to ${MAX_STACK_DEPTH}`, `e.g. ${name}(5): the 5 innermost frames; ${name}() keeps ${MAX_STACK_DEPTH}`);
+          w.write("0");
+          return true;
+        }
+        this.t.stackDepths.add(depth);
+        this.used.add("StackTraceMap");
+        w.region(node.start, node.end - node.start, () => w.write(`this.${stackMapField(depth)}.${name}()`));
+        return true;
+      }
       if (name === "probe") {
         w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
@@ -506,7 +522,20 @@ function badStrLength(node: Node): boolean {
   return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
 }
 
+/** kstack(N)'s N, when it is a whole number literal a stack-trace map can hold. */
+function stackDepthOf(node: Node): number | undefined {
+  const n = node.arguments[0];
+  const ok = node.arguments.length === 1 && n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= MAX_STACK_DEPTH;
+  return ok ? n.value : undefined;
+}
+
+/** The field of the stack-trace map that kstack(depth)/ustack(depth) capture into. */
+export function stackMapField(depth: number): string {
+  return `_stacks${depth}`;
+}
+
 function rewritten(node: Node): boolean {
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "kstack" || node.callee.name === "ustack") && node.arguments.length) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
   if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;

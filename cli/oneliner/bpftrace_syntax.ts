@@ -375,6 +375,8 @@ const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
   let out = "";
+  // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
+  text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
@@ -392,7 +394,8 @@ function expressionOf(text: string, scope: Scope): string {
 function identifier(name: string, next: string | undefined, scope: Scope): string {
   if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
-  if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
+  if (next === "(" && (name === "kstack" || name === "ustack")) return name;
+  if (name === "perf" || name === "raw") untranslatable(`the stack mode ${name}: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack(N)`);
   if (name === "time" && next === "(") {
     return scope.userSpace ? name : untranslatable(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
   }

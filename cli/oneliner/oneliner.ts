@@ -11,7 +11,7 @@ import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
-import { HandlerBody, type PrintSite } from "./body.ts";
+import { HandlerBody, type PrintSite, stackMapField } from "./body.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
@@ -128,6 +128,7 @@ class Transform {
   readonly probes: ProbeCall[] = [];
   readonly blocks: UserBlock[] = [];
   usesExit = false;
+  readonly stackDepths = new Set<number>();
 
   constructor(readonly text: string, readonly options: OneLinerOptions, readonly diags: DiagnosticBag) {}
 
@@ -240,6 +241,7 @@ class Transform {
       for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
+      for (const depth of this.stackDepths) w.write(`  ${stackMapField(depth)} = new StackTraceMap(16384, ${depth});\n`);
       w.append(handlers);
       w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
     }

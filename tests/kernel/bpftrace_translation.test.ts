@@ -48,3 +48,20 @@ test("two strings compare with == and != (bpftrace's $a == $b), byte by byte to 
   const tests = `if ($a == $b) { printf("same\\n"); } if ($f != $a) { printf("differ\\n"); } if ($g == $k) { printf("cut\\n"); } if ($f == $g) { printf("wrong\\n"); }`;
   assert.equal(await run(`${HOSTNAME} { ${set} ${tests} }`), "same\ndiffer\ncut\n");
 });
+
+test("kstack(N) and ustack(N) keep the N innermost frames (bpftrace's kstack(bpftrace, N) too)", async () => {
+  const frames = (n: number) => new RegExp(`^\\n@\\[\\n( {4}\\S+\\n){${n}}\\]: 1\\n$`);
+  assert.match(await run(`${HOSTNAME} { @[kstack(2)] = count(); }`), frames(2));
+  assert.match(await run(`${HOSTNAME} { @[kstack(bpftrace, 1)] = count(); }`), frames(1));
+  assert.match(await run(`${HOSTNAME} { @[ustack(1)] = count(); }`), frames(1));
+  // the whole stack is deeper: the cut is the kernel's, not the printer's
+  assert.match(await run(`${HOSTNAME} { @[kstack] = count(); }`), /^\n@\[\n( {4}\S+\n){3,}\]: 1\n$/);
+});
+
+test("a stack depth tsbpf cannot take is an error at its place in the one-liner", async () => {
+  const r = await tsbpf(["-d", "1", "-e", `profile(99, () => count(kstack(200)))`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^-e:1:32: error\[TSB\d+\]: kstack\(\)'s depth is a whole number from 1 to 127\n/);
+  assert.match(r.stderr, /= hint: e\.g\. kstack\(5\): the 5 innermost frames/);
+  assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+});

@@ -40,6 +40,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { $i = 0; while ($i < 3) { $i++; } }`, `tracepoint("a:b", () => { let i = 0; for (let _w1 = 0; _w1 < 1024; _w1++) { if (!(i < 3)) break; i++; } })`],
   [`BEGIN { $i = 0; while ($i < 3) { $i++; } }`, `begin(() => { let i = 0; while (i < 3) { i++; } })`],
   [`t:a:b { unroll(2) { @c = count(); } }`, `tracepoint("a:b", () => { for (let _u1 = 0; _u1 < 2; _u1++) { $.c = count(); } })`],
+  // stacks of N frames; bpftrace's default mode named or not
+  [`p:hz:99 { @[kstack(5)] = count(); @u[ustack(bpftrace, 3)] = count(); @k[kstack(bpftrace)] = count(); }`, `profile(99, () => { count(kstack(5)); $.u[ustack(3)] = count(); $.k[kstack()] = count(); })`],
   // delete(@m, key) (bpftrace 0.20), a tuple key too
   [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
@@ -70,6 +72,7 @@ test("what has no plain translation is named", () => {
   assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
   assert.match(why(`tracepoint:a:b { for ($kv : @m) { @n = count(); } }`), /"for" blocks/);
+  assert.match(why(`profile:hz:99 { @[kstack(perf, 3)] = count(); }`), /the stack mode perf: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack\(N\)/);
   assert.match(why(`tracepoint:a:b { unroll($n) { @n = count(); } }`), /unroll\(\$n\): unroll takes a number from 1 to 100/);
   assert.match(why(`tracepoint:a:b { if (pid > 1) { $s = comm; } printf("%s\\n", $s); }`), /\$s, a string first set inside a block and used after it: set it before the block/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
