@@ -23,7 +23,8 @@ export interface PrintSite {
   field: string;
   type: string;
   fields: { name: string; type: string }[];
-  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
+  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
+    | { kind: "join"; delimiter: string; count: string; fields: string[] };
   /** Where the print()/printf() call is in the one-liner. */
   call: number;
 }
@@ -41,7 +42,10 @@ export interface TransformState {
   checkFormat(node: Node, format: string, values: number): void;
 }
 
-const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "exit"]);
+const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
+/** join(): the most strings of the array it prints, and the bytes read of each (bpftrace's join reads 16). */
+export const JOIN_MOST = 16;
+export const JOIN_STR_LEN = 256;
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
 
 interface MapRef {
@@ -162,6 +166,7 @@ export class HandlerBody {
     const args: Node[] = e.arguments;
     if (name === "print") return this.#print(e, args);
     if (name === "printf") return this.#printf(e, args);
+    if (name === "join") return this.#join(e, args);
     if (name === "exit") {
       if (args.length) this.t.error(args[0], "exit() takes no arguments");
       this.t.usesExit = true;
@@ -281,6 +286,35 @@ export class HandlerBody {
     if (wrong) this.t.error(values[wrong.index], wrong.message, wrong.hint);
     const names = values.map((_, i) => `v${i}`);
     this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
+  }
+
+  /**
+   * join(argv[, delimiter]): the strings of a NULL-ended array of pointers (execve's argv), on one
+   * line. The kernel counts the pointers up to the NULL (at most JOIN_MOST) and sends that many
+   * strings' worth; user space prints only the counted ones (what lies past the NULL is not argv).
+   */
+  #join(e: Node, args: Node[]): void {
+    const delimiter = args[1];
+    if (args.length < 1 || args.length > 2 || (delimiter && delimiter.type !== "StringLiteral")) {
+      return this.t.error(e, `join() takes an array of string pointers and, optionally, a delimiter string literal`, `e.g. tracepoint("syscalls:sys_enter_execve", a => join(a.argv)), join(a.argv, ",")`);
+    }
+    const w = this.#w, array = args[0];
+    const fields = Array.from({ length: JOIN_MOST }, (_, i) => ({ name: `v${i}`, type: `Str<${JOIN_STR_LEN}>` }));
+    const n = this.t.prints.length;
+    const site: PrintSite = { field: `_p${n}`, type: `Print${n}`, fields: [{ name: "n", type: "u32" }, ...fields], spec: { kind: "join", delimiter: delimiter?.value ?? " ", count: "n", fields: fields.map((f) => f.name) }, call: e.start };
+    this.t.prints.push(site);
+    this.used.add("ktime");
+    this.used.add("str");
+    const element = (index: string) => (w.write("("), this.#operand(array), w.write(`)[${index}]`));
+    w.write(`{ let _jn: u32 = 0; for (let _ji = 0; _ji < ${JOIN_MOST}; _ji++) { if (!`);
+    element("_ji");
+    w.write(`) break; _jn++; } this.${site.field}.submit({ _t: ktime(), n: _jn`);
+    fields.forEach((f, i) => {
+      w.write(`, ${f.name}: str(`);
+      element(String(i));
+      w.write(`, ${JOIN_STR_LEN})`);
+    });
+    w.write(" }); }");
   }
 
   /**

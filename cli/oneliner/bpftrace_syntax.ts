@@ -199,7 +199,7 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["args", "retval", "str", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {

@@ -22,7 +22,8 @@ import { PrintOrder } from "./print_order.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
-type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
+type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
+  | { kind: "join"; delimiter: string; count: string; fields: string[] };
 
 export interface OneLinerSpec {
   /** One-liner map name ("" for @) → tracer field. */
@@ -314,6 +315,7 @@ export class OneLinerRuntime {
   #print(site: number, e: Record<string, PrintfValue>): void {
     const spec = this.spec.prints[site];
     if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f) => e[f])));
+    else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => String(e[f])).join(spec.delimiter) + "\n");
     else out(spec.parts.map((p) => ("text" in p ? p.text : String(e[p.field]))).join(" ") + "\n");
   }
 

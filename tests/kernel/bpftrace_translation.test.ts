@@ -65,3 +65,15 @@ test("a stack depth tsbpf cannot take is an error at its place in the one-liner"
   assert.match(r.stderr, /= hint: e\.g\. kstack\(5\): the 5 innermost frames/);
   assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
 });
+
+test("join(args.argv[, delimiter]) prints execve's arguments up to the NULL on one line", async () => {
+  // -c's command is exec'd (one execve, traced); nothing past argv's NULL (the environment) is printed
+  const out = await run(`tracepoint:syscalls:sys_enter_execve { join(args->argv); join(args.argv, ","); }`, ["-c", `/bin/sh -c ": 'hi  there' two"`]);
+  assert.equal(out, "/bin/sh -c : 'hi  there' two\n/bin/sh,-c,: 'hi  there' two\n");
+});
+
+test("join() is an action: in a value it is an error at its place", async () => {
+  const r = await tsbpf(["-d", "1", "-e", `tracepoint("syscalls:sys_enter_execve", a => print(join(a.argv)))`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^-e:1:52: error\[TSB\d+\]: join\(\) is an action: use it as a statement/);
+});

@@ -42,6 +42,7 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { unroll(2) { @c = count(); } }`, `tracepoint("a:b", () => { for (let _u1 = 0; _u1 < 2; _u1++) { $.c = count(); } })`],
   // stacks of N frames; bpftrace's default mode named or not
   [`p:hz:99 { @[kstack(5)] = count(); @u[ustack(bpftrace, 3)] = count(); @k[kstack(bpftrace)] = count(); }`, `profile(99, () => { count(kstack(5)); $.u[ustack(3)] = count(); $.k[kstack()] = count(); })`],
+  [`tracepoint:syscalls:sys_enter_execve { printf("%s: ", comm); join(args->argv, ","); }`, `tracepoint("syscalls:sys_enter_execve", args => { printf("%s: ", comm()); join(args.argv, ","); })`],
   // delete(@m, key) (bpftrace 0.20), a tuple key too
   [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
