@@ -12,40 +12,16 @@
 //   cond && action                  → if (cond) action           (bpftrace's /filter/)
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
-import { AGGREGATIONS, type MapRegistry, type MapUse } from "./maps.ts";
+import { AGGREGATIONS, type MapUse } from "./maps.ts";
 import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
-import { MAX_STACK_DEPTH } from "../../spec/tracer_spec.ts";
-
-/** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
-export interface PrintSite {
-  field: string;
-  type: string;
-  fields: { name: string; type: string }[];
-  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
-    | { kind: "join"; delimiter: string; count: string; fields: string[] };
-  /** Where the print()/printf() call is in the one-liner. */
-  call: number;
-}
-
-/** What a handler body needs from the whole transform. */
-export interface TransformState {
-  readonly text: string;
-  readonly maps: MapRegistry;
-  readonly prints: PrintSite[];
-  readonly options: { pidFilter: boolean; exports: ReadonlySet<string> };
-  usesExit: boolean;
-  /** The depths of kstack(N)/ustack(N) in the handlers: one StackTraceMap of that depth each. */
-  readonly stackDepths: Set<number>;
-  error(node: Node, message: string, ...hints: string[]): void;
-  checkFormat(node: Node, format: string, values: number): void;
-}
+import { emitJoin } from "./join.ts";
+import type { PrintSite, TransformState } from "./transform_state.ts";
+export type { PrintSite, TransformState } from "./transform_state.ts";
+import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
-/** join(): the most strings of the array it prints, and the bytes read of each (bpftrace's join reads 16). */
-export const JOIN_MOST = 16;
-export const JOIN_STR_LEN = 256;
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
 
 interface MapRef {
@@ -166,7 +142,7 @@ export class HandlerBody {
     const args: Node[] = e.arguments;
     if (name === "print") return this.#print(e, args);
     if (name === "printf") return this.#printf(e, args);
-    if (name === "join") return this.#join(e, args);
+    if (name === "join") return emitJoin(this.t, this.used, this.#w, e, args, (n) => this.#operand(n));
     if (name === "exit") {
       if (args.length) this.t.error(args[0], "exit() takes no arguments");
       this.t.usesExit = true;
@@ -286,35 +262,6 @@ export class HandlerBody {
     if (wrong) this.t.error(values[wrong.index], wrong.message, wrong.hint);
     const names = values.map((_, i) => `v${i}`);
     this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
-  }
-
-  /**
-   * join(argv[, delimiter]): the strings of a NULL-ended array of pointers (execve's argv), on one
-   * line. The kernel counts the pointers up to the NULL (at most JOIN_MOST) and sends that many
-   * strings' worth; user space prints only the counted ones (what lies past the NULL is not argv).
-   */
-  #join(e: Node, args: Node[]): void {
-    const delimiter = args[1];
-    if (args.length < 1 || args.length > 2 || (delimiter && delimiter.type !== "StringLiteral")) {
-      return this.t.error(e, `join() takes an array of string pointers and, optionally, a delimiter string literal`, `e.g. tracepoint("syscalls:sys_enter_execve", a => join(a.argv)), join(a.argv, ",")`);
-    }
-    const w = this.#w, array = args[0];
-    const fields = Array.from({ length: JOIN_MOST }, (_, i) => ({ name: `v${i}`, type: `Str<${JOIN_STR_LEN}>` }));
-    const n = this.t.prints.length;
-    const site: PrintSite = { field: `_p${n}`, type: `Print${n}`, fields: [{ name: "n", type: "u32" }, ...fields], spec: { kind: "join", delimiter: delimiter?.value ?? " ", count: "n", fields: fields.map((f) => f.name) }, call: e.start };
-    this.t.prints.push(site);
-    this.used.add("ktime");
-    this.used.add("str");
-    const element = (index: string) => (w.write("("), this.#operand(array), w.write(`)[${index}]`));
-    w.write(`{ let _jn: u32 = 0; for (let _ji = 0; _ji < ${JOIN_MOST}; _ji++) { if (!`);
-    element("_ji");
-    w.write(`) break; _jn++; } this.${site.field}.submit({ _t: ktime(), n: _jn`);
-    fields.forEach((f, i) => {
-      w.write(`, ${f.name}: str(`);
-      element(String(i));
-      w.write(`, ${JOIN_STR_LEN})`);
-    });
-    w.write(" }); }");
   }
 
   /**
@@ -472,17 +419,13 @@ export class HandlerBody {
         w.write("0");
         return true;
       }
-      if ((name === "kstack" || name === "ustack") && node.arguments.length) {
-        // bpftrace's kstack(N): captured into a stack-trace map whose stacks hold N frames.
-        const depth = stackDepthOf(node);
-        if (depth === undefined) {
-          this.t.error(node.arguments[0], `${name}()'s depth is a whole number from 1 to ${MAX_STACK_DEPTH}`, `e.g. ${name}(5): the 5 innermost frames; ${name}() keeps ${MAX_STACK_DEPTH}`);
-          w.write("0");
-          return true;
-        }
-        this.t.stackDepths.add(depth);
-        this.used.add("StackTraceMap");
-        w.region(node.start, node.end - node.start, () => w.write(`this.${stackMapField(depth)}.${name}()`));
+      if (isStackWithDepth(node)) return rewriteStackWithDepth(this.t, this.used, w, node);
+      if (name === "elapsed") {
+        // bpftrace's elapsed: nanoseconds since tsbpf started, on ktime()'s clock.
+        if (node.arguments.length) this.t.error(node.arguments[0], "elapsed() takes no arguments");
+        this.t.usesElapsed = true;
+        this.used.add("ktime");
+        w.region(node.start, node.end - node.start, () => w.write("(ktime() - this._start)"));
         return true;
       }
       if (name === "probe") {
@@ -556,23 +499,11 @@ function badStrLength(node: Node): boolean {
   return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
 }
 
-/** kstack(N)'s N, when it is a whole number literal a stack-trace map can hold. */
-function stackDepthOf(node: Node): number | undefined {
-  const n = node.arguments[0];
-  const ok = node.arguments.length === 1 && n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= MAX_STACK_DEPTH;
-  return ok ? n.value : undefined;
-}
-
-/** The field of the stack-trace map that kstack(depth)/ustack(depth) capture into. */
-export function stackMapField(depth: number): string {
-  return `_stacks${depth}`;
-}
-
 function rewritten(node: Node): boolean {
-  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "kstack" || node.callee.name === "ustack") && node.arguments.length) return true;
+  if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
-  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";
 }

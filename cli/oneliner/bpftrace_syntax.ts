@@ -399,6 +399,8 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   if (name === "time" && next === "(") {
     return scope.userSpace ? name : untranslatable(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
   }
+  // elapsed: nanoseconds since the start, on ktime()'s clock, in probes and user space alike
+  if (name === "elapsed" && next !== "(") return "elapsed()";
   if (BUILTINS[name] && next !== "(" && scope.userSpace) {
     untranslatable(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }

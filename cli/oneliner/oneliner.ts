@@ -11,7 +11,8 @@ import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
-import { HandlerBody, type PrintSite, stackMapField } from "./body.ts";
+import { HandlerBody, type PrintSite } from "./body.ts";
+import { stackMapField } from "./stack_depth.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
@@ -128,6 +129,7 @@ class Transform {
   readonly probes: ProbeCall[] = [];
   readonly blocks: UserBlock[] = [];
   usesExit = false;
+  usesElapsed = false;
   readonly stackDepths = new Set<number>();
 
   constructor(readonly text: string, readonly options: OneLinerOptions, readonly diags: DiagnosticBag) {}
@@ -230,7 +232,7 @@ class Transform {
     // A type the body names (`x as u16`) is imported once, as a type.
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
-    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
+    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, elapsed, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
     // _t: when it was printed (cli/oneliner/print_order.ts puts the lines of all sites in that order).
     for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
@@ -238,6 +240,7 @@ class Transform {
     if (hasTracer) {
       w.write(`\nclass OneLiner extends Tracer {\n`);
       if (this.options.pidFilter) w.write(`  _pid: u32 = 0;\n`);
+      if (this.usesElapsed) w.write(`  _start: u64 = 0n;\n`);
       for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);

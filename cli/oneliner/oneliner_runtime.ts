@@ -19,6 +19,7 @@ import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
+import { monotonicNs } from "../../runtime/monotonic.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
@@ -106,6 +107,14 @@ export function time(format = "%H:%M:%S\n"): void {
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
+/** When the one-liner started, on ktime()'s clock (CLOCK_MONOTONIC): elapsed() counts from here, in probes and user space alike. */
+let startedNs = 0n;
+
+/** bpftrace's elapsed: nanoseconds since the one-liner started (in begin, end and interval; a probe's is the kernel's). */
+export function elapsed(): number {
+  return Number(monotonicNs() - startedNs);
+}
+
 export function exit(): void {
   current?.exit();
 }
@@ -179,11 +188,13 @@ export class OneLinerRuntime {
 
   async run(tracer: Tracer | undefined): Promise<void> {
     current = this;
+    startedNs = monotonicNs();
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
     this.#maps = userSpaceMaps(this.spec, fields);
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
+      if ("_start" in tracer) fields!._start = startedNs;
       // One print site has one buffer, in order already; several are merged by time.
       const ordered = this.spec.prints.length > 1;
       this.#held = [];
