@@ -4,7 +4,8 @@
 // What has no plain translation (casts, scratch control flow, builtins tsbpf spells otherwise)
 // is named instead, so the user knows what to look up in docs/cli.md.
 
-export type BpftraceTranslation = { oneliner: string } | { untranslatable: string };
+/** The one-liner; or what stops the translation, and where in the text when that is known. */
+export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
 
 /** `PROBE[, PROBE]` at the start, or `BEGIN` / `END`; then `[/FILTER/] {`. */
 const PROBE_SPECS = /^\s*(BEGIN|END|[a-z]+:[^\s{,]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*/;
@@ -24,7 +25,14 @@ export function looksLikeBpftrace(text: string): boolean {
   return code[i] === "{";
 }
 
-class Untranslatable extends Error {}
+/** What stops the translation; `near`, the text it is about (a builtin's name, a probe spec), to point at. */
+class Untranslatable extends Error {
+  /** Where to look for `near` from: the start of the probe block it is in. */
+  from?: number;
+  constructor(message: string, readonly near?: string) {
+    super(message);
+  }
+}
 
 /** The one-liner a bpftrace program becomes, or what stops its translation. */
 export function translateBpftrace(text: string): BpftraceTranslation {
@@ -33,15 +41,38 @@ export function translateBpftrace(text: string): BpftraceTranslation {
     const code = withoutComments(text);
     // In user space $ is every map: the map @ alone is $[""] there when the program has named maps too.
     const unnamed = /@\w/.test(code) ? `$[""]` : "$";
-    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b, unnamed)));
+    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => {
+      try {
+        return translateProbe(spec, b, unnamed);
+      } catch (e) {
+        // What stopped it is looked for from this probe's block on.
+        if (e instanceof Untranslatable && e.from === undefined) e.from = b.start;
+        throw e;
+      }
+    }));
     return { oneliner: probes.join("; ") };
   } catch (e) {
-    if (e instanceof Untranslatable) return { untranslatable: e.message };
-    throw e;
+    if (!(e instanceof Untranslatable)) throw e;
+    const at = e.near === undefined ? undefined : placeOf(withoutComments(text), e.near, e.from ?? 0) ?? placeOf(withoutComments(text), e.near, 0);
+    return at ? { untranslatable: e.message, at } : { untranslatable: e.message };
   }
 }
 
+/** Where `near` is written first in `code` from `from` on (outside strings; a name as a whole word). */
+function placeOf(code: string, near: string, from: number): { start: number; end: number } | undefined {
+  const word = /^[\w$]/.test(near) && /\w$/.test(near);
+  for (let i = from; i < code.length; i++) {
+    if (code[i] === '"') i = stringEnd(code, i);
+    else if (code.startsWith(near, i) && !(word && (/[\w$]/.test(code[i - 1] ?? "") || /\w/.test(code[i + near.length] ?? "")))) {
+      return { start: i, end: i + near.length };
+    }
+  }
+  return undefined;
+}
+
 interface ProbeBlock {
+  /** Where the block (its first probe spec) starts in the program. */
+  start: number;
   specs: string[];
   filter?: string;
   body: string;
@@ -54,6 +85,7 @@ function splitProbes(text: string): ProbeBlock[] {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
   for (skip(); i < text.length; skip()) {
+    const blockStart = i;
     const specs: string[] = [];
     for (;;) {
       const start = i;
@@ -74,7 +106,7 @@ function splitProbes(text: string): ProbeBlock[] {
     }
     if (text[i] !== "{") throw new Untranslatable(`"${text.slice(i, i + 20)}" where a probe's { ... } was expected`);
     const end = closing(text, i);
-    blocks.push({ specs, filter, body: text.slice(i + 1, end) });
+    blocks.push({ start: blockStart, specs, filter, body: text.slice(i + 1, end) });
     i = end + 1;
   }
   return blocks;
@@ -158,20 +190,20 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
     case "rawtracepoint": case "rt":
       return `rawTracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : positional())})`;
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
-      if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`);
+      if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`, "args");
       return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
     case "kretprobe": case "kr": case "uretprobe": case "ur":
       return `${kind.startsWith("k") ? "kretprobe" : "uretprobe"}(${JSON.stringify(target)}, ${fn(uses(/\bretval\b/) ? "retval" : "()")})`;
     case "profile": case "p": case "interval": case "i": {
       const [unit, value] = rest.length === 2 ? rest : ["hz", rest[0]];
       const n = Number(value);
-      if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`);
+      if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`, spec);
       if (kind.startsWith("p")) {
-        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`);
+        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`, spec);
         return `profile(${n}, ${fn("()")})`;
       }
       const seconds = ({ s: n, ms: n / 1000, us: n / 1e6 } as Record<string, number>)[unit];
-      if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`);
+      if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`, spec);
       return `interval(${seconds}, () => ${body.arrowBody})`;
     }
     case "software": case "s": case "hardware": case "h": {
@@ -182,7 +214,7 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
       return `perfEvent({ type: "${type}", config: ${JSON.stringify(PERF_NAMES[name] ?? name)}${period} }, ${fn("()")})`;
     }
   }
-  throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`);
+  throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`, spec);
 }
 
 /** bpftrace's short names of perf events, as perf (and perfEvent()) spells them. */
@@ -244,7 +276,7 @@ function nestedFirstAssignments(body: string): Set<string> {
         first.set(name, depth);
         if (depth > 0) nested.add(name);
       } else if (depth < at && nested.has(name) && isStringValue(body, name)) {
-        untranslatable(`$${name}, a string first set inside a block and used after it: set it before the block (e.g. $${name} = "";)`);
+        untranslatable(`$${name}, a string first set inside a block and used after it: set it before the block (e.g. $${name} = "";)`, `$${name}`);
       }
     }
   }
@@ -286,7 +318,8 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   if (/^return$/.test(s)) return s;
   const loop = /^(while|unroll)\s*\(/.exec(s);
   if (loop) return loopStatement(s, loop[1], declared, scope);
-  if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
+  const keyword = /^(if|else|while|for|unroll|return)\b/.exec(s)?.[1];
+  if (keyword) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`, keyword);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
   if (agg && AGGREGATIONS.has(agg[3])) {
@@ -298,7 +331,7 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   const del = /^delete\s*\((@.*)\)$/s.exec(s);
   if (del) {
     const [map, ...key] = splitArguments(del[1]);
-    if (key.length > 1) untranslatable(`delete(${del[1]}): delete takes a map and one key; a tuple key is written (k1, k2)`);
+    if (key.length > 1) untranslatable(`delete(${del[1]}): delete takes a map and one key; a tuple key is written (k1, k2)`, "delete");
     const tuple = /^\((.*)\)$/s.exec(key[0] ?? "");
     return `delete ${expression(key.length ? `${map}[${tuple ? tuple[1] : key[0]}]` : map)}`;
   }
@@ -326,7 +359,7 @@ function loopStatement(s: string, kind: string, declared: Set<string>, scope: Sc
   const body = statementList(splitStatements(rest.slice(1, -1)).map((x) => translateStatement(x, declared, scope)));
   const counter = `_${kind[0]}${(scope.loops = (scope.loops ?? 0) + 1)}`;
   if (kind === "unroll") {
-    if (!/^\d+$/.test(head) || Number(head) < 1 || Number(head) > 100) untranslatable(`unroll(${head}): unroll takes a number from 1 to 100`);
+    if (!/^\d+$/.test(head) || Number(head) < 1 || Number(head) > 100) untranslatable(`unroll(${head}): unroll takes a number from 1 to 100`, "unroll");
     return `for (let ${counter} = 0; ${counter} < ${head}; ${counter}++) { ${body} }`;
   }
   const cond = expressionOf(head, scope);
@@ -370,7 +403,7 @@ function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
   return out;
 }
 
-const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;
+const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+e\d+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
@@ -384,31 +417,57 @@ function expressionOf(text: string, scope: Scope): string {
     if (t === "->") out += ".";
     else if (t === "@") out += scope.unnamed;
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
-    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}`) : t.slice(1);
+    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}: tsbpf one-liners take no arguments after the program; write the value in its place (e.g. pid == 1234, comm == "bash")`, t) : t.slice(1);
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
+    else if (/^\d+e\d+$/.test(t)) out += BigInt(Number(t)).toString(); // bpftrace's 1e9 is an integer
     else out += t;
   });
   return out.trim();
 }
 
 function identifier(name: string, next: string | undefined, scope: Scope): string {
-  if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
+  const stop = (what: string): never => untranslatable(what, name);
+  if (name === "struct") stop("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return name;
-  if (name === "perf" || name === "raw") untranslatable(`the stack mode ${name}: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack(N)`);
+  if (name === "perf" || name === "raw") stop(`the stack mode ${name}: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack(N)`);
   if (name === "time" && next === "(") {
-    return scope.userSpace ? name : untranslatable(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
+    return scope.userSpace ? name : stop(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
   }
   // elapsed: nanoseconds since the start, on ktime()'s clock, in probes and user space alike
   if (name === "elapsed" && next !== "(") return "elapsed()";
   if (BUILTINS[name] && next !== "(" && scope.userSpace) {
-    untranslatable(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
+    stop(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
-  if (name === "cpid") untranslatable(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
-  return untranslatable(`bpftrace's "${name}"`);
+  if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
+  return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
 }
 
-function untranslatable(what: string): never {
-  throw new Untranslatable(what);
+/** What to write instead of a bpftrace builtin tsbpf has no form of (in a one-liner, or a script). */
+const INSTEAD: Record<string, string> = {
+  ksym: "tsbpf prints addresses as numbers; for where a probe fired, count kstack(1) (its innermost frame, symbolized)",
+  usym: "tsbpf prints addresses as numbers; for where a probe fired, count ustack(1) (its innermost frame, symbolized)",
+  kaddr: "read the kernel symbol's value through a typed kprobe parameter instead",
+  func: "in a one-liner each probe has its own handler: probe() names it (\"kprobe:vfs_read\")",
+  username: "print the uid; user names are user space's (getent passwd UID)",
+  strncmp: "compare a prefix in TypeScript: str(p).startsWith(\"text\") (a string compares with a literal or another string: ===)",
+  strcontains: "compare with === or a prefix with .startsWith(\"text\") in TypeScript",
+  jiffies: "use ktime() (nanoseconds)",
+  nsecs: "tsbpf's ktime() is nsecs(monotonic), bpftrace's plain nsecs; there is no boot or tai clock",
+  strftime: "print the local time from user space: time(\"%H:%M:%S \") in interval or END",
+  sizeof: "write the size as a number",
+  offsetof: "read the field through a typed parameter instead",
+  system: "tsbpf runs no commands from probes; run them from the shell around tsbpf",
+  cat: "tsbpf reads no files from probes; read them from the shell around tsbpf",
+  signal: "tsbpf sends no signals from probes",
+  override: "tsbpf does not change return values from one-liners; see docs/fault_injection.md for scripts",
+  buf: "print the bytes with str(p, N) if they are text",
+  ntop: "print the address as a number (or use a script: docs/network.md)",
+  uint8: "write (x as u8) in TypeScript", uint16: "write (x as u16) in TypeScript", uint32: "write (x as u32) in TypeScript", uint64: "write (x as u64) in TypeScript",
+  int8: "write (x as i8) in TypeScript", int16: "write (x as i16) in TypeScript", int32: "write (x as i32) in TypeScript", int64: "write (x as i64) in TypeScript",
+};
+
+function untranslatable(what: string, near?: string): never {
+  throw new Untranslatable(what, near);
 }

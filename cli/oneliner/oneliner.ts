@@ -88,9 +88,11 @@ function explainBpftrace(text: string, diags: DiagnosticBag): void {
   } else {
     hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
   }
+  // Pointed at what stops the translation when that is known, else at the first probe.
   const spec = /^\s*(\S+?)\s*(\/|\{|$)/.exec(text);
   const start = text.length - text.trimStart().length;
-  diags.error(Code.Syntax, position(text, { start, end: start + (spec?.[1].length ?? 1) }), "this is bpftrace's language: tsbpf one-liners are TypeScript",
+  const at = ("at" in t && t.at) || { start, end: start + (spec?.[1].length ?? 1) };
+  diags.error(Code.Syntax, position(text, at), "this is bpftrace's language: tsbpf one-liners are TypeScript",
     hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
 }
 

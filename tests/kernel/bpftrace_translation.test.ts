@@ -88,3 +88,22 @@ test("elapsed: nanoseconds since the start, on the kernel's clock in a probe and
   assert.ok(open >= 500 && open < 30_000, `open at ${open} ms`);
   assert.ok(end >= open, `end at ${end} ms, open at ${open} ms`);
 });
+
+test("what has no plain translation is pointed at in the program, with what to write instead", async () => {
+  const cases: [string, string, RegExp][] = [
+    [`kprobe:do_nanosleep { printf("%s\\n", ksym(reg("ip"))); }`, "ksym", /no plain translation of bpftrace's "ksym": .*count kstack\(1\)/],
+    [`tracepoint:syscalls:sys_enter_openat /pid == $1/ { @[comm] = count(); }`, "$1", /positional parameter \$1: .*write the value in its place/],
+    [`tracepoint:syscalls:sys_enter_openat { $x = (uint8)args.flags; @[$x] = count(); }`, "uint8", /write \(x as u8\)/],
+    [`tracepoint:syscalls:sys_enter_openat /strncmp(comm, "head", 4) == 0/ { @ = count(); }`, "strncmp", /str\(p\)\.startsWith\("text"\)/],
+    [`watchpoint:0x10000000:8:rw { @[comm] = count(); }`, "watchpoint:0x10000000:8:rw", /the probe "watchpoint:0x10000000:8:rw"/],
+  ];
+  for (const [program, at, hint] of cases) {
+    const r = await tsbpf(["-e", program]);
+    assert.equal(r.status, 1, r.stderr);
+    const column = program.indexOf(at) + 1;
+    assert.match(r.stderr, new RegExp(`^-e:1:${column}: error\\[TSB1001\\]: this is bpftrace's language`), r.stderr);
+    assert.ok(r.stderr.includes(`\n  | ${" ".repeat(column - 1)}${"^".repeat(at.length)}\n`), r.stderr);
+    assert.match(r.stderr, hint);
+    assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+  }
+});

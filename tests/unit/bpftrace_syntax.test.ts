@@ -43,6 +43,8 @@ const TRANSLATIONS: [string, string][] = [
   // stacks of N frames; bpftrace's default mode named or not
   [`p:hz:99 { @[kstack(5)] = count(); @u[ustack(bpftrace, 3)] = count(); @k[kstack(bpftrace)] = count(); }`, `profile(99, () => { count(kstack(5)); $.u[ustack(3)] = count(); $.k[kstack()] = count(); })`],
   [`tracepoint:syscalls:sys_enter_execve { printf("%s: ", comm); join(args->argv, ","); }`, `tracepoint("syscalls:sys_enter_execve", args => { printf("%s: ", comm()); join(args.argv, ","); })`],
+  // bpftrace's 1e9 is an integer
+  [`i:s:1 { printf("%d\\n", elapsed / 1e9); }`, `interval(1, () => printf("%d\\n", elapsed() / 1000000000))`],
   // elapsed, in a probe and in user space
   [`t:a:b { @[elapsed / 1000000000] = count(); } i:s:1 { printf("%d\\n", elapsed); }`, `tracepoint("a:b", () => count(elapsed() / 1000000000)); interval(1, () => printf("%d\\n", elapsed()))`],
   // delete(@m, key) (bpftrace 0.20), a tuple key too
@@ -85,6 +87,17 @@ test("what has no plain translation is named", () => {
   assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
+});
+
+test("what stops a translation is located in the program", () => {
+  const at = (text: string) => {
+    const t = translateBpftrace(text);
+    return "at" in t && t.at ? text.slice(t.at.start, t.at.end) + "@" + t.at.start : "nowhere";
+  };
+  assert.equal(at(`t:a:b /comm == "ksym"/ { @[ksym(arg0)] = count(); }`), "ksym@27"); // not the one in the string
+  assert.equal(at(`t:a:b { @[pid] = count(); } i:s:1 { printf("%d\\n", @kpid); $y = pid; }`), "pid@64"); // in the block it stops
+  assert.equal(at(`t:a:b { @[pid] = count(); } t:c:d { @[func] = count(); }`), "func@38");
+  assert.equal(at(`t:a:b { @[$12] = count(); }`), "$12@10");
 });
 
 test("TypeScript one-liners are not taken for bpftrace", () => {
