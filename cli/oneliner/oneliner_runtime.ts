@@ -12,7 +12,8 @@ import { CompileError, type Diagnostic } from "../../spec/diagnostics.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { cliOptions } from "../mod.ts";
 export { cliOptions } from "../mod.ts";
-import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
+import { format, type FormatPart, parseFormat, printedStack, type PrintfValue } from "./printf.ts";
+import { Stack } from "../../runtime/maps/stacks.ts";
 import { MAX_TIMER_MS } from "../../runtime/period.ts";
 import { ignoredAtStart, restoreIgnored } from "../../runtime/ignored_signals.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
@@ -49,6 +50,11 @@ interface Source {
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
 let current: OneLinerRuntime | undefined;
+/** A value of a print() in a probe: a stack as bpftrace's print shows it, anything else as its text. */
+function printedValue(v: PrintfValue): string {
+  return v instanceof Stack ? printedStack(v) : String(v);
+}
+
 /** printf output waiting for its newline (so lines from print and printf never interleave mid-line). */
 let pending = "";
 
@@ -327,7 +333,7 @@ export class OneLinerRuntime {
     const spec = this.spec.prints[site];
     if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f) => e[f])));
     else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => String(e[f])).join(spec.delimiter) + "\n");
-    else out(spec.parts.map((p) => ("text" in p ? p.text : String(e[p.field]))).join(" ") + "\n");
+    else out(spec.parts.map((p) => ("text" in p ? p.text : printedValue(e[p.field]))).join(" ") + "\n");
   }
 
   /** No probes (only begin/end/interval): wait for a signal, exit() or -d, as a tracer would (docs/lifecycle.md). */

@@ -107,3 +107,8 @@ test("what has no plain translation is pointed at in the program, with what to w
     assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
   }
 });
+
+test("a stack in printf's %s and print() is a line per frame, indented by eight, as bpftrace prints it", async () => {
+  const out = await run(`${HOSTNAME} { printf("<%s>\\n", kstack(2)); }`);
+  assert.match(out, /^<\n( {8}\S+\n){2}>\n$/);
+});
