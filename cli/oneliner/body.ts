@@ -20,6 +20,7 @@ import { emitJoin } from "./join.ts";
 import type { PrintSite, TransformState } from "./transform_state.ts";
 export type { PrintSite, TransformState } from "./transform_state.ts";
 import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
+import { positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
@@ -420,6 +421,12 @@ export class HandlerBody {
         return true;
       }
       if (isStackWithDepth(node)) return rewriteStackWithDepth(this.t, this.used, w, node);
+      if (name === "str" && node.arguments.length === 1 && isPositional(node.arguments[0])) {
+        // str($1): the word itself, as a string literal
+        const n = Number(node.arguments[0].name.slice(1));
+        w.region(node.start, node.end - node.start, () => w.write(positionalString(this.t.options.positional ?? [], n)));
+        return true;
+      }
       if (name === "elapsed") {
         // bpftrace's elapsed: nanoseconds since tsbpf started, on ktime()'s clock.
         if (node.arguments.length) this.t.error(node.arguments[0], "elapsed() takes no arguments");
@@ -456,6 +463,14 @@ export class HandlerBody {
         this.#keyOrZero(ref);
         w.write(")");
       });
+      return true;
+    }
+    if (isPositional(node)) {
+      const positional = this.t.options.positional ?? [], n = Number(node.name.slice(1));
+      if (positionalIsText(positional, n)) {
+        this.t.error(node, `${node.name} is used as a number, but the word given is ${JSON.stringify(positional[n - 1])}`, `for the word as a string write str(${node.name}) (bpftrace's str($1)); or give a number after the one-liner`);
+      }
+      w.region(node.start, node.end - node.start, () => w.write(positionalLiteral(positional, n)));
       return true;
     }
     if (node.type === "ThisExpression") {
@@ -499,7 +514,13 @@ function badStrLength(node: Node): boolean {
   return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
 }
 
+/** $1, $2, ...: a positional parameter. */
+function isPositional(node: Node): boolean {
+  return node.type === "Identifier" && /^\$\d+$/.test(node.name);
+}
+
 function rewritten(node: Node): boolean {
+  if (isPositional(node)) return true;
   if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;

@@ -417,7 +417,7 @@ function expressionOf(text: string, scope: Scope): string {
     if (t === "->") out += ".";
     else if (t === "@") out += scope.unnamed;
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
-    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}: tsbpf one-liners take no arguments after the program; write the value in its place (e.g. pid == 1234, comm == "bash")`, t) : t.slice(1);
+    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? t : t.slice(1); // $1: the positional parameter, as tsbpf spells it too
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
     else if (/^\d+e\d+$/.test(t)) out += BigInt(Number(t)).toString(); // bpftrace's 1e9 is an integer
     else out += t;

@@ -13,6 +13,7 @@ import { type SourcePosition, type SourcePositions, SourceWriter } from "./sourc
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { HandlerBody, type PrintSite } from "./body.ts";
 import { stackMapField } from "./stack_depth.ts";
+import { positionalLiteral } from "./positional.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
@@ -34,6 +35,8 @@ export interface OneLinerOptions {
   /** Add a pid filter (`-p`/`-c`) to every kernel handler. */
   pidFilter: boolean;
   kernel: KernelQuery;
+  /** The words after the one-liner: $1, $2, ... (bpftrace's positional parameters). */
+  positional?: string[];
 }
 
 export interface GeneratedScript {
@@ -67,7 +70,7 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   }
   await prepareParse(text);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
-  if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags);
+  if (looksLikeBpftrace(text) && !parses(text)) explainBpftrace(text, diags, options.positional ?? []);
   diags.throwIfAny();
   const ast = parseSource(text, diags);
   diags.throwIfAny();
@@ -80,11 +83,12 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
 }
 
 /** bpftrace's language in -e: one error that says so, with the one-liner it becomes where that is plain. */
-function explainBpftrace(text: string, diags: DiagnosticBag): void {
+function explainBpftrace(text: string, diags: DiagnosticBag, positional: string[]): void {
   const t = translateBpftrace(text);
   let hint: string;
   if ("oneliner" in t && parses(t.oneliner)) {
-    hint = `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
+    const words = [t.oneliner, ...positional].map((w) => `'${w.replaceAll("'", `'\\''`)}'`);
+    hint = `in tsbpf: tsbpf -e ${words.join(" ")}`;
   } else {
     hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
   }
@@ -249,6 +253,10 @@ class Transform {
       for (const depth of this.stackDepths) w.write(`  ${stackMapField(depth)} = new StackTraceMap(16384, ${depth});\n`);
       w.append(handlers);
       w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
+    }
+    // $1, $2 in begin/end/interval functions (handlers have them written in place: body.ts).
+    for (const n of [...new Set([...this.text.matchAll(/\$(\d+)\b/g)].map((m) => Number(m[1])))].sort()) {
+      w.write(`const $${n} = ${positionalLiteral(this.options.positional ?? [], n)};\n`);
     }
     w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
     w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);

@@ -19,7 +19,7 @@ export interface TransformState {
   readonly text: string;
   readonly maps: MapRegistry;
   readonly prints: PrintSite[];
-  readonly options: { pidFilter: boolean; exports: ReadonlySet<string> };
+  readonly options: { pidFilter: boolean; exports: ReadonlySet<string>; positional?: string[] };
   usesExit: boolean;
   /** A handler reads elapsed(): the tracer has a _start the runtime sets before it starts. */
   usesElapsed: boolean;

@@ -92,7 +92,6 @@ test("elapsed: nanoseconds since the start, on the kernel's clock in a probe and
 test("what has no plain translation is pointed at in the program, with what to write instead", async () => {
   const cases: [string, string, RegExp][] = [
     [`kprobe:do_nanosleep { printf("%s\\n", ksym(reg("ip"))); }`, "ksym", /no plain translation of bpftrace's "ksym": .*count kstack\(1\)/],
-    [`tracepoint:syscalls:sys_enter_openat /pid == $1/ { @[comm] = count(); }`, "$1", /positional parameter \$1: .*write the value in its place/],
     [`tracepoint:syscalls:sys_enter_openat { $x = (uint8)args.flags; @[$x] = count(); }`, "uint8", /write \(x as u8\)/],
     [`tracepoint:syscalls:sys_enter_openat /strncmp(comm, "head", 4) == 0/ { @ = count(); }`, "strncmp", /str\(p\)\.startsWith\("text"\)/],
     [`watchpoint:0x10000000:8:rw { @[comm] = count(); }`, "watchpoint:0x10000000:8:rw", /the probe "watchpoint:0x10000000:8:rw"/],
@@ -111,4 +110,41 @@ test("what has no plain translation is pointed at in the program, with what to w
 test("a stack in printf's %s and print() is a line per frame, indented by eight, as bpftrace prints it", async () => {
   const out = await run(`${HOSTNAME} { printf("<%s>\\n", kstack(2)); }`);
   assert.match(out, /^<\n( {8}\S+\n){2}>\n$/);
+});
+
+/** The words of the command line a hint shows (`tsbpf -e 'a' 'b'`), each single-quoted as a shell reads it. */
+function hintWords(stderr: string): string[] {
+  const line = /= hint: in tsbpf: tsbpf -e (.*)$/m.exec(stderr);
+  assert.ok(line, stderr);
+  return [...line[1].matchAll(/'((?:[^']|'\\'')*)'/g)].map((m) => m[1].replaceAll(`'\\''`, "'"));
+}
+
+test("positional parameters: $1 a number, str($2) a word, as given after the one-liner", async () => {
+  const program = `tracepoint:syscalls:sys_enter_openat /str(args.filename) == str($2)/ { printf("%s %d [%s] %d\\n", comm, $1 + 1, str($3), $3); }`;
+  const r = await tsbpf(["-e", program, "41", "/etc/hostname"]);
+  assert.equal(r.status, 1, r.stderr);
+  const [oneliner, ...args] = hintWords(r.stderr);
+  assert.deepEqual(args, ["41", "/etc/hostname"]);
+  const run = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", oneliner, ...args]);
+  assert.equal(run.status, 0, run.stderr);
+  // $3 not given: 0, and "" through str(), as in bpftrace
+  assert.equal(run.stdout, "head 42 [] 0\n");
+});
+
+test("positional parameters are the script's: the same one-liner with other words prints those", async () => {
+  for (const word of ["7", "it's"]) {
+    const r = await tsbpf(["-d", "2s", "-e", `begin(() => (print($1), exit()))`, word]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${word}\n`);
+  }
+});
+
+test("a word used as a number is an error at its place; words without $1 in the one-liner are refused", async () => {
+  const r = await tsbpf(["-e", `tracepoint("syscalls:sys_enter_openat", () => pid() == $1 && count())`, "bash"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^-e:1:56: error\[TSB\d+\]: \$1 is used as a number, but the word given is "bash"\n/);
+  assert.match(r.stderr, /= hint: for the word as a string write str\(\$1\)/);
+  const extra = await tsbpf(["-e", `tracepoint("syscalls:sys_enter_openat", () => count())`, "bash"]);
+  assert.equal(extra.status, 2, extra.stderr);
+  assert.match(extra.stderr, /unexpected "bash" after the one-liner \(quote the whole one-liner as one argument\)/);
 });

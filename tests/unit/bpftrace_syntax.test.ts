@@ -47,6 +47,8 @@ const TRANSLATIONS: [string, string][] = [
   [`i:s:1 { printf("%d\\n", elapsed / 1e9); }`, `interval(1, () => printf("%d\\n", elapsed() / 1000000000))`],
   // elapsed, in a probe and in user space
   [`t:a:b { @[elapsed / 1000000000] = count(); } i:s:1 { printf("%d\\n", elapsed); }`, `tracepoint("a:b", () => count(elapsed() / 1000000000)); interval(1, () => printf("%d\\n", elapsed()))`],
+  // positional parameters: $1 and str($1) as tsbpf spells them (the words come after the one-liner)
+  [`t:a:b /pid == $1 && comm == str($2)/ { @[$3] = count(); }`, `tracepoint("a:b", () => pid() == $1 && comm() == str($2) && count($3))`],
   // delete(@m, key) (bpftrace 0.20), a tuple key too
   [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
@@ -97,7 +99,7 @@ test("what stops a translation is located in the program", () => {
   assert.equal(at(`t:a:b /comm == "ksym"/ { @[ksym(arg0)] = count(); }`), "ksym@27"); // not the one in the string
   assert.equal(at(`t:a:b { @[pid] = count(); } i:s:1 { printf("%d\\n", @kpid); $y = pid; }`), "pid@64"); // in the block it stops
   assert.equal(at(`t:a:b { @[pid] = count(); } t:c:d { @[func] = count(); }`), "func@38");
-  assert.equal(at(`t:a:b { @[$12] = count(); }`), "$12@10");
+  assert.equal(at(`t:a:b { @[$x] = count(); if (pid) { $s = comm; } printf("%s", $s); }`), "$s@36"); // its first setting, in the block
 });
 
 test("TypeScript one-liners are not taken for bpftrace", () => {
