@@ -10,6 +10,14 @@ export type BpftraceTranslation = { oneliner: string } | { untranslatable: strin
 /** `PROBE[, PROBE]` at the start, or `BEGIN` / `END`; then `[/FILTER/] {`. */
 const PROBE_SPECS = /^\s*(BEGIN|END|[a-z]+:[^\s{,]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*/;
 
+/** Where the first probe spec is written (after comments and #include lines). */
+export function firstProbeSpec(text: string): { start: number; end: number } {
+  const code = withoutComments(text);
+  const start = code.length - code.trimStart().length;
+  const spec = /^[^\s{/,]+/.exec(code.slice(start));
+  return { start, end: start + Math.max(1, spec?.[0].length ?? 1) };
+}
+
 /** Whether `text` is written in bpftrace's language rather than TypeScript. */
 export function looksLikeBpftrace(text: string): boolean {
   const code = withoutComments(text);
@@ -141,12 +149,20 @@ function filterEnd(text: string, open: number): number {
   return -1;
 }
 
-/** `text` with its comments (`// ...`, `/* ... *\/`) blanked out, strings kept as written (so positions stay). */
+/**
+ * `text` with its comments (`// ...`, `/* ... *\/`) and `#include` lines blanked out, strings kept
+ * as written (so positions stay). tsbpf takes kernel types from BTF: no headers to include.
+ */
 function withoutComments(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === '"') {
+    if (c === "#" && /^\s*$/.test(text.slice(text.lastIndexOf("\n", i - 1) + 1, i)) && text.startsWith("#include", i)) {
+      const end = text.indexOf("\n", i);
+      const stop = end < 0 ? text.length : end;
+      out += " ".repeat(stop - i);
+      i = stop - 1;
+    } else if (c === '"') {
       const end = stringEnd(text, i);
       out += text.slice(i, end + 1);
       i = end;
@@ -427,7 +443,7 @@ function expressionOf(text: string, scope: Scope): string {
 
 function identifier(name: string, next: string | undefined, scope: Scope): string {
   const stop = (what: string): never => untranslatable(what, name);
-  if (name === "struct") stop("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
+  if (name === "struct") stop(`a C cast (struct ... *): tsbpf types a kprobe's arguments from BTF; name the argument as the arrow's parameter and read its fields, e.g. kprobe("vfs_open", path => printf("%s\\n", str(path.dentry.d_name.name)))`);
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return name;
   if (name === "perf" || name === "raw") stop(`the stack mode ${name}: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack(N)`);
@@ -454,6 +470,7 @@ const INSTEAD: Record<string, string> = {
   strncmp: "compare a prefix in TypeScript: str(p).startsWith(\"text\") (a string compares with a literal or another string: ===)",
   strcontains: "compare with === or a prefix with .startsWith(\"text\") in TypeScript",
   jiffies: "use ktime() (nanoseconds)",
+  zero: "clear($) or clear($.name) in user space (the keys go, where bpftrace's zero keeps them at 0)",
   nsecs: "tsbpf's ktime() is nsecs(monotonic), bpftrace's plain nsecs; there is no boot or tai clock",
   strftime: "print the local time from user space: time(\"%H:%M:%S \") in interval or END",
   sizeof: "write the size as a number",

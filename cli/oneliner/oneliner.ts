@@ -15,7 +15,7 @@ import { HandlerBody, type PrintSite } from "./body.ts";
 import { stackMapField } from "./stack_depth.ts";
 import { positionalLiteral } from "./positional.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
-import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
+import { firstProbeSpec, looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
@@ -93,9 +93,7 @@ function explainBpftrace(text: string, diags: DiagnosticBag, positional: string[
     hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
   }
   // Pointed at what stops the translation when that is known, else at the first probe.
-  const spec = /^\s*(\S+?)\s*(\/|\{|$)/.exec(text);
-  const start = text.length - text.trimStart().length;
-  const at = ("at" in t && t.at) || { start, end: start + (spec?.[1].length ?? 1) };
+  const at = ("at" in t && t.at) || firstProbeSpec(text);
   diags.error(Code.Syntax, position(text, at), "this is bpftrace's language: tsbpf one-liners are TypeScript",
     hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
 }

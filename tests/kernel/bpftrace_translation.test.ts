@@ -148,3 +148,11 @@ test("a word used as a number is an error at its place; words without $1 in the 
   assert.equal(extra.status, 2, extra.stderr);
   assert.match(extra.stderr, /unexpected "bash" after the one-liner \(quote the whole one-liner as one argument\)/);
 });
+
+test("the tutorial's path.bt, #include lines and all: pointed at the cast, with the kprobe form to write", async () => {
+  const program = `#include <linux/path.h>\n#include <linux/dcache.h>\n\nkprobe:vfs_open\n{\n  printf("open path: %s\\n", str(((struct path *)arg0)->dentry->d_name.name));\n}`;
+  const r = await tsbpf(["-e", program]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^-e:6:35: error\[TSB1001\]: this is bpftrace's language: tsbpf one-liners are TypeScript\n/, r.stderr);
+  assert.match(r.stderr, /= hint: no plain translation of a C cast .*kprobe\("vfs_open", path => printf\("%s\\n", str\(path\.dentry\.d_name\.name\)\)\)/);
+});

@@ -49,6 +49,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @[elapsed / 1000000000] = count(); } i:s:1 { printf("%d\\n", elapsed); }`, `tracepoint("a:b", () => count(elapsed() / 1000000000)); interval(1, () => printf("%d\\n", elapsed()))`],
   // positional parameters: $1 and str($1) as tsbpf spells them (the words come after the one-liner)
   [`t:a:b /pid == $1 && comm == str($2)/ { @[$3] = count(); }`, `tracepoint("a:b", () => pid() == $1 && comm() == str($2) && count($3))`],
+  // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
+  [`#include <linux/sched.h>\n#include <linux/path.h>\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`],
   // delete(@m, key) (bpftrace 0.20), a tuple key too
   [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
@@ -75,7 +77,8 @@ test("what has no plain translation is named", () => {
     const t = translateBpftrace(text);
     return "untranslatable" in t ? t.untranslatable : `translated: ${t.oneliner}`;
   };
-  assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
+  assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast .*kprobe\("vfs_open", path => printf\("%s\\n", str\(path\.dentry\.d_name\.name\)\)\)/);
+  assert.match(why(`t:a:b { @[comm] = count(); } interval:s:1 { zero(@); }`), /"zero": clear\(\$\)/);
   assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
   assert.match(why(`tracepoint:a:b { for ($kv : @m) { @n = count(); } }`), /"for" blocks/);
