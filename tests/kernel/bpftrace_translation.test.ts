@@ -91,7 +91,7 @@ test("elapsed: nanoseconds since the start, on the kernel's clock in a probe and
 
 test("what has no plain translation is pointed at in the program, with what to write instead", async () => {
   const cases: [string, string, RegExp][] = [
-    [`kprobe:do_nanosleep { printf("%s\\n", ksym(reg("ip"))); }`, "ksym", /no plain translation of bpftrace's "ksym": .*count kstack\(1\)/],
+    [`kprobe:do_nanosleep { printf("%s\\n", ksym(reg("ip"))); }`, "reg", /no plain translation of bpftrace's "reg": .*count kstack\(1\)/],
     [`tracepoint:syscalls:sys_enter_openat { $x = (uint8)args.flags; @[$x] = count(); }`, "uint8", /write \(x as u8\)/],
     [`tracepoint:syscalls:sys_enter_openat /strncmp(comm, "head", 4) == 0/ { @ = count(); }`, "strncmp", /str\(p\)\.startsWith\("text"\)/],
     [`watchpoint:0x10000000:8:rw { @[comm] = count(); }`, "watchpoint:0x10000000:8:rw", /the probe "watchpoint:0x10000000:8:rw"/],
@@ -155,4 +155,14 @@ test("the tutorial's path.bt, #include lines and all: pointed at the cast, with 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^-e:6:35: error\[TSB1001\]: this is bpftrace's language: tsbpf one-liners are TypeScript\n/, r.stderr);
   assert.match(r.stderr, /= hint: no plain translation of a C cast .*kprobe\("vfs_open", path => printf\("%s\\n", str\(path\.dentry\.d_name\.name\)\)\)/);
+});
+
+test("ksym(address): a kernel address printed as the function holding it, as a key and in printf", async () => {
+  // kmalloc's call_site in head's own system calls (its execve, its opens), keyed by the caller's name
+  const out = await run(`tracepoint:kmem:kmalloc { @[ksym(args->call_site)] = count(); }`);
+  const keys = [...out.matchAll(/^@\[(.*)\]: \d+$/gm)].map((m) => m[1]);
+  assert.ok(keys.length > 0, out);
+  for (const k of keys) assert.match(k, /^[A-Za-z_][\w.]*$/, `a key that is not a function name: ${k}\n${out}`);
+  const printed = await run(`tracepoint:kmem:kmalloc { printf("<%s>\\n", ksym(args->call_site)); exit(); }`);
+  assert.match(printed, /^<[A-Za-z_][\w.]*>\n$/);
 });
