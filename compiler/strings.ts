@@ -60,7 +60,9 @@ export function stringCompareBranch(l: Lower, strExpr: Node, literal: Node, pref
   const text = new TextEncoder().encode(literalText(literal));
   const bytes = prefix ? text : new Uint8Array([...text, 0]);
   // Room for the text and its NUL either way: helpers that copy strings always end them with one.
-  const mem = stringMemory(l, strExpr, text.length + 1);
+  // For equality one byte more: a copy cut to the text's length plus its NUL would end in a NUL
+  // where a longer string goes on ("head" read into 3 bytes is "he\0", equal to "he").
+  const mem = stringMemory(l, strExpr, text.length + (prefix ? 1 : 2));
   // comm() always ends in a NUL within its 16 bytes; other memory may be full.
   const room = isComm(strExpr) ? mem.len - 1 : prefix ? mem.len : mem.len - 1;
   if (text.length > room) tooLong(l, strExpr, literal, text.length, room, prefix);

@@ -93,7 +93,7 @@ test("what has no plain translation is pointed at in the program, with what to w
   const cases: [string, string, RegExp][] = [
     [`kprobe:do_nanosleep { printf("%s\\n", ksym(reg("ip"))); }`, "reg", /no plain translation of bpftrace's "reg": .*count kstack\(1\)/],
     [`tracepoint:syscalls:sys_enter_openat { $x = (uint8)args.flags; @[$x] = count(); }`, "uint8", /write \(x as u8\)/],
-    [`tracepoint:syscalls:sys_enter_openat /strncmp(comm, "head", 4) == 0/ { @ = count(); }`, "strncmp", /str\(p\)\.startsWith\("text"\)/],
+    [`tracepoint:syscalls:sys_enter_openat /strcontains(str(args->filename), "host")/ { @ = count(); }`, "strcontains", /\.startsWith\("text"\)/],
     [`watchpoint:0x10000000:8:rw { @[comm] = count(); }`, "watchpoint:0x10000000:8:rw", /the probe "watchpoint:0x10000000:8:rw"/],
   ];
   for (const [program, at, hint] of cases) {
@@ -165,4 +165,12 @@ test("ksym(address): a kernel address printed as the function holding it, as a k
   for (const k of keys) assert.match(k, /^[A-Za-z_][\w.]*$/, `a key that is not a function name: ${k}\n${out}`);
   const printed = await run(`tracepoint:kmem:kmalloc { printf("<%s>\\n", ksym(args->call_site)); exit(); }`);
   assert.match(printed, /^<[A-Za-z_][\w.]*>\n$/);
+});
+
+test("a string equals a literal only when it ends there: comm() == \"he\" is false for head", async () => {
+  // each test prints its letter when it holds; only b (head) and d (the whole name) and e (a prefix) should
+  const oneliner = `tracepoint("syscalls:sys_enter_openat", a => str(a.filename).startsWith("/etc/hostnam") && printf("%s%s%s%s%s\\n", comm() == "he" ? "a" : "", comm() == "head" ? "b" : "", str(a.filename) == "/etc/hostnam" ? "c" : "", str(a.filename) == "/etc/hostname" ? "d" : "", comm().startsWith("he") ? "e" : ""))`;
+  const r = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", oneliner]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "bde\n");
 });
