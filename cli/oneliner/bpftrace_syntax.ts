@@ -424,6 +424,7 @@ const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
   let out = "";
+  text = strncmpAsPrefix(text);
   // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
   text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
   const tokens = text.match(TOKEN) ?? [];
@@ -439,6 +440,24 @@ function expressionOf(text: string, scope: Scope): string {
     else out += t;
   });
   return out.trim();
+}
+
+/** A string operand of strncmp: a name, maybe called or with fields (comm, str(args.filename), args->comm). */
+const OPERAND = String.raw`[A-Za-z_$@][\w$]*(?:\([^()]*\))?(?:(?:\.|->)\w+)*`;
+const LITERAL = String.raw`"(?:[^"\\]|\\.)*"`;
+const STRNCMP = new RegExp(String.raw`strncmp\(\s*(?:(${OPERAND})\s*,\s*(${LITERAL})|(${LITERAL})\s*,\s*(${OPERAND}))\s*,\s*(\d+)\s*\)\s*(==|!=)\s*0\b`, "g");
+
+/**
+ * bpftrace's `strncmp(s, "lit", n) == 0` (or != 0) as tsbpf compares strings: a prefix test,
+ * s.startsWith("lit" cut to n bytes), or equality when n reaches past the literal's NUL.
+ */
+function strncmpAsPrefix(text: string): string {
+  return text.replace(STRNCMP, (_all, s1, lit1, lit2, s2, n, op) => {
+    const operand = s1 ?? s2, literal: string = JSON.parse(lit1 ?? lit2);
+    const bytes = new TextEncoder().encode(literal);
+    const test = Number(n) > bytes.length ? `${operand} == ${JSON.stringify(literal)}` : `(${operand}).startsWith(${JSON.stringify(new TextDecoder().decode(bytes.slice(0, Number(n))))})`;
+    return op === "==" ? `(${test})` : `!(${test})`;
+  });
 }
 
 function identifier(name: string, next: string | undefined, scope: Scope): string {
@@ -467,7 +486,7 @@ const INSTEAD: Record<string, string> = {
   kaddr: "read the kernel symbol's value through a typed kprobe parameter instead",
   func: "in a one-liner each probe has its own handler: probe() names it (\"kprobe:vfs_read\")",
   username: "print the uid; user names are user space's (getent passwd UID)",
-  strncmp: "compare a prefix in TypeScript: str(p).startsWith(\"text\") (a string compares with a literal or another string: ===)",
+  strncmp: "strncmp(s, \"text\", n) == 0 translates (a prefix test); otherwise compare in TypeScript: str(p).startsWith(\"text\"), or === with a literal or another string",
   strcontains: "compare with === or a prefix with .startsWith(\"text\") in TypeScript",
   jiffies: "use ktime() (nanoseconds)",
   zero: "clear($) or clear($.name) in user space (the keys go, where bpftrace's zero keeps them at 0)",

@@ -167,6 +167,11 @@ test("ksym(address): a kernel address printed as the function holding it, as a k
   assert.match(printed, /^<[A-Za-z_][\w.]*>\n$/);
 });
 
+test("strncmp(s, \"lit\", n) == 0 / != 0: a prefix test of n bytes, or equality when n reaches the NUL", async () => {
+  const out = await run(`${HOSTNAME} { if (strncmp(comm, "hea", 3) == 0) { printf("prefix\\n"); } if (strncmp(str(args->filename), "/etc/hostnamX", 12) == 0) { printf("twelve\\n"); } if (strncmp("he", comm, 3) != 0) { printf("not he\\n"); } if (strncmp(comm, "head", 5) == 0) { printf("head\\n"); } }`);
+  assert.equal(out, "prefix\ntwelve\nnot he\nhead\n");
+});
+
 test("a string equals a literal only when it ends there: comm() == \"he\" is false for head", async () => {
   // each test prints its letter when it holds; only b (head) and d (the whole name) and e (a prefix) should
   const oneliner = `tracepoint("syscalls:sys_enter_openat", a => str(a.filename).startsWith("/etc/hostnam") && printf("%s%s%s%s%s\\n", comm() == "he" ? "a" : "", comm() == "head" ? "b" : "", str(a.filename) == "/etc/hostnam" ? "c" : "", str(a.filename) == "/etc/hostname" ? "d" : "", comm().startsWith("he") ? "e" : ""))`;

@@ -51,6 +51,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b /pid == $1 && comm == str($2)/ { @[$3] = count(); }`, `tracepoint("a:b", () => pid() == $1 && comm() == str($2) && count($3))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
   [`#include <linux/sched.h>\n#include <linux/path.h>\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`],
+  // strncmp(s, "lit", n) == 0: a prefix test (n bytes), or equality when n reaches the literal's NUL
+  [`t:a:b /strncmp(comm, "head", 4) == 0/ { if (strncmp("/etc", str(args->f), 9) != 0) { @ = count(); } }`, `tracepoint("a:b", args => { if (((comm()).startsWith("head"))) { if (!(str(args.f) == "/etc")) { count(); } } })`],
   // delete(@m, key) (bpftrace 0.20), a tuple key too
   [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
@@ -99,7 +101,7 @@ test("what stops a translation is located in the program", () => {
     const t = translateBpftrace(text);
     return "at" in t && t.at ? text.slice(t.at.start, t.at.end) + "@" + t.at.start : "nowhere";
   };
-  assert.equal(at(`t:a:b /comm == "ksym"/ { @[ksym(arg0)] = count(); }`), "ksym@27"); // not the one in the string
+  assert.equal(at(`t:a:b /comm == "func"/ { @[func] = count(); }`), "func@27"); // not the one in the string
   assert.equal(at(`t:a:b { @[pid] = count(); } i:s:1 { printf("%d\\n", @kpid); $y = pid; }`), "pid@64"); // in the block it stops
   assert.equal(at(`t:a:b { @[pid] = count(); } t:c:d { @[func] = count(); }`), "func@38");
   assert.equal(at(`t:a:b { @[$x] = count(); if (pid) { $s = comm; } printf("%s", $s); }`), "$s@36"); // its first setting, in the block
