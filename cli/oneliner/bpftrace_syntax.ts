@@ -432,7 +432,7 @@ function expressionOf(text: string, scope: Scope): string {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
     const prev = out.trimEnd().at(-1);
     if (t === "->") out += ".";
-    else if (t === "@") out += scope.unnamed;
+    else if (t === "@") out += unnamedMap(next, scope);
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? t : t.slice(1); // $1: the positional parameter, as tsbpf spells it too
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
@@ -458,6 +458,17 @@ function strncmpAsPrefix(text: string): string {
     const test = Number(n) > bytes.length ? `${operand} == ${JSON.stringify(literal)}` : `(${operand}).startsWith(${JSON.stringify(new TextDecoder().decode(bytes.slice(0, Number(n))))})`;
     return op === "==" ? `(${test})` : `!(${test})`;
   });
+}
+
+/**
+ * The map @ in an expression: tsbpf's one-liners spell it `$` (and `$[key]`), which holds
+ * aggregations (count(), hist(), ...) or keyed values; @ as a plain value (@++, @ = 0) has no
+ * such spelling, so it is named, with the named map to use instead.
+ */
+function unnamedMap(next: string | undefined, scope: Scope): string {
+  const plain = scope.userSpace ? next === "=" : next !== "[";
+  if (plain) untranslatable(`the map @ as a plain value (@++, @ = 0): tsbpf's @ holds count(), sum(), hist() and the like; name the map instead: @n++ in the probe, printf("%d\\n", @n); @n = 0 in the interval`, "@");
+  return scope.unnamed;
 }
 
 function identifier(name: string, next: string | undefined, scope: Scope): string {

@@ -179,3 +179,12 @@ test("a string equals a literal only when it ends there: comm() == \"he\" is fal
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "bde\n");
 });
+
+test("the map @ as a plain value is pointed at, and the named map it suggests runs", async () => {
+  const r = await tsbpf(["-e", `tracepoint:syscalls:sys_enter_openat { @++; } interval:ms:500 { printf("%d\\n", @); @ = 0; }`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^-e:1:40: error\[TSB1001\]: this is bpftrace's language/);
+  assert.match(r.stderr, /no plain translation of the map @ as a plain value \(@\+\+, @ = 0\): .*name the map instead: @n\+\+/);
+  const out = await run(`${HOSTNAME} { @n++; } END { printf("%d\\n", @n); @n = 0; }`);
+  assert.equal(out, "1\n\n@n: 0\n");
+});

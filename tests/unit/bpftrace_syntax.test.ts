@@ -84,6 +84,8 @@ test("what has no plain translation is named", () => {
   assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
   assert.match(why(`tracepoint:a:b { for ($kv : @m) { @n = count(); } }`), /"for" blocks/);
+  assert.match(why(`t:a:b { @++; } i:s:1 { printf("%d\\n", @); }`), /the map @ as a plain value .*name the map instead/);
+  assert.match(why(`t:a:b { @ = count(); } i:s:1 { @ = 0; }`), /the map @ as a plain value/);
   assert.match(why(`profile:hz:99 { @[kstack(perf, 3)] = count(); }`), /the stack mode perf: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack\(N\)/);
   assert.match(why(`tracepoint:a:b { unroll($n) { @n = count(); } }`), /unroll\(\$n\): unroll takes a number from 1 to 100/);
   assert.match(why(`tracepoint:a:b { if (pid > 1) { $s = comm; } printf("%s\\n", $s); }`), /\$s, a string first set inside a block and used after it: set it before the block/);
