@@ -28,6 +28,15 @@ export const GLOBAL_OPTIONS = {
   version: { type: "boolean" },
 } as const satisfies OptionSpec;
 
+/** bpftrace's options that tsbpf spells otherwise, for the error about them. */
+const BPFTRACE_OPTIONS: Record<string, string> = {
+  "-l": "tsbpf list 'PATTERN', -v for the arguments",
+  "-f": "--json for JSON lines",
+  "-v": "--verbose",
+  "-o": "redirect stdout: tsbpf ... > FILE",
+  "-B": "output is line-buffered already",
+};
+
 export type Values = Record<string, string | boolean | undefined>;
 
 export interface Split {
@@ -58,7 +67,7 @@ export async function parseArgsSplit(args: string[], options: OptionSpec, comman
       return { values, first: after[0], rest: after.slice(1) };
     }
     const spec = options[t.name];
-    if (!spec) throw new UsageError(`unknown option ${t.rawName}`, command);
+    if (!spec) throw new UsageError(`unknown option ${t.rawName}${!command && BPFTRACE_OPTIONS[t.rawName] ? ` (bpftrace's; in tsbpf: ${BPFTRACE_OPTIONS[t.rawName]})` : ""}`, command);
     if (spec.type === "string") {
       if (t.value === undefined) throw new UsageError(`option ${t.rawName} needs a value`, command);
       values[t.name] = t.value;

@@ -137,7 +137,7 @@ examples:
   tsbpf types
   tsbpf types -o kernel-6.1.d.ts --btf /sys/kernel/btf/vmlinux`;
 
-export const ONELINER_HELP = `usage: tsbpf [options] -e 'ONE-LINER'
+export const ONELINER_HELP = `usage: tsbpf [options] -e 'ONE-LINER' [WORDS...]
 
 A one-liner is TypeScript: probe calls, each with an arrow function that runs in the kernel.
 
@@ -162,7 +162,9 @@ In the kernel:
   $.name[key] = agg(...)      the same into a named map: $.bytes = hist(a.ret) prints @bytes
   $.start[tid()] = ktime()    a map of values; read $.start[tid()] (0 when absent); delete $.start[tid()]
   cond && action              runs action only when cond holds (like bpftrace's /filter/)
-  pid() tid() uid() comm() ktime() cpu() str(p) curtask() kstack() ...
+  pid() tid() uid() comm() ktime() cpu() str(p) curtask() kstack() kstack(5) elapsed() ...
+  join(a.argv)                execve's arguments on one line
+  $1, str($2)                 the words after the one-liner: a number, a string
 
 examples:
   sudo tsbpf -e 'tracepoint("syscalls:sys_enter_openat", a => printf("%s %s\\n", comm(), str(a.filename)))'

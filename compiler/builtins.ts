@@ -3,7 +3,7 @@ import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lower, type Value } from "./lower/context.ts";
-import { cgroupType, i64, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
+import { cgroupType, i64, ksymType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
@@ -107,6 +107,16 @@ const LOWERINGS = {
     },
   },
   xdpLoad: { scalar: (l, e) => packetLoad(l, e, "xdp") },
+  ksym: {
+    scalar: (l, e) => {
+      if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `ksym() takes a kernel address: ksym(args.call_site)`);
+      // A pointer (a tracepoint's void *function) is its address as it is.
+      const address = l.scalar(e.arguments[0]);
+      if (address.type.kind === "ptr") return { kind: "scalar", type: ksymType, op: address.op };
+      if (address.type.kind !== "int") l.fail(e.arguments[0], Code.TypeMismatch, `ksym() takes a kernel address, a number or a pointer, not ${typeName(address.type)}`);
+      return { kind: "scalar", type: ksymType, op: l.convert(address, u64, e.arguments[0]).op };
+    },
+  },
   cgroupName: {
     scalar: (l, e) => {
       if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `cgroupName() takes a cgroup id: cgroupName(cgroup())`);

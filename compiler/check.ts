@@ -9,7 +9,7 @@
 import type { Node } from "./parse.ts";
 import type { ContextField } from "../spec/target.ts";
 import type { MapField } from "./map_fields.ts";
-import { bool, cgroupType, i64, intType, type IntType, isScalar, kstackType, layoutStruct, probeNameType, type Type, u64, u8, ustackType } from "../spec/layout.ts";
+import { bool, cgroupType, ksymType, i64, intType, type IntType, isScalar, kstackType, layoutStruct, probeNameType, type Type, u64, u8, ustackType } from "../spec/layout.ts";
 import { type BinaryOp, commonType, evalBinary, wrap } from "./semantics.ts";
 import { probeId } from "../spec/tracer_spec.ts";
 import { literalValue } from "./literals.ts";
@@ -224,6 +224,12 @@ function builtin(s: Scope, name: string, e: Node): Checked | undefined {
       const id = args.length === 1 ? intScalar(s, args[0]) : undefined;
       return id && { kind: "scalar", type: cgroupType, value: id.value === undefined ? undefined : wrap(id.value, u64) };
     }
+    case "ksym": {
+      // an address: a number or a pointer (a tracepoint's void *function)
+      const address = args.length === 1 ? scalar(s, args[0]) : undefined;
+      if (!address || (address.type.kind !== "int" && address.type.kind !== "ptr")) return undefined;
+      return { kind: "scalar", type: ksymType, value: address.value === undefined ? undefined : wrap(address.value, u64) };
+    }
     case "curtask": {
       if (args.length) return undefined;
       const [task] = s.input.target.btf().findByName("task_struct", "struct");
@@ -259,12 +265,15 @@ function condition(s: Scope, e: Node): boolean {
     if (isStringLiteral(e.left) || isStringLiteral(e.right)) {
       return (e.operator === "===" || e.operator === "!==" || e.operator === "==" || e.operator === "!=") && stringOperand(s, isStringLiteral(e.left) ? e.right : e.left);
     }
+    if (stringOperand(s, e.left) && stringOperand(s, e.right)) return EQUALITY.has(e.operator);
     return !!scalar(s, e.left) && !!scalar(s, e.right);
   }
   return !!scalar(s, e);
 }
 
-/** What lowering compares with a string literal: comm() or str(...), or a string (isString). */
+const EQUALITY = new Set(["===", "!==", "==", "!="]);
+
+/** What lowering compares with a string literal (or with another string): comm() or str(...), or a string (isString). */
 function stringOperand(s: Scope, e: Node): boolean {
   const aggregate = e.type === "CallExpression" && e.callee.type === "Identifier" && (e.callee.name === "comm" || e.callee.name === "str");
   return aggregate || ((e.type === "Identifier" || e.type === "MemberExpression") && isString(s, e));

@@ -55,6 +55,15 @@ export function aggregationKey(kind: MapKind, userKey: Type | undefined): Type {
   return layoutStruct("aggregation_key", fields);
 }
 
+/** A StackTraceMap's depth (its second argument): the frames its value holds, which is where the kernel cuts a stack. */
+function stackDepth(arg: Node | undefined, constants: Map<string, Node> | undefined, diags: DiagnosticBag): number {
+  if (!arg) return MAX_STACK_DEPTH;
+  const n = constantNumber(arg, constants);
+  if (n !== undefined && Number.isInteger(n) && n >= 1 && n <= MAX_STACK_DEPTH) return n;
+  diags.error(Code.BadMap, posOf(arg), `a StackTraceMap's depth is a number from 1 to ${MAX_STACK_DEPTH} the compiler can see`, "e.g. new StackTraceMap(16384, 5): the 5 innermost frames");
+  return MAX_STACK_DEPTH;
+}
+
 /** The map a class field declares, or undefined when the field is not a map. */
 /**
  * `constants`: the module's top-level consts, for a class no function encloses (inside one, a
@@ -101,7 +110,7 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
   }
   if (cls.kind === "stack_trace") {
     field.key = u32;
-    field.value = { kind: "array", elem: u64, len: MAX_STACK_DEPTH };
+    field.value = { kind: "array", elem: u64, len: stackDepth(init.arguments[1], constants, diags) };
   }
   if (cls.kind === "lpm_trie" && field.key && !lpmKeyOk(field.key)) {
     diags.error(Code.BadMap, posOf(typeArgs[0]), `an LpmTrieMap's key must be an interface starting with "prefixlen: u32", then the address fields (no padding after prefixlen)`,

@@ -1,4 +1,5 @@
-// Comparing strings with literals: `comm() === "bash"`, `str(args.filename).startsWith("/etc/")`.
+// Comparing strings with literals: `comm() === "bash"`, `str(args.filename).startsWith("/etc/")`,
+// and with each other: `a === b` of two strings.
 // The string is put in memory (the stack, or left where it is), then compared chunk by chunk
 // with the literal's bytes, jumping out at the first difference.
 import { Code } from "../spec/diagnostics.ts";
@@ -59,7 +60,9 @@ export function stringCompareBranch(l: Lower, strExpr: Node, literal: Node, pref
   const text = new TextEncoder().encode(literalText(literal));
   const bytes = prefix ? text : new Uint8Array([...text, 0]);
   // Room for the text and its NUL either way: helpers that copy strings always end them with one.
-  const mem = stringMemory(l, strExpr, text.length + 1);
+  // For equality one byte more: a copy cut to the text's length plus its NUL would end in a NUL
+  // where a longer string goes on ("head" read into 3 bytes is "he\0", equal to "he").
+  const mem = stringMemory(l, strExpr, text.length + (prefix ? 1 : 2));
   // comm() always ends in a NUL within its 16 bytes; other memory may be full.
   const room = isComm(strExpr) ? mem.len - 1 : prefix ? mem.len : mem.len - 1;
   if (text.length > room) tooLong(l, strExpr, literal, text.length, room, prefix);
@@ -77,6 +80,33 @@ export function stringCompareBranch(l: Lower, strExpr: Node, literal: Node, pref
     l.b.place(differ);
   }
 }
+
+/**
+ * Jumps to `label` when two strings (neither a literal) are equal and `when` is true, or differ
+ * and `when` is false: byte by byte up to the first NUL, as strcmp (bpftrace's `$a == $b`).
+ * Past the shorter buffer, the longer string must end there.
+ */
+export function stringsEqualBranch(l: Lower, left: Node, right: Node, when: boolean, label: number): void {
+  const a = stringMemory(l, left, STRING_COMPARE_MOST), b = stringMemory(l, right, STRING_COMPARE_MOST);
+  const equal = when ? label : l.b.label(), differ = when ? l.b.label() : label;
+  const n = Math.min(a.len, b.len);
+  for (let i = 0; i < n; i++) {
+    const x = l.b.load(a.base, a.off + i, 1), y = l.b.load(b.base, b.off + i, 1);
+    l.b.emit({ op: "br", cond: "jne", a: x, b: y, target: differ });
+    l.b.emit({ op: "br", cond: "jeq", a: x, b: 0n, target: equal });
+  }
+  if (a.len !== b.len) {
+    const longer = a.len > b.len ? a : b;
+    l.b.emit({ op: "br", cond: "jeq", a: l.b.load(longer.base, longer.off + n, 1), b: 0n, target: equal });
+    l.b.emit({ op: "jmp", target: differ });
+  } else {
+    l.b.emit({ op: "jmp", target: equal });
+  }
+  l.b.place(when ? differ : equal);
+}
+
+/** Bytes of a string read for comparing it with another (a str() of no stated length, a field read through a pointer). */
+const STRING_COMPARE_MOST = 256;
 
 const isComm = (e: Node) => e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === "comm";
 

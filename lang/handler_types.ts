@@ -32,6 +32,8 @@ export type ProbeName = string;
 
 /** A cgroup, from cgroupName(cgroup()): an id in the kernel; in JavaScript its path and container id, printed as either. */
 export type Cgroup = import("../runtime/cgroup.ts").CgroupName;
+/** A kernel address from ksym(): a u64 in the kernel; in JavaScript the function holding it, printed as its name. */
+export type KSym = import("../runtime/maps/kernel_symbol.ts").KernelSymbol;
 
 /** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
 export type KStack = import("../runtime/maps/stacks.ts").Stack;

@@ -11,6 +11,8 @@ export interface IntType {
   probeName?: boolean;
   /** A cgroup id that JavaScript shows as the cgroup's path and container (cgroupName()). */
   cgroup?: boolean;
+  /** A kernel address that JavaScript shows as the name of the function holding it (ksym()). */
+  ksym?: boolean;
 }
 export interface BoolType {
   kind: "bool";
@@ -73,6 +75,16 @@ export const kstackType: IntType = { kind: "int", bits: 64, signed: false, stack
 export const ustackType: IntType = { kind: "int", bits: 64, signed: false, stack: "user" };
 export const probeNameType: IntType = { kind: "int", bits: 64, signed: false, probeName: true };
 export const cgroupType: IntType = { kind: "int", bits: 64, signed: false, cgroup: true };
+export const ksymType: IntType = { kind: "int", bits: 64, signed: false, ksym: true };
+
+/** Whether a value of type `t` holds a ksym() anywhere (then kernel symbols are loaded to print it). */
+export function holdsKernelSymbol(t: Type | undefined): boolean {
+  if (!t) return false;
+  if (t.kind === "int") return !!t.ksym;
+  if (t.kind === "struct") return t.fields.some((f) => holdsKernelSymbol(f.type));
+  if (t.kind === "array") return holdsKernelSymbol(t.elem);
+  return false;
+}
 
 export function intType(bits: number, signed: boolean): IntType {
   return { kind: "int", bits: bits as IntBits, signed };
@@ -126,7 +138,7 @@ export function layoutStruct(name: string, fields: { name: string; type: Type }[
 
 export function typeName(t: Type): string {
   switch (t.kind) {
-    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : t.probeName ? "ProbeName" : t.cgroup ? "Cgroup" : `${t.signed ? "i" : "u"}${t.bits}`;
+    case "int": return t.stack ? (t.stack === "kernel" ? "KStack" : "UStack") : t.probeName ? "ProbeName" : t.cgroup ? "Cgroup" : t.ksym ? "KSym" : `${t.signed ? "i" : "u"}${t.bits}`;
     case "bool": return "bool";
     case "str": return `Str<${t.len}>`;
     case "array": return `${typeName(t.elem)}[${t.len}]`;

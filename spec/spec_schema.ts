@@ -122,13 +122,14 @@ function type(v: unknown, at: string, depth: number): void {
   const kind = (v as { kind?: unknown } | null)?.kind;
   switch (kind) {
     case "int": {
-      const t = object(v, at, ["kind", "bits", "signed", "stack", "probeName", "cgroup"]);
+      const t = object(v, at, ["kind", "bits", "signed", "stack", "probeName", "cgroup", "ksym"]);
       if (![8, 16, 32, 64].includes(t.bits as number)) fail(`${at}.bits`, "not 8, 16, 32 or 64");
       boolean(t.signed, `${at}.signed`);
       if (t.stack !== undefined && t.stack !== "kernel" && t.stack !== "user") fail(`${at}.stack`, 'not "kernel" or "user"');
       if (t.probeName !== undefined) boolean(t.probeName, `${at}.probeName`);
       if (t.cgroup !== undefined) boolean(t.cgroup, `${at}.cgroup`);
-      if ((t.stack !== undefined || t.probeName || t.cgroup) && t.bits !== 64) fail(at, "a stack, probe or cgroup id is 64 bits");
+      if (t.ksym !== undefined) boolean(t.ksym, `${at}.ksym`);
+      if ((t.stack !== undefined || t.probeName || t.cgroup || t.ksym) && t.bits !== 64) fail(at, "a stack, probe, cgroup id or kernel address is 64 bits");
       return;
     }
     case "bool": case "void":

@@ -29,7 +29,7 @@ import { makeEncoder } from "../runtime/maps/codec.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { isUserFacing } from "../spec/user_facing.ts";
 import { printableLines, setJsonOutput } from "../runtime/output.ts";
-import type { StructType } from "../spec/layout.ts";
+import { holdsKernelSymbol, type StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
@@ -228,8 +228,8 @@ export class Tracer {
     }
     const stacks = loaded.maps.get(STACKS_MAP);
     if (stacks) setStackTable(new StackTable(stacks.fd));
-    if (spec.maps.some((m) => m.kind === "stacks" || m.kind === "stack_trace")) {
-      // Symbol tables are loaded only by tracers that capture stacks.
+    if (spec.maps.some((m) => m.kind === "stacks" || m.kind === "stack_trace" || holdsKernelSymbol(m.key) || holdsKernelSymbol(m.value))) {
+      // Symbol tables are loaded only by tracers that capture stacks or ksym() addresses.
       setSymbolizer((await import("../runtime/symbolize/mod.ts")).bpftraceFrameNames);
     }
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);

@@ -12,33 +12,17 @@
 //   cond && action                  → if (cond) action           (bpftrace's /filter/)
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
-import { AGGREGATIONS, type MapRegistry, type MapUse } from "./maps.ts";
+import { AGGREGATIONS, type MapUse } from "./maps.ts";
 import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
+import { emitJoin } from "./join.ts";
+import type { PrintSite, TransformState } from "./transform_state.ts";
+export type { PrintSite, TransformState } from "./transform_state.ts";
+import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
+import { positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
 
-/** One print()/printf() call: its ring buffer field, event type and how user space formats it. */
-export interface PrintSite {
-  field: string;
-  type: string;
-  fields: { name: string; type: string }[];
-  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
-  /** Where the print()/printf() call is in the one-liner. */
-  call: number;
-}
-
-/** What a handler body needs from the whole transform. */
-export interface TransformState {
-  readonly text: string;
-  readonly maps: MapRegistry;
-  readonly prints: PrintSite[];
-  readonly options: { pidFilter: boolean; exports: ReadonlySet<string> };
-  usesExit: boolean;
-  error(node: Node, message: string, ...hints: string[]): void;
-  checkFormat(node: Node, format: string, values: number): void;
-}
-
-const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "exit"]);
+const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
 
 interface MapRef {
@@ -159,6 +143,7 @@ export class HandlerBody {
     const args: Node[] = e.arguments;
     if (name === "print") return this.#print(e, args);
     if (name === "printf") return this.#printf(e, args);
+    if (name === "join") return emitJoin(this.t, this.used, this.#w, e, args, (n) => this.#operand(n));
     if (name === "exit") {
       if (args.length) this.t.error(args[0], "exit() takes no arguments");
       this.t.usesExit = true;
@@ -435,6 +420,21 @@ export class HandlerBody {
         w.write("0");
         return true;
       }
+      if (isStackWithDepth(node)) return rewriteStackWithDepth(this.t, this.used, w, node);
+      if (name === "str" && node.arguments.length === 1 && isPositional(node.arguments[0])) {
+        // str($1): the word itself, as a string literal
+        const n = Number(node.arguments[0].name.slice(1));
+        w.region(node.start, node.end - node.start, () => w.write(positionalString(this.t.options.positional ?? [], n)));
+        return true;
+      }
+      if (name === "elapsed") {
+        // bpftrace's elapsed: nanoseconds since tsbpf started, on ktime()'s clock.
+        if (node.arguments.length) this.t.error(node.arguments[0], "elapsed() takes no arguments");
+        this.t.usesElapsed = true;
+        this.used.add("ktime");
+        w.region(node.start, node.end - node.start, () => w.write("(ktime() - this._start)"));
+        return true;
+      }
       if (name === "probe") {
         w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
@@ -463,6 +463,14 @@ export class HandlerBody {
         this.#keyOrZero(ref);
         w.write(")");
       });
+      return true;
+    }
+    if (isPositional(node)) {
+      const positional = this.t.options.positional ?? [], n = Number(node.name.slice(1));
+      if (positionalIsText(positional, n)) {
+        this.t.error(node, `${node.name} is used as a number, but the word given is ${JSON.stringify(positional[n - 1])}`, `for the word as a string write str(${node.name}) (bpftrace's str($1)); or give a number after the one-liner`);
+      }
+      w.region(node.start, node.end - node.start, () => w.write(positionalLiteral(positional, n)));
       return true;
     }
     if (node.type === "ThisExpression") {
@@ -506,10 +514,17 @@ function badStrLength(node: Node): boolean {
   return !(n.type === "NumericLiteral" && Number.isInteger(n.value) && n.value >= 1 && n.value <= 4096);
 }
 
+/** $1, $2, ...: a positional parameter. */
+function isPositional(node: Node): boolean {
+  return node.type === "Identifier" && /^\$\d+$/.test(node.name);
+}
+
 function rewritten(node: Node): boolean {
+  if (isPositional(node)) return true;
+  if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
-  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || ACTIONS.has(node.callee.name))) return true;
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";
 }

@@ -4,10 +4,19 @@
 // What has no plain translation (casts, scratch control flow, builtins tsbpf spells otherwise)
 // is named instead, so the user knows what to look up in docs/cli.md.
 
-export type BpftraceTranslation = { oneliner: string } | { untranslatable: string };
+/** The one-liner; or what stops the translation, and where in the text when that is known. */
+export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
 
 /** `PROBE[, PROBE]` at the start, or `BEGIN` / `END`; then `[/FILTER/] {`. */
 const PROBE_SPECS = /^\s*(BEGIN|END|[a-z]+:[^\s{,]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*/;
+
+/** Where the first probe spec is written (after comments and #include lines). */
+export function firstProbeSpec(text: string): { start: number; end: number } {
+  const code = withoutComments(text);
+  const start = code.length - code.trimStart().length;
+  const spec = /^[^\s{/,]+/.exec(code.slice(start));
+  return { start, end: start + Math.max(1, spec?.[0].length ?? 1) };
+}
 
 /** Whether `text` is written in bpftrace's language rather than TypeScript. */
 export function looksLikeBpftrace(text: string): boolean {
@@ -24,7 +33,14 @@ export function looksLikeBpftrace(text: string): boolean {
   return code[i] === "{";
 }
 
-class Untranslatable extends Error {}
+/** What stops the translation; `near`, the text it is about (a builtin's name, a probe spec), to point at. */
+class Untranslatable extends Error {
+  /** Where to look for `near` from: the start of the probe block it is in. */
+  from?: number;
+  constructor(message: string, readonly near?: string) {
+    super(message);
+  }
+}
 
 /** The one-liner a bpftrace program becomes, or what stops its translation. */
 export function translateBpftrace(text: string): BpftraceTranslation {
@@ -33,15 +49,38 @@ export function translateBpftrace(text: string): BpftraceTranslation {
     const code = withoutComments(text);
     // In user space $ is every map: the map @ alone is $[""] there when the program has named maps too.
     const unnamed = /@\w/.test(code) ? `$[""]` : "$";
-    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => translateProbe(spec, b, unnamed)));
+    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => {
+      try {
+        return translateProbe(spec, b, unnamed);
+      } catch (e) {
+        // What stopped it is looked for from this probe's block on.
+        if (e instanceof Untranslatable && e.from === undefined) e.from = b.start;
+        throw e;
+      }
+    }));
     return { oneliner: probes.join("; ") };
   } catch (e) {
-    if (e instanceof Untranslatable) return { untranslatable: e.message };
-    throw e;
+    if (!(e instanceof Untranslatable)) throw e;
+    const at = e.near === undefined ? undefined : placeOf(withoutComments(text), e.near, e.from ?? 0) ?? placeOf(withoutComments(text), e.near, 0);
+    return at ? { untranslatable: e.message, at } : { untranslatable: e.message };
   }
 }
 
+/** Where `near` is written first in `code` from `from` on (outside strings; a name as a whole word). */
+function placeOf(code: string, near: string, from: number): { start: number; end: number } | undefined {
+  const word = /^[\w$]/.test(near) && /\w$/.test(near);
+  for (let i = from; i < code.length; i++) {
+    if (code[i] === '"') i = stringEnd(code, i);
+    else if (code.startsWith(near, i) && !(word && (/[\w$]/.test(code[i - 1] ?? "") || /\w/.test(code[i + near.length] ?? "")))) {
+      return { start: i, end: i + near.length };
+    }
+  }
+  return undefined;
+}
+
 interface ProbeBlock {
+  /** Where the block (its first probe spec) starts in the program. */
+  start: number;
   specs: string[];
   filter?: string;
   body: string;
@@ -54,6 +93,7 @@ function splitProbes(text: string): ProbeBlock[] {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
   for (skip(); i < text.length; skip()) {
+    const blockStart = i;
     const specs: string[] = [];
     for (;;) {
       const start = i;
@@ -74,7 +114,7 @@ function splitProbes(text: string): ProbeBlock[] {
     }
     if (text[i] !== "{") throw new Untranslatable(`"${text.slice(i, i + 20)}" where a probe's { ... } was expected`);
     const end = closing(text, i);
-    blocks.push({ specs, filter, body: text.slice(i + 1, end) });
+    blocks.push({ start: blockStart, specs, filter, body: text.slice(i + 1, end) });
     i = end + 1;
   }
   return blocks;
@@ -109,12 +149,20 @@ function filterEnd(text: string, open: number): number {
   return -1;
 }
 
-/** `text` with its comments (`// ...`, `/* ... *\/`) blanked out, strings kept as written (so positions stay). */
+/**
+ * `text` with its comments (`// ...`, `/* ... *\/`) and `#include` lines blanked out, strings kept
+ * as written (so positions stay). tsbpf takes kernel types from BTF: no headers to include.
+ */
 function withoutComments(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === '"') {
+    if (c === "#" && /^\s*$/.test(text.slice(text.lastIndexOf("\n", i - 1) + 1, i)) && text.startsWith("#include", i)) {
+      const end = text.indexOf("\n", i);
+      const stop = end < 0 ? text.length : end;
+      out += " ".repeat(stop - i);
+      i = stop - 1;
+    } else if (c === '"') {
       const end = stringEnd(text, i);
       out += text.slice(i, end + 1);
       i = end;
@@ -158,20 +206,20 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
     case "rawtracepoint": case "rt":
       return `rawTracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : positional())})`;
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
-      if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`);
+      if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`, "args");
       return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
     case "kretprobe": case "kr": case "uretprobe": case "ur":
       return `${kind.startsWith("k") ? "kretprobe" : "uretprobe"}(${JSON.stringify(target)}, ${fn(uses(/\bretval\b/) ? "retval" : "()")})`;
     case "profile": case "p": case "interval": case "i": {
       const [unit, value] = rest.length === 2 ? rest : ["hz", rest[0]];
       const n = Number(value);
-      if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`);
+      if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`, spec);
       if (kind.startsWith("p")) {
-        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`);
+        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`, spec);
         return `profile(${n}, ${fn("()")})`;
       }
       const seconds = ({ s: n, ms: n / 1000, us: n / 1e6 } as Record<string, number>)[unit];
-      if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`);
+      if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`, spec);
       return `interval(${seconds}, () => ${body.arrowBody})`;
     }
     case "software": case "s": case "hardware": case "h": {
@@ -182,7 +230,7 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
       return `perfEvent({ type: "${type}", config: ${JSON.stringify(PERF_NAMES[name] ?? name)}${period} }, ${fn("()")})`;
     }
   }
-  throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`);
+  throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`, spec);
 }
 
 /** bpftrace's short names of perf events, as perf (and perfEvent()) spells them. */
@@ -199,27 +247,63 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["args", "retval", "str", "printf", "print", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["args", "retval", "str", "ksym", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
   unnamed: string;
+  /** Loops translated so far: each loop's counter has a name of its own. */
+  loops?: number;
   userSpace?: string;
 }
 
 function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
-  const declared = new Set<string>();
-  const statements = splitStatements(body).map((s) => translateStatement(s, declared, scope));
+  // bpftrace's $x lives for the whole probe: one first set inside a block is declared before it.
+  const hoisted = [...nestedFirstAssignments(body)].map((name) => `let ${name} = 0`);
+  const declared = new Set<string>(nestedFirstAssignments(body));
+  const statements = [...hoisted, ...splitStatements(body).map((s) => translateStatement(s, declared, scope))];
   const cond = filter === undefined ? undefined : expressionOf(filter, scope);
   const text = [cond ?? "", ...statements].join(" ");
   if (statements.length === 0) return { text, arrowBody: "{}" };
-  if (statements.length === 1 && !/^(let|if|return)\b/.test(statements[0])) {
+  if (statements.length === 1 && !/^(let|if|return|for|while)\b/.test(statements[0])) {
     const s = statements[0];
     const wrapped = /=/.test(s.replace(/[=!<>]=|=>/g, "")) ? `(${s})` : s;
     return { text, arrowBody: cond ? `${cond} && ${wrapped}` : s };
   }
   const list = statementList(statements);
   return { text, arrowBody: cond ? `{ if (${cond}) { ${list} } }` : `{ ${list} }` };
+}
+
+/**
+ * The scratch variables ($x) a body first sets inside a block (an if's, a loop's) that hold
+ * numbers: the translation declares them at the top (`let x = 0`), so they are seen after the
+ * block and in its else, as in bpftrace. A string first set in a block stays declared there;
+ * used after it, it is named (its type and size would be a guess).
+ */
+function nestedFirstAssignments(body: string): Set<string> {
+  const first = new Map<string, number>(), nested = new Set<string>();
+  let depth = 0;
+  for (const t of body.match(TOKEN) ?? []) {
+    if (t === "{") depth++;
+    else if (t === "}") depth--;
+    else if (/^\$[A-Za-z_]\w*$/.test(t)) {
+      const name = t.slice(1), at = first.get(name);
+      if (at === undefined) {
+        first.set(name, depth);
+        if (depth > 0) nested.add(name);
+      } else if (depth < at && nested.has(name) && isStringValue(body, name)) {
+        untranslatable(`$${name}, a string first set inside a block and used after it: set it before the block (e.g. $${name} = "";)`, `$${name}`);
+      }
+    }
+  }
+  for (const name of nested) if (isStringValue(body, name)) nested.delete(name);
+  return nested;
+}
+
+/** Whether the first value given to $name is a string (a literal, comm, str(), probe, a stack). */
+function isStringValue(body: string, name: string): boolean {
+  const value = new RegExp(`\\$${name}\\s*=(?!=)\\s*([^;}]*)`).exec(body)?.[1] ?? "";
+  return /^("|comm\b|str\s*\(|probe\b|kstack\b|ustack\b)/.test(value.trim());
 }
 
 /** Translated statements as a block's text: `;` after each but a block. */
@@ -248,7 +332,10 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   const expression = (text: string) => expressionOf(text, scope);
   if (/^if\s*\(/.test(s)) return ifStatement(s, declared, scope);
   if (/^return$/.test(s)) return s;
-  if (/^(if|else|while|for|unroll|return)\b/.test(s)) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`);
+  const loop = /^(while|unroll)\s*\(/.exec(s);
+  if (loop) return loopStatement(s, loop[1], declared, scope);
+  const keyword = /^(if|else|while|for|unroll|return)\b/.exec(s)?.[1];
+  if (keyword) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`, keyword);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
   if (agg && AGGREGATIONS.has(agg[3])) {
@@ -256,14 +343,59 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
     if (name) return `$.${name}${keys ? `[${expression(keys)}]` : ""} = ${fn}(${expression(values)})`;
     return `${fn}(${[keys, values].filter((x) => x?.trim()).map((x) => expression(x!)).join(", ")})`;
   }
+  // delete(@m[k]), and bpftrace 0.20's delete(@m, k)
   const del = /^delete\s*\((@.*)\)$/s.exec(s);
-  if (del) return `delete ${expression(del[1])}`;
+  if (del) {
+    const [map, ...key] = splitArguments(del[1]);
+    if (key.length > 1) untranslatable(`delete(${del[1]}): delete takes a map and one key; a tuple key is written (k1, k2)`, "delete");
+    const tuple = /^\((.*)\)$/s.exec(key[0] ?? "");
+    return `delete ${expression(key.length ? `${map}[${tuple ? tuple[1] : key[0]}]` : map)}`;
+  }
   const scratch = /^\$(\w+)\s*=(?!=)(.*)$/s.exec(s);
   if (scratch && !declared.has(scratch[1])) {
     declared.add(scratch[1]);
     return `let ${scratch[1]} = ${expression(scratch[2])}`;
   }
   return expression(s);
+}
+
+/** Rounds a while loop in a probe may run: the kernel's verifier needs a bound (bpftrace's is the verifier's). */
+export const WHILE_ROUNDS = 1024;
+
+/**
+ * `while (cond) { ... }` and `unroll(N) { ... }`. In a probe a while loop becomes a counting loop
+ * the verifier can bound, left when `cond` fails; in user space (BEGIN, END, interval) it stays a while.
+ */
+function loopStatement(s: string, kind: string, declared: Set<string>, scope: Scope): string {
+  const open = s.indexOf("(");
+  const close = closing(s, open, "(", ")");
+  const head = s.slice(open + 1, close).trim();
+  const rest = s.slice(close + 1).trimStart();
+  if (!rest.startsWith("{") || closing(rest, 0) !== rest.length - 1) untranslatable(`a ${kind} without a { ... } block`);
+  const body = statementList(splitStatements(rest.slice(1, -1)).map((x) => translateStatement(x, declared, scope)));
+  const counter = `_${kind[0]}${(scope.loops = (scope.loops ?? 0) + 1)}`;
+  if (kind === "unroll") {
+    if (!/^\d+$/.test(head) || Number(head) < 1 || Number(head) > 100) untranslatable(`unroll(${head}): unroll takes a number from 1 to 100`, "unroll");
+    return `for (let ${counter} = 0; ${counter} < ${head}; ${counter}++) { ${body} }`;
+  }
+  const cond = expressionOf(head, scope);
+  if (scope.userSpace) return `while (${cond}) { ${body} }`;
+  return `for (let ${counter} = 0; ${counter} < ${WHILE_ROUNDS}; ${counter}++) { if (!(${cond})) break; ${body} }`;
+}
+
+/** A call's arguments, split at the commas outside brackets and strings. */
+function splitArguments(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') i = stringEnd(text, i);
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) (out.push(text.slice(start, i)), (start = i + 1));
+  }
+  out.push(text.slice(start));
+  return out.map((x) => x.trim());
 }
 
 /** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */
@@ -287,40 +419,102 @@ function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
   return out;
 }
 
-const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+|./gs;
+const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+e\d+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
   let out = "";
+  text = strncmpAsPrefix(text);
+  // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
+  text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
     const prev = out.trimEnd().at(-1);
     if (t === "->") out += ".";
-    else if (t === "@") out += scope.unnamed;
+    else if (t === "@") out += unnamedMap(next, scope);
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
-    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? untranslatable(`positional parameter ${t}`) : t.slice(1);
+    else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? t : t.slice(1); // $1: the positional parameter, as tsbpf spells it too
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
+    else if (/^\d+e\d+$/.test(t)) out += BigInt(Number(t)).toString(); // bpftrace's 1e9 is an integer
     else out += t;
   });
   return out.trim();
 }
 
-function identifier(name: string, next: string | undefined, scope: Scope): string {
-  if (name === "struct") untranslatable("a C cast (struct ... *): tsbpf reads kernel structs through typed parameters");
-  if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
-  if (next === "(" && (name === "kstack" || name === "ustack")) return untranslatable(`${name}() with arguments`);
-  if (name === "time" && next === "(") {
-    return scope.userSpace ? name : untranslatable(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
-  }
-  if (BUILTINS[name] && next !== "(" && scope.userSpace) {
-    untranslatable(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
-  }
-  if (BUILTINS[name] && next !== "(") return BUILTINS[name];
-  if (name === "cpid") untranslatable(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
-  return untranslatable(`bpftrace's "${name}"`);
+/** A string operand of strncmp: a name, maybe called or with fields (comm, str(args.filename), args->comm). */
+const OPERAND = String.raw`[A-Za-z_$@][\w$]*(?:\([^()]*\))?(?:(?:\.|->)\w+)*`;
+const LITERAL = String.raw`"(?:[^"\\]|\\.)*"`;
+const STRNCMP = new RegExp(String.raw`strncmp\(\s*(?:(${OPERAND})\s*,\s*(${LITERAL})|(${LITERAL})\s*,\s*(${OPERAND}))\s*,\s*(\d+)\s*\)\s*(==|!=)\s*0\b`, "g");
+
+/**
+ * bpftrace's `strncmp(s, "lit", n) == 0` (or != 0) as tsbpf compares strings: a prefix test,
+ * s.startsWith("lit" cut to n bytes), or equality when n reaches past the literal's NUL.
+ */
+function strncmpAsPrefix(text: string): string {
+  return text.replace(STRNCMP, (_all, s1, lit1, lit2, s2, n, op) => {
+    const operand = s1 ?? s2, literal: string = JSON.parse(lit1 ?? lit2);
+    const bytes = new TextEncoder().encode(literal);
+    const test = Number(n) > bytes.length ? `${operand} == ${JSON.stringify(literal)}` : `(${operand}).startsWith(${JSON.stringify(new TextDecoder().decode(bytes.slice(0, Number(n))))})`;
+    return op === "==" ? `(${test})` : `!(${test})`;
+  });
 }
 
-function untranslatable(what: string): never {
-  throw new Untranslatable(what);
+/**
+ * The map @ in an expression: tsbpf's one-liners spell it `$` (and `$[key]`), which holds
+ * aggregations (count(), hist(), ...) or keyed values; @ as a plain value (@++, @ = 0) has no
+ * such spelling, so it is named, with the named map to use instead.
+ */
+function unnamedMap(next: string | undefined, scope: Scope): string {
+  const plain = scope.userSpace ? next === "=" : next !== "[";
+  if (plain) untranslatable(`the map @ as a plain value (@++, @ = 0): tsbpf's @ holds count(), sum(), hist() and the like; name the map instead: @n++ in the probe, printf("%d\\n", @n); @n = 0 in the interval`, "@");
+  return scope.unnamed;
+}
+
+function identifier(name: string, next: string | undefined, scope: Scope): string {
+  const stop = (what: string): never => untranslatable(what, name);
+  if (name === "struct") stop(`a C cast (struct ... *): tsbpf types a kprobe's arguments from BTF; name the argument as the arrow's parameter and read its fields, e.g. kprobe("vfs_open", path => printf("%s\\n", str(path.dentry.d_name.name)))`);
+  if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
+  if (next === "(" && (name === "kstack" || name === "ustack")) return name;
+  if (name === "perf" || name === "raw") stop(`the stack mode ${name}: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack(N)`);
+  if (name === "time" && next === "(") {
+    return scope.userSpace ? name : stop(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
+  }
+  // elapsed: nanoseconds since the start, on ktime()'s clock, in probes and user space alike
+  if (name === "elapsed" && next !== "(") return "elapsed()";
+  if (BUILTINS[name] && next !== "(" && scope.userSpace) {
+    stop(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
+  }
+  if (BUILTINS[name] && next !== "(") return BUILTINS[name];
+  if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
+  return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
+}
+
+/** What to write instead of a bpftrace builtin tsbpf has no form of (in a one-liner, or a script). */
+const INSTEAD: Record<string, string> = {
+  reg: "a one-liner reads no registers; for where a probe fired, count kstack(1) (its innermost frame, symbolized)",
+  usym: "a user address has no name without its process's files; for where a probe fired, count ustack(1) (its innermost frame, symbolized)",
+  kaddr: "read the kernel symbol's value through a typed kprobe parameter instead",
+  func: "in a one-liner each probe has its own handler: probe() names it (\"kprobe:vfs_read\")",
+  username: "print the uid; user names are user space's (getent passwd UID)",
+  strncmp: "strncmp(s, \"text\", n) == 0 translates (a prefix test); otherwise compare in TypeScript: str(p).startsWith(\"text\"), or === with a literal or another string",
+  strcontains: "compare with === or a prefix with .startsWith(\"text\") in TypeScript",
+  jiffies: "use ktime() (nanoseconds)",
+  zero: "clear($) or clear($.name) in user space (the keys go, where bpftrace's zero keeps them at 0)",
+  nsecs: "tsbpf's ktime() is nsecs(monotonic), bpftrace's plain nsecs; there is no boot or tai clock",
+  strftime: "print the local time from user space: time(\"%H:%M:%S \") in interval or END",
+  sizeof: "write the size as a number",
+  offsetof: "read the field through a typed parameter instead",
+  system: "tsbpf runs no commands from probes; run them from the shell around tsbpf",
+  cat: "tsbpf reads no files from probes; read them from the shell around tsbpf",
+  signal: "tsbpf sends no signals from probes",
+  override: "tsbpf does not change return values from one-liners; see docs/fault_injection.md for scripts",
+  buf: "print the bytes with str(p, N) if they are text",
+  ntop: "print the address as a number (or use a script: docs/network.md)",
+  uint8: "write (x as u8) in TypeScript", uint16: "write (x as u16) in TypeScript", uint32: "write (x as u32) in TypeScript", uint64: "write (x as u64) in TypeScript",
+  int8: "write (x as i8) in TypeScript", int16: "write (x as i16) in TypeScript", int32: "write (x as i32) in TypeScript", int64: "write (x as i64) in TypeScript",
+};
+
+function untranslatable(what: string, near?: string): never {
+  throw new Untranslatable(what, near);
 }

@@ -13,8 +13,10 @@ import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { HandlerBody, type PrintSite } from "./body.ts";
+import { stackMapField } from "./stack_depth.ts";
+import { positionalLiteral } from "./positional.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
-import { looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
+import { firstProbeSpec, looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
@@ -36,6 +38,8 @@ export interface OneLinerOptions {
   /** Add a pid filter (`-p`/`-c`) to every kernel handler. */
   pidFilter: boolean;
   kernel: KernelQuery;
+  /** The words after the one-liner: $1, $2, ... (bpftrace's positional parameters). */
+  positional?: string[];
 }
 
 export interface GeneratedScript {
@@ -70,7 +74,7 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   }
   await parser.prepareParse(text);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
-  if (looksLikeBpftrace(text) && !parses(parser, text)) explainBpftrace(parser, text, diags);
+  if (looksLikeBpftrace(text) && !parses(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
   diags.throwIfAny();
   const ast = parser.parseSource(text, diags);
   diags.throwIfAny();
@@ -95,17 +99,18 @@ async function loadParser(): Promise<Parser> {
 }
 
 /** bpftrace's language in -e: one error that says so, with the one-liner it becomes where that is plain. */
-function explainBpftrace(parser: Parser, text: string, diags: DiagnosticBag): void {
+function explainBpftrace(parser: Parser, text: string, diags: DiagnosticBag, positional: string[]): void {
   const t = translateBpftrace(text);
   let hint: string;
   if ("oneliner" in t && parses(parser, t.oneliner)) {
-    hint = `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
+    const words = [t.oneliner, ...positional].map((w) => `'${w.replaceAll("'", `'\\''`)}'`);
+    hint = `in tsbpf: tsbpf -e ${words.join(" ")}`;
   } else {
     hint = `no plain translation of ${"untranslatable" in t ? t.untranslatable : "this program"}`;
   }
-  const spec = /^\s*(\S+?)\s*(\/|\{|$)/.exec(text);
-  const start = text.length - text.trimStart().length;
-  diags.error(Code.Syntax, position(text, { start, end: start + (spec?.[1].length ?? 1) }), "this is bpftrace's language: tsbpf one-liners are TypeScript",
+  // Pointed at what stops the translation when that is known, else at the first probe.
+  const at = ("at" in t && t.at) || firstProbeSpec(text);
+  diags.error(Code.Syntax, position(text, at), "this is bpftrace's language: tsbpf one-liners are TypeScript",
     hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
 }
 
@@ -144,6 +149,8 @@ class Transform {
   readonly probes: ProbeCall[] = [];
   readonly blocks: UserBlock[] = [];
   usesExit = false;
+  usesElapsed = false;
+  readonly stackDepths = new Set<number>();
 
   constructor(readonly text: string, readonly options: OneLinerOptions, readonly diags: DiagnosticBag) {}
 
@@ -241,11 +248,11 @@ class Transform {
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
-    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup"].filter((n) => this.options.exports.has(n));
+    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym"].filter((n) => this.options.exports.has(n));
     // A type the body names (`x as u16`) is imported once, as a type.
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
-    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
+    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, elapsed, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
     // _t: when it was printed (cli/oneliner/print_order.ts puts the lines of all sites in that order).
     for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
@@ -253,11 +260,17 @@ class Transform {
     if (hasTracer) {
       w.write(`\nclass OneLiner extends Tracer {\n`);
       if (this.options.pidFilter) w.write(`  _pid: u32 = 0;\n`);
+      if (this.usesElapsed) w.write(`  _start: u64 = 0n;\n`);
       for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
+      for (const depth of this.stackDepths) w.write(`  ${stackMapField(depth)} = new StackTraceMap(16384, ${depth});\n`);
       w.append(handlers);
       w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
+    }
+    // $1, $2 in begin/end/interval functions (handlers have them written in place: body.ts).
+    for (const n of [...new Set([...this.text.matchAll(/\$(\d+)\b/g)].map((m) => Number(m[1])))].sort()) {
+      w.write(`const $${n} = ${positionalLiteral(this.options.positional ?? [], n)};\n`);
     }
     w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
     w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);

@@ -12,17 +12,20 @@ import { CompileError, type Diagnostic } from "../../spec/diagnostics.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { cliOptions } from "../mod.ts";
 export { cliOptions } from "../mod.ts";
-import { format, type FormatPart, parseFormat, type PrintfValue } from "./printf.ts";
+import { format, type FormatPart, parseFormat, printedStack, type PrintfValue } from "./printf.ts";
+import { Stack } from "../../runtime/maps/stacks.ts";
 import { MAX_TIMER_MS } from "../../runtime/period.ts";
 import { ignoredAtStart, restoreIgnored } from "../../runtime/ignored_signals.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
+import { monotonicNs } from "../../runtime/monotonic.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
-type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] };
+type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
+  | { kind: "join"; delimiter: string; count: string; fields: string[] };
 
 export interface OneLinerSpec {
   /** One-liner map name ("" for @) → tracer field. */
@@ -49,6 +52,11 @@ interface Source {
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
 let current: OneLinerRuntime | undefined;
+/** A value of a print() in a probe: a stack as bpftrace's print shows it, anything else as its text. */
+function printedValue(v: PrintfValue): string {
+  return v instanceof Stack ? printedStack(v) : String(v);
+}
+
 /** printf output waiting for its newline (so lines from print and printf never interleave mid-line). */
 let pending = "";
 
@@ -107,6 +115,14 @@ export function time(format = "%H:%M:%S\n"): void {
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
+/** When the one-liner started, on ktime()'s clock (CLOCK_MONOTONIC): elapsed() counts from here, in probes and user space alike. */
+let startedNs = 0n;
+
+/** bpftrace's elapsed: nanoseconds since the one-liner started (in begin, end and interval; a probe's is the kernel's). */
+export function elapsed(): number {
+  return Number(monotonicNs() - startedNs);
+}
+
 export function exit(): void {
   current?.exit();
 }
@@ -180,11 +196,13 @@ export class OneLinerRuntime {
 
   async run(tracer: Tracer | undefined): Promise<void> {
     current = this;
+    startedNs = monotonicNs();
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
     this.#maps = userSpaceMaps(this.spec, fields);
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
+      if ("_start" in tracer) fields!._start = startedNs;
       // One print site has one buffer, in order already; several are merged by time.
       const ordered = this.spec.prints.length > 1;
       this.#held = [];
@@ -317,7 +335,8 @@ export class OneLinerRuntime {
   #print(site: number, e: Record<string, PrintfValue>): void {
     const spec = this.spec.prints[site];
     if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f) => e[f])));
-    else out(spec.parts.map((p) => ("text" in p ? p.text : String(e[p.field]))).join(" ") + "\n");
+    else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => String(e[f])).join(spec.delimiter) + "\n");
+    else out(spec.parts.map((p) => ("text" in p ? p.text : printedValue(e[p.field]))).join(" ") + "\n");
   }
 
   /** No probes (only begin/end/interval): wait for a signal, exit() or -d, as a tracer would (docs/lifecycle.md). */

@@ -4,8 +4,9 @@
 import { UserFacingError } from "../../spec/user_facing.ts";
 
 import { printable } from "../../runtime/output.ts";
+import { Stack } from "../../runtime/maps/stacks.ts";
 
-export type PrintfValue = number | bigint | string | boolean;
+export type PrintfValue = number | bigint | string | boolean | Stack;
 
 /** One piece of a parsed format: literal text, or a conversion taking the next value. */
 export type FormatPart = string | { flags: string; width?: number; precision?: number; conversion: string };
@@ -63,6 +64,15 @@ export function conversionMismatch(parts: FormatPart[], types: (string | undefin
   return undefined;
 }
 
+/**
+ * A stack as printf's %s and print() show it, as bpftrace does: a line per frame indented by
+ * eight spaces, after a newline (a map key's frames are indented by four: Stack.toString()).
+ */
+export function printedStack(stack: Stack): string {
+  if (stack.failed || !stack.addresses.length) return "";
+  return "\n" + stack.frames().map((f) => `        ${printable(f)}\n`).join("");
+}
+
 export function format(parts: FormatPart[], values: PrintfValue[]): string {
   let i = 0;
   return parts.map((p) => (typeof p === "string" ? p : convert(p, values[i++]))).join("");
@@ -74,6 +84,10 @@ function convert(spec: Exclude<FormatPart, string>, value: PrintfValue | undefin
   switch (spec.conversion) {
     // What a %s or %c prints comes from the kernel (a process or file name): shown printable().
     case "s":
+      if (value instanceof Stack) {
+        body = printedStack(value);
+        break;
+      }
       body = String(value ?? "");
       if (spec.precision !== undefined) body = body.slice(0, spec.precision);
       body = printable(body);

@@ -19,8 +19,8 @@ import { kernelQuery, withListings } from "./kernel_query.ts";
 const MOD_URL = ownModule("mod");
 const RUNTIME_URL = ownModule("cli/oneliner/oneliner_runtime");
 
-export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean }): Promise<number> {
-  const script = await generate(text, session.pid !== undefined || session.command !== undefined, undefined, modExports, session.pid);
+export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean; positional?: string[] }): Promise<number> {
+  const script = await generate(text, session.pid !== undefined || session.command !== undefined, undefined, modExports, session.pid, options.positional);
   if (options.emit) {
     console.log(script.source);
     prunePending();
@@ -90,16 +90,18 @@ export async function dumpOneLiner(text: string): Promise<number> {
  * with the path of its file there, or transformed, which loads the TypeScript parser and needs
  * mod's export names (`exportsOf`, asked only then; `cacheHome` for tests).
  */
-export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number): Promise<GeneratedScript & { file?: string }> {
+export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number, positional: string[] = []): Promise<GeneratedScript & { file?: string }> {
+  // The positional parameters are written into the script: a script per text and parameters.
+  const keyed = positional.length ? [text, ...positional].join("\0") : text;
   // TSBPF_NO_CACHE: no key either (its digest and the stat of mod cost a cold one-liner ≈ 1.4 ms).
-  const key = oneLinerCacheOff(cacheHome) ? undefined : await oneLinerKey(text, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
+  const key = oneLinerCacheOff(cacheHome) ? undefined : await oneLinerKey(keyed, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
   // A kept script is used only if the kernel (and with -p, that process) still answers its questions the same.
   const kept = key && await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
   if (kept) return kept;
   const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
   const { script, asked } = await withListings(async (query) => {
     const { kernel, asked } = key ? recordingQuery(query) : { kernel: query, asked: [] };
-    return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel }), asked };
+    return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel, positional }), asked };
   }, pid);
   if (key) await writeOneLiner(key, script, asked, cacheHome);
   return script;

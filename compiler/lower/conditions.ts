@@ -6,7 +6,7 @@ import type { Node } from "../parse.ts";
 import { bool, typeName, u64, u8 } from "../../spec/layout.ts";
 import { type CompareOp, evalCompare } from "../semantics.ts";
 import type { CondName } from "../../spec/bpf/isa.ts";
-import { isStringLiteral, isStringValued, stringCompareBranch } from "../strings.ts";
+import { isStringLiteral, isStringValued, stringCompareBranch, stringsEqualBranch } from "../strings.ts";
 import type { Lower, Value } from "./context.ts";
 import { COMPARE_OPS, isStartsWith } from "./operators.ts";
 
@@ -51,6 +51,10 @@ export function compareBranch(l: Lower, e: Node, when: boolean, label: number): 
     const other = literalLeft ? e.right : e.left;
     if (!isStringValued(l, other)) l.fail(other, Code.TypeMismatch, `a string literal can only be compared with a string (comm(), str(p), a Str field)`);
     return stringCompareBranch(l, other, literalLeft ? e.left : e.right, false, op === "==" ? when : !when, label);
+  }
+  if (isStringValued(l, e.left) && isStringValued(l, e.right)) {
+    if (op !== "==" && op !== "!=") l.fail(e, Code.TypeMismatch, `strings can only be compared with === and !==`);
+    return stringsEqualBranch(l, e.left, e.right, op === "==" ? when : !when, label);
   }
   let a = l.scalar(e.left), b = l.scalar(e.right);
   if (a.type.kind === "ptr" || b.type.kind === "ptr") {

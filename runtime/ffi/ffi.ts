@@ -104,6 +104,7 @@ export const SYS = {
   getpgrp: 111,
   prctl: 157,
   rt_sigaction: 13,
+  clock_gettime: 228,
 } as const;
 
 const SIGNAL_NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

@@ -5,6 +5,7 @@ import type { StructType, Type } from "../../spec/layout.ts";
 import { sizeOf } from "../../spec/layout.ts";
 import { makeStack } from "./stacks.ts";
 import { decodeCgroup, encodeCgroup } from "../cgroup.ts";
+import { decodeKernelSymbol, encodeKernelSymbol } from "./kernel_symbol.ts";
 import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
@@ -46,16 +47,16 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
 export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Decoder<T> {
   const keys: string[] = [];
   const body = valueExpr(t, "o", keys);
-  const make = new Function("decodeStr", "makeStack", "decodeProbeName", "decodeCgroup", "k", `return (v, b, o) => (${body});`);
-  return make(decodeStr, makeStack, names.decode, decodeCgroup, Object.freeze(keys));
+  const make = new Function("decodeStr", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "k", `return (v, b, o) => (${body});`);
+  return make(decodeStr, makeStack, names.decode, decodeCgroup, decodeKernelSymbol, Object.freeze(keys));
 }
 
 /** Builds `(value, view, bytes, offset) => void` for a type; `names` encodes probe() values. */
 export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Encoder<T> {
   const keys: string[] = [];
   const body = encodeStmts(t, "x", "o", keys);
-  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "k", `return (x, v, b, o) => { ${body} };`);
-  return make(encodeStr, names.encode, encodeCgroup, Object.freeze(keys));
+  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "k", `return (x, v, b, o) => { ${body} };`);
+  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, Object.freeze(keys));
 }
 
 export { sizeOf };
@@ -99,6 +100,7 @@ function valueExpr(t: Type, at: string, keys: string[]): string {
       if (t.stack) return `makeStack(${t.stack === "kernel" ? '"kernel"' : '"user"'}, v.getBigUint64(${at}, true))`;
       if (t.probeName) return `decodeProbeName(v.getBigUint64(${at}, true))`;
       if (t.cgroup) return `decodeCgroup(v.getBigUint64(${at}, true))`;
+      if (t.ksym) return `decodeKernelSymbol(v.getBigUint64(${at}, true))`;
       const m = method(GET, t.bits, t.signed);
       return t.bits === 8 ? `v.${m}(${at})` : `v.${m}(${at}, true)`;
     }
@@ -120,6 +122,7 @@ function encodeStmts(t: Type, x: string, at: string, keys: string[]): string {
     case "int": {
       if (t.probeName) return `v.setBigUint64(${at}, encodeProbeName(${x}), true);`;
       if (t.cgroup) return `v.setBigUint64(${at}, encodeCgroup(${x}), true);`;
+      if (t.ksym) return `v.setBigUint64(${at}, encodeKernelSymbol(${x}), true);`;
       const m = method(SET, t.bits, t.signed);
       if (t.bits === 64) return `v.${m}(${at}, BigInt(${x}), true);`;
       return t.bits === 8 ? `v.${m}(${at}, Number(${x}));` : `v.${m}(${at}, Number(${x}), true);`;

@@ -6,6 +6,7 @@ import { type Binding, KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { setStackTable, Stack, StackTable, symbolize } from "./stacks.ts";
+import { MAX_STACK_DEPTH } from "../../spec/tracer_spec.ts";
 
 /** A stack-trace map of the script's own (BPF_MAP_TYPE_STACK_TRACE): `this.traces.kstack()` in a handler captures into it. */
 export class StackTraceMap extends KernelMap<number, bigint[]> {
@@ -14,10 +15,19 @@ export class StackTraceMap extends KernelMap<number, bigint[]> {
   #table?: StackTable;
   #index = 0;
 
-  /** `maxEntries`: distinct stacks kept; a capture fails (id < 0) once it is full. */
-  constructor(maxEntries = 16384) {
+  /** The most frames a stack keeps (the innermost; bpftrace's kstack(N)). */
+  readonly depth: number;
+
+  /**
+   * `maxEntries`: distinct stacks kept; a capture fails (id < 0) once it is full. `depth`: the
+   * frames each stack keeps, the innermost, 1 to 127 (the kernel cuts the stack there, so stacks
+   * that differ only deeper are one stack).
+   */
+  constructor(maxEntries = 16384, depth = MAX_STACK_DEPTH) {
     super();
     this.maxEntries = checkEntries(maxEntries, "StackTraceMap");
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_STACK_DEPTH) throw new RangeError(`StackTraceMap's depth must be a whole number from 1 to ${MAX_STACK_DEPTH}, not ${depth}`);
+    this.depth = depth;
   }
 
   /** In a handler: stores the current kernel stack here. */
@@ -33,7 +43,7 @@ export class StackTraceMap extends KernelMap<number, bigint[]> {
   override bind(b: Binding): void {
     super.bind(b);
     this.#index = b.spec.stackIndex ?? 0;
-    this.#table = new StackTable(b.fd);
+    this.#table = new StackTable(b.fd, this.depth);
     setStackTable(this.#table, this.#index);
   }
 

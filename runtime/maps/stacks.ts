@@ -5,9 +5,12 @@ import { MAX_STACK_DEPTH } from "../../spec/tracer_spec.ts";
 
 /** The stack-trace map of the running tracer. */
 export class StackTable {
-  readonly #value = new Uint8Array(MAX_STACK_DEPTH * 8);
+  readonly #value: Uint8Array;
   readonly #key = new Uint8Array(4);
-  constructor(readonly fd: number) {}
+  /** `depth`: the frames a stack of the map holds (its value size / 8); a lookup fills only those. */
+  constructor(readonly fd: number, readonly depth = MAX_STACK_DEPTH) {
+    this.#value = new Uint8Array(depth * 8);
+  }
 
   /** The return addresses of stack `id`, innermost first. */
   addresses(id: number): bigint[] {
@@ -15,7 +18,7 @@ export class StackTable {
     if (!mapLookup(this.fd, this.#key, this.#value)) return [];
     const v = new DataView(this.#value.buffer);
     const out: bigint[] = [];
-    for (let i = 0; i < MAX_STACK_DEPTH; i++) {
+    for (let i = 0; i < this.depth; i++) {
       const a = v.getBigUint64(i * 8, true);
       if (a === 0n) break;
       out.push(a);

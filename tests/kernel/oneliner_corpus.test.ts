@@ -206,7 +206,9 @@ test("bpftrace syntax: each of docs/cli.md's bpftrace one-liners is answered wit
   for (const original of BPFTRACE_ORIGINALS) {
     const r = await tsbpf(["-e", original]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /^-e:1:1: error\[TSB1001\]: this is bpftrace's language: tsbpf one-liners are TypeScript\n/, r.stderr);
+    // at the first probe; where there is no plain translation, at what stops it (the C cast's "struct")
+    const column = original.includes("(struct ") ? original.indexOf("struct") + 1 : 1;
+    assert.match(r.stderr, new RegExp(`^-e:1:${column}: error\\[TSB1001\\]: this is bpftrace's language: tsbpf one-liners are TypeScript\n`), r.stderr);
     assert.match(r.stderr, /= hint: docs\/cli\.md \("One-liners"\)/);
     const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
     if (t) translated.push(t[1]);

@@ -32,7 +32,29 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @ = count(); } interval:s:1 { print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { print($); clear($); })`],
   // if / else if / else blocks, with or without a ; after them
   [`t:syscalls:sys_exit_openat { if (args->ret < 0) { @fail[comm] = count(); } else if (args->ret == 0) { @zero = count() } else { @ok[comm] = count(); $x = 1; } @all = count(); }`,
-    `tracepoint("syscalls:sys_exit_openat", args => { if (args.ret < 0) { $.fail[comm()] = count(); } else if (args.ret == 0) { $.zero = count(); } else { $.ok[comm()] = count(); let x = 1; } $.all = count(); })`],
+    `tracepoint("syscalls:sys_exit_openat", args => { let x = 0; if (args.ret < 0) { $.fail[comm()] = count(); } else if (args.ret == 0) { $.zero = count(); } else { $.ok[comm()] = count(); x = 1; } $.all = count(); })`],
+  // a $x first set in a block lives on after it (bpftrace's scratch variables are the probe's); a string stays in its block
+  [`t:a:b { if (pid > 1) { $x = 1; } else { $x = 2; } @[$x] = count(); }`, `tracepoint("a:b", () => { let x = 0; if (pid() > 1) { x = 1; } else { x = 2; } count(x); })`],
+  [`t:a:b { if (pid > 1) { $s = comm; printf("%s\\n", $s); } }`, `tracepoint("a:b", () => { if (pid() > 1) { let s = comm(); printf("%s\\n", s); } })`],
+  // while: a bounded counting loop in a probe, a while in user space; unroll(N): a counting loop
+  [`t:a:b { $i = 0; while ($i < 3) { $i++; } }`, `tracepoint("a:b", () => { let i = 0; for (let _w1 = 0; _w1 < 1024; _w1++) { if (!(i < 3)) break; i++; } })`],
+  [`BEGIN { $i = 0; while ($i < 3) { $i++; } }`, `begin(() => { let i = 0; while (i < 3) { i++; } })`],
+  [`t:a:b { unroll(2) { @c = count(); } }`, `tracepoint("a:b", () => { for (let _u1 = 0; _u1 < 2; _u1++) { $.c = count(); } })`],
+  // stacks of N frames; bpftrace's default mode named or not
+  [`p:hz:99 { @[kstack(5)] = count(); @u[ustack(bpftrace, 3)] = count(); @k[kstack(bpftrace)] = count(); }`, `profile(99, () => { count(kstack(5)); $.u[ustack(3)] = count(); $.k[kstack()] = count(); })`],
+  [`tracepoint:syscalls:sys_enter_execve { printf("%s: ", comm); join(args->argv, ","); }`, `tracepoint("syscalls:sys_enter_execve", args => { printf("%s: ", comm()); join(args.argv, ","); })`],
+  // bpftrace's 1e9 is an integer
+  [`i:s:1 { printf("%d\\n", elapsed / 1e9); }`, `interval(1, () => printf("%d\\n", elapsed() / 1000000000))`],
+  // elapsed, in a probe and in user space
+  [`t:a:b { @[elapsed / 1000000000] = count(); } i:s:1 { printf("%d\\n", elapsed); }`, `tracepoint("a:b", () => count(elapsed() / 1000000000)); interval(1, () => printf("%d\\n", elapsed()))`],
+  // positional parameters: $1 and str($1) as tsbpf spells them (the words come after the one-liner)
+  [`t:a:b /pid == $1 && comm == str($2)/ { @[$3] = count(); }`, `tracepoint("a:b", () => pid() == $1 && comm() == str($2) && count($3))`],
+  // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
+  [`#include <linux/sched.h>\n#include <linux/path.h>\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`],
+  // strncmp(s, "lit", n) == 0: a prefix test (n bytes), or equality when n reaches the literal's NUL
+  [`t:a:b /strncmp(comm, "head", 4) == 0/ { if (strncmp("/etc", str(args->f), 9) != 0) { @ = count(); } }`, `tracepoint("a:b", args => { if (((comm()).startsWith("head"))) { if (!(str(args.f) == "/etc")) { count(); } } })`],
+  // delete(@m, key) (bpftrace 0.20), a tuple key too
+  [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
   // time() prints the local time in user space (BEGIN, END, interval)
   [`t:a:b { @ = count(); } interval:s:1 { time("%H:%M:%S "); print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { time("%H:%M:%S "); print($); clear($); })`],
@@ -57,10 +79,16 @@ test("what has no plain translation is named", () => {
     const t = translateBpftrace(text);
     return "untranslatable" in t ? t.untranslatable : `translated: ${t.oneliner}`;
   };
-  assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast/);
+  assert.match(why(`kprobe:vfs_open { printf("%s\\n", str(((struct path *)arg0)->dentry->d_name.name)); }`), /C cast .*kprobe\("vfs_open", path => printf\("%s\\n", str\(path\.dentry\.d_name\.name\)\)\)/);
+  assert.match(why(`t:a:b { @[comm] = count(); } interval:s:1 { zero(@); }`), /"zero": clear\(\$\)/);
   assert.match(why(`watchpoint:0x10000000:8:rw { @[comm] = count(); }`), /the probe "watchpoint:0x10000000:8:rw"/);
   assert.match(why(`software:faults:x { @[comm] = count(); }`), /the probe "software:faults:x"/);
-  assert.match(why(`tracepoint:a:b { while ($i < 3) { $i++; } }`), /"while" blocks/);
+  assert.match(why(`tracepoint:a:b { for ($kv : @m) { @n = count(); } }`), /"for" blocks/);
+  assert.match(why(`t:a:b { @++; } i:s:1 { printf("%d\\n", @); }`), /the map @ as a plain value .*name the map instead/);
+  assert.match(why(`t:a:b { @ = count(); } i:s:1 { @ = 0; }`), /the map @ as a plain value/);
+  assert.match(why(`profile:hz:99 { @[kstack(perf, 3)] = count(); }`), /the stack mode perf: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack\(N\)/);
+  assert.match(why(`tracepoint:a:b { unroll($n) { @n = count(); } }`), /unroll\(\$n\): unroll takes a number from 1 to 100/);
+  assert.match(why(`tracepoint:a:b { if (pid > 1) { $s = comm; } printf("%s\\n", $s); }`), /\$s, a string first set inside a block and used after it: set it before the block/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
   // BEGIN, END and interval run in user space: no kernel builtins there.
   assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
@@ -68,6 +96,17 @@ test("what has no plain translation is named", () => {
   assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
+});
+
+test("what stops a translation is located in the program", () => {
+  const at = (text: string) => {
+    const t = translateBpftrace(text);
+    return "at" in t && t.at ? text.slice(t.at.start, t.at.end) + "@" + t.at.start : "nowhere";
+  };
+  assert.equal(at(`t:a:b /comm == "func"/ { @[func] = count(); }`), "func@27"); // not the one in the string
+  assert.equal(at(`t:a:b { @[pid] = count(); } i:s:1 { printf("%d\\n", @kpid); $y = pid; }`), "pid@64"); // in the block it stops
+  assert.equal(at(`t:a:b { @[pid] = count(); } t:c:d { @[func] = count(); }`), "func@38");
+  assert.equal(at(`t:a:b { @[$x] = count(); if (pid) { $s = comm; } printf("%s", $s); }`), "$s@36"); // its first setting, in the block
 });
 
 test("TypeScript one-liners are not taken for bpftrace", () => {

@@ -36,3 +36,10 @@ test("the plain forms split as parseArgs splits them; the others are left to par
   assert.ok(simple >= 15, `only ${simple} command lines took the plain path`);
   assert.ok(simpleSplit(["-e", ONE, "-d", "5"], GLOBAL_OPTIONS), "a one-liner's command line needs no parseArgs");
 });
+
+test("bpftrace's options are named with tsbpf's way (-l is tsbpf list)", async () => {
+  const message = (args: string[]) => parseUntilPositional(args, GLOBAL_OPTIONS).then(() => "parsed", (e: Error) => e.message);
+  assert.equal(await message(["-l", "tracepoint:syscalls:*"]), "unknown option -l (bpftrace's; in tsbpf: tsbpf list 'PATTERN', -v for the arguments)");
+  assert.equal(await message(["-f", "json", "-e", "x"]), "unknown option -f (bpftrace's; in tsbpf: --json for JSON lines)");
+  assert.equal(await message(["-x"]), "unknown option -x");
+});
