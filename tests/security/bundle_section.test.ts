@@ -7,9 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { asNobody, isBun, ROOT, rootDir, tsbpf } from "./attacker.ts";
 
 const NOBODY = Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim());
@@ -47,11 +49,11 @@ function runBundle(file: string, envExtra: Record<string, string> = {}, beforeSt
 }
 
 const SECTION = "// tsbpf-section compiler ";
-/** `text` with its compiler section replaced by a module that prints PWNED. */
+/** `text` with its compiler section replaced by a module that prints PWNED (deflated, as the real one is). */
 function withEvilCompiler(text: string): string {
   const at = text.lastIndexOf(`\n${SECTION}`);
   assert.ok(at > 0, "the bundle has no compiler section");
-  return `${text.slice(0, at)}\n${SECTION}${btoa('console.log("PWNED");')}\n`;
+  return `${text.slice(0, at)}\n${SECTION}${deflateRawSync('console.log("PWNED");').toString("base64")}\n`;
 }
 
 const honest = join(dir, "mark.bundle.js");
@@ -62,12 +64,16 @@ test("the compiler rides after the code as a comment line, not as code or a stri
   const text = readFileSync(honest, "utf8");
   const at = text.lastIndexOf(`\n${SECTION}`);
   assert.ok(at > 0, "the bundle has no compiler section");
-  assert.ok(text.length - at > 300_000, `the section holds the compiler (${text.length - at} bytes)`);
+  // Deflated: Babel and the compiler in about a quarter of their size (every start reads and skips the section).
+  const compiler = inflateRawSync(Buffer.from(text.slice(at + 1 + SECTION.length).trim(), "base64")).toString("latin1");
+  assert.ok(compiler.length > 300_000, `the section holds the compiler (${compiler.length} bytes)`);
+  assert.match(compiler, /allowReturnOutsideFunction/, "Babel is in the section");
+  assert.ok(text.length - at < compiler.length / 2, `the section is ${text.length - at} bytes for ${compiler.length} of code`);
   const code = text.slice(0, at);
   assert.doesNotMatch(code, /data:text\/javascript;base64,[A-Za-z0-9+/=]{1000}/, "the compiler is a string in the code");
   assert.doesNotMatch(code, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
-  // The code the runtime parses is well under the whole: the compiler was most of it.
-  assert.ok(code.length < text.length / 2, `code ${code.length} of ${text.length} bytes`);
+  // The code the runtime parses is well under the compiler it no longer parses.
+  assert.ok(code.length < compiler.length / 2, `code ${code.length} bytes, compiler ${compiler.length}`);
 });
 
 test("a trusted start never reads the compiler; a start that compiles refuses one that is not the bundle's own", { timeout: 240000 }, async () => {
@@ -129,4 +135,26 @@ test("a builtin loads with the first module that uses it: the start does not loa
   const r = await runBundle(file);
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^builtins function function string round trip$/m, r.output);
+});
+
+test("a script with characters outside ASCII makes an ASCII bundle that embeds its source as written", { timeout: 240000 }, async () => {
+  // One such character (a "→" in a comment, embedded as the source) made the whole file two-byte
+  // text for the runtimes, which then convert all of it on every start.
+  const script = join(dir, "unicode.ts");
+  const source = readFileSync(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "utf8")
+    .replace("console.log(`mark ", "// Launch → first event ≈ 1 ms, 😀\nconsole.log(`mark → ");
+  writeFileSync(script, source);
+  const file = join(dir, "unicode.bundle.js");
+  const b = await tsbpf(["build", script, "-o", file], { env: env(), timeoutMs: 120_000 });
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  const text = readFileSync(file, "utf8");
+  const outside = [...text].filter((c) => c.charCodeAt(0) > 0x7f);
+  assert.deepEqual(outside, [], "the bundle has characters outside ASCII");
+  const embedded = JSON.parse(text.split("\n")[0].replace(/^globalThis\.__TSBPF_BUNDLE__ = /, "").replace(/;$/, ""));
+  assert.equal(embedded.Mark.source, source);
+  // Still signed as built (the signature covers the tracers as the runtime reads them back) and run.
+  const r = await runBundle(file);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /load as they are/, r.output);
+  assert.match(r.output, /^mark → 1$/m, r.output);
 });
