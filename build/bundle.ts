@@ -250,6 +250,7 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   });
   const [output] = result.outputFiles!;
   let text = new TextDecoder().decode(output.contents);
+  if (!opts.inlineCompiler && runsUntranspiled(text)) text = `${BUN_PRAGMA}\n${text}`;
   if (compiler.section) text = `${text.endsWith("\n") ? text : `${text}\n`}${compiler.section}`;
   const signatureLine = `${SIGNATURE_PREFIX}null;\n`;
   const at = text.indexOf(signatureLine);
@@ -264,6 +265,24 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   }
   writeFileAtomic(output.path, final);
   return { outfile: resolve(outfile), bytes: final.length, tracers: Object.keys(embedded), signed };
+}
+
+/**
+ * Bun runs a file that starts with this comment as it is, without its transpiler (pack/bundle.ts
+ * gives every file of the package the same line). Without it, Bun transpiled the whole bundle on
+ * every start unless its on-disk transpiler cache, under $HOME, had it: a cache that another user
+ * owns when root runs `sudo -E bun x.bundle.js`, and that bin/tsbpf turns off for that reason.
+ * Deno reads it as a comment.
+ */
+const BUN_PRAGMA = "// @bun";
+
+/**
+ * Whether the bundle runs the same without Bun's transpiler: plain ES2022 from esbuild, unless
+ * its code names `require`, `__dirname` or `__filename` (a CommonJS dependency: esbuild's
+ * `__require` shim), which Bun gives an ES module only by rewriting it.
+ */
+function runsUntranspiled(code: string): boolean {
+  return !/(?<![.\w$])(require|__dirname|__filename)(?![\w$])/.test(code);
 }
 
 /**

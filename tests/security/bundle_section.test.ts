@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { asNobody, isBun, ROOT, rootDir, tsbpf } from "./attacker.ts";
@@ -150,11 +150,43 @@ test("a script with characters outside ASCII makes an ASCII bundle that embeds i
   const text = readFileSync(file, "utf8");
   const outside = [...text].filter((c) => c.charCodeAt(0) > 0x7f);
   assert.deepEqual(outside, [], "the bundle has characters outside ASCII");
-  const embedded = JSON.parse(text.split("\n")[0].replace(/^globalThis\.__TSBPF_BUNDLE__ = /, "").replace(/;$/, ""));
+  const banner = text.split("\n").find((l) => l.startsWith("globalThis.__TSBPF_BUNDLE__ = "))!;
+  const embedded = JSON.parse(banner.replace(/^globalThis\.__TSBPF_BUNDLE__ = /, "").replace(/;$/, ""));
   assert.equal(embedded.Mark.source, source);
   // Still signed as built (the signature covers the tracers as the runtime reads them back) and run.
   const r = await runBundle(file);
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /load as they are/, r.output);
   assert.match(r.output, /^mark → 1$/m, r.output);
+});
+
+test("Bun runs a bundle as it is: it starts with // @bun, and no transpiler cache is read or written for it", { timeout: 240000 }, async () => {
+  const text = readFileSync(honest, "utf8");
+  assert.equal(text.slice(0, text.indexOf("\n")), "// @bun");
+  // Bun's transpiler cache lives under $HOME, which is another user's under `sudo -E`: whatever it
+  // holds for the bundle is what Bun would run as root. Here it is a directory of the test's own.
+  const cache = join(dir, "bun-transpiler-cache");
+  mkdirSync(cache);
+  const bun = join(ROOT, "node_modules/.bin/bun");
+  const r = spawnSync(bun, [honest], { env: env({ BUN_RUNTIME_TRANSPILER_CACHE_PATH: cache }), encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^mark 1$/m, r.stdout + r.stderr);
+  assert.deepEqual(readdirSync(cache), [], "Bun cached a transpiled copy of the bundle");
+});
+
+test("a bundle with a CommonJS dependency keeps Bun's transpiler (which gives it require) and runs", { timeout: 240000 }, async () => {
+  const script = join(dir, "with_cjs.ts");
+  writeFileSync(join(dir, "dep.cjs"), 'module.exports = { platform: require("node:os").platform() };\n');
+  const source = readFileSync(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "utf8")
+    .replace('import { Max, Tracer, tracepoint } from "tsbpf";', 'import { Max, Tracer, tracepoint } from "tsbpf";\nimport dep from "./dep.cjs";\nconsole.log(`cjs ${dep.platform}`);');
+  writeFileSync(script, source);
+  const file = join(dir, "with_cjs.bundle.js");
+  const b = await tsbpf(["build", script, "-o", file], { env: env(), timeoutMs: 120_000 });
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  assert.notEqual(readFileSync(file, "utf8").slice(0, 8), "// @bun\n");
+  const bun = join(ROOT, "node_modules/.bin/bun");
+  const r = spawnSync(bun, [file], { env: env(), encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^cjs linux$/m, r.stdout + r.stderr);
+  assert.match(r.stdout, /^mark 1$/m, r.stdout + r.stderr);
 });

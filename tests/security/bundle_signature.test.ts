@@ -41,16 +41,20 @@ async function runBundle(file: string, envExtra: Record<string, string> = {}) {
   return { status: r.status, output: r.stdout + r.stderr };
 }
 
-/** The bundle's three banner lines (tracers, sources, signature) and the rest. */
+/** The bundle's three banner lines (tracers, sources, signature; after a "// @bun" line, if any) and the rest. */
 function parts(file: string) {
   const text = readFileSync(file, "utf8");
   const lines = text.split("\n");
+  const at = bannerAt(lines);
   const json = (line: string) => JSON.parse(line.slice(line.indexOf(" = ") + 3).replace(/;$/, ""));
-  return { tracers: json(lines[0]), signature: json(lines[2]), lines };
+  return { tracers: json(lines[at]), signature: json(lines[at + 2]), lines };
 }
 
+const bannerAt = (lines: string[]) => lines.findIndex((l) => l.startsWith("globalThis.__TSBPF_BUNDLE__ = "));
+
 function write(file: string, tracers: unknown, signature: unknown, lines: string[]) {
-  const out = [`globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(tracers)};`, lines[1], `globalThis.__TSBPF_BUNDLE_SIGNATURE__ = ${JSON.stringify(signature)};`, ...lines.slice(3)];
+  const at = bannerAt(lines);
+  const out = [...lines.slice(0, at), `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(tracers)};`, lines[at + 1], `globalThis.__TSBPF_BUNDLE_SIGNATURE__ = ${JSON.stringify(signature)};`, ...lines.slice(at + 3)];
   writeFileSync(file, out.join("\n"));
 }
 
