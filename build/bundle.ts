@@ -21,6 +21,7 @@ import { ownPath } from "../runtime/own_files.ts";
 import { hostSigningKey, readSigningKey, SIGNATURE_PREFIX, signBundle, type SigningKey, UntrustedKeyError } from "../tracer/bundle_signature.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
+import { lazySection } from "./lazy_section.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
@@ -240,7 +241,11 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   const compiler = await lazyCompiler(opts.inlineCompiler ?? false);
   const finalOptions = options(file, outfile, banner, compiler.plugin);
   const plain = namespaceBuiltins(Object.keys(first.metafile!.inputs).filter((i) => /\.[cm]?[jt]s$/.test(i)).map((i) => readFileSync(resolve(i), "utf8")));
+  // The names of every module's builtins, the modules section's too (its modules load their builtins as lazily).
   const uses = await builtinNames(finalOptions, plain);
+  const kinds = new Set(Object.values(embedded).flatMap((t) => t.spec.programs.map((p) => p.probe.kind)));
+  const lazy = opts.inlineCompiler ? undefined : await lazySection(first.metafile!, file, kinds, root, [mainModuleOnly(file)], uses && lazyBuiltins(uses, plain));
+  if (lazy) finalOptions.plugins.unshift(lazy.plugin);
   if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
   const result = await build(finalOptions).catch((e) => {
     if (!uses) throw e;
@@ -252,6 +257,7 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   let text = new TextDecoder().decode(output.contents);
   if (!opts.inlineCompiler && runsUntranspiled(text)) text = `${BUN_PRAGMA}\n${text}`;
   if (compiler.section) text = `${text.endsWith("\n") ? text : `${text}\n`}${compiler.section}`;
+  if (lazy) text = `${text.endsWith("\n") ? text : `${text}\n`}${lazy.line}`;
   const signatureLine = `${SIGNATURE_PREFIX}null;\n`;
   const at = text.indexOf(signatureLine);
   if (at < 0) throw new Error("internal: the bundle's signature line is missing");

@@ -1,4 +1,5 @@
-// A part of a `tsbpf build` bundle that its start does not need (the compiler), carried in the
+// A part of a `tsbpf build` bundle that its start does not need (the compiler; the modules tsbpf
+// imports lazily that a trusted start of its tracers does not: build/lazy_section.ts), carried in the
 // same file as a comment line after the code, so the runtime neither parses it nor copies it as a
 // string on every start (build/bundle.ts). It is imported only when used, from the bundle's own
 // file, and only if it is byte for byte the part the bundle was built with: the running code holds
@@ -27,14 +28,25 @@ export function findSection(text: string, name: string): string | undefined {
  * The module in section `name` of the bundle at `bundleUrl` (the running bundle's import.meta.url),
  * if its base64 text has SHA-256 `digest`.
  */
-export async function importBundleSection(bundleUrl: string, name: string, digest: string): Promise<Record<string, unknown>> {
+export function importBundleSection(bundleUrl: string, name: string, digest: string): Promise<Record<string, unknown>> {
+  // Once per section: each of its modules' stand-ins asks for it.
+  const key = `${name}\0${digest}`;
+  let section = imported.get(key);
+  if (!section) imported.set(key, section = importSection(bundleUrl, name, digest));
+  return section;
+}
+
+const imported = new Map<string, Promise<Record<string, unknown>>>();
+
+async function importSection(bundleUrl: string, name: string, digest: string): Promise<Record<string, unknown>> {
   const url = new URL(bundleUrl);
   if (url.protocol !== "file:") throw new TracerError(`This bundle runs from ${url.protocol} and cannot read its ${name} from its own file: save it to a file and run that`);
   const path = decodeURIComponent(url.pathname);
   const bytes = readCheckedFile(path, { maxBytes: 64 << 20 });
   const section = bytes && findSection(new TextDecoder().decode(bytes), name);
   if (section === undefined || await sha256Hex(section) !== digest) {
-    throw new TracerError(`${path}: its ${name} differs from the one its code was built with (the file was edited, or replaced since this process started); not running it: build the bundle again`);
+    const what = name === "compiler" ? "compiler" : `${name} section`;
+    throw new TracerError(`${path}: its ${what} differs from the one its code was built with (the file was edited, or replaced since this process started); not running it: build the bundle again`);
   }
   return await import(`data:text/javascript;base64,${btoa(await inflate(section))}`);
 }

@@ -49,12 +49,15 @@ function runBundle(file: string, envExtra: Record<string, string> = {}, beforeSt
 }
 
 const SECTION = "// tsbpf-section compiler ";
-/** `text` with its compiler section replaced by a module that prints PWNED (deflated, as the real one is). */
-function withEvilCompiler(text: string): string {
-  const at = text.lastIndexOf(`\n${SECTION}`);
-  assert.ok(at > 0, "the bundle has no compiler section");
-  return `${text.slice(0, at)}\n${SECTION}${deflateRawSync('console.log("PWNED");').toString("base64")}\n`;
+/** `text` with its section `name` replaced by a module that prints PWNED (deflated, as the real one is). */
+function withEvilSection(text: string, name: string): string {
+  const prefix = `\n// tsbpf-section ${name} `;
+  const at = text.lastIndexOf(prefix);
+  assert.ok(at > 0, `the bundle has no ${name} section`);
+  const end = text.indexOf("\n", at + 1);
+  return `${text.slice(0, at)}${prefix}${deflateRawSync('console.log("PWNED");').toString("base64")}${end < 0 ? "\n" : text.slice(end)}`;
 }
+const withEvilCompiler = (text: string) => withEvilSection(text, "compiler");
 
 const honest = join(dir, "mark.bundle.js");
 const built = await tsbpf(["build", join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "-o", honest], { env: env(), timeoutMs: 120_000 });
@@ -65,10 +68,11 @@ test("the compiler rides after the code as a comment line, not as code or a stri
   const at = text.lastIndexOf(`\n${SECTION}`);
   assert.ok(at > 0, "the bundle has no compiler section");
   // Deflated: Babel and the compiler in about a quarter of their size (every start reads and skips the section).
-  const compiler = inflateRawSync(Buffer.from(text.slice(at + 1 + SECTION.length).trim(), "base64")).toString("latin1");
+  const compiler = inflateRawSync(Buffer.from(text.slice(at + 1 + SECTION.length, text.indexOf("\n", at + 1)), "base64")).toString("latin1");
   assert.ok(compiler.length > 300_000, `the section holds the compiler (${compiler.length} bytes)`);
   assert.match(compiler, /allowReturnOutsideFunction/, "Babel is in the section");
-  assert.ok(text.length - at < compiler.length / 2, `the section is ${text.length - at} bytes for ${compiler.length} of code`);
+  const line = text.indexOf("\n", at + 1) - at;
+  assert.ok(line < compiler.length / 2, `the section is ${line} bytes for ${compiler.length} of code`);
   const code = text.slice(0, at);
   assert.doesNotMatch(code, /data:text\/javascript;base64,[A-Za-z0-9+/=]{1000}/, "the compiler is a string in the code");
   assert.doesNotMatch(code, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
@@ -127,7 +131,11 @@ test("a builtin loads with the first module that uses it: the start does not loa
   // esbuild hoists a static import to the top of the one file, where it loads at every start.
   assert.ok(!/import[^;"]*from\s*"node:zlib"/.test(text), "node:zlib is imported at the top");
   assert.ok(!/import[^;"]*from\s*"node:process"/.test(text), "node:process is imported at the top");
-  assert.ok(/await import\("node:zlib"\)/.test(text), "node:zlib is imported where it is used");
+  // The OTLP exporter, which uses node:zlib, is in the modules section, where it imports it lazily too.
+  const at = text.indexOf("\n// tsbpf-section modules ") + "\n// tsbpf-section modules ".length;
+  const modules = inflateRawSync(Buffer.from(text.slice(at, text.indexOf("\n", at)), "base64")).toString("latin1");
+  assert.ok(!/import[^;"]*from\s*"node:zlib"/.test(modules), "node:zlib is imported at the top of the modules section");
+  assert.ok(/await import\("node:zlib"\)/.test(modules), "node:zlib is imported where it is used");
   // A script's own builtins, imported in every form, are what the runtime gives.
   const file = join(dir, "builtins.bundle.js");
   const b = await tsbpf(["build", join(ROOT, "tests/security/fixtures/bundle_builtins.ts"), "-o", file], { env: env(), timeoutMs: 120_000 });
@@ -189,4 +197,30 @@ test("a bundle with a CommonJS dependency keeps Bun's transpiler (which gives it
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^cjs linux$/m, r.stdout + r.stderr);
   assert.match(r.stdout, /^mark 1$/m, r.stdout + r.stderr);
+});
+
+test("the modules a trusted start does not load ride in a section too, read and checked only when one is needed", { timeout: 240000 }, async () => {
+  const text = readFileSync(honest, "utf8");
+  const prefix = "\n// tsbpf-section modules ";
+  const at = text.indexOf(prefix);
+  assert.ok(at > 0, "the bundle has no modules section");
+  const modules = inflateRawSync(Buffer.from(text.slice(at + prefix.length, text.indexOf("\n", at + 1)), "base64")).toString("latin1");
+  // The exporters and the compile target are there, not in the code the runtime parses.
+  const code = text.slice(0, text.indexOf("\n// tsbpf-section "));
+  for (const name of ["function exposition", "function hostTarget"]) {
+    assert.ok(modules.includes(name), `${name} is not in the modules section`);
+    assert.ok(!code.includes(name), `${name} is in the code`);
+  }
+  const evil = join(dir, "evil-modules.bundle.js");
+  writeFileSync(evil, withEvilSection(text, "modules"));
+  const trusted = await runBundle(evil);
+  assert.equal(trusted.status, 0, trusted.output);
+  assert.match(trusted.output, /^mark 1$/m, trusted.output);
+  assert.match(trusted.output, /load as they are/);
+  assert.doesNotMatch(trusted.output, /PWNED/);
+  // A start that compiles needs the compile target, which is in the section: refused, not run.
+  const untrusted = await runBundle(evil, { XDG_CONFIG_HOME: untrusting });
+  assert.notEqual(untrusted.status, 0, untrusted.output);
+  assert.doesNotMatch(untrusted.output, /PWNED|^mark/m, untrusted.output);
+  assert.match(untrusted.output, /its modules section differs from the one its code was built with/);
 });

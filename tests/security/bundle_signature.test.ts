@@ -111,7 +111,7 @@ test("tsbpf build signs with the host's key, made on first use in root's private
   // The compiler and its parser ride along after the code, imported only to compile (build/bundle.ts
   // lazyCompiler; tests/security/bundle_section.test.ts): a signed bundle's start does not even parse their code.
   const text = readFileSync(honest, "utf8");
-  assert.match(text, /\n\/\/ tsbpf-section compiler [A-Za-z0-9+/=]{100000,}\n$/);
+  assert.match(text, /\n\/\/ tsbpf-section compiler [A-Za-z0-9+/=]{100000,}\n(\/\/ tsbpf-section modules [A-Za-z0-9+/=]+\n)?$/);
   assert.doesNotMatch(text, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
 });
 
