@@ -15,7 +15,7 @@ import { sha256Hex } from "../runtime/digest.ts";
 import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
 
 /** What the start of a trusted bundle imports lazily, besides the probe kinds its tracers use. */
-const START = ["tracer/bundled.ts", "tracer/assumptions.ts"];
+const START = ["tracer/bundled.ts", "tracer/assumptions.ts", "tracer/compile_target.ts"];
 const CORE = Symbol.for("tsbpf.bundle.core").description!;
 
 export interface LazySection {

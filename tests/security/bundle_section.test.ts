@@ -205,12 +205,10 @@ test("the modules a trusted start does not load ride in a section too, read and 
   const at = text.indexOf(prefix);
   assert.ok(at > 0, "the bundle has no modules section");
   const modules = inflateRawSync(Buffer.from(text.slice(at + prefix.length, text.indexOf("\n", at + 1)), "base64")).toString("latin1");
-  // The exporters and the compile target are there, not in the code the runtime parses.
+  // The exporters are there, not in the code the runtime parses.
   const code = text.slice(0, text.indexOf("\n// tsbpf-section "));
-  for (const name of ["function exposition", "function hostTarget"]) {
-    assert.ok(modules.includes(name), `${name} is not in the modules section`);
-    assert.ok(!code.includes(name), `${name} is in the code`);
-  }
+  assert.ok(modules.includes("function exposition"), "the Prometheus exporter is not in the modules section");
+  assert.ok(!code.includes("function exposition"), "the Prometheus exporter is in the code");
   const evil = join(dir, "evil-modules.bundle.js");
   writeFileSync(evil, withEvilSection(text, "modules"));
   const trusted = await runBundle(evil);
@@ -218,9 +216,14 @@ test("the modules a trusted start does not load ride in a section too, read and 
   assert.match(trusted.output, /^mark 1$/m, trusted.output);
   assert.match(trusted.output, /load as they are/);
   assert.doesNotMatch(trusted.output, /PWNED/);
-  // A start that compiles needs the compile target, which is in the section: refused, not run.
-  const untrusted = await runBundle(evil, { XDG_CONFIG_HOME: untrusting });
-  assert.notEqual(untrusted.status, 0, untrusted.output);
-  assert.doesNotMatch(untrusted.output, /PWNED|^mark/m, untrusted.output);
-  assert.match(untrusted.output, /its modules section differs from the one its code was built with/);
+  // An OTLP endpoint in the environment: the start imports the exporter's settings, from the section.
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" };
+  const refused = await runBundle(evil, otlp);
+  assert.notEqual(refused.status, 0, refused.output);
+  assert.doesNotMatch(refused.output, /PWNED|^mark/m, refused.output);
+  assert.match(refused.output, /its modules section differs from the one its code was built with/);
+  // The control: the honest bundle imports it from its own section and runs.
+  const control = await runBundle(honest, otlp);
+  assert.match(control.output, /^mark 1$/m, control.output);
+  assert.doesNotMatch(control.output, /differs/, control.output);
 });
