@@ -7,6 +7,7 @@
 // runs on (tracer/bundled.ts, tracer/bundle_signature.ts).
 import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
+import { deflateRawSync } from "node:zlib";
 import { resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
 import { Code, compile, CompileError } from "../compiler/mod.ts";
@@ -20,6 +21,7 @@ import { ownPath } from "../runtime/own_files.ts";
 import { hostSigningKey, readSigningKey, SIGNATURE_PREFIX, signBundle, type SigningKey, UntrustedKeyError } from "../tracer/bundle_signature.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
+import { lazySection } from "./lazy_section.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
@@ -85,7 +87,10 @@ async function lazyCompiler(inline: boolean): Promise<{ plugin: Plugin; section?
     minifyWhitespace: true, minifySyntax: true, write: false, metafile: true, logLevel: "silent", tsconfigRaw: NO_TSCONFIG,
   });
   const [output] = Object.values(compiler.metafile!.outputs);
-  const base64 = Buffer.from(compiler.outputFiles[0].contents).toString("base64");
+  const code = compiler.outputFiles[0].contents;
+  // The section is deflated (4× smaller: 837 -> 207 KB of base64 for Babel and the compiler), which
+  // every start pays for in reading and skipping; tracer/bundle_section.ts inflates it after the check.
+  const base64 = Buffer.from(inline ? code : deflateRawSync(code, { level: 9 })).toString("base64");
   const module = inline
     ? `await import(${JSON.stringify(`data:text/javascript;base64,${base64}`)})`
     : `await importBundleSection(import.meta.url, "compiler", ${JSON.stringify(await sha256Hex(base64))})`;
@@ -232,11 +237,15 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   // Line 1: what the runtime compiles from (tracer/bundled.ts); line 2: what plan reviews besides;
   // line 3: the signature of all the rest (written once the rest is known).
   const tracers = JSON.stringify(embedded);
-  const banner = `globalThis.__TSBPF_BUNDLE__ = ${tracers};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${JSON.stringify({ entry: file, modules: sources })};\n${SIGNATURE_PREFIX}null;`;
+  const banner = `globalThis.__TSBPF_BUNDLE__ = ${asciiJson(tracers)};\nglobalThis.__TSBPF_BUNDLE_SOURCES__ = ${asciiJson(JSON.stringify({ entry: file, modules: sources }))};\n${SIGNATURE_PREFIX}null;`;
   const compiler = await lazyCompiler(opts.inlineCompiler ?? false);
   const finalOptions = options(file, outfile, banner, compiler.plugin);
   const plain = namespaceBuiltins(Object.keys(first.metafile!.inputs).filter((i) => /\.[cm]?[jt]s$/.test(i)).map((i) => readFileSync(resolve(i), "utf8")));
+  // The names of every module's builtins, the modules section's too (its modules load their builtins as lazily).
   const uses = await builtinNames(finalOptions, plain);
+  const kinds = new Set(Object.values(embedded).flatMap((t) => t.spec.programs.map((p) => p.probe.kind)));
+  const lazy = opts.inlineCompiler ? undefined : await lazySection(first.metafile!, file, kinds, root, [mainModuleOnly(file)], uses && lazyBuiltins(uses, plain));
+  if (lazy) finalOptions.plugins.unshift(lazy.plugin);
   if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
   const result = await build(finalOptions).catch((e) => {
     if (!uses) throw e;
@@ -246,7 +255,9 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   });
   const [output] = result.outputFiles!;
   let text = new TextDecoder().decode(output.contents);
+  if (!opts.inlineCompiler && runsUntranspiled(text)) text = `${BUN_PRAGMA}\n${text}`;
   if (compiler.section) text = `${text.endsWith("\n") ? text : `${text}\n`}${compiler.section}`;
+  if (lazy) text = `${text.endsWith("\n") ? text : `${text}\n`}${lazy.line}`;
   const signatureLine = `${SIGNATURE_PREFIX}null;\n`;
   const at = text.indexOf(signatureLine);
   if (at < 0) throw new Error("internal: the bundle's signature line is missing");
@@ -260,6 +271,34 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   }
   writeFileAtomic(output.path, final);
   return { outfile: resolve(outfile), bytes: final.length, tracers: Object.keys(embedded), signed };
+}
+
+/**
+ * Bun runs a file that starts with this comment as it is, without its transpiler (pack/bundle.ts
+ * gives every file of the package the same line). Without it, Bun transpiled the whole bundle on
+ * every start unless its on-disk transpiler cache, under $HOME, had it: a cache that another user
+ * owns when root runs `sudo -E bun x.bundle.js`, and that bin/tsbpf turns off for that reason.
+ * Deno reads it as a comment.
+ */
+const BUN_PRAGMA = "// @bun";
+
+/**
+ * Whether the bundle runs the same without Bun's transpiler: plain ES2022 from esbuild, unless
+ * its code names `require`, `__dirname` or `__filename` (a CommonJS dependency: esbuild's
+ * `__require` shim), which Bun gives an ES module only by rewriting it.
+ */
+function runsUntranspiled(code: string): boolean {
+  return !/(?<![.\w$])(require|__dirname|__filename)(?![\w$])/.test(code);
+}
+
+/**
+ * JSON text with every character outside ASCII written as a \\u escape (the same value). One
+ * such character anywhere (a "→" in the script's comments, embedded as its source) made the whole
+ * file two-byte text for both runtimes: Bun and Deno keep an ASCII source as it is, but convert
+ * any other to UTF-16, a copy of every byte (the compiler section's too) on every start.
+ */
+export function asciiJson(json: string): string {
+  return json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** The key named by --key, or the host's own; without --key, why there is none instead of failing. */

@@ -34,10 +34,11 @@ writeFileSync(evilSource, readFileSync(join(ROOT, "tests/security/fixtures/bundl
 const evil = join(dir, "evil.bundle.js");
 await bundle(evilSource, evil, { key });
 
+/** The tracers line's data, what comes before that line (a "// @bun" line) and what after. */
 function embedded(file: string) {
   const text = readFileSync(file, "utf8");
-  const end = text.indexOf("\n");
-  return { data: JSON.parse(text.slice(PREFIX.length, end).replace(/;$/, "")), rest: text.slice(end) };
+  const start = text.indexOf(PREFIX), end = text.indexOf("\n", start);
+  return { head: text.slice(0, start), data: JSON.parse(text.slice(start + PREFIX.length, end).replace(/;$/, "")), rest: text.slice(end) };
 }
 
 async function run(file: string, env: Record<string, string> = { TSBPF_NO_CACHE: "1" }) {
@@ -63,7 +64,7 @@ test("a bundle with edited instructions runs the programs compiled from its sour
   mkdirSync(shared, { mode: 0o1777 });
   chmodSync(shared, 0o1777);
   const tampered = join(shared, "tampered.bundle.js");
-  const write = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", `cat > ${tampered}`], { input: PREFIX + JSON.stringify(a.data) + ";" + a.rest });
+  const write = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", `cat > ${tampered}`], { input: a.head + PREFIX + JSON.stringify(a.data) + ";" + a.rest });
   assert.equal(write.status, 0, `setpriv: ${write.stderr}`);
   assert.equal(statSync(tampered).uid, 65534);
   const r = await run(tampered);
@@ -83,7 +84,7 @@ test("with the compile cache: the second start reuses the programs compiled from
     const a = embedded(honest), b = embedded(evil);
     a.data.Mark.spec.programs[0].insns = b.data.Mark.spec.programs[0].insns;
     const tampered = join(dir, "tampered-cached.bundle.js");
-    writeFileSync(tampered, PREFIX + JSON.stringify(a.data) + ";" + a.rest);
+    writeFileSync(tampered, a.head + PREFIX + JSON.stringify(a.data) + ";" + a.rest);
     const r = await run(tampered, env);
     assert.match(r.output, /^mark 1$/m, r.output);
     assert.match(r.output, /precompiled programs differ from its embedded source/);
@@ -93,10 +94,10 @@ test("with the compile cache: the second start reuses the programs compiled from
 });
 
 test("a bundle whose JavaScript attaches another probe than its source names is refused", { timeout: 120000 }, async () => {
-  const { data, rest } = embedded(honest);
+  const { head, data, rest } = embedded(honest);
   assert.ok(rest.includes(`"syscalls:sys_enter_execve"`));
   const tampered = join(dir, "retargeted.bundle.js");
-  writeFileSync(tampered, PREFIX + JSON.stringify(data) + ";" + rest.replaceAll(`"syscalls:sys_enter_execve"`, `"syscalls:sys_enter_getpid"`));
+  writeFileSync(tampered, head + PREFIX + JSON.stringify(data) + ";" + rest.replaceAll(`"syscalls:sys_enter_execve"`, `"syscalls:sys_enter_getpid"`));
   const r = await run(tampered);
   assert.notEqual(r.status, 0, r.output);
   assert.match(r.output, /Mark\.onExec is attached to tracepoint "syscalls:sys_enter_getpid" at run time, but the source compiled for it says tracepoint "syscalls:sys_enter_execve" \(line 11\): the bundle was edited/);
@@ -130,8 +131,9 @@ test("plan of a bundle follows the script's own modules from its entry, and noti
   // The runtime compiles the tracer's copy; a different second copy is said, not silently reviewed.
   const text = readFileSync(honest, "utf8");
   const lines = text.split("\n");
-  assert.match(lines[1], /^globalThis\.__TSBPF_BUNDLE_SOURCES__ = /);
-  lines[1] = lines[1].replace("this.mark.add(1)", "this.mark.add(2)");
+  const at = lines.findIndex((l) => l.startsWith("globalThis.__TSBPF_BUNDLE_SOURCES__ = "));
+  assert.ok(at >= 0 && at < 3, "the sources line is in the banner");
+  lines[at] = lines[at].replace("this.mark.add(1)", "this.mark.add(2)");
   const edited = join(dir, "two-copies.bundle.js");
   writeFileSync(edited, lines.join("\n"));
   assert.match(await planOf(edited), /bundle_mark\.ts: the bundle embeds two different copies of this module/);

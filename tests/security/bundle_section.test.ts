@@ -7,9 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { asNobody, isBun, ROOT, rootDir, tsbpf } from "./attacker.ts";
 
 const NOBODY = Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim());
@@ -47,12 +49,15 @@ function runBundle(file: string, envExtra: Record<string, string> = {}, beforeSt
 }
 
 const SECTION = "// tsbpf-section compiler ";
-/** `text` with its compiler section replaced by a module that prints PWNED. */
-function withEvilCompiler(text: string): string {
-  const at = text.lastIndexOf(`\n${SECTION}`);
-  assert.ok(at > 0, "the bundle has no compiler section");
-  return `${text.slice(0, at)}\n${SECTION}${btoa('console.log("PWNED");')}\n`;
+/** `text` with its section `name` replaced by a module that prints PWNED (deflated, as the real one is). */
+function withEvilSection(text: string, name: string): string {
+  const prefix = `\n// tsbpf-section ${name} `;
+  const at = text.lastIndexOf(prefix);
+  assert.ok(at > 0, `the bundle has no ${name} section`);
+  const end = text.indexOf("\n", at + 1);
+  return `${text.slice(0, at)}${prefix}${deflateRawSync('console.log("PWNED");').toString("base64")}${end < 0 ? "\n" : text.slice(end)}`;
 }
+const withEvilCompiler = (text: string) => withEvilSection(text, "compiler");
 
 const honest = join(dir, "mark.bundle.js");
 const built = await tsbpf(["build", join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "-o", honest], { env: env(), timeoutMs: 120_000 });
@@ -62,12 +67,17 @@ test("the compiler rides after the code as a comment line, not as code or a stri
   const text = readFileSync(honest, "utf8");
   const at = text.lastIndexOf(`\n${SECTION}`);
   assert.ok(at > 0, "the bundle has no compiler section");
-  assert.ok(text.length - at > 300_000, `the section holds the compiler (${text.length - at} bytes)`);
+  // Deflated: Babel and the compiler in about a quarter of their size (every start reads and skips the section).
+  const compiler = inflateRawSync(Buffer.from(text.slice(at + 1 + SECTION.length, text.indexOf("\n", at + 1)), "base64")).toString("latin1");
+  assert.ok(compiler.length > 300_000, `the section holds the compiler (${compiler.length} bytes)`);
+  assert.match(compiler, /allowReturnOutsideFunction/, "Babel is in the section");
+  const line = text.indexOf("\n", at + 1) - at;
+  assert.ok(line < compiler.length / 2, `the section is ${line} bytes for ${compiler.length} of code`);
   const code = text.slice(0, at);
   assert.doesNotMatch(code, /data:text\/javascript;base64,[A-Za-z0-9+/=]{1000}/, "the compiler is a string in the code");
   assert.doesNotMatch(code, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
-  // The code the runtime parses is well under the whole: the compiler was most of it.
-  assert.ok(code.length < text.length / 2, `code ${code.length} of ${text.length} bytes`);
+  // The code the runtime parses is well under the compiler it no longer parses.
+  assert.ok(code.length < compiler.length / 2, `code ${code.length} bytes, compiler ${compiler.length}`);
 });
 
 test("a trusted start never reads the compiler; a start that compiles refuses one that is not the bundle's own", { timeout: 240000 }, async () => {
@@ -121,7 +131,11 @@ test("a builtin loads with the first module that uses it: the start does not loa
   // esbuild hoists a static import to the top of the one file, where it loads at every start.
   assert.ok(!/import[^;"]*from\s*"node:zlib"/.test(text), "node:zlib is imported at the top");
   assert.ok(!/import[^;"]*from\s*"node:process"/.test(text), "node:process is imported at the top");
-  assert.ok(/await import\("node:zlib"\)/.test(text), "node:zlib is imported where it is used");
+  // The OTLP exporter, which uses node:zlib, is in the modules section, where it imports it lazily too.
+  const at = text.indexOf("\n// tsbpf-section modules ") + "\n// tsbpf-section modules ".length;
+  const modules = inflateRawSync(Buffer.from(text.slice(at, text.indexOf("\n", at)), "base64")).toString("latin1");
+  assert.ok(!/import[^;"]*from\s*"node:zlib"/.test(modules), "node:zlib is imported at the top of the modules section");
+  assert.ok(/await import\("node:zlib"\)/.test(modules), "node:zlib is imported where it is used");
   // A script's own builtins, imported in every form, are what the runtime gives.
   const file = join(dir, "builtins.bundle.js");
   const b = await tsbpf(["build", join(ROOT, "tests/security/fixtures/bundle_builtins.ts"), "-o", file], { env: env(), timeoutMs: 120_000 });
@@ -129,4 +143,87 @@ test("a builtin loads with the first module that uses it: the start does not loa
   const r = await runBundle(file);
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^builtins function function string round trip$/m, r.output);
+});
+
+test("a script with characters outside ASCII makes an ASCII bundle that embeds its source as written", { timeout: 240000 }, async () => {
+  // One such character (a "→" in a comment, embedded as the source) made the whole file two-byte
+  // text for the runtimes, which then convert all of it on every start.
+  const script = join(dir, "unicode.ts");
+  const source = readFileSync(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "utf8")
+    .replace("console.log(`mark ", "// Launch → first event ≈ 1 ms, 😀\nconsole.log(`mark → ");
+  writeFileSync(script, source);
+  const file = join(dir, "unicode.bundle.js");
+  const b = await tsbpf(["build", script, "-o", file], { env: env(), timeoutMs: 120_000 });
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  const text = readFileSync(file, "utf8");
+  const outside = [...text].filter((c) => c.charCodeAt(0) > 0x7f);
+  assert.deepEqual(outside, [], "the bundle has characters outside ASCII");
+  const banner = text.split("\n").find((l) => l.startsWith("globalThis.__TSBPF_BUNDLE__ = "))!;
+  const embedded = JSON.parse(banner.replace(/^globalThis\.__TSBPF_BUNDLE__ = /, "").replace(/;$/, ""));
+  assert.equal(embedded.Mark.source, source);
+  // Still signed as built (the signature covers the tracers as the runtime reads them back) and run.
+  const r = await runBundle(file);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /load as they are/, r.output);
+  assert.match(r.output, /^mark → 1$/m, r.output);
+});
+
+test("Bun runs a bundle as it is: it starts with // @bun, and no transpiler cache is read or written for it", { timeout: 240000 }, async () => {
+  const text = readFileSync(honest, "utf8");
+  assert.equal(text.slice(0, text.indexOf("\n")), "// @bun");
+  // Bun's transpiler cache lives under $HOME, which is another user's under `sudo -E`: whatever it
+  // holds for the bundle is what Bun would run as root. Here it is a directory of the test's own.
+  const cache = join(dir, "bun-transpiler-cache");
+  mkdirSync(cache);
+  const bun = join(ROOT, "node_modules/.bin/bun");
+  const r = spawnSync(bun, [honest], { env: env({ BUN_RUNTIME_TRANSPILER_CACHE_PATH: cache }), encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^mark 1$/m, r.stdout + r.stderr);
+  assert.deepEqual(readdirSync(cache), [], "Bun cached a transpiled copy of the bundle");
+});
+
+test("a bundle with a CommonJS dependency keeps Bun's transpiler (which gives it require) and runs", { timeout: 240000 }, async () => {
+  const script = join(dir, "with_cjs.ts");
+  writeFileSync(join(dir, "dep.cjs"), 'module.exports = { platform: require("node:os").platform() };\n');
+  const source = readFileSync(join(ROOT, "tests/security/fixtures/bundle_mark.ts"), "utf8")
+    .replace('import { Max, Tracer, tracepoint } from "tsbpf";', 'import { Max, Tracer, tracepoint } from "tsbpf";\nimport dep from "./dep.cjs";\nconsole.log(`cjs ${dep.platform}`);');
+  writeFileSync(script, source);
+  const file = join(dir, "with_cjs.bundle.js");
+  const b = await tsbpf(["build", script, "-o", file], { env: env(), timeoutMs: 120_000 });
+  assert.equal(b.status, 0, b.stdout + b.stderr);
+  assert.notEqual(readFileSync(file, "utf8").slice(0, 8), "// @bun\n");
+  const bun = join(ROOT, "node_modules/.bin/bun");
+  const r = spawnSync(bun, [file], { env: env(), encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^cjs linux$/m, r.stdout + r.stderr);
+  assert.match(r.stdout, /^mark 1$/m, r.stdout + r.stderr);
+});
+
+test("the modules a trusted start does not load ride in a section too, read and checked only when one is needed", { timeout: 240000 }, async () => {
+  const text = readFileSync(honest, "utf8");
+  const prefix = "\n// tsbpf-section modules ";
+  const at = text.indexOf(prefix);
+  assert.ok(at > 0, "the bundle has no modules section");
+  const modules = inflateRawSync(Buffer.from(text.slice(at + prefix.length, text.indexOf("\n", at + 1)), "base64")).toString("latin1");
+  // The exporters are there, not in the code the runtime parses.
+  const code = text.slice(0, text.indexOf("\n// tsbpf-section "));
+  assert.ok(modules.includes("function exposition"), "the Prometheus exporter is not in the modules section");
+  assert.ok(!code.includes("function exposition"), "the Prometheus exporter is in the code");
+  const evil = join(dir, "evil-modules.bundle.js");
+  writeFileSync(evil, withEvilSection(text, "modules"));
+  const trusted = await runBundle(evil);
+  assert.equal(trusted.status, 0, trusted.output);
+  assert.match(trusted.output, /^mark 1$/m, trusted.output);
+  assert.match(trusted.output, /load as they are/);
+  assert.doesNotMatch(trusted.output, /PWNED/);
+  // An OTLP endpoint in the environment: the start imports the exporter's settings, from the section.
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" };
+  const refused = await runBundle(evil, otlp);
+  assert.notEqual(refused.status, 0, refused.output);
+  assert.doesNotMatch(refused.output, /PWNED|^mark/m, refused.output);
+  assert.match(refused.output, /its modules section differs from the one its code was built with/);
+  // The control: the honest bundle imports it from its own section and runs.
+  const control = await runBundle(honest, otlp);
+  assert.match(control.output, /^mark 1$/m, control.output);
+  assert.doesNotMatch(control.output, /differs/, control.output);
 });

@@ -41,16 +41,20 @@ async function runBundle(file: string, envExtra: Record<string, string> = {}) {
   return { status: r.status, output: r.stdout + r.stderr };
 }
 
-/** The bundle's three banner lines (tracers, sources, signature) and the rest. */
+/** The bundle's three banner lines (tracers, sources, signature; after a "// @bun" line, if any) and the rest. */
 function parts(file: string) {
   const text = readFileSync(file, "utf8");
   const lines = text.split("\n");
+  const at = bannerAt(lines);
   const json = (line: string) => JSON.parse(line.slice(line.indexOf(" = ") + 3).replace(/;$/, ""));
-  return { tracers: json(lines[0]), signature: json(lines[2]), lines };
+  return { tracers: json(lines[at]), signature: json(lines[at + 2]), lines };
 }
 
+const bannerAt = (lines: string[]) => lines.findIndex((l) => l.startsWith("globalThis.__TSBPF_BUNDLE__ = "));
+
 function write(file: string, tracers: unknown, signature: unknown, lines: string[]) {
-  const out = [`globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(tracers)};`, lines[1], `globalThis.__TSBPF_BUNDLE_SIGNATURE__ = ${JSON.stringify(signature)};`, ...lines.slice(3)];
+  const at = bannerAt(lines);
+  const out = [...lines.slice(0, at), `globalThis.__TSBPF_BUNDLE__ = ${JSON.stringify(tracers)};`, lines[at + 1], `globalThis.__TSBPF_BUNDLE_SIGNATURE__ = ${JSON.stringify(signature)};`, ...lines.slice(at + 3)];
   writeFileSync(file, out.join("\n"));
 }
 
@@ -107,7 +111,7 @@ test("tsbpf build signs with the host's key, made on first use in root's private
   // The compiler and its parser ride along after the code, imported only to compile (build/bundle.ts
   // lazyCompiler; tests/security/bundle_section.test.ts): a signed bundle's start does not even parse their code.
   const text = readFileSync(honest, "utf8");
-  assert.match(text, /\n\/\/ tsbpf-section compiler [A-Za-z0-9+/=]{100000,}\n$/);
+  assert.match(text, /\n\/\/ tsbpf-section compiler [A-Za-z0-9+/=]{100000,}\n(\/\/ tsbpf-section modules [A-Za-z0-9+/=]+\n)?$/);
   assert.doesNotMatch(text, /allowReturnOutsideFunction/, "Babel's code is in the bundle as code");
 });
 
