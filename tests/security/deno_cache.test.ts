@@ -51,3 +51,27 @@ for (const [variable, envOf] of CASES) {
     }
   });
 }
+
+// A HOME that root owns is not root's own for that alone: /tmp (a service's or a container's HOME,
+// kept by sudo -E) is root's, and anyone can create .npmrc there, naming the registry the npm
+// packages of root's scripts come from.
+test("the tsbpf command under Deno reads no .npmrc from a HOME of root's that every user can write (like /tmp)", { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
+  const home = mkdtempSync("/tmp/tsbpf-sec-denohome-");
+  chmodSync(home, 0o1777);
+  try {
+    asNobody(["sh", "-c", `printf 'registry=http://127.0.0.1:9/\\n' > ${home}/.npmrc`]);
+    const trace = `${home}-trace`;
+    const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=openat,open", "-o", trace, "sh", join(ROOT, "bin/tsbpf"), "--help"], {
+      cwd: "/",
+      env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", NO_COLOR: "1", HOME: home },
+      encoding: "utf8", timeout: 90_000,
+    });
+    const opened = readFileSync(trace, "utf8").split("\n").filter((line) => line.includes(`"${home}/`));
+    rmSync(trace, { force: true });
+    assert.deepEqual(opened.slice(0, 5), [], `root's Deno read nobody's files in HOME=${home}`);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /tsbpf/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
