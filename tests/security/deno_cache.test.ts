@@ -75,3 +75,32 @@ test("the tsbpf command under Deno reads no .npmrc from a HOME of root's that ev
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+// A DENO_DIR or HOME that passes the launcher's check through a link another user made (in a
+// sticky directory, to a directory of root's) could be pointed at that user's cache right after
+// the check: Deno must get the directory the check looked at, not the link.
+for (const variable of ["DENO_DIR", "HOME"]) {
+  test(`the tsbpf command under Deno uses the ${variable} it checked, not another user's link to it`, { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
+    const shared = mkdtempSync("/tmp/tsbpf-sec-denolink-");
+    chmodSync(shared, 0o1777);
+    const own = mkdtempSync("/tmp/tsbpf-sec-denolink-root-");
+    try {
+      const link = join(shared, "link");
+      asNobody(["ln", "-s", own, link]);
+      const trace = `${shared}-trace`;
+      const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=openat,open,mkdir,mkdirat", "-o", trace, "sh", join(ROOT, "bin/tsbpf"), "--help"], {
+        cwd: "/",
+        env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", NO_COLOR: "1", HOME: own, [variable]: link },
+        encoding: "utf8", timeout: 90_000,
+      });
+      const through = readFileSync(trace, "utf8").split("\n").filter((line) => line.includes(`"${link}/`));
+      rmSync(trace, { force: true });
+      assert.deepEqual(through.slice(0, 5), [], `root's Deno went through nobody's link ${link}`);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /tsbpf/);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+}
