@@ -5,10 +5,13 @@
 //
 // Only the package's own bundle knows the file's name: pack/bundle.ts defines it at build time
 // (TSBPF_BYTECODE_COMPILER), and it is looked for beside this module's chunk in dist/, written
-// there when the package was packed, with the same owner as the rest of dist/. Nothing here
-// writes a file, and no other build of this module (sources, `tsbpf build` bundles) looks at all.
+// there when the package was packed, with the same owner as the rest of dist/, and used only
+// from a directory no other user can write. Nothing here writes a file, and no other build of
+// this module (sources, `tsbpf build` bundles) looks at all.
 import { runtimeName } from "../runtime/ffi/host.ts";
 import { fileExists } from "../runtime/files.ts";
+import { lstat } from "../runtime/file_stat.ts";
+import { trustedCodeDir, UntrustedDirError } from "../runtime/private_dir.ts";
 import { compilerHost } from "./compiler_host.ts";
 
 declare const TSBPF_BYTECODE_COMPILER: string | undefined;
@@ -29,9 +32,28 @@ async function load(): Promise<CompilerModule> {
   return start(compilerHost()) as CompilerModule;
 }
 
-/** The URL of the bytecode compiler when this is the package's bundle running on Bun, and the file is there. */
+/**
+ * The URL of the bytecode compiler when this is the package's bundle running on Bun, and the file
+ * is there, in a directory no other user can add a file to. The code of dist/ may have been
+ * bundled again by another bundler (`bun build` of a project that imports tsbpf), and the name
+ * then points beside that bundle: in /tmp, say, where anyone can put a compiler.bun.cjs (or the
+ * .jsc Bun reads beside it).
+ */
 export function bytecodeCompiler(): string | undefined {
   if (typeof TSBPF_BYTECODE_COMPILER !== "string" || runtimeName !== "bun") return undefined;
   const url = new URL(`./${TSBPF_BYTECODE_COMPILER}`, import.meta.url);
-  return url.protocol === "file:" && fileExists(decodeURIComponent(url.pathname)) ? url.href : undefined;
+  if (url.protocol !== "file:") return undefined;
+  const path = decodeURIComponent(url.pathname);
+  return fileExists(path) && onlyOursCanAdd(path.slice(0, path.lastIndexOf("/"))) ? url.href : undefined;
+}
+
+/** Whether only root or we can change `dir` and every directory above it; `dir` itself not even sticky. */
+function onlyOursCanAdd(dir: string): boolean {
+  try {
+    const st = lstat(trustedCodeDir(dir));
+    return typeof st !== "number" && (st.mode & 0o022) === 0;
+  } catch (e) {
+    if (e instanceof UntrustedDirError) return false;
+    throw e;
+  }
 }
