@@ -12,6 +12,7 @@ import { runtimeName } from "../runtime/ffi/host.ts";
 import { fileExists } from "../runtime/files.ts";
 import { lstat } from "../runtime/file_stat.ts";
 import { trustedCodeDir, UntrustedDirError } from "../runtime/private_dir.ts";
+import { checkPackagePlace } from "../runtime/package_place.ts";
 import { compilerHost } from "./compiler_host.ts";
 
 declare const TSBPF_BYTECODE_COMPILER: string | undefined;
@@ -26,6 +27,7 @@ export function compilerModule(): Promise<CompilerModule> {
 }
 
 async function load(): Promise<CompilerModule> {
+  checkPackagePlace("@babel/parser"); // the compiler's fallback parser
   const bytecode = bytecodeCompiler();
   if (!bytecode) return import("../compiler/compile.ts");
   const { default: start } = await import(bytecode);
