@@ -6,12 +6,11 @@
 // Only the package's own bundle knows the file's name: pack/bundle.ts defines it at build time
 // (TSBPF_BYTECODE_COMPILER), and it is looked for beside this module's chunk in dist/, written
 // there when the package was packed, with the same owner as the rest of dist/, and used only
-// from a directory no other user can write. Nothing here writes a file, and no other build of
+// from a directory not every user can write (not /tmp, where a bundle of dist/'s code may sit). Nothing here writes a file, and no other build of
 // this module (sources, `tsbpf build` bundles) looks at all.
 import { runtimeName } from "../runtime/ffi/host.ts";
 import { fileExists } from "../runtime/files.ts";
-import { lstat } from "../runtime/file_stat.ts";
-import { trustedCodeDir, UntrustedDirError } from "../runtime/private_dir.ts";
+import { geteuid, lstat } from "../runtime/file_stat.ts";
 import { checkPackagePlace } from "../runtime/package_place.ts";
 import { compilerHost } from "./compiler_host.ts";
 
@@ -49,13 +48,13 @@ export function bytecodeCompiler(): string | undefined {
   return fileExists(path) && onlyOursCanAdd(path.slice(0, path.lastIndexOf("/"))) ? url.href : undefined;
 }
 
-/** Whether only root or we can change `dir` and every directory above it; `dir` itself not even sticky. */
+/**
+ * Whether only root, we or the owner of this module's own file (a user's project run with sudo)
+ * can add a file to `dir`: it belongs to one of them, and neither its group nor every user can
+ * write it (not /tmp). Otherwise the ES module compiler does the same work, only slower.
+ */
 function onlyOursCanAdd(dir: string): boolean {
-  try {
-    const st = lstat(trustedCodeDir(dir));
-    return typeof st !== "number" && (st.mode & 0o022) === 0;
-  } catch (e) {
-    if (e instanceof UntrustedDirError) return false;
-    throw e;
-  }
+  const st = lstat(dir), chunk = lstat(decodeURIComponent(new URL(import.meta.url).pathname));
+  if (typeof st === "number" || typeof chunk === "number") return false;
+  return (st.mode & 0o022) === 0 && [0, geteuid(), chunk.uid].includes(st.uid);
 }
