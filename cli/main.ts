@@ -61,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       return listCommand(rest);
     }
     case "dump": {
+      await checkBabelPlace();
       const { dumpCommand } = await import("./commands/dump.ts");
       return await dumpCommand(rest);
     }
@@ -81,11 +82,17 @@ async function main(argv: string[]): Promise<number> {
       return pinnedCommand(rest, !!values.json);
     }
     case "plan": {
+      await checkBabelPlace(); // before plan.ts, which imports it
       const { planCommand } = await import("./commands/plan.ts");
       return await planCommand(rest);
     }
   }
   return 0;
+}
+
+/** @babel/parser, which plan and dump import, only from where no other user can have put it (runtime/package_place.ts). */
+async function checkBabelPlace(): Promise<void> {
+  (await import("../runtime/package_place.ts")).checkPackagePlace("@babel/parser");
 }
 
 function session(values: Values): SessionOptions {

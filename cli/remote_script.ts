@@ -64,6 +64,7 @@ const LINK_IMPORTS = /^(npm:)?tsbpf(\/(kernel|tool|cli))?$|^node:/;
  * which any user can create, for Bun), so only tsbpf and node: modules are allowed.
  */
 async function checkImports(text: string, url: string): Promise<void> {
+  (await import("../runtime/package_place.ts")).checkPackagePlace("@babel/parser"); // which capabilities.ts imports
   const { scanModule } = await import("../compiler/capabilities.ts");
   const wrong = scanModule(text).imports.filter((i) => !LINK_IMPORTS.test(i.specifier));
   if (!wrong.length) return;

@@ -13,7 +13,7 @@ import { pmuType, retprobeBit } from "../runtime/features.ts";
 import { cString, libcSync } from "../runtime/ffi/mod.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { ARG_REGS, regOffset } from "./pt_regs.ts";
-import { pidOption, userBinary } from "./user_binary.ts";
+import { type OpenUserBinary, openUserBinary, pidOption, type UserBinary, userBinary } from "./user_binary.ts";
 import { symbolFileOffset } from "./user_symbol.ts";
 import { attachError } from "./errors.ts";
 import { userFileName, userSymbolName } from "./names.ts";
@@ -36,11 +36,11 @@ export function splitUprobeTarget(target: string): [string, string] {
   return [userFileName(target.slice(0, at)), userSymbolName(target.slice(at + 1))];
 }
 
-/** The binary and file offset a uprobe target names. */
-export function resolveUprobe(target: string, options?: ProbeOptions) {
+/** The binary and file offset a uprobe target names; `read` reads the binary (openUserBinary to attach). */
+export function resolveUprobe(target: string, options?: ProbeOptions, read: (file: string, pid?: number) => UserBinary = userBinary) {
   const [file, spec] = splitUprobeTarget(target);
   const pid = pidOption(options?.pid);
-  const bin = userBinary(file, pid);
+  const bin = read(file, pid);
   return { bin, pid, offset: symbolFileOffset(bin, spec) };
 }
 
@@ -84,8 +84,14 @@ function context(flavour: Flavour, target: string, options?: ProbeOptions): Prob
 function attach(flavour: Flavour, progFd: number, target: string, options?: ProbeOptions): OwnedFd[] {
   const label = `${flavour} ${target}`;
   try {
-    const { bin, pid, offset } = resolveUprobe(target, options);
-    return attachUprobe(progFd, { path: bin.path, offset, ret: flavour === "uretprobe", pid, label });
+    // The file read is the file attached (openUserBinary), held open until then.
+    let held: OpenUserBinary | undefined;
+    try {
+      const { bin, pid, offset } = resolveUprobe(target, options, (file, pid) => (held = openUserBinary(file, pid)));
+      return attachUprobe(progFd, { path: bin.path, offset, ret: flavour === "uretprobe", pid, label });
+    } finally {
+      held?.close();
+    }
   } catch (e) {
     throw attachError(label, e);
   }

@@ -16,7 +16,7 @@ import { ProgType } from "../runtime/bpf.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { regOffset } from "./pt_regs.ts";
-import { pidOption, type UserBinary, userBinary } from "./user_binary.ts";
+import { type OpenUserBinary, openUserBinary, pidOption, type UserBinary, userBinary } from "./user_binary.ts";
 import { attachUprobe, requireUprobes, USER_WORD } from "./uprobe.ts";
 import { attachError } from "./errors.ts";
 import { userFileName, usdtName } from "./names.ts";
@@ -40,10 +40,11 @@ function split(target: string): [string, string, string] {
   return [userFileName(parts.join(":")), provider, name];
 }
 
-function resolve(target: string, options?: ProbeOptions): Resolved {
+/** `read` reads the binary (openUserBinary to attach: the file read is the file attached). */
+function resolve(target: string, options?: ProbeOptions, read: (file: string, pid?: number) => UserBinary = userBinary): Resolved {
   const [file, provider, name] = split(target);
   const pid = pidOption(options?.pid);
-  const bin = userBinary(file, pid);
+  const bin = read(file, pid);
   let all: UsdtProbe[];
   try {
     all = usdtProbes(bin.elf);
@@ -131,8 +132,9 @@ export const usdtProbe = {
   attach(progFd: number, target: string, _progType: number, options?: ProbeOptions): OwnedFd[] {
     const label = `usdt ${target}`;
     const out: OwnedFd[] = [];
+    let held: OpenUserBinary | undefined;
     try {
-      const { bin, pid, sites } = resolve(target, options);
+      const { bin, pid, sites } = resolve(target, options, (file, pid) => (held = openUserBinary(file, pid)));
       for (const site of sites) {
         let refCtrOffset: bigint | undefined;
         if (site.semaphoreOffset !== undefined) {
@@ -148,6 +150,8 @@ export const usdtProbe = {
     } catch (e) {
       for (const fd of out) fd.close();
       throw attachError(label, e);
+    } finally {
+      held?.close();
     }
   },
   /** The compiled handler reads the arguments where this binary keeps them: rebuilding it can move them. */

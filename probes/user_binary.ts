@@ -5,6 +5,7 @@ import { ProbeLookupError } from "../spec/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
 import { fileExists, MAX_BINARY_BYTES, readCheckedFile, readTextFile, UnsafeFileError } from "../runtime/files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
+import { errnoName } from "../runtime/errors.ts";
 import { parseLdCache } from "./ld_cache.ts";
 
 export interface UserBinary {
@@ -44,12 +45,42 @@ export function userFile(name: string, pid?: number): { path: string; display: s
 
 /** Resolves and reads the binary called `name`, optionally as process `pid` sees it. */
 export function userBinary(name: string, pid?: number): UserBinary {
+  return readBinary(userFile(name, pid));
+}
+
+/** A binary held open while it is attached to: close() once the kernel has it. */
+export type OpenUserBinary = UserBinary & { close(): void };
+
+const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
+
+/**
+ * userBinary, but its `path` is the very file that was read (/proc/self/fd/N, kept open until
+ * close()): offsets found in one file must not be attached in another. The name may lead through
+ * a directory or link another user owns (their program, a library a traced process maps), who can
+ * point it elsewhere between the read and the kernel's own lookup: the kernel would put the
+ * breakpoint, and increment a USDT semaphore, at an offset of their choosing in any file.
+ */
+export function openUserBinary(name: string, pid?: number): OpenUserBinary {
   const found = userFile(name, pid);
+  const c = libcSync();
+  const handle = c.open(found.path, O_PATH | O_CLOEXEC); // opens nothing (a FIFO neither blocks nor acts): only holds the file
+  if (handle === -2 || handle === -20) throw new ProbeLookupError(`cannot find "${found.display}"`);
+  if (handle < 0) throw new ProbeLookupError(`cannot attach to "${found.display}": ${errnoName(-handle)}`);
+  try {
+    const bin = readBinary({ path: `/proc/self/fd/${handle}`, display: found.display });
+    return { ...bin, close: () => c.close(handle) };
+  } catch (e) {
+    c.close(handle);
+    throw e;
+  }
+}
+
+function readBinary(found: { path: string; display: string }): UserBinary {
   let bytes;
   try {
     bytes = readCheckedFile(found.path, { maxBytes: MAX_BINARY_BYTES });
   } catch (e) {
-    if (e instanceof UnsafeFileError) throw new ProbeLookupError(`cannot attach to "${found.display}": ${e.message}`);
+    if (e instanceof UnsafeFileError) throw new ProbeLookupError(`cannot attach to "${found.display}": ${e.message.replace(found.path, found.display)}`);
     throw e;
   }
   if (!bytes) throw new ProbeLookupError(`cannot find "${found.display}"`);

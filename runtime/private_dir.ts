@@ -83,7 +83,10 @@ function trustedPath(path: string, me: number, create = true): string {
     }
     if (typeof st === "number") throw new UntrustedDirError(next, `cannot examine it: ${errnoName(-st)}`);
     if ((st.mode & S_IFMT) === S_IFLNK) {
-      // Its directory was checked, so only root or we could have made this link.
+      // Its directory was checked, but a sticky one (/tmp) lets anyone add a link, which its
+      // owner can point elsewhere after this check: only root's or ours is followed (as the
+      // kernel's protected_symlinks has it, which this reading of links would bypass).
+      if (st.uid !== 0 && st.uid !== me) throw new UntrustedDirError(next, `it is a symbolic link owned by uid ${st.uid}, who can point it elsewhere at any time`);
       if (++hops > MAX_SYMLINKS) throw new UntrustedDirError(path, "too many symbolic links");
       const target = readlink(next);
       if (typeof target === "number") throw new UntrustedDirError(next, `cannot read the link: ${errnoName(-target)}`);

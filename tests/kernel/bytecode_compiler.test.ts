@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -68,7 +68,7 @@ function esmCompilerChunks(opened: string[]): string[] {
 
 const skip = !hasStrace && "strace is not installed";
 
-test("the package's cold start on Bun loads the bytecode compiler from its dist/, not the ES module one", { skip }, () => {
+test("the package's cold start on Bun loads the bytecode compiler from its dist/, not the ES module one", { skip, timeout: 180_000 }, () => {
   buildPackage();
   assert.ok(readdirSync(dist).includes("compiler.bun.cjs.jsc"), `pack/bundle.ts built no bytecode compiler: ${readdirSync(dist).filter((f) => !f.startsWith("chunk-")).join(", ")}`);
   // Run from a directory that holds a planted bytecode compiler: the package never looks there.
@@ -147,4 +147,45 @@ test("a bundle of `tsbpf build` never looks for a bytecode compiler beside it: o
   const code = readFileSync(out, "utf8");
   assert.match(code, /function bytecodeCompiler\(/, "tracer/compiler_module.ts is not in the bundle: this test checks nothing");
   assert.ok(!code.includes("compiler.bun.cjs"), "the bundle names the package's bytecode compiler");
+});
+
+test("a bundle made from the package by another bundler, run from a directory anyone can write, imports no compiler.bun.cjs planted beside it", { timeout: 180_000 }, () => {
+  // `bun build app.ts` of a project that imports the package copies dist/'s code, whose
+  // new URL("./compiler.bun.cjs", import.meta.url) then names a file beside the new bundle.
+  buildPackage();
+  const shared = mkdtempSync("/tmp/tsbpf-sec-bytecode-");
+  chmodSync(shared, 0o1777); // like /tmp
+  const marker = `${shared}-ran`;
+  try {
+    const app = join(pkg, "app.ts");
+    writeFileSync(app, [
+      `import { Count, Tracer, tracepoint, type u64 } from ${JSON.stringify(join(dist, "mod.js"))};`,
+      `class T extends Tracer {`,
+      `  n = new Count<u64>();`,
+      `  @tracepoint("syscalls:sys_enter_getppid") on() { this.n.add(1n); }`,
+      `}`,
+      `try {`,
+      `  const t = await new T().start({ exitOnError: false });`,
+      `  console.log("started");`,
+      `  await t.stop();`,
+      `} catch (e) {`,
+      `  console.log("not started: " + (e as Error).message);`,
+      `}`,
+    ].join("\n"));
+    const tool = join(shared, "tool.js");
+    const built = spawnSync(BUN, ["build", app, "--target", "bun", "--outfile", tool], { cwd: pkg, encoding: "utf8", timeout: 60_000 });
+    assert.equal(built.status, 0, built.stderr);
+    assert.ok(readFileSync(tool, "utf8").includes("compiler.bun.cjs"), "the bundle does not name the bytecode compiler: this test checks nothing");
+    spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c",
+      `printf 'module.exports = function () { require("fs").writeFileSync("${marker}", "x"); throw new Error("nobody"); };\\n' > ${shared}/compiler.bun.cjs`]);
+    assert.ok(existsSync(join(shared, "compiler.bun.cjs")), "nobody could not plant the file");
+    const r = spawnSync(BUN, [tool], { cwd: "/", encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" } });
+    assert.equal(existsSync(marker), false, `root imported nobody's ${shared}/compiler.bun.cjs: ${r.stdout}${r.stderr}`);
+    // (Whether it starts is another matter: the compiler reads the tracer's class from the whole
+    // bundle, which holds tsbpf's own classes too.) It got as far as compiling, with tsbpf's compiler.
+    assert.match(r.stdout, /^(started|not started: (?!nobody))/, r.stderr);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
 });

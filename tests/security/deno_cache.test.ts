@@ -51,3 +51,56 @@ for (const [variable, envOf] of CASES) {
     }
   });
 }
+
+// A HOME that root owns is not root's own for that alone: /tmp (a service's or a container's HOME,
+// kept by sudo -E) is root's, and anyone can create .npmrc there, naming the registry the npm
+// packages of root's scripts come from.
+test("the tsbpf command under Deno reads no .npmrc from a HOME of root's that every user can write (like /tmp)", { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
+  const home = mkdtempSync("/tmp/tsbpf-sec-denohome-");
+  chmodSync(home, 0o1777);
+  try {
+    asNobody(["sh", "-c", `printf 'registry=http://127.0.0.1:9/\\n' > ${home}/.npmrc`]);
+    const trace = `${home}-trace`;
+    const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=openat,open", "-o", trace, "sh", join(ROOT, "bin/tsbpf"), "--help"], {
+      cwd: "/",
+      env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", NO_COLOR: "1", HOME: home },
+      encoding: "utf8", timeout: 90_000,
+    });
+    const opened = readFileSync(trace, "utf8").split("\n").filter((line) => line.includes(`"${home}/`));
+    rmSync(trace, { force: true });
+    assert.deepEqual(opened.slice(0, 5), [], `root's Deno read nobody's files in HOME=${home}`);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /tsbpf/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+// A DENO_DIR or HOME that passes the launcher's check through a link another user made (in a
+// sticky directory, to a directory of root's) could be pointed at that user's cache right after
+// the check: Deno must get the directory the check looked at, not the link.
+for (const variable of ["DENO_DIR", "HOME"]) {
+  test(`the tsbpf command under Deno uses the ${variable} it checked, not another user's link to it`, { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
+    const shared = mkdtempSync("/tmp/tsbpf-sec-denolink-");
+    chmodSync(shared, 0o1777);
+    const own = mkdtempSync("/tmp/tsbpf-sec-denolink-root-");
+    try {
+      const link = join(shared, "link");
+      asNobody(["ln", "-s", own, link]);
+      const trace = `${shared}-trace`;
+      const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=openat,open,mkdir,mkdirat", "-o", trace, "sh", join(ROOT, "bin/tsbpf"), "--help"], {
+        cwd: "/",
+        env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", NO_COLOR: "1", HOME: own, [variable]: link },
+        encoding: "utf8", timeout: 90_000,
+      });
+      const through = readFileSync(trace, "utf8").split("\n").filter((line) => line.includes(`"${link}/`));
+      rmSync(trace, { force: true });
+      assert.deepEqual(through.slice(0, 5), [], `root's Deno went through nobody's link ${link}`);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /tsbpf/);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+}

@@ -106,3 +106,29 @@ test("tsbpf build does not import an esbuild another user planted in a node_modu
     rmSync(marker, { force: true });
   }
 });
+
+test("tsbpf plan does not import a @babel/parser another user planted in a node_modules above a copy of tsbpf without its dependencies", { timeout: 120_000 }, () => {
+  // The same walk finds @babel/parser, tsbpf's parser for plan (and the compiler's fallback),
+  // when it is not installed beside tsbpf: a clone without `npm install`, a copy.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-");
+  chmodSync(shared, 0o1777); // like /tmp
+  const marker = `${shared}-ran`;
+  try {
+    const project = join(shared, "project");
+    const pkg = copyPackage(project);
+    rmSync(join(pkg, "node_modules/@babel"));
+    const evil = join(shared, "node_modules/@babel/parser");
+    asNobody(["mkdir", "-p", evil]);
+    asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "main": "index.js" }\\n' > ${evil}/package.json`]);
+    asNobody(["sh", "-c", `printf 'require("fs").writeFileSync("${marker}", "x");\\nexports.parse = function () { throw new Error("nobody"); };\\n' > ${evil}/index.js`]);
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["plan", "s.ts"], {
+      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(existsSync(marker), false, `root imported nobody's @babel/parser from ${evil}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`@babel/parser.*${shared}/node_modules.*owned by uid 65534`, "s"));
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});

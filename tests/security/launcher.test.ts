@@ -97,3 +97,40 @@ test("under Bun, bin/tsbpf of a package below a directory anyone can write takes
     rmSync(marker, { force: true });
   }
 });
+
+test("under Deno, bin/tsbpf below a directory anyone can write takes no package.json workspace, nor its deno.json, planted there", { timeout: 120_000 }, () => {
+  // Deno looks for a workspace above the config it is given: a package.json whose "workspaces"
+  // list tsbpf's directory makes the directory above it the workspace root, and the deno.json
+  // there (its import map) applies to tsbpf's own imports. Here in a sticky directory; /tmp
+  // itself is one, above every package installed under it.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-launcher-workspace-");
+  chmodSync(shared, 0o1777);
+  const marker = `${shared}-ran`;
+  try {
+    const project = join(shared, "project"), pkg = join(project, "tsbpf");
+    const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n").filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f));
+    for (const f of files) {
+      mkdirSync(join(pkg, f, ".."), { recursive: true });
+      copyFileSync(join(ROOT, f), join(pkg, f));
+    }
+    chmodSync(join(pkg, "bin/tsbpf"), 0o755);
+    mkdirSync(join(project, "node_modules"));
+    symlinkSync(join(ROOT, "node_modules/@babel"), join(project, "node_modules/@babel"));
+    writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
+    writeFileSync(join(project, "s.ts"), 'console.log("hello");\n');
+    asNobody(["sh", "-c", `printf '{ "name": "w", "workspaces": ["project", "project/tsbpf"] }\\n' > ${shared}/package.json`]);
+    asNobody(["sh", "-c", `printf '{ "imports": { "@babel/parser": "./evil.js" } }\\n' > ${shared}/deno.json`]);
+    asNobody(["sh", "-c", `printf 'Deno.writeTextFileSync("${marker}", "x"); export const parse = () => ({}); export const parseExpression = parse;\\n' > ${shared}/evil.js`]);
+    const deno = join(ROOT, "node_modules/.bin/deno");
+    // plan imports @babel/parser (compiler/capabilities.ts).
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["plan", "s.ts"], {
+      cwd: project, env: { PATH: `${join(deno, "..")}:/usr/bin:/bin`, TSBPF_RUNTIME: "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(existsSync(marker), false, `root imported nobody's module through ${shared}/package.json and deno.json: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /verdict: it only observes/);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});

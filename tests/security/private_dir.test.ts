@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
-import { freshPrivateDir, privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { freshPrivateDir, privateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { asNobody, rootDir } from "./attacker.ts";
 
 await libc();
@@ -43,6 +43,13 @@ test("private directories: made 0700, reused while safe, refused once anyone els
     // ... and one pointing into nobody's directory: its target is checked too.
     symlinkSync(join(root, "nobodys"), join(root, "badlink"));
     refused(join(root, "badlink"), ["tsbpf"], /owned by uid 65534/);
+
+    // nobody's symlink on the way, in the sticky dir, to root's own directory: nobody can point
+    // it elsewhere at any time (its target checked now proves nothing about the next use), as
+    // the kernel's protected_symlinks would refuse root following it there.
+    asNobody(["ln", "-s", join(root, "cache"), join(root, "sticky", "cache")]);
+    refused(join(root, "sticky", "cache"), ["tsbpf"], /symbolic link owned by uid 65534/);
+    assert.throws(() => trustedCodeDir(join(root, "sticky", "cache", "tsbpf")), /symbolic link owned by uid 65534/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
