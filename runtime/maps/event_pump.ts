@@ -15,12 +15,13 @@
 // The heartbeat (once a second) runs the loss check (told whether events came since the last one:
 // with none, and none waiting, no buffer can have been full) and drains once more: a perf buffer's
 // event written while its CPU was switching modes raises no notification (see
-// PerfEventArray.wakeOnEvents), and is delivered by it. A quiet pump keeps it only where it has
-// work: perf buffers, or a heartbeat that watches more than the buffers (a tracer's counts of map
-// updates refused, which grow without any event). Otherwise, once a beat has found that nothing
-// came, the pump sleeps in epoll alone and the heartbeat resumes with the next event: an idle
-// Bun process then wakes for Bun's own timers only (bench/NOTES.md). While it runs, the pump
-// keeps the process alive (the heartbeat, or a timer that never comes due).
+// PerfEventArray.wakeOnEvents), and is delivered by it. A quiet pump keeps it only while it has
+// work: when events came since the last beat, when the heartbeat watches more than the buffers
+// (a tracer's counts of map updates refused, which grow without any event), and with perf
+// buffers until a beat has drained them a full period after they were switched to waking. Then
+// the pump sleeps in epoll alone and the heartbeat resumes with the next event: an idle Bun
+// process wakes for Bun's own timers only (bench/NOTES.md). While it runs, the pump keeps the
+// process alive (the heartbeat, or a timer that never comes due).
 //
 // How the waits are made depends on the runtime (libc.pacesWithEpoll): with timers (setTimeout,
 // setInterval; Bun's cost nothing to load), or, on Deno, with the timeouts of epoll_wait calls on
@@ -50,8 +51,11 @@ const BUSY_EVENTS_PER_DRAIN = 32;
 export class EventPump {
   readonly #streams: EventStream<unknown>[];
   readonly #heartbeat: (eventsCame: boolean) => void;
-  /** The heartbeat runs while quiet even when nothing came (perf buffers, or a heartbeat with more to watch). */
-  readonly #beatWhileQuiet: boolean;
+  /** The heartbeat checks something that changes without events: it never pauses. */
+  readonly #watchesMore: boolean;
+  readonly #perfBuffers: boolean;
+  /** When the buffers were last told to wake the pump (performance.now()). */
+  #quietSince = 0;
   /** Holds the process open while the heartbeat is paused (timer pacing). */
   #keepAlive?: ReturnType<typeof setInterval>;
   readonly #maxIdleMs: number;
@@ -79,7 +83,8 @@ export class EventPump {
   constructor(streams: EventStream<unknown>[], heartbeat: (eventsCame: boolean) => void, watchesMore = true) {
     this.#streams = streams;
     this.#heartbeat = heartbeat;
-    this.#beatWhileQuiet = watchesMore || streams.some((s) => s.isPerfBuffer);
+    this.#watchesMore = watchesMore;
+    this.#perfBuffers = streams.some((s) => s.isPerfBuffer);
     // Idle drains are at most as far apart as the smallest buffer takes to fill to half.
     const smallest = Math.min(...streams.map((s) => s.size));
     this.#maxIdleMs = Math.max(IDLE_DRAIN_MS, Math.min(MAX_IDLE_DRAIN_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
@@ -185,6 +190,7 @@ export class EventPump {
     this.#quiet = true;
     try {
       for (const s of this.#streams) s.wakeOnEvents(true);
+      this.#quietSince = performance.now();
     } catch (e) {
       this.#drainOnTimer(e);
       return "failed";
@@ -251,12 +257,22 @@ export class EventPump {
   #onHeartbeat = (): void => {
     const eventsCame = this.#eventsSinceBeat();
     if (this.#beatOnce()) return this.#drain();
-    if (this.#stopped || !this.#quiet || eventsCame || this.#beatWhileQuiet) return;
+    if (this.#stopped || !this.#beatMayPause(eventsCame)) return;
     // Quiet, and this beat found nothing to check: sleep in epoll alone until the next event.
     this.#keepAlive ??= setInterval(() => {}, KEEP_ALIVE_MS);
     clearInterval(this.#beat);
     this.#beat = undefined;
   };
+
+  /**
+   * Whether a quiet pump's heartbeat has nothing left to do until the next event: no event came
+   * since the last beat, it watches nothing else, and a perf buffer's record written as its CPU
+   * switched to waking (which raised no notification) has been drained by a beat since.
+   */
+  #beatMayPause(eventsCame: boolean): boolean {
+    if (!this.#quiet || eventsCame || this.#watchesMore) return false;
+    return !this.#perfBuffers || performance.now() - this.#quietSince >= HEARTBEAT_MS;
+  }
 
   /** Whether events were taken or wait since the last heartbeat: the loss check has work. */
   #eventsSinceBeat(): boolean {
@@ -308,7 +324,7 @@ export class EventPump {
     for (;;) {
       let ready: boolean;
       // No beat due while quiet once one has found nothing came: wait for the kernel alone.
-      const beat = this.#beatWhileQuiet || this.#eventsSinceBeat();
+      const beat = !this.#beatMayPause(this.#eventsSinceBeat());
       try {
         ready = await epoll.wait(beat ? Math.max(0, Math.ceil(this.#nextBeat - performance.now())) : -1);
       } catch (e) {
