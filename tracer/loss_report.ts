@@ -76,6 +76,11 @@ export class LossReport {
     this.#droppedReported = this.#counted.map(() => 0);
   }
 
+  /** Whether it counts updates that maps refused: those grow without any event, so they are checked even while no event comes. */
+  get watchesMaps(): boolean {
+    return this.#droppedReported.length > 0;
+  }
+
   /** `events`: whether events may have been lost since the last call (false: the buffers were empty and nothing came). */
   print(events = true): void {
     if (events && this.#lost) {

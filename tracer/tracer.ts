@@ -235,9 +235,10 @@ export class Tracer {
     if (metrics !== undefined) await this.#serveMetrics(typeof metrics === "string" ? { address: metrics } : metrics);
     if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    const lossReport = this.#lossReport;
     this.#pump = new EventPump(this.#buffers, (eventsCame) => {
       if (this.#reportLoss) this.#lossReport?.print(eventsCame);
-    });
+    }, this.#reportLoss && lossReport.watchesMaps);
     this.begin();
     this.#pump.start();
   }

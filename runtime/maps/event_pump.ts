@@ -12,11 +12,16 @@
 // costs nothing while events flow. A perf buffer signals per record only while asked
 // (PerfEventArray.wakeOnEvents): from the first quiet spell until a drain finds it busy.
 //
-// The heartbeat (once a second, in both modes) runs the loss check (told whether events came since
-// the last one: with none, and none waiting, no buffer can have been full) and drains once more: a perf
-// buffer's event written while its CPU was switching modes raises no notification (see
-// PerfEventArray.wakeOnEvents), and is delivered by it. It is also what keeps the process alive
-// while the tracer runs.
+// The heartbeat (once a second) runs the loss check (told whether events came since the last one:
+// with none, and none waiting, no buffer can have been full) and drains once more: a perf buffer's
+// event written while its CPU was switching modes raises no notification (see
+// PerfEventArray.wakeOnEvents), and is delivered by it. A quiet pump keeps it only while it has
+// work: when events came since the last beat, when the heartbeat watches more than the buffers
+// (a tracer's counts of map updates refused, which grow without any event), and with perf
+// buffers until a beat has drained them a full period after they were switched to waking. Then
+// the pump sleeps in epoll alone and the heartbeat resumes with the next event: an idle Bun
+// process wakes for Bun's own timers only (bench/NOTES.md). While it runs, the pump keeps the
+// process alive (the heartbeat, or a timer that never comes due).
 //
 // How the waits are made depends on the runtime (libc.pacesWithEpoll): with timers (setTimeout,
 // setInterval; Bun's cost nothing to load), or, on Deno, with the timeouts of epoll_wait calls on
@@ -38,12 +43,21 @@ const PRESSURE_DRAIN_AGAIN = 0.25;
 /** Empty drains in a row before the pump stops draining on a timer and waits for the kernel. */
 const QUIET_AFTER_EMPTY_DRAINS = 3;
 const HEARTBEAT_MS = 1000;
+/** The longest delay a timer takes (2^31 - 1 ms, ~24.8 days; a longer one fires at once): it only keeps the process alive. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
 /** Events in one drain from which the perf buffers stop waking the reader per event. */
 const BUSY_EVENTS_PER_DRAIN = 32;
 
 export class EventPump {
   readonly #streams: EventStream<unknown>[];
   readonly #heartbeat: (eventsCame: boolean) => void;
+  /** The heartbeat checks something that changes without events: it never pauses. */
+  readonly #watchesMore: boolean;
+  readonly #perfBuffers: boolean;
+  /** When the buffers were last told to wake the pump (performance.now()). */
+  #quietSince = 0;
+  /** Holds the process open while the heartbeat is paused (timer pacing). */
+  #keepAlive?: ReturnType<typeof setInterval>;
   readonly #maxIdleMs: number;
   #idleMs = IDLE_DRAIN_MS;
   #emptyDrains = 0;
@@ -61,10 +75,16 @@ export class EventPump {
   /** When the next heartbeat is due (performance.now()), while paced by epoll. */
   #nextBeat = 0;
 
-  /** `heartbeat` runs once a second while the pump runs (the loss check): whether events came or wait since the last. */
-  constructor(streams: EventStream<unknown>[], heartbeat: (eventsCame: boolean) => void) {
+  /**
+   * `heartbeat` runs once a second while the pump runs (the loss check): whether events came or
+   * wait since the last. `watchesMore`: it checks something that changes without events (false:
+   * a quiet pump may pause it until events come again).
+   */
+  constructor(streams: EventStream<unknown>[], heartbeat: (eventsCame: boolean) => void, watchesMore = true) {
     this.#streams = streams;
     this.#heartbeat = heartbeat;
+    this.#watchesMore = watchesMore;
+    this.#perfBuffers = streams.some((s) => s.isPerfBuffer);
     // Idle drains are at most as far apart as the smallest buffer takes to fill to half.
     const smallest = Math.min(...streams.map((s) => s.size));
     this.#maxIdleMs = Math.max(IDLE_DRAIN_MS, Math.min(MAX_IDLE_DRAIN_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
@@ -95,6 +115,7 @@ export class EventPump {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#cancelSoon?.();
     if (this.#beat !== undefined) clearInterval(this.#beat);
+    if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
     const closed = this.#epoll?.close();
     this.#epoll = undefined;
     return closed ?? Promise.resolve();
@@ -169,6 +190,7 @@ export class EventPump {
     this.#quiet = true;
     try {
       for (const s of this.#streams) s.wakeOnEvents(true);
+      this.#quietSince = performance.now();
     } catch (e) {
       this.#drainOnTimer(e);
       return "failed";
@@ -221,6 +243,8 @@ export class EventPump {
     this.#quiet = false;
     this.#emptyDrains = 0;
     this.#idleMs = IDLE_DRAIN_MS;
+    // Paced by timers, with the heartbeat paused while quiet: it resumes.
+    if (this.#keepAlive !== undefined && !this.#stopped) this.#beat ??= setInterval(this.#onHeartbeat, HEARTBEAT_MS);
   }
 
   #goFlowing(): void {
@@ -231,18 +255,40 @@ export class EventPump {
   }
 
   #onHeartbeat = (): void => {
-    if (this.#beatOnce()) this.#drain();
+    const eventsCame = this.#eventsSinceBeat();
+    if (this.#beatOnce()) return this.#drain();
+    if (this.#stopped || !this.#beatMayPause(eventsCame)) return;
+    // Quiet, and this beat found nothing to check: sleep in epoll alone until the next event.
+    this.#keepAlive ??= setInterval(() => {}, KEEP_ALIVE_MS);
+    clearInterval(this.#beat);
+    this.#beat = undefined;
   };
+
+  /**
+   * Whether a quiet pump's heartbeat has nothing left to do until the next event: no event came
+   * since the last beat, it watches nothing else, and a perf buffer's record written as its CPU
+   * switched to waking (which raised no notification) has been drained by a beat since.
+   */
+  #beatMayPause(eventsCame: boolean): boolean {
+    if (!this.#quiet || eventsCame || this.#watchesMore) return false;
+    return !this.#perfBuffers || performance.now() - this.#quietSince >= HEARTBEAT_MS;
+  }
+
+  /** Whether events were taken or wait since the last heartbeat: the loss check has work. */
+  #eventsSinceBeat(): boolean {
+    let taken = 0;
+    for (const s of this.#streams) taken += s.taken;
+    return taken !== this.#taken || this.#streams.some((s) => s.stalled);
+  }
 
   /** The heartbeat; true when a quiet pump found events (it is flowing again and should drain). */
   #beatOnce(): boolean {
     const woke = this.#quiet && this.#drainAll().events > 0 && !this.#stopped;
     if (woke) this.#flowing();
     if (this.#stopped) return false;
-    let taken = 0;
-    for (const s of this.#streams) taken += s.taken;
-    const eventsCame = taken !== this.#taken || this.#streams.some((s) => s.stalled);
-    this.#taken = taken;
+    const eventsCame = this.#eventsSinceBeat();
+    this.#taken = 0;
+    for (const s of this.#streams) this.#taken += s.taken;
     this.#heartbeat(eventsCame);
     return woke;
   }
@@ -277,8 +323,10 @@ export class EventPump {
     if (state === "stalled") return this.#waited(epoll.sleep(this.#maxIdleMs));
     for (;;) {
       let ready: boolean;
+      // No beat due while quiet once one has found nothing came: wait for the kernel alone.
+      const beat = !this.#beatMayPause(this.#eventsSinceBeat());
       try {
-        ready = await epoll.wait(Math.max(0, Math.ceil(this.#nextBeat - performance.now())));
+        ready = await epoll.wait(beat ? Math.max(0, Math.ceil(this.#nextBeat - performance.now())) : -1);
       } catch (e) {
         if (!this.#stopped) this.#drainOnTimer(e);
         return false;

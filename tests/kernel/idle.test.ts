@@ -187,3 +187,23 @@ for (const how of ["stop()", "SIGINT"]) {
     if (c.runtime === "deno") assert.deepEqual(report.touched, [], "the tracer read the global timers");
   });
 }
+
+for (const name of ["RingBuf", "PerfBuffer"]) {
+  test(`a quiet tracer with a ${name} whose heartbeat has nothing to watch schedules no wakeup: no timer comes due, the epoll wait has no timeout; an event still wakes it`, async () => {
+    const script = new URL("../fixtures/quiet_heartbeat.ts", import.meta.url).pathname;
+    const flags = name === "PerfBuffer" ? ["--perf"] : [];
+    // It reads /proc/self/fdinfo: on Deno that needs more than --allow-ffi.
+    const [cmd, ...args] = c.runtime === "deno" ? [process.execPath, "run", "-A", script] : runtimeCommand(script);
+    const run = runCommand(cmd, [...args, ...flags]);
+    let exited = false;
+    run.exited.then(() => (exited = true));
+    // Generous: a compile and a start; a process kept alive by a leftover timer never ends.
+    if (!(await waitFor(() => exited, 60000))) run.kill("SIGKILL");
+    assert.equal(await run.exited, 0, `the process did not end by itself: ${run.output()}`);
+    const report = JSON.parse(run.stdout().trim().split("\n").at(-1)!);
+    assert.equal(report.got, 2, "an event was not delivered");
+    assert.equal(report.quiet.waitTimeout, -1, "while quiet, the wait on the buffer has a timeout (a heartbeat that has nothing to check)");
+    assert.deepEqual(report.quiet.soonTimers, [], "while quiet, a timer of the tracer's comes due within a minute (a heartbeat that has nothing to check)");
+    assert.deepEqual(report.afterStop, [], "stop() left a timer set");
+  });
+}
