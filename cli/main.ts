@@ -13,6 +13,9 @@ import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
 import { runtimeName, scriptArgs } from "../runtime/ffi/host.ts";
 import { noteIgnoredSignals } from "../runtime/ignored_signals.ts";
+// Imported, not loaded on use: a dynamic import of it would be an entry of the package's bundle of
+// its own, splitting the modules it shares with the start chunk into a third file every start loads.
+import { checkPackagePlace } from "../runtime/package_place.ts";
 
 const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "tools", "pinned", "help"];
 
@@ -61,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       return listCommand(rest);
     }
     case "dump": {
-      await checkBabelPlace();
+      checkBabelPlace();
       const { dumpCommand } = await import("./commands/dump.ts");
       return await dumpCommand(rest);
     }
@@ -82,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
       return pinnedCommand(rest, !!values.json);
     }
     case "plan": {
-      await checkBabelPlace(); // before plan.ts, which imports it
+      checkBabelPlace(); // before plan.ts, which imports it
       const { planCommand } = await import("./commands/plan.ts");
       return await planCommand(rest);
     }
@@ -91,8 +94,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** @babel/parser, which plan and dump import, only from where no other user can have put it (runtime/package_place.ts). */
-async function checkBabelPlace(): Promise<void> {
-  (await import("../runtime/package_place.ts")).checkPackagePlace("@babel/parser");
+function checkBabelPlace(): void {
+  checkPackagePlace("@babel/parser");
 }
 
 function session(values: Values): SessionOptions {

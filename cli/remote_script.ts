@@ -10,6 +10,7 @@ import { DownloadError, downloadScript, isRemote } from "../runtime/download.ts"
 import { stagePrivateFile, type StagedFile } from "../runtime/private_dir.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { sha256Hex } from "../runtime/digest.ts";
+import { checkPackagePlace } from "../runtime/package_place.ts"; // imported: see cli/main.ts
 
 export { isRemote };
 
@@ -64,7 +65,7 @@ const LINK_IMPORTS = /^(npm:)?tsbpf(\/(kernel|tool|cli))?$|^node:/;
  * which any user can create, for Bun), so only tsbpf and node: modules are allowed.
  */
 async function checkImports(text: string, url: string): Promise<void> {
-  (await import("../runtime/package_place.ts")).checkPackagePlace("@babel/parser"); // which capabilities.ts imports
+  checkPackagePlace("@babel/parser"); // which capabilities.ts imports
   const { scanModule } = await import("../compiler/capabilities.ts");
   const wrong = scanModule(text).imports.filter((i) => !LINK_IMPORTS.test(i.specifier));
   if (!wrong.length) return;

@@ -42,13 +42,15 @@ declare const Bun: undefined | {
  * Bun's bundler fixes `import.meta.url` and `__filename` to the source's path at build time, and
  * a script (which a CommonJS module is) may not name `import.meta` at all: JavaScriptCore then
  * makes no bytecode. So each source's `import.meta` becomes this file's URL, taken when it loads
- * (the wrapper's fourth argument is its path), and `import.meta.require` Bun's `require`.
+ * (the wrapper's fourth argument is its path), `import.meta.require` Bun's `require`, and
+ * `import.meta.resolve` a resolve from this file.
  */
 export function withoutImportMeta(source: string): string {
   return source
     .replace(/\(import\.meta as [^;]*?\)\.require/g, "require")
     .replace(/import\.meta\.require/g, "require")
-    .replace(/import\.meta\.url/g, `require(${JSON.stringify(SELF)}).url`);
+    .replace(/import\.meta\.url/g, `require(${JSON.stringify(SELF)}).url`)
+    .replace(/import\.meta\.resolve\(/g, `require(${JSON.stringify(SELF)}).resolve(`);
 }
 
 /** Writes dist/bun_library.js, dist/bun_lazy.js, their .jsc and the entries into `outdir`; the files written. Only Bun builds them. */
@@ -65,13 +67,17 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>): 
     `const url = new URL("file:///");`,
     `url.pathname = arguments[3].replace(/[%\\t\\n\\r]/g, encodeURIComponent);`,
     `self.url = url.href;`,
+    // import.meta.resolve(name) of a module of the package: the same walk up node_modules from
+    // here, through the wrapper's own require (its second argument), as a file: URL.
+    `const resolveFrom = arguments[1].resolve;`,
+    `self.resolve = (name) => { const u = new URL("file:///"); u.pathname = resolveFrom(name).replace(/[%\\t\\n\\r]/g, encodeURIComponent); return u.href; };`,
     // What the lazy part takes from this one: the start graph's modules it imports, whole (each
     // one here costs its exports object on every start).
     `self.modules = {`,
     ...shared.map((f) => get(f, `require(${JSON.stringify(ROOT + f)})`)),
     `};`,
     `let lazy;`,
-    `self.lazy = () => (lazy ??= require(${JSON.stringify(`./${BUN_LAZY}`)})({ url: self.url, modules: self.modules }));`,
+    `self.lazy = () => (lazy ??= require(${JSON.stringify(`./${BUN_LAZY}`)})({ url: self.url, resolve: self.resolve, modules: self.modules }));`,
     `module.exports = {`,
     ...Object.keys(BUN_ENTRIES).map((e) => get(e, lazy.has(`${e}.ts`) ? `self.lazy()[${JSON.stringify(`${e}.ts`)}]` : `require(${JSON.stringify(`${ROOT}${e}.ts`)})`)),
     `};`,
@@ -90,6 +96,7 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>): 
     `const self = require(${JSON.stringify(SELF)});`,
     `module.exports = function lazyPart(host) {`,
     `  self.url = host.url;`,
+    `  self.resolve = host.resolve;`,
     `  self.modules = host.modules;`,
     `  return {`,
     ...[...lazy].sort().map((f) => `  ${get(f, `require(${JSON.stringify(ROOT + f)})`)}`),

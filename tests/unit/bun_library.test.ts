@@ -16,11 +16,15 @@ test("import.meta.require, also behind a type assertion, becomes Bun's require",
   assert.equal(withoutImportMeta(`import.meta.require("bun:ffi")`), `require("bun:ffi")`);
 });
 
+test("import.meta.resolve becomes a resolve from the library file, as a file: URL", () => {
+  assert.equal(withoutImportMeta(`url = import.meta.resolve(name);`), `url = require("tsbpf-bun-self").resolve(name);`);
+});
+
 test("every source the library holds keeps no import.meta in code", async () => {
   // The sources that name it today, rewritten: what is left may only be in comments.
   const { readFileSync } = await import("node:fs");
   const root = new URL("../..", import.meta.url).pathname;
-  for (const file of ["runtime/own_files.ts", "runtime/ffi/mod.ts", "tracer/compiler_module.ts"]) {
+  for (const file of ["runtime/own_files.ts", "runtime/ffi/mod.ts", "tracer/compiler_module.ts", "runtime/package_place.ts"]) {
     const code = withoutImportMeta(readFileSync(`${root}${file}`, "utf8")).split("\n").filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l));
     assert.deepEqual(code.filter((l) => /import\.meta/.test(l.replace(/\/\/.*$/, ""))), [], file);
   }
