@@ -4,13 +4,16 @@
 // symbolizer a tracer holding ksym() values installs (the kallsyms table: runtime/symbolize/).
 import { symbolize } from "./stacks.ts";
 
+/** A kernel address read back from a `KSym` key or field: shown as the function holding it. */
 export class KernelSymbol {
   #name?: string;
+  /** `address`: the kernel address as the handler stored it. */
   constructor(readonly address: bigint) {}
   /** The function holding the address, as bpftrace's ksym() prints it (no offset). */
   get name(): string {
     return (this.#name ??= symbolize("kernel", 0, [this.address])[0].replace(/\+\d+$/, ""));
   }
+  /** The name, as in a template string or console.log. */
   toString(): string {
     return this.name;
   }
