@@ -7,14 +7,21 @@ import { formatKey, mapLabel } from "../../runtime/maps/print.ts";
 import { isJsonOutput, jsonRecord } from "../../runtime/output.ts";
 import type { PinnedMapRecord } from "../../runtime/pin_meta.ts";
 
+/** A one-liner's map field (`$` + name) as its name after the `@`, or undefined for any other tracer's field. */
+function oneLinerMapName(field: string, tracer: string | undefined): string | undefined {
+  return tracer === "OneLiner" && field.startsWith("$") ? field.slice(1) : undefined;
+}
+
 /** A map's name as its tracer's author wrote it: a one-liner's maps are fields `$` + name, written `@` + name. */
 export function shownMapName(name: string, tracer: string | undefined): string {
-  return tracer === "OneLiner" && name.startsWith("$") ? `@${name.slice(1)}` : name;
+  const atName = oneLinerMapName(name, tracer);
+  return atName === undefined ? name : `@${atName}`;
 }
 
 /** `tracer`: the class that pinned it. */
 export function printPinnedMap(m: PinnedMapRecord, fd: number, tracer: string): void {
-  const spec = tracer === "OneLiner" && m.spec.name.startsWith("$") ? { ...m.spec, name: m.spec.name.slice(1) } : m.spec;
+  const atName = oneLinerMapName(m.spec.name, tracer);
+  const spec = atName === undefined ? m.spec : { ...m.spec, name: atName };
   const field = pinnedField(spec, m.maxEntries, fd);
   if (!field) return console.error(`tsbpf: ${spec.name}: a ${spec.kind} map is not printed`);
   if (field instanceof Aggregation) return field.print();

@@ -276,9 +276,13 @@ export class EventPump {
 
   /** Whether events were taken or wait since the last heartbeat: the loss check has work. */
   #eventsSinceBeat(): boolean {
+    return this.#takenSoFar() !== this.#taken || this.#streams.some((s) => s.stalled);
+  }
+
+  #takenSoFar(): number {
     let taken = 0;
     for (const s of this.#streams) taken += s.taken;
-    return taken !== this.#taken || this.#streams.some((s) => s.stalled);
+    return taken;
   }
 
   /** The heartbeat; true when a quiet pump found events (it is flowing again and should drain). */
@@ -287,8 +291,7 @@ export class EventPump {
     if (woke) this.#flowing();
     if (this.#stopped) return false;
     const eventsCame = this.#eventsSinceBeat();
-    this.#taken = 0;
-    for (const s of this.#streams) this.#taken += s.taken;
+    this.#taken = this.#takenSoFar();
     this.#heartbeat(eventsCame);
     return woke;
   }
