@@ -12,10 +12,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { hasStrace, openedFiles } from "./opened_files.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/.bin/bun"), DENO = join(ROOT, "node_modules/.bin/deno");
-const hasStrace = spawnSync("strace", ["-V"], { stdio: "ignore" }).status === 0;
 
 /** A project with tsbpf installed as npm installs it (package.json and dist/), and @babel/parser beside it. Removed at exit. */
 const project = mkdtempSync(join(tmpdir(), "tsbpf-bun-library-"));
@@ -63,15 +63,13 @@ function run(runtime: "bun" | "deno", { broken = false, tool = true, cached = fa
     `  console.log(e instanceof CompileError ? "CompileError at " + /start_\\w+\\.ts:\\d+:\\d+/.exec(String(e.message))?.[0] : "other " + e);`,
     `}`,
   ].join("\n"));
-  const log = join(project, `opened_${runtime}`);
   const command = runtime === "bun" ? [BUN, "run", script] : [DENO, "run", "-A", "--quiet", script];
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command], {
-    cwd: project, encoding: "utf8", timeout: 60_000,
+  const r = openedFiles(command, {
+    cwd: project,
     // tests/run.sh sets TSBPF_NO_CACHE=1; empty, the cache is on.
     env: { ...process.env, NO_COLOR: "1", ...(cached ? { XDG_CACHE_HOME: join(project, "cache"), TSBPF_NO_CACHE: "", TSBPF_VERBOSE: "1" } : { TSBPF_NO_CACHE: "1" }) },
   });
-  const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
-  return { stdout: r.stdout.trim(), stderr: r.stderr, opened: opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
+  return { stdout: r.stdout.trim(), stderr: r.stderr, opened: r.opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
 }
 
 const skip = !hasStrace && "strace is not installed";

@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { bundle } from "../../build/bundle.ts";
+import { hasStrace, openedFiles } from "./opened_files.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/.bin/bun"), DENO = join(ROOT, "node_modules/.bin/deno");
-const hasStrace = spawnSync("strace", ["-V"], { stdio: "ignore" }).status === 0;
 
 /** A package root of its own: dist/ as `npm pack` builds it, @babel/parser beside it. Removed at exit. */
 const pkg = mkdtempSync(join(tmpdir(), "tsbpf-bytecode-"));
@@ -52,13 +52,9 @@ function coldStart(runtime: "bun" | "deno", cwd: string, broken = false): { stdo
     `  console.log(e instanceof CompileError ? "CompileError " + /start_\\w+\\.ts:\\d+:\\d+/.test(String(e.message)) : "other " + e);`,
     `}`,
   ].join("\n"));
-  const log = join(cwd, `opened_${runtime}`);
   const command = runtime === "bun" ? [BUN, script] : [DENO, "run", "-A", "--quiet", script];
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...command], {
-    cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" },
-  });
-  const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
-  return { stdout: r.stdout.trim(), stderr: r.stderr, opened };
+  const r = openedFiles(command, { cwd, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" } });
+  return { stdout: r.stdout.trim(), stderr: r.stderr, opened: r.opened };
 }
 
 /** The dist/ chunks among `opened` that hold the ES module build of the compiler. */
@@ -85,12 +81,7 @@ test("the package's cold start on Bun loads the bytecode compiler from its dist/
 
 /** The package's `tsbpf -e TEXT --emit` (the transform alone), run cold under strace: its output and the files it opened. */
 function coldOneLiner(text: string): { status: number | null; stdout: string; stderr: string; opened: string[] } {
-  const log = join(pkg, "opened_oneliner");
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, BUN, join(dist, "cli_main.js"), "-e", text, "--emit"], {
-    cwd: pkg, encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" },
-  });
-  const opened = [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, opened };
+  return openedFiles([BUN, join(dist, "cli_main.js"), "-e", text, "--emit"], { cwd: pkg, env: { ...process.env, TSBPF_NO_CACHE: "1", NO_COLOR: "1" } });
 }
 
 test("the package's cold one-liner on Bun parses with the bytecode compiler, which its compile loads next, not an ES module parser", { skip }, () => {

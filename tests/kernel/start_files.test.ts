@@ -4,26 +4,25 @@
 // /proc/sys/kernel/osrelease again every time (4 times more for a tracer with a RingBuf).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { hasStrace, openedFiles } from "./opened_files.ts";
 
 declare const Bun: unknown;
 const ROOT = new URL("../..", import.meta.url).pathname;
-const hasStrace = spawnSync("strace", ["-V"], { stdio: "ignore" }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-start-files-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
 /** The files under /proc/sys and /sys/kernel that `code` opened, run by this runtime under strace. */
 function kernelFilesOpened(code: string, env: Record<string, string | undefined>): string[] {
-  const script = join(dir, "start.ts"), log = join(dir, "opened");
+  const script = join(dir, "start.ts");
   writeFileSync(script, code);
   const runtime = typeof Bun !== "undefined" ? [process.execPath, script] : [process.execPath, "run", "-A", "--quiet", script];
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=open,openat", "-o", log, ...runtime], { cwd: ROOT, encoding: "utf8", timeout: 60_000, env });
+  const r = openedFiles(runtime, { cwd: ROOT, env });
   assert.equal(r.status, 0, r.stderr);
-  return [...readFileSync(log, "utf8").matchAll(/open(?:at)?\((?:AT_FDCWD, )?"((?:\/proc\/sys|\/sys\/kernel)\/[^"]+)", [^)]*\) = \d+/g)].map((m) => m[1]);
+  return r.opened.filter((f) => /^(\/proc\/sys|\/sys\/kernel)\//.test(f));
 }
 
 const START = [
