@@ -11,7 +11,7 @@ import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
-import { freshPrivateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { freshPrivateDir, trustedCodeDir, trustedCodeFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 
@@ -101,6 +101,9 @@ function checkEsbuildPlace(): void {
   let real: string;
   try {
     real = trustedCodeDir(dir);
+    // And what the import reads below it (lib/, its module, the package.json naming it).
+    trustedCodeFile(file);
+    trustedCodeFile(`${dir}/package.json`);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: not importing esbuild from ${dir}, since another user could have put it there: ${e.message}. Install esbuild beside tsbpf (npm install esbuild) in a project no other user can write`);
@@ -113,7 +116,7 @@ function checkEsbuildPlace(): void {
   const named = process.env.ESBUILD_BINARY_PATH;
   if (named) {
     try {
-      trustedCodeDir(dirname(named));
+      trustedCodeFile(named);
     } catch (e) {
       if (!(e instanceof UntrustedDirError)) throw e;
       throw new CliError(`tsbpf build: not running the esbuild binary ESBUILD_BINARY_PATH names (${named}), since another user could have put it there: ${e.message}`);
@@ -124,6 +127,7 @@ function checkEsbuildPlace(): void {
   const beside = `${dirname(real)}/${platform}`;
   try {
     trustedCodeDir(beside);
+    trustedCodeFile(`${beside}/bin/esbuild`);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: esbuild's binary package ${platform} is not usable beside esbuild (${e.message}); esbuild would search the node_modules above ${dirname(real)}, which another user could have made. Install esbuild again (npm install esbuild, with its optional dependencies) or set ESBUILD_BINARY_PATH`);
