@@ -65,6 +65,31 @@ test("tsbpf plan does not import @babel/parser's file from a directory of the pa
   }
 });
 
+test("tsbpf plan does not import a @babel/parser another user linked to their own directory from a node_modules above tsbpf", { timeout: 120_000 }, () => {
+  // The check looked at the file as resolved, which the runtimes give with links resolved: a
+  // link to nobody's directory resolved to a path with no node_modules/@babel/parser in it,
+  // which the check took for a runtime's own package cache and let through.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-link-");
+  chmodSync(shared, 0o1777); // like /tmp
+  const marker = `${shared}-ran`;
+  try {
+    const project = join(shared, "project");
+    const pkg = copyPackage(project);
+    const evil = join(shared, "evil");
+    asNobody(["mkdir", "-p", evil, join(shared, "node_modules/@babel")]);
+    asNobody(["ln", "-s", evil, join(shared, "node_modules/@babel/parser")]);
+    asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "type": "module", "main": "index.js" }\\n' > ${evil}/package.json`]);
+    asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > ${evil}/index.js`]);
+    const r = tsbpf(pkg, project, ["plan", "s.ts"]);
+    assert.equal(existsSync(marker), false, `root imported nobody's ${evil}/index.js: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /@babel\/parser.*owned by uid 65534/s);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+    rmSync(marker, { force: true });
+  }
+});
+
 test("tsbpf build does not run esbuild's binary from a directory of its package another user can write", { timeout: 120_000 }, () => {
   const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-files-");
   chmodSync(shared, 0o755);
