@@ -302,7 +302,8 @@ export class OneLinerRuntime {
     // A map of plain values: one line per key, smallest value first, as bpftrace sorts.
     const rows = m.entries().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     const unkeyed = this.spec.unkeyed.includes(name);
-    return rows.map(([k, v]) => (unkeyed ? `@${name}: ${v}` : `@${name}[${formatKey(k)}]: ${v}`));
+    // A value may be a string from the kernel (a name), shown as its key would be.
+    return rows.map(([k, v]) => (unkeyed ? `@${name}: ${formatKey(v)}` : `@${name}[${formatKey(k)}]: ${formatKey(v)}`));
   }
 
   /** The map as one bpftrace -f json line (none when empty). */
