@@ -65,6 +65,24 @@ test("tsbpf plan does not import @babel/parser's file from a directory of the pa
   }
 });
 
+test("tsbpf plan takes @babel/parser from a clone whose own directory its group can write as well (umask 002)", { timeout: 120_000 }, () => {
+  // That group can change tsbpf itself: its node_modules trusts no one more, and is not refused.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-umask-");
+  chmodSync(shared, 0o755);
+  try {
+    const project = join(shared, "project");
+    const pkg = copyPackage(project);
+    const parser = join(pkg, "node_modules/@babel/parser");
+    cpSync(join(ROOT, "node_modules/@babel/parser"), parser, { recursive: true });
+    for (const dir of [pkg, join(pkg, "node_modules"), join(pkg, "node_modules/@babel"), parser, join(parser, "lib")]) groupWritable(dir);
+    const r = tsbpf(pkg, project, ["plan", "s.ts"]);
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /verdict/);
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+  }
+});
+
 test("tsbpf plan does not import a @babel/parser another user linked to their own directory from a node_modules above tsbpf", { timeout: 120_000 }, () => {
   // The check looked at the file as resolved, which the runtimes give with links resolved: a
   // link to nobody's directory resolved to a path with no node_modules/@babel/parser in it,
