@@ -18,6 +18,15 @@ export class UntrustedPackageError extends UserFacingError {
 
 const checked = new Set<string>();
 
+/**
+ * Who may own the code tsbpf imports: root, we, and whoever owns tsbpf's own package directory
+ * (root runs that user's tsbpf already, so their node_modules beside it adds no one).
+ */
+export function trustedOwners(): number[] {
+  const me = geteuid(), own = lstat(ownPath(""));
+  return [0, me, typeof own === "number" ? me : own.uid];
+}
+
 /** Throws UntrustedPackageError if `name`, as this copy of tsbpf resolves it, is in a place another user can change. */
 export function checkPackagePlace(name: "@babel/parser"): void {
   if (checked.has(name)) return;
@@ -31,14 +40,13 @@ export function checkPackagePlace(name: "@babel/parser"): void {
   const file = decodeURIComponent(new URL(url).pathname);
   const at = file.lastIndexOf(`/node_modules/${name}/`);
   if (at < 0) return;
-  const me = geteuid(), own = lstat(ownPath(""));
-  const owners = new Set([0, me, typeof own === "number" ? me : own.uid]);
+  const owners = trustedOwners();
   let dir = `${file.slice(0, at)}/node_modules`;
   for (const part of ["", ...name.split("/")]) {
     if (part) dir = `${dir}/${part}`;
     const st = lstat(dir);
     if (typeof st === "number") return; // gone meanwhile: importing it says so
-    if (!owners.has(st.uid)) throw new UntrustedPackageError(name, file.slice(0, at + name.length + 14), `${dir} is owned by uid ${st.uid}`);
+    if (!owners.includes(st.uid)) throw new UntrustedPackageError(name, file.slice(0, at + name.length + 14), `${dir} is owned by uid ${st.uid}`);
     if ((st.mode & S_IFMT) !== S_IFLNK && st.mode & 0o002) throw new UntrustedPackageError(name, file.slice(0, at + name.length + 14), `${dir} is writable by every user`);
   }
   checked.add(name);

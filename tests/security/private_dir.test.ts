@@ -49,7 +49,7 @@ test("private directories: made 0700, reused while safe, refused once anyone els
     // the kernel's protected_symlinks would refuse root following it there.
     asNobody(["ln", "-s", join(root, "cache"), join(root, "sticky", "cache")]);
     refused(join(root, "sticky", "cache"), ["tsbpf"], /symbolic link owned by uid 65534/);
-    assert.throws(() => trustedCodeDir(join(root, "sticky", "cache", "tsbpf")), /symbolic link owned by uid 65534/);
+    assert.throws(() => trustedCodeDir(join(root, "sticky", "cache", "tsbpf"), [0, 0]), /symbolic link owned by uid 65534/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
