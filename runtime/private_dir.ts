@@ -5,7 +5,7 @@
 // can create names but not replace ours). tsbpf's own directories must be ours, not group- or
 // world-writable, and real directories (never symlinks).
 import { libcSync } from "./ffi/mod.ts";
-import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX, unlink } from "./file_stat.ts";
+import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX, unlink } from "./file_stat.ts";
 import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
@@ -57,6 +57,34 @@ function checkOwn(at: string, me: number, st: FileStat | number): void {
  */
 export function trustedCodeDir(path: string, owners: readonly number[]): string {
   return trustedPath(path, owners, false);
+}
+
+/**
+ * A file code is run or imported from (a package's module, a program), if only `owners` can
+ * change it: its directory passes trustedCodeDir, and it is a regular file of root's or ours that
+ * no one else can write (checking the directory alone left the file itself, in a directory of
+ * its own such as a package's lib/ or bin/, to whoever could write that). Returns its path with
+ * links resolved; throws UntrustedDirError otherwise.
+ */
+export function trustedCodeFile(path: string, owners: readonly number[]): string {
+  for (let hops = 0; ; hops++) {
+    const slash = path.lastIndexOf("/");
+    const dir = trustedPath(path.slice(0, slash) || "/", owners, false);
+    const file = `${dir === "/" ? "" : dir}/${path.slice(slash + 1)}`;
+    const st = lstat(file);
+    if (typeof st === "number") throw new UntrustedDirError(file, `cannot examine it: ${errnoName(-st)}`);
+    if (!owners.includes(st.uid)) throw new UntrustedDirError(file, `it is owned by uid ${st.uid}, who could change it`);
+    if ((st.mode & S_IFMT) === S_IFLNK) {
+      const target = readlink(file);
+      if (typeof target === "number") throw new UntrustedDirError(file, `cannot read the link: ${errnoName(-target)}`);
+      if (hops >= MAX_SYMLINKS) throw new UntrustedDirError(path, "too many symbolic links");
+      path = target.startsWith("/") ? target : `${dir === "/" ? "" : dir}/${target}`;
+      continue;
+    }
+    if ((st.mode & S_IFMT) !== S_IFREG) throw new UntrustedDirError(file, `it is ${kindName(st.mode)}, not a regular file`);
+    if (st.mode & 0o022) throw new UntrustedDirError(file, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
+    return file;
+  }
 }
 
 /** `path` with symlinks resolved, after checking that only `owners` can change any part of it. */

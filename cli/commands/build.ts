@@ -11,7 +11,7 @@ import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
-import { freshPrivateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { freshPrivateDir, trustedCodeDir, trustedCodeFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { trustedOwners } from "../../runtime/package_place.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
@@ -104,6 +104,9 @@ function checkEsbuildPlace(): void {
   let real: string;
   try {
     real = trustedCodeDir(dir, owners);
+    // And what the import reads below it (lib/, its module, the package.json naming it).
+    trustedCodeFile(file, owners);
+    trustedCodeFile(`${dir}/package.json`, owners);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: not importing esbuild from ${dir}, since another user could have put it there: ${e.message}. Install esbuild beside tsbpf (npm install esbuild) in a project no other user can write`);
@@ -116,7 +119,7 @@ function checkEsbuildPlace(): void {
   const named = process.env.ESBUILD_BINARY_PATH;
   if (named) {
     try {
-      trustedCodeDir(dirname(named), owners);
+      trustedCodeFile(named, owners);
     } catch (e) {
       if (!(e instanceof UntrustedDirError)) throw e;
       throw new CliError(`tsbpf build: not running the esbuild binary ESBUILD_BINARY_PATH names (${named}), since another user could have put it there: ${e.message}`);
@@ -127,6 +130,7 @@ function checkEsbuildPlace(): void {
   const beside = `${dirname(real)}/${platform}`;
   try {
     trustedCodeDir(beside, owners);
+    trustedCodeFile(`${beside}/bin/esbuild`, owners);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: esbuild's binary package ${platform} is not usable beside esbuild (${e.message}); esbuild would search the node_modules above ${dirname(real)}, which another user could have made. Install esbuild again (npm install esbuild, with its optional dependencies) or set ESBUILD_BINARY_PATH`);
