@@ -9,6 +9,7 @@
 // from the child's session start (cli/session.ts installs SIGINT, then SIGHUP and SIGTERM,
 // listeners first thing, leaving out those ignored at start), so "the last of them caught, SIGINT
 // not" can only mean a SIGINT was delivered.
+import process from "node:process";
 import { readTextFile } from "../runtime/files.ts";
 
 const SIGNO = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as const;
@@ -42,6 +43,15 @@ export class SignalRelay {
 
   /** `ignoredAtStart`: the signals the child keeps ignoring (it installs no listener for them). */
   constructor(readonly pid: number, readonly ignoredAtStart: readonly string[] = []) {}
+
+  /** Passes `signal` on to the child, unless it has it already. */
+  pass(signal: PassedSignal): void {
+    if (!this.shouldPass(signal)) return;
+    try {
+      // process.kill, not child.kill: Deno's child would report the signal sent, not the child's status.
+      process.kill(this.pid, signal);
+    } catch { /* it has just exited */ }
+  }
 
   shouldPass(signal: PassedSignal): boolean {
     const state = signalState(this.pid, signal, this.ignoredAtStart);

@@ -75,11 +75,7 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
     if (child.pid === undefined) return; // it did not start
     relay ??= new SignalRelay(child.pid, ignored);
     // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).
-    if (!relay.shouldPass(signal)) return;
-    try {
-      // process.kill, not child.kill: Deno's child would report the signal sent, not the child's status.
-      process.kill(child.pid!, signal);
-    } catch { /* it has just exited */ }
+    relay.pass(signal);
   };
   // A signal this process started ignoring stays ignored here and in the child (runtime/ignored_signals.ts).
   const listeners = FORWARDED.filter((signal) => !(ignored as string[]).includes(signal)).map((signal) => [signal, forward(signal)] as const);
