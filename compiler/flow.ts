@@ -136,6 +136,12 @@ export function regCount(code: Instr[]): number {
   return n;
 }
 
+/**
+ * Work done by liveness() in this process: the (register, block) pairs it found live. Tests
+ * check how it grows with a handler's size (an operation count, not a clock).
+ */
+export const livenessWork = { entries: 0 };
+
 export interface Liveness {
   cfg: Cfg;
   size: number;
@@ -190,6 +196,7 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
         if (outMark[p] === stamp) continue;
         outMark[p] = stamp;
         liveOut[p].push(v);
+        livenessWork.entries++;
         if (writes[p] === stamp || inMark[p] === stamp) continue;
         inMark[p] = stamp;
         liveIn[p].push(v);
