@@ -136,6 +136,8 @@ test("liveness before the refusal of a crowded handler grows linearly with its s
     const before = livenessWork.entries;
     const ds = refusals(liveAcrossBranches(n));
     assert.equal(ds.length, 1, ds.map((d) => d.message).join("\n"));
+    assert.equal(ds[0].code, "TSB1010");
+    assert.match(ds[0].message, /values live at once/);
     return livenessWork.entries - before;
   };
   const small = work(400), large = work(800);
