@@ -99,10 +99,28 @@ export class HeldCommand {
   }
 }
 
-/** Ends a command this process does not hold (the tsbpf process that did has died), without waiting. */
-export function endNow(pid: number): void {
-  if (hasEnded(pid)) return;
-  signal(pid, isStopped(pid) ? "SIGKILL" : "SIGTERM");
+/**
+ * The held command as the session sees it, which may run in another process than the one that
+ * holds (and reaps) it: released, watched for its end, and ended if its holder has gone.
+ */
+export class CommandProcess {
+  constructor(readonly pid: number) {}
+
+  /** Lets it run (exec CMD). */
+  release(): void {
+    release(this.pid);
+  }
+
+  /** Whether it has ended (gone, or a zombie waiting for its parent to reap it). */
+  get ended(): boolean {
+    return hasEnded(this.pid);
+  }
+
+  /** Ends it (the tsbpf process that held it has died), without waiting. */
+  endNow(): void {
+    if (this.ended) return;
+    signal(this.pid, isStopped(this.pid) ? "SIGKILL" : "SIGTERM");
+  }
 }
 
 function signal(pid: number, name: "SIGKILL" | "SIGTERM"): void {
