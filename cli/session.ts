@@ -167,9 +167,9 @@ async function watchParent(parentPid: number, heldPid: number | undefined): Prom
 }
 
 let heldHandle: Promise<CommandProcess> | undefined;
-/** The -c command, the one handle on it this process has. */
+/** The -c command, the one handle on it this process has: made while the command is still held (before release()). */
 function heldCommand(pid: number): Promise<CommandProcess> {
-  return (heldHandle ??= import("./held_command.ts").then(({ CommandProcess }) => new CommandProcess(pid)));
+  return (heldHandle ??= import("./held_command.ts").then(({ CommandProcess }) => new CommandProcess(pid, true)));
 }
 
 /** Stops every tracer the script started (each prints its results in end(), as on Ctrl-C). */
