@@ -15,7 +15,10 @@
 // The heartbeat (once a second) runs the loss check (told whether events came since the last one:
 // with none, and none waiting, no buffer can have been full) and drains once more: a perf buffer's
 // event written while its CPU was switching modes raises no notification (see
-// PerfEventArray.wakeOnEvents), and is delivered by it. A quiet pump keeps it only while it has
+// PerfEventArray.wakeOnEvents), and is delivered by it. While the pump is quiet (or has no
+// buffers) and beats find nothing, each waits twice as long as the last, up to 8 s; an event or a
+// count that grew brings it back to a second (an idle Bun process paid ≈ 0.03 % CPU and ≈ 5
+// wakeups a second, with its GC timer, for a beat a second). A quiet pump keeps it only while it has
 // work: when events came since the last beat, when the heartbeat watches more than the buffers
 // (a tracer's counts of map updates refused, which grow without any event), and with perf
 // buffers until a beat has drained them a full period after they were switched to waking. Then
