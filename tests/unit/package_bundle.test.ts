@@ -10,6 +10,7 @@ import process from "node:process";
 import { BUN_PRAGMA, bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
 import { callerOf } from "../../probes/decorators.ts";
 import type { Metafile } from "esbuild";
+import { parse } from "@babel/parser";
 
 /** Bundled once for the file (a private temporary directory), removed at the end. */
 const root = mkdtempSync(`${tmpdir()}/tsbpf-bundle-`);
@@ -67,6 +68,18 @@ test("a tracepoint start loads one more file of the bundle: the probe kind's re-
   const reached = staticGraph(meta, kind[0].slice(kind[0].lastIndexOf("/dist/") + 6));
   assert.equal(files, 2, `import "tsbpf" loads ${files} files of the bundle`);
   assert.equal(reached.files, 2, `the tracepoint probe kind loads ${reached.files} files`);
+});
+
+test("the compiler's and the lean parser's chunks define their functions as V8 compiles eagerly, so Deno's code cache keeps them", async () => {
+  const meta = await bundle();
+  for (const source of ["compiler/compile.ts", "compiler/parse.ts"]) {
+    const path = Object.keys(meta.outputs).find((p) => p.endsWith(".js") && source in meta.outputs[p].inputs);
+    assert.ok(path, `no output holds ${source}`);
+    const text = readFileSync(`${dist}/${path.slice(path.lastIndexOf("/") + 1)}`, "utf8");
+    const declared = parse(text, { sourceType: "module" }).program.body.filter((n) => n.type === "FunctionDeclaration");
+    assert.deepEqual(declared.map((f) => f.id?.name), [], `${source}'s chunk still declares functions (compiled on first call, never cached)`);
+    assert.ok((text.match(/\nvar [\w$]+=\((?:async )?function/g) ?? []).length > 50, `${source}'s chunk has few eagerly compiled functions`);
+  }
 });
 
 test("every file of the bundle starts with Bun's pragma, so Bun runs it without transpiling it again", async () => {
