@@ -24,8 +24,12 @@ const MODULE = [
   `async function later(v){await null;return new Box(v).v}`,
   `function* count(n){for(let i=0;i<n;i++)yield i}`,
   `function named(){return named.name+":"+named.length}`,
+  `const arrow=x=>x+1,expr=function(){return this},inferred={short:()=>0,long:function(){}};`,
+  `class Field{handler=e=>e*2;static of(f=v=>v){return f}}`,
+  `function nested(xs){const add=(a,b)=>a+b;return xs.map(x=>add(x,1)).reduce(add,0)+[arrow.name,expr.name,inferred.short.name,inferred.long.name,new Field().handler.name,Field.of().name,add.name].join()}`,
+  `const iife=(function(){return 7})(),called=(()=>8)();`,
   `const table=Object.fromEntries([...count(3)].map(i=>[i,double(i)]));`,
-  `export{early,double,twice,later,count,named,table,Box,calls,assert};`,
+  `export{early,double,twice,later,count,named,nested,iife,called,table,Box,calls,assert};`,
 ].join("\n");
 
 const topLevelFunctions = (source: string) =>
@@ -33,11 +37,15 @@ const topLevelFunctions = (source: string) =>
 
 test("eagerFunctions leaves no function declaration at the top level, and keeps the first line", () => {
   const out = eagerFunctions(MODULE);
-  assert.equal(topLevelFunctions(MODULE), 5);
+  assert.equal(topLevelFunctions(MODULE), 6);
   assert.equal(topLevelFunctions(out), 0);
   assert.equal(out.split("\n", 1)[0], "// @bun");
   for (const name of ["double", "twice", "count", "named"]) assert.match(out, new RegExp(`var ${name}=\\(function\\*? ?${name}\\(`));
   assert.match(out, /var later=\(async function later\(/);
+  // Every function expression and arrow in parentheses, those in parentheses already not twice.
+  for (const text of ["arrow=(x=>x+1)", "expr=(function(){return this})", "short:(()=>0)", "long:(function(){})", "handler=(e=>e*2)", "f=(v=>v)", "add=((a,b)=>a+b)", "map((x=>add(x,1)))", "iife=(function(){return 7})()", "called=(()=>8)()"]) {
+    assert.ok(out.includes(text), `no ${text} in ${out}`);
+  }
 });
 
 test("eagerFunctions changes nothing a module does: hoisting, names, async and generator functions", async () => {
@@ -51,6 +59,8 @@ test("eagerFunctions changes nothing a module does: hoisting, names, async and g
     assert.equal(await m.later(5), 10);
     assert.deepEqual([...m.count(2)], [0, 1]);
     assert.equal(m.named(), "named:0");
+    assert.equal(m.nested([1, 2]), "5arrow,expr,short,long,handler,f,add");
+    assert.equal(m.iife + m.called, 15);
     assert.equal(m.calls, 5);
   }
 });
