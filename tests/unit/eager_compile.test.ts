@@ -1,16 +1,15 @@
 // pack/eager_compile.ts: the compiler's chunks rewritten so that V8 compiles their functions
 // eagerly (and Deno's code cache keeps them). The rewrite must not change what a module does.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import process from "node:process";
 import { parse } from "@babel/parser";
 import type { Metafile } from "esbuild";
 import { checkNoImportCycle, eagerFunctions, eagerOutputs } from "../../pack/eager_compile.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/tsbpf-eager-`);
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A module as esbuild writes one: imports, code that calls functions declared below it, exports at the end. */
 const MODULE = [
