@@ -21,6 +21,15 @@ export class UntrustedPackageError extends UserFacingError {
 
 const checked = new Set<string>();
 
+/**
+ * Who may own the code tsbpf imports: root, we, and whoever owns tsbpf's own package directory
+ * (root runs that user's tsbpf already, so their node_modules beside it adds no one).
+ */
+export function trustedOwners(): number[] {
+  const me = geteuid(), own = lstat(ownPath(""));
+  return [0, me, typeof own === "number" ? me : own.uid];
+}
+
 /** Throws UntrustedPackageError if `name`, as this copy of tsbpf resolves it, is in a place another user can change. */
 export function checkPackagePlace(name: "@babel/parser"): void {
   if (checked.has(name)) return;
@@ -34,8 +43,8 @@ export function checkPackagePlace(name: "@babel/parser"): void {
   const file = decodeURIComponent(new URL(url).pathname);
   const at = file.lastIndexOf(`/node_modules/${name}/`);
   const pkg = at < 0 ? file.slice(0, file.lastIndexOf("/")) : file.slice(0, at + name.length + 14);
-  const me = geteuid(), ownDir = ownPath("").replace(/\/$/, ""), own = lstat(ownDir);
-  const owners = new Set([0, me, typeof own === "number" ? me : own.uid]);
+  const ownDir = ownPath("").replace(/\/$/, ""), own = lstat(ownDir);
+  const owners = trustedOwners();
   // A group that can write tsbpf's own directory can change tsbpf itself (a clone made with umask
   // 002): its package's directories then trust no one more. Any other group is other users.
   const ownGroup = typeof own !== "number" && own.mode & 0o020 ? own.gid : undefined;
@@ -52,7 +61,7 @@ export function checkPackagePlace(name: "@babel/parser"): void {
     const st = lstat(path);
     // Gone since it was resolved: whoever removed it may put another there before the import.
     if (typeof st === "number") throw new UntrustedPackageError(name, pkg, `${path} cannot be examined (${errnoName(-st)})`);
-    if (!owners.has(st.uid)) throw new UntrustedPackageError(name, pkg, `${path} is owned by uid ${st.uid}`);
+    if (!owners.includes(st.uid)) throw new UntrustedPackageError(name, pkg, `${path} is owned by uid ${st.uid}`);
     const kind = st.mode & S_IFMT;
     if (kind === S_IFLNK || (kind === S_IFDIR && st.mode & S_ISVTX)) continue; // a link's mode means nothing; a sticky directory's names stay their owners'
     if (st.mode & 0o002) throw new UntrustedPackageError(name, pkg, `${path} is writable by every user`);
