@@ -82,7 +82,8 @@ function flush(): void {
 }
 
 /**
- * In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it,
+ * In begin/end/interval: values separated by spaces, printable() (a map's entry holds what the
+ * kernel reported: a process or file name); a map (or $, every map) as bpftrace prints it,
  * `print(map, N)` only its N largest entries (bpftrace's print(@x, top)).
  */
 export function print(...values: unknown[]): void {
@@ -94,7 +95,7 @@ export function print(...values: unknown[]): void {
     const n = top as number | undefined;
     return isMaps(first) ? current?.printMaps(false, n) : current?.printMap(first, n);
   }
-  out(values.map((v) => String(v)).join(" ") + "\n");
+  out(values.map((v) => printedValue(v as PrintfValue)).join(" ") + "\n");
 }
 
 export function printf(fmt: string, ...values: PrintfValue[]): void {
