@@ -44,8 +44,9 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const tsconfig = `${dir}/tsconfig.json`;
   try {
     writeFileAtomic(tsconfig, new TextEncoder().encode("{}\n"), 0o600);
-    // The executable has no bundle file to read a section from: the compiler stays in the code.
-    const result = await bundleOrExplain(bundle, script, js, key, true);
+    // The executable has no bundle file to read a section from: the compiler stays in the code
+    // (deflated for Bun; deno compile is given the data: URL it can see as it is).
+    const result = await bundleOrExplain(bundle, script, js, key, runtimeName === "bun" ? "deflated" : true);
     const compileWith = (cmd: string[]) => spawnSync(cmd[0], cmd.slice(1), { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
     let cmd = compileCommand(runtimeName, process.execPath, js, exe, tsconfig);
     // In the private directory: bun build reads bunfig.toml (whose [define] rewrites the code) and
@@ -151,7 +152,7 @@ function checkEsbuildPlace(): void {
   process.env.ESBUILD_BINARY_PATH = `${beside}/bin/esbuild`;
 }
 
-async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler = false) {
+async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler: boolean | "deflated" = false) {
   try {
     return await bundle(script, outfile, { key, inlineCompiler });
   } catch (e) {
