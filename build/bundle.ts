@@ -251,7 +251,8 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   // The names of every module's builtins, the modules section's too (its modules load their builtins as lazily).
   const uses = await builtinNames(finalOptions, plain);
   const kinds = new Set(Object.values(embedded).flatMap((t) => t.spec.programs.map((p) => p.probe.kind)));
-  const lazy = opts.inlineCompiler ? undefined : await lazySection(first.metafile!, file, kinds, root, [mainModuleOnly(file)], uses && lazyBuiltins(uses, plain));
+  const assumptions = Object.values(embedded).flatMap((t) => t.spec.assumptions ?? []);
+  const lazy = opts.inlineCompiler ? undefined : await lazySection(first.metafile!, file, kinds, assumptions, root, [mainModuleOnly(file)], uses && lazyBuiltins(uses, plain));
   if (lazy) finalOptions.plugins.unshift(lazy.plugin);
   if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
   const result = await build(finalOptions).catch((e) => {
