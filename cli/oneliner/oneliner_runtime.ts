@@ -7,7 +7,7 @@ import type { Tracer } from "../../tracer/tracer.ts";
 import { LOSS_WORDING, type LossWording } from "../../tracer/loss_report.ts";
 import type { RingBuf } from "../../runtime/maps/ringbuf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
-import { isJsonOutput, jsonRecord } from "../../runtime/output.ts";
+import { isJsonOutput, jsonRecord, printable } from "../../runtime/output.ts";
 import { CompileError, type Diagnostic } from "../../spec/diagnostics.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { cliOptions } from "../mod.ts";
@@ -52,9 +52,12 @@ interface Source {
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
 let current: OneLinerRuntime | undefined;
-/** A value of a print() in a probe: a stack as bpftrace's print shows it, anything else as its text. */
+/**
+ * A value of a print() or join() in a probe: a stack as bpftrace's print shows it, anything else
+ * as its text, printable() as printf's %s (a name or an argument is whoever made it's to choose).
+ */
 function printedValue(v: PrintfValue): string {
-  return v instanceof Stack ? printedStack(v) : String(v);
+  return v instanceof Stack ? printedStack(v) : printable(String(v));
 }
 
 /** printf output waiting for its newline (so lines from print and printf never interleave mid-line). */
@@ -299,7 +302,8 @@ export class OneLinerRuntime {
     // A map of plain values: one line per key, smallest value first, as bpftrace sorts.
     const rows = m.entries().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     const unkeyed = this.spec.unkeyed.includes(name);
-    return rows.map(([k, v]) => (unkeyed ? `@${name}: ${v}` : `@${name}[${formatKey(k)}]: ${v}`));
+    // A value may be a string from the kernel (a name), shown as its key would be.
+    return rows.map(([k, v]) => (unkeyed ? `@${name}: ${formatKey(v)}` : `@${name}[${formatKey(k)}]: ${formatKey(v)}`));
   }
 
   /** The map as one bpftrace -f json line (none when empty). */
@@ -335,7 +339,7 @@ export class OneLinerRuntime {
   #print(site: number, e: Record<string, PrintfValue>): void {
     const spec = this.spec.prints[site];
     if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f) => e[f])));
-    else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => String(e[f])).join(spec.delimiter) + "\n");
+    else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => printedValue(e[f])).join(spec.delimiter) + "\n");
     else out(spec.parts.map((p) => ("text" in p ? p.text : printedValue(e[p.field]))).join(" ") + "\n");
   }
 
