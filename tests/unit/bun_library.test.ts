@@ -29,3 +29,15 @@ test("every source the library holds keeps no import.meta in code", async () => 
     assert.deepEqual(code.filter((l) => /import\.meta/.test(l.replace(/\/\/.*$/, ""))), [], file);
   }
 });
+
+test("import.meta inside a string or a template's text is text, kept as it is (tsbpf build writes such code)", async () => {
+  const source = [
+    "const code = `await importBundleSection(import.meta.url, \"compiler\")`;",
+    'const main = text.replaceAll("import.meta.main", "true");',
+    "const url = `${import.meta.url}#x`;",
+  ].join("\n");
+  const out = await withoutImportMeta(source);
+  assert.ok(out.includes("`await importBundleSection(import.meta.url, \"compiler\")`"), out);
+  assert.ok(out.includes('replaceAll("import.meta.main", "true")'), out);
+  assert.ok(out.includes('`${require("tsbpf-bun-self").url}#x`'), out);
+});
