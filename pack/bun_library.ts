@@ -15,6 +15,7 @@
 // (cli/main, the preload of `tsbpf run`, the one-liners' runtime): on that Bun, bin/tsbpf runs
 // dist/cli_main.bun.js, and the modules the command hands to a script or one-liner are these
 // entries (runtime/own_files.ts), so a process runs either this copy or the ES modules, never both.
+import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,21 +67,31 @@ declare const Bun: undefined | {
   revision: string;
 };
 
+/** What the rewrite below writes for this file's object, then made `require(SELF)` (a name no source can hold). */
+const SELF_PLACEHOLDER = "__tsbpf_bun_self__";
+
 /**
  * Bun's bundler fixes `import.meta.url` and `__filename` to the source's path at build time, and
  * a script (which a CommonJS module is) may not name `import.meta` at all: JavaScriptCore then
  * makes no bytecode. So each source's `import.meta` becomes this file's URL, taken when it loads
- * (the wrapper's fourth argument is its path), `import.meta.require` Bun's `require`, and
- * `import.meta.resolve` a resolve from this file.
+ * (the wrapper's fourth argument is its path), `import.meta.require` Bun's `require`,
+ * `import.meta.resolve` a resolve from this file, and `import.meta.main` false (the library is no
+ * main module: its entries call what a main module would run, RUNNING_ENTRIES). In code only:
+ * esbuild rewrites the syntax tree (its define), so text that names import.meta (the code `tsbpf
+ * build` writes, a string a module searches for) stays as it is. esbuild also strips the types,
+ * as it does for the ES module build of the same sources (pack/bundle.ts).
  */
-export function withoutImportMeta(source: string): string {
-  return source
-    .replace(/\(import\.meta as [^;]*?\)\.require/g, "require")
-    .replace(/import\.meta\.require/g, "require")
-    .replace(/import\.meta\.url/g, `require(${JSON.stringify(SELF)}).url`)
-    .replace(/import\.meta\.resolve\(/g, `require(${JSON.stringify(SELF)}).resolve(`)
-    // The library is no main module: its entries call what a main module would run (RUNNING_ENTRIES).
-    .replace(/import\.meta\.main/g, "false");
+export async function withoutImportMeta(source: string): Promise<string> {
+  const { code } = await esbuild.transform(source, {
+    loader: "ts",
+    define: {
+      "import.meta.url": `${SELF_PLACEHOLDER}.url`,
+      "import.meta.resolve": `${SELF_PLACEHOLDER}.resolve`,
+      "import.meta.require": "require",
+      "import.meta.main": "false",
+    },
+  });
+  return code.replaceAll(SELF_PLACEHOLDER, `require(${JSON.stringify(SELF)})`);
 }
 
 /** What pack/bundle.ts's esbuild metafile says of each source: the modules it imports, and how. */
@@ -236,14 +247,12 @@ async function build(outdir: string, naming: string, entry: string, route: Route
           build.onLoad({ filter: /.*/, namespace: partNamespace(part) }, (args: { path: string }) =>
             ({ contents: `module.exports = require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(args.path)}];`, loader: "js" }));
         }
-        build.onLoad({ filter: /\.ts$/ }, (args: { path: string }) =>
-          ({ contents: withoutImportMeta(readFileSync(args.path, "utf8")), loader: "ts" }));
+        build.onLoad({ filter: /\.ts$/ }, async (args: { path: string }) =>
+          ({ contents: await withoutImportMeta(readFileSync(args.path, "utf8")), loader: "js" }));
       },
     }],
   });
   if (!result.success) throw new AggregateError(result.logs, `pack/bun_library.ts: Bun could not build ${naming}`);
-  const left = /(?<!["'`])import\.meta.{0,40}/.exec(readFileSync(`${outdir}/${naming}`, "utf8"));
-  if (left) throw new Error(`pack/bun_library.ts: ${naming} still names import.meta, which a CommonJS module cannot: ${left[0]}`);
   const written = result.outputs.map((o) => o.path);
   if (!written.some((p) => p.endsWith(".jsc"))) throw new Error(`pack/bun_library.ts: Bun made no bytecode for ${naming} (it silently skips a file JavaScriptCore cannot compile as a script)`);
   return written;

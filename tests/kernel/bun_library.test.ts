@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -194,6 +194,10 @@ test("tsbpf build from the bytecode command writes a bundle that runs (the build
     `console.log("bundle started");`,
     `await t.stop();`,
   ].join("\n"));
+  // tsbpf build bundles the package's sources, which npm installs beside dist/.
+  for (const d of ["mod.ts", "kernel.ts", "runtime", "tracer", "spec", "lang", "compiler", "probes", "btf", "elf", "build", "cli", "tool", "export"]) {
+    cpSync(join(ROOT, d), join(pkg, d), { recursive: true });
+  }
   const out = join(project, "built.bundle.js");
   const built = command(["build", script, "-o", out]);
   assert.equal(built.status, 0, built.stderr);
