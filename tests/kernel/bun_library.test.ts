@@ -177,6 +177,8 @@ test("tsbpf run on Bun gives the script the command's bytecode copy of tsbpf, wi
   assert.equal(stdout, '{"json":true,"duration":7000,"tracer":"function"}', stderr);
   assert.ok(opened.includes("cli_preload.bun.js") && opened.includes("mod.bun.js"), `the child took another copy: ${opened.join(", ")}`);
   assert.deepEqual(esmOf(opened), [], "the supervisor or the script loaded the ES module build (two copies of tsbpf)");
+  // The session (the link to the supervisor, -d's timer) is in the command's part; the lazy part is for other work.
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy")), [], `opened: ${opened.join(", ")}`);
 });
 
 test("tsbpf build from the bytecode command writes a bundle that runs (the builder's own code that names import.meta in text is kept)", { skip }, () => {
