@@ -105,7 +105,11 @@ export interface SourceImports {
  * small, so a warm one-liner loads no more code than it runs; the transform, the compiler's
  * target and the other commands stay in dist/bun_lazy.js.
  */
-export const COMMAND_ROOTS = ["cli/main.ts", "cli/oneliner/run_oneliner.ts", "cli/oneliner/oneliner_runtime.ts", "cli/preload_session.ts", "cli/commands/run.ts"];
+export const COMMAND_ROOTS = [
+  "cli/main.ts", "cli/oneliner/run_oneliner.ts", "cli/oneliner/oneliner_runtime.ts", "cli/preload_session.ts", "cli/commands/run.ts",
+  // What cli/session.ts imports on use: the child's link to `tsbpf run` (every run), -d's timer.
+  "cli/parent_link.ts", "cli/long_timer.ts",
+];
 
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile). */
 export function staticClosure(meta: SourceImports, roots: string[]): Set<string> {
