@@ -126,7 +126,12 @@ function print(text: string): number {
   return 0;
 }
 
-if (import.meta.main) {
+/**
+ * Runs the command with this process's arguments and sets its exit status. The entry of the
+ * command: this module run as the main one, or Bun's bytecode copy of it (pack/bun_library.ts),
+ * whose entry file calls this.
+ */
+export async function runCommand(): Promise<void> {
   const argv = scriptArgs();
   const verbose = argv.includes("--verbose");
   const hooks = await processHooks();
@@ -141,3 +146,7 @@ if (import.meta.main) {
     fail(e, verbose);
   }
 }
+
+// Not awaited (runCommand reports every failure itself): the same source is a CommonJS module in
+// Bun's bytecode build, where a top-level await would not compile.
+if (import.meta.main) void runCommand();
