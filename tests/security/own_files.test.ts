@@ -4,7 +4,7 @@
 // and "its dist/" is then a sibling that any user can create: root ran that user's mod.js for
 // a one-liner, and their cli_preload.js before a script of `tsbpf run`. Here the attacker is
 // nobody (setpriv) in a sticky, world-writable directory like /tmp.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
@@ -14,7 +14,7 @@ import { asNobody, bareEnv, isBun, ROOT, rootDir, run } from "./attacker.ts";
 
 const shared = rootDir("own-files");
 chmodSync(shared, 0o1777);
-process.on("exit", () => rmSync(shared, { recursive: true, force: true }));
+after(() => rmSync(shared, { recursive: true, force: true }));
 const project = join(shared, "project"), cli = join(project, "cli.js"), marks = join(shared, "dist");
 mkdirSync(project, { mode: 0o755 });
 symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
