@@ -400,6 +400,6 @@ export class EventPump {
  * pump that found nothing, a second after any other. A refused update that comes after a long
  * quiet spell is reported within MAX_HEARTBEAT_MS, and then every second while the count grows.
  */
-export function nextBeatMs(lastMs: number, foundNothing: boolean): number {
+function nextBeatMs(lastMs: number, foundNothing: boolean): number {
   return foundNothing ? Math.min(lastMs * 2, MAX_HEARTBEAT_MS) : HEARTBEAT_MS;
 }
