@@ -4,9 +4,9 @@
 // came before any of the second's. Each event carries the kernel's ktime(). A poll can still
 // miss an event stamped before one it delivered (committed to a buffer drained earlier in the
 // same poll), so a line newer than everything of earlier polls waits one poll for stragglers.
-// The wait for stragglers is an Atomics.waitAsync timeout, not a timer: Deno's timers are Node's,
-// loaded on first use (≈ 4 MB of a one-liner's peak memory, for its first line), and the wait
-// keeps no event loop alive, as an unref'd timer would not.
+// The wait for stragglers is the runtime's `after` (runtime/ffi), not setTimeout: Deno's timers
+// are Node's, loaded on first use (≈ 3.4 MB of a one-liner's peak memory, for its first line).
+import { libcSync } from "../../runtime/ffi/mod.ts";
 
 interface Pending {
   time: bigint;
@@ -49,15 +49,6 @@ export class PrintOrder {
     this.#round++;
     ready.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival));
     for (const p of ready) p.show();
-    if (this.#pending.length) this.#cancelWait = afterMs(HOLD_MS, () => this.flush());
+    if (this.#pending.length) this.#cancelWait = libcSync().process.after(HOLD_MS, () => this.flush());
   }
-}
-
-/** Calls `f` after `ms` unless cancelled first (the returned function); keeps nothing alive. */
-function afterMs(ms: number, f: () => void): () => void {
-  let cancelled = false;
-  const wait = Atomics.waitAsync(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  const done = wait.async ? wait.value : Promise.resolve(wait.value);
-  done.then(() => cancelled || f());
-  return () => void (cancelled = true);
 }

@@ -65,6 +65,11 @@ test("every libc function returns libc's result, or -errno", async () => {
     await waiter.close();
     c.close(epfd);
     await new Promise<void>((resolve) => c.process.soon(resolve));
+    // after(): fires once its time has passed, unless cancelled first.
+    let cancelledRan = false;
+    c.process.after(1, () => (cancelledRan = true))();
+    await new Promise<void>((resolve) => c.process.after(20, resolve));
+    assert.equal(cancelledRan, false, "a cancelled after() ran");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
