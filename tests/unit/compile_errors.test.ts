@@ -120,6 +120,16 @@ test("?? on anything but a kernel struct's field says what it is for", () => {
   assert.match(d.hints.join(" "), /a\.field \?\? b\.other/);
 });
 
+test("?? after a map's get() or a helper (the JavaScript idiom for a missing key) says that handler values are never undefined", () => {
+  const body = (expr: string) => `  counts = new HashMap<u32, u64>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const n = ${expr}; }`;
+  for (const expr of ["this.counts.get(pid()) ?? 0n", "pid() ?? 1"]) {
+    const [d] = refusals(HEADER.replace("kprobe,", "kprobe, HashMap, type u64,") + body(expr) + "\n}\n", kernel);
+    assert.equal(d.line, 7, expr);
+    assert.match(d.message, /never null or undefined/, expr);
+    assert.match(d.hints.join(" "), /get\(\) gives 0 for a key that is absent/, expr);
+  }
+});
+
 test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
   const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
   const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);
