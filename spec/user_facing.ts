@@ -17,14 +17,3 @@ export class UserFacingError extends Error {
 export function isUserFacing(e: unknown): e is Error {
   return e instanceof Error && (e as { [USER_FACING]?: unknown })[USER_FACING] === true;
 }
-
-/**
- * `error` with its stack starting at the caller of `fn` (a constructor: `new.target`): for an
- * error in the arguments the user's code gave `fn`, the first frame is then the user's line, which
- * Bun prints the source of (from the npm package, tsbpf's own line is one of the minified bundle).
- */
-export function atCaller<E extends Error>(error: E, fn: unknown): E {
-  const capture = (Error as { captureStackTrace?: (e: object, f: unknown) => void }).captureStackTrace;
-  if (typeof fn === "function") capture?.(error, fn);
-  return error;
-}

@@ -1,6 +1,6 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
 import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
-import { atCaller } from "../../spec/user_facing.ts";
+import { atCaller } from "./at_caller.ts";
 
 /** `n`, a map's entries; `ctor` (the constructor checking: `new.target`) is where the error is thrown from. */
 export function checkEntries(n: number, what: string, ctor?: unknown): number {

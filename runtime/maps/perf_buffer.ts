@@ -2,7 +2,7 @@
 // (BPF_MAP_TYPE_PERF_EVENT_ARRAY), the way before BPF ring buffers (Linux 4.4+). Same API as
 // RingBuf: handlers call `submit`, user code reads with `for await` or `on(callback)`. Events
 // of different CPUs are not ordered with each other; each CPU's are in order.
-import { atCaller } from "../../spec/user_facing.ts";
+import { atCaller } from "./at_caller.ts";
 import { DEFAULT_PERF_BUFFER_BYTES } from "../../spec/tracer_spec.ts";
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";

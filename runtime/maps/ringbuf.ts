@@ -2,7 +2,7 @@
 // `submit`, user code receives typed objects through `for await` or `on(callback)`.
 // On a kernel without BPF ring buffers (before 5.8) it runs as per-CPU perf buffers, each of
 // `size` bytes (without a size: PerfBuffer's default per CPU, not 4 MiB on every CPU), with the same API.
-import { atCaller } from "../../spec/user_facing.ts";
+import { atCaller } from "./at_caller.ts";
 import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES } from "../../spec/tracer_spec.ts";
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";

@@ -2,7 +2,7 @@
 // choosing its size, reading stacks by id and clearing it. In a handler, `this.traces.kstack()`
 // and `this.traces.ustack()` capture into it exactly as kstack()/ustack() capture into the
 // tracer's hidden one: the values are KStack/UStack, shown as frames wherever they are stored.
-import { atCaller } from "../../spec/user_facing.ts";
+import { atCaller } from "./at_caller.ts";
 import { type Binding, KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
