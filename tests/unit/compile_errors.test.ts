@@ -130,6 +130,25 @@ test("?? after a map's get() or a helper (the JavaScript idiom for a missing key
   }
 });
 
+test("a string helper where a number is wanted (a u32 key, a histogram's value) says a number is wanted, not only where strings go", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, HashMap, Histogram, type u64,");
+  const body = (field: string, stmt: string) => `  ${field};\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${stmt} }`;
+  for (const [field, stmt] of [["seen = new HashMap<u32, u64>()", "this.seen.set(comm(), 1);"], ["lat = new Histogram()", "this.lat.add(comm());"]]) {
+    const [d] = refusals(head + body(field, stmt) + "\n}\n", kernel);
+    assert.equal(d.line, 7, stmt);
+    assert.match(d.message, /comm\(\) gives a string, where a number is wanted/, stmt);
+  }
+});
+
+test("an aggregation's add() with a key it was not declared with names its own class in the hint", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, Histogram, Sum,");
+  for (const [field, cls] of [["lat = new Histogram()", "Histogram"], ["bytes = new Sum()", "Sum"]]) {
+    const name = field.split(" ")[0];
+    const [d] = refusals(head + `  ${field};\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.${name}.add(pid(), 3); }` + "\n}\n", kernel);
+    assert.match(d.hints.join(" "), new RegExp(`new ${cls}<Str<16>>`), field);
+  }
+});
+
 test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
   const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
   const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);
