@@ -149,6 +149,22 @@ test("an aggregation's add() with a key it was not declared with names its own c
   }
 });
 
+test("a probe decorator on a property (an arrow function), a static method or an accessor is refused at the decorator, not ignored", () => {
+  const members = [
+    ["onClose = () => { this.events.submit({ pid: pid(), name: comm() }); };", /property/],
+    ["static onClose() {}", /static/],
+    ["get onClose() { return 1; }", /getter|accessor/],
+  ] as const;
+  for (const [member, what] of members) {
+    const ds = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}\n  @tracepoint("syscalls:sys_enter_close")\n  ${member}`);
+    const d = ds.find((x) => x.line === 7);
+    assert.ok(d, `${member}: no diagnostic at the decorator: ${JSON.stringify(ds)}`);
+    assert.equal(d.column, 3, member);
+    assert.match(d.message, what, member);
+    assert.match(d.hints.join(" "), /onClose\(\) \{/, member);
+  }
+});
+
 test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
   const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
   const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);
