@@ -165,6 +165,22 @@ test("a probe decorator on a property (an arrow function), a static method or an
   }
 });
 
+test("&& and || whose value is kept, with an integer operand, are refused: JavaScript would give the operand, a handler gives 0 or 1", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, HashMap, type u64,");
+  const body = (stmt: string) => `  m = new HashMap<u32, u64>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${stmt} }`;
+  for (const stmt of ["const v = this.m.get(pid()) || 7n;", "const v = pid() && 3;", "let v: u64 = 0; v = this.m.get(pid()) || v;"]) {
+    const ds = refusals(head + body(stmt) + "\n}\n", kernel);
+    assert.equal(ds.length, 1, `${stmt}: ${JSON.stringify(ds)}`);
+    assert.equal(ds[0].line, 7, stmt);
+    assert.match(ds[0].message, /gives 0 or 1 in a handler, not one of its operands/, stmt);
+    assert.match(ds[0].hints.join(" "), /\? .* : /, stmt);
+  }
+  // Booleans kept, and integers tested where only truth counts, stay as they were.
+  for (const stmt of ["const ok = pid() > 1 || args.flags === 3;", "if (this.m.get(pid()) || pid() > 5) return;", "pid() > 3 && this.m.set(pid(), 1n);", "const t = !pid() || pid() > 9;"]) {
+    assert.doesNotThrow(() => compile(head + body(stmt) + "\n}\n", "/x/ok.ts", kernel), stmt);
+  }
+});
+
 test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
   const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
   const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);
