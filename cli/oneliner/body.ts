@@ -465,6 +465,10 @@ export class HandlerBody {
       });
       return true;
     }
+    if (isArgumentCount(node)) {
+      w.region(node.start, node.end - node.start, () => w.write(String(this.t.options.positional?.length ?? 0)));
+      return true;
+    }
     if (isPositional(node)) {
       const positional = this.t.options.positional ?? [], n = Number(node.name.slice(1));
       if (positionalIsText(positional, n)) {
@@ -519,8 +523,13 @@ function isPositional(node: Node): boolean {
   return node.type === "Identifier" && /^\$\d+$/.test(node.name);
 }
 
+/** $argc: how many positional parameters were given (bpftrace's $#). */
+function isArgumentCount(node: Node): boolean {
+  return node.type === "Identifier" && node.name === "$argc";
+}
+
 function rewritten(node: Node): boolean {
-  if (isPositional(node)) return true;
+  if (isPositional(node) || isArgumentCount(node)) return true;
   if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;

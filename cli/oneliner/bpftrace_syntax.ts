@@ -419,12 +419,12 @@ function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
   return out;
 }
 
-const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+e\d+|\d+|./gs;
+const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$#|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+e\d+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
   let out = "";
-  text = strncmpAsPrefix(text);
+  text = strLengths(strncmpAsPrefix(text));
   // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
   text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
   const tokens = text.match(TOKEN) ?? [];
@@ -434,12 +434,44 @@ function expressionOf(text: string, scope: Scope): string {
     if (t === "->") out += ".";
     else if (t === "@") out += unnamedMap(next, scope);
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
+    else if (t === "$#") out += "$argc"; // how many positional parameters were given
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? t : t.slice(1); // $1: the positional parameter, as tsbpf spells it too
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
     else if (/^\d+e\d+$/.test(t)) out += BigInt(Number(t)).toString(); // bpftrace's 1e9 is an integer
     else out += t;
   });
   return out.trim();
+}
+
+/**
+ * bpftrace's `str(p, n)` as tsbpf's: bpftrace 0.17 keeps n characters (`str(p, 8)` prints 8 of a
+ * longer string, past its own cap of BPFTRACE_STRLEN - 1 = 63), tsbpf's length counts the NUL too:
+ * n + 1. A length that is not a number has no tsbpf form (its str() reads a fixed size).
+ */
+function strLengths(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') {
+      i = stringEnd(text, i);
+      continue;
+    }
+    const call = /^str\s*\(/.exec(text.slice(i));
+    if (!call || /[\w$.]/.test(text[i - 1] ?? "")) continue;
+    const open = i + call[0].length - 1;
+    const close = closing(text, open, "(", ")");
+    const args = splitArguments(text.slice(open + 1, close)).map(strLengths);
+    if (args.length === 2) {
+      if (!/^\d+$/.test(args[1]) || Number(args[1]) < 1 || Number(args[1]) > 4095) {
+        untranslatable(`str(${args.join(", ")}): tsbpf's str() reads a fixed number of bytes, up to the NUL: give the most to read as a number from 1 to 4095, e.g. str(${args[0]}, 64)`, "str");
+      }
+      args[1] = String(Number(args[1]) + 1);
+    }
+    out += `${text.slice(from, i)}str(${args.join(", ")})`;
+    from = close + 1;
+    i = close;
+  }
+  return out + text.slice(from);
 }
 
 /** A string operand of strncmp: a name, maybe called or with fields (comm, str(args.filename), args->comm). */

@@ -252,7 +252,7 @@ class Transform {
     // A type the body names (`x as u16`) is imported once, as a type.
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
-    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, elapsed, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
+    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, elapsed, userString, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
     // _t: when it was printed (cli/oneliner/print_order.ts puts the lines of all sites in that order).
     for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
@@ -272,6 +272,7 @@ class Transform {
     for (const n of [...new Set([...this.text.matchAll(/\$(\d+)\b/g)].map((m) => Number(m[1])))].sort()) {
       w.write(`const $${n} = ${positionalLiteral(this.options.positional ?? [], n)};\n`);
     }
+    if (/\$argc\b/.test(this.text)) w.write(`const $argc = ${this.options.positional?.length ?? 0};\n`);
     w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
     w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);
     w.write(`  prints: [${this.prints.map((p) => JSON.stringify(p.spec)).join(", ")}],\n`);
@@ -299,7 +300,8 @@ class Transform {
     if (fn.params.length) this.error(fn.params[0], "begin(), end() and interval() functions take no parameters; the maps are $");
     // An expression body's own parentheses lie outside its node: `() => (print($.x), clear($.x))`.
     const expression = fn.body.type !== "BlockStatement";
-    w.write(expression ? "($) => (" : "($) => ");
+    // str() there is user space's (str($1), the word): the kernel helper of that name is the handlers'.
+    w.write(expression ? "($, str = userString) => (" : "($, str = userString) => ");
     w.copy(fn.body.start, fn.body.end);
     if (expression) w.write(")");
   }

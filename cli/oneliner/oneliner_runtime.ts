@@ -100,6 +100,19 @@ export function printf(fmt: string, ...values: PrintfValue[]): void {
   out(format(parseFormat(fmt), values.map(primitive) as PrintfValue[]));
 }
 
+/**
+ * str() in begin, end and interval: a positional parameter's word (`str($1)`) as a string, cut as
+ * the kernel's str(p, size) cuts it, to size - 1 bytes (the NUL is the last).
+ */
+export function userString(value: unknown, size?: number): string {
+  if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 4096)) throw new Error(`str()'s length is a whole number from 1 to 4096, not ${String(size)}`);
+  const text = typeof value === "string" || typeof value === "number" || typeof value === "bigint" ? String(value) : undefined;
+  if (text === undefined) throw new Error(`str() in begin, end and interval takes a positional parameter (str($1)); a pointer is read in a probe`);
+  if (size === undefined) return text;
+  const bytes = new TextEncoder().encode(text);
+  return bytes.length < size ? text : new TextDecoder().decode(bytes.slice(0, size - 1));
+}
+
 /** The local time as strftime's `format` has it (bpftrace's time(), whose default this is). */
 export function time(format = "%H:%M:%S\n"): void {
   const d = new Date();

@@ -49,6 +49,9 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @[elapsed / 1000000000] = count(); } i:s:1 { printf("%d\\n", elapsed); }`, `tracepoint("a:b", () => count(elapsed() / 1000000000)); interval(1, () => printf("%d\\n", elapsed()))`],
   // positional parameters: $1 and str($1) as tsbpf spells them (the words come after the one-liner)
   [`t:a:b /pid == $1 && comm == str($2)/ { @[$3] = count(); }`, `tracepoint("a:b", () => pid() == $1 && comm() == str($2) && count($3))`],
+  // $#: how many words were given; str(p, n) keeps n characters in bpftrace 0.17, tsbpf's n counts the NUL
+  [`BEGIN { printf("%d %s\\n", $#, str($1, 2)); }`, `begin(() => printf("%d %s\\n", $argc, str($1, 3)))`],
+  [`t:a:b { @[str(args->f, 8)] = count(); printf("%s\\n", str(str(args->g), 3)); }`, `tracepoint("a:b", args => { count(str(args.f, 9)); printf("%s\\n", str(str(args.g), 4)); })`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
   [`#include <linux/sched.h>\n#include <linux/path.h>\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`],
   // strncmp(s, "lit", n) == 0: a prefix test (n bytes), or equality when n reaches the literal's NUL
@@ -94,6 +97,7 @@ test("what has no plain translation is named", () => {
   assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
   assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);
   assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
+  assert.match(why(`t:syscalls:sys_enter_write { printf("%s\\n", str(args->buf, args->count)); }`), /str\(args->buf, args->count\): tsbpf's str\(\) reads a fixed number of bytes.*e\.g\. str\(args->buf, 64\)/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
