@@ -18,9 +18,10 @@ import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
 import { emitJoin } from "./join.ts";
 import type { PrintSite, TransformState } from "./transform_state.ts";
+import { emitWhile } from "./while_loop.ts";
 export type { PrintSite, TransformState } from "./transform_state.ts";
 import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
-import { positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
+import { isArgumentCount, positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
@@ -408,6 +409,10 @@ export class HandlerBody {
   /** Writes the replacement of `node` and returns true, or returns false when it is copied as is. */
   #rewrite(node: Node): boolean {
     const w = this.#w;
+    if (node.type === "WhileStatement") {
+      emitWhile(this.t, w, node, (n) => this.#expr(n), (x) => this.#statement(x));
+      return true;
+    }
     if (node.type === "CallExpression" && node.callee.type === "Identifier") {
       const name = node.callee.name;
       if (badStrLength(node)) {
@@ -428,11 +433,12 @@ export class HandlerBody {
         return true;
       }
       if (name === "elapsed") {
-        // bpftrace's elapsed: nanoseconds since tsbpf started, on ktime()'s clock.
+        // bpftrace's elapsed: nanoseconds since the probes were attached (begin runs then), on
+        // ktime()'s clock; the start is a map user space fills then, 0 (unset) before it.
         if (node.arguments.length) this.t.error(node.arguments[0], "elapsed() takes no arguments");
         this.t.usesElapsed = true;
         this.used.add("ktime");
-        w.region(node.start, node.end - node.start, () => w.write("(ktime() - this._start)"));
+        w.region(node.start, node.end - node.start, () => w.write("(this._start.get(0) === 0 ? 0 : ktime() - this._start.get(0))"));
         return true;
       }
       if (name === "probe") {
@@ -523,16 +529,11 @@ function isPositional(node: Node): boolean {
   return node.type === "Identifier" && /^\$\d+$/.test(node.name);
 }
 
-/** $argc: how many positional parameters were given (bpftrace's $#). */
-function isArgumentCount(node: Node): boolean {
-  return node.type === "Identifier" && node.name === "$argc";
-}
-
 function rewritten(node: Node): boolean {
   if (isPositional(node) || isArgumentCount(node)) return true;
   if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
-  if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
+  if (node.type === "ExpressionStatement" || node.type === "WhileStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
   if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";
@@ -554,8 +555,6 @@ function isIntegerLiteral(n: Node): boolean {
   return n.type === "NumericLiteral" && Number.isInteger(n.value);
 }
 
-
-/** The AST children of a node, in source order. */
 /**
  * The locals a handler declares (`const s = comm()`), each with what it is set to, or its written
  * type (`let s: Str<64> = ...`, a TSTypeAnnotation); a name declared twice, or also a parameter's, is left unknown.
@@ -574,6 +573,7 @@ function localInits(fn: Node): Map<string, Node | null> {
   return out;
 }
 
+/** The AST children of a node, in source order. */
 function children(node: Node): Node[] {
   const out: Node[] = [];
   for (const key of Object.keys(node)) {

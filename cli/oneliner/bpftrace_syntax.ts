@@ -331,7 +331,7 @@ function splitStatements(body: string): string[] {
 function translateStatement(s: string, declared: Set<string>, scope: Scope): string {
   const expression = (text: string) => expressionOf(text, scope);
   if (/^if\s*\(/.test(s)) return ifStatement(s, declared, scope);
-  if (/^return$/.test(s)) return s;
+  if (/^(return|break|continue)$/.test(s)) return s;
   const loop = /^(while|unroll)\s*\(/.exec(s);
   if (loop) return loopStatement(s, loop[1], declared, scope);
   const keyword = /^(if|else|while|for|unroll|return)\b/.exec(s)?.[1];
@@ -359,12 +359,9 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   return expression(s);
 }
 
-/** Rounds a while loop in a probe may run: the kernel's verifier needs a bound (bpftrace's is the verifier's). */
-export const WHILE_ROUNDS = 1024;
-
 /**
- * `while (cond) { ... }` and `unroll(N) { ... }`. In a probe a while loop becomes a counting loop
- * the verifier can bound, left when `cond` fails; in user space (BEGIN, END, interval) it stays a while.
+ * `while (cond) { ... }` and `unroll(N) { ... }` (a counting loop). A while stays one: in a probe
+ * the one-liner bounds it for the verifier and reports the rounds it cut (cli/oneliner/body.ts).
  */
 function loopStatement(s: string, kind: string, declared: Set<string>, scope: Scope): string {
   const open = s.indexOf("(");
@@ -378,9 +375,7 @@ function loopStatement(s: string, kind: string, declared: Set<string>, scope: Sc
     if (!/^\d+$/.test(head) || Number(head) < 1 || Number(head) > 100) untranslatable(`unroll(${head}): unroll takes a number from 1 to 100`, "unroll");
     return `for (let ${counter} = 0; ${counter} < ${head}; ${counter}++) { ${body} }`;
   }
-  const cond = expressionOf(head, scope);
-  if (scope.userSpace) return `while (${cond}) { ${body} }`;
-  return `for (let ${counter} = 0; ${counter} < ${WHILE_ROUNDS}; ${counter}++) { if (!(${cond})) break; ${body} }`;
+  return `while (${expressionOf(head, scope)}) { ${body} }`;
 }
 
 /** A call's arguments, split at the commas outside brackets and strings. */

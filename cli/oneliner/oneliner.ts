@@ -151,6 +151,7 @@ class Transform {
   usesExit = false;
   usesElapsed = false;
   readonly stackDepths = new Set<number>();
+  readonly whileLoops: number[] = [];
 
   constructor(readonly text: string, readonly options: OneLinerOptions, readonly diags: DiagnosticBag) {}
 
@@ -235,7 +236,7 @@ class Transform {
     const used = new Set<string>(["Tracer", "RingBuf"]);
     // Known before any handler is written: each one begins by checking exit()'s flag.
     this.usesExit = this.probes.some((p) => callsFunction(p.fn.body, "exit"));
-    if (this.usesExit) used.add("ArrayMap");
+    if (this.usesExit || this.probes.some((p) => callsFunction(p.fn.body, "elapsed") || hasWhile(p.fn.body))) used.add("ArrayMap");
     // Handlers first, into a writer of their own: they find the maps and print sites that the
     // declarations above them in the script must declare.
     const handlers = new SourceWriter(this.text);
@@ -260,12 +261,15 @@ class Transform {
     if (hasTracer) {
       w.write(`\nclass OneLiner extends Tracer {\n`);
       if (this.options.pidFilter) w.write(`  _pid: u32 = 0;\n`);
-      if (this.usesElapsed) w.write(`  _start: u64 = 0n;\n`);
+      if (this.usesElapsed) w.write(`  _start = new ArrayMap<u64>(1);\n`);
       for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
+      if (this.whileLoops.length) w.write(`  _loops = new ArrayMap<u64>(${this.whileLoops.length});\n`);
       for (const depth of this.stackDepths) w.write(`  ${stackMapField(depth)} = new StackTraceMap(16384, ${depth});\n`);
       w.append(handlers);
+      // begin(): the probes are attached, no event is read yet; elapsed counts from here (bpftrace's from BEGIN).
+      w.write(`\n  override begin(): void {\n    _oneLiner.attached();\n  }\n`);
       w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
     }
     // $1, $2 in begin/end/interval functions (handlers have them written in place: body.ts).
@@ -290,7 +294,11 @@ class Transform {
       w.write("], ");
     }
     const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
-    w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n});\n`);
+    w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n`);
+    // Each while loop's place, for the report of the rounds it was cut at.
+    const loops = this.whileLoops.map((at) => ((p) => `${ONELINER_FILE}:${p.line}:${p.column}`)(position(this.text, { start: at, end: at + 5 } as Node)));
+    if (loops.length) w.write(`  whileLoops: ${JSON.stringify(loops)},\n`);
+    w.write(`});\n`);
     w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
     return { source: w.text(), map: w.mapper(), positions: w.positions(), probes: this.probes.length };
   }
@@ -325,6 +333,14 @@ function callsFunction(node: unknown, name: string): boolean {
   const n = node as Node;
   if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === name) return true;
   return Object.entries(n).some(([k, v]) => k !== "loc" && typeof v === "object" && callsFunction(v, name));
+}
+
+/** Whether `node` holds a while loop anywhere inside. */
+function hasWhile(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasWhile);
+  if (!node || typeof node !== "object") return false;
+  if ((node as Node).type === "WhileStatement") return true;
+  return Object.entries(node).some(([k, v]) => k !== "loc" && typeof v === "object" && hasWhile(v));
 }
 
 /** The value of a number or string literal (a negative number too), else undefined. */

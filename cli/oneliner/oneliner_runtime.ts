@@ -20,6 +20,7 @@ import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
+import { WHILE_ROUNDS } from "./transform_state.ts";
 import { monotonicNs } from "../../runtime/monotonic.ts";
 
 type Maps = Record<string, unknown>;
@@ -38,6 +39,8 @@ export interface OneLinerSpec {
   probes: number;
   /** Maps of plain values used without a key (stored under key 0). */
   unkeyed: string[];
+  /** Where each while loop of the handlers is (-e:L:C), by its index in the tracer's _loops. */
+  whileLoops?: string[];
 }
 
 /** Set by `tsbpf -e` before the generated script runs: the one-liner and where generated positions come from. */
@@ -128,10 +131,10 @@ export function time(format = "%H:%M:%S\n"): void {
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
-/** When the one-liner started, on ktime()'s clock (CLOCK_MONOTONIC): elapsed() counts from here, in probes and user space alike. */
+/** When the probes were attached, on ktime()'s clock (CLOCK_MONOTONIC): elapsed() counts from here, in probes and user space alike. */
 let startedNs = 0n;
 
-/** bpftrace's elapsed: nanoseconds since the one-liner started (in begin, end and interval; a probe's is the kernel's). */
+/** bpftrace's elapsed: nanoseconds since the probes were attached (in begin, end and interval; a probe's is the kernel's). */
 export function elapsed(): number {
   return Number(monotonicNs() - startedNs);
 }
@@ -209,13 +212,11 @@ export class OneLinerRuntime {
 
   async run(tracer: Tracer | undefined): Promise<void> {
     current = this;
-    startedNs = monotonicNs();
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
     this.#maps = userSpaceMaps(this.spec, fields);
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
-      if ("_start" in tracer) fields!._start = startedNs;
       // One print site has one buffer, in order already; several are merged by time.
       const ordered = this.spec.prints.length > 1;
       this.#held = [];
@@ -233,6 +234,7 @@ export class OneLinerRuntime {
       if (isJsonOutput()) console.log(jsonRecord("attached_probes", { probes: this.spec.probes }));
       else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
+    if (!tracer) this.attached();
     for (const f of this.spec.begin) f(this.#maps);
     const held = this.#held ?? [];
     this.#held = undefined;
@@ -262,6 +264,15 @@ export class OneLinerRuntime {
     }
   }
 
+  /**
+   * Runs once the probes are attached (the tracer's begin(), before any event is read), or before
+   * begin() without probes: elapsed counts from here, as bpftrace's counts from BEGIN.
+   */
+  attached(): void {
+    startedNs = monotonicNs();
+    (this.#tracer as unknown as { _start?: { set(key: number, value: bigint): void } } | undefined)?._start?.set(0, startedNs);
+  }
+
   /** Runs when the tracer stops (its end()): the end functions, then every map. */
   end(): void {
     if (this.#ended) return;
@@ -270,7 +281,17 @@ export class OneLinerRuntime {
     for (const f of this.spec.end) this.#userCode(() => f(this.#maps), false);
     flush();
     this.printMaps(true);
+    this.#reportCutLoops();
     (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE]?.ended?.();
+  }
+
+  /** The while loops that were left with their condition still true: how often, and where. */
+  #reportCutLoops(): void {
+    const loops = (this.#tracer as unknown as { _loops?: { get(key: number): bigint | number } } | undefined)?._loops;
+    (this.spec.whileLoops ?? []).forEach((at, i) => {
+      const cut = loops?.get(i) ?? 0;
+      if (cut) console.error(`tsbpf: ${at}: the while loop stopped ${cut} time${cut === 1 || cut === 1n ? "" : "s"} after ${WHILE_ROUNDS} rounds with its condition still true: a loop in a probe needs a bound the kernel's verifier can see, and a one-liner's while has ${WHILE_ROUNDS}; for more, write a for loop with its own bound (at most 65536)`);
+    });
   }
 
   exit(): void {

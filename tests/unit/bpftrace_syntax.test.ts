@@ -36,8 +36,8 @@ const TRANSLATIONS: [string, string][] = [
   // a $x first set in a block lives on after it (bpftrace's scratch variables are the probe's); a string stays in its block
   [`t:a:b { if (pid > 1) { $x = 1; } else { $x = 2; } @[$x] = count(); }`, `tracepoint("a:b", () => { let x = 0; if (pid() > 1) { x = 1; } else { x = 2; } count(x); })`],
   [`t:a:b { if (pid > 1) { $s = comm; printf("%s\\n", $s); } }`, `tracepoint("a:b", () => { if (pid() > 1) { let s = comm(); printf("%s\\n", s); } })`],
-  // while: a bounded counting loop in a probe, a while in user space; unroll(N): a counting loop
-  [`t:a:b { $i = 0; while ($i < 3) { $i++; } }`, `tracepoint("a:b", () => { let i = 0; for (let _w1 = 0; _w1 < 1024; _w1++) { if (!(i < 3)) break; i++; } })`],
+  // while stays a while (the one-liner bounds it in a probe: body.ts); unroll(N): a counting loop
+  [`t:a:b { $i = 0; while ($i < 3) { $i++; if ($i == 1) { continue; } break; } }`, `tracepoint("a:b", () => { let i = 0; while (i < 3) { i++; if (i == 1) { continue; } break; } })`],
   [`BEGIN { $i = 0; while ($i < 3) { $i++; } }`, `begin(() => { let i = 0; while (i < 3) { i++; } })`],
   [`t:a:b { unroll(2) { @c = count(); } }`, `tracepoint("a:b", () => { for (let _u1 = 0; _u1 < 2; _u1++) { $.c = count(); } })`],
   // stacks of N frames; bpftrace's default mode named or not
