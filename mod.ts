@@ -29,7 +29,7 @@ export { StackTraceMap } from "./runtime/maps/stack_trace_map.ts";
 export { ProgramArray, type TailCallTarget } from "./runtime/maps/program_array.ts";
 export { Avg, type Bucket, Count, Histogram, LinearHistogram, Max, Min, type PrintOptions, Stats, type StatsValue, Sum } from "./runtime/maps/aggregations.ts";
 export { cgroupSkb, fentry, socketFilter, xdp, type XdpOptions, fexit, interval, kprobe, kretprobe, perfEvent, type PerfEventSpec, type ProbeDecorator, profile, rawTracepoint, tpBtf, tracepoint, uprobe, type UprobeOptions, uretprobe, usdt } from "./probes/decorators.ts";
-export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, ksym, kstack, ktime, override, pid, ppid, probe, skbCgroup, skbLoad, str, tid, uid, user, ustack, xdpLoad } from "./lang/helpers.ts";
+export { cgroup, cgroupName, comm, cpu, curtask, gid, kernel, ksym, kstack, ktime, override, pid, ppid, probe, reg, skbCgroup, skbLoad, str, tid, uid, user, ustack, xdpLoad } from "./lang/helpers.ts";
 export { Stack } from "./runtime/maps/stacks.ts";
 export { openPinned, type PinnedMaps } from "./runtime/open_pinned.ts";
 export { cgroup2Mount, cgroupId, cgroupPathOf, containerOf } from "./runtime/cgroup.ts";

@@ -12,6 +12,9 @@ import { HANDLER_HELPERS, type HandlerHelperName, Helper } from "../spec/bpf/hel
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
 
+/** Program types whose context starts with the saved registers (struct pt_regs): kprobe/uprobe, perf_event. */
+const REGS_CONTEXTS = new Set([2, 7]);
+
 export interface Builtin {
   /** For helpers returning a number. */
   scalar?: (l: Lower, e: Node) => Scalar;
@@ -115,6 +118,22 @@ const LOWERINGS = {
       if (address.type.kind === "ptr") return { kind: "scalar", type: ksymType, op: address.op };
       if (address.type.kind !== "int") l.fail(e.arguments[0], Code.TypeMismatch, `ksym() takes a kernel address, a number or a pointer, not ${typeName(address.type)}`);
       return { kind: "scalar", type: ksymType, op: l.convert(address, u64, e.arguments[0]).op };
+    },
+  },
+  reg: {
+    scalar: (l, e) => {
+      const name = e.arguments[0];
+      if (e.arguments.length !== 1 || name.type !== "StringLiteral") l.fail(e, Code.BadCall, `reg() takes a register's name as a string: reg("ip")`);
+      // A kprobe's or uprobe's context is the saved registers; a perf event's (profile) begins with them.
+      if (!REGS_CONTEXTS.has(l.input.probe.progType)) {
+        l.fail(e, Code.BadCall, `reg() reads the registers a kprobe, uprobe, usdt or profile probe stopped at; a ${l.input.probe.describe} has none`, "a tracepoint's values are its fields: args.name");
+      }
+      const btf = l.input.target.btf();
+      const [regs] = btf.findByName("pt_regs", "struct");
+      const m = regs === undefined ? undefined : btf.member(regs, name.value);
+      if (!m) return l.fail(name, Code.BadCall, `this kernel's struct pt_regs has no register "${name.value}"`, `its registers: ${btf.memberNames(regs).join(", ")}`);
+      l.assume(memberFact(btf, regs, name.value)!);
+      return l.asScalar(l.contextField({ name: `reg("${name.value}")`, offset: m.bitOffset / 8, size: 8, signed: false, kind: "int", cType: "unsigned long", space: "kernel" }), e) as Scalar;
     },
   },
   cgroupName: {

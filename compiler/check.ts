@@ -230,6 +230,7 @@ function builtin(s: Scope, name: string, e: Node): Checked | undefined {
       if (!address || (address.type.kind !== "int" && address.type.kind !== "ptr")) return undefined;
       return { kind: "scalar", type: ksymType, value: address.value === undefined ? undefined : wrap(address.value, u64) };
     }
+    case "reg": return args.length === 1 && args[0].type === "StringLiteral" ? { kind: "scalar", type: u64 } : undefined;
     case "curtask": {
       if (args.length) return undefined;
       const [task] = s.input.target.btf().findByName("task_struct", "struct");

@@ -65,6 +65,10 @@ export function kernel<T = any>(_pointer: unknown): T {
 export function cgroupName(_id: u64): Cgroup {
   return kernelOnly("cgroupName");
 }
+/** The register `name` ("ip", "sp", "ax", ... as struct pt_regs names them) where a kprobe, uprobe, usdt or profile probe stopped (bpftrace's reg()). */
+export function reg(_name: string): u64 {
+  return kernelOnly("reg");
+}
 /** The kernel address `address` as a KSym: a map key or event field that JavaScript and printing show as the name of the kernel function holding it (bpftrace's ksym()). */
 export function ksym(_address: u64): KSym {
   return kernelOnly("ksym");
