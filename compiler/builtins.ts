@@ -3,7 +3,7 @@ import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lower, type Value } from "./lower/context.ts";
-import { cgroupType, i64, ksymType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
+import { cgroupType, i64, ksymType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType, usymType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
@@ -167,6 +167,22 @@ const LOWERINGS = {
       const value = l.convert(l.intScalar(e.arguments[0]), i64, e.arguments[0]).op;
       l.b.emit({ op: "call", helper: Helper.override_return, args: [l.ctx, value] });
       return { kind: "scalar", type: u32, op: 0n };
+    },
+  },
+  usym: {
+    aggregate: {
+      defaultType: () => usymType,
+      into: (l, e, t, base, off) => {
+        if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `usym() takes a user address: usym(reg("ip"))`);
+        if (t.kind !== "struct" || !t.usym) l.fail(e, Code.TypeMismatch, `usym() gives a USym (a user address and its process), but ${typeName(t)} is expected here`, "declare the field as USym");
+        // A pointer is its address as it is; the process is the current one (the address is in its memory).
+        const address = l.scalar(e.arguments[0]);
+        if (address.type.kind !== "int" && address.type.kind !== "ptr") l.fail(e.arguments[0], Code.TypeMismatch, `usym() takes a user address, a number or a pointer, not ${typeName(address.type)}`);
+        const op = address.type.kind === "ptr" ? address.op : l.convert(address, u64, e.arguments[0]).op;
+        l.b.emit({ op: "store", base, off, size: 8, value: op });
+        l.b.emit({ op: "store", base, off: off + 8, size: 4, value: l.b.alu("rsh", pidTgid(l), 32n) });
+        l.b.emit({ op: "store", base, off: off + 12, size: 4, value: 0n }); // padding: part of a key's identity
+      },
     },
   },
   comm: {

@@ -247,7 +247,7 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["args", "retval", "str", "ksym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["args", "retval", "str", "ksym", "usym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
@@ -519,7 +519,6 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
 
 /** What to write instead of a bpftrace builtin tsbpf has no form of (in a one-liner, or a script). */
 const INSTEAD: Record<string, string> = {
-  usym: "a user address has no name without its process's files; for where a probe fired, count ustack(1) (its innermost frame, symbolized)",
   kaddr: "read the kernel symbol's value through a typed kprobe parameter instead",
   func: "in a one-liner each probe has its own handler: probe() names it (\"kprobe:vfs_read\")",
   username: "print the uid; user names are user space's (getent passwd UID)",

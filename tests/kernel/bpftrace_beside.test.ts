@@ -126,3 +126,17 @@ test("reg() where there are no registers, or an unknown one, is an error at its 
   assert.match(bad.stderr, /= hint: its registers: .*\bip\b.*\bsp\b/);
   assert.doesNotMatch(r.stderr + bad.stderr, /internal error|^\s+at /m);
 });
+
+test("usym(reg(\"ip\")): the user function a uprobe stopped in, by name, as bpftrace prints it", { skip: LIBC ? false : "no x86-64 glibc at the usual paths" }, async () => {
+  // sleep is still alive when its line is printed (the name comes from its mappings)
+  const program = `uprobe:${LIBC}:clock_nanosleep /comm == "sleep"/ { printf("<%s>\\n", usym(reg("ip"))); @[usym(reg("ip"))] = count(); }`;
+  const command = "/usr/bin/sleep 0.5";
+  assert.equal(await ours(program, [], command), "<clock_nanosleep>\n\n@[clock_nanosleep]: 1\n");
+  // bpftrace traces every sleep on the machine (-c does not filter a uprobe): its own is among them
+  const original = await theirs(program, [], command);
+  if (original !== undefined) assert.match(original, /^<clock_nanosleep>$/m);
+});
+
+test("usym() of a number that is no address in the process prints it in hex, as bpftrace does", async () => {
+  assert.equal(await ours(`${HOSTNAME} { printf("%s\\n", usym(16)); }`, [], HEAD), "0x10\n");
+});

@@ -52,6 +52,8 @@ const TRANSLATIONS: [string, string][] = [
   // $#: how many words were given; str(p, n) keeps n characters in bpftrace 0.17, tsbpf's n counts the NUL
   [`BEGIN { printf("%d %s\\n", $#, str($1, 2)); }`, `begin(() => printf("%d %s\\n", $argc, str($1, 3)))`],
   [`t:a:b { @[str(args->f, 8)] = count(); printf("%s\\n", str(str(args->g), 3)); }`, `tracepoint("a:b", args => { count(str(args.f, 9)); printf("%s\\n", str(str(args.g), 4)); })`],
+  // reg() and usym() as tsbpf spells them too
+  [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
   [`#include <linux/sched.h>\n#include <linux/path.h>\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`],
   // strncmp(s, "lit", n) == 0: a prefix test (n bytes), or equality when n reaches the literal's NUL
