@@ -49,9 +49,12 @@ export function translateBpftrace(text: string): BpftraceTranslation {
     const code = withoutComments(text);
     // In user space $ is every map: the map @ alone is $[""] there when the program has named maps too.
     const unnamed = /@\w/.test(code) ? `$[""]` : "$";
-    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => {
+    const blocks = splitProbes(code);
+    // The maps the probes (in the kernel) use: the only ones BEGIN, END and interval can set.
+    const kernelMaps = new Set(blocks.filter((b) => !b.specs.every(isUserSpace)).flatMap((b) => [...`${b.filter ?? ""} ${b.body}`.matchAll(/@(\w+)/g)].map((m) => m[1])));
+    const probes = blocks.flatMap((b) => b.specs.map((spec) => {
       try {
-        return translateProbe(spec, b, unnamed);
+        return translateProbe(spec, b, unnamed, kernelMaps);
       } catch (e) {
         // What stopped it is looked for from this probe's block on.
         if (e instanceof Untranslatable && e.from === undefined) e.from = b.start;
@@ -188,9 +191,14 @@ function stringEnd(text: string, open: number): number {
 
 // ------------------------------------------------------------------ probes
 
-function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string): string {
-  const userSpace = spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
-  const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec } : { unnamed: "$" });
+/** BEGIN, END and interval run in user space in tsbpf. */
+function isUserSpace(spec: string): boolean {
+  return spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
+}
+
+function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string, kernelMaps: Set<string>): string {
+  const userSpace = isUserSpace(spec);
+  const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec, kernelMaps } : { unnamed: "$" });
   const uses = (name: RegExp) => name.test(body.text);
   const positional = () => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
@@ -255,6 +263,8 @@ interface Scope {
   /** Loops translated so far: each loop's counter has a name of its own. */
   loops?: number;
   userSpace?: string;
+  /** In user space: the maps the probes use (the ones that exist there). */
+  kernelMaps?: Set<string>;
 }
 
 function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
@@ -336,6 +346,7 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   if (loop) return loopStatement(s, loop[1], declared, scope);
   const keyword = /^(if|else|while|for|unroll|return)\b/.exec(s)?.[1];
   if (keyword) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`, keyword);
+  if (scope.userSpace && s.startsWith("@")) userSpaceMapWrite(s, scope);
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
   if (agg && AGGREGATIONS.has(agg[3])) {
@@ -345,6 +356,7 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   }
   // delete(@m[k]), and bpftrace 0.20's delete(@m, k)
   const del = /^delete\s*\((@.*)\)$/s.exec(s);
+  if (del && scope.userSpace) untranslatable(`delete() in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where map keys are only read; delete in a probe, or clear(@m) there`, "delete");
   if (del) {
     const [map, ...key] = splitArguments(del[1]);
     if (key.length > 1) untranslatable(`delete(${del[1]}): delete takes a map and one key; a tuple key is written (k1, k2)`, "delete");
@@ -357,6 +369,23 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
     return `let ${scratch[1]} = ${expression(scratch[2])}`;
   }
   return expression(s);
+}
+
+/**
+ * A map written in BEGIN, END or interval (tsbpf's user space), where only what a probe fills
+ * exists: a plain value a probe uses can be set (`@n = 0` in an interval); an aggregation, a key
+ * or a map no probe uses would be a wrong result or an error later, so it is named here.
+ */
+function userSpaceMapWrite(s: string, scope: Scope): void {
+  const [, name, bracket] = /^@(\w*)\s*(\[)?/.exec(s)!;
+  const at = `@${name}`;
+  // What the value has no form of in user space (nsecs in BEGIN) is the first thing to say.
+  const value = /^@\w*\s*(?:\[.*?\])?\s*(?:[-+]?=)(?!=)(.*)$/s.exec(s)?.[1];
+  if (value !== undefined && !/^\s*[a-z]\w*\s*\(/.test(value)) expressionOf(value, scope);
+  const agg = /^@\w*\s*(?:\[.*\])?\s*=\s*(\w+)\s*\(/s.exec(s)?.[1];
+  if (agg && AGGREGATIONS.has(agg)) untranslatable(`${at} = ${agg}() in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where nothing is aggregated; ${agg}() in a probe`, at);
+  if (bracket) untranslatable(`${at}[...] set in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where a map's keys are only read; set them in a probe`, at);
+  if (name && !scope.kernelMaps?.has(name)) untranslatable(`${at} set in ${scope.userSpace} but used by no probe: tsbpf runs BEGIN, END and interval in user space, where a map is one a probe fills; use a $variable there`, at);
 }
 
 /**
@@ -422,6 +451,7 @@ function expressionOf(text: string, scope: Scope): string {
   text = strLengths(strncmpAsPrefix(text));
   // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
   text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
+  rejectTuples(text);
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
@@ -433,6 +463,7 @@ function expressionOf(text: string, scope: Scope): string {
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? t : t.slice(1); // $1: the positional parameter, as tsbpf spells it too
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
     else if (/^\d+e\d+$/.test(t)) out += BigInt(Number(t)).toString(); // bpftrace's 1e9 is an integer
+    else if (/^0\d+$/.test(t)) out += `0o${t.slice(1)}`; // bpftrace's 010 is octal, as in C
     else out += t;
   });
   return out.trim();
@@ -467,6 +498,21 @@ function strLengths(text: string): string {
     i = close;
   }
   return out + text.slice(from);
+}
+
+/**
+ * bpftrace's tuples, `(a, b)`: a bracket that is no call's, holding a comma. As TypeScript they
+ * would be comma expressions, the last value alone (print(("a", 1)) printing 1), so they are named.
+ */
+function rejectTuples(text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') i = stringEnd(text, i);
+    else if (text[i] === "(" && !/[\w$)\]]/.test(text.slice(0, i).trimEnd().at(-1) ?? "")) {
+      const close = closing(text, i, "(", ")");
+      const parts = splitArguments(text.slice(i + 1, close));
+      if (parts.length > 1) untranslatable(`the tuple (${parts.join(", ")}): tsbpf has tuples only as map keys (@m[a, b] is $.m[a, b]); print the parts, e.g. printf("(%s, %d)\\n", a, b)`, "(");
+    }
+  }
 }
 
 /** A string operand of strncmp: a name, maybe called or with fields (comm, str(args.filename), args->comm). */

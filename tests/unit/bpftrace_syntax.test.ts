@@ -52,6 +52,8 @@ const TRANSLATIONS: [string, string][] = [
   // $#: how many words were given; str(p, n) keeps n characters in bpftrace 0.17, tsbpf's n counts the NUL
   [`BEGIN { printf("%d %s\\n", $#, str($1, 2)); }`, `begin(() => printf("%d %s\\n", $argc, str($1, 3)))`],
   [`t:a:b { @[str(args->f, 8)] = count(); printf("%s\\n", str(str(args->g), 3)); }`, `tracepoint("a:b", args => { count(str(args.f, 9)); printf("%s\\n", str(str(args.g), 4)); })`],
+  // a plain value a probe uses may be set in an interval; 010 is octal, as in bpftrace
+  [`t:a:b { @x++; } i:s:1 { printf("%d\\n", @x + 010); @x = 0; }`, `tracepoint("a:b", () => $.x++); interval(1, () => { printf("%d\\n", $.x + 0o10); $.x = 0; })`],
   // reg() and usym() as tsbpf spells them too
   [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
@@ -100,6 +102,12 @@ test("what has no plain translation is named", () => {
   assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);
   assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
   assert.match(why(`t:syscalls:sys_enter_write { printf("%s\\n", str(args->buf, args->count)); }`), /str\(args->buf, args->count\): tsbpf's str\(\) reads a fixed number of bytes.*e\.g\. str\(args->buf, 64\)/);
+  // maps set in BEGIN, END, interval (user space in tsbpf): only a plain value a probe uses; tuples are named
+  assert.match(why(`BEGIN { @a[1, "x"] = count(); exit(); }`), /@a = count\(\) in BEGIN: .*user space, where nothing is aggregated; count\(\) in a probe/);
+  assert.match(why(`BEGIN { @m[1] = 1; } t:a:b { @m[2] = 1; }`), /@m\[\.\.\.\] set in BEGIN: .*set them in a probe/);
+  assert.match(why(`BEGIN { @x = 1; exit(); }`), /@x set in BEGIN but used by no probe: .*use a \$variable there/);
+  assert.match(why(`t:a:b { @m[2] = 1; } END { delete(@m[2]); }`), /delete\(\) in END: .*clear\(@m\)/);
+  assert.match(why(`BEGIN { print(("a", 1)); exit(); }`), /the tuple \("a", 1\): tsbpf has tuples only as map keys/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
