@@ -4,6 +4,8 @@
 // What has no plain translation (casts, scratch control flow, builtins tsbpf spells otherwise)
 // is named instead, so the user knows what to look up in docs/cli.md.
 
+import { type FormatPart, parseFormat } from "./printf.ts";
+
 /** The one-liner; or what stops the translation, and where in the text when that is known. */
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
 
@@ -347,6 +349,11 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   const keyword = /^(if|else|while|for|unroll|return)\b/.exec(s)?.[1];
   if (keyword) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`, keyword);
   if (scope.userSpace && s.startsWith("@")) userSpaceMapWrite(s, scope);
+  // clear(@m), zero(@m), print(@m) in a probe: bpftrace sends them to user space, tsbpf has them there only.
+  const mapAction = /^(clear|zero|print)\s*\(\s*(@\w*)/.exec(s);
+  if (mapAction && !scope.userSpace) {
+    untranslatable(`${mapAction[1]}(${mapAction[2]}) in a probe: tsbpf ${mapAction[1] === "print" ? "prints" : "empties"} maps from user space: write it in an interval or END (interval:s:1 { ${mapAction[1] === "zero" ? "clear" : mapAction[1]}(${mapAction[2]}); })`, mapAction[1]);
+  }
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
   if (agg && AGGREGATIONS.has(agg[3])) {
@@ -363,6 +370,8 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
     const tuple = /^\((.*)\)$/s.exec(key[0] ?? "");
     return `delete ${expression(key.length ? `${map}[${tuple ? tuple[1] : key[0]}]` : map)}`;
   }
+  const printf = /^printf\s*\((.*)\)$/s.exec(s);
+  if (printf) return `printf(${stringArguments(splitArguments(printf[1])).map(expression).join(", ")})`;
   const scratch = /^\$(\w+)\s*=(?!=)(.*)$/s.exec(s);
   if (scratch && !declared.has(scratch[1])) {
     declared.add(scratch[1]);
@@ -405,6 +414,25 @@ function loopStatement(s: string, kind: string, declared: Set<string>, scope: Sc
     return `for (let ${counter} = 0; ${counter} < ${head}; ${counter}++) { ${body} }`;
   }
   return `while (${expressionOf(head, scope)}) { ${body} }`;
+}
+
+/**
+ * printf's arguments, a struct's field printed with %s read as a string: bpftrace prints a char
+ * array field (curtask->comm) as the string it holds; tsbpf reads it with str(). (A tracepoint's
+ * own char arrays, args->x, tsbpf reads as strings already.)
+ */
+function stringArguments(args: string[]): string[] {
+  let parts: FormatPart[];
+  try {
+    parts = parseFormat(JSON.parse(args[0]));
+  } catch {
+    return args; // not a plain literal, or a format the one-liner's check reports
+  }
+  const conversions = parts.filter((p): p is Exclude<FormatPart, string> => typeof p !== "string");
+  return args.map((a, i) => {
+    const field = /^[A-Za-z_]\w*(?:\s*\(\s*\))?(?:\s*(?:->|\.)\s*\w+)+$/.test(a) && !/^args\b/.test(a);
+    return i > 0 && conversions[i - 1]?.conversion === "s" && field ? `str(${a})` : a;
+  });
 }
 
 /** A call's arguments, split at the commas outside brackets and strings. */

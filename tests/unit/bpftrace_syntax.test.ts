@@ -54,6 +54,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @[str(args->f, 8)] = count(); printf("%s\\n", str(str(args->g), 3)); }`, `tracepoint("a:b", args => { count(str(args.f, 9)); printf("%s\\n", str(str(args.g), 4)); })`],
   // a plain value a probe uses may be set in an interval; 010 is octal, as in bpftrace
   [`t:a:b { @x++; } i:s:1 { printf("%d\\n", @x + 010); @x = 0; }`, `tracepoint("a:b", () => $.x++); interval(1, () => { printf("%d\\n", $.x + 0o10); $.x = 0; })`],
+  // a struct's field printed with %s is read as a string (bpftrace prints a char array so); args' fields are already
+  [`t:a:b { printf("%s %d %s\\n", curtask->comm, curtask->pid, args->comm); }`, `tracepoint("a:b", args => printf("%s %d %s\\n", str(curtask().comm), curtask().pid, args.comm))`],
   // reg() and usym() as tsbpf spells them too
   [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
@@ -108,6 +110,8 @@ test("what has no plain translation is named", () => {
   assert.match(why(`BEGIN { @x = 1; exit(); }`), /@x set in BEGIN but used by no probe: .*use a \$variable there/);
   assert.match(why(`t:a:b { @m[2] = 1; } END { delete(@m[2]); }`), /delete\(\) in END: .*clear\(@m\)/);
   assert.match(why(`BEGIN { print(("a", 1)); exit(); }`), /the tuple \("a", 1\): tsbpf has tuples only as map keys/);
+  assert.match(why(`t:a:b { @c = count(); clear(@c); }`), /clear\(@c\) in a probe: tsbpf empties maps from user space: write it in an interval or END/);
+  assert.match(why(`t:a:b { @c = count(); print(@c); }`), /print\(@c\) in a probe: tsbpf prints maps from user space/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
