@@ -15,7 +15,8 @@ import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapUse } from "./maps.ts";
 import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
-import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
+import { conversionMismatchOf } from "./printf.ts";
+import { strftimeFormat } from "./strftime.ts";
 import { emitJoin } from "./join.ts";
 import type { PrintSite, TransformState } from "./transform_state.ts";
 import { emitWhile } from "./while_loop.ts";
@@ -258,12 +259,16 @@ export class HandlerBody {
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
     this.t.checkFormat(args[0], args[0].value, values.length);
+    // strftime(format, ktime()): the event's own time (_t), formatted in user space.
+    const times = values.map((v) => strftimeFormat(v, this.t));
     // Only where the type is known: a parameter's, say, is not (inferred as i64).
-    const types = values.map((v) => (this.#typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
+    const types = values.map((v, i) => (times[i] !== undefined ? "Str<64>" : this.#typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
     const wrong = conversionMismatchOf(args[0].value, types);
     if (wrong) this.t.error(values[wrong.index], wrong.message, wrong.hint);
-    const names = values.map((_, i) => `v${i}`);
-    this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
+    const names = values.map((_, i) => (times[i] !== undefined ? "_t" : `v${i}`));
+    const sent = values.filter((_, i) => times[i] === undefined);
+    const strftimes = Object.fromEntries(times.flatMap((f, i) => (f === undefined ? [] : [[i, f]])));
+    this.#submit(e, sent, names.filter((n) => n !== "_t"), { kind: "printf", format: args[0].value, fields: names, ...(times.some((f) => f !== undefined) && { strftimes }) });
   }
 
   /**
@@ -584,14 +589,4 @@ function children(node: Node): Node[] {
     } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
   }
   return out.sort((a, b) => a.start - b.start);
-}
-
-/** conversionMismatch of a format that may not parse (checkFormat reports that one). */
-function conversionMismatchOf(format: string, types: (string | undefined)[]) {
-  try {
-    return conversionMismatch(parseFormat(format), types);
-  } catch (e) {
-    if (e instanceof PrintfFormatError) return undefined;
-    throw e;
-  }
 }

@@ -5,6 +5,7 @@
 // is named instead, so the user knows what to look up in docs/cli.md.
 
 import { type FormatPart, parseFormat } from "./printf.ts";
+import { INSTEAD, PERF_NAMES } from "./bpftrace_names.ts";
 
 /** The one-liner; or what stops the translation, and where in the text when that is known. */
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
@@ -243,11 +244,6 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
   throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`, spec);
 }
 
-/** bpftrace's short names of perf events, as perf (and perfEvent()) spells them. */
-const PERF_NAMES: Record<string, string> = {
-  cpu: "cpu-clock", faults: "page-faults", cs: "context-switches", migrations: "cpu-migrations",
-  cycles: "cpu-cycles", branches: "branch-instructions", "frontend-stalls": "stalled-cycles-frontend", "backend-stalls": "stalled-cycles-backend",
-};
 
 // ------------------------------------------------------------------ bodies and expressions
 
@@ -267,6 +263,8 @@ interface Scope {
   userSpace?: string;
   /** In user space: the maps the probes use (the ones that exist there). */
   kernelMaps?: Set<string>;
+  /** A printf's value: where strftime(format, nsecs) has a translation (the event's time). */
+  printf?: boolean;
 }
 
 function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
@@ -371,7 +369,7 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
     return `delete ${expression(key.length ? `${map}[${tuple ? tuple[1] : key[0]}]` : map)}`;
   }
   const printf = /^printf\s*\((.*)\)$/s.exec(s);
-  if (printf) return `printf(${stringArguments(splitArguments(printf[1])).map(expression).join(", ")})`;
+  if (printf) return `printf(${stringArguments(splitArguments(printf[1])).map((a) => expressionOf(a, { ...scope, printf: true })).join(", ")})`;
   const scratch = /^\$(\w+)\s*=(?!=)(.*)$/s.exec(s);
   if (scratch && !declared.has(scratch[1])) {
     declared.add(scratch[1]);
@@ -480,6 +478,7 @@ function expressionOf(text: string, scope: Scope): string {
   // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
   text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
   rejectTuples(text);
+  if (/\bstrftime\s*\(\s*"(?:[^"\\]|\\.)*"\s*,\s*(?!\s|nsecs\s*\))/.test(text)) untranslatable(`strftime() of another time than nsecs: tsbpf keeps each printed event's own time, strftime("%H:%M:%S", nsecs); print another time as nanoseconds`, "strftime");
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
@@ -583,6 +582,7 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   }
   // elapsed: nanoseconds since the start, on ktime()'s clock, in probes and user space alike
   if (name === "elapsed" && next !== "(") return "elapsed()";
+  if (name === "strftime" && scope.printf && !scope.userSpace) return name;
   if (BUILTINS[name] && next !== "(" && scope.userSpace) {
     stop(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }
@@ -591,28 +591,6 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
 }
 
-/** What to write instead of a bpftrace builtin tsbpf has no form of (in a one-liner, or a script). */
-const INSTEAD: Record<string, string> = {
-  kaddr: "read the kernel symbol's value through a typed kprobe parameter instead",
-  func: "in a one-liner each probe has its own handler: probe() names it (\"kprobe:vfs_read\")",
-  username: "print the uid; user names are user space's (getent passwd UID)",
-  strncmp: "strncmp(s, \"text\", n) == 0 translates (a prefix test); otherwise compare in TypeScript: str(p).startsWith(\"text\"), or === with a literal or another string",
-  strcontains: "compare with === or a prefix with .startsWith(\"text\") in TypeScript",
-  jiffies: "use ktime() (nanoseconds)",
-  zero: "clear($) or clear($.name) in user space (the keys go, where bpftrace's zero keeps them at 0)",
-  nsecs: "tsbpf's ktime() is nsecs(monotonic), bpftrace's plain nsecs; there is no boot or tai clock",
-  strftime: "print the local time from user space: time(\"%H:%M:%S \") in interval or END",
-  sizeof: "write the size as a number",
-  offsetof: "read the field through a typed parameter instead",
-  system: "tsbpf runs no commands from probes; run them from the shell around tsbpf",
-  cat: "tsbpf reads no files from probes; read them from the shell around tsbpf",
-  signal: "tsbpf sends no signals from probes",
-  override: "tsbpf does not change return values from one-liners; see docs/fault_injection.md for scripts",
-  buf: "print the bytes with str(p, N) if they are text",
-  ntop: "print the address as a number (or use a script: docs/network.md)",
-  uint8: "write (x as u8) in TypeScript", uint16: "write (x as u16) in TypeScript", uint32: "write (x as u32) in TypeScript", uint64: "write (x as u64) in TypeScript",
-  int8: "write (x as i8) in TypeScript", int16: "write (x as i16) in TypeScript", int32: "write (x as i32) in TypeScript", int64: "write (x as i64) in TypeScript",
-};
 
 function untranslatable(what: string, near?: string): never {
   throw new Untranslatable(what, near);

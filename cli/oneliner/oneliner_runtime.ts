@@ -20,12 +20,13 @@ import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
+import { eventTime, localTime } from "./strftime.ts";
 import { WHILE_ROUNDS } from "./transform_state.ts";
 import { monotonicNs } from "../../runtime/monotonic.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
-type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
+type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[]; strftimes?: Record<number, string> }
   | { kind: "join"; delimiter: string; count: string; fields: string[] };
 
 export interface OneLinerSpec {
@@ -118,16 +119,7 @@ export function userString(value: unknown, size?: number): string {
 
 /** The local time as strftime's `format` has it (bpftrace's time(), whose default this is). */
 export function time(format = "%H:%M:%S\n"): void {
-  const d = new Date();
-  const two = (n: number) => String(n).padStart(2, "0");
-  const parts: Record<string, string> = {
-    Y: String(d.getFullYear()), y: two(d.getFullYear() % 100), m: two(d.getMonth() + 1), d: two(d.getDate()),
-    H: two(d.getHours()), M: two(d.getMinutes()), S: two(d.getSeconds()), "%": "%",
-  };
-  out(format.replace(/%(.)/g, (all, c: string) => {
-    if (parts[c] === undefined) throw new Error(`time("${format}"): %${c} is not one of tsbpf's conversions (%Y %y %m %d %H %M %S %%)`);
-    return parts[c];
-  }));
+  out(localTime(format, new Date(), "time"));
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
@@ -368,7 +360,7 @@ export class OneLinerRuntime {
 
   #print(site: number, e: Record<string, PrintfValue>): void {
     const spec = this.spec.prints[site];
-    if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f) => e[f])));
+    if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f, i) => (spec.strftimes?.[i] !== undefined ? eventTime(spec.strftimes[i], e._t as bigint) : e[f]))));
     else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => String(e[f])).join(spec.delimiter) + "\n");
     else out(spec.parts.map((p) => ("text" in p ? p.text : printedValue(e[p.field]))).join(" ") + "\n");
   }

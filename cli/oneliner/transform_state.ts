@@ -11,7 +11,7 @@ export interface PrintSite {
   field: string;
   type: string;
   fields: { name: string; type: string }[];
-  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
+  spec: { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[]; strftimes?: Record<number, string> }
     | { kind: "join"; delimiter: string; count: string; fields: string[] };
   /** Where the print()/printf() call is in the one-liner. */
   call: number;

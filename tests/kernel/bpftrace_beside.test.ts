@@ -166,3 +166,18 @@ test("a syscall argument declared int is read as an int: openat's dfd of AT_FDCW
 test("a kernel struct's char array printed with %s is its string, as bpftrace prints curtask->comm", async () => {
   await same(`${HOSTNAME} { printf("%s %s %d\\n", curtask->comm, comm, curtask->pid == pid); }`, "head head 1\n", [], HEAD);
 });
+
+test("strftime(format, nsecs) in printf: the event's time as local wall-clock time, as bpftrace prints it", async () => {
+  const today = () => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`; };
+  const before = today();
+  const program = `${HOSTNAME} { printf("%s|%s|%s\\n", strftime("%Y-%m-%d", nsecs), comm, strftime("%H:%M:%S", nsecs)); }`;
+  const mine = await ours(program, [], HEAD);
+  const m = /^(\d{4}-\d\d-\d\d)\|head\|(\d\d):(\d\d):(\d\d)\n$/.exec(mine);
+  assert.ok(m, mine);
+  assert.ok(m[1] === before || m[1] === today(), `${m[1]}, today ${before}`);
+  // within a minute of now (the event happened during the run)
+  const d = new Date(), at = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  assert.ok(Math.abs(d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds() - at) < 60 || at > 86300, mine);
+  const original = await theirs(program, [], HEAD);
+  if (original !== undefined) assert.match(lines(original), new RegExp(`^${m[1]}\\|head\\|\\d\\d:\\d\\d:\\d\\d$`));
+});

@@ -56,6 +56,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @x++; } i:s:1 { printf("%d\\n", @x + 010); @x = 0; }`, `tracepoint("a:b", () => $.x++); interval(1, () => { printf("%d\\n", $.x + 0o10); $.x = 0; })`],
   // a struct's field printed with %s is read as a string (bpftrace prints a char array so); args' fields are already
   [`t:a:b { printf("%s %d %s\\n", curtask->comm, curtask->pid, args->comm); }`, `tracepoint("a:b", args => printf("%s %d %s\\n", str(curtask().comm), curtask().pid, args.comm))`],
+  // strftime(format, nsecs) in a probe's printf: the event's time
+  [`t:a:b { printf("%s %s\\n", strftime("%H:%M:%S", nsecs), comm); }`, `tracepoint("a:b", () => printf("%s %s\\n", strftime("%H:%M:%S", ktime()), comm()))`],
   // reg() and usym() as tsbpf spells them too
   [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
@@ -112,6 +114,8 @@ test("what has no plain translation is named", () => {
   assert.match(why(`BEGIN { print(("a", 1)); exit(); }`), /the tuple \("a", 1\): tsbpf has tuples only as map keys/);
   assert.match(why(`t:a:b { @c = count(); clear(@c); }`), /clear\(@c\) in a probe: tsbpf empties maps from user space: write it in an interval or END/);
   assert.match(why(`t:a:b { @c = count(); print(@c); }`), /print\(@c\) in a probe: tsbpf prints maps from user space/);
+  assert.match(why(`t:a:b { printf("%s\\n", strftime("%H", 5)); }`), /strftime\(\) of another time than nsecs/);
+  assert.match(why(`t:a:b { @[strftime("%H", nsecs)] = count(); }`), /"strftime": strftime\("%H:%M:%S", nsecs\) translates as a printf value in a probe/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
