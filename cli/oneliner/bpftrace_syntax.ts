@@ -214,8 +214,11 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
   switch (kind) {
     case "tracepoint": case "t":
       return `tracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : "()")})`;
-    case "rawtracepoint": case "rt":
-      return `rawTracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : positional())})`;
+    case "rawtracepoint": case "rt": {
+      // tsbpf's handler takes the raw arguments as one array: bpftrace's arg1 is args[1].
+      const arrowBody = body.arrowBody.replace(/\barg(\d+)\b/g, "args[$1]");
+      return `rawTracepoint(${JSON.stringify(target)}, ${uses(/\bargs\b|\barg\d+\b/) ? "args" : "()"} => ${arrowBody})`;
+    }
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
       if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`, "args");
       return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
@@ -226,8 +229,10 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
       const n = Number(value);
       if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`, spec);
       if (kind.startsWith("p")) {
-        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`, spec);
-        return `profile(${n}, ${fn("()")})`;
+        // profile:ms:10 is every 10 ms: 100 Hz; a period that is no whole number of Hz has no form.
+        const hz = ({ hz: n, s: 1 / n, ms: 1000 / n, us: 1e6 / n } as Record<string, number>)[unit];
+        if (!Number.isInteger(hz) || hz < 1) throw new Untranslatable(`"${spec}": tsbpf's profile() takes a whole rate in Hz (profile:ms:10 is profile(100, ...)); this period is ${hz === undefined ? "not one of hz, s, ms, us" : `${hz} Hz`}`, spec);
+        return `profile(${hz}, ${fn("()")})`;
       }
       const seconds = ({ s: n, ms: n / 1000, us: n / 1e6 } as Record<string, number>)[unit];
       if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`, spec);

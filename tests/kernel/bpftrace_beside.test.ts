@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import process from "node:process";
+import { availableParallelism } from "node:os";
 import { tsbpf } from "./cli_run.ts";
 
 const BPFTRACE = ["/usr/bin/bpftrace", "/usr/sbin/bpftrace", "/usr/local/bin/bpftrace"].find((p) => existsSync(p));
@@ -180,4 +181,13 @@ test("strftime(format, nsecs) in printf: the event's time as local wall-clock ti
   assert.ok(Math.abs(d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds() - at) < 60 || at > 86300, mine);
   const original = await theirs(program, [], HEAD);
   if (original !== undefined) assert.match(lines(original), new RegExp(`^${m[1]}\\|head\\|\\d\\d:\\d\\d:\\d\\d$`));
+});
+
+test("a raw tracepoint's arg1 and profile's period in ms translate and run (bpftrace 0.17 has no raw tracepoints here)", async () => {
+  // sys_enter's second argument is the syscall's number: 257, openat
+  assert.match(await ours(`rawtracepoint:sys_enter /arg1 == 257/ { @[comm] = count(); }`, [], HEAD), /^\n@\[head\]: \d+\n$/);
+  // every 50 ms on each CPU for half a second: about 10 samples a CPU
+  const out = await ours(`profile:ms:50 { @ = count(); } interval:ms:500 { exit(); }`);
+  const n = Number(/^\n@: (\d+)\n$/.exec(out)?.[1]);
+  assert.ok(n >= 2 && n <= 15 * availableParallelism(), out);
 });

@@ -58,6 +58,9 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { printf("%s %d %s\\n", curtask->comm, curtask->pid, args->comm); }`, `tracepoint("a:b", args => printf("%s %d %s\\n", str(curtask().comm), curtask().pid, args.comm))`],
   // strftime(format, nsecs) in a probe's printf: the event's time
   [`t:a:b { printf("%s %s\\n", strftime("%H:%M:%S", nsecs), comm); }`, `tracepoint("a:b", () => printf("%s %s\\n", strftime("%H:%M:%S", ktime()), comm()))`],
+  // profile by period, as a whole rate in Hz; a raw tracepoint's arg1 is args[1] (tsbpf's handler takes them as one array)
+  [`profile:ms:100 { @ = count(); } profile:s:1 { @s = count(); }`, `profile(10, () => count()); profile(1, () => $.s = count())`],
+  [`rawtracepoint:sys_enter /arg1 == 257/ { @[comm] = count(); }`, `rawTracepoint("sys_enter", args => args[1] == 257 && count(comm()))`],
   // reg() and usym() as tsbpf spells them too
   [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
@@ -116,6 +119,7 @@ test("what has no plain translation is named", () => {
   assert.match(why(`t:a:b { @c = count(); print(@c); }`), /print\(@c\) in a probe: tsbpf prints maps from user space/);
   assert.match(why(`t:a:b { printf("%s\\n", strftime("%H", 5)); }`), /strftime\(\) of another time than nsecs/);
   assert.match(why(`t:a:b { @[strftime("%H", nsecs)] = count(); }`), /"strftime": strftime\("%H:%M:%S", nsecs\) translates as a printf value in a probe/);
+  assert.match(why(`profile:us:3000 { @ = count(); }`), /"profile:us:3000": tsbpf's profile\(\) takes a whole rate in Hz .*333\.3+ Hz/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
