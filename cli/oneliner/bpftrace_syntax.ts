@@ -6,6 +6,8 @@
 
 import { type FormatPart, parseFormat } from "./printf.ts";
 import { INSTEAD, PERF_NAMES } from "./bpftrace_names.ts";
+import { closing, splitArguments, stringEnd, Untranslatable, untranslatable } from "./bpftrace_text.ts";
+import { casts, rejectTuples, strLengths, strncmpAsPrefix } from "./bpftrace_rewrites.ts";
 
 /** The one-liner; or what stops the translation, and where in the text when that is known. */
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
@@ -34,15 +36,6 @@ export function looksLikeBpftrace(text: string): boolean {
     while (/\s/.test(code[i] ?? "")) i++;
   }
   return code[i] === "{";
-}
-
-/** What stops the translation; `near`, the text it is about (a builtin's name, a probe spec), to point at. */
-class Untranslatable extends Error {
-  /** Where to look for `near` from: the start of the probe block it is in. */
-  from?: number;
-  constructor(message: string, readonly near?: string) {
-    super(message);
-  }
 }
 
 /** The one-liner a bpftrace program becomes, or what stops its translation. */
@@ -126,18 +119,6 @@ function splitProbes(text: string): ProbeBlock[] {
   return blocks;
 }
 
-/** The index of the bracket that closes the one at `open` (strings skipped). */
-function closing(text: string, open: number, left = "{", right = "}"): number {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') i = stringEnd(text, i);
-    else if (c === left) depth++;
-    else if (c === right && --depth === 0) return i;
-  }
-  throw new Untranslatable(`a ${left} has no closing ${right}`);
-}
-
 /**
  * The index of the / that closes the filter opened at `open`: the last / before the body's { (a / in
  * a string or a division is the filter's own, as is a { inside brackets or a string); -1 if none.
@@ -182,14 +163,6 @@ function withoutComments(text: string): string {
     }
   }
   return out;
-}
-
-function stringEnd(text: string, open: number): number {
-  for (let i = open + 1; i < text.length; i++) {
-    if (text[i] === "\\") i++;
-    else if (text[i] === '"') return i;
-  }
-  return text.length;
 }
 
 // ------------------------------------------------------------------ probes
@@ -258,7 +231,7 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["args", "retval", "str", "ksym", "usym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["as", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "args", "retval", "str", "ksym", "usym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
@@ -438,21 +411,6 @@ function stringArguments(args: string[]): string[] {
   });
 }
 
-/** A call's arguments, split at the commas outside brackets and strings. */
-function splitArguments(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0, start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') i = stringEnd(text, i);
-    else if ("([{".includes(c)) depth++;
-    else if (")]}".includes(c)) depth--;
-    else if (c === "," && depth === 0) (out.push(text.slice(start, i)), (start = i + 1));
-  }
-  out.push(text.slice(start));
-  return out.map((x) => x.trim());
-}
-
 /** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */
 function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
   const open = s.indexOf("(");
@@ -479,7 +437,7 @@ const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
   let out = "";
-  text = strLengths(strncmpAsPrefix(text));
+  text = casts(strLengths(strncmpAsPrefix(text)), scope.userSpace);
   // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
   text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
   rejectTuples(text);
@@ -499,70 +457,6 @@ function expressionOf(text: string, scope: Scope): string {
     else out += t;
   });
   return out.trim();
-}
-
-/**
- * bpftrace's `str(p, n)` as tsbpf's: bpftrace 0.17 keeps n characters (`str(p, 8)` prints 8 of a
- * longer string, past its own cap of BPFTRACE_STRLEN - 1 = 63), tsbpf's length counts the NUL too:
- * n + 1. A length that is not a number has no tsbpf form (its str() reads a fixed size).
- */
-function strLengths(text: string): string {
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') {
-      i = stringEnd(text, i);
-      continue;
-    }
-    const call = /^str\s*\(/.exec(text.slice(i));
-    if (!call || /[\w$.]/.test(text[i - 1] ?? "")) continue;
-    const open = i + call[0].length - 1;
-    const close = closing(text, open, "(", ")");
-    const args = splitArguments(text.slice(open + 1, close)).map(strLengths);
-    if (args.length === 2) {
-      if (!/^\d+$/.test(args[1]) || Number(args[1]) < 1 || Number(args[1]) > 4095) {
-        untranslatable(`str(${args.join(", ")}): tsbpf's str() reads a fixed number of bytes, up to the NUL: give the most to read as a number from 1 to 4095, e.g. str(${args[0]}, 64)`, "str");
-      }
-      args[1] = String(Number(args[1]) + 1);
-    }
-    out += `${text.slice(from, i)}str(${args.join(", ")})`;
-    from = close + 1;
-    i = close;
-  }
-  return out + text.slice(from);
-}
-
-/**
- * bpftrace's tuples, `(a, b)`: a bracket that is no call's, holding a comma. As TypeScript they
- * would be comma expressions, the last value alone (print(("a", 1)) printing 1), so they are named.
- */
-function rejectTuples(text: string): void {
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') i = stringEnd(text, i);
-    else if (text[i] === "(" && !/[\w$)\]]/.test(text.slice(0, i).trimEnd().at(-1) ?? "")) {
-      const close = closing(text, i, "(", ")");
-      const parts = splitArguments(text.slice(i + 1, close));
-      if (parts.length > 1) untranslatable(`the tuple (${parts.join(", ")}): tsbpf has tuples only as map keys (@m[a, b] is $.m[a, b]); print the parts, e.g. printf("(%s, %d)\\n", a, b)`, "(");
-    }
-  }
-}
-
-/** A string operand of strncmp: a name, maybe called or with fields (comm, str(args.filename), args->comm). */
-const OPERAND = String.raw`[A-Za-z_$@][\w$]*(?:\([^()]*\))?(?:(?:\.|->)\w+)*`;
-const LITERAL = String.raw`"(?:[^"\\]|\\.)*"`;
-const STRNCMP = new RegExp(String.raw`strncmp\(\s*(?:(${OPERAND})\s*,\s*(${LITERAL})|(${LITERAL})\s*,\s*(${OPERAND}))\s*,\s*(\d+)\s*\)\s*(==|!=)\s*0\b`, "g");
-
-/**
- * bpftrace's `strncmp(s, "lit", n) == 0` (or != 0) as tsbpf compares strings: a prefix test,
- * s.startsWith("lit" cut to n bytes), or equality when n reaches past the literal's NUL.
- */
-function strncmpAsPrefix(text: string): string {
-  return text.replace(STRNCMP, (_all, s1, lit1, lit2, s2, n, op) => {
-    const operand = s1 ?? s2, literal: string = JSON.parse(lit1 ?? lit2);
-    const bytes = new TextEncoder().encode(literal);
-    const test = Number(n) > bytes.length ? `${operand} == ${JSON.stringify(literal)}` : `(${operand}).startsWith(${JSON.stringify(new TextDecoder().decode(bytes.slice(0, Number(n))))})`;
-    return op === "==" ? `(${test})` : `!(${test})`;
-  });
 }
 
 /**
@@ -594,9 +488,4 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
   if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
-}
-
-
-function untranslatable(what: string, near?: string): never {
-  throw new Untranslatable(what, near);
 }

@@ -191,3 +191,7 @@ test("a raw tracepoint's arg1 and profile's period in ms translate and run (bpft
   const n = Number(/^\n@: (\d+)\n$/.exec(out)?.[1]);
   assert.ok(n >= 2 && n <= 15 * availableParallelism(), out);
 });
+
+test("integer casts wrap as bpftrace's do: (uint8)300 is 44, (int8)200 is -56", async () => {
+  await same(`${HOSTNAME} { printf("%d %d %d\\n", (uint8)300, (int8)200, (int16)(args->dfd * 1000)); $x = (uint8)args->dfd; @[$x] = count(); }`, "44 -56 31072\n\n@[156]: 1\n", [], HEAD);
+});

@@ -61,6 +61,8 @@ const TRANSLATIONS: [string, string][] = [
   // profile by period, as a whole rate in Hz; a raw tracepoint's arg1 is args[1] (tsbpf's handler takes them as one array)
   [`profile:ms:100 { @ = count(); } profile:s:1 { @s = count(); }`, `profile(10, () => count()); profile(1, () => $.s = count())`],
   [`rawtracepoint:sys_enter /arg1 == 257/ { @[comm] = count(); }`, `rawTracepoint("sys_enter", args => args[1] == 257 && count(comm()))`],
+  // casts: (uint8)x is (x as u8), its operand a name with fields, a call, a bracket or a negative number
+  [`t:a:b { $x = (uint8)args->f + (int16)(pid * 2) - (int32)-1 + (uint64)str(args->s, 2); }`, `tracepoint("a:b", args => { let x = (args.f as u8) + ((pid() * 2) as i16) - (-1 as i32) + (str(args.s, 3) as u64); })`],
   // reg() and usym() as tsbpf spells them too
   [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
@@ -120,6 +122,7 @@ test("what has no plain translation is named", () => {
   assert.match(why(`t:a:b { printf("%s\\n", strftime("%H", 5)); }`), /strftime\(\) of another time than nsecs/);
   assert.match(why(`t:a:b { @[strftime("%H", nsecs)] = count(); }`), /"strftime": strftime\("%H:%M:%S", nsecs\) translates as a printf value in a probe/);
   assert.match(why(`profile:us:3000 { @ = count(); }`), /"profile:us:3000": tsbpf's profile\(\) takes a whole rate in Hz .*333\.3+ Hz/);
+  assert.match(why(`BEGIN { printf("%d\\n", (uint8)300); }`), /the cast \(uint8\) in BEGIN: .*cast in a probe/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });
