@@ -131,7 +131,7 @@ const suite = [
   ...(skipped.length || failures.length ? ["## Left out or failed", "", ...skipped.map((s) => `- ${s}`), ...countedFailures(), ""] : []),
   ...(notes ? [notes, ""] : []),
 ].join("\n").trim();
-/** A partial run (launch, profile, streaming, idle jobs) in its own section: its tables and how it was made, no notes. */
+/** A partial run (launch, profile, cold profile, streaming, idle jobs) in its own section: its tables and how it was made, no notes. */
 const streamSection = [
   `Reproduce: \`${command}\` (as root, from the repository root; rewrites this section only).`,
   `Shared machine: other sessions ran tests and QEMU guests on the same 2 cores; before each run the harness waited for ≥ 85 % idle`,
@@ -144,6 +144,7 @@ const streamSection = [
       ...coldStartTable(launch), "", ...exitTable(launch), ""]
     : []),
   ...(profile.size ? [`## Where a tsbpf launch spends its time, ${opts.section} (median ms; bench/tsbpf/profile.ts)`, "", ...profileTable(profile), ""] : []),
+  ...(coldProfile.size ? [`## Where a cold start spends its time, ${opts.section} (median ms; bench/tsbpf/cold_profile.ts)`, "", ...coldProfileTable(coldProfile), ""] : []),
   ...(stream.size ? [`## Streaming, ${opts.section} (median of ${REPEATS} runs of ${SECONDS} s)`, "", ...streamTable(stream), ""] : []),
   ...(idle.size
     ? [`## Idle, ${opts.section}: probes attached, no events (median of ${REPEATS} runs of 10 s; method: section 4 of the suite)`, "", ...idleTable(idle), ""]

@@ -103,6 +103,12 @@ async function lazyCompiler(inline: boolean): Promise<{ plugin: Plugin; section?
       b.onResolve({ filter: /\/compiler\/(mod|compile)(\.ts)?$/ }, (args) => standsIn.has(resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts")) ? { path: "compiler", namespace: "lazy-compiler" } : undefined);
       b.onResolve({ filter: /^data:/ }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: /.*/, namespace: "lazy-compiler" }, () => ({ contents, loader: "js", resolveDir: root }));
+      // @babel/parser travels inside the compiler (it is not external): a bundle imports no package
+      // by name, so runtime/package_place.ts has nothing to check, and its check, which resolves the
+      // name from the bundle's directory, refused whatever another user put in a node_modules above
+      // it (/tmp/node_modules) and stopped the bundle (tests/security/bundle_parser_place.test.ts).
+      b.onResolve({ filter: /\/runtime\/package_place(\.ts)?$/ }, (args) => resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts") === `${root}runtime/package_place.ts` ? { path: "package_place", namespace: "no-package-place" } : undefined);
+      b.onLoad({ filter: /.*/, namespace: "no-package-place" }, () => ({ contents: "export function checkPackagePlace() {}\n", loader: "js" }));
     },
   };
   return { plugin, section: inline ? undefined : `${SECTION_PREFIX}compiler ${base64}\n` };

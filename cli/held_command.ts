@@ -16,6 +16,7 @@ import process from "node:process";
 import { fileExists, readTextFile } from "../runtime/files.ts";
 import { cString, libcSync, SYS } from "../runtime/ffi/mod.ts";
 import { CliError } from "./errors.ts";
+import { ProcessFd } from "../runtime/process_fd.ts";
 
 // Once released, the shell is traced under the command's pid, so it does next to nothing: one
 // stat. Before it stops it opens the /proc directory of its parent (tsbpf, $PPID) as fd 3; that
@@ -44,9 +45,11 @@ export class HeldCommand {
   readonly pid: number;
   readonly exited: Promise<number>;
   #child: ChildProcess;
+  #process: CommandProcess;
 
-  private constructor(child: ChildProcess, exited: Promise<number>) {
+  private constructor(child: ChildProcess, command: CommandProcess, exited: Promise<number>) {
     this.#child = child;
+    this.#process = command;
     this.pid = child.pid!;
     this.exited = exited;
   }
@@ -55,21 +58,26 @@ export class HeldCommand {
   static async start(words: string[]): Promise<HeldCommand> {
     checkRunnable(words[0]);
     const child = spawn(...holdCommand(words), { stdio: "inherit" });
+    // Opened in the spawn's own task: the runtime cannot have reaped the child yet.
+    const command = child.pid === undefined ? undefined : new CommandProcess(child.pid);
     const exited = new Promise<number>((resolve) => {
-      child.on("exit", (code, signal) => resolve(code ?? signalStatus(signal ?? "")));
+      child.on("exit", (code, signal) => {
+        command?.close();
+        resolve(code ?? signalStatus(signal ?? ""));
+      });
     });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
       child.once("error", (e) => reject(new CliError(`Cannot start -c command "${words.join(" ")}": ${e.message}`)));
     });
-    const held = new HeldCommand(child, exited);
+    const held = new HeldCommand(child, command!, exited);
     // The shell may not have stopped yet; SIGCONT before its SIGSTOP would leave it stopped for
     // good. It stops or exits, nothing else: wait for that however long a loaded machine takes
     // to start it (a bound here let the tracer release a shell still starting, which then
     // stopped itself after the SIGCONT and was never released).
     let early: number | undefined;
     exited.then((code) => (early = code));
-    for (let wait = 1; !isStopped(held.pid); wait = Math.min(wait * 2, 32)) {
+    for (let wait = 1; !held.#process.stopped; wait = Math.min(wait * 2, 32)) {
       if (early !== undefined) throw new CliError(`-c command "${words.join(" ")}" exited (status ${early}) before it could be held`);
       await new Promise((r) => setTimeout(r, wait));
     }
@@ -78,7 +86,7 @@ export class HeldCommand {
 
   /** Whether it has ended (by itself, or by end()). */
   get ended(): boolean {
-    return hasEnded(this.pid);
+    return this.#process.ended;
   }
 
   /**
@@ -86,11 +94,11 @@ export class HeldCommand {
    * SIGKILL if it is still there after a grace period) and resolves with its status.
    */
   async end(): Promise<number> {
-    if (this.#child.exitCode === null && !hasEnded(this.pid)) {
-      if (isStopped(this.pid)) signal(this.pid, "SIGKILL");
+    if (this.#child.exitCode === null && !this.#process.ended) {
+      if (this.#process.stopped) this.#process.endNow();
       else {
-        signal(this.pid, "SIGTERM");
-        const kill = setTimeout(() => signal(this.pid, "SIGKILL"), END_GRACE_MS);
+        this.#process.endNow();
+        const kill = setTimeout(() => this.#process.kill(), END_GRACE_MS);
         await this.exited;
         clearTimeout(kill);
       }
@@ -99,28 +107,75 @@ export class HeldCommand {
   }
 }
 
-/** Ends a command this process does not hold (the tsbpf process that did has died), without waiting. */
-export function endNow(pid: number): void {
-  if (hasEnded(pid)) return;
-  signal(pid, isStopped(pid) ? "SIGKILL" : "SIGTERM");
-}
+/**
+ * The held command as the session sees it, which may run in another process than the one that
+ * holds (and reaps) it: released, watched for its end, and ended if its holder has gone. Named
+ * by a pidfd (runtime/process_fd.ts) where the kernel has them: once the command has ended and
+ * been reaped, its PID may be another process's, which must neither be taken for the command
+ * nor get its signals.
+ */
+export class CommandProcess {
+  readonly #fd: ProcessFd | undefined;
+  #gone = false;
 
-function signal(pid: number, name: "SIGKILL" | "SIGTERM"): void {
-  try {
-    process.kill(pid, name);
-  } catch { /* it has just ended */ }
-}
+  /** `held`: opened by the session while the command is held (stopped); one that is not has ended already. */
+  constructor(readonly pid: number, held = false) {
+    this.#fd = ProcessFd.open(pid);
+    if (held && this.#state() !== "T") this.#gone = true;
+  }
 
-/** Lets a held command run (exec CMD). */
-export function release(pid: number): void {
-  // process.kill, not child.kill: Deno's child would then report the signal sent instead of its exit status.
-  process.kill(pid, "SIGCONT");
-}
+  /** Lets it run (exec CMD). */
+  release(): void {
+    this.#signal("SIGCONT");
+  }
 
-/** Whether the process has ended (gone, or a zombie waiting for its parent to reap it). */
-export function hasEnded(pid: number): boolean {
-  const state = processState(pid);
-  return state === undefined || state === "Z" || state === "X";
+  /** Whether it has ended (gone, or a zombie waiting for its parent to reap it). */
+  get ended(): boolean {
+    const state = this.#state();
+    return state === undefined || state === "Z" || state === "X";
+  }
+
+  /** Whether it is still held (stopped). */
+  get stopped(): boolean {
+    return this.#state() === "T";
+  }
+
+  /** Ends it (the tsbpf process that held it has died), without waiting. */
+  endNow(): void {
+    if (this.ended) return;
+    this.#signal(this.stopped ? "SIGKILL" : "SIGTERM");
+  }
+
+  /** SIGKILL, whatever its state. */
+  kill(): void {
+    this.#signal("SIGKILL");
+  }
+
+  /** Lets the process go; nothing is sent to it after. */
+  close(): void {
+    this.#gone = true;
+    this.#fd?.close();
+  }
+
+  #signal(name: "SIGKILL" | "SIGTERM" | "SIGCONT"): void {
+    if (this.#gone) return;
+    if (this.#fd) {
+      this.#fd.signal(constants.signals[name]);
+      return;
+    }
+    try {
+      // process.kill, not child.kill: Deno's child would then report the signal sent instead of its exit status.
+      process.kill(this.pid, name);
+    } catch { /* it has just ended */ }
+  }
+
+  /** Its state letter in /proc/PID/stat, undefined once it has gone (read from its PID, which is its own only while it is there). */
+  #state(): string | undefined {
+    if (this.#gone) return undefined;
+    const state = processState(this.pid);
+    if (this.#fd && !this.#fd.stillThere()) return undefined;
+    return state;
+  }
 }
 
 /** Fails as a shell would, with its status: 127 when the program is not found, 126 when it cannot be executed. */
@@ -146,10 +201,6 @@ function isExecutableFile(path: string): boolean {
   if (dir >= 0) return (c.close(dir), false);
   const bytes = cString(path);
   return c.syscall(SYS.access, c.addressOf(bytes), X_OK) === 0;
-}
-
-function isStopped(pid: number): boolean {
-  return processState(pid) === "T";
 }
 
 /** The state letter in /proc/PID/stat (after the parenthesised comm), undefined if there is no such process. */

@@ -20,6 +20,7 @@ import { setDefaultMetrics } from "../export/metrics_default.ts";
 import { setDefaultStats } from "../tracer/stats_default.ts";
 import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE, type CliState } from "./mod.ts";
+import type { CommandProcess } from "./held_command.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
@@ -99,11 +100,11 @@ function onStarted(t: Tracer): void {
 }
 
 /** -c: the held command runs now; its end ends the session. */
-async function watchHeld(held: number): Promise<void> {
-  const [{ hasEnded, release }, { setInterval, clearInterval }] = await Promise.all([import("./held_command.ts"), import("node:timers")]);
-  release(held);
+async function watchHeld(pid: number): Promise<void> {
+  const [held, { setInterval, clearInterval }] = await Promise.all([heldCommand(pid), import("node:timers")]);
+  held.release();
   const watch = setInterval(() => {
-    if (hasEnded(held)) (clearInterval(watch), end());
+    if (held.ended) (clearInterval(watch), end());
   }, EXIT_POLL_MS);
   watch.unref();
 }
@@ -141,14 +142,14 @@ let stopEndingEarly = () => {};
  * the signal itself decides what it does (unless a -c command waits: it is ended).
  */
 async function watchParent(parentPid: number, heldPid: number | undefined): Promise<void> {
-  const [{ default: process }, { endNow }, { dieWithParent, parentGone }] = await Promise.all([import("node:process"), import("./held_command.ts"), import("./parent_link.ts")]);
-  if (heldPid !== undefined) {
+  const [{ default: process }, held, { dieWithParent, parentGone }] = await Promise.all([import("node:process"), heldPid === undefined ? undefined : heldCommand(heldPid), import("./parent_link.ts")]);
+  if (held) {
     libcSync().process.onExit(() => {
-      if (parentGone(parentPid)) endNow(heldPid);
+      if (parentGone(parentPid)) held.endNow();
     });
   }
   const endEarly = (signal: keyof typeof earlyStatus) => {
-    if (heldPid !== undefined) endNow(heldPid);
+    if (held) held.endNow();
     else if (process.listenerCount(signal) > 1) return;
     process.exit(earlyStatus[signal]);
   };
@@ -160,9 +161,15 @@ async function watchParent(parentPid: number, heldPid: number | undefined): Prom
     stopEndingEarly = () => {};
   };
   if (!dieWithParent(parentPid)) {
-    if (heldPid !== undefined) endNow(heldPid);
+    held?.endNow();
     process.exit(earlyStatus.SIGTERM);
   }
+}
+
+let heldHandle: Promise<CommandProcess> | undefined;
+/** The -c command, the one handle on it this process has: made while the command is still held (before release()). */
+function heldCommand(pid: number): Promise<CommandProcess> {
+  return (heldHandle ??= import("./held_command.ts").then(({ CommandProcess }) => new CommandProcess(pid, true)));
 }
 
 /** Stops every tracer the script started (each prints its results in end(), as on Ctrl-C). */

@@ -92,7 +92,8 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   const tracers: TracerClass[] = [];
   const declared = new Map<string, SourcePos>();
   const topLevel = new Set(ast.program.body.map((s: Node) => s.type === "ExportNamedDeclaration" || s.type === "ExportDefaultDeclaration" ? s.declaration : s));
-  for (const cls of [...classes, ...nestedClasses(ast.program, new Set(classes))]) {
+  const nested = decoratorsElsewhere(diags.source, ast.comments, classes) ? nestedClasses(ast.program, new Set(classes)) : [];
+  for (const cls of [...classes, ...nested]) {
     const t = collectClass(cls, types, constants, diags, topLevel.has(cls));
     if (!t) continue;
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
@@ -106,6 +107,21 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     tracers.push(t);
   }
   return { tracers, types, functions, constants, variables };
+}
+
+/**
+ * Whether the source has an `@` that is neither in a comment nor one of `classes`' decorators:
+ * only then can a class elsewhere have decorated members, and the whole tree is walked for it
+ * (nestedClasses). A walk of every node is a large part of a small script's cold compile.
+ */
+function decoratorsElsewhere(source: string, comments: Node[] | undefined, classes: Node[]): boolean {
+  let ats = source.split("@").length - 1;
+  for (const c of comments ?? []) ats -= c.value.split("@").length - 1;
+  for (const cls of classes) {
+    ats -= cls.decorators?.length ?? 0;
+    for (const m of cls.body.body) ats -= m.decorators?.length ?? 0;
+  }
+  return ats !== 0;
 }
 
 /**

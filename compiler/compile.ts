@@ -21,6 +21,7 @@ import { cleanup } from "./cleanup.ts";
 import { reuseEntryValues } from "./entry_values.ts";
 import { fold } from "./fold.ts";
 import { dce } from "./dce.ts";
+import { CrowdedCode } from "./flow.ts";
 import { shareStack } from "./stack_slots.ts";
 import { narrow } from "./narrow.ts";
 import { emit, leastInsns, ProgramTooLarge } from "./emit.ts";
@@ -53,6 +54,8 @@ export interface CompileOptions {
   /** IR instructions a handler may lower to before it is refused as too large (tests lower it; default MAX_LOWERED). */
   loweringBudget?: number;
 }
+
+const CROWDED_HINT = "keep fewer values alive at once: combine them as they are computed (e.g. a running sum), or write them into a map or a ring buffer event instead of separate variables";
 
 export function compile(source: string, file: string, target: CompileTarget, options: CompileOptions = {}): TracerSpec[] {
   const diags = new DiagnosticBag(file, source);
@@ -115,16 +118,24 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
         if (!(e instanceof Unsupported)) throw e;
       }
       if (!ir || lowering.failed || diags.hasErrors) return { lowering };
+      try {
+        return { lowering, alloc: optimiseAndAllocate(ir) };
+      } catch (e) {
+        if (!(e instanceof CrowdedCode)) throw e;
+        diags.error(Code.StackOverflow, e.loc ?? pos, `handler "${name}" keeps ${e.message}: each needs one of the 10 registers or an 8-byte stack slot, room for at most ${10 + MAX_STACK / 8}`, CROWDED_HINT);
+        return { lowering };
+      }
+    };
+    const optimiseAndAllocate = (ir: NonNullable<ReturnType<Lowering["lowerHandler"]>>) => {
       const stack = shareStack(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.slots, ir.stackSize);
       // Register allocation is the costliest pass: not for a program the kernel would refuse anyway.
       const least = leastInsns(stack.code);
       if (least > MAX_INSNS) {
         tooLarge(new ProgramTooLarge(`this handler compiles to more than ${MAX_INSNS.toLocaleString("en-US")} BPF instructions (at least ${least.toLocaleString("en-US")}), the most the kernel loads in one program`,
           undefined, ["split the work among several handlers, or use a loop or a map lookup instead of many similar statements"]), name, pos);
-        return { lowering };
+        return undefined;
       }
-      const alloc = allocate(stack.code, stack.stackSize);
-      return { lowering, alloc };
+      return allocate(stack.code, stack.stackSize);
     };
     let { lowering, alloc } = lower(false);
     // Perf buffer events too big for what the handler leaves of the stack: build them in the scratch map.
@@ -139,7 +150,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     if (alloc.crowded) {
       const { loc, peak, limit } = alloc.crowded;
       diags.error(Code.StackOverflow, loc ?? pos, `handler "${name}" keeps up to ${peak} values live at once, more than fit from here on: each needs one of the 10 registers or an 8-byte stack slot, room for at most ${limit} with what the handler leaves of the kernel's ${MAX_STACK} bytes`,
-        "keep fewer values alive at once: combine them as they are computed (e.g. a running sum), or write them into a map or a ring buffer event instead of separate variables");
+        CROWDED_HINT);
       return;
     }
     if (alloc.stackSize > MAX_STACK) {

@@ -1,6 +1,7 @@
 // Control flow and liveness over the linear IR, shared by the optimisation passes and the
 // register allocator (an analysis, not a pass: it changes nothing).
 import { def, forEachUse, type Instr, isReg, type Operand, type VReg } from "./ir.ts";
+import type { SourcePos } from "../spec/diagnostics.ts";
 
 export interface Block {
   /** First instruction (often a label) and one past the last. */
@@ -136,6 +137,12 @@ export function regCount(code: Instr[]): number {
   return n;
 }
 
+/**
+ * Work done by liveness() in this process: the (register, block) pairs it found live. Tests
+ * check how it grows with a handler's size (an operation count, not a clock).
+ */
+export const livenessWork = { entries: 0 };
+
 export interface Liveness {
   cfg: Cfg;
   size: number;
@@ -145,13 +152,37 @@ export interface Liveness {
 }
 
 /**
+ * Values live, on average, at each instruction, past which a handler is refused (CrowdedCode): a
+ * bound on the compiler's work, like the lowering budget. The registers and stack hold some 70
+ * (compiler/pressure.ts refuses past them, exactly, once the optimisations are done); a handler
+ * past 64 on average over all its code keeps far more than that.
+ */
+export const MAX_LIVE_PER_INSN = 64;
+
+/**
+ * The handler keeps so many values live across so much of its code that listing them block by
+ * block would grow with the square of its size: more than MAX_LIVE_PER_INSN for each instruction.
+ * `loc`: in the most crowded block found when liveness stopped.
+ */
+export class CrowdedCode extends Error {
+  constructor(readonly loc: SourcePos | undefined) {
+    super(`more than ${MAX_LIVE_PER_INSN} values live at once on average over its code`);
+    this.name = "CrowdedCode";
+  }
+}
+
+/**
  * Which virtual registers are live at the start and end of each block. Computed one register
  * at a time, walking backwards from the blocks that read it before writing it until a block
  * that writes it: the work is the total size of the live ranges, not blocks × registers (which
- * grows with the square of a handler's size, since most registers live in one block).
+ * grows with the square of a handler's size, since most registers live in one block). Those live
+ * ranges are themselves n × blocks for n values live across the code; past MAX_LIVE_PER_INSN per
+ * instruction, liveness stops and throws CrowdedCode, so the work stays linear in the code.
  */
 export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCount(code)): Liveness {
   const n = cfg.blocks.length;
+  const budget = MAX_LIVE_PER_INSN * code.length;
+  let found = 0;
   // Per register, the blocks that read it before any write (upward-exposed uses) and the blocks that write it.
   const exposed: number[][] = [], writers: number[][] = [];
   const writtenIn = new Int32Array(size); // block + 1 when the register was written earlier in that block
@@ -190,6 +221,8 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
         if (outMark[p] === stamp) continue;
         outMark[p] = stamp;
         liveOut[p].push(v);
+        livenessWork.entries++;
+        if (++found > budget) throw crowded(code, cfg, liveOut);
         if (writes[p] === stamp || inMark[p] === stamp) continue;
         inMark[p] = stamp;
         liveIn[p].push(v);
@@ -198,6 +231,16 @@ export function liveness(code: Instr[], cfg: Cfg = buildCfg(code), size = regCou
     }
   });
   return { cfg, size, liveIn, liveOut };
+}
+
+/** Where liveness stopped: the first source position of the block with the most values live out of it. */
+function crowded(code: Instr[], cfg: Cfg, liveOut: VReg[][]): CrowdedCode {
+  let most = 0;
+  liveOut.forEach((out, b) => out.length > liveOut[most].length && (most = b));
+  const { start, end } = cfg.blocks[most];
+  let loc: SourcePos | undefined;
+  for (let i = start; i < end && !loc; i++) loc = code[i].loc;
+  return new CrowdedCode(loc);
 }
 
 /**

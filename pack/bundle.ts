@@ -18,6 +18,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BYTECODE_DEFINE, buildBytecodeCompiler } from "./bytecode.ts";
 import { buildBunLibrary } from "./bun_library.ts";
+import { compileEagerly } from "./eager_compile.ts";
 
 /** The first line of every file of the bundle (see OPTIONS.banner). */
 export const BUN_PRAGMA = "// @bun";
@@ -36,6 +37,7 @@ export async function bundlePackage(outdir: string): Promise<esbuild.Metafile> {
   // every other entry and lazy chunk imports them all (see joinStartGraph).
   const first = await esbuild.build({ ...OPTIONS, outdir, write: false, plugins: [joinIntoStart()] });
   const result = await esbuild.build({ ...OPTIONS, outdir, plugins: [joinIntoStart(), joinStartGraph(staticInputs(first.metafile, "mod"))] });
+  compileEagerly(outdir, result.metafile, staticInputs(result.metafile, "mod")); // the compiler's chunks: Deno's code cache keeps their functions
   writeResolveConfig(outdir);
   return result.metafile;
 }

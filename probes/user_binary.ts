@@ -3,7 +3,7 @@
 // /proc/PID/root, so a path inside a container works, and through the libraries it has mapped).
 import { ProbeLookupError } from "../spec/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
-import { fileExists, MAX_BINARY_BYTES, readCheckedFile, readTextFile, UnsafeFileError } from "../runtime/files.ts";
+import { fileExists, MAX_BINARY_BYTES, openInRoot, readCheckedFile, readTextFile, UnsafeFileError } from "../runtime/files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { errnoName } from "../runtime/errors.ts";
 import { parseLdCache } from "./ld_cache.ts";
@@ -30,10 +30,21 @@ export function pidOption(value: unknown): number | undefined {
 }
 
 /**
+ * A file a user-space probe names. With a pid, `path` is how it reads through /proc/PID/root (for
+ * messages and listings), but the file is looked up inside that process's root (`inRoot`): a
+ * container's links lead where they lead for its processes, not to the host's files.
+ */
+export interface UserFile {
+  path: string;
+  display: string;
+  inRoot?: { pid: number; path: string };
+}
+
+/**
  * The file called `name`, optionally as process `pid` sees it (a library it has mapped first),
  * found as a uprobe finds it; for listing a binary's functions the same way they are attached.
  */
-export function userFile(name: string, pid?: number): { path: string; display: string } {
+export function userFile(name: string, pid?: number): UserFile {
   const found = resolve(name, pid);
   if (found) return found;
   const where = pid === undefined ? "" : ` (as process ${pid} sees it)`;
@@ -45,13 +56,38 @@ export function userFile(name: string, pid?: number): { path: string; display: s
 
 /** Resolves and reads the binary called `name`, optionally as process `pid` sees it. */
 export function userBinary(name: string, pid?: number): UserBinary {
-  return readBinary(userFile(name, pid));
+  const found = userFile(name, pid);
+  const held = openUserBinary(found);
+  held.close();
+  return { path: found.path, display: held.display, elf: held.elf };
 }
 
 /** A binary held open while it is attached to: close() once the kernel has it. */
 export type OpenUserBinary = UserBinary & { close(): void };
 
 const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
+
+/** `f` held O_PATH (opens nothing: a FIFO neither blocks nor acts), or -errno. */
+function hold(f: UserFile): number {
+  return f.inRoot ? openInRoot(`/proc/${f.inRoot.pid}/root`, f.inRoot.path) : libcSync().open(f.path, O_PATH | O_CLOEXEC);
+}
+
+/** The bytes of `f` (a regular file of at most `maxBytes`), or undefined when it does not exist. */
+export function readUserFile(f: UserFile, maxBytes: number): Uint8Array | undefined {
+  const handle = hold(f);
+  if (handle === -2 || handle === -20) return undefined;
+  if (handle < 0) throw new UnsafeFileError(f.display, errnoName(-handle));
+  const held = `/proc/self/fd/${handle}`;
+  try {
+    return readCheckedFile(held, { maxBytes });
+  } catch (e) {
+    // Named as the user named it, not by the descriptor it was read through.
+    if (e instanceof UnsafeFileError) throw new UnsafeFileError(f.path, e.message.slice(`Refusing to read "${held}": `.length));
+    throw e;
+  } finally {
+    libcSync().close(handle);
+  }
+}
 
 /**
  * userBinary, but its `path` is the very file that was read (/proc/self/fd/N, kept open until
@@ -60,10 +96,10 @@ const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
  * point it elsewhere between the read and the kernel's own lookup: the kernel would put the
  * breakpoint, and increment a USDT semaphore, at an offset of their choosing in any file.
  */
-export function openUserBinary(name: string, pid?: number): OpenUserBinary {
-  const found = userFile(name, pid);
+export function openUserBinary(name: string | UserFile, pid?: number): OpenUserBinary {
+  const found = typeof name === "string" ? userFile(name, pid) : name;
   const c = libcSync();
-  const handle = c.open(found.path, O_PATH | O_CLOEXEC); // opens nothing (a FIFO neither blocks nor acts): only holds the file
+  const handle = hold(found);
   if (handle === -2 || handle === -20) throw new ProbeLookupError(`cannot find "${found.display}"`);
   if (handle < 0) throw new ProbeLookupError(`cannot attach to "${found.display}": ${errnoName(-handle)}`);
   try {
@@ -94,27 +130,37 @@ function readBinary(found: { path: string; display: string }): UserBinary {
   }
 }
 
-function resolve(name: string, pid: number | undefined): { path: string; display: string } | undefined {
+function resolve(name: string, pid: number | undefined): UserFile | undefined {
   const root = pid === undefined ? "" : `/proc/${pid}/root`;
+  /** The file at `path` (absolute; with a pid, inside its root), if there is one. */
+  const at = (path: string, display = path): UserFile | undefined => {
+    const f: UserFile = pid === undefined ? { path, display } : { path: root + path, display, inRoot: { pid, path } };
+    const handle = hold(f);
+    if (handle >= 0) libcSync().close(handle);
+    return handle >= 0 || handle === -13 ? f : undefined; // EACCES: it exists
+  };
   if (name.includes("/")) {
-    const path = name.startsWith("/") ? root + name : name;
-    return fileExists(path) ? { path, display: name } : undefined;
+    if (!name.startsWith("/")) return fileExists(name) ? { path: name, display: name } : undefined;
+    return at(name);
   }
   // A bare name: what the process has mapped, then what the loader would find, then PATH.
   if (pid !== undefined) {
     const mapped = mappedFiles(pid).find((f) => libraryMatches(name, basename(f)));
-    if (mapped) return { path: root + mapped, display: mapped };
+    if (mapped) return { path: root + mapped, display: mapped, inRoot: { pid, path: mapped } };
   }
-  const cache = parseLdCache(ldCacheBytes(`${root}/etc/ld.so.cache`) ?? new Uint8Array());
+  const cache = parseLdCache(ldCacheBytes(at("/etc/ld.so.cache")) ?? new Uint8Array());
   const cached = cache.find((e) => e.name === name) ?? cache.find((e) => libraryMatches(name, e.name));
-  if (cached && fileExists(root + cached.path)) return { path: root + cached.path, display: cached.path };
+  const fromCache = cached && at(cached.path);
+  if (fromCache) return fromCache;
   for (const dir of LIBRARY_DIRS) {
     for (const file of [name, `${name}.so`, `lib${name}.so`]) {
-      if (fileExists(`${root}${dir}/${file}`)) return { path: `${root}${dir}/${file}`, display: `${dir}/${file}` };
+      const found = at(`${dir}/${file}`);
+      if (found) return found;
     }
   }
   for (const dir of (libcSync().getenv("PATH") || DEFAULT_PATH).split(":").filter((d) => d.startsWith("/"))) {
-    if (fileExists(`${root}${dir}/${name}`)) return { path: `${root}${dir}/${name}`, display: `${dir}/${name}` };
+    const found = at(`${dir}/${name}`);
+    if (found) return found;
   }
   return undefined;
 }
@@ -143,9 +189,9 @@ function mappedFiles(pid: number): string[] {
 }
 
 /** A process's ld.so.cache (in a container, the container's own, which its users control). */
-function ldCacheBytes(path: string): Uint8Array | undefined {
+function ldCacheBytes(f: UserFile | undefined): Uint8Array | undefined {
   try {
-    return readCheckedFile(path, { maxBytes: 64 << 20 });
+    return f && readUserFile(f, 64 << 20);
   } catch (e) {
     if (e instanceof UnsafeFileError) return undefined;
     throw e;

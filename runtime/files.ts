@@ -1,5 +1,5 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
-import { libcSync } from "./ffi/mod.ts";
+import { cString, libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
@@ -31,6 +31,29 @@ export function fileExists(path: string): boolean {
   const fd = c.open(path, O_PATH | O_CLOEXEC);
   if (fd >= 0) c.close(fd);
   return fd >= 0 || fd === -13 || fd === -21; // EACCES, EISDIR: it exists
+}
+
+const SYS_OPENAT2 = 437, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10, O_DIRECTORY = 0o200000;
+
+/**
+ * `path` held O_PATH as the directory `root` (a process's /proc/PID/root) sees it: an absolute
+ * symlink or a ".." on the way stays inside `root` (openat2 RESOLVE_IN_ROOT), as it does for the
+ * processes whose root it is. Looked up through /proc/PID/root by name, an absolute link resolves
+ * against our own root instead: a container's user can point /usr/lib there at any file of the
+ * host. The fd, or -errno. Kernels before 5.6 (no openat2) look the name up as before.
+ */
+export function openInRoot(root: string, path: string): number {
+  const c = libcSync();
+  const dir = c.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return dir;
+  try {
+    const how = new BigUint64Array([BigInt(O_PATH | O_CLOEXEC), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)]);
+    const name = cString(path);
+    const fd = c.syscall(SYS_OPENAT2, BigInt(dir), c.addressOf(name), c.addressOf(new Uint8Array(how.buffer)), BigInt(how.byteLength));
+    return fd === -38 ? c.open(`${root}${path}`, O_PATH | O_CLOEXEC) : fd; // ENOSYS
+  } finally {
+    c.close(dir);
+  }
 }
 
 const O_WRONLY = 1, O_CREAT = 0o100, O_EXCL = 0o200, O_NONBLOCK = 0o4000, O_NOFOLLOW = 0o400000;

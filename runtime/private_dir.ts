@@ -5,7 +5,7 @@
 // can create names but not replace ours). tsbpf's own directories must be ours, not group- or
 // world-writable, and real directories (never symlinks).
 import { libcSync } from "./ffi/mod.ts";
-import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX, unlink } from "./file_stat.ts";
+import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX, unlink } from "./file_stat.ts";
 import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
@@ -27,7 +27,7 @@ const MAX_SYMLINKS = 40;
  */
 export function privateDir(base: string, own: string[]): string {
   const me = geteuid();
-  let at = trustedPath(base, me);
+  let at = trustedPath(base, [0, me]);
   for (const part of own) {
     if (!part || part === "." || part === ".." || part.includes("/")) throw new UntrustedDirError(base, `bad directory name "${part}"`);
     at = at === "/" ? `/${part}` : `${at}/${part}`;
@@ -52,17 +52,45 @@ function checkOwn(at: string, me: number, st: FileStat | number): void {
 
 /**
  * An existing directory code is imported from (a package found by walking up node_modules),
- * with symlinks resolved, if only root or we can change any part of it; throws UntrustedDirError
+ * with symlinks resolved, if only `owners` can change any part of it; throws UntrustedDirError
  * otherwise. Nothing is created.
  */
-export function trustedCodeDir(path: string): string {
-  return trustedPath(path, geteuid(), false);
+export function trustedCodeDir(path: string, owners: readonly number[]): string {
+  return trustedPath(path, owners, false);
 }
 
-/** `path` with symlinks resolved, after checking that only root or `me` can change any part of it. */
-function trustedPath(path: string, me: number, create = true): string {
+/**
+ * A file code is run or imported from (a package's module, a program), if only `owners` can
+ * change it: its directory passes trustedCodeDir, and it is a regular file of root's or ours that
+ * no one else can write (checking the directory alone left the file itself, in a directory of
+ * its own such as a package's lib/ or bin/, to whoever could write that). Returns its path with
+ * links resolved; throws UntrustedDirError otherwise.
+ */
+export function trustedCodeFile(path: string, owners: readonly number[]): string {
+  for (let hops = 0; ; hops++) {
+    const slash = path.lastIndexOf("/");
+    const dir = trustedPath(path.slice(0, slash) || "/", owners, false);
+    const file = `${dir === "/" ? "" : dir}/${path.slice(slash + 1)}`;
+    const st = lstat(file);
+    if (typeof st === "number") throw new UntrustedDirError(file, `cannot examine it: ${errnoName(-st)}`);
+    if (!owners.includes(st.uid)) throw new UntrustedDirError(file, `it is owned by uid ${st.uid}, who could change it`);
+    if ((st.mode & S_IFMT) === S_IFLNK) {
+      const target = readlink(file);
+      if (typeof target === "number") throw new UntrustedDirError(file, `cannot read the link: ${errnoName(-target)}`);
+      if (hops >= MAX_SYMLINKS) throw new UntrustedDirError(path, "too many symbolic links");
+      path = target.startsWith("/") ? target : `${dir === "/" ? "" : dir}/${target}`;
+      continue;
+    }
+    if ((st.mode & S_IFMT) !== S_IFREG) throw new UntrustedDirError(file, `it is ${kindName(st.mode)}, not a regular file`);
+    if (st.mode & 0o022) throw new UntrustedDirError(file, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
+    return file;
+  }
+}
+
+/** `path` with symlinks resolved, after checking that only `owners` can change any part of it. */
+function trustedPath(path: string, owners: readonly number[], create = true): string {
   if (!path.startsWith("/")) throw new UntrustedDirError(path, "it is not an absolute path");
-  checkAncestor("/", me);
+  checkAncestor("/", owners);
   let at = "/";
   let todo = path.split("/").filter(Boolean);
   let hops = 0;
@@ -86,7 +114,7 @@ function trustedPath(path: string, me: number, create = true): string {
       // Its directory was checked, but a sticky one (/tmp) lets anyone add a link, which its
       // owner can point elsewhere after this check: only root's or ours is followed (as the
       // kernel's protected_symlinks has it, which this reading of links would bypass).
-      if (st.uid !== 0 && st.uid !== me) throw new UntrustedDirError(next, `it is a symbolic link owned by uid ${st.uid}, who can point it elsewhere at any time`);
+      if (!owners.includes(st.uid)) throw new UntrustedDirError(next, `it is a symbolic link owned by uid ${st.uid}, who can point it elsewhere at any time`);
       if (++hops > MAX_SYMLINKS) throw new UntrustedDirError(path, "too many symbolic links");
       const target = readlink(next);
       if (typeof target === "number") throw new UntrustedDirError(next, `cannot read the link: ${errnoName(-target)}`);
@@ -95,15 +123,15 @@ function trustedPath(path: string, me: number, create = true): string {
       continue;
     }
     if ((st.mode & S_IFMT) !== S_IFDIR) throw new UntrustedDirError(next, `it is ${kindName(st.mode)}, not a directory`);
-    checkAncestor(next, me, st);
+    checkAncestor(next, owners, st);
     at = next;
   }
   return at;
 }
 
-function checkAncestor(path: string, me: number, st = lstat(path)): void {
+function checkAncestor(path: string, owners: readonly number[], st = lstat(path)): void {
   if (typeof st === "number") throw new UntrustedDirError(path, `cannot examine it: ${errnoName(-st)}`);
-  if (st.uid !== 0 && st.uid !== me) throw new UntrustedDirError(path, `it is owned by uid ${st.uid}, who could replace what tsbpf keeps there`);
+  if (!owners.includes(st.uid)) throw new UntrustedDirError(path, `it is owned by uid ${st.uid}, who could replace what tsbpf keeps there`);
   if (st.mode & 0o022 && !(st.mode & S_ISVTX)) {
     throw new UntrustedDirError(path, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
   }
@@ -124,10 +152,10 @@ export function freshPrivateDir(prefix: string): string {
   const tmpdir = c.getenv("TMPDIR");
   let base: string;
   try {
-    base = trustedPath(tmpdir || "/tmp", me);
+    base = trustedPath(tmpdir || "/tmp", [0, me]);
   } catch (e) {
     if (!tmpdir || tmpdir === "/tmp") throw e;
-    base = trustedPath("/tmp", me); // a TMPDIR someone else controls: not there
+    base = trustedPath("/tmp", [0, me]); // a TMPDIR someone else controls: not there
   }
   for (let attempt = 0; ; attempt++) {
     const random = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("");

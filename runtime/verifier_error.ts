@@ -71,5 +71,7 @@ export function verifierError(p: ProgramSpec, file: string, source: string | und
 function logHint(program: string, log: string): string[] {
   if (!log) return [];
   const path = writeLogFile(`tsbpf-verifier-${program}`, log);
-  return path ? [`the whole verifier log (${log.split("\n").length} lines) is in ${path}`] : [];
+  // runtime/bpf.ts keeps only the end of a log too long for its buffer, and says so on its first line.
+  const what = log.startsWith("(the verifier's log was ") ? "the end of the verifier log" : "the whole verifier log";
+  return path ? [`${what} (${log.split("\n").length} lines) is in ${path}`] : [];
 }

@@ -23,6 +23,13 @@ fi
 export TSBPF_NO_CACHE=1
 passed=0 failed=0
 log=$(mktemp -d)
+# The run's own TMPDIR (sticky and world-writable, as /tmp is: tests hand directories in it to
+# nobody), so that what the tests leave in it is this run's alone, whatever else runs on the
+# machine: every suite removes its temporary directories on both runtimes (node:test after();
+# Deno's runner runs no process "exit" listeners), and a tsbpf-* left there counts as a failure.
+export TMPDIR
+TMPDIR=$(mktemp -d /tmp/tsbpf-run-XXXXXX) && chmod 1777 "$TMPDIR"
+run_tmp=$TMPDIR
 
 # A hung test must not take the whole run with it (Deno's runner has no per-test timeout): when a
 # runner prints nothing for TSBPF_TEST_STALL seconds, what its processes wait on is printed, the
@@ -30,7 +37,7 @@ log=$(mktemp -d)
 # failure for the hang.
 stall=${TSBPF_TEST_STALL:-600}
 runner=0
-trap '[ "$runner" -gt 0 ] && kill -TERM -- -"$runner" 2>/dev/null; exit 130' INT TERM
+trap '[ "$runner" -gt 0 ] && kill -TERM -- -"$runner" 2>/dev/null; rm -rf "$run_tmp"; exit 130' INT TERM
 watched() { # OUT CMD...: runs CMD in its own process group, output to OUT and to this terminal
   local out=$1 size last=-1 quiet=0; shift
   : >"$out"
@@ -51,6 +58,15 @@ watched() { # OUT CMD...: runs CMD in its own process group, output to OUT and t
   wait "$runner" 2>/dev/null
   wait "$tailer" 2>/dev/null
   runner=0
+}
+left_behind() { # RUNTIME: fails the run for each tsbpf-* its tests left in the run's TMPDIR
+  local left
+  left=$(find "$run_tmp" -mindepth 1 -maxdepth 1 -name 'tsbpf-*' | sort)
+  [ -z "$left" ] && return
+  echo "$1: the tests left these behind in TMPDIR (remove them in an after() hook):"
+  echo "$left"
+  failed=$((failed + 1))
+  rm -rf $left
 }
 stalled() { # PGID: what every process of the hung runner waits on
   echo "tests/run.sh: no output for ${stall}s: the runner is stuck; its processes:"
@@ -73,6 +89,7 @@ if grep -q '^TEST STALLED' "$log/bun.txt"; then p=$(grep -c '^(pass)' "$log/bun.
 [ -z "${p:-}" ] && [ -z "${f:-}" ] && f=1  # no summary: the runner itself failed
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 echo "bun: ${p:-0} passed, ${f:-0} failed"
+left_behind bun
 
 echo "== deno test ${dirs[*]}"
 watched "$log/deno.txt" env NO_COLOR=1 "$BIN/deno" test -A --quiet "${dirs[@]}"
@@ -84,7 +101,8 @@ fi
 [ -z "$line" ] && f=1
 passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 echo "deno: ${p:-0} passed, ${f:-0} failed"
+left_behind deno
 
-rm -rf "$log"
+rm -rf "$log" "$run_tmp"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -81,13 +81,18 @@ export class LossReport {
     return this.#droppedReported.length > 0;
   }
 
-  /** `events`: whether events may have been lost since the last call (false: the buffers were empty and nothing came). */
-  print(events = true): void {
+  /**
+   * `events`: whether events may have been lost since the last call (false: the buffers were
+   * empty and nothing came). Returns whether a count grew (and was printed).
+   */
+  print(events = true): boolean {
+    let grew = false;
     if (events && this.#lost) {
       for (let i = 0; i < this.#lostReported.length; i++) {
         const n = this.#lost.sum(i);
         if (n <= this.#lostReported[i]) continue;
         this.#lostReported[i] = n;
+        grew = true;
         const handler = this.wording.handler(this.spec.programs[i]);
         if (isJsonOutput()) console.log(jsonRecord("lost_events", { handler, events: BigInt(n) }));
         else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; ${this.wording.fullBuffer}`);
@@ -97,11 +102,13 @@ export class LossReport {
       const n = this.#dropped!.sum(i);
       if (n <= this.#droppedReported[i]) continue;
       this.#droppedReported[i] = n;
+      grew = true;
       const m = this.#counted[i];
       const entries = this.maxEntries(m.name);
       const map = this.wording.map(m.name);
       if (isJsonOutput()) console.log(jsonRecord("dropped_updates", { map, updates: BigInt(n), reason: refusal(m, entries) }));
       else console.error(`tsbpf: ${n} updates to ${map} dropped: ${refusal(m, entries)}; ${this.wording.fullMap(m.name, entries)}`);
     }
+    return grew;
   }
 }

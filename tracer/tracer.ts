@@ -236,9 +236,7 @@ export class Tracer {
     if (otlp) await this.#exportOtlp(otlp);
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     const lossReport = this.#lossReport;
-    this.#pump = new EventPump(this.#buffers, (eventsCame) => {
-      if (this.#reportLoss) this.#lossReport?.print(eventsCame);
-    }, this.#reportLoss && lossReport.watchesMaps);
+    this.#pump = new EventPump(this.#buffers, (eventsCame) => this.#reportLoss && (this.#lossReport?.print(eventsCame) ?? false), this.#reportLoss && lossReport.watchesMaps);
     this.begin();
     this.#pump.start();
   }

@@ -11,7 +11,8 @@ import { parseCommand } from "../args.ts";
 import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
-import { freshPrivateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { freshPrivateDir, trustedCodeDir, trustedCodeFile, UntrustedDirError } from "../../runtime/private_dir.ts";
+import { trustedOwners } from "../../runtime/package_place.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 
@@ -86,7 +87,8 @@ async function loadBundler(): Promise<Bundler> {
 /**
  * Both runtimes find esbuild by walking up the node_modules directories from tsbpf's package,
  * past the project: for a project under /tmp without esbuild, up to /tmp/node_modules, which any
- * user can create. So the package found must be in directories only root or we can change.
+ * user can create. So the package found must be in directories that only root, we or the owner
+ * of tsbpf's own package (a user's clone run with sudo) can change.
  */
 function checkEsbuildPlace(): void {
   let url: string;
@@ -97,10 +99,14 @@ function checkEsbuildPlace(): void {
   }
   if (!url.startsWith("file:")) return; // Deno's own npm cache, not a walk up node_modules
   const file = fileURLToPath(url);
+  const owners = trustedOwners();
   const dir = /^(.*\/node_modules\/esbuild)\//.exec(file)?.[1] ?? dirname(file);
   let real: string;
   try {
-    real = trustedCodeDir(dir);
+    real = trustedCodeDir(dir, owners);
+    // And what the import reads below it (lib/, its module, the package.json naming it).
+    trustedCodeFile(file, owners);
+    trustedCodeFile(`${dir}/package.json`, owners);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: not importing esbuild from ${dir}, since another user could have put it there: ${e.message}. Install esbuild beside tsbpf (npm install esbuild) in a project no other user can write`);
@@ -113,7 +119,7 @@ function checkEsbuildPlace(): void {
   const named = process.env.ESBUILD_BINARY_PATH;
   if (named) {
     try {
-      trustedCodeDir(dirname(named));
+      trustedCodeFile(named, owners);
     } catch (e) {
       if (!(e instanceof UntrustedDirError)) throw e;
       throw new CliError(`tsbpf build: not running the esbuild binary ESBUILD_BINARY_PATH names (${named}), since another user could have put it there: ${e.message}`);
@@ -123,7 +129,8 @@ function checkEsbuildPlace(): void {
   const platform = `@esbuild/linux-${process.arch}`;
   const beside = `${dirname(real)}/${platform}`;
   try {
-    trustedCodeDir(beside);
+    trustedCodeDir(beside, owners);
+    trustedCodeFile(`${beside}/bin/esbuild`, owners);
   } catch (e) {
     if (!(e instanceof UntrustedDirError)) throw e;
     throw new CliError(`tsbpf build: esbuild's binary package ${platform} is not usable beside esbuild (${e.message}); esbuild would search the node_modules above ${dirname(real)}, which another user could have made. Install esbuild again (npm install esbuild, with its optional dependencies) or set ESBUILD_BINARY_PATH`);

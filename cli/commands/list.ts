@@ -63,13 +63,13 @@ export function list(text: string, pid?: number): Listed[] {
         break;
       }
       case "uprobe": {
-        const path = resolveBinary(p.binary!, pid);
-        for (const n of uprobeNames(path, p.target)) out.push({ probe: `uprobe:${path}:${n}` });
+        const file = resolveBinary(p.binary!, pid);
+        for (const n of uprobeNames(file, p.target)) out.push({ probe: `uprobe:${file.path}:${n}` });
         break;
       }
       case "usdt": {
-        const path = resolveBinary(p.binary!, pid);
-        for (const u of usdtListing(path, p.target)) out.push({ probe: `usdt:${path}:${u.name}`, args: () => u.args });
+        const file = resolveBinary(p.binary!, pid);
+        for (const u of usdtListing(file, p.target)) out.push({ probe: `usdt:${file.path}:${u.name}`, args: () => u.args });
         break;
       }
       case "xdp":

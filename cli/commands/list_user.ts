@@ -3,8 +3,8 @@
 import { Elf } from "../../elf/reader.ts";
 import { usdtProbes } from "../../elf/usdt.ts";
 import type { UsdtArg } from "../../elf/usdt_args.ts";
-import { MAX_BINARY_BYTES, readCheckedFile } from "../../runtime/files.ts";
-import { userFile } from "../../probes/user_binary.ts";
+import { MAX_BINARY_BYTES } from "../../runtime/files.ts";
+import { readUserFile, userFile, type UserFile } from "../../probes/user_binary.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
 import { CliError } from "../errors.ts";
 import { matcher } from "./probe_pattern.ts";
@@ -14,24 +14,25 @@ import { matcher } from "./probe_pattern.ts";
  * path, a library ("libz", "libc.so.6": with a pid, the one that process has mapped first, then
  * /etc/ld.so.cache) or a program on PATH. So what is listed or expanded is what is attached.
  */
-export function resolveBinary(name: string, pid?: number): string {
+export function resolveBinary(name: string, pid?: number): UserFile {
   try {
-    return userFile(name, pid).path;
+    return userFile(name, pid);
   } catch (e) {
     if (e instanceof ProbeLookupError) throw new CliError([e.message, ...e.hints].join("; "));
     throw e;
   }
 }
 
-function readElf(path: string): Elf {
-  const bytes = readCheckedFile(path, { maxBytes: MAX_BINARY_BYTES });
-  if (!bytes) throw new CliError(`No such file: ${path}`);
+/** Read as attaching reads it: with a pid, looked up inside that process's root. */
+function readElf(file: UserFile): Elf {
+  const bytes = readUserFile(file, MAX_BINARY_BYTES);
+  if (!bytes) throw new CliError(`No such file: ${file.path}`);
   return Elf.parse(bytes);
 }
 
 /** Function symbols (FUNC and IFUNC, defined) matching `pattern`, sorted, without duplicates. */
-export function uprobeNames(path: string, pattern: string): string[] {
-  const syms = readElf(path).symbols().match(pattern);
+export function uprobeNames(file: UserFile, pattern: string): string[] {
+  const syms = readElf(file).symbols().match(pattern);
   const names = syms.filter((s) => (s.type === "func" || s.type === "ifunc") && s.value !== 0).map((s) => s.name);
   return [...new Set(names)].sort();
 }
@@ -42,10 +43,10 @@ export interface UsdtListing {
 }
 
 /** USDT probes as "provider:name" matching `pattern`, with their decoded arguments. */
-export function usdtListing(path: string, pattern: string): UsdtListing[] {
+export function usdtListing(file: UserFile, pattern: string): UsdtListing[] {
   const test = matcher(pattern);
   const out = new Map<string, UsdtListing>();
-  for (const p of usdtProbes(readElf(path))) {
+  for (const p of usdtProbes(readElf(file))) {
     const name = `${p.provider}:${p.name}`;
     if (!test(name) || out.has(name)) continue;
     let args: string[];

@@ -70,17 +70,10 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
   const ignored = signalsIgnoredAtStart();
   const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
-  let relay: SignalRelay | undefined;
-  const forward = (signal: typeof FORWARDED[number]) => () => {
-    if (child.pid === undefined) return; // it did not start
-    relay ??= new SignalRelay(child.pid, ignored);
-    // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).
-    if (!relay.shouldPass(signal)) return;
-    try {
-      // process.kill, not child.kill: Deno's child would report the signal sent, not the child's status.
-      process.kill(child.pid!, signal);
-    } catch { /* it has just exited */ }
-  };
+  // Made now, before this task ends: the runtime cannot have reaped the child yet (cli/child_signals.ts).
+  const relay = child.pid === undefined ? undefined : new SignalRelay(child.pid, ignored);
+  // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).
+  const forward = (signal: typeof FORWARDED[number]) => () => relay?.pass(signal);
   // A signal this process started ignoring stays ignored here and in the child (runtime/ignored_signals.ts).
   const listeners = FORWARDED.filter((signal) => !(ignored as string[]).includes(signal)).map((signal) => [signal, forward(signal)] as const);
   for (const [signal, f] of listeners) process.on(signal, f);
@@ -92,5 +85,6 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
     });
   } finally {
     for (const [signal, f] of listeners) process.off(signal, f);
+    relay?.close();
   }
 }

@@ -67,8 +67,8 @@ async function loadExpand(pid: number | undefined): Promise<Expand> {
     const sep = pattern.indexOf(":");
     if (sep <= 0) return [];
     const binary = pattern.slice(0, sep), rest = pattern.slice(sep + 1);
-    const path = resolveBinary(binary, pid);
-    const names = kind === "usdt" ? usdtListing(path, rest).map((u) => u.name) : uprobeNames(path, rest);
+    const file = resolveBinary(binary, pid);
+    const names = kind === "usdt" ? usdtListing(file, rest).map((u) => u.name) : uprobeNames(file, rest);
     return names.map((n) => `${binary}:${n}`);
   };
   return (kind, pattern) => {

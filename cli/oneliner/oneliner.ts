@@ -12,6 +12,7 @@ import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.t
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
+import { copyWithEntryReads, entryReads } from "./entry_reads.ts";
 import { HandlerBody, type PrintSite } from "./body.ts";
 import { stackMapField } from "./stack_depth.ts";
 import { positionalLiteral } from "./positional.ts";
@@ -308,9 +309,12 @@ class Transform {
     if (fn.params.length) this.error(fn.params[0], "begin(), end() and interval() functions take no parameters; the maps are $");
     // An expression body's own parentheses lie outside its node: `() => (print($.x), clear($.x))`.
     const expression = fn.body.type !== "BlockStatement";
+    const maps = this.maps.all();
+    const { reads, writes } = entryReads(fn.body, (name) => maps.find((m) => m.name === name));
+    for (const node of writes) this.error(node, "begin(), end() and interval() read the maps; the probes write them", "clear($.name) empties a map here");
     // str() there is user space's (str($1), the word): the kernel helper of that name is the handlers'.
     w.write(expression ? "($, str = userString) => (" : "($, str = userString) => ");
-    w.copy(fn.body.start, fn.body.end);
+    copyWithEntryReads(w, fn.body.start, fn.body.end, reads);
     if (expression) w.write(")");
   }
 

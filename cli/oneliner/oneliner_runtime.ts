@@ -7,7 +7,7 @@ import type { Tracer } from "../../tracer/tracer.ts";
 import { LOSS_WORDING, type LossWording } from "../../tracer/loss_report.ts";
 import type { RingBuf } from "../../runtime/maps/ringbuf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
-import { isJsonOutput, jsonRecord } from "../../runtime/output.ts";
+import { isJsonOutput, jsonRecord, printable } from "../../runtime/output.ts";
 import { CompileError, type Diagnostic } from "../../spec/diagnostics.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { cliOptions } from "../mod.ts";
@@ -56,9 +56,12 @@ interface Source {
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
 let current: OneLinerRuntime | undefined;
-/** A value of a print() in a probe: a stack as bpftrace's print shows it, anything else as its text. */
+/**
+ * A value of a print() or join() in a probe: a stack as bpftrace's print shows it, anything else
+ * as its text, printable() as printf's %s (a name or an argument is whoever made it's to choose).
+ */
 function printedValue(v: PrintfValue): string {
-  return v instanceof Stack ? printedStack(v) : String(v);
+  return v instanceof Stack ? printedStack(v) : printable(String(v));
 }
 
 /** printf output waiting for its newline (so lines from print and printf never interleave mid-line). */
@@ -83,7 +86,8 @@ function flush(): void {
 }
 
 /**
- * In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it,
+ * In begin/end/interval: values separated by spaces, printable() (a map's entry holds what the
+ * kernel reported: a process or file name); a map (or $, every map) as bpftrace prints it,
  * `print(map, N)` only its N largest entries (bpftrace's print(@x, top)).
  */
 export function print(...values: unknown[]): void {
@@ -95,7 +99,7 @@ export function print(...values: unknown[]): void {
     const n = top as number | undefined;
     return isMaps(first) ? current?.printMaps(false, n) : current?.printMap(first, n);
   }
-  out(values.map((v) => String(v)).join(" ") + "\n");
+  out(values.map((v) => printedValue(v as PrintfValue)).join(" ") + "\n");
 }
 
 export function printf(fmt: string, ...values: PrintfValue[]): void {
@@ -325,7 +329,8 @@ export class OneLinerRuntime {
     // A map of plain values: one line per key, smallest value first, as bpftrace sorts.
     const rows = m.entries().sort((a, b) => compare(a[1], b[1])).slice(top ? -top : 0);
     const unkeyed = this.spec.unkeyed.includes(name);
-    return rows.map(([k, v]) => (unkeyed ? `@${name}: ${v}` : `@${name}[${formatKey(k)}]: ${v}`));
+    // A value may be a string from the kernel (a name), shown as its key would be.
+    return rows.map(([k, v]) => (unkeyed ? `@${name}: ${formatKey(v)}` : `@${name}[${formatKey(k)}]: ${formatKey(v)}`));
   }
 
   /** The map as one bpftrace -f json line (none when empty). */
@@ -361,7 +366,7 @@ export class OneLinerRuntime {
   #print(site: number, e: Record<string, PrintfValue>): void {
     const spec = this.spec.prints[site];
     if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f, i) => (spec.strftimes?.[i] !== undefined ? eventTime(spec.strftimes[i], e._t as bigint) : e[f]))));
-    else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => String(e[f])).join(spec.delimiter) + "\n");
+    else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => printedValue(e[f])).join(spec.delimiter) + "\n");
     else out(spec.parts.map((p) => ("text" in p ? p.text : printedValue(e[p.field]))).join(" ") + "\n");
   }
 

@@ -10,25 +10,17 @@ import { FfiPermissionError } from "../errors.ts";
  * fast path would serve only calls from code V8 has optimized, and tsbpf's calls are system calls
  * that cost microseconds themselves, made from code that runs a few times per start.
  */
-const I32 = { struct: ["i32"] } as const;
 const I64 = { struct: ["i64"] } as const;
 const U64 = { struct: ["u64"] } as const;
 
+/**
+ * As few symbols as can serve: every call that is a system call goes through syscall(2) (each
+ * symbol costs Deno memory at dlopen: 15 symbols with struct results took ≈ 0.45 MB more of a
+ * warm start's peak than these three). getenv reads libc's environment; __errno_location is read once.
+ */
 const SIGNATURES = {
   syscall: { parameters: ["i64", "u64", "u64", "u64", "u64", "u64", "u64"], result: I64 },
-  ioctl: { parameters: ["i32", "u64", "u64"], result: I32 },
-  mmap: { parameters: ["u64", "u64", "i32", "i32", "i32", "i64"], result: U64 },
-  munmap: { parameters: ["u64", "u64"], result: I32 },
-  open: { parameters: ["buffer", "i32", "i32"], result: I32 },
-  read: { parameters: ["i32", "buffer", "u64"], result: I64 },
-  write: { parameters: ["i32", "buffer", "u64"], result: I64 },
-  close: { parameters: ["i32"], result: I32 },
-  mount: { parameters: ["buffer", "buffer", "buffer", "u64", "pointer"], result: I32 },
-  getpid: { parameters: [], result: I32 },
   getenv: { parameters: ["buffer"], result: U64 },
-  mkdir: { parameters: ["buffer", "i32"], result: I32 },
-  rename: { parameters: ["buffer", "buffer"], result: I32 },
-  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: I32 },
   __errno_location: { parameters: [], result: U64 },
   // Run on a thread of Deno's blocking pool: the JS thread gets a Promise and sleeps meanwhile.
   // Deno compiles no trampoline for these either.
@@ -51,6 +43,9 @@ function symbols(): Symbols {
 // The integer a struct result carries, from its bytes (little-endian, as rax held them): no
 // allocation, so nothing can run between a failed call and the read of its errno.
 const int32 = (r: Uint8Array) => r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24);
+/** x86-64 numbers of the system calls made through syscall(2) here. */
+const NR = { read: 0n, write: 1n, close: 3n, mmap: 9n, munmap: 11n, ioctl: 16n, getpid: 39n, rename: 82n, mkdir: 83n, mount: 165n, epoll_wait: 232n, openat: 257n };
+const AT_FDCWD = -100;
 const int64 = (r: Uint8Array) => ((r[4] | (r[5] << 8) | (r[6] << 16) | (r[7] << 24)) * 2 ** 32) + (int32(r) >>> 0);
 const uint64 = (r: Uint8Array) => new DataView(r.buffer, r.byteOffset, 8).getBigUint64(0, true);
 
@@ -101,37 +96,57 @@ export function openLibc(): Libc {
   const errnoView = new Int32Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(uint64(c.__errno_location()))!).getArrayBuffer(4));
   // Read errno immediately after a failed call, before anything else runs on this thread.
   const check = (r: number): number => (r === -1 ? -errnoView[0] : r);
-  // Deno passes 64-bit parameters fastest as bigint.
-  const big = (n: number | bigint) => BigInt(n);
+  // Deno passes 64-bit parameters fastest as bigint; a negative one (an fd of -1, AT_FDCWD, a
+  // timeout of -1) as its two's complement: the kernel reads the low bits it declares.
+  const big = (n: number | bigint) => BigInt.asUintN(64, BigInt(n));
+  const address = (buf: Uint8Array) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>)));
+  const sys = (nr: bigint, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) => check(int64(c.syscall(nr, a1, a2, a3, a4, a5, a6)));
+  // The buffers a call's addresses point into, held until it returns (only their addresses are passed).
+  const held: Uint8Array[][] = [];
+  const sysOn = (buffers: Uint8Array[], nr: bigint, ...args: bigint[]) => {
+    held.push(buffers);
+    try {
+      return sys(nr, ...args);
+    } finally {
+      held.pop();
+    }
+  };
 
   return {
     runtime: "deno",
     process: processHooks,
     addressOf: (buf) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>))),
     view: (address, length) => new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length),
-    syscall: (nr, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) =>
-      check(int64(c.syscall(big(nr), a1, a2, a3, a4, a5, a6))),
-    ioctl: (fd, request, arg) => check(int32(c.ioctl(fd, big(request), arg))),
-    mmap: (length, prot, flags, fd, offset) => {
-      const r = c.mmap(0n, big(length), prot, flags, fd, big(offset));
-      return int64(r) === -1 ? BigInt(-errnoView[0]) : uint64(r);
+    syscall: (nr, a1 = 0n, a2 = 0n, a3 = 0n, a4 = 0n, a5 = 0n, a6 = 0n) => sys(BigInt(nr), a1, a2, a3, a4, a5, a6),
+    ioctl: (fd, request, arg) => sys(NR.ioctl, big(fd), big(request), arg),
+    // An address is below 2^47: exact as a number.
+    mmap: (length, prot, flags, fd, offset) => BigInt(sys(NR.mmap, 0n, big(length), big(prot), big(flags), big(fd), big(offset))),
+    munmap: (at, length) => sys(NR.munmap, at, big(length)),
+    open: (path, flags, mode = 0) => {
+      const p = cString(path);
+      return sysOn([p], NR.openat, big(AT_FDCWD), address(p), big(flags), big(mode));
     },
-    munmap: (address, length) => check(int32(c.munmap(address, big(length)))),
-    open: (path, flags, mode = 0) => check(int32(c.open(cString(path), flags, mode))),
-    read: (fd, buf, length = buf.length) => check(int64(c.read(fd, buf as Uint8Array<ArrayBuffer>, big(length)))),
-    write: (fd, buf, length = buf.length) => check(int64(c.write(fd, buf as Uint8Array<ArrayBuffer>, big(length)))),
-    close: (fd) => check(int32(c.close(fd))),
-    mount: (source, target, fsType, flags) =>
-      check(int32(c.mount(cString(source), cString(target), cString(fsType), big(flags), null))),
-    getpid: () => int32(c.getpid()),
+    read: (fd, buf, length = buf.length) => sysOn([buf], NR.read, big(fd), address(buf), big(length)),
+    write: (fd, buf, length = buf.length) => sysOn([buf], NR.write, big(fd), address(buf), big(length)),
+    close: (fd) => sys(NR.close, big(fd)),
+    mount: (source, target, fsType, flags) => {
+      const s = cString(source), t = cString(target), f = cString(fsType);
+      return sysOn([s, t, f], NR.mount, address(s), address(t), address(f), big(flags), 0n);
+    },
+    getpid: () => sys(NR.getpid),
     getenv: (name) => {
       const v = uint64(c.getenv(cString(name)));
       return v === 0n ? undefined : new Deno.UnsafePointerView(Deno.UnsafePointer.create(v)!).getCString();
     },
-    mkdir: (path, mode) => check(int32(c.mkdir(cString(path), mode))),
-    rename: (from, to) => check(int32(c.rename(cString(from), cString(to)))),
-    epollWait: (epfd, events, maxEvents, timeoutMs) =>
-      check(int32(c.epoll_wait(epfd, events as Uint8Array<ArrayBuffer>, maxEvents, timeoutMs))),
+    mkdir: (path, mode) => {
+      const p = cString(path);
+      return sysOn([p], NR.mkdir, address(p), big(mode));
+    },
+    rename: (from, to) => {
+      const f = cString(from), t = cString(to);
+      return sysOn([f, t], NR.rename, address(f), address(t));
+    },
+    epollWait: (epfd, events, maxEvents, timeoutMs) => sysOn([events], NR.epoll_wait, big(epfd), address(events), big(maxEvents), big(timeoutMs)),
     epollWaiter,
     pacesWithEpoll: true,
   };

@@ -105,6 +105,8 @@ export const SYS = {
   prctl: 157,
   rt_sigaction: 13,
   clock_gettime: 228,
+  pidfd_send_signal: 424,
+  pidfd_open: 434,
 } as const;
 
 const SIGNAL_NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

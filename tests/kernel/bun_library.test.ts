@@ -5,7 +5,7 @@
 // than the packer's, and Deno, load the ES modules and never the bytecode. Which files each opens
 // is strace's view (no timing). Whichever runtime runs this file, it checks both: the package is
 // built by Bun, as `npm pack` does.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -20,7 +20,8 @@ const BUN = join(ROOT, "node_modules/.bin/bun"), DENO = join(ROOT, "node_modules
 /** A project with tsbpf installed as npm installs it (package.json and dist/), and @babel/parser beside it. Removed at exit. */
 const project = mkdtempSync(join(tmpdir(), "tsbpf-bun-library-"));
 const pkg = join(project, "node_modules/tsbpf"), dist = join(pkg, "dist");
-process.on("exit", () => rmSync(project, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(project, { recursive: true, force: true }));
 let built = false;
 function install(): void {
   if (built) return;

@@ -3,7 +3,7 @@
 // Bun it loads dist/compiler.bun.cjs and its .jsc and not the ES module compiler; on Deno it loads
 // neither; a .jsc Bun cannot use changes nothing but speed; no .jsc is opened from outside dist/.
 // Whichever runtime runs this file, it checks both: the package is built by Bun, as `npm pack` does.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -19,7 +19,8 @@ const BUN = join(ROOT, "node_modules/.bin/bun"), DENO = join(ROOT, "node_modules
 /** A package root of its own: dist/ as `npm pack` builds it, @babel/parser beside it. Removed at exit. */
 const pkg = mkdtempSync(join(tmpdir(), "tsbpf-bytecode-"));
 const dist = join(pkg, "dist");
-process.on("exit", () => rmSync(pkg, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(pkg, { recursive: true, force: true }));
 let built = false;
 function buildPackage(): void {
   if (built) return;

@@ -248,10 +248,13 @@ test("runqlen beside bcc's runqlen: the same histogram layout, and -O the same o
   await sideBySide({ tool: "runqlen", ready }, { ...(runqlenBcc as Original), ready }, async (pair) => {
     await new Promise((r) => setTimeout(r, 1500));
     const ours = histogram(await interrupt(pair.ours));
-    const theirs = histogram(await interrupt(pair.original));
     assert.equal(ours.unit, "runqlen");
-    sameLayout(ours, theirs);
-    assert.equal(ours.rows[0].range, "0", "linear buckets from 0");
+    assert.deepEqual(ours.rows.map((r) => r.range), ours.rows.map((_, i) => String(i)), "linear buckets from 0, one per length");
+    const theirsOutput = await interrupt(pair.original);
+    // bcc's runqlen reads cfs_rq.nr_running at the offsets of its own copy of the struct: where
+    // this kernel's layout differs, a busy run queue gives it a huge length and its
+    // print_linear_hist raises. Then it printed no histogram to compare with.
+    if (!/IndexError: Index in print_linear_hist\(\) of \d+ exceeds max/.test(theirsOutput)) sameLayout(ours, histogram(theirsOutput));
   });
   const occ = { ...(runqlenBcc as Original), ready };
   occ.args = [...occ.args, "-O"];

@@ -2,7 +2,7 @@
 // under /proc/sys and /sys/kernel once at most, beyond what the runtime itself opens (Deno reads
 // osrelease too). The memlock check before each map, program and BTF read
 // /proc/sys/kernel/osrelease again every time (4 times more for a tracer with a RingBuf).
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,8 @@ import { hasStrace, openedFiles } from "./opened_files.ts";
 declare const Bun: unknown;
 const ROOT = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-start-files-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The files under /proc/sys and /sys/kernel that `code` opened, run by this runtime under strace. */
 function kernelFilesOpened(code: string, env: Record<string, string | undefined>): string[] {

@@ -143,6 +143,6 @@ export async function finished(run: Running, ms = 60000): Promise<number | strin
 
 /** Removes the file a VerifierError's hint says holds the whole log (tests make many). */
 export function removeVerifierLog(e: { diagnostic?: { hints: string[] } }): void {
-  const path = /the whole verifier log \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic?.hints.join("\n") ?? "")?.[1];
+  const path = /the (?:whole verifier log|end of the verifier log) \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic?.hints.join("\n") ?? "")?.[1];
   if (path) unlinkSync(path);
 }

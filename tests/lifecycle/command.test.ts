@@ -2,7 +2,7 @@
 // child dies with its parent and leaves no kernel object of its own; signals sent to the
 // parent are passed on and the child's status is reported as is; a -c command never runs
 // without its tracer, and its status is tsbpf's; -d and -e are validated.
-import { test } from "node:test";
+import { after as afterAll, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
@@ -18,7 +18,8 @@ import { runCommand, type Running, waitFor } from "../kernel/util.ts";
 declare const Bun: unknown;
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-lifecycle-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A tracer with a program, a map and a link; "slow" waits 1.5 s before it starts (time to kill its parent). */
 const SCRIPT = join(dir, "calls.ts");

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { HeldCommand, release } from "../../cli/held_command.ts";
+import { CommandProcess, HeldCommand } from "../../cli/held_command.ts";
 import { cgroup2Mount } from "../../runtime/cgroup.ts";
 import { waitFor } from "../kernel/util.ts";
 
@@ -62,7 +62,9 @@ test("a held shell slow to stop itself is waited for, so the release reaches it 
       const stoppedWhenReturned = state(held.pid) === "T";
       const thawedWhenReturned = thawed;
       // Release it as the tracer does once attached; the command must run and end.
-      release(held.pid);
+      const command = new CommandProcess(held.pid);
+      command.release();
+      command.close();
       await new Promise((r) => setTimeout(r, 2500)); // past the thaw
       clearTimeout(thaw);
       writeFileSync(`${freezer}/cgroup.freeze`, "0");

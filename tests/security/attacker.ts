@@ -3,6 +3,7 @@
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -18,9 +19,9 @@ export function asNobody(argv: string[]): string {
   return r.stdout;
 }
 
-/** A directory of root's own (0700) for a test's files. */
+/** A directory of root's own (0700) for a test's files, in TMPDIR (tests/run.sh gives a run its own). */
 export function rootDir(name: string): string {
-  return mkdtempSync(`/tmp/tsbpf-sec-${name}-`);
+  return mkdtempSync(join(tmpdir(), `tsbpf-sec-${name}-`));
 }
 
 export interface Result {

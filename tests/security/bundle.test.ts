@@ -3,7 +3,7 @@
 // bundle whose JavaScript attaches another probe than its source names is refused. `tsbpf plan`
 // reviews a bundle's embedded source without printing the bundle. Here no signing key is
 // trusted, so every bundle compiles from its source; signed bundles: bundle_signature.test.ts.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
@@ -18,7 +18,8 @@ const PREFIX = "globalThis.__TSBPF_BUNDLE__ = ";
 declare const Deno: unknown;
 const deno = typeof Deno !== "undefined";
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-test-"));
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(dir, { recursive: true, force: true }));
 // Signed with a key of the test's own, which the runs below do not trust (nor the host's key).
 const key = join(dir, "key.pem");
 const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]) as CryptoKeyPair;

@@ -4,7 +4,7 @@
 // built with. Attacked: the section replaced by a module that prints PWNED, before the start and
 // (as nobody, who can write the bundle's directory) between the start and the compile. Node's
 // builtins load when the first module that uses them does, not all at the top of the file.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Buffer } from "node:buffer";
@@ -17,7 +17,8 @@ import { asNobody, isBun, ROOT, rootDir, tsbpf } from "./attacker.ts";
 const NOBODY = Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim());
 const dir = rootDir("section");
 chmodSync(dir, 0o755); // nobody passes through to its own directory below
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(dir, { recursive: true, force: true }));
 const config = join(dir, "config"); // root's private config: the host key lives here
 mkdirSync(config, { mode: 0o700 });
 const untrusting = join(dir, "no-host-key"); // a config directory without the host's key: nothing is trusted

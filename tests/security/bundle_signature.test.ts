@@ -5,7 +5,7 @@
 // (someone else's, writable by others, a symlink): none of their programs reaches the kernel;
 // the tracer runs the programs compiled from the embedded source, which leave mark 1 (the
 // attacker's leave 777). A signing key others could write or read is refused by `tsbpf build`.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
@@ -17,7 +17,8 @@ const NOBODY = Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).st
 const FIXTURE = join(ROOT, "tests/security/fixtures/bundle_mark.ts");
 const dir = rootDir("signature");
 chmodSync(dir, 0o755); // nobody passes through to the shared directory below
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(dir, { recursive: true, force: true }));
 const config = join(dir, "config"); // root's private config: the host key lives here
 mkdirSync(config, { mode: 0o700 });
 const noKeys = join(dir, "no-trusted-keys"); // absent: only the host's key is trusted

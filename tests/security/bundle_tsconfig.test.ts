@@ -2,7 +2,7 @@
 // (a project under /tmp). esbuild would take the "paths" of the nearest tsconfig.json above the
 // script and remap its imports to that user's module, which then runs as root inside the bundle.
 // The build reads no tsconfig.json (build/bundle.ts): the script's imports resolve as the runtimes do.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +12,8 @@ import { asNobody, bareEnv, isBun, rootDir, run } from "./attacker.ts";
 
 const shared = rootDir("tsconfig");
 chmodSync(shared, 0o1777); // stands for /tmp
-process.on("exit", () => rmSync(shared, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(shared, { recursive: true, force: true }));
 const marker = join(shared, "evil-ran");
 
 // The attacker's: a tsconfig.json above the project that sends every bare import to evil.js.

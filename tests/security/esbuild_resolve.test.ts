@@ -132,3 +132,31 @@ test("tsbpf plan does not import a @babel/parser another user planted in a node_
     rmSync(marker, { force: true });
   }
 });
+
+test("tsbpf build in a user's own clone run with sudo uses the esbuild installed beside it", { timeout: 120_000 }, () => {
+  // Root runs that user's tsbpf already: their esbuild beside it is no more theirs than that.
+  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-clone-");
+  chmodSync(shared, 0o755);
+  try {
+    const project = join(shared, "project");
+    const pkg = copyPackage(project);
+    for (const dep of ["esbuild", `@esbuild/linux-${process.arch}`]) cpSync(join(ROOT, "node_modules", dep), join(pkg, "node_modules", dep), { recursive: true });
+    writeFileSync(join(project, "t.ts"), [
+      `import { pid, RingBuf, Tracer, tracepoint, type u32 } from "./tsbpf/mod.ts";`,
+      `class T extends Tracer {`,
+      `  events = new RingBuf<{ pid: u32 }>();`,
+      `  @tracepoint("syscalls:sys_enter_getppid")`,
+      `  on() { this.events.submit({ pid: pid() }); }`,
+      `}`,
+      `await new T().start();`,
+    ].join("\n"));
+    spawnSync("chown", ["-R", "65534:65534", project]);
+    const r = spawnSync(join(pkg, "bin/tsbpf"), ["build", "t.ts", "-o", "t.bundle.js"], {
+      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: shared, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
+    });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.ok(existsSync(join(project, "t.bundle.js")), "no bundle was written");
+  } finally {
+    rmSync(shared, { recursive: true, force: true });
+  }
+});

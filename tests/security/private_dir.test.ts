@@ -2,8 +2,9 @@
 // by nobody in turn: what must be refused is refused, and what is safe is still used.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, chownSync, mkdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import process from "node:process";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { freshPrivateDir, privateDir, trustedCodeDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { asNobody, rootDir } from "./attacker.ts";
@@ -49,7 +50,7 @@ test("private directories: made 0700, reused while safe, refused once anyone els
     // the kernel's protected_symlinks would refuse root following it there.
     asNobody(["ln", "-s", join(root, "cache"), join(root, "sticky", "cache")]);
     refused(join(root, "sticky", "cache"), ["tsbpf"], /symbolic link owned by uid 65534/);
-    assert.throws(() => trustedCodeDir(join(root, "sticky", "cache", "tsbpf")), /symbolic link owned by uid 65534/);
+    assert.throws(() => trustedCodeDir(join(root, "sticky", "cache", "tsbpf"), [0, 0]), /symbolic link owned by uid 65534/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -60,7 +61,9 @@ test("a fresh private directory: new, unpredictable, 0700, ours", () => {
   const b = freshPrivateDir("tsbpf-sec");
   try {
     assert.notEqual(a, b);
-    assert.match(a, /^\/tmp\/tsbpf-sec-[0-9a-f]{16}$/);
+    // Under $TMPDIR (tests/run.sh gives each run its own), else /tmp.
+    assert.equal(dirname(a), realpathSync(process.env.TMPDIR || "/tmp"));
+    assert.match(basename(a), /^tsbpf-sec-[0-9a-f]{16}$/);
     assert.equal(privateDir(a, []), a);
   } finally {
     rmSync(a, { recursive: true, force: true });

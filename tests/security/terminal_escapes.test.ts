@@ -62,6 +62,46 @@ test("a one-liner's map keys and printf show a process name with its control cha
   assert.match(r.stdout, new RegExp(`^exit ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
 });
 
+test("a one-liner's join() and print() in a handler show another user's arguments and process name escaped", { timeout: 120000 }, async () => {
+  // join(argv) prints the strings of execve's argv; print() in a handler its values: both chosen
+  // by whoever runs a program, and printed as they came.
+  const r = await tsbpf(["-e", `tracepoint("syscalls:sys_enter_execve", (a) => join(a.argv)); tracepoint("sched:sched_process_exit", () => print("exit", comm()))`, "-d", "3"], {
+    env: bareEnv(),
+    timeoutMs: 60000,
+    tick: once(() => {
+      execAsNobody();
+      asNobody(["/bin/true", NAME]);
+    }),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assertEscaped(r.stdout);
+  assert.match(r.stdout, new RegExp(`^/bin/true ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
+  assert.match(r.stdout, new RegExp(`^exit ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
+});
+
+test("a one-liner's map of string values shows another user's process name escaped", { timeout: 120000 }, async () => {
+  // $.last[pid()] = comm(): the value, not the key, is the name printed at the end.
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { $.last[pid()] = comm(); })`, "-d", "3"], {
+    env: bareEnv(),
+    timeoutMs: 60000,
+    tick: once(execAsNobody),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assertEscaped(r.stdout);
+  assert.match(r.stdout, new RegExp(`^@last\\[\\d+\\]: ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
+});
+
+test("a one-liner's print() in end() of a map entry shows another user's process name escaped", { timeout: 120000 }, async () => {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => uid() == 65534 && comm() != "sh" && ($.name[0] = comm())); end(() => (print("last", $.name[0]), clear($)))`, "-d", "3"], {
+    env: bareEnv(),
+    timeoutMs: 60000,
+    tick: once(execAsNobody),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assertEscaped(r.stdout);
+  assert.match(r.stdout, new RegExp(`^last ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
+});
+
 test("--json keeps the exact name: JSON escapes it", { timeout: 120000 }, async () => {
   const r = await tsbpf(["--json", "-e", `tracepoint("sched:sched_process_exit", () => count(comm()))`, "-d", "3"], {
     env: bareEnv(),

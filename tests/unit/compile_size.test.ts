@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { compile, CompileError, type CompileOptions } from "../../compiler/mod.ts";
 import type { Diagnostic } from "../../spec/diagnostics.ts";
 import { fakeTarget } from "./fake_target.ts";
+import { livenessWork } from "../../compiler/flow.ts";
 
 const kernel = fakeTarget();
 
@@ -120,4 +121,25 @@ test("values copied from a call's result and written on one branch count too", (
 test("as many values live at once as registers and stack hold still compile", () => {
   const [spec] = compile(liveAtOnce(60), "/x/t.ts", kernel);
   assert.equal(spec.programs.length, 1);
+});
+
+/** n values from calls, each changed on a branch of its own, all used at the end: n values live across some 3n blocks. */
+function liveAcrossBranches(n: number): string {
+  return liveAtOnce(n, (i) => `let v${i} = pid(); if (v${i} > ${i}) v${i} = v${i} * 3;`);
+}
+
+test("liveness before the refusal of a crowded handler grows linearly with its size, not with its square", () => {
+  // Counted in (register, block) pairs liveness finds, not in time. Each of n values is live
+  // across most of the handler's blocks, so finding them all is n × blocks: 4× the work for 2×
+  // the handler. The handler is refused either way (far more values than registers and stack hold).
+  const work = (n: number) => {
+    const before = livenessWork.entries;
+    const ds = refusals(liveAcrossBranches(n));
+    assert.equal(ds.length, 1, ds.map((d) => d.message).join("\n"));
+    assert.equal(ds[0].code, "TSB1010");
+    assert.match(ds[0].message, /values live at once/);
+    return livenessWork.entries - before;
+  };
+  const small = work(400), large = work(800);
+  assert.ok(large < 2.5 * small, `400 values: ${small} pairs; 800 values: ${large} (${(large / small).toFixed(2)}×)`);
 });

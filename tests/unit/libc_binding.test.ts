@@ -70,6 +70,26 @@ test("every libc function returns libc's result, or -errno", async () => {
   }
 });
 
+test("read and write use the memory a subarray views, not its buffer's start", () => {
+  const c = libcSync();
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-libc-"));
+  try {
+    const file = join(dir, "a");
+    const fd = c.open(file, 0o101 /* O_WRONLY | O_CREAT */, 0o600);
+    const text = new TextEncoder().encode("..hello world");
+    assert.equal(c.write(fd, text.subarray(2), 11), 11);
+    c.close(fd);
+    const back = new Uint8Array(16).fill(46);
+    const rfd = c.open(file, 0);
+    assert.equal(c.read(rfd, back.subarray(1), 5), 5);
+    assert.equal(c.read(rfd, back.subarray(6)), 6);
+    c.close(rfd);
+    assert.equal(new TextDecoder().decode(back.subarray(0, 13)), ".hello world.");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("Deno: the libc binding compiles no fast-call trampoline (no new executable anonymous page)", () => {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-libc-"));
   try {

@@ -1,6 +1,6 @@
 // A one-liner's generated script kept by its text (cli/oneliner/oneliner_cache.ts): used again only while
 // the kernel answers the transform's questions as it did, and only as data of the expected form.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
@@ -13,7 +13,8 @@ import { KEEP_BYTES, KEEP_FILES, oneLinerKey, prunePending, readOneLiner, record
 
 await libc();
 const cache = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-cache-"));
-process.on("exit", () => rmSync(cache, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(cache, { recursive: true, force: true }));
 /** Stands for mod.ts, whose export names the transform reads: the key has its identity. */
 const MOD_FILE = join(cache, "mod.ts");
 writeFileSync(MOD_FILE, "export { Tracer } from './tracer.ts';\n");

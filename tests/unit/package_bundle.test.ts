@@ -1,22 +1,24 @@
 // The npm package's pre-bundled module graph (pack/bundle.ts): what a warm start loads, that the
 // lazy parts stay lazy, that every entry point shares one copy of each module, and that tsbpf
 // still tells its own frames from the user's when it runs from dist/.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { BUN_PRAGMA, bundledName, bundlePackage, ENTRIES } from "../../pack/bundle.ts";
 import { callerOf } from "../../probes/decorators.ts";
 import type { Metafile } from "esbuild";
+import { parse } from "@babel/parser";
 
 /** Bundled once for the file (a private temporary directory), removed at the end. */
 const root = mkdtempSync(`${tmpdir()}/tsbpf-bundle-`);
 const dist = `${root}/dist`;
 let built: Promise<Metafile> | undefined;
 const bundle = () => (built ??= bundlePackage(dist));
-process.on("exit", () => rmSync(root, { recursive: true, force: true }));
+// Removed once the tests have run: Deno's test runner runs no process "exit" listeners.
+after(() => rmSync(root, { recursive: true, force: true }));
 
 /** The sources in the outputs a static import of `entry` loads, and how many files that is. */
 function staticGraph(meta: Metafile, entry: string): { files: number; inputs: Set<string> } {
@@ -67,6 +69,57 @@ test("a tracepoint start loads one more file of the bundle: the probe kind's re-
   const reached = staticGraph(meta, kind[0].slice(kind[0].lastIndexOf("/dist/") + 6));
   assert.equal(files, 2, `import "tsbpf" loads ${files} files of the bundle`);
   assert.equal(reached.files, 2, `the tracepoint probe kind loads ${reached.files} files`);
+});
+
+test("the compiler's and the lean parser's chunks define their functions as V8 compiles eagerly, so Deno's code cache keeps them", async () => {
+  const meta = await bundle();
+  for (const source of ["compiler/compile.ts", "compiler/parse.ts"]) {
+    const path = Object.keys(meta.outputs).find((p) => p.endsWith(".js") && source in meta.outputs[p].inputs);
+    assert.ok(path, `no output holds ${source}`);
+    const text = readFileSync(`${dist}/${path.slice(path.lastIndexOf("/") + 1)}`, "utf8");
+    const declared = parse(text, { sourceType: "module" }).program.body.filter((n) => n.type === "FunctionDeclaration");
+    assert.deepEqual(declared.map((f) => f.id?.name), [], `${source}'s chunk still declares functions (compiled on first call, never cached)`);
+    assert.ok((text.match(/\nvar [\w$]+=\((?:async )?function/g) ?? []).length > 50, `${source}'s chunk has few eagerly compiled functions`);
+  }
+});
+
+test("the bundle's compiler, rewritten to compile eagerly, compiles what the sources' compiler does, instruction for instruction", { timeout: 300_000 }, async () => {
+  const meta = await bundle();
+  const entry = Object.entries(meta.outputs).find(([, out]) => out.entryPoint === "compiler/compile.ts");
+  assert.ok(entry, "no output for the dynamic import of compiler/compile.ts");
+  const repo = new URL("../..", import.meta.url).pathname;
+  // Babel, for what the lean parser gives up on, is found beside dist/ as in the package.
+  if (!existsSync(`${root}/node_modules`)) symlinkSync(`${repo}node_modules`, `${root}/node_modules`);
+  const script = `${root}/same_compile.ts`;
+  writeFileSync(script, [
+    `import { compile } from ${JSON.stringify(`${repo}compiler/mod.ts`)};`,
+    `import { fakeTarget } from ${JSON.stringify(`${repo}tests/unit/fake_target.ts`)};`,
+    `import { handlersSource } from ${JSON.stringify(`${repo}tests/unit/handler_source.ts`)};`,
+    `import { CASES, FUNCTIONS } from ${JSON.stringify(`${repo}tests/unit/language_cases.ts`)};`,
+    `import { FUNCTIONS as CODEGEN, program } from ${JSON.stringify(`${repo}tests/unit/codegen_programs.ts`)};`,
+    `import { CORPUS, fuzzSource, grow, mutate } from ${JSON.stringify(`${repo}tests/unit/fuzz_cases.ts`)};`,
+    `import { prng } from ${JSON.stringify(`${repo}tests/kernel/expressions.ts`)};`,
+    `const bundled = await import(${JSON.stringify(`${dist}/${entry[0].slice(entry[0].lastIndexOf("/") + 1)}`)});`,
+    `const target = fakeTarget(), rand = prng(20261205);`,
+    `const sources = [handlersSource(CASES.map(([, body]) => "    " + body), FUNCTIONS)];`,
+    `for (let i = 0; i < 60; i += 20) { const p = Array.from({ length: 20 }, (_, k) => program(rand, i + k)); sources.push(handlersSource(p.map((x) => x.body), CODEGEN + p.map((x) => x.extra).join(""))); }`,
+    `for (let i = 0; i < 150; i++) { const b = mutate(CORPUS[i % CORPUS.length], rand); sources.push(fuzzSource(i % 10 ? b : grow(b, rand))); }`,
+    `const outcome = (run) => { try { return JSON.stringify(run()); } catch (e) { return "error " + e.message; } };`,
+    `let compiled = 0, differ = 0;`,
+    `for (const source of sources) {`,
+    `  await bundled.prepareParse(source);`,
+    `  const mine = outcome(() => bundled.compile(source, "/test/handler.ts", target)), theirs = outcome(() => compile(source, "/test/handler.ts", target));`,
+    `  if (mine !== theirs && differ++ === 0) console.log("differs:", source, "\\n", mine.slice(0, 300), "\\n", theirs.slice(0, 300));`,
+    `  if (!theirs.startsWith("error")) compiled++;`,
+    `}`,
+    `console.log(\`\${sources.length} sources, \${compiled} compiled, \${differ} differ\`);`,
+  ].join("\n"));
+  // Deno: the repository's configuration, which makes "@babel/parser" of the sources' compiler a dependency.
+  const args = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? [script] : ["run", "-A", "--quiet", "--config", `${repo}deno.json`, script];
+  const out = execFileSync(process.execPath, args, { encoding: "utf8", cwd: repo }).trim();
+  const [, total, compiled, differ] = /(\d+) sources, (\d+) compiled, (\d+) differ$/.exec(out) ?? [];
+  assert.equal(differ, "0", out);
+  assert.ok(Number(compiled) >= 10 && Number(compiled) < Number(total), `only ${compiled} of ${total} compiled, or all did: the comparison is broken`);
 });
 
 test("every file of the bundle starts with Bun's pragma, so Bun runs it without transpiling it again", async () => {

@@ -1,0 +1,52 @@
+// A child process held by a pidfd (pidfd_open(2), Linux 5.3) rather than by its PID. Once a
+// child has exited and been reaped its PID is free, and kill(PID) may then reach whatever
+// process took it; a pidfd keeps naming the process it was opened for, and a signal sent
+// through it after the reaping fails with ESRCH instead. It must be opened while the child is
+// certainly not yet reaped: right after the spawn, in the same task (both runtimes reap in
+// their event loop).
+import { libcSync, SYS } from "./ffi/mod.ts";
+import { OwnedFd } from "./fd.ts";
+
+const ESRCH = 3;
+const ENOSYS = 38;
+
+export class ProcessFd {
+  #fd: OwnedFd;
+  private constructor(fd: number, readonly pid: number) {
+    this.#fd = new OwnedFd(fd, `pidfd of process ${pid}`);
+  }
+
+  /**
+   * The pidfd of `pid` (one whose signals reach no one when `pid` was reaped already), or
+   * undefined when this kernel has no pidfd_open (before Linux 5.3).
+   */
+  static open(pid: number): ProcessFd | undefined {
+    const fd = libcSync().syscall(SYS.pidfd_open, BigInt(pid), 0n);
+    if (fd === -ENOSYS) return undefined;
+    if (fd < 0 && fd !== -ESRCH) throw new Error(`pidfd_open(${pid}) failed: errno ${-fd}`);
+    return new ProcessFd(fd, pid);
+  }
+
+  /**
+   * Sends signal number `signo` to this process (0: none, only whether it is there); false when
+   * it has been reaped (or the pidfd was closed). A zombie not yet reaped still counts.
+   */
+  signal(signo: number): boolean {
+    if (this.#fd.closed) return false;
+    const r = libcSync().syscall(SYS.pidfd_send_signal, BigInt(this.#fd.fd), BigInt(signo), 0n, 0n);
+    if (r < 0 && r !== -ESRCH) throw new Error(`pidfd_send_signal(${this.pid}, ${signo}) failed: errno ${-r}`);
+    return r === 0;
+  }
+
+  /**
+   * Whether /proc/PID (read before this call) was this process's: it was, as long as the
+   * process is still there now, since its PID cannot be handed out again before it is reaped.
+   */
+  stillThere(): boolean {
+    return this.signal(0);
+  }
+
+  close(): void {
+    this.#fd.close();
+  }
+}
