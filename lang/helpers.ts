@@ -1,7 +1,7 @@
 // Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
 // JavaScript they throw, since there is no current task to ask.
 import { kernelOnlyError } from "./kernel_only.ts";
-import type { Cgroup, KStack, KSym, ProbeName, Str, u32, u64, UStack } from "./handler_types.ts";
+import type { Cgroup, KStack, KSym, ProbeName, Str, u32, u64, UStack, USym } from "./handler_types.ts";
 
 /** Process id (the kernel's tgid) of the task that hit the probe. */
 export function pid(): u32 {
@@ -64,6 +64,14 @@ export function kernel<T = any>(_pointer: unknown): T {
 /** The cgroup id `id` (usually cgroup()) as a Cgroup: a map key or event field that JavaScript and printing show as the cgroup's path and container id. */
 export function cgroupName(_id: u64): Cgroup {
   throw kernelOnlyError("cgroupName", cgroupName);
+}
+/** The user address `address` in the current process as a USym: a map key or event field that JavaScript and printing show as the name of the function holding it (bpftrace's usym()). */
+export function usym(_address: u64 | bigint | number): USym {
+  throw kernelOnlyError("usym", usym);
+}
+/** The register `name` ("ip", "sp", "ax", ... as struct pt_regs names them) where a kprobe, uprobe, usdt or profile probe stopped (bpftrace's reg()). */
+export function reg(_name: string): u64 {
+  throw kernelOnlyError("reg", reg);
 }
 /** The kernel address `address` as a KSym: a map key or event field that JavaScript and printing show as the name of the kernel function holding it (bpftrace's ksym()). */
 export function ksym(_address: u64): KSym {
