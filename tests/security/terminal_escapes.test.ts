@@ -92,7 +92,7 @@ test("a one-liner's map of string values shows another user's process name escap
 });
 
 test("a one-liner's print() in end() of a map entry shows another user's process name escaped", { timeout: 120000 }, async () => {
-  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => uid() == 65534 && comm() != "sh" && ($.name[0] = comm())); end(() => (print("last", $.name[0]), clear($)))`, "-d", "3"], {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => comm() == ${JSON.stringify(NAME)} && ($.name[0] = comm())); end(() => (print("last", $.name[0]), clear($)))`, "-d", "3"], {
     env: bareEnv(),
     timeoutMs: 60000,
     tick: once(execAsNobody),
