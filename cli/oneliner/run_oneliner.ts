@@ -7,7 +7,7 @@ import { geteuid } from "../../runtime/file_stat.ts";
 import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import type { GeneratedScript } from "./oneliner.ts";
-import { oneLinerCacheOff, oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
+import { ONELINER_DIR, oneLinerCacheOff, oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
 import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
@@ -143,7 +143,7 @@ async function writeScript(source: string, kept?: string): Promise<{ file: strin
   const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (base) {
     try {
-      const dir = privateDir(base, ["tsbpf", "oneliners"]), file = `${dir}/${await scriptName(bytes)}`;
+      const dir = privateDir(base, ONELINER_DIR), file = `${dir}/${await scriptName(bytes)}`;
       if (!sameContent(file, bytes)) {
         writeFileAtomic(file, bytes, 0o600);
         pruneLater(dir);

@@ -85,7 +85,7 @@ test("a new one-liner bounds its cache after its tracing, not on the way to atta
   // Issue 20: listing and examining 300 files took a new one-liner's start 3-13 ms.
   const cache = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-prune-"));
   try {
-    const dir = join(cache, "tsbpf", "oneliners");
+    const dir = join(cache, "tsbpf-oneliners");
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const old = Date.now() / 1000 - 86400;
     for (let i = 0; i < KEEP_FILES + 44; i++) {

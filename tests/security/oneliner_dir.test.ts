@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { asNobody, bareEnv, getppid, type Result, tsbpf } from "./attacker.ts";
 
 const ONE_LINER = 'tracepoint("syscalls:sys_enter_getppid", () => exit())';
-/** Where the script went with HOME unset: /tmp/tsbpf-$USER/tsbpf/oneliners. */
+/** Where the script went with HOME unset: /tmp/tsbpf-$USER/tsbpf-oneliners. */
 const PREDICTABLE = "/tmp/tsbpf-root";
 
 function runOneLiner(env: Record<string, string>): Promise<Result> {
@@ -22,12 +22,12 @@ function freshDirs(): string[] {
 
 test("HOME unset: a directory nobody made first at the predictable /tmp path gets no script", async () => {
   rmSync(PREDICTABLE, { recursive: true, force: true });
-  asNobody(["mkdir", "-p", "-m", "0777", `${PREDICTABLE}/tsbpf/oneliners`]);
+  asNobody(["mkdir", "-p", "-m", "0777", `${PREDICTABLE}/tsbpf-oneliners`]);
   try {
     const before = freshDirs();
     const r = await runOneLiner(bareEnv());
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(readdirSync(`${PREDICTABLE}/tsbpf/oneliners`), [], "root wrote its script where nobody can replace it");
+    assert.deepEqual(readdirSync(`${PREDICTABLE}/tsbpf-oneliners`), [], "root wrote its script where nobody can replace it");
     assert.deepEqual(freshDirs(), before, "the private directory of the run was removed");
   } finally {
     rmSync(PREDICTABLE, { recursive: true, force: true });
@@ -57,7 +57,7 @@ test("HOME owned by nobody (sudo keeping HOME): its cache directory is not used"
   try {
     const r = await runOneLiner(bareEnv({ HOME: home, TSBPF_VERBOSE: "1" }));
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(!existsSync(`${home}/.cache/tsbpf`), "root made a tsbpf cache in nobody's home");
+    assert.ok(!existsSync(`${home}/.cache/tsbpf`) && !existsSync(`${home}/.cache/tsbpf-oneliners`), "root made a tsbpf cache in nobody's home");
     assert.match(r.stderr, /owned by uid 65534/, "a verbose note says why the cache was not used");
   } finally {
     rmSync(home, { recursive: true, force: true });
