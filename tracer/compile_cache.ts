@@ -88,7 +88,7 @@ export async function cacheKey(source: string, file: string, extra = ""): Promis
  * only (no source): a loop that ran long enough would have V8 optimize it, which costs a start
  * megabytes of peak memory.
  */
-function entryName(text: string): string {
+export function entryName(text: string): string {
   let a = 0x811c9dc5, b = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

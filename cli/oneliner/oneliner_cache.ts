@@ -21,12 +21,12 @@ import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { listDirs } from "../../runtime/cgroup.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import { sha256Hex } from "../../runtime/digest.ts";
-import { COMPILER_VERSION, kernelId } from "../../tracer/compile_cache.ts";
+import { COMPILER_VERSION, entryName, kernelId } from "../../tracer/compile_cache.ts";
 import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
 
 /** Bump when the transform's output, or the entry's form, changes for the same one-liner. */
-const TRANSFORM_VERSION = 9;
+const TRANSFORM_VERSION = 10;
 const MAX_ENTRY_BYTES = 16 << 20;
 /** What the directory keeps: entries and generated scripts together. */
 export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
@@ -37,12 +37,14 @@ export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
  */
 export const ONELINER_DIR = ["tsbpf-oneliners"];
 /** The names this cache writes (an entry by its key, a script by its content's hash); nothing else there is touched. */
-const CACHE_NAME = /^(?:[0-9a-f]{32}\.json|[0-9a-f]{16}\.ts)$/;
+const CACHE_NAME = /^[0-9a-f]{16}\.(?:json|ts)$/;
 
 type Question = ["expand", string, string] | ["fields", string];
 interface Entry {
   version: number;
+  /** The entry's name (OneLinerKey.name), and exactly what it was transformed from (OneLinerKey.input). */
   key: string;
+  input: string;
   source: string;
   positions: SourcePositions;
   probes: number;
@@ -78,17 +80,25 @@ export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; aske
   };
 }
 
+/** An entry's file name, and everything its script was transformed from but the kernel's answers. */
+export interface OneLinerKey {
+  name: string;
+  input: string;
+}
+
 /**
- * The entry's name: everything the transform's output depends on but the kernel's answers.
+ * The entry's key: everything the transform's output depends on but the kernel's answers.
  * `modFile` is what the transform reads tsbpf's export names from (mod.ts, or the package's
  * mod.js): its identity (device, inode, size, mtime) stands for them, so a hit never imports
- * or reads it for that.
+ * or reads it for that. As the compile cache's: the name is a short hash and the entry holds
+ * the whole input, compared exactly on a hit, so no digest is made on a start (Bun's hasher's
+ * or WebCrypto's first digest, ≈ 1 MB of peak memory on Deno).
  */
-export async function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, runtimeUrl: string, modFile: string): Promise<string> {
+export function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, runtimeUrl: string, modFile: string): OneLinerKey {
   const st = lstat(modFile);
   const modId = typeof st === "number" ? `error ${st}` : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
-  const data = [TRANSFORM_VERSION, COMPILER_VERSION, kernelId(), pidFilter, modUrl, runtimeUrl, modId, text].join("\0");
-  return (await sha256Hex(data)).slice(0, 32);
+  const input = [TRANSFORM_VERSION, COMPILER_VERSION, kernelId(), pidFilter, modUrl, runtimeUrl, modId, text].join("\0");
+  return { name: entryName(input), input };
 }
 
 /** The name of a generated script's file in the cache: from its content. */
@@ -127,8 +137,8 @@ export function oneLinerDir(cacheHome?: string): string | undefined {
  * The generated script kept for `key`, if the kernel still answers as it did. `kernel(true)`
  * must also expand wildcards; kernel(false) is asked only for tracepoint fields (cheaper to load).
  */
-export async function readOneLiner(key: string, text: string, kernel: (withNames: boolean) => KernelQuery | Promise<KernelQuery>, cacheHome?: string): Promise<KeptOneLiner | undefined> {
-  const file = entryFile(key, cacheHome);
+export async function readOneLiner(key: OneLinerKey, text: string, kernel: (withNames: boolean) => KernelQuery | Promise<KernelQuery>, cacheHome?: string): Promise<KeptOneLiner | undefined> {
+  const file = entryFile(key.name, cacheHome);
   if (!file) return undefined;
   try {
     const bytes = readCheckedFile(file, { maxBytes: MAX_ENTRY_BYTES, noFollow: true, owners: [geteuid()], private: true });
@@ -152,11 +162,11 @@ export async function readOneLiner(key: string, text: string, kernel: (withNames
   }
 }
 
-export async function writeOneLiner(key: string, script: GeneratedScript, asked: Entry["asked"], cacheHome?: string): Promise<void> {
-  const file = entryFile(key, cacheHome);
+export async function writeOneLiner(key: OneLinerKey, script: GeneratedScript, asked: Entry["asked"], cacheHome?: string): Promise<void> {
+  const file = entryFile(key.name, cacheHome);
   if (!file) return;
   const name = await scriptName(script.source);
-  const entry: Entry = { version: TRANSFORM_VERSION, key, source: script.source, positions: script.positions, probes: script.probes, asked, script: name };
+  const entry: Entry = { version: TRANSFORM_VERSION, key: key.name, input: key.input, source: script.source, positions: script.positions, probes: script.probes, asked, script: name };
   try {
     writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
   } catch (e) {
@@ -214,11 +224,11 @@ export function pruneOneLiners(dir: string, nowMs = Date.now()): number {
   return removed;
 }
 
-function checkEntry(v: unknown, key: string): Entry {
+function checkEntry(v: unknown, key: OneLinerKey): Entry {
   const e = v as Entry;
   const ints = (o: unknown, names: string[]) => typeof o === "object" && o !== null && names.every((n) => Number.isSafeInteger((o as Record<string, unknown>)[n]));
   const pair = (p: unknown) => Array.isArray(p) && p.length === 2 && p.every(Number.isSafeInteger);
-  const ok = typeof e === "object" && e !== null && e.version === TRANSFORM_VERSION && e.key === key &&
+  const ok = typeof e === "object" && e !== null && e.version === TRANSFORM_VERSION && e.key === key.name && e.input === key.input &&
     typeof e.source === "string" && Number.isSafeInteger(e.probes) && typeof e.script === "string" && /^[0-9a-f]{16}\.ts$/.test(e.script) &&
     Array.isArray(e.positions?.segments) && e.positions.segments.every((s) => ints(s, ["line", "column", "length", "from"])) &&
     Array.isArray(e.positions?.regions) && e.positions.regions.every((r) => ints(r, ["from", "length"]) && pair(r.start) && pair(r.end)) &&

@@ -93,8 +93,8 @@ export async function dumpOneLiner(text: string): Promise<number> {
 export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number, positional: string[] = []): Promise<GeneratedScript & { file?: string }> {
   // The positional parameters are written into the script: a script per text and parameters.
   const keyed = positional.length ? [text, ...positional].join("\0") : text;
-  // TSBPF_NO_CACHE: no key either (its digest and the stat of mod cost a cold one-liner ≈ 1.4 ms).
-  const key = oneLinerCacheOff(cacheHome) ? undefined : await oneLinerKey(keyed, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
+  // TSBPF_NO_CACHE: no key either (the stat of mod and the kernel's id).
+  const key = oneLinerCacheOff(cacheHome) ? undefined : oneLinerKey(keyed, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
   // A kept script is used only if the kernel (and with -p, that process) still answers its questions the same.
   const kept = key && await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
   if (kept) return kept;

@@ -78,6 +78,21 @@ test("an entry that is not of the expected form, or written for another key, is 
   }
 });
 
+test("an entry under this one-liner's name but transformed from another input is not used (the name is a short hash)", async () => {
+  // The name is no digest: the entry holds what it was made from, and a hit compares it exactly.
+  const dir = join(cache, "tsbpf-oneliners");
+  const file = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => join(dir, f))[0];
+  const good = readFileSync(file, "utf8");
+  try {
+    assert.ok((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, "the entry as written is used");
+    const entry = JSON.parse(good);
+    writeFileSync(file, JSON.stringify({ ...entry, input: String(entry.input).replace(TEXT, `tracepoint("sched:sched_switch", () => exit())`) }), { mode: 0o600 });
+    assert.equal((await kept(kernel(["sched:sched_switch", "sched:sched_wakeup"]))).script, undefined);
+  } finally {
+    writeFileSync(file, good, { mode: 0o600 });
+  }
+});
+
 test("the cache directory is bounded: old, surplus and oversized files go, nothing else there is touched", async () => {
   const home = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-prune-"));
   const outside = mkdtempSync(join(tmpdir(), "tsbpf-oneliner-outside-"));
@@ -93,10 +108,10 @@ test("the cache directory is bounded: old, surplus and oversized files go, nothi
       writeFileSync(join(dir, name), "x".repeat(bytes), { mode: 0o600 });
       utimesSync(join(dir, name), now - ageDays * 86400, now - ageDays * 86400);
     };
-    for (let i = 0; i < 20; i++) put(`${hex(i, 32)}.json`, 40); // past the age limit
+    for (let i = 0; i < 20; i++) put(`${hex(i, 16)}.json`, 40); // past the age limit
     for (let i = 0; i < 300; i++) put(`${hex(0x1000 + i, 16)}.ts`, 1 + i / 1000); // more than the count limit, newest first
-    writeFileSync(join(dir, `${hex(0xbeef, 32)}.json`), "");
-    truncateSync(join(dir, `${hex(0xbeef, 32)}.json`), KEEP_BYTES + 1); // alone over the size limit
+    writeFileSync(join(dir, `${hex(0xbeef, 16)}.json`), "");
+    truncateSync(join(dir, `${hex(0xbeef, 16)}.json`), KEEP_BYTES + 1); // alone over the size limit
     put("notes.txt", 400); // not a name the cache writes
     writeFileSync(join(outside, "precious.ts"), "keep me");
     utimesSync(join(outside, "precious.ts"), now - 400 * 86400, now - 400 * 86400);
@@ -109,9 +124,9 @@ test("the cache directory is bounded: old, surplus and oversized files go, nothi
     assert.equal(readdirSync(dir).length, 1 + 20 + 300 + 4, "a new entry pruned the directory on the start path");
     prunePending();
     const left = new Set(readdirSync(dir));
-    assert.equal([...left].filter((n) => n.endsWith(".json") && n !== `${key}.json` && n.startsWith("0000")).length, 0, "entries older than the age limit remain");
-    assert.ok(!left.has(`${hex(0xbeef, 32)}.json`), "a file over the size limit remains");
-    assert.ok(left.has(`${key}.json`), "the entry just written was removed");
+    assert.equal([...left].filter((n) => n.endsWith(".json") && n !== `${key.name}.json` && n.startsWith("0000")).length, 0, "entries older than the age limit remain");
+    assert.ok(!left.has(`${hex(0xbeef, 16)}.json`), "a file over the size limit remains");
+    assert.ok(left.has(`${key.name}.json`), "the entry just written was removed");
     const scripts = [...left].filter((n) => /^[0-9a-f]{16}\.ts$/.test(n) && n !== `${hex(0xdead, 16)}.ts` && n !== `${hex(0xd1, 16)}.ts`);
     assert.equal(scripts.length, KEEP_FILES - 1, `kept ${scripts.length} scripts beside the entry`);
     assert.ok(left.has(`${hex(0x1000, 16)}.ts`) && !left.has(`${hex(0x1000 + 299, 16)}.ts`), "the newest are kept, the oldest go");
