@@ -1,8 +1,8 @@
 // The HTTP side of the metrics endpoint: one GET per connection, answered and closed. Every
 // local user can connect to it (127.0.0.1 is everyone's), and it runs in a tracer that may run
 // as root, so what a client can make it hold is bounded: at most MAX_CONNECTIONS at once (a new
-// one pushes out the oldest that has not yet sent its whole request), REQUEST_MS from accept to
-// the last byte of the answer, MAX_HEAD bytes of request. Without these, a user who started
+// one pushes out the oldest), REQUEST_MS from accept to the last byte of the answer, MAX_HEAD
+// bytes of request. Without these, a user who started
 // requests and sent one more header line each second (which resets idle timers) took all of the
 // tracer's file descriptors: scrapes and every file the tracer opens failed
 // (tests/security/metrics_connections.test.ts). node:net rather than node:http: neither Bun's
@@ -34,16 +34,17 @@ export interface ScrapeServer {
 /** A server answering each request's method and path with `answer`; listen() it. */
 export async function scrapeServer(answer: (method: string, path: string) => Answer): Promise<ScrapeServer> {
   const net = await import("node:net");
-  // Open connections, oldest first, and whether each has its request (then it is being answered).
-  const open = new Map<Socket, boolean>();
+  // Open connections, oldest first.
+  const open = new Set<Socket>();
   const server = net.createServer((socket) => {
+    // Past the limit the oldest goes, whatever it is doing: a scrape is over in milliseconds, so
+    // what is old is a client that sends or reads slowly, and the new one may be Prometheus.
     if (open.size >= MAX_CONNECTIONS) {
-      const idle = [...open].find(([, answering]) => !answering)?.[0];
-      if (!idle) return void socket.destroy();
-      idle.destroy();
-      open.delete(idle);
+      const oldest = open.keys().next().value!;
+      oldest.destroy();
+      open.delete(oldest);
     }
-    open.set(socket, false);
+    open.add(socket);
     const deadline = setTimeout(() => socket.destroy(), REQUEST_MS);
     deadline.unref?.();
     socket.on("error", () => {});
@@ -55,7 +56,6 @@ export async function scrapeServer(answer: (method: string, path: string) => Ans
       const end = head.indexOf("\r\n\r\n");
       if (end < 0 && head.length <= MAX_HEAD) return;
       socket.off("data", onData);
-      open.set(socket, true);
       const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(head);
       const a = end < 0 || end > MAX_HEAD ? { status: 431, contentType: "text/plain", body: "tsbpf: request too large\n" }
         : !m ? { status: 400, contentType: "text/plain", body: "tsbpf: not an HTTP/1 request\n" }
@@ -70,7 +70,7 @@ export async function scrapeServer(answer: (method: string, path: string) => Ans
     server,
     close() {
       server.close();
-      for (const socket of open.keys()) socket.destroy();
+      for (const socket of open) socket.destroy();
     },
   };
 }

@@ -15,14 +15,15 @@ import { isBun, ROOT } from "./attacker.ts";
 const FIXTURE = `${ROOT}tests/fixtures/metrics.ts`;
 const HELD = 300;
 
-// nobody's connections: each starts a request and sends one more header line every second.
+// nobody's connections: most start a request and send one more header line every second; every
+// fourth sends a whole request and neither reads the answer nor closes.
 const SLOWLORIS = `
 import socket, sys, time
 socks = []
 for i in range(${HELD}):
     try:
         s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-        s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n")
+        s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n" + (b"\\r\\n" if i % 4 == 0 else b""))
         socks.append(s)
     except OSError:
         pass
@@ -30,7 +31,8 @@ print("held", len(socks), flush=True)
 end = time.time() + float(sys.argv[2])
 while time.time() < end:
     time.sleep(1)
-    for s in socks:
+    for i, s in enumerate(socks):
+        if i % 4 == 0: continue
         try: s.sendall(b"X-Wait: 1\\r\\n")
         except OSError: pass
 `;
