@@ -40,8 +40,13 @@ export interface BundleResult {
 export interface BundleOptions {
   /** A PKCS#8 PEM Ed25519 key file to sign with instead of the host's own key. */
   key?: string;
-  /** The compiler as a string in the code, not a section after it: for `build --compile`. */
-  inlineCompiler?: boolean;
+  /**
+   * The compiler as a string in the code, not a section after it: for `build --compile`. true: a
+   * data: URL imported as it is (deno compile); "deflated": deflated, inflated when first
+   * imported (Bun's executables: 1.3 MB less peak memory, as the executable holds its code twice,
+   * as text and as bytecode).
+   */
+  inlineCompiler?: boolean | "deflated";
 }
 
 const root = ownPath("");
@@ -81,7 +86,7 @@ function mainModuleOnly(entry: string): Plugin {
  * compiler recognises the errors the compile target throws by name, not by class
  * (spec/target.ts isProbeLookupError).
  */
-async function lazyCompiler(inline: boolean): Promise<{ plugin: Plugin; section?: string }> {
+async function lazyCompiler(inline: boolean | "deflated"): Promise<{ plugin: Plugin; section?: string }> {
   const compiler = await build({
     entryPoints: [`${root}compiler/mod.ts`], bundle: true, format: "esm", platform: "node", target: "es2022",
     minifyWhitespace: true, minifySyntax: true, write: false, metafile: true, logLevel: "silent", tsconfigRaw: NO_TSCONFIG,
@@ -90,11 +95,13 @@ async function lazyCompiler(inline: boolean): Promise<{ plugin: Plugin; section?
   const code = compiler.outputFiles[0].contents;
   // The section is deflated (4× smaller: 837 -> 207 KB of base64 for Babel and the compiler), which
   // every start pays for in reading and skipping; tracer/bundle_section.ts inflates it after the check.
-  const base64 = Buffer.from(inline ? code : deflateRawSync(code, { level: 9 })).toString("base64");
-  const module = inline
+  const base64 = Buffer.from(inline === true ? code : deflateRawSync(code, { level: 9 })).toString("base64");
+  const module = inline === true
     ? `await import(${JSON.stringify(`data:text/javascript;base64,${base64}`)})`
+    : inline
+    ? `await importInlineSection(${JSON.stringify(base64)})`
     : `await importBundleSection(import.meta.url, "compiler", ${JSON.stringify(await sha256Hex(base64))})`;
-  const contents = `${inline ? "" : `import { importBundleSection } from "./tracer/bundle_section.ts";\n`}const m = ${module};\nexport const { ${output.exports.join(", ")} } = m;`;
+  const contents = `${inline === true ? "" : `import { importBundleSection, importInlineSection } from "./tracer/bundle_section.ts";\n`}const m = ${module};\nexport const { ${output.exports.join(", ")} } = m;`;
   const plugin: Plugin = {
     name: "lazy-compiler",
     setup(b) {
@@ -250,7 +257,8 @@ export async function bundle(script: string, outfile: string, opts: BundleOption
   // The names of every module's builtins, the modules section's too (its modules load their builtins as lazily).
   const uses = await builtinNames(finalOptions, plain);
   const kinds = new Set(Object.values(embedded).flatMap((t) => t.spec.programs.map((p) => p.probe.kind)));
-  const lazy = opts.inlineCompiler ? undefined : await lazySection(first.metafile!, file, kinds, root, [mainModuleOnly(file)], uses && lazyBuiltins(uses, plain));
+  const assumptions = Object.values(embedded).flatMap((t) => t.spec.assumptions ?? []);
+  const lazy = opts.inlineCompiler ? undefined : await lazySection(first.metafile!, file, kinds, assumptions, root, [mainModuleOnly(file)], uses && lazyBuiltins(uses, plain));
   if (lazy) finalOptions.plugins.unshift(lazy.plugin);
   if (uses) finalOptions.plugins.push(lazyBuiltins(uses, plain));
   const result = await build(finalOptions).catch((e) => {

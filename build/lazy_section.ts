@@ -14,8 +14,16 @@ import { build, type Metafile, type Plugin } from "esbuild";
 import { sha256Hex } from "../runtime/digest.ts";
 import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
 
-/** What the start of a trusted bundle imports lazily, besides the probe kinds its tracers use. */
-const START = ["tracer/bundled.ts", "tracer/assumptions.ts", "tracer/compile_target.ts"];
+/**
+ * What the start of a trusted bundle imports lazily, besides the probe kinds its tracers use
+ * (not the compile target: only a compile needs it, which loads the compiler's section as well).
+ */
+const START = ["tracer/bundled.ts", "tracer/assumptions.ts"];
+/**
+ * What a trusted start imports lazily to check a fact about kernel structs (tracer/assumptions.ts):
+ * the kernel's BTF reader, ≈ 20 KB of code that a bundle reading no kernel struct never runs.
+ */
+const KERNEL_STRUCTS = "runtime/kernel_btf.ts";
 const CORE = Symbol.for("tsbpf.bundle.core").description!;
 
 export interface LazySection {
@@ -27,9 +35,10 @@ export interface LazySection {
 
 /**
  * The section for the bundle whose first build is `meta`, or undefined when nothing would go in
- * it. `kinds`: the probe kinds of the bundle's tracers; `root`: tsbpf's own directory.
+ * it. `kinds`: the probe kinds of the bundle's tracers; `assumptions`: what their programs assume
+ * of the kernel (compiler/assumptions.ts); `root`: tsbpf's own directory.
  */
-export async function lazySection(meta: Metafile, entry: string, kinds: Set<string>, root: string, plugins: Plugin[], builtins?: Plugin): Promise<LazySection | undefined> {
+export async function lazySection(meta: Metafile, entry: string, kinds: Set<string>, assumptions: string[], root: string, plugins: Plugin[], builtins?: Plugin): Promise<LazySection | undefined> {
   const graph = new Map<string, { path: string; dynamic: boolean }[]>();
   for (const [input, info] of Object.entries(meta.inputs)) {
     if (input.includes(":")) continue; // esbuild's namespaces: builtins, stand-ins
@@ -47,7 +56,8 @@ export async function lazySection(meta: Metafile, entry: string, kinds: Set<stri
   const own = (p: string) => p.startsWith(root) && !p.includes("/node_modules/") && !p.startsWith(`${root}compiler/`);
   // Kept in the code: the start graph, what a trusted start imports lazily, and modules that
   // read import.meta (the section's is a data: URL).
-  const keep = new Set([entry, ...START.map((s) => root + s), ...probeKindModules(root, kinds)]);
+  const start = assumptions.some((a) => /^(no )?member /.test(a)) ? [...START, KERNEL_STRUCTS] : START;
+  const keep = new Set([entry, ...start.map((s) => root + s), ...probeKindModules(root, kinds)]);
   for (const m of graph.keys()) if (own(m) && readFileSync(m, "utf8").includes("import.meta")) keep.add(m);
   const main = closure(keep);
   const roots = new Set<string>();

@@ -6,7 +6,7 @@ import process from "node:process";
 import { CliError } from "./errors.ts";
 import { fileExists } from "../runtime/files.ts";
 import { hasPermission, runtimeName } from "../runtime/ffi/host.ts";
-import { OWN_BUNDLED, ownModule, ownPath } from "../runtime/own_files.ts";
+import { OWN_BUN_LIBRARY, OWN_BUNDLED, ownCodeFile, ownModule, ownPath } from "../runtime/own_files.ts";
 
 const isBun = runtimeName === "bun";
 
@@ -18,10 +18,11 @@ const isBun = runtimeName === "bun";
  */
 export function scriptCommand(script: string, args: string[], needsRun: boolean): string[] {
   const preload = decodeURIComponent(new URL(ownModule("cli/preload")).pathname);
-  // The npm package's bundle maps the names to its own entries (pack/bundle.ts), sharing its chunks.
-  const paths = ownPath(OWN_BUNDLED ? "dist/resolve.tsconfig.json" : "cli/resolve.tsconfig.json");
+  // The npm package's bundle maps the names to its own entries (pack/bundle.ts), sharing its chunks;
+  // Bun's bytecode build to its entries (pack/bun_library.ts), so the script shares this copy.
+  const paths = ownCodeFile(OWN_BUN_LIBRARY ? "dist/resolve.bun.tsconfig.json" : OWN_BUNDLED ? "dist/resolve.tsconfig.json" : "cli/resolve.tsconfig.json");
   // The working directory may be another user's: its bunfig.toml (preloads) and .env are not ours.
-  if (isBun) return [process.execPath, `--config=${ownPath("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", paths, script, ...args];
+  if (isBun) return [process.execPath, `--config=${ownCodeFile("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", paths, script, ...args];
   return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--config=${denoConfig()}`, `--import-map=${importMap()}`, script, ...args];
 }
 
@@ -31,8 +32,7 @@ export function scriptCommand(script: string, args: string[], needsRun: boolean)
  * the script, which in /tmp or a shared directory is anyone's (its "lock" alone can stop the run).
  */
 function denoConfig(): string {
-  const clone = ownPath("deno.json");
-  return fileExists(clone) ? clone : ownPath("bin/deno.launch.json");
+  return ownCodeFile(fileExists(ownPath("deno.json")) ? "deno.json" : "bin/deno.launch.json");
 }
 
 function importMap(): string {

@@ -205,7 +205,8 @@ cached after the first start): edited or untrusted instructions are never loaded
 options:
   -o, --output FILE   where to write (default: SCRIPT with .bundle.js; with --compile, SCRIPT's name)
       --compile       one executable with the runtime inside (bun build --compile, or deno compile
-                      under Deno): runs where neither Bun nor Deno is installed
+                      under Deno): runs where neither Bun nor Deno is installed; Bun's carries the
+                      bundle's bytecode, and starts faster than the script
       --key FILE      sign with this Ed25519 key (PKCS#8 PEM, readable only by you; a fleet's key:
                       openssl genpkey -algorithm ed25519 -out FILE) instead of the host's
       --show-key      print the public line of the signing key, for /etc/tsbpf/trusted-keys elsewhere

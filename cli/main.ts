@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     if (values.help) return print(await help("-e"));
     // Words after the one-liner are its positional parameters ($1, $2, as bpftrace's) when it reads them.
     const positional = global.first === undefined ? [] : [global.first, ...global.rest];
-    if (positional.length && !/\$\d/.test(String(values.eval))) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
+    if (positional.length && !/\$(\d|#|argc\b)/.test(String(values.eval))) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
     if (String(values.eval).trim() === "") throw new UsageError(`-e needs a one-liner, got an empty program (example: tsbpf -e 'tracepoint("syscalls:sys_enter_openat", () => count(comm()))')`);
     const { runOneLiner } = await import("./oneliner/run_oneliner.ts");
     return await runOneLiner(String(values.eval), session(values), { emit: !!values.emit, positional });
@@ -126,7 +126,12 @@ function print(text: string): number {
   return 0;
 }
 
-if (import.meta.main) {
+/**
+ * Runs the command with this process's arguments and sets its exit status. The entry of the
+ * command: this module run as the main one, or Bun's bytecode copy of it (pack/bun_library.ts),
+ * whose entry file calls this.
+ */
+export async function runCommand(): Promise<void> {
   const argv = scriptArgs();
   const verbose = argv.includes("--verbose");
   const hooks = await processHooks();
@@ -141,3 +146,7 @@ if (import.meta.main) {
     fail(e, verbose);
   }
 }
+
+// Not awaited (runCommand reports every failure itself): the same source is a CommonJS module in
+// Bun's bytecode build, where a top-level await would not compile.
+if (import.meta.main) void runCommand();

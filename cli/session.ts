@@ -77,10 +77,12 @@ function hookStart(): void {
   if (proto[hooked]) return;
   proto[hooked] = true;
   const original = proto.start;
-  proto.start = async function (this: Tracer, ...args: Parameters<Tracer["start"]>) {
-    const t = await original.apply(this, args);
-    onStarted(t);
-    return t;
+  // The same promise, not an async wrapper's: start()'s carries the getters that explain a
+  // missing await. Registered first, onStarted runs before the script's code after its await.
+  proto.start = function (this: Tracer, ...args: Parameters<Tracer["start"]>) {
+    const starting = original.apply(this, args);
+    starting.then(onStarted, () => {});
+    return starting;
   };
 }
 const hooked = Symbol("tsbpf.cli.hooked");

@@ -3,7 +3,7 @@ import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { type Lower, type Value } from "./lower/context.ts";
-import { cgroupType, i64, ksymType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType } from "../spec/layout.ts";
+import { cgroupType, i64, ksymType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType, usymType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
@@ -11,6 +11,9 @@ import { HANDLER_HELPERS, type HandlerHelperName, Helper } from "../spec/bpf/hel
 
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
+
+/** Program types whose context starts with the saved registers (struct pt_regs): kprobe/uprobe, perf_event. */
+const REGS_CONTEXTS = new Set([2, 7]);
 
 export interface Builtin {
   /** For helpers returning a number. */
@@ -117,6 +120,22 @@ const LOWERINGS = {
       return { kind: "scalar", type: ksymType, op: l.convert(address, u64, e.arguments[0]).op };
     },
   },
+  reg: {
+    scalar: (l, e) => {
+      const name = e.arguments[0];
+      if (e.arguments.length !== 1 || name.type !== "StringLiteral") l.fail(e, Code.BadCall, `reg() takes a register's name as a string: reg("ip")`);
+      // A kprobe's or uprobe's context is the saved registers; a perf event's (profile) begins with them.
+      if (!REGS_CONTEXTS.has(l.input.probe.progType)) {
+        l.fail(e, Code.BadCall, `reg() reads the registers a kprobe, uprobe, usdt or profile probe stopped at; a ${l.input.probe.describe} has none`, "a tracepoint's values are its fields: args.name");
+      }
+      const btf = l.input.target.btf();
+      const [regs] = btf.findByName("pt_regs", "struct");
+      const m = regs === undefined ? undefined : btf.member(regs, name.value);
+      if (!m) return l.fail(name, Code.BadCall, `this kernel's struct pt_regs has no register "${name.value}"`, `its registers: ${btf.memberNames(regs).join(", ")}`);
+      l.assume(memberFact(btf, regs, name.value)!);
+      return l.asScalar(l.contextField({ name: `reg("${name.value}")`, offset: m.bitOffset / 8, size: 8, signed: false, kind: "int", cType: "unsigned long", space: "kernel" }), e) as Scalar;
+    },
+  },
   cgroupName: {
     scalar: (l, e) => {
       if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `cgroupName() takes a cgroup id: cgroupName(cgroup())`);
@@ -148,6 +167,22 @@ const LOWERINGS = {
       const value = l.convert(l.intScalar(e.arguments[0]), i64, e.arguments[0]).op;
       l.b.emit({ op: "call", helper: Helper.override_return, args: [l.ctx, value] });
       return { kind: "scalar", type: u32, op: 0n };
+    },
+  },
+  usym: {
+    aggregate: {
+      defaultType: () => usymType,
+      into: (l, e, t, base, off) => {
+        if (e.arguments.length !== 1) l.fail(e, Code.BadCall, `usym() takes a user address: usym(reg("ip"))`);
+        if (t.kind !== "struct" || !t.usym) l.fail(e, Code.TypeMismatch, `usym() gives a USym (a user address and its process), but ${typeName(t)} is expected here`, "declare the field as USym");
+        // A pointer is its address as it is; the process is the current one (the address is in its memory).
+        const address = l.scalar(e.arguments[0]);
+        if (address.type.kind !== "int" && address.type.kind !== "ptr") l.fail(e.arguments[0], Code.TypeMismatch, `usym() takes a user address, a number or a pointer, not ${typeName(address.type)}`);
+        const op = address.type.kind === "ptr" ? address.op : l.convert(address, u64, e.arguments[0]).op;
+        l.b.emit({ op: "store", base, off, size: 8, value: op });
+        l.b.emit({ op: "store", base, off: off + 8, size: 4, value: l.b.alu("rsh", pidTgid(l), 32n) });
+        l.b.emit({ op: "store", base, off: off + 12, size: 4, value: 0n }); // padding: part of a key's identity
+      },
     },
   },
   comm: {

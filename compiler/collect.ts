@@ -2,7 +2,7 @@
 import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "../spec/target.ts";
-import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType, ksymType } from "../spec/layout.ts";
+import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType, ksymType, usymType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 import { programArraySlots } from "./program_array.ts";
 export type { MapField } from "./map_fields.ts";
@@ -151,6 +151,7 @@ function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>,
   const methods = new Map<string, ScriptFunction>();
   const handlers: Handler[] = [];
   for (const member of cls.body.body) {
+    if (refuseNonMethodHandler(member, diags)) continue;
     if ((member.type === "ClassProperty" || member.type === "ClassMethod") && member.key?.type === "Identifier" && TRACER_MEMBERS.has(member.key.name) && !(member.type === "ClassMethod" && member.key.name === "end")) {
       diags.error(Code.BadMap, posOf(member.key), `"${member.key.name}" would hide Tracer.${member.key.name}(); give it another name`);
       continue;
@@ -193,6 +194,24 @@ function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>,
   }
   if (!handlers.length && !maps.size) return undefined;
   return { name: cls.id?.name ?? "Tracer", maps, params, methods, handlers };
+}
+
+/**
+ * A probe decorator on what is not a plain method (a property holding an arrow function, a
+ * static method, an accessor, a #private member): the runtime finds handlers among the methods
+ * only, so it would be ignored and its probe would never fire. An error at the decorator.
+ */
+function refuseNonMethodHandler(member: Node, diags: DiagnosticBag): boolean {
+  const probe = member.decorators?.find((d: Node) => PROBE_DECORATORS[(d.expression.type === "CallExpression" ? d.expression.callee : d.expression).name]);
+  if (!probe) return false;
+  const plain = member.type === "ClassMethod" && member.kind === "method" && !member.static && member.key?.type === "Identifier";
+  if (plain) return false;
+  const name = member.key?.type === "Identifier" ? member.key.name : member.key?.type === "PrivateName" ? member.key.id.name : "handler";
+  const what = member.static ? "a static method" : member.kind === "get" || member.kind === "set" ? `a ${member.kind}ter (accessor)`
+    : member.type === "ClassProperty" || member.type === "ClassPrivateProperty" ? "a property (an arrow function in a field is not a method)" : "a private method";
+  const decorator = (probe.expression.type === "CallExpression" ? probe.expression.callee : probe.expression).name;
+  diags.error(Code.BadDecorator, posOf(probe), `@${decorator} is on ${what}: a handler must be a plain method of the tracer, or it is never attached`, `write it as a method: ${name}() { ... }`);
+  return true;
 }
 
 function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): ProbeRef | undefined {
@@ -279,6 +298,7 @@ export class TypeTable {
     if (name === "ProbeName") return probeNameType;
     if (name === "Cgroup") return cgroupType;
     if (name === "KSym") return ksymType;
+    if (name === "USym") return usymType;
     if (name === "Ipv4Key") return ipv4Key;
     if (name === "Ipv6Key") return ipv6Key;
     if (name === "bool") return bool;

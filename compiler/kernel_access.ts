@@ -125,7 +125,9 @@ export function kernelMember(l: Lower, base: KernelMem, name: string, e: Node): 
 export function kernelFieldOr(l: Lower, e: Node): Value {
   const left = e.left;
   const hint = "?? picks a kernel struct's field where the running kernel has it, and the right side where not: write a.field ?? b.other";
-  if (left.type !== "MemberExpression" || left.computed) return l.fail(e, Code.Unsupported, `?? needs a kernel struct's field on its left`, hint);
+  // Not a field: most likely JavaScript's idiom for a missing value (`this.m.get(k) ?? 0n`).
+  const neverUndefined = "a map's get() gives 0 for a key that is absent, and helpers always give a value: drop the ?? and its right side";
+  if (left.type !== "MemberExpression" || left.computed) return l.fail(e, Code.Unsupported, `?? needs a kernel struct's field on its left: a value in a handler is never null or undefined`, neverUndefined, hint);
   const obj = l.expr(left.object);
   const base = obj.kind === "kmem" ? obj : obj.kind === "scalar" && obj.type.kind === "ptr" ? deref(l, obj, left.object) : undefined;
   if (!base) return l.fail(left, Code.Unsupported, `?? needs a kernel struct's field on its left, not a field of ${obj.kind === "ctx" ? "the probe's arguments" : "a value of the handler"}`, hint);

@@ -218,6 +218,11 @@ function countDropped(l: Lower, mapName: string): void {
   countIn(l, DROPPED_MAP, [...l.input.tracer.maps.keys()].indexOf(mapName));
 }
 
+/** The class that declares each kind of aggregation, for hints. */
+const AGGREGATION_CLASS: Record<string, string> = {
+  count: "Count", sum: "Sum", min: "Min", max: "Max", avg: "Avg", stats: "Stats", hist: "Histogram", lhist: "LinearHistogram",
+};
+
 /** count.add(key?), sum.add(key?, v), hist.add(key?, v), ... */
 function aggregate(l: Lower, map: MapField, e: Node): void {
   const args: Node[] = e.arguments;
@@ -226,7 +231,7 @@ function aggregate(l: Lower, map: MapField, e: Node): void {
   if (args.length !== want) {
     const form = [map.userKey ? "key" : "", takesValue ? "value" : ""].filter(Boolean).join(", ");
     l.fail(e, Code.BadCall, `${map.name}.add takes ${want} argument${want === 1 ? "" : "s"}: add(${form})`,
-      map.userKey ? `it is keyed by ${typeName(map.userKey)}` : "declare a key type to key it, e.g. new Count<Str<16>>()");
+      map.userKey ? `it is keyed by ${typeName(map.userKey)}` : `declare a key type to key it, e.g. new ${AGGREGATION_CLASS[map.kind] ?? "Count"}<Str<16>>(${map.kind === "lhist" ? "min, max, step" : ""})`);
   }
   const keyType = map.key as StructType;
   const bucketField = keyType.fields.find((f) => f.name === "bucket");

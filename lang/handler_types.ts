@@ -34,6 +34,8 @@ export type ProbeName = string;
 export type Cgroup = import("../runtime/cgroup.ts").CgroupName;
 /** A kernel address from ksym(): a u64 in the kernel; in JavaScript the function holding it, printed as its name. */
 export type KSym = import("../runtime/maps/kernel_symbol.ts").KernelSymbol;
+/** usym()'s value: a user address in the process that hit the probe, shown as the function holding it. */
+export type USym = import("../runtime/maps/user_symbol.ts").UserSymbol;
 
 /** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
 export type KStack = import("../runtime/maps/stacks.ts").Stack;

@@ -1,48 +1,48 @@
 // Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
 // JavaScript they throw, since there is no current task to ask.
-import { kernelOnly } from "./kernel_only.ts";
-import type { Cgroup, KStack, KSym, ProbeName, Str, u32, u64, UStack } from "./handler_types.ts";
+import { kernelOnlyError } from "./kernel_only.ts";
+import type { Cgroup, KStack, KSym, ProbeName, Str, u32, u64, UStack, USym } from "./handler_types.ts";
 
 /** Process id (the kernel's tgid) of the task that hit the probe. */
 export function pid(): u32 {
-  return kernelOnly("pid");
+  throw kernelOnlyError("pid", pid);
 }
 /** Thread id (the kernel's pid) of the task that hit the probe. */
 export function tid(): u32 {
-  return kernelOnly("tid");
+  throw kernelOnlyError("tid", tid);
 }
 /** Process id of the parent of the task that hit the probe. */
 export function ppid(): u32 {
-  return kernelOnly("ppid");
+  throw kernelOnlyError("ppid", ppid);
 }
 /** Real user id of the task that hit the probe. */
 export function uid(): u32 {
-  return kernelOnly("uid");
+  throw kernelOnlyError("uid", uid);
 }
 /** Real group id of the task that hit the probe. */
 export function gid(): u32 {
-  return kernelOnly("gid");
+  throw kernelOnlyError("gid", gid);
 }
 /** Command name of the task that hit the probe (16 bytes, as in /proc/PID/comm). */
 export function comm(): Str<16> {
-  return kernelOnly("comm");
+  throw kernelOnlyError("comm", comm);
 }
 /** Nanoseconds since boot (CLOCK_MONOTONIC). */
 export function ktime(): u64 {
-  return kernelOnly("ktime");
+  throw kernelOnlyError("ktime", ktime);
 }
 /** The CPU the handler runs on. */
 export function cpu(): u32 {
-  return kernelOnly("cpu");
+  throw kernelOnlyError("cpu", cpu);
 }
 /** Reads a NUL-terminated string through a pointer (user or kernel), or a tracepoint string field. */
 // deno-lint-ignore no-explicit-any
 export function str(_pointer: any, _maxLength?: number): string {
-  return kernelOnly("str");
+  throw kernelOnlyError("str", str);
 }
 /** The id of the cgroup (v2) of the task that hit the probe: compare with `cgroupId(path)`, or key maps by it. */
 export function cgroup(): u64 {
-  return kernelOnly("cgroup");
+  throw kernelOnlyError("cgroup", cgroup);
 }
 /**
  * The pointer or address `p`, seen as pointing to the kernel struct `T` in the traced process's
@@ -51,7 +51,7 @@ export function cgroup(): u64 {
  */
 // deno-lint-ignore no-explicit-any
 export function user<T = any>(_pointer: unknown): T {
-  return kernelOnly("user");
+  throw kernelOnlyError("user", user);
 }
 /**
  * The pointer or address `p`, seen as pointing to the kernel struct `T` in kernel memory: its
@@ -59,32 +59,40 @@ export function user<T = any>(_pointer: unknown): T {
  */
 // deno-lint-ignore no-explicit-any
 export function kernel<T = any>(_pointer: unknown): T {
-  return kernelOnly("kernel");
+  throw kernelOnlyError("kernel", kernel);
 }
 /** The cgroup id `id` (usually cgroup()) as a Cgroup: a map key or event field that JavaScript and printing show as the cgroup's path and container id. */
 export function cgroupName(_id: u64): Cgroup {
-  return kernelOnly("cgroupName");
+  throw kernelOnlyError("cgroupName", cgroupName);
+}
+/** The user address `address` in the current process as a USym: a map key or event field that JavaScript and printing show as the name of the function holding it (bpftrace's usym()). */
+export function usym(_address: u64 | bigint | number): USym {
+  throw kernelOnlyError("usym", usym);
+}
+/** The register `name` ("ip", "sp", "ax", ... as struct pt_regs names them) where a kprobe, uprobe, usdt or profile probe stopped (bpftrace's reg()). */
+export function reg(_name: string): u64 {
+  throw kernelOnlyError("reg", reg);
 }
 /** The kernel address `address` as a KSym: a map key or event field that JavaScript and printing show as the name of the kernel function holding it (bpftrace's ksym()). */
 export function ksym(_address: u64): KSym {
-  return kernelOnly("ksym");
+  throw kernelOnlyError("ksym", ksym);
 }
 /** The current task, `struct task_struct *`: read its fields like `curtask().real_parent.tgid`. */
 // deno-lint-ignore no-explicit-any
 export function curtask(): any {
-  return kernelOnly("curtask");
+  throw kernelOnlyError("curtask", curtask);
 }
 /** The probe that fired, named as bpftrace does ("kprobe:tcp_connect"): in a wildcard handler, which match. */
 export function probe(): ProbeName {
-  return kernelOnly("probe");
+  throw kernelOnlyError("probe", probe);
 }
 /** The kernel stack of the current task (printed as frames in maps and events). */
 export function kstack(): KStack {
-  return kernelOnly("kstack");
+  throw kernelOnlyError("kstack", kstack);
 }
 /** The user stack of the current task (printed as frames, symbolized for its process). */
 export function ustack(): UStack {
-  return kernelOnly("ustack");
+  throw kernelOnlyError("ustack", ustack);
 }
 /**
  * `size` (1, 2, 4 or 8) bytes of the packet a `@cgroupSkb` handler sees, `offset` bytes from its
@@ -98,7 +106,7 @@ export function skbLoad(skb: any, offset: number, size: 1 | 2 | 4): u32;
 export function skbLoad(skb: any, offset: number, size: 8): u64;
 // deno-lint-ignore no-explicit-any
 export function skbLoad(_skb: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
-  return kernelOnly("skbLoad");
+  throw kernelOnlyError("skbLoad", skbLoad);
 }
 /**
  * `size` (1, 2, 4 or 8) bytes of the packet an `@xdp` handler sees, `offset` bytes from its
@@ -112,7 +120,7 @@ export function xdpLoad(ctx: any, offset: number, size: 1 | 2 | 4): u32;
 export function xdpLoad(ctx: any, offset: number, size: 8): u64;
 // deno-lint-ignore no-explicit-any
 export function xdpLoad(_ctx: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 | u64 {
-  return kernelOnly("xdpLoad");
+  throw kernelOnlyError("xdpLoad", xdpLoad);
 }
 /**
  * The id of the cgroup (v2) of the socket a `@cgroupSkb` handler's packet belongs to (the
@@ -120,7 +128,7 @@ export function xdpLoad(_ctx: any, _offset: number, _size: 1 | 2 | 4 | 8): u32 |
  */
 // deno-lint-ignore no-explicit-any
 export function skbCgroup(_skb: any): u64 {
-  return kernelOnly("skbCgroup");
+  throw kernelOnlyError("skbCgroup", skbCgroup);
 }
 
 /**
@@ -130,5 +138,5 @@ export function skbCgroup(_skb: any): u64 {
  * CONFIG_BPF_KPROBE_OVERRIDE; anywhere else it is a compile error saying why.
  */
 export function override(_value: number | bigint): void {
-  return kernelOnly("override");
+  throw kernelOnlyError("override", override);
 }

@@ -14,3 +14,16 @@ export class KernelOnlyError extends Error {
 export function kernelOnly(name: string): never {
   throw new KernelOnlyError(name);
 }
+
+/**
+ * KernelOnlyError for `name`, with `stub` (the helper's own function) left out of its stack, so
+ * that the first frame is the script's line that called it (Bun prints that frame's source).
+ * The stub must `throw` it, not `return kernelOnly()`: JavaScriptCore's tail calls would drop
+ * the stub's frame, and then the whole stack with it.
+ */
+export function kernelOnlyError(name: string, stub: unknown): KernelOnlyError {
+  const error = new KernelOnlyError(name);
+  const capture = (Error as { captureStackTrace?: (e: object, f: unknown) => void }).captureStackTrace;
+  if (typeof stub === "function") capture?.(error, stub);
+  return error;
+}

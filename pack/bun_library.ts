@@ -11,9 +11,11 @@
 // loaded on the first import of one of its modules and given the start graph's modules, so one
 // process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
 // dist/ENTRY.bun.js are the entries, a line each: this copy on the Bun that packed it, the ES
-// modules on any other (whose .jsc it would ignore). The command (cli/main.ts) and a one-liner's
-// runtime stay ES modules: a process runs either this copy (`bun run script.ts`) or the ES
-// modules (under the tsbpf command or another Bun), never both.
+// modules on any other (whose .jsc it would ignore). The tsbpf command has entries here too
+// (cli/main, the preload of `tsbpf run`, the one-liners' runtime): on that Bun, bin/tsbpf runs
+// dist/cli_main.bun.js, and the modules the command hands to a script or one-liner are these
+// entries (runtime/own_files.ts), so a process runs either this copy or the ES modules, never both.
+import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,14 +23,41 @@ import { BYTECODE_COMPILER, BYTECODE_DEFINE } from "./bytecode.ts";
 
 /** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"): what `import "tsbpf"` runs. */
 export const BUN_LIBRARY = "bun_library.js";
-/** The rest, loaded on the first import of a module outside the start graph (probe kinds, exporters, tsbpf/tool). */
+/** The command's own modules (COMMAND_ROOTS), loaded by the tsbpf command's entries. */
+export const BUN_CLI = "bun_cli.js";
+/** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool, the compiler's target). */
 export const BUN_LAZY = "bun_lazy.js";
+const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_LAZY];
+/** The bundler's namespace of the modules another part holds: "tsbpf-part-bun_lazy". */
+const partNamespace = (part: string) => `tsbpf-part-${part.slice(0, -3)}`;
 
-/** package.json's entries that Bun takes from the bytecode build, and the file each one is: "tool/mod" → "tool_mod.bun.js". */
-export const BUN_ENTRIES: Record<string, string> = { mod: "mod.bun.js", "tool/mod": "tool_mod.bun.js", "cli/mod": "cli_mod.bun.js" };
+/**
+ * The library's entries, each the module it exports: package.json's entries that Bun takes from
+ * the bytecode build, and the command's own (runtime/own_files.ts ownModule names them). Each is
+ * dist/NAME.bun.js, "tool/mod" → "tool_mod.bun.js".
+ */
+export const BUN_ENTRIES: Record<string, string> = {
+  mod: "mod.ts", "tool/mod": "tool/mod.ts", "cli/mod": "cli/mod.ts",
+  "cli/main": "cli/main.ts", "cli/preload": "cli/preload_session.ts", "cli/oneliner/oneliner_runtime": "cli/oneliner/oneliner_runtime.ts",
+};
 
-/** Bun's first line of a CommonJS file it runs as it is (its own build output's form). */
-const CJS_PRAGMA = "// @bun @bun-cjs";
+/**
+ * Entries that run something rather than export: an ES module (it awaits, which a CommonJS
+ * module cannot) calling the library's function, or loading the ES module build on another Bun.
+ */
+const RUNNING_ENTRIES: Record<string, (module: string) => string> = {
+  "cli/main": (m) => `await (${m}).runCommand();`, // the ES module cli_main.js does not run as an import: no import.meta.main
+  "cli/preload": (m) => `await (${m}).preloadSession?.();`, // cli_preload.js starts the session as it loads, and exports nothing
+};
+
+/** The entry file of `name` in dist/. */
+export const bunEntryFile = (name: string): string => `${name.replaceAll("/", "_")}.bun.js`;
+
+/** Bun's first line of a CommonJS file it runs as it is (its own build output's form); of an ES module. */
+const CJS_PRAGMA = "// @bun @bun-cjs", BUN_PRAGMA = "// @bun";
+
+/** runtime/own_files.ts's name for it, which cli/child_runtime.ts gives Bun under this build. */
+export const BUN_RESOLVE_CONFIG = "resolve.bun.tsconfig.json";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENTRY = "tsbpf-bun-library", SELF = "tsbpf-bun-self";
@@ -38,28 +67,79 @@ declare const Bun: undefined | {
   revision: string;
 };
 
+/** What the rewrite below writes for this file's object, then made `require(SELF)` (a name no source can hold). */
+const SELF_PLACEHOLDER = "__tsbpf_bun_self__";
+
 /**
  * Bun's bundler fixes `import.meta.url` and `__filename` to the source's path at build time, and
  * a script (which a CommonJS module is) may not name `import.meta` at all: JavaScriptCore then
  * makes no bytecode. So each source's `import.meta` becomes this file's URL, taken when it loads
- * (the wrapper's fourth argument is its path), `import.meta.require` Bun's `require`, and
- * `import.meta.resolve` a resolve from this file.
+ * (the wrapper's fourth argument is its path), `import.meta.require` Bun's `require`,
+ * `import.meta.resolve` a resolve from this file, and `import.meta.main` false (the library is no
+ * main module: its entries call what a main module would run, RUNNING_ENTRIES). In code only:
+ * esbuild rewrites the syntax tree (its define), so text that names import.meta (the code `tsbpf
+ * build` writes, a string a module searches for) stays as it is. esbuild also strips the types,
+ * as it does for the ES module build of the same sources (pack/bundle.ts).
  */
-export function withoutImportMeta(source: string): string {
-  return source
-    .replace(/\(import\.meta as [^;]*?\)\.require/g, "require")
-    .replace(/import\.meta\.require/g, "require")
-    .replace(/import\.meta\.url/g, `require(${JSON.stringify(SELF)}).url`)
-    .replace(/import\.meta\.resolve\(/g, `require(${JSON.stringify(SELF)}).resolve(`);
+export async function withoutImportMeta(source: string): Promise<string> {
+  const { code } = await esbuild.transform(source, {
+    loader: "ts",
+    define: {
+      "import.meta.url": `${SELF_PLACEHOLDER}.url`,
+      "import.meta.resolve": `${SELF_PLACEHOLDER}.resolve`,
+      "import.meta.require": "require",
+      "import.meta.main": "false",
+    },
+  });
+  return code.replaceAll(SELF_PLACEHOLDER, `require(${JSON.stringify(SELF)})`);
 }
 
-/** Writes dist/bun_library.js, dist/bun_lazy.js, their .jsc and the entries into `outdir`; the files written. Only Bun builds them. */
-export async function buildBunLibrary(outdir: string, startGraph: Set<string>): Promise<string[]> {
+/** What pack/bundle.ts's esbuild metafile says of each source: the modules it imports, and how. */
+export interface SourceImports {
+  inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+}
+
+/**
+ * The sources the command's own paths load on Bun (beyond the start graph): what `-e` runs with
+ * a kept script, and `tsbpf run`'s supervisor and the preload. Their part, dist/bun_cli.js, is
+ * small, so a warm one-liner loads no more code than it runs; the transform, the compiler's
+ * target and the other commands stay in dist/bun_lazy.js.
+ */
+export const COMMAND_ROOTS = [
+  "cli/main.ts", "cli/oneliner/run_oneliner.ts", "cli/oneliner/oneliner_runtime.ts", "cli/preload_session.ts", "cli/commands/run.ts",
+  // What cli/session.ts imports on use: the child's link to `tsbpf run` (every run), -d's timer.
+  "cli/parent_link.ts", "cli/long_timer.ts",
+];
+
+/** The sources `roots` import statically, the roots included (type imports are gone in the metafile). */
+export function staticClosure(meta: SourceImports, roots: string[]): Set<string> {
+  const seen = new Set<string>(), todo = [...roots];
+  while (todo.length) {
+    const file = todo.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const i of meta.inputs[file]?.imports ?? []) if (i.kind === "import-statement" && !i.external && i.path.endsWith(".ts")) todo.push(i.path);
+  }
+  return seen;
+}
+
+/**
+ * Writes the parts (dist/bun_library.js, bun_cli.js, bun_lazy.js), their .jsc and the entries
+ * into `outdir`; the files written. Only Bun builds them. `meta`: pack/bundle.ts's metafile.
+ */
+export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
-  const start = [...startGraph].filter((f) => f.endsWith(".ts")).sort();
-  const lazy = new Set(Object.keys(BUN_ENTRIES).filter((e) => !startGraph.has(`${e}.ts`)).map((e) => `${e}.ts`));
+  const command = staticClosure(meta, COMMAND_ROOTS);
+  const partOf = (rel: string) => startGraph.has(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : BUN_LAZY;
+  // Each part's table: the modules of its own that the others take (each one listed costs its
+  // exports object when the part loads), and the entries' modules.
+  const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
+  for (const rel of [...startGraph, ...command]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
+  for (const m of Object.values(BUN_ENTRIES)) listed.get(partOf(m))!.add(m);
+  const taken = new Map(PARTS.map((p) => [p, new Set<string>()]));
   const get = (name: string, body: string) => `  get ${JSON.stringify(name)}() { return ${body}; },`;
-  const startEntry = (shared: string[]) => [
+  const table = (rels: Iterable<string>) => [...rels].sort().map((f) => `  ${get(f, `require(${JSON.stringify(ROOT + f)})`)}`);
+  const startEntry = (own: Iterable<string>) => [
     `const self = require(${JSON.stringify(SELF)});`,
     // The wrapper's arguments are (exports, require, module, __filename, __dirname), here not
     // rewritten; its URL as pathToFileURL makes it, without loading node:url (~1.5 ms on Bun).
@@ -71,53 +151,63 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>): 
     // here, through the wrapper's own require (its second argument), as a file: URL.
     `const resolveFrom = arguments[1].resolve;`,
     `self.resolve = (name) => { const u = new URL("file:///"); u.pathname = resolveFrom(name).replace(/[%\\t\\n\\r]/g, encodeURIComponent); return u.href; };`,
-    // What the lazy part takes from this one: the start graph's modules it imports, whole (each
-    // one here costs its exports object on every start).
-    `self.modules = {`,
-    ...shared.map((f) => get(f, `require(${JSON.stringify(ROOT + f)})`)),
-    `};`,
-    `let lazy;`,
-    `self.lazy = () => (lazy ??= require(${JSON.stringify(`./${BUN_LAZY}`)})({ url: self.url, resolve: self.resolve, modules: self.modules }));`,
+    // The other parts load on the first use of one of their modules, and are given this one
+    // (its URL, its resolve, and this way to every part's modules): one copy of each module.
+    `const parts = { ${JSON.stringify(BUN_LIBRARY)}: {`,
+    ...table(own),
+    `} };`,
+    `self.part = (file) => (parts[file] ??= (file === ${JSON.stringify(BUN_CLI)} ? require(${JSON.stringify(`./${BUN_CLI}`)}) : require(${JSON.stringify(`./${BUN_LAZY}`)}))(self));`,
     `module.exports = {`,
-    ...Object.keys(BUN_ENTRIES).map((e) => get(e, lazy.has(`${e}.ts`) ? `self.lazy()[${JSON.stringify(`${e}.ts`)}]` : `require(${JSON.stringify(`${ROOT}${e}.ts`)})`)),
+    ...Object.entries(BUN_ENTRIES).map(([e, m]) => get(e, partOf(m) === BUN_LIBRARY ? `require(${JSON.stringify(`${ROOT}${m}`)})` : `self.part(${JSON.stringify(partOf(m))})[${JSON.stringify(m)}]`)),
     `};`,
   ].join("\n");
-  const toLazy: Route = (rel) => {
-    if (startGraph.has(rel)) return undefined;
-    lazy.add(rel);
-    return { path: rel, namespace: "tsbpf-lazy" };
-  };
-  const lazyStub = (rel: string) => `module.exports = require(${JSON.stringify(SELF)}).lazy()[${JSON.stringify(rel)}];`;
-  // Three builds: the start with every module shared, which finds what the lazy part holds; the
-  // lazy part, which finds what it imports from the start; the start again, sharing only that.
-  await build(outdir, BUN_LIBRARY, startEntry(start), toLazy, lazyStub);
-  const shared = new Set<string>();
-  const lazyEntry = [
+  const partEntry = (own: Iterable<string>) => [
     `const self = require(${JSON.stringify(SELF)});`,
-    `module.exports = function lazyPart(host) {`,
+    `module.exports = function part(host) {`,
     `  self.url = host.url;`,
     `  self.resolve = host.resolve;`,
-    `  self.modules = host.modules;`,
+    `  self.part = host.part;`,
     `  return {`,
-    ...[...lazy].sort().map((f) => `  ${get(f, `require(${JSON.stringify(ROOT + f)})`)}`),
+    ...table(own),
     `  };`,
     `};`,
   ].join("\n");
-  const written = await build(outdir, BUN_LAZY, lazyEntry, (rel) => {
-    if (!startGraph.has(rel)) return undefined;
-    shared.add(rel);
-    return { path: rel, namespace: "tsbpf-host" };
-  }, (rel) => `module.exports = require(${JSON.stringify(SELF)}).modules[${JSON.stringify(rel)}];`);
-  written.push(...await build(outdir, BUN_LIBRARY, startEntry([...shared].sort()), toLazy, lazyStub));
+  /** Builds `part`: its modules, and for every other module a line taking it from its part. */
+  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), (rel) => {
+    const other = partOf(rel);
+    if (other === part) return undefined;
+    listed.get(other)!.add(rel);
+    taken.get(other)!.add(rel);
+    return { path: rel, namespace: partNamespace(other) };
+  });
+  // Each part with every module listed, which finds what each takes from the others (the lazy
+  // part last: the others add to it); then the start and the command's part again, listing only
+  // what is taken (and the entries).
+  await buildPart(BUN_LIBRARY, listed.get(BUN_LIBRARY)!);
+  await buildPart(BUN_CLI, listed.get(BUN_CLI)!);
+  const written = await buildPart(BUN_LAZY, listed.get(BUN_LAZY)!);
+  const entriesOf = (part: string) => Object.values(BUN_ENTRIES).filter((m) => partOf(m) === part);
+  written.push(...await buildPart(BUN_LIBRARY, taken.get(BUN_LIBRARY)!));
+  written.push(...await buildPart(BUN_CLI, new Set([...taken.get(BUN_CLI)!, ...entriesOf(BUN_CLI)])));
   // Another Bun ignores the .jsc and would parse the CommonJS source, which costs more than the
   // ES modules (measured 1.58x the CPU of the bytecode, ~1.05x the ES modules): it takes those.
   // The choice is the same for every entry of a process, so there is still one copy of tsbpf.
-  for (const [name, file] of Object.entries(BUN_ENTRIES)) {
-    const path = `${outdir}/${file}`, esm = `./${name.replaceAll("/", "_")}.js`; // pack/bundle.ts's bundledName
-    const body = `module.exports = Bun.revision === ${JSON.stringify(Bun.revision)} ? require("./${BUN_LIBRARY}")[${JSON.stringify(name)}] : require(${JSON.stringify(esm)});`;
-    writeFileSync(path, `${CJS_PRAGMA}\n(function(exports, require, module, __filename, __dirname) {${body}})\n`);
+  for (const name of Object.keys(BUN_ENTRIES)) {
+    const path = `${outdir}/${bunEntryFile(name)}`, esm = `./${name.replaceAll("/", "_")}.js`; // pack/bundle.ts's bundledName
+    const ours = `Bun.revision === ${JSON.stringify(Bun.revision)}`, library = `require("./${BUN_LIBRARY}")[${JSON.stringify(name)}]`;
+    const running = RUNNING_ENTRIES[name];
+    writeFileSync(path, running
+      ? `${BUN_PRAGMA}\nconst require = import.meta.require;\n${running(`${ours} ? ${library} : await import(${JSON.stringify(esm)})`)}\n`
+      : `${CJS_PRAGMA}\n(function(exports, require, module, __filename, __dirname) {module.exports = ${ours} ? ${library} : require(${JSON.stringify(esm)});})\n`);
     written.push(path);
   }
+  // What `tsbpf run` gives Bun (--tsconfig-override) when the command runs from here: a script's
+  // "tsbpf" is this copy too (pack/bundle.ts's resolve.tsconfig.json names the ES modules).
+  const names: Record<string, string> = { tsbpf: bunEntryFile("mod"), "tsbpf/kernel": "kernel.js", "tsbpf/tool": bunEntryFile("tool/mod"), "tsbpf/cli": bunEntryFile("cli/mod") };
+  const paths: Record<string, string[]> = {};
+  for (const [name, file] of Object.entries(names)) paths[name] = paths[`npm:${name}`] = [`./${file}`];
+  writeFileSync(`${outdir}/${BUN_RESOLVE_CONFIG}`, JSON.stringify({ compilerOptions: { paths } }, null, 2) + "\n");
+  written.push(`${outdir}/${BUN_RESOLVE_CONFIG}`);
   return written;
 }
 
@@ -129,9 +219,9 @@ type Route = (rel: string) => { path: string; namespace: string } | undefined;
 
 /**
  * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
- * sends elsewhere (a namespace whose modules `stub` writes: a line taking them from the other part).
+ * sends to another part (namespace tsbpf-part-FILE: a line taking the module from that part).
  */
-async function build(outdir: string, naming: string, entry: string, route: Route, stub: (rel: string) => string): Promise<string[]> {
+async function build(outdir: string, naming: string, entry: string, route: Route): Promise<string[]> {
   const result = await Bun!.build({
     entrypoints: [ENTRY],
     outdir,
@@ -140,7 +230,7 @@ async function build(outdir: string, naming: string, entry: string, route: Route
     format: "cjs",
     bytecode: true,
     minify: { whitespace: true, syntax: true },
-    external: ["@babel/parser", "esbuild", "bun:ffi", "bun", `./${BUN_LAZY}`],
+    external: ["@babel/parser", "esbuild", "bun:ffi", "bun", `./${BUN_CLI}`, `./${BUN_LAZY}`],
     define: BYTECODE_DEFINE,
     plugins: [{
       name: "tsbpf-bun-library",
@@ -157,17 +247,16 @@ async function build(outdir: string, naming: string, entry: string, route: Route
         });
         build.onLoad({ filter: /.*/, namespace: "tsbpf" }, (args: { path: string }) =>
           ({ contents: args.path === ENTRY ? entry : "module.exports = {};", loader: "js" }));
-        for (const namespace of ["tsbpf-lazy", "tsbpf-host"]) {
-          build.onLoad({ filter: /.*/, namespace }, (args: { path: string }) => ({ contents: stub(args.path), loader: "js" }));
+        for (const part of PARTS) {
+          build.onLoad({ filter: /.*/, namespace: partNamespace(part) }, (args: { path: string }) =>
+            ({ contents: `module.exports = require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(args.path)}];`, loader: "js" }));
         }
-        build.onLoad({ filter: /\.ts$/ }, (args: { path: string }) =>
-          ({ contents: withoutImportMeta(readFileSync(args.path, "utf8")), loader: "ts" }));
+        build.onLoad({ filter: /\.ts$/ }, async (args: { path: string }) =>
+          ({ contents: await withoutImportMeta(readFileSync(args.path, "utf8")), loader: "js" }));
       },
     }],
   });
   if (!result.success) throw new AggregateError(result.logs, `pack/bun_library.ts: Bun could not build ${naming}`);
-  const left = /import\.meta.{0,40}/.exec(readFileSync(`${outdir}/${naming}`, "utf8"));
-  if (left) throw new Error(`pack/bun_library.ts: ${naming} still names import.meta, which a CommonJS module cannot: ${left[0]}`);
   const written = result.outputs.map((o) => o.path);
   if (!written.some((p) => p.endsWith(".jsc"))) throw new Error(`pack/bun_library.ts: Bun made no bytecode for ${naming} (it silently skips a file JavaScriptCore cannot compile as a script)`);
   return written;

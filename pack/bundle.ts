@@ -148,6 +148,6 @@ if (import.meta.main) {
   for (const file of Object.keys(meta.outputs)) console.log(resolve(ROOT, file));
   console.log(resolve(outdir, RESOLVE_CONFIG));
   for (const file of await buildBytecodeCompiler(outdir)) console.log(file); // Bun only: pack/bytecode.ts
-  for (const file of await buildBunLibrary(outdir, staticInputs(meta, "mod"))) console.log(file); // Bun only: pack/bun_library.ts
+  for (const file of await buildBunLibrary(outdir, staticInputs(meta, "mod"), meta)) console.log(file); // Bun only: pack/bun_library.ts
   await esbuild.stop?.();
 }

@@ -77,8 +77,13 @@ export function readUserFile(f: UserFile, maxBytes: number): Uint8Array | undefi
   const handle = hold(f);
   if (handle === -2 || handle === -20) return undefined;
   if (handle < 0) throw new UnsafeFileError(f.display, errnoName(-handle));
+  const held = `/proc/self/fd/${handle}`;
   try {
-    return readCheckedFile(`/proc/self/fd/${handle}`, { maxBytes });
+    return readCheckedFile(held, { maxBytes });
+  } catch (e) {
+    // Named as the user named it, not by the descriptor it was read through.
+    if (e instanceof UnsafeFileError) throw new UnsafeFileError(f.path, e.message.slice(`Refusing to read "${held}": `.length));
+    throw e;
   } finally {
     libcSync().close(handle);
   }

@@ -51,6 +51,14 @@ export class FfiPermissionError extends UserFacingError {
   }
 }
 
+/** Neither Bun nor Deno runs the script (Node.js: `node trace.ts`). */
+export class UnsupportedRuntimeError extends UserFacingError {
+  constructor() {
+    super("tsbpf runs on Bun or Deno, not Node.js (it reaches the kernel through their FFI): run the script with sudo bun SCRIPT or sudo deno run --allow-ffi SCRIPT");
+    this.name = "UnsupportedRuntimeError";
+  }
+}
+
 /** A tracer is used wrongly (no handlers, a map field of the wrong kind, no source file). */
 export class TracerError extends UserFacingError {
   constructor(message: string) {

@@ -1,9 +1,9 @@
 // Kernel features that are found out by trying, once per process.
-import { AttachType, kprobeMultiLinkCreate, mapCreate, MapType, ProgType, progLoad } from "./bpf.ts";
-import { SyscallError } from "./errors.ts";
+import { AttachType, kprobeMultiLinkCreate, ProgType, progLoad } from "./bpf.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { readTextFile } from "./files.ts";
+import { ringBuffersByTrying } from "./ring_buffers.ts";
 
 const cache = new Map<string, boolean>();
 
@@ -42,40 +42,21 @@ export function hasTpBtf(): boolean {
 }
 
 /**
- * BPF ring buffers (BPF_MAP_TYPE_RINGBUF, 5.8+). Asked of the kernel by creating a one-page ring
- * buffer (as libbpf probes map types): a syscall, where reading the kernel's BTF to look for the
- * map type costs 40-90 ms on a cold start (a 5 MB file read, scanned and indexed by name). Without
- * the privilege to create maps (plan, build as a user) the BTF answers, which needs none.
- * TSBPF_NO_RINGBUF=1 answers no, to run RingBufs as perf buffers on any kernel (for testing that path).
+ * BPF ring buffers (BPF_MAP_TYPE_RINGBUF, 5.8+): tried first (runtime/ring_buffers.ts), where
+ * reading the kernel's BTF to look for the map type costs 40-90 ms on a cold start (a 5 MB file
+ * read, scanned and indexed by name). Without the privilege to create maps (plan, build as a user)
+ * the BTF answers, which needs none.
  */
 export function hasRingBuffers(): boolean {
   return once("ringbuf", () => {
-    if (ringBuffersDisabled()) return false;
-    const created = ringBufferCreates();
-    if (created !== undefined) return created;
+    const tried = ringBuffersByTrying();
+    if (tried !== undefined) return tried;
     const btf = kernelBtf();
     return btf.findByName("bpf_map_type", "enum").some((id) => {
       const t = btf.type(id);
       return t.kind === "enum" && t.values.some((v) => v.name === "BPF_MAP_TYPE_RINGBUF");
     });
   });
-}
-
-/** Whether the kernel creates a ring buffer map; undefined when it refuses for lack of privilege. */
-function ringBufferCreates(): boolean | undefined {
-  try {
-    mapCreate({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096, name: "tsbpf_probe" }).close();
-    return true;
-  } catch (e) {
-    if (!(e instanceof SyscallError)) throw e;
-    // EINVAL: a map type this kernel does not know. EPERM, EACCES and the rest: ask the BTF.
-    return e.errno === 22 ? false : undefined;
-  }
-}
-
-/** TSBPF_NO_RINGBUF is set (compiled specs differ, so it is part of the compile cache's key: compile_cache.ts). */
-function ringBuffersDisabled(): boolean {
-  return !!libcSync().getenv("TSBPF_NO_RINGBUF");
 }
 
 /**

@@ -1,13 +1,29 @@
 // Where tsbpf's own modules are, as this copy runs. From a clone they are the .ts sources; from
-// the npm package, the pre-bundled graph in dist/ (pack/bundle.ts), on Bun and Deno alike;
-// imported from a URL (JSR, a web server), they are not files at all. So tsbpf's own files are
-// found relative to this module, never by a fixed extension or scheme.
+// the npm package, the pre-bundled graph in dist/ (pack/bundle.ts), on Bun and Deno alike, or on
+// the Bun that packed it, the bytecode build's entries (pack/bun_library.ts); imported from a URL
+// (JSR, a web server), they are not files at all. So tsbpf's own files are found relative to
+// this module, never by a fixed extension or scheme.
+//
+// Relative to this module is only as good as the place this module runs from: a copy of the
+// command bundled again by another bundler (into /tmp, say) would look for "its" dist/ beside
+// the directory it sits in, where any user can create one. So a module or config file that
+// loads code is taken only from the package's own layout (this module in dist/ when bundled),
+// and only where no other user can have put it (ownCodeFile).
+import { geteuid, lstat, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX, stat } from "./file_stat.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
 
 /**
  * Whether this copy runs from dist/: this module is then part of a chunk, not its own file. The
  * chunks sit one level below the package root, as runtime/ does, so OWN_ROOT holds either way.
  */
 export const OWN_BUNDLED: boolean = !/\/runtime\/own_files\.[jt]s$/.test(import.meta.url);
+
+/**
+ * Whether this copy is Bun's bytecode build of the package (dist/bun_library.js, whose URL its
+ * modules take as theirs): its modules are then loaded through its entries, dist/NAME.bun.js,
+ * which give this very copy (the ES module chunks would be a second one).
+ */
+export const OWN_BUN_LIBRARY: boolean = /\/dist\/bun_library\.js$/.test(import.meta.url);
 
 /** The URL of the package root (ends with "/"): `file:` when installed, `https:` from a URL. */
 export const OWN_ROOT: string = new URL("..", import.meta.url).href;
@@ -17,14 +33,78 @@ export const OWN_EXT: string = import.meta.url.endsWith(".js") ? ".js" : ".ts";
 
 /**
  * The URL of tsbpf's own module `path` (from the package root, without extension: "cli/preload").
- * Bundled, it is the entry pack/bundle.ts made of it (its ENTRIES), which shares this copy's chunks.
+ * Bundled, it is the entry pack/bundle.ts made of it (its ENTRIES), which shares this copy's chunks;
+ * in Bun's bytecode build, the entry of that build. A local file is checked first (ownCodeFile).
  */
 export function ownModule(path: string): string {
-  if (OWN_BUNDLED) return new URL(`dist/${path.replaceAll("/", "_")}.js`, OWN_ROOT).href;
-  return new URL(`${path}${OWN_EXT}`, OWN_ROOT).href;
+  const file = OWN_BUNDLED ? `dist/${path.replaceAll("/", "_")}${OWN_BUN_LIBRARY ? ".bun" : ""}.js` : `${path}${OWN_EXT}`;
+  const url = new URL(file, OWN_ROOT);
+  if (url.protocol === "file:") ownCodeFile(file);
+  return url.href;
 }
 
 /** The local path of tsbpf's own file `path` (any file: "bunfig.toml"); tsbpf must be installed as files. */
 export function ownPath(path: string): string {
   return decodeURIComponent(new URL(path, OWN_ROOT).pathname);
+}
+
+/** A module or config file of tsbpf's own that cannot be imported or used from where it would be found. */
+export class UntrustedOwnFileError extends UserFacingError {
+  constructor(readonly file: string, reason: string) {
+    super(`Not loading tsbpf's own module ${file}: ${reason}`);
+    this.name = "UntrustedOwnFileError";
+  }
+}
+
+const checkedDirs = new Set<string>();
+
+/**
+ * The local path of tsbpf's own file `path` that loads code (a module, bunfig.toml, a tsconfig
+ * or import map), after checking that it belongs to this copy: when bundled, this module runs
+ * from the package's dist/ (not from a bundle made again elsewhere); and the file, and every
+ * directory on the way to it, belongs to root, to us, or to the owner of this module's own file
+ * (a user's project run with sudo), and no other user can write or add to them (a sticky
+ * directory such as /tmp on the way is allowed, not as the file's own). Throws UntrustedOwnFileError.
+ */
+export function ownCodeFile(path: string): string {
+  const file = ownPath(path);
+  const here = new URL(".", import.meta.url);
+  if (here.protocol !== "file:") return file;
+  if (OWN_BUNDLED && here.href !== new URL("dist/", OWN_ROOT).href) {
+    throw new UntrustedOwnFileError(file, `this copy of tsbpf runs from ${decodeURIComponent(here.pathname)}, not from its package's dist/ (was it bundled again?), and any user may have made that file; run tsbpf from its package (npm install tsbpf)`);
+  }
+  const self = lstat(decodeURIComponent(new URL(import.meta.url).pathname));
+  const me = geteuid();
+  const owners = new Set([0, me, typeof self === "number" ? me : self.uid]);
+  const dir = file.slice(0, file.lastIndexOf("/")) || "/";
+  if (!checkedDirs.has(dir)) {
+    let at = "";
+    const parts = dir.split("/").filter(Boolean);
+    for (let i = 0; i <= parts.length; i++) {
+      at = i === 0 ? "/" : `${at === "/" ? "" : at}/${parts[i - 1]}`;
+      checkPlace(file, at, owners, i === parts.length);
+    }
+    checkedDirs.add(dir);
+  }
+  const st = lstat(file);
+  if (typeof st === "number") throw new UntrustedOwnFileError(file, "it is missing from tsbpf's package; install tsbpf again");
+  if ((st.mode & S_IFMT) !== S_IFREG) throw new UntrustedOwnFileError(file, "it is not a regular file");
+  if (!owners.has(st.uid)) throw new UntrustedOwnFileError(file, `it is owned by uid ${st.uid}, who could have put any code in it`);
+  if (st.mode & 0o022) throw new UntrustedOwnFileError(file, `it is writable by users other than its owner (mode ${(st.mode & 0o777).toString(8)})`);
+  return file;
+}
+
+/** One directory on the way to `file`: a link is judged by its owner, then as what it points to. */
+function checkPlace(file: string, dir: string, owners: Set<number>, last: boolean): void {
+  let st = lstat(dir);
+  if (typeof st !== "number" && (st.mode & S_IFMT) === S_IFLNK) {
+    if (!owners.has(st.uid)) throw new UntrustedOwnFileError(file, `${dir} is a link owned by uid ${st.uid}, who can point it elsewhere`);
+    st = stat(dir);
+  }
+  if (typeof st === "number") throw new UntrustedOwnFileError(file, `cannot examine ${dir} (error ${-st})`);
+  if ((st.mode & S_IFMT) !== S_IFDIR) throw new UntrustedOwnFileError(file, `${dir} is not a directory`);
+  if (!owners.has(st.uid)) throw new UntrustedOwnFileError(file, `${dir} is owned by uid ${st.uid}, who could have put any code there`);
+  if (st.mode & 0o022 && (last || !(st.mode & S_ISVTX))) {
+    throw new UntrustedOwnFileError(file, `${dir} is writable by ${st.mode & 0o002 ? "every user" : "its group"}, who could have put any code there`);
+  }
 }

@@ -40,6 +40,8 @@ export interface StructType {
   align: number;
   /** A tuple type ([u32, Str<16>]): fields are named "0", "1", ... and JS sees an array. */
   tuple?: boolean;
+  /** usym()'s value, a user address and its process: JavaScript shows the function holding it. */
+  usym?: boolean;
 }
 /**
  * A pointer held as a 64-bit value; reading through it needs a probe read from `space`.
@@ -77,11 +79,17 @@ export const probeNameType: IntType = { kind: "int", bits: 64, signed: false, pr
 export const cgroupType: IntType = { kind: "int", bits: 64, signed: false, cgroup: true };
 export const ksymType: IntType = { kind: "int", bits: 64, signed: false, ksym: true };
 
-/** Whether a value of type `t` holds a ksym() anywhere (then kernel symbols are loaded to print it). */
+/** usym(address): the address and the pid of the process it is in (the symbols are that process's files'). */
+export const usymType: StructType = {
+  kind: "struct", name: "USym", size: 16, align: 8, usym: true,
+  fields: [{ name: "address", type: u64, offset: 0 }, { name: "pid", type: u32, offset: 8 }],
+};
+
+/** Whether a value of type `t` holds a ksym() or usym() anywhere (then symbols are loaded to print it). */
 export function holdsKernelSymbol(t: Type | undefined): boolean {
   if (!t) return false;
   if (t.kind === "int") return !!t.ksym;
-  if (t.kind === "struct") return t.fields.some((f) => holdsKernelSymbol(f.type));
+  if (t.kind === "struct") return !!t.usym || t.fields.some((f) => holdsKernelSymbol(f.type));
   if (t.kind === "array") return holdsKernelSymbol(t.elem);
   return false;
 }

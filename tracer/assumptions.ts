@@ -1,39 +1,45 @@
 // Checks a compiled spec's assumptions against the running kernel (compiler/assumptions.ts):
-// true means its programs can load here as they are.
+// true means its programs can load here as they are. A bundle's start checks them before loading
+// its signed programs: the kernel's BTF reader (and runtime/features.ts, which reads it) is
+// imported only for a fact that needs it, so a bundle whose programs read no kernel struct
+// parses none of it (build/lazy_section.ts keeps it in the code only for those that do).
 import type { TracerSpec } from "../spec/tracer_spec.ts";
 import { absentMemberFact, memberFact, pidNamespaceFact, probeFact, ringBufferFact, structByName } from "../compiler/assumptions.ts";
 import { pidNamespace } from "../runtime/namespaces.ts";
-import { hasRingBuffers } from "../runtime/features.ts";
+import { ringBuffersByTrying } from "../runtime/ring_buffers.ts";
 import { probeKind } from "../probes/mod.ts";
-import { kernelBtf } from "../runtime/kernel_btf.ts";
 
 /** The first assumption that does not hold on the running kernel, or undefined when all hold. */
-export function brokenAssumption(spec: TracerSpec): string | undefined {
+export async function brokenAssumption(spec: TracerSpec): Promise<string | undefined> {
   if (!spec.assumptions) return "the spec records no assumptions";
-  return spec.assumptions.find((fact) => !holds(fact));
+  for (const fact of spec.assumptions) if (!await holds(fact)) return fact;
+  return undefined;
 }
 
-export function assumptionsHold(spec: TracerSpec): boolean {
-  return brokenAssumption(spec) === undefined;
+export async function assumptionsHold(spec: TracerSpec): Promise<boolean> {
+  return await brokenAssumption(spec) === undefined;
 }
 
-function holds(fact: string): boolean {
+async function holds(fact: string): Promise<boolean> {
   try {
     if (fact.startsWith("probe ")) {
       const [, kind, target] = fact.split(" ", 3);
       return probeFact({ kind, target }, probeKind({ kind, target }).context(target)) === fact;
     }
-    if (fact.startsWith("feature ringbuf ")) return ringBufferFact(hasRingBuffers()) === fact;
+    if (fact.startsWith("feature ringbuf ")) {
+      const has = ringBuffersByTrying() ?? (await import("../runtime/features.ts")).hasRingBuffers();
+      return ringBufferFact(has) === fact;
+    }
     if (fact.startsWith("pidns ")) return pidNamespaceFact(pidNamespace()) === fact;
     const absent = /^no member (.+)\.(\w+)$/.exec(fact);
     if (absent) {
-      const btf = kernelBtf();
+      const btf = (await import("../runtime/kernel_btf.ts")).kernelBtf();
       const id = structByName(btf, absent[1]);
       return id !== undefined && !btf.member(id, absent[2]) && absentMemberFact(btf, id, absent[2]) === fact;
     }
     const m = /^member (.+)\.(\w+) @/.exec(fact);
     if (m) {
-      const btf = kernelBtf();
+      const btf = (await import("../runtime/kernel_btf.ts")).kernelBtf();
       const id = structByName(btf, m[1]);
       return id !== undefined && memberFact(btf, id, m[2]) === fact;
     }

@@ -51,6 +51,11 @@ async function importSection(bundleUrl: string, name: string, digest: string): P
   return await import(`data:text/javascript;base64,${btoa(await inflate(section))}`);
 }
 
+/** The module whose deflated text is `base64`, a string in the running code (`build --compile`'s compiler: no file to read a section from). */
+export async function importInlineSection(base64: string): Promise<Record<string, unknown>> {
+  return await import(`data:text/javascript;base64,${btoa(await inflate(base64))}`);
+}
+
 /** The module text of a section's (checked) base64: raw deflate, as build/bundle.ts writes it. */
 async function inflate(base64: string): Promise<string> {
   const stream = new Blob([fromBase64(base64)]).stream().pipeThrough(new DecompressionStream("deflate-raw"));

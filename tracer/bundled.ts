@@ -69,7 +69,7 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
   } else {
     // Different code is expected on another kernel (the assumptions say so); on this one it is an edit.
     const { brokenAssumption } = await import("./assumptions.ts");
-    const broken = brokenAssumption(bundled.spec);
+    const broken = await brokenAssumption(bundled.spec);
     if (broken) {
       verbose(`${className}: ${cached ? "compiled" : "compiling"} the handlers again for this kernel (${broken.slice(0, 120)} no longer holds)`);
     } else {
@@ -107,7 +107,7 @@ async function trustedPrecompiledSpec(bundled: Bundled, signer: string): Promise
     return { reason: `its precompiled spec is not of this tsbpf's form (${(e as Error).message})` };
   }
   const { brokenAssumption } = await import("./assumptions.ts");
-  const broken = brokenAssumption(spec);
+  const broken = await brokenAssumption(spec);
   if (broken) return { reason: `the programs were compiled for another kernel (${broken.slice(0, 120)} does not hold here)` };
   return { spec, signer };
 }

@@ -11,7 +11,7 @@ import { isUserFacing, USER_FACING, UserFacingError } from "../spec/user_facing.
 import { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic } from "../spec/diagnostics.ts";
 import {
   alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
-  probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, voidType,
+  probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, usymType, voidType,
 } from "../spec/layout.ts";
 import {
   CGROUP_MAP, DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, DROPPED_MAP, fixedEntries, fromBase64, HISTOGRAM_SUM_BUCKET, LOST_MAP,
@@ -26,7 +26,7 @@ export function compilerHost(): Readonly<Record<string, object>> {
     "spec/diagnostics.ts": { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic },
     "spec/layout.ts": {
       alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
-      probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, voidType,
+      probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, usymType, voidType,
     },
     "spec/tracer_spec.ts": {
       CGROUP_MAP, DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, DROPPED_MAP, fixedEntries, fromBase64, HISTOGRAM_SUM_BUCKET, LOST_MAP,

@@ -6,12 +6,14 @@
 //   while the JavaScript never yields (no listener can run then). Not for SIGTERM and SIGHUP:
 //   `tsbpf run`'s child may get those twice from one stop (its process group, and its parent
 //   passing them on), and the second copy must come after end() (through the listener).
+// - The reader of stdout gone (`| head` ended): as SIGPIPE would, status 141.
 // - An error nothing caught (Bun; Deno exits by itself): printed, every kernel object
 //   released, status 1.
 // - The end of the process, however it comes: whatever is still open is closed.
 import { libcSync, oneShotSignal } from "../runtime/ffi/mod.ts";
 import type { StopSignal } from "../runtime/ffi/ffi.ts";
 import { ignoredAtStart, restoreIgnored } from "../runtime/ignored_signals.ts";
+import { whenReaderGone } from "../runtime/reader_gone.ts";
 
 /** What this module needs of a tracer. */
 export interface RunningTracer {
@@ -31,6 +33,10 @@ let signalHooks = false;
 const rearm = new Map<StopSignal, () => void>();
 /** Removes the fatal-error hook: it is there only while a tracer runs, so a process (or a test runner) that has no tracer running keeps its runtime's own behaviour. */
 let removeFatalHook: (() => void) | undefined;
+/** Ends the watch on stdout's reader: there only while a tracer that handles signals runs. */
+let unwatchOutput: (() => void) | undefined;
+/** The status of a process killed by SIGPIPE, as a shell shows it. */
+const BROKEN_PIPE_STATUS = 141;
 /** The status to end with once the tracers have stopped (a signal came, or stopAndExit). */
 let exitStatus: number | undefined;
 
@@ -58,6 +64,7 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
     }
     restoreIgnored();
   }
+  if (handlesSignals) unwatchOutput ??= whenReaderGone(1, () => stopAndExit(BROKEN_PIPE_STATUS));
 }
 
 export function tracerStopped(t: RunningTracer): void {
@@ -65,6 +72,8 @@ export function tracerStopped(t: RunningTracer): void {
   if (!running.size) {
     removeFatalHook?.();
     removeFatalHook = undefined;
+    unwatchOutput?.();
+    unwatchOutput = undefined;
   }
   if (exitStatus !== undefined) exitWhenStopped();
 }

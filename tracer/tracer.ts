@@ -126,10 +126,10 @@ export class Tracer {
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
-    this.#starting ??= this.#startOnce(options).catch((e) => {
+    this.#starting ??= notTheTracer(this, this.#startOnce(options).catch((e) => {
       this.#starting = undefined;
       throw e;
-    });
+    }));
     return this.#starting;
   }
 
@@ -531,4 +531,26 @@ async function otlpFromEnvironment(): Promise<OtlpOptions | undefined> {
   const get = (name: string) => libcSync().getenv(name)?.trim();
   if (!get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") && !get("OTEL_EXPORTER_OTLP_ENDPOINT")) return undefined;
   return (await import("../export/otlp_env.ts")).otlpFromEnvironment();
+}
+
+/**
+ * `starting`, with each field and method of the tracer a getter that says to await start(): the
+ * mistake `const t = new T().start()` then `t.events` otherwise fails in JavaScript's words
+ * ("undefined is not an object", "t.stop is not a function") about a field the user declared.
+ */
+function notTheTracer<T extends Tracer>(tracer: T, starting: Promise<T>): Promise<T> {
+  const names = new Set(Object.keys(tracer));
+  for (let p = Object.getPrototypeOf(tracer); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const name of Object.getOwnPropertyNames(p)) names.add(name);
+  }
+  const className = tracer.constructor.name;
+  for (const name of names) {
+    if (name === "constructor" || name in starting) continue;
+    Object.defineProperty(starting, name, {
+      get() {
+        throw new TracerError(`${className}.start() gives a Promise: .${name} is on the tracer it resolves to; write const t = await new ${className}().start()`);
+      },
+    });
+  }
+  return starting;
 }

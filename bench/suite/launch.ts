@@ -21,6 +21,8 @@ export interface Variant {
 // a `tsbpf build` bundle run by the runtime alone.
 const ONELINER = (pid: number) => `tracepoint("syscalls:sys_enter_getppid", () => pid() == ${pid} && printf("E %d\\n", pid()))`;
 const BUNDLE = () => `${TREE}/bench/out/launch1.bundle.js`;
+/** The same bundle as one executable (`tsbpf build --compile`, Bun: with the bundle's bytecode inside). */
+const EXECUTABLE = () => `${TREE}/bench/out/launch1.bundle.exe`;
 
 /** Variants of the launch job: tsbpf warm (compile cache hit) and cold (TSBPF_NO_CACHE=1). */
 export function launchVariants(tools: Tool[]): Variant[] {
@@ -39,6 +41,8 @@ export function launchVariants(tools: Tool[]): Variant[] {
       const bundle = () => tool.tsbpf === "bun" ? [BUN, BUNDLE()] : [DENO, "run", "--allow-ffi", BUNDLE()];
       out.push({ label: `${tool.name}, bundle, warm`, tool, command: bundle });
       out.push({ label: `${tool.name}, bundle, cold`, tool, command: bundle, env: { TSBPF_NO_CACHE: "1" } });
+      // Deno's executable needs its runtime downloaded when it is built: Bun's only.
+      if (tool.tsbpf === "bun") out.push({ label: `${tool.name}, bundle, one executable`, tool, command: () => [EXECUTABLE()], env: { TSBPF_NO_CACHE: "1" } });
       // Where the time goes: the runtime alone, and the runtime plus tsbpf's modules.
       if (!SMOKE) {
         out.push({ label: `${tool.name}: baseline, empty script`, tool, script: "hello" });
@@ -91,8 +95,10 @@ export async function launchJob(tools: Tool[]): Promise<Map<string, Map<string, 
   return results;
 }
 
-/** `tsbpf build` of the launch1 script (with the generator's pid in it), on Bun. */
+/** `tsbpf build` of the launch1 script (with the generator's pid in it), on Bun; and `build --compile`. */
 function buildBundle(): void {
   const r = Bun.spawnSync([TSBPF_BIN, "build", tsbpfScript("launch1"), "-o", BUNDLE()], { env: { ...process.env, TSBPF_RUNTIME: "bun" }, stderr: "pipe" });
   if (r.exitCode !== 0) failures.push(`tsbpf build launch1: ${errorLine(r.stderr.toString())}`);
+  const exe = Bun.spawnSync([TSBPF_BIN, "build", "--compile", tsbpfScript("launch1"), "-o", EXECUTABLE()], { env: { ...process.env, TSBPF_RUNTIME: "bun" }, stderr: "pipe" });
+  if (exe.exitCode !== 0) failures.push(`tsbpf build --compile launch1: ${errorLine(exe.stderr.toString())}`);
 }

@@ -65,6 +65,7 @@ const COLD_TARGETS: { label: string; of: string; bun: number; deno: number }[] =
   { label: "-e one-liner, warm", of: "warm", bun: 1.05, deno: 1.05 },
   { label: "bundle, cold", of: "warm", bun: 1.0, deno: 1.0 },
   { label: "bundle, warm", of: "warm", bun: 1.0, deno: 1.0 },
+  { label: "bundle, one executable", of: "warm", bun: 1.0, deno: 1.0 },
 ];
 const TARGET_WARM_RSS_MB = 40;
 

@@ -45,16 +45,19 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const tsconfig = `${dir}/tsconfig.json`;
   try {
     writeFileAtomic(tsconfig, new TextEncoder().encode("{}\n"), 0o600);
-    // The executable has no bundle file to read a section from: the compiler stays in the code.
-    const result = await bundleOrExplain(bundle, script, js, key, true);
-    const cmd = runtimeName === "bun"
-      // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
-      // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
-      ? [process.execPath, "build", "--compile", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json", `--tsconfig-override=${tsconfig}`, js, "--outfile", exe]
-      : [process.execPath, "compile", "--quiet", "--allow-all", "--no-config", "--output", exe, js];
+    // The executable has no bundle file to read a section from: the compiler stays in the code
+    // (deflated for Bun; deno compile is given the data: URL it can see as it is).
+    const result = await bundleOrExplain(bundle, script, js, key, runtimeName === "bun" ? "deflated" : true);
+    const compileWith = (cmd: string[]) => spawnSync(cmd[0], cmd.slice(1), { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    let cmd = compileCommand(runtimeName, process.execPath, js, exe, tsconfig);
     // In the private directory: bun build reads bunfig.toml (whose [define] rewrites the code) and
     // .env from its working directory, which may be another user's.
-    const r = spawnSync(cmd[0], cmd.slice(1), { cwd: dir, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    let r = compileWith(cmd);
+    if (r.status !== 0 && cmd.includes(BYTECODE)) {
+      // A Bun that cannot make bytecode of an ES module: the same executable, starting slower.
+      cmd = cmd.filter((a) => a !== BYTECODE);
+      r = compileWith(cmd);
+    }
     if (r.status !== 0) throw new CliError(`Cannot compile the bundle into one executable (${cmd.slice(0, 3).join(" ")}): ${why(r.stderr || r.error?.message || "")}`);
     const bytes = readFileBytes(exe);
     if (!bytes) throw new CliError(`${cmd[0]} wrote no executable`);
@@ -67,6 +70,24 @@ export async function buildCommand(argv: string[]): Promise<number> {
     unlink(tsconfig);
     rmdir(dir);
   }
+}
+
+const BYTECODE = "--bytecode";
+
+/**
+ * The command that compiles the bundle `js` with `runtime` (at `execPath`) into the executable
+ * `exe`. Under Bun, with JavaScriptCore's bytecode of the bundle inside (`--bytecode`, as an ES
+ * module: the bundle awaits at its top level): the executable then starts without parsing or
+ * compiling its JavaScript, which was most of a bundle's start (bench/NOTES.md). The bytecode is
+ * made here from the bundle and travels inside the executable, so it is exactly as trustworthy
+ * as the executable's own code; nothing is cached or read from elsewhere when it runs.
+ */
+export function compileCommand(runtime: string, execPath: string, js: string, exe: string, tsconfig: string): string[] {
+  return runtime === "bun"
+    // A Bun executable reads bunfig.toml (importing its preload) and .env from the directory it
+    // runs in, which may be another user's (/tmp): root would run their code. Neither is read.
+    ? [execPath, "build", "--compile", BYTECODE, "--format=esm", "--no-compile-autoload-bunfig", "--no-compile-autoload-dotenv", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json", `--tsconfig-override=${tsconfig}`, js, "--outfile", exe]
+    : [execPath, "compile", "--quiet", "--allow-all", "--no-config", "--output", exe, js];
 }
 
 type Bundler = typeof import("../../build/bundle.ts").bundle;
@@ -138,7 +159,7 @@ function checkEsbuildPlace(): void {
   process.env.ESBUILD_BINARY_PATH = `${beside}/bin/esbuild`;
 }
 
-async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler = false) {
+async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler: boolean | "deflated" = false) {
   try {
     return await bundle(script, outfile, { key, inlineCompiler });
   } catch (e) {

@@ -15,12 +15,14 @@ import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapUse } from "./maps.ts";
 import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
-import { conversionMismatch, parseFormat, PrintfFormatError } from "./printf.ts";
+import { conversionMismatchOf } from "./printf.ts";
+import { strftimeFormat } from "./strftime.ts";
 import { emitJoin } from "./join.ts";
 import type { PrintSite, TransformState } from "./transform_state.ts";
+import { emitWhile } from "./while_loop.ts";
 export type { PrintSite, TransformState } from "./transform_state.ts";
 import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
-import { positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
+import { isArgumentCount, positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
@@ -257,12 +259,16 @@ export class HandlerBody {
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
     this.t.checkFormat(args[0], args[0].value, values.length);
+    // strftime(format, ktime()): the event's own time (_t), formatted in user space.
+    const times = values.map((v) => strftimeFormat(v, this.t));
     // Only where the type is known: a parameter's, say, is not (inferred as i64).
-    const types = values.map((v) => (this.#typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
+    const types = values.map((v, i) => (times[i] !== undefined ? "Str<64>" : this.#typeIsKnown(v) ? this.#type(v, PRINT_STR_LEN) : undefined));
     const wrong = conversionMismatchOf(args[0].value, types);
     if (wrong) this.t.error(values[wrong.index], wrong.message, wrong.hint);
-    const names = values.map((_, i) => `v${i}`);
-    this.#submit(e, values, names, { kind: "printf", format: args[0].value, fields: names });
+    const names = values.map((_, i) => (times[i] !== undefined ? "_t" : `v${i}`));
+    const sent = values.filter((_, i) => times[i] === undefined);
+    const strftimes = Object.fromEntries(times.flatMap((f, i) => (f === undefined ? [] : [[i, f]])));
+    this.#submit(e, sent, names.filter((n) => n !== "_t"), { kind: "printf", format: args[0].value, fields: names, ...(times.some((f) => f !== undefined) && { strftimes }) });
   }
 
   /**
@@ -408,6 +414,10 @@ export class HandlerBody {
   /** Writes the replacement of `node` and returns true, or returns false when it is copied as is. */
   #rewrite(node: Node): boolean {
     const w = this.#w;
+    if (node.type === "WhileStatement") {
+      emitWhile(this.t, w, node, (n) => this.#expr(n), (x) => this.#statement(x));
+      return true;
+    }
     if (node.type === "CallExpression" && node.callee.type === "Identifier") {
       const name = node.callee.name;
       if (badStrLength(node)) {
@@ -428,11 +438,12 @@ export class HandlerBody {
         return true;
       }
       if (name === "elapsed") {
-        // bpftrace's elapsed: nanoseconds since tsbpf started, on ktime()'s clock.
+        // bpftrace's elapsed: nanoseconds since the probes were attached (begin runs then), on
+        // ktime()'s clock; the start is a map user space fills then, 0 (unset) before it.
         if (node.arguments.length) this.t.error(node.arguments[0], "elapsed() takes no arguments");
         this.t.usesElapsed = true;
         this.used.add("ktime");
-        w.region(node.start, node.end - node.start, () => w.write("(ktime() - this._start)"));
+        w.region(node.start, node.end - node.start, () => w.write("(this._start.get(0) === 0 ? 0 : ktime() - this._start.get(0))"));
         return true;
       }
       if (name === "probe") {
@@ -463,6 +474,10 @@ export class HandlerBody {
         this.#keyOrZero(ref);
         w.write(")");
       });
+      return true;
+    }
+    if (isArgumentCount(node)) {
+      w.region(node.start, node.end - node.start, () => w.write(String(this.t.options.positional?.length ?? 0)));
       return true;
     }
     if (isPositional(node)) {
@@ -520,10 +535,10 @@ function isPositional(node: Node): boolean {
 }
 
 function rewritten(node: Node): boolean {
-  if (isPositional(node)) return true;
+  if (isPositional(node) || isArgumentCount(node)) return true;
   if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
-  if (node.type === "ExpressionStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
+  if (node.type === "ExpressionStatement" || node.type === "WhileStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
   if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";
@@ -545,8 +560,6 @@ function isIntegerLiteral(n: Node): boolean {
   return n.type === "NumericLiteral" && Number.isInteger(n.value);
 }
 
-
-/** The AST children of a node, in source order. */
 /**
  * The locals a handler declares (`const s = comm()`), each with what it is set to, or its written
  * type (`let s: Str<64> = ...`, a TSTypeAnnotation); a name declared twice, or also a parameter's, is left unknown.
@@ -565,6 +578,7 @@ function localInits(fn: Node): Map<string, Node | null> {
   return out;
 }
 
+/** The AST children of a node, in source order. */
 function children(node: Node): Node[] {
   const out: Node[] = [];
   for (const key of Object.keys(node)) {
@@ -575,14 +589,4 @@ function children(node: Node): Node[] {
     } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
   }
   return out.sort((a, b) => a.start - b.start);
-}
-
-/** conversionMismatch of a format that may not parse (checkFormat reports that one). */
-function conversionMismatchOf(format: string, types: (string | undefined)[]) {
-  try {
-    return conversionMismatch(parseFormat(format), types);
-  } catch (e) {
-    if (e instanceof PrintfFormatError) return undefined;
-    throw e;
-  }
 }

@@ -4,6 +4,11 @@
 // What has no plain translation (casts, scratch control flow, builtins tsbpf spells otherwise)
 // is named instead, so the user knows what to look up in docs/cli.md.
 
+import { type FormatPart, parseFormat } from "./printf.ts";
+import { INSTEAD, PERF_NAMES } from "./bpftrace_names.ts";
+import { closing, splitArguments, stringEnd, Untranslatable, untranslatable } from "./bpftrace_text.ts";
+import { casts, rejectTuples, strLengths, strncmpAsPrefix } from "./bpftrace_rewrites.ts";
+
 /** The one-liner; or what stops the translation, and where in the text when that is known. */
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
 
@@ -33,15 +38,6 @@ export function looksLikeBpftrace(text: string): boolean {
   return code[i] === "{";
 }
 
-/** What stops the translation; `near`, the text it is about (a builtin's name, a probe spec), to point at. */
-class Untranslatable extends Error {
-  /** Where to look for `near` from: the start of the probe block it is in. */
-  from?: number;
-  constructor(message: string, readonly near?: string) {
-    super(message);
-  }
-}
-
 /** The one-liner a bpftrace program becomes, or what stops its translation. */
 export function translateBpftrace(text: string): BpftraceTranslation {
   try {
@@ -49,9 +45,12 @@ export function translateBpftrace(text: string): BpftraceTranslation {
     const code = withoutComments(text);
     // In user space $ is every map: the map @ alone is $[""] there when the program has named maps too.
     const unnamed = /@\w/.test(code) ? `$[""]` : "$";
-    const probes = splitProbes(code).flatMap((b) => b.specs.map((spec) => {
+    const blocks = splitProbes(code);
+    // The maps the probes (in the kernel) use: the only ones BEGIN, END and interval can set.
+    const kernelMaps = new Set(blocks.filter((b) => !b.specs.every(isUserSpace)).flatMap((b) => [...`${b.filter ?? ""} ${b.body}`.matchAll(/@(\w+)/g)].map((m) => m[1])));
+    const probes = blocks.flatMap((b) => b.specs.map((spec) => {
       try {
-        return translateProbe(spec, b, unnamed);
+        return translateProbe(spec, b, unnamed, kernelMaps);
       } catch (e) {
         // What stopped it is looked for from this probe's block on.
         if (e instanceof Untranslatable && e.from === undefined) e.from = b.start;
@@ -120,18 +119,6 @@ function splitProbes(text: string): ProbeBlock[] {
   return blocks;
 }
 
-/** The index of the bracket that closes the one at `open` (strings skipped). */
-function closing(text: string, open: number, left = "{", right = "}"): number {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') i = stringEnd(text, i);
-    else if (c === left) depth++;
-    else if (c === right && --depth === 0) return i;
-  }
-  throw new Untranslatable(`a ${left} has no closing ${right}`);
-}
-
 /**
  * The index of the / that closes the filter opened at `open`: the last / before the body's { (a / in
  * a string or a division is the filter's own, as is a { inside brackets or a string); -1 if none.
@@ -178,19 +165,16 @@ function withoutComments(text: string): string {
   return out;
 }
 
-function stringEnd(text: string, open: number): number {
-  for (let i = open + 1; i < text.length; i++) {
-    if (text[i] === "\\") i++;
-    else if (text[i] === '"') return i;
-  }
-  return text.length;
-}
-
 // ------------------------------------------------------------------ probes
 
-function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string): string {
-  const userSpace = spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
-  const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec } : { unnamed: "$" });
+/** BEGIN, END and interval run in user space in tsbpf. */
+function isUserSpace(spec: string): boolean {
+  return spec === "BEGIN" || spec === "END" || /^(interval|i):/.test(spec);
+}
+
+function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: string, kernelMaps: Set<string>): string {
+  const userSpace = isUserSpace(spec);
+  const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec, kernelMaps } : { unnamed: "$" });
   const uses = (name: RegExp) => name.test(body.text);
   const positional = () => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
@@ -203,8 +187,11 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
   switch (kind) {
     case "tracepoint": case "t":
       return `tracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : "()")})`;
-    case "rawtracepoint": case "rt":
-      return `rawTracepoint(${JSON.stringify(target)}, ${fn(uses(/\bargs\b/) ? "args" : positional())})`;
+    case "rawtracepoint": case "rt": {
+      // tsbpf's handler takes the raw arguments as one array: bpftrace's arg1 is args[1].
+      const arrowBody = body.arrowBody.replace(/\barg(\d+)\b/g, "args[$1]");
+      return `rawTracepoint(${JSON.stringify(target)}, ${uses(/\bargs\b|\barg\d+\b/) ? "args" : "()"} => ${arrowBody})`;
+    }
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
       if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`, "args");
       return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
@@ -215,8 +202,10 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
       const n = Number(value);
       if (!/^\d+$/.test(value ?? "")) throw new Untranslatable(`the probe "${spec}"`, spec);
       if (kind.startsWith("p")) {
-        if (unit !== "hz") throw new Untranslatable(`"${spec}": tsbpf's profile() takes a rate in Hz, e.g. profile(99, ...)`, spec);
-        return `profile(${n}, ${fn("()")})`;
+        // profile:ms:10 is every 10 ms: 100 Hz; a period that is no whole number of Hz has no form.
+        const hz = ({ hz: n, s: 1 / n, ms: 1000 / n, us: 1e6 / n } as Record<string, number>)[unit];
+        if (!Number.isInteger(hz) || hz < 1) throw new Untranslatable(`"${spec}": tsbpf's profile() takes a whole rate in Hz (profile:ms:10 is profile(100, ...)); this period is ${hz === undefined ? "not one of hz, s, ms, us" : `${hz} Hz`}`, spec);
+        return `profile(${hz}, ${fn("()")})`;
       }
       const seconds = ({ s: n, ms: n / 1000, us: n / 1e6 } as Record<string, number>)[unit];
       if (seconds === undefined) throw new Untranslatable(`the probe "${spec}"`, spec);
@@ -233,11 +222,6 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
   throw new Untranslatable(`the probe "${spec}" (tsbpf's probes: docs/cli.md, "One-liners")`, spec);
 }
 
-/** bpftrace's short names of perf events, as perf (and perfEvent()) spells them. */
-const PERF_NAMES: Record<string, string> = {
-  cpu: "cpu-clock", faults: "page-faults", cs: "context-switches", migrations: "cpu-migrations",
-  cycles: "cpu-cycles", branches: "branch-instructions", "frontend-stalls": "stalled-cycles-frontend", "backend-stalls": "stalled-cycles-backend",
-};
 
 // ------------------------------------------------------------------ bodies and expressions
 
@@ -247,7 +231,7 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["args", "retval", "str", "ksym", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["as", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "args", "retval", "str", "ksym", "usym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
@@ -255,6 +239,10 @@ interface Scope {
   /** Loops translated so far: each loop's counter has a name of its own. */
   loops?: number;
   userSpace?: string;
+  /** In user space: the maps the probes use (the ones that exist there). */
+  kernelMaps?: Set<string>;
+  /** A printf's value: where strftime(format, nsecs) has a translation (the event's time). */
+  printf?: boolean;
 }
 
 function translateBody(body: string, filter: string | undefined, scope: Scope): { text: string; arrowBody: string } {
@@ -331,11 +319,17 @@ function splitStatements(body: string): string[] {
 function translateStatement(s: string, declared: Set<string>, scope: Scope): string {
   const expression = (text: string) => expressionOf(text, scope);
   if (/^if\s*\(/.test(s)) return ifStatement(s, declared, scope);
-  if (/^return$/.test(s)) return s;
+  if (/^(return|break|continue)$/.test(s)) return s;
   const loop = /^(while|unroll)\s*\(/.exec(s);
   if (loop) return loopStatement(s, loop[1], declared, scope);
   const keyword = /^(if|else|while|for|unroll|return)\b/.exec(s)?.[1];
   if (keyword) throw new Untranslatable(`"${s.split(/\s/)[0]}" blocks: write the handler's body in TypeScript (docs/cli.md)`, keyword);
+  if (scope.userSpace && s.startsWith("@")) userSpaceMapWrite(s, scope);
+  // clear(@m), zero(@m), print(@m) in a probe: bpftrace sends them to user space, tsbpf has them there only.
+  const mapAction = /^(clear|zero|print)\s*\(\s*(@\w*)/.exec(s);
+  if (mapAction && !scope.userSpace) {
+    untranslatable(`${mapAction[1]}(${mapAction[2]}) in a probe: tsbpf ${mapAction[1] === "print" ? "prints" : "empties"} maps from user space: write it in an interval or END (interval:s:1 { ${mapAction[1] === "zero" ? "clear" : mapAction[1]}(${mapAction[2]}); })`, mapAction[1]);
+  }
   // @name[keys] = agg(values): into tsbpf's aggregation call on @ or $.name.
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
   if (agg && AGGREGATIONS.has(agg[3])) {
@@ -345,12 +339,15 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   }
   // delete(@m[k]), and bpftrace 0.20's delete(@m, k)
   const del = /^delete\s*\((@.*)\)$/s.exec(s);
+  if (del && scope.userSpace) untranslatable(`delete() in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where map keys are only read; delete in a probe, or clear(@m) there`, "delete");
   if (del) {
     const [map, ...key] = splitArguments(del[1]);
     if (key.length > 1) untranslatable(`delete(${del[1]}): delete takes a map and one key; a tuple key is written (k1, k2)`, "delete");
     const tuple = /^\((.*)\)$/s.exec(key[0] ?? "");
     return `delete ${expression(key.length ? `${map}[${tuple ? tuple[1] : key[0]}]` : map)}`;
   }
+  const printf = /^printf\s*\((.*)\)$/s.exec(s);
+  if (printf) return `printf(${stringArguments(splitArguments(printf[1])).map((a) => expressionOf(a, { ...scope, printf: true })).join(", ")})`;
   const scratch = /^\$(\w+)\s*=(?!=)(.*)$/s.exec(s);
   if (scratch && !declared.has(scratch[1])) {
     declared.add(scratch[1]);
@@ -359,12 +356,26 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   return expression(s);
 }
 
-/** Rounds a while loop in a probe may run: the kernel's verifier needs a bound (bpftrace's is the verifier's). */
-export const WHILE_ROUNDS = 1024;
+/**
+ * A map written in BEGIN, END or interval (tsbpf's user space), where only what a probe fills
+ * exists: a plain value a probe uses can be set (`@n = 0` in an interval); an aggregation, a key
+ * or a map no probe uses would be a wrong result or an error later, so it is named here.
+ */
+function userSpaceMapWrite(s: string, scope: Scope): void {
+  const [, name, bracket] = /^@(\w*)\s*(\[)?/.exec(s)!;
+  const at = `@${name}`;
+  // What the value has no form of in user space (nsecs in BEGIN) is the first thing to say.
+  const value = /^@\w*\s*(?:\[.*?\])?\s*(?:[-+]?=)(?!=)(.*)$/s.exec(s)?.[1];
+  if (value !== undefined && !/^\s*[a-z]\w*\s*\(/.test(value)) expressionOf(value, scope);
+  const agg = /^@\w*\s*(?:\[.*\])?\s*=\s*(\w+)\s*\(/s.exec(s)?.[1];
+  if (agg && AGGREGATIONS.has(agg)) untranslatable(`${at} = ${agg}() in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where nothing is aggregated; ${agg}() in a probe`, at);
+  if (bracket) untranslatable(`${at}[...] set in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where a map's keys are only read; set them in a probe`, at);
+  if (name && !scope.kernelMaps?.has(name)) untranslatable(`${at} set in ${scope.userSpace} but used by no probe: tsbpf runs BEGIN, END and interval in user space, where a map is one a probe fills; use a $variable there`, at);
+}
 
 /**
- * `while (cond) { ... }` and `unroll(N) { ... }`. In a probe a while loop becomes a counting loop
- * the verifier can bound, left when `cond` fails; in user space (BEGIN, END, interval) it stays a while.
+ * `while (cond) { ... }` and `unroll(N) { ... }` (a counting loop). A while stays one: in a probe
+ * the one-liner bounds it for the verifier and reports the rounds it cut (cli/oneliner/body.ts).
  */
 function loopStatement(s: string, kind: string, declared: Set<string>, scope: Scope): string {
   const open = s.indexOf("(");
@@ -378,24 +389,26 @@ function loopStatement(s: string, kind: string, declared: Set<string>, scope: Sc
     if (!/^\d+$/.test(head) || Number(head) < 1 || Number(head) > 100) untranslatable(`unroll(${head}): unroll takes a number from 1 to 100`, "unroll");
     return `for (let ${counter} = 0; ${counter} < ${head}; ${counter}++) { ${body} }`;
   }
-  const cond = expressionOf(head, scope);
-  if (scope.userSpace) return `while (${cond}) { ${body} }`;
-  return `for (let ${counter} = 0; ${counter} < ${WHILE_ROUNDS}; ${counter}++) { if (!(${cond})) break; ${body} }`;
+  return `while (${expressionOf(head, scope)}) { ${body} }`;
 }
 
-/** A call's arguments, split at the commas outside brackets and strings. */
-function splitArguments(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0, start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') i = stringEnd(text, i);
-    else if ("([{".includes(c)) depth++;
-    else if (")]}".includes(c)) depth--;
-    else if (c === "," && depth === 0) (out.push(text.slice(start, i)), (start = i + 1));
+/**
+ * printf's arguments, a struct's field printed with %s read as a string: bpftrace prints a char
+ * array field (curtask->comm) as the string it holds; tsbpf reads it with str(). (A tracepoint's
+ * own char arrays, args->x, tsbpf reads as strings already.)
+ */
+function stringArguments(args: string[]): string[] {
+  let parts: FormatPart[];
+  try {
+    parts = parseFormat(JSON.parse(args[0]));
+  } catch {
+    return args; // not a plain literal, or a format the one-liner's check reports
   }
-  out.push(text.slice(start));
-  return out.map((x) => x.trim());
+  const conversions = parts.filter((p): p is Exclude<FormatPart, string> => typeof p !== "string");
+  return args.map((a, i) => {
+    const field = /^[A-Za-z_]\w*(?:\s*\(\s*\))?(?:\s*(?:->|\.)\s*\w+)+$/.test(a) && !/^args\b/.test(a);
+    return i > 0 && conversions[i - 1]?.conversion === "s" && field ? `str(${a})` : a;
+  });
 }
 
 /** `if (cond) { ... } [else if (...) { ... }] [else { ... }]`, each block translated statement by statement. */
@@ -419,14 +432,16 @@ function ifStatement(s: string, declared: Set<string>, scope: Scope): string {
   return out;
 }
 
-const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+e\d+|\d+|./gs;
+const TOKEN = /\s+|"(?:[^"\\]|\\.)*"|->|[=!<>]=|&&|\|\||\+\+|--|[-+*/%&|^]=|<<|>>|@\w*|\$#|\$\w+|[A-Za-z_]\w*|0x[0-9a-fA-F]+|\d+e\d+|\d+|./gs;
 
 /** An expression, token by token: builtins become calls, @maps $-maps, -> a dot. */
 function expressionOf(text: string, scope: Scope): string {
   let out = "";
-  text = strncmpAsPrefix(text);
+  text = casts(strLengths(strncmpAsPrefix(text)), scope.userSpace);
   // kstack(bpftrace, N): bpftrace's default mode, the only one tsbpf prints
   text = text.replace(/\b([ku]stack\s*\(\s*)bpftrace\s*(?:,\s*|(?=\)))/g, "$1");
+  rejectTuples(text);
+  if (/\bstrftime\s*\(\s*"(?:[^"\\]|\\.)*"\s*,\s*(?!\s|nsecs\s*\))/.test(text)) untranslatable(`strftime() of another time than nsecs: tsbpf keeps each printed event's own time, strftime("%H:%M:%S", nsecs); print another time as nanoseconds`, "strftime");
   const tokens = text.match(TOKEN) ?? [];
   tokens.forEach((t, i) => {
     const next = tokens.slice(i + 1).find((x) => !/^\s+$/.test(x));
@@ -434,30 +449,14 @@ function expressionOf(text: string, scope: Scope): string {
     if (t === "->") out += ".";
     else if (t === "@") out += unnamedMap(next, scope);
     else if (t.startsWith("@")) out += `$.${t.slice(1)}`;
+    else if (t === "$#") out += "$argc"; // how many positional parameters were given
     else if (t.startsWith("$")) out += /^\$\d+$/.test(t) ? t : t.slice(1); // $1: the positional parameter, as tsbpf spells it too
     else if (/^[A-Za-z_]/.test(t) && prev !== ".") out += identifier(t, next, scope);
     else if (/^\d+e\d+$/.test(t)) out += BigInt(Number(t)).toString(); // bpftrace's 1e9 is an integer
+    else if (/^0\d+$/.test(t)) out += `0o${t.slice(1)}`; // bpftrace's 010 is octal, as in C
     else out += t;
   });
   return out.trim();
-}
-
-/** A string operand of strncmp: a name, maybe called or with fields (comm, str(args.filename), args->comm). */
-const OPERAND = String.raw`[A-Za-z_$@][\w$]*(?:\([^()]*\))?(?:(?:\.|->)\w+)*`;
-const LITERAL = String.raw`"(?:[^"\\]|\\.)*"`;
-const STRNCMP = new RegExp(String.raw`strncmp\(\s*(?:(${OPERAND})\s*,\s*(${LITERAL})|(${LITERAL})\s*,\s*(${OPERAND}))\s*,\s*(\d+)\s*\)\s*(==|!=)\s*0\b`, "g");
-
-/**
- * bpftrace's `strncmp(s, "lit", n) == 0` (or != 0) as tsbpf compares strings: a prefix test,
- * s.startsWith("lit" cut to n bytes), or equality when n reaches past the literal's NUL.
- */
-function strncmpAsPrefix(text: string): string {
-  return text.replace(STRNCMP, (_all, s1, lit1, lit2, s2, n, op) => {
-    const operand = s1 ?? s2, literal: string = JSON.parse(lit1 ?? lit2);
-    const bytes = new TextEncoder().encode(literal);
-    const test = Number(n) > bytes.length ? `${operand} == ${JSON.stringify(literal)}` : `(${operand}).startsWith(${JSON.stringify(new TextDecoder().decode(bytes.slice(0, Number(n))))})`;
-    return op === "==" ? `(${test})` : `!(${test})`;
-  });
 }
 
 /**
@@ -482,39 +481,11 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   }
   // elapsed: nanoseconds since the start, on ktime()'s clock, in probes and user space alike
   if (name === "elapsed" && next !== "(") return "elapsed()";
+  if (name === "strftime" && scope.printf && !scope.userSpace) return name;
   if (BUILTINS[name] && next !== "(" && scope.userSpace) {
     stop(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
   if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
-}
-
-/** What to write instead of a bpftrace builtin tsbpf has no form of (in a one-liner, or a script). */
-const INSTEAD: Record<string, string> = {
-  reg: "a one-liner reads no registers; for where a probe fired, count kstack(1) (its innermost frame, symbolized)",
-  usym: "a user address has no name without its process's files; for where a probe fired, count ustack(1) (its innermost frame, symbolized)",
-  kaddr: "read the kernel symbol's value through a typed kprobe parameter instead",
-  func: "in a one-liner each probe has its own handler: probe() names it (\"kprobe:vfs_read\")",
-  username: "print the uid; user names are user space's (getent passwd UID)",
-  strncmp: "strncmp(s, \"text\", n) == 0 translates (a prefix test); otherwise compare in TypeScript: str(p).startsWith(\"text\"), or === with a literal or another string",
-  strcontains: "compare with === or a prefix with .startsWith(\"text\") in TypeScript",
-  jiffies: "use ktime() (nanoseconds)",
-  zero: "clear($) or clear($.name) in user space (the keys go, where bpftrace's zero keeps them at 0)",
-  nsecs: "tsbpf's ktime() is nsecs(monotonic), bpftrace's plain nsecs; there is no boot or tai clock",
-  strftime: "print the local time from user space: time(\"%H:%M:%S \") in interval or END",
-  sizeof: "write the size as a number",
-  offsetof: "read the field through a typed parameter instead",
-  system: "tsbpf runs no commands from probes; run them from the shell around tsbpf",
-  cat: "tsbpf reads no files from probes; read them from the shell around tsbpf",
-  signal: "tsbpf sends no signals from probes",
-  override: "tsbpf does not change return values from one-liners; see docs/fault_injection.md for scripts",
-  buf: "print the bytes with str(p, N) if they are text",
-  ntop: "print the address as a number (or use a script: docs/network.md)",
-  uint8: "write (x as u8) in TypeScript", uint16: "write (x as u16) in TypeScript", uint32: "write (x as u32) in TypeScript", uint64: "write (x as u64) in TypeScript",
-  int8: "write (x as i8) in TypeScript", int16: "write (x as i16) in TypeScript", int32: "write (x as i32) in TypeScript", int64: "write (x as i64) in TypeScript",
-};
-
-function untranslatable(what: string, near?: string): never {
-  throw new Untranslatable(what, near);
 }

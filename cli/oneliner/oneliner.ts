@@ -12,6 +12,7 @@ import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.t
 import type { ContextField } from "../../spec/target.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
+import { copyWithEntryReads, entryReads } from "./entry_reads.ts";
 import { HandlerBody, type PrintSite } from "./body.ts";
 import { stackMapField } from "./stack_depth.ts";
 import { positionalLiteral } from "./positional.ts";
@@ -151,6 +152,7 @@ class Transform {
   usesExit = false;
   usesElapsed = false;
   readonly stackDepths = new Set<number>();
+  readonly whileLoops: number[] = [];
 
   constructor(readonly text: string, readonly options: OneLinerOptions, readonly diags: DiagnosticBag) {}
 
@@ -235,7 +237,7 @@ class Transform {
     const used = new Set<string>(["Tracer", "RingBuf"]);
     // Known before any handler is written: each one begins by checking exit()'s flag.
     this.usesExit = this.probes.some((p) => callsFunction(p.fn.body, "exit"));
-    if (this.usesExit) used.add("ArrayMap");
+    if (this.usesExit || this.probes.some((p) => callsFunction(p.fn.body, "elapsed") || hasWhile(p.fn.body))) used.add("ArrayMap");
     // Handlers first, into a writer of their own: they find the maps and print sites that the
     // declarations above them in the script must declare.
     const handlers = new SourceWriter(this.text);
@@ -248,11 +250,11 @@ class Transform {
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
-    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym"].filter((n) => this.options.exports.has(n));
+    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym", "USym"].filter((n) => this.options.exports.has(n));
     // A type the body names (`x as u16`) is imported once, as a type.
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
-    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, elapsed, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
+    w.write(`import { OneLinerRuntime, print, printf, exit, clear, time, elapsed, userString, cliOptions } from ${JSON.stringify(this.options.runtimeUrl)};\n\n`);
     // _t: when it was printed (cli/oneliner/print_order.ts puts the lines of all sites in that order).
     for (const p of this.prints) w.write(`interface ${p.type} { ${["_t: u64", ...p.fields.map((f) => `${f.name}: ${f.type}`)].join("; ")} }\n`);
     if (this.usesExit) w.write(`interface ExitEvent { _: u8 }\n`);
@@ -260,18 +262,22 @@ class Transform {
     if (hasTracer) {
       w.write(`\nclass OneLiner extends Tracer {\n`);
       if (this.options.pidFilter) w.write(`  _pid: u32 = 0;\n`);
-      if (this.usesElapsed) w.write(`  _start: u64 = 0n;\n`);
+      if (this.usesElapsed) w.write(`  _start = new ArrayMap<u64>(1);\n`);
       for (const p of this.prints) w.write(`  ${p.field} = new RingBuf<${p.type}>(256 * 1024);\n`);
       if (this.usesExit) w.write(`  _exit = new RingBuf<ExitEvent>(4096);\n  _exited = new ArrayMap<u8>(1);\n`);
       for (const m of mapDecls) w.write(`  ${mapFieldDeclaration(m)}\n`);
+      if (this.whileLoops.length) w.write(`  _loops = new ArrayMap<u64>(${this.whileLoops.length});\n`);
       for (const depth of this.stackDepths) w.write(`  ${stackMapField(depth)} = new StackTraceMap(16384, ${depth});\n`);
       w.append(handlers);
+      // begin(): the probes are attached, no event is read yet; elapsed counts from here (bpftrace's from BEGIN).
+      w.write(`\n  override begin(): void {\n    _oneLiner.attached();\n  }\n`);
       w.write(`\n  override end(): void {\n    _oneLiner.end();\n  }\n}\n`);
     }
     // $1, $2 in begin/end/interval functions (handlers have them written in place: body.ts).
     for (const n of [...new Set([...this.text.matchAll(/\$(\d+)\b/g)].map((m) => Number(m[1])))].sort()) {
       w.write(`const $${n} = ${positionalLiteral(this.options.positional ?? [], n)};\n`);
     }
+    if (/\$argc\b/.test(this.text)) w.write(`const $argc = ${this.options.positional?.length ?? 0};\n`);
     w.write(`\nconst _oneLiner = new OneLinerRuntime({\n`);
     w.write(`  maps: { ${mapDecls.map((m) => `${JSON.stringify(m.name)}: ${JSON.stringify(m.field)}`).join(", ")} },\n`);
     w.write(`  prints: [${this.prints.map((p) => JSON.stringify(p.spec)).join(", ")}],\n`);
@@ -289,7 +295,11 @@ class Transform {
       w.write("], ");
     }
     const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
-    w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n});\n`);
+    w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n`);
+    // Each while loop's place, for the report of the rounds it was cut at.
+    const loops = this.whileLoops.map((at) => ((p) => `${ONELINER_FILE}:${p.line}:${p.column}`)(position(this.text, { start: at, end: at + 5 } as Node)));
+    if (loops.length) w.write(`  whileLoops: ${JSON.stringify(loops)},\n`);
+    w.write(`});\n`);
     w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
     return { source: w.text(), map: w.mapper(), positions: w.positions(), probes: this.probes.length };
   }
@@ -299,8 +309,12 @@ class Transform {
     if (fn.params.length) this.error(fn.params[0], "begin(), end() and interval() functions take no parameters; the maps are $");
     // An expression body's own parentheses lie outside its node: `() => (print($.x), clear($.x))`.
     const expression = fn.body.type !== "BlockStatement";
-    w.write(expression ? "($) => (" : "($) => ");
-    w.copy(fn.body.start, fn.body.end);
+    const maps = this.maps.all();
+    const { reads, writes } = entryReads(fn.body, (name) => maps.find((m) => m.name === name));
+    for (const node of writes) this.error(node, "begin(), end() and interval() read the maps; the probes write them", "clear($.name) empties a map here");
+    // str() there is user space's (str($1), the word): the kernel helper of that name is the handlers'.
+    w.write(expression ? "($, str = userString) => (" : "($, str = userString) => ");
+    copyWithEntryReads(w, fn.body.start, fn.body.end, reads);
     if (expression) w.write(")");
   }
 
@@ -323,6 +337,14 @@ function callsFunction(node: unknown, name: string): boolean {
   const n = node as Node;
   if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === name) return true;
   return Object.entries(n).some(([k, v]) => k !== "loc" && typeof v === "object" && callsFunction(v, name));
+}
+
+/** Whether `node` holds a while loop anywhere inside. */
+function hasWhile(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasWhile);
+  if (!node || typeof node !== "object") return false;
+  if ((node as Node).type === "WhileStatement") return true;
+  return Object.entries(node).some(([k, v]) => k !== "loc" && typeof v === "object" && hasWhile(v));
 }
 
 /** The value of a number or string literal (a negative number too), else undefined. */

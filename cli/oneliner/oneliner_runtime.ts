@@ -20,11 +20,13 @@ import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
 import { toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
+import { eventTime, localTime } from "./strftime.ts";
+import { WHILE_ROUNDS } from "./transform_state.ts";
 import { monotonicNs } from "../../runtime/monotonic.ts";
 
 type Maps = Record<string, unknown>;
 type UserFn = ($: Maps) => unknown;
-type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[] }
+type PrintSpec = { kind: "print"; parts: ({ text: string } | { field: string })[] } | { kind: "printf"; format: string; fields: string[]; strftimes?: Record<number, string> }
   | { kind: "join"; delimiter: string; count: string; fields: string[] };
 
 export interface OneLinerSpec {
@@ -38,6 +40,8 @@ export interface OneLinerSpec {
   probes: number;
   /** Maps of plain values used without a key (stored under key 0). */
   unkeyed: string[];
+  /** Where each while loop of the handlers is (-e:L:C), by its index in the tracer's _loops. */
+  whileLoops?: string[];
 }
 
 /** Set by `tsbpf -e` before the generated script runs: the one-liner and where generated positions come from. */
@@ -82,7 +86,8 @@ function flush(): void {
 }
 
 /**
- * In begin/end/interval: values separated by spaces; a map (or $, every map) as bpftrace prints it,
+ * In begin/end/interval: values separated by spaces, printable() (a map's entry holds what the
+ * kernel reported: a process or file name); a map (or $, every map) as bpftrace prints it,
  * `print(map, N)` only its N largest entries (bpftrace's print(@x, top)).
  */
 export function print(...values: unknown[]): void {
@@ -94,7 +99,7 @@ export function print(...values: unknown[]): void {
     const n = top as number | undefined;
     return isMaps(first) ? current?.printMaps(false, n) : current?.printMap(first, n);
   }
-  out(values.map((v) => String(v)).join(" ") + "\n");
+  out(values.map((v) => printedValue(v as PrintfValue)).join(" ") + "\n");
 }
 
 export function printf(fmt: string, ...values: PrintfValue[]): void {
@@ -103,25 +108,29 @@ export function printf(fmt: string, ...values: PrintfValue[]): void {
   out(format(parseFormat(fmt), values.map(primitive) as PrintfValue[]));
 }
 
+/**
+ * str() in begin, end and interval: a positional parameter's word (`str($1)`) as a string, cut as
+ * the kernel's str(p, size) cuts it, to size - 1 bytes (the NUL is the last).
+ */
+export function userString(value: unknown, size?: number): string {
+  if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 4096)) throw new Error(`str()'s length is a whole number from 1 to 4096, not ${String(size)}`);
+  const text = typeof value === "string" || typeof value === "number" || typeof value === "bigint" ? String(value) : undefined;
+  if (text === undefined) throw new Error(`str() in begin, end and interval takes a positional parameter (str($1)); a pointer is read in a probe`);
+  if (size === undefined) return text;
+  const bytes = new TextEncoder().encode(text);
+  return bytes.length < size ? text : new TextDecoder().decode(bytes.slice(0, size - 1));
+}
+
 /** The local time as strftime's `format` has it (bpftrace's time(), whose default this is). */
 export function time(format = "%H:%M:%S\n"): void {
-  const d = new Date();
-  const two = (n: number) => String(n).padStart(2, "0");
-  const parts: Record<string, string> = {
-    Y: String(d.getFullYear()), y: two(d.getFullYear() % 100), m: two(d.getMonth() + 1), d: two(d.getDate()),
-    H: two(d.getHours()), M: two(d.getMinutes()), S: two(d.getSeconds()), "%": "%",
-  };
-  out(format.replace(/%(.)/g, (all, c: string) => {
-    if (parts[c] === undefined) throw new Error(`time("${format}"): %${c} is not one of tsbpf's conversions (%Y %y %m %d %H %M %S %%)`);
-    return parts[c];
-  }));
+  out(localTime(format, new Date(), "time"));
 }
 
 /** Stops tracing: the end functions run and the maps are printed. */
-/** When the one-liner started, on ktime()'s clock (CLOCK_MONOTONIC): elapsed() counts from here, in probes and user space alike. */
+/** When the probes were attached, on ktime()'s clock (CLOCK_MONOTONIC): elapsed() counts from here, in probes and user space alike. */
 let startedNs = 0n;
 
-/** bpftrace's elapsed: nanoseconds since the one-liner started (in begin, end and interval; a probe's is the kernel's). */
+/** bpftrace's elapsed: nanoseconds since the probes were attached (in begin, end and interval; a probe's is the kernel's). */
 export function elapsed(): number {
   return Number(monotonicNs() - startedNs);
 }
@@ -199,13 +208,11 @@ export class OneLinerRuntime {
 
   async run(tracer: Tracer | undefined): Promise<void> {
     current = this;
-    startedNs = monotonicNs();
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
     this.#maps = userSpaceMaps(this.spec, fields);
     if (tracer) {
       if (cliOptions.pid !== undefined && "_pid" in tracer) (fields!._pid as number) = cliOptions.pid;
-      if ("_start" in tracer) fields!._start = startedNs;
       // One print site has one buffer, in order already; several are merged by time.
       const ordered = this.spec.prints.length > 1;
       this.#held = [];
@@ -223,6 +230,7 @@ export class OneLinerRuntime {
       if (isJsonOutput()) console.log(jsonRecord("attached_probes", { probes: this.spec.probes }));
       else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
+    if (!tracer) this.attached();
     for (const f of this.spec.begin) f(this.#maps);
     const held = this.#held ?? [];
     this.#held = undefined;
@@ -252,6 +260,15 @@ export class OneLinerRuntime {
     }
   }
 
+  /**
+   * Runs once the probes are attached (the tracer's begin(), before any event is read), or before
+   * begin() without probes: elapsed counts from here, as bpftrace's counts from BEGIN.
+   */
+  attached(): void {
+    startedNs = monotonicNs();
+    (this.#tracer as unknown as { _start?: { set(key: number, value: bigint): void } } | undefined)?._start?.set(0, startedNs);
+  }
+
   /** Runs when the tracer stops (its end()): the end functions, then every map. */
   end(): void {
     if (this.#ended) return;
@@ -260,7 +277,17 @@ export class OneLinerRuntime {
     for (const f of this.spec.end) this.#userCode(() => f(this.#maps), false);
     flush();
     this.printMaps(true);
+    this.#reportCutLoops();
     (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE]?.ended?.();
+  }
+
+  /** The while loops that were left with their condition still true: how often, and where. */
+  #reportCutLoops(): void {
+    const loops = (this.#tracer as unknown as { _loops?: { get(key: number): bigint | number } } | undefined)?._loops;
+    (this.spec.whileLoops ?? []).forEach((at, i) => {
+      const cut = loops?.get(i) ?? 0;
+      if (cut) console.error(`tsbpf: ${at}: the while loop stopped ${cut} time${cut === 1 || cut === 1n ? "" : "s"} after ${WHILE_ROUNDS} rounds with its condition still true: a loop in a probe needs a bound the kernel's verifier can see, and a one-liner's while has ${WHILE_ROUNDS}; for more, write a for loop with its own bound (at most 65536)`);
+    });
   }
 
   exit(): void {
@@ -338,7 +365,7 @@ export class OneLinerRuntime {
 
   #print(site: number, e: Record<string, PrintfValue>): void {
     const spec = this.spec.prints[site];
-    if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f) => e[f])));
+    if (spec.kind === "printf") out(format(this.#formats[site]!, spec.fields.map((f, i) => (spec.strftimes?.[i] !== undefined ? eventTime(spec.strftimes[i], e._t as bigint) : e[f]))));
     else if (spec.kind === "join") out(spec.fields.slice(0, Number(e[spec.count])).map((f) => printedValue(e[f])).join(spec.delimiter) + "\n");
     else out(spec.parts.map((p) => ("text" in p ? p.text : printedValue(e[p.field]))).join(" ") + "\n");
   }

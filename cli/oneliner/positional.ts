@@ -1,7 +1,12 @@
 // A one-liner's positional parameters, bpftrace's $1, $2: the words after the one-liner
 // (`tsbpf -e '... pid() == $1 ...' 1234`), written into the script where they are used, as
 // literals: a number for a word that is one, else a string (str($1) in a handler). A parameter
-// not given is 0, or "" through str(), as in bpftrace.
+// not given is 0, or "" through str(), as in bpftrace. $argc is how many words were given.
+
+/** $argc (an identifier node): how many positional parameters were given (bpftrace's $#). */
+export function isArgumentCount(node: { type: string; name?: string }): boolean {
+  return node.type === "Identifier" && node.name === "$argc";
+}
 
 /** A word that is a whole number (decimal or 0x hex, maybe negative). */
 const NUMBER = /^-?(0x[0-9a-fA-F]+|\d+)$/;

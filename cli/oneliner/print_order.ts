@@ -4,8 +4,9 @@
 // came before any of the second's. Each event carries the kernel's ktime(). A poll can still
 // miss an event stamped before one it delivered (committed to a buffer drained earlier in the
 // same poll), so a line newer than everything of earlier polls waits one poll for stragglers.
-// (The global timers, not node:timers: Deno would load its Node layer for them; a held line's
-// 5 ms timer may keep Deno's event loop that long.)
+// The wait for stragglers is the runtime's `after` (runtime/ffi), not setTimeout: Deno's timers
+// are Node's, loaded on first use (≈ 3.4 MB of a one-liner's peak memory, for its first line).
+import { libcSync } from "../../runtime/ffi/mod.ts";
 
 interface Pending {
   time: bigint;
@@ -25,7 +26,8 @@ export class PrintOrder {
   /** The latest stamp of the lines of earlier rounds: anything stamped before it has arrived. */
   #horizon = -1n;
   #scheduled = false;
-  #timer?: ReturnType<typeof setTimeout>;
+  /** Cancels the pending wait for stragglers. */
+  #cancelWait?: () => void;
 
   /** Queues a line stamped `time` (ns, the kernel's monotonic clock); it is shown after the current poll. */
   add(time: bigint | number, show: () => void): void {
@@ -38,7 +40,8 @@ export class PrintOrder {
   /** Shows the lines that nothing earlier can still join, earliest first; `all` at the end. */
   flush(all = false): void {
     this.#scheduled = false;
-    clearTimeout(this.#timer);
+    this.#cancelWait?.();
+    this.#cancelWait = undefined;
     for (const p of this.#pending) if (p.round < this.#round && p.time > this.#horizon) this.#horizon = p.time;
     const ready: Pending[] = [], held: Pending[] = [];
     for (const p of this.#pending) (all || p.round < this.#round || p.time <= this.#horizon ? ready : held).push(p);
@@ -46,9 +49,6 @@ export class PrintOrder {
     this.#round++;
     ready.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival));
     for (const p of ready) p.show();
-    if (this.#pending.length) {
-      this.#timer = setTimeout(() => this.flush(), HOLD_MS);
-      (this.#timer as { unref?: () => void }).unref?.();
-    }
+    if (this.#pending.length) this.#cancelWait = libcSync().process.after(HOLD_MS, () => this.flush());
   }
 }

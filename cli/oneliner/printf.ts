@@ -128,3 +128,13 @@ function toBigInt(v: PrintfValue | undefined): bigint {
   if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
   return 0n;
 }
+
+/** conversionMismatch of a format that may not parse (checkFormat reports that one). */
+export function conversionMismatchOf(format: string, types: (string | undefined)[]) {
+  try {
+    return conversionMismatch(parseFormat(format), types);
+  } catch (e) {
+    if (e instanceof PrintfFormatError) return undefined;
+    throw e;
+  }
+}

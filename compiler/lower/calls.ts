@@ -25,7 +25,7 @@ export function call(l: Lower, e: Node): Value {
   if (fn) return callFunction(l, fn, e);
   const helper = BUILTINS[callee.name];
   if (!helper) l.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"`, ...didYouMean(callee.name, Object.keys(BUILTINS)));
-  if (helper.aggregate) l.fail(e, Code.TypeMismatch, `${callee.name}() gives a string: store it in a Str<N> field or variable`);
+  if (helper.aggregate) l.fail(e, Code.TypeMismatch, `${callee.name}() gives a string, where a number is wanted: a string goes only into a Str<N> field, variable or key`);
   return helper.scalar!(l, e);
 }
 

@@ -10,9 +10,50 @@ import { isStringLiteral, isStringValued, stringCompareBranch, stringsEqualBranc
 import type { Lower, Value } from "./context.ts";
 import { COMPARE_OPS, isStartsWith } from "./operators.ts";
 
+/**
+ * The `&&` or `||` whose value is being computed, per Lower: its operands that are integers
+ * would be its value in JavaScript (`m.get(k) || 7n` is the map's value, or 7n), while a handler's
+ * is 0 or 1 (docs/language.md), so such an operand is refused rather than silently tested.
+ */
+const keptLogical = new WeakMap<Lower, Node>();
+/** `&&`/`||` expressions whose value nothing uses (`cond && this.m.set(k, v);` as a statement). */
+const unusedLogical = new WeakSet<Node>();
+
+/** Marks `e`, the expression of an expression statement, as one whose value is not used. */
+export function valueUnused(e: Node): void {
+  if (e.type === "LogicalExpression") unusedLogical.add(e);
+}
+
+/** The value (0 or 1) of `a && b` or `a || b`, refusing integer operands whose JavaScript value would be the operand. */
+export function logicalValue(l: Lower, e: Node): Extract<Value, { kind: "scalar" }> {
+  if (unusedLogical.has(e)) return materialize(l, e);
+  const outer = keptLogical.get(l);
+  keptLogical.set(l, e);
+  try {
+    return materialize(l, e);
+  } finally {
+    if (outer) keptLogical.set(l, outer);
+    else keptLogical.delete(l);
+  }
+}
+
 /** Jumps to `label` when `e` is truthy (`when` = true) or falsy (`when` = false); otherwise falls through. */
 export function branch(l: Lower, e: Node, when: boolean, label: number): void {
   if (e.type === "ParenthesizedExpression") return l.branch(e.expression, when, label);
+  const kept = keptLogical.get(l);
+  if (kept && !(e.type === "LogicalExpression" && (e.operator === "&&" || e.operator === "||"))) {
+    // Below the kept && / ||: `!x`, a comparison, a call... each gives a bool there; only a leaf tested for truth is checked.
+    keptLogical.delete(l);
+    try {
+      return branchOperand(l, e, when, label, kept);
+    } finally {
+      keptLogical.set(l, kept);
+    }
+  }
+  return branchOperand(l, e, when, label, undefined);
+}
+
+function branchOperand(l: Lower, e: Node, when: boolean, label: number, kept: Node | undefined): void {
   if (isStartsWith(e)) {
     if (!isStringValued(l, e.callee.object)) l.fail(e.callee.object, Code.TypeMismatch, `startsWith() needs a string (comm(), str(p), a Str field)`);
     return stringCompareBranch(l, e.callee.object, e.arguments[0], true, when, label);
@@ -36,6 +77,10 @@ export function branch(l: Lower, e: Node, when: boolean, label: number): void {
     return l.compareBranch(e, when, label);
   }
   const v = l.scalar(e);
+  if (kept && v.type.kind !== "bool") {
+    l.fail(kept, Code.TypeMismatch, `${kept.operator} gives 0 or 1 in a handler, not one of its operands as in JavaScript (here ${typeName(v.type)})`,
+      kept.operator === "||" ? "write the choice out with a ternary, which keeps the value: x !== 0n ? x : 7n" : "write the choice out with a ternary, which keeps the value: x === 0n ? x : y");
+  }
   if (!isReg(v.op)) {
     if ((v.op !== 0n) === when) l.b.emit({ op: "jmp", target: label });
     return;

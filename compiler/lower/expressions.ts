@@ -15,6 +15,7 @@ import { operandValue } from "../operand.ts";
 import { check, type Checked, moduleConstant as checkedConstant } from "../check.ts";
 import { type Binding, describeValue, type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
 import { ARITH_OPS } from "./operators.ts";
+import { logicalValue } from "./conditions.ts";
 
 export function expr(l: Lower, e: Node): Value {
   switch (e.type) {
@@ -43,7 +44,8 @@ export function expr(l: Lower, e: Node): Value {
         return l.arith("^", v, { ...v, op: wrap(-1n, v.type) }, e);
       }
       if (e.operator === "+") return l.expr(e.argument);
-      if (e.operator === "!" || e.operator === "&&" || e.operator === "||") return l.materialize(e);
+      if (e.operator === "&&" || e.operator === "||") return logicalValue(l, e);
+      if (e.operator === "!") return l.materialize(e);
       break;
     case "ConditionalExpression": return l.conditional(e);
     case "AssignmentExpression": return l.assign(e);

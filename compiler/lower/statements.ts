@@ -8,6 +8,7 @@ import { cgroupFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
 import { type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
+import { valueUnused } from "./conditions.ts";
 import type { ProbeContext } from "../../spec/target.ts";
 
 export function lowerHandler(l: Lower): IrBuilder {
@@ -61,7 +62,7 @@ export function statement(l: Lower, s: Node): void {
   switch (s.type) {
     case "BlockStatement": return l.block(s.body);
     case "EmptyStatement": return;
-    case "ExpressionStatement": l.expr(s.expression); return;
+    case "ExpressionStatement": valueUnused(s.expression); l.expr(s.expression); return;
     case "VariableDeclaration": return l.declaration(s);
     case "IfStatement": return l.ifStatement(s);
     case "ReturnStatement": return l.returnStatement(s);

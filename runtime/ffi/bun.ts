@@ -34,6 +34,11 @@ export const processHooks: ProcessHooks = {
     return () => clearImmediate(id);
   },
   nextTask: (f) => void setTimeout(f, 0),
+  after: (ms, f) => {
+    const timer = setTimeout(f, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
 };
 
 export function openLibc({ dlopen, ptr, toArrayBuffer, FFIType }: typeof BunFfi): Libc {

@@ -90,6 +90,11 @@ export interface ProcessHooks {
    * and before I/O that is pending meanwhile (a second copy of a signal): the exit after a signal.
    */
   nextTask(f: () => void): void;
+  /**
+   * Runs `f` after `ms` unless the returned function cancels it first; the wait alone does not
+   * keep the process alive (an unref'd timer). Deno: without its timers (see nextTask).
+   */
+  after(ms: number, f: () => void): () => void;
 }
 
 /** Linux x86-64 syscall numbers used by tsbpf. */

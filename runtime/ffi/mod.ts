@@ -6,7 +6,10 @@ import { openLibc as openDenoLibc, processHooks as denoProcessHooks } from "./de
 export type { EpollWaiter, Libc } from "./ffi.ts";
 export { cString, ignoreSignal, oneShotSignal, signalIgnored, SYS } from "./ffi.ts";
 
+import { UnsupportedRuntimeError } from "../errors.ts";
+
 declare const Bun: unknown;
+declare const Deno: unknown;
 
 let cached: Libc | undefined;
 
@@ -21,7 +24,8 @@ export async function libc(): Promise<Libc> {
 /** The process hooks alone: they need no libc, so a failure to open it can still end the process. */
 export async function processHooks(): Promise<ProcessHooks> {
   if (cached) return cached.process;
-  return typeof Bun !== "undefined" ? bunProcessHooks : denoProcessHooks;
+  // Bun's are Node's process API: on Node.js too, the error saying to use Bun or Deno can exit.
+  return typeof Deno !== "undefined" ? denoProcessHooks : bunProcessHooks;
 }
 
 /**
@@ -34,6 +38,7 @@ export function libcSync(): Libc {
 }
 
 function openNow(): Libc {
+  if (typeof Bun === "undefined" && typeof Deno === "undefined") throw new UnsupportedRuntimeError();
   if (typeof Bun === "undefined") return openDenoLibc();
   const ffi = (import.meta as ImportMeta & { require?: (id: string) => unknown }).require?.("bun:ffi");
   if (!ffi) throw new Error("libc() must be awaited before libcSync() (this bundle has no import.meta.require)");

@@ -6,6 +6,7 @@ import { sizeOf } from "../../spec/layout.ts";
 import { makeStack } from "./stacks.ts";
 import { decodeCgroup, encodeCgroup } from "../cgroup.ts";
 import { decodeKernelSymbol, encodeKernelSymbol } from "./kernel_symbol.ts";
+import { decodeUserSymbol, userSymbolAddress, userSymbolPid } from "./user_symbol.ts";
 import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
@@ -47,16 +48,16 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
 export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Decoder<T> {
   const keys: string[] = [];
   const body = valueExpr(t, "o", keys);
-  const make = new Function("decodeStr", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "k", `return (v, b, o) => (${body});`);
-  return make(decodeStr, makeStack, names.decode, decodeCgroup, decodeKernelSymbol, Object.freeze(keys));
+  const make = new Function("decodeStr", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "decodeUserSymbol", "k", `return (v, b, o) => (${body});`);
+  return make(decodeStr, makeStack, names.decode, decodeCgroup, decodeKernelSymbol, decodeUserSymbol, Object.freeze(keys));
 }
 
 /** Builds `(value, view, bytes, offset) => void` for a type; `names` encodes probe() values. */
 export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Encoder<T> {
   const keys: string[] = [];
   const body = encodeStmts(t, "x", "o", keys);
-  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "k", `return (x, v, b, o) => { ${body} };`);
-  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, Object.freeze(keys));
+  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "userSymbolAddress", "userSymbolPid", "k", `return (x, v, b, o) => { ${body} };`);
+  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, userSymbolAddress, userSymbolPid, Object.freeze(keys));
 }
 
 export { sizeOf };
@@ -107,7 +108,7 @@ function valueExpr(t: Type, at: string, keys: string[]): string {
     case "bool": return `v.getUint8(${at}) !== 0`;
     case "ptr": return `v.getBigUint64(${at}, true)`;
     case "str": return `decodeStr(b, ${at}, ${int(t.len)})`;
-    case "struct": return fieldsExpr(t, `(${at})`, keys);
+    case "struct": return t.usym ? `decodeUserSymbol(v.getBigUint64(${at}, true), v.getUint32((${at}) + 8, true))` : fieldsExpr(t, `(${at})`, keys);
     case "array": {
       const size = sizeOf(t.elem);
       return `[${Array.from({ length: t.len }, (_, i) => valueExpr(t.elem, `${at} + ${int(i * size)}`, keys)).join(", ")}]`;
@@ -132,6 +133,7 @@ function encodeStmts(t: Type, x: string, at: string, keys: string[]): string {
     case "str": return `encodeStr(String(${x}), b, ${at}, ${int(t.len)});`;
     case "struct": {
       const fill = `b.fill(0, ${at}, ${at} + ${int(t.size)});`; // padding is part of a key's identity
+      if (t.usym) return `${fill} v.setBigUint64(${at}, userSymbolAddress(${x}), true); v.setUint32((${at}) + 8, userSymbolPid(${x}), true);`;
       return fill + t.fields.map((f, i) => encodeStmts(f.type, t.tuple ? `${x}[${int(i)}]` : `${x}[${key(f.name, keys)}]`, `(${at}) + ${int(f.offset)}`, keys)).join(" ");
     }
     case "array": {

@@ -1,8 +1,10 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
 import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
+import { atCaller } from "./at_caller.ts";
 
-export function checkEntries(n: number, what: string): number {
-  if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`);
+/** `n`, a map's entries; `ctor` (the constructor checking: `new.target`) is where the error is thrown from. */
+export function checkEntries(n: number, what: string, ctor?: unknown): number {
+  if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw atCaller(new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`), ctor);
   return n;
 }
 
@@ -13,7 +15,7 @@ export class HashMap<K, V> extends KernelMap<K, V> {
   /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(maxEntries, "HashMap");
+    this.maxEntries = checkEntries(maxEntries, "HashMap", new.target);
     this.setOptions(options);
   }
   /** The value of `key`, or undefined if it has none. */
@@ -82,7 +84,7 @@ export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
   /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap");
+    this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap", new.target);
     this.setOptions(options);
   }
   /** @internal This map keeps a value per CPU. */
@@ -118,7 +120,7 @@ export class ArrayMap<V> extends KernelMap<number, V> {
   /** An array of `entries` values (the kernel allocates it when the tracer starts). */
   constructor(entries: number, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(entries, "ArrayMap");
+    this.maxEntries = checkEntries(entries, "ArrayMap", new.target);
     this.setOptions(options);
   }
   /** The value at `index`. */
@@ -146,7 +148,7 @@ export class PerCpuArrayMap<V> extends KernelMap<number, V> {
   /** An array of `entries` values (the kernel allocates it when the tracer starts). */
   constructor(entries: number, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(entries, "PerCpuArrayMap");
+    this.maxEntries = checkEntries(entries, "PerCpuArrayMap", new.target);
     this.setOptions(options);
   }
   /** @internal This map keeps a value per CPU. */

@@ -2,6 +2,7 @@
 // (BPF_MAP_TYPE_PERF_EVENT_ARRAY), the way before BPF ring buffers (Linux 4.4+). Same API as
 // RingBuf: handlers call `submit`, user code reads with `for await` or `on(callback)`. Events
 // of different CPUs are not ordered with each other; each CPU's are in order.
+import { atCaller } from "./at_caller.ts";
 import { DEFAULT_PERF_BUFFER_BYTES } from "../../spec/tracer_spec.ts";
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
@@ -12,7 +13,7 @@ export class PerfBuffer<T> extends EventStream<T> {
   /** `size`: bytes of kernel memory for events in flight on each CPU; a power of two, at least 4096 (default 1 MiB). */
   constructor(size = DEFAULT_PERF_BUFFER_BYTES) {
     if (!Number.isInteger(size) || size < PAGE_SIZE || (size & (size - 1)) !== 0) {
-      throw new RangeError(`PerfBuffer size must be a power of two of at least ${PAGE_SIZE} bytes (per CPU), got ${size}`);
+      throw atCaller(new RangeError(`PerfBuffer size must be a power of two of at least ${PAGE_SIZE} bytes (per CPU), got ${size}`), new.target);
     }
     super(size);
   }

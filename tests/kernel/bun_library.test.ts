@@ -8,7 +8,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -29,7 +29,9 @@ function install(): void {
   const r = spawnSync(BUN, [join(ROOT, "pack/bundle.ts"), dist], { encoding: "utf8", timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
+  copyFileSync(join(ROOT, "bunfig.toml"), join(pkg, "bunfig.toml")); // what `tsbpf run` gives its child's Bun
   symlinkSync(join(ROOT, "node_modules/@babel"), join(project, "node_modules/@babel"));
+  symlinkSync(join(ROOT, "node_modules/esbuild"), join(project, "node_modules/esbuild")); // tsbpf build
   writeFileSync(join(project, "package.json"), '{ "name": "uses-tsbpf", "private": true, "type": "module" }\n');
   writeFileSync(join(project, "deno.json"), '{ "nodeModulesDir": "manual" }\n');
   writeFileSync(join(project, "tsconfig.json"), "{}\n");
@@ -74,6 +76,19 @@ function run(runtime: "bun" | "deno", { broken = false, tool = true, cached = fa
 }
 
 const skip = !hasStrace && "strace is not installed";
+
+/** The tsbpf command of the installed package on Bun, as bin/tsbpf starts it there, under strace (every process). */
+function command(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; opened: string[] } {
+  const r = openedFiles([BUN, `--config=${join(pkg, "bunfig.toml")}`, "--no-env-file", "--no-install", join(dist, "cli_main.bun.js"), ...args], {
+    cwd: project,
+    env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: join(project, "cache"), TSBPF_NO_CACHE: "", ...env },
+  });
+  return { ...r, stdout: r.stdout.trim(), opened: r.opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
+}
+
+/** A one-liner with a probe (loaded and attached) that prints from its user-space half and ends (no -c: strace would hold its held command). */
+const ONE_LINER = ["-e", 'tracepoint("syscalls:sys_enter_getppid", () => { count(); }); interval(0.2, () => { printf("fired\\n"); exit(); })'];
+const esmOf = (opened: string[]) => opened.filter((f) => f.startsWith("chunk-") || /^(mod|tool_mod|cli_main|cli_preload|cli_oneliner_oneliner_runtime)\.js$/.test(f));
 
 test('Bun runs an installed tsbpf from its bytecode library: one copy, and no ES module chunk opened', { skip }, () => {
   install();
@@ -126,7 +141,70 @@ test("under a Bun of another revision (which would ignore the .jsc) the entries 
     assert.equal(stdout, '{"shared":true}\nstarted', stderr);
     assert.ok(opened.includes("mod.js") && opened.includes("tool_mod.js"), `the ES modules were not loaded: ${opened.join(", ")}`);
     assert.deepEqual(opened.filter((f) => f.startsWith("bun_l")), []);
+    // The command too: its entry takes the ES modules, and so does the one-liner it runs.
+    const cli = command(ONE_LINER, { TSBPF_NO_CACHE: "1" });
+    assert.match(cli.stdout, /^fired$/m, cli.stderr);
+    assert.ok(cli.opened.includes("cli_main.js") && cli.opened.includes("mod.js"), `the command did not take the ES modules: ${cli.opened.join(", ")}`);
+    assert.deepEqual(cli.opened.filter((f) => f.startsWith("bun_")), []);
   } finally {
     for (const [f, text] of original) writeFileSync(join(dist, f), text);
   }
+});
+
+test("the tsbpf command on Bun runs a one-liner from the bytecode build, cold and warm: one copy, no ES module chunk", { skip }, () => {
+  install();
+  for (const [run, env] of [["cold", { TSBPF_NO_CACHE: "1" }], ["first", {}], ["warm", {}]] as const) {
+    const { status, stdout, stderr, opened } = command(ONE_LINER, env);
+    assert.equal(status, 0, `${run}: ${stderr}`);
+    assert.match(stdout, /^fired$/m, `${run}: ${stderr}`);
+    assert.ok(opened.includes("bun_library.js.jsc") && opened.includes("bun_cli.js.jsc"), `${run}: the bytecode was not loaded: ${opened.join(", ")}`);
+    assert.deepEqual(esmOf(opened), [], `${run}: the command loaded the ES module build beside the bytecode (two copies of tsbpf)`);
+    // A kept script needs neither the transform nor the compiler, which are in the lazy part.
+    if (run === "warm") assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("compiler")), [], `warm: ${opened.join(", ")}`);
+  }
+});
+
+test("tsbpf run on Bun gives the script the command's bytecode copy of tsbpf, with the session the preload started", { skip }, () => {
+  install();
+  const script = join(project, "session_run.ts");
+  writeFileSync(script, [
+    `import { isJsonOutput, Tracer } from "tsbpf";`,
+    `import { cliOptions } from "tsbpf/cli";`,
+    // --json reaches the script only if its tsbpf is the copy the preload set it in (-d goes through globalThis).
+    `console.log(JSON.stringify({ json: isJsonOutput(), duration: cliOptions.durationMs, tracer: typeof Tracer }));`,
+  ].join("\n"));
+  const { status, stdout, stderr, opened } = command(["run", "--json", "-d", "7s", script]);
+  assert.equal(status, 0, stderr);
+  assert.equal(stdout, '{"json":true,"duration":7000,"tracer":"function"}', stderr);
+  assert.ok(opened.includes("cli_preload.bun.js") && opened.includes("mod.bun.js"), `the child took another copy: ${opened.join(", ")}`);
+  assert.deepEqual(esmOf(opened), [], "the supervisor or the script loaded the ES module build (two copies of tsbpf)");
+  // The session (the link to the supervisor, -d's timer) is in the command's part; the lazy part is for other work.
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy")), [], `opened: ${opened.join(", ")}`);
+});
+
+test("tsbpf build from the bytecode command writes a bundle that runs (the builder's own code that names import.meta in text is kept)", { skip }, () => {
+  install();
+  const script = join(project, "built.ts");
+  writeFileSync(script, [
+    `import { Count, Tracer, tracepoint } from "tsbpf";`,
+    `class Built extends Tracer {`,
+    `  calls = new Count();`,
+    `  @tracepoint("syscalls:sys_enter_getppid")`,
+    `  on() { this.calls.add(); }`,
+    `}`,
+    `const t = await new Built().start({ reportLoss: false });`,
+    `t.end = () => {};`,
+    `console.log("bundle started");`,
+    `await t.stop();`,
+  ].join("\n"));
+  // tsbpf build bundles the package's sources, which npm installs beside dist/.
+  for (const d of ["mod.ts", "kernel.ts", "runtime", "tracer", "spec", "lang", "compiler", "probes", "btf", "elf", "build", "cli", "tool", "export"]) {
+    cpSync(join(ROOT, d), join(pkg, d), { recursive: true });
+  }
+  const out = join(project, "built.bundle.js");
+  const built = command(["build", script, "-o", out]);
+  assert.equal(built.status, 0, built.stderr);
+  assert.ok(built.opened.includes("bun_library.js.jsc"), `the command did not run from the bytecode: ${built.opened.join(", ")}`);
+  const r = spawnSync(BUN, [out], { cwd: project, encoding: "utf8", timeout: 60_000, env: { ...process.env, TSBPF_NO_CACHE: "1" } });
+  assert.equal(r.stdout.trim(), "bundle started", r.stderr);
 });

@@ -73,7 +73,7 @@ test("?? records which field it found absent, and that holds only where the fiel
   const { brokenAssumption } = await import("../../tracer/assumptions.ts");
   const spec = compileSource(handlersSource(["    const t = curtask(); return t.no_such_field ?? t.tgid;"]));
   assert.ok(spec.assumptions?.includes("no member struct task_struct.no_such_field"), String(spec.assumptions));
-  assert.equal(brokenAssumption(spec), undefined);
+  assert.equal(await brokenAssumption(spec), undefined);
   const elsewhere = { ...spec, assumptions: [...spec.assumptions!, "no member struct task_struct.tgid"] };
-  assert.equal(brokenAssumption(elsewhere), "no member struct task_struct.tgid");
+  assert.equal(await brokenAssumption(elsewhere), "no member struct task_struct.tgid");
 });

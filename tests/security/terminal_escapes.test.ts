@@ -91,6 +91,17 @@ test("a one-liner's map of string values shows another user's process name escap
   assert.match(r.stdout, new RegExp(`^@last\\[\\d+\\]: ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
 });
 
+test("a one-liner's print() in end() of a map entry shows another user's process name escaped", { timeout: 120000 }, async () => {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => comm() == ${JSON.stringify(NAME)} && ($.name[0] = comm())); end(() => (print("last", $.name[0]), clear($)))`, "-d", "3"], {
+    env: bareEnv(),
+    timeoutMs: 60000,
+    tick: once(execAsNobody),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assertEscaped(r.stdout);
+  assert.match(r.stdout, new RegExp(`^last ${SHOWN.replace(/[\\[\]]/g, "\\$&")}$`, "m"));
+});
+
 test("--json keeps the exact name: JSON escapes it", { timeout: 120000 }, async () => {
   const r = await tsbpf(["--json", "-e", `tracepoint("sched:sched_process_exit", () => count(comm()))`, "-d", "3"], {
     env: bareEnv(),

@@ -36,8 +36,8 @@ const TRANSLATIONS: [string, string][] = [
   // a $x first set in a block lives on after it (bpftrace's scratch variables are the probe's); a string stays in its block
   [`t:a:b { if (pid > 1) { $x = 1; } else { $x = 2; } @[$x] = count(); }`, `tracepoint("a:b", () => { let x = 0; if (pid() > 1) { x = 1; } else { x = 2; } count(x); })`],
   [`t:a:b { if (pid > 1) { $s = comm; printf("%s\\n", $s); } }`, `tracepoint("a:b", () => { if (pid() > 1) { let s = comm(); printf("%s\\n", s); } })`],
-  // while: a bounded counting loop in a probe, a while in user space; unroll(N): a counting loop
-  [`t:a:b { $i = 0; while ($i < 3) { $i++; } }`, `tracepoint("a:b", () => { let i = 0; for (let _w1 = 0; _w1 < 1024; _w1++) { if (!(i < 3)) break; i++; } })`],
+  // while stays a while (the one-liner bounds it in a probe: body.ts); unroll(N): a counting loop
+  [`t:a:b { $i = 0; while ($i < 3) { $i++; if ($i == 1) { continue; } break; } }`, `tracepoint("a:b", () => { let i = 0; while (i < 3) { i++; if (i == 1) { continue; } break; } })`],
   [`BEGIN { $i = 0; while ($i < 3) { $i++; } }`, `begin(() => { let i = 0; while (i < 3) { i++; } })`],
   [`t:a:b { unroll(2) { @c = count(); } }`, `tracepoint("a:b", () => { for (let _u1 = 0; _u1 < 2; _u1++) { $.c = count(); } })`],
   // stacks of N frames; bpftrace's default mode named or not
@@ -49,6 +49,22 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b { @[elapsed / 1000000000] = count(); } i:s:1 { printf("%d\\n", elapsed); }`, `tracepoint("a:b", () => count(elapsed() / 1000000000)); interval(1, () => printf("%d\\n", elapsed()))`],
   // positional parameters: $1 and str($1) as tsbpf spells them (the words come after the one-liner)
   [`t:a:b /pid == $1 && comm == str($2)/ { @[$3] = count(); }`, `tracepoint("a:b", () => pid() == $1 && comm() == str($2) && count($3))`],
+  // $#: how many words were given; str(p, n) keeps n characters in bpftrace 0.17, tsbpf's n counts the NUL
+  [`BEGIN { printf("%d %s\\n", $#, str($1, 2)); }`, `begin(() => printf("%d %s\\n", $argc, str($1, 3)))`],
+  [`t:a:b { @[str(args->f, 8)] = count(); printf("%s\\n", str(str(args->g), 3)); }`, `tracepoint("a:b", args => { count(str(args.f, 9)); printf("%s\\n", str(str(args.g), 4)); })`],
+  // a plain value a probe uses may be set in an interval; 010 is octal, as in bpftrace
+  [`t:a:b { @x++; } i:s:1 { printf("%d\\n", @x + 010); @x = 0; }`, `tracepoint("a:b", () => $.x++); interval(1, () => { printf("%d\\n", $.x + 0o10); $.x = 0; })`],
+  // a struct's field printed with %s is read as a string (bpftrace prints a char array so); args' fields are already
+  [`t:a:b { printf("%s %d %s\\n", curtask->comm, curtask->pid, args->comm); }`, `tracepoint("a:b", args => printf("%s %d %s\\n", str(curtask().comm), curtask().pid, args.comm))`],
+  // strftime(format, nsecs) in a probe's printf: the event's time
+  [`t:a:b { printf("%s %s\\n", strftime("%H:%M:%S", nsecs), comm); }`, `tracepoint("a:b", () => printf("%s %s\\n", strftime("%H:%M:%S", ktime()), comm()))`],
+  // profile by period, as a whole rate in Hz; a raw tracepoint's arg1 is args[1] (tsbpf's handler takes them as one array)
+  [`profile:ms:100 { @ = count(); } profile:s:1 { @s = count(); }`, `profile(10, () => count()); profile(1, () => $.s = count())`],
+  [`rawtracepoint:sys_enter /arg1 == 257/ { @[comm] = count(); }`, `rawTracepoint("sys_enter", args => args[1] == 257 && count(comm()))`],
+  // casts: (uint8)x is (x as u8), its operand a name with fields, a call, a bracket or a negative number
+  [`t:a:b { $x = (uint8)args->f + (int16)(pid * 2) - (int32)-1 + (uint64)str(args->s, 2); }`, `tracepoint("a:b", args => { let x = (args.f as u8) + ((pid() * 2) as i16) - (-1 as i32) + (str(args.s, 3) as u64); })`],
+  // reg() and usym() as tsbpf spells them too
+  [`uprobe:/bin/bash:readline { @[usym(reg("ip")), reg("sp") & 0xf] = count(); }`, `uprobe("/bin/bash:readline", () => count(usym(reg("ip")), reg("sp") & 0xf))`],
   // #include lines (the tutorial's path.bt): tsbpf has the kernel's types from BTF
   [`#include <linux/sched.h>\n#include <linux/path.h>\ntracepoint:syscalls:sys_enter_openat { @[comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(comm()))`],
   // strncmp(s, "lit", n) == 0: a prefix test (n bytes), or equality when n reaches the literal's NUL
@@ -94,6 +110,19 @@ test("what has no plain translation is named", () => {
   assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
   assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);
   assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
+  assert.match(why(`t:syscalls:sys_enter_write { printf("%s\\n", str(args->buf, args->count)); }`), /str\(args->buf, args->count\): tsbpf's str\(\) reads a fixed number of bytes.*e\.g\. str\(args->buf, 64\)/);
+  // maps set in BEGIN, END, interval (user space in tsbpf): only a plain value a probe uses; tuples are named
+  assert.match(why(`BEGIN { @a[1, "x"] = count(); exit(); }`), /@a = count\(\) in BEGIN: .*user space, where nothing is aggregated; count\(\) in a probe/);
+  assert.match(why(`BEGIN { @m[1] = 1; } t:a:b { @m[2] = 1; }`), /@m\[\.\.\.\] set in BEGIN: .*set them in a probe/);
+  assert.match(why(`BEGIN { @x = 1; exit(); }`), /@x set in BEGIN but used by no probe: .*use a \$variable there/);
+  assert.match(why(`t:a:b { @m[2] = 1; } END { delete(@m[2]); }`), /delete\(\) in END: .*clear\(@m\)/);
+  assert.match(why(`BEGIN { print(("a", 1)); exit(); }`), /the tuple \("a", 1\): tsbpf has tuples only as map keys/);
+  assert.match(why(`t:a:b { @c = count(); clear(@c); }`), /clear\(@c\) in a probe: tsbpf empties maps from user space: write it in an interval or END/);
+  assert.match(why(`t:a:b { @c = count(); print(@c); }`), /print\(@c\) in a probe: tsbpf prints maps from user space/);
+  assert.match(why(`t:a:b { printf("%s\\n", strftime("%H", 5)); }`), /strftime\(\) of another time than nsecs/);
+  assert.match(why(`t:a:b { @[strftime("%H", nsecs)] = count(); }`), /"strftime": strftime\("%H:%M:%S", nsecs\) translates as a printf value in a probe/);
+  assert.match(why(`profile:us:3000 { @ = count(); }`), /"profile:us:3000": tsbpf's profile\(\) takes a whole rate in Hz .*333\.3+ Hz/);
+  assert.match(why(`BEGIN { printf("%d\\n", (uint8)300); }`), /the cast \(uint8\) in BEGIN: .*cast in a probe/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });

@@ -81,7 +81,7 @@ test("every kind of expression gets its type, and constants their value", () => 
     ["this.m.has(1)", "bool"],
     ["e.pid", "u32"],
     ["args.filename", "const char *"],
-    ["args.flags", "u64"],
+    ["args.flags", "i32"], // int flags: the C type, though the format gives it 8 bytes
     ["args.dfd as i32", "i32"],
     ["pid() + tid()", "u32"],
     ["probe()", `ProbeName = ${probeId(0, 0)}`],

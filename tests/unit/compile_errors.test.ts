@@ -120,6 +120,67 @@ test("?? on anything but a kernel struct's field says what it is for", () => {
   assert.match(d.hints.join(" "), /a\.field \?\? b\.other/);
 });
 
+test("?? after a map's get() or a helper (the JavaScript idiom for a missing key) says that handler values are never undefined", () => {
+  const body = (expr: string) => `  counts = new HashMap<u32, u64>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const n = ${expr}; }`;
+  for (const expr of ["this.counts.get(pid()) ?? 0n", "pid() ?? 1"]) {
+    const [d] = refusals(HEADER.replace("kprobe,", "kprobe, HashMap, type u64,") + body(expr) + "\n}\n", kernel);
+    assert.equal(d.line, 7, expr);
+    assert.match(d.message, /never null or undefined/, expr);
+    assert.match(d.hints.join(" "), /get\(\) gives 0 for a key that is absent/, expr);
+  }
+});
+
+test("a string helper where a number is wanted (a u32 key, a histogram's value) says a number is wanted, not only where strings go", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, HashMap, Histogram, type u64,");
+  const body = (field: string, stmt: string) => `  ${field};\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${stmt} }`;
+  for (const [field, stmt] of [["seen = new HashMap<u32, u64>()", "this.seen.set(comm(), 1);"], ["lat = new Histogram()", "this.lat.add(comm());"]]) {
+    const [d] = refusals(head + body(field, stmt) + "\n}\n", kernel);
+    assert.equal(d.line, 7, stmt);
+    assert.match(d.message, /comm\(\) gives a string, where a number is wanted/, stmt);
+  }
+});
+
+test("an aggregation's add() with a key it was not declared with names its own class in the hint", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, Histogram, Sum,");
+  for (const [field, cls] of [["lat = new Histogram()", "Histogram"], ["bytes = new Sum()", "Sum"]]) {
+    const name = field.split(" ")[0];
+    const [d] = refusals(head + `  ${field};\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.${name}.add(pid(), 3); }` + "\n}\n", kernel);
+    assert.match(d.hints.join(" "), new RegExp(`new ${cls}<Str<16>>`), field);
+  }
+});
+
+test("a probe decorator on a property (an arrow function), a static method or an accessor is refused at the decorator, not ignored", () => {
+  const members = [
+    ["onClose = () => { this.events.submit({ pid: pid(), name: comm() }); };", /property/],
+    ["static onClose() {}", /static/],
+    ["get onClose() { return 1; }", /getter|accessor/],
+  ] as const;
+  for (const [member, what] of members) {
+    const ds = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}\n  @tracepoint("syscalls:sys_enter_close")\n  ${member}`);
+    const d = ds.find((x) => x.line === 7);
+    assert.ok(d, `${member}: no diagnostic at the decorator: ${JSON.stringify(ds)}`);
+    assert.equal(d.column, 3, member);
+    assert.match(d.message, what, member);
+    assert.match(d.hints.join(" "), /onClose\(\) \{/, member);
+  }
+});
+
+test("&& and || whose value is kept, with an integer operand, are refused: JavaScript would give the operand, a handler gives 0 or 1", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, HashMap, type u64,");
+  const body = (stmt: string) => `  m = new HashMap<u32, u64>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${stmt} }`;
+  for (const stmt of ["const v = this.m.get(pid()) || 7n;", "const v = pid() && 3;", "let v: u64 = 0; v = this.m.get(pid()) || v;"]) {
+    const ds = refusals(head + body(stmt) + "\n}\n", kernel);
+    assert.equal(ds.length, 1, `${stmt}: ${JSON.stringify(ds)}`);
+    assert.equal(ds[0].line, 7, stmt);
+    assert.match(ds[0].message, /gives 0 or 1 in a handler, not one of its operands/, stmt);
+    assert.match(ds[0].hints.join(" "), /\? .* : /, stmt);
+  }
+  // Booleans kept, and integers tested where only truth counts, stay as they were.
+  for (const stmt of ["const ok = pid() > 1 || args.flags === 3;", "if (this.m.get(pid()) || pid() > 5) return;", "const t = !pid() || pid() > 9;"]) {
+    assert.doesNotThrow(() => compile(head + body(stmt) + "\n}\n", "/x/ok.ts", kernel), stmt);
+  }
+});
+
 test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
   const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
   const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);

@@ -3,10 +3,17 @@
 // `tsbpf run URL` that need no kernel: pins, and what a download must be to be run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { callerOf } from "../../probes/decorators.ts";
 import { parsePin } from "../../cli/remote_script.ts";
 import { downloadScript } from "../../runtime/download.ts";
 
+declare const Deno: unknown;
+const ROOT = new URL("../..", import.meta.url).pathname;
 const frames = (...where: string[]) => `Error\n${where.map((w, i) => `    at f${i} (${w})`).join("\n")}`;
 
 test("callerOf: the first frame outside tsbpf's own modules, for tsbpf served from a URL in JSR's shape", () => {
@@ -104,5 +111,25 @@ test("downloadScript: a server that sends its headers and then nothing is given 
     clearTimeout(hung);
     for (const s of sockets) s.destroy();
     await new Promise((done) => server.close(done));
+  }
+});
+
+test("a decorated class in a directory whose name has a space and parentheses: its file is found whole", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf dir (x) "));
+  try {
+    const script = join(dir, "trace (1).ts");
+    writeFileSync(script, `import { Tracer, tracepoint } from ${JSON.stringify(join(ROOT, "mod.ts"))};
+import { handlersOf } from ${JSON.stringify(join(ROOT, "probes/decorators.ts"))};
+class T extends Tracer {
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {}
+}
+console.log(handlersOf(new T())[0].file);
+`);
+    const [cmd, ...args] = typeof Deno !== "undefined" ? [process.execPath, "run", "--allow-all", script] : [process.execPath, "run", script];
+    const r = spawnSync(cmd, args, { encoding: "utf8", env: { NO_COLOR: "1", PATH: "/usr/bin:/bin", HOME: dir } });
+    assert.equal(r.stdout.trim(), script, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -65,6 +65,15 @@ test("every libc function returns libc's result, or -errno", async () => {
     await waiter.close();
     c.close(epfd);
     await new Promise<void>((resolve) => c.process.soon(resolve));
+    // after(): fires once its time has passed, unless cancelled first. It keeps nothing alive
+    // (on Deno the event loop would end with it pending): a wait in epoll does meanwhile.
+    const keepAlive = c.syscall(SYS.epoll_create1, 0n);
+    let cancelledRan = false;
+    c.process.after(1, () => (cancelledRan = true))();
+    const fired = new Promise<void>((resolve) => c.process.after(20, resolve));
+    await Promise.all([fired, c.epollWaiter(keepAlive).wait(200)]);
+    c.close(keepAlive);
+    assert.equal(cancelledRan, false, "a cancelled after() ran");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -69,7 +69,7 @@ test("a type the handler names (x as u16) is imported once, as a type", async ()
 
 test("user-space functions keep their parenthesised bodies", async () => {
   const { source } = await transformOneLiner(`interval(2, () => (print($.x), clear($.x)))`, STUB);
-  assert.match(source, /intervals: \[\[2, \(\$\) => \(print\(\$\.x\), clear\(\$\.x\)\)\]/);
+  assert.match(source, /intervals: \[\[2, \(\$, str = userString\) => \(print\(\$\.x\), clear\(\$\.x\)\)\]/);
 });
 
 /** The one-liner's compile errors as "column message" lines (with " | hint" each when asked); [] when it compiles. */

@@ -33,6 +33,15 @@ test("fields: scalars, pointers (user memory for syscalls), __data_loc strings a
   assert.equal(parseFormat(OPENAT, false).fields.find((x) => x.name === "filename")!.space, "kernel");
 });
 
+test("a syscall's argument stored in 8 unsigned bytes is read as its C type says: int dfd as an i32, umode_t as a u16", () => {
+  const by = Object.fromEntries(parseFormat(OPENAT, true).fields.map((x) => [x.name, x]));
+  assert.deepEqual([by.dfd.offset, by.dfd.size, by.dfd.signed], [16, 4, true]);
+  assert.deepEqual([by.flags.size, by.flags.signed], [4, true]);
+  assert.deepEqual([by.mode.size, by.mode.signed], [2, false]);
+  // a pointer stays 8 bytes, and a field whose size is its type's stays as the format says
+  assert.deepEqual([by.filename.size, by.common_pid.size, by.common_type.size], [8, 4, 2]);
+});
+
 test("a pointer declared __user points to user memory in any category; other pointers there to kernel memory", () => {
   const text = OPENAT.replace("const char * filename", "const char __user * filename");
   const by = Object.fromEntries(parseFormat(text, false).fields.map((x) => [x.name, x]));

@@ -1,0 +1,73 @@
+// What a `tsbpf build` bundle parses on every start (build/lazy_section.ts): the kernel's BTF
+// reader (≈ 20 KB of code) only when its programs read kernel structs, whose offsets the start
+// checks (tracer/assumptions.ts); a bundle that reads none carries the reader in its lazily
+// loaded section, and still starts with its signed programs on Bun and Deno.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { bundle } from "../../build/bundle.ts";
+import { SECTION_PREFIX } from "../../tracer/bundle_section.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+/** A line of btf/reader.ts's code (its error for a typedef cycle), as esbuild keeps it. */
+const BTF_READER = "does not resolve within";
+
+const NO_STRUCTS = `import { comm, pid, RingBuf, Tracer, tracepoint, type Str, type u32 } from "tsbpf";
+interface Exec { pid: u32; comm: Str<16> }
+class Execs extends Tracer {
+  events = new RingBuf<Exec>();
+  @tracepoint("syscalls:sys_enter_execve")
+  onExec() {
+    this.events.submit({ pid: pid(), comm: comm() });
+  }
+}
+const t = await new Execs().start();
+for await (const e of t.events) {
+  console.log(\`exec \${e.pid}\`);
+  break;
+}
+await t.stop();
+`;
+
+/** The bundle's code: what the runtime parses, without the sections after it. */
+function code(file: string): string {
+  const text = readFileSync(file, "utf8");
+  const at = text.indexOf(`\n${SECTION_PREFIX}`);
+  return at < 0 ? text : text.slice(0, at);
+}
+
+test("a bundle whose programs read no kernel struct does not parse the BTF reader at its start, and runs", { timeout: 300000 }, async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-bundle-start-");
+  try {
+    writeFileSync(`${dir}/execs.ts`, NO_STRUCTS);
+    const out = `${dir}/execs.bundle.js`;
+    await bundle(`${dir}/execs.ts`, out);
+    assert.ok(!code(out).includes(BTF_READER), "the BTF reader is in the code every start parses");
+    assert.ok(readFileSync(out, "utf8").includes(`\n${SECTION_PREFIX}modules `), "no modules section");
+    for (const runtime of [`${root}node_modules/.bin/bun`, `${root}node_modules/.bin/deno run --allow-ffi`]) {
+      const script = `${runtime} ${out} & while kill -0 $! 2>/dev/null; do /bin/true; sleep 0.2; done; wait $!`;
+      const r = spawnSync("sh", ["-c", script], { cwd: "/tmp", encoding: "utf8", timeout: 120000, env: { ...process.env, TSBPF_NO_CACHE: "1", TSBPF_VERBOSE: "1" } });
+      const output = (r.stdout ?? "") + (r.stderr ?? "");
+      assert.equal(r.status, 0, output);
+      assert.match(output, /precompiled programs, signed by this host's own key, load as they are|precompiled programs match its source/, output);
+      assert.match(output, /^exec \d+$/m, output);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a bundle whose programs read kernel structs keeps the BTF reader in its code, to check their offsets", { timeout: 300000 }, async () => {
+  const dir = mkdtempSync("/tmp/tsbpf-bundle-start-");
+  try {
+    const out = `${dir}/first_exec.bundle.js`;
+    await bundle(`${root}tests/fixtures/first_exec.ts`, out);
+    const tracers = JSON.parse(/^globalThis\.__TSBPF_BUNDLE__ = (.*);$/m.exec(readFileSync(out, "utf8"))![1]);
+    assert.ok(tracers.ExecSnoop.spec.assumptions.some((a: string) => a.startsWith("member struct task_struct.")), "execsnoop reads task_struct");
+    assert.ok(code(out).includes(BTF_READER), "the BTF reader went to the section: every start would import it");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

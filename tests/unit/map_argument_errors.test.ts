@@ -1,0 +1,35 @@
+// A map declared with arguments it cannot take (`new RingBuf<E>(1000)`), or a kernel-only helper
+// called from JavaScript, throws from tsbpf's code on the user's behalf: the error's stack must
+// start at the user's line. Bun shows the source of the first frame, which in the npm package
+// is a line of the minified bundle, and Deno shows the user's line only if it comes first.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ArrayMap, Count, HashMap, LinearHistogram, LruHashMap, PerfBuffer, pid, QueueMap, RingBuf, StackTraceMap } from "../../mod.ts";
+
+const THIS_FILE = new URL(import.meta.url).pathname.split("/").pop()!;
+
+const CASES: [string, () => unknown, RegExp][] = [
+  ["new RingBuf(1000)", () => new RingBuf(1000), /power of two/],
+  ["new PerfBuffer(1000)", () => new PerfBuffer(1000), /power of two/],
+  ["new HashMap(0)", () => new HashMap(0), /between 1 and/],
+  ["new LruHashMap(0)", () => new LruHashMap(0), /between 1 and/],
+  ["new ArrayMap(-1)", () => new ArrayMap(-1), /between 1 and/],
+  ["new QueueMap(0)", () => new QueueMap(0), /between 1 and/],
+  ["new Count(0)", () => new Count(0), /at least one entry/],
+  ["new LinearHistogram(10, 0, 1)", () => new LinearHistogram(10, 0, 1), /min < max/],
+  ["new StackTraceMap(16, 500)", () => new StackTraceMap(16, 500), /depth/],
+  ["pid() in JavaScript", () => { const p = pid(); return p; }, /runs only inside a probe handler/],
+];
+
+for (const [what, userCode, message] of CASES) {
+  test(`${what}: the error's first frame is the user's line`, () => {
+    try {
+      userCode();
+      assert.fail(`${what} was accepted`);
+    } catch (e) {
+      assert.match((e as Error).message, message);
+      const frames = ((e as Error).stack ?? "").split("\n").filter((l) => /^\s*at /.test(l));
+      assert.ok(frames[0]?.includes(THIS_FILE), `${what}: first frame is not the caller's:\n${frames.slice(0, 4).join("\n")}`);
+    }
+  });
+}
