@@ -8,6 +8,7 @@ import type { MetricSource } from "./prometheus.ts";
 import type { ScrapeServer } from "./scrape_endpoint.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { TracerError } from "../runtime/errors.ts";
+import { hasPermission } from "../runtime/ffi/host.ts";
 
 /** Where and how a tracer serves its aggregations to Prometheus (StartOptions.metrics). */
 export interface MetricsOptions {
@@ -81,6 +82,9 @@ async function listen(host: string, port: number, maxSeries: number): Promise<En
       return { status: 500, contentType: "text/plain", body: `tsbpf: ${(e as Error).message}\n` };
     }
   };
+  // Deno refuses the listen in a later tick, as an uncaught error rather than the server's
+  // "error" event: asked first, a missing --allow-net is a message, not a crash.
+  if (!hasPermission("net", `${host || "0.0.0.0"}:${port}`)) throw new TracerError(`Cannot serve metrics at ${host}:${port}: Deno needs --allow-net`);
   let server: ScrapeServer;
   try {
     server = await (await import("./scrape_endpoint.ts")).scrapeServer(answer);
