@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, rmSync } from "node:fs";
-import { asNobody, bareEnv, getppid, type Result, tsbpf } from "./attacker.ts";
+import { asNobody, bareEnv, getppid, type Result, rootDir, tsbpf } from "./attacker.ts";
 
 const ONE_LINER = 'tracepoint("syscalls:sys_enter_getppid", () => exit())';
 /** Where the script went with HOME unset: /tmp/tsbpf-$USER/tsbpf-oneliners. */
@@ -15,22 +15,24 @@ function runOneLiner(env: Record<string, string>): Promise<Result> {
   return tsbpf(["-e", ONE_LINER], { env, tick: getppid, timeoutMs: 60_000 });
 }
 
-/** Private temporary directories a run made (tsbpf-<16 hex>), which it must remove. */
-function freshDirs(): string[] {
-  return readdirSync("/tmp").filter((n) => /^tsbpf-[0-9a-f]{16}$/.test(n));
+/** Private temporary directories a run made in `tmp` (tsbpf-<16 hex>), which it must remove. */
+function freshDirs(tmp: string): string[] {
+  return readdirSync(tmp).filter((n) => /^tsbpf-[0-9a-f]{16}$/.test(n));
 }
 
 test("HOME unset: a directory nobody made first at the predictable /tmp path gets no script", async () => {
   rmSync(PREDICTABLE, { recursive: true, force: true });
   asNobody(["mkdir", "-p", "-m", "0777", `${PREDICTABLE}/tsbpf-oneliners`]);
+  // The run's own TMPDIR: what other processes on the machine make in /tmp meanwhile is not the run's.
+  const tmp = rootDir("oneliner-tmp");
   try {
-    const before = freshDirs();
-    const r = await runOneLiner(bareEnv());
+    const r = await runOneLiner(bareEnv({ TMPDIR: tmp }));
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(readdirSync(`${PREDICTABLE}/tsbpf-oneliners`), [], "root wrote its script where nobody can replace it");
-    assert.deepEqual(freshDirs(), before, "the private directory of the run was removed");
+    assert.deepEqual(freshDirs(tmp), [], "the private directory of the run was not removed");
   } finally {
     rmSync(PREDICTABLE, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 
