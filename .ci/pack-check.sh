@@ -105,6 +105,11 @@ tsc_user() { # tsc_user MODULE RESOLUTION SKIPLIBCHECK: tsc --noEmit of the user
 }
 check "tsc: only the user's type error is reported (module nodenext, skipLibCheck false)" tsc_user nodenext nodenext false
 check "tsc: only the user's type error is reported (moduleResolution bundler, skipLibCheck true)" tsc_user esnext bundler true
+# Without @types/node (a tracer that imports no node: module): tsbpf's declarations name the lib
+# they need beyond target es2022 (Symbol.asyncDispose) themselves.
+sed '/node:child_process/d; s#spawn("/bin/true")#{ pid: 1 }#' trace.ts > trace_no_node.ts
+printf '{ "compilerOptions": { "strict": true, "target": "es2022", "module": "nodenext", "skipLibCheck": false, "noEmit": true, "types": [] }, "files": ["trace_no_node.ts"] }\n' > tsc_no_node.json
+check "tsc: a tracer that imports no node: module type-checks without @types/node" timeout 300 tsc -p tsc_no_node.json
 check "deno run --allow-ffi trace.ts (import from \"tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace.ts
 check "deno run --allow-ffi trace.ts (import from \"npm:tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace_npm.ts
 

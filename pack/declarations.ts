@@ -21,14 +21,25 @@ export function jsSpecifiers(text: string): string {
   return text.replace(SPECIFIER, (_all, lead: string, quote: string, path: string, ext: string) => `${lead}${quote}${path}.${JS_EXTENSION[ext]}${quote}`);
 }
 
-/** Rewrites every .d.ts under `dir` (jsSpecifiers); returns how many files changed. */
+// Symbol.dispose and Symbol.asyncDispose (Tracer's `await using`) are in TypeScript's lib only
+// from esnext.disposable on: a declaration that uses them names that lib, so that a project
+// with target es2022 and no @types/node (which declares them too) still checks cleanly.
+const DISPOSABLE = /\bSymbol\.(asyncDispose|dispose)\b/;
+const DISPOSABLE_LIB = `/// <reference lib="esnext.disposable" />\n`;
+
+/** `text` (a declaration file) naming the TypeScript lib it needs beyond the user's target. */
+export function withLibReferences(text: string): string {
+  return DISPOSABLE.test(text) && !text.includes(DISPOSABLE_LIB) ? DISPOSABLE_LIB + text : text;
+}
+
+/** Rewrites every .d.ts under `dir` (jsSpecifiers, withLibReferences); returns how many files changed. */
 export function rewriteDeclarations(dir: string): number {
   let changed = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) changed += rewriteDeclarations(path);
     else if (entry.isFile() && entry.name.endsWith(".d.ts")) {
-      const text = readFileSync(path, "utf8"), rewritten = jsSpecifiers(text);
+      const text = readFileSync(path, "utf8"), rewritten = withLibReferences(jsSpecifiers(text));
       if (rewritten === text) continue;
       writeFileSync(path, rewritten);
       changed++;
@@ -40,5 +51,5 @@ export function rewriteDeclarations(dir: string): number {
 if (import.meta.main) {
   const dir = process.argv[2];
   if (!dir) throw new Error("usage: pack/declarations.ts DIR");
-  console.error(`pack/declarations.ts: ${rewriteDeclarations(dir)} declaration files name .js modules`);
+  console.error(`pack/declarations.ts: ${rewriteDeclarations(dir)} declaration files made fit for users`);
 }

@@ -5,7 +5,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { jsSpecifiers, rewriteDeclarations } from "../../pack/declarations.ts";
+import { jsSpecifiers, rewriteDeclarations, withLibReferences } from "../../pack/declarations.ts";
 
 const root = mkdtempSync(`${tmpdir()}/tsbpf-declarations-`);
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -41,6 +41,16 @@ test("packages, node: modules, declarations named as such and strings that are n
     `export { z } from "./already.js";`,
   ].join("\n");
   assert.equal(jsSpecifiers(same), same);
+});
+
+test("a declaration using Symbol.asyncDispose or Symbol.dispose names the esnext.disposable lib, once", () => {
+  const tracer = `export declare class Tracer {\n    [Symbol.asyncDispose](): Promise<void>;\n}\n`;
+  const referenced = withLibReferences(tracer);
+  assert.equal(referenced, `/// <reference lib="esnext.disposable" />\n${tracer}`);
+  assert.equal(withLibReferences(referenced), referenced);
+  assert.match(withLibReferences(`export declare class Fd {\n    [Symbol.dispose](): void;\n}\n`), /^\/\/\/ <reference lib="esnext\.disposable" \/>\n/);
+  const plain = `export declare const n: number;\n`;
+  assert.equal(withLibReferences(plain), plain);
 });
 
 test("rewriteDeclarations rewrites the .d.ts files of a tree and nothing else", () => {
