@@ -61,7 +61,7 @@ refuses() { # refuses PATTERN COMMAND...: fails, saying PATTERN
 cd "$tmp"
 tarball=$(cd "$repo" && npm pack --silent --pack-destination "$tmp" 2>"$tmp/pack.log" | tail -1)
 [ -n "$tarball" ] && [ -f "$tmp/$tarball" ] || { cat "$tmp/pack.log"; echo "pack check: npm pack failed"; exit 1; }
-check "the package holds what users need and nothing else" sh -c "tar tzf '$tmp/$tarball' > files.txt && grep -qx package/LICENSE files.txt && grep -qx package/mod.js files.txt && grep -qx package/mod.d.ts files.txt && grep -qx package/dist/mod.js files.txt && grep -qx package/dist/cli_main.js files.txt && ! grep -qE '^package/(tests|bench|\.ci|pack)/|^package/tsconfig.json' files.txt"
+check "the package holds what users need and nothing else" sh -c "tar tzf '$tmp/$tarball' > files.txt && grep -qx package/LICENSE files.txt && grep -qx package/mod.js files.txt && grep -qx package/types/mod.d.ts files.txt && grep -qx package/dist/mod.js files.txt && grep -qx package/dist/cli_main.js files.txt && ! grep -qE '^package/(tests|bench|\.ci|pack)/|^package/tsconfig.json' files.txt"
 mkdir proj && cd proj
 printf '{ "name": "proj", "private": true, "type": "module" }\n' > package.json
 npm install --no-audit --no-fund --prefer-offline "$tmp/$tarball" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; echo "pack check: npm install of the tarball failed"; exit 1; }
@@ -88,6 +88,28 @@ npm install --no-audit --no-fund --prefer-offline -D @types/node >"$tmp/types.lo
 printf 'import { pid } from "tsbpf";\nconst wrong: string = pid();\n' > wrong.ts
 check "deno check trace.ts against the package's declarations" deno check trace.ts trace_npm.ts
 check "deno check finds a type error in a use of the package" refuses "TS2322" deno check wrong.ts
+# TypeScript's own checker in the user's project (tsc; editors' tsserver resolves the same way):
+# the user's tracers type-check against the package's declarations alone (never tsbpf's .ts
+# sources, which need tsbpf's own compiler options), under the usual settings, with or without
+# skipLibCheck, and the one error reported is the one in the user's code.
+cp node_modules/tsbpf/examples/execsnoop.ts tool_user.ts
+tsc_user() { # tsc_user MODULE RESOLUTION SKIPLIBCHECK: tsc --noEmit of the user's files
+  printf '{ "compilerOptions": { "strict": true, "target": "es2022", "module": "%s", "moduleResolution": "%s", "skipLibCheck": %s, "experimentalDecorators": false, "noEmit": true, "types": ["node"] }, "files": ["trace.ts", "tool_user.ts", "wrong.ts"] }\n' \
+    "$1" "$2" "$3" > tsc_user.json
+  timeout 300 tsc -p tsc_user.json --listFiles > "$tmp/tsc.out" 2>&1
+  grep 'error TS' "$tmp/tsc.out" | head -20
+  echo "$(grep -c 'error TS' "$tmp/tsc.out") errors"
+  if grep '/node_modules/tsbpf/' "$tmp/tsc.out" | grep -v 'error TS' | grep -v '\.d\.ts$'; then echo "(tsc read these files of tsbpf, not only its declarations)"; return 1; fi
+  grep -q '/node_modules/tsbpf/.*\.d\.ts$' "$tmp/tsc.out" || { echo "(tsc read no declarations of tsbpf)"; return 1; }
+  grep -q '^wrong\.ts(2,7): error TS2322' "$tmp/tsc.out" && [ "$(grep -c 'error TS' "$tmp/tsc.out")" -eq 1 ]
+}
+check "tsc: only the user's type error is reported (module nodenext, skipLibCheck false)" tsc_user nodenext nodenext false
+check "tsc: only the user's type error is reported (moduleResolution bundler, skipLibCheck true)" tsc_user esnext bundler true
+# Without @types/node (a tracer that imports no node: module): tsbpf's declarations name the lib
+# they need beyond target es2022 (Symbol.asyncDispose) themselves.
+sed '/node:child_process/d; s#spawn("/bin/true")#{ pid: 1 }#' trace.ts > trace_no_node.ts
+printf '{ "compilerOptions": { "strict": true, "target": "es2022", "module": "nodenext", "skipLibCheck": false, "noEmit": true, "types": [] }, "files": ["trace_no_node.ts"] }\n' > tsc_no_node.json
+check "tsc: a tracer that imports no node: module type-checks without @types/node" timeout 300 tsc -p tsc_no_node.json
 check "deno run --allow-ffi trace.ts (import from \"tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace.ts
 check "deno run --allow-ffi trace.ts (import from \"npm:tsbpf\")" sees_event deno run --allow-ffi --allow-run --allow-env trace_npm.ts
 

@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 while IFS= read -r f; do rm -f -- "$f"; done < pack/.emitted
 rm -f pack/.emitted
 rmdir dist 2>/dev/null || true
+[ ! -d types ] || find types -depth -type d -empty -delete

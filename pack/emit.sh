@@ -1,8 +1,9 @@
 #!/bin/sh
 # Before `npm pack` (package.json "prepack"): the pre-bundled module graph in dist/ (pack/bundle.ts),
 # which Bun and Deno run from the npm package (package.json "exports", bin/tsbpf), and JavaScript
-# and declarations beside each of tsbpf's sources: editors read the .d.ts, and Deno (which does not
-# strip types from TypeScript inside node_modules) the .js of a module reached by path.
+# beside each of tsbpf's sources, which Deno (it does not strip types from TypeScript inside
+# node_modules) runs for a module reached by path, and declarations in types/ for tsc, editors and
+# deno check (package.json "types"; pack/declarations.ts says why they are apart and name .js).
 # pack/clean.sh ("postpack") removes exactly what this wrote (pack/.emitted).
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ sh pack/clean.sh
 # sources beside it, and nothing builds or reads it at run time.
 runner=node_modules/.bin/bun
 [ -x "$runner" ] || runner="node_modules/.bin/deno run -A"
+$runner pack/declarations.ts types
 $runner pack/bundle.ts "$PWD/dist" >> pack/.emitted
 # "tsbpf/kernel" has no code: its types are what `tsbpf types` writes to kernel.d.ts.
 printf 'export {};\n' > kernel.js
