@@ -1,0 +1,59 @@
+// Keys and values written from JavaScript that do not fit the field's type (2 ** 32 + 5 for a u32,
+// -1 for an unsigned field, 1.5, a bigint past 64 bits) are refused with an error naming the map,
+// the field and the allowed range, instead of being cut to a different key or value.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compileSource, handlersSource, load } from "./harness.ts";
+import { ArrayMap, HashMap } from "../../mod.ts";
+
+function tracer() {
+  const source = handlersSource(["    return this.m.get(args[0] as u32) as u32;"], "interface P { x: u8; y: i16 }\n")
+    .replace("class T extends Tracer {\n", "class T extends Tracer {\n  m = new HashMap<u32, u64>();\n  s = new HashMap<i8, P>();\n  a = new ArrayMap<i64>(4);\n");
+  return load(compileSource(source.replace(/^import \{ rawTracepoint/, "import { HashMap, ArrayMap, rawTracepoint")));
+}
+
+test("out-of-range or non-integer map keys and values from JavaScript are refused, not wrapped", () => {
+  const t = tracer();
+  try {
+    const m = t.bind("m", new HashMap<number, bigint>());
+    const s = t.bind("s", new HashMap<number, { x: number; y: number }>());
+    const a = t.bind("a", new ArrayMap<bigint>(4));
+    m.set(5, 55n);
+    const refused = (what: string, fn: () => unknown, field: RegExp) => {
+      assert.throws(fn, (e: Error) => {
+        assert.equal(e.name, "MapValueError", `${what}: ${e.name}: ${e.message}`);
+        assert.match(e.message, /\bm\b|\bs\b|\ba\b/, what);
+        assert.match(e.message, field, what);
+        return true;
+      }, what);
+    };
+    refused("get(2**32 + 5)", () => m.get(2 ** 32 + 5), /key.*0 to 4294967295/);
+    refused("has(2**32 + 5)", () => m.has(2 ** 32 + 5), /key/);
+    refused("delete(-1)", () => m.delete(-1), /key/);
+    refused("set(1.5, 1n)", () => m.set(1.5, 1n), /key/);
+    refused("set(NaN, 1n)", () => m.set(NaN, 1n), /key/);
+    refused("set(1, 2n ** 64n)", () => m.set(1, 2n ** 64n), /value.*18446744073709551615/);
+    refused("set(1, -1n)", () => m.set(1, -1n), /value/);
+    refused("set(1, 0.5)", () => m.set(1, 0.5 as unknown as bigint), /value/);
+    refused("setBatch", () => m.setBatch([[1, 1n], [2 ** 32, 1n]]), /key/);
+    refused("deleteBatch", () => m.deleteBatch([2 ** 40]), /key/);
+    refused("add(2**32+5)", () => m.add(2 ** 32 + 5), /key/);
+    refused("struct field x: u8 = 256", () => s.set(1, { x: 256, y: 0 }), /value\.x.*0 to 255/);
+    refused("struct field y: i16 = -40000", () => s.set(1, { x: 1, y: -40000 }), /value\.y.*-32768 to 32767/);
+    refused("i8 key 128", () => s.get(128), /key.*-128 to 127/);
+    refused("i64 value 2n**63n", () => a.set(0, 2n ** 63n), /value/);
+    refused("index 2**32", () => a.get(2 ** 32), /key|index/);
+    refused("a string key", () => m.get("5" as unknown as number), /key/);
+    assert.equal(m.get(5), 55n, "the key 5 still reads");
+    assert.equal(m.get(2 ** 32 - 1), undefined);
+    assert.equal(m.size, 1, "nothing was written by the refused calls");
+    a.set(1, -(2n ** 63n));
+    assert.equal(a.get(1), -(2n ** 63n), "the i64 minimum fits");
+    s.set(-128, { x: 255, y: -32768 });
+    assert.deepEqual(s.get(-128), { x: 255, y: -32768 }, "the bounds themselves fit");
+    m.set(7, 3 as unknown as bigint);
+    assert.equal(m.get(7), 3n, "a number that fits a u64 is still taken");
+  } finally {
+    t.close();
+  }
+});
