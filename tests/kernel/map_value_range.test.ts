@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { compileSource, handlersSource, load } from "./harness.ts";
 import { ArrayMap, HashMap } from "../../mod.ts";
 
+const THIS_FILE = new URL(import.meta.url).pathname.split("/").pop()!;
+
 function tracer() {
   const source = handlersSource(["    return this.m.get(args[0] as u32) as u32;"], "interface P { x: u8; y: i16 }\n")
     .replace("class T extends Tracer {\n", "class T extends Tracer {\n  m = new HashMap<u32, u64>();\n  s = new HashMap<i8, P>();\n  a = new ArrayMap<i64>(4);\n");
@@ -24,6 +26,9 @@ test("out-of-range or non-integer map keys and values from JavaScript are refuse
         assert.equal(e.name, "MapValueError", `${what}: ${e.name}: ${e.message}`);
         assert.match(e.message, /\bm\b|\bs\b|\ba\b/, what);
         assert.match(e.message, field, what);
+        // Thrown from the user's line: Bun shows the source of the first frame.
+        const frames = (e.stack ?? "").split("\n").filter((l) => /^\s*at /.test(l));
+        assert.ok(frames[0]?.includes(THIS_FILE), `${what}: first frame is not the caller's:\n${frames.slice(0, 4).join("\n")}`);
         return true;
       }, what);
     };
