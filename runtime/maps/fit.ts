@@ -10,11 +10,6 @@ export class MapValueError extends UserFacingError {
     super(`${map === undefined ? "" : `${map}: `}${field} must be ${allowed}, got ${show(value)}`);
     this.name = "MapValueError";
   }
-  /** The same error, naming the map (or tracer) it was written to. */
-  in(map: string): MapValueError {
-    const e = new MapValueError(this.field, this.value, this.allowed, map);
-    return e;
-  }
 }
 
 function show(value: unknown): string {

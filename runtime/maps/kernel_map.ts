@@ -265,7 +265,7 @@ function naming<T>(encode: Encoder<T>, map: string): Encoder<T> {
     try {
       encode(value, view, bytes, offset);
     } catch (e) {
-      throw e instanceof MapValueError ? e.in(map) : e;
+      throw e instanceof MapValueError ? new MapValueError(e.field, e.value, e.allowed, map) : e;
     }
   };
 }
