@@ -1,8 +1,13 @@
 // Keys and values written from JavaScript that do not fit the field's type (2 ** 32 + 5 for a u32,
 // -1 for an unsigned field, 1.5, a bigint past 64 bits) are refused with an error naming the map,
 // the field and the allowed range, instead of being cut to a different key or value.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCommand } from "./util.ts";
 import { compileSource, handlersSource, load } from "./harness.ts";
 import { ArrayMap, HashMap } from "../../mod.ts";
 
@@ -62,4 +67,30 @@ test("out-of-range or non-integer map keys and values from JavaScript are refuse
   } finally {
     t.close();
   }
+});
+
+test("a tracer parameter that does not fit its type stops start(), naming it", { timeout: 60000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-param-range-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, "param.ts");
+  writeFileSync(script, [
+    `import { Tracer, tracepoint, pid, type u8 } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).pathname)};`,
+    "class P extends Tracer {",
+    "  limit: u8 = 0;",
+    '  @tracepoint("sched:sched_process_exit")',
+    "  onExit() {",
+    "    if (pid() === this.limit) return;",
+    "  }",
+    "}",
+    "const t = new P();",
+    "t.limit = 300; // would be 44 in the kernel if cut to 8 bits",
+    "await t.start();",
+    'console.log("started");',
+    "await t.stop();",
+  ].join("\n"));
+  const run = runCommand(process.execPath, [...(typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? [] : ["run", "-A"]), script]);
+  const status = await run.exited;
+  assert.notEqual(status, 0, run.output());
+  assert.doesNotMatch(run.stdout(), /started/);
+  assert.match(run.stderr(), /P\.limit must be an integer from 0 to 255, got 300/);
 });
