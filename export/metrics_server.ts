@@ -1,12 +1,14 @@
 // The HTTP endpoint Prometheus scrapes: GET /metrics answers with the exposition of every
 // tracer registered on that address, read from their maps at that moment (no polling in
 // between). One server per address and process; it closes when its last tracer stops, so it
-// never keeps the process alive. node:http runs on Bun and Deno alike, and is loaded only by
+// never keeps the process alive. Its HTTP side (scrape_endpoint.ts, on node:net, which runs on
+// Bun and Deno alike) bounds what any local user's connections can hold; it is loaded only by
 // tracers that export metrics.
-import type { Server } from "node:http";
 import type { MetricSource } from "./prometheus.ts";
+import type { ScrapeServer } from "./scrape_endpoint.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { TracerError } from "../runtime/errors.ts";
+import { hasPermission } from "../runtime/ffi/host.ts";
 
 /** Where and how a tracer serves its aggregations to Prometheus (StartOptions.metrics). */
 export interface MetricsOptions {
@@ -19,7 +21,7 @@ export interface MetricsOptions {
 }
 
 interface Endpoint {
-  server: Server;
+  server: ScrapeServer;
   sources: Set<MetricSource>;
   maxSeries: number;
   /** Metrics whose dropped series were already reported on stderr. */
@@ -60,26 +62,14 @@ export async function registerMetrics(source: MetricSource, options: MetricsOpti
       if (endpoint.sources.size) return;
       endpoints.delete(key);
       endpoint.server.close();
-      endpoint.server.closeAllConnections?.();
     },
   };
 }
 
 async function listen(host: string, port: number, maxSeries: number): Promise<Endpoint> {
-  let http: typeof import("node:http");
-  try {
-    http = await import("node:http");
-  } catch (e) {
-    throw new TracerError(`Cannot serve metrics: node:http is not available here (${(e as Error).message})`);
-  }
-  const host_ = hostname();
-  const { exposition } = await import("./prometheus.ts");
-  const endpoint: Endpoint = { server: undefined as unknown as Server, sources: new Set(), maxSeries, reported: new Set(), port, host };
-  endpoint.server = http.createServer((req, res) => {
-    if (req.method !== "GET" || (req.url ?? "/").split("?")[0] !== "/metrics") {
-      res.writeHead(404, { "content-type": "text/plain" }).end("tsbpf: metrics are at /metrics\n");
-      return;
-    }
+  let endpoint: Endpoint;
+  const answer = (method: string, path: string) => {
+    if (method !== "GET" || path.split("?")[0] !== "/metrics") return { status: 404, contentType: "text/plain", body: "tsbpf: metrics are at /metrics\n" };
     try {
       const { text, dropped } = exposition([...endpoint.sources], { maxSeries: endpoint.maxSeries, host: host_ });
       for (const [metric, n] of dropped) {
@@ -87,28 +77,40 @@ async function listen(host: string, port: number, maxSeries: number): Promise<En
         endpoint.reported.add(metric);
         console.error(`tsbpf: ${metric} has more than ${endpoint.maxSeries} series (${n} more); exporting the largest (raise maxSeries in start({ metrics }))`);
       }
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }).end(text);
+      return { status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text };
     } catch (e) {
-      res.writeHead(500, { "content-type": "text/plain" }).end(`tsbpf: ${(e as Error).message}\n`);
+      return { status: 500, contentType: "text/plain", body: `tsbpf: ${(e as Error).message}\n` };
     }
-  });
+  };
+  // Deno refuses the listen in a later tick, as an uncaught error rather than the server's
+  // "error" event: asked first, a missing --allow-net is a message, not a crash.
+  if (!hasPermission("net", `${host || "0.0.0.0"}:${port}`)) throw new TracerError(`Cannot serve metrics at ${host}:${port}: Deno needs --allow-net`);
+  let server: ScrapeServer;
+  try {
+    server = await (await import("./scrape_endpoint.ts")).scrapeServer(answer);
+  } catch (e) {
+    throw new TracerError(`Cannot serve metrics: node:net is not available here (${(e as Error).message})`);
+  }
+  const host_ = hostname();
+  const { exposition } = await import("./prometheus.ts");
+  endpoint = { server, sources: new Set(), maxSeries, reported: new Set(), port, host };
   await new Promise<void>((resolve, reject) => {
-    endpoint.server.once("error", (e: NodeJS.ErrnoException) => {
+    server.server.once("error", (e: NodeJS.ErrnoException) => {
       const why = e.code === "EADDRINUSE" ? "the address is in use" : e.code === "EACCES" || e.name === "PermissionDenied" || e.name === "NotCapable"
         ? "permission denied (Deno needs --allow-net)" : e.message;
       reject(new TracerError(`Cannot serve metrics at ${host}:${port}: ${why}`));
     });
     try {
-      endpoint.server.listen(port, host, () => resolve());
+      server.server.listen(port, host, () => resolve());
     } catch (e) {
       const denied = (e as Error).name === "NotCapable" || (e as Error).name === "PermissionDenied";
       reject(new TracerError(`Cannot serve metrics at ${host}:${port}: ${denied ? "Deno needs --allow-net" : (e as Error).message}`));
     }
   });
-  const bound = endpoint.server.address();
+  const bound = server.server.address();
   if (bound && typeof bound === "object") endpoint.port = bound.port;
   // Connections must not keep the process alive once the tracers have stopped.
-  endpoint.server.unref?.();
+  server.server.unref?.();
   return endpoint;
 }
 

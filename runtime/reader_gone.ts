@@ -4,7 +4,6 @@
 // watched: a terminal that goes away sends SIGHUP, a file has no reader, and a socket is what a
 // service's stdout is (journald's), where a tracer serving --metrics must outlive the journal,
 // as systemd's IgnoreSIGPIPE=yes lets a C service do.
-import { clearInterval, setInterval } from "node:timers";
 import { libcSync, SYS } from "./ffi/mod.ts";
 import { OwnedFd } from "./fd.ts";
 import { fstat, S_IFIFO, S_IFMT } from "./file_stat.ts";
@@ -33,15 +32,18 @@ export function whenReaderGone(fd: number, f: () => void): () => void {
     return () => {};
   }
   const ready = new Uint8Array(12);
-  const timer = setInterval(() => {
-    if (c.epollWait(set.fd, ready, 1, 0) < 1) return;
-    if ((new DataView(ready.buffer).getUint32(0, true) & (EPOLLERR | EPOLLHUP)) === 0) return;
+  // The runtime's own quiet timeout, which keeps no event loop alive: Node's timers would cost a
+  // Deno tracer ≈ 4 MB of peak memory whenever its output is a pipe.
+  let cancel: () => void;
+  const check = () => {
+    const gone = c.epollWait(set.fd, ready, 1, 0) > 0 && (new DataView(ready.buffer).getUint32(0, true) & (EPOLLERR | EPOLLHUP)) !== 0;
+    if (!gone) return void (cancel = c.process.after(CHECK_MS, check));
     end();
     f();
-  }, CHECK_MS);
-  timer.unref();
+  };
+  cancel = c.process.after(CHECK_MS, check);
   const end = () => {
-    clearInterval(timer);
+    cancel();
     set.close();
   };
   return end;

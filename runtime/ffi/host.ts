@@ -4,7 +4,7 @@
 
 declare const Bun: unknown;
 declare const Deno: {
-  permissions: { querySync(d: { name: string; path?: string }): { state: string } };
+  permissions: { querySync(d: { name: string; path?: string; host?: string }): { state: string } };
   args: string[];
   exit(code: number): never;
 };
@@ -48,11 +48,13 @@ export const RUNTIME_MODULES = ["bun:ffi"];
 
 /**
  * Whether the process may do `name` (Deno's permission names: read, write, net, env, run, ffi,
- * sys, import), for `path` if given. Bun has no permissions: always true.
+ * sys, import), for `target` if given: a path, or for net a host:port. Bun has no permissions:
+ * always true.
  */
-export function hasPermission(name: string, path?: string): boolean {
+export function hasPermission(name: string, target?: string): boolean {
   if (runtimeName === "bun") return true;
-  return Deno.permissions.querySync(path === undefined ? { name } : { name, path }).state === "granted";
+  const descriptor = target === undefined ? { name } : name === "net" ? { name, host: target } : { name, path: target };
+  return Deno.permissions.querySync(descriptor).state === "granted";
 }
 
 /** Deno refused an operation the process was not given permission for. */

@@ -111,11 +111,21 @@ export class UserSymbols {
 }
 
 /**
+ * The longest user function name kept, in characters (longer ones end in "…"): twice the
+ * kernel's own limit (KSYM_NAME_LEN), and longer than the mangled C++ names of real programs.
+ * A perf map line or a symbol can be megabytes, and every series or line holding the stack
+ * would copy it (tests/security/symbol_name_size.test.ts).
+ */
+export const MAX_FRAME_NAME = 1024;
+
+const bounded = (s: string) => (s.length > MAX_FRAME_NAME ? `${s.slice(0, MAX_FRAME_NAME - 1)}…` : s);
+
+/**
  * A user frame's names come from files and perf maps other users write: shown printable(),
- * like every name that reaches the terminal.
+ * like every name that reaches the terminal, and bounded in length.
  */
 function shown(f: Frame): Frame {
-  return { ...f, name: f.name === undefined ? undefined : printable(f.name), module: f.module === undefined ? undefined : printable(f.module) };
+  return { ...f, name: f.name === undefined ? undefined : bounded(printable(bounded(f.name))), module: f.module === undefined ? undefined : printable(f.module) };
 }
 
 let shared: UserSymbols | undefined;

@@ -7,28 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
 import { asNobody, isBun, ROOT } from "./attacker.ts";
+import { copyPackage, runCopy } from "./package_copy.ts";
 
-/** A copy of tsbpf's sources in `project`/tsbpf, as a clone without its dev dependencies. */
-function copyPackage(project: string): string {
-  const pkg = join(project, "tsbpf");
-  const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n")
-    .filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f));
-  assert.ok(files.includes("cli/main.ts"), "git ls-files listed no sources");
-  for (const f of files) {
-    mkdirSync(join(pkg, f, ".."), { recursive: true });
-    copyFileSync(join(ROOT, f), join(pkg, f));
-  }
-  chmodSync(join(pkg, "bin/tsbpf"), 0o755);
-  mkdirSync(join(pkg, "node_modules"));
-  symlinkSync(join(ROOT, "node_modules/@babel"), join(pkg, "node_modules/@babel"));
-  writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
-  writeFileSync(join(project, "s.ts"), 'console.log("hello");\n');
-  return pkg;
-}
 
 test("tsbpf build does not run an esbuild binary another user planted in a node_modules above esbuild", { timeout: 120_000 }, () => {
   // esbuild's JavaScript finds its binary as require.resolve("@esbuild/linux-x64/bin/esbuild"): a
@@ -39,7 +23,7 @@ test("tsbpf build does not run an esbuild binary another user planted in a node_
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: true });
     const esbuild = join(pkg, "node_modules/esbuild");
     mkdirSync(join(esbuild, "lib"), { recursive: true });
     copyFileSync(join(ROOT, "node_modules/esbuild/package.json"), join(esbuild, "package.json"));
@@ -49,9 +33,7 @@ test("tsbpf build does not run an esbuild binary another user planted in a node_
     asNobody(["mkdir", "-p", `${evil}/bin`]);
     asNobody(["sh", "-c", `printf '{ "name": "${platform}", "version": "0.0.0" }\\n' > ${evil}/package.json`]);
     asNobody(["sh", "-c", `printf '#!/bin/sh\\necho x > ${marker}\\n' > ${evil}/bin/esbuild && chmod 755 ${evil}/bin/esbuild`]);
-    const r = spawnSync(join(pkg, "bin/tsbpf"), ["build", "s.ts", "-o", "s.bundle.js"], {
-      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
-    });
+    const r = runCopy(pkg, project, ["build", "s.ts", "-o", "s.bundle.js"]);
     assert.equal(existsSync(marker), false, `root ran nobody's esbuild binary from ${evil}: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, new RegExp(`${platform}`));
@@ -90,14 +72,12 @@ test("tsbpf build does not import an esbuild another user planted in a node_modu
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: true });
     const evil = join(shared, "node_modules/esbuild");
     asNobody(["mkdir", "-p", evil]);
     asNobody(["sh", "-c", `printf '{ "name": "esbuild", "type": "module", "main": "index.js", "exports": { ".": "./index.js" } }\\n' > ${evil}/package.json`]);
     asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport async function build() { throw new Error("nobody"); }\\n' > ${evil}/index.js`]);
-    const r = spawnSync(join(pkg, "bin/tsbpf"), ["build", "s.ts", "-o", "s.bundle.js"], {
-      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
-    });
+    const r = runCopy(pkg, project, ["build", "s.ts", "-o", "s.bundle.js"]);
     assert.equal(existsSync(marker), false, `root imported nobody's esbuild from ${evil}: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, new RegExp(`esbuild.*${shared}/node_modules.*owned by uid 65534`, "s"));
@@ -115,15 +95,13 @@ test("tsbpf plan does not import a @babel/parser another user planted in a node_
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: true });
     rmSync(join(pkg, "node_modules/@babel"));
     const evil = join(shared, "node_modules/@babel/parser");
     asNobody(["mkdir", "-p", evil]);
     asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "main": "index.js" }\\n' > ${evil}/package.json`]);
     asNobody(["sh", "-c", `printf 'require("fs").writeFileSync("${marker}", "x");\\nexports.parse = function () { throw new Error("nobody"); };\\n' > ${evil}/index.js`]);
-    const r = spawnSync(join(pkg, "bin/tsbpf"), ["plan", "s.ts"], {
-      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
-    });
+    const r = runCopy(pkg, project, ["plan", "s.ts"]);
     assert.equal(existsSync(marker), false, `root imported nobody's @babel/parser from ${evil}: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, new RegExp(`@babel/parser.*${shared}/node_modules.*owned by uid 65534`, "s"));
@@ -139,7 +117,7 @@ test("tsbpf build in a user's own clone run with sudo uses the esbuild installed
   chmodSync(shared, 0o755);
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: true });
     for (const dep of ["esbuild", `@esbuild/linux-${process.arch}`]) cpSync(join(ROOT, "node_modules", dep), join(pkg, "node_modules", dep), { recursive: true });
     writeFileSync(join(project, "t.ts"), [
       `import { pid, RingBuf, Tracer, tracepoint, type u32 } from "./tsbpf/mod.ts";`,
@@ -151,9 +129,7 @@ test("tsbpf build in a user's own clone run with sudo uses the esbuild installed
       `await new T().start();`,
     ].join("\n"));
     spawnSync("chown", ["-R", "65534:65534", project]);
-    const r = spawnSync(join(pkg, "bin/tsbpf"), ["build", "t.ts", "-o", "t.bundle.js"], {
-      cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: shared, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
-    });
+    const r = runCopy(pkg, project, ["build", "t.ts", "-o", "t.bundle.js"], { HOME: shared });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     assert.ok(existsSync(join(project, "t.bundle.js")), "no bundle was written");
   } finally {

@@ -7,41 +7,19 @@
 // group, every directory the old checks looked at is root's and private, and nobody swaps the file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
-import { asNobody, isBun, ROOT } from "./attacker.ts";
+import { asNobody, ROOT } from "./attacker.ts";
+import { copyPackage, runCopy } from "./package_copy.ts";
 
 const NOGROUP = 65534;
 
-/** A copy of tsbpf's sources in `project`/tsbpf (root's, 0755), with an empty node_modules. */
-function copyPackage(project: string): string {
-  const pkg = join(project, "tsbpf");
-  const files = spawnSync("git", ["ls-files"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n")
-    .filter((f) => f && !/^(tests|bench|docs|pack|\.ci)\//.test(f));
-  assert.ok(files.includes("cli/main.ts"), "git ls-files listed no sources");
-  for (const f of files) {
-    mkdirSync(join(pkg, f, ".."), { recursive: true });
-    copyFileSync(join(ROOT, f), join(pkg, f));
-  }
-  chmodSync(join(pkg, "bin/tsbpf"), 0o755);
-  mkdirSync(join(pkg, "node_modules"));
-  writeFileSync(join(project, "package.json"), '{ "name": "p", "private": true, "type": "module" }\n');
-  writeFileSync(join(project, "s.ts"), 'console.log("hello");\n');
-  return pkg;
-}
 
 /** `dir` made writable by nobody's group, as a team's shared directory is by its group. */
 function groupWritable(dir: string): void {
   chownSync(dir, 0, NOGROUP);
   chmodSync(dir, 0o775);
-}
-
-function tsbpf(pkg: string, project: string, args: string[]) {
-  return spawnSync(join(pkg, "bin/tsbpf"), args, {
-    cwd: project, env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1" }, encoding: "utf8", timeout: 90_000,
-  });
 }
 
 test("tsbpf plan does not import @babel/parser's file from a directory of the package another user can write", { timeout: 120_000 }, () => {
@@ -50,12 +28,12 @@ test("tsbpf plan does not import @babel/parser's file from a directory of the pa
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: false });
     const parser = join(pkg, "node_modules/@babel/parser");
     cpSync(join(ROOT, "node_modules/@babel/parser"), parser, { recursive: true });
     groupWritable(join(parser, "lib"));
     asNobody(["sh", "-c", `rm -f ${parser}/lib/index.js && printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > ${parser}/lib/index.js`]);
-    const r = tsbpf(pkg, project, ["plan", "s.ts"]);
+    const r = runCopy(pkg, project, ["plan", "s.ts"]);
     assert.equal(existsSync(marker), false, `root imported nobody's ${parser}/lib/index.js: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /@babel\/parser.*\/lib.*writable by its group/s);
@@ -71,11 +49,11 @@ test("tsbpf plan takes @babel/parser from a clone whose own directory its group 
   chmodSync(shared, 0o755);
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: false });
     const parser = join(pkg, "node_modules/@babel/parser");
     cpSync(join(ROOT, "node_modules/@babel/parser"), parser, { recursive: true });
     for (const dir of [pkg, join(pkg, "node_modules"), join(pkg, "node_modules/@babel"), parser, join(parser, "lib")]) groupWritable(dir);
-    const r = tsbpf(pkg, project, ["plan", "s.ts"]);
+    const r = runCopy(pkg, project, ["plan", "s.ts"]);
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /verdict/);
   } finally {
@@ -92,13 +70,13 @@ test("tsbpf plan does not import a @babel/parser another user linked to their ow
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: false });
     const evil = join(shared, "evil");
     asNobody(["mkdir", "-p", evil, join(shared, "node_modules/@babel")]);
     asNobody(["ln", "-s", evil, join(shared, "node_modules/@babel/parser")]);
     asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "type": "module", "main": "index.js" }\\n' > ${evil}/package.json`]);
     asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > ${evil}/index.js`]);
-    const r = tsbpf(pkg, project, ["plan", "s.ts"]);
+    const r = runCopy(pkg, project, ["plan", "s.ts"]);
     assert.equal(existsSync(marker), false, `root imported nobody's ${evil}/index.js: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /@babel\/parser.*owned by uid 65534/s);
@@ -114,7 +92,7 @@ test("tsbpf build does not run esbuild's binary from a directory of its package 
   const marker = `${shared}-ran`;
   try {
     const project = join(shared, "project");
-    const pkg = copyPackage(project);
+    const pkg = copyPackage(project, { babel: false });
     cpSync(join(ROOT, "node_modules/@babel"), join(pkg, "node_modules/@babel"), { recursive: true });
     const esbuild = join(pkg, "node_modules/esbuild");
     mkdirSync(join(esbuild, "lib"), { recursive: true });
@@ -125,7 +103,7 @@ test("tsbpf build does not run esbuild's binary from a directory of its package 
     copyFileSync(join(ROOT, `node_modules/@esbuild/linux-${process.arch}/package.json`), join(platform, "package.json"));
     groupWritable(join(platform, "bin"));
     asNobody(["sh", "-c", `printf '#!/bin/sh\\necho x > ${marker}\\n' > ${platform}/bin/esbuild && chmod 755 ${platform}/bin/esbuild`]);
-    const r = tsbpf(pkg, project, ["build", "s.ts", "-o", "s.bundle.js"]);
+    const r = runCopy(pkg, project, ["build", "s.ts", "-o", "s.bundle.js"]);
     assert.equal(existsSync(marker), false, `root ran nobody's ${platform}/bin/esbuild: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /esbuild.*\/bin.*writable by its group/s);
