@@ -39,6 +39,7 @@ export type { bool, Cgroup, i16, i32, i64, i8, Ipv4Key, Ipv6Key, KStack, KSym, P
 export { CompileError } from "./spec/diagnostics.ts";
 export { VerifierError } from "./runtime/verifier_error.ts";
 export { PermissionError, SyscallError } from "./runtime/errors.ts";
+export { MapValueError } from "./runtime/maps/fit.ts";
 // The types the public classes above are built on (their base classes, argument and option types), for documentation and editors.
 export type { Aggregation, Extreme, HistogramBase, Keyed, RawKey, Scalar, Value } from "./runtime/maps/aggregations.ts";
 export type { KernelMap } from "./runtime/maps/kernel_map.ts";

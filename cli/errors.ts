@@ -3,7 +3,7 @@
 // (or for what is really a bug in tsbpf, where the stack is the useful part).
 import { OWN_ROOT } from "../runtime/own_files.ts";
 import { buildMessages, exitProcess, isPermissionError } from "../runtime/ffi/host.ts";
-import { Code, type Diagnostic, renderDiagnostic } from "../spec/diagnostics.ts";
+import { Code, type Diagnostic, renderDiagnosticLine } from "../spec/diagnostics.ts";
 import { isUserFacing, UserFacingError } from "../spec/user_facing.ts";
 import { printableLines } from "../runtime/output.ts";
 
@@ -116,7 +116,9 @@ export function buildDiagnostics(e: unknown): { diagnostic: Diagnostic; lineText
 
 /** Bun's build errors rendered as the compiler renders its diagnostics (file:line:col, the line, a caret). */
 export function describeBuildError(e: unknown): string | undefined {
+  // Bun's position may be anything (line -1 or 0 when it has none): rendered from the line text it
+  // gives, never from a source rebuilt to the reported line.
   return buildDiagnostics(e)?.map(({ diagnostic: d, lineText }) => {
-    return d.line ? renderDiagnostic(d, "\n".repeat(d.line - 1) + lineText) : `tsbpf: ${d.message}`;
+    return d.file || d.line > 0 ? renderDiagnosticLine(d, lineText) : `tsbpf: ${d.message}`;
   }).join("\n\n");
 }

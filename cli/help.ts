@@ -186,6 +186,8 @@ code, send signals, read the environment. What plan cannot decide from the text 
 of a computed name, ...) is listed under "cannot vouch for". "verdict: it only observes" is
 printed only when none of these says otherwise. Read it before running a script someone sent you.
 SCRIPT may be a bundle from tsbpf build: plan then reviews the sources it embeds.
+Exit status: 0 when the plan is printed (whatever its verdict), 1 when the script or a module it
+imports does not parse (each syntax error is printed at file:line:col) or cannot be read.
 
 example:
   tsbpf plan examples/opensnoop.ts`;

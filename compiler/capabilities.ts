@@ -45,6 +45,8 @@ export interface ModuleScan {
   usedAsValues: Set<string>;
   tracers: TracerClassSite[];
   capabilities: Capability[];
+  /** Where the source does not parse (line 1-based, column 1-based); the scan then says less than the module does. */
+  syntaxErrors: { message: string; line: number; column: number }[];
 }
 
 /** The map classes that take `{ pin }` (runtime/maps/kernel_map.ts MapFieldOptions). */
@@ -54,15 +56,22 @@ const PROBE_DECORATORS = new Set(["tracepoint", "rawTracepoint", "tpBtf", "kprob
 
 /** Scans one module's source; a syntax error is itself a "cannot vouch" at its position. */
 export function scanModule(source: string): ModuleScan {
-  const out: ModuleScan = { imports: [], usedAsValues: new Set(), tracers: [], capabilities: [] };
-  let ast: Node;
+  const out: ModuleScan = { imports: [], usedAsValues: new Set(), tracers: [], capabilities: [], syntaxErrors: [] };
+  const syntaxError = (e: unknown) => {
+    const loc = (e as { loc?: { line: number; column: number } }).loc ?? { line: 1, column: 0 };
+    const message = String((e as Error).message).replace(/\s*\(\d+:\d+\)$/, "");
+    out.syntaxErrors.push({ message, line: loc.line, column: loc.column + 1 });
+    out.capabilities.push({ kind: "unknown", what: `a syntax error (${message})`, line: loc.line, column: loc.column + 1 });
+  };
+  let ast: Node & { errors?: unknown[] };
   try {
     ast = parse(source, { sourceType: "module", plugins: ["typescript", "decorators"], errorRecovery: true } as never);
   } catch (e) {
-    const loc = (e as { loc?: { line: number; column: number } }).loc ?? { line: 1, column: 0 };
-    out.capabilities.push({ kind: "unknown", what: `a syntax error (${(e as Error).message.replace(/\s*\(\d+:\d+\)$/, "")})`, line: loc.line, column: loc.column + 1 });
+    syntaxError(e);
     return out;
   }
+  // Errors Babel recovered from (`const x;`) are syntax errors all the same: Bun and Deno refuse them.
+  for (const e of ast.errors ?? []) syntaxError(e);
   const walker = new Walker(out, source);
   walker.visit(ast.program, []);
   walker.finish();

@@ -3,6 +3,7 @@ import { cString, libcSync } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
+import { pseudoFilesystem } from "./pseudo_fs.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
@@ -111,6 +112,7 @@ export interface CheckedRead {
   owners?: number[];
   /** Refuse a file its group or other users may write. */
   private?: boolean;
+  // With `owners` or `private`, a file on a pseudo filesystem (procfs, sysfs, ...) is refused too.
 }
 
 /**
@@ -135,6 +137,11 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
     }
     if (check.private && st.mode & 0o022) {
       throw new UnsafeFileError(path, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})`);
+    }
+    // Trust from owner and mode holds only for a file whose text someone wrote: not on procfs/sysfs.
+    const pseudo = check.owners || check.private ? pseudoFilesystem(fd) : undefined;
+    if (pseudo) {
+      throw new UnsafeFileError(path, `it is on ${pseudo}, a pseudo filesystem whose text the kernel makes up (other users can put lines into some of its files, whatever its owner and mode): give a regular file on a real filesystem`);
     }
     return readBounded(fd, path, st.size, check.maxBytes);
   } finally {

@@ -8,6 +8,7 @@ import { libcSync } from "./ffi/mod.ts";
 import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX, unlink } from "./file_stat.ts";
 import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
+import { pseudoFilesystemAt } from "./pseudo_fs.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 
 /** A directory that root must not trust; the message says which component and why. */
@@ -83,6 +84,8 @@ export function trustedCodeFile(path: string, owners: readonly number[]): string
     }
     if ((st.mode & S_IFMT) !== S_IFREG) throw new UntrustedDirError(file, `it is ${kindName(st.mode)}, not a regular file`);
     if (st.mode & 0o022) throw new UntrustedDirError(file, `it is writable by ${st.mode & 0o002 ? "every user" : "its group"} (mode ${octal(st.mode)})`);
+    const pseudo = pseudoFilesystemAt(file);
+    if (pseudo) throw new UntrustedDirError(file, `it is on ${pseudo}, whose text the kernel makes up (other users can put lines into some of its files, whatever its owner and mode)`);
     return file;
   }
 }

@@ -54,18 +54,34 @@ export class CompileError extends UserFacingError {
 
 /** `file:line:col: error[CODE]: message`, the source line, an underline, then the hints. */
 export function renderDiagnostic(d: Diagnostic, source: string): string {
-  const lineText = source.split("\n")[d.line - 1] ?? "";
-  const gutter = String(d.line).length;
-  const pad = " ".repeat(gutter);
-  const underline = " ".repeat(Math.max(0, d.column - 1)) + "^".repeat(Math.max(1, Math.min(d.length, lineText.length - d.column + 1)));
-  const out = [
-    `${d.file}:${d.line}:${d.column}: error[${d.code}]: ${d.message}`,
-    `${pad} |`,
-    `${d.line} | ${lineText}`,
-    `${pad} | ${underline}`,
-  ];
-  for (const h of d.hints) out.push(`${pad} = hint: ${h}`);
+  return renderDiagnosticLine(d, isPosition(d.line) ? source.split("\n")[d.line - 1] : undefined);
+}
+
+/**
+ * renderDiagnostic with the text of the diagnostic's line given (undefined: unknown). Any position
+ * prints: a line or column that is missing, zero, negative, not whole or past the text is left out
+ * rather than drawn (a transpiler's message may say line -1, or a column past the end).
+ */
+export function renderDiagnosticLine(d: Diagnostic, lineText: string | undefined): string {
+  const line = isPosition(d.line) ? d.line : undefined;
+  const column = line !== undefined && isPosition(d.column) ? d.column : undefined;
+  const where = line === undefined ? d.file : column === undefined ? `${d.file}:${line}` : `${d.file}:${line}:${column}`;
+  const out = [`${where ? `${where}: ` : ""}error[${d.code}]: ${d.message}`];
+  const gutter = " ".repeat(String(line ?? "").length);
+  if (line !== undefined && lineText !== undefined) {
+    out.push(`${gutter} |`, `${line} | ${lineText}`);
+    if (column !== undefined && column <= lineText.length + 1) {
+      const length = Number.isSafeInteger(d.length) ? d.length : 1;
+      out.push(`${gutter} | ${" ".repeat(column - 1)}${"^".repeat(Math.max(1, Math.min(length, lineText.length - column + 1)))}`);
+    }
+  }
+  for (const h of d.hints) out.push(`${gutter} = hint: ${h}`);
   return out.join("\n");
+}
+
+/** A 1-based line or column that can be shown. */
+function isPosition(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1;
 }
 
 /** Collects diagnostics during a pass; `fail()` aborts the pass once it has any. */

@@ -8,7 +8,7 @@
 // Named imports, not `import * as`: a namespace object would make the start chunk carry esbuild's
 // helper for it, shared with the lazy chunks as a file of its own that every start then loads.
 import { isUserFacing, USER_FACING, UserFacingError } from "../spec/user_facing.ts";
-import { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic } from "../spec/diagnostics.ts";
+import { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic, renderDiagnosticLine } from "../spec/diagnostics.ts";
 import {
   alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
   probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, usymType, voidType,
@@ -23,7 +23,7 @@ import { isProbeLookupError, OverrideRefusedError, ProbeLookupError } from "../s
 export function compilerHost(): Readonly<Record<string, object>> {
   return {
     "spec/user_facing.ts": { isUserFacing, USER_FACING, UserFacingError },
-    "spec/diagnostics.ts": { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic },
+    "spec/diagnostics.ts": { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic, renderDiagnosticLine },
     "spec/layout.ts": {
       alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
       probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, usymType, voidType,

@@ -434,7 +434,7 @@ function encodeParams(tracer: Tracer, layout: StructType): Uint8Array {
     }
     values[f.name] = v;
   }
-  makeEncoder(layout)(values, new DataView(bytes.buffer), bytes, 0);
+  makeEncoder(layout, undefined, tracer.constructor.name)(values, new DataView(bytes.buffer), bytes, 0);
   return bytes;
 }
 

@@ -78,5 +78,8 @@ export async function planCommand(argv: string[]): Promise<number> {
   }
   if (specs.length) show(describePlan(specs, { cpus: possibleCpus() }));
   show(describeUserSpace({ modules, uncompiled, kernelWarnings: kernelWarnings(specs), alsoUnknown }));
-  return 0;
+  // A module that does not parse is one plan cannot review (and one that would not run): status 1.
+  const unparsed = modules.flatMap((m) => (m.scan?.syntaxErrors ?? []).map((e) => `${m.file}:${e.line}:${e.column}: syntax error: ${e.message}`));
+  for (const line of unparsed) console.error(printableLines(line));
+  return unparsed.length ? 1 : 0;
 }

@@ -8,6 +8,7 @@ import { decodeCgroup, encodeCgroup } from "../cgroup.ts";
 import { decodeKernelSymbol, encodeKernelSymbol } from "./kernel_symbol.ts";
 import { decodeUserSymbol, userSymbolAddress, userSymbolPid } from "./user_symbol.ts";
 import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";
+import { fitBigint, fitNumber } from "./fit.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
 export type Encoder<T> = (value: T, view: DataView, bytes: Uint8Array, offset: number) => void;
@@ -52,13 +53,34 @@ export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Dec
   return make(decodeStr, makeStack, names.decode, decodeCgroup, decodeKernelSymbol, decodeUserSymbol, Object.freeze(keys));
 }
 
-/** Builds `(value, view, bytes, offset) => void` for a type; `names` encodes probe() values. */
-export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Encoder<T> {
+/**
+ * Builds `(value, view, bytes, offset) => void` for a type; `names` encodes probe() values. An
+ * integer that does not fit its field throws MapValueError naming the field from `root` (`key.x`).
+ */
+export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES, root = "value"): Encoder<T> {
   const keys: string[] = [];
-  const body = encodeStmts(t, "x", "o", keys);
-  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "userSymbolAddress", "userSymbolPid", "k", `return (x, v, b, o) => { ${body} };`);
-  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, userSymbolAddress, userSymbolPid, Object.freeze(keys));
+  const fields: string[] = [];
+  const body = encodeStmts(t, "x", "o", keys, { fields, path: root });
+  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "userSymbolAddress", "userSymbolPid", "fitNumber", "fitBigint", "k", "p", `return (x, v, b, o) => { ${body} };`);
+  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, userSymbolAddress, userSymbolPid, fitNumber, fitBigint, Object.freeze(keys), Object.freeze(fields));
 }
+
+/** Where the encoder is in the value (`value.x[2]`), for errors; `fields` collects the paths. */
+interface Where {
+  fields: string[];
+  path: string;
+}
+
+/** The position of the current path in `where.fields`, as an integer in code. */
+function fieldAt(where: Where): string {
+  where.fields.push(where.path);
+  return int(where.fields.length - 1);
+}
+
+const RANGE: Record<string, [number, number]> = {
+  "8u": [0, 0xff], "8s": [-0x80, 0x7f], "16u": [0, 0xffff], "16s": [-0x8000, 0x7fff],
+  "32u": [0, 0xffffffff], "32s": [-0x80000000, 0x7fffffff],
+};
 
 export { sizeOf };
 
@@ -118,27 +140,32 @@ function valueExpr(t: Type, at: string, keys: string[]): string {
   }
 }
 
-function encodeStmts(t: Type, x: string, at: string, keys: string[]): string {
+function encodeStmts(t: Type, x: string, at: string, keys: string[], where: Where): string {
   switch (t.kind) {
     case "int": {
       if (t.probeName) return `v.setBigUint64(${at}, encodeProbeName(${x}), true);`;
       if (t.cgroup) return `v.setBigUint64(${at}, encodeCgroup(${x}), true);`;
       if (t.ksym) return `v.setBigUint64(${at}, encodeKernelSymbol(${x}), true);`;
       const m = method(SET, t.bits, t.signed);
-      if (t.bits === 64) return `v.${m}(${at}, BigInt(${x}), true);`;
-      return t.bits === 8 ? `v.${m}(${at}, Number(${x}));` : `v.${m}(${at}, Number(${x}), true);`;
+      if (t.bits === 64) return `v.${m}(${at}, fitBigint(${x}, ${t.signed ? "true" : "false"}, p, ${fieldAt(where)}), true);`;
+      const [lo, hi] = RANGE[`${t.bits}${t.signed ? "s" : "u"}`];
+      const fitted = `fitNumber(${x}, ${int(lo)}, ${int(hi)}, p, ${fieldAt(where)})`;
+      return t.bits === 8 ? `v.${m}(${at}, ${fitted});` : `v.${m}(${at}, ${fitted}, true);`;
     }
     case "bool": return `v.setUint8(${at}, ${x} ? 1 : 0);`;
-    case "ptr": return `v.setBigUint64(${at}, BigInt(${x}), true);`;
+    case "ptr": return `v.setBigUint64(${at}, fitBigint(${x}, false, p, ${fieldAt(where)}), true);`;
     case "str": return `encodeStr(String(${x}), b, ${at}, ${int(t.len)});`;
     case "struct": {
       const fill = `b.fill(0, ${at}, ${at} + ${int(t.size)});`; // padding is part of a key's identity
       if (t.usym) return `${fill} v.setBigUint64(${at}, userSymbolAddress(${x}), true); v.setUint32((${at}) + 8, userSymbolPid(${x}), true);`;
-      return fill + t.fields.map((f, i) => encodeStmts(f.type, t.tuple ? `${x}[${int(i)}]` : `${x}[${key(f.name, keys)}]`, `(${at}) + ${int(f.offset)}`, keys)).join(" ");
+      return fill + t.fields.map((f, i) => {
+        const inner = { fields: where.fields, path: t.tuple ? `${where.path}[${i}]` : `${where.path}.${f.name}` };
+        return encodeStmts(f.type, t.tuple ? `${x}[${int(i)}]` : `${x}[${key(f.name, keys)}]`, `(${at}) + ${int(f.offset)}`, keys, inner);
+      }).join(" ");
     }
     case "array": {
       const size = sizeOf(t.elem);
-      return Array.from({ length: t.len }, (_, i) => encodeStmts(t.elem, `${x}[${int(i)}]`, `(${at}) + ${int(i * size)}`, keys)).join(" ");
+      return Array.from({ length: t.len }, (_, i) => encodeStmts(t.elem, `${x}[${int(i)}]`, `(${at}) + ${int(i * size)}`, keys, { fields: where.fields, path: `${where.path}[${i}]` })).join(" ");
     }
     case "void": return "";
     default: throw new TypeError("Bad type layout: an unknown kind of type");

@@ -1,6 +1,7 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
 import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
-import { atCaller } from "./at_caller.ts";
+import { atCaller, methodsAtCaller } from "./at_caller.ts";
+import { MapValueError } from "./fit.ts";
 
 /** `n`, a map's entries; `ctor` (the constructor checking: `new.target`) is where the error is thrown from. */
 export function checkEntries(n: number, what: string, ctor?: unknown): number {
@@ -168,3 +169,10 @@ export class PerCpuArrayMap<V> extends KernelMap<number, V> {
     return [...this.access.entries()];
   }
 }
+
+// A key or value that does not fit its field is the caller's mistake: reported at its line.
+const misfit = (e: unknown) => e instanceof MapValueError;
+methodsAtCaller(HashMap.prototype, ["get", "has", "set", "delete", "add", "setBatch", "deleteBatch"], misfit);
+methodsAtCaller(PerCpuHashMap.prototype, ["get", "sum", "delete"], misfit);
+methodsAtCaller(ArrayMap.prototype, ["get", "set"], misfit);
+methodsAtCaller(PerCpuArrayMap.prototype, ["get", "sum"], misfit);

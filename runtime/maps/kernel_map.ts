@@ -8,6 +8,7 @@ import { type Decoder, type Encoder, makeDecoder, makeEncoder } from "./codec.ts
 import { TracerError } from "../errors.ts";
 import type { ProbeNames } from "./probe_names.ts";
 import { checkPinName } from "../pin_name.ts";
+import { MapValueError } from "./fit.ts";
 
 /** What a map field may say beyond its size. */
 export interface MapFieldOptions {
@@ -63,13 +64,14 @@ export class MapAccess<K, V> {
   /** Set once the kernel refused a batch command for this map (older kernel, or a map type without them). */
   #noBatch = false;
 
-  constructor(readonly fd: number, key: Type, value: Type, perCpu: boolean, probeNames?: ProbeNames) {
+  /** `name`, the map's, is what an error about a key or value that does not fit names. */
+  constructor(readonly fd: number, key: Type, value: Type, perCpu: boolean, probeNames?: ProbeNames, name = "map") {
     this.keySize = sizeOf(key);
     this.valueSize = sizeOf(value);
     this.cpus = perCpu ? possibleCpus() : 1;
-    this.#encodeKey = makeEncoder(key, probeNames);
+    this.#encodeKey = naming(makeEncoder(key, probeNames, "key"), name);
     this.#decodeKey = makeDecoder(key, probeNames);
-    this.#encodeValue = makeEncoder(value, probeNames);
+    this.#encodeValue = naming(makeEncoder(value, probeNames, "value"), name);
     this.#decodeValue = makeDecoder(value, probeNames);
     this.#key = new Uint8Array(this.keySize);
     this.#keyView = new DataView(this.#key.buffer);
@@ -257,6 +259,17 @@ export class MapAccess<K, V> {
   }
 }
 
+/** `encode`, with its MapValueErrors naming the map. */
+function naming<T>(encode: Encoder<T>, map: string): Encoder<T> {
+  return (value, view, bytes, offset) => {
+    try {
+      encode(value, view, bytes, offset);
+    } catch (e) {
+      throw e instanceof MapValueError ? new MapValueError(e.field, e.value, e.allowed, map) : e;
+    }
+  };
+}
+
 function grow(bytes: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(size);
   out.set(bytes);
@@ -286,7 +299,7 @@ export abstract class KernelMap<K, V> {
   bind(b: Binding): void {
     this.#name = b.spec.name;
     this.#unit = b.spec.unit;
-    this.#access = new MapAccess<K, V>(b.fd, b.spec.key!, b.spec.value!, this.perCpu, b.probeNames);
+    this.#access = new MapAccess<K, V>(b.fd, b.spec.key!, b.spec.value!, this.perCpu, b.probeNames, b.spec.name);
   }
 
   /** @internal */

@@ -3,6 +3,8 @@
 // with a full-length key finds the value of the longest stored prefix that matches it.
 import { KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
+import { methodsAtCaller } from "./at_caller.ts";
+import { MapValueError } from "./fit.ts";
 import { TracerError } from "../errors.ts";
 
 /** A key for the map: the typed object, or a CIDR string ("10.0.0.0/8", "2001:db8::/32"; a bare address means its full length). */
@@ -121,3 +123,6 @@ export function formatAddress(b: Uint8Array): string {
   if (best < 0) return hex.join(":");
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
+
+// A value that does not fit its field is the caller's mistake: reported at its line.
+methodsAtCaller(LpmTrieMap.prototype, ["get", "has", "set", "delete", "cidr"], (e) => e instanceof MapValueError);

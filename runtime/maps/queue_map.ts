@@ -2,6 +2,8 @@
 // (BPF_MAP_TYPE_QUEUE / BPF_MAP_TYPE_STACK, 4.20+). The same push/pop/peek in handlers and in JS.
 import { KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
+import { methodsAtCaller } from "./at_caller.ts";
+import { MapValueError } from "./fit.ts";
 
 /** What QueueMap and StackMap share: values without keys, pushed and popped. */
 export abstract class ValueList<V> extends KernelMap<void, V> {
@@ -50,3 +52,6 @@ export class StackMap<V> extends ValueList<V> {
     super(maxEntries, "StackMap");
   }
 }
+
+// A value that does not fit its field is the caller's mistake: reported at its line.
+methodsAtCaller(ValueList.prototype, ["push"], (e) => e instanceof MapValueError);

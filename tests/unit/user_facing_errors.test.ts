@@ -20,6 +20,7 @@ import { TracepointFormatError } from "../../probes/tracepoint_format.ts";
 import { TracefsError } from "../../probes/tracefs.ts";
 import { ProbeNameError } from "../../probes/names.ts";
 import { PrintfFormatError } from "../../cli/oneliner/printf.ts";
+import { MapValueError } from "../../runtime/maps/fit.ts";
 
 const userFacing: [string, Error][] = [
   ["CompileError", new CompileError([], "")],
@@ -40,6 +41,7 @@ const userFacing: [string, Error][] = [
   ["SpecSchemaError", new SpecSchemaError("programs[0].insns", "not base64")],
   ["CliError", new CliError("no such file")],
   ["UsageError", new UsageError("unknown option")],
+  ["MapValueError", new MapValueError("key", 2 ** 32, "an integer from 0 to 4294967295", "m")],
 ];
 
 test("every user-facing error class carries the marker", () => {
