@@ -142,7 +142,11 @@ export function staticClosure(meta: SourceImports, roots: string[]): Set<string>
 export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
   const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS);
-  const partOf = (rel: string) => startGraph.has(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
+  // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
+  // with the start graph: in either of their parts, a script's cold start or a warm one-liner
+  // would load the other's part for it. Listed there, it runs only when first required.
+  const start = (rel: string) => startGraph.has(rel) || (command.has(rel) && compile.has(rel));
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
   const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
