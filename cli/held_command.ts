@@ -38,6 +38,17 @@ function holdCommand(words: string[]): [string, string[]] {
   return setpriv ? [setpriv, ["--pdeathsig", "KILL", ...shell]] : [shell[0], shell.slice(1)];
 }
 
+/**
+ * The user's command's environment: tsbpf's, without the JIT options bin/tsbpf gave tsbpf's own
+ * Bun (TSBPF_BUN_JSC names them; one the caller set is not named, and stays).
+ */
+function commandEnv(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const name of (env.TSBPF_BUN_JSC ?? "").split(" ")) if (name.startsWith("BUN_JSC_")) delete env[name];
+  delete env.TSBPF_BUN_JSC;
+  return env;
+}
+
 /** How long a command that still runs after its tracers stopped gets between SIGTERM and SIGKILL. */
 const END_GRACE_MS = 1000;
 
@@ -57,7 +68,7 @@ export class HeldCommand {
   /** Starts `words` held; resolves once the process has stopped itself. */
   static async start(words: string[]): Promise<HeldCommand> {
     checkRunnable(words[0]);
-    const child = spawn(...holdCommand(words), { stdio: "inherit" });
+    const child = spawn(...holdCommand(words), { stdio: "inherit", env: commandEnv() });
     // Opened in the spawn's own task: the runtime cannot have reaped the child yet.
     const command = child.pid === undefined ? undefined : new CommandProcess(child.pid);
     const exited = new Promise<number>((resolve) => {

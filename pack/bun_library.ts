@@ -5,11 +5,12 @@
 // package.json's "bun" condition sends those entries here instead. Bun uses a .jsc only when its
 // own version built it; Deno never looks at them. Measured: bench/NOTES.md.
 //
-// Two files, as the ES module build splits: dist/bun_library.js is the start graph (what
-// `import "tsbpf"` loads there, the tracepoint probe kind included); dist/bun_lazy.js everything
-// else the entries reach (other probe kinds, exporters, the compiler's target, tsbpf/tool),
-// loaded on the first import of one of its modules and given the start graph's modules, so one
-// process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
+// In parts, as the ES module build splits: dist/bun_library.js is the start graph (what
+// `import "tsbpf"` loads there, the tracepoint probe kind included); dist/bun_compile.js what the
+// first compile adds (the compiler's target); dist/bun_lazy.js everything else the entries reach
+// (other probe kinds, exporters, tsbpf/tool); and the command's (below). Each loads on the first
+// import of one of its modules and is given the start graph's part, through which it takes the
+// other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
 // dist/ENTRY.bun.js are the entries, a line each: this copy on the Bun that packed it, the ES
 // modules on any other (whose .jsc it would ignore). The tsbpf command has entries here too
 // (cli/main, the preload of `tsbpf run`, the one-liners' runtime): on that Bun, bin/tsbpf runs
@@ -25,9 +26,11 @@ import { BYTECODE_COMPILER, BYTECODE_DEFINE } from "./bytecode.ts";
 export const BUN_LIBRARY = "bun_library.js";
 /** The command's own modules (COMMAND_ROOTS), loaded by the tsbpf command's entries. */
 export const BUN_CLI = "bun_cli.js";
-/** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool, the compiler's target). */
+/** What a compile needs beyond those (the compiler's target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
+export const BUN_COMPILE = "bun_compile.js";
+/** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool). */
 export const BUN_LAZY = "bun_lazy.js";
-const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_LAZY];
+const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_LAZY];
 /** The bundler's namespace of the modules another part holds: "tsbpf-part-bun_lazy". */
 const partNamespace = (part: string) => `tsbpf-part-${part.slice(0, -3)}`;
 
@@ -111,6 +114,15 @@ export const COMMAND_ROOTS = [
   "cli/parent_link.ts", "cli/long_timer.ts",
 ];
 
+/**
+ * What a script's cold start imports beside the start graph and the bytecode compiler: the
+ * compiler's target (tracer/tracer.ts imports it on the first compile). Its part,
+ * dist/bun_compile.js, holds what it reaches outside the start graph (~50 KB of source: the BTF
+ * reader, the kernel's features), so a cold start no longer loads the whole lazy part
+ * (~670 KB and a 1.5 MB .jsc) for it.
+ */
+export const COMPILE_ROOTS = ["tracer/compile_target.ts"];
+
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile). */
 export function staticClosure(meta: SourceImports, roots: string[]): Set<string> {
   const seen = new Set<string>(), todo = [...roots];
@@ -124,17 +136,21 @@ export function staticClosure(meta: SourceImports, roots: string[]): Set<string>
 }
 
 /**
- * Writes the parts (dist/bun_library.js, bun_cli.js, bun_lazy.js), their .jsc and the entries
+ * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_lazy.js), their .jsc and the entries
  * into `outdir`; the files written. Only Bun builds them. `meta`: pack/bundle.ts's metafile.
  */
 export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
-  const command = staticClosure(meta, COMMAND_ROOTS);
-  const partOf = (rel: string) => startGraph.has(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : BUN_LAZY;
+  const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS);
+  // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
+  // with the start graph: in either of their parts, a script's cold start or a warm one-liner
+  // would load the other's part for it. Listed there, it runs only when first required.
+  const start = (rel: string) => startGraph.has(rel) || (command.has(rel) && compile.has(rel));
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
   const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
-  for (const rel of [...startGraph, ...command]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
+  for (const rel of [...startGraph, ...command, ...compile]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
   for (const m of Object.values(BUN_ENTRIES)) listed.get(partOf(m))!.add(m);
   const taken = new Map(PARTS.map((p) => [p, new Set<string>()]));
   const get = (name: string, body: string) => `  get ${JSON.stringify(name)}() { return ${body}; },`;
@@ -156,7 +172,8 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
     `const parts = { ${JSON.stringify(BUN_LIBRARY)}: {`,
     ...table(own),
     `} };`,
-    `self.part = (file) => (parts[file] ??= (file === ${JSON.stringify(BUN_CLI)} ? require(${JSON.stringify(`./${BUN_CLI}`)}) : require(${JSON.stringify(`./${BUN_LAZY}`)}))(self));`,
+    // A require each, by a literal name: the bundler keeps those external (build's `external`).
+    `self.part = (file) => (parts[file] ??= (${PARTS.slice(1, -1).map((p) => `file === ${JSON.stringify(p)} ? require(${JSON.stringify(`./${p}`)}) : `).join("")}require(${JSON.stringify(`./${BUN_LAZY}`)}))(self));`,
     `module.exports = {`,
     ...Object.entries(BUN_ENTRIES).map(([e, m]) => get(e, partOf(m) === BUN_LIBRARY ? `require(${JSON.stringify(`${ROOT}${m}`)})` : `self.part(${JSON.stringify(partOf(m))})[${JSON.stringify(m)}]`)),
     `};`,
@@ -185,7 +202,9 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   // what is taken (and the entries).
   await buildPart(BUN_LIBRARY, listed.get(BUN_LIBRARY)!);
   await buildPart(BUN_CLI, listed.get(BUN_CLI)!);
-  const written = await buildPart(BUN_LAZY, listed.get(BUN_LAZY)!);
+  // The compile part lists all its own modules (a few), so the lazy part may take any of them.
+  const written = await buildPart(BUN_COMPILE, listed.get(BUN_COMPILE)!);
+  written.push(...await buildPart(BUN_LAZY, listed.get(BUN_LAZY)!));
   const entriesOf = (part: string) => Object.values(BUN_ENTRIES).filter((m) => partOf(m) === part);
   written.push(...await buildPart(BUN_LIBRARY, taken.get(BUN_LIBRARY)!));
   written.push(...await buildPart(BUN_CLI, new Set([...taken.get(BUN_CLI)!, ...entriesOf(BUN_CLI)])));
@@ -230,7 +249,7 @@ async function build(outdir: string, naming: string, entry: string, route: Route
     format: "cjs",
     bytecode: true,
     minify: { whitespace: true, syntax: true },
-    external: ["@babel/parser", "esbuild", "bun:ffi", "bun", `./${BUN_CLI}`, `./${BUN_LAZY}`],
+    external: ["@babel/parser", "esbuild", "bun:ffi", "bun", ...PARTS.slice(1).map((p) => `./${p}`)],
     define: BYTECODE_DEFINE,
     plugins: [{
       name: "tsbpf-bun-library",

@@ -111,6 +111,16 @@ test("a warm start of a tracepoint script that imports only tsbpf never opens th
   assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("chunk-")), [], `opened: ${opened.join(", ")}; ${stderr}`);
 });
 
+test("a cold start of a tracepoint script that imports only tsbpf compiles without opening the lazy part", { skip }, () => {
+  install();
+  const { stdout, stderr, opened } = run("bun", { tool: false });
+  assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+  assert.ok(opened.includes("compiler.bun.cjs.jsc") && opened.includes("bun_compile.js.jsc"), `the compile did not come from its bytecode: ${opened.join(", ")}`);
+  // The compiler's target is in dist/bun_compile.js; the lazy part (other probe kinds, exporters, tsbpf/tool) is ~20x its size,
+  // and the command's part (bun_cli.js) is the tsbpf command's.
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("bun_cli") || f.startsWith("chunk-")), [], `opened: ${opened.join(", ")}; ${stderr}`);
+});
+
 test("a compile error from the bytecode library is tsbpf's CompileError, at the user's line", { skip }, () => {
   install();
   const { stdout, stderr } = run("bun", { broken: true });
