@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { asNobody, ROOT } from "./attacker.ts";
 
@@ -37,6 +37,35 @@ for (const [runtime, what, env] of CASES) {
     } finally {
       rmSync(shared, { recursive: true, force: true });
       rmSync(marker, { force: true });
+    }
+  });
+}
+
+// Options of the engines themselves, from the environment, that name a path root then writes or
+// reads: JavaScriptCore's (BUN_JSC_x, JSC_x: a JIT dump directory, a config file, a disk cache)
+// and V8's under Deno (DENO_V8_FLAGS: --logfile). Here each names a directory of nobody's.
+const WRITERS: [string, string, (dir: string) => Record<string, string>][] = [
+  ["bun", "BUN_JSC_jitDumpDirectory", (d) => ({ BUN_JSC_useJITDump: "1", BUN_JSC_jitDumpDirectory: d })],
+  ["bun", "JSC_jitDumpDirectory", (d) => ({ JSC_useJITDump: "1", JSC_jitDumpDirectory: d })],
+  ["deno", "DENO_V8_FLAGS=--logfile", (d) => ({ DENO_V8_FLAGS: `--logfile=${d}/v8.log,--log-all` })],
+];
+
+for (const [runtime, what, env] of WRITERS) {
+  test(`the tsbpf command on ${runtime} writes no file where a preserved ${what} says`, { timeout: 60_000 }, () => {
+    const shared = mkdtempSync("/tmp/tsbpf-sec-engine-env-");
+    chmodSync(shared, 0o755);
+    try {
+      const evil = join(shared, "nobody");
+      mkdirSync(evil, { mode: 0o777 });
+      chownSync(evil, 65534, 65534);
+      const r = spawnSync("sh", [join(ROOT, "bin/tsbpf"), "--help"], {
+        cwd: "/", env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: runtime, HOME: shared, NO_COLOR: "1", ...env(evil) },
+        encoding: "utf8", timeout: 30_000,
+      });
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.deepEqual(readdirSync(evil), [], `root wrote into nobody's ${evil} through ${what}`);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
     }
   });
 }
