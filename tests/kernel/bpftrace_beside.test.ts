@@ -80,6 +80,7 @@ test("str(p, n) keeps n characters, as bpftrace 0.17 does", async () => {
 
 test("elapsed counts from when the probes are attached, as bpftrace's counts from BEGIN, not from tsbpf's start", async () => {
   // A cold compile (no cache) before the load: what the old origin, tsbpf's start, counted in.
+  const noCache = process.env.TSBPF_NO_CACHE;
   process.env.TSBPF_NO_CACHE = "1";
   try {
     const program = `BEGIN { printf("begin %d\\n", elapsed / 1000000); } ${HOSTNAME} { printf("open %d\\n", elapsed / 1000000); }`;
@@ -95,7 +96,9 @@ test("elapsed counts from when the probes are attached, as bpftrace's counts fro
     const original = await theirs(program, [], HEAD);
     if (original !== undefined) check(original, "bpftrace");
   } finally {
-    delete process.env.TSBPF_NO_CACHE;
+    // As it was: Deno runs every test file in this one process, with one environment.
+    if (noCache === undefined) delete process.env.TSBPF_NO_CACHE;
+    else process.env.TSBPF_NO_CACHE = noCache;
   }
 });
 

@@ -38,7 +38,7 @@ test("a bundle built on this kernel runs on Debian's 6.1 kernel", { timeout: 120
   for (const runtime of [["node_modules/.bin/bun"], ["node_modules/.bin/deno", "run", "--allow-ffi"]]) {
     const r = runWithExecs(runtime, relative, true, root);
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, /compiling the handlers again for this kernel \(member struct task_struct/, "task_struct differs on 6.1: the bundle must compile again");
+    assert.match(r.output, /compil(ing|ed) the handlers again for this kernel \(member struct task_struct/, "task_struct differs on 6.1: the bundle must compile again");
     assert.match(r.output, /^exec \d+ \d+ \/bin\/true$/m, r.output);
   }
 });
