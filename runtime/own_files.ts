@@ -9,7 +9,8 @@
 // the directory it sits in, where any user can create one. So a module or config file that
 // loads code is taken only from the package's own layout (this module in dist/ when bundled),
 // and only where no other user can have put it (ownCodeFile).
-import { geteuid, lstat, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX, stat } from "./file_stat.ts";
+import { geteuid, lstat } from "./file_stat.ts";
+import { trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 
 /**
@@ -56,15 +57,13 @@ export class UntrustedOwnFileError extends UserFacingError {
   }
 }
 
-const checkedDirs = new Set<string>();
-
 /**
  * The local path of tsbpf's own file `path` that loads code (a module, bunfig.toml, a tsconfig
  * or import map), after checking that it belongs to this copy: when bundled, this module runs
  * from the package's dist/ (not from a bundle made again elsewhere); and the file, and every
  * directory on the way to it, belongs to root, to us, or to the owner of this module's own file
- * (a user's project run with sudo), and no other user can write or add to them (a sticky
- * directory such as /tmp on the way is allowed, not as the file's own). Throws UntrustedOwnFileError.
+ * (a user's project run with sudo), and no other user can write or replace them (a sticky
+ * directory such as /tmp is allowed: private_dir.ts's trustedCodeFile). Throws UntrustedOwnFileError.
  */
 export function ownCodeFile(path: string): string {
   const file = ownPath(path);
@@ -75,36 +74,13 @@ export function ownCodeFile(path: string): string {
   }
   const self = lstat(decodeURIComponent(new URL(import.meta.url).pathname));
   const me = geteuid();
-  const owners = new Set([0, me, typeof self === "number" ? me : self.uid]);
-  const dir = file.slice(0, file.lastIndexOf("/")) || "/";
-  if (!checkedDirs.has(dir)) {
-    let at = "";
-    const parts = dir.split("/").filter(Boolean);
-    for (let i = 0; i <= parts.length; i++) {
-      at = i === 0 ? "/" : `${at === "/" ? "" : at}/${parts[i - 1]}`;
-      checkPlace(file, at, owners, i === parts.length);
-    }
-    checkedDirs.add(dir);
+  if (lstat(file) === -2) throw new UntrustedOwnFileError(file, "it is missing from tsbpf's package; install tsbpf again");
+  try {
+    trustedCodeFile(file, [0, me, typeof self === "number" ? me : self.uid]);
+  } catch (e) {
+    if (e instanceof UntrustedDirError) throw new UntrustedOwnFileError(file, e.message);
+    throw e;
   }
-  const st = lstat(file);
-  if (typeof st === "number") throw new UntrustedOwnFileError(file, "it is missing from tsbpf's package; install tsbpf again");
-  if ((st.mode & S_IFMT) !== S_IFREG) throw new UntrustedOwnFileError(file, "it is not a regular file");
-  if (!owners.has(st.uid)) throw new UntrustedOwnFileError(file, `it is owned by uid ${st.uid}, who could have put any code in it`);
-  if (st.mode & 0o022) throw new UntrustedOwnFileError(file, `it is writable by users other than its owner (mode ${(st.mode & 0o777).toString(8)})`);
-  return file;
+  return file; // as named, not as resolved: the runtime keys its modules by the name imported
 }
 
-/** One directory on the way to `file`: a link is judged by its owner, then as what it points to. */
-function checkPlace(file: string, dir: string, owners: Set<number>, last: boolean): void {
-  let st = lstat(dir);
-  if (typeof st !== "number" && (st.mode & S_IFMT) === S_IFLNK) {
-    if (!owners.has(st.uid)) throw new UntrustedOwnFileError(file, `${dir} is a link owned by uid ${st.uid}, who can point it elsewhere`);
-    st = stat(dir);
-  }
-  if (typeof st === "number") throw new UntrustedOwnFileError(file, `cannot examine ${dir} (error ${-st})`);
-  if ((st.mode & S_IFMT) !== S_IFDIR) throw new UntrustedOwnFileError(file, `${dir} is not a directory`);
-  if (!owners.has(st.uid)) throw new UntrustedOwnFileError(file, `${dir} is owned by uid ${st.uid}, who could have put any code there`);
-  if (st.mode & 0o022 && (last || !(st.mode & S_ISVTX))) {
-    throw new UntrustedOwnFileError(file, `${dir} is writable by ${st.mode & 0o002 ? "every user" : "its group"}, who could have put any code there`);
-  }
-}
