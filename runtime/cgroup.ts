@@ -4,6 +4,7 @@
 import { readTextFile } from "./files.ts";
 import { statId } from "./namespaces.ts";
 import { libcSync } from "./ffi/mod.ts";
+import { filesystemType } from "./pseudo_fs.ts";
 import { TracerError } from "./errors.ts";
 
 let mount: string | null | undefined;
@@ -37,7 +38,7 @@ export function cgroupId(path: string): bigint {
 }
 
 const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
-const SYS_FSTATFS = 138, CGROUP2_SUPER_MAGIC = 0x63677270n;
+const CGROUP2_SUPER_MAGIC = 0x63677270n;
 
 /**
  * Opens the cgroup v2 directory a tracer is limited to (for its cgroup array map): a clear
@@ -49,9 +50,7 @@ export function openCgroup(path: string): number {
   const fd = c.open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd === -2) throw new TracerError(`There is no cgroup "${path}"${full !== path ? ` (${full})` : ""}; list them with: ls ${cgroup2Mount() ?? "/sys/fs/cgroup"}`);
   if (fd < 0) throw new TracerError(`"${path}" is not a cgroup v2 directory (open: errno ${-fd}); give a directory under ${cgroup2Mount() ?? "the cgroup v2 mount"}`);
-  const statfs = new Uint8Array(120);
-  const r = c.syscall(SYS_FSTATFS, BigInt(fd), c.addressOf(statfs));
-  if (r < 0 || new DataView(statfs.buffer).getBigInt64(0, true) !== CGROUP2_SUPER_MAGIC) {
+  if (filesystemType(fd) !== CGROUP2_SUPER_MAGIC) {
     c.close(fd);
     throw new TracerError(`"${path}" is not a cgroup v2 directory; give a directory under ${cgroup2Mount() ?? "the cgroup v2 mount"}`);
   }

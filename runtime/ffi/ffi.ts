@@ -112,6 +112,8 @@ export const SYS = {
   clock_gettime: 228,
   pidfd_send_signal: 424,
   pidfd_open: 434,
+  statfs: 137,
+  fstatfs: 138,
 } as const;
 
 const SIGNAL_NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
