@@ -94,3 +94,15 @@ console.log(${line});
 await t.stop();
 `;
 }
+
+/** `bytes` with every occurrence of `from` replaced by `to` (the same length): a binary patched by the attacker. */
+export function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const a = new TextEncoder().encode(from), b = new TextEncoder().encode(to);
+  const out = bytes.slice();
+  for (let i = 0; i + a.length <= out.length; i++) {
+    let match = true;
+    for (let j = 0; j < a.length && match; j++) match = out[i + j] === a[j];
+    if (match) out.set(b, i);
+  }
+  return out;
+}

@@ -9,21 +9,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
+import { asNobody, bareEnv, replaceAll, tsbpf } from "./attacker.ts";
 
 const HOST_LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6";
-
-/** `bytes` with every occurrence of `from` replaced by `to` (the same length). */
-function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Array {
-  const a = new TextEncoder().encode(from), b = new TextEncoder().encode(to);
-  const out = bytes.slice();
-  for (let i = 0; i + a.length <= out.length; i++) {
-    let match = true;
-    for (let j = 0; j < a.length && match; j++) match = out[i + j] === a[j];
-    if (match) out.set(b, i);
-  }
-  return out;
-}
 
 test("-p looks a probe's file up inside the process's root: a container's absolute link does not lead to the host's files", { timeout: 120_000, skip: !existsSync(HOST_LIBC) }, async () => {
   const dir = mkdtempSync("/tmp/tsbpf-sec-ctr-");

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { asNobody, bareEnv, rootDir, ROOT, tsbpf } from "./attacker.ts";
+import { asNobody, bareEnv, replaceAll, rootDir, ROOT, tsbpf } from "./attacker.ts";
 import { runScript, waitFor } from "../kernel/util.ts";
 
 const NAME = "\x1b]0;owned\x07\x1b[2J";
@@ -136,16 +136,4 @@ test("tsbpf list of another user's binary shows its symbol names with their cont
 
 function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
-}
-
-/** `bytes` with every occurrence of `from` replaced by `to` (the same length). */
-function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Array {
-  const a = new TextEncoder().encode(from), b = new TextEncoder().encode(to);
-  const out = bytes.slice();
-  for (let i = 0; i + a.length <= out.length; i++) {
-    let match = true;
-    for (let j = 0; j < a.length && match; j++) match = out[i + j] === a[j];
-    if (match) out.set(b, i);
-  }
-  return out;
 }
