@@ -6,7 +6,7 @@ import process from "node:process";
 import { CliError } from "./errors.ts";
 import { fileExists } from "../runtime/files.ts";
 import { hasPermission, runtimeName } from "../runtime/ffi/host.ts";
-import { OWN_BUN_LIBRARY, OWN_BUNDLED, ownCodeFile, ownModule, ownPath } from "../runtime/own_files.ts";
+import { OWN_BUN_LIBRARY, OWN_BUNDLED, ownCodeFile, ownModule, ownModules, ownPath } from "../runtime/own_files.ts";
 
 const isBun = runtimeName === "bun";
 
@@ -36,7 +36,9 @@ function denoConfig(): string {
 }
 
 function importMap(): string {
-  const own = { "tsbpf": ownModule("mod"), "tsbpf/kernel": ownModule("kernel"), "tsbpf/tool": ownModule("tool/mod"), "tsbpf/cli": ownModule("cli/mod") };
+  const names = { "tsbpf": "mod", "tsbpf/kernel": "kernel", "tsbpf/tool": "tool/mod", "tsbpf/cli": "cli/mod" };
+  const urls = ownModules(Object.values(names));
+  const own = Object.fromEntries(Object.keys(names).map((name, i) => [name, urls[i]]));
   // Also as npm:tsbpf: how a script meant for `deno run URL` imports it.
   const npm = Object.fromEntries(Object.entries(own).map(([name, url]) => [`npm:${name}`, url]));
   const imports = { ...own, ...npm, "@babel/parser": import.meta.resolve("@babel/parser") };

@@ -10,7 +10,7 @@
 // loads code is taken only from the package's own layout (this module in dist/ when bundled),
 // and only where no other user can have put it (ownCodeFile).
 import { geteuid, lstat } from "./file_stat.ts";
-import { trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
+import { type CheckedDirs, trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 
 /**
@@ -38,10 +38,14 @@ export const OWN_EXT: string = import.meta.url.endsWith(".js") ? ".js" : ".ts";
  * in Bun's bytecode build, the entry of that build. A local file is checked first (ownCodeFile).
  */
 export function ownModule(path: string): string {
-  const file = OWN_BUNDLED ? `dist/${path.replaceAll("/", "_")}${OWN_BUN_LIBRARY ? ".bun" : ""}.js` : `${path}${OWN_EXT}`;
-  const url = new URL(file, OWN_ROOT);
-  if (url.protocol === "file:") ownCodeFile(file);
-  return url.href;
+  return ownModules([path])[0];
+}
+
+/** ownModule of each of `paths`, their files checked together (ownCodeFiles). */
+export function ownModules(paths: readonly string[]): string[] {
+  const files = paths.map((path) => OWN_BUNDLED ? `dist/${path.replaceAll("/", "_")}${OWN_BUN_LIBRARY ? ".bun" : ""}.js` : `${path}${OWN_EXT}`);
+  if (new URL(OWN_ROOT).protocol === "file:") ownCodeFiles(files);
+  return files.map((file) => new URL(file, OWN_ROOT).href);
 }
 
 /** The local path of tsbpf's own file `path` (any file: "bunfig.toml"); tsbpf must be installed as files. */
@@ -66,21 +70,30 @@ export class UntrustedOwnFileError extends UserFacingError {
  * directory such as /tmp is allowed: private_dir.ts's trustedCodeFile). Throws UntrustedOwnFileError.
  */
 export function ownCodeFile(path: string): string {
-  const file = ownPath(path);
+  return ownCodeFiles([path])[0];
+}
+
+/** ownCodeFile of each of `paths`, checked together: a directory on the way to several is examined once. */
+export function ownCodeFiles(paths: readonly string[]): string[] {
+  const files = paths.map(ownPath);
   const here = new URL(".", import.meta.url);
-  if (here.protocol !== "file:") return file;
+  if (here.protocol !== "file:") return files;
   if (OWN_BUNDLED && here.href !== new URL("dist/", OWN_ROOT).href) {
-    throw new UntrustedOwnFileError(file, `this copy of tsbpf runs from ${decodeURIComponent(here.pathname)}, not from its package's dist/ (was it bundled again?), and any user may have made that file; run tsbpf from its package (npm install tsbpf)`);
+    throw new UntrustedOwnFileError(files[0], `this copy of tsbpf runs from ${decodeURIComponent(here.pathname)}, not from its package's dist/ (was it bundled again?), and any user may have made that file; run tsbpf from its package (npm install tsbpf)`);
   }
   const self = lstat(decodeURIComponent(new URL(import.meta.url).pathname));
   const me = geteuid();
-  if (lstat(file) === -2) throw new UntrustedOwnFileError(file, "it is missing from tsbpf's package; install tsbpf again");
-  try {
-    trustedCodeFile(file, [0, me, typeof self === "number" ? me : self.uid]);
-  } catch (e) {
-    if (e instanceof UntrustedDirError) throw new UntrustedOwnFileError(file, e.message);
-    throw e;
+  const owners = [0, me, typeof self === "number" ? me : self.uid];
+  const checked: CheckedDirs = new Set();
+  for (const file of files) {
+    if (lstat(file) === -2) throw new UntrustedOwnFileError(file, "it is missing from tsbpf's package; install tsbpf again");
+    try {
+      trustedCodeFile(file, owners, checked);
+    } catch (e) {
+      if (e instanceof UntrustedDirError) throw new UntrustedOwnFileError(file, e.message);
+      throw e;
+    }
   }
-  return file; // as named, not as resolved: the runtime keys its modules by the name imported
+  return files; // as named, not as resolved: the runtime keys its modules by the name imported
 }
 

@@ -67,10 +67,10 @@ export function trustedCodeDir(path: string, owners: readonly number[]): string 
  * its own such as a package's lib/ or bin/, to whoever could write that). Returns its path with
  * links resolved; throws UntrustedDirError otherwise.
  */
-export function trustedCodeFile(path: string, owners: readonly number[]): string {
+export function trustedCodeFile(path: string, owners: readonly number[], checked?: CheckedDirs): string {
   for (let hops = 0; ; hops++) {
     const slash = path.lastIndexOf("/");
-    const dir = trustedPath(path.slice(0, slash) || "/", owners, false);
+    const dir = trustedPath(path.slice(0, slash) || "/", owners, false, checked);
     const file = `${dir === "/" ? "" : dir}/${path.slice(slash + 1)}`;
     const st = lstat(file);
     if (typeof st === "number") throw new UntrustedDirError(file, `cannot examine it: ${errnoName(-st)}`);
@@ -90,10 +90,20 @@ export function trustedCodeFile(path: string, owners: readonly number[]): string
   }
 }
 
-/** `path` with symlinks resolved, after checking that only `owners` can change any part of it. */
-function trustedPath(path: string, owners: readonly number[], create = true): string {
+/**
+ * The directories found safe in one check of several files (for the same owners, one after the
+ * other: a one-liner's two modules in one dist/, whose every directory above was walked twice),
+ * not examined again within it; a new check starts a new set.
+ */
+export type CheckedDirs = Set<string>;
+
+/**
+ * `path` with symlinks resolved, after checking that only `owners` can change any part of it.
+ * `checked`: CheckedDirs, added to.
+ */
+function trustedPath(path: string, owners: readonly number[], create = true, checked: CheckedDirs = new Set()): string {
   if (!path.startsWith("/")) throw new UntrustedDirError(path, "it is not an absolute path");
-  checkAncestor("/", owners);
+  if (!checked.has("/")) (checkAncestor("/", owners), checked.add("/"));
   let at = "/";
   let todo = path.split("/").filter(Boolean);
   let hops = 0;
@@ -105,6 +115,10 @@ function trustedPath(path: string, owners: readonly number[], create = true): st
       continue;
     }
     const next = at === "/" ? `/${part}` : `${at}/${part}`;
+    if (checked.has(next)) {
+      at = next;
+      continue;
+    }
     let st = lstat(next);
     if (st === -2 && create) {
       // Missing (a fresh ~/.cache): created private, inside a directory already checked.
@@ -127,6 +141,7 @@ function trustedPath(path: string, owners: readonly number[], create = true): st
     }
     if ((st.mode & S_IFMT) !== S_IFDIR) throw new UntrustedDirError(next, `it is ${kindName(st.mode)}, not a directory`);
     checkAncestor(next, owners, st);
+    checked.add(next);
     at = next;
   }
   return at;

@@ -13,11 +13,11 @@ import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission } from "../../runtime/ffi/host.ts";
-import { OWN_EXT, ownModule, ownPath } from "../../runtime/own_files.ts";
+import { OWN_EXT, ownModules, ownPath } from "../../runtime/own_files.ts";
 import { kernelQuery, withListings } from "./kernel_query.ts";
 
-const MOD_URL = ownModule("mod");
-const RUNTIME_URL = ownModule("cli/oneliner/oneliner_runtime");
+// What the generated script imports, checked together: both are in one directory (dist/ of the package).
+const [MOD_URL, RUNTIME_URL] = ownModules(["mod", "cli/oneliner/oneliner_runtime"]);
 
 export async function runOneLiner(text: string, session: SessionOptions, options: { emit: boolean; positional?: string[] }): Promise<number> {
   const script = await generate(text, session.pid !== undefined || session.command !== undefined, undefined, modExports, session.pid, options.positional);
