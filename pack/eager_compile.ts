@@ -16,6 +16,12 @@
 // CPU 0.94× (wall 0.88×) of that. A run without any code cache (a new DENO_DIR) costs no more
 // (0.97×). Bun's package runs its own bytecode build of the compiler (pack/bytecode.ts).
 //
+// Only the functions a cold compile of a small script runs are rewritten (pack/cold_functions.ts
+// finds them when the package is packed): the code cache then holds what a cold start runs and
+// no more, since V8 reads a module's whole cache when it loads the module. With every function
+// rewritten, the compiler's import cost a one-probe script more than the lazy compiles it
+// spared (bench/NOTES.md, "Cold start, session 9").
+//
 // Moving the declarations to the top keeps what a hoisted declaration gives: every function is
 // defined before any statement of the module runs. What it does not keep is a definition before
 // the module itself runs, which only a module in a cycle of static imports could observe: such a
@@ -53,17 +59,23 @@ export function checkNoImportCycle(meta: Metafile, output: string): void {
   }
 }
 
+/** Where a function ends in its module's text: what names it across a rewrite of what comes after it. */
+export type FunctionEnd = number;
+
 /**
  * `source`, an ES module, with its top-level function declarations as parenthesized function
  * expressions assigned right after its imports, in their order, so each is defined before any
  * other statement runs, as a hoisted declaration is; and every other function expression and
  * arrow function in parentheses (a name inferred from where it is assigned stays the same).
+ * With `only`, just the functions ending there (the others stay lazy).
  */
-export function eagerFunctions(source: string): string {
+export function eagerFunctions(source: string, only?: ReadonlySet<FunctionEnd>): string {
   const ast = parse(source, { sourceType: "module" });
   const body = ast.program.body;
-  const declarations = body.filter((n) => n.type === "FunctionDeclaration");
-  const parens = nestedFunctionParens(ast);
+  const chosen = (f: FunctionNode) => !only || only.has(f.end);
+  const { declarations: all, nested } = rewritable(ast);
+  const declarations = all.filter(chosen);
+  const parens = parenthesize(nested.filter(chosen));
   if (!declarations.length && !parens.length) return source;
   /** The text of [from, to) with the parentheses that fall in it. */
   const text = (from: number, to: number) => {
@@ -91,34 +103,61 @@ export function eagerFunctions(source: string): string {
 
 type Paren = { at: number; text: "(" | ")"; span: number };
 
+/** A function of a module's tree, as Babel gives it: where it and its body start and end. */
+export interface FunctionNode {
+  type: string;
+  id?: { name: string } | null;
+  start: number;
+  end: FunctionEnd;
+  body: { type: string; start: number; end: number };
+}
+
 /**
- * A "(" before and a ")" after every function expression and arrow function not in parentheses
- * already, in the order they go in: by offset, a ")" before a "(" at the same one, the outer
- * "(" first and the inner ")" first.
+ * The functions eagerFunctions may compile eagerly: the top-level function declarations, and the
+ * function expressions and arrow functions not in parentheses already (those are eager anyway).
  */
-function nestedFunctionParens(ast: object): Paren[] {
-  const parens: Paren[] = [];
+export function rewritableFunctions(source: string): FunctionNode[] {
+  const { declarations, nested } = rewritable(parse(source, { sourceType: "module" }));
+  return [...declarations, ...nested];
+}
+
+function rewritable(ast: ReturnType<typeof parse>): { declarations: FunctionNode[]; nested: FunctionNode[] } {
+  const declarations = ast.program.body.filter((n) => n.type === "FunctionDeclaration") as unknown as FunctionNode[];
+  const nested: FunctionNode[] = [];
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (!node || typeof node !== "object") return;
-    const n = node as { type?: string; start?: number; end?: number; extra?: { parenthesized?: boolean } };
-    if ((n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression") && !n.extra?.parenthesized) {
-      const span = n.end! - n.start!;
-      parens.push({ at: n.start!, text: "(", span }, { at: n.end!, text: ")", span });
-    }
+    const n = node as FunctionNode & { extra?: { parenthesized?: boolean } };
+    if ((n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression") && !n.extra?.parenthesized) nested.push(n);
     for (const [key, value] of Object.entries(n)) if (key !== "loc" && key !== "extra" && !key.endsWith("Comments")) visit(value);
   };
   visit(ast);
+  return { declarations, nested };
+}
+
+/**
+ * A "(" before and a ")" after each of `functions`, in the order they go in: by offset, a ")"
+ * before a "(" at the same one, the outer "(" first and the inner ")" first.
+ */
+function parenthesize(functions: FunctionNode[]): Paren[] {
+  const parens: Paren[] = [];
+  for (const f of functions) {
+    const span = f.end - f.start;
+    parens.push({ at: f.start, text: "(", span }, { at: f.end, text: ")", span });
+  }
   return parens.sort((a, b) => a.at - b.at || (a.text === b.text ? (a.text === "(" ? b.span - a.span : a.span - b.span) : a.text === ")" ? -1 : 1));
 }
 
-/** Rewrites the cold start's chunks in `outdir` (see eagerOutputs); the files rewritten. */
-export function compileEagerly(outdir: string, meta: Metafile, startInputs: Set<string>): string[] {
+/**
+ * Rewrites the cold start's chunks in `outdir` (see eagerOutputs), each with the functions `ran`
+ * gives for it (pack/cold_functions.ts); the files rewritten.
+ */
+export function compileEagerly(outdir: string, meta: Metafile, outputs: string[], ran: Map<string, Set<FunctionEnd>>): string[] {
   const files: string[] = [];
-  for (const output of eagerOutputs(meta, startInputs)) {
+  for (const output of outputs) {
     checkNoImportCycle(meta, output);
     const file = `${outdir}/${output.slice(output.lastIndexOf("/") + 1)}`;
-    writeFileSync(file, eagerFunctions(readFileSync(file, "utf8")));
+    writeFileSync(file, eagerFunctions(readFileSync(file, "utf8"), ran.get(output) ?? new Set()));
     files.push(file);
   }
   return files;
