@@ -1,10 +1,11 @@
-// Which functions of the compiler's chunks a cold start runs (pack/eager_compile.ts compiles only
-// those eagerly, so that Deno's code cache holds them and nothing more).
+// Which functions of the compiler's and the one-liner transform's chunks a cold start runs
+// (pack/eager_compile.ts compiles only those eagerly, so that Deno's code cache holds them and
+// nothing more).
 //
 // When the package is packed: a copy of the bundle in which each function eager_compile.ts could
 // rewrite first records that it ran, and then the compile of small scripts like those a user
 // writes or `tsbpf -e` generates (a tracepoint, a pid filter, a ring buffer, printf), against a
-// target that needs no kernel. What they run is what a cold start of such a script runs; a
+// target that needs no kernel, after the transform of bench/'s one-liner. What they run is what a cold start of such a script runs; a
 // bigger script also runs functions outside the set, which V8 then compiles on their first call,
 // as it would without the rewrite.
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +18,10 @@ import { type FunctionEnd, rewritableFunctions } from "./eager_compile.ts";
 
 /** The compile a cold start of a script runs: compiler/compile.ts as bundled. */
 const COMPILER_ENTRY = "compiler/compile.ts";
+/** What a cold `tsbpf -e` runs first: the one-liner's transform into a script. */
+const TRANSFORM = "cli/oneliner/oneliner.ts";
+/** The one-liner of bench/ (its launch job), whose script is COLD_SAMPLES[1]. */
+const ONELINER = `tracepoint("syscalls:sys_enter_getppid", () => pid() == 1234 && printf("E %d\\n", pid()))`;
 
 /** The global each instrumented function calls first. */
 const HIT = "__tsbpfColdHit";
@@ -105,12 +110,14 @@ export function instrument(source: string, firstId: number): { text: string; end
 }
 
 /**
- * The functions of `outputs` (the bundle's paths, in `outdir`) that compiling COLD_SAMPLES runs, by
- * output: where each ends in the output as written.
+ * The functions of `outputs` (the bundle's paths, in `outdir`) that compiling COLD_SAMPLES and
+ * transforming ONELINER run, by output: where each ends in the output as written.
  */
 export async function coldFunctions(outdir: string, meta: Metafile, outputs: string[]): Promise<Map<string, Set<FunctionEnd>>> {
   const entry = Object.entries(meta.outputs).find(([, out]) => out.entryPoint === COMPILER_ENTRY)?.[0];
   if (!entry) throw new Error(`pack/cold_functions.ts: no output holds ${COMPILER_ENTRY}`);
+  const transform = Object.entries(meta.outputs).find(([path, out]) => path.endsWith(".js") && TRANSFORM in out.inputs)?.[0];
+  if (!transform) throw new Error(`pack/cold_functions.ts: no output holds ${TRANSFORM}`);
   const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
   const copy = mkdtempSync(`${tmpdir()}/tsbpf-cold-functions-`);
   const functions: { output: string; end: FunctionEnd }[] = [];
@@ -124,6 +131,13 @@ export async function coldFunctions(outdir: string, meta: Metafile, outputs: str
       for (const end of ends) functions.push({ output, end });
     }
     global[HIT] = (id: number) => hits.add(id);
+    const mod = await import(pathToFileURL(`${copy}/mod.js`).href);
+    const { transformOneLiner } = await import(pathToFileURL(`${copy}/${base(transform)}`).href);
+    const script = await transformOneLiner(ONELINER, {
+      modUrl: "tsbpf", runtimeUrl: "tsbpf/oneliner", exports: new Set(Object.keys(mod)), pidFilter: false,
+      kernel: { expand: (_kind: string, pattern: string) => [pattern], tracepointFields: () => parseFormat(FORMAT, true).fields },
+    });
+    if (!script.source.includes("class OneLiner")) throw new Error("pack/cold_functions.ts: the one-liner's transform made no tracer");
     const compiler = await import(pathToFileURL(`${copy}/${base(entry)}`).href);
     for (const [i, source] of COLD_SAMPLES.entries()) {
       await compiler.prepareParse(source);

@@ -30,12 +30,15 @@ import { parse } from "@babel/parser";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Metafile } from "esbuild";
 
-/** The outputs (paths as in the metafile) that hold only the compiler's sources and that no start loads: a cold start's. */
+/** Where the sources only a cold start runs are: the compiler, and the one-liners' transform. */
+const COLD_DIRS = ["compiler/", "cli/oneliner/"];
+
+/** The outputs (paths as in the metafile) that hold only COLD_DIRS's sources and that no start loads: a cold start's. */
 export function eagerOutputs(meta: Metafile, startInputs: Set<string>): string[] {
   return Object.entries(meta.outputs)
     .filter(([path, out]) => {
       const inputs = Object.keys(out.inputs);
-      return path.endsWith(".js") && inputs.length > 0 && inputs.every((i) => i.startsWith("compiler/") && !startInputs.has(i));
+      return path.endsWith(".js") && inputs.length > 0 && inputs.every((i) => COLD_DIRS.some((d) => i.startsWith(d)) && !startInputs.has(i));
     })
     .map(([path]) => path);
 }

@@ -112,7 +112,7 @@ const output = (imports: [string, "import-statement" | "dynamic-import"][], inpu
   exports: [],
 });
 
-test("only the chunks holding nothing but the compiler's sources, outside the start graph, are rewritten", () => {
+test("only the chunks holding nothing but the compiler's and the one-liner transform's sources, outside the start graph, are rewritten", () => {
   const meta = {
     inputs: {},
     outputs: {
@@ -120,10 +120,12 @@ test("only the chunks holding nothing but the compiler's sources, outside the st
       "dist/chunk-START.js": output([], ["tracer/tracer.ts", "compiler/assumptions.ts"]),
       "dist/chunk-COMPILER.js": output([["dist/chunk-START.js", "import-statement"]], ["compiler/compile.ts", "compiler/fold.ts"]),
       "dist/chunk-MIXED.js": output([], ["compiler/plan.ts", "runtime/files.ts"]),
+      "dist/chunk-TRANSFORM.js": output([["dist/chunk-START.js", "import-statement"]], ["cli/oneliner/oneliner.ts", "cli/oneliner/body.ts"]),
+      "dist/chunk-COMMAND.js": output([], ["cli/oneliner/run_oneliner.ts", "cli/main.ts"]),
       "dist/chunk-COMPILER.js.map": output([], ["compiler/compile.ts"]),
     },
   } as unknown as Metafile;
-  assert.deepEqual(eagerOutputs(meta, new Set(["mod.ts", "tracer/tracer.ts", "compiler/assumptions.ts"])), ["dist/chunk-COMPILER.js"]);
+  assert.deepEqual(eagerOutputs(meta, new Set(["mod.ts", "tracer/tracer.ts", "compiler/assumptions.ts"])), ["dist/chunk-COMPILER.js", "dist/chunk-TRANSFORM.js"]);
   checkNoImportCycle(meta, "dist/chunk-COMPILER.js");
 });
 
