@@ -1,5 +1,5 @@
-// The compiler's chunks of the package's bundle, rewritten so that Deno's code cache keeps their
-// functions' bytecode (issue 20, a cold start on Deno).
+// The compiler's (and the one-liner transform's) chunks of the package's bundle, rewritten so that
+// Deno's code cache keeps their functions' bytecode (issue 20, a cold start on Deno).
 //
 // Deno caches what V8 compiled of each module (its code cache, in DENO_DIR) when it first
 // compiles the module: the top level, and the functions V8 chose to compile eagerly. V8 compiles
@@ -16,11 +16,11 @@
 // CPU 0.94× (wall 0.88×) of that. A run without any code cache (a new DENO_DIR) costs no more
 // (0.97×). Bun's package runs its own bytecode build of the compiler (pack/bytecode.ts).
 //
-// Only the functions a cold compile of a small script runs are rewritten (pack/cold_functions.ts
+// Only the functions a cold compile (or `-e` transform) of a small script runs are rewritten (pack/cold_functions.ts
 // finds them when the package is packed): the code cache then holds what a cold start runs and
-// no more, since V8 reads a module's whole cache when it loads the module. With every function
-// rewritten, the compiler's import cost a one-probe script more than the lazy compiles it
-// spared (bench/NOTES.md, "Cold start, session 9").
+// no more: V8 reads a module's whole cache when it loads the module and keeps the bytecode of
+// every function in it, about 1 MB of a cold start's peak memory for functions a small script
+// never calls (bench/NOTES.md, "Cold start, session 9").
 //
 // Moving the declarations to the top keeps what a hoisted declaration gives: every function is
 // defined before any statement of the module runs. What it does not keep is a definition before
