@@ -18,7 +18,8 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BYTECODE_DEFINE, buildBytecodeCompiler } from "./bytecode.ts";
 import { buildBunLibrary } from "./bun_library.ts";
-import { compileEagerly } from "./eager_compile.ts";
+import { coldFunctions } from "./cold_functions.ts";
+import { compileEagerly, eagerOutputs } from "./eager_compile.ts";
 
 /** The first line of every file of the bundle (see OPTIONS.banner). */
 export const BUN_PRAGMA = "// @bun";
@@ -37,7 +38,9 @@ export async function bundlePackage(outdir: string): Promise<esbuild.Metafile> {
   // every other entry and lazy chunk imports them all (see joinStartGraph).
   const first = await esbuild.build({ ...OPTIONS, outdir, write: false, plugins: [joinIntoStart()] });
   const result = await esbuild.build({ ...OPTIONS, outdir, plugins: [joinIntoStart(), joinStartGraph(staticInputs(first.metafile, "mod"))] });
-  compileEagerly(outdir, result.metafile, staticInputs(result.metafile, "mod")); // the compiler's chunks: Deno's code cache keeps their functions
+  // The compiler's chunks: Deno's code cache keeps the functions a cold start runs.
+  const eager = eagerOutputs(result.metafile, staticInputs(result.metafile, "mod"));
+  compileEagerly(outdir, result.metafile, eager, await coldFunctions(outdir, result.metafile, eager));
   writeResolveConfig(outdir);
   return result.metafile;
 }

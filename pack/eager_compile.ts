@@ -1,5 +1,5 @@
-// The compiler's chunks of the package's bundle, rewritten so that Deno's code cache keeps their
-// functions' bytecode (issue 20, a cold start on Deno).
+// The compiler's (and the one-liner transform's) chunks of the package's bundle, rewritten so that
+// Deno's code cache keeps their functions' bytecode (issue 20, a cold start on Deno).
 //
 // Deno caches what V8 compiled of each module (its code cache, in DENO_DIR) when it first
 // compiles the module: the top level, and the functions V8 chose to compile eagerly. V8 compiles
@@ -16,6 +16,12 @@
 // CPU 0.94× (wall 0.88×) of that. A run without any code cache (a new DENO_DIR) costs no more
 // (0.97×). Bun's package runs its own bytecode build of the compiler (pack/bytecode.ts).
 //
+// Only the functions a cold compile (or `-e` transform) of a small script runs are rewritten (pack/cold_functions.ts
+// finds them when the package is packed): the code cache then holds what a cold start runs and
+// no more: V8 reads a module's whole cache when it loads the module and keeps the bytecode of
+// every function in it, about 1 MB of a cold start's peak memory for functions a small script
+// never calls (bench/NOTES.md, "Cold start, session 9").
+//
 // Moving the declarations to the top keeps what a hoisted declaration gives: every function is
 // defined before any statement of the module runs. What it does not keep is a definition before
 // the module itself runs, which only a module in a cycle of static imports could observe: such a
@@ -24,12 +30,15 @@ import { parse } from "@babel/parser";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Metafile } from "esbuild";
 
-/** The outputs (paths as in the metafile) that hold only the compiler's sources and that no start loads: a cold start's. */
+/** Where the sources only a cold start runs are: the compiler, and the one-liners' transform. */
+const COLD_DIRS = ["compiler/", "cli/oneliner/"];
+
+/** The outputs (paths as in the metafile) that hold only COLD_DIRS's sources and that no start loads: a cold start's. */
 export function eagerOutputs(meta: Metafile, startInputs: Set<string>): string[] {
   return Object.entries(meta.outputs)
     .filter(([path, out]) => {
       const inputs = Object.keys(out.inputs);
-      return path.endsWith(".js") && inputs.length > 0 && inputs.every((i) => i.startsWith("compiler/") && !startInputs.has(i));
+      return path.endsWith(".js") && inputs.length > 0 && inputs.every((i) => COLD_DIRS.some((d) => i.startsWith(d)) && !startInputs.has(i));
     })
     .map(([path]) => path);
 }
@@ -53,17 +62,23 @@ export function checkNoImportCycle(meta: Metafile, output: string): void {
   }
 }
 
+/** Where a function ends in its module's text: what names it across a rewrite of what comes after it. */
+export type FunctionEnd = number;
+
 /**
  * `source`, an ES module, with its top-level function declarations as parenthesized function
  * expressions assigned right after its imports, in their order, so each is defined before any
  * other statement runs, as a hoisted declaration is; and every other function expression and
  * arrow function in parentheses (a name inferred from where it is assigned stays the same).
+ * With `only`, just the functions ending there (the others stay lazy).
  */
-export function eagerFunctions(source: string): string {
+export function eagerFunctions(source: string, only?: ReadonlySet<FunctionEnd>): string {
   const ast = parse(source, { sourceType: "module" });
   const body = ast.program.body;
-  const declarations = body.filter((n) => n.type === "FunctionDeclaration");
-  const parens = nestedFunctionParens(ast);
+  const chosen = (f: FunctionNode) => !only || only.has(f.end);
+  const { declarations: all, nested } = rewritable(ast);
+  const declarations = all.filter(chosen);
+  const parens = parenthesize(nested.filter(chosen));
   if (!declarations.length && !parens.length) return source;
   /** The text of [from, to) with the parentheses that fall in it. */
   const text = (from: number, to: number) => {
@@ -91,34 +106,61 @@ export function eagerFunctions(source: string): string {
 
 type Paren = { at: number; text: "(" | ")"; span: number };
 
+/** A function of a module's tree, as Babel gives it: where it and its body start and end. */
+export interface FunctionNode {
+  type: string;
+  id?: { name: string } | null;
+  start: number;
+  end: FunctionEnd;
+  body: { type: string; start: number; end: number };
+}
+
 /**
- * A "(" before and a ")" after every function expression and arrow function not in parentheses
- * already, in the order they go in: by offset, a ")" before a "(" at the same one, the outer
- * "(" first and the inner ")" first.
+ * The functions eagerFunctions may compile eagerly: the top-level function declarations, and the
+ * function expressions and arrow functions not in parentheses already (those are eager anyway).
  */
-function nestedFunctionParens(ast: object): Paren[] {
-  const parens: Paren[] = [];
+export function rewritableFunctions(source: string): FunctionNode[] {
+  const { declarations, nested } = rewritable(parse(source, { sourceType: "module" }));
+  return [...declarations, ...nested];
+}
+
+function rewritable(ast: ReturnType<typeof parse>): { declarations: FunctionNode[]; nested: FunctionNode[] } {
+  const declarations = ast.program.body.filter((n) => n.type === "FunctionDeclaration") as unknown as FunctionNode[];
+  const nested: FunctionNode[] = [];
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (!node || typeof node !== "object") return;
-    const n = node as { type?: string; start?: number; end?: number; extra?: { parenthesized?: boolean } };
-    if ((n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression") && !n.extra?.parenthesized) {
-      const span = n.end! - n.start!;
-      parens.push({ at: n.start!, text: "(", span }, { at: n.end!, text: ")", span });
-    }
+    const n = node as FunctionNode & { extra?: { parenthesized?: boolean } };
+    if ((n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression") && !n.extra?.parenthesized) nested.push(n);
     for (const [key, value] of Object.entries(n)) if (key !== "loc" && key !== "extra" && !key.endsWith("Comments")) visit(value);
   };
   visit(ast);
+  return { declarations, nested };
+}
+
+/**
+ * A "(" before and a ")" after each of `functions`, in the order they go in: by offset, a ")"
+ * before a "(" at the same one, the outer "(" first and the inner ")" first.
+ */
+function parenthesize(functions: FunctionNode[]): Paren[] {
+  const parens: Paren[] = [];
+  for (const f of functions) {
+    const span = f.end - f.start;
+    parens.push({ at: f.start, text: "(", span }, { at: f.end, text: ")", span });
+  }
   return parens.sort((a, b) => a.at - b.at || (a.text === b.text ? (a.text === "(" ? b.span - a.span : a.span - b.span) : a.text === ")" ? -1 : 1));
 }
 
-/** Rewrites the cold start's chunks in `outdir` (see eagerOutputs); the files rewritten. */
-export function compileEagerly(outdir: string, meta: Metafile, startInputs: Set<string>): string[] {
+/**
+ * Rewrites the cold start's chunks in `outdir` (see eagerOutputs), each with the functions `ran`
+ * gives for it (pack/cold_functions.ts); the files rewritten.
+ */
+export function compileEagerly(outdir: string, meta: Metafile, outputs: string[], ran: Map<string, Set<FunctionEnd>>): string[] {
   const files: string[] = [];
-  for (const output of eagerOutputs(meta, startInputs)) {
+  for (const output of outputs) {
     checkNoImportCycle(meta, output);
     const file = `${outdir}/${output.slice(output.lastIndexOf("/") + 1)}`;
-    writeFileSync(file, eagerFunctions(readFileSync(file, "utf8")));
+    writeFileSync(file, eagerFunctions(readFileSync(file, "utf8"), ran.get(output) ?? new Set()));
     files.push(file);
   }
   return files;

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parse } from "@babel/parser";
 import type { Metafile } from "esbuild";
-import { checkNoImportCycle, eagerFunctions, eagerOutputs } from "../../pack/eager_compile.ts";
+import { checkNoImportCycle, eagerFunctions, eagerOutputs, rewritableFunctions } from "../../pack/eager_compile.ts";
+import { instrument } from "../../pack/cold_functions.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/tsbpf-eager-`);
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,6 +65,41 @@ test("eagerFunctions changes nothing a module does: hoisting, names, async and g
   }
 });
 
+test("eagerFunctions with a set of function ends rewrites those functions only", () => {
+  const ends = (names: string[]) => new Set(rewritableFunctions(MODULE).filter((f) => names.includes(f.id?.name ?? "")).map((f) => f.end));
+  const add = rewritableFunctions(MODULE).find((f) => MODULE.slice(f.start, f.end) === "(a,b)=>a+b")!;
+  const out = eagerFunctions(MODULE, new Set([...ends(["twice", "nested"]), add.end]));
+  assert.equal(topLevelFunctions(out), 4);
+  assert.match(out, /var twice=\(function twice\(/);
+  assert.match(out, /var nested=\(function nested\(/);
+  assert.ok(out.includes("add=((a,b)=>a+b)"));
+  for (const text of ["function double(n)", "arrow=x=>x+1", "map(x=>add(x,1))", "short:()=>0"]) assert.ok(out.includes(text), `${text} rewritten in ${out}`);
+  assert.equal(eagerFunctions(MODULE, new Set()), MODULE);
+});
+
+test("instrument: each function eagerFunctions may rewrite records that it ran, and the module does what it did", async () => {
+  const { text, ends } = instrument(MODULE, 10);
+  const functions = rewritableFunctions(MODULE);
+  assert.deepEqual(ends, functions.map((f) => f.end));
+  const ran = new Set<number>();
+  (globalThis as Record<string, unknown>).__tsbpfColdHit = (id: number) => ran.add(id);
+  try {
+    writeFileSync(`${dir}/instrumented.mjs`, text);
+    const m = await import(`${dir}/instrumented.mjs`);
+    assert.equal(m.early, 42);
+    assert.equal(m.nested([1, 2]), "5arrow,expr,short,long,handler,f,add");
+    assert.equal(m.iife + m.called, 15);
+    const names = (ids: Iterable<number>) => [...ids].map((id) => { const f = functions[id - 10]; return f.id?.name ?? MODULE.slice(f.start, f.end); }).sort();
+    // Run at load and by nested(): the generator count, double, the map callbacks, nested's add; not
+    // twice (only later() makes a Box), named, or the arrows nobody calls (f=v=>v is only named).
+    assert.deepEqual(names(ran), ["(a,b)=>a+b", "count", "double", "i=>[i,double(i)]", "nested", "x=>add(x,1)"].sort());
+    await m.later(1);
+    assert.deepEqual(names(ran), ["(a,b)=>a+b", "count", "double", "i=>[i,double(i)]", "later", "nested", "twice", "x=>add(x,1)"].sort());
+  } finally {
+    delete (globalThis as Record<string, unknown>).__tsbpfColdHit;
+  }
+});
+
 test("a module without function declarations is left as it is", () => {
   const source = `import{a}from"./a.js";const b=a+1;export{b};`;
   assert.equal(eagerFunctions(source), source);
@@ -76,7 +112,7 @@ const output = (imports: [string, "import-statement" | "dynamic-import"][], inpu
   exports: [],
 });
 
-test("only the chunks holding nothing but the compiler's sources, outside the start graph, are rewritten", () => {
+test("only the chunks holding nothing but the compiler's and the one-liner transform's sources, outside the start graph, are rewritten", () => {
   const meta = {
     inputs: {},
     outputs: {
@@ -84,10 +120,12 @@ test("only the chunks holding nothing but the compiler's sources, outside the st
       "dist/chunk-START.js": output([], ["tracer/tracer.ts", "compiler/assumptions.ts"]),
       "dist/chunk-COMPILER.js": output([["dist/chunk-START.js", "import-statement"]], ["compiler/compile.ts", "compiler/fold.ts"]),
       "dist/chunk-MIXED.js": output([], ["compiler/plan.ts", "runtime/files.ts"]),
+      "dist/chunk-TRANSFORM.js": output([["dist/chunk-START.js", "import-statement"]], ["cli/oneliner/oneliner.ts", "cli/oneliner/body.ts"]),
+      "dist/chunk-COMMAND.js": output([], ["cli/oneliner/run_oneliner.ts", "cli/main.ts"]),
       "dist/chunk-COMPILER.js.map": output([], ["compiler/compile.ts"]),
     },
   } as unknown as Metafile;
-  assert.deepEqual(eagerOutputs(meta, new Set(["mod.ts", "tracer/tracer.ts", "compiler/assumptions.ts"])), ["dist/chunk-COMPILER.js"]);
+  assert.deepEqual(eagerOutputs(meta, new Set(["mod.ts", "tracer/tracer.ts", "compiler/assumptions.ts"])), ["dist/chunk-COMPILER.js", "dist/chunk-TRANSFORM.js"]);
   checkNoImportCycle(meta, "dist/chunk-COMPILER.js");
 });
 
