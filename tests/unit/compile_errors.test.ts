@@ -31,6 +31,15 @@ test("a map named like a Tracer method (every, dropped, metricsAddress) is refus
   }
 });
 
+test("a map named begin or end is refused where it is declared; begin() and end() methods are not", () => {
+  for (const name of ["begin", "end"]) {
+    const [d] = diagnostics(`  ${name} = new RingBuf<E>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}`);
+    assert.equal(d?.line, 5, name);
+    assert.match(d.message, new RegExp(`"${name}" would hide Tracer\\.${name}\\(\\)`));
+    compile(HEADER + `  override ${name}(): void {}\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}\n}\n`, "/x/t.ts", kernel);
+  }
+});
+
 test("a Str without a usable length: says which length it got and what would do", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
   assert.equal(d.line, 6);
