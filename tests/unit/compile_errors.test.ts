@@ -40,6 +40,14 @@ test("a map named begin or end is refused where it is declared; begin() and end(
   }
 });
 
+test("a string pointer put where a string goes: the hint says to read it with str()", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.events.submit({ pid: pid(), name: args.filename }); }`);
+  assert.equal(d.line, 6);
+  assert.equal(d.column, 57);
+  assert.match(d.message, /expected Str<16> here, got .*char \*/);
+  assert.deepEqual(d.hints, ["that is a pointer: read the string it points to with str(args.filename)"]);
+});
+
 test("a Str without a usable length: says which length it got and what would do", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
   assert.equal(d.line, 6);
