@@ -48,7 +48,9 @@ export interface Module {
 const LITERAL_TYPES: Record<string, Type> = { BooleanLiteral: bool, NumericLiteral: i64, BigIntLiteral: u64 };
 
 /** Tracer's own members: a field or method of the same name would hide them (end() is meant to be overridden). */
-const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "end", "attachSocket"]);
+const TRACER_MEMBERS = new Set(["start", "stop", "stopped", "lost", "dropped", "every", "metricsAddress", "handlerStats", "closeNow", "begin", "end", "attachSocket"]);
+/** The Tracer methods a tracer is meant to override with a method of its own. */
+const OVERRIDABLE = new Set(["begin", "end"]);
 
 // Known before parsing (the runtime loads probe kinds by them): kept apart from this pass, which loads the parser.
 export { PROBE_DECORATORS, RUNTIME_ARGUMENTS } from "./probe_decorators.ts";
@@ -152,7 +154,7 @@ function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>,
   const handlers: Handler[] = [];
   for (const member of cls.body.body) {
     if (refuseNonMethodHandler(member, diags)) continue;
-    if ((member.type === "ClassProperty" || member.type === "ClassMethod") && member.key?.type === "Identifier" && TRACER_MEMBERS.has(member.key.name) && !(member.type === "ClassMethod" && member.key.name === "end")) {
+    if ((member.type === "ClassProperty" || member.type === "ClassMethod") && member.key?.type === "Identifier" && TRACER_MEMBERS.has(member.key.name) && !(member.type === "ClassMethod" && OVERRIDABLE.has(member.key.name))) {
       diags.error(Code.BadMap, posOf(member.key), `"${member.key.name}" would hide Tracer.${member.key.name}(); give it another name`);
       continue;
     }

@@ -32,6 +32,7 @@ import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import { holdsKernelSymbol, type StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
+import { atCaller, methodsAtCaller } from "../runtime/maps/at_caller.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
 import { takeDefaultPin } from "./default_pin.ts";
 import { checkPinName } from "../runtime/pin_name.ts";
@@ -423,6 +424,9 @@ export class Tracer {
   }
 }
 
+// every()'s period or timing is the caller's mistake: reported at its line.
+methodsAtCaller(Tracer.prototype, ["every"], (e) => e instanceof RangeError || e instanceof TracerError);
+
 /** The tracer's integer fields as the handlers will see them, fixed for this run. */
 function encodeParams(tracer: Tracer, layout: StructType): Uint8Array {
   const bytes = new Uint8Array(layout.size);
@@ -546,11 +550,11 @@ function notTheTracer<T extends Tracer>(tracer: T, starting: Promise<T>): Promis
   const className = tracer.constructor.name;
   for (const name of names) {
     if (name === "constructor" || name in starting) continue;
-    Object.defineProperty(starting, name, {
-      get() {
-        throw new TracerError(`${className}.start() gives a Promise: .${name} is on the tracer it resolves to; write const t = await new ${className}().start()`);
-      },
-    });
+    // Thrown from the user's line (atCaller): Bun shows the source of the first frame.
+    const notStarted = (): never => {
+      throw atCaller(new TracerError(`${className}.start() gives a Promise: .${name} is on the tracer it resolves to; write const t = await new ${className}().start()`), notStarted);
+    };
+    Object.defineProperty(starting, name, { get: notStarted });
   }
   return starting;
 }

@@ -14,6 +14,13 @@ export function scalar(l: Lower, e: Node): Extract<Value, { kind: "scalar" }> {
 
 export function asScalar(l: Lower, v: Value, e: Node): Extract<Value, { kind: "scalar" }> {
   if (v.kind === "scalar") return v;
+  if (v.kind === "kmem") {
+    // A kernel struct's array or struct field (curtask().comm): say what it is and how to read it.
+    const what = l.input.target.btf().typeName(v.btfId);
+    const text = /^(const )?(unsigned |signed )?char ?\[/.test(what);
+    l.fail(e, Code.TypeMismatch, `expected a number here, got ${what} of ${v.space} memory`,
+      text ? "a char array holds a string: read it with str(...), e.g. str(curtask().comm)" : "read one of its fields, or copy it whole into an event field of the same size");
+  }
   l.fail(e, Code.TypeMismatch, `expected a number here, got ${describeValue(v)}`);
 }
 

@@ -45,7 +45,9 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
     return l.zero(base, off + v.type.len, t.len - v.type.len);
   }
   if (v.kind === "kmem") return readInto(l, v, t, base, off, e);
-  l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`);
+  // A pointer where a string goes (args.filename into a Str<N> field): the string is behind it.
+  const behind = t.kind === "str" && v.kind === "scalar" && v.type.kind === "ptr";
+  l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`, ...(behind ? [`that is a pointer: read the string it points to with str(${dotted(e) ?? "..."})`] : []));
 }
 
 export function objectInto(l: Lower, e: Node, t: StructType, base: Base, off: number): void {
@@ -113,4 +115,12 @@ function alignedStep(offset: number, left: number, max: 8 | 4): 1 | 2 | 4 | 8 {
     if (step <= max && step <= left && offset % step === 0) return step;
   }
   return 1;
+}
+
+/** `args.filename` for a plain chain of names, else undefined. */
+function dotted(e: Node): string | undefined {
+  if (e.type === "Identifier") return e.name;
+  if (e.type !== "MemberExpression" || e.computed || e.property.type !== "Identifier") return undefined;
+  const object = dotted(e.object);
+  return object && `${object}.${e.property.name}`;
 }

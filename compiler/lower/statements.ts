@@ -3,13 +3,13 @@
 import { Code } from "../../spec/diagnostics.ts";
 import { IrBuilder, isReg } from "../ir.ts";
 import { type Node, posOf } from "../parse.ts";
-import { isScalar, i64, sizeOf, type Type } from "../../spec/layout.ts";
+import { isScalar, i64, sizeOf, type Type, typeName } from "../../spec/layout.ts";
 import { cgroupFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
 import { type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
 import { valueUnused } from "./conditions.ts";
-import type { ProbeContext } from "../../spec/target.ts";
+import type { ContextField, ProbeContext } from "../../spec/target.ts";
 
 export function lowerHandler(l: Lower): IrBuilder {
   const fn = l.input.node;
@@ -25,7 +25,7 @@ export function lowerHandler(l: Lower): IrBuilder {
     }
     params.forEach((p, i) => {
       if (p.type !== "Identifier") l.fail(p, Code.Unsupported, `destructuring handler parameters is not supported`);
-      l.scopes[0].set(p.name, { kind: "arg", field: positional[i] });
+      l.scopes[0].set(p.name, { kind: "arg", field: narrowedRegister(l, p, positional[i]) });
     });
   } else if (params.length > 1) {
     l.fail(params[1], Code.Unsupported, `a ${l.input.probe.describe} handler takes one parameter (its arguments)`);
@@ -38,6 +38,20 @@ export function lowerHandler(l: Lower): IrBuilder {
   // Ending without `return`: a packet program lets the packet pass, a tracing program returns 0.
   l.b.emit({ op: "ret", value: l.input.probe.verdict?.fallthrough ?? 0n });
   return l.b;
+}
+
+/**
+ * A register the probe gives as an untyped user address (a uprobe's argument, a uretprobe's
+ * value) whose parameter is annotated with an integer type narrower than 64 bits (`b: i32` for
+ * C's `int b`): read as that type, from the register's low bytes, as C reads it (the upper bytes
+ * are not defined by the calling convention). A 64-bit annotation keeps the address, which str()
+ * reads through; any other annotation is for the editor.
+ */
+function narrowedRegister(l: Lower, p: Node, field: ContextField): ContextField {
+  if (field.kind !== "ptr" || field.space !== "user" || field.btfId !== undefined || !p.typeAnnotation) return field;
+  const t = l.input.types.resolveQuietly(p.typeAnnotation);
+  if (t?.kind !== "int" || t.bits >= 64) return field;
+  return { ...field, kind: "int", size: t.bits / 8, signed: t.signed, cType: typeName(t) };
 }
 
 export function block(l: Lower, stmts: Node[], scoped = true): void {

@@ -1,6 +1,6 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
-import { atCaller } from "./at_caller.ts";
+import { atCaller, methodsAtCaller } from "./at_caller.ts";
 import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
@@ -15,12 +15,29 @@ export const keyId = (k: unknown) => JSON.stringify(k, (_, v) => (typeof v === "
 
 /** How print(), format() and json() show an aggregation. */
 export interface PrintOptions {
-  /** Only the N largest entries (by value, or by total count for histograms). */
+  /** Only the N largest entries (by value, or by total count for histograms); 0 or none: every entry. */
   top?: number;
   /** Where each line goes (default: console.log). */
   out?: (line: string) => void;
   /** One JSON line in bpftrace's `-f json` shape instead of text (default: the output mode, see setJsonOutput). */
   json?: boolean;
+}
+
+/** Options print(), format() or json() cannot take: the caller's mistake, reported at its line. */
+class PrintOptionsError extends TypeError {}
+
+/**
+ * `options` checked: an object of PrintOptions or nothing. A number (bpftrace's `print(@m, 5)`)
+ * would otherwise be read as no options and print every entry.
+ */
+function printOptions(method: string, options: unknown): PrintOptions {
+  if (options === undefined) return {};
+  const example = `${method}({ top: ${typeof options === "number" ? options : 10} })`;
+  if (typeof options !== "object" || options === null) throw new PrintOptionsError(`${method}() takes options, e.g. ${example}, not ${String(options)}`);
+  const { top, out } = options as PrintOptions;
+  if (top !== undefined && !(Number.isInteger(top) && top >= 0)) throw new PrintOptionsError(`${method}()'s top must be a whole number (0: every entry), got ${String(top)}; e.g. ${example}`);
+  if (out !== undefined && typeof out !== "function") throw new PrintOptionsError(`${method}()'s out must be a function that takes each line, e.g. { out: (line) => lines.push(line) }`);
+  return options as PrintOptions;
 }
 
 /** A key as bpftrace's JSON output names it: tuple elements joined by ",". */
@@ -96,16 +113,16 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   }
 
   /** The JSON line bpftrace -f json prints for this map, or undefined when it is empty. */
-  json(options: PrintOptions = {}): string | undefined {
-    const rows = this.sortedRows(options);
+  json(options?: PrintOptions): string | undefined {
+    const rows = this.sortedRows(printOptions("json", options));
     if (!rows.length) return undefined;
     const value = this.keyed ? Object.fromEntries(rows.map(([k, r]) => [jsonKey(k), this.jsonValue(r)])) : this.jsonValue(rows[0][1]);
     return jsonRecord(this.jsonType, { [`@${this.name}`]: value });
   }
 
   /** The lines bpftrace would print for this map (sorted ascending, as bpftrace does). */
-  format(options: PrintOptions = {}): string[] {
-    const rows = this.sortedRows(options);
+  format(options?: PrintOptions): string[] {
+    const rows = this.sortedRows(printOptions("format", options));
     const lines = rows.map(([k, r]) => `${mapLabel(this.name, k, this.keyed)}: ${this.formatValue(r)}`);
     return lines.length && this.blankAfter ? [...lines, ""] : lines;
   }
@@ -116,7 +133,8 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   }
 
   /** Prints the map as text, or as one JSON line in JSON mode. */
-  print(options: PrintOptions = {}): void {
+  print(options?: PrintOptions): void {
+    options = printOptions("print", options);
     const out = options.out ?? ((line: string) => console.log(line));
     if (options.json ?? isJsonOutput()) {
       const line = this.json(options);
@@ -355,8 +373,8 @@ export abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> 
   }
 
   /** bpftrace's JSON: every bucket from the first non-empty one to the last, with inclusive bounds. */
-  override json(options: PrintOptions = {}): string | undefined {
-    const rows = this.sortedRows(options);
+  override json(options?: PrintOptions): string | undefined {
+    const rows = this.sortedRows(printOptions("json", options));
     if (!rows.length) return undefined;
     const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
     const buckets = (k: K) => {
@@ -374,8 +392,8 @@ export abstract class HistogramBase<K> extends Aggregation<K, bigint, Bucket[]> 
   }
 
   /** The lines bpftrace would print for this histogram, each key's buckets with bars. */
-  override format(options: PrintOptions = {}): string[] {
-    const rows = this.sortedRows(options);
+  override format(options?: PrintOptions): string[] {
+    const rows = this.sortedRows(printOptions("format", options));
     const byKey = new Map(this.counts().map(([k, m]) => [keyId(k), m]));
     const lines: string[] = [];
     for (const [k] of rows) {
@@ -419,5 +437,9 @@ export class LinearHistogram<K = void> extends HistogramBase<K> {
     return [BigInt((i - 1) * this.step + this.min), BigInt(i * this.step + this.min)];
   }
 }
+
+const misprinted = (e: unknown) => e instanceof PrintOptionsError;
+methodsAtCaller(Aggregation.prototype, ["print", "format", "json"], misprinted);
+methodsAtCaller(HistogramBase.prototype, ["format", "json"], misprinted);
 
 export { Aggregation };

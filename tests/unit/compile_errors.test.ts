@@ -9,7 +9,7 @@ import { refusals } from "./refusals.ts";
 
 const kernel = fakeTarget();
 
-const HEADER = `import { RingBuf, Tracer, tracepoint, kprobe, pid, comm, str, type u32, type Str } from "tsbpf";
+const HEADER = `import { Count, RingBuf, Tracer, tracepoint, kprobe, pid, comm, curtask, str, type i64, type u32, type Str } from "tsbpf";
 interface E { pid: u32; name: Str<16> }
 class T extends Tracer {
   events = new RingBuf<E>();
@@ -29,6 +29,30 @@ test("a map named like a Tracer method (every, dropped, metricsAddress) is refus
     assert.equal(d.line, 5, name);
     assert.match(d.message, new RegExp(`"${name}" would hide Tracer\\.${name}\\(\\)`));
   }
+});
+
+test("a map named begin or end is refused where it is declared; begin() and end() methods are not", () => {
+  for (const name of ["begin", "end"]) {
+    const [d] = diagnostics(`  ${name} = new RingBuf<E>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}`);
+    assert.equal(d?.line, 5, name);
+    assert.match(d.message, new RegExp(`"${name}" would hide Tracer\\.${name}\\(\\)`));
+    compile(HEADER + `  override ${name}(): void {}\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}\n}\n`, "/x/t.ts", kernel);
+  }
+});
+
+test("a string pointer put where a string goes: the hint says to read it with str()", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.events.submit({ pid: pid(), name: args.filename }); }`);
+  assert.equal(d.line, 6);
+  assert.equal(d.column, 57);
+  assert.match(d.message, /expected Str<16> here, got .*char \*/);
+  assert.deepEqual(d.hints, ["that is a pointer: read the string it points to with str(args.filename)"]);
+});
+
+test("a kernel char array used as a number (a one-liner's count(curtask().comm)) says it is a string to read with str()", () => {
+  const [d] = diagnostics(`  c = new Count<i64>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.c.add(curtask().comm); }`);
+  assert.equal(d.line, 7);
+  assert.match(d.message, /expected a number here, got char\[16\] of kernel memory/);
+  assert.match(d.hints.join(" "), /a char array holds a string: read it with str\(\.\.\.\)/);
 });
 
 test("a Str without a usable length: says which length it got and what would do", () => {

@@ -1,10 +1,15 @@
-// A map declared with arguments it cannot take (`new RingBuf<E>(1000)`), or a kernel-only helper
-// called from JavaScript, throws from tsbpf's code on the user's behalf: the error's stack must
+// A map declared with arguments it cannot take (`new RingBuf<E>(1000)`), a map printed with options
+// it cannot take (`counts.print(5)`), a period every() cannot wait, start()'s Promise used as the
+// tracer, or a kernel-only helper called from JavaScript, throws from tsbpf's code on the user's
+// behalf: the error's stack must
 // start at the user's line. Bun shows the source of the first frame, which in the npm package
 // is a line of the minified bundle, and Deno shows the user's line only if it comes first.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArrayMap, Count, HashMap, LinearHistogram, LruHashMap, PerfBuffer, pid, QueueMap, RingBuf, StackTraceMap } from "../../mod.ts";
+import { ArrayMap, Count, HashMap, Histogram, LinearHistogram, LruHashMap, PerfBuffer, pid, QueueMap, RingBuf, StackTraceMap, Tracer } from "../../mod.ts";
+
+/** A tracer with no handlers: its errors in JavaScript come before anything reaches the kernel. */
+class Idle extends Tracer {}
 
 const THIS_FILE = new URL(import.meta.url).pathname.split("/").pop()!;
 
@@ -18,6 +23,17 @@ const CASES: [string, () => unknown, RegExp][] = [
   ["new Count(0)", () => new Count(0), /at least one entry/],
   ["new LinearHistogram(10, 0, 1)", () => new LinearHistogram(10, 0, 1), /min < max/],
   ["new StackTraceMap(16, 500)", () => new StackTraceMap(16, 500), /depth/],
+  ["counts.print(5)", () => new Count().print(5 as never), /print\(\{ top: 5 \}\)/],
+  ["counts.format({ top: -1 })", () => new Count().format({ top: -1 }), /top must be a whole number \(0: every entry\), got -1/],
+  ["hist.format(3)", () => new Histogram().format(3 as never), /format\(\{ top: 3 \}\)/],
+  ["hist.json({ out: 1 })", () => new Histogram().json({ out: 1 as never }), /out must be a function/],
+  ["tracer.every(0, f)", () => new Idle().every(0, () => {}), /every\(\)'s period/],
+  ["tracer.every(1000, f) before start()", () => new Idle().every(1000, () => {}), /call it after start\(\)/],
+  ["start()'s Promise used as the tracer", () => {
+    const starting = new Idle().start({ exitOnError: false, handleSignals: false });
+    starting.catch(() => {});
+    return (starting as unknown as Idle).lost();
+  }, /start\(\) gives a Promise: \.lost is on the tracer/],
   ["pid() in JavaScript", () => { const p = pid(); return p; }, /runs only inside a probe handler/],
 ];
 
