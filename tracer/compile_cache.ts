@@ -22,7 +22,7 @@ import { pidNamespace } from "../runtime/namespaces.ts";
 import { kernelRelease } from "../runtime/kernel_release.ts";
 
 /** Bump when the compiler's output changes for the same input. */
-export const COMPILER_VERSION = "0.1.0-5";
+export const COMPILER_VERSION = "0.1.0-6";
 
 /** The cache directory, checked (and made) private; undefined when there is none to use. */
 function cacheDir(): string | undefined {
