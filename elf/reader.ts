@@ -16,7 +16,7 @@
  */
 import { ElfError } from "./error.ts";
 import { scanElf } from "./scan.ts";
-import { decodeString, tableString } from "./strings.ts";
+import { decodeString, type NameBudget, nameBudget, tableString } from "./strings.ts";
 import { SymbolTable } from "./symbols.ts";
 import {
   type ElfMachine,
@@ -47,6 +47,8 @@ export class Elf {
   private loads: ElfSegment[] | undefined;
   private noteList: ElfNote[] | undefined;
   private symbolTable: SymbolTable | undefined;
+  /** What the names read through {@link string} may still add up to, per string table. */
+  private readonly nameBudgets = new Map<number, NameBudget>();
 
   private constructor(bytes: Uint8Array) {
     const s = scanElf(bytes);
@@ -86,7 +88,9 @@ export class Elf {
    */
   string(index: number, offset: number, what: string, at: number): string {
     const t = this.stringTable(index, what, at);
-    return tableString(this.bytes, t.offset, t.size, offset, what, at);
+    let budget = this.nameBudgets.get(index);
+    if (!budget) this.nameBudgets.set(index, (budget = nameBudget(t.size)));
+    return tableString(this.bytes, t.offset, t.size, offset, what, at, budget);
   }
 
   /** Checks that section `index` can serve as a string table and returns it. */

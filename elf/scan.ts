@@ -6,7 +6,7 @@
  * bounds. Symbols and notes are left for later (lazy, in their own files).
  */
 import { ElfError } from "./error.ts";
-import { tableString } from "./strings.ts";
+import { nameBudget, tableString } from "./strings.ts";
 import {
   ELF_HEADER_SIZE,
   EM,
@@ -161,9 +161,10 @@ function readSections(bytes: Uint8Array, dv: DataView, shoff: number, shnum: num
     strStart = t.offset;
     strSize = t.size;
   }
+  const budget = nameBudget(strSize);
   return raw.map((s, i) => ({
     ...s,
-    name: strSize === 0 ? "" : tableString(bytes, strStart, strSize, nameOffs[i], `the name of section ${i}`, s.headerOffset),
+    name: strSize === 0 ? "" : tableString(bytes, strStart, strSize, nameOffs[i], `the name of section ${i}`, s.headerOffset, budget),
   }));
 }
 

@@ -7,6 +7,7 @@
  */
 import { ElfError } from "./error.ts";
 import { u64 } from "./scan.ts";
+import { nameBudget, spendName, UNCOUNTED_NAME_BYTES } from "./strings.ts";
 import { type ElfFile, type ElfSection, SHN, SHT, SYMBOL_SIZE } from "./types.ts";
 import { readVersions, type VersionTable } from "./versions.ts";
 
@@ -68,7 +69,7 @@ export function readSymbols(elf: ElfFile): SymbolColumns {
   };
   if (dynsym) readTable(elf, dynsym, true, c, undefined);
   // Only unstripped files pay for hashing here, to drop .symtab's copies of .dynsym rows.
-  if (symtab) readTable(elf, symtab, false, c, c.count > 0 ? indexNames(c, elf.bytes) : undefined);
+  if (symtab) readTable(elf, symtab, false, c, c.count > 0 ? { index: indexNames(c, elf.bytes), left: TWIN_STEPS * capacity } : undefined);
   const n = c.count;
   return {
     ...c,
@@ -99,7 +100,21 @@ function checkTable(sec: ElfSection): void {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function readTable(elf: ElfFile, sec: ElfSection, dynamic: boolean, c: Mutable<SymbolColumns>, twins: NameIndex | undefined): void {
+/**
+ * .dynsym's rows by name, and how many more rows of its hash chains finding .symtab's copies
+ * may visit. A chain holds the rows of one name (and the few others in its bucket): a handful
+ * in real files (a symbol's versions). A file whose every symbol has one name would make each
+ * .symtab row walk all of .dynsym: the product of their sizes.
+ */
+interface Twins {
+  readonly index: NameIndex;
+  left: number;
+}
+
+/** Chain rows visited per symbol, on average, before a file is refused. */
+const TWIN_STEPS = 64;
+
+function readTable(elf: ElfFile, sec: ElfSection, dynamic: boolean, c: Mutable<SymbolColumns>, twins: Twins | undefined): void {
   const strtab = elf.stringTable(sec.link, `the symbols of ${where(sec)}`, sec.headerOffset + 40);
   const strStart = strtab.offset;
   const strSize = strtab.size;
@@ -108,6 +123,7 @@ function readTable(elf: ElfFile, sec: ElfSection, dynamic: boolean, c: Mutable<S
   const total = sec.size / SYMBOL_SIZE;
   const { nameAt, nameLen, value, size, info, other, shndx, versym } = c;
   const versions = dynamic ? c.versions : undefined;
+  const budget = nameBudget(strSize);
   let r = c.count;
   // Entry 0 is the reserved null symbol.
   for (let i = 1; i < total; i++) {
@@ -121,6 +137,7 @@ function readTable(elf: ElfFile, sec: ElfSection, dynamic: boolean, c: Mutable<S
     const start = strStart + nameOff;
     const nul = bytes.indexOf(0, start);
     if (nul < 0 || nul >= strStart + strSize) badName(sec, i, at, `runs past the end of its string table (no NUL)`);
+    if (nul - start > UNCOUNTED_NAME_BYTES) spendName(budget, nul - start, `symbol ${i} in ${where(sec)}`, at);
     const v = u64(dv, at + 8);
     if (twins && hasTwin(twins, c, bytes, start, nul - start, v)) continue;
     nameAt[r] = start;
@@ -142,10 +159,12 @@ function badName(sec: ElfSection, i: number, at: number, why: string): never {
   throw new ElfError(`Name of symbol ${i} in ${where(sec)}: ${why}`, at);
 }
 
-/** Whether a row in `index` already has this name and value. */
-function hasTwin(index: NameIndex, c: SymbolColumns, bytes: Uint8Array, nameAt: number, nameLen: number, value: number): boolean {
+/** Whether a row in `twins` already has this name and value. */
+function hasTwin(twins: Twins, c: SymbolColumns, bytes: Uint8Array, nameAt: number, nameLen: number, value: number): boolean {
+  const { index } = twins;
   const h = hashRange(bytes, nameAt, nameAt + nameLen);
   for (let r = index.heads[h & (index.heads.length - 1)]; r >= 0; r = index.next[r]) {
+    if (--twins.left < 0) throw new ElfError(`Symbol names repeat as in no real file: .symtab's rows would each be compared with most of .dynsym's`, nameAt);
     if (index.hash[r] === h && c.value[r] === value && bytesEqual(bytes, c.nameAt[r], c.nameLen[r], bytes, nameAt, nameLen)) {
       return true;
     }

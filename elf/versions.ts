@@ -44,7 +44,13 @@ export function readVersions(elf: ElfFile, dynsym: ElfSection): VersionTable | u
   const verdef = elf.sections.find((s) => s.type === SHT.GNU_VERDEF);
   if (verdef) readChain(elf, verdef, VERDEF_SIZE, "definition", (dv, p) => readVerdef(elf, verdef, dv, p, names));
   const verneed = elf.sections.find((s) => s.type === SHT.GNU_VERNEED);
-  if (verneed) readChain(elf, verneed, VERNEED_SIZE, "requirement", (dv, p) => readVerneed(elf, verneed, dv, p, names));
+  if (verneed) {
+    // Every auxiliary record takes 16 bytes of the section. Counting them against that, not
+    // per requirement, keeps requirements that share one chain (each walking it to the end:
+    // the square of the section's size) from holding the reader.
+    const aux = { left: Math.floor(verneed.size / VERNAUX_SIZE) };
+    readChain(elf, verneed, VERNEED_SIZE, "requirement", (dv, p) => readVerneed(elf, verneed, dv, p, names, aux));
+  }
   const data = elf.sectionData(versym);
   const dv = new DataView(data.buffer, data.byteOffset, data.length);
   const count = Math.floor(data.length / 2);
@@ -104,12 +110,22 @@ function readVerdef(elf: ElfFile, sec: ElfSection, dv: DataView, p: number, name
 }
 
 /** Elf64_Verneed: revision, aux count, file, aux offset, next; then a chain of Vernaux. */
-function readVerneed(elf: ElfFile, sec: ElfSection, dv: DataView, p: number, names: Map<number, SymbolVersion>): void {
+function readVerneed(
+  elf: ElfFile,
+  sec: ElfSection,
+  dv: DataView,
+  p: number,
+  names: Map<number, SymbolVersion>,
+  auxRecords: { left: number },
+): void {
   const count = dv.getUint16(p + 2, true);
   let aux = p + dv.getUint32(p + 8, true);
   for (let k = 0; k < count; k++) {
     if (aux + VERNAUX_SIZE > dv.byteLength) {
       throw new ElfError(`Version requirement has a record outside its section`, sec.offset + p + 8);
+    }
+    if (--auxRecords.left < 0) {
+      throw new ElfError(`Version requirements list more auxiliary records than fit their section`, sec.offset + p + 8);
     }
     const ndx = dv.getUint16(aux + 6, true) & ~VERSYM_HIDDEN;
     const name = elf.string(sec.link, dv.getUint32(aux + 8, true), `the name of required version ${ndx}`, sec.offset + aux + 8);

@@ -11,7 +11,7 @@
  */
 import { Elf } from "../../elf/mod.ts";
 import { findDebugFile } from "./debug_file.ts";
-import { copyOwnMemory, mapFile } from "./mapped_file.ts";
+import { copiedBytes, copyOwnMemory, mapFile } from "./mapped_file.ts";
 import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
@@ -20,24 +20,42 @@ export interface SymbolFile {
   readonly debug: Elf | undefined;
 }
 
+/**
+ * What the files parsed from copies (of files others can write, mapped_file.ts) may hold at
+ * once: beyond it the least recently used are dropped, and read again if needed again. Each
+ * file another user owns is theirs to make as large as MAX_COPIED_BYTES allows, and as many.
+ */
+const MAX_COPIED_HELD = 256 << 20;
+
 export class ElfFiles {
-  /** null: tried, and not a readable ELF file (so it is not tried again). */
-  readonly #byIdentity = new Map<string, SymbolFile | null>();
+  /** In order of last use. file null: tried, and not a readable ELF file (so it is not tried again). */
+  readonly #byIdentity = new Map<string, { file: SymbolFile | null; copied: number }>();
+  #copiedHeld = 0;
   #vdso: SymbolFile | null | undefined;
 
   /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
   forMapping(pid: number, m: Mapping): SymbolFile | undefined {
     const key = `${m.dev}:${m.inode}`;
-    let file = this.#byIdentity.get(key);
-    if (file === undefined) {
-      const root = `/proc/${pid}/root`;
-      const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-      const bytes = mapFile(`/proc/${pid}/map_files/${range}`) ?? mapFile(root + filePath(m));
-      // A process that exited between reading its maps and now: try again next time.
-      if (!bytes && !procExists(pid)) return undefined;
-      const elf = bytes ? parseOrNull(bytes) : null;
-      file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
-      this.#byIdentity.set(key, file);
+    const held = this.#byIdentity.get(key);
+    if (held) {
+      this.#byIdentity.delete(key);
+      this.#byIdentity.set(key, held);
+      return held.file ?? undefined;
+    }
+    const root = `/proc/${pid}/root`;
+    const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
+    const bytes = mapFile(`/proc/${pid}/map_files/${range}`) ?? mapFile(root + filePath(m));
+    // A process that exited between reading its maps and now: try again next time.
+    if (!bytes && !procExists(pid)) return undefined;
+    const elf = bytes ? parseOrNull(bytes) : null;
+    const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
+    const cost = file ? copiedBytes(file.elf.bytes) + (file.debug ? copiedBytes(file.debug.bytes) : 0) : 0;
+    this.#byIdentity.set(key, { file, copied: cost });
+    this.#copiedHeld += cost;
+    for (const [k, v] of this.#byIdentity) {
+      if (this.#copiedHeld <= MAX_COPIED_HELD || k === key) break;
+      this.#byIdentity.delete(k);
+      this.#copiedHeld -= v.copied;
     }
     return file ?? undefined;
   }
@@ -58,6 +76,7 @@ export class ElfFiles {
   /** Drops every parsed file (their symbol tables with them). */
   clear(): void {
     this.#byIdentity.clear();
+    this.#copiedHeld = 0;
   }
 }
 

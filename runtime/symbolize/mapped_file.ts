@@ -48,6 +48,21 @@ export function mapFile(path: string): Uint8Array | undefined {
   return new Uint8Array(c.view(address, size));
 }
 
+/**
+ * The most bytes copied out of one file: several times the symbol tables of any real binary
+ * (LLVM's 260,000 symbols take 30 MB). A file's owner chooses its section table: a sparse file
+ * of 1 GiB (16 KB on disk) whose symbol table was all of it cost root's tracer 1 GB, for as long
+ * as it ran (tests/security/elf_copy_size.test.ts). A larger copy is not made: the file is left
+ * unread, its frames unnamed.
+ */
+export const MAX_COPIED_BYTES = 256 << 20;
+const copied = new WeakMap<Uint8Array, number>();
+
+/** How many bytes of `bytes` (from mapFile) were copied, and are held in memory: 0 for a mapped file. */
+export function copiedBytes(bytes: Uint8Array): number {
+  return copied.get(bytes) ?? 0;
+}
+
 /** Sections of code or data larger than this are not copied: symbolizing never reads them. */
 const SKIPPED_SECTION_BYTES = 64 << 10;
 const SHT_PROGBITS = 1, SHT_NOBITS = 8;
@@ -77,14 +92,19 @@ function copyElfParts(fd: number, size: number): Uint8Array | undefined {
   const phentsize = v.getUint16(54, true), phnum = v.getUint16(56, true);
   const shentsize = v.getUint16(58, true), shnum = v.getUint16(60, true);
   readAt(phoff, phentsize * phnum);
-  if (shentsize < 64 || !readAt(shoff, shentsize * shnum)) return bytes;
+  let total = 64 + phentsize * phnum + shentsize * shnum;
+  if (shentsize < 64 || !readAt(shoff, shentsize * shnum)) return (copied.set(bytes, total), bytes);
+  const parts: [offset: number, length: number][] = [];
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * shentsize;
     const type = v.getUint32(at + 4, true);
     const offset = Number(v.getBigUint64(at + 24, true)), length = Number(v.getBigUint64(at + 32, true));
     if (type === SHT_NOBITS || (type === SHT_PROGBITS && length > SKIPPED_SECTION_BYTES)) continue;
-    readAt(offset, length);
+    parts.push([offset, length]);
+    if ((total += length) > MAX_COPIED_BYTES) return undefined;
   }
+  for (const [offset, length] of parts) readAt(offset, length);
+  copied.set(bytes, total);
   return bytes;
 }
 

@@ -34,13 +34,19 @@ interface ProcessView {
   maps: Mapping[] | undefined;
   frames: Map<number, Frame>;
   perfMap: { path: string; map: PerfMap } | undefined;
-  /** When the perf map was last read (performance.now()), or -Infinity. */
+  /** When the perf map was last looked at (performance.now()), or -Infinity. */
   perfMapReadAt: number;
+  /** The perf map's files as they stood then (fileIdentity of each): read again only once they differ. */
+  perfMapIdentity: string | undefined;
   /** The process's uid (the owner of /proc/PID), whose perf map alone is believed; undefined: gone. */
   uid: number | undefined;
 }
 
-/** A perf map missing an address is read again after this long, not on every miss: V8's can be megabytes. */
+/**
+ * A perf map missing an address is looked at again after this long, not on every miss, and read
+ * again only if it changed (a JIT appends to it): V8's can be megabytes, and an address that no
+ * line names would have it read and parsed every time.
+ */
 const PERF_MAP_REREAD_MS = 1000;
 
 export class UserSymbols {
@@ -50,7 +56,7 @@ export class UserSymbols {
   /** The function of process `pid` containing `address`. */
   symbolize(pid: number, address: bigint): Frame {
     let p = this.#processes.get(pid);
-    if (!p) this.#processes.set(pid, (p = { maps: readMaps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, uid: processUid(pid) }));
+    if (!p) this.#processes.set(pid, (p = { maps: readMaps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid) }));
     // User addresses are below 2^47 (2^56 with 5-level paging): exact as numbers.
     const a = Number(address);
     let frame = p.frames.get(a);
@@ -102,8 +108,15 @@ export class UserSymbols {
     const now = performance.now();
     if (!hit && now - p.perfMapReadAt >= PERF_MAP_REREAD_MS) {
       p.perfMapReadAt = now;
-      p.perfMap = readPerfMap(pid, p.maps !== undefined, p.uid);
-      hit = p.perfMap?.map.symbolize(a);
+      const files = perfMapFiles(pid, p.maps !== undefined);
+      const identities = files.paths.map(fileIdentity);
+      if (identities.join(" ") !== p.perfMapIdentity) {
+        p.perfMapIdentity = identities.join(" ");
+        // Outside a container both paths name one file: one refused is not read again.
+        const paths = files.paths.filter((_, i) => identities[i] !== "-" && identities.indexOf(identities[i]) === i);
+        p.perfMap = readPerfMap(files.path, paths, p.uid);
+        hit = p.perfMap?.map.symbolize(a);
+      }
     }
     if (!hit || !p.perfMap) return undefined;
     return { kind: "user", address, name: hit.name, offset: hit.offset, module: p.perfMap.path };
@@ -149,29 +162,53 @@ function readMaps(pid: number): Mapping[] | undefined {
 /**
  * A process writes /tmp/perf-<its pid>.map in its own file tree: in a container, that is its
  * pid in its namespace (the last NSpid of /proc/PID/status) under /proc/PID/root. Once the
- * process is gone, only the host's /tmp/perf-PID.map is left to try.
+ * process is gone, only the host's /tmp/perf-PID.map is left to try. `path` is the name shown,
+ * `paths` those tried, in order.
  */
-function readPerfMap(pid: number, alive: boolean, uid: number | undefined): { path: string; map: PerfMap } | undefined {
-  const nsPid = alive ? namespacePid(pid) : pid;
-  const path = `/tmp/perf-${nsPid}.map`;
+function perfMapFiles(pid: number, alive: boolean): { path: string; paths: string[] } {
+  const path = `/tmp/perf-${alive ? namespacePid(pid) : pid}.map`;
+  return { path, paths: alive ? [`/proc/${pid}/root${path}`, `/tmp/perf-${pid}.map`] : [`/tmp/perf-${pid}.map`] };
+}
+
+/** Which file `path` names and how it stands (device, inode, size, mtime), or "-" for none. */
+function fileIdentity(path: string): string {
+  const st = lstat(path);
+  return typeof st === "number" ? "-" : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
+}
+
+/** The map of the first of `paths` that can be read, shown as `shown`. */
+function readPerfMap(shown: string, paths: string[], uid: number | undefined): { path: string; map: PerfMap } | undefined {
   const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
-  const text = (alive ? readPerfMapText(`/proc/${pid}/root${path}`, owners) : undefined) ?? readPerfMapText(`/tmp/perf-${pid}.map`, owners);
-  return text === undefined ? undefined : { path, map: PerfMap.parse(text) };
+  let text: string | undefined;
+  for (const path of paths) if ((text = readPerfMapText(path, owners)) !== undefined) break;
+  return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text) };
 }
 
 /** Larger than the perf map of any real JIT (V8's with every function: tens of MB). */
 const MAX_PERF_MAP_BYTES = 256 << 20;
+/**
+ * More lines than any JIT's map holds within that size (V8's run 60 to 100 bytes: 3 or 4 million
+ * in 256 MiB). Parsing costs tens of bytes a line beyond the text: 250 MB of 7-byte lines took
+ * the tracer past 3 GB (tests/security/perf_map_work.test.ts).
+ */
+const MAX_PERF_MAP_LINES = 4 << 20;
 const refused = new Set<string>();
 
 /**
  * A perf map is in /tmp, where anyone can put anything under any name: read it only if it is
  * a regular file (not a FIFO that would block us, not a symlink to /dev/zero), owned by the
- * process's user or root, and not absurdly large, as perf does. A refused file is said once.
+ * process's user or root, and not absurdly large (in bytes, as perf does, or in lines). A refused
+ * file is said once.
  */
 function readPerfMapText(path: string, owners: number[]): string | undefined {
   try {
     const bytes = readCheckedFile(path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners });
-    return bytes && new TextDecoder().decode(bytes);
+    if (!bytes) return undefined;
+    let lines = 0;
+    for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) {
+      if (++lines > MAX_PERF_MAP_LINES) throw new UnsafeFileError(path, `it has more than ${MAX_PERF_MAP_LINES} lines, more than any JIT's map`);
+    }
+    return new TextDecoder().decode(bytes);
   } catch (e) {
     if (e instanceof UnsafeFileError && !refused.has(path)) {
       refused.add(path);

@@ -8,7 +8,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { join } from "node:path";
@@ -289,6 +289,21 @@ describe("user symbols of other processes", { skip: noGcc }, () => {
     assert.equal(formatFrame(u.symbolize(p.pid, p.jit + 0x105n)), `other+0x5 (${perfMap})`);
     // Inside the mapping but named by no line.
     assert.equal(formatFrame(u.symbolize(p.pid, p.jit + 0x80n)), `[unknown] (${hex(p.jit + 0x80n)})`);
+  });
+
+  test("a perf map is read again once the JIT has appended to it", async () => {
+    const p = await start(build("jit", ["-fPIE", "-pie"]));
+    const perfMap = `/tmp/perf-${p.pid}.map`;
+    perfMaps.push(perfMap);
+    writeFileSync(perfMap, `${p.jit.toString(16)} 40 first\n`);
+    const u = new UserSymbols();
+    assert.equal(u.symbolize(p.pid, p.jit + 0x50n).name, undefined);
+    // A miss reads the map again after a second, if it changed (tests/security/perf_map_work.test.ts).
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(u.symbolize(p.pid, p.jit + 0x51n).name, undefined);
+    appendFileSync(perfMap, `${(p.jit + 0x50n).toString(16)} 10 appended\n`);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(formatFrame(u.symbolize(p.pid, p.jit + 0x52n)), `appended+0x2 (${perfMap})`);
   });
 
   test("a process that has exited: [unknown] with the raw address, no throw", () => {
