@@ -6,6 +6,7 @@
 // users look for them; function names stay as the kernel spells them.
 import type { Frame } from "../runtime/symbolize/frame.ts";
 import { ProtoWriter } from "./protobuf.ts";
+import { showBytes } from "../runtime/maps/byte_strings.ts";
 
 export interface ValueType {
   type: string;
@@ -61,7 +62,10 @@ function mappingName(f: Frame): string | undefined {
 /** The encoded Profile message (gzip it for a .pb.gz file). */
 export function encodeProfile(input: ProfileInput): Uint8Array {
   const strings = new Map<string, number>([["", 0]]);
-  const str = (s: string) => {
+  // A kernel string's bytes that are not UTF-8 (a process name another user chose) as \xNN:
+  // the string table must be UTF-8, and two such names must not read the same.
+  const str = (raw: string) => {
+    const s = showBytes(raw);
     let i = strings.get(s);
     if (i === undefined) strings.set(s, (i = strings.size));
     return i;

@@ -8,6 +8,7 @@ import type { MapSpec } from "../spec/tracer_spec.ts";
 import { Aggregation, type Bucket, keyId, type StatsValue } from "../runtime/maps/aggregations.ts";
 import { Stack } from "../runtime/maps/stacks.ts";
 import { largest } from "./series_limit.ts";
+import { showBytes } from "../runtime/maps/byte_strings.ts";
 
 export interface MetricMap {
   spec: MapSpec;
@@ -43,6 +44,8 @@ export interface MetricSource {
 export interface ExpositionOptions {
   /** Series per metric at most; past it the largest are kept and the rest counted as dropped. */
   maxSeries: number;
+  /** The answer's bytes at most (default MAX_BODY_BYTES); series past it are left out and counted. */
+  maxBytes?: number;
   host: string;
 }
 
@@ -62,19 +65,20 @@ function metricName(source: MetricSource, spec: MapSpec): string {
   return name;
 }
 
-function escapeLabel(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
 function escapeHelp(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
-/** A label name Prometheus accepts, from a key field's name. */
+/** A label name Prometheus accepts, from a key field's name (the same few names at every row). */
 function labelName(name: string): string {
+  let label = labelNames.get(name);
+  if (label !== undefined) return label;
   const clean = name.replace(/[^a-zA-Z0-9_]/g, "_");
-  return /^[0-9]/.test(clean) || clean.startsWith("__") ? `key_${clean}` : clean;
+  label = /^[0-9]/.test(clean) || clean.startsWith("__") ? `key_${clean}` : clean;
+  if (labelNames.size < 1024) labelNames.set(name, label);
+  return label;
 }
+const labelNames = new Map<string, string>();
 
 /** A key's labels: a struct's fields, a tuple's elements (key0, key1, ...), or one "key"; stacks folded. */
 function labelsOf(key: unknown, keyed: boolean): [string, string][] {
@@ -86,9 +90,132 @@ function labelsOf(key: unknown, keyed: boolean): [string, string][] {
   return [["key", value(key)]];
 }
 
-function labelText(labels: [string, string][]): string {
-  return labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}` : "";
+/**
+ * The answer being written, and what was left out of it. Its size is counted as it grows, in
+ * bytes (label values are the only text that may not be ASCII), and bounded: a map keyed by
+ * another user's process names or by stacks of fake frame pointers could otherwise make one
+ * scrape more than a gigabyte.
+ */
+class Body {
+  readonly lines: string[] = [];
+  bytes = 0;
+  /** Series left out because the answer reached `limit`, per metric. */
+  readonly cut = new Map<string, number>();
+  /** Label values shortened to MAX_LABEL_BYTES, per metric. */
+  readonly shortened = new Map<string, number>();
+  /** Shortened label sets already written, per metric: a hash collision must not make two series one. */
+  readonly #shortSeries = new Map<string, Set<string>>();
+  /** Extra bytes of the label values made since the last series began (their UTF-8 beyond one byte per char). */
+  extra = 0;
+  /** Values shortened since the last series began. */
+  short = 0;
+  constructor(readonly limit: number) {}
+
+  /** Starts a series: labels made from now on count for it. */
+  begin(): void {
+    this.extra = 0;
+    this.short = 0;
+  }
+
+  /** Adds a series' lines unless they would pass the limit (or repeat a shortened series); false when left out. */
+  series(family: string, lines: string[], labels: string): boolean {
+    let size = this.extra * lines.length;
+    for (const line of lines) size += line.length + 1;
+    let seen: Set<string> | undefined;
+    if (this.short) {
+      this.shortened.set(family, (this.shortened.get(family) ?? 0) + this.short);
+      seen = this.#shortSeries.get(family) ?? new Set();
+      this.#shortSeries.set(family, seen);
+    }
+    if (this.bytes + size > this.limit || seen?.has(labels)) {
+      this.cut.set(family, (this.cut.get(family) ?? 0) + 1);
+      return false;
+    }
+    seen?.add(labels);
+    this.bytes += size;
+    for (const line of lines) this.lines.push(line);
+    return true;
+  }
+
+  /** Lines of tsbpf's own (HELP, TYPE, counts), few and always written. */
+  push(...lines: string[]): void {
+    for (const line of lines) {
+      this.bytes += line.length + 1 + this.extra;
+      this.extra = 0;
+      this.lines.push(line);
+    }
+  }
 }
+
+/** A label value's text in the exposition at most, in bytes; a longer one keeps its start and a hash of the whole. */
+export const MAX_LABEL_BYTES = 4096;
+/** The answer at most, in bytes, unless MetricsOptions.maxBytes says otherwise. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Room kept for the counts of what was left out, written last. */
+const TRAILER_BYTES = 64 * 1024;
+
+/** Printable ASCII but `"` and `\`: written as it is, one byte a char. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const SPECIAL = /[\\"\n]|[\ud800-\udfff]/gu;
+
+/**
+ * One character of a label value in the text format. A backslash is doubled before the format's
+ * own escaping (it reads back as `\\`), so that a byte that is not UTF-8, written `\xNN`
+ * (showBytes), cannot read back the same as a name that spells `\xNN` itself: two different
+ * names must not become two series with the same labels, which makes Prometheus refuse the
+ * whole scrape.
+ */
+function escapeChar(c: string): string {
+  if (c === "\\") return "\\\\\\\\";
+  if (c === '"') return '\\"';
+  if (c === "\n") return "\\n";
+  return `\\${showBytes(c)}`;
+}
+
+/** FNV-1a over the UTF-16 units, twice (two offsets), as 16 hex digits. */
+function hash(v: string): string {
+  let a = 0x811c9dc5, b = 0x050c5d1f;
+  for (let i = 0; i < v.length; i++) {
+    a = Math.imul(a ^ v.charCodeAt(i), 0x01000193);
+    b = Math.imul(b ^ v.charCodeAt(i), 0x01000193);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+/** `v` escaped for a label value and bounded by MAX_LABEL_BYTES; its UTF-8 and shortening counted in `body`. */
+function labelValue(v: string, body: Body): string {
+  if (v.length <= MAX_LABEL_BYTES && PLAIN.test(v)) return v;
+  const text = v.replace(SPECIAL, escapeChar);
+  const bytes = text.length <= MAX_LABEL_BYTES / 3 ? text.length : utf8Length(text);
+  if (bytes <= MAX_LABEL_BYTES) {
+    body.extra += bytes - text.length;
+    return text;
+  }
+  // Whole characters (and whole escapes) up to the limit, then "...#" and the hash of the whole.
+  const suffix = `...#${hash(v)}`;
+  let out = "", size = 0;
+  for (const c of v) {
+    const e = c.length === 1 && (c === "\\" || c === '"' || c === "\n" || (c >= "\ud800" && c <= "\udfff")) ? escapeChar(c) : c;
+    const n = e.length === 1 ? (e < "\x80" ? 1 : e < "\u0800" ? 2 : 3) : utf8Length(e);
+    if (size + n + suffix.length > MAX_LABEL_BYTES) break;
+    out += e;
+    size += n;
+  }
+  body.extra += size - out.length;
+  body.short++;
+  return out + suffix;
+}
+
+/** `k1="v1",k2="v2"` (no braces), so that a histogram's buckets add `le` to it. */
+function labelPairs(labels: [string, string][], body: Body): string {
+  let s = "";
+  for (const [k, v] of labels) s += `${s ? "," : ""}${k}="${labelValue(v, body)}"`;
+  return s;
+}
+
+const braces = (pairs: string) => (pairs ? `{${pairs}}` : "");
 
 /** `v` divided by 10^digits, exactly, in decimal: 511 ns → "0.000000511". */
 function number(v: bigint, digits: number): string {
@@ -101,69 +228,85 @@ function number(v: bigint, digits: number): string {
 
 const TYPE: Record<string, string> = { count: "counter", sum: "counter", min: "gauge", max: "gauge", avg: "gauge", stats: "summary", hist: "histogram", lhist: "histogram" };
 
-/** The exposition of every source, and per metric the series left out by the limit. */
-export function exposition(sources: MetricSource[], options: ExpositionOptions): { text: string; dropped: Map<string, number> } {
-  const lines: string[] = [];
+/** What one scrape left out, per metric: by the cardinality limit, by the size limit, label values shortened. */
+export interface LeftOut {
+  dropped: Map<string, number>;
+  cut: Map<string, number>;
+  shortened: Map<string, number>;
+}
+
+/** The exposition of every source, and per metric what the limits left out of it. */
+export function exposition(sources: MetricSource[], options: ExpositionOptions): { text: string } & LeftOut {
+  const body = new Body(Math.max(0, (options.maxBytes ?? MAX_BODY_BYTES) - TRAILER_BYTES));
   const dropped = new Map<string, number>();
-  lines.push("# HELP tsbpf_tracer_info A tsbpf tracer running on this host.", "# TYPE tsbpf_tracer_info gauge");
-  for (const s of sources) lines.push(`tsbpf_tracer_info${labelText([["tracer", s.tracer], ["host", options.host]])} 1`);
-  const lost: string[] = [], refused: string[] = [];
-  for (const s of sources) {
-    for (const [handler, n] of s.lost()) lost.push(`tsbpf_lost_events_total${labelText([["tracer", s.tracer], ["handler", handler]])} ${n}`);
-    for (const [map, n] of s.dropped()) refused.push(`tsbpf_dropped_updates_total${labelText([["tracer", s.tracer], ["map", map]])} ${n}`);
-  }
-  lines.push("# HELP tsbpf_lost_events_total Events a handler could not submit: its buffer was full.", "# TYPE tsbpf_lost_events_total counter", ...lost);
-  lines.push("# HELP tsbpf_dropped_updates_total Map updates the kernel refused: the map was full.", "# TYPE tsbpf_dropped_updates_total counter", ...refused);
-  handlerLines(sources, lines);
+  const own = (name: string, labels: [string, string][], value: bigint | number | string) => {
+    body.begin();
+    return `${name}${braces(labelPairs(labels, body))} ${value}`;
+  };
+  body.push("# HELP tsbpf_tracer_info A tsbpf tracer running on this host.", "# TYPE tsbpf_tracer_info gauge");
+  for (const s of sources) body.push(own("tsbpf_tracer_info", [["tracer", s.tracer], ["host", options.host]], 1));
+  body.push("# HELP tsbpf_lost_events_total Events a handler could not submit: its buffer was full.", "# TYPE tsbpf_lost_events_total counter");
+  for (const s of sources) for (const [handler, n] of s.lost()) body.push(own("tsbpf_lost_events_total", [["tracer", s.tracer], ["handler", handler]], n));
+  body.push("# HELP tsbpf_dropped_updates_total Map updates the kernel refused: the map was full.", "# TYPE tsbpf_dropped_updates_total counter");
+  for (const s of sources) for (const [map, n] of s.dropped()) body.push(own("tsbpf_dropped_updates_total", [["tracer", s.tracer], ["map", map]], n));
+  handlerLines(sources, body, own);
   for (const s of sources) {
     for (const { spec, field } of s.maps) {
       const type = TYPE[spec.kind];
       if (!type) continue;
       const name = metricName(s, spec);
       const family = type === "counter" ? `${name}_total` : name;
-      lines.push(`# HELP ${family} ${escapeHelp(spec.help ?? `${s.tracer}.${spec.name} (${spec.kind})`)}`, `# TYPE ${family} ${type}`);
+      body.push(`# HELP ${family} ${escapeHelp(spec.help ?? `${s.tracer}.${spec.name} (${spec.kind})`)}`, `# TYPE ${family} ${type}`);
       const scale = spec.unit ? SCALE[spec.unit] : 0;
       const rows = largest(field.entries() as [unknown, unknown][], options.maxSeries, (n) => dropped.set(family, n));
       const sums = type === "histogram" ? (field as unknown as { sums(): Map<string, bigint> }).sums() : undefined;
       for (const [key, value] of rows) {
-        const labels = labelsOf(key, field.keyed);
-        if (type === "histogram") lines.push(...histogramLines(name, labels, value as Bucket[], scale, sums!.get(keyId(key))));
+        body.begin();
+        const pairs = labelPairs(labelsOf(key, field.keyed), body), labels = braces(pairs);
+        let lines: string[];
+        if (type === "histogram") lines = histogramLines(name, pairs, value as Bucket[], scale, sums!.get(keyId(key)));
         else if (type === "summary") {
           const v = value as StatsValue;
-          lines.push(`${name}_sum${labelText(labels)} ${number(v.total, scale)}`, `${name}_count${labelText(labels)} ${v.count}`);
-        } else lines.push(`${family}${labelText(labels)} ${number(value as bigint, scale)}`);
+          lines = [`${name}_sum${labels} ${number(v.total, scale)}`, `${name}_count${labels} ${v.count}`];
+        } else lines = [`${family}${labels} ${number(value as bigint, scale)}`];
+        body.series(family, lines, labels);
       }
     }
   }
-  if (dropped.size) {
-    lines.push("# HELP tsbpf_metrics_series_dropped Series left out of the last scrape by the cardinality limit.", "# TYPE tsbpf_metrics_series_dropped gauge");
-    for (const [metric, n] of dropped) lines.push(`tsbpf_metrics_series_dropped${labelText([["metric", metric]])} ${n}`);
-  }
-  return { text: lines.join("\n") + "\n", dropped };
+  const counts = (metric: string, help: string, per: Map<string, number>) => {
+    if (!per.size) return;
+    body.push(`# HELP ${metric} ${help}`, `# TYPE ${metric} gauge`);
+    for (const [family, n] of per) body.push(own(metric, [["metric", family]], n));
+  };
+  counts("tsbpf_metrics_series_dropped", "Series left out of the last scrape by the cardinality limit.", dropped);
+  counts("tsbpf_metrics_series_cut", "Series left out of the last scrape because the answer reached its size limit.", body.cut);
+  counts("tsbpf_metrics_label_values_shortened", `Label values of the last scrape cut to ${MAX_LABEL_BYTES} bytes (their start and a hash of the whole).`, body.shortened);
+  return { text: body.lines.join("\n") + "\n", dropped, cut: body.cut, shortened: body.shortened };
 }
 
 /** Cumulative buckets: a value v falls in [low, high), so the bucket counts values ≤ high - 1. */
-function histogramLines(name: string, labels: [string, string][], buckets: Bucket[], scale: number, sum: bigint | undefined): string[] {
+function histogramLines(name: string, pairs: string, buckets: Bucket[], scale: number, sum: bigint | undefined): string[] {
   const out: string[] = [];
+  const le = pairs ? `{${pairs},le="` : `{le="`, labels = braces(pairs);
   let cumulative = 0n;
   for (const b of buckets) {
     cumulative += b.count;
     if (b.high === undefined) continue;
-    out.push(`${name}_bucket${labelText([...labels, ["le", number(b.high - 1n, scale)]])} ${cumulative}`);
+    out.push(`${name}_bucket${le}${number(b.high - 1n, scale)}"} ${cumulative}`);
   }
-  out.push(`${name}_bucket${labelText([...labels, ["le", "+Inf"]])} ${cumulative}`);
-  if (sum !== undefined) out.push(`${name}_sum${labelText(labels)} ${number(sum, scale)}`);
-  out.push(`${name}_count${labelText(labels)} ${cumulative}`);
+  out.push(`${name}_bucket${le}+Inf"} ${cumulative}`);
+  if (sum !== undefined) out.push(`${name}_sum${labels} ${number(sum, scale)}`);
+  out.push(`${name}_count${labels} ${cumulative}`);
   return out;
 }
 
 /** start({ stats }): each handler's runs and the time spent in them, as the kernel counts them. */
-function handlerLines(sources: MetricSource[], lines: string[]): void {
+function handlerLines(sources: MetricSource[], body: Body, own: (name: string, labels: [string, string][], value: bigint | string) => string): void {
   const costs = sources.flatMap((s) => (s.handlers?.() ?? []).map((c) => ({ tracer: s.tracer, c })));
   if (!costs.length) return;
-  const labels = (tracer: string, c: HandlerCost) => labelText([["tracer", tracer], ["handler", c.handler], ["probe", c.probe]]);
-  lines.push("# HELP tsbpf_handler_runs_total Times a handler ran (kernel BPF statistics, on while the tracer runs).", "# TYPE tsbpf_handler_runs_total counter");
-  for (const { tracer, c } of costs) lines.push(`tsbpf_handler_runs_total${labels(tracer, c)} ${c.runs}`);
-  lines.push("# HELP tsbpf_handler_run_seconds_total Time a handler ran, in seconds.", "# TYPE tsbpf_handler_run_seconds_total counter");
-  for (const { tracer, c } of costs) lines.push(`tsbpf_handler_run_seconds_total${labels(tracer, c)} ${number(c.runTimeNs, 9)}`);
+  const labels = (tracer: string, c: HandlerCost): [string, string][] => [["tracer", tracer], ["handler", c.handler], ["probe", c.probe]];
+  body.push("# HELP tsbpf_handler_runs_total Times a handler ran (kernel BPF statistics, on while the tracer runs).", "# TYPE tsbpf_handler_runs_total counter");
+  for (const { tracer, c } of costs) body.push(own("tsbpf_handler_runs_total", labels(tracer, c), c.runs));
+  body.push("# HELP tsbpf_handler_run_seconds_total Time a handler ran, in seconds.", "# TYPE tsbpf_handler_run_seconds_total counter");
+  for (const { tracer, c } of costs) body.push(own("tsbpf_handler_run_seconds_total", labels(tracer, c), number(c.runTimeNs, 9)));
 }

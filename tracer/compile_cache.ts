@@ -20,6 +20,7 @@ import type { TracerSpec } from "../spec/tracer_spec.ts";
 import { pidNamespaceFact } from "../compiler/assumptions.ts";
 import { pidNamespace } from "../runtime/namespaces.ts";
 import { kernelRelease } from "../runtime/kernel_release.ts";
+import { pruneCache, removeOldCacheDir } from "../runtime/cache_prune.ts";
 
 /** Bump when the compiler's output changes for the same input. */
 export const COMPILER_VERSION = "0.1.0-6";
@@ -132,5 +133,31 @@ export function writeCache(key: CacheKey, specs: TracerSpec[]): void {
   } catch (e) {
     // Caching is an optimisation: a read-only home must not stop a tracer.
     verbose(`not caching the compiled programs: ${(e as Error).message}`);
+    return;
+  }
+  if (pruneScheduled) return;
+  pruneScheduled = true;
+  libcSync().process.after(PRUNE_AFTER_MS, () => pruneCompileCache(dir));
+}
+
+/** What the cache keeps: an entry per script, class set and kernel (a few KB to a few hundred). */
+export const KEEP = { files: 512, bytes: 128 << 20, days: 60 };
+const ENTRY_NAME = /^[0-9a-f]{16}\.json$/;
+/** After a write (a cold start), once the tracer runs: not on the way to its first event. */
+const PRUNE_AFTER_MS = 2000;
+let pruneScheduled = false;
+
+/**
+ * Bounds `dir`, the cache directory cacheDir() checked, to KEEP, and removes the one-liners'
+ * directory that tsbpf kept in it before they moved to tsbpf-oneliners (beside it, so that Bun
+ * does not list their files with every import from this one).
+ */
+export function pruneCompileCache(dir: string, nowMs = Date.now()): void {
+  try {
+    const removed = pruneCache(dir, ENTRY_NAME, KEEP, nowMs);
+    if (removed) verbose(`removed ${removed} old entries from the compile cache ${dir}`);
+    if (removeOldCacheDir(dir, "oneliners", /^[0-9a-f]{16}\.(?:json|ts)$/)) verbose(`removed the old one-liner cache ${dir}/oneliners`);
+  } catch (e) {
+    verbose(`not pruning the compile cache: ${(e as Error).message}`);
   }
 }

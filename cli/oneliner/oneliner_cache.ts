@@ -16,9 +16,9 @@
 // one or two files to the next.
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, writeFileAtomic } from "../../runtime/files.ts";
-import { geteuid, lstat, S_IFMT, S_IFREG, unlink } from "../../runtime/file_stat.ts";
+import { geteuid, lstat } from "../../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
-import { listDirs } from "../../runtime/cgroup.ts";
+import { pruneCache } from "../../runtime/cache_prune.ts";
 import { verbose } from "../../runtime/verbose.ts";
 import { sha256Hex } from "../../runtime/digest.ts";
 import { COMPILER_VERSION, entryName, kernelId } from "../../tracer/compile_cache.ts";
@@ -203,25 +203,7 @@ export function prunePending(): void {
  * newest kept first. Returns how many were removed.
  */
 export function pruneOneLiners(dir: string, nowMs = Date.now()): number {
-  const names = listDirs(dir, false); // through libc, as the rest: Deno needs no --allow-read
-  const me = geteuid();
-  const files: { path: string; mtime: number; size: number }[] = [];
-  for (const name of names) {
-    if (!CACHE_NAME.test(name)) continue;
-    const path = `${dir}/${name}`, st = lstat(path);
-    if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG || st.uid !== me) continue;
-    files.push({ path, mtime: st.mtime, size: st.size });
-  }
-  files.sort((a, b) => b.mtime - a.mtime);
-  const oldest = nowMs / 1000 - KEEP_DAYS * 86400;
-  let kept = 0, bytes = 0, removed = 0;
-  for (const f of files) {
-    if (kept < KEEP_FILES && f.mtime >= oldest && bytes + f.size <= KEEP_BYTES) {
-      kept++;
-      bytes += f.size;
-    } else if (unlink(f.path) === 0) removed++;
-  }
-  return removed;
+  return pruneCache(dir, CACHE_NAME, { files: KEEP_FILES, bytes: KEEP_BYTES, days: KEEP_DAYS }, nowMs);
 }
 
 function checkEntry(v: unknown, key: OneLinerKey): Entry {

@@ -9,11 +9,15 @@ import { decodeKernelSymbol, encodeKernelSymbol } from "./kernel_symbol.ts";
 import { decodeUserSymbol, userSymbolAddress, userSymbolPid } from "./user_symbol.ts";
 import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";
 import { fitBigint, fitNumber } from "./fit.ts";
+import { decodeBytes, encodeBytes } from "./byte_strings.ts";
 
 export type Decoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
 export type Encoder<T> = (value: T, view: DataView, bytes: Uint8Array, offset: number) => void;
 
-/** A NUL-terminated string of at most `len` bytes; ASCII without TextDecoder (the common case). */
+/**
+ * A NUL-terminated string of at most `len` bytes; ASCII without TextDecoder (the common case).
+ * Bytes that are not UTF-8 stay distinct (byte_strings.ts): `encodeStr` writes them back.
+ */
 export function decodeStr(bytes: Uint8Array, start: number, len: number): string {
   let end = start;
   const limit = start + len;
@@ -22,17 +26,15 @@ export function decodeStr(bytes: Uint8Array, start: number, len: number): string
     if (bytes[end] > 0x7f) ascii = false;
     end++;
   }
-  if (!ascii) return utf8.decode(bytes.subarray(start, end));
+  if (!ascii) return decodeBytes(bytes.subarray(start, end));
   let s = "";
   for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
   return s;
 }
-const utf8 = new TextDecoder();
-const utf8Encoder = new TextEncoder();
 
 /** Writes `s` and a NUL into `len` bytes (truncating), zero-filling the rest. */
 export function encodeStr(s: string, bytes: Uint8Array, start: number, len: number): void {
-  const encoded = utf8Encoder.encode(s);
+  const encoded = encodeBytes(s);
   const n = Math.min(encoded.length, len - 1);
   bytes.set(encoded.subarray(0, n), start);
   bytes.fill(0, start + n, start + len);

@@ -48,6 +48,11 @@ const WRITERS: [string, string, (dir: string) => Record<string, string>][] = [
   ["bun", "BUN_JSC_jitDumpDirectory", (d) => ({ BUN_JSC_useJITDump: "1", BUN_JSC_jitDumpDirectory: d })],
   ["bun", "JSC_jitDumpDirectory", (d) => ({ JSC_useJITDump: "1", JSC_jitDumpDirectory: d })],
   ["deno", "DENO_V8_FLAGS=--logfile", (d) => ({ DENO_V8_FLAGS: `--logfile=${d}/v8.log,--log-all` })],
+  // Deno 2.9 wrote a coverage profile of every module the command loaded there, as root.
+  ["deno", "DENO_COVERAGE_DIR", (d) => ({ DENO_COVERAGE_DIR: d })],
+  // One no Bun has yet: any BUN_JSC_ name but tsbpf's own is dropped, not only those of Bun 1.4
+  // (which refuses to start with a name it does not know: one that a later Bun reads as a path).
+  ["bun", "BUN_JSC_ option of a later Bun", (d) => ({ BUN_JSC_useJITDump: "1", BUN_JSC_jitDumpDirectory: d, BUN_JSC_someLaterDumpDirectory: d })],
 ];
 
 for (const [runtime, what, env] of WRITERS) {

@@ -100,3 +100,25 @@ test("bin/tsbpf still finds its package through a link it cannot guess, and from
     p.cleanup();
   }
 });
+
+test("bin/tsbpf passes Bun no BUN_JSC_ option but its own, whatever its name, and forks for none", { skip: !hasStrace && "needs strace" }, () => {
+  const p = installed();
+  try {
+    // The stand-in runtime prints its environment after its arguments.
+    writeFileSync(join(p.runtimes, "bun"), `#!/bin/sh\nprintf '%s\\n' bun "$@" ENV; env -0\n`);
+    const env = {
+      PATH: `${p.runtimes}:/usr/bin:/bin`, TSBPF_RUNTIME: "bun",
+      // One a later Bun might add, one Bun 1.4 has, one hidden after a value that spells a name,
+      // one after a value of several lines, and the caller's own value of one tsbpf sets.
+      BUN_JSC_someFutureDumpDirectory: "/tmp/x", BUN_JSC_jitDumpDirectory: "/tmp/y", DECOY: "BUN_JSC_", BUN_JSC_afterDecoy: "1",
+      LINES: "a\nBUN_JSC_notAVariable=1\nb", BUN_JSC_afterLines: "2", BUN_JSC_thresholdForJITSoon: "123", KEEP: "BUN_JSC_kept=value",
+    };
+    const { stdout, forks } = traced(p.bin, env);
+    const vars = stdout.slice(stdout.indexOf("\nENV\n") + 5).split("\0");
+    assert.deepEqual(vars.filter((l) => /^BUN_JSC_/.test(l)).sort(), ["BUN_JSC_thresholdForJITAfterWarmUp=2000", "BUN_JSC_thresholdForJITSoon=123"]);
+    for (const kept of ["KEEP=BUN_JSC_kept=value", "DECOY=BUN_JSC_", "LINES=a\nBUN_JSC_notAVariable=1\nb"]) assert.ok(vars.includes(kept), `${kept} was not passed on`);
+    assert.equal(forks, 1, "the launcher forked (a $(...) or a program) before the runtime (the one fork is the stand-in's env)");
+  } finally {
+    p.cleanup();
+  }
+});

@@ -11,6 +11,7 @@ import { gzipSync } from "node:zlib";
 import { encodeProfile } from "../../export/pprof_profile.ts";
 import { ProtoWriter } from "../../export/protobuf.ts";
 import type { Frame } from "../../runtime/symbolize/frame.ts";
+import { decodeStr } from "../../runtime/maps/codec.ts";
 
 const noGo = spawnSync("go", ["version"]).status === 0 ? false : "go is not installed (apt-get install golang-go): go tool pprof reads the profiles";
 
@@ -90,4 +91,18 @@ test("protobuf varints: 7 bits a byte, int64 below zero in ten bytes, zero field
     0x20, 0xe7, 0x8a, 0x8d, 0x89, 0xf8, 0xff, 0xff, 0xff, 0xff, 0x01,
     0x2a, 0x03, 0x01, 0x80, 0x01,
   ]);
+});
+
+test("process names that are not UTF-8 (another user's): each byte as \\xNN, and different names stay different", { skip: noGo }, () => {
+  const name = (bytes: number[]) => decodeStr(new Uint8Array([...bytes, 0]), 0, bytes.length + 1);
+  const message = encodeProfile({
+    sampleTypes: [{ type: "samples", unit: "count" }],
+    samples: [
+      { frames: [user("main", 0x555500001000n, "/bin/app")], values: [1n], labels: { comm: name([0x61, 0xff]) } },
+      { frames: [user("main", 0x555500001000n, "/bin/app")], values: [2n], labels: { comm: name([0x61, 0xfe]) } },
+    ],
+  });
+  const raw = pprof(message, ["-raw"]);
+  assert.match(raw, /^ +1: 1 \n +comm:\[a\\xff\]$/m);
+  assert.match(raw, /^ +2: 1 \n +comm:\[a\\xfe\]$/m);
 });
