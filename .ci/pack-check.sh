@@ -105,6 +105,11 @@ tsc_user() { # tsc_user MODULE RESOLUTION SKIPLIBCHECK: tsc --noEmit of the user
 }
 check "tsc: only the user's type error is reported (module nodenext, skipLibCheck false)" tsc_user nodenext nodenext false
 check "tsc: only the user's type error is reported (moduleResolution bundler, skipLibCheck true)" tsc_user esnext bundler true
+# "tsbpf/kernel" before `sudo tsbpf types` has written its kernel.d.ts: tsc's error names the fix
+# (pack/declarations.ts KERNEL_TYPES_MISSING), not TS7016.
+printf 'import type { sock } from "tsbpf/kernel";\nexport const port = (s: sock) => s;\n' > kernel_user.ts
+printf '{ "compilerOptions": { "strict": true, "target": "es2022", "module": "esnext", "moduleResolution": "bundler", "skipLibCheck": true, "noEmit": true, "types": [] }, "files": ["kernel_user.ts"] }\n' > tsc_kernel.json
+check "tsc: tsbpf/kernel without kernel.d.ts says to run sudo tsbpf types" sh -c "timeout 300 tsc -p tsc_kernel.json | grep -q '^kernel_user.ts(1,27): error TS2306: .*no_kernel_types_yet__run_sudo_tsbpf_types'"
 # Without @types/node (a tracer that imports no node: module): tsbpf's declarations name the lib
 # they need beyond target es2022 (Symbol.asyncDispose) themselves.
 sed '/node:child_process/d; s#spawn("/bin/true")#{ pid: 1 }#' trace.ts > trace_no_node.ts

@@ -6,6 +6,7 @@ import { buildMessages, exitProcess, isPermissionError } from "../runtime/ffi/ho
 import { Code, type Diagnostic, renderDiagnosticLine } from "../spec/diagnostics.ts";
 import { isUserFacing, UserFacingError } from "../spec/user_facing.ts";
 import { printableLines } from "../runtime/output.ts";
+import { describeUndefinedDecorator } from "./undefined_decorator.ts";
 
 /** A bad command line: unknown option, missing argument, a value that does not parse. Status 2. */
 export class UsageError extends UserFacingError {
@@ -69,6 +70,8 @@ export function describeScriptError(e: unknown, verbose: boolean): string {
   if (!(e instanceof Error) || verbose || isExplained(e) || describeBuildError(e)) return describeError(e, verbose);
   const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
   const where = frames.map(frameLocation).find((p) => p && !isOwnFrame(p));
+  const decorator = describeUndefinedDecorator(e, where);
+  if (decorator) return printableLines(decorator);
   return printableLines(`${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`);
 }
 

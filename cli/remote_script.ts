@@ -74,10 +74,10 @@ async function checkImports(text: string, url: string): Promise<void> {
 }
 
 /**
- * Shows the script's plan and asks on the terminal whether to run it. Without a terminal there is no one
- * to ask: that refuses, unless --yes said so beforehand.
+ * Shows the script's plan (made printable by cli/commands/plan.ts) and asks on the terminal whether
+ * to run it. Without a terminal there is no one to ask: that refuses, unless --yes said so beforehand.
  */
-export async function confirmRun(script: { url: string; sha256: string; file: string }, yes: boolean, showPlan: () => Promise<unknown>): Promise<void> {
+export async function confirmRun(script: { url: string; sha256: string; file: string }, yes: boolean, plan: string): Promise<void> {
   const { url, sha256 } = script;
   const pin = `${url}#sha256=${sha256}`;
   if (yes) {
@@ -88,7 +88,7 @@ export async function confirmRun(script: { url: string; sha256: string; file: st
     throw new CliError(`Not running ${url} as root without asking, and there is no terminal to ask on: review it (tsbpf plan '${url}'), then run what you reviewed with: tsbpf run --yes '${pin}'`);
   }
   console.log(`tsbpf run: ${url} (sha256 ${sha256}) would do this as root:\n`);
-  await showPlan();
+  console.log(plan);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`\nRun ${url} (sha256 ${sha256}) as shown above? To run exactly this again without asking: tsbpf run --yes '${pin}'\n[y/N] `);

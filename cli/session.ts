@@ -12,6 +12,7 @@
 import { Tracer } from "../tracer/tracer.ts";
 import { libc, libcSync } from "../runtime/ffi/mod.ts";
 import { setJsonOutput } from "../runtime/output.ts";
+import { namesAddresses } from "../runtime/maps/stacks.ts";
 import { ignoredAtStart, keepIgnoring, restoreIgnored } from "../runtime/ignored_signals.ts";
 import type { StopSignal } from "../runtime/ffi/ffi.ts";
 import { setDefaultCgroup } from "../runtime/cgroup.ts";
@@ -103,12 +104,32 @@ function onStarted(t: Tracer): void {
 
 /** -c: the held command runs now; its end ends the session. */
 async function watchHeld(pid: number): Promise<void> {
-  const [held, { setInterval, clearInterval }] = await Promise.all([heldCommand(pid), import("node:timers")]);
+  const [held, { setInterval, clearInterval }] = await Promise.all([heldCommand(pid), import("node:timers"), recordMappings(pid)]);
   held.release();
   const watch = setInterval(() => {
     if (held.ended) (clearInterval(watch), end());
   }, EXIT_POLL_MS);
   watch.unref();
+}
+
+/**
+ * -c with a tracer that names user addresses (usym(), ustack()): the command is often gone by the
+ * time its events are printed, and /proc/PID/maps with it, so its mappings are recorded from
+ * before it runs (runtime/symbolize/mapping_log.ts). Whatever cannot be named is said once.
+ */
+async function recordMappings(pid: number): Promise<void> {
+  if (!namesAddresses()) return;
+  const [{ MappingLog }, { userSymbols }] = await Promise.all([import("../runtime/symbolize/mapping_log.ts"), import("../runtime/symbolize/user.ts")]);
+  let log;
+  try {
+    log = MappingLog.open(pid);
+  } catch (e) {
+    console.error(`tsbpf: -c: cannot record the command's mappings (${(e as Error).message}): its user addresses print in hex once it has exited`);
+    return;
+  }
+  userSymbols().recordedBy(log, () => {
+    console.error(`tsbpf: user addresses of processes that exited before they were printed show in hex: -c records the mappings of the command's own process (pid ${pid}) only, not of the processes it starts`);
+  });
 }
 
 /** -p and -c reach a script only through cliOptions.pid: one that never read it traces everything. */

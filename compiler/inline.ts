@@ -39,7 +39,9 @@ export function callFunction(l: Lower, fn: ScriptFunction, e: Node): Value {
       params.set(p.name, { kind: "alias", value: v });
     }
   });
-  const returnType = fn.returnType ? l.input.types.resolve(fn.returnType) : undefined;
+  // `: void` declares what a function without a return type gives: nothing.
+  const declared = fn.returnType?.typeAnnotation ?? fn.returnType;
+  const returnType = declared && declared.type !== "TSVoidKeyword" ? l.input.types.resolve(declared) : undefined;
   const frame: InlineFrame = {
     name: fn.name,
     end: l.b.label(),

@@ -48,8 +48,28 @@ export function rewriteDeclarations(dir: string): number {
   return changed;
 }
 
+/**
+ * What "tsbpf/kernel"'s types are until `sudo tsbpf types` has written kernel.d.ts (package.json
+ * lists it after that file): a declaration that is no module, so that a user's tsc says
+ * "File '.../types/no_kernel_types_yet__run_sudo_tsbpf_types.d.ts' is not a module" at the
+ * import, naming the fix, where it would say TS7016 ("implicitly has an 'any' type") of
+ * dist/kernel.js. The kernel's types differ per machine, so none can be shipped.
+ */
+export const KERNEL_TYPES_MISSING = "no_kernel_types_yet__run_sudo_tsbpf_types.d.ts";
+
+export function writeKernelTypesPlaceholder(dir: string): void {
+  writeFileSync(join(dir, KERNEL_TYPES_MISSING), [
+    "// \"tsbpf/kernel\" has the running kernel's types once `sudo tsbpf types` has written them to",
+    "// kernel.d.ts in this package (they differ per machine, so the package cannot ship them). Or",
+    "// run `tsbpf types -o kernel.d.ts` in your project and import type { sock } from \"./kernel.d.ts\".",
+    "",
+  ].join("\n"));
+}
+
 if (import.meta.main) {
   const dir = process.argv[2];
   if (!dir) throw new Error("usage: pack/declarations.ts DIR");
   console.error(`pack/declarations.ts: ${rewriteDeclarations(dir)} declaration files made fit for users`);
+  writeKernelTypesPlaceholder(dir);
+  console.log(join(process.cwd(), dir, KERNEL_TYPES_MISSING));
 }

@@ -17,7 +17,7 @@ sh pack/clean.sh
 # sources beside it, and nothing builds or reads it at run time.
 runner=node_modules/.bin/bun
 [ -x "$runner" ] || runner="node_modules/.bin/deno run -A"
-$runner pack/declarations.ts types
+$runner pack/declarations.ts types >> pack/.emitted
 $runner pack/bundle.ts "$PWD/dist" >> pack/.emitted
 # "tsbpf/kernel" has no code: its types are what `tsbpf types` writes to kernel.d.ts.
 printf 'export {};\n' > kernel.js

@@ -30,6 +30,8 @@ export interface PerfEventOptions {
   wakeupWatermark?: number;
   /** Samples before the kernel wakes a reader (without a watermark; 1: every sample). */
   wakeupEvents?: number;
+  /** More perf_event_attr flag bits (bit 8 mmap, 9 comm, 23 mmap2, ...: what a record-only event reports). */
+  flags?: bigint;
   label: string;
 }
 
@@ -63,7 +65,7 @@ export function perfEventOpen(o: PerfEventOptions): PerfEvent {
   // flags: bit 0 = disabled, bit 10 = freq, bit 14 = watermark. Unless asked, the event starts
   // enabled: a BPF link attached to it is what we control.
   const watermark = o.wakeupWatermark === undefined ? 0n : 1n << 14n;
-  v.setBigUint64(40, (o.freq ? 1n << 10n : 0n) | (o.disabled ? 1n : 0n) | watermark, true);
+  v.setBigUint64(40, (o.freq ? 1n << 10n : 0n) | (o.disabled ? 1n : 0n) | watermark | (o.flags ?? 0n), true);
   v.setUint32(48, o.wakeupWatermark ?? o.wakeupEvents ?? 0, true); // a union in perf_event_attr
   v.setBigUint64(56, o.config1 ?? 0n, true);
   v.setBigUint64(64, o.config2 ?? 0n, true);

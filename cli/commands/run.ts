@@ -22,12 +22,16 @@ const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 export async function runScript(script: string, args: string[], session: SessionOptions, options: { yes?: boolean } = {}): Promise<number> {
   checkCanSpawn("tsbpf run");
   if (isRemote(script)) {
-    // A link: downloaded, shown, and run once confirmed (cli/remote_script.ts).
+    // A link: downloaded, reviewed, shown, and run once confirmed (cli/remote_script.ts). The plan
+    // is made with --yes too: what plan refuses never runs, and what runs is the copy it reviewed.
     const { confirmRun, fetchScript } = await import("../remote_script.ts");
     const staged = await fetchScript(script);
     try {
-      const { planCommand } = await import("./plan.ts");
-      await confirmRun(staged, !!options.yes, () => planCommand([staged.file]));
+      const { reviewScript } = await import("./plan.ts");
+      const plan: string[] = [];
+      const { refusals } = await reviewScript(staged.file, staged.url, (text) => plan.push(text));
+      if (refusals.length) throw new CliError(`Not running ${staged.url}: tsbpf plan refuses it:\n  ${refusals.join("\n  ")}`);
+      await confirmRun(staged, !!options.yes, plan.join("\n"));
       return await runLocal(staged.file, args, session);
     } finally {
       staged.remove();

@@ -3,6 +3,7 @@
 // `$.name`). One translation here, applied where a one-liner's errors are re-pointed
 // (oneliner_runtime.ts, remap), covers every hint, present and future, that uses those forms.
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
+import { INSTEAD } from "./bpftrace_names.ts";
 
 const KINDS = Object.keys(PROBE_DECORATORS).join("|");
 /** `@kprobe("f")`, `@profile(99)`: a decorator call (arguments without nested parentheses). */
@@ -24,4 +25,13 @@ export function translateError<E extends Error>(e: E): E {
   const withHints = e as E & { hints?: unknown };
   if (Array.isArray(withHints.hints)) withHints.hints = withHints.hints.map((h) => (typeof h === "string" ? toOneLinerSyntax(h) : h));
   return e;
+}
+
+/**
+ * A diagnostic's hints: for a call the compiler does not know that is a bpftrace builtin tsbpf
+ * has no form of (`system("ls")`), what to write instead, in place of near names ("cpu" for cat).
+ */
+export function oneLinerHints(message: string, hints: string[]): string[] {
+  const name = /^unknown function "(\w+)"$/.exec(message)?.[1];
+  return name && Object.hasOwn(INSTEAD, name) ? [`bpftrace's "${name}": ${INSTEAD[name]}`] : hints.map(toOneLinerSyntax);
 }

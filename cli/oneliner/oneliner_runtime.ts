@@ -18,7 +18,7 @@ import { MAX_TIMER_MS } from "../../runtime/period.ts";
 import { ignoredAtStart, restoreIgnored } from "../../runtime/ignored_signals.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
-import { toOneLinerSyntax, translateError } from "./hints.ts";
+import { oneLinerHints, toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
 import { eventTime, localTime } from "./strftime.ts";
 import { WHILE_ROUNDS } from "./transform_state.ts";
@@ -404,7 +404,7 @@ export function remap(e: unknown): unknown {
   const source = (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE];
   if (!source || !(e instanceof Error)) return e;
   const move = (d: Diagnostic): Diagnostic => ({
-    ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: d.hints.map(toOneLinerSyntax),
+    ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: oneLinerHints(d.message, d.hints),
   });
   if (e.name === "CompileError") return new CompileError((e as CompileError).diagnostics.map(move), source.text);
   if (e.name === "VerifierError") {

@@ -16,17 +16,9 @@ import { COMPARE_OPS, isStartsWith } from "./operators.ts";
  * is 0 or 1 (docs/language.md), so such an operand is refused rather than silently tested.
  */
 const keptLogical = new WeakMap<Lower, Node>();
-/** `&&`/`||` expressions whose value nothing uses (`cond && this.m.set(k, v);` as a statement). */
-const unusedLogical = new WeakSet<Node>();
-
-/** Marks `e`, the expression of an expression statement, as one whose value is not used. */
-export function valueUnused(e: Node): void {
-  if (e.type === "LogicalExpression") unusedLogical.add(e);
-}
 
 /** The value (0 or 1) of `a && b` or `a || b`, refusing integer operands whose JavaScript value would be the operand. */
 export function logicalValue(l: Lower, e: Node): Extract<Value, { kind: "scalar" }> {
-  if (unusedLogical.has(e)) return materialize(l, e);
   const outer = keptLogical.get(l);
   keptLogical.set(l, e);
   try {

@@ -8,7 +8,6 @@ import { cgroupFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
 import { type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
-import { valueUnused } from "./conditions.ts";
 import type { ContextField, ProbeContext } from "../../spec/target.ts";
 
 export function lowerHandler(l: Lower): IrBuilder {
@@ -76,7 +75,7 @@ export function statement(l: Lower, s: Node): void {
   switch (s.type) {
     case "BlockStatement": return l.block(s.body);
     case "EmptyStatement": return;
-    case "ExpressionStatement": valueUnused(s.expression); l.expr(s.expression); return;
+    case "ExpressionStatement": return expressionStatement(l, s.expression);
     case "VariableDeclaration": return l.declaration(s);
     case "IfStatement": return l.ifStatement(s);
     case "ReturnStatement": return l.returnStatement(s);
@@ -86,6 +85,22 @@ export function statement(l: Lower, s: Node): void {
     case "ContinueStatement": return continueStatement(l, s);
   }
   l.unsupportedStatement(s);
+}
+
+/**
+ * An expression whose value nothing uses. `a && b;` is `if (a) b;` and `a || b;` is `if (!a) b;`
+ * (the bpftrace habit `pid() == X && printf(...)`), so `b` may give nothing: `this.m.set(k, v)`.
+ */
+function expressionStatement(l: Lower, e: Node): void {
+  if (e.type === "ParenthesizedExpression") return expressionStatement(l, e.expression);
+  if (e.type === "LogicalExpression" && (e.operator === "&&" || e.operator === "||")) {
+    const skip = l.b.label();
+    l.branch(e.left, e.operator === "||", skip);
+    expressionStatement(l, e.right);
+    l.b.place(skip);
+    return;
+  }
+  l.expr(e);
 }
 
 export function unsupportedStatement(l: Lower, s: Node): never {

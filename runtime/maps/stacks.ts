@@ -38,7 +38,13 @@ export function setStackTable(table: StackTable | undefined, index = 0): void {
 
 /** A formatter from addresses to frame names; the symbolizer installs one. */
 export type Symbolizer = (kind: "kernel" | "user", pid: number, addresses: bigint[]) => string[];
-let symbolizer: Symbolizer = (_kind, _pid, addresses) => addresses.map((a) => `0x${a.toString(16)}`);
+const hexOnly: Symbolizer = (_kind, _pid, addresses) => addresses.map((a) => `0x${a.toString(16)}`);
+let symbolizer = hexOnly;
+
+/** Whether a symbolizer is installed: a started tracer names addresses (stacks, ksym(), usym()). */
+export function namesAddresses(): boolean {
+  return symbolizer !== hexOnly;
+}
 
 /** Installs `s` for the whole process (a tracer with stacks installs the real one); returns the one it replaces. */
 export function setSymbolizer(s: Symbolizer): Symbolizer {

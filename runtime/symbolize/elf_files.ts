@@ -6,7 +6,8 @@
  *
  * So the bytes come from /proc/PID/map_files/START-END first, the very file the process has
  * mapped, deleted or not, in whatever mount namespace (root only); then from
- * /proc/PID/root/PATH, the path as the process sees it. A file stripped of .symtab brings its
+ * /proc/PID/root/PATH, the path as the process sees it; then, the process gone, from PATH if
+ * it is still that device and inode. A file stripped of .symtab brings its
  * separate debug file along when one is installed (debug_file.ts).
  */
 import { Elf } from "../../elf/mod.ts";
@@ -44,7 +45,9 @@ export class ElfFiles {
     }
     const root = `/proc/${pid}/root`;
     const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-    const bytes = mapFile(`/proc/${pid}/map_files/${range}`) ?? mapFile(root + filePath(m));
+    // Last, for a process that has exited (its mappings recorded while it ran: mapping_log.ts),
+    // the path as this process sees it, if it is still the very file that was mapped.
+    const bytes = mapFile(`/proc/${pid}/map_files/${range}`) ?? mapFile(root + filePath(m)) ?? mapFile(filePath(m), identityOf(m));
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
@@ -89,6 +92,12 @@ function parseOrNull(bytes: Uint8Array): Elf | null {
   } catch {
     return null;
   }
+}
+
+/** The st_dev and st_ino of the file a mapping names ("fd:01" is major 0xfd, minor 1). */
+function identityOf(m: Mapping): { dev: bigint; ino: bigint } {
+  const [major, minor] = m.dev.split(":").map((h) => BigInt(parseInt(h, 16) || 0));
+  return { dev: (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n), ino: BigInt(m.inode) };
 }
 
 function procExists(pid: number): boolean {

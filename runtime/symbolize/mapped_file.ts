@@ -19,8 +19,12 @@ import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 const SYS_LSEEK = 8, SEEK_END = 2n;
 const PROT_READ = 1, MAP_PRIVATE = 2;
 
-/** The file's bytes, or undefined if it cannot be opened or is empty. Never throws. */
-export function mapFile(path: string): Uint8Array | undefined {
+/**
+ * The file's bytes, or undefined if it cannot be opened or is empty, or is not the file
+ * `identity` names (its device and inode: a path read from a record can name another file by now).
+ * Never throws.
+ */
+export function mapFile(path: string, identity?: { dev: bigint; ino: bigint }): Uint8Array | undefined {
   const c = libcSync();
   // The path comes from another process's maps: by now it may name a FIFO or a device.
   const fd = openRegular(path, false);
@@ -30,6 +34,7 @@ export function mapFile(path: string): Uint8Array | undefined {
   try {
     const st = fstat(fd);
     if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG) return undefined;
+    if (identity && (st.dev !== identity.dev || st.ino !== identity.ino)) return undefined;
     if (st.uid !== 0 || st.mode & 0o022) return st.size > 0 && st.size <= MAX_BINARY_BYTES ? copyElfParts(fd, st.size) : undefined;
     size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
     if (size <= 0) return undefined;

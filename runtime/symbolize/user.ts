@@ -28,6 +28,7 @@ import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcText } 
 import { readCheckedFile, UnsafeFileError } from "../files.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
+import type { MappingLog } from "./mapping_log.ts";
 
 interface ProcessView {
   /** undefined: the process was gone when first asked about. */
@@ -52,11 +53,21 @@ const PERF_MAP_REREAD_MS = 1000;
 export class UserSymbols {
   readonly #files = new ElfFiles();
   readonly #processes = new Map<number, ProcessView>();
+  #log: { log: MappingLog; gone: () => void } | undefined;
+
+  /**
+   * Names the addresses of the process `log` follows from what it recorded, once the process
+   * has exited. `gone` is called, once, the first time the addresses of another process that
+   * has exited cannot be named.
+   */
+  recordedBy(log: MappingLog, gone: () => void): void {
+    this.#log = { log, gone };
+  }
 
   /** The function of process `pid` containing `address`. */
   symbolize(pid: number, address: bigint): Frame {
     let p = this.#processes.get(pid);
-    if (!p) this.#processes.set(pid, (p = { maps: readMaps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid) }));
+    if (!p) this.#processes.set(pid, (p = { maps: this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid) }));
     // User addresses are below 2^47 (2^56 with 5-level paging): exact as numbers.
     const a = Number(address);
     let frame = p.frames.get(a);
@@ -64,7 +75,7 @@ export class UserSymbols {
     frame = this.#resolve(pid, p, a, address);
     if (!frame && p.maps) {
       // Mapped after we looked (dlopen, a new JIT region)? Look once more.
-      p.maps = readMaps(pid) ?? p.maps;
+      p.maps = this.#maps(pid) ?? p.maps;
       frame = this.#resolve(pid, p, a, address);
     }
     frame = shown(frame ?? this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address));
@@ -82,6 +93,18 @@ export class UserSymbols {
   clear(): void {
     this.#processes.clear();
     this.#files.clear();
+  }
+
+  /** /proc/PID/maps, or once the process has gone, what the mapping log recorded of it. */
+  #maps(pid: number): Mapping[] | undefined {
+    const maps = readMaps(pid);
+    if (maps || !this.#log) return maps;
+    const recorded = this.#log.log.mappings(pid);
+    if (!recorded) {
+      this.#log.gone();
+      this.#log.gone = () => {};
+    }
+    return recorded;
   }
 
   /** The frame of `a`, or undefined when no mapping of `p` holds it. */

@@ -150,6 +150,13 @@ test("usym(reg(\"ip\")): the user function a uprobe stopped in, by name, as bpft
   if (original !== undefined) assert.match(original, /^<clock_nanosleep>$/m);
 });
 
+test("usym() of a -c command that has exited when its line prints: named from the mappings recorded while it ran", { skip: LIBC ? false : "no x86-64 glibc at the usual paths" }, async () => {
+  // true exits right after exit() is entered, long before tsbpf reads the event (its /proc/PID/maps is gone by then)
+  const r = await tsbpf(["-c", "/usr/bin/true", "-e", `uprobe("${LIBC}:exit", () => printf("<%s>\\n", usym(reg("ip"))))`]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "<exit>\n", r.stderr);
+});
+
 test("usym() of a number that is no address in the process prints it in hex, as bpftrace does", async () => {
   assert.equal(await ours(`${HOSTNAME} { printf("%s\\n", usym(16)); }`, [], HEAD), "0x10\n");
 });

@@ -43,3 +43,13 @@ test("run: a name declared twice is reported where it is", async () => {
   assert.equal(r.status, 1, r.stderr);
   pointsAt(r.stderr, file, 2, 7, "const a = 2;");
 });
+
+test("-e: bpftrace's system() and cat() in a TypeScript one-liner say what to write instead", async () => {
+  for (const [call, instead] of [[`system("ls")`, /bpftrace's "system": bpftrace runs it only with --unsafe/], [`cat("/proc/loadavg")`, /bpftrace's "cat": /]] as const) {
+    const r = await tsbpf(["-e", `tracepoint("syscalls:sys_enter_getppid", () => ${call})`]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /-e:1:48: /, r.stderr);
+    assert.match(r.stderr, instead, r.stderr);
+    assert.doesNotMatch(r.stderr, /did you mean/, r.stderr);
+  }
+});

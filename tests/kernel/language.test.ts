@@ -77,3 +77,31 @@ test("?? records which field it found absent, and that holds only where the fiel
   const elsewhere = { ...spec, assumptions: [...spec.assumptions!, "no member struct task_struct.tgid"] };
   assert.equal(await brokenAssumption(elsewhere), "no member struct task_struct.tgid");
 });
+
+test("&& and || as statements run their right side only when JavaScript would", async () => {
+  const { compileSource, handlersSource, load } = await import("./harness.ts");
+  // args[0] is 5: each statement sets bit N of the result when its right side runs.
+  const source = handlersSource([
+    `    const a = args[0] as u32;
+    a > 3 && this.hits.set(0, 1);
+    a < 3 && this.hits.set(1, 1);
+    a > 3 || this.hits.set(2, 1);
+    a < 3 || this.hits.set(3, 1);
+    a > 3 && (a == 4 || this.mark(4));
+    (a == 5 && a > 1) && this.mark(5);
+    this.hits.get(0) && this.mark(6);
+    this.hits.get(1) && this.mark(7);
+    let r: u32 = 0;
+    for (let i = 0; i < 8; i++) if (this.hits.has(i)) r |= 1 << i;
+    return r;`,
+  ]).replace("class T extends Tracer {\n", `class T extends Tracer {
+  hits = new HashMap<u32, u64>();
+  mark(i: u32) { this.hits.set(i, 1); }
+`).replace("import { rawTracepoint,", "import { HashMap, rawTracepoint,");
+  const loaded = load(compileSource(source));
+  try {
+    assert.equal(loaded.run("h0", [5n]).toString(2), (0b1111001).toString(2));
+  } finally {
+    loaded.close();
+  }
+});

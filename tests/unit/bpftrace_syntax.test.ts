@@ -106,6 +106,9 @@ test("what has no plain translation is named", () => {
   assert.match(why(`tracepoint:a:b { unroll($n) { @n = count(); } }`), /unroll\(\$n\): unroll takes a number from 1 to 100/);
   assert.match(why(`tracepoint:a:b { if (pid > 1) { $s = comm; } printf("%s\\n", $s); }`), /\$s, a string first set inside a block and used after it: set it before the block/);
   assert.match(why(`kprobe:f { @[func] = count(); }`), /bpftrace's "func"/);
+  // system and cat run in bpftrace's user space when the event arrives (system only with --unsafe): say where that goes in tsbpf.
+  assert.match(why(`t:a:b { system("ls /proc/%d", pid); }`), /"system": bpftrace runs it only with --unsafe[^]*print what the command needs[^]*\| while read[^]*script/);
+  assert.match(why(`t:a:b { cat("/proc/%d/status", pid); }`), /"cat": [^]*print what names the file[^]*\| while read[^]*script/);
   // BEGIN, END and interval run in user space: no kernel builtins there.
   assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
   assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);

@@ -205,6 +205,35 @@ test("&& and || whose value is kept, with an integer operand, are refused: JavaS
   }
 });
 
+test("&& and || as a statement are an if: the right side may give nothing (a map's set, a submit)", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, HashMap, ktime, type u64,");
+  const body = (stmt: string) => `  m = new HashMap<u32, u64>();\n  note() { this.m.set(9, 9n); }\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${stmt} }`;
+  for (const stmt of [
+    "pid() > 3 && this.m.set(pid(), 1n);", "pid() > 3 || this.m.set(pid(), 1n);", "(pid() > 3 && this.m.delete(pid()));",
+    "pid() == 1 && this.events.submit({ pid: pid(), name: comm() });", "pid() > 3 && this.note();",
+    "pid() > 3 && pid() < 9 && this.m.set(pid(), 1n);", "pid() > 3 && (pid() < 9 || this.m.set(pid(), ktime()));", "this.m.get(pid()) && this.m.delete(pid());",
+  ]) {
+    try {
+      compile(head + body(stmt) + "\n}\n", "/x/ok.ts", kernel);
+    } catch (e) {
+      assert.fail(`${stmt}: ${e instanceof CompileError ? e.diagnostics.map((d) => d.message).join("; ") : e}`);
+    }
+  }
+  // Its value kept, a void side is still no value.
+  const [d] = refusals(head + body("const v = pid() > 3 && this.m.set(pid(), 1n);") + "\n}\n", kernel);
+  assert.match(d?.message ?? "", /void/);
+});
+
+test("a method or function declared \`: void\` is called from a handler like one without a return type", () => {
+  const head = HEADER.replace("kprobe,", "kprobe, HashMap, type u64,").replace("class T extends Tracer {", "function twice(x: u32): void { x * 2; }\nclass T extends Tracer {");
+  const source = head + `  m = new HashMap<u32, u64>();\n  note(k: u32): void { this.m.set(k, 1n); }\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.note(pid()); twice(pid()); pid() > 3 && this.note(1); }\n}\n`;
+  try {
+    compile(source, "/x/void.ts", kernel);
+  } catch (e) {
+    assert.fail(e instanceof CompileError ? e.diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`).join("; ") : String(e));
+  }
+});
+
 test("two tracer classes of one name: an error naming both places, not the wrong one loaded", () => {
   const tracer = (probe: string) => `class T extends Tracer {\n  @tracepoint("${probe}")\n  h(args: any) {}\n}`;
   const ds = fileDiagnostics(`import { tracepoint, Tracer } from "tsbpf";\nfunction a() {\n${tracer("syscalls:sys_enter_openat")}\n}\nfunction b() {\n${tracer("syscalls:sys_enter_close")}\n}\n`);

@@ -70,7 +70,37 @@ test("the package's declarations are emitted apart from the sources and named by
   const tsconfig = JSON.parse(readFileSync(new URL("../../pack/tsconfig.json", import.meta.url), "utf8"));
   assert.equal(tsconfig.compilerOptions.declarationDir, "../types");
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  const types = [pkg.types, ...Object.values(pkg.exports).map((e) => typeof e === "object" && e !== null ? (e as { types?: string }).types : undefined)];
+  const types = [pkg.types, ...Object.values(pkg.exports).flatMap((e) => typeof e === "object" && e !== null ? (e as { types?: string | string[] }).types : undefined)];
   for (const t of types.filter((t): t is string => t !== undefined && t !== "./kernel.d.ts")) assert.match(t, /^\.\/types\/.*\.d\.ts$/);
   assert.ok(pkg.files.includes("types/"));
+});
+
+test("before `sudo tsbpf types` has run, tsc's error on tsbpf/kernel names the command, not TS7016", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const process = (await import("node:process")).default;
+  const { writeKernelTypesPlaceholder } = await import("../../pack/declarations.ts");
+  const project = `${root}/kernel-user`;
+  const pkg = `${project}/node_modules/tsbpf`;
+  mkdirSync(`${pkg}/dist`, { recursive: true });
+  mkdirSync(`${pkg}/types`, { recursive: true });
+  writeFileSync(`${pkg}/package.json`, readFileSync(new URL("../../package.json", import.meta.url)));
+  writeFileSync(`${pkg}/dist/kernel.js`, "export {};\n");
+  writeKernelTypesPlaceholder(`${pkg}/types`);
+  writeFileSync(`${project}/package.json`, `{ "type": "module" }\n`);
+  writeFileSync(`${project}/trace.ts`, `import type { sock } from "tsbpf/kernel";\nexport const port = (s: sock) => s.skc_num;\n`);
+  const tsc = new URL("../../node_modules/typescript/lib/tsc.js", import.meta.url).pathname;
+  // (pack-check.sh runs tsc with moduleResolution bundler too, on the packed package.)
+  const check = (resolution: string) => {
+    writeFileSync(`${project}/tsconfig.json`, JSON.stringify({ compilerOptions: { strict: true, module: resolution, moduleResolution: resolution, skipLibCheck: true, noEmit: true, types: [] }, files: ["trace.ts"] }));
+    const runtimeArgs = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" ? [] : ["run", "-A"];
+    return spawnSync(process.execPath, [...runtimeArgs, tsc, "-p", project], { encoding: "utf8", cwd: project });
+  };
+  const r = check("nodenext");
+  assert.notEqual(r.status, 0, r.stdout);
+  assert.doesNotMatch(r.stdout, /TS7016/, r.stdout);
+  assert.match(r.stdout, /^trace\.ts\(1,27\): error TS\d+: .*run_sudo_tsbpf_types/m, r.stdout);
+  // Once `tsbpf types` has written kernel.d.ts, that is what tsbpf/kernel's types are.
+  writeFileSync(`${pkg}/kernel.d.ts`, "export interface sock { skc_num: number }\n");
+  const written = check("nodenext");
+  assert.equal(written.status, 0, written.stdout);
 });
