@@ -86,34 +86,38 @@ test("the one-liners' old directory in the compile cache goes, only when it is o
   }
 });
 
-test("a cold start's write prunes the cache once the tracer runs", () => {
-  const home = mkdtempSync(join(tmpdir(), "tsbpf-cache-home-"));
-  try {
-    mkdirSync(join(home, "tsbpf"), { mode: 0o700 });
-    const now = Math.floor(Date.now() / 1000);
-    for (let i = 0; i < KEEP.files + 20; i++) {
-      writeFileSync(join(home, "tsbpf", name(i)), "{}", { mode: 0o600 });
-      utimesSync(join(home, "tsbpf", name(i)), now - 60 - i, now - 60 - i);
+for (const [random, prunes] of [[0, true], [0.99, false]] as const) {
+  test(`a cold start's write ${prunes ? "picked to prune (1 in 16)" : "not picked to prune"} ${prunes ? "prunes the cache once the tracer runs" : "leaves it as it was"}`, () => {
+    const home = mkdtempSync(join(tmpdir(), "tsbpf-cache-home-"));
+    try {
+      mkdirSync(join(home, "tsbpf"), { mode: 0o700 });
+      const now = Math.floor(Date.now() / 1000);
+      for (let i = 0; i < KEEP.files + 20; i++) {
+        writeFileSync(join(home, "tsbpf", name(i)), "{}", { mode: 0o600 });
+        utimesSync(join(home, "tsbpf", name(i)), now - 60 - i, now - 60 - i);
+      }
+      // A process of its own: the test runner's TSBPF_NO_CACHE is not in its environment. It writes
+      // one entry and waits for the directory to come back to the bound (up to a minute; 3 s, a
+      // second more than the prune waits, when this write is not one that prunes).
+      const script = `
+        import { writeCache } from "${ROOT}tracer/compile_cache.ts";
+        import { readdirSync } from "node:fs";
+        Math.random = () => ${random};
+        writeCache({ name: "ffffffffffffffff", input: "x" }, []);
+        const dir = ${JSON.stringify(join(home, "tsbpf"))}, until = Date.now() + ${prunes ? 60_000 : 3_000};
+        const check = () => readdirSync(dir).length <= ${KEEP.files} || Date.now() > until ? console.log("entries " + readdirSync(dir).length) : setTimeout(check, 100);
+        check();`;
+      const file = join(home, "prune.ts");
+      writeFileSync(file, script);
+      const runtime = process.execPath;
+      const args = /deno/.test(runtime) ? ["run", "-A", "--quiet", file] : [file];
+      const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", XDG_CACHE_HOME: home, NO_COLOR: "1" };
+      const r = spawnSync(runtime, args, { env, encoding: "utf8", timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), `entries ${prunes ? KEEP.files : KEEP.files + 21}`);
+      assert.ok(existsSync(join(home, "tsbpf", "ffffffffffffffff.json")), "the new entry was pruned");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
-    // A process of its own: the test runner's TSBPF_NO_CACHE is not in its environment. It writes
-    // one entry and waits (up to a minute) for the directory to come back to the bound.
-    const script = `
-      import { writeCache } from "${ROOT}tracer/compile_cache.ts";
-      import { readdirSync } from "node:fs";
-      writeCache({ name: "ffffffffffffffff", input: "x" }, []);
-      const dir = ${JSON.stringify(join(home, "tsbpf"))}, until = Date.now() + 60_000;
-      const check = () => readdirSync(dir).length <= ${KEEP.files} || Date.now() > until ? console.log("entries " + readdirSync(dir).length) : setTimeout(check, 100);
-      check();`;
-    const file = join(home, "prune.ts");
-    writeFileSync(file, script);
-    const runtime = process.execPath;
-    const args = /deno/.test(runtime) ? ["run", "-A", "--quiet", file] : [file];
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", XDG_CACHE_HOME: home, NO_COLOR: "1" };
-    const r = spawnSync(runtime, args, { env, encoding: "utf8", timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), `entries ${KEEP.files}`);
-    assert.ok(existsSync(join(home, "tsbpf", "ffffffffffffffff.json")), "the new entry was pruned");
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-});
+  });
+}
