@@ -224,7 +224,7 @@ function inAnonymousMemory(p: ProcessView, a: number): boolean {
  * frame's object and strings, a perf map's text (its names are slices of it) and addresses.
  */
 function viewCost(p: ProcessView): number {
-  return p.mapsBytes + 150 * (p.maps?.length ?? 0) + 200 * p.frames.size + 2 * (p.perfMap?.bytes ?? 0) + 16 * (p.perfMap?.map.count ?? 0);
+  return p.mapsBytes + 200 * (p.maps?.length ?? 0) + 200 * p.frames.size + 2 * (p.perfMap?.bytes ?? 0) + 16 * (p.perfMap?.map.count ?? 0);
 }
 
 /**
