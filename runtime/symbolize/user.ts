@@ -12,9 +12,10 @@
  *
  * Results are cached per process and address, and /proc/PID/maps is read once per process
  * (again only when an address falls outside every known mapping, e.g. after a dlopen). A
- * process is known by its pid and start time: each stack checks that the pid still names the
- * process cached, since once it has exited its pid can be another's (a -c command's view,
- * read while it ran, serves its stacks after it exited, until another process takes the pid).
+ * process is known by its pid and start time: each turn of the event loop checks that the pid
+ * still names the process cached, since once it has exited its pid can be another's (a -c
+ * command's view, read while it ran, serves its stacks after it exited, until another process
+ * takes the pid).
  * What is cached is bounded, least recently used processes dropped and read again if asked
  * about again: other users' processes, as many and as large as they like, are all traced.
  * Needs `await libc()` first, like every file access of the runtime.
@@ -73,13 +74,18 @@ export class UserSymbols {
   /** In order of last use. */
   readonly #processes = new Map<number, ProcessView>();
   #held = 0;
+  /**
+   * Start times read in this turn of the event loop: a map printed at once checks each of its
+   * processes once, not once a stack (reading /proc/PID/stat costs more than a cached stack).
+   */
+  readonly #startsThisTurn = new Map<number, string | undefined>();
 
   /** The function of process `pid` containing `address`. */
   symbolize(pid: number, address: bigint): Frame {
     return this.symbolizeAll(pid, [address])[0];
   }
 
-  /** The functions of process `pid` containing `addresses` (one stack: the process is checked once). */
+  /** The functions of process `pid` containing `addresses` (one stack). */
   symbolizeAll(pid: number, addresses: readonly bigint[]): Frame[] {
     const p = this.#view(pid);
     const frames = addresses.map((a) => this.#symbolize(pid, p, a));
@@ -99,7 +105,7 @@ export class UserSymbols {
    * process gone, of the last one seen with it); else a new one, read now, made the most recent.
    */
   #view(pid: number): ProcessView {
-    const start = startTime(pid);
+    const start = this.#startTime(pid);
     let p = this.#processes.get(pid);
     if (p && start !== undefined && start !== p.start) p = undefined; // the pid is another process's now
     this.forget(pid);
@@ -108,6 +114,14 @@ export class UserSymbols {
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
+  }
+
+  #startTime(pid: number): string | undefined {
+    if (this.#startsThisTurn.has(pid)) return this.#startsThisTurn.get(pid);
+    if (this.#startsThisTurn.size === 0) queueMicrotask(() => this.#startsThisTurn.clear());
+    const start = startTime(pid);
+    this.#startsThisTurn.set(pid, start);
+    return start;
   }
 
   /** Drops the least recently used processes until what is held is within bounds, `keep` last. */
