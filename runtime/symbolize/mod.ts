@@ -38,8 +38,7 @@ export function symbolizeStack(kind: "kernel" | "user", pid: number, addresses: 
     const k = kernelSymbols();
     return addresses.map((a) => k.symbolize(a));
   }
-  const u = userSymbols();
-  return addresses.map((a) => u.symbolize(pid, a));
+  return userSymbols().symbolizeAll(pid, addresses);
 }
 
 /** Frame names as bpftrace prints them (`vfs_read+5`, `0x7f01…`): the shape `setSymbolizer` takes. */

@@ -12,8 +12,13 @@
  *
  * Results are cached per process and address, and /proc/PID/maps is read once per process
  * (again only when an address falls outside every known mapping, e.g. after a dlopen). A
- * process that exits or execs keeps its cached view until `forget(pid)`, since a pid can be
- * reused. Needs `await libc()` first, like every file access of the runtime.
+ * process is known by its pid and start time: each turn of the event loop checks that the pid
+ * still names the process cached, since once it has exited its pid can be another's (a -c
+ * command's view, read while it ran, serves its stacks after it exited, until another process
+ * takes the pid).
+ * What is cached is bounded, least recently used processes dropped and read again if asked
+ * about again: other users' processes, as many and as large as they like, are all traced.
+ * Needs `await libc()` first, like every file access of the runtime.
  *
  * @example
  * ```ts
@@ -31,16 +36,22 @@ import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
 
 interface ProcessView {
+  /** The process's start time (/proc/PID/stat), or undefined: it was gone when first asked about. */
+  start: string | undefined;
   /** undefined: the process was gone when first asked about. */
   maps: Mapping[] | undefined;
+  /** The length of the maps' text, which their paths keep alive (V8 slices strings). */
+  mapsBytes: number;
   frames: Map<number, Frame>;
-  perfMap: { path: string; map: PerfMap } | undefined;
+  perfMap: { path: string; map: PerfMap; bytes: number } | undefined;
   /** When the perf map was last looked at (performance.now()), or -Infinity. */
   perfMapReadAt: number;
   /** The perf map's files as they stood then (fileIdentity of each): read again only once they differ. */
   perfMapIdentity: string | undefined;
   /** The process's uid (the owner of /proc/PID), whose perf map alone is believed; undefined: gone. */
   uid: number | undefined;
+  /** What it holds, roughly, in bytes (viewCost), as last counted. */
+  cost: number;
 }
 
 /**
@@ -50,10 +61,26 @@ interface ProcessView {
  */
 const PERF_MAP_REREAD_MS = 1000;
 
+/**
+ * How many processes, and how many bytes of their mappings, frames and perf maps, are cached at
+ * most: far more than one tracer's stacks come from, and yet a bound on what another user's
+ * processes (up to 65530 mappings each, a perf map of millions of lines) make root's tracer hold.
+ * The process being symbolized stays, whatever it costs.
+ */
+const MAX_PROCESSES = 1024;
+const MAX_HELD_BYTES = 128 << 20;
+
 export class UserSymbols {
   readonly #files = new ElfFiles();
+  /** In order of last use. */
   readonly #processes = new Map<number, ProcessView>();
   #log: { log: MappingLog; gone: () => void } | undefined;
+  #held = 0;
+  /**
+   * Start times read in this turn of the event loop: a map printed at once checks each of its
+   * processes once, not once a stack (reading /proc/PID/stat costs more than a cached stack).
+   */
+  readonly #startsThisTurn = new Map<number, string | undefined>();
 
   /**
    * Names the addresses of the process `log` follows from what it recorded, once the process
@@ -66,8 +93,58 @@ export class UserSymbols {
 
   /** The function of process `pid` containing `address`. */
   symbolize(pid: number, address: bigint): Frame {
+    return this.symbolizeAll(pid, [address])[0];
+  }
+
+  /** The functions of process `pid` containing `addresses` (one stack). */
+  symbolizeAll(pid: number, addresses: readonly bigint[]): Frame[] {
+    const p = this.#view(pid);
+    const frames = addresses.map((a) => this.#symbolize(pid, p, a));
+    this.#held += viewCost(p) - p.cost;
+    p.cost = viewCost(p);
+    this.#evict(pid);
+    return frames;
+  }
+
+  /** How many processes are cached, and their bytes as counted (for tests of the bound). */
+  get held(): { processes: number; bytes: number } {
+    return { processes: this.#processes.size, bytes: this.#held };
+  }
+
+  /**
+   * The cached view of `pid`, if it is still of the process that has the pid now (or, that
+   * process gone, of the last one seen with it); else a new one, read now, made the most recent.
+   */
+  #view(pid: number): ProcessView {
+    const start = this.#startTime(pid);
     let p = this.#processes.get(pid);
-    if (!p) this.#processes.set(pid, (p = { maps: this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid) }));
+    if (p && start !== undefined && start !== p.start) p = undefined; // the pid is another process's now
+    this.forget(pid);
+    // The start time is read before the maps: a pid reused in between shows at the next check.
+    p ??= { start, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid), cost: 0 };
+    this.#processes.set(pid, p);
+    this.#held += p.cost;
+    return p;
+  }
+
+  #startTime(pid: number): string | undefined {
+    if (this.#startsThisTurn.has(pid)) return this.#startsThisTurn.get(pid);
+    if (this.#startsThisTurn.size === 0) queueMicrotask(() => this.#startsThisTurn.clear());
+    const start = startTime(pid);
+    this.#startsThisTurn.set(pid, start);
+    return start;
+  }
+
+  /** Drops the least recently used processes until what is held is within bounds, `keep` last. */
+  #evict(keep: number): void {
+    for (const [pid, p] of this.#processes) {
+      if ((this.#processes.size <= MAX_PROCESSES && this.#held <= MAX_HELD_BYTES) || pid === keep) break;
+      this.#processes.delete(pid);
+      this.#held -= p.cost;
+    }
+  }
+
+  #symbolize(pid: number, p: ProcessView, address: bigint): Frame {
     // User addresses are below 2^47 (2^56 with 5-level paging): exact as numbers.
     const a = Number(address);
     let frame = p.frames.get(a);
@@ -75,7 +152,8 @@ export class UserSymbols {
     frame = this.#resolve(pid, p, a, address);
     if (!frame && p.maps) {
       // Mapped after we looked (dlopen, a new JIT region)? Look once more.
-      p.maps = this.#maps(pid) ?? p.maps;
+      const again = this.#maps(pid);
+      if (again.maps) Object.assign(p, again);
       frame = this.#resolve(pid, p, a, address);
     }
     frame = shown(frame ?? this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address));
@@ -86,25 +164,27 @@ export class UserSymbols {
 
   /** Forgets what is known of `pid` (call it when the process exits or execs). */
   forget(pid: number): void {
+    this.#held -= this.#processes.get(pid)?.cost ?? 0;
     this.#processes.delete(pid);
   }
 
   /** Forgets every process and every parsed file. */
   clear(): void {
     this.#processes.clear();
+    this.#held = 0;
     this.#files.clear();
   }
 
   /** /proc/PID/maps, or once the process has gone, what the mapping log recorded of it. */
-  #maps(pid: number): Mapping[] | undefined {
-    const maps = readMaps(pid);
-    if (maps || !this.#log) return maps;
+  #maps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
+    const read = readMaps(pid);
+    if (read.maps || !this.#log) return read;
     const recorded = this.#log.log.mappings(pid);
     if (!recorded) {
       this.#log.gone();
       this.#log.gone = () => {};
     }
-    return recorded;
+    return { maps: recorded, mapsBytes: 0 };
   }
 
   /** The frame of `a`, or undefined when no mapping of `p` holds it. */
@@ -176,10 +256,29 @@ function inAnonymousMemory(p: ProcessView, a: number): boolean {
   return m !== undefined && !isFileBacked(m) && m.path !== "[vdso]";
 }
 
-function readMaps(pid: number): Mapping[] | undefined {
+/**
+ * What a process's view holds, roughly: the maps' text and a parsed mapping's fields, a
+ * frame's object and strings, a perf map's text (its names are slices of it) and addresses.
+ */
+function viewCost(p: ProcessView): number {
+  return p.mapsBytes + 200 * (p.maps?.length ?? 0) + 200 * p.frames.size + 2 * (p.perfMap?.bytes ?? 0) + 16 * (p.perfMap?.map.count ?? 0);
+}
+
+/**
+ * When process `pid` started (field 22 of /proc/PID/stat, in clock ticks since boot), or
+ * undefined when there is no such process: with the pid, what names one process for good.
+ */
+function startTime(pid: number): string | undefined {
+  const stat = readProcText(`/proc/${pid}/stat`);
+  // The command (field 2) is in parentheses and may hold anything, spaces and ")" too.
+  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields?.[22 - 3];
+}
+
+function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
   const text = readProcText(`/proc/${pid}/maps`);
   // An exiting process can still list an empty maps file: nothing to look up either way.
-  return text ? parseProcMaps(text) : undefined;
+  return text ? { maps: parseProcMaps(text), mapsBytes: text.length } : { maps: undefined, mapsBytes: 0 };
 }
 
 /**
@@ -200,11 +299,11 @@ function fileIdentity(path: string): string {
 }
 
 /** The map of the first of `paths` that can be read, shown as `shown`. */
-function readPerfMap(shown: string, paths: string[], uid: number | undefined): { path: string; map: PerfMap } | undefined {
+function readPerfMap(shown: string, paths: string[], uid: number | undefined): { path: string; map: PerfMap; bytes: number } | undefined {
   const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
   let text: string | undefined;
   for (const path of paths) if ((text = readPerfMapText(path, owners)) !== undefined) break;
-  return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text) };
+  return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text), bytes: text.length };
 }
 
 /** Larger than the perf map of any real JIT (V8's with every function: tens of MB). */
