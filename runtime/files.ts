@@ -97,7 +97,7 @@ export const MAX_BINARY_BYTES = 1 << 30;
 
 /** A file that is not what a checked read expects (a FIFO, a device, too big, someone else's). */
 export class UnsafeFileError extends UserFacingError {
-  constructor(readonly path: string, reason: string) {
+  constructor(readonly path: string, readonly reason: string) {
     super(`Refusing to read "${path}": ${reason}`);
     this.name = "UnsafeFileError";
   }

@@ -302,7 +302,7 @@ function fileIdentity(path: string): string {
 function readPerfMap(shown: string, paths: string[], uid: number | undefined): { path: string; map: PerfMap; bytes: number } | undefined {
   const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
   let text: string | undefined;
-  for (const path of paths) if ((text = readPerfMapText(path, owners)) !== undefined) break;
+  for (const path of paths) if ((text = readPerfMapText(path, shown, owners)) !== undefined) break;
   return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text), bytes: text.length };
 }
 
@@ -322,7 +322,8 @@ const refused = new Set<string>();
  * process's user or root, and not absurdly large (in bytes, as perf does, or in lines). A refused
  * file is said once.
  */
-function readPerfMapText(path: string, owners: number[]): string | undefined {
+/** The text of the perf map at `path`; a refusal is said once, naming the file as the process names it (`shown`). */
+function readPerfMapText(path: string, shown: string, owners: number[]): string | undefined {
   try {
     const bytes = readCheckedFile(path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners });
     if (!bytes) return undefined;
@@ -334,7 +335,7 @@ function readPerfMapText(path: string, owners: number[]): string | undefined {
   } catch (e) {
     if (e instanceof UnsafeFileError && !refused.has(path)) {
       refused.add(path);
-      console.error(`tsbpf: ${e.message}`);
+      console.error(`tsbpf: Refusing to read "${shown}"${path === shown ? "" : ` (${path})`}: ${e.reason}`);
     }
     return undefined; // otherwise unreadable: the process is gone, as before
   }
