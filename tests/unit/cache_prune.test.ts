@@ -96,7 +96,7 @@ for (const [random, prunes] of [[0, true], [0.99, false]] as const) {
         writeFileSync(join(home, "tsbpf", name(i)), "{}", { mode: 0o600 });
         utimesSync(join(home, "tsbpf", name(i)), now - 60 - i, now - 60 - i);
       }
-      // A process of its own: the test runner's TSBPF_NO_CACHE is not in its environment. It writes
+      // A process of its own, without the test runner's TSBPF_NO_CACHE. It writes
       // one entry and waits for the directory to come back to the bound (up to a minute; 3 s, a
       // second more than the prune waits, when this write is not one that prunes).
       const script = `
@@ -111,7 +111,8 @@ for (const [random, prunes] of [[0, true], [0.99, false]] as const) {
       writeFileSync(file, script);
       const runtime = process.execPath;
       const args = /deno/.test(runtime) ? ["run", "-A", "--quiet", file] : [file];
-      const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", XDG_CACHE_HOME: home, NO_COLOR: "1" };
+      // TSBPF_NO_CACHE set empty, not left out: Deno's spawnSync passes the runner's own (tests/run.sh sets it) along.
+      const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", XDG_CACHE_HOME: home, NO_COLOR: "1", TSBPF_NO_CACHE: "" };
       const r = spawnSync(runtime, args, { env, encoding: "utf8", timeout: 120_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.trim(), `entries ${prunes ? KEEP.files : KEEP.files + 21}`);
