@@ -8,7 +8,7 @@
 // are removed, looked at with lstat (a symbolic link is never followed, nor removed).
 import { lstat, rmdir, S_IFDIR, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { geteuid } from "./file_stat.ts";
-import { listDirs } from "./cgroup.ts";
+import { listDirs } from "./file_stat.ts";
 
 export interface CacheBounds {
   /** Files kept at most. */

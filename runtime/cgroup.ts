@@ -6,6 +6,7 @@ import { statId } from "./namespaces.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { filesystemType } from "./pseudo_fs.ts";
 import { TracerError } from "./errors.ts";
+import { listDirs } from "./file_stat.ts";
 
 let mount: string | null | undefined;
 
@@ -92,33 +93,6 @@ function walk(root: string, rel: string): void {
     return; // removed meanwhile
   }
   for (const name of listDirs(dir)) walk(root, `${rel}/${name}`);
-}
-
-const SYS_GETDENTS64 = 217, DT_DIR = 4;
-
-/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read); every name when not `dirsOnly`. */
-export function listDirs(dir: string, dirsOnly = true): string[] {
-  const c = libcSync();
-  const fd = c.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return [];
-  const out: string[] = [];
-  const buf = new Uint8Array(32 * 1024), view = new DataView(buf.buffer), text = new TextDecoder();
-  try {
-    for (;;) {
-      const n = c.syscall(SYS_GETDENTS64, BigInt(fd), c.addressOf(buf), BigInt(buf.length));
-      if (n <= 0) break;
-      for (let at = 0; at < n;) {
-        const reclen = view.getUint16(at + 16, true), type = buf[at + 18];
-        const nameEnd = buf.indexOf(0, at + 19);
-        const name = text.decode(buf.subarray(at + 19, nameEnd));
-        if ((type === DT_DIR || !dirsOnly) && name !== "." && name !== "..") out.push(name);
-        at += reclen;
-      }
-    }
-  } finally {
-    c.close(fd);
-  }
-  return out;
 }
 
 // The cgroup every tracer of this process is limited to unless start() says otherwise: set by

@@ -94,3 +94,31 @@ export function kindName(mode: number): string {
     default: return "a special file";
   }
 }
+
+const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+const SYS_GETDENTS64 = 217, DT_DIR = 4;
+
+/** Subdirectory names of `dir` (getdents64 through libc: Deno needs no --allow-read); every name when not `dirsOnly`. */
+export function listDirs(dir: string, dirsOnly = true): string[] {
+  const c = libcSync();
+  const fd = c.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return [];
+  const out: string[] = [];
+  const buf = new Uint8Array(32 * 1024), view = new DataView(buf.buffer), text = new TextDecoder();
+  try {
+    for (;;) {
+      const n = c.syscall(SYS_GETDENTS64, BigInt(fd), c.addressOf(buf), BigInt(buf.length));
+      if (n <= 0) break;
+      for (let at = 0; at < n;) {
+        const reclen = view.getUint16(at + 16, true), type = buf[at + 18];
+        const nameEnd = buf.indexOf(0, at + 19);
+        const name = text.decode(buf.subarray(at + 19, nameEnd));
+        if ((type === DT_DIR || !dirsOnly) && name !== "." && name !== "..") out.push(name);
+        at += reclen;
+      }
+    }
+  } finally {
+    c.close(fd);
+  }
+  return out;
+}

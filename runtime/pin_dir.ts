@@ -8,7 +8,7 @@ import { libcSync } from "./ffi/mod.ts";
 import { geteuid, kindName, lstat, rmdir, S_IFDIR, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { errnoName, TracerError } from "./errors.ts";
 import { privateDir, UntrustedDirError } from "./private_dir.ts";
-import { listDirs } from "./cgroup.ts";
+import { listDirs } from "./file_stat.ts";
 import { checkPinName } from "./pin_name.ts";
 
 const BPF_FS_MAGIC = 0xcafe4a11;

@@ -1,7 +1,8 @@
 // The packet programs' targets for `tsbpf list`: the network devices of this network namespace
 // (@xdp) and the cgroup v2 directories (@cgroupSkb). These are decorators of a tracer class, not
 // one-liner probes, so what a handler receives (-v) is written as the decorator to use.
-import { cgroup2Mount, listDirs } from "../../runtime/cgroup.ts";
+import { cgroup2Mount } from "../../runtime/cgroup.ts";
+import { listDirs } from "../../runtime/file_stat.ts";
 import { readTextFile } from "../../runtime/files.ts";
 import { CliError } from "../errors.ts";
 import { matcher } from "./probe_pattern.ts";
