@@ -67,7 +67,12 @@ export class EventPump {
   /** Holds the process open while the heartbeat is paused (timer pacing). */
   #keepAlive?: ReturnType<typeof setInterval>;
   readonly #maxIdleMs: number;
-  #idleMs = IDLE_DRAIN_MS;
+  /**
+   * The wait after the next empty drain. The first, right after start(), is the shortest: the
+   * first event often comes just after the attach, and the listener's own first drain (on()) may
+   * have run just before it. From then on empty drains wait longer (IDLE_DRAIN_MS, +1 each).
+   */
+  #idleMs = BUSY_DRAIN_MS;
   #emptyDrains = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #cancelSoon?: () => void;
