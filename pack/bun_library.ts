@@ -6,9 +6,11 @@
 // own version built it; Deno never looks at them. Measured: bench/NOTES.md.
 //
 // In parts, as the ES module build splits: dist/bun_library.js is the start graph (what
-// `import "tsbpf"` loads there, the tracepoint probe kind included); dist/bun_compile.js what the
-// first compile adds (the compiler's target); dist/bun_lazy.js everything else the entries reach
-// (other probe kinds, exporters, tsbpf/tool); and the command's (below). Each loads on the first
+// `import "tsbpf"` loads there, the tracepoint probe kind included) less its modules a warm start
+// does not run, which are dist/bun_seldom.js (SELDOM_ROOTS; JavaScriptCore reads a part's whole
+// bytecode when it loads, run or not); dist/bun_compile.js what the first compile adds (the
+// compiler's target); dist/bun_lazy.js everything else the entries reach (other probe kinds,
+// exporters, tsbpf/tool); and the command's (below). Each loads on the first
 // import of one of its modules and is given the start graph's part, through which it takes the
 // other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
 // dist/ENTRY.bun.js are the entries, a line each: this copy on the Bun that packed it, the ES
@@ -28,9 +30,11 @@ export const BUN_LIBRARY = "bun_library.js";
 export const BUN_CLI = "bun_cli.js";
 /** What a compile needs beyond those (the compiler's target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
 export const BUN_COMPILE = "bun_compile.js";
+/** The start graph's modules a warm start does not run (SELDOM_ROOTS), loaded on the first use of one of their exports. */
+export const BUN_SELDOM = "bun_seldom.js";
 /** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool). */
 export const BUN_LAZY = "bun_lazy.js";
-const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_LAZY];
+const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_SELDOM, BUN_LAZY];
 /** The bundler's namespace of the modules another part holds: "tsbpf-part-bun_lazy". */
 const partNamespace = (part: string) => `tsbpf-part-${part.slice(0, -3)}`;
 
@@ -67,6 +71,7 @@ const ENTRY = "tsbpf-bun-library", SELF = "tsbpf-bun-self";
 
 declare const Bun: undefined | {
   build(options: Record<string, unknown>): Promise<{ success: boolean; logs: unknown[]; outputs: { path: string }[] }>;
+  Transpiler: new (options: { loader: string }) => { scan(code: string): { exports: string[] } };
   revision: string;
 };
 
@@ -123,12 +128,29 @@ export const COMMAND_ROOTS = [
  */
 export const COMPILE_ROOTS = ["tracer/compile_target.ts"];
 
-/** The sources `roots` import statically, the roots included (type imports are gone in the metafile). */
-export function staticClosure(meta: SourceImports, roots: string[]): Set<string> {
+/**
+ * Modules of the start graph that a warm start of a script does not run: another map's class (a
+ * script that uses one loads them), perf buffers (a kernel without BPF ring buffers), error
+ * reports, the cold compile's checks, the Deno FFI (on Bun), pinning, pprof. Each goes, with what
+ * only it imports, to dist/bun_seldom.js, and the modules that import it get an object whose
+ * exports load that part on first use (synchronously: a require), so a warm start reads and links
+ * less bytecode (8 % of the start's part; bench/NOTES.md). Only modules whose exports the warm
+ * path does not touch (no `instanceof`, `extends` or use at the top level of a start module, nor
+ * by a warm one-liner's command), whose classes no entry exports (seldomStandIn), and without
+ * `export *`. One listed here that a warm start does use still works, and costs the part's load
+ * (tests/kernel/bun_library.test.ts checks that a warm start never opens it).
+ */
+export const SELDOM_ROOTS = [
+  "runtime/ffi/deno.ts", "runtime/maps/perf_reader.ts", "runtime/maps/ip_prefix.ts", "runtime/verifier_report.ts", "probes/tracepoint_format.ts",
+  "tracer/compiler_host.ts", "runtime/package_place.ts", "runtime/cache_prune.ts", "runtime/open_pinned.ts", "export/pprof.ts", "runtime/socket.ts",
+];
+
+/** The sources `roots` import statically, the roots included (type imports are gone in the metafile); `stops` are not entered. */
+export function staticClosure(meta: SourceImports, roots: string[], stops: Set<string> = new Set()): Set<string> {
   const seen = new Set<string>(), todo = [...roots];
   while (todo.length) {
     const file = todo.pop()!;
-    if (seen.has(file)) continue;
+    if (seen.has(file) || stops.has(file)) continue;
     seen.add(file);
     for (const i of meta.inputs[file]?.imports ?? []) if (i.kind === "import-statement" && !i.external && i.path.endsWith(".ts")) todo.push(i.path);
   }
@@ -136,21 +158,35 @@ export function staticClosure(meta: SourceImports, roots: string[]): Set<string>
 }
 
 /**
- * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_lazy.js), their .jsc and the entries
+ * The start graph's modules that only SELDOM_ROOTS lead to: the start graph less what mod.ts (and
+ * any module pack/bundle.ts joined into the start chunk) reaches without entering them.
+ */
+export function seldomModules(meta: SourceImports, startGraph: Set<string>): Set<string> {
+  const fromMod = staticClosure(meta, ["mod.ts"]);
+  const roots = ["mod.ts", ...[...startGraph].filter((rel) => rel.endsWith(".ts") && !fromMod.has(rel))];
+  const warm = staticClosure(meta, roots.filter((rel) => !SELDOM_ROOTS.includes(rel)), new Set(SELDOM_ROOTS));
+  return new Set([...startGraph].filter((rel) => rel.endsWith(".ts") && !warm.has(rel)));
+}
+
+/**
+ * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_seldom.js, bun_lazy.js), their .jsc and the entries
  * into `outdir`; the files written. Only Bun builds them. `meta`: pack/bundle.ts's metafile.
  */
 export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
   const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS);
+  const seldom = seldomModules(meta, startGraph);
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.
-  const start = (rel: string) => startGraph.has(rel) || (command.has(rel) && compile.has(rel));
-  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
+  const start = (rel: string) => startGraph.has(rel) ? !seldom.has(rel) : command.has(rel) && compile.has(rel);
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
   const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
   for (const rel of [...startGraph, ...command, ...compile]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
+  // What each seldom module exports: the names its stand-in in the other parts defines (below).
+  const seldomExports = new Map([...seldom].map((rel) => [rel, exportNames(rel)]));
   for (const m of Object.values(BUN_ENTRIES)) listed.get(partOf(m))!.add(m);
   const taken = new Map(PARTS.map((p) => [p, new Set<string>()]));
   const get = (name: string, body: string) => `  get ${JSON.stringify(name)}() { return ${body}; },`;
@@ -190,7 +226,7 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
     `};`,
   ].join("\n");
   /** Builds `part`: its modules, and for every other module a line taking it from its part. */
-  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), (rel) => {
+  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), seldomExports, (rel) => {
     const other = partOf(rel);
     if (other === part) return undefined;
     listed.get(other)!.add(rel);
@@ -204,6 +240,8 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   await buildPart(BUN_CLI, listed.get(BUN_CLI)!);
   // The compile part lists all its own modules (a few), so the lazy part may take any of them.
   const written = await buildPart(BUN_COMPILE, listed.get(BUN_COMPILE)!);
+  // So does the seldom part: any other part may take any of them.
+  written.push(...await buildPart(BUN_SELDOM, listed.get(BUN_SELDOM)!));
   written.push(...await buildPart(BUN_LAZY, listed.get(BUN_LAZY)!));
   const entriesOf = (part: string) => Object.values(BUN_ENTRIES).filter((m) => partOf(m) === part);
   written.push(...await buildPart(BUN_LIBRARY, taken.get(BUN_LIBRARY)!));
@@ -236,11 +274,44 @@ type Hook = (options: { filter: RegExp; namespace?: string }, callback: (args: a
 
 type Route = (rel: string) => { path: string; namespace: string } | undefined;
 
+/** What a module of the seldom part exports: its names, and which of them are functions (`export function`). */
+interface SeldomExports {
+  names: string[];
+  functions: Set<string>;
+}
+
+/** What `rel` (a source of the package) exports; it may not re-export a whole module (`export *`), whose names are not listed. */
+function exportNames(rel: string): SeldomExports {
+  const source = readFileSync(ROOT + rel, "utf8");
+  if (/^export \*/m.test(source)) throw new Error(`pack/bun_library.ts: ${rel} (SELDOM_ROOTS, or only they import it) has an \`export *\`, whose names its stand-in cannot define`);
+  const names = new Bun!.Transpiler({ loader: "ts" }).scan(source).exports;
+  return { names, functions: new Set([...source.matchAll(/^export (?:async )?function\s*\*?\s*(\w+)/gm)].map((m) => m[1])) };
+}
+
+/**
+ * The stand-in for a module of the seldom part in another part. Bun's import of a CommonJS
+ * module (an entry, dist/mod.bun.js) reads every export when it loads: so a function is a function
+ * of the same name that loads the part on its first call and calls the module's own, and any other
+ * export a getter that loads the part (a require, as synchronous as the module itself) and reads
+ * the module's own. Until then nothing of the part is read. A class exported by an entry would load
+ * the part at every start: such a module is not seldom.
+ */
+function seldomStandIn(rel: string, exported: SeldomExports): string {
+  const load = `(m ??= require(${JSON.stringify(SELF)}).part(${JSON.stringify(BUN_SELDOM)})[${JSON.stringify(rel)}])`;
+  return [
+    `var m;`,
+    ...[...exported.functions].map((n) => `function ${n}() { return ${load}.${n}.apply(this, arguments); }`),
+    `module.exports = {`,
+    ...exported.names.map((n) => exported.functions.has(n) ? `  ${n},` : `  get ${JSON.stringify(n)}() { return ${load}[${JSON.stringify(n)}]; },`),
+    `};`,
+  ].join("\n");
+}
+
 /**
  * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
  * sends to another part (namespace tsbpf-part-FILE: a line taking the module from that part).
  */
-async function build(outdir: string, naming: string, entry: string, route: Route): Promise<string[]> {
+async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, route: Route): Promise<string[]> {
   const result = await Bun!.build({
     entrypoints: [ENTRY],
     outdir,
@@ -267,8 +338,11 @@ async function build(outdir: string, naming: string, entry: string, route: Route
         build.onLoad({ filter: /.*/, namespace: "tsbpf" }, (args: { path: string }) =>
           ({ contents: args.path === ENTRY ? entry : "module.exports = {};", loader: "js" }));
         for (const part of PARTS) {
-          build.onLoad({ filter: /.*/, namespace: partNamespace(part) }, (args: { path: string }) =>
-            ({ contents: `module.exports = require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(args.path)}];`, loader: "js" }));
+          build.onLoad({ filter: /.*/, namespace: partNamespace(part) }, (args: { path: string }) => ({
+            contents: part === BUN_SELDOM ? seldomStandIn(args.path, seldomExports.get(args.path)!)
+              : `module.exports = require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(args.path)}];`,
+            loader: "js",
+          }));
         }
         build.onLoad({ filter: /\.ts$/ }, async (args: { path: string }) =>
           ({ contents: await withoutImportMeta(readFileSync(args.path, "utf8")), loader: "js" }));

@@ -8,7 +8,7 @@ import { probeName } from "../probes/probe_name.ts";
 import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, btfLoad, mapCreate, mapFreeze, MapType, mapUpdate, progLoad } from "../runtime/bpf.ts";
 import { buildTracerBtf, type ProgramDebugInfo, type TracerBtf } from "../runtime/program_btf.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
-import { verifierError } from "../runtime/verifier_error.ts";
+import { verifierError } from "../runtime/verifier_report.ts";
 import { probeKind } from "../probes/mod.ts";
 import { PerfEvent } from "../runtime/perf.ts";
 import { createPerfEventArray } from "../runtime/perf_event_array.ts";

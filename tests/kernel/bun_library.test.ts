@@ -111,6 +111,62 @@ test("a warm start of a tracepoint script that imports only tsbpf never opens th
   assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("chunk-")), [], `opened: ${opened.join(", ")}; ${stderr}`);
 });
 
+test("a warm start reads only the bytecode it runs: the start graph's seldom modules are in their own part (dist/bun_seldom.js), which it never opens", { skip }, () => {
+  install();
+  assert.ok(readdirSync(dist).includes("bun_seldom.js.jsc"), `no seldom part: ${readdirSync(dist).filter((f) => f.startsWith("bun_")).join(", ")}`);
+  // Text from the code of a few of them (pack/bun_library.ts SELDOM_ROOTS): in that part, not in the start's.
+  const start = readFileSync(join(dist, "bun_library.js"), "utf8"), seldom = readFileSync(join(dist, "bun_seldom.js"), "utf8");
+  for (const text of ["is not a CIDR prefix", "give the loop a bound the verifier can see", "cannot read field", "is writable by every user", "mmap(perf buffer of CPU"]) {
+    assert.ok(seldom.includes(text), `"${text}" is not in the seldom part`);
+    assert.ok(!start.includes(text), `"${text}" is still in the start's part`);
+  }
+  run("bun", { tool: false, cached: true }); // fills the cache
+  const { stdout, stderr, opened } = run("bun", { tool: false, cached: true });
+  assert.equal(stdout, '{"shared":true}\nstarted', stderr);
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_seldom")), [], `opened: ${opened.join(", ")}; ${stderr}`);
+});
+
+test("what the seldom part holds works the same from the bytecode build as from the ES modules: an LpmTrieMap's prefixes as text, a PerfBuffer's event, openPinned's error", { skip }, () => {
+  install();
+  const script = join(project, "seldom.ts");
+  writeFileSync(script, [
+    `import { LpmTrieMap, openPinned, PerfBuffer, pid, Tracer, tracepoint, type Ipv4Key, type u32 } from "tsbpf";`,
+    `import process from "node:process";`,
+    `class Seldom extends Tracer {`,
+    `  nets = new LpmTrieMap<Ipv4Key, u32>(16);`,
+    `  events = new PerfBuffer<{ pid: u32 }>(8192);`,
+    `  self: u32 = 0;`,
+    // Any system call of this process: the first comes at once on both runtimes.
+    `  @tracepoint("raw_syscalls:sys_enter")`,
+    `  onSyscall() {`,
+    `    if (pid() !== this.self) return;`,
+    `    this.events.submit({ pid: pid() });`,
+    `  }`,
+    `}`,
+    `const t = new Seldom();`,
+    `t.self = process.pid;`,
+    `await t.start({ exitOnError: false });`,
+    `t.nets.set("10.1.0.0/16", 7);`,
+    `t.nets.set("192.168.7.9", 8);`,
+    `console.log(JSON.stringify(t.nets.cidrEntries()), t.nets.get("10.1.2.3"));`,
+    `for (const bad of ["10.0.0.0/33", "2001:db8::/32"]) try { t.nets.set(bad, 1); } catch (e) { console.log(String(e)); }`,
+    `const got = new Promise<number>((resolve) => t.events.on((e) => resolve(e.pid)));`,
+    `console.log((await got) === process.pid);`,
+    `await t.stop();`,
+    `try { await openPinned("tsbpf-no-such-pin"); } catch (e) { console.log((e as Error).name, (e as Error).message); }`,
+  ].join("\n"));
+  const outputs = (["bun", "deno"] as const).map((runtime) => {
+    const command = runtime === "bun" ? [BUN, "run", script] : [DENO, "run", "-A", "--quiet", script];
+    const r = openedFiles(command, { cwd: project, env: { ...process.env, NO_COLOR: "1", TSBPF_NO_CACHE: "1" } });
+    return { runtime, ...r, opened: r.opened.filter((f) => f.startsWith(`${dist}/`)).map((f) => f.slice(dist.length + 1)) };
+  });
+  const [bun, deno] = outputs;
+  assert.equal(bun.status, 0, bun.stderr);
+  assert.ok(bun.opened.includes("bun_seldom.js.jsc"), `Bun did not take them from the seldom part: ${bun.opened.join(", ")}`);
+  assert.match(bun.stdout, /^\[\["10\.1\.0\.0\/16",7\],\["192\.168\.7\.9\/32",8\]\] 7\n.*not a CIDR prefix.*\n.*an IPv6 prefix.*\ntrue\n\w+/, bun.stderr);
+  assert.equal(bun.stdout, deno.stdout, `Bun's bytecode and Deno's ES modules differ: ${deno.stderr}`);
+});
+
 test("a cold start of a tracepoint script that imports only tsbpf compiles without opening the lazy part", { skip }, () => {
   install();
   const { stdout, stderr, opened } = run("bun", { tool: false });
@@ -170,7 +226,7 @@ test("the tsbpf command on Bun runs a one-liner from the bytecode build, cold an
     assert.ok(opened.includes("bun_library.js.jsc") && opened.includes("bun_cli.js.jsc"), `${run}: the bytecode was not loaded: ${opened.join(", ")}`);
     assert.deepEqual(esmOf(opened), [], `${run}: the command loaded the ES module build beside the bytecode (two copies of tsbpf)`);
     // A kept script needs neither the transform nor the compiler, which are in the lazy part.
-    if (run === "warm") assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("compiler")), [], `warm: ${opened.join(", ")}`);
+    if (run === "warm") assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("bun_seldom") || f.startsWith("compiler")), [], `warm: ${opened.join(", ")}`);
   }
 });
 

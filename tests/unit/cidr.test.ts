@@ -1,7 +1,7 @@
 // CIDR strings for LpmTrieMap keys: parsed to network-order bytes and printed back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatAddress, parseCidr } from "../../runtime/maps/lpm_trie_map.ts";
+import { formatAddress, parseCidr } from "../../runtime/maps/ip_prefix.ts";
 
 test("IPv4 and IPv6 prefixes parse to network-order bytes; a bare address is full length", () => {
   assert.deepEqual(parseCidr("10.1.0.0/16"), { addr: Uint8Array.from([10, 1, 0, 0]), prefixlen: 16 });
