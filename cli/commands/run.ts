@@ -9,6 +9,7 @@ import { basename, resolve } from "node:path";
 import { fileExists, readCheckedFile } from "../../runtime/files.ts";
 import { S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
 import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
+import { untrustedCertificates } from "../../runtime/tls_trust.ts";
 import { CliError } from "../errors.ts";
 import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
@@ -70,10 +71,23 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
   return status === 0 && endedAlone ? commandStatus : status;
 }
 
+/**
+ * This environment, but for certificates another user could change (runtime/tls_trust.ts): the
+ * script's runtime would trust them for every https: fetch and import, as root.
+ */
+function childEnvironment(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const u of untrustedCertificates((name) => env[name])) {
+    console.error(`tsbpf: the script runs without ${u.variable}, which names certificates for TLS that another user could change (${u.why})`);
+    delete env[u.variable];
+  }
+  return env;
+}
+
 async function runChild(path: string, args: string[], session: SessionOptions): Promise<number> {
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
   const ignored = signalsIgnoredAtStart();
-  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
+  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...childEnvironment(), [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
   // Made now, before this task ends: the runtime cannot have reaped the child yet (cli/child_signals.ts).
   const relay = child.pid === undefined ? undefined : new SignalRelay(child.pid, ignored);
   // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).
