@@ -7,7 +7,7 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { basename, resolve } from "node:path";
 import { fileExists, readCheckedFile } from "../../runtime/files.ts";
-import { S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
+import { geteuid, S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
 import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
 import { untrustedCertificates } from "../../runtime/tls_trust.ts";
 import { CliError } from "../errors.ts";
@@ -73,13 +73,19 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
 
 /**
  * This environment, but for certificates another user could change (runtime/tls_trust.ts): the
- * script's runtime would trust them for every https: fetch and import, as root.
+ * script's runtime would trust them for every https: fetch and import, as root. Nor, as root,
+ * JSR_URL: Deno imports a script's jsr: modules from the registry it names, and sudo -E keeps
+ * another user's (tests/security/jsr_registry_env.test.ts); a URL has no owner to check.
  */
 function childEnvironment(): Record<string, string | undefined> {
   const env = { ...process.env };
   for (const u of untrustedCertificates((name) => env[name])) {
     console.error(`tsbpf: the script runs without ${u.variable}, which names certificates for TLS that another user could change (${u.why})`);
     delete env[u.variable];
+  }
+  if (env.JSR_URL && geteuid() === 0) {
+    console.error(`tsbpf: the script runs without JSR_URL (${env.JSR_URL}): its jsr: imports come from jsr.io, not from a registry the environment names (sudo -E keeps another user's), since they run as root`);
+    delete env.JSR_URL;
   }
   return env;
 }
