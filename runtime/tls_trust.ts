@@ -4,7 +4,8 @@
 // HTTPS_PROXY with them (often needed, so kept): another user's authority and proxy then answer
 // as any server, and root ran the script they served under a link's name
 // (tests/security/tls_trust_env.test.ts). Only certificates that root or tsbpf's user alone can
-// change are believed.
+// change are believed; and as root, not NODE_TLS_REJECT_UNAUTHORIZED=0, with which Bun checks no
+// certificate at all.
 import { libcSync } from "./ffi/mod.ts";
 import { geteuid, lstat } from "./file_stat.ts";
 import { trustedCodeDir, trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
@@ -12,16 +13,22 @@ import { trustedCodeDir, trustedCodeFile, UntrustedDirError } from "./private_di
 const FILES = ["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "DENO_CERT"];
 const DIRECTORIES = ["SSL_CERT_DIR"];
 
-export interface UntrustedCertificates {
+export interface UntrustedTls {
   variable: string;
-  path: string;
+  value: string;
   why: string;
 }
 
-/** Each variable of the environment `getenv` reads that names certificates another user could change, and why. */
-export function untrustedCertificates(getenv: (name: string) => string | undefined = (name) => libcSync().getenv(name)): UntrustedCertificates[] {
+/**
+ * Each variable of the environment `getenv` reads that makes the runtime trust a server another
+ * user chose: certificates another user could change, and why.
+ */
+export function untrustedTls(getenv: (name: string) => string | undefined = (name) => libcSync().getenv(name)): UntrustedTls[] {
   const owners = [0, geteuid()];
-  const found: UntrustedCertificates[] = [];
+  const found: UntrustedTls[] = [];
+  if (getenv("NODE_TLS_REJECT_UNAUTHORIZED") === "0" && owners[1] === 0) {
+    found.push({ variable: "NODE_TLS_REJECT_UNAUTHORIZED", value: "0", why: "it turns Bun's certificate checks off" });
+  }
   for (const variable of [...FILES, ...DIRECTORIES]) {
     const path = getenv(variable);
     if (!path) continue;
@@ -31,7 +38,7 @@ export function untrustedCertificates(getenv: (name: string) => string | undefin
       else for (const dir of path.split(":").filter(Boolean)) privateDirectory(trustedCodeDir(dir, owners));
     } catch (e) {
       if (!(e instanceof UntrustedDirError)) throw e;
-      found.push({ variable, path, why: e.message });
+      found.push({ variable, value: path, why: e.message });
     }
   }
   return found;

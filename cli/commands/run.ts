@@ -9,7 +9,7 @@ import { basename, resolve } from "node:path";
 import { fileExists, readCheckedFile } from "../../runtime/files.ts";
 import { geteuid, S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
 import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
-import { untrustedCertificates } from "../../runtime/tls_trust.ts";
+import { untrustedTls } from "../../runtime/tls_trust.ts";
 import { CliError } from "../errors.ts";
 import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
@@ -72,15 +72,16 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
 }
 
 /**
- * This environment, but for certificates another user could change (runtime/tls_trust.ts): the
- * script's runtime would trust them for every https: fetch and import, as root. Nor, as root,
+ * This environment, but for certificates another user could change, or certificate checks turned
+ * off (runtime/tls_trust.ts): the script's runtime would trust whoever answers every https:
+ * fetch and import, as root. Nor, as root,
  * JSR_URL: Deno imports a script's jsr: modules from the registry it names, and sudo -E keeps
  * another user's (tests/security/jsr_registry_env.test.ts); a URL has no owner to check.
  */
 function childEnvironment(): Record<string, string | undefined> {
   const env = { ...process.env };
-  for (const u of untrustedCertificates((name) => env[name])) {
-    console.error(`tsbpf: the script runs without ${u.variable}, which names certificates for TLS that another user could change (${u.why})`);
+  for (const u of untrustedTls((name) => env[name])) {
+    console.error(`tsbpf: the script runs without ${u.variable}=${u.value}, with which its runtime would trust a server another user chose (${u.why})`);
     delete env[u.variable];
   }
   if (env.JSR_URL && geteuid() === 0) {
