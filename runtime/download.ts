@@ -3,6 +3,7 @@
 // server: bounded in size, refused unless it is text, and never run or cached by its URL.
 
 import { isRemote } from "./remote.ts";
+import { untrustedTls } from "./tls_trust.ts";
 
 export { isRemote };
 
@@ -31,6 +32,11 @@ const TEXT_TYPES = /^(text\/[\w.+-]+|application\/(typescript|x-typescript|javas
 /** The bytes at `url` (http or https), checked to be a script-sized UTF-8 text. */
 export async function downloadScript(url: string, maxBytes = MAX_SCRIPT_BYTES, timeoutMs = DOWNLOAD_TIMEOUT_MS): Promise<{ bytes: Uint8Array; text: string }> {
   if (!isRemote(url)) throw new DownloadError(`Not an http or https URL: ${url}`);
+  // The server is known by its certificate only as far as the certificates trusted are root's.
+  const [untrusted] = url.startsWith("https:") ? untrustedTls() : [];
+  if (untrusted) {
+    throw new DownloadError(`Not downloading ${url}: ${untrusted.variable}=${untrusted.value} would have this runtime trust a server another user chose (${untrusted.why}); with a proxy (HTTPS_PROXY) they could answer as any server. Unset ${untrusted.variable} (sudo -E keeps it)${untrusted.variable === "NODE_TLS_REJECT_UNAUTHORIZED" ? "" : ", or name certificates only root can change"}`);
+  }
   const abort = new AbortController();
   const tooSlow = new DownloadError(`Cannot read ${url}: the server did not send the whole script within ${timeoutMs / 1000} s; try again, or download it yourself and run the file`);
   const timer = setTimeout(() => abort.abort(tooSlow), timeoutMs);

@@ -160,21 +160,29 @@ function octal(mode: number): string {
 }
 
 /**
+ * $TMPDIR, or /tmp when TMPDIR is not set or is a directory another user could change (sudo -E
+ * keeps theirs: they could rename, replace or read what we put there), with links resolved:
+ * where files of ours are made under unpredictable names. Throws UntrustedDirError if /tmp fails too.
+ */
+export function trustedTmpDir(): string {
+  const me = geteuid();
+  const tmpdir = libcSync().getenv("TMPDIR");
+  try {
+    return trustedPath(tmpdir || "/tmp", [0, me]);
+  } catch (e) {
+    if (!tmpdir || tmpdir === "/tmp") throw e;
+    return trustedPath("/tmp", [0, me]); // a TMPDIR someone else controls: not there
+  }
+}
+
+/**
  * A new directory only we can use, under $TMPDIR or /tmp, with an unpredictable name (mkdir
  * fails rather than reuse anything already there). For files that must exist for a while when
  * there is no private home for them; the caller removes it.
  */
 export function freshPrivateDir(prefix: string): string {
   const c = libcSync();
-  const me = geteuid();
-  const tmpdir = c.getenv("TMPDIR");
-  let base: string;
-  try {
-    base = trustedPath(tmpdir || "/tmp", [0, me]);
-  } catch (e) {
-    if (!tmpdir || tmpdir === "/tmp") throw e;
-    base = trustedPath("/tmp", [0, me]); // a TMPDIR someone else controls: not there
-  }
+  const base = trustedTmpDir();
   for (let attempt = 0; ; attempt++) {
     const random = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("");
     const dir = `${base === "/" ? "" : base}/${prefix}-${random}`;

@@ -36,6 +36,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
     console.error(`tsbpf build: wrote ${result.outfile} (${(result.bytes / 1024).toFixed(0)} KiB; tracers: ${result.tracers.join(", ")}; ${signedNote(result.signed)})`);
     return 0;
   }
+  if (runtimeName === "deno") checkDenortPlace();
   // Bundled and compiled in a private directory; only the finished executable is written to
   // `outfile`, replaced whole (the compilers open their output O_TRUNC, following a planted symlink).
   const dir = freshPrivateDir("tsbpf-build");
@@ -157,6 +158,23 @@ function checkEsbuildPlace(): void {
     throw new CliError(`tsbpf build: esbuild's binary package ${platform} is not usable beside esbuild (${e.message}); esbuild would search the node_modules above ${dirname(real)}, which another user could have made. Install esbuild again (npm install esbuild, with its optional dependencies) or set ESBUILD_BINARY_PATH`);
   }
   process.env.ESBUILD_BINARY_PATH = `${beside}/bin/esbuild`;
+}
+
+/**
+ * deno compile makes the executable from a copy of Deno's runtime (denort) with the bundle added,
+ * and takes that copy from the file DENORT_BIN names, if set: the program root will run. sudo -E
+ * keeps it as it keeps HOME, so it must be a file only root, we or the owner of tsbpf's package
+ * can change, like esbuild's binary (tests/security/compile_denort.test.ts).
+ */
+function checkDenortPlace(): void {
+  const named = process.env.DENORT_BIN;
+  if (!named) return;
+  try {
+    trustedCodeFile(named, trustedOwners());
+  } catch (e) {
+    if (!(e instanceof UntrustedDirError)) throw e;
+    throw new CliError(`tsbpf build --compile: not making the executable from the Deno runtime DENORT_BIN names (${named}), since another user could have put it there: ${e.message}. Unset DENORT_BIN (deno compile then uses its own), or name a file no other user can change`);
+  }
 }
 
 async function bundleOrExplain(bundle: Bundler, script: string, outfile: string, key: string | undefined, inlineCompiler: boolean | "deflated" = false) {

@@ -7,8 +7,9 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { basename, resolve } from "node:path";
 import { fileExists, readCheckedFile } from "../../runtime/files.ts";
-import { S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
+import { geteuid, S_IFDIR, S_IFMT, stat } from "../../runtime/file_stat.ts";
 import { isRemote, MAX_SCRIPT_BYTES } from "../../runtime/download.ts";
+import { untrustedTls } from "../../runtime/tls_trust.ts";
 import { CliError } from "../errors.ts";
 import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
@@ -70,10 +71,30 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
   return status === 0 && endedAlone ? commandStatus : status;
 }
 
+/**
+ * This environment, but for certificates another user could change, or certificate checks turned
+ * off (runtime/tls_trust.ts): the script's runtime would trust whoever answers every https:
+ * fetch and import, as root. Nor, as root,
+ * JSR_URL: Deno imports a script's jsr: modules from the registry it names, and sudo -E keeps
+ * another user's (tests/security/jsr_registry_env.test.ts); a URL has no owner to check.
+ */
+function childEnvironment(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  for (const u of untrustedTls((name) => env[name])) {
+    console.error(`tsbpf: the script runs without ${u.variable}=${u.value}, with which its runtime would trust a server another user chose (${u.why})`);
+    delete env[u.variable];
+  }
+  if (env.JSR_URL && geteuid() === 0) {
+    console.error(`tsbpf: the script runs without JSR_URL (${env.JSR_URL}): its jsr: imports come from jsr.io, not from a registry the environment names (sudo -E keeps another user's), since they run as root`);
+    delete env.JSR_URL;
+  }
+  return env;
+}
+
 async function runChild(path: string, args: string[], session: SessionOptions): Promise<number> {
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
   const ignored = signalsIgnoredAtStart();
-  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...process.env, [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
+  const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...childEnvironment(), [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
   // Made now, before this task ends: the runtime cannot have reaped the child yet (cli/child_signals.ts).
   const relay = child.pid === undefined ? undefined : new SignalRelay(child.pid, ignored);
   // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).

@@ -12,10 +12,12 @@
  *
  * Results are cached per process and address, and /proc/PID/maps is read once per process
  * (again only when an address falls outside every known mapping, e.g. after a dlopen). A
- * process is known by its pid and start time: each turn of the event loop checks that the pid
- * still names the process cached, since once it has exited its pid can be another's (a -c
- * command's view, read while it ran, serves its stacks after it exited, until another process
- * takes the pid).
+ * process is known by its pid and start time, and the program it runs by where its code and
+ * stack lie and who owns it: each turn of the event loop checks that the pid still names the
+ * process cached, since once it has exited its pid can be another's (a -c command's view, read
+ * while it ran, serves its stacks after it exited, until another process takes the pid), and
+ * that it has not exec'd another program since, keeping pid and start time (another user's
+ * process that execs a setuid program goes on as root's, with none of its old mappings).
  * What is cached is bounded, least recently used processes dropped and read again if asked
  * about again: other users' processes, as many and as large as they like, are all traced.
  * Needs `await libc()` first, like every file access of the runtime.
@@ -36,8 +38,8 @@ import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
 
 interface ProcessView {
-  /** The process's start time (/proc/PID/stat), or undefined: it was gone when first asked about. */
-  start: string | undefined;
+  /** Which process, running which program (processIdentity), or undefined: it was gone when first asked about. */
+  identity: ProcessIdentity | undefined;
   /** undefined: the process was gone when first asked about. */
   maps: Mapping[] | undefined;
   /** The length of the maps' text, which their paths keep alive (V8 slices strings). */
@@ -48,8 +50,6 @@ interface ProcessView {
   perfMapReadAt: number;
   /** The perf map's files as they stood then (fileIdentity of each): read again only once they differ. */
   perfMapIdentity: string | undefined;
-  /** The process's uid (the owner of /proc/PID), whose perf map alone is believed; undefined: gone. */
-  uid: number | undefined;
   /** What it holds, roughly, in bytes (viewCost), as last counted. */
   cost: number;
 }
@@ -77,10 +77,10 @@ export class UserSymbols {
   #log: { log: MappingLog; gone: () => void } | undefined;
   #held = 0;
   /**
-   * Start times read in this turn of the event loop: a map printed at once checks each of its
+   * Identities read in this turn of the event loop: a map printed at once checks each of its
    * processes once, not once a stack (reading /proc/PID/stat costs more than a cached stack).
    */
-  readonly #startsThisTurn = new Map<number, string | undefined>();
+  readonly #identitiesThisTurn = new Map<number, ProcessIdentity | undefined>();
 
   /**
    * Names the addresses of the process `log` follows from what it recorded, once the process
@@ -112,27 +112,28 @@ export class UserSymbols {
   }
 
   /**
-   * The cached view of `pid`, if it is still of the process that has the pid now (or, that
-   * process gone, of the last one seen with it); else a new one, read now, made the most recent.
+   * The cached view of `pid`, if it is still of the process that has the pid now, running the
+   * same program (or, that process gone, of the last one seen with it); else a new one, read
+   * now, made the most recent.
    */
   #view(pid: number): ProcessView {
-    const start = this.#startTime(pid);
+    const identity = this.#identity(pid);
     let p = this.#processes.get(pid);
-    if (p && start !== undefined && start !== p.start) p = undefined; // the pid is another process's now
+    if (p && !sameProgram(p.identity, identity)) p = undefined; // another process's now, or another program
     this.forget(pid);
-    // The start time is read before the maps: a pid reused in between shows at the next check.
-    p ??= { start, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid), cost: 0 };
+    // The identity is read before the maps: a pid reused or an exec in between shows at the next check.
+    p ??= { identity, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, cost: 0 };
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
   }
 
-  #startTime(pid: number): string | undefined {
-    if (this.#startsThisTurn.has(pid)) return this.#startsThisTurn.get(pid);
-    if (this.#startsThisTurn.size === 0) queueMicrotask(() => this.#startsThisTurn.clear());
-    const start = startTime(pid);
-    this.#startsThisTurn.set(pid, start);
-    return start;
+  #identity(pid: number): ProcessIdentity | undefined {
+    if (this.#identitiesThisTurn.has(pid)) return this.#identitiesThisTurn.get(pid);
+    if (this.#identitiesThisTurn.size === 0) queueMicrotask(() => this.#identitiesThisTurn.clear());
+    const identity = processIdentity(pid);
+    this.#identitiesThisTurn.set(pid, identity);
+    return identity;
   }
 
   /** Drops the least recently used processes until what is held is within bounds, `keep` last. */
@@ -217,7 +218,7 @@ export class UserSymbols {
         p.perfMapIdentity = identities.join(" ");
         // Outside a container both paths name one file: one refused is not read again.
         const paths = files.paths.filter((_, i) => identities[i] !== "-" && identities.indexOf(identities[i]) === i);
-        p.perfMap = readPerfMap(files.path, paths, p.uid);
+        p.perfMap = readPerfMap(files.path, paths, p.identity?.uid);
         hit = p.perfMap?.map.symbolize(a);
       }
     }
@@ -264,15 +265,38 @@ function viewCost(p: ProcessView): number {
   return p.mapsBytes + 200 * (p.maps?.length ?? 0) + 200 * p.frames.size + 2 * (p.perfMap?.bytes ?? 0) + 16 * (p.perfMap?.map.count ?? 0);
 }
 
-/**
- * When process `pid` started (field 22 of /proc/PID/stat, in clock ticks since boot), or
- * undefined when there is no such process: with the pid, what names one process for good.
- */
-function startTime(pid: number): string | undefined {
+interface ProcessIdentity {
+  /** When the process started (field 22 of /proc/PID/stat, in clock ticks since boot): with the pid, one process for good. */
+  start: string;
+  /**
+   * Where its program's code and its stack lie (fields 26 to 28), which an exec lays out anew
+   * (randomized), or undefined once the process has no memory (exiting, a zombie).
+   */
+  program: string | undefined;
+  /** Its owner (of /proc/PID): whose perf map alone is believed. A setuid program's is root. */
+  uid: number | undefined;
+}
+
+/** Which process has pid `pid` and what it runs, or undefined when there is no such process. */
+function processIdentity(pid: number): ProcessIdentity | undefined {
   const stat = readProcText(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
   // The command (field 2) is in parentheses and may hold anything, spaces and ")" too.
-  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return fields?.[22 - 3];
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const program = fields.slice(26 - 3, 28 - 2).join(" ");
+  const st = lstat(`/proc/${pid}`);
+  return { start: fields[22 - 3], program: /^[0 ]*$/.test(program) ? undefined : program, uid: typeof st === "number" ? undefined : st.uid };
+}
+
+/**
+ * Whether a view read when the process was `cached` still serves it as it is `now`: the same
+ * process (by start time) running the same program (laid out alike, owned alike). A process
+ * gone, or left without memory as it exits, runs nothing new: its last view serves.
+ */
+function sameProgram(cached: ProcessIdentity | undefined, now: ProcessIdentity | undefined): boolean {
+  if (!now) return true;
+  if (!cached || cached.start !== now.start) return false;
+  return now.program === undefined || (now.program === cached.program && now.uid === cached.uid);
 }
 
 function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
@@ -341,10 +365,6 @@ function readPerfMapText(path: string, shown: string, owners: number[]): string 
   }
 }
 
-function processUid(pid: number): number | undefined {
-  const st = lstat(`/proc/${pid}`);
-  return typeof st === "number" ? undefined : st.uid;
-}
 
 function namespacePid(pid: number): number {
   const status = readProcText(`/proc/${pid}/status`) ?? "";
