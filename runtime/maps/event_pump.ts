@@ -246,8 +246,7 @@ export class EventPump {
     if (state === "flowing") return this.#goFlowing();
     // Stalled: look again on the slowest timer, as before there was a quiet mode.
     if (state === "stalled") return void (this.#timer = setTimeout(this.#drain, this.#maxIdleMs));
-    this.#collectStartGarbage();
-    if (this.#waiting) return;
+    if (this.#waiting) return this.#collectStartGarbage();
     try {
       this.#epoll ??= new Epoll(this.#streams.flatMap((s) => s.pollFds));
     } catch (e) {
@@ -261,6 +260,8 @@ export class EventPump {
       this.#waiting = false;
       if (!this.#stopped) this.#drainOnTimer(e);
     });
+    // Waiting in the kernel already: an event during the collection wakes the pump after it.
+    this.#collectStartGarbage();
   }
 
   /** No epoll (out of fds, or no thread to wait in): drain on the idle timer, as before there was a quiet mode. */
