@@ -9,7 +9,8 @@
 // (again after 2 and 10 min): ≈ READY + 10.5 s for a tracer, 3-14 ms of CPU. A 10 s window opened
 // a second after READY ended right there, so that collection, which comes once in minutes, was
 // counted as a tenth of every second or not at all. 30 s from the same start holds it whole, and
-// Bun's every fast tick with it: the costliest half-minute of an idle Bun process.
+// Bun's every fast tick with it: the costliest half-minute of an idle Bun process. Deno's V8 makes
+// a collection of its own ≈ READY + 30 s (≈ 20 ms): counted when it falls inside, as it mostly does.
 //
 //   bun bench/idle.ts [--seconds S] [--only bun,bpftrace,...]   (as root, after bench/run.sh built bench/out)
 //
