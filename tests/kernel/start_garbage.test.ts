@@ -62,41 +62,40 @@ async function eventually(check: () => boolean): Promise<boolean> {
   return check();
 }
 
-test("an idle tracer with a RingBuf has the garbage its start left collected once, and still wakes for the next events", async () => {
+/** Starts `tracer` on this process's calls, waits until its pump asked for the collection (once), runs `then`, stops it. */
+async function afterTheCollection(tracer: RingCalls | CountCalls, then: (asked: () => number[]) => Promise<void>): Promise<void> {
   await watchingCollections(async (asked) => {
-    const tracer = new RingCalls();
     tracer.self = process.pid;
     await tracer.start({ exitOnError: false, reportLoss: false });
-    const got: Call[] = [];
-    tracer.events.on((e) => got.push(e));
     try {
       assert.ok(await eventually(() => asked().length > 0), "the quiet tracer never asked for its start's garbage to be collected");
       // Bun collects; Deno has no way for a library to (and says so).
       assert.deepEqual(asked(), [c.runtime === "bun" ? 1 : 0]);
-      for (let n = 1; n <= 2; n++) {
-        c.syscall(SYS.getppid);
-        assert.ok(await eventually(() => got.length >= n), `event ${n} after the collection was not delivered`);
-      }
-      assert.equal(asked().length, 1, "the start's garbage was collected more than once");
+      await then(asked);
     } finally {
       await tracer.stop();
     }
   });
+}
+
+test("an idle tracer with a RingBuf has the garbage its start left collected once, and still wakes for the next events", async () => {
+  const tracer = new RingCalls();
+  await afterTheCollection(tracer, async (asked) => {
+    const got: Call[] = [];
+    tracer.events.on((e) => got.push(e));
+    for (let n = 1; n <= 2; n++) {
+      c.syscall(SYS.getppid);
+      assert.ok(await eventually(() => got.length >= n), `event ${n} after the collection was not delivered`);
+    }
+    assert.equal(asked().length, 1, "the start's garbage was collected more than once");
+  });
 });
 
 test("a tracer with maps only has the garbage its start left collected once; its counts go on", async () => {
-  await watchingCollections(async (asked) => {
-    const tracer = new CountCalls();
-    tracer.self = process.pid;
-    await tracer.start({ exitOnError: false, reportLoss: false });
-    try {
-      assert.ok(await eventually(() => asked().length > 0), "the tracer never asked for its start's garbage to be collected");
-      assert.deepEqual(asked(), [c.runtime === "bun" ? 1 : 0]);
-      c.syscall(SYS.getppid);
-      assert.equal(tracer.calls.get(process.pid), 1n);
-    } finally {
-      await tracer.stop();
-    }
+  const tracer = new CountCalls();
+  await afterTheCollection(tracer, async () => {
+    c.syscall(SYS.getppid);
+    assert.equal(tracer.calls.get(process.pid), 1n);
   });
 });
 
