@@ -1,8 +1,16 @@
 // The idle job: what a tracer costs while its probes are attached and nothing fires. Each tool
 // attaches the streaming (or counting) program to a generator that waits for "go" and never
-// gets it, so no event is made; once the tool prints READY and has settled, we count its context
-// switches (every thread's voluntary + involuntary, from /proc/PID/task/*/status) and its CPU time
-// (utime + stime of /proc/PID/stat, all threads) over a few seconds.
+// gets it, so no event is made; once the tool prints READY and has settled a second, we count its
+// context switches (every thread's voluntary + involuntary, from /proc/PID/task/*/status) and its
+// CPU time (every thread's schedstat) over IDLE_SECONDS.
+//
+// Why 30 s: a Bun process's own collector runs on a 1 s timer until its heap has been still for 30
+// ticks (then every 30 s), and makes one full collection once the heap has been still for 10 s
+// (again after 2 and 10 min): ≈ READY + 10.5 s for a tracer, 3-14 ms of CPU. A 10 s window opened
+// a second after READY ended right there, so that collection, which comes once in minutes, was
+// counted as a tenth of every second or not at all. 30 s from the same start holds it whole, and
+// Bun's every fast tick with it: the costliest half-minute of an idle Bun process. Deno's V8 makes
+// a collection of its own ≈ READY + 30 s (≈ 20 ms): counted when it falls inside, as it mostly does.
 //
 //   bun bench/idle.ts [--seconds S] [--only bun,bpftrace,...]   (as root, after bench/run.sh built bench/out)
 //
@@ -33,6 +41,10 @@ export interface IdleSample {
 
 /** The targets of issue 20: an idle tracer wakes at most 20 times a second and uses at most 0.2 % of a CPU. */
 export const IDLE_TARGET = { wakeups: 20, cpuPercent: 0.2 };
+/** How long each tool is measured, from a second after READY (see the top of this file). */
+export const IDLE_SECONDS = 30;
+/** How often the threads are read: a thread that ends between two reads loses only what it did since the last. */
+const READ_EVERY_MS = 250;
 
 interface TaskCounts {
   voluntary: number;
@@ -41,7 +53,7 @@ interface TaskCounts {
   cpuNs: number;
 }
 
-/** Every thread's counts; a thread that ends between two snapshots loses its share (tsbpf's threads live as long as the tracer). */
+/** Every thread's counts now. */
 function snapshot(pid: number): Map<string, TaskCounts> {
   const out = new Map<string, TaskCounts>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -55,11 +67,23 @@ function snapshot(pid: number): Map<string, TaskCounts> {
   return out;
 }
 
-/** Samples `pid` for `seconds`: its context switches and CPU time per second, thread by thread (a new thread counts from 0). */
+/**
+ * Samples `pid` for `seconds`: its context switches and CPU time per second, thread by thread (a
+ * new thread counts from 0). Read every READ_EVERY_MS, each thread's last reading kept: JavaScriptCore's
+ * helper threads (its collector's, its warm-up one) end after a few idle seconds and are made
+ * again for the next collection, and what they did is counted too.
+ */
 export async function measureIdle(pid: number, seconds: number): Promise<IdleSample> {
-  const a = snapshot(pid), t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const b = snapshot(pid), elapsed = (performance.now() - t0) / 1000;
+  const a = snapshot(pid), t0 = performance.now(), end = t0 + seconds * 1000;
+  const b = new Map(a);
+  let threads = a.size;
+  for (let now = t0; now < end; now = performance.now()) {
+    await new Promise((r) => setTimeout(r, Math.min(READ_EVERY_MS, end - now)));
+    const seen = snapshot(pid);
+    for (const [tid, counts] of seen) b.set(tid, counts);
+    threads = Math.max(threads, seen.size);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
   let voluntary = 0, involuntary = 0, cpuNs = 0;
   for (const [tid, end] of b) {
     const start = a.get(tid) ?? { voluntary: 0, involuntary: 0, cpuNs: 0 };
@@ -67,7 +91,7 @@ export async function measureIdle(pid: number, seconds: number): Promise<IdleSam
     involuntary += end.involuntary - start.involuntary;
     cpuNs += end.cpuNs - start.cpuNs;
   }
-  return { voluntary: voluntary / elapsed, involuntary: involuntary / elapsed, cpuPercent: cpuNs / 1e7 / elapsed, threads: b.size };
+  return { voluntary: voluntary / elapsed, involuntary: involuntary / elapsed, cpuPercent: cpuNs / 1e7 / elapsed, threads };
 }
 
 /** Starts `tool` against a generator that never runs, waits for READY and a settling second, measures, stops it. */
@@ -154,7 +178,7 @@ export function idleTools(p: { root: string; tree: string; out: string; bun: str
 
 if (import.meta.main) {
   const { parseArgs } = await import("node:util");
-  const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, only: { type: "string" }, repeats: { type: "string", default: "1" } } });
+  const { values } = parseArgs({ options: { seconds: { type: "string", default: String(IDLE_SECONDS) }, only: { type: "string" }, repeats: { type: "string", default: "1" } } });
   const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
   const out = `${root}/bench/out`;
   const { mkdirSync } = await import("node:fs");

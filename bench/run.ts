@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { failures, log, opts, quiet, REPEATS, ROOT, RUNS, SECONDS, selectedTools, skipped, SMOKE } from "./suite/common.ts";
 import { countJob } from "./suite/count.ts";
 import { idleJob } from "./suite/idle.ts";
-import { type IdleSample, idleTable } from "./idle.ts";
+import { IDLE_SECONDS, type IdleSample, idleTable } from "./idle.ts";
 import { launchJob } from "./suite/launch.ts";
 import { profileJob, profileTable } from "./suite/profile.ts";
 import { coldStartTable, countedFailures, countTable, environment, exitTable, launchTable, ms, streamTable } from "./suite/report.ts";
@@ -115,10 +115,10 @@ const suite = [
   "",
   ...countTable(count),
   "",
-  `## 4. Idle: probes attached, no events (median of ${REPEATS} runs of 10 s)`,
+  `## 4. Idle: probes attached, no events (median of ${REPEATS} runs of ${IDLE_SECONDS} s)`,
   "",
   "Each tool attached to a generator that waits and never calls getppid(); after READY and a settling second, every thread's",
-  "context switches (/proc/PID/task/*/status) and CPU time (schedstat) over 10 s. Voluntary switches are the process's wakeups;",
+  `context switches (/proc/PID/task/*/status) and CPU time (schedstat, read every 250 ms) over ${IDLE_SECONDS} s. Voluntary switches are the process's wakeups;`,
   "preemptions come mostly from other load on the machine. Tools: the streaming program (RingBuf; PerfBuffer; bpftrace's printf",
   "perf buffer; libbpf `ring_buffer__poll(rb, 100)`) and the counting one (\"maps only\").",
   "",
@@ -147,7 +147,7 @@ const streamSection = [
   ...(coldProfile.size ? [`## Where a cold start spends its time, ${opts.section} (median ms; bench/tsbpf/cold_profile.ts)`, "", ...coldProfileTable(coldProfile), ""] : []),
   ...(stream.size ? [`## Streaming, ${opts.section} (median of ${REPEATS} runs of ${SECONDS} s)`, "", ...streamTable(stream), ""] : []),
   ...(idle.size
-    ? [`## Idle, ${opts.section}: probes attached, no events (median of ${REPEATS} runs of 10 s; method: section 4 of the suite)`, "", ...idleTable(idle), ""]
+    ? [`## Idle, ${opts.section}: probes attached, no events (median of ${REPEATS} runs of ${IDLE_SECONDS} s; method: section 4 of the suite)`, "", ...idleTable(idle), ""]
     : []),
   ...(foreign.size
     ? [`${foreign.size} BPF programs of other processes were attached meanwhile (each on a syscalls:* tracepoint slows every syscall), e.g.: ` +

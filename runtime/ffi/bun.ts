@@ -9,6 +9,7 @@ import { bunEpollWaiter } from "./bun_epoll.ts";
 // Bun's global process (node:process is the same object): importing node:process would load
 // Deno's Node layer too, where runtime/ffi/mod.ts imports this file without running it.
 declare const process: typeof import("node:process");
+declare const Bun: { gc(force: boolean): void };
 
 export const processHooks: ProcessHooks = {
   onSignal: (signal, f) => void process.on(signal, f),
@@ -38,6 +39,10 @@ export const processHooks: ProcessHooks = {
     const timer = setTimeout(f, ms);
     timer.unref();
     return () => clearTimeout(timer);
+  },
+  collectGarbage: () => {
+    Bun.gc(true);
+    return true;
   },
 };
 

@@ -75,6 +75,7 @@ export const processHooks: ProcessHooks = {
     channel.port2.postMessage(undefined);
   },
   after,
+  collectGarbage: () => false,
 };
 
 /**

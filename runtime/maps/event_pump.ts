@@ -26,6 +26,9 @@
 // process wakes for Bun's own timers only (bench/NOTES.md). While it runs, the pump keeps the
 // process alive (the heartbeat, or a timer that never comes due).
 //
+// Half a second after the start, the first moment the pump is quiet (at once in an idle tracer),
+// it asks the runtime for one full collection (START_GARBAGE_MS): the garbage the start left.
+//
 // How the waits are made depends on the runtime (libc.pacesWithEpoll): with timers (setTimeout,
 // setInterval; Bun's cost nothing to load), or, on Deno, with the timeouts of epoll_wait calls on
 // the waiting thread: Deno loads its timers on their first use (≈ 6 ms and 3 MB of a warm start),
@@ -55,6 +58,14 @@ const MAX_HEARTBEAT_MS = 8000;
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 /** Events in one drain from which the perf buffers stop waking the reader per event. */
 const BUSY_EVENTS_PER_DRAIN = 32;
+/**
+ * How long after the start the garbage it left (a cold start's compiler, the loader's buffers)
+ * is collected, once, at the first moment from then on that the pump is quiet. Left to Bun, a
+ * full collection of it came 7–10 s later, in the idle tracer's first quiet seconds (≈ 10 ms of
+ * CPU: bench/NOTES.md, "Idle on Bun, session 10"). Half a second: after a launch's first events,
+ * long before a quiet tracer's first heartbeat.
+ */
+const START_GARBAGE_MS = 500;
 
 export class EventPump {
   readonly #streams: EventStream<unknown>[];
@@ -92,6 +103,9 @@ export class EventPump {
   #taken = 0;
   /** When the next heartbeat is due (performance.now()), while paced by epoll. */
   #nextBeat = 0;
+  /** The start's garbage: not yet to be collected, to be collected when quiet, or collected. */
+  #startGarbage: "later" | "due" | "done" = "later";
+  #cancelStartGarbage?: () => void;
 
   /**
    * `heartbeat` runs once a second while the pump runs (the loss check): whether events came or
@@ -113,6 +127,10 @@ export class EventPump {
   /** Drains once now, then keeps draining until stop(). */
   start(): void {
     if (this.#stopped) return; // stopped before it started (by the tracer's begin())
+    this.#cancelStartGarbage = libcSync().process.after(START_GARBAGE_MS, () => {
+      this.#startGarbage = "due";
+      this.#collectStartGarbage();
+    });
     if (libcSync().pacesWithEpoll) {
       try {
         this.#epoll = new Epoll(this.#streams.flatMap((s) => s.pollFds));
@@ -136,6 +154,7 @@ export class EventPump {
     this.#cancelSoon?.();
     if (this.#beat !== undefined) clearInterval(this.#beat);
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
+    this.#cancelStartGarbage?.();
     const closed = this.#epoll?.close();
     this.#epoll = undefined;
     return closed ?? Promise.resolve();
@@ -232,7 +251,7 @@ export class EventPump {
     if (state === "flowing") return this.#goFlowing();
     // Stalled: look again on the slowest timer, as before there was a quiet mode.
     if (state === "stalled") return void (this.#timer = setTimeout(this.#drain, this.#maxIdleMs));
-    if (this.#waiting) return;
+    if (this.#waiting) return this.#collectStartGarbage();
     try {
       this.#epoll ??= new Epoll(this.#streams.flatMap((s) => s.pollFds));
     } catch (e) {
@@ -246,6 +265,8 @@ export class EventPump {
       this.#waiting = false;
       if (!this.#stopped) this.#drainOnTimer(e);
     });
+    // Waiting in the kernel already: an event during the collection wakes the pump after it.
+    this.#collectStartGarbage();
   }
 
   /** No epoll (out of fds, or no thread to wait in): drain on the idle timer, as before there was a quiet mode. */
@@ -375,6 +396,7 @@ export class EventPump {
     if (this.#stopped || state === "failed") return false;
     if (state === "flowing") return (this.#flowing(), true);
     if (state === "stalled") return this.#waited(epoll.sleep(this.#maxIdleMs));
+    this.#collectStartGarbage();
     for (;;) {
       let ready: boolean;
       // No beat due while quiet once one has found nothing came: wait for the kernel alone.
@@ -392,6 +414,14 @@ export class EventPump {
       if (woke) return true;
       if (this.#stopped) return false;
     }
+  }
+
+  /** Once the start's garbage is due (START_GARBAGE_MS) and the pump is quiet: one full collection. */
+  #collectStartGarbage(): void {
+    if (this.#startGarbage !== "due" || this.#stopped) return;
+    if (this.#streams.length && !this.#quiet) return; // events flow: the next quiet spell does it
+    this.#startGarbage = "done";
+    if (libcSync().process.collectGarbage()) verbose("collected the garbage the start left");
   }
 
   /** Whether the pump goes on after `wait`: false once stopped, or when the wait failed (then it drains on timers). */
