@@ -65,7 +65,7 @@ const BUSY_EVENTS_PER_DRAIN = 32;
  * CPU: bench/NOTES.md, "Idle on Bun, session 10"). Half a second: after a launch's first events,
  * long before a quiet tracer's first heartbeat.
  */
-const START_GARBAGE_MS = 500;
+export const START_GARBAGE_MS = 500;
 
 export class EventPump {
   readonly #streams: EventStream<unknown>[];

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { libc } from "../../runtime/ffi/mod.ts";
+import { START_GARBAGE_MS } from "../../runtime/maps/event_pump.ts";
 import { runCommand, runtimeCommand, waitFor } from "./util.ts";
 
 const c = await libc();
@@ -19,6 +20,8 @@ test("after start(), the event pump drains again within 1 ms (the shortest wait 
   assert.equal(await run.exited, 0, `the fixture failed: ${run.output()}`);
   const report = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as { waits: number[]; got: number };
   assert.equal(report.got, 1, "the event was not delivered");
-  assert.ok(report.waits.length > 0, `start() set no wait for the next drain: ${run.output()}`);
-  assert.equal(report.waits[0], 1, `the first wait after start() was ${report.waits[0]} ms (all: ${report.waits.join(", ")})`);
+  // start() also sets the one-off timer for the start's garbage: the drains' waits are the others.
+  const drainWaits = report.waits.filter((ms) => ms !== START_GARBAGE_MS);
+  assert.ok(drainWaits.length > 0, `start() set no wait for the next drain: ${run.output()}`);
+  assert.equal(drainWaits[0], 1, `the first wait after start() was ${drainWaits[0]} ms (all: ${report.waits.join(", ")})`);
 });
