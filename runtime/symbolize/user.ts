@@ -50,6 +50,8 @@ interface ProcessView {
   perfMapIdentity: string | undefined;
   /** The process's uid (the owner of /proc/PID), whose perf map alone is believed; undefined: gone. */
   uid: number | undefined;
+  /** The perf map files of this process refused and said so: each is said once a process, not once a pid. */
+  refused: Set<string>;
   /** What it holds, roughly, in bytes (viewCost), as last counted. */
   cost: number;
 }
@@ -121,7 +123,7 @@ export class UserSymbols {
     if (p && start !== undefined && start !== p.start) p = undefined; // the pid is another process's now
     this.forget(pid);
     // The start time is read before the maps: a pid reused in between shows at the next check.
-    p ??= { start, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid), cost: 0 };
+    p ??= { start, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, uid: processUid(pid), refused: new Set(), cost: 0 };
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
@@ -217,7 +219,7 @@ export class UserSymbols {
         p.perfMapIdentity = identities.join(" ");
         // Outside a container both paths name one file: one refused is not read again.
         const paths = files.paths.filter((_, i) => identities[i] !== "-" && identities.indexOf(identities[i]) === i);
-        p.perfMap = readPerfMap(files.path, paths, p.uid);
+        p.perfMap = readPerfMap(files.path, paths, p.uid, p.refused);
         hit = p.perfMap?.map.symbolize(a);
       }
     }
@@ -299,10 +301,10 @@ function fileIdentity(path: string): string {
 }
 
 /** The map of the first of `paths` that can be read, shown as `shown`. */
-function readPerfMap(shown: string, paths: string[], uid: number | undefined): { path: string; map: PerfMap; bytes: number } | undefined {
+function readPerfMap(shown: string, paths: string[], uid: number | undefined, refused: Set<string>): { path: string; map: PerfMap; bytes: number } | undefined {
   const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
   let text: string | undefined;
-  for (const path of paths) if ((text = readPerfMapText(path, shown, owners)) !== undefined) break;
+  for (const path of paths) if ((text = readPerfMapText(path, shown, owners, refused)) !== undefined) break;
   return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text), bytes: text.length };
 }
 
@@ -314,16 +316,16 @@ const MAX_PERF_MAP_BYTES = 256 << 20;
  * the tracer past 3 GB (tests/security/perf_map_work.test.ts).
  */
 const MAX_PERF_MAP_LINES = 4 << 20;
-const refused = new Set<string>();
 
 /**
  * A perf map is in /tmp, where anyone can put anything under any name: read it only if it is
  * a regular file (not a FIFO that would block us, not a symlink to /dev/zero), owned by the
- * process's user or root, and not absurdly large (in bytes, as perf does, or in lines). A refused
- * file is said once.
+ * process's user or root, and not absurdly large (in bytes, as perf does, or in lines).
+ * The text of the perf map at `path`; a refusal is said once for the process (`refused`, its
+ * view's: dropped with it, so neither kept for every pid ever seen nor held against the next
+ * process with the pid), naming the file as the process names it (`shown`).
  */
-/** The text of the perf map at `path`; a refusal is said once, naming the file as the process names it (`shown`). */
-function readPerfMapText(path: string, shown: string, owners: number[]): string | undefined {
+function readPerfMapText(path: string, shown: string, owners: number[], refused: Set<string>): string | undefined {
   try {
     const bytes = readCheckedFile(path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners });
     if (!bytes) return undefined;
