@@ -98,8 +98,18 @@ export class UserSymbols {
     return this.symbolizeAll(pid, [address])[0];
   }
 
-  /** The functions of process `pid` containing `addresses` (one stack). */
-  symbolizeAll(pid: number, addresses: readonly bigint[]): Frame[] {
+  /**
+   * The functions of process `pid` containing `addresses` (one stack). `start`: the process's
+   * start time when the stack was read (startTime()); if the pid is another process's by now,
+   * only what was named while that process ran is named, never from the new process's mappings.
+   */
+  symbolizeAll(pid: number, addresses: readonly bigint[], start?: string): Frame[] {
+    const now = start === undefined ? undefined : this.#startTime(pid);
+    if (now !== undefined && now !== start) {
+      const gone = this.#processes.get(pid);
+      const frames = gone && gone.start === start ? gone.frames : undefined;
+      return addresses.map((a) => frames?.get(Number(a)) ?? unknownFrame("user", a));
+    }
     const p = this.#view(pid);
     const frames = addresses.map((a) => this.#symbolize(pid, p, a));
     this.#held += viewCost(p) - p.cost;
@@ -127,6 +137,11 @@ export class UserSymbols {
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
+  }
+
+  /** When process `pid` started (/proc/PID/stat, read once a turn of the event loop), or undefined: there is none. */
+  startTime(pid: number): string | undefined {
+    return this.#startTime(pid);
   }
 
   #startTime(pid: number): string | undefined {
