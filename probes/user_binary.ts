@@ -72,14 +72,17 @@ function hold(f: UserFile): number {
   return f.inRoot ? openInRoot(`/proc/${f.inRoot.pid}/root`, f.inRoot.path) : libcSync().open(f.path, O_PATH | O_CLOEXEC);
 }
 
-/** The bytes of `f` (a regular file of at most `maxBytes`), or undefined when it does not exist. */
-export function readUserFile(f: UserFile, maxBytes: number): Uint8Array | undefined {
+/**
+ * The bytes of `f` (a regular file of at most `maxBytes`), or undefined when it does not exist.
+ * `elfParts`: only what an ELF file's headers, symbols and notes need (runtime/elf_parts.ts).
+ */
+export function readUserFile(f: UserFile, maxBytes: number, elfParts = false): Uint8Array | undefined {
   const handle = hold(f);
   if (handle === -2 || handle === -20) return undefined;
   if (handle < 0) throw new UnsafeFileError(f.display, errnoName(-handle));
   const held = `/proc/self/fd/${handle}`;
   try {
-    return readCheckedFile(held, { maxBytes });
+    return readCheckedFile(held, { maxBytes, elfParts });
   } catch (e) {
     // Named as the user named it, not by the descriptor it was read through.
     if (e instanceof UnsafeFileError) throw new UnsafeFileError(f.path, e.message.slice(`Refusing to read "${held}": `.length));
@@ -114,7 +117,7 @@ export function openUserBinary(name: string | UserFile, pid?: number): OpenUserB
 function readBinary(found: { path: string; display: string }): UserBinary {
   let bytes;
   try {
-    bytes = readCheckedFile(found.path, { maxBytes: MAX_BINARY_BYTES });
+    bytes = readCheckedFile(found.path, { maxBytes: MAX_BINARY_BYTES, elfParts: true });
   } catch (e) {
     if (e instanceof UnsafeFileError) throw new ProbeLookupError(`cannot attach to "${found.display}": ${e.message.replace(found.path, found.display)}`);
     throw e;

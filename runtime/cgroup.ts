@@ -6,7 +6,7 @@ import { statId } from "./namespaces.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { filesystemType } from "./pseudo_fs.ts";
 import { TracerError } from "./errors.ts";
-import { listDirs } from "./file_stat.ts";
+import { listDirs, readlink } from "./file_stat.ts";
 
 let mount: string | null | undefined;
 
@@ -71,28 +71,91 @@ export function containerOf(path: string): string | undefined {
 }
 
 /**
- * The path (under the cgroup v2 mount) of the cgroup with this id, found by walking the
- * hierarchy; undefined when it no longer exists. Walks once per unknown id.
+ * How many cgroup ids' paths are remembered (the least recently asked dropped beyond it): far
+ * more than one tracer's keys name, and a bound on what another user, given a cgroup subtree of
+ * their own to delegate, makes root's tracer hold by creating cgroups by the thousand.
+ */
+const MAX_KNOWN = 4096;
+/** In order of last use; undefined: no such cgroup (ids are never reused). */
+const known = new Map<bigint, string | undefined>();
+
+/**
+ * The path (under the cgroup v2 mount) of the cgroup with this id; undefined when it no longer
+ * exists. Asked of the kernel by the id itself (open_by_handle_at: a cgroup's id is its file
+ * handle), not by walking the whole hierarchy once per unknown id, which another user's
+ * thousands of cgroups make long; the walk is kept for where handles are refused.
  */
 export function cgroupPathOf(id: bigint): string | undefined {
   const root = cgroup2Mount();
   if (!root) return undefined;
-  const known = pathById.get(id);
-  if (known !== undefined || pathById.has(id)) return known;
-  walk(root, "");
-  if (!pathById.has(id)) pathById.set(id, undefined);
-  return pathById.get(id);
+  if (known.has(id)) {
+    const path = known.get(id);
+    known.delete(id);
+    known.set(id, path);
+    return path;
+  }
+  const byHandle = pathByHandle(root, id);
+  const path = byHandle === HANDLES_REFUSED ? pathByWalk(root, id) : byHandle;
+  known.set(id, path);
+  for (const oldest of known.keys()) {
+    if (known.size <= MAX_KNOWN) break;
+    known.delete(oldest);
+  }
+  return path;
 }
-const pathById = new Map<bigint, string | undefined>();
 
-function walk(root: string, rel: string): void {
+/** How many cgroup paths are remembered (for tests of the bound). */
+export function knownCgroupPaths(): number {
+  return known.size;
+}
+
+const SYS_OPEN_BY_HANDLE_AT = 304, FILEID_KERNFS = 0xfe, ESTALE = 116, ENOENT = 2;
+const HANDLES_REFUSED = Symbol("handles refused");
+
+/** The path of cgroup `id` by its file handle, undefined if there is none, or HANDLES_REFUSED (no CAP_DAC_READ_SEARCH, an old kernel). */
+function pathByHandle(root: string, id: bigint): string | undefined | typeof HANDLES_REFUSED {
+  const c = libcSync();
+  const mountFd = c.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (mountFd < 0) return HANDLES_REFUSED;
+  // struct file_handle: handle_bytes, handle_type, then the handle: kernfs's is the 64-bit id.
+  const handle = new Uint8Array(16);
+  const v = new DataView(handle.buffer);
+  v.setUint32(0, 8, true);
+  v.setInt32(4, FILEID_KERNFS, true);
+  v.setBigUint64(8, id, true);
+  const fd = c.syscall(SYS_OPEN_BY_HANDLE_AT, BigInt(mountFd), c.addressOf(handle), BigInt(O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  c.close(mountFd);
+  if (fd === -ESTALE || fd === -ENOENT) return undefined;
+  if (fd < 0) return HANDLES_REFUSED;
+  const target = readlink(`/proc/self/fd/${fd}`);
+  c.close(fd);
+  if (typeof target !== "string") return undefined;
+  if (target === root) return "/";
+  return target.startsWith(`${root}/`) ? target.slice(root.length) : undefined;
+}
+
+/** Where handles are refused: the hierarchy walked, at most once a WALK_EVERY_MS, up to MAX_WALKED cgroups. */
+const WALK_EVERY_MS = 1000, MAX_WALKED = 65536;
+let walked: { at: number; pathById: Map<bigint, string> } | undefined;
+
+function pathByWalk(root: string, id: bigint): string | undefined {
+  const now = performance.now();
+  if (!walked || (!walked.pathById.has(id) && now - walked.at >= WALK_EVERY_MS)) {
+    walked = { at: now, pathById: new Map() };
+    walk(walked.pathById, root, "");
+  }
+  return walked.pathById.get(id);
+}
+
+function walk(into: Map<bigint, string>, root: string, rel: string): void {
+  if (into.size >= MAX_WALKED) return;
   const dir = rel ? `${root}${rel}` : root;
   try {
-    pathById.set(statId(dir).ino, rel || "/");
+    into.set(statId(dir).ino, rel || "/");
   } catch {
     return; // removed meanwhile
   }
-  for (const name of listDirs(dir)) walk(root, `${rel}/${name}`);
+  for (const name of listDirs(dir)) walk(into, root, `${rel}/${name}`);
 }
 
 // The cgroup every tracer of this process is limited to unless start() says otherwise: set by

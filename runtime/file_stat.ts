@@ -20,15 +20,18 @@ export interface FileStat {
   mtime: number;
   /** Last access, in seconds since the epoch (as the mount keeps it: with relatime, at most a day old after a read). */
   atime: number;
+  /** Last change of content or metadata, in nanoseconds since the epoch: no user can set it back. */
+  ctimeNs: bigint;
 }
 
-/** The struct stat of x86-64: st_dev at 0, st_ino at 8, st_mode at 24, st_uid at 28, st_gid at 32, st_size at 48, st_atim at 72, st_mtim at 88 (144 bytes in all). */
+/** The struct stat of x86-64: st_dev at 0, st_ino at 8, st_mode at 24, st_uid at 28, st_gid at 32, st_size at 48, st_atim at 72, st_mtim at 88, st_ctim at 104 (144 bytes in all). */
 function decode(buf: Uint8Array): FileStat {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   return {
     dev: v.getBigUint64(0, true), ino: v.getBigUint64(8, true),
     mode: v.getUint32(24, true), uid: v.getUint32(28, true), gid: v.getUint32(32, true), size: Number(v.getBigInt64(48, true)),
     mtime: Number(v.getBigInt64(88, true)), atime: Number(v.getBigInt64(72, true)),
+    ctimeNs: v.getBigInt64(104, true) * 1_000_000_000n + v.getBigInt64(112, true),
   };
 }
 

@@ -4,6 +4,7 @@ import { syscallError } from "./errors.ts";
 import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 import { pseudoFilesystem } from "./pseudo_fs.ts";
+import { copyElfParts, MAX_COPIED_BYTES } from "./elf_parts.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
@@ -92,7 +93,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): v
   }
 }
 
-/** The largest executable or library read whole (uprobes, `tsbpf list`): larger ones are refused. */
+/** The largest executable or library read (its ELF parts: uprobes, `tsbpf list`): larger ones are refused. */
 export const MAX_BINARY_BYTES = 1 << 30;
 
 /** A file that is not what a checked read expects (a FIFO, a device, too big, someone else's). */
@@ -112,6 +113,8 @@ export interface CheckedRead {
   owners?: number[];
   /** Refuse a file its group or other users may write. */
   private?: boolean;
+  /** Read only what an ELF file's headers, symbols and notes need (elf_parts.ts), not its code and data. */
+  elfParts?: boolean;
   // With `owners` or `private`, a file on a pseudo filesystem (procfs, sysfs, ...) is refused too.
 }
 
@@ -142,6 +145,11 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
     const pseudo = check.owners || check.private ? pseudoFilesystem(fd) : undefined;
     if (pseudo) {
       throw new UnsafeFileError(path, `it is on ${pseudo}, a pseudo filesystem whose text the kernel makes up (other users can put lines into some of its files, whatever its owner and mode): give a regular file on a real filesystem`);
+    }
+    if (check.elfParts && st.size >= 64 && st.size <= check.maxBytes) {
+      const parts = copyElfParts(fd, st.size);
+      if (!parts) throw new UnsafeFileError(path, `its sections other than code and data add up to more than the ${MAX_COPIED_BYTES} bytes allowed`);
+      return parts.bytes;
     }
     return readBounded(fd, path, st.size, check.maxBytes);
   } finally {

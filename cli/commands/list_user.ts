@@ -25,7 +25,7 @@ export function resolveBinary(name: string, pid?: number): UserFile {
 
 /** Read as attaching reads it: with a pid, looked up inside that process's root. */
 function readElf(file: UserFile): Elf {
-  const bytes = readUserFile(file, MAX_BINARY_BYTES);
+  const bytes = readUserFile(file, MAX_BINARY_BYTES, true);
   if (!bytes) throw new CliError(`No such file: ${file.path}`);
   return Elf.parse(bytes);
 }

@@ -36,8 +36,15 @@ export function setStackTable(table: StackTable | undefined, index = 0): void {
   else tables.delete(index);
 }
 
-/** A formatter from addresses to frame names; the symbolizer installs one. */
-export type Symbolizer = (kind: "kernel" | "user", pid: number, addresses: bigint[]) => string[];
+/**
+ * A formatter from addresses to frame names; the symbolizer installs one. `start`: the process's
+ * start time when the stack was read (`processStart`), so that a stack kept until its pid is
+ * another process's is not named with that process's code.
+ */
+export type Symbolizer = ((kind: "kernel" | "user", pid: number, addresses: bigint[], start?: string) => string[]) & {
+  /** What names process `pid` now, with its pid: its start time; undefined when there is none. */
+  processStart?: (pid: number) => string | undefined;
+};
 const hexOnly: Symbolizer = (_kind, _pid, addresses) => addresses.map((a) => `0x${a.toString(16)}`);
 let symbolizer = hexOnly;
 
@@ -56,9 +63,12 @@ export function setSymbolizer(s: Symbolizer): Symbolizer {
 /** A stack captured in a handler (kstack(), ustack()), read from an event or a map key: frames() names them. */
 export class Stack {
   readonly #addresses: bigint[];
+  /** The start time of process `pid` when the stack was read: with the pid, which process it is. */
+  readonly #start: string | undefined;
   /** @internal Made when an event or key is decoded. */
   constructor(readonly kind: "kernel" | "user", readonly id: number, readonly pid: number, addresses: bigint[]) {
     this.#addresses = addresses;
+    this.#start = kind === "user" && pid > 0 && addresses.length ? symbolizer.processStart?.(pid) : undefined;
   }
   /** The kernel could not capture the stack (its id was an error). */
   get failed(): boolean {
@@ -70,7 +80,7 @@ export class Stack {
   }
   /** Frame names, innermost first. */
   frames(): string[] {
-    return symbolizer(this.kind, this.pid, this.#addresses);
+    return symbolizer(this.kind, this.pid, this.#addresses, this.#start);
   }
   /** In JSON output: the frame names. */
   toJSON(): string[] {

@@ -14,6 +14,7 @@ import { Elf } from "../../elf/mod.ts";
 import { findDebugFile } from "./debug_file.ts";
 import { copiedBytes, copyOwnMemory, mapFile } from "./mapped_file.ts";
 import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
+import { stat } from "../file_stat.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
 export interface SymbolFile {
@@ -22,45 +23,62 @@ export interface SymbolFile {
 }
 
 /**
- * What the files parsed from copies (of files others can write, mapped_file.ts) may hold at
- * once: beyond it the least recently used are dropped, and read again if needed again. Each
- * file another user owns is theirs to make as large as MAX_COPIED_BYTES allows, and as many.
+ * What the files held may cost at once, in bytes copied (of files others can write,
+ * mapped_file.ts) and of parsed symbol tables, and how many files (those that are not ELF
+ * included) are held: beyond either the least recently used are dropped, and read again if
+ * needed again. Each file another user owns is theirs to make as large as MAX_COPIED_BYTES
+ * allows, and as many; and any user can map every root-owned file on the system, or thousands
+ * of their own that are not ELF.
  */
-const MAX_COPIED_HELD = 256 << 20;
+const MAX_HELD_BYTES = 256 << 20;
+const MAX_FILES = 1024;
+/** What a parsed symbol costs, roughly: its columns in the symbol table (elf/symbol_read.ts) and its place in the address order. */
+const SYMBOL_BYTES = 48;
 
 export class ElfFiles {
   /** In order of last use. file null: tried, and not a readable ELF file (so it is not tried again). */
-  readonly #byIdentity = new Map<string, { file: SymbolFile | null; copied: number }>();
-  #copiedHeld = 0;
+  readonly #byIdentity = new Map<string, { file: SymbolFile | null; cost: number }>();
+  /** The key of each mapping's file, found once a mapping (once per process's reading of its maps). */
+  readonly #keys = new WeakMap<Mapping, string>();
+  #held = 0;
   #vdso: SymbolFile | null | undefined;
 
   /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
   forMapping(pid: number, m: Mapping): SymbolFile | undefined {
-    const key = `${m.dev}:${m.inode}`;
+    const root = `/proc/${pid}/root`;
+    const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
+    // Last, for a process that has exited (its mappings recorded while it ran: mapping_log.ts),
+    // the path as this process sees it, if it is still the very file that was mapped.
+    const paths = [`/proc/${pid}/map_files/${range}`, root + filePath(m), filePath(m)];
+    const key = this.#keys.get(m) ?? fileKey(m, paths);
+    // No file to read (the process exited meanwhile, the file went): try again next time.
+    if (key === undefined) return undefined;
+    this.#keys.set(m, key);
     const held = this.#byIdentity.get(key);
     if (held) {
       this.#byIdentity.delete(key);
       this.#byIdentity.set(key, held);
       return held.file ?? undefined;
     }
-    const root = `/proc/${pid}/root`;
-    const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-    // Last, for a process that has exited (its mappings recorded while it ran: mapping_log.ts),
-    // the path as this process sees it, if it is still the very file that was mapped.
-    const bytes = mapFile(`/proc/${pid}/map_files/${range}`) ?? mapFile(root + filePath(m)) ?? mapFile(filePath(m), identityOf(m));
+    const bytes = mapFile(paths[0]) ?? mapFile(paths[1]) ?? mapFile(paths[2], identityOf(m));
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
     const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
-    const cost = file ? copiedBytes(file.elf.bytes) + (file.debug ? copiedBytes(file.debug.bytes) : 0) : 0;
-    this.#byIdentity.set(key, { file, copied: cost });
-    this.#copiedHeld += cost;
+    const cost = file ? fileCost(file.elf) + (file.debug ? fileCost(file.debug) : 0) : 0;
+    this.#byIdentity.set(key, { file, cost });
+    this.#held += cost;
     for (const [k, v] of this.#byIdentity) {
-      if (this.#copiedHeld <= MAX_COPIED_HELD || k === key) break;
+      if ((this.#held <= MAX_HELD_BYTES && this.#byIdentity.size <= MAX_FILES) || k === key) break;
       this.#byIdentity.delete(k);
-      this.#copiedHeld -= v.copied;
+      this.#held -= v.cost;
     }
     return file ?? undefined;
+  }
+
+  /** How many files are held, and their bytes as counted (for tests of the bound). */
+  get held(): { files: number; bytes: number } {
+    return { files: this.#byIdentity.size, bytes: this.#held };
   }
 
   /**
@@ -79,7 +97,7 @@ export class ElfFiles {
   /** Drops every parsed file (their symbol tables with them). */
   clear(): void {
     this.#byIdentity.clear();
-    this.#copiedHeld = 0;
+    this.#held = 0;
   }
 }
 
@@ -92,6 +110,28 @@ function parseOrNull(bytes: Uint8Array): Elf | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * What names the file behind mapping `m` as it stands now: its device and inode, and its size
+ * and last change, since an inode is reused once its file is deleted (another user deletes a
+ * library of theirs and writes another, given the same inode) and a file its owner rewrites
+ * keeps its inode: neither is named from the old file's symbols. Read from the first of `paths`
+ * that names a file, as mapFile reads them; undefined when none does.
+ */
+function fileKey(m: Mapping, paths: string[]): string | undefined {
+  const identity = identityOf(m);
+  for (let i = 0; i < paths.length; i++) {
+    const st = stat(paths[i]);
+    if (typeof st === "number" || (i === paths.length - 1 && (st.dev !== identity.dev || st.ino !== identity.ino))) continue;
+    return `${m.dev}:${m.inode}:${st.size}:${st.ctimeNs}`;
+  }
+  return undefined;
+}
+
+/** What a parsed file costs: what was copied of it, and its symbol table. */
+function fileCost(elf: Elf): number {
+  return copiedBytes(elf.bytes) + SYMBOL_BYTES * elf.symbols().count;
 }
 
 /** The st_dev and st_ino of the file a mapping names ("fd:01" is major 0xfd, minor 1). */

@@ -32,16 +32,20 @@ export {
   stackText,
 } from "./stack_format.ts";
 
-/** The frames of one captured stack, innermost first (`pid` matters only for user stacks). */
-export function symbolizeStack(kind: "kernel" | "user", pid: number, addresses: readonly bigint[]): Frame[] {
+/**
+ * The frames of one captured stack, innermost first (`pid` matters only for user stacks; `start`,
+ * the process's start time when the stack was read, says which process had the pid then).
+ */
+export function symbolizeStack(kind: "kernel" | "user", pid: number, addresses: readonly bigint[], start?: string): Frame[] {
   if (kind === "kernel") {
     const k = kernelSymbols();
     return addresses.map((a) => k.symbolize(a));
   }
-  return userSymbols().symbolizeAll(pid, addresses);
+  return userSymbols().symbolizeAll(pid, addresses, start);
 }
 
 /** Frame names as bpftrace prints them (`vfs_read+5`, `0x7f01…`): the shape `setSymbolizer` takes. */
-export function bpftraceFrameNames(kind: "kernel" | "user", pid: number, addresses: bigint[]): string[] {
-  return symbolizeStack(kind, pid, addresses).map((f) => bpftraceFrameName(f));
-}
+export const bpftraceFrameNames = Object.assign(
+  (kind: "kernel" | "user", pid: number, addresses: bigint[], start?: string): string[] => symbolizeStack(kind, pid, addresses, start).map((f) => bpftraceFrameName(f)),
+  { processStart: (pid: number) => userSymbols().startTime(pid) },
+);

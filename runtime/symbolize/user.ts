@@ -50,6 +50,8 @@ interface ProcessView {
   perfMapReadAt: number;
   /** The perf map's files as they stood then (fileIdentity of each): read again only once they differ. */
   perfMapIdentity: string | undefined;
+  /** The perf map files of this process refused and said so: each is said once a process, not once a pid. */
+  refused: Set<string>;
   /** What it holds, roughly, in bytes (viewCost), as last counted. */
   cost: number;
 }
@@ -96,8 +98,18 @@ export class UserSymbols {
     return this.symbolizeAll(pid, [address])[0];
   }
 
-  /** The functions of process `pid` containing `addresses` (one stack). */
-  symbolizeAll(pid: number, addresses: readonly bigint[]): Frame[] {
+  /**
+   * The functions of process `pid` containing `addresses` (one stack). `start`: the process's
+   * start time when the stack was read (startTime()); if the pid is another process's by now,
+   * only what was named while that process ran is named, never from the new process's mappings.
+   */
+  symbolizeAll(pid: number, addresses: readonly bigint[], start?: string): Frame[] {
+    const now = start === undefined ? undefined : this.startTime(pid);
+    if (now !== undefined && now !== start) {
+      const gone = this.#processes.get(pid);
+      const frames = gone && gone.identity?.start === start ? gone.frames : undefined;
+      return addresses.map((a) => frames?.get(Number(a)) ?? unknownFrame("user", a));
+    }
     const p = this.#view(pid);
     const frames = addresses.map((a) => this.#symbolize(pid, p, a));
     this.#held += viewCost(p) - p.cost;
@@ -122,10 +134,15 @@ export class UserSymbols {
     if (p && !sameProgram(p.identity, identity)) p = undefined; // another process's now, or another program
     this.forget(pid);
     // The identity is read before the maps: a pid reused or an exec in between shows at the next check.
-    p ??= { identity, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, cost: 0 };
+    p ??= { identity, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, refused: new Set(), cost: 0 };
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
+  }
+
+  /** When process `pid` started (/proc/PID/stat, read once a turn of the event loop), or undefined: there is none. */
+  startTime(pid: number): string | undefined {
+    return this.#identity(pid)?.start;
   }
 
   #identity(pid: number): ProcessIdentity | undefined {
@@ -218,7 +235,7 @@ export class UserSymbols {
         p.perfMapIdentity = identities.join(" ");
         // Outside a container both paths name one file: one refused is not read again.
         const paths = files.paths.filter((_, i) => identities[i] !== "-" && identities.indexOf(identities[i]) === i);
-        p.perfMap = readPerfMap(files.path, paths, p.identity?.uid);
+        p.perfMap = readPerfMap(files.path, paths, p.identity?.uid, p.refused);
         hit = p.perfMap?.map.symbolize(a);
       }
     }
@@ -323,10 +340,10 @@ function fileIdentity(path: string): string {
 }
 
 /** The map of the first of `paths` that can be read, shown as `shown`. */
-function readPerfMap(shown: string, paths: string[], uid: number | undefined): { path: string; map: PerfMap; bytes: number } | undefined {
+function readPerfMap(shown: string, paths: string[], uid: number | undefined, refused: Set<string>): { path: string; map: PerfMap; bytes: number } | undefined {
   const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
   let text: string | undefined;
-  for (const path of paths) if ((text = readPerfMapText(path, shown, owners)) !== undefined) break;
+  for (const path of paths) if ((text = readPerfMapText(path, shown, owners, refused)) !== undefined) break;
   return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text), bytes: text.length };
 }
 
@@ -338,16 +355,16 @@ const MAX_PERF_MAP_BYTES = 256 << 20;
  * the tracer past 3 GB (tests/security/perf_map_work.test.ts).
  */
 const MAX_PERF_MAP_LINES = 4 << 20;
-const refused = new Set<string>();
 
 /**
  * A perf map is in /tmp, where anyone can put anything under any name: read it only if it is
  * a regular file (not a FIFO that would block us, not a symlink to /dev/zero), owned by the
- * process's user or root, and not absurdly large (in bytes, as perf does, or in lines). A refused
- * file is said once.
+ * process's user or root, and not absurdly large (in bytes, as perf does, or in lines).
+ * The text of the perf map at `path`; a refusal is said once for the process (`refused`, its
+ * view's: dropped with it, so neither kept for every pid ever seen nor held against the next
+ * process with the pid), naming the file as the process names it (`shown`).
  */
-/** The text of the perf map at `path`; a refusal is said once, naming the file as the process names it (`shown`). */
-function readPerfMapText(path: string, shown: string, owners: number[]): string | undefined {
+function readPerfMapText(path: string, shown: string, owners: number[], refused: Set<string>): string | undefined {
   try {
     const bytes = readCheckedFile(path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners });
     if (!bytes) return undefined;

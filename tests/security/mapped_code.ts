@@ -59,3 +59,25 @@ export function frameIn(pid: number, file: string): string {
   if (!line) throw new Error(`process ${pid} does not map ${file}`);
   return `0x${(parseInt(line, 16) + 0x1007).toString(16)}`;
 }
+
+/** Python: writes ELF file argv[1] of 64 KiB (in place, if argv[3] is given): code at 0x1000 (as above) and a symbol table naming it argv[2]. */
+export const MAKE_NAMED_ELF = `
+import struct, sys
+out, name = sys.argv[1], sys.argv[2].encode()
+size, tables = 0x10000, 0x8000
+with open(out, "r+b" if len(sys.argv) > 3 else "wb") as f:
+    f.truncate(size)
+    hdr = b"\\x7fELF" + bytes([2, 1, 1, 0]) + b"\\0" * 8
+    hdr += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0x1000, 64, tables, 0, 64, 56, 1, 64, 5, 4)
+    f.write(hdr + struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, 0x2000, 0x2000, 0x1000))
+    f.seek(0x1000); f.write(b"\\xb8\\x6e\\x00\\x00\\x00\\x0f\\x05\\xc3")
+    sh = lambda name, typ, flags, addr, off, size, link, info, align, ent: struct.pack("<IIQQQQIIQQ", name, typ, flags, addr, off, size, link, info, align, ent)
+    f.seek(tables)
+    f.write(bytes(64) + sh(1, 1, 6, 0x1000, 0x1000, 0x1000, 0, 0, 16, 0)
+            + sh(7, 2, 0, 0, tables + 0x1000, 48, 3, 1, 8, 24)
+            + sh(15, 3, 0, 0, tables + 0x2000, len(name) + 2, 0, 0, 1, 0)
+            + sh(23, 3, 0, 0, tables + 0x3000, 33, 0, 0, 1, 0))
+    f.seek(tables + 0x1000); f.write(bytes(24) + struct.pack("<IBBHQQ", 1, 0x12, 0, 1, 0x1000, 8))
+    f.seek(tables + 0x2000); f.write(b"\\0" + name + b"\\0")
+    f.seek(tables + 0x3000); f.write(b"\\0.text\\0.symtab\\0.strtab\\0.shstrtab\\0")
+`;
