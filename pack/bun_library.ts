@@ -7,7 +7,8 @@
 //
 // In parts, as the ES module build splits: dist/bun_library.js is the start graph (what
 // `import "tsbpf"` loads there, the tracepoint probe kind included); dist/bun_compile.js what the
-// first compile adds (the compiler's target); dist/bun_lazy.js everything else the entries reach
+// first compile adds (the compiler's target); dist/bun_oneliner.js what a one-liner's transform
+// adds; dist/bun_lazy.js everything else the entries reach
 // (other probe kinds, exporters, tsbpf/tool); and the command's (below). Each loads on the first
 // import of one of its modules and is given the start graph's part, through which it takes the
 // other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
@@ -28,9 +29,11 @@ export const BUN_LIBRARY = "bun_library.js";
 export const BUN_CLI = "bun_cli.js";
 /** What a compile needs beyond those (the compiler's target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
 export const BUN_COMPILE = "bun_compile.js";
+/** What a one-liner's transform adds to those (ONELINER_ROOTS), loaded by `-e` when no kept script answers. */
+export const BUN_ONELINER = "bun_oneliner.js";
 /** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool). */
 export const BUN_LAZY = "bun_lazy.js";
-const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_LAZY];
+const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_ONELINER, BUN_LAZY];
 /** The bundler's namespace of the modules another part holds: "tsbpf-part-bun_lazy". */
 const partNamespace = (part: string) => `tsbpf-part-${part.slice(0, -3)}`;
 
@@ -123,6 +126,14 @@ export const COMMAND_ROOTS = [
  */
 export const COMPILE_ROOTS = ["tracer/compile_target.ts"];
 
+/**
+ * What a cold one-liner imports beside the command's part and the compile's: the transform
+ * (cli/oneliner/run_oneliner.ts imports it when no kept script answers). Its part,
+ * dist/bun_oneliner.js, holds what it reaches outside those (the transform's ~25 modules), so a
+ * cold `-e` no longer loads the whole lazy part for it (measured: bench/NOTES.md, cold10).
+ */
+export const ONELINER_ROOTS = ["cli/oneliner/oneliner.ts"];
+
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile). */
 export function staticClosure(meta: SourceImports, roots: string[]): Set<string> {
   const seen = new Set<string>(), todo = [...roots];
@@ -136,21 +147,23 @@ export function staticClosure(meta: SourceImports, roots: string[]): Set<string>
 }
 
 /**
- * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_lazy.js), their .jsc and the entries
+ * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_oneliner.js, bun_lazy.js), their .jsc and the entries
  * into `outdir`; the files written. Only Bun builds them. `meta`: pack/bundle.ts's metafile.
  */
 export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
-  const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS);
+  const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS), oneliner = staticClosure(meta, ONELINER_ROOTS);
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.
   const start = (rel: string) => startGraph.has(rel) || (command.has(rel) && compile.has(rel));
-  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
+  // A module the transform shares with the command or a compile goes with them: a cold one-liner loads both.
+  const partOf = (rel: string) =>
+    start(rel) ? BUN_LIBRARY : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : oneliner.has(rel) ? BUN_ONELINER : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
   const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
-  for (const rel of [...startGraph, ...command, ...compile]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
+  for (const rel of [...startGraph, ...command, ...compile, ...oneliner]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
   for (const m of Object.values(BUN_ENTRIES)) listed.get(partOf(m))!.add(m);
   const taken = new Map(PARTS.map((p) => [p, new Set<string>()]));
   const get = (name: string, body: string) => `  get ${JSON.stringify(name)}() { return ${body}; },`;
@@ -202,8 +215,9 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   // what is taken (and the entries).
   await buildPart(BUN_LIBRARY, listed.get(BUN_LIBRARY)!);
   await buildPart(BUN_CLI, listed.get(BUN_CLI)!);
-  // The compile part lists all its own modules (a few), so the lazy part may take any of them.
+  // The compile and one-liner parts list all their own modules (a few), so the lazy part may take any of them.
   const written = await buildPart(BUN_COMPILE, listed.get(BUN_COMPILE)!);
+  written.push(...await buildPart(BUN_ONELINER, listed.get(BUN_ONELINER)!));
   written.push(...await buildPart(BUN_LAZY, listed.get(BUN_LAZY)!));
   const entriesOf = (part: string) => Object.values(BUN_ENTRIES).filter((m) => partOf(m) === part);
   written.push(...await buildPart(BUN_LIBRARY, taken.get(BUN_LIBRARY)!));
