@@ -9,7 +9,7 @@
 // `import "tsbpf"` loads there, the tracepoint probe kind included) less its modules a warm start
 // does not run, which are dist/bun_seldom.js (SELDOM_ROOTS; JavaScriptCore reads a part's whole
 // bytecode when it loads, run or not); dist/bun_compile.js what the first compile adds (the
-// compiler's target); dist/bun_lazy.js everything else the entries reach (other probe kinds,
+// compiler's target); dist/bun_oneliner.js what a one-liner's transform adds; dist/bun_lazy.js everything else the entries reach (other probe kinds,
 // exporters, tsbpf/tool); and the command's (below). Each loads on the first
 // import of one of its modules and is given the start graph's part, through which it takes the
 // other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
@@ -32,9 +32,11 @@ export const BUN_CLI = "bun_cli.js";
 export const BUN_COMPILE = "bun_compile.js";
 /** The start graph's modules a warm start does not run (SELDOM_ROOTS), loaded on the first use of one of their exports. */
 export const BUN_SELDOM = "bun_seldom.js";
+/** What a one-liner's transform adds to those (ONELINER_ROOTS), loaded by `-e` when no kept script answers. */
+export const BUN_ONELINER = "bun_oneliner.js";
 /** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool). */
 export const BUN_LAZY = "bun_lazy.js";
-const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_SELDOM, BUN_LAZY];
+const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_SELDOM, BUN_ONELINER, BUN_LAZY];
 /** The bundler's namespace of the modules another part holds: "tsbpf-part-bun_lazy". */
 const partNamespace = (part: string) => `tsbpf-part-${part.slice(0, -3)}`;
 
@@ -129,6 +131,14 @@ export const COMMAND_ROOTS = [
 export const COMPILE_ROOTS = ["tracer/compile_target.ts"];
 
 /**
+ * What a cold one-liner imports beside the command's part and the compile's: the transform
+ * (cli/oneliner/run_oneliner.ts imports it when no kept script answers). Its part,
+ * dist/bun_oneliner.js, holds what it reaches outside those (the transform's ~25 modules), so a
+ * cold `-e` no longer loads the whole lazy part for it (measured: bench/NOTES.md, cold10).
+ */
+export const ONELINER_ROOTS = ["cli/oneliner/oneliner.ts"];
+
+/**
  * Modules of the start graph that a warm start of a script does not run: another map's class (a
  * script that uses one loads them), perf buffers (a kernel without BPF ring buffers), error
  * reports, the cold compile's checks, the Deno FFI (on Bun), pinning, pprof. Each goes, with what
@@ -169,22 +179,24 @@ export function seldomModules(meta: SourceImports, startGraph: Set<string>): Set
 }
 
 /**
- * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_seldom.js, bun_lazy.js), their .jsc and the entries
+ * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_seldom.js, bun_oneliner.js, bun_lazy.js), their .jsc and the entries
  * into `outdir`; the files written. Only Bun builds them. `meta`: pack/bundle.ts's metafile.
  */
 export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
-  const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS);
+  const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS), oneliner = staticClosure(meta, ONELINER_ROOTS);
   const seldom = seldomModules(meta, startGraph);
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.
   const start = (rel: string) => startGraph.has(rel) ? !seldom.has(rel) : command.has(rel) && compile.has(rel);
-  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE : BUN_LAZY;
+  // A module the transform shares with the command or a compile goes with them: a cold one-liner loads both.
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE
+    : oneliner.has(rel) ? BUN_ONELINER : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
   const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
-  for (const rel of [...startGraph, ...command, ...compile]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
+  for (const rel of [...startGraph, ...command, ...compile, ...oneliner]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
   // What each seldom module exports: the names its stand-in in the other parts defines (below).
   const seldomExports = new Map([...seldom].map((rel) => [rel, exportNames(rel)]));
   for (const m of Object.values(BUN_ENTRIES)) listed.get(partOf(m))!.add(m);
@@ -242,6 +254,8 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   const written = await buildPart(BUN_COMPILE, listed.get(BUN_COMPILE)!);
   // So does the seldom part: any other part may take any of them.
   written.push(...await buildPart(BUN_SELDOM, listed.get(BUN_SELDOM)!));
+  // And the one-liner part.
+  written.push(...await buildPart(BUN_ONELINER, listed.get(BUN_ONELINER)!));
   written.push(...await buildPart(BUN_LAZY, listed.get(BUN_LAZY)!));
   const entriesOf = (part: string) => Object.values(BUN_ENTRIES).filter((m) => partOf(m) === part);
   written.push(...await buildPart(BUN_LIBRARY, taken.get(BUN_LIBRARY)!));
