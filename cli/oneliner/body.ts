@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat } from "./strftime.ts";
@@ -46,6 +46,7 @@ export class HandlerBody {
     this.#collectUsed(fn.body);
     const { kind } = this.ctx;
     if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
+    this.ctx.params = fn.params.map((p: Node) => (p.type === "Identifier" ? p.name : ""));
     this.#locals = localInits(fn);
     w.region(call.start, call.end - call.start, () => {
       w.write("\n  ");
@@ -363,9 +364,9 @@ export class HandlerBody {
     else this.#w.write("0");
   }
 
-  /** An expression as a value: a tracepoint's text field (char[N], __data_loc) is read as a string. */
+  /** An expression as a value: a tracepoint's text field (char[N], __data_loc) or a kernel struct's char array (`curtask().comm`) is read as a string. */
   #valueOf(node: Node): void {
-    if (isTextField(tracepointField(node, this.ctx))) {
+    if (isTextField(tracepointField(node, this.ctx)) || kernelFieldType(node, this.ctx)?.startsWith("Str<")) {
       this.used.add("str");
       this.#w.write("str(");
       this.#expr(node);

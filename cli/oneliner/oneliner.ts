@@ -4,7 +4,7 @@
 // printf() a ring buffer each, count()/hist()/... and `$.name[key] = ...` map fields; begin(),
 // end() and interval() user-space code. Text the user wrote is copied, not re-printed, and
 // source_map.ts remembers from where, so errors point into the one-liner.
-import { Code, CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
+import { Code, CompileError, DiagnosticBag, didYouMean } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
 import type { Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
@@ -28,7 +28,15 @@ export interface KernelQuery {
   tracepointFields?(target: string): ContextField[] | undefined;
   /** The text the fields are read from (the format file), or undefined: what the one-liner cache compares, unparsed. */
   tracepointFormatText?(target: string): string | undefined;
+  /**
+   * The one-liner type of a kernel struct's field reached from a probe's BTF-typed value
+   * (`curtask().comm`: Str<16>; `a.prev.pid` of a raw tracepoint: i32), or undefined.
+   */
+  kernelType?(root: KernelRoot, chain: string[]): string | undefined;
 }
+
+/** Where a chain of kernel struct fields starts: curtask(), or a probe's argument (by position, or by name for a raw tracepoint). */
+export type KernelRoot = { kind: "curtask" } | { kind: string; target: string; param: number | string };
 
 export interface OneLinerOptions {
   /** Module URLs the generated script imports: tsbpf's mod.ts and the one-liner runtime. */
@@ -173,8 +181,9 @@ class Transform {
     const name = call.type === "CallExpression" && call.callee.type === "Identifier" ? call.callee.name : undefined;
     const kinds = Object.keys(PROBE_DECORATORS).filter((k) => this.options.exports.has(k));
     if (!name || (!USER_SPACE.has(name) && !kinds.includes(name))) {
+      const probes = [...new Set([...kinds, ...USER_SPACE])];
       this.error(call.type === "CallExpression" ? call.callee : call, name ? `"${name}" is not a probe` : "expected a probe call here",
-        `probes: ${[...kinds, ...USER_SPACE].join(", ")}`, `e.g. tracepoint("syscalls:sys_enter_openat", args => print(str(args.filename)))`);
+        ...(name ? didYouMean(name, probes) : []), `probes: ${probes.join(", ")}`, `e.g. tracepoint("syscalls:sys_enter_openat", args => print(str(args.filename)))`);
       return;
     }
     const args: Node[] = call.arguments;
@@ -244,7 +253,11 @@ class Transform {
     this.probes.forEach((p, i) => {
       used.add(p.kind);
       const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
-      const body = new HandlerBody(this, { kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined }, used);
+      const kernel = this.options.kernel;
+      const body = new HandlerBody(this, {
+        kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined,
+        kernelType: kernel.kernelType && ((root, chain) => kernel.kernelType!(root, chain)),
+      }, used);
       body.emitHandler(handlers, p, (out) => this.decoratorArgs(out, p), i);
     });
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
