@@ -35,7 +35,7 @@ export function kernelChain(node: Node, ctx: HandlerContext): { root: KernelRoot
     n = n.object;
   }
   if (!chain.length) return undefined;
-  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "curtask" && !n.arguments.length) return { root: { kind: "curtask" }, chain };
+  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "curtask" && !n.arguments.length) return { root: "curtask", chain };
   if (n.type !== "Identifier") return undefined;
   if (ctx.kind === "rawTracepoint" && n.name === ctx.argsParam) return { root: { kind: ctx.kind, target: ctx.target, param: chain[0] }, chain: chain.slice(1) };
   const index = ctx.params?.indexOf(n.name) ?? -1;

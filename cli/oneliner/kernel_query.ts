@@ -96,7 +96,7 @@ async function loadKernelType(): Promise<NonNullable<KernelQuery["kernelType"]>>
     try {
       const btf = kernelBtf();
       let id: number | undefined;
-      if (root.kind === "curtask") id = btf.findByName("task_struct", "struct")[0];
+      if (root === "curtask") id = btf.findByName("task_struct", "struct")[0];
       else {
         const ctx = target.probeContext({ kind: root.kind, target: root.target });
         const list = typeof root.param === "number" ? ctx.params ?? ctx.fields : ctx.fields;

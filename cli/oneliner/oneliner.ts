@@ -36,7 +36,7 @@ export interface KernelQuery {
 }
 
 /** Where a chain of kernel struct fields starts: curtask(), or a probe's argument (by position, or by name for a raw tracepoint). */
-export type KernelRoot = { kind: "curtask" } | { kind: string; target: string; param: number | string };
+export type KernelRoot = "curtask" | { kind: string; target: string; param: number | string };
 
 export interface OneLinerOptions {
   /** Module URLs the generated script imports: tsbpf's mod.ts and the one-liner runtime. */
