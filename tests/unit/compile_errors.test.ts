@@ -55,6 +55,15 @@ test("a kernel char array used as a number (a one-liner's count(curtask().comm))
   assert.match(d.hints.join(" "), /a char array holds a string: read it with str\(\.\.\.\)/);
 });
 
+test("a map or event typed string is told to use Str<N>, at the type", () => {
+  for (const decl of ["  c = new Count<string>();", "  c = new RingBuf<{ name: string }>();"]) {
+    const [d] = diagnostics(`${decl}\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}`);
+    assert.equal(d?.line, 5, decl);
+    assert.match(d.message, /a string .* has a fixed size: write Str<N>/, decl);
+    assert.match(d.hints.join(" "), /Str<16> for a command name/, decl);
+  }
+});
+
 test("a Str without a usable length: says which length it got and what would do", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
   assert.equal(d.line, 6);
