@@ -45,7 +45,7 @@ export class HandlerBody {
     const { call, fn } = probe;
     this.#collectUsed(fn.body);
     const { kind } = this.ctx;
-    if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
+    if (kind === "tracepoint" || kind === "rawTracepoint" || kind === "tpBtf") this.ctx.argsParam = fn.params[0]?.name;
     this.ctx.params = fn.params.map((p: Node) => (p.type === "Identifier" ? p.name : ""));
     this.#locals = localInits(fn);
     w.region(call.start, call.end - call.start, () => {

@@ -21,7 +21,9 @@ export interface HandlerContext {
 }
 
 /** Probe kinds whose parameters are BTF-typed kernel values, by position. */
-const BTF_PARAMS = new Set(["kprobe", "kretprobe", "fentry", "fexit", "tpBtf"]);
+const BTF_PARAMS = new Set(["kprobe", "kretprobe", "fentry", "fexit"]);
+/** Probe kinds whose one parameter holds the arguments by name (`a.prev`). */
+const BTF_ARGS = new Set(["rawTracepoint", "tpBtf"]);
 
 /**
  * `node` as a chain of kernel struct fields (`curtask().real_parent.comm`, `a.prev.comm` of a
@@ -37,7 +39,7 @@ export function kernelChain(node: Node, ctx: HandlerContext): { root: KernelRoot
   if (!chain.length) return undefined;
   if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "curtask" && !n.arguments.length) return { root: "curtask", chain };
   if (n.type !== "Identifier") return undefined;
-  if (ctx.kind === "rawTracepoint" && n.name === ctx.argsParam) return { root: { kind: ctx.kind, target: ctx.target, param: chain[0] }, chain: chain.slice(1) };
+  if (BTF_ARGS.has(ctx.kind) && n.name === ctx.argsParam) return { root: { kind: ctx.kind, target: ctx.target, param: chain[0] }, chain: chain.slice(1) };
   const index = ctx.params?.indexOf(n.name) ?? -1;
   if (BTF_PARAMS.has(ctx.kind) && index >= 0) return { root: { kind: ctx.kind, target: ctx.target, param: index }, chain };
   return undefined;

@@ -31,6 +31,12 @@ test("a raw tracepoint's BTF-typed argument's char array is a string key", async
   assert.match(r.stdout, /^@\[true\]: 1$/m, r.stdout);
 });
 
+test("a BTF tracepoint's argument (tpBtf, one parameter holding them by name) likewise", async () => {
+  const r = await tsbpf(["-c", CMD, "-e", 'tpBtf("sched_process_exec", a => count(a.p.comm))']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^@\[true\]: 1$/m, r.stdout);
+});
+
 test("a misspelt one-liner call or probe is answered with the nearest name", async () => {
   const call = await tsbpf(["-e", 'tracepoint("raw_syscalls:sys_enter", () => conut(comm()))']);
   assert.equal(call.status, 1);
