@@ -37,7 +37,7 @@ export function translateError<E extends Error>(e: E): E {
  * has no form of (`system("ls")`), what to write instead, in place of near names ("cpu" for cat).
  */
 export function oneLinerHints(message: string, hints: string[]): string[] {
-  const name = /^unknown function "(\w+)"$/.exec(message)?.[1];
+  const name = /^unknown (?:function|name) "(\w+)"$/.exec(message)?.[1];
   if (name && Object.hasOwn(INSTEAD, name)) return [`bpftrace's "${name}": ${INSTEAD[name]}`];
   // The compiler knows its helpers only (`comm`, `str`): a misspelt one-liner call (`conut`) is near one of these.
   const near = name && !hints.some((h) => h.startsWith("did you mean")) ? didYouMean(name, ONE_LINER_CALLS) : [];

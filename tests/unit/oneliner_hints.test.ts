@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { toOneLinerSyntax } from "../../cli/oneliner/hints.ts";
+import { oneLinerHints, toOneLinerSyntax } from "../../cli/oneliner/hints.ts";
 import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -46,4 +46,12 @@ test("decorator calls become probe calls; names become calls; this.<map> becomes
   assert.equal(toOneLinerSyntax("@profile's rate; e.g. @profile(99)"), "profile()'s rate; e.g. profile(99, ...)");
   assert.equal(toOneLinerSyntax("use this.<map> to reach a map"), "use $.name to reach a map");
   assert.equal(toOneLinerSyntax("mail me@example.org about @x"), "mail me@example.org about @x");
+});
+
+test("a bpftrace builtin named or called in a one-liner is answered with tsbpf's form; a misspelt one-liner call with the nearest", () => {
+  assert.match(oneLinerHints('unknown name "nsecs"', []).join("\n"), /bpftrace's "nsecs": tsbpf's ktime\(\)/);
+  assert.match(oneLinerHints('unknown function "jiffies"', []).join("\n"), /bpftrace's "jiffies": use ktime\(\)/);
+  assert.deepEqual(oneLinerHints('unknown function "conut"', []), ['did you mean "count"?']);
+  // The compiler's own suggestion (one of its helpers) stands.
+  assert.deepEqual(oneLinerHints('unknown function "pdi"', ['did you mean "pid"?']), ['did you mean "pid"?']);
 });
