@@ -427,8 +427,23 @@ export class HandlerBody {
         return true;
       }
       if (name === "time" && !this.#locals.has("time")) {
-        this.t.error(node, "time() prints the local time from user space: call it in begin(), end() or interval()", `e.g. interval(1, () => { time(); print($); clear($); })`);
-        w.write("0");
+        // bpftrace's time() in a probe: the event's own time (_t), printed as strftime(format, ktime()) is.
+        const [format, ...more] = node.arguments;
+        if (more.length || (format && format.type !== "StringLiteral")) {
+          this.t.error(node, `time() takes a format literal, or none: time("%H:%M:%S ") (its default is "%H:%M:%S\\n")`);
+          w.write("0");
+          return true;
+        }
+        const text: string = format?.value ?? "%H:%M:%S\n";
+        // Each conversion a value of its own, the rest the format's text: a newline in it is printed, not escaped as in a %s value.
+        const conversions: string[] = [];
+        const printfFormat = text.replace(/%(.?)/gs, (all: string, c: string) => {
+          if (c === "%") return all;
+          if (!"YymdHMSf".includes(c) || !c) this.t.error(format, `%${c} is not one of time()'s conversions in tsbpf (%Y %y %m %d %H %M %S %f %%)`);
+          conversions.push(all);
+          return "%s";
+        });
+        this.#submit(node, [], [], { kind: "printf", format: printfFormat, fields: conversions.map(() => "_t"), strftimes: Object.fromEntries(conversions.map((c, i) => [i, c])) });
         return true;
       }
       if (isStackWithDepth(node)) return rewriteStackWithDepth(this.t, this.used, w, node);
@@ -540,7 +555,7 @@ function rewritten(node: Node): boolean {
   if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "WhileStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
-  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || ACTIONS.has(node.callee.name))) return true;
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || node.callee.name === "time" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";
 }
