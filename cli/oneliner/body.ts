@@ -16,7 +16,7 @@ import { AGGREGATIONS, type MapUse } from "./maps.ts";
 import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
-import { strftimeFormat } from "./strftime.ts";
+import { strftimeFormat, timeInProbe } from "./strftime.ts";
 import { emitJoin } from "./join.ts";
 import type { PrintSite, TransformState } from "./transform_state.ts";
 import { emitWhile } from "./while_loop.ts";
@@ -428,22 +428,9 @@ export class HandlerBody {
       }
       if (name === "time" && !this.#locals.has("time")) {
         // bpftrace's time() in a probe: the event's own time (_t), printed as strftime(format, ktime()) is.
-        const [format, ...more] = node.arguments;
-        if (more.length || (format && format.type !== "StringLiteral")) {
-          this.t.error(node, `time() takes a format literal, or none: time("%H:%M:%S ") (its default is "%H:%M:%S\\n")`);
-          w.write("0");
-          return true;
-        }
-        const text: string = format?.value ?? "%H:%M:%S\n";
-        // Each conversion a value of its own, the rest the format's text: a newline in it is printed, not escaped as in a %s value.
-        const conversions: string[] = [];
-        const printfFormat = text.replace(/%(.?)/gs, (all: string, c: string) => {
-          if (c === "%") return all;
-          if (!"YymdHMSf".includes(c) || !c) this.t.error(format, `%${c} is not one of time()'s conversions in tsbpf (%Y %y %m %d %H %M %S %f %%)`);
-          conversions.push(all);
-          return "%s";
-        });
-        this.#submit(node, [], [], { kind: "printf", format: printfFormat, fields: conversions.map(() => "_t"), strftimes: Object.fromEntries(conversions.map((c, i) => [i, c])) });
+        const spec = timeInProbe(node, this.t);
+        if (spec) this.#submit(node, [], [], spec);
+        else w.write("0");
         return true;
       }
       if (isStackWithDepth(node)) return rewriteStackWithDepth(this.t, this.used, w, node);

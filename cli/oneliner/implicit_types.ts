@@ -3,7 +3,9 @@
 // does; anything else is a 64-bit signed integer.
 import type { ContextField } from "../../spec/target.ts";
 import type { Node } from "../../compiler/parse.ts";
-import type { KernelRoot } from "./oneliner.ts";
+
+/** Where a chain of kernel struct fields starts: curtask(), or a probe's argument (by position, or by name for a raw tracepoint). */
+export type KernelRoot = "curtask" | { kind: string; target: string; param: number | string };
 
 /** What the transform knows about the handler an expression is in. */
 export interface HandlerContext {

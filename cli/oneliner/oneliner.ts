@@ -10,6 +10,7 @@ import type { Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.ts";
 import type { ContextField } from "../../spec/target.ts";
+import type { KernelRoot } from "./implicit_types.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { copyWithEntryReads, entryReads } from "./entry_reads.ts";
@@ -35,8 +36,6 @@ export interface KernelQuery {
   kernelType?(root: KernelRoot, chain: string[]): string | undefined;
 }
 
-/** Where a chain of kernel struct fields starts: curtask(), or a probe's argument (by position, or by name for a raw tracepoint). */
-export type KernelRoot = "curtask" | { kind: string; target: string; param: number | string };
 
 export interface OneLinerOptions {
   /** Module URLs the generated script imports: tsbpf's mod.ts and the one-liner runtime. */

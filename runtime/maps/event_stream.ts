@@ -62,7 +62,7 @@ export abstract class EventStream<T> {
   /** Calls `listener` for every event; returns a function that unsubscribes it. */
   on(listener: (event: T) => void): () => void {
     this.#listeners.add(listener);
-    this.#givenAt.set(listener, callerFrame(EventStream.prototype.on));
+    this.#givenAt.set(listener, callerFrame(publicOn()));
     // Events that arrived before anyone listened are delivered now, not at the next poll tick.
     queueMicrotask(() => this.drain());
     return () => this.#listeners.delete(listener) && this.#givenAt.delete(listener);
@@ -201,4 +201,9 @@ export abstract class EventStream<T> {
     this.#reader?.close();
     this.#reader = undefined;
   }
+}
+
+/** on() as scripts call it: outside the class, whose name a bundler keeps only without self-references. */
+function publicOn(): unknown {
+  return EventStream.prototype.on;
 }
