@@ -275,6 +275,11 @@ export class TypeTable {
       case "TSBigIntKeyword": return u64;
       case "TSBooleanKeyword": return bool;
       case "TSTypeReference": return this.#reference(node);
+      case "TSStringKeyword":
+        // The kernel keeps strings in fixed-size arrays: say which type that is.
+        this.diags.error(Code.UnknownType, posOf(node), `a string in a handler's map or event has a fixed size: write Str<N>`,
+          "e.g. Str<16> for a command name (comm()), Str<256> for a path; import type Str from \"tsbpf\"");
+        return undefined;
       case "TSTypeLiteral": return this.#struct("(anonymous)", node.members);
       case "TSTupleType": {
         const elems = (node.elementTypes ?? node.elements ?? []).map((t: Node) => this.resolve(t));

@@ -108,7 +108,8 @@ export function closest(name: string, candidates: Iterable<string>, max = 3): st
   const limit = Math.max(2, Math.floor(name.length / 3));
   for (const c of candidates) {
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d <= limit || c.includes(name) || name.includes(c)) scored.push([d, c]);
+    // One name inside the other counts when the inner one is a word, not a letter or two ("a" is in "rand").
+    if (d <= limit || (name.length >= 3 && c.includes(name)) || (c.length >= 3 && name.includes(c))) scored.push([d, c]);
   }
   return scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, max).map((s) => s[1]);
 }

@@ -13,6 +13,7 @@
 import { libcSync, oneShotSignal } from "../runtime/ffi/mod.ts";
 import type { StopSignal } from "../runtime/ffi/ffi.ts";
 import { ignoredAtStart, restoreIgnored } from "../runtime/ignored_signals.ts";
+import { GIVEN_AT } from "../runtime/maps/at_caller.ts";
 import { whenReaderGone } from "../runtime/reader_gone.ts";
 
 /** What this module needs of a tracer. */
@@ -45,6 +46,9 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
   const host = libcSync().process;
   removeFatalHook ??= host.onFatalError((error) => {
     console.error(error);
+    // Bun prints the frames it recorded, not the stack string: where the callback was given is said here.
+    const given = (error as { [GIVEN_AT]?: unknown } | undefined)?.[GIVEN_AT];
+    if (typeof given === "string") console.error(`(in ${given})`);
     for (const r of [...running.keys()]) r.closeNow();
     host.exit(1);
   });

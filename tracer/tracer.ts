@@ -32,7 +32,7 @@ import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import { holdsKernelSymbol, type StructType } from "../spec/layout.ts";
 import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
-import { atCaller, methodsAtCaller } from "../runtime/maps/at_caller.ts";
+import { atCaller, callerFrame, fromCallback, methodsAtCaller } from "../runtime/maps/at_caller.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
 import { takeDefaultPin } from "./default_pin.ts";
 import { checkPinName } from "../runtime/pin_name.ts";
@@ -299,7 +299,14 @@ export class Tracer {
   every(ms: number, f: () => void): () => void {
     checkPeriodMs(ms, "every()'s period", "tracer.every(1000, () => tracer.counts.print())");
     if (!this.#loaded || this.#stopping) throw new TracerError(`${this.constructor.name}.every() runs only while the tracer runs: call it after start()`);
-    const timer = setInterval(f, ms);
+    const given = callerFrame(publicEvery());
+    const timer = setInterval(() => {
+      try {
+        f();
+      } catch (e) {
+        throw fromCallback(e, given, "the function every() runs");
+      }
+    }, ms);
     this.#timers.add(timer);
     return () => {
       clearInterval(timer);
@@ -422,6 +429,11 @@ export class Tracer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** every() as scripts call it (wrapped below): outside the class, whose name a bundler keeps only without self-references. */
+function publicEvery(): unknown {
+  return Tracer.prototype.every;
 }
 
 // every()'s period or timing is the caller's mistake: reported at its line.

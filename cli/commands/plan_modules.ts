@@ -107,10 +107,29 @@ function bannerJson(text: string, at: number, prefix: string): unknown {
   }
 }
 
+/**
+ * Where the bundle's first banner line starts: a bundle begins with it, after at most a shebang,
+ * `//` lines (Bun's `// @bun`) and blank lines, as the builder writes it. The same text anywhere
+ * else (in a comment, a string, after code) sets nothing when the file runs: such a file is a
+ * script, reviewed as one, not from sources its author put in a comment.
+ */
+function bannerStart(text: string): number | undefined {
+  let at = 0;
+  for (let i = 0; at < text.length && at <= 4096; i++) {
+    if (text.startsWith(BUNDLE_PREFIX, at)) return at;
+    const end = text.indexOf("\n", at);
+    const line = text.slice(at, end < 0 ? undefined : end).trim();
+    if (!(line === "" || line.startsWith("//") || (i === 0 && line.startsWith("#!")))) return undefined;
+    if (end < 0) return undefined;
+    at = end + 1;
+  }
+  return undefined;
+}
+
 /** The tracers a `tsbpf build` bundle embeds, or undefined when `text` is not a bundle. */
 export function readBundle(text: string): BundleContents | undefined {
-  const start = text.indexOf(BUNDLE_PREFIX);
-  if (start < 0 || start > 4096) return undefined;
+  const start = bannerStart(text);
+  if (start === undefined) return undefined;
   const data = bannerJson(text, start, BUNDLE_PREFIX);
   const tracers: BundleContents["tracers"] = [];
   for (const [className, entry] of Object.entries(data as Record<string, unknown>)) {

@@ -54,6 +54,10 @@ function checkNames(p: ProbePattern): void {
   else if (p.kind === "usdt") {
     const [provider, name = "*"] = p.target.split(":");
     usdtName(provider, name, true);
+  } else if (p.kind === undefined && p.target.startsWith("/")) {
+    // A binary's functions are listed under their kind, as bpftrace's -l does.
+    const path = p.target.split(":")[0];
+    throw new ProbeNameError(`"${path}" is a file: list a program's functions as uprobe:${path}:PATTERN (or its USDT probes as usdt:${path}:*)`, [`e.g. tsbpf list 'uprobe:${p.target.includes(":") ? p.target : `${p.target}:*`}'`]);
   } else if (p.target.includes(":")) tracepointName(p.target, true);
   else kernelSymbolName(p.target, true); // any kernel kind: a tracepoint category or a function
 }

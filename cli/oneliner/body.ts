@@ -13,10 +13,10 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
-import { strftimeFormat } from "./strftime.ts";
+import { strftimeFormat, timeInProbe } from "./strftime.ts";
 import { emitJoin } from "./join.ts";
 import type { PrintSite, TransformState } from "./transform_state.ts";
 import { emitWhile } from "./while_loop.ts";
@@ -45,7 +45,8 @@ export class HandlerBody {
     const { call, fn } = probe;
     this.#collectUsed(fn.body);
     const { kind } = this.ctx;
-    if (kind === "tracepoint" || kind === "rawTracepoint") this.ctx.argsParam = fn.params[0]?.name;
+    if (kind === "tracepoint" || kind === "rawTracepoint" || kind === "tpBtf") this.ctx.argsParam = fn.params[0]?.name;
+    this.ctx.params = fn.params.map((p: Node) => (p.type === "Identifier" ? p.name : ""));
     this.#locals = localInits(fn);
     w.region(call.start, call.end - call.start, () => {
       w.write("\n  ");
@@ -363,9 +364,9 @@ export class HandlerBody {
     else this.#w.write("0");
   }
 
-  /** An expression as a value: a tracepoint's text field (char[N], __data_loc) is read as a string. */
+  /** An expression as a value: a tracepoint's text field (char[N], __data_loc) or a kernel struct's char array (`curtask().comm`) is read as a string. */
   #valueOf(node: Node): void {
-    if (isTextField(tracepointField(node, this.ctx))) {
+    if (isTextField(tracepointField(node, this.ctx)) || kernelFieldType(node, this.ctx)?.startsWith("Str<")) {
       this.used.add("str");
       this.#w.write("str(");
       this.#expr(node);
@@ -426,8 +427,10 @@ export class HandlerBody {
         return true;
       }
       if (name === "time" && !this.#locals.has("time")) {
-        this.t.error(node, "time() prints the local time from user space: call it in begin(), end() or interval()", `e.g. interval(1, () => { time(); print($); clear($); })`);
-        w.write("0");
+        // bpftrace's time() in a probe: the event's own time (_t), printed as strftime(format, ktime()) is.
+        const spec = timeInProbe(node, this.t);
+        if (spec) this.#submit(node, [], [], spec);
+        else w.write("0");
         return true;
       }
       if (isStackWithDepth(node)) return rewriteStackWithDepth(this.t, this.used, w, node);
@@ -539,7 +542,7 @@ function rewritten(node: Node): boolean {
   if (isStackWithDepth(node)) return true;
   if (node.type === "CallExpression" && badStrLength(node)) return true;
   if (node.type === "ExpressionStatement" || node.type === "WhileStatement" || node.type === "ThisExpression" || isMapUpdate(node)) return true;
-  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || ACTIONS.has(node.callee.name))) return true;
+  if (node.type === "CallExpression" && node.callee.type === "Identifier" && (node.callee.name === "probe" || node.callee.name === "elapsed" || node.callee.name === "time" || ACTIONS.has(node.callee.name))) return true;
   if (node.type === "MemberExpression" && mapRef(node)) return true;
   return node.type === "Identifier" && node.name === "$";
 }

@@ -476,9 +476,8 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   if (/^arg\d+$/.test(name) || KEPT.has(name)) return name;
   if (next === "(" && (name === "kstack" || name === "ustack")) return name;
   if (name === "perf" || name === "raw") stop(`the stack mode ${name}: tsbpf prints stacks as bpftrace's default mode does; write kstack or kstack(N)`);
-  if (name === "time" && next === "(") {
-    return scope.userSpace ? name : stop(`time() in a probe: tsbpf prints the time in BEGIN, END or interval (user space), e.g. interval:s:1 { time(); print(@); }`);
-  }
+  // In a probe as in user space: a probe's prints the event's time.
+  if (name === "time" && next === "(") return name;
   // elapsed: nanoseconds since the start, on ktime()'s clock, in probes and user space alike
   if (name === "elapsed" && next !== "(") return "elapsed()";
   if (name === "strftime" && scope.printf && !scope.userSpace) return name;

@@ -4,6 +4,11 @@
 // (oneliner_runtime.ts, remap), covers every hint, present and future, that uses those forms.
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { INSTEAD } from "./bpftrace_names.ts";
+import { AGGREGATIONS } from "./maps.ts";
+import { didYouMean } from "../../spec/diagnostics.ts";
+
+/** What a one-liner's probe function may call besides the compiler's helpers: the transform rewrites these. */
+const ONE_LINER_CALLS = [...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit", "probe", "elapsed"];
 
 const KINDS = Object.keys(PROBE_DECORATORS).join("|");
 /** `@kprobe("f")`, `@profile(99)`: a decorator call (arguments without nested parentheses). */
@@ -32,6 +37,9 @@ export function translateError<E extends Error>(e: E): E {
  * has no form of (`system("ls")`), what to write instead, in place of near names ("cpu" for cat).
  */
 export function oneLinerHints(message: string, hints: string[]): string[] {
-  const name = /^unknown function "(\w+)"$/.exec(message)?.[1];
-  return name && Object.hasOwn(INSTEAD, name) ? [`bpftrace's "${name}": ${INSTEAD[name]}`] : hints.map(toOneLinerSyntax);
+  const name = /^unknown (?:function|name) "(\w+)"$/.exec(message)?.[1];
+  if (name && Object.hasOwn(INSTEAD, name)) return [`bpftrace's "${name}": ${INSTEAD[name]}`];
+  // The compiler knows its helpers only (`comm`, `str`): a misspelt one-liner call (`conut`) is near one of these.
+  const near = name && !hints.some((h) => h.startsWith("did you mean")) ? didYouMean(name, ONE_LINER_CALLS) : [];
+  return [...near, ...hints.map(toOneLinerSyntax)];
 }

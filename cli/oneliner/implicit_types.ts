@@ -4,6 +4,9 @@
 import type { ContextField } from "../../spec/target.ts";
 import type { Node } from "../../compiler/parse.ts";
 
+/** Where a chain of kernel struct fields starts: curtask(), or a probe's argument (by position, or by name for a raw tracepoint). */
+export type KernelRoot = "curtask" | { kind: string; target: string; param: number | string };
+
 /** What the transform knows about the handler an expression is in. */
 export interface HandlerContext {
   kind: string;
@@ -13,6 +16,42 @@ export interface HandlerContext {
   argsParam?: string;
   /** A tracepoint field by name, when the kernel can tell. */
   field?: (name: string) => ContextField | undefined;
+  /** The handler's parameter names, in order. */
+  params?: string[];
+  /** A kernel struct field's type, from BTF (KernelQuery.kernelType). */
+  kernelType?: (root: KernelRoot, chain: string[]) => string | undefined;
+}
+
+/** Probe kinds whose parameters are BTF-typed kernel values, by position. */
+const BTF_PARAMS = new Set(["kprobe", "kretprobe", "fentry", "fexit"]);
+/** Probe kinds whose one parameter holds the arguments by name (`a.prev`). */
+const BTF_ARGS = new Set(["rawTracepoint", "tpBtf"]);
+
+/**
+ * `node` as a chain of kernel struct fields (`curtask().real_parent.comm`, `a.prev.comm` of a
+ * raw tracepoint, `path.dentry.d_name.name` of a kprobe), or undefined when it is not one.
+ */
+export function kernelChain(node: Node, ctx: HandlerContext): { root: KernelRoot; chain: string[] } | undefined {
+  const chain: string[] = [];
+  let n = node;
+  while (n.type === "MemberExpression" && !n.computed && n.property.type === "Identifier") {
+    chain.unshift(n.property.name);
+    n = n.object;
+  }
+  if (!chain.length) return undefined;
+  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "curtask" && !n.arguments.length) return { root: "curtask", chain };
+  if (n.type !== "Identifier") return undefined;
+  if (BTF_ARGS.has(ctx.kind) && n.name === ctx.argsParam) return { root: { kind: ctx.kind, target: ctx.target, param: chain[0] }, chain: chain.slice(1) };
+  const index = ctx.params?.indexOf(n.name) ?? -1;
+  if (BTF_PARAMS.has(ctx.kind) && index >= 0) return { root: { kind: ctx.kind, target: ctx.target, param: index }, chain };
+  return undefined;
+}
+
+/** The type of a kernel struct's field `node` reads, when the kernel's BTF tells. */
+export function kernelFieldType(node: Node, ctx: HandlerContext): string | undefined {
+  if (!ctx.kernelType || node.type !== "MemberExpression") return undefined;
+  const c = kernelChain(node, ctx);
+  return c && ctx.kernelType(c.root, c.chain);
 }
 
 const HELPER_TYPES: Record<string, string> = {
@@ -69,7 +108,7 @@ export function inferType(node: Node, ctx: HandlerContext, strLen: number): stri
     }
     case "MemberExpression": {
       const f = tracepointField(node, ctx);
-      if (!f) return "i64";
+      if (!f) return kernelFieldType(node, ctx) ?? "i64";
       if (isTextField(f)) return `Str<${f.kind === "array" ? f.size : strLen}>`;
       if (f.kind === "int" && [1, 2, 4, 8].includes(f.size)) return `${f.signed ? "i" : "u"}${f.size * 8}`;
       return "i64";

@@ -12,7 +12,7 @@ import { verbose } from "../../runtime/verbose.ts";
 
 type Expand = KernelQuery["expand"];
 
-/** Thrown by the query without the listing code when a wildcard is to be expanded. */
+/** Thrown by the query without the listing code when a wildcard is to be expanded, or a kernel struct's field typed. */
 export class NeedsListings extends Error {
   constructor() {
     super("internal: a wildcard was expanded without the listing code");
@@ -24,10 +24,12 @@ export class NeedsListings extends Error {
  * library named without a path is the one that process has mapped, as when it is attached.
  */
 export async function kernelQuery(withNames: boolean, pid?: number): Promise<KernelQuery> {
-  const expand = withNames ? await loadExpand(pid) : () => {
+  const needs = () => {
     throw new NeedsListings();
   };
-  return { expand, tracepointFields, tracepointFormatText };
+  // The kernel's types (BTF) come with the listings: both are loaded only for the few one-liners that need them.
+  const [expand, kernelType] = withNames ? await Promise.all([loadExpand(pid), loadKernelType()]) : [needs, needs];
+  return { expand, tracepointFields, tracepointFormatText, kernelType };
 }
 
 /** `f`'s result with the query that lists no probes, or, when `f` needed the listings, with the one that does. */
@@ -79,5 +81,50 @@ async function loadExpand(pid: number | undefined): Promise<Expand> {
       : ["kprobe", "kretprobe", "fentry", "fexit"].includes(kind) ? kernelFunctionNames()
       : [];
     return names.filter(test);
+  };
+}
+
+/**
+ * KernelQuery.kernelType: the type of the field `chain` names from `root`, read from the kernel's
+ * BTF (loaded only for a one-liner that keys, prints or stores such a field): a char array is a
+ * string of its length, an integer or enum its own width, a pointer u64.
+ */
+async function loadKernelType(): Promise<NonNullable<KernelQuery["kernelType"]>> {
+  const [{ kernelBtf }, { hostTarget }] = await Promise.all([import("../../runtime/kernel_btf.ts"), import("../../tracer/compile_target.ts")]);
+  const target = await hostTarget();
+  return (root, chain) => {
+    try {
+      const btf = kernelBtf();
+      let id: number | undefined;
+      if (root === "curtask") id = btf.findByName("task_struct", "struct")[0];
+      else {
+        const ctx = target.probeContext({ kind: root.kind, target: root.target });
+        const list = typeof root.param === "number" ? ctx.params ?? ctx.fields : ctx.fields;
+        const f = typeof root.param === "number" ? list[root.param] : list.find((x) => x.name === root.param);
+        id = f?.btfId;
+        if (f && f.kind === "int" && !chain.length) return undefined;
+      }
+      for (const name of chain) {
+        if (id === undefined) return undefined;
+        id = btf.resolve(id);
+        const t = btf.type(id);
+        if (t.kind === "ptr") id = btf.resolve(t.type);
+        const kind = btf.kindOf(id);
+        if (kind !== "struct" && kind !== "union") return undefined;
+        id = btf.member(id, name)?.type;
+      }
+      if (id === undefined) return undefined;
+      const t = btf.type(btf.resolve(id));
+      if (t.kind === "array") {
+        const elem = btf.type(btf.resolve(t.elemType));
+        return elem.kind === "int" && elem.size === 1 && t.nelems > 0 ? `Str<${t.nelems}>` : undefined;
+      }
+      if (t.kind === "int" && !t.bool) return `${t.signed ? "i" : "u"}${Math.min(8, t.size) * 8}`;
+      if (t.kind === "enum" || t.kind === "enum64") return `${t.signed ? "i" : "u"}${t.size * 8}`;
+      if (t.kind === "ptr") return "u64";
+      return undefined;
+    } catch {
+      return undefined; // the compiler reports what is wrong with the chain, at the right place
+    }
   };
 }

@@ -4,12 +4,13 @@
 // printf() a ring buffer each, count()/hist()/... and `$.name[key] = ...` map fields; begin(),
 // end() and interval() user-space code. Text the user wrote is copied, not re-printed, and
 // source_map.ts remembers from where, so errors point into the one-liner.
-import { Code, CompileError, DiagnosticBag } from "../../spec/diagnostics.ts";
+import { Code, CompileError, DiagnosticBag, didYouMean } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
 import type { Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.ts";
 import type { ContextField } from "../../spec/target.ts";
+import type { KernelRoot } from "./implicit_types.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { copyWithEntryReads, entryReads } from "./entry_reads.ts";
@@ -28,7 +29,13 @@ export interface KernelQuery {
   tracepointFields?(target: string): ContextField[] | undefined;
   /** The text the fields are read from (the format file), or undefined: what the one-liner cache compares, unparsed. */
   tracepointFormatText?(target: string): string | undefined;
+  /**
+   * The one-liner type of a kernel struct's field reached from a probe's BTF-typed value
+   * (`curtask().comm`: Str<16>; `a.prev.pid` of a raw tracepoint: i32), or undefined.
+   */
+  kernelType?(root: KernelRoot, chain: string[]): string | undefined;
 }
+
 
 export interface OneLinerOptions {
   /** Module URLs the generated script imports: tsbpf's mod.ts and the one-liner runtime. */
@@ -173,8 +180,9 @@ class Transform {
     const name = call.type === "CallExpression" && call.callee.type === "Identifier" ? call.callee.name : undefined;
     const kinds = Object.keys(PROBE_DECORATORS).filter((k) => this.options.exports.has(k));
     if (!name || (!USER_SPACE.has(name) && !kinds.includes(name))) {
+      const probes = [...new Set([...kinds, ...USER_SPACE])];
       this.error(call.type === "CallExpression" ? call.callee : call, name ? `"${name}" is not a probe` : "expected a probe call here",
-        `probes: ${[...kinds, ...USER_SPACE].join(", ")}`, `e.g. tracepoint("syscalls:sys_enter_openat", args => print(str(args.filename)))`);
+        ...(name ? didYouMean(name, probes) : []), `probes: ${probes.join(", ")}`, `e.g. tracepoint("syscalls:sys_enter_openat", args => print(str(args.filename)))`);
       return;
     }
     const args: Node[] = call.arguments;
@@ -244,7 +252,11 @@ class Transform {
     this.probes.forEach((p, i) => {
       used.add(p.kind);
       const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
-      const body = new HandlerBody(this, { kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined }, used);
+      const kernel = this.options.kernel;
+      const body = new HandlerBody(this, {
+        kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined,
+        kernelType: kernel.kernelType && ((root, chain) => kernel.kernelType!(root, chain)),
+      }, used);
       body.emitHandler(handlers, p, (out) => this.decoratorArgs(out, p), i);
     });
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);

@@ -22,6 +22,28 @@ export function strftimeFormat(node: Node, t: { error(node: Node, message: strin
   return format.value;
 }
 
+/**
+ * bpftrace's time(format) in a probe as a printf of the event's time: each conversion a value of
+ * its own, the rest the format's text (a newline in it is printed, not escaped as in a %s value).
+ * Undefined when the call is malformed (reported).
+ */
+export function timeInProbe(node: Node, t: { error(node: Node, message: string, ...hints: string[]): void }) {
+  const [format, ...more] = node.arguments;
+  if (more.length || (format && format.type !== "StringLiteral")) {
+    t.error(node, `time() takes a format literal, or none: time("%H:%M:%S ") (its default is "%H:%M:%S\\n")`);
+    return undefined;
+  }
+  const text: string = format?.value ?? "%H:%M:%S\n";
+  const conversions: string[] = [];
+  const printfFormat = text.replace(/%(.?)/gs, (all: string, c: string) => {
+    if (c === "%") return all;
+    if (!c || !"YymdHMSf".includes(c)) t.error(format, `%${c} is not one of time()'s conversions in tsbpf (${CONVERSIONS})`);
+    conversions.push(all);
+    return "%s";
+  });
+  return { kind: "printf" as const, format: printfFormat, fields: conversions.map(() => "_t"), strftimes: Object.fromEntries(conversions.map((c, i) => [i, c])) };
+}
+
 /** The local time as `format` has it (`what`: the function, for the error of a conversion it lacks). */
 export function localTime(format: string, d: Date, what = "strftime", micros = d.getMilliseconds() * 1000): string {
   const two = (n: number) => String(n).padStart(2, "0");

@@ -17,6 +17,9 @@ import { type Binding, describeValue, type Lower, type ScalarType, Unsupported, 
 import { ARITH_OPS } from "./operators.ts";
 import { logicalValue } from "./conditions.ts";
 
+/** Helpers called without arguments, for the hint when one is named without its call. */
+const NO_ARGUMENTS = new Set(["pid", "tid", "ppid", "uid", "gid", "comm", "ktime", "cpu", "curtask", "cgroup", "kstack", "ustack", "probe", "elapsed"]);
+
 export function expr(l: Lower, e: Node): Value {
   switch (e.type) {
     case "ParenthesizedExpression": return l.expr(e.expression);
@@ -114,6 +117,16 @@ export function identifier(l: Lower, e: Node): Value {
     }
     const global = JS_GLOBALS[e.name];
     if (global) l.fail(e, Code.Unsupported, `${e.name} cannot be used in a handler: handlers run in the kernel, where JavaScript's globals do not exist`, ...global);
+    // bpftrace's builtins are plain names (comm, pid, retval, arg0); tsbpf's are calls and parameters.
+    if (Object.hasOwn(BUILTINS, e.name)) {
+      l.fail(e, Code.UnknownIdentifier, `"${e.name}" is a function in a handler: call it, ${e.name}(${NO_ARGUMENTS.has(e.name) ? "" : "..."})`,
+        "bpftrace's builtins are plain names (comm, pid); tsbpf's helpers are calls (comm(), pid())");
+    }
+    if (e.name === "retval" || e.name === "args" || /^s?arg\d+$/.test(e.name)) {
+      l.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}": in tsbpf, ${e.name === "retval" ? "the return value is the handler's parameter" : "the arguments are the handler's parameters"}`,
+        e.name === "retval" ? "a one-liner names it in the arrow, kretprobe(\"vfs_read\", ret => ...); a script's @kretprobe method takes it as its parameter, onReturn(ret: i64)"
+          : "a one-liner names them in the arrow, kprobe(\"vfs_read\", (file, buf, count) => ...); a script's method takes them, onRead(file, buf, count); a tracepoint's are its parameter's fields (args.filename)");
+    }
     const names = l.scopes.flatMap((s) => [...s.keys()]);
     l.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
   }

@@ -29,3 +29,33 @@ export function methodsAtCaller(proto: object, names: readonly string[], fromCal
     Object.defineProperty(proto, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
   }
 }
+
+/** Where a callback tsbpf calls later was given: the stack frame line of the caller of `fn`. */
+export function callerFrame(fn: unknown): string | undefined {
+  const site: { stack?: string } = {};
+  const capture = (Error as { captureStackTrace?: (e: object, f: unknown) => void }).captureStackTrace;
+  if (typeof fn === "function") capture?.(site, fn);
+  // Bun's capture may keep methodsAtCaller's wrapper (this file) above the caller: skipped.
+  const own = new URL(import.meta.url).pathname;
+  return site.stack?.split("\n").find((l) => /^\s+at /.test(l) && !l.includes(`${own}:`) && !l.includes(`${import.meta.url}:`))?.trim();
+}
+
+/** The place a callback was given, kept on an error it threw (printed by the tracer's fatal-error report). */
+export const GIVEN_AT = Symbol("tsbpf.givenAt");
+
+/**
+ * `e`, thrown by a callback given at `frame`, with that place added to its stack. Bun calls in
+ * tail position without a frame of their own (`() => t.c.print(5)`): the arrow's line is then in
+ * no frame of the error, and the place the callback was given is the nearest line of the user's.
+ */
+export function fromCallback(e: unknown, frame: string | undefined, what: string): unknown {
+  if (!(e instanceof Error) || !frame || Object.hasOwn(e, GIVEN_AT)) return e;
+  const where = /\(([^()]+:\d+:\d+)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, "");
+  Object.defineProperty(e, GIVEN_AT, { value: `${what} given at ${where.replace(/^file:\/\//, "")}` });
+  try {
+    e.stack = `${e.stack ?? `${e.name}: ${e.message}`}\n    at ${what} (${where})`;
+  } catch {
+    // a frozen error keeps its stack; GIVEN_AT still names the place
+  }
+  return e;
+}

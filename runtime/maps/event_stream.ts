@@ -8,6 +8,7 @@ import { type Decoder, makeDecoder } from "./codec.ts";
 import type { ProbeNames } from "./probe_names.ts";
 import { type RecordSink, RingBufReader } from "./ringbuf_reader.ts";
 import { PerfReader } from "./perf_reader.ts";
+import { callerFrame, fromCallback } from "./at_caller.ts";
 
 /** Events decoded but not yet taken by a `for await` loop; beyond this they wait in the kernel. */
 const QUEUE_LIMIT = 65536;
@@ -33,6 +34,9 @@ export abstract class EventStream<T> {
   /** Kept after the end, for its count of lost events. */
   #perfReader?: PerfReader;
   readonly #listeners = new Set<(event: T) => void>();
+  /** Where each listener was given (its caller's frame), and the one being called: for the place of an error it throws. */
+  readonly #givenAt = new Map<(event: T) => void, string | undefined>();
+  #calling: ((event: T) => void) | undefined;
   readonly #queue: T[] = [];
   #queueHead = 0;
   #iterating = 0;
@@ -58,9 +62,10 @@ export abstract class EventStream<T> {
   /** Calls `listener` for every event; returns a function that unsubscribes it. */
   on(listener: (event: T) => void): () => void {
     this.#listeners.add(listener);
+    this.#givenAt.set(listener, callerFrame(publicOn()));
     // Events that arrived before anyone listened are delivered now, not at the next poll tick.
     queueMicrotask(() => this.drain());
-    return () => this.#listeners.delete(listener);
+    return () => this.#listeners.delete(listener) && this.#givenAt.delete(listener);
   }
 
   /** The events as they arrive, until the tracer stops (`for await (const e of t.events)`). */
@@ -114,6 +119,11 @@ export abstract class EventStream<T> {
       const n = this.#deliver(reader);
       this.taken += n;
       return n;
+    } catch (e) {
+      // A listener's error names where it was given: Bun keeps no frame of an arrow that ends in a call.
+      const calling = this.#calling;
+      this.#calling = undefined;
+      throw calling ? fromCallback(e, this.#givenAt.get(calling), "the listener given to on()") : e;
     } finally {
       this.#draining = false;
       if (this.#ended) this.#close(); // end() ran inside a listener: unmap now that the drain is over
@@ -128,7 +138,12 @@ export abstract class EventStream<T> {
     const n = reader.drain((view, bytes, offset) => {
       if (this.#halted) return false; // the rest of this batch is dropped with the buffer
       const event = decode(view, bytes, offset);
-      for (const l of listeners) if (!this.#halted && this.#listeners.has(l)) l(event);
+      for (const l of listeners) {
+        if (this.#halted || !this.#listeners.has(l)) continue;
+        this.#calling = l;
+        l(event);
+      }
+      this.#calling = undefined;
       if (this.#iterating && !this.#halted) this.#queue.push(event);
       // Halted, or everyone unsubscribed: what follows stays in the kernel for the next listener.
       return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0);
@@ -186,4 +201,9 @@ export abstract class EventStream<T> {
     this.#reader?.close();
     this.#reader = undefined;
   }
+}
+
+/** on() as scripts call it: outside the class, whose name a bundler keeps only without self-references. */
+function publicOn(): unknown {
+  return EventStream.prototype.on;
 }

@@ -72,6 +72,8 @@ const TRANSLATIONS: [string, string][] = [
   // delete(@m, key) (bpftrace 0.20), a tuple key too
   [`t:a:b { delete(@x, tid); delete(@y, (tid, 1)); }`, `tracepoint("a:b", () => { delete $.x[tid()]; delete $.y[tid(), 1]; })`],
   [`t:a:b /pid > 1/ { if (comm == "a}") { printf("%s\\n", comm); return; } }`, `tracepoint("a:b", () => { if (pid() > 1) { if (comm() == "a}") { printf("%s\\n", comm()); return; } } })`],
+  // time() prints the local time: in user space (BEGIN, END, interval) the present, in a probe the event's
+  [`t:a:b { time("%H:%M:%S "); printf("%s\\n", comm); }`, `tracepoint("a:b", () => { time("%H:%M:%S "); printf("%s\\n", comm()); })`],
   // time() prints the local time in user space (BEGIN, END, interval)
   [`t:a:b { @ = count(); } interval:s:1 { time("%H:%M:%S "); print(@); clear(@); }`, `tracepoint("a:b", () => count()); interval(1, () => { time("%H:%M:%S "); print($); clear($); })`],
   // A filter's closing / is the last before the body's {: a / in a string, a comment or a division is the filter's own.
@@ -112,7 +114,6 @@ test("what has no plain translation is named", () => {
   // BEGIN, END and interval run in user space: no kernel builtins there.
   assert.match(why(`BEGIN { @start = nsecs; } t:a:b { @ = count(); }`), /nsecs in BEGIN: tsbpf runs BEGIN, END and interval in user space, where there is no nsecs/);
   assert.match(why(`t:a:b { @ = count(); } interval:s:1 { printf("%d\\n", pid); }`), /pid in interval:s:1/);
-  assert.match(why(`t:a:b { time(); }`), /time\(\) in a probe: tsbpf prints the time in BEGIN, END or interval/);
   assert.match(why(`t:syscalls:sys_enter_write { printf("%s\\n", str(args->buf, args->count)); }`), /str\(args->buf, args->count\): tsbpf's str\(\) reads a fixed number of bytes.*e\.g\. str\(args->buf, 64\)/);
   // maps set in BEGIN, END, interval (user space in tsbpf): only a plain value a probe uses; tuples are named
   assert.match(why(`BEGIN { @a[1, "x"] = count(); exit(); }`), /@a = count\(\) in BEGIN: .*user space, where nothing is aggregated; count\(\) in a probe/);

@@ -55,6 +55,37 @@ test("a kernel char array used as a number (a one-liner's count(curtask().comm))
   assert.match(d.hints.join(" "), /a char array holds a string: read it with str\(\.\.\.\)/);
 });
 
+test("bpftrace's plain names in a handler: a helper is told to be called, retval and argN to be parameters", () => {
+  const cases: [string, RegExp, RegExp][] = [
+    ["comm", /^"comm" is a function in a handler: call it, comm\(\)$/, /tsbpf's helpers are calls/],
+    ["str", /^"str" is a function in a handler: call it, str\(\.\.\.\)$/, /tsbpf's helpers are calls/],
+    ["retval", /^unknown name "retval": in tsbpf, the return value is the handler's parameter$/, /kretprobe\("vfs_read", ret => \.\.\.\)/],
+    ["arg1", /^unknown name "arg1": in tsbpf, the arguments are the handler's parameters$/, /kprobe\("vfs_read", \(file, buf, count\) => \.\.\.\)/],
+  ];
+  for (const [name, message, hint] of cases) {
+    const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const x = ${name}; }`);
+    assert.equal(d?.line, 6, name);
+    assert.equal(d.column, 28, name);
+    assert.match(d.message, message, name);
+    assert.match(d.hints.join("\n"), hint, name);
+  }
+});
+
+test("did you mean never offers a one-letter name because it is inside the unknown one", () => {
+  const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(a: any) { const x = rand; }`);
+  assert.match(d.message, /^unknown name "rand"$/);
+  assert.deepEqual(d.hints.filter((h) => h.startsWith("did you mean")), []);
+});
+
+test("a map or event typed string is told to use Str<N>, at the type", () => {
+  for (const decl of ["  c = new Count<string>();", "  c = new RingBuf<{ name: string }>();"]) {
+    const [d] = diagnostics(`${decl}\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) {}`);
+    assert.equal(d?.line, 5, decl);
+    assert.match(d.message, /a string .* has a fixed size: write Str<N>/, decl);
+    assert.match(d.hints.join(" "), /Str<16> for a command name/, decl);
+  }
+});
+
 test("a Str without a usable length: says which length it got and what would do", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
   assert.equal(d.line, 6);

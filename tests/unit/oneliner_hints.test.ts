@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { toOneLinerSyntax } from "../../cli/oneliner/hints.ts";
+import { oneLinerHints, toOneLinerSyntax } from "../../cli/oneliner/hints.ts";
 import { PROBE_DECORATORS } from "../../compiler/collect.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -46,4 +46,22 @@ test("decorator calls become probe calls; names become calls; this.<map> becomes
   assert.equal(toOneLinerSyntax("@profile's rate; e.g. @profile(99)"), "profile()'s rate; e.g. profile(99, ...)");
   assert.equal(toOneLinerSyntax("use this.<map> to reach a map"), "use $.name to reach a map");
   assert.equal(toOneLinerSyntax("mail me@example.org about @x"), "mail me@example.org about @x");
+});
+
+test("a bpftrace builtin named or called in a one-liner is answered with tsbpf's form; a misspelt one-liner call with the nearest", () => {
+  assert.match(oneLinerHints('unknown name "nsecs"', []).join("\n"), /bpftrace's "nsecs": tsbpf's ktime\(\)/);
+  assert.match(oneLinerHints('unknown function "jiffies"', []).join("\n"), /bpftrace's "jiffies": use ktime\(\)/);
+  assert.deepEqual(oneLinerHints('unknown function "conut"', []), ['did you mean "count"?']);
+  // The compiler's own suggestion (one of its helpers) stands.
+  assert.deepEqual(oneLinerHints('unknown function "pdi"', ['did you mean "pid"?']), ['did you mean "pid"?']);
+});
+
+test("every bpftrace builtin tsbpf has no form of says what to write instead", () => {
+  // bpftrace's reference guide's builtins and functions that a one-liner cannot call by that name.
+  const names = ["rand", "numaid", "usermode", "cgroupid", "cgroup_path", "uaddr", "kaddr", "kptr", "uptr", "macaddr", "path", "len", "has_key", "bswap",
+    "pton", "ntop", "socket_cookie", "skboutput", "percpu_kaddr", "nsecs", "jiffies", "username", "func", "system", "cat", "signal", "override", "buf", "sizeof", "offsetof", "strcontains", "zero"];
+  for (const name of names) {
+    const [hint] = oneLinerHints(`unknown function "${name}"`, []);
+    assert.match(hint ?? "", new RegExp(`^bpftrace's "${name}": .{10,}`), name);
+  }
 });

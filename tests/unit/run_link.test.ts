@@ -42,11 +42,17 @@ test("a script plan finds a syntax error in (one both runtimes would run) is not
   assert.match(r.err, new RegExp(`${r.url.replace(/[.]/g, "\\.")}:3:25: syntax error`), r.err);
 });
 
-test("a script whose plan reviews sources it does not run (a bundle's banner in a comment) is not run", { timeout: 120000 }, async () => {
-  const r = await runLink(`// globalThis.__TSBPF_BUNDLE__ = {}\n${marks("banner")}`);
+test("a script whose plan reviews sources it does not run (a bundle, whose banner begins the file) is not run", { timeout: 120000 }, async () => {
+  const r = await runLink(`globalThis.__TSBPF_BUNDLE__ = {};\n${marks("banner")}`);
   assert.ok(!existsSync(join(dir, "banner")), "the script ran although plan reviewed other sources");
   assert.notEqual(r.status, 0);
   assert.match(r.err, /Not running [^]*embedded in a bundle/, r.err);
+});
+
+test("a bundle's banner in a comment does not make a script a bundle: plan reviews the script, which runs", { timeout: 120000 }, async () => {
+  const r = await runLink(`// globalThis.__TSBPF_BUNDLE__ = {}\n${marks("comment")}`);
+  assert.equal(r.status, 0, r.err);
+  assert.ok(existsSync(join(dir, "comment")));
 });
 
 test("a script plan reviews in full runs", { timeout: 120000 }, async () => {
