@@ -20,7 +20,7 @@ test("capable -p -x: a chown by this process checks CAP_CHOWN, audited", { skip 
     tracer.events.on((e) => events.push(e));
     writeFileSync(path, "");
     chownSync(path, 1, 1);
-    assert.ok(await waitFor(() => events.some((e) => e.cap === 0)), `checks: ${events.map((e) => formatCheck(e)).join("\n")}`);
+    assert.ok(await waitFor(() => events.some((e) => e.cap === 0), 60_000), `checks: ${events.map((e) => formatCheck(e)).join("\n")}`);
     const e = events.find((x) => x.cap === 0)!;
     assert.deepEqual([e.tgid, e.uid, e.audit], [process.pid, 0, 1]);
     assert.ok(events.every((x) => x.tgid === process.pid), "-p let another process through");
@@ -39,7 +39,7 @@ test("capable as a command: bcc's columns for a chown", { skip }, async () => {
     writeFileSync(path, "");
     const chown = spawnSync("chown", ["1:1", path]);
     assert.equal(chown.status, 0);
-    assert.ok(await waitFor(() => / chown +0 +CAP_CHOWN +1 *$/m.test(run.output()), 20000), run.output());
+    assert.ok(await waitFor(() => / chown +0 +CAP_CHOWN +1 *$/m.test(run.output()), 60_000), run.output());
     assert.equal(run.output().split("\n")[0], header());
     assert.match(header(), /^TIME {6}UID {4}PID {4}COMM {13}CAP  NAME {17}AUDIT $/);
   } finally {

@@ -54,8 +54,8 @@ test("a kprobe's parameters are the function's arguments; a kretprobe's, its ret
     try {
       openSync(`/nonexistent-tsbpf-${process.pid}`, "r");
     } catch { /* ENOENT is the point */ }
-    assert.ok(await waitFor(() => events.some((e) => e.path === path && e.pid === process.pid)), "no event for the opened path");
-    assert.ok(await waitFor(() => (tracer.fails.get(-2) ?? 0n) >= 1n), "the failed open (-ENOENT) was not counted by the kretprobe");
+    assert.ok(await waitFor(() => events.some((e) => e.path === path && e.pid === process.pid), 60_000), "no event for the opened path");
+    assert.ok(await waitFor(() => (tracer.fails.get(-2) ?? 0n) >= 1n, 60_000), "the failed open (-ENOENT) was not counted by the kretprobe");
   } finally {
     await tracer.stop();
   }
@@ -81,7 +81,7 @@ test("tcpconnect shows a loopback connection made by this test, with address and
     const events: Parameters<typeof destAddress>[0][] = [];
     tracer.events.on((e) => events.push(e));
     const p = await connectOnce();
-    assert.ok(await waitFor(() => events.some((e) => e.dport === p)), `no connection to port ${p} seen`);
+    assert.ok(await waitFor(() => events.some((e) => e.dport === p), 60_000), `no connection to port ${p} seen`);
     const e = events.find((x) => x.dport === p)!;
     assert.equal(destAddress(e), "127.0.0.1");
     assert.equal(e.family, 2);
@@ -98,7 +98,7 @@ test("without fentry, the same kprobe attaches through the kprobe PMU and dies w
     // Under TCG, Deno's first start (no module cache in the guest, a cold compile) takes minutes.
     assert.ok(await waitFor(() => run.output().includes("DPORT"), inVm ? 400000 : 120000), `tcpconnect did not start: ${run.output()}`);
     const p = await connectOnce();
-    assert.ok(await waitFor(() => run.output().includes(` ${p}\n`), 10000), `no line for port ${p}:\n${run.output()}`);
+    assert.ok(await waitFor(() => run.output().includes(` ${p}\n`), 60_000), `no line for port ${p}:\n${run.output()}`);
     // bcc's columns: PID COMM IP SADDR DADDR DPORT
     assert.match(run.output(), new RegExp(`\\d+ +\\S+ +4 +127\\.0\\.0\\.1 +127\\.0\\.0\\.1 +${p}\\n`));
   } finally {

@@ -105,11 +105,11 @@ test("@kprobe(\"vfs_*\") counts per function with probe(); @kretprobe(\"vfs_rea?
       statSync(file);
     }
     const names = () => tracer.calls.entries().map(([[n]]) => n);
-    assert.ok(await waitFor(() => (tracer.calls.get(["kprobe:vfs_read"]) ?? 0n) >= 10n), `vfs_read not counted 10 times: ${names().join(", ")}`);
+    assert.ok(await waitFor(() => (tracer.calls.get(["kprobe:vfs_read"]) ?? 0n) >= 10n, 60_000), `vfs_read not counted 10 times: ${names().join(", ")}`);
     assert.ok(names().includes("kprobe:vfs_getattr") || names().includes("kprobe:vfs_statx"), `no stat function among ${names().join(", ")}`);
     assert.ok(names().every((n) => /^kprobe:vfs_\w+$/.test(n)), `a name outside the pattern: ${names().join(", ")}`);
     // readFileSync reads the 5 bytes, then 0 at the end of the file.
-    assert.ok(await waitFor(() => returns.some((r) => r.probe === "kretprobe:vfs_read" && r.ret === 5n)), `no vfs_read returned 5: ${JSON.stringify(returns.slice(0, 5), (_, v) => typeof v === "bigint" ? String(v) : v)}`);
+    assert.ok(await waitFor(() => returns.some((r) => r.probe === "kretprobe:vfs_read" && r.ret === 5n), 60_000), `no vfs_read returned 5: ${JSON.stringify(returns.slice(0, 5), (_, v) => typeof v === "bigint" ? String(v) : v)}`);
     assert.ok(returns.every((r) => r.probe === "kretprobe:vfs_read"), "vfs_rea? matches vfs_read alone");
   } finally {
     await tracer.stop();

@@ -26,7 +26,7 @@ test("mountsnoop shows mount(8) and umount(8) as calls with their results and mo
       `mount("tsbpf-test2", "${dir}", "tmpfs", MS_RDONLY|MS_NOSUID|MS_NODEV, "") = 0`,
       `umount("${dir}", MNT_DETACH) = 0`,
     ];
-    assert.ok(await waitFor(() => want.every((w) => lines.some((l) => l.call === w))), `calls: ${lines.map((l) => l.call).join("\n")}`);
+    assert.ok(await waitFor(() => want.every((w) => lines.some((l) => l.call === w)), 60_000), `calls: ${lines.map((l) => l.call).join("\n")}`);
     const mine = lines.filter((l) => want.includes(l.call));
     const ns = statSync("/proc/self/ns/mnt").ino;
     for (const l of mine) {

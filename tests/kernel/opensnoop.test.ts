@@ -12,7 +12,7 @@ test("opensnoop sees a file this test opens, with its flags", async () => {
     tracer.events.on((e) => events.push(e));
     const path = `/tmp/tsbpf-opensnoop-${process.pid}-${Date.now()}`;
     closeSync(openSync(path, constants.O_CREAT | constants.O_WRONLY | constants.O_TRUNC));
-    assert.ok(await waitFor(() => events.some((e) => e.filename === path)), `no event for ${path}`);
+    assert.ok(await waitFor(() => events.some((e) => e.filename === path), 60_000), `no event for ${path}`);
     const e = events.find((x) => x.filename === path)!;
     assert.equal(e.pid, process.pid);
     assert.ok(e.flags & constants.O_CREAT, `flags ${formatFlags(e.flags)} lack O_CREAT`);
@@ -21,7 +21,7 @@ test("opensnoop sees a file this test opens, with its flags", async () => {
     // A failed open carries minus its errno, as opensnoop's ERR column shows it.
     const missing = `${path}-missing/x`;
     assert.throws(() => openSync(missing, constants.O_RDONLY));
-    assert.ok(await waitFor(() => events.some((x) => x.filename === missing)), `no event for ${missing}`);
+    assert.ok(await waitFor(() => events.some((x) => x.filename === missing), 60_000), `no event for ${missing}`);
     assert.equal(events.find((x) => x.filename === missing)!.ret, -2); // ENOENT
   } finally {
     await tracer.stop();

@@ -19,7 +19,7 @@ test("statsnoop sees this process stat a file and fail on a missing one", async 
     tracer.events.on((e) => events.push(e));
     statSync(file);
     assert.throws(() => statSync(`${file}.missing`));
-    assert.ok(await waitFor(() => events.some((e) => e.path === file) && events.some((e) => e.path === `${file}.missing`)), `events: ${JSON.stringify(events.map((e) => e.path))}`);
+    assert.ok(await waitFor(() => events.some((e) => e.path === file) && events.some((e) => e.path === `${file}.missing`), 60_000), `events: ${JSON.stringify(events.map((e) => e.path))}`);
     assert.equal(events.find((e) => e.path === file)!.ret, 0);
     assert.equal(events.find((e) => e.path === `${file}.missing`)!.ret, -2); // ENOENT
     assert.ok(events.every((e) => e.pid === process.pid));
@@ -39,7 +39,7 @@ test("statsnoop -x reports only failures, from stat(1) in a child", async () => 
     const missing = `/tmp/tsbpf-statsnoop-${process.pid}-nope`;
     const child = spawn("/bin/sh", ["-c", `stat ${missing}; stat -f ${missing}; stat /`], { stdio: "ignore" });
     await new Promise((r) => child.on("exit", r));
-    assert.ok(await waitFor(() => events.filter((e) => e.path === missing).length >= 2), `events: ${JSON.stringify(events.filter((e) => e.comm === "stat").map((e) => [e.path, e.ret]))}`);
+    assert.ok(await waitFor(() => events.filter((e) => e.path === missing).length >= 2, 60_000), `events: ${JSON.stringify(events.filter((e) => e.comm === "stat").map((e) => [e.path, e.ret]))}`);
     const mine = events.filter((e) => e.comm === "stat");
     assert.ok(mine.every((e) => e.ret < 0), "-x let a success through");
     assert.ok(!mine.some((e) => e.path === "/"), "stat / succeeded, yet was reported");

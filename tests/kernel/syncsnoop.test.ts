@@ -20,7 +20,7 @@ test("syncsnoop -p sees this process fsync and fdatasync a file, with its descri
     writeSync(fd, "data");
     fsyncSync(fd);
     fdatasyncSync(fd);
-    assert.ok(await waitFor(() => events.length >= 2), `events: ${JSON.stringify(events.map((e) => [e.pid, CALLS[e.call], e.fd]))}`);
+    assert.ok(await waitFor(() => events.length >= 2, 60_000), `events: ${JSON.stringify(events.map((e) => [e.pid, CALLS[e.call], e.fd]))}`);
     assert.deepEqual(events.map((e) => [e.pid, CALLS[e.call], e.fd]), [[process.pid, "fsync", fd], [process.pid, "fdatasync", fd]]);
   } finally {
     closeSync(fd);
@@ -36,7 +36,7 @@ test("syncsnoop sees sync(1)", async () => {
     tracer.events.on((e) => events.push(e));
     const child = spawn("/bin/sync", []);
     await new Promise((r) => child.on("exit", r));
-    assert.ok(await waitFor(() => events.some((e) => e.pid === child.pid)), "no event for sync(1)");
+    assert.ok(await waitFor(() => events.some((e) => e.pid === child.pid), 60_000), "no event for sync(1)");
     const e = events.find((e) => e.pid === child.pid)!;
     assert.deepEqual([e.comm, CALLS[e.call], e.fd], ["sync", "sync", -1]);
   } finally {

@@ -154,7 +154,7 @@ test("--cgroup PATH reaches the tracer: opensnoop sees a process in a child of t
     assert.ok(await attached(run), run.output());
     spawnSync("sh", ["-c", `echo $$ > ${child}/cgroup.procs && cat ${inside}`], { stdio: "ignore" });
     spawnSync("cat", [outside], { stdio: "ignore" });
-    assert.ok(await waitFor(() => run.stdout().includes(inside), 5000), run.output());
+    assert.ok(await waitFor(() => run.stdout().includes(inside), 60_000), run.output());
     await new Promise((r) => setTimeout(r, 200));
   } finally {
     run.kill("SIGINT");

@@ -35,7 +35,7 @@ test("vfsstat -p: this process's reads, writes, fsyncs and opens, per second", {
   try {
     fileWork(20);
     const counted = () => tracer.stats.get(3) ?? 0n; // FSYNC
-    assert.ok(await waitFor(() => counted() >= 20n), `${counted()} fsyncs counted for 20`);
+    assert.ok(await waitFor(() => counted() >= 20n, 60_000), `${counted()} fsyncs counted for 20`);
     const r = rates(tracer, 2);
     for (const name of ["READ", "WRITE", "FSYNC", "OPEN"]) assert.ok(r.get(name)! >= 10, `${name}: ${r.get(name)}/s over 2 s for 20 calls`);
     assert.ok(r.get("FSYNC")! <= 10 + 1, `FSYNC: ${r.get("FSYNC")}/s: -p let other processes through`);

@@ -53,8 +53,8 @@ test("a tracepoint wildcard attaches one handler to every match; probe() names t
       closeSync(fd);
     }
     const names = () => new Set(events.map((e) => e.probe));
-    assert.ok(await waitFor(() => names().has("tracepoint:syscalls:sys_enter_read")), `no read event; got ${[...names()].join(", ")}`);
-    assert.ok(await waitFor(() => [...names()].some((n) => /^tracepoint:syscalls:sys_enter_readlink(at)?$/.test(n))), `no readlink event; got ${[...names()].join(", ")}`);
+    assert.ok(await waitFor(() => names().has("tracepoint:syscalls:sys_enter_read"), 60_000), `no read event; got ${[...names()].join(", ")}`);
+    assert.ok(await waitFor(() => [...names()].some((n) => /^tracepoint:syscalls:sys_enter_readlink(at)?$/.test(n)), 60_000), `no readlink event; got ${[...names()].join(", ")}`);
     // The shared field __syscall_nr agrees with the name: read is 0, readlink 89, readlinkat 267 on x86-64.
     const nr: Record<string, bigint> = { read: 0n, readlink: 89n, readlinkat: 267n, readv: 19n, readahead: 187n };
     for (const e of events) assert.equal(e.nr, nr[e.probe.split("sys_enter_")[1]], `${e.probe} came with syscall number ${e.nr}`);

@@ -29,7 +29,7 @@ test("writeback: syncfs on an ext4 loop device writes its dirty pages back, reas
     writeFileSync(`${dir}/data`, new Uint8Array(1 << 20).fill(7));
     assert.equal(spawnSync("sync", ["-f", `${dir}/data`]).status, 0);
     const mine = () => events.filter((e) => e.dev === ((major << 20) | minor));
-    assert.ok(await waitFor(() => mine().length > 0), `no writeback of ${loop.name}: ${events.map((e) => formatWriteback(e)).join("\n")}`);
+    assert.ok(await waitFor(() => mine().length > 0, 60_000), `no writeback of ${loop.name}: ${events.map((e) => formatWriteback(e)).join("\n")}`);
     const e = mine()[0];
     assert.equal(reasonName(e.reason), "sync");
     assert.equal(e.name, `${major}:${minor}`);
