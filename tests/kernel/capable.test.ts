@@ -1,12 +1,18 @@
 // capable needs kprobes or fentry: this host has neither, the VM lane (Debian's 6.1) runs it.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { chownSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { Capable, formatCheck, header } from "../../examples/capable.ts";
 import { runScript, started, waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-capable-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kprobes (CONFIG_KPROBES) nor fentry; the VM lane runs this test";
 
@@ -14,7 +20,7 @@ test("capable -p -x: a chown by this process checks CAP_CHOWN, audited", { skip 
   const tracer = new Capable();
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
-  const path = `/tmp/tsbpf-capable-${process.pid}`;
+  const path = join(scratch, "chowned");
   try {
     const events: Parameters<typeof formatCheck>[0][] = [];
     tracer.events.on((e) => events.push(e));
@@ -33,7 +39,7 @@ test("capable -p -x: a chown by this process checks CAP_CHOWN, audited", { skip 
 
 test("capable as a command: bcc's columns for a chown", { skip }, async () => {
   const run = runScript(new URL("../../examples/capable.ts", import.meta.url).pathname);
-  const path = `/tmp/tsbpf-capable-cmd-${process.pid}`;
+  const path = join(scratch, "chowned-by-command");
   try {
     assert.ok(await started(run, "AUDIT"), `no header: ${run.output()}`);
     writeFileSync(path, "");

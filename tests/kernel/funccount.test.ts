@@ -1,17 +1,23 @@
 // funccount: tracepoint patterns here; kernel function patterns (kprobe_multi, or one kprobe
 // per function) in the VM lane, where the kernel has kprobes.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobes } from "../../runtime/features.ts";
 import { countRows, countTable, funcCounter } from "../../examples/funccount.ts";
 import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runtimeCommand } from "./util.ts";
 
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-funccount-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
 await libc();
-const file = `/tmp/tsbpf-funccount-${process.pid}`;
+const file = join(scratch, "io");
 
 function work(n: number): void {
   writeFileSync(file, "x");

@@ -1,15 +1,21 @@
 // kprobes, kretprobes and fentry/fexit. This host's kernel has neither kprobes nor fentry, so
 // here these tests are skipped with the reason; the VM lane (Debian's 6.1) must run them.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { openSync, closeSync } from "node:fs";
+import { openSync, closeSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { Count, kprobe, kretprobe, pid, RingBuf, str, Tracer, type i32, type Str, type u32 } from "../../mod.ts";
 import { destAddress, TcpConnect } from "../../examples/tcpconnect.ts";
 import { runScript, waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-kprobe-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 await libc();
 const available = hasKprobes() || hasFentry();
@@ -49,7 +55,7 @@ test("a kprobe's parameters are the function's arguments; a kretprobe's, its ret
   try {
     const events: Open[] = [];
     tracer.events.on((e) => events.push(e));
-    const path = `/tmp/tsbpf-kprobe-${process.pid}`;
+    const path = join(scratch, "opened");
     closeSync(openSync(path, "w"));
     try {
       openSync(`/nonexistent-tsbpf-${process.pid}`, "r");

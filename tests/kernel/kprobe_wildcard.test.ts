@@ -4,11 +4,13 @@
 // lane (Debian's 6.1 has no kprobe_multi: the perf kprobe path; its 6.12 has it: the kprobe_multi
 // path, which TSBPF_VM_EXPECT_KPROBE_MULTI=1 makes the lane insist on); the error messages are
 // checked everywhere.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobeMulti, hasKprobes } from "../../runtime/features.ts";
 import { compile } from "../../compiler/mod.ts";
@@ -20,11 +22,15 @@ import { runtimeCommand, waitFor } from "./util.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { progInfoById } from "../../runtime/bpf.ts";
 
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-kprobe-wildcard-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
 await libc();
 const target = await hostTarget();
 const inVm = !!process.env.TSBPF_IN_VM;
 const skip = hasKprobes() ? false : "this kernel has no kprobes (CONFIG_KPROBES); the VM lane runs these tests";
-const file = `/tmp/tsbpf-kwild-${process.pid}`;
+const file = join(scratch, "read");
 
 // Debian 6.1 (the VM lane) is built without CONFIG_FPROBE: its kprobe_multi links fail with
 // EOPNOTSUPP, so there the wildcards take the perf kprobe path. Debian 6.12 has CONFIG_FPROBE:

@@ -1,16 +1,22 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { openSync, closeSync, constants } from "node:fs";
+import { openSync, closeSync, constants, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { OpenSnoop, formatFlags } from "../../examples/opensnoop.ts";
 import { waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-opensnoop-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test("opensnoop sees a file this test opens, with its flags", async () => {
   const tracer = await new OpenSnoop().start({ exitOnError: false });
   try {
     const events: { pid: number; comm: string; flags: number; ret: number; filename: string }[] = [];
     tracer.events.on((e) => events.push(e));
-    const path = `/tmp/tsbpf-opensnoop-${process.pid}-${Date.now()}`;
+    const path = join(scratch, "opened");
     closeSync(openSync(path, constants.O_CREAT | constants.O_WRONLY | constants.O_TRUNC));
     assert.ok(await waitFor(() => events.some((e) => e.filename === path), 60_000), `no event for ${path}`);
     const e = events.find((x) => x.filename === path)!;

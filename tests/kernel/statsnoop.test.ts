@@ -1,10 +1,16 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { statSync, writeFileSync, unlinkSync } from "node:fs";
+import { statSync, writeFileSync, unlinkSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { StatSnoop } from "../../examples/statsnoop.ts";
 import { waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-statsnoop-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Event = { pid: number; ret: number; comm: string; path: string; ts: bigint };
 
@@ -12,7 +18,7 @@ test("statsnoop sees this process stat a file and fail on a missing one", async 
   const tracer = new StatSnoop();
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
-  const file = `/tmp/tsbpf-statsnoop-${process.pid}`;
+  const file = join(scratch, "stat");
   writeFileSync(file, "x");
   try {
     const events: Event[] = [];
@@ -36,7 +42,7 @@ test("statsnoop -x reports only failures, from stat(1) in a child", async () => 
   try {
     const events: Event[] = [];
     tracer.events.on((e) => events.push(e));
-    const missing = `/tmp/tsbpf-statsnoop-${process.pid}-nope`;
+    const missing = join(scratch, "nope");
     const child = spawn("/bin/sh", ["-c", `stat ${missing}; stat -f ${missing}; stat /`], { stdio: "ignore" });
     await new Promise((r) => child.on("exit", r));
     assert.ok(await waitFor(() => events.filter((e) => e.path === missing).length >= 2, 60_000), `events: ${JSON.stringify(events.filter((e) => e.comm === "stat").map((e) => [e.path, e.ret]))}`);

@@ -1,10 +1,16 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { closeSync, fdatasyncSync, fsyncSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, unlinkSync, writeSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CALLS, SyncSnoop } from "../../examples/syncsnoop.ts";
 import { waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-syncsnoop-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Event = { pid: number; fd: number; call: number; comm: string };
 
@@ -12,7 +18,7 @@ test("syncsnoop -p sees this process fsync and fdatasync a file, with its descri
   const tracer = new SyncSnoop();
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
-  const path = `/tmp/tsbpf-syncsnoop-${process.pid}`;
+  const path = join(scratch, "synced");
   const fd = openSync(path, "w");
   try {
     const events: Event[] = [];

@@ -1,11 +1,17 @@
 // vfsstat needs kprobes or fentry: this host has neither, the VM lane (Debian's 6.1) runs it.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { formatRates, HEADER, rates, VfsStat } from "../../examples/vfsstat.ts";
 import { runScript, started, waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-vfsstat-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kprobes (CONFIG_KPROBES) nor fentry; the VM lane runs this test";
 
@@ -15,7 +21,7 @@ const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kpro
  * is mknod's, as in bcc's vfsstat.)
  */
 function fileWork(n: number): void {
-  const path = `/tmp/tsbpf-vfsstat-${process.pid}`;
+  const path = join(scratch, "io");
   for (let i = 0; i < n; i++) {
     rmSync(path, { force: true });
     const fd = openSync(path, "w+");

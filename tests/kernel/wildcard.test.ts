@@ -1,13 +1,19 @@
 // Wildcard probes and probe(): one handler on every matching tracepoint, the name of the one
 // that fired decoded in JavaScript. Kprobe wildcards (kprobe_multi, or one kprobe per
 // function) need kprobes: those tests run in the VM lane.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { closeSync, fsyncSync, openSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, readlinkSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { Count, pid, probe, type ProbeName, RingBuf, tracepoint, Tracer, type i64, type TracepointArgs, type u32 } from "../../mod.ts";
 import { waitFor } from "./util.ts";
+
+// This file's own directory: a fixed name in /tmp could be another user's.
+const scratch = mkdtempSync(join(tmpdir(), "tsbpf-wildcard-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
 
 await libc();
 
@@ -43,7 +49,7 @@ test("a tracepoint wildcard attaches one handler to every match; probe() names t
   try {
     const events: Hit[] = [];
     tracer.events.on((e) => events.push(e));
-    const file = `/tmp/tsbpf-wildcard-${process.pid}`;
+    const file = join(scratch, "io");
     writeFileSync(file, "x");
     for (let i = 0; i < 5; i++) {
       readFileSync(file); // read(2)

@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { formatWriteback, reasonName, type Writeback, WritebackTracer } from "../../examples/writeback.ts";
 import { loopDevice } from "./loop_device.ts";
 import { waitFor } from "./util.ts";
@@ -11,7 +13,7 @@ type Event = Omit<Writeback, "name"> & { name: string };
 test("writeback: syncfs on an ext4 loop device writes its dirty pages back, reason sync", async (t) => {
   const loop = loopDevice();
   if (!loop) return t.skip("no loop device (losetup)");
-  const dir = mkdtempSync("/tmp/tsbpf-writeback-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-writeback-"));
   const tracer = new WritebackTracer();
   let mounted = false;
   try {

@@ -18,6 +18,8 @@ const CONCEAL = "\x1b[8m", TITLE = "\x1b]0;owned\x07", UP = "\x1b[1A\x1b[2K";
 const SCRIPTS: Record<string, string> = {
   "probe.ts": `import { Tracer, tracepoint, pid } from "tsbpf";
 import { execSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 class T extends Tracer {
   @tracepoint("syscalls:sys_enter_execve${CONCEAL}${TITLE}")
   onExec() { pid(); }
@@ -50,7 +52,7 @@ function assertPrintable(what: string, text: string): void {
 }
 
 async function withNobodysGist(f: (dir: string, base: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync("/tmp/tsbpf-sec-plan-escapes-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-sec-plan-escapes-"));
   rmSync(dir, { recursive: true });
   asNobody(["mkdir", "-m", "0755", dir]);
   for (const [name, text] of Object.entries(SCRIPTS)) asNobody(["sh", "-c", 'printf "%s" "$1" > "$2"', "sh", text, `${dir}/${name}`]);
