@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
 
 const CONCEAL = "\x1b[8m", TITLE = "\x1b]0;owned\x07", UP = "\x1b[1A\x1b[2K";
@@ -18,8 +20,6 @@ const CONCEAL = "\x1b[8m", TITLE = "\x1b]0;owned\x07", UP = "\x1b[1A\x1b[2K";
 const SCRIPTS: Record<string, string> = {
   "probe.ts": `import { Tracer, tracepoint, pid } from "tsbpf";
 import { execSync } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 class T extends Tracer {
   @tracepoint("syscalls:sys_enter_execve${CONCEAL}${TITLE}")
   onExec() { pid(); }
