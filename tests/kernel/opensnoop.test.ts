@@ -7,16 +7,18 @@ import { join } from "node:path";
 import { OpenSnoop, formatFlags } from "../../examples/opensnoop.ts";
 import { waitFor } from "./util.ts";
 
-// This file's own directory: a fixed name in /tmp could be another user's.
-const scratch = mkdtempSync(join(tmpdir(), "tsbpf-opensnoop-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-opensnoop-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 test("opensnoop sees a file this test opens, with its flags", async () => {
   const tracer = await new OpenSnoop().start({ exitOnError: false });
   try {
     const events: { pid: number; comm: string; flags: number; ret: number; filename: string }[] = [];
     tracer.events.on((e) => events.push(e));
-    const path = join(scratch, "opened");
+    const path = join(scratch(), "opened");
     closeSync(openSync(path, constants.O_CREAT | constants.O_WRONLY | constants.O_TRUNC));
     assert.ok(await waitFor(() => events.some((e) => e.filename === path), 60_000), `no event for ${path}`);
     const e = events.find((x) => x.filename === path)!;

@@ -8,9 +8,11 @@ import { join } from "node:path";
 import { StatSnoop } from "../../examples/statsnoop.ts";
 import { waitFor } from "./util.ts";
 
-// This file's own directory: a fixed name in /tmp could be another user's.
-const scratch = mkdtempSync(join(tmpdir(), "tsbpf-statsnoop-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-statsnoop-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 type Event = { pid: number; ret: number; comm: string; path: string; ts: bigint };
 
@@ -18,7 +20,7 @@ test("statsnoop sees this process stat a file and fail on a missing one", async 
   const tracer = new StatSnoop();
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
-  const file = join(scratch, "stat");
+  const file = join(scratch(), "stat");
   writeFileSync(file, "x");
   try {
     const events: Event[] = [];
@@ -42,7 +44,7 @@ test("statsnoop -x reports only failures, from stat(1) in a child", async () => 
   try {
     const events: Event[] = [];
     tracer.events.on((e) => events.push(e));
-    const missing = join(scratch, "nope");
+    const missing = join(scratch(), "nope");
     const child = spawn("/bin/sh", ["-c", `stat ${missing}; stat -f ${missing}; stat /`], { stdio: "ignore" });
     await new Promise((r) => child.on("exit", r));
     assert.ok(await waitFor(() => events.filter((e) => e.path === missing).length >= 2, 60_000), `events: ${JSON.stringify(events.filter((e) => e.comm === "stat").map((e) => [e.path, e.ret]))}`);

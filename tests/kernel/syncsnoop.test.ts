@@ -8,9 +8,11 @@ import { join } from "node:path";
 import { CALLS, SyncSnoop } from "../../examples/syncsnoop.ts";
 import { waitFor } from "./util.ts";
 
-// This file's own directory: a fixed name in /tmp could be another user's.
-const scratch = mkdtempSync(join(tmpdir(), "tsbpf-syncsnoop-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-syncsnoop-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 type Event = { pid: number; fd: number; call: number; comm: string };
 
@@ -18,7 +20,7 @@ test("syncsnoop -p sees this process fsync and fdatasync a file, with its descri
   const tracer = new SyncSnoop();
   tracer.targetPid = process.pid;
   await tracer.start({ exitOnError: false });
-  const path = join(scratch, "synced");
+  const path = join(scratch(), "synced");
   const fd = openSync(path, "w");
   try {
     const events: Event[] = [];

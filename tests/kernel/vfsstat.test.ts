@@ -9,9 +9,11 @@ import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { formatRates, HEADER, rates, VfsStat } from "../../examples/vfsstat.ts";
 import { runScript, started, waitFor } from "./util.ts";
 
-// This file's own directory: a fixed name in /tmp could be another user's.
-const scratch = mkdtempSync(join(tmpdir(), "tsbpf-vfsstat-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-vfsstat-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kprobes (CONFIG_KPROBES) nor fentry; the VM lane runs this test";
 
@@ -21,7 +23,7 @@ const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kpro
  * is mknod's, as in bcc's vfsstat.)
  */
 function fileWork(n: number): void {
-  const path = join(scratch, "io");
+  const path = join(scratch(), "io");
   for (let i = 0; i < n; i++) {
     rmSync(path, { force: true });
     const fd = openSync(path, "w+");
