@@ -30,7 +30,7 @@ test("bashreadline shows each line typed into bash, with the shell's pid", { ski
     tracer.events.on((e) => lines.push(e));
     const marker = `echo tsbpf-readline-${process.pid}`;
     const shell = await typeIntoBash([marker, "exit"]);
-    assert.ok(await waitFor(() => lines.some((l) => l.pid === shell && l.line === "exit")), `no lines from bash ${shell}: ${JSON.stringify(lines)}`);
+    assert.ok(await waitFor(() => lines.some((l) => l.pid === shell && l.line === "exit"), 60_000), `no lines from bash ${shell}: ${JSON.stringify(lines)}`);
     assert.deepEqual(lines.filter((l) => l.pid === shell).map((l) => l.line), [marker, "exit"]);
   } finally {
     await tracer.stop();
@@ -43,7 +43,7 @@ test("bashreadline killed with SIGKILL leaves no uprobe and no program behind", 
   try {
     assert.ok(await waitFor(() => run.output().includes("COMMAND"), 30000), `bashreadline did not start: ${run.output()}`);
     const shell = await typeIntoBash(["echo from-the-script-test", "exit"]);
-    assert.ok(await waitFor(() => new RegExp(`\\s${shell}\\s+echo from-the-script-test`).test(run.output()), 10000), `no line from bash ${shell}:\n${run.output()}`);
+    assert.ok(await waitFor(() => new RegExp(`\\s${shell}\\s+echo from-the-script-test`).test(run.output()), 60_000), `no line from bash ${shell}:\n${run.output()}`);
     held = objectsOf(run.pid); // by id: another session may run bashreadline meanwhile
     assert.ok(held.progs.some((id) => progInfoById(id)?.name === "onReadline"), "the handler's program is loaded while the tracer runs");
   } finally {

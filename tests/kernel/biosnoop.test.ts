@@ -20,7 +20,7 @@ test("biosnoop -d loopN -P: each direct write and read with its process, sector,
     tracer.events.on((e) => events.push(e));
     const writer = spawnSync("dd", ["if=/dev/zero", `of=${loop.path}`, "bs=4k", "count=4", "seek=100", "oflag=direct"], { stdio: "ignore" });
     const reader = spawnSync("dd", [`if=${loop.path}`, "of=/dev/null", "bs=64k", "count=2", "skip=3", "iflag=direct"], { stdio: "ignore" });
-    assert.ok(await waitFor(() => events.length >= 6), `${events.length} events for 6 requests`);
+    assert.ok(await waitFor(() => events.length >= 6, 60_000), `${events.length} events for 6 requests`);
     assert.ok(events.every((e) => e.disk === loop.name), "another disk got through -d");
     const writes = events.filter((e) => e.pid === writer.pid);
     assert.deepEqual(writes.map((e) => [e.comm, e.write, e.sector, e.len]), [0, 1, 2, 3].map((i) => ["dd", 1, BigInt(800 + 8 * i), 4096n]));

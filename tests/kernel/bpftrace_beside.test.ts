@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import process from "node:process";
 import { availableParallelism } from "node:os";
 import { tsbpf } from "./cli_run.ts";
+import { ktime, LruHashMap, pid, Tracer, tracepoint, type TracepointArgs, type u32, type u64 } from "../../mod.ts";
 
 const BPFTRACE = ["/usr/bin/bpftrace", "/usr/sbin/bpftrace", "/usr/local/bin/bpftrace"].find((p) => existsSync(p));
 
@@ -78,27 +79,44 @@ test("str(p, n) keeps n characters, as bpftrace 0.17 does", async () => {
     `[${PATH.slice(0, 8)}] [/] [${PATH.slice(0, 13)}] [${PATH}]\n\n@[/pro]: 1\n`, [], HEAD);
 });
 
+/** Records when each process last entered bpf(BPF_PROG_LOAD), on the kernel's clock (as nsecs). */
+class ProgramLoads extends Tracer {
+  last = new LruHashMap<u32, u64>(4096);
+
+  @tracepoint("syscalls:sys_enter_bpf")
+  onBpf(args: TracepointArgs) {
+    if (args.cmd === 5) this.last.set(pid(), ktime());
+  }
+}
+
 test("elapsed counts from when the probes are attached, as bpftrace's counts from BEGIN, not from tsbpf's start", async () => {
-  // A cold compile (no cache) before the load: what the old origin, tsbpf's start, counted in.
-  const noCache = process.env.TSBPF_NO_CACHE;
-  process.env.TSBPF_NO_CACHE = "1";
+  // tsbpf's origin (nsecs - elapsed in the probe) comes after its last program load: an order of
+  // events on the kernel's clock, whatever the load of the machine. The old origin, tsbpf's
+  // start, came before its loads. bpftrace 0.17 takes its origin before it loads its last
+  // program (BEGIN's, seen 39 ms before under load): of bpftrace, only the output's shape.
+  const program = `BEGIN { printf("begin %llu\\n", elapsed); } ${HOSTNAME} { printf("open %llu %llu\\n", elapsed, nsecs); }`;
+  const loads = new ProgramLoads();
+  await loads.start({ exitOnError: false, reportLoss: false });
   try {
-    const program = `BEGIN { printf("begin %d\\n", elapsed / 1000000); } ${HOSTNAME} { printf("open %d\\n", elapsed / 1000000); }`;
-    const check = (output: string, who: string) => {
-      const m = /^begin (\d+)\nopen (\d+)\n/.exec(output);
+    const check = (output: string, who: string, tracerPid?: number) => {
+      const m = /^begin (\d+)\nopen (\d+) (\d+)\n/.exec(output);
       assert.ok(m, `${who}: ${output}`);
-      const [begin, open] = [Number(m[1]), Number(m[2])];
-      // bpftrace 0.17 reads about 0.5 ms in BEGIN; tsbpf's start was 120 to 180 ms before (cold compile, load, attach)
-      assert.ok(begin < 60, `${who}: elapsed in BEGIN is ${begin} ms`);
-      assert.ok(open >= begin && open < 30_000, `${who}: elapsed at the open is ${open} ms, in BEGIN ${begin} ms`);
+      const [begin, open, nsecs] = [BigInt(m[1]), BigInt(m[2]), BigInt(m[3])];
+      assert.ok(open >= begin, `${who}: elapsed at the open is ${open} ns, in BEGIN ${begin} ns`);
+      if (tracerPid === undefined) return;
+      const lastLoad = loads.last.get(tracerPid);
+      assert.ok(lastLoad !== undefined, `${who}: no program load seen from pid ${tracerPid}`);
+      assert.ok(nsecs - open >= lastLoad, `${who}: elapsed counts from ${lastLoad - (nsecs - open)} ns before its last program load`);
     };
-    check(await ours(program, [], HEAD), "tsbpf");
+    const [oneliner, ...rest] = await translation(program, []);
+    let tsbpfPid = 0;
+    const r = await tsbpf(["-c", HEAD, "-e", oneliner, ...rest], 60_000, (p) => (tsbpfPid = p));
+    assert.equal(r.status, 0, `${oneliner}\n${r.stderr}`);
+    check(r.stdout, "tsbpf", tsbpfPid);
     const original = await theirs(program, [], HEAD);
     if (original !== undefined) check(original, "bpftrace");
   } finally {
-    // As it was: Deno runs every test file in this one process, with one environment.
-    if (noCache === undefined) delete process.env.TSBPF_NO_CACHE;
-    else process.env.TSBPF_NO_CACHE = noCache;
+    await loads.stop();
   }
 });
 

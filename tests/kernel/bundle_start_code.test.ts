@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bundle } from "../../build/bundle.ts";
 import { SECTION_PREFIX } from "../../tracer/bundle_section.ts";
 
@@ -39,7 +41,7 @@ function code(file: string): string {
 }
 
 test("a bundle whose programs read no kernel struct does not parse the BTF reader at its start, and runs", { timeout: 300000 }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-bundle-start-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-start-"));
   try {
     writeFileSync(`${dir}/execs.ts`, NO_STRUCTS);
     const out = `${dir}/execs.bundle.js`;
@@ -60,7 +62,7 @@ test("a bundle whose programs read no kernel struct does not parse the BTF reade
 });
 
 test("a bundle whose programs read kernel structs keeps the BTF reader in its code, to check their offsets", { timeout: 300000 }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-bundle-start-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-start-"));
   try {
     const out = `${dir}/first_exec.bundle.js`;
     await bundle(`${root}tests/fixtures/first_exec.ts`, out);

@@ -145,7 +145,7 @@ test("a bundle made from the package by another bundler, run from a directory an
   // `bun build app.ts` of a project that imports the package copies dist/'s code, whose
   // new URL("./compiler.bun.cjs", import.meta.url) then names a file beside the new bundle.
   buildPackage();
-  const shared = mkdtempSync("/tmp/tsbpf-sec-bytecode-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-bytecode-"));
   chmodSync(shared, 0o1777); // like /tmp
   const marker = `${shared}-ran`;
   try {

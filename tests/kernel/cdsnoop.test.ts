@@ -29,7 +29,7 @@ test("cdsnoop shows each cd of a bash: the command, the directory left and the o
     });
     const interactive = await bash(["-i"], "cd /tmp\ncd /nonexistent-tsbpf-dir\ncd /usr && true\nexit\n");
     const script = await bash(["-c", "cd /etc; cd .."]);
-    assert.ok(await waitFor(() => cds.filter((c) => c.pid === script).length === 2), `cds seen: ${JSON.stringify(cds)}`);
+    assert.ok(await waitFor(() => cds.filter((c) => c.pid === script).length === 2, 60_000), `cds seen: ${JSON.stringify(cds)}`);
     assert.deepEqual(cds.filter((c) => c.pid === interactive), [
       { pid: interactive, command: "cd /tmp", from: "/", to: "/tmp", ok: true },
       { pid: interactive, command: "cd /nonexistent-tsbpf-dir", from: "", to: "", ok: false },

@@ -16,9 +16,11 @@ export function commandLine(args: string[]): string[] {
   return typeof Bun !== "undefined" ? [process.execPath, MAIN, ...args] : [process.execPath, "run", "-A", "--quiet", MAIN, ...args];
 }
 
-export function tsbpf(args: string[], timeoutMs = 60_000): Promise<Result> {
+/** `spawned` is told the child's pid. */
+export function tsbpf(args: string[], timeoutMs = 60_000, spawned?: (pid: number) => void): Promise<Result> {
   const [cmd, ...rest] = commandLine(args);
   const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  spawned?.(child.pid!);
   let stdout = "", stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { bundle } from "../../build/bundle.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -20,7 +22,7 @@ function runWithExecs(exe: string, env: Record<string, string>) {
 }
 
 test("an executable from tsbpf build --compile (Bun) traces with its signed programs, and compiles them where the key is not trusted", { timeout: 300000 }, () => {
-  const dir = mkdtempSync("/tmp/tsbpf-compiled-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-compiled-"));
   try {
     const exe = `${dir}/first_exec`;
     const built = spawnSync(`${root}bin/tsbpf`, ["build", "--compile", `${root}tests/fixtures/first_exec.ts`, "-o", exe], {
@@ -48,7 +50,7 @@ test("an executable from tsbpf build --compile (Bun) traces with its signed prog
 });
 
 test("Bun's executable carries the compiler deflated, and inflates it to compile where the key is not trusted", { timeout: 300000 }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-compiled-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-compiled-"));
   try {
     // The JavaScript that build --compile gives bun build: no section after the code, the compiler in it.
     const js = `${dir}/first_exec.js`;

@@ -17,14 +17,14 @@ test("execsnoop joins an exec's program, arguments and result: a spawned /bin/tr
     await new Promise((r) => child.on("exit", r));
     const failed = spawn("/nonexistent/tsbpf-no-such-program", []);
     await new Promise((r) => failed.on("error", r));
-    assert.ok(await waitFor(() => execs.some((e) => e.pid === child.pid)), "no exec of the child");
+    assert.ok(await waitFor(() => execs.some((e) => e.pid === child.pid), 60_000), "no exec of the child");
     const e = execs.find((x) => x.pid === child.pid)!;
     assert.deepEqual(e.args, ["/bin/true", tag, "two words"]);
     assert.equal(e.retval, 0);
     assert.equal(e.ppid, process.pid);
     assert.equal(e.uid, process.getuid!());
     assert.equal(e.comm, "true", "comm at the return: the new program's");
-    assert.ok(await waitFor(() => execs.some((x) => x.args[0] === "/nonexistent/tsbpf-no-such-program")), "no failed exec");
+    assert.ok(await waitFor(() => execs.some((x) => x.args[0] === "/nonexistent/tsbpf-no-such-program"), 60_000), "no failed exec");
     assert.equal(execs.find((x) => x.args[0] === "/nonexistent/tsbpf-no-such-program")!.retval, -2, "ENOENT");
   } finally {
     await tracer.stop();
@@ -56,7 +56,7 @@ test("execsnoop as a command: bcc's columns, -x shows a failed exec, --max-args 
     await new Promise((r) => ok.on("exit", r));
     const bad = spawn("/nonexistent/tsbpf-fails", [], { stdio: "ignore" });
     await new Promise((r) => bad.on("error", r));
-    assert.ok(await waitFor(() => run.output().includes("tsbpf-fails"), 10000), run.output());
+    assert.ok(await waitFor(() => run.output().includes("tsbpf-fails"), 60_000), run.output());
     assert.match(run.output(), new RegExp(`^echo +${ok.pid} +${process.pid} +0 /bin/echo one two \\.\\.\\.$`, "m"));
     assert.match(run.output(), /^\S+ +\d+ +\d+ +-2 \/nonexistent\/tsbpf-fails$/m);
   } finally {

@@ -20,7 +20,7 @@ test("exitsnoop reports an exit code, a fatal signal, the parent and the age", a
     tracer.events.on((e) => events.push(e));
     const coded = await exited("/bin/sh", ["-c", "sleep 0.2; exit 3"]);
     const killed = await exited("/bin/sleep", ["10"], "SIGKILL");
-    assert.ok(await waitFor(() => events.some((e) => e.pid === coded) && events.some((e) => e.pid === killed)), "no exit event for the children");
+    assert.ok(await waitFor(() => events.some((e) => e.pid === coded) && events.some((e) => e.pid === killed), 60_000), "no exit event for the children");
     const c = events.find((e) => e.pid === coded)!;
     assert.equal(c.code >> 8, 3);
     assert.equal(describeExit(c.code), "code 3");
@@ -50,7 +50,7 @@ test("exitsnoop -x -p: only failures of one process, filtered in the kernel", as
     await exited("/bin/false", []);
     child.stdin!.end("\n");
     await new Promise((r) => child.on("exit", r));
-    assert.ok(await waitFor(() => events.length > 0), "no event for the target");
+    assert.ok(await waitFor(() => events.length > 0, 60_000), "no event for the target");
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(events.map((e) => [e.pid, e.code >> 8]), [[child.pid, 7]]);
   } finally {
@@ -61,10 +61,10 @@ test("exitsnoop -x -p: only failures of one process, filtered in the kernel", as
 test("exitsnoop as a command prints bcc's columns", async () => {
   const run = runScript(new URL("../../examples/exitsnoop.ts", import.meta.url).pathname);
   try {
-    assert.ok(await waitFor(() => run.output().includes("EXIT_CODE"), 20000), `no header: ${run.output()}`);
+    assert.ok(await waitFor(() => run.output().includes("EXIT_CODE"), 60_000), `no header: ${run.output()}`);
     const pid = await exited("/bin/sh", ["-c", "exit 5"]);
     const line = new RegExp(`^sh +${pid} +${process.pid} +${pid} +\\d+\\.\\d\\d +code 5$`, "m");
-    assert.ok(await waitFor(() => line.test(run.output())), `no line for sh ${pid}:\n${run.output()}`);
+    assert.ok(await waitFor(() => line.test(run.output()), 60_000), `no line for sh ${pid}:\n${run.output()}`);
     assert.match(run.output(), /^PCOMM +PID +PPID +TID +AGE\(s\) +EXIT_CODE/m);
   } finally {
     run.kill("SIGINT");

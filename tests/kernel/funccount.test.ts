@@ -1,19 +1,26 @@
 // funccount: tracepoint patterns here; kernel function patterns (kprobe_multi, or one kprobe
 // per function) in the VM lane, where the kernel has kprobes.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobes } from "../../runtime/features.ts";
 import { countRows, countTable, funcCounter } from "../../examples/funccount.ts";
 import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runtimeCommand } from "./util.ts";
 
-await libc();
-const file = `/tmp/tsbpf-funccount-${process.pid}`;
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-funccount-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
+await libc();
 function work(n: number): void {
+  const file = join(scratch(), "io");
   writeFileSync(file, "x");
   for (let i = 0; i < n; i++) {
     readFileSync(file);

@@ -26,7 +26,7 @@ async function run(flags: string[]): Promise<Report> {
   const running = runCommand(cmd, [...args, ...flags]);
   let exited = false;
   running.exited.then(() => (exited = true));
-  // Generous: a compile, a start, 16 s of quiet and up to 30 s for the report.
+  // Generous: a compile, a start, up to a minute of quiet and up to 30 s for the report.
   if (!(await waitFor(() => exited, 120_000))) running.kill("SIGKILL");
   assert.equal(await running.exited, 0, running.output());
   return JSON.parse(running.stdout().trim().split("\n").at(-1)!);
@@ -36,7 +36,7 @@ test("a quiet heartbeat slows down, and the refused updates and events after a l
   // Both at once: a tracer with only maps, and one with a RingBuf too (the pump then waits in epoll).
   const [mapsOnly, withRing] = await Promise.all([run([]), run(["--ring"])]);
   for (const [name, r] of [["maps only", mapsOnly], ["with a RingBuf", withRing]] as const) {
-    assert.ok(r.longestBeatMs > 1000, `${name}: after 16 s of quiet the heartbeat still comes every ${r.longestBeatMs} ms`);
+    assert.ok(r.longestBeatMs >= 4000, `${name}: after a minute of quiet the heartbeat still comes every ${r.longestBeatMs} ms`);
     assert.match(r.whileRunning ?? "", new RegExp(`^tsbpf: ${r.expected[0]} updates to calls dropped: map full \\(16 entries\\)`), `${name}: refused updates not reported while running`);
     assert.match(r.atEnd, new RegExp(`^tsbpf: ${r.expected[1]} updates to calls dropped`), `${name}: the count at the end`);
   }

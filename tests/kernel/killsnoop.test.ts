@@ -22,7 +22,7 @@ test("killsnoop reports a signal this process sends, with the target and the res
     try {
       process.kill(NO_SUCH_PID, 0);
     } catch { /* ESRCH is the point */ }
-    assert.ok(await waitFor(() => events.some((e) => e.tpid === child.pid) && events.some((e) => e.tpid === NO_SUCH_PID)), `events: ${JSON.stringify(events)}`);
+    assert.ok(await waitFor(() => events.some((e) => e.tpid === child.pid) && events.some((e) => e.tpid === NO_SUCH_PID), 60_000), `events: ${JSON.stringify(events)}`);
     const ok = events.find((e) => e.tpid === child.pid)!;
     assert.deepEqual([ok.pid, ok.sig, ok.ret], [process.pid, 15, 0]);
     const failed = events.find((e) => e.tpid === NO_SUCH_PID)!;
@@ -51,7 +51,7 @@ test("killsnoop -x -s: only failed kills of one signal", async () => {
       } catch { /* ESRCH */ }
     }
     child.kill("SIGKILL");
-    assert.ok(await waitFor(() => events.length > 0));
+    assert.ok(await waitFor(() => events.length > 0, 60_000));
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(events.map((e) => [e.tpid, e.sig, e.ret]), [[NO_SUCH_PID, 10, -3]]);
   } finally {

@@ -1,15 +1,23 @@
 // kprobes, kretprobes and fentry/fexit. This host's kernel has neither kprobes nor fentry, so
 // here these tests are skipped with the reason; the VM lane (Debian's 6.1) must run them.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { openSync, closeSync } from "node:fs";
+import { openSync, closeSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { Count, kprobe, kretprobe, pid, RingBuf, str, Tracer, type i32, type Str, type u32 } from "../../mod.ts";
 import { destAddress, TcpConnect } from "../../examples/tcpconnect.ts";
 import { runScript, waitFor } from "./util.ts";
+
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-kprobe-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 await libc();
 const available = hasKprobes() || hasFentry();
@@ -49,13 +57,13 @@ test("a kprobe's parameters are the function's arguments; a kretprobe's, its ret
   try {
     const events: Open[] = [];
     tracer.events.on((e) => events.push(e));
-    const path = `/tmp/tsbpf-kprobe-${process.pid}`;
+    const path = join(scratch(), "opened");
     closeSync(openSync(path, "w"));
     try {
       openSync(`/nonexistent-tsbpf-${process.pid}`, "r");
     } catch { /* ENOENT is the point */ }
-    assert.ok(await waitFor(() => events.some((e) => e.path === path && e.pid === process.pid)), "no event for the opened path");
-    assert.ok(await waitFor(() => (tracer.fails.get(-2) ?? 0n) >= 1n), "the failed open (-ENOENT) was not counted by the kretprobe");
+    assert.ok(await waitFor(() => events.some((e) => e.path === path && e.pid === process.pid), 60_000), "no event for the opened path");
+    assert.ok(await waitFor(() => (tracer.fails.get(-2) ?? 0n) >= 1n, 60_000), "the failed open (-ENOENT) was not counted by the kretprobe");
   } finally {
     await tracer.stop();
   }
@@ -81,7 +89,7 @@ test("tcpconnect shows a loopback connection made by this test, with address and
     const events: Parameters<typeof destAddress>[0][] = [];
     tracer.events.on((e) => events.push(e));
     const p = await connectOnce();
-    assert.ok(await waitFor(() => events.some((e) => e.dport === p)), `no connection to port ${p} seen`);
+    assert.ok(await waitFor(() => events.some((e) => e.dport === p), 60_000), `no connection to port ${p} seen`);
     const e = events.find((x) => x.dport === p)!;
     assert.equal(destAddress(e), "127.0.0.1");
     assert.equal(e.family, 2);
@@ -98,7 +106,7 @@ test("without fentry, the same kprobe attaches through the kprobe PMU and dies w
     // Under TCG, Deno's first start (no module cache in the guest, a cold compile) takes minutes.
     assert.ok(await waitFor(() => run.output().includes("DPORT"), inVm ? 400000 : 120000), `tcpconnect did not start: ${run.output()}`);
     const p = await connectOnce();
-    assert.ok(await waitFor(() => run.output().includes(` ${p}\n`), 10000), `no line for port ${p}:\n${run.output()}`);
+    assert.ok(await waitFor(() => run.output().includes(` ${p}\n`), 60_000), `no line for port ${p}:\n${run.output()}`);
     // bcc's columns: PID COMM IP SADDR DADDR DPORT
     assert.match(run.output(), new RegExp(`\\d+ +\\S+ +4 +127\\.0\\.0\\.1 +127\\.0\\.0\\.1 +${p}\\n`));
   } finally {

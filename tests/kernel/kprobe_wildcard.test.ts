@@ -4,11 +4,13 @@
 // lane (Debian's 6.1 has no kprobe_multi: the perf kprobe path; its 6.12 has it: the kprobe_multi
 // path, which TSBPF_VM_EXPECT_KPROBE_MULTI=1 makes the lane insist on); the error messages are
 // checked everywhere.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasKprobeMulti, hasKprobes } from "../../runtime/features.ts";
 import { compile } from "../../compiler/mod.ts";
@@ -20,11 +22,16 @@ import { runtimeCommand, waitFor } from "./util.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { progInfoById } from "../../runtime/bpf.ts";
 
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-kprobe-wildcard-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
+
 await libc();
 const target = await hostTarget();
 const inVm = !!process.env.TSBPF_IN_VM;
 const skip = hasKprobes() ? false : "this kernel has no kprobes (CONFIG_KPROBES); the VM lane runs these tests";
-const file = `/tmp/tsbpf-kwild-${process.pid}`;
 
 // Debian 6.1 (the VM lane) is built without CONFIG_FPROBE: its kprobe_multi links fail with
 // EOPNOTSUPP, so there the wildcards take the perf kprobe path. Debian 6.12 has CONFIG_FPROBE:
@@ -99,17 +106,18 @@ test("@kprobe(\"vfs_*\") counts per function with probe(); @kretprobe(\"vfs_rea?
     else assert.ok(multiLinks === 0 && perfLinks > 2, `expected one perf link per function, found links: ${links.join(", ")}`);
     const returns: Ret[] = [];
     tracer.returns.on((e) => returns.push(e));
+    const file = join(scratch(), "read");
     writeFileSync(file, "12345");
     for (let i = 0; i < 10; i++) {
       readFileSync(file);
       statSync(file);
     }
     const names = () => tracer.calls.entries().map(([[n]]) => n);
-    assert.ok(await waitFor(() => (tracer.calls.get(["kprobe:vfs_read"]) ?? 0n) >= 10n), `vfs_read not counted 10 times: ${names().join(", ")}`);
+    assert.ok(await waitFor(() => (tracer.calls.get(["kprobe:vfs_read"]) ?? 0n) >= 10n, 60_000), `vfs_read not counted 10 times: ${names().join(", ")}`);
     assert.ok(names().includes("kprobe:vfs_getattr") || names().includes("kprobe:vfs_statx"), `no stat function among ${names().join(", ")}`);
     assert.ok(names().every((n) => /^kprobe:vfs_\w+$/.test(n)), `a name outside the pattern: ${names().join(", ")}`);
     // readFileSync reads the 5 bytes, then 0 at the end of the file.
-    assert.ok(await waitFor(() => returns.some((r) => r.probe === "kretprobe:vfs_read" && r.ret === 5n)), `no vfs_read returned 5: ${JSON.stringify(returns.slice(0, 5), (_, v) => typeof v === "bigint" ? String(v) : v)}`);
+    assert.ok(await waitFor(() => returns.some((r) => r.probe === "kretprobe:vfs_read" && r.ret === 5n), 60_000), `no vfs_read returned 5: ${JSON.stringify(returns.slice(0, 5), (_, v) => typeof v === "bigint" ? String(v) : v)}`);
     assert.ok(returns.every((r) => r.probe === "kretprobe:vfs_read"), "vfs_rea? matches vfs_read alone");
   } finally {
     await tracer.stop();

@@ -7,6 +7,9 @@ import { Running, runScript, runtimeCommand, waitFor } from "./util.ts";
 import { KernelObjects, objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { progInfoById } from "../../runtime/bpf.ts";
 import process from "node:process";
+import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const SCRIPT = new URL("../../examples/execsnoop.ts", import.meta.url).pathname;
 
@@ -62,9 +65,13 @@ test("a script that stops its tracer and ends exits with status 0, nothing left 
 test("without privileges, one line says which and the status is 1", async () => {
   const { spawnSync } = await import("node:child_process");
   const [cmd, ...args] = runtimeCommand(SCRIPT);
+  // nobody's own home, for what the runtime caches there
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-nobody-home-"));
+  chownSync(home, 65534, 65534);
   const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--", cmd, ...args], {
-    env: { ...process.env, HOME: "/tmp", DENO_DIR: "/tmp/tsbpf-deno-nobody", TSBPF_NO_CACHE: "1" }, encoding: "utf8", timeout: 60000,
+    env: { ...process.env, HOME: home, DENO_DIR: join(home, "deno"), TSBPF_NO_CACHE: "1" }, encoding: "utf8", timeout: 60000,
   });
+  rmSync(home, { recursive: true, force: true });
   assert.equal(r.status, 1, r.stderr);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);

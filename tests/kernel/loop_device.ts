@@ -1,7 +1,8 @@
-// A loop device over a small file in /tmp, for the block I/O tools' tests.
-import process from "node:process";
+// A loop device over a small file in the temporary directory, for the block I/O tools' tests.
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface LoopDevice {
   /** /dev/loopN */
@@ -15,13 +16,14 @@ export interface LoopDevice {
 
 /** A fresh loop device over an 8 MiB file; undefined when losetup is missing or refused. */
 export function loopDevice(): LoopDevice | undefined {
-  const file = `/tmp/tsbpf-loop-${process.pid}-${Date.now()}.img`;
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-loop-"));
+  const file = join(dir, "disk.img");
   writeFileSync(file, new Uint8Array(8 << 20));
   let path: string;
   try {
     path = execFileSync("losetup", ["-f", "--show", file], { encoding: "utf8" }).trim();
   } catch {
-    rmSync(file, { force: true });
+    rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
   return {
@@ -30,7 +32,7 @@ export function loopDevice(): LoopDevice | undefined {
     dd: (...operands) => void execFileSync("dd", operands, { stdio: "ignore" }),
     remove: () => {
       execFileSync("losetup", ["-d", path]);
-      rmSync(file, { force: true });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -3,12 +3,14 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describeCall, joinCalls, MountSnoop, mountFlags, umountFlags } from "../../examples/mountsnoop.ts";
 import { waitFor } from "./util.ts";
 
 test("mountsnoop shows mount(8) and umount(8) as calls with their results and mount namespace", async () => {
   const tracer = await new MountSnoop().start({ exitOnError: false });
-  const dir = mkdtempSync("/tmp/tsbpf-mountsnoop-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-mountsnoop-"));
   try {
     const lines: { comm: string; pcomm: string; ppid: number; mntns: number; call: string }[] = [];
     tracer.events.on(joinCalls((c, ret) => lines.push({ comm: c.comm, pcomm: c.pcomm, ppid: c.ppid, mntns: c.mntns, call: describeCall(c, ret) })));
@@ -26,7 +28,7 @@ test("mountsnoop shows mount(8) and umount(8) as calls with their results and mo
       `mount("tsbpf-test2", "${dir}", "tmpfs", MS_RDONLY|MS_NOSUID|MS_NODEV, "") = 0`,
       `umount("${dir}", MNT_DETACH) = 0`,
     ];
-    assert.ok(await waitFor(() => want.every((w) => lines.some((l) => l.call === w))), `calls: ${lines.map((l) => l.call).join("\n")}`);
+    assert.ok(await waitFor(() => want.every((w) => lines.some((l) => l.call === w)), 60_000), `calls: ${lines.map((l) => l.call).join("\n")}`);
     const mine = lines.filter((l) => want.includes(l.call));
     const ns = statSync("/proc/self/ns/mnt").ino;
     for (const l of mine) {
@@ -48,7 +50,7 @@ test("mountsnoop -p ignores other processes", async () => {
   try {
     let n = 0;
     tracer.events.on(() => n++);
-    spawnSync("umount", ["/tmp/tsbpf-not-a-mount-point"], { stdio: "ignore" });
+    spawnSync("umount", ["/nonexistent/tsbpf-not-a-mount-point"], { stdio: "ignore" });
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(n, 0);
   } finally {

@@ -51,7 +51,7 @@ test("oomkill reports a process killed for exceeding its memory cgroup's limit",
     const child = spawn("/bin/sh", ["-c", `echo $$ > ${cg.dir}/cgroup.procs && exec dd if=/dev/zero of=/dev/null bs=64M count=1`], { stdio: "ignore" });
     const status = await new Promise<string | number | null>((r) => child.on("exit", (code, signal) => r(signal ?? code)));
     assert.equal(status, "SIGKILL", "dd was not killed");
-    assert.ok(await waitFor(() => events.some((e) => e.tpid === child.pid)), "no OOM event for dd");
+    assert.ok(await waitFor(() => events.some((e) => e.tpid === child.pid), 60_000), "no OOM event for dd");
     const e = events.find((e) => e.tpid === child.pid)!;
     assert.equal(e.tcomm, "dd");
     assert.equal(e.fpid, child.pid, "dd's own allocation triggered the kill");

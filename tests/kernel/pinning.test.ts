@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { lstatSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Count, HashMap, Histogram, openPinned, pid, Tracer, tracepoint, type u32, type u64 } from "../../mod.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
@@ -277,7 +279,7 @@ test("start({ pin }) with a map pinned under its own name: show prints both as t
 });
 
 test("where no BPF filesystem is mounted, the first pin mounts one (and creates tsbpf/ 0700)", async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-pin-mount-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-pin-mount-"));
   setPinMount(dir);
   try {
     assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(` ${dir} `));

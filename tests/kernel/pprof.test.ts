@@ -128,7 +128,7 @@ test("writePprof: any Count keyed by a UStack; labels from the key; no writing t
   try {
     await tracer.start({ exitOnError: false });
     const total = () => tracer.samples.entries().reduce((a: bigint, [, n]: [unknown, bigint]) => a + n, 0n);
-    assert.ok(await waitFor(() => total() >= 40n, 10_000), `only ${total()} samples`);
+    assert.ok(await waitFor(() => total() >= 40n, 60_000), `only ${total()} samples`);
     const out = `${dir}/hot.pb.gz`;
     await writePprof(tracer.samples, out);
     const top = pprof(out, ["-top"]);
@@ -166,7 +166,7 @@ test("writePprof refuses a map whose key holds no stack, and an aggregation that
   tracer.end = () => {};
   try {
     await tracer.start({ exitOnError: false });
-    assert.ok(await waitFor(() => tracer.calls.entries().length > 0, 5000), "no samples");
+    assert.ok(await waitFor(() => tracer.calls.entries().length > 0, 60_000), "no samples");
     await assert.rejects(writePprof(tracer.calls, `${dir}/plain.pb.gz`), /"calls" as a pprof profile: its key holds no KStack or UStack/);
     await assert.rejects(writePprof(tracer.most, `${dir}/plain.pb.gz`), /"most" as a pprof profile: only a Count or a Sum/);
   } finally {

@@ -19,7 +19,7 @@ test("runqlen -C: three busy loops on CPU 1 make its run queue two tasks long", 
     await tracer.start({ exitOnError: false });
     const cpu1 = () => histograms(tracer).get(1) ?? new Map<number, bigint>();
     const total = () => [...cpu1().values()].reduce((a, n) => a + n, 0n);
-    assert.ok(await waitFor(() => total() >= 50n, 5000), `only ${total()} samples on CPU 1 at 99 Hz`);
+    assert.ok(await waitFor(() => total() >= 50n, 60_000), `only ${total()} samples on CPU 1 at 99 Hz`);
     const waiting = [...cpu1()].filter(([len]) => len >= 2).reduce((a, [, n]) => a + n, 0n);
     // A sample finds one of the loops running and the other two queued. Another task holding
     // CPU 1 at that moment (a loaded machine) is sampled with its own group's queue, as in bcc:

@@ -111,7 +111,7 @@ test("@socketFilter drops, cuts and keeps what a socket receives, and comes off 
     // Off the socket: a datagram the filter would drop now arrives.
     tx.sendTo(rx.port, "Drop after");
     assert.deepEqual(rx.drain(), ["Drop after"]);
-    assert.ok(await waitFor(() => progs.every((id) => !progIds().includes(id)), 5000), `programs ${progs} left`);
+    assert.ok(await waitFor(() => progs.every((id) => !progIds().includes(id)), 60_000), `programs ${progs} left`);
   } finally {
     rx.close();
     tx.close();

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { fileExists } from "../../runtime/files.ts";
 import { finished, runCommand, runtimeCommand } from "./util.ts";
@@ -55,7 +56,7 @@ function parseCalls(text: string): Call[] {
 
 /** Runs `command` under strace and under the tool, both with `filter` (-e trace=...). */
 async function sideBySide(command: string[], filter: string): Promise<{ theirs: Call[]; ours: Call[]; ourText: string }> {
-  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
   try {
     const out = join(dir, "strace.txt");
     const theirs = await run([STRACE, "-f", "-qq", "-e", `trace=${filter}`, "-o", out, ...command]);
@@ -122,7 +123,7 @@ except OSError: pass
 
 test("a program's openat/read/write/close/socket/connect: sockaddrs and errors decoded as strace does", { skip: canCompare ?? (fileExists(PYTHON) ? undefined : `${PYTHON} is missing`) }, async () => {
   const filter = "openat,read,write,close,socket,connect";
-  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
   const program = join(dir, "connect.py");
   writeFileSync(program, CONNECT);
   const { theirs, ours, ourText } = await sideBySide([PYTHON, "-S", program], filter).finally(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,7 +147,7 @@ a.close(); c.close(); s.close()
 `;
 
 test("bind/listen/connect/accept4: the peer's address, which the kernel fills in, read at exit", { skip: canCompare ?? (fileExists(PYTHON) ? undefined : `${PYTHON} is missing`) }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
   const program = join(dir, "accept.py");
   writeFileSync(program, ACCEPT);
   const { theirs, ours, ourText } = await sideBySide([PYTHON, "-S", program], "bind,listen,connect,accept,accept4").finally(() => rmSync(dir, { recursive: true, force: true }));
@@ -169,7 +170,7 @@ test("a flood of calls: what the ring buffer could not hold is counted and print
 });
 
 test("-c counts each call and its errors as strace -c does", { skip: canCompare }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-strace-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
   try {
     const out = join(dir, "strace.txt");
     const command = ["/usr/bin/ls", "/nonexistent", "/etc/hostname"];
@@ -195,7 +196,7 @@ test("-c counts each call and its errors as strace -c does", { skip: canCompare 
 });
 
 test("-f follows the command's children; without it only the command is traced; -e filters in the kernel", async () => {
-  const script = join(mkdtempSync("/tmp/tsbpf-strace-"), "children.sh");
+  const script = join(mkdtempSync(join(tmpdir(), "tsbpf-strace-")), "children.sh");
   writeFileSync(script, "cat /etc/hostname >/dev/null; ls /nonexistent-tsbpf 2>/dev/null; exit 3\n");
   const withChildren = await run(traceCommand(["/bin/sh", script], ["-f", "-e", "trace=openat,newfstatat,statx"]));
   assert.equal(withChildren.status, 3, withChildren.output);

@@ -35,7 +35,7 @@ test("tcpaccept: a connection accepted by this process, IPv4 and IPv6, with both
     tracer.events.on((e) => events.push(e));
     const v4 = await acceptOne("127.0.0.1");
     const v6 = await acceptOne("::1");
-    assert.ok(await waitFor(() => events.length >= 2), `events: ${events.map((e) => formatAccept(e)).join("\n")}`);
+    assert.ok(await waitFor(() => events.length >= 2, 60_000), `events: ${events.map((e) => formatAccept(e)).join("\n")}`);
     const a = events.find((e) => e.lport === v4.server)!;
     assert.deepEqual([a.pid, a.family, localAddress(a), remoteAddress(a), a.dport], [process.pid, 2, "127.0.0.1", "127.0.0.1", v4.client]);
     assert.match(formatAccept(a), new RegExp(`^${process.pid} +\\S+ +4  127\\.0\\.0\\.1 +${v4.client} +127\\.0\\.0\\.1 +${v4.server} *$`));
@@ -66,7 +66,7 @@ test("tcpaccept -P as a command: only the listed local port, in bcc's columns", 
       c.on("data", () => {});
     });
     await new Promise((r) => server.close(r));
-    assert.ok(await waitFor(() => run.output().includes(` ${port}`), 20000), run.output());
+    assert.ok(await waitFor(() => run.output().includes(` ${port}`), 60_000), run.output());
     assert.match(run.output(), /^PID {5}COMM {9}IP RADDR {12}RPORT LADDR {12}LPORT$/m);
     const lines = run.output().trim().split("\n").slice(1);
     assert.equal(lines.length, 1, run.output());

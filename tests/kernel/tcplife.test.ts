@@ -44,7 +44,7 @@ test("tcplife reports both ends of a loopback connection with its ports, bytes a
     tracer.events.on((e) => events.push(e));
     const { serverPort, clientPort } = await exchange("127.0.0.1");
     const mine = () => events.filter((e) => e.lport === clientPort || e.lport === serverPort);
-    assert.ok(await waitFor(() => mine().length >= 2), `events: ${events.map((e) => formatLife(e)).join("\n")}`);
+    assert.ok(await waitFor(() => mine().length >= 2, 60_000), `events: ${events.map((e) => formatLife(e)).join("\n")}`);
     const client = mine().find((e) => e.lport === clientPort)!;
     const server = mine().find((e) => e.lport === serverPort)!;
     assert.deepEqual([client.pid, client.dport, localAddress(client), remoteAddress(client)], [process.pid, serverPort, "127.0.0.1", "127.0.0.1"]);
@@ -77,7 +77,7 @@ test("tcplife -L -6: only the IPv6 server side of a connection", { skip }, async
     client.on("data", () => {});
     await new Promise((r) => client.on("close", r));
     await new Promise((r) => server.close(r));
-    assert.ok(await waitFor(() => events.length >= 1), "no event for the server side");
+    assert.ok(await waitFor(() => events.length >= 1, 60_000), "no event for the server side");
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(events.map((e) => [e.lport, e.family, localAddress(e), e.tx]), [[port, 10, "::1", 3n]]);
     assert.match(formatLife(events[0], { wide: true }), new RegExp(`^\\d+ +\\S+ +6 +::1 +${port} +::1 +\\d+ +0 +0 \\d+\\.\\d\\d$`));

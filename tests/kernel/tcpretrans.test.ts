@@ -46,7 +46,7 @@ test("tcpretrans sees a SYN retransmitted to an address that drops it, and -c co
     const connect = spawn("ip", ["netns", "exec", ns.name, "timeout", "1.5", "bash", "-c", "exec 3<>/dev/tcp/10.9.9.2/80"], { stdio: "ignore" });
     await new Promise((r) => connect.on("exit", r));
     const mine = () => events.filter((e) => e.flow.dport === 80 && address(e.flow.family, [e.flow.d0]) === "10.9.9.2");
-    assert.ok(await waitFor(() => mine().length >= 1), "no retransmission of the SYN to 10.9.9.2:80");
+    assert.ok(await waitFor(() => mine().length >= 1, 60_000), "no retransmission of the SYN to 10.9.9.2:80");
     const e = mine()[0];
     assert.equal(e.flow.family, 2);
     assert.equal(address(2, [e.flow.s0]), "10.9.9.1");

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { attached, finished, inBatches, runScript } from "./util.ts";
@@ -37,7 +38,7 @@ function project(root: string, name: string): string {
 
 test("every tool copied alone into an empty project prints its usage and traces for a second", async () => {
   assert.ok(TOOLS.length >= 28, `tools in examples/: ${TOOLS.join(" ")}`);
-  const root = mkdtempSync("/tmp/tsbpf-single-file-");
+  const root = mkdtempSync(join(tmpdir(), "tsbpf-single-file-"));
   const problems: string[] = [];
   try {
     await inBatches(TOOLS, 7, async (name) => {
@@ -51,7 +52,7 @@ test("every tool copied alone into an empty project prints its usage and traces 
         await new Promise((r) => setTimeout(r, 1000));
         run.kill("SIGINT");
       }
-      const end = await finished(run, 30000);
+      const end = await finished(run);
       if (!ready) {
         const refused = KERNEL_FUNCTIONS.has(name) && !canTraceFunctions && end === 1 && /cannot run here/.test(run.stderr());
         if (!refused) problems.push(`${name}: ended before its probes were attached (status ${end}):\n${run.output()}`);

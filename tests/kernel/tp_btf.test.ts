@@ -53,7 +53,7 @@ test("a tp_btf handler reads sched_switch's task_structs: this process's threads
       const names = threads();
       return events.flatMap((e) => [[e.prevPid, e.prevComm], [e.nextPid, e.nextComm]] as const).filter(([p]) => names.has(p)).map(([p, c]) => [p, c, names.get(p)!] as const);
     };
-    assert.ok(await waitFor(() => ours().length >= 2), "no switch names a thread of this process");
+    assert.ok(await waitFor(() => ours().length >= 2, 60_000), "no switch names a thread of this process");
     const mine = ours();
     for (const [p, comm, name] of mine) assert.equal(comm, name.slice(0, 15), `thread ${p}'s name`);
   } finally {

@@ -76,7 +76,7 @@ export class T extends Tracer {
     tracer.calls.on((c: (typeof calls)[number]) => calls.push(c));
     const out = spawnSync(program, ["3"], { encoding: "utf8" });
     assert.equal(out.stdout.trim(), String(3 * (40 + 104) + 3), "the traced program ran");
-    assert.ok(await waitFor(() => calls.length >= 6), `saw ${calls.length} of 6 events`);
+    assert.ok(await waitFor(() => calls.length >= 6, 60_000), `saw ${calls.length} of 6 events`);
     assert.deepEqual(calls.filter((c) => c.entry).map((c) => [c.a, c.b, c.s]), [[40n, 0n, "hello"], [40n, 1n, "hello"], [40n, 2n, "hello"]]);
     assert.deepEqual(calls.filter((c) => !c.entry).map((c) => c.ret), [144n, 145n, 146n]);
     assert.equal(tracer.hits.get(1n), 3n, "tsbpf_add+offset fired once per call");
@@ -101,7 +101,7 @@ export class T extends Tracer {
     tracer.end = () => {};
     await tracer.start({ exitOnError: false });
     try {
-      assert.ok(await waitFor(() => (tracer.calls.get(traced.pid) ?? 0n) >= 5n), "the chosen process's usleep calls were counted");
+      assert.ok(await waitFor(() => (tracer.calls.get(traced.pid) ?? 0n) >= 5n, 60_000), "the chosen process's usleep calls were counted");
       const counted = tracer.calls.entries() as [number, bigint][];
       assert.deepEqual(counted.map(([p]) => p), [traced.pid], "only the chosen process was counted");
     } finally {
@@ -145,7 +145,7 @@ export class T extends Tracer {
     const calls: { x: bigint; y: bigint; ret: bigint }[] = [];
     tracer.calls.on((c: (typeof calls)[number]) => calls.push(c));
     assert.equal(spawnSync(narrow, { encoding: "utf8" }).stdout.trim(), "2", "the traced program ran");
-    assert.ok(await waitFor(() => calls.length >= 2), `saw ${calls.length} of 2 events`);
+    assert.ok(await waitFor(() => calls.length >= 2, 60_000), `saw ${calls.length} of 2 events`);
     assert.deepEqual(calls, [{ x: -5n, y: 7n, ret: 0n }, { x: 0n, y: 0n, ret: 2n }]);
   } finally {
     await tracer.stop();

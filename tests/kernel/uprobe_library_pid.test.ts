@@ -9,6 +9,7 @@ import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { runCommand, waitFor } from "./util.ts";
 
 declare const Bun: unknown;
@@ -51,7 +52,7 @@ const CASES = [
 
 for (const [probe, file] of CASES) {
   test(`-p PID: uprobe("${probe}") attaches to the library that process loaded (${file}, from its own directory) and counts its calls`, { timeout: 120_000, skip }, async () => {
-    const dir = mkdtempSync("/tmp/tsbpf-test-libz-");
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-test-libz-"));
     const py = await pythonWithOwnLibz(dir, file);
     try {
       const run = tsbpf(["-p", String(py.pid), "-d", "1", "-e", `uprobe("${probe}", () => count())`]);
@@ -73,7 +74,7 @@ test("tsbpf list finds a library by name, as uprobes do", { timeout: 60_000, ski
 });
 
 test("tsbpf list -p PID: a library by name is the one that process loaded, as with -e -p", { timeout: 60_000, skip }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-test-libz-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-test-libz-"));
   const py = await pythonWithOwnLibz(dir, "libtsbpftestz.so.1");
   try {
     const run = tsbpf(["list", "-p", String(py.pid), "uprobe:libtsbpftestz:crc3*"]);

@@ -90,7 +90,7 @@ export class T extends Tracer {
       const hits: Hit[] = [];
       tracer.hits.on((h: Hit) => hits.push(h));
       assert.equal(spawnSync(p, ["2"]).status, 0);
-      assert.ok(await waitFor(() => hits.length >= 8), `${hits.length} of 8 probe hits`);
+      assert.ok(await waitFor(() => hits.length >= 8, 60_000), `${hits.length} of 8 probe hits`);
       const of = (probe: number) => hits.filter((h) => h.probe === probe);
       assert.deepEqual(of(1).map((h) => [h.i, h.neg, h.big, h.name]), [[0n, -1, 1000000000000n, p], [1n, -2, 1000000000001n, p]]);
       assert.deepEqual(of(2).map((h) => h.i), [42n, 42n]);

@@ -40,7 +40,7 @@ test("connect(): the destination address and port, read from user memory, IPv4 a
     const v4 = await connectOnce("127.0.0.1");
     const v6 = await connectOnce("::1");
     const want = [`127.0.0.1:${v4}`, `[::1]:${v6}`];
-    assert.ok(await waitFor(() => want.every((w) => seen.includes(w))), `wanted ${want.join(", ")}; saw ${seen.join(", ") || "nothing"}`);
+    assert.ok(await waitFor(() => want.every((w) => seen.includes(w)), 60_000), `wanted ${want.join(", ")}; saw ${seen.join(", ") || "nothing"}`);
   } finally {
     await tracer.stop();
   }
@@ -150,7 +150,7 @@ export class T extends Tracer {
     const seen: { family: number; port: number; addr: number }[] = [];
     tracer.dests.on((d: (typeof seen)[number]) => seen.push(d));
     assert.equal(spawnSync(program, { encoding: "utf8" }).status, 0);
-    assert.ok(await waitFor(() => seen.length >= 1), "no event");
+    assert.ok(await waitFor(() => seen.length >= 1, 60_000), "no event");
     const { family, port, addr } = seen[0];
     assert.deepEqual([family, ((port & 0xff) << 8) | (port >> 8), [...new Uint8Array(new Uint32Array([addr]).buffer)].join(".")], [2, 4242, "10.1.2.3"]);
   } finally {

@@ -1,7 +1,7 @@
 // Shared by the kernel tests: bounded waiting, and what the kernel has loaded right now.
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { readdirSync, readlinkSync, unlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
 import { libc } from "../../runtime/ffi/mod.ts";
 
 await libc();
@@ -111,15 +111,29 @@ export function links(pid: number): number {
   }
 }
 
-/** Waits until a tool has attached its probes (its bpf links stop growing); false when it exits first. */
-export async function attached(run: Running, ms = 120000): Promise<boolean> {
+/** Whether a process has a handler for SIGINT (a tracer's start() sets it, with its probes attached). */
+export function catchesSigint(pid: number): boolean {
+  try {
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return caught !== undefined && (BigInt(`0x${caught}`) & 2n) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until a tool has attached its probes (its bpf links stop growing) and handles Ctrl-C
+ * (under load, a SIGINT sent once the links seemed still killed tools before they handled it);
+ * false when it exits first.
+ */
+export async function attached(run: Running, ms = 300_000): Promise<boolean> {
   let exited = false, last = -1, stableSince = 0;
   run.exited.then(() => (exited = true));
   return await waitFor(() => {
     if (exited) return true;
     const n = links(run.pid);
     if (n === 0 || n !== last) [last, stableSince] = [n, Date.now()];
-    return n > 0 && Date.now() - stableSince >= 300;
+    return n > 0 && Date.now() - stableSince >= 300 && catchesSigint(run.pid);
   }, ms) && !exited;
 }
 
@@ -132,7 +146,7 @@ export async function inBatches<T>(items: T[], width: number, job: (item: T) => 
 }
 
 /** The exit status of a run, killed (SIGKILL) if it takes longer than `ms`. */
-export async function finished(run: Running, ms = 60000): Promise<number | string> {
+export async function finished(run: Running, ms = 300_000): Promise<number | string> {
   const timer = setTimeout(() => run.kill("SIGKILL"), ms);
   try {
     return await run.exited;

@@ -1,11 +1,19 @@
 // vfsstat needs kprobes or fentry: this host has neither, the VM lane (Debian's 6.1) runs it.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readSync, rmSync, writeSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { hasFentry, hasKprobes } from "../../runtime/features.ts";
 import { formatRates, HEADER, rates, VfsStat } from "../../examples/vfsstat.ts";
 import { runScript, started, waitFor } from "./util.ts";
+
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-vfsstat-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kprobes (CONFIG_KPROBES) nor fentry; the VM lane runs this test";
 
@@ -15,7 +23,7 @@ const skip = hasKprobes() || hasFentry() ? false : "this kernel has neither kpro
  * is mknod's, as in bcc's vfsstat.)
  */
 function fileWork(n: number): void {
-  const path = `/tmp/tsbpf-vfsstat-${process.pid}`;
+  const path = join(scratch(), "io");
   for (let i = 0; i < n; i++) {
     rmSync(path, { force: true });
     const fd = openSync(path, "w+");
@@ -35,7 +43,7 @@ test("vfsstat -p: this process's reads, writes, fsyncs and opens, per second", {
   try {
     fileWork(20);
     const counted = () => tracer.stats.get(3) ?? 0n; // FSYNC
-    assert.ok(await waitFor(() => counted() >= 20n), `${counted()} fsyncs counted for 20`);
+    assert.ok(await waitFor(() => counted() >= 20n, 60_000), `${counted()} fsyncs counted for 20`);
     const r = rates(tracer, 2);
     for (const name of ["READ", "WRITE", "FSYNC", "OPEN"]) assert.ok(r.get(name)! >= 10, `${name}: ${r.get(name)}/s over 2 s for 20 calls`);
     assert.ok(r.get("FSYNC")! <= 10 + 1, `FSYNC: ${r.get("FSYNC")}/s: -p let other processes through`);

@@ -18,10 +18,10 @@ async function shellThatExecs(): Promise<number> {
 test("who-calls-execve -a prints the time, comm, pid and path of an execve, as the seed does", async () => {
   const run = runScript(script, {}, ["-a"]);
   try {
-    assert.ok(await waitFor(() => run.output().includes("PATH"), 20000), `no header: ${run.output()}`);
+    assert.ok(await waitFor(() => run.output().includes("PATH"), 60_000), `no header: ${run.output()}`);
     const pid = await shellThatExecs();
     const line = new RegExp(`^\\d+\\.\\d{9} +sh {15}${pid} +/bin/true$`, "m");
-    assert.ok(await waitFor(() => line.test(run.output())), `no line for sh ${pid}:\n${run.output()}`);
+    assert.ok(await waitFor(() => line.test(run.output()), 60_000), `no line for sh ${pid}:\n${run.output()}`);
     assert.match(run.output(), /^TIME\(s\) {12}COMM {13}PID    PATH$/m);
     assert.match(run.output(), /^0\.000000000 /m, "the first call is at 0");
   } finally {
@@ -38,7 +38,7 @@ test("who-calls-execve -p --json: only the process asked for", async () => {
   await new Promise((r) => sh.on("spawn", r));
   const run = runScript(script, {}, ["-p", String(sh.pid), "--json"]);
   try {
-    assert.ok(await waitFor(() => run.output().includes(`"pid":${sh.pid}`), 20000), run.output());
+    assert.ok(await waitFor(() => run.output().includes(`"pid":${sh.pid}`), 60_000), run.output());
     await shellThatExecs(); // another process: not reported
     await new Promise((r) => setTimeout(r, 200));
     const lines = run.output().trim().split("\n").map((l) => JSON.parse(l));

@@ -1,13 +1,21 @@
 // Wildcard probes and probe(): one handler on every matching tracepoint, the name of the one
 // that fired decoded in JavaScript. Kprobe wildcards (kprobe_multi, or one kprobe per
 // function) need kprobes: those tests run in the VM lane.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { closeSync, fsyncSync, openSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, readlinkSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { Count, pid, probe, type ProbeName, RingBuf, tracepoint, Tracer, type i64, type TracepointArgs, type u32 } from "../../mod.ts";
 import { waitFor } from "./util.ts";
+
+// This file's own directory, made once a test needs it (a fixed name in /tmp could be another
+// user's): Deno runs no after() hook of a file whose tests all skip.
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-wildcard-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
 
 await libc();
 
@@ -43,7 +51,7 @@ test("a tracepoint wildcard attaches one handler to every match; probe() names t
   try {
     const events: Hit[] = [];
     tracer.events.on((e) => events.push(e));
-    const file = `/tmp/tsbpf-wildcard-${process.pid}`;
+    const file = join(scratch(), "io");
     writeFileSync(file, "x");
     for (let i = 0; i < 5; i++) {
       readFileSync(file); // read(2)
@@ -53,8 +61,8 @@ test("a tracepoint wildcard attaches one handler to every match; probe() names t
       closeSync(fd);
     }
     const names = () => new Set(events.map((e) => e.probe));
-    assert.ok(await waitFor(() => names().has("tracepoint:syscalls:sys_enter_read")), `no read event; got ${[...names()].join(", ")}`);
-    assert.ok(await waitFor(() => [...names()].some((n) => /^tracepoint:syscalls:sys_enter_readlink(at)?$/.test(n))), `no readlink event; got ${[...names()].join(", ")}`);
+    assert.ok(await waitFor(() => names().has("tracepoint:syscalls:sys_enter_read"), 60_000), `no read event; got ${[...names()].join(", ")}`);
+    assert.ok(await waitFor(() => [...names()].some((n) => /^tracepoint:syscalls:sys_enter_readlink(at)?$/.test(n)), 60_000), `no readlink event; got ${[...names()].join(", ")}`);
     // The shared field __syscall_nr agrees with the name: read is 0, readlink 89, readlinkat 267 on x86-64.
     const nr: Record<string, bigint> = { read: 0n, readlink: 89n, readlinkat: 267n, readv: 19n, readahead: 187n };
     for (const e of events) assert.equal(e.nr, nr[e.probe.split("sys_enter_")[1]], `${e.probe} came with syscall number ${e.nr}`);

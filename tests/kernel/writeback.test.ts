@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { formatWriteback, reasonName, type Writeback, WritebackTracer } from "../../examples/writeback.ts";
 import { loopDevice } from "./loop_device.ts";
 import { waitFor } from "./util.ts";
@@ -11,7 +13,7 @@ type Event = Omit<Writeback, "name"> & { name: string };
 test("writeback: syncfs on an ext4 loop device writes its dirty pages back, reason sync", async (t) => {
   const loop = loopDevice();
   if (!loop) return t.skip("no loop device (losetup)");
-  const dir = mkdtempSync("/tmp/tsbpf-writeback-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-writeback-"));
   const tracer = new WritebackTracer();
   let mounted = false;
   try {
@@ -29,7 +31,7 @@ test("writeback: syncfs on an ext4 loop device writes its dirty pages back, reas
     writeFileSync(`${dir}/data`, new Uint8Array(1 << 20).fill(7));
     assert.equal(spawnSync("sync", ["-f", `${dir}/data`]).status, 0);
     const mine = () => events.filter((e) => e.dev === ((major << 20) | minor));
-    assert.ok(await waitFor(() => mine().length > 0), `no writeback of ${loop.name}: ${events.map((e) => formatWriteback(e)).join("\n")}`);
+    assert.ok(await waitFor(() => mine().length > 0, 60_000), `no writeback of ${loop.name}: ${events.map((e) => formatWriteback(e)).join("\n")}`);
     const e = mine()[0];
     assert.equal(reasonName(e.reason), "sync");
     assert.equal(e.name, `${major}:${minor}`);

@@ -143,7 +143,7 @@ async function dropsOnePort(make: () => UdpDrop | ForcedGeneric, mode: RegExp) {
     let out = "";
     receiver.stdout!.on("data", (d) => (out += d));
     const exited = new Promise((r) => receiver.on("exit", r));
-    assert.ok(await waitFor(() => /ports \d+ \d+\n/.test(out)), `receiver: ${out}`);
+    assert.ok(await waitFor(() => /ports \d+ \d+\n/.test(out), 60_000), `receiver: ${out}`);
     const [pass, drop] = /ports (\d+) (\d+)/.exec(out)!.slice(1).map(Number);
     const t = make();
     t.dropPort = swap16(drop);
@@ -161,7 +161,7 @@ async function dropsOnePort(make: () => UdpDrop | ForcedGeneric, mode: RegExp) {
     assert.deepEqual(counts, { udp: 5n, drops: 2n });
     assert.doesNotMatch(linkShow(), / mtu \d+ xdp|prog\/xdp/, "the device still has an XDP program after stop()");
     const left = () => [...links.filter((id) => linkIds().includes(id)), ...progs.filter((id) => progIds().includes(id))];
-    assert.ok(await waitFor(() => left().length === 0, 5000), `left after stop(): ${left()}`);
+    assert.ok(await waitFor(() => left().length === 0, 60_000), `left after stop(): ${left()}`);
   } finally {
     removePair();
   }

@@ -43,7 +43,7 @@ for (const [what, args, ready] of CASES) {
     const run = tsbpfIgnoring("HUP", args);
     try {
       // As it starts, before any handler of ours (once sh has run its trap).
-      assert.ok(await waitFor(() => ignoring(run.pid, 1), 10_000), "sh never ignored SIGHUP");
+      assert.ok(await waitFor(() => ignoring(run.pid, 1), 60_000), "sh never ignored SIGHUP");
       run.kill("SIGHUP");
       let exited = false;
       run.exited.then(() => (exited = true));
@@ -63,7 +63,7 @@ for (const [what, args, ready] of CASES) {
 test("a one-liner started with SIGINT ignored (`tsbpf … &` in a script) is stopped by kill -INT as bpftrace is: end() runs, status 130", { timeout: 120_000 }, async () => {
   const run = tsbpfIgnoring("INT", CASES[0][1]);
   try {
-    assert.ok(await waitFor(() => ignoring(run.pid, 2), 10_000), "sh never ignored SIGINT");
+    assert.ok(await waitFor(() => ignoring(run.pid, 2), 60_000), "sh never ignored SIGINT");
     let exited = false;
     run.exited.then(() => (exited = true));
     assert.ok(await waitFor(() => exited || run.output().includes("Attaching"), 90_000), `did not start: ${run.output()}`);

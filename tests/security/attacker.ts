@@ -2,7 +2,7 @@
 // tsbpf command or a script run as root the way a user runs them, each bounded in time.
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -22,6 +22,13 @@ export function asNobody(argv: string[]): string {
 /** A directory of root's own (0700) for a test's files, in TMPDIR (tests/run.sh gives a run its own). */
 export function rootDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `tsbpf-sec-${name}-`));
+}
+
+/** A directory like /tmp (root's, 1777: anyone writes, only owners remove), in TMPDIR, not a fixed name in /tmp. */
+export function stickyDir(name: string): string {
+  const dir = rootDir(name);
+  chmodSync(dir, 0o1777);
+  return dir;
 }
 
 export interface Result {

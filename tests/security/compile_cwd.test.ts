@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, bareEnv, countingScript, ROOT } from "./attacker.ts";
 
 const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -15,8 +16,8 @@ const BUN = join(ROOT, "node_modules/.bin/bun");
 const SCRIPT = countingScript(`"the executable ran; planted variable:", process.env.TSBPF_PLANTED ?? "unset", "; platform:", process.platform`);
 
 test("an executable from tsbpf build --compile ignores bunfig.toml and .env in the directories it is built and run in", { timeout: 300_000 }, () => {
-  const work = mkdtempSync("/tmp/tsbpf-sec-compile-");
-  const cwd = mkdtempSync("/tmp/tsbpf-sec-compile-cwd-");
+  const work = mkdtempSync(join(tmpdir(), "tsbpf-sec-compile-"));
+  const cwd = mkdtempSync(join(tmpdir(), "tsbpf-sec-compile-cwd-"));
   chmodSync(cwd, 0o1777); // like /tmp: anyone may create names in it
   const marker = `${cwd}-preloaded`;
   try {
@@ -46,8 +47,8 @@ test("an executable from tsbpf build --compile ignores bunfig.toml and .env in t
 });
 
 test("tsbpf build --compile takes no tsconfig.json from above its private build directory (TMPDIR)", { timeout: 300_000 }, () => {
-  const work = mkdtempSync("/tmp/tsbpf-sec-compile-");
-  const shared = mkdtempSync("/tmp/tsbpf-sec-compile-tmpdir-");
+  const work = mkdtempSync(join(tmpdir(), "tsbpf-sec-compile-"));
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-compile-tmpdir-"));
   chmodSync(shared, 0o1777); // TMPDIR=/tmp, where the build's private directory is made
   const marker = `${shared}-remapped`;
   try {

@@ -9,12 +9,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { asNobody, bareEnv, replaceAll, tsbpf } from "./attacker.ts";
 
 const HOST_LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6";
 
 test("-p looks a probe's file up inside the process's root: a container's absolute link does not lead to the host's files", { timeout: 120_000, skip: !existsSync(HOST_LIBC) }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-sec-ctr-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-sec-ctr-"));
   chownSync(dir, 65534, 65534);
   // The container's libc: the host's with getppid renamed getpXYZ, so the two tell apart.
   const libc = new Uint8Array(readFileSync(HOST_LIBC));

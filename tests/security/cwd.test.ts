@@ -8,15 +8,15 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT, rootDir } from "./attacker.ts";
 
 const BIN = join(ROOT, "bin/tsbpf");
 
 /** A directory of nobody's holding a bunfig.toml that preloads a marker writer, and a .env. */
 function plantedDir(): { dir: string; marker: string } {
-  const dir = "/tmp/tsbpf-sec-cwd";
-  rmSync(dir, { recursive: true, force: true });
-  asNobody(["mkdir", "-m", "755", dir]);
+  const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-cwd-XXXXXX")]).trim();
+  asNobody(["chmod", "755", dir]);
   const marker = join(dir, "preloaded");
   const preload = `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "ran as " + process.getuid());\n`;
   asNobody(["sh", "-c", `printf '%s' '${preload.replaceAll("'", "'\\''")}' > ${dir}/evil.ts`]);

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT } from "./attacker.ts";
 
 const DENO = join(ROOT, "node_modules/.bin/deno");
@@ -23,7 +24,7 @@ const CASES: [string, (cache: string, home: string) => Record<string, string>][]
 
 for (const [variable, envOf] of CASES) {
   test(`the tsbpf command under Deno uses no cache of another user's named by ${variable}`, { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
-    const shared = mkdtempSync("/tmp/tsbpf-sec-denocache-");
+    const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-denocache-"));
     chmodSync(shared, 0o755);
     try {
       // nobody's home, with its cache at the default place of each variable.
@@ -56,7 +57,7 @@ for (const [variable, envOf] of CASES) {
 // kept by sudo -E) is root's, and anyone can create .npmrc there, naming the registry the npm
 // packages of root's scripts come from.
 test("the tsbpf command under Deno reads no .npmrc from a HOME of root's that every user can write (like /tmp)", { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
-  const home = mkdtempSync("/tmp/tsbpf-sec-denohome-");
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-sec-denohome-"));
   chmodSync(home, 0o1777);
   try {
     asNobody(["sh", "-c", `printf 'registry=http://127.0.0.1:9/\\n' > ${home}/.npmrc`]);
@@ -81,9 +82,9 @@ test("the tsbpf command under Deno reads no .npmrc from a HOME of root's that ev
 // the check: Deno must get the directory the check looked at, not the link.
 for (const variable of ["DENO_DIR", "HOME"]) {
   test(`the tsbpf command under Deno uses the ${variable} it checked, not another user's link to it`, { timeout: 120_000, skip: !hasStrace && "needs strace" }, () => {
-    const shared = mkdtempSync("/tmp/tsbpf-sec-denolink-");
+    const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-denolink-"));
     chmodSync(shared, 0o1777);
-    const own = mkdtempSync("/tmp/tsbpf-sec-denolink-root-");
+    const own = mkdtempSync(join(tmpdir(), "tsbpf-sec-denolink-root-"));
     try {
       const link = join(shared, "link");
       asNobody(["ln", "-s", own, link]);

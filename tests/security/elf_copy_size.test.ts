@@ -10,11 +10,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, rootDir, script } from "./attacker.ts";
 import { frameIn, nobodyCalling, stacksScript } from "./mapped_code.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
-const shared = asNobody(["mktemp", "-d", "/tmp/tsbpf-sec-elf-copy-XXXXXX"]).trim();
+const shared = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-elf-copy-XXXXXX")]).trim();
 const own = rootDir("elf-copy");
 after(() => {
   rmSync(shared, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, isBun, ROOT } from "./attacker.ts";
 import { copyPackage, runCopy } from "./package_copy.ts";
 
@@ -18,7 +19,7 @@ test("tsbpf build does not run an esbuild binary another user planted in a node_
   // esbuild's JavaScript finds its binary as require.resolve("@esbuild/linux-x64/bin/esbuild"): a
   // walk up from esbuild's own directory. esbuild is installed (ours) but its platform package is
   // not beside it (installed without optional dependencies, or copied), so the walk goes on.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-bin-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-esbuild-bin-"));
   chmodSync(shared, 0o1777); // like /tmp
   const marker = `${shared}-ran`;
   try {
@@ -45,7 +46,7 @@ test("tsbpf build does not run an esbuild binary another user planted in a node_
 
 test("tsbpf build does not run the esbuild binary a preserved ESBUILD_BINARY_PATH names in another user's directory", { timeout: 120_000 }, () => {
   // sudo -E keeps ESBUILD_BINARY_PATH as it keeps HOME and XDG_CACHE_HOME: that user's choice.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-env-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-esbuild-env-"));
   chmodSync(shared, 0o755);
   const marker = `${shared}-ran`;
   try {
@@ -67,7 +68,7 @@ test("tsbpf build does not run the esbuild binary a preserved ESBUILD_BINARY_PAT
 });
 
 test("tsbpf build does not import an esbuild another user planted in a node_modules above the project", { timeout: 120_000 }, () => {
-  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-esbuild-"));
   chmodSync(shared, 0o1777); // like /tmp
   const marker = `${shared}-ran`;
   try {
@@ -90,7 +91,7 @@ test("tsbpf build does not import an esbuild another user planted in a node_modu
 test("tsbpf plan does not import a @babel/parser another user planted in a node_modules above a copy of tsbpf without its dependencies", { timeout: 120_000 }, () => {
   // The same walk finds @babel/parser, tsbpf's parser for plan (and the compiler's fallback),
   // when it is not installed beside tsbpf: a clone without `npm install`, a copy.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-babel-"));
   chmodSync(shared, 0o1777); // like /tmp
   const marker = `${shared}-ran`;
   try {
@@ -113,7 +114,7 @@ test("tsbpf plan does not import a @babel/parser another user planted in a node_
 
 test("tsbpf build in a user's own clone run with sudo uses the esbuild installed beside it", { timeout: 120_000 }, () => {
   // Root runs that user's tsbpf already: their esbuild beside it is no more theirs than that.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-clone-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-esbuild-clone-"));
   chmodSync(shared, 0o755);
   try {
     const project = join(shared, "project");

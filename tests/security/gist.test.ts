@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
 
 const GIST = `import { Count, Tracer, tracepoint } from "tsbpf";
@@ -38,18 +40,17 @@ function scriptDirs(): string[] {
 }
 
 test("TMPDIR writable by nobody (sudo keeping it): the downloaded script is not kept there", async () => {
-  const tmpdir = "/tmp/tsbpf-sec-nobody-tmpdir";
-  rmSync(tmpdir, { recursive: true, force: true });
-  asNobody(["mkdir", "-m", "0777", tmpdir]);
+  const nobodyTmp = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-nobody-tmpdir-XXXXXX")]).trim();
+  asNobody(["chmod", "0777", nobodyTmp]);
   const { url, server } = await serve();
   try {
-    const r = await tsbpf(["run", "--yes", url], { env: bareEnv({ TMPDIR: tmpdir }), timeoutMs: 120_000 });
+    const r = await tsbpf(["run", "--yes", url], { env: bareEnv({ TMPDIR: nobodyTmp }), timeoutMs: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /the served gist ran/);
-    assert.deepEqual(readdirSync(tmpdir), [], "root kept the download in nobody's directory");
+    assert.deepEqual(readdirSync(nobodyTmp), [], "root kept the download in nobody's directory");
   } finally {
     server.close();
-    rmSync(tmpdir, { recursive: true, force: true });
+    rmSync(nobodyTmp, { recursive: true, force: true });
   }
 });
 
@@ -88,7 +89,7 @@ test("while the download runs, nobody cannot write into its directory, and it is
 test("a package nobody installed beside the download's directory is not imported by the script", async () => {
   // A directory like /tmp (root's, sticky, anyone may create names in it) as TMPDIR, so that
   // nobody's node_modules does not sit in the real /tmp while other tests run.
-  const base = mkdtempSync("/tmp/tsbpf-sec-sticky-");
+  const base = mkdtempSync(join(tmpdir(), "tsbpf-sec-sticky-"));
   chmodSync(base, 0o1777);
   const marker = `${base}-ran`;
   rmSync(marker, { force: true });

@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT } from "./attacker.ts";
 
 test("bin/tsbpf installed under a directory anyone can write does not run a runtime planted above its node_modules", () => {
-  const project = mkdtempSync("/tmp/tsbpf-sec-launcher-");
+  const project = mkdtempSync(join(tmpdir(), "tsbpf-sec-launcher-"));
   chmodSync(project, 0o1777); // like /tmp
   const marker = `${project}-ran`;
   try {
@@ -38,10 +39,10 @@ test("bin/tsbpf installed under a directory anyone can write does not run a runt
 
 test("under Deno, the npm package's bin/tsbpf below a directory anyone can write takes no deno.json planted there", { timeout: 300_000 }, () => {
   // The package as npm installs it (its .js emitted by npm pack), in node_modules of a sticky directory.
-  const project = mkdtempSync("/tmp/tsbpf-sec-launcher-deno-");
+  const project = mkdtempSync(join(tmpdir(), "tsbpf-sec-launcher-deno-"));
   chmodSync(project, 0o1777);
   const marker = `${project}-ran`;
-  const packed = mkdtempSync("/tmp/tsbpf-sec-launcher-pack-");
+  const packed = mkdtempSync(join(tmpdir(), "tsbpf-sec-launcher-pack-"));
   try {
     const pack = spawnSync("npm", ["pack", "--silent", "--pack-destination", packed], { cwd: ROOT, encoding: "utf8" });
     assert.equal(pack.status, 0, pack.stderr);
@@ -69,7 +70,7 @@ test("under Deno, the npm package's bin/tsbpf below a directory anyone can write
 
 test("under Bun, bin/tsbpf of a package below a directory anyone can write takes no tsconfig.json planted there", { timeout: 120_000 }, () => {
   // Bun maps imports through the "paths" of the nearest tsconfig.json above each importing file.
-  const project = mkdtempSync("/tmp/tsbpf-sec-launcher-bun-");
+  const project = mkdtempSync(join(tmpdir(), "tsbpf-sec-launcher-bun-"));
   chmodSync(project, 0o1777);
   const marker = `${project}-ran`;
   try {
@@ -103,7 +104,7 @@ test("under Deno, bin/tsbpf below a directory anyone can write takes no package.
   // list tsbpf's directory makes the directory above it the workspace root, and the deno.json
   // there (its import map) applies to tsbpf's own imports. Here in a sticky directory; /tmp
   // itself is one, above every package installed under it.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-launcher-workspace-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-launcher-workspace-"));
   chmodSync(shared, 0o1777);
   const marker = `${shared}-ran`;
   try {

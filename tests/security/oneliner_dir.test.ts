@@ -5,6 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { asNobody, bareEnv, getppid, type Result, rootDir, tsbpf } from "./attacker.ts";
 
 const ONE_LINER = 'tracepoint("syscalls:sys_enter_getppid", () => exit())';
@@ -38,9 +40,8 @@ test("HOME unset: a directory nobody made first at the predictable /tmp path get
 
 test("HOME unset: a symlink nobody planted at the predictable /tmp path is not followed", async () => {
   rmSync(PREDICTABLE, { recursive: true, force: true });
-  const target = "/tmp/tsbpf-sec-nobody-target";
-  rmSync(target, { recursive: true, force: true });
-  asNobody(["mkdir", "-m", "0777", target]);
+  const target = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-nobody-target-XXXXXX")]).trim();
+  asNobody(["chmod", "0777", target]);
   asNobody(["ln", "-s", target, PREDICTABLE]);
   try {
     const r = await runOneLiner(bareEnv());
@@ -53,9 +54,8 @@ test("HOME unset: a symlink nobody planted at the predictable /tmp path is not f
 });
 
 test("HOME owned by nobody (sudo keeping HOME): its cache directory is not used", async () => {
-  const home = "/tmp/tsbpf-sec-nobody-home";
-  rmSync(home, { recursive: true, force: true });
-  asNobody(["mkdir", "-m", "0755", home]);
+  const home = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-nobody-home-XXXXXX")]).trim();
+  asNobody(["chmod", "0755", home]);
   try {
     const r = await runOneLiner(bareEnv({ HOME: home, TSBPF_VERBOSE: "1" }));
     assert.equal(r.status, 0, r.stderr);

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
@@ -18,9 +19,8 @@ for (const [what, call] of [
   ["readCheckedFile (perf maps, uprobe binaries, --btf)", `(() => { try { return readCheckedFile(path, { maxBytes: 1 << 20 }); } catch (e) { return String(e); } })()`],
 ]) {
   test(`${what} does not open a FIFO nobody planted behind a symlink`, async () => {
-    const dir = "/tmp/tsbpf-sec-special";
-    rmSync(dir, { recursive: true, force: true });
-    asNobody(["mkdir", "-m", "755", dir]);
+    const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-special-XXXXXX")]).trim();
+    asNobody(["chmod", "755", dir]);
     asNobody(["mkfifo", join(dir, "fifo")]);
     asNobody(["ln", "-s", join(dir, "fifo"), join(dir, "lib.debug")]);
     // nobody's writer: its open() returns only when someone opens the FIFO to read.

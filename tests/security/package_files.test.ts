@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT } from "./attacker.ts";
 import { copyPackage, runCopy } from "./package_copy.ts";
 
@@ -23,7 +24,7 @@ function groupWritable(dir: string): void {
 }
 
 test("tsbpf plan does not import @babel/parser's file from a directory of the package another user can write", { timeout: 120_000 }, () => {
-  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-files-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-babel-files-"));
   chmodSync(shared, 0o755);
   const marker = `${shared}-ran`;
   try {
@@ -45,7 +46,7 @@ test("tsbpf plan does not import @babel/parser's file from a directory of the pa
 
 test("tsbpf plan takes @babel/parser from a clone whose own directory its group can write as well (umask 002)", { timeout: 120_000 }, () => {
   // That group can change tsbpf itself: its node_modules trusts no one more, and is not refused.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-umask-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-babel-umask-"));
   chmodSync(shared, 0o755);
   try {
     const project = join(shared, "project");
@@ -65,7 +66,7 @@ test("tsbpf plan does not import a @babel/parser another user linked to their ow
   // The check looked at the file as resolved, which the runtimes give with links resolved: a
   // link to nobody's directory resolved to a path with no node_modules/@babel/parser in it,
   // which the check took for a runtime's own package cache and let through.
-  const shared = mkdtempSync("/tmp/tsbpf-sec-babel-link-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-babel-link-"));
   chmodSync(shared, 0o1777); // like /tmp
   const marker = `${shared}-ran`;
   try {
@@ -87,7 +88,7 @@ test("tsbpf plan does not import a @babel/parser another user linked to their ow
 });
 
 test("tsbpf build does not run esbuild's binary from a directory of its package another user can write", { timeout: 120_000 }, () => {
-  const shared = mkdtempSync("/tmp/tsbpf-sec-esbuild-files-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-esbuild-files-"));
   chmodSync(shared, 0o755);
   const marker = `${shared}-ran`;
   try {

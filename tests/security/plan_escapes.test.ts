@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
 
 const CONCEAL = "\x1b[8m", TITLE = "\x1b]0;owned\x07", UP = "\x1b[1A\x1b[2K";
@@ -50,7 +52,7 @@ function assertPrintable(what: string, text: string): void {
 }
 
 async function withNobodysGist(f: (dir: string, base: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync("/tmp/tsbpf-sec-plan-escapes-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-sec-plan-escapes-"));
   rmSync(dir, { recursive: true });
   asNobody(["mkdir", "-m", "0755", dir]);
   for (const [name, text] of Object.entries(SCRIPTS)) asNobody(["sh", "-c", 'printf "%s" "$1" > "$2"', "sh", text, `${dir}/${name}`]);

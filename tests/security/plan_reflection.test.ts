@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { scanModule } from "../../compiler/capabilities.ts";
 import { runCommand } from "../kernel/util.ts";
 
@@ -46,7 +47,7 @@ test("the scan stays quiet on ordinary Object use", () => {
 });
 
 test("plan of a script that writes a file through Function reached by destructuring does not say it only observes", { timeout: 60000 }, async () => {
-  const dir = mkdtempSync("/tmp/tsbpf-sec-plan-");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-sec-plan-"));
   const file = join(dir, "gist.ts");
   writeFileSync(file, `const { constructor: F } = () => 0;\nF('process.getBuiltinModule("node:fs").writeFileSync("/tmp/x", "")')();\n`);
   try {

@@ -8,12 +8,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, bareEnv, countingScript, ROOT } from "./attacker.ts";
 
 const SCRIPT = countingScript(`"the script ran"`);
 
 test("tsbpf run on Deno of a script under a directory anyone can write ignores a deno.json planted there", { timeout: 120_000 }, () => {
-  const shared = mkdtempSync("/tmp/tsbpf-sec-run-config-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-run-config-"));
   chmodSync(shared, 0o1777); // like /tmp
   const victim = `${shared}-victim`;
   try {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT } from "./attacker.ts";
 
 const CASES: [string, string, (file: string) => Record<string, string>][] = [
@@ -18,7 +19,7 @@ const CASES: [string, string, (file: string) => Record<string, string>][] = [
 
 for (const [runtime, what, env] of CASES) {
   test(`the tsbpf command on ${runtime} loads no module named by a preserved ${what}`, { timeout: 60_000 }, () => {
-    const shared = mkdtempSync("/tmp/tsbpf-sec-runtime-env-");
+    const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-runtime-env-"));
     chmodSync(shared, 0o755);
     const marker = `${shared}-ran`;
     try {
@@ -57,7 +58,7 @@ const WRITERS: [string, string, (dir: string) => Record<string, string>][] = [
 
 for (const [runtime, what, env] of WRITERS) {
   test(`the tsbpf command on ${runtime} writes no file where a preserved ${what} says`, { timeout: 60_000 }, () => {
-    const shared = mkdtempSync("/tmp/tsbpf-sec-engine-env-");
+    const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-engine-env-"));
     chmodSync(shared, 0o755);
     try {
       const evil = join(shared, "nobody");

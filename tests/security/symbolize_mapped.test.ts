@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
@@ -35,9 +36,8 @@ function mapper(file: string): { pid: number; stop(): void } {
 }
 
 test("a file another user maps and then truncates does not crash the root symbolizer (SIGBUS)", async () => {
-  const dir = "/tmp/tsbpf-sec-mapped";
-  rmSync(dir, { recursive: true, force: true });
-  asNobody(["mkdir", "-m", "755", dir]);
+  const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-mapped-XXXXXX")]).trim();
+  asNobody(["chmod", "755", dir]);
   const lib = join(dir, "libc.so.6");
   asNobody(["cp", libcPath(), lib]);
   const victim = mapper(lib);

@@ -43,7 +43,7 @@ test("execsnoop shows another user's program name with its control characters es
   try {
     assert.ok(await waitFor(() => run.output().includes("ARGS"), 60000), run.output());
     execAsNobody();
-    assert.ok(await waitFor(() => run.stdout().includes("owned"), 10000), run.output());
+    assert.ok(await waitFor(() => run.stdout().includes("owned"), 60_000), run.output());
   } finally {
     run.kill("SIGINT");
     await run.exited;

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { asNobody, ROOT } from "./attacker.ts";
 
 const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -41,7 +42,7 @@ for (const name of readdirSync(dir)) {
 
 for (const named of [false, true]) {
 test(`the tsbpf command runs no module another user forged in Bun's transpiler cache ${named ? "named by BUN_RUNTIME_TRANSPILER_CACHE_PATH" : "under XDG_CACHE_HOME"}`, { timeout: 120_000 }, () => {
-  const shared = mkdtempSync("/tmp/tsbpf-sec-transpiler-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-transpiler-"));
   chmodSync(shared, 0o755);
   const marker = `${shared}-ran`;
   try {

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { pmuType } from "../../runtime/features.ts";
 import { buildC, cannotBuild, importScript, removeMade } from "../kernel/user_programs.ts";
@@ -35,7 +36,7 @@ int main(int argc, char **argv) {
 
 test("a uprobe attaches to the file whose ELF gave its offset, not to one swapped in at its path", { skip, timeout: 60_000 }, async () => {
   const victim = buildC("swap_victim", VICTIM, ["-O1"]);
-  const shared = mkdtempSync("/tmp/tsbpf-sec-uprobe-swap-");
+  const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-uprobe-swap-"));
   chmodSync(shared, 0o1777);
   const evil = join(shared, "evil"), real = join(evil, "app-real"), path = join(evil, "app");
   try {

@@ -26,6 +26,10 @@ FILES=(
 )
 KPROBE_MULTI_FILES=(tests/kernel/kprobe_wildcard.test.ts)
 
+# The host's run of the suite type-checks these files; under TCG the check took about 2.5 of
+# Deno's 15.5 minutes in pass 1.
+export TSBPF_TEST_NO_TYPECHECK=1
+
 passed=0 failed=0
 log=$(mktemp)
 # Runs one pass, its output shown as it comes, and adds its result line to the totals. A pass
