@@ -19,8 +19,9 @@ test("signals that interrupt a quiet pump's epoll wait do not wake the pump; the
   assert.equal(await run.exited, 0, `the fixture failed: ${run.output()}`);
   const report = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as { signals: number; waitsBegun: number; got: number };
   assert.equal(report.got, 1, "the event was not delivered");
-  // The signals reached the process (else nothing was interrupted and the test shows nothing).
-  assert.ok(report.signals >= 20, `only ${report.signals} of 30 signals were handled: ${run.output()}`);
+  // The signals reached the process (else nothing was interrupted and the test shows nothing;
+  // Deno's handler may see two that came close together as one).
+  assert.ok(report.signals >= 10, `only ${report.signals} of 30 signals were handled: ${run.output()}`);
   // A heartbeat may come due meanwhile (a few waits); a wake per signal is 30 and more.
   assert.ok(report.waitsBegun <= 10, `the pump began ${report.waitsBegun} waits during 30 interrupting signals`);
 });
