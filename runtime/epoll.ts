@@ -2,12 +2,22 @@
 // events), waited on off the JS thread (runtime/ffi: a Deno nonblocking call, a Bun Worker), with
 // an eventfd in the set so close() can end a wait that would otherwise last until the next event.
 // sleep() waits on a second set that holds only that eventfd: a timer that close() ends too.
+//
+// A wait that returns early is not news: a signal that interrupts epoll_wait (a profiler's, the
+// script's own handled one) makes it wait again for the time left, and a wait that fails is an
+// error (the event pump then drains on timers), never a "ready" that would have the pump drain,
+// wait, return at once and drain again for as long as the cause lasts.
 import { type EpollWaiter, libcSync, SYS } from "./ffi/mod.ts";
 import { syscallError } from "./errors.ts";
 import { OwnedFd } from "./fd.ts";
 
 const EPOLL_CLOEXEC = 0o2000000, EFD_CLOEXEC = 0o2000000, EFD_NONBLOCK = 0o4000;
-const EPOLL_CTL_ADD = 1, EPOLLIN = 1;
+const EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4;
+/**
+ * Interruptions in a row, each within a millisecond of the last, after which a wait fails: a
+ * thread whose epoll_wait returns at once, every time, would otherwise be asked again forever.
+ */
+const MAX_QUICK_INTERRUPTIONS = 64;
 
 export class Epoll {
   readonly #epoll: OwnedFd;
@@ -50,7 +60,7 @@ export class Epoll {
   /** Resolves when an fd of the set is readable (true) or after close() (true), or after `timeoutMs` (false; -1: never). */
   wait(timeoutMs: number): Promise<boolean> {
     this.#waiter ??= libcSync().epollWaiter(this.#epoll.fd);
-    return this.#track(this.#waiter.wait(timeoutMs));
+    return this.#track(this.#waitOn(this.#waiter, this.#epoll, timeoutMs));
   }
 
   /** Resolves after `ms`, or at once after close(). One wait or sleep at a time. */
@@ -62,7 +72,33 @@ export class Epoll {
       this.#add(this.#sleepSet, this.#wake.fd);
     }
     this.#sleeper ??= libcSync().epollWaiter(this.#sleepSet.fd);
-    await this.#track(this.#sleeper.wait(ms));
+    await this.#track(this.#waitOn(this.#sleeper, this.#sleepSet, ms));
+  }
+
+  /**
+   * Waits on `set` until something is ready (true) or `timeoutMs` ran out (false). The waiting
+   * thread's errno is lost: after a failed return the set is asked once more from this thread,
+   * without waiting, which tells an interruption (wait again for the time left) from a failure.
+   */
+  async #waitOn(waiter: EpollWaiter, set: OwnedFd, timeoutMs: number): Promise<boolean> {
+    const until = performance.now() + timeoutMs;
+    let quick = 0, last = performance.now();
+    for (let left = timeoutMs;;) {
+      const ready = await waiter.wait(left);
+      if (ready >= 0) return ready > 0;
+      if (this.#closed) return true;
+      const now = performance.now();
+      quick = now - last < 1 ? quick + 1 : 0;
+      last = now;
+      const again = libcSync().epollWait(set.fd, new Uint8Array(12), 1, 0);
+      if (again > 0) return true;
+      if (again < 0 && again !== -EINTR) throw syscallError("epoll_wait", again);
+      if (quick >= MAX_QUICK_INTERRUPTIONS) throw new Error(`epoll_wait returned at once ${quick} times in a row`);
+      if (timeoutMs >= 0) {
+        left = Math.max(0, Math.ceil(until - now));
+        if (left === 0) return false;
+      }
+    }
   }
 
   #track(wait: Promise<boolean>): Promise<boolean> {

@@ -1,25 +1,37 @@
 // Bun has no nonblocking FFI calls, so the blocking epoll_wait runs in a Worker: it sleeps on
 // a shared word until asked to wait (Atomics.wait), then in epoll_wait until the kernel has
 // something or the timeout (the second word) ran out, then posts epoll_wait's result, which
-// resolves the JS thread's wait(). One Worker per waiter,
+// resolves the JS thread's wait(). A signal that interrupts epoll_wait (EINTR: a profiler's,
+// the script's own handled signal) is no news for the JS thread: the Worker waits again for
+// the time left, so a stream of signals wakes only this thread. One Worker per waiter,
 // started on the first wait() (a tracer that never goes quiet never starts one), unref'd: it
 // never keeps the process alive by itself.
 import type { EpollWaiter } from "./ffi.ts";
 
 const IDLE = 0, WAIT = 1, CLOSE = 2;
+const EINTR = 4;
 const ENDED_WAIT_MS = 1000;
 
 // Runs in the Worker. A blob: source, so a one-file bundle of a script carries it.
 const WORKER = `
-import { dlopen } from "bun:ffi";
+import { dlopen, toArrayBuffer } from "bun:ffi";
 self.onmessage = ({ data: { epfd, control } }) => {
-  const { symbols: c, close } = dlopen("libc.so.6", { epoll_wait: { args: ["i32", "ptr", "i32", "i32"], returns: "i32" } });
+  const { symbols: c, close } = dlopen("libc.so.6", {
+    epoll_wait: { args: ["i32", "ptr", "i32", "i32"], returns: "i32" },
+    __errno_location: { args: [], returns: "ptr" },
+  });
+  const errno = new Int32Array(toArrayBuffer(c.__errno_location(), 0, 4));
   const state = new Int32Array(control);
   const events = new Uint8Array(8 * 12);
   for (;;) {
     Atomics.wait(state, 0, ${IDLE});
     if (Atomics.load(state, 0) === ${CLOSE}) break;
-    const ready = c.epoll_wait(epfd, events, 8, Atomics.load(state, 1));
+    const timeout = Atomics.load(state, 1), until = performance.now() + timeout;
+    let ready = c.epoll_wait(epfd, events, 8, timeout);
+    while (ready === -1 && errno[0] === ${EINTR} && Atomics.load(state, 0) === ${WAIT}) {
+      const left = timeout < 0 ? -1 : Math.max(0, Math.ceil(until - performance.now()));
+      ready = c.epoll_wait(epfd, events, 8, left);
+    }
     Atomics.compareExchange(state, 0, ${WAIT}, ${IDLE});
     postMessage(ready);
   }
@@ -36,7 +48,7 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
   /** [IDLE | WAIT | CLOSE, the timeout of the next wait in ms] */
   const state = new Int32Array(new SharedArrayBuffer(8));
   let worker: Worker | undefined;
-  let woken: { resolve(ready: boolean): void; reject(e: unknown): void } | undefined;
+  let woken: { resolve(ready: number): void; reject(e: unknown): void } | undefined;
   let failed: unknown;
   /** Resolves when the Worker has ended (its own event loop's fds closed with it). */
   let ended: Promise<void> = Promise.resolve();
@@ -47,7 +59,7 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
     w.onmessage = ({ data: ready }) => {
       const f = woken;
       woken = undefined;
-      f?.resolve(ready !== 0);
+      f?.resolve(ready);
     };
     w.onerror = (e) => {
       failed = new Error(`The epoll Worker failed: ${e.message}`);
@@ -64,7 +76,7 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
   };
   return {
     wait: (timeoutMs) =>
-      new Promise<boolean>((resolve, reject) => {
+      new Promise<number>((resolve, reject) => {
         if (failed) return reject(failed);
         woken = { resolve, reject };
         worker ??= start();

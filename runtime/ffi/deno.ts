@@ -98,9 +98,8 @@ function epollWaiter(epfd: number): EpollWaiter {
   const { nonblocking_epoll_wait } = symbols();
   const events = new Uint8Array(8 * 12); // struct epoll_event is 12 bytes, packed, on x86-64
   return {
-    // Which fd is ready is not needed (errno is lost on the other thread anyway): the caller
-    // drains every buffer whatever woke it.
-    wait: async (timeoutMs) => (await nonblocking_epoll_wait(epfd, events, 8, timeoutMs)) !== 0,
+    // Which fd is ready is not needed: the caller drains every buffer whatever woke it.
+    wait: (timeoutMs) => nonblocking_epoll_wait(epfd, events, 8, timeoutMs),
     close: () => Promise.resolve(), // the thread is Deno's own (its blocking pool)
   };
 }

@@ -49,13 +49,14 @@ export interface Libc {
 
 export interface EpollWaiter {
   /**
-   * Resolves once epoll_wait(fd, timeoutMs) returned: true when something is ready (or a signal
-   * interrupted it), false when the time ran out (-1: wait without a timeout). One wait at a time.
-   * Whoever closes the waiter makes an fd in the set ready first (runtime/epoll.ts: an eventfd),
-   * so a wait returns promptly. Rejects if the thread cannot run (then the caller drains on a
-   * timer instead).
+   * Resolves with what epoll_wait(fd, timeoutMs) returned once it has: the number of fds ready,
+   * 0 when the time ran out (-1: wait without a timeout), -1 when it failed or a signal
+   * interrupted it (the thread's errno is not kept: runtime/epoll.ts asks again). One wait at a
+   * time. Whoever closes the waiter makes an fd in the set ready first (runtime/epoll.ts: an
+   * eventfd), so a wait returns promptly. Rejects if the thread cannot run (then the caller
+   * drains on a timer instead).
    */
-  wait(timeoutMs: number): Promise<boolean>;
+  wait(timeoutMs: number): Promise<number>;
   /**
    * Ends the thread after its current wait, which still resolves once epoll_wait returns.
    * Resolves once the thread is gone (Bun: the Worker has ended, with its own event loop's fds).

@@ -2,7 +2,7 @@
 //
 // - Flowing: drained on a timer, every 1 ms while events come (a wakeup per event would cost
 //   the traced process an interrupt, see DESIGN.md), 1 ms longer after each empty drain, at
-//   once again while a buffer is found more than a quarter full.
+//   once again while a drain takes events and finds a buffer more than a quarter full.
 // - Quiet: after a few empty drains the JS thread sleeps in the kernel's own notification:
 //   epoll on the ring buffers and perf buffers, waited on by another thread (runtime/epoll.ts).
 //   The first event wakes it, and it is back to flowing. An idle tracer wakes about once a
@@ -191,7 +191,10 @@ export class EventPump {
 
   /** After a drain: drain again at once ("again"), after this many ms, or go quiet. */
   #next(events: number, pressure: number): "again" | "quiet" | number {
-    if (pressure >= PRESSURE_DRAIN_AGAIN) {
+    // At once again only after a drain that took something: a stream's pressure is the share its
+    // last reading took, and a drain that reads nothing (no listener now, a full `for await`
+    // queue) leaves it as it was; draining again at once on it was a loop without a wait.
+    if (events && pressure >= PRESSURE_DRAIN_AGAIN) {
       for (const s of this.#streams) s.wakeOnEvents(false);
       return "again";
     }

@@ -160,3 +160,18 @@ export function removeVerifierLog(e: { diagnostic?: { hints: string[] } }): void
   const path = /the (?:whole verifier log|end of the verifier log) \(\d+ lines\) is in (\S+)$/m.exec(e.diagnostic?.hints.join("\n") ?? "")?.[1];
   if (path) unlinkSync(path);
 }
+
+/**
+ * Runs tests/fixtures/`name` to its end on this test's runtime (on Deno with every permission)
+ * and returns the JSON line it printed last; throws with its output if it failed.
+ */
+export async function fixtureReport<T>(name: string, timeoutMs = 90000): Promise<T> {
+  const script = new URL(`../fixtures/${name}`, import.meta.url).pathname;
+  const [cmd, ...args] = typeof Bun !== "undefined" ? runtimeCommand(script) : [process.execPath, "run", "-A", script];
+  const run = runCommand(cmd, args);
+  let exited = false;
+  run.exited.then(() => (exited = true));
+  if (!(await waitFor(() => exited, timeoutMs))) run.kill("SIGKILL");
+  if ((await run.exited) !== 0) throw new Error(`the fixture ${name} failed: ${run.output()}`);
+  return JSON.parse(run.stdout().trim().split("\n").at(-1)!) as T;
+}
