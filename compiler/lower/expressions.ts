@@ -259,7 +259,7 @@ export function contextField(l: Lower, f: ContextField): Value {
   if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
   const size = f.size as 1 | 2 | 4 | 8;
   const raw = l.b.load(l.ctx, f.offset, size);
-  if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType }, op: raw };
+  if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType, ...(f.number && { number: f.number }) }, op: raw };
   const t = intType(size * 8, f.signed);
   return { kind: "scalar", type: t, op: size < 8 && f.signed ? l.signExtend(raw, size * 8) : raw };
 }
