@@ -144,6 +144,8 @@ export function member(l: Lower, e: Node): Value {
   if (e.object.type === "ThisExpression") {
     if (l.input.tracer.params.has(name)) return l.param(name);
     const map = l.input.tracer.maps.get(name);
+    // Its declaration's error is the one to read: this use would only repeat it.
+    if (!map && l.input.tracer.refusedMaps.has(name)) throw new Unsupported(name);
     if (!map) l.fail(e.property, Code.UnknownField, `"${name}" is not a map of ${l.input.tracer.name}`,
       ...didYouMean(name, l.input.tracer.maps.keys()), "only maps declared as fields (counts = new HashMap<u32, u64>()) can be used in handlers");
     return { kind: "map", map };
