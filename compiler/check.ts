@@ -411,7 +411,7 @@ function contextField(s: Scope, f: ContextField): Checked | undefined {
     const o = f.operand!;
     const size = f.size;
     const value = o.deref || o.regs.length ? undefined : f.signed ? BigInt.asIntN(size * 8, o.disp) : BigInt.asUintN(size * 8, o.disp);
-    if (o.pointer) return { kind: "scalar", type: { kind: "ptr", space: "user", cType: f.cType }, value };
+    if (o.pointer) return { kind: "scalar", type: { kind: "ptr", space: "user", cType: f.cType, ...(f.number && { number: f.number }) }, value };
     return { kind: "scalar", type: intType(size * 8, f.signed), value };
   }
   if (f.btfId !== undefined) {

@@ -48,7 +48,13 @@ export function lowerHandler(l: Lower): IrBuilder {
  * annotation is for the editor.
  */
 function narrowedRegister(l: Lower, p: Node, field: ContextField): ContextField {
-  if (field.kind !== "ptr" || field.space !== "user" || field.btfId !== undefined || !p.typeAnnotation) return field;
+  if (!p.typeAnnotation) return field;
+  // A USDT argument that may be a pointer (an unsigned 64-bit one) is a number when declared one.
+  if (field.kind === "operand" && field.operand?.pointer) {
+    const t = l.input.types.resolveQuietly(p.typeAnnotation);
+    return t?.kind === "int" && t.bits === 64 ? { ...field, number: t } : field;
+  }
+  if (field.kind !== "ptr" || field.space !== "user" || field.btfId !== undefined) return field;
   const t = l.input.types.resolveQuietly(p.typeAnnotation);
   if (t?.kind !== "int") return field;
   if (t.bits === 64) return { ...field, number: t };
