@@ -411,7 +411,7 @@ function contextField(s: Scope, f: ContextField): Checked | undefined {
     const o = f.operand!;
     const size = f.size;
     const value = o.deref || o.regs.length ? undefined : f.signed ? BigInt.asIntN(size * 8, o.disp) : BigInt.asUintN(size * 8, o.disp);
-    if (o.pointer) return { kind: "scalar", type: { kind: "ptr", space: "user", cType: f.cType }, value };
+    if (o.pointer) return { kind: "scalar", type: { kind: "ptr", space: "user", cType: f.cType, ...(f.number && { number: f.number }) }, value };
     return { kind: "scalar", type: intType(size * 8, f.signed), value };
   }
   if (f.btfId !== undefined) {
@@ -421,7 +421,7 @@ function contextField(s: Scope, f: ContextField): Checked | undefined {
     return { kind: "scalar", type: t.space === "kernel" && /\bchar \*$/.test(t.cType) ? { ...t, space: f.space } : t };
   }
   if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
-  if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType } };
+  if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType, ...(f.number && { number: f.number }) } };
   return { kind: "scalar", type: intType(f.size * 8, f.signed) };
 }
 
@@ -437,6 +437,7 @@ function scalar(s: Scope, e: Node): Scalar | undefined {
 
 function asInt(v: Scalar): (Scalar & { type: IntType }) | undefined {
   if (v.type.kind === "bool") return { ...v, type: u8 };
+  if (v.type.kind === "ptr" && v.type.number) return { ...v, type: v.type.number };
   return v.type.kind === "int" ? v as Scalar & { type: IntType } : undefined;
 }
 

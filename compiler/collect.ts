@@ -27,6 +27,8 @@ export interface Handler {
 export interface TracerClass {
   name: string;
   maps: Map<string, MapField>;
+  /** Map fields whose declaration was refused with an error: their uses in handlers say nothing more. */
+  refusedMaps: Set<string>;
   /** Integer fields (`pid: u32 = 0`): read-only parameters of the handlers, fixed at start(). */
   params: Map<string, Type>;
   /** Plain methods, callable from handlers as `this.method(...)` (inlined). */
@@ -149,6 +151,7 @@ function nestedClasses(node: Node, seen: Set<Node>, parent?: Node, out: Node[] =
 
 function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>, diags: DiagnosticBag, topLevel: boolean): TracerClass | undefined {
   const maps = new Map<string, MapField>();
+  const refusedMaps = new Set<string>();
   const params = new Map<string, Type>();
   const methods = new Map<string, ScriptFunction>();
   const handlers: Handler[] = [];
@@ -158,12 +161,20 @@ function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>,
       diags.error(Code.BadMap, posOf(member.key), `"${member.key.name}" would hide Tracer.${member.key.name}(); give it another name`);
       continue;
     }
+    const errors = diags.items.length;
     const map = mapFieldOf(member, types, diags, topLevel ? constants : undefined);
+    if (!map && diags.items.length > errors && member.key?.type === "Identifier") {
+      refusedMaps.add(member.key.name);
+      continue;
+    }
     if (map) {
       if (map.kind === "stack_trace") map.stackIndex = [...maps.values()].filter((m) => m.kind === "stack_trace").length + 1;
       if (map.kind === "prog_array") {
         const table = programArraySlots(member.value, constants, diags);
-        if (!table) continue;
+        if (!table) {
+          refusedMaps.add(map.name);
+          continue;
+        }
         Object.assign(map, table);
       }
       maps.set(map.name, map);
@@ -195,7 +206,7 @@ function collectClass(cls: Node, types: TypeTable, constants: Map<string, Node>,
     }
   }
   if (!handlers.length && !maps.size) return undefined;
-  return { name: cls.id?.name ?? "Tracer", maps, params, methods, handlers };
+  return { name: cls.id?.name ?? "Tracer", maps, refusedMaps, params, methods, handlers };
 }
 
 /**
@@ -253,6 +264,7 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
 export class TypeTable {
   readonly #decls = new Map<string, Node>();
   readonly #resolved = new Map<string, Type>();
+  readonly #refused = new Set<string>();
   constructor(readonly diags: DiagnosticBag) {}
 
   declare(decl: Node): void {
@@ -321,6 +333,7 @@ export class TypeTable {
     }
     const cached = this.#resolved.get(name);
     if (cached) return cached;
+    if (this.#refused.has(name)) return undefined; // reported where it is declared
     const decl = this.#decls.get(name);
     if (!decl) {
       this.diags.error(Code.UnknownType, posOf(node), `unknown type "${name}"`,
@@ -334,19 +347,24 @@ export class TypeTable {
     }
     const t = this.#struct(name, members);
     if (t) this.#resolved.set(name, t);
+    else this.#refused.add(name);
     return t;
   }
 
+  /** A type with a field refused (reported) is refused whole: without the field it is another type. */
   #struct(name: string, members: Node[]): StructType | undefined {
     const fields: { name: string; type: Type }[] = [];
+    let refused = false;
     for (const m of members) {
       if (m.type !== "TSPropertySignature" || m.key.type !== "Identifier" || !m.typeAnnotation) {
         this.diags.error(Code.UnknownType, posOf(m), `only typed fields (name: type) are allowed in an event type`);
+        refused = true;
         continue;
       }
       const t = this.resolve(m.typeAnnotation);
       if (t) fields.push({ name: m.key.name, type: t });
+      else refused = true;
     }
-    return layoutStruct(name, fields);
+    return refused ? undefined : layoutStruct(name, fields);
   }
 }

@@ -64,8 +64,9 @@ function stackDepth(arg: Node | undefined, constants: Map<string, Node> | undefi
   return MAX_STACK_DEPTH;
 }
 
-/** The map a class field declares, or undefined when the field is not a map. */
 /**
+ * The map a class field declares, or undefined when the field is not a map or its declaration
+ * was refused (with an error).
  * `constants`: the module's top-level consts, for a class no function encloses (inside one, a
  * parameter or local could hide them); a size the compiler cannot evaluate is the script's to
  * decide when it runs (`runtimeSize`).
@@ -88,14 +89,20 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
     diags.error(Code.BadMap, posOf(init), `${className} takes ${required === cls.args.length ? "" : "up to "}${cls.args.length} type argument${cls.args.length > 1 ? "s" : ""}: new ${className}<${form}>()`);
     return undefined;
   }
+  // A type argument refused (reported) refuses the map: it would otherwise be a map of another shape.
+  let refused = false;
   cls.args.forEach((role, i) => {
     if (!typeArgs[i]) return;
     const t = types.resolve(typeArgs[i]);
-    if (!t) return;
+    if (!t) {
+      refused = true;
+      return;
+    }
     if (role === "value") field.value = t;
     else if (role === "key") field.key = t;
     else field.userKey = t;
   });
+  if (refused) return undefined;
   if ((cls.kind === "ringbuf" || cls.kind === "perfbuf") && field.value && field.value.kind !== "struct") {
     diags.error(Code.BadMap, posOf(typeArgs[0]), `a ${className}'s event type must be an interface, not ${field.value.kind}`);
   }

@@ -30,7 +30,7 @@ export function operandValue(l: Lower, f: ContextField): Value {
   } else if (size < 8) {
     raw = l.b.alu("and", raw, (1n << BigInt(size * 8)) - 1n);
   }
-  if (o.pointer) return { kind: "scalar", type: { kind: "ptr", space: "user", cType: f.cType }, op: raw };
+  if (o.pointer) return { kind: "scalar", type: { kind: "ptr", space: "user", cType: f.cType, ...(f.number && { number: f.number }) }, op: raw };
   const t = intType(size * 8, f.signed);
   return { kind: "scalar", type: t, op: typeof raw !== "bigint" && size < 8 && f.signed ? l.signExtend(raw, size * 8) : raw };
 }

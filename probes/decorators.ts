@@ -86,7 +86,8 @@ export interface UprobeOptions {
  * Attaches the method to a function of a program or library, e.g. `@uprobe("/bin/bash:readline")`:
  * "path:symbol", "path:symbol+offset", "path:0xADDRESS" (a link-time address), or a library by
  * name, "libc:malloc". Its parameters are the first six integer arguments (rdi, rsi, rdx, rcx,
- * r8, r9) as user addresses: `str(p)` reads a string, `p as u64` makes a number.
+ * r8, r9) as user addresses: `str(p)` reads a string; `(p: u64)` or `p as u64` makes a number
+ * (declared u64, str(p) still reads through it).
  */
 export function uprobe(target: string, options: UprobeOptions = {}): ProbeDecorator {
   return probeDecorator("uprobe", target, { pid: options?.pid });

@@ -55,6 +55,11 @@ export interface PtrType {
   cType: string;
   /** BTF type id of the pointee, when known. */
   btfId?: number;
+  /**
+   * A register the script declared a 64-bit integer (`n: u64`, bpftrace's argN): a number in
+   * arithmetic, of this type, and still an address str() reads through.
+   */
+  number?: IntType;
 }
 export interface VoidType {
   kind: "void";

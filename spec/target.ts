@@ -1,6 +1,7 @@
 // What the compiler needs to know about the machine it compiles for, supplied by probes/
 // and runtime/ (the compiler itself makes no syscalls).
 import type { Btf } from "../btf/reader.ts";
+import type { IntType } from "./layout.ts";
 import { UserFacingError } from "./user_facing.ts";
 
 /** One field of a probe's context (a tracepoint's format file, for example). */
@@ -19,6 +20,8 @@ export interface ContextField {
   /** Where a "ptr" points: user memory (syscall arguments) or kernel memory. */
   space: "user" | "kernel" | "either";
   elemSize?: number;
+  /** A "ptr" register the script declared a 64-bit integer: see PtrType's `number`. */
+  number?: IntType;
   /** The field's kernel type (BTF id), when the probe knows it: gives pointers a pointee. */
   btfId?: number;
   /**

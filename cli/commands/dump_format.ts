@@ -6,35 +6,41 @@ import { kernelBtf } from "../../runtime/kernel_btf.ts";
 import { disassemble } from "../../spec/bpf/disasm.ts";
 import { helperLabel, kernelHelper } from "../../spec/bpf/helpers.ts";
 
+/**
+ * What marks the instructions compiled from a place in the source: `label:line: text`, or for a
+ * one-liner, its own place and text (the generated script's line means nothing to its user).
+ */
+export type Marker = (line: number, column: number) => string;
+
 /** The dump of compiled tracers; `label` names the source in the line markers. */
-export function formatDump(specs: TracerSpec[], source: string, label: string, sourceLine?: (line: number) => string | undefined): string[] {
+export function formatDump(specs: TracerSpec[], source: string, label: string, marker?: Marker): string[] {
   const lines = source.split("\n");
-  const text = sourceLine ?? ((n: number) => lines[n - 1]);
+  const text = marker ?? ((n: number) => `${label}:${n}: ${(lines[n - 1] ?? "").trim()}`);
   const out: string[] = [];
   for (const spec of specs) {
     for (const p of spec.programs) {
       if (out.length) out.push("");
-      out.push(...formatProgram(spec, p, label, text));
+      out.push(...formatProgram(spec, p, text));
     }
   }
   return out;
 }
 
-function formatProgram(spec: TracerSpec, p: ProgramSpec, label: string, text: (line: number) => string | undefined): string[] {
+function formatProgram(spec: TracerSpec, p: ProgramSpec, marker: Marker): string[] {
   const bytes = fromBase64(p.insns);
   const count = bytes.length / 8;
   const probe = `${p.tailCallTarget ? "tail-call target (not attached) of " : ""}${p.probe.kind} ${p.probe.target}`;
   const out = [`${spec.className}.${p.name}: ${probe} (${count} instructions, ${p.stackSize} bytes of stack)`];
   const mapAt = new Map(p.relocs.map((r) => [r.insn, r.map]));
-  const marks = new Map<number, number>();
-  for (const l of p.lines) marks.set(l.insn, l.line);
-  let lastLine = -1;
+  const marks = new Map<number, string>();
+  for (const l of p.lines) marks.set(l.insn, marker(l.line, l.column));
+  let lastMark: string | undefined;
   const width = String(count).length;
   for (const ins of disassemble(bytes, { helperName, mapAt })) {
-    const line = marks.get(ins.pc);
-    if (line !== undefined && line !== lastLine) {
-      out.push(`; ${label}:${line}: ${(text(line) ?? "").trim()}`);
-      lastLine = line;
+    const mark = marks.get(ins.pc);
+    if (mark !== undefined && mark !== lastMark) {
+      out.push(`; ${mark}`);
+      lastMark = mark;
     }
     out.push(`${String(ins.pc).padStart(width + 2)}: ${ins.text}`);
   }

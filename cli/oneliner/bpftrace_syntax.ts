@@ -176,9 +176,11 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
   const userSpace = isUserSpace(spec);
   const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec, kernelMaps } : { unnamed: "$" });
   const uses = (name: RegExp) => name.test(body.text);
-  const positional = () => {
+  // bpftrace's argN is a 64-bit integer: a uprobe's register declared u64 is one in arithmetic
+  // (hist(arg0)) and still an address str(arg0) reads through. A kprobe's arguments have their types.
+  const positional = (type: string) => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
-    return n < 0 ? "()" : `(${Array.from({ length: n + 1 }, (_, i) => `arg${i}`).join(", ")})`;
+    return n < 0 ? "()" : `(${Array.from({ length: n + 1 }, (_, i) => `arg${i}${type}`).join(", ")})`;
   };
   const fn = (params: string) => `${params} => ${body.arrowBody}`;
   if (spec === "BEGIN" || spec === "END") return `${spec.toLowerCase()}(() => ${body.arrowBody})`;
@@ -194,7 +196,7 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
     }
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
       if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`, "args");
-      return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional())})`;
+      return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional(kind === "u" || kind === "uprobe" ? ": u64" : ""))})`;
     case "kretprobe": case "kr": case "uretprobe": case "ur":
       return `${kind.startsWith("k") ? "kretprobe" : "uretprobe"}(${JSON.stringify(target)}, ${fn(uses(/\bretval\b/) ? "retval" : "()")})`;
     case "profile": case "p": case "interval": case "i": {

@@ -81,7 +81,20 @@ export async function dumpOneLiner(text: string): Promise<number> {
   } finally {
     prunePending();
   }
-  console.log(formatDump(specs, script.source, "one-liner").join("\n"));
+  // Each mark is the one-liner's own place and text, mapped back as its errors are. A statement
+  // written for a larger piece (`if (a.ret < 0) {...}` for the probe's `a.ret < 0 && ...`) is
+  // marked with the first text it copies from the one-liner, not with that whole piece.
+  const generated = script.source.split("\n");
+  const typed = text.split("\n");
+  const marker = (line: number, column: number) => {
+    const rest = (generated[line - 1] ?? "").length - column + 1;
+    let at = script.map(line, column, rest);
+    const copied = script.positions.segments.find((s) => s.line === line && s.column + s.length > column);
+    if (at.length > rest && copied) at = script.map(line, Math.max(column, copied.column), rest);
+    const piece = (typed[at.line - 1] ?? "").slice(at.column - 1, at.column - 1 + at.length);
+    return `-e:${at.line}:${at.column}: ${piece.trim()}`;
+  };
+  console.log(formatDump(specs, script.source, "-e", marker).join("\n"));
   return 0;
 }
 

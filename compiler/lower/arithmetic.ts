@@ -30,9 +30,10 @@ export function intScalar(l: Lower, e: Node): Extract<Value, { kind: "scalar" }>
 
 export function asInt(l: Lower, v: Extract<Value, { kind: "scalar" }>, e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {
   if (v.type.kind === "bool") return { ...v, type: intType(8, false) } as never;
+  if (v.type.kind === "ptr" && v.type.number) return { ...v, type: v.type.number } as never;
   if (v.type.kind === "ptr") {
     // A uprobe's registers and a uretprobe's value are addresses until the script says otherwise.
-    l.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "to use the value as a number, say so: `x as u64` (or i32, u32, ...)", "to read what it points to: str(x), or a struct field through it");
+    l.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "to use the value as a number, say so: declare the parameter `(x: u64)` (or i32, u32, ...), or write `x as u64`", "to read what it points to: str(x), or a struct field through it");
   }
   if (v.type.kind !== "int") l.fail(e, Code.TypeMismatch, `arithmetic needs numbers, got ${typeName(v.type)}`, "read the pointer with str() or a kernel read first");
   return v as never;

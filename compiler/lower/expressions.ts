@@ -144,6 +144,8 @@ export function member(l: Lower, e: Node): Value {
   if (e.object.type === "ThisExpression") {
     if (l.input.tracer.params.has(name)) return l.param(name);
     const map = l.input.tracer.maps.get(name);
+    // Its declaration's error is the one to read: this use would only repeat it.
+    if (!map && l.input.tracer.refusedMaps.has(name)) throw new Unsupported(name);
     if (!map) l.fail(e.property, Code.UnknownField, `"${name}" is not a map of ${l.input.tracer.name}`,
       ...didYouMean(name, l.input.tracer.maps.keys()), "only maps declared as fields (counts = new HashMap<u32, u64>()) can be used in handlers");
     return { kind: "map", map };
@@ -259,7 +261,7 @@ export function contextField(l: Lower, f: ContextField): Value {
   if (f.kind === "data_loc" || f.kind === "array") return { kind: "ctxfield", field: f };
   const size = f.size as 1 | 2 | 4 | 8;
   const raw = l.b.load(l.ctx, f.offset, size);
-  if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType }, op: raw };
+  if (f.kind === "ptr") return { kind: "scalar", type: { kind: "ptr", space: f.space, cType: f.cType, ...(f.number && { number: f.number }) }, op: raw };
   const t = intType(size * 8, f.signed);
   return { kind: "scalar", type: t, op: size < 8 && f.signed ? l.signExtend(raw, size * 8) : raw };
 }

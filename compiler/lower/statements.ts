@@ -43,13 +43,21 @@ export function lowerHandler(l: Lower): IrBuilder {
  * A register the probe gives as an untyped user address (a uprobe's argument, a uretprobe's
  * value) whose parameter is annotated with an integer type narrower than 64 bits (`b: i32` for
  * C's `int b`): read as that type, from the register's low bytes, as C reads it (the upper bytes
- * are not defined by the calling convention). A 64-bit annotation keeps the address, which str()
- * reads through; any other annotation is for the editor.
+ * are not defined by the calling convention). A 64-bit annotation (`n: u64`, bpftrace's argN)
+ * makes it a number in arithmetic and keeps the address, which str() reads through; any other
+ * annotation is for the editor.
  */
 function narrowedRegister(l: Lower, p: Node, field: ContextField): ContextField {
-  if (field.kind !== "ptr" || field.space !== "user" || field.btfId !== undefined || !p.typeAnnotation) return field;
+  if (!p.typeAnnotation) return field;
+  // A USDT argument that may be a pointer (an unsigned 64-bit one) is a number when declared one.
+  if (field.kind === "operand" && field.operand?.pointer) {
+    const t = l.input.types.resolveQuietly(p.typeAnnotation);
+    return t?.kind === "int" && t.bits === 64 ? { ...field, number: t } : field;
+  }
+  if (field.kind !== "ptr" || field.space !== "user" || field.btfId !== undefined) return field;
   const t = l.input.types.resolveQuietly(p.typeAnnotation);
-  if (t?.kind !== "int" || t.bits >= 64) return field;
+  if (t?.kind !== "int") return field;
+  if (t.bits === 64) return { ...field, number: t };
   return { ...field, kind: "int", size: t.bits / 8, signed: t.signed, cType: typeName(t) };
 }
 

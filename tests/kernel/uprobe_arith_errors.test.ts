@@ -37,3 +37,22 @@ test("arithmetic on a uprobe's argument: the same hint", () => {
   const d = diagnostic(`@uprobe("/bin/bash:readline")`, "const n = r * 2; this.h.add(n as u64);");
   assert.match(d.hints.join("\n"), /as u64/);
 });
+
+function compiles(decorator: string, params: string, body: string) {
+  const source = `import { Histogram, Tracer, uprobe, uretprobe, str, type u64, type i64, type Str } from "tsbpf";
+class T extends Tracer {
+  h = new Histogram();
+  ${decorator}
+  on(${params}) { ${body} }
+}
+`;
+  compile(source, "/x/t.ts", kernel);
+}
+
+// bpftrace's argN is a 64-bit integer; the one-liner's translation says so with `(arg0: u64)`.
+test("a register declared u64 or i64 is a number in arithmetic, and str() still reads through it", () => {
+  compiles(`@uprobe("/bin/bash:readline")`, "n: u64", "this.h.add(n); this.h.add(n * 2 + 1);");
+  compiles(`@uprobe("/bin/bash:readline")`, "n: i64", "this.h.add(-n);");
+  compiles(`@uretprobe("/bin/bash:readline")`, "r: u64", "this.h.add(r);");
+  compiles(`@uprobe("/bin/bash:readline")`, "p: u64", "const s: Str<32> = str(p); this.h.add(p);");
+});

@@ -122,3 +122,17 @@ test("a wrong USDT target is a compile error with what to do", { skip }, () => {
   assert.match(compileError("/bin/true:a:b"), /"\/bin\/true" has no USDT probes/);
   assert.match(compileError(`${p}:tick`), /does not name a USDT probe/);
 });
+
+// A pointer-sized argument (argv[0] here) is a user address; declared u64 it is a number too, as a uprobe's register.
+test("a USDT argument that may be a pointer, declared u64: a number in arithmetic, and str() still reads it", { skip }, () => {
+  for (const { path } of builds) {
+    const source = `import { usdt, Tracer, Histogram, str, type u64, type Str } from "tsbpf";
+class T extends Tracer {
+  h = new Histogram();
+  @usdt(${JSON.stringify(`${path}:tsbpf:tick`)})
+  on(i: any, neg: any, big: any, name: u64) { const s: Str<16> = str(name); this.h.add(name + 1); }
+}
+`;
+    compile(source, "/test/usdt.ts", kernel);
+  }
+});

@@ -17,7 +17,10 @@ const TRANSLATIONS: [string, string][] = [
   [`profile:hz:99 { @[kstack] = count(); }`, `profile(99, () => count(kstack()))`],
   [`p:hz:49 { @[ustack] = count(); } i:s:2 { exit(); }`, `profile(49, () => count(ustack())); interval(2, () => exit())`],
   [`interval:ms:500 { print(@x); clear(@x); }`, `interval(0.5, () => { print($.x); clear($.x); })`],
-  [`uprobe:/bin/bash:readline { $n = arg0; @calls[comm, $n] = sum(1); }`, `uprobe("/bin/bash:readline", (arg0) => { let n = arg0; $.calls[comm(), n] = sum(1); })`],
+  [`uprobe:/bin/bash:readline { $n = arg0; @calls[comm, $n] = sum(1); }`, `uprobe("/bin/bash:readline", (arg0: u64) => { let n = arg0; $.calls[comm(), n] = sum(1); })`],
+  // bpftrace's argN is a 64-bit integer: a uprobe's register declared u64 is a number, and str() still reads through it
+  [`uprobe:libc:malloc { @ = hist(arg0); }`, `uprobe("libc:malloc", (arg0: u64) => hist(arg0))`],
+  [`uprobe:libc:puts { printf("%s %d\\n", str(arg0), arg1 + 1); }`, `uprobe("libc:puts", (arg0: u64, arg1: u64) => printf("%s %d\\n", str(arg0), arg1 + 1))`],
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
   [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
   [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],

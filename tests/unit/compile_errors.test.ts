@@ -86,6 +86,14 @@ test("a map or event typed string is told to use Str<N>, at the type", () => {
   }
 });
 
+// One mistake, one error: the handlers using a map whose declaration was refused say nothing more.
+test("a map refused at its declaration: its uses report nothing after the declaration's error", () => {
+  for (const decl of ["  c = new Count<string>();", "  c = new Count<u32, u32, u32>();", "  c = new RingBuf<{ name: string }>();"]) {
+    const ds = diagnostics(`${decl}\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.c.add(comm()); this.c.submit({ name: comm() }); }`);
+    assert.deepEqual(ds.map((d) => d.line), [5], `${decl}: ${ds.map((d) => d.message).join(" | ")}`);
+  }
+});
+
 test("a Str without a usable length: says which length it got and what would do", () => {
   const [d] = diagnostics(`  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { let s: Str<0> = str(args.filename); }`);
   assert.equal(d.line, 6);
