@@ -1,6 +1,6 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { cString, libcSync } from "./ffi/mod.ts";
-import { syscallError } from "./errors.ts";
+import { SyscallError, syscallError } from "./errors.ts";
 import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 import { pseudoFilesystem } from "./pseudo_fs.ts";
@@ -8,15 +8,23 @@ import { copyElfParts, MAX_COPIED_BYTES } from "./elf_parts.ts";
 
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 
-/** The whole file, or undefined if it does not exist. Throws on other errors. */
+const ENOENT = -2, ESRCH = -3, ENOTDIR = -20;
+
+/**
+ * The whole file, or undefined if it does not exist. Throws on other errors. A process's /proc
+ * file that fails with ESRCH does not exist either: the process exited between open and read.
+ */
 export function readFileBytes(path: string): Uint8Array | undefined {
   const c = libcSync();
   const fd = c.open(path, O_RDONLY | O_CLOEXEC);
-  if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
+  if (fd === ENOENT || fd === ENOTDIR || fd === ESRCH) return undefined;
   if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
     // /proc files have no size: start at 64 KiB.
     return readBounded(fd, path, 65535, Infinity);
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === -ESRCH) return undefined;
+    throw e;
   } finally {
     c.close(fd);
   }

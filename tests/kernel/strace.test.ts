@@ -196,7 +196,15 @@ test("-c counts each call and its errors as strace -c does", { skip: canCompare 
 });
 
 test("-f follows the command's children; without it only the command is traced; -e filters in the kernel", async () => {
-  const script = join(mkdtempSync(join(tmpdir(), "tsbpf-strace-")), "children.sh");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
+  try {
+    await followsChildren(join(dir, "children.sh"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function followsChildren(script: string) {
   writeFileSync(script, "cat /etc/hostname >/dev/null; ls /nonexistent-tsbpf 2>/dev/null; exit 3\n");
   const withChildren = await run(traceCommand(["/bin/sh", script], ["-f", "-e", "trace=openat,newfstatat,statx"]));
   assert.equal(withChildren.status, 3, withChildren.output);
@@ -209,10 +217,9 @@ test("-f follows the command's children; without it only the command is traced; 
   assert.match(withChildren.stdout, /\+\+\+ exited with 3 \+\+\+/);
 
   const alone = await run(traceCommand(["/bin/sh", script], ["-e", "trace=openat,newfstatat,statx"]));
-  rmSync(script.slice(0, script.lastIndexOf("/")), { recursive: true, force: true });
   assert.ok(!alone.stdout.includes("/etc/hostname") && !alone.stdout.includes("nonexistent-tsbpf"), alone.output);
   assert.equal(new Set(alone.stdout.split("\n").map((l) => /^\S+\/(\d+) /.exec(l)?.[1]).filter(Boolean)).size, 1, alone.output);
-});
+}
 
 test("a command after the options is refused with how to run it under tsbpf -c; plan says the tool only observes", async () => {
   const refused = await run(tool(["-f", "--", "cat", "/etc/hostname"]));

@@ -63,6 +63,23 @@ export async function released(held: KernelObjects, ms = 3000): Promise<string[]
 }
 
 /** CPU time (user + system) the process has used, in clock ticks (1/100 s), from /proc/PID/stat. */
+/**
+ * How many times the process's threads have gone to sleep so far (voluntary context switches,
+ * summed over /proc/PID/task): each is one wake-up after it. Threads that already ended are not
+ * counted.
+ */
+export function sleeps(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8"))?.[1] ?? 0);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
 export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from the 3rd (state) on

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { runCommand, type Running, runScript, waitFor } from "../kernel/util.ts";
-import { cpuTicks, type KernelObjects, objectsOf, released } from "./kernel_objects.ts";
+import { cpuTicks, type KernelObjects, objectsOf, released, sleeps } from "./kernel_objects.ts";
 
 declare const Bun: unknown;
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -99,15 +99,19 @@ test("start({ handleSignals: false }) leaves SIGTERM to the script", async () =>
   await assertReleased(held, run);
 });
 
-test("a one-liner with only begin() sleeps: under 2 % of a core over 3 s, and SIGINT ends it with 130", async () => {
+test("a one-liner with only begin() sleeps: it neither polls nor spins over 3 s, and SIGINT ends it with 130", async () => {
   const run = tsbpf(["-e", 'begin(() => print("waiting"))']);
   await started(run, "waiting");
-  const before = cpuTicks(run.pid), t0 = Date.now();
+  // Counted, not timed: a 2 ms poll wakes ≈ 1500 times in 3 s, a spin uses the whole core. The
+  // bounds leave room for the runtime's own timers and a start-up's last collections on a loaded
+  // machine (2.7 % of a core was seen); the bench's idle job measures the real figures.
+  const sleptBefore = sleeps(run.pid), ticksBefore = cpuTicks(run.pid), t0 = Date.now();
   await new Promise((r) => setTimeout(r, 3000));
-  const used = (cpuTicks(run.pid) - before) / 100, elapsed = (Date.now() - t0) / 1000;
+  const woke = sleeps(run.pid) - sleptBefore, used = (cpuTicks(run.pid) - ticksBefore) / 100, elapsed = (Date.now() - t0) / 1000;
   run.kill("SIGINT");
   assert.equal(await statusWithin(run, 120_000), 130, run.output());
-  assert.ok(used / elapsed < 0.02, `used ${(100 * used / elapsed).toFixed(1)} % of a core while idle`);
+  assert.ok(woke < 100 * elapsed, `woke ${woke} times in ${elapsed.toFixed(1)} s while idle`);
+  assert.ok(used / elapsed < 0.1, `used ${(100 * used / elapsed).toFixed(1)} % of a core while idle`);
 });
 
 {
