@@ -93,7 +93,7 @@ export class Epoll {
       const again = libcSync().epollWait(set.fd, new Uint8Array(12), 1, 0);
       if (again > 0) return true;
       if (again < 0 && again !== -EINTR) throw syscallError("epoll_wait", again);
-      if (quick >= MAX_QUICK_INTERRUPTIONS) throw new Error(`epoll_wait returned at once ${quick} times in a row`);
+      if (quick >= MAX_QUICK_INTERRUPTIONS) throw syscallError("epoll_wait", -EINTR, `interrupted at once ${quick} times in a row`);
       if (timeoutMs >= 0) {
         left = Math.max(0, Math.ceil(until - now));
         if (left === 0) return false;
