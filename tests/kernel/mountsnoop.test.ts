@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,17 +43,24 @@ test("mountsnoop shows mount(8) and umount(8) as calls with their results and mo
   }
 });
 
-test("mountsnoop -p ignores other processes", async () => {
+test("mountsnoop -p shows the process's calls and ignores other processes", async () => {
+  // The target execs umount when told, so its call comes after another process's: seeing the
+  // target's call means the other's was filtered, not missed.
+  const target = spawn("sh", ["-c", "read _; exec umount /nonexistent/tsbpf-mountsnoop-target"], { stdio: ["pipe", "ignore", "ignore"] });
+  const exited = new Promise((resolve) => target.on("exit", resolve));
   const tracer = new MountSnoop();
-  tracer.targetPid = process.pid;
+  tracer.targetPid = target.pid!;
   await tracer.start({ exitOnError: false });
   try {
-    let n = 0;
-    tracer.events.on(() => n++);
-    spawnSync("umount", ["/nonexistent/tsbpf-not-a-mount-point"], { stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(n, 0);
+    const calls: string[] = [];
+    tracer.events.on(joinCalls((c, ret) => calls.push(describeCall(c, ret))));
+    spawnSync("umount", ["/nonexistent/tsbpf-mountsnoop-other"], { stdio: "ignore" });
+    target.stdin!.end("go\n");
+    await exited;
+    assert.ok(await waitFor(() => calls.some((c) => c.includes("tsbpf-mountsnoop-target")), 60_000), `calls: ${calls.join("\n")}`);
+    assert.deepEqual(calls.filter((c) => c.includes("tsbpf-mountsnoop-other")), []);
   } finally {
+    target.kill();
     await tracer.stop();
   }
 });
