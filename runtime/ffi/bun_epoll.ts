@@ -10,7 +10,12 @@ import type { EpollWaiter } from "./ffi.ts";
 
 const IDLE = 0, WAIT = 1, CLOSE = 2;
 const EINTR = 4;
-const ENDED_WAIT_MS = 1000;
+/**
+ * How long stop() waits at most for the Worker to end. It ends within milliseconds; tearing its
+ * JavaScript heap down took over a second on a machine 10× overloaded (CI saw its event loop's
+ * epoll set and eventfd still open after stop()). The bound is for a Worker that never ends.
+ */
+const ENDED_WAIT_MS = 5000;
 
 // Runs in the Worker. A blob: source, so a one-file bundle of a script carries it.
 const WORKER = `
