@@ -16,7 +16,7 @@
 // "... [continued]: name()) = result", as perf trace does.
 import process from "node:process";
 import { ArrayMap, comm, Count, curtask, HashMap, ktime, LruHashMap, pid, RingBuf, str, Sum, tid, Tracer, tracepoint, user, type i64, type Str, type TracepointArgs, type u16, type u32, type u64, type u8 } from "tsbpf";
-import { emit, notice, parseToolArgs, readTextFile, requireTracepoints, runTool, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
+import { emit, notice, parseToolArgs, processExited, readTextFile, requireTracepoints, runTool, type SyscallArgument, syscallArguments, syscallName, usageError } from "tsbpf/tool";
 
 /** `kind` of an event: ARG is one of execve's arguments (`nr` its index, `str0` its text), ENVC its environment's size. */
 export const ENTER = 0, EXIT = 1, EXITED = 2, ARG = 3, ENVC = 4;
@@ -839,7 +839,7 @@ if (import.meta.main) {
     name: "strace",
     description: "Trace system calls with their arguments decoded, read in the kernel (like strace -f and perf trace)",
     options: {
-      pid: { type: "string", short: "p", value: "PID", help: "trace this process (with -f, and its new children); under `tsbpf -c CMD`, CMD" },
+      pid: { type: "string", short: "p", value: "PID", help: "trace this process (with -f, and its new children) until it (and they) have exited; under `tsbpf -c CMD`, CMD" },
       follow: { type: "boolean", short: "f", help: "follow children created by fork/clone" },
       summary: { type: "boolean", short: "c", help: "count calls, errors and time per syscall (in the kernel) and print strace -c's table at the end" },
       expr: { type: "string", short: "e", value: "trace=LIST", help: "only these calls: trace=open,openat or %file, %network, %process, %memory, %desc; !LIST for all but (filtered in the kernel)" },
@@ -847,7 +847,7 @@ if (import.meta.main) {
     },
     examples: [
       ["-p 1234 -f", "trace a running process and its new children"], ["-e trace=%network", "network calls of every process"],
-      ["-c -p 1234", "strace -c's table for a process, at Ctrl-C"], ["-e trace=clock_nanosleep", "like perf trace -a -e nanosleep: blocked calls show \"...\""],
+      ["-c -p 1234", "strace -c's table for a process, when it exits or at Ctrl-C"], ["-e trace=clock_nanosleep", "like perf trace -a -e nanosleep: blocked calls show \"...\""],
     ],
   }, commandHint(argv));
   requireTracepoints("strace", ["raw_syscalls:sys_enter", "raw_syscalls:sys_exit", "syscalls:sys_enter_openat"], "CONFIG_FTRACE_SYSCALLS");
@@ -887,6 +887,13 @@ if (import.meta.main) {
     tracer.every(PENDING_MS, () => printer.flushPending());
   }
   if (!command) notice(`Tracing ${targetPid ? `process ${targetPid}${values.follow ? " and its new children" : ""}` : "every process"}${tracer.summary ? " (counting)" : ""}... Ctrl-C to end.`);
+  // As strace -p, it ends once the process has exited (with -f, once the children it traced have too).
+  const exited = targetPid && !command ? processExited(targetPid) : undefined;
+  if (exited) {
+    tracer.every(1000, () => {
+      if (exited() && (!values.follow || tracer.traced.size === 0)) tracer.stop();
+    });
+  }
   const seconds = values.duration === undefined ? 0 : Number(values.duration);
   if (!(seconds >= 0)) usageError(`--duration must be a number of seconds, got "${values.duration}"`);
   await runTool(tracer, { duration: seconds || undefined, report });

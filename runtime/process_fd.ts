@@ -6,9 +6,11 @@
 // their event loop).
 import { libcSync, SYS } from "./ffi/mod.ts";
 import { OwnedFd } from "./fd.ts";
+import { syscallError } from "./errors.ts";
 
 const ESRCH = 3;
 const ENOSYS = 38;
+const POLLIN = 1;
 
 export class ProcessFd {
   #fd: OwnedFd;
@@ -23,7 +25,7 @@ export class ProcessFd {
   static open(pid: number): ProcessFd | undefined {
     const fd = libcSync().syscall(SYS.pidfd_open, BigInt(pid), 0n);
     if (fd === -ENOSYS) return undefined;
-    if (fd < 0 && fd !== -ESRCH) throw new Error(`pidfd_open(${pid}) failed: errno ${-fd}`);
+    if (fd < 0 && fd !== -ESRCH) throw syscallError(`pidfd_open(${pid})`, fd);
     return new ProcessFd(fd, pid);
   }
 
@@ -34,7 +36,7 @@ export class ProcessFd {
   signal(signo: number): boolean {
     if (this.#fd.closed) return false;
     const r = libcSync().syscall(SYS.pidfd_send_signal, BigInt(this.#fd.fd), BigInt(signo), 0n, 0n);
-    if (r < 0 && r !== -ESRCH) throw new Error(`pidfd_send_signal(${this.pid}, ${signo}) failed: errno ${-r}`);
+    if (r < 0 && r !== -ESRCH) throw syscallError(`pidfd_send_signal(${this.pid}, ${signo})`, r);
     return r === 0;
   }
 
@@ -44,6 +46,22 @@ export class ProcessFd {
    */
   stillThere(): boolean {
     return this.signal(0);
+  }
+
+  /**
+   * Whether the process has exited (a zombie not yet reaped counts: it has exited), asked
+   * without waiting: its pidfd is readable from then on.
+   */
+  exited(): boolean {
+    if (this.#fd.closed) return true;
+    const c = libcSync();
+    const pollfd = new Uint8Array(8); // struct pollfd { int fd; short events; short revents; }
+    const view = new DataView(pollfd.buffer);
+    view.setInt32(0, this.#fd.fd, true);
+    view.setInt16(4, POLLIN, true);
+    const r = c.syscall(SYS.poll, c.addressOf(pollfd), 1n, 0n);
+    if (r < 0) throw syscallError("poll(pidfd)", r, `process ${this.pid}`);
+    return r > 0;
   }
 
   close(): void {

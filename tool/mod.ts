@@ -41,5 +41,5 @@ export { emit, hms, jsonLine, localTime, notice, printLine, textOnly } from "./o
 export { bccSlots, log2Json, log2Lines, printLog2 } from "./histograms.ts";
 export { runTool } from "./run.ts";
 export { requireKernelFunctions, requireTracepoints } from "./preflight.ts";
-export { diskName, diskNumber, diskOption, ipAddress, readTextFile, type SyscallArgument, syscallArguments, syscallName } from "./system.ts";
+export { diskName, diskNumber, diskOption, ipAddress, processExited, readTextFile, type SyscallArgument, syscallArguments, syscallName } from "./system.ts";
 export { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow, threadFrames } from "./stacks.ts";

@@ -3,12 +3,23 @@
 import process from "node:process";
 import { fileExists, readTextFile as readFileThroughLibc } from "../runtime/files.ts";
 import { tracefs } from "../probes/tracefs.ts";
+import { ProcessFd } from "../runtime/process_fd.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
 export { syscallName } from "../runtime/syscall_names.ts";
 
 /** A kernel file's text (/proc, /sys), or undefined when it does not exist. Read through libc: Deno needs only --allow-ffi. */
 export function readTextFile(path: string): string | undefined {
   return readFileThroughLibc(path);
+}
+
+/**
+ * What tells whether process `pid` has exited, asked without waiting (by its pidfd, so a pid
+ * handed to another process after the reaping still counts as exited), or undefined on a
+ * kernel without pidfd_open (before 5.3). Tools that trace one process end with it, as strace -p does.
+ */
+export function processExited(pid: number): (() => boolean) | undefined {
+  const target = ProcessFd.open(pid);
+  return target && (() => target.exited());
 }
 
 /** A block device's name (`sda`, `loop0`) from its dev_t as tracepoints carry it (major << 20 | minor). */

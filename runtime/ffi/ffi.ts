@@ -119,6 +119,7 @@ export const SYS = {
   clock_gettime: 228,
   pidfd_send_signal: 424,
   pidfd_open: 434,
+  poll: 7,
   statfs: 137,
   fstatfs: 138,
 } as const;

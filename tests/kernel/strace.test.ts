@@ -6,12 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { fileExists } from "../../runtime/files.ts";
-import { finished, runCommand, runtimeCommand } from "./util.ts";
+import { finished, runCommand, runtimeCommand, waitFor } from "./util.ts";
 import { commandLine } from "./cli_run.ts";
 import { selectCalls, signatures } from "../../examples/strace.ts";
 
@@ -229,17 +230,28 @@ test("a command after the options is refused with how to run it under tsbpf -c; 
   assert.match(plan.stdout, /^verdict: it only observes$/m, plan.output);
 });
 
-test("-p PID traces a running process; --json gives one record per call", async () => {
-  const sleeper = runCommand("/bin/sh", ["-c", "while :; do cat /etc/hostname >/dev/null; sleep 0.05; done"]);
+test("-p PID traces a running process and ends once it and (-f) its children have exited, as strace -p does; --json gives one record per call", async () => {
+  // The target waits on a FIFO until the tool traces it, then runs cat five times and exits.
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
+  const fifo = join(dir, "go");
+  spawnSync("mkfifo", [fifo]);
+  const target = runCommand("/bin/sh", ["-c", `read _ < ${fifo}; for i in 1 2 3 4 5; do cat /etc/hostname >/dev/null; done`]);
   try {
-    const ours = run(tool(["-f", "-p", String(sleeper.pid), "-e", "trace=openat", "--json", "--duration", "1"]));
-    const { stdout, output } = await ours;
-    const records = stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const [cmd, ...args] = tool(["-f", "-p", String(target.pid), "-e", "trace=openat", "--json"]);
+    const ours = runCommand(cmd, args);
+    assert.ok(await waitFor(() => ours.output().includes("Tracing process"), 60_000), ours.output());
+    writeFileSync(fifo, "go\n");
+    assert.equal(await target.exited, 0, target.output());
+    // Ends by itself: no --duration, no signal.
+    assert.equal(await finished(ours, 60_000), 0, ours.output());
+    const records = ours.stdout().split("\n").filter(Boolean).map((l) => JSON.parse(l));
     const opens = records.filter((r) => r.type === "call" && r.syscall === "openat" && r.args[1] === '"/etc/hostname"');
-    assert.ok(opens.length >= 3, output);
-    assert.ok(opens.every((r) => typeof r.ret === "number" && r.ret >= 0 && r.comm === "cat" && r.pid !== process.pid), output);
+    assert.equal(opens.length, 5, ours.output());
+    assert.ok(opens.every((r) => typeof r.ret === "number" && r.ret >= 0 && r.comm === "cat" && r.pid !== process.pid), ours.output());
+    assert.ok(records.some((r) => r.type === "exit" && r.pid === target.pid && r.status === 0), ours.output());
   } finally {
-    sleeper.kill("SIGKILL");
+    target.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
