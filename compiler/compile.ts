@@ -127,7 +127,10 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       }
     };
     const optimiseAndAllocate = (ir: NonNullable<ReturnType<Lowering["lowerHandler"]>>) => {
-      const stack = shareStack(cleanup(dce(fold(narrow(dce(fold(reuseEntryValues(cleanup(ir.code)))))))), ir.slots, ir.stackSize);
+      const folded = dce(fold(reuseEntryValues(cleanup(ir.code))));
+      const narrowed = narrow(folded);
+      // Folding again is for the copies and dead extensions narrowing leaves; it left none when it changed nothing.
+      const stack = shareStack(cleanup(narrowed === folded ? folded : dce(fold(narrowed))), ir.slots, ir.stackSize);
       // Register allocation is the costliest pass: not for a program the kernel would refuse anyway.
       const least = leastInsns(stack.code);
       if (least > MAX_INSNS) {

@@ -21,12 +21,23 @@ const SIGNED = new Set(["jsgt", "jsge", "jslt", "jsle"]);
 const UNSIGNED = new Set(["jgt", "jge", "jlt", "jle"]);
 
 export function narrow(code: Instr[]): Instr[] {
+  // Most handlers have nothing to narrow: then the same array back, which tells the caller so.
+  if (!code.some(narrowable)) return code;
   const cfg = buildCfg(code);
   code = compares(code, cfg);
   code = dropExtensions(code, cfg, demanded(code));
   code = to32(code, demanded(code));
   const zero = upperZero(code);
   return code.map((ins) => (ins.op === "mov" && ins.w32 && isReg(ins.src) && zero.has(ins.src) ? { ...ins, w32: undefined } : ins));
+}
+
+/**
+ * What every rewrite below starts from: 64-bit arithmetic that could be done in 32 bits (a mask
+ * among it), or a zero-extending move of a register. Extensions are made of those (a mask, or a
+ * left shift and then a right one), and a branch is narrowed only on an extension.
+ */
+function narrowable(ins: Instr): boolean {
+  return (ins.op === "alu" && !ins.w32 && CAN_W32.has(ins.alu)) || (ins.op === "mov" && !!ins.w32 && isReg(ins.src));
 }
 
 // ------------------------------------------------------------------------------ extensions
