@@ -53,7 +53,9 @@ export async function lazySection(meta: Metafile, entry: string, kinds: Set<stri
     }
     return seen;
   };
-  const own = (p: string) => p.startsWith(root) && !p.includes("/node_modules/") && !p.startsWith(`${root}compiler/`);
+  // Below root, not in a package of its own (@babel/parser); root itself is under node_modules when
+  // tsbpf is installed as a package, whose every module then counted as a dependency's: no section.
+  const own = (p: string) => p.startsWith(root) && !p.slice(root.length).includes("node_modules/") && !p.startsWith(`${root}compiler/`);
   // Kept in the code: the start graph, what a trusted start imports lazily, and modules that
   // read import.meta (the section's is a data: URL).
   const start = assumptions.some((a) => /^(no )?member /.test(a)) ? [...START, KERNEL_STRUCTS] : START;

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundle } from "../../build/bundle.ts";
@@ -56,6 +56,27 @@ test("a bundle whose programs read no kernel struct does not parse the BTF reade
       assert.match(output, /precompiled programs, signed by this host's own key, load as they are|precompiled programs match its source/, output);
       assert.match(output, /^exec \d+$/m, output);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("tsbpf installed as a package (under node_modules) builds the same lean start: the modules section, no BTF reader in the code", { timeout: 300000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-start-"));
+  try {
+    // The sources as npm installs them: every path of tsbpf's own then has /node_modules/ in it.
+    const copy = `${dir}/project/node_modules/tsbpf`;
+    mkdirSync(copy, { recursive: true });
+    cpSync(root, copy, { recursive: true, filter: (from) => !/^(node_modules|\.git|bench|tests|docs|examples)(\/|$)/.test(from.slice(root.length)) });
+    symlinkSync(`${root}node_modules`, `${copy}/node_modules`);
+    writeFileSync(`${dir}/project/execs.ts`, NO_STRUCTS);
+    const out = `${dir}/execs.bundle.js`;
+    // Built by Bun under either runner: Deno does not strip types from .ts files under node_modules.
+    writeFileSync(`${dir}/build.ts`, `import { bundle } from ${JSON.stringify(`${copy}/build/bundle.ts`)};\nawait bundle(${JSON.stringify(`${dir}/project/execs.ts`)}, ${JSON.stringify(out)});\n`);
+    const r = spawnSync(`${root}node_modules/.bin/bun`, [`${dir}/build.ts`], { cwd: dir, encoding: "utf8", timeout: 120000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(readFileSync(out, "utf8").includes(`\n${SECTION_PREFIX}modules `), "no modules section: every start parses the modules it never runs");
+    assert.ok(!code(out).includes(BTF_READER), "the BTF reader is in the code every start parses");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
