@@ -31,7 +31,7 @@
 import { ElfFiles } from "./elf_files.ts";
 import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
-import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
+import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, UnsafeFileError } from "../files.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
@@ -78,6 +78,7 @@ export class UserSymbols {
   readonly #processes = new Map<number, ProcessView>();
   #log: { log: MappingLog; gone: () => void } | undefined;
   #held = 0;
+  #saidMapsRefused = false;
   /**
    * Identities read in this turn of the event loop: a map printed at once checks each of its
    * processes once, not once a stack (reading /proc/PID/stat costs more than a cached stack).
@@ -195,7 +196,13 @@ export class UserSymbols {
 
   /** /proc/PID/maps, or once the process has gone, what the mapping log recorded of it. */
   #maps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
-    const read = readMaps(pid);
+    const { refused, ...read } = readMaps(pid);
+    if (refused) {
+      // Said once: another user can fork such processes by the thousand.
+      if (!this.#saidMapsRefused) console.error(`tsbpf: ${refused}: the user addresses of process ${pid} (and of any other such process, not said again) are not named`);
+      this.#saidMapsRefused = true;
+      return read;
+    }
     if (read.maps || !this.#log) return read;
     const recorded = this.#log.log.mappings(pid);
     if (!recorded) {
@@ -316,8 +323,15 @@ function sameProgram(cached: ProcessIdentity | undefined, now: ProcessIdentity |
   return now.program === undefined || (now.program === cached.program && now.uid === cached.uid);
 }
 
-function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
-  const text = readProcText(`/proc/${pid}/maps`);
+/** The process's mappings; `refused` when its maps file is past the bound (readProcMaps). */
+function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number; refused?: string } {
+  let text: string | undefined;
+  try {
+    text = readProcMaps(pid);
+  } catch (e) {
+    if (!(e instanceof UnsafeFileError)) throw e;
+    return { maps: undefined, mapsBytes: 0, refused: e.message };
+  }
   // An exiting process can still list an empty maps file: nothing to look up either way.
   return text ? { maps: parseProcMaps(text), mapsBytes: text.length } : { maps: undefined, mapsBytes: 0 };
 }
