@@ -44,6 +44,9 @@ interface ProcessView {
   maps: Mapping[] | undefined;
   /** The length of the maps' text, which their paths keep alive (V8 slices strings). */
   mapsBytes: number;
+  /** When the maps were last read (performance.now(), at the end of the read), and how long that took. */
+  mapsReadAt: number;
+  mapsReadMs: number;
   frames: Map<number, Frame>;
   perfMap: { path: string; map: PerfMap; bytes: number } | undefined;
   /** When the perf map was last looked at (performance.now()), or -Infinity. */
@@ -62,6 +65,14 @@ interface ProcessView {
  * line names would have it read and parsed every time.
  */
 const PERF_MAP_REREAD_MS = 1000;
+
+/**
+ * A process's maps are read again (for an address in none of its mappings) only once this many
+ * times as long as the last read took has passed since it: reading them is at most a tenth of
+ * the work, however many such addresses come. Most processes' take well under a millisecond;
+ * the kernel writes one with tens of thousands of mappings at ~15 MB/s of CPU.
+ */
+const MAPS_REREAD_WAIT = 10;
 
 /**
  * How many processes, and how many bytes of their mappings, frames and perf maps, are cached at
@@ -135,7 +146,12 @@ export class UserSymbols {
     if (p && !sameProgram(p.identity, identity)) p = undefined; // another process's now, or another program
     this.forget(pid);
     // The identity is read before the maps: a pid reused or an exec in between shows at the next check.
-    p ??= { identity, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, refused: new Set(), cost: 0 };
+    if (!p) {
+      const began = performance.now();
+      const read = this.#maps(pid);
+      const at = performance.now();
+      p = { identity, ...read, mapsReadAt: at, mapsReadMs: at - began, frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, refused: new Set(), cost: 0 };
+    }
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
@@ -169,15 +185,24 @@ export class UserSymbols {
     let frame = p.frames.get(a);
     if (frame) return frame;
     frame = this.#resolve(pid, p, a, address);
+    let unsure = false;
     if (!frame && p.maps) {
-      // Mapped after we looked (dlopen, a new JIT region)? Look once more.
-      const again = this.#maps(pid);
-      if (again.maps) Object.assign(p, again);
-      frame = this.#resolve(pid, p, a, address);
+      // Mapped after we looked (dlopen, a new JIT region)? Look once more, but not for every
+      // address in no mapping: a stack's addresses are the traced process's to choose, and its
+      // maps can be megabytes.
+      const began = performance.now();
+      if (began - p.mapsReadAt >= MAPS_REREAD_WAIT * p.mapsReadMs) {
+        const again = this.#maps(pid);
+        if (again.maps) Object.assign(p, again);
+        p.mapsReadAt = performance.now();
+        p.mapsReadMs = p.mapsReadAt - began;
+        frame = this.#resolve(pid, p, a, address);
+      } else unsure = true;
     }
     frame = shown(frame ?? this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address));
-    // Unnamed JIT code may be named by the next read of its perf map: keep asking.
-    if (frame.name !== undefined || !inAnonymousMemory(p, a)) p.frames.set(a, frame);
+    // Unnamed JIT code may be named by the next read of its perf map, an address in no mapping
+    // by the next read of the maps: keep asking.
+    if (frame.name !== undefined || (!unsure && !inAnonymousMemory(p, a))) p.frames.set(a, frame);
     return frame;
   }
 
