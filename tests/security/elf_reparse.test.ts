@@ -7,37 +7,16 @@
 // last parse took has passed; meanwhile its addresses are not named, and asked about again later.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { isBun, ROOT, rootDir, run } from "./attacker.ts";
+import { nobodyPython, ROOT, rootDir, script } from "./attacker.ts";
 
 const dir = rootDir("elf-reparse");
 chmodSync(dir, 0o777);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// nobody's files: sparse, SIZE bytes, code at 0x1000 (named `f` by a symbol at the table's
-// start), and a symbol table from 64 KiB to the end (all zeros after the first two entries).
-const MAKE = `
-import struct, sys
-out, size = sys.argv[1], int(sys.argv[2])
-with open(out, "wb") as f:
-    f.truncate(size)
-    hdr = b"\\x7fELF" + bytes([2, 1, 1, 0]) + b"\\0" * 8
-    hdr += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0x1000, 64, 0x2000, 0, 64, 56, 1, 64, 4, 3)
-    f.write(hdr + struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, 0x2000, 0x2000, 0x1000))
-    f.seek(0x1000); f.write(b"\\xc3" * 0x100)
-    symtab = ((size - 0x20000) // 24) * 24
-    f.seek(0x2000)
-    f.write(bytes(64) + struct.pack("<IIQQQQIIQQ", 1, 2, 0, 0, 0x10000, symtab, 2, 0, 8, 24)
-            + struct.pack("<IIQQQQIIQQ", 9, 3, 0, 0, 0x3000, 16, 0, 0, 1, 0)
-            + struct.pack("<IIQQQQIIQQ", 0, 3, 0, 0, 0x3100, 32, 0, 0, 1, 0))
-    f.seek(0x3000); f.write(b"\\0f\\0")
-    f.seek(0x3100); f.write(b"\\0.symtab\\0.strtab\\0")
-    f.seek(0x10000 + 24); f.write(struct.pack("<IBBHQQ", 1, 0x12, 0, 1, 0x1000, 0x100))
-`;
-
+// nobody's process maps the first pages of both (its code).
 const MAPPER = (files: string[]) => `
 import mmap, os, time
 keep = []
@@ -64,32 +43,22 @@ const readMB = (rchar() - before) / (1 << 20);
 console.log(JSON.stringify({ first: first ?? null, readMB }));
 `;
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test("addresses alternating between two of nobody's costly files do not each have root parse one again", { timeout: 300_000 }, async () => {
   const files = [join(dir, "a.so"), join(dir, "b.so")];
   for (const file of files) {
-    const made = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", MAKE, file, String(200 << 20)], { encoding: "utf8" });
+    const made = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", join(ROOT, "tests/security/fixtures/sparse_elf.py"), file, String(200 << 20), "f"], { encoding: "utf8" });
     assert.equal(made.status, 0, made.stderr);
   }
-  const mapper = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", MAPPER(files)], { stdio: ["ignore", "pipe", "pipe"], cwd: "/", detached: true });
-  let said = "";
-  mapper.stdout!.on("data", (d) => (said += d));
-  mapper.stderr!.on("data", (d) => (said += d));
+  const mapper = await nobodyPython(MAPPER(files));
   try {
-    for (let i = 0; i < 1200 && !said.includes("ready") && mapper.exitCode === null; i++) await wait(50);
-    assert.match(said, /ready/, `nobody's process did not start: ${said}`);
     const file = join(dir, "symbolize.ts");
-    writeFileSync(file, SYMBOLIZER(mapper.pid!, files));
-    const runtime = isBun ? [process.execPath, "run"] : [process.execPath, "run", "-A", "--quiet", "--config", join(ROOT, "deno.json")];
-    const r = await run([...runtime, file], { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeoutMs: 250_000 });
+    writeFileSync(file, SYMBOLIZER(mapper.pid, files));
+    const r = await script(file, { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeoutMs: 250_000 });
     assert.equal(r.status, 0, `root's symbolizer: ${r.status} ${r.stderr.slice(-1000)}`);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     assert.equal(out.first, "f", `nobody's file was not parsed (the setup failed): ${r.stdout}`);
     assert.ok(out.readMB < 1000, `root's symbolizer read ${Math.round(out.readMB)} MB of nobody's two files for 20 addresses`);
   } finally {
-    try {
-      process.kill(-mapper.pid!, "SIGKILL");
-    } catch { /* gone */ }
+    await mapper.stop();
   }
 });

@@ -7,11 +7,9 @@
 // process loads afterwards is still named.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { isBun, ROOT, rootDir, run } from "./attacker.ts";
+import { nobodyPython, ROOT, rootDir, script } from "./attacker.ts";
 
 const dir = rootDir("maps-rereads");
 chmodSync(dir, 0o777);
@@ -55,30 +53,20 @@ for (let i = 0; i < 1200 && bz2 === undefined; i++) {
 console.log(JSON.stringify({ libc: libcName ?? null, bz2: bz2 ?? null, reads }));
 `;
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test("addresses of nobody's process in no mapping do not each have root read its maps again", { timeout: 300_000 }, async () => {
-  const mapper = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", MAPPER], { stdio: ["ignore", "pipe", "pipe"], cwd: "/", detached: true });
-  let said = "";
-  mapper.stdout!.on("data", (d) => (said += d));
-  mapper.stderr!.on("data", (d) => (said += d));
+  const mapper = await nobodyPython(MAPPER);
   try {
-    for (let i = 0; i < 1200 && !said.includes("ready") && mapper.exitCode === null; i++) await wait(50);
-    assert.match(said, /ready/, `nobody's process did not start: ${said}`);
-    const pid = mapper.pid!;
+    const pid = mapper.pid;
     assert.equal(readFileSync(`/proc/${pid}/maps`, "utf8").includes("libbz2"), false, "the setup failed: libbz2 is loaded already");
     const file = join(dir, "symbolize.ts");
     writeFileSync(file, SYMBOLIZER(pid));
-    const runtime = isBun ? [process.execPath, "run"] : [process.execPath, "run", "-A", "--quiet", "--config", join(ROOT, "deno.json")];
-    const r = await run([...runtime, file], { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeoutMs: 200_000 });
+    const r = await script(file, { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeoutMs: 200_000 });
     assert.equal(r.status, 0, `root's symbolizer: ${r.status} ${r.stderr.slice(-1000)}`);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     assert.ok(out.libc, `libc's code was not named (the setup failed): ${r.stdout}`);
     assert.ok(out.bz2, `an address in the library nobody's process loaded afterwards was never found in it: ${r.stdout}`);
     assert.ok(out.reads < 10, `root's symbolizer read nobody's maps ${out.reads.toFixed(1)} times over for 100 addresses in no mapping`);
   } finally {
-    try {
-      process.kill(-mapper.pid!, "SIGKILL");
-    } catch { /* gone */ }
+    await mapper.stop();
   }
 });

@@ -7,11 +7,9 @@
 // named, said once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { isBun, ROOT, rootDir, run } from "./attacker.ts";
+import { nobodyPython, ROOT, rootDir, script } from "./attacker.ts";
 
 // nobody's process: a file at a path of ~3900 characters (15 directories of 250), mapped 18 000
 // times at offset 0 (mappings of one file whose offsets do not follow on do not merge).
@@ -41,22 +39,14 @@ const name = u.symbolize(${pid}, BigInt(code.start + 0x1000)).name;
 console.log(JSON.stringify({ mapsMB: Math.round(text.length / (1 << 20)), heldMB: Math.round(u.held.bytes / (1 << 20)), name: name ?? null }));
 `;
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 test("a process of nobody's whose /proc/PID/maps is 70 MB is not read whole by root's symbolizer", { timeout: 300_000 }, async () => {
   const dir = rootDir("proc-maps-size");
   chmodSync(dir, 0o777);
-  const mapper = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", MAPPER(dir)], { stdio: ["ignore", "pipe", "pipe"], cwd: "/", detached: true });
-  let said = "";
-  mapper.stdout!.on("data", (d) => (said += d));
-  mapper.stderr!.on("data", (d) => (said += d));
+  const mapper = await nobodyPython(MAPPER(dir));
   try {
-    for (let i = 0; i < 1200 && !said.includes("ready") && mapper.exitCode === null; i++) await wait(50);
-    assert.match(said, /ready/, `nobody's process did not start: ${said}`);
     const file = join(dir, "symbolize.ts");
-    writeFileSync(file, SYMBOLIZER(mapper.pid!));
-    const argv = isBun ? [process.execPath, "run", file] : [process.execPath, "run", "-A", "--quiet", "--config", join(ROOT, "deno.json"), file];
-    const r = await run(argv, { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeoutMs: 200_000 });
+    writeFileSync(file, SYMBOLIZER(mapper.pid));
+    const r = await script(file, { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeoutMs: 200_000 });
     assert.equal(r.status, 0, `root's symbolizer: ${r.status} ${r.stderr.slice(-1000)}`);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     assert.ok(out.mapsMB >= 66, `the setup failed: nobody's maps file has only ${out.mapsMB} MB`);
@@ -64,10 +54,7 @@ test("a process of nobody's whose /proc/PID/maps is 70 MB is not read whole by r
     assert.equal(out.name, null, "an address was named from a maps file past the bound");
     assert.match(r.stderr, /\/proc\/\d+\/maps.*more than/, `the refusal was not said: ${r.stderr}`);
   } finally {
-    try {
-      process.kill(-mapper.pid!, "SIGKILL");
-    } catch { /* gone */ }
-    await new Promise((r) => mapper.exitCode === null ? mapper.on("exit", r) : r(undefined));
+    await mapper.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
