@@ -3,7 +3,8 @@
 // /proc/PID/root, so a path inside a container works, and through the libraries it has mapped).
 import { ProbeLookupError } from "../spec/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
-import { fileExists, MAX_BINARY_BYTES, openInRoot, readCheckedFile, readTextFile, UnsafeFileError } from "../runtime/files.ts";
+import { fileExists, MAX_BINARY_BYTES, openInRoot, readCheckedFile, UnsafeFileError } from "../runtime/files.ts";
+import { readProcMaps } from "../runtime/symbolize/proc_maps.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { errnoName } from "../runtime/errors.ts";
 import { parseLdCache } from "./ld_cache.ts";
@@ -182,7 +183,7 @@ function basename(path: string): string {
 
 /** The files process `pid` has mapped (its program and libraries), as paths inside its root. */
 function mappedFiles(pid: number): string[] {
-  const text = readTextFile(`/proc/${pid}/maps`) ?? "";
+  const text = readProcMaps(pid) ?? "";
   const files = new Set<string>();
   for (const line of text.split("\n")) {
     const path = line.split(/\s+/, 6)[5];

@@ -11,17 +11,18 @@ const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 const ENOENT = -2, ESRCH = -3, ENOTDIR = -20;
 
 /**
- * The whole file, or undefined if it does not exist. Throws on other errors. A process's /proc
- * file that fails with ESRCH does not exist either: the process exited between open and read.
+ * The whole file, or undefined if it does not exist. Throws on other errors, and UnsafeFileError
+ * past `maxBytes`. A process's /proc file that fails with ESRCH does not exist either: the
+ * process exited between open and read.
  */
-export function readFileBytes(path: string): Uint8Array | undefined {
+export function readFileBytes(path: string, maxBytes = Infinity): Uint8Array | undefined {
   const c = libcSync();
   const fd = c.open(path, O_RDONLY | O_CLOEXEC);
   if (fd === ENOENT || fd === ENOTDIR || fd === ESRCH) return undefined;
   if (fd < 0) throw syscallError(`open("${path}")`, fd);
   try {
     // /proc files have no size: start at 64 KiB.
-    return readBounded(fd, path, 65535, Infinity);
+    return readBounded(fd, path, Math.min(65535, maxBytes), maxBytes);
   } catch (e) {
     if (e instanceof SyscallError && e.errno === -ESRCH) return undefined;
     throw e;

@@ -4,13 +4,13 @@
  *
  * @example
  * ```ts
- * const maps = parseProcMaps(readTextFile(`/proc/${pid}/maps`)!);
+ * const maps = parseProcMaps(readProcMaps(pid)!);
  * const m = findMapping(maps, 0x7f32854fa4f7)!;  // { path: "/usr/lib/x86_64-linux-gnu/libc.so.6", … }
  * const fileOffset = 0x7f32854fa4f7 - m.start + m.offset;
  * ```
  */
 import { lastStartAtOrBelow } from "../../elf/address_search.ts";
-import { readTextFile } from "../files.ts";
+import { readFileBytes, readTextFile, UnsafeFileError } from "../files.ts";
 
 /** One line of /proc/PID/maps. */
 export interface Mapping {
@@ -79,4 +79,27 @@ export function readProcText(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The most of a process's /proc/PID/maps read: 256 Ki mappings (what a database raises the
+ * limit to) of 256 bytes a line. A line names its file by path, up to 4 KB, and the process may
+ * be another user's: 65 530 mappings of one file under such a path (the default limit) are
+ * 270 MB of text, read whole for each process forked from it.
+ */
+export const MAX_MAPS_BYTES = 64 << 20;
+
+/**
+ * The text of /proc/PID/maps, or undefined when it cannot be read (the process has exited).
+ * Throws UnsafeFileError past MAX_MAPS_BYTES.
+ */
+export function readProcMaps(pid: number): string | undefined {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = readFileBytes(`/proc/${pid}/maps`, MAX_MAPS_BYTES);
+  } catch (e) {
+    if (e instanceof UnsafeFileError) throw new UnsafeFileError(e.path, `it has more than the ${MAX_MAPS_BYTES} bytes read of a process's mappings`);
+    return undefined;
+  }
+  return bytes && new TextDecoder().decode(bytes);
 }

@@ -28,10 +28,10 @@
  * formatFrame(u.symbolize(pid, 0x7f7017e564f7n));   // "getppid+0x7 (/usr/lib/x86_64-linux-gnu/libc.so.6)"
  * ```
  */
-import { ElfFiles } from "./elf_files.ts";
+import { ElfFiles, PARSE_LATER } from "./elf_files.ts";
 import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
-import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
+import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, UnsafeFileError } from "../files.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
@@ -44,6 +44,9 @@ interface ProcessView {
   maps: Mapping[] | undefined;
   /** The length of the maps' text, which their paths keep alive (V8 slices strings). */
   mapsBytes: number;
+  /** When the maps were last read (performance.now(), at the end of the read), and how long that took. */
+  mapsReadAt: number;
+  mapsReadMs: number;
   frames: Map<number, Frame>;
   perfMap: { path: string; map: PerfMap; bytes: number } | undefined;
   /** When the perf map was last looked at (performance.now()), or -Infinity. */
@@ -64,6 +67,14 @@ interface ProcessView {
 const PERF_MAP_REREAD_MS = 1000;
 
 /**
+ * A process's maps are read again (for an address in none of its mappings) only once this many
+ * times as long as the last read took has passed since it: reading them is at most a tenth of
+ * the work, however many such addresses come. Most processes' take well under a millisecond;
+ * the kernel writes one with tens of thousands of mappings at ~15 MB/s of CPU.
+ */
+const MAPS_REREAD_WAIT = 10;
+
+/**
  * How many processes, and how many bytes of their mappings, frames and perf maps, are cached at
  * most: far more than one tracer's stacks come from, and yet a bound on what another user's
  * processes (up to 65530 mappings each, a perf map of millions of lines) make root's tracer hold.
@@ -78,6 +89,9 @@ export class UserSymbols {
   readonly #processes = new Map<number, ProcessView>();
   #log: { log: MappingLog; gone: () => void } | undefined;
   #held = 0;
+  #saidMapsRefused = false;
+  /** Set by #resolve when the address's file was dropped and is not parsed again yet (ElfFiles). */
+  #parseLater = false;
   /**
    * Identities read in this turn of the event loop: a map printed at once checks each of its
    * processes once, not once a stack (reading /proc/PID/stat costs more than a cached stack).
@@ -134,7 +148,12 @@ export class UserSymbols {
     if (p && !sameProgram(p.identity, identity)) p = undefined; // another process's now, or another program
     this.forget(pid);
     // The identity is read before the maps: a pid reused or an exec in between shows at the next check.
-    p ??= { identity, ...this.#maps(pid), frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, refused: new Set(), cost: 0 };
+    if (!p) {
+      const began = performance.now();
+      const read = this.#maps(pid);
+      const at = performance.now();
+      p = { identity, ...read, mapsReadAt: at, mapsReadMs: at - began, frames: new Map(), perfMap: undefined, perfMapReadAt: -Infinity, perfMapIdentity: undefined, refused: new Set(), cost: 0 };
+    }
     this.#processes.set(pid, p);
     this.#held += p.cost;
     return p;
@@ -167,16 +186,26 @@ export class UserSymbols {
     const a = Number(address);
     let frame = p.frames.get(a);
     if (frame) return frame;
+    this.#parseLater = false;
     frame = this.#resolve(pid, p, a, address);
+    let unsure = false;
     if (!frame && p.maps) {
-      // Mapped after we looked (dlopen, a new JIT region)? Look once more.
-      const again = this.#maps(pid);
-      if (again.maps) Object.assign(p, again);
-      frame = this.#resolve(pid, p, a, address);
+      // Mapped after we looked (dlopen, a new JIT region)? Look once more, but not for every
+      // address in no mapping: a stack's addresses are the traced process's to choose, and its
+      // maps can be megabytes.
+      const began = performance.now();
+      if (began - p.mapsReadAt >= MAPS_REREAD_WAIT * p.mapsReadMs) {
+        const again = this.#maps(pid);
+        if (again.maps) Object.assign(p, again);
+        p.mapsReadAt = performance.now();
+        p.mapsReadMs = p.mapsReadAt - began;
+        frame = this.#resolve(pid, p, a, address);
+      } else unsure = true;
     }
     frame = shown(frame ?? this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address));
-    // Unnamed JIT code may be named by the next read of its perf map: keep asking.
-    if (frame.name !== undefined || !inAnonymousMemory(p, a)) p.frames.set(a, frame);
+    // Unnamed JIT code may be named by the next read of its perf map, an address in no mapping
+    // by the next read of the maps, one in a file not parsed again yet by its parse: keep asking.
+    if (frame.name !== undefined || (!unsure && !this.#parseLater && !inAnonymousMemory(p, a))) p.frames.set(a, frame);
     return frame;
   }
 
@@ -195,7 +224,13 @@ export class UserSymbols {
 
   /** /proc/PID/maps, or once the process has gone, what the mapping log recorded of it. */
   #maps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
-    const read = readMaps(pid);
+    const { refused, ...read } = readMaps(pid);
+    if (refused) {
+      // Said once: another user can fork such processes by the thousand.
+      if (!this.#saidMapsRefused) console.error(`tsbpf: ${refused}: the user addresses of process ${pid} (and of any other such process, not said again) are not named`);
+      this.#saidMapsRefused = true;
+      return read;
+    }
     if (read.maps || !this.#log) return read;
     const recorded = this.#log.log.mappings(pid);
     if (!recorded) {
@@ -210,7 +245,9 @@ export class UserSymbols {
     const m = p.maps && findMapping(p.maps, a);
     if (!m) return undefined;
     const fileOffset = a - m.start + m.offset;
-    const file = m.path === "[vdso]" ? this.#files.vdso() : isFileBacked(m) ? this.#files.forMapping(pid, m) : undefined;
+    const found = m.path === "[vdso]" ? this.#files.vdso() : isFileBacked(m) ? this.#files.forMapping(pid, m) : undefined;
+    if (found === PARSE_LATER) this.#parseLater = true;
+    const file = found === PARSE_LATER ? undefined : found;
     if (!file) {
       if (isFileBacked(m) || m.path === "[vdso]") return unknownFrame("user", address, m.path, fileOffset);
       // Anonymous memory: a JIT's code, if it says so.
@@ -316,8 +353,15 @@ function sameProgram(cached: ProcessIdentity | undefined, now: ProcessIdentity |
   return now.program === undefined || (now.program === cached.program && now.uid === cached.uid);
 }
 
-function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number } {
-  const text = readProcText(`/proc/${pid}/maps`);
+/** The process's mappings; `refused` when its maps file is past the bound (readProcMaps). */
+function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number; refused?: string } {
+  let text: string | undefined;
+  try {
+    text = readProcMaps(pid);
+  } catch (e) {
+    if (!(e instanceof UnsafeFileError)) throw e;
+    return { maps: undefined, mapsBytes: 0, refused: e.message };
+  }
   // An exiting process can still list an empty maps file: nothing to look up either way.
   return text ? { maps: parseProcMaps(text), mapsBytes: text.length } : { maps: undefined, mapsBytes: 0 };
 }

@@ -113,3 +113,31 @@ export function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Ar
   }
   return out;
 }
+
+/** nobody's long-running process: `python` run by python3 as nobody, once it has printed "ready". */
+export interface NobodyProcess {
+  pid: number;
+  /** Kills it (and what it started) and waits for its end. */
+  stop(): Promise<void>;
+}
+
+/** Starts `python` (python3 code) as nobody in a process group of its own; resolves once it prints "ready". */
+export async function nobodyPython(python: string): Promise<NobodyProcess> {
+  const child = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", python], { stdio: ["ignore", "pipe", "pipe"], cwd: "/", detached: true });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const stop = async () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch { /* gone */ }
+    await exited;
+  };
+  let said = "";
+  child.stdout!.on("data", (d) => (said += d));
+  child.stderr!.on("data", (d) => (said += d));
+  for (let i = 0; i < 1200 && !said.includes("ready") && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  if (!said.includes("ready")) {
+    await stop();
+    throw new Error(`nobody's process did not start: ${said}`);
+  }
+  return { pid: child.pid!, stop };
+}

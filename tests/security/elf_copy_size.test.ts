@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { asNobody, rootDir, script } from "./attacker.ts";
+import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
 import { frameIn, nobodyCalling, stacksScript } from "./mapped_code.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
@@ -22,29 +22,14 @@ after(() => {
   rmSync(own, { recursive: true, force: true });
 });
 
-// nobody's files: sparse, SIZE bytes, code at 0x1000 (`mov eax, 110 (getppid); syscall; ret`),
-// and a symbol table from 64 KiB to the end (all zeros: no symbol in it).
-const MAKE = `
-import struct, sys
-out, size = sys.argv[1], int(sys.argv[2])
-with open(out, "wb") as f:
-    f.truncate(size)
-    hdr = b"\\x7fELF" + bytes([2, 1, 1, 0]) + b"\\0" * 8
-    hdr += struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0x1000, 64, 0x2000, 0, 64, 56, 1, 64, 4, 3)
-    f.write(hdr + struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, 0x2000, 0x2000, 0x1000))
-    f.seek(0x1000); f.write(b"\\xb8\\x6e\\x00\\x00\\x00\\x0f\\x05\\xc3")
-    symtab = ((size - 0x20000) // 24) * 24
-    f.seek(0x2000)
-    f.write(bytes(64) + struct.pack("<IIQQQQIIQQ", 1, 2, 0, 0, 0x10000, symtab, 2, 0, 8, 24)
-            + struct.pack("<IIQQQQIIQQ", 9, 3, 0, 0, 0x3000, 2, 0, 0, 1, 0)
-            + struct.pack("<IIQQQQIIQQ", 0, 3, 0, 0, 0x3100, 32, 0, 0, 1, 0))
-    f.seek(0x3100); f.write(b"\\0.symtab\\0.strtab\\0")
-`;
+// nobody's files: sparse, SIZE bytes, code at 0x1000 and a symbol table from 64 KiB to the end
+// (all zeros: no symbol in it).
+const MAKE = join(ROOT, "tests/security/fixtures/sparse_elf.py");
 
 test("nobody's sparse ELF files with huge symbol tables cost root's symbolizer bounded memory", { timeout: 300_000 }, async () => {
   const files = [[join(shared, "huge.so"), 1 << 30], ...Array.from({ length: 6 }, (_, i) => [join(shared, `large${i}.so`), 150 << 20])] as [string, number][];
   for (const [file, size] of files) {
-    const made = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", MAKE, file, String(size)], { encoding: "utf8" });
+    const made = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", MAKE, file, String(size)], { encoding: "utf8" });
     assert.equal(made.status, 0, made.stderr);
   }
   const caller = await nobodyCalling(files.map(([f]) => f));
