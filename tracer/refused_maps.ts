@@ -14,10 +14,10 @@ export function checkMapArguments(fields: Map<string, object>, className: string
   }
 }
 
-/** `line:col` of `name = new ...` in the class `className` of `source` (the first class of that name). */
-function fieldPlace(source: string, className: string, name: string): string | undefined {
+/** `line:col` of `name = ...` (`name = new ...` unless `anyValue`) in the class `className` of `source` (the first class of that name). */
+export function fieldPlace(source: string, className: string, name: string, anyValue = false): string | undefined {
   const start = Math.max(0, source.search(new RegExp(`\\bclass\\s+${className}\\b`)));
-  const m = new RegExp(`(^|[\\s;{])(${name}\\s*(?::[^=;]*)?=\\s*new\\b)`).exec(source.slice(start));
+  const m = new RegExp(`(^|[\\s;{])(${name}\\s*(?::[^=;]*)?=${anyValue ? "[^=>]" : "\\s*new\\b"})`).exec(source.slice(start));
   if (!m) return undefined;
   const offset = start + m.index + m[1].length;
   const before = source.slice(0, offset);

@@ -28,6 +28,7 @@ import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks
 import { makeEncoder } from "../runtime/maps/codec.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { checkMapArguments } from "./refused_maps.ts";
+import { checkShadowedMethods } from "./shadowed_methods.ts";
 import { isUserFacing } from "../spec/user_facing.ts";
 import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import { holdsKernelSymbol, type StructType } from "../spec/layout.ts";
@@ -125,6 +126,10 @@ export class Tracer {
   /** Takes back the pins of start({ pin }) while start() can still fail; cleared once started. */
   #unpin?: () => void;
   #probes = new Map<string, ProbeRef>();
+
+  constructor() {
+    checkShadowedMethods(this, Tracer.prototype);
+  }
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
