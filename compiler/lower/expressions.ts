@@ -97,7 +97,7 @@ const JS_GLOBALS: Record<string, string[]> = {
 export function identifier(l: Lower, e: Node): Value {
   const b = l.lookup(e.name) ?? l.moduleConstant(e.name);
   if (!b) {
-    if (e.name === "undefined" || e.name === "null") l.fail(e, Code.Unsupported, `${e.name} has no value in a handler`, "use 0");
+    if (e.name === "undefined" || e.name === "null") l.fail(e, Code.Unsupported, `${e.name} has no value in a handler`, "use 0: a map's get() is 0 where the key is absent in a handler (has() tells an absent key from a 0)");
     if (l.input.constants.has(e.name)) {
       l.fail(e, Code.NotConstant, `"${e.name}" is not a constant number, so handlers cannot use it`, "handlers run in the kernel: they see only top-level consts whose value is known when compiling, and the tracer's own integer fields (this.x)");
     }

@@ -367,3 +367,10 @@ test("a tracer's integer field changed in a handler: says it is set from JavaScr
     assert.match(d.hints.join(" "), /Count\(\)/, change);
   }
 });
+
+test("a map's get() compared with undefined: the hint says get() is 0 where the key is absent", () => {
+  const [d] = refusals(HEADER.replace("Count,", "Count, HashMap,") + `  c = new HashMap<u32, u32>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const n = this.c.get(pid()); if (n !== undefined) this.c.delete(pid()); }\n}\n`, kernel);
+  assert.equal(d.line, 7);
+  assert.match(d.message, /undefined has no value in a handler/);
+  assert.match(d.hints.join(" "), /get\(\) is 0 where the key is absent.*has\(\)/);
+});
