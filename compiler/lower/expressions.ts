@@ -316,6 +316,8 @@ export function assign(l: Lower, e: Node): Value {
       l.fail(e.right, Code.TypeMismatch, `"${b.name}" holds a Str<${b.type.len}> (${b.type.len - 1} bytes and a NUL); this string needs ${bytes + 1}`,
         `declare it with room for the longest: let ${b.name}: Str<${bytes + 1}> = ...`);
     }
+    // Zeroed first, as a declaration is: what the local held must not stay after a shorter string's NUL.
+    if (e.right.type !== "StringLiteral") l.zero("fp", b.off, sizeOf(b.type));
     l.into(e.right, b.type, "fp", b.off);
     return { kind: "mem", type: b.type, base: "fp", off: b.off };
   }
