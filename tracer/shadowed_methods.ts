@@ -17,9 +17,15 @@ function hiddenMethods(tracer: object, base: object): string[] {
   });
 }
 
-/** After the fields of `tracer` are set: a field hiding one of `base`'s methods ends the process with where and what to rename. */
-export function checkShadowedMethods(tracer: object, base: object): void {
+/**
+ * After the fields of `tracer` are set: a field hiding one of Tracer's methods ends the process with
+ * where and what to rename. Tracer's prototype is the last before Object's (naming Tracer in its own
+ * class body would make the bundle rename the class).
+ */
+export function checkShadowedMethods(tracer: object): void {
   queueMicrotask(() => {
+    let base = Object.getPrototypeOf(tracer);
+    while (Object.getPrototypeOf(base) !== Object.prototype) base = Object.getPrototypeOf(base);
     const hidden = hiddenMethods(tracer, base);
     if (!hidden.length) return;
     const className = tracer.constructor.name;

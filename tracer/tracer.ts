@@ -128,7 +128,7 @@ export class Tracer {
   #probes = new Map<string, ProbeRef>();
 
   constructor() {
-    checkShadowedMethods(this, Tracer.prototype);
+    checkShadowedMethods(this);
   }
 
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
