@@ -23,7 +23,8 @@ export function scriptCommand(script: string, args: string[], needsRun: boolean)
   const paths = ownCodeFile(OWN_BUN_LIBRARY ? "dist/resolve.bun.tsconfig.json" : OWN_BUNDLED ? "dist/resolve.tsconfig.json" : "cli/resolve.tsconfig.json");
   // The working directory may be another user's: its bunfig.toml (preloads) and .env are not ours.
   if (isBun) return [process.execPath, `--config=${ownCodeFile("bunfig.toml")}`, "--no-env-file", "--no-install", "--preload", preload, "--tsconfig-override", paths, script, ...args];
-  return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--config=${denoConfig()}`, `--import-map=${importMap()}`, script, ...args];
+  // --no-lock: Deno would write the lock of the script's remote imports beside tsbpf's config.
+  return [process.execPath, "run", ...denoPermissions(needsRun), "--preload", preload, `--config=${denoConfig()}`, "--no-lock", `--import-map=${importMap()}`, script, ...args];
 }
 
 /**

@@ -4,7 +4,7 @@ import { mapDoc } from "./map_doc.ts";
 import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "../spec/layout.ts";
-import { MAX_STACK_DEPTH, type MapKind, type MapSpec } from "../spec/tracer_spec.ts";
+import { MAX_MAP_ENTRIES, MAX_STACK_DEPTH, type MapKind, type MapSpec } from "../spec/tracer_spec.ts";
 
 /** A map declared as a tracer field: its spec (the kernel map's layout), and where it is declared. */
 export interface MapField extends MapSpec {
@@ -64,6 +64,20 @@ function stackDepth(arg: Node | undefined, constants: Map<string, Node> | undefi
   return MAX_STACK_DEPTH;
 }
 
+/** What is wrong with a constant size given to `className`'s constructor, and what to write; undefined when nothing is. */
+function refusedSize(className: string, kind: MapKind, n: number): [string, string] | undefined {
+  if (kind === "ringbuf" || kind === "perfbuf") {
+    if (Number.isInteger(n) && n >= 4096 && (n & (n - 1)) === 0) return undefined;
+    return [`${className} size must be a power of two of at least 4096 bytes${kind === "perfbuf" ? " (per CPU)" : ""}, got ${n}`, `e.g. new ${className}<Event>(256 * 1024): 256 KiB for events in flight`];
+  }
+  if (AGGREGATIONS.has(kind)) {
+    if (Number.isInteger(n) && n >= 1) return undefined;
+    return [`an aggregation needs at least one entry, got ${n}`, `the most keys it counts, e.g. new ${className}(10240)`];
+  }
+  if (Number.isInteger(n) && n >= 1 && n <= MAX_MAP_ENTRIES) return undefined;
+  return [`${className} needs between 1 and ${MAX_MAP_ENTRIES} entries, got ${n}`, `the most entries the map holds, e.g. new ${className}(10240)`];
+}
+
 /**
  * The map a class field declares, or undefined when the field is not a map or its declaration
  * was refused (with an error).
@@ -87,6 +101,11 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
   if (typeArgs.length < required || typeArgs.length > cls.args.length) {
     const form = cls.args.map((r) => (r === "key?" ? "Key?" : r === "key" ? "Key" : "Value")).join(", ");
     diags.error(Code.BadMap, posOf(init), `${className} takes ${required === cls.args.length ? "" : "up to "}${cls.args.length} type argument${cls.args.length > 1 ? "s" : ""}: new ${className}<${form}>()`);
+    return undefined;
+  }
+  const badSize = evaluated === undefined || cls.kind === "prog_array" ? undefined : refusedSize(className, cls.kind, evaluated);
+  if (badSize) {
+    diags.error(Code.BadMap, posOf(sizeArg), badSize[0], badSize[1]);
     return undefined;
   }
   // A type argument refused (reported) refuses the map: it would otherwise be a map of another shape.

@@ -121,6 +121,9 @@ export const CGROUP_MAP = "__cgroup";
 export const SCRATCH_MAP = "__scratch";
 /** The stack-trace map that kstack() and ustack() store captured stacks in. */
 export const STACKS_MAP = "__stacks";
+/** The most entries a map's constructor takes. */
+export const MAX_MAP_ENTRIES = 1 << 24;
+
 /** Frames kept per stack (the kernel's PERF_MAX_STACK_DEPTH). */
 export const MAX_STACK_DEPTH = 127;
 /** The read-only array map holding the tracer's integer fields, frozen before programs load. */

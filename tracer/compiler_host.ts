@@ -15,7 +15,7 @@ import {
 } from "../spec/layout.ts";
 import {
   CGROUP_MAP, DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, DROPPED_MAP, fixedEntries, fromBase64, HISTOGRAM_SUM_BUCKET, LOST_MAP,
-  MAX_STACK_DEPTH, PARAMS_MAP, probeId, SCRATCH_MAP, STACKS_MAP, toBase64, UNITS,
+  MAX_MAP_ENTRIES, MAX_STACK_DEPTH, PARAMS_MAP, probeId, SCRATCH_MAP, STACKS_MAP, toBase64, UNITS,
 } from "../spec/tracer_spec.ts";
 import { isProbeLookupError, OverrideRefusedError, ProbeLookupError } from "../spec/target.ts";
 
@@ -30,7 +30,7 @@ export function compilerHost(): Readonly<Record<string, object>> {
     },
     "spec/tracer_spec.ts": {
       CGROUP_MAP, DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, DROPPED_MAP, fixedEntries, fromBase64, HISTOGRAM_SUM_BUCKET, LOST_MAP,
-      MAX_STACK_DEPTH, PARAMS_MAP, probeId, SCRATCH_MAP, STACKS_MAP, toBase64, UNITS,
+      MAX_MAP_ENTRIES, MAX_STACK_DEPTH, PARAMS_MAP, probeId, SCRATCH_MAP, STACKS_MAP, toBase64, UNITS,
     },
     "spec/target.ts": { isProbeLookupError, OverrideRefusedError, ProbeLookupError },
   };

@@ -27,6 +27,8 @@ import { CGROUP_MAP, fixedEntries, PARAMS_MAP, STACKS_MAP, type TracerSpec } fro
 import { setStackTable, setSymbolizer, StackTable } from "../runtime/maps/stacks.ts";
 import { makeEncoder } from "../runtime/maps/codec.ts";
 import { TracerError } from "../runtime/errors.ts";
+import { checkMapArguments } from "./refused_maps.ts";
+import { checkShadowedMethods } from "./shadowed_methods.ts";
 import { isUserFacing } from "../spec/user_facing.ts";
 import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import { holdsKernelSymbol, type StructType } from "../spec/layout.ts";
@@ -125,6 +127,10 @@ export class Tracer {
   #unpin?: () => void;
   #probes = new Map<string, ProbeRef>();
 
+  constructor() {
+    checkShadowedMethods(this);
+  }
+
   /** Compiles, loads and attaches every handler; resolves once all probes are live. Once: later calls get the same. */
   start(options: StartOptions = {}): Promise<this> {
     this.#starting ??= notTheTracer(this, this.#startOnce(options).catch((e) => {
@@ -184,6 +190,7 @@ export class Tracer {
     const otlp = options.otlp === false ? undefined : options.otlp ?? await otlpFromEnvironment();
     const { spec, source } = await compileTracer(this, { cgroupFilter: cgroup !== undefined, histogramSums: metrics !== undefined || otlp !== undefined });
     const fields = mapFields(this, spec);
+    checkMapArguments(fields, spec.className, handlersOf(this)[0]?.file, source);
     const mapOptions = new Map<string, MapOptions>();
     for (const [name, field] of fields) {
       const mapSpec = spec.maps.find((m) => m.name === name);

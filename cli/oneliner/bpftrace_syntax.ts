@@ -12,8 +12,8 @@ import { casts, rejectTuples, strLengths, strncmpAsPrefix } from "./bpftrace_rew
 /** The one-liner; or what stops the translation, and where in the text when that is known. */
 export type BpftraceTranslation = { oneliner: string } | { untranslatable: string; at?: { start: number; end: number } };
 
-/** `PROBE[, PROBE]` at the start, or `BEGIN` / `END`; then `[/FILTER/] {`. */
-const PROBE_SPECS = /^\s*(BEGIN|END|[a-z]+:[^\s{,]*)\s*(,\s*[a-z]+:[^\s{,]*\s*)*/;
+/** `PROBE[, PROBE]` at the start (U is usdt's short name), or `BEGIN` / `END`; then `[/FILTER/] {`. */
+const PROBE_SPECS = /^\s*(BEGIN|END|(?:[a-z]+|U):[^\s{,]*)\s*(,\s*(?:[a-z]+|U):[^\s{,]*\s*)*/;
 
 /** Where the first probe spec is written (after comments and #include lines). */
 export function firstProbeSpec(text: string): { start: number; end: number } {
@@ -176,8 +176,8 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
   const userSpace = isUserSpace(spec);
   const body = translateBody(block.body, block.filter, userSpace ? { unnamed: unnamedInUserSpace, userSpace: spec, kernelMaps } : { unnamed: "$" });
   const uses = (name: RegExp) => name.test(body.text);
-  // bpftrace's argN is a 64-bit integer: a uprobe's register declared u64 is one in arithmetic
-  // (hist(arg0)) and still an address str(arg0) reads through. A kprobe's arguments have their types.
+  // bpftrace's argN is a 64-bit integer: a uprobe's register or a USDT argument declared u64 is one in
+  // arithmetic (hist(arg0)) and still an address str(arg0) reads through. A kprobe's arguments have their types.
   const positional = (type: string) => {
     const n = Math.max(-1, ...[...body.text.matchAll(/\barg(\d+)\b/g)].map((m) => Number(m[1])));
     return n < 0 ? "()" : `(${Array.from({ length: n + 1 }, (_, i) => `arg${i}${type}`).join(", ")})`;
@@ -196,7 +196,7 @@ function translateProbe(spec: string, block: ProbeBlock, unnamedInUserSpace: str
     }
     case "kprobe": case "k": case "uprobe": case "u": case "usdt": case "U":
       if (uses(/\bargs\b/)) throw new Untranslatable(`args in a ${kind} probe: name the function's arguments as the arrow's parameters`, "args");
-      return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional(kind === "u" || kind === "uprobe" ? ": u64" : ""))})`;
+      return `${({ k: "kprobe", u: "uprobe", U: "usdt" } as Record<string, string>)[kind] ?? kind}(${JSON.stringify(target)}, ${fn(positional(kind.startsWith("k") ? "" : ": u64"))})`;
     case "kretprobe": case "kr": case "uretprobe": case "ur":
       return `${kind.startsWith("k") ? "kretprobe" : "uretprobe"}(${JSON.stringify(target)}, ${fn(uses(/\bretval\b/) ? "retval" : "()")})`;
     case "profile": case "p": case "interval": case "i": {

@@ -97,7 +97,7 @@ const JS_GLOBALS: Record<string, string[]> = {
 export function identifier(l: Lower, e: Node): Value {
   const b = l.lookup(e.name) ?? l.moduleConstant(e.name);
   if (!b) {
-    if (e.name === "undefined" || e.name === "null") l.fail(e, Code.Unsupported, `${e.name} has no value in a handler`, "use 0");
+    if (e.name === "undefined" || e.name === "null") l.fail(e, Code.Unsupported, `${e.name} has no value in a handler`, "use 0: a map's get() is 0 where the key is absent in a handler (has() tells an absent key from a 0)");
     if (l.input.constants.has(e.name)) {
       l.fail(e, Code.NotConstant, `"${e.name}" is not a constant number, so handlers cannot use it`, "handlers run in the kernel: they see only top-level consts whose value is known when compiling, and the tracer's own integer fields (this.x)");
     }
@@ -316,6 +316,8 @@ export function assign(l: Lower, e: Node): Value {
       l.fail(e.right, Code.TypeMismatch, `"${b.name}" holds a Str<${b.type.len}> (${b.type.len - 1} bytes and a NUL); this string needs ${bytes + 1}`,
         `declare it with room for the longest: let ${b.name}: Str<${bytes + 1}> = ...`);
     }
+    // Zeroed first, as a declaration is: what the local held must not stay after a shorter string's NUL.
+    if (e.right.type !== "StringLiteral") l.zero("fp", b.off, sizeOf(b.type));
     l.into(e.right, b.type, "fp", b.off);
     return { kind: "mem", type: b.type, base: "fp", off: b.off };
   }

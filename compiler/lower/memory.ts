@@ -11,7 +11,14 @@ import { describeValue, type Lower, type ScalarType, Unsupported, type Value } f
 /** Writes the value of `e` into memory of type `t` at base+off. */
 export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void {
   if (isScalar(t)) {
-    const v = l.convert(l.scalar(e), t as ScalarType, e);
+    const value = l.scalar(e);
+    // A stack is an id in its stack map: kept as a plain integer it prints as that number.
+    const stack = (value.type as { stack?: string }).stack;
+    if (stack && !(t as { stack?: string }).stack) {
+      const type = stack === "kernel" ? "KStack" : "UStack";
+      l.fail(e, Code.TypeMismatch, `a ${stack} stack stored as ${typeName(t)} prints as its id, not its frames`, `declare it ${type} (new Count<${type}>(), a field of type ${type}) to store the stack`);
+    }
+    const v = l.convert(value, t as ScalarType, e);
     l.b.emit({ op: "store", base, off, size: sizeOf(t) as 1 | 2 | 4 | 8, value: v.op });
     return;
   }

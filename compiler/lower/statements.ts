@@ -187,8 +187,10 @@ export function declaration(l: Lower, s: Node): void {
     if (!d.init && !declared) l.fail(d, Code.TypeMismatch, `"${name}" needs a type or an initial value`, `write let ${name}: u64 = 0`);
     if (declared && !isScalar(declared)) {
       const off = l.stackSlot(name, declared);
+      // Zeroed first: str() writes up to its NUL, and the bytes after it would make the same
+      // string another map key (a literal is written whole, NULs included).
+      if (d.init?.type !== "StringLiteral") l.zero("fp", off, sizeOf(declared));
       if (d.init) l.into(d.init, declared, "fp", off);
-      else l.zero("fp", off, sizeOf(declared));
       l.bind(name, { kind: "mem", type: declared, off, mutable, name });
       continue;
     }
@@ -201,9 +203,10 @@ export function declaration(l: Lower, s: Node): void {
       continue;
     }
     if (d.init && !declared && l.isAggregateCall(d.init)) {
-      // const name = comm(): a string on the stack, of the helper's natural size.
+      // const name = comm(): a string on the stack, of the helper's natural size (zeroed first, as above).
       const t = l.aggregateType(d.init);
       const off = l.stackSlot(name, t);
+      l.zero("fp", off, sizeOf(t));
       l.into(d.init, t, "fp", off);
       l.bind(name, { kind: "mem", type: t, off, mutable, name });
       continue;
@@ -228,6 +231,7 @@ export function declaration(l: Lower, s: Node): void {
       if (d.init && l.isAggregateCall(d.init)) {
         const t = l.aggregateType(d.init);
         const off = l.stackSlot(name, t);
+        l.zero("fp", off, sizeOf(t));
         l.into(d.init, t, "fp", off);
         l.bind(name, { kind: "mem", type: t, off, mutable, name });
         continue;

@@ -1,6 +1,7 @@
 // Aggregations: counts, sums, extremes, averages and histograms, kept per CPU in the kernel
 // (no atomics on the hot path) and merged here. Printed in bpftrace's layout.
-import { atCaller, methodsAtCaller } from "./at_caller.ts";
+import { methodsAtCaller } from "./at_caller.ts";
+import { refuseArguments } from "./refused_arguments.ts";
 import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
@@ -57,7 +58,7 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   /** An aggregation for at most `maxEntries` keys. */
   constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw atCaller(new RangeError(`an aggregation needs at least one entry, got ${maxEntries}`), new.target);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) refuseArguments(this, new RangeError(`an aggregation needs at least one entry, got ${maxEntries}`), new.target);
     this.maxEntries = maxEntries;
     this.setOptions(options);
   }
@@ -423,7 +424,7 @@ export class LinearHistogram<K = void> extends HistogramBase<K> {
   /** Buckets of `step` from `min` to `max` (and one below, one above), for at most `maxEntries` keys. */
   constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240, options: MapFieldOptions = {}) {
     super(maxEntries, options);
-    if (!(step > 0) || !(max > min)) throw atCaller(new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`), new.target);
+    if (!(step > 0) || !(max > min)) refuseArguments(this, new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`), new.target);
   }
   /** @internal The bucket's label as bpftrace prints it. */
   protected label(i: number): string {

@@ -1,11 +1,13 @@
 // Hash and array maps: the same methods in handlers (compiled to BPF) and in JavaScript.
 import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
-import { atCaller, methodsAtCaller } from "./at_caller.ts";
+import { methodsAtCaller } from "./at_caller.ts";
+import { refuseArguments } from "./refused_arguments.ts";
 import { MapValueError } from "./fit.ts";
+import { MAX_MAP_ENTRIES } from "../../spec/tracer_spec.ts";
 
-/** `n`, a map's entries; `ctor` (the constructor checking: `new.target`) is where the error is thrown from. */
-export function checkEntries(n: number, what: string, ctor?: unknown): number {
-  if (!Number.isInteger(n) || n < 1 || n > 1 << 24) throw atCaller(new RangeError(`${what} needs between 1 and ${1 << 24} entries, got ${n}`), ctor);
+/** `n`, `map`'s entries; refused (kept for start()) unless a whole number the kernel takes. `ctor`: the constructor checking (`new.target`). */
+export function checkEntries(map: object, n: number, what: string, ctor: unknown): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_MAP_ENTRIES) refuseArguments(map, new RangeError(`${what} needs between 1 and ${MAX_MAP_ENTRIES} entries, got ${n}`), ctor);
   return n;
 }
 
@@ -16,7 +18,7 @@ export class HashMap<K, V> extends KernelMap<K, V> {
   /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(maxEntries, "HashMap", new.target);
+    this.maxEntries = checkEntries(this, maxEntries, "HashMap", new.target);
     this.setOptions(options);
   }
   /** The value of `key`, or undefined if it has none. */
@@ -85,7 +87,7 @@ export class PerCpuHashMap<K, V> extends KernelMap<K, V> {
   /** A map of at most `maxEntries` keys (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(maxEntries, "PerCpuHashMap", new.target);
+    this.maxEntries = checkEntries(this, maxEntries, "PerCpuHashMap", new.target);
     this.setOptions(options);
   }
   /** @internal This map keeps a value per CPU. */
@@ -121,7 +123,7 @@ export class ArrayMap<V> extends KernelMap<number, V> {
   /** An array of `entries` values (the kernel allocates it when the tracer starts). */
   constructor(entries: number, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(entries, "ArrayMap", new.target);
+    this.maxEntries = checkEntries(this, entries, "ArrayMap", new.target);
     this.setOptions(options);
   }
   /** The value at `index`. */
@@ -149,7 +151,7 @@ export class PerCpuArrayMap<V> extends KernelMap<number, V> {
   /** An array of `entries` values (the kernel allocates it when the tracer starts). */
   constructor(entries: number, options: MapFieldOptions = {}) {
     super();
-    this.maxEntries = checkEntries(entries, "PerCpuArrayMap", new.target);
+    this.maxEntries = checkEntries(this, entries, "PerCpuArrayMap", new.target);
     this.setOptions(options);
   }
   /** @internal This map keeps a value per CPU. */

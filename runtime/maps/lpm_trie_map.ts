@@ -18,7 +18,7 @@ export class LpmTrieMap<K extends { prefixlen: number }, V> extends KernelMap<K,
   /** A trie of at most `maxEntries` prefixes (the kernel allocates it when the tracer starts). */
   constructor(maxEntries = 10240) {
     super();
-    this.maxEntries = checkEntries(maxEntries, "LpmTrieMap", new.target);
+    this.maxEntries = checkEntries(this, maxEntries, "LpmTrieMap", new.target);
   }
 
   /** The value of the longest stored prefix matching `key` (an address, or a prefix). */

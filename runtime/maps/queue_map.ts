@@ -12,7 +12,7 @@ export abstract class ValueList<V> extends KernelMap<void, V> {
   /** A map of at most `maxEntries` values (`what` names it in errors). */
   constructor(maxEntries: number, what: string) {
     super();
-    this.maxEntries = checkEntries(maxEntries, what, new.target);
+    this.maxEntries = checkEntries(this, maxEntries, what, new.target);
   }
   /**
    * Adds a value; false when the map is full. With `overwrite`, a full map drops its oldest value

@@ -2,7 +2,7 @@
 // `submit`, user code receives typed objects through `for await` or `on(callback)`.
 // On a kernel without BPF ring buffers (before 5.8) it runs as per-CPU perf buffers, each of
 // `size` bytes (without a size: PerfBuffer's default per CPU, not 4 MiB on every CPU), with the same API.
-import { atCaller } from "./at_caller.ts";
+import { refuseArguments } from "./refused_arguments.ts";
 import { DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES } from "../../spec/tracer_spec.ts";
 import { PAGE_SIZE } from "./ringbuf_reader.ts";
 import { EventStream } from "./event_stream.ts";
@@ -15,10 +15,10 @@ export class RingBuf<T> extends EventStream<T> {
   /** `size`: bytes of kernel memory for events in flight; a power of two, at least 4096 (default 4 MiB). */
   constructor(size?: number) {
     const bytes = size ?? DEFAULT_RINGBUF_BYTES;
-    if (!Number.isInteger(bytes) || bytes < PAGE_SIZE || (bytes & (bytes - 1)) !== 0) {
-      throw atCaller(new RangeError(`RingBuf size must be a power of two of at least ${PAGE_SIZE} bytes, got ${bytes}`), new.target);
-    }
     super(bytes);
+    if (!Number.isInteger(bytes) || bytes < PAGE_SIZE || (bytes & (bytes - 1)) !== 0) {
+      refuseArguments(this, new RangeError(`RingBuf size must be a power of two of at least ${PAGE_SIZE} bytes, got ${bytes}`), new.target);
+    }
     this.#sized = size !== undefined;
   }
 

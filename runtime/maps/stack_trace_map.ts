@@ -2,7 +2,7 @@
 // choosing its size, reading stacks by id and clearing it. In a handler, `this.traces.kstack()`
 // and `this.traces.ustack()` capture into it exactly as kstack()/ustack() capture into the
 // tracer's hidden one: the values are KStack/UStack, shown as frames wherever they are stored.
-import { atCaller } from "./at_caller.ts";
+import { refuseArguments } from "./refused_arguments.ts";
 import { type Binding, KernelMap } from "./kernel_map.ts";
 import { checkEntries } from "./hash_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
@@ -26,8 +26,8 @@ export class StackTraceMap extends KernelMap<number, bigint[]> {
    */
   constructor(maxEntries = 16384, depth = MAX_STACK_DEPTH) {
     super();
-    this.maxEntries = checkEntries(maxEntries, "StackTraceMap", new.target);
-    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_STACK_DEPTH) throw atCaller(new RangeError(`StackTraceMap's depth must be a whole number from 1 to ${MAX_STACK_DEPTH}, not ${depth}`), new.target);
+    this.maxEntries = checkEntries(this, maxEntries, "StackTraceMap", new.target);
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_STACK_DEPTH) refuseArguments(this, new RangeError(`StackTraceMap's depth must be a whole number from 1 to ${MAX_STACK_DEPTH}, not ${depth}`), new.target);
     this.depth = depth;
   }
 

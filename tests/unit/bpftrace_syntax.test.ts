@@ -21,6 +21,9 @@ const TRANSLATIONS: [string, string][] = [
   // bpftrace's argN is a 64-bit integer: a uprobe's register declared u64 is a number, and str() still reads through it
   [`uprobe:libc:malloc { @ = hist(arg0); }`, `uprobe("libc:malloc", (arg0: u64) => hist(arg0))`],
   [`uprobe:libc:puts { printf("%s %d\\n", str(arg0), arg1 + 1); }`, `uprobe("libc:puts", (arg0: u64, arg1: u64) => printf("%s %d\\n", str(arg0), arg1 + 1))`],
+  // a USDT probe's argN is bpftrace's 64-bit integer as a uprobe's is
+  [`usdt:/usr/bin/x:prov:tick { @ = hist(arg1); }`, `usdt("/usr/bin/x:prov:tick", (arg0: u64, arg1: u64) => hist(arg1))`],
+  [`U:/usr/bin/x:prov:tick { printf("%s\\n", str(arg0)); }`, `usdt("/usr/bin/x:prov:tick", (arg0: u64) => printf("%s\\n", str(arg0)))`],
   [`kprobe:f, kretprobe:g { @[probe] = count(); }`, `kprobe("f", () => count(probe())); kretprobe("g", () => count(probe()))`],
   [`t:syscalls:sys_enter_openat { @[cgroup, comm] = count(); }`, `tracepoint("syscalls:sys_enter_openat", () => count(cgroup(), comm()))`],
   [`t:syscalls:sys_enter_kill { @[args.pid, args.sig] = count(); }`, `tracepoint("syscalls:sys_enter_kill", args => count(args.pid, args.sig))`],

@@ -367,3 +367,22 @@ test("a tracer's integer field changed in a handler: says it is set from JavaScr
     assert.match(d.hints.join(" "), /Count\(\)/, change);
   }
 });
+
+test("a map's get() compared with undefined: the hint says get() is 0 where the key is absent", () => {
+  const [d] = refusals(HEADER.replace("Count,", "Count, HashMap,") + `  c = new HashMap<u32, u32>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const n = this.c.get(pid()); if (n !== undefined) this.c.delete(pid()); }\n}\n`, kernel);
+  assert.equal(d.line, 7);
+  assert.match(d.message, /undefined has no value in a handler/);
+  assert.match(d.hints.join(" "), /get\(\) is 0 where the key is absent.*has\(\)/);
+});
+
+test("a stack stored in an integer key or field (Count<u32> given kstack()): refused, since it would print as a stack id", () => {
+  const source = (key: string, call: string) => HEADER.replace("Count,", "Count, StackTraceMap, kstack, ustack, type u64, type KStack,") +
+    `  st = new StackTraceMap(1024, 8);\n  c = new Count<${key}>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.c.add(${call}); }\n}\n`;
+  for (const [key, call] of [["u32", "this.st.kstack()"], ["u64", "kstack()"], ["u32", "ustack()"]]) {
+    const [d] = refusals(source(key, call), kernel);
+    assert.equal(d?.line, 8, `${key} ${call}`);
+    assert.match(d.message, /a (kernel|user) stack stored as (u32|u64) prints as its id/);
+    assert.match(d.hints.join(" "), /declare it (KStack|UStack)/);
+  }
+  compile(source("KStack", "this.st.kstack()"), "/x/t.ts", kernel);
+});
