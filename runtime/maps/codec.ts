@@ -26,10 +26,51 @@ export function decodeStr(bytes: Uint8Array, start: number, len: number): string
     if (bytes[end] > 0x7f) ascii = false;
     end++;
   }
+  return stringOf(bytes, start, end, ascii);
+}
+
+/** The string of bytes [start, end): `ascii` says none is above 0x7f. */
+function stringOf(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
   if (!ascii) return decodeBytes(bytes.subarray(start, end));
   let s = "";
   for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
   return s;
+}
+
+/**
+ * decodeStr for one field of one decoder, remembering the last string it made: a field such as a
+ * comm repeats from one record to the next, and an equal string is then returned without making
+ * a new one (the bytes up to the NUL are compared; strings are values, so nobody can tell).
+ */
+export function lastStrDecoder(len: number): (bytes: Uint8Array, start: number) => string {
+  // The last string's bytes, zero after its end; as long as records have held, not `len` (a
+  // layout read from disk could give any length).
+  let seen = new Uint8Array(16);
+  let seenLength = -1;
+  let seenString = "";
+  const remember = (bytes: Uint8Array, start: number): string => {
+    const limit = Math.min(len, bytes.length - start);
+    if (seen.length < limit) seen = new Uint8Array(limit);
+    let n = 0, ascii = true;
+    for (; n < limit; n++) {
+      const c = bytes[start + n];
+      if (c === 0) break;
+      if (c > 0x7f) ascii = false;
+      seen[n] = c;
+    }
+    for (let j = n; j < seenLength; j++) seen[j] = 0;
+    seenLength = n;
+    return (seenString = stringOf(bytes, start, start + n, ascii));
+  };
+  return (bytes, start) => {
+    let i = 0;
+    for (; i < len; i++) {
+      const c = bytes[start + i];
+      if (c === 0) break;
+      if (c !== seen[i]) return remember(bytes, start);
+    }
+    return i === seenLength ? seenString : remember(bytes, start);
+  };
 }
 
 /** Writes `s` and a NUL into `len` bytes (truncating), zero-filling the rest. */
@@ -50,9 +91,10 @@ export function encodeStr(s: string, bytes: Uint8Array, start: number, len: numb
  */
 export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Decoder<T> {
   const keys: string[] = [];
-  const body = valueExpr(t, "o", keys);
-  const make = new Function("decodeStr", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "decodeUserSymbol", "k", `return (v, b, o) => (${body});`);
-  return make(decodeStr, makeStack, names.decode, decodeCgroup, decodeKernelSymbol, decodeUserSymbol, Object.freeze(keys));
+  const strs: ((bytes: Uint8Array, start: number) => string)[] = [];
+  const body = valueExpr(t, "o", keys, strs);
+  const make = new Function("s", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "decodeUserSymbol", "k", `return (v, b, o) => (${body});`);
+  return make(Object.freeze(strs), makeStack, names.decode, decodeCgroup, decodeKernelSymbol, decodeUserSymbol, Object.freeze(keys));
 }
 
 /**
@@ -114,12 +156,15 @@ function method(table: Record<string, string>, bits: number, signed: boolean): s
   return m;
 }
 
-function fieldsExpr(t: StructType, base: string, keys: string[]): string {
-  if (t.tuple) return `[${t.fields.map((f) => valueExpr(f.type, `${base} + ${int(f.offset)}`, keys)).join(", ")}]`;
-  return `{ ${t.fields.map((f) => `[${key(f.name, keys)}]: ${valueExpr(f.type, `${base} + ${int(f.offset)}`, keys)}`).join(", ")} }`;
+/** One string field's decoder (lastStrDecoder) per place in the type: `s[2]`. */
+type StrDecoders = ((bytes: Uint8Array, start: number) => string)[];
+
+function fieldsExpr(t: StructType, base: string, keys: string[], strs: StrDecoders): string {
+  if (t.tuple) return `[${t.fields.map((f) => valueExpr(f.type, `${base} + ${int(f.offset)}`, keys, strs)).join(", ")}]`;
+  return `{ ${t.fields.map((f) => `[${key(f.name, keys)}]: ${valueExpr(f.type, `${base} + ${int(f.offset)}`, keys, strs)}`).join(", ")} }`;
 }
 
-function valueExpr(t: Type, at: string, keys: string[]): string {
+function valueExpr(t: Type, at: string, keys: string[], strs: StrDecoders): string {
   switch (t.kind) {
     case "int": {
       if (t.stack) return `makeStack(${t.stack === "kernel" ? '"kernel"' : '"user"'}, v.getBigUint64(${at}, true))`;
@@ -131,11 +176,14 @@ function valueExpr(t: Type, at: string, keys: string[]): string {
     }
     case "bool": return `v.getUint8(${at}) !== 0`;
     case "ptr": return `v.getBigUint64(${at}, true)`;
-    case "str": return `decodeStr(b, ${at}, ${int(t.len)})`;
-    case "struct": return t.usym ? `decodeUserSymbol(v.getBigUint64(${at}, true), v.getUint32((${at}) + 8, true))` : fieldsExpr(t, `(${at})`, keys);
+    case "str": {
+      strs.push(lastStrDecoder(Number(int(t.len))));
+      return `s[${int(strs.length - 1)}](b, ${at})`;
+    }
+    case "struct": return t.usym ? `decodeUserSymbol(v.getBigUint64(${at}, true), v.getUint32((${at}) + 8, true))` : fieldsExpr(t, `(${at})`, keys, strs);
     case "array": {
       const size = sizeOf(t.elem);
-      return `[${Array.from({ length: t.len }, (_, i) => valueExpr(t.elem, `${at} + ${int(i * size)}`, keys)).join(", ")}]`;
+      return `[${Array.from({ length: t.len }, (_, i) => valueExpr(t.elem, `${at} + ${int(i * size)}`, keys, strs)).join(", ")}]`;
     }
     case "void": return "undefined";
     default: throw new TypeError("Bad type layout: an unknown kind of type");

@@ -37,6 +37,8 @@ export abstract class EventStream<T> {
   /** Where each listener was given (its caller's frame), and the one being called: for the place of an error it throws. */
   readonly #givenAt = new Map<(event: T) => void, string | undefined>();
   #calling: ((event: T) => void) | undefined;
+  /** Listeners removed so far: a drain looks a listener up only after one was removed during it. */
+  #removals = 0;
   readonly #queue: T[] = [];
   #queueHead = 0;
   #iterating = 0;
@@ -65,7 +67,11 @@ export abstract class EventStream<T> {
     this.#givenAt.set(listener, callerFrame(publicOn()));
     // Events that arrived before anyone listened are delivered now, not at the next poll tick.
     queueMicrotask(() => this.drain());
-    return () => this.#listeners.delete(listener) && this.#givenAt.delete(listener);
+    return () => {
+      if (!this.#listeners.delete(listener)) return false;
+      this.#removals++;
+      return this.#givenAt.delete(listener);
+    };
   }
 
   /** The events as they arrive, until the tracer stops (`for await (const e of t.events)`). */
@@ -135,11 +141,12 @@ export abstract class EventStream<T> {
     const room = this.#iterating ? QUEUE_LIMIT - (this.#queue.length - this.#queueHead) : Infinity;
     if (room <= 0) return 0;
     const listeners = [...this.#listeners];
+    const removals = this.#removals;
     const n = reader.drain((view, bytes, offset) => {
       if (this.#halted) return false; // the rest of this batch is dropped with the buffer
       const event = decode(view, bytes, offset);
       for (const l of listeners) {
-        if (this.#halted || !this.#listeners.has(l)) continue;
+        if (this.#halted || (this.#removals !== removals && !this.#listeners.has(l))) continue;
         this.#calling = l;
         l(event);
       }

@@ -74,7 +74,7 @@ export class RingBufReader {
 
   /** Maps the window holding data-area offset `at` (if it is not mapped yet); returns `at` within it. */
   #local(at: number): number {
-    const start = at - (at % this.#window);
+    const start = at & ~(this.#window - 1); // both sizes are powers of two
     if (start !== this.#windowStart) {
       const c = libcSync();
       if (this.#windowAddr !== 0n) c.munmap(this.#windowAddr, this.#window);
