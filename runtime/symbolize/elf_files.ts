@@ -32,32 +32,19 @@ export interface SymbolFile {
  */
 const MAX_HELD_BYTES = 256 << 20;
 const MAX_FILES = 1024;
-
-/**
- * A file dropped is parsed again only once this many times as long as its last parse took has
- * passed since: two files that do not fit together, asked about alternately (a stack's addresses
- * are the traced process's to choose), would otherwise have each address parse one of them
- * again, up to MAX_COPIED_BYTES of another user's file each time. Meanwhile its addresses are
- * not named (PARSE_LATER).
- */
-const REPARSE_WAIT = 10;
-/** What forMapping says of a file dropped and parsed too recently to be parsed again now. */
-export const PARSE_LATER = "parse later";
 /** What a parsed symbol costs, roughly: its columns in the symbol table (elf/symbol_read.ts) and its place in the address order. */
 const SYMBOL_BYTES = 48;
 
 export class ElfFiles {
   /** In order of last use. file null: tried, and not a readable ELF file (so it is not tried again). */
-  readonly #byIdentity = new Map<string, { file: SymbolFile | null; cost: number; parse: Parse }>();
-  /** Files dropped, by key: their last parse (bounded in count like the files held, oldest forgotten). */
-  readonly #dropped = new Map<string, Parse>();
+  readonly #byIdentity = new Map<string, { file: SymbolFile | null; cost: number }>();
   /** The key of each mapping's file, found once a mapping (once per process's reading of its maps). */
   readonly #keys = new WeakMap<Mapping, string>();
   #held = 0;
   #vdso: SymbolFile | null | undefined;
 
   /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
-  forMapping(pid: number, m: Mapping): SymbolFile | undefined | typeof PARSE_LATER {
+  forMapping(pid: number, m: Mapping): SymbolFile | undefined {
     const root = `/proc/${pid}/root`;
     const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
     // Last, for a process that has exited (its mappings recorded while it ran: mapping_log.ts),
@@ -73,25 +60,18 @@ export class ElfFiles {
       this.#byIdentity.set(key, held);
       return held.file ?? undefined;
     }
-    const dropped = this.#dropped.get(key);
-    const began = performance.now();
-    if (dropped && began - dropped.endedAt < REPARSE_WAIT * dropped.ms) return PARSE_LATER;
     const bytes = mapFile(paths[0]) ?? mapFile(paths[1]) ?? mapFile(paths[2], identityOf(m));
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
     const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
     const cost = file ? fileCost(file.elf) + (file.debug ? fileCost(file.debug) : 0) : 0;
-    const endedAt = performance.now();
-    this.#dropped.delete(key);
-    this.#byIdentity.set(key, { file, cost, parse: { endedAt, ms: endedAt - began } });
+    this.#byIdentity.set(key, { file, cost });
     this.#held += cost;
     for (const [k, v] of this.#byIdentity) {
       if ((this.#held <= MAX_HELD_BYTES && this.#byIdentity.size <= MAX_FILES) || k === key) break;
       this.#byIdentity.delete(k);
       this.#held -= v.cost;
-      this.#dropped.set(k, v.parse);
-      if (this.#dropped.size > MAX_FILES) this.#dropped.delete(this.#dropped.keys().next().value!);
     }
     return file ?? undefined;
   }
@@ -117,15 +97,8 @@ export class ElfFiles {
   /** Drops every parsed file (their symbol tables with them). */
   clear(): void {
     this.#byIdentity.clear();
-    this.#dropped.clear();
     this.#held = 0;
   }
-}
-
-/** When a file's parse ended (performance.now()) and how long it took. */
-interface Parse {
-  endedAt: number;
-  ms: number;
 }
 
 /** An ELF file whose symbols can be read, or null (not ELF, 32-bit, damaged). */
