@@ -857,6 +857,9 @@ if (import.meta.main) {
     console.error(`strace: attach: no such process ${targetPid}`);
     process.exit(1);
   }
+  // The probes compare the process (thread group) id: a thread's id would match no call.
+  const tgid = targetPid ? Number(/^Tgid:\s+(\d+)$/m.exec(readTextFile(`/proc/${targetPid}/status`) ?? "")?.[1] ?? targetPid) : 0;
+  if (tgid !== targetPid) usageError(`-p ${targetPid} is a thread of process ${tgid}: give the process's id (-p ${tgid}), whose threads are all traced`);
   // Under `tsbpf -c CMD`, -p is CMD, held stopped by tsbpf until this tracer has started.
   const command = commandPid !== undefined && targetPid === commandPid;
 

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { libc } from "../../runtime/ffi/mod.ts";
@@ -253,6 +253,14 @@ test("-p PID traces a running process and ends once it and (-f) its children hav
     target.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("-p with a thread's id (not a process's) is refused with the process's id to give", async () => {
+  const thread = readdirSync("/proc/self/task").map(Number).find((tid) => tid !== process.pid);
+  assert.ok(thread, "this runtime runs more than one thread");
+  const r = await run(tool(["-p", String(thread)]));
+  assert.equal(r.status, 2, r.output);
+  assert.match(r.output, new RegExp(`-p ${thread} is a thread of process ${process.pid}: give the process's id \\(-p ${process.pid}\\)`));
 });
 
 test("signatures come from this kernel's format files; -e selects by name, class and negation", () => {
