@@ -7,7 +7,7 @@ import { libcSync } from "../runtime/ffi/mod.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { printableLines } from "../runtime/output.ts";
 import { handlersOf } from "../probes/decorators.ts";
-import { fieldPlace } from "./refused_maps.ts";
+import { fieldPlace } from "./field_place.ts";
 
 /** The names of `base`'s methods an own property of `tracer` hides. */
 function hiddenMethods(tracer: object, base: object): string[] {
