@@ -1,7 +1,7 @@
 // What the process does around its running tracers (docs/lifecycle.md):
 // - SIGINT, SIGTERM, SIGHUP: every tracer that handles signals stops (delivers what is left,
-//   runs end(), releases its kernel objects); then the process ends with 128+n, even with
-//   timers or servers still open. A second signal ends it at once. For SIGINT the runtime's
+//   runs end(), releases its kernel objects); then, once a last OTLP push has its answer or
+//   its 400 ms are up, the process ends with 128+n, even with timers or servers still open. A second signal ends it at once. For SIGINT the runtime's
 //   handler is made one-shot, so a second Ctrl-C ends the process by the default action even
 //   while the JavaScript never yields (no listener can run then). Not for SIGTERM and SIGHUP:
 //   `tsbpf run`'s child may get those twice from one stop (its process group, and its parent
@@ -40,6 +40,8 @@ let unwatchOutput: (() => void) | undefined;
 const BROKEN_PIPE_STATUS = 141;
 /** The status to end with once the tracers have stopped (a signal came, or stopAndExit). */
 let exitStatus: number | undefined;
+/** Work a stopped tracer still finishes before the process may end (its last metrics push). */
+const finishing = new Set<Promise<void>>();
 
 export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
   running.set(t, handlesSignals);
@@ -69,6 +71,18 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
     restoreIgnored();
   }
   if (handlesSignals) unwatchOutput ??= whenReaderGone(1, () => stopAndExit(BROKEN_PIPE_STATUS));
+}
+
+/**
+ * Keeps a signal's exit waiting for `work` (bounded by its own timeout): the last OTLP push
+ * reports whether its values arrived, which an exit before its answer would leave unsaid.
+ */
+export function finishBeforeExit(work: Promise<void>): void {
+  const done = work.catch(() => {}).then(() => {
+    finishing.delete(done);
+    if (exitStatus !== undefined) exitWhenStopped();
+  });
+  finishing.add(done);
 }
 
 export function tracerStopped(t: RunningTracer): void {
@@ -104,7 +118,7 @@ export function stopAndExit(status: number): void {
 }
 
 function exitWhenStopped(): void {
-  if (running.size) return;
+  if (running.size || finishing.size) return;
   // A macrotask away: the script's code after `await tracer.stopped` (or after its `for await`
   // loop) runs first, in the promise jobs stop() queued; timers and servers do not keep it.
   // Not process.soon: on Deno that resolves with the runtime's other pending work (the second

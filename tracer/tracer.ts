@@ -32,7 +32,7 @@ import { checkShadowedMethods } from "./shadowed_methods.ts";
 import { isUserFacing } from "../spec/user_facing.ts";
 import { printableLines, setJsonOutput } from "../runtime/output.ts";
 import { holdsKernelSymbol, type StructType } from "../spec/layout.ts";
-import { tracerStarted, tracerStopped } from "./process_lifecycle.ts";
+import { finishBeforeExit, tracerStarted, tracerStopped } from "./process_lifecycle.ts";
 import { checkPeriodMs } from "../runtime/period.ts";
 import { atCaller, callerFrame, fromCallback, methodsAtCaller } from "../runtime/maps/at_caller.ts";
 import { EventPump } from "../runtime/maps/event_pump.ts";
@@ -402,6 +402,7 @@ export class Tracer {
       this.#metrics = undefined;
       // Reads the maps now, before they go; the request finishes (or times out) after.
       lastPush = this.#otlp?.stop();
+      if (lastPush) finishBeforeExit(lastPush);
       this.#otlp = undefined;
       for (const m of this.#maps) m.unbind();
       setStackTable(undefined);
