@@ -7,7 +7,7 @@
 //
 // Options (after run.sh): --runs N (launch runs per tool, default 20), --seconds S (streaming
 // duration, default 5), --repeats N (streaming runs per tool, default 3), --only a,b (tools, by
-// name fragment: libbpf, bpftrace, bcc, bun, deno), --jobs launch,profile,coldprofile,stream,count,idle, --section NAME
+// name fragment: libbpf, bpftrace, bcc, bun, deno; or one tool's whole name, commas and all), --jobs launch,profile,coldprofile,stream,count,idle, --section NAME
 // (write a partial streaming run to its own section of RESULTS.md instead of the suite's).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { failures, log, opts, quiet, REPEATS, ROOT, RUNS, SECONDS, selectedTools, skipped, SMOKE } from "./suite/common.ts";

@@ -132,8 +132,10 @@ export const TOOLS: Tool[] = [
 export function selectedTools(): Tool[] {
   let tools = SMOKE ? TOOLS.filter((t) => t.tsbpf && !t.ringBuf && !t.perfBuffer) : TOOLS;
   if (opts.only) {
+    // A tool's whole name is taken as it is (some have commas: "libbpf C, 1 ms batches").
+    const whole = tools.filter((t) => t.name.toLowerCase() === opts.only!.trim().toLowerCase());
     const names = opts.only.split(",").map((s) => s.trim().toLowerCase());
-    tools = tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
+    tools = whole.length ? whole : tools.filter((t) => names.some((n) => t.name.toLowerCase().includes(n)));
   }
   // A reference the install step could not provide is left out, and the results say so.
   return tools.filter((t) => {
