@@ -383,9 +383,19 @@ export class EventPump {
       const { events, pressure } = this.#drainAll();
       if (this.#stopped) return;
       const next = this.#next(events, pressure);
-      // A sleep of 0 still lets pending I/O run first.
-      const goOn = next === "quiet" ? await this.#sleepQuiet(epoll) : await this.#waited(epoll.sleep(next === "again" ? 0 : next));
-      if (!goOn) return;
+      if (next === "quiet") {
+        if (!(await this.#sleepQuiet(epoll))) return;
+      } else {
+        // Awaited here, not through #waited: a flowing pump sleeps a thousand times a second.
+        // A sleep of 0 still lets pending I/O run first.
+        try {
+          await epoll.sleep(next === "again" ? 0 : next);
+        } catch (e) {
+          if (!this.#stopped) this.#drainOnTimer(e);
+          return;
+        }
+        if (this.#stopped) return;
+      }
       if (performance.now() >= this.#nextBeat) {
         this.#beatOnce();
         this.#nextBeat = performance.now() + this.#beatMs;
