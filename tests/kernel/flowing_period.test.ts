@@ -4,22 +4,11 @@
 // "Streaming, session 12"); a smaller buffer keeps 1 ms. Checked by the waits the pump sets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
-import { libc } from "../../runtime/ffi/mod.ts";
 import { START_GARBAGE_MS } from "../../runtime/maps/event_pump.ts";
-import { runCommand, runtimeCommand, waitFor } from "./util.ts";
-
-const c = await libc();
+import { fixtureReport } from "./util.ts";
 
 async function flowingWaits(size: number): Promise<number[]> {
-  const script = new URL("../fixtures/flowing_waits.ts", import.meta.url).pathname;
-  const [cmd, ...args] = c.runtime === "deno" ? [process.execPath, "run", "-A", script, String(size)] : [...runtimeCommand(script), String(size)];
-  const run = runCommand(cmd, args);
-  let exited = false;
-  run.exited.then(() => (exited = true));
-  if (!(await waitFor(() => exited, 60000))) run.kill("SIGKILL");
-  assert.equal(await run.exited, 0, `the fixture failed: ${run.output()}`);
-  const report = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as { waits: number[]; got: number };
+  const report = await fixtureReport<{ waits: number[]; got: number }>("flowing_waits.ts", 90000, [String(size)]);
   assert.equal(report.got, 250, "not every event was delivered");
   return report.waits.filter((ms) => ms !== START_GARBAGE_MS);
 }
