@@ -1,8 +1,9 @@
 // Moves events from the kernel's buffers to JS while a tracer runs, in two modes:
 //
-// - Flowing: drained on a timer, every 1 ms while events come (a wakeup per event would cost
-//   the traced process an interrupt, see DESIGN.md), 1 ms longer after each empty drain, at
-//   once again while a drain takes events and finds a buffer more than a quarter full.
+// - Flowing: drained on a timer, every 1 ms while events come (every 2 ms into buffers of 2 MiB
+//   or more, such as the default RingBuf; a wakeup per event would cost the traced process an
+//   interrupt, see DESIGN.md), 1 ms longer after each empty drain, at once again while a drain
+//   takes events and finds a buffer more than a quarter full.
 // - Quiet: after a few empty drains the JS thread sleeps in the kernel's own notification:
 //   epoll on the ring buffers and perf buffers, waited on by another thread (runtime/epoll.ts).
 //   The first event wakes it, and it is back to flowing. An idle tracer wakes about once a
@@ -41,11 +42,20 @@ import { verbose } from "../verbose.ts";
 import type { EventStream } from "./event_stream.ts";
 
 const BUSY_DRAIN_MS = 1;
+/**
+ * The period while events flow into buffers that hold at least FLOWING_BYTES: half the wake-ups
+ * of BUSY_DRAIN_MS. A wake-up costs the process a few times what draining a few hundred events
+ * does (bench/NOTES.md, "Streaming, session 12"). The longest an event waits is unchanged: an
+ * event that comes after the first empty drains waits IDLE_DRAIN_MS + 1 already.
+ */
+const FLOWING_DRAIN_MS = 2;
 const IDLE_DRAIN_MS = 2;
 const MAX_IDLE_DRAIN_MS = 10;
 /** How fast a buffer can fill: 2 M events/s of 16 bytes, about what one producer CPU reaches. */
 const FILL_BYTES_PER_MS = 32 * 1024;
 const PRESSURE_DRAIN_AGAIN = 0.25;
+/** Buffers this large hold 32 FLOWING_DRAIN_MS periods at FILL_BYTES_PER_MS (the default RingBuf, 4 MiB, 64). */
+const FLOWING_BYTES = 32 * FLOWING_DRAIN_MS * FILL_BYTES_PER_MS;
 /** Empty drains in a row before the pump stops draining on a timer and waits for the kernel. */
 const QUIET_AFTER_EMPTY_DRAINS = 3;
 const HEARTBEAT_MS = 1000;
@@ -78,6 +88,8 @@ export class EventPump {
   /** Holds the process open while the heartbeat is paused (timer pacing). */
   #keepAlive?: ReturnType<typeof setInterval>;
   readonly #maxIdleMs: number;
+  /** The wait after a drain that took events (BUSY_DRAIN_MS, or FLOWING_DRAIN_MS for large buffers). */
+  readonly #flowingMs: number;
   /**
    * The wait after the next empty drain. The first, right after start(), is the shortest: the
    * first event often comes just after the attach, and the listener's own first drain (on()) may
@@ -122,6 +134,7 @@ export class EventPump {
     // Idle drains are at most as far apart as the smallest buffer takes to fill to half.
     const smallest = Math.min(...streams.map((s) => s.size));
     this.#maxIdleMs = Math.max(IDLE_DRAIN_MS, Math.min(MAX_IDLE_DRAIN_MS, Math.floor(smallest / FILL_BYTES_PER_MS / 2)));
+    this.#flowingMs = smallest >= FLOWING_BYTES ? FLOWING_DRAIN_MS : BUSY_DRAIN_MS;
   }
 
   /** Drains once now, then keeps draining until stop(). */
@@ -203,7 +216,7 @@ export class EventPump {
       if (events >= BUSY_EVENTS_PER_DRAIN) for (const s of this.#streams) s.wakeOnEvents(false);
       this.#emptyDrains = 0;
       this.#idleMs = IDLE_DRAIN_MS;
-      return BUSY_DRAIN_MS;
+      return this.#flowingMs;
     }
     if (++this.#emptyDrains >= QUIET_AFTER_EMPTY_DRAINS && !this.#noEpoll) return "quiet";
     const ms = this.#idleMs;
@@ -383,9 +396,19 @@ export class EventPump {
       const { events, pressure } = this.#drainAll();
       if (this.#stopped) return;
       const next = this.#next(events, pressure);
-      // A sleep of 0 still lets pending I/O run first.
-      const goOn = next === "quiet" ? await this.#sleepQuiet(epoll) : await this.#waited(epoll.sleep(next === "again" ? 0 : next));
-      if (!goOn) return;
+      if (next === "quiet") {
+        if (!(await this.#sleepQuiet(epoll))) return;
+      } else {
+        // Awaited here, not through #waited: a flowing pump sleeps a thousand times a second.
+        // A sleep of 0 still lets pending I/O run first.
+        try {
+          await epoll.sleep(next === "again" ? 0 : next);
+        } catch (e) {
+          if (!this.#stopped) this.#drainOnTimer(e);
+          return;
+        }
+        if (this.#stopped) return;
+      }
       if (performance.now() >= this.#nextBeat) {
         this.#beatOnce();
         this.#nextBeat = performance.now() + this.#beatMs;

@@ -34,6 +34,11 @@ export abstract class EventStream<T> {
   /** Kept after the end, for its count of lost events. */
   #perfReader?: PerfReader;
   readonly #listeners = new Set<(event: T) => void>();
+  /** The listeners as an array, made anew when one is given or removed: a drain delivers to the array it started with. */
+  #listenerList: ((event: T) => void)[] = [];
+  /** The drain in progress: its listeners and the removals count at its start (for #take). */
+  #drainList: ((event: T) => void)[] = [];
+  #drainRemovals = 0;
   /** Where each listener was given (its caller's frame), and the one being called: for the place of an error it throws. */
   readonly #givenAt = new Map<(event: T) => void, string | undefined>();
   #calling: ((event: T) => void) | undefined;
@@ -64,11 +69,13 @@ export abstract class EventStream<T> {
   /** Calls `listener` for every event; returns a function that unsubscribes it. */
   on(listener: (event: T) => void): () => void {
     this.#listeners.add(listener);
+    this.#listenerList = [...this.#listeners];
     this.#givenAt.set(listener, callerFrame(publicOn()));
     // Events that arrived before anyone listened are delivered now, not at the next poll tick.
     queueMicrotask(() => this.drain());
     return () => {
       if (!this.#listeners.delete(listener)) return false;
+      this.#listenerList = [...this.#listeners];
       this.#removals++;
       return this.#givenAt.delete(listener);
     };
@@ -137,30 +144,35 @@ export abstract class EventStream<T> {
   }
 
   #deliver(reader: EventReader): number {
-    const decode = this.#decode!;
     const room = this.#iterating ? QUEUE_LIMIT - (this.#queue.length - this.#queueHead) : Infinity;
     if (room <= 0) return 0;
-    const listeners = [...this.#listeners];
-    const removals = this.#removals;
-    const n = reader.drain((view, bytes, offset) => {
-      if (this.#halted) return false; // the rest of this batch is dropped with the buffer
-      const event = decode(view, bytes, offset);
-      for (const l of listeners) {
-        if (this.#halted || (this.#removals !== removals && !this.#listeners.has(l))) continue;
-        this.#calling = l;
-        l(event);
-      }
-      this.#calling = undefined;
-      if (this.#iterating && !this.#halted) this.#queue.push(event);
-      // Halted, or everyone unsubscribed: what follows stays in the kernel for the next listener.
-      return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0);
-    }, room);
+    // No array or closure made per drain: the pump drains a thousand times a second.
+    this.#drainList = this.#listenerList;
+    this.#drainRemovals = this.#removals;
+    const n = reader.drain(this.#take, room);
     if (n && this.#wake) {
       this.#wake();
       this.#wake = undefined;
     }
     return n;
   }
+
+  /** Delivers one record of the drain in progress to its listeners and `for await` loops. */
+  readonly #take: RecordSink = (view, bytes, offset) => {
+    if (this.#halted) return false; // the rest of this batch is dropped with the buffer
+    const event = this.#decode!(view, bytes, offset);
+    const listeners = this.#drainList, removals = this.#drainRemovals;
+    for (let i = 0; i < listeners.length; i++) {
+      const l = listeners[i];
+      if (this.#halted || (this.#removals !== removals && !this.#listeners.has(l))) continue;
+      this.#calling = l;
+      l(event);
+    }
+    this.#calling = undefined;
+    if (this.#iterating && !this.#halted) this.#queue.push(event);
+    // Halted, or everyone unsubscribed: what follows stays in the kernel for the next listener.
+    return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0);
+  };
 
   /** @internal Whether a listener is being called: the one that stops the tracer, if it does. */
   get delivering(): boolean {

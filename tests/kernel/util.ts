@@ -162,12 +162,12 @@ export function removeVerifierLog(e: { diagnostic?: { hints: string[] } }): void
 }
 
 /**
- * Runs tests/fixtures/`name` to its end on this test's runtime (on Deno with every permission)
- * and returns the JSON line it printed last; throws with its output if it failed.
+ * Runs tests/fixtures/`name` (with `scriptArgs`) to its end on this test's runtime (on Deno with
+ * every permission) and returns the JSON line it printed last; throws with its output if it failed.
  */
-export async function fixtureReport<T>(name: string, timeoutMs = 90000): Promise<T> {
+export async function fixtureReport<T>(name: string, timeoutMs = 90000, scriptArgs: string[] = []): Promise<T> {
   const script = new URL(`../fixtures/${name}`, import.meta.url).pathname;
-  const [cmd, ...args] = typeof Bun !== "undefined" ? runtimeCommand(script) : [process.execPath, "run", "-A", script];
+  const [cmd, ...args] = [...(typeof Bun !== "undefined" ? runtimeCommand(script) : [process.execPath, "run", "-A", script]), ...scriptArgs];
   const run = runCommand(cmd, args);
   let exited = false;
   run.exited.then(() => (exited = true));
