@@ -49,6 +49,13 @@ const CUMULATIVE = 2;
 const FINAL_PUSH_TIMEOUT_MS = 400;
 /** A push waits at most this long for an answer (OpenTelemetry's default export timeout). */
 const PUSH_TIMEOUT_MS = 30_000;
+/**
+ * What is read of an answer: its status and partialSuccess take a few hundred bytes. Whoever
+ * listens at the endpoint chooses the rest, and a collector on this machine (127.0.0.1:4318)
+ * has a port any local user can take while it is down: an endless answer, read whole, took
+ * root's tracer past 240 MB in 10 s (tests/security/otlp_answer_size.test.ts).
+ */
+const MAX_ANSWER_BYTES = 64 << 10;
 
 /** The metrics URL of an endpoint, or a clear error. */
 export function otlpUrl(endpoint: string): string {
@@ -189,6 +196,31 @@ export function otlpRequest(sources: { source: MetricSource; startNs: bigint }[]
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
+/** The start of `res`'s body as text, at most MAX_ANSWER_BYTES of it; the rest is not read. */
+async function answerText(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ANSWER_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(size, MAX_ANSWER_BYTES));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part.subarray(0, bytes.length - at), at);
+    at += Math.min(part.length, bytes.length - at);
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 /** Pushes `source` to the collector every interval until stop(), which pushes the last values. */
 export function startOtlp(source: MetricSource, options: OtlpOptions): { stop(): Promise<void> } {
   const url = otlpUrl(options.endpoint);
@@ -227,7 +259,7 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
     try {
       const body = options.compression === "gzip" ? new Uint8Array(gzipSync(json)) : json;
       const res = await fetch(url, { method: "POST", headers, body, signal: last ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]) });
-      const answer = await res.text();
+      const answer = await answerText(res);
       if (!res.ok) return report(`HTTP ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ""}`);
       const rejected = Number(safeJson(answer)?.partialSuccess?.rejectedDataPoints ?? 0);
       if (rejected > 0) return report(`the collector rejected ${rejected} data points (${safeJson(answer).partialSuccess.errorMessage ?? "no reason given"})`);

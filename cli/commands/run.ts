@@ -76,7 +76,9 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
  * off (runtime/tls_trust.ts): the script's runtime would trust whoever answers every https:
  * fetch and import, as root. Nor, as root,
  * JSR_URL: Deno imports a script's jsr: modules from the registry it names, and sudo -E keeps
- * another user's (tests/security/jsr_registry_env.test.ts); a URL has no owner to check.
+ * another user's (tests/security/jsr_registry_env.test.ts); a URL has no owner to check. Nor
+ * NODE_PATH: Bun takes a bare import no node_modules holds from the directories it lists
+ * (tests/security/node_path_env.test.ts).
  */
 function childEnvironment(): Record<string, string | undefined> {
   const env = { ...process.env };
@@ -87,6 +89,10 @@ function childEnvironment(): Record<string, string | undefined> {
   if (env.JSR_URL && geteuid() === 0) {
     console.error(`tsbpf: the script runs without JSR_URL (${env.JSR_URL}): its jsr: imports come from jsr.io, not from a registry the environment names (sudo -E keeps another user's), since they run as root`);
     delete env.JSR_URL;
+  }
+  if (env.NODE_PATH && geteuid() === 0) {
+    console.error(`tsbpf: the script runs without NODE_PATH (${env.NODE_PATH}): a package it imports comes from a node_modules directory, not from directories the environment names (sudo -E keeps another user's), since it runs as root`);
+    delete env.NODE_PATH;
   }
   return env;
 }

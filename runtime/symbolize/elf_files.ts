@@ -15,6 +15,7 @@ import { findDebugFile } from "./debug_file.ts";
 import { copiedBytes, copyOwnMemory, mapFile } from "./mapped_file.ts";
 import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
 import { stat } from "../file_stat.ts";
+import { printable } from "../output.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
 export interface SymbolFile {
@@ -32,19 +33,46 @@ export interface SymbolFile {
  */
 const MAX_HELD_BYTES = 256 << 20;
 const MAX_FILES = 1024;
+
+/**
+ * A file dropped is parsed again when next asked about, but not at any cost: two files that do
+ * not fit together, asked about alternately (a stack's addresses are the traced process's to
+ * choose), would have each address parse one of them again, up to MAX_COPIED_BYTES of another
+ * user's file each time. Parsing dropped files again may take as long in all as parsing files the
+ * first time took (the work another user's files cost anyway, once each); beyond that, only once
+ * REPARSE_WAIT times as long as the last such parse took has passed (at most a tenth of the time).
+ * Meanwhile the file's frames are not named, nor remembered unnamed, and a note says so once. So
+ * an address is named when asked about again later, and a print of a map, which asks about each
+ * of its addresses once, names them all unless files were parsed again more than that allows.
+ * Time, not bytes, measures the work: a damaged file (elf_name_work.test.ts) holds nothing and
+ * can cost seconds.
+ */
+const REPARSE_WAIT = 10;
+/** How many dropped files are remembered as parsed before (a key of some 40 bytes each): past it, the oldest counts as new. */
+const MAX_DROPPED = 1 << 16;
+/** What forMapping says of a file dropped and parsed again too often to be parsed again now. */
+export const PARSE_LATER = "parse later";
 /** What a parsed symbol costs, roughly: its columns in the symbol table (elf/symbol_read.ts) and its place in the address order. */
 const SYMBOL_BYTES = 48;
 
 export class ElfFiles {
-  /** In order of last use. file null: tried, and not a readable ELF file (so it is not tried again). */
-  readonly #byIdentity = new Map<string, { file: SymbolFile | null; cost: number }>();
+  /** In order of last use. file null: tried, and not a readable ELF file (so it is not tried again). parseMs: what reading and parsing it took. */
+  readonly #byIdentity = new Map<string, { file: SymbolFile | null; cost: number; parseMs: number }>();
   /** The key of each mapping's file, found once a mapping (once per process's reading of its maps). */
   readonly #keys = new WeakMap<Mapping, string>();
   #held = 0;
+  /** Files dropped, by key, oldest first: how long each took to read and parse, in ms. */
+  readonly #dropped = new Map<string, number>();
+  /** How long reading and parsing files took, in ms: the first time, and dropped files again. */
+  #firstParsesMs = 0;
+  #parsesAgainMs = 0;
+  /** When the last parse of a dropped file ended (performance.now()) and how long it took. */
+  #lastAgain = { endedAt: -Infinity, ms: 0 };
+  #saidParseLater = false;
   #vdso: SymbolFile | null | undefined;
 
   /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
-  forMapping(pid: number, m: Mapping): SymbolFile | undefined {
+  forMapping(pid: number, m: Mapping): SymbolFile | undefined | typeof PARSE_LATER {
     const root = `/proc/${pid}/root`;
     const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
     // Last, for a process that has exited (its mappings recorded while it ran: mapping_log.ts),
@@ -60,18 +88,35 @@ export class ElfFiles {
       this.#byIdentity.set(key, held);
       return held.file ?? undefined;
     }
+    const dropped = this.#dropped.get(key);
+    const began = performance.now();
+    if (dropped !== undefined && this.#parsesAgainMs + dropped > this.#firstParsesMs && began - this.#lastAgain.endedAt < REPARSE_WAIT * this.#lastAgain.ms) {
+      if (!this.#saidParseLater) console.error(`tsbpf: the files process ${pid} maps do not fit together in what the symbolizer keeps (${MAX_HELD_BYTES >> 20} MiB): "${printable(filePath(m))}" and others like it are read again only at times, their frames shown unnamed meanwhile (not said again)`);
+      this.#saidParseLater = true;
+      return PARSE_LATER;
+    }
     const bytes = mapFile(paths[0]) ?? mapFile(paths[1]) ?? mapFile(paths[2], identityOf(m));
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
     const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
     const cost = file ? fileCost(file.elf) + (file.debug ? fileCost(file.debug) : 0) : 0;
-    this.#byIdentity.set(key, { file, cost });
+    const endedAt = performance.now();
+    const parseMs = endedAt - began;
+    if (dropped === undefined) this.#firstParsesMs += parseMs;
+    else {
+      this.#parsesAgainMs += parseMs;
+      this.#lastAgain = { endedAt, ms: parseMs };
+      this.#dropped.delete(key);
+    }
+    this.#byIdentity.set(key, { file, cost, parseMs });
     this.#held += cost;
     for (const [k, v] of this.#byIdentity) {
       if ((this.#held <= MAX_HELD_BYTES && this.#byIdentity.size <= MAX_FILES) || k === key) break;
       this.#byIdentity.delete(k);
       this.#held -= v.cost;
+      this.#dropped.set(k, v.parseMs);
+      if (this.#dropped.size > MAX_DROPPED) this.#dropped.delete(this.#dropped.keys().next().value!);
     }
     return file ?? undefined;
   }
@@ -97,6 +142,7 @@ export class ElfFiles {
   /** Drops every parsed file (their symbol tables with them). */
   clear(): void {
     this.#byIdentity.clear();
+    this.#dropped.clear();
     this.#held = 0;
   }
 }

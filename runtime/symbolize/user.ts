@@ -28,7 +28,7 @@
  * formatFrame(u.symbolize(pid, 0x7f7017e564f7n));   // "getppid+0x7 (/usr/lib/x86_64-linux-gnu/libc.so.6)"
  * ```
  */
-import { ElfFiles } from "./elf_files.ts";
+import { ElfFiles, PARSE_LATER } from "./elf_files.ts";
 import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
@@ -90,6 +90,8 @@ export class UserSymbols {
   #log: { log: MappingLog; gone: () => void } | undefined;
   #held = 0;
   #saidMapsRefused = false;
+  /** Set by #resolve when the address's file was dropped and is not parsed again yet (ElfFiles). */
+  #parseLater = false;
   /**
    * Identities read in this turn of the event loop: a map printed at once checks each of its
    * processes once, not once a stack (reading /proc/PID/stat costs more than a cached stack).
@@ -184,6 +186,7 @@ export class UserSymbols {
     const a = Number(address);
     let frame = p.frames.get(a);
     if (frame) return frame;
+    this.#parseLater = false;
     frame = this.#resolve(pid, p, a, address);
     let unsure = false;
     if (!frame && p.maps) {
@@ -201,8 +204,8 @@ export class UserSymbols {
     }
     frame = shown(frame ?? this.#fromPerfMap(pid, p, a, address) ?? unknownFrame("user", address));
     // Unnamed JIT code may be named by the next read of its perf map, an address in no mapping
-    // by the next read of the maps: keep asking.
-    if (frame.name !== undefined || (!unsure && !inAnonymousMemory(p, a))) p.frames.set(a, frame);
+    // by the next read of the maps, one in a file not parsed again yet by its parse: keep asking.
+    if (frame.name !== undefined || (!unsure && !this.#parseLater && !inAnonymousMemory(p, a))) p.frames.set(a, frame);
     return frame;
   }
 
@@ -242,7 +245,9 @@ export class UserSymbols {
     const m = p.maps && findMapping(p.maps, a);
     if (!m) return undefined;
     const fileOffset = a - m.start + m.offset;
-    const file = m.path === "[vdso]" ? this.#files.vdso() : isFileBacked(m) ? this.#files.forMapping(pid, m) : undefined;
+    const found = m.path === "[vdso]" ? this.#files.vdso() : isFileBacked(m) ? this.#files.forMapping(pid, m) : undefined;
+    if (found === PARSE_LATER) this.#parseLater = true;
+    const file = found === PARSE_LATER ? undefined : found;
     if (!file) {
       if (isFileBacked(m) || m.path === "[vdso]") return unknownFrame("user", address, m.path, fileOffset);
       // Anonymous memory: a JIT's code, if it says so.
