@@ -49,7 +49,9 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
     // of crowd × crowd edges when the registers and the stack left cannot hold them.
     const base = Math.ceil(stackSize / 8) * 8;
     const limit = COLORS + Math.floor((MAX_STACK - base) / 8);
-    const crowd = base <= MAX_STACK ? crowding(code, live, fixed, limit) : undefined;
+    // Only values the calling convention does not fix are counted: no more of them than the
+    // limit (a typical handler's few dozen) cannot crowd it, and the walk is not taken at all.
+    const crowd = base <= MAX_STACK && next - fixed.size > limit ? crowding(code, live, fixed, limit) : undefined;
     if (crowd) return { loc: new Map(), stackSize: base + 8 * (crowd.peak - COLORS), code, crowded: { loc: code[crowd.at].loc, peak: crowd.peak, limit } };
     const result = color(code, fixed, next, unspillable, live);
     if ("colors" in result) {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { compile } from "../../compiler/mod.ts";
 import { livenessWork } from "../../compiler/flow.ts";
 import { narrow } from "../../compiler/narrow.ts";
+import { crowdingWork } from "../../compiler/pressure.ts";
 import type { Instr } from "../../compiler/ir.ts";
 import { Helper } from "../../spec/bpf/helpers.ts";
 import { fakeTarget } from "./fake_target.ts";
@@ -53,4 +54,21 @@ test("a handler with nothing to narrow is not folded and swept a second time", (
     if (x !== 1234) return;
     this.events.submit({ pid: x });`));
   assert.ok(plain < narrowed, `liveness computed ${plain} times for a handler with nothing to narrow, ${narrowed} for one narrowed`);
+});
+
+/** How many times the allocator looked for a crowd of values live at once compiling `source`. */
+function crowdingRuns(source: string): number {
+  const before = crowdingWork.runs;
+  const [spec] = compile(source, "/x/t.ts", kernel);
+  assert.equal(spec.programs.length, 1);
+  return crowdingWork.runs - before;
+}
+
+test("a handler with fewer values than fit in registers and the stack is not searched for a crowd of them", () => {
+  // The launch benchmark's handler: a handful of values, far from the ~70 registers and slots.
+  assert.equal(crowdingRuns(tracer(`if (pid() !== 1234) return;
+    this.events.submit({ pid: pid() });`)), 0);
+  // Many values, each used at once (it compiles): more registers than fit, so the walk is taken.
+  const events = Array.from({ length: 40 }, (_, i) => `if (pid() === ${i}) this.events.submit({ pid: pid() + ${i} });`).join("\n    ");
+  assert.ok(crowdingRuns(tracer(events)) > 0);
 });
