@@ -9,6 +9,8 @@ import { compile } from "../../compiler/mod.ts";
 import { livenessWork } from "../../compiler/flow.ts";
 import { narrow } from "../../compiler/narrow.ts";
 import { crowdingWork } from "../../compiler/pressure.ts";
+import { cleanup, cleanupWork } from "../../compiler/cleanup.ts";
+import { allocate } from "../../compiler/regalloc.ts";
 import type { Instr } from "../../compiler/ir.ts";
 import { Helper } from "../../spec/bpf/helpers.ts";
 import { fakeTarget } from "./fake_target.ts";
@@ -71,4 +73,35 @@ test("a handler with fewer values than fit in registers and the stack is not sea
   // Many values, each used at once (it compiles): more registers than fit, so the walk is taken.
   const events = Array.from({ length: 40 }, (_, i) => `if (pid() === ${i}) this.events.submit({ pid: pid() + ${i} });`).join("\n    ");
   assert.ok(crowdingRuns(tracer(events)) > 0);
+});
+
+test("a typical handler is swept for unreachable code and needless jumps before register allocation, not again after it", () => {
+  const before = cleanupWork.runs;
+  const [spec] = compile(tracer(`if (pid() !== 1234) return;
+    this.events.submit({ pid: pid() });`), "/x/t.ts", kernel);
+  assert.equal(spec.programs.length, 1);
+  // Once after lowering, once after folding and dead code removal; none of the moves allocation
+  // made redundant sat next to a jump.
+  assert.equal(cleanupWork.runs - before, 2);
+});
+
+test("a move allocation removes from between a branch and its label leaves the code to be swept again", () => {
+  // Tidy code where a branch skips a copy nothing reads (it gets its source's register, and goes),
+  // with or without a store after the copy.
+  const code = (store: boolean): Instr[] => [
+    { op: "entry", dst: 0 },
+    { op: "call", helper: Helper.get_current_pid_tgid, args: [], dst: 1 },
+    { op: "br", cond: "jeq", a: 1, b: 0n, target: 0 },
+    { op: "mov", dst: 2, src: 1 },
+    ...(store ? [{ op: "store", base: "fp", off: -8, size: 8, value: 1 } as const] : []),
+    { op: "label", label: 0 },
+    { op: "ret", value: 1 },
+  ];
+  for (const store of [false, true]) assert.deepEqual(cleanup(code(store)), code(store));
+  const alone = allocate(code(false), 0);
+  assert.equal(alone.untidy, true);
+  assert.notDeepEqual(cleanup(alone.code), alone.code, "a branch to the next instruction is left");
+  const withStore = allocate(code(true), 8);
+  assert.equal(withStore.untidy, undefined);
+  assert.deepEqual(cleanup(withStore.code), withStore.code);
 });
