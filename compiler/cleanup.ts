@@ -3,11 +3,15 @@
 // instruction, jumps to jumps (threaded to the final target), a conditional branch over an
 // unconditional jump (inverted: `if c goto A; goto B; A:` is `if !c goto B; A:`), and repeated
 // `return v` of the same value (all but one become jumps to it). Runs before register
-// allocation and again after it, when the moves allocation made redundant are gone.
+// allocation and again after it when a move allocation made redundant sat next to a jump.
 import { invertCond } from "../spec/bpf/isa.ts";
 import { type Instr, isReg } from "./ir.ts";
 
+/** How many times cleanup ran (tests check which handlers need it again: an operation count, not a clock). */
+export const cleanupWork = { runs: 0 };
+
 export function cleanup(code: Instr[]): Instr[] {
+  cleanupWork.runs++;
   code = mergeReturns(code);
   for (;;) {
     let next = thread(code);

@@ -164,7 +164,8 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
     }
     let out;
     try {
-      out = emit(cleanup(alloc.code), alloc);
+      // The code allocated was cleaned up: again only if removed moves may have left a jump to tidy.
+      out = emit(alloc.untidy ? cleanup(alloc.code) : alloc.code, alloc);
     } catch (e) {
       if (!(e instanceof ProgramTooLarge)) throw e;
       tooLarge(e, name, pos);

@@ -21,8 +21,12 @@ export interface Crowding {
   peak: number;
 }
 
+/** How many times the crowding walk ran (tests check which handlers need it: an operation count, not a clock). */
+export const crowdingWork = { runs: 0 };
+
 /** Where more than `limit` values that each need their own place are live at once, or undefined if nowhere. */
 export function crowding(code: Instr[], live: Liveness, fixed: ReadonlyMap<VReg, number>, limit: number): Crowding | undefined {
+  crowdingWork.runs++;
   const counted = new Uint8Array(live.size).fill(1);
   for (const v of fixed.keys()) counted[v] = 0;
   for (const ins of code) {

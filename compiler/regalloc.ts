@@ -24,6 +24,11 @@ export interface Allocation {
   stackSize: number;
   /** The code to emit: the input with the calling convention's moves, spill code, and the moves the allocation made redundant removed. */
   code: Instr[];
+  /**
+   * Set when a removed move may have left work for cleanup(): unset, the code is as tidy as the
+   * code allocated was.
+   */
+  untidy?: boolean;
   /** Set when more values are live at once than registers and the stack can hold: not allocated (stackSize is a lower bound). */
   crowded?: { loc?: SourcePos; peak: number; limit: number };
 }
@@ -49,7 +54,9 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
     // of crowd × crowd edges when the registers and the stack left cannot hold them.
     const base = Math.ceil(stackSize / 8) * 8;
     const limit = COLORS + Math.floor((MAX_STACK - base) / 8);
-    const crowd = base <= MAX_STACK ? crowding(code, live, fixed, limit) : undefined;
+    // Only values the calling convention does not fix are counted: no more of them than the
+    // limit (a typical handler's few dozen) cannot crowd it, and the walk is not taken at all.
+    const crowd = base <= MAX_STACK && next - fixed.size > limit ? crowding(code, live, fixed, limit) : undefined;
     if (crowd) return { loc: new Map(), stackSize: base + 8 * (crowd.peak - COLORS), code, crowded: { loc: code[crowd.at].loc, peak: crowd.peak, limit } };
     const result = color(code, fixed, next, unspillable, live);
     if ("colors" in result) {
@@ -59,8 +66,22 @@ export function allocate(input: Instr[], stackSize: number): Allocation {
         if (c !== undefined) loc.set(v, { reg: c });
       }
       const same = (a: Operand, b: VReg) => isReg(a) && loc.has(a) && (loc.get(a) as { reg: number }).reg === (loc.get(b) as { reg: number } | undefined)?.reg;
-      code = code.filter((ins) => !(ins.op === "mov" && !ins.w32 && same(ins.src, ins.dst)));
-      return { loc, stackSize, code };
+      // What allocation adds (moves, spill loads and stores) leaves cleanup() nothing new to do; a
+      // move removed from between a label, jump or branch and a label or jump may (a jump to the
+      // next instruction, a label right before a jump).
+      const kept: Instr[] = [];
+      let removed = false, untidy = false;
+      for (const ins of code) {
+        if (ins.op === "mov" && !ins.w32 && same(ins.src, ins.dst)) {
+          removed = true;
+          continue;
+        }
+        const before = kept.length ? kept[kept.length - 1].op : undefined;
+        if (removed && (ins.op === "label" || ins.op === "jmp") && (before === "label" || before === "jmp" || before === "br")) untidy = true;
+        removed = false;
+        kept.push(ins);
+      }
+      return { loc, stackSize, code: kept, ...(untidy && { untidy }) };
     }
     // Spill each uncolourable value (and everything coalesced with it) to its own slot.
     const slots = new Map<VReg, number>();

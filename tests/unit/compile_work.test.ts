@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { compile } from "../../compiler/mod.ts";
 import { livenessWork } from "../../compiler/flow.ts";
 import { narrow } from "../../compiler/narrow.ts";
+import { crowdingWork } from "../../compiler/pressure.ts";
+import { cleanup, cleanupWork } from "../../compiler/cleanup.ts";
+import { allocate } from "../../compiler/regalloc.ts";
 import type { Instr } from "../../compiler/ir.ts";
 import { Helper } from "../../spec/bpf/helpers.ts";
 import { fakeTarget } from "./fake_target.ts";
@@ -27,12 +30,12 @@ class T extends Tracer {
 `;
 }
 
-/** How many times liveness is computed (by fold, dce, the allocator...) compiling `source`. */
-function livenessRuns(source: string): number {
-  const before = livenessWork.runs;
+/** How many times `work` ran (liveness, the crowding walk, cleanup...) compiling `source`. */
+function runs(work: { runs: number }, source: string): number {
+  const before = work.runs;
   const [spec] = compile(source, "/x/t.ts", kernel);
   assert.equal(spec.programs.length, 1);
-  return livenessWork.runs - before;
+  return work.runs - before;
 }
 
 test("narrowing code with no 64-bit arithmetic, masks or zero-extending moves returns the very array it was given", () => {
@@ -46,11 +49,48 @@ test("narrowing code with no 64-bit arithmetic, masks or zero-extending moves re
 
 test("a handler with nothing to narrow is not folded and swept a second time", () => {
   // The launch benchmark's handler: a pid filter and one event.
-  const plain = livenessRuns(tracer(`if (pid() !== 1234) return;
+  const plain = runs(livenessWork, tracer(`if (pid() !== 1234) return;
     this.events.submit({ pid: pid() });`));
   // u32 arithmetic, normalised by shifts that narrowing turns into one 32-bit add: folded again after.
-  const narrowed = livenessRuns(tracer(`const x: u32 = pid() + 7;
+  const narrowed = runs(livenessWork, tracer(`const x: u32 = pid() + 7;
     if (x !== 1234) return;
     this.events.submit({ pid: x });`));
   assert.ok(plain < narrowed, `liveness computed ${plain} times for a handler with nothing to narrow, ${narrowed} for one narrowed`);
+});
+
+test("a handler with fewer values than fit in registers and the stack is not searched for a crowd of them", () => {
+  // The launch benchmark's handler: a handful of values, far from the ~70 registers and slots.
+  assert.equal(runs(crowdingWork, tracer(`if (pid() !== 1234) return;
+    this.events.submit({ pid: pid() });`)), 0);
+  // Many values, each used at once (it compiles): more registers than fit, so the walk is taken.
+  const events = Array.from({ length: 40 }, (_, i) => `if (pid() === ${i}) this.events.submit({ pid: pid() + ${i} });`).join("\n    ");
+  assert.ok(runs(crowdingWork, tracer(events)) > 0);
+});
+
+test("a typical handler is swept for unreachable code and needless jumps before register allocation, not again after it", () => {
+  // Once after lowering, once after folding and dead code removal; none of the moves allocation
+  // made redundant sat next to a jump.
+  assert.equal(runs(cleanupWork, tracer(`if (pid() !== 1234) return;
+    this.events.submit({ pid: pid() });`)), 2);
+});
+
+test("a move allocation removes from between a branch and its label leaves the code to be swept again", () => {
+  // Tidy code where a branch skips a copy nothing reads (it gets its source's register, and goes),
+  // with or without a store after the copy.
+  const code = (store: boolean): Instr[] => [
+    { op: "entry", dst: 0 },
+    { op: "call", helper: Helper.get_current_pid_tgid, args: [], dst: 1 },
+    { op: "br", cond: "jeq", a: 1, b: 0n, target: 0 },
+    { op: "mov", dst: 2, src: 1 },
+    ...(store ? [{ op: "store", base: "fp", off: -8, size: 8, value: 1 } as const] : []),
+    { op: "label", label: 0 },
+    { op: "ret", value: 1 },
+  ];
+  for (const store of [false, true]) assert.deepEqual(cleanup(code(store)), code(store));
+  const alone = allocate(code(false), 0);
+  assert.equal(alone.untidy, true);
+  assert.notDeepEqual(cleanup(alone.code), alone.code, "a branch to the next instruction is left");
+  const withStore = allocate(code(true), 8);
+  assert.equal(withStore.untidy, undefined);
+  assert.deepEqual(cleanup(withStore.code), withStore.code);
 });

@@ -115,7 +115,7 @@ test("bin/tsbpf passes Bun no BUN_JSC_ option but its own, whatever its name, an
     };
     const { stdout, forks } = traced(p.bin, env);
     const vars = stdout.slice(stdout.indexOf("\nENV\n") + 5).split("\0");
-    assert.deepEqual(vars.filter((l) => /^BUN_JSC_/.test(l)).sort(), ["BUN_JSC_thresholdForJITAfterWarmUp=2000", "BUN_JSC_thresholdForJITSoon=123"]);
+    assert.deepEqual(vars.filter((l) => /^BUN_JSC_/.test(l)).sort(), ["BUN_JSC_thresholdForJITAfterWarmUp=10000", "BUN_JSC_thresholdForJITSoon=123"]);
     for (const kept of ["KEEP=BUN_JSC_kept=value", "DECOY=BUN_JSC_", "LINES=a\nBUN_JSC_notAVariable=1\nb"]) assert.ok(vars.includes(kept), `${kept} was not passed on`);
     assert.equal(forks, 1, "the launcher forked (a $(...) or a program) before the runtime (the one fork is the stand-in's env)");
   } finally {
