@@ -51,8 +51,9 @@ interface BunHashing {
  * its evaluation ends (Bun refuses to require one still waiting). Deno imports it.
  */
 export async function runModule(path: string): Promise<unknown> {
-  const require = runtimeName === "bun" ? (import.meta as { require?: (path: string) => unknown }).require : undefined;
-  if (require) return require(path);
+  // Not named `require`: the bytecode build defines import.meta.require as the module's own (pack/bun_library.ts).
+  const load = runtimeName === "bun" ? (import.meta as { require?: (path: string) => unknown }).require : undefined;
+  if (load) return load(path);
   return await import(fileUrl(path));
 }
 
