@@ -10,7 +10,7 @@
 // does not run, which are dist/bun_seldom.js (SELDOM_ROOTS; JavaScriptCore reads a part's whole
 // bytecode when it loads, run or not); dist/bun_compile.js what the first compile adds (the
 // compiler's target); dist/bun_oneliner.js what a one-liner's transform adds; dist/bun_lazy.js everything else the entries reach (other probe kinds,
-// exporters, tsbpf/tool); and the command's (below). Each loads on the first
+// exporters, tsbpf/tool); and the command's and `tsbpf run`'s (below). Each loads on the first
 // import of one of its modules and is given the start graph's part, through which it takes the
 // other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
 // dist/ENTRY.bun.js are the entries, a line each: this copy on the Bun that packed it, the ES
@@ -28,6 +28,8 @@ import { BYTECODE_COMPILER, BYTECODE_DEFINE } from "./bytecode.ts";
 export const BUN_LIBRARY = "bun_library.js";
 /** The command's own modules (COMMAND_ROOTS), loaded by the tsbpf command's entries. */
 export const BUN_CLI = "bun_cli.js";
+/** `tsbpf run`'s own (RUN_ROOTS): its supervisor and the preload of its child, loaded by those only. */
+export const BUN_RUN = "bun_run.js";
 /** What a compile needs beyond those (the compiler's target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
 export const BUN_COMPILE = "bun_compile.js";
 /** The start graph's modules a warm start does not run (SELDOM_ROOTS), loaded on the first use of one of their exports. */
@@ -36,7 +38,7 @@ export const BUN_SELDOM = "bun_seldom.js";
 export const BUN_ONELINER = "bun_oneliner.js";
 /** The rest, loaded on the first import of a module outside those (probe kinds, exporters, tsbpf/tool). */
 export const BUN_LAZY = "bun_lazy.js";
-const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_COMPILE, BUN_SELDOM, BUN_ONELINER, BUN_LAZY];
+const PARTS = [BUN_LIBRARY, BUN_CLI, BUN_RUN, BUN_COMPILE, BUN_SELDOM, BUN_ONELINER, BUN_LAZY];
 /** The bundler's namespace of the modules another part holds: "tsbpf-part-bun_lazy". */
 const partNamespace = (part: string) => `tsbpf-part-${part.slice(0, -3)}`;
 
@@ -111,15 +113,20 @@ export interface SourceImports {
 
 /**
  * The sources the command's own paths load on Bun (beyond the start graph): what `-e` runs with
- * a kept script, and `tsbpf run`'s supervisor and the preload. Their part, dist/bun_cli.js, is
- * small, so a warm one-liner loads no more code than it runs; the transform, the compiler's
- * target and the other commands stay in dist/bun_lazy.js.
+ * a kept script. Their part, dist/bun_cli.js, is small, so a warm one-liner loads no more code
+ * than it runs; the transform, the compiler's target and the other commands stay in
+ * dist/bun_lazy.js.
  */
-export const COMMAND_ROOTS = [
-  "cli/main.ts", "cli/oneliner/run_oneliner.ts", "cli/oneliner/oneliner_runtime.ts", "cli/preload_session.ts", "cli/commands/run.ts",
-  // What cli/session.ts imports on use: the child's link to `tsbpf run` (every run), -d's timer.
-  "cli/parent_link.ts", "cli/long_timer.ts",
-];
+export const COMMAND_ROOTS = ["cli/main.ts", "cli/oneliner/run_oneliner.ts", "cli/oneliner/oneliner_runtime.ts"];
+
+/**
+ * What `tsbpf run` adds to those: its supervisor (the child's command line, signals, a remote
+ * script's download and TLS trust), the preload, and what cli/session.ts imports on use (the
+ * child's link to `tsbpf run`, -d's timer). Their part, dist/bun_run.js, is not in a warm
+ * one-liner's way: JavaScriptCore reads a part's whole bytecode when it loads (bench/NOTES.md,
+ * warme11: ≈ 20 µs a KB at load).
+ */
+export const RUN_ROOTS = ["cli/preload_session.ts", "cli/commands/run.ts", "cli/parent_link.ts", "cli/long_timer.ts"];
 
 /**
  * What a script's cold start imports beside the start graph and the bytecode compiler: the
@@ -179,24 +186,24 @@ export function seldomModules(meta: SourceImports, startGraph: Set<string>): Set
 }
 
 /**
- * Writes the parts (dist/bun_library.js, bun_cli.js, bun_compile.js, bun_seldom.js, bun_oneliner.js, bun_lazy.js), their .jsc and the entries
+ * Writes the parts (dist/bun_library.js, bun_cli.js, bun_run.js, bun_compile.js, bun_seldom.js, bun_oneliner.js, bun_lazy.js), their .jsc and the entries
  * into `outdir`; the files written. Only Bun builds them. `meta`: pack/bundle.ts's metafile.
  */
 export async function buildBunLibrary(outdir: string, startGraph: Set<string>, meta: SourceImports): Promise<string[]> {
   if (typeof Bun === "undefined") return [];
-  const command = staticClosure(meta, COMMAND_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS), oneliner = staticClosure(meta, ONELINER_ROOTS);
+  const command = staticClosure(meta, COMMAND_ROOTS), run = staticClosure(meta, RUN_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS), oneliner = staticClosure(meta, ONELINER_ROOTS);
   const seldom = seldomModules(meta, startGraph);
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.
-  const start = (rel: string) => startGraph.has(rel) ? !seldom.has(rel) : command.has(rel) && compile.has(rel);
+  const start = (rel: string) => startGraph.has(rel) ? !seldom.has(rel) : (command.has(rel) || run.has(rel)) && compile.has(rel);
   // A module the transform shares with the command or a compile goes with them: a cold one-liner loads both.
-  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : compile.has(rel) ? BUN_COMPILE
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : run.has(rel) ? BUN_RUN : compile.has(rel) ? BUN_COMPILE
     : oneliner.has(rel) ? BUN_ONELINER : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
   const listed = new Map(PARTS.map((p) => [p, new Set<string>()]));
-  for (const rel of [...startGraph, ...command, ...compile, ...oneliner]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
+  for (const rel of [...startGraph, ...command, ...run, ...compile, ...oneliner]) if (rel.endsWith(".ts")) listed.get(partOf(rel))!.add(rel);
   // What each seldom module exports: the names its stand-in in the other parts defines (below).
   const seldomExports = new Map([...seldom].map((rel) => [rel, exportNames(rel)]));
   for (const m of Object.values(BUN_ENTRIES)) listed.get(partOf(m))!.add(m);
@@ -250,6 +257,7 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   // what is taken (and the entries).
   await buildPart(BUN_LIBRARY, listed.get(BUN_LIBRARY)!);
   await buildPart(BUN_CLI, listed.get(BUN_CLI)!);
+  await buildPart(BUN_RUN, listed.get(BUN_RUN)!);
   // The compile part lists all its own modules (a few), so the lazy part may take any of them.
   const written = await buildPart(BUN_COMPILE, listed.get(BUN_COMPILE)!);
   // So does the seldom part: any other part may take any of them.
@@ -260,6 +268,7 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   const entriesOf = (part: string) => Object.values(BUN_ENTRIES).filter((m) => partOf(m) === part);
   written.push(...await buildPart(BUN_LIBRARY, taken.get(BUN_LIBRARY)!));
   written.push(...await buildPart(BUN_CLI, new Set([...taken.get(BUN_CLI)!, ...entriesOf(BUN_CLI)])));
+  written.push(...await buildPart(BUN_RUN, new Set([...taken.get(BUN_RUN)!, ...entriesOf(BUN_RUN)])));
   // Another Bun ignores the .jsc and would parse the CommonJS source, which costs more than the
   // ES modules (measured 1.58x the CPU of the bytecode, ~1.05x the ES modules): it takes those.
   // The choice is the same for every entry of a process, so there is still one copy of tsbpf.

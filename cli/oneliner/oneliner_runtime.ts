@@ -47,12 +47,15 @@ export interface OneLinerSpec {
 /** Set by `tsbpf -e` before the generated script runs: the one-liner and where generated positions come from. */
 export const ONELINER_SOURCE = Symbol.for("tsbpf.oneliner");
 
-interface Source {
+export interface OneLinerSource {
   text: string;
   map: (line: number, column: number, length: number) => SourcePosition;
   /** The command's work for when the tracing has ended (the one-liner cache's prune), kept off the start. */
   ended?: () => void;
+  /** The script's run, handed to the command as the script is evaluated (OneLinerRuntime.run). */
+  running?: Promise<void>;
 }
+type Source = OneLinerSource;
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
 let current: OneLinerRuntime | undefined;
@@ -206,7 +209,21 @@ export class OneLinerRuntime {
     this.#formats = spec.prints.map((p) => (p.kind === "printf" ? parseFormat(p.format) : undefined));
   }
 
-  async run(tracer: Tracer | undefined): Promise<void> {
+  /**
+   * Traces until the tracing ends. Under the command (ONELINER_SOURCE set), the run is handed to it
+   * and this returns at once, so the script's top-level await ends with its evaluation: Bun can then
+   * require the script (runtime/ffi/host.ts runModule), and the command awaits the run.
+   */
+  run(tracer: Tracer | undefined): Promise<void> {
+    const running = this.#run(tracer);
+    const source = (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE];
+    if (!source) return running;
+    source.running = running;
+    running.catch(() => {}); // not a stray rejection: the command awaits it once the script is evaluated
+    return Promise.resolve();
+  }
+
+  async #run(tracer: Tracer | undefined): Promise<void> {
     current = this;
     const periods = this.spec.intervals.map(([period]) => intervalPeriodMs(period));
     const fields = tracer as unknown as Record<string, unknown> | undefined;
@@ -243,7 +260,7 @@ export class OneLinerRuntime {
     cancels.forEach((cancel) => cancel());
     if (!tracer) this.end();
     flush();
-    // Thrown here, out of the script's top-level await, it is shown as the one-liner's own error, at its place.
+    // Thrown here, out of the run the command awaits, it is shown as the one-liner's own error, at its place.
     if (this.#failure) throw this.#failure.error;
   }
 

@@ -8,11 +8,11 @@ import { privateDir, stagePrivateFile, UntrustedDirError } from "../../runtime/p
 import { verbose } from "../../runtime/verbose.ts";
 import type { GeneratedScript } from "./oneliner.ts";
 import { ONELINER_DIR, oneLinerCacheOff, oneLinerKey, pruneLater, prunePending, readOneLiner, recordingQuery, scriptName, writeOneLiner } from "./oneliner_cache.ts";
-import { ONELINER_SOURCE, remap } from "./oneliner_runtime.ts";
+import { ONELINER_SOURCE, type OneLinerSource, remap } from "./oneliner_runtime.ts";
 import { type SessionOptions, startSession } from "../session.ts";
 import { buildDiagnostics, CliError, describeScriptError, isExplained } from "../errors.ts";
 import { CompileError } from "../../spec/diagnostics.ts";
-import { hasPermission } from "../../runtime/ffi/host.ts";
+import { hasPermission, runModule } from "../../runtime/ffi/host.ts";
 import { OWN_EXT, ownModules, ownPath } from "../../runtime/own_files.ts";
 import { kernelQuery, withListings } from "./kernel_query.ts";
 
@@ -34,9 +34,12 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   try {
     await startSession({ ...session, heldPid: held?.pid });
     // ended: the runtime prunes the cache when the tracing ends (a signal's exit included), not before it starts.
-    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map, ended: prunePending };
+    const source: OneLinerSource = { text, map: script.map, ended: prunePending };
+    (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = source;
     try {
-      await import(fileUrl(file));
+      // The script's evaluation hands its run over (OneLinerRuntime.run), which is awaited here.
+      await runModule(file);
+      await source.running;
     } catch (e) {
       // Bun's build error in the generated script: shown at its place in the one-liner.
       const build = buildDiagnostics(e);
@@ -182,9 +185,4 @@ function sameContent(file: string, bytes: Uint8Array): boolean {
   } catch {
     return false; // too big, not a regular file, not ours: written again (the rename replaces it)
   }
-}
-
-/** The file: URL of an absolute path (node:url's pathToFileURL, which costs Deno its Node layer). */
-function fileUrl(path: string): string {
-  return `file://${path.split("/").map(encodeURIComponent).join("/")}`;
 }

@@ -43,6 +43,25 @@ interface BunHashing {
   CryptoHasher: new (algorithm: "sha256") => { update(data: Uint8Array): { digest(): Uint8Array } };
 }
 
+/**
+ * Runs the module at the local, absolute `path` and returns its exports. Bun requires it,
+ * synchronously on this thread: its import() of a TypeScript file goes through the module
+ * loader, which starts threads of its own to read and transpile it (a tenth of a warm
+ * one-liner's CPU, bench/NOTES.md). So the module must have finished its top-level awaits when
+ * its evaluation ends (Bun refuses to require one still waiting). Deno imports it.
+ */
+export async function runModule(path: string): Promise<unknown> {
+  // Not named `require`: the bytecode build defines import.meta.require as the module's own (pack/bun_library.ts).
+  const load = runtimeName === "bun" ? (import.meta as { require?: (path: string) => unknown }).require : undefined;
+  if (load) return load(path);
+  return await import(fileUrl(path));
+}
+
+/** The file: URL of an absolute path (node:url's pathToFileURL, which costs Deno its Node layer). */
+function fileUrl(path: string): string {
+  return `file://${path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
 /** The modules of the runtime itself that tsbpf loads (a bundler must leave them external). */
 export const RUNTIME_MODULES = ["bun:ffi"];
 

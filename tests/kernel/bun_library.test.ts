@@ -226,9 +226,21 @@ test("the tsbpf command on Bun runs a one-liner from the bytecode build, cold an
     assert.ok(opened.includes("bun_library.js.jsc") && opened.includes("bun_cli.js.jsc"), `${run}: the bytecode was not loaded: ${opened.join(", ")}`);
     assert.deepEqual(esmOf(opened), [], `${run}: the command loaded the ES module build beside the bytecode (two copies of tsbpf)`);
     // A kept script needs neither the transform nor the compiler.
-    if (run === "warm") assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("bun_seldom") || f.startsWith("bun_oneliner") || f.startsWith("compiler")), [], `warm: ${opened.join(", ")}`);
+    // Nor `tsbpf run`'s supervisor (its own part).
+    if (run === "warm") assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("bun_seldom") || f.startsWith("bun_oneliner") || f.startsWith("bun_run") || f.startsWith("compiler")), [], `warm: ${opened.join(", ")}`);
     // The transform is in its own part: a one-liner of tracepoints does not load the lazy part (other probe kinds, exporters, tsbpf/tool, ~20x its size).
     else assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy")), [], `${run}: ${opened.join(", ")}`);
+  }
+});
+
+test("the command's part holds what a one-liner runs, not tsbpf run's supervisor: that is in its own part (dist/bun_run.js)", { skip }, () => {
+  install();
+  assert.ok(readdirSync(dist).includes("bun_run.js.jsc"), `no part of tsbpf run's own: ${readdirSync(dist).filter((f) => f.startsWith("bun_")).join(", ")}`);
+  const cli = readFileSync(join(dist, "bun_cli.js"), "utf8"), run = readFileSync(join(dist, "bun_run.js"), "utf8");
+  // Text from cli/commands/run.ts and cli/child_runtime.ts (pack/bun_library.ts RUN_ROOTS).
+  for (const text of ["is a directory, not a script: give the .ts file to run", "resolve.bun.tsconfig.json"]) {
+    assert.ok(run.includes(text), `"${text}" is not in tsbpf run's part`);
+    assert.ok(!cli.includes(text), `"${text}" is still in the command's part`);
   }
 });
 
