@@ -217,12 +217,21 @@ export function callerOfFiles(files: string[], ownRoot: string): string {
 }
 
 /**
+ * This module's own file when it is not one of tsbpf's own modules: it is in a one-file bundle
+ * (`tsbpf build`), whose every frame, this one's first, is in that file, which callerFile() would
+ * find first on the stack. Said without an Error: on Deno, an error made with the bundle's top
+ * level on the stack costs a re-parse of all of the bundle's code to place that frame (≈ 12 ms).
+ */
+const BUNDLE_FILE = callerOfFiles([import.meta.url], OWN_ROOT);
+
+/**
  * The first file on the stack outside tsbpf's own modules: the user's script. Read from the
  * call sites' file names, not from the text of `new Error().stack`: the text has every frame's
  * line and column, which V8 computes by re-parsing each function on the stack (and Deno maps
  * through the script's source map), ≈ 1 MB of a warm start's peak memory on Deno.
  */
 function callerFile(): string {
+  if (BUNDLE_FILE) return BUNDLE_FILE;
   const E = Error as ErrorConstructor & { prepareStackTrace?: (e: Error, sites: { getFileName(): string | null | undefined }[]) => unknown };
   const prepare = E.prepareStackTrace;
   try {

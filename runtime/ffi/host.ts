@@ -15,6 +15,13 @@ export type RuntimeName = "bun" | "deno";
 export const runtimeName: RuntimeName = typeof Bun !== "undefined" ? "bun" : "deno";
 
 /**
+ * Whether a function that ends in a call leaves the stack before that call runs (JavaScriptCore's
+ * proper tail calls: Bun), so that an error thrown inside names no line of it. V8 (Deno) keeps
+ * every frame.
+ */
+export const dropsTailCallFrames: boolean = runtimeName === "bun";
+
+/**
  * The arguments after the script's name (process.argv.slice(2)), read without node:process,
  * which takes Deno ≈ 15 ms to load (the `tsbpf` command's start, cli/main.ts).
  */

@@ -1,4 +1,6 @@
 // Errors in the arguments a script gave tsbpf's public constructors, thrown from the user's line.
+import { dropsTailCallFrames } from "../ffi/host.ts";
+
 /**
  * `error` with its stack starting at the caller of `fn` (a constructor: `new.target`): for an
  * error in the arguments the user's code gave `fn`, the first frame is then the user's line, which
@@ -30,8 +32,14 @@ export function methodsAtCaller(proto: object, names: readonly string[], fromCal
   }
 }
 
-/** Where a callback tsbpf calls later was given: the stack frame line of the caller of `fn`. */
+/**
+ * Where a callback tsbpf calls later was given: the stack frame line of the caller of `fn`. Only
+ * where a callback that ends in a call loses its frame (Bun): V8 keeps it in the error's own stack,
+ * and placing the caller's frame there costs Deno a re-parse of the caller's whole function, at
+ * the top level of a `tsbpf build` bundle all of its code (≈ 12 ms of the bundle's start).
+ */
 export function callerFrame(fn: unknown): string | undefined {
+  if (!dropsTailCallFrames) return undefined;
   const site: { stack?: string } = {};
   const capture = (Error as { captureStackTrace?: (e: object, f: unknown) => void }).captureStackTrace;
   if (typeof fn === "function") capture?.(site, fn);

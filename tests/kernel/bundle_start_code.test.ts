@@ -99,3 +99,50 @@ test("a bundle whose programs read kernel structs keeps the BTF reader in its co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Counts what the start does with stack traces: sets of Error.prepareStackTrace (the decorators
+// looking for the script's file) and captures of the caller of on() (where a listener was given).
+const STACK_TRACES = `import { pid, RingBuf, Tracer, tracepoint, type u32 } from "tsbpf";
+let prepares = 0, captures = 0, inOn = false;
+let prepare = (Error as any).prepareStackTrace;
+Object.defineProperty(Error, "prepareStackTrace", { configurable: true, get: () => prepare, set: (f) => { prepares++; prepare = f; } });
+const capture = (Error as any).captureStackTrace;
+(Error as any).captureStackTrace = function (o: object, f?: unknown) {
+  if (inOn) captures++;
+  return capture.call(this, o, f);
+};
+interface Call { pid: u32 }
+class Calls extends Tracer {
+  events = new RingBuf<Call>();
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    this.events.submit({ pid: pid() });
+  }
+}
+const t = await new Calls().start();
+inOn = true;
+const off = t.events.on(() => {});
+inOn = false;
+console.log(\`stack traces: \${prepares} prepares, \${captures} captures\`);
+off();
+await t.stop();
+`;
+
+test("a bundle's start makes no stack trace that its runtime does not need (Deno re-parses the bundle's whole code to place its top level)", { timeout: 300000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-bundle-start-"));
+  try {
+    writeFileSync(`${dir}/calls.ts`, STACK_TRACES);
+    const out = `${dir}/calls.bundle.js`;
+    await bundle(`${dir}/calls.ts`, out);
+    // The decorators know the file without a stack: every frame is in the bundle. Only Bun, which
+    // drops the frame of a listener that ends in a call, needs to capture where on() was called.
+    for (const [runtime, captures] of [[`${root}node_modules/.bin/bun`, 1], [`${root}node_modules/.bin/deno run --allow-ffi`, 0]] as const) {
+      const r = spawnSync("sh", ["-c", `${runtime} ${out}`], { cwd: "/tmp", encoding: "utf8", timeout: 120000, env: { ...process.env, TSBPF_NO_CACHE: "1" } });
+      const output = (r.stdout ?? "") + (r.stderr ?? "");
+      assert.equal(r.status, 0, output);
+      assert.match(output, new RegExp(`^stack traces: 0 prepares, ${captures} captures$`, "m"), `${runtime}: ${output}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
