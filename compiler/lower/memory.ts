@@ -51,6 +51,12 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
     l.copy(v, base, off);
     return l.zero(base, off + v.type.len, t.len - v.type.len);
   }
+  if (v.kind === "mem" && v.type.kind === "str" && t.kind === "str") {
+    // A longer string into a shorter one keeps what fits and its NUL, as str(p) read straight
+    // into the same place does (a Str<256> local as a Count<Str<16>> key).
+    l.copy({ ...v, type: { kind: "str", len: t.len - 1 } }, base, off);
+    return l.zero(base, off + t.len - 1, 1);
+  }
   if (v.kind === "kmem") return readInto(l, v, t, base, off, e);
   // A pointer where a string goes (args.filename into a Str<N> field): the string is behind it.
   const behind = t.kind === "str" && v.kind === "scalar" && v.type.kind === "ptr";
