@@ -436,7 +436,7 @@ export class LinearHistogram<K = void> extends HistogramBase<K> {
     const last = Math.ceil((this.max - this.min) / this.step) + 1;
     if (i === 0) return [undefined, BigInt(this.min)];
     if (i === last) return [BigInt(this.max), undefined];
-    return [BigInt((i - 1) * this.step + this.min), BigInt(i * this.step + this.min)];
+    return [BigInt((i - 1) * this.step + this.min), BigInt(Math.min(i * this.step + this.min, this.max))];
   }
 }
 
