@@ -42,7 +42,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!COMMANDS.includes(command)) {
-    throw new UsageError(`unknown command "${command}"${command.endsWith(".ts") ? ` (to run a script: tsbpf run ${command})` : ""}`);
+    // Imported here only: a command line that is right never needs the suggestions.
+    const near = command.endsWith(".ts") ? [] : (await import("../spec/diagnostics.ts")).closest(command, COMMANDS, 2);
+    const suggestion = near.length ? `: did you mean ${near.map((c) => `"${c}"`).join(" or ")}?` : "";
+    throw new UsageError(`unknown command "${command}"${suggestion}${command.endsWith(".ts") ? ` (to run a script: tsbpf run ${command})` : ""}`);
   }
   if (values.help) return print(await help(command));
   const rest = global.rest;
