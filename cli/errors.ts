@@ -67,12 +67,25 @@ function explainError(e: unknown, verbose: boolean): string {
  * bugs as one line with where they happened (the first frame outside tsbpf), not as tsbpf's.
  */
 export function describeScriptError(e: unknown, verbose: boolean): string {
-  if (!(e instanceof Error) || verbose || isExplained(e) || describeBuildError(e)) return describeError(e, verbose);
+  if (!(e instanceof Error) || verbose || describeBuildError(e)) return describeError(e, verbose);
   const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
   const where = frames.map(frameLocation).find((p) => p && !isOwnFrame(p));
+  if (isExplained(e)) return placedExplanation(e, where);
   const decorator = describeUndefinedDecorator(e, where);
   if (decorator) return printableLines(decorator);
   return printableLines(`${e.name}: ${firstLine(e.message)}${where ? ` at ${where}` : ""} (run tsbpf with --verbose for the stack trace)`);
+}
+
+/**
+ * An explained error as describeError gives it, with the script's line that called into tsbpf
+ * (a map read after stop(), a key out of range): run by bun or deno directly its stack shows that
+ * line. Not for errors that carry their place already (compile errors, a field refused at start()).
+ */
+function placedExplanation(e: Error, where: string | undefined): string {
+  const text = describeError(e, false);
+  if (!where || e.name === "CompileError" || e.name === "VerifierError" || /^\S+:\d+:\d+/.test(e.message)) return text;
+  const [first, ...rest] = text.split("\n");
+  return [`${first} (at ${printableLines(where)})`, ...rest].join("\n");
 }
 
 /** "path:line:col" of a stack frame (a file: URL as its path; a module imported from a URL by its URL). */

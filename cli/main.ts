@@ -8,6 +8,8 @@
 //   bun cli/main.ts ...     deno run -A cli/main.ts ...     tsbpf ... (bin/tsbpf)
 import { GLOBAL_OPTIONS, parseDuration, parsePid, parseUntilPositional, splitCommand, type Values } from "./global_options.ts";
 import { CliError, fail, UsageError } from "./errors.ts";
+// In the chunk the command loads anyway (pack/bundle.ts): a dynamic import would split it out of that chunk.
+import { closest } from "../spec/diagnostics.ts";
 import { fileExists } from "../runtime/files.ts";
 import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
@@ -42,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!COMMANDS.includes(command)) {
-    throw new UsageError(`unknown command "${command}"${command.endsWith(".ts") ? ` (to run a script: tsbpf run ${command})` : ""}`);
+    const near = command.endsWith(".ts") ? [] : closest(command, COMMANDS, 2);
+    const suggestion = near.length ? `: did you mean ${near.map((c) => `"${c}"`).join(" or ")}?` : "";
+    throw new UsageError(`unknown command "${command}"${suggestion}${command.endsWith(".ts") ? ` (to run a script: tsbpf run ${command})` : ""}`);
   }
   if (values.help) return print(await help(command));
   const rest = global.rest;

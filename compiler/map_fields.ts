@@ -5,6 +5,7 @@ import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts
 import { type Node, posOf } from "./parse.ts";
 import { i64, isScalar, layoutStruct, type Type, u32, u64 } from "../spec/layout.ts";
 import { MAX_MAP_ENTRIES, MAX_STACK_DEPTH, type MapKind, type MapSpec } from "../spec/tracer_spec.ts";
+import { isPinName, pinNameProblem } from "../spec/pin_name.ts";
 
 /** A map declared as a tracer field: its spec (the kernel map's layout), and where it is declared. */
 export interface MapField extends MapSpec {
@@ -150,15 +151,58 @@ export function mapFieldOf(member: Node, types: { resolve(node: Node): Type | un
     field.value = aggregationValue(cls.kind);
   }
   if (cls.kind === "lhist") {
-    const nums = init.arguments.map((a: Node) => (a.type === "NumericLiteral" ? a.value : a.type === "UnaryExpression" && a.operator === "-" && a.argument.type === "NumericLiteral" ? -a.argument.value : undefined));
-    const [min, max, step] = nums;
-    if (nums.length < 3 || nums.slice(0, 3).some((n: unknown) => typeof n !== "number" || !Number.isInteger(n)) || step <= 0 || max <= min) {
-      diags.error(Code.BadMap, posOf(init), `LinearHistogram needs number literals: new LinearHistogram(min, max, step) with min < max and step > 0`);
-      return undefined;
-    }
-    field.linear = { min, max, step };
+    const linear = linearBounds(init, constants, diags);
+    if (!linear) return undefined;
+    field.linear = linear;
+  }
+  const pin = pinArgument(init);
+  if (pin && !isPinName(pin.value)) {
+    diags.error(Code.BadMap, posOf(pin), pinNameProblem(pin.value), "the map is pinned in /sys/fs/bpf/tsbpf/NAME: e.g. { pin: \"tcp_bytes\" }");
+    return undefined;
   }
   return field;
+}
+
+const LINEAR_ARGUMENTS = ["min", "max", "step"] as const;
+
+/** `new LinearHistogram(min, max, step)`'s bounds, or undefined after an error at the argument that is wrong. */
+function linearBounds(init: Node, constants: Map<string, Node> | undefined, diags: DiagnosticBag): { min: number; max: number; step: number } | undefined {
+  const form = "new LinearHistogram(min, max, step)";
+  const missing = LINEAR_ARGUMENTS.slice(init.arguments.length);
+  if (missing.length) {
+    diags.error(Code.BadMap, posOf(init), `${form} is missing its ${missing.join(" and ")}`, "e.g. new LinearHistogram(0, 2000, 200): buckets of 200 from 0 to 2000");
+    return undefined;
+  }
+  const values: number[] = [];
+  for (const [i, name] of LINEAR_ARGUMENTS.entries()) {
+    const arg = init.arguments[i];
+    const n = constantNumber(arg, constants);
+    if (n === undefined) {
+      diags.error(Code.BadMap, posOf(arg), `LinearHistogram's ${name} must be a whole number the compiler can see (a literal or a top-level const)`, `its buckets are compiled into the handlers: ${form}`);
+      return undefined;
+    }
+    if (!Number.isSafeInteger(n) || (name === "step" && n < 1)) {
+      diags.error(Code.BadMap, posOf(arg), `LinearHistogram's ${name} must be a whole number${name === "step" ? " of at least 1" : ""}, got ${n}`, form);
+      return undefined;
+    }
+    values.push(n);
+  }
+  const [min, max, step] = values;
+  if (max <= min) {
+    diags.error(Code.BadMap, posOf(init.arguments[1]), `LinearHistogram's max (${max}) must be larger than its min (${min})`, form);
+    return undefined;
+  }
+  return { min, max, step };
+}
+
+/** The `pin: "name"` string literal of a map constructor's options, if it has one. */
+function pinArgument(init: Node): (Node & { value: string }) | undefined {
+  for (const arg of init.arguments) {
+    if (arg.type !== "ObjectExpression") continue;
+    const p = arg.properties.find((x: Node) => x.type === "ObjectProperty" && !x.computed && (x.key.name ?? x.key.value) === "pin");
+    if (p?.value.type === "StringLiteral") return p.value;
+  }
+  return undefined;
 }
 
 /** An IPv4 prefix: `addr` holds the address as the kernel stores it (network byte order in memory). */

@@ -65,16 +65,27 @@ export function listTracepoints(): string[] {
 }
 
 function suggestions(target: string): string[] {
-  const near = closest(target, listTracepoints());
+  const all = listTracepoints();
+  const near = closest(target, all);
   const hints = near.length ? [`did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`] : [];
-  return [...hints, "list them with: tsbpf list 'syscalls:*'"];
+  return [...hints, listHint(target, all)];
+}
+
+/** Where to look: the tracepoints of the category the target names, or every category when there is no such one. */
+function listHint(target: string, all: string[]): string {
+  const category = target.split(":")[0];
+  const categories = new Set(all.map((t) => t.split(":")[0]));
+  if (categories.has(category)) return `list them with: tsbpf list '${category}:*'`;
+  const near = closest(category, [...categories]);
+  return `there is no category "${category}"${near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(" or ")}?)` : ""}; list every tracepoint with: tsbpf list 'tracepoint:*'`;
 }
 
 /** The tracepoints a target names: itself, or a wildcard's matches. */
 export function tracepointTargets(target: string): string[] {
   if (!isWildcard(target)) return [tracepointName(target).join(":")];
   tracepointName(target, true);
-  return expandWildcard(target, listTracepoints(), "tracepoint", MAX_TRACEPOINTS, "list them with: tsbpf list 'tracepoint:syscalls:sys_enter_*'");
+  const all = listTracepoints();
+  return expandWildcard(target, all, "tracepoint", MAX_TRACEPOINTS, listHint(target, all));
 }
 
 /** The fields every one of these tracepoints has at the same place with the same type. */

@@ -7,6 +7,7 @@ import { fileExists, MAX_BINARY_BYTES, openInRoot, readCheckedFile, UnsafeFileEr
 import { readProcMaps } from "../runtime/symbolize/proc_maps.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { errnoName } from "../runtime/errors.ts";
+import { fstat, S_IFMT, S_IFREG } from "../runtime/file_stat.ts";
 import { parseLdCache } from "./ld_cache.ts";
 
 export interface UserBinary {
@@ -129,19 +130,32 @@ function readBinary(found: { path: string; display: string }): UserBinary {
     if (elf.machine !== "x86_64") throw new ProbeLookupError(`"${found.display}" is a ${elf.machine} binary; tsbpf's user-space probes know x86-64 registers only`);
     return { ...found, elf };
   } catch (e) {
-    if (e instanceof ElfError) throw new ProbeLookupError(`"${found.display}" is not an executable or library tsbpf can read: ${e.message}`);
+    if (e instanceof ElfError) throw new ProbeLookupError(notElf(found.display, bytes, e));
     throw e;
   }
+}
+
+/** Why the file `display` (its bytes) cannot be probed: a script (a shim on PATH, say) is named as one. */
+export function notElf(display: string, bytes: Uint8Array, e: Error): string {
+  if (bytes[0] === 0x23 && bytes[1] === 0x21) {
+    const shebang = new TextDecoder().decode(bytes.subarray(0, 80)).split("\n")[0].replace(/[^\x20-\x7e]/g, "?");
+    return `"${display}" is a script (${shebang}), not a binary: give the path of the binary it runs`;
+  }
+  return `"${display}" is not an executable or library tsbpf can read: ${e.message}`;
 }
 
 function resolve(name: string, pid: number | undefined): UserFile | undefined {
   const root = pid === undefined ? "" : `/proc/${pid}/root`;
   /** The file at `path` (absolute; with a pid, inside its root), if there is one. */
-  const at = (path: string, display = path): UserFile | undefined => {
-    const f: UserFile = pid === undefined ? { path, display } : { path: root + path, display, inRoot: { pid, path } };
+  const at = (path: string, searching = false): UserFile | undefined => {
+    const f: UserFile = pid === undefined ? { path, display: path } : { path: root + path, display: path, inRoot: { pid, path } };
     const handle = hold(f);
-    if (handle >= 0) libcSync().close(handle);
-    return handle >= 0 || handle === -13 ? f : undefined; // EACCES: it exists
+    if (handle < 0) return handle === -13 ? f : undefined; // EACCES: it exists
+    // A search (library directories, PATH) passes over what cannot be a binary: /usr/lib/python3 is
+    // a directory, /usr/bin/python3 the program. A path the user gave is theirs, refused when read.
+    const st = searching ? fstat(handle) : undefined;
+    libcSync().close(handle);
+    return typeof st === "object" && (st.mode & S_IFMT) !== S_IFREG ? undefined : f;
   };
   if (name.includes("/")) {
     if (!name.startsWith("/")) return fileExists(name) ? { path: name, display: name } : undefined;
@@ -154,16 +168,16 @@ function resolve(name: string, pid: number | undefined): UserFile | undefined {
   }
   const cache = parseLdCache(ldCacheBytes(at("/etc/ld.so.cache")) ?? new Uint8Array());
   const cached = cache.find((e) => e.name === name) ?? cache.find((e) => libraryMatches(name, e.name));
-  const fromCache = cached && at(cached.path);
+  const fromCache = cached && at(cached.path, true);
   if (fromCache) return fromCache;
   for (const dir of LIBRARY_DIRS) {
     for (const file of [name, `${name}.so`, `lib${name}.so`]) {
-      const found = at(`${dir}/${file}`);
+      const found = at(`${dir}/${file}`, true);
       if (found) return found;
     }
   }
   for (const dir of (libcSync().getenv("PATH") || DEFAULT_PATH).split(":").filter((d) => d.startsWith("/"))) {
-    const found = at(`${dir}/${name}`);
+    const found = at(`${dir}/${name}`, true);
     if (found) return found;
   }
   return undefined;

@@ -9,7 +9,7 @@ import { mapCreate, mapFreeze, mapInfo, mapLookup, MapType, mapUpdate, objGet, o
 import { readlink } from "./file_stat.ts";
 import { TracerError } from "./errors.ts";
 import { checkedPin } from "./pin_dir.ts";
-import { PIN_NAME } from "./pin_name.ts";
+import { isPinName } from "./pin_name.ts";
 import { validateMapSpec } from "../spec/spec_schema.ts";
 
 export const META_FILE = "meta";
@@ -124,7 +124,7 @@ function checkRecord(v: unknown, path: string): PinRecord {
   if (!Array.isArray(r.maps) || !Array.isArray(r.programs)) bad("maps or programs");
   r.maps.forEach((m, i) => {
     if (m.file !== undefined && !(typeof m.file === "string" && PIN_FILE.test(m.file))) bad(`maps[${i}].file`);
-    if (m.pin !== undefined && !(typeof m.pin === "string" && PIN_NAME.test(m.pin) && !m.pin.includes(".."))) bad(`maps[${i}].pin`);
+    if (m.pin !== undefined && !isPinName(m.pin)) bad(`maps[${i}].pin`);
     if (!Number.isSafeInteger(m.maxEntries) || typeof m.fingerprint !== "string") bad(`maps[${i}]`);
     try {
       validateMapSpec(m.spec, `maps[${i}].spec`);

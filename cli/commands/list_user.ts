@@ -1,10 +1,11 @@
 // User-space probes for `tsbpf list`: an ELF file's function symbols (uprobes) and its USDT
 // notes. The file is named by path, as a library or as a program on PATH, as the probes name it.
 import { Elf } from "../../elf/reader.ts";
+import { ElfError } from "../../elf/mod.ts";
 import { usdtProbes } from "../../elf/usdt.ts";
 import type { UsdtArg } from "../../elf/usdt_args.ts";
 import { MAX_BINARY_BYTES } from "../../runtime/files.ts";
-import { readUserFile, userFile, type UserFile } from "../../probes/user_binary.ts";
+import { notElf, readUserFile, userFile, type UserFile } from "../../probes/user_binary.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
 import { CliError } from "../errors.ts";
 import { matcher } from "./probe_pattern.ts";
@@ -27,7 +28,12 @@ export function resolveBinary(name: string, pid?: number): UserFile {
 function readElf(file: UserFile): Elf {
   const bytes = readUserFile(file, MAX_BINARY_BYTES, true);
   if (!bytes) throw new CliError(`No such file: ${file.path}`);
-  return Elf.parse(bytes);
+  try {
+    return Elf.parse(bytes);
+  } catch (e) {
+    if (e instanceof ElfError) throw new CliError(notElf(file.display, bytes, e));
+    throw e;
+  }
 }
 
 /** Function symbols (FUNC and IFUNC, defined) matching `pattern`, sorted, without duplicates. */

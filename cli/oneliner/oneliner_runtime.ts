@@ -88,6 +88,13 @@ function flush(): void {
   pending = "";
 }
 
+/** A map's lines, the first after the text a printf left without its newline (bpftrace's `time("... "); print(@)`). */
+function printLines(lines: string[]): void {
+  if (pending && lines.length) lines = [pending + lines[0], ...lines.slice(1)];
+  if (lines.length) pending = "";
+  for (const line of lines) console.log(line);
+}
+
 /**
  * In begin/end/interval: values separated by spaces, printable() (a map's entry holds what the
  * kernel reported: a process or file name); a map (or $, every map) as bpftrace prints it,
@@ -324,12 +331,12 @@ export class OneLinerRuntime {
     if (!maps.length) return;
     // bpftrace leaves an empty line after the ^C before the maps.
     if (atExit && !isJsonOutput()) console.log("");
-    for (const lines of maps) for (const line of lines) console.log(line);
+    printLines(maps.flat());
   }
 
   printMap(map: unknown, top?: number): void {
     const name = Object.keys(this.#maps).find((n) => this.#maps[n] === map);
-    if (name !== undefined) for (const line of this.#lines(name, top)) console.log(line);
+    if (name !== undefined) printLines(this.#lines(name, top));
   }
 
   clearMaps(): void {

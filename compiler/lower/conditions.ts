@@ -8,6 +8,7 @@ import { type CompareOp, evalCompare } from "../semantics.ts";
 import type { CondName } from "../../spec/bpf/isa.ts";
 import { isStringLiteral, isStringValued, stringCompareBranch, stringsEqualBranch } from "../strings.ts";
 import type { Lower, Value } from "./context.ts";
+import { pointerHint } from "./memory.ts";
 import { COMPARE_OPS, isStartsWith } from "./operators.ts";
 
 /**
@@ -45,9 +46,15 @@ export function branch(l: Lower, e: Node, when: boolean, label: number): void {
   return branchOperand(l, e, when, label, undefined);
 }
 
+/** Refuses `e` where a string is wanted; a pointer (args.filename) is told to be read with str(). */
+function notString(l: Lower, e: Node, message: string): never {
+  // Lowering e reports its own error first, if it has one (an unknown field): that one is meant.
+  return l.fail(e, Code.TypeMismatch, message, ...pointerHint(l.expr(e), e));
+}
+
 function branchOperand(l: Lower, e: Node, when: boolean, label: number, kept: Node | undefined): void {
   if (isStartsWith(e)) {
-    if (!isStringValued(l, e.callee.object)) l.fail(e.callee.object, Code.TypeMismatch, `startsWith() needs a string (comm(), str(p), a Str field)`);
+    if (!isStringValued(l, e.callee.object)) notString(l, e.callee.object, `startsWith() needs a string (comm(), str(p), a Str field)`);
     return stringCompareBranch(l, e.callee.object, e.arguments[0], true, when, label);
   }
   if (e.type === "UnaryExpression" && e.operator === "!") return l.branch(e.argument, !when, label);
@@ -86,7 +93,7 @@ export function compareBranch(l: Lower, e: Node, when: boolean, label: number): 
   if (literalLeft || literalRight) {
     if (op !== "==" && op !== "!=") l.fail(e, Code.TypeMismatch, `strings can only be compared with === and !==`);
     const other = literalLeft ? e.right : e.left;
-    if (!isStringValued(l, other)) l.fail(other, Code.TypeMismatch, `a string literal can only be compared with a string (comm(), str(p), a Str field)`);
+    if (!isStringValued(l, other)) notString(l, other, `a string literal can only be compared with a string (comm(), str(p), a Str field)`);
     return stringCompareBranch(l, other, literalLeft ? e.left : e.right, false, op === "==" ? when : !when, label);
   }
   if (isStringValued(l, e.left) && isStringValued(l, e.right)) {

@@ -51,10 +51,19 @@ export function into(l: Lower, e: Node, t: Type, base: Base, off: number): void 
     l.copy(v, base, off);
     return l.zero(base, off + v.type.len, t.len - v.type.len);
   }
+  if (v.kind === "mem" && v.type.kind === "str" && t.kind === "str") {
+    // A longer string into a shorter one keeps what fits and its NUL, as str(p) read straight
+    // into the same place does (a Str<256> local as a Count<Str<16>> key).
+    l.copy({ ...v, type: { kind: "str", len: t.len - 1 } }, base, off);
+    return l.zero(base, off + t.len - 1, 1);
+  }
   if (v.kind === "kmem") return readInto(l, v, t, base, off, e);
-  // A pointer where a string goes (args.filename into a Str<N> field): the string is behind it.
-  const behind = t.kind === "str" && v.kind === "scalar" && v.type.kind === "ptr";
-  l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`, ...(behind ? [`that is a pointer: read the string it points to with str(${dotted(e) ?? "..."})`] : []));
+  l.fail(e, Code.TypeMismatch, `expected ${typeName(t)} here, got ${describeValue(v)}`, ...(t.kind === "str" ? pointerHint(v, e) : []));
+}
+
+/** Where a string is wanted and `v` (of `e`) is a pointer (args.filename), the hint to read the string behind it. */
+export function pointerHint(v: Value, e: Node): string[] {
+  return v.kind === "scalar" && v.type.kind === "ptr" ? [`that is a pointer: read the string it points to with str(${dotted(e) ?? "..."})`] : [];
 }
 
 export function objectInto(l: Lower, e: Node, t: StructType, base: Base, off: number): void {

@@ -424,7 +424,8 @@ export class LinearHistogram<K = void> extends HistogramBase<K> {
   /** Buckets of `step` from `min` to `max` (and one below, one above), for at most `maxEntries` keys. */
   constructor(readonly min: number, readonly max: number, readonly step: number, maxEntries = 10240, options: MapFieldOptions = {}) {
     super(maxEntries, options);
-    if (!(step > 0) || !(max > min)) refuseArguments(this, new RangeError(`LinearHistogram needs min < max and step > 0, got (${min}, ${max}, ${step})`), new.target);
+    const wrong = linearArgumentsProblem(min, max, step);
+    if (wrong) refuseArguments(this, new RangeError(wrong), new.target);
   }
   /** @internal The bucket's label as bpftrace prints it. */
   protected label(i: number): string {
@@ -435,8 +436,16 @@ export class LinearHistogram<K = void> extends HistogramBase<K> {
     const last = Math.ceil((this.max - this.min) / this.step) + 1;
     if (i === 0) return [undefined, BigInt(this.min)];
     if (i === last) return [BigInt(this.max), undefined];
-    return [BigInt((i - 1) * this.step + this.min), BigInt(i * this.step + this.min)];
+    return [BigInt((i - 1) * this.step + this.min), BigInt(Math.min(i * this.step + this.min, this.max))];
   }
+}
+
+/** What is wrong with LinearHistogram(min, max, step), naming the argument, or undefined. */
+function linearArgumentsProblem(min: number, max: number, step: number): string | undefined {
+  for (const [name, n] of [["min", min], ["max", max], ["step", step]] as const) {
+    if (!Number.isSafeInteger(n) || (name === "step" && n < 1)) return `LinearHistogram's ${name} must be a whole number${name === "step" ? " of at least 1" : ""}, got ${n}`;
+  }
+  return max > min ? undefined : `LinearHistogram's max (${max}) must be larger than its min (${min})`;
 }
 
 const misprinted = (e: unknown) => e instanceof PrintOptionsError;

@@ -7,7 +7,8 @@ import { possibleCpus } from "../cpus.ts";
 import { type Decoder, type Encoder, makeDecoder, makeEncoder } from "./codec.ts";
 import { TracerError } from "../errors.ts";
 import type { ProbeNames } from "./probe_names.ts";
-import { checkPinName } from "../pin_name.ts";
+import { isPinName, pinNameProblem } from "../pin_name.ts";
+import { refuseArguments } from "./refused_arguments.ts";
 import { MapValueError } from "./fit.ts";
 
 /** What a map field may say beyond its size. */
@@ -287,7 +288,11 @@ export abstract class KernelMap<K, V> {
 
   /** Takes the options every map field has (call from the constructor). */
   protected setOptions(options: MapFieldOptions): void {
-    if (options.pin !== undefined) this.#pin = checkPinName(options.pin, `${this.constructor.name}'s pin`);
+    if (options.pin === undefined) return;
+    // Kept even when refused: start() refuses the field at its place before creating any map
+    // (tracer/refused_maps.ts), and every use of the name checks it again (pin_dir.ts).
+    this.#pin = options.pin;
+    if (!isPinName(options.pin)) refuseArguments(this, new TracerError(`${this.constructor.name}'s pin: ${pinNameProblem(options.pin)}`), this.constructor);
   }
 
   /** The pin name the field was declared with, if any. */

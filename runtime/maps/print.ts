@@ -29,7 +29,8 @@ export function linearBucketLabel(i: number, min: number, max: number, step: num
   const buckets = Math.ceil((max - min) / step);
   if (i === 0) return `(..., ${linearLabel(min)})`;
   if (i === buckets + 1) return `[${linearLabel(max)}, ...)`;
-  return `[${linearLabel((i - 1) * step + min)}, ${linearLabel(i * step + min)})`;
+  // A step that does not divide max - min leaves a last bucket shorter than a step: it ends at max.
+  return `[${linearLabel((i - 1) * step + min)}, ${linearLabel(Math.min(i * step + min, max))})`;
 }
 
 const BAR = 52;

@@ -228,6 +228,7 @@ test("a bad argument is one line and status 2, never a stack trace", async () =>
     [["-p", "abc", "-e", "begin(() => 1)"], /^tsbpf: -p needs a process id, got "abc"/],
     [["-d", "soon", "-e", "begin(() => 1)"], /^tsbpf: -d needs a duration/],
     [["frob"], /^tsbpf: unknown command "frob"/],
+    [["bild", "x.ts"], /^tsbpf: unknown command "bild": did you mean "build"\? \(see: tsbpf --help\)$/],
   ] as [string[], RegExp][]) {
     const r = await tsbpf(args);
     assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);

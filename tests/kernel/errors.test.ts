@@ -32,6 +32,17 @@ test("unknown tracepoint: points at the decorator and suggests the right name", 
   assert.match(d.hints.join(" "), /sys_enter_openat/);
 });
 
+test("unknown tracepoint: the hint lists the category it names, or says there is no such category", () => {
+  const [sched] = diagnostics(`  @tracepoint("sched:sched_proces_exec")\n  h(args: any) {}`);
+  assert.match(sched.hints.join("\n"), /sched:sched_process_exec/);
+  assert.match(sched.hints.join("\n"), /list them with: tsbpf list 'sched:\*'/);
+  const [category] = diagnostics(`  @tracepoint("shced:sched_switch")\n  h(args: any) {}`);
+  assert.match(category.hints.join("\n"), /there is no category "shced" \(did you mean "sched"/);
+  const [wildcard] = diagnostics(`  @tracepoint("sched:nothing_*")\n  h(args: any) {}`);
+  assert.match(wildcard.message, /no tracepoint matches "sched:nothing_\*"/);
+  assert.match(wildcard.hints.join("\n"), /list them with: tsbpf list 'sched:\*'/);
+});
+
 test("a program the verifier rejects is reported at the TypeScript line it failed on", () => {
   const body = [
     "    let s: u64 = args[0];",

@@ -32,7 +32,7 @@ export const file = import.meta.url;
 }
 
 const CASES: [string, string, RegExp, string?][] = [
-  ["m = new LinearHistogram(0, 1, 0);", "new LinearHistogram(0, 1, 0)", /min < max and step > 0/],
+  ["m = new LinearHistogram(0, 1, 0);", "0);", /LinearHistogram's step must be a whole number of at least 1, got 0/],
   ["m = new HashMap<u32, u32>(0);", "0", /between 1 and \d+ entries/],
   ["m = new Count(0);", "0", /at least one entry/],
   ["m = new Count(); e = new RingBuf<E>(1000);", "1000", /power of two of at least 4096 bytes/, "interface E { x: u32 }"],

@@ -67,6 +67,9 @@ const CASES: Case[] = [
   { name: "a number kept on $ in begin is printed as a number, not as a map", oneliner: `${OPENAT}a => ${HOSTNAME} && $.t++); begin(() => { $.mine = 1; $.mine = 2; print($.mine); })`, stdout: "2\n\n@t: 1\n" },
   { name: "a plain value read and set in end()", oneliner: `${OPENAT}a => ${HOSTNAME} && $.c++); end(() => { printf("%d\\n", $.c); print(\`\${$.c + 1}\`, $.c > 0); $.c = 7; })`, stdout: "1\n2 true\n\n@c: 7\n" },
 
+  // bpftrace's pidpersec.bt: `time("%H:%M:%S PIDs/sec: "); print(@);` puts the map on the line the text began
+  { name: "text without a newline, then print($.name) or print($): the map follows on that line", oneliner: `${OPENAT}a => ${HOSTNAME} && ($.x[comm()] = count())); end(() => { printf("opens: "); print($.x); printf("all: "); print($); clear($); })`, stdout: "opens: @x[head]: 1\nall: @x[head]: 1\n" },
+
   // bpftrace's time(): the local time, strftime's conversions, in user space
   { name: "time() in begin and end", oneliner: `${OPENAT}a => ${HOSTNAME} && count()); begin(() => time("%Y|%%|\\n")); end(() => time())`, stdout: new RegExp(`^${new Date().getFullYear()}\\|%\\|\\n\\d\\d:\\d\\d:\\d\\d\\n\\n@: 1\\n$`) },
 

@@ -5,7 +5,7 @@
 // test mounts for itself.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
@@ -89,9 +89,36 @@ test("pins: nobody's tsbpf directory, a symlink in its place, a foreign or writa
   }
 });
 
-test("pin names cannot leave /sys/fs/bpf/tsbpf", () => {
-  for (const bad of ["..", "../x", "a/b", "/etc", ".hidden", "a.b", `x${"y".repeat(64)}`]) {
-    assert.throws(() => new HashMap<u32, u32>(8, { pin: bad }), /is not a pin name/, bad);
+/** A pin name the compiler cannot see (it refuses a bad literal at its place): start() must refuse it. */
+let badPin = "";
+class BadPin extends Tracer {
+  counts = new HashMap<u32, u64>(16, { pin: badPin });
+  @tracepoint("syscalls:sys_enter_getppid")
+  onCall() {
+    this.counts.add(1);
+  }
+}
+
+test("pin names cannot leave /sys/fs/bpf/tsbpf: start() refuses them at the field, before anything is made", async () => {
+  const dir = rootDir("pin-names");
+  const mount = join(dir, "bpf");
+  mkdirSync(mount);
+  const m = spawnSync("mount", ["-t", "bpf", "bpf", mount], { encoding: "utf8" });
+  assert.equal(m.status, 0, m.stderr);
+  setPinMount(mount);
+  const made = () => readdirSync(mount).filter((f) => !f.endsWith(".debug")); // a fresh bpffs lists progs.debug, maps.debug
+  try {
+    for (const bad of ["..", "../x", "a/b", "/etc", ".hidden", "a.b", `x${"y".repeat(64)}`]) {
+      badPin = bad;
+      const t = new BadPin(); // the constructor keeps the refusal for start(): no throw inside new
+      await assert.rejects(t.start({ exitOnError: false, reportLoss: false }), (e: Error) =>
+        (/pins\.test\.ts:\d+:\d+: BadPin\.counts: HashMap's pin: .* is not a pin name/.test(e.message)) || assert.fail(e.message));
+      assert.deepEqual(made(), [], `${bad}: nothing was made on the bpffs`);
+    }
+  } finally {
+    setPinMount("/sys/fs/bpf");
+    spawnSync("umount", [mount]);
+    rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(process.getuid?.(), 0);
 });

@@ -48,6 +48,14 @@ test("a string pointer put where a string goes: the hint says to read it with st
   assert.deepEqual(d.hints, ["that is a pointer: read the string it points to with str(args.filename)"]);
 });
 
+test("a string pointer compared with a literal or tested with startsWith(): the hint says to read it with str()", () => {
+  for (const test of [`args.filename === "/etc/passwd"`, `args.filename.startsWith("/etc")`]) {
+    const [d] = diagnostics(`  c = new Count<u32>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { if (${test}) this.c.add(1); }`);
+    assert.equal(d.column, 22, test);
+    assert.deepEqual(d.hints, ["that is a pointer: read the string it points to with str(args.filename)"], test);
+  }
+});
+
 test("a kernel char array used as a number (a one-liner's count(curtask().comm)) says it is a string to read with str()", () => {
   const [d] = diagnostics(`  c = new Count<i64>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.c.add(curtask().comm); }`);
   assert.equal(d.line, 7);

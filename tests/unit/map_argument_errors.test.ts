@@ -53,8 +53,10 @@ const REFUSED: [string, () => object, RegExp][] = [
   ["new ArrayMap(-1)", () => new ArrayMap(-1), /between 1 and/],
   ["new QueueMap(0)", () => new QueueMap(0), /between 1 and/],
   ["new Count(0)", () => new Count(0), /at least one entry/],
-  ["new LinearHistogram(10, 0, 1)", () => new LinearHistogram(10, 0, 1), /min < max/],
-  ["new LinearHistogram(0, 1, 0)", () => new LinearHistogram(0, 1, 0), /step > 0/],
+  ["new LinearHistogram(10, 0, 1)", () => new LinearHistogram(10, 0, 1), /LinearHistogram's max \(0\) must be larger than its min \(10\)/],
+  ["new LinearHistogram(0, 1, 0)", () => new LinearHistogram(0, 1, 0), /LinearHistogram's step must be a whole number of at least 1, got 0/],
+  ["new LinearHistogram(0.5, 1, 1)", () => new LinearHistogram(0.5, 1, 1), /LinearHistogram's min must be a whole number, got 0.5/],
+  ["new HashMap(8, { pin: \"a/b\" })", () => new HashMap(8, { pin: "a/b" }), /HashMap's pin: "a\/b" is not a pin name/],
   ["new StackTraceMap(16, 500)", () => new StackTraceMap(16, 500), /depth/],
 ];
 

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "../../runtime/maps/print.ts";
 import { setSymbolizer, Stack } from "../../runtime/maps/stacks.ts";
+import { LinearHistogram } from "../../runtime/maps/aggregations.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
 
@@ -63,4 +64,16 @@ test("a stack the kernel could not capture prints as nothing, as bpftrace prints
   } finally {
     setSymbolizer(installed);
   }
+});
+
+// lhist(v, 0, 2000, 300): 300 does not divide 2000, so the last whole-step bucket would end past
+// the max, where the "[2000, ...)" bucket already starts: it holds 1800 to 1999 and says so
+// (it was labelled [1800, 2100), and its JSON bounds said max 2099).
+test("a linear histogram's partial last bucket ends at its max, in rows and in bounds", () => {
+  const rows = histogramRows(counts([7, 8]), (i) => linearBucketLabel(i, 0, 2000, 300));
+  assert.deepEqual(rows.map((r) => r.split(" ")[0] + " " + r.split(" ")[1]), ["[1800, 2000)", "[2000, ...)"]);
+  const h = new LinearHistogram(0, 2000, 300) as unknown as { bounds(i: number): [bigint | undefined, bigint | undefined] };
+  assert.deepEqual(h.bounds(7), [1800n, 2000n]);
+  assert.deepEqual(h.bounds(6), [1500n, 1800n]);
+  assert.deepEqual(h.bounds(8), [2000n, undefined]);
 });

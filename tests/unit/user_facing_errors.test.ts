@@ -79,3 +79,18 @@ test("an error of another copy of tsbpf's modules is recognised by the same bran
   assert.ok(isUserFacing(new Copy("from a bundled copy")));
   assert.doesNotMatch(describeError(new Copy("from a bundled copy"), false), /internal error/);
 });
+
+// A map read after stop() or a key out of range, in a script `tsbpf run` runs: the message says
+// what is wrong, but it was printed without the line that did it (running the script with bun or
+// deno directly shows that line), so the user could not tell which of their reads it was.
+test("an explained error from the script's own call under tsbpf run says where the script made it", () => {
+  const own = new URL("../../runtime/maps/kernel_map.ts", import.meta.url).href;
+  const stacked = (e: Error, frames: string[]) => Object.assign(e, { stack: `${e.name}: ${e.message}\n${frames.map((f) => `    at ${f}`).join("\n")}` });
+  const afterStop = stacked(new TracerError("a is not connected to the kernel: start() the tracer first (and read it before stop())"), [`ArrayMap.get (${own}:322:30)`, "file:///tmp/trace.ts:12:26"]);
+  assert.equal(describeScriptError(afterStop, false), "tsbpf: a is not connected to the kernel: start() the tracer first (and read it before stop()) (at /tmp/trace.ts:12:26)");
+  const range = stacked(new MapValueError("key", -1, "an integer from 0 to 4294967295", "a"), ["/tmp/trace.ts:10:5"]);
+  assert.match(describeScriptError(range, false), /^tsbpf: a: key must be .*, got -1 \(at \/tmp\/trace\.ts:10:5\)$/);
+  // A message that starts with its own place (a map field refused at start()) is left as it is.
+  const placed = stacked(new TracerError("/tmp/trace.ts:4:3: T.m: HashMap needs between 1 and 10 entries, got 0"), ["/tmp/trace.ts:9:20"]);
+  assert.equal(describeScriptError(placed, false), "tsbpf: /tmp/trace.ts:4:3: T.m: HashMap needs between 1 and 10 entries, got 0");
+});
