@@ -17,11 +17,12 @@ export type { PprofOptions } from "./pprof_samples.ts";
 function snapshot<K>(map: Count<K> | Sum<K>): Snapshot {
   const kind = map instanceof Count ? "count" : (map as unknown) instanceof Sum ? "sum" : undefined;
   if (!kind) throw new TypeError(`Cannot write "${(map as { name: string }).name}" as a pprof profile: only a Count or a Sum keyed by stacks adds up along stacks`);
+  const read = new Date();
   const entries = map.entries() as [unknown, bigint][];
   // Name the frames now, while the tracer's programs and the traced processes still exist: the
   // symbol caches this fills are the ones the profile's frames are read from after.
   for (const [key] of entries) for (const v of key instanceof Stack ? [key] : key && typeof key === "object" ? Object.values(key) : []) if (v instanceof Stack) v.frames();
-  return { name: map.name, kind, unit: map.unit, entries };
+  return { name: map.name, kind, unit: map.unit, entries, read };
 }
 
 async function encode(map: Snapshot, options: PprofOptions): Promise<Uint8Array> {

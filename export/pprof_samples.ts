@@ -13,6 +13,8 @@ export interface Snapshot {
   kind: "count" | "sum";
   unit?: string;
   entries: [unknown, bigint][];
+  /** When the map was read: where the samples end (naming their frames and encoding come after). */
+  read: Date;
 }
 
 /** How toPprof() and writePprof() describe the samples of an aggregation keyed by stacks. */
@@ -25,9 +27,9 @@ export interface PprofOptions {
   frequency?: number;
   /** Only the kernel's or only the user's frames of each sample (profile -K, -U). */
   only?: "kernel" | "user";
-  /** When the tracing started (default: unknown), and until when (default: now). */
+  /** When the tracing started (default: unknown). */
   start?: Date;
-  /** Until when the tracing ran (default: now). */
+  /** Until when the tracing ran (default: when the map was read). */
   end?: Date;
 }
 
@@ -87,7 +89,7 @@ export function pprofInput(map: Snapshot, options: PprofOptions = {}): ProfileIn
     if (periodNs) values.push(value * periodNs);
     samples.push({ frames: stacks.filter((s) => !options.only || s.kind === options.only).flatMap(framesOf), values, labels });
   }
-  const end = options.end ?? new Date();
+  const end = options.end ?? map.read;
   const start = options.start;
   return {
     sampleTypes,

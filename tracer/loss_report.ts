@@ -55,17 +55,25 @@ function refusal(m: MapSpec, entries: number): string {
   return `map full (${entries} entries)`;
 }
 
+/** A count is printed when it first grows, when it has doubled since it was last printed, and at stop if it changed. */
+function shouldPrint(n: number, printed: number, atStop: boolean): boolean {
+  return n > printed && (atStop || printed === 0 || n >= 2 * printed);
+}
+
 /**
- * Prints each count when it grows: a line on stderr, or a JSON record on stdout in JSON mode.
+ * Prints each count when it grows (see shouldPrint): a line on stderr, or a JSON record on stdout in JSON mode.
  * Reads only counters that can grow: lost events only in a tracer with event buffers.
  */
 export class LossReport {
   readonly #lost?: Counters;
   readonly #dropped?: Counters;
   readonly #counted: MapSpec[];
-  /** What was last printed, slot by slot: lost events per program, dropped updates per counted map. */
+  /** What was last seen, slot by slot: lost events per program, dropped updates per counted map. */
   readonly #lostReported: number[];
   readonly #droppedReported: number[];
+  /** What was last printed, slot by slot. */
+  readonly #lostPrinted: number[];
+  readonly #droppedPrinted: number[];
 
   constructor(readonly spec: TracerSpec, readonly loaded: Loaded, readonly maxEntries: (map: string) => number, readonly wording: LossWording = SCRIPT_WORDING) {
     const streams = spec.maps.some((m) => m.kind === "ringbuf" || m.kind === "perfbuf");
@@ -74,6 +82,8 @@ export class LossReport {
     this.#counted = this.#dropped ? countedMaps(spec) : [];
     this.#lostReported = spec.programs.map(() => 0);
     this.#droppedReported = this.#counted.map(() => 0);
+    this.#lostPrinted = spec.programs.map(() => 0);
+    this.#droppedPrinted = this.#counted.map(() => 0);
   }
 
   /** Whether it counts updates that maps refused: those grow without any event, so they are checked even while no event comes. */
@@ -83,16 +93,20 @@ export class LossReport {
 
   /**
    * `events`: whether events may have been lost since the last call (false: the buffers were
-   * empty and nothing came). Returns whether a count grew (and was printed).
+   * empty and nothing came); `atStop`: the last report, which prints every count that changed.
+   * Returns whether a count grew (printed or not).
    */
-  print(events = true): boolean {
+  print(events = true, atStop = false): boolean {
     let grew = false;
     if (events && this.#lost) {
       for (let i = 0; i < this.#lostReported.length; i++) {
         const n = this.#lost.sum(i);
-        if (n <= this.#lostReported[i]) continue;
-        this.#lostReported[i] = n;
-        grew = true;
+        if (n > this.#lostReported[i]) {
+          this.#lostReported[i] = n;
+          grew = true;
+        }
+        if (!shouldPrint(n, this.#lostPrinted[i], atStop)) continue;
+        this.#lostPrinted[i] = n;
         const handler = this.wording.handler(this.spec.programs[i]);
         if (isJsonOutput()) console.log(jsonRecord("lost_events", { handler, events: BigInt(n) }));
         else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; ${this.wording.fullBuffer}`);
@@ -100,9 +114,12 @@ export class LossReport {
     }
     for (let i = 0; i < this.#droppedReported.length; i++) {
       const n = this.#dropped!.sum(i);
-      if (n <= this.#droppedReported[i]) continue;
-      this.#droppedReported[i] = n;
-      grew = true;
+      if (n > this.#droppedReported[i]) {
+        this.#droppedReported[i] = n;
+        grew = true;
+      }
+      if (!shouldPrint(n, this.#droppedPrinted[i], atStop)) continue;
+      this.#droppedPrinted[i] = n;
       const m = this.#counted[i];
       const entries = this.maxEntries(m.name);
       const map = this.wording.map(m.name);

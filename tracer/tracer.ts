@@ -353,7 +353,7 @@ export class Tracer {
   }
 
   #printLoss(): void {
-    this.#lossReport?.print();
+    this.#lossReport?.print(true, true);
   }
 
   /**

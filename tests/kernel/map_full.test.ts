@@ -80,3 +80,15 @@ test("dropped updates are reported on stderr at the end, with what to do", async
   assert.equal(await run.exited, 0, run.output());
   assert.match(run.output(), /tsbpf: 984 updates to calls dropped: map full \(16 entries\); raise its maxEntries/);
 });
+
+test("a map that stays full is reported again only each time its count has doubled, and exactly at stop: not a line per heartbeat for as long as a service runs", async () => {
+  // 13 refused updates, one more every 1.5 s: a line per heartbeat would be about 13 lines; printed
+  // at 1, then at least 2, 4, 8 it is at most 4 while running.
+  const run = runScript(new URL("../fixtures/map_stays_full.ts", import.meta.url).pathname);
+  assert.equal(await run.exited, 0, run.output());
+  const [running, atStop] = run.output().split("stopping\n");
+  const lines = (text: string) => text.split("\n").filter((l) => /updates to calls dropped/.test(l));
+  assert.ok(lines(running).length <= 4, `while running:\n${lines(running).join("\n")}`);
+  assert.ok(lines(running).length >= 1, `nothing reported while running:\n${run.output()}`);
+  assert.match(lines(running).concat(lines(atStop ?? "")).at(-1) ?? "", /^tsbpf: 13 updates to calls dropped: map full \(16 entries\)/, run.output());
+});

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -100,6 +100,22 @@ test("SIGTERM of a tracer serving metrics: gone though a scraper holds a request
   } finally {
     scraper.destroy();
   }
+});
+
+test("docs/service.md's systemd unit counts the stop it asks for as a success, not a failed unit", async () => {
+  // systemd calls a stop clean when the process exits 0, is killed by SIGHUP, SIGINT, SIGTERM or
+  // SIGPIPE, or exits with a status listed in SuccessExitStatus=; any other status leaves the unit
+  // "failed" after every `systemctl stop` (and alerts on it).
+  const doc = readFileSync(new URL("../../docs/service.md", import.meta.url), "utf8");
+  const unit = /```ini\n([\s\S]*?)```/.exec(doc)?.[1] ?? assert.fail("docs/service.md has no systemd unit");
+  const setting = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(unit)?.[1].trim() ?? "";
+  const killSignal = (setting("KillSignal") || "SIGTERM") as "SIGINT" | "SIGTERM" | "SIGHUP";
+  const success = setting("SuccessExitStatus").split(/\s+/).filter(Boolean);
+  const { run } = await startFixture();
+  run.kill(killSignal);
+  const status = String(await run.exited);
+  const clean = status === "0" || ["SIGHUP", "SIGINT", "SIGTERM", "SIGPIPE"].includes(status) || success.includes(status);
+  assert.ok(clean, `on ${killSignal} the tracer ends with ${status}, which the unit's SuccessExitStatus=${success.join(" ")} does not list:\n${run.output()}`);
 });
 
 test("every tool takes --metrics ADDR: syscount's counts are served while it runs", async () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { gunzipSync } from "node:zlib";
 import process from "node:process";
 import { buildC, cannotBuild, importScript, removeMade } from "./user_programs.ts";
 import { runScript, waitFor } from "./util.ts";
@@ -169,6 +170,64 @@ test("writePprof refuses a map whose key holds no stack, and an aggregation that
     assert.ok(await waitFor(() => tracer.calls.entries().length > 0, 60_000), "no samples");
     await assert.rejects(writePprof(tracer.calls, `${dir}/plain.pb.gz`), /"calls" as a pprof profile: its key holds no KStack or UStack/);
     await assert.rejects(writePprof(tracer.most, `${dir}/plain.pb.gz`), /"most" as a pprof profile: only a Count or a Sum/);
+  } finally {
+    await tracer.stop();
+  }
+});
+
+/** A Profile message's top-level varint field (time_nanos is 9, duration_nanos 10), read from the gzipped bytes. */
+function profileVarint(gzipped: Uint8Array, field: number): bigint | undefined {
+  const b = gunzipSync(gzipped);
+  let i = 0, found: bigint | undefined;
+  const varint = () => {
+    let v = 0n, shift = 0n;
+    for (;;) {
+      const byte = b[i++];
+      v |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return v;
+      shift += 7n;
+    }
+  };
+  while (i < b.length) {
+    const tag = Number(varint());
+    const wire = tag & 7;
+    if (wire === 0) {
+      const v = varint();
+      if (tag >> 3 === field) found = v;
+    } else if (wire === 2) {
+      const length = Number(varint());
+      i += length;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else throw new Error(`wire type ${wire} at ${i}`);
+  }
+  return found;
+}
+
+test("a profile ends when its map was read, not when it was encoded: naming the frames of a busy machine takes seconds", { skip }, async () => {
+  const { Hot2 } = await importScript("hot2", ["Tracer", "Count", "profile", "ustack", "type UStack"], `
+    export class Hot2 extends Tracer {
+      samples = new Count<UStack>();
+      @profile(99)
+      onSample() { this.samples.add(ustack()); }
+    }`);
+  const { toPprof } = await import("../../mod.ts");
+  const tracer = new Hot2();
+  tracer.end = () => {};
+  try {
+    const start = new Date();
+    await tracer.start({ exitOnError: false });
+    assert.ok(await waitFor(() => tracer.samples.entries().length > 0, 60_000), "no samples");
+    const encoded = toPprof(tracer.samples, { start });
+    // The map has been read when toPprof returns; the encoding goes on after. Block this thread a
+    // few milliseconds (no timer can run first) so that a profile stamped at encoding shows it.
+    const read = Date.now();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    const bytes = await encoded;
+    const time = profileVarint(bytes, 9)!, duration = profileVarint(bytes, 10)!;
+    assert.equal(time, BigInt(start.getTime()) * 1_000_000n);
+    const endMs = Number((time + duration) / 1_000_000n);
+    assert.ok(endMs <= read, `the profile ends ${endMs - read} ms after its map was read`);
   } finally {
     await tracer.stop();
   }
