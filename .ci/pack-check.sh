@@ -122,13 +122,20 @@ check "deno run --allow-ffi trace.ts (import from \"npm:tsbpf\")" sees_event den
 mkdir "$tmp/www"
 cp trace.ts "$tmp/www/gist.ts"
 cp trace_npm.ts "$tmp/www/gist_npm.ts"
-port=$((20000 + RANDOM % 20000))
-host="127.0.0.1:$port"
+# A random port, another if that one is taken (the server ends at once); each waited for up to a
+# minute: a loaded machine took longer than the 5 s once waited here, and then went on without it.
+for _ in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 20000))
+  host="127.0.0.1:$port"
+  bun "$repo/.ci/serve.ts" "$tmp/www" "$port" "$repo" "$tmp/$tarball" 2>"$tmp/serve.log" &
+  server=$!
+  for _ in $(seq 600); do grep -q serving "$tmp/serve.log" && break; kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  grep -q serving "$tmp/serve.log" && break
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; server=
+done
+[ -n "$server" ] || { cat "$tmp/serve.log"; echo "  FAILED: .ci/serve.ts did not start: the gist checks below fail for that"; }
 version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$repo/package.json" | head -1)
 tracer "http://$host/@tsbpf/tsbpf/$version/mod.ts" > "$tmp/www/gist_url.ts"
-bun "$repo/.ci/serve.ts" "$tmp/www" "$port" "$repo" "$tmp/$tarball" 2>"$tmp/serve.log" &
-server=$!
-for _ in $(seq 50); do grep -q serving "$tmp/serve.log" && break; sleep 0.1; done
 url="http://$host/gist.ts"
 good=$(sha256sum "$tmp/www/gist.ts" | cut -d' ' -f1)
 bad=$(printf '%s' "$good" | tr 0-9a-f 1-9a0-f)
@@ -158,7 +165,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 if command -v bun || command -v deno; then echo "bun or deno is in PATH"; exit 1; fi
 ./execsnoop > out.txt 2>&1 &
 tool=$!
-for _ in $(seq 100); do grep -q PCOMM out.txt && break; sleep 0.1; done
+# The header comes once the probes are attached: an exec before it would not be traced (up to a minute).
+for _ in $(seq 600); do grep -q PCOMM out.txt && break; sleep 0.1; done
 /bin/true; sleep 1
 kill -INT $tool; wait $tool
 cat out.txt

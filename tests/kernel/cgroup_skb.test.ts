@@ -93,7 +93,7 @@ function ownIds(): { links: number[]; progs: number[] } {
 /** Which of these ids the kernel still has, once it had time to release them (RCU). */
 async function leftOver(ids: { links: number[]; progs: number[] }): Promise<number[]> {
   const left = () => [...ids.links.filter((id) => linkIds().includes(id)), ...ids.progs.filter((id) => progIds().includes(id))];
-  await waitFor(() => left().length === 0, 5000);
+  await waitFor(() => left().length === 0, 60_000);
   return left();
 }
 

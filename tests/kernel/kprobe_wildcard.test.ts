@@ -157,7 +157,7 @@ test("SIGKILL of a tracer on a kprobe wildcard (kprobe_multi or perf kprobes) le
   assert.ok(hooked() > 0, "no vfs_ function is hooked in enabled_functions");
   child.kill("SIGKILL");
   await exited;
-  assert.deepEqual(await released(held, 30000), [], "the killed tracer's objects are still in the kernel");
+  assert.deepEqual(await released(held), [], "the killed tracer's objects are still in the kernel");
   assert.ok(await waitFor(() => hooked() === 0, 30000), `left behind: ${hooked()} hooked functions`);
   const bpftool = spawnSync("bpftool", ["link", "show"], { encoding: "utf8" });
   if (bpftool.status === 0) assert.doesNotMatch(bpftool.stdout, /kprobe_multi|prog \d+.*onCall/, `bpftool still lists a link: ${bpftool.stdout}`);

@@ -31,7 +31,7 @@ function heldBy(run: Running): KernelObjects {
 
 /** The kernel frees a program after an RCU grace period: waits a while for all of `held` to go. */
 async function assertReleased(held: KernelObjects, after: string) {
-  assert.deepEqual(await released(held, 10000), [], `still in the kernel after ${after}`);
+  assert.deepEqual(await released(held), [], `still in the kernel after ${after}`);
 }
 
 for (const [signal, status] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGKILL", "SIGKILL"]] as const) {

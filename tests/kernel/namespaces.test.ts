@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { libc, SYS } from "../../runtime/ffi/mod.ts";
+import { libc } from "../../runtime/ffi/mod.ts";
 import { join } from "node:path";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -34,9 +34,10 @@ test("-c inside a PID namespace traces the command: its openat calls are seen, w
   }
 });
 
+const SYS_GETPGID = 121, MARK = 4242423;
 test("pid() of a task outside tsbpf's PID namespace is 0 (it has no number there)", async () => {
   const c = await libc();
-  const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", ...runtime(), "-d", "3", "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count(pid()))'], {
+  const child = spawn("unshare", ["--pid", "--fork", "--mount-proc", ...runtime(), "-d", "50", "-e", `tracepoint("syscalls:sys_enter_getpgid", (a) => a.pid == ${MARK} && (count(pid()), pid() == 0 && exit()))`], {
     stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" },
   });
   let out = "", err = "";
@@ -45,9 +46,12 @@ test("pid() of a task outside tsbpf's PID namespace is 0 (it has no number there
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   let done = false;
   exited.then(() => (done = true));
-  // This process is outside the namespace: its calls must be counted under pid 0.
+  // This process is outside the namespace: its calls (getpgid of a pid no process has, MARK, so
+  // that no other process's call is counted) must be counted under pid 0. The first such call
+  // ends the one-liner (a 3 s window once attached could close before this loop ran on a loaded
+  // machine; -d is only a backstop, after which a leaked pid shows in the map).
   while (!done) {
-    if (err.includes("Attaching")) for (let i = 0; i < 100; i++) c.syscall(SYS.getppid);
+    if (err.includes("Attaching")) for (let i = 0; i < 100; i++) c.syscall(SYS_GETPGID, BigInt(MARK));
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(await exited, 0, err);

@@ -38,7 +38,7 @@ async function pythonWithOwnLibz(dir: string, file = "libz.so.1") {
     } catch {
       return false;
     }
-  }, 10_000);
+  }, 60_000);
   assert.ok(loaded, "python did not load the copy of libz");
   return child;
 }

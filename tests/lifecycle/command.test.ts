@@ -13,7 +13,7 @@ import { linkIds, mapIds, progIds } from "../../runtime/bpf.ts";
 import { libcSync, SYS } from "../../runtime/ffi/mod.ts";
 import { MAX_DURATION_MS, parseDuration } from "../../cli/args.ts";
 import { after } from "../../cli/long_timer.ts";
-import { runCommand, type Running, waitFor } from "../kernel/util.ts";
+import { catchesSigint, runCommand, type Running, waitFor } from "../kernel/util.ts";
 
 declare const Bun: unknown;
 const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
@@ -78,6 +78,15 @@ async function statusWithin(run: Running, ms: number): Promise<number | string> 
 
 async function settled(run: Running): Promise<void> {
   await Promise.race([run.exited, new Promise((r) => setTimeout(r, 3000))]);
+}
+
+/**
+ * Waits until the child has taken a first SIGINT: its one-shot handler is gone (the kernel
+ * restores the default as it delivers it). A second sent before that, while the child waited for
+ * a CPU on a loaded machine, would be the same pending signal, and the child would spin on.
+ */
+async function firstSigintTaken(child: number): Promise<void> {
+  assert.ok(await waitFor(() => !catchesSigint(child), 60_000), `the first SIGINT never reached the child ${child}`);
 }
 
 function childrenOf(pid: number): number[] {
@@ -198,8 +207,9 @@ test("run: a script that never yields ends on a second SIGINT sent to tsbpf (pas
   assert.ok(child, "no tracer child");
   try {
     await new Promise((r) => setTimeout(r, 300)); // spinning now
+    assert.ok(catchesSigint(child), "no SIGINT handler to make one-shot");
     process.kill(run.pid, "SIGINT");
-    await new Promise((r) => setTimeout(r, 200));
+    await firstSigintTaken(child);
     process.kill(run.pid, "SIGINT");
     assert.equal(await statusWithin(run, 120_000), 130, run.output());
   } finally {
@@ -283,7 +293,7 @@ test("run in a terminal: Ctrl-C reaches the child once (tsbpf does not pass it o
     await term.started();
     await new Promise((r) => setTimeout(r, 200));
     term.ctrlC();
-    assert.equal(await term.status(10_000), 130, term.output());
+    assert.equal(await term.status(120_000), 130, term.output());
     assert.match(term.output(), /end ran\r?$/m); // after the echoed ^C
     assert.match(term.output(), /^after stopped\r?$/m, "the script was cut short after stop");
   }
@@ -293,10 +303,15 @@ test("run in a terminal: a second Ctrl-C ends a child that never yields at once,
   const term = inTerminal(BUSY);
   await term.started();
   await new Promise((r) => setTimeout(r, 300)); // spinning now
+  const pid = term.tsbpfPid();
+  const [child] = pid ? childrenOf(pid).filter((p) => (readText(`/proc/${p}/cmdline`) ?? "").includes(BUSY)) : [];
+  assert.ok(child, "no tracer child");
+  assert.ok(catchesSigint(child), "no SIGINT handler to make one-shot");
   term.ctrlC();
-  await new Promise((r) => setTimeout(r, 200));
+  await firstSigintTaken(child);
   term.ctrlC();
-  assert.equal(await term.status(3000), 130, term.output());
+  // Unbounded but for this: without the second Ctrl-C's default action the child spins on.
+  assert.equal(await term.status(60_000), 130, term.output());
 });
 
 test("run in a terminal: SIGINT sent to tsbpf alone (kill PID) is passed on: end() runs, status 130", { skip: !hasScript && "script (util-linux) is not installed" }, async () => {
@@ -305,7 +320,7 @@ test("run in a terminal: SIGINT sent to tsbpf alone (kill PID) is passed on: end
   const pid = term.tsbpfPid();
   assert.ok(pid, "tsbpf's process not found");
   process.kill(pid, "SIGINT");
-  assert.equal(await term.status(10_000), 130, term.output());
+  assert.equal(await term.status(120_000), 130, term.output());
   assert.match(term.output(), /^end ran\r?$/m);
   assert.match(term.output(), /^after stopped\r?$/m);
 });

@@ -68,7 +68,7 @@ test("a held shell slow to stop itself is waited for, so the release reaches it 
       await new Promise((r) => setTimeout(r, 2500)); // past the thaw
       clearTimeout(thaw);
       writeFileSync(`${freezer}/cgroup.freeze`, "0");
-      const ran = await waitFor(() => state(held.pid) !== "T", 3000);
+      const ran = await waitFor(() => state(held.pid) !== "T", 60_000);
       const status = ran ? await held.exited : await held.end();
       assert.ok(stoppedWhenReturned && thawedWhenReturned, `start() returned while the shell was still starting (state ${stoppedWhenReturned ? "T" : "not T"}, thawed: ${thawedWhenReturned})`);
       assert.equal(status, 0, "the released command did not run: it stopped itself after the release and stayed stopped");
@@ -77,7 +77,7 @@ test("a held shell slow to stop itself is waited for, so the release reaches it 
   } finally {
     writeFileSync(`${freezer}/cgroup.freeze`, "0");
     if (shell && state(shell) !== "gone") process.kill(shell, "SIGKILL");
-    await waitFor(() => readFileSync(`${freezer}/cgroup.procs`, "utf8").trim() === "", 3000);
+    await waitFor(() => readFileSync(`${freezer}/cgroup.procs`, "utf8").trim() === "", 60_000);
     rmdirSync(freezer!);
   }
 });

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { runCommand, type Running, runScript, waitFor } from "../kernel/util.ts";
+import { catchesSigint, runCommand, type Running, runScript, waitFor } from "../kernel/util.ts";
 import { cpuTicks, type KernelObjects, objectsOf, released, sleeps } from "./kernel_objects.ts";
 
 declare const Bun: unknown;
@@ -121,8 +121,11 @@ test("a one-liner with only begin() sleeps: it neither polls nor spins over 3 s,
     const run = tsbpf(["-e", 'tracepoint("syscalls:sys_enter_getppid", () => { printf("x\\n"); }); begin(() => { print("spinning"); for (;;) {} })']);
     const held = await started(run, "spinning");
     assert.ok(held.progs.length >= 1 && held.links.length >= 1, `unexpected objects: ${JSON.stringify(held)}`);
+    assert.ok(catchesSigint(run.pid), "no SIGINT handler to make one-shot");
     run.kill(signal);
-    await new Promise((r) => setTimeout(r, 200));
+    // The second only once the first is delivered (the one-shot handler gone): two sent while the
+    // process waits for a CPU are one pending signal, and it would spin on.
+    assert.ok(await waitFor(() => !catchesSigint(run.pid), 60_000), "the first SIGINT never reached it");
     run.kill(signal);
     const ended = await statusWithin(run, 120_000);
     // Ended by the signal itself: a shell reports it as 128+n, the same as an exit with that status.

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
@@ -55,11 +55,20 @@ test("TMPDIR writable by nobody (sudo keeping it): the downloaded script is not 
 });
 
 test("while the download runs, nobody cannot write into its directory, and it is removed after", async () => {
-  const { url, server } = await serve();
+  // The gist runs until the attack has been made (root writes `attacked` then), however late this
+  // process's timer comes on a loaded machine: a gist that stopped after 1.5 s could end before it.
+  const flags = mkdtempSync(join(tmpdir(), "tsbpf-sec-gist-flag-"));
+  const attacked = join(flags, "attacked");
+  const gist = GIST.replace("await new Promise((r) => setTimeout(r, 1500));",
+    `const { existsSync } = await import("node:fs");\nwhile (!existsSync(${JSON.stringify(attacked)})) await new Promise((r) => setTimeout(r, 50));`);
+  assert.ok(gist.includes(attacked), "the gist does not wait for the attack");
+  const { url, server } = await serve(gist);
   const before = new Set(scriptDirs());
   const seen = new Set<string>();
   const written: string[] = [];
   const attack = () => {
+    // Once: after it the gist ends and its directory goes, while this timer may still run.
+    if (existsSync(attacked)) return;
     for (const name of scriptDirs().filter((n) => !before.has(n))) {
       seen.add(name);
       const dir = `/tmp/${name}`;
@@ -72,6 +81,7 @@ test("while the download runs, nobody cannot write into its directory, and it is
         if (r.status === 0) written.push(cmd);
       }
     }
+    if (seen.size > 0) writeFileSync(attacked, "");
   };
   try {
     const r = await tsbpf(["run", "--yes", url], { env: bareEnv(), timeoutMs: 120_000, tick: attack });
@@ -83,6 +93,7 @@ test("while the download runs, nobody cannot write into its directory, and it is
     for (const name of seen) assert.ok(!existsSync(`/tmp/${name}`), `/tmp/${name} was left behind`);
   } finally {
     server.close();
+    rmSync(flags, { recursive: true, force: true });
   }
 });
 

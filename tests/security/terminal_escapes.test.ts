@@ -24,6 +24,13 @@ function execAsNobody(): void {
   }
 }
 
+/**
+ * The one-liners below end on the exit of the program named NAME (exit()); their -d is only a
+ * backstop. A window (-d 3 once attached) failed when the attack, run from this process's
+ * timer, came late on a loaded machine.
+ */
+const UNTIL = "50";
+
 /** A tick that runs `f` the first time only. */
 function once(f: () => void): () => void {
   let done = false;
@@ -52,7 +59,7 @@ test("execsnoop shows another user's program name with its control characters es
 });
 
 test("a one-liner's map keys and printf show a process name with its control characters escaped", { timeout: 120000 }, async () => {
-  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { count(comm()); printf("exit %s\\n", comm()); })`, "-d", "3"], {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { count(comm()); printf("exit %s\\n", comm()); comm() == ${JSON.stringify(NAME)} && exit(); })`, "-d", UNTIL], {
     env: bareEnv(),
     timeoutMs: 60000,
     tick: once(execAsNobody),
@@ -65,12 +72,13 @@ test("a one-liner's map keys and printf show a process name with its control cha
 test("a one-liner's join() and print() in a handler show another user's arguments and process name escaped", { timeout: 120000 }, async () => {
   // join(argv) prints the strings of execve's argv; print() in a handler its values: both chosen
   // by whoever runs a program, and printed as they came.
-  const r = await tsbpf(["-e", `tracepoint("syscalls:sys_enter_execve", (a) => join(a.argv)); tracepoint("sched:sched_process_exit", () => print("exit", comm()))`, "-d", "3"], {
+  const r = await tsbpf(["-e", `tracepoint("syscalls:sys_enter_execve", (a) => join(a.argv)); tracepoint("sched:sched_process_exit", () => (print("exit", comm()), comm() == ${JSON.stringify(NAME)} && exit()))`, "-d", UNTIL], {
     env: bareEnv(),
     timeoutMs: 60000,
+    // The program named NAME last: its exit ends the one-liner.
     tick: once(() => {
-      execAsNobody();
       asNobody(["/bin/true", NAME]);
+      execAsNobody();
     }),
   });
   assert.equal(r.status, 0, r.stderr);
@@ -81,7 +89,7 @@ test("a one-liner's join() and print() in a handler show another user's argument
 
 test("a one-liner's map of string values shows another user's process name escaped", { timeout: 120000 }, async () => {
   // $.last[pid()] = comm(): the value, not the key, is the name printed at the end.
-  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { $.last[pid()] = comm(); })`, "-d", "3"], {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => { $.last[pid()] = comm(); comm() == ${JSON.stringify(NAME)} && exit(); })`, "-d", UNTIL], {
     env: bareEnv(),
     timeoutMs: 60000,
     tick: once(execAsNobody),
@@ -92,7 +100,7 @@ test("a one-liner's map of string values shows another user's process name escap
 });
 
 test("a one-liner's print() in end() of a map entry shows another user's process name escaped", { timeout: 120000 }, async () => {
-  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => comm() == ${JSON.stringify(NAME)} && ($.name[0] = comm())); end(() => (print("last", $.name[0]), clear($)))`, "-d", "3"], {
+  const r = await tsbpf(["-e", `tracepoint("sched:sched_process_exit", () => comm() == ${JSON.stringify(NAME)} && ($.name[0] = comm(), exit())); end(() => (print("last", $.name[0]), clear($)))`, "-d", UNTIL], {
     env: bareEnv(),
     timeoutMs: 60000,
     tick: once(execAsNobody),
@@ -103,7 +111,7 @@ test("a one-liner's print() in end() of a map entry shows another user's process
 });
 
 test("--json keeps the exact name: JSON escapes it", { timeout: 120000 }, async () => {
-  const r = await tsbpf(["--json", "-e", `tracepoint("sched:sched_process_exit", () => count(comm()))`, "-d", "3"], {
+  const r = await tsbpf(["--json", "-e", `tracepoint("sched:sched_process_exit", () => { count(comm()); comm() == ${JSON.stringify(NAME)} && exit(); })`, "-d", UNTIL], {
     env: bareEnv(),
     timeoutMs: 60000,
     tick: once(execAsNobody),

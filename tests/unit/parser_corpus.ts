@@ -20,11 +20,12 @@ export interface Source {
   shipped?: boolean;
 }
 
-function tsFiles(dir: string): string[] {
+/** The .ts files under `dir`, but for the directories in `skip` (paths from ROOT), which are not walked. */
+function tsFiles(dir: string, skip: string[] = []): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
     const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...tsFiles(path));
+    if (e.isDirectory()) out.push(...(skip.includes(path) ? [] : tsFiles(path, skip)));
     else if (e.name.endsWith(".ts")) out.push(path);
   }
   return out.sort();
@@ -36,10 +37,14 @@ export function scriptFiles(): Source[] {
     .map(({ f, shipped }) => ({ name: f, text: readFileSync(join(ROOT, f), "utf8"), shipped }));
 }
 
-/** Every TypeScript file of the repository (the runtime's own code too: more of the language). */
+/**
+ * Every TypeScript file of the repository (the runtime's own code too: more of the language).
+ * Not walked: bench/out, which the bench rewrites while it runs (a snapshot of the tree, kernel
+ * headers), nor the dot directories (.cache/vm, where the VM lane makes and removes FIFOs).
+ */
 export function repositoryFiles(): Source[] {
   const dirs = readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && !/^(node_modules|\..*|bench)$/.test(e.name)).map((e) => e.name);
-  const files = [...readdirSync(ROOT).filter((n) => n.endsWith(".ts")), ...dirs.flatMap((d) => tsFiles(d)), ...tsFiles("bench").filter((f) => !f.startsWith("bench/out/"))];
+  const files = [...readdirSync(ROOT).filter((n) => n.endsWith(".ts")), ...dirs.flatMap((d) => tsFiles(d)), ...tsFiles("bench", ["bench/out"])];
   return files.map((f) => ({ name: f, text: readFileSync(join(ROOT, f), "utf8") }));
 }
 
