@@ -69,8 +69,8 @@ export class LossReport {
   readonly #dropped?: Counters;
   readonly #counted: MapSpec[];
   /** What was last seen, slot by slot: lost events per program, dropped updates per counted map. */
-  readonly #lostReported: number[];
-  readonly #droppedReported: number[];
+  readonly #lostSeen: number[];
+  readonly #droppedSeen: number[];
   /** What was last printed, slot by slot. */
   readonly #lostPrinted: number[];
   readonly #droppedPrinted: number[];
@@ -80,15 +80,15 @@ export class LossReport {
     this.#lost = streams ? loaded.counters(LOST_MAP) : undefined;
     this.#dropped = loaded.counters(DROPPED_MAP);
     this.#counted = this.#dropped ? countedMaps(spec) : [];
-    this.#lostReported = spec.programs.map(() => 0);
-    this.#droppedReported = this.#counted.map(() => 0);
+    this.#lostSeen = spec.programs.map(() => 0);
+    this.#droppedSeen = this.#counted.map(() => 0);
     this.#lostPrinted = spec.programs.map(() => 0);
     this.#droppedPrinted = this.#counted.map(() => 0);
   }
 
   /** Whether it counts updates that maps refused: those grow without any event, so they are checked even while no event comes. */
   get watchesMaps(): boolean {
-    return this.#droppedReported.length > 0;
+    return this.#droppedSeen.length > 0;
   }
 
   /**
@@ -99,10 +99,10 @@ export class LossReport {
   print(events = true, atStop = false): boolean {
     let grew = false;
     if (events && this.#lost) {
-      for (let i = 0; i < this.#lostReported.length; i++) {
+      for (let i = 0; i < this.#lostSeen.length; i++) {
         const n = this.#lost.sum(i);
-        if (n > this.#lostReported[i]) {
-          this.#lostReported[i] = n;
+        if (n > this.#lostSeen[i]) {
+          this.#lostSeen[i] = n;
           grew = true;
         }
         if (!shouldPrint(n, this.#lostPrinted[i], atStop)) continue;
@@ -112,10 +112,10 @@ export class LossReport {
         else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; ${this.wording.fullBuffer}`);
       }
     }
-    for (let i = 0; i < this.#droppedReported.length; i++) {
+    for (let i = 0; i < this.#droppedSeen.length; i++) {
       const n = this.#dropped!.sum(i);
-      if (n > this.#droppedReported[i]) {
-        this.#droppedReported[i] = n;
+      if (n > this.#droppedSeen[i]) {
+        this.#droppedSeen[i] = n;
         grew = true;
       }
       if (!shouldPrint(n, this.#droppedPrinted[i], atStop)) continue;

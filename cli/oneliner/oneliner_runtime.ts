@@ -55,7 +55,6 @@ export interface OneLinerSource {
   /** The script's run, handed to the command as the script is evaluated (OneLinerRuntime.run). */
   running?: Promise<void>;
 }
-type Source = OneLinerSource;
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
 let current: OneLinerRuntime | undefined;
@@ -223,7 +222,7 @@ export class OneLinerRuntime {
    */
   run(tracer: Tracer | undefined): Promise<void> {
     const running = this.#run(tracer);
-    const source = (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE];
+    const source = (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
     if (!source) return running;
     source.running = running;
     running.catch(() => {}); // not a stray rejection: the command awaits it once the script is evaluated
@@ -302,7 +301,7 @@ export class OneLinerRuntime {
     flush();
     this.printMaps(true);
     this.#reportCutLoops();
-    (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE]?.ended?.();
+    (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE]?.ended?.();
   }
 
   /** The while loops that were left with their condition still true: how often, and where. */
@@ -425,7 +424,7 @@ function compare(a: unknown, b: unknown): number {
 
 /** A compile or verifier error of the generated script, re-pointed at the one-liner. */
 export function remap(e: unknown): unknown {
-  const source = (globalThis as Record<symbol, Source | undefined>)[ONELINER_SOURCE];
+  const source = (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
   if (!source || !(e instanceof Error)) return e;
   const move = (d: Diagnostic): Diagnostic => ({
     ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: oneLinerHints(d.message, d.hints),
