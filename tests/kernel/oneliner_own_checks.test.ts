@@ -2,7 +2,7 @@
 // (runtime/own_files.ts: every directory on the way examined, owned by root or us, writable by no
 // one else). Both are in one directory tree, so they are checked together: each directory is
 // examined once, not once per module (its share of a warm one-liner's start). Seen by strace.
-import { after, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
@@ -13,15 +13,21 @@ import { hasStrace } from "./opened_files.ts";
 import { commandLine } from "./cli_run.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-const logs = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
-const cache = mkdtempSync(join(tmpdir(), "tsbpf-cache-"));
-after(() => {
-  rmSync(logs, { recursive: true, force: true });
-  rmSync(cache, { recursive: true, force: true });
-});
 
 /** How often each path was lstat()ed by the command (one strace log per thread: -ff). */
 function lstatCounts(args: string[]): Map<string, number> {
+  // Made here, not at the top: Deno runs no after() hook in a file whose every test is skipped.
+  const logs = mkdtempSync(join(tmpdir(), "tsbpf-strace-"));
+  const cache = mkdtempSync(join(tmpdir(), "tsbpf-cache-"));
+  try {
+    return countLstats(args, logs, cache);
+  } finally {
+    rmSync(logs, { recursive: true, force: true });
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+function countLstats(args: string[], logs: string, cache: string): Map<string, number> {
   const r = spawnSync("strace", ["-ff", "-qq", "-e", "trace=lstat", "-o", join(logs, "thread"), ...commandLine(args)], {
     encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1", XDG_CACHE_HOME: cache },
   });
