@@ -68,6 +68,13 @@ export async function signBundle(key: SigningKey, code: string, tracers: string)
 
 /** Whether `signature` is a valid signature of `tracers` (and the stated code digest) by a trusted key: the key's name, or why not. */
 export async function verifyBundle(signature: unknown, tracers: string): Promise<{ signer: string } | { reason: string }> {
+  const trust = await trustedSigner(signature);
+  if ("reason" in trust) return trust;
+  return await signatureMatches(trust.signature, tracers) ? { signer: trust.signer } : editedAfterSigning(trust.signer);
+}
+
+/** Who signed: the signature line's form checked and its key one root trusts now (asked on every start), or why not. */
+export async function trustedSigner(signature: unknown): Promise<{ signer: string; signature: BundleSignature } | { reason: string }> {
   if (signature === undefined || signature === null) return { reason: "the bundle is not signed" };
   const s = signature as Partial<BundleSignature>;
   if (s.version !== 1 || typeof s.key !== "string" || typeof s.code !== "string" || typeof s.signature !== "string" || !/^[0-9a-f]{64}$/.test(s.code)) {
@@ -76,10 +83,20 @@ export async function verifyBundle(signature: unknown, tracers: string): Promise
   const trusted = await trustedKeys();
   const signer = trusted.keys.get(s.key);
   if (!signer) return { reason: `it is signed by a key this host does not trust (${KEY_LINE} ${s.key}${trusted.notes.length ? `; ${trusted.notes.join("; ")}` : ""})` };
+  return { signer, signature: s as BundleSignature };
+}
+
+/** Whether `signature` (of a form trustedSigner accepted) is its key's signature of `tracers` and the stated code digest. */
+export async function signatureMatches(signature: BundleSignature, tracers: string): Promise<boolean> {
   try {
-    const key = await crypto.subtle.importKey("raw", fromBase64(s.key), ED25519, false, ["verify"]);
-    if (await crypto.subtle.verify(ED25519, key, fromBase64(s.signature), await signedMessage(s.code, tracers))) return { signer };
-  } catch { /* a malformed key or signature: not valid */ }
+    const key = await crypto.subtle.importKey("raw", fromBase64(signature.key), ED25519, false, ["verify"]);
+    return await crypto.subtle.verify(ED25519, key, fromBase64(signature.signature), await signedMessage(signature.code, tracers));
+  } catch {
+    return false; // a malformed key or signature: not valid
+  }
+}
+
+export function editedAfterSigning(signer: string): { reason: string } {
   return { reason: `its signature (by ${signer}) does not match what it embeds: it was edited after it was signed` };
 }
 

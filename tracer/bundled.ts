@@ -12,11 +12,11 @@
 import type { ProbeRef } from "../spec/target.ts";
 import type { TracerSpec } from "../spec/tracer_spec.ts";
 import { probesCacheKey } from "../probes/mod.ts";
-import { cacheKey, readCache, writeCache } from "./compile_cache.ts";
+import { cacheKey, cacheOff, readCache, writeCache } from "./compile_cache.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
 import { verbose } from "../runtime/verbose.ts";
-import { SIGNATURE_PREFIX, verifyBundle } from "./bundle_signature.ts";
+import { editedAfterSigning, SIGNATURE_PREFIX, signatureMatches, trustedSigner, verifyBundle } from "./bundle_signature.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import { validateSpecs } from "../spec/spec_schema.ts";
 
@@ -47,10 +47,11 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
   const { source } = bundled;
   const file = bundled.spec.file;
   if (!variant) {
-    const trusted = await trustedPrecompiled(bundled);
+    const trusted = await trustedPrecompiled(bundled, className);
     if ("spec" in trusted) {
       checkProbesMatchSource(trusted.spec, probes, className, "the bundle was edited; refusing to run it");
-      verbose(`${className}: the bundle's precompiled programs, signed by ${trusted.signer}, load as they are (neither the parser nor the compiler is loaded)`);
+      const earlier = trusted.cached ? "; their signature, form and assumptions as checked at an earlier start here: cache" : "";
+      verbose(`${className}: the bundle's precompiled programs, signed by ${trusted.signer}, load as they are (neither the parser nor the compiler is loaded${earlier})`);
       return { spec: trusted.spec, source };
     }
     verbose(`${className}: compiling the handlers from the bundle's source: ${trusted.reason}`);
@@ -86,16 +87,32 @@ function sameCode(a: TracerSpec, b: TracerSpec): boolean {
   return code(a) === code(b);
 }
 
-let signature: Promise<{ signer: string } | { reason: string }> | undefined;
+let signer: ReturnType<typeof trustedSigner> | undefined;
+let signatureValid: Promise<boolean> | undefined;
 
-/** The bundle's spec for this tracer if a trusted key signed it and it fits this kernel, or why not. */
-async function trustedPrecompiled(bundled: Bundled): Promise<{ spec: TracerSpec; signer: string } | { reason: string }> {
+/**
+ * The bundle's spec for this tracer if a trusted key signed it and it fits this kernel, or why not.
+ * The key's trust is asked on every start (a key root stops trusting stops its bundles). The rest
+ * (the Ed25519 verify, the spec's form, the kernel's facts) is cold code that a start after the
+ * first need not run again: once it all passed, the spec goes into root's private compile cache
+ * under this signature, source, kernel and settings (what the cache's entries are keyed by), and a
+ * later start loads exactly that spec. An edit of the bundle's programs under the same signature
+ * therefore loads the programs that were verified, never the edited ones.
+ */
+async function trustedPrecompiled(bundled: Bundled, className: string): Promise<{ spec: TracerSpec; signer: string; cached?: true } | { reason: string }> {
   const g = globalThis as { __TSBPF_BUNDLE__?: unknown; __TSBPF_BUNDLE_SIGNATURE__?: unknown };
+  signer ??= trustedSigner(g.__TSBPF_BUNDLE_SIGNATURE__);
+  const trust = await signer;
+  if ("reason" in trust) return trust;
+  const key = cacheOff() ? undefined : await cacheKey(bundled.source, bundled.spec.file, `signed bundle\0${className}\0${trust.signature.key}\0${trust.signature.signature}`);
+  const cached = key && readCache(key)?.[0];
+  if (cached) return { spec: cached, signer: trust.signer, cached: true };
   // Checked once per process: the signature covers every tracer of the bundle.
-  signature ??= verifyBundle(g.__TSBPF_BUNDLE_SIGNATURE__, JSON.stringify(g.__TSBPF_BUNDLE__));
-  const verdict = await signature;
-  if ("reason" in verdict) return verdict;
-  return trustedPrecompiledSpec(bundled, verdict.signer);
+  signatureValid ??= signatureMatches(trust.signature, JSON.stringify(g.__TSBPF_BUNDLE__));
+  if (!await signatureValid) return editedAfterSigning(trust.signer);
+  const checked = await trustedPrecompiledSpec(bundled, trust.signer);
+  if (key && "spec" in checked) writeCache(key, [checked.spec]);
+  return checked;
 }
 
 /** The signed bundle's spec for this tracer if it is of the expected form and fits this kernel, or why not. */

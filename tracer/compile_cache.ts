@@ -28,7 +28,7 @@ export const COMPILER_VERSION = "0.1.0-6";
 /** The cache directory, checked (and made) private; undefined when there is none to use. */
 function cacheDir(): string | undefined {
   const c = libcSync();
-  if (c.getenv("TSBPF_NO_CACHE")) return undefined;
+  if (cacheOff()) return undefined;
   const base = c.getenv("XDG_CACHE_HOME") ?? (c.getenv("HOME") ? `${c.getenv("HOME")}/.cache` : undefined);
   if (!base) return undefined;
   try {
@@ -38,6 +38,11 @@ function cacheDir(): string | undefined {
     verbose(`compiling without the cache: ${e.message}`);
     return undefined;
   }
+}
+
+/** TSBPF_NO_CACHE is set: nothing is read from the cache or written to it. */
+export function cacheOff(): boolean {
+  return !!libcSync().getenv("TSBPF_NO_CACHE");
 }
 
 /** Larger than any real entry (a few hundred KB for the largest tools). */

@@ -194,6 +194,39 @@ test("the attacker's key in a trusted-keys file root must not believe is not tru
   assert.match(r.output, /signed by .*good:2, load as they are/);
 });
 
+test("a later start loads the spec its first start checked (root's private cache); a key no longer trusted or edited programs still do not load", { timeout: 240000 }, async () => {
+  const cache = join(dir, "cache");
+  mkdirSync(cache, { mode: 0o700 });
+  const cached = { XDG_CACHE_HOME: cache, TSBPF_NO_CACHE: "" };
+  const file = join(dir, "cached.bundle.js");
+  writeFileSync(file, readFileSync(honest, "utf8"));
+  const first = await runBundle(file, cached);
+  assert.match(first.output, /^mark 1$/m, first.output);
+  assert.match(first.output, /signed by this host's own key, load as they are \(neither the parser nor the compiler is loaded\)/);
+  // The second start finds what the first checked (signature, form, assumptions) and checks only the key's trust.
+  const second = await runBundle(file, cached);
+  assert.match(second.output, /^mark 1$/m, second.output);
+  assert.match(second.output, /signed by this host's own key, load as they are \(neither the parser nor the compiler is loaded; their signature, form and assumptions as checked at an earlier start here: cache\)/);
+  // The attacker's programs edited in under the same signature, as nobody: the programs the first start verified load, not theirs.
+  const a = withEvilPrograms();
+  const edited = planted("cached-edited.bundle.js", "");
+  write(edited, a.tracers, a.signature, a.lines);
+  const r = await runBundle(edited, cached);
+  assert.match(r.output, /^mark 1$/m, `the edited programs ran in the kernel:\n${r.output}`);
+  // The host's key no longer trusted (its public key gone from root's directory): the cache is not asked.
+  const pub = join(config, "tsbpf", "bundle-signing-key.pub");
+  const line = readFileSync(pub, "utf8");
+  rmSync(pub);
+  try {
+    const revoked = await runBundle(file, cached);
+    assert.match(revoked.output, /^mark 1$/m, revoked.output);
+    assert.match(revoked.output, /signed by a key this host does not trust/, revoked.output);
+    assert.doesNotMatch(revoked.output, /load as they are/);
+  } finally {
+    writeFileSync(pub, line, { mode: 0o600 });
+  }
+});
+
 test("a host key directory someone else controls is not trusted", { timeout: 120000 }, async () => {
   const a = withEvilPrograms();
   const file = join(dir, "resigned-host.bundle.js");
