@@ -1,11 +1,12 @@
-// A stripped library's separate debug file is looked for where the traced process sees it:
-// /proc/PID/root, then the library's directory, its .debug/ and /usr/lib/debug. Looked up by name
-// through /proc/PID/root, an absolute symlink met on the way resolves against root's own root,
-// not the process's: nobody, in a chroot of their own (a user namespace, as any user can make
-// one), makes the library's .debug/ a link to "/" + a directory of root's that nobody cannot
-// read. For nobody's processes that link leads into their own tree; root's symbolizer followed
-// it to the host's directory and named nobody's frame from root's file. The frame is to be named
-// from the debug file nobody put at that path inside the container, as gdb in it would.
+// A stripped library's separate debug file is looked for where the traced process sees it: its
+// .gnu_debuglink name in the library's directory and its .debug/, inside /proc/PID/root, then on
+// the host. The names and the directories are nobody's to choose when the process is theirs:
+// - its .debug/ a link to a directory of root's that nobody cannot read: root's tracer followed
+//   it, as root, and named nobody's frame from root's file;
+// - in a container of nobody's (a user and mount namespace with its own root, as any user can
+//   make one), .debug/ an absolute link: inside the container it leads to nobody's own debug
+//   file, but looked up by name through /proc/PID/root it resolved against root's own root, and
+//   root's tracer named the frame from the host's file of that name.
 import process from "node:process";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,13 +14,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { asNobody, isBun, ROOT, rootDir, script } from "./attacker.ts";
-import { stacksScript } from "./mapped_code.ts";
+import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
+import { nobodyCalling, stacksScript } from "./mapped_code.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
 const PYTHON = "/usr/bin/python3";
 const FIXTURE = join(ROOT, "tests/security/fixtures/debug_pair.py");
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const skip = !existsSync(PYTHON) && "no /usr/bin/python3";
 
 // Maps the library and calls its code (getppid) every 50 ms.
 const CALLER = `
@@ -36,33 +38,75 @@ while True:
 const cleanup: string[] = [];
 after(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-test("a debug file is looked up inside the traced process's root: a chroot's absolute link does not lead root's symbolizer to the host's files", { timeout: 180_000, skip: !existsSync(PYTHON) && "no /usr/bin/python3" }, async () => {
-  // Root's own directory (0700): the library's debug file, which only root can read.
-  const secret = rootDir("debug-secret");
-  cleanup.push(secret);
-  const own = rootDir("debug-own");
-  cleanup.push(own);
-  chmodSync(own, 0o755); // nobody copies the library and the caller from here
-  const made = spawnSync(PYTHON, [FIXTURE, `${own}/lib.so`, `${secret}/lib.debug`, "lib.debug", "rootsSecretName"]);
+/** A directory of root's with the library's debug file, naming its code `name`; readable by all if `open`. */
+function rootsDebugFile(name: string, open: boolean): string {
+  const dir = rootDir("debug-root");
+  cleanup.push(dir);
+  if (open) chmodSync(dir, 0o755);
+  const made = spawnSync(PYTHON, [FIXTURE, `${dir}/lib.so`, `${dir}/lib.debug`, "lib.debug", name], { encoding: "utf8" });
   assert.equal(made.status, 0, `the fixture was not made: ${made.stderr}`);
-  writeFileSync(`${own}/caller.py`, CALLER);
-  const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-debugroot-XXXXXX")]).trim();
+  return dir;
+}
+
+/** A directory of nobody's, readable by all. */
+function nobodysDir(): string {
+  const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-debug-XXXXXX")]).trim();
   cleanup.push(dir);
   asNobody(["chmod", "755", dir]);
+  return dir;
+}
+
+/** Root's tracer's stacks of `pid` (`count` of them), printed. */
+async function stacks(pid: number, count: number): Promise<string> {
+  const dir = rootDir("debug-tracer");
+  cleanup.push(dir);
+  writeFileSync(join(dir, "tracer.ts"), stacksScript(pid, count));
+  const r = await script(join(dir, "tracer.ts"), { env, timeoutMs: 120_000 });
+  assert.equal(r.status, 0, r.stderr.slice(-1000));
+  return r.stdout;
+}
+
+test("a debug file is opened with the rights of the traced process's owner: nobody's link does not lead root's tracer into root's files", { timeout: 180_000, skip }, async () => {
+  const secret = rootsDebugFile("rootsSecretName", false);
+  const dir = nobodysDir();
+  // Two libraries: the first's .debug/ is root's directory; the second's a directory of nobody's, through a link too.
+  asNobody(["sh", "-c", [
+    `mkdir ${dir}/a ${dir}/b ${dir}/mine`,
+    `ln -s ${secret} ${dir}/a/.debug`,
+    `ln -s ${dir}/mine ${dir}/b/.debug`,
+    `${PYTHON} ${FIXTURE} ${dir}/a/lib.so ${dir}/unused.debug lib.debug unused`,
+    `${PYTHON} ${FIXTURE} ${dir}/b/lib.so ${dir}/mine/lib.debug lib.debug nobodysOwnName`,
+  ].join(" && ")]);
+  const caller = await nobodyCalling([`${dir}/a/lib.so`, `${dir}/b/lib.so`]);
+  try {
+    const out = await stacks(caller.pid, 2);
+    assert.doesNotMatch(out, /rootsSecretName/, `root's tracer named nobody's frame from a file nobody cannot read:\n${out}`);
+    assert.match(out, /nobodysOwnName\+7/, `the frame is not named from the debug file nobody's link leads to:\n${out}`);
+  } finally {
+    caller.stop();
+  }
+});
+
+test("a debug file is looked up inside the traced process's root: a container's absolute link does not lead to the host's files", { timeout: 180_000, skip }, async () => {
+  const host = rootsDebugFile("hostsName", true);
+  const dir = nobodysDir();
+  writeFileSync(join(host, "caller.py"), CALLER);
   const root = `${dir}/root`;
   // nobody's container: the host's /usr bound in (for python); the library, its .debug/ a link
   // to the path of root's directory, and there, inside the container, nobody's own debug file.
   asNobody(["sh", "-c", [
-    `mkdir -p ${root}/usr ${root}/code ${root}${secret}`,
+    `mkdir -p ${root}/usr ${root}/old ${root}/code ${root}${host}`,
     `ln -s usr/lib ${root}/lib`,
     `ln -s usr/lib64 ${root}/lib64`,
     `ln -s usr/bin ${root}/bin`,
-    `ln -s ${secret} ${root}/code/.debug`,
-    `cp ${own}/caller.py ${root}/code/`,
-    `${PYTHON} ${FIXTURE} ${root}/code/lib.so ${root}${secret}/lib.debug lib.debug nobodysOwnName`,
+    `ln -s ${host} ${root}/code/.debug`,
+    `cp ${host}/caller.py ${root}/code/`,
+    `${PYTHON} ${FIXTURE} ${root}/code/lib.so ${root}${host}/lib.debug lib.debug nobodysOwnName`,
   ].join(" && ")]);
+  // As a container runtime starts one: its root a mount of its own, the host's tree unmounted (its maps name /code/lib.so).
   const container = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "unshare", "-r", "-m", "sh", "-c",
-    `mount --rbind /usr ${root}/usr && exec chroot ${root} ${PYTHON} /code/caller.py /code/lib.so`], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} /code/caller.py /code/lib.so`,
+  ], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   let said = "";
   container.stdout!.on("data", (d) => (said += d));
   container.stderr!.on("data", (d) => (said += d));
@@ -71,13 +115,9 @@ test("a debug file is looked up inside the traced process's root: a chroot's abs
     for (let i = 0; i < 400 && !/pid \d+/.test(said) && container.exitCode === null; i++) await wait(50);
     const pid = Number(/pid (\d+)/.exec(said)?.[1]);
     assert.ok(pid > 0, `nobody's container did not start: ${said}`);
-    const tracer = join(own, "tracer.ts");
-    writeFileSync(tracer, stacksScript(pid, 1));
-    const r = await script(tracer, { env, timeoutMs: 120_000 });
-    assert.equal(r.status, 0, `${isBun ? "Bun" : "Deno"}: ${r.stderr.slice(-1000)}`);
-    assert.match(r.stdout, /0x[0-9a-f]+/, `no stack printed:\n${r.stdout}`);
-    assert.doesNotMatch(r.stdout, /rootsSecretName/, `root's symbolizer named nobody's frame from a file outside nobody's root:\n${r.stdout}`);
-    assert.match(r.stdout, /nobodysOwnName\+7/, `the frame is not named from the debug file the process sees:\n${r.stdout}`);
+    const out = await stacks(pid, 1);
+    assert.doesNotMatch(out, /hostsName/, `root's tracer named the container's frame from the host's file:\n${out}`);
+    assert.match(out, /nobodysOwnName\+7/, `the frame is not named from the debug file the container sees:\n${out}`);
   } finally {
     try {
       process.kill(-container.pid!, "SIGKILL");
