@@ -33,6 +33,7 @@ import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, statInRoot, UnsafeFileError } from "../files.ts";
+import { type FileOwner, NO_ONE, withRightsOf } from "../user_rights.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
@@ -366,28 +367,33 @@ function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number
   return text ? { maps: parseProcMaps(text), mapsBytes: text.length } : { maps: undefined, mapsBytes: 0 };
 }
 
-/** A file as the process whose root is `root` (/proc/PID/root) sees it, or, without `root`, as we do. */
+/** A file as the process whose root is `root` (/proc/PID/root) sees it, opened with its owner's `rights`; or, without `root`, as we see it. */
 interface Place {
   path: string;
   root?: string;
+  rights?: FileOwner;
 }
 
 /**
  * A process writes /tmp/perf-<its pid>.map in its own file tree: in a container, that is its
  * pid in its namespace (the last NSpid of /proc/PID/status) inside /proc/PID/root, where the
- * container's links lead where they lead it, not to the host's files (files.ts openInRoot). Once
+ * container's links lead where they lead it, not to the host's files (files.ts openInRoot), and
+ * with the rights of the process's owner (user_rights.ts), as the other files it names. Once
  * the process is gone, only the host's /tmp/perf-PID.map is left to try. `path` is the name
  * shown, `places` those tried, in order.
  */
 function perfMapFiles(pid: number, alive: boolean): { path: string; places: Place[] } {
   const path = `/tmp/perf-${alive ? namespacePid(pid) : pid}.map`;
   const host = { path: `/tmp/perf-${pid}.map` };
-  return { path, places: alive ? [{ path, root: `/proc/${pid}/root` }, host] : [host] };
+  if (!alive) return { path, places: [host] };
+  const owner = lstat(`/proc/${pid}`);
+  const rights = typeof owner === "number" ? NO_ONE : { uid: owner.uid, gid: owner.gid };
+  return { path, places: [{ path, root: `/proc/${pid}/root`, rights }, host] };
 }
 
 /** Which file `place` names and how it stands (device, inode, size, mtime), or "-" for none. */
 function fileIdentity(place: Place): string {
-  const st = place.root === undefined ? lstat(place.path) : statInRoot(place.root, place.path, true);
+  const st = place.root === undefined ? lstat(place.path) : withRightsOf(place.rights ?? NO_ONE, () => statInRoot(place.root!, place.path, true));
   return typeof st === "number" ? "-" : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
 }
 
@@ -419,7 +425,8 @@ const MAX_PERF_MAP_LINES = 4 << 20;
 function readPerfMapText(place: Place, shown: string, owners: number[], refused: Set<string>): string | undefined {
   const path = `${place.root ?? ""}${place.path}`;
   try {
-    const bytes = readCheckedFile(place.path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners, root: place.root });
+    const check = { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners, root: place.root };
+    const bytes = place.rights ? withRightsOf(place.rights, () => readCheckedFile(place.path, check)) : readCheckedFile(place.path, check);
     if (!bytes) return undefined;
     let lines = 0;
     for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) {
