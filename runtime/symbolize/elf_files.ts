@@ -17,7 +17,7 @@ import { copiedBytes, copyOwnMemory, type FileLookup, type InRoot, mapFile } fro
 import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
 import { stat } from "../file_stat.ts";
 import { statInRoot } from "../files.ts";
-import { NO_ONE, withRightsOf } from "../user_rights.ts";
+import { NO_ONE, rightsOfProcess, withRightsOf } from "../user_rights.ts";
 import { printable } from "../output.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
@@ -175,10 +175,9 @@ function placesOf(pid: number, m: Mapping): Place[] {
   return [{ path: `/proc/${pid}/map_files/${range}` }, { path: filePath(m), ...inRootOf(pid) }, { path: filePath(m), identity: identityOf(m) }];
 }
 
-/** How a path process `pid` names is looked up: inside its root, with its owner's rights (or no one's once it is gone). */
+/** How a path process `pid` names is looked up: inside its root, with its user's rights (user_rights.ts). */
 function inRootOf(pid: number): InRoot {
-  const st = stat(`/proc/${pid}`);
-  return { root: `/proc/${pid}/root`, rights: typeof st === "number" ? NO_ONE : { uid: st.uid, gid: st.gid } };
+  return { root: `/proc/${pid}/root`, rights: rightsOfProcess(pid) };
 }
 
 /**

@@ -33,7 +33,7 @@ import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, statInRoot, UnsafeFileError } from "../files.ts";
-import { type FileOwner, NO_ONE, withRightsOf } from "../user_rights.ts";
+import { type FileOwner, NO_ONE, rightsOfProcess, withRightsOf } from "../user_rights.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
@@ -378,7 +378,7 @@ interface Place {
  * A process writes /tmp/perf-<its pid>.map in its own file tree: in a container, that is its
  * pid in its namespace (the last NSpid of /proc/PID/status) inside /proc/PID/root, where the
  * container's links lead where they lead it, not to the host's files (files.ts openInRoot), and
- * with the rights of the process's owner (user_rights.ts), as the other files it names. Once
+ * with the rights of the process's user (user_rights.ts), as the other files it names. Once
  * the process is gone, only the host's /tmp/perf-PID.map is left to try. `path` is the name
  * shown, `places` those tried, in order.
  */
@@ -386,9 +386,7 @@ function perfMapFiles(pid: number, alive: boolean): { path: string; places: Plac
   const path = `/tmp/perf-${alive ? namespacePid(pid) : pid}.map`;
   const host = { path: `/tmp/perf-${pid}.map` };
   if (!alive) return { path, places: [host] };
-  const owner = lstat(`/proc/${pid}`);
-  const rights = typeof owner === "number" ? NO_ONE : { uid: owner.uid, gid: owner.gid };
-  return { path, places: [{ path, root: `/proc/${pid}/root`, rights }, host] };
+  return { path, places: [{ path, root: `/proc/${pid}/root`, rights: rightsOfProcess(pid) }, host] };
 }
 
 /** Which file `place` names and how it stands (device, inode, size, mtime), or "-" for none. */

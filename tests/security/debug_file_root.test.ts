@@ -15,7 +15,7 @@ import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
-import { nobodyCalling, stacksScript } from "./mapped_code.ts";
+import { stacksScript } from "./mapped_code.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
 const PYTHON = "/usr/bin/python3";
@@ -23,15 +23,20 @@ const FIXTURE = join(ROOT, "tests/security/fixtures/debug_pair.py");
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const skip = !existsSync(PYTHON) && "no /usr/bin/python3";
 
-// Maps the library and calls its code (getppid) every 50 ms.
+// Makes itself not dumpable (its /proc/PID files are then root's), maps each library and calls the code
+// of each (getppid) every 50 ms.
 const CALLER = `
 import ctypes, mmap, os, sys, time
-f = open(sys.argv[1], "rb")
-m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
-call = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(m)) + 0x1000)
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+maps, calls = [], []
+for path in sys.argv[1:]:
+    f = open(path, "rb")
+    maps.append(mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC))
+    calls.append(ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(maps[-1])) + 0x1000))
 print("pid", os.getpid(), flush=True)
 while True:
-    call()
+    for call in calls:
+        call()
     time.sleep(0.05)
 `;
 
@@ -56,6 +61,28 @@ function nobodysDir(): string {
   return dir;
 }
 
+/** nobody's `command` (through setpriv) in a process group of its own, once it prints its pid; stop() kills the group. */
+async function nobody(command: string[]): Promise<{ pid: number; stop(): Promise<void> }> {
+  const child = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", ...command], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let said = "";
+  child.stdout!.on("data", (d) => (said += d));
+  child.stderr!.on("data", (d) => (said += d));
+  const exited = new Promise((r) => child.on("exit", r));
+  const stop = async () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch { /* gone */ }
+    await exited;
+  };
+  for (let i = 0; i < 400 && !/pid \d+/.test(said) && child.exitCode === null; i++) await wait(50);
+  const pid = Number(/pid (\d+)/.exec(said)?.[1]);
+  if (!pid) {
+    await stop();
+    assert.fail(`nobody's process did not start: ${said}`);
+  }
+  return { pid, stop };
+}
+
 /** Root's tracer's stacks of `pid` (`count` of them), printed. */
 async function stacks(pid: number, count: number): Promise<string> {
   const dir = rootDir("debug-tracer");
@@ -77,13 +104,13 @@ test("a debug file is opened with the rights of the traced process's owner: nobo
     `${PYTHON} ${FIXTURE} ${dir}/a/lib.so ${dir}/unused.debug lib.debug unused`,
     `${PYTHON} ${FIXTURE} ${dir}/b/lib.so ${dir}/mine/lib.debug lib.debug nobodysOwnName`,
   ].join(" && ")]);
-  const caller = await nobodyCalling([`${dir}/a/lib.so`, `${dir}/b/lib.so`]);
+  const caller = await nobody([PYTHON, "-c", CALLER, `${dir}/a/lib.so`, `${dir}/b/lib.so`]);
   try {
     const out = await stacks(caller.pid, 2);
     assert.doesNotMatch(out, /rootsSecretName/, `root's tracer named nobody's frame from a file nobody cannot read:\n${out}`);
     assert.match(out, /nobodysOwnName\+7/, `the frame is not named from the debug file nobody's link leads to:\n${out}`);
   } finally {
-    caller.stop();
+    await caller.stop();
   }
 });
 
@@ -104,24 +131,14 @@ test("a debug file is looked up inside the traced process's root: a container's 
     `${PYTHON} ${FIXTURE} ${root}/code/lib.so ${root}${host}/lib.debug lib.debug nobodysOwnName`,
   ].join(" && ")]);
   // As a container runtime starts one: its root a mount of its own, the host's tree unmounted (its maps name /code/lib.so).
-  const container = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "unshare", "-r", "-m", "sh", "-c",
-    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} /code/caller.py /code/lib.so`,
-  ], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let said = "";
-  container.stdout!.on("data", (d) => (said += d));
-  container.stderr!.on("data", (d) => (said += d));
-  const exited = new Promise((r) => container.on("exit", r));
+  const container = await nobody(["unshare", "-r", "-m", "sh", "-c",
+    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} /code/caller.py /code/lib.so`]);
   try {
-    for (let i = 0; i < 400 && !/pid \d+/.test(said) && container.exitCode === null; i++) await wait(50);
-    const pid = Number(/pid (\d+)/.exec(said)?.[1]);
-    assert.ok(pid > 0, `nobody's container did not start: ${said}`);
+    const pid = container.pid;
     const out = await stacks(pid, 1);
     assert.doesNotMatch(out, /hostsName/, `root's tracer named the container's frame from the host's file:\n${out}`);
     assert.match(out, /nobodysOwnName\+7/, `the frame is not named from the debug file the container sees:\n${out}`);
   } finally {
-    try {
-      process.kill(-container.pid!, "SIGKILL");
-    } catch { /* gone */ }
-    await exited;
+    await container.stop();
   }
 });
