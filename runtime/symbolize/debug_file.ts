@@ -25,21 +25,21 @@ const DEBUG_ROOT = "/usr/lib/debug";
  * .symtab or no debug file is found.
  */
 export function findDebugFile(elf: Elf, path: string, process: InRoot): Elf | undefined {
-  if (elf.section(".symtab")) return undefined;
   const buildId = elf.buildId();
+  // Without a build ID to compare, no candidate could vouch for itself: none is opened.
+  if (elf.section(".symtab") || buildId === undefined) return undefined;
   for (const candidate of candidates(elf, path, buildId)) {
     for (const lookup of [process, { rights: process.rights }]) {
-      const debug = open(candidate, lookup);
-      // Without build IDs to compare, only the build-ID path itself could vouch: none here.
-      if (debug && buildId !== undefined && debug.buildId() === buildId) return debug;
+      const debug = open(candidate, lookup, buildId);
+      if (debug) return debug;
     }
   }
   return undefined;
 }
 
-function candidates(elf: Elf, path: string, buildId: string | undefined): string[] {
+function candidates(elf: Elf, path: string, buildId: string): string[] {
   const out: string[] = [];
-  if (buildId && buildId.length > 2) out.push(`${DEBUG_ROOT}/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`);
+  if (buildId.length > 2) out.push(`${DEBUG_ROOT}/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`);
   const link = debugLink(elf);
   if (link) {
     const dir = path.slice(0, path.lastIndexOf("/"));
@@ -59,11 +59,13 @@ function debugLink(elf: Elf): string | undefined {
   return name && !name.includes("/") ? name : undefined;
 }
 
-function open(path: string, lookup: FileLookup): Elf | undefined {
+/** The debug file at `path` if its build ID is `buildId`: the names of another file are not read (a candidate's name is the traced process's to choose). */
+function open(path: string, lookup: FileLookup, buildId: string): Elf | undefined {
   const bytes = mapFile(path, lookup);
   if (!bytes) return undefined;
   try {
     const elf = Elf.parse(bytes);
+    if (elf.buildId() !== buildId) return undefined;
     elf.symbols();
     return elf;
   } catch {
