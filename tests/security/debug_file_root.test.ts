@@ -6,12 +6,13 @@
 // - in a container of nobody's (a user and mount namespace with its own root, as any user can
 //   make one), .debug/ an absolute link: inside the container it leads to nobody's own debug
 //   file, but looked up by name through /proc/PID/root it resolved against root's own root, and
-//   root's tracer named the frame from the host's file of that name.
+//   root's tracer named the frame from the host's file of that name. So did the container's
+//   /tmp, a link, for its perf map.
 import process from "node:process";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
@@ -114,31 +115,77 @@ test("a debug file is opened with the rights of the traced process's owner: nobo
   }
 });
 
+/**
+ * nobody's container in `root` (a user and mount namespace): the host's /usr bound in (for
+ * python), its root a mount of its own, the host's tree moved aside, as a container runtime
+ * starts one (its maps then name its files as it sees them); running `python` (a file in the
+ * container) with `args`.
+ */
+function container(root: string, python: string, args: string[]): Promise<{ pid: number; stop(): Promise<void> }> {
+  asNobody(["sh", "-c", `mkdir -p ${root}/usr ${root}/old && ln -s usr/lib ${root}/lib && ln -s usr/lib64 ${root}/lib64 && ln -s usr/bin ${root}/bin`]);
+  return nobody(["unshare", "-r", "-m", "sh", "-c",
+    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} ${python} ${args.join(" ")}`]);
+}
+
 test("a debug file is looked up inside the traced process's root: a container's absolute link does not lead to the host's files", { timeout: 180_000, skip }, async () => {
   const host = rootsDebugFile("hostsName", true);
   const dir = nobodysDir();
   writeFileSync(join(host, "caller.py"), CALLER);
   const root = `${dir}/root`;
-  // nobody's container: the host's /usr bound in (for python); the library, its .debug/ a link
-  // to the path of root's directory, and there, inside the container, nobody's own debug file.
+  // The library, its .debug/ a link to the path of root's directory, and there, inside the container, nobody's own debug file.
   asNobody(["sh", "-c", [
-    `mkdir -p ${root}/usr ${root}/old ${root}/code ${root}${host}`,
-    `ln -s usr/lib ${root}/lib`,
-    `ln -s usr/lib64 ${root}/lib64`,
-    `ln -s usr/bin ${root}/bin`,
+    `mkdir -p ${root}/code ${root}${host}`,
     `ln -s ${host} ${root}/code/.debug`,
     `cp ${host}/caller.py ${root}/code/`,
     `${PYTHON} ${FIXTURE} ${root}/code/lib.so ${root}${host}/lib.debug lib.debug nobodysOwnName`,
   ].join(" && ")]);
-  // As a container runtime starts one: its root a mount of its own, the host's tree unmounted (its maps name /code/lib.so).
-  const container = await nobody(["unshare", "-r", "-m", "sh", "-c",
-    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} /code/caller.py /code/lib.so`]);
+  const inside = await container(root, "/code/caller.py", ["/code/lib.so"]);
   try {
-    const pid = container.pid;
-    const out = await stacks(pid, 1);
+    const out = await stacks(inside.pid, 1);
     assert.doesNotMatch(out, /hostsName/, `root's tracer named the container's frame from the host's file:\n${out}`);
     assert.match(out, /nobodysOwnName\+7/, `the frame is not named from the debug file the container sees:\n${out}`);
   } finally {
-    await container.stop();
+    await inside.stop();
+  }
+});
+
+// Runs getppid from anonymous memory (as a JIT's code) every 50 ms, named in /tmp/perf-PID.map.
+const JIT = `
+import ctypes, mmap, os, time
+m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+m.write(b"\\xb8\\x6e\\x00\\x00\\x00\\x0f\\x05\\xc3")
+at = ctypes.addressof(ctypes.c_char.from_buffer(m))
+call = ctypes.CFUNCTYPE(ctypes.c_long)(at)
+with open(f"/tmp/perf-{os.getpid()}.map", "w") as f:
+    f.write(f"{at:x} 8 containersJit\\n")
+print("pid", os.getpid(), "at", hex(at), flush=True)
+while True:
+    call()
+    time.sleep(0.05)
+`;
+
+test("a perf map is looked up inside the traced process's root: a container's /tmp, an absolute link, does not lead to the host's files", { timeout: 180_000, skip }, async () => {
+  // Root's directory for the host's perf maps. The container's /tmp is a link to
+  // /proc/1/root/<its path>: on the host, the host's root and so root's directory; inside the
+  // container, with no procfs there, directories of nobody's, where its perf map is.
+  const host = rootDir("debug-perf");
+  cleanup.push(host);
+  chmodSync(host, 0o755);
+  writeFileSync(join(host, "jit.py"), JIT);
+  const dir = nobodysDir();
+  const root = `${dir}/root`;
+  const tmp = `/proc/1/root${host}`;
+  asNobody(["sh", "-c", `mkdir -p ${root}/code ${root}${tmp} && ln -s ${tmp} ${root}/tmp && cp ${host}/jit.py ${root}/code/`]);
+  const inside = await container(root, "/code/jit.py", []);
+  try {
+    const own = `${root}${tmp}/perf-${inside.pid}.map`;
+    assert.ok(existsSync(own), "the container's perf map is not where its /tmp leads inside it");
+    // The host's file of that name: root's own, naming the same address.
+    writeFileSync(join(host, `perf-${inside.pid}.map`), readFileSync(own, "utf8").replace("containersJit", "hostsJit"));
+    const out = await stacks(inside.pid, 1);
+    assert.doesNotMatch(out, /hostsJit/, `root's tracer named the container's frame from the host's perf map:\n${out}`);
+    assert.match(out, /containersJit\+7/, `the frame is not named from the perf map the container wrote:\n${out}`);
+  } finally {
+    await inside.stop();
   }
 });
