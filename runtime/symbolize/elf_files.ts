@@ -93,9 +93,8 @@ export class ElfFiles {
       this.#saidParseLater = true;
       return PARSE_LATER;
     }
-    const places = placesOf(pid, m);
     let bytes: Uint8Array | undefined;
-    for (const p of places) if ((bytes = mapFile(p.path, p))) break;
+    for (const p of placesOf(pid, m)) if ((bytes = mapFile(p.path, p))) break;
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
@@ -170,9 +169,11 @@ interface Place extends FileLookup {
  * is still the very file that was mapped. By path, the file is the process's choice (and the
  * directories on the way may be its owner's): looked up with the owner's rights.
  */
-function placesOf(pid: number, m: Mapping): Place[] {
-  const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-  return [{ path: `/proc/${pid}/map_files/${range}` }, { path: filePath(m), ...inRootOf(pid) }, { path: filePath(m), identity: identityOf(m) }];
+function* placesOf(pid: number, m: Mapping): Generator<Place> {
+  yield { path: `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}` };
+  // Made only when map_files failed (rarely): reading whose rights they are costs a read of /proc/PID/status.
+  yield { path: filePath(m), ...inRootOf(pid) };
+  yield { path: filePath(m), identity: identityOf(m) };
 }
 
 /** How a path process `pid` names is looked up: inside its root, with its user's rights (user_rights.ts). */
@@ -187,7 +188,7 @@ function inRootOf(pid: number): InRoot {
  * keeps its inode: neither is named from the old file's symbols. Read from the first of `places`
  * that names a file, as mapFile reads them; undefined when none does.
  */
-function fileKey(m: Mapping, places: Place[]): string | undefined {
+function fileKey(m: Mapping, places: Iterable<Place>): string | undefined {
   for (const p of places) {
     const st = p.root === undefined ? stat(p.path) : withRightsOf(p.rights ?? NO_ONE, () => statInRoot(p.root!, p.path));
     if (typeof st === "number" || (p.identity && (st.dev !== p.identity.dev || st.ino !== p.identity.ino))) continue;
