@@ -8,38 +8,19 @@
 //   file, but looked up by name through /proc/PID/root it resolved against root's own root, and
 //   root's tracer named the frame from the host's file of that name. So did the container's
 //   /tmp, a link, for its perf map.
-import process from "node:process";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { asNobody, ROOT, rootDir, script } from "./attacker.ts";
-import { stacksScript } from "./mapped_code.ts";
+import { asNobody, nobodyCommand, type NobodyProcess, ROOT, rootDir, script } from "./attacker.ts";
+import { callerCode, nobodyCalling, stacksScript } from "./mapped_code.ts";
 
 const env = { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" };
 const PYTHON = "/usr/bin/python3";
 const FIXTURE = join(ROOT, "tests/security/fixtures/debug_pair.py");
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const skip = !existsSync(PYTHON) && "no /usr/bin/python3";
-
-// Makes itself not dumpable (its /proc/PID files are then root's), maps each library and calls the code
-// of each (getppid) every 50 ms.
-const CALLER = `
-import ctypes, mmap, os, sys, time
-ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
-maps, calls = [], []
-for path in sys.argv[1:]:
-    f = open(path, "rb")
-    maps.append(mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC))
-    calls.append(ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(maps[-1])) + 0x1000))
-print("pid", os.getpid(), flush=True)
-while True:
-    for call in calls:
-        call()
-    time.sleep(0.05)
-`;
 
 const cleanup: string[] = [];
 after(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -60,28 +41,6 @@ function nobodysDir(): string {
   cleanup.push(dir);
   asNobody(["chmod", "755", dir]);
   return dir;
-}
-
-/** nobody's `command` (through setpriv) in a process group of its own, once it prints its pid; stop() kills the group. */
-async function nobody(command: string[]): Promise<{ pid: number; stop(): Promise<void> }> {
-  const child = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", ...command], { stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let said = "";
-  child.stdout!.on("data", (d) => (said += d));
-  child.stderr!.on("data", (d) => (said += d));
-  const exited = new Promise((r) => child.on("exit", r));
-  const stop = async () => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch { /* gone */ }
-    await exited;
-  };
-  for (let i = 0; i < 400 && !/pid \d+/.test(said) && child.exitCode === null; i++) await wait(50);
-  const pid = Number(/pid (\d+)/.exec(said)?.[1]);
-  if (!pid) {
-    await stop();
-    assert.fail(`nobody's process did not start: ${said}`);
-  }
-  return { pid, stop };
 }
 
 /** Root's tracer's stacks of `pid` (`count` of them), printed. */
@@ -105,13 +64,14 @@ test("a debug file is opened with the rights of the traced process's owner: nobo
     `${PYTHON} ${FIXTURE} ${dir}/a/lib.so ${dir}/unused.debug lib.debug unused`,
     `${PYTHON} ${FIXTURE} ${dir}/b/lib.so ${dir}/mine/lib.debug lib.debug nobodysOwnName`,
   ].join(" && ")]);
-  const caller = await nobody([PYTHON, "-c", CALLER, `${dir}/a/lib.so`, `${dir}/b/lib.so`]);
+  // Not dumpable: its /proc/PID files are root's, not what says whose rights to read with.
+  const caller = await nobodyCalling([`${dir}/a/lib.so`, `${dir}/b/lib.so`], true);
   try {
     const out = await stacks(caller.pid, 2);
     assert.doesNotMatch(out, /rootsSecretName/, `root's tracer named nobody's frame from a file nobody cannot read:\n${out}`);
     assert.match(out, /nobodysOwnName\+7/, `the frame is not named from the debug file nobody's link leads to:\n${out}`);
   } finally {
-    await caller.stop();
+    caller.stop();
   }
 });
 
@@ -121,16 +81,17 @@ test("a debug file is opened with the rights of the traced process's owner: nobo
  * starts one (its maps then name its files as it sees them); running `python` (a file in the
  * container) with `args`.
  */
-function container(root: string, python: string, args: string[]): Promise<{ pid: number; stop(): Promise<void> }> {
+function container(root: string, python: string, args: string[]): Promise<NobodyProcess> {
   asNobody(["sh", "-c", `mkdir -p ${root}/usr ${root}/old && ln -s usr/lib ${root}/lib && ln -s usr/lib64 ${root}/lib64 && ln -s usr/bin ${root}/bin`]);
-  return nobody(["unshare", "-r", "-m", "sh", "-c",
-    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} ${python} ${args.join(" ")}`]);
+  // unshare and sh exec what follows: the pid is python's. It prints "pid N" once it runs its code.
+  return nobodyCommand(["unshare", "-r", "-m", "sh", "-c",
+    `mount --bind ${root} ${root} && mount --rbind /usr ${root}/usr && cd ${root} && pivot_root . old && exec ${PYTHON} ${python} ${args.join(" ")}`], "pid ");
 }
 
 test("a debug file is looked up inside the traced process's root: a container's absolute link does not lead to the host's files", { timeout: 180_000, skip }, async () => {
   const host = rootsDebugFile("hostsName", true);
   const dir = nobodysDir();
-  writeFileSync(join(host, "caller.py"), CALLER);
+  writeFileSync(join(host, "caller.py"), callerCode());
   const root = `${dir}/root`;
   // The library, its .debug/ a link to the path of root's directory, and there, inside the container, nobody's own debug file.
   asNobody(["sh", "-c", [
