@@ -1,7 +1,7 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { cString, libcSync } from "./ffi/mod.ts";
 import { SyscallError, syscallError } from "./errors.ts";
-import { fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
+import { type FileStat, fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 import { pseudoFilesystem } from "./pseudo_fs.ts";
 import { copyElfParts, MAX_COPIED_BYTES } from "./elf_parts.ts";
@@ -51,19 +51,32 @@ const SYS_OPENAT2 = 437, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10, O
  * symlink or a ".." on the way stays inside `root` (openat2 RESOLVE_IN_ROOT), as it does for the
  * processes whose root it is. Looked up through /proc/PID/root by name, an absolute link resolves
  * against our own root instead: a container's user can point /usr/lib there at any file of the
- * host. The fd, or -errno. Kernels before 5.6 (no openat2) look the name up as before.
+ * host. With `noFollow`, a symlink at the last component is held itself (O_NOFOLLOW), not
+ * followed. The fd, or -errno. Kernels before 5.6 (no openat2) look the name up as before.
  */
-export function openInRoot(root: string, path: string): number {
+export function openInRoot(root: string, path: string, noFollow = false): number {
   const c = libcSync();
   const dir = c.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return dir;
+  const flags = O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0);
   try {
-    const how = new BigUint64Array([BigInt(O_PATH | O_CLOEXEC), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)]);
+    const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)]);
     const name = cString(path);
     const fd = c.syscall(SYS_OPENAT2, BigInt(dir), c.addressOf(name), c.addressOf(new Uint8Array(how.buffer)), BigInt(how.byteLength));
-    return fd === -38 ? c.open(`${root}${path}`, O_PATH | O_CLOEXEC) : fd; // ENOSYS
+    return fd === -38 ? c.open(`${root}${path}`, flags) : fd; // ENOSYS
   } finally {
     c.close(dir);
+  }
+}
+
+/** fstat of `path` as `root` sees it (openInRoot; of a symlink at the end itself with `noFollow`), or -errno. */
+export function statInRoot(root: string, path: string, noFollow = false): FileStat | number {
+  const fd = openInRoot(root, path, noFollow);
+  if (fd < 0) return fd;
+  try {
+    return fstat(fd);
+  } finally {
+    libcSync().close(fd);
   }
 }
 
@@ -118,6 +131,8 @@ export interface CheckedRead {
   maxBytes: number;
   /** Do not follow a symlink at the last component (for files in places others can write). */
   noFollow?: boolean;
+  /** `path` is as the process whose root this is (/proc/PID/root) sees it: looked up inside it (openInRoot). */
+  root?: string;
   /** Accepted owners (uids); any owner when not given. */
   owners?: number[];
   /** Refuse a file its group or other users may write. */
@@ -135,7 +150,7 @@ export interface CheckedRead {
  */
 export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | undefined {
   const c = libcSync();
-  const fd = openRegular(path, check.noFollow ?? false);
+  const fd = openRegular(path, check.noFollow ?? false, check.root);
   if (fd === -2 || fd === -20) return undefined; // ENOENT, ENOTDIR
   if (fd === -40) throw new UnsafeFileError(path, "it is a symbolic link (not followed here: anyone may create one)");
   if (typeof fd === "string") throw new UnsafeFileError(path, `it is ${fd}, not a regular file`);
@@ -171,11 +186,12 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
  * where `noFollow`), or what it is instead ("a FIFO"). Opening a device or FIFO acts on it even
  * non-blocking (a watchdog arms, a tape rewinds, a FIFO's writer gets through), so the name is
  * first opened O_PATH, which opens nothing, checked, and that very file reopened through
- * /proc/self/fd: no other file can be swapped in between.
+ * /proc/self/fd: no other file can be swapped in between. With `root`, `path` is looked up
+ * inside it (openInRoot).
  */
-export function openRegular(path: string, noFollow: boolean): number | string {
+export function openRegular(path: string, noFollow: boolean, root?: string): number | string {
   const c = libcSync();
-  const handle = c.open(path, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0));
+  const handle = root === undefined ? c.open(path, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0)) : openInRoot(root, path, noFollow);
   if (handle < 0) return handle;
   try {
     const st = fstat(handle);

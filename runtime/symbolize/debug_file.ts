@@ -6,35 +6,40 @@
  *
  * Looked for as gdb does: by build ID under /usr/lib/debug/.build-id/, then by the name in
  * .gnu_debuglink next to the file, in its .debug/ directory, and under /usr/lib/debug. Each
- * path first inside the process's root (a container's own debug packages), then on the host;
+ * path first inside the process's root (a container's own debug packages; its links lead where
+ * they lead the process, not to the host's files: files.ts openInRoot), then on the host;
  * a candidate is taken only if its build ID matches, so a stale or foreign file never names
- * anything.
+ * anything. The names are the process's to choose, and the directories on the way may be its
+ * owner's (a library in their home, its .debug/ a link): each candidate is opened with the
+ * rights of the process's owner (user_rights.ts), so root's tracer reads no file there that the
+ * owner could not.
  */
 import { Elf } from "../../elf/mod.ts";
-import { mapFile } from "./mapped_file.ts";
+import { type FileLookup, type InRoot, mapFile } from "./mapped_file.ts";
 
 const DEBUG_ROOT = "/usr/lib/debug";
 
 /**
- * The debug file of `elf`, which the process sees at `path` under `root` ("/proc/PID/root"),
- * or undefined when `elf` has its own .symtab or no debug file is found.
+ * The debug file of `elf`, which the process sees at `path` inside `process.root`
+ * ("/proc/PID/root"), looked for with `process.rights`, or undefined when `elf` has its own
+ * .symtab or no debug file is found.
  */
-export function findDebugFile(elf: Elf, path: string, root: string): Elf | undefined {
-  if (elf.section(".symtab")) return undefined;
+export function findDebugFile(elf: Elf, path: string, process: InRoot): Elf | undefined {
   const buildId = elf.buildId();
+  // Without a build ID to compare, no candidate could vouch for itself: none is opened.
+  if (elf.section(".symtab") || buildId === undefined) return undefined;
   for (const candidate of candidates(elf, path, buildId)) {
-    for (const at of root ? [root + candidate, candidate] : [candidate]) {
-      const debug = open(at);
-      // Without build IDs to compare, only the build-ID path itself could vouch: none here.
-      if (debug && buildId !== undefined && debug.buildId() === buildId) return debug;
+    for (const lookup of [process, { rights: process.rights }]) {
+      const debug = open(candidate, lookup, buildId);
+      if (debug) return debug;
     }
   }
   return undefined;
 }
 
-function candidates(elf: Elf, path: string, buildId: string | undefined): string[] {
+function candidates(elf: Elf, path: string, buildId: string): string[] {
   const out: string[] = [];
-  if (buildId && buildId.length > 2) out.push(`${DEBUG_ROOT}/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`);
+  if (buildId.length > 2) out.push(`${DEBUG_ROOT}/.build-id/${buildId.slice(0, 2)}/${buildId.slice(2)}.debug`);
   const link = debugLink(elf);
   if (link) {
     const dir = path.slice(0, path.lastIndexOf("/"));
@@ -54,11 +59,13 @@ function debugLink(elf: Elf): string | undefined {
   return name && !name.includes("/") ? name : undefined;
 }
 
-function open(path: string): Elf | undefined {
-  const bytes = mapFile(path);
+/** The debug file at `path` if its build ID is `buildId`: the names of another file are not read (a candidate's name is the traced process's to choose). */
+function open(path: string, lookup: FileLookup, buildId: string): Elf | undefined {
+  const bytes = mapFile(path, lookup);
   if (!bytes) return undefined;
   try {
     const elf = Elf.parse(bytes);
+    if (elf.buildId() !== buildId) return undefined;
     elf.symbols();
     return elf;
   } catch {

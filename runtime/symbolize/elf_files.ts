@@ -5,16 +5,19 @@
  * a process in a container sees its own file tree.
  *
  * So the bytes come from /proc/PID/map_files/START-END first, the very file the process has
- * mapped, deleted or not, in whatever mount namespace (root only); then from
- * /proc/PID/root/PATH, the path as the process sees it; then, the process gone, from PATH if
- * it is still that device and inode. A file stripped of .symtab brings its
- * separate debug file along when one is installed (debug_file.ts).
+ * mapped, deleted or not, in whatever mount namespace (root only); then from PATH as the
+ * process sees it, inside /proc/PID/root (a link of the process's leads only where it leads the
+ * process: files.ts openInRoot); then, the process gone, from PATH if it is still that device
+ * and inode. A file stripped of .symtab brings its separate debug file along when one is
+ * installed (debug_file.ts).
  */
 import { Elf } from "../../elf/mod.ts";
 import { findDebugFile } from "./debug_file.ts";
-import { copiedBytes, copyOwnMemory, mapFile } from "./mapped_file.ts";
+import { copiedBytes, copyOwnMemory, type FileLookup, type InRoot, mapFile } from "./mapped_file.ts";
 import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
 import { stat } from "../file_stat.ts";
+import { statInRoot } from "../files.ts";
+import { NO_ONE, rightsOfProcess, withRightsOf } from "../user_rights.ts";
 import { printable } from "../output.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
@@ -73,12 +76,7 @@ export class ElfFiles {
 
   /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
   forMapping(pid: number, m: Mapping): SymbolFile | undefined | typeof PARSE_LATER {
-    const root = `/proc/${pid}/root`;
-    const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-    // Last, for a process that has exited (its mappings recorded while it ran: mapping_log.ts),
-    // the path as this process sees it, if it is still the very file that was mapped.
-    const paths = [`/proc/${pid}/map_files/${range}`, root + filePath(m), filePath(m)];
-    const key = this.#keys.get(m) ?? fileKey(m, paths);
+    const key = this.#keys.get(m) ?? fileKey(m, placesOf(pid, m));
     // No file to read (the process exited meanwhile, the file went): try again next time.
     if (key === undefined) return undefined;
     this.#keys.set(m, key);
@@ -95,11 +93,12 @@ export class ElfFiles {
       this.#saidParseLater = true;
       return PARSE_LATER;
     }
-    const bytes = mapFile(paths[0]) ?? mapFile(paths[1]) ?? mapFile(paths[2], identityOf(m));
+    let bytes: Uint8Array | undefined;
+    for (const p of placesOf(pid, m)) if ((bytes = mapFile(p.path, p))) break;
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
-    const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), root) } : null;
+    const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), inRootOf(pid)) } : null;
     const cost = file ? fileCost(file.elf) + (file.debug ? fileCost(file.debug) : 0) : 0;
     const endedAt = performance.now();
     const parseMs = endedAt - began;
@@ -158,18 +157,41 @@ function parseOrNull(bytes: Uint8Array): Elf | null {
   }
 }
 
+/** Where a mapping's file may be read: `path`, looked up as `lookup` says. */
+interface Place extends FileLookup {
+  path: string;
+}
+
+/**
+ * Where the file behind mapping `m` of process `pid` is read, in order: /proc/PID/map_files, the
+ * very file mapped; the path as the process sees it, inside its root; last, for a process that
+ * has exited (its mappings recorded while it ran: mapping_log.ts), the path as we see it, if it
+ * is still the very file that was mapped. By path, the file is the process's choice (and the
+ * directories on the way may be its owner's): looked up with the owner's rights.
+ */
+function* placesOf(pid: number, m: Mapping): Generator<Place> {
+  yield { path: `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}` };
+  // Made only when map_files failed (rarely): reading whose rights they are costs a read of /proc/PID/status.
+  yield { path: filePath(m), ...inRootOf(pid) };
+  yield { path: filePath(m), identity: identityOf(m) };
+}
+
+/** How a path process `pid` names is looked up: inside its root, with its user's rights (user_rights.ts). */
+function inRootOf(pid: number): InRoot {
+  return { root: `/proc/${pid}/root`, rights: rightsOfProcess(pid) };
+}
+
 /**
  * What names the file behind mapping `m` as it stands now: its device and inode, and its size
  * and last change, since an inode is reused once its file is deleted (another user deletes a
  * library of theirs and writes another, given the same inode) and a file its owner rewrites
- * keeps its inode: neither is named from the old file's symbols. Read from the first of `paths`
+ * keeps its inode: neither is named from the old file's symbols. Read from the first of `places`
  * that names a file, as mapFile reads them; undefined when none does.
  */
-function fileKey(m: Mapping, paths: string[]): string | undefined {
-  const identity = identityOf(m);
-  for (let i = 0; i < paths.length; i++) {
-    const st = stat(paths[i]);
-    if (typeof st === "number" || (i === paths.length - 1 && (st.dev !== identity.dev || st.ino !== identity.ino))) continue;
+function fileKey(m: Mapping, places: Iterable<Place>): string | undefined {
+  for (const p of places) {
+    const st = p.root === undefined ? stat(p.path) : withRightsOf(p.rights ?? NO_ONE, () => statInRoot(p.root!, p.path));
+    if (typeof st === "number" || (p.identity && (st.dev !== p.identity.dev || st.ino !== p.identity.ino))) continue;
     return `${m.dev}:${m.inode}:${st.size}:${st.ctimeNs}`;
   }
   return undefined;

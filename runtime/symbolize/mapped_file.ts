@@ -13,45 +13,58 @@
  * instead, from the same descriptor, with the same size bound (elf_parts.ts).
  */
 import { libcSync } from "../ffi/mod.ts";
-import { MAX_BINARY_BYTES, openRegular, readCheckedFile } from "../files.ts";
+import { MAX_BINARY_BYTES, openRegular, readBounded } from "../files.ts";
+import { pseudoFilesystem } from "../pseudo_fs.ts";
+import { type FileOwner, withRightsOf } from "../user_rights.ts";
 import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 import { copyElfParts } from "../elf_parts.ts";
 
 const SYS_LSEEK = 8, SEEK_END = 2n;
 const PROT_READ = 1, MAP_PRIVATE = 2;
 
+/** A path another process names: looked up inside its root, with its owner's rights. */
+export type InRoot = Required<Pick<FileLookup, "root" | "rights">>;
+
+/** How mapFile finds a file. */
+export interface FileLookup {
+  /** The file it must be: its device and inode (a path read from a record can name another file by now). */
+  identity?: { dev: bigint; ino: bigint };
+  /** A process's /proc/PID/root: the path is as that process sees it, looked up inside it (files.ts openInRoot). */
+  root?: string;
+  /** Opened with this user's rights, not ours: the path is another user's choice (user_rights.ts). */
+  rights?: FileOwner;
+}
+
 /**
  * The file's bytes, or undefined if it cannot be opened or is empty, or is not the file
- * `identity` names (its device and inode: a path read from a record can name another file by now).
- * Never throws.
+ * `lookup` asks for, or is on a pseudo filesystem. Never throws.
  */
-export function mapFile(path: string, identity?: { dev: bigint; ino: bigint }): Uint8Array | undefined {
+export function mapFile(path: string, lookup: FileLookup = {}): Uint8Array | undefined {
   const c = libcSync();
-  // The path comes from another process's maps: by now it may name a FIFO or a device.
-  const fd = openRegular(path, false);
+  const { identity, root, rights } = lookup;
+  // The path comes from another process's maps or files: by now it may name a FIFO or a device.
+  const fd = rights ? withRightsOf(rights, () => openRegular(path, false, root)) : openRegular(path, false, root);
   if (typeof fd === "string" || fd < 0) return undefined;
-  let size: number;
-  let address: bigint;
   try {
     const st = fstat(fd);
     if (typeof st === "number" || (st.mode & S_IFMT) !== S_IFREG) return undefined;
     if (identity && (st.dev !== identity.dev || st.ino !== identity.ino)) return undefined;
+    // No library or debug file is there, and reading some of their root-owned files acts
+    // (/proc/kmsg takes the kernel's messages from syslog, a PCI device's resource file is its registers).
+    if (pseudoFilesystem(fd)) return undefined;
     if (st.uid !== 0 || st.mode & 0o022) return st.size > 0 && st.size <= MAX_BINARY_BYTES ? copyParts(fd, st.size) : undefined;
-    size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
+    const size = c.syscall(SYS_LSEEK, BigInt(fd), 0n, SEEK_END);
     if (size <= 0) return undefined;
-    address = c.mmap(size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const address = c.mmap(size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (address >= 0n) return new Uint8Array(c.view(address, size));
+    // Some file systems cannot mmap (or the address space is full): read it instead.
+    c.syscall(SYS_LSEEK, BigInt(fd), 0n, 0n);
+    return readBounded(fd, path, size, MAX_BINARY_BYTES);
+  } catch {
+    return undefined;
   } finally {
     c.close(fd);
   }
-  if (address < 0n) {
-    // Some file systems cannot mmap (or the address space is full): read it instead.
-    try {
-      return readCheckedFile(path, { maxBytes: MAX_BINARY_BYTES });
-    } catch {
-      return undefined;
-    }
-  }
-  return new Uint8Array(c.view(address, size));
 }
 
 const copied = new WeakMap<Uint8Array, number>();

@@ -32,7 +32,8 @@ import { ElfFiles, PARSE_LATER } from "./elf_files.ts";
 import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
-import { readCheckedFile, UnsafeFileError } from "../files.ts";
+import { readCheckedFile, statInRoot, UnsafeFileError } from "../files.ts";
+import { type FileOwner, NO_ONE, rightsOfProcess, withRightsOf } from "../user_rights.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
@@ -267,12 +268,12 @@ export class UserSymbols {
     if (!hit && now - p.perfMapReadAt >= PERF_MAP_REREAD_MS) {
       p.perfMapReadAt = now;
       const files = perfMapFiles(pid, p.maps !== undefined);
-      const identities = files.paths.map(fileIdentity);
+      const identities = files.places.map(fileIdentity);
       if (identities.join(" ") !== p.perfMapIdentity) {
         p.perfMapIdentity = identities.join(" ");
-        // Outside a container both paths name one file: one refused is not read again.
-        const paths = files.paths.filter((_, i) => identities[i] !== "-" && identities.indexOf(identities[i]) === i);
-        p.perfMap = readPerfMap(files.path, paths, p.identity?.uid, p.refused);
+        // Outside a container both places name one file: one refused is not read again.
+        const places = files.places.filter((_, i) => identities[i] !== "-" && identities.indexOf(identities[i]) === i);
+        p.perfMap = readPerfMap(files.path, places, p.identity?.uid, p.refused);
         hit = p.perfMap?.map.symbolize(a);
       }
     }
@@ -366,28 +367,39 @@ function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number
   return text ? { maps: parseProcMaps(text), mapsBytes: text.length } : { maps: undefined, mapsBytes: 0 };
 }
 
-/**
- * A process writes /tmp/perf-<its pid>.map in its own file tree: in a container, that is its
- * pid in its namespace (the last NSpid of /proc/PID/status) under /proc/PID/root. Once the
- * process is gone, only the host's /tmp/perf-PID.map is left to try. `path` is the name shown,
- * `paths` those tried, in order.
- */
-function perfMapFiles(pid: number, alive: boolean): { path: string; paths: string[] } {
-  const path = `/tmp/perf-${alive ? namespacePid(pid) : pid}.map`;
-  return { path, paths: alive ? [`/proc/${pid}/root${path}`, `/tmp/perf-${pid}.map`] : [`/tmp/perf-${pid}.map`] };
+/** A file as the process whose root is `root` (/proc/PID/root) sees it, opened with its owner's `rights`; or, without `root`, as we see it. */
+interface Place {
+  path: string;
+  root?: string;
+  rights?: FileOwner;
 }
 
-/** Which file `path` names and how it stands (device, inode, size, mtime), or "-" for none. */
-function fileIdentity(path: string): string {
-  const st = lstat(path);
+/**
+ * A process writes /tmp/perf-<its pid>.map in its own file tree: in a container, that is its
+ * pid in its namespace (the last NSpid of /proc/PID/status) inside /proc/PID/root, where the
+ * container's links lead where they lead it, not to the host's files (files.ts openInRoot), and
+ * with the rights of the process's user (user_rights.ts), as the other files it names. Once
+ * the process is gone, only the host's /tmp/perf-PID.map is left to try. `path` is the name
+ * shown, `places` those tried, in order.
+ */
+function perfMapFiles(pid: number, alive: boolean): { path: string; places: Place[] } {
+  const path = `/tmp/perf-${alive ? namespacePid(pid) : pid}.map`;
+  const host = { path: `/tmp/perf-${pid}.map` };
+  if (!alive) return { path, places: [host] };
+  return { path, places: [{ path, root: `/proc/${pid}/root`, rights: rightsOfProcess(pid) }, host] };
+}
+
+/** Which file `place` names and how it stands (device, inode, size, mtime), or "-" for none. */
+function fileIdentity(place: Place): string {
+  const st = place.root === undefined ? lstat(place.path) : withRightsOf(place.rights ?? NO_ONE, () => statInRoot(place.root!, place.path, true));
   return typeof st === "number" ? "-" : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
 }
 
-/** The map of the first of `paths` that can be read, shown as `shown`. */
-function readPerfMap(shown: string, paths: string[], uid: number | undefined, refused: Set<string>): { path: string; map: PerfMap; bytes: number } | undefined {
+/** The map of the first of `places` that can be read, shown as `shown`. */
+function readPerfMap(shown: string, places: Place[], uid: number | undefined, refused: Set<string>): { path: string; map: PerfMap; bytes: number } | undefined {
   const owners = uid === undefined || uid === 0 ? [0] : [uid, 0];
   let text: string | undefined;
-  for (const path of paths) if ((text = readPerfMapText(path, shown, owners, refused)) !== undefined) break;
+  for (const place of places) if ((text = readPerfMapText(place, shown, owners, refused)) !== undefined) break;
   return text === undefined ? undefined : { path: shown, map: PerfMap.parse(text), bytes: text.length };
 }
 
@@ -404,13 +416,15 @@ const MAX_PERF_MAP_LINES = 4 << 20;
  * A perf map is in /tmp, where anyone can put anything under any name: read it only if it is
  * a regular file (not a FIFO that would block us, not a symlink to /dev/zero), owned by the
  * process's user or root, and not absurdly large (in bytes, as perf does, or in lines).
- * The text of the perf map at `path`; a refusal is said once for the process (`refused`, its
+ * The text of the perf map at `place`; a refusal is said once for the process (`refused`, its
  * view's: dropped with it, so neither kept for every pid ever seen nor held against the next
  * process with the pid), naming the file as the process names it (`shown`).
  */
-function readPerfMapText(path: string, shown: string, owners: number[], refused: Set<string>): string | undefined {
+function readPerfMapText(place: Place, shown: string, owners: number[], refused: Set<string>): string | undefined {
+  const path = `${place.root ?? ""}${place.path}`;
   try {
-    const bytes = readCheckedFile(path, { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners });
+    const check = { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners, root: place.root };
+    const bytes = place.rights ? withRightsOf(place.rights, () => readCheckedFile(place.path, check)) : readCheckedFile(place.path, check);
     if (!bytes) return undefined;
     let lines = 0;
     for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) {

@@ -122,8 +122,13 @@ export interface NobodyProcess {
 }
 
 /** Starts `python` (python3 code) as nobody in a process group of its own; resolves once it prints "ready". */
-export async function nobodyPython(python: string): Promise<NobodyProcess> {
-  const child = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", python], { stdio: ["ignore", "pipe", "pipe"], cwd: "/", detached: true });
+export function nobodyPython(python: string): Promise<NobodyProcess> {
+  return nobodyCommand(["/usr/bin/python3", "-c", python]);
+}
+
+/** Starts `argv` as nobody in a process group of its own; resolves once it prints `ready`. Its pid is setpriv's, which execs it. */
+export async function nobodyCommand(argv: string[], ready = "ready"): Promise<NobodyProcess> {
+  const child = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", ...argv], { stdio: ["ignore", "pipe", "pipe"], cwd: "/", detached: true });
   const exited = new Promise((resolve) => child.on("exit", resolve));
   const stop = async () => {
     try {
@@ -134,8 +139,8 @@ export async function nobodyPython(python: string): Promise<NobodyProcess> {
   let said = "";
   child.stdout!.on("data", (d) => (said += d));
   child.stderr!.on("data", (d) => (said += d));
-  for (let i = 0; i < 1200 && !said.includes("ready") && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-  if (!said.includes("ready")) {
+  for (let i = 0; i < 1200 && !said.includes(ready) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  if (!said.includes(ready)) {
     await stop();
     throw new Error(`nobody's process did not start: ${said}`);
   }

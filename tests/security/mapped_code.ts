@@ -5,9 +5,14 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { MOD } from "./attacker.ts";
 
-// Maps each file (a private copy, executable) and calls the code of each in turn every 50 ms.
-const CALLER = `
+/**
+ * Python: maps each file named in its arguments (a private copy, executable) and calls the code of
+ * each in turn every 50 ms. `undumpable`: it first makes itself not dumpable (its /proc/PID files are then root's).
+ */
+export function callerCode(undumpable = false): string {
+  return `
 import ctypes, mmap, os, sys, time
+${undumpable ? "ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)" : ""}
 maps, calls = [], []
 for path in sys.argv[1:]:
     f = open(path, "rb")
@@ -19,12 +24,13 @@ while True:
         call()
     time.sleep(0.05)
 `;
+}
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** nobody's process calling the code of each of `files`; throws if it does not start. */
-export async function nobodyCalling(files: string[]): Promise<{ pid: number; stop(): void }> {
-  const caller = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", CALLER, ...files], { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
+export async function nobodyCalling(files: string[], undumpable = false): Promise<{ pid: number; stop(): void }> {
+  const caller = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-c", callerCode(undumpable), ...files], { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
   let said = "";
   caller.stdout!.on("data", (d) => (said += d));
   caller.stderr!.on("data", (d) => (said += d));

@@ -51,3 +51,30 @@ console.log(JSON.stringify({ got: got === undefined ? null : typeof got === "str
     }
   });
 }
+
+// A library's or debug file's path may lead to a pseudo filesystem, where a root-owned file
+// reads as whatever the kernel makes of a read: some act when read (/proc/kmsg takes the kernel's
+// messages from syslog), a PCI device's resource file maps its registers. None is an ELF file.
+test("the symbolizer's mapFile does not read a file on a pseudo filesystem that nobody's link leads to", async () => {
+  const target = "/sys/devices/system/cpu/online";
+  const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-special-XXXXXX")]).trim();
+  asNobody(["chmod", "755", dir]);
+  asNobody(["ln", "-s", target, join(dir, "lib.debug")]);
+  const own = rootDir("special");
+  const file = join(own, "open.ts");
+  writeFileSync(file, `import { libc } from ${JSON.stringify(join(ROOT, "runtime/ffi/mod.ts"))};
+import { mapFile } from ${JSON.stringify(join(ROOT, "runtime/symbolize/mapped_file.ts"))};
+await libc();
+console.log(JSON.stringify({ pseudo: mapFile(${JSON.stringify(join(dir, "lib.debug"))})?.length ?? null, regular: mapFile("/etc/passwd")?.length ?? null }));
+`);
+  try {
+    const r = await script(file, { env, timeoutMs: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    assert.ok(got.regular > 0, `a regular file was not read either: ${r.stdout}`);
+    assert.equal(got.pseudo, null, `root read ${target} through nobody's link (${got.pseudo} bytes)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(own, { recursive: true, force: true });
+  }
+});

@@ -66,7 +66,7 @@ test("nobody's 250 MB perf map is read once, and costs root's tracer less than i
     const runtime = isBun ? [process.execPath, "run", file] : [process.execPath, "run", "-A", "--quiet", "--config", `${ROOT}deno.json`, file];
     const r = openedFiles(runtime, { env: { PATH: "/usr/bin:/bin", NO_COLOR: "1", HOME: "/root" }, timeout: 240_000 });
     assert.equal(r.status, 0, `root's tracer: ${r.status} ${r.stderr.slice(-1000)}`);
-    const reads = r.opened.filter((path) => path.endsWith(`/perf-${jitPid}.map`));
+    const reads = r.read.filter((path) => path.endsWith(`/perf-${jitPid}.map`));
     assert.equal(reads.length, 1, `root's tracer opened nobody's unchanged perf map ${reads.length} times`);
     const hwm = Number(/VmHWM:\s*(\d+) kB/.exec(r.stdout)?.[1]);
     assert.ok(hwm > 0, r.stdout.slice(-500));
