@@ -225,3 +225,24 @@ test("constructs Babel reads its own way or refuses: the lean parser gives up or
   for (const text of cases) if (agrees(JSON.stringify(text), text)) read++;
   assert.ok(read > cases.length / 3 && read < cases.length, `read ${read} of ${cases.length}`);
 });
+
+test("the look for unusual line breaks and HTML comment markers runs no regular expression (a cold start pays each one's compile)", () => {
+  const runs = { count: 0 };
+  const { exec, test: regexTest } = RegExp.prototype;
+  RegExp.prototype.exec = function (this: RegExp, s: string) {
+    runs.count++;
+    return exec.call(this, s);
+  };
+  RegExp.prototype.test = function (this: RegExp, s: string) {
+    runs.count++;
+    return regexTest.call(this, s);
+  };
+  const reasons: (string | undefined)[] = [];
+  try {
+    for (const source of ["let a = 1;\rlet b = 2;\n", "let a = 1;\u2028", "a\u2029", "a <!--b", "-->"]) reasons.push(leanGivesUp(source));
+  } finally {
+    Object.assign(RegExp.prototype, { exec, test: regexTest });
+  }
+  assert.equal(runs.count, 0);
+  assert.deepEqual(new Set(reasons), new Set(["unusual line breaks or HTML comment markers"]));
+});
