@@ -34,7 +34,6 @@ for (let c = 0; c < 128; c++) {
   else if (ch === "'" || ch === '"' || ch === "`") CHARS[c] = QUOTE;
   else if ("-+*/%&|^<>=!?:.~".includes(ch)) CHARS[c] = CONTINUING;
 }
-const classOf = (code: number) => code < 128 ? CHARS[code] : ALPHA;
 const PUNCTUATORS_3 = new Set(["...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??="]);
 const PUNCTUATORS_2 = new Set(["=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>"]);
 /** Tokens that end nothing: a new line before them continues the expression. */
@@ -128,7 +127,7 @@ export function measureNesting(source: string): Nesting {
       continue;
     }
     // A token starts here. A new line before it starts a new statement unless either side continues the expression.
-    const at = i;
+    const at = i, code = source.charCodeAt(i);
     let tok: string;
     if (c === '"' || c === "'") {
       for (i++; i < n && source[i] !== c && source[i] !== "\n"; i++) if (source[i] === "\\") i++;
@@ -138,16 +137,16 @@ export function measureNesting(source: string): Nesting {
       i++;
       templateText();
       tok = "a";
-    } else if (classOf(source.charCodeAt(i)) & (ALPHA | DOLLAR)) {
+    } else if (code >= 128 || CHARS[code] & (ALPHA | DOLLAR)) {
       for (i++; i < n; i++) {
-        const code = source.charCodeAt(i);
-        if (code < 128 && !(CHARS[code] & (ALPHA | DIGIT | DOLLAR))) break;
+        const next = source.charCodeAt(i);
+        if (next < 128 && !(CHARS[next] & (ALPHA | DIGIT | DOLLAR))) break;
       }
       tok = source.slice(at, i);
     } else if ((c >= "0" && c <= "9") || (c === "." && source[i + 1] >= "0" && source[i + 1] <= "9")) {
       for (; i < n; i++) {
-        const code = source.charCodeAt(i);
-        if (code >= 128 || !(CHARS[code] & (ALPHA | DIGIT) || source[i] === ".")) break;
+        const next = source.charCodeAt(i);
+        if (next >= 128 || !(CHARS[next] & (ALPHA | DIGIT) || source[i] === ".")) break;
       }
       tok = "0";
     } else if (c === "/" && regexAllowed(prev)) {
@@ -157,15 +156,23 @@ export function measureNesting(source: string): Nesting {
       }
       i++;
       for (; i < n; i++) {
-        const code = source.charCodeAt(i);
-        if (code >= 128 || !(CHARS[code] & (ALPHA | DIGIT))) break;
+        const next = source.charCodeAt(i);
+        if (next >= 128 || !(CHARS[next] & (ALPHA | DIGIT))) break;
       }
       tok = "a";
+    } else if (source.startsWith(">>>=", i)) {
+      tok = ">>>=";
+      i += 4;
     } else {
-      tok = punctuator(source, i);
+      // The longest punctuator there, or the one character.
+      tok = source.slice(i, i + 3);
+      if (!PUNCTUATORS_3.has(tok)) {
+        tok = source.slice(i, i + 2);
+        if (!PUNCTUATORS_2.has(tok)) tok = c;
+      }
       i += tok.length;
     }
-    const kind = classOf(tok.charCodeAt(0));
+    const first = tok.charCodeAt(0), kind = first < 128 ? CHARS[first] : ALPHA;
     const continues = (kind & CONTINUING) !== 0 || CONTINUING_WORDS.has(tok);
     if (tok === "else" && beforeSemicolon >= 0) chain = beforeSemicolon;
     else if ((newline && !prevContinues && !continues) || (afterBlock && !continues)) chain = 0;
@@ -195,14 +202,4 @@ function regexAllowed(prev: string): boolean {
   const first = prev.charCodeAt(0);
   if (first < 128 && CHARS[first] & (ALPHA | DIGIT | DOLLAR)) return BEFORE_REGEX.has(prev);
   return true;
-}
-
-/** The punctuator at i: the longest of the language's, or the one character there. */
-function punctuator(source: string, i: number): string {
-  if (source.startsWith(">>>=", i)) return ">>>=";
-  const three = source.slice(i, i + 3);
-  if (PUNCTUATORS_3.has(three)) return three;
-  const two = source.slice(i, i + 2);
-  if (PUNCTUATORS_2.has(two)) return two;
-  return source[i];
 }
