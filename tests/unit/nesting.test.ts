@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_NESTING, measureNesting } from "../../compiler/nesting.ts";
 import { compile, CompileError, type CompileTarget } from "../../compiler/mod.ts";
+import { countRegexRuns } from "./regex_runs.ts";
 
 const deep = (src: string) => measureNesting(src).tooDeep;
 
@@ -68,23 +69,8 @@ test("compile() refuses too-deep source with a positioned diagnostic before the 
 
 test("the measure runs no regular expression: it reads character codes (a cold start pays each expression's compile)", () => {
   const source = "class T {\n  @tracepoint(\"syscalls:sys_enter_getppid\")\n  h() { if (pid() !== 1234) return; this.e.submit({ pid: pid() >>> 1, s: `a${x}b`, r: /[(]/g.source }); }\n}\n";
-  const runs = { count: 0 };
-  const { exec, test: regexTest } = RegExp.prototype;
-  RegExp.prototype.exec = function (this: RegExp, s: string) {
-    runs.count++;
-    return exec.call(this, s);
-  };
-  RegExp.prototype.test = function (this: RegExp, s: string) {
-    runs.count++;
-    return regexTest.call(this, s);
-  };
-  let measured;
-  try {
-    measured = measureNesting(source);
-  } finally {
-    Object.assign(RegExp.prototype, { exec, test: regexTest });
-  }
-  assert.equal(runs.count, 0);
+  const { result: measured, runs } = countRegexRuns(() => measureNesting(source));
+  assert.equal(runs, 0);
   assert.equal(measured.depth, 45);
   assert.equal(measured.tooDeep, undefined);
 });
