@@ -20,10 +20,24 @@ const COST: Record<string, number> = { "?": 3, if: 2, else: 0 };
 const OPERATOR_WORDS = new Set(["as", "typeof", "new", "await", "void", "delete", "in", "instanceof", "keyof", "satisfies", "if", "else"]);
 /** Words after which a `/` starts a regular expression, not a division. */
 const BEFORE_REGEX = new Set(["return", "typeof", "case", "do", "else", "in", "of", "new", "delete", "void", "throw", "await", "yield"]);
-const PUNCTUATOR = />>>=|\.\.\.|===|!==|\*\*=|<<=|>>=|>>>|&&=|\|\|=|\?\?=|=>|==|!=|<=|>=|&&|\|\||\?\?|\?\.|\+\+|--|\+=|-=|\*=|\/=|%=|&=|\|=|\^=|\*\*|<<|>>|[^]/y;
-const WORD = /[\w$\u0080-\uffff]+/y;
+// The measure reads characters through a table of their classes, with no regular expression and
+// no function call per character: it runs once per compile, on a cold start, where a regular
+// expression costs its compile on first use and a function called per character its JIT compile.
+const ALPHA = 1, DIGIT = 2, DOLLAR = 4, QUOTE = 8, CONTINUING = 16;
+/** The classes of ASCII characters; every character past ASCII may be in a name (ALPHA). */
+const CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if ((ch >= "a" && ch <= "z") || (ch >= "A" && ch <= "Z") || ch === "_") CHARS[c] = ALPHA;
+  else if (ch >= "0" && ch <= "9") CHARS[c] = DIGIT;
+  else if (ch === "$") CHARS[c] = DOLLAR;
+  else if (ch === "'" || ch === '"' || ch === "`") CHARS[c] = QUOTE;
+  else if ("-+*/%&|^<>=!?:.~".includes(ch)) CHARS[c] = CONTINUING;
+}
+const PUNCTUATORS_3 = new Set(["...", "===", "!==", "**=", "<<=", ">>=", ">>>", "&&=", "||=", "??="]);
+const PUNCTUATORS_2 = new Set(["=>", "==", "!=", "<=", ">=", "&&", "||", "??", "?.", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "**", "<<", ">>"]);
 /** Tokens that end nothing: a new line before them continues the expression. */
-const CONTINUES = /^(?:[-+*/%&|^<>=!?:.~]|as$|else$|satisfies$|instanceof$|in$)/;
+const CONTINUING_WORDS = new Set(["as", "else", "satisfies", "instanceof", "in"]);
 
 export interface Nesting {
   /** Where the budget was first exceeded, if it was. */
@@ -40,7 +54,7 @@ export function measureNesting(source: string): Nesting {
   const stack: { outer: number; chain: number; template: boolean }[] = [];
   let deepest: SourcePos = { line: 1, column: 1, length: 1 }, depth = 0;
   let tooDeep: SourcePos | undefined;
-  let prev = "";
+  let prev = "", prevContinues = false;
   let newline = false, afterBlock = false;
   /**
    * The chain just after the last `if`, and what it was when a `;` reset the chain: an `else`
@@ -113,7 +127,7 @@ export function measureNesting(source: string): Nesting {
       continue;
     }
     // A token starts here. A new line before it starts a new statement unless either side continues the expression.
-    const at = i;
+    const at = i, code = source.charCodeAt(i);
     let tok: string;
     if (c === '"' || c === "'") {
       for (i++; i < n && source[i] !== c && source[i] !== "\n"; i++) if (source[i] === "\\") i++;
@@ -123,13 +137,17 @@ export function measureNesting(source: string): Nesting {
       i++;
       templateText();
       tok = "a";
-    } else if (/[A-Za-z_$\u0080-\uffff]/.test(c)) {
-      WORD.lastIndex = i;
-      WORD.test(source);
-      i = WORD.lastIndex;
+    } else if (code >= 128 || CHARS[code] & (ALPHA | DOLLAR)) {
+      for (i++; i < n; i++) {
+        const next = source.charCodeAt(i);
+        if (next < 128 && !(CHARS[next] & (ALPHA | DIGIT | DOLLAR))) break;
+      }
       tok = source.slice(at, i);
     } else if ((c >= "0" && c <= "9") || (c === "." && source[i + 1] >= "0" && source[i + 1] <= "9")) {
-      while (i < n && /[\w.]/.test(source[i])) i++;
+      for (; i < n; i++) {
+        const next = source.charCodeAt(i);
+        if (next >= 128 || !(CHARS[next] & (ALPHA | DIGIT) || source[i] === ".")) break;
+      }
       tok = "0";
     } else if (c === "/" && regexAllowed(prev)) {
       for (i++; i < n && source[i] !== "/" && source[i] !== "\n"; i++) {
@@ -137,15 +155,27 @@ export function measureNesting(source: string): Nesting {
         else if (source[i] === "[") while (i < n && source[i] !== "]" && source[i] !== "\n") i += source[i] === "\\" ? 2 : 1;
       }
       i++;
-      while (i < n && /\w/.test(source[i])) i++;
+      for (; i < n; i++) {
+        const next = source.charCodeAt(i);
+        if (next >= 128 || !(CHARS[next] & (ALPHA | DIGIT))) break;
+      }
       tok = "a";
+    } else if (source.startsWith(">>>=", i)) {
+      tok = ">>>=";
+      i += 4;
     } else {
-      PUNCTUATOR.lastIndex = i;
-      tok = PUNCTUATOR.exec(source)![0];
+      // The longest punctuator there, or the one character.
+      tok = source.slice(i, i + 3);
+      if (!PUNCTUATORS_3.has(tok)) {
+        tok = source.slice(i, i + 2);
+        if (!PUNCTUATORS_2.has(tok)) tok = c;
+      }
       i += tok.length;
     }
+    const first = tok.charCodeAt(0), kind = first < 128 ? CHARS[first] : ALPHA;
+    const continues = (kind & CONTINUING) !== 0 || CONTINUING_WORDS.has(tok);
     if (tok === "else" && beforeSemicolon >= 0) chain = beforeSemicolon;
-    else if ((newline && !CONTINUES.test(prev) && !CONTINUES.test(tok)) || (afterBlock && !CONTINUES.test(tok))) chain = 0;
+    else if ((newline && !prevContinues && !continues) || (afterBlock && !continues)) chain = 0;
     newline = afterBlock = false;
     beforeSemicolon = -1;
     if (tok === "(" || tok === "[" || tok === "{") open(false, at);
@@ -158,9 +188,10 @@ export function measureNesting(source: string): Nesting {
       beforeSemicolon = afterIf;
       chain = 0;
     } else if (tok === ",") chain = 0;
-    else if (tok !== "." && tok !== "?." && tok !== ":" && (OPERATOR_WORDS.has(tok) || !/^[\w$'"`\u0080-\uffff]/.test(tok))) spend(COST[tok] ?? 1, at, tok.length);
+    else if (tok !== "." && tok !== "?." && tok !== ":" && (OPERATOR_WORDS.has(tok) || !(kind & (ALPHA | DIGIT | DOLLAR | QUOTE)))) spend(COST[tok] ?? 1, at, tok.length);
     if (tok === "if") afterIf = chain;
     prev = tok;
+    prevContinues = continues;
   }
   return { tooDeep, deepest, depth };
 }
@@ -168,6 +199,7 @@ export function measureNesting(source: string): Nesting {
 function regexAllowed(prev: string): boolean {
   if (prev === "") return true;
   if (prev === ")" || prev === "]" || prev === "}" || prev === "a" || prev === "0") return false;
-  if (/^[\w$]/.test(prev)) return BEFORE_REGEX.has(prev);
+  const first = prev.charCodeAt(0);
+  if (first < 128 && CHARS[first] & (ALPHA | DIGIT | DOLLAR)) return BEFORE_REGEX.has(prev);
   return true;
 }

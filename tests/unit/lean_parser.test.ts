@@ -12,6 +12,7 @@ import { onlyFallbackParser } from "../../compiler/parse.ts";
 import { measureNesting } from "../../compiler/nesting.ts";
 import { prng } from "../kernel/expressions.ts";
 import { fakeTarget } from "./fake_target.ts";
+import { countRegexRuns } from "./regex_runs.ts";
 import { docBlocks, generatedSources, inlineSources, repositoryFiles, scriptFiles, type Source } from "./parser_corpus.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -224,4 +225,11 @@ test("constructs Babel reads its own way or refuses: the lean parser gives up or
   let read = 0;
   for (const text of cases) if (agrees(JSON.stringify(text), text)) read++;
   assert.ok(read > cases.length / 3 && read < cases.length, `read ${read} of ${cases.length}`);
+});
+
+test("the look for unusual line breaks and HTML comment markers runs no regular expression (a cold start pays each one's compile)", () => {
+  const sources = ["let a = 1;\rlet b = 2;\n", "let a = 1;\u2028", "a\u2029", "a <!--b", "-->"];
+  const { result: reasons, runs } = countRegexRuns(() => sources.map((source) => leanGivesUp(source)));
+  assert.equal(runs, 0);
+  assert.deepEqual(new Set(reasons), new Set(["unusual line breaks or HTML comment markers"]));
 });

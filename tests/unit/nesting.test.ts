@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_NESTING, measureNesting } from "../../compiler/nesting.ts";
 import { compile, CompileError, type CompileTarget } from "../../compiler/mod.ts";
+import { countRegexRuns } from "./regex_runs.ts";
 
 const deep = (src: string) => measureNesting(src).tooDeep;
 
@@ -64,4 +65,12 @@ test("compile() refuses too-deep source with a positioned diagnostic before the 
     assert.match(d.message, /nests too deeply/);
     assert.match(e.message, /^\/x\/deep\.ts:2:\d+: error\[TSB1002\]/);
   }
+});
+
+test("the measure runs no regular expression: it reads character codes (a cold start pays each expression's compile)", () => {
+  const source = "class T {\n  @tracepoint(\"syscalls:sys_enter_getppid\")\n  h() { if (pid() !== 1234) return; this.e.submit({ pid: pid() >>> 1, s: `a${x}b`, r: /[(]/g.source }); }\n}\n";
+  const { result: measured, runs } = countRegexRuns(() => measureNesting(source));
+  assert.equal(runs, 0);
+  assert.equal(measured.depth, 45);
+  assert.equal(measured.tooDeep, undefined);
 });
