@@ -84,6 +84,27 @@ test("profile -o: pprof -top names the busy loop's function, as CPU time at the 
   }
 });
 
+test("profile -o on a full disk says so in words, names the file asked for, and leaves no partial file", { skip }, async () => {
+  // A file system of 8 KiB, filled: every write to it fails with ENOSPC, as on a full disk.
+  const full = mkdtempSync(`${dir}/full-`);
+  const mount = spawnSync("mount", ["-t", "tmpfs", "-o", "size=8k,mode=0755", "tsbpf-test-full", full], { encoding: "utf8" });
+  assert.equal(mount.status, 0, `mount: ${mount.stderr}`);
+  const child = await started(spinner);
+  try {
+    spawnSync("dd", ["if=/dev/zero", `of=${full}/filler`, "bs=4096", "count=16"], { stdio: "ignore" });
+    const out = `${full}/cpu.pb.gz`;
+    const run = runScript(new URL("../../examples/profile.ts", import.meta.url).pathname, {}, ["-F", "99", "-p", String(child.pid), "-o", out, "1"]);
+    assert.equal(await run.exited, 1, run.output());
+    const said = run.stderr();
+    assert.match(said, new RegExp(`cannot write "?${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"?: no space left on the file system`, "i"), said);
+    assert.doesNotMatch(said, /\.tmp/, "the message names the file asked for, not tsbpf's temporary one");
+    assert.deepEqual(spawnSync("ls", ["-A", full], { encoding: "utf8" }).stdout.split("\n").filter(Boolean), ["filler"], "nothing half-written is left");
+  } finally {
+    child.kill("SIGKILL");
+    spawnSync("umount", [full]);
+  }
+});
+
 test("offcputime -o: pprof shows off-CPU nanoseconds, the waiting function among them", { skip }, async () => {
   const child = await started(waiter);
   const out = `${dir}/offcpu.pb.gz`;
