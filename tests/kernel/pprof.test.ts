@@ -53,6 +53,8 @@ int main(void) { for (;;) wait_here(); return 0; }
 `;
 const spinner = skip ? "" : buildC("spinner", SPIN, ["-O1", "-fno-omit-frame-pointer"]);
 const waiter = skip ? "" : buildC("waiter", WAIT, ["-O1", "-fno-omit-frame-pointer"]);
+// The same busy loop under another name: a profile of the whole machine holds two executables.
+const otherSpinner = skip ? "" : buildC("otherspinner", SPIN, ["-O1", "-fno-omit-frame-pointer"]);
 
 async function started(program: string) {
   const child = spawn(program, [], { stdio: "ignore" });
@@ -81,6 +83,25 @@ test("profile -o: pprof -top names the busy loop's function, as CPU time at the 
     assert.match(pprof(out, ["-tags"]), /^ comm: Total [\d.]+m?s\n +[\d.]+m?s \( {2}100%\): spinner$/m);
   } finally {
     child.kill("SIGKILL");
+  }
+});
+
+test("a profile of the whole machine names no one executable as its File: (profile -p PID names that process's, above)", { skip }, async () => {
+  // pprof prints its first mapping as the profile's "File:": for a system-wide profile that was
+  // whichever process's executable the first sample read came from.
+  const children = [await started(spinner), await started(otherSpinner)];
+  const out = `${dir}/system.pb.gz`;
+  try {
+    const run = runScript(new URL("../../examples/profile.ts", import.meta.url).pathname, {}, ["-F", "99", "-o", out, "1"]);
+    assert.equal(await run.exited, 0, run.output());
+    const top = pprof(out, ["-top"]);
+    const traces = pprof(out, ["-traces"]);
+    assert.match(traces, /spin_here/, "both loops were sampled");
+    assert.match(pprof(out, ["-tags"]), /: otherspinner$/m, top);
+    assert.match(pprof(out, ["-tags"]), /: spinner$/m, top);
+    assert.doesNotMatch(top, /^File:/m, top);
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
   }
 });
 
