@@ -81,13 +81,14 @@ function labelName(name: string): string {
 const labelNames = new Map<string, string>();
 
 /**
- * A key's `k="v",...` (no braces): a number's directly, without the arrays labelsOf makes. A
+ * A key's `k="v",...` (no braces): a number's or a string's directly, without the arrays labelsOf makes. A
  * scrape writes this once per series, and on Bun (JavaScriptCore) the garbage of 10 000 series
  * a scrape, collected between scrapes, cost more CPU than writing them.
  */
 function keyPairs(key: unknown, keyed: boolean, body: Body): string {
   if (!keyed) return "";
   if (typeof key === "number" || typeof key === "bigint") return `key="${key}"`;
+  if (typeof key === "string") return `key="${labelValue(key, body)}"`;
   return labelPairs(labelsOf(key), body);
 }
 
