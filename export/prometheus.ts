@@ -87,7 +87,7 @@ const labelNames = new Map<string, string>();
  */
 function keyPairs(key: unknown, keyed: boolean, body: Body): string {
   if (!keyed) return "";
-  if (typeof key === "number" || typeof key === "bigint") return `key="${key}"`;
+  if (typeof key === "number" || typeof key === "bigint") return `key="${key.toString()}"`;
   if (typeof key === "string") return `key="${labelValue(key, body)}"`;
   return labelPairs(labelsOf(key), body);
 }
@@ -231,9 +231,13 @@ function labelPairs(labels: [string, string][], body: Body): string {
 
 const braces = (pairs: string) => (pairs ? `{${pairs}}` : "");
 
-/** `v` divided by 10^digits, exactly, in decimal: 511 ns → "0.000000511". */
+/**
+ * `v` divided by 10^digits, exactly, in decimal: 511 ns → "0.000000511". With toString(): on
+ * JavaScriptCore String(bigint) and `${bigint}` cost several times as much (13 ms against 2-4 ms
+ * for 10 000 values, once per series at every scrape).
+ */
 function number(v: bigint, digits: number): string {
-  if (digits === 0) return String(v);
+  if (digits === 0) return v.toString();
   const sign = v < 0n ? "-" : "";
   const text = (v < 0n ? -v : v).toString().padStart(digits + 1, "0");
   const whole = text.slice(0, -digits), fraction = text.slice(-digits).replace(/0+$/, "");
@@ -281,7 +285,7 @@ export function exposition(sources: MetricSource[], options: ExpositionOptions):
         if (type === "histogram") lines = histogramLines(name, pairs, value as Bucket[], scale, sums!.get(keyId(key)));
         else if (type === "summary") {
           const v = value as StatsValue;
-          lines = [`${name}_sum${labels} ${number(v.total, scale)}`, `${name}_count${labels} ${v.count}`];
+          lines = [`${name}_sum${labels} ${number(v.total, scale)}`, `${name}_count${labels} ${v.count.toString()}`];
         } else lines = `${family}${labels} ${number(value as bigint, scale)}`;
         body.series(family, lines, labels);
       }
@@ -306,11 +310,11 @@ function histogramLines(name: string, pairs: string, buckets: Bucket[], scale: n
   for (const b of buckets) {
     cumulative += b.count;
     if (b.high === undefined) continue;
-    out.push(`${name}_bucket${le}${number(b.high - 1n, scale)}"} ${cumulative}`);
+    out.push(`${name}_bucket${le}${number(b.high - 1n, scale)}"} ${cumulative.toString()}`);
   }
-  out.push(`${name}_bucket${le}+Inf"} ${cumulative}`);
+  out.push(`${name}_bucket${le}+Inf"} ${cumulative.toString()}`);
   if (sum !== undefined) out.push(`${name}_sum${labels} ${number(sum, scale)}`);
-  out.push(`${name}_count${labels} ${cumulative}`);
+  out.push(`${name}_count${labels} ${cumulative.toString()}`);
   return out;
 }
 
