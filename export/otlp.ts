@@ -241,8 +241,9 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   else if (options.compression !== undefined) throw new TracerError(`Cannot compress OTLP requests with "${options.compression}": use "gzip" or none`);
   const push = async (timeoutMs: number, last = false): Promise<void> => {
     const report = (why: string) => {
-      // Once per outage, not once per interval.
-      if (!failing) console.error(`tsbpf: Cannot export metrics to ${url}: ${why} (OTLP${last ? "; the last values are lost" : `; trying again every ${interval} ms`})`);
+      // Once per outage, not once per interval; and at stop() whatever came before: no push
+      // follows the last, so its loss is said even when the outage already was.
+      if (!failing || last) console.error(`tsbpf: Cannot export metrics to ${url}: ${why} (OTLP${last ? "; the last values are lost" : `; trying again every ${interval} ms`})`);
       failing = true;
     };
     let json: string;
