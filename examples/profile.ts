@@ -120,7 +120,9 @@ if (import.meta.main) {
     },
   });
   await written?.catch((e) => {
-    console.error(`profile.ts: cannot write ${values.pprof}: ${(e as Error).message}`);
+    // A failed write names the file itself (and why, in words: a full disk is "no space left").
+    const said = (e as Error).message;
+    console.error(`profile.ts: ${said.includes(values.pprof!) ? said : `cannot write ${values.pprof}: ${said}`}`);
     process.exit(1);
   });
 }

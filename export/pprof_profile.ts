@@ -100,14 +100,23 @@ export function encodeProfile(input: ProfileInput): Uint8Array {
     return location.id;
   };
 
-  // pprof names a profile after its first mapping ("File: ..."): the executable a sample ran,
-  // not the kernel, nor libc where its stack starts (__libc_start_main) or where it was caught.
+  // pprof names a profile after its first mapping ("File: ..."): the executable its samples ran,
+  // not the kernel, nor libc where a stack starts (__libc_start_main) or where it was caught.
+  // A profile of several executables (the whole machine) has none: its first mapping names no
+  // file, so that pprof does not present it as the profile of whichever came first.
+  // A stack cut short in a library (no executable frame) counts only when no stack has one.
+  const executables = new Map<string, Frame>(), libraries = new Map<string, Frame>();
   for (const s of input.samples) {
     const files = s.frames.filter((f) => f.kind === "user" && f.module !== undefined);
-    const root = files.findLast((f) => !SHARED_OBJECT.test(f.module!)) ?? files[files.length - 1];
+    const executable = files.findLast((f) => !SHARED_OBJECT.test(f.module!));
+    const root = executable ?? files[files.length - 1];
     const file = root && mappingName(root);
-    if (file !== undefined && !mappings.has(file)) mappings.set(file, { id: mappings.size + 1, file, start: root!.address, limit: root!.address + 1n });
+    const found = executable ? executables : libraries;
+    if (file !== undefined && !found.has(file)) found.set(file, root!);
   }
+  const main = executables.size ? executables : libraries;
+  if (main.size > 1) mappings.set("", { id: 1, file: "", start: 0n, limit: 0n });
+  else for (const [file, root] of main) mappings.set(file, { id: 1, file, start: root.address, limit: root.address + 1n });
   const w = new ProtoWriter();
   const valueType = (t: ValueType) => (m: ProtoWriter) => {
     m.int(1, str(t.type));

@@ -1,6 +1,6 @@
 // Reading kernel files through libc, so Deno needs only --allow-ffi (not --allow-read).
 import { cString, libcSync } from "./ffi/mod.ts";
-import { SyscallError, syscallError } from "./errors.ts";
+import { errnoName, SyscallError, syscallError } from "./errors.ts";
 import { type FileStat, fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
 import { pseudoFilesystem } from "./pseudo_fs.ts";
@@ -94,24 +94,44 @@ export function writeFileAtomic(path: string, data: Uint8Array, mode = 0o644): v
   const random = [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
   const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${random}.tmp`;
   const fd = c.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) throw syscallError(`open("${tmp}")`, fd);
+  if (fd < 0) throw new FileWriteError(path, `open("${tmp}")`, -fd);
   try {
     try {
       let off = 0;
       while (off < data.length) {
         const n = c.write(fd, data.subarray(off));
         if (n === -4) continue;
-        if (n < 0) throw syscallError(`write("${tmp}")`, n);
+        if (n < 0) throw new FileWriteError(path, `write("${tmp}")`, -n);
         off += n;
       }
     } finally {
       c.close(fd);
     }
     const r = c.rename(tmp, path);
-    if (r < 0) throw syscallError(`rename("${tmp}")`, r);
+    if (r < 0) throw new FileWriteError(path, `rename("${tmp}")`, -r);
   } catch (e) {
     unlink(tmp);
     throw e;
+  }
+}
+
+/** Why a file could not be written, in words: a full disk must not read as a bare errno. */
+const WRITE_FAILURES: Record<number, string> = {
+  1: "permission denied", 2: "its directory does not exist", 5: "an I/O error on its device", 13: "permission denied",
+  20: "a part of its path is not a directory", 21: "it is a directory", 28: "no space left on the file system it goes to",
+  30: "its file system is read-only", 122: "the disk quota is used up",
+};
+
+/**
+ * writeFileAtomic() failed: the message names the file asked for and why in words (the
+ * temporary file written first, and removed, is only in `call`).
+ */
+export class FileWriteError extends SyscallError {
+  constructor(readonly path: string, call: string, errno: number) {
+    super(call, errno);
+    this.name = "FileWriteError";
+    const why = WRITE_FAILURES[errno];
+    this.message = `Cannot write "${path}": ${why ? `${why} (${errnoName(errno)})` : `${call} failed: ${errnoName(errno)}`}`;
   }
 }
 

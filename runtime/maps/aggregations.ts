@@ -158,6 +158,13 @@ export abstract class Scalar<K> extends Aggregation<K, bigint, bigint> {
   }
 }
 
+/** The per-CPU counts of one key added up (a loop: a scrape calls it once per key). */
+function total(v: bigint[]): bigint {
+  let sum = 0n;
+  for (let i = 0; i < v.length; i++) sum += v[i];
+  return sum;
+}
+
 /** How many times add() ran, per key: bpftrace's count(). */
 export class Count<K = void> extends Scalar<K> {
   /** In a handler: counts one more (for `key`). */
@@ -166,7 +173,7 @@ export class Count<K = void> extends Scalar<K> {
   }
   /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: bigint[]): bigint {
-    return v.reduce((a, b) => a + b, 0n);
+    return total(v);
   }
 }
 
@@ -178,7 +185,7 @@ export class Sum<K = void> extends Scalar<K> {
   }
   /** @internal One key's per-CPU values combined into its value. */
   protected merge(v: bigint[]): bigint {
-    return v.reduce((a, b) => a + b, 0n);
+    return total(v);
   }
 }
 

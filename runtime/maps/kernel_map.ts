@@ -105,8 +105,11 @@ export class MapAccess<K, V> {
   }
 
   #decodeValues(view: DataView, bytes: Uint8Array, at: number): V[] {
-    const stride = this.#stride();
-    return Array.from({ length: this.cpus }, (_, c) => this.#decodeValue(view, bytes, at + c * stride));
+    // A plain loop: Array.from({ length }, f) costs JavaScriptCore several times as much, once
+    // per key at every read of the map (a scrape of 10 000 series).
+    const stride = this.#stride(), out = new Array<V>(this.cpus);
+    for (let c = 0; c < this.cpus; c++) out[c] = this.#decodeValue(view, bytes, at + c * stride);
+    return out;
   }
 
   #encodeValues(value: V, view: DataView, bytes: Uint8Array, at: number): void {

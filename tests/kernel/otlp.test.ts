@@ -131,7 +131,7 @@ test("start({ otlp }): counters, gauges, histograms and summaries pushed as OTLP
   }
 });
 
-test("otlp: a collector that refuses is reported once on stderr, the tracer keeps running; a bad endpoint is a clear error", async () => {
+test("otlp: a collector that refuses is reported once on stderr, the tracer keeps running, and stop() says the last values are lost; a bad endpoint is a clear error", async () => {
   const { server, port, requests } = await receiver(503);
   const errors: string[] = [];
   const original = console.error;
@@ -144,7 +144,13 @@ test("otlp: a collector that refuses is reported once on stderr, the tracer keep
     assert.equal(requests[0].path, "/v1/metrics");
     const reports = errors.filter((e) => /OTLP/.test(e));
     assert.equal(reports.length, 1, errors.join("\n"));
-    assert.match(reports[0], new RegExp(`Cannot export metrics to http://127\\.0\\.0\\.1:${port}/v1/metrics: HTTP 503`));
+    assert.match(reports[0], new RegExp(`Cannot export metrics to http://127\\.0\\.0\\.1:${port}/v1/metrics: HTTP 503.* \\(OTLP; trying again every 50 ms\\)`));
+    // No push follows the last: its loss is said although the outage already was (a journal
+    // whose last word is "trying again" would hide that the last values never arrived).
+    await tracer.stop();
+    const after = errors.filter((e) => /OTLP/.test(e));
+    assert.equal(after.length, 2, errors.join("\n"));
+    assert.match(after[1], /HTTP 503.* \(OTLP; the last values are lost\)/, errors.join("\n"));
   } finally {
     console.error = original;
     await tracer.stop();

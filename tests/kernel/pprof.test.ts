@@ -53,6 +53,8 @@ int main(void) { for (;;) wait_here(); return 0; }
 `;
 const spinner = skip ? "" : buildC("spinner", SPIN, ["-O1", "-fno-omit-frame-pointer"]);
 const waiter = skip ? "" : buildC("waiter", WAIT, ["-O1", "-fno-omit-frame-pointer"]);
+// The same busy loop under another name: a profile of the whole machine holds two executables.
+const otherSpinner = skip ? "" : buildC("otherspinner", SPIN, ["-O1", "-fno-omit-frame-pointer"]);
 
 async function started(program: string) {
   const child = spawn(program, [], { stdio: "ignore" });
@@ -81,6 +83,46 @@ test("profile -o: pprof -top names the busy loop's function, as CPU time at the 
     assert.match(pprof(out, ["-tags"]), /^ comm: Total [\d.]+m?s\n +[\d.]+m?s \( {2}100%\): spinner$/m);
   } finally {
     child.kill("SIGKILL");
+  }
+});
+
+test("a profile of the whole machine names no one executable as its File: (profile -p PID names that process's, above)", { skip }, async () => {
+  // pprof prints its first mapping as the profile's "File:": for a system-wide profile that was
+  // whichever process's executable the first sample read came from.
+  const children = [await started(spinner), await started(otherSpinner)];
+  const out = `${dir}/system.pb.gz`;
+  try {
+    const run = runScript(new URL("../../examples/profile.ts", import.meta.url).pathname, {}, ["-F", "99", "-o", out, "1"]);
+    assert.equal(await run.exited, 0, run.output());
+    const top = pprof(out, ["-top"]);
+    const traces = pprof(out, ["-traces"]);
+    assert.match(traces, /spin_here/, "both loops were sampled");
+    assert.match(pprof(out, ["-tags"]), /: otherspinner$/m, top);
+    assert.match(pprof(out, ["-tags"]), /: spinner$/m, top);
+    assert.doesNotMatch(top, /^File:/m, top);
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+  }
+});
+
+test("profile -o on a full disk says so in words, names the file asked for, and leaves no partial file", { skip }, async () => {
+  // A file system of 8 KiB, filled: every write to it fails with ENOSPC, as on a full disk.
+  const full = mkdtempSync(`${dir}/full-`);
+  const mount = spawnSync("mount", ["-t", "tmpfs", "-o", "size=8k,mode=0755", "tsbpf-test-full", full], { encoding: "utf8" });
+  assert.equal(mount.status, 0, `mount: ${mount.stderr}`);
+  const child = await started(spinner);
+  try {
+    spawnSync("dd", ["if=/dev/zero", `of=${full}/filler`, "bs=4096", "count=16"], { stdio: "ignore" });
+    const out = `${full}/cpu.pb.gz`;
+    const run = runScript(new URL("../../examples/profile.ts", import.meta.url).pathname, {}, ["-F", "99", "-p", String(child.pid), "-o", out, "1"]);
+    assert.equal(await run.exited, 1, run.output());
+    const said = run.stderr();
+    assert.match(said, new RegExp(`cannot write "?${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}"?: no space left on the file system`, "i"), said);
+    assert.doesNotMatch(said, /\.tmp/, "the message names the file asked for, not tsbpf's temporary one");
+    assert.deepEqual(spawnSync("ls", ["-A", full], { encoding: "utf8" }).stdout.split("\n").filter(Boolean), ["filler"], "nothing half-written is left");
+  } finally {
+    child.kill("SIGKILL");
+    spawnSync("umount", [full]);
   }
 });
 
