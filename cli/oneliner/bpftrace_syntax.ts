@@ -233,7 +233,7 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["as", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "args", "retval", "str", "ksym", "usym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["as", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "args", "retval", "str", "ksym", "usym", "ntop", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
