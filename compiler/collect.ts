@@ -241,8 +241,9 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   const extra = RUNTIME_ARGUMENTS[kind];
   if (arg && extra === "value") {
     if (arg.type === "NumericLiteral") return { kind, target: String(arg.value) };
-    // A value held in a variable (`@interval(ms)`): checked where the tracer starts, at this decorator.
-    const held = arg.type !== "ObjectExpression" && arg.type !== "ArrowFunctionExpression" && arg.type !== "FunctionExpression";
+    // A value held in a variable (`@interval(ms)`), or an object of numbers the source may not
+    // show (`period: "1"`, `period: n`): checked where the tracer starts, at this decorator.
+    const held = arg.type !== "ArrowFunctionExpression" && arg.type !== "FunctionExpression";
     return held ? { kind, target: "", method } : { kind, target: "" };
   }
   // Not a literal: the target is computed at run time (a tool's command line); the runtime
