@@ -137,14 +137,21 @@ function filterEnd(text: string, open: number): number {
 }
 
 /**
- * `text` with its comments (`// ...`, `/* ... *\/`) and `#include` lines blanked out, strings kept
+ * The preprocessor lines bpftrace's tools hold: headers and `#ifndef BPFTRACE_HAVE_BTF` around
+ * them. tsbpf has the kernel's types from BTF (as bpftrace with BTF), so every branch is skipped.
+ */
+const SKIPPED_DIRECTIVE = /^#\s*(include|ifn?def|if|elif|else|endif)\b/;
+
+/**
+ * `text` with its comments (`// ...`, `/* ... *\/`), preprocessor lines (SKIPPED_DIRECTIVE) and a
+ * tool file's `#!/usr/bin/env bpftrace` first line blanked out, strings kept
  * as written (so positions stay). tsbpf takes kernel types from BTF: no headers to include.
  */
 function withoutComments(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === "#" && /^\s*$/.test(text.slice(text.lastIndexOf("\n", i - 1) + 1, i)) && text.startsWith("#include", i)) {
+    if (c === "#" && /^\s*$/.test(text.slice(text.lastIndexOf("\n", i - 1) + 1, i)) && (SKIPPED_DIRECTIVE.test(text.slice(i, i + 8)) || (i === 0 && text.startsWith("#!")))) {
       const end = text.indexOf("\n", i);
       const stop = end < 0 ? text.length : end;
       out += " ".repeat(stop - i);

@@ -153,3 +153,37 @@ test("TypeScript one-liners are not taken for bpftrace", () => {
     assert.equal(looksLikeBpftrace(ts), false, ts);
   }
 });
+
+test("a bpftrace tool file (#! line, comment header, #ifndef BPFTRACE_HAVE_BTF around #include) is recognised and translated", () => {
+  // The shape of the tools bpftrace installs (/usr/sbin/*.bt): `tsbpf -e "$(cat tool.bt)"` said "Unexpected token".
+  const tool = [
+    "#!/usr/bin/env bpftrace",
+    "/*",
+    " * naps   Print the sleeps of every process.",
+    " */",
+    "",
+    "#ifndef BPFTRACE_HAVE_BTF",
+    "#include <linux/time.h>",
+    "#else",
+    "#include <sys/types.h>",
+    "#endif",
+    "",
+    "BEGIN",
+    "{",
+    '\tprintf("%-6s %s\\n", "PID", "COMM");',
+    "}",
+    "",
+    "tracepoint:syscalls:sys_enter_nanosleep,",
+    "tracepoint:syscalls:sys_enter_clock_nanosleep",
+    "{",
+    '\tprintf("%-6d %s\\n", pid, comm);',
+    "}",
+  ].join("\n");
+  assert.ok(looksLikeBpftrace(tool));
+  assert.deepEqual(translateBpftrace(tool), {
+    oneliner: 'begin(() => printf("%-6s %s\\n", "PID", "COMM")); tracepoint("syscalls:sys_enter_nanosleep", () => printf("%-6d %s\\n", pid(), comm())); ' +
+      'tracepoint("syscalls:sys_enter_clock_nanosleep", () => printf("%-6d %s\\n", pid(), comm()))',
+  });
+  // A # that is not a directive is still code (and so not bpftrace's: no { after a spec).
+  assert.equal(looksLikeBpftrace("#define X 1\nBEGIN { }"), false);
+});
