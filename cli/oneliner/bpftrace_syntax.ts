@@ -479,6 +479,9 @@ function unnamedMap(next: string | undefined, scope: Scope): string {
   return scope.unnamed;
 }
 
+/** What <linux/socket.h> defines the address families as (the same numbers on every architecture). */
+const ADDRESS_FAMILIES: Record<string, string> = { AF_UNSPEC: "0", AF_UNIX: "1", AF_INET: "2", AF_INET6: "10" };
+
 function identifier(name: string, next: string | undefined, scope: Scope): string {
   const stop = (what: string): never => untranslatable(what, name);
   if (name === "struct") stop(`a C cast (struct ... *): tsbpf types a kprobe's arguments from BTF; name the argument as the arrow's parameter and read its fields, e.g. kprobe("vfs_open", path => printf("%s\\n", str(path.dentry.d_name.name)))`);
@@ -494,6 +497,8 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
     stop(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
+  // Address families, from the header bpftrace's network tools include (#include <linux/socket.h>), for ntop(AF_INET, ...).
+  if (ADDRESS_FAMILIES[name] !== undefined) return ADDRESS_FAMILIES[name];
   if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
 }
