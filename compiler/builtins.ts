@@ -2,15 +2,56 @@
 import { Code } from "../spec/diagnostics.ts";
 import type { Base } from "./ir.ts";
 import type { Node } from "./parse.ts";
-import { type Lower, type Value } from "./lower/context.ts";
-import { cgroupType, i64, ksymType, kstackType, probeNameType, type StrType, type Type, typeName, u32, u64, ustackType, usymType } from "../spec/layout.ts";
+import { describeValue, type Lower, type Value } from "./lower/context.ts";
+import { cgroupType, i64, inetType, ksymType, kstackType, probeNameType, sizeOf, type StrType, type Type, typeName, u32, u64, ustackType, usymType } from "../spec/layout.ts";
 import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
-import { kernelAddress, readStrHelper, spaceCast } from "./kernel_access.ts";
+import { kernelAddress, readHelper, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
 import { HANDLER_HELPERS, type HandlerHelperName, Helper } from "../spec/bpf/helpers.ts";
 
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
+
+const AF_INET = 2n, AF_INET6 = 10n;
+
+/**
+ * ntop(address) or ntop(family, address) into an Inet at base+off: the family, then the
+ * address's bytes as they are in memory (network order), an IPv4 one zero-padded to 16. Without a
+ * family, the address's size says which (4 bytes or a 32-bit integer: IPv4; 16: IPv6), as bpftrace's.
+ */
+function ntopInto(l: Lower, e: Node, t: Type, base: Base, off: number): void {
+  const usage = "ntop(a.daddr), ntop(sk.__sk_common.skc_daddr), ntop(AF_INET6, sk.__sk_common.skc_v6_daddr)";
+  if (e.arguments.length < 1 || e.arguments.length > 2) l.fail(e, Code.BadCall, `ntop() takes an address, or a family and an address: ${usage}`);
+  if (t.kind !== "struct" || !t.inet) l.fail(e, Code.TypeMismatch, `ntop() gives an Inet (an IPv4 or IPv6 address), but ${typeName(t)} is expected here`, "declare the field as Inet");
+  const arg = e.arguments[e.arguments.length - 1];
+  const family = e.arguments.length === 2 ? l.convert(l.intScalar(e.arguments[0]), u32, e.arguments[0]).op : undefined;
+  const at = off + 4;
+  const bad = (what: string): never => l.fail(arg, Code.TypeMismatch, `ntop() takes an address: a 32-bit integer or 4 bytes (IPv4), or 16 bytes (IPv6), not ${what}`, `e.g. ${usage}`);
+  if (l.isAggregateCall(arg)) return bad(typeName(l.aggregateType(arg)));
+  const v = l.expr(arg);
+  let size: number;
+  if (v.kind === "scalar") {
+    if (v.type.kind !== "int") return bad(typeName(v.type));
+    size = 4;
+    l.b.emit({ op: "store", base, off: at, size: 4, value: l.convert(v, u32, arg).op });
+  } else if (v.kind === "mem") {
+    size = sizeOf(v.type);
+    if (size !== 4 && size !== 16) return bad(`${typeName(v.type)} (${size} bytes)`);
+    l.copy(v, base, at);
+  } else if (v.kind === "kmem") {
+    size = l.input.target.btf().sizeOf(v.btfId);
+    if (size !== 4 && size !== 16) return bad(`${l.input.target.btf().typeName(v.btfId)} (${size} bytes)`);
+    l.b.emit({ op: "call", helper: readHelper(v.space), args: [l.address(base, at), BigInt(size), kernelAddress(l, v)] });
+  } else if (v.kind === "ctxfield" && v.field.kind === "array") {
+    size = v.field.size;
+    if (size !== 4 && size !== 16) return bad(`field "${v.field.name}" (${v.field.cType})`);
+    for (let i = 0; i < size; i += 4) l.b.emit({ op: "store", base, off: at + i, size: 4, value: l.b.load(l.ctx, v.field.offset + i, 4) });
+  } else {
+    return bad(describeValue(v));
+  }
+  l.b.emit({ op: "store", base, off, size: 4, value: family ?? (size === 4 ? AF_INET : AF_INET6) });
+  if (size === 4) l.zero(base, at + 4, 12);
+}
 
 /** Program types whose context starts with the saved registers (struct pt_regs): kprobe/uprobe, perf_event. */
 const REGS_CONTEXTS = new Set([2, 7]);
@@ -183,6 +224,12 @@ const LOWERINGS = {
         l.b.emit({ op: "store", base, off: off + 8, size: 4, value: l.b.alu("rsh", pidTgid(l), 32n) });
         l.b.emit({ op: "store", base, off: off + 12, size: 4, value: 0n }); // padding: part of a key's identity
       },
+    },
+  },
+  ntop: {
+    aggregate: {
+      defaultType: () => inetType,
+      into: (l, e, t, base, off) => ntopInto(l, e, t, base, off),
     },
   },
   comm: {

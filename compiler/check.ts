@@ -9,7 +9,7 @@
 import type { Node } from "./parse.ts";
 import type { ContextField } from "../spec/target.ts";
 import type { MapField } from "./map_fields.ts";
-import { bool, cgroupType, ksymType, usymType, i64, intType, type IntType, isScalar, kstackType, layoutStruct, probeNameType, type Type, u64, u8, ustackType } from "../spec/layout.ts";
+import { bool, cgroupType, inetType, ksymType, usymType, i64, intType, type IntType, isScalar, kstackType, layoutStruct, probeNameType, type Type, u64, u8, ustackType } from "../spec/layout.ts";
 import { type BinaryOp, commonType, evalBinary, wrap } from "./semantics.ts";
 import { probeId } from "../spec/tracer_spec.ts";
 import { literalValue } from "./literals.ts";
@@ -231,6 +231,7 @@ function builtin(s: Scope, name: string, e: Node): Checked | undefined {
       return { kind: "scalar", type: ksymType, value: address.value === undefined ? undefined : wrap(address.value, u64) };
     }
     case "usym": return args.length === 1 ? { kind: "mem", type: usymType } : undefined;
+    case "ntop": return args.length === 1 || args.length === 2 ? { kind: "mem", type: inetType } : undefined;
     case "reg": return args.length === 1 && args[0].type === "StringLiteral" ? { kind: "scalar", type: u64 } : undefined;
     case "curtask": {
       if (args.length) return undefined;

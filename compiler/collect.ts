@@ -2,7 +2,7 @@
 import { Code, didYouMean, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { ProbeRef } from "../spec/target.ts";
-import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType, ksymType, usymType } from "../spec/layout.ts";
+import { bool, INT_TYPES, kstackType, layoutStruct, type StructType, type Type, typeName, u64, i64, probeNameType, ustackType, cgroupType, ksymType, usymType, inetType } from "../spec/layout.ts";
 import { ipv4Key, ipv6Key, type MapField, mapFieldOf } from "./map_fields.ts";
 import { programArraySlots } from "./program_array.ts";
 export type { MapField } from "./map_fields.ts";
@@ -241,8 +241,9 @@ function probeOfDecorator(dec: Node, method: string, diags: DiagnosticBag): Prob
   const extra = RUNTIME_ARGUMENTS[kind];
   if (arg && extra === "value") {
     if (arg.type === "NumericLiteral") return { kind, target: String(arg.value) };
-    // A value held in a variable (`@interval(ms)`): checked where the tracer starts, at this decorator.
-    const held = arg.type !== "ObjectExpression" && arg.type !== "ArrowFunctionExpression" && arg.type !== "FunctionExpression";
+    // A value held in a variable (`@interval(ms)`), or an object of numbers the source may not
+    // show (`period: "1"`, `period: n`): checked where the tracer starts, at this decorator.
+    const held = arg.type !== "ArrowFunctionExpression" && arg.type !== "FunctionExpression";
     return held ? { kind, target: "", method } : { kind, target: "" };
   }
   // Not a literal: the target is computed at run time (a tool's command line); the runtime
@@ -318,6 +319,7 @@ export class TypeTable {
     if (name === "Cgroup") return cgroupType;
     if (name === "KSym") return ksymType;
     if (name === "USym") return usymType;
+    if (name === "Inet") return inetType;
     if (name === "Ipv4Key") return ipv4Key;
     if (name === "Ipv6Key") return ipv6Key;
     if (name === "bool") return bool;

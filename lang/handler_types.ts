@@ -36,6 +36,8 @@ export type Cgroup = import("../runtime/cgroup.ts").CgroupName;
 export type KSym = import("../runtime/maps/kernel_symbol.ts").KernelSymbol;
 /** usym()'s value: a user address in the process that hit the probe, shown as the function holding it. */
 export type USym = import("../runtime/maps/user_symbol.ts").UserSymbol;
+/** ntop()'s value: an IPv4 or IPv6 address (and its family) in the kernel; in JavaScript the address as a string, "127.0.0.1" or "::1". */
+export type Inet = string;
 
 /** A kernel stack captured by kstack(); in JavaScript, a Stack with its frames. */
 export type KStack = import("../runtime/maps/stacks.ts").Stack;

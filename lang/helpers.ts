@@ -1,7 +1,7 @@
 // Helpers callable inside handlers. The compiler turns each call into BPF; in ordinary
 // JavaScript they throw, since there is no current task to ask.
 import { kernelOnlyError } from "./kernel_only.ts";
-import type { Cgroup, KStack, KSym, ProbeName, Str, u32, u64, UStack, USym } from "./handler_types.ts";
+import type { Cgroup, Inet, KStack, KSym, ProbeName, Str, u32, u64, UStack, USym } from "./handler_types.ts";
 
 /** Process id (the kernel's tgid) of the task that hit the probe. */
 export function pid(): u32 {
@@ -68,6 +68,15 @@ export function cgroupName(_id: u64): Cgroup {
 /** The user address `address` in the current process as a USym: a map key or event field that JavaScript and printing show as the name of the function holding it (bpftrace's usym()). */
 export function usym(_address: u64 | bigint | number): USym {
   throw kernelOnlyError("usym", usym);
+}
+/**
+ * An IPv4 or IPv6 address as an Inet: a map key or event field that JavaScript and printing show
+ * as "127.0.0.1" or "::1" (bpftrace's ntop()). `address` is a 32-bit integer or 4 bytes (IPv4), or
+ * 16 bytes (IPv6: a u8[16] field, a struct in6_addr), as they sit in memory; `family` (AF_INET 2,
+ * AF_INET6 10) says which, when given.
+ */
+export function ntop(_familyOrAddress: unknown, _address?: unknown): Inet {
+  throw kernelOnlyError("ntop", ntop);
 }
 /** The register `name` ("ip", "sp", "ax", ... as struct pt_regs names them) where a kprobe, uprobe, usdt or profile probe stopped (bpftrace's reg()). */
 export function reg(_name: string): u64 {

@@ -6,13 +6,13 @@ import type { ProbeContext, ProbeOptions } from "../spec/target.ts";
 import { PerfType } from "../runtime/perf.ts";
 import { onlineCpus } from "../runtime/cpus.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
-import { attachSampling, perfEventContext, positiveInteger } from "./perf_event.ts";
+import { attachSampling, decoratorNumber, perfEventContext, positiveInteger } from "./perf_event.ts";
 import { attachError } from "./errors.ts";
 
 const CPU_CLOCK = 0n;
 
 function periodMs(target: string, options?: ProbeOptions): number {
-  return positiveInteger(options?.ms ?? target, "@interval's period (milliseconds)", "@interval(1000)");
+  return positiveInteger(decoratorNumber(options?.ms, target), "@interval's period (milliseconds)", "@interval(1000)");
 }
 
 export const intervalProbe = {

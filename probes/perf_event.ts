@@ -61,13 +61,25 @@ export function perfEventContext(describe: string): ProbeContext {
   return { progType: ProgType.PERF_EVENT, fields: [], describe };
 }
 
-/** A positive integer from a decorator, or a clear error naming it. */
+/**
+ * A positive integer from a decorator, or a clear error naming it. The decorator's value is a
+ * number (its type says so); a string ("99", " 0x63 ") is refused rather than read by Number().
+ */
 export function positiveInteger(value: unknown, what: string, example: string): number {
-  const n = typeof value === "string" && value !== "" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n <= 0) {
+  if (typeof value === "string") throw new ProbeLookupError(`${what} must be a positive integer, got ${JSON.stringify(value)} (a string)`, [`write a number, not a string: ${example}`]);
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
     throw new ProbeLookupError(`${what} must be a positive integer, got ${JSON.stringify(value)}`, [`e.g. ${example}`]);
   }
-  return n;
+  return value;
+}
+
+/**
+ * The number a decorator's target holds (`String(hz)`, made by the decorator): the value itself
+ * when the decorator's options carry it, else the target read back when it is the digits of one.
+ */
+export function decoratorNumber(value: unknown, target: string): unknown {
+  if (value !== undefined) return value;
+  return /^[1-9][0-9]*$/.test(target) ? Number(target) : target;
 }
 
 function parse(target: string, options?: ProbeOptions): Sampling {

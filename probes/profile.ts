@@ -7,13 +7,13 @@ import { ProbeLookupError } from "../spec/target.ts";
 import { PerfType } from "../runtime/perf.ts";
 import { readTextFile } from "../runtime/files.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
-import { attachSampling, perfEventContext, positiveInteger } from "./perf_event.ts";
+import { attachSampling, decoratorNumber, perfEventContext, positiveInteger } from "./perf_event.ts";
 import { attachError } from "./errors.ts";
 
 const CPU_CLOCK = 0n;
 
 function rate(target: string, options?: ProbeOptions): number {
-  const hz = positiveInteger(options?.hz ?? target, "@profile's rate (samples per second)", "@profile(99)");
+  const hz = positiveInteger(decoratorNumber(options?.hz, target), "@profile's rate (samples per second)", "@profile(99)");
   const max = Number(readTextFile("/proc/sys/kernel/perf_event_max_sample_rate")?.trim() ?? Infinity);
   if (hz > max) {
     throw new ProbeLookupError(`@profile(${hz}) asks for more samples per second than this kernel allows (${max})`, ["sample less often, e.g. @profile(99), or raise kernel.perf_event_max_sample_rate"]);

@@ -42,6 +42,8 @@ export interface StructType {
   tuple?: boolean;
   /** usym()'s value, a user address and its process: JavaScript shows the function holding it. */
   usym?: boolean;
+  /** ntop()'s value, an address family and an IPv4 or IPv6 address: JavaScript shows it as "127.0.0.1" or "::1". */
+  inet?: boolean;
 }
 /**
  * A pointer held as a 64-bit value; reading through it needs a probe read from `space`.
@@ -88,6 +90,12 @@ export const ksymType: IntType = { kind: "int", bits: 64, signed: false, ksym: t
 export const usymType: StructType = {
   kind: "struct", name: "USym", size: 16, align: 8, usym: true,
   fields: [{ name: "address", type: u64, offset: 0 }, { name: "pid", type: u32, offset: 8 }],
+};
+
+/** ntop(af, address): the family (AF_INET 2, AF_INET6 10) and the address's bytes as they sit in memory (network order), an IPv4 one in the first 4. */
+export const inetType: StructType = {
+  kind: "struct", name: "Inet", size: 20, align: 4, inet: true,
+  fields: [{ name: "family", type: u32, offset: 0 }, { name: "addr", type: { kind: "array", elem: u8, len: 16 }, offset: 4 }],
 };
 
 /** Whether a value of type `t` holds a ksym() or usym() anywhere (then symbols are loaded to print it). */

@@ -160,9 +160,10 @@ function type(v: unknown, at: string, depth: number): void {
 const ANONYMOUS_STRUCT = "(anonymous)";
 
 function struct(v: unknown, at: string, depth: number): void {
-  const t = object(v, at, ["kind", "name", "fields", "size", "align", "tuple", "usym"]) as Record<keyof StructType, unknown>;
+  const t = object(v, at, ["kind", "name", "fields", "size", "align", "tuple", "usym", "inet"]) as Record<keyof StructType, unknown>;
   if (t.tuple !== undefined) boolean(t.tuple, `${at}.tuple`);
   if (t.usym !== undefined) boolean(t.usym, `${at}.usym`);
+  if (t.inet !== undefined) boolean(t.inet, `${at}.inet`);
   if (t.tuple) text(t.name, `${at}.name`);
   // An inline object type (RingBuf<{ pid: u32 }>) is named by the compiler, not the script.
   else if (t.name !== ANONYMOUS_STRUCT) identifier(t.name, `${at}.name`);

@@ -10,7 +10,7 @@
 import { isUserFacing, USER_FACING, UserFacingError } from "../spec/user_facing.ts";
 import { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic, renderDiagnosticLine } from "../spec/diagnostics.ts";
 import {
-  alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
+  alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, inetType, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
   probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, usymType, voidType,
 } from "../spec/layout.ts";
 import {
@@ -25,7 +25,7 @@ export function compilerHost(): Readonly<Record<string, object>> {
     "spec/user_facing.ts": { isUserFacing, USER_FACING, UserFacingError },
     "spec/diagnostics.ts": { closest, Code, CompileError, DiagnosticBag, didYouMean, renderDiagnostic, renderDiagnosticLine },
     "spec/layout.ts": {
-      alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
+      alignOf, alignUp, bool, cgroupType, holdsKernelSymbol, i16, i32, i64, i8, inetType, INT_TYPES, intType, isScalar, ksymType, kstackType, layoutStruct,
       probeNameType, sameType, sizeOf, typeName, u16, u32, u64, u8, ustackType, usymType, voidType,
     },
     "spec/tracer_spec.ts": {

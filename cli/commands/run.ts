@@ -42,6 +42,7 @@ export async function runScript(script: string, args: string[], session: Session
   if (!fileExists(path)) throw new CliError(`No such script: ${script}`);
   const st = stat(path);
   if (typeof st !== "number" && (st.mode & S_IFMT) === S_IFDIR) throw new CliError(`${script} is a directory, not a script: give the .ts file to run (tsbpf tools lists the tools)`);
+  if (isBpftraceFile(path)) throw new CliError(`${script} is a bpftrace program, and tsbpf runs TypeScript: ${await bpftraceHint(path)}`);
   if (runtimeName === "deno" && path.includes("/node_modules/")) {
     // Deno does not strip types inside node_modules (a tool of the npm package): run a private copy.
     const { stageScript } = await import("../remote_script.ts");
@@ -55,6 +56,22 @@ export async function runScript(script: string, args: string[], session: Session
     }
   }
   return await runLocal(path, args, session);
+}
+
+/** A bpftrace tool (`opensnoop.bt`, or a file that starts `#!/usr/bin/env bpftrace`), which the runtime would fail to parse with no word of why. */
+function isBpftraceFile(path: string): boolean {
+  if (path.endsWith(".bt")) return true;
+  const head = readCheckedFile(path, { maxBytes: MAX_SCRIPT_BYTES })?.subarray(0, 64);
+  return !!head && /^#!\S*(\/env\s+|\/)bpftrace\b/.test(new TextDecoder().decode(head));
+}
+
+/** The one-liner the program becomes, or what stops its translation (cli/oneliner/bpftrace_syntax.ts). */
+async function bpftraceHint(path: string): Promise<string> {
+  const text = new TextDecoder().decode(readCheckedFile(path, { maxBytes: MAX_SCRIPT_BYTES }) ?? new Uint8Array());
+  const { translateBpftrace } = await import("../oneliner/bpftrace_syntax.ts");
+  const t = translateBpftrace(text);
+  if ("oneliner" in t) return `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
+  return `no plain translation of ${t.untranslatable}; docs/cli.md ("One-liners") shows tsbpf's form of bpftrace's`;
 }
 
 async function runLocal(path: string, args: string[], session: SessionOptions): Promise<number> {

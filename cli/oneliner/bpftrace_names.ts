@@ -25,7 +25,6 @@ export const INSTEAD: Record<string, string> = {
   signal: "tsbpf sends no signals from probes",
   override: "tsbpf does not change return values from one-liners; see docs/fault_injection.md for scripts",
   buf: "print the bytes with str(p, N) if they are text",
-  ntop: "print the address as a number (or use a script: docs/network.md)",
   rand: "tsbpf has no random numbers in handlers: sample with a condition on ktime() or pid() instead (ktime() % 100 == 0)",
   numaid: "print cpu() (the CPU's NUMA node is in /sys/devices/system/cpu/cpuN/)",
   usermode: "tsbpf has no form of it: a profile() probe's ustack() is empty when the CPU was in the kernel",

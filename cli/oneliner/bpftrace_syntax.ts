@@ -137,14 +137,21 @@ function filterEnd(text: string, open: number): number {
 }
 
 /**
- * `text` with its comments (`// ...`, `/* ... *\/`) and `#include` lines blanked out, strings kept
+ * The preprocessor lines bpftrace's tools hold: headers and `#ifndef BPFTRACE_HAVE_BTF` around
+ * them. tsbpf has the kernel's types from BTF (as bpftrace with BTF), so every branch is skipped.
+ */
+const SKIPPED_DIRECTIVE = /^#\s*(include|ifn?def|if|elif|else|endif)\b/;
+
+/**
+ * `text` with its comments (`// ...`, `/* ... *\/`), preprocessor lines (SKIPPED_DIRECTIVE) and a
+ * tool file's `#!/usr/bin/env bpftrace` first line blanked out, strings kept
  * as written (so positions stay). tsbpf takes kernel types from BTF: no headers to include.
  */
 function withoutComments(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === "#" && /^\s*$/.test(text.slice(text.lastIndexOf("\n", i - 1) + 1, i)) && text.startsWith("#include", i)) {
+    if (c === "#" && /^\s*$/.test(text.slice(text.lastIndexOf("\n", i - 1) + 1, i)) && (SKIPPED_DIRECTIVE.test(text.slice(i, i + 8)) || (i === 0 && text.startsWith("#!")))) {
       const end = text.indexOf("\n", i);
       const stop = end < 0 ? text.length : end;
       out += " ".repeat(stop - i);
@@ -233,7 +240,7 @@ const BUILTINS: Record<string, string> = {
   kstack: "kstack()", ustack: "ustack()", probe: "probe()", curtask: "curtask()", cgroup: "cgroup()",
 };
 /** Names that stay as they are: the handler's parameters, and functions tsbpf has too. */
-const KEPT = new Set(["as", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "args", "retval", "str", "ksym", "usym", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
+const KEPT = new Set(["as", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "args", "retval", "str", "ksym", "usym", "ntop", "reg", "printf", "print", "join", "exit", "clear", ...AGGREGATIONS]);
 
 /** Where a body runs: what the map @ is written as there; `userSpace`, the probe, for BEGIN, END and interval. */
 interface Scope {
@@ -472,6 +479,9 @@ function unnamedMap(next: string | undefined, scope: Scope): string {
   return scope.unnamed;
 }
 
+/** What <linux/socket.h> defines the address families as (the same numbers on every architecture). */
+const ADDRESS_FAMILIES: Record<string, string> = { AF_UNSPEC: "0", AF_UNIX: "1", AF_INET: "2", AF_INET6: "10" };
+
 function identifier(name: string, next: string | undefined, scope: Scope): string {
   const stop = (what: string): never => untranslatable(what, name);
   if (name === "struct") stop(`a C cast (struct ... *): tsbpf types a kprobe's arguments from BTF; name the argument as the arrow's parameter and read its fields, e.g. kprobe("vfs_open", path => printf("%s\\n", str(path.dentry.d_name.name)))`);
@@ -487,6 +497,8 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
     stop(`${name} in ${scope.userSpace}: tsbpf runs BEGIN, END and interval in user space, where there is no ${name}; use it in a probe`);
   }
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
+  // Address families, from the header bpftrace's network tools include (#include <linux/socket.h>), for ntop(AF_INET, ...).
+  if (ADDRESS_FAMILIES[name] !== undefined) return ADDRESS_FAMILIES[name];
   if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
 }

@@ -57,7 +57,7 @@ export function kernelFieldType(node: Node, ctx: HandlerContext): string | undef
 const HELPER_TYPES: Record<string, string> = {
   pid: "u32", tid: "u32", ppid: "u32", uid: "u32", gid: "u32", cpu: "u32",
   ktime: "u64", comm: "Str<16>", kstack: "KStack", ustack: "UStack", probe: "Str<64>",
-  cgroup: "u64", cgroupName: "Cgroup", elapsed: "u64", ksym: "KSym", usym: "USym", reg: "u64",
+  cgroup: "u64", cgroupName: "Cgroup", elapsed: "u64", ksym: "KSym", usym: "USym", ntop: "Inet", reg: "u64",
 };
 
 /** The string length str() gets in a map key when none is given (bpftrace's default). */

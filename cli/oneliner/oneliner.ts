@@ -262,7 +262,7 @@ class Transform {
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
-    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym", "USym"].filter((n) => this.options.exports.has(n));
+    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym", "USym", "Inet"].filter((n) => this.options.exports.has(n));
     // A type the body names (`x as u16`) is imported once, as a type.
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);

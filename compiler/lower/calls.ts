@@ -2,7 +2,7 @@
 // script's own functions and the tracer's methods (inlined, ../inline.ts).
 import { Code, didYouMean } from "../../spec/diagnostics.ts";
 import type { Node } from "../parse.ts";
-import type { Type } from "../../spec/layout.ts";
+import { type Type, typeName } from "../../spec/layout.ts";
 import { BUILTINS } from "../builtins.ts";
 import { mapMethod } from "../map_ops.ts";
 import { callFunction } from "../inline.ts";
@@ -25,7 +25,11 @@ export function call(l: Lower, e: Node): Value {
   if (fn) return callFunction(l, fn, e);
   const helper = BUILTINS[callee.name];
   if (!helper) l.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"`, ...didYouMean(callee.name, Object.keys(BUILTINS)));
-  if (helper.aggregate) l.fail(e, Code.TypeMismatch, `${callee.name}() gives a string, where a number is wanted: a string goes only into a Str<N> field, variable or key`);
+  if (helper.aggregate) {
+    const t = l.aggregateType(e);
+    if (t.kind === "str") l.fail(e, Code.TypeMismatch, `${callee.name}() gives a string, where a number is wanted: a string goes only into a Str<N> field, variable or key`);
+    l.fail(e, Code.TypeMismatch, `${callee.name}() gives a ${typeName(t)}, where a number is wanted: a ${typeName(t)} goes only into a field, variable or key of that type`);
+  }
   return helper.scalar!(l, e);
 }
 

@@ -7,6 +7,7 @@ import { makeStack } from "./stacks.ts";
 import { decodeCgroup, encodeCgroup } from "../cgroup.ts";
 import { decodeKernelSymbol, encodeKernelSymbol } from "./kernel_symbol.ts";
 import { decodeUserSymbol, userSymbolAddress, userSymbolPid } from "./user_symbol.ts";
+import { decodeInet, encodeInet } from "./inet.ts";
 import { NO_PROBE_NAMES, type ProbeNames } from "./probe_names.ts";
 import { fitBigint, fitNumber } from "./fit.ts";
 import { decodeBytes, encodeBytes } from "./byte_strings.ts";
@@ -93,8 +94,8 @@ export function makeDecoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES): Dec
   const keys: string[] = [];
   const strs: ((bytes: Uint8Array, start: number) => string)[] = [];
   const body = valueExpr(t, "o", keys, strs);
-  const make = new Function("s", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "decodeUserSymbol", "k", `return (v, b, o) => (${body});`);
-  return make(Object.freeze(strs), makeStack, names.decode, decodeCgroup, decodeKernelSymbol, decodeUserSymbol, Object.freeze(keys));
+  const make = new Function("s", "makeStack", "decodeProbeName", "decodeCgroup", "decodeKernelSymbol", "decodeUserSymbol", "decodeInet", "k", `return (v, b, o) => (${body});`);
+  return make(Object.freeze(strs), makeStack, names.decode, decodeCgroup, decodeKernelSymbol, decodeUserSymbol, decodeInet, Object.freeze(keys));
 }
 
 /**
@@ -105,8 +106,8 @@ export function makeEncoder<T>(t: Type, names: ProbeNames = NO_PROBE_NAMES, root
   const keys: string[] = [];
   const fields: string[] = [];
   const body = encodeStmts(t, "x", "o", keys, { fields, path: root });
-  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "userSymbolAddress", "userSymbolPid", "fitNumber", "fitBigint", "k", "p", `return (x, v, b, o) => { ${body} };`);
-  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, userSymbolAddress, userSymbolPid, fitNumber, fitBigint, Object.freeze(keys), Object.freeze(fields));
+  const make = new Function("encodeStr", "encodeProbeName", "encodeCgroup", "encodeKernelSymbol", "userSymbolAddress", "userSymbolPid", "encodeInet", "fitNumber", "fitBigint", "k", "p", `return (x, v, b, o) => { ${body} };`);
+  return make(encodeStr, names.encode, encodeCgroup, encodeKernelSymbol, userSymbolAddress, userSymbolPid, encodeInet, fitNumber, fitBigint, Object.freeze(keys), Object.freeze(fields));
 }
 
 /** Where the encoder is in the value (`value.x[2]`), for errors; `fields` collects the paths. */
@@ -180,7 +181,10 @@ function valueExpr(t: Type, at: string, keys: string[], strs: StrDecoders): stri
       strs.push(lastStrDecoder(Number(int(t.len))));
       return `s[${int(strs.length - 1)}](b, ${at})`;
     }
-    case "struct": return t.usym ? `decodeUserSymbol(v.getBigUint64(${at}, true), v.getUint32((${at}) + 8, true))` : fieldsExpr(t, `(${at})`, keys, strs);
+    case "struct":
+      if (t.usym) return `decodeUserSymbol(v.getBigUint64(${at}, true), v.getUint32((${at}) + 8, true))`;
+      if (t.inet) return `decodeInet(b, ${at})`;
+      return fieldsExpr(t, `(${at})`, keys, strs);
     case "array": {
       const size = sizeOf(t.elem);
       return `[${Array.from({ length: t.len }, (_, i) => valueExpr(t.elem, `${at} + ${int(i * size)}`, keys, strs)).join(", ")}]`;
@@ -208,6 +212,7 @@ function encodeStmts(t: Type, x: string, at: string, keys: string[], where: Wher
     case "struct": {
       const fill = `b.fill(0, ${at}, ${at} + ${int(t.size)});`; // padding is part of a key's identity
       if (t.usym) return `${fill} v.setBigUint64(${at}, userSymbolAddress(${x}), true); v.setUint32((${at}) + 8, userSymbolPid(${x}), true);`;
+      if (t.inet) return `encodeInet(${x}, b, ${at}, p[${fieldAt(where)}]);`;
       return fill + t.fields.map((f, i) => {
         const inner = { fields: where.fields, path: t.tuple ? `${where.path}[${i}]` : `${where.path}.${f.name}` };
         return encodeStmts(f.type, t.tuple ? `${x}[${int(i)}]` : `${x}[${key(f.name, keys)}]`, `(${at}) + ${int(f.offset)}`, keys, inner);

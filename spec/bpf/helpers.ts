@@ -102,6 +102,7 @@ export const HANDLER_HELPERS = {
   cgroup: { doc: "the id of the current task's cgroup (v2), u64: what cgroupId(path) gives for its directory", calls: ["get_current_cgroup_id"] },
   ksym: { doc: "ksym(address) is a kernel address (a tracepoint's call_site or function field) as a KSym: in JavaScript, and printed, the name of the kernel function holding it, as bpftrace's ksym()", calls: [] },
   usym: { doc: "usym(address) is a user address (reg(\"ip\") in a uprobe or profile) and the current process, as a USym: in JavaScript, and printed, the name of the function holding it in that process, as bpftrace's usym()", calls: ["get_current_pid_tgid", "get_ns_current_pid_tgid"] },
+  ntop: { doc: "ntop(address) or ntop(family, address) is an IPv4 address (a 32-bit integer, 4 bytes) or an IPv6 one (16 bytes) as an Inet: in JavaScript, and printed, \"127.0.0.1\" or \"::1\", as bpftrace's ntop()", calls: ["probe_read_kernel", "probe_read_user"] },
   reg: { doc: "reg(\"ip\") is a register the probe stopped at (kprobe, uprobe, usdt, profile), u64, as bpftrace's reg(): the names are struct pt_regs's (ip, sp, bp, ax, di, ...)", calls: [] },
   cgroupName: { doc: "cgroupName(id) is the cgroup id `id` (e.g. cgroup()) as a Cgroup: in JavaScript, and printed, its path and container id", calls: [] },
   curtask: { doc: "the current task (struct task_struct *): read its fields, e.g. curtask().real_parent.tgid", calls: ["get_current_task"] },

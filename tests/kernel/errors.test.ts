@@ -182,3 +182,30 @@ test("a rate or period held in a variable: a bad value is an error at the decora
     assert.equal(compile(source, "/x/t.ts", kernel)[0].programs.length, 1, "compiled without the value (tsbpf plan)");
   }
 });
+
+test("a rate, period or frequency written as a string (@profile(\"99\")) is an error at the decorator, not read as a number", async () => {
+  const decorators = await import("../../probes/decorators.ts");
+  const cases: [string, string, unknown, RegExp][] = [
+    // " 0x63 " was taken as 99 by Number(); "99" as 99: the decorator takes a number, as its type says.
+    ["profile", `"99"`, "99", /@profile's rate \(samples per second\) must be a positive integer, got "99" \(a string\)/],
+    ["profile", `" 0x63 "`, " 0x63 ", /@profile's rate \(samples per second\) must be a positive integer, got " 0x63 " \(a string\)/],
+    ["interval", `"1000"`, "1000", /@interval's period \(milliseconds\) must be a positive integer, got "1000" \(a string\)/],
+    ["perfEvent", `{ type: "software", config: "page-faults", period: "1" }`, { type: "software", config: "page-faults", period: "1" }, /period must be a positive integer, got "1" \(a string\)/],
+  ];
+  for (const [kind, written, value, message] of cases) {
+    const fn = () => {};
+    ((decorators as unknown as Record<string, (v: unknown) => (f: unknown, c: unknown) => void>)[kind](value))(fn, { name: "h" });
+    const meta = decorators.handlersOf({ __proto__: { h: fn } } as object)[0];
+    const target = await hostTarget([{ kind, target: meta.target, options: meta.options, method: "h" }]);
+    const source = `import { ${kind}, Tracer, pid } from "tsbpf";\nclass T extends Tracer {\n  @${kind}(${written})\n  h() { pid(); }\n}\n`;
+    let ds;
+    try {
+      ds = fileDiagnostics(source, target);
+    } catch (e) {
+      assert.fail(`@${kind}(${written}) compiled: ${e}`);
+    }
+    assert.deepEqual([ds.length, ds[0]?.code, ds[0]?.line, ds[0]?.column], [1, "TSB1007", 3, 3], `${kind}(${written}): ${ds.map((d) => d.message).join("\n")}`);
+    assert.match(ds[0].message, message);
+    assert.match(ds[0].hints.join(" "), /a number, not a string/);
+  }
+});

@@ -228,3 +228,18 @@ test("bpftrace syntax: each of docs/cli.md's bpftrace one-liners is answered wit
     if (oneliner.includes("raw_syscalls")) assert.match(r.stdout, /^@\[head\]: \d+$/m);
   }
 });
+
+test("bpftrace syntax: tsbpf run FILE.bt says it is bpftrace's language and gives the one-liner it becomes", async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(`${tmpdir()}/tsbpf-bt-`);
+  try {
+    const file = `${dir}/opens.bt`;
+    writeFileSync(file, `#!/usr/bin/env bpftrace\n/* opens */\n#include <linux/fs.h>\n\ntracepoint:syscalls:sys_enter_openat\n{\n\tprintf("%s\\n", comm);\n}\n`);
+    const r = await tsbpf(["run", file]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, `tsbpf: ${file} is a bpftrace program, and tsbpf runs TypeScript: in tsbpf: tsbpf -e 'tracepoint("syscalls:sys_enter_openat", () => printf("%s\\n", comm()))'\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -89,6 +89,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b /comm == "a{b}/"/ { @[comm] = count(); }`, `tracepoint("a:b", () => comm() == "a{b}/" && count(comm()))`],
   [`t:a:b /* a /comment/ { } */ /pid > 1 /* / */ / { // a line } /\n @ = count(); /* } */ }`, `tracepoint("a:b", () => pid() > 1 && count())`],
   [`BEGIN { printf("} /* not a comment */ {\\n"); }`, `begin(() => printf("} /* not a comment */ {\\n"))`],
+  // tcplife.bt's and tcpconnect.bt's families, as <linux/socket.h> defines them; ntop is kept.
+  [`t:sock:inet_sock_set_state /args->family == AF_INET6/ { printf("%s\\n", ntop(AF_INET6, args->daddr_v6)); }`, `tracepoint("sock:inet_sock_set_state", args => args.family == 10 && printf("%s\\n", ntop(10, args.daddr_v6)))`],
 ];
 
 test("bpftrace one-liners translate into tsbpf one-liners", () => {
@@ -152,4 +154,38 @@ test("TypeScript one-liners are not taken for bpftrace", () => {
   for (const ts of [`tracepoint("syscalls:sys_enter_openat", a => count())`, `begin(() => print("x"))`, `profile(99, () => count(kstack()))`]) {
     assert.equal(looksLikeBpftrace(ts), false, ts);
   }
+});
+
+test("a bpftrace tool file (#! line, comment header, #ifndef BPFTRACE_HAVE_BTF around #include) is recognised and translated", () => {
+  // The shape of the tools bpftrace installs (/usr/sbin/*.bt): `tsbpf -e "$(cat tool.bt)"` said "Unexpected token".
+  const tool = [
+    "#!/usr/bin/env bpftrace",
+    "/*",
+    " * naps   Print the sleeps of every process.",
+    " */",
+    "",
+    "#ifndef BPFTRACE_HAVE_BTF",
+    "#include <linux/time.h>",
+    "#else",
+    "#include <sys/types.h>",
+    "#endif",
+    "",
+    "BEGIN",
+    "{",
+    '\tprintf("%-6s %s\\n", "PID", "COMM");',
+    "}",
+    "",
+    "tracepoint:syscalls:sys_enter_nanosleep,",
+    "tracepoint:syscalls:sys_enter_clock_nanosleep",
+    "{",
+    '\tprintf("%-6d %s\\n", pid, comm);',
+    "}",
+  ].join("\n");
+  assert.ok(looksLikeBpftrace(tool));
+  assert.deepEqual(translateBpftrace(tool), {
+    oneliner: 'begin(() => printf("%-6s %s\\n", "PID", "COMM")); tracepoint("syscalls:sys_enter_nanosleep", () => printf("%-6d %s\\n", pid(), comm())); ' +
+      'tracepoint("syscalls:sys_enter_clock_nanosleep", () => printf("%-6d %s\\n", pid(), comm()))',
+  });
+  // A # that is not a directive is still code (and so not bpftrace's: no { after a spec).
+  assert.equal(looksLikeBpftrace("#define X 1\nBEGIN { }"), false);
 });

@@ -59,7 +59,7 @@ test("a bpftrace builtin named or called in a one-liner is answered with tsbpf's
 test("every bpftrace builtin tsbpf has no form of says what to write instead", () => {
   // bpftrace's reference guide's builtins and functions that a one-liner cannot call by that name.
   const names = ["rand", "numaid", "usermode", "cgroupid", "cgroup_path", "uaddr", "kaddr", "kptr", "uptr", "macaddr", "path", "len", "has_key", "bswap",
-    "pton", "ntop", "socket_cookie", "skboutput", "percpu_kaddr", "nsecs", "jiffies", "username", "func", "system", "cat", "signal", "override", "buf", "sizeof", "offsetof", "strcontains", "zero"];
+    "pton", "socket_cookie", "skboutput", "percpu_kaddr", "nsecs", "jiffies", "username", "func", "system", "cat", "signal", "override", "buf", "sizeof", "offsetof", "strcontains", "zero"];
   for (const name of names) {
     const [hint] = oneLinerHints(`unknown function "${name}"`, []);
     assert.match(hint ?? "", new RegExp(`^bpftrace's "${name}": .{10,}`), name);

@@ -1,7 +1,7 @@
-// examples/strace.ts's decoding, without the kernel: flags, results and strings as strace prints them.
+// tsbpf/tool's system call printer (examples/strace.ts's decoding), without the kernel: flags, results and strings as strace prints them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bufferText, flagNames, formatResult, openFlags, quoted } from "../../examples/strace.ts";
+import { bufferText, flagNames, formatResult, openFlags, quoted } from "../../tool/mod.ts";
 
 test("open flags: the access mode, then the flags in strace's order", () => {
   assert.equal(openFlags(0), "O_RDONLY");
