@@ -6,8 +6,12 @@ import { libc } from "../../runtime/ffi/mod.ts";
 
 await libc();
 
-/** Polls `cond` until it holds or `ms` pass; returns whether it held. */
-export async function waitFor(cond: () => boolean, ms = 3000): Promise<boolean> {
+/**
+ * Polls `cond` until it holds or `ms` pass; returns whether it held. No default: a bound is how
+ * long a failure takes, and what a caller waits for (an event, a process) can take a minute on a
+ * loaded machine: each caller says how long.
+ */
+export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;
