@@ -12,17 +12,18 @@ import { finished, runCommand, runtimeCommand } from "./util.ts";
 
 declare const Bun: unknown;
 
-/** A directory where a pids cgroup can be made (cgroup v1's pids hierarchy), or undefined. */
+/** A directory where a pids cgroup can be made (cgroup v1's pids hierarchy, or a cgroup2 root that hands pids down), or undefined. */
 function pidsHierarchy(): string | undefined {
   for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
     const [, dir, type, options] = line.split(" ");
     if (type === "cgroup" && options?.split(",").includes("pids")) return dir;
+    if (type === "cgroup2" && readFileSync(`${dir}/cgroup.subtree_control`, "utf8").split(/\s+/).includes("pids")) return dir;
   }
   return undefined;
 }
 
 const hierarchy = pidsHierarchy();
-const skip = typeof Bun === "undefined" ? "Bun only: Deno aborts when it cannot start a thread" : !hierarchy ? "no cgroup v1 pids hierarchy" : false;
+const skip = typeof Bun === "undefined" ? "Bun only: Deno aborts when it cannot start a thread" : !hierarchy ? "no cgroup with the pids controller" : false;
 
 test("no thread left for the epoll Worker: the quiet tracer's events still arrive and stop() returns", { skip }, async () => {
   const cgroup = join(hierarchy!, `tsbpf-no-threads-${process.pid}`);
