@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { runCommand, runScript, waitFor } from "./util.ts";
+import { listeningPort, runCommand, runScript, waitFor } from "./util.ts";
 import { objectsOf, released } from "../lifecycle/kernel_objects.ts";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 
@@ -57,9 +57,8 @@ test("/metrics: counters, gauges and histograms from the maps, in the text forma
 test("a real prometheus scrapes it: its PromQL answer is the tracer's count", { skip: noPrometheus }, async () => {
   const { run, port } = await startFixture();
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-prometheus-"));
-  const promPort = 19090 + (process.pid % 1000);
   writeFileSync(join(dir, "prometheus.yml"), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tsbpf\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`);
-  const prom = spawn("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const prom = spawn("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, "--web.listen-address=127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
   let promLog = "";
   prom.stderr!.on("data", (d) => (promLog += d));
   const promExited = new Promise((r) => prom.on("exit", r));
@@ -68,6 +67,9 @@ test("a real prometheus scrapes it: its PromQL answer is the tracer's count", { 
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && answer === undefined && prom.exitCode === null) {
       await new Promise((r) => setTimeout(r, 500));
+      // Port 0: the port it took is read from its own listening socket.
+      const promPort = listeningPort(prom.pid!);
+      if (promPort === undefined) continue;
       try {
         const r = await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=calls_calls_total`)).json();
         answer = r?.data?.result?.[0]?.value?.[1];
@@ -119,12 +121,14 @@ test("docs/service.md's systemd unit counts the stop it asks for as a success, n
 });
 
 test("every tool takes --metrics ADDR: syscount's counts are served while it runs", async () => {
-  const port = 20000 + (process.pid % 20000);
+  // Port 0: no other process can hold the port it takes, which is read from its socket.
   const tool = new URL("../../examples/syscount.ts", import.meta.url).pathname;
-  const run = typeof Bun !== "undefined" ? runCommand(process.execPath, [tool, "--metrics", `127.0.0.1:${port}`]) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", "--allow-env", "--allow-read", tool, "--metrics", `127.0.0.1:${port}`]);
+  const run = typeof Bun !== "undefined" ? runCommand(process.execPath, [tool, "--metrics", "127.0.0.1:0"]) : runCommand(process.execPath, ["run", "--allow-ffi", "--allow-net", "--allow-env", "--allow-read", tool, "--metrics", "127.0.0.1:0"]);
   try {
     let text = "";
     const ok = await waitFor(() => {
+      const port = listeningPort(run.pid);
+      if (port === undefined) return false;
       fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((t) => (text = t), () => {});
       return /^sys_count_by_\w+_total\{[^}]*\} \d+$/m.test(text);
     }, 30_000);
@@ -155,14 +159,15 @@ test("as a service: an unprivileged user with CAP_BPF, CAP_PERFMON and CAP_DAC_R
 });
 
 test("tsbpf --metrics ADDR -e: a one-liner's maps are served while it runs", async () => {
-  const port = 21000 + (process.pid % 20000);
   const main = new URL("../../cli/main.ts", import.meta.url).pathname;
   const cmd = typeof Bun !== "undefined" ? [process.execPath, main] : [process.execPath, "run", "-A", "--quiet", main];
-  const run = runCommand(cmd[0], [...cmd.slice(1), "--metrics", `127.0.0.1:${port}`, "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())']);
+  const run = runCommand(cmd[0], [...cmd.slice(1), "--metrics", "127.0.0.1:0", "-e", 'tracepoint("syscalls:sys_enter_getppid", () => count())']);
   try {
     let text = "";
     const ok = await waitFor(() => {
       c.syscall(SYS.getppid); // one of our own, so the count is not empty
+      const port = listeningPort(run.pid);
+      if (port === undefined) return false;
       fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).then((t) => (text = t), () => {});
       return /^\w+_total \d+$/m.test(text.replace(/^tsbpf_.*$/gm, ""));
     }, 30_000);

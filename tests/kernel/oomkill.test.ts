@@ -66,8 +66,8 @@ test("oomkill reports a process killed for exceeding its memory cgroup's limit",
         cg.remove();
         return true;
       } catch {
-        return false;
+        return false; // its processes are still exiting
       }
-    });
+    }, 60_000);
   }
 });

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { libc, SYS } from "../../runtime/ffi/mod.ts";
 import { Count, pid, RingBuf, Tracer, tracepoint, type u32 } from "../../mod.ts";
+import { START_GARBAGE_MS } from "../../runtime/maps/event_pump.ts";
 
 const c = await libc();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,8 +106,11 @@ test("a tracer stopped before its start's garbage is due never asks for it", asy
     tracer.self = process.pid;
     await tracer.start({ exitOnError: false, reportLoss: false });
     await tracer.stop();
-    // Longer than the half second it would have waited: the cancelled wait does not fire.
-    await sleep(1500);
+    // A wait as long as the start's, begun after it on the same clock (process.after; on Deno
+    // not setTimeout's): it ends after the cancelled wait would have fired, however late either.
+    const alive = setTimeout(() => {}, 600_000); // process.after keeps no event loop alive
+    await new Promise<void>((r) => c.process.after(START_GARBAGE_MS, r));
+    clearTimeout(alive);
     assert.deepEqual(asked(), []);
   });
 });

@@ -163,8 +163,10 @@ test("--cgroup PATH reaches the tracer: opensnoop sees a process in a child of t
     assert.ok(await attached(run), run.output());
     spawnSync("sh", ["-c", `echo $$ > ${child}/cgroup.procs && cat ${inside}`], { stdio: "ignore" });
     spawnSync("cat", [outside], { stdio: "ignore" });
-    assert.ok(await waitFor(() => run.stdout().includes(inside), 60_000), run.output());
-    await new Promise((r) => setTimeout(r, 200));
+    // A last open inside, after the one outside: once it is printed, the one outside would be
+    // too (one ring buffer, in order), however late events come.
+    spawnSync("sh", ["-c", `echo $$ > ${child}/cgroup.procs && cat ${inside}-last`], { stdio: "ignore" });
+    assert.ok(await waitFor(() => run.stdout().includes(`${inside}-last`), 60_000), run.output());
   } finally {
     run.kill("SIGINT");
     await finished(run);

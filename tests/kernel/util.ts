@@ -6,8 +6,12 @@ import { libc } from "../../runtime/ffi/mod.ts";
 
 await libc();
 
-/** Polls `cond` until it holds or `ms` pass; returns whether it held. */
-export async function waitFor(cond: () => boolean, ms = 3000): Promise<boolean> {
+/**
+ * Polls `cond` until it holds or `ms` pass; returns whether it held. No default: a bound is how
+ * long a failure takes, and what a caller waits for (an event, a process) can take a minute on a
+ * loaded machine: each caller says how long.
+ */
+export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;
@@ -174,4 +178,29 @@ export async function fixtureReport<T>(name: string, timeoutMs = 90000, scriptAr
   if (!(await waitFor(() => exited, timeoutMs))) run.kill("SIGKILL");
   if ((await run.exited) !== 0) throw new Error(`the fixture ${name} failed: ${run.output()}`);
   return JSON.parse(run.stdout().trim().split("\n").at(-1)!) as T;
+}
+
+/**
+ * The TCP port process `pid` listens on (its first listening socket, IPv4 or IPv6), or undefined
+ * while it listens on none: a server started on port 0 took a port no other process held, and
+ * this reads which, from its own sockets.
+ */
+export function listeningPort(pid: number): number | undefined {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      } catch { /* closed meanwhile */ }
+    }
+    for (const table of ["tcp", "tcp6"]) {
+      for (const line of readFileSync(`/proc/${pid}/net/${table}`, "utf8").split("\n").slice(1)) {
+        const f = line.trim().split(/\s+/);
+        // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; field 10 is the inode.
+        if (f[3] === "0A" && inodes.has(f[9])) return parseInt(f[1].split(":")[1], 16);
+      }
+    }
+  } catch { /* gone */ }
+  return undefined;
 }

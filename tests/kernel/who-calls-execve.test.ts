@@ -9,8 +9,7 @@ const script = new URL("../../examples/who-calls-execve.ts", import.meta.url).pa
 async function shellThatExecs(): Promise<number> {
   const sh = spawn("/bin/sh", ["-c", "read x; exec /bin/true"], { stdio: ["pipe", "ignore", "ignore"] });
   await new Promise((r) => sh.on("spawn", r));
-  await new Promise((r) => setTimeout(r, 50)); // the shell runs (its own execve is done)
-  sh.stdin!.end("go\n");
+  sh.stdin!.end("go\n"); // read once its own execve is done, whenever the line was written
   await new Promise((r) => sh.on("exit", r));
   return sh.pid!;
 }
@@ -30,19 +29,25 @@ test("who-calls-execve -a prints the time, comm, pid and path of an execve, as t
   }
 });
 
-test("who-calls-execve -p --json: only the process asked for", async () => {
-  // A shell that runs itself again (execve, same pid) every 100 ms, 100 times: some of its calls
-  // come after the tracer has started, however long the start takes.
-  const again = 'sleep 0.1; [ "$1" -lt 100 ] && exec /bin/sh -c "$0" "$0" $(($1 + 1))';
-  const sh = spawn("/bin/sh", ["-c", again, again, "0"], { stdio: "ignore" });
+test("who-calls-execve -p -a --json: only the process asked for", async () => {
+  // A shell that runs itself again (execve, same pid) for each line it reads, and becomes
+  // /bin/true on "last": its calls come when the test asks, after the tracer has started.
+  const again = 'read x || exit; [ "$x" = last ] && exec /bin/true; exec /bin/sh -c "$0" "$0"';
+  const sh = spawn("/bin/sh", ["-c", again, again], { stdio: ["pipe", "ignore", "ignore"] });
   await new Promise((r) => sh.on("spawn", r));
-  const run = runScript(script, {}, ["-p", String(sh.pid), "--json"]);
+  const run = runScript(script, {}, ["-p", String(sh.pid), "-a", "--json"]);
+  const lines = () => run.output().trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   try {
-    assert.ok(await waitFor(() => run.output().includes(`"pid":${sh.pid}`), 60_000), run.output());
+    assert.ok(await waitFor(() => {
+      sh.stdin!.write("\n");
+      return run.output().includes(`"pid":${sh.pid}`);
+    }, 60_000), run.output());
     await shellThatExecs(); // another process: not reported
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = run.output().trim().split("\n").map((l) => JSON.parse(l));
-    assert.ok(lines.every((l) => l.comm === "sh" && l.pid === sh.pid && typeof l.time === "number"), run.output());
+    // The target's last execve comes after the other's: once it is printed, so would the other's
+    // be (one ring buffer, in order), however late events come.
+    sh.stdin!.end("last\n");
+    assert.ok(await waitFor(() => lines().some((l) => l.path === "/bin/true"), 60_000), `no execve of /bin/true by ${sh.pid}:\n${run.output()}`);
+    assert.ok(lines().every((l) => l.comm === "sh" && l.pid === sh.pid && typeof l.time === "number"), run.output());
   } finally {
     run.kill("SIGINT");
     await run.exited;

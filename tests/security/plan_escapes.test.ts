@@ -6,12 +6,12 @@
 // root's output must hold no control character but line breaks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import process from "node:process";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asNobody, bareEnv, tsbpf } from "./attacker.ts";
+import { listeningPort } from "../kernel/util.ts";
 
 const CONCEAL = "\x1b[8m", TITLE = "\x1b]0;owned\x07", UP = "\x1b[1A\x1b[2K";
 
@@ -56,15 +56,26 @@ async function withNobodysGist(f: (dir: string, base: string) => Promise<void>):
   rmSync(dir, { recursive: true });
   asNobody(["mkdir", "-m", "0755", dir]);
   for (const [name, text] of Object.entries(SCRIPTS)) asNobody(["sh", "-c", 'printf "%s" "$1" > "$2"', "sh", text, `${dir}/${name}`]);
-  const port = 20000 + (process.pid % 20000);
-  const server = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", dir], { stdio: "ignore", cwd: "/" });
+  // Port 0: a port of its own (one derived from the pid could be another's server, which the
+  // test would then talk to); the port it took is read from its listening socket.
+  const server = spawn("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir], { stdio: "ignore", cwd: "/" });
   try {
-    await waitForServer(`http://127.0.0.1:${port}/`);
-    await f(dir, `http://127.0.0.1:${port}`);
+    const base = `http://127.0.0.1:${await boundPort(server.pid!)}`;
+    await waitForServer(`${base}/`);
+    await f(dir, base);
   } finally {
     server.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function boundPort(pid: number): Promise<number> {
+  for (let i = 0; i < 1000; i++) {
+    const port = listeningPort(pid);
+    if (port !== undefined) return port;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`nobody's server (pid ${pid}) never listened`);
 }
 
 async function waitForServer(url: string): Promise<void> {

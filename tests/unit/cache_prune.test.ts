@@ -96,17 +96,26 @@ for (const [random, prunes] of [[0, true], [0.99, false]] as const) {
         writeFileSync(join(home, "tsbpf", name(i)), "{}", { mode: 0o600 });
         utimesSync(join(home, "tsbpf", name(i)), now - 60 - i, now - 60 - i);
       }
-      // A process of its own, without the test runner's TSBPF_NO_CACHE. It writes
-      // one entry and waits for the directory to come back to the bound (up to a minute; 3 s, a
-      // second more than the prune waits, when this write is not one that prunes).
+      // A process of its own, without the test runner's TSBPF_NO_CACHE. It writes one entry and
+      // waits for the directory to come back to the bound (up to a minute). A write that does not
+      // prune: it counts once a wait of 3 s on the prune's own timer (process.after, not
+      // setTimeout: on Deno they are different clocks) has run, which a prune 2 s after the write
+      // would have run before, however late the machine runs either.
       const script = `
         import { writeCache } from "${ROOT}tracer/compile_cache.ts";
+        import { libc } from "${ROOT}runtime/ffi/mod.ts";
         import { readdirSync } from "node:fs";
+        const c = await libc();
         Math.random = () => ${random};
         writeCache({ name: "ffffffffffffffff", input: "x" }, []);
-        const dir = ${JSON.stringify(join(home, "tsbpf"))}, until = Date.now() + ${prunes ? 60_000 : 3_000};
-        const check = () => readdirSync(dir).length <= ${KEEP.files} || Date.now() > until ? console.log("entries " + readdirSync(dir).length) : setTimeout(check, 100);
-        check();`;
+        const dir = ${JSON.stringify(join(home, "tsbpf"))}, until = Date.now() + 60_000;
+        const count = () => console.log("entries " + readdirSync(dir).length);
+        const check = () => readdirSync(dir).length <= ${KEEP.files} || Date.now() > until ? count() : setTimeout(check, 100);
+        if (${prunes}) check();
+        else {
+          const alive = setTimeout(() => {}, 60_000); // process.after keeps no process alive
+          c.process.after(3000, () => (count(), clearTimeout(alive)));
+        }`;
       const file = join(home, "prune.ts");
       writeFileSync(file, script);
       const runtime = process.execPath;
