@@ -10,7 +10,8 @@
 //   -w  print "ready PID" and wait for one byte (or EOF) on stdin before starting: lets a
 //       harness start a tool against an already-running process and then say "go"
 //
-// At the end it prints one line: "calls=N seconds=S rate=R" (R in calls per second).
+// At the end it prints one line: "calls=N seconds=S rate=R cpu_ns_per_call=C" (R in calls per
+// second; C its own CPU time per call, from the start of the calls).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -70,6 +71,8 @@ int main(int argc, char **argv) {
   }
 
   struct timespec pause = {.tv_sec = (time_t)(interval_us / 1e6), .tv_nsec = (long)(interval_us * 1e3) % 1000000000L};
+  struct timespec start_cpu;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start_cpu);
   double start = now(), end = duration > 0 ? start + duration : 0;
   uint64_t calls = 0;
   if (interval_us > 0) {
@@ -86,6 +89,12 @@ int main(int argc, char **argv) {
     }
   }
   double seconds = now() - start;
-  printf("calls=%llu seconds=%.6f rate=%.0f\n", (unsigned long long)calls, seconds, calls / seconds);
+  // Its own CPU time per call: what each call costs it, tracing included, but not the time other
+  // work (a tool's threads, other load) had its CPU.
+  struct timespec cpu_time;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_time);
+  double cpu_ns = ((cpu_time.tv_sec - start_cpu.tv_sec) * 1e9 + (cpu_time.tv_nsec - start_cpu.tv_nsec));
+  printf("calls=%llu seconds=%.6f rate=%.0f cpu_ns_per_call=%.1f\n", (unsigned long long)calls, seconds, calls / seconds,
+         calls ? cpu_ns / calls : 0);
   return 0;
 }

@@ -102,6 +102,8 @@ const suite = [
   "in a ring buffer (tsbpf: RingBuf's default, 4 MiB, but the \"256 KiB\" rows; libbpf C: 256 KiB; bpftrace: printf through its perf buffer), delivered to user code (tsbpf: a `rb.on` callback;",
   "bcc: a Python callback decoding the event; libbpf: a C callback; bpftrace: one printed line each, counted afterwards).",
   "The untraced rate is measured right before each traced run. Added ns per event = 1e9/traced − 1e9/untraced.",
+  "The generator's own CPU per call (CLOCK_PROCESS_CPUTIME_ID / calls) leaves out the time other work had its CPU (a tool's",
+  "threads, other load): on a busy machine it is the column to read for what tracing costs each call.",
   "\"libbpf C\" sleeps in epoll (ring_buffer__poll) and is woken by the kernel; \"libbpf C, 1 ms batches\" drains with",
   "ring_buffer__consume every 1 ms, like tsbpf: it is the floor the ratios use.",
   "",

@@ -53,6 +53,11 @@ export class PerfEventArray extends OwnedFd {
     this.#waking = on;
   }
 
+  /** Whether the slots point at the waking twins (a wakeup per record). */
+  get waking(): boolean {
+    return this.#waking;
+  }
+
   override close(): void {
     for (const { event, waking } of this.events) {
       waking?.close();

@@ -112,10 +112,11 @@ export function exitTable(results: Map<string, Map<string, LaunchSample[]>>): st
 
 export function streamTable(results: Map<string, StreamSample[]>): string[] {
   const rows = [
-    "| tool | events/s into user code | lost: calls − received (reported by tool) | generator calls/s untraced → traced | added ns per event | vs libbpf C | tsbpf target |",
-    "|---|---|---|---|---|---|---|",
+    "| tool | events/s into user code | lost: calls − received (reported by tool) | generator calls/s untraced → traced | added ns per event | vs libbpf C | generator's own CPU ns per call untraced → traced (added, vs libbpf C) | tsbpf target |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   const added = (s: StreamSample) => 1e9 / s.traced - 1e9 / s.untraced;
+  const addedCpu = (s: StreamSample) => s.tracedCpu - s.untracedCpu;
   const stats = (xs: StreamSample[]) => ({
     rate: median(xs.map((s) => s.received / s.seconds)),
     lost: median(xs.map((s) => s.calls - s.received)),
@@ -124,6 +125,9 @@ export function streamTable(results: Map<string, StreamSample[]>): string[] {
     untraced: median(xs.map((s) => s.untraced)),
     traced: median(xs.map((s) => s.traced)),
     added: median(xs.map(added)),
+    untracedCpu: median(xs.map((s) => s.untracedCpu)),
+    tracedCpu: median(xs.map((s) => s.tracedCpu)),
+    addedCpu: median(xs.map(addedCpu)),
   });
   // The floor is libbpf draining in batches (tsbpf's own strategy); the epoll row shows the textbook way.
   const base = stats(results.get("libbpf C, 1 ms batches") ?? results.get("libbpf C") ?? []);
@@ -135,7 +139,8 @@ export function streamTable(results: Map<string, StreamSample[]>): string[] {
       : "";
     rows.push(`| ${name} | ${(s.rate / 1e6).toFixed(3)} M | ${Math.round(s.lost)} (${s.lostPct.toFixed(2)} %) (${Math.round(s.reported)}) | ` +
       `${(s.untraced / 1e6).toFixed(2)} M → ${(s.traced / 1e6).toFixed(2)} M | ${Math.round(s.added)} | ` +
-      `rate ${ratio(s.rate, base.rate)}, cost ${ratio(s.added, base.added)} | ${target} |`);
+      `rate ${ratio(s.rate, base.rate)}, cost ${ratio(s.added, base.added)} | ` +
+      `${Math.round(s.untracedCpu)} → ${Math.round(s.tracedCpu)} (${Math.round(s.addedCpu)}, ${ratio(s.addedCpu, base.addedCpu)}) | ${target} |`);
   }
   return rows;
 }

@@ -5,15 +5,19 @@ import { errorLine, failures, GEN_CPU, keyValues, log, OUT, REPEATS, SECONDS, sh
 export interface StreamSample {
   untraced: number;
   traced: number;
+  /** The generator's own CPU ns per call, untraced and traced (not counting time others had its CPU). */
+  untracedCpu: number;
+  tracedCpu: number;
   calls: number;
   received: number;
   reportedLost: number;
   seconds: number;
 }
 
-/** The generator alone, at full speed, for SECONDS: calls per second. */
-export function untracedRate(): number {
-  return keyValues(sh([`${OUT}/gen`, "-d", String(SECONDS), "-c", GEN_CPU])).rate;
+/** The generator alone, at full speed, for SECONDS: calls per second, and its CPU ns per call. */
+export function untracedRate(): { rate: number; cpu: number } {
+  const { rate, cpu_ns_per_call } = keyValues(sh([`${OUT}/gen`, "-d", String(SECONDS), "-c", GEN_CPU]));
+  return { rate, cpu: cpu_ns_per_call };
 }
 
 /** One run of a job driven by the generator at full speed: "stream" (events to user code) or "count" (a count in the kernel). */
@@ -46,7 +50,7 @@ export async function streamOnce(tool: Tool, job: "stream" | "count" = "stream")
     let genText = "";
     for (let r = await genOut.read(); !r.done; r = await genOut.read()) genText += new TextDecoder().decode(r.value);
     await gen.exited;
-    const { calls, rate, seconds } = keyValues(genText);
+    const { calls, rate, seconds, cpu_ns_per_call } = keyValues(genText);
     // Stop the tool; resend SIGINT every 2 s (bpftrace 0.17 may ignore one while printing).
     if (tool.stopBy === "stdin") proc.stdin.end();
     else proc.kill("SIGINT");
@@ -71,7 +75,7 @@ export async function streamOnce(tool: Tool, job: "stream" | "count" = "stream")
       reportedLost = [...both.matchAll(/Lost (\d+) events/g)].reduce((a, m) => a + Number(m[1]), 0);
     }
     if (!received) return `${tool.name} ${job}: no events ${job === "count" ? "counted" : "received"} (${errorLine(readFileSync(errFile, "utf8"))})`;
-    return { untraced, traced: rate, calls, received, reportedLost, seconds };
+    return { untraced: untraced.rate, traced: rate, untracedCpu: untraced.cpu, tracedCpu: cpu_ns_per_call, calls, received, reportedLost, seconds };
   } finally {
     if (proc.exitCode === null) proc.kill("SIGKILL");
     if (gen.exitCode === null) gen.kill("SIGKILL");

@@ -97,6 +97,8 @@ export class EventPump {
    */
   #idleMs = BUSY_DRAIN_MS;
   #emptyDrains = 0;
+  /** Drains in a row that took events: from the second, events flow (see #next). */
+  #eventfulDrains = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #cancelSoon?: () => void;
   /** The heartbeat's timer (timer pacing); undefined while paused. */
@@ -212,12 +214,17 @@ export class EventPump {
       return "again";
     }
     if (events) {
-      // Busy: now a wakeup per event would cost the producer more than it saves (perf buffers).
-      if (events >= BUSY_EVENTS_PER_DRAIN) for (const s of this.#streams) s.wakeOnEvents(false);
+      // Events flow (a busy drain, or the second drain in a row that found some): the timer
+      // drains them, and a wakeup per event would cost the producer an interrupt each (perf
+      // buffers; at a few events per drain they kept waking, and slowed the producer 4×).
+      // Sparse events (a drain's worth, then empty drains) keep waking on, and the pump goes quiet.
+      if (events >= BUSY_EVENTS_PER_DRAIN || this.#eventfulDrains > 0) for (const s of this.#streams) s.wakeOnEvents(false);
+      this.#eventfulDrains++;
       this.#emptyDrains = 0;
       this.#idleMs = IDLE_DRAIN_MS;
       return this.#flowingMs;
     }
+    this.#eventfulDrains = 0;
     if (++this.#emptyDrains >= QUIET_AFTER_EMPTY_DRAINS && !this.#noEpoll) return "quiet";
     const ms = this.#idleMs;
     this.#idleMs = Math.min(this.#idleMs + 1, this.#maxIdleMs);
