@@ -36,14 +36,17 @@ export abstract class EventStream<T> {
   readonly #listeners = new Set<(event: T) => void>();
   /** The listeners as an array, made anew when one is given or removed: a drain delivers to the array it started with. */
   #listenerList: ((event: T) => void)[] = [];
-  /** The drain in progress: its listeners and the removals count at its start (for #take). */
+  /** The drain in progress: its listeners and the counts of removals and additions at its start (for #take). */
   #drainList: ((event: T) => void)[] = [];
   #drainRemovals = 0;
+  #drainAdditions = 0;
   /** Where each listener was given (its caller's frame), and the one being called: for the place of an error it throws. */
   readonly #givenAt = new Map<(event: T) => void, string | undefined>();
   #calling: ((event: T) => void) | undefined;
   /** Listeners removed so far: a drain looks a listener up only after one was removed during it. */
   #removals = 0;
+  /** Listeners given so far: one given during a drain ends that drain after its event (see #take). */
+  #additions = 0;
   readonly #queue: T[] = [];
   #queueHead = 0;
   #iterating = 0;
@@ -70,6 +73,7 @@ export abstract class EventStream<T> {
   on(listener: (event: T) => void): () => void {
     this.#listeners.add(listener);
     this.#listenerList = [...this.#listeners];
+    this.#additions++;
     this.#givenAt.set(listener, callerFrame(publicOn()));
     // Events that arrived before anyone listened are delivered now, not at the next poll tick.
     queueMicrotask(() => this.drain());
@@ -149,6 +153,7 @@ export abstract class EventStream<T> {
     // No array or closure made per drain: the pump drains a thousand times a second.
     this.#drainList = this.#listenerList;
     this.#drainRemovals = this.#removals;
+    this.#drainAdditions = this.#additions;
     const n = reader.drain(this.#take, room);
     if (n && this.#wake) {
       this.#wake();
@@ -171,7 +176,9 @@ export abstract class EventStream<T> {
     this.#calling = undefined;
     if (this.#iterating && !this.#halted) this.#queue.push(event);
     // Halted, or everyone unsubscribed: what follows stays in the kernel for the next listener.
-    return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0);
+    // A listener given during this drain is not in its list: what follows stays in the kernel
+    // for the drain on() queued, which delivers to the listeners there are then.
+    return !this.#halted && (this.#listeners.size > 0 || this.#iterating > 0) && this.#additions === this.#drainAdditions;
   };
 
   /** @internal Whether a listener is being called: the one that stops the tracer, if it does. */

@@ -59,3 +59,26 @@ for (const [kind, make] of [["RingBuf", () => new RingEvents()], ["PerfBuffer", 
     }
   });
 }
+
+for (const [kind, make] of [["RingBuf", () => new RingEvents()], ["PerfBuffer", () => new PerfEvents()]] as const) {
+  test(`${kind}: a listener that hands over to another in its first event: every event reaches one of them`, async () => {
+    const tracer = make();
+    tracer.self = process.pid;
+    await tracer.start({ exitOnError: false, reportLoss: false });
+    try {
+      const calls = 100;
+      for (let i = 0; i < calls; i++) c.syscall(SYS.getppid); // one batch, made before anyone listens
+      let first = 0, second = 0;
+      const off = tracer.events.on(() => {
+        first++;
+        off();
+        tracer.events.on(() => second++);
+      });
+      await waitFor(() => first + second >= calls, 10_000);
+      assert.equal(first, 1, "events reached a listener after it unsubscribed");
+      assert.equal(second, calls - 1, "events given to no one were read and thrown away");
+    } finally {
+      await tracer.stop();
+    }
+  });
+}
