@@ -112,7 +112,11 @@ export function otlpMetrics(source: MetricSource, startNs: bigint, nowNs: bigint
     const double = (v: bigint) => (unit && SECONDS[unit] ? Number(v) / SECONDS[unit] : Number(v));
     const base = { name: metricName(source, spec), description: spec.help ?? `${source.tracer}.${spec.name} (${spec.kind})`, unit: unit ? UCUM[unit] : "" };
     const rows = largest(field.entries() as [unknown, unknown][], maxSeries, (n) => dropped.set(base.name, n));
-    const point = (key: unknown) => ({ attributes: attributesOf(key, field.keyed), startTimeUnixNano: start, timeUnixNano: time });
+    // A map the script clears (syscount's interval) counts again from its clear: a reset, which a
+    // cumulative sum says with a new start time rather than by going down.
+    const cleared = BigInt(field.clearedAt ?? 0) * 1_000_000n;
+    const since = String(cleared > startNs ? cleared : startNs);
+    const point = (key: unknown) => ({ attributes: attributesOf(key, field.keyed), startTimeUnixNano: since, timeUnixNano: time });
     switch (spec.kind) {
       case "count":
       case "sum":

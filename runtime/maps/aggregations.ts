@@ -88,9 +88,13 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
     return values && this.merge(values);
   }
 
+  /** @internal When clear() last emptied it (Unix ms): its counts start again there (an OTLP sum's start time). */
+  clearedAt?: number;
+
   /** Removes every key. */
   clear(): void {
     this.access.clear();
+    this.clearedAt = Date.now();
   }
 
   /** @internal What rows are sorted by. */

@@ -135,6 +135,35 @@ test("start({ otlp }): counters, gauges, histograms and summaries pushed as OTLP
   }
 });
 
+test("otlp: a counter the script clears (as syscount does each interval) starts again with its start time at the clear: an OTLP reset, not a cumulative sum going down", async () => {
+  const c = await libc();
+  const { server, port, requests } = await receiver();
+  const tracer = new Calls();
+  tracer.self = process.pid;
+  tracer.end = () => {};
+  const point = (r: { body: Json }, name: string) => metric(r.body, name)?.sum.dataPoints[0];
+  const pushed = async (name: string, count: string) => {
+    assert.ok(await waitFor(() => requests.some((r) => point(r, name)?.asInt === count), 60_000), `no export with ${name} at ${count}: ${JSON.stringify(requests.at(-1)?.body)}`);
+    return point(requests.find((r) => point(r, name)?.asInt === count)!, name);
+  };
+  try {
+    await tracer.start({ exitOnError: false, otlp: { endpoint: `http://127.0.0.1:${port}`, intervalMs: 100 } });
+    for (let i = 0; i < 50; i++) c.syscall(SYS.getppid);
+    const before = await pushed("calls_calls", "50");
+    const clearing = BigInt(Date.now()) * 1_000_000n;
+    tracer.calls.clear();
+    for (let i = 0; i < 7; i++) c.syscall(SYS.getppid);
+    const after = await pushed("calls_calls", "7");
+    assert.ok(BigInt(after.startTimeUnixNano) >= clearing, `the count went from 50 to 7 with its start time still ${after.startTimeUnixNano}, before the clear at ${clearing}`);
+    assert.ok(BigInt(after.startTimeUnixNano) <= BigInt(after.timeUnixNano));
+    // A map not cleared keeps the tracer's start.
+    assert.equal((await pushed("calls_by_comm", "57")).startTimeUnixNano, before.startTimeUnixNano);
+  } finally {
+    await tracer.stop();
+    server.close();
+  }
+});
+
 test("otlp: a collector that refuses is reported once on stderr, the tracer keeps running, and stop() says the last values are lost; a bad endpoint is a clear error", async () => {
   const { server, port, requests } = await receiver(503);
   const errors: string[] = [];
