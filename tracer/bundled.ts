@@ -88,7 +88,18 @@ function sameCode(a: TracerSpec, b: TracerSpec): boolean {
 }
 
 let signer: ReturnType<typeof trustedSigner> | undefined;
-let signatureValid: Promise<boolean> | undefined;
+let signedTracers: Promise<unknown> | undefined;
+
+/**
+ * The tracers exactly as the signature covers them (its JSON text, parsed again), or undefined
+ * when it does not match. Not the bundle's object itself: its line is JavaScript, where a
+ * "__proto__" key sets a prototype that JSON.stringify leaves out and a read of a missing field
+ * finds (a program made a tail-call target, never attached, under a valid signature).
+ */
+async function signedCopy(signature: Parameters<typeof signatureMatches>[0], bundle: unknown): Promise<unknown> {
+  const text = JSON.stringify(bundle);
+  return await signatureMatches(signature, text) ? JSON.parse(text) : undefined;
+}
 
 /**
  * The bundle's spec for this tracer if a trusted key signed it and it fits this kernel, or why not.
@@ -108,9 +119,12 @@ async function trustedPrecompiled(bundled: Bundled, className: string): Promise<
   const cached = key && readCache(key)?.[0];
   if (cached) return { spec: cached, signer: trust.signer, cached: true };
   // Checked once per process: the signature covers every tracer of the bundle.
-  signatureValid ??= signatureMatches(trust.signature, JSON.stringify(g.__TSBPF_BUNDLE__));
-  if (!await signatureValid) return editedAfterSigning(trust.signer);
-  const checked = await trustedPrecompiledSpec(bundled, trust.signer);
+  signedTracers ??= signedCopy(trust.signature, g.__TSBPF_BUNDLE__);
+  const signed = await signedTracers;
+  if (!signed) return editedAfterSigning(trust.signer);
+  const entry = bundledEntry(signed, className);
+  if (!entry) return { reason: `the signed tracers have no ${className}` };
+  const checked = await trustedPrecompiledSpec(entry, trust.signer);
   if (key && "spec" in checked) writeCache(key, [checked.spec]);
   return checked;
 }

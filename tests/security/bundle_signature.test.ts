@@ -261,3 +261,15 @@ test("tsbpf build refuses a --key others could write or read, or a symlink", { t
     assert.match(r.output, why, key);
   }
 });
+
+test("fields the signature does not cover, put in as an object literal's __proto__, do not reach the programs loaded", { timeout: 120000 }, async () => {
+  // The tracers line is JavaScript: a "__proto__" key there sets the object's prototype, which
+  // JSON.stringify (what the signature is checked against) leaves out, while a read of a field the
+  // object lacks finds it. The honest program made a tail-call target that way is loaded but never attached.
+  const text = readFileSync(honest, "utf8");
+  const programs = '"programs":[{';
+  assert.ok(text.includes(programs), "the bundle's tracers line lists programs");
+  const file = planted("proto.bundle.js", text.replace(programs, `${programs}"__proto__":{"tailCallTarget":true},`));
+  const r = await runBundle(file);
+  assert.match(r.output, /^mark 1$/m, `a field the signature does not cover changed what was loaded:\n${r.output}`);
+});
