@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asNobody, isBun, ROOT, rootDir, run, tsbpf } from "./attacker.ts";
 
@@ -272,4 +272,26 @@ test("fields the signature does not cover, put in as an object literal's __proto
   const file = planted("proto.bundle.js", text.replace(programs, `${programs}"__proto__":{"tailCallTarget":true},`));
   const r = await runBundle(file);
   assert.match(r.output, /^mark 1$/m, `a field the signature does not cover changed what was loaded:\n${r.output}`);
+});
+
+test("a cache directory of nobody's (XDG_CACHE_HOME kept by sudo -E) holding the signed bundle's entry with their programs is not used", { timeout: 240000 }, async () => {
+  // The entry root's own cache holds for the signed bundle, made by a start.
+  const mine = join(dir, "cache-for-copy");
+  mkdirSync(mine, { mode: 0o700 });
+  const file = join(dir, "copied-entry.bundle.js");
+  writeFileSync(file, readFileSync(honest, "utf8"));
+  const first = await runBundle(file, { XDG_CACHE_HOME: mine, TSBPF_NO_CACHE: "" });
+  assert.match(first.output, /^mark 1$/m, first.output);
+  const names = readdirSync(join(mine, "tsbpf")).filter((n) => readFileSync(join(mine, "tsbpf", n), "utf8").includes("signed bundle"));
+  assert.equal(names.length, 1, `one entry of the signed bundle: ${names.join(", ")}`);
+  const entry = JSON.parse(readFileSync(join(mine, "tsbpf", names[0]), "utf8"));
+  entry.specs[0].programs[0].insns = parts(evil).tracers.Mark.spec.programs[0].insns;
+  // nobody's cache directory, private to nobody, with that entry holding their programs.
+  const theirs = join(shared, "cache");
+  const w = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", `mkdir -m 700 ${theirs} ${theirs}/tsbpf && umask 077 && cat > ${theirs}/tsbpf/${names[0]}`], { input: JSON.stringify(entry) });
+  assert.equal(w.status, 0, `setpriv: ${w.stderr}`);
+  const r = await runBundle(file, { XDG_CACHE_HOME: theirs, TSBPF_NO_CACHE: "" });
+  assert.match(r.output, /^mark 1$/m, `programs from nobody's cache ran in the kernel:\n${r.output}`);
+  assert.doesNotMatch(r.output, /at an earlier start here: cache/, r.output);
+  assert.match(r.output, /compiling without the cache: .*owned by uid/, r.output);
 });
