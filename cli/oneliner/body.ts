@@ -193,7 +193,9 @@ export class HandlerBody {
     }
     if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
     if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
-    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), node: e }, e)) return;
+    const field = tracepointField(rhs, this.ctx);
+    const pointsTo = field?.kind === "ptr" && field.space !== "either" ? field.space : undefined;
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), pointsTo, node: e }, e)) return;
     const w = this.#w;
     w.write(`this.$${ref.name}.set(`);
     this.#keyOrZero(ref);
@@ -438,6 +440,22 @@ export class HandlerBody {
         // str($1): the word itself, as a string literal
         const n = Number(node.arguments[0].name.slice(1));
         w.region(node.start, node.end - node.start, () => w.write(positionalString(this.t.options.positional ?? [], n)));
+        return true;
+      }
+      const held = name === "str" && node.arguments[0]?.type === "MemberExpression" ? mapRef(node.arguments[0]) : undefined;
+      const pointsTo = held && this.t.maps.get(held.name)?.pointsTo;
+      if (pointsTo) {
+        // The map holds the address as a number: str() is told the memory it points to.
+        this.used.add(pointsTo);
+        let pos = node.start;
+        node.arguments.forEach((a: Node, i: number) => {
+          w.copy(pos, a.start);
+          if (i === 0) w.write(`${pointsTo}(`);
+          this.#expr(a);
+          if (i === 0) w.write(")");
+          pos = a.end;
+        });
+        w.copy(pos, node.end);
         return true;
       }
       if (name === "elapsed") {

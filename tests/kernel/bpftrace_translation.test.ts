@@ -190,3 +190,10 @@ test("the map @ as a plain value is pointed at, and the named map it suggests ru
   const out = await run(`${HOSTNAME} { @n++; } END { printf("%d\\n", @n); @n = 0; }`);
   assert.equal(out, "1\n\n@n: 0\n");
 });
+
+test("a syscall's pointer argument kept in a map is read by str() from user memory (opensnoop.bt's @filename[tid])", async () => {
+  // The pointer is saved at entry and read at exit, as opensnoop.bt and statsnoop.bt do.
+  const enter = `tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { @filename[tid] = args.filename; }`;
+  const exit = `tracepoint:syscalls:sys_exit_openat /@filename[tid]/ { printf("%s\\n", str(@filename[tid])); delete(@filename[tid]); }`;
+  assert.equal(await run(`${enter} ${exit} END { clear(@filename); }`), "/etc/hostname\n");
+});
