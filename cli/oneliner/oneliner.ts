@@ -6,6 +6,7 @@
 // source_map.ts remembers from where, so errors point into the one-liner.
 import { Code, CompileError, DiagnosticBag, didYouMean } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
+import { HANDLER_HELPERS } from "../../spec/bpf/helpers.ts";
 import type { Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.ts";
@@ -324,6 +325,10 @@ class Transform {
     const maps = this.maps.all();
     const { reads, writes } = entryReads(fn.body, (name) => maps.find((m) => m.name === name));
     for (const node of writes) this.error(node, "begin(), end() and interval() read the maps; the probes write them", "clear($.name) empties a map here");
+    for (const node of helperCalls(fn.body)) {
+      const name = node.callee.name;
+      this.error(node, `${name}() is a probe's: begin(), end() and interval() run in user space, where there is no ${name}()`, "call it in a probe and keep what it gives in a map ($.name[key] = ...), which these read");
+    }
     // str() there is user space's (str($1), the word): the kernel helper of that name is the handlers'.
     w.write(expression ? "($, str = userString) => (" : "($, str = userString) => ");
     copyWithEntryReads(w, fn.body.start, fn.body.end, reads);
@@ -349,6 +354,15 @@ function callsFunction(node: unknown, name: string): boolean {
   const n = node as Node;
   if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === name) return true;
   return Object.entries(n).some(([k, v]) => k !== "loc" && typeof v === "object" && callsFunction(v, name));
+}
+
+/** The probe helpers (pid(), ntop(), ...) `node` calls: user space has none of them but str(), which is its own there. */
+function helperCalls(node: unknown): Node[] {
+  if (Array.isArray(node)) return node.flatMap(helperCalls);
+  if (!node || typeof node !== "object") return [];
+  const n = node as Node;
+  const own = n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name !== "str" && Object.hasOwn(HANDLER_HELPERS, n.callee.name) ? [n] : [];
+  return [...own, ...Object.entries(n).flatMap(([k, v]) => (k !== "loc" && typeof v === "object" ? helperCalls(v) : []))];
 }
 
 /** Whether `node` holds a while loop anywhere inside. */
