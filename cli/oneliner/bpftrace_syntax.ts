@@ -148,6 +148,7 @@ const SKIPPED_DIRECTIVE = /^#\s*(include|ifn?def|if|elif|else|endif)\b/;
  * as written (so positions stay). tsbpf takes kernel types from BTF: no headers to include.
  */
 function withoutComments(text: string): string {
+  text = withoutNoBtfBranches(text);
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -170,6 +171,30 @@ function withoutComments(text: string): string {
     }
   }
   return out;
+}
+
+/**
+ * `text` with the lines a kernel without BTF would need blanked out: the body of
+ * `#ifndef BPFTRACE_HAVE_BTF` and the `#else` of `#ifdef BPFTRACE_HAVE_BTF`, where tools define
+ * kernel structs (dcsnoop.bt's nameidata) that bpftrace with BTF skips too. Lengths are kept.
+ */
+function withoutNoBtfBranches(text: string): string {
+  // Per open #if: whether it tests BPFTRACE_HAVE_BTF, and whether its current branch is skipped.
+  const open: { btf: boolean; skip: boolean }[] = [];
+  return text.split("\n").map((line) => {
+    const d = /^\s*#\s*(ifndef|ifdef|if|else|elif|endif)\b\s*(\w*)/.exec(line);
+    if (d?.[1].startsWith("if")) {
+      const btf = d[1] !== "if" && d[2] === "BPFTRACE_HAVE_BTF";
+      open.push({ btf, skip: btf && d[1] === "ifndef" });
+    } else if (d?.[1] === "else" && open.length && open[open.length - 1].btf) {
+      open[open.length - 1].skip = !open[open.length - 1].skip;
+    } else if (d?.[1] === "endif") {
+      open.pop();
+    } else if (!d && open.some((o) => o.skip)) {
+      return " ".repeat(line.length);
+    }
+    return line;
+  }).join("\n");
 }
 
 // ------------------------------------------------------------------ probes

@@ -189,3 +189,25 @@ test("a bpftrace tool file (#! line, comment header, #ifndef BPFTRACE_HAVE_BTF a
   // A # that is not a directive is still code (and so not bpftrace's: no { after a spec).
   assert.equal(looksLikeBpftrace("#define X 1\nBEGIN { }"), false);
 });
+
+test("the struct definitions a tool keeps for kernels without BTF (#ifndef BPFTRACE_HAVE_BTF ... #endif) are skipped, as bpftrace with BTF does", () => {
+  // dcsnoop.bt and runqlen.bt: the parser's "requires enabling the parser plugin: \"structs\"" before.
+  const tool = [
+    "#ifndef BPFTRACE_HAVE_BTF",
+    "#include <linux/fs.h>",
+    "struct nameidata {",
+    "        struct path     path;",
+    "};",
+    "#else",
+    "#include <linux/sched.h>",
+    "#endif",
+    "#ifdef BPFTRACE_HAVE_BTF",
+    "#else",
+    "struct qstr { int len; };",
+    "#endif",
+    "",
+    "tracepoint:syscalls:sys_enter_nanosleep { @[comm] = count(); }",
+  ].join("\n");
+  assert.ok(looksLikeBpftrace(tool));
+  assert.deepEqual(translateBpftrace(tool), { oneliner: 'tracepoint("syscalls:sys_enter_nanosleep", () => count(comm()))' });
+});
