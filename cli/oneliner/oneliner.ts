@@ -83,7 +83,7 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   }
   await parser.prepareParse(text);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
-  if (looksLikeBpftrace(text) && !parses(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
+  if (looksLikeBpftrace(text) && !readsAsOneLiner(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
   diags.throwIfAny();
   const ast = parser.parseSource(text, diags);
   diags.throwIfAny();
@@ -121,6 +121,16 @@ function explainBpftrace(parser: Parser, text: string, diags: DiagnosticBag, pos
   const at = ("at" in t && t.at) || firstProbeSpec(text);
   diags.error(Code.Syntax, position(text, at), "this is bpftrace's language: tsbpf one-liners are TypeScript",
     hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
+}
+
+/**
+ * Whether `text` parses and starts with a call, as every tsbpf one-liner does: bpftrace's
+ * `BEGIN` with its { on the next line parses as JavaScript too (a name, then a block).
+ */
+function readsAsOneLiner(parser: Parser, text: string): boolean {
+  if (!parses(parser, text)) return false;
+  const first = parser.parseSource(text, new DiagnosticBag(ONELINER_FILE, text)).program.body[0];
+  return first?.type === "ExpressionStatement" && first.expression.type === "CallExpression";
 }
 
 function parses(parser: Parser, text: string): boolean {
