@@ -25,6 +25,8 @@ import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
 import { isArgumentCount, positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
+/** Probes whose arguments are user space's (a register, a USDT operand): an address among them points to user memory. */
+const USER_PROBES = new Set(["uprobe", "uretprobe", "usdt"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
 
 interface MapRef {
@@ -193,8 +195,7 @@ export class HandlerBody {
     }
     if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
     if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
-    const field = tracepointField(rhs, this.ctx);
-    const pointsTo = field?.kind === "ptr" && field.space !== "either" ? field.space : undefined;
+    const pointsTo = this.#pointsTo(rhs);
     if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), pointsTo, node: e }, e)) return;
     const w = this.#w;
     w.write(`this.$${ref.name}.set(`);
@@ -202,6 +203,14 @@ export class HandlerBody {
     w.write(", ");
     this.#valueOf(rhs);
     w.write(");");
+  }
+
+  /** The memory `node` points to when it is a pointer a probe gives: a tracepoint's pointer field, a uprobe's or USDT's argument (user memory). */
+  #pointsTo(node: Node): "user" | "kernel" | undefined {
+    const field = tracepointField(node, this.ctx);
+    if (field) return field.kind === "ptr" && field.space !== "either" ? field.space : undefined;
+    const userArgument = node.type === "Identifier" && USER_PROBES.has(this.ctx.kind) && !!this.ctx.params?.includes(node.name);
+    return userArgument ? "user" : undefined;
   }
 
   #addTo(ref: MapRef, at: Node, amount: Node | undefined, negate: boolean): void {

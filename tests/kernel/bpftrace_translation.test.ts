@@ -203,3 +203,10 @@ test("a tool whose first probe's { is on the next line (threadsnoop.bt's BEGIN) 
   assert.equal(await translation(`BEGIN\n{\n\tprintf("hi\\n");\n}`), `begin(() => printf("hi\\n"))`);
   assert.equal(await run(`BEGIN\n{\n\tprintf("hi\\n");\n\texit();\n}`, ["-d", "2s"]), "hi\n");
 });
+
+test("a uprobe's argument kept in a map is read by str() from user memory (gethostlatency.bt's @name[tid] = arg0)", async () => {
+  const enter = `uprobe:libc:getenv { @name[tid] = arg0; }`;
+  const exit = `uretprobe:libc:getenv /@name[tid]/ { printf("%s\\n", str(@name[tid])); delete(@name[tid]); }`;
+  const out = await run(`${enter} ${exit}`, ["-c", `python3 -S -c "import ctypes; ctypes.CDLL(None).getenv(b'TSBPF_ASKED')"`]);
+  assert.match(out, /^TSBPF_ASKED$/m, out);
+});
