@@ -506,6 +506,8 @@ function unnamedMap(next: string | undefined, scope: Scope): string {
 
 /** What <linux/socket.h> defines the address families as (the same numbers on every architecture). */
 const ADDRESS_FAMILIES: Record<string, string> = { AF_UNSPEC: "0", AF_UNIX: "1", AF_INET: "2", AF_INET6: "10" };
+/** What <linux/sched.h> defines a task's state as (runqlat.bt tests prev_state == TASK_RUNNING). */
+const TASK_STATES: Record<string, string> = { TASK_RUNNING: "0", TASK_INTERRUPTIBLE: "1", TASK_UNINTERRUPTIBLE: "2" };
 
 function identifier(name: string, next: string | undefined, scope: Scope): string {
   const stop = (what: string): never => untranslatable(what, name);
@@ -524,6 +526,7 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
   // Address families, from the header bpftrace's network tools include (#include <linux/socket.h>), for ntop(AF_INET, ...).
   if (ADDRESS_FAMILIES[name] !== undefined) return ADDRESS_FAMILIES[name];
+  if (TASK_STATES[name] !== undefined) return TASK_STATES[name];
   if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
 }

@@ -90,6 +90,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b /* a /comment/ { } */ /pid > 1 /* / */ / { // a line } /\n @ = count(); /* } */ }`, `tracepoint("a:b", () => pid() > 1 && count())`],
   [`BEGIN { printf("} /* not a comment */ {\\n"); }`, `begin(() => printf("} /* not a comment */ {\\n"))`],
   // tcplife.bt's and tcpconnect.bt's families, as <linux/socket.h> defines them; ntop is kept.
+  // runqlat.bt's TASK_RUNNING, from <linux/sched.h>
+  [`t:sched:sched_switch /args->prev_state == TASK_RUNNING/ { @[comm] = count(); }`, `tracepoint("sched:sched_switch", args => args.prev_state == 0 && count(comm()))`],
   [`t:sock:inet_sock_set_state /args->family == AF_INET6/ { printf("%s\\n", ntop(AF_INET6, args->daddr_v6)); }`, `tracepoint("sock:inet_sock_set_state", args => args.family == 10 && printf("%s\\n", ntop(10, args.daddr_v6)))`],
 ];
 
