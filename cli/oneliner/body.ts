@@ -12,8 +12,8 @@
 //   cond && action                  → if (cond) action           (bpftrace's /filter/)
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
-import { AGGREGATIONS, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, pointerSpace, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -25,14 +25,7 @@ import { isStackWithDepth, rewriteStackWithDepth } from "./stack_depth.ts";
 import { isArgumentCount, positionalIsText, positionalLiteral, positionalString } from "./positional.ts";
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
-/** Probes whose arguments are user space's (a register, a USDT operand): an address among them points to user memory. */
-const USER_PROBES = new Set(["uprobe", "uretprobe", "usdt"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
-
-interface MapRef {
-  name: string;
-  key?: Node;
-}
 
 export class HandlerBody {
   #w!: SourceWriter;
@@ -195,7 +188,7 @@ export class HandlerBody {
     }
     if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
     if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
-    const pointsTo = this.#pointsTo(rhs);
+    const pointsTo = pointerSpace(rhs, this.ctx);
     if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), pointsTo, node: e }, e)) return;
     const w = this.#w;
     w.write(`this.$${ref.name}.set(`);
@@ -203,14 +196,6 @@ export class HandlerBody {
     w.write(", ");
     this.#valueOf(rhs);
     w.write(");");
-  }
-
-  /** The memory `node` points to when it is a pointer a probe gives: a tracepoint's pointer field, a uprobe's or USDT's argument (user memory). */
-  #pointsTo(node: Node): "user" | "kernel" | undefined {
-    const field = tracepointField(node, this.ctx);
-    if (field) return field.kind === "ptr" && field.space !== "either" ? field.space : undefined;
-    const userArgument = node.type === "Identifier" && USER_PROBES.has(this.ctx.kind) && !!this.ctx.params?.includes(node.name);
-    return userArgument ? "user" : undefined;
   }
 
   #addTo(ref: MapRef, at: Node, amount: Node | undefined, negate: boolean): void {
@@ -454,17 +439,11 @@ export class HandlerBody {
       const held = name === "str" && node.arguments[0]?.type === "MemberExpression" ? mapRef(node.arguments[0]) : undefined;
       const pointsTo = held && this.t.maps.get(held.name)?.pointsTo;
       if (pointsTo) {
-        // The map holds the address as a number: str() is told the memory it points to.
+        // The map holds the address as a number: str() is told the memory it points to (its length is a literal, see badStrLength).
         this.used.add(pointsTo);
-        let pos = node.start;
-        node.arguments.forEach((a: Node, i: number) => {
-          w.copy(pos, a.start);
-          if (i === 0) w.write(`${pointsTo}(`);
-          this.#expr(a);
-          if (i === 0) w.write(")");
-          pos = a.end;
-        });
-        w.copy(pos, node.end);
+        w.copy(node.start, node.arguments[0].start).write(`${pointsTo}(`);
+        this.#expr(node.arguments[0]);
+        w.write(")").copy(node.arguments[0].end, node.end);
         return true;
       }
       if (name === "elapsed") {
@@ -530,19 +509,6 @@ export class HandlerBody {
     }
     return false;
   }
-}
-
-/** `$.name`, `$.name[key]` or `$[key]`. */
-function mapRef(node: Node): MapRef | undefined {
-  if (node?.type !== "MemberExpression") return undefined;
-  const o = node.object;
-  if (o.type === "Identifier" && o.name === "$") {
-    return node.computed ? { name: "", key: node.property } : { name: node.property.name };
-  }
-  if (node.computed && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.object.name === "$") {
-    return { name: o.property.name, key: node.property };
-  }
-  return undefined;
 }
 
 /** `$.x[k] = v`, `$.x[k] += v`, `$.x[k]++`, `delete $.x[k]`. */

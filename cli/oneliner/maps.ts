@@ -77,3 +77,22 @@ export function mapFieldDeclaration(m: MapDecl): string {
   const typeArg = m.keyType ? `<${m.keyType}>` : "";
   return `${m.field} = new ${cls}${typeArg}(${m.linear ?? ""});`;
 }
+
+/** A map as a one-liner writes it: its name ("" for @) and key. */
+export interface MapRef {
+  name: string;
+  key?: Node;
+}
+
+/** `$.name`, `$.name[key]` or `$[key]`. */
+export function mapRef(node: Node): MapRef | undefined {
+  if (node?.type !== "MemberExpression") return undefined;
+  const o = node.object;
+  if (o.type === "Identifier" && o.name === "$") {
+    return node.computed ? { name: "", key: node.property } : { name: node.property.name };
+  }
+  if (node.computed && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.object.name === "$") {
+    return { name: o.property.name, key: node.property };
+  }
+  return undefined;
+}
