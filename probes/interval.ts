@@ -6,13 +6,19 @@ import type { ProbeContext, ProbeOptions } from "../spec/target.ts";
 import { PerfType } from "../runtime/perf.ts";
 import { onlineCpus } from "../runtime/cpus.ts";
 import type { OwnedFd } from "../runtime/fd.ts";
-import { attachSampling, decoratorNumber, perfEventContext, positiveInteger } from "./perf_event.ts";
+import { attachSampling, bpftraceNumber, decoratorNumber, perfEventContext, positiveInteger } from "./perf_event.ts";
 import { attachError } from "./errors.ts";
 
 const CPU_CLOCK = 0n;
 
 function periodMs(target: string, options?: ProbeOptions): number {
-  return positiveInteger(decoratorNumber(options?.ms, target), "@interval's period (milliseconds)", "@interval(1000)");
+  return positiveInteger(decoratorNumber(options?.ms, target), "@interval's period (milliseconds)", "@interval(1000)", meantPeriod);
+}
+
+/** `@interval(N)` for a period written in bpftrace's units ("s:1", "100ms"). */
+function meantPeriod(text: string): string | undefined {
+  const ms = bpftraceNumber(text, "ms");
+  return ms === undefined ? undefined : `@interval(${ms})`;
 }
 
 export const intervalProbe = {

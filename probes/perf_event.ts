@@ -65,12 +65,43 @@ export function perfEventContext(describe: string): ProbeContext {
  * A positive integer from a decorator, or a clear error naming it. The decorator's value is a
  * number (its type says so); a string ("99", " 0x63 ") is refused rather than read by Number().
  */
-export function positiveInteger(value: unknown, what: string, example: string): number {
-  if (typeof value === "string") throw new ProbeLookupError(`${what} must be a positive integer, got ${JSON.stringify(value)} (a string)`, [`write a number, not a string: ${example}`]);
+export function positiveInteger(value: unknown, what: string, example: string, meant?: (text: string) => string | undefined): number {
+  if (typeof value === "string") {
+    throw new ProbeLookupError(`${what} must be a positive integer, got ${JSON.stringify(value)} (a string)`, [`write a number, not a string: ${meant?.(value) ?? example}`]);
+  }
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
     throw new ProbeLookupError(`${what} must be a positive integer, got ${JSON.stringify(value)}`, [`e.g. ${example}`]);
   }
   return value;
+}
+
+/** Nanoseconds in each of bpftrace's time units. */
+const UNIT_NS: Record<string, number> = { s: 1e9, ms: 1e6, us: 1e3, hz: 0 };
+
+/**
+ * A rate or period written in bpftrace's units ("ms:10", "hz:99", "1s", "99"): its unit and
+ * number, or undefined for anything else.
+ */
+function bpftraceUnits(text: string): { unit: string; n: number } | undefined {
+  const m = /^\s*(?:(s|ms|us|hz):(\d+)|(\d+)\s*(s|ms|us|hz)?)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[2] ?? m[3]);
+  return n > 0 ? { unit: (m[1] ?? m[4] ?? "").toLowerCase(), n } : undefined;
+}
+
+/** The decorator a bpftrace rate or period means, when it is a whole number in `unit` (hz or ms): e.g. "ms:10" as hz is 100. */
+export function bpftraceNumber(text: string, unit: "hz" | "ms"): number | undefined {
+  const u = bpftraceUnits(text);
+  if (!u) return undefined;
+  const given = u.unit || unit;
+  if (given === unit) return u.n;
+  if (given === "hz" || unit === "hz") {
+    // a rate from a period, or a period from a rate: per second either way
+    const value = given === "hz" ? 1000 / u.n : 1e9 / (u.n * UNIT_NS[given]);
+    return Number.isInteger(value) ? value : undefined;
+  }
+  const value = (u.n * UNIT_NS[given]) / UNIT_NS[unit];
+  return Number.isInteger(value) ? value : undefined;
 }
 
 /**

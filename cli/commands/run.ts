@@ -71,7 +71,11 @@ async function bpftraceHint(path: string): Promise<string> {
   const { translateBpftrace } = await import("../oneliner/bpftrace_syntax.ts");
   const t = translateBpftrace(text);
   if ("oneliner" in t) return `in tsbpf: tsbpf -e '${t.oneliner.replaceAll("'", `'\\''`)}'`;
-  return `no plain translation of ${t.untranslatable}; docs/cli.md ("One-liners") shows tsbpf's form of bpftrace's`;
+  // bpftrace's tools that tsbpf ships too (tcplife.bt, runqlat.bt): the user wants the tool, not its translation.
+  const { examplesDir, tools } = await import("./tools.ts");
+  const name = basename(path, ".bt");
+  const own = tools().some((tool) => tool.name === name) ? `; tsbpf has its own ${name}: sudo tsbpf run ${examplesDir()}/${name}.ts` : "";
+  return `no plain translation of ${t.untranslatable}; docs/cli.md ("One-liners") shows tsbpf's form of bpftrace's${own}`;
 }
 
 async function runLocal(path: string, args: string[], session: SessionOptions): Promise<number> {

@@ -43,8 +43,12 @@ export function toolsCommand(argv: string[]): number {
   const all = tools();
   const width = Math.max(...all.map((t) => t.name.length));
   for (const t of all) console.log(`${t.name.padEnd(width)}  ${t.description}`);
-  // Where this copy's tools are, as the user would type it (node_modules/tsbpf/examples from an npm install).
-  const dir = relative(process.cwd(), fileURLToPath(EXAMPLES)) || ".";
-  console.log(`\nRun one with: sudo tsbpf run ${dir.startsWith("..") ? fileURLToPath(EXAMPLES).replace(/\/$/, "") : dir}/NAME.ts [ARGS]   (-h shows its options)`);
+  console.log(`\nRun one with: sudo tsbpf run ${examplesDir()}/NAME.ts [ARGS]   (-h shows its options)`);
   return 0;
+}
+
+/** Where this copy's tools are, as the user would type it (node_modules/tsbpf/examples from an npm install). */
+export function examplesDir(): string {
+  const dir = relative(process.cwd(), fileURLToPath(EXAMPLES)) || ".";
+  return dir.startsWith("..") ? fileURLToPath(EXAMPLES).replace(/\/$/, "") : dir;
 }

@@ -12,8 +12,8 @@
 //   cond && action                  → if (cond) action           (bpftrace's /filter/)
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
-import { AGGREGATIONS, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, pointerSpace, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -26,11 +26,6 @@ import { isArgumentCount, positionalIsText, positionalLiteral, positionalString 
 
 const ACTIONS = new Set([...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit"]);
 const NOT_CHILDREN = new Set(["loc", "start", "end", "range", "extra", "leadingComments", "trailingComments", "innerComments"]);
-
-interface MapRef {
-  name: string;
-  key?: Node;
-}
 
 export class HandlerBody {
   #w!: SourceWriter;
@@ -193,7 +188,8 @@ export class HandlerBody {
     }
     if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
     if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
-    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), node: e }, e)) return;
+    const pointsTo = pointerSpace(rhs, this.ctx);
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), pointsTo, node: e }, e)) return;
     const w = this.#w;
     w.write(`this.$${ref.name}.set(`);
     this.#keyOrZero(ref);
@@ -440,6 +436,16 @@ export class HandlerBody {
         w.region(node.start, node.end - node.start, () => w.write(positionalString(this.t.options.positional ?? [], n)));
         return true;
       }
+      const held = name === "str" && node.arguments[0]?.type === "MemberExpression" ? mapRef(node.arguments[0]) : undefined;
+      const pointsTo = held && this.t.maps.get(held.name)?.pointsTo;
+      if (pointsTo) {
+        // The map holds the address as a number: str() is told the memory it points to (its length is a literal, see badStrLength).
+        this.used.add(pointsTo);
+        w.copy(node.start, node.arguments[0].start).write(`${pointsTo}(`);
+        this.#expr(node.arguments[0]);
+        w.write(")").copy(node.arguments[0].end, node.end);
+        return true;
+      }
       if (name === "elapsed") {
         // bpftrace's elapsed: nanoseconds since the probes were attached (begin runs then), on
         // ktime()'s clock; the start is a map user space fills then, 0 (unset) before it.
@@ -503,19 +509,6 @@ export class HandlerBody {
     }
     return false;
   }
-}
-
-/** `$.name`, `$.name[key]` or `$[key]`. */
-function mapRef(node: Node): MapRef | undefined {
-  if (node?.type !== "MemberExpression") return undefined;
-  const o = node.object;
-  if (o.type === "Identifier" && o.name === "$") {
-    return node.computed ? { name: "", key: node.property } : { name: node.property.name };
-  }
-  if (node.computed && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.object.name === "$") {
-    return { name: o.property.name, key: node.property };
-  }
-  return undefined;
 }
 
 /** `$.x[k] = v`, `$.x[k] += v`, `$.x[k]++`, `delete $.x[k]`. */

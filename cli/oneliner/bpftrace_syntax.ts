@@ -148,6 +148,7 @@ const SKIPPED_DIRECTIVE = /^#\s*(include|ifn?def|if|elif|else|endif)\b/;
  * as written (so positions stay). tsbpf takes kernel types from BTF: no headers to include.
  */
 function withoutComments(text: string): string {
+  text = withoutNoBtfBranches(text);
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -170,6 +171,30 @@ function withoutComments(text: string): string {
     }
   }
   return out;
+}
+
+/**
+ * `text` with the lines a kernel without BTF would need blanked out: the body of
+ * `#ifndef BPFTRACE_HAVE_BTF` and the `#else` of `#ifdef BPFTRACE_HAVE_BTF`, where tools define
+ * kernel structs (dcsnoop.bt's nameidata) that bpftrace with BTF skips too. Lengths are kept.
+ */
+function withoutNoBtfBranches(text: string): string {
+  // Per open #if: whether it tests BPFTRACE_HAVE_BTF, and whether its current branch is skipped.
+  const open: { btf: boolean; skip: boolean }[] = [];
+  return text.split("\n").map((line) => {
+    const d = /^\s*#\s*(ifndef|ifdef|if|else|elif|endif)\b\s*(\w*)/.exec(line);
+    if (d?.[1].startsWith("if")) {
+      const btf = d[1] !== "if" && d[2] === "BPFTRACE_HAVE_BTF";
+      open.push({ btf, skip: btf && d[1] === "ifndef" });
+    } else if (d?.[1] === "else" && open.length && open[open.length - 1].btf) {
+      open[open.length - 1].skip = !open[open.length - 1].skip;
+    } else if (d?.[1] === "endif") {
+      open.pop();
+    } else if (!d && open.some((o) => o.skip)) {
+      return " ".repeat(line.length);
+    }
+    return line;
+  }).join("\n");
 }
 
 // ------------------------------------------------------------------ probes
@@ -481,6 +506,8 @@ function unnamedMap(next: string | undefined, scope: Scope): string {
 
 /** What <linux/socket.h> defines the address families as (the same numbers on every architecture). */
 const ADDRESS_FAMILIES: Record<string, string> = { AF_UNSPEC: "0", AF_UNIX: "1", AF_INET: "2", AF_INET6: "10" };
+/** What <linux/sched.h> defines a task's state as (runqlat.bt tests prev_state == TASK_RUNNING). */
+const TASK_STATES: Record<string, string> = { TASK_RUNNING: "0", TASK_INTERRUPTIBLE: "1", TASK_UNINTERRUPTIBLE: "2" };
 
 function identifier(name: string, next: string | undefined, scope: Scope): string {
   const stop = (what: string): never => untranslatable(what, name);
@@ -499,6 +526,7 @@ function identifier(name: string, next: string | undefined, scope: Scope): strin
   if (BUILTINS[name] && next !== "(") return BUILTINS[name];
   // Address families, from the header bpftrace's network tools include (#include <linux/socket.h>), for ntop(AF_INET, ...).
   if (ADDRESS_FAMILIES[name] !== undefined) return ADDRESS_FAMILIES[name];
+  if (TASK_STATES[name] !== undefined) return TASK_STATES[name];
   if (name === "cpid") stop(`bpftrace's "cpid" (the pid of the command -c started): with -c CMD, tsbpf traces only CMD already, so drop the test`);
   return stop(`bpftrace's "${name}"${INSTEAD[name] ? `: ${INSTEAD[name]}` : ""}`);
 }

@@ -74,6 +74,16 @@ export function tracepointField(node: Node, ctx: HandlerContext): ContextField |
   return ctx.field(node.property.name);
 }
 
+/** Probes whose arguments are user space's (a register, a USDT operand): an address among them points to user memory. */
+const USER_PROBES = new Set(["uprobe", "uretprobe", "usdt"]);
+
+/** The memory `node` points to when it is a pointer a probe gives: a tracepoint's pointer field, a uprobe's or USDT's argument (user memory). */
+export function pointerSpace(node: Node, ctx: HandlerContext): "user" | "kernel" | undefined {
+  const field = tracepointField(node, ctx);
+  if (field) return field.kind === "ptr" && field.space !== "either" ? field.space : undefined;
+  return node.type === "Identifier" && USER_PROBES.has(ctx.kind) && ctx.params?.includes(node.name) ? "user" : undefined;
+}
+
 /** A tracepoint field that holds text (char[N], __data_loc char[]): printed and used as a key through str(). */
 export function isTextField(f: ContextField | undefined): boolean {
   return !!f && (f.kind === "data_loc" || (f.kind === "array" && /\bchar\b/.test(f.cType)));

@@ -17,6 +17,8 @@ export interface MapUse {
   keyType?: string;
   /** A value map's value type. */
   valueType?: string;
+  /** A value map that holds a pointer a tracepoint gave (a syscall's `args.filename`): the memory it points to, which str() of a read needs. */
+  pointsTo?: "user" | "kernel";
   /** lhist's min, max, step as written. */
   linear?: string;
   node: Node;
@@ -41,6 +43,7 @@ export class MapRegistry {
       return undefined;
     }
     if (known.kind === "value" && known.valueType === undefined) known.valueType = u.valueType;
+    if (known.kind === "value" && known.pointsTo === undefined) known.pointsTo = u.pointsTo;
     if (known.kind !== u.kind) return `${label} is already a ${describe(known.kind)} map; this uses it as a ${describe(u.kind)} map`;
     if ((known.keyType === undefined) !== (u.keyType === undefined)) {
       return `${label} is used ${known.keyType === undefined ? "without" : "with"} a key elsewhere; use it the same way everywhere`;
@@ -73,4 +76,23 @@ export function mapFieldDeclaration(m: MapDecl): string {
   const cls = AGGREGATIONS[m.kind];
   const typeArg = m.keyType ? `<${m.keyType}>` : "";
   return `${m.field} = new ${cls}${typeArg}(${m.linear ?? ""});`;
+}
+
+/** A map as a one-liner writes it: its name ("" for @) and key. */
+export interface MapRef {
+  name: string;
+  key?: Node;
+}
+
+/** `$.name`, `$.name[key]` or `$[key]`. */
+export function mapRef(node: Node): MapRef | undefined {
+  if (node?.type !== "MemberExpression") return undefined;
+  const o = node.object;
+  if (o.type === "Identifier" && o.name === "$") {
+    return node.computed ? { name: "", key: node.property } : { name: node.property.name };
+  }
+  if (node.computed && o.type === "MemberExpression" && !o.computed && o.object.type === "Identifier" && o.object.name === "$") {
+    return { name: o.property.name, key: node.property };
+  }
+  return undefined;
 }

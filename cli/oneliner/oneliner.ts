@@ -6,6 +6,7 @@
 // source_map.ts remembers from where, so errors point into the one-liner.
 import { Code, CompileError, DiagnosticBag, didYouMean } from "../../spec/diagnostics.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
+import { HANDLER_HELPERS } from "../../spec/bpf/helpers.ts";
 import type { Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.ts";
@@ -82,7 +83,7 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   }
   await parser.prepareParse(text);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
-  if (looksLikeBpftrace(text) && !parses(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
+  if (looksLikeBpftrace(text) && !readsAsOneLiner(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
   diags.throwIfAny();
   const ast = parser.parseSource(text, diags);
   diags.throwIfAny();
@@ -120,6 +121,16 @@ function explainBpftrace(parser: Parser, text: string, diags: DiagnosticBag, pos
   const at = ("at" in t && t.at) || firstProbeSpec(text);
   diags.error(Code.Syntax, position(text, at), "this is bpftrace's language: tsbpf one-liners are TypeScript",
     hint, `docs/cli.md ("One-liners") shows tsbpf's form of each classic bpftrace one-liner`);
+}
+
+/**
+ * Whether `text` parses and starts with a call, as every tsbpf one-liner does: bpftrace's
+ * `BEGIN` with its { on the next line parses as JavaScript too (a name, then a block).
+ */
+function readsAsOneLiner(parser: Parser, text: string): boolean {
+  if (!parses(parser, text)) return false;
+  const first = parser.parseSource(text, new DiagnosticBag(ONELINER_FILE, text)).program.body[0];
+  return first?.type === "ExpressionStatement" && first.expression.type === "CallExpression";
 }
 
 function parses(parser: Parser, text: string): boolean {
@@ -324,6 +335,10 @@ class Transform {
     const maps = this.maps.all();
     const { reads, writes } = entryReads(fn.body, (name) => maps.find((m) => m.name === name));
     for (const node of writes) this.error(node, "begin(), end() and interval() read the maps; the probes write them", "clear($.name) empties a map here");
+    for (const node of helperCalls(fn.body)) {
+      const name = node.callee.name;
+      this.error(node, `${name}() is a probe's: begin(), end() and interval() run in user space, where there is no ${name}()`, "call it in a probe and keep what it gives in a map ($.name[key] = ...), which these read");
+    }
     // str() there is user space's (str($1), the word): the kernel helper of that name is the handlers'.
     w.write(expression ? "($, str = userString) => (" : "($, str = userString) => ");
     copyWithEntryReads(w, fn.body.start, fn.body.end, reads);
@@ -349,6 +364,15 @@ function callsFunction(node: unknown, name: string): boolean {
   const n = node as Node;
   if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === name) return true;
   return Object.entries(n).some(([k, v]) => k !== "loc" && typeof v === "object" && callsFunction(v, name));
+}
+
+/** The probe helpers (pid(), ntop(), ...) `node` calls: user space has none of them but str(), which is its own there. */
+function helperCalls(node: unknown): Node[] {
+  if (Array.isArray(node)) return node.flatMap(helperCalls);
+  if (!node || typeof node !== "object") return [];
+  const n = node as Node;
+  const own = n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name !== "str" && Object.hasOwn(HANDLER_HELPERS, n.callee.name) ? [n] : [];
+  return [...own, ...Object.entries(n).flatMap(([k, v]) => (k !== "loc" && typeof v === "object" ? helperCalls(v) : []))];
 }
 
 /** Whether `node` holds a while loop anywhere inside. */

@@ -190,3 +190,23 @@ test("the map @ as a plain value is pointed at, and the named map it suggests ru
   const out = await run(`${HOSTNAME} { @n++; } END { printf("%d\\n", @n); @n = 0; }`);
   assert.equal(out, "1\n\n@n: 0\n");
 });
+
+test("a syscall's pointer argument kept in a map is read by str() from user memory (opensnoop.bt's @filename[tid])", async () => {
+  // The pointer is saved at entry and read at exit, as opensnoop.bt and statsnoop.bt do.
+  const enter = `tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { @filename[tid] = args.filename; }`;
+  const exit = `tracepoint:syscalls:sys_exit_openat /@filename[tid]/ { printf("%s\\n", str(@filename[tid])); delete(@filename[tid]); }`;
+  assert.equal(await run(`${enter} ${exit} END { clear(@filename); }`), "/etc/hostname\n");
+});
+
+test("a tool whose first probe's { is on the next line (threadsnoop.bt's BEGIN) is bpftrace's, though JavaScript parses it", async () => {
+  // `BEGIN` then a block is valid JavaScript (a name, then a block): the one-liner was read as TypeScript before.
+  assert.equal(await translation(`BEGIN\n{\n\tprintf("hi\\n");\n}`), `begin(() => printf("hi\\n"))`);
+  assert.equal(await run(`BEGIN\n{\n\tprintf("hi\\n");\n\texit();\n}`, ["-d", "2s"]), "hi\n");
+});
+
+test("a uprobe's argument kept in a map is read by str() from user memory (gethostlatency.bt's @name[tid] = arg0)", async () => {
+  const enter = `uprobe:libc:getenv { @name[tid] = arg0; }`;
+  const exit = `uretprobe:libc:getenv /@name[tid]/ { printf("%s\\n", str(@name[tid])); delete(@name[tid]); }`;
+  const out = await run(`${enter} ${exit}`, ["-c", `python3 -S -c "import ctypes; ctypes.CDLL(None).getenv(b'TSBPF_ASKED')"`]);
+  assert.match(out, /^TSBPF_ASKED$/m, out);
+});

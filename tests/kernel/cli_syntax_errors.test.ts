@@ -53,3 +53,13 @@ test("-e: bpftrace's system() and cat() in a TypeScript one-liner say what to wr
     assert.doesNotMatch(r.stderr, /did you mean/, r.stderr);
   }
 });
+
+test("-e: a probe's helper (pid(), ntop()) in begin()/end() is an error at its place, not a ReferenceError", async () => {
+  for (const call of [`pid()`, `ntop(16777343)`]) {
+    const r = await tsbpf(["-e", `begin(() => { printf("%s\\n", ${call}); exit(); })`]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /-e:1:30: /, r.stderr);
+    assert.match(r.stderr, /run in user space/, r.stderr);
+    assert.doesNotMatch(r.stderr, /ReferenceError/, r.stderr);
+  }
+});

@@ -209,3 +209,21 @@ test("a rate, period or frequency written as a string (@profile(\"99\")) is an e
     assert.match(ds[0].hints.join(" "), /a number, not a string/);
   }
 });
+
+test("bpftrace's units written as the decorator's string (@profile(\"ms:10\"), @interval(\"s:2\")) get the number they mean in the hint", async () => {
+  const decorators = await import("../../probes/decorators.ts");
+  const cases: [string, string, string][] = [
+    ["profile", "ms:10", "@profile(100)"], ["profile", "hz:49", "@profile(49)"], ["profile", "99", "@profile(99)"],
+    ["interval", "s:2", "@interval(2000)"], ["interval", "1s", "@interval(1000)"], ["interval", "ms:250", "@interval(250)"],
+  ];
+  for (const [kind, value, want] of cases) {
+    const fn = () => {};
+    ((decorators as unknown as Record<string, (v: unknown) => (f: unknown, c: unknown) => void>)[kind](value))(fn, { name: "h" });
+    const meta = decorators.handlersOf({ __proto__: { h: fn } } as object)[0];
+    const target = await hostTarget([{ kind, target: meta.target, options: meta.options, method: "h" }]);
+    const source = `import { ${kind}, Tracer, pid } from "tsbpf";\nclass T extends Tracer {\n  @${kind}(${JSON.stringify(value)})\n  h() { pid(); }\n}\n`;
+    const ds = fileDiagnostics(source, target);
+    assert.equal(ds.length, 1, `${kind}("${value}")`);
+    assert.equal(ds[0].hints.join(" "), `write a number, not a string: ${want}`, `${kind}("${value}")`);
+  }
+});

@@ -243,3 +243,20 @@ test("bpftrace syntax: tsbpf run FILE.bt says it is bpftrace's language and give
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("bpftrace syntax: tsbpf run TOOL.bt, when tsbpf ships a tool of that name, points at it too", async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(`${tmpdir()}/tsbpf-bt-`);
+  try {
+    // bpftrace's tcplife.bt casts kernel structs: no plain translation, but examples/tcplife.ts is tsbpf's own.
+    const file = `${dir}/tcplife.bt`;
+    writeFileSync(file, `#!/usr/bin/env bpftrace\nkprobe:tcp_set_state\n{\n\t$sk = (struct sock *)arg0;\n\tprintf("%d\\n", $sk->__sk_common.skc_num);\n}\n`);
+    const r = await tsbpf(["run", file]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /no plain translation of a C cast/, r.stderr);
+    assert.match(r.stderr, /tsbpf has its own tcplife: sudo tsbpf run \S*examples\/tcplife\.ts\n$/, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -90,6 +90,8 @@ const TRANSLATIONS: [string, string][] = [
   [`t:a:b /* a /comment/ { } */ /pid > 1 /* / */ / { // a line } /\n @ = count(); /* } */ }`, `tracepoint("a:b", () => pid() > 1 && count())`],
   [`BEGIN { printf("} /* not a comment */ {\\n"); }`, `begin(() => printf("} /* not a comment */ {\\n"))`],
   // tcplife.bt's and tcpconnect.bt's families, as <linux/socket.h> defines them; ntop is kept.
+  // runqlat.bt's TASK_RUNNING, from <linux/sched.h>
+  [`t:sched:sched_switch /args->prev_state == TASK_RUNNING/ { @[comm] = count(); }`, `tracepoint("sched:sched_switch", args => args.prev_state == 0 && count(comm()))`],
   [`t:sock:inet_sock_set_state /args->family == AF_INET6/ { printf("%s\\n", ntop(AF_INET6, args->daddr_v6)); }`, `tracepoint("sock:inet_sock_set_state", args => args.family == 10 && printf("%s\\n", ntop(10, args.daddr_v6)))`],
 ];
 
@@ -188,4 +190,26 @@ test("a bpftrace tool file (#! line, comment header, #ifndef BPFTRACE_HAVE_BTF a
   });
   // A # that is not a directive is still code (and so not bpftrace's: no { after a spec).
   assert.equal(looksLikeBpftrace("#define X 1\nBEGIN { }"), false);
+});
+
+test("the struct definitions a tool keeps for kernels without BTF (#ifndef BPFTRACE_HAVE_BTF ... #endif) are skipped, as bpftrace with BTF does", () => {
+  // dcsnoop.bt and runqlen.bt: the parser's "requires enabling the parser plugin: \"structs\"" before.
+  const tool = [
+    "#ifndef BPFTRACE_HAVE_BTF",
+    "#include <linux/fs.h>",
+    "struct nameidata {",
+    "        struct path     path;",
+    "};",
+    "#else",
+    "#include <linux/sched.h>",
+    "#endif",
+    "#ifdef BPFTRACE_HAVE_BTF",
+    "#else",
+    "struct qstr { int len; };",
+    "#endif",
+    "",
+    "tracepoint:syscalls:sys_enter_nanosleep { @[comm] = count(); }",
+  ].join("\n");
+  assert.ok(looksLikeBpftrace(tool));
+  assert.deepEqual(translateBpftrace(tool), { oneliner: 'tracepoint("syscalls:sys_enter_nanosleep", () => count(comm()))' });
 });
