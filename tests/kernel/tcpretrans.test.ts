@@ -43,10 +43,16 @@ test("tcpretrans sees a SYN retransmitted to an address that drops it, and -c co
     await counter.start({ exitOnError: false });
     const events: Retransmit[] = [];
     tracer.events.on((e) => events.push(e));
-    const connect = spawn("ip", ["netns", "exec", ns.name, "timeout", "1.5", "bash", "-c", "exec 3<>/dev/tcp/10.9.9.2/80"], { stdio: "ignore" });
-    await new Promise((r) => connect.on("exit", r));
+    // The connecting shell lives until the retransmission is seen: a fixed time to live raced the
+    // first retransmission (1 s after the SYN) when the shell was slow to start on a loaded machine.
+    const connect = spawn("ip", ["netns", "exec", ns.name, "bash", "-c", "exec 3<>/dev/tcp/10.9.9.2/80"], { stdio: "ignore" });
     const mine = () => events.filter((e) => e.flow.dport === 80 && address(e.flow.family, [e.flow.d0]) === "10.9.9.2");
-    assert.ok(await waitFor(() => mine().length >= 1, 60_000), "no retransmission of the SYN to 10.9.9.2:80");
+    try {
+      assert.ok(await waitFor(() => mine().length >= 1, 60_000), "no retransmission of the SYN to 10.9.9.2:80");
+    } finally {
+      connect.kill("SIGKILL");
+      await new Promise((r) => connect.exitCode === null && connect.signalCode === null ? connect.on("exit", r) : r(undefined));
+    }
     const e = mine()[0];
     assert.equal(e.flow.family, 2);
     assert.equal(address(2, [e.flow.s0]), "10.9.9.1");
