@@ -42,5 +42,5 @@ export { bccSlots, log2Json, log2Lines, printLog2 } from "./histograms.ts";
 export { runTool } from "./run.ts";
 export { requireKernelFunctions, requireTracepoints } from "./preflight.ts";
 export { diskName, diskNumber, diskOption, ipAddress, processExited, readTextFile, type SyscallArgument, syscallArguments, syscallName } from "./system.ts";
-export { argKind, type ArgKind, bufferText, errnoName, type ExecArgs, flagNames, formatArgs, formatResult, openFlags, quoted, returnsAddress, signalName, type SyscallReads, type SyscallSignature } from "./syscall_args.ts";
+export { argKind, type ArgKind, bufferText, errnoName, type ExecArgs, flagNames, formatArgs, type Names, formatResult, openFlags, quoted, returnsAddress, signalName, type SyscallReads, type SyscallSignature } from "./syscall_args.ts";
 export { formatStack, functionNames, mergeByStack, missed, type StackFormat, type StackRow, threadFrames } from "./stacks.ts";

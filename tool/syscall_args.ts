@@ -12,26 +12,43 @@ import type { SyscallArgument } from "./system.ts";
  * path), and a stat's or statx's mode and size (statx: len its mask, sec its attributes) or a timespec.
  */
 export interface SyscallReads {
+  /** The raw arguments (pointers as addresses: 0 prints NULL). */
   args: readonly (bigint | number)[];
+  /** The return value (negative: -errno). */
   ret: bigint;
+  /** The first string argument read. */
   str0: string;
+  /** The second string argument read (AF_UNIX: the path). */
   str1: string;
+  /** A buffer's first bytes. */
   data: string;
+  /** The sockaddr's family. */
   family: number;
+  /** The sockaddr's port, in network byte order. */
   port: number;
+  /** The IPv4 address (IPv6: the flow info). */
   addr4: number;
+  /** The IPv6 address's 16 bytes. */
   addr6: readonly number[];
+  /** A stat's mode (IPv6: the scope id). */
   mode: number;
+  /** A length read (statx: its mask). */
   len: number;
+  /** A stat's size. */
   size: bigint;
+  /** A timespec's seconds (statx: its attributes). */
   sec: bigint;
+  /** A timespec's nanoseconds. */
   nsec: bigint;
 }
 
 /** A system call: its name, its arguments as the kernel declares them, and how each is read and printed (argKind). */
 export interface SyscallSignature {
+  /** The call's name ("openat"). */
   name: string;
+  /** Its arguments as the kernel declares them. */
   args: SyscallArgument[];
+  /** How each argument is read and printed. */
   kinds: ArgKind[];
 }
 
@@ -41,6 +58,7 @@ export type ArgKind = "value" | "string" | "data" | "out-data" | "sockaddr" | "o
 /** Calls whose sockaddr argument is filled in by the kernel (read at exit). */
 const SOCKADDR_OUT = new Set(["accept", "accept4", "getsockname", "getpeername", "recvfrom"]);
 
+/** How argument `a` of `call` is read and printed (`previous`: the kind of the argument before it). */
 export function argKind(call: string, a: SyscallArgument, previous?: ArgKind): ArgKind {
   const t = a.cType;
   if (previous === "out-sockaddr" && t === "int *") return "out-len";
@@ -59,7 +77,8 @@ export function argKind(call: string, a: SyscallArgument, previous?: ArgKind): A
 
 // ---- Names for numbers ----
 
-type Names = [number, string][];
+/** A table of names for numbers or bits: [value, name] pairs. */
+export type Names = [number, string][];
 
 const O_FLAGS: Names = [
   [0o100, "O_CREAT"], [0o200, "O_EXCL"], [0o400, "O_NOCTTY"], [0o1000, "O_TRUNC"], [0o2000, "O_APPEND"], [0o4000, "O_NONBLOCK"],
@@ -320,9 +339,13 @@ function valueText(call: string, a: SyscallArgument, raw: bigint, all: bigint[])
 
 /** execve's argv (as read at entry), the number of its environment strings (`envMore`: counting stopped there), and whether argv went on past what was read. */
 export interface ExecArgs {
+  /** The arguments read. */
   argv: string[];
+  /** How many environment strings were counted. */
   env?: number;
+  /** Counting the environment stopped before its end. */
   envMore?: boolean;
+  /** argv went on past what was read. */
   more: boolean;
 }
 
