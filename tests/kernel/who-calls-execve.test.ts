@@ -38,8 +38,15 @@ test("who-calls-execve -p -a --json: only the process asked for", async () => {
   const run = runScript(script, {}, ["-p", String(sh.pid), "-a", "--json"]);
   const lines = () => run.output().trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   try {
+    // A line every half second until the tracer sees one: a line written each time waitFor looks
+    // queued hundreds while a slow tracer started (the VM lane), and each is an exec the shell
+    // still had to make, 0.1-0.2 s apiece there, before it read "last".
+    let wroteAt = 0;
     assert.ok(await waitFor(() => {
-      sh.stdin!.write("\n");
+      if (Date.now() - wroteAt >= 500) {
+        sh.stdin!.write("\n");
+        wroteAt = Date.now();
+      }
       return run.output().includes(`"pid":${sh.pid}`);
     }, 60_000), run.output());
     await shellThatExecs(); // another process: not reported
