@@ -3,6 +3,7 @@
 import process from "node:process";
 import { fileExists, readTextFile as readFileThroughLibc } from "../runtime/files.ts";
 import { tracefs } from "../probes/tracefs.ts";
+import { decodeInet } from "../runtime/maps/inet.ts";
 import { ProcessFd } from "../runtime/process_fd.ts";
 import { tracepointFormat } from "../probes/tracepoint.ts";
 export { syscallName } from "../runtime/syscall_names.ts";
@@ -52,20 +53,11 @@ export function diskOption(name: string): number {
  * form ("::1", "::ffff:10.0.0.1").
  */
 export function ipAddress(family: number, words: number[]): string {
-  const bytes = words.flatMap((w) => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24]);
-  if (family === 2 /* AF_INET */) return bytes.slice(0, 4).join(".");
-  const groups = [0, 2, 4, 6, 8, 10, 12, 14].map((i) => ((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  if (groups.slice(0, 5).every((g) => g === "0") && groups[5] === "ffff") return `::ffff:${bytes.slice(12).join(".")}`;
-  // The longest run of zero groups (two or more) becomes "::".
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+  // The layout the Inet decoder reads: the family, then the address's bytes as the words hold them.
+  const record = new DataView(new ArrayBuffer(20));
+  record.setUint32(0, family === 2 /* AF_INET */ ? 2 : 10, true);
+  words.slice(0, 4).forEach((w, i) => record.setUint32(4 + 4 * i, w >>> 0, true));
+  return decodeInet(new Uint8Array(record.buffer), 0);
 }
 
 /** One argument of a system call, as this kernel's `syscalls:sys_enter_<name>` tracepoint declares it. */
