@@ -76,7 +76,7 @@ export function positiveInteger(value: unknown, what: string, example: string, m
 }
 
 /** Nanoseconds in each of bpftrace's time units. */
-const UNIT_NS: Record<string, number> = { s: 1e9, ms: 1e6, us: 1e3, hz: 0 };
+const UNIT_NS: Record<string, number> = { s: 1e9, ms: 1e6, us: 1e3 };
 
 /**
  * A rate or period written in bpftrace's units ("ms:10", "hz:99", "1s", "99"): its unit and
@@ -95,12 +95,8 @@ export function bpftraceNumber(text: string, unit: "hz" | "ms"): number | undefi
   if (!u) return undefined;
   const given = u.unit || unit;
   if (given === unit) return u.n;
-  if (given === "hz" || unit === "hz") {
-    // a rate from a period, or a period from a rate: per second either way
-    const value = given === "hz" ? 1000 / u.n : 1e9 / (u.n * UNIT_NS[given]);
-    return Number.isInteger(value) ? value : undefined;
-  }
-  const value = (u.n * UNIT_NS[given]) / UNIT_NS[unit];
+  const periodNs = given === "hz" ? 1e9 / u.n : u.n * UNIT_NS[given];
+  const value = unit === "hz" ? 1e9 / periodNs : periodNs / UNIT_NS.ms;
   return Number.isInteger(value) ? value : undefined;
 }
 
