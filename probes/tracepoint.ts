@@ -17,6 +17,7 @@ import { attachEach, expandWildcard, isWildcard } from "./wildcard.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { SyscallError } from "../runtime/errors.ts";
 import { attachError } from "./errors.ts";
+import { dynamicEvent, notATracepoint } from "./dynamic_event.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -34,6 +35,8 @@ export function tracepointFormat(target: string): TracepointFormat {
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
   }
+  const made = dynamicEvent(`${category}:${name}`);
+  if (made) throw notATracepoint(target, made);
   let format: TracepointFormat;
   try {
     format = parseFormat(text, category === "syscalls");
@@ -85,7 +88,9 @@ export function tracepointTargets(target: string): string[] {
   if (!isWildcard(target)) return [tracepointName(target).join(":")];
   tracepointName(target, true);
   const all = listTracepoints();
-  return expandWildcard(target, all, "tracepoint", MAX_TRACEPOINTS, listHint(target, all));
+  // Events made through tracefs match too, and no tracepoint program runs on them.
+  const tracepoints = all.filter((t) => !dynamicEvent(t));
+  return expandWildcard(target, tracepoints, "tracepoint", MAX_TRACEPOINTS, listHint(target, all));
 }
 
 /** The fields every one of these tracepoints has at the same place with the same type. */
