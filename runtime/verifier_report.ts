@@ -12,7 +12,7 @@ const HINTS: [RegExp, string][] = [
   [/back-edge|infinite loop|loop is not bounded/i, "give the loop a bound the verifier can see (a constant number of iterations)"],
   [/sequence of \d+ jumps is too complex|too many states/i, "the verifier walks every iteration of a loop: lower the loop's bound or take branches out of its body"],
   [/invalid (indirect )?read from stack|invalid stack/i, "a stack variable is read before it is written: initialise it"],
-  [/too large|program is too large|BPF program is too large|processed \d+ insn.*limit/i, "the handler is too long for the verifier: split it or simplify its branches"],
+  [/program is too large/i, "the handler is too long for the verifier: split it or simplify its branches"],
   [/unknown func|invalid func/i, "this helper is not available to this program type on this kernel"],
   [/R\d+ !read_ok/, "a value is used before it is set on some path"],
 ];
@@ -30,6 +30,14 @@ export function verifierReason(log: string): string {
   return lines.slice(-2).join(": ") || "no reason given";
 }
 
+/** What the log's reason means, if a hint knows; matched without the statistics every log ends with. */
+export function verifierHint(log: string): string | undefined {
+  const said = log.split("\n").filter((l) => !STATISTICS.test(l)).join("\n");
+  return HINTS.find(([re]) => re.test(said))?.[1];
+}
+
+const STATISTICS = /^\s*(processed \d+ insns|verification time|stack depth)/;
+
 export function verifierError(p: ProgramSpec, file: string, source: string | undefined, errno: number, log: string): VerifierError {
   const reason = verifierReason(log);
   const insn = failingInstruction(log);
@@ -38,7 +46,7 @@ export function verifierError(p: ProgramSpec, file: string, source: string | und
     const entry = [...p.lines].reverse().find((l) => l.insn <= insn);
     if (entry) ({ line, column } = entry);
   }
-  const hint = HINTS.find(([re]) => re.test(log))?.[1];
+  const hint = verifierHint(log);
   const diagnostic: Diagnostic = {
     code: Code.Verifier,
     file,
