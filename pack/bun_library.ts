@@ -162,6 +162,16 @@ export const SELDOM_ROOTS = [
   "tracer/compiler_host.ts", "runtime/package_place.ts", "runtime/cache_prune.ts", "runtime/open_pinned.ts", "export/pprof.ts", "runtime/socket.ts",
 ];
 
+/**
+ * Seldom modules (SELDOM_ROOTS) that every cold compile runs: the compiler's host, the check of
+ * where @babel/parser is, a tracepoint's format. A warm start runs none of them and a cold one
+ * all, so they go, with what only they import, to the compile part (dist/bun_compile.js) rather
+ * than the seldom one: a cold start then loads one part fewer and none of the seldom part's other
+ * bytes (JavaScriptCore reads a part's whole bytecode when it loads it; bench/NOTES.md, load14).
+ * Their stand-ins in the other parts load the compile part as they would the seldom one.
+ */
+export const COLD_SELDOM_ROOTS = ["tracer/compiler_host.ts", "runtime/package_place.ts", "probes/tracepoint_format.ts"];
+
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile); `stops` are not entered. */
 export function staticClosure(meta: SourceImports, roots: string[], stops: Set<string> = new Set()): Set<string> {
   const seen = new Set<string>(), todo = [...roots];
@@ -193,12 +203,16 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   if (typeof Bun === "undefined") return [];
   const command = staticClosure(meta, COMMAND_ROOTS), run = staticClosure(meta, RUN_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS), oneliner = staticClosure(meta, ONELINER_ROOTS);
   const seldom = seldomModules(meta, startGraph);
+  // Of those, what a cold compile runs: the compile part's (COLD_SELDOM_ROOTS).
+  const missing = COLD_SELDOM_ROOTS.filter((rel) => !seldom.has(rel));
+  if (missing.length) throw new Error(`pack/bun_library.ts: COLD_SELDOM_ROOTS names modules that are not seldom: ${missing.join(", ")}`);
+  const coldSeldom = new Set([...staticClosure(meta, COLD_SELDOM_ROOTS)].filter((rel) => seldom.has(rel)));
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.
   const start = (rel: string) => startGraph.has(rel) ? !seldom.has(rel) : (command.has(rel) || run.has(rel)) && compile.has(rel);
   // A module the transform shares with the command or a compile goes with them: a cold one-liner loads both.
-  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : run.has(rel) ? BUN_RUN : compile.has(rel) ? BUN_COMPILE
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : coldSeldom.has(rel) ? BUN_COMPILE : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : run.has(rel) ? BUN_RUN : compile.has(rel) ? BUN_COMPILE
     : oneliner.has(rel) ? BUN_ONELINER : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
@@ -245,7 +259,7 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
     `};`,
   ].join("\n");
   /** Builds `part`: its modules, and for every other module a line taking it from its part. */
-  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), seldomExports, (rel) => {
+  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), seldomExports, partOf, (rel) => {
     const other = partOf(rel);
     if (other === part) return undefined;
     listed.get(other)!.add(rel);
@@ -312,15 +326,16 @@ function exportNames(rel: string): SeldomExports {
 }
 
 /**
- * The stand-in for a module of the seldom part in another part. Bun's import of a CommonJS
+ * The stand-in for a module of the seldom part (or a seldom one the compile part holds,
+ * COLD_SELDOM_ROOTS) in another part. Bun's import of a CommonJS
  * module (an entry, dist/mod.bun.js) reads every export when it loads: so a function is a function
  * of the same name that loads the part on its first call and calls the module's own, and any other
  * export a getter that loads the part (a require, as synchronous as the module itself) and reads
  * the module's own. Until then nothing of the part is read. A class exported by an entry would load
  * the part at every start: such a module is not seldom.
  */
-function seldomStandIn(rel: string, exported: SeldomExports): string {
-  const load = `(m ??= require(${JSON.stringify(SELF)}).part(${JSON.stringify(BUN_SELDOM)})[${JSON.stringify(rel)}])`;
+function seldomStandIn(rel: string, exported: SeldomExports, part: string): string {
+  const load = `(m ??= require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(rel)}])`;
   return [
     `var m;`,
     ...[...exported.functions].map((n) => `function ${n}() { return ${load}.${n}.apply(this, arguments); }`),
@@ -334,7 +349,7 @@ function seldomStandIn(rel: string, exported: SeldomExports): string {
  * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
  * sends to another part (namespace tsbpf-part-FILE: a line taking the module from that part).
  */
-async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, route: Route): Promise<string[]> {
+async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, partOf: (rel: string) => string, route: Route): Promise<string[]> {
   const result = await Bun!.build({
     entrypoints: [ENTRY],
     outdir,
@@ -362,7 +377,7 @@ async function build(outdir: string, naming: string, entry: string, seldomExport
           ({ contents: args.path === ENTRY ? entry : "module.exports = {};", loader: "js" }));
         for (const part of PARTS) {
           build.onLoad({ filter: /.*/, namespace: partNamespace(part) }, (args: { path: string }) => ({
-            contents: part === BUN_SELDOM ? seldomStandIn(args.path, seldomExports.get(args.path)!)
+            contents: seldomExports.has(args.path) ? seldomStandIn(args.path, seldomExports.get(args.path)!, partOf(args.path))
               : `module.exports = require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(args.path)}];`,
             loader: "js",
           }));
