@@ -206,7 +206,8 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   // Of those, what a cold compile runs: the compile part's (COLD_SELDOM_ROOTS).
   const missing = COLD_SELDOM_ROOTS.filter((rel) => !seldom.has(rel));
   if (missing.length) throw new Error(`pack/bun_library.ts: COLD_SELDOM_ROOTS names modules that are not seldom: ${missing.join(", ")}`);
-  const coldSeldom = new Set([...staticClosure(meta, COLD_SELDOM_ROOTS)].filter((rel) => seldom.has(rel)));
+  // Through seldom modules only: the walk must not go on into the start graph, which imports every seldom module.
+  const coldSeldom = staticClosure(meta, COLD_SELDOM_ROOTS, new Set(Object.keys(meta.inputs).filter((rel) => !seldom.has(rel))));
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.

@@ -116,9 +116,15 @@ test("a warm start reads only the bytecode it runs: the start graph's seldom mod
   assert.ok(readdirSync(dist).includes("bun_seldom.js.jsc"), `no seldom part: ${readdirSync(dist).filter((f) => f.startsWith("bun_")).join(", ")}`);
   // Text from the code of a few of them (pack/bun_library.ts SELDOM_ROOTS): in that part, not in the start's.
   const start = readFileSync(join(dist, "bun_library.js"), "utf8"), seldom = readFileSync(join(dist, "bun_seldom.js"), "utf8");
-  for (const text of ["is not a CIDR prefix", "give the loop a bound the verifier can see", "cannot read field", "is writable by every user", "mmap(perf buffer of CPU"]) {
+  for (const text of ["is not a CIDR prefix", "give the loop a bound the verifier can see", "mmap(perf buffer of CPU"]) {
     assert.ok(seldom.includes(text), `"${text}" is not in the seldom part`);
     assert.ok(!start.includes(text), `"${text}" is still in the start's part`);
+  }
+  // Those every cold compile runs (a tracepoint's format, where @babel/parser is: COLD_SELDOM_ROOTS) are in the compile part.
+  const compile = readFileSync(join(dist, "bun_compile.js"), "utf8");
+  for (const text of ["cannot read field", "is writable by every user"]) {
+    assert.ok(compile.includes(text), `"${text}" is not in the compile part`);
+    assert.ok(!start.includes(text) && !seldom.includes(text), `"${text}" is still in the start's part or the seldom one`);
   }
   run("bun", { tool: false, cached: true }); // fills the cache
   const { stdout, stderr, opened } = run("bun", { tool: false, cached: true });
