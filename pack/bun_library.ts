@@ -9,10 +9,12 @@
 // `import "tsbpf"` loads there, the tracepoint probe kind included) less its modules a warm start
 // does not run, which are dist/bun_seldom.js (SELDOM_ROOTS; JavaScriptCore reads a part's whole
 // bytecode when it loads, run or not); dist/bun_compile.js what the first compile adds (the
-// compiler's target); dist/bun_oneliner.js what a one-liner's transform adds; dist/bun_lazy.js everything else the entries reach (other probe kinds,
+// compiler and its target); dist/bun_oneliner.js what a one-liner's transform adds; dist/bun_lazy.js everything else the entries reach (other probe kinds,
 // exporters, tsbpf/tool); and the command's and `tsbpf run`'s (below). Each loads on the first
 // import of one of its modules and is given the start graph's part, through which it takes the
-// other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
+// other parts' modules, so one process has one copy of each. The compiler is in the compile part
+// here, taking the modules it shares with the library from the start's part like any other part;
+// dist/compiler.bun.cjs (pack/bytecode.ts) is the ES modules' (a Bun of another revision).
 // dist/ENTRY.bun.js are the entries, a line each: this copy on the Bun that packed it, the ES
 // modules on any other (whose .jsc it would ignore). The tsbpf command has entries here too
 // (cli/main, the preload of `tsbpf run`, the one-liners' runtime): on that Bun, bin/tsbpf runs
@@ -22,7 +24,6 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BYTECODE_COMPILER, BYTECODE_DEFINE } from "./bytecode.ts";
 
 /** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"): what `import "tsbpf"` runs. */
 export const BUN_LIBRARY = "bun_library.js";
@@ -30,7 +31,7 @@ export const BUN_LIBRARY = "bun_library.js";
 export const BUN_CLI = "bun_cli.js";
 /** `tsbpf run`'s own (RUN_ROOTS): its supervisor and the preload of its child, loaded by those only. */
 export const BUN_RUN = "bun_run.js";
-/** What a compile needs beyond those (the compiler's target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
+/** What a compile needs beyond those (the compiler, its target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
 export const BUN_COMPILE = "bun_compile.js";
 /** The start graph's modules a warm start does not run (SELDOM_ROOTS), loaded on the first use of one of their exports. */
 export const BUN_SELDOM = "bun_seldom.js";
@@ -129,13 +130,15 @@ export const COMMAND_ROOTS = ["cli/main.ts", "cli/oneliner/run_oneliner.ts", "cl
 export const RUN_ROOTS = ["cli/preload_session.ts", "cli/commands/run.ts", "cli/parent_link.ts", "cli/long_timer.ts"];
 
 /**
- * What a script's cold start imports beside the start graph and the bytecode compiler: the
- * compiler's target (tracer/tracer.ts imports it on the first compile). Its part,
- * dist/bun_compile.js, holds what it reaches outside the start graph (~50 KB of source: the BTF
- * reader, the kernel's features), so a cold start no longer loads the whole lazy part
- * (~670 KB and a 1.5 MB .jsc) for it.
+ * What a script's cold start imports beside the start graph: the compiler and its target
+ * (tracer/tracer.ts imports both on the first compile). Their part, dist/bun_compile.js, holds
+ * what they reach outside the start graph (the compiler, the BTF reader, the kernel's features),
+ * so a cold start does not load the whole lazy part for them; and the commands of the lazy part
+ * that compile (plan, dump, build) take the compiler from there, so the lazy part carries no copy
+ * of its own (1.48 MB → 0.87 MB of .jsc, which every script with another probe kind or
+ * tsbpf/tool reads: bench/NOTES.md, load14).
  */
-export const COMPILE_ROOTS = ["tracer/compile_target.ts"];
+export const COMPILE_ROOTS = ["tracer/compile_target.ts", "compiler/compile.ts"];
 
 /**
  * What a cold one-liner imports beside the command's part and the compile's: the transform
@@ -163,14 +166,14 @@ export const SELDOM_ROOTS = [
 ];
 
 /**
- * Seldom modules (SELDOM_ROOTS) that every cold compile runs: the compiler's host, the check of
- * where @babel/parser is, a tracepoint's format. A warm start runs none of them and a cold one
+ * Seldom modules (SELDOM_ROOTS) that every cold compile runs: the check of where @babel/parser
+ * is, a tracepoint's format. A warm start runs none of them and a cold one
  * all, so they go, with what only they import, to the compile part (dist/bun_compile.js) rather
  * than the seldom one: a cold start then loads one part fewer and none of the seldom part's other
  * bytes (JavaScriptCore reads a part's whole bytecode when it loads it; bench/NOTES.md, load14).
  * Their stand-ins in the other parts load the compile part as they would the seldom one.
  */
-export const COLD_SELDOM_ROOTS = ["tracer/compiler_host.ts", "runtime/package_place.ts", "probes/tracepoint_format.ts"];
+export const COLD_SELDOM_ROOTS = ["runtime/package_place.ts", "probes/tracepoint_format.ts"];
 
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile); `stops` are not entered. */
 export function staticClosure(meta: SourceImports, roots: string[], stops: Set<string> = new Set()): Set<string> {
@@ -360,15 +363,10 @@ async function build(outdir: string, naming: string, entry: string, seldomExport
     bytecode: true,
     minify: { whitespace: true, syntax: true },
     external: ["@babel/parser", "esbuild", "bun:ffi", "bun", ...PARTS.slice(1).map((p) => `./${p}`)],
-    define: BYTECODE_DEFINE,
     plugins: [{
       name: "tsbpf-bun-library",
       setup(build: { onResolve: Hook; onLoad: Hook }) {
         build.onResolve({ filter: new RegExp(`^${ENTRY}$|^${SELF}$`) }, (args: { path: string }) => ({ path: args.path, namespace: "tsbpf" }));
-        // The compiler is Bun's bytecode build of it beside this one (pack/bytecode.ts), which
-        // tracer/compiler_module.ts loads by name: its fallback, the ES module, is not carried.
-        build.onResolve({ filter: /\/compiler\/compile\.ts$/ }, (args: { path: string; importer: string }) =>
-          args.importer.endsWith("/tracer/compiler_module.ts") ? { path: `./${BYTECODE_COMPILER}`, external: true } : undefined);
         build.onResolve({ filter: /\.ts$/ }, (args: { path: string; importer: string }) => {
           if (!args.importer.startsWith(ROOT)) return undefined; // the entry's own requires
           const path = resolve(dirname(args.importer), args.path);
