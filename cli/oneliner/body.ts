@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, pointerSpace, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -40,8 +40,6 @@ export class HandlerBody {
     const { call, fn } = probe;
     this.#collectUsed(fn.body);
     const { kind } = this.ctx;
-    if (kind === "tracepoint" || kind === "rawTracepoint" || kind === "tpBtf") this.ctx.argsParam = fn.params[0]?.name;
-    this.ctx.params = fn.params.map((p: Node) => (p.type === "Identifier" ? p.name : ""));
     this.#locals = localInits(fn);
     w.region(call.start, call.end - call.start, () => {
       w.write("\n  ");
@@ -188,8 +186,7 @@ export class HandlerBody {
     }
     if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
     if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
-    const pointsTo = pointerSpace(rhs, this.ctx);
-    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), pointsTo, node: e }, e)) return;
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), node: e }, e)) return;
     const w = this.#w;
     w.write(`this.$${ref.name}.set(`);
     this.#keyOrZero(ref);
@@ -437,7 +434,7 @@ export class HandlerBody {
         return true;
       }
       const held = name === "str" && node.arguments[0]?.type === "MemberExpression" ? mapRef(node.arguments[0]) : undefined;
-      const pointsTo = held && this.t.maps.get(held.name)?.pointsTo;
+      const pointsTo = held && this.t.pointerMaps.get(held.name);
       if (pointsTo) {
         // The map holds the address as a number: str() is told the memory it points to (its length is a literal, see badStrLength).
         this.used.add(pointsTo);
