@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, printedPointer, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -218,15 +218,20 @@ export class HandlerBody {
   }
 
   #print(e: Node, args: Node[]): void {
+    const values = args.flatMap((a) => (a.type === "TemplateLiteral" ? a.expressions : [a]));
+    for (const v of values) {
+      const wrong = printedPointer(v, this.ctx, this.t.text.slice(v.start, v.end));
+      if (wrong) return this.t.error(v, wrong.message, ...wrong.hints);
+    }
     if (args.some((a) => a.type === "TemplateLiteral")) return this.#printTemplate(e, args);
     const parts: ({ text: string } | { field: string })[] = [];
-    const values = args.filter((a) => {
+    const fields = args.filter((a) => {
       if (a.type === "StringLiteral") parts.push({ text: a.value });
       else parts.push({ field: `v${parts.length}` });
       return a.type !== "StringLiteral";
     });
     const names = parts.filter((p): p is { field: string } => "field" in p).map((p) => p.field);
-    this.#submit(e, values, names, { kind: "print", parts });
+    this.#submit(e, fields, names, { kind: "print", parts });
   }
 
   /** print() with template strings: one format, each `${x}` a %s, the parts joined by spaces as print() joins them. */

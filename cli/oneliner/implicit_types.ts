@@ -84,6 +84,17 @@ export function pointerSpace(node: Node, ctx: HandlerContext): "user" | "kernel"
   return node.type === "Identifier" && USER_PROBES.has(ctx.kind) && ctx.params?.includes(node.name) ? "user" : undefined;
 }
 
+/**
+ * The error for a tracepoint's pointer field given to print(): it would print the address as a
+ * number, where the user means what it points to (bpftrace refuses it: "not printable").
+ */
+export function printedPointer(node: Node, ctx: HandlerContext, written: string): { message: string; hints: string[] } | undefined {
+  const f = tracepointField(node, ctx);
+  if (f?.kind !== "ptr") return undefined;
+  const read = /\bchar\b/.test(f.cType) ? `str(${written}) reads the string it points to` : `user<struct_name>(${written}) reads the struct it points to`;
+  return { message: `${written} is a pointer (${f.cType}): print() would show its address as a number`, hints: [read, `(${written} as u64) prints the address`] };
+}
+
 /** A tracepoint field that holds text (char[N], __data_loc char[]): printed and used as a key through str(). */
 export function isTextField(f: ContextField | undefined): boolean {
   return !!f && (f.kind === "data_loc" || (f.kind === "array" && /\bchar\b/.test(f.cType)));
