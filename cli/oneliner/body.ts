@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, printedPointer, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -220,7 +220,7 @@ export class HandlerBody {
   #print(e: Node, args: Node[]): void {
     const values = args.flatMap((a) => (a.type === "TemplateLiteral" ? a.expressions : [a]));
     for (const v of values) {
-      const wrong = printedPointer(v, this.ctx, this.t.text.slice(v.start, v.end));
+      const wrong = unprintable(v, this.ctx, this.t.text.slice(v.start, v.end));
       if (wrong) return this.t.error(v, wrong.message, ...wrong.hints);
     }
     if (args.some((a) => a.type === "TemplateLiteral")) return this.#printTemplate(e, args);
@@ -257,6 +257,10 @@ export class HandlerBody {
     }
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
+    // A pointer field is printable here (%p, %x of the address); the whole record is not.
+    const record = values.find((v) => v.type === "Identifier" && v.name === this.ctx.argsParam);
+    const whole = record && unprintable(record, this.ctx, record.name);
+    if (whole) return this.t.error(record, whole.message, ...whole.hints);
     this.t.checkFormat(args[0], args[0].value, values.length);
     // strftime(format, ktime()): the event's own time (_t), formatted in user space.
     const times = values.map((v) => strftimeFormat(v, this.t));

@@ -334,7 +334,7 @@ class Transform {
     const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
     const kernel = this.options.kernel;
     return {
-      kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined,
+      kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined, fields,
       kernelType: kernel.kernelType && ((root, chain) => kernel.kernelType!(root, chain)),
       argsParam: ARGS_PARAM_KINDS.has(p.kind) ? p.fn.params[0]?.name : undefined,
       params: p.fn.params.map((x: Node) => (x.type === "Identifier" ? x.name : "")),
