@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, isMissingField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -331,6 +331,8 @@ export class HandlerBody {
   }
 
   #typeIsKnown(node: Node): boolean {
+    // A field the tracepoint does not have: the compiler names it, with the ones it has.
+    if (isMissingField(node, this.ctx)) return false;
     const init = this.#localInit(node);
     if (!init && node.type === "ConditionalExpression") return this.#typeIsKnown(node.consequent) && this.#typeIsKnown(node.alternate);
     return init ? this.#typeIsKnown(init) : typeIsKnown(node);

@@ -76,6 +76,12 @@ export function tracepointField(node: Node, ctx: HandlerContext): ContextField |
   return ctx.field(node.property.name);
 }
 
+/** `args.name` of a tracepoint whose fields are known, and that has no field of that name. */
+export function isMissingField(node: Node, ctx: HandlerContext): boolean {
+  return !!ctx.field && node.type === "MemberExpression" && !node.computed && node.object.type === "Identifier" &&
+    node.object.name === ctx.argsParam && ctx.kind === "tracepoint" && !tracepointField(node, ctx);
+}
+
 /** Probes whose arguments are user space's (a register, a USDT operand): an address among them points to user memory. */
 const USER_PROBES = new Set(["uprobe", "uretprobe", "usdt"]);
 

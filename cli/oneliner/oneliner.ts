@@ -89,6 +89,10 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   if (looksLikeBpftrace(text) && !readsAsOneLiner(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
   diags.throwIfAny();
   const ast = parser.parseSource(text, diags);
+  for (const d of diags.items) {
+    // bpftrace's `/filter/ { @x = v; }` as `cond && $.x = v`: && binds tighter than =.
+    if (/^Invalid left-hand side in assignment/.test(d.message) && /(&&|\|\|)\s*\$/.test(text)) d.hints.push("an assignment after && or || needs parentheses: cond && ($.x = v)");
+  }
   diags.throwIfAny();
   const t = new Transform(text, options, diags);
   for (const stmt of ast.program.body) t.topLevel(stmt);
