@@ -51,6 +51,8 @@ function commandEnv(): Record<string, string | undefined> {
 
 /** How long a command that still runs after its tracers stopped gets between SIGTERM and SIGKILL. */
 const END_GRACE_MS = 1000;
+/** How often the end of the command is looked for on a kernel without pidfds (before Linux 5.3). */
+const END_POLL_MS = 20;
 
 export class HeldCommand {
   readonly pid: number;
@@ -138,6 +140,15 @@ export class CommandProcess {
   /** Lets it run (exec CMD). */
   release(): void {
     this.#signal("SIGCONT");
+  }
+
+  /** Calls `f` once it has ended, without polling where the kernel has pidfds; returns what ends the watch. */
+  whenEnded(f: () => void): () => void {
+    if (this.#fd) return this.#fd.whenExited(f);
+    let cancel = () => {};
+    const look = () => (this.ended ? f() : (cancel = libcSync().process.after(END_POLL_MS, look)));
+    look();
+    return () => cancel();
   }
 
   /** Whether it has ended (gone, or a zombie waiting for its parent to reap it). */

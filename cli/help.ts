@@ -16,7 +16,7 @@ usage:
 
 options (for -e and run):
   -e, --eval CODE       the one-liner to run (see: tsbpf help -e)
-  -p, --pid PID         trace only process PID
+  -p, --pid PID         trace only process PID; stop when it exits
   -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits;
                         the exit status is then CMD's (127: not found, 126: not executable);
                         one program, run without a shell (for pipes: -c "sh -c 'a | b'")
@@ -53,7 +53,8 @@ directory, its plan is shown (tsbpf plan), and it runs only when you say yes; wi
 it does not run unless -y. URL#sha256=HEX pins the content: anything else is refused.
 
 options:
-  -p, --pid PID         cliOptions.pid = PID (the script decides how to filter on it)
+  -p, --pid PID         cliOptions.pid = PID (the script decides how to filter on it); the tracers
+                        stop when PID exits
   -c, --command CMD     start CMD held, set cliOptions.pid to its pid, let it run once the script's
                         first tracer has started, and stop the tracers when it exits (the
                         exit status is then CMD's); CMD never outlives the script

@@ -22,6 +22,7 @@ import { setDefaultStats } from "../tracer/stats_default.ts";
 import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE, type CliState } from "./mod.ts";
 import type { CommandProcess } from "./held_command.ts";
+import { ProcessFd } from "../runtime/process_fd.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
@@ -49,12 +50,18 @@ export interface SessionOptions {
   ignoredSignals?: StopSignal[];
 }
 
-const EXIT_POLL_MS = 20;
 const started = new Set<Tracer>();
 let options: SessionOptions = {};
 let stopping = false;
 /** What the script sees as cliOptions (cli/mod.ts), which notes whether it read the pid. */
 let state: CliState = {};
+/**
+ * -p's process, held by a pidfd from the session's start: its end ends the session, as
+ * bpftrace's -p does, and its PID, once reaped, may be another process's.
+ */
+let target: ProcessFd | undefined;
+/** Ends the wait for -c's command or -p's target. */
+let unwatch = () => {};
 
 /** Call before the script is imported: publishes the options and installs the start hook. */
 export async function startSession(session: SessionOptions): Promise<void> {
@@ -68,6 +75,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
   if (session.stats) setDefaultStats(true);
   if (session.pin !== undefined) setDefaultPin(session.pin);
+  if (session.pid !== undefined) target = ProcessFd.open(session.pid);
   state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();
@@ -91,25 +99,27 @@ const hooked = Symbol("tsbpf.cli.hooked");
 function onStarted(t: Tracer): void {
   const first = started.size === 0;
   started.add(t);
-  t.stopped.then(() => started.delete(t));
+  t.stopped.then(() => {
+    started.delete(t);
+    // A script that stops its tracers itself must not wait for the command or the target to end.
+    if (started.size === 0) unwatch();
+  });
   if (!first) return;
   stopEndingEarly();
   warnPidUnread();
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
   if (held !== undefined) void watchHeld(held);
+  else if (target) unwatch = target.whenExited(end);
   const duration = options.durationMs;
   if (duration !== undefined) void import("./long_timer.ts").then(({ after }) => after(duration, end, { unref: true }));
 }
 
 /** -c: the held command runs now; its end ends the session. */
 async function watchHeld(pid: number): Promise<void> {
-  const [held, { setInterval, clearInterval }] = await Promise.all([heldCommand(pid), import("node:timers"), recordMappings(pid)]);
+  const [held] = await Promise.all([heldCommand(pid), recordMappings(pid)]);
   held.release();
-  const watch = setInterval(() => {
-    if (held.ended) (clearInterval(watch), end());
-  }, EXIT_POLL_MS);
-  watch.unref();
+  if (started.size > 0) unwatch = held.whenEnded(end);
 }
 
 /**
@@ -145,6 +155,7 @@ function warnPidUnread(): void {
  * status). A one-liner runs in the command's own process, which reports the status itself.
  */
 async function end(): Promise<void> {
+  unwatch();
   await stopAll();
   if (options.parentPid !== undefined) stopAndExit(0);
 }

@@ -7,10 +7,13 @@
 import { libcSync, SYS } from "./ffi/mod.ts";
 import { OwnedFd } from "./fd.ts";
 import { syscallError } from "./errors.ts";
+import { Epoll } from "./epoll.ts";
 
 const ESRCH = 3;
 const ENOSYS = 38;
 const POLLIN = 1;
+/** How often whenExited() looks where no thread can wait for the exit. */
+const EXIT_POLL_MS = 20;
 
 export class ProcessFd {
   #fd: OwnedFd;
@@ -62,6 +65,41 @@ export class ProcessFd {
     const r = c.syscall(SYS.poll, c.addressOf(pollfd), 1n, 0n);
     if (r < 0) throw syscallError("poll(pidfd)", r, `process ${this.pid}`);
     return r > 0;
+  }
+
+  /**
+   * Calls `f` once the process has exited (soon, if it has already), waiting for its pidfd to
+   * become readable off the JS thread (runtime/epoll.ts): the wait costs no wakeups, where a look
+   * every 20 ms cost an idle tracer 70 a second and 3 % of a core. Where that thread cannot run,
+   * it looks every 20 ms. Returns what ends the watch sooner. Keep the pidfd open meanwhile.
+   */
+  whenExited(f: () => void): () => void {
+    let done = false, cancel = () => {};
+    const fire = () => {
+      if (done) return;
+      done = true;
+      cancel();
+      f();
+    };
+    const look = () => {
+      if (done) return;
+      if (this.exited()) fire();
+      else cancel = libcSync().process.after(EXIT_POLL_MS, look);
+    };
+    if (this.exited()) {
+      queueMicrotask(fire);
+    } else {
+      const set = new Epoll([this.#fd.fd]);
+      cancel = () => void set.close();
+      set.wait(-1).then(look, () => {
+        void set.close();
+        look();
+      });
+    }
+    return () => {
+      done = true;
+      cancel();
+    };
   }
 
   close(): void {

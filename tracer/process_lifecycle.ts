@@ -15,6 +15,7 @@ import type { StopSignal } from "../runtime/ffi/ffi.ts";
 import { ignoredAtStart, restoreIgnored } from "../runtime/ignored_signals.ts";
 import { GIVEN_AT } from "../runtime/maps/at_caller.ts";
 import { whenReaderGone } from "../runtime/reader_gone.ts";
+import { leaveHungUpTerminal } from "../runtime/terminal_gone.ts";
 
 /** What this module needs of a tracer. */
 export interface RunningTracer {
@@ -98,6 +99,8 @@ export function tracerStopped(t: RunningTracer): void {
 
 function onSignal(signal: StopSignal): void {
   const status = SIGNAL_STATUS[signal];
+  // The terminal may have gone: end() prints into nothing rather than failing (runtime/terminal_gone.ts).
+  if (signal === "SIGHUP") leaveHungUpTerminal();
   const host = libcSync().process;
   // Again while stopping, or nothing of ours runs any more: the signal's usual effect.
   if (exitStatus !== undefined || running.size === 0) host.exit(status);

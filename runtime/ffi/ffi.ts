@@ -120,6 +120,7 @@ export const SYS = {
   pidfd_send_signal: 424,
   pidfd_open: 434,
   poll: 7,
+  dup3: 292,
   statfs: 137,
   fstatfs: 138,
 } as const;
