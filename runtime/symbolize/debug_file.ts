@@ -15,21 +15,23 @@
  * owner could not.
  */
 import { Elf } from "../../elf/mod.ts";
-import { type FileLookup, type InRoot, mapFile } from "./mapped_file.ts";
+import { type FileLookup, inRootOf, mapFile, withRightsOfOwner } from "./mapped_file.ts";
+import type { ProcessRef } from "../process_files.ts";
 
 const DEBUG_ROOT = "/usr/lib/debug";
 
 /**
- * The debug file of `elf`, which the process sees at `path` inside `process.root`
- * ("/proc/PID/root"), looked for with `process.rights`, or undefined when `elf` has its own
- * .symtab or no debug file is found.
+ * The debug file of `elf`, which `process` sees at `path`, looked for inside its root and with
+ * its user's rights (undefined: it has gone), or undefined when `elf` has its own .symtab or no
+ * debug file is found.
  */
-export function findDebugFile(elf: Elf, path: string, process: InRoot): Elf | undefined {
+export function findDebugFile(elf: Elf, path: string, process: ProcessRef | undefined): Elf | undefined {
   const buildId = elf.buildId();
   // Without a build ID to compare, no candidate could vouch for itself: none is opened.
   if (elf.section(".symtab") || buildId === undefined) return undefined;
+  const lookups = [inRootOf(process), withRightsOfOwner(process)];
   for (const candidate of candidates(elf, path, buildId)) {
-    for (const lookup of [process, { rights: process.rights }]) {
+    for (const lookup of lookups) {
       const debug = open(candidate, lookup, buildId);
       if (debug) return debug;
     }
