@@ -13,10 +13,11 @@
  * read with the rights of a root process given its pid.
  */
 import { cString, libcSync } from "./ffi/mod.ts";
-import { readBounded, readTextFile } from "./files.ts";
+import { openInRoot, readBounded, readTextFile } from "./files.ts";
 import { NO_ONE, rightsInStatus, withRightsOf } from "./user_rights.ts";
 
-const SYS_OPENAT = 257;
+const SYS_OPENAT = 257, SYS_FACCESSAT2 = 439;
+const R_OK = 4n, AT_EACCESS = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 const ESRCH = -3;
 
@@ -58,6 +59,24 @@ export function asProcess<T>(process: ProcessRef | undefined, use: (root: number
     } finally {
       libcSync().close(root);
     }
+  });
+}
+
+/**
+ * `path` as `process` sees it, held O_PATH (files.ts openInRoot), looked up with its user's
+ * rights, or -errno: -EACCES too when that user may not read the file, since whoever reads
+ * through the handle (/proc/self/fd/N) is root, and O_PATH asks for no right to read.
+ */
+export function holdAsProcess(process: ProcessRef, path: string): number {
+  return asProcess(process, (root) => {
+    const handle = openInRoot(root!, path);
+    if (handle < 0) return handle;
+    const c = libcSync();
+    const empty = cString("");
+    const readable = c.syscall(SYS_FACCESSAT2, BigInt(handle), c.addressOf(empty), R_OK, BigInt(AT_EACCESS | AT_EMPTY_PATH));
+    if (readable === 0 || readable === -38) return handle; // ENOSYS (before Linux 5.8): as before, unchecked
+    c.close(handle);
+    return readable;
   });
 }
 
