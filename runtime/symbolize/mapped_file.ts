@@ -38,11 +38,6 @@ export function inRootOf(process: ProcessRef | undefined): FileLookup {
   return { open: (path) => asProcess(process, (root) => openRegular(path, false, root)) };
 }
 
-/** A path as we see it, opened with the rights of `process`'s user (no one's when it has gone). */
-export function withRightsOfOwner(process: ProcessRef | undefined): FileLookup {
-  return { open: (path) => asProcess(process, () => openRegular(path, false), true) };
-}
-
 /**
  * The file's bytes, or undefined if it cannot be opened or is empty, or is not the file
  * `lookup` asks for, or is on a pseudo filesystem. Never throws.
