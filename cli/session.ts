@@ -22,12 +22,15 @@ import { setDefaultStats } from "../tracer/stats_default.ts";
 import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE, type CliState } from "./mod.ts";
 import type { CommandProcess } from "./held_command.ts";
+import type { ProcessFd } from "../runtime/process_fd.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
 
 export interface SessionOptions {
   pid?: number;
+  /** When the -p process started (runtime/process_files.ts ProcessRef), read as -p was checked: its pid alone may be another's by the time the session starts. */
+  pidStart?: string;
   command?: string[];
   /** The pid of the -c command, held stopped by the tsbpf process until the first tracer starts. */
   heldPid?: number;
@@ -50,11 +53,18 @@ export interface SessionOptions {
 }
 
 const EXIT_POLL_MS = 20;
+/**
+ * How often the -p process is looked at: its end ends the tracers (as bpftrace does), within a
+ * quarter second, at four wakeups a second.
+ */
+const TARGET_POLL_MS = 250;
 const started = new Set<Tracer>();
 let options: SessionOptions = {};
 let stopping = false;
 /** What the script sees as cliOptions (cli/mod.ts), which notes whether it read the pid. */
 let state: CliState = {};
+/** The -p process, held from the session's start (watchTarget). */
+let target: Promise<ProcessFd | "gone" | undefined> | undefined;
 
 /** Call before the script is imported: publishes the options and installs the start hook. */
 export async function startSession(session: SessionOptions): Promise<void> {
@@ -68,6 +78,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
   if (session.stats) setDefaultStats(true);
   if (session.pin !== undefined) setDefaultPin(session.pin);
+  if (session.pid !== undefined && session.heldPid === undefined) target = holdTarget(session.pid, session.pidStart);
   state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();
@@ -98,6 +109,7 @@ function onStarted(t: Tracer): void {
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
   if (held !== undefined) void watchHeld(held);
+  if (target) void watchTarget(target);
   const duration = options.durationMs;
   if (duration !== undefined) void import("./long_timer.ts").then(({ after }) => after(duration, end, { unref: true }));
 }
@@ -109,6 +121,37 @@ async function watchHeld(pid: number): Promise<void> {
   const watch = setInterval(() => {
     if (held.ended) (clearInterval(watch), end());
   }, EXIT_POLL_MS);
+  watch.unref();
+}
+
+/**
+ * -p: the process, by a pidfd opened now, if it is still the one -p named (its start time then):
+ * "gone" when it has ended meanwhile; undefined on a kernel without pidfds (it is not watched).
+ */
+async function holdTarget(pid: number, start: string | undefined): Promise<ProcessFd | "gone" | undefined> {
+  const [{ ProcessFd }, { processNow }] = await Promise.all([import("../runtime/process_fd.ts"), import("../runtime/process_files.ts")]);
+  const fd = ProcessFd.open(pid);
+  if (!fd) return undefined;
+  // Still there after the pidfd was opened: /proc/PID was its process, whose start time says whether -p named it.
+  if (start === undefined || processNow(pid)?.start === start) {
+    if (fd.stillThere()) return fd;
+  }
+  fd.close();
+  return "gone";
+}
+
+/**
+ * -p: the process's end ends the session, as bpftrace ends. Once it has ended its pid is free,
+ * and whoever spawns processes until the pid comes round again (any user) would have the
+ * tracer's pid filter trace their process as the one -p named.
+ */
+async function watchTarget(held: Promise<ProcessFd | "gone" | undefined>): Promise<void> {
+  const [fd, { setInterval, clearInterval }] = await Promise.all([held, import("node:timers")]);
+  if (fd === undefined) return;
+  if (fd === "gone") return void end();
+  const watch = setInterval(() => {
+    if (fd.exited()) (clearInterval(watch), fd.close(), end());
+  }, TARGET_POLL_MS);
   watch.unref();
 }
 
@@ -140,7 +183,7 @@ function warnPidUnread(): void {
 }
 
 /**
- * The end of -c's command or of -d: every tracer stops, and a script run by `tsbpf run` ends
+ * The end of -c's command, of -p's process or of -d: every tracer stops, and a script run by `tsbpf run` ends
  * with them, as on a signal, even with timers or servers open (its parent reports the command's
  * status). A one-liner runs in the command's own process, which reports the status itself.
  */
