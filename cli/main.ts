@@ -10,7 +10,7 @@ import { GLOBAL_OPTIONS, parseDuration, parsePid, parseUntilPositional, splitCom
 import { CliError, fail, UsageError } from "./errors.ts";
 // In the chunk the command loads anyway (pack/bundle.ts): a dynamic import would split it out of that chunk.
 import { closest } from "../spec/diagnostics.ts";
-import { processNow } from "../runtime/process_files.ts";
+import { processNow } from "../runtime/process_start.ts";
 import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
 import { runtimeName, scriptArgs } from "../runtime/ffi/host.ts";

@@ -129,7 +129,7 @@ async function watchHeld(pid: number): Promise<void> {
  * "gone" when it has ended meanwhile; undefined on a kernel without pidfds (it is not watched).
  */
 async function holdTarget(pid: number, start: string | undefined): Promise<ProcessFd | "gone" | undefined> {
-  const [{ ProcessFd }, { processNow }] = await Promise.all([import("../runtime/process_fd.ts"), import("../runtime/process_files.ts")]);
+  const [{ ProcessFd }, { processNow }] = await Promise.all([import("../runtime/process_fd.ts"), import("../runtime/process_start.ts")]);
   const fd = ProcessFd.open(pid);
   if (!fd) return undefined;
   // Still there after the pidfd was opened: /proc/PID was its process, whose start time says whether -p named it.

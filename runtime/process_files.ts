@@ -13,31 +13,16 @@
  * read with the rights of a root process given its pid.
  */
 import { cString, libcSync } from "./ffi/mod.ts";
-import { openInRoot, readBounded, readTextFile } from "./files.ts";
+import { openInRoot, readBounded } from "./files.ts";
+import { type ProcessRef, startIn } from "./process_start.ts";
 import { NO_ONE, rightsInStatus, withRightsOf } from "./user_rights.ts";
+
+export { processNow, type ProcessRef } from "./process_start.ts";
 
 const SYS_OPENAT = 257, SYS_FACCESSAT2 = 439;
 const R_OK = 4n, AT_EACCESS = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 const ESRCH = -3;
-
-/** One process: its pid, and when it started (field 22 of /proc/PID/stat, in clock ticks since boot). */
-export interface ProcessRef {
-  readonly pid: number;
-  readonly start: string;
-}
-
-/** The process that has pid `pid` now, or undefined if none has. */
-export function processNow(pid: number): ProcessRef | undefined {
-  let stat: string | undefined;
-  try {
-    stat = readTextFile(`/proc/${pid}/stat`);
-  } catch {
-    stat = undefined;
-  }
-  const start = startIn(stat);
-  return start === undefined ? undefined : { pid, start };
-}
 
 /**
  * `use(root)` run with the file-system rights of `process`'s user, `root` its root directory,
@@ -119,10 +104,4 @@ function readAt(dir: number, name: string): string | undefined {
   } finally {
     c.close(fd);
   }
-}
-
-/** Field 22 of a /proc/PID/stat text; the command (field 2) is in parentheses and may hold anything, spaces and ")" too. */
-function startIn(stat: string | undefined): string | undefined {
-  if (!stat) return undefined;
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
 }
