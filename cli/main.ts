@@ -10,7 +10,7 @@ import { GLOBAL_OPTIONS, parseDuration, parsePid, parseUntilPositional, splitCom
 import { CliError, fail, UsageError } from "./errors.ts";
 // In the chunk the command loads anyway (pack/bundle.ts): a dynamic import would split it out of that chunk.
 import { closest } from "../spec/diagnostics.ts";
-import { fileExists } from "../runtime/files.ts";
+import { processNow } from "../runtime/process_start.ts";
 import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
 import { runtimeName, scriptArgs } from "../runtime/ffi/host.ts";
@@ -105,9 +105,11 @@ function checkBabelPlace(): void {
 function session(values: Values): SessionOptions {
   if (values.pid !== undefined && values.command !== undefined) throw new UsageError("-p and -c both name the process to trace: give one");
   const pid = values.pid === undefined ? undefined : parsePid(String(values.pid));
-  if (pid !== undefined && !fileExists(`/proc/${pid}`)) throw new CliError(`-p ${pid}: there is no process ${pid}`);
+  const target = pid === undefined ? undefined : processNow(pid);
+  if (pid !== undefined && !target) throw new CliError(`-p ${pid}: there is no process ${pid}`);
   return {
     pid,
+    pidStart: target?.start,
     command: values.command === undefined ? undefined : splitCommand(String(values.command)),
     durationMs: values.duration === undefined ? undefined : parseDuration(String(values.duration)),
     verbose: !!values.verbose,

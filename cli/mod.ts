@@ -20,8 +20,8 @@
  * ```
  *
  * With `-c CMD`, the command is started only once the script's first `start()` has attached its
- * probes, and every started tracer is stopped when the command exits; with `-d`, when the time is
- * up. Outside the `tsbpf` command every field is undefined and `active` is false.
+ * probes, and every started tracer is stopped when the command exits; with `-p PID`, when that
+ * process exits (as bpftrace does: its pid may then be another's); with `-d`, when the time is up. Outside the `tsbpf` command every field is undefined and `active` is false.
  * @module
  */
 

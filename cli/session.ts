@@ -23,12 +23,15 @@ import { setDefaultPin } from "../tracer/default_pin.ts";
 import { CLI_STATE, type CliState } from "./mod.ts";
 import type { CommandProcess } from "./held_command.ts";
 import { ProcessFd } from "../runtime/process_fd.ts";
+import { processNow } from "../runtime/process_start.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
 
 export interface SessionOptions {
   pid?: number;
+  /** When the -p process started (runtime/process_files.ts ProcessRef), read as -p was checked: its pid alone may be another's by the time the session starts. */
+  pidStart?: string;
   command?: string[];
   /** The pid of the -c command, held stopped by the tsbpf process until the first tracer starts. */
   heldPid?: number;
@@ -59,7 +62,7 @@ let state: CliState = {};
  * -p's process, held by a pidfd from the session's start: its end ends the session, as
  * bpftrace's -p does, and its PID, once reaped, may be another process's.
  */
-let target: ProcessFd | undefined;
+let target: ProcessFd | "gone" | undefined;
 /** Ends the wait for -c's command or -p's target. */
 let unwatch = () => {};
 
@@ -75,7 +78,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);
   if (session.stats) setDefaultStats(true);
   if (session.pin !== undefined) setDefaultPin(session.pin);
-  if (session.pid !== undefined) target = ProcessFd.open(session.pid);
+  if (session.pid !== undefined && session.heldPid === undefined) target = holdTarget(session.pid, session.pidStart);
   state = { pid: session.pid ?? session.heldPid, command: session.command, durationMs: session.durationMs, verbose: session.verbose ?? false };
   (globalThis as Record<symbol, unknown>)[CLI_STATE] = state;
   hookStart();
@@ -110,6 +113,7 @@ function onStarted(t: Tracer): void {
   // Timers are unref'd: a script that stops on its own must not wait for them to exit.
   const held = options.heldPid;
   if (held !== undefined) void watchHeld(held);
+  if (target === "gone") end();
   else if (target) unwatch = target.whenExited(end);
   const duration = options.durationMs;
   if (duration !== undefined) void import("./long_timer.ts").then(({ after }) => after(duration, end, { unref: true }));
@@ -120,6 +124,19 @@ async function watchHeld(pid: number): Promise<void> {
   const [held] = await Promise.all([heldCommand(pid), recordMappings(pid)]);
   held.release();
   if (started.size > 0) unwatch = held.whenEnded(end);
+}
+
+/**
+ * -p: the process, by a pidfd opened now, if it is still the one -p named (its start time then):
+ * "gone" when it has ended meanwhile; undefined on a kernel without pidfds (it is not watched).
+ */
+function holdTarget(pid: number, start: string | undefined): ProcessFd | "gone" | undefined {
+  const fd = ProcessFd.open(pid);
+  if (!fd) return undefined;
+  // Still there after the pidfd was opened: /proc/PID was its process, whose start time says whether -p named it.
+  if ((start === undefined || processNow(pid)?.start === start) && fd.stillThere()) return fd;
+  fd.close();
+  return "gone";
 }
 
 /**
@@ -150,7 +167,7 @@ function warnPidUnread(): void {
 }
 
 /**
- * The end of -c's command or of -d: every tracer stops, and a script run by `tsbpf run` ends
+ * The end of -c's command, of -p's process or of -d: every tracer stops, and a script run by `tsbpf run` ends
  * with them, as on a signal, even with timers or servers open (its parent reports the command's
  * status). A one-liner runs in the command's own process, which reports the status itself.
  */
