@@ -7,19 +7,19 @@ const MODIFIER_ORDER = ["accessibility", "static", "override", "readonly"];
 const ACCESS = new Set(["public", "private", "protected"]);
 
 export function parseClass(p: Parser, type: "ClassDeclaration"): Node {
-  if (p.isPunct("@")) throw new GiveUp("class decorator");
+  if (p.s.value === "@") throw new GiveUp("class decorator");
   const node = p.startNode();
   p.s.next();
   const id = p.identifier();
   p.declare(id.name, "other");
   node.id = id;
-  if (p.isPunct("<")) throw new GiveUp("class type parameters");
+  if (p.s.value === "<") throw new GiveUp("class type parameters");
   if (p.eat("extends")) {
-    const start = p.s.startPos();
+    const start = p.s.startLoc;
     const atom = p.g.parseAtom(p);
     if (atom.type === "ArrowFunctionExpression") throw new GiveUp("extends an arrow");
     node.superClass = p.g.parseSubscripts(p, atom, start, false);
-    if (p.isPunct("<") || p.isPunct("<<")) throw new GiveUp("super type arguments");
+    if (p.s.value === "<" || p.s.value === "<<") throw new GiveUp("super type arguments");
   } else node.superClass = null;
   if (p.isName("implements")) throw new GiveUp("implements");
   node.body = classBody(p, node.superClass !== null);
@@ -32,14 +32,14 @@ function classBody(p: Parser, derived: boolean): Node {
   const members: Node[] = body.body = [];
   p.expect("{");
   let decorators: Node[] = [], hadConstructor = false;
-  while (!p.isPunct("}")) {
-    if (p.isPunct(";")) {
+  while (p.s.value !== "}") {
+    if (p.s.value === ";") {
       if (decorators.length) throw new GiveUp("; after a decorator");
       p.s.next();
       continue;
     }
     const comments = commentsBefore(p);
-    if (p.isPunct("@")) {
+    if (p.s.value === "@") {
       decorators.push(decorator(p));
       continue;
     }
@@ -84,12 +84,12 @@ function decorator(p: Parser): Node {
   const leading = commentsBefore(p);
   const node = p.startNode();
   p.s.next();
-  const start = p.s.startPos();
-  if (p.isPunct("(")) throw new GiveUp("parenthesized decorator");
+  const start = p.s.startLoc;
+  if (p.s.value === "(") throw new GiveUp("parenthesized decorator");
   let expr = p.identifier();
-  if (p.isPunct(".")) throw new GiveUp("decorator member");
-  if (p.isPunct("<") || p.isPunct("<<")) throw new GiveUp("decorator type arguments");
-  if (p.isPunct("(")) {
+  if (p.s.value === ".") throw new GiveUp("decorator member");
+  if (p.s.value === "<" || p.s.value === "<<") throw new GiveUp("decorator type arguments");
+  if (p.s.value === "(") {
     const call = p.startNode(start);
     call.callee = expr;
     call.arguments = p.g.callArguments(p);
@@ -129,7 +129,7 @@ function classMember(p: Parser, member: Node, derived: boolean): void {
     s.next();
   }
   if (member.static === undefined) member.static = false;
-  if (p.isPunct("*")) throw new GiveUp("generator method");
+  if (p.s.value === "*") throw new GiveUp("generator method");
   let isAsync = false;
   if (p.isName("async") || p.isName("get") || p.isName("set")) {
     const next = p.peek();
@@ -138,7 +138,7 @@ function classMember(p: Parser, member: Node, derived: boolean): void {
       if (!p.isName("async")) throw new GiveUp("accessor");
       isAsync = true;
       s.next();
-      if (p.isPunct("*")) throw new GiveUp("async generator");
+      if (p.s.value === "*") throw new GiveUp("async generator");
     } else if (!plainKey) throw new GiveUp("async/get/set before a line break");
   }
   const isPrivate = s.kind === "private";
@@ -149,13 +149,13 @@ function classMember(p: Parser, member: Node, derived: boolean): void {
   const key = member.key;
   const keyName = key.type === "Identifier" ? key.name : key.type === "StringLiteral" ? key.value : undefined;
   if (member.computed && isAsync) throw new GiveUp("computed async method");
-  if (p.isPunct("?") || p.isPunct("!")) {
-    if (p.isPunct("!")) throw new GiveUp("definite field");
+  if (p.s.value === "?" || p.s.value === "!") {
+    if (p.s.value === "!") throw new GiveUp("definite field");
     s.next();
     member.optional = true;
   }
-  if (p.isPunct("(") || p.isPunct("<")) {
-    if (p.isPunct("<")) throw new GiveUp("method type parameters");
+  if (p.s.value === "(" || p.s.value === "<") {
+    if (p.s.value === "<") throw new GiveUp("method type parameters");
     if (member.optional) throw new GiveUp("optional method");
     if (member.readonly) throw new GiveUp("readonly method");
     const constructor = !member.static && !member.computed && keyName === "constructor";
@@ -171,7 +171,7 @@ function classMember(p: Parser, member: Node, derived: boolean): void {
   }
   if (isAsync) throw new Mismatch("async field");
   if (keyName === "constructor" || (member.static && keyName === "prototype")) throw new GiveUp(`field named ${keyName}`);
-  if (p.isPunct(":")) member.typeAnnotation = p.g.parseTypeAnnotation(p);
+  if (p.s.value === ":") member.typeAnnotation = p.g.parseTypeAnnotation(p);
   if (p.eat("=")) {
     member.value = p.inFunction({ async: false, superProperty: true, superCall: false, program: false }, () => {
       p.enterScope(true);

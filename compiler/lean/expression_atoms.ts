@@ -46,20 +46,20 @@ function name(p: Parser): Node {
       s.next();
       return p.finish(node, "BooleanLiteral");
     }
-    case "function": return p.g.parseFunction(p, "FunctionExpression", false, p.s.startPos());
+    case "function": return p.g.parseFunction(p, "FunctionExpression", false, p.s.startLoc);
     case "new": return p.g.parseNew(p);
     case "super": return superExpression(p);
     case "import": return importMeta(p);
     case "async": {
       const next = p.peek();
       if (next.kind === "name" && next.value === "function" && !next.newlineBefore) {
-        const start = s.startPos();
+        const start = s.startLoc;
         s.next();
         return p.g.parseFunction(p, "FunctionExpression", true, start);
       }
       if (next.newlineBefore) break;
       if (next.value === "(") {
-        const start = s.startPos();
+        const start = s.startLoc;
         s.next();
         return p.g.parenOrArrow(p, start);
       }
@@ -67,7 +67,7 @@ function name(p: Parser): Node {
         const arrow = p.startNode();
         s.next();
         const id = p.identifier();
-        if (!p.isPunct("=>") || s.newlineBefore) throw new GiveUp("async followed by a name");
+        if (p.s.value !== "=>" || s.newlineBefore) throw new GiveUp("async followed by a name");
         return p.g.arrowFunction(p, arrow, [id], true);
       }
       break;
@@ -76,7 +76,7 @@ function name(p: Parser): Node {
   }
   if (RESERVED.has(s.value) && s.value !== "await") throw new Mismatch(`reserved word ${s.value}`);
   const id = p.identifier();
-  if (p.isPunct("=>") && !s.newlineBefore) {
+  if (p.s.value === "=>" && !s.newlineBefore) {
     const arrow = p.startAt(id);
     return p.g.arrowFunction(p, arrow, [id]);
   }
@@ -86,23 +86,23 @@ function name(p: Parser): Node {
 function superExpression(p: Parser): Node {
   const node = p.startNode();
   p.s.next();
-  if (p.isPunct("(") ? !p.fn.superCall : !(p.isPunct(".") || p.isPunct("[")) || !p.fn.superProperty) throw new GiveUp("super here");
+  if (p.s.value === "(" ? !p.fn.superCall : !(p.s.value === "." || p.s.value === "[") || !p.fn.superProperty) throw new GiveUp("super here");
   return p.finish(node, "Super");
 }
 
 function importMeta(p: Parser): Node {
   const node = p.startNode();
   const meta = p.identifierAny();
-  if (p.isPunct("(")) {
+  if (p.s.value === "(") {
     const args = p.g.callArguments(p);
     if (args.length < 1 || args.length > 2 || args.some((a) => a.type === "SpreadElement")) throw new GiveUp("import() arguments");
     node.source = args[0];
     node.options = args[1] ?? null;
     return p.finish(node, "ImportExpression");
   }
-  if (!p.isPunct(".")) throw new Mismatch("import without ( or .");
+  if (p.s.value !== ".") throw new Mismatch("import without ( or .");
   // Babel ends `import` where the `.` starts (the same place unless there is space between).
-  p.resetEnd(meta, p.s.startPos());
+  p.resetEnd(meta, p.s.startLoc);
   p.s.next();
   if (!p.isName("meta")) throw new Mismatch("import.something");
   node.meta = meta;
@@ -160,7 +160,7 @@ export function parseTemplate(p: Parser): Node {
     p.s.next();
     if (chunk.tail) break;
     expressions.push(p.g.parseExpression(p));
-    if (!p.isPunct("}")) throw new Mismatch("expected } in a template");
+    if (p.s.value !== "}") throw new Mismatch("expected } in a template");
   }
   node.expressions = expressions;
   node.quasis = quasis;
@@ -176,14 +176,14 @@ function array(p: Parser): Node {
     if (first) first = false;
     else {
       p.expect(",");
-      if (p.isPunct("]")) {
+      if (p.s.value === "]") {
         p.addExtra(node, "trailingComma", p.s.lastEnd - 1);
         p.s.next();
         break;
       }
     }
-    if (p.isPunct(",")) elements.push(null);
-    else if (p.isPunct("...")) {
+    if (p.s.value === ",") elements.push(null);
+    else if (p.s.value === "...") {
       const spread = p.startNode();
       p.s.next();
       spread.argument = p.g.parseMaybeAssign(p);
@@ -198,11 +198,11 @@ function object(p: Parser): Node {
   const node = p.startNode();
   p.s.next();
   const properties: Node[] = node.properties = [];
-  while (!p.isPunct("}")) {
+  while (p.s.value !== "}") {
     properties.push(property(p));
-    if (p.isPunct("}")) break;
+    if (p.s.value === "}") break;
     p.expect(",");
-    if (p.isPunct("}")) p.addExtra(node, "trailingComma", p.s.lastEnd - 1);
+    if (p.s.value === "}") p.addExtra(node, "trailingComma", p.s.lastEnd - 1);
   }
   p.s.next();
   return p.finish(node, "ObjectExpression");
@@ -210,7 +210,7 @@ function object(p: Parser): Node {
 
 function property(p: Parser): Node {
   const s = p.s;
-  if (p.isPunct("...")) {
+  if (p.s.value === "...") {
     const spread = p.startNode();
     s.next();
     spread.argument = p.g.parseMaybeAssign(p);
@@ -227,11 +227,11 @@ function property(p: Parser): Node {
       s.next();
     }
   }
-  if (p.isPunct("*")) throw new GiveUp("generator method");
+  if (p.s.value === "*") throw new GiveUp("generator method");
   propertyName(p, prop);
   if (prop.key.type === "Identifier" && prop.key.name === "__proto__" || prop.key.type === "StringLiteral" && prop.key.value === "__proto__") throw new GiveUp("__proto__");
-  if (p.isPunct("<")) throw new GiveUp("generic object method");
-  if (p.isPunct("(")) {
+  if (p.s.value === "<") throw new GiveUp("generic object method");
+  if (p.s.value === "(") {
     prop.kind = "method";
     prop.method = true;
     prop.id = null;
@@ -246,7 +246,7 @@ function property(p: Parser): Node {
     prop.value = p.g.parseMaybeAssign(p);
     return p.finish(prop, "ObjectProperty");
   }
-  if (prop.computed || prop.key.type !== "Identifier" || !(p.isPunct(",") || p.isPunct("}"))) throw new Mismatch("expected :");
+  if (prop.computed || prop.key.type !== "Identifier" || !(p.s.value === "," || p.s.value === "}")) throw new Mismatch("expected :");
   if (RESERVED.has(prop.key.name)) throw new GiveUp("reserved word as a shorthand");
   prop.shorthand = true;
   prop.value = cloneIdentifier(prop.key);
@@ -256,7 +256,7 @@ function property(p: Parser): Node {
 /** A property's key: a name, a string or number literal, or `[expression]`. Sets key and computed. */
 export function propertyName(p: Parser, node: Node): void {
   const s = p.s;
-  if (p.isPunct("[")) {
+  if (p.s.value === "[") {
     s.next();
     node.computed = true;
     node.key = p.g.parseMaybeAssign(p);

@@ -16,9 +16,9 @@ const UNARY = new Set(["!", "~", "+", "-", "typeof", "void", "delete"]);
 
 /** `a, b`: a SequenceExpression when there is a comma. */
 export function parseExpression(p: Parser, noIn = false): Node {
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   const first = parseMaybeAssign(p, noIn);
-  if (!p.isPunct(",")) return first;
+  if (p.s.value !== ",") return first;
   const node = p.startNode(start);
   node.expressions = [first];
   while (p.eat(",")) node.expressions.push(parseMaybeAssign(p, noIn));
@@ -26,7 +26,7 @@ export function parseExpression(p: Parser, noIn = false): Node {
 }
 
 export function parseMaybeAssign(p: Parser, noIn = false): Node {
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   const left = parseConditional(p, noIn);
   if (p.s.kind !== "punct" || !ASSIGN.has(p.s.value)) return left;
   checkTarget(left);
@@ -50,9 +50,9 @@ export function checkTarget(node: Node): void {
 }
 
 function parseConditional(p: Parser, noIn: boolean): Node {
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   const test = parseExprOps(p, noIn);
-  if (!p.isPunct("?")) return test;
+  if (p.s.value !== "?") return test;
   const node = p.startNode(start);
   p.s.next();
   node.test = test;
@@ -68,7 +68,7 @@ function parseConditional(p: Parser, noIn: boolean): Node {
 }
 
 function parseExprOps(p: Parser, noIn: boolean): Node {
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   const left = parseMaybeUnary(p);
   if (left.type === "ArrowFunctionExpression" && !left.extra?.parenthesized) return left;
   return parseExprOp(p, left, start, -1, noIn);
@@ -97,7 +97,7 @@ function parseExprOp(p: Parser, left: Node, leftStart: Position, minPrec: number
     if (prec === undefined || prec <= minPrec || (noIn && op === "in")) return left;
     if (op === "**" && (left.type === "UnaryExpression" || left.type === "AwaitExpression") && !left.extra?.parenthesized) throw new GiveUp("unary before **");
     s.next();
-    const rightStart = s.startPos();
+    const rightStart = s.startLoc;
     const right = parseExprOp(p, parseMaybeUnary(p), rightStart, op === "**" ? prec - 1 : prec, noIn);
     if (op === "??" || op === "||" || op === "&&") {
       for (const side of [left, right]) {
@@ -141,7 +141,7 @@ export function parseMaybeUnary(p: Parser): Node {
     return p.finish(node, "UpdateExpression");
   }
   if (s.kind === "punct" && s.value === "<") throw new GiveUp("type assertion");
-  const start = s.startPos();
+  const start = s.startLoc;
   let expr = parseExprSubscripts(p);
   while (s.kind === "punct" && (s.value === "++" || s.value === "--") && !s.newlineBefore) {
     checkTarget(expr);
@@ -156,7 +156,7 @@ export function parseMaybeUnary(p: Parser): Node {
 }
 
 function parseExprSubscripts(p: Parser): Node {
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   const base = p.g.parseAtom(p);
   if (base.type === "ArrowFunctionExpression") return base;
   return parseSubscripts(p, base, start, false);
@@ -177,9 +177,9 @@ export function parseSubscripts(p: Parser, base: Node, start: Position, noCalls:
         if (noCalls) throw new GiveUp("optional chain in new");
         chain = true;
         s.next();
-        if (p.isPunct("(")) {
+        if (p.s.value === "(") {
           base = call(p, base, start, "OptionalCallExpression", true);
-        } else if (p.isPunct("[")) {
+        } else if (p.s.value === "[") {
           base = member(p, base, start, true, "OptionalMemberExpression", true);
         } else if ((s.kind as TokenKind) === "name") {
           base = member(p, base, start, false, "OptionalMemberExpression", true);
@@ -232,7 +232,7 @@ export function parseSubscripts(p: Parser, base: Node, start: Position, noCalls:
         }
         const typeArguments = p.attempt(() => {
           const args = p.g.parseTypeArguments(p);
-          if (!p.isPunct("(")) throw new GiveUp("type arguments not followed by a call");
+          if (p.s.value !== "(") throw new GiveUp("type arguments not followed by a call");
           return args;
         });
         if (!typeArguments) return base;
@@ -280,16 +280,16 @@ function call(p: Parser, callee: Node, start: Position, type: string, optional: 
 export function callArguments(p: Parser, node?: Node): Node[] {
   p.expect("(");
   const args: Node[] = [];
-  while (!p.isPunct(")")) {
-    if (p.isPunct("...")) {
+  while (p.s.value !== ")") {
+    if (p.s.value === "...") {
       const spread = p.startNode();
       p.s.next();
       spread.argument = parseMaybeAssign(p);
       args.push(p.finish(spread, "SpreadElement"));
     } else args.push(parseMaybeAssign(p));
-    if (p.isPunct(")")) break;
+    if (p.s.value === ")") break;
     p.expect(",");
-    if (p.isPunct(")")) {
+    if (p.s.value === ")") {
       if (node) p.addExtra(node, "trailingComma", p.s.lastEnd - 1);
       break;
     }
@@ -302,9 +302,9 @@ export function callArguments(p: Parser, node?: Node): Node[] {
 export function parseNew(p: Parser): Node {
   const node = p.startNode();
   p.s.next();
-  if (p.isPunct(".")) throw new GiveUp("new.target");
+  if (p.s.value === ".") throw new GiveUp("new.target");
   if (p.isName("import") || p.isName("super")) throw new GiveUp("new import/super");
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   const atom = p.g.parseAtom(p);
   if (atom.type === "ArrowFunctionExpression") throw new Mismatch("new with an arrow");
   const callee = parseSubscripts(p, atom, start, true);
@@ -312,6 +312,6 @@ export function parseNew(p: Parser): Node {
     node.callee = callee.expression;
     node.typeArguments = callee.typeArguments;
   } else node.callee = callee;
-  node.arguments = p.isPunct("(") ? callArguments(p) : [];
+  node.arguments = p.s.value === "(" ? callArguments(p) : [];
   return p.finish(node, "NewExpression");
 }

@@ -7,14 +7,14 @@ import type { FunctionContext, Node, Parser } from "./parser.ts";
 export function parseFunction(p: Parser, type: "FunctionDeclaration" | "FunctionExpression", isAsync: boolean, start: Position): Node {
   const node = p.startNode(start);
   p.expect("function");
-  if (p.isPunct("*")) throw new GiveUp("generator");
+  if (p.s.value === "*") throw new GiveUp("generator");
   let id = null;
   if (type === "FunctionDeclaration" || p.s.kind === "name") id = p.identifier();
   if (type === "FunctionDeclaration") p.declare(id.name, "other");
   node.id = id;
   node.generator = false;
   node.async = isAsync;
-  if (p.isPunct("<")) throw new GiveUp("type parameters");
+  if (p.s.value === "<") throw new GiveUp("type parameters");
   const fn = { async: isAsync, superProperty: false, superCall: false, program: false };
   functionRest(p, node, fn, false);
   return p.finish(node, type);
@@ -27,8 +27,8 @@ export function functionRest(p: Parser, node: Node, fn: FunctionContext, constru
     try {
       node.params = parseParams(p, constructor);
       for (const param of node.params) p.declarePattern(param, "other");
-      if (p.isPunct(":")) node.returnType = p.g.parseTypeAnnotation(p, true);
-      if (!p.isPunct("{")) throw new GiveUp("function without a body");
+      if (p.s.value === ":") node.returnType = p.g.parseTypeAnnotation(p, true);
+      if (p.s.value !== "{") throw new GiveUp("function without a body");
       node.body = functionBody(p);
     } finally {
       p.exitScope();
@@ -50,25 +50,26 @@ function functionBody(p: Parser): Node {
 export function parseParams(p: Parser, constructor: boolean): Node[] {
   p.expect("(");
   const params: Node[] = [];
-  while (!p.isPunct(")")) {
-    if (p.isPunct("@")) throw new GiveUp("parameter decorator");
-    if (p.isPunct("...")) {
+  while (p.s.value !== ")") {
+    if (p.s.value === "@") throw new GiveUp("parameter decorator");
+    if (p.s.value === "...") {
       const rest = p.startNode();
       p.s.next();
       rest.argument = p.g.parseBindingAtom(p);
       p.finish(rest, "RestElement");
       typesOf(p, rest);
       params.push(rest);
-      if (!p.isPunct(")")) throw new GiveUp("rest parameter not last");
+      // "as string": TypeScript keeps the narrowing to "..." across the calls since.
+      if ((p.s.value as string) !== ")") throw new GiveUp("rest parameter not last");
       break;
     }
-    const start = p.s.startPos();
+    const start = p.s.startLoc;
     const modifiers = constructor ? parameterModifiers(p) : {};
     if (p.isName("this")) throw new GiveUp("this parameter");
     const left = p.g.parseBindingAtom(p);
     typesOf(p, left);
     let param = left;
-    if (p.isPunct("=")) {
+    if (p.s.value === "=") {
       const pattern = p.startAt(left);
       p.s.next();
       pattern.left = left;
@@ -83,7 +84,7 @@ export function parseParams(p: Parser, constructor: boolean): Node[] {
       param = p.finish(pp, "TSParameterProperty");
     }
     params.push(param);
-    if (!p.isPunct(")")) p.expect(",");
+    if (p.s.value !== ")") p.expect(",");
   }
   p.expect(")");
   return params;
@@ -112,7 +113,7 @@ function typesOf(p: Parser, param: Node): void {
     if (param.type !== "Identifier") throw new GiveUp("optional pattern");
     param.optional = true;
   }
-  if (p.isPunct(":")) param.typeAnnotation = p.g.parseTypeAnnotation(p);
+  if (p.s.value === ":") param.typeAnnotation = p.g.parseTypeAnnotation(p);
   p.resetEnd(param);
 }
 
@@ -128,7 +129,7 @@ export function arrowFunction(p: Parser, node: Node, params: Node[], isAsync = f
     try {
       node.params = params;
       for (const param of params) p.declarePattern(param, "other");
-      node.body = p.isPunct("{") ? functionBody(p) : p.g.parseMaybeAssign(p);
+      node.body = p.s.value === "{" ? functionBody(p) : p.g.parseMaybeAssign(p);
     } finally {
       p.exitScope();
     }

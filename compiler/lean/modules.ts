@@ -22,7 +22,7 @@ export function parseImport(p: Parser): Node {
       specifiers.push(local(p, p.startNode(), "ImportDefaultSpecifier"));
       named = p.eat(",");
     }
-    if (named && p.isPunct("*")) {
+    if (named && p.s.value === "*") {
       const specifier = p.startNode();
       p.s.next();
       p.expect("as");

@@ -12,31 +12,31 @@ import type { Position } from "./scanner.ts";
  */
 export function parenOrArrow(p: Parser, asyncStart?: Position): Node {
   const s = p.s;
-  const start = asyncStart ?? s.startPos();
+  const start = asyncStart ?? s.startLoc;
   s.next();
-  const innerStart = s.startPos();
+  const innerStart = s.startLoc;
   const items: Node[] = [];
   let paramOnly = false, trailingComma = false;
-  while (!p.isPunct(")")) {
+  while (p.s.value !== ")") {
     if (items.length) {
       p.expect(",");
-      if (p.isPunct(")")) {
+      if (p.s.value === ")") {
         trailingComma = true;
         break;
       }
     }
-    if (p.isPunct("...")) {
+    if (p.s.value === "...") {
       const rest = p.startNode();
       s.next();
       rest.argument = p.identifier();
       p.finish(rest, "RestElement");
-      if (p.isPunct(":")) {
+      if (s.value === ":") {
         rest.typeAnnotation = p.g.parseTypeAnnotation(p);
         p.resetEnd(rest);
       }
       items.push(rest);
       paramOnly = true;
-      if (!p.isPunct(")")) throw new GiveUp("rest parameter not last");
+      if (s.value !== ")") throw new GiveUp("rest parameter not last");
       continue;
     }
     const typed = s.kind === "name" && /^[?:]/.test(p.peekChar()) && isParameterMark(p);
@@ -47,11 +47,11 @@ export function parenOrArrow(p: Parser, asyncStart?: Position): Node {
         id.optional = true;
         p.resetEnd(id);
       }
-      if (p.isPunct(":")) {
+      if (p.s.value === ":") {
         id.typeAnnotation = p.g.parseTypeAnnotation(p);
         p.resetEnd(id);
       }
-      if (p.isPunct("=")) {
+      if (p.s.value === "=") {
         const pattern = p.startAt(id);
         s.next();
         pattern.left = id;
@@ -61,22 +61,22 @@ export function parenOrArrow(p: Parser, asyncStart?: Position): Node {
       continue;
     }
     const item = p.g.parseMaybeAssign(p);
-    if (p.isPunct(":") && (item.type === "ObjectExpression" || item.type === "ArrayExpression") && !item.extra?.parenthesized) {
+    if (p.s.value === ":" && (item.type === "ObjectExpression" || item.type === "ArrayExpression") && !item.extra?.parenthesized) {
       paramOnly = true;
       item.typeAnnotation = p.g.parseTypeAnnotation(p);
       p.resetEnd(item);
     }
     items.push(item);
   }
-  const innerEnd = s.lastEndPos();
+  const innerEnd = s.lastEndLoc;
   p.expect(")");
-  if (p.isPunct("=>") || p.isPunct(":")) {
-    if (p.isPunct("=>") && s.newlineBefore) throw new GiveUp("line break before =>");
+  if (s.value === "=>" || s.value === ":") {
+    if (s.value === "=>" && s.newlineBefore) throw new GiveUp("line break before =>");
     const arrow = p.startNode(start);
-    if (p.isPunct(":")) {
+    if (s.value === ":") {
       const returnType = p.attempt(() => {
         const t = p.g.parseTypeAnnotation(p, true);
-        if (!p.isPunct("=>") || s.newlineBefore) throw new Mismatch("no => after a return type");
+        if (s.value !== "=>" || s.newlineBefore) throw new Mismatch("no => after a return type");
         return t;
       });
       if (returnType) {
@@ -84,7 +84,7 @@ export function parenOrArrow(p: Parser, asyncStart?: Position): Node {
         arrow.returnType = returnType;
       }
     }
-    if (p.isPunct("=>")) return p.g.arrowFunction(p, arrow, items.map(toParameter), asyncStart !== undefined);
+    if (s.value === "=>") return p.g.arrowFunction(p, arrow, items.map(toParameter), asyncStart !== undefined);
   }
   if (asyncStart) throw new GiveUp("a call of async");
   if (paramOnly || trailingComma || !items.length) throw new GiveUp("parameters without an arrow");

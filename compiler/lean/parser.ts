@@ -48,14 +48,14 @@ export class Parser {
 
   // Nodes.
 
-  startNode(start: Position = this.s.startPos()): Node {
+  startNode(start: Position = this.s.startLoc): Node {
     return { type: "", start: start.index, end: 0, loc: { start, end: undefined } };
   }
 
   finish(node: Node, type: string): Node {
     node.type = type;
     node.end = this.s.lastEnd;
-    node.loc.end = this.s.lastEndPos();
+    node.loc.end = this.s.lastEndLoc;
     return node;
   }
 
@@ -65,7 +65,7 @@ export class Parser {
   }
 
   /** Moves a finished node's end (Babel's resetEndLocation). */
-  resetEnd(node: Node, end: Position = this.s.lastEndPos()): void {
+  resetEnd(node: Node, end: Position = this.s.lastEndLoc): void {
     node.end = end.index;
     node.loc.end = end;
   }
@@ -76,33 +76,32 @@ export class Parser {
 
   // Tokens.
 
-  is(value: string): boolean {
-    return (this.s.kind === "punct" || this.s.kind === "name") && this.s.value === value;
-  }
-
-  isPunct(value: string): boolean {
-    return this.s.kind === "punct" && this.s.value === value;
-  }
+  // A punctuator is tested as `p.s.value === "("`: no other token has a punctuator's text as its
+  // value (names are words, literals keep their quotes or digits, a regular expression its
+  // slashes). Inline, not a method: see Scanner's startLoc.
 
   isName(value?: string): boolean {
     return this.s.kind === "name" && (value === undefined || this.s.value === value);
   }
 
+  /** Moves past the punctuator or word `value` if it is the current token. */
   eat(value: string): boolean {
-    if (!this.is(value)) return false;
-    this.s.next();
+    const s = this.s;
+    if (s.value !== value || (s.kind !== "punct" && s.kind !== "name")) return false;
+    s.next();
     return true;
   }
 
   expect(value: string): void {
-    if (!this.is(value)) throw new Mismatch(`expected ${value}`);
-    this.s.next();
+    const s = this.s;
+    if (s.value !== value || (s.kind !== "punct" && s.kind !== "name")) throw new Mismatch(`expected ${value}`);
+    s.next();
   }
 
   /** A statement's end: a `;`, or a line break, `}` or the end of the source before the next token. */
   semicolon(): void {
     if (this.eat(";")) return;
-    if (this.isPunct("}") || this.s.kind === "eof" || this.s.newlineBefore) return;
+    if (this.s.value === "}" || this.s.kind === "eof" || this.s.newlineBefore) return;
     throw new Mismatch("expected ;");
   }
 
@@ -180,7 +179,7 @@ export class Parser {
       top.declared.add(name);
     }
     const node = this.startNode();
-    const start = this.s.startPos();
+    const start = this.s.startLoc;
     const id = this.startNode({ line: start.line, column: start.column + 1, index: start.index + 1 });
     this.s.next();
     this.finish(id, "Identifier");

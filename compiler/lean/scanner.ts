@@ -36,6 +36,8 @@ export interface ScanState {
   lastEnd: number;
   lastEndLine: number;
   lastEndColumn: number;
+  startLoc: Position;
+  lastEndLoc: Position;
   comments: number;
 }
 
@@ -69,6 +71,14 @@ export class Scanner {
   lastEnd = 0;
   lastEndLine = 1;
   lastEndColumn = 0;
+  /**
+   * Where the current token starts and where the one before it ended, made once per token (as
+   * Babel does) and shared by the nodes starting or ending there: fields, not methods, because a
+   * parse reads them about as often as it reads a token, and on Bun a method called that often is
+   * compiled by the JIT on a cold start, up to its second tier (bench/NOTES.md, session 14).
+   */
+  startLoc: Position = { line: 1, column: 0, index: 0 };
+  lastEndLoc: Position = { line: 1, column: 0, index: 0 };
   readonly comments: Comment[] = [];
   #scanned = 0;
   readonly #budget: number;
@@ -77,24 +87,17 @@ export class Scanner {
     this.#budget = TOKEN_BUDGET * src.length + 1000;
   }
 
-  startPos(): Position {
-    return { line: this.startLine, column: this.startColumn, index: this.start };
-  }
-
-  lastEndPos(): Position {
-    return { line: this.lastEndLine, column: this.lastEndColumn, index: this.lastEnd };
-  }
-
   save(): ScanState {
     return { pos: this.pos, line: this.line, lineStart: this.lineStart, kind: this.kind, value: this.value, literal: this.literal,
       start: this.start, end: this.end, startLine: this.startLine, startColumn: this.startColumn, newlineBefore: this.newlineBefore,
-      lastEnd: this.lastEnd, lastEndLine: this.lastEndLine, lastEndColumn: this.lastEndColumn, comments: this.comments.length };
+      lastEnd: this.lastEnd, lastEndLine: this.lastEndLine, lastEndColumn: this.lastEndColumn, startLoc: this.startLoc, lastEndLoc: this.lastEndLoc,
+      comments: this.comments.length };
   }
 
   restore(s: ScanState): void {
     ({ pos: this.pos, line: this.line, lineStart: this.lineStart, kind: this.kind, value: this.value, literal: this.literal,
       start: this.start, end: this.end, startLine: this.startLine, startColumn: this.startColumn, newlineBefore: this.newlineBefore,
-      lastEnd: this.lastEnd, lastEndLine: this.lastEndLine, lastEndColumn: this.lastEndColumn } = s);
+      lastEnd: this.lastEnd, lastEndLine: this.lastEndLine, lastEndColumn: this.lastEndColumn, startLoc: this.startLoc, lastEndLoc: this.lastEndLoc } = s);
     this.comments.length = s.comments;
   }
 
@@ -104,11 +107,13 @@ export class Scanner {
     this.lastEnd = this.end;
     this.lastEndLine = this.line;
     this.lastEndColumn = this.end - this.lineStart;
+    this.lastEndLoc = { line: this.lastEndLine, column: this.lastEndColumn, index: this.lastEnd };
     this.newlineBefore = false;
     this.#skipSpace();
     this.start = this.pos;
     this.startLine = this.line;
     this.startColumn = this.pos - this.lineStart;
+    this.startLoc = { line: this.startLine, column: this.startColumn, index: this.start };
     this.#read();
     this.end = this.pos;
   }

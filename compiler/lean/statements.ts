@@ -11,7 +11,7 @@ const LOOPS = new Set(["for", "while", "do"]);
 export function parseStatementList(p: Parser, end: "}" | "eof" | "case", topLevel = false): Node[] {
   const body: Node[] = [];
   for (;;) {
-    if (end === "eof" ? p.s.kind === "eof" : p.isPunct("}") || (end === "case" && (p.isName("case") || p.isName("default")))) return body;
+    if (end === "eof" ? p.s.kind === "eof" : p.s.value === "}" || (end === "case" && (p.isName("case") || p.isName("default")))) return body;
     body.push(parseStatement(p, true, topLevel));
   }
 }
@@ -60,7 +60,7 @@ export function parseStatement(p: Parser, listItem: boolean, topLevel = false): 
       case "switch": return parseSwitch(p);
       case "function":
         declaration();
-        return p.g.parseFunction(p, "FunctionDeclaration", false, s.startPos());
+        return p.g.parseFunction(p, "FunctionDeclaration", false, s.startLoc);
       case "class":
         declaration();
         return p.g.parseClass(p, "ClassDeclaration");
@@ -77,7 +77,7 @@ export function parseStatement(p: Parser, listItem: boolean, topLevel = false): 
         const next = p.peek();
         if (next.kind === "name" && next.value === "function" && !next.newlineBefore) {
           declaration();
-          const start = s.startPos();
+          const start = s.startLoc;
           s.next();
           return p.g.parseFunction(p, "FunctionDeclaration", true, start);
         }
@@ -138,8 +138,8 @@ export function parseVar(p: Parser, kind: string, noIn: boolean, inFor: boolean)
   for (;;) {
     const decl = p.startNode();
     const id = p.g.parseBindingAtom(p);
-    if (p.isPunct("!")) throw new GiveUp("definite assignment");
-    if (p.isPunct(":")) {
+    if (p.s.value === "!") throw new GiveUp("definite assignment");
+    if (p.s.value === ":") {
       id.typeAnnotation = p.g.parseTypeAnnotation(p);
       p.resetEnd(id);
     }
@@ -219,7 +219,7 @@ function parseFor(p: Parser): Node {
   p.enterScope(false);
   try {
     let init: Node = null;
-    if (p.isPunct(";")) {
+    if (p.s.value === ";") {
       // for (;;)
     } else if (p.isName("var") || p.isName("const") || (p.isName("let") && /[\w$[{]/.test(p.peekChar()))) {
       init = parseVar(p, p.s.value, true, true);
@@ -248,9 +248,9 @@ function parseFor(p: Parser): Node {
     if (isAwait) throw new GiveUp("for await without of");
     node.init = init;
     p.expect(";");
-    node.test = p.isPunct(";") ? null : p.g.parseExpression(p);
+    node.test = p.s.value === ";" ? null : p.g.parseExpression(p);
     p.expect(";");
-    node.update = p.isPunct(")") ? null : p.g.parseExpression(p);
+    node.update = p.s.value === ")" ? null : p.g.parseExpression(p);
     p.expect(")");
     node.body = body(p, true);
     return p.finish(node, "ForStatement");
@@ -261,7 +261,7 @@ function parseFor(p: Parser): Node {
 
 /** `return`, `break` and `continue` end at a line break: is the statement over here? */
 function lineTerminator(p: Parser): boolean {
-  return p.eat(";") || p.isPunct("}") || p.s.kind === "eof" || p.s.newlineBefore;
+  return p.eat(";") || p.s.value === "}" || p.s.kind === "eof" || p.s.newlineBefore;
 }
 
 function parseReturn(p: Parser): Node {
@@ -313,7 +313,7 @@ function parseTry(p: Parser): Node {
     try {
       if (p.eat("(")) {
         const param = p.identifier();
-        if (p.isPunct(":")) {
+        if (p.s.value === ":") {
           param.typeAnnotation = p.g.parseTypeAnnotation(p);
           p.resetEnd(param);
           const t = param.typeAnnotation.typeAnnotation.type;
@@ -344,7 +344,7 @@ function parseSwitch(p: Parser): Node {
   p.breakable++;
   let sawDefault = false, cur: Node;
   try {
-    while (!p.isPunct("}")) {
+    while (p.s.value !== "}") {
       if (!(p.isName("case") || p.isName("default"))) throw new Mismatch("expected case");
       const isCase = p.isName("case");
       if (cur) p.finish(cur, "SwitchCase");

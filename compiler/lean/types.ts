@@ -29,7 +29,7 @@ export function parseTypeAnnotation(p: Parser, isReturn = false, token = ":"): N
 }
 
 export function parseType(p: Parser): Node {
-  if (p.isPunct("<")) throw new GiveUp("generic function type");
+  if (p.s.value === "<") throw new GiveUp("generic function type");
   if (p.isName("new")) {
     const next = p.peek();
     if (next.value === "(" || next.value === "<") throw new GiveUp("constructor type");
@@ -52,9 +52,9 @@ function unionOrIntersection(p: Parser, kind: string, operator: string, constitu
 
 function arrayOrHigher(p: Parser): Node {
   if (p.s.kind === "name" && UNHANDLED.has(p.s.value)) throw new GiveUp(`type ${p.s.value}`);
-  const start = p.s.startPos();
+  const start = p.s.startLoc;
   let type = nonArrayType(p);
-  while (!p.s.newlineBefore && p.isPunct("[")) {
+  while (!p.s.newlineBefore && p.s.value === "[") {
     const node = p.startNode(start);
     p.s.next();
     if (p.eat("]")) {
@@ -117,7 +117,7 @@ function literalType(p: Parser, literal: () => Node): Node {
 function typeReference(p: Parser): Node {
   const node = p.startNode();
   let name = typeName(p);
-  while (p.isPunct(".")) {
+  while (p.s.value === ".") {
     const q = p.startAt(name);
     p.s.next();
     q.left = name;
@@ -125,7 +125,7 @@ function typeReference(p: Parser): Node {
     name = p.finish(q, "TSQualifiedName");
   }
   node.typeName = name;
-  if (!p.s.newlineBefore && p.isPunct("<")) node.typeArguments = parseTypeArguments(p);
+  if (!p.s.newlineBefore && p.s.value === "<") node.typeArguments = parseTypeArguments(p);
   return p.finish(node, "TSTypeReference");
 }
 
@@ -160,11 +160,11 @@ function closesAngle(p: Parser): boolean {
 function parenthesized(p: Parser): Node {
   const saved = p.s.save();
   p.s.next();
-  let fn = p.isPunct(")") || p.isPunct("...");
-  if (p.isPunct("{") || p.isPunct("[")) throw new GiveUp("pattern in a function type");
+  let fn = p.s.value === ")" || p.s.value === "...";
+  if (p.s.value === "{" || p.s.value === "[") throw new GiveUp("pattern in a function type");
   if (!fn && p.s.kind === "name") {
     p.s.next();
-    fn = [":", ",", "?", "="].includes(p.s.value) || (p.isPunct(")") && p.peek().value === "=>");
+    fn = [":", ",", "?", "="].includes(p.s.value) || (p.s.value === ")" && p.peek().value === "=>");
   }
   p.s.restore(saved);
   if (fn) return functionType(p);
@@ -195,7 +195,7 @@ function typeLiteral(p: Parser): Node {
 function typeMembers(p: Parser): Node[] {
   p.expect("{");
   const members: Node[] = [];
-  while (!p.isPunct("}")) {
+  while (p.s.value !== "}") {
     const s = p.s;
     if (s.kind !== "name" && s.kind !== "string" && s.kind !== "num") {
       if (s.kind === "punct" && ["[", "(", "<", "+", "-"].includes(s.value)) throw new GiveUp("signature or mapped type");
@@ -215,13 +215,13 @@ function typeMembers(p: Parser): Node[] {
     }
     p.g.propertyName(p, node);
     if (p.eat("?")) node.optional = true;
-    if (p.isPunct("<")) throw new GiveUp("generic method signature");
-    if (p.isPunct("(")) {
+    if (p.s.value === "<") throw new GiveUp("generic method signature");
+    if (p.s.value === "(") {
       if (node.readonly) throw new GiveUp("readonly method signature");
       members.push(methodSignature(p, node));
       continue;
     }
-    if (p.isPunct(":")) node.typeAnnotation = parseTypeAnnotation(p);
+    if (p.s.value === ":") node.typeAnnotation = parseTypeAnnotation(p);
     memberSeparator(p);
     members.push(p.finish(node, "TSPropertySignature"));
   }
@@ -231,14 +231,14 @@ function typeMembers(p: Parser): Node[] {
 
 /** `;`, `,`, a line break or the closing `}` after a member (Babel's tsParseTypeMemberSemicolon). */
 function memberSeparator(p: Parser): void {
-  if (!p.eat(",") && !p.eat(";") && !p.s.newlineBefore && !p.isPunct("}")) throw new Mismatch("expected ; between members");
+  if (!p.eat(",") && !p.eat(";") && !p.s.newlineBefore && p.s.value !== "}") throw new Mismatch("expected ; between members");
 }
 
 /** `name(params): type` in an object type or interface (its key read already). */
 function methodSignature(p: Parser, node: Node): Node {
   node.typeParameters = undefined;
   node.params = signatureParams(p);
-  if (p.isPunct(":")) node.returnType = parseTypeAnnotation(p, true);
+  if (p.s.value === ":") node.returnType = parseTypeAnnotation(p, true);
   memberSeparator(p);
   node.kind = "method";
   return p.finish(node, "TSMethodSignature");
@@ -260,11 +260,11 @@ function tuple(p: Parser): Node {
   const node = p.startNode();
   p.expect("[");
   const elementTypes: Node[] = [];
-  while (!p.isPunct("]")) {
-    if (p.isPunct("...")) throw new GiveUp("rest in a tuple");
+  while (p.s.value !== "]") {
+    if (p.s.value === "...") throw new GiveUp("rest in a tuple");
     if (p.s.kind === "name" && [":", "?"].includes(p.peek().value)) throw new GiveUp("named tuple member");
     elementTypes.push(parseType(p));
-    if (p.isPunct("?")) throw new GiveUp("optional tuple member");
+    if (p.s.value === "?") throw new GiveUp("optional tuple member");
     if (!p.eat(",")) break;
   }
   p.expect("]");
@@ -279,15 +279,15 @@ export function parseInterface(p: Parser): Node {
   if (p.s.newlineBefore) throw new GiveUp("interface before a line break");
   node.id = p.identifier();
   p.declare(node.id.name, "other");
-  if (p.isPunct("<")) throw new GiveUp("interface type parameters");
+  if (p.s.value === "<") throw new GiveUp("interface type parameters");
   node.typeParameters = undefined;
   if (p.eat("extends")) {
     const heritage: Node[] = [];
     do {
       const h = p.startNode();
       h.expression = p.identifier();
-      if (p.isPunct(".")) throw new GiveUp("qualified heritage");
-      if (p.isPunct("<")) h.typeArguments = parseTypeArguments(p);
+      if (p.s.value === ".") throw new GiveUp("qualified heritage");
+      if (p.s.value === "<") h.typeArguments = parseTypeArguments(p);
       heritage.push(p.finish(h, "TSInterfaceHeritage"));
     } while (p.eat(","));
     node.extends = heritage;
@@ -304,7 +304,7 @@ export function parseTypeAlias(p: Parser): Node {
   p.s.next();
   node.id = p.identifier();
   p.declare(node.id.name, "other");
-  if (p.isPunct("<")) throw new GiveUp("type alias parameters");
+  if (p.s.value === "<") throw new GiveUp("type alias parameters");
   node.typeParameters = undefined;
   p.expect("=");
   if (p.isName("intrinsic")) throw new GiveUp("intrinsic");
