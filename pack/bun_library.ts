@@ -9,10 +9,12 @@
 // `import "tsbpf"` loads there, the tracepoint probe kind included) less its modules a warm start
 // does not run, which are dist/bun_seldom.js (SELDOM_ROOTS; JavaScriptCore reads a part's whole
 // bytecode when it loads, run or not); dist/bun_compile.js what the first compile adds (the
-// compiler's target); dist/bun_oneliner.js what a one-liner's transform adds; dist/bun_lazy.js everything else the entries reach (other probe kinds,
+// compiler and its target); dist/bun_oneliner.js what a one-liner's transform adds; dist/bun_lazy.js everything else the entries reach (other probe kinds,
 // exporters, tsbpf/tool); and the command's and `tsbpf run`'s (below). Each loads on the first
 // import of one of its modules and is given the start graph's part, through which it takes the
-// other parts' modules, so one process has one copy of each. The compiler stays the separate compiler.bun.cjs (pack/bytecode.ts).
+// other parts' modules, so one process has one copy of each. The compiler is in the compile part
+// here, taking the modules it shares with the library from the start's part like any other part;
+// dist/compiler.bun.cjs (pack/bytecode.ts) is the ES modules' (a Bun of another revision).
 // dist/ENTRY.bun.js are the entries, a line each: this copy on the Bun that packed it, the ES
 // modules on any other (whose .jsc it would ignore). The tsbpf command has entries here too
 // (cli/main, the preload of `tsbpf run`, the one-liners' runtime): on that Bun, bin/tsbpf runs
@@ -22,7 +24,6 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BYTECODE_COMPILER, BYTECODE_DEFINE } from "./bytecode.ts";
 
 /** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"): what `import "tsbpf"` runs. */
 export const BUN_LIBRARY = "bun_library.js";
@@ -30,7 +31,7 @@ export const BUN_LIBRARY = "bun_library.js";
 export const BUN_CLI = "bun_cli.js";
 /** `tsbpf run`'s own (RUN_ROOTS): its supervisor and the preload of its child, loaded by those only. */
 export const BUN_RUN = "bun_run.js";
-/** What a compile needs beyond those (the compiler's target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
+/** What a compile needs beyond those (the compiler, its target and the kernel's BTF), loaded by the first compile (COMPILE_ROOTS). */
 export const BUN_COMPILE = "bun_compile.js";
 /** The start graph's modules a warm start does not run (SELDOM_ROOTS), loaded on the first use of one of their exports. */
 export const BUN_SELDOM = "bun_seldom.js";
@@ -129,13 +130,15 @@ export const COMMAND_ROOTS = ["cli/main.ts", "cli/oneliner/run_oneliner.ts", "cl
 export const RUN_ROOTS = ["cli/preload_session.ts", "cli/commands/run.ts", "cli/parent_link.ts", "cli/long_timer.ts"];
 
 /**
- * What a script's cold start imports beside the start graph and the bytecode compiler: the
- * compiler's target (tracer/tracer.ts imports it on the first compile). Its part,
- * dist/bun_compile.js, holds what it reaches outside the start graph (~50 KB of source: the BTF
- * reader, the kernel's features), so a cold start no longer loads the whole lazy part
- * (~670 KB and a 1.5 MB .jsc) for it.
+ * What a script's cold start imports beside the start graph: the compiler and its target
+ * (tracer/tracer.ts imports both on the first compile). Their part, dist/bun_compile.js, holds
+ * what they reach outside the start graph (the compiler, the BTF reader, the kernel's features),
+ * so a cold start does not load the whole lazy part for them; and the commands of the lazy part
+ * that compile (plan, dump, build) take the compiler from there, so the lazy part carries no copy
+ * of its own (1.48 MB → 0.87 MB of .jsc, which every script with another probe kind or
+ * tsbpf/tool reads: bench/NOTES.md, load14).
  */
-export const COMPILE_ROOTS = ["tracer/compile_target.ts"];
+export const COMPILE_ROOTS = ["tracer/compile_target.ts", "compiler/compile.ts"];
 
 /**
  * What a cold one-liner imports beside the command's part and the compile's: the transform
@@ -161,6 +164,16 @@ export const SELDOM_ROOTS = [
   "runtime/ffi/deno.ts", "runtime/maps/perf_reader.ts", "runtime/maps/ip_prefix.ts", "runtime/verifier_report.ts", "probes/tracepoint_format.ts",
   "tracer/compiler_host.ts", "runtime/package_place.ts", "runtime/cache_prune.ts", "runtime/open_pinned.ts", "export/pprof.ts", "runtime/socket.ts",
 ];
+
+/**
+ * Seldom modules (SELDOM_ROOTS) that every cold compile runs: the check of where @babel/parser
+ * is, a tracepoint's format. A warm start runs none of them and a cold one
+ * all, so they go, with what only they import, to the compile part (dist/bun_compile.js) rather
+ * than the seldom one: a cold start then loads one part fewer and none of the seldom part's other
+ * bytes (JavaScriptCore reads a part's whole bytecode when it loads it; bench/NOTES.md, load14).
+ * Their stand-ins in the other parts load the compile part as they would the seldom one.
+ */
+export const COLD_SELDOM_ROOTS = ["runtime/package_place.ts", "probes/tracepoint_format.ts"];
 
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile); `stops` are not entered. */
 export function staticClosure(meta: SourceImports, roots: string[], stops: Set<string> = new Set()): Set<string> {
@@ -193,12 +206,17 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
   if (typeof Bun === "undefined") return [];
   const command = staticClosure(meta, COMMAND_ROOTS), run = staticClosure(meta, RUN_ROOTS), compile = staticClosure(meta, COMPILE_ROOTS), oneliner = staticClosure(meta, ONELINER_ROOTS);
   const seldom = seldomModules(meta, startGraph);
+  // Of those, what a cold compile runs: the compile part's (COLD_SELDOM_ROOTS).
+  const missing = COLD_SELDOM_ROOTS.filter((rel) => !seldom.has(rel));
+  if (missing.length) throw new Error(`pack/bun_library.ts: COLD_SELDOM_ROOTS names modules that are not seldom: ${missing.join(", ")}`);
+  // Through seldom modules only: the walk must not go on into the start graph, which imports every seldom module.
+  const coldSeldom = staticClosure(meta, COLD_SELDOM_ROOTS, new Set(Object.keys(meta.inputs).filter((rel) => !seldom.has(rel))));
   // A module both the command and a compile import (compiler/probe_decorators.ts, a table) goes
   // with the start graph: in either of their parts, a script's cold start or a warm one-liner
   // would load the other's part for it. Listed there, it runs only when first required.
   const start = (rel: string) => startGraph.has(rel) ? !seldom.has(rel) : (command.has(rel) || run.has(rel)) && compile.has(rel);
   // A module the transform shares with the command or a compile goes with them: a cold one-liner loads both.
-  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : run.has(rel) ? BUN_RUN : compile.has(rel) ? BUN_COMPILE
+  const partOf = (rel: string) => start(rel) ? BUN_LIBRARY : coldSeldom.has(rel) ? BUN_COMPILE : seldom.has(rel) ? BUN_SELDOM : command.has(rel) ? BUN_CLI : run.has(rel) ? BUN_RUN : compile.has(rel) ? BUN_COMPILE
     : oneliner.has(rel) ? BUN_ONELINER : BUN_LAZY;
   // Each part's table: the modules of its own that the others take (each one listed costs its
   // exports object when the part loads), and the entries' modules.
@@ -245,7 +263,7 @@ export async function buildBunLibrary(outdir: string, startGraph: Set<string>, m
     `};`,
   ].join("\n");
   /** Builds `part`: its modules, and for every other module a line taking it from its part. */
-  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), seldomExports, (rel) => {
+  const buildPart = (part: string, own: Iterable<string>) => build(outdir, part, part === BUN_LIBRARY ? startEntry(own) : partEntry(own), seldomExports, partOf, (rel) => {
     const other = partOf(rel);
     if (other === part) return undefined;
     listed.get(other)!.add(rel);
@@ -312,15 +330,16 @@ function exportNames(rel: string): SeldomExports {
 }
 
 /**
- * The stand-in for a module of the seldom part in another part. Bun's import of a CommonJS
+ * The stand-in for a module of the seldom part (or a seldom one the compile part holds,
+ * COLD_SELDOM_ROOTS) in another part. Bun's import of a CommonJS
  * module (an entry, dist/mod.bun.js) reads every export when it loads: so a function is a function
  * of the same name that loads the part on its first call and calls the module's own, and any other
  * export a getter that loads the part (a require, as synchronous as the module itself) and reads
  * the module's own. Until then nothing of the part is read. A class exported by an entry would load
  * the part at every start: such a module is not seldom.
  */
-function seldomStandIn(rel: string, exported: SeldomExports): string {
-  const load = `(m ??= require(${JSON.stringify(SELF)}).part(${JSON.stringify(BUN_SELDOM)})[${JSON.stringify(rel)}])`;
+function seldomStandIn(rel: string, exported: SeldomExports, part: string): string {
+  const load = `(m ??= require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(rel)}])`;
   return [
     `var m;`,
     ...[...exported.functions].map((n) => `function ${n}() { return ${load}.${n}.apply(this, arguments); }`),
@@ -334,7 +353,7 @@ function seldomStandIn(rel: string, exported: SeldomExports): string {
  * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
  * sends to another part (namespace tsbpf-part-FILE: a line taking the module from that part).
  */
-async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, route: Route): Promise<string[]> {
+async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, partOf: (rel: string) => string, route: Route): Promise<string[]> {
   const result = await Bun!.build({
     entrypoints: [ENTRY],
     outdir,
@@ -344,15 +363,10 @@ async function build(outdir: string, naming: string, entry: string, seldomExport
     bytecode: true,
     minify: { whitespace: true, syntax: true },
     external: ["@babel/parser", "esbuild", "bun:ffi", "bun", ...PARTS.slice(1).map((p) => `./${p}`)],
-    define: BYTECODE_DEFINE,
     plugins: [{
       name: "tsbpf-bun-library",
       setup(build: { onResolve: Hook; onLoad: Hook }) {
         build.onResolve({ filter: new RegExp(`^${ENTRY}$|^${SELF}$`) }, (args: { path: string }) => ({ path: args.path, namespace: "tsbpf" }));
-        // The compiler is Bun's bytecode build of it beside this one (pack/bytecode.ts), which
-        // tracer/compiler_module.ts loads by name: its fallback, the ES module, is not carried.
-        build.onResolve({ filter: /\/compiler\/compile\.ts$/ }, (args: { path: string; importer: string }) =>
-          args.importer.endsWith("/tracer/compiler_module.ts") ? { path: `./${BYTECODE_COMPILER}`, external: true } : undefined);
         build.onResolve({ filter: /\.ts$/ }, (args: { path: string; importer: string }) => {
           if (!args.importer.startsWith(ROOT)) return undefined; // the entry's own requires
           const path = resolve(dirname(args.importer), args.path);
@@ -362,7 +376,7 @@ async function build(outdir: string, naming: string, entry: string, seldomExport
           ({ contents: args.path === ENTRY ? entry : "module.exports = {};", loader: "js" }));
         for (const part of PARTS) {
           build.onLoad({ filter: /.*/, namespace: partNamespace(part) }, (args: { path: string }) => ({
-            contents: part === BUN_SELDOM ? seldomStandIn(args.path, seldomExports.get(args.path)!)
+            contents: seldomExports.has(args.path) ? seldomStandIn(args.path, seldomExports.get(args.path)!, partOf(args.path))
               : `module.exports = require(${JSON.stringify(SELF)}).part(${JSON.stringify(part)})[${JSON.stringify(args.path)}];`,
             loader: "js",
           }));

@@ -1,7 +1,9 @@
-// Which copy of the compiler a tracer loads. From the npm package on Bun: the bytecode build in
-// dist/ (pack/bytecode.ts), which skips compiling the compiler's functions on their first call,
-// most of a cold start. Everywhere else (Deno, the sources, a copy imported from a URL, a bundle
-// of `tsbpf build`, a package packed without Bun): compiler/compile.ts, as an ES module.
+// Which copy of the compiler a tracer loads. From the npm package's ES modules on Bun: the
+// bytecode build in dist/ (pack/bytecode.ts), which skips compiling the compiler's functions on
+// their first call, most of a cold start. Everywhere else (Deno, the sources, a copy imported
+// from a URL, a bundle of `tsbpf build`, a package packed without Bun): compiler/compile.ts, as
+// an ES module; in Bun's bytecode library (pack/bun_library.ts, which does not define the name
+// below) that is its compile part, bytecode too.
 //
 // Only the package's own bundle knows the file's name: pack/bundle.ts defines it at build time
 // (TSBPF_BYTECODE_COMPILER), and it is looked for beside this module's chunk in dist/, written

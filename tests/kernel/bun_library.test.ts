@@ -96,10 +96,19 @@ test('Bun runs an installed tsbpf from its bytecode library: one copy, and no ES
   const { stdout, stderr, opened } = run("bun");
   assert.equal(stdout, '{"shared":true}\nstarted', stderr);
   assert.ok(opened.includes("bun_library.js.jsc"), `the bytecode was not loaded: ${opened.join(", ")}`);
-  assert.ok(opened.includes("compiler.bun.cjs.jsc"), `the cold start did not load the bytecode compiler: ${opened.join(", ")}`);
+  assert.ok(opened.includes("bun_compile.js.jsc"), `the cold start did not load the compiler's part: ${opened.join(", ")}`);
   const esm = opened.filter((f) => f.startsWith("chunk-") || f === "mod.js" || f === "tool_mod.js");
   assert.deepEqual(esm, [], "Bun loaded the ES module build beside the bytecode library (two copies of tsbpf)");
   assert.ok(opened.includes("bun_lazy.js.jsc"), `tsbpf/tool did not come from the lazy part: ${opened.join(", ")}`);
+});
+
+test("one copy of the compiler: the compile part's, which the lazy part's commands (plan, dump, build) take too; a start that loads the lazy part reads none", { skip }, () => {
+  install();
+  const compile = readFileSync(join(dist, "bun_compile.js"), "utf8"), lazy = readFileSync(join(dist, "bun_lazy.js"), "utf8");
+  for (const text of ["function measureNesting", "function allocate"]) {
+    assert.ok(compile.includes(text), `"${text}" is not in the compile part`);
+    assert.ok(!lazy.includes(text), `"${text}" is in the lazy part too (a second copy of the compiler, read by every start that loads it)`);
+  }
 });
 
 test("a warm start of a tracepoint script that imports only tsbpf never opens the lazy part", { skip }, () => {
@@ -116,9 +125,15 @@ test("a warm start reads only the bytecode it runs: the start graph's seldom mod
   assert.ok(readdirSync(dist).includes("bun_seldom.js.jsc"), `no seldom part: ${readdirSync(dist).filter((f) => f.startsWith("bun_")).join(", ")}`);
   // Text from the code of a few of them (pack/bun_library.ts SELDOM_ROOTS): in that part, not in the start's.
   const start = readFileSync(join(dist, "bun_library.js"), "utf8"), seldom = readFileSync(join(dist, "bun_seldom.js"), "utf8");
-  for (const text of ["is not a CIDR prefix", "give the loop a bound the verifier can see", "cannot read field", "is writable by every user", "mmap(perf buffer of CPU"]) {
+  for (const text of ["is not a CIDR prefix", "give the loop a bound the verifier can see", "mmap(perf buffer of CPU"]) {
     assert.ok(seldom.includes(text), `"${text}" is not in the seldom part`);
     assert.ok(!start.includes(text), `"${text}" is still in the start's part`);
+  }
+  // Those every cold compile runs (a tracepoint's format, where @babel/parser is: COLD_SELDOM_ROOTS) are in the compile part.
+  const compile = readFileSync(join(dist, "bun_compile.js"), "utf8");
+  for (const text of ["cannot read field", "is writable by every user"]) {
+    assert.ok(compile.includes(text), `"${text}" is not in the compile part`);
+    assert.ok(!start.includes(text) && !seldom.includes(text), `"${text}" is still in the start's part or the seldom one`);
   }
   run("bun", { tool: false, cached: true }); // fills the cache
   const { stdout, stderr, opened } = run("bun", { tool: false, cached: true });
@@ -167,14 +182,16 @@ test("what the seldom part holds works the same from the bytecode build as from 
   assert.equal(bun.stdout, deno.stdout, `Bun's bytecode and Deno's ES modules differ: ${deno.stderr}`);
 });
 
-test("a cold start of a tracepoint script that imports only tsbpf compiles without opening the lazy part", { skip }, () => {
+test("a cold start of a tracepoint script that imports only tsbpf compiles without opening the lazy part or the seldom one", { skip }, () => {
   install();
   const { stdout, stderr, opened } = run("bun", { tool: false });
   assert.equal(stdout, '{"shared":true}\nstarted', stderr);
-  assert.ok(opened.includes("compiler.bun.cjs.jsc") && opened.includes("bun_compile.js.jsc"), `the compile did not come from its bytecode: ${opened.join(", ")}`);
-  // The compiler's target is in dist/bun_compile.js; the lazy part (other probe kinds, exporters, tsbpf/tool) is ~20x its size,
-  // and the command's part (bun_cli.js) is the tsbpf command's.
-  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("bun_cli") || f.startsWith("chunk-")), [], `opened: ${opened.join(", ")}; ${stderr}`);
+  assert.ok(opened.includes("bun_compile.js.jsc"), `the compile did not come from its bytecode: ${opened.join(", ")}`);
+  // The compiler and its target are in dist/bun_compile.js (not the ES modules' dist/compiler.bun.cjs); the lazy part (other probe kinds, exporters, tsbpf/tool) is ~20x its size,
+  // and the command's part (bun_cli.js) is the tsbpf command's. What a cold compile takes of the start graph's seldom modules
+  // (where @babel/parser is, a tracepoint's format) is in the compile part: the seldom part's other bytes are not read.
+  assert.deepEqual(opened.filter((f) => f.startsWith("bun_lazy") || f.startsWith("bun_cli") || f.startsWith("bun_seldom") || f.startsWith("compiler.bun") || f.startsWith("chunk-")), [],
+    `opened: ${opened.join(", ")}; ${stderr}`);
 });
 
 test("a compile error from the bytecode library is tsbpf's CompileError, at the user's line", { skip }, () => {
