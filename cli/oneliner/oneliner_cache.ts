@@ -20,7 +20,6 @@ import { geteuid, lstat } from "../../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { pruneCache } from "../../runtime/cache_prune.ts";
 import { verbose } from "../../runtime/verbose.ts";
-import { sha256Hex } from "../../runtime/digest.ts";
 import { COMPILER_VERSION, entryName, kernelId } from "../../tracer/compile_cache.ts";
 import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
@@ -36,7 +35,7 @@ export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
  * per script and kernel (2700 files listed on every warm one-liner: ≈ 3 ms of CPU).
  */
 export const ONELINER_DIR = ["tsbpf-oneliners"];
-/** The names this cache writes (an entry by its key, a script by its content's hash); nothing else there is touched. */
+/** The names this cache writes (an entry by its key, a script by what it was generated from); nothing else there is touched. */
 const CACHE_NAME = /^[0-9a-f]{16}\.(?:json|ts)$/;
 
 type Question = ["expand", string, string] | ["fields", string];
@@ -49,7 +48,7 @@ interface Entry {
   positions: SourcePositions;
   probes: number;
   asked: { question: Question; answer: string }[];
-  /** The generated script's file name beside the entry (named by its content: the compile cache finds it again). */
+  /** The generated script's file name beside the entry (scriptName: the compile cache finds it again). */
   script: string;
 }
 
@@ -103,9 +102,18 @@ export function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, ru
   return { name: entryName(input), input };
 }
 
-/** The name of a generated script's file in the cache: from its content. */
-export async function scriptName(source: string | Uint8Array): Promise<string> {
-  return `${(await sha256Hex(source)).slice(0, 16)}.ts`;
+/**
+ * The name of a generated script's file in the cache, from `what` it was generated from but the
+ * kernel's answers and mod's identity (the one-liner's text, its parameters, the modules it
+ * imports): so the compile cache, keyed by the file and its source, finds it again, and a run
+ * under TSBPF_NO_CACHE (no key: no stat of mod, no kernel id) names it without them. A short hash,
+ * as an entry's name, not a digest of the script: that was a start's first WebCrypto call on Deno
+ * (≈ 2.6 ms of a cold one-liner's main thread at load) or Bun's hasher (≈ 1.2 MB of peak memory).
+ * The same one-liner generated otherwise (another kernel's fields) has the same name: its run
+ * writes the file again, as the bytes are compared before every run (run_oneliner.ts writeScript).
+ */
+export function scriptName(what: string): string {
+  return `${entryName(`${TRANSFORM_VERSION}\0${what}`)}.ts`;
 }
 
 /** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
@@ -164,10 +172,10 @@ export async function readOneLiner(key: OneLinerKey, text: string, kernel: (with
   }
 }
 
-export async function writeOneLiner(key: OneLinerKey, script: GeneratedScript, asked: Entry["asked"], cacheHome?: string): Promise<void> {
+/** Keeps `script`, generated from what `name` (scriptName) stands for, under `key`. */
+export function writeOneLiner(key: OneLinerKey, script: GeneratedScript, asked: Entry["asked"], name: string, cacheHome?: string): void {
   const file = entryFile(key.name, cacheHome);
   if (!file) return;
-  const name = await scriptName(script.source);
   const entry: Entry = { version: TRANSFORM_VERSION, key: key.name, input: key.input, source: script.source, positions: script.positions, probes: script.probes, asked, script: name };
   try {
     writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(entry)), 0o600);

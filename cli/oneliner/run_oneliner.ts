@@ -1,5 +1,5 @@
 // `tsbpf -e '...'` and `tsbpf dump -e '...'`: the one-liner becomes a script (cli/oneliner/oneliner.ts),
-// written to the cache under a name from its content (so the compile cache finds it again),
+// written to the cache under a name from its text (so the compile cache finds it again),
 // and runs in this process with the session (-p, -c, -d) around it.
 import { libcSync } from "../../runtime/ffi/mod.ts";
 import { readCheckedFile, readTextFile, writeFileAtomic } from "../../runtime/files.ts";
@@ -26,7 +26,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     prunePending();
     return 0;
   }
-  const { file, remove } = await writeScript(script.source, script.file);
+  const { file, remove } = await writeScript(script.source, script.name, script.file);
   if (!hasPermission("read", file)) {
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
@@ -106,21 +106,22 @@ export async function dumpOneLiner(text: string): Promise<number> {
  * with the path of its file there, or transformed, which loads the TypeScript parser and needs
  * mod's export names (`exportsOf`, asked only then; `cacheHome` for tests).
  */
-export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number, positional: string[] = []): Promise<GeneratedScript & { file?: string }> {
+export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number, positional: string[] = []): Promise<GeneratedScript & { file?: string; name: string }> {
   // The positional parameters are written into the script: a script per text and parameters.
   const keyed = positional.length ? [text, ...positional].join("\0") : text;
+  const name = scriptName([pidFilter, MOD_URL, RUNTIME_URL, keyed].join("\0"));
   // TSBPF_NO_CACHE: no key either (the stat of mod and the kernel's id).
   const key = oneLinerCacheOff(cacheHome) ? undefined : oneLinerKey(keyed, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
   // A kept script is used only if the kernel (and with -p, that process) still answers its questions the same.
   const kept = key && await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
-  if (kept) return kept;
+  if (kept) return { ...kept, name };
   const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
   const { script, asked } = await withListings(async (query) => {
     const { kernel, asked } = key ? recordingQuery(query) : { kernel: query, asked: [] };
     return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel, positional }), asked };
   }, pid);
-  if (key) await writeOneLiner(key, script, asked, cacheHome);
-  return script;
+  if (key) writeOneLiner(key, script, asked, name, cacheHome);
+  return { ...script, name };
 }
 
 /** What mod.ts exports: its runtime values, and the types its source re-exports. */
@@ -139,12 +140,13 @@ async function modExports(): Promise<Set<string>> {
 
 /**
  * Writes the script where only we can write (root imports it: see docs/security.md): into the
- * cache, named by its content so the compile cache finds it again, when the cache directory and
+ * cache, as `name` (scriptName: the same for the same one-liner, so the compile cache finds it
+ * again; the bytes there are compared and written again when they differ), when the cache directory and
  * every directory on the way to it are safe; otherwise into a fresh private directory, removed
  * when the one-liner ends. `kept`: its path beside the cache entry it came from, whose directory
  * readOneLiner has just checked; the file itself is checked here as any other.
  */
-async function writeScript(source: string, kept?: string): Promise<{ file: string; remove(): void }> {
+async function writeScript(source: string, name: string, kept?: string): Promise<{ file: string; remove(): void }> {
   const bytes = new TextEncoder().encode(source);
   if (kept) {
     try {
@@ -159,7 +161,7 @@ async function writeScript(source: string, kept?: string): Promise<{ file: strin
   const base = c.getenv("XDG_CACHE_HOME") ?? (home ? `${home}/.cache` : undefined);
   if (base) {
     try {
-      const dir = privateDir(base, ONELINER_DIR), file = `${dir}/${await scriptName(bytes)}`;
+      const dir = privateDir(base, ONELINER_DIR), file = `${dir}/${name}`;
       if (!sameContent(file, bytes)) {
         writeFileAtomic(file, bytes, 0o600);
         pruneLater(dir);
