@@ -31,14 +31,18 @@ const HOST_KEY = "bundle-signing-key.pem";
 const HOST_PUBLIC = "bundle-signing-key.pub";
 
 export interface BundleSignature {
-  version: 1;
+  /** Of signedMessage's form: 2 since session 14; 1 (bundles built before) still verifies. */
+  version: 1 | 2;
   /** The signer's public key: base64 of its 32 bytes. */
   key: string;
   /** SHA-256 (hex) of the bundle's file without its signature line. */
   code: string;
-  /** base64 of the Ed25519 signature of signedMessage(code, tracers). */
+  /** base64 of the Ed25519 signature of signedMessage(version, code, tracers). */
   signature: string;
 }
+
+/** What `tsbpf build` signs with. */
+const VERSION = 2;
 
 export interface SigningKey {
   privateKey: CryptoKey;
@@ -56,14 +60,20 @@ export class UntrustedKeyError extends UserFacingError {
   }
 }
 
-/** `tracers`: the embedded tracers exactly as the bundle's first line has them (JSON). */
-async function signedMessage(code: string, tracers: string): Promise<Uint8Array<ArrayBuffer>> {
-  return new TextEncoder().encode(`tsbpf bundle signature 1\0${code}\0${await sha256Hex(tracers)}`);
+/**
+ * The bytes signed. `tracers`: the embedded tracers exactly as the bundle's first line has them
+ * (JSON: no raw NUL in it). Version 2 signs that text itself, as Ed25519 hashes its message anyway;
+ * version 1 signed its SHA-256, a step a bundle's first start paid for in cold code. Each version
+ * names itself first, so a signature of one form never matches a message of the other.
+ */
+async function signedMessage(version: 1 | 2, code: string, tracers: string): Promise<Uint8Array<ArrayBuffer>> {
+  const text = version === 1 ? await sha256Hex(tracers) : tracers;
+  return new TextEncoder().encode(`tsbpf bundle signature ${version}\0${code}\0${text}`);
 }
 
 export async function signBundle(key: SigningKey, code: string, tracers: string): Promise<BundleSignature> {
-  const signature = new Uint8Array(await crypto.subtle.sign(ED25519, key.privateKey, await signedMessage(code, tracers)));
-  return { version: 1, key: key.publicKey, code, signature: toBase64(signature) };
+  const signature = new Uint8Array(await crypto.subtle.sign(ED25519, key.privateKey, await signedMessage(VERSION, code, tracers)));
+  return { version: VERSION, key: key.publicKey, code, signature: toBase64(signature) };
 }
 
 /** Whether `signature` is a valid signature of `tracers` (and the stated code digest) by a trusted key: the key's name, or why not. */
@@ -77,7 +87,10 @@ export async function verifyBundle(signature: unknown, tracers: string): Promise
 export async function trustedSigner(signature: unknown): Promise<{ signer: string; signature: BundleSignature } | { reason: string }> {
   if (signature === undefined || signature === null) return { reason: "the bundle is not signed" };
   const s = signature as Partial<BundleSignature>;
-  if (s.version !== 1 || typeof s.key !== "string" || typeof s.code !== "string" || typeof s.signature !== "string" || !/^[0-9a-f]{64}$/.test(s.code)) {
+  if (typeof s.version === "number" && s.version !== 1 && s.version !== 2) {
+    return { reason: `its signature is of a form this tsbpf does not know (version ${s.version}): build it again with this tsbpf` };
+  }
+  if ((s.version !== 1 && s.version !== 2) || typeof s.key !== "string" || typeof s.code !== "string" || typeof s.signature !== "string" || !/^[0-9a-f]{64}$/.test(s.code)) {
     return { reason: "its signature line is damaged" };
   }
   const trusted = await trustedKeys();
@@ -90,7 +103,7 @@ export async function trustedSigner(signature: unknown): Promise<{ signer: strin
 export async function signatureMatches(signature: BundleSignature, tracers: string): Promise<boolean> {
   try {
     const key = await crypto.subtle.importKey("raw", fromBase64(signature.key), ED25519, false, ["verify"]);
-    return await crypto.subtle.verify(ED25519, key, fromBase64(signature.signature), await signedMessage(signature.code, tracers));
+    return await crypto.subtle.verify(ED25519, key, fromBase64(signature.signature), await signedMessage(signature.version, signature.code, tracers));
   } catch {
     return false; // a malformed key or signature: not valid
   }

@@ -69,13 +69,26 @@ async function newKey(file: string, mode = 0o600): Promise<{ line: string; key: 
   return { line: `tsbpf-ed25519 ${publicKey} test`, key: pair.privateKey, publicKey };
 }
 
-/** What an attacker does with their own key: signs the tracers they put in, with the code digest copied. */
-async function resign(tracers: unknown, signature: { code: string }, key: { key: CryptoKey; publicKey: string }) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(tracers))));
+/**
+ * What an attacker does with their own key: signs the tracers they put in, with the code digest
+ * copied. Version 2 signs the tracers' JSON text itself; version 1 (bundles built before) its SHA-256.
+ */
+async function resign(tracers: unknown, signature: { code: string }, key: { key: CryptoKey; publicKey: string }, version: 1 | 2 = 2) {
+  const text = JSON.stringify(tracers);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const message = new TextEncoder().encode(`tsbpf bundle signature 1\0${signature.code}\0${hex}`);
+  const message = new TextEncoder().encode(`tsbpf bundle signature ${version}\0${signature.code}\0${version === 1 ? hex : text}`);
   const sig = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key.key, message));
-  return { version: 1, key: key.publicKey, code: signature.code, signature: btoa(String.fromCharCode(...sig)) };
+  return { version, key: key.publicKey, code: signature.code, signature: btoa(String.fromCharCode(...sig)) };
+}
+
+/** The host's key `tsbpf build` made in root's private directory (for bundles signed as an older tsbpf did). */
+async function hostKey(): Promise<{ key: CryptoKey; publicKey: string }> {
+  const pem = readFileSync(join(config, "tsbpf", "bundle-signing-key.pem"), "utf8");
+  const der = Uint8Array.from(atob(pem.replace(/-----[A-Z ]+-----|\s/g, "")), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey("pkcs8", der, { name: "Ed25519" }, true, ["sign"]);
+  const publicKey = (await crypto.subtle.exportKey("jwk", key)).x!.replace(/-/g, "+").replace(/_/g, "/") + "=";
+  return { key, publicKey };
 }
 
 const honest = join(dir, "honest.bundle.js");
@@ -260,6 +273,34 @@ test("tsbpf build refuses a --key others could write or read, or a symlink", { t
     assert.notEqual(r.status, 0, `${key}: ${r.output}`);
     assert.match(r.output, why, key);
   }
+});
+
+test("a bundle is signed over its tracers' text (version 2); one signed as before (version 1) still loads; a signature relabelled to the other version, or of a version unknown, does not", { timeout: 240000 }, async () => {
+  const a = parts(honest);
+  assert.equal(a.signature.version, 2, "tsbpf build signs version 2");
+  // The same bundle signed by the same (trusted) key as tsbpf signed before: version 1, over the tracers' SHA-256.
+  const v1 = await resign(a.tracers, a.signature, await hostKey(), 1);
+  assert.equal(v1.key, a.signature.key, "the host's key");
+  const old = join(dir, "version1.bundle.js");
+  write(old, a.tracers, v1, a.lines);
+  const r = await runBundle(old);
+  assert.match(r.output, /^mark 1$/m, r.output);
+  assert.match(r.output, /Mark: the bundle's precompiled programs, signed by this host's own key, load as they are/, r.output);
+  // Relabelled, by nobody: each signature checked as a message of the other form does not match.
+  for (const [name, signature] of [["relabelled-1.bundle.js", { ...a.signature, version: 1 }], ["relabelled-2.bundle.js", { ...v1, version: 2 }]] as const) {
+    const file = planted(name, "");
+    write(file, a.tracers, signature, a.lines);
+    const s = await runBundle(file);
+    assert.match(s.output, /^mark 1$/m, s.output);
+    assert.match(s.output, /does not match what it embeds: it was edited after it was signed/, `${name}: ${s.output}`);
+    assert.doesNotMatch(s.output, /load as they are/, name);
+  }
+  // A version this tsbpf does not know is refused by name.
+  const future = planted("version3.bundle.js", "");
+  write(future, a.tracers, { ...a.signature, version: 3 }, a.lines);
+  const f = await runBundle(future);
+  assert.match(f.output, /^mark 1$/m, f.output);
+  assert.match(f.output, /its signature is of a form this tsbpf does not know \(version 3\): build it again with this tsbpf/, f.output);
 });
 
 test("fields the signature does not cover, put in as an object literal's __proto__, do not reach the programs loaded", { timeout: 120000 }, async () => {
