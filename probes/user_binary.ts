@@ -3,8 +3,9 @@
 // /proc/PID/root, so a path inside a container works, and through the libraries it has mapped).
 import { ProbeLookupError } from "../spec/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
-import { fileExists, MAX_BINARY_BYTES, openInRoot, readCheckedFile, UnsafeFileError } from "../runtime/files.ts";
+import { fileExists, MAX_BINARY_BYTES, readCheckedFile, UnsafeFileError } from "../runtime/files.ts";
 import { readProcMaps } from "../runtime/symbolize/proc_maps.ts";
+import { holdAsProcess, openMappedFile, processNow, type ProcessRef } from "../runtime/process_files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { errnoName } from "../runtime/errors.ts";
 import { fstat, S_IFMT, S_IFREG } from "../runtime/file_stat.ts";
@@ -34,12 +35,16 @@ export function pidOption(value: unknown): number | undefined {
 /**
  * A file a user-space probe names. With a pid, `path` is how it reads through /proc/PID/root (for
  * messages and listings), but the file is looked up inside that process's root (`inRoot`): a
- * container's links lead where they lead for its processes, not to the host's files.
+ * container's links lead where they lead for its processes, not to the host's files. The path is
+ * the process's (a library it maps) or leads through its files (its container): looked up with
+ * its user's rights (runtime/process_files.ts). A file it maps is read through its
+ * /proc/PID/map_files (`mapped`, the mapping's START-END): the very file it maps, not whatever
+ * its owner has put at that path since.
  */
 export interface UserFile {
   path: string;
   display: string;
-  inRoot?: { pid: number; path: string };
+  inRoot?: { process: ProcessRef; path: string; mapped?: string };
 }
 
 /**
@@ -71,7 +76,9 @@ const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
 
 /** `f` held O_PATH (opens nothing: a FIFO neither blocks nor acts), or -errno. */
 function hold(f: UserFile): number {
-  return f.inRoot ? openInRoot(`/proc/${f.inRoot.pid}/root`, f.inRoot.path) : libcSync().open(f.path, O_PATH | O_CLOEXEC);
+  if (!f.inRoot) return libcSync().open(f.path, O_PATH | O_CLOEXEC);
+  const { process, path, mapped } = f.inRoot;
+  return mapped ? openMappedFile(process, mapped) : holdAsProcess(process, path);
 }
 
 /**
@@ -146,11 +153,14 @@ export function notElf(display: string, bytes: Uint8Array, e: Error): string {
 
 function resolve(name: string, pid: number | undefined): UserFile | undefined {
   const root = pid === undefined ? "" : `/proc/${pid}/root`;
+  const process = pid === undefined ? undefined : processNow(pid);
+  if (pid !== undefined && !process) return undefined;
   /** The file at `path` (absolute; with a pid, inside its root), if there is one. */
   const at = (path: string, searching = false): UserFile | undefined => {
-    const f: UserFile = pid === undefined ? { path, display: path } : { path: root + path, display: path, inRoot: { pid, path } };
+    const f: UserFile = process === undefined ? { path, display: path } : { path: root + path, display: path, inRoot: { process, path } };
     const handle = hold(f);
-    if (handle < 0) return handle === -13 ? f : undefined; // EACCES: it exists
+    // EACCES: it exists, but a search passes over what the process's user may not read (root's PATH has root's directories).
+    if (handle < 0) return handle === -13 && !searching ? f : undefined;
     // A search (library directories, PATH) passes over what cannot be a binary: /usr/lib/python3 is
     // a directory, /usr/bin/python3 the program. A path the user gave is theirs, refused when read.
     const st = searching ? fstat(handle) : undefined;
@@ -162,9 +172,9 @@ function resolve(name: string, pid: number | undefined): UserFile | undefined {
     return at(name);
   }
   // A bare name: what the process has mapped, then what the loader would find, then PATH.
-  if (pid !== undefined) {
-    const mapped = mappedFiles(pid).find((f) => libraryMatches(name, basename(f)));
-    if (mapped) return { path: root + mapped, display: mapped, inRoot: { pid, path: mapped } };
+  if (process) {
+    const mapped = mappedFiles(process.pid).find((f) => libraryMatches(name, basename(f.path)));
+    if (mapped) return { path: root + mapped.path, display: mapped.path, inRoot: { process, path: mapped.path, mapped: mapped.range } };
   }
   const cache = parseLdCache(ldCacheBytes(at("/etc/ld.so.cache")) ?? new Uint8Array());
   const cached = cache.find((e) => e.name === name) ?? cache.find((e) => libraryMatches(name, e.name));
@@ -195,15 +205,15 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** The files process `pid` has mapped (its program and libraries), as paths inside its root. */
-function mappedFiles(pid: number): string[] {
+/** The files process `pid` has mapped (its program and libraries), as paths inside its root, each with its first mapping's START-END. */
+function mappedFiles(pid: number): { path: string; range: string }[] {
   const text = readProcMaps(pid) ?? "";
-  const files = new Set<string>();
+  const files = new Map<string, string>();
   for (const line of text.split("\n")) {
-    const path = line.split(/\s+/, 6)[5];
-    if (path?.startsWith("/")) files.add(path);
+    const [range, , , , , path] = line.split(/\s+/, 6);
+    if (path?.startsWith("/") && !files.has(path)) files.set(path, range);
   }
-  return [...files];
+  return [...files].map(([path, range]) => ({ path, range }));
 }
 
 /** A process's ld.so.cache (in a container, the container's own, which its users control). */

@@ -47,30 +47,30 @@ export function fileExists(path: string): boolean {
 const SYS_OPENAT2 = 437, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10, O_DIRECTORY = 0o200000;
 
 /**
- * `path` held O_PATH as the directory `root` (a process's /proc/PID/root) sees it: an absolute
+ * `path` held O_PATH as the directory `root` (a process's /proc/PID/root, by name or open) sees it: an absolute
  * symlink or a ".." on the way stays inside `root` (openat2 RESOLVE_IN_ROOT), as it does for the
  * processes whose root it is. Looked up through /proc/PID/root by name, an absolute link resolves
  * against our own root instead: a container's user can point /usr/lib there at any file of the
  * host. With `noFollow`, a symlink at the last component is held itself (O_NOFOLLOW), not
  * followed. The fd, or -errno. Kernels before 5.6 (no openat2) look the name up as before.
  */
-export function openInRoot(root: string, path: string, noFollow = false): number {
+export function openInRoot(root: string | number, path: string, noFollow = false): number {
   const c = libcSync();
-  const dir = c.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const dir = typeof root === "number" ? root : c.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return dir;
   const flags = O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0);
   try {
     const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)]);
     const name = cString(path);
     const fd = c.syscall(SYS_OPENAT2, BigInt(dir), c.addressOf(name), c.addressOf(new Uint8Array(how.buffer)), BigInt(how.byteLength));
-    return fd === -38 ? c.open(`${root}${path}`, flags) : fd; // ENOSYS
+    return fd === -38 ? c.open(`${typeof root === "number" ? `/proc/self/fd/${root}` : root}${path}`, flags) : fd; // ENOSYS
   } finally {
-    c.close(dir);
+    if (dir !== root) c.close(dir);
   }
 }
 
 /** fstat of `path` as `root` sees it (openInRoot; of a symlink at the end itself with `noFollow`), or -errno. */
-export function statInRoot(root: string, path: string, noFollow = false): FileStat | number {
+export function statInRoot(root: string | number, path: string, noFollow = false): FileStat | number {
   const fd = openInRoot(root, path, noFollow);
   if (fd < 0) return fd;
   try {
@@ -151,8 +151,8 @@ export interface CheckedRead {
   maxBytes: number;
   /** Do not follow a symlink at the last component (for files in places others can write). */
   noFollow?: boolean;
-  /** `path` is as the process whose root this is (/proc/PID/root) sees it: looked up inside it (openInRoot). */
-  root?: string;
+  /** `path` is as the process whose root this is (/proc/PID/root, by name or open) sees it: looked up inside it (openInRoot). */
+  root?: string | number;
   /** Accepted owners (uids); any owner when not given. */
   owners?: number[];
   /** Refuse a file its group or other users may write. */
@@ -209,9 +209,14 @@ export function readCheckedFile(path: string, check: CheckedRead): Uint8Array | 
  * /proc/self/fd: no other file can be swapped in between. With `root`, `path` is looked up
  * inside it (openInRoot).
  */
-export function openRegular(path: string, noFollow: boolean, root?: string): number | string {
+export function openRegular(path: string, noFollow: boolean, root?: string | number): number | string {
   const c = libcSync();
-  const handle = root === undefined ? c.open(path, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0)) : openInRoot(root, path, noFollow);
+  return reopenRegular(root === undefined ? c.open(path, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0)) : openInRoot(root, path, noFollow));
+}
+
+/** openRegular of the file `handle` (O_PATH, or -errno) holds; the handle is closed. */
+export function reopenRegular(handle: number): number | string {
+  const c = libcSync();
   if (handle < 0) return handle;
   try {
     const st = fstat(handle);

@@ -12,7 +12,6 @@
  * are then no more than a user's.
  */
 import { libcSync } from "./ffi/mod.ts";
-import { readTextFile } from "./files.ts";
 
 const SYS_GETGROUPS = 115, SYS_SETGROUPS = 116, SYS_SETFSUID = 122, SYS_SETFSGID = 123;
 
@@ -26,20 +25,14 @@ export interface FileOwner {
 export const NO_ONE: FileOwner = { uid: 65534, gid: 65534 };
 
 /**
- * Whose rights the files process `pid` names are read with: of its user ids (real, effective,
- * saved, file system: the Uid line of /proc/PID/status) the first that is not root's, so a
- * setuid program's is its caller's, and a daemon's that switched to a user is that user's; its
+ * Whose rights the files a process names are read with, from its /proc/PID/status text: of its
+ * user ids (real, effective, saved, file system: the Uid line) the first that is not root's, so
+ * a setuid program's is its caller's, and a daemon's that switched to a user is that user's; its
  * group ids alike. Not the owner of /proc/PID's files: a process makes them root's by making
- * itself not dumpable. No one's once the process is gone.
+ * itself not dumpable. No one's when the text has no ids.
  */
-export function rightsOfProcess(pid: number): FileOwner {
-  let status: string | undefined;
-  try {
-    status = readTextFile(`/proc/${pid}/status`);
-  } catch {
-    status = undefined;
-  }
-  const ids = (line: string) => status?.match(new RegExp(`^${line}:\\s+(.*)$`, "m"))?.[1].trim().split(/\s+/).map(Number);
+export function rightsInStatus(status: string): FileOwner {
+  const ids = (line: string) => status.match(new RegExp(`^${line}:\\s+(.*)$`, "m"))?.[1].trim().split(/\s+/).map(Number);
   const uids = ids("Uid"), gids = ids("Gid");
   if (!uids || !gids) return NO_ONE;
   return { uid: uids.find((id) => id !== 0) ?? 0, gid: gids.find((id) => id !== 0) ?? 0 };

@@ -15,26 +15,35 @@
  * owner could not.
  */
 import { Elf } from "../../elf/mod.ts";
-import { type FileLookup, type InRoot, mapFile } from "./mapped_file.ts";
+import { type FileLookup, mapFile } from "./mapped_file.ts";
+import { asProcess, type ProcessRef } from "../process_files.ts";
+import { openRegular } from "../files.ts";
 
 const DEBUG_ROOT = "/usr/lib/debug";
 
 /**
- * The debug file of `elf`, which the process sees at `path` inside `process.root`
- * ("/proc/PID/root"), looked for with `process.rights`, or undefined when `elf` has its own
- * .symtab or no debug file is found.
+ * The debug file of `elf`, which `process` sees at `path`, looked for inside its root and with
+ * its user's rights (undefined: it has gone), or undefined when `elf` has its own .symtab or no
+ * debug file is found. Every candidate is looked for with the one root and rights read once
+ * (process_files.ts asProcess), for a file the cost of reading them for each would double.
  */
-export function findDebugFile(elf: Elf, path: string, process: InRoot): Elf | undefined {
+export function findDebugFile(elf: Elf, path: string, process: ProcessRef | undefined): Elf | undefined {
   const buildId = elf.buildId();
   // Without a build ID to compare, no candidate could vouch for itself: none is opened.
   if (elf.section(".symtab") || buildId === undefined) return undefined;
-  for (const candidate of candidates(elf, path, buildId)) {
-    for (const lookup of [process, { rights: process.rights }]) {
-      const debug = open(candidate, lookup, buildId);
-      if (debug) return debug;
+  const search = (root: number | undefined) => {
+    const host: FileLookup = { open: (p) => openRegular(p, false) };
+    const lookups = root === undefined ? [host] : [{ open: (p: string) => openRegular(p, false, root) }, host];
+    for (const candidate of candidates(elf, path, buildId)) {
+      for (const lookup of lookups) {
+        const debug = open(candidate, lookup, buildId);
+        if (debug) return debug;
+      }
     }
-  }
-  return undefined;
+    return undefined;
+  };
+  const found = process ? asProcess(process, search) : asProcess(undefined, search, true);
+  return typeof found === "number" ? undefined : found;
 }
 
 function candidates(elf: Elf, path: string, buildId: string): string[] {

@@ -13,11 +13,12 @@
  */
 import { Elf } from "../../elf/mod.ts";
 import { findDebugFile } from "./debug_file.ts";
-import { copiedBytes, copyOwnMemory, type FileLookup, type InRoot, mapFile } from "./mapped_file.ts";
+import { copiedBytes, copyOwnMemory, type FileLookup, inRootOf, mapFile } from "./mapped_file.ts";
 import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps.ts";
-import { stat } from "../file_stat.ts";
-import { statInRoot } from "../files.ts";
-import { NO_ONE, rightsOfProcess, withRightsOf } from "../user_rights.ts";
+import { fstat } from "../file_stat.ts";
+import { openRegular, reopenRegular } from "../files.ts";
+import { libcSync } from "../ffi/mod.ts";
+import { openMappedFile, type ProcessRef } from "../process_files.ts";
 import { printable } from "../output.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
@@ -74,9 +75,15 @@ export class ElfFiles {
   #saidParseLater = false;
   #vdso: SymbolFile | null | undefined;
 
-  /** The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed. */
-  forMapping(pid: number, m: Mapping): SymbolFile | undefined | typeof PARSE_LATER {
-    const key = this.#keys.get(m) ?? fileKey(m, placesOf(pid, m));
+  /**
+   * The file behind mapping `m` of process `pid`, or undefined if it cannot be read or parsed.
+   * `start`: when the process whose mappings these are started (ProcessRef), undefined if it had
+   * gone by then (its mappings recorded while it ran): nothing is read through /proc/PID of
+   * another process given the pid since.
+   */
+  forMapping(pid: number, m: Mapping, start: string | undefined): SymbolFile | undefined | typeof PARSE_LATER {
+    const process = start === undefined ? undefined : { pid, start };
+    const key = this.#keys.get(m) ?? fileKey(m, placesOf(process, m));
     // No file to read (the process exited meanwhile, the file went): try again next time.
     if (key === undefined) return undefined;
     this.#keys.set(m, key);
@@ -94,11 +101,11 @@ export class ElfFiles {
       return PARSE_LATER;
     }
     let bytes: Uint8Array | undefined;
-    for (const p of placesOf(pid, m)) if ((bytes = mapFile(p.path, p))) break;
+    for (const p of placesOf(process, m)) if ((bytes = mapFile(p.path, p))) break;
     // A process that exited between reading its maps and now: try again next time.
     if (!bytes && !procExists(pid)) return undefined;
     const elf = bytes ? parseOrNull(bytes) : null;
-    const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), inRootOf(pid)) } : null;
+    const file = elf ? { elf, debug: findDebugFile(elf, filePath(m), process) } : null;
     const cost = file ? fileCost(file.elf) + (file.debug ? fileCost(file.debug) : 0) : 0;
     const endedAt = performance.now();
     const parseMs = endedAt - began;
@@ -163,22 +170,19 @@ interface Place extends FileLookup {
 }
 
 /**
- * Where the file behind mapping `m` of process `pid` is read, in order: /proc/PID/map_files, the
+ * Where the file behind mapping `m` of `process` is read, in order: /proc/PID/map_files, the
  * very file mapped; the path as the process sees it, inside its root; last, for a process that
  * has exited (its mappings recorded while it ran: mapping_log.ts), the path as we see it, if it
  * is still the very file that was mapped. By path, the file is the process's choice (and the
  * directories on the way may be its owner's): looked up with the owner's rights.
  */
-function* placesOf(pid: number, m: Mapping): Generator<Place> {
-  yield { path: `/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}` };
-  // Made only when map_files failed (rarely): reading whose rights they are costs a read of /proc/PID/status.
-  yield { path: filePath(m), ...inRootOf(pid) };
+function* placesOf(process: ProcessRef | undefined, m: Mapping): Generator<Place> {
+  if (process) {
+    const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
+    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range)) };
+    yield { path: filePath(m), ...inRootOf(process) };
+  }
   yield { path: filePath(m), identity: identityOf(m) };
-}
-
-/** How a path process `pid` names is looked up: inside its root, with its user's rights (user_rights.ts). */
-function inRootOf(pid: number): InRoot {
-  return { root: `/proc/${pid}/root`, rights: rightsOfProcess(pid) };
 }
 
 /**
@@ -190,7 +194,10 @@ function inRootOf(pid: number): InRoot {
  */
 function fileKey(m: Mapping, places: Iterable<Place>): string | undefined {
   for (const p of places) {
-    const st = p.root === undefined ? stat(p.path) : withRightsOf(p.rights ?? NO_ONE, () => statInRoot(p.root!, p.path));
+    const fd = p.open ? p.open(p.path) : openRegular(p.path, false);
+    if (typeof fd === "string" || fd < 0) continue;
+    const st = fstat(fd);
+    libcSync().close(fd);
     if (typeof st === "number" || (p.identity && (st.dev !== p.identity.dev || st.ino !== p.identity.ino))) continue;
     return `${m.dev}:${m.inode}:${st.size}:${st.ctimeNs}`;
   }

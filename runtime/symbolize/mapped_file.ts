@@ -14,25 +14,28 @@
  */
 import { libcSync } from "../ffi/mod.ts";
 import { MAX_BINARY_BYTES, openRegular, readBounded } from "../files.ts";
+import { asProcess, type ProcessRef } from "../process_files.ts";
 import { pseudoFilesystem } from "../pseudo_fs.ts";
-import { type FileOwner, withRightsOf } from "../user_rights.ts";
 import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
 import { copyElfParts } from "../elf_parts.ts";
 
 const SYS_LSEEK = 8, SEEK_END = 2n;
 const PROT_READ = 1, MAP_PRIVATE = 2;
 
-/** A path another process names: looked up inside its root, with its owner's rights. */
-export type InRoot = Required<Pick<FileLookup, "root" | "rights">>;
-
 /** How mapFile finds a file. */
 export interface FileLookup {
   /** The file it must be: its device and inode (a path read from a record can name another file by now). */
   identity?: { dev: bigint; ino: bigint };
-  /** A process's /proc/PID/root: the path is as that process sees it, looked up inside it (files.ts openInRoot). */
-  root?: string;
-  /** Opened with this user's rights, not ours: the path is another user's choice (user_rights.ts). */
-  rights?: FileOwner;
+  /**
+   * How the path is opened (as openRegular does, which it is by default): a path another process
+   * names, inside its root and with its user's rights (process_files.ts asProcess).
+   */
+  open?: (path: string) => number | string;
+}
+
+/** A path as `process` sees it: inside its root, with its user's rights (none when it has gone). */
+export function inRootOf(process: ProcessRef | undefined): FileLookup {
+  return { open: (path) => asProcess(process, (root) => openRegular(path, false, root)) };
 }
 
 /**
@@ -41,9 +44,9 @@ export interface FileLookup {
  */
 export function mapFile(path: string, lookup: FileLookup = {}): Uint8Array | undefined {
   const c = libcSync();
-  const { identity, root, rights } = lookup;
+  const { identity, open } = lookup;
   // The path comes from another process's maps or files: by now it may name a FIFO or a device.
-  const fd = rights ? withRightsOf(rights, () => openRegular(path, false, root)) : openRegular(path, false, root);
+  const fd = open ? open(path) : openRegular(path, false);
   if (typeof fd === "string" || fd < 0) return undefined;
   try {
     const st = fstat(fd);

@@ -33,7 +33,7 @@ import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, statInRoot, UnsafeFileError } from "../files.ts";
-import { type FileOwner, NO_ONE, rightsOfProcess, withRightsOf } from "../user_rights.ts";
+import { asProcess, type ProcessRef } from "../process_files.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
@@ -246,7 +246,7 @@ export class UserSymbols {
     const m = p.maps && findMapping(p.maps, a);
     if (!m) return undefined;
     const fileOffset = a - m.start + m.offset;
-    const found = m.path === "[vdso]" ? this.#files.vdso() : isFileBacked(m) ? this.#files.forMapping(pid, m) : undefined;
+    const found = m.path === "[vdso]" ? this.#files.vdso() : isFileBacked(m) ? this.#files.forMapping(pid, m, p.identity?.start) : undefined;
     if (found === PARSE_LATER) this.#parseLater = true;
     const file = found === PARSE_LATER ? undefined : found;
     if (!file) {
@@ -267,7 +267,7 @@ export class UserSymbols {
     const now = performance.now();
     if (!hit && now - p.perfMapReadAt >= PERF_MAP_REREAD_MS) {
       p.perfMapReadAt = now;
-      const files = perfMapFiles(pid, p.maps !== undefined);
+      const files = perfMapFiles(pid, p.maps === undefined || !p.identity ? undefined : { pid, start: p.identity.start });
       const identities = files.places.map(fileIdentity);
       if (identities.join(" ") !== p.perfMapIdentity) {
         p.perfMapIdentity = identities.join(" ");
@@ -367,31 +367,30 @@ function readMaps(pid: number): { maps: Mapping[] | undefined; mapsBytes: number
   return text ? { maps: parseProcMaps(text), mapsBytes: text.length } : { maps: undefined, mapsBytes: 0 };
 }
 
-/** A file as the process whose root is `root` (/proc/PID/root) sees it, opened with its owner's `rights`; or, without `root`, as we see it. */
+/** A file as `process` sees it, inside its root (/proc/PID/root) and opened with its owner's rights; or, without one, as we see it. */
 interface Place {
   path: string;
-  root?: string;
-  rights?: FileOwner;
+  process?: ProcessRef;
 }
 
 /**
  * A process writes /tmp/perf-<its pid>.map in its own file tree: in a container, that is its
  * pid in its namespace (the last NSpid of /proc/PID/status) inside /proc/PID/root, where the
  * container's links lead where they lead it, not to the host's files (files.ts openInRoot), and
- * with the rights of the process's user (user_rights.ts), as the other files it names. Once
- * the process is gone, only the host's /tmp/perf-PID.map is left to try. `path` is the name
- * shown, `places` those tried, in order.
+ * with the rights of the process's user (process_files.ts), as the other files it names. Once
+ * the process is gone (`process` undefined), only the host's /tmp/perf-PID.map is left to try.
+ * `path` is the name shown, `places` those tried, in order.
  */
-function perfMapFiles(pid: number, alive: boolean): { path: string; places: Place[] } {
-  const path = `/tmp/perf-${alive ? namespacePid(pid) : pid}.map`;
+function perfMapFiles(pid: number, process: ProcessRef | undefined): { path: string; places: Place[] } {
+  const path = `/tmp/perf-${process ? namespacePid(pid) : pid}.map`;
   const host = { path: `/tmp/perf-${pid}.map` };
-  if (!alive) return { path, places: [host] };
-  return { path, places: [{ path, root: `/proc/${pid}/root`, rights: rightsOfProcess(pid) }, host] };
+  if (!process) return { path, places: [host] };
+  return { path, places: [{ path, process }, host] };
 }
 
 /** Which file `place` names and how it stands (device, inode, size, mtime), or "-" for none. */
 function fileIdentity(place: Place): string {
-  const st = place.root === undefined ? lstat(place.path) : withRightsOf(place.rights ?? NO_ONE, () => statInRoot(place.root!, place.path, true));
+  const st = place.process ? asProcess(place.process, (root) => statInRoot(root!, place.path, true)) : lstat(place.path);
   return typeof st === "number" ? "-" : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
 }
 
@@ -421,11 +420,11 @@ const MAX_PERF_MAP_LINES = 4 << 20;
  * process with the pid), naming the file as the process names it (`shown`).
  */
 function readPerfMapText(place: Place, shown: string, owners: number[], refused: Set<string>): string | undefined {
-  const path = `${place.root ?? ""}${place.path}`;
+  const path = `${place.process ? `/proc/${place.process.pid}/root` : ""}${place.path}`;
   try {
-    const check = { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners, root: place.root };
-    const bytes = place.rights ? withRightsOf(place.rights, () => readCheckedFile(place.path, check)) : readCheckedFile(place.path, check);
-    if (!bytes) return undefined;
+    const check = { maxBytes: MAX_PERF_MAP_BYTES, noFollow: true, owners };
+    const bytes = place.process ? asProcess(place.process, (root) => readCheckedFile(place.path, { ...check, root })) : readCheckedFile(place.path, check);
+    if (!bytes || typeof bytes === "number") return undefined;
     let lines = 0;
     for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) {
       if (++lines > MAX_PERF_MAP_LINES) throw new UnsafeFileError(path, `it has more than ${MAX_PERF_MAP_LINES} lines, more than any JIT's map`);

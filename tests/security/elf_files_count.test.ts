@@ -40,11 +40,12 @@ test("the files the symbolizer holds are bounded in number, however many nobody'
     const tracer = join(own, "files.ts");
     writeFileSync(tracer, `import { libc } from "${join(ROOT, "runtime/ffi/mod.ts")}";
 import { ElfFiles } from "${join(ROOT, "runtime/symbolize/elf_files.ts")}";
+import { processNow } from "${join(ROOT, "runtime/process_files.ts")}";
 import { parseProcMaps, readProcText } from "${join(ROOT, "runtime/symbolize/proc_maps.ts")}";
 await libc();
 const mappings = parseProcMaps(readProcText("/proc/${child.pid}/maps") ?? "").filter((m) => m.path.startsWith("${shared}/"));
 const files = new ElfFiles();
-for (const m of mappings) if (files.forMapping(${child.pid}, m)) throw new Error("a file that is not ELF was parsed");
+for (const m of mappings) if (files.forMapping(${child.pid}, m, processNow(${child.pid})?.start)) throw new Error("a file that is not ELF was parsed");
 console.log(JSON.stringify({ mapped: mappings.length, held: (files as { held?: { files: number } }).held?.files ?? null }));
 `);
     const r = await script(tracer, { env, timeoutMs: 100_000 });

@@ -48,11 +48,12 @@ test("a file another user maps and then truncates does not crash the root symbol
   writeFileSync(file, `import { spawnSync } from "node:child_process";
 import { libc } from ${JSON.stringify(join(ROOT, "runtime/ffi/mod.ts"))};
 import { ElfFiles } from ${JSON.stringify(join(ROOT, "runtime/symbolize/elf_files.ts"))};
+import { processNow } from ${JSON.stringify(join(ROOT, "runtime/process_files.ts"))};
 import { parseProcMaps, readProcText } from ${JSON.stringify(join(ROOT, "runtime/symbolize/proc_maps.ts"))};
 await libc();
 const m = parseProcMaps(readProcText("/proc/${victim.pid}/maps") ?? "").find((m) => m.path === ${JSON.stringify(lib)});
 if (!m) throw new Error("mapping not found");
-const f = new ElfFiles().forMapping(${victim.pid}, m);
+const f = new ElfFiles().forMapping(${victim.pid}, m, processNow(${victim.pid})?.start);
 if (!f) throw new Error("not parsed");
 const r = spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "truncate", "-s", "0", ${JSON.stringify(lib)}]);
 if (r.status !== 0) throw new Error("truncate failed");

@@ -1,0 +1,128 @@
+/**
+ * Files another process names (its libraries by path, their debug files, its perf map), opened
+ * as that process would open them: inside its root (files.ts openInRoot) and with its user's
+ * rights (user_rights.ts).
+ *
+ * A process is asked about by its pid and start time, which together name one process for good.
+ * Its /proc/PID directory is opened once for each open, checked to be that process still (the
+ * start time in its stat, read through the directory), and its user's ids (status) and its root
+ * are read through that same directory. Looked up by name each, as /proc/PID/status and then
+ * /proc/PID/root, a process that ended in between would leave its pid to the next: root's
+ * process's rights (root's) with the root of another user's process (a container of theirs,
+ * where a link at the path leads into root's files), or a path a process of that user chose
+ * read with the rights of a root process given its pid.
+ */
+import { cString, libcSync } from "./ffi/mod.ts";
+import { openInRoot, readBounded, readTextFile } from "./files.ts";
+import { NO_ONE, rightsInStatus, withRightsOf } from "./user_rights.ts";
+
+const SYS_OPENAT = 257, SYS_FACCESSAT2 = 439;
+const R_OK = 4n, AT_EACCESS = 0x200, AT_EMPTY_PATH = 0x1000;
+const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
+const ESRCH = -3;
+
+/** One process: its pid, and when it started (field 22 of /proc/PID/stat, in clock ticks since boot). */
+export interface ProcessRef {
+  readonly pid: number;
+  readonly start: string;
+}
+
+/** The process that has pid `pid` now, or undefined if none has. */
+export function processNow(pid: number): ProcessRef | undefined {
+  let stat: string | undefined;
+  try {
+    stat = readTextFile(`/proc/${pid}/stat`);
+  } catch {
+    stat = undefined;
+  }
+  const start = startIn(stat);
+  return start === undefined ? undefined : { pid, start };
+}
+
+/**
+ * `use(root)` run with the file-system rights of `process`'s user, `root` its root directory,
+ * open (undefined `onHost`: paths are then ours, only the rights its user's). -ESRCH when it is
+ * no longer that process (gone, its pid another's). Without a process (it had gone when its
+ * mappings were read): on the host with no one's rights, and nothing inside a root.
+ */
+export function asProcess<T>(process: ProcessRef | undefined, use: (root: number | undefined) => T, onHost = false): T | number {
+  if (!process) return onHost ? withRightsOf(NO_ONE, () => use(undefined)) : ESRCH;
+  return inProcessDir(process, (dir) => {
+    const status = readAt(dir, "status");
+    if (status === undefined) return ESRCH;
+    const rights = rightsInStatus(status);
+    if (onHost) return withRightsOf(rights, () => use(undefined));
+    const root = openAt(dir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return root;
+    try {
+      return withRightsOf(rights, () => use(root));
+    } finally {
+      libcSync().close(root);
+    }
+  });
+}
+
+/**
+ * `path` as `process` sees it, held O_PATH (files.ts openInRoot), looked up with its user's
+ * rights, or -errno: -EACCES too when that user may not read the file, since whoever reads
+ * through the handle (/proc/self/fd/N) is root, and O_PATH asks for no right to read.
+ */
+export function holdAsProcess(process: ProcessRef, path: string): number {
+  return asProcess(process, (root) => {
+    const handle = openInRoot(root!, path);
+    if (handle < 0) return handle;
+    const c = libcSync();
+    const empty = cString("");
+    const readable = c.syscall(SYS_FACCESSAT2, BigInt(handle), c.addressOf(empty), R_OK, BigInt(AT_EACCESS | AT_EMPTY_PATH));
+    if (readable === 0 || readable === -38) return handle; // ENOSYS (before Linux 5.8): as before, unchecked
+    c.close(handle);
+    return readable;
+  });
+}
+
+/** `process`'s /proc/PID/map_files/`range` (START-END, hex), the very file it maps there, held O_PATH; or -errno. */
+export function openMappedFile(process: ProcessRef, range: string): number {
+  return inProcessDir(process, (dir) => openAt(dir, `map_files/${range}`, O_PATH | O_CLOEXEC));
+}
+
+/**
+ * `use(dir)` with `process`'s /proc/PID directory open (O_PATH), if it is that process still;
+ * else -ESRCH. The directory open is of the process that had the pid when it was opened, for
+ * good: once that one is gone, nothing is read through it, whoever has its pid.
+ */
+function inProcessDir<T>(process: ProcessRef, use: (dir: number) => T): T | number {
+  const c = libcSync();
+  const dir = c.open(`/proc/${process.pid}`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return dir;
+  try {
+    return startIn(readAt(dir, "stat")) === process.start ? use(dir) : ESRCH;
+  } finally {
+    c.close(dir);
+  }
+}
+
+function openAt(dir: number, name: string, flags: number): number {
+  const c = libcSync();
+  const bytes = cString(name);
+  return c.syscall(SYS_OPENAT, BigInt(dir), c.addressOf(bytes), BigInt(flags), 0n);
+}
+
+/** The text of file `name` in directory `dir` (a /proc/PID), or undefined when it cannot be read (the process has gone). */
+function readAt(dir: number, name: string): string | undefined {
+  const c = libcSync();
+  const fd = openAt(dir, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return undefined;
+  try {
+    return new TextDecoder().decode(readBounded(fd, name, 4096, 1 << 20));
+  } catch {
+    return undefined;
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** Field 22 of a /proc/PID/stat text; the command (field 2) is in parentheses and may hold anything, spaces and ")" too. */
+function startIn(stat: string | undefined): string | undefined {
+  if (!stat) return undefined;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
+}
