@@ -139,9 +139,14 @@ export function parseDuration(text: string, option = "-d"): number {
  * Splits a command like a shell would for a simple command line: whitespace separates words,
  * single quotes keep everything, double quotes keep everything but backslash escapes, and a
  * backslash outside quotes escapes the next character. No variables, globs or pipes: -c runs
- * one program, so that its process id is the one traced.
+ * one program, so that its process id is the one traced; a shell's operator or expansion is
+ * refused rather than passed to the program as a word (`ls | wc` would give ls the words | and wc).
  */
 export function splitCommand(text: string): string[] {
+  const shellOnly = (c: string) => {
+    throw new UsageError(`-c runs one program without a shell: "${c}" in "${text}" would reach it as a word, not as the shell's; ` +
+      `quote it ('${c}') to pass it as a word, or run a shell: -c "sh -c '...'" (the shell and what it starts are traced)`);
+  };
   const words: string[] = [];
   let word = "", inWord = false, i = 0;
   while (i < text.length) {
@@ -157,12 +162,15 @@ export function splitCommand(text: string): string[] {
       i++;
       while (i < text.length && text[i] !== '"') {
         if (text[i] === "\\" && i + 1 < text.length && '"\\$`'.includes(text[i + 1])) i++;
+        else if (text[i] === "$" || text[i] === "`") shellOnly(text[i]);
         word += text[i++];
       }
       if (i >= text.length) throw new UsageError(`-c: unterminated " in "${text}"`);
       inWord = true, i++;
     } else if (c === "\\" && i + 1 < text.length) {
       word += text[i + 1], inWord = true, i += 2;
+    } else if ("|;&<>$`".includes(c)) {
+      shellOnly(c);
     } else {
       word += c, inWord = true, i++;
     }

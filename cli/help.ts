@@ -18,7 +18,8 @@ options (for -e and run):
   -e, --eval CODE       the one-liner to run (see: tsbpf help -e)
   -p, --pid PID         trace only process PID
   -c, --command CMD     start CMD once the probes are attached, trace only it, stop when it exits;
-                        the exit status is then CMD's (127: not found, 126: not executable)
+                        the exit status is then CMD's (127: not found, 126: not executable);
+                        one program, run without a shell (for pipes: -c "sh -c 'a | b'")
   -d, --duration TIME   stop after TIME: 5 (seconds), 1.5s, 500ms, 2m, 3h (1ms to 8760h)
       --cgroup PATH     trace only the tasks of this cgroup v2 and its descendants (a container)
       --metrics ADDR    serve the maps to Prometheus at http://ADDR/metrics (e.g. 127.0.0.1:9435)

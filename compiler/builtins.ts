@@ -1,6 +1,6 @@
 // The helpers a handler can call: pid(), comm(), str(p), ... and how each becomes BPF.
 import { Code } from "../spec/diagnostics.ts";
-import type { Base } from "./ir.ts";
+import type { Base, Operand } from "./ir.ts";
 import type { Node } from "./parse.ts";
 import { describeValue, type Lower, type Value } from "./lower/context.ts";
 import { cgroupType, i64, inetType, ksymType, kstackType, probeNameType, sizeOf, type StrType, type Type, typeName, u32, u64, ustackType, usymType } from "../spec/layout.ts";
@@ -23,8 +23,26 @@ function ntopInto(l: Lower, e: Node, t: Type, base: Base, off: number): void {
   const usage = "ntop(a.daddr), ntop(sk.__sk_common.skc_daddr), ntop(AF_INET6, sk.__sk_common.skc_v6_daddr)";
   if (e.arguments.length < 1 || e.arguments.length > 2) l.fail(e, Code.BadCall, `ntop() takes an address, or a family and an address: ${usage}`);
   if (t.kind !== "struct" || !t.inet) l.fail(e, Code.TypeMismatch, `ntop() gives an Inet (an IPv4 or IPv6 address), but ${typeName(t)} is expected here`, "declare the field as Inet");
-  const arg = e.arguments[e.arguments.length - 1];
   const family = e.arguments.length === 2 ? l.convert(l.intScalar(e.arguments[0]), u32, e.arguments[0]).op : undefined;
+  ntopAddressInto(l, e.arguments[e.arguments.length - 1], family, base, off, usage);
+}
+
+/**
+ * ntop()'s address `arg` and its family into the Inet at base+off. A conditional address
+ * (`a.family == 2 ? a.daddr : a.daddr_v6`) writes the arm its condition picks, each arm an
+ * address of its own size, as a conditional string does.
+ */
+function ntopAddressInto(l: Lower, arg: Node, family: Operand | undefined, base: Base, off: number, usage: string): void {
+  if (arg.type === "ParenthesizedExpression") return ntopAddressInto(l, arg.expression, family, base, off, usage);
+  if (arg.type === "ConditionalExpression") {
+    const otherwise = l.b.label(), done = l.b.label();
+    l.branch(arg.test, false, otherwise);
+    ntopAddressInto(l, arg.consequent, family, base, off, usage);
+    l.b.emit({ op: "jmp", target: done });
+    l.b.place(otherwise);
+    ntopAddressInto(l, arg.alternate, family, base, off, usage);
+    return l.b.place(done);
+  }
   const at = off + 4;
   const bad = (what: string): never => l.fail(arg, Code.TypeMismatch, `ntop() takes an address: a 32-bit integer or 4 bytes (IPv4), or 16 bytes (IPv6), not ${what}`, `e.g. ${usage}`);
   if (l.isAggregateCall(arg)) return bad(typeName(l.aggregateType(arg)));

@@ -97,8 +97,9 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   const declared = new Map<string, SourcePos>();
   const topLevel = new Set(ast.program.body.map((s: Node) => s.type === "ExportNamedDeclaration" || s.type === "ExportDefaultDeclaration" ? s.declaration : s));
   const nested = decoratorsElsewhere(diags.source, ast.comments, classes) ? nestedClasses(ast.program, new Set(classes)) : [];
+  const byName = new Map<string, Node>(classes.filter((c) => c.id).map((c) => [c.id.name, c]));
   for (const cls of [...classes, ...nested]) {
-    const t = collectClass(cls, types, constants, diags, topLevel.has(cls));
+    const t = collectClass(withInherited(cls, byName), types, constants, diags, topLevel.has(cls));
     if (!t) continue;
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
     const pos = posOf(cls.id ?? cls), first = declared.get(t.name);
@@ -111,6 +112,20 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
     tracers.push(t);
   }
   return { tracers, types, functions, constants, variables };
+}
+
+/**
+ * A class that extends another class of this file (`class Latency extends SysCount`) with the
+ * members it inherits: the base's maps, parameters, handlers and methods, each but those the
+ * class declares again (an override), as JavaScript's own inheritance gives its instance.
+ */
+function withInherited(cls: Node, byName: Map<string, Node>, seen = new Set<Node>()): Node {
+  const base = cls.superClass?.type === "Identifier" ? byName.get(cls.superClass.name) : undefined;
+  if (!base || seen.has(cls)) return cls;
+  seen.add(cls);
+  const own = new Set(cls.body.body.map((m: Node) => (m.key?.type === "Identifier" ? m.key.name : undefined)).filter(Boolean));
+  const inherited = withInherited(base, byName, seen).body.body.filter((m: Node) => !(m.key?.type === "Identifier" && own.has(m.key.name)) && m.kind !== "constructor");
+  return { ...cls, body: { ...cls.body, body: [...inherited, ...cls.body.body] } };
 }
 
 /**

@@ -1,12 +1,12 @@
 // execsnoop: one line per execve() on the machine: the command, its pid and parent, the result
 // and the arguments. Like bcc's execsnoop (PCOMM PID PPID RET ARGS), on the execve tracepoints.
 //
-//   sudo bun run examples/execsnoop.ts [-T] [-t] [-x] [-q] [-n NAME] [-l LINE] [-U] [-u UID] [-P PPID] [--max-args N] [--json]
+//   sudo bun run examples/execsnoop.ts [-T] [-t] [-x] [-q] [-n NAME] [-l LINE] [-U] [-u USER] [-P PPID] [--max-args N] [--json]
 //   sudo deno run --allow-ffi examples/execsnoop.ts -x
 //
 // Stop it with Ctrl-C.
 import { comm, ktime, pid, ppid, RingBuf, str, Tracer, tracepoint, type i32, type Str, type TracepointArgs, uid, type u32, type u64, type u8 } from "tsbpf";
-import { hms, intOption, jsonLine, parseToolArgs, printLine, textOnly } from "tsbpf/tool";
+import { hms, intOption, jsonLine, parseToolArgs, printLine, textOnly, uidOption } from "tsbpf/tool";
 
 /** What the handlers send: the program and each argument at the call, then the result at its return. */
 export interface ExecPart {
@@ -96,13 +96,13 @@ if (import.meta.main) {
       name: { type: "string", short: "n", value: "NAME", help: "only print commands matching this name (regex), any arg" },
       line: { type: "string", short: "l", value: "LINE", help: "only print commands where arg contains this line (regex)" },
       "print-uid": { type: "boolean", short: "U", help: "print UID column" },
-      uid: { type: "string", short: "u", value: "UID", help: "trace this UID only" },
+      uid: { type: "string", short: "u", value: "USER", help: "trace this UID only (a uid or a user name)" },
       ppid: { type: "string", short: "P", value: "PPID", help: "trace only children of this parent PID" },
       "max-args": { type: "string", value: "MAX_ARGS", help: "maximum number of arguments parsed and displayed, defaults to 20" },
     },
     examples: [
       ["", "trace all exec() syscalls"], ["-x", "include failed exec()s"], ["-T", "include time (HH:MM:SS)"], ["-U", "include UID"],
-      ["-u 1000", "only trace UID 1000"], ["-t", "include timestamps"], ["-q", 'add "quotemarks" around arguments'],
+      ["-u 1000", "only trace UID 1000"], ["-u user", "get user UID and trace only them"], ["-t", "include timestamps"], ["-q", 'add "quotemarks" around arguments'],
       ["-n main", 'only print command lines containing "main"'], ["-l tpkg", 'only print command where arguments contains "tpkg"'],
     ],
   });
@@ -110,7 +110,7 @@ if (import.meta.main) {
   const tracer = new ExecSnoop();
   tracer.maxArgs = Math.min(maxArgs, MAX_ARGS);
   tracer.filterUid = values.uid !== undefined;
-  tracer.targetUid = intOption("-u", values.uid);
+  tracer.targetUid = uidOption("-u", values.uid);
   tracer.targetPpid = intOption("-P", values.ppid);
   await tracer.start(start);
   const name = values.name ? new RegExp(values.name) : undefined, line = values.line ? new RegExp(values.line) : undefined;

@@ -2,12 +2,12 @@
 // and the seeds' "who calls connect". Needs kprobes or fentry (tcp_connect), so it runs on
 // kernels that have them (the VM lane's 6.1; not this host's 6.18 without CONFIG_KPROBES).
 //
-//   sudo bun run examples/tcpconnect.ts [-t] [-p PID] [-P PORTS] [-4 | -6] [-U] [-u UID] [--json]
+//   sudo bun run examples/tcpconnect.ts [-t] [-p PID] [-P PORTS] [-4 | -6] [-U] [-u USER] [--json]
 //   sudo deno run --allow-ffi examples/tcpconnect.ts -P 80,443
 //
 // Stop it with Ctrl-C.
 import { comm, HashMap, kprobe, ktime, pid, RingBuf, type Str, Tracer, type u16, type u32, type u64, type u8, uid } from "tsbpf";
-import { intOption, ipAddress as address, jsonLine, parseToolArgs, printLine, requireKernelFunctions, textOnly, usageError } from "tsbpf/tool";
+import { intOption, ipAddress as address, jsonLine, parseToolArgs, printLine, requireKernelFunctions, textOnly, uidOption, usageError } from "tsbpf/tool";
 
 const AF_INET = 2, AF_INET6 = 10;
 
@@ -97,7 +97,7 @@ if (import.meta.main) {
       ipv4: { type: "boolean", short: "4", help: "trace IPv4 family only" },
       ipv6: { type: "boolean", short: "6", help: "trace IPv6 family only" },
       "print-uid": { type: "boolean", short: "U", help: "include UID on output" },
-      uid: { type: "string", short: "u", value: "UID", help: "trace this UID only" },
+      uid: { type: "string", short: "u", value: "USER", help: "trace this UID only (a uid or a user name)" },
     },
     examples: [
       ["", "trace all TCP connect()s"], ["-t", "include timestamps"], ["-p 181", "only trace PID 181"], ["-P 80,81", "only trace port 80 and 81"],
@@ -110,7 +110,7 @@ if (import.meta.main) {
   const tracer = new TcpConnect();
   tracer.targetPid = intOption("-p", values.pid);
   tracer.filterUid = values.uid !== undefined;
-  tracer.targetUid = intOption("-u", values.uid);
+  tracer.targetUid = uidOption("-u", values.uid);
   tracer.family = values.ipv4 ? AF_INET : values.ipv6 ? AF_INET6 : 0;
   tracer.filterPorts = ports !== undefined;
   await tracer.start(start);

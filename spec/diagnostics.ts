@@ -89,6 +89,8 @@ export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
   constructor(readonly file: string, readonly source: string) {}
   error(code: string, pos: SourcePos, message: string, ...hints: string[]): void {
+    // A function inlined into several handlers fails the same way in each: said once.
+    if (this.items.some((d) => d.line === pos.line && d.column === pos.column && d.code === code && d.message === message)) return;
     this.items.push({ code, message, file: this.file, hints, ...pos });
   }
   get hasErrors(): boolean {

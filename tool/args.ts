@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { isJsonOutput, setJsonOutput } from "../runtime/output.ts";
 import type { StartOptions } from "../tracer/tracer.ts";
+import { readTextFile } from "../runtime/files.ts";
 
 /** One option of a tool, as node:util parseArgs takes it, with its line in the usage. */
 export interface ToolOption {
@@ -213,6 +214,19 @@ export function intOption(name: string, text: string | undefined, fallback = 0):
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n)) usageError(`${name} must be a non-negative integer, got "${text}"`);
   return n;
+}
+
+/**
+ * A user option (`-u 1000`, `-u daemon`), as bcc's tools take it: a uid, or a user's name looked
+ * up in /etc/passwd (only root can write it); `fallback` when absent, a usage error for an unknown name.
+ */
+export function uidOption(name: string, text: string | undefined, fallback = 0): number {
+  if (text === undefined || /^\s*\d+\s*$/.test(text)) return intOption(name, text, fallback);
+  for (const line of (readTextFile("/etc/passwd") ?? "").split("\n")) {
+    const [user, , uid] = line.split(":");
+    if (user === text && /^\d+$/.test(uid ?? "")) return Number(uid);
+  }
+  return usageError(`${name}: no user "${text}" in /etc/passwd; give the numeric uid`);
 }
 
 /** Words after a prefix, wrapped at 100 columns, continuation lines indented under the first word. */

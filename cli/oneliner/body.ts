@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, pointerSpace, typeIsKnown, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -40,8 +40,6 @@ export class HandlerBody {
     const { call, fn } = probe;
     this.#collectUsed(fn.body);
     const { kind } = this.ctx;
-    if (kind === "tracepoint" || kind === "rawTracepoint" || kind === "tpBtf") this.ctx.argsParam = fn.params[0]?.name;
-    this.ctx.params = fn.params.map((p: Node) => (p.type === "Identifier" ? p.name : ""));
     this.#locals = localInits(fn);
     w.region(call.start, call.end - call.start, () => {
       w.write("\n  ");
@@ -188,8 +186,7 @@ export class HandlerBody {
     }
     if (e.operator === "+=" || e.operator === "-=") return this.#addTo(ref, e, rhs, e.operator === "-=");
     if (e.operator !== "=") return this.t.error(e, `maps take =, += and -= (and ++, --)`);
-    const pointsTo = pointerSpace(rhs, this.ctx);
-    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), pointsTo, node: e }, e)) return;
+    if (!this.#use({ name: ref.name, kind: "value", keyType: ref.key ? this.#keyType(ref.key) : undefined, valueType: this.#type(rhs, PRINT_STR_LEN), node: e }, e)) return;
     const w = this.#w;
     w.write(`this.$${ref.name}.set(`);
     this.#keyOrZero(ref);
@@ -221,15 +218,20 @@ export class HandlerBody {
   }
 
   #print(e: Node, args: Node[]): void {
+    const values = args.flatMap((a) => (a.type === "TemplateLiteral" ? a.expressions : [a]));
+    for (const v of values) {
+      const wrong = unprintable(v, this.ctx, this.t.text.slice(v.start, v.end));
+      if (wrong) return this.t.error(v, wrong.message, ...wrong.hints);
+    }
     if (args.some((a) => a.type === "TemplateLiteral")) return this.#printTemplate(e, args);
     const parts: ({ text: string } | { field: string })[] = [];
-    const values = args.filter((a) => {
+    const fields = args.filter((a) => {
       if (a.type === "StringLiteral") parts.push({ text: a.value });
       else parts.push({ field: `v${parts.length}` });
       return a.type !== "StringLiteral";
     });
     const names = parts.filter((p): p is { field: string } => "field" in p).map((p) => p.field);
-    this.#submit(e, values, names, { kind: "print", parts });
+    this.#submit(e, fields, names, { kind: "print", parts });
   }
 
   /** print() with template strings: one format, each `${x}` a %s, the parts joined by spaces as print() joins them. */
@@ -255,6 +257,10 @@ export class HandlerBody {
     }
     if (args[0]?.type !== "StringLiteral") return this.t.error(args[0] ?? e, `printf() takes a format string literal first: printf("%s %d\\n", comm(), pid())`);
     const values = args.slice(1);
+    // A pointer field is printable here (%p, %x of the address); the whole record is not.
+    const record = values.find((v) => v.type === "Identifier" && v.name === this.ctx.argsParam);
+    const whole = record && unprintable(record, this.ctx, record.name);
+    if (whole) return this.t.error(record, whole.message, ...whole.hints);
     this.t.checkFormat(args[0], args[0].value, values.length);
     // strftime(format, ktime()): the event's own time (_t), formatted in user space.
     const times = values.map((v) => strftimeFormat(v, this.t));
@@ -437,7 +443,7 @@ export class HandlerBody {
         return true;
       }
       const held = name === "str" && node.arguments[0]?.type === "MemberExpression" ? mapRef(node.arguments[0]) : undefined;
-      const pointsTo = held && this.t.maps.get(held.name)?.pointsTo;
+      const pointsTo = held && this.t.pointerMaps.get(held.name);
       if (pointsTo) {
         // The map holds the address as a number: str() is told the memory it points to (its length is a literal, see badStrLength).
         this.used.add(pointsTo);

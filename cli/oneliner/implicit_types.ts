@@ -16,6 +16,8 @@ export interface HandlerContext {
   argsParam?: string;
   /** A tracepoint field by name, when the kernel can tell. */
   field?: (name: string) => ContextField | undefined;
+  /** A tracepoint's fields in order, when the kernel can tell. */
+  fields?: ContextField[];
   /** The handler's parameter names, in order. */
   params?: string[];
   /** A kernel struct field's type, from BTF (KernelQuery.kernelType). */
@@ -82,6 +84,26 @@ export function pointerSpace(node: Node, ctx: HandlerContext): "user" | "kernel"
   const field = tracepointField(node, ctx);
   if (field) return field.kind === "ptr" && field.space !== "either" ? field.space : undefined;
   return node.type === "Identifier" && USER_PROBES.has(ctx.kind) && ctx.params?.includes(node.name) ? "user" : undefined;
+}
+
+/**
+ * The error for a value print() or printf() cannot show as the user means it: a tracepoint's
+ * pointer field (its address, as a number; bpftrace refuses it: "not printable"), or the whole
+ * record (bpftrace's print(args)), with the print of its fields to write instead.
+ */
+export function unprintable(node: Node, ctx: HandlerContext, written: string): { message: string; hints: string[] } | undefined {
+  if (ctx.kind === "tracepoint" && node.type === "Identifier" && node.name === ctx.argsParam) {
+    const shown = (ctx.fields ?? []).filter((f) => !f.name.startsWith("common_") && (f.kind === "int" || isTextField(f) || (f.kind === "ptr" && /\bchar\b/.test(f.cType))));
+    const each = shown.map((f) => (f.kind === "ptr" ? `str(${written}.${f.name})` : `${written}.${f.name}`));
+    return {
+      message: `${written} is the tracepoint's whole record, not one value`,
+      hints: [...(each.length ? [`print its fields: print(${each.join(", ")})`] : []), `tsbpf list -v 'tracepoint:${ctx.target}' lists them`],
+    };
+  }
+  const f = tracepointField(node, ctx);
+  if (f?.kind !== "ptr") return undefined;
+  const read = /\bchar\b/.test(f.cType) ? `str(${written}) reads the string it points to` : `user<struct_name>(${written}) reads the struct it points to`;
+  return { message: `${written} is a pointer (${f.cType}): print() would show its address as a number`, hints: [read, `(${written} as u64) prints the address`] };
 }
 
 /** A tracepoint field that holds text (char[N], __data_loc char[]): printed and used as a key through str(). */

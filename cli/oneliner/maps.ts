@@ -17,8 +17,6 @@ export interface MapUse {
   keyType?: string;
   /** A value map's value type. */
   valueType?: string;
-  /** A value map that holds a pointer a tracepoint gave (a syscall's `args.filename`): the memory it points to, which str() of a read needs. */
-  pointsTo?: "user" | "kernel";
   /** lhist's min, max, step as written. */
   linear?: string;
   node: Node;
@@ -43,7 +41,6 @@ export class MapRegistry {
       return undefined;
     }
     if (known.kind === "value" && known.valueType === undefined) known.valueType = u.valueType;
-    if (known.kind === "value" && known.pointsTo === undefined) known.pointsTo = u.pointsTo;
     if (known.kind !== u.kind) return `${label} is already a ${describe(known.kind)} map; this uses it as a ${describe(u.kind)} map`;
     if ((known.keyType === undefined) !== (u.keyType === undefined)) {
       return `${label} is used ${known.keyType === undefined ? "without" : "with"} a key elsewhere; use it the same way everywhere`;

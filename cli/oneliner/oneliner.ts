@@ -11,7 +11,8 @@ import type { Node } from "../../compiler/parse.ts";
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { bytecodeCompiler, compilerModule } from "../../tracer/compiler_module.ts";
 import type { ContextField } from "../../spec/target.ts";
-import type { KernelRoot } from "./implicit_types.ts";
+import type { HandlerContext, KernelRoot } from "./implicit_types.ts";
+import { collectPointerMaps } from "./pointer_maps.ts";
 import { type SourcePosition, type SourcePositions, SourceWriter } from "./source_map.ts";
 import { MapRegistry, mapFieldDeclaration } from "./maps.ts";
 import { copyWithEntryReads, entryReads } from "./entry_reads.ts";
@@ -66,6 +67,8 @@ export const ONELINER_FILE = "-e";
 
 /** Run in user space (interval too: bpftrace's print, clear and exit act there; @interval is the kernel's). */
 const USER_SPACE = new Set(["begin", "end", "interval"]);
+/** Probes whose one parameter holds the record: `args.filename`, `a.prev`. */
+const ARGS_PARAM_KINDS = new Set(["tracepoint", "rawTracepoint", "tpBtf"]);
 /** Probes whose first argument is a value rather than a name. */
 const VALUE_KINDS = new Set(["profile", "perfEvent"]);
 /** Probes that take options after the name (a pid). */
@@ -164,6 +167,7 @@ export interface ProbeCall {
 
 class Transform {
   readonly maps = new MapRegistry();
+  readonly pointerMaps = new Map<string, "user" | "kernel">();
   readonly prints: PrintSite[] = [];
   readonly probes: ProbeCall[] = [];
   readonly blocks: UserBlock[] = [];
@@ -260,14 +264,12 @@ class Transform {
     // Handlers first, into a writer of their own: they find the maps and print sites that the
     // declarations above them in the script must declare.
     const handlers = new SourceWriter(this.text);
+    const contexts = this.probes.map((p) => this.#handlerContext(p));
+    // Every handler's maps of pointers are known before the first is written: a read may come before the assignment.
+    this.probes.forEach((p, i) => collectPointerMaps(p.fn, contexts[i], this.pointerMaps));
     this.probes.forEach((p, i) => {
       used.add(p.kind);
-      const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
-      const kernel = this.options.kernel;
-      const body = new HandlerBody(this, {
-        kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined,
-        kernelType: kernel.kernelType && ((root, chain) => kernel.kernelType!(root, chain)),
-      }, used);
+      const body = new HandlerBody(this, contexts[i], used);
       body.emitHandler(handlers, p, (out) => this.decoratorArgs(out, p), i);
     });
     w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
@@ -325,6 +327,18 @@ class Transform {
     w.write(`});\n`);
     w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
     return { source: w.text(), map: w.mapper(), positions: w.positions(), probes: this.probes.length };
+  }
+
+  /** What the transform knows about a probe's handler: its kind, target, parameters and the kernel's types for them. */
+  #handlerContext(p: ProbeCall): HandlerContext {
+    const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
+    const kernel = this.options.kernel;
+    return {
+      kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined, fields,
+      kernelType: kernel.kernelType && ((root, chain) => kernel.kernelType!(root, chain)),
+      argsParam: ARGS_PARAM_KINDS.has(p.kind) ? p.fn.params[0]?.name : undefined,
+      params: p.fn.params.map((x: Node) => (x.type === "Identifier" ? x.name : "")),
+    };
   }
 
   /** A begin/end/interval function: runs in user space, with $ the maps. */

@@ -21,6 +21,8 @@ export interface PrintSite {
 export interface TransformState {
   readonly text: string;
   readonly maps: MapRegistry;
+  /** The maps that hold a pointer a probe gave, and the memory it points to (pointer_maps.ts): str() of a read is told it. */
+  readonly pointerMaps: ReadonlyMap<string, "user" | "kernel">;
   readonly prints: PrintSite[];
   readonly options: { pidFilter: boolean; exports: ReadonlySet<string>; positional?: string[] };
   usesExit: boolean;

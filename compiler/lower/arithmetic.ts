@@ -21,7 +21,10 @@ export function asScalar(l: Lower, v: Value, e: Node): Extract<Value, { kind: "s
     l.fail(e, Code.TypeMismatch, `expected a number here, got ${what} of ${v.space} memory`,
       text ? "a char array holds a string: read it with str(...), e.g. str(curtask().comm)" : "read one of its fields, or copy it whole into an event field of the same size");
   }
-  l.fail(e, Code.TypeMismatch, `expected a number here, got ${describeValue(v)}`);
+  // A struct where a number goes is most often a map's get() tested for absence (`if (!s)`, `s === undefined`).
+  const struct = v.kind === "mem" && v.type.kind === "struct" && !v.type.tuple ? v.type.name : undefined;
+  l.fail(e, Code.TypeMismatch, `expected a number here, got ${describeValue(v)}`,
+    ...(struct ? [`a map's get() gives a zeroed ${struct} where the key is absent in a handler, never undefined: test this.map.has(key) first, or one of its fields`] : []));
 }
 
 export function intScalar(l: Lower, e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {

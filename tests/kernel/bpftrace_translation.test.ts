@@ -198,6 +198,12 @@ test("a syscall's pointer argument kept in a map is read by str() from user memo
   assert.equal(await run(`${enter} ${exit} END { clear(@filename); }`), "/etc/hostname\n");
 });
 
+test("a map's pointer is read from user memory whichever probe comes first in the text (the reading one before the one that keeps it)", async () => {
+  const enter = `tracepoint:syscalls:sys_enter_openat /str(args.filename) == "/etc/hostname"/ { @filename[tid] = args.filename; }`;
+  const exit = `tracepoint:syscalls:sys_exit_openat /@filename[tid]/ { printf("%s\\n", str(@filename[tid])); delete(@filename[tid]); }`;
+  assert.equal(await run(`${exit} ${enter} END { clear(@filename); }`), "/etc/hostname\n");
+});
+
 test("a tool whose first probe's { is on the next line (threadsnoop.bt's BEGIN) is bpftrace's, though JavaScript parses it", async () => {
   // `BEGIN` then a block is valid JavaScript (a name, then a block): the one-liner was read as TypeScript before.
   assert.equal(await translation(`BEGIN\n{\n\tprintf("hi\\n");\n}`), `begin(() => printf("hi\\n"))`);

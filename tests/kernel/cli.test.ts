@@ -166,6 +166,13 @@ test("arguments: -c words, -d durations", () => {
   assert.throws(() => splitCommand(`ls 'x`), /unterminated/);
 });
 
+test("-c runs one program without a shell: a pipe, list, redirection or expansion written unquoted is an error, quoted it is a word", () => {
+  for (const [command, what] of [["ls / | wc -l", "|"], ["true; ls", ";"], ["ls > /dev/null", ">"], ["cat < x", "<"], ["sleep 1 &", "&"], ["echo $HOME", "$"], ["echo `id`", "`"]]) {
+    assert.throws(() => splitCommand(command), (e: Error) => e.message.includes(`"${what}"`) && /without a shell/.test(e.message) && /sh -c/.test(e.message), command);
+  }
+  assert.deepEqual(splitCommand(`printf '%s|%s>' "a;b" \\& x\\$y`), ["printf", "%s|%s>", "a;b", "&", "x$y"]);
+});
+
 const STUB = {
   modUrl: "file:///tsbpf/mod.ts",
   runtimeUrl: "file:///tsbpf/cli/oneliner_runtime.ts",

@@ -67,3 +67,23 @@ test("execsnoop as a command: bcc's columns, -x shows a failed exec, --max-args 
     await run.exited;
   }
 });
+
+test("execsnoop -u takes a user name as bcc's does (-u daemon is uid 1): only that user's execs; an unknown name is a usage error", async () => {
+  const run = runScript(tool, {}, ["-U", "-u", "daemon"]);
+  try {
+    assert.ok(await waitFor(() => run.output().includes("ARGS"), 60000), `no header: ${run.output()}`);
+    const root = spawn("/bin/echo", ["tsbpf-as-root"], { stdio: "ignore" });
+    await new Promise((r) => root.on("exit", r));
+    const daemon = spawn("setpriv", ["--reuid=1", "--regid=1", "--clear-groups", "/bin/echo", "tsbpf-as-daemon"], { stdio: "ignore" });
+    await new Promise((r) => daemon.on("exit", r));
+    assert.ok(await waitFor(() => run.output().includes("tsbpf-as-daemon"), 60_000), run.output());
+    assert.match(run.output(), /^1 +echo +\d+ +\d+ +0 \/bin\/echo tsbpf-as-daemon$/m);
+    assert.doesNotMatch(run.output(), /tsbpf-as-root/, "the filter is the kernel's: root's exec, before daemon's, never arrives");
+  } finally {
+    run.kill("SIGINT");
+    await run.exited;
+  }
+  const bad = runScript(tool, {}, ["-u", "tsbpf-no-such-user"]);
+  assert.equal(await bad.exited, 2);
+  assert.match(bad.stderr(), /^execsnoop: error: -u: no user "tsbpf-no-such-user" in \/etc\/passwd; give the numeric uid/m);
+});

@@ -32,6 +32,13 @@ test("one-liner: ntop(family, address) as a map key, and bpftrace's own spelling
   assert.equal(run.stdout, "127.0.0.1\n0.0.0.0\n", t[1]);
 });
 
+test("one-liner: ntop() of a conditional address (c ? a.daddr : a.daddr_v6) reads the arm the condition picks, with or without a family", async () => {
+  const r = await tsbpf(["-c", CONNECTS, "-e",
+    `tracepoint("sock:inet_sock_set_state", a => a.newstate == 2 && printf("%s %s\\n", ntop(a.family, a.family == 2 ? a.daddr : a.daddr_v6), ntop(a.family == 2 ? (a.daddr) : a.daddr_v6)))`]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["127.0.0.1 127.0.0.1", "::1 ::1"], r.stdout);
+});
+
 test("one-liner: ntop() of a string is an error at its place", async () => {
   const r = await tsbpf(["-e", `tracepoint("sock:inet_sock_set_state", a => printf("%s\\n", ntop(comm())))`]);
   assert.equal(r.status, 1, r.stderr);

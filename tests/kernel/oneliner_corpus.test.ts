@@ -134,6 +134,12 @@ const MISTAKES: [string, RegExp][] = [
   [`${OPENAT}a => count()); interval(0.1, () => { const o = JSON.parse("null"); o.y; })`, /^tsbpf: TypeError: .* at -e:1:\d+ /m],
   [`${OPENAT}a => { time(5); count(); })`, /^-e:1:48: error\[TSB1002\]: time\(\) takes a format literal, or none/],
   [`rawTracepoint("sys_enter", (regs, id) => id == 257 && count())`, /^-e:1:35: error\[TSB1002\]: a raw tracepoint sys_enter handler takes one parameter/],
+  // A pointer field printed is its address as a number: what bpftrace refuses ("not printable"), with the read to write
+  [`${OPENAT}a => print(a.filename))`, /^-e:1:52: error\[TSB1002\]: a\.filename is a pointer \(const char \*\): print\(\) would show its address[^]*= hint: str\(a\.filename\) reads the string it points to/],
+  // The whole record (bpftrace's print(args)) is refused with the print of its fields to write instead
+  [`${OPENAT}a => print(a))`, /^-e:1:52: error\[TSB1002\]: a is the tracepoint's whole record, not one value[^]*= hint: print its fields: print\(a\.__syscall_nr, a\.dfd, str\(a\.filename\), a\.flags, a\.mode\)/],
+  [`${OPENAT}a => printf("%d\\n", a))`, /^-e:1:61: error\[TSB1002\]: a is the tracepoint's whole record, not one value/],
+  [`${OPENAT}a => print(\`\${a.filename}\`))`, /^-e:1:55: error\[TSB1002\]: a\.filename is a pointer[^]*= hint: str\(a\.filename\)/],
 ];
 
 for (const [oneliner, message] of MISTAKES) {

@@ -394,3 +394,22 @@ test("a stack stored in an integer key or field (Count<u32> given kstack()): ref
   }
   compile(source("KStack", "this.st.kstack()"), "/x/t.ts", kernel);
 });
+
+test("a map's struct value tested for absence (s === undefined, !s): the hint says get() gives a zeroed struct, has() tells", () => {
+  for (const check of ["s === undefined", "!s"]) {
+    const source = HEADER.replace("Count,", "Count, HashMap,") +
+      `  c = new HashMap<u32, E>();\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { const s = this.c.get(pid()); if (${check}) return; this.events.submit(s); }\n}\n`;
+    const [d, ...more] = refusals(source, kernel);
+    assert.equal(d.line, 7, check);
+    assert.equal(more.length, 0, check);
+    assert.match(d.hints.join(" "), /get\(\) gives a zeroed E where the key is absent.*has\(key\)/, check);
+  }
+});
+
+test("an error in a method called from several handlers is reported once, not once per handler", () => {
+  const source = HEADER + `  note(p: i64) { this.events.submit({ pid: pid(), name: p }); }\n` +
+    `  @tracepoint("syscalls:sys_enter_openat")\n  a(args: any) { this.note(1); }\n  @tracepoint("syscalls:sys_enter_openat")\n  b(args: any) { this.note(2); }\n}\n`;
+  const ds = refusals(source, kernel);
+  assert.equal(ds.length, 1, ds.map((d) => `${d.line}:${d.column} ${d.message}`).join("\n"));
+  assert.equal(ds[0].line, 5);
+});
