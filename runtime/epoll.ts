@@ -18,6 +18,13 @@ const EPOLL_CTL_ADD = 1, EPOLLIN = 1, EINTR = 4;
  * thread whose epoll_wait returns at once, every time, would otherwise be asked again forever.
  */
 const MAX_QUICK_INTERRUPTIONS = 64;
+/**
+ * How long close() waits at most, after making the set ready, for the waiting thread to return.
+ * It returns within milliseconds; the bound is for one that never does (a runtime's thread that
+ * does not run again): stop() ends all the same, and the fds are closed without it (the kernel
+ * keeps a set alive while a thread waits in it; only the numbers are freed).
+ */
+const RETURN_WAIT_MS = 2000;
 
 export class Epoll {
   readonly #epoll: OwnedFd;
@@ -146,8 +153,13 @@ export class Epoll {
     // eventfd first would take it out of the set before the thread saw it, and it would sleep on.
     const one = new Uint8Array(8);
     one[0] = 1;
-    libcSync().write(this.#wake.fd, one);
-    return (this.#closed = pending.then(() => this.#release(), () => this.#release()).then(() => gone));
+    const c = libcSync();
+    c.write(this.#wake.fd, one);
+    const returned = new Promise<void>((resolve) => {
+      const cancel = c.process.after(RETURN_WAIT_MS, resolve);
+      pending.then(() => (cancel(), resolve()), () => (cancel(), resolve()));
+    });
+    return (this.#closed = returned.then(() => this.#release()).then(() => gone));
   }
 
   #release(): void {
