@@ -18,7 +18,7 @@ import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps
 import { fstat } from "../file_stat.ts";
 import { openRegular, reopenRegular } from "../files.ts";
 import { libcSync } from "../ffi/mod.ts";
-import { openMappedFile, type ProcessRef } from "../process_files.ts";
+import { mappedFileIdentity, openMappedFile, type ProcessRef } from "../process_files.ts";
 import { printable } from "../output.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
@@ -179,10 +179,10 @@ interface Place extends FileLookup {
 function* placesOf(process: ProcessRef | undefined, m: Mapping): Generator<Place> {
   if (process) {
     const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range)) };
+    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range, m)) };
     yield { path: filePath(m), ...inRootOf(process) };
   }
-  yield { path: filePath(m), identity: identityOf(m) };
+  yield { path: filePath(m), identity: mappedFileIdentity(m) };
 }
 
 /**
@@ -207,12 +207,6 @@ function fileKey(m: Mapping, places: Iterable<Place>): string | undefined {
 /** What a parsed file costs: what was copied of it, and its symbol table. */
 function fileCost(elf: Elf): number {
   return copiedBytes(elf.bytes) + SYMBOL_BYTES * elf.symbols().count;
-}
-
-/** The st_dev and st_ino of the file a mapping names ("fd:01" is major 0xfd, minor 1). */
-function identityOf(m: Mapping): { dev: bigint; ino: bigint } {
-  const [major, minor] = m.dev.split(":").map((h) => BigInt(parseInt(h, 16) || 0));
-  return { dev: (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n), ino: BigInt(m.inode) };
 }
 
 function procExists(pid: number): boolean {
