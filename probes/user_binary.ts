@@ -44,7 +44,7 @@ export function pidOption(value: unknown): number | undefined {
 export interface UserFile {
   path: string;
   display: string;
-  inRoot?: { process: ProcessRef; path: string; mapped?: string };
+  inRoot?: { process: ProcessRef; path: string; mapped?: { range: string; dev: string; inode: number } };
 }
 
 /**
@@ -78,7 +78,7 @@ const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
 function hold(f: UserFile): number {
   if (!f.inRoot) return libcSync().open(f.path, O_PATH | O_CLOEXEC);
   const { process, path, mapped } = f.inRoot;
-  return mapped ? openMappedFile(process, mapped) : holdAsProcess(process, path);
+  return mapped ? openMappedFile(process, mapped.range, mapped) : holdAsProcess(process, path);
 }
 
 /**
@@ -174,7 +174,7 @@ function resolve(name: string, pid: number | undefined): UserFile | undefined {
   // A bare name: what the process has mapped, then what the loader would find, then PATH.
   if (process) {
     const mapped = mappedFiles(process.pid).find((f) => libraryMatches(name, basename(f.path)));
-    if (mapped) return { path: root + mapped.path, display: mapped.path, inRoot: { process, path: mapped.path, mapped: mapped.range } };
+    if (mapped) return { path: root + mapped.path, display: mapped.path, inRoot: { process, path: mapped.path, mapped } };
   }
   const cache = parseLdCache(ldCacheBytes(at("/etc/ld.so.cache")) ?? new Uint8Array());
   const cached = cache.find((e) => e.name === name) ?? cache.find((e) => libraryMatches(name, e.name));
@@ -205,15 +205,15 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** The files process `pid` has mapped (its program and libraries), as paths inside its root, each with its first mapping's START-END. */
-function mappedFiles(pid: number): { path: string; range: string }[] {
+/** The files process `pid` has mapped (its program and libraries), as paths inside its root, each with its first mapping's START-END, device and inode. */
+function mappedFiles(pid: number): { path: string; range: string; dev: string; inode: number }[] {
   const text = readProcMaps(pid) ?? "";
-  const files = new Map<string, string>();
+  const files = new Map<string, { path: string; range: string; dev: string; inode: number }>();
   for (const line of text.split("\n")) {
-    const [range, , , , , path] = line.split(/\s+/, 6);
-    if (path?.startsWith("/") && !files.has(path)) files.set(path, range);
+    const [range, , , dev, inode, path] = line.split(/\s+/, 6);
+    if (path?.startsWith("/") && !files.has(path)) files.set(path, { path, range, dev, inode: Number(inode) });
   }
-  return [...files].map(([path, range]) => ({ path, range }));
+  return [...files.values()];
 }
 
 /** A process's ld.so.cache (in a container, the container's own, which its users control). */

@@ -16,13 +16,14 @@ import { cString, libcSync } from "./ffi/mod.ts";
 import { openInRoot, readBounded } from "./files.ts";
 import { type ProcessRef, startIn } from "./process_start.ts";
 import { NO_ONE, rightsInStatus, withRightsOf } from "./user_rights.ts";
+import { fstat } from "./file_stat.ts";
 
 export { processNow, type ProcessRef } from "./process_start.ts";
 
 const SYS_OPENAT = 257, SYS_FACCESSAT2 = 439;
 const R_OK = 4n, AT_EACCESS = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
-const ESRCH = -3;
+const ENOENT = -2, ESRCH = -3;
 
 /**
  * `use(root)` run with the file-system rights of `process`'s user, `root` its root directory,
@@ -65,9 +66,29 @@ export function holdAsProcess(process: ProcessRef, path: string): number {
   });
 }
 
-/** `process`'s /proc/PID/map_files/`range` (START-END, hex), the very file it maps there, held O_PATH; or -errno. */
-export function openMappedFile(process: ProcessRef, range: string): number {
-  return inProcessDir(process, (dir) => openAt(dir, `map_files/${range}`, O_PATH | O_CLOEXEC));
+/**
+ * `process`'s /proc/PID/map_files/`range` (START-END, hex), the very file it maps there, held
+ * O_PATH, if that is still `file` (the device and inode its maps line named); or -errno, -ENOENT
+ * when the range now maps another file. The pid and start time outlive an exec, and a range
+ * names what is mapped there now: a program root's tracer may read and nobody may not (mode 0711)
+ * loads where nobody's library was mapped when its maps were read.
+ */
+export function openMappedFile(process: ProcessRef, range: string, file: { dev: string; inode: number }): number {
+  return inProcessDir(process, (dir) => {
+    const handle = openAt(dir, `map_files/${range}`, O_PATH | O_CLOEXEC);
+    if (handle < 0) return handle;
+    const st = fstat(handle);
+    const expected = mappedFileIdentity(file);
+    if (typeof st !== "number" && st.dev === expected.dev && st.ino === expected.ino) return handle;
+    libcSync().close(handle);
+    return typeof st === "number" ? st : ENOENT;
+  });
+}
+
+/** The st_dev and st_ino of the file a maps line names by its device ("fd:01": major 0xfd, minor 1, in hex) and inode. */
+export function mappedFileIdentity(file: { dev: string; inode: number }): { dev: bigint; ino: bigint } {
+  const [major, minor] = file.dev.split(":").map((h) => BigInt(parseInt(h, 16) || 0));
+  return { dev: (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n), ino: BigInt(file.inode) };
 }
 
 /**

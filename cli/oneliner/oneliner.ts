@@ -276,7 +276,9 @@ class Transform {
       const body = new HandlerBody(this, contexts[i], used);
       body.emitHandler(handlers, p, (out) => this.decoratorArgs(out, p), i);
     });
-    w.write(`// The one-liner ${JSON.stringify(this.text)}, as a tsbpf script (tsbpf -e).\n`);
+    // JSON leaves U+2028 and U+2029 as they are, and either ends a JavaScript comment: the text after it would run.
+    const shown = JSON.stringify(this.text).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+    w.write(`// The one-liner ${shown}, as a tsbpf script (tsbpf -e).\n`);
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
     const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym", "USym", "Inet"].filter((n) => this.options.exports.has(n));

@@ -35,7 +35,7 @@ export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
  * per script and kernel (2700 files listed on every warm one-liner: ≈ 3 ms of CPU).
  */
 export const ONELINER_DIR = ["tsbpf-oneliners"];
-/** The names this cache writes (an entry by its key, a script by what it was generated from); nothing else there is touched. */
+/** The names this cache writes (an entry by its key, a script by its content); nothing else there is touched. */
 const CACHE_NAME = /^[0-9a-f]{16}\.(?:json|ts)$/;
 
 type Question = ["expand", string, string] | ["fields", string];
@@ -103,17 +103,17 @@ export function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, ru
 }
 
 /**
- * The name of a generated script's file in the cache, from `what` it was generated from but the
- * kernel's answers and mod's identity (the one-liner's text, its parameters, the modules it
- * imports): so the compile cache, keyed by the file and its source, finds it again, and a run
- * under TSBPF_NO_CACHE (no key: no stat of mod, no kernel id) names it without them. A short hash,
- * as an entry's name, not a digest of the script: that was a start's first WebCrypto call on Deno
+ * The name of a generated script's file in the cache, from its content: the compile cache, keyed
+ * by the file and its source, finds it again, and two scripts never share a name. A script is
+ * written there and then imported by path, so one name for two scripts (the same one-liner
+ * generated against another kernel's answers or another tsbpf's mod) let a run that wrote its
+ * own between another's write and import give that one a script it was not generated as. A
+ * short hash, as an entry's name, not a digest: that was a start's first WebCrypto call on Deno
  * (≈ 2.6 ms of a cold one-liner's main thread at load) or Bun's hasher (≈ 1.2 MB of peak memory).
- * The same one-liner generated otherwise (another kernel's fields) has the same name: its run
- * writes the file again, as the bytes are compared before every run (run_oneliner.ts writeScript).
+ * The bytes are compared before every run all the same (run_oneliner.ts writeScript).
  */
-export function scriptName(what: string): string {
-  return `${entryName(`${TRANSFORM_VERSION}\0${what}`)}.ts`;
+export function scriptName(source: string): string {
+  return `${entryName(`${TRANSFORM_VERSION}\0${source}`)}.ts`;
 }
 
 /** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
@@ -172,7 +172,7 @@ export async function readOneLiner(key: OneLinerKey, text: string, kernel: (with
   }
 }
 
-/** Keeps `script`, generated from what `name` (scriptName) stands for, under `key`. */
+/** Keeps `script`, whose file is `name` (scriptName), under `key`. */
 export function writeOneLiner(key: OneLinerKey, script: GeneratedScript, asked: Entry["asked"], name: string, cacheHome?: string): void {
   const file = entryFile(key.name, cacheHome);
   if (!file) return;

@@ -109,17 +109,17 @@ export async function dumpOneLiner(text: string): Promise<number> {
 export async function generate(text: string, pidFilter: boolean, cacheHome?: string, exportsOf = modExports, pid?: number, positional: string[] = []): Promise<GeneratedScript & { file?: string; name: string }> {
   // The positional parameters are written into the script: a script per text and parameters.
   const keyed = positional.length ? [text, ...positional].join("\0") : text;
-  const name = scriptName([pidFilter, MOD_URL, RUNTIME_URL, keyed].join("\0"));
   // TSBPF_NO_CACHE: no key either (the stat of mod and the kernel's id).
   const key = oneLinerCacheOff(cacheHome) ? undefined : oneLinerKey(keyed, pidFilter, MOD_URL, RUNTIME_URL, ownPath(`mod${OWN_EXT}`));
   // A kept script is used only if the kernel (and with -p, that process) still answers its questions the same.
   const kept = key && await readOneLiner(key, text, (withNames) => kernelQuery(withNames, pid), cacheHome);
-  if (kept) return { ...kept, name };
+  if (kept) return { ...kept, name: scriptName(kept.source) };
   const [{ transformOneLiner }, exports] = await Promise.all([import("./oneliner.ts"), exportsOf()]);
   const { script, asked } = await withListings(async (query) => {
     const { kernel, asked } = key ? recordingQuery(query) : { kernel: query, asked: [] };
     return { script: await transformOneLiner(text, { modUrl: MOD_URL, runtimeUrl: RUNTIME_URL, exports, pidFilter, kernel, positional }), asked };
   }, pid);
+  const name = scriptName(script.source);
   if (key) writeOneLiner(key, script, asked, name, cacheHome);
   return { ...script, name };
 }
@@ -140,8 +140,8 @@ async function modExports(): Promise<Set<string>> {
 
 /**
  * Writes the script where only we can write (root imports it: see docs/security.md): into the
- * cache, as `name` (scriptName: the same for the same one-liner, so the compile cache finds it
- * again; the bytes there are compared and written again when they differ), when the cache directory and
+ * cache, as `name` (scriptName: from its content, so the compile cache finds it again and two
+ * scripts never share a file; the bytes there are compared and written again when they differ), when the cache directory and
  * every directory on the way to it are safe; otherwise into a fresh private directory, removed
  * when the one-liner ends. `kept`: its path beside the cache entry it came from, whose directory
  * readOneLiner has just checked; the file itself is checked here as any other.

@@ -18,7 +18,7 @@ import { filePath, type Mapping, parseProcMaps, readProcText } from "./proc_maps
 import { fstat } from "../file_stat.ts";
 import { openRegular, reopenRegular } from "../files.ts";
 import { libcSync } from "../ffi/mod.ts";
-import { openMappedFile, type ProcessRef } from "../process_files.ts";
+import { asProcess, mappedFileIdentity, openMappedFile, type ProcessRef } from "../process_files.ts";
 import { printable } from "../output.ts";
 
 /** A mapped file: its ELF image (for addresses) and, when stripped, its debug file (for names). */
@@ -174,15 +174,17 @@ interface Place extends FileLookup {
  * very file mapped; the path as the process sees it, inside its root; last, for a process that
  * has exited (its mappings recorded while it ran: mapping_log.ts), the path as we see it, if it
  * is still the very file that was mapped. By path, the file is the process's choice (and the
- * directories on the way may be its owner's): looked up with the owner's rights.
+ * directories on the way may be its owner's): looked up with the owner's rights, or no one's.
  */
 function* placesOf(process: ProcessRef | undefined, m: Mapping): Generator<Place> {
   if (process) {
     const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range)) };
+    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range, m)) };
     yield { path: filePath(m), ...inRootOf(process) };
   }
-  yield { path: filePath(m), identity: identityOf(m) };
+  // No process to take rights from: no one's. Its owner may have put a link at the path to a file of
+  // root's given the freed inode of the file it mapped (tests/security/symbolize_gone_inode.test.ts).
+  yield { path: filePath(m), identity: mappedFileIdentity(m), open: (path) => asProcess(undefined, () => openRegular(path, false), true) };
 }
 
 /**
@@ -207,12 +209,6 @@ function fileKey(m: Mapping, places: Iterable<Place>): string | undefined {
 /** What a parsed file costs: what was copied of it, and its symbol table. */
 function fileCost(elf: Elf): number {
   return copiedBytes(elf.bytes) + SYMBOL_BYTES * elf.symbols().count;
-}
-
-/** The st_dev and st_ino of the file a mapping names ("fd:01" is major 0xfd, minor 1). */
-function identityOf(m: Mapping): { dev: bigint; ino: bigint } {
-  const [major, minor] = m.dev.split(":").map((h) => BigInt(parseInt(h, 16) || 0));
-  return { dev: (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n), ino: BigInt(m.inode) };
 }
 
 function procExists(pid: number): boolean {

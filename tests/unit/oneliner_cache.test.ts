@@ -180,6 +180,25 @@ test("a one-liner run again neither asks for mod's exports nor transforms: it ge
   }
 });
 
+test("two scripts of one one-liner that differ never share a file name", async () => {
+  // The file is written and then imported by path: under one name for two scripts (the same text
+  // generated against another kernel's answers or another tsbpf's mod, in a cache dir of root's
+  // that two tsbpf runs share), a run writing its script between another's write and import made
+  // that one run a script it was not generated as. Named from its content, as before session 14.
+  const homes = [mkdtempSync(join(tmpdir(), "tsbpf-oneliner-names-")), mkdtempSync(join(tmpdir(), "tsbpf-oneliner-names-"))];
+  try {
+    const { generate } = await import("../../cli/oneliner/run_oneliner.ts");
+    const names = new Set(Object.keys(await import("../../mod.ts")));
+    const text = `tracepoint("syscalls:sys_enter_getppid", () => count())`;
+    const one = await generate(text, false, homes[0], async () => names);
+    const other = await generate(text, false, homes[1], async () => new Set([...names, "u8", "u16"]));
+    assert.notEqual(other.source, one.source, "the two scripts are the same (the test's setup failed)");
+    assert.notEqual(other.name, one.name, "two scripts of the one-liner have the same file name");
+  } finally {
+    homes.forEach((h) => rmSync(h, { recursive: true, force: true }));
+  }
+});
+
 test("a one-liner's script is named with no digest made, on its first run or later ones", async () => {
   // Issue 20: a SHA-256 of the script named its file: a cold one-liner's first WebCrypto call on
   // Deno (≈ 2.6 ms of its main thread at load), Bun's hasher (≈ 1.2 MB of peak memory); twice on
