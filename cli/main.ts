@@ -10,7 +10,7 @@ import { GLOBAL_OPTIONS, parseDuration, parsePid, parseUntilPositional, splitCom
 import { CliError, fail, UsageError } from "./errors.ts";
 // In the chunk the command loads anyway (pack/bundle.ts): a dynamic import would split it out of that chunk.
 import { closest } from "../spec/diagnostics.ts";
-import { processNow } from "../runtime/process_start.ts";
+import { processNow, threadGroupOf } from "../runtime/process_start.ts";
 import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
 import { runtimeName, scriptArgs } from "../runtime/ffi/host.ts";
@@ -107,6 +107,9 @@ function session(values: Values): SessionOptions {
   const pid = values.pid === undefined ? undefined : parsePid(String(values.pid));
   const target = pid === undefined ? undefined : processNow(pid);
   if (pid !== undefined && !target) throw new CliError(`-p ${pid}: there is no process ${pid}`);
+  // A thread's id names no process: pid() never equals it, and no pidfd can hold it.
+  const group = pid === undefined ? undefined : threadGroupOf(pid);
+  if (group !== undefined && group !== pid) throw new CliError(`-p ${pid}: ${pid} is a thread of process ${group}, not a process: give -p ${group}`);
   return {
     pid,
     pidStart: target?.start,

@@ -26,3 +26,15 @@ export function startIn(stat: string | undefined): string | undefined {
   if (!stat) return undefined;
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
 }
+
+/** The process (thread group) that thread `tid` belongs to: `tid` itself for a process's main thread; undefined if there is no such thread. */
+export function threadGroupOf(tid: number): number | undefined {
+  let status: string | undefined;
+  try {
+    status = readTextFile(`/proc/${tid}/status`);
+  } catch {
+    status = undefined;
+  }
+  const tgid = /^Tgid:\s*(\d+)$/m.exec(status ?? "")?.[1];
+  return tgid === undefined ? undefined : Number(tgid);
+}

@@ -4,7 +4,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { runCommand, type Running, waitFor } from "../kernel/util.ts";
 import { cpuTicks, type KernelObjects, objectsOf, released, sleeps } from "./kernel_objects.ts";
 
@@ -100,4 +100,23 @@ for (const [what, option] of [["-c's command", "-c"], ["-p's target", "-p"]] as 
     assert.ok(woke < 20 * elapsed, `woke ${woke} times in ${elapsed.toFixed(1)} s while idle`);
     assert.ok(used / elapsed < 0.1, `used ${(100 * used / elapsed).toFixed(1)} % of a core while idle`);
   });
+}
+
+test("-p with a thread's id, not its process's, is refused with the process's id to give", async () => {
+  // A runtime has threads besides its main one; any of them will do.
+  const runtime = runCommand(process.execPath, typeof Bun !== "undefined" ? ["-e", "setTimeout(() => {}, 600_000)"] : ["eval", "setTimeout(() => {}, 600_000)"]);
+  sleepers.push(runtime);
+  let tid: number | undefined;
+  assert.ok(await waitFor(() => (tid = threadOf(runtime.pid)) !== undefined, 30_000), "the runtime started no second thread");
+  const run = tsbpf(["-p", String(tid), "-e", QUIET]);
+  assert.equal(await statusWithin(run, 60_000), 1, run.output());
+  assert.match(run.output(), new RegExp(`-p ${tid}: ${tid} is a thread of process ${runtime.pid}, not a process: give -p ${runtime.pid}`));
+});
+
+function threadOf(pid: number): number | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(Number).find((t) => t !== pid);
+  } catch {
+    return undefined;
+  }
 }
