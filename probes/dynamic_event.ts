@@ -14,15 +14,12 @@ export interface DynamicEvent {
   at: string;
 }
 
-let made: Map<string, DynamicEvent> | undefined;
-
-/** The dynamic event named "category:name", if it is one (read once a process: events made later are not seen). */
-export function dynamicEvent(name: string): DynamicEvent | undefined {
-  made ??= readDynamicEvents();
-  return made.get(name);
-}
-
-function readDynamicEvents(): Map<string, DynamicEvent> {
+/**
+ * Every dynamic event, "category:name" to what it is: read again at each call, since events are
+ * made and removed while a process runs (a service, a test runner) and only compiles and
+ * wildcard expansions ask.
+ */
+export function dynamicEvents(): Map<string, DynamicEvent> {
   const events = new Map<string, DynamicEvent>();
   // Kernels before 5.0 have no dynamic_events; their tracefs events are kernel tracepoints or
   // fail at the link as before.

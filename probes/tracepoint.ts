@@ -17,7 +17,7 @@ import { attachEach, expandWildcard, isWildcard } from "./wildcard.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { SyscallError } from "../runtime/errors.ts";
 import { attachError } from "./errors.ts";
-import { dynamicEvent, notATracepoint } from "./dynamic_event.ts";
+import { dynamicEvents, notATracepoint } from "./dynamic_event.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -35,7 +35,7 @@ export function tracepointFormat(target: string): TracepointFormat {
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
   }
-  const made = dynamicEvent(`${category}:${name}`);
+  const made = dynamicEvents().get(`${category}:${name}`);
   if (made) throw notATracepoint(target, made);
   let format: TracepointFormat;
   try {
@@ -89,7 +89,8 @@ export function tracepointTargets(target: string): string[] {
   tracepointName(target, true);
   const all = listTracepoints();
   // Events made through tracefs match too, and no tracepoint program runs on them.
-  const tracepoints = all.filter((t) => !dynamicEvent(t));
+  const made = dynamicEvents();
+  const tracepoints = all.filter((t) => !made.has(t));
   return expandWildcard(target, tracepoints, "tracepoint", MAX_TRACEPOINTS, listHint(target, all));
 }
 
