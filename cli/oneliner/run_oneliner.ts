@@ -67,7 +67,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   if (!held) return status;
   // As `tsbpf run` does: the command never outlives the tracer; its end is tsbpf's status.
   const endedAlone = held.ended;
-  const commandStatus = await held.end();
+  const commandStatus = await held.end(!(status === 0 && endedAlone));
   return status === 0 && endedAlone ? commandStatus : status;
 }
 
