@@ -251,7 +251,8 @@ async function endStrays(own: number): Promise<void> {
     for (const pid of strays) signalProcess(pid, fresh.includes(pid) ? "SIGTERM" : "SIGKILL");
     for (const pid of fresh) termed.add(pid);
     for (let waited = 0; waited < END_GRACE_MS && adopted(own).some((pid) => strays.includes(pid)); waited += END_POLL_MS) {
-      await new Promise((r) => libcSync().process.after(END_POLL_MS, () => r(undefined)));
+      // A timer that keeps the process alive (process.after's does not: Bun then exited, status 0, mid-wait).
+      await new Promise((r) => setTimeout(r, END_POLL_MS));
     }
   }
 }
