@@ -4,9 +4,10 @@
 import { after as afterAll, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readTextFile } from "../../runtime/files.ts";
 import { runCommand, type Running, waitFor } from "../kernel/util.ts";
 
 declare const Bun: unknown;
@@ -23,17 +24,9 @@ function tsbpf(...args: string[]): Running {
   return runCommand("setsid", [...runtime, ...args], { NO_COLOR: "1" });
 }
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether the process is gone or a zombie (its parent, tsbpf or init, has not reaped it yet). */
 function ended(pid: number): boolean {
-  const stat = readText(`/proc/${pid}/stat`);
+  const stat = readTextFile(`/proc/${pid}/stat`);
   return stat === undefined || "ZX".includes(stat.charAt(stat.lastIndexOf(")") + 2));
 }
 
@@ -46,9 +39,9 @@ for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCR
       const run = tsbpf("-c", command, ...args);
       let sleep: number | undefined;
       try {
-        const written = () => /^\d+\n$/.test(readText(pidFile) ?? "");
+        const written = () => /^\d+\n$/.test(readTextFile(pidFile) ?? "");
         assert.ok(await waitFor(written, 300_000), `the command never started: ${run.output()}`);
-        sleep = Number(readText(pidFile));
+        sleep = Number(readTextFile(pidFile));
         process.kill(toGroup ? -run.pid : run.pid, signal);
         assert.equal(await run.exited, status, run.output());
         assert.ok(await waitFor(() => ended(sleep!), 60_000), `the command's background sleep (pid ${sleep}) outlived tsbpf`);
