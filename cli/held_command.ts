@@ -11,6 +11,7 @@
 // that started it is still its parent before it execs CMD, and when the tracers stop, the
 // command is ended if it still runs (end()).
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { constants } from "node:os";
 import process from "node:process";
 import { fileExists, readTextFile } from "../runtime/files.ts";
@@ -70,6 +71,7 @@ export class HeldCommand {
   /** Starts `words` held; resolves once the process has stopped itself. */
   static async start(words: string[]): Promise<HeldCommand> {
     checkRunnable(words[0]);
+    adoptOrphans();
     const child = spawn(...holdCommand(words), { stdio: "inherit", env: commandEnv() });
     // Opened in the spawn's own task: the runtime cannot have reaped the child yet.
     const command = child.pid === undefined ? undefined : new CommandProcess(child.pid);
@@ -104,9 +106,17 @@ export class HeldCommand {
 
   /**
    * Ends the command if it still runs (SIGKILL while held: it never ran; else SIGTERM, and
-   * SIGKILL if it is still there after a grace period) and resolves with its status.
+   * SIGKILL if it is still there after a grace period) and resolves with its status. With
+   * `strays` (tsbpf, not the command, ended the tracing), what the command started and left
+   * running (`sh -c "sleep 300 & wait"`'s sleep) is ended the same way.
    */
-  async end(): Promise<number> {
+  async end(strays = true): Promise<number> {
+    const status = await this.#end();
+    if (strays) await endStrays(this.pid);
+    return status;
+  }
+
+  async #end(): Promise<number> {
     if (this.#child.exitCode === null && !this.#process.ended) {
       if (this.#process.stopped) this.#process.endNow();
       else {
@@ -197,6 +207,64 @@ export class CommandProcess {
     const state = processState(this.pid);
     if (this.#fd && !this.#fd.stillThere()) return undefined;
     return state;
+  }
+}
+
+const PR_SET_CHILD_SUBREAPER = 36n;
+
+/**
+ * Makes this process the one that adopts the orphans of its descendants (instead of init): a
+ * process the command started in the background, whose parent has ended, stays findable as a
+ * child of tsbpf, so that endStrays() can end it once the tracing has ended.
+ */
+function adoptOrphans(): void {
+  libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1n);
+}
+
+/** The running children of this process but `own` (the command): orphans it adopted. */
+function adopted(own: number): number[] {
+  const pids: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${process.pid}/task`);
+  } catch { /* no /proc: nothing to find */ }
+  for (const task of tasks) {
+    for (const word of (readTextFile(`/proc/${process.pid}/task/${task}/children`) ?? "").split(" ")) {
+      const pid = Number(word);
+      if (word && pid !== own && !["Z", "X", undefined].includes(processState(pid))) pids.push(pid);
+    }
+  }
+  return pids;
+}
+
+/**
+ * Ends the orphans of the command's processes that this process adopted (adoptOrphans): SIGTERM,
+ * then SIGKILL for those still there after the grace period; the orphans of those come next. It
+ * looks for their end every 20 ms, for at most the grace period per round, and only while some are left.
+ */
+async function endStrays(own: number): Promise<void> {
+  const termed = new Set<number>();
+  for (let round = 0; round < 8; round++) {
+    const strays = adopted(own);
+    if (strays.length === 0) return;
+    const fresh = strays.filter((pid) => !termed.has(pid));
+    for (const pid of strays) signalProcess(pid, fresh.includes(pid) ? "SIGTERM" : "SIGKILL");
+    for (const pid of fresh) termed.add(pid);
+    for (let waited = 0; waited < END_GRACE_MS && adopted(own).some((pid) => strays.includes(pid)); waited += END_POLL_MS) {
+      // A timer that keeps the process alive (process.after's does not: Bun then exited, status 0, mid-wait).
+      await new Promise((r) => setTimeout(r, END_POLL_MS));
+    }
+  }
+}
+
+/** Signals a process by a pidfd where the kernel has them (it is this process's child: its pid is its own until reaped). */
+function signalProcess(pid: number, name: "SIGTERM" | "SIGKILL"): void {
+  const fd = ProcessFd.open(pid);
+  try {
+    if (fd) fd.signal(constants.signals[name]);
+    else process.kill(pid, name);
+  } catch { /* it has just ended */ } finally {
+    fd?.close();
   }
 }
 

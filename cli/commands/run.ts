@@ -88,7 +88,7 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
   // The command never outlives its tracers (nor runs if they never started). A tracer that
   // stopped because the command ended reports the command's status.
   const endedAlone = held.ended;
-  const commandStatus = await held.end();
+  const commandStatus = await held.end(!(status === 0 && endedAlone));
   return status === 0 && endedAlone ? commandStatus : status;
 }
 

@@ -4,6 +4,7 @@
 // the one-liner (not in the generated file). It loads neither node:process nor node:timers
 // (Deno takes ≈ 15 ms for its Node layer) unless a one-liner without probes waits for a signal.
 import type { Tracer } from "../../tracer/tracer.ts";
+import { finishBeforeExit } from "../../tracer/process_lifecycle.ts";
 import { LOSS_WORDING, type LossWording } from "../../tracer/loss_report.ts";
 import type { RingBuf } from "../../runtime/maps/ringbuf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
@@ -54,6 +55,12 @@ export interface OneLinerSource {
   ended?: () => void;
   /** The script's run, handed to the command as the script is evaluated (OneLinerRuntime.run). */
   running?: Promise<void>;
+  /**
+   * The command's work once the tracing has ended (-c's command and what it left running are
+   * ended, cli/held_command.ts), which a signal's exit waits for: without it, the process ended
+   * first and the command's orphans were left to init.
+   */
+  settled?: Promise<void>;
 }
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
@@ -225,6 +232,7 @@ export class OneLinerRuntime {
     const source = (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
     if (!source) return running;
     source.running = running;
+    if (source.settled) finishBeforeExit(source.settled);
     running.catch(() => {}); // not a stray rejection: the command awaits it once the script is evaluated
     return Promise.resolve();
   }

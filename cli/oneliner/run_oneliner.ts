@@ -31,10 +31,19 @@ export async function runOneLiner(text: string, session: SessionOptions, options
     throw new CliError(`one-liners run a generated script (${file}): run Deno with --allow-read (or -A, as the tsbpf command does)`);
   }
   const held = session.command ? await (await import("../held_command.ts")).HeldCommand.start(session.command) : undefined;
+  let settle = () => {};
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const endHeld = async (strays: boolean) => {
+    try {
+      return await held!.end(strays);
+    } finally {
+      settle();
+    }
+  };
   try {
     await startSession({ ...session, heldPid: held?.pid });
     // ended: the runtime prunes the cache when the tracing ends (a signal's exit included), not before it starts.
-    const source: OneLinerSource = { text, map: script.map, ended: prunePending };
+    const source: OneLinerSource = { text, map: script.map, ended: prunePending, settled: held ? settled : undefined };
     (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = source;
     try {
       // The script's evaluation hands its run over (OneLinerRuntime.run), which is awaited here.
@@ -57,7 +66,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
       throw e;
     }
   } catch (e) {
-    await held?.end();
+    if (held) await endHeld(true);
     throw e;
   } finally {
     remove();
@@ -67,7 +76,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   if (!held) return status;
   // As `tsbpf run` does: the command never outlives the tracer; its end is tsbpf's status.
   const endedAlone = held.ended;
-  const commandStatus = await held.end();
+  const commandStatus = await endHeld(!(status === 0 && endedAlone));
   return status === 0 && endedAlone ? commandStatus : status;
 }
 

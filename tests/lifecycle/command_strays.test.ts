@@ -1,0 +1,54 @@
+// -c CMD: what the command started in the background ends with it when tsbpf ends the command
+// (Ctrl-C, SIGTERM): `-c 'sh -c "sleep 300 & wait"'` left the sleep running under init. tsbpf's
+// status is still the documented one (docs/lifecycle.md, "The tsbpf command").
+import { after as afterAll, test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readTextFile } from "../../runtime/files.ts";
+import { runCommand, type Running, waitFor } from "../kernel/util.ts";
+
+declare const Bun: unknown;
+const MAIN = new URL("../../cli/main.ts", import.meta.url).pathname;
+const SCRIPT = new URL("./fixtures/getppid_tracer.ts", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "tsbpf-strays-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ONE_LINER = `tracepoint("syscalls:sys_enter_getppid", () => count())`;
+
+/** tsbpf as the leader of its own process group (setsid), so that the test can send the group a terminal's Ctrl-C. */
+function tsbpf(...args: string[]): Running {
+  const runtime = typeof Bun !== "undefined" ? [process.execPath, MAIN] : [process.execPath, "run", "-A", "--quiet", MAIN];
+  return runCommand("setsid", [...runtime, ...args], { NO_COLOR: "1" });
+}
+
+/** Whether the process is gone or a zombie (its parent, tsbpf or init, has not reaped it yet). */
+function ended(pid: number): boolean {
+  const stat = readTextFile(`/proc/${pid}/stat`);
+  return stat === undefined || "ZX".includes(stat.charAt(stat.lastIndexOf(")") + 2));
+}
+
+let n = 0;
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  for (const [signal, toGroup, status] of [["SIGTERM", false, 143], ["SIGINT", true, 130]] as const) {
+    test(`${how} -c: ${signal} to tsbpf${toGroup ? "'s process group (Ctrl-C)" : ""} ends what the command started in the background too; status ${status}`, async () => {
+      const pidFile = join(dir, `sleep${n++}`);
+      const command = `sh -c 'sleep 300 & echo $! > ${pidFile}; wait'`;
+      const run = tsbpf("-c", command, ...args);
+      let sleep: number | undefined;
+      try {
+        const written = () => /^\d+\n$/.test(readTextFile(pidFile) ?? "");
+        assert.ok(await waitFor(written, 300_000), `the command never started: ${run.output()}`);
+        sleep = Number(readTextFile(pidFile));
+        process.kill(toGroup ? -run.pid : run.pid, signal);
+        assert.equal(await run.exited, status, run.output());
+        assert.ok(await waitFor(() => ended(sleep!), 60_000), `the command's background sleep (pid ${sleep}) outlived tsbpf`);
+      } finally {
+        if (sleep !== undefined && !ended(sleep)) process.kill(sleep, "SIGKILL");
+        run.kill("SIGKILL");
+      }
+    });
+  }
+}
