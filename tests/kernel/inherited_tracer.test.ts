@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { openSync } from "node:fs";
-import { ExitsAndEnters } from "../fixtures/inherited_tracer.ts";
+import { ExitsAndEnters, OpensOnly } from "../fixtures/inherited_tracer.ts";
 
 test("a tracer class extending another of its file has the base's maps, parameters and handlers, and its overrides", async () => {
   const tracer = new ExitsAndEnters();
@@ -18,6 +18,26 @@ test("a tracer class extending another of its file has the base's maps, paramete
     // openat is system call 257 on x86-64: counted at its exit by the base's handler, at its entry by the override.
     assert.ok((tracer.exits.get(257n) ?? 0n) >= 20n, `exits: ${tracer.exits.get(257n)}`);
     assert.ok((tracer.enters.get(257n) ?? 0n) >= 20n, `enters: ${tracer.enters.get(257n)}`);
+  } finally {
+    await tracer.stop();
+  }
+});
+
+test("an override under another decorator attaches to its own probe, and one without a decorator is no handler", async () => {
+  const tracer = new OpensOnly();
+  tracer.targetPid = process.pid;
+  tracer.end = () => {};
+  await tracer.start({ exitOnError: false });
+  try {
+    for (let i = 0; i < 20; i++) {
+      try {
+        openSync(`/nonexistent-tsbpf/${i}`, "r");
+      } catch { /* the call is the point */ }
+    }
+    // Only openat's entries (system call 257 on x86-64), read from its tracepoint's own field; the base's sys_exit handler is gone.
+    assert.deepEqual([...tracer.opens.entries()].map(([nr]) => nr), [257]);
+    assert.ok((tracer.opens.get(257) ?? 0n) >= 20n, `opens: ${tracer.opens.get(257)}`);
+    assert.deepEqual([...tracer.exits.entries()], []);
   } finally {
     await tracer.stop();
   }
