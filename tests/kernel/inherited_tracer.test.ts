@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { openSync } from "node:fs";
 import { ExitsAndEnters, OpensOnly } from "../fixtures/inherited_tracer.ts";
+import { ClosesToo } from "../fixtures/inherited_tracer_imported.ts";
 
 test("a tracer class extending another of its file has the base's maps, parameters and handlers, and its overrides", async () => {
   const tracer = new ExitsAndEnters();
@@ -41,4 +42,9 @@ test("an override under another decorator attaches to its own probe, and one wit
   } finally {
     await tracer.stop();
   }
+});
+
+test("a tracer class extending a tracer class of another file is refused at its extends", async () => {
+  await assert.rejects(new ClosesToo().start({ exitOnError: false }),
+    /inherited_tracer_imported\.ts:7:32: error\[TSB\d+\]: ClosesToo extends Exits, imported from "\.\/inherited_tracer\.ts": [^\n]*its own file[\s\S]*hint: declare Exits in this file/);
 });
