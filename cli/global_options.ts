@@ -147,6 +147,11 @@ export function splitCommand(text: string): string[] {
     throw new UsageError(`-c runs one program without a shell: "${c}" in "${text}" would reach it as a word, not as the shell's; ` +
       `quote it ('${c}') to pass it as a word, or run a shell: -c "sh -c '...'" (the shell and what it starts are traced)`);
   };
+  // A shell expands $ only before a name, a digit, { or ( or a special parameter; else $ is itself ("root$").
+  const expansionAt = (at: number): string | undefined => {
+    const m = /^\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]|[{(])/.exec(text.slice(at));
+    return m?.[0];
+  };
   const words: string[] = [];
   let word = "", inWord = false, i = 0;
   while (i < text.length) {
@@ -162,15 +167,16 @@ export function splitCommand(text: string): string[] {
       i++;
       while (i < text.length && text[i] !== '"') {
         if (text[i] === "\\" && i + 1 < text.length && '"\\$`'.includes(text[i + 1])) i++;
-        else if (text[i] === "$" || text[i] === "`") shellOnly(text[i]);
+        else if (text[i] === "`") shellOnly(text[i]);
+        else if (text[i] === "$" && expansionAt(i)) shellOnly(expansionAt(i)!);
         word += text[i++];
       }
       if (i >= text.length) throw new UsageError(`-c: unterminated " in "${text}"`);
       inWord = true, i++;
     } else if (c === "\\" && i + 1 < text.length) {
       word += text[i + 1], inWord = true, i += 2;
-    } else if ("|;&<>$`".includes(c)) {
-      shellOnly(c);
+    } else if ("|;&<>`".includes(c) || (c === "$" && expansionAt(i))) {
+      shellOnly(c === "$" ? expansionAt(i)! : c);
     } else {
       word += c, inWord = true, i++;
     }

@@ -101,6 +101,7 @@ export function collect(ast: Node, diags: DiagnosticBag): Module {
   for (const cls of [...classes, ...nested]) {
     const t = collectClass(withInherited(cls, byName), types, constants, diags, topLevel.has(cls));
     if (!t) continue;
+    refuseImportedBase(cls, byName, ast.program, diags);
     // The runtime finds a tracer's handlers by its class name: two of one name would be confused.
     const pos = posOf(cls.id ?? cls), first = declared.get(t.name);
     if (first) {
@@ -126,6 +127,27 @@ function withInherited(cls: Node, byName: Map<string, Node>, seen = new Set<Node
   const own = new Set(cls.body.body.map((m: Node) => (m.key?.type === "Identifier" ? m.key.name : undefined)).filter(Boolean));
   const inherited = withInherited(base, byName, seen).body.body.filter((m: Node) => !(m.key?.type === "Identifier" && own.has(m.key.name)) && m.kind !== "constructor");
   return { ...cls, body: { ...cls.body, body: [...inherited, ...cls.body.body] } };
+}
+
+/**
+ * A tracer class whose base is a class imported from another module (not tsbpf's Tracer): the
+ * handlers are compiled from one file, so the base's maps, parameters and handlers would be
+ * missing from the class, which would fail later with a "not a map" naming the base's member.
+ */
+function refuseImportedBase(cls: Node, byName: Map<string, Node>, program: Node, diags: DiagnosticBag): void {
+  const base = cls.superClass;
+  if (base?.type !== "Identifier" || byName.has(base.name)) return;
+  for (const stmt of program.body) {
+    if (stmt.type !== "ImportDeclaration") continue;
+    const spec = stmt.specifiers.find((sp: Node) => sp.local.name === base.name);
+    if (!spec) continue;
+    const imported = spec.type === "ImportSpecifier" ? (spec.imported.name ?? spec.imported.value) : undefined;
+    if (imported === "Tracer") return;
+    const name = cls.id?.name ?? "this class";
+    diags.error(Code.Unsupported, posOf(base), `${name} extends ${base.name}, imported from "${stmt.source.value}": a tracer class has the maps, parameters and handlers only of a base class declared in its own file`,
+      `declare ${base.name} in this file: tsbpf compiles a tracer's handlers from the file of its class`);
+    return;
+  }
 }
 
 /**

@@ -198,7 +198,8 @@ if (import.meta.main) {
   tracer.top = intOption("-T", values.top, 10);
   const interval = intOption("-i", values.interval), duration = intOption("-d", values.duration);
   await tracer.start(start);
-  const what = values.failures ? "failed " : values.errno ? `${values.errno} ` : "";
-  notice(`Tracing ${what}syscalls, printing top ${tracer.top}... Ctrl+C to quit.`);
+  // bcc's line; -e's errno by its name ("Tracing 2 syscalls" would read as a number of calls).
+  const what = values.failures ? "failed " : tracer.errno !== 0n ? `${errnoName(Number(tracer.errno))} ` : "";
+  notice(values.syscall !== undefined ? `Tracing ${what}syscall '${values.syscall}'... Ctrl+C to quit.` : `Tracing ${what}syscalls, printing top ${tracer.top}... Ctrl+C to quit.`);
   await runTool(tracer, { interval: interval || undefined, duration: duration || undefined, report: () => tracer.print() });
 }

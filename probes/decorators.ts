@@ -179,11 +179,18 @@ export function xdp(device: string, options: XdpOptions = {}): ProbeDecorator {
   return probeDecorator("xdp", device, options?.mode ? { mode: options.mode } : undefined);
 }
 
-/** The handlers of a tracer instance, from its class and every base class. */
+/**
+ * The handlers of a tracer instance, from its class and every base class. A method a subclass
+ * declares again hides the base's, decorated or not, as it does in JavaScript: the override's
+ * own decorator (or none) says where it runs.
+ */
 export function handlersOf(instance: object): HandlerMeta[] {
   const out: HandlerMeta[] = [];
+  const hidden = new Set<string>();
   for (let proto = Object.getPrototypeOf(instance); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const key of Object.getOwnPropertyNames(proto)) {
+      if (hidden.has(key)) continue;
+      if (key !== "constructor") hidden.add(key);
       const fn = Object.getOwnPropertyDescriptor(proto, key)?.value;
       const meta = typeof fn === "function" ? handlers.get(fn) : undefined;
       if (meta) out.push(meta);

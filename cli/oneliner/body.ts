@@ -333,6 +333,9 @@ export class HandlerBody {
   #typeIsKnown(node: Node): boolean {
     // A field the tracepoint does not have: the compiler names it, with the ones it has.
     if (isMissingField(node, this.ctx)) return false;
+    // An array field (saddr, __u8[4]) is no number: the compiler says what it is and how to read it.
+    const field = tracepointField(node, this.ctx);
+    if (field?.kind === "array" && !isTextField(field)) return false;
     const init = this.#localInit(node);
     if (!init && node.type === "ConditionalExpression") return this.#typeIsKnown(node.consequent) && this.#typeIsKnown(node.alternate);
     return init ? this.#typeIsKnown(init) : typeIsKnown(node);

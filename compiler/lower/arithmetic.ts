@@ -24,7 +24,15 @@ export function asScalar(l: Lower, v: Value, e: Node): Extract<Value, { kind: "s
   // A struct where a number goes is most often a map's get() tested for absence (`if (!s)`, `s === undefined`).
   const struct = v.kind === "mem" && v.type.kind === "struct" && !v.type.tuple ? v.type.name : undefined;
   l.fail(e, Code.TypeMismatch, `expected a number here, got ${describeValue(v)}`,
-    ...(struct ? [`a map's get() gives a zeroed ${struct} where the key is absent in a handler, never undefined: test this.map.has(key) first, or one of its fields`] : []));
+    ...(struct ? [`a map's get() gives a zeroed ${struct} where the key is absent in a handler, never undefined: test this.map.has(key) first, or one of its fields`] : []),
+    ...(v.kind === "ctxfield" && v.field.kind === "array" ? [arrayFieldHint(v.field, e)] : []));
+}
+
+/** How to read an inline array field (a tracepoint's `__u8 saddr[4]`) where a number goes: an element, or an address's text. */
+function arrayFieldHint(field: { name: string; size: number; cType: string }, e: Node): string {
+  const text = e.type === "MemberExpression" && !e.computed && e.object.type === "Identifier" ? `${e.object.name}.${field.name}` : field.name;
+  const address = /^(__u8|u8|unsigned char)\s*\[(4|16)\]$/.test(field.cType.trim());
+  return `an array field: read an element (${text}[0])${address ? `, or an address as text with ntop(${text})` : ""}`;
 }
 
 export function intScalar(l: Lower, e: Node): Extract<Value, { kind: "scalar" }> & { type: IntType } {

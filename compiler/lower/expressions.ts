@@ -75,6 +75,7 @@ export function expr(l: Lower, e: Node): Value {
     ArrayExpression: "arrays are not supported in handlers yet",
     ObjectExpression: "an object literal can only be submitted to a map or assigned to a typed variable",
     NewExpression: "objects cannot be allocated in the kernel",
+    Super: "an override replaces the base's method in the kernel: give the base's method another name and call it as this.name()",
   };
   l.fail(e, Code.Unsupported, `${describeNode(e)} is not supported in a handler`, ...(hints[e.type] ? [hints[e.type]] : []));
 }
@@ -372,7 +373,7 @@ function describeNode(e: Node): string {
     AwaitExpression: "await", TemplateLiteral: "a template string", ArrayExpression: "an array literal", ObjectExpression: "an object literal here",
     NewExpression: "new", NullLiteral: "null", RegExpLiteral: "a regular expression", SpreadElement: "spread", YieldExpression: "yield",
     SequenceExpression: "the comma operator", TaggedTemplateExpression: "a tagged template", OptionalMemberExpression: "optional chaining",
-    OptionalCallExpression: "optional chaining",
+    OptionalCallExpression: "optional chaining", Super: "super",
   };
   return names[e.type] ?? `"${e.type}"`;
 }

@@ -167,10 +167,18 @@ test("arguments: -c words, -d durations", () => {
 });
 
 test("-c runs one program without a shell: a pipe, list, redirection or expansion written unquoted is an error, quoted it is a word", () => {
-  for (const [command, what] of [["ls / | wc -l", "|"], ["true; ls", ";"], ["ls > /dev/null", ">"], ["cat < x", "<"], ["sleep 1 &", "&"], ["echo $HOME", "$"], ["echo `id`", "`"]]) {
+  for (const [command, what] of [["ls / | wc -l", "|"], ["true; ls", ";"], ["ls > /dev/null", ">"], ["cat < x", "<"], ["sleep 1 &", "&"], ["echo $HOME", "$HOME"], ["echo `id`", "`"]]) {
     assert.throws(() => splitCommand(command), (e: Error) => e.message.includes(`"${what}"`) && /without a shell/.test(e.message) && /sh -c/.test(e.message), command);
   }
   assert.deepEqual(splitCommand(`printf '%s|%s>' "a;b" \\& x\\$y`), ["printf", "%s|%s>", "a;b", "&", "x$y"]);
+});
+
+test("-c: a $ that a shell keeps as it is (not before a name, digit, {, ( or special parameter) is a word's character, not refused", () => {
+  assert.deepEqual(splitCommand(`grep -c root$ /etc/passwd`), ["grep", "-c", "root$", "/etc/passwd"]);
+  assert.deepEqual(splitCommand(`echo $ "a$" a$/b $% "$ x"`), ["echo", "$", "a$", "a$/b", "$%", "$ x"]);
+  for (const [command, what] of [["echo $HOME", "$HOME"], ["echo ${x}", "${"], ["echo $(id)", "$("], ["echo $1", "$1"], ["echo $?", "$?"], ["echo \"a $HOME\"", "$HOME"], ["echo a$_b", "$_b"]]) {
+    assert.throws(() => splitCommand(command), (e: Error) => e.message.includes(`"${what}"`) && /without a shell/.test(e.message), command);
+  }
 });
 
 const STUB = {

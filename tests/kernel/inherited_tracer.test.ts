@@ -2,10 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { openSync } from "node:fs";
-import { ExitsAndEnters } from "../fixtures/inherited_tracer.ts";
+import { ExitsAndEnters, OpensOnly } from "../fixtures/inherited_tracer.ts";
+import { ClosesToo } from "../fixtures/inherited_tracer_imported.ts";
 
-test("a tracer class extending another of its file has the base's maps, parameters and handlers, and its overrides", async () => {
-  const tracer = new ExitsAndEnters();
+/** Starts `tracer` on this process, makes 20 failing openat() calls, then runs `check` before stopping it. */
+async function afterOpens<T extends ExitsAndEnters | OpensOnly>(tracer: T, check: (t: T) => void): Promise<void> {
   tracer.targetPid = process.pid;
   tracer.end = () => {};
   await tracer.start({ exitOnError: false });
@@ -15,10 +16,30 @@ test("a tracer class extending another of its file has the base's maps, paramete
         openSync(`/nonexistent-tsbpf/${i}`, "r");
       } catch { /* the call is the point */ }
     }
-    // openat is system call 257 on x86-64: counted at its exit by the base's handler, at its entry by the override.
-    assert.ok((tracer.exits.get(257n) ?? 0n) >= 20n, `exits: ${tracer.exits.get(257n)}`);
-    assert.ok((tracer.enters.get(257n) ?? 0n) >= 20n, `enters: ${tracer.enters.get(257n)}`);
+    check(tracer);
   } finally {
     await tracer.stop();
   }
+}
+
+test("a tracer class extending another of its file has the base's maps, parameters and handlers, and its overrides", async () => {
+  await afterOpens(new ExitsAndEnters(), (tracer) => {
+    // openat is system call 257 on x86-64: counted at its exit by the base's handler, at its entry by the override.
+    assert.ok((tracer.exits.get(257n) ?? 0n) >= 20n, `exits: ${tracer.exits.get(257n)}`);
+    assert.ok((tracer.enters.get(257n) ?? 0n) >= 20n, `enters: ${tracer.enters.get(257n)}`);
+  });
+});
+
+test("an override under another decorator attaches to its own probe, and one without a decorator is no handler", async () => {
+  await afterOpens(new OpensOnly(), (tracer) => {
+    // Only openat's entries (system call 257 on x86-64), read from its tracepoint's own field; the base's sys_exit handler is gone.
+    assert.deepEqual([...tracer.opens.entries()].map(([nr]) => nr), [257]);
+    assert.ok((tracer.opens.get(257) ?? 0n) >= 20n, `opens: ${tracer.opens.get(257)}`);
+    assert.deepEqual([...tracer.exits.entries()], []);
+  });
+});
+
+test("a tracer class extending a tracer class of another file is refused at its extends", async () => {
+  await assert.rejects(new ClosesToo().start({ exitOnError: false }),
+    /inherited_tracer_imported\.ts:7:32: error\[TSB\d+\]: ClosesToo extends Exits, imported from "\.\/inherited_tracer\.ts": [^\n]*its own file[\s\S]*hint: declare Exits in this file/);
 });

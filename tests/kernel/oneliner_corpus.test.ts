@@ -141,6 +141,9 @@ const MISTAKES: [string, RegExp][] = [
   // A misspelt field in printf is named as such, not as a number given to %s
   [`${OPENAT}a => printf("%s\\n", str(a.filenme)))`, /^-e:1:\d+: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenme"[^]*did you mean "filename"/],
   [`${OPENAT}a => printf("%s\\n", a.filenme))`, /^-e:1:63: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenme"/],
+  // An array field given to printf or print is named with its C type, with how to read it, not as an i64
+  [`tracepoint("sock:inet_sock_set_state", a => printf("%s\\n", a.saddr))`, /^-e:1:60: error\[TSB1005\]: expected a number here, got field "saddr" \(__u8\[4\]\)[^]*= hint: an array field: read an element \(a\.saddr\[0\]\), or an address as text with ntop\(a\.saddr\)/],
+  [`tracepoint("sock:inet_sock_set_state", a => print(a.saddr_v6))`, /^-e:1:51: error\[TSB1005\]: expected a number here, got field "saddr_v6" \(__u8\[16\]\)[^]*= hint: an array field: read an element \(a\.saddr_v6\[0\]\), or an address as text with ntop\(a\.saddr_v6\)/],
   // The whole record (bpftrace's print(args)) is refused with the print of its fields to write instead
   [`${OPENAT}a => print(a))`, /^-e:1:52: error\[TSB1002\]: a is the tracepoint's whole record, not one value[^]*= hint: print its fields: print\(a\.__syscall_nr, a\.dfd, str\(a\.filename\), a\.flags, a\.mode\)/],
   [`${OPENAT}a => printf("%d\\n", a))`, /^-e:1:61: error\[TSB1002\]: a is the tracepoint's whole record, not one value/],

@@ -104,3 +104,13 @@ test("syscount -t TID counts one thread, -c PPID the children of a process, both
     await children.stop();
   }
 });
+
+test("syscount's first line names the errno -e gives by number, leaves out -e 0 (no filter, as bcc) and names --syscall's call as bcc does", async () => {
+  const byNumber = await toolOn("true", ["-e", "2", "-T", "3"]);
+  assert.equal(byNumber.status, 0, byNumber.stderr);
+  assert.match(byNumber.stdout, /^Tracing ENOENT syscalls, printing top 3\.\.\. Ctrl\+C to quit\.$/m);
+  const none = await toolOn("true", ["-e", "0"]);
+  assert.match(none.stdout, /^Tracing syscalls, printing top 10\.\.\. Ctrl\+C to quit\.$/m);
+  const one = await toolOn("true", ["-x", "--syscall", "openat"]);
+  assert.match(one.stdout, /^Tracing failed syscall 'openat'\.\.\. Ctrl\+C to quit\.$/m);
+});

@@ -413,3 +413,20 @@ test("an error in a method called from several handlers is reported once, not on
   assert.equal(ds.length, 1, ds.map((d) => `${d.line}:${d.column} ${d.message}`).join("\n"));
   assert.equal(ds[0].line, 5);
 });
+
+test("super in an inherited tracer's method is named as written, with what to do instead", () => {
+  const [d] = fileDiagnostics(`import { Count, Tracer, tracepoint, type u64 } from "tsbpf";
+class Base extends Tracer {
+  a = new Count<u64>();
+  count(k: u64) { this.a.add(k); }
+  @tracepoint("syscalls:sys_enter_openat")
+  h() { this.count(1n); }
+}
+class Sub extends Base {
+  override count(k: u64) { super.count(k + 1n); }
+}
+`);
+  assert.equal(`${d.line}:${d.column}`, "9:28");
+  assert.equal(d.message, "super is not supported in a handler");
+  assert.match(d.hints.join("\n"), /an override replaces the base's method in the kernel: give the base's method another name and call it as this\.name\(\)/);
+});
