@@ -13,8 +13,9 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 
 /** The BUN_JSC_ variables of the tsbpf process and of the command it held, each as NAME=VALUE lines, sorted. */
 function jitVariables(env: Record<string, string>): { tsbpf: string[]; command: string[] } {
-  const report = `tr '\\0' '\\n' < /proc/$PPID/environ | grep '^BUN_JSC_' | sed 's/^/tsbpf:/'; env | grep '^BUN_JSC_' | sed 's/^/command:/'; true`;
-  const r = spawnSync("sh", [join(ROOT, "bin/tsbpf"), "-e", 'tracepoint("syscalls:sys_enter_getppid", () => { count(); })', "-c", `sh -c "${report}"`], {
+  // In single quotes: -c runs no shell, so a $ the shell must expand is refused outside them (docs/cli.md).
+  const report = `tr "\\0" "\\n" < /proc/$PPID/environ | grep "^BUN_JSC_" | sed "s/^/tsbpf:/"; env | grep "^BUN_JSC_" | sed "s/^/command:/"; true`;
+  const r = spawnSync("sh", [join(ROOT, "bin/tsbpf"), "-e", 'tracepoint("syscalls:sys_enter_getppid", () => { count(); })', "-c", `sh -c '${report}'`], {
     cwd: "/",
     env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, HOME: process.env.HOME ?? "/root", TSBPF_RUNTIME: "bun", NO_COLOR: "1", ...env },
     encoding: "utf8",
