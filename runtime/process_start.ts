@@ -11,13 +11,7 @@ export interface ProcessRef {
 
 /** The process that has pid `pid` now, or undefined if none has. */
 export function processNow(pid: number): ProcessRef | undefined {
-  let stat: string | undefined;
-  try {
-    stat = readTextFile(`/proc/${pid}/stat`);
-  } catch {
-    stat = undefined;
-  }
-  const start = startIn(stat);
+  const start = startIn(procText(pid, "stat"));
   return start === undefined ? undefined : { pid, start };
 }
 
@@ -29,12 +23,15 @@ export function startIn(stat: string | undefined): string | undefined {
 
 /** The process (thread group) that thread `tid` belongs to: `tid` itself for a process's main thread; undefined if there is no such thread. */
 export function threadGroupOf(tid: number): number | undefined {
-  let status: string | undefined;
-  try {
-    status = readTextFile(`/proc/${tid}/status`);
-  } catch {
-    status = undefined;
-  }
-  const tgid = /^Tgid:\s*(\d+)$/m.exec(status ?? "")?.[1];
+  const tgid = /^Tgid:\s*(\d+)$/m.exec(procText(tid, "status") ?? "")?.[1];
   return tgid === undefined ? undefined : Number(tgid);
+}
+
+/** /proc/PID/NAME, or undefined when there is no such process (any more). */
+function procText(pid: number, name: string): string | undefined {
+  try {
+    return readTextFile(`/proc/${pid}/${name}`);
+  } catch {
+    return undefined;
+  }
 }
