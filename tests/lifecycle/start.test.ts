@@ -2,13 +2,26 @@
 // and after stop() it holds no program, map, link or perf event.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { objectsOf, released } from "./kernel_objects.ts";
+import { readdirSync } from "node:fs";
+import { type KernelObjects, objectsOf, released } from "./kernel_objects.ts";
 import { Ticker } from "./fixtures/ticker.ts";
+import { EverySyscall } from "./fixtures/every_syscall.ts";
 
 const bpfFds = () => {
   const o = objectsOf("self");
   return { progs: o.progs.length, maps: o.maps.length, links: o.links.length, perfFds: o.perfFds };
 };
+
+/** What this process holds now and did not hold `before`. */
+function heldSince(before: KernelObjects): KernelObjects {
+  const during = objectsOf("self");
+  return {
+    progs: during.progs.filter((id) => !before.progs.includes(id)),
+    maps: during.maps.filter((id) => !before.maps.includes(id)),
+    links: during.links.filter((id) => !before.links.includes(id)),
+    perfFds: during.perfFds - before.perfFds,
+  };
+}
 
 test("concurrent start() loads once; stop() leaves no program, map, link or perf fd", async () => {
   const before = objectsOf("self");
@@ -17,15 +30,23 @@ test("concurrent start() loads once; stop() leaves no program, map, link or perf
   assert.equal(a, t);
   assert.equal(b, t);
   await t.start({ exitOnError: false });
-  const during = objectsOf("self");
-  const mine = {
-    progs: during.progs.filter((id) => !before.progs.includes(id)),
-    maps: during.maps.filter((id) => !before.maps.includes(id)),
-    links: during.links.filter((id) => !before.links.includes(id)),
-    perfFds: during.perfFds - before.perfFds,
-  };
+  const mine = heldSince(before);
   assert.equal(mine.progs.length, 1, `programs loaded: ${mine.progs}`);
   assert.equal(mine.links.length, 1, `links: ${mine.links}`);
+  await t.stop();
+  assert.deepEqual(bpfFds(), { progs: before.progs.length, maps: before.maps.length, links: before.links.length, perfFds: before.perfFds });
+  assert.deepEqual(await released(mine), []);
+});
+
+test("a wildcard tracer on every syscall entry leaves none of its hundreds of links, perf events, programs or maps after stop()", async () => {
+  const before = objectsOf("self");
+  const t = new EverySyscall();
+  await t.start({ exitOnError: false, reportLoss: false });
+  const mine = heldSince(before);
+  const tracepoints = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_enter_")).length;
+  assert.equal(mine.progs.length, 1, `programs loaded: ${mine.progs}`);
+  assert.equal(mine.links.length, tracepoints, "one link per syscall entry tracepoint");
+  assert.equal(mine.perfFds, tracepoints, "one perf event per syscall entry tracepoint");
   await t.stop();
   assert.deepEqual(bpfFds(), { progs: before.progs.length, maps: before.maps.length, links: before.links.length, perfFds: before.perfFds });
   assert.deepEqual(await released(mine), []);
