@@ -388,9 +388,10 @@ export class Tracer {
     this.#timers.clear();
     // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
     for (const rb of this.#buffers) if (rb.delivering) rb.halt();
-    // Print first and detach after, as bpftrace does: closing a link waits for the kernel's RCU
-    // (30-90 ms each), and a wildcard tracer has hundreds. The probes still fire meanwhile, so
-    // end() reads a snapshot of maps that may still be counting.
+    // Print first and detach after, as bpftrace does: closing a tracepoint's link and perf event
+    // waits for two RCU grace periods (about 50 ms, bench/NOTES.md), and a wildcard tracer has
+    // hundreds. The probes still fire meanwhile, so end() reads a snapshot of maps that may still
+    // be counting.
     for (const rb of this.#buffers) rb.end();
     let lastPush: Promise<void> | undefined;
     try {
