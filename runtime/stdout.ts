@@ -35,7 +35,7 @@ export function whenOutputFails(f: () => void): () => void {
 }
 
 /** Prints one line (or several, joined by "\n") to stdout, as console.log does, with its result checked. */
-export function printLine(line: string): void {
+export function writeStdoutLine(line: string): void {
   if (failed) return;
   const c = libcSync();
   const bytes = encoder.encode(`${line}\n`);

@@ -77,3 +77,14 @@ test("a one-liner (tsbpf -e) printing to a full disk stops, says why and ends wi
     run.kill("SIGKILL");
   }
 });
+
+test("a tool (tsbpf run examples/syscount.ts) printing to a full disk stops at its first line, says why and ends with status 74", { timeout: 120_000 }, async () => {
+  const run = runToFullDisk([...runtime, MAIN, "run", new URL("../../examples/syscount.ts", import.meta.url).pathname]);
+  try {
+    assert.equal(await run.status(), 74, run.output());
+    assert.match(run.stderr(), MESSAGE);
+    assert.doesNotMatch(run.stderr(), /internal error/);
+  } finally {
+    run.kill("SIGKILL");
+  }
+});
