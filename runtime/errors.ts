@@ -4,7 +4,7 @@ import { UserFacingError } from "../spec/user_facing.ts";
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 9: "EBADF", 11: "EAGAIN",
   12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  24: "EMFILE", 28: "ENOSPC", 38: "ENOSYS", 95: "EOPNOTSUPP", 524: "ENOTSUPP",
+  24: "EMFILE", 27: "EFBIG", 28: "ENOSPC", 32: "EPIPE", 38: "ENOSYS", 122: "EDQUOT", 95: "EOPNOTSUPP", 524: "ENOTSUPP",
 };
 
 export function errnoName(errno: number): string {

@@ -5,6 +5,8 @@
 
 // Kept on globalThis, not in this module: a script bundled with its own copy of tsbpf (or the
 // command's copy beside the script's) still sees the one switch.
+import { writeStdoutLine } from "./stdout.ts";
+
 const JSON_MODE = Symbol.for("tsbpf.output.json");
 const state = globalThis as Record<symbol, boolean | undefined>;
 
@@ -60,7 +62,7 @@ export function jsonRecord(type: string, data: unknown): string {
  * Prints one event: in JSON mode as `{"type": "event", "data": {...}}`, otherwise as `text`
  * makes it (by default, its fields separated by spaces).
  */
-export function printEvent<T extends object>(event: T, text?: (e: T) => string, out: (line: string) => void = console.log): void {
+export function printEvent<T extends object>(event: T, text?: (e: T) => string, out: (line: string) => void = writeStdoutLine): void {
   if (isJsonOutput()) out(jsonRecord("event", event));
   else out(text ? printableLines(text(event)) : Object.values(event).map((v) => printable(String(v))).join(" "));
 }

@@ -1,14 +1,15 @@
 // How the tools print: bcc's time columns, JSON lines, and notices that stay off stdout in JSON
 // mode so that stdout parses line by line.
 import { isJsonOutput, printableLines } from "../runtime/output.ts";
+import { writeStdoutLine } from "../runtime/stdout.ts";
 
 /**
- * Prints text to stdout as console.log does, its control characters shown as \xNN: the names
+ * Prints text to stdout as console.log does (a failed write ends the tool: runtime/stdout.ts), its control characters shown as \xNN: the names
  * in a tool's lines (processes, files, arguments) are chosen by whoever made them, and must not
  * drive the terminal of root watching the tool (see printable()).
  */
 export function printLine(text = ""): void {
-  console.log(printableLines(text));
+  writeStdoutLine(printableLines(text));
 }
 
 /** Wall-clock time as bcc's tools print it: `HH:MM:SS` (strftime("%H:%M:%S")). */
@@ -29,7 +30,7 @@ export function jsonLine(o: Record<string, unknown>): string {
 
 /** Prints one record: as a JSON line in JSON mode, otherwise as `text` (a line, or nothing when undefined). */
 export function emit(record: Record<string, unknown>, text: () => string | undefined): void {
-  if (isJsonOutput()) console.log(jsonLine(record));
+  if (isJsonOutput()) writeStdoutLine(jsonLine(record));
   else {
     const line = text();
     if (line !== undefined) printLine(line);

@@ -14,6 +14,7 @@ import { libcSync } from "../runtime/ffi/mod.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { PermissionError, syscallError, TracerError } from "../runtime/errors.ts";
 import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
+import { writeStdoutLine } from "../runtime/stdout.ts";
 import type { Loaded } from "./loader.ts";
 import type { HandlerCost } from "../export/prometheus.ts";
 
@@ -89,7 +90,7 @@ export function handlerCosts(spec: TracerSpec, loaded: Loaded, probes: Map<strin
 }
 
 /** A table (or, in JSON mode, one `{"type": "stats"}` record) of the handlers' costs. */
-export function printHandlerCosts(costs: HandlerCost[], out: (line: string) => void = console.log): void {
+export function printHandlerCosts(costs: HandlerCost[], out: (line: string) => void = writeStdoutLine): void {
   if (isJsonOutput()) {
     out(jsonRecord("stats", costs.map((c) => ({ handler: c.handler, probe: c.probe, runs: c.runs, avg_ns: c.avgNs, total_ns: c.runTimeNs }))));
     return;

@@ -6,6 +6,7 @@ import { DROPPED_MAP, LOST_MAP, type MapSpec, type ProgramSpec, type TracerSpec 
 import type { Counters } from "../runtime/maps/counter_map.ts";
 import type { Loaded } from "./loader.ts";
 import { isJsonOutput, jsonRecord } from "../runtime/output.ts";
+import { writeStdoutLine } from "../runtime/stdout.ts";
 
 /** The maps whose updates are counted when refused: the first `size` of `spec.maps`, slot by slot. */
 function countedMaps(spec: TracerSpec): MapSpec[] {
@@ -108,7 +109,7 @@ export class LossReport {
         if (!shouldPrint(n, this.#lostPrinted[i], atStop)) continue;
         this.#lostPrinted[i] = n;
         const handler = this.wording.handler(this.spec.programs[i]);
-        if (isJsonOutput()) console.log(jsonRecord("lost_events", { handler, events: BigInt(n) }));
+        if (isJsonOutput()) writeStdoutLine(jsonRecord("lost_events", { handler, events: BigInt(n) }));
         else console.error(`tsbpf: lost ${n} events in ${handler}: event buffer full; ${this.wording.fullBuffer}`);
       }
     }
@@ -123,7 +124,7 @@ export class LossReport {
       const m = this.#counted[i];
       const entries = this.maxEntries(m.name);
       const map = this.wording.map(m.name);
-      if (isJsonOutput()) console.log(jsonRecord("dropped_updates", { map, updates: BigInt(n), reason: refusal(m, entries) }));
+      if (isJsonOutput()) writeStdoutLine(jsonRecord("dropped_updates", { map, updates: BigInt(n), reason: refusal(m, entries) }));
       else console.error(`tsbpf: ${n} updates to ${map} dropped: ${refusal(m, entries)}; ${this.wording.fullMap(m.name, entries)}`);
     }
     return grew;

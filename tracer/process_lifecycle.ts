@@ -7,6 +7,7 @@
 //   `tsbpf run`'s child may get those twice from one stop (its process group, and its parent
 //   passing them on), and the second copy must come after end() (through the listener).
 // - The reader of stdout gone (`| head` ended): as SIGPIPE would, status 141.
+// - The output cannot be written (a full disk): said on stderr (runtime/stdout.ts), status 74.
 // - An error nothing caught (Bun; Deno exits by itself): printed, every kernel object
 //   released, status 1.
 // - The end of the process, however it comes: whatever is still open is closed.
@@ -16,6 +17,7 @@ import { ignoredAtStart, restoreIgnored } from "../runtime/ignored_signals.ts";
 import { GIVEN_AT } from "../runtime/maps/at_caller.ts";
 import { whenReaderGone } from "../runtime/reader_gone.ts";
 import { leaveHungUpTerminal } from "../runtime/terminal_gone.ts";
+import { OUTPUT_FAILED_STATUS, whenOutputFails } from "../runtime/stdout.ts";
 
 /** What this module needs of a tracer. */
 export interface RunningTracer {
@@ -37,6 +39,8 @@ const rearm = new Map<StopSignal, () => void>();
 let removeFatalHook: (() => void) | undefined;
 /** Ends the watch on stdout's reader: there only while a tracer that handles signals runs. */
 let unwatchOutput: (() => void) | undefined;
+/** Ends what a failed write of the output does while a tracer that handles signals runs. */
+let unwatchFailure: (() => void) | undefined;
 /** The status of a process killed by SIGPIPE, as a shell shows it. */
 const BROKEN_PIPE_STATUS = 141;
 /** The status to end with once the tracers have stopped (a signal came, or stopAndExit). */
@@ -71,7 +75,10 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
     }
     restoreIgnored();
   }
-  if (handlesSignals) unwatchOutput ??= whenReaderGone(1, () => stopAndExit(BROKEN_PIPE_STATUS));
+  if (handlesSignals) {
+    unwatchOutput ??= whenReaderGone(1, () => stopAndExit(BROKEN_PIPE_STATUS));
+    unwatchFailure ??= whenOutputFails(() => stopAndExit(OUTPUT_FAILED_STATUS));
+  }
 }
 
 /**
@@ -93,6 +100,8 @@ export function tracerStopped(t: RunningTracer): void {
     removeFatalHook = undefined;
     unwatchOutput?.();
     unwatchOutput = undefined;
+    unwatchFailure?.();
+    unwatchFailure = undefined;
   }
   if (exitStatus !== undefined) exitWhenStopped();
 }

@@ -9,6 +9,7 @@ import { LOSS_WORDING, type LossWording } from "../../tracer/loss_report.ts";
 import type { RingBuf } from "../../runtime/maps/ringbuf.ts";
 import { formatKey } from "../../runtime/maps/print.ts";
 import { isJsonOutput, jsonRecord, printable } from "../../runtime/output.ts";
+import { writeStdoutLine } from "../../runtime/stdout.ts";
 import { CompileError, type Diagnostic } from "../../spec/diagnostics.ts";
 import { VerifierError } from "../../runtime/verifier_error.ts";
 import { cliOptions } from "../mod.ts";
@@ -79,18 +80,18 @@ let pending = "";
 function out(text: string): void {
   if (isJsonOutput()) {
     // bpftrace -f json: each print/printf call is one record, its text as it is.
-    console.log(jsonRecord("printf", text));
+    writeStdoutLine(jsonRecord("printf", text));
     return;
   }
   pending += text;
   const nl = pending.lastIndexOf("\n");
   if (nl < 0) return;
-  console.log(pending.slice(0, nl));
+  writeStdoutLine(pending.slice(0, nl));
   pending = pending.slice(nl + 1);
 }
 
 function flush(): void {
-  if (pending) console.log(pending);
+  if (pending) writeStdoutLine(pending);
   pending = "";
 }
 
@@ -98,7 +99,7 @@ function flush(): void {
 function printLines(lines: string[]): void {
   if (pending && lines.length) lines = [pending + lines[0], ...lines.slice(1)];
   if (lines.length) pending = "";
-  for (const line of lines) console.log(line);
+  for (const line of lines) writeStdoutLine(line);
 }
 
 /**
@@ -258,7 +259,7 @@ export class OneLinerRuntime {
         throw remap(e);
       }
       // --json: every line of stdout is a record, this one too (bpftrace's attached_probes), and none is text.
-      if (isJsonOutput()) console.log(jsonRecord("attached_probes", { probes: this.spec.probes }));
+      if (isJsonOutput()) writeStdoutLine(jsonRecord("attached_probes", { probes: this.spec.probes }));
       else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
     if (!tracer) this.attached();
@@ -337,7 +338,7 @@ export class OneLinerRuntime {
     const maps = Object.keys(this.spec.maps).sort().map((n) => this.#lines(n, top)).filter((lines) => lines.length);
     if (!maps.length) return;
     // bpftrace leaves an empty line after the ^C before the maps.
-    if (atExit && !isJsonOutput()) console.log("");
+    if (atExit && !isJsonOutput()) writeStdoutLine("");
     printLines(maps.flat());
   }
 

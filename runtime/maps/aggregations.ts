@@ -6,6 +6,7 @@ import { KernelMap, type MapFieldOptions } from "./kernel_map.ts";
 import { kernelOnly } from "../../lang/kernel_only.ts";
 import { formatKey, histogramRows, linearBucketLabel, log2BucketLabel, mapLabel } from "./print.ts";
 import { isJsonOutput, jsonRecord } from "../output.ts";
+import { writeStdoutLine } from "../stdout.ts";
 import { HISTOGRAM_SUM_BUCKET } from "../../spec/tracer_spec.ts";
 
 /** How an aggregation is keyed in the kernel: the key, and for a histogram the bucket. */
@@ -140,7 +141,7 @@ abstract class Aggregation<K, Raw, R> extends KernelMap<RawKey<K>, Raw> {
   /** Prints the map as text, or as one JSON line in JSON mode. */
   print(options?: PrintOptions): void {
     options = printOptions("print", options);
-    const out = options.out ?? ((line: string) => console.log(line));
+    const out = options.out ?? writeStdoutLine;
     if (options.json ?? isJsonOutput()) {
       const line = this.json(options);
       if (line !== undefined) out(line);
