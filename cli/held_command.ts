@@ -108,11 +108,13 @@ export class HeldCommand {
    * Ends the command if it still runs (SIGKILL while held: it never ran; else SIGTERM, and
    * SIGKILL if it is still there after a grace period) and resolves with its status. With
    * `strays` (tsbpf, not the command, ended the tracing), what the command started and left
-   * running (`sh -c "sleep 300 & wait"`'s sleep) is ended the same way.
+   * running (`sh -c "sleep 300 & wait"`'s sleep) is ended the same way; and so it is when a stop
+   * signal ended the command: Ctrl-C reaches the command too, and may end it before tsbpf sees
+   * its own copy.
    */
   async end(strays = true): Promise<number> {
     const status = await this.#end();
-    if (strays) await endStrays(this.pid);
+    if (strays || STOP_SIGNAL_STATUSES.includes(status)) await endStrays(this.pid);
     return status;
   }
 
@@ -209,6 +211,9 @@ export class CommandProcess {
     return state;
   }
 }
+
+/** A command's status when SIGHUP, SIGINT, SIGQUIT or SIGTERM ended it (a shell's 128 + the signal). */
+const STOP_SIGNAL_STATUSES = [129, 130, 131, 143];
 
 const PR_SET_CHILD_SUBREAPER = 36n;
 

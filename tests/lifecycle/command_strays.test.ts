@@ -52,3 +52,25 @@ for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCR
     });
   }
 }
+
+// Ctrl-C reaches the command too (it is in the terminal's foreground group), and may end it
+// before tsbpf has seen its own copy: the command then ends "by itself", of SIGINT, which left
+// what it started running (a CI run saw it). A command that a stop signal ended has its
+// background processes ended as when tsbpf ends it.
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  test(`${how} -c: a command that SIGINT ends by itself has what it started in the background ended too; status 130`, async () => {
+    const pidFile = join(dir, `sleep${n++}`);
+    const command = `sh -c 'sleep 300 & echo $! > ${pidFile}; sleep 0.5; kill -INT $$'`;
+    const run = tsbpf("-c", command, ...args);
+    let sleep: number | undefined;
+    try {
+      assert.equal(await run.exited, 130, run.output());
+      sleep = Number(readTextFile(pidFile));
+      assert.ok(sleep > 0, `no pid written: ${run.output()}`);
+      assert.ok(await waitFor(() => ended(sleep!), 60_000), `the command's background sleep (pid ${sleep}) outlived tsbpf`);
+    } finally {
+      if (sleep !== undefined && !ended(sleep)) process.kill(sleep, "SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+}
