@@ -17,7 +17,7 @@ import { attachEach, expandWildcard, isWildcard } from "./wildcard.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { SyscallError } from "../runtime/errors.ts";
 import { attachError } from "./errors.ts";
-import { dynamicEvents, notATracepoint } from "./dynamic_event.ts";
+import { type DynamicEvent, dynamicEvents, notATracepoint } from "./dynamic_event.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -26,7 +26,8 @@ import { TracepointFormatError, parseFormat, type TracepointFormat } from "./tra
 const formats = new Map<string, TracepointFormat>();
 
 
-export function tracepointFormat(target: string): TracepointFormat {
+/** `made`: the dynamic events (dynamicEvents()), when the caller read them once for several tracepoints. */
+export function tracepointFormat(target: string, made?: Map<string, DynamicEvent>): TracepointFormat {
   const cached = formats.get(target);
   if (cached) return cached;
   // Checked before the path is built: a name with "/" or ".." would read another tracepoint.
@@ -35,8 +36,8 @@ export function tracepointFormat(target: string): TracepointFormat {
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
   }
-  const made = dynamicEvents().get(`${category}:${name}`);
-  if (made) throw notATracepoint(target, made);
+  const event = (made ?? dynamicEvents()).get(`${category}:${name}`);
+  if (event) throw notATracepoint(target, event);
   let format: TracepointFormat;
   try {
     format = parseFormat(text, category === "syscalls");
@@ -97,9 +98,10 @@ export function tracepointTargets(target: string): string[] {
 /** The fields every one of these tracepoints has at the same place with the same type. */
 function sharedFields(targets: string[]): ContextField[] {
   const key = (f: ContextField) => `${f.name}/${f.offset}/${f.size}/${f.kind}/${f.cType}/${f.space}/${f.signed}`;
-  let shared = tracepointFormat(targets[0]).fields;
+  const made = dynamicEvents();
+  let shared = tracepointFormat(targets[0], made).fields;
   for (const t of targets.slice(1)) {
-    const keys = new Set(tracepointFormat(t).fields.map(key));
+    const keys = new Set(tracepointFormat(t, made).fields.map(key));
     shared = shared.filter((f) => keys.has(key(f)));
   }
   return shared;
