@@ -16,6 +16,7 @@ import { Stack } from "../runtime/maps/stacks.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { containerOf } from "../runtime/cgroup.ts";
 import { TracerError } from "../runtime/errors.ts";
+import { printable } from "../runtime/output.ts";
 import { type HandlerCost, type MetricSource, snakeCase } from "./prometheus.ts";
 
 /** Where and how often a tracer pushes its aggregations over OTLP/HTTP (StartOptions.otlp). */
@@ -246,8 +247,9 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
   const push = async (timeoutMs: number, last = false): Promise<void> => {
     const report = (why: string) => {
       // Once per outage, not once per interval; and at stop() whatever came before: no push
-      // follows the last, so its loss is said even when the outage already was.
-      if (!failing || last) console.error(`tsbpf: Cannot export metrics to ${url}: ${why} (OTLP${last ? "; the last values are lost" : `; trying again every ${interval} ms`})`);
+      // follows the last, so its loss is said even when the outage already was. `why` may quote
+      // the collector, whoever holds its port (tests/security/otlp_answer_escapes.test.ts).
+      if (!failing || last) console.error(`tsbpf: Cannot export metrics to ${url}: ${printable(why)} (OTLP${last ? "; the last values are lost" : `; trying again every ${interval} ms`})`);
       failing = true;
     };
     let json: string;
@@ -268,7 +270,7 @@ export function startOtlp(source: MetricSource, options: OtlpOptions): { stop():
       const answer = await answerText(res);
       if (!res.ok) return report(`HTTP ${res.status}${answer ? `: ${answer.slice(0, 200)}` : ""}`);
       const rejected = Number(safeJson(answer)?.partialSuccess?.rejectedDataPoints ?? 0);
-      if (rejected > 0) return report(`the collector rejected ${rejected} data points (${safeJson(answer).partialSuccess.errorMessage ?? "no reason given"})`);
+      if (rejected > 0) return report(`the collector rejected ${rejected} data points (${String(safeJson(answer).partialSuccess.errorMessage ?? "no reason given").slice(0, 200)})`);
       if (failing) console.error(`tsbpf: OTLP export to ${url} works again`);
       failing = false;
     } catch (e) {
