@@ -5,14 +5,18 @@
 // a directory nobody cannot enter is given its inode; nobody puts a link to it at the library's
 // path. Read as root, the link led to root's file, of the recorded device and inode, and its
 // symbols named nobody's frames. With no process to take rights from, the path is read with no
-// one's rights, as the debug-file search for such a process is (debug_file.ts).
+// one's rights, as the debug-file search for such a process is (debug_file.ts). A tracer run as a
+// service (docs/service.md: a user of its own with CAP_DAC_READ_SEARCH, which reads any file,
+// and no CAP_SETUID, so it cannot take no one's rights) read root's file the same way: its
+// capabilities are set aside for such an open (user_rights.ts).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, openSync, closeSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { tmpdir } from "node:os";
-import { asNobody, ROOT, rootDir } from "./attacker.ts";
+import { asNobody, isBun, ROOT, rootDir } from "./attacker.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { ElfFiles } from "../../runtime/symbolize/elf_files.ts";
 import type { Mapping } from "../../runtime/symbolize/proc_maps.ts";
@@ -22,11 +26,14 @@ const FIXTURE = join(ROOT, "tests/security/fixtures/debug_pair.py");
 const cleanup: string[] = [];
 after(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-test("an exited process's library, read by path, is never root's file given its inode behind nobody's link", { timeout: 120_000, skip: !existsSync(PYTHON) && "no python3" }, async () => {
-  await libc();
-  const secret = rootDir("gone-inode");
+/**
+ * nobody's library, mapped by a process that has exited, deleted; root's file in root's 0700
+ * directory given its inode, and nobody's link to it at the library's path: the mapping recorded.
+ */
+function nobodysLinkToRootsFile(name: string): Mapping {
+  const secret = rootDir(name);
   cleanup.push(secret);
-  const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-gone-inode-XXXXXX")]).trim();
+  const dir = asNobody(["mktemp", "-d", join(tmpdir(), `tsbpf-sec-${name}-XXXXXX`)]).trim();
   cleanup.push(dir);
   asNobody(["chmod", "755", dir]);
   const lib = join(dir, "libgone.so");
@@ -50,8 +57,32 @@ test("an exited process's library, read by path, is never root's file given its 
   chmodSync(secret, 0o700);
   asNobody(["ln", "-s", taken, lib]);
   assert.notEqual(spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "cat", lib]).status, 0, "nobody can read root's file (the test's setup failed)");
+  return mapping;
+}
 
+test("an exited process's library, read by path, is never root's file given its inode behind nobody's link", { timeout: 120_000, skip: !existsSync(PYTHON) && "no python3" }, async () => {
+  await libc();
+  const mapping = nobodysLinkToRootsFile("gone-inode");
   const file = new ElfFiles().forMapping(0x3ffffff, mapping, undefined);
   const names = file && typeof file === "object" ? file.elf.symbols().symbols.map((s) => s.name).join(" ") : "";
   assert.doesNotMatch(names, /rootsSecretFunction/, "the exited process's library was read from root's file, through nobody's link, with root's rights");
+});
+
+test("nor is it root's file for a tracer run as a service, whose CAP_DAC_READ_SEARCH reads any file", { timeout: 120_000, skip: !existsSync(PYTHON) && "no python3" }, () => {
+  const mapping = nobodysLinkToRootsFile("gone-inode-service");
+  // The service's user: daemon (uid 1), neither root nor nobody, with a home for Deno's cache.
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-sec-service-home-"));
+  cleanup.push(home);
+  chownSync(home, 1, 1);
+  const caps = "+bpf,+perfmon,+dac_read_search";
+  const fixture = join(ROOT, "tests/security/fixtures/service_for_mapping.ts");
+  const runtime = isBun ? [process.execPath, "run", fixture] : [process.execPath, "run", "-A", "--quiet", "--config", join(ROOT, "deno.json"), fixture];
+  const r = spawnSync("setpriv", ["--reuid=1", "--regid=1", "--clear-groups", `--inh-caps=${caps}`, `--ambient-caps=${caps}`, ...runtime, JSON.stringify(mapping)], {
+    encoding: "utf8",
+    cwd: home,
+    env: { PATH: "/usr/bin:/bin", HOME: home, DENO_DIR: join(home, "deno"), NO_COLOR: "1", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^names: /m, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /rootsSecretFunction/, "the service's tracer read root's file through nobody's link, with its CAP_DAC_READ_SEARCH");
 });
