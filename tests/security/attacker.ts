@@ -3,6 +3,7 @@
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -145,4 +146,14 @@ export async function nobodyCommand(argv: string[], ready = "ready"): Promise<No
     throw new Error(`nobody's process did not start: ${said}`);
   }
   return { pid: child.pid!, stop };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago: for nobody's server to take (a collector's port, say). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }

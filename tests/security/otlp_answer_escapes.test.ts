@@ -6,10 +6,9 @@
 // stderr must show them escaped, as every other text from another user (runtime/output.ts).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MOD, nobodyPython, rootDir, script } from "./attacker.ts";
+import { freePort, MOD, nobodyPython, rootDir, script } from "./attacker.ts";
 
 const dir = rootDir("otlp-escapes");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,15 +51,6 @@ const t = await new Calls().start({ reportLoss: false, otlp: { endpoint: "http:/
 await new Promise((r) => setTimeout(r, 1500));
 await t.stop();
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 

@@ -8,10 +8,9 @@
 // below 150 MB (55 to 68 MB now).
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MOD, nobodyPython, rootDir, script } from "./attacker.ts";
+import { freePort, MOD, nobodyPython, rootDir, script } from "./attacker.ts";
 
 const dir = rootDir("otlp-answer");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,15 +51,6 @@ await new Promise((r) => setTimeout(r, 19500));
 await t.stop();
 console.log(/VmHWM:.*/.exec(readFileSync("/proc/self/status", "utf8"))![0]);
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test("nobody's collector answering root's OTLP pushes with an endless body costs the tracer bounded memory", { timeout: 120_000 }, async () => {
   const port = await freePort();
