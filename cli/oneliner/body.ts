@@ -467,7 +467,9 @@ export class HandlerBody {
         return true;
       }
       if (name === "probe") {
-        w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
+        // A wildcard kept whole (a syscall wildcard attached once) names its match in the kernel.
+        if (isPattern(this.ctx.target)) this.used.add("probe");
+        w.region(node.start, node.end - node.start, () => w.write(isPattern(this.ctx.target) ? "probe()" : JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
       }
       if (ACTIONS.has(name)) {
@@ -596,4 +598,9 @@ function children(node: Node): Node[] {
     } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
   }
   return out.sort((a, b) => a.start - b.start);
+}
+
+/** A probe target that is still a wildcard (the one-liner kept it whole). */
+export function isPattern(target: string): boolean {
+  return /[*?]/.test(target);
 }

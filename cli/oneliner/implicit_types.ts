@@ -131,6 +131,7 @@ export function inferType(node: Node, ctx: HandlerContext, strLen: number): stri
         const n = node.arguments[1];
         return `Str<${n?.type === "NumericLiteral" ? n.value : strLen}>`;
       }
+      if (name === "probe" && /[*?]/.test(ctx.target)) return "ProbeName";
       return (name && HELPER_TYPES[name]) || "i64";
     }
     case "StringLiteral":
