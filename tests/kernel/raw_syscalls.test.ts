@@ -7,12 +7,13 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Count, ppid, probe, type ProbeName, Sum, tracepoint, Tracer, type i64, type TracepointArgs, type u32 } from "../../mod.ts";
 import { syscallNumber } from "../../probes/tracepoint_syscalls.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
+import { tsbpf } from "./cli_run.ts";
 
 let made: string | undefined;
 const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-raw-syscalls-")));
@@ -162,4 +163,22 @@ test("a wildcard on every syscall entry and exit sees what one attachment per tr
   } finally {
     await Promise.all([all.stop(), some.stop()]);
   }
+});
+
+test("tsbpf -e: a syscall wildcard whose handler takes no args is one probe, and counts as its matches expanded one by one do", { skip: process.arch !== "x64" }, async () => {
+  const run = (oneliner: string) => tsbpf(["-c", "head -c 0 /etc/hostname", "-e", oneliner]);
+  const script = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_enter_*", () => comm() === "head" && count(probe()))`]);
+  assert.equal(script.stdout.match(/@tracepoint\(/g)?.length, 1, script.stdout);
+  assert.match(script.stdout, /@tracepoint\("syscalls:sys_enter_\*"\)/);
+  const whole = await run(`tracepoint("syscalls:sys_enter_*", () => comm() === "head" && count(probe()))`);
+  assert.equal(whole.status, 0, whole.stderr);
+  const entries = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_enter_")).length;
+  assert.match(whole.stderr, new RegExp(`Attaching ${entries} probes`));
+  // With args, each match is a handler of its own (today's one-liner); six open* tracepoints.
+  const each = await run(`tracepoint("syscalls:sys_enter_open*", a => comm() === "head" && count(probe()))`);
+  assert.equal(each.status, 0, each.stderr);
+  const opens = (out: string) => out.split("\n").filter((l) => l.startsWith("@[tracepoint:syscalls:sys_enter_open")).sort();
+  assert.ok(opens(each.stdout).some((l) => l.startsWith("@[tracepoint:syscalls:sys_enter_openat]: ")), each.stdout);
+  assert.deepEqual(opens(whole.stdout), opens(each.stdout));
+  assert.match(whole.stdout, /^@\[tracepoint:syscalls:sys_enter_read\]: \d+$/m);
 });
