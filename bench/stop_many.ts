@@ -2,8 +2,8 @@
 // probes"): one-liners counting by probe on `syscalls:sys_enter_*` for each tsbpf checkout given
 // (on Bun and on Deno) and bpftrace, interleaved round by round. Per run: wall time from the spawn
 // until the probes are attached (tsbpf's "Attaching" line, printed once start() returned;
-// bpftrace's perf event fds all open), SIGTERM 1.5 s later, wall time until the process is
-// reaped, and the CPU time (user+sys) of the whole run from /usr/bin/time.
+// bpftrace's perf event fds all open), SIGTERM 1.5 s later (again each second, for bpftrace
+// 0.17, which may miss one), wall time until the process is reaped, and the CPU time (user+sys) of the whole run from /usr/bin/time.
 //   bun bench/stop_many.ts ROUNDS NAME=CHECKOUT... (e.g. main=/tmp/main branch=.)
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
@@ -60,7 +60,10 @@ async function once(v: Variant): Promise<{ attach: number; stop: number; cpu: nu
   // The tracer itself, not /usr/bin/time: its child.
   const tracer = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/)[0]);
   process.kill(tracer, "SIGTERM");
+  // bpftrace 0.17 may miss a signal that comes while it prints: sent again each second until it ends.
+  const again = v.bpftrace ? setInterval(() => { try { process.kill(tracer, "SIGTERM"); } catch { /* gone */ } }, 1000) : undefined;
   await exited;
+  clearInterval(again);
   const t3 = performance.now();
   const m = /CPU ([\d.]+) ([\d.]+)/.exec(err);
   return { attach: attached - t0, stop: t3 - t2, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
