@@ -145,10 +145,11 @@ function attachOne(progFd: number, name: string, cookie: bigint | undefined): Ow
   }
 }
 
-/** A syscall wildcard's one attachment (probes/tracepoint_syscalls.ts), where the kernel has raw_syscalls. */
+/** A syscall wildcard's one attachment (probes/tracepoint_syscalls.ts), on an x86-64 kernel with raw_syscalls. */
 function rawSyscallsOf(targets: string[]): { event: string; numbers: number[] } | undefined {
   const raw = rawSyscalls(targets);
-  return raw && readTextFile(`${tracefs()}/events/${raw.event.replace(":", "/")}/id`) !== undefined ? raw : undefined;
+  if (!raw || readTextFile("/proc/sys/kernel/arch")?.trim() !== "x86_64") return undefined;
+  return readTextFile(`${tracefs()}/events/${raw.event.replace(":", "/")}/id`) !== undefined ? raw : undefined;
 }
 
 const E2BIG = 7;

@@ -9,8 +9,6 @@
 // number at offset 8, then the arguments (or ret) in 8-byte slots from offset 16. So a raw
 // program that runs only for the matched 64-bit numbers, and says which by the number, sees
 // what the per-syscall programs would.
-import { arch } from "node:process";
-
 /**
  * The x86-64 syscall table's entry points, by number: the tracepoint sys_enter_<name> fires for
  * that number ("" where the entry is sys_ni_syscall or the number is unused). Generated from the
@@ -86,10 +84,11 @@ export function syscallNumber(name: string): number | undefined {
 /**
  * The raw tracepoint a syscall wildcard's matches are attached through, and the syscall number of
  * each match in order; undefined when the matches are not all syscalls:sys_enter_* (or all
- * sys_exit_*) of numbers this table knows, on x86-64, and more than a few.
+ * sys_exit_*) of numbers this table knows, and more than a few. The table is x86-64's: the
+ * caller checks the kernel is (probes/tracepoint.ts).
  */
 export function rawSyscalls(targets: string[]): { event: string; numbers: number[] } | undefined {
-  if (arch !== "x64" || targets.length <= RAW_SYSCALLS_ABOVE) return undefined;
+  if (targets.length <= RAW_SYSCALLS_ABOVE) return undefined;
   const side = /^syscalls:sys_(enter|exit)_/.exec(targets[0])?.[1];
   if (!side) return undefined;
   const prefix = `syscalls:sys_${side}_`;
