@@ -331,21 +331,22 @@ export function syscallFilter(l: Lower, numbers: number[]): void {
   const nr = l.b.load(l.ctx, SYSCALL_NR_OFFSET, 8);
   const skip = l.b.label(), matched = l.b.label();
   // Unsigned compares: a negative number (-1: no syscall) is above every run.
-  const search = (from: number, to: number): void => {
+  // `floor`: what the number is known to be at least here.
+  const search = (from: number, to: number, floor: number): void => {
     if (to - from === 1) {
       const [lo, hi] = runs[from];
-      if (lo > 0) l.b.emit({ op: "br", cond: "jlt", a: nr, b: BigInt(lo), target: skip });
+      if (lo > floor) l.b.emit({ op: "br", cond: "jlt", a: nr, b: BigInt(lo), target: skip });
       l.b.emit({ op: "br", cond: "jle", a: nr, b: BigInt(hi), target: matched });
       l.b.emit({ op: "jmp", target: skip });
       return;
     }
     const mid = (from + to) >> 1, upper = l.b.label();
     l.b.emit({ op: "br", cond: "jge", a: nr, b: BigInt(runs[mid][0]), target: upper });
-    search(from, mid);
+    search(from, mid, floor);
     l.b.place(upper);
-    search(mid, to);
+    search(mid, to, runs[mid][0]);
   };
-  search(0, runs.length);
+  search(0, runs.length, 0);
   l.b.place(matched);
   const btf = l.input.target.btf();
   const task = btf.findByName("task_struct", "struct")[0];
