@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, isMissingField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, isMissingField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField, isPattern } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -467,9 +467,7 @@ export class HandlerBody {
         return true;
       }
       if (name === "probe") {
-        // A wildcard kept whole (a syscall wildcard attached once) names its match in the kernel.
-        if (isPattern(this.ctx.target)) this.used.add("probe");
-        w.region(node.start, node.end - node.start, () => w.write(isPattern(this.ctx.target) ? "probe()" : JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
+        w.region(node.start, node.end - node.start, () => w.write(isPattern(this.ctx.target) ? (this.used.add("probe"), "probe()") : JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
       }
       if (ACTIONS.has(name)) {
@@ -598,9 +596,4 @@ function children(node: Node): Node[] {
     } else if (v && typeof v === "object" && typeof v.type === "string" && typeof v.start === "number") out.push(v);
   }
   return out.sort((a, b) => a.start - b.start);
-}
-
-/** A probe target that is still a wildcard (the one-liner kept it whole). */
-export function isPattern(target: string): boolean {
-  return /[*?]/.test(target);
 }
