@@ -4,7 +4,8 @@
 // A wildcard ("syscalls:sys_enter_*") attaches one program to every match, each link with its
 // own attach cookie for probe(). The records of different tracepoints differ, so its handler
 // reads only the fields every match has alike (same name, offset, size and type): the common_*
-// header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret).
+// header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret). Many syscall
+// tracepoints are attached once instead, through raw_syscalls (./tracepoint_syscalls.ts).
 import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
 import { closest } from "../spec/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
