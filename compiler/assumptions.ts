@@ -22,6 +22,8 @@ export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
   const layout = {
     progType: ctx.progType, attach: ctx.expectedAttachType ?? 0, argArray: ctx.argArray ?? 0,
     fields: ctx.fields.map(field), params: ctx.params?.map(field) ?? [],
+    // A syscall wildcard attached once: its code tests these numbers.
+    ...(ctx.syscalls ? { syscalls: ctx.syscalls } : {}),
   };
   return `probe ${ref.kind} ${ref.target} ${JSON.stringify(layout)}`;
 }

@@ -154,6 +154,8 @@ const LOWERINGS = {
       // A wildcard's program reads which target fired from its attach cookie (5.15+, 5.18+ for
       // kprobe_multi); a program with one target knows it already.
       const op = l.input.probe.multi ? l.b.call(Helper.get_attach_cookie, [l.ctx]) : probeId(l.input.programIndex, 0);
+      // Attached once to raw_syscalls: which of the wildcard's syscalls is its number (below 2^32, filtered).
+      if (l.input.probe.syscalls) return { kind: "scalar", type: probeNameType, op: l.b.alu("or", op, l.b.load(l.ctx, SYSCALL_NR_OFFSET, 8)) };
       return { kind: "scalar", type: probeNameType, op };
     },
   },
@@ -306,6 +308,62 @@ export function cgroupFilter(l: Lower): void {
   l.b.emit({ op: "br", cond: "jeq", a: l.b.call(Helper.current_task_under_cgroup, [map, 0n]), b: 1n, target: inside });
   l.b.emit({ op: "ret", value: 0n });
   l.b.place(inside);
+}
+
+/** Where a syscall's number is in the records of raw_syscalls (long id) and syscalls:* (int __syscall_nr). */
+const SYSCALL_NR_OFFSET = 8;
+/** x86's thread_info.status bit of a task in a 32-bit syscall (ia32, int 0x80 included): TS_COMPAT. */
+const TS_COMPAT = 2n;
+
+/**
+ * A syscall wildcard attached once to raw_syscalls: the handler runs only where one of the
+ * matched tracepoints would fire, in a 64-bit syscall whose number is one of `numbers` (the
+ * kernel's syscalls:* events never fire in a 32-bit one, whose numbers are another table's).
+ * A binary search over the numbers' runs, then the task's TS_COMPAT bit.
+ */
+export function syscallFilter(l: Lower, numbers: number[]): void {
+  const runs: [number, number][] = [];
+  for (const n of [...new Set(numbers)].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && last[1] === n - 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  const nr = l.b.load(l.ctx, SYSCALL_NR_OFFSET, 8);
+  const skip = l.b.label(), matched = l.b.label();
+  // Unsigned compares: a negative number (-1: no syscall) is above every run.
+  // `floor`: what the number is known to be at least here.
+  const search = (from: number, to: number, floor: number): void => {
+    if (to - from === 1) {
+      const [lo, hi] = runs[from];
+      if (lo > floor) l.b.emit({ op: "br", cond: "jlt", a: nr, b: BigInt(lo), target: skip });
+      l.b.emit({ op: "br", cond: "jle", a: nr, b: BigInt(hi), target: matched });
+      l.b.emit({ op: "jmp", target: skip });
+      return;
+    }
+    const mid = (from + to) >> 1, upper = l.b.label();
+    l.b.emit({ op: "br", cond: "jge", a: nr, b: BigInt(runs[mid][0]), target: upper });
+    search(from, mid, floor);
+    l.b.place(upper);
+    search(mid, to, runs[mid][0]);
+  };
+  search(0, runs.length, 0);
+  l.b.place(matched);
+  const btf = l.input.target.btf();
+  const task = btf.findByName("task_struct", "struct")[0];
+  const info = btf.findByName("thread_info", "struct")[0];
+  const thread = task === undefined ? undefined : btf.member(task, "thread_info");
+  const status = info === undefined ? undefined : btf.member(info, "status");
+  if (!thread || !status) throw new Error("this kernel's task_struct has no thread_info.status (x86-64's has): a syscall wildcard cannot be attached to raw_syscalls here");
+  l.assume(memberFact(btf, task, "thread_info")!);
+  l.assume(memberFact(btf, info, "status")!);
+  const cur = l.b.call(Helper.get_current_task, []);
+  const bits = readKernel(l, l.b.alu("add", cur, BigInt((thread.bitOffset + status.bitOffset) / 8)), 4);
+  const native = l.b.label();
+  l.b.emit({ op: "br", cond: "jset", a: bits, b: TS_COMPAT, target: skip });
+  l.b.emit({ op: "jmp", target: native });
+  l.b.place(skip);
+  l.b.emit({ op: "ret", value: 0n });
+  l.b.place(native);
 }
 
 const BPF_F_USER_STACK = 1n << 8n;

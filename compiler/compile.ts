@@ -109,7 +109,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
   const compileProgram = (name: string, node: Node, probeRef: ProbeRef, probe: ProbeContext, pos: SourcePos, tailCallTarget: boolean): void => {
     const programIndex = programs.length;
     const lower = (perfEventsInScratch: boolean) => {
-      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, variables: mod.variables, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, histogramSums, loweringBudget: options.loweringBudget });
+      const lowering = new Lowering({ node, tracer, types: mod.types, functions: mod.functions, constants: mod.constants, variables: mod.variables, assumptions, probe, programIndex, target, diags, perfEventsInScratch, cgroupFilter: cgroupFilter && !tailCallTarget, tailCallTarget, histogramSums, loweringBudget: options.loweringBudget });
       let ir;
       try {
         ir = lowering.lowerHandler();

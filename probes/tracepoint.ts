@@ -4,7 +4,8 @@
 // A wildcard ("syscalls:sys_enter_*") attaches one program to every match, each link with its
 // own attach cookie for probe(). The records of different tracepoints differ, so its handler
 // reads only the fields every match has alike (same name, offset, size and type): the common_*
-// header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret).
+// header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret). Many syscall
+// tracepoints are attached once instead, through raw_syscalls (./tracepoint_syscalls.ts).
 import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
 import { closest } from "../spec/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
@@ -18,6 +19,7 @@ import { verbose } from "../runtime/verbose.ts";
 import { SyscallError } from "../runtime/errors.ts";
 import { attachError } from "./errors.ts";
 import { type DynamicEvent, dynamicEvents, notATracepoint } from "./dynamic_event.ts";
+import { rawSyscalls } from "./tracepoint_syscalls.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -113,28 +115,43 @@ export const tracepointProbe = {
     if (!isWildcard(target)) return { progType: ProgType.TRACEPOINT, fields: tracepointFormat(target).fields, describe: `tracepoint ${target}` };
     const targets = tracepointTargets(target);
     const fields = sharedFields(targets);
-    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
-    return { progType: ProgType.TRACEPOINT, fields, multi: true, describe: `tracepoint ${target} (${targets.length} tracepoints)` };
+    const raw = rawSyscallsOf(targets);
+    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
+    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, describe: `tracepoint ${target} (${targets.length} tracepoints)` };
   },
   targets: tracepointTargets,
+  probeIndexes: (target: string) => (isWildcard(target) ? rawSyscallsOf(tracepointTargets(target))?.numbers : undefined),
   /**
    * Opens each tracepoint's perf event and links the program to it; the link owns the attachment.
    * A wildcard's i-th match gets the attach cookie `cookie + i`.
    */
   attach(progFd: number, target: string, _progType?: number, _options?: unknown, cookie = 0n): OwnedFd[] {
     const multi = isWildcard(target);
-    return attachEach(tracepointTargets(target), (name, i) => {
-      const id = tracepointId(name);
-      const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: BigInt(id), label: name });
-      try {
-        return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, name, multi ? cookie + BigInt(i) : undefined), event];
-      } catch (e) {
-        event.close();
-        throw e instanceof SyscallError && e.errno === E2BIG ? tooManyPrograms(name) : e;
-      }
-    });
+    const targets = tracepointTargets(target);
+    // One attachment for a syscall wildcard's matches; the program tells them apart by number.
+    const raw = multi ? rawSyscallsOf(targets) : undefined;
+    if (raw) return attachOne(progFd, raw.event, cookie);
+    return attachEach(targets, (name, i) => attachOne(progFd, name, multi ? cookie + BigInt(i) : undefined));
   },
 };
+
+function attachOne(progFd: number, name: string, cookie: bigint | undefined): OwnedFd[] {
+  const id = tracepointId(name);
+  const event = perfEventOpen({ type: PerfType.TRACEPOINT, config: BigInt(id), label: name });
+  try {
+    return [linkCreate(progFd, event.fd, AttachType.PERF_EVENT, name, cookie), event];
+  } catch (e) {
+    event.close();
+    throw e instanceof SyscallError && e.errno === E2BIG ? tooManyPrograms(name) : e;
+  }
+}
+
+/** A syscall wildcard's one attachment (probes/tracepoint_syscalls.ts), on an x86-64 kernel with raw_syscalls. */
+function rawSyscallsOf(targets: string[]): { event: string; numbers: number[] } | undefined {
+  const raw = rawSyscalls(targets);
+  if (!raw || readTextFile("/proc/sys/kernel/arch")?.trim() !== "x86_64") return undefined;
+  return readTextFile(`${tracefs()}/events/${raw.event.replace(":", "/")}/id`) !== undefined ? raw : undefined;
+}
 
 const E2BIG = 7;
 /** The kernel's limit on programs per tracepoint (BPF_TRACE_MAX_PROGS), shared by every process. */

@@ -68,6 +68,12 @@ export interface ProbeContext {
    */
   multi?: boolean;
   /**
+   * A wildcard of syscall tracepoints attached once, to raw_syscalls (probes/tracepoint_syscalls.ts):
+   * the handler runs only in a 64-bit syscall numbered here (numbers[i] is target i's), and
+   * probe()'s target index is the syscall's number, not i.
+   */
+  syscalls?: number[];
+  /**
    * The handler may call override(): a kprobe on a function the kernel lets fail, with what it
    * may be made to return ("ERRNO", "NULL", "ERRNO_NULL", "TRUE"). Asked for with the probe
    * option `override` (compiler/override.ts).

@@ -23,7 +23,7 @@ import { kernelRelease } from "../runtime/kernel_release.ts";
 import { pruneCache, removeOldCacheDir } from "../runtime/cache_prune.ts";
 
 /** Bump when the compiler's output changes for the same input. */
-export const COMPILER_VERSION = "0.1.0-8";
+export const COMPILER_VERSION = "0.1.0-9";
 
 /** The cache directory, checked (and made) private; undefined when there is none to use. */
 function cacheDir(): string | undefined {

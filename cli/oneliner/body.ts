@@ -13,7 +13,7 @@
 import type { Node } from "../../compiler/parse.ts";
 import type { SourceWriter } from "./source_map.ts";
 import { AGGREGATIONS, type MapRef, mapRef, type MapUse } from "./maps.ts";
-import { type HandlerContext, inferType, isTextField, kernelFieldType, isMissingField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField } from "./implicit_types.ts";
+import { type HandlerContext, inferType, isTextField, kernelFieldType, isMissingField, KEY_STR_LEN, LOCAL_STR_LEN, typeIsKnown, unprintable, PRINT_STR_LEN, tracepointField, isPattern } from "./implicit_types.ts";
 import { probeName } from "../../probes/probe_name.ts";
 import { conversionMismatchOf } from "./printf.ts";
 import { strftimeFormat, timeInProbe } from "./strftime.ts";
@@ -467,7 +467,7 @@ export class HandlerBody {
         return true;
       }
       if (name === "probe") {
-        w.region(node.start, node.end - node.start, () => w.write(JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
+        w.region(node.start, node.end - node.start, () => w.write(isPattern(this.ctx.target) ? (this.used.add("probe"), "probe()") : JSON.stringify(probeName(this.ctx.kind, this.ctx.target))));
         return true;
       }
       if (ACTIONS.has(name)) {

@@ -131,6 +131,7 @@ export function inferType(node: Node, ctx: HandlerContext, strLen: number): stri
         const n = node.arguments[1];
         return `Str<${n?.type === "NumericLiteral" ? n.value : strLen}>`;
       }
+      if (name === "probe" && isPattern(ctx.target)) return "ProbeName";
       return (name && HELPER_TYPES[name]) || "i64";
     }
     case "StringLiteral":
@@ -154,4 +155,9 @@ export function inferType(node: Node, ctx: HandlerContext, strLen: number): stri
     default:
       return "i64";
   }
+}
+
+/** A probe target that is still a wildcard: the one-liner kept it whole (a syscall wildcard attached once). */
+export function isPattern(target: string): boolean {
+  return /[*?]/.test(target);
 }

@@ -22,6 +22,7 @@ import { positionalLiteral } from "./positional.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { firstProbeSpec, looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
+import { rawSyscalls } from "../../probes/tracepoint_syscalls.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -167,6 +168,8 @@ export interface ProbeCall {
   args: Node[];
   /** The name came from expanding a wildcard. */
   expanded?: boolean;
+  /** How many probes a wildcard kept whole stands for ("Attaching N probes"). */
+  matches?: number;
 }
 
 class Transform {
@@ -245,6 +248,12 @@ class Transform {
       return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), e.message, ...e.hints);
     }
     if (!targets.length) return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), `no ${name} matches "${pattern}"`, `list them with: tsbpf list '${name}:${pattern}'`);
+    // A handler without args reads nothing that differs between the matches: a syscall wildcard
+    // then stays one probe, attached once through raw_syscalls, not hundreds (slow to detach).
+    if (name === "tracepoint" && !fn.params.length && targets.length > 1 && rawSyscalls(targets)) {
+      this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length });
+      return;
+    }
     const expanded = targets.length !== 1 || targets[0] !== pattern;
     for (const target of targets) this.probes.push({ kind: name, target, call, fn, args: args.slice(0, -1), expanded });
   }
@@ -257,6 +266,11 @@ class Transform {
       else w.copy(a.start, a.end);
     });
     if (OPTION_KINDS.has(p.kind) && p.args.length === 1 && this.options.pidFilter) w.write(", { pid: cliOptions.pid }");
+  }
+
+  /** The probes attached, as bpftrace counts them: each match of a wildcard kept whole too. */
+  attached(): number {
+    return this.probes.reduce((n, p) => n + (p.matches ?? 1), 0);
   }
 
   finish(): GeneratedScript {
@@ -281,7 +295,7 @@ class Transform {
     w.write(`// The one-liner ${shown}, as a tsbpf script (tsbpf -e).\n`);
     const mapDecls = this.maps.all();
     for (const m of mapDecls) used.add(m.kind === "value" ? "HashMap" : mapClass(m.kind));
-    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym", "USym", "Inet"].filter((n) => this.options.exports.has(n));
+    const typeNames = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "Str", "TracepointArgs", "KStack", "UStack", "Cgroup", "KSym", "USym", "Inet", "ProbeName"].filter((n) => this.options.exports.has(n));
     // A type the body names (`x as u16`) is imported once, as a type.
     const values = [...used].filter((n) => this.options.exports.has(n) && !typeNames.includes(n)).sort();
     w.write(`import { ${[...values, ...typeNames.map((n) => `type ${n}`)].join(", ")} } from ${JSON.stringify(this.options.modUrl)};\n`);
@@ -326,13 +340,13 @@ class Transform {
       w.write("], ");
     }
     const unkeyed = mapDecls.filter((m) => m.kind === "value" && m.keyType === undefined).map((m) => m.name);
-    w.write(`],\n  probes: ${this.probes.length},\n  unkeyed: ${JSON.stringify(unkeyed)},\n`);
+    w.write(`],\n  probes: ${this.attached()},\n  unkeyed: ${JSON.stringify(unkeyed)},\n`);
     // Each while loop's place, for the report of the rounds it was cut at.
     const loops = this.whileLoops.map((at) => ((p) => `${ONELINER_FILE}:${p.line}:${p.column}`)(position(this.text, { start: at, end: at + 5 } as Node)));
     if (loops.length) w.write(`  whileLoops: ${JSON.stringify(loops)},\n`);
     w.write(`});\n`);
     w.write(hasTracer ? `await _oneLiner.run(new OneLiner());\n` : `await _oneLiner.run(undefined);\n`);
-    return { source: w.text(), map: w.mapper(), positions: w.positions(), probes: this.probes.length };
+    return { source: w.text(), map: w.mapper(), positions: w.positions(), probes: this.attached() };
   }
 
   /** What the transform knows about a probe's handler: its kind, target, parameters and the kernel's types for them. */

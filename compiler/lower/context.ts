@@ -56,6 +56,8 @@ export interface HandlerInput {
   perfEventsInScratch?: boolean;
   /** Run the handler only for tasks in the cgroup of CGROUP_MAP's slot 0 (or below it). */
   cgroupFilter?: boolean;
+  /** The program is jumped to from another (a ProgramArray's): its caller filtered already. */
+  tailCallTarget?: boolean;
   /** Histograms keep the sum of their values too, in the bucket HISTOGRAM_SUM_BUCKET. */
   histogramSums?: boolean;
   /** IR instructions lowering may produce before it gives up on the handler (default MAX_LOWERED). */

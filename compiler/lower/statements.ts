@@ -4,7 +4,7 @@ import { Code } from "../../spec/diagnostics.ts";
 import { IrBuilder, isReg } from "../ir.ts";
 import { type Node, posOf } from "../parse.ts";
 import { isScalar, i64, sizeOf, type Type, typeName } from "../../spec/layout.ts";
-import { cgroupFilter } from "../builtins.ts";
+import { cgroupFilter, syscallFilter } from "../builtins.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
 import { type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
@@ -14,6 +14,7 @@ export function lowerHandler(l: Lower): IrBuilder {
   const fn = l.input.node;
   l.ctx = l.b.reg();
   l.b.emit({ op: "entry", dst: l.ctx });
+  if (l.input.probe.syscalls && !l.input.tailCallTarget) syscallFilter(l, l.input.probe.syscalls);
   // A program attached to a cgroup is limited to it already (and cannot ask for the current task's).
   if (l.input.cgroupFilter && !l.input.probe.cgroupAttached) cgroupFilter(l);
   const params: Node[] = fn.params;

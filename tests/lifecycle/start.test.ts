@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
+import process from "node:process";
 import { type KernelObjects, objectsOf, released } from "./kernel_objects.ts";
 import { Ticker } from "./fixtures/ticker.ts";
 import { ManySyscalls } from "./fixtures/many_syscalls.ts";
@@ -44,9 +45,12 @@ test("a wildcard tracer on many syscall entries leaves none of its links, perf e
   await t.start({ exitOnError: false, reportLoss: false });
   const mine = heldSince(before);
   const tracepoints = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_enter_f")).length;
+  assert.ok(tracepoints > 8, `${tracepoints} sys_enter_f* tracepoints`);
   assert.equal(mine.progs.length, 1, `programs loaded: ${mine.progs}`);
-  assert.equal(mine.links.length, tracepoints, "one link per tracepoint");
-  assert.equal(mine.perfFds, tracepoints, "one perf event per tracepoint");
+  // On x86-64, attached once to raw_syscalls:sys_enter (probes/tracepoint_syscalls.ts); elsewhere one attachment per tracepoint.
+  const attachments = process.arch === "x64" ? 1 : tracepoints;
+  assert.equal(mine.links.length, attachments, "links");
+  assert.equal(mine.perfFds, attachments, "perf events");
   await t.stop();
   assert.deepEqual(bpfFds(), { progs: before.progs.length, maps: before.maps.length, links: before.links.length, perfFds: before.perfFds });
   assert.deepEqual(await released(mine), []);

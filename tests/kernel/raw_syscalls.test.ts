@@ -1,0 +1,184 @@
+// A wildcard over many syscall tracepoints is attached once, to raw_syscalls (probes/
+// tracepoint_syscalls.ts): what its handler sees must equal what one attachment per tracepoint
+// sees. Both kinds run at once on the same child processes (a shell's loop, and a program making
+// 32-bit syscalls, for which the kernel's syscalls:* events never fire) and their counts by
+// probe(), syscall numbers and return values are compared name by name.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Count, ppid, probe, type ProbeName, Sum, tracepoint, Tracer, type i64, type TracepointArgs, type u32 } from "../../mod.ts";
+import { syscallNumber } from "../../probes/tracepoint_syscalls.ts";
+import { objectsOf } from "../lifecycle/kernel_objects.ts";
+import { tsbpf } from "./cli_run.ts";
+
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-raw-syscalls-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
+
+/** Every syscall entry and exit of this process's children: one attachment each side. */
+class AllSyscalls extends Tracer {
+  calls = new Count<[ProbeName]>();
+  numbers = new Count<[ProbeName, i64]>();
+  returns = new Sum<[ProbeName]>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_*")
+  onEnter(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.numbers.add([probe(), args.__syscall_nr]);
+  }
+
+  @tracepoint("syscalls:sys_exit_*")
+  onExit(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.returns.add([probe()], args.ret);
+  }
+
+  override end(): void {}
+}
+
+/** The same, for a few syscalls, each wildcard small enough to be attached per tracepoint. */
+class SomeSyscalls extends Tracer {
+  calls = new Count<[ProbeName]>();
+  numbers = new Count<[ProbeName, i64]>();
+  returns = new Sum<[ProbeName]>();
+  self: u32 = 0;
+
+  // read, readahead, readlink, readlinkat, readv
+  @tracepoint("syscalls:sys_enter_read*")
+  onRead(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.numbers.add([probe(), args.__syscall_nr]);
+  }
+
+  // write, writev: a 32-bit getpid is number 20, writev's on x86-64
+  @tracepoint("syscalls:sys_enter_write*")
+  onWrite(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.numbers.add([probe(), args.__syscall_nr]);
+  }
+
+  // open, openat, openat2, open_by_handle_at, open_tree, open_tree_attr
+  @tracepoint("syscalls:sys_enter_open*")
+  onOpen(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.numbers.add([probe(), args.__syscall_nr]);
+  }
+
+  @tracepoint("syscalls:sys_exit_read*")
+  onReadExit(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.returns.add([probe()], args.ret);
+  }
+
+  @tracepoint("syscalls:sys_exit_open*")
+  onOpenExit(args: TracepointArgs) {
+    if (ppid() !== this.self) return;
+    this.calls.add([probe()]);
+    this.returns.add([probe()], args.ret);
+  }
+
+  override end(): void {}
+}
+
+/**
+ * A static x86-64 program that makes `calls` 32-bit syscalls (int 0x80) numbered 20 (getpid in
+ * the i386 table; writev in the 64-bit one), then exits (64-bit exit).
+ */
+function int80Program(calls: number): Uint8Array {
+  const code = [
+    0xb9, ...le(calls, 4), // mov ecx, calls
+    0xb8, 20, 0, 0, 0, // loop: mov eax, 20
+    0xcd, 0x80, // int 0x80 (it keeps ecx)
+    0xff, 0xc9, // dec ecx
+    0x75, 0xf5, // jnz loop
+    0xb8, 60, 0, 0, 0, // mov eax, 60 (exit)
+    0x31, 0xff, // xor edi, edi
+    0x0f, 0x05, // syscall
+  ];
+  const base = 0x400000, start = 64 + 56, size = start + code.length;
+  const header = [
+    0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ...le(2, 2), ...le(0x3e, 2), ...le(1, 4), ...le(base + start, 8), ...le(64, 8), ...le(0, 8),
+    ...le(0, 4), ...le(64, 2), ...le(56, 2), ...le(1, 2), ...le(64, 2), ...le(0, 2), ...le(0, 2),
+  ];
+  const segment = [...le(1, 4), ...le(5, 4), ...le(0, 8), ...le(base, 8), ...le(base, 8), ...le(size, 8), ...le(size, 8), ...le(0x1000, 8)];
+  return new Uint8Array([...header, ...segment, ...code]);
+}
+
+function le(value: number, bytes: number): number[] {
+  return Array.from({ length: bytes }, (_, i) => Math.floor(value / 256 ** i) % 256);
+}
+
+test("a wildcard on every syscall entry and exit sees what one attachment per tracepoint sees", { skip: process.arch !== "x64" }, async () => {
+  const before = objectsOf("self").links.length;
+  const all = new AllSyscalls(), some = new SomeSyscalls();
+  all.self = some.self = process.pid;
+  await all.start({ exitOnError: false, reportLoss: false });
+  const allLinks = objectsOf("self").links.length - before;
+  await some.start({ exitOnError: false, reportLoss: false });
+  try {
+    // 360 sys_enter_* and as many sys_exit_* tracepoints, two attachments.
+    assert.equal(allLinks, 2, "one link for each wildcard");
+    const program = join(scratch(), "int80");
+    writeFileSync(program, int80Program(50));
+    chmodSync(program, 0o755);
+    for (let i = 0; i < 3; i++) {
+      // A kernel without 32-bit syscalls (ia32_emulation off; this machine's) ends it with SIGSEGV.
+      const r = spawnSync(program);
+      assert.ok(r.status === 0 || r.signal === "SIGSEGV", `the 32-bit syscalls' program: ${r.error ?? r.signal ?? r.status}`);
+      const sh = spawnSync("/bin/sh", ["-c", "for i in 1 2 3 4 5; do read x < /proc/self/stat; echo $x > /dev/null; done; readlink /proc/self/exe > /dev/null"]);
+      assert.equal(sh.status, 0);
+    }
+    const names = some.calls.entries().map(([[n]]) => n);
+    for (const name of ["tracepoint:syscalls:sys_enter_read", "tracepoint:syscalls:sys_enter_write", "tracepoint:syscalls:sys_enter_openat", "tracepoint:syscalls:sys_exit_read"]) {
+      assert.ok(names.includes(name), `the workload made no ${name}; got ${names.join(", ")}`);
+    }
+    for (const name of names) {
+      assert.equal(all.calls.get([name]), some.calls.get([name]), `${name}: calls`);
+      if (name.includes("sys_exit_")) assert.equal(all.returns.get([name]), some.returns.get([name]), `${name}: the sum of ret`);
+    }
+    // The 32-bit syscalls fire no syscalls:* event: the one attachment skips them too.
+    assert.equal(all.calls.get(["tracepoint:syscalls:sys_enter_writev"]), some.calls.get(["tracepoint:syscalls:sys_enter_writev"]), "writev");
+    // __syscall_nr as the kernel's syscalls:* events give it, and the table's number of the name.
+    const some_numbers = some.numbers.entries();
+    assert.ok(some_numbers.length >= 3);
+    for (const [[name, nr], n] of some_numbers) {
+      assert.equal(all.numbers.get([name, nr]), n, `${name} with number ${nr}`);
+      assert.equal(BigInt(syscallNumber(name.replace(/^tracepoint:syscalls:sys_(enter|exit)_/, "")) ?? -1), nr, `${name}: the table's number`);
+    }
+    for (const [[name, nr]] of all.numbers.entries()) {
+      assert.equal(BigInt(syscallNumber(name.replace(/^tracepoint:syscalls:sys_enter_/, "")) ?? -1), nr, `${name}: the table's number`);
+    }
+  } finally {
+    await Promise.all([all.stop(), some.stop()]);
+  }
+});
+
+test("tsbpf -e: a syscall wildcard whose handler takes no args is one probe, and counts as its matches expanded one by one do", { skip: process.arch !== "x64" }, async () => {
+  const run = (oneliner: string) => tsbpf(["-c", "head -c 0 /etc/hostname", "-e", oneliner]);
+  const script = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_enter_*", () => comm() === "head" && count(probe()))`]);
+  assert.equal(script.stdout.match(/@tracepoint\(/g)?.length, 1, script.stdout);
+  assert.match(script.stdout, /@tracepoint\("syscalls:sys_enter_\*"\)/);
+  const whole = await run(`tracepoint("syscalls:sys_enter_*", () => comm() === "head" && count(probe()))`);
+  assert.equal(whole.status, 0, whole.stderr);
+  const entries = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_enter_")).length;
+  assert.match(whole.stderr, new RegExp(`Attaching ${entries} probes`));
+  // With args, each match is a handler of its own (today's one-liner); six open* tracepoints.
+  const each = await run(`tracepoint("syscalls:sys_enter_open*", a => comm() === "head" && count(probe()))`);
+  assert.equal(each.status, 0, each.stderr);
+  const opens = (out: string) => out.split("\n").filter((l) => l.startsWith("@[tracepoint:syscalls:sys_enter_open")).sort();
+  assert.ok(opens(each.stdout).some((l) => l.startsWith("@[tracepoint:syscalls:sys_enter_openat]: ")), each.stdout);
+  assert.deepEqual(opens(whole.stdout), opens(each.stdout));
+  assert.match(whole.stdout, /^@\[tracepoint:syscalls:sys_enter_read\]: \d+$/m);
+});
