@@ -49,13 +49,37 @@ export function tracepointFormat(target: string, made?: Map<string, DynamicEvent
   return format;
 }
 
+/** Ids found in the formats read for the compile cache (formatFields): a start reads each tracepoint's files once. */
+const ids = new Map<string, number>();
+
+/**
+ * The field lines of the format of each tracepoint `target` names, unparsed: what a compiled
+ * program reads at which offsets. A module's tracepoints change with the module, not with the
+ * kernel's build (a DKMS module loaded again at another version), so the compile cache compares
+ * them at every start; the id on the way is kept for attaching.
+ */
+export function formatFields(target: string): string {
+  try {
+    return tracepointTargets(target).map((name) => {
+      const [category, event] = tracepointName(name);
+      const text = readTextFile(`${tracefs()}/events/${category}/${event}/format`) ?? "";
+      const id = /^ID: (\d{1,9})$/m.exec(text);
+      if (id) ids.set(name, Number(id[1]));
+      const start = text.indexOf("\nformat:"), end = text.indexOf("\nprint fmt:");
+      return `${name}${start < 0 ? text : text.slice(start, end < start ? undefined : end)}`;
+    }).join("\n");
+  } catch {
+    return ""; // a name or tracefs the compile reports, at the decorator
+  }
+}
+
 /**
  * The tracepoint's id, which is all perf_event_open needs: read from its one-line id file, so a
- * start whose program is compiled already (a cache hit) neither reads nor parses the format.
+ * start whose program is compiled already (a cache hit) does not parse the format.
  */
 export function tracepointId(target: string): number {
-  const known = formats.get(target);
-  if (known) return known.id;
+  const known = formats.get(target)?.id ?? ids.get(target);
+  if (known !== undefined) return known;
   const [category, name] = tracepointName(target);
   const text = readTextFile(`${tracefs()}/events/${category}/${name}/id`)?.trim();
   // Missing or odd: the format says why (unknown tracepoint, with suggestions).
@@ -117,6 +141,7 @@ export const tracepointProbe = {
     return { progType: ProgType.TRACEPOINT, fields, multi: true, describe: `tracepoint ${target} (${targets.length} tracepoints)` };
   },
   targets: tracepointTargets,
+  cacheInput: formatFields,
   /**
    * Opens each tracepoint's perf event and links the program to it; the link owns the attachment.
    * A wildcard's i-th match gets the attach cookie `cookie + i`.

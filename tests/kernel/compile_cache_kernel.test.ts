@@ -1,0 +1,62 @@
+// The compile cache hands back a program only for the kernel it was compiled for: what the kernel
+// shows through files (a tracepoint's format, the kernel's build ID) is changed for one run by
+// mounting another file over it in a mount namespace of that run's own (unshare), so the kernel
+// and every other process keep the real ones.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { runCommand, runtimeCommand } from "./util.ts";
+
+const FIXTURE = new URL("../fixtures/kill_fields.ts", import.meta.url).pathname;
+const FORMAT = "/sys/kernel/tracing/events/syscalls/sys_enter_kill/format";
+const NOTES = "/sys/kernel/notes";
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempDir(name: string): string {
+  const d = mkdtempSync(join(tmpdir(), `tsbpf-${name}-`));
+  dirs.push(d);
+  return d;
+}
+
+/** Runs the fixture with its own compile cache; `over`: [file, what to show in its place] for this run. */
+async function fields(cache: string, over?: [string, string]): Promise<{ pid: unknown; sig: unknown }> {
+  // tests/run.sh turns the caches off; this test has its own.
+  const env = { XDG_CACHE_HOME: cache, TSBPF_NO_CACHE: "", NO_COLOR: "1" };
+  const command = runtimeCommand(FIXTURE);
+  const [cmd, ...args] = over
+    ? ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", over[1], over[0], ...command]
+    : command;
+  const r = runCommand(cmd, args, env);
+  assert.equal(await r.exited, 0, r.output());
+  return JSON.parse(r.stdout().trim().split("\n").at(-1)!);
+}
+
+test("a tracepoint whose fields moved (a module loaded at another version) is compiled again, not read at the old offsets", { timeout: 180000 }, async () => {
+  const cache = tempDir("cache"), moved = join(tempDir("format"), "format");
+  // pid and sig (8 bytes each) trade places: the program must read each at the other's offset.
+  const real = readFileSync(FORMAT, "utf8");
+  const swapped = real.replace(/(field:pid_t pid;\s*offset:)16;/, "$124;").replace(/(field:int sig;\s*offset:)24;/, "$116;");
+  assert.notEqual(swapped, real, `the format of sys_enter_kill is not the one this test knows:\n${real}`);
+  writeFileSync(moved, swapped);
+  assert.deepEqual(await fields(cache), { pid: "self", sig: 0 });
+  assert.deepEqual(await fields(cache), { pid: "self", sig: 0 }, "from the cache");
+  assert.deepEqual(await fields(cache, [FORMAT, moved]), { pid: 0, sig: "self" });
+  assert.deepEqual(await fields(cache), { pid: "self", sig: 0 }, "the real format again");
+});
+
+test("another build of the kernel under the same release and version does not reuse the programs compiled for this one", { timeout: 180000 }, async () => {
+  const cache = tempDir("cache"), other = join(tempDir("notes"), "notes");
+  const notes = readFileSync(NOTES);
+  // The GNU build-id note comes first here: its 20 bytes start after the 16-byte header and name.
+  assert.equal(notes.subarray(12, 16).toString("latin1"), "GNU\0", "the kernel's first note is not its build ID");
+  notes[16] ^= 0xff;
+  writeFileSync(other, notes);
+  const entries = () => readdirSync(join(cache, "tsbpf")).filter((f) => f.endsWith(".json")).length;
+  await fields(cache);
+  assert.equal(entries(), 1);
+  await fields(cache, [NOTES, other]);
+  assert.equal(entries(), 2, "the other build's start found this build's programs");
+});
