@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runCommand, runtimeCommand } from "./util.ts";
 
-const FIXTURE = new URL("../fixtures/kill_fields.ts", import.meta.url).pathname;
-const FORMAT = "/sys/kernel/tracing/events/syscalls/sys_enter_kill/format";
+const FIXTURE = new URL("../fixtures/signal_fields.ts", import.meta.url).pathname;
+const FORMAT = "/sys/kernel/tracing/events/signal/signal_generate/format";
 const NOTES = "/sys/kernel/notes";
 
 const dirs: string[] = [];
@@ -22,7 +22,7 @@ function tempDir(name: string): string {
 }
 
 /** Runs the fixture with its own compile cache; `over`: [file, what to show in its place] for this run. */
-async function fields(cache: string, over?: [string, string]): Promise<{ pid: unknown; sig: unknown }> {
+async function signalFields(cache: string, over?: [string, string]): Promise<{ sig: unknown; pid: unknown }> {
   // tests/run.sh turns the caches off; this test has its own.
   const env = { XDG_CACHE_HOME: cache, TSBPF_NO_CACHE: "", NO_COLOR: "1" };
   const command = runtimeCommand(FIXTURE);
@@ -36,15 +36,16 @@ async function fields(cache: string, over?: [string, string]): Promise<{ pid: un
 
 test("a tracepoint whose fields moved (a module loaded at another version) is compiled again, not read at the old offsets", { timeout: 180000 }, async () => {
   const cache = tempDir("cache"), moved = join(tempDir("format"), "format");
-  // pid and sig (8 bytes each) trade places: the program must read each at the other's offset.
+  // sig and pid (4 bytes each) trade places: the program must read each at the other's offset.
   const real = readFileSync(FORMAT, "utf8");
-  const swapped = real.replace(/(field:pid_t pid;\s*offset:)16;/, "$124;").replace(/(field:int sig;\s*offset:)24;/, "$116;");
-  assert.notEqual(swapped, real, `the format of sys_enter_kill is not the one this test knows:\n${real}`);
+  const swapped = real.replace(/(field:int sig;\s*offset:)8;/, "$136;").replace(/(field:pid_t pid;\s*offset:)36;/, "$18;");
+  assert.notEqual(swapped, real, `the format of signal_generate is not the one this test knows:\n${real}`);
   writeFileSync(moved, swapped);
-  assert.deepEqual(await fields(cache), { pid: "self", sig: 0 });
-  assert.deepEqual(await fields(cache), { pid: "self", sig: 0 }, "from the cache");
-  assert.deepEqual(await fields(cache, [FORMAT, moved]), { pid: 0, sig: "self" });
-  assert.deepEqual(await fields(cache), { pid: "self", sig: 0 }, "the real format again");
+  const fields = { sig: "SIGWINCH", pid: "self" };
+  assert.deepEqual(await signalFields(cache), fields);
+  assert.deepEqual(await signalFields(cache), fields, "from the cache");
+  assert.deepEqual(await signalFields(cache, [FORMAT, moved]), { sig: "self", pid: "SIGWINCH" });
+  assert.deepEqual(await signalFields(cache), fields, "the real format again");
 });
 
 test("another build of the kernel under the same release and version does not reuse the programs compiled for this one", { timeout: 180000 }, async () => {
@@ -55,8 +56,8 @@ test("another build of the kernel under the same release and version does not re
   notes[16] ^= 0xff;
   writeFileSync(other, notes);
   const entries = () => readdirSync(join(cache, "tsbpf")).filter((f) => f.endsWith(".json")).length;
-  await fields(cache);
+  await signalFields(cache);
   assert.equal(entries(), 1);
-  await fields(cache, [NOTES, other]);
+  await signalFields(cache, [NOTES, other]);
   assert.equal(entries(), 2, "the other build's start found this build's programs");
 });
