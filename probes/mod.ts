@@ -29,6 +29,12 @@ export interface ProbeKind {
    * argument locations in its binary): part of the compile cache's key.
    */
   cacheKey?(target: string, options?: ProbeOptions): string;
+  /**
+   * What the compiled program read from the kernel that the kernel's build does not fix (the
+   * fields of a module's tracepoint, which a module loaded at another version places elsewhere):
+   * compared whole with the cache entry's, not part of its name.
+   */
+  cacheInput?(target: string, options?: ProbeOptions): string;
   /** The BTF id, in the running kernel, of what a BTF-attached program (fentry) attaches to. */
   attachBtfId?(target: string): number | undefined;
 }
@@ -76,4 +82,9 @@ export function probesCacheKey(probes: ProbeRef[]): string {
   // The targets too: a decorator's target may be computed at run time (`@kprobe(pattern)`).
   // A target that is not a string is reported by the compiler, at its decorator.
   return probes.map((p) => `${p.kind}:${p.target}:${typeof p.target === "string" ? loaded.get(p.kind)?.cacheKey?.(p.target, p.options) ?? "" : ""}`).join("\0");
+}
+
+/** What the programs of these probes read from the kernel outside its build, for the compile cache's entry (ProbeKind.cacheInput). */
+export function probesCacheInput(probes: ProbeRef[]): string {
+  return probes.map((p) => (typeof p.target === "string" ? loaded.get(p.kind)?.cacheInput?.(p.target, p.options) ?? "" : "")).join("\0");
 }

@@ -34,7 +34,9 @@ export function tracepointFormat(target: string, made?: Map<string, DynamicEvent
   if (cached) return cached;
   // Checked before the path is built: a name with "/" or ".." would read another tracepoint.
   const [category, name] = tracepointName(target);
-  const text = readTextFile(`${tracefs()}/events/${category}/${name}/format`);
+  const read = formatTexts.get(target);
+  formatTexts.delete(target);
+  const text = read || readTextFile(`${tracefs()}/events/${category}/${name}/format`);
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
   }
@@ -52,12 +54,45 @@ export function tracepointFormat(target: string, made?: Map<string, DynamicEvent
 }
 
 /**
+ * The format files read for the compile cache (formatFields), kept until the compile parses them
+ * or the attach takes their id: each tracepoint's files are read once per start, and a compile
+ * works from the text its cache entry is checked against.
+ */
+const formatTexts = new Map<string, string>();
+
+/**
+ * The field lines of the format of each tracepoint `target` names, unparsed: what a compiled
+ * program reads at which offsets. A module's tracepoints change with the module, not with the
+ * kernel's build (a DKMS module loaded again at another version), so the compile cache compares
+ * them at every start. syscalls:* come from the kernel's own syscall table (no module adds to
+ * it), so its build ID covers them, and a wildcard over them reads none of their 300-odd formats.
+ */
+export function formatFields(target: string): string {
+  if (target.startsWith("syscalls:")) return "";
+  try {
+    return tracepointTargets(target).filter((name) => !name.startsWith("syscalls:")).map((name) => {
+      const [category, event] = tracepointName(name);
+      const text = readTextFile(`${tracefs()}/events/${category}/${event}/format`) ?? "";
+      formatTexts.set(name, text);
+      const start = text.indexOf("\nformat:"), end = text.indexOf("\nprint fmt:");
+      return `${name}${start < 0 ? text : text.slice(start, end < start ? undefined : end)}`;
+    }).join("\n");
+  } catch {
+    return ""; // a name or tracefs the compile reports, at the decorator
+  }
+}
+
+/**
  * The tracepoint's id, which is all perf_event_open needs: read from its one-line id file, so a
- * start whose program is compiled already (a cache hit) neither reads nor parses the format.
+ * start whose program is compiled already (a cache hit) does not parse the format.
  */
 export function tracepointId(target: string): number {
   const known = formats.get(target);
   if (known) return known.id;
+  const read = formatTexts.get(target);
+  formatTexts.delete(target);
+  const id = read === undefined ? undefined : /^ID: (\d{1,9})$/m.exec(read);
+  if (id) return Number(id[1]);
   const [category, name] = tracepointName(target);
   const text = readTextFile(`${tracefs()}/events/${category}/${name}/id`)?.trim();
   // Missing or odd: the format says why (unknown tracepoint, with suggestions).
@@ -121,6 +156,7 @@ export const tracepointProbe = {
   },
   targets: tracepointTargets,
   probeIndexes: (target: string) => (isWildcard(target) ? rawSyscallsOf(tracepointTargets(target))?.numbers : undefined),
+  cacheInput: formatFields,
   /**
    * Opens each tracepoint's perf event and links the program to it; the link owns the attachment.
    * A wildcard's i-th match gets the attach cookie `cookie + i`.

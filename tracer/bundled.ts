@@ -11,7 +11,7 @@
 // bundle's JavaScript names them at run time, and an edited one could name others.
 import type { ProbeRef } from "../spec/target.ts";
 import type { TracerSpec } from "../spec/tracer_spec.ts";
-import { probesCacheKey } from "../probes/mod.ts";
+import { probesCacheInput, probesCacheKey } from "../probes/mod.ts";
 import { cacheKey, cacheOff, readCache, writeCache } from "./compile_cache.ts";
 import { TracerError } from "../runtime/errors.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
@@ -47,7 +47,7 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
   const { source } = bundled;
   const file = bundled.spec.file;
   if (!variant) {
-    const trusted = await trustedPrecompiled(bundled, className);
+    const trusted = await trustedPrecompiled(bundled, className, probes);
     if ("spec" in trusted) {
       checkProbesMatchSource(trusted.spec, probes, className, "the bundle was edited; refusing to run it");
       const earlier = trusted.cached ? "; their signature, form and assumptions as checked at an earlier start here: cache" : "";
@@ -56,7 +56,7 @@ export async function bundledSpec(bundled: Bundled, className: string, probes: P
     }
     verbose(`${className}: compiling the handlers from the bundle's source: ${trusted.reason}`);
   }
-  const key = await cacheKey(source, file, `bundle\0${className}\0${probesCacheKey(probes)}\0${variant}`);
+  const key = await cacheKey(source, file, `bundle\0${className}\0${probesCacheKey(probes)}\0${variant}`, probesCacheInput(probes));
   let spec = readCache(key)?.[0];
   const cached = spec !== undefined;
   if (!spec) {
@@ -110,12 +110,12 @@ async function signedCopy(signature: Parameters<typeof signatureMatches>[0], bun
  * later start loads exactly that spec. An edit of the bundle's programs under the same signature
  * therefore loads the programs that were verified, never the edited ones.
  */
-async function trustedPrecompiled(bundled: Bundled, className: string): Promise<{ spec: TracerSpec; signer: string; cached?: true } | { reason: string }> {
+async function trustedPrecompiled(bundled: Bundled, className: string, probes: ProbeRef[]): Promise<{ spec: TracerSpec; signer: string; cached?: true } | { reason: string }> {
   const g = globalThis as { __TSBPF_BUNDLE__?: unknown; __TSBPF_BUNDLE_SIGNATURE__?: unknown };
   signer ??= trustedSigner(g.__TSBPF_BUNDLE_SIGNATURE__);
   const trust = await signer;
   if ("reason" in trust) return trust;
-  const key = cacheOff() ? undefined : await cacheKey(bundled.source, bundled.spec.file, `signed bundle\0${className}\0${trust.signature.key}\0${trust.signature.signature}`);
+  const key = cacheOff() ? undefined : await cacheKey(bundled.source, bundled.spec.file, `signed bundle\0${className}\0${trust.signature.key}\0${trust.signature.signature}`, probesCacheInput(probes));
   const cached = key && readCache(key)?.[0];
   if (cached) return { spec: cached, signer: trust.signer, cached: true };
   // Checked once per process: the signature covers every tracer of the bundle.

@@ -20,6 +20,7 @@ import type { TracerSpec } from "../spec/tracer_spec.ts";
 import { pidNamespaceFact } from "../compiler/assumptions.ts";
 import { pidNamespace } from "../runtime/namespaces.ts";
 import { kernelRelease } from "../runtime/kernel_release.ts";
+import { kernelBuildId } from "../runtime/kernel_build_id.ts";
 import { pruneCache, removeOldCacheDir } from "../runtime/cache_prune.ts";
 
 /** Bump when the compiler's output changes for the same input. */
@@ -64,7 +65,7 @@ export interface CacheKey {
   input: string;
 }
 
-/** The running kernel's release and build: compiled programs are cached per kernel. */
+/** The running kernel's release, version and build ID: compiled programs are cached per kernel build. */
 export function kernelId(): string {
   return (kernel ??= readKernelId());
 }
@@ -73,20 +74,23 @@ let kernel: string | undefined;
 function readKernelId(): string {
   const release = kernelRelease() || "?";
   const version = readTextFile("/proc/sys/kernel/version")?.trim() ?? "?";
-  return `${release} ${version}`;
+  return `${release} ${version} ${kernelBuildId() || "?"}`;
 }
 
 /** Settings that change what the compiler emits on the same kernel (TSBPF_NO_RINGBUF: perf buffers). */
 const COMPILE_SETTINGS = ["TSBPF_NO_RINGBUF"];
 
-/** `extra`: what else the programs depend on (probesCacheKey). */
-export async function cacheKey(source: string, file: string, extra = ""): Promise<CacheKey> {
+/**
+ * `extra`: what else the programs depend on (probesCacheKey); `read`: what they read from the
+ * kernel outside its build (probesCacheInput), checked like the source, not hashed into the name.
+ */
+export async function cacheKey(source: string, file: string, extra = "", read = ""): Promise<CacheKey> {
   const c = libcSync();
   const settings = COMPILE_SETTINGS.map((name) => `${name}=${c.getenv(name) ?? ""}`).join(" ");
   // pid() compiles differently inside a PID namespace (a container sharing the host's cache).
   const pidns = pidNamespaceFact(pidNamespace());
   const where = `${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}`;
-  return { name: entryName(where), input: `${where}\0${source}` };
+  return { name: entryName(where), input: `${where}\0${read}\0${source}` };
 }
 
 /**

@@ -4,7 +4,7 @@
 // kernel object. What the process does around its tracers: process_lifecycle.ts.
 import { libc, libcSync, processHooks } from "../runtime/ffi/mod.ts";
 import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
-import { loadProbeKinds, probesCacheKey } from "../probes/mod.ts";
+import { loadProbeKinds, probesCacheInput, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { readTextFile } from "../runtime/files.ts";
 import { isRemote } from "../runtime/remote.ts";
@@ -523,7 +523,7 @@ async function compileTracer(tracer: Tracer, options: { cgroupFilter: boolean; h
   const file = handlers[0].file;
   const source = isRemote(file) ? await remoteSource(className, file) : readTextFile(file);
   if (source === undefined) throw new TracerError(`Cannot read the source of ${className} at "${file}"; tsbpf compiles handlers from the script's own .ts file`);
-  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`);
+  const key = await cacheKey(source, file, `${className}\0${probesCacheKey(probes)}\0${cgroupFilter ? "cgroup" : ""}\0${histogramSums ? "sums" : ""}`, probesCacheInput(probes));
   let specs = readCache(key);
   if (!specs) {
     // Only this class: another may have targets computed at run time that only its own start() knows.
