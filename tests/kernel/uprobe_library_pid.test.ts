@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runCommand, waitFor } from "./util.ts";
@@ -87,5 +87,25 @@ test("tsbpf list -p PID: a library by name is the one that process loaded, as wi
   } finally {
     py.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("tsbpf list -p PID: a library the process loaded from a path with spaces is that one, also once unlinked", { timeout: 60_000, skip }, async () => {
+  const top = mkdtempSync(join(tmpdir(), "tsbpf-test-libz-"));
+  const dir = join(top, "my libs");
+  mkdirSync(dir);
+  const py = await pythonWithOwnLibz(dir);
+  try {
+    const listed = (what: string) => new RegExp(`^uprobe:(/proc/${py.pid}/root)?${what}:crc32$`, "m");
+    const run = tsbpf(["list", "-p", String(py.pid), "uprobe:libz:crc32"]);
+    assert.equal(await run.exited, 0, run.output());
+    assert.match(run.stdout(), listed(`${dir}/libz\\.so\\.1`), run.output());
+    rmSync(join(dir, "libz.so.1"));
+    const gone = tsbpf(["list", "-p", String(py.pid), "uprobe:libz:crc32"]);
+    await gone.exited;
+    assert.doesNotMatch(gone.stdout(), listed(realpathSync(systemLibz).replace(/\./g, "\\.")), `the system's libz, not the one the process loaded: ${gone.output()}`);
+  } finally {
+    py.kill("SIGKILL");
+    rmSync(top, { recursive: true, force: true });
   }
 });
