@@ -130,6 +130,24 @@ export function mappedFileIdentity(file: { dev: string; inode: number }): { dev:
 }
 
 /**
+ * The text of /proc/`pid`/stat and the owner of /proc/`pid` (whose perf map is believed), both
+ * read through one open of the directory, so of one process even if the pid passes to another
+ * in between; or undefined when there is no such process.
+ */
+export function statAndOwner(pid: number): { stat: string; uid: number } | undefined {
+  const c = libcSync();
+  const dir = c.open(`/proc/${pid}`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return undefined;
+  try {
+    const st = fstat(dir);
+    const stat = readAt(dir, "stat");
+    return stat && typeof st !== "number" ? { stat, uid: st.uid } : undefined;
+  } finally {
+    c.close(dir);
+  }
+}
+
+/**
  * `use(dir)` with `process`'s /proc/PID directory open (O_PATH), if it is that process still;
  * else -ESRCH. The directory open is of the process that had the pid when it was opened, for
  * good: once that one is gone, nothing is read through it, whoever has its pid.
