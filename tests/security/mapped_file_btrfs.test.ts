@@ -22,14 +22,17 @@ const mnt = join(work, "mnt");
 let mounted = false;
 const mapper: { process?: NobodyProcess } = {};
 const holder: { stop?: () => void } = {};
-// Deno's runner does not wait for an async after() hook: all of it is synchronous.
-after(() => {
+// Also when the tests are skipped (the file system could not be made), at once.
+after(cleanUp);
+function cleanUp() {
   holder.stop?.();
   void mapper.process?.stop();
-  // Lazily: a process just killed may still map a file of it. Its loop device goes with it (autoclear).
+  // Lazily, not waiting for the processes killed (they may still map its files): the file system and
+  // its loop device (autoclear) go once they have ended. A plain umount here found them still busy.
   if (mounted) spawnSync("umount", ["-l", mnt]);
+  mounted = false;
   rmSync(work, { recursive: true, force: true });
-});
+}
 
 /** A btrfs file system on a loop device, mounted at `mnt` with subvolumes lib, nobodys and roots; or why not. */
 function makeBtrfs(): string | undefined {
@@ -57,6 +60,7 @@ function makeBtrfs(): string | undefined {
 }
 
 const skip = makeBtrfs();
+if (skip) cleanUp();
 
 test("-p PID uprobe:LIB and the symbolizer read a library the process maps from a btrfs subvolume", { timeout: 120_000, skip }, async () => {
   await libc();
