@@ -109,3 +109,27 @@ test("tsbpf list -p PID: a library the process loaded from a path with spaces is
     rmSync(top, { recursive: true, force: true });
   }
 });
+
+test("tsbpf list -p PID: a program that process runs, not PIE (maps prints its range as 00400000-…, map_files names it 400000-…)", { timeout: 60_000, skip: spawnSync("sh", ["-c", "command -v gcc"]).status !== 0 && "needs gcc" }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-test-nopie-"));
+  const program = join(dir, "tsbpfnopie");
+  const cc = spawnSync("gcc", ["-O0", "-no-pie", "-o", program, "-x", "c", "-"], { input: "#include <unistd.h>\nint noPieFunction(int x) { return x + 1; }\nint main(void) { for (;;) pause(); return noPieFunction(1); }\n", encoding: "utf8" });
+  assert.equal(cc.status, 0, cc.stderr);
+  const child = spawn(program, [], { stdio: "ignore" });
+  try {
+    const mapped = await waitFor(() => {
+      try {
+        return readFileSync(`/proc/${child.pid}/maps`, "utf8").startsWith("00400000-");
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    assert.ok(mapped, "the program is not mapped at 0x400000 (the test's setup failed)");
+    const run = tsbpf(["list", "-p", String(child.pid), "uprobe:tsbpfnopie:noPie*"]);
+    assert.equal(await run.exited, 0, run.output());
+    assert.match(run.stdout(), new RegExp(`^uprobe:(/proc/${child.pid}/root)?${program}:noPieFunction$`, "m"), run.output());
+  } finally {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
