@@ -71,6 +71,12 @@ export function holdAsProcess(process: ProcessRef, path: string): number {
  * when the range now maps another file. The pid and start time outlive an exec, and a range
  * names what is mapped there now: a program root's tracer may read and nobody may not (mode 0711)
  * loads where nobody's library was mapped when its maps were read.
+ *
+ * On btrfs, stat gives each subvolume a device of its own while maps gives the file system's, one
+ * for all its subvolumes, where inode numbers start alike (every subvolume's first file is 257):
+ * the file system and inode a maps line names then fit a file in any subvolume, another user's or
+ * root's. So where only these fit, the file is taken only if the process's user may read it: the
+ * worst an exec that swapped what the range maps then gets is a file its user could map anyway.
  */
 export function openMappedFile(process: ProcessRef, range: string, file: { dev: string; inode: number }): number {
   return inProcessDir(process, (dir) => {
@@ -88,14 +94,8 @@ export function openMappedFile(process: ProcessRef, range: string, file: { dev: 
 
 /**
  * The device of the file system (its superblock) that open file `handle` is on, as a maps line
- * and mountinfo show it, or undefined (before Linux 5.8, no mount id).
- *
- * On btrfs, stat gives each subvolume's own device while maps gives the file system's, one for
- * all its subvolumes, where inode numbers start alike (every subvolume's first file is 257): the
- * file system and inode a maps line names then fit a file in any subvolume, another user's or
- * root's, not one file. So where only these fit, the file is taken only if the process's user
- * may read it (readableByOwner): the worst an exec that swapped what the range maps then gets is
- * a file its user could have mapped anyway.
+ * and mountinfo show it (the device of its mount's line in `dir`'s mountinfo), or undefined
+ * (before Linux 5.8, statx gives no mount id).
  */
 function superblockOf(dir: number, handle: number): bigint | undefined {
   const c = libcSync();
