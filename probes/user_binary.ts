@@ -4,7 +4,7 @@
 import { ProbeLookupError } from "../spec/target.ts";
 import { Elf, ElfError } from "../elf/mod.ts";
 import { fileExists, MAX_BINARY_BYTES, readCheckedFile, UnsafeFileError } from "../runtime/files.ts";
-import { readProcMaps } from "../runtime/symbolize/proc_maps.ts";
+import { filePath, isFileBacked, parseProcMaps, readProcMaps } from "../runtime/symbolize/proc_maps.ts";
 import { holdAsProcess, openMappedFile, processNow, type ProcessRef } from "../runtime/process_files.ts";
 import { libcSync } from "../runtime/ffi/mod.ts";
 import { errnoName } from "../runtime/errors.ts";
@@ -205,13 +205,16 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** The files process `pid` has mapped (its program and libraries), as paths inside its root, each with its first mapping's START-END, device and inode. */
+/**
+ * The files process `pid` has mapped (its program and libraries), as paths inside its root, each
+ * with its first mapping's START-END, device and inode. A path is the rest of its maps line, spaces
+ * and all, less the " (deleted)" of a file since unlinked (map_files still holds it).
+ */
 function mappedFiles(pid: number): { path: string; range: string; dev: string; inode: number }[] {
-  const text = readProcMaps(pid) ?? "";
   const files = new Map<string, { path: string; range: string; dev: string; inode: number }>();
-  for (const line of text.split("\n")) {
-    const [range, , , dev, inode, path] = line.split(/\s+/, 6);
-    if (path?.startsWith("/") && !files.has(path)) files.set(path, { path, range, dev, inode: Number(inode) });
+  for (const m of parseProcMaps(readProcMaps(pid) ?? "")) {
+    const path = filePath(m);
+    if (isFileBacked(m) && !files.has(path)) files.set(path, { path, range: `${m.start.toString(16)}-${m.end.toString(16)}`, dev: m.dev, inode: m.inode });
   }
   return [...files.values()];
 }

@@ -20,7 +20,8 @@ import { fstat } from "./file_stat.ts";
 
 export { processNow, type ProcessRef } from "./process_start.ts";
 
-const SYS_OPENAT = 257, SYS_FACCESSAT2 = 439;
+const SYS_OPENAT = 257, SYS_STATX = 332, SYS_FACCESSAT2 = 439;
+const STATX_MNT_ID = 0x1000;
 const R_OK = 4n, AT_EACCESS = 0x200, AT_EMPTY_PATH = 0x1000;
 const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000, O_PATH = 0o10000000;
 const ENOENT = -2, ESRCH = -3;
@@ -57,11 +58,9 @@ export function holdAsProcess(process: ProcessRef, path: string): number {
   return asProcess(process, (root) => {
     const handle = openInRoot(root!, path);
     if (handle < 0) return handle;
-    const c = libcSync();
-    const empty = cString("");
-    const readable = c.syscall(SYS_FACCESSAT2, BigInt(handle), c.addressOf(empty), R_OK, BigInt(AT_EACCESS | AT_EMPTY_PATH));
+    const readable = mayRead(handle);
     if (readable === 0 || readable === -38) return handle; // ENOSYS (before Linux 5.8): as before, unchecked
-    c.close(handle);
+    libcSync().close(handle);
     return readable;
   });
 }
@@ -72,6 +71,12 @@ export function holdAsProcess(process: ProcessRef, path: string): number {
  * when the range now maps another file. The pid and start time outlive an exec, and a range
  * names what is mapped there now: a program root's tracer may read and nobody may not (mode 0711)
  * loads where nobody's library was mapped when its maps were read.
+ *
+ * On btrfs, stat gives each subvolume a device of its own while maps gives the file system's, one
+ * for all its subvolumes, where inode numbers start alike (every subvolume's first file is 257):
+ * the file system and inode a maps line names then fit a file in any subvolume, another user's or
+ * root's. So where only these fit, the file is taken only if the process's user may read it: the
+ * worst an exec that swapped what the range maps then gets is a file its user could map anyway.
  */
 export function openMappedFile(process: ProcessRef, range: string, file: { dev: string; inode: number }): number {
   return inProcessDir(process, (dir) => {
@@ -79,16 +84,67 @@ export function openMappedFile(process: ProcessRef, range: string, file: { dev: 
     if (handle < 0) return handle;
     const st = fstat(handle);
     const expected = mappedFileIdentity(file);
-    if (typeof st !== "number" && st.dev === expected.dev && st.ino === expected.ino) return handle;
+    if (typeof st !== "number" && st.ino === expected.ino) {
+      if (st.dev === expected.dev || (superblockOf(dir, handle) === expected.dev && readableByOwner(dir, handle))) return handle;
+    }
     libcSync().close(handle);
     return typeof st === "number" ? st : ENOENT;
   });
+}
+
+/**
+ * The device of the file system (its superblock) that open file `handle` is on, as a maps line
+ * and mountinfo show it (the device of its mount's line in `dir`'s mountinfo), or undefined
+ * (before Linux 5.8, statx gives no mount id).
+ */
+function superblockOf(dir: number, handle: number): bigint | undefined {
+  const c = libcSync();
+  const buf = new Uint8Array(256), empty = cString("");
+  if (c.syscall(SYS_STATX, BigInt(handle), c.addressOf(empty), BigInt(AT_EMPTY_PATH), BigInt(STATX_MNT_ID), c.addressOf(buf)) < 0) return undefined;
+  const v = new DataView(buf.buffer);
+  if (!(v.getUint32(0, true) & STATX_MNT_ID)) return undefined;
+  // The mount's line in the process's mountinfo: "ID PARENT MAJOR:MINOR ..." (decimal), the superblock's device.
+  const line = readAt(dir, "mountinfo")?.split("\n").find((l) => l.startsWith(`${v.getBigUint64(144, true)} `));
+  const device = line?.split(" ")[2]?.split(":");
+  if (device?.length !== 2) return undefined;
+  return mappedFileIdentity({ dev: device.map((n) => Number(n).toString(16)).join(":"), inode: 0 }).dev;
+}
+
+/** Whether the user whose rights `process`'s files are read with (rightsInStatus: a setuid program's caller) may read open file `handle`. */
+function readableByOwner(dir: number, handle: number): boolean {
+  const status = readAt(dir, "status");
+  return status !== undefined && withRightsOf(rightsInStatus(status), () => mayRead(handle)) === 0;
+}
+
+/** faccessat2(handle, "", R_OK) with our file-system ids (AT_EACCESS): 0, or -errno (-ENOSYS before Linux 5.8). */
+function mayRead(handle: number): number {
+  const c = libcSync();
+  const empty = cString("");
+  return c.syscall(SYS_FACCESSAT2, BigInt(handle), c.addressOf(empty), R_OK, BigInt(AT_EACCESS | AT_EMPTY_PATH));
 }
 
 /** The st_dev and st_ino of the file a maps line names by its device ("fd:01": major 0xfd, minor 1, in hex) and inode. */
 export function mappedFileIdentity(file: { dev: string; inode: number }): { dev: bigint; ino: bigint } {
   const [major, minor] = file.dev.split(":").map((h) => BigInt(parseInt(h, 16) || 0));
   return { dev: (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n), ino: BigInt(file.inode) };
+}
+
+/**
+ * The text of /proc/`pid`/stat and the owner of /proc/`pid` (whose perf map is believed), both
+ * read through one open of the directory, so of one process even if the pid passes to another
+ * in between; or undefined when there is no such process.
+ */
+export function statAndOwner(pid: number): { stat: string; uid: number } | undefined {
+  const c = libcSync();
+  const dir = c.open(`/proc/${pid}`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return undefined;
+  try {
+    const st = fstat(dir);
+    const stat = readAt(dir, "stat");
+    return stat && typeof st !== "number" ? { stat, uid: st.uid } : undefined;
+  } finally {
+    c.close(dir);
+  }
 }
 
 /**

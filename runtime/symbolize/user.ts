@@ -33,7 +33,7 @@ import { type Frame, unknownFrame } from "./frame.ts";
 import { PerfMap } from "./perf_map.ts";
 import { findMapping, isFileBacked, type Mapping, parseProcMaps, readProcMaps, readProcText } from "./proc_maps.ts";
 import { readCheckedFile, statInRoot, UnsafeFileError } from "../files.ts";
-import { asProcess, type ProcessRef } from "../process_files.ts";
+import { asProcess, type ProcessRef, statAndOwner } from "../process_files.ts";
 import { lstat } from "../file_stat.ts";
 import { printable } from "../output.ts";
 import type { MappingLog } from "./mapping_log.ts";
@@ -334,13 +334,13 @@ interface ProcessIdentity {
 
 /** Which process has pid `pid` and what it runs, or undefined when there is no such process. */
 function processIdentity(pid: number): ProcessIdentity | undefined {
-  const stat = readProcText(`/proc/${pid}/stat`);
-  if (!stat) return undefined;
+  const read = statAndOwner(pid);
+  if (!read) return undefined;
+  const { stat, uid } = read;
   // The command (field 2) is in parentheses and may hold anything, spaces and ")" too.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const program = fields.slice(26 - 3, 28 - 2).join(" ");
-  const st = lstat(`/proc/${pid}`);
-  return { start: fields[22 - 3], program: /^[0 ]*$/.test(program) ? undefined : program, uid: typeof st === "number" ? undefined : st.uid };
+  return { start: fields[22 - 3], program: /^[0 ]*$/.test(program) ? undefined : program, uid };
 }
 
 /**

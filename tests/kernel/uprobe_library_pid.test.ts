@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runCommand, waitFor } from "./util.ts";
@@ -86,6 +86,50 @@ test("tsbpf list -p PID: a library by name is the one that process loaded, as wi
     assert.match(bad.stderr(), /-p/, bad.output());
   } finally {
     py.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("tsbpf list -p PID: a library the process loaded from a path with spaces is that one, also once unlinked", { timeout: 60_000, skip }, async () => {
+  const top = mkdtempSync(join(tmpdir(), "tsbpf-test-libz-"));
+  const dir = join(top, "my libs");
+  mkdirSync(dir);
+  const py = await pythonWithOwnLibz(dir);
+  try {
+    const listed = (what: string) => new RegExp(`^uprobe:(/proc/${py.pid}/root)?${what}:crc32$`, "m");
+    const run = tsbpf(["list", "-p", String(py.pid), "uprobe:libz:crc32"]);
+    assert.equal(await run.exited, 0, run.output());
+    assert.match(run.stdout(), listed(`${dir}/libz\\.so\\.1`), run.output());
+    rmSync(join(dir, "libz.so.1"));
+    const gone = tsbpf(["list", "-p", String(py.pid), "uprobe:libz:crc32"]);
+    await gone.exited;
+    assert.doesNotMatch(gone.stdout(), listed(realpathSync(systemLibz).replace(/\./g, "\\.")), `the system's libz, not the one the process loaded: ${gone.output()}`);
+  } finally {
+    py.kill("SIGKILL");
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
+test("tsbpf list -p PID: a program that process runs, not PIE (maps prints its range as 00400000-…, map_files names it 400000-…)", { timeout: 60_000, skip: spawnSync("sh", ["-c", "command -v gcc"]).status !== 0 && "needs gcc" }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-test-nopie-"));
+  const program = join(dir, "tsbpfnopie");
+  const cc = spawnSync("gcc", ["-O0", "-no-pie", "-o", program, "-x", "c", "-"], { input: "#include <unistd.h>\nint noPieFunction(int x) { return x + 1; }\nint main(void) { for (;;) pause(); return noPieFunction(1); }\n", encoding: "utf8" });
+  assert.equal(cc.status, 0, cc.stderr);
+  const child = spawn(program, [], { stdio: "ignore" });
+  try {
+    const mapped = await waitFor(() => {
+      try {
+        return readFileSync(`/proc/${child.pid}/maps`, "utf8").startsWith("00400000-");
+      } catch {
+        return false;
+      }
+    }, 60_000);
+    assert.ok(mapped, "the program is not mapped at 0x400000 (the test's setup failed)");
+    const run = tsbpf(["list", "-p", String(child.pid), "uprobe:tsbpfnopie:noPie*"]);
+    assert.equal(await run.exited, 0, run.output());
+    assert.match(run.stdout(), new RegExp(`^uprobe:(/proc/${child.pid}/root)?${program}:noPieFunction$`, "m"), run.output());
+  } finally {
+    child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
 });
