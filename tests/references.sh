@@ -10,8 +10,9 @@ out=$repo/bench/out
 # bpftrace, bcc and bpftool: the tools side by side; clang, libbpf: the C references; gcc,
 # systemtap-sdt-dev, libc6-dbg: the user programs the uprobe, USDT and symbolizer tests build
 # and read; linux-headers-amd64: bcc's kernel headers; prometheus (with promtool) and golang-go
-# (`go tool pprof`): what reads the metrics and profiles tsbpf exports.
-packages=(bpftrace bpfcc-tools python3-bpfcc bpftool clang libbpf-dev gcc systemtap-sdt-dev libc6-dbg linux-headers-amd64 prometheus golang-go)
+# (`go tool pprof`): what reads the metrics and profiles tsbpf exports; btrfs-progs: the btrfs
+# file system tests/security/mapped_file_btrfs.test.ts maps libraries from.
+packages=(bpftrace bpfcc-tools python3-bpfcc bpftool clang libbpf-dev gcc systemtap-sdt-dev libc6-dbg linux-headers-amd64 prometheus golang-go btrfs-progs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
