@@ -233,7 +233,9 @@ export class OneLinerRuntime {
     const source = (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
     if (!source) return running;
     source.running = running;
-    if (source.settled) finishBeforeExit(source.settled);
+    // Once the tracing has ended (process_lifecycle.ts): a signal then waits for the command's end.
+    const settled = source.settled;
+    if (settled) running.finally(() => finishBeforeExit(settled)).catch(() => {});
     running.catch(() => {}); // not a stray rejection: the command awaits it once the script is evaluated
     return Promise.resolve();
   }

@@ -74,3 +74,28 @@ for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCR
     }
   });
 }
+
+// The same, with tsbpf's own signal arriving while it ends what the command left (after its
+// tracers have stopped): that signal found no tracer running and ended tsbpf at once, leaving
+// the stray to init. The stray here takes SIGTERM without ending (it notes it in a file), so
+// tsbpf is still ending it, a second before its SIGKILL, when the test sends SIGINT.
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  test(`${how} -c: SIGINT while tsbpf ends what the command left waits until that has ended; status 130`, async () => {
+    const pidFile = join(dir, `stray${n}`), termed = join(dir, `termed${n++}`);
+    const stray = `(trap "echo > ${termed}" TERM; while :; do sleep 0.05; done)`;
+    const command = `sh -c '${stray} & echo $! > ${pidFile}; sleep 0.5; kill -INT $$'`;
+    const run = tsbpf("-c", command, ...args);
+    let strayPid: number | undefined;
+    try {
+      assert.ok(await waitFor(() => readTextFile(termed) !== undefined, 300_000), `the stray never got SIGTERM: ${run.output()}`);
+      strayPid = Number(readTextFile(pidFile));
+      assert.ok(strayPid > 0, `no pid written: ${run.output()}`);
+      process.kill(run.pid, "SIGINT");
+      assert.equal(await run.exited, 130, run.output());
+      assert.ok(ended(strayPid), `what the command left (pid ${strayPid}) outlived tsbpf`);
+    } finally {
+      if (strayPid !== undefined && !ended(strayPid)) process.kill(strayPid, "SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+}
