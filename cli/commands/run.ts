@@ -15,7 +15,7 @@ import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 import { restoreIgnored, signalsIgnoredAtStart } from "../../runtime/ignored_signals.ts";
 import { SESSION_ENV, type SessionOptions } from "../session.ts";
-import { HeldCommand, signalStatus } from "../held_command.ts";
+import { HeldCommand, ownChild, signalStatus } from "../held_command.ts";
 import { SignalRelay } from "../child_signals.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -163,6 +163,7 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
   const ignored = signalsIgnoredAtStart();
   const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...childEnvironment(), [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
+  ownChild(child.pid); // not an orphan of -c's command: its runtime reaps it
   // Made now, before this task ends: the runtime cannot have reaped the child yet (cli/child_signals.ts).
   const relay = child.pid === undefined ? undefined : new SignalRelay(child.pid, ignored);
   // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).

@@ -116,6 +116,7 @@ export const SYS = {
   access: 21,
   getpgrp: 111,
   prctl: 157,
+  waitid: 247,
   rt_sigaction: 13,
   clock_gettime: 228,
   pidfd_send_signal: 424,

@@ -4,7 +4,7 @@
 import { after as afterAll, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTextFile } from "../../runtime/files.ts";
@@ -95,6 +95,31 @@ for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCR
       assert.ok(ended(strayPid), `what the command left (pid ${strayPid}) outlived tsbpf`);
     } finally {
       if (strayPid !== undefined && !ended(strayPid)) process.kill(strayPid, "SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+}
+
+// tsbpf adopts the orphans of the command's processes: those that end are reaped as init would
+// reap them, while tsbpf runs (they stayed zombies under it until it ended, a pid each), and the
+// command's own end is still tsbpf's status (its runtime, not the reaping, takes its status).
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  test(`${how} -c: an adopted orphan that ends is reaped while tsbpf runs; the command's status is still tsbpf's`, async () => {
+    const pidFile = join(dir, `orphan${n}`), go = join(dir, `go${n++}`);
+    const orphan = `sh -c "sleep 0.2 & echo \\$! > ${pidFile}"`;
+    const command = `sh -c '${orphan}; while [ ! -e ${go} ]; do sleep 0.05; done; exit 7'`;
+    const run = tsbpf("-c", command, ...args);
+    let orphanPid: number | undefined;
+    try {
+      const written = () => /^\d+\n$/.test(readTextFile(pidFile) ?? "");
+      assert.ok(await waitFor(written, 300_000), `the command never started: ${run.output()}`);
+      orphanPid = Number(readTextFile(pidFile));
+      assert.ok(await waitFor(() => readTextFile(`/proc/${orphanPid}/stat`) === undefined, 60_000), `the ended orphan ${orphanPid} is still a zombie: ${readTextFile(`/proc/${orphanPid}/stat`)}`);
+      assert.ok(!ended(run.pid), `tsbpf ended before the command did: ${run.output()}`);
+      writeFileSync(go, "");
+      assert.equal(await run.exited, 7, run.output());
+    } finally {
+      if (orphanPid !== undefined && !ended(orphanPid)) process.kill(orphanPid, "SIGKILL");
       run.kill("SIGKILL");
     }
   });
