@@ -397,6 +397,16 @@ async function heldWhileStopped(run: Running, marker: string): Promise<number | 
   }
 }
 
+test("one-liner -c: SIGKILL of tsbpf while the command runs ends the command (its own parent-death signal)", async () => {
+  const run = tsbpf("-c", "sleep 60", "-e", ONE_LINER);
+  let command: number | undefined;
+  const find = () => (command = childrenOf(run.pid).find((pid) => (readText(`/proc/${pid}/comm`) ?? "").trim() === "sleep"));
+  assert.ok(await waitFor(() => find() !== undefined, 300_000), `no running command: ${run.output()}`);
+  process.kill(run.pid, "SIGKILL");
+  await settled(run);
+  assert.ok(await waitFor(() => ended(command!), 60_000), `the command outlived tsbpf (state ${state(command!)})`);
+});
+
 test("run -c: when the tracer dies, the command dies too, and tsbpf reports the tracer's status", async () => {
   const run = tsbpf("run", "-c", "sleep 60", SCRIPT);
   await started(run);
