@@ -18,6 +18,7 @@ import { fileExists, readTextFile } from "../runtime/files.ts";
 import { cString, libcSync, SYS } from "../runtime/ffi/mod.ts";
 import { CliError } from "./errors.ts";
 import { ProcessFd } from "../runtime/process_fd.ts";
+import { restoreIgnored } from "../runtime/ignored_signals.ts";
 
 // Once released, the shell is traced under the command's pid, so it does next to nothing: one
 // stat. Before it stops it opens the /proc directory of its parent (tsbpf, $PPID) as fd 3; that
@@ -73,6 +74,7 @@ export class HeldCommand {
     checkRunnable(words[0]);
     adoptOrphans();
     const child = spawn(...holdCommand(words), { stdio: "inherit", env: commandEnv() });
+    ownChild(child.pid);
     // Opened in the spawn's own task: the runtime cannot have reaped the child yet.
     const command = child.pid === undefined ? undefined : new CommandProcess(child.pid);
     const exited = new Promise<number>((resolve) => {
@@ -216,30 +218,53 @@ export class CommandProcess {
 const STOP_SIGNAL_STATUSES = [129, 130, 131, 143];
 
 const PR_SET_CHILD_SUBREAPER = 36n;
+const P_PID = 1n, WEXITED = 4n, WNOHANG = 1n;
+
+/** This process's own children (the command, `tsbpf run`'s child): its runtime reaps them, and reports their status. */
+const ownChildren = new Set<number>();
+let adopting = false;
+
+/** Notes a child this process spawned: it is never taken for an adopted orphan. Call in the spawn's own task. */
+export function ownChild(pid: number | undefined): void {
+  if (pid !== undefined) ownChildren.add(pid);
+}
 
 /**
  * Makes this process the one that adopts the orphans of its descendants (instead of init): a
  * process the command started in the background, whose parent has ended, stays findable as a
- * child of tsbpf, so that endStrays() can end it once the tracing has ended.
+ * child of tsbpf, so that endStrays() can end it once the tracing has ended. Those that end are
+ * reaped, as init would reap them: they stayed zombies until tsbpf ended, a pid each.
  */
 function adoptOrphans(): void {
+  if (adopting) return;
+  adopting = true;
   libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1n);
+  process.on("SIGCHLD", reapOrphans);
+  restoreIgnored(); // Deno's listener installs handlers for other signals too
 }
 
-/** The running children of this process but `own` (the command): orphans it adopted. */
-function adopted(own: number): number[] {
-  const pids: number[] = [];
+/** Reaps the adopted orphans that have ended (zombies), and only those: the runtime reaps its own children. */
+function reapOrphans(): void {
+  const c = libcSync();
+  const info = new Uint8Array(128); // siginfo_t
+  for (const pid of children()) {
+    if (ownChildren.has(pid) || processState(pid) !== "Z") continue;
+    c.syscall(SYS.waitid, P_PID, BigInt(pid), c.addressOf(info), WEXITED | WNOHANG, 0n);
+  }
+}
+
+/** This process's children, from each of its threads (a thread's children are those it forked, or adopted). */
+function children(): number[] {
   let tasks: string[] = [];
   try {
     tasks = readdirSync(`/proc/${process.pid}/task`);
   } catch { /* no /proc: nothing to find */ }
-  for (const task of tasks) {
-    for (const word of (readTextFile(`/proc/${process.pid}/task/${task}/children`) ?? "").split(" ")) {
-      const pid = Number(word);
-      if (word && pid !== own && !["Z", "X", undefined].includes(processState(pid))) pids.push(pid);
-    }
-  }
-  return pids;
+  return tasks.flatMap((task) => (readTextFile(`/proc/${process.pid}/task/${task}/children`) ?? "").split(" ").filter((word) => word).map(Number));
+}
+
+/** The running children of this process but `own` (the command): orphans it adopted. */
+function adopted(own: number): number[] {
+  return children().filter((pid) => pid !== own && !ownChildren.has(pid) && !["Z", "X", undefined].includes(processState(pid)));
 }
 
 /**

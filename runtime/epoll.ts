@@ -66,6 +66,8 @@ export class Epoll {
 
   /** Resolves when an fd of the set is readable (true) or after close() (true), or after `timeoutMs` (false; -1: never). */
   wait(timeoutMs: number): Promise<boolean> {
+    // Its fd numbers may be another set's by now.
+    if (this.#closed) return Promise.resolve(true);
     this.#waiter ??= libcSync().epollWaiter(this.#epoll.fd);
     return this.#track(this.#waitOn(this.#waiter, this.#epoll, timeoutMs));
   }
@@ -76,6 +78,7 @@ export class Epoll {
    * waiter's result (not #waitOn's loop and #track's finally, ≈ ten promise jobs per sleep).
    */
   sleep(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     if (!this.#sleepSet) {
       const fd = libcSync().syscall(SYS.epoll_create1, BigInt(EPOLL_CLOEXEC));
       if (fd < 0) return Promise.reject(syscallError("epoll_create1", fd));

@@ -83,7 +83,10 @@ export function tracerStarted(t: RunningTracer, handlesSignals: boolean): void {
 
 /**
  * Keeps a signal's exit waiting for `work` (bounded by its own timeout): the last OTLP push
- * reports whether its values arrived, which an exit before its answer would leave unsaid.
+ * reports whether its values arrived, which an exit before its answer would leave unsaid; a -c
+ * command's end, what it left running with it. A signal that finds no tracer running waits for
+ * it too, so register only work that has begun, once tracing has ended: registered earlier, a
+ * Ctrl-C during a slow start would wait for the whole run.
  */
 export function finishBeforeExit(work: Promise<void>): void {
   const done = work.catch(() => {}).then(() => {
@@ -111,8 +114,10 @@ function onSignal(signal: StopSignal): void {
   // The terminal may have gone: end() prints into nothing rather than failing (runtime/terminal_gone.ts).
   if (signal === "SIGHUP") leaveHungUpTerminal();
   const host = libcSync().process;
-  // Again while stopping, or nothing of ours runs any more: the signal's usual effect.
-  if (exitStatus !== undefined || running.size === 0) host.exit(status);
+  // Again while stopping, or nothing of ours runs nor finishes any more: the signal's usual effect.
+  if (exitStatus !== undefined || (running.size === 0 && finishing.size === 0)) host.exit(status);
+  // The tracers have stopped, and their last work (a -c command's end) is still under way: it ends first.
+  if (running.size === 0) return stopAndExit(status);
   // Only tracers that opted out run: their script manages its shutdown, and may see this signal again.
   if (![...running.values()].some((handles) => handles)) return rearm.get(signal)?.();
   stopAndExit(status);
@@ -137,5 +142,8 @@ function exitWhenStopped(): void {
   // copy of a signal sent to the group among it), which then ended the process first.
   const status = exitStatus!;
   const { process } = libcSync();
-  process.nextTask(() => process.exit(status));
+  // Work registered meanwhile (in those promise jobs) is waited for too: its end calls this again.
+  process.nextTask(() => {
+    if (!running.size && !finishing.size) process.exit(status);
+  });
 }

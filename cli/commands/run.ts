@@ -15,7 +15,7 @@ import { checkCanSpawn, scriptCommand } from "../child_runtime.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 import { restoreIgnored, signalsIgnoredAtStart } from "../../runtime/ignored_signals.ts";
 import { SESSION_ENV, type SessionOptions } from "../session.ts";
-import { HeldCommand, signalStatus } from "../held_command.ts";
+import { HeldCommand, ownChild, signalStatus } from "../held_command.ts";
 import { SignalRelay } from "../child_signals.ts";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -80,16 +80,57 @@ async function bpftraceHint(path: string): Promise<string> {
 
 async function runLocal(path: string, args: string[], session: SessionOptions): Promise<number> {
   const held = session.command ? await HeldCommand.start(session.command) : undefined;
-  const status = await runChild(path, args, { ...session, heldPid: held?.pid, parentPid: process.pid }).catch(async (e) => {
-    await held?.end();
-    throw e;
-  });
-  if (!held) return status;
-  // The command never outlives its tracers (nor runs if they never started). A tracer that
-  // stopped because the command ended reports the command's status.
-  const endedAlone = held.ended;
-  const commandStatus = await held.end(!(status === 0 && endedAlone));
-  return status === 0 && endedAlone ? commandStatus : status;
+  const ending = held && new EndingSignals();
+  try {
+    const status = await runChild(path, args, { ...session, heldPid: held?.pid, parentPid: process.pid }).catch(async (e) => {
+      await held?.end();
+      throw e;
+    });
+    if (!held) return status;
+    ending!.arm();
+    // The command never outlives its tracers (nor runs if they never started). A tracer that
+    // stopped because the command ended reports the command's status.
+    const endedAlone = held.ended;
+    const commandStatus = await held.end(!(status === 0 && endedAlone));
+    return ending!.status ?? (status === 0 && endedAlone ? commandStatus : status);
+  } finally {
+    ending?.close();
+  }
+}
+
+const STOP_STATUS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * The stop signals that come once the child has exited, while the -c command and what it left
+ * running are ended (a second, for a stray that takes its SIGTERM): noted, so that they end
+ * this process with their status once that is done; not fatal, or the strays were left to
+ * init. A second one ends it at once. Listening from before the child's end: no moment is
+ * left without a listener (Bun restores a signal's default action when its last one goes).
+ */
+class EndingSignals {
+  status?: number;
+  #armed = false;
+  readonly #listeners: [keyof typeof STOP_STATUS, () => void][];
+
+  constructor() {
+    const ignored: string[] = signalsIgnoredAtStart();
+    const signals = (Object.keys(STOP_STATUS) as (keyof typeof STOP_STATUS)[]).filter((signal) => !ignored.includes(signal));
+    this.#listeners = signals.map((signal) => [signal, () => {
+      if (!this.#armed) return; // the child runs: runChild passes the signal on
+      if (this.status !== undefined) process.exit(STOP_STATUS[signal]);
+      this.status = STOP_STATUS[signal];
+    }]);
+    for (const [signal, f] of this.#listeners) process.on(signal, f);
+    restoreIgnored();
+  }
+
+  arm(): void {
+    this.#armed = true;
+  }
+
+  close(): void {
+    for (const [signal, f] of this.#listeners) process.off(signal, f);
+  }
 }
 
 /**
@@ -122,6 +163,7 @@ async function runChild(path: string, args: string[], session: SessionOptions): 
   const [cmd, ...cmdArgs] = scriptCommand(path, args, session.command !== undefined);
   const ignored = signalsIgnoredAtStart();
   const child = spawn(cmd, cmdArgs, { stdio: "inherit", env: { ...childEnvironment(), [SESSION_ENV]: JSON.stringify({ ...session, ignoredSignals: ignored }) } });
+  ownChild(child.pid); // not an orphan of -c's command: its runtime reaps it
   // Made now, before this task ends: the runtime cannot have reaped the child yet (cli/child_signals.ts).
   const relay = child.pid === undefined ? undefined : new SignalRelay(child.pid, ignored);
   // Sent to the whole process group (Ctrl-C, kill -PGID), the child has it already (cli/child_signals.ts).

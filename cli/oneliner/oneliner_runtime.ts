@@ -57,11 +57,22 @@ export interface OneLinerSource {
   /** The script's run, handed to the command as the script is evaluated (OneLinerRuntime.run). */
   running?: Promise<void>;
   /**
+   * The command's work once the tracer has started (or, without probes, the script has run):
+   * its script's file is not read again, and a private temporary one is removed then, not at the
+   * end, which a SIGKILL never reaches.
+   */
+  started?: () => void;
+  /**
    * The command's work once the tracing has ended (-c's command and what it left running are
    * ended, cli/held_command.ts), which a signal's exit waits for: without it, the process ended
    * first and the command's orphans were left to init.
    */
   settled?: Promise<void>;
+}
+
+/** What the command handed this one-liner's script (undefined when it is run as a plain script). */
+function oneLinerSource(): OneLinerSource | undefined {
+  return (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
 }
 
 const MAPS = Symbol("tsbpf.oneliner.maps");
@@ -230,10 +241,12 @@ export class OneLinerRuntime {
    */
   run(tracer: Tracer | undefined): Promise<void> {
     const running = this.#run(tracer);
-    const source = (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
+    const source = oneLinerSource();
     if (!source) return running;
     source.running = running;
-    if (source.settled) finishBeforeExit(source.settled);
+    // Once the tracing has ended (process_lifecycle.ts): a signal then waits for the command's end.
+    const settled = source.settled;
+    if (settled) running.finally(() => finishBeforeExit(settled)).catch(() => {});
     running.catch(() => {}); // not a stray rejection: the command awaits it once the script is evaluated
     return Promise.resolve();
   }
@@ -258,11 +271,15 @@ export class OneLinerRuntime {
       } catch (e) {
         throw remap(e);
       }
+      oneLinerSource()?.started?.();
       // --json: every line of stdout is a record, this one too (bpftrace's attached_probes), and none is text.
       if (isJsonOutput()) writeStdoutLine(jsonRecord("attached_probes", { probes: this.spec.probes }));
       else console.error(`Attaching ${this.spec.probes} probe${this.spec.probes === 1 ? "" : "s"}...`);
     }
-    if (!tracer) this.attached();
+    if (!tracer) {
+      oneLinerSource()?.started?.();
+      this.attached();
+    }
     for (const f of this.spec.begin) f(this.#maps);
     const held = this.#held ?? [];
     this.#held = undefined;
@@ -310,7 +327,7 @@ export class OneLinerRuntime {
     flush();
     this.printMaps(true);
     this.#reportCutLoops();
-    (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE]?.ended?.();
+    oneLinerSource()?.ended?.();
   }
 
   /** The while loops that were left with their condition still true: how often, and where. */
@@ -433,7 +450,7 @@ function compare(a: unknown, b: unknown): number {
 
 /** A compile or verifier error of the generated script, re-pointed at the one-liner. */
 export function remap(e: unknown): unknown {
-  const source = (globalThis as Record<symbol, OneLinerSource | undefined>)[ONELINER_SOURCE];
+  const source = oneLinerSource();
   if (!source || !(e instanceof Error)) return e;
   const move = (d: Diagnostic): Diagnostic => ({
     ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: oneLinerHints(d.message, d.hints),

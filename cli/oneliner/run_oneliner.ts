@@ -43,7 +43,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
   try {
     await startSession({ ...session, heldPid: held?.pid });
     // ended: the runtime prunes the cache when the tracing ends (a signal's exit included), not before it starts.
-    const source: OneLinerSource = { text, map: script.map, ended: prunePending, settled: held ? settled : undefined };
+    const source: OneLinerSource = { text, map: script.map, ended: prunePending, settled: held ? settled : undefined, started: remove };
     (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = source;
     try {
       // The script's evaluation hands its run over (OneLinerRuntime.run), which is awaited here.

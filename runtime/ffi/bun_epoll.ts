@@ -42,7 +42,7 @@ self.onmessage = ({ data: { epfd, control } }) => {
   // Closed before it got to wait (it had only just started): resolve a wait() still pending.
   postMessage(1);
   close();
-  self.close();
+  process.exit(0); // ends the Worker only (Bun's Workers have no self.close())
 };
 `;
 
@@ -56,6 +56,8 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
   let failed: unknown;
   /** Resolves when the Worker has ended (its own event loop's fds closed with it). */
   let ended: Promise<void> = Promise.resolve();
+  /** After close(): no Worker starts again, on an fd number that may be another's by now. */
+  let closed = false;
   const start = (): Worker => {
     workerUrl ??= URL.createObjectURL(new Blob([WORKER], { type: "application/javascript" }));
     const w = new Worker(workerUrl);
@@ -78,6 +80,7 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
     wait: (timeoutMs) =>
       new Promise<number>((resolve, reject) => {
         if (failed) return reject(failed);
+        if (closed) return resolve(1);
         woken = { resolve, reject };
         worker ??= start();
         Atomics.store(state, 1, timeoutMs);
@@ -87,6 +90,7 @@ export function bunEpollWaiter(epfd: number): EpollWaiter {
     close: () => {
       // The caller makes the epoll set ready next: a Worker inside epoll_wait returns, resolves
       // the pending wait() and ends.
+      closed = true;
       Atomics.store(state, 0, CLOSE);
       Atomics.notify(state, 0);
       worker = undefined;

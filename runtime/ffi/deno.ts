@@ -97,10 +97,15 @@ function nextTurn(): Promise<number> {
 function epollWaiter(epfd: number): EpollWaiter {
   const { nonblocking_epoll_wait } = symbols();
   const events = new Uint8Array(8 * 12); // struct epoll_event is 12 bytes, packed, on x86-64
+  let closed = false;
   return {
-    // Which fd is ready is not needed: the caller drains every buffer whatever woke it.
-    wait: (timeoutMs) => nonblocking_epoll_wait(epfd, events, 8, timeoutMs),
-    close: () => Promise.resolve(), // the thread is Deno's own (its blocking pool)
+    // Which fd is ready is not needed: the caller drains every buffer whatever woke it. After
+    // close(), the fd number may be another's: no wait on it.
+    wait: (timeoutMs) => closed ? Promise.resolve(1) : nonblocking_epoll_wait(epfd, events, 8, timeoutMs),
+    close: () => {
+      closed = true;
+      return Promise.resolve(); // the thread is Deno's own (its blocking pool)
+    },
   };
 }
 

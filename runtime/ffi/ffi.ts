@@ -60,6 +60,7 @@ export interface EpollWaiter {
   /**
    * Ends the thread after its current wait, which still resolves once epoll_wait returns.
    * Resolves once the thread is gone (Bun: the Worker has ended, with its own event loop's fds).
+   * A wait() after it resolves with 1 at once: the set's fd number may be another's by then.
    */
   close(): Promise<void>;
 }
@@ -115,6 +116,7 @@ export const SYS = {
   access: 21,
   getpgrp: 111,
   prctl: 157,
+  waitid: 247,
   rt_sigaction: 13,
   clock_gettime: 228,
   pidfd_send_signal: 424,

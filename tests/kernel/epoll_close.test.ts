@@ -90,3 +90,22 @@ test("close() is bounded when the waiting thread does not return: the fds are cl
     c.close(release);
   }
 });
+
+test("wait() and sleep() after close() resolve at once, without waiting on the closed set's fd numbers (another set may have them)", async () => {
+  const before = waitFds();
+  const epoll = new Epoll([]);
+  assert.equal(await epoll.wait(0), false); // its waiter (on Bun, a Worker) exists from here
+  await epoll.sleep(0);
+  await epoll.close();
+  // Made now, it takes the numbers the closed set had: a wait on them would be a wait on it.
+  const other = new Epoll([]);
+  try {
+    assert.equal(await epoll.wait(0), true, "a wait after close() is not a wait on another set");
+    assert.equal(await epoll.wait(-1), true);
+    await epoll.sleep(-1);
+  } finally {
+    await other.close();
+  }
+  // (The Worker of the test before may still be ending: only what this test made is looked at.)
+  assert.deepEqual(waitFds().filter((fd) => !before.includes(fd)), []);
+});

@@ -4,7 +4,7 @@
 import { after as afterAll, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTextFile } from "../../runtime/files.ts";
@@ -70,6 +70,56 @@ for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCR
       assert.ok(await waitFor(() => ended(sleep!), 60_000), `the command's background sleep (pid ${sleep}) outlived tsbpf`);
     } finally {
       if (sleep !== undefined && !ended(sleep)) process.kill(sleep, "SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+}
+
+// The same, with tsbpf's own signal arriving while it ends what the command left (after its
+// tracers have stopped): that signal found no tracer running and ended tsbpf at once, leaving
+// the stray to init. The stray here takes SIGTERM without ending (it notes it in a file), so
+// tsbpf is still ending it, a second before its SIGKILL, when the test sends SIGINT.
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  test(`${how} -c: SIGINT while tsbpf ends what the command left waits until that has ended; status 130`, async () => {
+    const pidFile = join(dir, `stray${n}`), termed = join(dir, `termed${n++}`);
+    const stray = `(trap "echo > ${termed}" TERM; while :; do sleep 0.05; done)`;
+    const command = `sh -c '${stray} & echo $! > ${pidFile}; sleep 0.5; kill -INT $$'`;
+    const run = tsbpf("-c", command, ...args);
+    let strayPid: number | undefined;
+    try {
+      assert.ok(await waitFor(() => readTextFile(termed) !== undefined, 300_000), `the stray never got SIGTERM: ${run.output()}`);
+      strayPid = Number(readTextFile(pidFile));
+      assert.ok(strayPid > 0, `no pid written: ${run.output()}`);
+      process.kill(run.pid, "SIGINT");
+      assert.equal(await run.exited, 130, run.output());
+      assert.ok(ended(strayPid), `what the command left (pid ${strayPid}) outlived tsbpf`);
+    } finally {
+      if (strayPid !== undefined && !ended(strayPid)) process.kill(strayPid, "SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+}
+
+// tsbpf adopts the orphans of the command's processes: those that end are reaped as init would
+// reap them, while tsbpf runs (they stayed zombies under it until it ended, a pid each), and the
+// command's own end is still tsbpf's status (its runtime, not the reaping, takes its status).
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  test(`${how} -c: an adopted orphan that ends is reaped while tsbpf runs; the command's status is still tsbpf's`, async () => {
+    const pidFile = join(dir, `orphan${n}`), go = join(dir, `go${n++}`);
+    const orphan = `sh -c "sleep 0.2 & echo \\$! > ${pidFile}"`;
+    const command = `sh -c '${orphan}; while [ ! -e ${go} ]; do sleep 0.05; done; exit 7'`;
+    const run = tsbpf("-c", command, ...args);
+    let orphanPid: number | undefined;
+    try {
+      const written = () => /^\d+\n$/.test(readTextFile(pidFile) ?? "");
+      assert.ok(await waitFor(written, 300_000), `the command never started: ${run.output()}`);
+      orphanPid = Number(readTextFile(pidFile));
+      assert.ok(await waitFor(() => readTextFile(`/proc/${orphanPid}/stat`) === undefined, 60_000), `the ended orphan ${orphanPid} is still a zombie: ${readTextFile(`/proc/${orphanPid}/stat`)}`);
+      assert.ok(!ended(run.pid), `tsbpf ended before the command did: ${run.output()}`);
+      writeFileSync(go, "");
+      assert.equal(await run.exited, 7, run.output());
+    } finally {
+      if (orphanPid !== undefined && !ended(orphanPid)) process.kill(orphanPid, "SIGKILL");
       run.kill("SIGKILL");
     }
   });
