@@ -181,6 +181,13 @@ test("-c: a $ that a shell keeps as it is (not before a name, digit, {, ( or spe
   }
 });
 
+test("-c: a ~, a glob or a # that a shell would expand or read as a comment, written unquoted, is an error naming it; quoted or escaped it is a word", () => {
+  for (const [command, what] of [["ls ~", "~"], ["ls ~/x", "~"], ["ls /etc/host*", "*"], ["ls /etc/hos?s", "?"], ["ls /dev/tty[0-9]", "["], ["true # comment", "#"]]) {
+    assert.throws(() => splitCommand(command), (e: Error) => e.message.includes(`"${what}"`) && /without a shell/.test(e.message) && /expand|comment/.test(e.message) && /sh -c/.test(e.message), command);
+  }
+  assert.deepEqual(splitCommand(`echo '~' "*.ts" \\? a~b x#y [ -f x ] "#"`), ["echo", "~", "*.ts", "?", "a~b", "x#y", "[", "-f", "x", "]", "#"]);
+});
+
 const STUB = {
   modUrl: "file:///tsbpf/mod.ts",
   runtimeUrl: "file:///tsbpf/cli/oneliner_runtime.ts",
