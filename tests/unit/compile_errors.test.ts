@@ -145,6 +145,24 @@ test("the rendered error shows file:line:col, the source line and a caret", () =
   }
 });
 
+test("a line indented with tabs is shown with spaces and the caret under the column the error names (tabs printed as \\x09 moved it)", () => {
+  const source = HEADER.replace(/^  /gm, "\t") + `\t@tracepoint("syscalls:sys_enter_openat")\n\th(args: any) {\t\tthis.events.submit({ pid: pid(), name: comm(), extra: 1 }); }\n}\n`;
+  try {
+    compile(source, "/x/t.ts", kernel);
+    assert.fail("expected a compile error");
+  } catch (e) {
+    assert.ok(e instanceof CompileError);
+    const lines = (e as Error).message.split("\n");
+    assert.match(lines[0], /^\/x\/t\.ts:6:65: error\[TSB1004\]: E has no field "extra"/);
+    // Tab stops every 4 columns, as editors show them; the caret sits under "extra" in the line as printed.
+    assert.equal(lines[2], "6 |     h(args: any) {      this.events.submit({ pid: pid(), name: comm(), extra: 1 }); }");
+    const caret = lines[3].indexOf("^");
+    assert.equal(lines[2].slice(caret, caret + 5), "extra");
+    assert.match(lines[3], /\^{5}$/);
+    assert.ok(!lines.join("\n").includes("\t"));
+  }
+});
+
 // One test per diagnostic code: [code, handler body (or a whole class member), line, column].
 const KINDS: [string, string, number, number][] = [
   ["TSB1003", "  @tracepoint(\"syscalls:sys_enter_openat\")\n  h(args: any) { return pidd(); }", 6, 25],
