@@ -260,6 +260,12 @@ test("a bad argument is one line and status 2, never a stack trace", async () =>
   const missing = await tsbpf(["run", "/nonexistent/script.ts"]);
   assert.equal(missing.status, 1);
   assert.equal(missing.stderr.trim(), "tsbpf: No such script: /nonexistent/script.ts");
+  // A tool's name as bcc or bpftrace users type it (opensnoop, opensnoop-bpfcc, opensnoop.bt) names tsbpf's tool of that name.
+  for (const name of ["opensnoop", "opensnoop.ts", "opensnoop-bpfcc", "opensnoop.bt"]) {
+    const tool = await tsbpf(["run", name]);
+    assert.equal(tool.status, 1, tool.stderr);
+    assert.match(tool.stderr.trim(), new RegExp(`^tsbpf: No such script: ${name.replace(".", "\\.")}; tsbpf's tool of that name: sudo tsbpf run \\S*examples/opensnoop\\.ts \\(tsbpf tools lists them\\)$`));
+  }
   // A directory is not a script: tsbpf says so, not the runtime's module loader.
   const dir = await tsbpf(["run", "/etc"]);
   assert.equal(dir.status, 1);
