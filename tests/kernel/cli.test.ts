@@ -154,6 +154,8 @@ test("printf: bpftrace's conversions, flags and widths", () => {
   assert.equal(f("%-6s|%6d|%06d|%x|%X|%o|%u", "ab", -5, 42, 255, 255n, 8, -1), "ab    |    -5|000042|ff|FF|10|18446744073709551615");
   assert.equal(f("%c%c %% %lld %5.2s", 104, "i", 7n, "xyz"), "hi % 7    xy");
   assert.throws(() => parseFormat("%q"), /conversion tsbpf does not know/);
+  // The conversion is named alone, and bpftrace's %r (a buf()'s bytes) says what tsbpf has instead.
+  assert.throws(() => parseFormat("len %d: %-8r\n"), (e: Error) => e.message.startsWith(`printf format has a conversion tsbpf does not know, "%-8r" in "len %d: %-8r\\n"`) && /bpftrace's %r prints a buf\(\)/.test(e.message) && /str\(p, N\)/.test(e.message));
 });
 
 test("arguments: -c words, -d durations", () => {
