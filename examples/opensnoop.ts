@@ -51,7 +51,7 @@ export class OpenSnoop extends Tracer {
     if (!this.paths.has(tid())) return;
     if (!this.failedOnly || args.ret < 0) {
       // The path goes from the map straight into the event: a local copy would not fit the stack.
-      this.events.submit({ ts: ktime(), pid: pid(), tid: tid(), uid: uid(), comm: comm(), flags: this.flags.get(tid())!, ret: args.ret, filename: this.paths.get(tid())! });
+      this.events.submit({ pid: pid(), tid: tid(), uid: uid(), ts: ktime(), comm: comm(), flags: this.flags.get(tid())!, ret: args.ret, filename: this.paths.get(tid())! });
     }
     this.paths.delete(tid());
     this.flags.delete(tid());
