@@ -138,14 +138,22 @@ export function parseDuration(text: string, option = "-d"): number {
 /**
  * Splits a command like a shell would for a simple command line: whitespace separates words,
  * single quotes keep everything, double quotes keep everything but backslash escapes, and a
- * backslash outside quotes escapes the next character. No variables, globs or pipes: -c runs
+ * backslash outside quotes escapes the next character. No variables, globs, ~ or pipes: -c runs
  * one program, so that its process id is the one traced; a shell's operator or expansion is
  * refused rather than passed to the program as a word (`ls | wc` would give ls the words | and wc).
  */
 export function splitCommand(text: string): string[] {
-  const shellOnly = (c: string) => {
-    throw new UsageError(`-c runs one program without a shell: "${c}" in "${text}" would reach it as a word, not as the shell's; ` +
+  const shellOnly = (c: string, meaning = "as a word, not as the shell's") => {
+    throw new UsageError(`-c runs one program without a shell: "${c}" in "${text}" would reach it ${meaning}; ` +
       `quote it ('${c}') to pass it as a word, or run a shell: -c "sh -c '...'" (the shell and what it starts are traced)`);
+  };
+  // What a shell expands or skips in an unquoted word (a tilde or # only at the word's start, [ only with its ]).
+  const unexpanded = (at: number, inWord: boolean): string | undefined => {
+    const c = text[at];
+    if (c === "~" && !inWord) return "as it is, where a shell would expand it to a home directory";
+    if ((c === "*" || c === "?") || (c === "[" && /^\[[^\s\]]*\]/.test(text.slice(at)))) return "as it is, where a shell would expand it to the files it matches";
+    if (c === "#" && !inWord) return "as a word, where a shell would read it and the rest of the line as a comment";
+    return undefined;
   };
   // A shell expands $ only before a name, a digit, { or ( or a special parameter; else $ is itself ("root$").
   const expansionAt = (at: number): string | undefined => {
@@ -177,6 +185,8 @@ export function splitCommand(text: string): string[] {
       word += text[i + 1], inWord = true, i += 2;
     } else if ("|;&<>`".includes(c) || (c === "$" && expansionAt(i))) {
       shellOnly(c === "$" ? expansionAt(i)! : c);
+    } else if (unexpanded(i, inWord)) {
+      shellOnly(c, unexpanded(i, inWord));
     } else {
       word += c, inWord = true, i++;
     }

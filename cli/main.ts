@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
     if (values.help) return print(await help("-e"));
     // Words after the one-liner are its positional parameters ($1, $2, as bpftrace's) when it reads them.
     const positional = global.first === undefined ? [] : [global.first, ...global.rest];
-    if (positional.length && !/\$(\d|#|argc\b)/.test(String(values.eval))) throw new UsageError(`unexpected "${global.first}" after the one-liner (quote the whole one-liner as one argument)`);
+    if (positional.length && !/\$(\d|#|argc\b)/.test(String(values.eval))) throw new UsageError(`unexpected "${global.first}" after the one-liner, which reads no $1: words after a one-liner are its positional parameters ($1, str($1)); if "${global.first}" belongs to the one-liner, quote the whole one-liner as one argument`);
     if (String(values.eval).trim() === "") throw new UsageError(`-e needs a one-liner, got an empty program (example: tsbpf -e 'tracepoint("syscalls:sys_enter_openat", () => count(comm()))')`);
     const { runOneLiner } = await import("./oneliner/run_oneliner.ts");
     return await runOneLiner(String(values.eval), session(values), { emit: !!values.emit, positional });

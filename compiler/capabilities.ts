@@ -87,6 +87,8 @@ interface Binding {
 
 class Walker {
   private readonly bindings = new Map<string, Binding>();
+  /** Tracer classes found so far: a class extending one is a tracer too, with or without probes of its own. */
+  private readonly tracerNames = new Set<string>();
   /** `setTimeout(x)` with a name: judged at the end, by what the module binds to that name. */
   private readonly timerNames: { name: string; node: Node; callee: string }[] = [];
   /** Names bound to `x[k]` with k computed at run time (it could be "constructor": Function)... */
@@ -365,11 +367,13 @@ class Walker {
       .map((e: Node) => this.text(e));
     const extendsTracer = node.superClass && (node.superClass.name === "Tracer" || this.bindings.get(node.superClass.name)?.name === "Tracer");
     const extendsImported = node.superClass?.type === "Identifier" && this.bindings.has(node.superClass.name) && !extendsTracer;
-    if (!probes.length && !extendsTracer && !extendsImported) return;
+    const extendsLocal = node.superClass?.type === "Identifier" && this.tracerNames.has(node.superClass.name);
+    if (!probes.length && !extendsTracer && !extendsImported && !extendsLocal) return;
     let name = node.id?.name;
     // A class expression is named by the variable it ends up in: `const B = c ? class {} : null`.
     const holder = [...ancestors].reverse().find((a) => !["ConditionalExpression", "LogicalExpression", "SequenceExpression", "TSAsExpression", "ParenthesizedExpression"].includes(a.type));
     if (!name && holder?.type === "VariableDeclarator" && holder.id.type === "Identifier") name = holder.id.name;
+    if (name) this.tracerNames.add(name);
     const where = nestedIn(ancestors);
     const nested = [node.type === "ClassExpression" ? "a class expression" : undefined, where].filter(Boolean).join(", ") || undefined;
     const base = extendsImported ? ` (extends ${node.superClass.name}, imported from "${this.bindings.get(node.superClass.name)!.module}")` : "";

@@ -125,8 +125,45 @@ function withInherited(cls: Node, byName: Map<string, Node>, seen = new Set<Node
   if (!base || seen.has(cls)) return cls;
   seen.add(cls);
   const own = new Set(cls.body.body.map((m: Node) => (m.key?.type === "Identifier" ? m.key.name : undefined)).filter(Boolean));
-  const inherited = withInherited(base, byName, seen).body.body.filter((m: Node) => !(m.key?.type === "Identifier" && own.has(m.key.name)) && m.kind !== "constructor");
-  return { ...cls, body: { ...cls.body, body: [...inherited, ...cls.body.body] } };
+  const baseMembers = withInherited(base, byName, seen).body.body;
+  const inherited = baseMembers.filter((m: Node) => !(m.key?.type === "Identifier" && own.has(m.key.name)) && m.kind !== "constructor");
+  // `super.m()` in the class's own members calls the base's m, even where the class or a subclass
+  // overrides it: the base's m is kept as a plain method under a name no script can write
+  // ("Base.m"), and the call made to it.
+  const overridden = new Map<string, Node>();
+  for (const m of baseMembers) {
+    if (m.type === "ClassMethod" && m.kind === "method" && !m.static && m.key?.type === "Identifier") overridden.set(m.key.name, m);
+  }
+  const hidden = new Map<string, string>();
+  const ownMembers = overridden.size ? cls.body.body.map((m: Node) => callingSuper(m, overridden, hidden, cls.superClass.name)) : cls.body.body;
+  const bases = [...hidden].map(([name, as]) => {
+    const m = overridden.get(name)!;
+    return { ...m, decorators: [], key: { ...m.key, name: as } };
+  });
+  return { ...cls, body: { ...cls.body, body: [...inherited, ...bases, ...ownMembers] } };
+}
+
+/** `node` with each `super.m` of an overridden `m` made `this["Base.m"]`; the names used are added to `hidden`. */
+function callingSuper(node: Node, overridden: Map<string, Node>, hidden: Map<string, string>, baseName: string): Node {
+  if (node === null || typeof node !== "object") return node;
+  if (Array.isArray(node)) {
+    const items = node.map((n) => callingSuper(n, overridden, hidden, baseName));
+    return items.some((n, i) => n !== node[i]) ? items : node;
+  }
+  if (node.type === "MemberExpression" && node.object?.type === "Super" && !node.computed && node.property?.type === "Identifier" && overridden.has(node.property.name)) {
+    const as = `${baseName}.${node.property.name}`;
+    hidden.set(node.property.name, as);
+    return { ...node, object: { ...node.object, type: "ThisExpression" }, property: { ...node.property, name: as } };
+  }
+  let copy: Node | undefined;
+  for (const key of Object.keys(node)) {
+    if (key === "loc" || key === "leadingComments" || key === "trailingComments") continue;
+    const v = node[key];
+    if (v === null || typeof v !== "object") continue;
+    const n = callingSuper(v, overridden, hidden, baseName);
+    if (n !== v) (copy ??= { ...node })[key] = n;
+  }
+  return copy ?? node;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { ProbeLookupError } from "../spec/target.ts";
 import { closest } from "../spec/diagnostics.ts";
 import { PF } from "../elf/mod.ts";
-import type { UserBinary } from "./user_binary.ts";
+import { type UserBinary, userBinary } from "./user_binary.ts";
 
 export function symbolFileOffset(bin: UserBinary, spec: string): number {
   const { elf, display } = bin;
@@ -36,6 +36,23 @@ export function symbolFileOffset(bin: UserBinary, spec: string): number {
   return offset;
 }
 
+/** Libraries whose functions glibc 2.34 moved into libc, leaving stubs that keep only version names. */
+const MERGED_INTO_LIBC = /^lib(pthread|dl|rt|util|anl)\.so(\.\d+)*$/;
+
+/** For `name` missing from such a stub: the hint to name libc, when the libc beside it has `name`. */
+function movedIntoLibc(bin: UserBinary, name: string): string | undefined {
+  const file = bin.path.slice(bin.path.lastIndexOf("/") + 1);
+  const lib = MERGED_INTO_LIBC.exec(file)?.[1];
+  if (!lib) return undefined;
+  try {
+    const libc = userBinary(`${bin.path.slice(0, bin.path.lastIndexOf("/"))}/libc.so.6`);
+    if (libc.elf.symbols().lookup(name)?.type !== "func") return undefined;
+  } catch {
+    return undefined;
+  }
+  return `glibc 2.34 moved lib${lib}'s functions into libc, where "${name}" is: write "libc:${name}"`;
+}
+
 function noSymbol(bin: UserBinary, name: string): ProbeLookupError {
   const { elf, display } = bin;
   const symbols = elf.symbols();
@@ -46,6 +63,8 @@ function noSymbol(bin: UserBinary, name: string): ProbeLookupError {
   if (stripped) {
     hints.push(`"${display}" is stripped: only its ${symbols.count} exported symbols have names; attach by address (0x...) or install its debug symbols`);
   }
+  const moved = movedIntoLibc(bin, name);
+  if (moved) hints.unshift(moved);
   if (functions.length === 0) return new ProbeLookupError(`"${display}" has no function symbols at all (fully stripped)`, ["attach by address: \"path:0x1234\""]);
   return new ProbeLookupError(`"${display}" has no function "${name}"`, hints);
 }

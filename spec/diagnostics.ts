@@ -69,14 +69,28 @@ export function renderDiagnosticLine(d: Diagnostic, lineText: string | undefined
   const out = [`${where ? `${where}: ` : ""}error[${d.code}]: ${d.message}`];
   const gutter = " ".repeat(String(line ?? "").length);
   if (line !== undefined && lineText !== undefined) {
-    out.push(`${gutter} |`, `${line} | ${lineText}`);
+    out.push(`${gutter} |`, `${line} | ${expandTabs(lineText)}`);
     if (column !== undefined && column <= lineText.length + 1) {
-      const length = Number.isSafeInteger(d.length) ? d.length : 1;
-      out.push(`${gutter} | ${" ".repeat(column - 1)}${"^".repeat(Math.max(1, Math.min(length, lineText.length - column + 1)))}`);
+      const length = Math.max(1, Math.min(Number.isSafeInteger(d.length) ? d.length : 1, lineText.length - column + 1));
+      // The caret goes under the characters as printed: a tab before or inside them is wider than one.
+      const before = expandTabs(lineText.slice(0, column - 1)).length;
+      const under = expandTabs(lineText.slice(0, column - 1 + length)).length - before;
+      out.push(`${gutter} | ${" ".repeat(before)}${"^".repeat(Math.max(1, under))}`);
     }
   }
   for (const h of d.hints) out.push(`${gutter} = hint: ${h}`);
   return out.join("\n");
+}
+
+/**
+ * `text` with each tab made spaces up to the next multiple of 4, as editors show it: printed raw
+ * (or escaped as \x09 by the terminal-safe output), a tab left the caret under another column.
+ */
+function expandTabs(text: string): string {
+  if (!text.includes("\t")) return text;
+  let out = "";
+  for (const c of text) out += c === "\t" ? " ".repeat(4 - (out.length % 4)) : c;
+  return out;
 }
 
 /** A 1-based line or column that can be shown. */

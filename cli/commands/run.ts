@@ -39,7 +39,7 @@ export async function runScript(script: string, args: string[], session: Session
     }
   }
   const path = resolve(script);
-  if (!fileExists(path)) throw new CliError(`No such script: ${script}`);
+  if (!fileExists(path)) throw new CliError(`No such script: ${script}${await toolNamed(script)}`);
   const st = stat(path);
   if (typeof st !== "number" && (st.mode & S_IFMT) === S_IFDIR) throw new CliError(`${script} is a directory, not a script: give the .ts file to run (tsbpf tools lists the tools)`);
   if (isBpftraceFile(path)) throw new CliError(`${script} is a bpftrace program, and tsbpf runs TypeScript: ${await bpftraceHint(path)}`);
@@ -76,6 +76,15 @@ async function bpftraceHint(path: string): Promise<string> {
   const name = basename(path, ".bt");
   const own = tools().some((tool) => tool.name === name) ? `; tsbpf has its own ${name}: sudo tsbpf run ${examplesDir()}/${name}.ts` : "";
   return `no plain translation of ${t.untranslatable}; docs/cli.md ("One-liners") shows tsbpf's form of bpftrace's${own}`;
+}
+
+/** For a missing script named as bcc's or bpftrace's tool is typed (`opensnoop`, `opensnoop-bpfcc`, `opensnoop.bt`): where tsbpf's tool of that name is. */
+async function toolNamed(script: string): Promise<string> {
+  if (script.includes("/")) return "";
+  const name = script.replace(/(\.ts|\.bt|-bpfcc)$/, "");
+  const { examplesDir, tools } = await import("./tools.ts");
+  if (!tools().some((tool) => tool.name === name)) return "";
+  return `; tsbpf's tool of that name: sudo tsbpf run ${examplesDir()}/${name}.ts (tsbpf tools lists them)`;
 }
 
 async function runLocal(path: string, args: string[], session: SessionOptions): Promise<number> {

@@ -368,6 +368,7 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
   const agg = /^@(\w*)\s*(?:\[(.*)\])?\s*=\s*(\w+)\s*\((.*)\)$/s.exec(s);
   if (agg && AGGREGATIONS.has(agg[3])) {
     const [, name, keys, fn, values] = agg;
+    checkArity(fn, values);
     if (name) return `$.${name}${keys ? `[${expression(keys)}]` : ""} = ${fn}(${expression(values)})`;
     return `${fn}(${[keys, values].filter((x) => x?.trim()).map((x) => expression(x!)).join(", ")})`;
   }
@@ -388,6 +389,20 @@ function translateStatement(s: string, declared: Set<string>, scope: Scope): str
     return `let ${scratch[1]} = ${expression(scratch[2])}`;
   }
   return expression(s);
+}
+
+/** bpftrace's argument count of each aggregation (tsbpf's one-liners take a key before them, so more would be taken for one). */
+const ARITY: Record<string, number> = { count: 0, sum: 1, min: 1, max: 1, avg: 1, stats: 1, hist: 1, lhist: 4 };
+
+function checkArity(fn: string, values: string): void {
+  const args = values.trim() ? splitArguments(values) : [];
+  if (args.length === ARITY[fn]) return;
+  const call = `${fn}(${args.map((a) => a.trim()).join(", ")})`;
+  if (fn === "hist" && args.length === 2) {
+    untranslatable(`${call}: bpftrace's hist(n, k) (0.20's k sub-buckets per power of two) has no tsbpf form; tsbpf's hist() has power-of-two buckets: write hist(${args[0].trim()}), or lhist() for finer ones`, fn);
+  }
+  const wanted = ARITY[fn] === 0 ? "no argument" : `${ARITY[fn]} argument${ARITY[fn] === 1 ? "" : "s"}`;
+  untranslatable(`${call}: ${fn}() takes ${wanted}, got ${args.length}`, fn);
 }
 
 /**

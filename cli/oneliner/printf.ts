@@ -30,8 +30,12 @@ export function parseFormat(format: string): FormatPart[] {
     last = m.index! + m[0].length;
   }
   if (last < format.length) parts.push(format.slice(last));
-  const stray = parts.find((p) => typeof p === "string" && p !== "%" && /%(?!%)/.test(p));
-  if (stray) throw new PrintfFormatError(`printf format has a conversion tsbpf does not know in "${stray}"; use %d %u %x %o %s %c`);
+  const stray = parts.find((p) => typeof p === "string" && p !== "%" && /%(?!%)/.test(p)) as string | undefined;
+  if (stray) {
+    const conversion = /%[-+ 0#]*\d*(?:\.\d*)?[a-zA-Z]?/.exec(stray)![0];
+    const bpftrace = conversion.endsWith("r") ? "; bpftrace's %r prints a buf()'s bytes, which tsbpf does not read: print text with %s and str(p, N), or bytes one by one with %x" : "";
+    throw new PrintfFormatError(`printf format has a conversion tsbpf does not know, "${conversion}" in ${JSON.stringify(format)}; use %d %u %x %o %s %c${bpftrace}`);
+  }
   return parts;
 }
 

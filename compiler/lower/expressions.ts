@@ -75,7 +75,7 @@ export function expr(l: Lower, e: Node): Value {
     ArrayExpression: "arrays are not supported in handlers yet",
     ObjectExpression: "an object literal can only be submitted to a map or assigned to a typed variable",
     NewExpression: "objects cannot be allocated in the kernel",
-    Super: "an override replaces the base's method in the kernel: give the base's method another name and call it as this.name()",
+    Super: "in a handler super reaches only the methods of a base tracer class declared in this file (super.name()); read a map or parameter as this.name",
   };
   l.fail(e, Code.Unsupported, `${describeNode(e)} is not supported in a handler`, ...(hints[e.type] ? [hints[e.type]] : []));
 }

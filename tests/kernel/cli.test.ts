@@ -154,6 +154,8 @@ test("printf: bpftrace's conversions, flags and widths", () => {
   assert.equal(f("%-6s|%6d|%06d|%x|%X|%o|%u", "ab", -5, 42, 255, 255n, 8, -1), "ab    |    -5|000042|ff|FF|10|18446744073709551615");
   assert.equal(f("%c%c %% %lld %5.2s", 104, "i", 7n, "xyz"), "hi % 7    xy");
   assert.throws(() => parseFormat("%q"), /conversion tsbpf does not know/);
+  // The conversion is named alone, and bpftrace's %r (a buf()'s bytes) says what tsbpf has instead.
+  assert.throws(() => parseFormat("len %d: %-8r\n"), (e: Error) => e.message.startsWith(`printf format has a conversion tsbpf does not know, "%-8r" in "len %d: %-8r\\n"`) && /bpftrace's %r prints a buf\(\)/.test(e.message) && /str\(p, N\)/.test(e.message));
 });
 
 test("arguments: -c words, -d durations", () => {
@@ -179,6 +181,13 @@ test("-c: a $ that a shell keeps as it is (not before a name, digit, {, ( or spe
   for (const [command, what] of [["echo $HOME", "$HOME"], ["echo ${x}", "${"], ["echo $(id)", "$("], ["echo $1", "$1"], ["echo $?", "$?"], ["echo \"a $HOME\"", "$HOME"], ["echo a$_b", "$_b"]]) {
     assert.throws(() => splitCommand(command), (e: Error) => e.message.includes(`"${what}"`) && /without a shell/.test(e.message), command);
   }
+});
+
+test("-c: a ~, a glob or a # that a shell would expand or read as a comment, written unquoted, is an error naming it; quoted or escaped it is a word", () => {
+  for (const [command, what] of [["ls ~", "~"], ["ls ~/x", "~"], ["ls /etc/host*", "*"], ["ls /etc/hos?s", "?"], ["ls /dev/tty[0-9]", "["], ["true # comment", "#"]]) {
+    assert.throws(() => splitCommand(command), (e: Error) => e.message.includes(`"${what}"`) && /without a shell/.test(e.message) && /expand|comment/.test(e.message) && /sh -c/.test(e.message), command);
+  }
+  assert.deepEqual(splitCommand(`echo '~' "*.ts" \\? a~b x#y [ -f x ] "#"`), ["echo", "~", "*.ts", "?", "a~b", "x#y", "[", "-f", "x", "]", "#"]);
 });
 
 const STUB = {
@@ -253,6 +262,12 @@ test("a bad argument is one line and status 2, never a stack trace", async () =>
   const missing = await tsbpf(["run", "/nonexistent/script.ts"]);
   assert.equal(missing.status, 1);
   assert.equal(missing.stderr.trim(), "tsbpf: No such script: /nonexistent/script.ts");
+  // A tool's name as bcc or bpftrace users type it (opensnoop, opensnoop-bpfcc, opensnoop.bt) names tsbpf's tool of that name.
+  for (const name of ["opensnoop", "opensnoop.ts", "opensnoop-bpfcc", "opensnoop.bt"]) {
+    const tool = await tsbpf(["run", name]);
+    assert.equal(tool.status, 1, tool.stderr);
+    assert.match(tool.stderr.trim(), new RegExp(`^tsbpf: No such script: ${name.replace(".", "\\.")}; tsbpf's tool of that name: sudo tsbpf run \\S*examples/opensnoop\\.ts \\(tsbpf tools lists them\\)$`));
+  }
   // A directory is not a script: tsbpf says so, not the runtime's module loader.
   const dir = await tsbpf(["run", "/etc"]);
   assert.equal(dir.status, 1);

@@ -2,11 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { openSync } from "node:fs";
-import { ExitsAndEnters, OpensOnly } from "../fixtures/inherited_tracer.ts";
+import { CountedThrice, CountedTwice, ExitsAndEnters, OpensOnly } from "../fixtures/inherited_tracer.ts";
 import { ClosesToo } from "../fixtures/inherited_tracer_imported.ts";
 
 /** Starts `tracer` on this process, makes 20 failing openat() calls, then runs `check` before stopping it. */
-async function afterOpens<T extends ExitsAndEnters | OpensOnly>(tracer: T, check: (t: T) => void): Promise<void> {
+async function afterOpens<T extends ExitsAndEnters | OpensOnly | CountedTwice>(tracer: T, check: (t: T) => void): Promise<void> {
   tracer.targetPid = process.pid;
   tracer.end = () => {};
   await tracer.start({ exitOnError: false });
@@ -36,6 +36,24 @@ test("an override under another decorator attaches to its own probe, and one wit
     assert.deepEqual([...tracer.opens.entries()].map(([nr]) => nr), [257]);
     assert.ok((tracer.opens.get(257) ?? 0n) >= 20n, `opens: ${tracer.opens.get(257)}`);
     assert.deepEqual([...tracer.exits.entries()], []);
+  });
+});
+
+test("super.m() in an override calls the base's m, from a handler and from a plain method, the base's this.m() being the override", async () => {
+  await afterOpens(new CountedTwice(), (tracer) => {
+    // openat is 257 on x86-64: the base's handler (through super.onExit) calls the override's note, which counts 257 and 1257 through super.note.
+    const exits = tracer.exits.get(257n) ?? 0n;
+    assert.ok(exits >= 20n, `exits: ${exits}`);
+    assert.equal(tracer.counts.get(257n), exits);
+    assert.equal(tracer.counts.get(1257n), exits);
+  });
+});
+
+test("super.m() through three levels of tracer classes reaches each level's m once", async () => {
+  await afterOpens(new CountedThrice(), (tracer) => {
+    const exits = tracer.exits.get(257n) ?? 0n;
+    assert.ok(exits >= 20n, `exits: ${exits}`);
+    assert.deepEqual([...tracer.counts.entries()].filter(([, n]) => n === exits).map(([nr]) => nr).sort(), [100257n, 101257n]);
   });
 });
 

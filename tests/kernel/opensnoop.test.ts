@@ -35,3 +35,44 @@ test("opensnoop sees a file this test opens, with its flags", async () => {
     await tracer.stop();
   }
 });
+
+test("opensnoop -T -U -n NAME: bcc's TIME(s) and UID columns before PID, and only commands whose name holds NAME", async () => {
+  const { tsbpf } = await import("./cli_run.ts");
+  const tool = new URL("../../examples/opensnoop.ts", import.meta.url).pathname;
+  const r = await tsbpf(["-c", "/usr/bin/head -c 0 /etc/hostname", "run", tool, "-T", "-U", "-n", "ea"]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n").filter(Boolean);
+  // bcc's "%-14s" and "%-6s" columns, printed without a separator before its own.
+  assert.match(lines[0], /^TIME\(s\) {7}UID {3}PID +COMM +FD ERR PATH$/, r.stdout);
+  const hostname = lines.find((l) => l.endsWith(" /etc/hostname"));
+  assert.match(hostname ?? "", /^\d+\.\d{9} +0 +\d+ +head +\d+ +0 \/etc\/hostname$/, r.stdout);
+  assert.ok(lines.slice(1).every((l) => / head +-?\d/.test(l)), `a command without "ea" in its name:\n${r.stdout}`);
+});
+
+test("opensnoop -u UID and -t TID filter in the kernel", async () => {
+  // The events of one open by this thread, with the filters `set` chooses (stop() delivers what is left).
+  const opened = async (set: (t: OpenSnoop) => void) => {
+    const tracer = new OpenSnoop();
+    set(tracer);
+    const events: { filename: string; tid: number; uid: number }[] = [];
+    await tracer.start({ exitOnError: false });
+    const path = join(scratch(), `filtered-${events.length}-${Date.now()}`);
+    try {
+      tracer.events.on((e) => events.push(e));
+      closeSync(openSync(path, constants.O_CREAT | constants.O_WRONLY));
+      await waitFor(() => events.some((e) => e.filename === path), 2_000);
+    } finally {
+      await tracer.stop();
+    }
+    return events.filter((e) => e.filename === path);
+  };
+  const uid = process.getuid!();
+  const mine = await opened((t) => ((t.byUid = true), (t.targetUid = uid)));
+  assert.equal(mine.length, 1, "the open by this user was filtered out");
+  assert.equal(mine[0].uid, uid);
+  // The thread this test's opens run on (Deno's test runner's is not the process's first thread).
+  const tid = mine[0].tid;
+  assert.equal((await opened((t) => (t.targetTid = tid))).length, 1, "the open by this thread was filtered out");
+  assert.deepEqual(await opened((t) => ((t.byUid = true), (t.targetUid = uid + 54321))), [], "an open by another user passed -u");
+  assert.deepEqual(await opened((t) => (t.targetTid = tid + 1_000_000)), [], "an open by another thread passed -t");
+});

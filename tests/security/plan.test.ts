@@ -130,6 +130,16 @@ test("tracer classes are found wherever they are declared", () => {
   ]);
 });
 
+test("a tracer class extending another of the file is found even with no probe of its own: its overrides change what the inherited handlers run", () => {
+  const { tracers } = scanModule(`import { Tracer, tracepoint } from "tsbpf";
+    class Base extends Tracer { note() {} @tracepoint("a:b") h() { this.note(); } }
+    class Mid extends Base { override note() {} }
+    class Leaf extends Mid {}
+    class Plain { note() {} }
+    class NotTracer extends Plain {}`);
+  assert.deepEqual(tracers.map((t) => t.name), ["Base", "Mid", "Leaf"]);
+});
+
 test("importing tsbpf's internals by path is reported, not trusted as tsbpf", () => {
   const [m] = followModules(join(ROOT, "tests/security/fixtures/hides/internals.ts"));
   const got = m.scan!.capabilities.map((c) => `${c.kind}: ${c.what} at ${c.line}`);

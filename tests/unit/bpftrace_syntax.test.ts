@@ -137,6 +137,12 @@ test("what has no plain translation is named", () => {
   assert.match(why(`t:a:b { @[strftime("%H", nsecs)] = count(); }`), /"strftime": strftime\("%H:%M:%S", nsecs\) translates as a printf value in a probe/);
   assert.match(why(`profile:us:3000 { @ = count(); }`), /"profile:us:3000": tsbpf's profile\(\) takes a whole rate in Hz .*333\.3+ Hz/);
   assert.match(why(`BEGIN { printf("%d\\n", (uint8)300); }`), /the cast \(uint8\) in BEGIN: .*cast in a probe/);
+  // An aggregation's arguments past bpftrace's own count are not taken for a key: hist(n, k) is bpftrace 0.20's sub-bucket hist, which would count n with the value k.
+  assert.match(why(`t:a:b { @ = hist(args->flags, 2); }`), /hist\(args->flags, 2\): bpftrace's hist\(n, k\) .*tsbpf's hist\(\) has power-of-two buckets: write hist\(args->flags\)/);
+  assert.match(why(`t:a:b { @x[comm] = hist(args->flags, 2); }`), /hist\(args->flags, 2\): bpftrace's hist\(n, k\)/);
+  assert.match(why(`t:a:b { @[comm] = sum(1, 2); }`), /sum\(1, 2\): sum\(\) takes 1 argument, got 2/);
+  assert.match(why(`t:a:b { @ = lhist(args->ret, 0, 100); }`), /lhist\(args->ret, 0, 100\): lhist\(\) takes 4 arguments, got 3/);
+  assert.match(why(`t:a:b { @[comm] = count(1); }`), /count\(1\): count\(\) takes no argument, got 1/);
   // cpid: what it is, and that tsbpf's -c needs no such test.
   assert.match(why(`tracepoint:a:b /pid == cpid/ { @ = count(); }`), /"cpid" \(the pid of the command -c started\).*-c CMD.*traces only CMD.*drop/);
 });

@@ -57,6 +57,21 @@ test("a symbol's file offset is what the ELF's segments say; symbol+offset adds;
   assert.throws(() => userBinary("/nonexistent/tsbpf"), (e: Error) => e instanceof ProbeLookupError && /cannot find "\/nonexistent\/tsbpf"/.test(e.message));
 });
 
+// glibc 2.34 moved libpthread's, libdl's and librt's functions into libc, leaving stubs (bpftrace's threadsnoop.bt names libpthread:pthread_create).
+const stubPthread = (() => {
+  try {
+    const lib = userBinary("libpthread");
+    return lib.elf.symbols().lookup("pthread_create") ? "this libpthread still has pthread_create" : false;
+  } catch {
+    return "this system has no libpthread";
+  }
+})();
+
+test("a function glibc moved into libc, named in libpthread: the hint says to write libc:NAME", { skip: stubPthread }, () => {
+  assert.throws(() => symbolFileOffset(userBinary("libpthread"), "pthread_create"),
+    (e: Error) => e instanceof ProbeLookupError && /has no function "pthread_create"/.test(e.message) && (e as ProbeLookupError).hints.some((h) => /glibc 2\.34 moved .*into libc.*write "libc:pthread_create"/.test(h)));
+});
+
 test("uprobe targets split at the last colon", () => {
   assert.deepEqual(splitUprobeTarget("/bin/bash:readline"), ["/bin/bash", "readline"]);
   assert.deepEqual(splitUprobeTarget("/odd:dir/prog:main+0x10"), ["/odd:dir/prog", "main+0x10"]);
