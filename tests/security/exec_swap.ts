@@ -23,9 +23,10 @@ const startOf = (pid: number) => {
  * finds it, nobody execs root's program; neither -p PID uprobe:LIB nor the symbolizer may then
  * read root's program. `setUp` runs once both files are made (mapped_file_btrfs checks their inodes). With
  * `via` (a setuid-root program that makes the process root, ids and all, and execs its argument,
- * as sudo does for a command nobody may run as root), root's program runs as root.
+ * as sudo does for a command nobody may run as root), root's program runs as root; with `link`,
+ * nobody first puts a symlink to root's program where its library was.
  */
-export async function execSwap(secret: string, dir: string, started: (mapper: NobodyProcess) => void, setUp?: () => void, via?: string): Promise<void> {
+export async function execSwap(secret: string, dir: string, started: (mapper: NobodyProcess) => void, setUp?: () => void, via?: string, link = false): Promise<void> {
   await libc();
   // Root's program, at a fixed address (not PIE, where nobody's python3 leaves room), that nobody may run but not read.
   chmodSync(secret, 0o755);
@@ -48,6 +49,7 @@ if c.mmap(0x10000000, 0x1000, 1, 0x2 | 0x100000, fd, 0) != 0x10000000:
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
 print("ready", flush=True)
 signal.sigwait([signal.SIGUSR1])
+${link ? `os.rename("${dir}/libnobodys.so", "${dir}/libnobodys.so.old")\nos.symlink("${secret}/secret", "${dir}/libnobodys.so")` : ""}
 ${via ? `os.execv("${via}", ["via", "${secret}/secret"])` : `os.execv("${secret}/secret", ["secret"])`}
 `);
   started(mapper);
