@@ -12,7 +12,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { bareEnv, type NobodyProcess, tsbpf } from "./attacker.ts";
-import { execSwap } from "./exec_swap.ts";
+import { execSwap, sudoLike } from "./exec_swap.ts";
 import { libc } from "../../runtime/ffi/mod.ts";
 import { parseProcMaps } from "../../runtime/symbolize/proc_maps.ts";
 import { ElfFiles } from "../../runtime/symbolize/elf_files.ts";
@@ -98,14 +98,7 @@ test("on btrfs, root's program is not read for nobody's library of the same inod
   for (const sub of ["nobodys2", "roots2"]) assert.equal(spawnSync("btrfs", ["subvolume", "create", join(mnt, sub)]).status, 0);
   spawnSync("chown", ["nobody", join(mnt, "nobodys2")]);
   const nobodys = join(mnt, "nobodys2"), roots = join(mnt, "roots2");
-  // What sudo does for a command nobody may run as root (NOPASSWD): root's ids, all of them, then the command.
-  const sudo = join(mnt, "lib", "sudo-like");
-  const cc = spawnSync("gcc", ["-o", sudo, "-x", "c", "-"], {
-    input: "#define _GNU_SOURCE\n#include <unistd.h>\nint main(int argc, char **argv) { if (argc < 2 || setresgid(0, 0, 0) || setresuid(0, 0, 0)) return 1; execv(argv[1], argv + 1); return 1; }\n",
-    encoding: "utf8",
-  });
-  assert.equal(cc.status, 0, cc.stderr);
-  chmodSync(sudo, 0o4755);
+  const sudo = sudoLike(join(mnt, "lib"));
   await execSwap(roots, nobodys, (m) => (mapper.process = m), () => {
     assert.equal(statSync(join(nobodys, "libnobodys.so")).ino, statSync(join(roots, "secret")).ino, "the two files' inodes differ (the test's premise does not hold)");
   }, sudo);

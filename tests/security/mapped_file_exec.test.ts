@@ -10,18 +10,17 @@
 // root but not read), nobody having put a link to root's program at that path before.
 import { after, test } from "node:test";
 import { chmodSync, existsSync, rmSync } from "node:fs";
-import { spawnSync } from "node:child_process";
-import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { asNobody, type NobodyProcess, rootDir } from "./attacker.ts";
-import { execSwap } from "./exec_swap.ts";
+import { execSwap, sudoLike } from "./exec_swap.ts";
 
 const skip = (!existsSync("/usr/bin/python3") && "no /usr/bin/python3") || (!existsSync("/usr/bin/gcc") && "no gcc");
 const cleanup: string[] = [];
 after(() => cleanup.forEach((d) => rmSync(d, { recursive: true, force: true })));
-let mapper: NobodyProcess | undefined;
+let mapper: NobodyProcess | undefined, mapper2: NobodyProcess | undefined;
 after(() => mapper?.stop());
+after(() => mapper2?.stop());
 
 test("a mapped file is read through map_files only if it is still the file the mapping named (not root's program after an exec)", { timeout: 120_000, skip }, async () => {
   const secret = rootDir("mapped-exec");
@@ -38,18 +37,8 @@ test("a mapped file is not read by its path either, where nobody put a link to r
   const dir = asNobody(["mktemp", "-d", join(tmpdir(), "tsbpf-sec-mapped-exec-XXXXXX")]).trim();
   cleanup.push(dir);
   asNobody(["chmod", "755", dir]);
-  // What sudo does for a command nobody may run as root (NOPASSWD): root's ids, all of them, then the command.
   const tools = rootDir("mapped-exec-sudo");
   cleanup.push(tools);
   chmodSync(tools, 0o755);
-  const sudo = join(tools, "sudo-like");
-  const cc = spawnSync("gcc", ["-o", sudo, "-x", "c", "-"], {
-    input: "#define _GNU_SOURCE\n#include <unistd.h>\nint main(int argc, char **argv) { if (argc < 2 || setresgid(0, 0, 0) || setresuid(0, 0, 0)) return 1; execv(argv[1], argv + 1); return 1; }\n",
-    encoding: "utf8",
-  });
-  assert.equal(cc.status, 0, cc.stderr);
-  chmodSync(sudo, 0o4755);
-  await execSwap(secret, dir, (m) => (mapper2 = m), undefined, sudo, true);
+  await execSwap(secret, dir, (m) => (mapper2 = m), undefined, sudoLike(tools), true);
 });
-let mapper2: NobodyProcess | undefined;
-after(() => mapper2?.stop());
