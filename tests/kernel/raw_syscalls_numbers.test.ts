@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { Count, ppid, probe, type ProbeName, tracepoint, Tracer, type i64, type TracepointArgs, type u32 } from "../../mod.ts";
 import { syscallNumber } from "../../probes/tracepoint_syscalls.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
+import { le, staticProgram } from "./static_program.ts";
 
 let made: string | undefined;
 const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-raw-numbers-")));
@@ -64,18 +65,7 @@ function oddNumbersProgram(times: number): Uint8Array {
   const code: number[] = [];
   for (const rax of RAX) for (let i = 0; i < times; i++) code.push(0x48, 0xb8, ...le(rax, 8), 0x0f, 0x05); // movabs rax, imm64; syscall
   code.push(0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05); // mov eax, 60; xor edi, edi; syscall
-  const base = 0x400000, start = 64 + 56, size = start + code.length;
-  const header = [
-    0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    ...le(2n, 2), ...le(0x3en, 2), ...le(1n, 4), ...le(BigInt(base + start), 8), ...le(64n, 8), ...le(0n, 8),
-    ...le(0n, 4), ...le(64n, 2), ...le(56n, 2), ...le(1n, 2), ...le(64n, 2), ...le(0n, 2), ...le(0n, 2),
-  ];
-  const segment = [...le(1n, 4), ...le(5n, 4), ...le(0n, 8), ...le(BigInt(base), 8), ...le(BigInt(base), 8), ...le(BigInt(size), 8), ...le(BigInt(size), 8), ...le(0x1000n, 8)];
-  return new Uint8Array([...header, ...segment, ...code]);
-}
-
-function le(value: bigint, bytes: number): number[] {
-  return Array.from({ length: bytes }, (_, i) => Number((value >> BigInt(8 * i)) & 0xffn));
+  return staticProgram(code);
 }
 
 test("a syscall wildcard attached once counts odd syscall numbers as one attachment per tracepoint does", { skip: process.arch !== "x64" }, async () => {
