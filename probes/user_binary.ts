@@ -78,7 +78,7 @@ const O_PATH = 0o10000000, O_CLOEXEC = 0o2000000;
 function hold(f: UserFile): number {
   if (!f.inRoot) return libcSync().open(f.path, O_PATH | O_CLOEXEC);
   const { process, path, mapped } = f.inRoot;
-  return mapped ? openMappedFile(process, mapped.range, mapped) : holdAsProcess(process, path);
+  return mapped ? openMappedFile(process, mapped.range, { ...mapped, path }) : holdAsProcess(process, path);
 }
 
 /**

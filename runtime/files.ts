@@ -44,7 +44,7 @@ export function fileExists(path: string): boolean {
   return fd >= 0 || fd === -13 || fd === -21; // EACCES, EISDIR: it exists
 }
 
-const SYS_OPENAT2 = 437, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10, O_DIRECTORY = 0o200000;
+const SYS_OPENAT2 = 437, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04, RESOLVE_IN_ROOT = 0x10, O_DIRECTORY = 0o200000;
 
 /**
  * `path` held O_PATH as the directory `root` (a process's /proc/PID/root, by name or open) sees it: an absolute
@@ -52,18 +52,19 @@ const SYS_OPENAT2 = 437, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_IN_ROOT = 0x10, O
  * processes whose root it is. Looked up through /proc/PID/root by name, an absolute link resolves
  * against our own root instead: a container's user can point /usr/lib there at any file of the
  * host. With `noFollow`, a symlink at the last component is held itself (O_NOFOLLOW), not
- * followed. The fd, or -errno. Kernels before 5.6 (no openat2) look the name up as before.
+ * followed. With `noSymlinks`, a symlink anywhere on the way fails the lookup (-ELOOP; -ENOSYS
+ * before 5.6). The fd, or -errno. Kernels before 5.6 (no openat2) look the name up as before.
  */
-export function openInRoot(root: string | number, path: string, noFollow = false): number {
+export function openInRoot(root: string | number, path: string, noFollow = false, noSymlinks = false): number {
   const c = libcSync();
   const dir = typeof root === "number" ? root : c.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return dir;
   const flags = O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0);
   try {
-    const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)]);
+    const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (noSymlinks ? RESOLVE_NO_SYMLINKS : 0))]);
     const name = cString(path);
     const fd = c.syscall(SYS_OPENAT2, BigInt(dir), c.addressOf(name), c.addressOf(new Uint8Array(how.buffer)), BigInt(how.byteLength));
-    return fd === -38 ? c.open(`${typeof root === "number" ? `/proc/self/fd/${root}` : root}${path}`, flags) : fd; // ENOSYS
+    return fd === -38 && !noSymlinks ? c.open(`${typeof root === "number" ? `/proc/self/fd/${root}` : root}${path}`, flags) : fd; // ENOSYS
   } finally {
     if (dir !== root) c.close(dir);
   }

@@ -16,7 +16,7 @@ import { cString, libcSync } from "./ffi/mod.ts";
 import { openInRoot, readBounded } from "./files.ts";
 import { type ProcessRef, startIn } from "./process_start.ts";
 import { NO_ONE, rightsInStatus, withRightsOf } from "./user_rights.ts";
-import { fstat } from "./file_stat.ts";
+import { fstat, type FileStat } from "./file_stat.ts";
 
 export { processNow, type ProcessRef } from "./process_start.ts";
 
@@ -75,17 +75,19 @@ export function holdAsProcess(process: ProcessRef, path: string): number {
  * On btrfs, stat gives each subvolume a device of its own while maps gives the file system's, one
  * for all its subvolumes, where inode numbers start alike (every subvolume's first file is 257):
  * the file system and inode a maps line names then fit a file in any subvolume, another user's or
- * root's. So where only these fit, the file is taken only if the process's user may read it: the
- * worst an exec that swapped what the range maps then gets is a file its user could map anyway.
+ * root's. So where only these fit, the file is taken only if it is the one at the line's `path`
+ * (looked up in the process's root with its user's rights, through no symlink) and its user may
+ * read it. Its user's rights alone are not enough: they are the process's now, and a process
+ * that became root (sudo, for a program nobody may run as root but not read) may read anything.
  */
-export function openMappedFile(process: ProcessRef, range: string, file: { dev: string; inode: number }): number {
+export function openMappedFile(process: ProcessRef, range: string, file: { dev: string; inode: number; path: string }): number {
   return inProcessDir(process, (dir) => {
     const handle = openAt(dir, `map_files/${range}`, O_PATH | O_CLOEXEC);
     if (handle < 0) return handle;
     const st = fstat(handle);
     const expected = mappedFileIdentity(file);
     if (typeof st !== "number" && st.ino === expected.ino) {
-      if (st.dev === expected.dev || (superblockOf(dir, handle) === expected.dev && readableByOwner(dir, handle))) return handle;
+      if (st.dev === expected.dev || (superblockOf(dir, handle) === expected.dev && atPathAndReadable(dir, handle, st, file.path))) return handle;
     }
     libcSync().close(handle);
     return typeof st === "number" ? st : ENOENT;
@@ -110,10 +112,29 @@ function superblockOf(dir: number, handle: number): bigint | undefined {
   return mappedFileIdentity({ dev: device.map((n) => Number(n).toString(16)).join(":"), inode: 0 }).dev;
 }
 
-/** Whether the user whose rights `process`'s files are read with (rightsInStatus: a setuid program's caller) may read open file `handle`. */
-function readableByOwner(dir: number, handle: number): boolean {
+/**
+ * Whether open file `handle` (whose stat is `st`) is the file at `path` in the root of the process
+ * of `dir`, looked up through no symlink (its user could point one at any file it may read), and
+ * the user whose rights its files are read with (rightsInStatus: a setuid program's caller) may
+ * read it.
+ */
+function atPathAndReadable(dir: number, handle: number, st: FileStat, path: string): boolean {
   const status = readAt(dir, "status");
-  return status !== undefined && withRightsOf(rightsInStatus(status), () => mayRead(handle)) === 0;
+  if (status === undefined) return false;
+  const root = openAt(dir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return false;
+  try {
+    return withRightsOf(rightsInStatus(status), () => {
+      if (mayRead(handle) !== 0) return false;
+      const named = openInRoot(root, path, false, true);
+      if (named < 0) return false;
+      const there = fstat(named);
+      libcSync().close(named);
+      return typeof there !== "number" && there.dev === st.dev && there.ino === st.ino;
+    });
+  } finally {
+    libcSync().close(root);
+  }
 }
 
 /** faccessat2(handle, "", R_OK) with our file-system ids (AT_EACCESS): 0, or -errno (-ENOSYS before Linux 5.8). */

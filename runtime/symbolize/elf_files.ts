@@ -179,7 +179,7 @@ interface Place extends FileLookup {
 function* placesOf(process: ProcessRef | undefined, m: Mapping): Generator<Place> {
   if (process) {
     const range = `${m.start.toString(16)}-${m.end.toString(16)}`;
-    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range, m)) };
+    yield { path: `/proc/${process.pid}/map_files/${range}`, open: () => reopenRegular(openMappedFile(process, range, { ...m, path: filePath(m) })) };
     yield { path: filePath(m), ...inRootOf(process) };
   }
   // No process to take rights from: no one's. Its owner may have put a link at the path to a file of

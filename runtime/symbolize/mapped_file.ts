@@ -13,7 +13,7 @@
  * instead, from the same descriptor, with the same size bound (elf_parts.ts).
  */
 import { libcSync } from "../ffi/mod.ts";
-import { MAX_BINARY_BYTES, openRegular, readBounded } from "../files.ts";
+import { MAX_BINARY_BYTES, openInRoot, openRegular, readBounded, reopenRegular } from "../files.ts";
 import { asProcess, type ProcessRef } from "../process_files.ts";
 import { pseudoFilesystem } from "../pseudo_fs.ts";
 import { fstat, S_IFMT, S_IFREG } from "../file_stat.ts";
@@ -33,9 +33,14 @@ export interface FileLookup {
   open?: (path: string) => number | string;
 }
 
-/** A path as `process` sees it: inside its root, with its user's rights (none when it has gone). */
+/**
+ * A path a maps line of `process` names, as the process sees it: inside its root, with its user's
+ * rights (none when it has gone), through no symlink. Such a path is the kernel's, with none on
+ * the way; a symlink there is its user's, put there since: a process of nobody's that became root
+ * (sudo) would have root's rights follow it to root's files (tests/security/mapped_file_exec.test.ts).
+ */
 export function inRootOf(process: ProcessRef | undefined): FileLookup {
-  return { open: (path) => asProcess(process, (root) => openRegular(path, false, root)) };
+  return { open: (path) => asProcess(process, (root) => reopenRegular(openInRoot(root!, path, false, true))) };
 }
 
 /**

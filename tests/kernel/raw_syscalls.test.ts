@@ -14,6 +14,7 @@ import { Count, ppid, probe, type ProbeName, Sum, tracepoint, Tracer, type i64, 
 import { syscallNumber } from "../../probes/tracepoint_syscalls.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
+import { le, staticProgram } from "./static_program.ts";
 
 let made: string | undefined;
 const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-raw-syscalls-")));
@@ -106,18 +107,7 @@ function int80Program(calls: number): Uint8Array {
     0x31, 0xff, // xor edi, edi
     0x0f, 0x05, // syscall
   ];
-  const base = 0x400000, start = 64 + 56, size = start + code.length;
-  const header = [
-    0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    ...le(2, 2), ...le(0x3e, 2), ...le(1, 4), ...le(base + start, 8), ...le(64, 8), ...le(0, 8),
-    ...le(0, 4), ...le(64, 2), ...le(56, 2), ...le(1, 2), ...le(64, 2), ...le(0, 2), ...le(0, 2),
-  ];
-  const segment = [...le(1, 4), ...le(5, 4), ...le(0, 8), ...le(base, 8), ...le(base, 8), ...le(size, 8), ...le(size, 8), ...le(0x1000, 8)];
-  return new Uint8Array([...header, ...segment, ...code]);
-}
-
-function le(value: number, bytes: number): number[] {
-  return Array.from({ length: bytes }, (_, i) => Math.floor(value / 256 ** i) % 256);
+  return staticProgram(code);
 }
 
 test("a wildcard on every syscall entry and exit sees what one attachment per tracepoint sees", { skip: process.arch !== "x64" }, async () => {

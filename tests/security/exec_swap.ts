@@ -11,6 +11,22 @@ import { parseProcMaps } from "../../runtime/symbolize/proc_maps.ts";
 import { ElfFiles } from "../../runtime/symbolize/elf_files.ts";
 
 const PYTHON = "/usr/bin/python3";
+
+/**
+ * A setuid-root program made in `dir` (root's, on a file system without nosuid) that does what sudo
+ * does for a command nobody may run as root (NOPASSWD): takes root's ids, all of them, and runs
+ * its argument. Its path, for execSwap's `via`.
+ */
+export function sudoLike(dir: string): string {
+  const sudo = join(dir, "sudo-like");
+  const cc = spawnSync("gcc", ["-o", sudo, "-x", "c", "-"], {
+    input: "#define _GNU_SOURCE\n#include <unistd.h>\nint main(int argc, char **argv) { if (argc < 2 || setresgid(0, 0, 0) || setresuid(0, 0, 0)) return 1; execv(argv[1], argv + 1); return 1; }\n",
+    encoding: "utf8",
+  });
+  assert.equal(cc.status, 0, cc.stderr);
+  chmodSync(sudo, 0o4755);
+  return sudo;
+}
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -21,9 +37,12 @@ const startOf = (pid: number) => {
  * Root's program (0711) built in `secret` (a directory of root's), nobody's library written in
  * `dir` (one nobody may write): nobody maps its library where root's program will load, root
  * finds it, nobody execs root's program; neither -p PID uprobe:LIB nor the symbolizer may then
- * read root's program. `setUp` runs once both files are made (mapped_file_btrfs checks their inodes).
+ * read root's program. `setUp` runs once both files are made (mapped_file_btrfs checks their inodes). With
+ * `via` (a setuid-root program that makes the process root, ids and all, and execs its argument,
+ * as sudo does for a command nobody may run as root), root's program runs as root; with `link`,
+ * nobody first puts a symlink to root's program where its library was.
  */
-export async function execSwap(secret: string, dir: string, started: (mapper: NobodyProcess) => void, setUp?: () => void): Promise<void> {
+export async function execSwap(secret: string, dir: string, started: (mapper: NobodyProcess) => void, setUp?: () => void, via?: string, link = false): Promise<void> {
   await libc();
   // Root's program, at a fixed address (not PIE, where nobody's python3 leaves room), that nobody may run but not read.
   chmodSync(secret, 0o755);
@@ -46,7 +65,8 @@ if c.mmap(0x10000000, 0x1000, 1, 0x2 | 0x100000, fd, 0) != 0x10000000:
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
 print("ready", flush=True)
 signal.sigwait([signal.SIGUSR1])
-os.execv("${secret}/secret", ["secret"])
+${link ? `os.rename("${dir}/libnobodys.so", "${dir}/libnobodys.so.old")\nos.symlink("${secret}/secret", "${dir}/libnobodys.so")` : ""}
+${via ? `os.execv("${via}", ["via", "${secret}/secret"])` : `os.execv("${secret}/secret", ["secret"])`}
 `);
   started(mapper);
   const pid = mapper.pid;
