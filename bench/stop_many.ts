@@ -5,6 +5,7 @@
 // bpftrace's perf event fds all open), SIGTERM 1.5 s later (again each second, for bpftrace
 // 0.17, which may miss one), wall time until the process is reaped, and the CPU time (user+sys) of the whole run from /usr/bin/time.
 //   bun bench/stop_many.ts ROUNDS NAME=CHECKOUT... (e.g. main=/tmp/main branch=.)
+// PATTERN=sys_enter_ti* (10 matches) for another wildcard; NO_BPFTRACE=1 leaves bpftrace out.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
@@ -19,7 +20,7 @@ for (const c of checkouts) {
   const [name, dir] = c.split("=");
   for (const rt of ["bun", "deno"]) variants.push({ name: `${name}, ${rt}`, argv: [`${dir}/bin/tsbpf`, "-e", ONE], env: { TSBPF_RUNTIME: rt } });
 }
-variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
+if (!process.env.NO_BPFTRACE) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
 
 const perfFds = (pid: number): number => {
   let n = 0;

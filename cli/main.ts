@@ -19,6 +19,15 @@ import { noteIgnoredSignals } from "../runtime/ignored_signals.ts";
 // its own, splitting the modules it shares with the start chunk into a third file every start loads.
 import { checkPackagePlace } from "../runtime/package_place.ts";
 
+/**
+ * Set once `tsbpf run`'s script has ended: this process then holds nothing left to finish (the
+ * child, its -c command and the signal relay are done with), and ends at once with the child's
+ * status instead of waiting for the runtime to wind down (Deno's teardown of its JavaScript
+ * engine and caches took ≈ 50-90 ms after the child was reaped: bench/NOTES.md, "Stopping,
+ * session 15").
+ */
+let endAtOnce = false;
+
 const COMMANDS = ["run", "list", "dump", "types", "build", "plan", "tools", "pinned", "help"];
 
 async function main(argv: string[]): Promise<number> {
@@ -61,7 +70,9 @@ async function main(argv: string[]): Promise<number> {
       if (merged.help) return print(await help("run"));
       if (own.first === undefined) throw new UsageError("needs the script to run: tsbpf run script.ts [args...]", "run");
       const { runScript } = await import("./commands/run.ts");
-      return await runScript(own.first, own.rest, session(merged), { yes: !!merged.yes });
+      const status = await runScript(own.first, own.rest, session(merged), { yes: !!merged.yes });
+      endAtOnce = true;
+      return status;
     }
     case "list": {
       const { listCommand } = await import("./commands/list.ts");
@@ -150,6 +161,7 @@ export async function runCommand(): Promise<void> {
   else (globalThis as unknown as { process: { on(event: string, f: (e: unknown) => void): void } }).process.on("unhandledRejection", (e) => fail(e, verbose));
   try {
     const status = await main(argv);
+    if (endAtOnce) hooks.exit(status);
     if (status !== 0) hooks.setExitCode(status);
   } catch (e) {
     fail(e, verbose);
