@@ -24,6 +24,7 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { codeDigest, codeDigestDefine } from "./code_digest.ts";
 
 /** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"): what `import "tsbpf"` runs. */
 export const BUN_LIBRARY = "bun_library.js";
@@ -94,10 +95,11 @@ const SELF_PLACEHOLDER = "__tsbpf_bun_self__";
  * build` writes, a string a module searches for) stays as it is. esbuild also strips the types,
  * as it does for the ES module build of the same sources (pack/bundle.ts).
  */
-export async function withoutImportMeta(source: string): Promise<string> {
+export async function withoutImportMeta(source: string, define: Record<string, string> = {}): Promise<string> {
   const { code } = await esbuild.transform(source, {
     loader: "ts",
     define: {
+      ...define,
       "import.meta.url": `${SELF_PLACEHOLDER}.url`,
       "import.meta.resolve": `${SELF_PLACEHOLDER}.resolve`,
       "import.meta.require": "require",
@@ -353,6 +355,10 @@ function seldomStandIn(rel: string, exported: SeldomExports, part: string): stri
  * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
  * sends to another part (namespace tsbpf-part-FILE: a line taking the module from that part).
  */
+let codeDefines: Record<string, string> | undefined;
+/** The code's digest for tracer/code_version.ts, as the ES module build has it (pack/code_digest.ts). */
+const codeDefine = () => (codeDefines ??= codeDigestDefine(codeDigest(ROOT)));
+
 async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, partOf: (rel: string) => string, route: Route): Promise<string[]> {
   const result = await Bun!.build({
     entrypoints: [ENTRY],
@@ -382,7 +388,7 @@ async function build(outdir: string, naming: string, entry: string, seldomExport
           }));
         }
         build.onLoad({ filter: /\.ts$/ }, async (args: { path: string }) =>
-          ({ contents: await withoutImportMeta(readFileSync(args.path, "utf8")), loader: "js" }));
+          ({ contents: await withoutImportMeta(readFileSync(args.path, "utf8"), codeDefine()), loader: "js" }));
       },
     }],
   });

@@ -1,5 +1,6 @@
-// Compiled tracers cached per script, class, tsbpf version and kernel, so a second start skips
-// parsing and compiling (and loading the parser at all).
+// Compiled tracers cached per script, class, tsbpf's code and kernel, so a second start skips
+// parsing and compiling (and loading the parser at all). tsbpf's code is named by what it is, not
+// by a number bumped by hand (tracer/code_version.ts).
 //
 // Root loads what it finds here into the kernel, so the cache is trusted only when nobody else
 // can write it (runtime/private_dir.ts, checked before every use), and an entry is data: it
@@ -22,9 +23,7 @@ import { pidNamespace } from "../runtime/namespaces.ts";
 import { kernelRelease } from "../runtime/kernel_release.ts";
 import { kernelBuildId } from "../runtime/kernel_build_id.ts";
 import { pruneCache, removeOldCacheDir } from "../runtime/cache_prune.ts";
-
-/** Bump when the compiler's output changes for the same input. */
-export const COMPILER_VERSION = "0.1.0-9";
+import { codeVersion } from "./code_version.ts";
 
 /** The cache directory, checked (and made) private; undefined when there is none to use. */
 function cacheDir(): string | undefined {
@@ -48,11 +47,7 @@ export function cacheOff(): boolean {
 
 /** Larger than any real entry (a few hundred KB for the largest tools). */
 const MAX_ENTRY_BYTES = 64 << 20;
-/** The entry's format; an entry of another is a miss. */
-const ENTRY_FORMAT = 3;
-
 interface CacheEntry {
-  format: number;
   /** What the specs were compiled from (CacheKey.input). */
   input: string;
   kernel: string;
@@ -89,7 +84,9 @@ export async function cacheKey(source: string, file: string, extra = "", read = 
   const settings = COMPILE_SETTINGS.map((name) => `${name}=${c.getenv(name) ?? ""}`).join(" ");
   // pid() compiles differently inside a PID namespace (a container sharing the host's cache).
   const pidns = pidNamespaceFact(pidNamespace());
-  const where = `${COMPILER_VERSION}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}`;
+  // Under TSBPF_NO_CACHE the key is never looked up: the code's stamp is not made (a clone's costs a few ms).
+  const code = cacheOff() ? "" : codeVersion();
+  const where = `${code}\0${kernelId()} ${settings} ${pidns}\0${extra}\0${file}`;
   return { name: entryName(where), input: `${where}\0${read}\0${source}` };
 }
 
@@ -123,8 +120,8 @@ export function readCache(key: CacheKey): TracerSpec[] | undefined {
   if (!bytes) return undefined;
   try {
     const entry = JSON.parse(new TextDecoder().decode(bytes)) as CacheEntry;
-    if (entry?.format !== ENTRY_FORMAT) throw new Error(`format ${JSON.stringify(entry?.format)}, not ${ENTRY_FORMAT}`);
-    if (entry.input !== key.input) throw new Error("it was written for another source, kernel or tsbpf version");
+    // The input names the code that wrote the entry (codeVersion): an entry of another tsbpf, of any form, stops here.
+    if (entry?.input !== key.input) throw new Error("it was written for another source, kernel or tsbpf");
     if (entry.kernel !== kernelId()) throw new Error(`it was compiled for kernel ${JSON.stringify(entry.kernel)}`);
     return validateSpecs(entry.specs);
   } catch (e) {
@@ -136,7 +133,7 @@ export function readCache(key: CacheKey): TracerSpec[] | undefined {
 export function writeCache(key: CacheKey, specs: TracerSpec[]): void {
   const dir = cacheDir();
   if (!dir) return;
-  const entry: CacheEntry = { format: ENTRY_FORMAT, input: key.input, kernel: kernelId(), specs };
+  const entry: CacheEntry = { input: key.input, kernel: kernelId(), specs };
   try {
     writeFileAtomic(`${dir}/${key.name}.json`, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
   } catch (e) {

@@ -20,12 +20,11 @@ import { geteuid, lstat } from "../../runtime/file_stat.ts";
 import { privateDir, UntrustedDirError } from "../../runtime/private_dir.ts";
 import { pruneCache } from "../../runtime/cache_prune.ts";
 import { verbose } from "../../runtime/verbose.ts";
-import { COMPILER_VERSION, entryName, kernelId } from "../../tracer/compile_cache.ts";
+import { entryName, kernelId } from "../../tracer/compile_cache.ts";
+import { codeVersion } from "../../tracer/code_version.ts";
 import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
 
-/** Bump when the transform's output, or the entry's form, changes for the same one-liner. */
-const TRANSFORM_VERSION = 23;
 const MAX_ENTRY_BYTES = 16 << 20;
 /** What the directory keeps: entries and generated scripts together. */
 export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;
@@ -40,8 +39,7 @@ const CACHE_NAME = /^[0-9a-f]{16}\.(?:json|ts)$/;
 
 type Question = ["expand", string, string] | ["fields", string];
 interface Entry {
-  version: number;
-  /** The entry's name (OneLinerKey.name), and exactly what it was transformed from (OneLinerKey.input). */
+  /** The entry's name (OneLinerKey.name), and exactly what it was transformed from, by which code (OneLinerKey.input). */
   key: string;
   input: string;
   source: string;
@@ -88,7 +86,8 @@ export interface OneLinerKey {
 }
 
 /**
- * The entry's key: everything the transform's output depends on but the kernel's answers.
+ * The entry's key: everything the transform's output depends on but the kernel's answers: the
+ * transform's code and the compiler's among it (codeVersion, tracer/code_version.ts).
  * `modFile` is what the transform reads tsbpf's export names from (mod.ts, or the package's
  * mod.js): its identity (device, inode, size, mtime) stands for them, so a hit never imports
  * or reads it for that. As the compile cache's: the name is a short hash and the entry holds
@@ -98,7 +97,7 @@ export interface OneLinerKey {
 export function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, runtimeUrl: string, modFile: string): OneLinerKey {
   const st = lstat(modFile);
   const modId = typeof st === "number" ? `error ${st}` : `${st.dev}:${st.ino}:${st.size}:${st.mtime}`;
-  const input = [TRANSFORM_VERSION, COMPILER_VERSION, kernelId(), pidFilter, modUrl, runtimeUrl, modId, text].join("\0");
+  const input = [codeVersion(), kernelId(), pidFilter, modUrl, runtimeUrl, modId, text].join("\0");
   return { name: entryName(input), input };
 }
 
@@ -113,7 +112,7 @@ export function oneLinerKey(text: string, pidFilter: boolean, modUrl: string, ru
  * The bytes are compared before every run all the same (run_oneliner.ts writeScript).
  */
 export function scriptName(source: string): string {
-  return `${entryName(`${TRANSFORM_VERSION}\0${source}`)}.ts`;
+  return `${entryName(source)}.ts`;
 }
 
 /** `cacheHome`: instead of $XDG_CACHE_HOME or ~/.cache, and used even under TSBPF_NO_CACHE (for tests). */
@@ -176,7 +175,7 @@ export async function readOneLiner(key: OneLinerKey, text: string, kernel: (with
 export function writeOneLiner(key: OneLinerKey, script: GeneratedScript, asked: Entry["asked"], name: string, cacheHome?: string): void {
   const file = entryFile(key.name, cacheHome);
   if (!file) return;
-  const entry: Entry = { version: TRANSFORM_VERSION, key: key.name, input: key.input, source: script.source, positions: script.positions, probes: script.probes, asked, script: name };
+  const entry: Entry = { key: key.name, input: key.input, source: script.source, positions: script.positions, probes: script.probes, asked, script: name };
   try {
     writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(entry)), 0o600);
   } catch (e) {
@@ -220,7 +219,7 @@ function checkEntry(v: unknown, key: OneLinerKey): Entry {
   const e = v as Entry;
   const ints = (o: unknown, names: string[]) => typeof o === "object" && o !== null && names.every((n) => Number.isSafeInteger((o as Record<string, unknown>)[n]));
   const pair = (p: unknown) => Array.isArray(p) && p.length === 2 && p.every(Number.isSafeInteger);
-  const ok = typeof e === "object" && e !== null && e.version === TRANSFORM_VERSION && e.key === key.name && e.input === key.input &&
+  const ok = typeof e === "object" && e !== null && e.key === key.name && e.input === key.input &&
     typeof e.source === "string" && Number.isSafeInteger(e.probes) && typeof e.script === "string" && /^[0-9a-f]{16}\.ts$/.test(e.script) &&
     Array.isArray(e.positions?.segments) && e.positions.segments.every((s) => ints(s, ["line", "column", "length", "from"])) &&
     Array.isArray(e.positions?.regions) && e.positions.regions.every((r) => ints(r, ["from", "length"]) && pair(r.start) && pair(r.end)) &&

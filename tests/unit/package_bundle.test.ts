@@ -183,3 +183,14 @@ test("callerOf: the bundle's chunks in dist/ are tsbpf's own frames", () => {
   const stack = `Error\n    at a (/p/node_modules/tsbpf/dist/chunk-AB12CD34.js:1:2000)\n    at b (/p/node_modules/tsbpf/dist/mod.js:1:10)\n    at c (/p/trace.ts:6:4)`;
   assert.equal(callerOf(stack, own), "/p/trace.ts");
 });
+
+test("the bundle's caches key their entries by the digest of the code it was built from, which a start does not compute", async () => {
+  const meta = await bundle();
+  const code = Object.keys(meta.outputs).filter((p) => p.endsWith(".js")).map((p) => readFileSync(`${dist}/${p.slice(p.lastIndexOf("/") + 1)}`, "utf8")).join("\n");
+  const digests = new Set(code.match(/tsbpf \d+\.\d+\.\d+\S* sha256:[0-9a-f]{64}/g));
+  assert.equal(digests.size, 1, `the code's digest in the bundle: ${[...digests].join(", ") || "none"}`);
+  // Nor does any chunk keep the clone's way (tracer/code_version.ts's stamp of the sources' files).
+  assert.ok(!code.includes("`sources ${"), "the bundle still stamps the source files");
+  const { codeDigest } = await import("../../pack/code_digest.ts");
+  assert.deepEqual([...digests], [codeDigest(new URL("../../", import.meta.url).pathname)]);
+});
