@@ -182,3 +182,29 @@ test("tsbpf -e: a syscall wildcard whose handler takes no args is one probe, and
   assert.deepEqual(opens(whole.stdout), opens(each.stdout));
   assert.match(whole.stdout, /^@\[tracepoint:syscalls:sys_enter_read\]: \d+$/m);
 });
+
+test("tsbpf -e: a syscall wildcard whose handler reads only fields all matches share (args.ret) is one probe, and sums as its matches expanded one by one do", { skip: process.arch !== "x64" }, async () => {
+  // cat fails to open a missing file (openat's ret is -ENOENT) and exits with 1, tsbpf with it.
+  const run = async (pattern: string, handler: string) => {
+    const r = await tsbpf(["-c", "cat /etc/hostname /nonexistent-tsbpf-raw-syscalls", "-e", `tracepoint("${pattern}", ${handler})`]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /error|warning/i);
+    return r.stdout;
+  };
+  const handler = `(args) => { if (args.ret < 0) { $.failed[probe()] = count(); } $.ret[probe(), args.__syscall_nr] = sum(args.ret); }`;
+  const script = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_exit_*", ${handler})`]);
+  assert.equal(script.stdout.match(/@tracepoint\(/g)?.length, 1, script.stdout);
+  assert.match(script.stdout, /@tracepoint\("syscalls:sys_exit_\*"\)/);
+  const whole = await run("syscalls:sys_exit_*", handler);
+  // Six sys_exit_open* and five sys_exit_read*: few enough to be attached one by one.
+  const opens = await run("syscalls:sys_exit_open*", handler), reads = await run("syscalls:sys_exit_read*", handler);
+  const lines = (out: string, prefix: string) => out.split("\n").filter((l) => l.startsWith(prefix)).sort();
+  assert.match(lines(opens, "@failed[tracepoint:syscalls:sys_exit_openat]: ").join(), /: [1-9]\d*$/, opens);
+  assert.deepEqual(lines(whole, "@failed[tracepoint:syscalls:sys_exit_open"), lines(opens, "@failed[tracepoint:syscalls:sys_exit_open"));
+  assert.deepEqual(lines(whole, "@ret[tracepoint:syscalls:sys_exit_open"), lines(opens, "@ret[tracepoint:syscalls:sys_exit_open"));
+  assert.match(lines(reads, "@ret[tracepoint:syscalls:sys_exit_read, 0]: ").join(), /: [1-9]\d*$/, reads);
+  assert.deepEqual(lines(whole, "@ret[tracepoint:syscalls:sys_exit_read"), lines(reads, "@ret[tracepoint:syscalls:sys_exit_read"));
+  // A field that differs between the matches still makes one handler per match.
+  const each = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_enter_*", (args) => count(args.fd))`]);
+  assert.ok((each.stdout.match(/@tracepoint\(/g)?.length ?? 0) > 8, each.stdout + each.stderr);
+});
