@@ -186,6 +186,14 @@ test("one-liner hints: this in a handler is pointed to $.name", async () => {
   assert.doesNotMatch(r.stderr, /OneLiner|new HashMap/, r.stderr);
 });
 
+test("one-liner hints: a field most of a wildcard's matches lack is one error, not one per match", async () => {
+  const r = await tsbpf(["-d", "1", "-e", `tracepoint("syscalls:sys_enter_*", a => count(str(a.filename)))`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^-e:1:53: error\[TSB1004\]: tracepoint syscalls:sys_enter_accept and \d+ more of the wildcard's matches have no field "filename"/);
+  assert.equal(r.stderr.match(/error\[/g)?.length, 1, r.stderr);
+  assert.match(r.stderr, /= hint: each match has a handler of its own[^\n]*: tsbpf list -v 'syscalls:sys_enter_\*' shows each one's fields/);
+});
+
 test("bpftrace syntax: a local set from a builtin ($s = comm) translates to a one-liner that runs and prints it", async () => {
   const r = await tsbpf(["-e", `tracepoint:syscalls:sys_enter_openat /comm == "head"/ { $s = comm; printf("%s\\n", $s); }`]);
   const t = /= hint: in tsbpf: tsbpf -e '(.*)'$/m.exec(r.stderr);
