@@ -152,7 +152,8 @@ export const tracepointProbe = {
     const fields = sharedFields(targets);
     const raw = rawSyscallsOf(targets);
     verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
-    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, describe: `tracepoint ${target} (${targets.length} tracepoints)` };
+    const matchesWith = (field: string) => targets.filter((t) => tracepointFormat(t).fields.some((f) => f.name === field));
+    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${raw.event}` : ""})` };
   },
   targets: tracepointTargets,
   probeIndexes: (target: string) => (isWildcard(target) ? rawSyscallsOf(tracepointTargets(target))?.numbers : undefined),

@@ -208,3 +208,49 @@ test("tsbpf -e: a syscall wildcard whose handler reads only fields all matches s
   const each = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_enter_*", (args) => count(args.fd))`]);
   assert.ok((each.stdout.match(/@tracepoint\(/g)?.length ?? 0) > 8, each.stdout + each.stderr);
 });
+
+test("a wildcard's handler reading a field only some matches have is told which have it", async () => {
+  const script = join(scratch(), "filenames.ts");
+  writeFileSync(script, `import { Count, Tracer, tracepoint, str, type Str, type TracepointArgs } from "tsbpf";
+
+class Opens extends Tracer {
+  files = new Count<[Str<64>]>();
+
+  @tracepoint("syscalls:sys_enter_*")
+  onEnter(args: TracepointArgs) {
+    this.files.add([str(args.filename)]);
+  }
+}
+await new Opens().start();
+`);
+  const r = await tsbpf(["-d", "1", "run", script]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /filenames\.ts:8:30: error\[TSB1004\]: tracepoint syscalls:sys_enter_\* \(\d+ tracepoints, attached once to raw_syscalls:sys_enter\) has no field "filename"/);
+  assert.match(r.stderr, /= hint: a wildcard's handler reads only the fields all its matches have at one place with one type; "filename" is a field of syscalls:sys_enter_\w+, .* \(\d+ in all\): give each a handler of its own, e\.g\. @tracepoint\("syscalls:sys_enter_\w+"\)/);
+});
+
+test("tsbpf plan says how many tracepoints a wildcard matches, and that a syscall wildcard is attached once", async () => {
+  const script = join(scratch(), "plan_wildcards.ts");
+  writeFileSync(script, `import { Count, Tracer, probe, tracepoint, type ProbeName, type TracepointArgs } from "tsbpf";
+
+class Wildcards extends Tracer {
+  calls = new Count<[ProbeName]>();
+
+  @tracepoint("syscalls:sys_exit_*")
+  onExit(args: TracepointArgs) {
+    if (args.ret < 0) this.calls.add([probe()]);
+  }
+
+  @tracepoint("sched:sched_process_*")
+  onProcess() {
+    this.calls.add([probe()]);
+  }
+}
+`);
+  const r = await tsbpf(["plan", script]);
+  assert.equal(r.status, 0, r.stderr);
+  const exits = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_exit_")).length;
+  const processes = readdirSync("/sys/kernel/tracing/events/sched").filter((n) => n.startsWith("sched_process_")).length;
+  assert.match(r.stdout, new RegExp(`^    tracepoint syscalls:sys_exit_\\* \\(${exits} tracepoints, attached once to raw_syscalls:sys_exit\\)  →  onExit\\(\\) at line 7`, "m"));
+  assert.match(r.stdout, new RegExp(`^    tracepoint sched:sched_process_\\* \\(${processes} tracepoints\\)  →  onProcess\\(\\) at line 12`, "m"));
+});
