@@ -167,7 +167,10 @@ export const tracepointProbe = {
     const targets = tracepointTargets(target);
     // One attachment for a syscall wildcard's matches; the program tells them apart by number.
     const raw = multi ? rawSyscallsOf(targets) : undefined;
-    if (raw) return attachOne(progFd, raw.event, cookie);
+    if (raw) {
+      verbose(`tracepoint ${target}: ${targets.length} tracepoints attached once, to ${raw.event}`);
+      return attachOne(progFd, raw.event, cookie);
+    }
     return attachEach(targets, (name, i) => attachOne(progFd, name, multi ? cookie + BigInt(i) : undefined));
   },
 };

@@ -254,3 +254,12 @@ class Wildcards extends Tracer {
   assert.match(r.stdout, new RegExp(`^    tracepoint syscalls:sys_exit_\\* \\(${exits} tracepoints, attached once to raw_syscalls:sys_exit\\)  →  onExit\\(\\) at line 7`, "m"));
   assert.match(r.stdout, new RegExp(`^    tracepoint sched:sched_process_\\* \\(${processes} tracepoints\\)  →  onProcess\\(\\) at line 12`, "m"));
 });
+
+test("TSBPF_VERBOSE says a syscall wildcard is attached once, on a start from the compile cache too", async () => {
+  const oneliner = `tracepoint("syscalls:sys_enter_*", () => pid() == 1 && count(probe()))`;
+  for (let i = 0; i < 2; i++) {
+    const r = await tsbpf(["-d", "0.1", "-e", oneliner], 60_000, undefined, { TSBPF_VERBOSE: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^tsbpf: tracepoint syscalls:sys_enter_\*: \d+ tracepoints attached once, to raw_syscalls:sys_enter$/m, `start ${i + 1}: ${r.stderr}`);
+  }
+});
