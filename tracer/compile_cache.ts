@@ -24,7 +24,7 @@ import { kernelBuildId } from "../runtime/kernel_build_id.ts";
 import { pruneCache, removeOldCacheDir } from "../runtime/cache_prune.ts";
 
 /** Bump when the compiler's output changes for the same input. */
-export const COMPILER_VERSION = "0.1.0-9";
+export const COMPILER_VERSION = "0.1.0-10";
 
 /** The cache directory, checked (and made) private; undefined when there is none to use. */
 function cacheDir(): string | undefined {

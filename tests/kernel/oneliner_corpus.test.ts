@@ -141,6 +141,8 @@ const MISTAKES: [string, RegExp][] = [
   // A misspelt field in printf is named as such, not as a number given to %s
   [`${OPENAT}a => printf("%s\\n", str(a.filenme)))`, /^-e:1:\d+: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenme"[^]*did you mean "filename"/],
   [`${OPENAT}a => printf("%s\\n", a.filenme))`, /^-e:1:63: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenme"/],
+  // The common_* header is not readable by a tracepoint program (the verifier's "invalid bpf_context access off=4"): said at compile time
+  [`tracepoint("sched:sched_process_exec", a => count(a.common_pid))`, /^-e:1:53: error\[TSB1002\]: common_pid is in the record's common header, which the kernel does not let a tracepoint program read[^]*= hint: pid\(\) and tid\(\) give the task's ids, comm\(\) its name/],
   // An array field given to printf or print is named with its C type, with how to read it, not as an i64
   [`tracepoint("sock:inet_sock_set_state", a => printf("%s\\n", a.saddr))`, /^-e:1:60: error\[TSB1005\]: expected a number here, got field "saddr" \(__u8\[4\]\)[^]*= hint: an array field: read an element \(a\.saddr\[0\]\), or an address as text with ntop\(a\.saddr\)/],
   [`tracepoint("sock:inet_sock_set_state", a => print(a.saddr_v6))`, /^-e:1:51: error\[TSB1005\]: expected a number here, got field "saddr_v6" \(__u8\[16\]\)[^]*= hint: an array field: read an element \(a\.saddr_v6\[0\]\), or an address as text with ntop\(a\.saddr_v6\)/],
