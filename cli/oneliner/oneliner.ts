@@ -22,7 +22,7 @@ import { positionalLiteral } from "./positional.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { firstProbeSpec, looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
-import { wholeSyscallWildcard } from "./syscall_wildcard.ts";
+import { syscallSides, wholeSyscallWildcard } from "./syscall_wildcard.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -255,6 +255,15 @@ class Transform {
     const shared = name === "tracepoint" ? wholeSyscallWildcard(targets, fn) : undefined;
     if (shared) {
       this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length, fields: { of: targets[0], names: shared } });
+      return;
+    }
+    // syscalls:* (every entry and every exit): the same, one probe for each side.
+    const sides = name === "tracepoint" && targets.length > 1 ? syscallSides(targets, (side) => this.options.kernel.expand(name, side)) : undefined;
+    const wholeSides = sides?.map((side) => ({ ...side, shared: wholeSyscallWildcard(side.targets, fn) }));
+    if (wholeSides?.every((side) => side.shared)) {
+      for (const side of wholeSides) {
+        this.probes.push({ kind: name, target: side.pattern, call, fn, args: args.slice(0, -1), expanded: true, matches: side.targets.length, fields: { of: side.targets[0], names: side.shared! } });
+      }
       return;
     }
     const expanded = targets.length !== 1 || targets[0] !== pattern;

@@ -25,7 +25,7 @@ import type { GeneratedScript, KernelQuery } from "./oneliner.ts";
 import { mapperOf, type SourcePositions } from "./source_map.ts";
 
 /** Bump when the transform's output, or the entry's form, changes for the same one-liner. */
-const TRANSFORM_VERSION = 24;
+const TRANSFORM_VERSION = 25;
 const MAX_ENTRY_BYTES = 16 << 20;
 /** What the directory keeps: entries and generated scripts together. */
 export const KEEP_FILES = 256, KEEP_DAYS = 30, KEEP_BYTES = 64 << 20;

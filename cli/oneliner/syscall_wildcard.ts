@@ -38,3 +38,15 @@ function readsOnly(node: unknown, name: string, fields: Set<string>): boolean {
   if (n.type === "Identifier") return n.name !== name;
   return Object.entries(n).every(([k, v]) => k === "loc" || typeof v !== "object" || readsOnly(v, name, fields));
 }
+
+/**
+ * A wildcard matching every syscalls:sys_enter_* and every sys_exit_* (syscalls:*), as those two
+ * wildcards and their matches; undefined for any other set of matches.
+ */
+export function syscallSides(targets: string[], expand: (pattern: string) => string[]): { pattern: string; targets: string[] }[] | undefined {
+  if (!targets.every((t) => t.startsWith("syscalls:sys_e"))) return undefined;
+  const sides = ["syscalls:sys_enter_*", "syscalls:sys_exit_*"].map((pattern) => ({ pattern, targets: expand(pattern) }));
+  const all = new Set(targets);
+  const covered = sides.every((s) => s.targets.length && s.targets.every((t) => all.has(t)));
+  return covered && sides[0].targets.length + sides[1].targets.length === all.size ? sides : undefined;
+}

@@ -263,3 +263,18 @@ test("TSBPF_VERBOSE says a syscall wildcard is attached once, on a start from th
     assert.match(r.stderr, /^tsbpf: tracepoint syscalls:sys_enter_\*: \d+ tracepoints attached once, to raw_syscalls:sys_enter$/m, `start ${i + 1}: ${r.stderr}`);
   }
 });
+
+test("tsbpf -e: syscalls:* (every entry and exit) is two probes, each side attached once", { skip: process.arch !== "x64" }, async () => {
+  const oneliner = `tracepoint("syscalls:*", () => count(probe()))`;
+  const script = await tsbpf(["--emit", "-e", oneliner]);
+  assert.deepEqual(script.stdout.match(/@tracepoint\([^)]*\)/g), ['@tracepoint("syscalls:sys_enter_*")', '@tracepoint("syscalls:sys_exit_*")'], script.stdout);
+  const r = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", oneliner]);
+  assert.equal(r.status, 0, r.stderr);
+  const all = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => /^sys_(enter|exit)_/.test(n)).length;
+  assert.match(r.stderr, new RegExp(`Attaching ${all} probes`));
+  assert.match(r.stdout, /^@\[tracepoint:syscalls:sys_enter_openat\]: [1-9]\d*$/m, r.stdout);
+  assert.match(r.stdout, /^@\[tracepoint:syscalls:sys_exit_openat\]: [1-9]\d*$/m, r.stdout);
+  // A handler reading ret, which the entries lack, is still a handler per match (each entry's an error).
+  const ret = await tsbpf(["--emit", "-e", `tracepoint("syscalls:*", a => count(a.ret))`]);
+  assert.ok((ret.stdout.match(/@tracepoint\(/g)?.length ?? 0) > 2, ret.stdout + ret.stderr);
+});
