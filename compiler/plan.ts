@@ -33,6 +33,8 @@ function packetWarning(p: ProgramSpec): string | undefined {
 
 export interface PlanOptions {
   cpus: number;
+  /** What a probe attaches to, as the kernel has it ("tracepoint syscalls:sys_exit_* (360 tracepoints, ...)"). */
+  describeProbe?(probe: ProgramSpec["probe"]): string | undefined;
 }
 
 /** Kernel memory a map takes, roughly: its entries times key and value, per CPU where it is per-CPU. */
@@ -67,7 +69,7 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
     for (const p of spec.programs) {
       const insns = decode(fromBase64(p.insns));
       const passes = PACKET_VERDICTS[p.probe.kind] && p.mayDrop === false ? " (lets every packet pass: it only counts)" : "";
-      const probe = `${p.tailCallTarget ? "tail call from " : ""}${p.probe.kind} ${p.probe.target}`;
+      const probe = `${p.tailCallTarget ? "tail call from " : ""}${options.describeProbe?.(p.probe) ?? `${p.probe.kind} ${p.probe.target}`}`;
       out.push(`    ${probe}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}`);
       for (const ins of insns) {
         if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0) {

@@ -152,7 +152,8 @@ export const tracepointProbe = {
     const fields = sharedFields(targets);
     const raw = rawSyscallsOf(targets);
     verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
-    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, describe: `tracepoint ${target} (${targets.length} tracepoints)` };
+    const matchesWith = (field: string) => targets.filter((t) => tracepointFormat(t).fields.some((f) => f.name === field));
+    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${raw.event}` : ""})` };
   },
   targets: tracepointTargets,
   probeIndexes: (target: string) => (isWildcard(target) ? rawSyscallsOf(tracepointTargets(target))?.numbers : undefined),
@@ -166,7 +167,10 @@ export const tracepointProbe = {
     const targets = tracepointTargets(target);
     // One attachment for a syscall wildcard's matches; the program tells them apart by number.
     const raw = multi ? rawSyscallsOf(targets) : undefined;
-    if (raw) return attachOne(progFd, raw.event, cookie);
+    if (raw) {
+      verbose(`tracepoint ${target}: ${targets.length} tracepoints attached once, to ${raw.event}`);
+      return attachOne(progFd, raw.event, cookie);
+    }
     return attachEach(targets, (name, i) => attachOne(progFd, name, multi ? cookie + BigInt(i) : undefined));
   },
 };

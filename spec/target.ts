@@ -74,6 +74,11 @@ export interface ProbeContext {
    */
   syscalls?: number[];
   /**
+   * A wildcard's matches that have a field of this name, when not all have it alike (the handler
+   * cannot read it): what the error about it names.
+   */
+  matchesWith?(field: string): string[];
+  /**
    * The handler may call override(): a kprobe on a function the kernel lets fail, with what it
    * may be made to return ("ERRNO", "NULL", "ERRNO_NULL", "TRUE"). Asked for with the probe
    * option `override` (compiler/override.ts).

@@ -11,6 +11,7 @@ import { HELP } from "../help.ts";
 import { possibleCpus } from "../../runtime/cpus.ts";
 import { printableLines } from "../../runtime/output.ts";
 import type { TracerSpec } from "../../spec/tracer_spec.ts";
+import type { ProbeRef } from "../../spec/target.ts";
 import { bundleModules, followModules, type Module, readBundle } from "./plan_modules.ts";
 
 const OPTIONS = { help: { type: "boolean", short: "h" } } as const;
@@ -98,7 +99,9 @@ export async function reviewScript(path: string, shownAs = path, print: (text: s
     const how = (await bundleLoadPlan(text)).map((line) => `  ${line}`);
     show([`bundle ${shownAs}: ${bundle.tracers.length} tracer${bundle.tracers.length === 1 ? "" : "s"} (${bundle.tracers.map((t) => t.className).join(", ")}), reviewed from the sources it embeds`, ...how, ""].join("\n"));
   }
-  if (specs.length) show(describePlan(specs, { cpus: possibleCpus() }));
+  // A wildcard as the kernel has it: how many matches, and how they are attached.
+  const describeProbe = (ref: ProbeRef) => (/[*?]/.test(ref.target) ? target.probeContext(ref).describe : undefined);
+  if (specs.length) show(describePlan(specs, { cpus: possibleCpus(), describeProbe }));
   show(describeUserSpace({ modules, uncompiled, kernelWarnings: kernelWarnings(specs), alsoUnknown }));
   // A module that does not parse is one plan cannot review (and one that would not run).
   const named = (file: string) => (file === script ? shownAs : file);

@@ -5,7 +5,7 @@
 import { PROBE_DECORATORS } from "../../compiler/probe_decorators.ts";
 import { INSTEAD } from "./bpftrace_names.ts";
 import { AGGREGATIONS } from "./maps.ts";
-import { didYouMean } from "../../spec/diagnostics.ts";
+import { type Diagnostic, didYouMean } from "../../spec/diagnostics.ts";
 
 /** What a one-liner's probe function may call besides the compiler's helpers: the transform rewrites these. */
 const ONE_LINER_CALLS = [...Object.keys(AGGREGATIONS), "print", "printf", "join", "exit", "probe", "elapsed"];
@@ -42,4 +42,48 @@ export function oneLinerHints(message: string, hints: string[]): string[] {
   // The compiler knows its helpers only (`comm`, `str`): a misspelt one-liner call (`conut`) is near one of these.
   const near = name && !hints.some((h) => h.startsWith("did you mean")) ? didYouMean(name, ONE_LINER_CALLS) : [];
   return [...near, ...hints.map(toOneLinerSyntax)];
+}
+
+const MISSING_FIELD = /^tracepoint (\S+) has no field "([^"]+)"$/;
+
+/**
+ * The diagnostics with one error for a field many matches of a wildcard lack: the one-liner gives
+ * each match a handler of its own, and each would say so at the same place (345 errors for
+ * args.filename in syscalls:sys_enter_*). The first match's error stands for them, with how many.
+ */
+export function mergeMissingFields(diagnostics: Diagnostic[]): Diagnostic[] {
+  const groups = new Map<string, Diagnostic[]>();
+  const out: (Diagnostic | Diagnostic[])[] = [];
+  for (const d of diagnostics) {
+    const m = MISSING_FIELD.exec(d.message);
+    if (!m) {
+      out.push(d);
+      continue;
+    }
+    const key = `${d.file}:${d.line}:${d.column}:${d.code}:${m[2]}`;
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else {
+      const made = [d];
+      groups.set(key, made);
+      out.push(made);
+    }
+  }
+  return out.map((g) => (Array.isArray(g) ? (g.length === 1 ? g[0] : mergedMissing(g)) : g));
+}
+
+function mergedMissing(group: Diagnostic[]): Diagnostic {
+  const names = group.map((d) => MISSING_FIELD.exec(d.message)![1]);
+  const field = MISSING_FIELD.exec(group[0].message)![2];
+  // The names' shared beginning, as the wildcard to list: syscalls:sys_enter_accept, ..._writev → syscalls:sys_enter_*.
+  let prefix = names[0];
+  for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return {
+    ...group[0],
+    message: `tracepoint ${names[0]} and ${names.length - 1} more of the wildcard's matches have no field "${field}"`,
+    hints: [
+      ...group[0].hints.filter((h) => !h.startsWith("its fields are:")),
+      `each match has a handler of its own, which reads that tracepoint's fields: tsbpf list -v '${prefix}*' shows each one's fields; name the tracepoints that have "${field}"`,
+    ],
+  };
 }

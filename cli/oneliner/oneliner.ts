@@ -22,7 +22,7 @@ import { positionalLiteral } from "./positional.ts";
 import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { firstProbeSpec, looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
-import { rawSyscalls } from "../../probes/tracepoint_syscalls.ts";
+import { syscallSides, wholeSyscallWildcard } from "./syscall_wildcard.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -170,6 +170,8 @@ export interface ProbeCall {
   expanded?: boolean;
   /** How many probes a wildcard kept whole stands for ("Attaching N probes"). */
   matches?: number;
+  /** A wildcard kept whole: the fields its handler may read, typed as in the match `of`. */
+  fields?: { of: string; names: string[] };
 }
 
 class Transform {
@@ -248,10 +250,20 @@ class Transform {
       return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), e.message, ...e.hints);
     }
     if (!targets.length) return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), `no ${name} matches "${pattern}"`, `list them with: tsbpf list '${name}:${pattern}'`);
-    // A handler without args reads nothing that differs between the matches: a syscall wildcard
-    // then stays one probe, attached once through raw_syscalls, not hundreds (slow to detach).
-    if (name === "tracepoint" && !fn.params.length && targets.length > 1 && rawSyscalls(targets)) {
-      this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length });
+    // A handler that reads nothing that differs between the matches: a syscall wildcard then
+    // stays one probe, attached once through raw_syscalls, not hundreds (slow to detach).
+    const shared = name === "tracepoint" ? wholeSyscallWildcard(targets, fn) : undefined;
+    if (shared) {
+      this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length, fields: { of: targets[0], names: shared } });
+      return;
+    }
+    // syscalls:* (every entry and every exit): the same, one probe for each side.
+    const sides = name === "tracepoint" && targets.length > 1 ? syscallSides(targets, (side) => this.options.kernel.expand(name, side)) : undefined;
+    const wholeSides = sides?.map((side) => ({ ...side, shared: wholeSyscallWildcard(side.targets, fn) }));
+    if (wholeSides?.every((side) => side.shared)) {
+      for (const side of wholeSides) {
+        this.probes.push({ kind: name, target: side.pattern, call, fn, args: args.slice(0, -1), expanded: true, matches: side.targets.length, fields: { of: side.targets[0], names: side.shared! } });
+      }
       return;
     }
     const expanded = targets.length !== 1 || targets[0] !== pattern;
@@ -351,7 +363,8 @@ class Transform {
 
   /** What the transform knows about a probe's handler: its kind, target, parameters and the kernel's types for them. */
   #handlerContext(p: ProbeCall): HandlerContext {
-    const fields = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.target) : undefined;
+    const all = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.fields?.of ?? p.target) : undefined;
+    const fields = p.fields ? all?.filter((f) => p.fields!.names.includes(f.name)) : all;
     const kernel = this.options.kernel;
     return {
       kind: p.kind, target: p.target, field: fields ? (n) => fields.find((f) => f.name === n) : undefined, fields,

@@ -20,7 +20,7 @@ import { MAX_TIMER_MS } from "../../runtime/period.ts";
 import { ignoredAtStart, restoreIgnored } from "../../runtime/ignored_signals.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 import type { SourcePosition } from "./source_map.ts";
-import { oneLinerHints, toOneLinerSyntax, translateError } from "./hints.ts";
+import { mergeMissingFields, oneLinerHints, toOneLinerSyntax, translateError } from "./hints.ts";
 import { PrintOrder } from "./print_order.ts";
 import { eventTime, localTime } from "./strftime.ts";
 import { WHILE_ROUNDS } from "./transform_state.ts";
@@ -455,7 +455,7 @@ export function remap(e: unknown): unknown {
   const move = (d: Diagnostic): Diagnostic => ({
     ...d, file: "-e", ...source.map(d.line, d.column, d.length), message: toOneLinerSyntax(d.message), hints: oneLinerHints(d.message, d.hints),
   });
-  if (e.name === "CompileError") return new CompileError((e as CompileError).diagnostics.map(move), source.text);
+  if (e.name === "CompileError") return new CompileError(mergeMissingFields((e as CompileError).diagnostics.map(move)), source.text);
   if (e.name === "VerifierError") {
     const v = e as VerifierError;
     return v.diagnostic ? new VerifierError(v.program, v.errno, v.log, move(v.diagnostic), v.reason, source.text) : e;

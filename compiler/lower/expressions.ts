@@ -156,7 +156,12 @@ export function member(l: Lower, e: Node): Value {
     const field = l.input.probe.fields.find((f) => f.name === name);
     if (!field) l.fail(e.property, Code.UnknownField, `${l.input.probe.describe} has no field "${name}"`,
       ...didYouMean(name, l.input.probe.fields.map((f) => f.name)),
-      `its fields are: ${l.input.probe.fields.filter((f) => !f.name.startsWith("common_")).map((f) => f.name).join(", ")}`);
+      `its fields are: ${l.input.probe.fields.filter((f) => !f.name.startsWith("common_")).map((f) => f.name).join(", ")}`,
+      ...someMatchesHave(l.input.probe.matchesWith?.(name) ?? [], name));
+    // The kernel lets a tracepoint program read its record from the 8th byte on (tp_prog_is_valid_access).
+    if (l.input.probe.progType === TRACEPOINT && field.offset < 8) {
+      l.fail(e.property, Code.Unsupported, `${name} is in the record's common header, which the kernel does not let a tracepoint program read`, "pid() and tid() give the task's ids, comm() its name");
+    }
     return l.contextField(field);
   }
   if (obj.kind === "scalar" && obj.type.kind === "ptr") return kernelMember(l, deref(l, obj, e.object), name, e.property);
@@ -386,4 +391,14 @@ function isUserPointerArray(t: ScalarType): t is PtrType {
 /** Whether the checker says `c` is a pointer. */
 function isPointer(c: Checked | undefined): boolean {
   return c?.kind === "scalar" && c.type.kind === "ptr";
+}
+
+/** BPF_PROG_TYPE_TRACEPOINT. */
+const TRACEPOINT = 5;
+
+/** Why a wildcard's handler cannot read a field some of its matches have, and what to write instead. */
+function someMatchesHave(matches: string[], name: string): string[] {
+  if (!matches.length) return [];
+  const shown = matches.slice(0, 3).join(", ") + (matches.length > 3 ? `, ... (${matches.length} in all)` : "");
+  return [`a wildcard's handler reads only the fields all its matches have at one place with one type; "${name}" is a field of ${shown}: give each a handler of its own, e.g. @tracepoint("${matches[0]}")`];
 }

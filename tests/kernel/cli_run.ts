@@ -16,10 +16,10 @@ export function commandLine(args: string[]): string[] {
   return typeof Bun !== "undefined" ? [process.execPath, MAIN, ...args] : [process.execPath, "run", "-A", "--quiet", MAIN, ...args];
 }
 
-/** `spawned` is told the child's pid. */
-export function tsbpf(args: string[], timeoutMs = 60_000, spawned?: (pid: number) => void): Promise<Result> {
+/** `spawned` is told the child's pid; `env` is added to this process's environment. */
+export function tsbpf(args: string[], timeoutMs = 60_000, spawned?: (pid: number) => void, env: Record<string, string> = {}): Promise<Result> {
   const [cmd, ...rest] = commandLine(args);
-  const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   spawned?.(child.pid!);
   let stdout = "", stderr = "";
   child.stdout.on("data", (d) => (stdout += d));

@@ -141,6 +141,8 @@ const MISTAKES: [string, RegExp][] = [
   // A misspelt field in printf is named as such, not as a number given to %s
   [`${OPENAT}a => printf("%s\\n", str(a.filenme)))`, /^-e:1:\d+: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenme"[^]*did you mean "filename"/],
   [`${OPENAT}a => printf("%s\\n", a.filenme))`, /^-e:1:63: error\[TSB1004\]: tracepoint syscalls:sys_enter_openat has no field "filenme"/],
+  // The common_* header is not readable by a tracepoint program (the verifier's "invalid bpf_context access off=4"): said at compile time
+  [`tracepoint("sched:sched_process_exec", a => count(a.common_pid))`, /^-e:1:53: error\[TSB1002\]: common_pid is in the record's common header, which the kernel does not let a tracepoint program read[^]*= hint: pid\(\) and tid\(\) give the task's ids, comm\(\) its name/],
   // An array field given to printf or print is named with its C type, with how to read it, not as an i64
   [`tracepoint("sock:inet_sock_set_state", a => printf("%s\\n", a.saddr))`, /^-e:1:60: error\[TSB1005\]: expected a number here, got field "saddr" \(__u8\[4\]\)[^]*= hint: an array field: read an element \(a\.saddr\[0\]\), or an address as text with ntop\(a\.saddr\)/],
   [`tracepoint("sock:inet_sock_set_state", a => print(a.saddr_v6))`, /^-e:1:51: error\[TSB1005\]: expected a number here, got field "saddr_v6" \(__u8\[16\]\)[^]*= hint: an array field: read an element \(a\.saddr_v6\[0\]\), or an address as text with ntop\(a\.saddr_v6\)/],
@@ -184,6 +186,14 @@ test("one-liner hints: this in a handler is pointed to $.name", async () => {
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^-e:1:42: error\[TSB1002\]: a one-liner has no this: its maps are \$\.name/);
   assert.doesNotMatch(r.stderr, /OneLiner|new HashMap/, r.stderr);
+});
+
+test("one-liner hints: a field most of a wildcard's matches lack is one error, not one per match", async () => {
+  const r = await tsbpf(["-d", "1", "-e", `tracepoint("syscalls:sys_enter_*", a => count(str(a.filename)))`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^-e:1:53: error\[TSB1004\]: tracepoint syscalls:sys_enter_accept and \d+ more of the wildcard's matches have no field "filename"/);
+  assert.equal(r.stderr.match(/error\[/g)?.length, 1, r.stderr);
+  assert.match(r.stderr, /= hint: each match has a handler of its own[^\n]*: tsbpf list -v 'syscalls:sys_enter_\*' shows each one's fields/);
 });
 
 test("bpftrace syntax: a local set from a builtin ($s = comm) translates to a one-liner that runs and prints it", async () => {

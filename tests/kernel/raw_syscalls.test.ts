@@ -172,3 +172,99 @@ test("tsbpf -e: a syscall wildcard whose handler takes no args is one probe, and
   assert.deepEqual(opens(whole.stdout), opens(each.stdout));
   assert.match(whole.stdout, /^@\[tracepoint:syscalls:sys_enter_read\]: \d+$/m);
 });
+
+test("tsbpf -e: a syscall wildcard whose handler reads only fields all matches share (args.ret) is one probe, and sums as its matches expanded one by one do", { skip: process.arch !== "x64" }, async () => {
+  // cat fails to open a missing file (openat's ret is -ENOENT) and exits with 1, tsbpf with it.
+  const run = async (pattern: string, handler: string) => {
+    const r = await tsbpf(["-c", "cat /etc/hostname /nonexistent-tsbpf-raw-syscalls", "-e", `tracepoint("${pattern}", ${handler})`]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /error|warning/i);
+    return r.stdout;
+  };
+  const handler = `(args) => { if (args.ret < 0) { $.failed[probe()] = count(); } $.ret[probe(), args.__syscall_nr] = sum(args.ret); }`;
+  const script = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_exit_*", ${handler})`]);
+  assert.equal(script.stdout.match(/@tracepoint\(/g)?.length, 1, script.stdout);
+  assert.match(script.stdout, /@tracepoint\("syscalls:sys_exit_\*"\)/);
+  const whole = await run("syscalls:sys_exit_*", handler);
+  // Six sys_exit_open* and five sys_exit_read*: few enough to be attached one by one.
+  const opens = await run("syscalls:sys_exit_open*", handler), reads = await run("syscalls:sys_exit_read*", handler);
+  const lines = (out: string, prefix: string) => out.split("\n").filter((l) => l.startsWith(prefix)).sort();
+  assert.match(lines(opens, "@failed[tracepoint:syscalls:sys_exit_openat]: ").join(), /: [1-9]\d*$/, opens);
+  assert.deepEqual(lines(whole, "@failed[tracepoint:syscalls:sys_exit_open"), lines(opens, "@failed[tracepoint:syscalls:sys_exit_open"));
+  assert.deepEqual(lines(whole, "@ret[tracepoint:syscalls:sys_exit_open"), lines(opens, "@ret[tracepoint:syscalls:sys_exit_open"));
+  assert.match(lines(reads, "@ret[tracepoint:syscalls:sys_exit_read, 0]: ").join(), /: [1-9]\d*$/, reads);
+  assert.deepEqual(lines(whole, "@ret[tracepoint:syscalls:sys_exit_read"), lines(reads, "@ret[tracepoint:syscalls:sys_exit_read"));
+  // A field that differs between the matches still makes one handler per match.
+  const each = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_enter_*", (args) => count(args.fd))`]);
+  assert.ok((each.stdout.match(/@tracepoint\(/g)?.length ?? 0) > 8, each.stdout + each.stderr);
+});
+
+test("a wildcard's handler reading a field only some matches have is told which have it", async () => {
+  const script = join(scratch(), "filenames.ts");
+  writeFileSync(script, `import { Count, Tracer, tracepoint, str, type Str, type TracepointArgs } from "tsbpf";
+
+class Opens extends Tracer {
+  files = new Count<[Str<64>]>();
+
+  @tracepoint("syscalls:sys_enter_*")
+  onEnter(args: TracepointArgs) {
+    this.files.add([str(args.filename)]);
+  }
+}
+await new Opens().start();
+`);
+  const r = await tsbpf(["-d", "1", "run", script]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /filenames\.ts:8:30: error\[TSB1004\]: tracepoint syscalls:sys_enter_\* \(\d+ tracepoints, attached once to raw_syscalls:sys_enter\) has no field "filename"/);
+  assert.match(r.stderr, /= hint: a wildcard's handler reads only the fields all its matches have at one place with one type; "filename" is a field of syscalls:sys_enter_\w+, .* \(\d+ in all\): give each a handler of its own, e\.g\. @tracepoint\("syscalls:sys_enter_\w+"\)/);
+});
+
+test("tsbpf plan says how many tracepoints a wildcard matches, and that a syscall wildcard is attached once", async () => {
+  const script = join(scratch(), "plan_wildcards.ts");
+  writeFileSync(script, `import { Count, Tracer, probe, tracepoint, type ProbeName, type TracepointArgs } from "tsbpf";
+
+class Wildcards extends Tracer {
+  calls = new Count<[ProbeName]>();
+
+  @tracepoint("syscalls:sys_exit_*")
+  onExit(args: TracepointArgs) {
+    if (args.ret < 0) this.calls.add([probe()]);
+  }
+
+  @tracepoint("sched:sched_process_*")
+  onProcess() {
+    this.calls.add([probe()]);
+  }
+}
+`);
+  const r = await tsbpf(["plan", script]);
+  assert.equal(r.status, 0, r.stderr);
+  const exits = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_exit_")).length;
+  const processes = readdirSync("/sys/kernel/tracing/events/sched").filter((n) => n.startsWith("sched_process_")).length;
+  assert.match(r.stdout, new RegExp(`^    tracepoint syscalls:sys_exit_\\* \\(${exits} tracepoints, attached once to raw_syscalls:sys_exit\\)  →  onExit\\(\\) at line 7`, "m"));
+  assert.match(r.stdout, new RegExp(`^    tracepoint sched:sched_process_\\* \\(${processes} tracepoints\\)  →  onProcess\\(\\) at line 12`, "m"));
+});
+
+test("TSBPF_VERBOSE says a syscall wildcard is attached once, on a start from the compile cache too", async () => {
+  const oneliner = `tracepoint("syscalls:sys_enter_*", () => pid() == 1 && count(probe()))`;
+  for (let i = 0; i < 2; i++) {
+    const r = await tsbpf(["-d", "0.1", "-e", oneliner], 60_000, undefined, { TSBPF_VERBOSE: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^tsbpf: tracepoint syscalls:sys_enter_\*: \d+ tracepoints attached once, to raw_syscalls:sys_enter$/m, `start ${i + 1}: ${r.stderr}`);
+  }
+});
+
+test("tsbpf -e: syscalls:* (every entry and exit) is two probes, each side attached once", { skip: process.arch !== "x64" }, async () => {
+  const oneliner = `tracepoint("syscalls:*", () => count(probe()))`;
+  const script = await tsbpf(["--emit", "-e", oneliner]);
+  assert.deepEqual(script.stdout.match(/@tracepoint\([^)]*\)/g), ['@tracepoint("syscalls:sys_enter_*")', '@tracepoint("syscalls:sys_exit_*")'], script.stdout);
+  const r = await tsbpf(["-c", "head -c 0 /etc/hostname", "-e", oneliner]);
+  assert.equal(r.status, 0, r.stderr);
+  const all = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => /^sys_(enter|exit)_/.test(n)).length;
+  assert.match(r.stderr, new RegExp(`Attaching ${all} probes`));
+  assert.match(r.stdout, /^@\[tracepoint:syscalls:sys_enter_openat\]: [1-9]\d*$/m, r.stdout);
+  assert.match(r.stdout, /^@\[tracepoint:syscalls:sys_exit_openat\]: [1-9]\d*$/m, r.stdout);
+  // A handler reading ret, which the entries lack, is still a handler per match (each entry's an error).
+  const ret = await tsbpf(["--emit", "-e", `tracepoint("syscalls:*", a => count(a.ret))`]);
+  assert.ok((ret.stdout.match(/@tracepoint\(/g)?.length ?? 0) > 2, ret.stdout + ret.stderr);
+});
