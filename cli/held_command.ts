@@ -80,12 +80,16 @@ export class HeldCommand {
     const exited = new Promise<number>((resolve) => {
       child.on("exit", (code, signal) => {
         command?.close();
+        stopAdopting();
         resolve(code ?? signalStatus(signal ?? ""));
       });
     });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
-      child.once("error", (e) => reject(new CliError(`Cannot start -c command "${words.join(" ")}": ${e.message}`)));
+      child.once("error", (e) => {
+        stopAdopting();
+        reject(new CliError(`Cannot start -c command "${words.join(" ")}": ${e.message}`));
+      });
     });
     const held = new HeldCommand(child, command!, exited);
     // The shell may not have stopped yet; SIGCONT before its SIGSTOP would leave it stopped for
@@ -222,7 +226,8 @@ const P_PID = 1n, WEXITED = 4n, WNOHANG = 1n;
 
 /** This process's own children (the command, `tsbpf run`'s child): its runtime reaps them, and reports their status. */
 const ownChildren = new Set<number>();
-let adopting = false;
+/** How many commands run: orphans are adopted and reaped while one does. */
+let adopting = 0;
 
 /** Notes a child this process spawned: it is never taken for an adopted orphan. Call in the spawn's own task. */
 export function ownChild(pid: number | undefined): void {
@@ -236,11 +241,22 @@ export function ownChild(pid: number | undefined): void {
  * reaped, as init would reap them: they stayed zombies until tsbpf ended, a pid each.
  */
 function adoptOrphans(): void {
-  if (adopting) return;
-  adopting = true;
+  if (adopting++ > 0) return;
   libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1n);
   process.on("SIGCHLD", reapOrphans);
   restoreIgnored(); // Deno's listener installs handlers for other signals too
+}
+
+/**
+ * Once the command has ended, nothing more is adopted or reaped: what was adopted stays a child
+ * (endStrays() finds it), and any other child that ends is the runtime's own to reap. A reaper
+ * left behind took the status of children spawned later in the same process (ECHILD in
+ * node:child_process: tests/lifecycle/held_command_children.test.ts).
+ */
+function stopAdopting(): void {
+  if (--adopting > 0) return;
+  process.off("SIGCHLD", reapOrphans);
+  libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 0n);
 }
 
 /** Reaps the adopted orphans that have ended (zombies), and only those: the runtime reaps its own children. */
