@@ -32,7 +32,7 @@ export function codeVersion(): string {
   return (version ??= typeof TSBPF_CODE_DIGEST === "string" ? TSBPF_CODE_DIGEST : sourcesVersion(new URL("..", import.meta.url)));
 }
 
-
+/** The sources' stamp, or the URL they were imported from. */
 function sourcesVersion(root: URL): string {
   if (root.protocol !== "file:") return `url ${root.href}`;
   const dir = decodeURIComponent(root.pathname);
