@@ -15,6 +15,7 @@ import type { SessionOptions } from "./session.ts";
 import { libc, processHooks } from "../runtime/ffi/mod.ts";
 import { runtimeName, scriptArgs } from "../runtime/ffi/host.ts";
 import { noteIgnoredSignals } from "../runtime/ignored_signals.ts";
+import { showDecisions } from "../runtime/verbose.ts";
 // Imported, not loaded on use: a dynamic import of it would be an entry of the package's bundle of
 // its own, splitting the modules it shares with the start chunk into a third file every start loads.
 import { checkPackagePlace } from "../runtime/package_place.ts";
@@ -154,6 +155,7 @@ function print(text: string): number {
 export async function runCommand(): Promise<void> {
   const argv = scriptArgs();
   const verbose = argv.includes("--verbose");
+  if (verbose) showDecisions();
   const hooks = await processHooks();
   // The command reports a stray rejection itself, through the runtime's own global (Bun's is
   // node:process's object, which costs nothing there; Deno's would load its Node layer).

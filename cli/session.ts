@@ -24,6 +24,7 @@ import { CLI_STATE, type CliState } from "./mod.ts";
 import type { CommandProcess } from "./held_command.ts";
 import { ProcessFd } from "../runtime/process_fd.ts";
 import { processNow } from "../runtime/process_start.ts";
+import { showDecisions } from "../runtime/verbose.ts";
 
 /** The environment variable `tsbpf run` passes the session to its child in (JSON of SessionOptions). */
 export const SESSION_ENV = "TSBPF_CLI";
@@ -73,6 +74,7 @@ export async function startSession(session: SessionOptions): Promise<void> {
   // Bun's spawn resets ignored signals to their default; Deno's keeps them.
   keepIgnoring(session.ignoredSignals ?? []);
   if (session.parentPid !== undefined) await watchParent(session.parentPid, session.heldPid);
+  if (session.verbose) showDecisions();
   if (session.json) setJsonOutput(true);
   if (session.cgroup !== undefined) setDefaultCgroup(session.cgroup);
   if (session.metrics !== undefined) setDefaultMetrics(session.metrics);

@@ -4,6 +4,11 @@ import { libcSync } from "./ffi/mod.ts";
 
 let enabled: boolean | undefined;
 
+/** Shows the decisions from now on, as TSBPF_VERBOSE=1 does (the command's `--verbose`). */
+export function showDecisions(): void {
+  enabled = true;
+}
+
 export function verbose(message: string): void {
   enabled ??= !!libcSync().getenv("TSBPF_VERBOSE");
   if (enabled) console.error(`tsbpf: ${message}`);
