@@ -5,6 +5,7 @@ import { ElfError } from "../../elf/mod.ts";
 import { usdtProbes } from "../../elf/usdt.ts";
 import type { UsdtArg } from "../../elf/usdt_args.ts";
 import { MAX_BINARY_BYTES } from "../../runtime/files.ts";
+import { verbose } from "../../runtime/verbose.ts";
 import { notElf, readUserFile, userFile, type UserFile } from "../../probes/user_binary.ts";
 import { ProbeLookupError } from "../../spec/target.ts";
 import { CliError } from "../errors.ts";
@@ -36,11 +37,16 @@ function readElf(file: UserFile): Elf {
   }
 }
 
-/** Function symbols (FUNC and IFUNC, defined) matching `pattern`, sorted, without duplicates. */
-export function uprobeNames(file: UserFile, pattern: string): string[] {
-  const syms = readElf(file).symbols().match(pattern);
-  const names = syms.filter((s) => (s.type === "func" || s.type === "ifunc") && s.value !== 0).map((s) => s.name);
-  return [...new Set(names)].sort();
+/**
+ * Function symbols (FUNC and IFUNC, defined) matching `pattern`, sorted, without duplicates. With
+ * `attachable`, the IFUNCs are left out (a uprobe on one traces only the implementation the loader
+ * chose) unless they are all that matched, whose attach error then says so.
+ */
+export function uprobeNames(file: UserFile, pattern: string, attachable = false): string[] {
+  const syms = readElf(file).symbols().match(pattern).filter((s) => (s.type === "func" || s.type === "ifunc") && s.value !== 0);
+  const funcs = attachable ? syms.filter((s) => s.type === "func") : syms;
+  if (funcs.length < syms.length) verbose(`uprobe ${file.display}:${pattern}: ${syms.length - funcs.length} IFUNCs left out (a uprobe on one traces only the implementation the loader chose)`);
+  return [...new Set((funcs.length ? funcs : syms).map((s) => s.name))].sort();
 }
 
 export interface UsdtListing {

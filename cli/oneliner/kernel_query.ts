@@ -70,7 +70,7 @@ async function loadExpand(pid: number | undefined): Promise<Expand> {
     if (sep <= 0) return [];
     const binary = pattern.slice(0, sep), rest = pattern.slice(sep + 1);
     const file = resolveBinary(binary, pid);
-    const names = kind === "usdt" ? usdtListing(file, rest).map((u) => u.name) : uprobeNames(file, rest);
+    const names = kind === "usdt" ? usdtListing(file, rest).map((u) => u.name) : uprobeNames(file, rest, true);
     return names.map((n) => `${binary}:${n}`);
   };
   return (kind, pattern) => {
