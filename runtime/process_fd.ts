@@ -62,7 +62,9 @@ export class ProcessFd {
     const view = new DataView(pollfd.buffer);
     view.setInt32(0, this.#fd.fd, true);
     view.setInt16(4, POLLIN, true);
-    const r = c.syscall(SYS.poll, c.addressOf(pollfd), 1n, 0n);
+    let r;
+    // EINTR: a signal (SIGCHLD, when a -c command's orphan ends) came during the call, which did nothing.
+    while ((r = c.syscall(SYS.poll, c.addressOf(pollfd), 1n, 0n)) === -4);
     if (r < 0) throw syscallError("poll(pidfd)", r, `process ${this.pid}`);
     return r > 0;
   }
