@@ -22,7 +22,7 @@ import { hostSigningKey, readSigningKey, SIGNATURE_PREFIX, signBundle, type Sign
 import { sha256Hex } from "../runtime/digest.ts";
 import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
 import { lazySection } from "./lazy_section.ts";
-import { codeVersion } from "../tracer/code_version.ts";
+import { codeVersion, codeVersionDefine } from "../tracer/code_version.ts";
 
 /** What a bundle carries for each tracer class (read by tracer/tracer.ts). */
 export interface EmbeddedTracer {
@@ -215,7 +215,7 @@ function options(file: string, outfile: string, banner = "", compiler?: Plugin) 
     minifyWhitespace: true,
     minifySyntax: true,
     // The bundle's caches key their entries by the code it was built from: this tsbpf's (tracer/code_version.ts).
-    define: { TSBPF_CODE_DIGEST: JSON.stringify(codeVersion()) },
+    define: codeVersionDefine(codeVersion()),
     logLevel: "silent" as const,
     metafile: true,
     // tsbpf writes the file (writeFileAtomic): esbuild would open it O_TRUNC, following a

@@ -13,7 +13,7 @@ import { deflateRawSync } from "node:zlib";
 import { build, type Metafile, type Plugin } from "esbuild";
 import { sha256Hex } from "../runtime/digest.ts";
 import { SECTION_PREFIX } from "../tracer/bundle_section.ts";
-import { codeVersion } from "../tracer/code_version.ts";
+import { codeVersion, codeVersionDefine } from "../tracer/code_version.ts";
 
 /**
  * What the start of a trusted bundle imports lazily, besides the probe kinds its tracers use
@@ -77,7 +77,7 @@ export async function lazySection(meta: Metafile, entry: string, kinds: Set<stri
     // Each module initialised when first imported, as in the code (with its builtins): not all at once.
     stdin: { contents: lazyRoots.map((r, i) => `export const m${i} = () => import(${JSON.stringify(r)});`).join("\n"), resolveDir: root, loader: "js" },
     bundle: true, format: "esm", platform: "node", target: "es2022", minifyWhitespace: true, minifySyntax: true, write: false,
-    logLevel: "silent", tsconfigRaw: "{}", external: ["bun:ffi", "bun"], define: { TSBPF_CODE_DIGEST: JSON.stringify(codeVersion()) },
+    logLevel: "silent", tsconfigRaw: "{}", external: ["bun:ffi", "bun"], define: codeVersionDefine(codeVersion()),
     plugins: [...plugins, ...extra, {
       name: "core-from-bundle",
       setup(b) {

@@ -24,7 +24,8 @@ import * as esbuild from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { codeDigest, codeDigestDefine } from "./code_digest.ts";
+import { codeDigest } from "./code_digest.ts";
+import { codeVersionDefine } from "../tracer/code_version.ts";
 
 /** The bytecode build in dist/ (Bun reads its bytecode from the same name + ".jsc"): what `import "tsbpf"` runs. */
 export const BUN_LIBRARY = "bun_library.js";
@@ -351,14 +352,14 @@ function seldomStandIn(rel: string, exported: SeldomExports, part: string): stri
   ].join("\n");
 }
 
+let codeDefines: Record<string, string> | undefined;
+/** The code's digest for tracer/code_version.ts, as the ES module build has it (pack/code_digest.ts). */
+const codeDefine = () => (codeDefines ??= codeVersionDefine(codeDigest(ROOT)));
+
 /**
  * One CommonJS file with its bytecode: `entry`, and what it reaches, except the modules `route`
  * sends to another part (namespace tsbpf-part-FILE: a line taking the module from that part).
  */
-let codeDefines: Record<string, string> | undefined;
-/** The code's digest for tracer/code_version.ts, as the ES module build has it (pack/code_digest.ts). */
-const codeDefine = () => (codeDefines ??= codeDigestDefine(codeDigest(ROOT)));
-
 async function build(outdir: string, naming: string, entry: string, seldomExports: Map<string, SeldomExports>, partOf: (rel: string) => string, route: Route): Promise<string[]> {
   const result = await Bun!.build({
     entrypoints: [ENTRY],

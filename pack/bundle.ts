@@ -19,7 +19,8 @@ import { fileURLToPath } from "node:url";
 import { BYTECODE_DEFINE, buildBytecodeCompiler } from "./bytecode.ts";
 import { buildBunLibrary } from "./bun_library.ts";
 import { coldFunctions } from "./cold_functions.ts";
-import { codeDigest, codeDigestDefine } from "./code_digest.ts";
+import { codeDigest } from "./code_digest.ts";
+import { codeVersionDefine } from "../tracer/code_version.ts";
 import { compileEagerly, eagerOutputs } from "./eager_compile.ts";
 
 /** The first line of every file of the bundle (see OPTIONS.banner). */
@@ -38,7 +39,7 @@ export async function bundlePackage(outdir: string): Promise<esbuild.Metafile> {
   // First the plain split, to learn which sources `import "tsbpf"` loads; then the bundle in which
   // every other entry and lazy chunk imports them all (see joinStartGraph).
   // The code's digest, for the keys of its caches (tracer/code_version.ts): made now, read by no start.
-  const options = { ...OPTIONS, define: { ...OPTIONS.define, ...codeDigestDefine(codeDigest(ROOT)) } };
+  const options = { ...OPTIONS, define: { ...OPTIONS.define, ...codeVersionDefine(codeDigest(ROOT)) } };
   const first = await esbuild.build({ ...options, outdir, write: false, plugins: [joinIntoStart()] });
   const result = await esbuild.build({ ...options, outdir, plugins: [joinIntoStart(), joinStartGraph(staticInputs(first.metafile, "mod"))] });
   // The compiler's chunks: Deno's code cache keeps the functions a cold start runs.

@@ -19,8 +19,3 @@ export function codeDigest(root: string): string {
   const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
   return `tsbpf ${version} sha256:${hash.digest("hex")}`;
 }
-
-/** esbuild's `define` that makes it the code's version in a build (tracer/code_version.ts's TSBPF_CODE_DIGEST). */
-export function codeDigestDefine(digest: string): Record<string, string> {
-  return { TSBPF_CODE_DIGEST: JSON.stringify(digest) };
-}

@@ -20,10 +20,11 @@ export interface ProbeKind {
    */
   targets?(target: string, options?: ProbeOptions): string[];
   /**
-   * The target index in each target's probe() id, when it is not the target's position: a syscall
-   * wildcard attached once to raw_syscalls says which syscall fired by its number.
+   * The target index in each of `targets`' probe() ids (what targets() gave), when it is not the
+   * target's position: a syscall wildcard attached once to raw_syscalls says which syscall fired
+   * by its number.
    */
-  probeIndexes?(target: string, options?: ProbeOptions): number[] | undefined;
+  probeIndexes?(target: string, targets: string[]): number[] | undefined;
   /**
    * What the compiled program depends on besides the script and the kernel (a USDT probe's
    * argument locations in its binary): part of the compile cache's key.

@@ -34,9 +34,7 @@ export function tracepointFormat(target: string, made?: Map<string, DynamicEvent
   if (cached) return cached;
   // Checked before the path is built: a name with "/" or ".." would read another tracepoint.
   const [category, name] = tracepointName(target);
-  const read = formatTexts.get(target);
-  formatTexts.delete(target);
-  const text = read || readTextFile(`${tracefs()}/events/${category}/${name}/format`);
+  const text = takeFormatText(target) || readTextFile(`${tracefs()}/events/${category}/${name}/format`);
   if (text === undefined) {
     throw new ProbeLookupError(`unknown tracepoint "${target}"`, suggestions(target));
   }
@@ -59,6 +57,13 @@ export function tracepointFormat(target: string, made?: Map<string, DynamicEvent
  * works from the text its cache entry is checked against.
  */
 const formatTexts = new Map<string, string>();
+
+/** The format text formatFields read for `target`, if it is still kept: the compile or the attach uses it once. */
+function takeFormatText(target: string): string | undefined {
+  const text = formatTexts.get(target);
+  formatTexts.delete(target);
+  return text;
+}
 
 /**
  * The field lines of the format of each tracepoint `target` names, unparsed: what a compiled
@@ -89,8 +94,7 @@ export function formatFields(target: string): string {
 export function tracepointId(target: string): number {
   const known = formats.get(target);
   if (known) return known.id;
-  const read = formatTexts.get(target);
-  formatTexts.delete(target);
+  const read = takeFormatText(target);
   const id = read === undefined ? undefined : /^ID: (\d{1,9})$/m.exec(read);
   if (id) return Number(id[1]);
   const [category, name] = tracepointName(target);
@@ -156,7 +160,7 @@ export const tracepointProbe = {
     return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${raw.event}` : ""})` };
   },
   targets: tracepointTargets,
-  probeIndexes: (target: string) => (isWildcard(target) ? rawSyscallsOf(tracepointTargets(target))?.numbers : undefined),
+  probeIndexes: (target: string, targets: string[]) => (isWildcard(target) ? rawSyscallsOf(targets)?.numbers : undefined),
   cacheInput: formatFields,
   /**
    * Opens each tracepoint's perf event and links the program to it; the link owns the attachment.
@@ -186,10 +190,13 @@ function attachOne(progFd: number, name: string, cookie: bigint | undefined): Ow
   }
 }
 
+/** The running kernel's architecture: what it is for as long as it runs. */
+let arch: string | undefined;
+
 /** A syscall wildcard's one attachment (probes/tracepoint_syscalls.ts), on an x86-64 kernel with raw_syscalls. */
 function rawSyscallsOf(targets: string[]): { event: string; numbers: number[] } | undefined {
   const raw = rawSyscalls(targets);
-  if (!raw || readTextFile("/proc/sys/kernel/arch")?.trim() !== "x86_64") return undefined;
+  if (!raw || (arch ??= readTextFile("/proc/sys/kernel/arch")?.trim()) !== "x86_64") return undefined;
   return readTextFile(`${tracefs()}/events/${raw.event.replace(":", "/")}/id`) !== undefined ? raw : undefined;
 }
 

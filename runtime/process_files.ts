@@ -108,8 +108,8 @@ function superblockOf(dir: number, handle: number): bigint | undefined {
   // The mount's line in the process's mountinfo: "ID PARENT MAJOR:MINOR ..." (decimal), the superblock's device.
   const line = readAt(dir, "mountinfo")?.split("\n").find((l) => l.startsWith(`${v.getBigUint64(144, true)} `));
   const device = line?.split(" ")[2]?.split(":");
-  if (device?.length !== 2) return undefined;
-  return mappedFileIdentity({ dev: device.map((n) => Number(n).toString(16)).join(":"), inode: 0 }).dev;
+  if (device?.length !== 2 || !device.every((n) => /^\d{1,10}$/.test(n))) return undefined;
+  return deviceNumber(BigInt(device[0]), BigInt(device[1]));
 }
 
 /**
@@ -147,7 +147,12 @@ function mayRead(handle: number): number {
 /** The st_dev and st_ino of the file a maps line names by its device ("fd:01": major 0xfd, minor 1, in hex) and inode. */
 export function mappedFileIdentity(file: { dev: string; inode: number }): { dev: bigint; ino: bigint } {
   const [major, minor] = file.dev.split(":").map((h) => BigInt(parseInt(h, 16) || 0));
-  return { dev: (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n), ino: BigInt(file.inode) };
+  return { dev: deviceNumber(major, minor), ino: BigInt(file.inode) };
+}
+
+/** The st_dev of a device's major and minor numbers (glibc's makedev). */
+function deviceNumber(major: bigint, minor: bigint): bigint {
+  return (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n);
 }
 
 /**

@@ -21,6 +21,11 @@ import { libcSync } from "../runtime/ffi/mod.ts";
 
 declare const TSBPF_CODE_DIGEST: string | undefined;
 
+/** esbuild's `define` that makes `version` the code's version in a build (TSBPF_CODE_DIGEST above). */
+export function codeVersionDefine(version: string): Record<string, string> {
+  return { TSBPF_CODE_DIGEST: JSON.stringify(version) };
+}
+
 /** The directories (from the package root) whose sources the digest covers; and mod.ts, the library's entry. */
 export const CODE_DIRS = ["btf", "cli", "compiler", "elf", "lang", "probes", "runtime", "spec", "tracer"];
 export const CODE_FILES = ["mod.ts"];

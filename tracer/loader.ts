@@ -234,7 +234,7 @@ export function loadTracer(spec: TracerSpec, mapOptions: Map<string, MapOptions>
       const probe = probes.get(p.name) ?? p.probe;
       const kind = probeKind(probe);
       const targets = kind.targets?.(probe.target, probe.options) ?? [probe.target];
-      const indexes = kind.probeIndexes?.(probe.target, probe.options);
+      const indexes = kind.probeIndexes?.(probe.target, targets);
       targets.forEach((t, j) => loaded.probeNames.set(probeId(i, indexes?.[j] ?? j), probeName(probe.kind, t)));
       const attached = kind.attach(loaded.programs.get(p.name)!.fd, probe.target, p.progType, probe.options, probeId(i, 0));
       loaded.links.push(...attached);

@@ -107,7 +107,7 @@ async function runLocal(path: string, args: string[], session: SessionOptions): 
   }
 }
 
-const STOP_STATUS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+const ENDING_SIGNALS = ["SIGHUP", "SIGINT", "SIGTERM"] as const;
 
 /**
  * The stop signals that come once the child has exited, while the -c command and what it left
@@ -119,15 +119,15 @@ const STOP_STATUS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 class EndingSignals {
   status?: number;
   #armed = false;
-  readonly #listeners: [keyof typeof STOP_STATUS, () => void][];
+  readonly #listeners: [(typeof ENDING_SIGNALS)[number], () => void][];
 
   constructor() {
     const ignored: string[] = signalsIgnoredAtStart();
-    const signals = (Object.keys(STOP_STATUS) as (keyof typeof STOP_STATUS)[]).filter((signal) => !ignored.includes(signal));
+    const signals = ENDING_SIGNALS.filter((signal) => !ignored.includes(signal));
     this.#listeners = signals.map((signal) => [signal, () => {
       if (!this.#armed) return; // the child runs: runChild passes the signal on
-      if (this.status !== undefined) process.exit(STOP_STATUS[signal]);
-      this.status = STOP_STATUS[signal];
+      if (this.status !== undefined) process.exit(signalStatus(signal));
+      this.status = signalStatus(signal);
     }]);
     for (const [signal, f] of this.#listeners) process.on(signal, f);
     restoreIgnored();
