@@ -12,7 +12,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, openSync, closeSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { tmpdir } from "node:os";
@@ -37,17 +37,22 @@ function nobodysLinkToRootsFile(name: string): Mapping {
   cleanup.push(dir);
   asNobody(["chmod", "755", dir]);
   const lib = join(dir, "libgone.so");
-  // Root's files, in root's 0700 directory: the first that is given the freed inode holds root's
-  // symbols. Another process creating files at the same time may take the inode first: try again.
+  // Root's files: the first that is given the freed inode holds root's symbols, in root's 0700
+  // directory. They are made beside the library, where the file system looks for a free inode
+  // first (a directory elsewhere may take its inodes from another group, whose never reach the
+  // freed one), and the one given it is moved (the same inode) into root's directory while still
+  // empty. Another process creating files at the same time may take the inode first: try again.
   let taken: string | undefined, mapped = statSync(dir);
   for (let attempt = 0; attempt < 5 && !taken; attempt++) {
     asNobody([PYTHON, FIXTURE, `${lib}.unused`, lib, "unused", "nobodysOwnFunction"]);
     mapped = statSync(lib);
     asNobody(["rm", lib]);
     for (let i = 0; i < 200 && !taken; i++) {
-      const file = join(secret, `file${attempt}-${i}`);
+      const file = join(dir, `root${attempt}-${i}`);
       closeSync(openSync(file, "w"));
-      if (statSync(file).ino === mapped.ino && statSync(file).dev === mapped.dev) taken = file;
+      if (statSync(file).ino !== mapped.ino || statSync(file).dev !== mapped.dev) continue;
+      taken = join(secret, "file");
+      renameSync(file, taken);
     }
   }
   assert.ok(taken, "in 5 tries, none of 200 new files was given the freed inode (the test's setup failed: a file system that does not reuse them, such as tmpfs)");
