@@ -21,7 +21,7 @@ import { buildBunLibrary } from "./bun_library.ts";
 import { coldFunctions } from "./cold_functions.ts";
 import { codeDigest } from "./code_digest.ts";
 import { codeVersionDefine } from "../tracer/code_version.ts";
-import { compileEagerly, eagerOutputs } from "./eager_compile.ts";
+import { compileEagerly, eagerOutputs, startOutputs } from "./eager_compile.ts";
 
 /** The first line of every file of the bundle (see OPTIONS.banner). */
 export const BUN_PRAGMA = "// @bun";
@@ -42,9 +42,12 @@ export async function bundlePackage(outdir: string): Promise<esbuild.Metafile> {
   const options = { ...OPTIONS, define: { ...OPTIONS.define, ...codeVersionDefine(codeDigest(ROOT)) } };
   const first = await esbuild.build({ ...options, outdir, write: false, plugins: [joinIntoStart()] });
   const result = await esbuild.build({ ...options, outdir, plugins: [joinIntoStart(), joinStartGraph(staticInputs(first.metafile, "mod"))] });
-  // The compiler's chunks: Deno's code cache keeps the functions a cold start runs.
+  // The compiler's chunks: Deno's code cache keeps the functions a cold start runs; the start
+  // graph's: all of theirs, which a warm start compiled on every run.
   const eager = eagerOutputs(result.metafile, staticInputs(result.metafile, "mod"));
   compileEagerly(outdir, result.metafile, eager, await coldFunctions(outdir, result.metafile, eager));
+  const start = startOutputs(result.metafile, Object.keys(result.metafile.outputs).find((path) => path.endsWith(`/${bundledName("mod")}`))!);
+  compileEagerly(outdir, result.metafile, start, new Map(start.map((path) => [path, "every" as const])));
   writeResolveConfig(outdir);
   return result.metafile;
 }

@@ -1,5 +1,6 @@
-// The compiler's (and the one-liner transform's) chunks of the package's bundle, rewritten so that
-// Deno's code cache keeps their functions' bytecode (issue 20, a cold start on Deno).
+// The compiler's (and the one-liner transform's) chunks of the package's bundle, and the start
+// graph's (startOutputs), rewritten so that Deno's code cache keeps their functions' bytecode
+// (issue 20, a cold start on Deno; a warm one for the start graph).
 //
 // Deno caches what V8 compiled of each module (its code cache, in DENO_DIR) when it first
 // compiles the module: the top level, and the functions V8 chose to compile eagerly. V8 compiles
@@ -41,6 +42,24 @@ export function eagerOutputs(meta: Metafile, startInputs: Set<string>): string[]
       return path.endsWith(".js") && inputs.length > 0 && inputs.every((i) => COLD_DIRS.some((d) => i.startsWith(d)) && !startInputs.has(i));
     })
     .map(([path]) => path);
+}
+
+/**
+ * The outputs `entry` (a path as in the metafile) loads statically, itself included: what every
+ * start of `import "tsbpf"` runs, where a warm start on Deno compiled each function it called
+ * again from its source (9–11 % of a warm launch's CPU, bench/NOTES.md "Warm script, session 16").
+ * They are rewritten whole: which of their functions a warm start runs depends on the kernel and
+ * the script, and the cache of all of them cost a warm launch no measurable peak memory (1.008× and 0.999×).
+ */
+export function startOutputs(meta: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path) || !meta.outputs[path]) return;
+    seen.add(path);
+    for (const i of meta.outputs[path].imports) if (i.kind === "import-statement" && !i.external) visit(i.path);
+  };
+  visit(entry);
+  return [...seen].filter((path) => path.endsWith(".js"));
 }
 
 /** Throws if `output` is in a cycle of static imports among the bundle's outputs. */
@@ -152,15 +171,17 @@ function parenthesize(functions: FunctionNode[]): Paren[] {
 }
 
 /**
- * Rewrites the cold start's chunks in `outdir` (see eagerOutputs), each with the functions `ran`
- * gives for it (pack/cold_functions.ts); the files rewritten.
+ * Rewrites `outputs` in `outdir`: the cold start's chunks (see eagerOutputs) each with the
+ * functions `ran` gives for it (pack/cold_functions.ts), an output `ran` says "every" of whole
+ * (startOutputs); the files rewritten.
  */
-export function compileEagerly(outdir: string, meta: Metafile, outputs: string[], ran: Map<string, Set<FunctionEnd>>): string[] {
+export function compileEagerly(outdir: string, meta: Metafile, outputs: string[], ran: Map<string, Set<FunctionEnd> | "every">): string[] {
   const files: string[] = [];
   for (const output of outputs) {
     checkNoImportCycle(meta, output);
     const file = `${outdir}/${output.slice(output.lastIndexOf("/") + 1)}`;
-    writeFileSync(file, eagerFunctions(readFileSync(file, "utf8"), ran.get(output) ?? new Set()));
+    const only = ran.get(output) ?? new Set();
+    writeFileSync(file, eagerFunctions(readFileSync(file, "utf8"), only === "every" ? undefined : only));
     files.push(file);
   }
   return files;

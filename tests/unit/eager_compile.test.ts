@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { parse } from "@babel/parser";
 import type { Metafile } from "esbuild";
-import { checkNoImportCycle, eagerFunctions, eagerOutputs, rewritableFunctions } from "../../pack/eager_compile.ts";
+import { checkNoImportCycle, eagerFunctions, eagerOutputs, rewritableFunctions, startOutputs } from "../../pack/eager_compile.ts";
 import { instrument } from "../../pack/cold_functions.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/tsbpf-eager-`);
@@ -127,6 +127,23 @@ test("only the chunks holding nothing but the compiler's and the one-liner trans
   } as unknown as Metafile;
   assert.deepEqual(eagerOutputs(meta, new Set(["mod.ts", "tracer/tracer.ts", "compiler/assumptions.ts"])), ["dist/chunk-COMPILER.js", "dist/chunk-TRANSFORM.js"]);
   checkNoImportCycle(meta, "dist/chunk-COMPILER.js");
+});
+
+test("the start graph's outputs (what `import \"tsbpf\"` loads statically) are rewritten whole: a warm start on Deno runs their functions", () => {
+  const meta = {
+    inputs: {},
+    outputs: {
+      "dist/mod.js": output([["dist/chunk-START.js", "import-statement"], ["dist/chunk-COMPILER.js", "dynamic-import"]], ["mod.ts"]),
+      "dist/chunk-START.js": output([["dist/chunk-SHARED.js", "import-statement"], ["dist/chunk-LAZY.js", "dynamic-import"]], ["tracer/tracer.ts"]),
+      "dist/chunk-SHARED.js": output([["node:fs", "import-statement"]], ["runtime/files.ts"]),
+      "dist/chunk-LAZY.js": output([["dist/chunk-START.js", "import-statement"]], ["probes/uprobe.ts"]),
+      "dist/chunk-COMPILER.js": output([["dist/chunk-START.js", "import-statement"]], ["compiler/compile.ts"]),
+      "dist/cli_main.js": output([["dist/chunk-START.js", "import-statement"]], ["cli/main.ts"]),
+      "dist/chunk-START.js.map": output([], ["tracer/tracer.ts"]),
+    },
+  } as unknown as Metafile;
+  meta.outputs["dist/chunk-SHARED.js"].imports[0] = { path: "node:fs", kind: "import-statement", external: true } as never;
+  assert.deepEqual(startOutputs(meta, "dist/mod.js").sort(), ["dist/chunk-SHARED.js", "dist/chunk-START.js", "dist/mod.js"]);
 });
 
 test("a chunk in a cycle of static imports stops the build: its functions could be called before it runs", () => {
