@@ -2,8 +2,9 @@
 // library is in) reaches root's terminal inside tsbpf's lines. Control characters in it were shown
 // escaped, but a line feed was kept as the line break it is: nobody's open of a file named
 // "x\n4242   sshd ... /etc/shadow" printed, in root's opensnoop, a line saying sshd opened
-// /etc/shadow; a symbol with a line feed listed a probe nobody's library does not have. And the
-// notes of --verbose printed a library's directory raw, terminal escapes included.
+// /etc/shadow; a symbol with a line feed listed a probe nobody's library does not have, and a
+// section's name a line in the error about that library. And the notes of --verbose printed a
+// library's directory raw, terminal escapes included.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -51,6 +52,39 @@ test("tsbpf list shows a line feed in a symbol of another user's library escaped
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("tsbpf list's error about another user's library shows a line feed in a section's name escaped", async () => {
+  // nobody's copy of libc whose .dynsym is named "x\nFORGE" and has a wrong entry size, an ElfError quoting that name.
+  const dir = rootDir("line-feed-section");
+  chmodSync(dir, 0o777);
+  try {
+    writeFileSync(`${dir}/patched`, brokenDynsym(new Uint8Array(readFileSync("/lib/x86_64-linux-gnu/libc.so.6")), "x\nFORGE"), { mode: 0o644 });
+    asNobody(["cp", `${dir}/patched`, `${dir}/libnobody.so`]);
+    const r = await tsbpf(["list", `uprobe:${dir}/libnobody.so:*`], { env: bareEnv() });
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.ok(r.stderr.includes("(x\\x0aFORGE)"), `the section's name is not shown escaped:\n${r.stderr}`);
+    assert.ok(!r.stderr.split("\n").some((l) => l.startsWith("FORGE")), `nobody's section name made a line of its own:\n${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** `elf` with its SHT_DYNSYM section renamed `name` (as long as ".dynsym") and given entry size 23, which the reader refuses. */
+function brokenDynsym(elf: Uint8Array, name: string): Uint8Array {
+  const v = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+  const shoff = Number(v.getBigUint64(0x28, true)), shnum = v.getUint16(0x3c, true), shstrndx = v.getUint16(0x3e, true);
+  const names = Number(v.getBigUint64(shoff + shstrndx * 64 + 24, true));
+  for (let i = 0; i < shnum; i++) {
+    const h = shoff + i * 64;
+    if (v.getUint32(h + 4, true) !== 11) continue; // SHT_DYNSYM
+    const at = names + v.getUint32(h, true);
+    assert.equal(new TextDecoder().decode(elf.subarray(at, at + 7)), ".dynsym");
+    elf.set(new TextEncoder().encode(name), at);
+    v.setBigUint64(h + 56, 23n, true);
+    return elf;
+  }
+  throw new Error("no SHT_DYNSYM section");
+}
 
 test("--verbose shows the directory of another user's library with its control characters escaped", { timeout: 180_000 }, async () => {
   // nobody's library (two functions and an IFUNC, which a wildcard leaves out with a note) in a
