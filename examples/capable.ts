@@ -122,7 +122,7 @@ if (import.meta.main) {
       continue;
     }
     printLine(formatCheck(e, { extra: values.extra }));
-    if (values["kernel-stack"]) printLine(stackLines(e.kernel, "Kernel").join("\n"));
-    if (values["user-stack"]) printLine(stackLines(e.user, "User").join("\n"));
+    if (values["kernel-stack"]) printLine(stackLines(e.kernel, "Kernel"));
+    if (values["user-stack"]) printLine(stackLines(e.user, "User"));
   }
 }

@@ -65,9 +65,9 @@ export function countRows(counter: FuncCounter): [string, bigint][] {
   return rows;
 }
 
-/** The counts as bcc prints them. */
-export function countTable(rows: [string, bigint][]): string {
-  return [`${"FUNC".padEnd(36)} ${"COUNT".padStart(8)}`, ...rows.map(([name, n]) => `${name.padEnd(36)} ${String(n).padStart(8)}`)].join("\n");
+/** The counts as bcc prints them, a line each. */
+export function countTable(rows: [string, bigint][]): string[] {
+  return [`${"FUNC".padEnd(36)} ${"COUNT".padStart(8)}`, ...rows.map(([name, n]) => `${name.padEnd(36)} ${String(n).padStart(8)}`)];
 }
 
 if (import.meta.main) {
@@ -95,7 +95,7 @@ if (import.meta.main) {
     report: () => {
       const time = hms();
       const rows = countRows(counter);
-      emit({ ...(values.timestamp && { time }), counts: Object.fromEntries(rows) }, () => `\n${values.timestamp ? `${time}\n` : ""}${countTable(rows)}`);
+      emit({ ...(values.timestamp && { time }), counts: Object.fromEntries(rows) }, () => ["", ...(values.timestamp ? [time] : []), ...countTable(rows)]);
     },
   });
   notice("Detaching...");

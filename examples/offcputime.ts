@@ -92,7 +92,7 @@ export function rows(t: OffCpuTime, o: { userOnly?: boolean; kernelOnly?: boolea
 }
 
 /** One row as bcc prints it: multi-line (frames, then "-  comm (pid)" and the time) or folded. */
-export function formatRow(r: Row, o: StackFormat = {}): string {
+export function formatRow(r: Row, o: StackFormat = {}): string[] {
   return formatStack(r, r.us, o);
 }
 

@@ -34,7 +34,7 @@ export class PageFaultCount extends Tracer {
 
   /** The `top` processes with the most minor faults, as a table. */
   table(top: number): string {
-    return this.format(this.rows().slice(0, top));
+    return this.format(this.rows().slice(0, top)).join("\n");
   }
 
   /** Processes by minor faults, most first, with their major faults. */
@@ -50,10 +50,10 @@ export class PageFaultCount extends Tracer {
     return [...rows.values()].sort((a, b) => (b.minor > a.minor ? 1 : b.minor < a.minor ? -1 : Number(b.major - a.major)));
   }
 
-  /** Rows as the table prints them. */
-  format(rows: { pid: number; comm: string; minor: bigint; major: bigint }[]): string {
+  /** Rows as the table prints them, a line each. */
+  format(rows: { pid: number; comm: string; minor: bigint; major: bigint }[]): string[] {
     const header = `${"PID".padEnd(8)} ${"NAME".padEnd(16)} ${"MIN_FLT".padStart(10)} ${"MAJ_FLT".padStart(10)}`;
-    return [header, ...rows.map((r) => `${String(r.pid).padEnd(8)} ${r.comm.padEnd(16)} ${String(r.minor).padStart(10)} ${String(r.major).padStart(10)}`)].join("\n");
+    return [header, ...rows.map((r) => `${String(r.pid).padEnd(8)} ${r.comm.padEnd(16)} ${String(r.minor).padStart(10)} ${String(r.major).padStart(10)}`)];
   }
 }
 

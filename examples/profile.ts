@@ -54,7 +54,7 @@ export function rows(t: Profile, o: { userOnly?: boolean; kernelOnly?: boolean; 
 }
 
 /** One row as bcc prints it: multi-line or folded. */
-export function formatRow(r: Row, o: StackFormat = {}): string {
+export function formatRow(r: Row, o: StackFormat = {}): string[] {
   return formatStack(r, r.count, o);
 }
 

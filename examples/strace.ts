@@ -481,8 +481,8 @@ function seconds(ns: bigint | number): string {
 
 // ---- -c: the summary table ----
 
-/** strace -c's table from the kernel's counts: % time, seconds, usecs/call, calls, errors, syscall. */
-export function summaryTable(t: Strace, sigs: Map<number, Signature>): { rows: { syscall: string; calls: number; errors: number; seconds: number }[]; text: string } {
+/** strace -c's table from the kernel's counts, a line each: % time, seconds, usecs/call, calls, errors, syscall. */
+export function summaryTable(t: Strace, sigs: Map<number, Signature>): { rows: { syscall: string; calls: number; errors: number; seconds: number }[]; lines: string[] } {
   const errors = new Map(t.errors.entries().map(([nr, n]) => [nr, Number(n)]));
   const times = new Map(t.nanoseconds.entries().map(([nr, n]) => [nr, Number(n)]));
   const rows = t.calls.entries().map(([nr, n]) => ({
@@ -496,11 +496,11 @@ export function summaryTable(t: Strace, sigs: Map<number, Signature>): { rows: {
     return `${pct.toFixed(2).padStart(6)} ${r.seconds.toFixed(6).padStart(11)} ${String(usecs).padStart(11)} ${String(r.calls).padStart(9)} ${(r.errors ? String(r.errors) : "").padStart(9)} ${name}`;
   };
   const rule = "------ ----------- ----------- --------- --------- ----------------";
-  const text = [
+  const lines = [
     "% time     seconds  usecs/call     calls    errors syscall", rule,
     ...rows.map((r) => line(total.seconds ? (100 * r.seconds) / total.seconds : 0, r, r.syscall)), rule, line(100, total, "total"),
-  ].join("\n");
-  return { rows, text };
+  ];
+  return { rows, lines };
 }
 
 // ---- The command line ----
@@ -571,8 +571,8 @@ if (import.meta.main) {
   if (command) printer.skipUntilExec = targetPid;
   const report = () => {
     if (tracer.summary) {
-      const { rows, text } = summaryTable(tracer, sigs);
-      emit({ type: "summary", syscalls: rows }, () => text);
+      const { rows, lines } = summaryTable(tracer, sigs);
+      emit({ type: "summary", syscalls: rows }, () => lines);
     } else printer.flushPending(true);
   };
   await tracer.start(start);

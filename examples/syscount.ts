@@ -80,12 +80,12 @@ export class SysCount extends Tracer {
     const record = this.perProcess
       ? { time, processes: rows.map((r) => ({ pid: r.pid, comm: r.comm, ...(this.latency ? value(r) as object : { count: r.count }) })) }
       : { time, syscalls: Object.fromEntries(rows.map((r) => [r.name, value(r)])) };
-    emit(record, () => `\n[${time}]\n${this.format(rows)}`);
+    emit(record, () => ["", `[${time}]`, ...this.format(rows)]);
   }
 
   /** The top entries as text, and the counts reset for the next interval. */
   table(top: number): string {
-    return this.format(this.rows(top));
+    return this.format(this.rows(top)).join("\n");
   }
 
   /** The `top` entries, most first (by count, or with -L by time), and the counts reset for the next interval. */
@@ -103,12 +103,12 @@ export class SysCount extends Tracer {
   }
 
   /** bcc's columns and widths ("%-22s %8d", and with -L " %16.3f" µs or " %16.6f" ms). */
-  format(rows: Row[]): string {
+  format(rows: Row[]): string[] {
     const name = (this.perProcess ? "PID    COMM" : "SYSCALL").padEnd(22);
-    if (!this.latency) return [`${name} ${"COUNT".padStart(8)}`, ...rows.map((r) => `${r.name.padEnd(22)} ${String(r.count).padStart(8)}`)].join("\n");
+    if (!this.latency) return [`${name} ${"COUNT".padStart(8)}`, ...rows.map((r) => `${r.name.padEnd(22)} ${String(r.count).padStart(8)}`)];
     const header = `${name} ${"COUNT".padStart(8)} ${(this.milliseconds ? "TIME (ms)" : "TIME (us)").padStart(16)}`;
     const digits = this.milliseconds ? 6 : 3;
-    return [header, ...rows.map((r) => `${r.name.padEnd(22)} ${String(r.count).padStart(8)} ${this.inUnit(r.ns).toFixed(digits).padStart(16)}`)].join("\n");
+    return [header, ...rows.map((r) => `${r.name.padEnd(22)} ${String(r.count).padStart(8)} ${this.inUnit(r.ns).toFixed(digits).padStart(16)}`)];
   }
 
   inUnit(ns: bigint): number {

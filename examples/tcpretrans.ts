@@ -87,7 +87,8 @@ export function formatRetransmit(e: Retransmit, o: { sequence?: boolean; time?: 
 export function countLines(t: TcpRetrans): string[] {
   const rows = t.counts.entries().sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return [
-    `\n${"LADDR:LPORT".padEnd(25)} ${"RADDR:RPORT".padEnd(25)} ${"RETRANSMITS".padEnd(10)}`,
+    "",
+    `${"LADDR:LPORT".padEnd(25)} ${"RADDR:RPORT".padEnd(25)} ${"RETRANSMITS".padEnd(10)}`,
     ...rows.map(([f, n]) => `${`[${local(f)}]#${f.lport}`.padEnd(20)} <-> ${`[${remote(f)}]#${f.dport}`.padEnd(20)} ${String(n).padStart(10)}`),
   ];
 }

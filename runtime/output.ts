@@ -26,7 +26,11 @@ export function printable(s: string): string {
   });
 }
 
-/** printable() of text made of several lines, keeping its line breaks. */
+/**
+ * printable() of text made of several lines, keeping its line breaks: for text whose line breaks
+ * are all its writer's (a script under review, an error); a line holding another user's name is
+ * printable() whole, line feeds included (printEvent, tsbpf/tool's printLine).
+ */
 export function printableLines(s: string): string {
   return s.split("\n").map(printable).join("\n");
 }
@@ -60,9 +64,12 @@ export function jsonRecord(type: string, data: unknown): string {
 
 /**
  * Prints one event: in JSON mode as `{"type": "event", "data": {...}}`, otherwise as `text`
- * makes it (by default, its fields separated by spaces).
+ * makes it (by default, its fields separated by spaces): a line, or several as an array, each
+ * printable() with its line feeds too, so that a name in the event (a file another user named
+ * "x\n4242 sshd /etc/shadow") cannot end the line and make one of its own.
  */
-export function printEvent<T extends object>(event: T, text?: (e: T) => string, out: (line: string) => void = writeStdoutLine): void {
-  if (isJsonOutput()) out(jsonRecord("event", event));
-  else out(text ? printableLines(text(event)) : Object.values(event).map((v) => printable(String(v))).join(" "));
+export function printEvent<T extends object>(event: T, text?: (e: T) => string | readonly string[], out: (line: string) => void = writeStdoutLine): void {
+  if (isJsonOutput()) return out(jsonRecord("event", event));
+  const lines = text ? text(event) : Object.values(event).map((v) => String(v)).join(" ");
+  out(typeof lines === "string" ? printable(lines) : lines.map(printable).join("\n"));
 }

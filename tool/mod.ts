@@ -37,7 +37,7 @@
  * @module
  */
 export { COMMON_OPTIONS, intOption, type ParsedTool, parseToolArgs, type ToolDefinition, type ToolOption, type ToolOptionValue, type ToolPositional, toolUsage, type ToolValues, uidOption, usageError } from "./args.ts";
-export { emit, hms, jsonLine, localTime, notice, printLine, textOnly } from "./output.ts";
+export { emit, hms, jsonLine, type Lines, localTime, notice, printLine, textOnly } from "./output.ts";
 export { bccSlots, log2Json, log2Lines, printLog2 } from "./histograms.ts";
 export { runTool } from "./run.ts";
 export { requireKernelFunctions, requireTracepoints } from "./preflight.ts";

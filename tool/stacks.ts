@@ -52,8 +52,11 @@ export interface StackFormat {
   kernelOnly?: boolean;
 }
 
-/** One row as bcc prints it: multi-line (frames, then "-  comm (pid)" and the value) or folded. */
-export function formatStack(r: StackRow, value: bigint, o: StackFormat = {}): string {
+/**
+ * One row's lines as bcc prints them: frames, then "-  comm (pid)", the value and a blank line;
+ * or folded, one line. Lines, not text: a name's line feed must not make a line (printLine).
+ */
+export function formatStack(r: StackRow, value: bigint, o: StackFormat = {}): string[] {
   const hasKernel = !r.kernelMissed && !o.userOnly, hasUser = !r.userMissed && !o.kernelOnly;
   if (o.folded) {
     const line = [r.comm];
@@ -62,7 +65,7 @@ export function formatStack(r: StackRow, value: bigint, o: StackFormat = {}): st
       if (o.delimited && hasKernel && hasUser) line.push("-");
       line.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : [...(r.kernel ?? [])].reverse()));
     }
-    return `${line.join(";")} ${value}`;
+    return [`${line.join(";")} ${value}`];
   }
   const lines: string[] = [];
   if (!o.userOnly) lines.push(...(r.kernelMissed ? ["[Missed Kernel Stack]"] : r.kernel ?? []).map((f) => `    ${f}`));
@@ -70,8 +73,8 @@ export function formatStack(r: StackRow, value: bigint, o: StackFormat = {}): st
     if (o.delimited && hasKernel && hasUser) lines.push("    --");
     lines.push(...(r.userMissed ? ["[Missed User Stack]"] : r.user ?? []).map((f) => `    ${f}`));
   }
-  lines.push(`    ${"-".padEnd(16)} ${r.comm} (${r.pid})`, `        ${value}\n`);
-  return lines.join("\n");
+  lines.push(`    ${"-".padEnd(16)} ${r.comm} (${r.pid})`, `        ${value}`, "");
+  return lines;
 }
 
 /** Rows that show the same stacks merged, their `value` fields summed; smallest first (bcc's order). */

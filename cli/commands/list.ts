@@ -8,7 +8,7 @@ import { resolveBinary, uprobeNames, usdtListing } from "./list_user.ts";
 import { cgroupPaths, cgroupSkbArgs, networkDevices, SOCKET_FILTER_NOTE, xdpArgs } from "./list_network.ts";
 import { type ListKind, matcher, parseProbePattern } from "./probe_pattern.ts";
 import { HELP } from "../help.ts";
-import { printableLines } from "../../runtime/output.ts";
+import { printable } from "../../runtime/output.ts";
 
 const OPTIONS = { verbose: { type: "boolean", short: "v" }, pid: { type: "string", short: "p" }, help: { type: "boolean", short: "h" } } as const;
 
@@ -35,8 +35,9 @@ export function listCommand(argv: string[]): number {
       }
     }
   }
-  // Symbol and USDT names come from the binary, which may be another user's: shown printable.
-  if (out.length) console.log(printableLines(out.join("\n")));
+  // Symbol and USDT names come from the binary, which may be another user's: shown printable,
+  // each line whole (a line feed in a symbol's name would list a probe of its own).
+  if (out.length) console.log(out.map(printable).join("\n"));
   return 0;
 }
 

@@ -26,15 +26,15 @@ test("offcputime -p: a sleep(1) is off the CPU for its whole sleep, under the ke
     // exiting sleep can wait longer than 0.3 s for a lock (seen: down_write in exit_mmap).
     const symbols = all.some((r) => r.kernel?.length && !r.kernel[0].startsWith("0x"));
     const slept = symbols ? all.find((r) => r.comm === "sleep" && (r.kernel ?? []).some((f) => /nanosleep/.test(f))) : all[all.length - 1];
-    assert.ok(slept, `no row under nanosleep:\n${all.map((r) => formatRow(r)).join("")}`);
+    assert.ok(slept, `no row under nanosleep:\n${all.map((r) => formatRow(r).join("\n")).join("")}`);
     assert.equal(slept.comm, "sleep");
     assert.ok(slept.us >= 280_000n && slept.us <= afterUs, `${slept.us} us off CPU for a 0.3 s sleep, in ${afterUs} us from the go-ahead to the exit`);
     const kernel = slept.kernel ?? [];
     assert.ok(kernel.length >= 3, `kernel stack: ${kernel}`);
     assert.ok(!/^(bpf_prog_|bpf_trace_run|__traceiter_)/.test(kernel[0]), `the tracing frames were not dropped: ${kernel[0]}`);
-    const text = formatRow(slept);
+    const text = formatRow(slept).join("\n");
     assert.match(text, new RegExp(`\\n    -                sleep \\(${sh.pid}\\)\\n        ${slept.us}\\n$`));
-    const folded = formatRow(slept, { folded: true, kernelOnly: true });
+    const folded = formatRow(slept, { folded: true, kernelOnly: true }).join("\n");
     assert.equal(folded, `sleep;${[...kernel].reverse().join(";")} ${slept.us}`);
   } finally {
     await tracer.stop();
@@ -66,7 +66,7 @@ test("offcputime -m -M: a wait longer than -M is left out; one within the bounds
   // Only a wait's lower bound holds on a busy machine: the sleep waits 0.4 s or longer, never
   // less (were it preempted as it began to sleep, one of its two waits would still be 0.2 s or
   // more). So the wait to leave out is the one past -M, and -M is otherwise far away.
-  const listed = (all: ReturnType<typeof rows>) => all.map((r) => formatRow(r)).join("");
+  const listed = (all: ReturnType<typeof rows>) => all.map((r) => formatRow(r).join("\n")).join("");
   const within = await sleepRows(150_000n, 3_600_000_000n);
   assert.ok(within.some((r) => r.kernel?.length && !r.kernel[0].startsWith("0x")), `no kernel symbols: which row is the sleep's cannot be told:\n${listed(within)}`);
   const slept = within.find(underNanosleep);

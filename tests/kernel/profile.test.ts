@@ -38,8 +38,8 @@ test("profile -p: a busy loop's samples land under its own function, at about th
     assert.ok(all.every((r) => r.pid === spinner.pid && r.comm === "spinner"), "-p let another process through");
     const top = all[all.length - 1]; // the largest count comes last, as in bcc
     assert.ok(top.user?.some((f) => f === "spin_here"), `the busiest stack has no spin_here: ${top.user}`);
-    assert.match(formatRow(top, { folded: true, userOnly: true }), /^spinner;(.*;)?spin_here \d+$/);
-    assert.match(formatRow(top, { userOnly: true }), new RegExp(`^    spin_here.*\\n(.*\\n)*    -                spinner \\(${spinner.pid}\\)\\n        ${top.count}\\n$`));
+    assert.match(formatRow(top, { folded: true, userOnly: true }).join("\n"), /^spinner;(.*;)?spin_here \d+$/);
+    assert.match(formatRow(top, { userOnly: true }).join("\n"), new RegExp(`^    spin_here.*\\n(.*\\n)*    -                spinner \\(${spinner.pid}\\)\\n        ${top.count}\\n$`));
   } finally {
     await tracer.stop();
     spinner.kill("SIGKILL");
