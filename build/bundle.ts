@@ -116,7 +116,7 @@ async function lazyCompiler(inline: boolean | "deflated"): Promise<{ plugin: Plu
       // name from the bundle's directory, refused whatever another user put in a node_modules above
       // it (/tmp/node_modules) and stopped the bundle (tests/security/bundle_parser_place.test.ts).
       b.onResolve({ filter: /\/runtime\/package_place(\.ts)?$/ }, (args) => resolve(args.resolveDir, args.path).replace(/(\.ts)?$/, ".ts") === `${root}runtime/package_place.ts` ? { path: "package_place", namespace: "no-package-place" } : undefined);
-      b.onLoad({ filter: /.*/, namespace: "no-package-place" }, () => ({ contents: "export function checkPackagePlace() {}\n", loader: "js" }));
+      b.onLoad({ filter: /.*/, namespace: "no-package-place" }, () => ({ contents: "export function checkPackagePlace() {}\nexport function checkBabelPlace() {}\n", loader: "js" }));
     },
   };
   return { plugin, section: inline ? undefined : `${SECTION_PREFIX}compiler ${base64}\n` };

@@ -2,7 +2,9 @@
 // contain and builds Babel's tree for it; on anything else, and on every syntax error, Babel
 // parses the source, so what the compiler reads and the errors a user sees are Babel's either
 // way. Babel is loaded only when needed: by compile.ts's callers through prepareParse(), or
-// up front with useFallbackParser() (mod.ts does, for callers that cannot wait).
+// up front with useFallbackParser() (mod.ts does, for callers that cannot wait). Where Babel is
+// found is the caller's to check (runtime/package_place.ts, a layer above): prepareParse() runs
+// the caller's check right before the import, and never when the lean parser reads the source.
 import type { parse as babelParse } from "@babel/parser";
 import { Code, type DiagnosticBag, type SourcePos } from "../spec/diagnostics.ts";
 import { MAX_NESTING, measureNesting } from "./nesting.ts";
@@ -21,11 +23,17 @@ export function useFallbackParser(parse: typeof babelParse): void {
   fallback = parse;
 }
 
-/** Readies parseSource() for `source`: reads it with the lean parser now, or loads Babel if it gives up. */
-export async function prepareParse(source: string): Promise<void> {
+/**
+ * Readies parseSource() for `source`: reads it with the lean parser now, or loads Babel if it
+ * gives up, after `beforeBabel` (which throws to refuse: the check of where @babel/parser is).
+ */
+export async function prepareParse(source: string, beforeBabel: () => void): Promise<void> {
   const ast = leanDisabled ? undefined : leanParse(source);
   if (ast) prepared = { source, ast };
-  else fallback ??= (await import("./babel_parser.ts")).babelParse;
+  else if (!fallback) {
+    beforeBabel();
+    fallback = (await import("./babel_parser.ts")).babelParse;
+  }
 }
 
 /** Parses with Babel alone (tests comparing the two parsers); the lean parser is used again after `false`. */

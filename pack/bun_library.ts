@@ -169,14 +169,15 @@ export const SELDOM_ROOTS = [
 ];
 
 /**
- * Seldom modules (SELDOM_ROOTS) that every cold compile runs: the check of where @babel/parser
- * is, a tracepoint's format. A warm start runs none of them and a cold one
- * all, so they go, with what only they import, to the compile part (dist/bun_compile.js) rather
+ * Seldom modules (SELDOM_ROOTS) that every cold compile runs: a tracepoint's format. A warm start
+ * runs none of them and a cold one all, so they go, with what only they import, to the compile part (dist/bun_compile.js) rather
  * than the seldom one: a cold start then loads one part fewer and none of the seldom part's other
  * bytes (JavaScriptCore reads a part's whole bytecode when it loads it; bench/NOTES.md, load14).
+ * Not the check of where @babel/parser is (runtime/package_place.ts): it runs only when the lean
+ * parser gives up on a source and Babel is imported (compiler/parse.ts's prepareParse).
  * Their stand-ins in the other parts load the compile part as they would the seldom one.
  */
-export const COLD_SELDOM_ROOTS = ["runtime/package_place.ts", "probes/tracepoint_format.ts"];
+export const COLD_SELDOM_ROOTS = ["probes/tracepoint_format.ts"];
 
 /** The sources `roots` import statically, the roots included (type imports are gone in the metafile); `stops` are not entered. */
 export function staticClosure(meta: SourceImports, roots: string[], stops: Set<string> = new Set()): Set<string> {

@@ -30,6 +30,11 @@ export function trustedOwners(): number[] {
   return [0, me, typeof own === "number" ? me : own.uid];
 }
 
+/** The check of the compiler's fallback parser, run right before it is imported (compiler/parse.ts's prepareParse). */
+export function checkBabelPlace(): void {
+  checkPackagePlace("@babel/parser");
+}
+
 /** Throws UntrustedPackageError if `name`, as this copy of tsbpf resolves it, is in a place another user can change. */
 export function checkPackagePlace(name: "@babel/parser"): void {
   if (checked.has(name)) return;

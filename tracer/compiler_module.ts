@@ -13,7 +13,6 @@
 import { runtimeName } from "../runtime/ffi/host.ts";
 import { fileExists } from "../runtime/files.ts";
 import { geteuid, lstat } from "../runtime/file_stat.ts";
-import { checkPackagePlace } from "../runtime/package_place.ts";
 import { compilerHost } from "./compiler_host.ts";
 
 declare const TSBPF_BYTECODE_COMPILER: string | undefined;
@@ -27,8 +26,8 @@ export function compilerModule(): Promise<CompilerModule> {
   return (loaded ??= load());
 }
 
+/** The compiler. Its fallback parser, @babel/parser, is checked only if it is imported: see prepareParse(). */
 async function load(): Promise<CompilerModule> {
-  checkPackagePlace("@babel/parser"); // the compiler's fallback parser
   const bytecode = bytecodeCompiler();
   if (!bytecode) return import("../compiler/compile.ts");
   const { default: start } = await import(bytecode);

@@ -7,6 +7,7 @@ import { type HandlerMeta, handlersOf } from "../probes/decorators.ts";
 import { loadProbeKinds, probesCacheInput, probesCacheKey } from "../probes/mod.ts";
 import type { ProbeRef } from "../spec/target.ts";
 import { readTextFile } from "../runtime/files.ts";
+import { checkBabelPlace } from "../runtime/package_place.ts";
 import { isRemote } from "../runtime/remote.ts";
 import { verbose } from "../runtime/verbose.ts";
 import { checkProbesMatchSource } from "./source_probes.ts";
@@ -494,7 +495,7 @@ function attachedToCgroup(p: ProbeRef, cgroup: string | undefined): ProbeRef {
  */
 async function loadCompiler(probes: ProbeRef[], source: string) {
   const [{ compile, prepareParse }, { hostTarget }] = await Promise.all([compilerModule(), import("./compile_target.ts")]);
-  await prepareParse(source);
+  await prepareParse(source, checkBabelPlace);
   return { compile, target: await hostTarget(probes, source) };
 }
 

@@ -23,6 +23,7 @@ import { conversionCount, PrintfFormatError, parseFormat } from "./printf.ts";
 import { firstProbeSpec, looksLikeBpftrace, translateBpftrace } from "./bpftrace_syntax.ts";
 import { intervalPeriodMs } from "./interval_period.ts";
 import { syscallSides, wholeSyscallWildcard } from "./syscall_wildcard.ts";
+import { checkBabelPlace } from "../../runtime/package_place.ts";
 
 /** What the transform asks of the kernel (injected, so the transform itself is pure). */
 export interface KernelQuery {
@@ -83,9 +84,9 @@ export async function transformOneLiner(text: string, options: OneLinerOptions):
   const parser = await loadParser();
   if (looksLikeBpftrace(text)) {
     const t = translateBpftrace(text);
-    if ("oneliner" in t) await parser.prepareParse(t.oneliner);
+    if ("oneliner" in t) await parser.prepareParse(t.oneliner, checkBabelPlace);
   }
-  await parser.prepareParse(text);
+  await parser.prepareParse(text, checkBabelPlace);
   const diags = new DiagnosticBag(ONELINER_FILE, text);
   if (looksLikeBpftrace(text) && !readsAsOneLiner(parser, text)) explainBpftrace(parser, text, diags, options.positional ?? []);
   diags.throwIfAny();

@@ -14,6 +14,7 @@ import { buildDiagnostics, CliError, describeScriptError, isExplained } from "..
 import { CompileError } from "../../spec/diagnostics.ts";
 import { hasPermission, runModule } from "../../runtime/ffi/host.ts";
 import { OWN_EXT, ownModules, ownPath } from "../../runtime/own_files.ts";
+import { checkBabelPlace } from "../../runtime/package_place.ts";
 import { kernelQuery, withListings } from "./kernel_query.ts";
 
 // What the generated script imports, checked together: both are in one directory (dist/ of the package).
@@ -83,7 +84,7 @@ export async function runOneLiner(text: string, session: SessionOptions, options
 export async function dumpOneLiner(text: string): Promise<number> {
   const script = await generate(text, false);
   const [{ compile, prepareParse }, { hostTarget }, { formatDump }] = await Promise.all([import("../../compiler/compile.ts"), import("../../tracer/compile_target.ts"), import("../commands/dump_format.ts")]);
-  await prepareParse(script.source);
+  await prepareParse(script.source, checkBabelPlace);
   (globalThis as Record<symbol, unknown>)[ONELINER_SOURCE] = { text, map: script.map };
   let specs;
   try {

@@ -113,7 +113,7 @@ test("the bundle's compiler, rewritten to compile eagerly, compiles what the sou
     `const outcome = (run) => { try { return JSON.stringify(run()); } catch (e) { return "error " + e.message; } };`,
     `let compiled = 0, differ = 0;`,
     `for (const source of sources) {`,
-    `  await bundled.prepareParse(source);`,
+    `  await bundled.prepareParse(source, () => {});`,
     `  const mine = outcome(() => bundled.compile(source, "/test/handler.ts", target)), theirs = outcome(() => compile(source, "/test/handler.ts", target));`,
     `  if (mine !== theirs && differ++ === 0) console.log("differs:", source, "\\n", mine.slice(0, 300), "\\n", theirs.slice(0, 300));`,
     `  if (!theirs.startsWith("error")) compiled++;`,
