@@ -33,11 +33,10 @@ function installed(scope = ""): { project: string; pkg: string; bin: string; run
   return { project, pkg, bin, runtimes, cleanup: () => rmSync(project, { recursive: true, force: true }) };
 }
 
-/** Runs the launcher under strace; the programs it executed and the processes it forked. */
+/** Runs the launcher (by `shell` if given, not by its #!) under strace; the programs it executed and the processes it forked. */
 function traced(bin: string, env: Record<string, string>, shell: string[] = []): { stdout: string; execs: string[]; forks: number } {
   const log = `${bin}.strace`;
-  const command = shell.length ? [...shell.slice(1), bin] : [bin];
-  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3", "-o", log, shell[0] ?? bin, ...(shell.length ? command : []), "-e", "x"], { env, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=execve,fork,vfork,clone,clone3", "-o", log, ...shell, bin, "-e", "x"], { env, encoding: "utf8", timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);
   const lines = readFileSync(log, "utf8").split("\n");
   const execs = lines.filter((l) => /execve\(/.test(l) && !/= -1 /.test(l)).map((l) => /execve\("([^"]*)"/.exec(l)![1]);
