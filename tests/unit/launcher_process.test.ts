@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -161,6 +161,25 @@ test("bin/tsbpf lists an environment of a few KB for BUN_JSC_ names without a re
     assert.ok(!r.stdout.includes("BUN_JSC_jitDumpDirectory"));
   } finally {
     p.cleanup();
+  }
+});
+
+// bash before 5.1 and ksh keep a here-document in a file in $TMPDIR (the caller's, under sudo -E)
+// and bash opens it again by name: a file another user put there in between would be read back
+// with `.`, as root. The launcher's listing reads back a pipe only. Its function, given a file on
+// fd 3 that says to create a marker (bash 5.2 and dash here make pipes, so no shell here makes that file).
+test("bin/tsbpf reads its environment listing back from a pipe only, never from a file on the here-document's descriptor", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-launcher-listing-"));
+  try {
+    const marker = join(dir, "ran"), planted = join(dir, "listing");
+    writeFileSync(planted, `touch ${marker}\njsc_listed=1\n`);
+    const functions = [...readFileSync(join(ROOT, "bin/tsbpf"), "utf8").matchAll(/^(?:drop_listed_jsc_options|drop_jsc_export)\(\) \{\n[\s\S]*?\n\}$/gm)].map((m) => m[0]);
+    assert.equal(functions.length, 2);
+    const r = spawnSync("sh", ["-c", `${functions.join("\n")}\njsc_listed=\ndrop_listed_jsc_options 3<"$1"; echo "status $? listed=$jsc_listed"`, "sh", planted], { env: { PATH: "/usr/bin:/bin", BUN_JSC_x: "1" }, encoding: "utf8" });
+    assert.equal(r.stdout.trim(), "status 1 listed=", r.stderr);
+    assert.equal(existsSync(marker), false, "the launcher ran the file on its here-document's descriptor");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
