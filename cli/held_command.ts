@@ -71,7 +71,11 @@ export class HeldCommand {
     this.exited = exited;
   }
 
-  /** Starts `words` held; resolves once the process has stopped itself. */
+  /**
+   * Starts `words` held; resolves once the process has stopped itself. Its caller calls end()
+   * in the end, even once the command has exited: until then this process adopts and reaps
+   * orphans (a reaper left installed takes the statuses of the runtime's own children).
+   */
   static async start(words: string[]): Promise<HeldCommand> {
     checkRunnable(words[0]);
     const adoption = adoptOrphans();
