@@ -61,18 +61,24 @@ export class HeldCommand {
   readonly exited: Promise<number>;
   #child: ChildProcess;
   #process: CommandProcess;
+  #adoption: Adoption;
 
-  private constructor(child: ChildProcess, command: CommandProcess, exited: Promise<number>) {
+  private constructor(child: ChildProcess, command: CommandProcess, exited: Promise<number>, adoption: Adoption) {
     this.#child = child;
     this.#process = command;
+    this.#adoption = adoption;
     this.pid = child.pid!;
     this.exited = exited;
   }
 
-  /** Starts `words` held; resolves once the process has stopped itself. */
+  /**
+   * Starts `words` held; resolves once the process has stopped itself. Its caller calls end()
+   * in the end, even once the command has exited: until then this process adopts and reaps
+   * orphans (a reaper left installed takes the statuses of the runtime's own children).
+   */
   static async start(words: string[]): Promise<HeldCommand> {
     checkRunnable(words[0]);
-    adoptOrphans();
+    const adoption = adoptOrphans();
     const child = spawn(...holdCommand(words), { stdio: "inherit", env: commandEnv() });
     ownChild(child.pid);
     // Opened in the spawn's own task: the runtime cannot have reaped the child yet.
@@ -80,18 +86,17 @@ export class HeldCommand {
     const exited = new Promise<number>((resolve) => {
       child.on("exit", (code, signal) => {
         command?.close();
-        stopAdopting();
         resolve(code ?? signalStatus(signal ?? ""));
       });
     });
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
       child.once("error", (e) => {
-        stopAdopting();
+        adoption.stop();
         reject(new CliError(`Cannot start -c command "${words.join(" ")}": ${e.message}`));
       });
     });
-    const held = new HeldCommand(child, command!, exited);
+    const held = new HeldCommand(child, command!, exited, adoption);
     // The shell may not have stopped yet; SIGCONT before its SIGSTOP would leave it stopped for
     // good. It stops or exits, nothing else: wait for that however long a loaded machine takes
     // to start it (a bound here let the tracer release a shell still starting, which then
@@ -99,7 +104,10 @@ export class HeldCommand {
     let early: number | undefined;
     exited.then((code) => (early = code));
     for (let wait = 1; !held.#process.stopped; wait = Math.min(wait * 2, 32)) {
-      if (early !== undefined) throw new CliError(`-c command "${words.join(" ")}" exited (status ${early}) before it could be held`);
+      if (early !== undefined) {
+        adoption.stop();
+        throw new CliError(`-c command "${words.join(" ")}" exited (status ${early}) before it could be held`);
+      }
       await new Promise((r) => setTimeout(r, wait));
     }
     return held;
@@ -116,12 +124,17 @@ export class HeldCommand {
    * `strays` (tsbpf, not the command, ended the tracing), what the command started and left
    * running (`sh -c "sleep 300 & wait"`'s sleep) is ended the same way; and so it is when a stop
    * signal ended the command: Ctrl-C reaches the command too, and may end it before tsbpf sees
-   * its own copy.
+   * its own copy. Orphans are adopted until then (what a stray left, once it is ended, is a
+   * stray too), and no longer after.
    */
   async end(strays = true): Promise<number> {
-    const status = await this.#end();
-    if (strays || STOP_SIGNAL_STATUSES.includes(status)) await endStrays(this.pid);
-    return status;
+    try {
+      const status = await this.#end();
+      if (strays || STOP_SIGNAL_STATUSES.includes(status)) await endStrays(this.pid);
+      return status;
+    } finally {
+      this.#adoption.stop();
+    }
   }
 
   async #end(): Promise<number> {
@@ -234,24 +247,40 @@ export function ownChild(pid: number | undefined): void {
   if (pid !== undefined) ownChildren.add(pid);
 }
 
+/** One command's hold on adoption: stop() once, when the command and what it left have been dealt with. */
+interface Adoption {
+  stop(): void;
+}
+
 /**
  * Makes this process the one that adopts the orphans of its descendants (instead of init): a
  * process the command started in the background, whose parent has ended, stays findable as a
  * child of tsbpf, so that endStrays() can end it once the tracing has ended. Those that end are
  * reaped, as init would reap them: they stayed zombies until tsbpf ended, a pid each.
  */
-function adoptOrphans(): void {
-  if (adopting++ > 0) return;
-  libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1n);
-  process.on("SIGCHLD", reapOrphans);
-  restoreIgnored(); // Deno's listener installs handlers for other signals too
+function adoptOrphans(): Adoption {
+  if (adopting++ === 0) {
+    libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1n);
+    process.on("SIGCHLD", reapOrphans);
+    restoreIgnored(); // Deno's listener installs handlers for other signals too
+  }
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      stopAdopting();
+    },
+  };
 }
 
 /**
- * Once the command has ended, nothing more is adopted or reaped: what was adopted stays a child
- * (endStrays() finds it), and any other child that ends is the runtime's own to reap. A reaper
- * left behind took the status of children spawned later in the same process (ECHILD in
- * node:child_process: tests/lifecycle/held_command_children.test.ts).
+ * Once the command and the strays tsbpf ends have ended, nothing more is adopted or reaped: what
+ * was adopted stays a child, and any other child that ends is the runtime's own to reap. A
+ * reaper left behind took the status of children spawned later in the same process (ECHILD in
+ * node:child_process: tests/lifecycle/held_command_children.test.ts). Not at the command's own
+ * end: a stray ended then orphans what it started, which init took and left running
+ * (tests/lifecycle/command_strays.test.ts).
  */
 function stopAdopting(): void {
   if (--adopting > 0) return;

@@ -124,3 +124,27 @@ for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCR
     }
   });
 }
+
+// What the command left can have left something too: `sh -c 'sh -c "sleep 300 & wait" & wait'`.
+// Ending the inner shell orphans its sleep, which must come to tsbpf, as the shell did, to be
+// ended in the next round: tsbpf stopped adopting at the command's end, before it ended what
+// the command left, so the sleep went to init and ran on.
+for (const [how, args] of [["one-liner", ["-e", ONE_LINER]], ["run", ["run", SCRIPT]]] as const) {
+  test(`${how} -c: SIGTERM to tsbpf ends what the command's background processes left in their background too; status 143`, async () => {
+    const pidFile = join(dir, `nested${n++}`);
+    const command = `sh -c 'sh -c "sleep 300 & echo \\$! > ${pidFile}; wait" & wait'`;
+    const run = tsbpf("-c", command, ...args);
+    let sleep: number | undefined;
+    try {
+      const written = () => /^\d+\n$/.test(readTextFile(pidFile) ?? "");
+      assert.ok(await waitFor(written, 300_000), `the command never started: ${run.output()}`);
+      sleep = Number(readTextFile(pidFile));
+      process.kill(run.pid, "SIGTERM");
+      assert.equal(await run.exited, 143, run.output());
+      assert.ok(await waitFor(() => ended(sleep!), 60_000), `the sleep the command's background shell started (pid ${sleep}) outlived tsbpf`);
+    } finally {
+      if (sleep !== undefined && !ended(sleep)) process.kill(sleep, "SIGKILL");
+      run.kill("SIGKILL");
+    }
+  });
+}
