@@ -8,6 +8,7 @@ import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readHelper, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
 import { HANDLER_HELPERS, type HandlerHelperName, Helper } from "../spec/bpf/helpers.ts";
+import { ProgType } from "../spec/prog_type.ts";
 
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
@@ -72,7 +73,7 @@ function ntopAddressInto(l: Lower, arg: Node, family: Operand | undefined, base:
 }
 
 /** Program types whose context starts with the saved registers (struct pt_regs): kprobe/uprobe, perf_event. */
-const REGS_CONTEXTS = new Set([2, 7]);
+const REGS_CONTEXTS = new Set<number>([ProgType.KPROBE, ProgType.PERF_EVENT]);
 
 export interface Builtin {
   /** For helpers returning a number. */

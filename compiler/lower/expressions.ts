@@ -10,6 +10,7 @@ import { BUILTINS } from "../builtins.ts";
 import { Helper } from "../../spec/bpf/helpers.ts";
 import { checkLiteral, integerLiteral } from "../literals.ts";
 import { PARAMS_MAP } from "../../spec/tracer_spec.ts";
+import { ProgType } from "../../spec/prog_type.ts";
 import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "../kernel_access.ts";
 import { operandValue } from "../operand.ts";
 import { check, type Checked, moduleConstant as checkedConstant } from "../check.ts";
@@ -159,7 +160,7 @@ export function member(l: Lower, e: Node): Value {
       `its fields are: ${l.input.probe.fields.filter((f) => !f.name.startsWith("common_")).map((f) => f.name).join(", ")}`,
       ...someMatchesHave(l.input.probe.matchesWith?.(name) ?? [], name));
     // The kernel lets a tracepoint program read its record from the 8th byte on (tp_prog_is_valid_access).
-    if (l.input.probe.progType === TRACEPOINT && field.offset < 8) {
+    if (l.input.probe.progType === ProgType.TRACEPOINT && field.offset < 8) {
       l.fail(e.property, Code.Unsupported, `${name} is in the record's common header, which the kernel does not let a tracepoint program read`, "pid() and tid() give the task's ids, comm() its name");
     }
     return l.contextField(field);
@@ -392,9 +393,6 @@ function isUserPointerArray(t: ScalarType): t is PtrType {
 function isPointer(c: Checked | undefined): boolean {
   return c?.kind === "scalar" && c.type.kind === "ptr";
 }
-
-/** BPF_PROG_TYPE_TRACEPOINT. */
-const TRACEPOINT = 5;
 
 /** Why a wildcard's handler cannot read a field some of its matches have, and what to write instead. */
 function someMatchesHave(matches: string[], name: string): string[] {
