@@ -312,7 +312,7 @@ export function cgroupFilter(l: Lower): void {
 }
 
 /** Where a syscall's number is in the records of raw_syscalls (long id) and syscalls:* (int __syscall_nr). */
-const SYSCALL_NR_OFFSET = 8;
+export const SYSCALL_NR_OFFSET = 8;
 /** x86's thread_info.status bit of a task in a 32-bit syscall (ia32, int 0x80 included): TS_COMPAT. */
 const TS_COMPAT = 2n;
 

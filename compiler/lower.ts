@@ -32,6 +32,7 @@ export class Lowering implements Lower {
   readonly loops: LoopLabels[] = [];
   readonly inlined: InlineFrame[] = [];
   readonly resolvingConstants = new Set<string>();
+  syscallsRun?: number[];
   #failed = false;
 
   constructor(readonly input: HandlerInput) {}

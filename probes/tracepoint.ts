@@ -19,7 +19,7 @@ import { verbose } from "../runtime/verbose.ts";
 import { SyscallError } from "../runtime/errors.ts";
 import { attachError } from "./errors.ts";
 import { type DynamicEvent, dynamicEvents, notATracepoint } from "./dynamic_event.ts";
-import { rawSyscalls } from "./tracepoint_syscalls.ts";
+import { rawSyscalls, syscallArguments } from "./tracepoint_syscalls.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -153,9 +153,10 @@ export const tracepointProbe = {
   context(target: string): ProbeContext {
     if (!isWildcard(target)) return { progType: ProgType.TRACEPOINT, fields: tracepointFormat(target).fields, describe: `tracepoint ${target}` };
     const targets = tracepointTargets(target);
-    const fields = sharedFields(targets);
     const raw = rawSyscallsOf(targets);
-    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
+    const shared = sharedFields(targets);
+    const fields = raw ? [...shared, ...syscallArguments(targets.map((t) => tracepointFormat(t).fields), raw.numbers, shared)] : shared;
+    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${shared.map((f) => f.name).join(", ")}`);
     const matchesWith = (field: string) => targets.filter((t) => tracepointFormat(t).fields.some((f) => f.name === field));
     return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${raw.event}` : ""})` };
   },

@@ -9,6 +9,8 @@
 // number at offset 8, then the arguments (or ret) in 8-byte slots from offset 16. So a raw
 // program that runs only for the matched 64-bit numbers, and says which by the number, sees
 // what the per-syscall programs would.
+import type { ContextField } from "../spec/target.ts";
+
 /**
  * The x86-64 syscall table's entry points, by number: the tracepoint sys_enter_<name> fires for
  * that number ("" where the entry is sys_ni_syscall or the number is unused). Generated from the
@@ -99,4 +101,40 @@ export function rawSyscalls(targets: string[]): { event: string; numbers: number
     nrs.push(nr);
   }
   return { event: `raw_syscalls:sys_${side}`, numbers: nrs };
+}
+
+/**
+ * The arguments of a syscall wildcard attached once (`numbers[i]` is the number of the match whose
+ * fields are `fields[i]`) that are not among the `shared` fields: each name that some matches have
+ * with one type (a `const` qualifier aside), with its place in each of them (`places`). Every
+ * argument is in an 8-byte slot from offset 16, so its place is its position among the syscall's
+ * arguments: `filename` is at 16 in open's record and at 24 in openat's. A handler reading one
+ * runs only in the syscalls that have it (compiler/syscall_fields.ts).
+ */
+export function syscallArguments(fields: ContextField[][], numbers: number[], shared: ContextField[]): ContextField[] {
+  const skip = new Set(shared.map((f) => f.name));
+  const byName = new Map<string, { field: ContextField; places: Map<number, number[]> } | null>();
+  const type = (f: ContextField) => [f.size, f.signed, f.kind, f.space, f.cType.replace(/\bconst\s+/g, "")].join("/");
+  fields.forEach((list, i) => {
+    for (const f of list) {
+      // The common header and the number are shared; arguments are ints and pointers in their slots.
+      if (skip.has(f.name) || f.offset < 16 || (f.kind !== "int" && f.kind !== "ptr")) continue;
+      const known = byName.get(f.name);
+      if (known === null) continue;
+      if (known && type(known.field) !== type(f)) {
+        byName.set(f.name, null); // another type in another syscall: one program cannot give it one type
+        continue;
+      }
+      const entry = known ?? { field: f, places: new Map<number, number[]>() };
+      byName.set(f.name, entry);
+      const at = entry.places.get(f.offset) ?? [];
+      at.push(numbers[i]);
+      entry.places.set(f.offset, at);
+    }
+  });
+  return [...byName.values()].filter((e) => e !== null).map(({ field, places }) => ({
+    ...field,
+    cType: field.cType.replace(/\bconst\s+/g, ""),
+    places: [...places].map(([offset, syscalls]) => ({ offset, syscalls })),
+  }));
 }

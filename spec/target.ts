@@ -32,6 +32,12 @@ export interface ContextField {
    * The value is typed by `size` and `signed`, or as `kind` "ptr" when `pointer` is set.
    */
   operand?: { regs: { offset: number; scale: number }[]; disp: bigint; deref: boolean; pointer?: boolean };
+  /**
+   * A syscall wildcard's argument at another place in different syscalls (ProbeContext.syscalls):
+   * at `offset` in the records of the syscalls numbered `syscalls` (`offset` above is the first
+   * place's). Only these syscalls have it: a handler reading it runs only in them.
+   */
+  places?: { offset: number; syscalls: number[] }[];
 }
 
 /** A probe's run-time options, from the decorator call itself (a uprobe's pid, a profile's rate). */

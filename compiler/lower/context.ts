@@ -109,6 +109,9 @@ export interface Lower {
   /** Module constants being resolved (a const defined by itself is not a constant). */
   readonly resolvingConstants: Set<string>;
 
+  /** A syscall wildcard attached once: the syscalls the handler runs in (compiler/syscall_fields.ts). */
+  syscallsRun?: number[];
+
   /** Whether the handler was abandoned for lowering into more code than any program can hold. */
   readonly tooLarge: boolean;
   /** Abandons the handler (reporting at `node`) once its code is past the budget: before lowering more of it. */

@@ -1,0 +1,147 @@
+// A syscall wildcard attached once to raw_syscalls whose handler reads an argument at another
+// place in each syscall, or that only some syscalls have (args.filename: open's first argument,
+// openat's second; read has none): the program finds it by the syscall's number and runs only in
+// the syscalls that have it. What it counts must equal what one attachment per tracepoint counts.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Count, ppid, probe, type ProbeName, str, type Str, tracepoint, Tracer, type TracepointArgs, type u32 } from "../../mod.ts";
+import { objectsOf } from "../lifecycle/kernel_objects.ts";
+import { tsbpf } from "./cli_run.ts";
+
+let made: string | undefined;
+const scratch = () => (made ??= mkdtempSync(join(tmpdir(), "tsbpf-raw-syscalls-fields-")));
+after(() => made && rmSync(made, { recursive: true, force: true }));
+
+const SYSCALLS = "/sys/kernel/tracing/events/syscalls";
+const hasField = (name: string, field: string) => new RegExp(`field:[^;]* ${field};`).test(readFileSync(`${SYSCALLS}/${name.replace(/^tracepoint:syscalls:/, "")}/format`, "utf8"));
+
+/** Every syscall entry with a filename, by name and file: one attachment. */
+class Whole extends Tracer {
+  files = new Count<[ProbeName, Str<64>]>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_*")
+  onEnter(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+
+  override end(): void {}
+}
+
+/** The same for some of those syscalls, one attachment each: filename at 16 (open, execve, access, newstat, newlstat, chdir) and at 24 (openat, newfstatat, faccessat, statx). */
+class Each extends Tracer {
+  files = new Count<[ProbeName, Str<64>]>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_enter_open")
+  onOpen(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_openat")
+  onOpenat(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_execve")
+  onExecve(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_access")
+  onAccess(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_faccessat")
+  onFaccessat(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_newfstatat")
+  onFstatat(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_newstat")
+  onStat(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_newlstat")
+  onLstat(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_chdir")
+  onChdir(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+  @tracepoint("syscalls:sys_enter_statx")
+  onStatx(args: TracepointArgs) {
+    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+  }
+
+  override end(): void {}
+}
+
+test("a syscall wildcard reading args.filename is attached once, runs in the syscalls that have it, and counts as one attachment each does", { skip: process.arch !== "x64" }, async () => {
+  const before = objectsOf("self").links.length;
+  const whole = new Whole(), each = new Each();
+  whole.self = each.self = process.pid;
+  await whole.start({ exitOnError: false, reportLoss: false });
+  const wholeLinks = objectsOf("self").links.length - before;
+  await each.start({ exitOnError: false, reportLoss: false });
+  try {
+    assert.equal(wholeLinks, 1, "one link for the wildcard");
+    for (let i = 0; i < 3; i++) {
+      // The shell's own syscalls (its children's parent is not this process): builtins, then exec.
+      const sh = spawnSync("/bin/sh", ["-c", "read x < /etc/hostname; test -e /nonexistent-tsbpf; cd /tmp; exec /bin/true"]);
+      assert.equal(sh.status, 0, String(sh.stderr));
+    }
+    const wanted = each.files.entries();
+    const names = new Set(wanted.map(([[name]]) => name));
+    for (const name of ["tracepoint:syscalls:sys_enter_openat", "tracepoint:syscalls:sys_enter_execve", "tracepoint:syscalls:sys_enter_chdir"]) assert.ok(names.has(name), `the workload made no ${name}; got ${[...names].join(", ")}`);
+    assert.ok(wanted.some(([[name, file]]) => name.endsWith("sys_enter_openat") && file === "/etc/hostname"), wanted.map(([k]) => k.join(" ")).join("; "));
+    for (const [[name, file], n] of wanted) assert.equal(whole.files.get([name, file]), n, `${name} ${file}`);
+    // Nothing from a syscall without a filename (read, close, ...), and the same counts for the names both have.
+    const got = whole.files.entries();
+    for (const [[name]] of got) assert.ok(hasField(name, "filename"), `${name} has no filename`);
+    for (const [[name, file], n] of got) if (names.has(name)) assert.equal(n, each.files.get([name, file]), `${name} ${file}`);
+  } finally {
+    await Promise.all([whole.stop(), each.stop()]);
+  }
+});
+
+test("tsbpf -e: a syscall wildcard reading args.filename is one probe and counts as the matches one by one", { skip: process.arch !== "x64" }, async () => {
+  const handler = `a => comm() == "cat" && count(probe(), str(a.filename))`;
+  const script = await tsbpf(["--emit", "-e", `tracepoint("syscalls:sys_enter_*", ${handler})`]);
+  assert.deepEqual(script.stdout.match(/@tracepoint\([^)]*\)/g), ['@tracepoint("syscalls:sys_enter_*")'], script.stdout + script.stderr);
+  const run = async (oneliner: string) => {
+    const r = await tsbpf(["-c", "cat /etc/hostname", "-e", oneliner]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.split("\n").filter((l) => l.startsWith("@[tracepoint:syscalls:sys_enter_openat, /etc/")).sort();
+  };
+  const whole = await run(`tracepoint("syscalls:sys_enter_*", ${handler})`);
+  const one = await run(`tracepoint("syscalls:sys_enter_openat", ${handler})`);
+  assert.ok(one.includes("@[tracepoint:syscalls:sys_enter_openat, /etc/hostname]: 1"), one.join("\n"));
+  assert.deepEqual(whole, one);
+});
+
+test("a syscall wildcard's argument of another type in other syscalls is an error naming the syscalls that have it", async () => {
+  const script = join(scratch(), "flags.ts");
+  writeFileSync(script, `import { Count, Tracer, tracepoint, type TracepointArgs, type u64 } from "tsbpf";
+
+class Flags extends Tracer {
+  flags = new Count<[u64]>();
+
+  @tracepoint("syscalls:sys_enter_*")
+  onEnter(args: TracepointArgs) {
+    this.flags.add([args.flags]);
+  }
+}
+await new Flags().start();
+`);
+  const r = await tsbpf(["-d", "1", "run", script]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /flags\.ts:8:26: error\[TSB1004\]: tracepoint syscalls:sys_enter_\* \(\d+ tracepoints, attached once to raw_syscalls:sys_enter\) has no field "flags"/);
+  assert.match(r.stderr, /= hint: its fields are: __syscall_nr, and the arguments of each syscall\n/);
+  assert.match(r.stderr, /= hint: "flags" is an argument of syscalls:sys_enter_\w+, .* \(\d+ in all\), not of one type in all: give the syscalls of each type a handler of their own/);
+});
