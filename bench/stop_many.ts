@@ -11,8 +11,9 @@ import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 const [roundsArg = "3", ...checkouts] = process.argv.slice(2);
 const PATTERN = process.env.PATTERN ?? "sys_enter_*";
-const ONE = `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
-const matches = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
+// ONELINER: another one-liner for the tsbpf checkouts (e.g. one reading args.filename; bpftrace then left out).
+const ONE = process.env.ONELINER ?? `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
+const matches = process.env.MATCHES ? Number(process.env.MATCHES) : readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
 
 interface Variant { name: string; argv: string[]; env?: Record<string, string>; bpftrace?: boolean }
 const variants: Variant[] = [];
@@ -20,7 +21,7 @@ for (const c of checkouts) {
   const [name, dir] = c.split("=");
   for (const rt of ["bun", "deno"]) variants.push({ name: `${name}, ${rt}`, argv: [`${dir}/bin/tsbpf`, "-e", ONE], env: { TSBPF_RUNTIME: rt } });
 }
-if (!process.env.NO_BPFTRACE) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
+if (!process.env.NO_BPFTRACE && !process.env.ONELINER) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
 
 const perfFds = (pid: number): number => {
   let n = 0;

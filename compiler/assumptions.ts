@@ -18,7 +18,8 @@ export function absentMemberFact(btf: Btf, structId: number, name: string): stri
 
 /** The probe's context as the compiled code relies on it: layout and types, not BTF ids (they differ per kernel). */
 export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
-  const field = (f: ProbeContext["fields"][number]) => [f.name, f.offset, f.size, f.signed, f.kind, f.cType, f.space].join(":");
+  // A syscall argument's places (by syscall number) where the compiled search has them.
+  const field = (f: ProbeContext["fields"][number]) => [f.name, f.offset, f.size, f.signed, f.kind, f.cType, f.space, ...(f.places ? [JSON.stringify(f.places)] : [])].join(":");
   const layout = {
     progType: ctx.progType, attach: ctx.expectedAttachType ?? 0, argArray: ctx.argArray ?? 0,
     fields: ctx.fields.map(field), params: ctx.params?.map(field) ?? [],
