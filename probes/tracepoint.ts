@@ -6,7 +6,7 @@
 // reads only the fields every match has alike (same name, offset, size and type): the common_*
 // header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret). Many syscall
 // tracepoints are attached once instead, through raw_syscalls (./tracepoint_syscalls.ts).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext, SYSCALL_EXIT_INDEX } from "../spec/target.ts";
 import { closest } from "../spec/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
 import { perfEventOpen, PerfType } from "../runtime/perf.ts";
@@ -155,10 +155,11 @@ export const tracepointProbe = {
     const targets = tracepointTargets(target);
     const raw = rawSyscallsOf(targets);
     const shared = sharedFields(targets);
-    const fields = raw ? [...shared, ...syscallArguments(targets.map((t) => tracepointFormat(t).fields), raw.numbers, shared)] : shared;
-    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${shared.map((f) => f.name).join(", ")}`);
+    // Arguments by the syscall's number: on one side (an entry's and an exit's records differ).
+    const fields = raw?.events.length === 1 ? [...shared, ...syscallArguments(targets.map((t) => tracepointFormat(t).fields), raw.numbers, shared)] : shared;
+    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${attachedTo(raw.events)}` : ""}; the fields they share: ${shared.map((f) => f.name).join(", ")}`);
     const matchesWith = (field: string) => targets.filter((t) => tracepointFormat(t).fields.some((f) => f.name === field));
-    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${raw.event}` : ""})` };
+    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${attachedTo(raw.events)}` : ""})` };
   },
   targets: tracepointTargets,
   probeIndexes: (target: string, targets: string[]) => (isWildcard(target) ? rawSyscallsOf(targets)?.numbers : undefined),
@@ -173,8 +174,9 @@ export const tracepointProbe = {
     // One attachment for a syscall wildcard's matches; the program tells them apart by number.
     const raw = multi ? rawSyscallsOf(targets) : undefined;
     if (raw) {
-      verbose(`tracepoint ${target}: ${targets.length} tracepoints attached once, to ${raw.event}`);
-      return attachOne(progFd, raw.event, cookie);
+      verbose(`tracepoint ${target}: ${targets.length} tracepoints attached once, to ${attachedTo(raw.events)}`);
+      // Entries and exits: the exit's attachment says so in its cookie (probe() and the filter read it).
+      return raw.events.flatMap((event) => attachOne(progFd, event, event.endsWith("_exit") && raw.events.length === 2 ? cookie + BigInt(SYSCALL_EXIT_INDEX) : cookie));
     }
     return attachEach(targets, (name, i) => attachOne(progFd, name, multi ? cookie + BigInt(i) : undefined));
   },
@@ -195,10 +197,15 @@ function attachOne(progFd: number, name: string, cookie: bigint | undefined): Ow
 let arch: string | undefined;
 
 /** A syscall wildcard's one attachment (probes/tracepoint_syscalls.ts), on an x86-64 kernel with raw_syscalls. */
-function rawSyscallsOf(targets: string[]): { event: string; numbers: number[] } | undefined {
+function rawSyscallsOf(targets: string[]): { events: string[]; numbers: number[] } | undefined {
   const raw = rawSyscalls(targets);
   if (!raw || (arch ??= readTextFile("/proc/sys/kernel/arch")?.trim()) !== "x86_64") return undefined;
-  return readTextFile(`${tracefs()}/events/${raw.event.replace(":", "/")}/id`) !== undefined ? raw : undefined;
+  return raw.events.every((event) => readTextFile(`${tracefs()}/events/${event.replace(":", "/")}/id`) !== undefined) ? raw : undefined;
+}
+
+/** "raw_syscalls:sys_exit", or both sides: "raw_syscalls:sys_enter and raw_syscalls:sys_exit". */
+function attachedTo(events: string[]): string {
+  return events.join(" and ");
 }
 
 const E2BIG = 7;

@@ -9,7 +9,7 @@
 // number at offset 8, then the arguments (or ret) in 8-byte slots from offset 16. So a raw
 // program that runs only for the matched 64-bit numbers, and says which by the number, sees
 // what the per-syscall programs would.
-import type { ContextField } from "../spec/target.ts";
+import { type ContextField, SYSCALL_EXIT_INDEX } from "../spec/target.ts";
 
 /**
  * The x86-64 syscall table's entry points, by number: the tracepoint sys_enter_<name> fires for
@@ -84,23 +84,29 @@ export function syscallNumber(name: string): number | undefined {
 }
 
 /**
- * The raw tracepoint a syscall wildcard's matches are attached through, and the syscall number of
- * each match in order; undefined when the matches are not all syscalls:sys_enter_* (or all
- * sys_exit_*) of numbers this table knows, and more than a few. The table is x86-64's: the
- * caller checks the kernel is (probes/tracepoint.ts).
+ * The raw tracepoints a syscall wildcard's matches are attached through (raw_syscalls:sys_enter,
+ * sys_exit, or both for syscalls:*), and the probe() index of each match in order: its syscall
+ * number, with SYSCALL_EXIT_INDEX added to an exit's when the wildcard has both sides (the exit's
+ * attachment has that bit in its cookie). Undefined when the matches are not all
+ * syscalls:sys_enter_* or sys_exit_* of numbers this table knows, and more than a few. The table
+ * is x86-64's: the caller checks the kernel is (probes/tracepoint.ts).
  */
-export function rawSyscalls(targets: string[]): { event: string; numbers: number[] } | undefined {
+export function rawSyscalls(targets: string[]): { events: string[]; numbers: number[] } | undefined {
   if (targets.length <= RAW_SYSCALLS_ABOVE) return undefined;
-  const side = /^syscalls:sys_(enter|exit)_/.exec(targets[0])?.[1];
-  if (!side) return undefined;
-  const prefix = `syscalls:sys_${side}_`;
-  const nrs: number[] = [];
+  const sides = new Set<string>();
+  const nrs: { side: string; nr: number }[] = [];
   for (const t of targets) {
-    const nr = t.startsWith(prefix) ? syscallNumber(t.slice(prefix.length)) : undefined;
+    const m = /^syscalls:sys_(enter|exit)_(.+)$/.exec(t);
+    const nr = m ? syscallNumber(m[2]) : undefined;
     if (nr === undefined) return undefined;
-    nrs.push(nr);
+    sides.add(m![1]);
+    nrs.push({ side: m![1], nr });
   }
-  return { event: `raw_syscalls:sys_${side}`, numbers: nrs };
+  const both = sides.size === 2;
+  return {
+    events: ["enter", "exit"].filter((s) => sides.has(s)).map((s) => `raw_syscalls:sys_${s}`),
+    numbers: nrs.map(({ side, nr }) => (both && side === "exit" ? nr + SYSCALL_EXIT_INDEX : nr)),
+  };
 }
 
 /**

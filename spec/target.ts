@@ -56,6 +56,12 @@ export interface ProbeRef {
   method?: string;
 }
 
+/**
+ * Added to a syscall's number in ProbeContext.syscalls (and in probe()'s target index) for an exit,
+ * when a syscall wildcard attached once has both sides: the exit's attach cookie has this bit.
+ */
+export const SYSCALL_EXIT_INDEX = 0x80000000;
+
 /** What a probe gives its handler: the program type and the context layout. */
 export interface ProbeContext {
   progType: number;
@@ -76,7 +82,8 @@ export interface ProbeContext {
   /**
    * A wildcard of syscall tracepoints attached once, to raw_syscalls (probes/tracepoint_syscalls.ts):
    * the handler runs only in a 64-bit syscall numbered here (numbers[i] is target i's), and
-   * probe()'s target index is the syscall's number, not i.
+   * probe()'s target index is the syscall's number, not i. A wildcard of entries and exits
+   * (syscalls:*) is attached to both sides, and an exit's number here has SYSCALL_EXIT_INDEX added.
    */
   syscalls?: number[];
   /**

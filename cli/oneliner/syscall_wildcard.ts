@@ -19,8 +19,9 @@ const SHARED = ["common_type", "common_flags", "common_preempt_count", "common_p
  */
 export function wholeSyscallWildcard(targets: string[], fn: Node, readable?: string[]): string[] | undefined {
   const raw = targets.length > 1 ? rawSyscalls(targets) : undefined;
-  if (!raw) return undefined;
-  const fields = readable ?? (raw.event.endsWith("sys_exit") ? [...SHARED, "ret"] : SHARED);
+  // Entries and exits together are two probes here (syscallSides), each side its own fields.
+  if (raw?.events.length !== 1) return undefined;
+  const fields = readable ?? (raw.events[0].endsWith("sys_exit") ? [...SHARED, "ret"] : SHARED);
   if (!fn.params.length) return fields;
   const param = fn.params[0];
   if (fn.params.length > 1 || param.type !== "Identifier") return undefined;

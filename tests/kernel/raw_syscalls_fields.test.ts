@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Count, ppid, probe, type ProbeName, str, type Str, tracepoint, Tracer, type TracepointArgs, type u32 } from "../../mod.ts";
+import { Count, type i64, ppid, probe, type ProbeName, str, type Str, tracepoint, Tracer, type TracepointArgs, type u32 } from "../../mod.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
 
@@ -144,4 +144,62 @@ await new Flags().start();
   assert.match(r.stderr, /flags\.ts:8:26: error\[TSB1004\]: tracepoint syscalls:sys_enter_\* \(\d+ tracepoints, attached once to raw_syscalls:sys_enter\) has no field "flags"/);
   assert.match(r.stderr, /= hint: its fields are: __syscall_nr, and the arguments of each syscall\n/);
   assert.match(r.stderr, /= hint: "flags" is an argument of syscalls:sys_enter_\w+, .* \(\d+ in all\), not of one type in all: give the syscalls of each type a handler of their own/);
+});
+
+/** Every syscall entry and exit in one handler: the two sides attached once each, to raw_syscalls. */
+class BothSides extends Tracer {
+  calls = new Count<[ProbeName, i64]>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:*")
+  onSyscall(args: TracepointArgs) {
+    if (ppid() === this.self) this.calls.add([probe(), args.__syscall_nr]);
+  }
+
+  override end(): void {}
+}
+
+/** The same for read and openat, one attachment each. */
+class ReadOpen extends Tracer {
+  calls = new Count<[ProbeName, i64]>();
+  self: u32 = 0;
+
+  @tracepoint("syscalls:sys_e*_read")
+  onRead(args: TracepointArgs) {
+    if (ppid() === this.self) this.calls.add([probe(), args.__syscall_nr]);
+  }
+  @tracepoint("syscalls:sys_e*_openat")
+  onOpenat(args: TracepointArgs) {
+    if (ppid() === this.self) this.calls.add([probe(), args.__syscall_nr]);
+  }
+
+  override end(): void {}
+}
+
+test("@tracepoint(\"syscalls:*\") is attached twice, once to each of raw_syscalls' sides, and counts entries and exits as one attachment each does", { skip: process.arch !== "x64" }, async () => {
+  const before = objectsOf("self").links.length;
+  const both = new BothSides(), some = new ReadOpen();
+  both.self = some.self = process.pid;
+  await both.start({ exitOnError: false, reportLoss: false });
+  const links = objectsOf("self").links.length - before;
+  await some.start({ exitOnError: false, reportLoss: false });
+  try {
+    assert.equal(links, 2, "a link for each side");
+    for (let i = 0; i < 3; i++) {
+      const sh = spawnSync("/bin/sh", ["-c", "read x < /etc/hostname; read y < /proc/self/stat; exec /bin/true"]);
+      assert.equal(sh.status, 0, String(sh.stderr));
+    }
+    const wanted = some.calls.entries();
+    const names = wanted.map(([[name]]) => name);
+    for (const side of ["enter", "exit"]) for (const s of ["read", "openat"]) assert.ok(names.includes(`tracepoint:syscalls:sys_${side}_${s}`), `no ${side} of ${s}: ${names.join(", ")}`);
+    for (const [[name, nr], n] of wanted) assert.equal(both.calls.get([name, nr]), n, `${name} ${nr}`);
+    // Every entry has its exit (exit_group and execve aside: the first never returns, the second returns in the new program).
+    const got = both.calls.entries();
+    const count = (name: string) => got.filter(([[n]]) => n === name).reduce((a, [, c]) => a + c, 0n);
+    assert.ok(count("tracepoint:syscalls:sys_enter_close") > 0n);
+    assert.equal(count("tracepoint:syscalls:sys_exit_close"), count("tracepoint:syscalls:sys_enter_close"));
+    assert.equal(count("tracepoint:syscalls:sys_exit_read"), count("tracepoint:syscalls:sys_enter_read"));
+  } finally {
+    await Promise.all([both.stop(), some.stop()]);
+  }
 });
