@@ -73,7 +73,15 @@ function takeFormatText(target: string): string | undefined {
  * it), so its build ID covers them, and a wildcard over them reads none of their 300-odd formats.
  */
 export function formatFields(target: string): string {
-  if (target.startsWith("syscalls:")) return "";
+  // A syscall wildcard's program is compiled for raw_syscalls or for one attachment per match,
+  // and attached the way rawSyscallsOf decides then: what it reads outside the build goes in too.
+  if (target.startsWith("syscalls:")) {
+    try {
+      return isWildcard(target) ? rawSyscallsShown() : "";
+    } catch {
+      return ""; // no tracefs: the compile reports it, at the decorator
+    }
+  }
   try {
     return tracepointTargets(target).filter((name) => !name.startsWith("syscalls:")).map((name) => {
       const [category, event] = tracepointName(name);
@@ -201,6 +209,16 @@ function rawSyscallsOf(targets: string[]): { events: string[]; numbers: number[]
   const raw = rawSyscalls(targets);
   if (!raw || (arch ??= readTextFile("/proc/sys/kernel/arch")?.trim()) !== "x86_64") return undefined;
   return raw.events.every((event) => readTextFile(`${tracefs()}/events/${event.replace(":", "/")}/id`) !== undefined) ? raw : undefined;
+}
+
+/**
+ * What rawSyscallsOf reads that the kernel's build does not fix: whether tracefs shows
+ * raw_syscalls' two events here (a container's tracefs, a mount over it), and the architecture.
+ */
+function rawSyscallsShown(): string {
+  arch ??= readTextFile("/proc/sys/kernel/arch")?.trim();
+  const shown = ["sys_enter", "sys_exit"].filter((e) => readTextFile(`${tracefs()}/events/raw_syscalls/${e}/id`) !== undefined);
+  return `raw_syscalls ${arch} ${shown.join(",")}`;
 }
 
 /** "raw_syscalls:sys_exit", or both sides: "raw_syscalls:sys_enter and raw_syscalls:sys_exit". */
