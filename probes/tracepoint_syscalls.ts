@@ -1,4 +1,4 @@
-// A wildcard over syscalls:sys_enter_* (or sys_exit_*) attached once, to raw_syscalls:sys_enter
+// A wildcard over syscalls:sys_enter_* or sys_exit_* (or both: syscalls:*) attached once, to raw_syscalls:sys_enter
 // (sys_exit), instead of one perf event and link per syscall: stopping those waits two RCU
 // grace periods per tracepoint, ≈ 19 s for 360 (bench/NOTES.md, "Stopping many probes").
 //
