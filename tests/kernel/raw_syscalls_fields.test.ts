@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Count, type i64, ppid, probe, type ProbeName, str, type Str, tracepoint, Tracer, type TracepointArgs, type u32 } from "../../mod.ts";
+import { Count, type i64, pid, ppid, probe, type ProbeName, str, type Str, tracepoint, Tracer, type TracepointArgs, type u32 } from "../../mod.ts";
 import { objectsOf } from "../lifecycle/kernel_objects.ts";
 import { tsbpf } from "./cli_run.ts";
 
@@ -22,12 +22,12 @@ const hasField = (name: string, field: string) => new RegExp(`field:[^;]* ${fiel
 
 /** Every syscall entry with a filename, by name and file: one attachment. */
 class Whole extends Tracer {
-  files = new Count<[ProbeName, Str<64>]>();
+  files = new Count<[ProbeName, u32, Str<64>]>();
   self: u32 = 0;
 
   @tracepoint("syscalls:sys_enter_*")
   onEnter(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
 
   override end(): void {}
@@ -35,48 +35,48 @@ class Whole extends Tracer {
 
 /** The same for some of those syscalls, one attachment each: filename at 16 (open, execve, access, newstat, newlstat, chdir) and at 24 (openat, newfstatat, faccessat, statx). */
 class Each extends Tracer {
-  files = new Count<[ProbeName, Str<64>]>();
+  files = new Count<[ProbeName, u32, Str<64>]>();
   self: u32 = 0;
 
   @tracepoint("syscalls:sys_enter_open")
   onOpen(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_openat")
   onOpenat(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_execve")
   onExecve(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_access")
   onAccess(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_faccessat")
   onFaccessat(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_newfstatat")
   onFstatat(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_newstat")
   onStat(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_newlstat")
   onLstat(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_chdir")
   onChdir(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
   @tracepoint("syscalls:sys_enter_statx")
   onStatx(args: TracepointArgs) {
-    if (ppid() === this.self) this.files.add([probe(), str(args.filename)]);
+    if (ppid() === this.self) this.files.add([probe(), pid(), str(args.filename)]);
   }
 
   override end(): void {}
@@ -91,20 +91,25 @@ test("a syscall wildcard reading args.filename is attached once, runs in the sys
   await each.start({ exitOnError: false, reportLoss: false });
   try {
     assert.equal(wholeLinks, 1, "one link for the wildcard");
+    // Keys carry pid(): only the workload's are compared (another child of this test process,
+    // left by another test, may make a call between the two tracers' starts).
+    const pids = new Set<number>();
     for (let i = 0; i < 3; i++) {
       // The shell's own syscalls (its children's parent is not this process): builtins, then exec.
       const sh = spawnSync("/bin/sh", ["-c", "read x < /etc/hostname; test -e /nonexistent-tsbpf; cd /tmp; exec /bin/true"]);
       assert.equal(sh.status, 0, String(sh.stderr));
+      pids.add(sh.pid);
     }
-    const wanted = each.files.entries();
+    const ours = <K extends [string, number, ...unknown[]]>(entries: [K, bigint][]) => entries.filter(([[, p]]) => pids.has(p));
+    const wanted = ours(each.files.entries());
     const names = new Set(wanted.map(([[name]]) => name));
     for (const name of ["tracepoint:syscalls:sys_enter_openat", "tracepoint:syscalls:sys_enter_execve", "tracepoint:syscalls:sys_enter_chdir"]) assert.ok(names.has(name), `the workload made no ${name}; got ${[...names].join(", ")}`);
-    assert.ok(wanted.some(([[name, file]]) => name.endsWith("sys_enter_openat") && file === "/etc/hostname"), wanted.map(([k]) => k.join(" ")).join("; "));
-    for (const [[name, file], n] of wanted) assert.equal(whole.files.get([name, file]), n, `${name} ${file}`);
+    assert.ok(wanted.some(([[name, , file]]) => name.endsWith("sys_enter_openat") && file === "/etc/hostname"), wanted.map(([k]) => k.join(" ")).join("; "));
+    for (const [[name, p, file], n] of wanted) assert.equal(whole.files.get([name, p, file]), n, `${name} ${p} ${file}`);
     // Nothing from a syscall without a filename (read, close, ...), and the same counts for the names both have.
-    const got = whole.files.entries();
+    const got = ours(whole.files.entries());
     for (const [[name]] of got) assert.ok(hasField(name, "filename"), `${name} has no filename`);
-    for (const [[name, file], n] of got) if (names.has(name)) assert.equal(n, each.files.get([name, file]), `${name} ${file}`);
+    for (const [[name, p, file], n] of got) if (names.has(name)) assert.equal(n, each.files.get([name, p, file]), `${name} ${p} ${file}`);
   } finally {
     await Promise.all([whole.stop(), each.stop()]);
   }
@@ -148,12 +153,12 @@ await new Flags().start();
 
 /** Every syscall entry and exit in one handler: the two sides attached once each, to raw_syscalls. */
 class BothSides extends Tracer {
-  calls = new Count<[ProbeName, i64]>();
+  calls = new Count<[ProbeName, u32, i64]>();
   self: u32 = 0;
 
   @tracepoint("syscalls:*")
   onSyscall(args: TracepointArgs) {
-    if (ppid() === this.self) this.calls.add([probe(), args.__syscall_nr]);
+    if (ppid() === this.self) this.calls.add([probe(), pid(), args.__syscall_nr]);
   }
 
   override end(): void {}
@@ -161,16 +166,16 @@ class BothSides extends Tracer {
 
 /** The same for read and openat, one attachment each. */
 class ReadOpen extends Tracer {
-  calls = new Count<[ProbeName, i64]>();
+  calls = new Count<[ProbeName, u32, i64]>();
   self: u32 = 0;
 
   @tracepoint("syscalls:sys_e*_read")
   onRead(args: TracepointArgs) {
-    if (ppid() === this.self) this.calls.add([probe(), args.__syscall_nr]);
+    if (ppid() === this.self) this.calls.add([probe(), pid(), args.__syscall_nr]);
   }
   @tracepoint("syscalls:sys_e*_openat")
   onOpenat(args: TracepointArgs) {
-    if (ppid() === this.self) this.calls.add([probe(), args.__syscall_nr]);
+    if (ppid() === this.self) this.calls.add([probe(), pid(), args.__syscall_nr]);
   }
 
   override end(): void {}
@@ -185,16 +190,19 @@ test("@tracepoint(\"syscalls:*\") is attached twice, once to each of raw_syscall
   await some.start({ exitOnError: false, reportLoss: false });
   try {
     assert.equal(links, 2, "a link for each side");
+    const pids = new Set<number>();
     for (let i = 0; i < 3; i++) {
       const sh = spawnSync("/bin/sh", ["-c", "read x < /etc/hostname; read y < /proc/self/stat; exec /bin/true"]);
       assert.equal(sh.status, 0, String(sh.stderr));
+      pids.add(sh.pid);
     }
-    const wanted = some.calls.entries();
+    const ours = <K extends [string, number, ...unknown[]]>(entries: [K, bigint][]) => entries.filter(([[, p]]) => pids.has(p));
+    const wanted = ours(some.calls.entries());
     const names = wanted.map(([[name]]) => name);
     for (const side of ["enter", "exit"]) for (const s of ["read", "openat"]) assert.ok(names.includes(`tracepoint:syscalls:sys_${side}_${s}`), `no ${side} of ${s}: ${names.join(", ")}`);
-    for (const [[name, nr], n] of wanted) assert.equal(both.calls.get([name, nr]), n, `${name} ${nr}`);
+    for (const [[name, p, nr], n] of wanted) assert.equal(both.calls.get([name, p, nr]), n, `${name} ${p} ${nr}`);
     // Every entry has its exit (exit_group and execve aside: the first never returns, the second returns in the new program).
-    const got = both.calls.entries();
+    const got = ours(both.calls.entries());
     const count = (name: string) => got.filter(([[n]]) => n === name).reduce((a, [, c]) => a + c, 0n);
     assert.ok(count("tracepoint:syscalls:sys_enter_close") > 0n);
     assert.equal(count("tracepoint:syscalls:sys_exit_close"), count("tracepoint:syscalls:sys_enter_close"));
