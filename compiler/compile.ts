@@ -181,6 +181,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       relocs: out.relocs,
       lines: out.lines,
       stackSize: alloc.stackSize,
+      ...(lowering.syscallsRun && lowering.syscallsRun !== probe.syscalls && { syscallsRun: lowering.syscallsRun.length }),
       ...(probe.verdict && { mayDrop: lowering.mayDrop }),
       line: pos.line,
       column: pos.column,

@@ -7,7 +7,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { runCommand } from "./util.ts";
@@ -67,4 +67,23 @@ class Both extends Tracer {
   const r = await tsbpf(["plan", script]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^    tracepoint syscalls:\* \(\d+ tracepoints, attached once to raw_syscalls:sys_enter and raw_syscalls:sys_exit\)  →  onSyscall\(\) at line 7/m);
+});
+
+test("tsbpf plan says in how many syscalls a wildcard's handler reading args.filename runs", { skip: process.arch !== "x64" }, async () => {
+  const script = join(tempDir("plan"), "files.ts");
+  writeFileSync(script, `import { Count, Tracer, str, tracepoint, type Str, type TracepointArgs } from "tsbpf";
+
+class Files extends Tracer {
+  files = new Count<[Str<64>]>();
+
+  @tracepoint("syscalls:sys_enter_*")
+  onEnter(args: TracepointArgs) {
+    this.files.add([str(args.filename)]);
+  }
+}
+`);
+  const r = await tsbpf(["plan", script]);
+  assert.equal(r.status, 0, r.stderr);
+  const having = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => n.startsWith("sys_enter_") && /field:[^;]* filename;/.test(readFileSync(`/sys/kernel/tracing/events/syscalls/${n}/format`, "utf8"))).length;
+  assert.match(r.stdout, new RegExp(`^    tracepoint syscalls:sys_enter_\\* \\(\\d+ tracepoints, attached once to raw_syscalls:sys_enter\\)  →  onEnter\\(\\) at line 7: .*; it runs in ${having} of them, those with the arguments it reads$`, "m"));
 });
