@@ -33,6 +33,7 @@ export class Lowering implements Lower {
   readonly inlined: InlineFrame[] = [];
   readonly resolvingConstants = new Set<string>();
   syscallsRun?: number[];
+  readonly argumentsRead = new Set<ContextField>();
   #failed = false;
 
   constructor(readonly input: HandlerInput) {}

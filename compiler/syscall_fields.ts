@@ -50,6 +50,7 @@ export function placedField(l: Lower, f: ContextField, read: (f: ContextField) =
   const run = new Set(l.syscallsRun ?? []);
   const entries = f.places!.flatMap((p) => p.syscalls.filter((n) => run.has(n)).map((n) => [n, p.offset] as const)).sort((a, b) => a[0] - b[0]);
   if (!run.size || entries.length !== run.size) return undefined;
+  l.argumentsRead.add(f);
   // Runs of consecutive run-numbers with one place: the search compares only with where each begins.
   const segments: { from: number; offset: number }[] = [];
   for (const [n, offset] of entries) if (segments.at(-1)?.offset !== offset) segments.push({ from: n, offset });

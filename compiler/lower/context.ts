@@ -111,6 +111,8 @@ export interface Lower {
 
   /** A syscall wildcard attached once: the syscalls the handler runs in (compiler/syscall_fields.ts). */
   syscallsRun?: number[];
+  /** The syscall arguments the handler reads by the number (compiler/syscall_fields.ts): facts the code relies on. */
+  readonly argumentsRead: Set<ContextField>;
 
   /** Whether the handler was abandoned for lowering into more code than any program can hold. */
   readonly tooLarge: boolean;
