@@ -5,22 +5,36 @@
 // bpftrace's perf event fds all open), SIGTERM 1.5 s later (again each second, for bpftrace
 // 0.17, which may miss one), wall time until the process is reaped, and the CPU time (user+sys) of the whole run from /usr/bin/time.
 //   bun bench/stop_many.ts ROUNDS NAME=CHECKOUT... (e.g. main=/tmp/main branch=.)
-// PATTERN=sys_enter_ti* (10 matches) for another wildcard; NO_BPFTRACE=1 leaves bpftrace out.
+// PATTERN=sys_enter_ti* (10 matches) for another wildcard; NO_BPFTRACE=1 leaves bpftrace out;
+// ONELINER (with MATCHES) another one-liner, SCRIPT a script (bench/stop_many_script.ts) instead.
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 
 const [roundsArg = "3", ...checkouts] = process.argv.slice(2);
 const PATTERN = process.env.PATTERN ?? "sys_enter_*";
-const ONE = `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
-const matches = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
+// ONELINER: another one-liner for the tsbpf checkouts (e.g. one reading args.filename; bpftrace then left out).
+const ONE = process.env.ONELINER ?? `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
+const matches = process.env.MATCHES ? Number(process.env.MATCHES) : readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
 
 interface Variant { name: string; argv: string[]; env?: Record<string, string>; bpftrace?: boolean }
 const variants: Variant[] = [];
+const tmp = mkdtempSync(`${tmpdir()}/tsbpf-stop-many-`);
+process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 for (const c of checkouts) {
   const [name, dir] = c.split("=");
-  for (const rt of ["bun", "deno"]) variants.push({ name: `${name}, ${rt}`, argv: [`${dir}/bin/tsbpf`, "-e", ONE], env: { TSBPF_RUNTIME: rt } });
+  // SCRIPT: a script instead (it prints "Attaching" once started), run with tsbpf run.
+  const argv = process.env.SCRIPT ? [`${dir}/bin/tsbpf`, "run", scriptFor(dir, process.env.SCRIPT)] : [`${dir}/bin/tsbpf`, "-e", ONE];
+  for (const rt of ["bun", "deno"]) variants.push({ name: `${name}, ${rt}`, argv, env: { TSBPF_RUNTIME: rt } });
 }
-if (!process.env.NO_BPFTRACE) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
+if (!process.env.NO_BPFTRACE && !process.env.ONELINER && !process.env.SCRIPT) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
+
+/** A copy of `script` importing the checkout `dir`'s tsbpf (each checkout's compiler compiles its own). */
+function scriptFor(dir: string, script: string): string {
+  const copy = `${tmp}/${variants.length}.ts`;
+  writeFileSync(copy, readFileSync(script, "utf8").replace(/from "\.\.\/mod\.ts"/, `from ${JSON.stringify(`${realpathSync(dir)}/mod.ts`)}`));
+  return copy;
+}
 
 const perfFds = (pid: number): number => {
   let n = 0;

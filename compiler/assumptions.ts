@@ -21,11 +21,17 @@ export function probeFact(ref: ProbeRef, ctx: ProbeContext): string {
   const field = (f: ProbeContext["fields"][number]) => [f.name, f.offset, f.size, f.signed, f.kind, f.cType, f.space].join(":");
   const layout = {
     progType: ctx.progType, attach: ctx.expectedAttachType ?? 0, argArray: ctx.argArray ?? 0,
-    fields: ctx.fields.map(field), params: ctx.params?.map(field) ?? [],
+    // A syscall wildcard's arguments (hundreds): each one a handler reads is a fact of its own (syscallArgumentFact).
+    fields: ctx.fields.filter((f) => !f.places).map(field), params: ctx.params?.map(field) ?? [],
     // A syscall wildcard attached once: its code tests these numbers.
     ...(ctx.syscalls ? { syscalls: ctx.syscalls } : {}),
   };
   return `probe ${ref.kind} ${ref.target} ${JSON.stringify(layout)}`;
+}
+
+/** `syscall argument tracepoint syscalls:sys_enter_* filename […]`: a syscall wildcard's argument the code finds by the number (compiler/syscall_fields.ts). */
+export function syscallArgumentFact(ref: ProbeRef, f: ProbeContext["fields"][number]): string {
+  return `syscall argument ${ref.kind} ${ref.target} ${f.name} ${JSON.stringify([f.size, f.signed, f.kind, f.cType, f.space, f.places])}`;
 }
 
 /** Which PID namespace pid() and tid() were compiled to answer in (runtime/namespaces.ts spells it the same). */

@@ -8,6 +8,8 @@ import { CGROUP_MAP, probeId, STACKS_MAP } from "../spec/tracer_spec.ts";
 import { kernelAddress, readHelper, readStrHelper, spaceCast } from "./kernel_access.ts";
 import { memberFact, pidNamespaceFact } from "./assumptions.ts";
 import { HANDLER_HELPERS, type HandlerHelperName, Helper } from "../spec/bpf/helpers.ts";
+import { ProgType } from "../spec/prog_type.ts";
+import { SYSCALL_EXIT_INDEX } from "../spec/target.ts";
 
 
 type Scalar = Extract<Value, { kind: "scalar" }>;
@@ -72,7 +74,7 @@ function ntopAddressInto(l: Lower, arg: Node, family: Operand | undefined, base:
 }
 
 /** Program types whose context starts with the saved registers (struct pt_regs): kprobe/uprobe, perf_event. */
-const REGS_CONTEXTS = new Set([2, 7]);
+const REGS_CONTEXTS = new Set<number>([ProgType.KPROBE, ProgType.PERF_EVENT]);
 
 export interface Builtin {
   /** For helpers returning a number. */
@@ -311,7 +313,7 @@ export function cgroupFilter(l: Lower): void {
 }
 
 /** Where a syscall's number is in the records of raw_syscalls (long id) and syscalls:* (int __syscall_nr). */
-const SYSCALL_NR_OFFSET = 8;
+export const SYSCALL_NR_OFFSET = 8;
 /** x86's thread_info.status bit of a task in a 32-bit syscall (ia32, int 0x80 included): TS_COMPAT. */
 const TS_COMPAT = 2n;
 
@@ -322,31 +324,19 @@ const TS_COMPAT = 2n;
  * A binary search over the numbers' runs, then the task's TS_COMPAT bit.
  */
 export function syscallFilter(l: Lower, numbers: number[]): void {
-  const runs: [number, number][] = [];
-  for (const n of [...new Set(numbers)].sort((a, b) => a - b)) {
-    const last = runs.at(-1);
-    if (last && last[1] === n - 1) last[1] = n;
-    else runs.push([n, n]);
-  }
+  const enters = numbers.filter((n) => n < SYSCALL_EXIT_INDEX), exits = numbers.filter((n) => n >= SYSCALL_EXIT_INDEX).map((n) => n - SYSCALL_EXIT_INDEX);
   const nr = l.b.load(l.ctx, SYSCALL_NR_OFFSET, 8);
   const skip = l.b.label(), matched = l.b.label();
-  // Unsigned compares: a negative number (-1: no syscall) is above every run.
-  // `floor`: what the number is known to be at least here.
-  const search = (from: number, to: number, floor: number): void => {
-    if (to - from === 1) {
-      const [lo, hi] = runs[from];
-      if (lo > floor) l.b.emit({ op: "br", cond: "jlt", a: nr, b: BigInt(lo), target: skip });
-      l.b.emit({ op: "br", cond: "jle", a: nr, b: BigInt(hi), target: matched });
-      l.b.emit({ op: "jmp", target: skip });
-      return;
-    }
-    const mid = (from + to) >> 1, upper = l.b.label();
-    l.b.emit({ op: "br", cond: "jge", a: nr, b: BigInt(runs[mid][0]), target: upper });
-    search(from, mid, floor);
-    l.b.place(upper);
-    search(mid, to, runs[mid][0]);
-  };
-  search(0, runs.length, 0);
+  if (!enters.length || !exits.length || String(runsOf(enters)) === String(runsOf(exits))) {
+    numberSearch(l, nr, runsOf(enters.length ? enters : exits), skip, matched);
+  } else {
+    // Entries and exits of different syscalls: the exit's attachment has the exit bit in its cookie.
+    const exit = l.b.label();
+    l.b.emit({ op: "br", cond: "jset", a: l.b.call(Helper.get_attach_cookie, [l.ctx]), b: BigInt(SYSCALL_EXIT_INDEX), target: exit });
+    numberSearch(l, nr, runsOf(enters), skip, matched);
+    l.b.place(exit);
+    numberSearch(l, nr, runsOf(exits), skip, matched);
+  }
   l.b.place(matched);
   const btf = l.input.target.btf();
   const task = btf.findByName("task_struct", "struct")[0];
@@ -364,6 +354,38 @@ export function syscallFilter(l: Lower, numbers: number[]): void {
   l.b.place(skip);
   l.b.emit({ op: "ret", value: 0n });
   l.b.place(native);
+}
+
+/** The numbers as runs of consecutive ones, [first, last], in order. */
+function runsOf(numbers: number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const n of [...new Set(numbers)].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && last[1] === n - 1) last[1] = n;
+    else runs.push([n, n]);
+  }
+  return runs;
+}
+
+/** A binary search of `nr` over `runs`: on to `matched` when in one, `skip` otherwise. */
+function numberSearch(l: Lower, nr: Operand, runs: [number, number][], skip: number, matched: number): void {
+  // Unsigned compares: a negative number (-1: no syscall) is above every run.
+  // `floor`: what the number is known to be at least here.
+  const search = (from: number, to: number, floor: number): void => {
+    if (to - from === 1) {
+      const [lo, hi] = runs[from];
+      if (lo > floor) l.b.emit({ op: "br", cond: "jlt", a: nr, b: BigInt(lo), target: skip });
+      l.b.emit({ op: "br", cond: "jle", a: nr, b: BigInt(hi), target: matched });
+      l.b.emit({ op: "jmp", target: skip });
+      return;
+    }
+    const mid = (from + to) >> 1, upper = l.b.label();
+    l.b.emit({ op: "br", cond: "jge", a: nr, b: BigInt(runs[mid][0]), target: upper });
+    search(from, mid, floor);
+    l.b.place(upper);
+    search(mid, to, runs[mid][0]);
+  };
+  search(0, runs.length, 0);
 }
 
 const BPF_F_USER_STACK = 1n << 8n;

@@ -30,7 +30,7 @@ import { type CompileTarget, isProbeLookupError } from "../spec/target.ts";
 import { jumpCall, KERNEL_FUNCTION_PROBES, overrideCall } from "./override.ts";
 import { CGROUP_MAP, DROPPED_MAP, LOST_MAP, MAX_STACK_DEPTH, type MapSpec, PARAMS_MAP, type ProgramSpec, SCRATCH_MAP, STACKS_MAP, toBase64, type TracerSpec } from "../spec/tracer_spec.ts";
 import { layoutStruct, u32, u64, u8 } from "../spec/layout.ts";
-import { probeFact, ringBufferFact } from "./assumptions.ts";
+import { probeFact, ringBufferFact, syscallArgumentFact } from "./assumptions.ts";
 import { compileTailCallTargets, type Jump } from "./tail_calls.ts";
 import { type Node, posOf } from "./parse.ts";
 import type { SourcePos } from "../spec/diagnostics.ts";
@@ -171,6 +171,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       tooLarge(e, name, pos);
       return;
     }
+    for (const f of lowering.argumentsRead) assumptions.add(syscallArgumentFact(probeRef, f));
     programs.push({
       name,
       probe: probeRef,
@@ -181,6 +182,7 @@ function compileTracer(tracer: TracerClass, mod: Module, file: string, target: C
       relocs: out.relocs,
       lines: out.lines,
       stackSize: alloc.stackSize,
+      ...(lowering.syscallsRun && lowering.syscallsRun !== probe.syscalls && { syscallsRun: lowering.syscallsRun.length }),
       ...(probe.verdict && { mayDrop: lowering.mayDrop }),
       line: pos.line,
       column: pos.column,

@@ -32,6 +32,8 @@ export class Lowering implements Lower {
   readonly loops: LoopLabels[] = [];
   readonly inlined: InlineFrame[] = [];
   readonly resolvingConstants = new Set<string>();
+  syscallsRun?: number[];
+  readonly argumentsRead = new Set<ContextField>();
   #failed = false;
 
   constructor(readonly input: HandlerInput) {}

@@ -9,6 +9,7 @@ import type { MapField } from "./map_fields.ts";
 import { AGGREGATIONS } from "./map_fields.ts";
 import { captureStack } from "./builtins.ts";
 import { Helper } from "../spec/bpf/helpers.ts";
+import { ProgType } from "../spec/prog_type.ts";
 import { i64, isScalar, sizeOf, type StructType, type Type, typeName, u32 } from "../spec/layout.ts";
 import { DROPPED_MAP, HISTOGRAM_SUM_BUCKET, LOST_MAP, SCRATCH_MAP } from "../spec/tracer_spec.ts";
 
@@ -37,7 +38,7 @@ export const MAP_METHODS: Record<string, string[]> = {
 };
 
 /** Program types whose handlers may make tail calls here (the targets are compiled as the same type). */
-const TAIL_CALLERS = new Set([2 /* kprobe, uprobe */, 5 /* tracepoint */, 7 /* perf_event */, 17 /* raw_tracepoint */]);
+const TAIL_CALLERS = new Set<number>([ProgType.KPROBE /* kprobe, uprobe */, ProgType.TRACEPOINT, ProgType.PERF_EVENT, ProgType.RAW_TRACEPOINT]);
 
 export function mapMethod(l: Lower, map: MapField, method: string, e: Node): Value {
   if (AGGREGATIONS.has(map.kind)) {

@@ -70,7 +70,8 @@ export function describePlan(specs: TracerSpec[], options: PlanOptions): string 
       const insns = decode(fromBase64(p.insns));
       const passes = PACKET_VERDICTS[p.probe.kind] && p.mayDrop === false ? " (lets every packet pass: it only counts)" : "";
       const probe = `${p.tailCallTarget ? "tail call from " : ""}${options.describeProbe?.(p.probe) ?? `${p.probe.kind} ${p.probe.target}`}`;
-      out.push(`    ${probe}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}`);
+      const runs = p.syscallsRun === undefined ? "" : `; it runs in ${p.syscallsRun} of them, those with the arguments it reads`;
+      out.push(`    ${probe}  →  ${p.name}() at line ${p.line}: ${insns.length} instructions, ${p.stackSize} bytes of stack${passes}${runs}`);
       for (const ins of insns) {
         if (ins.code === (Class.JMP | JmpOp.call) && ins.src === 0) {
           if (!helpers.has(ins.imm)) helpers.set(ins.imm, new Set());

@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENTRY = "tsbpf-bytecode-entry", HOST = "tsbpf-compiler-host";
 
 /** Modules outside compiler/ that the bytecode build may hold its own copy of (the start does not load them). */
-const COPIED = ["spec/bpf/helpers.ts", "spec/bpf/isa.ts", "spec/pin_name.ts"];
+const COPIED = ["spec/bpf/helpers.ts", "spec/bpf/isa.ts", "spec/pin_name.ts", "spec/prog_type.ts"];
 
 declare const Bun: undefined | {
   build(options: Record<string, unknown>): Promise<{ success: boolean; logs: unknown[]; outputs: { path: string }[] }>;

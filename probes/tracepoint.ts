@@ -6,7 +6,7 @@
 // reads only the fields every match has alike (same name, offset, size and type): the common_*
 // header, and for syscalls:sys_enter_* also __syscall_nr (sys_exit_*: ret). Many syscall
 // tracepoints are attached once instead, through raw_syscalls (./tracepoint_syscalls.ts).
-import { type ContextField, ProbeLookupError, type ProbeContext } from "../spec/target.ts";
+import { type ContextField, ProbeLookupError, type ProbeContext, SYSCALL_EXIT_INDEX } from "../spec/target.ts";
 import { closest } from "../spec/diagnostics.ts";
 import { ProgType, AttachType, linkCreate } from "../runtime/bpf.ts";
 import { perfEventOpen, PerfType } from "../runtime/perf.ts";
@@ -19,7 +19,7 @@ import { verbose } from "../runtime/verbose.ts";
 import { SyscallError } from "../runtime/errors.ts";
 import { attachError } from "./errors.ts";
 import { type DynamicEvent, dynamicEvents, notATracepoint } from "./dynamic_event.ts";
-import { rawSyscalls } from "./tracepoint_syscalls.ts";
+import { rawSyscalls, syscallArguments } from "./tracepoint_syscalls.ts";
 
 /** Attachments per wildcard: one perf event and link each, and detaching takes milliseconds each. */
 const MAX_TRACEPOINTS = 1000;
@@ -73,7 +73,15 @@ function takeFormatText(target: string): string | undefined {
  * it), so its build ID covers them, and a wildcard over them reads none of their 300-odd formats.
  */
 export function formatFields(target: string): string {
-  if (target.startsWith("syscalls:")) return "";
+  // A syscall wildcard's program is compiled for raw_syscalls or for one attachment per match,
+  // and attached the way rawSyscallsOf decides then: what it reads outside the build goes in too.
+  if (target.startsWith("syscalls:")) {
+    try {
+      return isWildcard(target) ? rawSyscallsShown() : "";
+    } catch {
+      return ""; // no tracefs: the compile reports it, at the decorator
+    }
+  }
   try {
     return tracepointTargets(target).filter((name) => !name.startsWith("syscalls:")).map((name) => {
       const [category, event] = tracepointName(name);
@@ -153,11 +161,13 @@ export const tracepointProbe = {
   context(target: string): ProbeContext {
     if (!isWildcard(target)) return { progType: ProgType.TRACEPOINT, fields: tracepointFormat(target).fields, describe: `tracepoint ${target}` };
     const targets = tracepointTargets(target);
-    const fields = sharedFields(targets);
     const raw = rawSyscallsOf(targets);
-    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${raw.event}` : ""}; the fields they share: ${fields.map((f) => f.name).join(", ")}`);
+    const shared = sharedFields(targets);
+    // Arguments by the syscall's number: on one side (an entry's and an exit's records differ).
+    const fields = raw?.events.length === 1 ? [...shared, ...syscallArguments(targets.map((t) => tracepointFormat(t).fields), raw.numbers, shared)] : shared;
+    verbose(`tracepoint ${target}: ${targets.length} tracepoints, one program${raw ? `, attached once to ${attachedTo(raw.events)}` : ""}; the fields they share: ${shared.map((f) => f.name).join(", ")}`);
     const matchesWith = (field: string) => targets.filter((t) => tracepointFormat(t).fields.some((f) => f.name === field));
-    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${raw.event}` : ""})` };
+    return { progType: ProgType.TRACEPOINT, fields, multi: true, syscalls: raw?.numbers, matchesWith, describe: `tracepoint ${target} (${targets.length} tracepoints${raw ? `, attached once to ${attachedTo(raw.events)}` : ""})` };
   },
   targets: tracepointTargets,
   probeIndexes: (target: string, targets: string[]) => (isWildcard(target) ? rawSyscallsOf(targets)?.numbers : undefined),
@@ -172,8 +182,9 @@ export const tracepointProbe = {
     // One attachment for a syscall wildcard's matches; the program tells them apart by number.
     const raw = multi ? rawSyscallsOf(targets) : undefined;
     if (raw) {
-      verbose(`tracepoint ${target}: ${targets.length} tracepoints attached once, to ${raw.event}`);
-      return attachOne(progFd, raw.event, cookie);
+      verbose(`tracepoint ${target}: ${targets.length} tracepoints attached once, to ${attachedTo(raw.events)}`);
+      // Entries and exits: the exit's attachment says so in its cookie (probe() and the filter read it).
+      return raw.events.flatMap((event) => attachOne(progFd, event, event.endsWith("_exit") && raw.events.length === 2 ? cookie + BigInt(SYSCALL_EXIT_INDEX) : cookie));
     }
     return attachEach(targets, (name, i) => attachOne(progFd, name, multi ? cookie + BigInt(i) : undefined));
   },
@@ -194,10 +205,25 @@ function attachOne(progFd: number, name: string, cookie: bigint | undefined): Ow
 let arch: string | undefined;
 
 /** A syscall wildcard's one attachment (probes/tracepoint_syscalls.ts), on an x86-64 kernel with raw_syscalls. */
-function rawSyscallsOf(targets: string[]): { event: string; numbers: number[] } | undefined {
+function rawSyscallsOf(targets: string[]): { events: string[]; numbers: number[] } | undefined {
   const raw = rawSyscalls(targets);
   if (!raw || (arch ??= readTextFile("/proc/sys/kernel/arch")?.trim()) !== "x86_64") return undefined;
-  return readTextFile(`${tracefs()}/events/${raw.event.replace(":", "/")}/id`) !== undefined ? raw : undefined;
+  return raw.events.every((event) => readTextFile(`${tracefs()}/events/${event.replace(":", "/")}/id`) !== undefined) ? raw : undefined;
+}
+
+/**
+ * What rawSyscallsOf reads that the kernel's build does not fix: whether tracefs shows
+ * raw_syscalls' two events here (a container's tracefs, a mount over it), and the architecture.
+ */
+function rawSyscallsShown(): string {
+  arch ??= readTextFile("/proc/sys/kernel/arch")?.trim();
+  const shown = ["sys_enter", "sys_exit"].filter((e) => readTextFile(`${tracefs()}/events/raw_syscalls/${e}/id`) !== undefined);
+  return `raw_syscalls ${arch} ${shown.join(",")}`;
+}
+
+/** "raw_syscalls:sys_exit", or both sides: "raw_syscalls:sys_enter and raw_syscalls:sys_exit". */
+function attachedTo(events: string[]): string {
+  return events.join(" and ");
 }
 
 const E2BIG = 7;

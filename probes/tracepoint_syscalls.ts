@@ -1,4 +1,4 @@
-// A wildcard over syscalls:sys_enter_* (or sys_exit_*) attached once, to raw_syscalls:sys_enter
+// A wildcard over syscalls:sys_enter_* or sys_exit_* (or both: syscalls:*) attached once, to raw_syscalls:sys_enter
 // (sys_exit), instead of one perf event and link per syscall: stopping those waits two RCU
 // grace periods per tracepoint, ≈ 19 s for 360 (bench/NOTES.md, "Stopping many probes").
 //
@@ -9,6 +9,8 @@
 // number at offset 8, then the arguments (or ret) in 8-byte slots from offset 16. So a raw
 // program that runs only for the matched 64-bit numbers, and says which by the number, sees
 // what the per-syscall programs would.
+import { type ContextField, SYSCALL_EXIT_INDEX } from "../spec/target.ts";
+
 /**
  * The x86-64 syscall table's entry points, by number: the tracepoint sys_enter_<name> fires for
  * that number ("" where the entry is sys_ni_syscall or the number is unused). Generated from the
@@ -82,21 +84,63 @@ export function syscallNumber(name: string): number | undefined {
 }
 
 /**
- * The raw tracepoint a syscall wildcard's matches are attached through, and the syscall number of
- * each match in order; undefined when the matches are not all syscalls:sys_enter_* (or all
- * sys_exit_*) of numbers this table knows, and more than a few. The table is x86-64's: the
- * caller checks the kernel is (probes/tracepoint.ts).
+ * The raw tracepoints a syscall wildcard's matches are attached through (raw_syscalls:sys_enter,
+ * sys_exit, or both for syscalls:*), and the probe() index of each match in order: its syscall
+ * number, with SYSCALL_EXIT_INDEX added to an exit's when the wildcard has both sides (the exit's
+ * attachment has that bit in its cookie). Undefined when the matches are not all
+ * syscalls:sys_enter_* or sys_exit_* of numbers this table knows, and more than a few. The table
+ * is x86-64's: the caller checks the kernel is (probes/tracepoint.ts).
  */
-export function rawSyscalls(targets: string[]): { event: string; numbers: number[] } | undefined {
+export function rawSyscalls(targets: string[]): { events: string[]; numbers: number[] } | undefined {
   if (targets.length <= RAW_SYSCALLS_ABOVE) return undefined;
-  const side = /^syscalls:sys_(enter|exit)_/.exec(targets[0])?.[1];
-  if (!side) return undefined;
-  const prefix = `syscalls:sys_${side}_`;
-  const nrs: number[] = [];
+  const sides = new Set<string>();
+  const nrs: { side: string; nr: number }[] = [];
   for (const t of targets) {
-    const nr = t.startsWith(prefix) ? syscallNumber(t.slice(prefix.length)) : undefined;
+    const m = /^syscalls:sys_(enter|exit)_(.+)$/.exec(t);
+    const nr = m ? syscallNumber(m[2]) : undefined;
     if (nr === undefined) return undefined;
-    nrs.push(nr);
+    sides.add(m![1]);
+    nrs.push({ side: m![1], nr });
   }
-  return { event: `raw_syscalls:sys_${side}`, numbers: nrs };
+  const both = sides.size === 2;
+  return {
+    events: ["enter", "exit"].filter((s) => sides.has(s)).map((s) => `raw_syscalls:sys_${s}`),
+    numbers: nrs.map(({ side, nr }) => (both && side === "exit" ? nr + SYSCALL_EXIT_INDEX : nr)),
+  };
+}
+
+/**
+ * The arguments of a syscall wildcard attached once (`numbers[i]` is the number of the match whose
+ * fields are `fields[i]`) that are not among the `shared` fields: each name that some matches have
+ * with one type (a `const` qualifier aside), with its place in each of them (`places`). Every
+ * argument is in an 8-byte slot from offset 16, so its place is its position among the syscall's
+ * arguments: `filename` is at 16 in open's record and at 24 in openat's. A handler reading one
+ * runs only in the syscalls that have it (compiler/syscall_fields.ts).
+ */
+export function syscallArguments(fields: ContextField[][], numbers: number[], shared: ContextField[]): ContextField[] {
+  const skip = new Set(shared.map((f) => f.name));
+  const byName = new Map<string, { field: ContextField; places: Map<number, number[]> } | null>();
+  const type = (f: ContextField) => [f.size, f.signed, f.kind, f.space, f.cType.replace(/\bconst\s+/g, "")].join("/");
+  fields.forEach((list, i) => {
+    for (const f of list) {
+      // The common header and the number are shared; arguments are ints and pointers in their slots.
+      if (skip.has(f.name) || f.offset < 16 || (f.kind !== "int" && f.kind !== "ptr")) continue;
+      const known = byName.get(f.name);
+      if (known === null) continue;
+      if (known && type(known.field) !== type(f)) {
+        byName.set(f.name, null); // another type in another syscall: one program cannot give it one type
+        continue;
+      }
+      const entry = known ?? { field: f, places: new Map<number, number[]>() };
+      byName.set(f.name, entry);
+      const at = entry.places.get(f.offset) ?? [];
+      at.push(numbers[i]);
+      entry.places.set(f.offset, at);
+    }
+  });
+  return [...byName.values()].filter((e) => e !== null).map(({ field, places }) => ({
+    ...field,
+    cType: field.cType.replace(/\bconst\s+/g, ""),
+    places: [...places].map(([offset, syscalls]) => ({ offset, syscalls })),
+  }));
 }

@@ -182,9 +182,7 @@ export function mapNextKey(mapFd: number, key: Uint8Array | undefined, next: Uin
   return true;
 }
 
-export const ProgType = {
-  SOCKET_FILTER: 1, KPROBE: 2, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7, CGROUP_SKB: 8, RAW_TRACEPOINT: 17, TRACING: 26, SYSCALL: 31,
-} as const;
+export { ProgType } from "../spec/prog_type.ts";
 
 export interface ProgLoadOptions {
   type: number;

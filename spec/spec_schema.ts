@@ -86,7 +86,7 @@ function mapSpec(v: unknown, at: string): void {
 
 function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
   const p = object(v, at, [
-    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "mayDrop", "line", "column", "tailCallTarget",
+    "name", "probe", "progType", "expectedAttachType", "attachBtfId", "insns", "relocs", "lines", "stackSize", "syscallsRun", "mayDrop", "line", "column", "tailCallTarget",
   ]) as Record<keyof ProgramSpec, unknown>;
   identifier(p.name, `${at}.name`);
   const probe = object(p.probe, `${at}.probe`, ["kind", "target", "method"]);
@@ -112,6 +112,7 @@ function programSpec(v: unknown, at: string, mapNames: Set<string>): void {
     integer(o.column, `${at}.lines[${i}].column`, 0, 2 ** 31);
   });
   integer(p.stackSize, `${at}.stackSize`, 0, 512);
+  if (p.syscallsRun !== undefined) integer(p.syscallsRun, `${at}.syscallsRun`, 0, 2 ** 16);
   integer(p.line, `${at}.line`, 0, 2 ** 31);
   integer(p.column, `${at}.column`, 0, 2 ** 31);
   if (p.tailCallTarget !== undefined && p.tailCallTarget !== true) fail(`${at}.tailCallTarget`, "not true");

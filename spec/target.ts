@@ -32,6 +32,12 @@ export interface ContextField {
    * The value is typed by `size` and `signed`, or as `kind` "ptr" when `pointer` is set.
    */
   operand?: { regs: { offset: number; scale: number }[]; disp: bigint; deref: boolean; pointer?: boolean };
+  /**
+   * A syscall wildcard's argument at another place in different syscalls (ProbeContext.syscalls):
+   * at `offset` in the records of the syscalls numbered `syscalls` (`offset` above is the first
+   * place's). Only these syscalls have it: a handler reading it runs only in them.
+   */
+  places?: { offset: number; syscalls: number[] }[];
 }
 
 /** A probe's run-time options, from the decorator call itself (a uprobe's pid, a profile's rate). */
@@ -49,6 +55,12 @@ export interface ProbeRef {
    */
   method?: string;
 }
+
+/**
+ * Added to a syscall's number in ProbeContext.syscalls (and in probe()'s target index) for an exit,
+ * when a syscall wildcard attached once has both sides: the exit's attach cookie has this bit.
+ */
+export const SYSCALL_EXIT_INDEX = 0x80000000;
 
 /** What a probe gives its handler: the program type and the context layout. */
 export interface ProbeContext {
@@ -70,7 +82,8 @@ export interface ProbeContext {
   /**
    * A wildcard of syscall tracepoints attached once, to raw_syscalls (probes/tracepoint_syscalls.ts):
    * the handler runs only in a 64-bit syscall numbered here (numbers[i] is target i's), and
-   * probe()'s target index is the syscall's number, not i.
+   * probe()'s target index is the syscall's number, not i. A wildcard of entries and exits
+   * (syscalls:*) is attached to both sides, and an exit's number here has SYSCALL_EXIT_INDEX added.
    */
   syscalls?: number[];
   /**

@@ -73,6 +73,11 @@ export interface ProgramSpec {
   lines: LineEntry[];
   stackSize: number;
   /**
+   * A syscall wildcard's handler that runs in fewer syscalls than its probe matches (it reads an
+   * argument only those have: compiler/syscall_fields.ts): how many, for tsbpf plan.
+   */
+  syscallsRun?: number;
+  /**
    * For a program whose return value decides a packet's fate (cgroup skb, socket filter, XDP):
    * whether some `return` may not let it pass. Absent for programs whose return means nothing.
    */

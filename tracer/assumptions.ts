@@ -4,7 +4,7 @@
 // imported only for a fact that needs it, so a bundle whose programs read no kernel struct
 // parses none of it (build/lazy_section.ts keeps it in the code only for those that do).
 import type { TracerSpec } from "../spec/tracer_spec.ts";
-import { absentMemberFact, memberFact, pidNamespaceFact, probeFact, ringBufferFact, structByName } from "../compiler/assumptions.ts";
+import { absentMemberFact, memberFact, pidNamespaceFact, probeFact, ringBufferFact, structByName, syscallArgumentFact } from "../compiler/assumptions.ts";
 import { pidNamespace } from "../runtime/namespaces.ts";
 import { ringBuffersByTrying } from "../runtime/ring_buffers.ts";
 import { probeKind } from "../probes/mod.ts";
@@ -25,6 +25,11 @@ async function holds(fact: string): Promise<boolean> {
     if (fact.startsWith("probe ")) {
       const [, kind, target] = fact.split(" ", 3);
       return probeFact({ kind, target }, probeKind({ kind, target }).context(target)) === fact;
+    }
+    if (fact.startsWith("syscall argument ")) {
+      const [, , kind, target, name] = fact.split(" ", 5);
+      const f = probeKind({ kind, target }).context(target).fields.find((x) => x.name === name);
+      return f !== undefined && syscallArgumentFact({ kind, target }, f) === fact;
     }
     if (fact.startsWith("feature ringbuf ")) {
       const has = ringBuffersByTrying() ?? (await import("../runtime/features.ts")).hasRingBuffers();

@@ -17,7 +17,7 @@ import {
   CGROUP_MAP, DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, DROPPED_MAP, fixedEntries, fromBase64, HISTOGRAM_SUM_BUCKET, LOST_MAP,
   MAX_MAP_ENTRIES, MAX_STACK_DEPTH, PARAMS_MAP, probeId, SCRATCH_MAP, STACKS_MAP, toBase64, UNITS,
 } from "../spec/tracer_spec.ts";
-import { isProbeLookupError, OverrideRefusedError, ProbeLookupError } from "../spec/target.ts";
+import { isProbeLookupError, OverrideRefusedError, ProbeLookupError, SYSCALL_EXIT_INDEX } from "../spec/target.ts";
 
 /** The modules' exports, by the module's path from the package root: what the bytecode build's imports of them resolve to. */
 export function compilerHost(): Readonly<Record<string, object>> {
@@ -32,6 +32,6 @@ export function compilerHost(): Readonly<Record<string, object>> {
       CGROUP_MAP, DEFAULT_PERF_BUFFER_BYTES, DEFAULT_RINGBUF_BYTES, DROPPED_MAP, fixedEntries, fromBase64, HISTOGRAM_SUM_BUCKET, LOST_MAP,
       MAX_MAP_ENTRIES, MAX_STACK_DEPTH, PARAMS_MAP, probeId, SCRATCH_MAP, STACKS_MAP, toBase64, UNITS,
     },
-    "spec/target.ts": { isProbeLookupError, OverrideRefusedError, ProbeLookupError },
+    "spec/target.ts": { isProbeLookupError, OverrideRefusedError, ProbeLookupError, SYSCALL_EXIT_INDEX },
   };
 }

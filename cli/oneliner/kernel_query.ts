@@ -3,7 +3,7 @@
 // BTF and ELF readers (≈ 7 ms to load), so they are loaded only for a one-liner with a wildcard:
 // without them, expand() throws NeedsListings and the caller transforms again with them
 // (withListings). A tracepoint's format is read by the code that attaches it anyway.
-import { tracepointFormat } from "../../probes/tracepoint.ts";
+import { tracepointFormat, tracepointProbe } from "../../probes/tracepoint.ts";
 import { tracefs } from "../../probes/tracefs.ts";
 import { tracepointName } from "../../probes/names.ts";
 import { readTextFile } from "../../runtime/files.ts";
@@ -29,7 +29,7 @@ export async function kernelQuery(withNames: boolean, pid?: number): Promise<Ker
   };
   // The kernel's types (BTF) come with the listings: both are loaded only for the few one-liners that need them.
   const [expand, kernelType] = withNames ? await Promise.all([loadExpand(pid), loadKernelType()]) : [needs, needs];
-  return { expand, tracepointFields, tracepointFormatText, kernelType };
+  return { expand, tracepointFields, syscallWildcardFields, tracepointFormatText, kernelType };
 }
 
 /** `f`'s result with the query that lists no probes, or, when `f` needed the listings, with the one that does. */
@@ -47,6 +47,17 @@ function tracepointFormatText(target: string): string | undefined {
   try {
     const [category, name] = tracepointName(target); // checked before the path is built
     return readTextFile(`${tracefs()}/events/${category}/${name}/format`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields of a syscalls:* wildcard attached once to raw_syscalls (probes/tracepoint.ts), or undefined. */
+function syscallWildcardFields(pattern: string) {
+  if (!pattern.startsWith("syscalls:")) return undefined;
+  try {
+    const context = tracepointProbe.context(pattern);
+    return context.syscalls ? context.fields : undefined;
   } catch {
     return undefined;
   }

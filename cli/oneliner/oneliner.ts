@@ -31,6 +31,11 @@ export interface KernelQuery {
   expand(kind: string, pattern: string): string[];
   /** A tracepoint's fields (for types and str() of char arrays), or undefined. */
   tracepointFields?(target: string): ContextField[] | undefined;
+  /**
+   * The fields one handler of a syscall wildcard attached once may read (shared by its matches,
+   * or arguments whose place the program finds by the syscall's number), or undefined.
+   */
+  syscallWildcardFields?(pattern: string): ContextField[] | undefined;
   /** The text the fields are read from (the format file), or undefined: what the one-liner cache compares, unparsed. */
   tracepointFormatText?(target: string): string | undefined;
   /**
@@ -171,8 +176,8 @@ export interface ProbeCall {
   expanded?: boolean;
   /** How many probes a wildcard kept whole stands for ("Attaching N probes"). */
   matches?: number;
-  /** A wildcard kept whole: the fields its handler may read, typed as in the match `of`. */
-  fields?: { of: string; names: string[] };
+  /** A wildcard kept whole: the fields its handler may read, typed as in the match `of` (or as `list` gives them). */
+  fields?: { of: string; names: string[]; list?: ContextField[] };
 }
 
 class Transform {
@@ -256,6 +261,14 @@ class Transform {
     const shared = name === "tracepoint" ? wholeSyscallWildcard(targets, fn) : undefined;
     if (shared) {
       this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length, fields: { of: targets[0], names: shared } });
+      return;
+    }
+    // Arguments at another place in each syscall, or that only some have (args.filename): one
+    // probe too, whose program finds them by the syscall's number and runs only where they are.
+    const readable = name === "tracepoint" && targets.length > 1 ? this.options.kernel.syscallWildcardFields?.(pattern) : undefined;
+    const names = readable && wholeSyscallWildcard(targets, fn, readable.map((f) => f.name));
+    if (names) {
+      this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length, fields: { of: pattern, names, list: readable } });
       return;
     }
     // syscalls:* (every entry and every exit): the same, one probe for each side.
@@ -364,7 +377,7 @@ class Transform {
 
   /** What the transform knows about a probe's handler: its kind, target, parameters and the kernel's types for them. */
   #handlerContext(p: ProbeCall): HandlerContext {
-    const all = p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.fields?.of ?? p.target) : undefined;
+    const all = p.fields?.list ?? (p.kind === "tracepoint" ? this.options.kernel.tracepointFields?.(p.fields?.of ?? p.target) : undefined);
     const fields = p.fields ? all?.filter((f) => p.fields!.names.includes(f.name)) : all;
     const kernel = this.options.kernel;
     return {

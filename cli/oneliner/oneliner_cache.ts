@@ -73,6 +73,9 @@ export function recordingQuery(kernel: KernelQuery): { kernel: KernelQuery; aske
         note(["fields", target], kernel.tracepointFormatText ? kernel.tracepointFormatText(target) : fields);
         return fields;
       },
+      // Not recorded: the kernel's own syscall table gives them (no module adds syscalls), which the
+      // entry's key (kernelId, with the build ID) stands for, and a hit reads none of 360 formats.
+      syscallWildcardFields: kernel.syscallWildcardFields && ((pattern) => kernel.syscallWildcardFields!(pattern)),
       // Not recorded: the types come from the kernel's BTF, which the entry's key (kernelId) stands for.
       kernelType: kernel.kernelType && ((root, chain) => kernel.kernelType!(root, chain)),
     },

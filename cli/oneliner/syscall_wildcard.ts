@@ -2,7 +2,8 @@
 // through raw_syscalls (probes/tracepoint_syscalls.ts), instead of one handler per match (each
 // match an attachment that takes ≈ 50 ms to stop): when its handler reads no field that differs
 // between the matches. One that does (args.filename: openat's is at another place than open's,
-// and most syscalls have none) is still a handler per match, each reading its own record.
+// and most syscalls have none) stays one probe too when the probe can find it by the syscall's
+// number (KernelQuery.syscallWildcardFields); otherwise it is a handler per match.
 import type { Node } from "../../compiler/parse.ts";
 import { rawSyscalls } from "../../probes/tracepoint_syscalls.ts";
 
@@ -11,14 +12,16 @@ const SHARED = ["common_type", "common_flags", "common_preempt_count", "common_p
 
 /**
  * The fields the handler `fn` of a syscall wildcard matching `targets` may read when the wildcard
- * is kept whole (the compiler reads them from the matches' formats and checks they agree), or
+ * is kept whole (`readable`: the wildcard's fields as its probe gives them; without it, those the
+ * kernel gives every syscall's record alike) (the compiler reads them from the matches' formats and checks they agree), or
  * undefined when it is not kept whole: too few matches for raw_syscalls, or a handler that reads
  * another field, or uses its record otherwise than as `args.name`.
  */
-export function wholeSyscallWildcard(targets: string[], fn: Node): string[] | undefined {
+export function wholeSyscallWildcard(targets: string[], fn: Node, readable?: string[]): string[] | undefined {
   const raw = targets.length > 1 ? rawSyscalls(targets) : undefined;
-  if (!raw) return undefined;
-  const fields = raw.event.endsWith("sys_exit") ? [...SHARED, "ret"] : SHARED;
+  // Entries and exits together are two probes here (syscallSides), each side its own fields.
+  if (raw?.events.length !== 1) return undefined;
+  const fields = readable ?? (raw.events[0].endsWith("sys_exit") ? [...SHARED, "ret"] : SHARED);
   if (!fn.params.length) return fields;
   const param = fn.params[0];
   if (fn.params.length > 1 || param.type !== "Identifier") return undefined;

@@ -109,6 +109,11 @@ export interface Lower {
   /** Module constants being resolved (a const defined by itself is not a constant). */
   readonly resolvingConstants: Set<string>;
 
+  /** A syscall wildcard attached once: the syscalls the handler runs in (compiler/syscall_fields.ts). */
+  syscallsRun?: number[];
+  /** The syscall arguments the handler reads by the number (compiler/syscall_fields.ts): facts the code relies on. */
+  readonly argumentsRead: Set<ContextField>;
+
   /** Whether the handler was abandoned for lowering into more code than any program can hold. */
   readonly tooLarge: boolean;
   /** Abandons the handler (reporting at `node`) once its code is past the budget: before lowering more of it. */

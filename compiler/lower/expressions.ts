@@ -10,8 +10,10 @@ import { BUILTINS } from "../builtins.ts";
 import { Helper } from "../../spec/bpf/helpers.ts";
 import { checkLiteral, integerLiteral } from "../literals.ts";
 import { PARAMS_MAP } from "../../spec/tracer_spec.ts";
+import { ProgType } from "../../spec/prog_type.ts";
 import { btfStruct, deref, kernelFieldOr, kernelIndex, kernelMember, kernelScalarType } from "../kernel_access.ts";
 import { operandValue } from "../operand.ts";
+import { placedField } from "../syscall_fields.ts";
 import { check, type Checked, moduleConstant as checkedConstant } from "../check.ts";
 import { type Binding, describeValue, type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
 import { ARITH_OPS } from "./operators.ts";
@@ -156,11 +158,17 @@ export function member(l: Lower, e: Node): Value {
     const field = l.input.probe.fields.find((f) => f.name === name);
     if (!field) l.fail(e.property, Code.UnknownField, `${l.input.probe.describe} has no field "${name}"`,
       ...didYouMean(name, l.input.probe.fields.map((f) => f.name)),
-      `its fields are: ${l.input.probe.fields.filter((f) => !f.name.startsWith("common_")).map((f) => f.name).join(", ")}`,
-      ...someMatchesHave(l.input.probe.matchesWith?.(name) ?? [], name));
+      // A syscall wildcard's arguments (hundreds of names) are each syscall's: not listed.
+      `its fields are: ${l.input.probe.fields.filter((f) => !f.name.startsWith("common_") && !f.places).map((f) => f.name).join(", ")}${l.input.probe.fields.some((f) => f.places) ? ", and the arguments of each syscall" : ""}`,
+      ...someMatchesHave(l.input.probe.matchesWith?.(name) ?? [], name, !!l.input.probe.syscalls));
     // The kernel lets a tracepoint program read its record from the 8th byte on (tp_prog_is_valid_access).
-    if (l.input.probe.progType === TRACEPOINT && field.offset < 8) {
+    if (l.input.probe.progType === ProgType.TRACEPOINT && field.offset < 8) {
       l.fail(e.property, Code.Unsupported, `${name} is in the record's common header, which the kernel does not let a tracepoint program read`, "pid() and tid() give the task's ids, comm() its name");
+    }
+    if (field.places) {
+      return placedField(l, field, (f) => l.contextField(f)) ?? l.fail(e.property, Code.Unsupported,
+        `${name} is an argument of only some of the syscalls of ${l.input.probe.describe}, or at another place in each: read it as ${fnParam(l)}.${name}`,
+        "the handler then runs only in the syscalls that have it");
     }
     return l.contextField(field);
   }
@@ -393,12 +401,17 @@ function isPointer(c: Checked | undefined): boolean {
   return c?.kind === "scalar" && c.type.kind === "ptr";
 }
 
-/** BPF_PROG_TYPE_TRACEPOINT. */
-const TRACEPOINT = 5;
-
 /** Why a wildcard's handler cannot read a field some of its matches have, and what to write instead. */
-function someMatchesHave(matches: string[], name: string): string[] {
+function someMatchesHave(matches: string[], name: string, syscalls: boolean): string[] {
   if (!matches.length) return [];
   const shown = matches.slice(0, 3).join(", ") + (matches.length > 3 ? `, ... (${matches.length} in all)` : "");
+  // A syscall wildcard reads an argument wherever it is, if it has one type in every syscall that has it.
+  if (syscalls) return [`"${name}" is an argument of ${shown}, not of one type in all: give the syscalls of each type a handler of their own, e.g. @tracepoint("${matches[0]}")`];
   return [`a wildcard's handler reads only the fields all its matches have at one place with one type; "${name}" is a field of ${shown}: give each a handler of its own, e.g. @tracepoint("${matches[0]}")`];
+}
+
+/** The name of the handler's parameter (its record), for messages. */
+function fnParam(l: Lower): string {
+  const p = l.input.node.params?.[0];
+  return p?.type === "Identifier" ? p.name : "args";
 }

@@ -5,6 +5,7 @@ import { IrBuilder, isReg } from "../ir.ts";
 import { type Node, posOf } from "../parse.ts";
 import { isScalar, i64, sizeOf, type Type, typeName } from "../../spec/layout.ts";
 import { cgroupFilter, syscallFilter } from "../builtins.ts";
+import { syscallsRun } from "../syscall_fields.ts";
 import { breakStatement, continueStatement, forStatement, switchStatement } from "../control_flow.ts";
 import { returnFromInlined } from "../inline.ts";
 import { type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
@@ -14,7 +15,11 @@ export function lowerHandler(l: Lower): IrBuilder {
   const fn = l.input.node;
   l.ctx = l.b.reg();
   l.b.emit({ op: "entry", dst: l.ctx });
-  if (l.input.probe.syscalls && !l.input.tailCallTarget) syscallFilter(l, l.input.probe.syscalls);
+  if (l.input.probe.syscalls) {
+    // A tail call's target runs where its caller's filter let it.
+    l.syscallsRun = l.input.tailCallTarget ? l.input.probe.syscalls : syscallsRun(l, fn);
+    if (!l.input.tailCallTarget) syscallFilter(l, l.syscallsRun);
+  }
   // A program attached to a cgroup is limited to it already (and cannot ask for the current task's).
   if (l.input.cgroupFilter && !l.input.probe.cgroupAttached) cgroupFilter(l);
   const params: Node[] = fn.params;
