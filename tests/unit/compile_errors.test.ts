@@ -469,3 +469,11 @@ test("a tracer's map, field or method used without this. is named as the tracer'
     assert.doesNotMatch(d.hints.join("\n"), /did you mean/, stmt);
   }
 });
+
+test("an error inside a function a handler calls names the call, which brought the function into the kernel", () => {
+  const source = `${HEADER}  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.events.submit({ pid: show(pid()), name: comm() }); }\n}\nfunction show(x: u32) { console.log(x); return x; }\n`;
+  const [d] = fileDiagnostics(source);
+  assert.equal(d?.line, 8);
+  assert.match(d.message, /^console cannot be used in a handler/);
+  assert.ok(d.hints.includes(`"show" runs in the kernel: a handler calls it at line 6:44, and a function a handler calls is compiled into that handler; call it from JavaScript instead, on what the handler submits`), d.hints.join("\n"));
+});
