@@ -1,7 +1,7 @@
 // Calls to the script's own functions, inlined at the call site: BPF-to-BPF calls would
 // need every argument in a register and cost a frame; handlers' helpers are small.
 import { Code } from "../spec/diagnostics.ts";
-import type { Node } from "./parse.ts";
+import { type Node, posOf } from "./parse.ts";
 import { type InlineFrame, type Lower, type ScalarType, Unsupported, type Value } from "./lower/context.ts";
 import type { ScriptFunction } from "./collect.ts";
 import { isScalar } from "../spec/layout.ts";
@@ -58,6 +58,8 @@ export function callFunction(l: Lower, fn: ScriptFunction, e: Node): Value {
     if (fn.body.type === "BlockStatement") l.block(fn.body.body);
     else returnFromInlined(l, frame, { type: "ReturnStatement", argument: fn.body, loc: fn.body.loc });
   } finally {
+    // The error is in the function's body, where nothing says it runs in the kernel: name the call.
+    for (const d of l.diags.items.slice(errors)) d.hints.push(calledAt(fn.name, e));
     l.inlined.pop();
     l.scopes.splice(0, l.scopes.length, ...savedScopes);
     l.loops.push(...savedLoops);
@@ -68,6 +70,12 @@ export function callFunction(l: Lower, fn: ScriptFunction, e: Node): Value {
   l.b.place(frame.end);
   if (!frame.returnsValue) return { kind: "void" };
   return { kind: "scalar", type: frame.type!, op: frame.result };
+}
+
+/** The hint on an error inside an inlined function: the handler's call that brought it into the kernel. */
+function calledAt(name: string, call: Node): string {
+  const at = posOf(call);
+  return `"${name}" runs in the kernel: a handler calls it at line ${at.line}:${at.column}, and a function a handler calls is compiled into that handler; call it from JavaScript instead, on what the handler submits`;
 }
 
 export function returnFromInlined(l: Lower, frame: InlineFrame, s: Node): void {

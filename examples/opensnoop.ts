@@ -74,7 +74,7 @@ if (import.meta.main) {
     description: "Trace open() syscalls",
     options: {
       timestamp: { type: "boolean", short: "T", help: "include timestamp on output" },
-      print_uid: { type: "boolean", short: "U", help: "print UID column" },
+      "print-uid": { type: "boolean", short: "U", help: "print UID column" },
       failed: { type: "boolean", short: "x", help: "only show failed opens" },
       extended_fields: { type: "boolean", short: "e", help: "show the open flags (as C names; bcc prints them in octal)" },
       pid: { type: "string", short: "p", value: "PID", help: "trace this PID only" },
@@ -94,7 +94,7 @@ if (import.meta.main) {
   tracer.failedOnly = !!values.failed;
   await tracer.start(start);
   // bcc's -T and -U columns come first, each its width and no separator (its "%-14s" and "%-6s"); -t shows the thread.
-  const prefix = (time: string, uid: string) => `${values.timestamp ? time.padEnd(14) : ""}${values.print_uid ? uid.padEnd(6) : ""}`;
+  const prefix = (time: string, uid: string) => `${values.timestamp ? time.padEnd(14) : ""}${values["print-uid"] ? uid.padEnd(6) : ""}`;
   textOnly(`${prefix("TIME(s)", "UID")}${(values.tid ? "TID" : "PID").padEnd(7)} ${"COMM".padEnd(16)} ${"FD".padStart(3)} ${"ERR".padStart(3)} ${values.extended_fields ? `${"FLAGS".padEnd(28)} ` : ""}PATH`);
   let first: bigint | undefined;
   for await (const e of tracer.events) {
@@ -105,7 +105,7 @@ if (import.meta.main) {
     // Seconds since the first event, to the microsecond as bcc keeps them, printed with bcc's 9 decimals.
     const time = (Number((e.ts - first) / 1000n) / 1e6).toFixed(9);
     const id = values.tid ? e.tid : e.pid;
-    emit({ ...(values.timestamp && { time: Number(time) }), ...(values.print_uid && { uid: e.uid }), pid: e.pid, ...(values.tid && { tid: e.tid }), comm: e.comm, fd, err,
+    emit({ ...(values.timestamp && { time: Number(time) }), ...(values["print-uid"] && { uid: e.uid }), pid: e.pid, ...(values.tid && { tid: e.tid }), comm: e.comm, fd, err,
       ...(values.extended_fields && { flags: formatFlags(e.flags) }), path: e.filename }, () => {
       const flags = values.extended_fields ? `${formatFlags(e.flags).padEnd(28)} ` : "";
       return `${prefix(time, String(e.uid))}${String(id).padEnd(7)} ${e.comm.padEnd(16)} ${String(fd).padStart(3)} ${String(err).padStart(3)} ${flags}${e.filename}`;

@@ -2,6 +2,7 @@
 // gives both the parse and the usage text, so -h always shows every option, and the options every
 // tool has (-h/--help, --json, --cgroup PATH) are added in one place.
 import { parseArgs } from "node:util";
+import { relative } from "node:path";
 import process from "node:process";
 import { isJsonOutput, setJsonOutput } from "../runtime/output.ts";
 import type { StartOptions } from "../tracer/tracer.ts";
@@ -158,7 +159,8 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   } catch (e) {
     // -h wins over a mistake elsewhere on the line, as with argparse.
     if (args.includes("-h") || args.includes("--help")) exitWithUsage(usage);
-    return usageError(firstLine((e as Error).message));
+    const message = firstLine((e as Error).message);
+    return usageError(message + commandOptionHint(message, args));
   }
   if (parsed.values.help) exitWithUsage(usage);
   const positionals = tool.positionals ?? [];
@@ -179,6 +181,29 @@ export function parseToolArgs<const O extends Record<string, ToolOption>>(tool: 
   if (values.stats) start.stats = true;
   const state = cliState();
   return { values, positionals: parsed.positionals, start, usage, ...(state?.command && { commandPid: state.pid }) };
+}
+
+/** The tsbpf command's own options a bcc tool has as its own (bcc's `opensnoop -d 5`), and what each is. */
+const COMMAND_OPTIONS: Record<string, [short: string, what: string]> = {
+  "-d": ["-d", "a duration"], "--duration": ["-d", "a duration"],
+  "-c": ["-c", "a command to trace"], "--command": ["-c", "a command to trace"],
+};
+
+/**
+ * For an option of the tsbpf command that this tool lacks, as parseArgs' `message` names it
+ * (`opensnoop -d 5`): where it goes,
+ * before the script (`tsbpf run -d 5 examples/opensnoop.ts`). "" for any other mistake.
+ */
+function commandOptionHint(message: string, args: string[]): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+  const at = unknown && Object.hasOwn(COMMAND_OPTIONS, unknown) ? args.findIndex((a) => a.split("=")[0] === unknown) : -1;
+  if (at < 0) return "";
+  const [name, inline] = args[at].split(/=(.*)/s);
+  const [short, what] = COMMAND_OPTIONS[name];
+  const value = inline ?? args[at + 1] ?? (short === "-d" ? "5" : "CMD");
+  const script = process.argv[1] ? relative(process.cwd(), process.argv[1]) : "SCRIPT";
+  const quoted = /^[\w./:=@%+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+  return `: ${what} is tsbpf's option, given before the script: tsbpf run ${short} ${quoted} ${script}`;
 }
 
 /**

@@ -373,8 +373,8 @@ export class Tracer {
   }
 
   /**
-   * Delivers the events the kernel holds, runs `end()`, ends the event streams and releases
-   * every kernel object; no listener or `every()` function runs after it. Called from an event
+   * Detaches the probes, delivers the events the kernel holds, runs `end()` (on maps no handler
+   * changes any more), ends the event streams and releases every kernel object; no listener or `every()` function runs after it. Called from an event
    * listener (a one-liner's exit()), that stream delivers nothing after the event being handled.
    */
   stop(): Promise<void> {
@@ -389,10 +389,11 @@ export class Tracer {
     this.#timers.clear();
     // The stream whose listener asked to stop delivers nothing more (bpftrace's exit()).
     for (const rb of this.#buffers) if (rb.delivering) rb.halt();
-    // Print first and detach after, as bpftrace does: closing a tracepoint's link and perf event
-    // waits for two RCU grace periods (about 50 ms, bench/NOTES.md), and a wildcard tracer has
-    // hundreds. The probes still fire meanwhile, so end() reads a snapshot of maps that may still
-    // be counting.
+    // Detach first, as bpftrace detaches before END: end() then reads maps no handler changes, so
+    // a total it prints is the map printed under it, and two maps it reads agree. Closing each
+    // probe's link and perf event waits for two grace periods (about 50 ms, bench/NOTES.md), so
+    // the output of a tracer of many probes comes that much later, as bpftrace's does.
+    this.#loaded.detach();
     for (const rb of this.#buffers) rb.end();
     let lastPush: Promise<void> | undefined;
     try {

@@ -60,6 +60,8 @@ const HELPER_TYPES: Record<string, string> = {
   pid: "u32", tid: "u32", ppid: "u32", uid: "u32", gid: "u32", cpu: "u32",
   ktime: "u64", comm: "Str<16>", kstack: "KStack", ustack: "UStack", probe: "Str<64>",
   cgroup: "u64", cgroupName: "Cgroup", elapsed: "u64", ksym: "KSym", usym: "USym", ntop: "Inet", reg: "u64",
+  // The task_struct's kernel address, a pointer: unsigned, as a pointer field (`a.prev`) is.
+  curtask: "u64",
 };
 
 /** The string length str() gets in a map key when none is given (bpftrace's default). */

@@ -8,6 +8,7 @@ import { mapMethod } from "../map_ops.ts";
 import { callFunction } from "../inline.ts";
 import { describeValue, type Lower, type Value } from "./context.ts";
 import { isStartsWith } from "./operators.ts";
+import { missingThis } from "./missing_this.ts";
 
 export function call(l: Lower, e: Node): Value {
   const callee = e.callee;
@@ -24,7 +25,11 @@ export function call(l: Lower, e: Node): Value {
   const fn = l.input.functions.get(callee.name);
   if (fn) return callFunction(l, fn, e);
   const helper = BUILTINS[callee.name];
-  if (!helper) l.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"`, ...didYouMean(callee.name, Object.keys(BUILTINS)));
+  if (!helper) {
+    const member = missingThis(l, callee.name);
+    if (member) l.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"${member}`);
+    l.fail(callee, Code.UnknownIdentifier, `unknown function "${callee.name}"`, ...didYouMean(callee.name, Object.keys(BUILTINS)));
+  }
   if (helper.aggregate) {
     const t = l.aggregateType(e);
     if (t.kind === "str") l.fail(e, Code.TypeMismatch, `${callee.name}() gives a string, where a number is wanted: a string goes only into a Str<N> field, variable or key`);

@@ -17,6 +17,7 @@ import { placedField } from "../syscall_fields.ts";
 import { check, type Checked, moduleConstant as checkedConstant } from "../check.ts";
 import { type Binding, describeValue, type Lower, type ScalarType, Unsupported, type Value } from "./context.ts";
 import { ARITH_OPS } from "./operators.ts";
+import { missingThis } from "./missing_this.ts";
 import { logicalValue } from "./conditions.ts";
 
 /** Helpers called without arguments, for the hint when one is named without its call. */
@@ -130,6 +131,8 @@ export function identifier(l: Lower, e: Node): Value {
         e.name === "retval" ? "a one-liner names it in the arrow, kretprobe(\"vfs_read\", ret => ...); a script's @kretprobe method takes it as its parameter, onReturn(ret: i64)"
           : "a one-liner names them in the arrow, kprobe(\"vfs_read\", (file, buf, count) => ...); a script's method takes them, onRead(file, buf, count); a tracepoint's are its parameter's fields (args.filename)");
     }
+    const member = missingThis(l, e.name);
+    if (member) l.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"${member}`);
     const names = l.scopes.flatMap((s) => [...s.keys()]);
     l.fail(e, Code.UnknownIdentifier, `unknown name "${e.name}"`, ...didYouMean(e.name, [...names, ...Object.keys(BUILTINS)]));
   }
@@ -377,6 +380,8 @@ function unassignable(l: Lower, name: Node): never {
       USE_A_MAP,
       "JavaScript reads it while or after the tracer runs (tracer.count.get())");
   }
+  const member = missingThis(l, name.name);
+  if (member) l.fail(name, Code.UnknownIdentifier, `unknown name "${name.name}"${member}`);
   l.fail(name, Code.UnknownIdentifier, `unknown name "${name.name}"`, ...didYouMean(name.name, l.scopes.flatMap((s) => [...s.keys()])));
 }
 

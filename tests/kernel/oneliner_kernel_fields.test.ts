@@ -46,3 +46,13 @@ test("a misspelt one-liner call or probe is answered with the nearest name", asy
   assert.notEqual(probe.status, 0);
   assert.match(probe.stderr, /hint: did you mean "tracepoint"\?/, probe.stderr);
 });
+
+test("curtask() printed or counted is the task's kernel address, unsigned as a pointer field's (a.prev), not a negative number", async () => {
+  const r = await tsbpf(["-c", CMD, "-e", 'tracepoint("sched:sched_process_exec", () => { print(curtask(), curtask().mm); count(curtask()) })']);
+  assert.equal(r.status, 0, r.stderr);
+  const printed = /^(-?\d+) (-?\d+)$/m.exec(r.stdout);
+  assert.ok(printed, r.stdout);
+  assert.ok(BigInt(printed[1]) >= 2n ** 63n, `curtask() printed as ${printed[1]}`);
+  assert.ok(BigInt(printed[2]) >= 2n ** 63n, `curtask().mm printed as ${printed[2]}`);
+  assert.match(r.stdout, new RegExp(`^@\\[${printed[1]}\\]: 1$`, "m"), r.stdout);
+});

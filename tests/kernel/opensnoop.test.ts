@@ -76,3 +76,17 @@ test("opensnoop -u UID and -t TID filter in the kernel", async () => {
   assert.deepEqual(await opened((t) => ((t.byUid = true), (t.targetUid = uid + 54321))), [], "an open by another user passed -u");
   assert.deepEqual(await opened((t) => (t.targetTid = tid + 1_000_000)), [], "an open by another thread passed -t");
 });
+
+test("opensnoop --print-uid is bcc's long name of -U; bcc's -d DURATION is pointed to tsbpf's -d, before the script", async () => {
+  const { tsbpf } = await import("./cli_run.ts");
+  const tool = new URL("../../examples/opensnoop.ts", import.meta.url).pathname;
+  const r = await tsbpf(["-c", "/usr/bin/head -c 0 /etc/hostname", "run", tool, "--print-uid"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout.split("\n")[0], /^UID {3}PID +COMM +FD ERR PATH$/, r.stdout);
+  const d = await tsbpf(["run", tool, "-d", "5"]);
+  assert.equal(d.status, 2, d.stderr);
+  assert.match(d.stderr, /^opensnoop: error: Unknown option '-d': a duration is tsbpf's option, given before the script: tsbpf run -d 5 \S*opensnoop\.ts\n/, d.stderr);
+  const long = await tsbpf(["run", tool, "--duration=2s"]);
+  assert.equal(long.status, 2, long.stderr);
+  assert.match(long.stderr, /tsbpf run -d 2s \S*opensnoop\.ts\n/, long.stderr);
+});

@@ -453,3 +453,27 @@ class Sub extends Base {
   assert.equal(d.message, "super is not supported in a handler");
   assert.match(d.hints.join("\n"), /super reaches only the methods of a base tracer class declared in this file \(super\.name\(\)\); read a map or parameter as this\.name/);
 });
+
+test("a tracer's map, field or method used without this. is named as the tracer's, with this.NAME to write", () => {
+  const cases: [string, string, RegExp][] = [
+    ["lat.add(pid());", "lat", /^unknown name "lat": it is a map of T; in a handler it is this\.lat$/],
+    ["const x = limit;", "limit", /^unknown name "limit": it is a field of T; in a handler it is this\.limit$/],
+    ["const x = who();", "who", /^unknown function "who": it is a method of T; in a handler it is this\.who\(\)$/],
+    ["lat = 1;", "lat", /^unknown name "lat": it is a map of T; in a handler it is this\.lat$/],
+  ];
+  for (const [stmt, name, message] of cases) {
+    const [d] = diagnostics(`  lat = new Count<u32>();\n  limit: u32 = 5;\n  who() { return pid(); }\n  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { ${stmt} }`);
+    assert.equal(d?.line, 9, stmt);
+    assert.equal(d.column, 18 + stmt.indexOf(name), stmt);
+    assert.match(d.message, message, stmt);
+    assert.doesNotMatch(d.hints.join("\n"), /did you mean/, stmt);
+  }
+});
+
+test("an error inside a function a handler calls names the call, which brought the function into the kernel", () => {
+  const source = `${HEADER}  @tracepoint("syscalls:sys_enter_openat")\n  h(args: any) { this.events.submit({ pid: show(pid()), name: comm() }); }\n}\nfunction show(x: u32) { console.log(x); return x; }\n`;
+  const [d] = fileDiagnostics(source);
+  assert.equal(d?.line, 8);
+  assert.match(d.message, /^console cannot be used in a handler/);
+  assert.ok(d.hints.includes(`"show" runs in the kernel: a handler calls it at line 6:44, and a function a handler calls is compiled into that handler; call it from JavaScript instead, on what the handler submits`), d.hints.join("\n"));
+});
