@@ -6,13 +6,16 @@
 // 0.17, which may miss one), wall time until the process is reaped, and the CPU time (user+sys) of the whole run from /usr/bin/time.
 //   bun bench/stop_many.ts ROUNDS NAME=CHECKOUT... (e.g. main=/tmp/main branch=.)
 // PATTERN=sys_enter_ti* (10 matches) for another wildcard; NO_BPFTRACE=1 leaves bpftrace out.
+// ONE (tsbpf's one-liner), BPFTRACE_ONE (bpftrace's program) and MATCHES (how many probes that is)
+// for another kind of probe, e.g. a uprobe wildcard (bench/NOTES.md, "Uprobe wildcards").
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 const [roundsArg = "3", ...checkouts] = process.argv.slice(2);
 const PATTERN = process.env.PATTERN ?? "sys_enter_*";
-const ONE = `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
-const matches = readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
+const ONE = process.env.ONE ?? `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
+const BPFTRACE_ONE = process.env.BPFTRACE_ONE ?? `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`;
+const matches = process.env.MATCHES ? Number(process.env.MATCHES) : readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
 
 interface Variant { name: string; argv: string[]; env?: Record<string, string>; bpftrace?: boolean }
 const variants: Variant[] = [];
@@ -20,7 +23,7 @@ for (const c of checkouts) {
   const [name, dir] = c.split("=");
   for (const rt of ["bun", "deno"]) variants.push({ name: `${name}, ${rt}`, argv: [`${dir}/bin/tsbpf`, "-e", ONE], env: { TSBPF_RUNTIME: rt } });
 }
-if (!process.env.NO_BPFTRACE) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
+if (!process.env.NO_BPFTRACE) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", BPFTRACE_ONE], bpftrace: true });
 
 const perfFds = (pid: number): number => {
   let n = 0;
@@ -84,5 +87,5 @@ for (let r = -1; r < Number(roundsArg); r++) {
 }
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const range = (a: number[]) => `${Math.min(...a).toFixed(0)}-${Math.max(...a).toFixed(0)}`;
-console.log(`| ${matches} tracepoints | attached after (ms) | stop (ms) | CPU of the run (ms) |\n|---|---|---|---|`);
+console.log(`| ${matches} ${process.env.ONE ? "probes" : "tracepoints"} | attached after (ms) | stop (ms) | CPU of the run (ms) |\n|---|---|---|---|`);
 for (const [name, s] of results) console.log(`| ${name} | ${med(s.attach).toFixed(0)} (${range(s.attach)}) | ${med(s.stop).toFixed(0)} (${range(s.stop)}) | ${med(s.cpu).toFixed(0)} (${range(s.cpu)}) |`);

@@ -60,8 +60,11 @@ export function requireUprobes(): number {
   return type;
 }
 
-/** Wildcards attach to at most this many functions: one perf uprobe each is slow to detach. */
-const MAX_UPROBES = 5000;
+/**
+ * Wildcards attach to at most this many functions. One perf uprobe each (no uprobe_multi) costs
+ * the kernel a wait for RCU as it detaches, about 0.1 s each: as bcc and kprobes, 1000.
+ */
+const MAX_UPROBES = 1000;
 const MAX_UPROBE_MULTI = 100000;
 
 /** The functions of `bin` a wildcard matches, sorted (IFUNCs left out: see symbolFileOffset). */

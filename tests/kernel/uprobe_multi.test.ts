@@ -23,7 +23,10 @@ const skip = !gcc && "needs gcc to build the library";
 let made: string | undefined;
 after(() => made && rmSync(made, { recursive: true, force: true }));
 
-/** The library (fn_0 .. fn_1999) and `user N`, which calls fn_0 N times, fn_7 2N times and fn_1999 once. */
+/**
+ * The library (fn_0 .. fn_1999) and `user N`, which calls fn_0 N times, fn_7 2N times and fn_1999
+ * once (`user N hold`: then fn_0 every 10 ms until killed).
+ */
 function build(): string {
   if (made) return made;
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-umulti-"));
@@ -31,11 +34,13 @@ function build(): string {
   const fns = Array.from({ length: FUNCTIONS }, (_, i) => `__attribute__((noinline)) int fn_${i}(int x) { __asm__ volatile(""); return x + ${i}; }`);
   writeFileSync(join(dir, "many.c"), fns.join("\n") + "\n");
   writeFileSync(join(dir, "user.c"), `#include <stdlib.h>
+#include <unistd.h>
 int fn_0(int); int fn_7(int); int fn_1999(int);
 int main(int argc, char **argv) {
   int n = atoi(argv[1]), s = 0;
   for (int i = 0; i < n; i++) { s += fn_0(i); s += fn_7(i); s += fn_7(i); }
   s += fn_1999(1);
+  if (argc > 2) for (;;) { s += fn_0(s); usleep(10000); } /* "user N hold": fn_0 every 10 ms, until killed */
   return s == 12345;
 }
 `);
@@ -107,6 +112,31 @@ test("uprobe wildcard without uprobe_multi: one perf uprobe per function, the sa
   assert.deepEqual(counts(run.stdout().replaceAll("uretprobe:", "uprobe:")), { fn_1999: 1 }, run.output());
 });
 
+test("without uprobe_multi, a wildcard over more than 1000 functions is refused, saying so", { timeout: 300_000, skip }, async () => {
+  const dir = build();
+  const run = tsbpf(["-e", `uprobe("${dir}/libmany.so:fn_*", () => count(probe()))`], { TSBPF_NO_UPROBE_MULTI: "1" });
+  assert.equal(await finished(run, 240_000), 1, run.output());
+  assert.match(run.stderr(), /"fn_\*" matches 2000 functions? of ".*libmany\.so"s? .*tsbpf attaches at most 1000 at once/, run.stderr());
+});
+
+test("-p PID: the uprobe_multi link fires in that process only", { timeout: 300_000, skip }, async () => {
+  const dir = build();
+  const held = runCommand(`${dir}/user`, ["1", "hold"]);
+  try {
+    const run = tsbpf(["-p", String(held.pid), "-d", "2", "-e", `uprobe("${dir}/libmany.so:fn_*", () => count(probe()))`]);
+    assert.ok(await started(run, "Attaching 2000 probes", 240_000), run.output());
+    // Another process calling fn_7 and fn_1999 meanwhile: not counted.
+    for (let i = 0; i < 5; i++) spawnSync(`${dir}/user`, ["3"]);
+    assert.equal(await finished(run, 240_000), 0, run.output());
+    const c = counts(run.stdout());
+    assert.deepEqual(Object.keys(c), ["fn_0"], run.output());
+    assert.ok(c.fn_0 > 0, run.output());
+  } finally {
+    held.kill("SIGKILL");
+    await held.exited;
+  }
+});
+
 test("SIGTERM of a one-liner on 2000 functions: status 143 after the first event, no link or program left", { timeout: 300_000, skip: skip || (!hasUprobeMulti() && "needs uprobe_multi: one perf uprobe each takes minutes to detach") }, async () => {
   const dir = build();
   const run = tsbpf(["-e", `uprobe("${dir}/libmany.so:fn_*", () => { count(probe()); printf("hit\\n") })`]);
@@ -155,5 +185,8 @@ console.log(JSON.stringify({ types, counts }));
   assert.equal(await finished(run, 240_000), 0, run.output());
   const report = JSON.parse(run.stdout().trim().split("\n").pop()!);
   assert.deepEqual(report.types, ["uprobe_multi"], run.output());
-  assert.deepEqual(report.counts, EXPECTED, run.output());
+  assert.deepEqual(report.counts, EXPECTED, run.output());  // tsbpf plan says how the wildcard is attached.
+  const plan = tsbpf(["plan", script]);
+  await finished(plan, 240_000);
+  assert.match(plan.stdout(), /uprobe .*libmany\.so:fn_\* \(2000 functions, attached once: one uprobe_multi link\)/, plan.output());
 });
