@@ -129,7 +129,7 @@ function attachWildcard(flavour: Flavour, progFd: number, bin: UserBinary, spec:
     const cookies = offsets.map((_, i) => cookie + BigInt(i));
     return [uprobeMultiLinkCreate(progFd, { path: bin.path, offsets, cookies, ret, pid, label: `${label} (uprobe_multi, ${fns.length} functions)` })];
   }
-  return attachEach(fns, (fn, i) => attachUprobe(progFd, { path: bin.path, offset: offsets[i], ret, pid, cookie: cookie + BigInt(i), label: `${flavour} ${bin.display}:${fn}` }));
+  return attachEach(fns, (fn, i) => attachUprobe(progFd, { path: bin.path, offset: offsets[i], ret, pid, cookie: cookie + BigInt(i), label: `${label.slice(0, label.lastIndexOf(":"))}:${fn}` }));
 }
 
 function attach(flavour: Flavour, progFd: number, target: string, options?: ProbeOptions, cookie = 0n): OwnedFd[] {
