@@ -67,18 +67,27 @@ export function requireUprobes(): number {
 const MAX_UPROBES = 1000;
 const MAX_UPROBE_MULTI = 100000;
 
-/** The functions of `bin` a wildcard matches, sorted (IFUNCs left out: see symbolFileOffset). */
-function wildcardFunctions(bin: UserBinary, pattern: string): string[] {
-  const names = bin.elf.symbols().match(pattern).filter((s) => s.type === "func" && s.value !== 0).map((s) => s.name);
+/**
+ * The functions of `bin` a wildcard matches, sorted, each with the file offset of its code.
+ * IFUNCs are left out (see symbolFileOffset); a name that is both (libc's memcpy: an IFUNC
+ * exported, a function in .symtab) is the function's code.
+ */
+function wildcardFunctions(bin: UserBinary, pattern: string): { name: string; offset: number }[] {
+  const code = new Map<string, number>();
+  for (const s of bin.elf.symbols().match(pattern)) {
+    const offset = s.type === "func" && s.value !== 0 ? bin.elf.fileOffset(s.value) : undefined;
+    if (offset !== undefined && !code.has(s.name)) code.set(s.name, offset);
+  }
   const limit = hasUprobeMulti() ? MAX_UPROBE_MULTI : MAX_UPROBES;
-  return expandWildcard(pattern, names, `function of "${bin.display}"`, limit, `list them with: tsbpf list 'uprobe:${bin.display}:${pattern}'`);
+  const names = expandWildcard(pattern, code.keys(), `function of "${bin.display}"`, limit, `list them with: tsbpf list 'uprobe:${bin.display}:${pattern}'`);
+  return names.map((name) => ({ name, offset: code.get(name)! }));
 }
 
 /** The probes a target names ("file:function" each): itself, or a wildcard's functions. */
 function uprobeTargets(target: string, options?: ProbeOptions): string[] {
   const [file, spec] = splitUprobeTarget(target);
   if (!isWildcard(spec)) return [target];
-  return wildcardFunctions(userBinary(file, pidOption(options?.pid)), spec).map((fn) => `${file}:${fn}`);
+  return wildcardFunctions(userBinary(file, pidOption(options?.pid)), spec).map((fn) => `${file}:${fn.name}`);
 }
 
 /** Opens a uprobe perf event on `path` at file `offset` and links the program to it. */
@@ -123,13 +132,13 @@ function context(flavour: Flavour, target: string, options?: ProbeOptions): Prob
 /** A wildcard's functions of one file: one uprobe_multi link, or one perf uprobe each; target i's cookie is `cookie + i`. */
 function attachWildcard(flavour: Flavour, progFd: number, bin: UserBinary, spec: string, pid: number | undefined, cookie: bigint, label: string): OwnedFd[] {
   const fns = wildcardFunctions(bin, spec);
-  const offsets = fns.map((fn) => symbolFileOffset(bin, fn));
+  const offsets = fns.map((fn) => fn.offset);
   const ret = flavour === "uretprobe";
   if (hasUprobeMulti()) {
     const cookies = offsets.map((_, i) => cookie + BigInt(i));
     return [uprobeMultiLinkCreate(progFd, { path: bin.path, offsets, cookies, ret, pid, label: `${label} (uprobe_multi, ${fns.length} functions)` })];
   }
-  return attachEach(fns, (fn, i) => attachUprobe(progFd, { path: bin.path, offset: offsets[i], ret, pid, cookie: cookie + BigInt(i), label: `${label.slice(0, label.lastIndexOf(":"))}:${fn}` }));
+  return attachEach(fns.map((fn) => fn.name), (name, i) => attachUprobe(progFd, { path: bin.path, offset: offsets[i], ret, pid, cookie: cookie + BigInt(i), label: `${label.slice(0, label.lastIndexOf(":"))}:${name}` }));
 }
 
 function attach(flavour: Flavour, progFd: number, target: string, options?: ProbeOptions, cookie = 0n): OwnedFd[] {
