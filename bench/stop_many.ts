@@ -5,16 +5,18 @@
 // bpftrace's perf event fds all open), SIGTERM 1.5 s later (again each second, for bpftrace
 // 0.17, which may miss one), wall time until the process is reaped, and the CPU time (user+sys) of the whole run from /usr/bin/time.
 //   bun bench/stop_many.ts ROUNDS NAME=CHECKOUT... (e.g. main=/tmp/main branch=.)
-// PATTERN=sys_enter_ti* (10 matches) for another wildcard; NO_BPFTRACE=1 leaves bpftrace out;
-// ONELINER (with MATCHES) another one-liner, SCRIPT a script (bench/stop_many_script.ts) instead.
+// PATTERN=sys_enter_ti* (10 matches) for another wildcard; NO_BPFTRACE=1 leaves bpftrace out.
+// ONE (tsbpf's one-liner), BPFTRACE_ONE (bpftrace's program) and MATCHES (how many probes that is)
+// for another kind of probe, e.g. a uprobe wildcard (bench/NOTES.md, "Uprobe wildcards"); ONELINER
+// a one-liner of tsbpf's only (bpftrace left out), SCRIPT a script (bench/stop_many_script.ts).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 const [roundsArg = "3", ...checkouts] = process.argv.slice(2);
 const PATTERN = process.env.PATTERN ?? "sys_enter_*";
-// ONELINER: another one-liner for the tsbpf checkouts (e.g. one reading args.filename; bpftrace then left out).
-const ONE = process.env.ONELINER ?? `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
+const ONE = process.env.ONE ?? process.env.ONELINER ?? `tracepoint("syscalls:${PATTERN}", () => count(probe()))`;
+const BPFTRACE_ONE = process.env.BPFTRACE_ONE ?? `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`;
 const matches = process.env.MATCHES ? Number(process.env.MATCHES) : readdirSync("/sys/kernel/tracing/events/syscalls").filter((n) => new RegExp(`^${PATTERN.replace(/\*/g, ".*")}$`).test(n)).length;
 
 interface Variant { name: string; argv: string[]; env?: Record<string, string>; bpftrace?: boolean }
@@ -27,7 +29,7 @@ for (const c of checkouts) {
   const argv = process.env.SCRIPT ? [`${dir}/bin/tsbpf`, "run", scriptFor(dir, process.env.SCRIPT)] : [`${dir}/bin/tsbpf`, "-e", ONE];
   for (const rt of ["bun", "deno"]) variants.push({ name: `${name}, ${rt}`, argv, env: { TSBPF_RUNTIME: rt } });
 }
-if (!process.env.NO_BPFTRACE && !process.env.ONELINER && !process.env.SCRIPT) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", `tracepoint:syscalls:${PATTERN} { @[probe] = count(); }`], bpftrace: true });
+if (!process.env.NO_BPFTRACE && !process.env.ONELINER && !process.env.SCRIPT) variants.push({ name: "bpftrace", argv: ["bpftrace", "-e", BPFTRACE_ONE], bpftrace: true });
 
 /** A copy of `script` importing the checkout `dir`'s tsbpf (each checkout's compiler compiles its own). */
 function scriptFor(dir: string, script: string): string {
@@ -98,5 +100,5 @@ for (let r = -1; r < Number(roundsArg); r++) {
 }
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const range = (a: number[]) => `${Math.min(...a).toFixed(0)}-${Math.max(...a).toFixed(0)}`;
-console.log(`| ${matches} tracepoints | attached after (ms) | stop (ms) | CPU of the run (ms) |\n|---|---|---|---|`);
+console.log(`| ${matches} ${process.env.ONE ? "probes" : "tracepoints"} | attached after (ms) | stop (ms) | CPU of the run (ms) |\n|---|---|---|---|`);
 for (const [name, s] of results) console.log(`| ${name} | ${med(s.attach).toFixed(0)} (${range(s.attach)}) | ${med(s.stop).toFixed(0)} (${range(s.stop)}) | ${med(s.cpu).toFixed(0)} (${range(s.cpu)}) |`);

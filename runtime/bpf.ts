@@ -279,7 +279,7 @@ export function btfLoad(btf: Uint8Array): OwnedFd {
   return new OwnedFd(r, "btf");
 }
 
-export const AttachType = { CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, TRACE_RAW_TP: 23, XDP: 37, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42 } as const;
+export const AttachType = { CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, TRACE_RAW_TP: 23, XDP: 37, TRACE_FENTRY: 24, TRACE_FEXIT: 25, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42, TRACE_UPROBE_MULTI: 48 } as const;
 
 /** `cookie`: for a perf event link, the value bpf_get_attach_cookie() returns in the program (5.15+). */
 export function linkCreate(progFd: number, targetFd: number, attachType: number, label: string, cookie?: bigint): OwnedFd {
@@ -319,6 +319,28 @@ export function kprobeMultiLinkCreate(progFd: number, symbols: string[], cookies
     .u32(16, ret ? KPROBE_MULTI_RETURN : 0).u32(20, symbols.length).ptr(24, syms).ptr(40, cookieBytes);
   attr.keep.push(...strings);
   return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, label), `link ${label}`);
+}
+
+/** BPF_F_UPROBE_MULTI_RETURN: the link's probes fire on return. */
+const UPROBE_MULTI_RETURN = 1;
+
+/**
+ * One link attaching a kprobe program (loaded with expected_attach_type UPROBE_MULTI) to many
+ * instructions of one file at once (6.6+): offsets are file offsets, cookies[i] is what
+ * bpf_get_attach_cookie() returns at offsets[i]; `pid` makes the probes fire only in that process.
+ */
+export function uprobeMultiLinkCreate(progFd: number, o: { path: string; offsets: number[]; cookies: bigint[]; ret: boolean; pid?: number; label: string }): OwnedFd {
+  const path = new TextEncoder().encode(o.path + "\0");
+  const offsets = new Uint8Array(8 * o.offsets.length), cookies = new Uint8Array(8 * o.offsets.length);
+  const offsetView = new DataView(offsets.buffer), cookieView = new DataView(cookies.buffer);
+  o.offsets.forEach((off, i) => {
+    offsetView.setBigUint64(i * 8, BigInt(off), true);
+    cookieView.setBigUint64(i * 8, o.cookies[i], true);
+  });
+  // link_create.uprobe_multi: path, offsets, ref_ctr_offsets, cookies, cnt, flags, pid
+  const attr = new Attr(64).u32(0, progFd).u32(8, AttachType.TRACE_UPROBE_MULTI)
+    .ptr(16, path).ptr(24, offsets).ptr(40, cookies).u32(48, o.offsets.length).u32(52, o.ret ? UPROBE_MULTI_RETURN : 0).u32(56, o.pid ?? 0);
+  return new OwnedFd(bpfOrThrow(Cmd.LINK_CREATE, attr, o.label), `link ${o.label}`);
 }
 
 /** Attaches a raw tracepoint program; the returned fd owns the attachment. */

@@ -1,5 +1,5 @@
 // Kernel features that are found out by trying, once per process.
-import { AttachType, kprobeMultiLinkCreate, ProgType, progLoad } from "./bpf.ts";
+import { AttachType, kprobeMultiLinkCreate, ProgType, progLoad, uprobeMultiLinkCreate } from "./bpf.ts";
 import { libcSync } from "./ffi/mod.ts";
 import { kernelBtf } from "./kernel_btf.ts";
 import { readTextFile } from "./files.ts";
@@ -76,6 +76,28 @@ export function hasKprobeMulti(): boolean {
         } catch { /* not this function, or no kprobe_multi: try the next */ }
       }
       return false;
+    } finally {
+      r.fd.close();
+    }
+  });
+}
+
+/**
+ * uprobe_multi links (one link, many offsets of one file: 6.6+ with CONFIG_UPROBES), tried: a
+ * do-nothing program loaded for them and linked to a file that cannot exist. Only a kernel that
+ * has them gets as far as looking the path up (ENOENT); one without refuses the attach type
+ * (EINVAL), or the program (EINVAL), first. Nothing is attached either way.
+ */
+export function hasUprobeMulti(): boolean {
+  return once("uprobe_multi", () => {
+    if (libcSync().getenv("TSBPF_NO_UPROBE_MULTI") || pmuType("uprobe") === undefined) return false;
+    const r = progLoad({ type: ProgType.KPROBE, insns: RETURN_ZERO, name: "tsbpf_probe", expectedAttachType: AttachType.TRACE_UPROBE_MULTI });
+    if (!r.ok) return false;
+    try {
+      uprobeMultiLinkCreate(r.fd.fd, { path: "/proc/self/tsbpf-no-such-file", offsets: [0], cookies: [0n], ret: false, label: "uprobe_multi probe" }).close();
+      return true; // not expected: the path does not exist
+    } catch (e) {
+      return (e as { errno?: number }).errno === 2; // ENOENT
     } finally {
       r.fd.close();
     }

@@ -256,6 +256,12 @@ class Transform {
       return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), e.message, ...e.hints);
     }
     if (!targets.length) return this.diags.error(Code.UnknownProbe, position(this.text, args[0]), `no ${name} matches "${pattern}"`, `list them with: tsbpf list '${name}:${pattern}'`);
+    // A uprobe wildcard's matches all give the same registers: one probe, attached once (one
+    // uprobe_multi link), not one program per function (each slow to load and to detach).
+    if ((name === "uprobe" || name === "uretprobe") && /[*?]/.test(pattern.slice(pattern.lastIndexOf(":") + 1))) {
+      this.probes.push({ kind: name, target: pattern, call, fn, args: args.slice(0, -1), matches: targets.length });
+      return;
+    }
     // A handler that reads nothing that differs between the matches: a syscall wildcard then
     // stays one probe, attached once through raw_syscalls, not hundreds (slow to detach).
     const shared = name === "tracepoint" ? wholeSyscallWildcard(targets, fn) : undefined;

@@ -26,3 +26,11 @@ test("a uprobe on an IFUNC by name is still refused, saying why", { timeout: 300
   assert.notEqual(r.status, 0, r.stderr);
   assert.match(r.stderr, /"strnlen" in ".*libc\.so\.6" is an IFUNC/, r.stderr);
 });
+
+test("a uprobe wildcard matching a name that is both an IFUNC and a function attaches to the function", { timeout: 300_000 }, () => {
+  // libc's memcpy: an IFUNC in .dynsym, a plain function of the same name beside it. The
+  // wildcard's match was looked up again by name and found the IFUNC: the one-liner failed.
+  const r = tsbpf("-d", "200ms", "-e", 'uprobe("libc.so.6:memcpy*", () => count(probe()))');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^Attaching [1-9]\d* probes?\.\.\./m, r.stderr);
+});
