@@ -11,7 +11,7 @@
 // and only where no other user can have put it (ownCodeFile).
 import { geteuid, lstat } from "./file_stat.ts";
 import { type CheckedDirs, trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
-import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine, UserFacingError } from "../spec/user_facing.ts";
 
 /**
  * Whether this copy runs from dist/: this module is then part of a chunk, not its own file. The
@@ -56,7 +56,7 @@ export function ownPath(path: string): string {
 /** A module or config file of tsbpf's own that cannot be imported or used from where it would be found. */
 export class UntrustedOwnFileError extends UserFacingError {
   constructor(readonly file: string, reason: string) {
-    super(`Not loading tsbpf's own module ${file}: ${reason}`);
+    super(oneLine(`Not loading tsbpf's own module ${file}: ${reason}`));
     this.name = "UntrustedOwnFileError";
   }
 }

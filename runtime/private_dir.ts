@@ -9,12 +9,12 @@ import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IF
 import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
 import { pseudoFilesystemAt } from "./pseudo_fs.ts";
-import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine, UserFacingError } from "../spec/user_facing.ts";
 
 /** A directory that root must not trust; the message says which component and why. */
 export class UntrustedDirError extends UserFacingError {
   constructor(readonly path: string, reason: string) {
-    super(`Not using "${path}": ${reason}`);
+    super(oneLine(`Not using "${path}": ${reason}`));
     this.name = "UntrustedDirError";
   }
 }
