@@ -2,7 +2,8 @@
 import { cString, libcSync } from "./ffi/mod.ts";
 import { errnoName, SyscallError, syscallError } from "./errors.ts";
 import { type FileStat, fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
-import { oneLine, UserFacingError } from "../spec/user_facing.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 import { pseudoFilesystem } from "./pseudo_fs.ts";
 import { copyElfParts, MAX_COPIED_BYTES } from "./elf_parts.ts";
 

@@ -11,7 +11,8 @@
 // and only where no other user can have put it (ownCodeFile).
 import { geteuid, lstat } from "./file_stat.ts";
 import { type CheckedDirs, trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
-import { oneLine, UserFacingError } from "../spec/user_facing.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 
 /**
  * Whether this copy runs from dist/: this module is then part of a chunk, not its own file. The

@@ -10,7 +10,8 @@
 import { geteuid, lstat, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX } from "./file_stat.ts";
 import { ownPath } from "./own_files.ts";
 import { errnoName } from "./errors.ts";
-import { oneLine, UserFacingError } from "../spec/user_facing.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 
 export class UntrustedPackageError extends UserFacingError {
   constructor(readonly packageName: string, readonly dir: string, reason: string) {

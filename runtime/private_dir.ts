@@ -9,7 +9,8 @@ import { type FileStat, geteuid, kindName, lstat, readlink, rmdir, S_IFDIR, S_IF
 import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
 import { pseudoFilesystemAt } from "./pseudo_fs.ts";
-import { oneLine, UserFacingError } from "../spec/user_facing.ts";
+import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 
 /** A directory that root must not trust; the message says which component and why. */
 export class UntrustedDirError extends UserFacingError {

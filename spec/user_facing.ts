@@ -17,16 +17,3 @@ export class UserFacingError extends Error {
 export function isUserFacing(e: unknown): e is Error {
   return e instanceof Error && (e as { [USER_FACING]?: unknown })[USER_FACING] === true;
 }
-
-/**
- * `message` as one line: its control characters (line breaks among them) and the line and
- * paragraph separators as \xNN and \uNNNN. For the messages that quote a name another user can
- * choose (a path of theirs): the command line keeps an error's own line breaks, so a line feed in
- * such a name printed their text as a line of its own (tests/security/untrusted_path_lines.test.ts).
- */
-export function oneLine(message: string): string {
-  return message.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
-  });
-}
