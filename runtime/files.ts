@@ -3,6 +3,7 @@ import { cString, libcSync } from "./ffi/mod.ts";
 import { errnoName, SyscallError, syscallError } from "./errors.ts";
 import { type FileStat, fstat, kindName, S_IFLNK, S_IFMT, S_IFREG, unlink } from "./file_stat.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 import { pseudoFilesystem } from "./pseudo_fs.ts";
 import { copyElfParts, MAX_COPIED_BYTES } from "./elf_parts.ts";
 
@@ -142,7 +143,7 @@ export const MAX_BINARY_BYTES = 1 << 30;
 /** A file that is not what a checked read expects (a FIFO, a device, too big, someone else's). */
 export class UnsafeFileError extends UserFacingError {
   constructor(readonly path: string, readonly reason: string) {
-    super(`Refusing to read "${path}": ${reason}`);
+    super(oneLine(`Refusing to read "${path}": ${reason}`));
     this.name = "UnsafeFileError";
   }
 }

@@ -15,9 +15,11 @@ const state = globalThis as Record<symbol, boolean | undefined>;
  * \uNNNN. Names the kernel reports (processes, files, symbols, cgroups) are chosen by whoever
  * made them, other users included; printed raw, they could retitle, clear or drive the
  * terminal of root watching a tracer. Text output shows them through this; JSON keeps them
- * exact (JSON escapes them itself).
+ * exact (JSON escapes them itself). The invisible right-to-left marks (U+061C ALM, U+200F RLM)
+ * too: a terminal that lays out bidirectional text shows the digits after one reordered
+ * (tests/security/bidi_marks.test.ts).
  */
-const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 /** `s` with control characters and text-reordering marks shown as escapes (\xNN, \uNNNN), safe to print to a terminal. */
 export function printable(s: string): string {
   return s.replace(UNPRINTABLE, (c) => {

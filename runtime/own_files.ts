@@ -12,6 +12,7 @@
 import { geteuid, lstat } from "./file_stat.ts";
 import { type CheckedDirs, trustedCodeFile, UntrustedDirError } from "./private_dir.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 
 /**
  * Whether this copy runs from dist/: this module is then part of a chunk, not its own file. The
@@ -56,7 +57,7 @@ export function ownPath(path: string): string {
 /** A module or config file of tsbpf's own that cannot be imported or used from where it would be found. */
 export class UntrustedOwnFileError extends UserFacingError {
   constructor(readonly file: string, reason: string) {
-    super(`Not loading tsbpf's own module ${file}: ${reason}`);
+    super(oneLine(`Not loading tsbpf's own module ${file}: ${reason}`));
     this.name = "UntrustedOwnFileError";
   }
 }

@@ -11,10 +11,11 @@ import { geteuid, lstat, S_IFDIR, S_IFLNK, S_IFMT, S_ISVTX } from "./file_stat.t
 import { ownPath } from "./own_files.ts";
 import { errnoName } from "./errors.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 
 export class UntrustedPackageError extends UserFacingError {
   constructor(readonly packageName: string, readonly dir: string, reason: string) {
-    super(`Not importing ${packageName} from ${dir}, since another user could have put it there (${reason}); install tsbpf's dependencies beside it (npm install)`);
+    super(oneLine(`Not importing ${packageName} from ${dir}, since another user could have put it there (${reason}); install tsbpf's dependencies beside it (npm install)`));
     this.name = "UntrustedPackageError";
   }
 }

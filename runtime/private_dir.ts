@@ -10,11 +10,12 @@ import { writeFileAtomic } from "./files.ts";
 import { errnoName } from "./errors.ts";
 import { pseudoFilesystemAt } from "./pseudo_fs.ts";
 import { UserFacingError } from "../spec/user_facing.ts";
+import { oneLine } from "./one_line.ts";
 
 /** A directory that root must not trust; the message says which component and why. */
 export class UntrustedDirError extends UserFacingError {
   constructor(readonly path: string, reason: string) {
-    super(`Not using "${path}": ${reason}`);
+    super(oneLine(`Not using "${path}": ${reason}`));
     this.name = "UntrustedDirError";
   }
 }

@@ -12,7 +12,7 @@ import { CliError, UsageError } from "../errors.ts";
 import { HELP } from "../help.ts";
 import { fileExists, readFileBytes, writeFileAtomic } from "../../runtime/files.ts";
 import { freshPrivateDir, trustedCodeDir, trustedCodeFile, UntrustedDirError } from "../../runtime/private_dir.ts";
-import { trustedOwners } from "../../runtime/package_place.ts";
+import { checkBabelPlace, trustedOwners } from "../../runtime/package_place.ts";
 import { rmdir, unlink } from "../../runtime/file_stat.ts";
 import { runtimeName } from "../../runtime/ffi/host.ts";
 
@@ -93,9 +93,14 @@ export function compileCommand(runtime: string, execPath: string, js: string, ex
 
 type Bundler = typeof import("../../build/bundle.ts").bundle;
 
-/** build/bundle.ts, which needs esbuild: an optional dependency of the package, since only `tsbpf build` uses it. */
+/**
+ * build/bundle.ts, which needs esbuild: an optional dependency of the package, since only `tsbpf
+ * build` uses it. It imports the compiler with @babel/parser (and bundles that parser): both are
+ * checked for where they are found first (tests/security/parser_place_build.test.ts).
+ */
 async function loadBundler(): Promise<Bundler> {
   checkEsbuildPlace();
+  checkBabelPlace();
   try {
     return (await import("../../build/bundle.ts")).bundle;
   } catch (e) {

@@ -16,6 +16,7 @@ import type { Btf } from "../../btf/reader.ts";
 import { BtfError } from "../../btf/error.ts";
 import type { BtfType, TypeOfKind } from "../../btf/types.ts";
 import { Namer, parameterName, propertyKey } from "./ts_names.ts";
+import { printable } from "../../runtime/output.ts";
 
 const SCALARS = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool"];
 const OWN_NAMES = [...SCALARS, "Ptr", "KernelFunctions"];
@@ -96,7 +97,7 @@ class Generator {
     const groups = [this.#enums, this.#constants, this.#typedefs, this.#structs].map((g) => g.sort(sortByName));
     const stats = { structs: this.#structs.length, enums: this.#enums.length, typedefs: this.#typedefs.length, functions: functions.count, constants: this.#constants.length };
     const text = [
-      `// Kernel types of ${title}, from its BTF, by \`tsbpf types\`. Generated: regenerate instead of editing.`,
+      `// Kernel types of ${commentText(title)}, from its BTF, by \`tsbpf types\`. Generated: regenerate instead of editing.`,
       `// ${stats.structs} structs and unions, ${stats.enums} enums, ${stats.constants} enum constants, ${stats.typedefs} typedefs, ${stats.functions} functions.`,
       HEADER,
       ...groups.map((g) => g.map((d) => d.text).join("\n")),
@@ -177,8 +178,8 @@ class Generator {
 
   #interface(id: number, name: string): Decl {
     const t = this.btf.type(id) as Composite;
-    const lines = [`/** ${t.kind} ${t.name || name}, ${t.size} bytes */`, `export interface ${name} {`];
-    for (const m of this.#members(t, 0)) lines.push(`  ${m.key}: ${m.type};${m.comment ? ` // ${m.comment}` : ""}`);
+    const lines = [`/** ${t.kind} ${commentText(t.name || name)}, ${t.size} bytes */`, `export interface ${name} {`];
+    for (const m of this.#members(t, 0)) lines.push(`  ${m.key}: ${m.type};${m.comment ? ` // ${commentText(m.comment)}` : ""}`);
     lines.push("}");
     return { name, text: lines.join("\n") };
   }
@@ -188,7 +189,7 @@ class Generator {
     if (!this.#opaque.has(id)) return;
     const name = this.#names.get(id)!;
     const t = this.btf.type(id) as TypeOfKind<"fwd">;
-    this.#structs.push({ name, text: `/** ${t.union ? "union" : "struct"} ${t.name}: declared, never defined in this BTF */\nexport interface ${name} {}` });
+    this.#structs.push({ name, text: `/** ${t.union ? "union" : "struct"} ${commentText(t.name)}: declared, never defined in this BTF */\nexport interface ${name} {}` });
   }
 
   #enum(id: number): void {
@@ -204,11 +205,11 @@ class Generator {
     }
     if (!name) return;
     if (t.kind === "enum64") {
-      this.#enums.push({ name, text: `/** enum ${t.name}: 64-bit values */\nexport type ${name} = ${t.signed ? "i64" : "u64"};` });
+      this.#enums.push({ name, text: `/** enum ${commentText(t.name)}: 64-bit values */\nexport type ${name} = ${t.signed ? "i64" : "u64"};` });
       return;
     }
     const members = t.values.map((v) => `  ${propertyKey(v.name)} = ${v.value},`);
-    this.#enums.push({ name, text: `/** enum ${t.name || `(anonymous, typedef ${name})`} */\nexport declare const enum ${name} {\n${members.join("\n")}\n}` });
+    this.#enums.push({ name, text: `/** enum ${commentText(t.name || `(anonymous, typedef ${name})`)} */\nexport declare const enum ${name} {\n${members.join("\n")}\n}` });
   }
 
   #typedef(id: number): void {
@@ -217,7 +218,7 @@ class Generator {
     const target = this.#stripQualifiers(t.type);
     // Already declared under this name: our scalar, the struct it names, or the anonymous type it named.
     if ((SCALARS.includes(name) && name === t.name) || this.#names.get(target) === name) return;
-    this.#typedefs.push({ name, text: `/** typedef ${this.btf.typeName(t.type)} ${t.name} */\nexport type ${name} = ${this.#expr(t.type, 0)};` });
+    this.#typedefs.push({ name, text: `/** typedef ${commentText(`${this.btf.typeName(t.type)} ${t.name}`)} */\nexport type ${name} = ${this.#expr(t.type, 0)};` });
   }
 
   #functions(funcs: number[]): { text: string; count: number } {
@@ -334,4 +335,14 @@ class Generator {
     if (proto.variadic) params.push("...args: unknown[]");
     return params.join(", ");
   }
+}
+
+/**
+ * A name of the BTF file's in a comment of the generated module: the file may be another user's,
+ * and its names any bytes. Line breaks and control characters as escapes (printable), and no end
+ * of the comment: raw, a name wrote declarations of its own into the module, and escapes to a
+ * terminal (tests/security/btf_names_dts.test.ts).
+ */
+function commentText(s: string): string {
+  return printable(s).replaceAll("*/", "*\\/");
 }
