@@ -395,7 +395,12 @@ export class Tracer {
     // the output of a tracer of many probes comes that much later, as bpftrace's does.
     this.#loaded.detach();
     for (const rb of this.#buffers) rb.end();
-    let lastPush: Promise<void> | undefined;
+    // The last export reads the maps as the probes left them, before end(), which may clear them
+    // (syscount prints its table and starts again from zero, as bcc's does); the request finishes
+    // (or times out) after.
+    const lastPush = this.#otlp?.stop();
+    if (lastPush) finishBeforeExit(lastPush);
+    this.#otlp = undefined;
     try {
       this.end();
     } finally {
@@ -403,10 +408,6 @@ export class Tracer {
       if (this.#stats) this.#statsCode?.printHandlerCosts(this.handlerStats());
       this.#metrics?.unregister();
       this.#metrics = undefined;
-      // Reads the maps now, before they go; the request finishes (or times out) after.
-      lastPush = this.#otlp?.stop();
-      if (lastPush) finishBeforeExit(lastPush);
-      this.#otlp = undefined;
       for (const m of this.#maps) m.unbind();
       setStackTable(undefined);
       this.#loaded.close();
