@@ -68,7 +68,11 @@ test("addresses alternating between two of nobody's costly files do not each hav
     assert.equal(r.status, 0, `root's symbolizer: ${r.status} ${r.stderr.slice(-1000)}`);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     assert.equal(out.first, "f", `nobody's file was not parsed (the setup failed): ${r.stdout}`);
-    assert.ok(out.readMB < 1000, `root's symbolizer read ${Math.round(out.readMB)} MB of nobody's two files for 20 addresses`);
+    // Each address parsing its file again read 3798 MB; 450 MB on a quiet machine now. The budget
+    // for parsing again is time (as long as the first parses took), so a first parse slowed by
+    // the machine's load buys more: 1049 MB was read beside a CI run. Half the old figure is
+    // what shows the addresses do not each parse again.
+    assert.ok(out.readMB < 1900, `root's symbolizer read ${Math.round(out.readMB)} MB of nobody's two files for 20 addresses`);
     assert.deepEqual(out.later, ["f", "f"], `an address of nobody's files left unnamed for good: ${r.stdout}`);
     assert.match(r.stderr, /do not fit together in what the symbolizer keeps \(256 MiB\).*read again only at times/, r.stderr);
   } finally {
