@@ -242,7 +242,11 @@ const ownChildren = new Set<number>();
 /** How many commands run: orphans are adopted and reaped while one does. */
 let adopting = 0;
 
-/** Notes a child this process spawned: it is never taken for an adopted orphan. Call in the spawn's own task. */
+/**
+ * Notes a child this process spawned: it is never taken for an adopted orphan. Call in the spawn's
+ * own task: while a command is held, any other child of this process that ends is reaped as one
+ * (its runtime then fails to reap it: ECHILD).
+ */
 export function ownChild(pid: number | undefined): void {
   if (pid !== undefined) ownChildren.add(pid);
 }

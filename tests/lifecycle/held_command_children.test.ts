@@ -5,7 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { HeldCommand } from "../../cli/held_command.ts";
+import { waitFor } from "../kernel/util.ts";
+
+/** The children of every thread of this process. */
+function children(): number[] {
+  return readdirSync("/proc/self/task").flatMap((task) => readFileSync(`/proc/self/task/${task}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number));
+}
 
 /** The child's status as its runtime reports it; the JS thread is held while the child ends, so that a SIGCHLD listener and the runtime's own reaping both have it waiting. */
 function exitCode(code: number): Promise<number | string> {
@@ -18,6 +25,11 @@ function exitCode(code: number): Promise<number | string> {
 }
 
 test("after a -c command has ended, the runtime reaps its own children: their statuses are theirs", { timeout: 120_000 }, async () => {
+  // While a command is held, every other child of this process that ends is taken for an orphan
+  // it adopted and reaped (the tsbpf command registers its own, ownChild()). In Bun's runner, a
+  // child another test left ending then had its status taken, and that test's exit handler threw
+  // ECHILD here: start only once the earlier tests' children are gone.
+  assert.ok(await waitFor(() => children().length === 0, 60_000), `children of earlier tests still run: ${children()}`);
   const held = await HeldCommand.start(["sh", "-c", "exit 0"]);
   await held.end();
   const codes: (number | string)[] = [];
