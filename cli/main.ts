@@ -18,7 +18,7 @@ import { noteIgnoredSignals } from "../runtime/ignored_signals.ts";
 import { showDecisions } from "../runtime/verbose.ts";
 // Imported, not loaded on use: a dynamic import of it would be an entry of the package's bundle of
 // its own, splitting the modules it shares with the start chunk into a third file every start loads.
-import { checkPackagePlace } from "../runtime/package_place.ts";
+import { checkBabelPlace } from "../runtime/package_place.ts";
 
 /**
  * Set once `tsbpf run`'s script has ended: this process then holds nothing left to finish (the
@@ -107,11 +107,6 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return 0;
-}
-
-/** @babel/parser, which plan and dump import, only from where no other user can have put it (runtime/package_place.ts). */
-function checkBabelPlace(): void {
-  checkPackagePlace("@babel/parser");
 }
 
 function session(values: Values): SessionOptions {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isBun, ROOT } from "./attacker.ts";
+import { asNobody, isBun, ROOT } from "./attacker.ts";
 
 /**
  * The copy in `project`/tsbpf (root's, 0755), its node_modules empty but for @babel (linked to
@@ -33,4 +33,18 @@ export function runCopy(pkg: string, project: string, args: string[], env: Recor
     cwd: project, encoding: "utf8", timeout: 90_000,
     env: { PATH: `${join(ROOT, "node_modules/.bin")}:/usr/bin:/bin`, TSBPF_RUNTIME: isBun ? "bun" : "deno", HOME: project, NO_COLOR: "1", ...env },
   });
+}
+
+/**
+ * A copy of tsbpf without its dependencies in `shared` (sticky and world-writable, like /tmp), and
+ * nobody's @babel/parser above it: a link to nobody's directory `evil`, whose module writes `marker`.
+ */
+export function plantedParser(shared: string, marker: string, evil = join(shared, "evil")): { project: string; pkg: string } {
+  const project = join(shared, "project");
+  const pkg = copyPackage(project, { babel: false });
+  asNobody(["mkdir", "-p", evil, join(shared, "node_modules/@babel")]);
+  asNobody(["ln", "-s", evil, join(shared, "node_modules/@babel/parser")]);
+  asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "type": "module", "main": "index.js" }\\n' > "$1/package.json"`, "sh", evil]);
+  asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > "$1/index.js"`, "sh", evil]);
+  return { project, pkg };
 }

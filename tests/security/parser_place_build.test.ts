@@ -8,23 +8,17 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { asNobody, ROOT } from "./attacker.ts";
-import { copyPackage, runCopy } from "./package_copy.ts";
+import { ROOT } from "./attacker.ts";
+import { plantedParser, runCopy } from "./package_copy.ts";
 
 test("tsbpf build does not import a @babel/parser another user planted above tsbpf", { timeout: 120_000 }, () => {
   const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-babel-build-"));
   chmodSync(shared, 0o1777);
   const marker = `${shared}-ran`;
   try {
-    const project = join(shared, "project");
-    const pkg = copyPackage(project, { babel: false });
+    const { project, pkg } = plantedParser(shared, marker);
     symlinkSync(join(ROOT, "node_modules/esbuild"), join(pkg, "node_modules/esbuild"));
     symlinkSync(join(ROOT, "node_modules/@esbuild"), join(pkg, "node_modules/@esbuild"));
-    const evil = join(shared, "evil");
-    asNobody(["mkdir", "-p", evil, join(shared, "node_modules/@babel")]);
-    asNobody(["ln", "-s", evil, join(shared, "node_modules/@babel/parser")]);
-    asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "type": "module", "main": "index.js" }\\n' > ${evil}/package.json`]);
-    asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > ${evil}/index.js`]);
     const r = runCopy(pkg, project, ["build", join(ROOT, "examples/opensnoop.ts"), "-o", join(project, "out.js")], { TSBPF_NO_CACHE: "1" });
     assert.equal(existsSync(marker), false, `root imported nobody's @babel/parser: ${r.stdout}${r.stderr}`);
     assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);

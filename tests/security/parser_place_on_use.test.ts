@@ -10,20 +10,7 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { asNobody } from "./attacker.ts";
-import { copyPackage, runCopy } from "./package_copy.ts";
-
-/** A copy of tsbpf without its dependencies in `shared` (sticky and world-writable, like /tmp), and nobody's @babel/parser above it. */
-function plantedParser(shared: string, marker: string): { project: string; pkg: string } {
-  const project = join(shared, "project");
-  const pkg = copyPackage(project, { babel: false });
-  const evil = join(shared, "evil");
-  asNobody(["mkdir", "-p", evil, join(shared, "node_modules/@babel")]);
-  asNobody(["ln", "-s", evil, join(shared, "node_modules/@babel/parser")]);
-  asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "type": "module", "main": "index.js" }\\n' > ${evil}/package.json`]);
-  asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > ${evil}/index.js`]);
-  return { project, pkg };
-}
+import { plantedParser, runCopy } from "./package_copy.ts";
 
 test("tsbpf -e with a syntax error does not import a @babel/parser another user planted above tsbpf", { timeout: 120_000 }, () => {
   const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-babel-oneliner-"));

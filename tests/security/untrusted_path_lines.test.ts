@@ -7,21 +7,14 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { asNobody } from "./attacker.ts";
-import { copyPackage, runCopy } from "./package_copy.ts";
+import { plantedParser, runCopy } from "./package_copy.ts";
 
 test("the refusal of another user's @babel/parser names its directory on one line, whatever that directory's name", { timeout: 120_000 }, () => {
   const shared = mkdtempSync(join(tmpdir(), "tsbpf-sec-path-lines-"));
   chmodSync(shared, 0o1777);
   const marker = `${shared}-ran`;
   try {
-    const project = join(shared, "project");
-    const pkg = copyPackage(project, { babel: false });
-    const evil = join(shared, "x\ntsbpf: FORGED by nobody");
-    asNobody(["mkdir", "-p", evil, join(shared, "node_modules/@babel")]);
-    asNobody(["ln", "-s", evil, join(shared, "node_modules/@babel/parser")]);
-    asNobody(["sh", "-c", `printf '{ "name": "@babel/parser", "type": "module", "main": "index.js" }\\n' > "$1/package.json"`, "sh", evil]);
-    asNobody(["sh", "-c", `printf 'import { writeFileSync } from "node:fs";\\nwriteFileSync("${marker}", "x");\\nexport function parse() { throw new Error("nobody"); }\\n' > "$1/index.js"`, "sh", evil]);
+    const { project, pkg } = plantedParser(shared, marker, join(shared, "x\ntsbpf: FORGED by nobody"));
     // The `+` with nothing after it: the lean parser gives up, and Babel is asked for the error.
     const r = runCopy(pkg, project, ["-e", `tracepoint("syscalls:sys_enter_getppid", () => printf("%d\\n", pid() +))`], { TSBPF_NO_CACHE: "1" });
     assert.equal(existsSync(marker), false, `root imported nobody's @babel/parser: ${r.stdout}${r.stderr}`);
