@@ -264,6 +264,9 @@ interface Adoption {
  */
 function adoptOrphans(): Adoption {
   if (adopting++ === 0) {
+    // What this process runs already is not a command's orphan (none runs): never ended as a
+    // stray nor reaped (a process that goes on, such as Bun's test runner with esbuild's service).
+    for (const pid of children()) ownChild(pid);
     libcSync().syscall(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1n);
     process.on("SIGCHLD", reapOrphans);
     restoreIgnored(); // Deno's listener installs handlers for other signals too

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { CommandProcess, HeldCommand, ownChild } from "../../cli/held_command.ts";
+import { CommandProcess, HeldCommand } from "../../cli/held_command.ts";
 import { cgroup2Mount } from "../../runtime/cgroup.ts";
 import { waitFor } from "../kernel/util.ts";
 
@@ -41,9 +41,6 @@ function state(pid: number): string {
 }
 
 test("a held shell slow to stop itself is waited for, so the release reaches it and the command runs", { skip }, async () => {
-  // Children earlier tests left (Bun's runner) are this process's own, not orphans the command's
-  // hold would end and reap (held_command_children.test.ts).
-  for (const pid of children()) ownChild(pid);
   writeFileSync(`${freezer}/cgroup.freeze`, "1");
   let shell = 0;
   try {
